@@ -1,0 +1,45 @@
+/*
+ * model_file.h - the versioned binary model file (.mco).
+ *
+ * The layout is documented in src/core/model_file.c, where it is parsed.
+ * Saving writes to "<path>.tmp.<pid>" and renames it over `path`, so a failed
+ * or interrupted save never leaves a half-written model. Loading checks the
+ * magic, version, every length against the bytes remaining and the caps in
+ * graph.h, and the CRC32 before it trusts anything, so a truncated, corrupt
+ * or hostile file gives MCO_ERR_FORMAT with one clear line, never a crash or
+ * a huge allocation.
+ */
+#ifndef MCUOPT_MODEL_FILE_H
+#define MCUOPT_MODEL_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcuopt/graph.h"
+#include "mcuopt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MCO_MODEL_MAGIC "MCOM"
+#define MCO_MODEL_VERSION 1
+
+mco_status mco_model_save(const mco_model *model, const char *path);
+mco_status mco_model_load(const char *path, mco_model *model);
+
+/* In-memory forms of the same, used by the file functions and by tests. */
+mco_status mco_model_serialize(const mco_model *model, uint8_t **bytes, size_t *size);
+mco_status mco_model_deserialize(const uint8_t *bytes, size_t size, const char *origin,
+                                 mco_model *model);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32). */
+uint32_t mco_crc32(uint32_t crc, const void *data, size_t size);
+
+/* Writes `size` bytes to `path` via a temporary file and rename. */
+mco_status mco_write_file_atomic(const char *path, const void *data, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
