@@ -1,0 +1,52 @@
+/*
+ * arch.h - describing network architectures: a small text format, and the
+ * built-in named architectures (which are written in that same format).
+ *
+ * The format, one layer per line ('#' starts a comment):
+ *
+ *   input 28 28 1            # input height, width, channels
+ *   classes 10               # default class count; "units=classes" uses it
+ *   conv2d filters=12 kernel=3 padding=valid
+ *   relu
+ *   maxpool2d pool=2
+ *   flatten
+ *   dense units=classes
+ *
+ * A layer line is `[name =] type key=value ...`. A layer reads the previous
+ * layer's output unless `input=NAME` (or, for add, `inputs=A,B`) names other
+ * layers; `input` names the model input. Keys: filters / units (a number or
+ * "classes"), kernel (k or KHxKW), stride (s or SHxSW), pool (pool size; the
+ * stride defaults to it), padding (valid | same), rate (dropout), epsilon,
+ * momentum (batchnorm). Layer types are the names of mco_layer_type_name().
+ * Errors name the origin and line: "my.arch:4: unknown layer type 'conv3d'".
+ */
+#ifndef MCUOPT_ARCH_H
+#define MCUOPT_ARCH_H
+
+#include "mcuopt/graph.h"
+#include "mcuopt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Builds a model from architecture text. A non-zero `input` shape or
+ * `n_classes` overrides the text's own `input` / `classes` lines (so a
+ * built-in architecture can be fitted to a data set). Shapes are inferred;
+ * parameters are not allocated. */
+mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input, int n_classes,
+                          mco_model *out);
+
+/* Same, from a built-in name ("mnist-paper", "lenet5", "ds-cnn-s", "resnet8",
+ * "mlp") or else the path of an architecture file. */
+mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out);
+
+/* NULL-terminated list of the built-in architecture names. */
+const char *const *mco_arch_builtin_names(void);
+/* The text of a built-in architecture, or NULL. */
+const char *mco_arch_builtin_text(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

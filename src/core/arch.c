@@ -1,0 +1,412 @@
+/*
+ * arch.c - the architecture text format and the built-in architectures
+ * (see arch.h for the format). The built-ins are plain texts in this format,
+ * so there is one way to describe a network, and `mcuopt info --arch NAME
+ * --print-arch` shows a user a starting point for their own file.
+ *
+ * What it leaves out: no expressions, no loops or blocks; a residual network
+ * is spelled out layer by layer (resnet8 below shows how).
+ */
+#include "mcuopt/arch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    const char *text;
+} builtin_arch;
+
+static const builtin_arch builtins[] = {
+    {"mnist-paper",
+     "# The TensorFlow MNIST model of the published STM32F405 study:\n"
+     "# 20,410 parameters, 93,288 MACs.\n"
+     "input 28 28 1\n"
+     "classes 10\n"
+     "conv2d filters=12 kernel=3 padding=valid\n"
+     "relu\n"
+     "maxpool2d pool=2\n"
+     "flatten\n"
+     "dense units=classes\n"},
+    {"lenet5",
+     "# LeNet-5 (LeCun et al. 1998) with ReLU and max pooling, for 28x28 input.\n"
+     "input 28 28 1\n"
+     "classes 10\n"
+     "conv2d filters=6 kernel=5 padding=same\n"
+     "relu\n"
+     "maxpool2d pool=2\n"
+     "conv2d filters=16 kernel=5 padding=valid\n"
+     "relu\n"
+     "maxpool2d pool=2\n"
+     "flatten\n"
+     "dense units=120\n"
+     "relu\n"
+     "dense units=84\n"
+     "relu\n"
+     "dense units=classes\n"},
+    {"ds-cnn-s",
+     "# MLPerf Tiny keyword spotting DS-CNN (small): 49x10 MFCC input, 12 classes.\n"
+     "input 49 10 1\n"
+     "classes 12\n"
+     "conv2d filters=64 kernel=10x4 stride=2 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "dropout rate=0.2\n"
+     "depthwise_conv2d kernel=3 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=64 kernel=1 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "depthwise_conv2d kernel=3 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=64 kernel=1 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "depthwise_conv2d kernel=3 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=64 kernel=1 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "depthwise_conv2d kernel=3 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=64 kernel=1 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "dropout rate=0.4\n"
+     "global_avgpool\n"
+     "dense units=classes\n"},
+    {"resnet8",
+     "# MLPerf Tiny image classification ResNet-8: 32x32x3 input, 10 classes.\n"
+     "input 32 32 3\n"
+     "classes 10\n"
+     "conv2d filters=16 kernel=3 padding=same\n"
+     "batchnorm\n"
+     "stem = relu\n"
+     "# stack 1: 16 filters, identity shortcut\n"
+     "conv2d filters=16 kernel=3 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=16 kernel=3 padding=same\n"
+     "b1 = batchnorm\n"
+     "add inputs=stem,b1\n"
+     "s1 = relu\n"
+     "# stack 2: 32 filters, stride 2, 1x1 convolution shortcut\n"
+     "conv2d filters=32 kernel=3 stride=2 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=32 kernel=3 padding=same\n"
+     "b2 = batchnorm\n"
+     "sc2 = conv2d filters=32 kernel=1 stride=2 padding=same input=s1\n"
+     "add inputs=sc2,b2\n"
+     "s2 = relu\n"
+     "# stack 3: 64 filters, stride 2, 1x1 convolution shortcut\n"
+     "conv2d filters=64 kernel=3 stride=2 padding=same\n"
+     "batchnorm\n"
+     "relu\n"
+     "conv2d filters=64 kernel=3 padding=same\n"
+     "b3 = batchnorm\n"
+     "sc3 = conv2d filters=64 kernel=1 stride=2 padding=same input=s2\n"
+     "add inputs=sc3,b3\n"
+     "relu\n"
+     "global_avgpool\n"
+     "dense units=classes\n"},
+    {"mlp",
+     "# A two-layer perceptron baseline.\n"
+     "input 28 28 1\n"
+     "classes 10\n"
+     "flatten\n"
+     "dense units=128\n"
+     "relu\n"
+     "dense units=classes\n"},
+};
+
+#define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
+
+const char *const *mco_arch_builtin_names(void)
+{
+    static const char *names[BUILTIN_COUNT + 1];
+    for (size_t i = 0; i < BUILTIN_COUNT; i++) names[i] = builtins[i].name;
+    names[BUILTIN_COUNT] = NULL;
+    return names;
+}
+
+const char *mco_arch_builtin_text(const char *name)
+{
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (strcmp(builtins[i].name, name) == 0) return builtins[i].text;
+    return NULL;
+}
+
+/* ---- parser -------------------------------------------------------------- */
+
+#define MAX_TOKENS 16
+#define LINE_MAX_CHARS 512
+
+typedef struct {
+    const char *origin;
+    int line;
+    mco_model *model;
+    int n_classes;          /* value of "classes" */
+} parse_state;
+
+static mco_status parse_error(const parse_state *ps, const char *what, const char *token)
+{
+    return mco_error(MCO_ERR_FORMAT, "%s:%d: %s%s%s%s", ps->origin, ps->line, what,
+                     token ? " '" : "", token ? token : "", token ? "'" : "");
+}
+
+/* Parses a positive integer no larger than MCO_MAX_DIM. */
+static int parse_positive(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v <= 0 || v > MCO_MAX_DIM) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* "3" -> 3x3, "10x4" -> 10x4. */
+static int parse_pair(const char *s, int *a, int *b)
+{
+    char buf[64];
+    if (strlen(s) >= sizeof buf) return 0;
+    strcpy(buf, s);
+    char *x = strchr(buf, 'x');
+    if (!x) {
+        if (!parse_positive(buf, a)) return 0;
+        *b = *a;
+        return 1;
+    }
+    *x = '\0';
+    return parse_positive(buf, a) && parse_positive(x + 1, b);
+}
+
+static int parse_float(const char *s, float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (errno || end == s || *end != '\0') return 0;
+    *out = v;
+    return 1;
+}
+
+/* Finds a layer by name; MCO_INPUT for "input"; -2 if unknown. */
+static int find_layer(const mco_model *model, const char *name)
+{
+    if (strcmp(name, "input") == 0) return MCO_INPUT;
+    for (int i = model->n_layers - 1; i >= 0; i--)
+        if (strcmp(model->layers[i].name, name) == 0) return i;
+    return -2;
+}
+
+static mco_status parse_inputs(parse_state *ps, mco_layer *l, char *value)
+{
+    l->n_inputs = 0;
+    for (char *name = strtok(value, ","); name; name = strtok(NULL, ",")) {
+        if (l->n_inputs == 2) return parse_error(ps, "at most two inputs", NULL);
+        int idx = find_layer(ps->model, name);
+        if (idx == -2) return parse_error(ps, "unknown input layer", name);
+        l->inputs[l->n_inputs++] = idx;
+    }
+    if (l->n_inputs == 0) return parse_error(ps, "empty input list", NULL);
+    return MCO_OK;
+}
+
+static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *value,
+                               int *pool_given, int *stride_given)
+{
+    if (strcmp(key, "filters") == 0 || strcmp(key, "units") == 0) {
+        if (strcmp(value, "classes") == 0) {
+            l->units = ps->n_classes;
+            if (l->units <= 0) return parse_error(ps, "\"classes\" used before a classes line", NULL);
+        } else if (!parse_positive(value, &l->units)) {
+            return parse_error(ps, "bad layer width", value);
+        }
+    } else if (strcmp(key, "kernel") == 0 || strcmp(key, "pool") == 0) {
+        if (!parse_pair(value, &l->kernel_h, &l->kernel_w)) return parse_error(ps, "bad size", value);
+        if (key[0] == 'p') *pool_given = 1;
+    } else if (strcmp(key, "stride") == 0) {
+        if (!parse_pair(value, &l->stride_h, &l->stride_w)) return parse_error(ps, "bad stride", value);
+        *stride_given = 1;
+    } else if (strcmp(key, "padding") == 0) {
+        if (strcmp(value, "valid") == 0) l->padding = MCO_PADDING_VALID;
+        else if (strcmp(value, "same") == 0) l->padding = MCO_PADDING_SAME;
+        else return parse_error(ps, "padding must be valid or same, not", value);
+    } else if (strcmp(key, "rate") == 0) {
+        if (!parse_float(value, &l->rate)) return parse_error(ps, "bad rate", value);
+    } else if (strcmp(key, "epsilon") == 0) {
+        if (!parse_float(value, &l->epsilon)) return parse_error(ps, "bad epsilon", value);
+    } else if (strcmp(key, "momentum") == 0) {
+        if (!parse_float(value, &l->momentum)) return parse_error(ps, "bad momentum", value);
+    } else if (strcmp(key, "input") == 0 || strcmp(key, "inputs") == 0) {
+        return parse_inputs(ps, l, value);
+    } else {
+        return parse_error(ps, "unknown option", key);
+    }
+    return MCO_OK;
+}
+
+static mco_status parse_layer_line(parse_state *ps, char **tok, int n)
+{
+    mco_layer l;
+    memset(&l, 0, sizeof l);
+    int first = 0;
+    if (n >= 3 && strcmp(tok[1], "=") == 0) {
+        if (strlen(tok[0]) >= MCO_NAME_MAX) return parse_error(ps, "layer name too long", tok[0]);
+        if (find_layer(ps->model, tok[0]) != -2) return parse_error(ps, "duplicate layer name", tok[0]);
+        strcpy(l.name, tok[0]);
+        first = 2;
+    }
+    mco_status st = mco_layer_type_parse(tok[first], &l.type);
+    if (st != MCO_OK) return parse_error(ps, "unknown layer type", tok[first]);
+    l.stride_h = l.stride_w = 1;
+    l.kernel_h = l.kernel_w = 0;
+    int pool_given = 0, stride_given = 0;
+    for (int i = first + 1; i < n; i++) {
+        char *eq = strchr(tok[i], '=');
+        if (!eq) return parse_error(ps, "expected key=value, got", tok[i]);
+        *eq = '\0';
+        st = parse_option(ps, &l, tok[i], eq + 1, &pool_given, &stride_given);
+        if (st != MCO_OK) return st;
+    }
+    int pooling = l.type == MCO_LAYER_MAXPOOL2D || l.type == MCO_LAYER_AVGPOOL2D;
+    if (pooling && l.kernel_h == 0) l.kernel_h = l.kernel_w = 2;
+    if (pooling && !stride_given) {
+        l.stride_h = l.kernel_h;
+        l.stride_w = l.kernel_w;
+    }
+    (void)pool_given;
+    int windowed = pooling || l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DEPTHWISE_CONV2D;
+    if (windowed && l.kernel_h == 0) return parse_error(ps, "missing kernel= for", tok[first]);
+    if ((l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DENSE) && l.units == 0)
+        return parse_error(ps, "missing filters=/units= for", tok[first]);
+    if (l.type == MCO_LAYER_ADD && l.n_inputs != 2)
+        return parse_error(ps, "add needs inputs=A,B", NULL);
+    return mco_model_add_layer(ps->model, &l, NULL);
+}
+
+static mco_status parse_line(parse_state *ps, char *line)
+{
+    char *hash = strchr(line, '#');
+    if (hash) *hash = '\0';
+    char *tok[MAX_TOKENS];
+    int n = 0;
+    for (char *t = strtok(line, " \t\r"); t; t = strtok(NULL, " \t\r")) {
+        if (n == MAX_TOKENS) return parse_error(ps, "too many words on the line", NULL);
+        tok[n++] = t;
+    }
+    if (n == 0) return MCO_OK;
+    /* strtok is reused by parse_inputs, so all words were split first. */
+    if (strcmp(tok[0], "input") == 0) {
+        mco_shape *s = &ps->model->input_shape;
+        if (n != 4 || !parse_positive(tok[1], &s->h) || !parse_positive(tok[2], &s->w) ||
+            !parse_positive(tok[3], &s->c))
+            return parse_error(ps, "expected: input H W C", NULL);
+        return MCO_OK;
+    }
+    if (strcmp(tok[0], "classes") == 0) {
+        if (ps->n_classes > 0) return MCO_OK; /* overridden by the caller */
+        if (n != 2 || !parse_positive(tok[1], &ps->n_classes))
+            return parse_error(ps, "expected: classes N", NULL);
+        return MCO_OK;
+    }
+    return parse_layer_line(ps, tok, n);
+}
+
+mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input, int n_classes,
+                          mco_model *out)
+{
+    mco_model_init(out, (mco_shape){0, 0, 0});
+    parse_state ps = {origin, 0, out, n_classes};
+    const char *p = text;
+    mco_status st = MCO_OK;
+    while (*p && st == MCO_OK) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char line[LINE_MAX_CHARS];
+        ps.line++;
+        if (len >= sizeof line) {
+            st = parse_error(&ps, "line too long", NULL);
+            break;
+        }
+        memcpy(line, p, len);
+        line[len] = '\0';
+        st = parse_line(&ps, line);
+        p = end ? end + 1 : p + len;
+    }
+    if (st == MCO_OK && input.h > 0) out->input_shape = input;
+    if (st == MCO_OK && out->input_shape.h == 0)
+        st = mco_error(MCO_ERR_FORMAT, "%s: no input line (expected: input H W C)", origin);
+    if (st == MCO_OK) st = mco_model_infer_shapes(out);
+    if (st != MCO_OK) {
+        if (st == MCO_ERR_SHAPE) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mco_last_error());
+            st = mco_error(MCO_ERR_SHAPE, "%s: %s", origin, msg);
+        }
+        mco_model_free(out);
+        return st;
+    }
+    return MCO_OK;
+}
+
+/* Reads a small text file (architecture files are at most 1 MiB). */
+static mco_status read_text_file(const char *path, char **text)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return mco_error(MCO_ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
+    const size_t cap = 1u << 20;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        fclose(f);
+        return mco_error(MCO_ERR_NOMEM, "out of memory reading %s", path);
+    }
+    size_t n = fread(buf, 1, cap + 1, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed || n > cap) {
+        free(buf);
+        return mco_error(failed ? MCO_ERR_IO : MCO_ERR_RANGE, "%s: %s", path,
+                         failed ? "read error" : "architecture file larger than 1 MiB");
+    }
+    buf[n] = '\0';
+    *text = buf;
+    return MCO_OK;
+}
+
+mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out)
+{
+    const char *text = mco_arch_builtin_text(name_or_path);
+    if (text) {
+        mco_status st = mco_arch_parse(text, name_or_path, input, n_classes, out);
+        if (st == MCO_OK) snprintf(out->arch_name, sizeof out->arch_name, "%s", name_or_path);
+        return st;
+    }
+    if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
+        char known[256] = "";
+        for (size_t i = 0; i < BUILTIN_COUNT; i++) {
+            strcat(known, i ? ", " : "");
+            strcat(known, builtins[i].name);
+        }
+        return mco_error(MCO_ERR_NOT_FOUND, "unknown architecture '%s' (built-in: %s; or give a file path)",
+                         name_or_path, known);
+    }
+    char *file_text;
+    mco_status st = read_text_file(name_or_path, &file_text);
+    if (st != MCO_OK) return st;
+    st = mco_arch_parse(file_text, name_or_path, input, n_classes, out);
+    free(file_text);
+    if (st == MCO_OK) {
+        const char *base = strrchr(name_or_path, '/');
+        snprintf(out->arch_name, sizeof out->arch_name, "%s", base ? base + 1 : name_or_path);
+    }
+    return st;
+}

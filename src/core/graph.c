@@ -1,0 +1,442 @@
+/*
+ * graph.c - building a model graph, shape inference, parameter storage,
+ * parameter/MAC counts and BatchNorm folding (see graph.h).
+ *
+ * Shape rules follow TensorFlow/Keras, so that a model described here has
+ * the same shapes as its Keras twin: "valid" gives out = (in - k) / s + 1,
+ * "same" gives out = ceil(in / s).
+ */
+#include "mcuopt/graph.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+static const char *const layer_type_names[MCO_LAYER_TYPE_COUNT] = {
+    [MCO_LAYER_CONV2D] = "conv2d",
+    [MCO_LAYER_DEPTHWISE_CONV2D] = "depthwise_conv2d",
+    [MCO_LAYER_DENSE] = "dense",
+    [MCO_LAYER_MAXPOOL2D] = "maxpool2d",
+    [MCO_LAYER_AVGPOOL2D] = "avgpool2d",
+    [MCO_LAYER_GLOBAL_AVGPOOL] = "global_avgpool",
+    [MCO_LAYER_RELU] = "relu",
+    [MCO_LAYER_RELU6] = "relu6",
+    [MCO_LAYER_BATCHNORM] = "batchnorm",
+    [MCO_LAYER_ADD] = "add",
+    [MCO_LAYER_FLATTEN] = "flatten",
+    [MCO_LAYER_SOFTMAX] = "softmax",
+    [MCO_LAYER_DROPOUT] = "dropout",
+};
+
+const char *mco_layer_type_name(mco_layer_type type)
+{
+    if ((int)type < 0 || type >= MCO_LAYER_TYPE_COUNT) return "unknown";
+    return layer_type_names[type];
+}
+
+mco_status mco_layer_type_parse(const char *name, mco_layer_type *type)
+{
+    for (int t = 0; t < MCO_LAYER_TYPE_COUNT; t++) {
+        if (strcmp(name, layer_type_names[t]) == 0) {
+            *type = (mco_layer_type)t;
+            return MCO_OK;
+        }
+    }
+    return mco_error(MCO_ERR_UNSUPPORTED, "unknown layer type '%s'", name);
+}
+
+size_t mco_shape_size(mco_shape s)
+{
+    return (size_t)s.h * (size_t)s.w * (size_t)s.c;
+}
+
+void mco_model_init(mco_model *model, mco_shape input_shape)
+{
+    memset(model, 0, sizeof *model);
+    model->input_shape = input_shape;
+    model->norm.scale = 1.0f;
+    model->norm.mean = 0.0f;
+    model->norm.std = 1.0f;
+}
+
+mco_status mco_model_add_layer(mco_model *model, const mco_layer *layer, int *index)
+{
+    if (model->n_layers >= MCO_MAX_LAYERS)
+        return mco_error(MCO_ERR_RANGE, "too many layers (at most %d)", MCO_MAX_LAYERS);
+    mco_layer *grown = realloc(model->layers, (size_t)(model->n_layers + 1) * sizeof *grown);
+    if (!grown) return mco_error(MCO_ERR_NOMEM, "out of memory adding a layer");
+    model->layers = grown;
+    mco_layer *l = &model->layers[model->n_layers];
+    *l = *layer;
+    for (int p = 0; p < MCO_MAX_PARAMS; p++) l->params[p].data = NULL;
+    if (l->n_inputs == 0) {
+        l->n_inputs = 1;
+        l->inputs[0] = model->n_layers - 1; /* previous layer, or MCO_INPUT for the first */
+    }
+    if (l->name[0] == '\0') {
+        /* Keras-style default names: conv2d_0, dense_1, ... (index in the model). */
+        snprintf(l->name, sizeof l->name, "%s_%d", mco_layer_type_name(l->type), model->n_layers);
+    }
+    if (index) *index = model->n_layers;
+    model->n_layers++;
+    return MCO_OK;
+}
+
+/* Output size of one spatial dimension; 0 when the window does not fit. */
+static int conv_out_dim(int in, int k, int stride, mco_padding padding)
+{
+    if (padding == MCO_PADDING_SAME) return (in + stride - 1) / stride;
+    if (in < k) return 0;
+    return (in - k) / stride + 1;
+}
+
+static void set_param(mco_param *p, int ndim, int d0, int d1, int d2, int d3)
+{
+    int dims[4] = {d0, d1, d2, d3};
+    p->ndim = ndim;
+    p->size = 1;
+    for (int i = 0; i < 4; i++) {
+        p->dims[i] = i < ndim ? dims[i] : 0;
+        if (i < ndim) p->size *= (size_t)dims[i];
+    }
+}
+
+static mco_shape input_shape_of(const mco_model *model, int input)
+{
+    return input == MCO_INPUT ? model->input_shape : model->layers[input].out_shape;
+}
+
+/* Checks the hyper-parameters every windowed layer needs. */
+static mco_status check_window(const mco_layer *l, int index)
+{
+    if (l->kernel_h <= 0 || l->kernel_w <= 0 || l->stride_h <= 0 || l->stride_w <= 0 ||
+        l->kernel_h > MCO_MAX_DIM || l->kernel_w > MCO_MAX_DIM ||
+        l->stride_h > MCO_MAX_DIM || l->stride_w > MCO_MAX_DIM)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): kernel and stride must be positive", index,
+                         l->name);
+    if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): unknown padding", index, l->name);
+    return MCO_OK;
+}
+
+static mco_status infer_layer(mco_model *model, int index)
+{
+    mco_layer *l = &model->layers[index];
+    mco_shape in = l->in_shape;
+    mco_status st;
+
+    l->n_params = 0;
+    switch (l->type) {
+    case MCO_LAYER_CONV2D:
+    case MCO_LAYER_DEPTHWISE_CONV2D:
+    case MCO_LAYER_MAXPOOL2D:
+    case MCO_LAYER_AVGPOOL2D:
+        if ((st = check_window(l, index)) != MCO_OK) return st;
+        l->out_shape.h = conv_out_dim(in.h, l->kernel_h, l->stride_h, l->padding);
+        l->out_shape.w = conv_out_dim(in.w, l->kernel_w, l->stride_w, l->padding);
+        l->out_shape.c = in.c;
+        if (l->out_shape.h <= 0 || l->out_shape.w <= 0)
+            return mco_error(MCO_ERR_SHAPE,
+                             "layer %d (%s): %dx%d window does not fit the %dx%d input", index,
+                             l->name, l->kernel_h, l->kernel_w, in.h, in.w);
+        if (l->type == MCO_LAYER_CONV2D) {
+            if (l->units <= 0 || l->units > MCO_MAX_DIM)
+                return mco_error(MCO_ERR_SHAPE, "layer %d (%s): filters must be positive", index,
+                                 l->name);
+            l->out_shape.c = l->units;
+            l->n_params = 2;
+            set_param(&l->params[MCO_PARAM_WEIGHTS], 4, l->units, l->kernel_h, l->kernel_w, in.c);
+            set_param(&l->params[MCO_PARAM_BIAS], 1, l->units, 0, 0, 0);
+        } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
+            l->n_params = 2;
+            set_param(&l->params[MCO_PARAM_WEIGHTS], 3, l->kernel_h, l->kernel_w, in.c, 0);
+            set_param(&l->params[MCO_PARAM_BIAS], 1, in.c, 0, 0, 0);
+        }
+        break;
+    case MCO_LAYER_DENSE:
+        if (l->units <= 0 || l->units > MCO_MAX_DIM)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): units must be positive", index, l->name);
+        if (in.h != 1 || in.w != 1)
+            return mco_error(MCO_ERR_SHAPE,
+                             "layer %d (%s): dense input is %dx%dx%d; add a flatten layer first",
+                             index, l->name, in.h, in.w, in.c);
+        l->out_shape = (mco_shape){1, 1, l->units};
+        l->n_params = 2;
+        set_param(&l->params[MCO_PARAM_WEIGHTS], 2, l->units, in.c, 0, 0);
+        set_param(&l->params[MCO_PARAM_BIAS], 1, l->units, 0, 0, 0);
+        break;
+    case MCO_LAYER_GLOBAL_AVGPOOL:
+        l->out_shape = (mco_shape){1, 1, in.c};
+        break;
+    case MCO_LAYER_FLATTEN:
+        l->out_shape = (mco_shape){1, 1, (int)mco_shape_size(in)};
+        break;
+    case MCO_LAYER_BATCHNORM:
+        l->out_shape = in;
+        if (!(l->epsilon > 0.0f)) l->epsilon = 1e-3f;
+        if (!(l->momentum > 0.0f && l->momentum < 1.0f)) l->momentum = 0.99f;
+        l->n_params = 4;
+        for (int p = 0; p < 4; p++) set_param(&l->params[p], 1, in.c, 0, 0, 0);
+        break;
+    case MCO_LAYER_ADD: {
+        if (l->n_inputs != 2)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): add needs two inputs", index, l->name);
+        mco_shape other = input_shape_of(model, l->inputs[1]);
+        if (other.h != in.h || other.w != in.w || other.c != in.c)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): add inputs differ: %dx%dx%d and %dx%dx%d",
+                             index, l->name, in.h, in.w, in.c, other.h, other.w, other.c);
+        l->out_shape = in;
+        break;
+    }
+    case MCO_LAYER_DROPOUT:
+        if (!(l->rate >= 0.0f && l->rate < 1.0f))
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): dropout rate must be in [0, 1)", index,
+                             l->name);
+        l->out_shape = in;
+        break;
+    case MCO_LAYER_RELU:
+    case MCO_LAYER_RELU6:
+    case MCO_LAYER_SOFTMAX:
+        l->out_shape = in;
+        break;
+    default:
+        return mco_error(MCO_ERR_UNSUPPORTED, "layer %d: unknown layer type %d", index, (int)l->type);
+    }
+    return MCO_OK;
+}
+
+mco_status mco_model_infer_shapes(mco_model *model)
+{
+    mco_shape s = model->input_shape;
+    if (s.h <= 0 || s.w <= 0 || s.c <= 0 || s.h > MCO_MAX_DIM || s.w > MCO_MAX_DIM || s.c > MCO_MAX_DIM)
+        return mco_error(MCO_ERR_SHAPE, "input shape %dx%dx%d is not valid", s.h, s.w, s.c);
+    if (model->n_layers <= 0) return mco_error(MCO_ERR_SHAPE, "the model has no layers");
+    for (int i = 0; i < model->n_layers; i++) {
+        mco_layer *l = &model->layers[i];
+        int needed = l->type == MCO_LAYER_ADD ? 2 : 1;
+        if (l->type == MCO_LAYER_ADD && l->n_inputs != 2)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): add needs two inputs", i, l->name);
+        if (l->type != MCO_LAYER_ADD && l->n_inputs != 1)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): takes one input, has %d", i, l->name,
+                             l->n_inputs);
+        for (int k = 0; k < needed; k++) {
+            if (l->inputs[k] < MCO_INPUT || l->inputs[k] >= i)
+                return mco_error(MCO_ERR_SHAPE, "layer %d (%s): input %d refers to layer %d, not an earlier one",
+                                 i, l->name, k, l->inputs[k]);
+        }
+        l->in_shape = input_shape_of(model, l->inputs[0]);
+        mco_status st = infer_layer(model, i);
+        if (st != MCO_OK) return st;
+        size_t out_size = mco_shape_size(l->out_shape);
+        if (out_size == 0 || out_size > (size_t)64 << 20)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): output size %zu is out of range", i,
+                             l->name, out_size);
+    }
+    model->n_classes = model->layers[model->n_layers - 1].out_shape.c;
+    return MCO_OK;
+}
+
+mco_status mco_model_alloc_params(mco_model *model)
+{
+    for (int i = 0; i < model->n_layers; i++) {
+        mco_layer *l = &model->layers[i];
+        for (int p = 0; p < l->n_params; p++) {
+            if (l->params[p].data) continue;
+            l->params[p].data = calloc(l->params[p].size, sizeof(float));
+            if (!l->params[p].data)
+                return mco_error(MCO_ERR_NOMEM, "out of memory for the parameters of layer %s",
+                                 l->name);
+        }
+    }
+    return MCO_OK;
+}
+
+void mco_model_init_params(mco_model *model, uint64_t seed)
+{
+    mco_rng rng;
+    mco_rng_seed(&rng, seed);
+    for (int i = 0; i < model->n_layers; i++) {
+        mco_layer *l = &model->layers[i];
+        if (l->type == MCO_LAYER_BATCHNORM) {
+            for (size_t c = 0; c < l->params[0].size; c++) {
+                l->params[MCO_PARAM_BN_GAMMA].data[c] = 1.0f;
+                l->params[MCO_PARAM_BN_BETA].data[c] = 0.0f;
+                l->params[MCO_PARAM_BN_MEAN].data[c] = 0.0f;
+                l->params[MCO_PARAM_BN_VAR].data[c] = 1.0f;
+            }
+            continue;
+        }
+        if (l->n_params < 2) continue;
+        /* Glorot (Xavier) uniform, the Keras default: limit = sqrt(6 / (fan_in + fan_out)). */
+        mco_param *w = &l->params[MCO_PARAM_WEIGHTS];
+        double fan_in, fan_out;
+        if (l->type == MCO_LAYER_CONV2D) {
+            double receptive = (double)l->kernel_h * l->kernel_w;
+            fan_in = receptive * l->in_shape.c;
+            fan_out = receptive * l->units;
+        } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
+            fan_in = fan_out = (double)l->kernel_h * l->kernel_w;
+        } else {
+            fan_in = l->in_shape.c;
+            fan_out = l->units;
+        }
+        float limit = (float)sqrt(6.0 / (fan_in + fan_out));
+        for (size_t k = 0; k < w->size; k++) w->data[k] = (2.0f * mco_rng_uniform(&rng) - 1.0f) * limit;
+        memset(l->params[MCO_PARAM_BIAS].data, 0, l->params[MCO_PARAM_BIAS].size * sizeof(float));
+    }
+}
+
+mco_status mco_model_clone(const mco_model *src, mco_model *dst)
+{
+    *dst = *src;
+    dst->layers = NULL;
+    dst->n_layers = 0;
+    if (src->n_layers > 0) {
+        dst->layers = calloc((size_t)src->n_layers, sizeof *dst->layers);
+        if (!dst->layers) return mco_error(MCO_ERR_NOMEM, "out of memory cloning a model");
+    }
+    for (int i = 0; i < src->n_layers; i++) {
+        mco_layer *l = &dst->layers[i];
+        *l = src->layers[i];
+        dst->n_layers = i + 1;
+        for (int p = 0; p < MCO_MAX_PARAMS; p++) {
+            const float *from = src->layers[i].params[p].data;
+            l->params[p].data = NULL;
+            if (p >= l->n_params || !from) continue;
+            l->params[p].data = malloc(l->params[p].size * sizeof(float));
+            if (!l->params[p].data) {
+                mco_model_free(dst);
+                return mco_error(MCO_ERR_NOMEM, "out of memory cloning a model");
+            }
+            memcpy(l->params[p].data, from, l->params[p].size * sizeof(float));
+        }
+    }
+    return MCO_OK;
+}
+
+void mco_model_free(mco_model *model)
+{
+    for (int i = 0; i < model->n_layers; i++)
+        for (int p = 0; p < MCO_MAX_PARAMS; p++) free(model->layers[i].params[p].data);
+    free(model->layers);
+    model->layers = NULL;
+    model->n_layers = 0;
+}
+
+size_t mco_layer_param_count(const mco_layer *layer)
+{
+    size_t n = 0;
+    for (int p = 0; p < layer->n_params; p++) n += layer->params[p].size;
+    return n;
+}
+
+uint64_t mco_layer_macs(const mco_layer *l)
+{
+    uint64_t out_pixels = (uint64_t)l->out_shape.h * (uint64_t)l->out_shape.w;
+    switch (l->type) {
+    case MCO_LAYER_CONV2D:
+        return out_pixels * (uint64_t)l->units * (uint64_t)l->kernel_h * (uint64_t)l->kernel_w *
+               (uint64_t)l->in_shape.c;
+    case MCO_LAYER_DEPTHWISE_CONV2D:
+        return out_pixels * (uint64_t)l->in_shape.c * (uint64_t)l->kernel_h * (uint64_t)l->kernel_w;
+    case MCO_LAYER_DENSE:
+        return (uint64_t)l->units * (uint64_t)l->in_shape.c;
+    default:
+        return 0;
+    }
+}
+
+size_t mco_model_param_count(const mco_model *model)
+{
+    size_t n = 0;
+    for (int i = 0; i < model->n_layers; i++) n += mco_layer_param_count(&model->layers[i]);
+    return n;
+}
+
+uint64_t mco_model_macs(const mco_model *model)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < model->n_layers; i++) n += mco_layer_macs(&model->layers[i]);
+    return n;
+}
+
+/* Number of layers that read the output of layer `index`. */
+static int consumer_count(const mco_model *model, int index)
+{
+    int n = 0;
+    for (int i = 0; i < model->n_layers; i++)
+        for (int k = 0; k < model->layers[i].n_inputs; k++)
+            if (model->layers[i].inputs[k] == index) n++;
+    return n;
+}
+
+/* Removes layer `index`, rewiring its consumers to its first input. */
+static void remove_layer(mco_model *model, int index)
+{
+    mco_layer *gone = &model->layers[index];
+    int replacement = gone->inputs[0];
+    for (int p = 0; p < MCO_MAX_PARAMS; p++) free(gone->params[p].data);
+    memmove(gone, gone + 1, (size_t)(model->n_layers - index - 1) * sizeof *gone);
+    model->n_layers--;
+    for (int i = 0; i < model->n_layers; i++) {
+        mco_layer *l = &model->layers[i];
+        for (int k = 0; k < l->n_inputs; k++) {
+            if (l->inputs[k] == index) l->inputs[k] = replacement;
+            else if (l->inputs[k] > index) l->inputs[k]--;
+        }
+    }
+}
+
+/* y = gamma * (x - mean) / sqrt(var + eps) + beta folded into the producer:
+ * w' = w * s, b' = (b - mean) * s + beta, with s = gamma / sqrt(var + eps)
+ * per output channel. */
+static void fold_batchnorm(mco_layer *producer, const mco_layer *bn)
+{
+    const float *gamma = bn->params[MCO_PARAM_BN_GAMMA].data;
+    const float *beta = bn->params[MCO_PARAM_BN_BETA].data;
+    const float *mean = bn->params[MCO_PARAM_BN_MEAN].data;
+    const float *var = bn->params[MCO_PARAM_BN_VAR].data;
+    float *w = producer->params[MCO_PARAM_WEIGHTS].data;
+    float *b = producer->params[MCO_PARAM_BIAS].data;
+    int channels = bn->in_shape.c;
+    size_t per_channel = producer->params[MCO_PARAM_WEIGHTS].size / (size_t)channels;
+
+    for (int c = 0; c < channels; c++) {
+        float s = gamma[c] / sqrtf(var[c] + bn->epsilon);
+        if (producer->type == MCO_LAYER_DEPTHWISE_CONV2D) {
+            /* [kh][kw][c]: channel c is every channels-th weight. */
+            for (size_t k = 0; k < per_channel; k++) w[k * (size_t)channels + (size_t)c] *= s;
+        } else {
+            /* [out][...]: channel c owns one contiguous row. */
+            for (size_t k = 0; k < per_channel; k++) w[(size_t)c * per_channel + k] *= s;
+        }
+        b[c] = (b[c] - mean[c]) * s + beta[c];
+    }
+}
+
+mco_status mco_model_fold_for_inference(mco_model *model)
+{
+    for (int i = 0; i < model->n_layers;) {
+        mco_layer *l = &model->layers[i];
+        if (l->type == MCO_LAYER_DROPOUT && model->n_layers > 1) {
+            remove_layer(model, i);
+            continue;
+        }
+        if (l->type == MCO_LAYER_BATCHNORM && l->inputs[0] != MCO_INPUT) {
+            mco_layer *producer = &model->layers[l->inputs[0]];
+            int foldable = producer->type == MCO_LAYER_CONV2D ||
+                           producer->type == MCO_LAYER_DEPTHWISE_CONV2D ||
+                           producer->type == MCO_LAYER_DENSE;
+            if (foldable && consumer_count(model, l->inputs[0]) == 1) {
+                fold_batchnorm(producer, l);
+                remove_layer(model, i);
+                continue;
+            }
+        }
+        i++;
+    }
+    return mco_model_infer_shapes(model);
+}

@@ -1,0 +1,98 @@
+/*
+ * test_arch.c - the architecture text format and the built-in architectures:
+ * parameter and MAC counts of mnist-paper as published, shape errors, and
+ * BatchNorm folding preserving the function.
+ */
+#include <string.h>
+
+#include "mcuopt/arch.h"
+#include "mcuopt/graph.h"
+#include "test_util.h"
+
+static const mco_shape no_shape = {0, 0, 0};
+
+static void test_mnist_paper_counts(void)
+{
+    mco_model m;
+    CHECK_OK(mco_arch_load("mnist-paper", no_shape, 0, &m));
+    CHECK(m.n_layers == 5);
+    CHECK(mco_model_param_count(&m) == 20410);
+    CHECK(mco_model_macs(&m) == 93288);
+    CHECK(m.layers[0].out_shape.h == 26 && m.layers[0].out_shape.c == 12);
+    CHECK(m.layers[2].out_shape.h == 13);
+    CHECK(m.layers[3].out_shape.c == 2028);
+    CHECK(m.n_classes == 10);
+    mco_model_free(&m);
+}
+
+static void test_all_builtins_build(void)
+{
+    for (const char *const *name = mco_arch_builtin_names(); *name; name++) {
+        mco_model m;
+        CHECK_OK(mco_arch_load(*name, no_shape, 0, &m));
+        CHECK_OK(mco_model_alloc_params(&m));
+        mco_model_init_params(&m, 7);
+        mco_model_free(&m);
+    }
+    /* ds-cnn-s fitted to MNIST-shaped input and 10 classes. */
+    mco_model m;
+    CHECK_OK(mco_arch_load("ds-cnn-s", (mco_shape){28, 28, 1}, 10, &m));
+    CHECK(m.n_classes == 10);
+    mco_model_free(&m);
+    /* resnet8 has the published MLPerf Tiny size (78,666 parameters incl. BN statistics). */
+    CHECK_OK(mco_arch_load("resnet8", no_shape, 0, &m));
+    CHECK(mco_model_param_count(&m) == 78666);
+    mco_model_free(&m);
+}
+
+static void expect_error(const char *text, mco_status expected, const char *fragment)
+{
+    mco_model m;
+    mco_status st = mco_arch_parse(text, "t.arch", no_shape, 0, &m);
+    if (st != expected) fprintf(stderr, "got %s: %s\n", mco_status_string(st), mco_last_error());
+    CHECK(st == expected);
+    if (st == expected && !strstr(mco_last_error(), fragment)) {
+        fprintf(stderr, "message '%s' lacks '%s'\n", mco_last_error(), fragment);
+        test_failures++;
+    }
+    if (st == MCO_OK) mco_model_free(&m);
+}
+
+static void test_errors(void)
+{
+    expect_error("input 28 28 1\nconv3d filters=2 kernel=3\n", MCO_ERR_FORMAT, "t.arch:2: unknown layer type 'conv3d'");
+    expect_error("input 28 28 1\ndense units=10\n", MCO_ERR_SHAPE, "flatten");
+    expect_error("input 4 4 1\nconv2d filters=2 kernel=5\n", MCO_ERR_SHAPE, "does not fit");
+    expect_error("input 4 4 1\nconv2d filters=2 kernel=3 size=4\n", MCO_ERR_FORMAT, "unknown option 'size'");
+    expect_error("input 4 4 2\na = conv2d filters=3 kernel=1\nadd inputs=a,input\n", MCO_ERR_SHAPE, "add inputs differ");
+    expect_error("input 4 4 2\nadd inputs=a,input\n", MCO_ERR_FORMAT, "unknown input layer 'a'");
+    expect_error("conv2d filters=2 kernel=1\n", MCO_ERR_FORMAT, "no input line");
+    expect_error("input 4 4 1\nmaxpool2d pool=2\n", MCO_OK, "");
+}
+
+/* A model with conv -> batchnorm folded must compute the same outputs; that
+ * is checked in test_train.c with real forward passes. Here: structure. */
+static void test_fold_structure(void)
+{
+    mco_model m;
+    CHECK_OK(mco_arch_load("ds-cnn-s", no_shape, 0, &m));
+    CHECK_OK(mco_model_alloc_params(&m));
+    mco_model_init_params(&m, 1);
+    size_t macs = mco_model_macs(&m);
+    CHECK_OK(mco_model_fold_for_inference(&m));
+    for (int i = 0; i < m.n_layers; i++) {
+        CHECK(m.layers[i].type != MCO_LAYER_BATCHNORM);
+        CHECK(m.layers[i].type != MCO_LAYER_DROPOUT);
+    }
+    CHECK(mco_model_macs(&m) == macs);
+    mco_model_free(&m);
+}
+
+int main(void)
+{
+    test_mnist_paper_counts();
+    test_all_builtins_build();
+    test_errors();
+    test_fold_structure();
+    TEST_MAIN_END();
+}
