@@ -1,0 +1,82 @@
+/*
+ * cli.h - what the mcuopt subcommands share: the command table, error
+ * reporting, loading a model or an architecture, the training progress bar,
+ * and writing JSON results.
+ *
+ * The CLI is a thin layer: each cmd_*.c parses its options, calls the
+ * library, and prints. Library errors arrive as an mco_status plus
+ * mco_last_error(); cli_fail() prints that as one line and the command
+ * returns exit code 1 (2 for a usage error).
+ */
+#ifndef MCO_CLI_H
+#define MCO_CLI_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "mcuopt/data.h"
+#include "mcuopt/graph.h"
+#include "mcuopt/status.h"
+#include "mcuopt/train.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
+int cli_fail(mco_status status);
+/* Prints "mcuopt <cmd>: <message>" and a hint to use --help; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Strict number parsing for option values; on failure prints a usage error. */
+int cli_parse_int(const char *command, const char *option, const char *value, int min, int max,
+                  int *out);
+int cli_parse_float(const char *command, const char *option, const char *value, float *out);
+
+/* The common data options: --dataset NAME and --data DIR. */
+typedef struct {
+    const char *dataset;   /* "mnist" by default */
+    const char *data_dir;  /* NULL: the data set's default location */
+} cli_data_options;
+
+/* Loads a split, falling back (with a note on stderr) from MNIST to
+ * Fashion-MNIST when MNIST is not found and no --data was given and
+ * `allow_fallback` is set. */
+mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
+                            int quiet, mco_dataset *out);
+
+/* Sets the model's input normalisation from a data set's name. */
+void cli_set_normalization(mco_model *model, const char *dataset);
+
+/* Training progress on stderr: a bar with rate and ETA, redrawn in place;
+ * silent unless stderr is a terminal (or force is set) and not quiet. */
+typedef struct {
+    int enabled;
+    double last_draw;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet);
+void cli_progress_train(void *user, const mco_train_progress *progress);
+
+/* Prints a JSON object to stdout (pretty) and frees it. */
+void cli_print_json(cJSON *json);
+
+/* Monotonic seconds. */
+double cli_now(void);
+
+#endif

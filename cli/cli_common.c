@@ -1,0 +1,160 @@
+/*
+ * cli_common.c - helpers shared by the subcommands (see cli.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_fail(mco_status status)
+{
+    const char *msg = mco_last_error();
+    fprintf(stderr, "mcuopt: error: %s\n", msg[0] ? msg : mco_status_string(status));
+    return CLI_EXIT_FAIL;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "mcuopt %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'mcuopt %s --help')\n", command);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse_int(const char *command, const char *option, const char *value, int min, int max,
+                  int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0' || v < min || v > max) {
+        cli_usage_error(command, "%s expects an integer from %d to %d, got '%s'", option, min, max,
+                        value);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+int cli_parse_float(const char *command, const char *option, const char *value, float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(value, &end);
+    if (errno || end == value || *end != '\0' || v != v) {
+        cli_usage_error(command, "%s expects a number, got '%s'", option, value);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
+                            int quiet, mco_dataset *out)
+{
+    mco_status st = mco_dataset_load(data->dataset, data->data_dir, split, out);
+    if (st == MCO_ERR_NOT_FOUND && allow_fallback && !data->data_dir &&
+        strcmp(data->dataset, "mnist") == 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", mco_last_error());
+        if (mco_dataset_load("fashion-mnist", NULL, split, out) == MCO_OK) {
+            if (!quiet)
+                fprintf(stderr, "mcuopt: note: MNIST not found (%s); using Fashion-MNIST instead\n",
+                        why);
+            data->dataset = "fashion-mnist";
+            return MCO_OK;
+        }
+        return mco_error(MCO_ERR_NOT_FOUND, "%s", why);
+    }
+    return st;
+}
+
+void cli_set_normalization(mco_model *model, const char *dataset)
+{
+    /* Per-data-set mean and standard deviation of pixel/255 over the
+     * training images (the usual published figures). */
+    model->norm.scale = 1.0f / 255.0f;
+    if (strcmp(dataset, "mnist") == 0) {
+        model->norm.mean = 0.1307f;
+        model->norm.std = 0.3081f;
+    } else if (strcmp(dataset, "fashion-mnist") == 0) {
+        model->norm.mean = 0.2860f;
+        model->norm.std = 0.3530f;
+    } else if (strcmp(dataset, "cifar10") == 0) {
+        model->norm.mean = 0.4734f;
+        model->norm.std = 0.2516f;
+    } else {
+        model->norm.mean = 0.5f;
+        model->norm.std = 0.5f;
+    }
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_init(cli_progress *p, int quiet)
+{
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->last_draw = 0.0;
+}
+
+static void format_duration(double seconds, char *buf, size_t size)
+{
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s >= 3600) snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+void cli_progress_train(void *user, const mco_train_progress *pr)
+{
+    cli_progress *p = user;
+    if (!p->enabled) return;
+    double now = cli_now();
+    if (!pr->epoch_done && now - p->last_draw < 0.1 && pr->step != pr->steps) return;
+    p->last_draw = now;
+
+    const int width = 30;
+    double frac = pr->steps ? (double)pr->step / (double)pr->steps : 1.0;
+    int filled = (int)(frac * width);
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
+    bar[width] = '\0';
+
+    /* ETA over all remaining epochs, from the average time per step so far. */
+    double steps_done = (double)pr->epoch * (double)pr->steps + (double)pr->step;
+    double steps_total = (double)pr->epochs * (double)pr->steps;
+    double eta = steps_done > 0 ? pr->elapsed_sec / steps_done * (steps_total - steps_done) : 0.0;
+    char eta_text[32];
+    format_duration(eta, eta_text, sizeof eta_text);
+
+    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%% loss %.4f acc %5.2f%% %6.0f img/s ETA %s",
+            pr->epoch + 1, pr->epochs, bar, frac * 100.0, pr->loss, pr->accuracy * 100.0,
+            pr->samples_per_sec, eta_text);
+    if (pr->epoch_done) {
+        if (pr->val_accuracy >= 0.0)
+            fprintf(stderr, " | val loss %.4f acc %.2f%%", pr->val_loss, pr->val_accuracy * 100.0);
+        fputc('\n', stderr);
+    }
+    fflush(stderr);
+}
+
+void cli_print_json(cJSON *json)
+{
+    char *text = cJSON_Print(json);
+    if (text) {
+        printf("%s\n", text);
+        free(text);
+    }
+    cJSON_Delete(json);
+}

@@ -1,0 +1,205 @@
+/*
+ * cli_train_job.c - the training job shared by `train` and `run`
+ * (see cli_train_job.h).
+ */
+#include "cli_train_job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcuopt/arch.h"
+
+enum {
+    OPT_ARCH = 2000, OPT_DATASET, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
+    OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_SCHEDULE, OPT_SEED, OPT_THREADS, OPT_VAL
+};
+
+static const struct option job_options[] = {
+    {"arch", required_argument, NULL, OPT_ARCH},
+    {"dataset", required_argument, NULL, OPT_DATASET},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"momentum", required_argument, NULL, OPT_MOMENTUM},
+    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+    {"schedule", required_argument, NULL, OPT_SCHEDULE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"val", required_argument, NULL, OPT_VAL},
+};
+
+#define JOB_OPTION_COUNT ((int)(sizeof job_options / sizeof job_options[0]))
+
+void cli_train_job_defaults(cli_train_job *job)
+{
+    memset(job, 0, sizeof *job);
+    job->arch = "mnist-paper";
+    job->data.dataset = "mnist";
+    job->data.data_dir = NULL;
+    job->val_count = 5000;
+    mco_train_options_default(&job->train);
+}
+
+int cli_train_job_options(struct option *options, int capacity)
+{
+    int n = JOB_OPTION_COUNT < capacity ? JOB_OPTION_COUNT : capacity;
+    memcpy(options, job_options, (size_t)n * sizeof *options);
+    return n;
+}
+
+void cli_train_job_print_options(FILE *out)
+{
+    const char *const *names = mco_arch_builtin_names();
+    fprintf(out, "      --arch NAME|FILE  architecture (default mnist-paper; built-in:");
+    for (; *names; names++) fprintf(out, " %s", *names);
+    fprintf(out, ")\n"
+                 "      --dataset NAME    mnist (default; falls back to fashion-mnist if absent),\n"
+                 "                        fashion-mnist or cifar10\n"
+                 "      --data DIR        directory holding the data set's files\n"
+                 "      --epochs N        training epochs (default 3)\n"
+                 "      --batch N         mini-batch size (default 32)\n"
+                 "      --optimizer NAME  adam (default) or sgd\n"
+                 "      --lr F            learning rate (default 0.001)\n"
+                 "      --momentum F      SGD momentum (default 0.9)\n"
+                 "      --weight-decay F  L2 weight decay (default 0)\n"
+                 "      --schedule NAME   cosine (default), step or constant\n"
+                 "      --seed N          random seed (default 1)\n"
+                 "      --threads N       worker threads (default: all cores)\n"
+                 "      --val N           training images held out for validation (default 5000)\n");
+}
+
+int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value)
+{
+    mco_train_options *t = &job->train;
+    int seed;
+    switch (option) {
+    case OPT_ARCH: job->arch = value; return CLI_EXIT_OK;
+    case OPT_DATASET: job->data.dataset = value; job->data_given = 1; return CLI_EXIT_OK;
+    case OPT_DATA: job->data.data_dir = value; job->data_given = 1; return CLI_EXIT_OK;
+    case OPT_EPOCHS:
+        return cli_parse_int(command, "--epochs", value, 1, 10000, &t->epochs) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_BATCH:
+        return cli_parse_int(command, "--batch", value, 1, 65536, &t->batch_size) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_THREADS:
+        return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_VAL:
+        return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_SEED:
+        if (!cli_parse_int(command, "--seed", value, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
+        t->seed = (uint64_t)seed;
+        return CLI_EXIT_OK;
+    case OPT_LR:
+        return cli_parse_float(command, "--lr", value, &t->learning_rate) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_MOMENTUM:
+        return cli_parse_float(command, "--momentum", value, &t->momentum) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_WEIGHT_DECAY:
+        return cli_parse_float(command, "--weight-decay", value, &t->weight_decay) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_OPTIMIZER:
+        if (strcmp(value, "adam") == 0) t->optimizer = MCO_OPTIMIZER_ADAM;
+        else if (strcmp(value, "sgd") == 0) t->optimizer = MCO_OPTIMIZER_SGD;
+        else return cli_usage_error(command, "--optimizer must be adam or sgd, not '%s'", value);
+        return CLI_EXIT_OK;
+    case OPT_SCHEDULE:
+        if (strcmp(value, "cosine") == 0) t->schedule = MCO_LR_COSINE;
+        else if (strcmp(value, "step") == 0) t->schedule = MCO_LR_STEP;
+        else if (strcmp(value, "constant") == 0) t->schedule = MCO_LR_CONSTANT;
+        else return cli_usage_error(command, "--schedule must be cosine, step or constant, not '%s'", value);
+        return CLI_EXIT_OK;
+    default:
+        return -1;
+    }
+}
+
+mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_report *report)
+{
+    memset(report, 0, sizeof *report);
+    mco_dataset full, train, val, test;
+    mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, !job->data_given, job->quiet, &full);
+    if (st != MCO_OK) return st;
+    st = cli_load_dataset(&job->data, MCO_SPLIT_TEST, 0, job->quiet, &test);
+    if (st != MCO_OK) {
+        mco_dataset_free(&full);
+        return st;
+    }
+    if (job->val_count >= full.n) {
+        mco_dataset_free(&full);
+        mco_dataset_free(&test);
+        return mco_error(MCO_ERR_ARG, "--val %d leaves no training images (the set has %d)",
+                         job->val_count, full.n);
+    }
+    st = mco_dataset_split(&full, job->val_count, job->train.seed, &train, &val);
+    mco_dataset_free(&full);
+    if (st != MCO_OK) {
+        mco_dataset_free(&test);
+        return st;
+    }
+
+    st = mco_arch_load(job->arch, train.shape, train.n_classes, model);
+    if (st == MCO_OK) {
+        cli_set_normalization(model, job->data.dataset);
+        st = mco_model_alloc_params(model);
+        if (st == MCO_OK) mco_model_init_params(model, job->train.seed);
+    }
+    cli_progress progress;
+    if (st == MCO_OK) {
+        cli_progress_init(&progress, job->quiet);
+        if (!job->quiet)
+            fprintf(stderr, "training %s on %s: %d images (%d held out), %d epochs, batch %d\n",
+                    model->arch_name, job->data.dataset, train.n, val.n, job->train.epochs,
+                    job->train.batch_size);
+        job->train.progress = cli_progress_train;
+        job->train.progress_user = &progress;
+        st = mco_train(model, &train, val.n > 0 ? &val : NULL, &job->train, &report->train);
+        job->train.progress = NULL;
+    }
+    if (st == MCO_OK) st = mco_evaluate(model, &test, job->train.threads, &report->test);
+    report->train_count = train.n;
+    report->val_count = val.n;
+    report->test_count = test.n;
+    mco_dataset_free(&train);
+    mco_dataset_free(&val);
+    mco_dataset_free(&test);
+    if (st != MCO_OK) {
+        mco_model_free(model);
+        return st;
+    }
+    report->params = mco_model_param_count(model);
+    report->macs = (unsigned long long)mco_model_macs(model);
+    return MCO_OK;
+}
+
+void cli_train_report_print(const cli_train_job *job, const cli_train_report *r, FILE *out)
+{
+    fprintf(out, "%s on %s: %zu parameters, %llu MACs per inference\n", job->arch,
+            job->data.dataset, r->params, r->macs);
+    fprintf(out, "trained %d epochs on %d images in %.2f s (%.0f images/s)\n", job->train.epochs,
+            r->train_count, r->train.seconds,
+            r->train.seconds > 0 ? (double)r->train_count * job->train.epochs / r->train.seconds : 0.0);
+    if (r->train.val_accuracy >= 0)
+        fprintf(out, "validation accuracy %.2f %% (%d images)\n", r->train.val_accuracy * 100.0,
+                r->val_count);
+    fprintf(out, "test accuracy %.2f %% (%d of %d), loss %.4f\n", r->test.accuracy * 100.0,
+            r->test.correct, r->test.n, r->test.loss);
+}
+
+cJSON *cli_train_report_json(const cli_train_job *job, const cli_train_report *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arch", job->arch);
+    cJSON_AddStringToObject(o, "dataset", job->data.dataset);
+    cJSON_AddNumberToObject(o, "parameters", (double)r->params);
+    cJSON_AddNumberToObject(o, "macs", (double)r->macs);
+    cJSON_AddNumberToObject(o, "epochs", job->train.epochs);
+    cJSON_AddNumberToObject(o, "batch_size", job->train.batch_size);
+    cJSON_AddNumberToObject(o, "seed", (double)job->train.seed);
+    cJSON_AddNumberToObject(o, "train_images", r->train_count);
+    cJSON_AddNumberToObject(o, "train_seconds", r->train.seconds);
+    cJSON_AddNumberToObject(o, "train_accuracy", r->train.final_accuracy);
+    cJSON_AddNumberToObject(o, "train_loss", r->train.final_loss);
+    if (r->train.val_accuracy >= 0) cJSON_AddNumberToObject(o, "val_accuracy", r->train.val_accuracy);
+    cJSON_AddNumberToObject(o, "test_accuracy", r->test.accuracy);
+    cJSON_AddNumberToObject(o, "test_loss", r->test.loss);
+    return o;
+}

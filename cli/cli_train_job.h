@@ -1,0 +1,44 @@
+/*
+ * cli_train_job.h - the training job shared by `mcuopt train` and
+ * `mcuopt run`: its options, running it, and reporting it.
+ */
+#ifndef MCO_CLI_TRAIN_JOB_H
+#define MCO_CLI_TRAIN_JOB_H
+
+#include <getopt.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *arch;          /* built-in name or architecture file */
+    cli_data_options data;
+    int data_given;            /* --dataset or --data was given: no fallback */
+    int val_count;             /* images held out from the training set */
+    mco_train_options train;
+    int quiet;
+} cli_train_job;
+
+typedef struct {
+    mco_train_result train;
+    mco_eval_result test;      /* on the test split */
+    int train_count;
+    int val_count;
+    int test_count;
+    size_t params;
+    unsigned long long macs;
+} cli_train_report;
+
+void cli_train_job_defaults(cli_train_job *job);
+/* Fills `options` with the job's long options (at most `capacity`); returns how many. */
+int cli_train_job_options(struct option *options, int capacity);
+void cli_train_job_print_options(FILE *out);
+/* Handles one parsed option: CLI_EXIT_OK if it was the job's, CLI_EXIT_USAGE
+ * (message printed) for a bad value, -1 if the option is not the job's. */
+int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value);
+/* Loads data, builds and trains the model, evaluates it on the test split.
+ * On success the caller owns *model and report->test. */
+mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_report *report);
+void cli_train_report_print(const cli_train_job *job, const cli_train_report *report, FILE *out);
+cJSON *cli_train_report_json(const cli_train_job *job, const cli_train_report *report);
+
+#endif

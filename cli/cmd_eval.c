@@ -1,0 +1,108 @@
+/*
+ * cmd_eval.c - `mcuopt eval MODEL`: accuracy, loss and confusion matrix of a
+ * saved model on a data set split.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/model_file.h"
+
+static void print_help(void)
+{
+    printf("usage: mcuopt eval MODEL [OPTIONS]\n\n"
+           "Evaluates a saved model (inference mode) and prints accuracy, loss and\n"
+           "the confusion matrix (rows: true class, columns: predicted class).\n\n"
+           "options:\n"
+           "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
+           "      --data DIR        directory holding the data set's files\n"
+           "      --split NAME      test (default) or train\n"
+           "      --threads N       worker threads (default: all cores)\n"
+           "      --json            print the results as JSON on stdout\n"
+           "  -h, --help            this help\n");
+}
+
+static void print_confusion(const mco_eval_result *r)
+{
+    printf("confusion matrix (rows: true, columns: predicted)\n     ");
+    for (int p = 0; p < r->n_classes; p++) printf("%6d", p);
+    printf("\n");
+    for (int t = 0; t < r->n_classes; t++) {
+        printf("%4d ", t);
+        for (int p = 0; p < r->n_classes; p++) printf("%6d", r->confusion[t * r->n_classes + p]);
+        printf("\n");
+    }
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    enum { OPT_DATASET = 1000, OPT_DATA, OPT_SPLIT, OPT_THREADS, OPT_JSON };
+    static const struct option options[] = {
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"split", required_argument, NULL, OPT_SPLIT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_data_options data = {"mnist", NULL};
+    mco_split split = MCO_SPLIT_TEST;
+    int threads = 0, json = 0, data_given = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
+        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_SPLIT:
+            if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
+            else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
+            else return cli_usage_error("eval", "--split must be test or train, not '%s'", optarg);
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_int("eval", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("eval", "expected one MODEL file");
+    const char *path = argv[optind];
+
+    mco_model model;
+    mco_status st = mco_model_load(path, &model);
+    if (st != MCO_OK) return cli_fail(st);
+    mco_dataset ds;
+    st = cli_load_dataset(&data, split, !data_given, json, &ds);
+    if (st != MCO_OK) {
+        mco_model_free(&model);
+        return cli_fail(st);
+    }
+    mco_eval_result r;
+    st = mco_evaluate(&model, &ds, threads, &r);
+    mco_dataset_free(&ds);
+    mco_model_free(&model);
+    if (st != MCO_OK) return cli_fail(st);
+
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "dataset", data.dataset);
+        cJSON_AddNumberToObject(o, "images", r.n);
+        cJSON_AddNumberToObject(o, "correct", r.correct);
+        cJSON_AddNumberToObject(o, "accuracy", r.accuracy);
+        cJSON_AddNumberToObject(o, "loss", r.loss);
+        cJSON *rows = cJSON_AddArrayToObject(o, "confusion");
+        for (int t = 0; t < r.n_classes; t++)
+            cJSON_AddItemToArray(rows, cJSON_CreateIntArray(r.confusion + t * r.n_classes, r.n_classes));
+        cli_print_json(o);
+    } else {
+        printf("%s on %s %s: accuracy %.2f %% (%d of %d), loss %.4f\n", path, data.dataset,
+               split == MCO_SPLIT_TEST ? "test" : "train", r.accuracy * 100.0, r.correct, r.n, r.loss);
+        print_confusion(&r);
+    }
+    mco_eval_result_free(&r);
+    return CLI_EXIT_OK;
+}

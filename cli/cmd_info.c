@@ -1,0 +1,114 @@
+/*
+ * cmd_info.c - `mcuopt info`: per-layer output shape, parameters, MACs and
+ * bytes of a saved model or of an architecture.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/arch.h"
+#include "mcuopt/model_file.h"
+
+static void print_help(void)
+{
+    printf("usage: mcuopt info MODEL | --arch NAME|FILE [OPTIONS]\n\n"
+           "Prints each layer's output shape, parameter count, multiply-accumulates\n"
+           "per inference and float32 parameter bytes.\n\n"
+           "options:\n"
+           "      --arch NAME|FILE  describe an architecture instead of a model file\n"
+           "      --print-arch      print the architecture's text (built-ins only)\n"
+           "      --json            print the table as JSON on stdout\n"
+           "  -h, --help            this help\n");
+}
+
+static void shape_text(mco_shape s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%dx%dx%d", s.h, s.w, s.c);
+}
+
+static void print_table(const mco_model *m)
+{
+    char shape[48];
+    shape_text(m->input_shape, shape, sizeof shape);
+    printf("%s: input %s, %d classes\n", m->arch_name[0] ? m->arch_name : "model", shape, m->n_classes);
+    printf("%-3s %-20s %-17s %-12s %10s %12s %10s\n", "#", "name", "type", "output", "params",
+           "MACs", "bytes");
+    for (int i = 0; i < m->n_layers; i++) {
+        const mco_layer *l = &m->layers[i];
+        shape_text(l->out_shape, shape, sizeof shape);
+        size_t params = mco_layer_param_count(l);
+        printf("%-3d %-20s %-17s %-12s %10zu %12llu %10zu\n", i, l->name, mco_layer_type_name(l->type),
+               shape, params, (unsigned long long)mco_layer_macs(l), params * sizeof(float));
+    }
+    size_t total = mco_model_param_count(m);
+    printf("%-3s %-20s %-17s %-12s %10zu %12llu %10zu\n", "", "total", "", "", total,
+           (unsigned long long)mco_model_macs(m), total * sizeof(float));
+}
+
+static cJSON *table_json(const mco_model *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arch", m->arch_name);
+    int in[3] = {m->input_shape.h, m->input_shape.w, m->input_shape.c};
+    cJSON_AddItemToObject(o, "input_shape", cJSON_CreateIntArray(in, 3));
+    cJSON_AddNumberToObject(o, "classes", m->n_classes);
+    cJSON *layers = cJSON_AddArrayToObject(o, "layers");
+    for (int i = 0; i < m->n_layers; i++) {
+        const mco_layer *l = &m->layers[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "name", l->name);
+        cJSON_AddStringToObject(j, "type", mco_layer_type_name(l->type));
+        int out[3] = {l->out_shape.h, l->out_shape.w, l->out_shape.c};
+        cJSON_AddItemToObject(j, "output_shape", cJSON_CreateIntArray(out, 3));
+        cJSON_AddNumberToObject(j, "parameters", (double)mco_layer_param_count(l));
+        cJSON_AddNumberToObject(j, "macs", (double)mco_layer_macs(l));
+        cJSON_AddNumberToObject(j, "bytes", (double)(mco_layer_param_count(l) * sizeof(float)));
+        cJSON_AddItemToArray(layers, j);
+    }
+    cJSON_AddNumberToObject(o, "parameters", (double)mco_model_param_count(m));
+    cJSON_AddNumberToObject(o, "macs", (double)mco_model_macs(m));
+    cJSON_AddNumberToObject(o, "bytes", (double)(mco_model_param_count(m) * sizeof(float)));
+    return o;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    enum { OPT_ARCH = 1000, OPT_PRINT_ARCH, OPT_JSON };
+    static const struct option options[] = {
+        {"arch", required_argument, NULL, OPT_ARCH},
+        {"print-arch", no_argument, NULL, OPT_PRINT_ARCH},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *arch = NULL;
+    int json = 0, print_arch = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_ARCH: arch = optarg; break;
+        case OPT_PRINT_ARCH: print_arch = 1; break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    int files = argc - optind;
+    if ((arch && files != 0) || (!arch && files != 1))
+        return cli_usage_error("info", "expected one MODEL file or --arch NAME");
+    if (print_arch) {
+        const char *text = arch ? mco_arch_builtin_text(arch) : NULL;
+        if (!text) return cli_usage_error("info", "--print-arch needs --arch with a built-in name");
+        fputs(text, stdout);
+        return CLI_EXIT_OK;
+    }
+    mco_model m;
+    mco_status st = arch ? mco_arch_load(arch, (mco_shape){0, 0, 0}, 0, &m)
+                         : mco_model_load(argv[optind], &m);
+    if (st != MCO_OK) return cli_fail(st);
+    if (json) cli_print_json(table_json(&m));
+    else print_table(&m);
+    mco_model_free(&m);
+    return CLI_EXIT_OK;
+}

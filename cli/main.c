@@ -1,0 +1,46 @@
+/*
+ * main.c - the mcuopt command line: dispatches to one subcommand per
+ * cmd_*.c file through a registration table.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"run", "the main job: train -> evaluate -> save, on built-in defaults", cmd_run},
+    {"train", "train a model from an architecture on a data set", cmd_train},
+    {"eval", "evaluate a model: accuracy, loss and confusion matrix", cmd_eval},
+    {"info", "per-layer shapes, parameters, MACs and bytes of a model", cmd_info},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "mcuopt %s - fit neural networks onto Arm Cortex-M microcontrollers\n\n"
+            "usage: mcuopt COMMAND [OPTIONS]   (mcuopt COMMAND --help for its options)\n\n"
+            "commands:\n",
+            MCO_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("mcuopt %s\n", MCO_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mcuopt: unknown command '%s' (see 'mcuopt --help')\n", argv[1]);
+    return CLI_EXIT_USAGE;
+}
