@@ -399,7 +399,7 @@ mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classe
         return mco_error(MCO_ERR_NOT_FOUND, "unknown architecture '%s' (built-in: %s; or give a file path)",
                          name_or_path, known);
     }
-    char *file_text;
+    char *file_text = NULL;
     mco_status st = read_text_file(name_or_path, &file_text);
     if (st != MCO_OK) return st;
     st = mco_arch_parse(file_text, name_or_path, input, n_classes, out);

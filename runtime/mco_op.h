@@ -1,0 +1,88 @@
+/*
+ * mco_op.h - a deployed model as a list of kernel calls over one arena.
+ *
+ * The code generator emits a model as `const mco_op` records (kernel kind,
+ * arena offsets of the operands, pointers to the const parameter struct,
+ * weights and bias), and model_run() hands them to mco_ops_run(). The host
+ * evaluates a quantized model by building the very same records in memory
+ * and calling the very same mco_ops_run(), so the host and the chip execute
+ * identical code paths.
+ *
+ * Each kind maps to one kernel of mco_runtime.h; `params` points to that
+ * kernel's parameter struct (mco_conv_s8_params, mco_fc_s8_params, ...).
+ * A build includes only the kernels its model uses: the generated
+ * mco_op_config.h defines MCO_OP_USE_<KIND> for each kind it needs, and
+ * mco_op.c compiles a case only when its macro is defined (or MCO_OP_USE_ALL
+ * is, as in the host's runtime/mco_op_config.h).
+ */
+#ifndef MCO_OP_H
+#define MCO_OP_H
+
+#include <stdint.h>
+
+#include "mco_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    /* float activations */
+    MCO_OP_CONV2D_F32 = 0,       /* params: mco_conv_f32_params, weights float */
+    MCO_OP_CONV2D_F16W,          /* weights uint16_t (IEEE half) */
+    MCO_OP_DEPTHWISE_CONV2D_F32,
+    MCO_OP_DEPTHWISE_CONV2D_F16W,
+    MCO_OP_FULLY_CONNECTED_F32,  /* params: mco_fc_f32_params */
+    MCO_OP_FULLY_CONNECTED_F16W,
+    MCO_OP_CONV2D_MAXPOOL_F32,   /* fused conv + clamp + max pool 2x2 */
+    MCO_OP_MAX_POOL_F32,         /* params: mco_conv_f32_params */
+    MCO_OP_AVG_POOL_F32,
+    MCO_OP_GLOBAL_AVG_POOL_F32,  /* params: mco_window (in_h, in_w, in_c) */
+    MCO_OP_CLAMP_F32,            /* params: mco_clamp_f32_params; in place (input == output) */
+    MCO_OP_ADD_F32,              /* params: mco_clamp_f32_params */
+    MCO_OP_SOFTMAX_F32,          /* params: mco_clamp_f32_params (size = row size, one row) */
+    /* int8 activations */
+    MCO_OP_CONV2D_S8,            /* params: mco_conv_s8_params, weights int8 */
+    MCO_OP_CONV2D_S4,            /* weights packed int4 */
+    MCO_OP_DEPTHWISE_CONV2D_S8,
+    MCO_OP_FULLY_CONNECTED_S8,   /* params: mco_fc_s8_params */
+    MCO_OP_FULLY_CONNECTED_S4,
+    MCO_OP_CONV2D_MAXPOOL_S8,    /* params: mco_conv_s8_params */
+    MCO_OP_MAX_POOL_S8,          /* params: mco_pool_s8_params */
+    MCO_OP_AVG_POOL_S8,
+    MCO_OP_GLOBAL_AVG_POOL_S8,   /* params: mco_pool_s8_params (win.in_h/in_w/in_c, act_min/max) */
+    MCO_OP_CLAMP_S8,             /* params: mco_clamp_s8_params; in place */
+    MCO_OP_ADD_S8,               /* params: mco_add_s8_params */
+    MCO_OP_SOFTMAX_S8,           /* params: mco_softmax_s8_params */
+    MCO_OP_KIND_COUNT
+} mco_op_kind;
+
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} mco_clamp_f32_params;
+
+typedef struct {
+    int32_t size;
+    int32_t act_min, act_max;
+} mco_clamp_s8_params;
+
+typedef struct {
+    mco_op_kind kind;
+    uint32_t input;              /* byte offset of the (first) input in the arena */
+    uint32_t input2;             /* second input (Add) */
+    uint32_t output;             /* byte offset of the output */
+    const void *params;          /* the kernel's parameter struct */
+    const void *weights;
+    const void *bias;
+} mco_op;
+
+/* Runs one op on an arena (aligned to 4 bytes, holding every activation). */
+mco_rt_status mco_op_run(const mco_op *op, uint8_t *arena);
+/* Runs n ops in order; stops at the first error. */
+mco_rt_status mco_ops_run(const mco_op *ops, int32_t n_ops, uint8_t *arena);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
