@@ -1,0 +1,154 @@
+/*
+ * target.h - MCU target profiles and measurement of emitted model code on an
+ * emulated Cortex-M.
+ *
+ * A target profile (targets/<name>.json) describes one microcontroller: its
+ * core, maximum clock, flash and RAM, FPU/DSP/Helium, active current for the
+ * energy estimate, and which qemu-system-arm machine emulates its core.
+ * Fields of a profile file (all required unless marked optional):
+ *
+ *   "name"             string   short name, e.g. "stm32f405" (matches the file name)
+ *   "vendor"           string   e.g. "STMicroelectronics"
+ *   "core"             string   cortex-m0 | cortex-m0plus | cortex-m3 | cortex-m4 |
+ *                               cortex-m4f | cortex-m7 | cortex-m33 | cortex-m55
+ *   "clock_mhz"        number   maximum core clock
+ *   "flash_kb"         number   on-chip flash
+ *   "ram_kb"           number   on-chip SRAM (all banks)
+ *   "fpu"              string   "none" | "sp" | "dp"
+ *   "dsp"              bool     DSP extension (SMLAD, SXTB16, ...)
+ *   "helium"           bool     M-profile vector extension (MVE)
+ *   "active_ua_per_mhz" number  run-mode current per MHz (datasheet typical)
+ *   "voltage"          number   supply voltage that current was given at
+ *   "qemu_machine"     string   qemu-system-arm 7.2 machine used to run code
+ *                               for this core ("" if there is none)
+ *   "source"           string   optional: where the figures come from
+ *
+ * Measurement (mco_target_measure) builds a firmware image from an emitted
+ * model directory plus test vectors, runs it under qemu-system-arm with a TCG
+ * plugin that counts executed instructions between two marker calls around
+ * model_run(), checks every output byte against the expected output, and
+ * estimates cycles from the per-instruction counts with a per-core timing
+ * table. Instruction counts are exact; cycles, latency and energy are
+ * estimates (flash wait states, bus contention, caches and dual issue are
+ * not modelled).
+ *
+ * Example:
+ *   mco_target_profile t;
+ *   if (mco_target_load("stm32f405", &t) != MCO_OK) puts(mco_last_error());
+ *   mco_measure_request req = { .model_dir = "out/model", .n_inputs = 10,
+ *       .inputs = in, .input_bytes = 784, .expected = exp, .output_bytes = 10 };
+ *   mco_measure_result res;
+ *   if (mco_target_measure(&t, &req, &res) == MCO_OK)
+ *       printf("%d/%d ok, %.0f insns, %.3f ms\n", res.n_inputs - res.n_mismatch,
+ *              res.n_inputs, res.insns_mean, res.latency_ms);
+ */
+#ifndef MCUOPT_TARGET_H
+#define MCUOPT_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcuopt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    MCO_CORE_M0,
+    MCO_CORE_M0PLUS,
+    MCO_CORE_M3,
+    MCO_CORE_M4,
+    MCO_CORE_M4F,
+    MCO_CORE_M7,
+    MCO_CORE_M33,
+    MCO_CORE_M55
+} mco_core;
+
+typedef enum { MCO_FPU_NONE, MCO_FPU_SP, MCO_FPU_DP } mco_fpu;
+
+typedef struct {
+    char name[32];
+    char vendor[48];
+    mco_core core;
+    char core_name[16];   /* as written in the file, e.g. "cortex-m4f" */
+    double clock_mhz;     /* maximum core clock */
+    int flash_kb;
+    int ram_kb;
+    mco_fpu fpu;
+    int dsp;              /* 0/1 */
+    int helium;           /* 0/1 */
+    double active_ua_per_mhz;
+    double voltage;
+    char qemu_machine[32]; /* "" if no QEMU machine emulates the core */
+    char source[256];      /* where the figures come from ("" if not given) */
+    char path[512];        /* the file it was loaded from */
+} mco_target_profile;
+
+/* Loads a profile. `name_or_path` ending in ".json" is a file path; any other
+ * string is a name looked up as <dir>/<name>.json, where <dir> is
+ * $MCO_TARGETS_DIR if set, else <source dir>/targets.
+ * MCO_ERR_NOT_FOUND (message lists the available names) for an unknown name,
+ * MCO_ERR_IO for an unreadable path, MCO_ERR_FORMAT naming file and field for
+ * a malformed profile. */
+mco_status mco_target_load(const char *name_or_path, mco_target_profile *out);
+
+/* The directory profiles are looked up in (see mco_target_load). */
+const char *mco_target_dir(void);
+
+/* Loads every profile in the targets directory, sorted by name. On success
+ * *out is a malloc'ed array of *count profiles (free it with free()).
+ * A malformed file makes the whole call fail with its error. */
+mco_status mco_target_list(mco_target_profile **out, int *count);
+
+/* Short name of a core ("cortex-m4f") and of an FPU kind ("sp"). */
+const char *mco_core_name(mco_core core);
+const char *mco_fpu_name(mco_fpu fpu);
+
+typedef struct {
+    const char *model_dir;   /* emitted code: model.h, model.c, runtime .c/.h */
+    int n_inputs;            /* >= 1 */
+    const uint8_t *inputs;   /* n_inputs * input_bytes bytes */
+    size_t input_bytes;      /* MODEL_INPUT_SIZE * sizeof(model_input_t) */
+    const uint8_t *expected; /* n_inputs * output_bytes bytes: host results */
+    size_t output_bytes;     /* MODEL_OUTPUT_SIZE * sizeof(model_output_t) */
+    double clock_mhz;        /* 0: the profile's maximum clock */
+    const char *work_dir;    /* NULL: a fresh temporary directory, removed
+                                afterwards; else build products stay there */
+    int timeout_s;           /* QEMU time limit; 0: 300 s */
+} mco_measure_request;
+
+typedef struct {
+    int n_inputs;
+    int n_mismatch;             /* inputs whose output differs or model_run != 0 */
+    int first_mismatch;         /* index of the first one, -1 if none */
+    double insns_mean;          /* executed instructions per inference (exact count) */
+    uint64_t insns_min, insns_max;
+    int insns_identical;        /* 1 if every inference ran the same count */
+    double cycles_est;          /* estimated cycles per inference (mean) */
+    double clock_mhz;           /* clock the latency is given for */
+    double latency_ms;          /* cycles_est / clock */
+    double energy_uj;           /* active current * voltage * latency (estimate) */
+    size_t flash_bytes;         /* model + runtime code + weights (+ libc/libgcc helpers) */
+    size_t static_ram_bytes;    /* .data + .bss of model + runtime (arena, buffers) */
+    size_t stack_bytes;         /* peak stack depth of model_run over all inputs */
+    size_t ram_bytes;           /* static_ram_bytes + stack_bytes */
+    int fits_flash;             /* 1 if flash_bytes <= the profile's flash_kb */
+    int fits_ram;               /* 1 if ram_bytes <= ram_kb (the application's own
+                                   RAM is not counted) */
+    char qemu_machine[32];      /* machine the code ran on */
+    char note[320];             /* what the cycle figure is and what it leaves out */
+} mco_measure_result;
+
+/* Builds, runs and measures (see the top of this file). Needs
+ * arm-none-eabi-gcc with newlib, qemu-system-arm 7.2 with plugin support and
+ * a host gcc on PATH. A model that fails to build, a QEMU timeout or crash
+ * return an error with one clear line; output mismatches are not an error
+ * (they are counted in the result). */
+mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_request *req,
+                              mco_measure_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,559 @@
+/*
+ * target_measure.c - mco_target_measure(): builds an emitted model directory
+ * into firmware for a target's core, runs it in qemu-system-arm with our
+ * instruction-count plugin (firmware/plugin/mco_insn_profile.c), and turns
+ * what comes back into a mco_measure_result.
+ *
+ * Steps, all inside one work directory:
+ *   1. test_vectors.c  - the inputs and expected outputs as const arrays;
+ *   2. fw.elf          - firmware/startup.c + harness_main.c + test vectors +
+ *                        model_dir/ *.c, linked with firmware/ld/<machine>.ld;
+ *   3. model.elf       - model_dir/ *.c alone, entry model_run, unused code
+ *                        removed: its `size` is the model's flash and static RAM;
+ *   4. plugin.so       - the QEMU plugin, compiled with the host gcc;
+ *   5. run.log / counts.txt - harness output and per-address counts;
+ *   6. objdump of fw.elf + counts -> the cycle estimate (target_cycles.c).
+ *
+ * Left out: real hardware (no flashing, no serial capture), cores without a
+ * QEMU 7.2 machine (MCO_ERR_UNSUPPORTED), and power measurement (energy is
+ * datasheet current x voltage x estimated time).
+ */
+#include "mcuopt/target.h"
+#include "target/target_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MCO_SOURCE_DIR
+#define MCO_SOURCE_DIR "."
+#endif
+
+#define TOOL_TIMEOUT_S 300
+#define DEFAULT_QEMU_TIMEOUT_S 300
+#define MAX_ARGS 512
+
+/* ---- argument lists for the tools ---- */
+
+typedef struct {
+    char *v[MAX_ARGS + 1];
+    int n;
+    int overflow;
+} arg_list;
+
+static void args_add(arg_list *a, const char *s)
+{
+    if (a->n >= MAX_ARGS) {
+        a->overflow = 1;
+        return;
+    }
+    a->v[a->n] = strdup(s);
+    if (!a->v[a->n]) {
+        a->overflow = 1;
+        return;
+    }
+    a->n++;
+    a->v[a->n] = NULL;
+}
+
+static void args_addf(arg_list *a, const char *fmt, const char *value)
+{
+    char buf[4200];
+    snprintf(buf, sizeof buf, fmt, value);
+    args_add(a, buf);
+}
+
+static void args_free(arg_list *a)
+{
+    for (int i = 0; i < a->n; i++) free(a->v[i]);
+    a->n = 0;
+}
+
+/* ---- paths ---- */
+
+static const char *firmware_dir(void)
+{
+    const char *env = getenv("MCO_FIRMWARE_DIR");
+    if (env && *env) return env;
+    return MCO_SOURCE_DIR "/firmware";
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* ---- compiler flags for a profile ---- */
+
+static void add_cpu_flags(arg_list *a, const mco_target_profile *t)
+{
+    int hard_float = t->fpu != MCO_FPU_NONE;
+    switch (t->core) {
+    case MCO_CORE_M0: args_add(a, "-mcpu=cortex-m0"); hard_float = 0; break;
+    case MCO_CORE_M0PLUS: args_add(a, "-mcpu=cortex-m0plus"); hard_float = 0; break;
+    case MCO_CORE_M3: args_add(a, "-mcpu=cortex-m3"); hard_float = 0; break;
+    case MCO_CORE_M4:
+    case MCO_CORE_M4F:
+        args_add(a, "-mcpu=cortex-m4");
+        if (hard_float) args_add(a, "-mfpu=fpv4-sp-d16");
+        break;
+    case MCO_CORE_M7:
+        args_add(a, "-mcpu=cortex-m7");
+        if (hard_float) args_add(a, t->fpu == MCO_FPU_DP ? "-mfpu=fpv5-d16" : "-mfpu=fpv5-sp-d16");
+        break;
+    case MCO_CORE_M33:
+        args_add(a, t->dsp ? "-mcpu=cortex-m33" : "-mcpu=cortex-m33+nodsp");
+        if (hard_float) args_add(a, "-mfpu=fpv5-sp-d16");
+        break;
+    case MCO_CORE_M55:
+        args_add(a, "-mcpu=cortex-m55");
+        if (hard_float) args_add(a, "-mfpu=auto");
+        break;
+    }
+    args_add(a, hard_float ? "-mfloat-abi=hard" : "-mfloat-abi=soft");
+    args_add(a, "-mthumb");
+}
+
+static void add_common_cflags(arg_list *a, const mco_target_profile *t, const char *model_dir)
+{
+    add_cpu_flags(a, t);
+    args_add(a, "-std=gnu11");
+    args_add(a, "-O2");
+    args_add(a, "-ffp-contract=off");
+    args_add(a, "-ffunction-sections");
+    args_add(a, "-fdata-sections");
+    args_addf(a, "-I%s", model_dir);
+}
+
+/* Appends every model_dir/ *.c file; fails if there is no model.h. */
+static mco_status add_model_sources(arg_list *a, const char *model_dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.h", model_dir);
+    if (!file_exists(path)) return mco_error(MCO_ERR_NOT_FOUND, "%s: no model.h (not an emitted model directory?)", model_dir);
+    DIR *d = opendir(model_dir);
+    if (!d) return mco_error(MCO_ERR_IO, "%s: %s", model_dir, strerror(errno));
+    int n_sources = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0) {
+            snprintf(path, sizeof path, "%s/%s", model_dir, e->d_name);
+            args_add(a, path);
+            n_sources++;
+        }
+    }
+    closedir(d);
+    if (n_sources == 0) return mco_error(MCO_ERR_NOT_FOUND, "%s: no .c files", model_dir);
+    return MCO_OK;
+}
+
+/* ---- step 1: test vectors ---- */
+
+static void write_byte_array(FILE *f, const char *name, const uint8_t *data, int rows, size_t cols)
+{
+    fprintf(f, "const uint8_t %s[%d][%zu] = {\n", name, rows, cols);
+    for (int r = 0; r < rows; r++) {
+        fputs("    {", f);
+        for (size_t c = 0; c < cols; c++)
+            fprintf(f, "%s%s%u", c ? "," : "", c % 24 == 23 ? "\n     " : "", data[(size_t)r * cols + c]);
+        fputs("},\n", f);
+    }
+    fputs("};\n", f);
+}
+
+static mco_status write_test_vectors(const char *path, const mco_measure_request *req)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+    fputs("/* test_vectors.c - generated by mco_target_measure: inputs and expected outputs. */\n"
+          "#include <stdint.h>\n",
+          f);
+    write_byte_array(f, "mco_test_inputs", req->inputs, req->n_inputs, req->input_bytes);
+    write_byte_array(f, "mco_test_expected", req->expected, req->n_inputs, req->output_bytes);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) return mco_error(MCO_ERR_IO, "%s: write error", path);
+    return MCO_OK;
+}
+
+/* Runs a build step; on failure the error names the step and quotes the
+ * first compiler error line. */
+static mco_status run_build_step(arg_list *a, const char *what, const char *log_path)
+{
+    if (a->overflow) return mco_error(MCO_ERR_RANGE, "%s: too many source files", what);
+    int code, timed_out;
+    mco_status st = mco_run_tool(a->v, log_path, TOOL_TIMEOUT_S, &code, &timed_out);
+    if (st != MCO_OK) return st;
+    if (timed_out) return mco_error(MCO_ERR_IO, "%s: %s timed out", what, a->v[0]);
+    if (code != 0) {
+        char excerpt[300];
+        mco_log_excerpt(log_path, "error", excerpt, sizeof excerpt);
+        return mco_error(MCO_ERR_UNSUPPORTED, "%s failed: %s", what, excerpt[0] ? excerpt : "(no output)");
+    }
+    return MCO_OK;
+}
+
+/* ---- step 3: sizes ---- */
+
+static mco_status model_sizes(const char *elf, const char *log_path, size_t *text, size_t *data, size_t *bss)
+{
+    char *const argv[] = {"arm-none-eabi-size", "-B", (char *)elf, NULL};
+    char *out = NULL;
+    int code;
+    mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &out, &code);
+    if (st != MCO_OK) return st;
+    const char *line = strchr(out, '\n');
+    unsigned long long t = 0, d = 0, b = 0;
+    if (code != 0 || !line || sscanf(line + 1, "%llu %llu %llu", &t, &d, &b) != 3) {
+        free(out);
+        return mco_error(MCO_ERR_FORMAT, "arm-none-eabi-size %s: unexpected output", elf);
+    }
+    free(out);
+    *text = (size_t)t;
+    *data = (size_t)d;
+    *bss = (size_t)b;
+    return MCO_OK;
+}
+
+/* ---- step 4: marker addresses ---- */
+
+static mco_status marker_addresses(const char *elf, const char *log_path, uint64_t *begin, uint64_t *end)
+{
+    char *const argv[] = {"arm-none-eabi-nm", (char *)elf, NULL};
+    char *out = NULL;
+    int code;
+    mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &out, &code);
+    if (st != MCO_OK) return st;
+    int found = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long long addr;
+        char kind, name[128];
+        if (sscanf(line, "%llx %c %127s", &addr, &kind, name) != 3) continue;
+        if (strcmp(name, "mco_measure_begin") == 0) *begin = addr & ~1ull, found |= 1;
+        if (strcmp(name, "mco_measure_end") == 0) *end = addr & ~1ull, found |= 2;
+    }
+    free(out);
+    if (found != 3) return mco_error(MCO_ERR_FORMAT, "%s: marker functions mco_measure_begin/end not found", elf);
+    return MCO_OK;
+}
+
+/* ---- step 5: run and parse ---- */
+
+static mco_status run_qemu(const mco_target_profile *t, const char *dir, const char *plugin_arg, int timeout_s)
+{
+    char log_path[4200], elf[4200];
+    snprintf(log_path, sizeof log_path, "%s/run.log", dir);
+    snprintf(elf, sizeof elf, "%s/fw.elf", dir);
+    char *const argv[] = {"qemu-system-arm", "-M", (char *)t->qemu_machine, "-nographic", "-monitor", "none",
+                          "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf,
+                          "-plugin", (char *)plugin_arg, "-d", "plugin", NULL};
+    int code, timed_out;
+    mco_status st = mco_run_tool(argv, log_path, timeout_s, &code, &timed_out);
+    if (st != MCO_OK) return st;
+    if (timed_out)
+        return mco_error(MCO_ERR_RANGE, "qemu-system-arm -M %s: no result within %d s (model too slow, or hung)",
+                         t->qemu_machine, timeout_s);
+    if (code != 0) {
+        char excerpt[300];
+        mco_log_excerpt(log_path, "MCO_FAULT", excerpt, sizeof excerpt);
+        if (!strstr(excerpt, "MCO_FAULT")) mco_log_excerpt(log_path, "qemu", excerpt, sizeof excerpt);
+        return mco_error(MCO_ERR_IO, "firmware on qemu -M %s exited with status %d: %s", t->qemu_machine, code,
+                         excerpt[0] ? excerpt : "(no output)");
+    }
+    return MCO_OK;
+}
+
+static mco_status parse_harness_output(const char *path, int n_inputs, mco_measure_result *res)
+{
+    char *text = NULL;
+    mco_status st = mco_read_file_text(path, &text);
+    if (st != MCO_OK) return st;
+    int seen = 0, done = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        int index, rc, pass;
+        unsigned long stack;
+        if (sscanf(line, "MCO_RESULT %d %d %d %lu", &index, &rc, &pass, &stack) == 4) {
+            if (index != seen) break;
+            seen++;
+            if (!pass) {
+                if (res->n_mismatch == 0) res->first_mismatch = index;
+                res->n_mismatch++;
+            }
+            if (stack > res->stack_bytes) res->stack_bytes = stack;
+        } else if (strncmp(line, "MCO_DONE", 8) == 0) {
+            done = 1;
+        }
+    }
+    free(text);
+    if (!done || seen != n_inputs)
+        return mco_error(MCO_ERR_FORMAT, "%s: harness reported %d of %d results%s", path, seen, n_inputs,
+                         done ? "" : " and did not finish");
+    return MCO_OK;
+}
+
+/* Reads counts.txt: per-window totals into res, per-address counts into
+ * *counts (malloc'ed). */
+static mco_status parse_counts(const char *path, int n_inputs, mco_measure_result *res, mco_insn_count **counts,
+                               size_t *n_counts)
+{
+    char *text = NULL;
+    mco_status st = mco_read_file_text(path, &text);
+    if (st != MCO_OK) return mco_error(MCO_ERR_IO, "%s: the QEMU plugin wrote no counts", path);
+    size_t cap = 1024, n = 0;
+    mco_insn_count *list = malloc(cap * sizeof *list);
+    int windows = 0;
+    uint64_t sum = 0;
+    for (char *line = strtok(text, "\n"); list && line; line = strtok(NULL, "\n")) {
+        unsigned long long a, b;
+        if (sscanf(line, "window %llu %llu", &a, &b) == 2) {
+            if (windows == 0 || b < res->insns_min) res->insns_min = b;
+            if (windows == 0 || b > res->insns_max) res->insns_max = b;
+            sum += b;
+            windows++;
+        } else if (sscanf(line, "%llx %llu", &a, &b) == 2) {
+            if (n == cap) {
+                mco_insn_count *bigger = realloc(list, 2 * cap * sizeof *list);
+                if (!bigger) {
+                    free(list);
+                    list = NULL;
+                    break;
+                }
+                list = bigger;
+                cap *= 2;
+            }
+            list[n].addr = a;
+            list[n].count = b;
+            n++;
+        }
+    }
+    free(text);
+    if (!list) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
+    if (windows != n_inputs) {
+        free(list);
+        return mco_error(MCO_ERR_FORMAT, "%s: %d measurement windows for %d inputs", path, windows, n_inputs);
+    }
+    res->insns_mean = (double)sum / n_inputs;
+    res->insns_identical = res->insns_min == res->insns_max;
+    *counts = list;
+    *n_counts = n;
+    return MCO_OK;
+}
+
+/* ---- step 6: cycles ---- */
+
+static mco_status estimate_cycles(const mco_target_profile *t, const char *dir, const mco_insn_count *counts,
+                                  size_t n_counts, int n_inputs, mco_measure_result *res)
+{
+    char elf[4200], log_path[4200];
+    snprintf(elf, sizeof elf, "%s/fw.elf", dir);
+    snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
+    char *const argv[] = {"arm-none-eabi-objdump", "-d", "--no-show-raw-insn", elf, NULL};
+    char *disasm = NULL;
+    int code;
+    mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &disasm, &code);
+    if (st != MCO_OK) return st;
+    if (code != 0) {
+        free(disasm);
+        return mco_error(MCO_ERR_FORMAT, "arm-none-eabi-objdump %s failed", elf);
+    }
+    uint64_t unknown = 0;
+    double cycles = mco_estimate_cycles(t->core, disasm, counts, n_counts, &unknown);
+    free(disasm);
+    if (cycles < 0) return mco_error(MCO_ERR_NOMEM, "cycle estimate: out of memory");
+    res->cycles_est = cycles / n_inputs;
+    snprintf(res->note, sizeof res->note, "%s%s", mco_cycle_model_note(t->core),
+             unknown ? " (some executed addresses were not in the disassembly: 1 cycle each)" : "");
+    return MCO_OK;
+}
+
+/* ---- the whole measurement ---- */
+
+static mco_status check_request(const mco_target_profile *t, const mco_measure_request *req)
+{
+    if (!t || !req || !req->model_dir || !req->inputs || !req->expected)
+        return mco_error(MCO_ERR_ARG, "measure: missing profile, model directory, inputs or expected outputs");
+    if (req->n_inputs < 1 || req->input_bytes == 0 || req->output_bytes == 0)
+        return mco_error(MCO_ERR_ARG, "measure: need at least one input and non-zero input/output sizes");
+    if (!t->qemu_machine[0])
+        return mco_error(MCO_ERR_UNSUPPORTED, "target %s (%s): no QEMU machine emulates this core", t->name,
+                         t->core_name);
+    char ld[4200];
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
+    if (!file_exists(ld))
+        return mco_error(MCO_ERR_UNSUPPORTED, "target %s: no linker script %s for QEMU machine \"%s\"", t->name, ld,
+                         t->qemu_machine);
+    return MCO_OK;
+}
+
+static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir)
+{
+    const char *fw = firmware_dir();
+    char path[4200], log_path[4200], defs[64];
+    snprintf(log_path, sizeof log_path, "%s/build.log", dir);
+    snprintf(path, sizeof path, "%s/test_vectors.c", dir);
+    mco_status st = write_test_vectors(path, req);
+    if (st != MCO_OK) return st;
+
+    arg_list a = {0};
+    args_add(&a, "arm-none-eabi-gcc");
+    add_common_cflags(&a, t, req->model_dir);
+    snprintf(defs, sizeof defs, "-DMCO_N_INPUTS=%d", req->n_inputs);
+    args_add(&a, defs);
+    snprintf(defs, sizeof defs, "-DMCO_INPUT_BYTES=%zu", req->input_bytes);
+    args_add(&a, defs);
+    snprintf(defs, sizeof defs, "-DMCO_OUTPUT_BYTES=%zu", req->output_bytes);
+    args_add(&a, defs);
+    args_addf(&a, "%s/startup.c", fw);
+    args_addf(&a, "%s/harness_main.c", fw);
+    args_add(&a, path);
+    st = add_model_sources(&a, req->model_dir);
+    if (st == MCO_OK) {
+        args_add(&a, "--specs=nano.specs");
+        args_add(&a, "--specs=rdimon.specs");
+        args_add(&a, "-nostartfiles");
+        args_add(&a, "-Wl,--gc-sections");
+        args_addf(&a, "-L%s/ld", fw);
+        snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
+        args_add(&a, path);
+        args_addf(&a, "-o%s/fw.elf", dir);
+        args_add(&a, "-lm");
+        st = run_build_step(&a, "firmware build (arm-none-eabi-gcc)", log_path);
+    }
+    args_free(&a);
+    return st;
+}
+
+static mco_status build_model_only(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                                   mco_measure_result *res)
+{
+    const char *fw = firmware_dir();
+    char path[4200], log_path[4200], elf[4200];
+    snprintf(log_path, sizeof log_path, "%s/build.log", dir);
+    snprintf(elf, sizeof elf, "%s/model.elf", dir);
+    arg_list a = {0};
+    args_add(&a, "arm-none-eabi-gcc");
+    add_common_cflags(&a, t, req->model_dir);
+    mco_status st = add_model_sources(&a, req->model_dir);
+    if (st == MCO_OK) {
+        args_add(&a, "--specs=nano.specs");
+        args_add(&a, "--specs=nosys.specs");
+        args_add(&a, "-nostartfiles");
+        args_add(&a, "-Wl,--gc-sections");
+        args_add(&a, "-Wl,-e,model_run");
+        args_addf(&a, "-L%s/ld", fw);
+        snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
+        args_add(&a, path);
+        args_add(&a, "-o");
+        args_add(&a, elf);
+        args_add(&a, "-lm");
+        st = run_build_step(&a, "model-only link for sizes (arm-none-eabi-gcc)", log_path);
+    }
+    args_free(&a);
+    size_t text = 0, data = 0, bss = 0;
+    if (st == MCO_OK) st = model_sizes(elf, log_path, &text, &data, &bss);
+    if (st == MCO_OK) {
+        res->flash_bytes = text + data;
+        res->static_ram_bytes = data + bss;
+    }
+    return st;
+}
+
+static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
+{
+    char src[4200], log_path[4200];
+    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir());
+    snprintf(log_path, sizeof log_path, "%s/build.log", dir);
+    snprintf(so_path, cap, "%s/mco_insn_profile.so", dir);
+    arg_list a = {0};
+    args_add(&a, "gcc");
+    args_add(&a, "-shared");
+    args_add(&a, "-fPIC");
+    args_add(&a, "-O2");
+    args_add(&a, "-o");
+    args_add(&a, so_path);
+    args_add(&a, src);
+    mco_status st = run_build_step(&a, "QEMU plugin build (host gcc)", log_path);
+    args_free(&a);
+    return st;
+}
+
+static mco_status measure_in(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                             mco_measure_result *res)
+{
+    mco_status st = build_firmware(t, req, dir);
+    if (st == MCO_OK) st = build_model_only(t, req, dir, res);
+    char so_path[4200], elf[4200], log_path[4200];
+    snprintf(elf, sizeof elf, "%s/fw.elf", dir);
+    snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
+    if (st == MCO_OK) st = build_plugin(dir, so_path, sizeof so_path);
+    uint64_t begin = 0, end = 0;
+    if (st == MCO_OK) st = marker_addresses(elf, log_path, &begin, &end);
+    if (st == MCO_OK) {
+        char plugin_arg[8600];
+        snprintf(plugin_arg, sizeof plugin_arg, "%s,begin=0x%" PRIx64 ",end=0x%" PRIx64 ",out=%s/counts.txt",
+                 so_path, begin, end, dir);
+        if (strchr(dir, ',')) return mco_error(MCO_ERR_ARG, "work directory %s: must not contain a comma", dir);
+        st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
+    }
+    if (st == MCO_OK) {
+        snprintf(log_path, sizeof log_path, "%s/run.log", dir);
+        st = parse_harness_output(log_path, req->n_inputs, res);
+    }
+    mco_insn_count *counts = NULL;
+    size_t n_counts = 0;
+    if (st == MCO_OK) {
+        snprintf(log_path, sizeof log_path, "%s/counts.txt", dir);
+        st = parse_counts(log_path, req->n_inputs, res, &counts, &n_counts);
+    }
+    if (st == MCO_OK) st = estimate_cycles(t, dir, counts, n_counts, req->n_inputs, res);
+    free(counts);
+    return st;
+}
+
+mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_request *req, mco_measure_result *res)
+{
+    if (!res) return mco_error(MCO_ERR_ARG, "measure: NULL result");
+    memset(res, 0, sizeof *res);
+    res->first_mismatch = -1;
+    mco_status st = check_request(t, req);
+    if (st != MCO_OK) return st;
+
+    char dir[4096];
+    int temporary = req->work_dir == NULL;
+    if (temporary) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/mcuopt-measure-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(dir)) return mco_error(MCO_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+    } else {
+        snprintf(dir, sizeof dir, "%s", req->work_dir);
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno));
+        char stale[4200];
+        snprintf(stale, sizeof stale, "%s/counts.txt", dir);
+        unlink(stale);
+        snprintf(stale, sizeof stale, "%s/run.log", dir);
+        unlink(stale);
+        snprintf(stale, sizeof stale, "%s/build.log", dir);
+        unlink(stale);
+    }
+
+    res->n_inputs = req->n_inputs;
+    snprintf(res->qemu_machine, sizeof res->qemu_machine, "%s", t->qemu_machine);
+    st = measure_in(t, req, dir, res);
+    if (temporary) mco_remove_tree(dir);
+    if (st != MCO_OK) return st;
+
+    res->clock_mhz = req->clock_mhz > 0 ? req->clock_mhz : t->clock_mhz;
+    res->latency_ms = res->cycles_est / (res->clock_mhz * 1000.0);
+    /* uA/MHz x MHz = uA; x V x seconds = uJ * 1e-6 ... the clock cancels. */
+    res->energy_uj = t->active_ua_per_mhz * t->voltage * res->cycles_est * 1e-6;
+    res->ram_bytes = res->static_ram_bytes + res->stack_bytes;
+    res->fits_flash = res->flash_bytes <= (size_t)t->flash_kb * 1024;
+    res->fits_ram = res->ram_bytes <= (size_t)t->ram_kb * 1024;
+    return MCO_OK;
+}

@@ -1,0 +1,249 @@
+/*
+ * target_profile.c - loading MCU target profiles (targets/<name>.json, the
+ * fields are documented in include/mcuopt/target.h) and listing them.
+ *
+ * Left out: writing profiles, and checking the figures themselves against
+ * anything beyond "present, right type, sane range".
+ */
+#include "mcuopt/target.h"
+#include "target/target_internal.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MCO_SOURCE_DIR
+#define MCO_SOURCE_DIR "."
+#endif
+
+static const char *const core_names[] = {
+    [MCO_CORE_M0] = "cortex-m0",   [MCO_CORE_M0PLUS] = "cortex-m0plus", [MCO_CORE_M3] = "cortex-m3",
+    [MCO_CORE_M4] = "cortex-m4",   [MCO_CORE_M4F] = "cortex-m4f",       [MCO_CORE_M7] = "cortex-m7",
+    [MCO_CORE_M33] = "cortex-m33", [MCO_CORE_M55] = "cortex-m55",
+};
+#define N_CORES ((int)(sizeof core_names / sizeof core_names[0]))
+
+static const char *const fpu_names[] = {[MCO_FPU_NONE] = "none", [MCO_FPU_SP] = "sp", [MCO_FPU_DP] = "dp"};
+#define N_FPUS ((int)(sizeof fpu_names / sizeof fpu_names[0]))
+
+const char *mco_core_name(mco_core core)
+{
+    return (int)core >= 0 && (int)core < N_CORES ? core_names[core] : "unknown";
+}
+
+const char *mco_fpu_name(mco_fpu fpu)
+{
+    return (int)fpu >= 0 && (int)fpu < N_FPUS ? fpu_names[fpu] : "unknown";
+}
+
+const char *mco_target_dir(void)
+{
+    const char *env = getenv("MCO_TARGETS_DIR");
+    if (env && *env) return env;
+    return MCO_SOURCE_DIR "/targets";
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Field readers: each fails with "<file>: field "<name>" ..." */
+
+static mco_status get_string(const cJSON *root, const char *path, const char *field, char *dst, size_t cap)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, field);
+    if (!item) return mco_error(MCO_ERR_FORMAT, "%s: missing field \"%s\"", path, field);
+    if (!cJSON_IsString(item)) return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" must be a string", path, field);
+    if (strlen(item->valuestring) >= cap)
+        return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" is longer than %zu characters", path, field, cap - 1);
+    strcpy(dst, item->valuestring);
+    return MCO_OK;
+}
+
+static mco_status get_number(const cJSON *root, const char *path, const char *field, double min, double max,
+                             double *dst)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, field);
+    if (!item) return mco_error(MCO_ERR_FORMAT, "%s: missing field \"%s\"", path, field);
+    if (!cJSON_IsNumber(item)) return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" must be a number", path, field);
+    if (!(item->valuedouble >= min && item->valuedouble <= max))
+        return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" = %g is outside [%g, %g]", path, field,
+                         item->valuedouble, min, max);
+    *dst = item->valuedouble;
+    return MCO_OK;
+}
+
+static mco_status get_bool(const cJSON *root, const char *path, const char *field, int *dst)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, field);
+    if (!item) return mco_error(MCO_ERR_FORMAT, "%s: missing field \"%s\"", path, field);
+    if (!cJSON_IsBool(item)) return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" must be true or false", path, field);
+    *dst = cJSON_IsTrue(item);
+    return MCO_OK;
+}
+
+/* Looks `text` up in `names`; fails naming the field and the allowed values. */
+static mco_status get_enum(const cJSON *root, const char *path, const char *field, const char *const *names,
+                           int n_names, int *dst)
+{
+    char text[32];
+    mco_status st = get_string(root, path, field, text, sizeof text);
+    if (st != MCO_OK) return st;
+    for (int i = 0; i < n_names; i++) {
+        if (strcmp(text, names[i]) == 0) {
+            *dst = i;
+            return MCO_OK;
+        }
+    }
+    char allowed[256] = "";
+    for (int i = 0; i < n_names; i++) {
+        strncat(allowed, names[i], sizeof allowed - strlen(allowed) - 1);
+        if (i + 1 < n_names) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
+    }
+    return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" = \"%s\" is not one of: %s", path, field, text, allowed);
+}
+
+static mco_status parse_profile(const cJSON *root, const char *path, mco_target_profile *p)
+{
+    mco_status st;
+    double flash_kb = 0, ram_kb = 0;
+    int core = 0, fpu = 0;
+    if ((st = get_string(root, path, "name", p->name, sizeof p->name)) != MCO_OK) return st;
+    if ((st = get_string(root, path, "vendor", p->vendor, sizeof p->vendor)) != MCO_OK) return st;
+    if ((st = get_enum(root, path, "core", core_names, N_CORES, &core)) != MCO_OK) return st;
+    if ((st = get_number(root, path, "clock_mhz", 1, 2000, &p->clock_mhz)) != MCO_OK) return st;
+    if ((st = get_number(root, path, "flash_kb", 1, 1 << 20, &flash_kb)) != MCO_OK) return st;
+    if ((st = get_number(root, path, "ram_kb", 1, 1 << 20, &ram_kb)) != MCO_OK) return st;
+    if ((st = get_enum(root, path, "fpu", fpu_names, N_FPUS, &fpu)) != MCO_OK) return st;
+    if ((st = get_bool(root, path, "dsp", &p->dsp)) != MCO_OK) return st;
+    if ((st = get_bool(root, path, "helium", &p->helium)) != MCO_OK) return st;
+    if ((st = get_number(root, path, "active_ua_per_mhz", 0, 100000, &p->active_ua_per_mhz)) != MCO_OK) return st;
+    if ((st = get_number(root, path, "voltage", 0.5, 5.5, &p->voltage)) != MCO_OK) return st;
+    if ((st = get_string(root, path, "qemu_machine", p->qemu_machine, sizeof p->qemu_machine)) != MCO_OK)
+        return st;
+    if (cJSON_GetObjectItemCaseSensitive(root, "source") &&
+        (st = get_string(root, path, "source", p->source, sizeof p->source)) != MCO_OK)
+        return st;
+    p->core = (mco_core)core;
+    p->fpu = (mco_fpu)fpu;
+    p->flash_kb = (int)flash_kb;
+    p->ram_kb = (int)ram_kb;
+    snprintf(p->core_name, sizeof p->core_name, "%s", core_names[core]);
+    return MCO_OK;
+}
+
+static mco_status load_file(const char *path, mco_target_profile *out)
+{
+    char *text = NULL;
+    mco_status st = mco_read_file_text(path, &text);
+    if (st != MCO_OK) return st;
+    cJSON *root = cJSON_Parse(text);
+    if (!root || !cJSON_IsObject(root)) {
+        const char *where = cJSON_GetErrorPtr();
+        int line = 1;
+        if (where && where >= text)
+            for (const char *c = text; c < where && *c; c++) line += *c == '\n';
+        cJSON_Delete(root);
+        free(text);
+        return mco_error(MCO_ERR_FORMAT, "%s: not a JSON object (syntax error near line %d)", path, line);
+    }
+    mco_target_profile p;
+    memset(&p, 0, sizeof p);
+    st = parse_profile(root, path, &p);
+    cJSON_Delete(root);
+    free(text);
+    if (st != MCO_OK) return st;
+    snprintf(p.path, sizeof p.path, "%s", path);
+    *out = p;
+    return MCO_OK;
+}
+
+/* Calls `fn` for every "*.json" file name in the targets directory, in
+ * directory order. */
+static mco_status for_each_profile_file(mco_status (*fn)(const char *dir, const char *file, void *ctx), void *ctx)
+{
+    const char *dir = mco_target_dir();
+    DIR *d = opendir(dir);
+    if (!d) return mco_error(MCO_ERR_IO, "%s: cannot open targets directory: %s", dir, strerror(errno));
+    mco_status st = MCO_OK;
+    struct dirent *e;
+    while (st == MCO_OK && (e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && ends_with(e->d_name, ".json")) st = fn(dir, e->d_name, ctx);
+    closedir(d);
+    return st;
+}
+
+static mco_status append_name(const char *dir, const char *file, void *ctx)
+{
+    (void)dir;
+    char *names = ctx; /* 1024 bytes */
+    size_t used = strlen(names);
+    snprintf(names + used, 1024 - used, "%s%.*s", used ? ", " : "", (int)(strlen(file) - 5), file);
+    return MCO_OK;
+}
+
+mco_status mco_target_load(const char *name_or_path, mco_target_profile *out)
+{
+    if (!name_or_path || !*name_or_path || !out) return mco_error(MCO_ERR_ARG, "target: no name given");
+    if (ends_with(name_or_path, ".json")) return load_file(name_or_path, out);
+    if (strchr(name_or_path, '/'))
+        return mco_error(MCO_ERR_ARG, "target \"%s\": give a name or a path ending in .json", name_or_path);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.json", mco_target_dir(), name_or_path);
+    FILE *probe = fopen(path, "rb");
+    if (probe) {
+        fclose(probe);
+        return load_file(path, out);
+    }
+    char names[1024] = "";
+    if (for_each_profile_file(append_name, names) != MCO_OK) snprintf(names, sizeof names, "(none readable)");
+    return mco_error(MCO_ERR_NOT_FOUND, "unknown target \"%s\" (in %s); available: %s", name_or_path,
+                     mco_target_dir(), names);
+}
+
+typedef struct {
+    mco_target_profile *items;
+    int count, cap;
+} profile_list;
+
+static mco_status append_profile(const char *dir, const char *file, void *ctx)
+{
+    profile_list *list = ctx;
+    if (list->count == list->cap) {
+        int cap = list->cap ? list->cap * 2 : 16;
+        mco_target_profile *bigger = realloc(list->items, (size_t)cap * sizeof *bigger);
+        if (!bigger) return mco_error(MCO_ERR_NOMEM, "target list: out of memory");
+        list->items = bigger;
+        list->cap = cap;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    mco_status st = load_file(path, &list->items[list->count]);
+    if (st == MCO_OK) list->count++;
+    return st;
+}
+
+static int compare_by_name(const void *a, const void *b)
+{
+    return strcmp(((const mco_target_profile *)a)->name, ((const mco_target_profile *)b)->name);
+}
+
+mco_status mco_target_list(mco_target_profile **out, int *count)
+{
+    if (!out || !count) return mco_error(MCO_ERR_ARG, "mco_target_list: NULL argument");
+    profile_list list = {0};
+    mco_status st = for_each_profile_file(append_profile, &list);
+    if (st != MCO_OK) {
+        free(list.items);
+        return st;
+    }
+    if (list.count > 1) qsort(list.items, (size_t)list.count, sizeof *list.items, compare_by_name);
+    *out = list.items;
+    *count = list.count;
+    return MCO_OK;
+}

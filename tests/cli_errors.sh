@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# cli_errors.sh - bad input gets one clear error line and a non-zero exit,
+# never a crash or a half-written output: unknown commands and options,
+# unknown architectures and layers, shape mismatches, missing data sets,
+# corrupt and truncated model files, unwritable outputs.
+# Usage: cli_errors.sh PATH/TO/mcuopt   (run from the repository root)
+set -u
+cli=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect EXIT_CODE PATTERN -- command...: checks the exit code, that stderr
+# is exactly one line, and that it matches PATTERN.
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  local lines
+  lines=$(wc -l <"$tmp/err")
+  if [ "$got" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pattern" "$tmp/err"; then
+    echo "FAIL: $* -> exit $got (want $code), stderr ($lines lines):" >&2
+    cat "$tmp/err" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+# A tiny MNIST-layout data set: the first 300 train and 100 test images.
+mnist=../shared/data/mnist
+mkdir -p "$tmp/mini"
+make_idx() { # make_idx SRC.gz DST COUNT ITEM_BYTES MAGIC_AND_DIMS_HEX
+  local src=$1 dst=$2 count=$3 item=$4 header=$5
+  printf "$header" >"$dst"
+  zcat "$src" | tail -c +$(( $6 + 1 )) | head -c $((count * item)) >>"$dst"
+}
+count_hex() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+for split in train:300 t10k:100; do
+  name=${split%%:*} n=${split##*:}
+  make_idx "$mnist/$name-images-idx3-ubyte.gz" "$tmp/mini/$name-images-idx3-ubyte" "$n" 784 \
+    "\\x00\\x00\\x08\\x03$(count_hex "$n")\\x00\\x00\\x00\\x1c\\x00\\x00\\x00\\x1c" 16
+  make_idx "$mnist/$name-labels-idx1-ubyte.gz" "$tmp/mini/$name-labels-idx1-ubyte" "$n" 1 \
+    "\\x00\\x00\\x08\\x01$(count_hex "$n")" 8
+done
+
+expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate
+expect 2 "expects an integer" -- "$cli" train --epochs many
+expect 1 "unknown architecture 'nosuch'" -- "$cli" info --arch nosuch
+
+printf 'input 28 28 1\nconv3d filters=4 kernel=3\n' >"$tmp/bad_layer.arch"
+expect 1 "bad_layer.arch:2: unknown layer type 'conv3d'" -- "$cli" info --arch "$tmp/bad_layer.arch"
+printf 'input 28 28 1\nconv2d filters=4 kernel=3\ndense units=10\n' >"$tmp/bad_shape.arch"
+expect 1 "add a flatten layer" -- "$cli" info --arch "$tmp/bad_shape.arch"
+
+expect 1 "not found" -- "$cli" train --data "$tmp/no-such-dir" --quiet -o "$tmp/m.mco"
+[ -e "$tmp/m.mco" ] && { echo "FAIL: a failed train left $tmp/m.mco" >&2; failures=$((failures + 1)); }
+
+# A real (small) model, then corrupt copies of it.
+"$cli" train --arch mnist-paper --data "$tmp/mini" --epochs 1 --val 50 --quiet -o "$tmp/good.mco" >/dev/null ||
+  { echo "FAIL: training on the mini set" >&2; failures=$((failures + 1)); }
+"$cli" info "$tmp/good.mco" >/dev/null || { echo "FAIL: info on a good model" >&2; failures=$((failures + 1)); }
+"$cli" eval "$tmp/good.mco" --data "$tmp/mini" >/dev/null || { echo "FAIL: eval on a good model" >&2; failures=$((failures + 1)); }
+
+head -c 100 "$tmp/good.mco" >"$tmp/truncated.mco"
+expect 1 "truncated.mco" -- "$cli" info "$tmp/truncated.mco"
+cp "$tmp/good.mco" "$tmp/flipped.mco"
+printf '\xff' | dd of="$tmp/flipped.mco" bs=1 seek=500 conv=notrunc status=none
+expect 1 "flipped.mco" -- "$cli" eval "$tmp/flipped.mco" --data "$tmp/mini"
+head -c 4096 /dev/urandom >"$tmp/random.mco"
+expect 1 "random.mco" -- "$cli" info "$tmp/random.mco"
+expect 1 "no-such.mco" -- "$cli" info "$tmp/no-such.mco"
+
+# Wrong shape: a 28x28x1 model on 32x32x3 CIFAR-10 data.
+mkdir -p "$tmp/cifar"
+for i in 1 2 3; do printf '\x03'; head -c 3072 /dev/zero; done >"$tmp/cifar/test_batch.bin"
+expect 1 "shape" -- "$cli" eval "$tmp/good.mco" --dataset cifar10 --data "$tmp/cifar"
+
+# An unwritable output leaves nothing behind.
+expect 1 "no-such-dir" -- "$cli" train --arch mlp --data "$tmp/mini" --epochs 1 --val 50 --quiet -o "$tmp/no-such-dir/m.mco"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "cli_errors: all checks passed"

@@ -1,0 +1,164 @@
+/*
+ * test_target.c - target profiles: every shipped targets/<name>.json loads and is
+ * consistent; a malformed file, a missing field, a wrong field type or value
+ * and an unknown target name give the documented errors.
+ * The cycle estimate is checked on a hand-made disassembly with hand-computed
+ * totals. (Measurement on QEMU is tested in test_target_measure.c.)
+ */
+#include "mcuopt/target.h"
+#include "target/target_internal.h"
+#include "test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const shipped[] = {"stm32f405", "stm32l432", "stm32g071", "stm32h743", "nrf52840",
+                                      "rp2040",    "samd21",    "lpc55s69",  "stm32f103", "cortex-m0plus-32k"};
+
+static const char *good_profile =
+    "{\"name\": \"t\", \"vendor\": \"v\", \"core\": \"cortex-m4f\", \"clock_mhz\": 100, \"flash_kb\": 512,\n"
+    " \"ram_kb\": 128, \"fpu\": \"sp\", \"dsp\": true, \"helium\": false, \"active_ua_per_mhz\": 50,\n"
+    " \"voltage\": 3.3, \"qemu_machine\": \"mps2-an386\"}\n";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Writes good_profile with `from` replaced by `to` and loads it. */
+static mco_status load_edited(const char *dir, const char *from, const char *to, mco_target_profile *p)
+{
+    char text[1024], path[256];
+    const char *at = strstr(good_profile, from);
+    CHECK(at != NULL);
+    if (!at) return MCO_ERR_ARG;
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good_profile), good_profile, to, at + strlen(from));
+    snprintf(path, sizeof path, "%s/edited.json", dir);
+    write_file(path, text);
+    return mco_target_load(path, p);
+}
+
+static void test_shipped_profiles(void)
+{
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        mco_target_profile p;
+        CHECK_OK(mco_target_load(shipped[i], &p));
+        CHECK(strcmp(p.name, shipped[i]) == 0);
+        CHECK(p.clock_mhz > 0 && p.flash_kb > 0 && p.ram_kb > 0);
+        CHECK(p.qemu_machine[0] != '\0');
+        CHECK(p.source[0] != '\0');
+        /* FPU and core agree: M0/M0+/M3 have none, M4F has one. */
+        if (p.core == MCO_CORE_M0 || p.core == MCO_CORE_M0PLUS || p.core == MCO_CORE_M3) CHECK(p.fpu == MCO_FPU_NONE);
+        if (p.core == MCO_CORE_M4F) CHECK(p.fpu == MCO_FPU_SP);
+    }
+    mco_target_profile p;
+    CHECK_OK(mco_target_load("stm32f405", &p));
+    CHECK(p.core == MCO_CORE_M4F && p.clock_mhz == 168 && p.flash_kb == 1024 && p.ram_kb == 192);
+    CHECK(strcmp(p.qemu_machine, "netduinoplus2") == 0);
+    CHECK_OK(mco_target_load("cortex-m0plus-32k", &p));
+    CHECK(p.flash_kb == 32 && p.ram_kb == 8 && p.core == MCO_CORE_M0PLUS);
+    CHECK(strcmp(mco_core_name(p.core), "cortex-m0plus") == 0);
+    CHECK(strcmp(mco_fpu_name(MCO_FPU_DP), "dp") == 0);
+
+    mco_target_profile *list = NULL;
+    int count = 0;
+    CHECK_OK(mco_target_list(&list, &count));
+    CHECK(count >= (int)(sizeof shipped / sizeof shipped[0]));
+    for (int i = 1; i < count; i++) CHECK(strcmp(list[i - 1].name, list[i].name) < 0);
+    free(list);
+}
+
+static void test_errors(const char *dir)
+{
+    mco_target_profile p;
+    char path[256];
+
+    CHECK(mco_target_load("no-such-mcu", &p) == MCO_ERR_NOT_FOUND);
+    CHECK(strstr(mco_last_error(), "no-such-mcu") && strstr(mco_last_error(), "stm32f405"));
+
+    snprintf(path, sizeof path, "%s/missing-file.json", dir);
+    CHECK(mco_target_load(path, &p) == MCO_ERR_IO);
+
+    snprintf(path, sizeof path, "%s/broken.json", dir);
+    write_file(path, "{\"name\": \"x\",\n \"core\": }\n");
+    CHECK(mco_target_load(path, &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "broken.json") != NULL);
+
+    CHECK_OK(load_edited(dir, "\"fpu\"", "\"fpu\"", &p)); /* the unedited profile is fine */
+    CHECK(p.dsp == 1 && p.helium == 0 && p.fpu == MCO_FPU_SP);
+
+    CHECK(load_edited(dir, " \"voltage\": 3.3,", "", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "edited.json") && strstr(mco_last_error(), "\"voltage\""));
+
+    CHECK(load_edited(dir, "\"cortex-m4f\"", "\"cortex-m99\"", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "\"core\"") && strstr(mco_last_error(), "cortex-m0plus"));
+
+    CHECK(load_edited(dir, "\"clock_mhz\": 100", "\"clock_mhz\": \"fast\"", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "\"clock_mhz\"") != NULL);
+
+    CHECK(load_edited(dir, "\"dsp\": true", "\"dsp\": 1", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "\"dsp\"") != NULL);
+
+    CHECK(load_edited(dir, "\"ram_kb\": 128", "\"ram_kb\": -4", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "\"ram_kb\"") != NULL);
+
+    /* MCO_TARGETS_DIR redirects name lookup. */
+    snprintf(path, sizeof path, "%s/mine.json", dir);
+    write_file(path, good_profile);
+    setenv("MCO_TARGETS_DIR", dir, 1);
+    unlink(path);
+    CHECK(mco_target_load("mine", &p) == MCO_ERR_NOT_FOUND);
+    write_file(path, good_profile);
+    CHECK_OK(mco_target_load("mine", &p));
+    CHECK(strcmp(p.name, "t") == 0 && p.core == MCO_CORE_M4F);
+    unsetenv("MCO_TARGETS_DIR");
+}
+
+/* A loop of 10 iterations in objdump's format, then the return. */
+static void test_cycle_model(void)
+{
+    const char *disasm = "\nfw.elf:     file format elf32-littlearm\n\n"
+                         "Disassembly of section .text:\n\n"
+                         "00000100 <f>:\n"
+                         "     100:\tldr\tr3, [r0, #0]\n"
+                         "     102:\tldr\tr2, [r1, #0]\n"
+                         "     104:\tmla\tr0, r3, r2, r0\n"
+                         "     108:\tsubs\tr4, #1\n"
+                         "     10a:\tbne.n\t100 <f>\n"
+                         "     10c:\tpop\t{r4, pc}\n"
+                         "     10e:\t.word\t0x12345678\n";
+    const mco_insn_count counts[] = {{0x10c, 1}, {0x100, 10}, {0x102, 10}, {0x104, 10}, {0x108, 10}, {0x10a, 10},
+                                     {0x200, 3}};
+    uint64_t unknown = 0;
+    /* M4: (ldr 2 + pipelined ldr 1 + mla 1 + subs 1) x 10 = 50; bne taken 9 x 3
+     * + not taken 1 x 1 = 28; pop {r4, pc} 1 + 2 words + refill 2 = 5; plus
+     * 3 executions at an address missing from the listing, 1 cycle each. */
+    CHECK_NEAR(mco_estimate_cycles(MCO_CORE_M4F, disasm, counts, 7, &unknown), 50 + 28 + 5 + 3, 1e-9);
+    CHECK(unknown == 3);
+    /* M0+: (2 + 2 + 1 + 1) x 10 = 60; bne 9 x 2 + 1 = 19; pop 5. */
+    CHECK_NEAR(mco_estimate_cycles(MCO_CORE_M0PLUS, disasm, counts, 6, &unknown), 60 + 19 + 5, 1e-9);
+    CHECK(unknown == 0);
+    CHECK(strstr(mco_cycle_model_note(MCO_CORE_M7), "dual issue") != NULL);
+}
+
+int main(void)
+{
+    test_cycle_model();
+    test_shipped_profiles();
+    char dir[] = "/tmp/mco-test-target-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    test_errors(dir);
+    const char *files[] = {"broken.json", "edited.json", "mine.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    TEST_MAIN_END();
+}
