@@ -213,6 +213,8 @@ mco_status mco_model_infer_shapes(mco_model *model)
     mco_shape s = model->input_shape;
     if (s.h <= 0 || s.w <= 0 || s.c <= 0 || s.h > MCO_MAX_DIM || s.w > MCO_MAX_DIM || s.c > MCO_MAX_DIM)
         return mco_error(MCO_ERR_SHAPE, "input shape %dx%dx%d is not valid", s.h, s.w, s.c);
+    if (mco_shape_size(s) > MCO_MAX_TENSOR_SIZE)
+        return mco_error(MCO_ERR_SHAPE, "input shape %dx%dx%d is too large", s.h, s.w, s.c);
     if (model->n_layers <= 0) return mco_error(MCO_ERR_SHAPE, "the model has no layers");
     for (int i = 0; i < model->n_layers; i++) {
         mco_layer *l = &model->layers[i];
@@ -231,7 +233,7 @@ mco_status mco_model_infer_shapes(mco_model *model)
         mco_status st = infer_layer(model, i);
         if (st != MCO_OK) return st;
         size_t out_size = mco_shape_size(l->out_shape);
-        if (out_size == 0 || out_size > (size_t)64 << 20)
+        if (out_size == 0 || out_size > MCO_MAX_TENSOR_SIZE)
             return mco_error(MCO_ERR_SHAPE, "layer %d (%s): output size %zu is out of range", i,
                              l->name, out_size);
     }
