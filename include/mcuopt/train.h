@@ -65,7 +65,7 @@ typedef struct {
     void *progress_user;
 } mco_train_options;
 
-/* Defaults: 3 epochs, batch 32, Adam lr 1e-3 (0.9, 0.999, 1e-7), no weight
+/* Defaults: 3 epochs, batch 32, Adam lr 3e-3 (0.9, 0.999, 1e-7), no weight
  * decay, cosine schedule, seed 1, all cores. */
 void mco_train_options_default(mco_train_options *opt);
 

@@ -282,6 +282,7 @@ void mco_model_init_params(mco_model *model, uint64_t seed)
         } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
             fan_in = fan_out = (double)l->kernel_h * l->kernel_w;
         } else {
+            /* Dense: its input is 1x1xC (shape inference requires a Flatten first). */
             fan_in = l->in_shape.c;
             fan_out = l->units;
         }

@@ -1,0 +1,167 @@
+/*
+ * layer_pool.c - MaxPool2D, AvgPool2D and GlobalAvgPool, forward and
+ * backward, float NHWC.
+ *
+ * Max pooling records, for every output value, the offset of the input
+ * value that won (first maximum in scan order), and backward routes the
+ * gradient there. Average pooling with "same" padding divides by the number
+ * of window taps inside the input, as TensorFlow does.
+ *
+ * What it leaves out: pooling with padding values (-inf/0) counted in.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "train/layer_ops.h"
+#include "train/vec.h"
+
+/* ---- MaxPool2D ---- */
+
+static size_t maxpool_scratch_bytes(const mco_layer *layer, int batch)
+{
+    return (size_t)batch * mco_shape_size(layer->out_shape) * sizeof(int32_t);
+}
+
+static void maxpool_forward(const mco_layer_ctx *ctx)
+{
+    mco_window g;
+    mco_window_init(ctx->layer, &g);
+    const int c = g.in_c;
+    int32_t *argmax = ctx->scratch;
+
+    for (int n = 0; n < ctx->batch; n++) {
+        const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * c;
+        size_t out_base = (size_t)n * g.out_h * g.out_w * c;
+        for (int oy = 0; oy < g.out_h; oy++) {
+            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
+            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            for (int ox = 0; ox < g.out_w; ox++) {
+                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
+                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
+                float *restrict best = ctx->out + o;
+                int32_t *restrict where = argmax + o;
+                int32_t first = ((iy + ky0) * g.in_w + ix + kx0) * c;
+                for (int ch = 0; ch < c; ch++) {
+                    best[ch] = in[first + ch];
+                    where[ch] = first + ch;
+                }
+                for (int ky = ky0; ky < ky1; ky++)
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        int32_t at = ((iy + ky) * g.in_w + ix + kx) * c;
+                        for (int ch = 0; ch < c; ch++)
+                            if (in[at + ch] > best[ch]) {
+                                best[ch] = in[at + ch];
+                                where[ch] = at + ch;
+                            }
+                    }
+            }
+        }
+    }
+}
+
+static void maxpool_backward(const mco_layer_ctx *ctx)
+{
+    if (!ctx->grad_in[0])
+        return;
+    const mco_layer *layer = ctx->layer;
+    const size_t in_size = mco_shape_size(layer->in_shape), out_size = mco_shape_size(layer->out_shape);
+    const int32_t *argmax = ctx->scratch;
+    for (int n = 0; n < ctx->batch; n++) {
+        float *din = ctx->grad_in[0] + (size_t)n * in_size;
+        const float *go = ctx->grad_out + (size_t)n * out_size;
+        const int32_t *where = argmax + (size_t)n * out_size;
+        for (size_t i = 0; i < out_size; i++)
+            din[where[i]] += go[i];
+    }
+}
+
+const mco_layer_ops mco_maxpool2d_ops = {maxpool_scratch_bytes, maxpool_forward, maxpool_backward, 0};
+
+/* ---- AvgPool2D ---- */
+
+/* Forward (backward == 0) or backward (backward == 1) of average pooling:
+ * the two share the window walk and differ only in the direction of the
+ * copy, so one function does both. */
+static void avgpool_walk(const mco_layer_ctx *ctx, int backward)
+{
+    mco_window g;
+    mco_window_init(ctx->layer, &g);
+    const int c = g.in_c;
+
+    for (int n = 0; n < ctx->batch; n++) {
+        size_t in_base = (size_t)n * g.in_h * g.in_w * c;
+        size_t out_base = (size_t)n * g.out_h * g.out_w * c;
+        for (int oy = 0; oy < g.out_h; oy++) {
+            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
+            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            for (int ox = 0; ox < g.out_w; ox++) {
+                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
+                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
+                float scale = 1.0f / (float)((ky1 - ky0) * (kx1 - kx0));
+                if (!backward)
+                    memset(ctx->out + o, 0, (size_t)c * sizeof(float));
+                for (int ky = ky0; ky < ky1; ky++)
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        size_t at = in_base + ((size_t)(iy + ky) * g.in_w + ix + kx) * c;
+                        if (backward)
+                            mco_axpy(ctx->grad_in[0] + at, scale, ctx->grad_out + o, c);
+                        else
+                            mco_vadd(ctx->out + o, ctx->in[0] + at, c);
+                    }
+                if (!backward)
+                    for (int ch = 0; ch < c; ch++)
+                        ctx->out[o + ch] *= scale;
+            }
+        }
+    }
+}
+
+static void avgpool_forward(const mco_layer_ctx *ctx)
+{
+    avgpool_walk(ctx, 0);
+}
+
+static void avgpool_backward(const mco_layer_ctx *ctx)
+{
+    if (ctx->grad_in[0])
+        avgpool_walk(ctx, 1);
+}
+
+const mco_layer_ops mco_avgpool2d_ops = {NULL, avgpool_forward, avgpool_backward, 0};
+
+/* ---- GlobalAvgPool: (h, w, c) -> (1, 1, c) ---- */
+
+static void global_avgpool_forward(const mco_layer_ctx *ctx)
+{
+    const mco_shape s = ctx->layer->in_shape;
+    const int pixels = s.h * s.w, c = s.c;
+    const float scale = 1.0f / (float)pixels;
+    for (int n = 0; n < ctx->batch; n++) {
+        const float *in = ctx->in[0] + (size_t)n * pixels * c;
+        float *out = ctx->out + (size_t)n * c;
+        memset(out, 0, (size_t)c * sizeof(float));
+        for (int p = 0; p < pixels; p++)
+            mco_vadd(out, in + (size_t)p * c, c);
+        for (int ch = 0; ch < c; ch++)
+            out[ch] *= scale;
+    }
+}
+
+static void global_avgpool_backward(const mco_layer_ctx *ctx)
+{
+    if (!ctx->grad_in[0])
+        return;
+    const mco_shape s = ctx->layer->in_shape;
+    const int pixels = s.h * s.w, c = s.c;
+    const float scale = 1.0f / (float)pixels;
+    for (int n = 0; n < ctx->batch; n++) {
+        float *din = ctx->grad_in[0] + (size_t)n * pixels * c;
+        const float *go = ctx->grad_out + (size_t)n * c;
+        for (int p = 0; p < pixels; p++)
+            mco_axpy(din + (size_t)p * c, scale, go, c);
+    }
+}
+
+const mco_layer_ops mco_global_avgpool_ops = {NULL, global_avgpool_forward, global_avgpool_backward, 0};

@@ -1,0 +1,203 @@
+/*
+ * net.c - a thread's workspace and the forward/backward walk over the
+ * layer list (see net.h).
+ */
+#include "train/net.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/layer_ops.h"
+
+size_t mco_model_param_floats(const mco_model *model)
+{
+    size_t total = 0;
+    for (int l = 0; l < model->n_layers; l++)
+        for (int p = 0; p < model->layers[l].n_params; p++)
+            total += model->layers[l].params[p].size;
+    return total;
+}
+
+/* Hands out 64-byte-aligned pieces of one block. With base == NULL it only
+ * counts, so the same code sizes the block and then carves it. */
+typedef struct {
+    char *base;
+    size_t used;
+} carver;
+
+static void *carve(carver *c, size_t bytes)
+{
+    void *p = c->base ? c->base + c->used : NULL;
+    c->used += mco_align64(bytes);
+    return p;
+}
+
+static int trains_params(const mco_layer *layer)
+{
+    for (int p = 0; p < layer->n_params; p++)
+        if (mco_param_is_trainable(layer, p))
+            return 1;
+    return 0;
+}
+
+/* Lays out every buffer; returns the bytes needed. `needs_grad` is scratch
+ * of n_layers bytes. */
+static size_t lay_out(mco_net *net, carver *c, unsigned char *needs_grad)
+{
+    const mco_model *model = net->model;
+    const size_t batch = (size_t)net->max_batch;
+    const int want_grads = net->flags & MCO_NET_GRADIENTS;
+
+    net->input = carve(c, batch * mco_shape_size(model->input_shape) * sizeof(float));
+    net->input_grad = (net->flags & MCO_NET_INPUT_GRAD)
+                          ? carve(c, batch * mco_shape_size(model->input_shape) * sizeof(float))
+                          : NULL;
+    for (int l = 0; l < model->n_layers; l++) {
+        const mco_layer *layer = &model->layers[l];
+        const mco_layer_ops *ops = mco_layer_ops_get(layer->type);
+        size_t out_bytes = batch * mco_shape_size(layer->out_shape) * sizeof(float);
+
+        needs_grad[l] = 0;
+        if (want_grads) {
+            needs_grad[l] = (unsigned char)trains_params(layer);
+            for (int k = 0; k < layer->n_inputs; k++) {
+                int src = layer->inputs[k];
+                if (src == MCO_INPUT ? (net->flags & MCO_NET_INPUT_GRAD) != 0 : needs_grad[src])
+                    needs_grad[l] = 1;
+            }
+        }
+        net->owns_grad[l] = 0;
+        if (ops->aliases_input) {
+            int src = layer->inputs[0];
+            net->act[l] = c->base ? mco_net_tensor(net, src) : NULL;
+            net->grad[l] = src == MCO_INPUT ? net->input_grad : (needs_grad[l] ? net->grad[src] : NULL);
+        } else {
+            net->act[l] = carve(c, out_bytes);
+            net->grad[l] = needs_grad[l] ? carve(c, out_bytes) : NULL;
+            net->owns_grad[l] = needs_grad[l];
+        }
+        net->scratch[l] = ops->scratch_bytes ? carve(c, ops->scratch_bytes(layer, net->max_batch)) : NULL;
+    }
+    net->param_grads = want_grads ? carve(c, mco_model_param_floats(model) * sizeof(float)) : NULL;
+    size_t offset = 0;
+    for (int l = 0; l < model->n_layers; l++)
+        for (int p = 0; p < MCO_MAX_PARAMS; p++) {
+            const mco_layer *layer = &model->layers[l];
+            float **slot = &net->param_grad[l * MCO_MAX_PARAMS + p];
+            *slot = NULL;
+            if (net->param_grads && p < layer->n_params) {
+                *slot = net->param_grads + offset;
+                offset += layer->params[p].size;
+            }
+        }
+    return c->used;
+}
+
+mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int flags)
+{
+    memset(net, 0, sizeof(*net));
+    if (max_batch < 1 || model->n_layers < 1)
+        return mco_error(MCO_ERR_ARG, "network workspace: batch %d, %d layers", max_batch, model->n_layers);
+    net->model = model;
+    net->max_batch = max_batch;
+    net->flags = flags;
+    size_t n = (size_t)model->n_layers;
+    net->act = calloc(n, sizeof(float *));
+    net->grad = calloc(n, sizeof(float *));
+    net->owns_grad = calloc(n, 1);
+    net->scratch = calloc(n, sizeof(void *));
+    net->param_grad = calloc(n * MCO_MAX_PARAMS, sizeof(float *));
+    unsigned char *needs_grad = calloc(n, 1);
+    if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !needs_grad) {
+        free(needs_grad);
+        mco_net_free(net);
+        return mco_error(MCO_ERR_NOMEM, "network workspace: out of memory");
+    }
+    carver sizing = {NULL, 0};
+    size_t bytes = lay_out(net, &sizing, needs_grad);
+    net->block = aligned_alloc(64, mco_align64(bytes));
+    if (!net->block) {
+        free(needs_grad);
+        mco_net_free(net);
+        return mco_error(MCO_ERR_NOMEM, "network workspace: cannot allocate %zu bytes", bytes);
+    }
+    carver carving = {net->block, 0};
+    lay_out(net, &carving, needs_grad);
+    free(needs_grad);
+    mco_rng_seed(&net->rng, 0);
+    return MCO_OK;
+}
+
+void mco_net_free(mco_net *net)
+{
+    free(net->act);
+    free(net->grad);
+    free(net->owns_grad);
+    free(net->scratch);
+    free(net->param_grad);
+    free(net->block);
+    memset(net, 0, sizeof(*net));
+}
+
+float *mco_net_tensor(const mco_net *net, int index)
+{
+    return index == MCO_INPUT ? net->input : net->act[index];
+}
+
+static float *tensor_grad(const mco_net *net, int index)
+{
+    return index == MCO_INPUT ? net->input_grad : net->grad[index];
+}
+
+static void fill_ctx(mco_net *net, int l, int batch, int training, mco_layer_ctx *ctx)
+{
+    const mco_layer *layer = &net->model->layers[l];
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->layer = layer;
+    ctx->batch = batch;
+    ctx->training = training;
+    for (int k = 0; k < layer->n_inputs; k++) {
+        ctx->in[k] = mco_net_tensor(net, layer->inputs[k]);
+        ctx->grad_in[k] = tensor_grad(net, layer->inputs[k]);
+    }
+    ctx->out = net->act[l];
+    ctx->grad_out = net->grad[l];
+    for (int p = 0; p < MCO_MAX_PARAMS; p++)
+        ctx->param_grad[p] = net->param_grad[l * MCO_MAX_PARAMS + p];
+    ctx->scratch = net->scratch[l];
+    ctx->rng = &net->rng;
+}
+
+void mco_net_forward(mco_net *net, int batch, int training)
+{
+    for (int l = 0; l < net->model->n_layers; l++) {
+        mco_layer_ctx ctx;
+        fill_ctx(net, l, batch, training, &ctx);
+        mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
+    }
+}
+
+void mco_net_zero_grads(mco_net *net, int batch)
+{
+    const mco_model *model = net->model;
+    if (net->input_grad)
+        memset(net->input_grad, 0, (size_t)batch * mco_shape_size(model->input_shape) * sizeof(float));
+    for (int l = 0; l < model->n_layers; l++)
+        if (net->owns_grad[l])
+            memset(net->grad[l], 0, (size_t)batch * mco_shape_size(model->layers[l].out_shape) * sizeof(float));
+    if (net->param_grads)
+        memset(net->param_grads, 0, mco_model_param_floats(model) * sizeof(float));
+}
+
+void mco_net_backward(mco_net *net, int batch, int from, int training)
+{
+    for (int l = from; l >= 0; l--) {
+        if (!net->grad[l])
+            continue;
+        mco_layer_ctx ctx;
+        fill_ctx(net, l, batch, training, &ctx);
+        const mco_layer_ops *ops = mco_layer_ops_get(ctx.layer->type);
+        if (ops->backward)
+            ops->backward(&ctx);
+    }
+}

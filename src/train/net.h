@@ -1,0 +1,66 @@
+/*
+ * net.h - one thread's working memory for running a model forward and
+ * backward on up to `max_batch` samples (internal to src/train/).
+ *
+ * All buffers (input, every layer's output and output gradient, kernel
+ * scratch, parameter gradients) are carved from one 64-byte-aligned block
+ * allocated once, so training does no per-batch allocation and two threads'
+ * workspaces never share a cache line.
+ *
+ * A tensor gets a gradient buffer only if some parameter upstream of it (or
+ * the model input, with MCO_NET_INPUT_GRAD) needs a gradient; kernels are
+ * handed NULL for the others and skip that work. Flatten's output and
+ * gradient are its input's memory.
+ *
+ * Parameter gradients are one flat array in "model order": layer 0 params
+ * 0..n_params-1, then layer 1, ... (BN moving statistics included, always 0),
+ * the order mco_model_param_floats() counts and the optimizer follows.
+ */
+#ifndef MCO_TRAIN_NET_H
+#define MCO_TRAIN_NET_H
+
+#include "core/rng.h"
+#include "mcuopt/graph.h"
+#include "mcuopt/status.h"
+
+enum {
+    MCO_NET_GRADIENTS = 1,   /* allocate gradients (training); else inference only */
+    MCO_NET_INPUT_GRAD = 2   /* also compute dLoss/dinput (gradient checks) */
+};
+
+typedef struct {
+    const mco_model *model;
+    int max_batch;
+    int flags;
+    float *input;             /* max_batch x input size; the caller fills it */
+    float *input_grad;        /* with MCO_NET_INPUT_GRAD, else NULL */
+    float **act;              /* [n_layers] outputs */
+    float **grad;             /* [n_layers] output gradients or NULL */
+    unsigned char *owns_grad; /* [n_layers] 1 if grad[l] is not an alias */
+    void **scratch;           /* [n_layers] */
+    float **param_grad;       /* [n_layers * MCO_MAX_PARAMS] into param_grads */
+    float *param_grads;       /* mco_model_param_floats() floats */
+    mco_rng rng;              /* dropout masks; the caller seeds it */
+    void *block;
+} mco_net;
+
+/* Total floats in all parameter tensors (the length of the gradient and
+ * optimizer-state arrays). */
+size_t mco_model_param_floats(const mco_model *model);
+
+mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int flags);
+void mco_net_free(mco_net *net);
+
+/* The tensor a layer input index refers to (MCO_INPUT = the model input). */
+float *mco_net_tensor(const mco_net *net, int index);
+
+/* Runs layers 0..n_layers-1 on net->input (batch <= max_batch). */
+void mco_net_forward(mco_net *net, int batch, int training);
+
+/* Zeroes the activation and parameter gradients; then the caller writes
+ * dLoss/d(output of layer `from`) into net->grad[from] and calls
+ * mco_net_backward, which back-propagates through layers from..0. */
+void mco_net_zero_grads(mco_net *net, int batch);
+void mco_net_backward(mco_net *net, int batch, int from, int training);
+
+#endif

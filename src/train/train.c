@@ -1,0 +1,307 @@
+/*
+ * train.c - mini-batch training of an mco_model (see train.h).
+ *
+ * Per batch: the batch's shuffled sample indices are split into one
+ * contiguous slice per thread; every thread loads and normalises its slice,
+ * runs forward and backward into its own workspace, and accumulates the
+ * mean-over-the-whole-batch loss gradient. The calling thread then adds the
+ * per-thread parameter gradients in thread order, folds the BatchNorm batch
+ * statistics into the moving averages, and takes one optimizer step.
+ *
+ * What it leaves out: gradient clipping, early stopping, checkpoints,
+ * data augmentation.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/layer_ops.h"
+#include "train/optimizer.h"
+#include "train/train_internal.h"
+
+void mco_train_options_default(mco_train_options *opt)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->epochs = 3;
+    opt->batch_size = 32;
+    opt->optimizer = MCO_OPTIMIZER_ADAM;
+    /* 3e-3, not Keras' 1e-3: with the cosine decay to 0 it is what reaches
+     * 98% on MNIST / 90% on Fashion-MNIST with mnist-paper in 3 epochs
+     * (1e-3 gives 97.7% / 88.8%). */
+    opt->learning_rate = 3e-3f;
+    opt->momentum = 0.9f;
+    opt->beta1 = 0.9f;
+    opt->beta2 = 0.999f;
+    opt->adam_epsilon = 1e-7f;
+    opt->weight_decay = 0.0f;
+    opt->schedule = MCO_LR_COSINE;
+    opt->step_gamma = 0.1f;
+    opt->step_epochs = 1;
+    opt->seed = 1;
+    opt->threads = 0;
+}
+
+static mco_status check_options(const mco_train_options *opt)
+{
+    if (opt->epochs < 1 || opt->batch_size < 1)
+        return mco_error(MCO_ERR_ARG, "training needs epochs >= 1 and batch size >= 1 (got %d, %d)",
+                         opt->epochs, opt->batch_size);
+    if (!(opt->learning_rate > 0.0f) || opt->weight_decay < 0.0f)
+        return mco_error(MCO_ERR_ARG, "learning rate must be > 0 and weight decay >= 0");
+    if (opt->optimizer != MCO_OPTIMIZER_SGD && opt->optimizer != MCO_OPTIMIZER_ADAM)
+        return mco_error(MCO_ERR_ARG, "unknown optimizer %d", (int)opt->optimizer);
+    if (opt->optimizer == MCO_OPTIMIZER_ADAM &&
+        !(opt->beta1 >= 0.0f && opt->beta1 < 1.0f && opt->beta2 >= 0.0f && opt->beta2 < 1.0f &&
+          opt->adam_epsilon > 0.0f))
+        return mco_error(MCO_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and epsilon > 0");
+    if (opt->schedule == MCO_LR_STEP && opt->step_epochs < 1)
+        return mco_error(MCO_ERR_ARG, "step schedule needs step_epochs >= 1");
+    return MCO_OK;
+}
+
+/* One thread's state; allocated separately so threads share no cache line. */
+typedef struct {
+    mco_net net;
+    int count;          /* samples in this thread's slice of the current batch */
+    double loss;        /* summed over the slice */
+    int correct;
+} train_worker;
+
+typedef struct {
+    const mco_model *model;
+    const mco_dataset *data;
+    train_worker **workers;
+    int n_threads;
+    int logits;
+    const int *batch_indices;  /* the current batch's samples */
+    int batch_count;
+    uint64_t step_seed;        /* dropout seed of the current step */
+    float lut[256];
+} train_job;
+
+static void train_slice(void *arg, int t)
+{
+    train_job *job = arg;
+    train_worker *w = job->workers[t];
+    mco_net *net = &w->net;
+    const int nc = job->model->n_classes;
+    int start = job->batch_count * t / job->n_threads;
+    int end = job->batch_count * (t + 1) / job->n_threads;
+    w->count = end - start;
+    w->loss = 0.0;
+    w->correct = 0;
+    mco_net_zero_grads(net, w->count);
+    if (w->count == 0)
+        return;
+
+    mco_load_samples(net, job->data, job->batch_indices + start, 0, w->count, job->lut);
+    mco_rng_seed(&net->rng, job->step_seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(t + 1));
+    mco_net_forward(net, w->count, 1);
+
+    const float *logits = net->act[job->logits];
+    float *grad = net->grad[job->logits];
+    const float scale = 1.0f / (float)job->batch_count;
+    for (int s = 0; s < w->count; s++) {
+        int label = job->data->labels[job->batch_indices[start + s]], pred;
+        w->loss += mco_softmax_xent(logits + (size_t)s * nc, nc, label, grad + (size_t)s * nc, scale, &pred);
+        w->correct += pred == label;
+    }
+    mco_net_backward(net, w->count, job->logits, 1);
+}
+
+/* Adds threads 1..n-1's parameter gradients into thread 0's, in order. */
+static void sum_gradients(train_worker **workers, int n_threads, size_t n_floats)
+{
+    float *restrict total = workers[0]->net.param_grads;
+    for (int t = 1; t < n_threads; t++) {
+        const float *restrict g = workers[t]->net.param_grads;
+        for (size_t i = 0; i < n_floats; i++)
+            total[i] += g[i];
+    }
+}
+
+/* moving = momentum*moving + (1-momentum)*batch, with the batch statistic
+ * the sample-weighted mean of the threads' slice statistics. */
+static void update_batchnorm_moving_stats(mco_model *model, train_worker **workers, int n_threads,
+                                          int batch_count)
+{
+    for (int l = 0; l < model->n_layers; l++) {
+        mco_layer *layer = &model->layers[l];
+        if (layer->type != MCO_LAYER_BATCHNORM)
+            continue;
+        float *mm = layer->params[MCO_PARAM_BN_MEAN].data, *mv = layer->params[MCO_PARAM_BN_VAR].data;
+        const float momentum = layer->momentum;
+        for (int ch = 0; ch < layer->out_shape.c; ch++) {
+            double mean = 0.0, var = 0.0;
+            for (int t = 0; t < n_threads; t++) {
+                if (workers[t]->count == 0)
+                    continue;
+                double weight = (double)workers[t]->count / batch_count;
+                mean += weight * mco_batchnorm_batch_mean(layer, workers[t]->net.scratch[l])[ch];
+                var += weight * mco_batchnorm_batch_var(layer, workers[t]->net.scratch[l])[ch];
+            }
+            mm[ch] = momentum * mm[ch] + (1.0f - momentum) * (float)mean;
+            mv[ch] = momentum * mv[ch] + (1.0f - momentum) * (float)var;
+        }
+    }
+}
+
+static void shuffle(int *order, int n, mco_rng *rng)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)mco_rng_below(rng, (uint64_t)i + 1);
+        int tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+    }
+}
+
+typedef struct {
+    mco_pool *pool;
+    train_worker **workers;
+    int n_threads;
+    int *order;
+    train_job *job;
+    mco_optimizer_state optimizer;
+} trainer;
+
+static void trainer_free(trainer *tr)
+{
+    for (int t = 0; tr->workers && t < tr->n_threads; t++) {
+        if (tr->workers[t])
+            mco_net_free(&tr->workers[t]->net);
+        free(tr->workers[t]);
+    }
+    free(tr->workers);
+    free(tr->order);
+    free(tr->job);
+    mco_optimizer_free(&tr->optimizer);
+    mco_pool_destroy(tr->pool);
+}
+
+static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset *train,
+                               const mco_train_options *opt)
+{
+    memset(tr, 0, sizeof(*tr));
+    mco_status st = mco_pool_create(opt->threads, &tr->pool);
+    if (st != MCO_OK)
+        return st;
+    tr->n_threads = mco_pool_size(tr->pool);
+    int slice = (opt->batch_size + tr->n_threads - 1) / tr->n_threads;
+    tr->workers = calloc((size_t)tr->n_threads, sizeof(train_worker *));
+    tr->order = malloc((size_t)train->n * sizeof(int));
+    tr->job = calloc(1, sizeof(train_job));
+    if (!tr->workers || !tr->order || !tr->job)
+        return mco_error(MCO_ERR_NOMEM, "training: out of memory");
+    for (int t = 0; t < tr->n_threads; t++) {
+        tr->workers[t] = aligned_alloc(64, mco_align64(sizeof(train_worker)));
+        if (!tr->workers[t])
+            return mco_error(MCO_ERR_NOMEM, "training: out of memory");
+        memset(tr->workers[t], 0, sizeof(train_worker));
+        st = mco_net_init(&tr->workers[t]->net, model, slice, MCO_NET_GRADIENTS);
+        if (st != MCO_OK)
+            return st;
+    }
+    for (int i = 0; i < train->n; i++)
+        tr->order[i] = i;
+    train_job *job = tr->job;
+    job->model = model;
+    job->data = train;
+    job->workers = tr->workers;
+    job->n_threads = tr->n_threads;
+    job->logits = mco_logits_layer(model);
+    mco_normalization_table(&model->norm, job->lut);
+    return mco_optimizer_init(&tr->optimizer, model, opt);
+}
+
+mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_dataset *val,
+                     const mco_train_options *opt, mco_train_result *result)
+{
+    memset(result, 0, sizeof(*result));
+    result->val_accuracy = -1.0;
+    mco_status st = check_options(opt);
+    if (st == MCO_OK)
+        st = mco_check_dataset(model, train, "training");
+    if (st == MCO_OK && val)
+        st = mco_check_dataset(model, val, "validation");
+    if (st == MCO_OK && train->n < 1)
+        st = mco_error(MCO_ERR_ARG, "training set is empty");
+    for (int l = 0; st == MCO_OK && l < model->n_layers; l++)
+        for (int p = 0; p < model->layers[l].n_params; p++)
+            if (!model->layers[l].params[p].data)
+                st = mco_error(MCO_ERR_ARG, "layer %s has no parameters allocated", model->layers[l].name);
+    if (st != MCO_OK)
+        return st;
+
+    trainer tr;
+    st = trainer_init(&tr, model, train, opt);
+    if (st != MCO_OK) {
+        trainer_free(&tr);
+        return st;
+    }
+    train_job *job = tr.job;
+    const size_t n_floats = mco_model_param_floats(model);
+    const long steps = (train->n + opt->batch_size - 1) / opt->batch_size;
+    const long total_steps = steps * opt->epochs;
+    const double t0 = mco_seconds_now();
+    mco_rng shuffle_rng;
+    mco_rng_seed(&shuffle_rng, opt->seed);
+
+    for (int epoch = 0; epoch < opt->epochs && st == MCO_OK; epoch++) {
+        shuffle(tr.order, train->n, &shuffle_rng);
+        double loss_sum = 0.0;
+        long correct = 0, seen = 0;
+        mco_train_progress progress;
+        memset(&progress, 0, sizeof(progress));
+        progress.epoch = epoch;
+        progress.epochs = opt->epochs;
+        progress.steps = steps;
+        for (long step = 0; step < steps; step++) {
+            long global_step = epoch * steps + step;
+            job->batch_indices = tr.order + step * opt->batch_size;
+            job->batch_count = (int)(train->n - step * opt->batch_size < opt->batch_size
+                                         ? train->n - step * opt->batch_size
+                                         : opt->batch_size);
+            job->step_seed = opt->seed * 0xbf58476d1ce4e5b9ULL + (uint64_t)global_step;
+            mco_pool_run(tr.pool, train_slice, job);
+
+            sum_gradients(tr.workers, tr.n_threads, n_floats);
+            update_batchnorm_moving_stats(model, tr.workers, tr.n_threads, job->batch_count);
+            float lr = mco_learning_rate(opt, epoch, global_step, total_steps);
+            mco_optimizer_step(&tr.optimizer, model, tr.workers[0]->net.param_grads, lr);
+
+            for (int t = 0; t < tr.n_threads; t++) {
+                loss_sum += tr.workers[t]->loss;
+                correct += tr.workers[t]->correct;
+            }
+            seen += job->batch_count;
+            progress.step = step + 1;
+            progress.loss = loss_sum / seen;
+            progress.accuracy = (double)correct / seen;
+            progress.elapsed_sec = mco_seconds_now() - t0;
+            progress.samples_per_sec =
+                progress.elapsed_sec > 0 ? (double)((long)epoch * train->n + seen) / progress.elapsed_sec : 0;
+            if (opt->progress)
+                opt->progress(opt->progress_user, &progress);
+        }
+        result->final_loss = progress.loss;
+        result->final_accuracy = progress.accuracy;
+        if (val) {
+            mco_eval_result eval;
+            st = mco_evaluate_on_pool(model, val, tr.pool, &eval);
+            if (st != MCO_OK)
+                break;
+            progress.val_loss = eval.loss;
+            progress.val_accuracy = eval.accuracy;
+            result->val_accuracy = eval.accuracy;
+            mco_eval_result_free(&eval);
+        }
+        progress.epoch_done = 1;
+        progress.elapsed_sec = mco_seconds_now() - t0;
+        if (opt->progress)
+            opt->progress(opt->progress_user, &progress);
+    }
+    result->seconds = mco_seconds_now() - t0;
+    trainer_free(&tr);
+    return st;
+}

@@ -1,0 +1,347 @@
+/*
+ * test_gradcheck.c - finite-difference checks of every layer's backward
+ * pass (parameter and input gradients) on tiny random shapes.
+ *
+ * For a model with output y, the scalar L = sum(y * R) for a fixed random R
+ * has dL/dy = R. The analytic gradients from one backward pass are compared
+ * with central differences (L(v+eps) - L(v-eps)) / 2eps of every trainable
+ * parameter and every input value; L is summed in double.
+ *
+ * Kinks (ReLU at 0 and 6, max-pool ties) would make finite differences
+ * meaningless, so the layers with kinks are tested directly on inputs that
+ * stay well away from them, and parameterised layers are tested without a
+ * kink after them. Dropout is checked with its mask fixed by reseeding.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "mcuopt/graph.h"
+#include "mcuopt/status.h"
+#include "test_util.h"
+#include "train/layer_ops.h"
+#include "train/net.h"
+
+#define BATCH 3
+#define EPS 1e-2f
+
+static mco_rng test_rng;
+
+static float uniform(float lo, float hi)
+{
+    return lo + (hi - lo) * mco_rng_uniform(&test_rng);
+}
+
+/* A layer description with the common defaults (stride 1, valid). */
+static mco_layer layer_of(mco_layer_type type)
+{
+    mco_layer l;
+    memset(&l, 0, sizeof(l));
+    l.type = type;
+    l.stride_h = l.stride_w = 1;
+    return l;
+}
+
+static mco_layer window_layer(mco_layer_type type, int units, int kh, int kw, int sh, int sw, mco_padding pad)
+{
+    mco_layer l = layer_of(type);
+    l.units = units;
+    l.kernel_h = kh;
+    l.kernel_w = kw;
+    l.stride_h = sh;
+    l.stride_w = sw;
+    l.padding = pad;
+    return l;
+}
+
+static int add(mco_model *model, mco_layer l)
+{
+    int index = -2;
+    CHECK_OK(mco_model_add_layer(model, &l, &index));
+    return index;
+}
+
+static int add2(mco_model *model, mco_layer l, int a, int b)
+{
+    l.n_inputs = 2;
+    l.inputs[0] = a;
+    l.inputs[1] = b;
+    return add(model, l);
+}
+
+static double loss_of(mco_net *net, const float *r, size_t out_n, int training)
+{
+    mco_rng_seed(&net->rng, 42); /* the same dropout mask every time */
+    mco_net_forward(net, BATCH, training);
+    const float *y = net->act[net->model->n_layers - 1];
+    double loss = 0.0;
+    for (size_t i = 0; i < out_n; i++)
+        loss += (double)y[i] * r[i];
+    return loss;
+}
+
+static int compare(const char *what, const char *name, size_t i, float analytic, double numeric)
+{
+    double tol = 2e-3 + 2e-2 * fabs(numeric);
+    if (fabs(analytic - numeric) <= tol)
+        return 0;
+    fprintf(stderr, "  %s: %s[%zu] analytic %.6g numeric %.6g\n", what, name, i, analytic, numeric);
+    return 1;
+}
+
+/* Central difference of L with respect to *v. */
+static double numeric_grad(mco_net *net, const float *r, size_t out_n, int training, float *v)
+{
+    float saved = *v;
+    *v = saved + EPS;
+    double plus = loss_of(net, r, out_n, training);
+    *v = saved - EPS;
+    double minus = loss_of(net, r, out_n, training);
+    *v = saved;
+    return (plus - minus) / (2.0 * (double)EPS);
+}
+
+/* `input` (BATCH samples) may be NULL for uniform(-1, 1) inputs. */
+static void gradcheck(const char *what, mco_model *model, const float *input, int training)
+{
+    CHECK_OK(mco_model_infer_shapes(model));
+    CHECK_OK(mco_model_alloc_params(model));
+    mco_model_init_params(model, 7);
+    for (int l = 0; l < model->n_layers; l++) {
+        mco_layer *layer = &model->layers[l];
+        for (int p = 0; p < layer->n_params; p++) {
+            mco_param *param = &layer->params[p];
+            for (size_t k = 0; k < param->size; k++) {
+                if (layer->type == MCO_LAYER_BATCHNORM)
+                    param->data[k] = p == MCO_PARAM_BN_VAR ? uniform(0.5f, 2.0f) : uniform(0.5f, 1.5f);
+                else if (p == MCO_PARAM_BIAS)
+                    param->data[k] = uniform(-0.5f, 0.5f);
+            }
+        }
+    }
+
+    mco_net net;
+    CHECK_OK(mco_net_init(&net, model, BATCH, MCO_NET_GRADIENTS | MCO_NET_INPUT_GRAD));
+    const size_t in_n = BATCH * mco_shape_size(model->input_shape);
+    const size_t out_n = BATCH * mco_shape_size(model->layers[model->n_layers - 1].out_shape);
+    float r[4096];
+    CHECK(out_n <= 4096);
+    for (size_t i = 0; i < out_n; i++)
+        r[i] = uniform(-1.0f, 1.0f);
+    for (size_t i = 0; i < in_n; i++)
+        net.input[i] = input ? input[i] : uniform(-1.0f, 1.0f);
+
+    loss_of(&net, r, out_n, training);
+    int last = model->n_layers - 1;
+    mco_net_zero_grads(&net, BATCH);
+    memcpy(net.grad[last], r, out_n * sizeof(float));
+    mco_net_backward(&net, BATCH, last, training);
+
+    int bad = 0, checked = 0;
+    for (int l = 0; l < model->n_layers; l++) {
+        mco_layer *layer = &model->layers[l];
+        for (int p = 0; p < layer->n_params; p++) {
+            if (!mco_param_is_trainable(layer, p))
+                continue;
+            const float *g = net.param_grad[l * MCO_MAX_PARAMS + p];
+            for (size_t k = 0; k < layer->params[p].size; k++, checked++)
+                bad += compare(what, layer->name, k, g[k],
+                               numeric_grad(&net, r, out_n, training, &layer->params[p].data[k]));
+        }
+    }
+    float *input_grad = malloc(in_n * sizeof(float));
+    memcpy(input_grad, net.input_grad, in_n * sizeof(float));
+    for (size_t i = 0; i < in_n; i++, checked++)
+        bad += compare(what, "input", i, input_grad[i], numeric_grad(&net, r, out_n, training, &net.input[i]));
+    free(input_grad);
+    if (bad)
+        fprintf(stderr, "%s: %d of %d gradients wrong\n", what, bad, checked);
+    CHECK(bad == 0);
+    CHECK(checked > 0);
+    mco_net_free(&net);
+    mco_model_free(model);
+}
+
+static void check_conv2d(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){5, 5, 2});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_VALID));
+    gradcheck("conv2d 3x3 valid", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){6, 5, 2});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 4, 3, 3, 2, 2, MCO_PADDING_SAME));
+    gradcheck("conv2d 3x3 stride 2 same", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){5, 4, 3});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 2, 3, 2, 2, 1, MCO_PADDING_SAME));
+    gradcheck("conv2d 3x2 stride 2x1 same", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){6, 6, 1});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 5, 3, 3, 1, 1, MCO_PADDING_VALID));
+    gradcheck("conv2d one input channel", &m, NULL, 1);
+}
+
+static void check_depthwise(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){5, 5, 3});
+    add(&m, window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME));
+    gradcheck("depthwise 3x3 same", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){6, 5, 2});
+    add(&m, window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 2, 2, MCO_PADDING_VALID));
+    gradcheck("depthwise 3x3 stride 2 valid", &m, NULL, 1);
+}
+
+static void check_dense(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){2, 3, 2});
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    mco_layer dense = layer_of(MCO_LAYER_DENSE);
+    dense.units = 11; /* more than 8 inputs and an odd count exercise the dot-product tail */
+    add(&m, dense);
+    gradcheck("flatten + dense", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){1, 1, 5});
+    dense.units = 4;
+    add(&m, dense);
+    add(&m, layer_of(MCO_LAYER_SOFTMAX));
+    gradcheck("dense + softmax", &m, NULL, 1);
+}
+
+/* Inputs that are all distinct, at least 0.05 apart (max-pool ties). */
+static void distinct_inputs(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = -1.0f + 0.05f * (float)i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)mco_rng_below(&test_rng, i + 1);
+        float t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+    }
+}
+
+static void check_pooling(void)
+{
+    float x[BATCH * 5 * 5 * 2];
+    mco_model m;
+    mco_model_init(&m, (mco_shape){4, 4, 2});
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
+    distinct_inputs(x, BATCH * 4 * 4 * 2);
+    gradcheck("maxpool 2x2 valid", &m, x, 1);
+
+    mco_model_init(&m, (mco_shape){5, 5, 2});
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME));
+    distinct_inputs(x, BATCH * 5 * 5 * 2);
+    gradcheck("maxpool 3x3 stride 2 same", &m, x, 1);
+
+    mco_model_init(&m, (mco_shape){5, 5, 2});
+    add(&m, window_layer(MCO_LAYER_AVGPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_SAME));
+    gradcheck("avgpool 2x2 stride 2 same", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){4, 5, 3});
+    add(&m, window_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 3, 1, 1, MCO_PADDING_VALID));
+    gradcheck("avgpool 3x3 valid", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){3, 4, 3});
+    add(&m, layer_of(MCO_LAYER_GLOBAL_AVGPOOL));
+    gradcheck("global avgpool", &m, NULL, 1);
+}
+
+static void check_activations(void)
+{
+    /* Values on both sides of 0 and 6, at least 0.1 away from either. */
+    float x[BATCH * 3 * 3 * 2];
+    for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++) {
+        float v = uniform(0.1f, 1.0f);
+        int kind = (int)mco_rng_below(&test_rng, 3);
+        x[i] = kind == 0 ? -v : kind == 1 ? 6.0f * v - 0.05f : 6.1f + v;
+        if (x[i] > -0.1f && x[i] < 0.1f)
+            x[i] = 0.5f;
+    }
+    mco_model m;
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add(&m, layer_of(MCO_LAYER_RELU));
+    gradcheck("relu", &m, x, 1);
+
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add(&m, layer_of(MCO_LAYER_RELU6));
+    gradcheck("relu6", &m, x, 1);
+
+    mco_model_init(&m, (mco_shape){2, 2, 4});
+    add(&m, layer_of(MCO_LAYER_SOFTMAX));
+    gradcheck("softmax per pixel", &m, NULL, 1);
+}
+
+static void check_batchnorm(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add(&m, layer_of(MCO_LAYER_BATCHNORM));
+    gradcheck("batchnorm training", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add(&m, layer_of(MCO_LAYER_BATCHNORM));
+    gradcheck("batchnorm inference", &m, NULL, 0);
+
+    /* conv -> BN: the statistics depend on the conv parameters */
+    mco_model_init(&m, (mco_shape){4, 4, 2});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add(&m, layer_of(MCO_LAYER_BATCHNORM));
+    gradcheck("conv2d + batchnorm training", &m, NULL, 1);
+}
+
+static void check_add(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){4, 4, 2});
+    int a = add(&m, window_layer(MCO_LAYER_CONV2D, 2, 3, 3, 1, 1, MCO_PADDING_SAME));
+    mco_layer dw = window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME);
+    dw.n_inputs = 1;
+    dw.inputs[0] = MCO_INPUT;
+    int b = add(&m, dw);
+    add2(&m, layer_of(MCO_LAYER_ADD), a, b);
+    gradcheck("add of conv and depthwise branches", &m, NULL, 1);
+
+    /* residual: input + conv(input), then the sum used twice */
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    a = add(&m, window_layer(MCO_LAYER_CONV2D, 2, 3, 3, 1, 1, MCO_PADDING_SAME));
+    int s = add2(&m, layer_of(MCO_LAYER_ADD), MCO_INPUT, a);
+    add2(&m, layer_of(MCO_LAYER_ADD), s, s);
+    gradcheck("residual add", &m, NULL, 1);
+}
+
+static void check_dropout(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){3, 3, 4});
+    mco_layer drop = layer_of(MCO_LAYER_DROPOUT);
+    drop.rate = 0.5f;
+    add(&m, drop);
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    mco_layer dense = layer_of(MCO_LAYER_DENSE);
+    dense.units = 3;
+    add(&m, dense);
+    gradcheck("dropout (fixed mask) + dense", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){2, 2, 3});
+    add(&m, drop);
+    gradcheck("dropout inference", &m, NULL, 0);
+}
+
+int main(void)
+{
+    mco_rng_seed(&test_rng, 2024);
+    check_conv2d();
+    check_depthwise();
+    check_dense();
+    check_pooling();
+    check_activations();
+    check_batchnorm();
+    check_add();
+    check_dropout();
+    TEST_MAIN_END();
+}
