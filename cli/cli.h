@@ -33,6 +33,8 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_emit(int argc, char **argv);
 
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);

@@ -36,6 +36,9 @@
 #define MCO_OP_USE_CLAMP_S8 1
 #define MCO_OP_USE_ADD_S8 1
 #define MCO_OP_USE_SOFTMAX_S8 1
+#define MCO_OP_USE_CONV2D_S8W_F32 1
+#define MCO_OP_USE_DEPTHWISE_CONV2D_S8W_F32 1
+#define MCO_OP_USE_FULLY_CONNECTED_S8W_F32 1
 #endif
 
 /* Typed views of an arena offset. The arena and every offset are 4-byte
@@ -194,6 +197,24 @@ mco_rt_status mco_op_run(const mco_op *op, uint8_t *arena)
     case MCO_OP_SOFTMAX_S8:
         return mco_softmax_s8((const mco_softmax_s8_params *)op->params, S8_AT(arena, op->input),
                               S8_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_CONV2D_S8W_F32)
+    case MCO_OP_CONV2D_S8W_F32:
+        return mco_conv2d_s8w_f32((const mco_conv_s8w_f32_params *)op->params,
+                                  F32_AT(arena, op->input), (const int8_t *)op->weights,
+                                  (const float *)op->bias, F32_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_DEPTHWISE_CONV2D_S8W_F32)
+    case MCO_OP_DEPTHWISE_CONV2D_S8W_F32:
+        return mco_depthwise_conv2d_s8w_f32((const mco_conv_s8w_f32_params *)op->params,
+                                            F32_AT(arena, op->input), (const int8_t *)op->weights,
+                                            (const float *)op->bias, F32_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_FULLY_CONNECTED_S8W_F32)
+    case MCO_OP_FULLY_CONNECTED_S8W_F32:
+        return mco_fully_connected_s8w_f32((const mco_fc_s8w_f32_params *)op->params,
+                                           F32_AT(arena, op->input), (const int8_t *)op->weights,
+                                           (const float *)op->bias, F32_AT(arena, op->output));
 #endif
     default:
         return MCO_RT_NO_IMPL;

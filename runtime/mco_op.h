@@ -14,12 +14,16 @@
  * mco_op_config.h defines MCO_OP_USE_<KIND> for each kind it needs, and
  * mco_op.c compiles a case only when its macro is defined (or MCO_OP_USE_ALL
  * is, as in the host's runtime/mco_op_config.h).
+ *
+ * The hybrid kinds (float activations, int8 weights) call the kernels of
+ * mco_hybrid.h.
  */
 #ifndef MCO_OP_H
 #define MCO_OP_H
 
 #include <stdint.h>
 
+#include "mco_hybrid.h"
 #include "mco_runtime.h"
 
 #ifdef __cplusplus
@@ -54,6 +58,10 @@ typedef enum {
     MCO_OP_CLAMP_S8,             /* params: mco_clamp_s8_params; in place */
     MCO_OP_ADD_S8,               /* params: mco_add_s8_params */
     MCO_OP_SOFTMAX_S8,           /* params: mco_softmax_s8_params */
+    /* float activations, int8 weights with per-channel float scales (mco_hybrid.h) */
+    MCO_OP_CONV2D_S8W_F32,       /* params: mco_conv_s8w_f32_params, weights int8 */
+    MCO_OP_DEPTHWISE_CONV2D_S8W_F32,
+    MCO_OP_FULLY_CONNECTED_S8W_F32,  /* params: mco_fc_s8w_f32_params */
     MCO_OP_KIND_COUNT
 } mco_op_kind;
 

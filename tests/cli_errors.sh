@@ -73,7 +73,7 @@ expect 1 "no-such.mco" -- "$cli" info "$tmp/no-such.mco"
 # Wrong shape: a 28x28x1 model on 32x32x3 CIFAR-10 data.
 mkdir -p "$tmp/cifar"
 for i in 1 2 3; do printf '\x03'; head -c 3072 /dev/zero; done >"$tmp/cifar/test_batch.bin"
-expect 1 "shape" -- "$cli" eval "$tmp/good.mco" --dataset cifar10 --data "$tmp/cifar"
+expect 1 "32x32x3 but the model takes 28x28x1" -- "$cli" eval "$tmp/good.mco" --dataset cifar10 --data "$tmp/cifar"
 
 # An unwritable output leaves nothing behind.
 expect 1 "no-such-dir" -- "$cli" train --arch mlp --data "$tmp/mini" --epochs 1 --val 50 --quiet -o "$tmp/no-such-dir/m.mco"

@@ -49,6 +49,13 @@ typedef struct {
     int32_t zero_point;
 } mco_qparams;
 
+/* How activation ranges are chosen from calibration data. */
+typedef enum {
+    MCO_CALIBRATE_MINMAX = 0,         /* the observed min/max */
+    MCO_CALIBRATE_PERCENTILE = 1,     /* the `percentile` and 100 - `percentile` percentiles */
+    MCO_CALIBRATE_MSE = 2             /* the clipping range with least quantization MSE */
+} mco_calibration;
+
 /* The deployed form of one layer of mco_deploy_model.model. Arrays are
  * malloc'd and owned; those that a format does not use are NULL. */
 typedef struct {
@@ -69,15 +76,10 @@ typedef struct {
     mco_activation_format activation_format;
     mco_qparams input;                /* S8: quantization of the model input */
     mco_deploy_layer *layers;         /* [model.n_layers] */
+    mco_calibration calibration;      /* S8: how activation ranges were chosen (for reports) */
 } mco_deploy_model;
 
 /* How a float model becomes a deploy model. */
-typedef enum {
-    MCO_CALIBRATE_MINMAX = 0,         /* the observed min/max */
-    MCO_CALIBRATE_PERCENTILE = 1,     /* the `percentile` and 100 - `percentile` percentiles */
-    MCO_CALIBRATE_MSE = 2             /* the clipping range with least quantization MSE */
-} mco_calibration;
-
 typedef struct {
     mco_activation_format activation_format;
     mco_weight_format weight_format;  /* default for every weighted layer */

@@ -146,8 +146,12 @@ mco_status mco_dataset_load(const char *name, const char *dir, mco_split split, 
         return mco_error(MCO_ERR_NOT_FOUND, "unknown data set '%s' (known: %s)", name ? name : "(null)",
                          known_names);
 
-    if (dir && *dir)
+    if (dir && *dir) {
+        if (!is_directory(dir))
+            return mco_error(MCO_ERR_NOT_FOUND, "data directory %s not found (for data set '%s')", dir,
+                             ds->name);
         return load_from_dir(ds, dir, split, out);
+    }
 
     /* Try $MCO_DATA_DIR/<name>, then the set's own default places; the
      * message lists every place looked at. */

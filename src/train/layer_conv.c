@@ -33,8 +33,8 @@ static float *conv2d_weight_grad_hwio(const mco_layer *layer, void *scratch)
 static void conv2d_forward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
-    mco_window g;
-    mco_window_init(layer, &g);
+    mco_train_window g;
+    mco_train_window_init(layer, &g);
     const int oc_n = g.out_c, taps = g.kernel_h * g.kernel_w * g.in_c;
     const float *w = layer->params[MCO_PARAM_WEIGHTS].data;
     const float *bias = layer->params[MCO_PARAM_BIAS].data;
@@ -49,10 +49,10 @@ static void conv2d_forward(const mco_layer_ctx *ctx)
         float *out = ctx->out + (size_t)n * g.out_h * g.out_w * oc_n;
         for (int oy = 0; oy < g.out_h; oy++) {
             int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
             for (int ox = 0; ox < g.out_w; ox++) {
                 int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
                 float *restrict o = out + ((size_t)oy * g.out_w + ox) * oc_n;
                 memcpy(o, bias, (size_t)oc_n * sizeof(float));
                 int row_len = (kx1 - kx0) * g.in_c;
@@ -70,8 +70,8 @@ static void conv2d_forward(const mco_layer_ctx *ctx)
 static void conv2d_backward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
-    mco_window g;
-    mco_window_init(layer, &g);
+    mco_train_window g;
+    mco_train_window_init(layer, &g);
     const int oc_n = g.out_c, taps = g.kernel_h * g.kernel_w * g.in_c;
     const float *w = layer->params[MCO_PARAM_WEIGHTS].data;
     float *dw_t = conv2d_weight_grad_hwio(layer, ctx->scratch);
@@ -84,10 +84,10 @@ static void conv2d_backward(const mco_layer_ctx *ctx)
         const float *gout = ctx->grad_out + (size_t)n * g.out_h * g.out_w * oc_n;
         for (int oy = 0; oy < g.out_h; oy++) {
             int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
             for (int ox = 0; ox < g.out_w; ox++) {
                 int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
                 const float *restrict go = gout + ((size_t)oy * g.out_w + ox) * oc_n;
                 mco_vadd(dbias, go, oc_n);
                 int row_len = (kx1 - kx0) * g.in_c;
@@ -120,8 +120,8 @@ const mco_layer_ops mco_conv2d_ops = {conv2d_scratch_bytes, conv2d_forward, conv
 static void depthwise_forward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
-    mco_window g;
-    mco_window_init(layer, &g);
+    mco_train_window g;
+    mco_train_window_init(layer, &g);
     const int c = g.in_c;
     const float *w = layer->params[MCO_PARAM_WEIGHTS].data;
     const float *bias = layer->params[MCO_PARAM_BIAS].data;
@@ -131,10 +131,10 @@ static void depthwise_forward(const mco_layer_ctx *ctx)
         float *out = ctx->out + (size_t)n * g.out_h * g.out_w * c;
         for (int oy = 0; oy < g.out_h; oy++) {
             int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
             for (int ox = 0; ox < g.out_w; ox++) {
                 int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
                 float *o = out + ((size_t)oy * g.out_w + ox) * c;
                 memcpy(o, bias, (size_t)c * sizeof(float));
                 for (int ky = ky0; ky < ky1; ky++)
@@ -149,8 +149,8 @@ static void depthwise_forward(const mco_layer_ctx *ctx)
 static void depthwise_backward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
-    mco_window g;
-    mco_window_init(layer, &g);
+    mco_train_window g;
+    mco_train_window_init(layer, &g);
     const int c = g.in_c;
     const float *w = layer->params[MCO_PARAM_WEIGHTS].data;
     float *dw = ctx->param_grad[MCO_PARAM_WEIGHTS];
@@ -162,10 +162,10 @@ static void depthwise_backward(const mco_layer_ctx *ctx)
         const float *gout = ctx->grad_out + (size_t)n * g.out_h * g.out_w * c;
         for (int oy = 0; oy < g.out_h; oy++) {
             int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
             for (int ox = 0; ox < g.out_w; ox++) {
                 int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
                 const float *go = gout + ((size_t)oy * g.out_w + ox) * c;
                 mco_vadd(dbias, go, c);
                 for (int ky = ky0; ky < ky1; ky++)

@@ -50,7 +50,7 @@ int mco_param_takes_decay(const mco_layer *layer, int p)
     return has_weights_and_bias(layer) && p == MCO_PARAM_WEIGHTS;
 }
 
-void mco_window_init(const mco_layer *layer, mco_window *win)
+void mco_train_window_init(const mco_layer *layer, mco_train_window *win)
 {
     win->in_h = layer->in_shape.h;
     win->in_w = layer->in_shape.w;

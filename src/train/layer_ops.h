@@ -72,9 +72,9 @@ typedef struct {
     int kernel_h, kernel_w;
     int stride_h, stride_w;
     int pad_top, pad_left;   /* TensorFlow "same" padding; 0 for "valid" */
-} mco_window;
+} mco_train_window;
 
-void mco_window_init(const mco_layer *layer, mco_window *win);
+void mco_train_window_init(const mco_layer *layer, mco_train_window *win);
 
 /* Scratch layout helper: rounds a byte count up to a multiple of 64. */
 static inline size_t mco_align64(size_t bytes)

@@ -24,8 +24,8 @@ static size_t maxpool_scratch_bytes(const mco_layer *layer, int batch)
 
 static void maxpool_forward(const mco_layer_ctx *ctx)
 {
-    mco_window g;
-    mco_window_init(ctx->layer, &g);
+    mco_train_window g;
+    mco_train_window_init(ctx->layer, &g);
     const int c = g.in_c;
     int32_t *argmax = ctx->scratch;
 
@@ -34,10 +34,10 @@ static void maxpool_forward(const mco_layer_ctx *ctx)
         size_t out_base = (size_t)n * g.out_h * g.out_w * c;
         for (int oy = 0; oy < g.out_h; oy++) {
             int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
             for (int ox = 0; ox < g.out_w; ox++) {
                 int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
                 size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
                 float *restrict best = ctx->out + o;
                 int32_t *restrict where = argmax + o;
@@ -85,8 +85,8 @@ const mco_layer_ops mco_maxpool2d_ops = {maxpool_scratch_bytes, maxpool_forward,
  * copy, so one function does both. */
 static void avgpool_walk(const mco_layer_ctx *ctx, int backward)
 {
-    mco_window g;
-    mco_window_init(ctx->layer, &g);
+    mco_train_window g;
+    mco_train_window_init(ctx->layer, &g);
     const int c = g.in_c;
 
     for (int n = 0; n < ctx->batch; n++) {
@@ -94,10 +94,10 @@ static void avgpool_walk(const mco_layer_ctx *ctx, int backward)
         size_t out_base = (size_t)n * g.out_h * g.out_w * c;
         for (int oy = 0; oy < g.out_h; oy++) {
             int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
             for (int ox = 0; ox < g.out_w; ox++) {
                 int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
                 size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
                 float scale = 1.0f / (float)((ky1 - ky0) * (kx1 - kx0));
                 if (!backward)

@@ -58,7 +58,7 @@ static inline int mco_pad_before(int in, int out, int k, int stride)
 
 /* The window taps [*k0, *k1) of a window starting at input row `start`
  * (may be negative) that fall inside [0, in). */
-static inline void mco_window_range(int start, int k, int in, int *k0, int *k1)
+static inline void mco_train_window_range(int start, int k, int in, int *k0, int *k1)
 {
     *k0 = start < 0 ? -start : 0;
     *k1 = start + k > in ? in - start : k;

@@ -1,0 +1,238 @@
+/*
+ * cmd_emit.c - `mcuopt emit MODEL -o DIR`: writes a model (.mco float or
+ * .mcq deploy model) as C for the MCU (model.h, model.c and the runtime
+ * files it needs) and reports its Flash and RAM, measured with
+ * arm-none-eabi-gcc when that is installed.
+ *
+ * Hidden options for tests and size studies: --test-vectors PATH also
+ * writes a C header with a few deterministic inputs and the host plan's
+ * exact outputs for them (tests/codegen_compile.sh compiles the emitted code
+ * against it); --random-arch NAME [--random-format int8|int8w|f16] emits a
+ * built-in architecture with random weights instead of a MODEL file (int8:
+ * calibrated on random images).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/arch.h"
+#include "mcuopt/codegen.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/model_file.h"
+
+#define TEST_VECTORS 4
+
+static void print_help(void)
+{
+    printf("usage: mcuopt emit MODEL -o DIR [OPTIONS]\n\n"
+           "Writes MODEL (.mco float model or .mcq deploy model) as C99 for a Cortex-M:\n"
+           "model.h / model.c (int model_run(in, out)), mco_op_config.h and the runtime\n"
+           "kernels the model uses. Reports Flash and RAM (compiled with\n"
+           "arm-none-eabi-gcc when it is installed).\n\n"
+           "options:\n"
+           "  -o, --output DIR      directory to write (created if missing)\n"
+           "      --cpu CPU         core for the size measurement: cortex-m0plus, cortex-m3,\n"
+           "                        cortex-m4 (default) or cortex-m7\n"
+           "      --no-fuse         do not fuse Conv2D + MaxPool into one kernel\n"
+           "      --json            print the results as JSON on stdout\n"
+           "  -h, --help            this help\n");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static mco_status load_deploy_model(const char *path, mco_deploy_model *dm)
+{
+    if (ends_with(path, ".mcq")) return mco_deploy_load(path, dm);
+    mco_model model;
+    mco_status st = mco_model_load(path, &model);
+    if (st != MCO_OK) return st;
+    st = mco_deploy_from_float(&model, dm);
+    mco_model_free(&model);
+    return st;
+}
+
+/* A built-in architecture with random weights, in a deploy format. */
+static mco_status random_deploy_model(const char *arch, const char *format, mco_deploy_model *dm)
+{
+    mco_shape none = {0, 0, 0};
+    mco_model model;
+    mco_status st = mco_arch_load(arch, none, 0, &model);
+    if (st != MCO_OK) return st;
+    model.norm = (mco_normalization){1.0f / 255.0f, 0.0f, 1.0f};
+    if ((st = mco_model_alloc_params(&model)) == MCO_OK) mco_model_init_params(&model, 1);
+    mco_quant_options qo;
+    mco_quant_options_default(&qo);
+    qo.calibration_samples = 64;
+    qo.threads = 1;
+    mco_dataset calib;
+    memset(&calib, 0, sizeof calib);
+    if (st == MCO_OK && format && strcmp(format, "int8") == 0) {
+        size_t size = mco_shape_size(model.input_shape);
+        calib.n = 64;
+        calib.shape = model.input_shape;
+        calib.n_classes = model.n_classes;
+        calib.images = malloc((size_t)calib.n * size);
+        calib.labels = calloc((size_t)calib.n, 1);
+        if (!calib.images || !calib.labels) st = mco_error(MCO_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; st == MCO_OK && i < (size_t)calib.n * size; i++)
+            calib.images[i] = (uint8_t)(((i * 2654435761u) >> 11) % 256u);
+        qo.activation_format = MCO_ACT_S8;
+        qo.weight_format = MCO_WEIGHTS_S8;
+    } else if (format && strcmp(format, "int8w") == 0) {
+        qo.activation_format = MCO_ACT_F32;
+        qo.weight_format = MCO_WEIGHTS_S8;
+    } else if (format && strcmp(format, "f16") == 0) {
+        qo.activation_format = MCO_ACT_F32;
+        qo.weight_format = MCO_WEIGHTS_F16;
+    } else if (format && strcmp(format, "f32") != 0) {
+        st = mco_error(MCO_ERR_ARG, "--random-format must be f32, f16, int8w or int8, not '%s'", format);
+    }
+    if (st == MCO_OK) {
+        if (format && strcmp(format, "f32") != 0)
+            st = mco_quantize(&model, calib.images ? &calib : NULL, &qo, dm);
+        else
+            st = mco_deploy_from_float(&model, dm);
+    }
+    free(calib.images);
+    free(calib.labels);
+    mco_model_free(&model);
+    return st;
+}
+
+static void write_bytes(FILE *f, const char *name, const uint8_t *data, int rows, size_t cols)
+{
+    fprintf(f, "static const uint8_t %s[%d][%zu] = {\n", name, rows, cols);
+    for (int r = 0; r < rows; r++) {
+        fputs("    {", f);
+        for (size_t c = 0; c < cols; c++) fprintf(f, "%s%u", c ? "," : "", data[(size_t)r * cols + c]);
+        fputs("},\n", f);
+    }
+    fputs("};\n", f);
+}
+
+/* Deterministic raw samples (a gradient plus a hash pattern), their model
+ * inputs and the plan's outputs, as a C header. */
+static mco_status write_test_vectors(const mco_deploy_model *dm, const mco_plan *plan, const char *path)
+{
+    size_t raw_size = mco_shape_size(dm->model.input_shape);
+    uint8_t *raw = malloc(TEST_VECTORS * raw_size);
+    uint8_t *in = malloc(TEST_VECTORS * plan->input_bytes), *out = malloc(TEST_VECTORS * plan->output_bytes);
+    mco_status st = raw && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == MCO_OK && i < TEST_VECTORS * raw_size; i++)
+        raw[i] = (uint8_t)(((i * 2654435761u) >> 13) % 256u);
+    if (st == MCO_OK) st = mco_deploy_predict_raw(dm, plan, raw, TEST_VECTORS, in, out);
+    FILE *f = st == MCO_OK ? fopen(path, "w") : NULL;
+    if (st == MCO_OK && !f) st = mco_error(MCO_ERR_IO, "%s: cannot write", path);
+    if (f) {
+        fprintf(f, "/* test vectors generated by mcuopt emit: inputs and the host plan's outputs */\n"
+                   "#include <stdint.h>\n#define TV_N %d\n#define TV_INPUT_BYTES %zu\n#define TV_OUTPUT_BYTES %zu\n",
+                TEST_VECTORS, plan->input_bytes, plan->output_bytes);
+        write_bytes(f, "tv_inputs", in, TEST_VECTORS, plan->input_bytes);
+        write_bytes(f, "tv_expected", out, TEST_VECTORS, plan->output_bytes);
+        if (fclose(f) != 0) st = mco_error(MCO_ERR_IO, "%s: write error", path);
+    }
+    free(raw);
+    free(in);
+    free(out);
+    return st;
+}
+
+int cmd_emit(int argc, char **argv)
+{
+    enum { OPT_CPU = 1000, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT };
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"cpu", required_argument, NULL, OPT_CPU},
+        {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"test-vectors", required_argument, NULL, OPT_VECTORS},
+        {"random-arch", required_argument, NULL, OPT_RANDOM_ARCH},
+        {"random-format", required_argument, NULL, OPT_RANDOM_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL, *vectors = NULL, *random_arch = NULL, *random_format = NULL;
+    mco_emit_options eo;
+    mco_emit_options_default(&eo);
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    int json = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case OPT_CPU:
+            if (strcmp(optarg, "cortex-m0plus") != 0 && strcmp(optarg, "cortex-m3") != 0 &&
+                strcmp(optarg, "cortex-m4") != 0 && strcmp(optarg, "cortex-m7") != 0)
+                return cli_usage_error("emit", "--cpu must be cortex-m0plus, cortex-m3, cortex-m4 or cortex-m7, not '%s'",
+                                       optarg);
+            eo.cpu = optarg;
+            break;
+        case OPT_NO_FUSE: po.fuse_conv_pool = 0; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_VECTORS: vectors = optarg; break;
+        case OPT_RANDOM_ARCH: random_arch = optarg; break;
+        case OPT_RANDOM_FORMAT: random_format = optarg; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - (random_arch ? 0 : 1)) return cli_usage_error("emit", "expected one MODEL file");
+    if (!dir) return cli_usage_error("emit", "-o DIR is required");
+    const char *path = random_arch ? random_arch : argv[optind];
+
+    mco_deploy_model dm;
+    mco_status st = random_arch ? random_deploy_model(random_arch, random_format, &dm) : load_deploy_model(path, &dm);
+    if (st != MCO_OK) return cli_fail(st);
+    mco_plan plan;
+    st = mco_plan_build(&dm, &po, &plan);
+    mco_emit_result res;
+    if (st == MCO_OK) st = mco_emit_c_with(&dm, &plan, dir, &eo, &res);
+    if (st == MCO_OK && vectors) st = write_test_vectors(&dm, &plan, vectors);
+    char desc[160];
+    mco_deploy_describe(&dm, desc, sizeof desc);
+    mco_plan_free(&plan);
+    mco_deploy_free(&dm);
+    if (st != MCO_OK) return cli_fail(st);
+
+    size_t peak_ram = res.measured ? res.ram_bytes + res.stack_bytes : res.arena_bytes;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "format", desc);
+        cJSON_AddStringToObject(o, "dir", dir);
+        cJSON_AddStringToObject(o, "cpu", res.cpu);
+        cJSON_AddBoolToObject(o, "measured", res.measured);
+        cJSON_AddNumberToObject(o, "flash_bytes", (double)res.flash_bytes);
+        cJSON_AddNumberToObject(o, "weight_bytes", (double)res.weight_bytes);
+        cJSON_AddNumberToObject(o, "code_bytes", (double)res.code_bytes);
+        cJSON_AddNumberToObject(o, "static_ram_bytes", (double)res.ram_bytes);
+        cJSON_AddNumberToObject(o, "arena_bytes", (double)res.arena_bytes);
+        cJSON_AddNumberToObject(o, "stack_bytes", (double)res.stack_bytes);
+        cJSON_AddNumberToObject(o, "peak_ram_bytes", (double)peak_ram);
+        cJSON *files = cJSON_AddArrayToObject(o, "files");
+        for (int i = 0; i < res.n_files; i++) cJSON_AddItemToArray(files, cJSON_CreateString(res.files[i]));
+        cli_print_json(o);
+        return CLI_EXIT_OK;
+    }
+    printf("%s (%s) -> %s/\n", path, desc, dir);
+    if (res.measured) {
+        printf("Flash: %zu bytes (weights %zu + code %zu) for %s\n", res.flash_bytes, res.weight_bytes,
+               res.code_bytes, res.cpu);
+        printf("RAM:   %zu bytes peak (static %zu, of which arena %zu; stack estimate %zu)\n", peak_ram,
+               res.ram_bytes, res.arena_bytes, res.stack_bytes);
+    } else {
+        printf("Flash: weights %zu bytes (+ code: arm-none-eabi-gcc not found, not measured)\n", res.weight_bytes);
+        printf("RAM:   arena %zu bytes (+ stack, not measured)\n", res.arena_bytes);
+    }
+    printf("files:");
+    for (int i = 0; i < res.n_files; i++) printf(" %s", res.files[i]);
+    printf("\n");
+    return CLI_EXIT_OK;
+}

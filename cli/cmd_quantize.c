@@ -1,0 +1,320 @@
+/*
+ * cmd_quantize.c - `mcuopt quantize MODEL.mco -o OUT.mcq`: post-training
+ * quantization of a saved float model into a deploy model (.mcq), with the
+ * accuracy of the quantized model (run by the host evaluator on the MCU
+ * runtime's kernels) next to the float accuracy.
+ *
+ * Modes: float16 (half weights, float activations), int8-weights and
+ * int4-weights (weights only, float activations), int8 (int8 weights and
+ * activations) and int4 (int4 weights, int8 activations). --layer-bits sets
+ * the bits of each weighted layer (mixed precision).
+ *
+ * What it leaves out: choosing bits automatically (a sensitivity search).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/codegen.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/model_file.h"
+
+int cmd_quantize(int argc, char **argv);   /* to be declared in cli.h with the other commands */
+
+static void print_help(void)
+{
+    printf("usage: mcuopt quantize MODEL.mco -o OUT.mcq [OPTIONS]\n\n"
+           "Post-training quantization: folds BatchNorm, removes Dropout, stores the weights\n"
+           "in the chosen format and, for int8 activations, calibrates activation ranges on\n"
+           "training images. Prints the weight bytes and the accuracy of the quantized\n"
+           "model (host evaluation with the MCU kernels) next to the float accuracy.\n\n"
+           "options:\n"
+           "  -o, --output FILE             the deploy model to write (.mcq)\n"
+           "      --mode MODE               float16 | int8-weights | int8 (default) |\n"
+           "                                int4-weights | int4 (int4 weights, int8 activations)\n"
+           "      --per-tensor              one weight scale per layer (default: per channel)\n"
+           "      --symmetric-activations   activation zero points 0\n"
+           "      --calibration METHOD      minmax (default) | percentile | mse\n"
+           "      --percentile P            for percentile calibration (default 99.99)\n"
+           "      --calibration-samples N   training images to calibrate on (default 1000)\n"
+           "      --layer-bits B,B,...      bits per weighted layer (32, 16, 8 or 4; with int8\n"
+           "                                activations only 8 or 4), e.g. 8,4,8\n"
+           "      --dataset NAME            mnist (default), fashion-mnist or cifar10\n"
+           "      --data DIR                directory holding the data set's files\n"
+           "      --no-eval                 skip the accuracy evaluation\n"
+           "      --threads N               evaluation threads (default: all cores)\n"
+           "      --json                    print the results as JSON on stdout\n"
+           "  -h, --help                    this help\n");
+}
+
+typedef struct {
+    const char *name;
+    mco_activation_format activations;
+    mco_weight_format weights;
+} quant_mode;
+
+static const quant_mode modes[] = {
+    {"float16", MCO_ACT_F32, MCO_WEIGHTS_F16},
+    {"int8-weights", MCO_ACT_F32, MCO_WEIGHTS_S8},
+    {"int8", MCO_ACT_S8, MCO_WEIGHTS_S8},
+    {"int4-weights", MCO_ACT_F32, MCO_WEIGHTS_S4},
+    {"int4", MCO_ACT_S8, MCO_WEIGHTS_S4},
+};
+
+static const char *format_name(mco_weight_format f)
+{
+    static const char *const names[] = {"float32", "float16", "int8", "int4"};
+    return (int)f >= 0 && (int)f < 4 ? names[f] : "?";
+}
+
+/* Parses "8,4,8" into formats for the weighted layers of the folded model
+ * (formats[] is indexed by folded layer). Returns 0 after a usage error. */
+static int parse_layer_bits(const char *text, const mco_model *folded, mco_weight_format *formats)
+{
+    int weighted = 0;
+    for (int i = 0; i < folded->n_layers; i++) {
+        mco_layer_type t = folded->layers[i].type;
+        if (t == MCO_LAYER_CONV2D || t == MCO_LAYER_DEPTHWISE_CONV2D || t == MCO_LAYER_DENSE) weighted++;
+    }
+    const char *p = text;
+    int k = 0;
+    for (int i = 0; i < folded->n_layers; i++) {
+        mco_layer_type t = folded->layers[i].type;
+        formats[i] = MCO_WEIGHTS_F32;
+        if (t != MCO_LAYER_CONV2D && t != MCO_LAYER_DEPTHWISE_CONV2D && t != MCO_LAYER_DENSE) continue;
+        char *end;
+        long bits = strtol(p, &end, 10);
+        if (end == p) break;
+        if (bits == 32) formats[i] = MCO_WEIGHTS_F32;
+        else if (bits == 16) formats[i] = MCO_WEIGHTS_F16;
+        else if (bits == 8) formats[i] = MCO_WEIGHTS_S8;
+        else if (bits == 4) formats[i] = MCO_WEIGHTS_S4;
+        else {
+            cli_usage_error("quantize", "--layer-bits: %ld bits for layer %d (%s); use 32, 16, 8 or 4", bits, i,
+                            folded->layers[i].name);
+            return 0;
+        }
+        k++;
+        p = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end != '\0') break;
+    }
+    if (k != weighted || *p != '\0') {
+        cli_usage_error("quantize", "--layer-bits needs %d comma-separated values (one per conv/dense layer), got '%s'",
+                        weighted, text);
+        return 0;
+    }
+    return 1;
+}
+
+static void print_layers(const mco_deploy_model *dm)
+{
+    printf("  %-3s %-16s %-16s %-8s %10s", "#", "layer", "type", "weights", "bytes");
+    if (dm->activation_format == MCO_ACT_S8) printf(" %12s %5s", "out scale", "zp");
+    printf("\n");
+    for (int i = 0; i < dm->model.n_layers; i++) {
+        const mco_layer *l = &dm->model.layers[i];
+        const mco_deploy_layer *d = &dm->layers[i];
+        int weighted = d->n_channels > 0;
+        printf("  %-3d %-16s %-16s %-8s %10zu", i, l->name, mco_layer_type_name(l->type),
+               weighted ? format_name(d->weight_format) : "-", mco_deploy_layer_bytes(dm, i));
+        if (dm->activation_format == MCO_ACT_S8) printf(" %12.6g %5d", (double)d->output.scale, (int)d->output.zero_point);
+        printf("\n");
+    }
+}
+
+static cJSON *layers_json(const mco_deploy_model *dm)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < dm->model.n_layers; i++) {
+        const mco_layer *l = &dm->model.layers[i];
+        const mco_deploy_layer *d = &dm->layers[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", l->name);
+        cJSON_AddStringToObject(o, "type", mco_layer_type_name(l->type));
+        if (d->n_channels > 0) cJSON_AddStringToObject(o, "weights", format_name(d->weight_format));
+        cJSON_AddNumberToObject(o, "bytes", (double)mco_deploy_layer_bytes(dm, i));
+        if (dm->activation_format == MCO_ACT_S8) {
+            cJSON_AddNumberToObject(o, "output_scale", d->output.scale);
+            cJSON_AddNumberToObject(o, "output_zero_point", d->output.zero_point);
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* The accuracies of the float and the deploy model on the test split. */
+static mco_status evaluate_both(const mco_model *model, const mco_deploy_model *dm, cli_data_options *data,
+                                int allow_fallback, int quiet, int threads, double *acc_float, double *acc_quant)
+{
+    mco_dataset test;
+    mco_status st = cli_load_dataset(data, MCO_SPLIT_TEST, allow_fallback, quiet, &test);
+    if (st != MCO_OK) return st;
+    mco_eval_result r;
+    if ((st = mco_evaluate(model, &test, threads, &r)) == MCO_OK) {
+        *acc_float = r.accuracy;
+        mco_eval_result_free(&r);
+        if ((st = mco_deploy_evaluate(dm, &test, threads, &r)) == MCO_OK) {
+            *acc_quant = r.accuracy;
+            mco_eval_result_free(&r);
+        }
+    }
+    mco_dataset_free(&test);
+    return st;
+}
+
+int cmd_quantize(int argc, char **argv)
+{
+    enum {
+        OPT_MODE = 1000, OPT_PER_TENSOR, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
+        OPT_LAYER_BITS, OPT_DATASET, OPT_DATA, OPT_NO_EVAL, OPT_THREADS, OPT_JSON
+    };
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"mode", required_argument, NULL, OPT_MODE},
+        {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
+        {"symmetric-activations", no_argument, NULL, OPT_SYMMETRIC},
+        {"calibration", required_argument, NULL, OPT_CALIBRATION},
+        {"percentile", required_argument, NULL, OPT_PERCENTILE},
+        {"calibration-samples", required_argument, NULL, OPT_SAMPLES},
+        {"layer-bits", required_argument, NULL, OPT_LAYER_BITS},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"no-eval", no_argument, NULL, OPT_NO_EVAL},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    mco_quant_options qopt;
+    mco_quant_options_default(&qopt);
+    cli_data_options data = {"mnist", NULL};
+    const char *output = NULL, *layer_bits = NULL, *mode_name = "int8";
+    int threads = 0, json = 0, data_given = 0, evaluate = 1;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case OPT_MODE: mode_name = optarg; break;
+        case OPT_PER_TENSOR: qopt.per_channel = 0; break;
+        case OPT_SYMMETRIC: qopt.symmetric_activations = 1; break;
+        case OPT_CALIBRATION:
+            if (strcmp(optarg, "minmax") == 0) qopt.calibration = MCO_CALIBRATE_MINMAX;
+            else if (strcmp(optarg, "percentile") == 0) qopt.calibration = MCO_CALIBRATE_PERCENTILE;
+            else if (strcmp(optarg, "mse") == 0) qopt.calibration = MCO_CALIBRATE_MSE;
+            else return cli_usage_error("quantize", "--calibration must be minmax, percentile or mse, not '%s'", optarg);
+            break;
+        case OPT_PERCENTILE:
+            if (!cli_parse_float("quantize", "--percentile", optarg, &qopt.percentile)) return CLI_EXIT_USAGE;
+            if (!(qopt.percentile > 50.0f && qopt.percentile <= 100.0f))
+                return cli_usage_error("quantize", "--percentile must be in (50, 100], got '%s'", optarg);
+            qopt.calibration = MCO_CALIBRATE_PERCENTILE;
+            break;
+        case OPT_SAMPLES:
+            if (!cli_parse_int("quantize", "--calibration-samples", optarg, 1, 1000000, &qopt.calibration_samples))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_LAYER_BITS: layer_bits = optarg; break;
+        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
+        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_NO_EVAL: evaluate = 0; break;
+        case OPT_THREADS:
+            if (!cli_parse_int("quantize", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("quantize", "expected one MODEL file");
+    if (!output) return cli_usage_error("quantize", "missing -o OUT.mcq");
+    const quant_mode *mode = NULL;
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(mode_name, modes[i].name) == 0) mode = &modes[i];
+    if (!mode)
+        return cli_usage_error("quantize", "--mode must be float16, int8-weights, int8, int4-weights or int4, not '%s'",
+                               mode_name);
+    qopt.activation_format = mode->activations;
+    qopt.weight_format = mode->weights;
+    const char *path = argv[optind];
+
+    mco_model model;
+    mco_status st = mco_model_load(path, &model);
+    if (st != MCO_OK) return cli_fail(st);
+
+    /* Everything below is released at `done`. */
+    int exit_code = CLI_EXIT_FAIL;
+    mco_weight_format *formats = NULL;
+    mco_dataset calib = {0};
+    mco_deploy_model dm = {0}, folded = {0};
+    if (layer_bits) {
+        if ((st = mco_deploy_from_float(&model, &folded)) != MCO_OK) goto fail;
+        formats = calloc((size_t)folded.model.n_layers, sizeof *formats);
+        if (!formats) {
+            st = mco_error(MCO_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        if (!parse_layer_bits(layer_bits, &folded.model, formats)) {
+            exit_code = CLI_EXIT_USAGE;
+            goto done;
+        }
+        qopt.layer_formats = formats;
+    }
+    if (qopt.activation_format == MCO_ACT_S8 &&
+        (st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, json, &calib)) != MCO_OK)
+        goto fail;
+    if ((st = mco_quantize(&model, qopt.activation_format == MCO_ACT_S8 ? &calib : NULL, &qopt, &dm)) != MCO_OK)
+        goto fail;
+    mco_dataset_free(&calib);
+    if ((st = mco_deploy_save(&dm, output)) != MCO_OK) goto fail;
+
+    double acc_float = -1.0, acc_quant = -1.0;
+    if (evaluate &&
+        (st = evaluate_both(&model, &dm, &data, !data_given, json, threads, &acc_float, &acc_quant)) != MCO_OK)
+        goto fail;
+
+    char variant[160];
+    mco_deploy_describe(&dm, variant, sizeof variant);
+    size_t bytes = mco_deploy_weight_bytes(&dm), float_bytes = mco_model_param_count(&model) * sizeof(float);
+    mco_deploy_model as_float;
+    if (mco_deploy_from_float(&model, &as_float) == MCO_OK) {   /* folded float32 bytes: the fair baseline */
+        float_bytes = mco_deploy_weight_bytes(&as_float);
+        mco_deploy_free(&as_float);
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "output", output);
+        cJSON_AddStringToObject(o, "mode", mode->name);
+        cJSON_AddStringToObject(o, "variant", variant);
+        cJSON_AddNumberToObject(o, "weight_bytes", (double)bytes);
+        cJSON_AddNumberToObject(o, "float_weight_bytes", (double)float_bytes);
+        if (evaluate) {
+            cJSON_AddStringToObject(o, "dataset", data.dataset);
+            cJSON_AddNumberToObject(o, "float_accuracy", acc_float);
+            cJSON_AddNumberToObject(o, "quantized_accuracy", acc_quant);
+        }
+        cJSON_AddItemToObject(o, "layers", layers_json(&dm));
+        cli_print_json(o);
+    } else {
+        printf("%s -> %s: %s\n", path, output, variant);
+        printf("weights: %zu bytes (float32: %zu bytes, %.2fx smaller)\n", bytes, float_bytes,
+               bytes ? (double)float_bytes / (double)bytes : 0.0);
+        if (evaluate)
+            printf("accuracy on %s test: float %.2f %%, quantized %.2f %% (%+.2f points)\n", data.dataset,
+                   acc_float * 100.0, acc_quant * 100.0, (acc_quant - acc_float) * 100.0);
+        print_layers(&dm);
+    }
+    exit_code = CLI_EXIT_OK;
+    goto done;
+fail:
+    exit_code = cli_fail(st);
+done:
+    mco_dataset_free(&calib);
+    mco_deploy_free(&dm);
+    mco_deploy_free(&folded);
+    free(formats);
+    mco_model_free(&model);
+    return exit_code;
+}

@@ -1,0 +1,73 @@
+/*
+ * mco_fixed_point.h - internal: the integer fixed-point arithmetic of TFLite
+ * (gemmlowp's SaturatingRoundingDoublingHighMul, RoundingDivideByPOT,
+ * MultiplyByQuantizedMultiplier) as inline functions for the int8 kernels.
+ * mco_fixed_point.c exports the same functions for tests and the host.
+ *
+ * Right shifts of negative values are arithmetic on every compiler the
+ * runtime targets (GCC and Clang define it; C99 leaves it to the
+ * implementation), exactly as TFLite and CMSIS-NN assume.
+ */
+#ifndef MCO_FIXED_POINT_H
+#define MCO_FIXED_POINT_H
+
+#include <stdint.h>
+
+/* round(a * b / 2^31), ties rounded up (+0.5 -> 1, -0.5 -> 0: TFLite's
+ * nudge is 2^30 for a positive product and 1 - 2^30 for a negative one, then
+ * the division truncates); the one overflowing case
+ * INT32_MIN * INT32_MIN saturates to INT32_MAX. */
+static inline int32_t mco_fp_srdhm(int32_t a, int32_t b)
+{
+    int64_t ab, nudge;
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    ab = (int64_t)a * (int64_t)b;
+    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));   /* division truncates, as TFLite */
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero (exponent 0..31). */
+static inline int32_t mco_fp_rdbpot(int32_t x, int32_t exponent)
+{
+    int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * 2^exponent saturated to int32 (exponent 0..31). TFLite multiplies
+ * without a guard (overflow is undefined there); saturating agrees with it
+ * wherever TFLite is defined. */
+static inline int32_t mco_fp_shift_left_sat(int32_t x, int32_t exponent)
+{
+    int64_t v = (int64_t)x * ((int64_t)1 << exponent);
+    if (v > INT32_MAX) return INT32_MAX;
+    if (v < INT32_MIN) return INT32_MIN;
+    return (int32_t)v;
+}
+
+/* TFLite's MultiplyByQuantizedMultiplier: acc * multiplier * 2^shift / 2^31. */
+static inline int32_t mco_fp_requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    int32_t left = shift > 0 ? shift : 0;
+    int32_t right = shift > 0 ? 0 : -shift;
+    return mco_fp_rdbpot(mco_fp_srdhm(mco_fp_shift_left_sat(acc, left), multiplier), right);
+}
+
+static inline int32_t mco_fp_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* The whole output stage of an int8 kernel: requantize, add the output zero
+ * point, clamp to the activation range. */
+static inline int8_t mco_fp_output_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                      int32_t output_offset, int32_t act_min, int32_t act_max)
+{
+    int64_t v = (int64_t)mco_fp_requantize(acc, multiplier, shift) + output_offset;
+    if (v < act_min) v = act_min;
+    if (v > act_max) v = act_max;
+    return (int8_t)v;
+}
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * mco_runtime.h - the mcuopt MCU runtime: the inference kernels that run on
+ * the microcontroller, and that the host uses to evaluate deployed models so
+ * that a reported accuracy is the chip's accuracy.
+ *
+ * Plain C99, no malloc, nothing from libc but <stdint.h>, <stddef.h> and
+ * <string.h>. Every kernel takes a flat parameter struct, caller-owned
+ * buffers, and returns an mco_rt_status. No kernel needs scratch memory, so
+ * there are no _get_buffer_size() companions (yet).
+ *
+ * Tensors: NHWC, batch 1. Weights:
+ *   Conv2D           [out_c][kernel_h][kernel_w][in_c]   (OHWI)
+ *   DepthwiseConv2D  [kernel_h][kernel_w][c]             (multiplier 1)
+ *   Dense            [units][in], `in` = flattened NHWC index of the input
+ * Padding is TensorFlow's: pad_total = max((out-1)*stride + k - in, 0),
+ * pad_top / pad_left = pad_total / 2 (the extra one goes bottom/right);
+ * mco_window_init() computes it. Padded input positions contribute nothing.
+ *
+ * Weight formats:
+ *   f32   float
+ *   f16w  IEEE half precision stored as uint16_t, converted in the kernel
+ *   s8    int8, symmetric, per output channel (per tensor = same value for
+ *         every channel); activations int8 asymmetric; bias int32 with scale
+ *         input_scale * weight_scale[c]
+ *   s4    like s8 but 4-bit (-8..7), two per byte, low nibble first, packed
+ *         over the flat weight index (so a row may start mid-byte)
+ *
+ * int8 arithmetic is TFLite's / CMSIS-NN's, bit for bit:
+ *   acc = bias[c] + sum((x + input_offset) * w)
+ *   y = clamp(mco_requantize(acc, multiplier[c], shift[c]) + output_offset,
+ *             act_min, act_max)
+ * with input_offset = -input_zero_point, output_offset = output_zero_point.
+ * A fused ReLU is act_min = output zero point; ReLU6 also sets act_max.
+ *
+ * What it leaves out: batch > 1, dilation, depth multipliers other than 1,
+ * int16 activations. BatchNorm must be folded before deployment; Flatten and
+ * Dropout are no-ops (a flattened NHWC tensor is the same bytes).
+ */
+#ifndef MCO_RUNTIME_H
+#define MCO_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    MCO_RT_OK = 0,
+    MCO_RT_ARG_ERROR = -1,   /* a NULL pointer, non-positive size or inconsistent shape */
+    MCO_RT_NO_IMPL = -2      /* a valid request this runtime does not implement */
+} mco_rt_status;
+
+/* ------------------------------------------------------------------------
+ * Geometry shared by Conv2D, DepthwiseConv2D and the pools.
+ * For depthwise and pools out_c must equal in_c.
+ */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+} mco_window;
+
+/* Fills *win for an input, kernel, stride and padding (same_padding = 0:
+ * "valid", 1: "same"), computing out_h/out_w and the pads as TensorFlow. */
+mco_rt_status mco_window_init(mco_window *win, int32_t in_h, int32_t in_w, int32_t in_c,
+                              int32_t out_c, int32_t kernel_h, int32_t kernel_w,
+                              int32_t stride_h, int32_t stride_w, int same_padding);
+
+/* ------------------------------------------------------------------------
+ * Float kernels (f32 activations). act_min / act_max clamp the output
+ * (-FLT_MAX/FLT_MAX for none, 0/FLT_MAX for ReLU, 0/6 for ReLU6).
+ */
+typedef struct {
+    mco_window win;
+    float act_min, act_max;
+} mco_conv_f32_params;           /* Conv2D, DepthwiseConv2D, pools */
+
+typedef struct {
+    int32_t in_size, out_size;   /* Dense: units = out_size */
+    float act_min, act_max;
+} mco_fc_f32_params;
+
+mco_rt_status mco_conv2d_f32(const mco_conv_f32_params *p, const float *input,
+                             const float *weights, const float *bias, float *output);
+mco_rt_status mco_conv2d_f16w(const mco_conv_f32_params *p, const float *input,
+                              const uint16_t *weights, const float *bias, float *output);
+mco_rt_status mco_depthwise_conv2d_f32(const mco_conv_f32_params *p, const float *input,
+                                       const float *weights, const float *bias, float *output);
+mco_rt_status mco_depthwise_conv2d_f16w(const mco_conv_f32_params *p, const float *input,
+                                        const uint16_t *weights, const float *bias,
+                                        float *output);
+mco_rt_status mco_fully_connected_f32(const mco_fc_f32_params *p, const float *input,
+                                      const float *weights, const float *bias, float *output);
+mco_rt_status mco_fully_connected_f16w(const mco_fc_f32_params *p, const float *input,
+                                       const uint16_t *weights, const float *bias,
+                                       float *output);
+/* Pools: out = act-clamped max / mean over the window's in-bounds inputs
+ * (the mean divides by the number of in-bounds inputs, as TensorFlow). */
+mco_rt_status mco_max_pool_f32(const mco_conv_f32_params *p, const float *input, float *output);
+mco_rt_status mco_avg_pool_f32(const mco_conv_f32_params *p, const float *input, float *output);
+mco_rt_status mco_global_avg_pool_f32(int32_t h, int32_t w, int32_t c, const float *input,
+                                      float *output);
+/* ReLU, ReLU6 or any clamp, in place. */
+mco_rt_status mco_clamp_f32(float *data, int32_t size, float act_min, float act_max);
+mco_rt_status mco_add_f32(const float *a, const float *b, float *output, int32_t size,
+                          float act_min, float act_max);
+/* Softmax over the last axis: rows of row_size values. Uses mco_exp_f32. */
+mco_rt_status mco_softmax_f32(const float *input, float *output, int32_t n_rows,
+                              int32_t row_size);
+/* exp(x) without libm: 2^(x*log2 e) split into 2^integer (exponent bits)
+ * and a degree-6 polynomial for 2^fraction; relative error below 2e-7.
+ * Saturates to 0 below -87.3 and to +inf above 88.7. */
+float mco_exp_f32(float x);
+
+/* Conv2D + max pool 2x2 stride 2 (floor) + clamp, tile by tile: the conv
+ * output is never stored. p->win describes the convolution; the output is
+ * [out_h/2][out_w/2][out_c], equal to conv2d_f32 then max_pool_f32. */
+mco_rt_status mco_conv2d_maxpool2x2_f32(const mco_conv_f32_params *p, const float *input,
+                                        const float *weights, const float *bias,
+                                        float *output);
+
+/* ------------------------------------------------------------------------
+ * IEEE half precision conversion (integer bit manipulation only).
+ * f32 -> f16 rounds to nearest even, overflows to inf, keeps NaN a NaN;
+ * f16 -> f32 is exact (subnormals included).
+ */
+float mco_f16_to_f32(uint16_t h);
+uint16_t mco_f32_to_f16(float f);
+
+/* ------------------------------------------------------------------------
+ * int8 kernels.
+ */
+typedef struct {
+    mco_window win;
+    int32_t input_offset;         /* -input zero point, in [-127, 128] */
+    int32_t output_offset;        /* output zero point, in [-128, 127] */
+    int32_t act_min, act_max;     /* output clamp, within [-128, 127] */
+    const int32_t *multiplier;    /* [out_c] requantization multipliers (> 0) */
+    const int32_t *shift;         /* [out_c] their shifts (> 0: left), in [-31, 30] */
+} mco_conv_s8_params;             /* Conv2D and DepthwiseConv2D */
+
+typedef struct {
+    int32_t in_size, out_size;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    const int32_t *multiplier;    /* [out_size]: per unit, or every entry the same */
+    const int32_t *shift;         /* [out_size] */
+} mco_fc_s8_params;
+
+typedef struct {
+    mco_window win;
+    int32_t act_min, act_max;     /* output has the input's quantization */
+} mco_pool_s8_params;
+
+typedef struct {
+    int32_t size;
+    int32_t input1_offset, input2_offset;     /* minus the inputs' zero points */
+    int32_t input1_multiplier, input1_shift;  /* scale_i / (2 * max(scale_1, scale_2)) */
+    int32_t input2_multiplier, input2_shift;
+    int32_t left_shift;                       /* 20, as TFLite */
+    int32_t output_multiplier, output_shift;  /* 2*max(scale)/((1 << left_shift) * out_scale) */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} mco_add_s8_params;
+
+typedef struct {
+    int32_t n_rows, row_size;
+    int32_t input_multiplier;     /* from beta * input_scale, see mco_softmax_s8 */
+    int32_t input_left_shift;
+    int32_t diff_min;             /* inputs further than this below the row max give 0 */
+} mco_softmax_s8_params;
+
+mco_rt_status mco_conv2d_s8(const mco_conv_s8_params *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output);
+/* Same with 4-bit weights (see "s4" above). */
+mco_rt_status mco_conv2d_s4(const mco_conv_s8_params *p, const int8_t *input,
+                            const uint8_t *packed_weights, const int32_t *bias, int8_t *output);
+mco_rt_status mco_depthwise_conv2d_s8(const mco_conv_s8_params *p, const int8_t *input,
+                                      const int8_t *weights, const int32_t *bias,
+                                      int8_t *output);
+mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
+                                     const int8_t *weights, const int32_t *bias,
+                                     int8_t *output);
+mco_rt_status mco_fully_connected_s4(const mco_fc_s8_params *p, const int8_t *input,
+                                     const uint8_t *packed_weights, const int32_t *bias,
+                                     int8_t *output);
+mco_rt_status mco_max_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
+/* Mean rounded half away from zero, as TFLite's AveragePool. */
+mco_rt_status mco_avg_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
+mco_rt_status mco_global_avg_pool_s8(int32_t h, int32_t w, int32_t c, int32_t act_min,
+                                     int32_t act_max, const int8_t *input, int8_t *output);
+/* Standalone ReLU / ReLU6 on int8: a clamp in place (bounds in the tensor's
+ * quantized domain, e.g. ReLU: act_min = zero point). */
+mco_rt_status mco_clamp_s8(int8_t *data, int32_t size, int32_t act_min, int32_t act_max);
+mco_rt_status mco_add_s8(const mco_add_s8_params *p, const int8_t *input1, const int8_t *input2,
+                         int8_t *output);
+/* TFLite's int8 softmax (gemmlowp fixed point, as CMSIS-NN arm_softmax_s8):
+ * output scale 1/256, zero point -128. The host derives the parameters with
+ * mco_quant_softmax_params() (src/compress/quant_multiplier.c). */
+mco_rt_status mco_softmax_s8(const mco_softmax_s8_params *p, const int8_t *input,
+                             int8_t *output);
+
+/* Conv2D + clamp (fused ReLU) + max pool 2x2 stride 2 (floor), tile by tile:
+ * output [win.out_h/2][win.out_w/2][out_c], bit-identical to mco_conv2d_s8
+ * followed by mco_max_pool_s8. A 3x3 kernel on one input channel (the
+ * mnist-paper first layer) takes a register-blocked fast path. */
+mco_rt_status mco_conv2d_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t *input,
+                                       const int8_t *weights, const int32_t *bias,
+                                       int8_t *output);
+
+/* ------------------------------------------------------------------------
+ * Fixed-point helpers (TFLite / gemmlowp semantics), exported for tests and
+ * the host quantizer. The kernels use the inline copies in mco_fixed_point.h.
+ */
+int32_t mco_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+int32_t mco_saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
+int32_t mco_rounding_divide_by_pot(int32_t x, int32_t exponent);
+
+/* int4 packing: value i of a packed array (low nibble first), and storing one. */
+int32_t mco_s4_get(const uint8_t *packed, size_t index);
+void mco_s4_set(uint8_t *packed, size_t index, int32_t value);   /* value in [-8, 7] */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,34 @@
+/*
+ * emit_internal.h - what the code generator's files share (internal to
+ * src/codegen/): writing a file atomically, copying the runtime files a
+ * plan needs, and measuring the emitted code with arm-none-eabi-gcc.
+ */
+#ifndef MCO_EMIT_INTERNAL_H
+#define MCO_EMIT_INTERNAL_H
+
+#include <stdio.h>
+
+#include "mcuopt/codegen.h"
+
+typedef struct {
+    FILE *f;
+    char path[4096];
+    char tmp[4160];
+} mco_emit_file;
+
+/* Opens dir/.name.tmp.<pid> for writing. */
+mco_status mco_emit_open(mco_emit_file *out, const char *dir, const char *name);
+/* Closes and renames it to dir/name; records `name` in res->files. */
+mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *name);
+
+/* Copies mco_op.c and the runtime files the plan's kernels need (found by
+ * which file defines each kernel function, then by what those files call
+ * and include) from $MCO_RUNTIME_DIR or MCO_SOURCE_DIR "/runtime". */
+mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_result *res);
+
+/* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable
+ * object (unused sections dropped, libgcc included) and fills
+ * flash/code/ram/stack_bytes; does nothing when the compiler is missing. */
+mco_status mco_emit_measure(const char *dir, const char *cpu, mco_emit_result *res);
+
+#endif

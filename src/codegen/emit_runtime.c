@@ -1,0 +1,232 @@
+/*
+ * emit_runtime.c - copies the runtime files an emitted model needs.
+ *
+ * The runtime keeps one kernel (or one kernel family) per .c file. Rather
+ * than a hand-kept table of file names, the files are found from the source:
+ *   1. read every .c file of the runtime and note the mco_* functions each defines
+ *      (a line starting in column 0 with a return type and a name);
+ *   2. start from mco_op.c and the files defining the plan's kernels;
+ *   3. add the files defining any mco_* function a chosen kernel file calls,
+ *      and every header a chosen file #includes, until nothing new appears.
+ * mco_op.c is scanned for includes only (its switch names every kernel),
+ * and mco_op_config.h is never copied (the generator writes the model's own).
+ *
+ * What it leaves out: calls made from inline functions in headers (a kernel
+ * header calling an exported function would be missed; the compile test in
+ * tests/codegen_compile.sh would catch it).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/codegen_internal.h"
+#include "codegen/emit_internal.h"
+#include "mco_op.h"
+
+#define MAX_RUNTIME_FILES 96
+
+typedef struct {
+    char name[64];
+    char *text;
+    int is_source;    /* .c */
+    int chosen;
+    int scanned;
+} runtime_file;
+
+typedef struct {
+    char dir[4096];
+    int n;
+    runtime_file files[MAX_RUNTIME_FILES];
+} runtime_set;
+
+static const char *runtime_dir(void)
+{
+    const char *env = getenv("MCO_RUNTIME_DIR");
+    if (env && *env) return env;
+#ifdef MCO_SOURCE_DIR
+    return MCO_SOURCE_DIR "/runtime";
+#else
+    return "runtime";
+#endif
+}
+
+static mco_status read_text(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (!buf) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
+    if (failed) {
+        free(buf);
+        return mco_error(MCO_ERR_IO, "%s: read error", path);
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return MCO_OK;
+}
+
+static void free_set(runtime_set *set)
+{
+    for (int i = 0; i < set->n; i++) free(set->files[i].text);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static mco_status load_set(runtime_set *set)
+{
+    snprintf(set->dir, sizeof set->dir, "%s", runtime_dir());
+    DIR *d = opendir(set->dir);
+    if (!d) return mco_error(MCO_ERR_NOT_FOUND, "runtime directory %s: %s (set MCO_RUNTIME_DIR)", set->dir, strerror(errno));
+    struct dirent *e;
+    mco_status st = MCO_OK;
+    while (st == MCO_OK && (e = readdir(d)) != NULL) {
+        if (!(ends_with(e->d_name, ".c") || ends_with(e->d_name, ".h")) || e->d_name[0] == '.') continue;
+        if (strcmp(e->d_name, "mco_op_config.h") == 0 || strlen(e->d_name) >= sizeof set->files[0].name) continue;
+        if (set->n == MAX_RUNTIME_FILES) {
+            st = mco_error(MCO_ERR_RANGE, "%s: more than %d runtime files", set->dir, MAX_RUNTIME_FILES);
+            break;
+        }
+        runtime_file *rf = &set->files[set->n];
+        memset(rf, 0, sizeof *rf);
+        snprintf(rf->name, sizeof rf->name, "%s", e->d_name);
+        rf->is_source = ends_with(e->d_name, ".c");
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", set->dir, e->d_name);
+        st = read_text(path, &rf->text);
+        if (st == MCO_OK) set->n++;
+    }
+    closedir(d);
+    return st;
+}
+
+static int find_file(const runtime_set *set, const char *name)
+{
+    for (int i = 0; i < set->n; i++)
+        if (strcmp(set->files[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* 1 if `text` defines function `fn`: a line starting in column 0 (not
+ * "static") that holds "fn(" after its return type. */
+static int defines(const char *text, const char *fn)
+{
+    size_t len = strlen(fn);
+    for (const char *p = strstr(text, fn); p; p = strstr(p + 1, fn)) {
+        if (p[len] != '(' || (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))) continue;
+        const char *line = p;
+        while (line > text && line[-1] != '\n') line--;
+        if (line == p || isspace((unsigned char)*line) || strncmp(line, "static", 6) == 0 || *line == '#' ||
+            *line == '/' || *line == '*')
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+static int defining_file(const runtime_set *set, const char *fn)
+{
+    for (int i = 0; i < set->n; i++)
+        if (set->files[i].is_source && strcmp(set->files[i].name, "mco_op.c") != 0 && defines(set->files[i].text, fn))
+            return i;
+    return -1;
+}
+
+/* Marks the files that `file` includes, and (unless only_includes) the
+ * files defining the mco_* functions it calls. */
+static void scan(runtime_set *set, int file, int only_includes)
+{
+    const char *text = set->files[file].text;
+    for (const char *p = strstr(text, "#include \""); p; p = strstr(p + 1, "#include \"")) {
+        char name[64];
+        const char *start = p + 10, *end = strchr(start, '"');
+        if (!end || (size_t)(end - start) >= sizeof name) continue;
+        memcpy(name, start, (size_t)(end - start));
+        name[end - start] = '\0';
+        int i = find_file(set, name);
+        if (i >= 0) set->files[i].chosen = 1;
+    }
+    if (only_includes) return;
+    for (const char *p = strstr(text, "mco_"); p; p = strstr(p + 1, "mco_")) {
+        if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) continue;
+        char fn[80];
+        size_t n = 0;
+        while (n + 1 < sizeof fn && (isalnum((unsigned char)p[n]) || p[n] == '_')) {
+            fn[n] = p[n];
+            n++;
+        }
+        fn[n] = '\0';
+        const char *q = p + n;
+        while (*q == ' ') q++;
+        if (*q != '(') continue;
+        int i = defining_file(set, fn);
+        if (i >= 0 && i != file) set->files[i].chosen = 1;
+    }
+}
+
+static mco_status copy_file(const runtime_set *set, const runtime_file *rf, const char *dir, mco_emit_result *res)
+{
+    (void)set;
+    mco_emit_file out;
+    mco_status st = mco_emit_open(&out, dir, rf->name);
+    if (st != MCO_OK) return st;
+    fputs(rf->text, out.f);
+    return mco_emit_close(&out, res, rf->name);
+}
+
+mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_result *res)
+{
+    runtime_set *set = calloc(1, sizeof *set);
+    if (!set) return mco_error(MCO_ERR_NOMEM, "emit: out of memory");
+    mco_status st = load_set(set);
+    int op_file = st == MCO_OK ? find_file(set, "mco_op.c") : -1;
+    if (st == MCO_OK && op_file < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no mco_op.c", set->dir);
+    const mco_op *ops = plan->ops;
+    for (int k = 0; st == MCO_OK && k < plan->n_ops; k++) {
+        const char *fn = mco_op_kernel_function((int)ops[k].kind);
+        int i = fn ? defining_file(set, fn) : -1;
+        if (i < 0)
+            st = mco_error(MCO_ERR_NOT_FOUND, "%s: no runtime file defines %s (op %s)", set->dir, fn ? fn : "?",
+                           mco_op_kind_name((int)ops[k].kind));
+        else
+            set->files[i].chosen = 1;
+    }
+    if (st == MCO_OK) {
+        set->files[op_file].chosen = 1;
+        for (int changed = 1; changed;) {
+            changed = 0;
+            for (int i = 0; i < set->n; i++) {
+                if (!set->files[i].chosen || set->files[i].scanned) continue;
+                set->files[i].scanned = 1;
+                scan(set, i, i == op_file || !set->files[i].is_source);
+                changed = 1;
+            }
+        }
+    }
+    for (int i = 0; st == MCO_OK && i < set->n; i++)
+        if (set->files[i].chosen) st = copy_file(set, &set->files[i], dir, res);
+    free_set(set);
+    free(set);
+    return st;
+}

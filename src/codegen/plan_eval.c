@@ -1,0 +1,201 @@
+/*
+ * plan_eval.c - the host evaluator of deployed models: runs a plan with the
+ * MCU runtime's own kernels (mco_ops_run), so the accuracy reported on the
+ * host is the accuracy of the code the chip runs. Also prepares inputs the
+ * way model_run() expects them and produces exact expected outputs for the
+ * on-target measurement.
+ *
+ * mco_deploy_evaluate splits the samples into one contiguous slice per
+ * thread, each thread with its own arena; per-sample losses and predictions
+ * go into arrays that are summed in sample order afterwards, so the result
+ * does not depend on the thread count.
+ *
+ * What it leaves out: batching (the MCU kernels take one sample at a time).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mco_op.h"
+#include "mcuopt/codegen.h"
+#include "train/thread_pool.h"
+#include "train/train_internal.h"
+
+mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output)
+{
+    if (!plan || !plan->ops || !arena || !input || !output) return mco_error(MCO_ERR_ARG, "plan run: NULL argument");
+    memcpy(arena + plan->input_offset, input, plan->input_bytes);
+    mco_rt_status rs = mco_ops_run((const mco_op *)plan->ops, plan->n_ops, arena);
+    if (rs != MCO_RT_OK) {
+        /* find the failing op for the message */
+        const mco_op *ops = plan->ops;
+        for (int k = 0; k < plan->n_ops; k++)
+            if (mco_op_run(&ops[k], arena) != MCO_RT_OK)
+                return mco_error(MCO_ERR_UNSUPPORTED, "plan run: op %d (%s) failed with runtime status %d", k,
+                                 mco_op_kind_name((int)ops[k].kind), (int)rs);
+        return mco_error(MCO_ERR_UNSUPPORTED, "plan run: runtime status %d", (int)rs);
+    }
+    memcpy(output, arena + plan->output_offset, plan->output_bytes);
+    return MCO_OK;
+}
+
+void mco_deploy_prepare_input(const mco_deploy_model *dm, const uint8_t *raw, void *input)
+{
+    const mco_model *m = &dm->model;
+    size_t n = mco_shape_size(m->input_shape);
+    if (dm->activation_format != MCO_ACT_S8) {
+        mco_normalize_input(&m->norm, raw, n, input);
+        return;
+    }
+    int8_t *q = input;
+    const mco_normalization *norm = &m->norm;
+    double scale = dm->input.scale > 0.0f ? (double)dm->input.scale : 1.0;
+    for (size_t i = 0; i < n; i++) {
+        /* in double: raw * (1/255) / (1/255) lands within 1e-12 of raw, so rounding gives raw exactly */
+        double real = ((double)raw[i] * (double)norm->scale - (double)norm->mean) / (double)norm->std;
+        double v = floor(real / scale + 0.5) + (double)dm->input.zero_point;
+        q[i] = (int8_t)(v < -128.0 ? -128.0 : (v > 127.0 ? 127.0 : v));
+    }
+}
+
+static void *aligned_arena(const mco_plan *plan)
+{
+    size_t size = plan->arena_size ? plan->arena_size : 4;
+    return aligned_alloc(16, (size + 15) & ~(size_t)15);
+}
+
+mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw, int n,
+                                  void *inputs, void *outputs)
+{
+    if (!dm || !plan || (!raw && n > 0) || n < 0) return mco_error(MCO_ERR_ARG, "predict: bad arguments");
+    size_t raw_size = mco_shape_size(dm->model.input_shape);
+    uint8_t *arena = aligned_arena(plan);
+    uint8_t *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
+    mco_status st = arena && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "predict: out of memory");
+    for (int s = 0; st == MCO_OK && s < n; s++) {
+        mco_deploy_prepare_input(dm, raw + (size_t)s * raw_size, in);
+        st = mco_plan_run(plan, arena, in, out);
+        if (inputs) memcpy((uint8_t *)inputs + (size_t)s * plan->input_bytes, in, plan->input_bytes);
+        if (outputs) memcpy((uint8_t *)outputs + (size_t)s * plan->output_bytes, out, plan->output_bytes);
+    }
+    free(arena);
+    free(in);
+    free(out);
+    return st;
+}
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+typedef struct {
+    const mco_deploy_model *dm;
+    const mco_plan *plan;
+    const mco_dataset *ds;
+    int n_threads;
+    int ends_in_softmax;
+    double *loss;        /* [n] per sample */
+    int *pred;           /* [n] */
+    mco_status *status;  /* [n_threads] */
+    char (*message)[256];   /* [n_threads]: the worker's error (messages are thread-local) */
+} eval_job;
+
+/* The output of one sample as floats (dequantized for int8). */
+static void output_as_float(const mco_plan *plan, const void *out, float *values)
+{
+    for (int32_t i = 0; i < plan->output_size; i++) {
+        if (plan->output_type == MCO_ELEM_S8)
+            values[i] = plan->output_q.scale * (float)((int32_t)((const int8_t *)out)[i] - plan->output_q.zero_point);
+        else
+            values[i] = ((const float *)out)[i];
+    }
+}
+
+static void eval_task(void *arg, int t)
+{
+    eval_job *job = arg;
+    const mco_plan *plan = job->plan;
+    const mco_dataset *ds = job->ds;
+    int start = (int)((long)ds->n * t / job->n_threads), end = (int)((long)ds->n * (t + 1) / job->n_threads);
+    size_t raw_size = mco_shape_size(ds->shape);
+    uint8_t *arena = aligned_arena(plan);
+    void *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
+    float *values = malloc((size_t)plan->output_size * sizeof *values);
+    mco_status st = arena && in && out && values ? MCO_OK : mco_error(MCO_ERR_NOMEM, "evaluate: out of memory");
+    for (int s = start; st == MCO_OK && s < end; s++) {
+        mco_deploy_prepare_input(job->dm, ds->images + (size_t)s * raw_size, in);
+        st = mco_plan_run(plan, arena, in, out);
+        if (st != MCO_OK) break;
+        output_as_float(plan, out, values);
+        int label = ds->labels[s], pred = 0;
+        if (job->ends_in_softmax) {
+            for (int32_t i = 1; i < plan->output_size; i++)
+                if (values[i] > values[pred]) pred = (int)i;
+            double p = values[label] > 1e-12f ? (double)values[label] : 1e-12;
+            job->loss[s] = -log(p);
+        } else {
+            job->loss[s] = mco_softmax_xent(values, plan->output_size, label, NULL, 0.0f, &pred);
+        }
+        job->pred[s] = pred;
+    }
+    job->status[t] = st;
+    if (st != MCO_OK) snprintf(job->message[t], sizeof job->message[t], "%s", mco_last_error());
+    free(arena);
+    free(in);
+    free(out);
+    free(values);
+}
+
+mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds, int threads, mco_eval_result *r)
+{
+    if (!dm || !ds || !r) return mco_error(MCO_ERR_ARG, "evaluate: NULL argument");
+    memset(r, 0, sizeof *r);
+    const mco_model *m = &dm->model;
+    mco_status st = mco_check_dataset(m, ds, "evaluation");
+    if (st != MCO_OK) return st;
+    mco_plan plan;
+    if ((st = mco_plan_build(dm, NULL, &plan)) != MCO_OK) return st;
+    if (plan.output_size != m->n_classes) {
+        mco_plan_free(&plan);
+        return mco_error(MCO_ERR_SHAPE, "evaluate: the model outputs %d values for %d classes", (int)plan.output_size,
+                         m->n_classes);
+    }
+    int nc = m->n_classes;
+    int n_threads = mco_thread_count(threads);
+    if (n_threads > ds->n && ds->n > 0) n_threads = ds->n;
+    eval_job job = {dm, &plan, ds, n_threads, m->layers[m->n_layers - 1].type == MCO_LAYER_SOFTMAX, NULL, NULL, NULL, NULL};
+    job.loss = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *job.loss);
+    job.pred = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *job.pred);
+    job.status = malloc((size_t)n_threads * sizeof *job.status);
+    job.message = malloc((size_t)n_threads * sizeof *job.message);
+    r->confusion = calloc((size_t)nc * (size_t)nc, sizeof *r->confusion);
+    mco_pool *pool = NULL;
+    if (!job.loss || !job.pred || !job.status || !job.message || !r->confusion) st = mco_error(MCO_ERR_NOMEM, "evaluate: out of memory");
+    if (st == MCO_OK) st = mco_pool_create(n_threads, &pool);
+    if (st == MCO_OK) {
+        mco_pool_run(pool, eval_task, &job);
+        for (int t = 0; t < n_threads && st == MCO_OK; t++)
+            if (job.status[t] != MCO_OK) st = mco_error(job.status[t], "%s", job.message[t]);
+    }
+    if (pool) mco_pool_destroy(pool);
+    if (st == MCO_OK) {
+        double loss = 0.0;
+        r->n = ds->n;
+        r->n_classes = nc;
+        for (int s = 0; s < ds->n; s++) {
+            loss += job.loss[s];
+            r->correct += job.pred[s] == ds->labels[s];
+            r->confusion[ds->labels[s] * nc + job.pred[s]]++;
+        }
+        r->accuracy = ds->n ? (double)r->correct / ds->n : 0.0;
+        r->loss = ds->n ? loss / ds->n : 0.0;
+    } else {
+        free(r->confusion);
+        r->confusion = NULL;
+    }
+    free(job.loss);
+    free(job.pred);
+    free(job.status);
+    free(job.message);
+    mco_plan_free(&plan);
+    return st;
+}

@@ -1,0 +1,70 @@
+#!/bin/bash
+# codegen_compile.sh - the emitted C really builds and computes what the host
+# computes: for an int8, a float, a float16 and an int8-weights-only model
+# (mnist-paper with random weights) `mcuopt emit` writes a directory plus
+# test vectors (inputs and the host plan's exact outputs); the directory is
+# compiled with the host gcc (-std=c99 -Wall -Wextra -Wconversion -Werror)
+# and a small main that runs model_run on every input and compares the
+# output bytes; then it is cross-compiled for Cortex-M0+, M3, M4 and M7 with
+# the same warnings (skipped if arm-none-eabi-gcc is missing).
+# Usage: codegen_compile.sh MCUOPT_CLI   (cwd: repository root)
+set -u
+CLI=${1:?usage: codegen_compile.sh MCUOPT_CLI}
+WORK=$(mktemp -d /tmp/mco-codegen-compile-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+FAILED=0
+WARN="-std=c99 -Wall -Wextra -Wconversion -Werror -ffp-contract=off"
+
+cat > "$WORK/check_main.c" <<'MAIN'
+/* Runs model_run on the test vectors and compares every output byte. */
+#include <stdio.h>
+#include <string.h>
+#include "model.h"
+#include "vectors.h"
+int main(void)
+{
+    int bad = 0, i;
+    for (i = 0; i < TV_N; i++) {
+        model_input_t in[MODEL_INPUT_SIZE];
+        model_output_t out[MODEL_OUTPUT_SIZE];
+        memcpy(in, tv_inputs[i], sizeof in);
+        if (model_run(in, out) != 0) { printf("input %d: model_run failed\n", i); bad++; continue; }
+        if (sizeof out != TV_OUTPUT_BYTES || memcmp(out, tv_expected[i], sizeof out) != 0) {
+            printf("input %d: output differs from the host plan\n", i);
+            bad++;
+        }
+    }
+    printf("%d of %d outputs identical\n", TV_N - bad, TV_N);
+    return bad != 0;
+}
+MAIN
+
+for format in int8 f32 f16 int8w; do
+    dir="$WORK/$format"
+    if ! "$CLI" emit --random-arch mnist-paper --random-format "$format" -o "$dir" \
+            --test-vectors "$WORK/vectors_$format.h" > "$WORK/emit_$format.log" 2>&1; then
+        echo "FAIL: emit $format:"; cat "$WORK/emit_$format.log"; FAILED=1; continue
+    fi
+    cp "$WORK/vectors_$format.h" "$dir/../vectors.h"
+    if ! gcc $WARN -O2 -I"$dir" -I"$WORK" "$dir"/*.c "$WORK/check_main.c" -o "$WORK/check_$format" \
+            > "$WORK/host_$format.log" 2>&1; then
+        echo "FAIL: host compile of $format:"; head -20 "$WORK/host_$format.log"; FAILED=1; continue
+    fi
+    if ! "$WORK/check_$format"; then echo "FAIL: $format outputs differ"; FAILED=1; fi
+    if command -v arm-none-eabi-gcc > /dev/null; then
+        for cpu in "-mcpu=cortex-m0plus" "-mcpu=cortex-m3" \
+                   "-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard" \
+                   "-mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard"; do
+            for f in "$dir"/*.c; do
+                if ! arm-none-eabi-gcc $cpu -mthumb $WARN -O2 -ffunction-sections -fdata-sections \
+                        -I"$dir" -c "$f" -o "$WORK/obj.o" > "$WORK/arm.log" 2>&1; then
+                    echo "FAIL: $format $(basename "$f") for $cpu:"; head -20 "$WORK/arm.log"; FAILED=1
+                fi
+            done
+        done
+    else
+        echo "note: arm-none-eabi-gcc not found, cross compilation skipped"
+    fi
+    echo "$format: $(grep -E '^(Flash|RAM)' "$WORK/emit_$format.log" | tr '\n' ' ')"
+done
+exit $FAILED
