@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "mcuopt/data.h"
+#include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 #include "mcuopt/train.h"
@@ -35,6 +36,8 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_emit(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
+int cmd_targets(int argc, char **argv);
 
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);
@@ -61,6 +64,10 @@ typedef struct {
  * `allow_fallback` is set. */
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out);
+
+/* Loads a deploy model: a .mcq file as it is, a float .mco file folded
+ * into an all-float32 deploy model. */
+mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm);
 
 /* Sets the model's input normalisation from a data set's name. */
 void cli_set_normalization(mco_model *model, const char *dataset);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mcuopt/model_file.h"
 
 int cli_fail(mco_status status)
 {
@@ -157,4 +158,21 @@ void cli_print_json(cJSON *json)
         free(text);
     }
     cJSON_Delete(json);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm)
+{
+    if (ends_with(path, ".mcq")) return mco_deploy_load(path, dm);
+    mco_model model;
+    mco_status st = mco_model_load(path, &model);
+    if (st != MCO_OK) return st;
+    st = mco_deploy_from_float(&model, dm);
+    mco_model_free(&model);
+    return st;
 }

@@ -39,23 +39,6 @@ static void print_help(void)
            "  -h, --help            this help\n");
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static mco_status load_deploy_model(const char *path, mco_deploy_model *dm)
-{
-    if (ends_with(path, ".mcq")) return mco_deploy_load(path, dm);
-    mco_model model;
-    mco_status st = mco_model_load(path, &model);
-    if (st != MCO_OK) return st;
-    st = mco_deploy_from_float(&model, dm);
-    mco_model_free(&model);
-    return st;
-}
-
 /* A built-in architecture with random weights, in a deploy format. */
 static mco_status random_deploy_model(const char *arch, const char *format, mco_deploy_model *dm)
 {
@@ -188,7 +171,7 @@ int cmd_emit(int argc, char **argv)
     const char *path = random_arch ? random_arch : argv[optind];
 
     mco_deploy_model dm;
-    mco_status st = random_arch ? random_deploy_model(random_arch, random_format, &dm) : load_deploy_model(path, &dm);
+    mco_status st = random_arch ? random_deploy_model(random_arch, random_format, &dm) : cli_load_deploy_model(path, &dm);
     if (st != MCO_OK) return cli_fail(st);
     mco_plan plan;
     st = mco_plan_build(&dm, &po, &plan);

@@ -20,8 +20,6 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/model_file.h"
 
-int cmd_quantize(int argc, char **argv);   /* to be declared in cli.h with the other commands */
-
 static void print_help(void)
 {
     printf("usage: mcuopt quantize MODEL.mco -o OUT.mcq [OPTIONS]\n\n"

@@ -14,6 +14,8 @@ static const cli_command commands[] = {
     {"info", "per-layer shapes, parameters, MACs and bytes of a model", cmd_info},
     {"quantize", "post-training quantization: float16, int8, int4, mixed", cmd_quantize},
     {"emit", "generate C code (model.h/model.c + runtime) for the MCU", cmd_emit},
+    {"measure", "run the emitted code on an emulated Cortex-M: bit-exactness, instructions, latency", cmd_measure},
+    {"targets", "list the MCU profiles", cmd_targets},
 };
 
 static void print_usage(FILE *out)

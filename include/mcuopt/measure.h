@@ -1,0 +1,39 @@
+/*
+ * measure.h - measuring a deploy model on an emulated target in one call:
+ * plan it, emit its C code, compute the host runtime's exact outputs for N
+ * samples, and run the emitted code on the target's QEMU machine
+ * (mco_target_measure), which checks every output byte against the host.
+ */
+#ifndef MCUOPT_MEASURE_H
+#define MCUOPT_MEASURE_H
+
+#include "mcuopt/codegen.h"
+#include "mcuopt/data.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int n_samples;          /* samples taken from the start of the data set (default 100) */
+    double clock_mhz;       /* 0: the profile's maximum clock */
+    const char *code_dir;   /* where to emit the code; NULL: a temporary directory */
+    int fuse_conv_pool;     /* planner option (default 1) */
+    int timeout_s;          /* 0: default */
+} mco_measure_options;
+
+void mco_measure_options_default(mco_measure_options *opt);
+
+/* Fails with MCO_ERR_RANGE ("does not fit") when the measured Flash or RAM
+ * exceeds the profile's; output mismatches are reported in result->n_mismatch
+ * (the caller decides), not as an error. */
+mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target_profile *target,
+                                    const mco_dataset *samples, const mco_measure_options *opt,
+                                    mco_measure_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
