@@ -1,7 +1,10 @@
 /*
- * cmd_run.c - `mcuopt run`: the main job on built-in defaults. Trains the
- * architecture (mnist-paper on MNIST unless told otherwise), evaluates it and
- * writes the results into an output directory, with a progress display.
+ * cmd_run.c - `mcuopt run`: the main job on built-in defaults, with a
+ * progress display: train the architecture (mnist-paper on MNIST unless told
+ * otherwise) -> quantize to int8 (calibrated on training images) -> emit C
+ * code -> measure it on the target's emulated Cortex-M (bit-exactness,
+ * instructions, estimated latency, Flash, RAM). Writes everything into an
+ * output directory: model.mco, model-int8.mcq, code/ and summary.json.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,16 +13,22 @@
 
 #include "cli.h"
 #include "cli_train_job.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/measure.h"
 #include "mcuopt/model_file.h"
 
 static void print_help(void)
 {
     printf("usage: mcuopt run [OPTIONS]\n\n"
-           "The main job: train -> evaluate -> save, into an output directory.\n"
-           "With no options: mnist-paper on MNIST (Fashion-MNIST if MNIST is absent).\n\n"
+           "The main job: train -> quantize (int8) -> emit C -> measure on the target.\n"
+           "With no options: mnist-paper on MNIST (Fashion-MNIST if MNIST is absent),\n"
+           "measured on an emulated STM32F405.\n\n"
            "options:\n");
     cli_train_job_print_options(stdout);
-    printf("  -o, --output DIR      output directory (default mcuopt-out)\n"
+    printf("      --target NAME     MCU profile to measure on (default stm32f405)\n"
+           "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
+           "      --images N        test images run on the emulated target (default 100)\n"
+           "  -o, --output DIR      output directory (default mcuopt-out)\n"
            "  -q, --quiet           no progress display\n"
            "  -h, --help            this help\n");
 }
@@ -31,25 +40,100 @@ static mco_status make_dir(const char *dir)
     return MCO_OK;
 }
 
+static void stage(int quiet, int n, const char *what)
+{
+    if (!quiet) fprintf(stderr, "[%d/4] %s\n", n, what);
+}
+
+/* Quantizes to int8 (weights and activations), calibrated on training
+ * images, and evaluates the result with the runtime on the test set. */
+static mco_status quantize_int8(cli_train_job *job, const mco_model *model, const mco_dataset *test,
+                                mco_deploy_model *dm, mco_eval_result *accuracy)
+{
+    mco_dataset train;
+    mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, 0, 1, &train);
+    if (st != MCO_OK) return st;
+    mco_quant_options qo;
+    mco_quant_options_default(&qo);
+    st = mco_quantize(model, &train, &qo, dm);
+    mco_dataset_free(&train);
+    if (st != MCO_OK) return st;
+    st = mco_deploy_evaluate(dm, test, job->train.threads, accuracy);
+    if (st != MCO_OK) mco_deploy_free(dm);
+    return st;
+}
+
+static cJSON *summary_json(const cli_train_job *job, const cli_train_report *report,
+                           const mco_deploy_model *dm, const mco_eval_result *int8_eval,
+                           const mco_target_profile *target, const mco_measure_result *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "train", cli_train_report_json(job, report));
+    cJSON *q = cJSON_AddObjectToObject(o, "int8");
+    char desc[160];
+    mco_deploy_describe(dm, desc, sizeof desc);
+    cJSON_AddStringToObject(q, "variant", desc);
+    cJSON_AddNumberToObject(q, "weight_bytes", (double)mco_deploy_weight_bytes(dm));
+    cJSON_AddNumberToObject(q, "test_accuracy", int8_eval->accuracy);
+    cJSON *t = cJSON_AddObjectToObject(o, "target");
+    cJSON_AddStringToObject(t, "name", target->name);
+    cJSON_AddStringToObject(t, "qemu_machine", m->qemu_machine);
+    cJSON_AddNumberToObject(t, "images", m->n_inputs);
+    cJSON_AddNumberToObject(t, "mismatches", m->n_mismatch);
+    cJSON_AddNumberToObject(t, "instructions", m->insns_mean);
+    cJSON_AddNumberToObject(t, "cycles_estimate", m->cycles_est);
+    cJSON_AddNumberToObject(t, "clock_mhz", m->clock_mhz);
+    cJSON_AddNumberToObject(t, "latency_ms_estimate", m->latency_ms);
+    cJSON_AddNumberToObject(t, "flash_bytes", (double)m->flash_bytes);
+    cJSON_AddNumberToObject(t, "ram_bytes", (double)m->ram_bytes);
+    cJSON_AddStringToObject(t, "note", m->note);
+    return o;
+}
+
+static mco_status write_summary(const char *path, cJSON *summary)
+{
+    char *text = cJSON_Print(summary);
+    if (!text) return mco_error(MCO_ERR_NOMEM, "out of memory");
+    mco_status st = mco_write_file_atomic(path, text, strlen(text));
+    cJSON_free(text);
+    return st;
+}
+
 int cmd_run(int argc, char **argv)
 {
     cli_train_job job;
     cli_train_job_defaults(&job);
-    const char *out_dir = "mcuopt-out";
+    const char *out_dir = "mcuopt-out", *target_name = "stm32f405";
+    mco_measure_options mo;
+    mco_measure_options_default(&mo);
+    float clock = 0.0f;
 
+    enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES };
     struct option options[64];
     struct option extra[] = {
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
+        {"images", required_argument, NULL, OPT_IMAGES},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int n = cli_train_job_options(options, 64 - 4);
+    int n = cli_train_job_options(options, 64 - 7);
     memcpy(options + n, extra, sizeof extra);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
         switch (c) {
+        case OPT_TARGET: target_name = optarg; break;
+        case OPT_CLOCK:
+            if (!cli_parse_float("run", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
+                return cli_usage_error("run", "--clock-mhz expects a positive number");
+            mo.clock_mhz = clock;
+            break;
+        case OPT_IMAGES:
+            if (!cli_parse_int("run", "--images", optarg, 1, 10000, &mo.n_samples)) return CLI_EXIT_USAGE;
+            break;
         case 'o': out_dir = optarg; break;
         case 'q': job.quiet = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
@@ -61,23 +145,77 @@ int cmd_run(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 
-    mco_status st = make_dir(out_dir);
+    /* Check the target before spending minutes on training. */
+    mco_target_profile target;
+    mco_status st = mco_target_load(target_name, &target);
+    if (st == MCO_OK) st = make_dir(out_dir);
     if (st != MCO_OK) return cli_fail(st);
+    char path[4096];
 
-    if (!job.quiet) fprintf(stderr, "[1/2] train\n");
+    stage(job.quiet, 1, "train");
     mco_model model;
     cli_train_report report;
     st = cli_train_job_run(&job, &model, &report);
     if (st != MCO_OK) return cli_fail(st);
     cli_train_report_print(&job, &report, stdout);
-    mco_eval_result_free(&report.test);
-
-    if (!job.quiet) fprintf(stderr, "[2/2] save\n");
-    char path[4096];
     snprintf(path, sizeof path, "%s/model.mco", out_dir);
     st = mco_model_save(&model, path);
+    if (st == MCO_OK) printf("saved %s\n", path);
+
+    mco_deploy_model dm;
+    mco_eval_result int8_eval;
+    mco_dataset test;
+    if (st == MCO_OK) st = cli_load_dataset(&job.data, MCO_SPLIT_TEST, 0, 1, &test);
+    if (st == MCO_OK) {
+        stage(job.quiet, 2, "quantize: int8 weights and activations, calibrated on training images");
+        st = quantize_int8(&job, &model, &test, &dm, &int8_eval);
+        if (st != MCO_OK) mco_dataset_free(&test);
+    }
     mco_model_free(&model);
-    if (st != MCO_OK) return cli_fail(st);
-    printf("saved %s\n", path);
-    return CLI_EXIT_OK;
+    if (st != MCO_OK) {
+        mco_eval_result_free(&report.test);
+        return cli_fail(st);
+    }
+    printf("int8: %zu bytes of weights, test accuracy %.2f %% (float %.2f %%)\n",
+           mco_deploy_weight_bytes(&dm), int8_eval.accuracy * 100.0, report.test.accuracy * 100.0);
+    snprintf(path, sizeof path, "%s/model-int8.mcq", out_dir);
+    st = mco_deploy_save(&dm, path);
+    if (st == MCO_OK) printf("saved %s\n", path);
+
+    char code_dir[4096];
+    snprintf(code_dir, sizeof code_dir, "%s/code", out_dir);
+    mo.code_dir = code_dir;
+    if (st == MCO_OK) {
+        stage(job.quiet, 3, "emit C code and measure it on the emulated target");
+        st = make_dir(code_dir);
+    }
+    mco_measure_result m;
+    if (st == MCO_OK) {
+        if (!job.quiet)
+            fprintf(stderr, "running %d test images on %s (%s, qemu)...\n", mo.n_samples, target.name,
+                    target.core_name);
+        st = mco_measure_deploy_model(&dm, &target, &test, &mo, &m);
+    }
+    if (st == MCO_OK) {
+        stage(job.quiet, 4, "report");
+        printf("C code in %s/ (model.h, model.c, runtime)\n", code_dir);
+        printf("on %s (qemu %s): %d of %d outputs bit-identical to the host\n", target.name,
+               m.qemu_machine, m.n_inputs - m.n_mismatch, m.n_inputs);
+        printf("  %.0f instructions per inference (exact); ~%.0f cycles (estimate) = %.3f ms at %.0f MHz\n",
+               m.insns_mean, m.cycles_est, m.latency_ms, m.clock_mhz);
+        printf("  Flash %zu bytes, RAM %zu bytes\n", m.flash_bytes, m.ram_bytes);
+        cJSON *summary = summary_json(&job, &report, &dm, &int8_eval, &target, &m);
+        snprintf(path, sizeof path, "%s/summary.json", out_dir);
+        st = write_summary(path, summary);
+        cJSON_Delete(summary);
+        if (st == MCO_OK) printf("saved %s\n", path);
+        if (st == MCO_OK && m.n_mismatch)
+            st = mco_error(MCO_ERR_RANGE, "%d of %d outputs on %s differ from the host runtime",
+                           m.n_mismatch, m.n_inputs, target.name);
+    }
+    mco_dataset_free(&test);
+    mco_deploy_free(&dm);
+    mco_eval_result_free(&int8_eval);
+    mco_eval_result_free(&report.test);
+    return st == MCO_OK ? CLI_EXIT_OK : cli_fail(st);
 }

@@ -65,6 +65,7 @@ int cmd_train(int argc, char **argv)
     if (st != MCO_OK) return cli_fail(st);
     st = mco_model_save(&model, output);
     if (st != MCO_OK) {
+        mco_eval_result_free(&report.test);
         mco_model_free(&model);
         return cli_fail(st);
     }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# mnist_paper_on_target.sh - the whole pipeline on real MNIST: `mcuopt run`
+# trains mnist-paper (1 epoch here, to keep the suite quick), quantizes it to
+# int8, emits C and runs it on an emulated STM32F405 (Cortex-M4F); then the
+# same emitted model runs on an emulated Cortex-M0+ part. On both, all 100
+# test images must give outputs bit-identical to the host runtime, or this
+# fails. Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
+set -euo pipefail
+cli=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+data=../shared/data/mnist
+
+"$cli" run --epochs 1 --data "$data" --images 100 --quiet -o "$tmp/out" >"$tmp/run.txt"
+cat "$tmp/run.txt"
+grep -q "100 of 100 outputs bit-identical" "$tmp/run.txt"
+
+for target in stm32f405 cortex-m0plus-32k; do
+  "$cli" measure "$tmp/out/model-int8.mcq" --target "$target" --images 100 --data "$data" --json >"$tmp/m.json"
+  grep -q '"mismatches":	0' "$tmp/m.json" || { cat "$tmp/m.json"; echo "FAIL: $target mismatches" >&2; exit 1; }
+  grep -q '"images":	100' "$tmp/m.json" || { cat "$tmp/m.json"; exit 1; }
+  echo "$target: 100 of 100 outputs bit-identical"
+done
+echo "mnist_paper_on_target: all checks passed"
