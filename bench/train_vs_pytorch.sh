@@ -12,6 +12,7 @@ set -eu
 build=${1:-build}
 data=${2:-../shared/data/mnist}
 
+bash scripts/setup.sh python3-torch
 if [ ! -x "$build/bench_train_epoch" ]; then
     cmake -S . -B "$build" >/dev/null
     cmake --build "$build" --target bench_train_epoch -j2 >/dev/null
