@@ -63,6 +63,21 @@ typedef struct {
     int threads;           /* 0 = all cores */
     mco_progress_fn progress;  /* may be NULL; called after every batch from the calling thread */
     void *progress_user;
+
+    /* Knowledge distillation (off when teacher_logits is NULL): the teacher's
+     * logits for every training sample, [train->n][n_classes] in data set
+     * order (computed once beforehand, so any teacher works: float, or
+     * quantized and run by the integer runtime). The loss becomes
+     *   alpha * CE(labels, s) + (1 - alpha) * T^2 * KL(softmax(t/T) || softmax(s/T)). */
+    const float *teacher_logits;
+    float distill_alpha;        /* weight of the hard-label loss, in [0, 1] */
+    float distill_temperature;  /* T > 0 */
+
+    /* Called on the calling thread after every optimizer step (global step
+     * 0-based, of total_steps), e.g. to apply pruning masks on a schedule.
+     * A non-OK status stops training with that status. */
+    mco_status (*after_step)(void *user, mco_model *model, long step, long total_steps);
+    void *after_step_user;
 } mco_train_options;
 
 /* Defaults: 3 epochs, batch 32, Adam lr 3e-3 (0.9, 0.999, 1e-7), no weight

@@ -54,6 +54,10 @@ static mco_status check_options(const mco_train_options *opt)
         !(opt->beta1 >= 0.0f && opt->beta1 < 1.0f && opt->beta2 >= 0.0f && opt->beta2 < 1.0f &&
           opt->adam_epsilon > 0.0f))
         return mco_error(MCO_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and epsilon > 0");
+    if (opt->teacher_logits && !(opt->distill_alpha >= 0.0f && opt->distill_alpha <= 1.0f &&
+                                 opt->distill_temperature > 0.0f))
+        return mco_error(MCO_ERR_ARG, "distillation needs 0 <= alpha <= 1 and temperature > 0 (got %g, %g)",
+                         (double)opt->distill_alpha, (double)opt->distill_temperature);
     if (opt->schedule == MCO_LR_STEP && opt->step_epochs < 1)
         return mco_error(MCO_ERR_ARG, "step schedule needs step_epochs >= 1");
     return MCO_OK;
@@ -77,7 +81,36 @@ typedef struct {
     int batch_count;
     uint64_t step_seed;        /* dropout seed of the current step */
     float lut[256];
+    const float *teacher_logits;   /* distillation, or NULL */
+    float alpha, temperature;
 } train_job;
+
+/* Adds the distillation term (1 - alpha) * T^2 * KL(softmax(t/T) || softmax(s/T))
+ * for one sample to *loss and its gradient, T * (softmax(s/T) - softmax(t/T))
+ * times (1 - alpha) * grad_scale, to grad. */
+static double add_distillation(const float *student, const float *teacher, int nc, float alpha,
+                               float temperature, float grad_scale, float *grad)
+{
+    double s_max = student[0], t_max = teacher[0];
+    for (int i = 1; i < nc; i++) {
+        if (student[i] > s_max) s_max = student[i];
+        if (teacher[i] > t_max) t_max = teacher[i];
+    }
+    double s_sum = 0.0, t_sum = 0.0;
+    for (int i = 0; i < nc; i++) {
+        s_sum += exp((student[i] - s_max) / temperature);
+        t_sum += exp((teacher[i] - t_max) / temperature);
+    }
+    double kl = 0.0, weight = 1.0 - alpha;
+    for (int i = 0; i < nc; i++) {
+        double log_ps = (student[i] - s_max) / temperature - log(s_sum);
+        double log_pt = (teacher[i] - t_max) / temperature - log(t_sum);
+        double pt = exp(log_pt), ps = exp(log_ps);
+        kl += pt * (log_pt - log_ps);
+        grad[i] += (float)(grad_scale * weight * temperature * (ps - pt));
+    }
+    return weight * temperature * temperature * kl;
+}
 
 static void train_slice(void *arg, int t)
 {
@@ -102,8 +135,17 @@ static void train_slice(void *arg, int t)
     float *grad = net->grad[job->logits];
     const float scale = 1.0f / (float)job->batch_count;
     for (int s = 0; s < w->count; s++) {
-        int label = job->data->labels[job->batch_indices[start + s]], pred;
-        w->loss += mco_softmax_xent(logits + (size_t)s * nc, nc, label, grad + (size_t)s * nc, scale, &pred);
+        int sample = job->batch_indices[start + s], pred;
+        int label = job->data->labels[sample];
+        const float *student = logits + (size_t)s * nc;
+        float *g = grad + (size_t)s * nc;
+        if (!job->teacher_logits) {
+            w->loss += mco_softmax_xent(student, nc, label, g, scale, &pred);
+        } else {
+            w->loss += job->alpha * mco_softmax_xent(student, nc, label, g, job->alpha * scale, &pred);
+            w->loss += add_distillation(student, job->teacher_logits + (size_t)sample * nc, nc, job->alpha,
+                                        job->temperature, scale, g);
+        }
         w->correct += pred == label;
     }
     mco_net_backward(net, w->count, job->logits, 1);
@@ -210,6 +252,9 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
     job->workers = tr->workers;
     job->n_threads = tr->n_threads;
     job->logits = mco_logits_layer(model);
+    job->teacher_logits = opt->teacher_logits;
+    job->alpha = opt->distill_alpha;
+    job->temperature = opt->distill_temperature;
     mco_normalization_table(&model->norm, job->lut);
     return mco_optimizer_init(&tr->optimizer, model, opt);
 }
@@ -269,6 +314,11 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             update_batchnorm_moving_stats(model, tr.workers, tr.n_threads, job->batch_count);
             float lr = mco_learning_rate(opt, epoch, global_step, total_steps);
             mco_optimizer_step(&tr.optimizer, model, tr.workers[0]->net.param_grads, lr);
+            if (opt->after_step) {
+                st = opt->after_step(opt->after_step_user, model, global_step, total_steps);
+                if (st != MCO_OK)
+                    break;
+            }
 
             for (int t = 0; t < tr.n_threads; t++) {
                 loss_sum += tr.workers[t]->loss;
@@ -284,6 +334,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             if (opt->progress)
                 opt->progress(opt->progress_user, &progress);
         }
+        if (st != MCO_OK)
+            break;
         result->final_loss = progress.loss;
         result->final_accuracy = progress.accuracy;
         if (val) {
