@@ -54,6 +54,37 @@ static inline int32_t mco_fp_requantize(int32_t acc, int32_t multiplier, int32_t
     return mco_fp_rdbpot(mco_fp_srdhm(mco_fp_shift_left_sat(acc, left), multiplier), right);
 }
 
+/* Requantization with a right shift (shift in [-31, -1], multiplier >= 0),
+ * the case of nearly every conv / dense layer, in one 64-bit multiply-add:
+ * with e = -shift,
+ *   rdbpot(srdhm(acc, m), e) = (acc*m + 2^30 + 2^(30+e) - [acc < 0]*2^31) >> (31+e)
+ * because srdhm(acc, m) = floor((acc*m + 2^30) / 2^31) (TFLite's nudge and
+ * truncating division give exactly that), rdbpot(y, e) =
+ * floor((y + 2^(e-1) - [y < 0]) / 2^e), floors of floors compose, and
+ * acc < 0 differs from y < 0 only where y = 0, which rounds to 0 either way.
+ * Equal to mco_fp_requantize() for every acc (tests/test_runtime_kernels.c
+ * checks it). The per-channel constants are computed once: */
+typedef struct {
+    int64_t round;        /* 2^30 + 2^(30+e) */
+    int32_t multiplier;
+    int32_t hi_shift;     /* e - 1: the shift applied to the high word */
+} mco_requant_right;
+
+static inline mco_requant_right mco_fp_requant_right_init(int32_t multiplier, int32_t shift)
+{
+    mco_requant_right rq;
+    rq.round = ((int64_t)1 << 30) + ((int64_t)1 << (30 - shift));
+    rq.multiplier = multiplier;
+    rq.hi_shift = -shift - 1;
+    return rq;
+}
+
+static inline int32_t mco_fp_requant_right(const mco_requant_right *rq, int32_t acc)
+{
+    int64_t p = (int64_t)acc * rq->multiplier + rq->round - (acc < 0 ? ((int64_t)1 << 31) : 0);
+    return (int32_t)(p >> 32) >> rq->hi_shift;
+}
+
 static inline int32_t mco_fp_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);

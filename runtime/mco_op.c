@@ -39,6 +39,7 @@
 #define MCO_OP_USE_CONV2D_S8W_F32 1
 #define MCO_OP_USE_DEPTHWISE_CONV2D_S8W_F32 1
 #define MCO_OP_USE_FULLY_CONNECTED_S8W_F32 1
+#define MCO_OP_USE_CONV3X3_MAXPOOL_S8 1
 #endif
 
 /* Typed views of an arena offset. The arena and every offset are 4-byte
@@ -163,6 +164,12 @@ mco_rt_status mco_op_run(const mco_op *op, uint8_t *arena)
         return mco_conv2d_maxpool2x2_s8((const mco_conv_s8_params *)op->params,
                                         S8_AT(arena, op->input), (const int8_t *)op->weights,
                                         (const int32_t *)op->bias, S8_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_CONV3X3_MAXPOOL_S8)
+    case MCO_OP_CONV3X3_MAXPOOL_S8:
+        return mco_conv3x3_maxpool2x2_s8((const mco_conv_s8_params *)op->params,
+                                         S8_AT(arena, op->input), (const int8_t *)op->weights,
+                                         (const int32_t *)op->bias, S8_AT(arena, op->output));
 #endif
 #if defined(MCO_OP_USE_MAX_POOL_S8)
     case MCO_OP_MAX_POOL_S8:

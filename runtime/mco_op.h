@@ -62,6 +62,8 @@ typedef enum {
     MCO_OP_CONV2D_S8W_F32,       /* params: mco_conv_s8w_f32_params, weights int8 */
     MCO_OP_DEPTHWISE_CONV2D_S8W_F32,
     MCO_OP_FULLY_CONNECTED_S8W_F32,  /* params: mco_fc_s8w_f32_params */
+    /* int8, specialised: conv 3x3 on one input channel + clamp + max pool 2x2 */
+    MCO_OP_CONV3X3_MAXPOOL_S8,   /* params: mco_conv_s8_params */
     MCO_OP_KIND_COUNT
 } mco_op_kind;
 

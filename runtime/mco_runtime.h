@@ -212,6 +212,14 @@ mco_rt_status mco_conv2d_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t
                                        const int8_t *weights, const int32_t *bias,
                                        int8_t *output);
 
+/* The same for the common first layer: a 3x3 kernel on one input channel,
+ * stride 1, "valid" padding, every multiplier >= 0 and shift in [-31, -1]
+ * (MCO_RT_NO_IMPL otherwise), pooled width up to 64; register-blocked with
+ * SMLAD on DSP cores. Bit-identical to mco_conv2d_maxpool2x2_s8. */
+mco_rt_status mco_conv3x3_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t *input,
+                                        const int8_t *weights, const int32_t *bias,
+                                        int8_t *output);
+
 /* ------------------------------------------------------------------------
  * Fixed-point helpers (TFLite / gemmlowp semantics), exported for tests and
  * the host quantizer. The kernels use the inline copies in mco_fixed_point.h.

@@ -198,7 +198,8 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     int has_model_c = 0, has_conv_pool = 0, has_float_conv = 0;
     for (int i = 0; i < res.n_files; i++) {
         has_model_c |= strcmp(res.files[i], "model.c") == 0;
-        has_conv_pool |= strcmp(res.files[i], "mco_conv2d_maxpool2x2_s8.c") == 0;
+        has_conv_pool |= strcmp(res.files[i], "mco_conv2d_maxpool2x2_s8.c") == 0 ||
+                         strcmp(res.files[i], "mco_conv3x3_maxpool2x2_s8.c") == 0;
         has_float_conv |= strcmp(res.files[i], "mco_conv2d_f32.c") == 0;
         char path[200];
         snprintf(path, sizeof path, "%s/%s", dir, res.files[i]);

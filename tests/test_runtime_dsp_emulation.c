@@ -9,6 +9,9 @@
  */
 #define MCO_EMULATE_DSP 1
 #include "mco_kernel_util.h"
+/* The specialised conv3x3 + max pool kernel compiled here with the emulated
+ * DSP path; the library's (generic) conv2d_s8 + max_pool_s8 are the reference. */
+#include "mco_conv3x3_maxpool2x2_s8.c"
 
 #include <stdint.h>
 
@@ -33,6 +36,82 @@ static int32_t scalar_dot(const int8_t *x, const int8_t *w, int n, int32_t offse
     int i;
     for (i = 0; i < n; i++) acc += ((int32_t)x[i] + offset) * w[i];
     return acc;
+}
+
+/* The fast right-shift requantization equals TFLite's two-step one. */
+static void test_requant_right(void)
+{
+    static const int32_t accs[] = { 0, 1, -1, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 20, -(1 << 20) };
+    int trial;
+    for (trial = 0; trial < 200000; trial++) {
+        int32_t m = trial % 7 == 0 ? (int32_t)(rng_u32() >> 1) : (int32_t)((rng_u32() >> 2) | 0x40000000u);
+        int32_t shift = -1 - (int32_t)(rng_u32() % 31);
+        int32_t acc = trial < 8 * 31 ? accs[trial % 8] : (int32_t)rng_u32() >> (rng_u32() % 31);
+        mco_requant_right rq;
+        if (trial < 8 * 31) shift = -1 - trial / 8;
+        rq = mco_fp_requant_right_init(m, shift);
+        if (mco_fp_requant_right(&rq, acc) != mco_fp_requantize(acc, m, shift)) {
+            CHECK(mco_fp_requant_right(&rq, acc) == mco_fp_requantize(acc, m, shift));
+            return;
+        }
+    }
+}
+
+/* conv3x3 + ReLU/clamp + max pool 2x2 on one channel (DSP-emulated) ==
+ * mco_conv2d_s8 then mco_max_pool_s8 (generic), for random shapes and
+ * quantization, including act_min below the output zero point. */
+static void test_conv3x3_pool(void)
+{
+    static int8_t x[30 * 31], w[16 * 9], conv[28 * 29 * 16], ref[14 * 14 * 16], got[14 * 14 * 16];
+    static int32_t bias[16], mult[16], shift[16];
+    int trial, i;
+    for (trial = 0; trial < 300; trial++) {
+        mco_conv_s8_params p;
+        mco_pool_s8_params pp;
+        int32_t in_h = 4 + (int32_t)(rng_u32() % 27), in_w = 4 + (int32_t)(rng_u32() % 28);
+        int32_t out_c = 1 + (int32_t)(rng_u32() % 16), n;
+        CHECK(mco_window_init(&p.win, in_h, in_w, 1, out_c, 3, 3, 1, 1, 0) == MCO_RT_OK);
+        p.input_offset = (int32_t)(rng_u32() % 256) - 127;
+        p.output_offset = (int32_t)(rng_u32() % 256) - 128;
+        p.act_min = trial % 2 ? p.output_offset : -128;
+        p.act_max = 127 - (int32_t)(rng_u32() % 20);
+        if (p.act_max < p.act_min) p.act_max = p.act_min;
+        for (i = 0; i < in_h * in_w; i++) x[i] = (int8_t)(rng_u32() & 0xFF);
+        for (i = 0; i < 9 * out_c; i++) w[i] = (int8_t)((int32_t)(rng_u32() % 255) - 127);
+        for (i = 0; i < out_c; i++) {
+            bias[i] = (int32_t)(rng_u32() % 200001) - 100000;
+            mult[i] = (int32_t)((rng_u32() >> 2) | 0x40000000u);
+            shift[i] = -1 - (int32_t)(rng_u32() % 12);
+        }
+        p.multiplier = mult;
+        p.shift = shift;
+        CHECK(mco_conv2d_s8(&p, x, w, bias, conv) == MCO_RT_OK);
+        CHECK(mco_window_init(&pp.win, p.win.out_h, p.win.out_w, out_c, out_c, 2, 2, 2, 2, 0) == MCO_RT_OK);
+        pp.act_min = -128;
+        pp.act_max = 127;
+        CHECK(mco_max_pool_s8(&pp, conv, ref) == MCO_RT_OK);
+        n = pp.win.out_h * pp.win.out_w * out_c;
+        memset(got, 0x55, sizeof got);
+        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_OK);
+        CHECK(memcmp(ref, got, (size_t)n) == 0);
+        if (test_failures > 10) return;
+    }
+    /* declines what it does not implement */
+    shift[0] = 0;
+    {
+        mco_conv_s8_params p;
+        CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 0) == MCO_RT_OK);
+        p.input_offset = 0;
+        p.output_offset = 0;
+        p.act_min = -128;
+        p.act_max = 127;
+        p.multiplier = mult;
+        p.shift = shift;
+        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_NO_IMPL);
+        CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 1) == MCO_RT_OK);   /* same padding */
+        shift[0] = -3;
+        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_ARG_ERROR);
+    }
 }
 
 int main(void)
@@ -71,5 +150,7 @@ int main(void)
         CHECK(acc[1] == -bias + scalar_dot(x + skew, w1, n, offset));
         if (test_failures > 10) break;
     }
+    test_requant_right();
+    test_conv3x3_pool();
     TEST_MAIN_END();
 }

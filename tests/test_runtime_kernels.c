@@ -280,6 +280,13 @@ static void test_conv(const conv_case *cc, int bits)
         memset(yq2, 0x55, (size_t)n_pooled);
         CHECK(mco_conv2d_maxpool2x2_s8(&p, xq, wq, bq, yq2) == MCO_RT_OK);
         CHECK(memcmp(yq, yq2, (size_t)n_pooled) == 0);
+        {   /* the specialised 1-channel 3x3 kernel: same bytes, or declines */
+            mco_rt_status rt;
+            memset(yq2, 0x55, (size_t)n_pooled);
+            rt = mco_conv3x3_maxpool2x2_s8(&p, xq, wq, bq, yq2);
+            if (rt == MCO_RT_OK) CHECK(memcmp(yq, yq2, (size_t)n_pooled) == 0);
+            else CHECK(rt == MCO_RT_NO_IMPL || rt == MCO_RT_ARG_ERROR);
+        }
 
         pf.act_min = 0.0f;
         CHECK(mco_conv2d_f32(&pf, xd, wd, bd, tf) == MCO_RT_OK);

@@ -43,6 +43,7 @@ static const op_kind_entry op_kinds[] = {
     {MCO_OP_CONV2D_S8W_F32, "CONV2D_S8W_F32", "mco_conv2d_s8w_f32"},
     {MCO_OP_DEPTHWISE_CONV2D_S8W_F32, "DEPTHWISE_CONV2D_S8W_F32", "mco_depthwise_conv2d_s8w_f32"},
     {MCO_OP_FULLY_CONNECTED_S8W_F32, "FULLY_CONNECTED_S8W_F32", "mco_fully_connected_s8w_f32"},
+    {MCO_OP_CONV3X3_MAXPOOL_S8, "CONV3X3_MAXPOOL_S8", "mco_conv3x3_maxpool2x2_s8"},
 };
 
 _Static_assert(sizeof op_kinds / sizeof op_kinds[0] == MCO_OP_KIND_COUNT,

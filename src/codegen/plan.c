@@ -403,6 +403,21 @@ static mco_status copy_scales(builder *b, int layer, size_t n, const float **sca
     return MCO_OK;
 }
 
+/* 1 if the specialised mco_conv3x3_maxpool2x2_s8 can run this fused conv:
+ * one input channel, 3x3, stride 1, no padding, pooled width <= 64, every
+ * multiplier >= 0 and shift in [-31, -1] (see runtime/mco_runtime.h). */
+static int fits_conv3x3_pool(const mco_conv_s8_params *p)
+{
+    const mco_window *w = &p->win;
+    if (w->in_c != 1 || w->kernel_h != 3 || w->kernel_w != 3 || w->stride_h != 1 || w->stride_w != 1 ||
+        w->pad_top != 0 || w->pad_left != 0 || w->out_h != w->in_h - 2 || w->out_w != w->in_w - 2 ||
+        w->out_h < 2 || w->out_w < 2 || w->out_w / 2 > 64)
+        return 0;
+    for (int32_t c = 0; c < w->out_c; c++)
+        if (p->multiplier[c] < 0 || p->shift[c] > -1 || p->shift[c] < -31) return 0;
+    return 1;
+}
+
 /* Conv2D, DepthwiseConv2D, Dense, with a fused ReLU and (conv) max pool. */
 static mco_status plan_weighted(builder *b, int layer)
 {
@@ -459,6 +474,7 @@ static mco_status plan_weighted(builder *b, int layer)
             if (!p) return nomem();
             *p = (mco_conv_s8_params){win, -in_q.zero_point, out_q.zero_point, r.q_min, r.q_max, mult, shift};
             op->params = p;
+            if (kind == MCO_OP_CONV2D_MAXPOOL_S8 && fits_conv3x3_pool(p)) kind = op->kind = MCO_OP_CONV3X3_MAXPOOL_S8;
             info->params_type = MCO_PARAMS_CONV_S8;
         }
     } else if (kind == MCO_OP_CONV2D_S8W_F32 || kind == MCO_OP_DEPTHWISE_CONV2D_S8W_F32 ||
