@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "mcuopt/measure.h"
@@ -131,7 +132,7 @@ int cmd_measure(int argc, char **argv)
         mco_deploy_free(&dm);
         return cli_fail(st);
     }
-    if (!json) fprintf(stderr, "measuring %s on %s over %d images...\n", path, target.name, mo.n_samples);
+    if (!json && isatty(STDERR_FILENO)) fprintf(stderr, "measuring %s on %s over %d images...\n", path, target.name, mo.n_samples);
     mco_measure_result r;
     st = mco_measure_deploy_model(&dm, &target, &test, &mo, &r);
     mco_dataset_free(&test);

@@ -75,6 +75,15 @@ mkdir -p "$tmp/cifar"
 for i in 1 2 3; do printf '\x03'; head -c 3072 /dev/zero; done >"$tmp/cifar/test_batch.bin"
 expect 1 "32x32x3 but the model takes 28x28x1" -- "$cli" eval "$tmp/good.mco" --dataset cifar10 --data "$tmp/cifar"
 
+# Quantized models: corrupt, unknown target, a model that does not fit.
+"$cli" quantize "$tmp/good.mco" --mode int8 --data "$tmp/mini" -o "$tmp/good.mcq" >/dev/null ||
+  { echo "FAIL: quantize" >&2; failures=$((failures + 1)); }
+cp "$tmp/good.mcq" "$tmp/flipped.mcq"
+printf '\x00' | dd of="$tmp/flipped.mcq" bs=1 seek=300 conv=notrunc status=none
+expect 1 "flipped.mcq" -- "$cli" emit "$tmp/flipped.mcq" -o "$tmp/code"
+expect 1 "unknown target" -- "$cli" measure "$tmp/good.mcq" --target no-such-mcu --data "$tmp/mini"
+expect 1 "does not fit cortex-m0plus-32k" -- "$cli" measure "$tmp/good.mco" --target cortex-m0plus-32k --images 3 --data "$tmp/mini"
+
 # An unwritable output leaves nothing behind.
 expect 1 "no-such-dir" -- "$cli" train --arch mlp --data "$tmp/mini" --epochs 1 --val 50 --quiet -o "$tmp/no-such-dir/m.mco"
 
