@@ -12,6 +12,8 @@ static const cli_command commands[] = {
     {"train", "train a model from an architecture on a data set", cmd_train},
     {"eval", "evaluate a model: accuracy, loss and confusion matrix", cmd_eval},
     {"info", "per-layer shapes, parameters, MACs and bytes of a model", cmd_info},
+    {"shrink", "structured pruning: remove whole filters/units, fine-tune", cmd_shrink},
+    {"sensitivity", "per-layer structured-pruning sensitivity table", cmd_sensitivity},
     {"quantize", "post-training quantization: float16, int8, int4, mixed", cmd_quantize},
     {"emit", "generate C code (model.h/model.c + runtime) for the MCU", cmd_emit},
     {"measure", "run the emitted code on an emulated Cortex-M: bit-exactness, instructions, latency", cmd_measure},

@@ -1,0 +1,241 @@
+/*
+ * cmd_sensitivity.c - `mcuopt sensitivity MODEL.mco`: how much accuracy each
+ * prunable layer loses when only that layer is structurally pruned (no
+ * fine-tuning) at each of a few ratios. A table layer x ratio -> accuracy
+ * and drop, to choose per-layer ratios for `mcuopt shrink --layers`.
+ *
+ * Layers joined by a residual add form one row, named by its first layer
+ * with the others after '+'.
+ *
+ * What it leaves out: choosing the ratios automatically from the table.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/model_file.h"
+#include "mcuopt/prune_structured.h"
+
+#define MAX_RATIOS 32
+
+static void print_help(void)
+{
+    printf("usage: mcuopt sensitivity MODEL.mco [OPTIONS]\n\n"
+           "Prunes each prunable layer alone (structured: whole filters / units, and what\n"
+           "reads them) at each ratio, without fine-tuning, and prints the accuracy and\n"
+           "its drop from the unpruned model.\n\n"
+           "options:\n"
+           "      --criterion NAME          l1 (default), l2, apoz or mean-activation\n"
+           "      --ratios R,R,...          ratios in [0, 1) (default 0.25,0.5,0.75)\n"
+           "      --images N                images evaluated (default 2000; 0: all)\n"
+           "      --split NAME              test (default) or train: where the images come from\n"
+           "      --min-channels N          channels every layer keeps at least (default 1)\n"
+           "      --calibration-samples N   training images for apoz / mean-activation\n"
+           "                                (default 256)\n"
+           "      --dataset NAME            mnist (default), fashion-mnist or cifar10\n"
+           "      --data DIR                directory holding the data set's files\n"
+           "      --threads N               evaluation threads (default: all cores)\n"
+           "      --json                    print the results as JSON on stdout\n"
+           "  -h, --help                    this help\n");
+}
+
+/* Parses "0.25,0.5" into ratios; returns the count, 0 after a usage error. */
+static int parse_ratios(const char *text, float *ratios)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        float r = strtof(p, &end);
+        if (end == p || (*end != ',' && *end != '\0') || !(r >= 0.0f && r < 1.0f) || n == MAX_RATIOS) {
+            cli_usage_error("sensitivity", "--ratios expects up to %d comma-separated numbers in [0, 1), got '%s'",
+                            MAX_RATIOS, text);
+            return 0;
+        }
+        ratios[n++] = r;
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (n == 0) cli_usage_error("sensitivity", "--ratios is empty");
+    return n;
+}
+
+/* "conv2d_13+sc2": the Conv2D/Dense layers of the group led by `leader`. */
+static void group_label(const mco_model *model, const mco_channel_groups *groups, int leader, char *buf,
+                        size_t size)
+{
+    int g = mco_channel_group_of(groups, leader);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < model->n_layers && used < size; i++) {
+        const mco_layer *l = &model->layers[i];
+        if (groups->layer_group[i] != g || (l->type != MCO_LAYER_CONV2D && l->type != MCO_LAYER_DENSE)) continue;
+        int w = snprintf(buf + used, size - used, "%s%s", used ? "+" : "", l->name);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+int cmd_sensitivity(int argc, char **argv)
+{
+    enum {
+        OPT_CRITERION = 1000, OPT_RATIOS, OPT_IMAGES, OPT_SPLIT, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_DATASET,
+        OPT_DATA, OPT_THREADS, OPT_JSON
+    };
+    static const struct option options[] = {
+        {"criterion", required_argument, NULL, OPT_CRITERION},
+        {"ratios", required_argument, NULL, OPT_RATIOS},
+        {"images", required_argument, NULL, OPT_IMAGES},
+        {"split", required_argument, NULL, OPT_SPLIT},
+        {"min-channels", required_argument, NULL, OPT_MIN_CHANNELS},
+        {"calibration-samples", required_argument, NULL, OPT_SAMPLES},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    mco_structured_options opt;
+    mco_structured_options_default(&opt);
+    cli_data_options data = {"mnist", NULL};
+    float ratios[MAX_RATIOS] = {0.25f, 0.5f, 0.75f};
+    int n_ratios = 3, images = 2000, threads = 0, json = 0, data_given = 0;
+    mco_split split = MCO_SPLIT_TEST;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_CRITERION:
+            if (mco_importance_criterion_parse(optarg, &opt.criterion) != MCO_OK)
+                return cli_usage_error("sensitivity", "%s", mco_last_error());
+            break;
+        case OPT_RATIOS:
+            if (!(n_ratios = parse_ratios(optarg, ratios))) return CLI_EXIT_USAGE;
+            break;
+        case OPT_IMAGES:
+            if (!cli_parse_int("sensitivity", "--images", optarg, 0, 100000000, &images)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_SPLIT:
+            if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
+            else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
+            else return cli_usage_error("sensitivity", "--split must be test or train, not '%s'", optarg);
+            break;
+        case OPT_MIN_CHANNELS:
+            if (!cli_parse_int("sensitivity", "--min-channels", optarg, 1, MCO_MAX_DIM, &opt.min_channels))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_SAMPLES:
+            if (!cli_parse_int("sensitivity", "--calibration-samples", optarg, 1, 1000000, &opt.calibration_samples))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
+        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_THREADS:
+            if (!cli_parse_int("sensitivity", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("sensitivity", "expected one MODEL file");
+    const char *path = argv[optind];
+
+    mco_model model;
+    mco_status st = mco_model_load(path, &model);
+    if (st != MCO_OK) return cli_fail(st);
+
+    /* Everything below is released at `done`. */
+    int exit_code = CLI_EXIT_FAIL;
+    mco_dataset loaded = {0}, val = {0}, calib = {0};
+    mco_sensitivity_result r = {0};
+    mco_channel_groups groups = {0};
+    if ((st = cli_load_dataset(&data, split, !data_given, json, &loaded)) != MCO_OK) goto fail;
+    if ((st = mco_dataset_head(&loaded, images > 0 && images < loaded.n ? images : loaded.n, &val)) != MCO_OK)
+        goto fail;
+    if (mco_importance_needs_data(opt.criterion)) {
+        if (split != MCO_SPLIT_TRAIN) {
+            mco_dataset_free(&loaded);
+            if ((st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, 0, json, &loaded)) != MCO_OK) goto fail;
+        }
+        calib = loaded;   /* calibrates on the first training images */
+        loaded = (mco_dataset){0};
+    }
+    mco_dataset_free(&loaded);
+    if ((st = mco_structured_sensitivity(&model, &opt, ratios, n_ratios, calib.n ? &calib : NULL, &val, threads,
+                                         &r)) != MCO_OK)
+        goto fail;
+    if ((st = mco_channel_groups_find(&model, &groups)) != MCO_OK) goto fail;
+
+    const char *criterion = mco_importance_criterion_name(opt.criterion);
+    const char *split_name = split == MCO_SPLIT_TEST ? "test" : "train";
+    char label[256];
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "criterion", criterion);
+        cJSON_AddStringToObject(o, "dataset", data.dataset);
+        cJSON_AddStringToObject(o, "split", split_name);
+        cJSON_AddNumberToObject(o, "images", val.n);
+        cJSON_AddNumberToObject(o, "baseline_accuracy", r.baseline_accuracy);
+        cJSON_AddNumberToObject(o, "baseline_parameters", (double)r.baseline_params);
+        cJSON *rows = cJSON_AddArrayToObject(o, "layers");
+        for (int g = 0; g < r.n_groups; g++) {
+            cJSON *row = cJSON_CreateObject();
+            group_label(&model, &groups, r.leaders[g], label, sizeof label);
+            cJSON_AddStringToObject(row, "layer", model.layers[r.leaders[g]].name);
+            cJSON_AddStringToObject(row, "group", label);
+            cJSON_AddNumberToObject(row, "channels", r.channels[g]);
+            cJSON *cells = cJSON_AddArrayToObject(row, "ratios");
+            for (int k = 0; k < r.n_ratios; k++) {
+                size_t cell = (size_t)g * (size_t)r.n_ratios + (size_t)k;
+                cJSON *x = cJSON_CreateObject();
+                cJSON_AddNumberToObject(x, "ratio", r.ratios[k]);
+                if (r.accuracy[cell] < 0.0) {
+                    cJSON_AddNullToObject(x, "accuracy");
+                } else {
+                    cJSON_AddNumberToObject(x, "channels", r.kept[cell]);
+                    cJSON_AddNumberToObject(x, "parameters", (double)r.params[cell]);
+                    cJSON_AddNumberToObject(x, "accuracy", r.accuracy[cell]);
+                    cJSON_AddNumberToObject(x, "drop", r.baseline_accuracy - r.accuracy[cell]);
+                }
+                cJSON_AddItemToArray(cells, x);
+            }
+            cJSON_AddItemToArray(rows, row);
+        }
+        cli_print_json(o);
+    } else {
+        printf("%s: %s sensitivity on %d %s %s images, no fine-tuning\n", path, criterion, val.n, data.dataset,
+               split_name);
+        printf("unpruned: %.2f %% accuracy, %zu parameters\n", r.baseline_accuracy * 100.0, r.baseline_params);
+        printf("accuracy %% (drop in points) when only that layer loses the ratio of its channels:\n");
+        printf("  %-24s %8s", "layer", "channels");
+        for (int k = 0; k < r.n_ratios; k++) printf("  %14.2f", (double)r.ratios[k]);
+        printf("\n");
+        for (int g = 0; g < r.n_groups; g++) {
+            group_label(&model, &groups, r.leaders[g], label, sizeof label);
+            printf("  %-24s %8d", label, r.channels[g]);
+            for (int k = 0; k < r.n_ratios; k++) {
+                size_t cell = (size_t)g * (size_t)r.n_ratios + (size_t)k;
+                if (r.accuracy[cell] < 0.0) printf("  %14s", "-");
+                else printf("  %6.2f (%+6.2f)", r.accuracy[cell] * 100.0,
+                            (r.accuracy[cell] - r.baseline_accuracy) * 100.0);
+            }
+            printf("\n");
+        }
+        if (r.n_groups == 0) printf("  (no prunable layers: only the output layer has channels)\n");
+    }
+    exit_code = CLI_EXIT_OK;
+    goto done;
+fail:
+    exit_code = cli_fail(st);
+done:
+    mco_channel_groups_free(&groups);
+    mco_sensitivity_result_free(&r);
+    mco_dataset_free(&loaded);
+    mco_dataset_free(&val);
+    mco_dataset_free(&calib);
+    mco_model_free(&model);
+    return exit_code;
+}
