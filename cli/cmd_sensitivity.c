@@ -29,7 +29,9 @@ static void print_help(void)
            "      --criterion NAME          l1 (default), l2, apoz or mean-activation\n"
            "      --ratios R,R,...          ratios in [0, 1) (default 0.25,0.5,0.75)\n"
            "      --images N                images evaluated (default 2000; 0: all)\n"
-           "      --split NAME              test (default) or train: where the images come from\n"
+           "      --split NAME              val (default: the 5,000 training images that\n"
+           "                                `mcuopt train` holds out with its default --val\n"
+           "                                and --seed, so never trained on), test or train\n"
            "      --min-channels N          channels every layer keeps at least (default 1)\n"
            "      --calibration-samples N   training images for apoz / mean-activation\n"
            "                                (default 256)\n"
@@ -101,7 +103,8 @@ int cmd_sensitivity(int argc, char **argv)
     cli_data_options data = {"mnist", NULL};
     float ratios[MAX_RATIOS] = {0.25f, 0.5f, 0.75f};
     int n_ratios = 3, images = 2000, threads = 0, json = 0, data_given = 0;
-    mco_split split = MCO_SPLIT_TEST;
+    mco_split split = MCO_SPLIT_TRAIN;
+    int use_val = 1;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -117,9 +120,10 @@ int cmd_sensitivity(int argc, char **argv)
             if (!cli_parse_int("sensitivity", "--images", optarg, 0, 100000000, &images)) return CLI_EXIT_USAGE;
             break;
         case OPT_SPLIT:
-            if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
-            else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
-            else return cli_usage_error("sensitivity", "--split must be test or train, not '%s'", optarg);
+            use_val = strcmp(optarg, "val") == 0;
+            if (use_val || strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
+            else if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
+            else return cli_usage_error("sensitivity", "--split must be val, test or train, not '%s'", optarg);
             break;
         case OPT_MIN_CHANNELS:
             if (!cli_parse_int("sensitivity", "--min-channels", optarg, 1, MCO_MAX_DIM, &opt.min_channels))
@@ -152,8 +156,18 @@ int cmd_sensitivity(int argc, char **argv)
     mco_sensitivity_result r = {0};
     mco_channel_groups groups = {0};
     if ((st = cli_load_dataset(&data, split, !data_given, json, &loaded)) != MCO_OK) goto fail;
-    if ((st = mco_dataset_head(&loaded, images > 0 && images < loaded.n ? images : loaded.n, &val)) != MCO_OK)
+    if (use_val) {
+        /* The same held-out split as `mcuopt train`'s defaults (--val 5000 --seed 1). */
+        mco_dataset train_part, held_out;
+        if ((st = mco_dataset_split(&loaded, 5000 < loaded.n ? 5000 : loaded.n / 10, 1, &train_part, &held_out)) != MCO_OK)
+            goto fail;
+        mco_dataset_free(&train_part);
+        st = mco_dataset_head(&held_out, images > 0 && images < held_out.n ? images : held_out.n, &val);
+        mco_dataset_free(&held_out);
+        if (st != MCO_OK) goto fail;
+    } else if ((st = mco_dataset_head(&loaded, images > 0 && images < loaded.n ? images : loaded.n, &val)) != MCO_OK) {
         goto fail;
+    }
     if (mco_importance_needs_data(opt.criterion)) {
         if (split != MCO_SPLIT_TRAIN) {
             mco_dataset_free(&loaded);
@@ -169,7 +183,7 @@ int cmd_sensitivity(int argc, char **argv)
     if ((st = mco_channel_groups_find(&model, &groups)) != MCO_OK) goto fail;
 
     const char *criterion = mco_importance_criterion_name(opt.criterion);
-    const char *split_name = split == MCO_SPLIT_TEST ? "test" : "train";
+    const char *split_name = use_val ? "val" : split == MCO_SPLIT_TEST ? "test" : "train";
     char label[256];
     if (json) {
         cJSON *o = cJSON_CreateObject();
