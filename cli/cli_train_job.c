@@ -61,7 +61,7 @@ void cli_train_job_print_options(FILE *out)
                  "      --epochs N        training epochs (default 3)\n"
                  "      --batch N         mini-batch size (default 32)\n"
                  "      --optimizer NAME  adam (default) or sgd\n"
-                 "      --lr F            learning rate (default 0.001)\n"
+                 "      --lr F            learning rate (default 0.003, cosine-decayed)\n"
                  "      --momentum F      SGD momentum (default 0.9)\n"
                  "      --weight-decay F  L2 weight decay (default 0)\n"
                  "      --schedule NAME   cosine (default), step or constant\n"
@@ -112,29 +112,41 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
     }
 }
 
+mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco_dataset *train,
+                                   mco_dataset *val, mco_dataset *test)
+{
+    mco_dataset full, head;
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, !job->data_given, job->quiet, &full);
+    if (st != MCO_OK) return st;
+    if (max_train_images > 0 && max_train_images < full.n) {
+        st = mco_dataset_head(&full, max_train_images, &head);
+        mco_dataset_free(&full);
+        if (st != MCO_OK) return st;
+        full = head;
+    }
+    if (job->val_count >= full.n) {
+        st = mco_error(MCO_ERR_ARG, "--val %d leaves no training images (%d are loaded)", job->val_count,
+                       full.n);
+    } else {
+        st = mco_dataset_split(&full, job->val_count, job->train.seed, train, val);
+    }
+    mco_dataset_free(&full);
+    if (st == MCO_OK) st = cli_load_dataset(&job->data, MCO_SPLIT_TEST, 0, job->quiet, test);
+    if (st != MCO_OK) {
+        mco_dataset_free(train);
+        mco_dataset_free(val);
+    }
+    return st;
+}
+
 mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_report *report)
 {
     memset(report, 0, sizeof *report);
-    mco_dataset full, train, val, test;
-    mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, !job->data_given, job->quiet, &full);
+    mco_dataset train, val, test;
+    mco_status st = cli_train_job_load_data(job, 0, &train, &val, &test);
     if (st != MCO_OK) return st;
-    st = cli_load_dataset(&job->data, MCO_SPLIT_TEST, 0, job->quiet, &test);
-    if (st != MCO_OK) {
-        mco_dataset_free(&full);
-        return st;
-    }
-    if (job->val_count >= full.n) {
-        mco_dataset_free(&full);
-        mco_dataset_free(&test);
-        return mco_error(MCO_ERR_ARG, "--val %d leaves no training images (the set has %d)",
-                         job->val_count, full.n);
-    }
-    st = mco_dataset_split(&full, job->val_count, job->train.seed, &train, &val);
-    mco_dataset_free(&full);
-    if (st != MCO_OK) {
-        mco_dataset_free(&test);
-        return st;
-    }
 
     st = mco_arch_load(job->arch, train.shape, train.n_classes, model);
     if (st == MCO_OK) {

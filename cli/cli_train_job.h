@@ -35,6 +35,12 @@ void cli_train_job_print_options(FILE *out);
 /* Handles one parsed option: CLI_EXIT_OK if it was the job's, CLI_EXIT_USAGE
  * (message printed) for a bad value, -1 if the option is not the job's. */
 int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value);
+/* Loads the data set of the job: the test split, and the training split
+ * (its first max_train_images images when that is > 0) cut into a
+ * training and a held-out validation part by --val and --seed. On failure
+ * nothing is left allocated. */
+mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco_dataset *train,
+                                   mco_dataset *val, mco_dataset *test);
 /* Loads data, builds and trains the model, evaluates it on the test split.
  * On success the caller owns *model and report->test. */
 mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_report *report);

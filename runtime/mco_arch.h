@@ -16,6 +16,9 @@
  *   mco_sxtab16_ror8(a, x) the same with bytes 1 and 3
  *   mco_smlad(x, y, acc) acc + x.lo*y.lo + x.hi*y.hi (wraps modulo 2^32)
  *   mco_smlabb(x, y, acc) acc + x.lo*y.lo;  mco_smlatb(x, y, acc) acc + x.hi*y.lo
+ *   mco_smmulr(a, b)     round(a * b / 2^32) (plain C without DSP)
+ *   mco_ssat8(x)         x saturated to int8 (SSAT on Armv7-M, C elsewhere)
+ *   mco_peek_s8x4_lsl(p, s, k) the word at p + (s << k) (LDR, scaled offset)
  * On Arm they are ACLE intrinsics (<arm_acle.h>) or one inline instruction.
  *
  * What it leaves out: Helium (MVE) paths for Cortex-M55/M85.
@@ -36,6 +39,13 @@
 #define MCO_DSP_NATIVE 0
 #else
 #define MCO_HAVE_DSP 0
+#endif
+
+/* Keeps a helper out of its caller, so each gets the registers to itself. */
+#if defined(__GNUC__)
+#define MCO_NOINLINE __attribute__((noinline))
+#else
+#define MCO_NOINLINE
 #endif
 
 /* Four int8 read as one word (an unaligned LDR on Armv7-M), pointer advanced. */
@@ -108,6 +118,33 @@ static inline int32_t mco_smlatb(int32_t x, int32_t y, int32_t acc)
 }
 #endif
 
+/* x saturated to [-128, 127]: SSAT #8 where the core has it. */
+static inline int32_t mco_ssat8(int32_t x)
+{
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+#else
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
+/* round(a * b / 2^32), ties up: SMMULR on a DSP core. */
+#if MCO_HAVE_DSP && MCO_DSP_NATIVE
+static inline int32_t mco_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+static inline int32_t mco_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+#endif
+
 #if MCO_HAVE_DSP
 /* Four int8 read as one word, pointer not advanced. */
 static inline int32_t mco_peek_s8x4(const int8_t *p)
@@ -116,6 +153,19 @@ static inline int32_t mco_peek_s8x4(const int8_t *p)
     memcpy(&word, p, 4);
     return word;
 }
+
+/* Four int8 at p + (s << k) read as one word (k = 1 or 2): one LDR with a
+ * scaled register offset on Armv7E-M, so a loop reading rows p + s, p + 2s
+ * and p + 4s needs a register for s only. (Weights are never written while
+ * a kernel reads them, so the asm does not declare the memory it reads.) */
+#if MCO_DSP_NATIVE
+#define mco_peek_s8x4_lsl(p, s, k) __extension__({ \
+    int32_t word_; \
+    __asm__("ldr %0, [%1, %2, lsl #" #k "]" : "=r"(word_) : "r"(p), "r"(s)); \
+    word_; })
+#else
+#define mco_peek_s8x4_lsl(p, s, k) mco_peek_s8x4((p) + ((s) << (k)))
+#endif
 
 /* The dual16 word (lo, hi). */
 static inline int32_t mco_pack16(int32_t lo, int32_t hi)

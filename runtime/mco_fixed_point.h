@@ -13,17 +13,15 @@
 
 #include <stdint.h>
 
-/* round(a * b / 2^31), ties rounded up (+0.5 -> 1, -0.5 -> 0: TFLite's
- * nudge is 2^30 for a positive product and 1 - 2^30 for a negative one, then
- * the division truncates); the one overflowing case
- * INT32_MIN * INT32_MIN saturates to INT32_MAX. */
+/* round(a * b / 2^31), ties rounded up (+0.5 -> 1, -0.5 -> 0); the one
+ * overflowing case INT32_MIN * INT32_MIN saturates to INT32_MAX. TFLite
+ * adds a nudge of 2^30 to a positive product and 1 - 2^30 to a negative
+ * one, then divides truncating; both cases are floor((a*b + 2^30) / 2^31),
+ * which is what is computed (an arithmetic shift: shorter code). */
 static inline int32_t mco_fp_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab, nudge;
     if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));   /* division truncates, as TFLite */
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero (exponent 0..31). */
@@ -40,18 +38,16 @@ static inline int32_t mco_fp_rdbpot(int32_t x, int32_t exponent)
  * wherever TFLite is defined. */
 static inline int32_t mco_fp_shift_left_sat(int32_t x, int32_t exponent)
 {
-    int64_t v = (int64_t)x * ((int64_t)1 << exponent);
-    if (v > INT32_MAX) return INT32_MAX;
-    if (v < INT32_MIN) return INT32_MIN;
-    return (int32_t)v;
+    if (x > (INT32_MAX >> exponent)) return INT32_MAX;
+    if (x < (INT32_MIN >> exponent)) return INT32_MIN;
+    return (int32_t)((uint32_t)x << exponent);
 }
 
 /* TFLite's MultiplyByQuantizedMultiplier: acc * multiplier * 2^shift / 2^31. */
 static inline int32_t mco_fp_requantize(int32_t acc, int32_t multiplier, int32_t shift)
 {
     int32_t left = shift > 0 ? shift : 0;
-    int32_t right = shift > 0 ? 0 : -shift;
-    return mco_fp_rdbpot(mco_fp_srdhm(mco_fp_shift_left_sat(acc, left), multiplier), right);
+    return mco_fp_rdbpot(mco_fp_srdhm(mco_fp_shift_left_sat(acc, left), multiplier), left - shift);
 }
 
 /* Requantization with a right shift (shift in [-31, -1], multiplier >= 0),
@@ -91,14 +87,14 @@ static inline int32_t mco_fp_clamp(int32_t v, int32_t lo, int32_t hi)
 }
 
 /* The whole output stage of an int8 kernel: requantize, add the output zero
- * point, clamp to the activation range. */
+ * point, clamp to the activation range. (The requantized value is first
+ * clamped to [-256, 255], which changes no result, so adding the zero point
+ * cannot overflow.) */
 static inline int8_t mco_fp_output_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                       int32_t output_offset, int32_t act_min, int32_t act_max)
 {
-    int64_t v = (int64_t)mco_fp_requantize(acc, multiplier, shift) + output_offset;
-    if (v < act_min) v = act_min;
-    if (v > act_max) v = act_max;
-    return (int8_t)v;
+    int32_t v = mco_fp_clamp(mco_fp_requantize(acc, multiplier, shift), -256, 255) + output_offset;
+    return (int8_t)mco_fp_clamp(v, act_min, act_max);
 }
 
 #endif

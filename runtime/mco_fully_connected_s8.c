@@ -1,13 +1,21 @@
 /*
  * mco_fully_connected_s8.c - int8 Dense with int8 (mco_fully_connected_s8)
  * or packed int4 (mco_fully_connected_s4) weights [units][in], TFLite
- * arithmetic. The int8 version computes two units per pass over the input
- * (SXTAB16 widens 4 inputs once, SXTB16 + SMLAD consume them for both
- * weight rows); int4 is scalar.
+ * arithmetic.
+ *
+ * The int8 version computes five units per pass over the input, so each
+ * input word is loaded and widened (SXTAB16, offset added) once for five
+ * weight rows (SXTB16 + SMLAD each). The five rows are addressed as w + k*s
+ * (s = the row length, k = 0..4), which leaves every accumulator in
+ * a register. With fewer than five units the rows repeat (s = 0, one unit
+ * per pass); the last pass of a longer layer starts five rows before the end
+ * (a few units computed twice, same result). The int4 version is scalar.
  */
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
 #include "mco_runtime.h"
+
+#define FC_ROWS 5
 
 static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *weights,
                     const int32_t *bias, const int8_t *output)
@@ -17,32 +25,109 @@ static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *
                            p->multiplier, p->shift);
 }
 
-static int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
+static MCO_NOINLINE int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
 {
     return mco_fp_output_s8(acc, p->multiplier[unit], p->shift[unit], p->output_offset,
                             p->act_min, p->act_max);
+}
+
+/* One row of the DSP loop: acc += (x02, x13) . the 4 weights at ADDR. */
+#define FC_ROW_ASM(acc, addr)                                                   \
+    "ldr %[v], " addr "\n\t"                                                  \
+    "sxtb16 %[t], %[v]\n\t"                                                   \
+    "smlad %[" acc "], %[t], %[x02], %[" acc "]\n\t"                          \
+    "sxtb16 %[v], %[v], ror #8\n\t"                                           \
+    "smlad %[" acc "], %[v], %[x13], %[" acc "]\n\t"
+
+/* acc[r] += (input + input_offset) . row r, the rows at w + r*s (n inputs). */
+static inline void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8_t *w, size_t s,
+                           int32_t n, int32_t input_offset)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
+#if MCO_HAVE_DSP
+    int32_t offset2 = mco_dup16(input_offset), k = n >> 2;
+#if MCO_DSP_NATIVE
+    /* Fifteen live values in the C below: the compiler spills four of
+     * them, so the loop is written out with thirteen registers (offset2 is
+     * read from the stack, pipelined after the input load; w + 3s is
+     * formed in the temporary). Same arithmetic as the C. */
+    if (k > 0) {
+        int32_t x02, x13, v, t;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[x13], [%[in]], #4\n\t"
+            "ldr %[t], %[off2]\n\t"
+            "sxtab16 %[x02], %[t], %[x13]\n\t"
+            "sxtab16 %[x13], %[t], %[x13], ror #8\n\t"
+            FC_ROW_ASM("a0", "[%[w]]")
+            FC_ROW_ASM("a1", "[%[w], %[s]]")
+            FC_ROW_ASM("a2", "[%[w], %[s], lsl #1]")
+            "add %[t], %[w], %[s], lsl #1\n\t"
+            FC_ROW_ASM("a3", "[%[t], %[s]]")
+            FC_ROW_ASM("a4", "[%[w], %[s], lsl #2]")
+            "adds %[w], %[w], #4\n\t"
+            "subs %[k], %[k], #1\n\t"
+            "bne 1b"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
+              [in] "+r"(input), [w] "+r"(w), [k] "+r"(k), [x02] "=&r"(x02), [x13] "=&r"(x13),
+              [v] "=&r"(v), [t] "=&r"(t)
+            : [s] "r"(s), [off2] "m"(offset2)
+            : "cc", "memory");
+    }
+#else
+    for (; k > 0; k--, w += 4) {
+        int32_t x = mco_read_s8x4(&input);
+        int32_t x02 = mco_sxtab16(offset2, x), x13 = mco_sxtab16_ror8(offset2, x);
+        int32_t v = mco_peek_s8x4(w);
+        a0 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a0));
+        v = mco_peek_s8x4(w + s);
+        a1 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a1));
+        v = mco_peek_s8x4(w + 2 * s);
+        a2 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a2));
+        v = mco_peek_s8x4(w + 3 * s);
+        a3 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a3));
+        v = mco_peek_s8x4(w + 4 * s);
+        a4 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a4));
+    }
+#endif
+    n &= 3;
+#endif
+    for (; n > 0; n--, input++, w++) {
+        int32_t x = (int32_t)*input + input_offset;
+        a0 += x * (int32_t)w[0];
+        a1 += x * (int32_t)w[s];
+        a2 += x * (int32_t)w[2 * s];
+        a3 += x * (int32_t)w[3 * s];
+        a4 += x * (int32_t)w[4 * s];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = a4;
 }
 
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output)
 {
-    int32_t u;
-    size_t row = 0;
+    int32_t u = 0, units, rows, r;
+    size_t row, s;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
+    units = p->out_size;
     row = (size_t)p->in_size;
-    for (u = 0; u + 1 < p->out_size; u += 2) {
-        int32_t acc[2];
-        const int8_t *w0 = weights + (size_t)u * row;
-        acc[0] = bias[u];
-        acc[1] = bias[u + 1];
-        mco_dot2_s8(acc, input, w0, w0 + row, p->in_size, p->input_offset);
-        output[u] = fc_output(p, acc[0], u);
-        output[u + 1] = fc_output(p, acc[1], u + 1);
-    }
-    if (u < p->out_size) {
-        int32_t acc = mco_dot_s8(bias[u], input, weights + (size_t)u * row, p->in_size, p->input_offset);
-        output[u] = fc_output(p, acc, u);
+    rows = units < FC_ROWS ? 1 : FC_ROWS;   /* units per pass */
+    s = units < FC_ROWS ? 0 : row;          /* distance between a pass's rows */
+    for (;;) {
+        int32_t acc[FC_ROWS];
+        const int8_t *w;
+        if (u > units - rows) u = units - rows;   /* the last pass ends at the last unit */
+        w = weights + (size_t)u * row;
+        for (r = 0; r < FC_ROWS; r++) acc[r] = bias[u + (r < rows ? r : 0)];
+        dot5_s8(acc, input, w, s, p->in_size, p->input_offset);
+        for (r = 0; r < rows; r++) output[u + r] = fc_output(p, acc[r], u + r);
+        u += rows;
+        if (u >= units) break;
     }
     return MCO_RT_OK;
 }

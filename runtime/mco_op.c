@@ -1,10 +1,10 @@
 /*
- * mco_op.c - runs a deployed model's op list (see mco_op.h): one switch
- * from op kind to kernel call. Each case is compiled only when the model
- * needs it (MCO_OP_USE_<KIND>) or MCO_OP_USE_ALL is defined, so a chip's
- * Flash holds just the kernels its model calls. Those macros come from
- * mco_op_config.h: the host's (runtime/mco_op_config.h) enables every kind;
- * the code generator writes one per model.
+ * mco_op.c - runs a deployed model's op list on the host (see mco_op.h):
+ * one switch from op kind to kernel call. Each case is compiled only when
+ * MCO_OP_USE_<KIND> or MCO_OP_USE_ALL is defined (mco_op_config.h; the
+ * host's enables every kind). Emitted model code does not use this file: it
+ * calls the kernels directly with the same arguments (keep
+ * src/codegen/op_table.c's argument lists in step with these cases).
  */
 #include "mco_op.h"
 
@@ -40,6 +40,8 @@
 #define MCO_OP_USE_DEPTHWISE_CONV2D_S8W_F32 1
 #define MCO_OP_USE_FULLY_CONNECTED_S8W_F32 1
 #define MCO_OP_USE_CONV3X3_MAXPOOL_S8 1
+#define MCO_OP_USE_FULLY_CONNECTED_SPARSE_S8 1
+#define MCO_OP_USE_CONV2D_MAXPOOL_SPARSE_S8 1
 #endif
 
 /* Typed views of an arena offset. The arena and every offset are 4-byte
@@ -170,6 +172,18 @@ mco_rt_status mco_op_run(const mco_op *op, uint8_t *arena)
         return mco_conv3x3_maxpool2x2_s8((const mco_conv_s8_params *)op->params,
                                          S8_AT(arena, op->input), (const int8_t *)op->weights,
                                          (const int32_t *)op->bias, S8_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_FULLY_CONNECTED_SPARSE_S8)
+    case MCO_OP_FULLY_CONNECTED_SPARSE_S8:
+        return mco_fully_connected_sparse_s8((const mco_fc_s8_params *)op->params,
+                                             S8_AT(arena, op->input), (const uint8_t *)op->weights,
+                                             (const int32_t *)op->bias, S8_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_CONV2D_MAXPOOL_SPARSE_S8)
+    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8:
+        return mco_conv2d_maxpool2x2_sparse_s8((const mco_conv_s8_params *)op->params,
+                                               S8_AT(arena, op->input), (const uint8_t *)op->weights,
+                                               (const int32_t *)op->bias, S8_AT(arena, op->output));
 #endif
 #if defined(MCO_OP_USE_MAX_POOL_S8)
     case MCO_OP_MAX_POOL_S8:

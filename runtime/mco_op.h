@@ -1,19 +1,21 @@
 /*
  * mco_op.h - a deployed model as a list of kernel calls over one arena.
  *
- * The code generator emits a model as `const mco_op` records (kernel kind,
+ * The host evaluates a planned model as `mco_op` records (kernel kind,
  * arena offsets of the operands, pointers to the const parameter struct,
- * weights and bias), and model_run() hands them to mco_ops_run(). The host
- * evaluates a quantized model by building the very same records in memory
- * and calling the very same mco_ops_run(), so the host and the chip execute
- * identical code paths.
+ * weights and bias) run by mco_ops_run(). The code generator writes the
+ * same plan as one direct kernel call per op, with the same parameter
+ * structs and the arguments mco_op_run() passes (src/codegen/op_table.c
+ * records each kind's argument list), so the host and the chip execute the
+ * same kernels on the same values; the chip needs neither this dispatcher
+ * nor the op table.
  *
  * Each kind maps to one kernel of mco_runtime.h; `params` points to that
  * kernel's parameter struct (mco_conv_s8_params, mco_fc_s8_params, ...).
- * A build includes only the kernels its model uses: the generated
- * mco_op_config.h defines MCO_OP_USE_<KIND> for each kind it needs, and
- * mco_op.c compiles a case only when its macro is defined (or MCO_OP_USE_ALL
- * is, as in the host's runtime/mco_op_config.h).
+ * mco_op.c compiles a case only when MCO_OP_USE_<KIND> is defined (or
+ * MCO_OP_USE_ALL is, as in the host's runtime/mco_op_config.h), so a build
+ * that wants the dispatcher on a chip can keep just the kernels it needs.
+ * The clamp parameter structs below are also used by the emitted code.
  *
  * The hybrid kinds (float activations, int8 weights) call the kernels of
  * mco_hybrid.h.
@@ -25,6 +27,7 @@
 
 #include "mco_hybrid.h"
 #include "mco_runtime.h"
+#include "mco_sparse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +67,9 @@ typedef enum {
     MCO_OP_FULLY_CONNECTED_S8W_F32,  /* params: mco_fc_s8w_f32_params */
     /* int8, specialised: conv 3x3 on one input channel + clamp + max pool 2x2 */
     MCO_OP_CONV3X3_MAXPOOL_S8,   /* params: mco_conv_s8_params */
+    /* int8, sparse weights: bitmap + non-zero values in one byte array (mco_sparse.h) */
+    MCO_OP_FULLY_CONNECTED_SPARSE_S8,  /* params: mco_fc_s8_params */
+    MCO_OP_CONV2D_MAXPOOL_SPARSE_S8,   /* params: mco_conv_s8_params (fused conv + clamp + max pool 2x2) */
     MCO_OP_KIND_COUNT
 } mco_op_kind;
 

@@ -3,7 +3,8 @@
  * int8 dot products, run on the host through the C emulations of
  * mco_arch.h (MCO_EMULATE_DSP), must equal the plain scalar sum: random
  * lengths (so the 4-wide body and the scalar tail both run), offsets at the
- * ends of their range, unaligned pointers, and the intrinsics on known words.
+ * ends of their range, unaligned pointers, and the intrinsics on known words;
+ * the conv3x3 + pool and the Dense kernels against scalar references.
  * On a DSP core the same code runs with the real instructions (the lead's
  * on-target check compares MCO_FORCE_GENERIC against it).
  */
@@ -12,6 +13,8 @@
 /* The specialised conv3x3 + max pool kernel compiled here with the emulated
  * DSP path; the library's (generic) conv2d_s8 + max_pool_s8 are the reference. */
 #include "mco_conv3x3_maxpool2x2_s8.c"
+/* The int8 Dense (five rows per pass) with the emulated DSP path. */
+#include "mco_fully_connected_s8.c"
 
 #include <stdint.h>
 
@@ -59,7 +62,7 @@ static void test_requant_right(void)
 
 /* conv3x3 + ReLU/clamp + max pool 2x2 on one channel (DSP-emulated) ==
  * mco_conv2d_s8 then mco_max_pool_s8 (generic), for random shapes and
- * quantization, including act_min below the output zero point. */
+ * quantization, with act_min below, at and above the output zero point. */
 static void test_conv3x3_pool(void)
 {
     static int8_t x[30 * 31], w[16 * 9], conv[28 * 29 * 16], ref[14 * 14 * 16], got[14 * 14 * 16];
@@ -73,8 +76,9 @@ static void test_conv3x3_pool(void)
         CHECK(mco_window_init(&p.win, in_h, in_w, 1, out_c, 3, 3, 1, 1, 0) == MCO_RT_OK);
         p.input_offset = (int32_t)(rng_u32() % 256) - 127;
         p.output_offset = (int32_t)(rng_u32() % 256) - 128;
-        p.act_min = trial % 2 ? p.output_offset : -128;
-        p.act_max = 127 - (int32_t)(rng_u32() % 20);
+        p.act_min = trial % 3 == 0 ? -128 : p.output_offset + (trial % 3 == 2 ? (int32_t)(rng_u32() % 20) : 0);
+        if (p.act_min > 127) p.act_min = 127;
+        p.act_max = trial % 2 ? 127 : 127 - (int32_t)(rng_u32() % 20);
         if (p.act_max < p.act_min) p.act_max = p.act_min;
         for (i = 0; i < in_h * in_w; i++) x[i] = (int8_t)(rng_u32() & 0xFF);
         for (i = 0; i < 9 * out_c; i++) w[i] = (int8_t)((int32_t)(rng_u32() % 255) - 127);
@@ -82,6 +86,9 @@ static void test_conv3x3_pool(void)
             bias[i] = (int32_t)(rng_u32() % 200001) - 100000;
             mult[i] = (int32_t)((rng_u32() >> 2) | 0x40000000u);
             shift[i] = -1 - (int32_t)(rng_u32() % 12);
+            /* now and then the cases the fast requantization leaves out */
+            if (rng_u32() % 8 == 0) bias[i] = (int32_t)(rng_u32() >> 2) - (1 << 29);
+            if (rng_u32() % 8 == 0) shift[i] = -20 - (int32_t)(rng_u32() % 12);
         }
         p.multiplier = mult;
         p.shift = shift;
@@ -111,6 +118,42 @@ static void test_conv3x3_pool(void)
         CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 1) == MCO_RT_OK);   /* same padding */
         shift[0] = -3;
         CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_ARG_ERROR);
+    }
+}
+
+/* mco_fully_connected_s8 (DSP-emulated) == the scalar sum requantized by
+ * mco_fp_output_s8, for 1..13 units (fewer than five, several passes, an
+ * overlapping last pass) and every input-length remainder. */
+static void test_dense(void)
+{
+    static int8_t x[64], w[13 * 64], got[13];
+    static int32_t bias[13], mult[13], shift[13];
+    int trial, u;
+    for (trial = 0; trial < 3000; trial++) {
+        mco_fc_s8_params p;
+        p.in_size = 1 + (int32_t)(rng_u32() % 64);
+        p.out_size = 1 + (int32_t)(rng_u32() % 13);
+        p.input_offset = (int32_t)(rng_u32() % 256) - 127;
+        p.output_offset = (int32_t)(rng_u32() % 256) - 128;
+        p.act_min = trial % 2 ? -128 : p.output_offset;
+        p.act_max = 127 - (int32_t)(rng_u32() % 3);
+        if (p.act_max < p.act_min) p.act_max = p.act_min;
+        p.multiplier = mult;
+        p.shift = shift;
+        for (u = 0; u < p.in_size; u++) x[u] = (int8_t)(rng_u32() & 0xFF);
+        for (u = 0; u < p.in_size * p.out_size; u++) w[u] = (int8_t)((int32_t)(rng_u32() % 255) - 127);
+        for (u = 0; u < p.out_size; u++) {
+            bias[u] = (int32_t)(rng_u32() % 20001) - 10000;
+            mult[u] = (int32_t)((rng_u32() >> 2) | 0x40000000u);
+            shift[u] = 2 - (int32_t)(rng_u32() % 14);
+        }
+        memset(got, 0x55, sizeof got);
+        CHECK(mco_fully_connected_s8(&p, x, w, bias, got) == MCO_RT_OK);
+        for (u = 0; u < p.out_size; u++) {
+            int32_t acc = bias[u] + scalar_dot(x, w + u * p.in_size, p.in_size, p.input_offset);
+            CHECK(got[u] == mco_fp_output_s8(acc, mult[u], shift[u], p.output_offset, p.act_min, p.act_max));
+        }
+        if (test_failures > 10) return;
     }
 }
 
@@ -152,5 +195,6 @@ int main(void)
     }
     test_requant_right();
     test_conv3x3_pool();
+    test_dense();
     TEST_MAIN_END();
 }

@@ -16,6 +16,16 @@
  *   - Conv2D (+ ReLU) followed by MaxPool2D 2x2 stride 2 "valid" becomes one
  *     fused conv+pool kernel (opt->fuse_conv_pool), so the conv output is
  *     never stored (float32 or int8 weights with the matching activations);
+ *   - int8 Dense and fused Conv2D + max pool layers whose weights have
+ *     enough zeros (pruned: mcuopt/prune.h) that the bitmap + non-zero values
+ *     form of runtime/mco_sparse.h is smaller than the dense int8 array take
+ *     the sparse kernels (opt->sparse_weights; the conv only with "valid"
+ *     padding and at most MCO_SPARSE_MAX_TAPS non-zeros per filter, and
+ *     not when the specialised dense 3x3 one-channel kernel applies, which
+ *     is faster at these sizes);
+ *   - an int8 Conv2D / Dense output channel whose weights are all zero
+ *     (pruned away) gets an equivalent requantization with a right shift
+ *     (it outputs a constant), so the specialised kernels still apply;
  *   - float activations with int8 / int4 weights use the hybrid kernels of
  *     runtime/mco_hybrid.h (weights int8 + per-channel float scales); int4
  *     weights are then stored unpacked, one int8 per value (no Flash saving
@@ -57,6 +67,8 @@ extern "C" {
 typedef struct {
     int fuse_conv_pool;    /* 1 (default): Conv2D (+ReLU) + MaxPool 2x2/2 -> one fused kernel */
     int fuse_activations;  /* 1 (default): ReLU/ReLU6 into the producing op's clamp */
+    int sparse_weights;    /* 1 (default): int8 Dense / fused Conv2D+pool layers whose weights are
+                              smaller as bitmap + non-zeros (runtime/mco_sparse.h) use that form */
 } mco_plan_options;
 
 void mco_plan_options_default(mco_plan_options *opt);

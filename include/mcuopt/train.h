@@ -78,6 +78,10 @@ typedef struct {
      * A non-OK status stops training with that status. */
     mco_status (*after_step)(void *user, mco_model *model, long step, long total_steps);
     void *after_step_user;
+
+    /* Quantization-aware training (off when NULL): the forward pass rounds
+     * weights and activations as the int8 runtime will; see qat.h. */
+    const struct mco_qat_config *qat;
 } mco_train_options;
 
 /* Defaults: 3 epochs, batch 32, Adam lr 3e-3 (0.9, 0.999, 1e-7), no weight

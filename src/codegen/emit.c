@@ -6,11 +6,15 @@
  *                    arena size, and `int model_run(in, out)`
  *   model.c          the const weight / bias / multiplier / shift / scale
  *                    arrays with the plan's exact values, one static const
- *                    parameter struct per op, the op table, the static
- *                    arena, and model_run()
- *   mco_op_config.h  MCO_OP_USE_<KIND> for just the kinds the model uses
- *   runtime files    mco_op.c and the kernel files those kinds need, with
- *                    their headers (emit_runtime.c picks them)
+ *                    parameter struct per op, the static arena, and
+ *                    model_run(): one direct kernel call per op, with the
+ *                    arguments mco_op_run (runtime/mco_op.c) passes for the
+ *                    same op on the host. The first op reads the caller's
+ *                    `in` and the last writes the caller's `out` directly
+ *                    (no copies, and the arena holds neither: it is only as
+ *                    large as the other tensors need, at the plan's offsets)
+ *   runtime files    the kernel files the ops call, with their headers
+ *                    (emit_runtime.c picks them; no dispatcher)
  *
  * Floats are printed with 9 significant digits ("%.9g"), which reads back
  * as the identical float, so model.c computes bit for bit what the host
@@ -30,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codegen/codegen_internal.h"
 #include "codegen/emit_internal.h"
 #include "mco_hybrid.h"
 #include "mco_op.h"
@@ -302,8 +307,79 @@ static void emit_header_comment(FILE *f, const char *file, const mco_deploy_mode
             dm->model.arch_name, desc);
 }
 
-static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
-                                mco_emit_result *res)
+/* How model_run reaches the model input and output: the caller's `in` is
+ * read directly unless an op writes the input tensor (an in-place clamp), the
+ * caller's `out` is written directly unless the output is the input tensor;
+ * otherwise they are copied into / out of the arena, which then holds only
+ * the tensors the caller's buffers do not (same offsets as the host plan). */
+typedef struct {
+    int direct_in, direct_out;
+    uint32_t arena_bytes;     /* 0: no arena */
+} io_binding;
+
+static io_binding bind_io(const mco_plan *plan)
+{
+    io_binding io;
+    io.direct_in = plan->n_ops > 0;
+    for (int k = 0; k < plan->n_ops; k++)
+        if (plan->info[k].output_tensor == plan->input_tensor) io.direct_in = 0;
+    io.direct_out = plan->output_tensor != plan->input_tensor;
+    io.arena_bytes = 0;
+    for (int t = 0; t < plan->n_tensors; t++) {
+        if ((t == plan->input_tensor && io.direct_in) || (t == plan->output_tensor && io.direct_out)) continue;
+        uint32_t end = (plan->tensors[t].offset + plan->tensors[t].bytes + 3u) & ~3u;
+        if (end > io.arena_bytes) io.arena_bytes = end;
+    }
+    return io;
+}
+
+/* The C expression of tensor t as a kernel argument. */
+static void tensor_arg(const mco_plan *plan, const io_binding *io, int t, char buf[96])
+{
+    if (t == plan->input_tensor && io->direct_in) snprintf(buf, 96, "in");
+    else if (t == plan->output_tensor && io->direct_out) snprintf(buf, 96, "out");
+    else
+        snprintf(buf, 96, "%s_AT(%" PRIu32 "u)", plan->tensors[t].type == MCO_ELEM_S8 ? "S8" : "F32",
+                 plan->tensors[t].offset);
+}
+
+/* `status = <kernel>(...);` for op k, the arguments as mco_op_run passes them. */
+static void emit_op_call(FILE *f, const mco_plan *plan, const io_binding *io, int k)
+{
+    const mco_op *op = &((const mco_op *)plan->ops)[k];
+    const mco_plan_op_info *info = &plan->info[k];
+    char in[96], in2[96] = "0", out[96], w[32] = "0", b[32] = "0";
+    tensor_arg(plan, io, info->input_tensor, in);
+    if (info->input2_tensor >= 0) tensor_arg(plan, io, info->input2_tensor, in2);
+    tensor_arg(plan, io, info->output_tensor, out);
+    if (op->weights) snprintf(w, sizeof w, "op%d_weights", k);
+    if (op->bias) snprintf(b, sizeof b, "op%d_bias", k);
+    fprintf(f, "    status = %s(", mco_op_kernel_function((int)op->kind));
+    switch (mco_op_kernel_call((int)op->kind)) {
+    case MCO_CALL_WEIGHTED: fprintf(f, "&op%d_params, %s, %s, %s, %s", k, in, w, b, out); break;
+    case MCO_CALL_POOL: fprintf(f, "&op%d_params, %s, %s", k, in, out); break;
+    case MCO_CALL_GLOBAL_POOL_F32:
+        fprintf(f, "op%d_params.in_h, op%d_params.in_w, op%d_params.in_c, %s, %s", k, k, k, in, out);
+        break;
+    case MCO_CALL_GLOBAL_POOL_S8:
+        fprintf(f, "op%d_params.win.in_h, op%d_params.win.in_w, op%d_params.win.in_c,\n        op%d_params.act_min, "
+                   "op%d_params.act_max, %s, %s", k, k, k, k, k, in, out);
+        break;
+    case MCO_CALL_CLAMP:
+        fprintf(f, "%s, op%d_params.size, op%d_params.act_min, op%d_params.act_max", out, k, k, k);
+        break;
+    case MCO_CALL_ADD_F32:
+        fprintf(f, "%s, %s, %s, op%d_params.size, op%d_params.act_min, op%d_params.act_max", in, in2, out, k, k, k);
+        break;
+    case MCO_CALL_ADD_S8: fprintf(f, "&op%d_params, %s, %s, %s", k, in, in2, out); break;
+    case MCO_CALL_SOFTMAX_F32: fprintf(f, "%s, %s, 1, op%d_params.size", in, out, k); break;
+    }
+    fputs(");\n", f);
+    if (k + 1 < plan->n_ops) fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
+}
+
+static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
+                                const char *dir, mco_emit_result *res)
 {
     mco_emit_file out;
     mco_status st = mco_emit_open(&out, dir, "model.h");
@@ -315,8 +391,10 @@ static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan
     fprintf(f,
             " *\n * model_run(in, out) runs one inference: `in` holds MODEL_INPUT_SIZE values\n"
             " * (NHWC %dx%dx%d), `out` receives MODEL_OUTPUT_SIZE values. It returns 0, or a\n"
-            " * negative mco_rt_status if a kernel rejected its arguments. Not reentrant:\n"
-            " * the activations live in one static arena of MODEL_ARENA_SIZE bytes.\n"
+            " * negative mco_rt_status if a kernel rejected its arguments. `in` and `out`\n"
+            " * must not overlap (the kernels read `in` and write `out` directly). Not\n"
+            " * reentrant: the other activations live in one static arena of\n"
+            " * MODEL_ARENA_SIZE bytes.\n"
             " * A raw 8-bit sample becomes the float input x = (raw * %.9g - %.9g) / %.9g",
             dm->model.input_shape.h, dm->model.input_shape.w, dm->model.input_shape.c, (double)norm->scale,
             (double)norm->mean, (double)norm->std);
@@ -327,7 +405,7 @@ static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan
             (int)plan->output_size);
     fprintf(f, "#define MODEL_INPUT_H %d\n#define MODEL_INPUT_W %d\n#define MODEL_INPUT_C %d\n",
             dm->model.input_shape.h, dm->model.input_shape.w, dm->model.input_shape.c);
-    fprintf(f, "#define MODEL_ARENA_SIZE %" PRIu32 "\n\n", plan->arena_size);
+    fprintf(f, "#define MODEL_ARENA_SIZE %" PRIu32 "\n\n", io->arena_bytes);
     if (plan->input_type == MCO_ELEM_S8)
         fprintf(f, "#define MODEL_INPUT_SCALE %s\n#define MODEL_INPUT_ZERO_POINT (%d)\n",
                 float_literal(plan->input_q.scale, a), (int)plan->input_q.zero_point);
@@ -341,8 +419,8 @@ static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan
     return st;
 }
 
-static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
-                                mco_emit_result *res)
+static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
+                                const char *dir, mco_emit_result *res)
 {
     mco_emit_file out;
     mco_status st = mco_emit_open(&out, dir, "model.c");
@@ -350,13 +428,12 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
     FILE *f = out.f;
     const mco_op *ops = plan->ops;
     emit_header_comment(f, "model.c", dm);
-    fputs(" * The model as a list of runtime kernel calls (mco_op) over one static arena;\n"
-          " * every parameter array holds the exact values the host evaluated.\n */\n"
+    fputs(" * The model as one runtime kernel call per op (the calls the host's\n"
+          " * mco_ops_run makes for the same plan); every parameter array holds the\n"
+          " * exact values the host evaluated.\n */\n"
           "#include <string.h>\n\n#include \"mco_hybrid.h\"\n#include \"mco_op.h\"\n#include \"mco_runtime.h\"\n"
           "#include \"model.h\"\n\n",
           f);
-    fprintf(f, "#define MODEL_N_OPS %d\n#define MODEL_INPUT_OFFSET %" PRIu32 "u\n#define MODEL_OUTPUT_OFFSET %" PRIu32
-            "u\n\n", plan->n_ops, plan->input_offset, plan->output_offset);
     size_t weight_bytes = 0;
     for (int k = 0; k < plan->n_ops && st == MCO_OK; k++) {
         const mco_plan_op_info *info = &plan->info[k];
@@ -370,47 +447,29 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
         abandon(&out);
         return st;
     }
-    fputs("static const mco_op model_ops[MODEL_N_OPS] = {\n", f);
-    for (int k = 0; k < plan->n_ops; k++) {
-        char w[32] = "0", b[32] = "0";
-        if (ops[k].weights) snprintf(w, sizeof w, "op%d_weights", k);
-        if (ops[k].bias) snprintf(b, sizeof b, "op%d_bias", k);
-        fprintf(f, "    { MCO_OP_%s, %" PRIu32 "u, %" PRIu32 "u, %" PRIu32 "u, &op%d_params, %s, %s },\n",
-                mco_op_kind_name((int)ops[k].kind), ops[k].input, ops[k].input2, ops[k].output, k, w, b);
-    }
-    fputs("};\n\n/* Every activation; the word member keeps it 4-byte aligned. */\n"
-          "static union {\n    uint32_t align;\n    uint8_t bytes[MODEL_ARENA_SIZE];\n} model_arena;\n\n",
-          f);
+    if (io->arena_bytes > 0)
+        fputs("/* The activations the caller's buffers do not hold; the word member keeps\n"
+              " * it 4-byte aligned. */\nstatic union {\n    uint32_t align;\n    uint8_t bytes[MODEL_ARENA_SIZE];\n"
+              "} model_arena;\n#define S8_AT(offset) ((int8_t *)(void *)(model_arena.bytes + (offset)))\n"
+              "#define F32_AT(offset) ((float *)(void *)(model_arena.bytes + (offset)))\n\n",
+              f);
     fputs("int model_run(const model_input_t *in, model_output_t *out)\n{\n"
           "    mco_rt_status status;\n"
-          "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n"
-          "    memcpy(model_arena.bytes + MODEL_INPUT_OFFSET, in, sizeof(model_input_t) * (size_t)MODEL_INPUT_SIZE);\n"
-          "    status = mco_ops_run(model_ops, MODEL_N_OPS, model_arena.bytes);\n"
-          "    if (status != MCO_RT_OK) return (int)status;\n"
-          "    memcpy(out, model_arena.bytes + MODEL_OUTPUT_OFFSET, sizeof(model_output_t) * (size_t)MODEL_OUTPUT_SIZE);\n"
-          "    return 0;\n}\n",
+          "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n",
           f);
+    if (!io->direct_in)
+        fprintf(f, "    memcpy(model_arena.bytes + %" PRIu32 "u, in, sizeof(model_input_t) * (size_t)MODEL_INPUT_SIZE);\n",
+                plan->input_offset);
+    for (int k = 0; k < plan->n_ops; k++) emit_op_call(f, plan, io, k);
+    if (plan->n_ops == 0) fputs("    status = MCO_RT_OK;\n", f);
+    if (!io->direct_out) {
+        fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
+        fprintf(f, "    memcpy(out, model_arena.bytes + %" PRIu32 "u, sizeof(model_output_t) * (size_t)MODEL_OUTPUT_SIZE);\n",
+                plan->output_offset);
+    }
+    fputs("    return (int)status;\n}\n", f);
     res->weight_bytes = weight_bytes;
     return mco_emit_close(&out, res, "model.c");
-}
-
-static mco_status write_op_config(const mco_plan *plan, const char *dir, mco_emit_result *res)
-{
-    mco_emit_file out;
-    mco_status st = mco_emit_open(&out, dir, "mco_op_config.h");
-    if (st != MCO_OK) return st;
-    FILE *f = out.f;
-    fputs("/*\n * mco_op_config.h - generated by mcuopt: the op kinds this model uses, so\n"
-          " * mco_op.c compiles only their kernels.\n */\n#ifndef MCO_OP_CONFIG_H\n#define MCO_OP_CONFIG_H\n\n",
-          f);
-    const mco_op *ops = plan->ops;
-    for (int kind = 0; kind < MCO_OP_KIND_COUNT; kind++) {
-        int used = 0;
-        for (int k = 0; k < plan->n_ops && !used; k++) used = (int)ops[k].kind == kind;
-        if (used) fprintf(f, "#define MCO_OP_USE_%s 1\n", mco_op_kind_name(kind));
-    }
-    fputs("\n#endif\n", f);
-    return mco_emit_close(&out, res, "mco_op_config.h");
 }
 
 mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
@@ -424,11 +483,11 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     }
     memset(res, 0, sizeof *res);
     snprintf(res->cpu, sizeof res->cpu, "%s", opt->cpu ? opt->cpu : "cortex-m4");
-    res->arena_bytes = plan->arena_size;
+    io_binding io = bind_io(plan);
+    res->arena_bytes = io.arena_bytes;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno));
-    mco_status st = write_model_h(dm, plan, dir, res);
-    if (st == MCO_OK) st = write_model_c(dm, plan, dir, res);
-    if (st == MCO_OK) st = write_op_config(plan, dir, res);
+    mco_status st = write_model_h(dm, plan, &io, dir, res);
+    if (st == MCO_OK) st = write_model_c(dm, plan, &io, dir, res);
     if (st == MCO_OK) st = mco_emit_runtime(plan, dir, res);
     if (st == MCO_OK && opt->measure) st = mco_emit_measure(dir, res->cpu, res);
     return st;

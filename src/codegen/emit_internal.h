@@ -21,7 +21,7 @@ mco_status mco_emit_open(mco_emit_file *out, const char *dir, const char *name);
 /* Closes and renames it to dir/name; records `name` in res->files. */
 mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *name);
 
-/* Copies mco_op.c and the runtime files the plan's kernels need (found by
+/* Copies the runtime files the plan's kernels need (found by
  * which file defines each kernel function, then by what those files call
  * and include) from $MCO_RUNTIME_DIR or MCO_SOURCE_DIR "/runtime". */
 mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_result *res);

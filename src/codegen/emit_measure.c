@@ -6,9 +6,10 @@
  * included, for the soft-float and division helpers of cores without an
  * FPU); arm-none-eabi-size then gives text, data and bss:
  *   Flash = text + data, static RAM = data + bss (the arena is in bss).
- * The stack estimate adds the -fstack-usage frames of model_run,
- * mco_ops_run and mco_op_run to the two largest other frames (a kernel and
- * the worker it calls); it is an estimate, not a call-graph analysis.
+ * The stack estimate adds the -fstack-usage frame of model_run (and of
+ * mco_ops_run and mco_op_run, if a directory still has the dispatcher) to
+ * the two largest other frames (a kernel and the worker it calls); it is an
+ * estimate, not a call-graph analysis.
  *
  * What it leaves out: libc's memcpy (a few dozen bytes), the startup code
  * and vector table of a real firmware image.

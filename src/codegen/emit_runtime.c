@@ -5,11 +5,12 @@
  * than a hand-kept table of file names, the files are found from the source:
  *   1. read every .c file of the runtime and note the mco_* functions each defines
  *      (a line starting in column 0 with a return type and a name);
- *   2. start from mco_op.c and the files defining the plan's kernels;
+ *   2. start from the files defining the plan's kernels and the headers
+ *      model.c includes (mco_op.h, mco_hybrid.h, mco_runtime.h);
  *   3. add the files defining any mco_* function a chosen kernel file calls,
  *      and every header a chosen file #includes, until nothing new appears.
- * mco_op.c is scanned for includes only (its switch names every kernel),
- * and mco_op_config.h is never copied (the generator writes the model's own).
+ * model.c calls the kernels directly, so mco_op.c (the host's dispatcher)
+ * is never copied, nor is mco_op_config.h (only mco_op.c reads it).
  *
  * What it leaves out: calls made from inline functions in headers (a kernel
  * header calling an exported function would be missed; the compile test in
@@ -26,6 +27,10 @@
 #include "mco_op.h"
 
 #define MAX_RUNTIME_FILES 96
+#define DISPATCHER "mco_op.c"
+
+/* The runtime headers model.c includes. */
+static const char *const model_headers[] = {"mco_op.h", "mco_hybrid.h", "mco_runtime.h"};
 
 typedef struct {
     char name[64];
@@ -103,7 +108,9 @@ static mco_status load_set(runtime_set *set)
     mco_status st = MCO_OK;
     while (st == MCO_OK && (e = readdir(d)) != NULL) {
         if (!(ends_with(e->d_name, ".c") || ends_with(e->d_name, ".h")) || e->d_name[0] == '.') continue;
-        if (strcmp(e->d_name, "mco_op_config.h") == 0 || strlen(e->d_name) >= sizeof set->files[0].name) continue;
+        if (strcmp(e->d_name, "mco_op_config.h") == 0 || strcmp(e->d_name, DISPATCHER) == 0 ||
+            strlen(e->d_name) >= sizeof set->files[0].name)
+            continue;
         if (set->n == MAX_RUNTIME_FILES) {
             st = mco_error(MCO_ERR_RANGE, "%s: more than %d runtime files", set->dir, MAX_RUNTIME_FILES);
             break;
@@ -148,7 +155,7 @@ static int defines(const char *text, const char *fn)
 static int defining_file(const runtime_set *set, const char *fn)
 {
     for (int i = 0; i < set->n; i++)
-        if (set->files[i].is_source && strcmp(set->files[i].name, "mco_op.c") != 0 && defines(set->files[i].text, fn))
+        if (set->files[i].is_source && defines(set->files[i].text, fn))
             return i;
     return -1;
 }
@@ -200,8 +207,11 @@ mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_resu
     runtime_set *set = calloc(1, sizeof *set);
     if (!set) return mco_error(MCO_ERR_NOMEM, "emit: out of memory");
     mco_status st = load_set(set);
-    int op_file = st == MCO_OK ? find_file(set, "mco_op.c") : -1;
-    if (st == MCO_OK && op_file < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no mco_op.c", set->dir);
+    for (size_t h = 0; st == MCO_OK && h < sizeof model_headers / sizeof model_headers[0]; h++) {
+        int i = find_file(set, model_headers[h]);
+        if (i < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no %s", set->dir, model_headers[h]);
+        else set->files[i].chosen = 1;
+    }
     const mco_op *ops = plan->ops;
     for (int k = 0; st == MCO_OK && k < plan->n_ops; k++) {
         const char *fn = mco_op_kernel_function((int)ops[k].kind);
@@ -213,13 +223,12 @@ mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_resu
             set->files[i].chosen = 1;
     }
     if (st == MCO_OK) {
-        set->files[op_file].chosen = 1;
         for (int changed = 1; changed;) {
             changed = 0;
             for (int i = 0; i < set->n; i++) {
                 if (!set->files[i].chosen || set->files[i].scanned) continue;
                 set->files[i].scanned = 1;
-                scan(set, i, i == op_file || !set->files[i].is_source);
+                scan(set, i, !set->files[i].is_source);
                 changed = 1;
             }
         }

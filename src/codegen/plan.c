@@ -10,6 +10,8 @@
  * `done` and only gets its output tensor recorded. Each op records which
  * tensors it reads and writes, which gives every tensor's lifetime.
  *
+ * Pruned int8 layers: see sparse_kind() (bitmap + non-zeros when smaller).
+ *
  * What it leaves out: BatchNorm (must be folded first), a ReLU whose input
  * is also read by another layer (the in-place clamp would change it), int4
  * depthwise weights in packed form (they run on the int8 kernel unpacked).
@@ -37,6 +39,7 @@ void mco_plan_options_default(mco_plan_options *opt)
 {
     opt->fuse_conv_pool = 1;
     opt->fuse_activations = 1;
+    opt->sparse_weights = 1;
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -330,7 +333,17 @@ static mco_status set_weights(builder *b, int layer, mco_op_kind kind, mco_op *o
     size_t bytes;
     void *weights = NULL;
 
-    if (kind == MCO_OP_CONV2D_S4 || kind == MCO_OP_FULLY_CONNECTED_S4) {
+    if (kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8 || kind == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8) {
+        int32_t rows = info->n_channels, cols = (int32_t)(w->size / (size_t)rows);
+        mco_sparse_order order = kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8 ? MCO_SPARSE_ROW_PAIRS : MCO_SPARSE_ROWS;
+        int32_t n = mco_sparse_s8_pack(dl->weights_q, rows, cols, order, NULL, 0);
+        uint8_t *packed = n > 0 ? plan_alloc(plan, (size_t)n) : NULL;
+        if (!packed || mco_sparse_s8_pack(dl->weights_q, rows, cols, order, packed, n) != n) return nomem();
+        weights = packed;
+        bytes = (size_t)n;
+        info->weights_type = MCO_DATA_U8;
+        info->weights_count = bytes;
+    } else if (kind == MCO_OP_CONV2D_S4 || kind == MCO_OP_FULLY_CONNECTED_S4) {
         if (!dl->weights_q) return mco_error(MCO_ERR_FORMAT, "layer %s: no int4 weights", L->name);
         bytes = (w->size + 1) / 2;
         uint8_t *packed = plan_alloc(plan, bytes);
@@ -418,6 +431,66 @@ static int fits_conv3x3_pool(const mco_conv_s8_params *p)
     return 1;
 }
 
+/* The sparse kind (runtime/mco_sparse.h) for an int8 Dense or fused
+ * conv + max pool op whose int8 weights [rows][cols] take fewer bytes as
+ * bitmap + non-zeros, when its kernel can run it (conv: "valid" padding,
+ * multipliers >= 0, at most MCO_SPARSE_MAX_TAPS non-zeros per filter,
+ * pooled width <= 64); otherwise `kind`. A conv that the specialised dense
+ * 3x3 kernel runs stays dense: its 9 weights per filter live in registers
+ * and pair up in SMLADs, which at 50 % sparsity is still fewer instructions
+ * than the sparse kernel's tap lists, and its weights are tiny anyway. */
+static mco_op_kind sparse_kind(const builder *b, const mco_deploy_layer *dl, mco_op_kind kind,
+                               const mco_conv_s8_params *conv, int32_t rows, size_t size)
+{
+    int fc = kind == MCO_OP_FULLY_CONNECTED_S8;
+    if (!b->opt->sparse_weights || dl->weight_format != MCO_WEIGHTS_S8 || !dl->weights_q || rows < 1 ||
+        (!fc && kind != MCO_OP_CONV2D_MAXPOOL_S8))
+        return kind;
+    size_t cols = size / (size_t)rows, nonzeros = 0, most = 0;
+    for (int32_t r = 0; r < rows; r++) {
+        size_t row_nonzeros = 0;
+        for (size_t c = 0; c < cols; c++) row_nonzeros += dl->weights_q[(size_t)r * cols + c] != 0;
+        nonzeros += row_nonzeros;
+        if (row_nonzeros > most) most = row_nonzeros;
+    }
+    if (cols > 0x7FFFFFFF || mco_sparse_s8_bytes(rows, (int32_t)cols, nonzeros) >= size) return kind;
+    if (fc) return MCO_OP_FULLY_CONNECTED_SPARSE_S8;
+    const mco_window *w = &conv->win;
+    if (w->pad_top != 0 || w->pad_left != 0 || w->out_w / 2 > 64 || most > MCO_SPARSE_MAX_TAPS) return kind;
+    for (int32_t c = 0; c < w->out_c; c++)
+        if (conv->multiplier[c] < 0) return kind;
+    return MCO_OP_CONV2D_MAXPOOL_SPARSE_S8;
+}
+
+/* A Conv2D / Dense output channel whose int8 weights are all zero (a
+ * pruned-away filter) always outputs the requantized bias r. The quantizer
+ * gives such a channel weight scale 1, so its shift can be >= 0, which the
+ * specialised kernels refuse; this rewrites its multiplier and shift (the
+ * op's own copies) into 2^30 and -1 and returns the biases with its bias
+ * replaced by 4 r: requantizing 4 r by 1/4 is exact, and r is first limited
+ * to [-256, 255], beyond which the output clamp gives the same int8.
+ * Returns NULL (and changes nothing) when no channel needs it. */
+static int32_t *constant_channels(builder *b, int layer, int32_t n_out, int32_t *mult, int32_t *shift)
+{
+    const mco_deploy_layer *dl = &b->dm->layers[layer];
+    size_t cols = b->dm->model.layers[layer].params[MCO_PARAM_WEIGHTS].size / (size_t)n_out;
+    int32_t *bias = NULL;
+    if (!dl->weights_q || !dl->bias_q || (dl->weight_format != MCO_WEIGHTS_S8 && dl->weight_format != MCO_WEIGHTS_S4))
+        return NULL;
+    for (int32_t c = 0; c < n_out; c++) {
+        size_t j = 0;
+        while (j < cols && dl->weights_q[(size_t)c * cols + j] == 0) j++;
+        if (j < cols || (shift[c] <= -1 && mult[c] >= 0)) continue;
+        if (!bias && !(bias = plan_copy(b->plan, dl->bias_q, (size_t)n_out * sizeof *bias))) return NULL;
+        int32_t r = mco_requantize(dl->bias_q[c], mult[c], shift[c]);
+        r = r < -256 ? -256 : (r > 255 ? 255 : r);
+        bias[c] = 4 * r;
+        mult[c] = 1 << 30;
+        shift[c] = -1;
+    }
+    return bias;
+}
+
 /* Conv2D, DepthwiseConv2D, Dense, with a fused ReLU and (conv) max pool. */
 static mco_status plan_weighted(builder *b, int layer)
 {
@@ -460,14 +533,18 @@ static mco_status plan_weighted(builder *b, int layer)
     if (!dense && (st = window_for(L, n_out, &win)) != MCO_OK) return st;
     int32_t in_size = (int32_t)mco_shape_size(L->in_shape);
 
+    const int32_t *constant_bias = NULL;   /* replaced biases of all-zero channels */
     if (s8_act) {
         const int32_t *mult = NULL, *shift = NULL;
         if ((st = copy_requant(b, layer, (size_t)n_out, &mult, &shift)) != MCO_OK) return st;
+        if (L->type != MCO_LAYER_DEPTHWISE_CONV2D)
+            constant_bias = constant_channels(b, layer, n_out, (int32_t *)mult, (int32_t *)shift);
         if (dense) {
             mco_fc_s8_params *p = plan_alloc(b->plan, sizeof *p);
             if (!p) return nomem();
             *p = (mco_fc_s8_params){in_size, n_out, -in_q.zero_point, out_q.zero_point, r.q_min, r.q_max, mult, shift};
             op->params = p;
+            kind = op->kind = sparse_kind(b, dl, kind, NULL, n_out, L->params[MCO_PARAM_WEIGHTS].size);
             info->params_type = MCO_PARAMS_FC_S8;
         } else {
             mco_conv_s8_params *p = plan_alloc(b->plan, sizeof *p);
@@ -475,6 +552,7 @@ static mco_status plan_weighted(builder *b, int layer)
             *p = (mco_conv_s8_params){win, -in_q.zero_point, out_q.zero_point, r.q_min, r.q_max, mult, shift};
             op->params = p;
             if (kind == MCO_OP_CONV2D_MAXPOOL_S8 && fits_conv3x3_pool(p)) kind = op->kind = MCO_OP_CONV3X3_MAXPOOL_S8;
+            kind = op->kind = sparse_kind(b, dl, kind, p, n_out, L->params[MCO_PARAM_WEIGHTS].size);
             info->params_type = MCO_PARAMS_CONV_S8;
         }
     } else if (kind == MCO_OP_CONV2D_S8W_F32 || kind == MCO_OP_DEPTHWISE_CONV2D_S8W_F32 ||
@@ -507,7 +585,9 @@ static mco_status plan_weighted(builder *b, int layer)
         op->params = p;
         info->params_type = MCO_PARAMS_CONV_F32;
     }
-    return set_weights(b, layer, kind, op, info);
+    if ((st = set_weights(b, layer, kind, op, info)) != MCO_OK) return st;
+    if (constant_bias) memcpy((int32_t *)op->bias, constant_bias, (size_t)n_out * sizeof *constant_bias);
+    return MCO_OK;
 }
 
 /* ---- other layers ---------------------------------------------------------- */

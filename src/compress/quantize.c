@@ -30,6 +30,9 @@
  *              to int32; multiplier/shift = mco_quantize_multiplier(
  *              input_scale * weight_scale[c] / output_scale).
  *
+ * mco_quantize_with_ranges (quantize_internal.h) does the same with activation
+ * ranges given by the caller, e.g. learnt by quantization-aware training.
+ *
  * What it leaves out: BatchNorm layers that folding could not remove (with
  * int8 activations they are rejected), weight clipping other than max|w|,
  * bias correction, and threads (opt->threads is ignored: calibration of 1000
@@ -45,6 +48,7 @@
 #include "compress/calibrate.h"
 #include "compress/deploy_internal.h"
 #include "compress/quant_multiplier.h"
+#include "compress/quantize_internal.h"
 #include "mcuopt/train.h"
 #include "mco_runtime.h"
 
@@ -98,12 +102,11 @@ static mco_status assign_formats(mco_deploy_model *dm, const mco_quant_options *
 
 /* ---- Weights ---- */
 
-/* Output channel of flat weight index k (n weights, `channels` channels):
- * HWC depthwise weights have the channel innermost, OHWI / [units][in] outermost. */
-static int weight_channel(const mco_layer *l, size_t k, size_t n, int channels)
+int mco_quant_weight_channel(const mco_layer *l, size_t k)
 {
-    if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) return (int)(k % (size_t)channels);
-    return (int)(k / (n / (size_t)channels));
+    size_t n = l->params[MCO_PARAM_WEIGHTS].size, channels = (size_t)mco_deploy_channels(l);
+    if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) return (int)(k % channels);
+    return (int)(k / (n / channels));
 }
 
 static mco_status quantize_weights_f16(const mco_layer *l, mco_deploy_layer *d)
@@ -115,22 +118,17 @@ static mco_status quantize_weights_f16(const mco_layer *l, mco_deploy_layer *d)
     return MCO_OK;
 }
 
-/* S8 / S4: symmetric scales (per channel or per tensor) and the integer values. */
-static mco_status quantize_weights_int(const mco_layer *l, mco_deploy_layer *d)
+mco_status mco_quant_weights_symmetric(const mco_layer *l, int per_channel, int qmax, float *scales, int8_t *q)
 {
     const mco_param *w = &l->params[MCO_PARAM_WEIGHTS];
-    int channels = d->n_channels, qmax = mco_deploy_weight_qmax(d->weight_format);
-    d->weight_scales = calloc((size_t)channels, sizeof *d->weight_scales);
-    d->weights_q = malloc(w->size);
-    if (!d->weight_scales || !d->weights_q)
-        return mco_error(MCO_ERR_NOMEM, "%s: out of memory for quantized weights", l->name);
-
-    float *absmax = d->weight_scales;   /* first the max |w| per channel, then the scale */
+    int channels = mco_deploy_channels(l);
+    float *absmax = scales;   /* first the max |w| per channel, then the scale */
+    for (int c = 0; c < channels; c++) absmax[c] = 0.0f;
     for (size_t k = 0; k < w->size; k++) {
-        int c = weight_channel(l, k, w->size, channels);
+        int c = mco_quant_weight_channel(l, k);
         absmax[c] = fmaxf(absmax[c], fabsf(w->data[k]));
     }
-    if (!d->per_channel) {
+    if (!per_channel) {
         float all = 0.0f;
         for (int c = 0; c < channels; c++) all = fmaxf(all, absmax[c]);
         for (int c = 0; c < channels; c++) absmax[c] = all;
@@ -138,14 +136,25 @@ static mco_status quantize_weights_int(const mco_layer *l, mco_deploy_layer *d)
     for (int c = 0; c < channels; c++) {
         if (!isfinite(absmax[c]))
             return mco_error(MCO_ERR_RANGE, "%s: channel %d has a non-finite weight", l->name, c);
-        d->weight_scales[c] = absmax[c] > 0.0f ? absmax[c] / (float)qmax : 1.0f;
+        scales[c] = absmax[c] > 0.0f ? absmax[c] / (float)qmax : 1.0f;
     }
     for (size_t k = 0; k < w->size; k++) {
-        float s = d->weight_scales[weight_channel(l, k, w->size, channels)];
-        double q = round((double)w->data[k] / s);
-        d->weights_q[k] = (int8_t)(q < -qmax ? -qmax : q > qmax ? qmax : q);
+        float s = scales[mco_quant_weight_channel(l, k)];
+        double v = round((double)w->data[k] / s);
+        q[k] = (int8_t)(v < -qmax ? -qmax : v > qmax ? qmax : v);
     }
     return MCO_OK;
+}
+
+/* S8 / S4: symmetric scales (per channel or per tensor) and the integer values. */
+static mco_status quantize_weights_int(const mco_layer *l, mco_deploy_layer *d)
+{
+    d->weight_scales = calloc((size_t)d->n_channels, sizeof *d->weight_scales);
+    d->weights_q = malloc(l->params[MCO_PARAM_WEIGHTS].size);
+    if (!d->weight_scales || !d->weights_q)
+        return mco_error(MCO_ERR_NOMEM, "%s: out of memory for quantized weights", l->name);
+    return mco_quant_weights_symmetric(l, d->per_channel, mco_deploy_weight_qmax(d->weight_format),
+                                       d->weight_scales, d->weights_q);
 }
 
 static mco_status quantize_all_weights(mco_deploy_model *dm)
@@ -224,8 +233,7 @@ static mco_status calibrate_ranges(const mco_model *m, const mco_dataset *ds, co
 
 /* ---- Activation quantization parameters ---- */
 
-/* The exact affine map of raw uint8 pixels: q = raw - 128 (see the top). */
-static mco_status input_qparams(const mco_normalization *norm, mco_qparams *q)
+mco_status mco_quant_input_qparams(const mco_normalization *norm, mco_qparams *q)
 {
     if (!(norm->scale > 0.0f && norm->std > 0.0f))
         return mco_error(MCO_ERR_UNSUPPORTED, "int8 input needs a positive normalisation scale and std "
@@ -241,8 +249,7 @@ static mco_qparams layer_input_q(const mco_deploy_model *dm, int input)
     return input == MCO_INPUT ? dm->input : dm->layers[input].output;
 }
 
-/* The ReLU/ReLU6 that is the only consumer of layer i, or -1. */
-static int fused_activation_of(const mco_model *m, int i)
+int mco_quant_fused_activation(const mco_model *m, int i)
 {
     int consumer = -1, count = 0;
     for (int j = i + 1; j < m->n_layers; j++)
@@ -263,7 +270,7 @@ static void assign_activation_qparams(mco_deploy_model *dm, const float *lo, con
         const mco_layer *l = &m->layers[i];
         mco_qparams *out = &dm->layers[i].output;
         if (mco_deploy_is_weighted(l) || l->type == MCO_LAYER_ADD) {
-            int relu = fused_activation_of(m, i);
+            int relu = mco_quant_fused_activation(m, i);
             int from = relu >= 0 ? relu : i;
             *out = mco_calib_qparams_from_range(lo[from], hi[from], symmetric);
         } else if (l->type == MCO_LAYER_SOFTMAX) {
@@ -300,24 +307,33 @@ static mco_status integer_params(mco_deploy_model *dm, int i)
     return MCO_OK;
 }
 
+/* Every tensor's qparams from the per-layer ranges, then the integer
+ * parameters of the weighted layers. */
+static mco_status activations_from_ranges(mco_deploy_model *dm, const float *lo, const float *hi, int symmetric)
+{
+    mco_status st = mco_quant_input_qparams(&dm->model.norm, &dm->input);
+    if (st == MCO_OK) assign_activation_qparams(dm, lo, hi, symmetric);
+    for (int i = 0; st == MCO_OK && i < dm->model.n_layers; i++)
+        if (mco_deploy_is_weighted(&dm->model.layers[i])) st = integer_params(dm, i);
+    return st;
+}
+
 static mco_status quantize_activations(mco_deploy_model *dm, const mco_dataset *calibration,
                                        const mco_quant_options *opt)
 {
     int n = dm->model.n_layers;
     float *lo = calloc((size_t)n, sizeof *lo), *hi = calloc((size_t)n, sizeof *hi);
     mco_status st = lo && hi ? MCO_OK : mco_error(MCO_ERR_NOMEM, "out of memory for calibration");
-    if (st == MCO_OK) st = input_qparams(&dm->model.norm, &dm->input);
     if (st == MCO_OK) st = calibrate_ranges(&dm->model, calibration, opt, lo, hi);
-    if (st == MCO_OK) assign_activation_qparams(dm, lo, hi, opt->symmetric_activations);
-    for (int i = 0; st == MCO_OK && i < n; i++)
-        if (mco_deploy_is_weighted(&dm->model.layers[i])) st = integer_params(dm, i);
+    if (st == MCO_OK) st = activations_from_ranges(dm, lo, hi, opt->symmetric_activations);
     free(lo);
     free(hi);
     return st;
 }
 
-mco_status mco_quantize(const mco_model *float_model, const mco_dataset *calibration,
-                        const mco_quant_options *opt, mco_deploy_model *out)
+/* Folds, assigns formats and quantizes the weights: everything but the activations. */
+static mco_status quantize_weights_of(const mco_model *float_model, const mco_quant_options *opt,
+                                      mco_deploy_model *out)
 {
     memset(out, 0, sizeof *out);
     mco_status st = check_options(opt);
@@ -325,7 +341,34 @@ mco_status mco_quantize(const mco_model *float_model, const mco_dataset *calibra
     if ((st = mco_deploy_from_float(float_model, out)) != MCO_OK) return st;
     st = assign_formats(out, opt);
     if (st == MCO_OK) st = quantize_all_weights(out);
-    if (st == MCO_OK && opt->activation_format == MCO_ACT_S8) st = quantize_activations(out, calibration, opt);
+    if (st != MCO_OK) mco_deploy_free(out);
+    return st;
+}
+
+mco_status mco_quantize(const mco_model *float_model, const mco_dataset *calibration,
+                        const mco_quant_options *opt, mco_deploy_model *out)
+{
+    mco_status st = quantize_weights_of(float_model, opt, out);
+    if (st != MCO_OK) return st;
+    if (opt->activation_format == MCO_ACT_S8) st = quantize_activations(out, calibration, opt);
+    if (st != MCO_OK) mco_deploy_free(out);
+    return st;
+}
+
+mco_status mco_quantize_with_ranges(const mco_model *float_model, const float *lo, const float *hi, int n_ranges,
+                                    const mco_quant_options *opt, mco_deploy_model *out)
+{
+    mco_status st = quantize_weights_of(float_model, opt, out);
+    if (st != MCO_OK) return st;
+    if (out->model.n_layers != n_ranges)
+        st = mco_error(MCO_ERR_SHAPE, "activation ranges are given for %d layers, the folded model has %d",
+                       n_ranges, out->model.n_layers);
+    for (int i = 0; st == MCO_OK && i < n_ranges; i++)
+        if (!(isfinite(lo[i]) && isfinite(hi[i]) && lo[i] <= hi[i]))
+            st = mco_error(MCO_ERR_RANGE, "layer %d (%s): activation range [%g, %g] is not a finite interval", i,
+                           out->model.layers[i].name, (double)lo[i], (double)hi[i]);
+    if (st == MCO_OK && opt->activation_format == MCO_ACT_S8)
+        st = activations_from_ranges(out, lo, hi, opt->symmetric_activations);
     if (st != MCO_OK) mco_deploy_free(out);
     return st;
 }

@@ -144,6 +144,12 @@ static void eval_task(void *arg, int t)
 mco_status mco_evaluate_on_pool(const mco_model *model, const mco_dataset *data, mco_pool *pool,
                                 mco_eval_result *result)
 {
+    return mco_evaluate_on_pool_with(model, NULL, data, pool, result);
+}
+
+mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_thread *fake_quant,
+                                     const mco_dataset *data, mco_pool *pool, mco_eval_result *result)
+{
     memset(result, 0, sizeof(*result));
     mco_status st = mco_check_dataset(model, data, "evaluation");
     if (st != MCO_OK)
@@ -164,6 +170,7 @@ mco_status mco_evaluate_on_pool(const mco_model *model, const mco_dataset *data,
             st = mco_error(MCO_ERR_NOMEM, "evaluation: out of memory");
         else
             st = mco_net_init(&workers[t].net, model, EVAL_BATCH, 0);
+        workers[t].net.fake_quant = fake_quant;
     }
     if (st == MCO_OK) {
         job->model = model;
@@ -217,6 +224,12 @@ void mco_eval_result_free(mco_eval_result *result)
 
 mco_status mco_model_predict(const mco_model *model, const float *input, int batch, float *output)
 {
+    return mco_model_predict_with(model, NULL, input, batch, output);
+}
+
+mco_status mco_model_predict_with(const mco_model *model, struct mco_fq_thread *fake_quant, const float *input,
+                                  int batch, float *output)
+{
     if (batch < 0 || model->n_layers < 1)
         return mco_error(MCO_ERR_ARG, "predict: batch %d on a model of %d layers", batch, model->n_layers);
     if (batch == 0)
@@ -226,6 +239,7 @@ mco_status mco_model_predict(const mco_model *model, const float *input, int bat
     mco_status st = mco_net_init(&net, model, chunk, 0);
     if (st != MCO_OK)
         return st;
+    net.fake_quant = fake_quant;
     const size_t in_size = mco_shape_size(model->input_shape);
     const size_t out_size = mco_shape_size(model->layers[model->n_layers - 1].out_shape);
     for (int first = 0; first < batch; first += chunk) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/fake_quant.h"
 #include "train/layer_ops.h"
 
 size_t mco_model_param_floats(const mco_model *model)
@@ -170,10 +171,14 @@ static void fill_ctx(mco_net *net, int l, int batch, int training, mco_layer_ctx
 
 void mco_net_forward(mco_net *net, int batch, int training)
 {
+    if (net->fake_quant)
+        mco_fq_input(net->fake_quant, net->input, batch);
     for (int l = 0; l < net->model->n_layers; l++) {
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
         mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
+        if (net->fake_quant)
+            mco_fq_forward(net->fake_quant, l, net->act[l], batch, training);
     }
 }
 
@@ -197,6 +202,8 @@ void mco_net_backward(mco_net *net, int batch, int from, int training)
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
         const mco_layer_ops *ops = mco_layer_ops_get(ctx.layer->type);
+        if (net->fake_quant)
+            mco_fq_backward(net->fake_quant, l, net->grad[l], batch);
         if (ops->backward)
             ops->backward(&ctx);
     }

@@ -15,6 +15,11 @@
  * Parameter gradients are one flat array in "model order": layer 0 params
  * 0..n_params-1, then layer 1, ... (BN moving statistics included, always 0),
  * the order mco_model_param_floats() counts and the optimizer follows.
+ *
+ * With `fake_quant` set (quantization-aware training), the input goes
+ * through mco_fq_input before the first layer, every layer output
+ * through mco_fq_forward right after the layer's forward, and every
+ * output gradient through mco_fq_backward right before the layer's backward.
  */
 #ifndef MCO_TRAIN_NET_H
 #define MCO_TRAIN_NET_H
@@ -41,6 +46,8 @@ typedef struct {
     float **param_grad;       /* [n_layers * MCO_MAX_PARAMS] into param_grads */
     float *param_grads;       /* mco_model_param_floats() floats */
     mco_rng rng;              /* dropout masks; the caller seeds it */
+    struct mco_fq_thread *fake_quant; /* NULL: float; else QAT fake quantization after each
+                                 layer's forward (train/fake_quant.h), set by the caller */
     void *block;
 } mco_net;
 

@@ -7,6 +7,9 @@
  * mean-over-the-whole-batch loss gradient. The calling thread then adds the
  * per-thread parameter gradients in thread order, folds the BatchNorm batch
  * statistics into the moving averages, and takes one optimizer step.
+ * With opt->qat (quantization-aware training) the workspaces run on the
+ * fake-quantized shadow of the model (train/fake_quant.h): each step first
+ * re-quantizes the weights, and afterwards moves the activation ranges.
  *
  * What it leaves out: gradient clipping, early stopping, checkpoints,
  * data augmentation.
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/fake_quant.h"
 #include "train/layer_ops.h"
 #include "train/optimizer.h"
 #include "train/train_internal.h"
@@ -205,6 +209,7 @@ typedef struct {
     int *order;
     train_job *job;
     mco_optimizer_state optimizer;
+    mco_fake_quant *fake_quant;   /* QAT, or NULL */
 } trainer;
 
 static void trainer_free(trainer *tr)
@@ -218,6 +223,9 @@ static void trainer_free(trainer *tr)
     free(tr->order);
     free(tr->job);
     mco_optimizer_free(&tr->optimizer);
+    if (tr->fake_quant)
+        mco_fake_quant_free(tr->fake_quant);
+    free(tr->fake_quant);
     mco_pool_destroy(tr->pool);
 }
 
@@ -235,14 +243,25 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
     tr->job = calloc(1, sizeof(train_job));
     if (!tr->workers || !tr->order || !tr->job)
         return mco_error(MCO_ERR_NOMEM, "training: out of memory");
+    if (opt->qat) {
+        if (!(tr->fake_quant = calloc(1, sizeof(mco_fake_quant))))
+            return mco_error(MCO_ERR_NOMEM, "training: out of memory");
+        st = mco_fake_quant_init(tr->fake_quant, model, opt->qat->ranges, opt->qat->ema_decay,
+                                 opt->qat->freeze_fraction, tr->n_threads, slice);
+        if (st != MCO_OK)
+            return st;
+    }
+    const mco_model *net_model = tr->fake_quant ? &tr->fake_quant->shadow : model;
     for (int t = 0; t < tr->n_threads; t++) {
         tr->workers[t] = aligned_alloc(64, mco_align64(sizeof(train_worker)));
         if (!tr->workers[t])
             return mco_error(MCO_ERR_NOMEM, "training: out of memory");
         memset(tr->workers[t], 0, sizeof(train_worker));
-        st = mco_net_init(&tr->workers[t]->net, model, slice, MCO_NET_GRADIENTS);
+        st = mco_net_init(&tr->workers[t]->net, net_model, slice, MCO_NET_GRADIENTS);
         if (st != MCO_OK)
             return st;
+        if (tr->fake_quant)
+            tr->workers[t]->net.fake_quant = &tr->fake_quant->threads[t];
     }
     for (int i = 0; i < train->n; i++)
         tr->order[i] = i;
@@ -308,7 +327,11 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
                                          ? train->n - step * opt->batch_size
                                          : opt->batch_size);
             job->step_seed = opt->seed * 0xbf58476d1ce4e5b9ULL + (uint64_t)global_step;
+            if (tr.fake_quant && (st = mco_fake_quant_begin_step(tr.fake_quant, global_step, total_steps)) != MCO_OK)
+                break;
             mco_pool_run(tr.pool, train_slice, job);
+            if (tr.fake_quant)
+                mco_fake_quant_end_step(tr.fake_quant);
 
             sum_gradients(tr.workers, tr.n_threads, n_floats);
             update_batchnorm_moving_stats(model, tr.workers, tr.n_threads, job->batch_count);
@@ -340,7 +363,11 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
         result->final_accuracy = progress.accuracy;
         if (val) {
             mco_eval_result eval;
-            st = mco_evaluate_on_pool(model, val, tr.pool, &eval);
+            if (tr.fake_quant && (st = mco_fake_quant_refresh(tr.fake_quant)) != MCO_OK)
+                break;
+            st = tr.fake_quant ? mco_evaluate_on_pool_with(&tr.fake_quant->shadow, &tr.fake_quant->inference, val,
+                                                           tr.pool, &eval)
+                               : mco_evaluate_on_pool(model, val, tr.pool, &eval);
             if (st != MCO_OK)
                 break;
             progress.val_loss = eval.loss;

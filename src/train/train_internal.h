@@ -35,6 +35,12 @@ void mco_normalization_table(const mco_normalization *norm, float lut[256]);
 /* mco_evaluate on a thread pool the caller owns. */
 mco_status mco_evaluate_on_pool(const mco_model *model, const mco_dataset *data, mco_pool *pool,
                                 mco_eval_result *result);
+/* The same, and mco_model_predict, with every workspace's fake_quant set
+ * (quantization-aware training's inference view; NULL: plain float). */
+mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_thread *fake_quant,
+                                     const mco_dataset *data, mco_pool *pool, mco_eval_result *result);
+mco_status mco_model_predict_with(const mco_model *model, struct mco_fq_thread *fake_quant, const float *input,
+                                  int batch, float *output);
 
 double mco_seconds_now(void);
 

@@ -1,0 +1,241 @@
+/*
+ * cmd_distill.c - `mcuopt distill --teacher T.mco|T.mcq (--arch A | --width F)
+ * -o S.mco`: trains a student model against a teacher's soft outputs
+ * (knowledge distillation, distill.h) and reports student and teacher
+ * accuracy on the test split. The training options are those of
+ * `mcuopt train` (cli_train_job).
+ *
+ * What it leaves out: running several teachers, and distilling into an
+ * already trained student (use `mcuopt compress MODEL --stages distill:...`).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_train_job.h"
+#include "mcuopt/arch.h"
+#include "mcuopt/codegen.h"
+#include "mcuopt/distill.h"
+#include "mcuopt/model_file.h"
+
+static void print_help(void)
+{
+    printf("usage: mcuopt distill --teacher T.mco|T.mcq (--arch NAME|FILE | --width F) -o S.mco [OPTIONS]\n\n"
+           "Trains a student against a teacher's soft outputs: loss = alpha * CE(labels)\n"
+           "+ (1 - alpha) * T^2 * KL(teacher || student) at temperature T. The teacher is\n"
+           "a float model (.mco) or a quantized one (.mcq, run by the MCU runtime).\n\n"
+           "options:\n"
+           "      --teacher FILE    the teacher model (.mco or .mcq)\n"
+           "      --width F         student = the teacher's architecture with every conv's\n"
+           "                        filters and hidden dense's units times F\n"
+           "      --alpha F         weight of the hard-label loss, 0..1 (default 0.1)\n"
+           "      --temperature F   softmax temperature T > 0 (default 4)\n");
+    cli_train_job_print_options(stdout);
+    printf("  -o, --output FILE     student model file to write\n"
+           "      --json            print the results as JSON on stdout\n"
+           "  -q, --quiet           no progress display\n"
+           "  -h, --help            this help\n");
+}
+
+typedef struct {
+    const char *path;
+    int is_deploy;
+    mco_model model;           /* a float teacher */
+    mco_deploy_model deploy;   /* a .mcq teacher */
+} teacher_model;
+
+static mco_status teacher_load(const char *path, teacher_model *t)
+{
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    size_t n = strlen(path);
+    t->is_deploy = n >= 4 && strcmp(path + n - 4, ".mcq") == 0;
+    return t->is_deploy ? mco_deploy_load(path, &t->deploy) : mco_model_load(path, &t->model);
+}
+
+static const mco_model *teacher_arch(const teacher_model *t) { return t->is_deploy ? &t->deploy.model : &t->model; }
+
+static void teacher_free(teacher_model *t)
+{
+    mco_model_free(&t->model);
+    mco_deploy_free(&t->deploy);
+}
+
+static mco_status teacher_logits(const teacher_model *t, const mco_dataset *data, int threads, float **logits)
+{
+    return t->is_deploy ? mco_teacher_logits_deploy(&t->deploy, data, threads, logits)
+                        : mco_teacher_logits_float(&t->model, data, threads, logits);
+}
+
+static mco_status teacher_evaluate(const teacher_model *t, const mco_dataset *data, int threads, double *accuracy)
+{
+    mco_eval_result r;
+    mco_status st = t->is_deploy ? mco_deploy_evaluate(&t->deploy, data, threads, &r)
+                                 : mco_evaluate(&t->model, data, threads, &r);
+    if (st != MCO_OK) return st;
+    *accuracy = r.accuracy;
+    mco_eval_result_free(&r);
+    return MCO_OK;
+}
+
+/* The student: a width-scaled copy of the teacher's architecture, or an
+ * architecture fitted to the data; parameters initialised from the seed. */
+static mco_status build_student(const cli_train_job *job, const teacher_model *t, float width,
+                                const mco_dataset *train, mco_model *student)
+{
+    mco_status st;
+    if (width > 0.0f) {
+        st = mco_model_scale_width(teacher_arch(t), width, student);
+    } else {
+        st = mco_arch_load(job->arch, train->shape, train->n_classes, student);
+        if (st == MCO_OK) cli_set_normalization(student, job->data.dataset);
+    }
+    if (st != MCO_OK) return st;
+    if (student->n_classes != teacher_arch(t)->n_classes) {
+        mco_model_free(student);
+        return mco_error(MCO_ERR_SHAPE, "the student has %d classes, the teacher %d", student->n_classes,
+                         teacher_arch(t)->n_classes);
+    }
+    if ((st = mco_model_alloc_params(student)) != MCO_OK) {
+        mco_model_free(student);
+        return st;
+    }
+    mco_model_init_params(student, job->train.seed);
+    return MCO_OK;
+}
+
+int cmd_distill(int argc, char **argv)
+{
+    cli_train_job job;
+    cli_train_job_defaults(&job);
+    mco_distill_options dopt;
+    mco_distill_options_default(&dopt);
+    const char *output = NULL, *teacher_path = NULL;
+    float width = 0.0f;
+    int json = 0, arch_given = 0;
+
+    enum { OPT_TEACHER = 1000, OPT_WIDTH, OPT_ALPHA, OPT_TEMPERATURE, OPT_JSON };
+    struct option extra[] = {
+        {"teacher", required_argument, NULL, OPT_TEACHER},
+        {"width", required_argument, NULL, OPT_WIDTH},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"temperature", required_argument, NULL, OPT_TEMPERATURE},
+        {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    enum { EXTRA = sizeof extra / sizeof extra[0] };
+    struct option options[64];
+    int n = cli_train_job_options(options, 64 - EXTRA);
+    memcpy(options + n, extra, sizeof extra);
+
+    optind = 1;
+    int c, index = -1;
+    while ((c = getopt_long(argc, argv, "o:qh", options, &index)) != -1) {
+        switch (c) {
+        case OPT_TEACHER: teacher_path = optarg; break;
+        case OPT_WIDTH:
+            if (!cli_parse_float("distill", "--width", optarg, &width) || !(width > 0.0f && width <= 16.0f))
+                return cli_usage_error("distill", "--width must be in (0, 16], got '%s'", optarg);
+            break;
+        case OPT_ALPHA:
+            if (!cli_parse_float("distill", "--alpha", optarg, &dopt.alpha) || !(dopt.alpha >= 0.0f && dopt.alpha <= 1.0f))
+                return cli_usage_error("distill", "--alpha must be in [0, 1], got '%s'", optarg);
+            break;
+        case OPT_TEMPERATURE:
+            if (!cli_parse_float("distill", "--temperature", optarg, &dopt.temperature) || !(dopt.temperature > 0.0f))
+                return cli_usage_error("distill", "--temperature must be > 0, got '%s'", optarg);
+            break;
+        case 'o': output = optarg; break;
+        case OPT_JSON: json = 1; break;
+        case 'q': job.quiet = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: {
+            if (c != '?' && index >= 0 && strcmp(options[index].name, "arch") == 0) arch_given = 1;
+            int r = cli_train_job_option(&job, "distill", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+        }
+        }
+        index = -1;
+    }
+    if (optind < argc) return cli_usage_error("distill", "unexpected argument '%s'", argv[optind]);
+    if (!teacher_path) return cli_usage_error("distill", "--teacher is required");
+    if (!output) return cli_usage_error("distill", "missing -o STUDENT.mco");
+    if (arch_given == (width > 0.0f)) return cli_usage_error("distill", "give the student as --arch or --width (one of them)");
+    if (json) job.quiet = 1;
+
+    teacher_model teacher;
+    mco_status st = teacher_load(teacher_path, &teacher);
+    if (st != MCO_OK) {
+        teacher_free(&teacher);
+        return cli_fail(st);
+    }
+    /* Everything below is released at `done`. */
+    mco_dataset train = {0}, val = {0}, test = {0};
+    mco_model student = {0};
+    float *logits = NULL;
+    double teacher_accuracy = -1.0;
+    int exit_code = CLI_EXIT_FAIL;
+    cli_train_report report;
+    memset(&report, 0, sizeof report);
+
+    if ((st = cli_train_job_load_data(&job, 0, &train, &val, &test)) != MCO_OK) goto fail;
+    if ((st = build_student(&job, &teacher, width, &train, &student)) != MCO_OK) goto fail;
+
+    if (!job.quiet) fprintf(stderr, "computing the teacher's logits on %d images...\n", train.n);
+    if ((st = teacher_logits(&teacher, &train, job.train.threads, &logits)) != MCO_OK) goto fail;
+    if ((st = teacher_evaluate(&teacher, &test, job.train.threads, &teacher_accuracy)) != MCO_OK) goto fail;
+
+    cli_progress progress;
+    cli_progress_init(&progress, job.quiet);
+    dopt.train = job.train;
+    dopt.train.progress = cli_progress_train;
+    dopt.train.progress_user = &progress;
+    if (!job.quiet)
+        fprintf(stderr, "distilling %s into %s on %s: %d images, %d epochs, alpha %g, T %g\n", teacher_path,
+                student.arch_name, job.data.dataset, train.n, job.train.epochs, (double)dopt.alpha,
+                (double)dopt.temperature);
+    if ((st = mco_distill(&student, logits, &train, val.n > 0 ? &val : NULL, &dopt, &report.train)) != MCO_OK) goto fail;
+    if ((st = mco_evaluate(&student, &test, job.train.threads, &report.test)) != MCO_OK) goto fail;
+    if ((st = mco_model_save(&student, output)) != MCO_OK) goto fail;
+
+    report.train_count = train.n;
+    report.val_count = val.n;
+    report.test_count = test.n;
+    report.params = mco_model_param_count(&student);
+    report.macs = (unsigned long long)mco_model_macs(&student);
+    job.arch = student.arch_name;
+    size_t teacher_params = mco_model_param_count(teacher_arch(&teacher));
+    if (json) {
+        cJSON *o = cli_train_report_json(&job, &report);
+        cJSON_AddStringToObject(o, "teacher", teacher_path);
+        cJSON_AddNumberToObject(o, "teacher_parameters", (double)teacher_params);
+        cJSON_AddNumberToObject(o, "teacher_test_accuracy", teacher_accuracy);
+        cJSON_AddNumberToObject(o, "alpha", dopt.alpha);
+        cJSON_AddNumberToObject(o, "temperature", dopt.temperature);
+        cJSON_AddStringToObject(o, "output", output);
+        cli_print_json(o);
+    } else {
+        cli_train_report_print(&job, &report, stdout);
+        printf("teacher %s: %zu parameters, test accuracy %.2f %% (student: %.2f %%, %.1fx fewer parameters)\n",
+               teacher_path, teacher_params, teacher_accuracy * 100.0, report.test.accuracy * 100.0,
+               report.params ? (double)teacher_params / (double)report.params : 0.0);
+        printf("saved %s\n", output);
+    }
+    exit_code = CLI_EXIT_OK;
+    goto done;
+fail:
+    exit_code = cli_fail(st);
+done:
+    mco_eval_result_free(&report.test);
+    free(logits);
+    mco_model_free(&student);
+    mco_dataset_free(&train);
+    mco_dataset_free(&val);
+    mco_dataset_free(&test);
+    teacher_free(&teacher);
+    return exit_code;
+}

@@ -1,0 +1,224 @@
+/*
+ * cmd_qat.c - `mcuopt qat MODEL.mco -o OUT.mcq`: quantization-aware
+ * fine-tuning of a trained float model (BatchNorm folded first), then
+ * conversion to an int8 deploy model with the learnt activation ranges.
+ * Reports the float accuracy of the input model, the accuracy of the
+ * fake-quantized model after training, and the accuracy of the int8 deploy
+ * model run by the host evaluator on the MCU kernels.
+ *
+ * What it leaves out: a validation hold-out (QAT fine-tunes on the whole
+ * training split; nothing is selected on the test split), saving the
+ * fine-tuned float model, int4 QAT.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/codegen.h"
+#include "mcuopt/model_file.h"
+#include "mcuopt/qat.h"
+
+#define QAT_DEFAULT_EPOCHS 2
+#define QAT_DEFAULT_LR 5e-4f
+
+static void print_help(void)
+{
+    printf("usage: mcuopt qat MODEL.mco -o OUT.mcq [OPTIONS]\n\n"
+           "Quantization-aware training: folds BatchNorm into the preceding layers, fine-tunes\n"
+           "the model with its weights and activations rounded as the int8 runtime will round\n"
+           "them (activation ranges by moving averages of the batch min/max), and writes the\n"
+           "int8 deploy model built with those ranges. Prints the float, fake-quantized and\n"
+           "int8 (host evaluation with the MCU kernels) test accuracies.\n\n"
+           "options:\n"
+           "  -o, --output FILE     the deploy model to write (.mcq)\n"
+           "      --epochs N        fine-tuning epochs (default %d)\n"
+           "      --lr F            Adam learning rate, cosine decay to 0 (default %g)\n"
+           "      --batch N         mini-batch size (default 32)\n"
+           "      --ema-decay F     activation range moving-average decay per step (default 0.999)\n"
+           "      --freeze F        ranges stop moving after this fraction of the steps (default 0.75)\n"
+           "      --seed N          random seed (default 1)\n"
+           "      --threads N       worker threads (default: all cores)\n"
+           "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
+           "      --data DIR        directory holding the data set's files\n"
+           "      --json            print the results as JSON on stdout\n"
+           "  -q, --quiet           no progress display\n"
+           "  -h, --help            this help\n",
+           QAT_DEFAULT_EPOCHS, (double)QAT_DEFAULT_LR);
+}
+
+typedef struct {
+    double float_accuracy, fake_quant_accuracy, int8_accuracy;
+    double seconds;
+    int train_images, test_images;
+} qat_report;
+
+/* Fine-tunes `qat` on the training split and fills the report's accuracies;
+ * `dm` receives the converted model. */
+static mco_status run_qat(const mco_model *model, mco_model *qat, cli_data_options *data, int allow_fallback,
+                          int quiet, mco_train_options *opt, mco_qat_config *cfg, mco_deploy_model *dm,
+                          qat_report *rep)
+{
+    mco_dataset train = {0}, test = {0};
+    mco_eval_result r;
+    mco_train_result result;
+    mco_status st = cli_load_dataset(data, MCO_SPLIT_TRAIN, allow_fallback, quiet, &train);
+    if (st == MCO_OK) st = cli_load_dataset(data, MCO_SPLIT_TEST, 0, quiet, &test);
+    if (st == MCO_OK && (st = mco_evaluate(model, &test, opt->threads, &r)) == MCO_OK) {
+        rep->float_accuracy = r.accuracy;
+        mco_eval_result_free(&r);
+    }
+    cli_progress progress;
+    cli_progress_init(&progress, quiet);
+    opt->progress = cli_progress_train;
+    opt->progress_user = &progress;
+    if (st == MCO_OK) {
+        if (!quiet)
+            fprintf(stderr, "QAT of %s on %s: %d images, %d epochs, batch %d, lr %g\n", model->arch_name,
+                    data->dataset, train.n, opt->epochs, opt->batch_size, (double)opt->learning_rate);
+        st = mco_train(qat, &train, NULL, opt, &result);
+        rep->seconds = result.seconds;
+    }
+    if (st == MCO_OK && (st = mco_qat_evaluate(qat, cfg->ranges, &test, opt->threads, &r)) == MCO_OK) {
+        rep->fake_quant_accuracy = r.accuracy;
+        mco_eval_result_free(&r);
+    }
+    if (st == MCO_OK) st = mco_qat_convert(qat, cfg->ranges, dm);
+    if (st == MCO_OK && (st = mco_deploy_evaluate(dm, &test, opt->threads, &r)) == MCO_OK) {
+        rep->int8_accuracy = r.accuracy;
+        mco_eval_result_free(&r);
+    }
+    rep->train_images = train.n;
+    rep->test_images = test.n;
+    mco_dataset_free(&train);
+    mco_dataset_free(&test);
+    return st;
+}
+
+int cmd_qat(int argc, char **argv)
+{
+    enum {
+        OPT_EPOCHS = 1000, OPT_LR, OPT_BATCH, OPT_EMA_DECAY, OPT_FREEZE, OPT_SEED, OPT_THREADS, OPT_DATASET,
+        OPT_DATA, OPT_JSON
+    };
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"epochs", required_argument, NULL, OPT_EPOCHS},
+        {"lr", required_argument, NULL, OPT_LR},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"ema-decay", required_argument, NULL, OPT_EMA_DECAY},
+        {"freeze", required_argument, NULL, OPT_FREEZE},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    mco_train_options opt;
+    mco_train_options_default(&opt);
+    opt.epochs = QAT_DEFAULT_EPOCHS;
+    opt.learning_rate = QAT_DEFAULT_LR;
+    mco_qat_config cfg;
+    mco_qat_config_default(&cfg);
+    cli_data_options data = {"mnist", NULL};
+    const char *output = NULL;
+    int json = 0, quiet = 0, data_given = 0, seed;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "ho:q", options, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case OPT_EPOCHS:
+            if (!cli_parse_int("qat", "--epochs", optarg, 1, 10000, &opt.epochs)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_LR:
+            if (!cli_parse_float("qat", "--lr", optarg, &opt.learning_rate)) return CLI_EXIT_USAGE;
+            if (!(opt.learning_rate > 0.0f)) return cli_usage_error("qat", "--lr must be > 0, got '%s'", optarg);
+            break;
+        case OPT_BATCH:
+            if (!cli_parse_int("qat", "--batch", optarg, 1, 65536, &opt.batch_size)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_EMA_DECAY:
+            if (!cli_parse_float("qat", "--ema-decay", optarg, &cfg.ema_decay)) return CLI_EXIT_USAGE;
+            if (!(cfg.ema_decay >= 0.0f && cfg.ema_decay < 1.0f))
+                return cli_usage_error("qat", "--ema-decay must be in [0, 1), got '%s'", optarg);
+            break;
+        case OPT_FREEZE:
+            if (!cli_parse_float("qat", "--freeze", optarg, &cfg.freeze_fraction)) return CLI_EXIT_USAGE;
+            if (!(cfg.freeze_fraction >= 0.0f && cfg.freeze_fraction <= 1.0f))
+                return cli_usage_error("qat", "--freeze must be in [0, 1], got '%s'", optarg);
+            break;
+        case OPT_SEED:
+            if (!cli_parse_int("qat", "--seed", optarg, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
+            opt.seed = (uint64_t)seed;
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_int("qat", "--threads", optarg, 0, 256, &opt.threads)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
+        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_JSON: json = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("qat", "expected one MODEL file");
+    if (!output) return cli_usage_error("qat", "missing -o OUT.mcq");
+    const char *path = argv[optind];
+
+    mco_model model, qat;
+    mco_status st = mco_model_load(path, &model);
+    if (st != MCO_OK) return cli_fail(st);
+    if ((st = mco_qat_prepare(&model, &qat)) != MCO_OK) {
+        mco_model_free(&model);
+        return cli_fail(st);
+    }
+    mco_qat_ranges ranges;
+    mco_deploy_model dm = {0};
+    qat_report rep = {0};
+    if ((st = mco_qat_ranges_init(&ranges, &qat)) == MCO_OK) {
+        cfg.ranges = &ranges;
+        opt.qat = &cfg;
+        st = run_qat(&model, &qat, &data, !data_given, quiet || json, &opt, &cfg, &dm, &rep);
+        if (st == MCO_OK) st = mco_deploy_save(&dm, output);
+        mco_qat_ranges_free(&ranges);
+    }
+    int exit_code = CLI_EXIT_OK;
+    if (st != MCO_OK) {
+        exit_code = cli_fail(st);
+    } else if (json) {
+        char variant[160];
+        mco_deploy_describe(&dm, variant, sizeof variant);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "output", output);
+        cJSON_AddStringToObject(o, "variant", variant);
+        cJSON_AddStringToObject(o, "dataset", data.dataset);
+        cJSON_AddNumberToObject(o, "epochs", opt.epochs);
+        cJSON_AddNumberToObject(o, "learning_rate", opt.learning_rate);
+        cJSON_AddNumberToObject(o, "ema_decay", cfg.ema_decay);
+        cJSON_AddNumberToObject(o, "freeze_fraction", cfg.freeze_fraction);
+        cJSON_AddNumberToObject(o, "train_images", rep.train_images);
+        cJSON_AddNumberToObject(o, "train_seconds", rep.seconds);
+        cJSON_AddNumberToObject(o, "test_images", rep.test_images);
+        cJSON_AddNumberToObject(o, "float_accuracy", rep.float_accuracy);
+        cJSON_AddNumberToObject(o, "fake_quant_accuracy", rep.fake_quant_accuracy);
+        cJSON_AddNumberToObject(o, "int8_accuracy", rep.int8_accuracy);
+        cJSON_AddNumberToObject(o, "weight_bytes", (double)mco_deploy_weight_bytes(&dm));
+        cli_print_json(o);
+    } else {
+        printf("%s -> %s: QAT %d epochs on %d %s images in %.1f s, int8 weights and activations\n", path, output,
+               opt.epochs, rep.train_images, data.dataset, rep.seconds);
+        printf("test accuracy (%d images): float %.2f %%, fake-quantized %.2f %%, int8 runtime %.2f %%\n",
+               rep.test_images, rep.float_accuracy * 100.0, rep.fake_quant_accuracy * 100.0,
+               rep.int8_accuracy * 100.0);
+        printf("weights: %zu bytes\n", mco_deploy_weight_bytes(&dm));
+    }
+    mco_deploy_free(&dm);
+    mco_model_free(&qat);
+    mco_model_free(&model);
+    return exit_code;
+}

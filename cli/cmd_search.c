@@ -1,0 +1,355 @@
+/*
+ * cmd_search.c - `mcuopt search MODEL.mco --target NAME --min-accuracy P`:
+ * the adaptive search over the compression pipeline (search_driver.h). This
+ * file parses options, loads the model, profile and data, shows progress
+ * and prints the outcome; the search itself is mco_search_run().
+ *
+ * What it leaves out: editing or listing the trial store (`mcuopt trials`).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mcuopt/model_file.h"
+#include "mcuopt/search_driver.h"
+#include "mcuopt/trials.h"
+
+static volatile int search_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    search_stop = 1;
+}
+
+static void print_help(void)
+{
+    printf("usage: mcuopt search MODEL.mco --target NAME --min-accuracy P [OPTIONS]\n\n"
+           "Finds how to compress MODEL for the target: pruning, distillation, QAT and\n"
+           "quantization settings, chosen by TPE with successive halving, so that the\n"
+           "deployed model keeps at least P %% accuracy (on a validation split held out\n"
+           "of the training set) and costs the least Flash, RAM, latency and energy.\n"
+           "Configurations that cannot fit the target are rejected before training.\n"
+           "Trials are kept in a SQLite database: run the same command again to resume.\n\n"
+           "options:\n"
+           "      --target NAME         MCU profile (see 'mcuopt targets') or a profile file\n"
+           "      --min-accuracy P      accuracy floor in percent (e.g. 97.5)\n"
+           "      --budget T            time budget: 90s, 30m, 1h or seconds (default 30m)\n"
+           "      --db FILE             trial store (default OUTDIR/search.db)\n"
+           "  -o, --out DIR             outputs: best.mcq, code/, report.html, report.json\n"
+           "                            (default search-out)\n"
+           "      --seed N              study seed (default 1)\n"
+           "      --workers N           worker processes (default 1)\n"
+           "      --threads N           training threads per worker (default cores / workers)\n"
+           "      --sampler NAME        tpe (default) or random\n"
+           "      --max-latency-ms F    latency limit at the clock below\n"
+           "      --clock-mhz F         clock for latency and energy (default: the profile's)\n"
+           "      --max-trials N        stop after N trials (default: the budget decides)\n"
+           "      --val-images N        validation images held out (default 5000)\n"
+           "      --train-images N      use only N training images (default: all)\n"
+           "      --eta N               successive halving factor (default 3)\n"
+           "      --dataset NAME        mnist (default), fashion-mnist or cifar10\n"
+           "      --data DIR            directory holding the data set's files\n"
+           "      --quiet               no progress display\n"
+           "      --json                print the outcome as JSON on stdout\n"
+           "  -h, --help                this help\n");
+}
+
+/* "90s", "30m", "1h", "45" (seconds). */
+static int parse_budget(const char *text, double *seconds)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || !(v > 0.0)) return 0;
+    double unit = 1.0;
+    if (*end == 's') end++;
+    else if (*end == 'm') unit = 60.0, end++;
+    else if (*end == 'h') unit = 3600.0, end++;
+    if (*end != '\0') return 0;
+    *seconds = v * unit;
+    return 1;
+}
+
+static void show_progress(void *user, const mco_search_progress *p)
+{
+    (void)user;
+    double left = p->budget_s - p->elapsed_s;
+    if (left < 0) left = 0;
+    fprintf(stderr, "\r\033[Ktrials %d done (%d pruned, %d reused), %d running | ", p->trials_done, p->trials_pruned,
+            p->trials_reused, p->running);
+    if (p->found)
+        fprintf(stderr, "best: %.0f B Flash, %.3f ms, cost %+.3f | ", p->best_flash_bytes, p->best_latency_ms,
+                p->best_cost);
+    else
+        fprintf(stderr, "no feasible model yet | ");
+    fprintf(stderr, "%.0f:%02.0f left", floor(left / 60.0), fmod(left, 60.0));
+}
+
+static cJSON *trial_json(const mco_trial *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)t->id);
+    cJSON_AddStringToObject(o, "config", t->config);
+    cJSON_AddNumberToObject(o, "rung", t->rung);
+    cJSON_AddNumberToObject(o, "val_accuracy", t->result.accuracy);
+    cJSON_AddNumberToObject(o, "flash_bytes", t->result.flash_bytes);
+    cJSON_AddNumberToObject(o, "ram_bytes", t->result.ram_bytes);
+    cJSON_AddNumberToObject(o, "latency_ms", t->result.latency_ms);
+    cJSON_AddNumberToObject(o, "energy_uj", t->result.energy_uj);
+    cJSON_AddNumberToObject(o, "objective", t->result.objective);
+    return o;
+}
+
+static cJSON *result_json(const mco_search_options *opt, const mco_search_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model", opt->model_path);
+    cJSON_AddStringToObject(o, "target", opt->target->name);
+    cJSON_AddNumberToObject(o, "min_accuracy", opt->min_accuracy);
+    cJSON_AddNumberToObject(o, "trials", r->n_trials);
+    cJSON_AddNumberToObject(o, "done", r->n_done);
+    cJSON_AddNumberToObject(o, "pruned", r->n_pruned);
+    cJSON_AddNumberToObject(o, "failed", r->n_failed);
+    cJSON_AddNumberToObject(o, "run", r->n_run);
+    cJSON_AddNumberToObject(o, "reused", r->n_reused);
+    cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
+    cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    cJSON *ref = cJSON_AddObjectToObject(o, "reference_int8");
+    cJSON_AddNumberToObject(ref, "flash_bytes", r->reference.flash_bytes);
+    cJSON_AddNumberToObject(ref, "ram_bytes", r->reference.ram_bytes);
+    cJSON_AddNumberToObject(ref, "latency_ms", r->reference.latency_ms);
+    cJSON_AddNumberToObject(ref, "energy_uj", r->reference.energy_uj);
+    cJSON_AddBoolToObject(o, "found", r->found);
+    if (r->found) {
+        cJSON *best = trial_json(&r->best);
+        cJSON_AddNumberToObject(best, "test_accuracy", r->test_accuracy);
+        cJSON_AddItemToObject(o, "best", best);
+        cJSON_AddStringToObject(o, "model_file", r->model_path);
+        cJSON_AddStringToObject(o, "code_dir", r->code_dir);
+    }
+    if (r->measured) {
+        cJSON *m = cJSON_AddObjectToObject(o, "measured");
+        cJSON_AddNumberToObject(m, "images", r->measure.n_inputs);
+        cJSON_AddNumberToObject(m, "mismatches", r->measure.n_mismatch);
+        cJSON_AddBoolToObject(m, "bit_exact", r->measure.n_mismatch == 0);
+        cJSON_AddNumberToObject(m, "instructions", r->measure.insns_mean);
+        cJSON_AddNumberToObject(m, "latency_ms_estimate", r->measure.latency_ms);
+        cJSON_AddNumberToObject(m, "clock_mhz", r->measure.clock_mhz);
+        cJSON_AddNumberToObject(m, "energy_uj_estimate", r->measure.energy_uj);
+        cJSON_AddNumberToObject(m, "flash_bytes", (double)r->measure.flash_bytes);
+        cJSON_AddNumberToObject(m, "ram_bytes", (double)r->measure.ram_bytes);
+    }
+    cJSON_AddStringToObject(o, "report_html", r->report_html);
+    cJSON_AddStringToObject(o, "report_json", r->report_json);
+    /* The Pareto front, from the store. */
+    mco_trials *db;
+    if (mco_trials_open(opt->db_path, NULL, &db) == MCO_OK) {
+        mco_trial_query q;
+        mco_trial_query_init(&q);
+        q.min_accuracy = opt->min_accuracy;
+        mco_trial *front = NULL;
+        int n = 0;
+        if (mco_trials_pareto(db, &q, 0, &front, &n) == MCO_OK) {
+            cJSON *a = cJSON_AddArrayToObject(o, "pareto");
+            for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, trial_json(&front[i]));
+            free(front);
+        }
+        mco_trials_close(db);
+    }
+    return o;
+}
+
+static void print_result(const mco_search_options *opt, const mco_search_result *r)
+{
+    printf("search on %s: %d trials in the store (%d done, %d pruned before training, %d failed); "
+           "%d run now, %d read back\n",
+           opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
+    printf("starting model as int8: %.0f B Flash, %.0f B RAM, %.3f ms\n", r->reference.flash_bytes,
+           r->reference.ram_bytes, r->reference.latency_ms);
+    if (!r->found) {
+        printf("no configuration reached %.2f %% validation accuracy within the target's limits\n",
+               100.0 * opt->min_accuracy);
+        return;
+    }
+    const mco_trial *b = &r->best;
+    printf("best:     trial %lld (rung %d): %s\n", (long long)b->id, b->rung, b->config);
+    printf("accuracy: %.2f %% validation, %.2f %% test\n", 100.0 * b->result.accuracy, 100.0 * r->test_accuracy);
+    if (r->measured) {
+        printf("target:   %d of %d outputs bit-identical; %.0f instructions, ~%.3f ms at %.0f MHz, ~%.1f uJ\n",
+               r->measure.n_inputs - r->measure.n_mismatch, r->measure.n_inputs, r->measure.insns_mean,
+               r->measure.latency_ms, r->measure.clock_mhz, r->measure.energy_uj);
+        printf("          Flash %zu B, RAM %zu B (the target has %d KB / %d KB)\n", r->measure.flash_bytes,
+               r->measure.ram_bytes, opt->target->flash_kb, opt->target->ram_kb);
+    }
+    printf("cost:     %+.3f (0 = the starting model as int8, lower is better)\n", b->result.objective);
+    printf("wrote:    %s, %s/, %s, %s\n", r->model_path, r->code_dir, r->report_html, r->report_json);
+}
+
+int cmd_search(int argc, char **argv)
+{
+    enum {
+        OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
+        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_DATASET, OPT_DATA, OPT_QUIET,
+        OPT_JSON
+    };
+    static const struct option options[] = {
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"min-accuracy", required_argument, NULL, OPT_MIN_ACC},
+        {"budget", required_argument, NULL, OPT_BUDGET},
+        {"db", required_argument, NULL, OPT_DB},
+        {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"sampler", required_argument, NULL, OPT_SAMPLER},
+        {"max-latency-ms", required_argument, NULL, OPT_MAX_LAT},
+        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
+        {"max-trials", required_argument, NULL, OPT_MAX_TRIALS},
+        {"val-images", required_argument, NULL, OPT_VAL},
+        {"train-images", required_argument, NULL, OPT_TRAIN},
+        {"eta", required_argument, NULL, OPT_ETA},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    mco_search_options so;
+    mco_search_options_default(&so);
+    const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
+    cli_data_options data = {"mnist", NULL};
+    int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
+    float f;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_TARGET: target_name = optarg; break;
+        case OPT_MIN_ACC:
+            if (!cli_parse_float("search", "--min-accuracy", optarg, &f) || !(f > 0.0f && f <= 100.0f))
+                return cli_usage_error("search", "--min-accuracy expects a percentage in (0, 100]");
+            so.min_accuracy = f / 100.0;
+            have_floor = 1;
+            break;
+        case OPT_BUDGET:
+            if (!parse_budget(optarg, &so.budget_s))
+                return cli_usage_error("search", "--budget expects a time like 90s, 30m or 1h, not '%s'", optarg);
+            break;
+        case OPT_DB: db_path = optarg; break;
+        case 'o': out_dir = optarg; break;
+        case OPT_SEED:
+            if (!cli_parse_int("search", "--seed", optarg, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
+            so.seed = (uint64_t)seed;
+            break;
+        case OPT_WORKERS:
+            if (!cli_parse_int("search", "--workers", optarg, 1, 64, &so.workers)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_int("search", "--threads", optarg, 1, 256, &so.threads)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_SAMPLER:
+            if (strcmp(optarg, "tpe") == 0) so.sampler = MCO_SAMPLER_TPE;
+            else if (strcmp(optarg, "random") == 0) so.sampler = MCO_SAMPLER_RANDOM;
+            else return cli_usage_error("search", "--sampler must be tpe or random, not '%s'", optarg);
+            break;
+        case OPT_MAX_LAT:
+            if (!cli_parse_float("search", "--max-latency-ms", optarg, &f) || !(f > 0.0f))
+                return cli_usage_error("search", "--max-latency-ms expects a positive number");
+            so.max_latency_ms = f;
+            break;
+        case OPT_CLOCK:
+            if (!cli_parse_float("search", "--clock-mhz", optarg, &f) || !(f > 0.0f))
+                return cli_usage_error("search", "--clock-mhz expects a positive number");
+            so.clock_mhz = f;
+            break;
+        case OPT_MAX_TRIALS:
+            if (!cli_parse_int("search", "--max-trials", optarg, 1, 1000000, &so.max_trials)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_VAL:
+            if (!cli_parse_int("search", "--val-images", optarg, 100, 1000000, &so.val_images)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_TRAIN:
+            if (!cli_parse_int("search", "--train-images", optarg, 100, 10000000, &so.train_images))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_ETA:
+            if (!cli_parse_int("search", "--eta", optarg, 2, 10, &so.eta)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
+        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_QUIET: quiet = 1; break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("search", "expected one MODEL.mco file");
+    if (!target_name) return cli_usage_error("search", "--target is required");
+    if (!have_floor) return cli_usage_error("search", "--min-accuracy is required");
+    so.model_path = argv[optind];
+    char default_db[1024];
+    if (!db_path) {
+        snprintf(default_db, sizeof default_db, "%s/search.db", out_dir);
+        db_path = default_db;
+    }
+    so.db_path = db_path;
+    so.out_dir = out_dir;
+
+    mco_target_profile target;
+    mco_status st = mco_target_load(target_name, &target);
+    if (st != MCO_OK) return cli_fail(st);
+    so.target = &target;
+    mco_model model;
+    if ((st = mco_model_load(so.model_path, &model)) != MCO_OK) return cli_fail(st);
+    so.model = &model;
+    mco_dataset train = {0}, test = {0};
+    st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, quiet || json, &train);
+    if (st == MCO_OK) st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, 1, &test);
+    if (st != MCO_OK) {
+        mco_model_free(&model);
+        mco_dataset_free(&train);
+        return cli_fail(st);
+    }
+    so.train = &train;
+    so.test = &test;
+    /* The db lives in OUTDIR by default: create it before the store opens. */
+    mkdir(out_dir, 0777);
+    int show = !quiet && !json && isatty(STDERR_FILENO);
+    if (show) so.progress = show_progress;
+    so.stop = &search_stop;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    mco_search_result r;
+    st = mco_search_run(&so, &r);
+    if (show) fprintf(stderr, "\n");
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    int code = CLI_EXIT_OK;
+    if (st != MCO_OK) {
+        code = cli_fail(st);
+    } else {
+        if (json) cli_print_json(result_json(&so, &r));
+        else print_result(&so, &r);
+        if (r.interrupted) {
+            fprintf(stderr, "mcuopt: search interrupted; run the same command again to resume from %s\n", db_path);
+            code = 130;
+        } else if (!r.found) {
+            code = CLI_EXIT_FAIL;
+        } else if (r.measured && r.measure.n_mismatch) {
+            fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime\n",
+                    r.measure.n_mismatch, r.measure.n_inputs, target.name);
+            code = CLI_EXIT_FAIL;
+        }
+    }
+    mco_dataset_free(&train);
+    mco_dataset_free(&test);
+    mco_model_free(&model);
+    return code;
+}

@@ -1,0 +1,185 @@
+/*
+ * search_driver.h - `mcuopt search`: the adaptive search over the whole
+ * compression pipeline. Given a float model, a target profile and an
+ * accuracy floor it finds the pipeline (pruning, distillation, QAT,
+ * quantization and their settings) whose deployed model is cheapest on the
+ * target while staying above the floor. docs/search.md explains the design.
+ *
+ * Three layers, each usable on its own:
+ *   - the pipeline search space (search_space_pipeline.c): a point of
+ *     search.h's space <-> a pipeline text for pipeline.h, deterministic,
+ *     conditioned on the profile (float16 only with an FPU) and on what the
+ *     pipeline library can run (unstructured pruning, QAT);
+ *   - the objective (objective.c): feasibility (accuracy floor, Flash, RAM,
+ *     latency limit) and the cost, a weighted sum of log ratios of Flash,
+ *     RAM, latency and energy to the starting model's int8 deployment;
+ *   - the driver (search_driver.c): batch-synchronous proposals (TPE or
+ *     random), a constraint check before any training (a "dry" pipeline run
+ *     gives the deployed structure, measured once per structure), successive
+ *     halving over the fraction of the training set, forked worker processes,
+ *     the SQLite trial store (trials.h) for resume, and the outputs (best
+ *     model, its C code, report.html / report.json).
+ *
+ * Determinism: every proposal is a pure function of the seed and the
+ * results of earlier batches, and every trial trains with a seed derived
+ * from the study seed and its configuration; with the same seed, settings,
+ * worker count and machine (thread count) a search tries the same trials
+ * in the same order. A resumed search replays the same loop: trials found
+ * finished in the store are read back, never run again.
+ *
+ * What it leaves out: multi-objective proposals (the sampler sees one
+ * scalar; the Pareto front is kept by the trial store and shown in the
+ * report), workers on several machines, searching the architecture itself.
+ */
+#ifndef MCUOPT_SEARCH_DRIVER_H
+#define MCUOPT_SEARCH_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcuopt/data.h"
+#include "mcuopt/graph.h"
+#include "mcuopt/measure.h"
+#include "mcuopt/search.h"
+#include "mcuopt/status.h"
+#include "mcuopt/target.h"
+#include "mcuopt/trials.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the pipeline search space (search_space_pipeline.c) -------------------- */
+
+/* What the space may use beyond structured pruning, distillation and int8 /
+ * int4 quantization. */
+typedef struct {
+    int float16;        /* float16 weights (only sensible with an FPU) */
+    int unstructured;   /* the pipeline runs prune:sparsity= */
+    int qat;            /* the pipeline runs qat: */
+} mco_pipeline_space_caps;
+
+/* The space for a target (NULL: no FPU) and capabilities. */
+void mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeline_space_caps *caps,
+                              mco_search_space *space);
+
+/* The pipeline text of a point (deterministic; values rounded as written).
+ * With dry = 1: the same pipeline without training and with a small
+ * calibration, which gives the deployed model's structure (what decides
+ * Flash, RAM and latency) quickly. */
+mco_status mco_pipeline_space_config(const mco_search_space *space, const mco_search_point *x, int dry, char *buf,
+                                     size_t size);
+
+/* The point of a pipeline text made by mco_pipeline_space_config (values of
+ * stages that are off get the low end of their range). */
+mco_status mco_pipeline_space_point(const mco_search_space *space, const char *config, mco_search_point *x);
+
+/* One line naming every dimension and its range, for the study settings. */
+void mco_pipeline_space_describe(const mco_search_space *space, char *buf, size_t size);
+
+/* ---- the objective (objective.c) ---------------------------------------------- */
+
+/* What a deployed model costs on the target (NAN: unknown). */
+typedef struct {
+    double flash_bytes, ram_bytes, latency_ms, energy_uj;
+} mco_search_resources;
+
+typedef struct {
+    double w_flash, w_ram, w_latency, w_energy;   /* weights of the log ratios */
+    mco_search_resources reference;   /* the starting model's int8 deployment */
+    double min_accuracy;              /* 0..1 */
+    double max_flash_bytes, max_ram_bytes;   /* the profile's */
+    double max_latency_ms;            /* 0: no limit */
+} mco_search_objective;
+
+/* Weights 0.4 Flash, 0.2 RAM, 0.3 latency, 0.1 energy; limits from the profile. */
+void mco_search_objective_init(mco_search_objective *obj, const mco_target_profile *target,
+                               const mco_search_resources *reference, double min_accuracy, double max_latency_ms);
+
+/* 1 if the resources meet Flash, RAM and latency limits; else 0 and `why`
+ * (may be NULL) says which. */
+int mco_search_fits(const mco_search_objective *obj, const mco_search_resources *r, char *why, size_t why_size);
+
+/* The cost: sum of w * log(value / reference) (0 for the reference itself). */
+double mco_search_cost(const mco_search_objective *obj, const mco_search_resources *r);
+
+/* What the sampler sees: feasible (accuracy >= floor and fits) with the cost,
+ * or infeasible with the shortfall (1 - accuracy / floor, plus 1 if it does
+ * not fit) as the order among infeasible trials. */
+void mco_search_score(const mco_search_objective *obj, double accuracy, const mco_search_resources *r,
+                      double *score, int *feasible);
+
+/* ---- the driver (search_driver.c) ---------------------------------------------- */
+
+typedef enum { MCO_SAMPLER_TPE = 0, MCO_SAMPLER_RANDOM = 1 } mco_sampler_kind;
+
+typedef struct {
+    int trials_done;        /* finished trials (done, pruned or failed) */
+    int trials_pruned;
+    int trials_reused;      /* read back from the store instead of run */
+    int running;            /* in the current batch */
+    int found;              /* a feasible trial exists */
+    double best_accuracy;   /* of the best feasible trial */
+    double best_flash_bytes, best_latency_ms, best_cost;
+    double elapsed_s, budget_s;
+} mco_search_progress;
+
+typedef void (*mco_search_progress_fn)(void *user, const mco_search_progress *progress);
+
+typedef struct {
+    const mco_model *model;          /* the float model to compress (required) */
+    const char *model_path;          /* for the study (hash) and the report (required) */
+    const mco_target_profile *target;/* required */
+    const mco_dataset *train;        /* the full training split (required) */
+    const mco_dataset *test;         /* the test split: only the chosen model sees it */
+    double min_accuracy;             /* 0..1 */
+    double max_latency_ms;           /* 0: no limit */
+    double clock_mhz;                /* 0: the profile's maximum */
+    double budget_s;                 /* wall-clock budget for trials */
+    int max_trials;                  /* 0: no limit (else stop after this many trials) */
+    uint64_t seed;
+    int workers;                     /* worker processes (default 1) */
+    int threads;                     /* training threads per worker; 0: cores / workers */
+    mco_sampler_kind sampler;
+    int val_images;                  /* held out of `train` for the objective (default 5000) */
+    int train_images;                /* 0: all the rest */
+    int eta;                         /* successive halving: budgets 1/eta^2, 1/eta, 1 (default 3) */
+    int measure_images;              /* QEMU check of the chosen model (default 100) */
+    int use_resource_model;          /* 1 (default): resource.h's estimates when its table
+                                        loads; 0: always measure structures in QEMU */
+    const char *db_path;             /* the trial store (required) */
+    const char *out_dir;             /* outputs (required; created) */
+    mco_search_progress_fn progress; /* may be NULL */
+    void *progress_user;
+    volatile int *stop;              /* may be NULL: set non-zero (e.g. by SIGINT) to stop */
+} mco_search_options;
+
+void mco_search_options_default(mco_search_options *opt);
+
+typedef struct {
+    int n_trials;            /* in the store */
+    int n_done, n_pruned, n_failed;
+    int n_run;               /* run by this call */
+    int n_reused;            /* read back from the store */
+    int interrupted;         /* stopped by opt->stop */
+    int found;               /* a trial met the floor and the limits */
+    mco_trial best;          /* the chosen trial (found) */
+    double test_accuracy;    /* of the chosen model on opt->test (-1: no test set) */
+    int measured;            /* 1: measured on the emulated target */
+    mco_measure_result measure;
+    mco_search_resources reference;   /* the starting model's int8 deployment */
+    double reference_cost_int8;        /* 0 by definition, for reports */
+    char model_path[1024];   /* OUT/best.mcq */
+    char code_dir[1024];     /* OUT/code */
+    char report_html[1024], report_json[1024];
+    double seconds;
+} mco_search_result;
+
+/* Runs (or resumes) a search; see the top of this file. An interrupted
+ * search (opt->stop) still writes its outputs from the finished trials. */
+mco_status mco_search_run(const mco_search_options *opt, mco_search_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

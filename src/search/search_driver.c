@@ -1,0 +1,948 @@
+/*
+ * search_driver.c - the loop of `mcuopt search` (see search_driver.h and
+ * docs/search.md): propose a batch, reject what cannot fit before training,
+ * run the rest in forked workers, read the results back, repeat until the
+ * budget is spent; then pick the best trial, check it on the test set and
+ * on the emulated target, and write the model, its C code and the report.
+ *
+ * The loop keeps its whole state in memory and rebuilds it the same way on
+ * a resume: it proposes exactly what the interrupted run proposed (a pure
+ * function of the seed and earlier batches) and asks the trial store for
+ * each (config, rung); finished trials come back with their stored results
+ * and are not run again, stale ones (their worker is dead) run again.
+ *
+ * Resources of a configuration (Flash, RAM, latency, energy) depend only on
+ * the structure of its deployed model (channels kept, weight format and
+ * granularity), not on trained values, so they are measured once per
+ * structure on the emulated target from a "dry" pipeline (no training,
+ * 32 calibration images) and cached; every trial of that structure reuses
+ * them (instruction counts vary by < 0.5 % with the data).
+ *
+ * What it leaves out: stopping a running trial when the budget ends (a
+ * batch always completes), asynchronous promotion across batches (a batch
+ * is the unit of determinism), the resource model of resource.h (the
+ * emulator is exact and, cached per structure, cheap enough here).
+ */
+#include "mcuopt/search_driver.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "mcuopt/codegen.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/pipeline.h"
+#include "mcuopt/report.h"
+#include "mcuopt/resource.h"
+#include "mcuopt/train.h"
+
+#define MAX_RUNGS 4
+#define MAX_WORKERS 64
+#define DUPLICATE_DRAWS 32       /* proposals tried per slot before giving up on new configs */
+#define STRUCTURE_SAMPLES 2      /* images run on the emulator per structure */
+#define SCORE_FAILED 3.0         /* sampler score of a failed trial (infeasible) */
+#define FINAL_RESERVE_S 10.0     /* budget kept for the test evaluation, QEMU check and report */
+
+typedef struct {
+    char dry[MCO_TRIAL_CONFIG_MAX];
+    int fits;
+    mco_search_resources r;
+    char why[MCO_TRIAL_ERROR_MAX];
+    int estimated;           /* 1: from the resource model, 0: measured in QEMU */
+} structure;
+
+typedef struct {
+    char config[MCO_TRIAL_CONFIG_MAX];
+    mco_search_point x;
+    int structure;           /* index into the structure cache */
+    int rejected;            /* pruned before training (does not fit) */
+    int failed;
+    int finished[MAX_RUNGS];
+    int promoted[MAX_RUNGS]; /* sent on to rung + 1 */
+    double score[MAX_RUNGS];
+    int feasible[MAX_RUNGS];
+    int top_rung;            /* highest finished rung, -1: none */
+} config_entry;
+
+/* A trial that was in the store when this run started. */
+typedef struct {
+    char hash[MCO_TRIAL_HASH_HEX];
+    int rung;
+    int final;               /* done, failed or pruned */
+} stored_trial;
+
+typedef struct {
+    int entry, rung;
+    int64_t id;
+    int run;                 /* 1: run by a worker of this call */
+    pid_t pid;
+} batch_item;
+
+typedef struct {
+    const mco_search_options *opt;
+    mco_search_result *res;
+    mco_trial_study study;
+    mco_trials *db;
+    mco_search_space space;
+    mco_search_objective objective;
+    mco_halving halving;
+    int n_rungs;
+    mco_dataset train_all, val;       /* the split of opt->train */
+    mco_dataset rung_train[MAX_RUNGS];
+    int threads;
+    char trials_dir[400];
+    char structures_path[420];        /* OUT/structures.tsv: measured structures, kept across runs */
+    mco_cost_model *cost_model;       /* resource.h's table, NULL: measure in QEMU */
+    structure *structures;
+    int n_structures, cap_structures;
+    config_entry *entries;
+    int n_entries, cap_entries;
+    stored_trial *stored;              /* the store's trials at start-up */
+    int n_stored;
+    int n_trials;                      /* (config, rung) pairs the loop went through */
+    long draws;                        /* proposals drawn (seeds) */
+    double t0, credited_s;
+    double batch_seconds;              /* duration of the last batch that ran something */
+} search;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void mco_search_options_default(mco_search_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->min_accuracy = 0.975;
+    opt->budget_s = 1800.0;
+    opt->seed = 1;
+    opt->workers = 1;
+    opt->sampler = MCO_SAMPLER_TPE;
+    opt->val_images = 5000;
+    opt->eta = 3;
+    opt->measure_images = 100;
+    opt->use_resource_model = 1;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static int stopped(const search *s)
+{
+    return s->opt->stop && *s->opt->stop;
+}
+
+static double elapsed(const search *s)
+{
+    return s->credited_s + now_s() - s->t0;
+}
+
+/* ---- set-up ------------------------------------------------------------------- */
+
+static mco_status make_dir(const char *path)
+{
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return mco_error(MCO_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    return MCO_OK;
+}
+
+/* Runs a pipeline text without a test set or target (for probes and structures). */
+static mco_status run_quiet(const search *s, const char *text, const mco_dataset *train, mco_pipeline_result *out)
+{
+    mco_pipeline p;
+    mco_status st = mco_pipeline_parse(text, "search", &p);
+    if (st != MCO_OK) return st;
+    mco_pipeline_options po;
+    mco_pipeline_options_default(&po);
+    po.train = train;
+    po.train_options.threads = s->threads;
+    po.train_options.seed = s->opt->seed;
+    return mco_pipeline_run(&p, s->opt->model, &po, out);
+}
+
+/* 1 if the pipeline library runs `text` (a stage may still be "not in the library yet"). */
+static int pipeline_can_run(const search *s, const char *text)
+{
+    mco_dataset tiny;
+    if (mco_dataset_head(&s->train_all, s->train_all.n < 64 ? s->train_all.n : 64, &tiny) != MCO_OK) return 0;
+    mco_pipeline_result r;
+    mco_status st = run_quiet(s, text, &tiny, &r);
+    if (st == MCO_OK) mco_pipeline_result_free(&r);
+    mco_dataset_free(&tiny);
+    return st == MCO_OK;
+}
+
+static mco_status grow(void **array, int *cap, int need, size_t item)
+{
+    if (need <= *cap) return MCO_OK;
+    int n = *cap ? *cap * 2 : 16;
+    while (n < need) n *= 2;
+    void *p = realloc(*array, (size_t)n * item);
+    if (!p) return mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    *array = p;
+    *cap = n;
+    return MCO_OK;
+}
+
+/* The structure cache file: one line per measured structure,
+ *   target <TAB> clock_mhz <TAB> fits <TAB> flash <TAB> ram <TAB> latency_ms <TAB> energy_uj <TAB> dry text
+ * so a resumed or repeated search does not measure them again. Lines of
+ * another target or clock, or that do not parse, are ignored. */
+static void load_structures(search *s)
+{
+    FILE *f = fopen(s->structures_path, "r");
+    if (!f) return;
+    char line[MCO_TRIAL_CONFIG_MAX + 256];
+    double clock = s->opt->clock_mhz;
+    while (fgets(line, sizeof line, f)) {
+        structure c;
+        memset(&c, 0, sizeof c);
+        char target[64];
+        double line_clock;
+        int used = 0;
+        if (sscanf(line, "%63[^\t]\t%lf\t%d\t%lf\t%lf\t%lf\t%lf\t%n", target, &line_clock, &c.fits, &c.r.flash_bytes,
+                   &c.r.ram_bytes, &c.r.latency_ms, &c.r.energy_uj, &used) != 7 || used == 0)
+            continue;
+        if (strcmp(target, s->opt->target->name) != 0 || line_clock != clock) continue;
+        snprintf(c.dry, sizeof c.dry, "%s", line + used);
+        c.dry[strcspn(c.dry, "\n")] = '\0';
+        if (!c.fits) snprintf(c.why, sizeof c.why, "not measurable (see an earlier run)");
+        if (grow((void **)&s->structures, &s->cap_structures, s->n_structures + 1, sizeof(structure)) != MCO_OK) break;
+        s->structures[s->n_structures++] = c;
+    }
+    fclose(f);
+}
+
+static void save_structure(const search *s, const structure *c)
+{
+    if (c->estimated) return;   /* estimates are cheap to redo and may change with the table */
+    FILE *f = fopen(s->structures_path, "a");
+    if (!f) return;
+    fprintf(f, "%s\t%.17g\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%s\n", s->opt->target->name, s->opt->clock_mhz, c->fits,
+            c->r.flash_bytes, c->r.ram_bytes, c->r.latency_ms, c->r.energy_uj, c->dry);
+    fclose(f);
+}
+
+/* The resources of a dry pipeline text, measured once (cached). */
+static mco_status structure_of(search *s, const char *dry, int *index)
+{
+    for (int i = 0; i < s->n_structures; i++)
+        if (strcmp(s->structures[i].dry, dry) == 0) {
+            *index = i;
+            return MCO_OK;
+        }
+    mco_status st = grow((void **)&s->structures, &s->cap_structures, s->n_structures + 1, sizeof(structure));
+    if (st != MCO_OK) return st;
+    structure *c = &s->structures[s->n_structures];
+    memset(c, 0, sizeof *c);
+    snprintf(c->dry, sizeof c->dry, "%s", dry);
+    mco_pipeline_result pr;
+    if ((st = run_quiet(s, dry, &s->train_all, &pr)) != MCO_OK) return st;
+    if (s->cost_model) {
+        mco_resource_estimate e;
+        st = mco_resource_estimate_deploy(s->cost_model, &pr.deploy, s->opt->target, s->opt->clock_mhz, &e);
+        mco_pipeline_result_free(&pr);
+        if (st != MCO_OK) return st;
+        c->r.flash_bytes = (double)e.flash_bytes;
+        c->r.ram_bytes = (double)e.ram_bytes;
+        c->r.latency_ms = e.latency_ms;
+        c->r.energy_uj = e.energy_uj;
+        c->fits = 1;
+        c->estimated = 1;
+        mco_resource_estimate_free(&e);
+        *index = s->n_structures++;
+        return MCO_OK;
+    }
+    /* Measured on a copy of the profile without memory limits, so a model
+     * that does not fit still gets its figures; fitting is judged by the
+     * objective against the real profile. */
+    mco_target_profile unlimited = *s->opt->target;
+    unlimited.flash_kb = 1 << 20;
+    unlimited.ram_kb = 1 << 20;
+    mco_measure_options mo;
+    mco_measure_options_default(&mo);
+    mo.n_samples = STRUCTURE_SAMPLES;
+    mo.clock_mhz = s->opt->clock_mhz;
+    mco_measure_result m;
+    st = mco_measure_deploy_model(&pr.deploy, &unlimited, &s->val, &mo, &m);
+    mco_pipeline_result_free(&pr);
+    if (st != MCO_OK) {
+        /* Larger than the emulated machine's memory: it cannot fit the part either. */
+        c->fits = 0;
+        c->r.flash_bytes = c->r.ram_bytes = c->r.latency_ms = c->r.energy_uj = NAN;
+        snprintf(c->why, sizeof c->why, "not measurable: %s", mco_last_error());
+    } else {
+        c->r.flash_bytes = (double)m.flash_bytes;
+        c->r.ram_bytes = (double)m.ram_bytes;
+        c->r.latency_ms = m.latency_ms;
+        c->r.energy_uj = m.energy_uj;
+        c->fits = 1;
+    }
+    save_structure(s, c);
+    *index = s->n_structures++;
+    return MCO_OK;
+}
+
+static mco_status setup_data(search *s)
+{
+    const mco_search_options *opt = s->opt;
+    int n_val = opt->val_images;
+    if (n_val < 100 || n_val >= opt->train->n)
+        return mco_error(MCO_ERR_ARG, "search: %d validation images out of %d training images", n_val, opt->train->n);
+    mco_dataset rest;
+    mco_status st = mco_dataset_split(opt->train, n_val, opt->seed, &rest, &s->val);
+    if (st != MCO_OK) return st;
+    if (opt->train_images > 0 && opt->train_images < rest.n) {
+        st = mco_dataset_head(&rest, opt->train_images, &s->train_all);
+        mco_dataset_free(&rest);
+        if (st != MCO_OK) return st;
+    } else {
+        s->train_all = rest;
+    }
+    /* The split already shuffled the images, so the first fraction of them
+     * is a fair sample: rung r trains on that fraction. */
+    for (int r = 0; r < s->n_rungs && st == MCO_OK; r++) {
+        int n = (int)ceil(mco_halving_budget(&s->halving, r) * s->train_all.n);
+        if (n < 32) n = s->train_all.n < 32 ? s->train_all.n : 32;
+        st = mco_dataset_head(&s->train_all, n, &s->rung_train[r]);
+    }
+    return st;
+}
+
+static mco_status setup(search *s)
+{
+    const mco_search_options *opt = s->opt;
+    if (!opt->model || !opt->model_path || !opt->target || !opt->train || !opt->db_path || !opt->out_dir)
+        return mco_error(MCO_ERR_ARG, "search: model, model path, target, training set, database and output "
+                                      "directory are required");
+    if (opt->workers < 1 || opt->workers > MAX_WORKERS)
+        return mco_error(MCO_ERR_ARG, "search: --workers must be 1..%d", MAX_WORKERS);
+    if (!(opt->min_accuracy > 0.0 && opt->min_accuracy <= 1.0))
+        return mco_error(MCO_ERR_ARG, "search: the accuracy floor must be in (0, 1]");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s->threads = opt->threads > 0 ? opt->threads : (int)(cores > opt->workers ? cores / opt->workers : 1);
+    s->halving.eta = opt->eta >= 2 ? opt->eta : 3;
+    s->halving.max_budget = 1.0;
+    s->halving.min_budget = 1.0 / (double)(s->halving.eta * s->halving.eta);
+    s->n_rungs = mco_halving_rungs(&s->halving);
+    if (s->n_rungs > MAX_RUNGS) s->n_rungs = MAX_RUNGS;
+    mco_status st = setup_data(s);
+    if (st != MCO_OK) return st;
+    if ((st = make_dir(opt->out_dir)) != MCO_OK) return st;
+    if (strlen(opt->out_dir) + 8 > sizeof s->trials_dir)
+        return mco_error(MCO_ERR_ARG, "search: output directory path too long");
+    snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
+    snprintf(s->structures_path, sizeof s->structures_path, "%s/structures.tsv", opt->out_dir);
+    if ((st = make_dir(s->trials_dir)) != MCO_OK) return st;
+
+    /* The space, conditioned on what the pipeline library can run now. */
+    mco_pipeline_space_caps caps = {1, 0, 0};
+    caps.unstructured = pipeline_can_run(s, "prune:sparsity=0.1 -> quant:int8,samples=8");
+    caps.qat = pipeline_can_run(s, "qat:epochs=1");
+    mco_clear_error();
+    mco_pipeline_space_build(opt->target, &caps, &s->space);
+    if ((st = mco_search_space_check(&s->space)) != MCO_OK) return st;
+
+    /* The study: everything that must be equal for a resume to continue. */
+    mco_trial_study *study = &s->study;
+    memset(study, 0, sizeof *study);
+    char hash[MCO_TRIAL_HASH_HEX];
+    if ((st = mco_trials_hash_file(opt->model_path, hash)) != MCO_OK) return st;
+    snprintf(study->model_hash, sizeof study->model_hash, "%s", hash);
+    snprintf(study->model_path, sizeof study->model_path, "%s", opt->model_path);
+    snprintf(study->target, sizeof study->target, "%s", opt->target->name);
+    study->min_accuracy = opt->min_accuracy;
+    study->seed = opt->seed;
+    study->budget = opt->budget_s;
+    char space_text[2048];
+    mco_pipeline_space_describe(&s->space, space_text, sizeof space_text);
+    snprintf(study->settings, sizeof study->settings,
+             "sampler=%s eta=%d val_images=%d train_images=%d max_latency_ms=%g clock_mhz=%g space: %s",
+             opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, s->val.n, s->train_all.n,
+             opt->max_latency_ms, opt->clock_mhz, space_text);
+    if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
+    if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
+
+    /* Time already spent on this study by earlier runs counts against the budget. */
+    mco_trial *trials = NULL;
+    int n = 0;
+    if ((st = mco_trials_list(s->db, NULL, &trials, &n)) != MCO_OK) return st;
+    double first = INFINITY, last = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (trials[i].queued_at < first) first = trials[i].queued_at;
+        if (trials[i].finished_at > last) last = trials[i].finished_at;
+    }
+    s->credited_s = n > 0 && last > first ? last - first : 0.0;
+    s->stored = calloc((size_t)n + 1, sizeof *s->stored);
+    if (!s->stored) {
+        free(trials);
+        return mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(s->stored[i].hash, sizeof s->stored[i].hash, "%s", trials[i].config_hash);
+        s->stored[i].rung = trials[i].rung;
+        s->stored[i].final = trials[i].state == MCO_TRIAL_DONE || trials[i].state == MCO_TRIAL_FAILED ||
+                             trials[i].state == MCO_TRIAL_PRUNED;
+    }
+    s->n_stored = n;
+    free(trials);
+
+    load_structures(s);
+    /* Resources from resource.h's model when its calibration table is there
+     * (fast), else from the emulator (exact, ~3 s per structure). */
+    if (opt->use_resource_model && mco_cost_model_load(NULL, &s->cost_model) != MCO_OK) {
+        s->cost_model = NULL;
+        mco_clear_error();
+    }
+
+    /* The reference: the starting model deployed as int8. */
+    int ref;
+    if ((st = structure_of(s, "quant:int8,per_channel,calibration=minmax,samples=32", &ref)) != MCO_OK) return st;
+    s->res->reference = s->structures[ref].r;
+    mco_search_objective_init(&s->objective, opt->target, &s->structures[ref].r, opt->min_accuracy,
+                              opt->max_latency_ms);
+    return MCO_OK;
+}
+
+/* ---- the history the sampler sees --------------------------------------------- */
+
+static int build_history(const search *s, mco_search_observation *h)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_entries; i++) {
+        const config_entry *e = &s->entries[i];
+        if (e->rejected || e->failed) {
+            h[n].x = e->x;
+            h[n].feasible = 0;
+            h[n].objective = e->failed ? SCORE_FAILED : 2.0;
+            n++;
+        } else if (e->top_rung >= 0) {
+            h[n].x = e->x;
+            h[n].feasible = e->feasible[e->top_rung];
+            h[n].objective = e->score[e->top_rung];
+            n++;
+        }
+    }
+    return n;
+}
+
+static int find_entry(const search *s, const char *config)
+{
+    for (int i = 0; i < s->n_entries; i++)
+        if (strcmp(s->entries[i].config, config) == 0) return i;
+    return -1;
+}
+
+/* ---- one trial in a worker process ---------------------------------------------- */
+
+static uint64_t trial_seed(const search *s, const char *config)
+{
+    char hex[MCO_TRIAL_HASH_HEX];
+    mco_trials_hash_text(config, hex);
+    return mix64(s->opt->seed ^ strtoull(hex, NULL, 16));
+}
+
+static void stage_rows(const mco_pipeline_result *pr, mco_trial_stage *rows)
+{
+    for (int i = 0; i < pr->n_reports; i++) {
+        const mco_stage_report *r = &pr->reports[i];
+        mco_trial_stage_init(&rows[i]);
+        rows[i].index = i;
+        snprintf(rows[i].stage, sizeof rows[i].stage, "%s", r->stage);
+        rows[i].accuracy = r->accuracy >= 0.0 ? r->accuracy : NAN;
+        if (r->measured) {
+            rows[i].flash_bytes = (double)r->flash_bytes;
+            rows[i].ram_bytes = (double)r->ram_bytes;
+            rows[i].instructions = r->instructions;
+        }
+    }
+}
+
+/* Runs a claimed trial and records how it ended; returns nothing (the store holds it). */
+static void run_trial(const search *s, mco_trials *db, const mco_trial *t, const structure *c)
+{
+    mco_pipeline p;
+    mco_pipeline_result pr;
+    mco_status st = mco_pipeline_parse(t->config, "search", &p);
+    if (st == MCO_OK) {
+        mco_pipeline_options po;
+        mco_pipeline_options_default(&po);
+        po.train = &s->rung_train[t->rung];
+        po.test = &s->val;
+        po.train_options.threads = s->threads;
+        po.train_options.seed = trial_seed(s, t->config);
+        st = mco_pipeline_run(&p, s->opt->model, &po, &pr);
+    }
+    if (st != MCO_OK) {
+        mco_trials_fail(db, t, mco_last_error());
+        return;
+    }
+    mco_trial_result r;
+    mco_trial_result_init(&r);
+    r.accuracy = pr.reports[pr.n_reports - 1].accuracy;
+    r.flash_bytes = c->r.flash_bytes;
+    r.ram_bytes = c->r.ram_bytes;
+    r.latency_ms = c->r.latency_ms;
+    r.energy_uj = c->r.energy_uj;
+    double clock = s->opt->clock_mhz > 0 ? s->opt->clock_mhz : s->opt->target->clock_mhz;
+    r.cycles = c->r.latency_ms * clock * 1000.0;
+    r.objective = mco_search_cost(&s->objective, &c->r);
+    snprintf(r.deploy_path, sizeof r.deploy_path, "%s/trial-%lld.mcq", s->trials_dir, (long long)t->id);
+    if (!pr.is_deploy || mco_deploy_save(&pr.deploy, r.deploy_path) != MCO_OK) r.deploy_path[0] = '\0';
+    mco_trial_stage rows[MCO_PIPELINE_MAX_STAGES + 1];
+    stage_rows(&pr, rows);
+    mco_trials_finish(db, t, &r, rows, pr.n_reports);
+    mco_pipeline_result_free(&pr);
+}
+
+static void worker_main(const search *s, const batch_item *item)
+{
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a killed search leaves no orphans behind */
+#endif
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    const config_entry *e = &s->entries[item->entry];
+    mco_trials *db;
+    if (mco_trials_open(s->opt->db_path, &s->study, &db) != MCO_OK) _exit(2);
+    mco_trial t;
+    mco_claim_outcome outcome;
+    double budget = mco_halving_budget(&s->halving, item->rung);
+    if (mco_trials_claim(db, e->config, item->rung, budget, (int)getpid(), &t, &outcome) == MCO_OK &&
+        outcome == MCO_CLAIM_CLAIMED)
+        run_trial(s, db, &t, &s->structures[e->structure]);
+    mco_trials_close(db);
+    _exit(0);
+}
+
+/* ---- a batch -------------------------------------------------------------------- */
+
+static void report_progress(search *s, int running)
+{
+    const mco_search_options *opt = s->opt;
+    if (!opt->progress) return;
+    mco_search_progress p;
+    memset(&p, 0, sizeof p);
+    mco_search_result *res = s->res;
+    p.trials_done = res->n_done + res->n_pruned + res->n_failed;
+    p.trials_pruned = res->n_pruned;
+    p.trials_reused = res->n_reused;
+    p.running = running;
+    p.elapsed_s = elapsed(s);
+    p.budget_s = opt->budget_s;
+    double best = INFINITY;
+    for (int i = 0; i < s->n_entries; i++) {
+        const config_entry *e = &s->entries[i];
+        for (int r = 0; r < s->n_rungs; r++)
+            if (e->finished[r] && e->feasible[r] && e->score[r] < best) {
+                best = e->score[r];
+                p.found = 1;
+                p.best_cost = e->score[r];
+                p.best_flash_bytes = s->structures[e->structure].r.flash_bytes;
+                p.best_latency_ms = s->structures[e->structure].r.latency_ms;
+            }
+    }
+    opt->progress(opt->progress_user, &p);
+}
+
+/* Records a finished trial's result in the loop's state. */
+static void absorb(search *s, const batch_item *item, const mco_trial *t)
+{
+    config_entry *e = &s->entries[item->entry];
+    mco_search_result *res = s->res;
+    if (t->state == MCO_TRIAL_DONE) {
+        res->n_done++;
+        e->finished[item->rung] = 1;
+        mco_search_score(&s->objective, t->result.accuracy, &s->structures[e->structure].r, &e->score[item->rung],
+                         &e->feasible[item->rung]);
+        if (item->rung > e->top_rung) e->top_rung = item->rung;
+    } else if (t->state == MCO_TRIAL_PRUNED) {
+        res->n_pruned++;
+        e->rejected = 1;
+    } else {
+        res->n_failed++;
+        e->failed = 1;
+    }
+}
+
+static mco_status run_batch(search *s, batch_item *items, int n)
+{
+    mco_status st = MCO_OK;
+    int n_run = 0;
+    double t0 = now_s();
+    for (int i = 0; i < n && st == MCO_OK; i++) {
+        config_entry *e = &s->entries[items[i].entry];
+        double budget = mco_halving_budget(&s->halving, items[i].rung);
+        mco_trial t;
+        if ((st = mco_trials_enqueue(s->db, e->config, items[i].rung, budget, &items[i].id)) != MCO_OK) break;
+        if ((st = mco_trials_get(s->db, items[i].id, &t)) != MCO_OK) break;
+        items[i].run = t.state == MCO_TRIAL_QUEUED || t.state == MCO_TRIAL_RUNNING;
+        items[i].pid = 0;
+        if (!items[i].run) continue;
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) st = mco_error(MCO_ERR_IO, "search: fork: %s", strerror(errno));
+        else if (pid == 0) worker_main(s, &items[i]);
+        items[i].pid = pid;
+        n_run++;
+    }
+    /* Wait for the workers, with progress about once a second. */
+    int left = n_run;
+    double last_report = 0.0;
+    while (left > 0) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            for (int i = 0; i < n; i++)
+                if (items[i].pid == pid) left--;
+            continue;
+        }
+        if (pid < 0 && errno != EINTR) break;
+        if (stopped(s))
+            for (int i = 0; i < n; i++)
+                if (items[i].run && items[i].pid > 0) kill(items[i].pid, SIGKILL);
+        if (now_s() - last_report >= 1.0) {
+            report_progress(s, left);
+            last_report = now_s();
+        }
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    if (n_run > 0) s->batch_seconds = now_s() - t0;
+    if (st != MCO_OK) return st;
+    /* Read every result back; a worker that died without recording one
+     * fails its trial (unless the search is being stopped: then the trial
+     * stays running and a resume runs it again). */
+    for (int i = 0; i < n && st == MCO_OK; i++) {
+        mco_trial t;
+        if ((st = mco_trials_get(s->db, items[i].id, &t)) != MCO_OK) break;
+        if (t.state == MCO_TRIAL_QUEUED || t.state == MCO_TRIAL_RUNNING) {
+            if (stopped(s)) continue;
+            mco_claim_outcome outcome;
+            config_entry *e = &s->entries[items[i].entry];
+            st = mco_trials_claim(s->db, e->config, items[i].rung, t.budget, (int)getpid(), &t, &outcome);
+            if (st == MCO_OK && outcome == MCO_CLAIM_CLAIMED) {
+                st = mco_trials_fail(s->db, &t, "the worker process died");
+                if (st == MCO_OK) st = mco_trials_get(s->db, items[i].id, &t);
+            }
+            if (st != MCO_OK) break;
+        }
+        if (items[i].run) s->res->n_run++;
+        else s->res->n_reused++;
+        absorb(s, &items[i], &t);
+    }
+    return st;
+}
+
+/* ---- proposing ------------------------------------------------------------------- */
+
+/* Adds the promotions due (successive halving), higher rungs first. */
+static int add_promotions(search *s, batch_item *items, int n, int cap)
+{
+    double *keys = malloc((size_t)(s->n_entries + 1) * sizeof *keys);
+    int *idx = malloc((size_t)(s->n_entries + 1) * sizeof *idx);
+    int *sel = malloc((size_t)(s->n_entries + 1) * sizeof *sel);
+    if (!keys || !idx || !sel) {
+        free(keys), free(idx), free(sel);
+        return n;
+    }
+    for (int r = s->n_rungs - 2; r >= 0 && n < cap; r--) {
+        int m = 0;
+        for (int i = 0; i < s->n_entries; i++) {
+            const config_entry *e = &s->entries[i];
+            if (!e->finished[r]) continue;
+            keys[m] = e->feasible[r] ? e->score[r] : 1000.0 + e->score[r];
+            idx[m++] = i;
+        }
+        if (m < s->halving.eta) continue;
+        int k = mco_halving_select(&s->halving, keys, m, sel);
+        for (int j = 0; j < k && n < cap; j++) {
+            config_entry *e = &s->entries[idx[sel[j]]];
+            if (e->promoted[r]) continue;
+            e->promoted[r] = 1;
+            items[n].entry = idx[sel[j]];
+            items[n].rung = r + 1;
+            n++;
+        }
+    }
+    free(keys), free(idx), free(sel);
+    return n;
+}
+
+/* Rejects a configuration that cannot fit before it trains: a pruned trial. */
+static mco_status reject(search *s, config_entry *e, const structure *c)
+{
+    mco_trial t;
+    mco_claim_outcome outcome;
+    mco_status st = mco_trials_claim(s->db, e->config, 0, mco_halving_budget(&s->halving, 0), (int)getpid(), &t,
+                                     &outcome);
+    if (st != MCO_OK) return st;
+    if (outcome == MCO_CLAIM_CLAIMED) {
+        mco_trial_result r;
+        mco_trial_result_init(&r);
+        r.flash_bytes = c->r.flash_bytes;
+        r.ram_bytes = c->r.ram_bytes;
+        r.latency_ms = c->r.latency_ms;
+        r.energy_uj = c->r.energy_uj;
+        char why[MCO_TRIAL_ERROR_MAX];
+        if (c->fits) mco_search_fits(&s->objective, &c->r, why, sizeof why);
+        else snprintf(why, sizeof why, "%s", c->why);
+        char reason[MCO_TRIAL_ERROR_MAX + 32];
+        snprintf(reason, sizeof reason, "does not fit before training: %s", why);
+        st = mco_trials_prune(s->db, &t, &r, reason);
+        s->res->n_run++;
+    } else {
+        s->res->n_reused++;
+    }
+    s->res->n_pruned++;
+    e->rejected = 1;
+    return st;
+}
+
+/* Fills the batch with new configurations at rung 0. */
+static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, int trial_cap)
+{
+    const mco_search_options *opt = s->opt;
+    mco_search_observation *history = malloc((size_t)(s->n_entries + 1) * sizeof *history);
+    if (!history) return mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    int n_history = build_history(s, history);
+    mco_tpe_options tpe;
+    mco_tpe_options_default(&tpe);
+    mco_status st = MCO_OK;
+    int misses = 0;
+    while (*n < cap && s->n_trials < trial_cap && misses < DUPLICATE_DRAWS && st == MCO_OK) {
+        uint64_t seed = mix64(opt->seed * 0x100000001B3ull + (uint64_t)s->draws++);
+        mco_search_point x;
+        if (opt->sampler == MCO_SAMPLER_RANDOM) mco_search_random(&s->space, seed, &x);
+        else mco_search_tpe(&s->space, history, n_history, &tpe, seed, &x);
+        char config[MCO_TRIAL_CONFIG_MAX], dry[MCO_TRIAL_CONFIG_MAX];
+        if ((st = mco_pipeline_space_config(&s->space, &x, 0, config, sizeof config)) != MCO_OK) break;
+        if ((st = mco_pipeline_space_config(&s->space, &x, 1, dry, sizeof dry)) != MCO_OK) break;
+        if (find_entry(s, config) >= 0) {
+            misses++;
+            continue;
+        }
+        misses = 0;
+        if ((st = grow((void **)&s->entries, &s->cap_entries, s->n_entries + 1, sizeof(config_entry))) != MCO_OK)
+            break;
+        int structure_index;
+        if ((st = structure_of(s, dry, &structure_index)) != MCO_OK) break;
+        config_entry *e = &s->entries[s->n_entries++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->config, sizeof e->config, "%s", config);
+        e->x = x;
+        e->structure = structure_index;
+        e->top_rung = -1;
+        s->n_trials++;
+        const structure *c = &s->structures[structure_index];
+        if (!c->fits || !mco_search_fits(&s->objective, &c->r, NULL, 0)) {
+            st = reject(s, e, c);
+            /* The rejection is known at once: later proposals of this batch learn from it. */
+            mco_search_observation *grown = realloc(history, (size_t)(s->n_entries + 1) * sizeof *history);
+            if (!grown) {
+                st = mco_error(MCO_ERR_NOMEM, "search: out of memory");
+                break;
+            }
+            history = grown;
+            n_history = build_history(s, history);
+            continue;
+        }
+        items[*n].entry = s->n_entries - 1;
+        items[*n].rung = 0;
+        (*n)++;
+    }
+    free(history);
+    return st;
+}
+
+/* ---- the outputs ------------------------------------------------------------------ */
+
+static void layer_rows(const mco_deploy_model *dm, mco_report_layer *rows)
+{
+    for (int l = 0; l < dm->model.n_layers; l++) {
+        const mco_layer *layer = &dm->model.layers[l];
+        mco_report_layer *row = &rows[l];
+        memset(row, 0, sizeof *row);
+        snprintf(row->name, sizeof row->name, "%s", layer->name);
+        snprintf(row->type, sizeof row->type, "%s", mco_layer_type_name(layer->type));
+        snprintf(row->output_shape, sizeof row->output_shape, "%dx%dx%d", layer->out_shape.h, layer->out_shape.w,
+                 layer->out_shape.c);
+        row->params = mco_layer_param_count(layer);
+        row->bytes = mco_deploy_layer_bytes(dm, l);
+        row->macs = mco_layer_macs(layer);
+        row->cycles = NAN;
+    }
+}
+
+static mco_status write_outputs(search *s)
+{
+    const mco_search_options *opt = s->opt;
+    mco_search_result *res = s->res;
+    mco_trial_query q;
+    mco_trial_query_init(&q);
+    q.min_accuracy = opt->min_accuracy;
+    q.max_flash_bytes = s->objective.max_flash_bytes;
+    q.max_ram_bytes = s->objective.max_ram_bytes;
+    q.max_latency_ms = opt->max_latency_ms;
+    mco_status st = mco_trials_best(s->db, &q, &res->best, &res->found);
+    if (st != MCO_OK) return st;
+
+    mco_deploy_model dm;
+    int have_model = 0;
+    res->test_accuracy = -1.0;
+    if (res->found) {
+        if (!res->best.result.deploy_path[0])
+            return mco_error(MCO_ERR_NOT_FOUND, "search: trial %lld kept no model file", (long long)res->best.id);
+        if ((st = mco_deploy_load(res->best.result.deploy_path, &dm)) != MCO_OK) return st;
+        have_model = 1;
+        snprintf(res->model_path, sizeof res->model_path, "%s/best.mcq", opt->out_dir);
+        snprintf(res->code_dir, sizeof res->code_dir, "%s/code", opt->out_dir);
+        st = mco_deploy_save(&dm, res->model_path);
+        if (st == MCO_OK && opt->test) {
+            mco_eval_result e;
+            st = mco_deploy_evaluate(&dm, opt->test, s->threads, &e);
+            if (st == MCO_OK) {
+                res->test_accuracy = e.accuracy;
+                mco_eval_result_free(&e);
+            }
+        }
+        if (st == MCO_OK) {
+            mco_measure_options mo;
+            mco_measure_options_default(&mo);
+            const mco_dataset *samples = opt->test ? opt->test : &s->val;
+            mo.n_samples = opt->measure_images < samples->n ? opt->measure_images : samples->n;
+            mo.clock_mhz = opt->clock_mhz;
+            mo.code_dir = res->code_dir;
+            st = mco_measure_deploy_model(&dm, opt->target, samples, &mo, &res->measure);
+            res->measured = st == MCO_OK;
+        }
+        if (st != MCO_OK) {
+            mco_deploy_free(&dm);
+            return st;
+        }
+    }
+
+    /* The report. */
+    mco_trial *trials = NULL;
+    mco_trial_stage *stages = NULL;
+    int n = 0, n_stages = 0;
+    mco_report_layer *rows = NULL;
+    st = mco_trials_list(s->db, NULL, &trials, &n);
+    if (st == MCO_OK && res->found) st = mco_trials_stages(s->db, res->best.id, &stages, &n_stages);
+    if (st == MCO_OK && have_model) {
+        rows = calloc((size_t)dm.model.n_layers + 1, sizeof *rows);
+        if (!rows) st = mco_error(MCO_ERR_NOMEM, "search: out of memory");
+        else layer_rows(&dm, rows);
+    }
+    if (st == MCO_OK) {
+        res->n_trials = n;
+        mco_report report;
+        memset(&report, 0, sizeof report);
+        report.study = &s->study;
+        report.min_accuracy = opt->min_accuracy;
+        report.trials = trials;
+        report.n_trials = n;
+        report.chosen_id = res->found ? res->best.id : 0;
+        report.stages = stages;
+        report.n_stages = n_stages;
+        report.layers = rows;
+        report.n_layers = have_model ? dm.model.n_layers : 0;
+        snprintf(res->report_html, sizeof res->report_html, "%s/report.html", opt->out_dir);
+        snprintf(res->report_json, sizeof res->report_json, "%s/report.json", opt->out_dir);
+        st = mco_report_write_html(res->report_html, &report);
+        if (st == MCO_OK) st = mco_report_write_json(res->report_json, &report);
+    }
+    free(rows);
+    free(trials);
+    free(stages);
+    if (have_model) mco_deploy_free(&dm);
+    return st;
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+/* 1 if every trial of the batch finished in an earlier run (replaying it costs nothing). */
+static int batch_is_replay(const search *s, const batch_item *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char hash[MCO_TRIAL_HASH_HEX];
+        mco_trials_hash_text(s->entries[items[i].entry].config, hash);
+        int final = 0;
+        for (int j = 0; j < s->n_stored && !final; j++)
+            final = s->stored[j].final && s->stored[j].rung == items[i].rung && strcmp(s->stored[j].hash, hash) == 0;
+        if (!final) return 0;
+    }
+    return 1;
+}
+
+static mco_status search_loop(search *s)
+{
+    const mco_search_options *opt = s->opt;
+    int trial_cap = opt->max_trials > 0 ? opt->max_trials : 1 << 30;
+    batch_item items[MAX_WORKERS];
+    mco_status st = MCO_OK;
+    while (st == MCO_OK && !stopped(s) && s->n_trials < trial_cap) {
+        /* Start a batch only if about half of one still fits in the budget
+         * (a batch an earlier run finished is replayed regardless). Proposing
+         * also rejects what does not fit, which is cheap enough to do first. */
+        int out_of_time = elapsed(s) + 0.5 * s->batch_seconds + FINAL_RESERVE_S >= opt->budget_s;
+        if (out_of_time && s->n_stored == 0) break;
+        int n = add_promotions(s, items, 0, opt->workers);
+        if (s->n_trials + n > trial_cap) n = trial_cap - s->n_trials;
+        s->n_trials += n;
+        st = add_proposals(s, items, &n, opt->workers, trial_cap);
+        if (st != MCO_OK || n == 0) break;
+        if (out_of_time && !batch_is_replay(s, items, n)) break;
+        report_progress(s, n);
+        st = run_batch(s, items, n);
+        report_progress(s, 0);
+    }
+    return st;
+}
+
+static void search_free(search *s)
+{
+    mco_trials_close(s->db);
+    mco_cost_model_free(s->cost_model);
+    mco_dataset_free(&s->train_all);
+    mco_dataset_free(&s->val);
+    for (int r = 0; r < MAX_RUNGS; r++) mco_dataset_free(&s->rung_train[r]);
+    free(s->structures);
+    free(s->entries);
+    free(s->stored);
+}
+
+mco_status mco_search_run(const mco_search_options *opt, mco_search_result *result)
+{
+    memset(result, 0, sizeof *result);
+    search s;
+    memset(&s, 0, sizeof s);
+    s.opt = opt;
+    s.res = result;
+    s.t0 = now_s();
+    mco_status st = setup(&s);
+    if (st == MCO_OK) st = search_loop(&s);
+    result->interrupted = stopped(&s);
+    if (st == MCO_OK) st = write_outputs(&s);
+    result->seconds = now_s() - s.t0;
+    search_free(&s);
+    return st;
+}

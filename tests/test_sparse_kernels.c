@@ -1,0 +1,430 @@
+/*
+ * test_sparse_kernels.c - the bitmap + values sparse int8 format and its
+ * kernels (runtime/mco_sparse.h), and the planner's choice of them:
+ *   - mco_sparse_s8_pack on a small matrix gives the documented bytes
+ *     (bitmap bits, value order by rows and by row pairs);
+ *   - mco_fully_connected_sparse_s8 == mco_fully_connected_s8 and
+ *     mco_conv2d_maxpool2x2_sparse_s8 == mco_conv2d_s8 + mco_max_pool_s8,
+ *     bit for bit, on random pruned weights (sparsity 0, 50, 90, 100 % and
+ *     some fully zero rows / filters), random shapes (odd sizes, partial
+ *     bitmap bytes, several input channels, strides) and quantization; both
+ *     the generic path (the library) and the DSP path (the kernel sources
+ *     compiled here with MCO_EMULATE_DSP); inputs sit at the very end of
+ *     their allocation so an over-read shows up under the sanitizers;
+ *   - the kernels refuse what they do not implement;
+ *   - mco_plan_build picks the sparse kinds only where the sparse weights
+ *     are smaller (and, for the conv, where the specialised dense 3x3
+ *     kernel does not apply), and the sparse plan computes exactly what the
+ *     dense plan computes;
+ *   - a fully pruned filter (weight scale 1, shift >= 0 from the quantizer)
+ *     still gets the specialised 3x3 kernel, with the general kernel's
+ *     exact output on the quantizer's own parameters.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mco_sparse.h"   /* the real names, declared before the renames below */
+
+/* The DSP path of the sparse kernels, on the host. */
+#define MCO_EMULATE_DSP 1
+#define mco_fully_connected_sparse_s8 emu_fully_connected_sparse_s8
+#define mco_conv2d_maxpool2x2_sparse_s8 emu_conv2d_maxpool2x2_sparse_s8
+#include "mco_conv2d_maxpool2x2_sparse_s8.c"
+#include "mco_fully_connected_sparse_s8.c"
+#undef mco_fully_connected_sparse_s8
+#undef mco_conv2d_maxpool2x2_sparse_s8
+
+#include "core/rng.h"
+#include "mco_op.h"
+#include "mcuopt/codegen.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/graph.h"
+#include "mcuopt/prune.h"
+#include "test_util.h"
+
+#if !MCO_HAVE_DSP
+#error "MCO_EMULATE_DSP should enable the DSP path"
+#endif
+
+mco_rt_status emu_fully_connected_sparse_s8(const mco_fc_s8_params *p, const int8_t *input,
+                                            const uint8_t *sparse_weights, const int32_t *bias, int8_t *output);
+mco_rt_status emu_conv2d_maxpool2x2_sparse_s8(const mco_conv_s8_params *p, const int8_t *input,
+                                              const uint8_t *sparse_weights, const int32_t *bias,
+                                              int8_t *output);
+
+static mco_rng rng;
+
+static int32_t below(int32_t n) { return (int32_t)mco_rng_below(&rng, (uint64_t)n); }
+
+/* n random int8 weights in [-127, 127], each zero with probability `sparsity`. */
+static void random_weights(int8_t *w, size_t n, double sparsity)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t v = below(255) - 127;
+        w[i] = (int8_t)(mco_rng_uniform(&rng) < sparsity ? 0 : (v == 0 ? 1 : v));
+    }
+}
+
+/* A buffer of n bytes placed at the very end of its allocation. */
+typedef struct {
+    uint8_t *block;
+    int8_t *data;
+} tail_buffer;
+
+static tail_buffer tail_alloc(size_t n)
+{
+    tail_buffer b;
+    b.block = malloc(n + 1);
+    b.data = (int8_t *)(b.block + 1);
+    return b;
+}
+
+static uint8_t *packed_copy(const int8_t *w, int32_t rows, int32_t cols, mco_sparse_order order)
+{
+    int32_t n = mco_sparse_s8_pack(w, rows, cols, order, NULL, 0);
+    CHECK(n >= 0 && (size_t)n == mco_sparse_s8_bytes(rows, cols, (size_t)n - (size_t)rows * (size_t)((cols + 7) / 8)));
+    uint8_t *p = malloc((size_t)n);   /* exact size: an over-read shows up under ASan */
+    CHECK(mco_sparse_s8_pack(w, rows, cols, order, p, n) == n);
+    CHECK(mco_sparse_s8_pack(w, rows, cols, order, p, n - 1) == -1);
+    return p;
+}
+
+static void test_pack(void)
+{
+    /* 3 rows x 6 cols; groups of 4 columns: [0..3], [4..5] */
+    static const int8_t w[18] = {
+        1, 0, 2, 0, 0, 3,
+        0, 4, 0, 0, 5, 0,
+        0, 0, 0, 0, 0, 6,
+    };
+    uint8_t out[32];
+    CHECK(mco_sparse_s8_pack(w, 3, 6, MCO_SPARSE_ROWS, NULL, 0) == 3 + 6);
+    CHECK(mco_sparse_s8_bytes(3, 6, 6) == 9);
+    CHECK(mco_sparse_s8_pack(w, 3, 6, MCO_SPARSE_ROWS, out, sizeof out) == 9);
+    CHECK(out[0] == 0x25 && out[1] == 0x12 && out[2] == 0x20);   /* bits 0,2,5 / 1,4 / 5 */
+    static const uint8_t rows[6] = {1, 2, 3, 4, 5, 6};
+    CHECK(memcmp(out + 3, rows, 6) == 0);
+    CHECK(mco_sparse_s8_pack(w, 3, 6, MCO_SPARSE_ROW_PAIRS, out, sizeof out) == 9);
+    /* rows 0+1: group 0 -> 1 2 | 4, group 1 -> 3 | 5; row 2 alone: 6 */
+    static const uint8_t pairs[6] = {1, 2, 4, 3, 5, 6};
+    CHECK(memcmp(out + 3, pairs, 6) == 0);
+    CHECK(mco_sparse_s8_pack(w, 0, 6, MCO_SPARSE_ROWS, out, sizeof out) == -1);
+    CHECK(mco_sparse_s8_pack(NULL, 3, 6, MCO_SPARSE_ROWS, out, sizeof out) == -1);
+}
+
+/* Random requantization: multipliers in [2^30, 2^31), shifts mostly right,
+ * some left (the general requantization path). */
+static void random_requant(int32_t *mult, int32_t *shift, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        mult[i] = (int32_t)(0x40000000u | (uint32_t)mco_rng_next_u64(&rng) >> 2);
+        shift[i] = below(8) == 0 ? below(3) : -1 - below(12);
+    }
+}
+
+static const double sparsities[] = {0.0, 0.5, 0.9, 1.0};
+
+static void test_fully_connected(void)
+{
+    for (int trial = 0; trial < 400; trial++) {
+        int32_t in = 1 + below(70), out = 1 + below(9);
+        double s = sparsities[trial % 4];
+        int8_t *w = malloc((size_t)(in * out));
+        int32_t bias[9], mult[9], shift[9];
+        int8_t ref[9], got[9], emu[9];
+        random_weights(w, (size_t)(in * out), s);
+        if (trial % 5 == 1) memset(w + (size_t)below(out) * (size_t)in, 0, (size_t)in);   /* a pruned-away unit */
+        for (int32_t u = 0; u < out; u++) bias[u] = below(20001) - 10000;
+        random_requant(mult, shift, out);
+        mco_fc_s8_params p = {in, out, below(256) - 127, below(256) - 128, -128, 127, mult, shift};
+        if (trial % 3 == 0) p.act_min = p.output_offset;   /* fused ReLU */
+        tail_buffer x = tail_alloc((size_t)in);
+        for (int32_t i = 0; i < in; i++) x.data[i] = (int8_t)(below(256) - 128);
+        uint8_t *sw = packed_copy(w, out, in, MCO_SPARSE_ROW_PAIRS);
+        CHECK(mco_fully_connected_s8(&p, x.data, w, bias, ref) == MCO_RT_OK);
+        CHECK(mco_fully_connected_sparse_s8(&p, x.data, sw, bias, got) == MCO_RT_OK);
+        CHECK(emu_fully_connected_sparse_s8(&p, x.data, sw, bias, emu) == MCO_RT_OK);
+        CHECK(memcmp(ref, got, (size_t)out) == 0);
+        CHECK(memcmp(ref, emu, (size_t)out) == 0);
+        free(sw);
+        free(x.block);
+        free(w);
+        if (test_failures > 10) return;
+    }
+    mco_fc_s8_params bad = {0, 1, 0, 0, -128, 127, NULL, NULL};
+    int8_t x[4] = {0}, y[4];
+    uint8_t sw[4] = {0};
+    int32_t b[1] = {0};
+    CHECK(mco_fully_connected_sparse_s8(&bad, x, sw, b, y) == MCO_RT_ARG_ERROR);
+}
+
+/* Random "valid" conv + pool geometry; dsp_shape: one input channel, stride 1. */
+static mco_window random_window(int dsp_shape)
+{
+    mco_window win;
+    int32_t kh = 1 + below(4), kw = 1 + below(4), sh = dsp_shape ? 1 : 1 + below(2), sw = dsp_shape ? 1 : 1 + below(2);
+    int32_t in_c = dsp_shape ? 1 : 1 + below(3);
+    int32_t out_h = 2 + below(12), out_w = 2 + below(14);
+    win.in_h = (out_h - 1) * sh + kh + below(sh);   /* sometimes a row / column the windows never reach */
+    win.in_w = (out_w - 1) * sw + kw + below(sw);
+    win.in_c = in_c;
+    win.out_h = out_h;
+    win.out_w = out_w;
+    win.out_c = 1 + below(8);
+    win.kernel_h = kh;
+    win.kernel_w = kw;
+    win.stride_h = sh;
+    win.stride_w = sw;
+    win.pad_top = win.pad_left = 0;
+    return win;
+}
+
+static void test_conv_pool(void)
+{
+    for (int trial = 0; trial < 400; trial++) {
+        mco_window win = random_window(trial % 2 == 0);
+        int32_t k = win.kernel_h * win.kernel_w * win.in_c, oc = win.out_c;
+        int32_t pooled = (win.out_h / 2) * (win.out_w / 2) * oc;
+        size_t n_in = (size_t)(win.in_h * win.in_w * win.in_c), n_conv = (size_t)(win.out_h * win.out_w * oc);
+        double s = sparsities[(trial / 2) % 4];
+        int8_t *w = malloc((size_t)(k * oc)), *conv = malloc(n_conv);
+        int8_t *ref = malloc((size_t)pooled), *got = malloc((size_t)pooled), *emu = malloc((size_t)pooled);
+        int32_t bias[8], mult[8], shift[8];
+        random_weights(w, (size_t)(k * oc), s);
+        if (trial % 5 == 1) memset(w + (size_t)below(oc) * (size_t)k, 0, (size_t)k);   /* a dead filter */
+        for (int32_t c = 0; c < oc; c++) bias[c] = below(200001) - 100000;
+        random_requant(mult, shift, oc);
+        mco_conv_s8_params p = {win, below(256) - 127, below(256) - 128, -128, 127, mult, shift};
+        if (trial % 3 != 2) p.act_min = p.output_offset;   /* fused ReLU, usually */
+        tail_buffer x = tail_alloc(n_in);
+        for (size_t i = 0; i < n_in; i++) x.data[i] = (int8_t)(below(256) - 128);
+        uint8_t *sw = packed_copy(w, oc, k, MCO_SPARSE_ROWS);
+        mco_pool_s8_params pp;
+        pp.win = (mco_window){win.out_h, win.out_w, oc, win.out_h / 2, win.out_w / 2, oc, 2, 2, 2, 2, 0, 0};
+        pp.act_min = -128;
+        pp.act_max = 127;
+        CHECK(mco_conv2d_s8(&p, x.data, w, bias, conv) == MCO_RT_OK);
+        CHECK(mco_max_pool_s8(&pp, conv, ref) == MCO_RT_OK);
+        int32_t most = 0;   /* non-zeros of the fullest filter */
+        for (int32_t c = 0; c < oc; c++) {
+            int32_t nz = 0;
+            for (int32_t j = 0; j < k; j++) nz += w[c * k + j] != 0;
+            if (nz > most) most = nz;
+        }
+        mco_rt_status expect = most > MCO_SPARSE_MAX_TAPS ? MCO_RT_NO_IMPL : MCO_RT_OK;
+        mco_rt_status st = mco_conv2d_maxpool2x2_sparse_s8(&p, x.data, sw, bias, got);
+        if (st == MCO_RT_OK) {
+            CHECK(memcmp(ref, got, (size_t)pooled) == 0);
+            CHECK(emu_conv2d_maxpool2x2_sparse_s8(&p, x.data, sw, bias, emu) == MCO_RT_OK);
+            CHECK(memcmp(ref, emu, (size_t)pooled) == 0);
+        }
+        CHECK(st == expect);
+        free(sw);
+        free(x.block);
+        free(w);
+        free(conv);
+        free(ref);
+        free(got);
+        free(emu);
+        if (test_failures > 10) return;
+    }
+    /* refusals: more taps than the kernel holds, padding, a negative multiplier */
+    static int8_t w[6 * 6 * 2], x[8 * 8 * 2], y[64];
+    int32_t bias[1] = {0}, mult[1] = {1 << 30}, shift[1] = {-1};
+    memset(w, 1, sizeof w);
+    uint8_t *sw = packed_copy(w, 1, 6 * 6 * 2, MCO_SPARSE_ROWS);
+    mco_conv_s8_params p = {{8, 8, 2, 3, 3, 1, 6, 6, 1, 1, 0, 0}, 0, 0, -128, 127, mult, shift};
+    CHECK(mco_conv2d_maxpool2x2_sparse_s8(&p, x, sw, bias, y) == MCO_RT_NO_IMPL);
+    p.win = (mco_window){8, 8, 2, 8, 8, 1, 3, 3, 1, 1, 1, 1};
+    CHECK(mco_conv2d_maxpool2x2_sparse_s8(&p, x, sw, bias, y) == MCO_RT_ARG_ERROR);
+    p.win = (mco_window){8, 8, 2, 6, 6, 1, 3, 3, 1, 1, 0, 0};
+    mult[0] = -5;
+    CHECK(mco_conv2d_maxpool2x2_sparse_s8(&p, x, sw, bias, y) == MCO_RT_ARG_ERROR);
+    free(sw);
+}
+
+/* ---- the planner ------------------------------------------------------------ */
+
+static void add_layer(mco_model *m, mco_layer_type type, int units, int kernel, int stride)
+{
+    mco_layer l;
+    memset(&l, 0, sizeof(l));
+    l.type = type;
+    l.units = units;
+    l.kernel_h = l.kernel_w = kernel;
+    l.stride_h = l.stride_w = stride;
+    CHECK_OK(mco_model_add_layer(m, &l, NULL));
+}
+
+/* conv kxk (6 filters) -> relu -> maxpool 2 -> flatten -> dense 10, on in_c-channel 14x14 images */
+static void small_cnn(mco_model *m, int kernel, int in_c)
+{
+    mco_model_init(m, (mco_shape){14, 14, in_c});
+    add_layer(m, MCO_LAYER_CONV2D, 6, kernel, 1);
+    add_layer(m, MCO_LAYER_RELU, 0, 0, 0);
+    add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2);
+    add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0);
+    add_layer(m, MCO_LAYER_DENSE, 10, 0, 0);
+    CHECK_OK(mco_model_infer_shapes(m));
+    CHECK_OK(mco_model_alloc_params(m));
+    mco_model_init_params(m, 9);
+    m->norm = (mco_normalization){1.0f / 255.0f, 0.0f, 1.0f};
+}
+
+static void random_images(mco_dataset *ds, mco_shape shape, int n)
+{
+    memset(ds, 0, sizeof *ds);
+    strcpy(ds->name, "random");
+    ds->n = n;
+    ds->shape = shape;
+    ds->n_classes = 10;
+    ds->images = malloc((size_t)n * mco_shape_size(shape));
+    ds->labels = calloc((size_t)n, 1);
+    for (size_t i = 0; i < (size_t)n * mco_shape_size(shape); i++) ds->images[i] = (uint8_t)below(256);
+}
+
+/* Kinds of the plan's two ops with sparse weights allowed (kinds) and not
+ * (dense_kinds), for the model pruned to `sparsity`; checks that both plans
+ * compute the same outputs. */
+static void plan_kinds(const mco_model *m, float sparsity, const mco_dataset *ds, mco_op_kind kinds[2],
+                       mco_op_kind dense_kinds[2])
+{
+    mco_model pruned;
+    CHECK_OK(mco_model_clone(m, &pruned));
+    mco_prune_options po;
+    mco_prune_options_default(&po);
+    po.schedule.target_sparsity = sparsity;
+    CHECK_OK(mco_prune_apply_now(&pruned, &po));
+    mco_quant_options qo;
+    mco_quant_options_default(&qo);
+    qo.calibration_samples = 20;
+    qo.threads = 1;
+    mco_deploy_model dm;
+    CHECK_OK(mco_quantize(&pruned, ds, &qo, &dm));
+    mco_plan_options opt;
+    mco_plan_options_default(&opt);
+    CHECK(opt.sparse_weights == 1);
+    mco_plan sparse, dense;
+    CHECK_OK(mco_plan_build(&dm, &opt, &sparse));
+    opt.sparse_weights = 0;
+    CHECK_OK(mco_plan_build(&dm, &opt, &dense));
+    CHECK(sparse.n_ops == 2 && dense.n_ops == 2);
+    for (int k = 0; k < 2 && k < sparse.n_ops; k++) {
+        kinds[k] = ((const mco_op *)sparse.ops)[k].kind;
+        mco_op_kind dense_kind = dense_kinds[k] = ((const mco_op *)dense.ops)[k].kind;
+        CHECK(dense_kind != MCO_OP_FULLY_CONNECTED_SPARSE_S8 && dense_kind != MCO_OP_CONV2D_MAXPOOL_SPARSE_S8);
+        int is_sparse = kinds[k] == MCO_OP_FULLY_CONNECTED_SPARSE_S8 || kinds[k] == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8;
+        /* sparse only when smaller */
+        CHECK(!is_sparse || sparse.info[k].weights_count < dense.info[k].weights_count);
+        if (!is_sparse) CHECK(kinds[k] == dense_kind);
+    }
+    CHECK(sparse.param_bytes <= dense.param_bytes);
+    int n = 8;
+    uint8_t *a = malloc((size_t)n * sparse.output_bytes), *b = malloc((size_t)n * dense.output_bytes);
+    CHECK_OK(mco_deploy_predict_raw(&dm, &sparse, ds->images, n, NULL, a));
+    CHECK_OK(mco_deploy_predict_raw(&dm, &dense, ds->images, n, NULL, b));
+    CHECK(memcmp(a, b, (size_t)n * sparse.output_bytes) == 0);
+    free(a);
+    free(b);
+    mco_plan_free(&sparse);
+    mco_plan_free(&dense);
+    mco_deploy_free(&dm);
+    mco_model_free(&pruned);
+}
+
+/* A fully pruned conv filter gets weight scale 1 from the quantizer, so
+ * its shift can be >= 0; the planner rewrites that channel's requantization
+ * so the specialised 3x3 kernel still runs, with the very same output as the
+ * general kernel on the quantizer's own parameters. */
+static void test_dead_filter(void)
+{
+    mco_model m;
+    mco_dataset ds;
+    small_cnn(&m, 3, 1);
+    random_images(&ds, m.input_shape, 20);
+    memset(m.layers[0].params[MCO_PARAM_WEIGHTS].data, 0, 9 * 2 * sizeof(float));   /* filters 0 and 1 */
+    m.layers[0].params[MCO_PARAM_BIAS].data[0] = 0.3f;
+    m.layers[0].params[MCO_PARAM_BIAS].data[1] = -0.2f;
+    mco_quant_options qo;
+    mco_quant_options_default(&qo);
+    qo.calibration_samples = 20;
+    qo.threads = 1;
+    mco_deploy_model dm;
+    CHECK_OK(mco_quantize(&m, &ds, &qo, &dm));
+    const mco_deploy_layer *dl = &dm.layers[0];
+    CHECK(dl->shift[0] >= 0 || dl->shift[1] >= 0);   /* what the rewrite is for */
+    mco_plan plan;
+    CHECK_OK(mco_plan_build(&dm, NULL, &plan));
+    const mco_op *op = plan.ops;
+    CHECK(op[0].kind == MCO_OP_CONV3X3_MAXPOOL_S8);
+    mco_conv_s8_params orig = *(const mco_conv_s8_params *)op[0].params;
+    orig.multiplier = dl->multiplier;
+    orig.shift = dl->shift;
+    int8_t x[14 * 14], got[6 * 6 * 6], ref[6 * 6 * 6];
+    for (int t = 0; t < 5; t++) {
+        for (int i = 0; i < 14 * 14; i++) x[i] = (int8_t)(below(256) - 128);
+        CHECK(mco_op_run(&op[0], NULL) == MCO_RT_ARG_ERROR);
+        CHECK(mco_conv3x3_maxpool2x2_s8(op[0].params, x, op[0].weights, op[0].bias, got) == MCO_RT_OK);
+        CHECK(mco_conv2d_maxpool2x2_s8(&orig, x, dl->weights_q, dl->bias_q, ref) == MCO_RT_OK);
+        CHECK(memcmp(got, ref, sizeof ref) == 0);
+    }
+    mco_plan_free(&plan);
+    mco_deploy_free(&dm);
+    mco_dataset_free(&ds);
+    mco_model_free(&m);
+}
+
+static void test_plan(void)
+{
+    mco_op_kind kinds[2], dense[2];
+    mco_model m;
+    mco_dataset ds;
+    /* 3x3 on one channel: the specialised dense conv (if the quantization
+     * lets it run) keeps the conv; the dense layer goes sparse at 50 % */
+    small_cnn(&m, 3, 1);
+    random_images(&ds, m.input_shape, 20);
+    plan_kinds(&m, 0.5f, &ds, kinds, dense);
+    CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_SPARSE_S8);   /* 1/8 + 1/2 of the bytes */
+    CHECK(dense[0] == MCO_OP_CONV3X3_MAXPOOL_S8 ? kinds[0] == MCO_OP_CONV3X3_MAXPOOL_S8
+                                                : kinds[0] == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8);
+    plan_kinds(&m, 0.1f, &ds, kinds, dense);               /* 1/8 + 9/10 > 1: dense */
+    CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_S8 && kinds[0] == dense[0]);
+    plan_kinds(&m, 0.0f, &ds, kinds, dense);
+    CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_S8 && kinds[0] == dense[0]);
+    mco_model_free(&m);
+    mco_dataset_free(&ds);
+    /* 3x3 on 2 channels: the general fused conv, which the sparse one replaces when smaller */
+    small_cnn(&m, 3, 2);
+    random_images(&ds, m.input_shape, 20);
+    plan_kinds(&m, 0.5f, &ds, kinds, dense);
+    CHECK(dense[0] == MCO_OP_CONV2D_MAXPOOL_S8);
+    CHECK(kinds[0] == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8 && kinds[1] == MCO_OP_FULLY_CONNECTED_SPARSE_S8);
+    plan_kinds(&m, 0.1f, &ds, kinds, dense);               /* 18 + 97 > 108 bytes */
+    CHECK(kinds[0] == MCO_OP_CONV2D_MAXPOOL_S8);
+    mco_model_free(&m);
+    mco_dataset_free(&ds);
+    /* 7x7 on one channel: at 30 % about 34 non-zeros per filter, more than
+     * the sparse conv holds; at 60 % about 20 */
+    small_cnn(&m, 7, 1);
+    random_images(&ds, m.input_shape, 20);
+    plan_kinds(&m, 0.3f, &ds, kinds, dense);
+    CHECK(kinds[0] == MCO_OP_CONV2D_MAXPOOL_S8);
+    plan_kinds(&m, 0.6f, &ds, kinds, dense);
+    CHECK(kinds[0] == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8);
+    mco_model_free(&m);
+    mco_dataset_free(&ds);
+    test_dead_filter();
+    CHECK(strcmp(mco_op_kind_name(MCO_OP_FULLY_CONNECTED_SPARSE_S8), "FULLY_CONNECTED_SPARSE_S8") == 0);
+    CHECK(strcmp(mco_op_kind_name(MCO_OP_CONV2D_MAXPOOL_SPARSE_S8), "CONV2D_MAXPOOL_SPARSE_S8") == 0);
+}
+
+int main(void)
+{
+    mco_rng_seed(&rng, 2024);
+    test_pack();
+    test_fully_connected();
+    test_conv_pool();
+    test_plan();
+    TEST_MAIN_END();
+}
