@@ -27,8 +27,8 @@ static void print_help(void)
 {
     printf("usage: mcuopt emit MODEL -o DIR [OPTIONS]\n\n"
            "Writes MODEL (.mco float model or .mcq deploy model) as C99 for a Cortex-M:\n"
-           "model.h / model.c (int model_run(in, out)), mco_op_config.h and the runtime\n"
-           "kernels the model uses. Reports Flash and RAM (compiled with\n"
+           "model.h / model.c (int model_run(in, out), calling the kernels directly) and\n"
+           "the runtime kernels the model uses. Reports Flash and RAM (compiled with\n"
            "arm-none-eabi-gcc when it is installed).\n\n"
            "options:\n"
            "  -o, --output DIR      directory to write (created if missing)\n"

@@ -8,7 +8,7 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
-    {"run", "the main job: train -> evaluate -> save, on built-in defaults", cmd_run},
+    {"run", "the main job: train -> quantize -> emit C -> measure on the emulated MCU", cmd_run},
     {"train", "train a model from an architecture on a data set", cmd_train},
     {"eval", "evaluate a model: accuracy, loss and confusion matrix", cmd_eval},
     {"info", "per-layer shapes, parameters, MACs and bytes of a model", cmd_info},
@@ -32,7 +32,7 @@ static void print_usage(FILE *out)
             "commands:\n",
             MCO_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,7 @@
 /*
- * mco_op_config.h - which op kinds mco_op.c compiles. This host copy enables
- * all of them; the code generator writes a model's own copy, which defines
- * MCO_OP_USE_<KIND> only for the kinds that model uses.
+ * mco_op_config.h - which op kinds mco_op.c compiles. The host build (the
+ * evaluator of deploy models) enables all of them. Emitted model code does
+ * not use mco_op.c: its model_run() calls the kernels directly.
  */
 #ifndef MCO_OP_CONFIG_H
 #define MCO_OP_CONFIG_H
