@@ -12,6 +12,7 @@ static const cli_command commands[] = {
     {"train", "train a model from an architecture on a data set", cmd_train},
     {"eval", "evaluate a model: accuracy, loss and confusion matrix", cmd_eval},
     {"info", "per-layer shapes, parameters, MACs and bytes of a model", cmd_info},
+    {"prune", "magnitude pruning to a target sparsity on a schedule during fine-tuning", cmd_prune},
     {"shrink", "structured pruning: remove whole filters/units, fine-tune", cmd_shrink},
     {"sensitivity", "per-layer structured-pruning sensitivity table", cmd_sensitivity},
     {"distill", "knowledge distillation: train a student against a teacher's soft outputs", cmd_distill},
@@ -20,6 +21,7 @@ static const cli_command commands[] = {
     {"quantize", "post-training quantization: float16, int8, int4, mixed", cmd_quantize},
     {"emit", "generate C code (model.h/model.c + runtime) for the MCU", cmd_emit},
     {"measure", "run the emitted code on an emulated Cortex-M: bit-exactness, instructions, latency", cmd_measure},
+    {"search", "adaptive search over the whole compression pipeline for a target", cmd_search},
     {"trials", "list the trials of a search database", cmd_trials},
     {"targets", "list the MCU profiles", cmd_targets},
 };

@@ -18,7 +18,6 @@
  *   mco_smlabb(x, y, acc) acc + x.lo*y.lo;  mco_smlatb(x, y, acc) acc + x.hi*y.lo
  *   mco_smmulr(a, b)     round(a * b / 2^32) (plain C without DSP)
  *   mco_ssat8(x)         x saturated to int8 (SSAT on Armv7-M, C elsewhere)
- *   mco_peek_s8x4_lsl(p, s, k) the word at p + (s << k) (LDR, scaled offset)
  * On Arm they are ACLE intrinsics (<arm_acle.h>) or one inline instruction.
  *
  * What it leaves out: Helium (MVE) paths for Cortex-M55/M85.
@@ -153,19 +152,6 @@ static inline int32_t mco_peek_s8x4(const int8_t *p)
     memcpy(&word, p, 4);
     return word;
 }
-
-/* Four int8 at p + (s << k) read as one word (k = 1 or 2): one LDR with a
- * scaled register offset on Armv7E-M, so a loop reading rows p + s, p + 2s
- * and p + 4s needs a register for s only. (Weights are never written while
- * a kernel reads them, so the asm does not declare the memory it reads.) */
-#if MCO_DSP_NATIVE
-#define mco_peek_s8x4_lsl(p, s, k) __extension__({ \
-    int32_t word_; \
-    __asm__("ldr %0, [%1, %2, lsl #" #k "]" : "=r"(word_) : "r"(p), "r"(s)); \
-    word_; })
-#else
-#define mco_peek_s8x4_lsl(p, s, k) mco_peek_s8x4((p) + ((s) << (k)))
-#endif
 
 /* The dual16 word (lo, hi). */
 static inline int32_t mco_pack16(int32_t lo, int32_t hi)

@@ -34,6 +34,9 @@ static MCO_NOINLINE int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int
 /* One row of the DSP loop: acc += (x02, x13) . the 4 weights at ADDR. */
 #define FC_ROW_ASM(acc, addr)                                                   \
     "ldr %[v], " addr "\n\t"                                                  \
+    FC_MAC_ASM(acc)
+/* The same with the weights already in v. */
+#define FC_MAC_ASM(acc)                                                         \
     "sxtb16 %[t], %[v]\n\t"                                                   \
     "smlad %[" acc "], %[t], %[x02], %[" acc "]\n\t"                          \
     "sxtb16 %[v], %[v], ror #8\n\t"                                           \
@@ -49,17 +52,19 @@ static inline void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8
 #if MCO_DSP_NATIVE
     /* Fifteen live values in the C below: the compiler spills four of
      * them, so the loop is written out with thirteen registers (offset2 is
-     * read from the stack, pipelined after the input load; w + 3s is
-     * formed in the temporary). Same arithmetic as the C. */
+     * read from the stack between the input and the first weight load, so
+     * all three pipeline; w + 3s is formed in the temporary). Same
+     * arithmetic as the C. */
     if (k > 0) {
         int32_t x02, x13, v, t;
         __asm__ volatile(
             "1:\n\t"
             "ldr %[x13], [%[in]], #4\n\t"
             "ldr %[t], %[off2]\n\t"
+            "ldr %[v], [%[w]]\n\t"
             "sxtab16 %[x02], %[t], %[x13]\n\t"
             "sxtab16 %[x13], %[t], %[x13], ror #8\n\t"
-            FC_ROW_ASM("a0", "[%[w]]")
+            FC_MAC_ASM("a0")
             FC_ROW_ASM("a1", "[%[w], %[s]]")
             FC_ROW_ASM("a2", "[%[w], %[s], lsl #1]")
             "add %[t], %[w], %[s], lsl #1\n\t"

@@ -12,10 +12,9 @@
  *
  * Cost: the switch (a TBB jump table; GCC 12 adds a range check for one
  * case) is paid per 4 weights whatever their sparsity, so on a Cortex-M4
- * this kernel does about 3.7 instructions per weight at 50 % sparsity
- * against about 1.9 for the dense SMLAD kernel (mnist-paper's 2028 x 10
- * layer: ~74k against ~38k instructions), and about 2.6 at 90 %. Its point
- * is Flash: 1/8 byte per weight plus 1 byte per non-zero.
+ * this kernel does about 3.7 instructions per weight at 50 % sparsity,
+ * about twice the dense SMLAD kernel, and about 2.6 at 90 %. Its point is
+ * Flash: 1/8 byte per weight plus 1 byte per non-zero.
  *
  * What it leaves out: skipping all-zero bitmap bytes (rare at the
  * sparsities where this format is chosen), int4 values.

@@ -40,14 +40,13 @@
  * dual16 of each output, and one SMLAD per output adds both products.
  *
  * Speed (Cortex-M4, QEMU instruction counts, mnist-paper pruned to 50 %):
- * the Dense kernel does ~3.7 instructions per weight against ~1.9 for the
- * dense SMLAD kernel, because its bitmap is decoded 4 bits at a time
- * whatever the sparsity; the conv kernel (~210k instructions for that
- * model's 3x3 conv + pool) beats the general dense fused kernel (~380k) but
- * not the register-blocked dense 3x3 one-channel kernel (~168k), whose
- * SMLADs pair taps at no cost. So this format saves Flash (the planner
- * takes it where the weights are smaller), not instructions, at moderate
- * sparsity.
+ * the Dense kernel takes about twice the instructions of the dense SMLAD
+ * kernel, because its bitmap is decoded 4 bits at a time whatever the
+ * sparsity (about 3.7 instructions per weight at 50 %, 2.6 at 90 %); the
+ * conv kernel beats the general dense fused kernel but not the
+ * register-blocked dense 3x3 one-channel kernel, whose SMLADs pair taps for
+ * free. So this format saves Flash (the planner takes it where the weights
+ * are smaller), not instructions, at moderate sparsity.
  *
  * What it leaves out: depthwise convolutions, padding, int4 values, block
  * (structured) sparsity patterns.

@@ -10,6 +10,8 @@
  *     masked weight is exactly 0, each layer is at exactly the target
  *     sparsity, weights masked at the first update are still 0 (masks only
  *     grow), and two runs with the same seed give identical parameters;
+ *   - an already pruned model keeps its zeros through more training with
+ *     mco_pruner_mask_zeros + mco_pruner_apply;
  *   - bad options are rejected.
  */
 #include <stdint.h>
@@ -309,6 +311,53 @@ static void test_fine_tuning(void)
     mco_model_free(&a);
 }
 
+/* An already pruned model keeps its zeros through more training when its
+ * zeros become the masks and mco_pruner_apply runs after every step. */
+static mco_status apply_hook(void *user, mco_model *model, long step, long total_steps)
+{
+    (void)step;
+    (void)total_steps;
+    mco_pruner_apply(user, model);
+    return MCO_OK;
+}
+
+static void test_keep_zeros(void)
+{
+    mco_model m;
+    small_cnn(&m, 4);
+    mco_prune_options po;
+    mco_prune_options_default(&po);
+    po.schedule.target_sparsity = 0.6f;
+    CHECK_OK(mco_prune_apply_now(&m, &po));
+    size_t zeros_before = zeros_in(&m, CONV) + zeros_in(&m, DENSE1) + zeros_in(&m, DENSE2);
+    mco_pruner p;
+    CHECK_OK(mco_pruner_init(&p, &m, &po));
+    CHECK_OK(mco_pruner_mask_zeros(&p, &m));
+    mco_dataset train;
+    make_blobs(&train, 320, 5);
+    mco_train_options topt;
+    mco_train_options_default(&topt);
+    topt.epochs = 1;
+    topt.threads = 1;
+    topt.after_step = apply_hook;
+    topt.after_step_user = &p;
+    mco_train_result r;
+    CHECK_OK(mco_train(&m, &train, NULL, &topt, &r));
+    for (int k = 0; k < 3; k++)
+        for (size_t j = 0; j < p.sizes[k]; j++)
+            if (!p.keep[k][j]) CHECK(weights_of(&m, p.layers[k])[j] == 0.0f);
+    CHECK(zeros_in(&m, CONV) + zeros_in(&m, DENSE1) + zeros_in(&m, DENSE2) == zeros_before);
+    mco_model other;
+    small_cnn(&other, 4);
+    other.layers[DENSE2].params[MCO_PARAM_WEIGHTS].size--;   /* not the pruner's model */
+    CHECK(mco_pruner_mask_zeros(&p, &other) == MCO_ERR_ARG);
+    other.layers[DENSE2].params[MCO_PARAM_WEIGHTS].size++;
+    mco_model_free(&other);
+    mco_pruner_free(&p);
+    mco_dataset_free(&train);
+    mco_model_free(&m);
+}
+
 static void test_errors(void)
 {
     mco_model m;
@@ -352,6 +401,7 @@ int main(void)
     test_schedule();
     test_one_shot();
     test_fine_tuning();
+    test_keep_zeros();
     test_errors();
     TEST_MAIN_END();
 }

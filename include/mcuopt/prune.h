@@ -107,6 +107,11 @@ mco_status mco_pruner_after_step(void *user, mco_model *model, long step, long t
 mco_status mco_pruner_update(mco_pruner *pruner, mco_model *model, float sparsity);
 /* Zeroes the masked weights. */
 void mco_pruner_apply(const mco_pruner *pruner, mco_model *model);
+/* Masks every pruned-layer weight that is exactly 0 in `model` now (on top
+ * of the existing masks): with mco_pruner_apply as the after_step hook, an
+ * already pruned model keeps its zeros through more training (fine-tuning,
+ * distillation, QAT). Fails if `model` is not the pruner's. */
+mco_status mco_pruner_mask_zeros(mco_pruner *pruner, const mco_model *model);
 void mco_pruner_free(mco_pruner *pruner);
 
 /* One-shot pruning to opt->schedule.target_sparsity (no fine-tuning). */

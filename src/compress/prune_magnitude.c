@@ -162,6 +162,19 @@ void mco_pruner_apply(const mco_pruner *pruner, mco_model *model)
     }
 }
 
+mco_status mco_pruner_mask_zeros(mco_pruner *pruner, const mco_model *model)
+{
+    if (!pruner || !model) return mco_error(MCO_ERR_ARG, "prune: NULL argument");
+    mco_status st = check_model(pruner, model);
+    if (st != MCO_OK) return st;
+    for (int k = 0; k < pruner->n_layers; k++) {
+        const float *w = model->layers[pruner->layers[k]].params[MCO_PARAM_WEIGHTS].data;
+        for (size_t j = 0; j < pruner->sizes[k]; j++)
+            if (w[j] == 0.0f) pruner->keep[k][j] = 0;
+    }
+    return MCO_OK;
+}
+
 /* One candidate weight of a mask update. */
 typedef struct {
     float magnitude;
