@@ -27,21 +27,8 @@ expect() {
 }
 
 # A tiny MNIST-layout data set: the first 300 train and 100 test images.
-mnist=../shared/data/mnist
-mkdir -p "$tmp/mini"
-make_idx() { # make_idx SRC.gz DST COUNT ITEM_BYTES MAGIC_AND_DIMS_HEX
-  local src=$1 dst=$2 count=$3 item=$4 header=$5
-  printf "$header" >"$dst"
-  zcat "$src" | tail -c +$(( $6 + 1 )) | head -c $((count * item)) >>"$dst"
-}
-count_hex() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
-for split in train:300 t10k:100; do
-  name=${split%%:*} n=${split##*:}
-  make_idx "$mnist/$name-images-idx3-ubyte.gz" "$tmp/mini/$name-images-idx3-ubyte" "$n" 784 \
-    "\\x00\\x00\\x08\\x03$(count_hex "$n")\\x00\\x00\\x00\\x1c\\x00\\x00\\x00\\x1c" 16
-  make_idx "$mnist/$name-labels-idx1-ubyte.gz" "$tmp/mini/$name-labels-idx1-ubyte" "$n" 1 \
-    "\\x00\\x00\\x08\\x01$(count_hex "$n")" 8
-done
+. "$(dirname "$0")/lib/mini_mnist.sh"
+make_mini_mnist "$tmp/mini"
 
 expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate
 expect 2 "expects an integer" -- "$cli" train --epochs many

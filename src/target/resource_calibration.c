@@ -105,15 +105,17 @@ typedef struct {
     const char *name;
     mco_activation_format act;
     mco_weight_format weights;
+    double sparsity;        /* fraction of Conv2D / Dense weights set to zero */
     int n_models;
 } format_def;
 
 static const format_def format_defs[] = {
-    {"int8", MCO_ACT_S8, MCO_WEIGHTS_S8, 16},
-    {"float32", MCO_ACT_F32, MCO_WEIGHTS_F32, 12},
-    {"float16", MCO_ACT_F32, MCO_WEIGHTS_F16, 6},
-    {"int8w", MCO_ACT_F32, MCO_WEIGHTS_S8, 6},
-    {"int4", MCO_ACT_S8, MCO_WEIGHTS_S4, 6},
+    {"int8", MCO_ACT_S8, MCO_WEIGHTS_S8, 0, 16},
+    {"float32", MCO_ACT_F32, MCO_WEIGHTS_F32, 0, 12},
+    {"float16", MCO_ACT_F32, MCO_WEIGHTS_F16, 0, 6},
+    {"int8w", MCO_ACT_F32, MCO_WEIGHTS_S8, 0, 6},
+    {"int4", MCO_ACT_S8, MCO_WEIGHTS_S4, 0, 6},
+    {"int8-sparse", MCO_ACT_S8, MCO_WEIGHTS_S8, 0.75, 8},   /* the planner picks the sparse kernels */
 };
 #define N_FORMAT_DEFS ((int)(sizeof format_defs / sizeof format_defs[0]))
 
@@ -124,8 +126,10 @@ static const format_def format_defs[] = {
  * kinds that share a pool helper never meet in one model. The optional
  * parts (depthwise block, residual Add with a conv or depthwise branch,
  * Dense layers, Softmax) come and go so that no two kinds always appear
- * together: a symbol is only charged to the kinds that always link it. */
-static void calibration_arch(int i, char *buf, size_t cap)
+ * together: a symbol is only charged to the kinds that always link it.
+ * `valid` makes the padded conv + pool variants "valid" (the sparse conv
+ * kernel takes no padding). */
+static void calibration_arch(int i, int valid, char *buf, size_t cap)
 {
     static const int hs[] = {12, 16, 20, 10, 14, 18, 24, 11, 15, 13, 22, 17, 19, 12, 16, 21};
     static const int ws[] = {12, 10, 16, 14, 9, 20, 8, 13, 11, 18, 10, 15, 14, 17, 12, 9};
@@ -146,12 +150,12 @@ static void calibration_arch(int i, char *buf, size_t cap)
     switch (i % 4) {
     case 0: ADD("input %d %d 1\nconv2d filters=%d kernel=3 padding=valid\nrelu\nb0 = maxpool2d pool=2\n", h, w, f); break;
     case 1:
-        ADD("input %d %d 1\nconv2d filters=%d kernel=%d padding=same\nrelu\nb0 = maxpool2d pool=2\n", h, w, f,
-            (i / 4) % 2 ? 5 : 3);
+        ADD("input %d %d 1\nconv2d filters=%d kernel=%d padding=%s\nrelu\nb0 = maxpool2d pool=2\n", h, w, f,
+            (i / 4) % 2 ? 5 : 3, valid ? "valid" : "same");
         break;
     case 2:
         ADD("input %d %d %d\nconv2d filters=%d kernel=%d padding=%s\nrelu\nb0 = maxpool2d pool=2\n", h, w, c, f,
-            (i / 4) % 2 ? 5 : 3, i % 8 == 6 ? "valid" : "same");
+            (i / 4) % 2 ? 5 : 3, valid || i % 8 == 6 ? "valid" : "same");
         break;
     default:
         ADD("input %d %d %d\nconv2d filters=%d kernel=%d stride=%d padding=%s\nb0 = relu\n", h, w, c, f, k,
@@ -210,10 +214,16 @@ static mco_status random_deploy_model(mco_model *m, const format_def *fmt, uint3
     mco_status st = mco_model_alloc_params(m);
     if (st == MCO_OK) {
         mco_model_init_params(m, seed);
-        for (int i = 0; i < m->n_layers; i++)
-            if (m->layers[i].n_params > MCO_PARAM_BIAS && m->layers[i].type != MCO_LAYER_BATCHNORM)
-                for (size_t k = 0; k < m->layers[i].params[MCO_PARAM_BIAS].size; k++)
-                    m->layers[i].params[MCO_PARAM_BIAS].data[k] = 0.01f * (float)((int)(next_random(&seed) % 21) - 10);
+        for (int i = 0; i < m->n_layers; i++) {
+            mco_layer *L = &m->layers[i];
+            if (L->n_params > MCO_PARAM_BIAS && L->type != MCO_LAYER_BATCHNORM)
+                for (size_t k = 0; k < L->params[MCO_PARAM_BIAS].size; k++)
+                    L->params[MCO_PARAM_BIAS].data[k] = 0.01f * (float)((int)(next_random(&seed) % 21) - 10);
+            if (fmt->sparsity > 0 && (L->type == MCO_LAYER_CONV2D || L->type == MCO_LAYER_DENSE))
+                for (size_t k = 0; k < L->params[MCO_PARAM_WEIGHTS].size; k++)
+                    if (next_random(&seed) % 1000 < (uint32_t)(fmt->sparsity * 1000))
+                        L->params[MCO_PARAM_WEIGHTS].data[k] = 0;
+        }
         mco_quant_options q;
         mco_quant_options_default(&q);
         q.activation_format = fmt->act;
@@ -232,7 +242,8 @@ mco_status mco_resource_random_model(const char *arch, const char *format, uint3
     for (int i = 0; i < N_FORMAT_DEFS; i++)
         if (format && strcmp(format_defs[i].name, format) == 0) fmt = &format_defs[i];
     if (!fmt)
-        return mco_error(MCO_ERR_ARG, "unknown deploy format \"%s\" (int8, float32, float16, int8w, int4)",
+        return mco_error(MCO_ERR_ARG,
+                         "unknown deploy format \"%s\" (int8, float32, float16, int8w, int4, int8-sparse)",
                          format ? format : "");
     mco_model m;
     mco_shape none = {0, 0, 0};
@@ -882,6 +893,54 @@ static void progress(const mco_calibration_options *opt, const char *fmt, ...)
     opt->progress(opt->user, line);
 }
 
+/* Deploys and measures calibration model i of a format into run (a failing
+ * model is reported and skipped, so one broken kernel does not void the
+ * others' calibration; only running out of memory stops the run). */
+static mco_status calibrate_model(const class_def *cd, const mco_target_profile *t, const format_def *fmt, int i,
+                                  const mco_calibration_options *opt, class_run *run, int *skipped)
+{
+    char arch[1024];
+    calibration_arch(i, fmt->sparsity > 0, arch, sizeof arch);
+    if (run->n_samples == run->cap_samples) {
+        int cap = run->cap_samples ? 2 * run->cap_samples : 64;
+        calib_sample *bigger = realloc(run->samples, (size_t)cap * sizeof *bigger);
+        if (!bigger) return mco_error(MCO_ERR_NOMEM, "out of memory");
+        run->samples = bigger;
+        run->cap_samples = cap;
+    }
+    calib_sample *cs = &run->samples[run->n_samples];
+    memset(cs, 0, sizeof *cs);
+    mco_model m;
+    mco_shape none = {0, 0, 0};
+    mco_dataset data = {0};
+    mco_deploy_model dm;
+    mco_measure_result res;
+    mco_status st = mco_arch_parse(arch, "calibration", none, 0, &m);
+    if (st == MCO_OK) {
+        st = random_samples(m.input_shape, N_SAMPLES, 1000u + (uint32_t)i, &data);
+        if (st != MCO_OK) mco_model_free(&m);
+    }
+    if (st == MCO_OK) st = random_deploy_model(&m, fmt, 7u + (uint32_t)i, &data, &dm);
+    if (st == MCO_OK) {
+        st = measure_sample(cd, t, &dm, &data, opt->timeout_s > 0 ? opt->timeout_s : TOOL_TIMEOUT_S, run->cls, cs,
+                            &res);
+        mco_deploy_free(&dm);
+    }
+    mco_dataset_free(&data);
+    if (st == MCO_OK) {
+        run->n_samples++;
+        progress(opt, "%-7s %-11s model %2d: %10.0f cycles (%.1f%% outside kernels), flash %zu B, stack %zu B",
+                 cd->name, fmt->name, i, res.cycles_est, 100.0 * cs->overhead_cycles / res.cycles_est,
+                 res.flash_bytes, res.stack_bytes);
+        return MCO_OK;
+    }
+    free(cs->syms);
+    if (st == MCO_ERR_NOMEM) return st;
+    (*skipped)++;
+    progress(opt, "%-7s %-11s model %2d: skipped: %s", cd->name, fmt->name, i, mco_last_error());
+    return MCO_OK;
+}
+
 static mco_status calibrate_class(const class_def *cd, const mco_calibration_options *opt, mco_cost_class *c)
 {
     memset(c, 0, sizeof *c);
@@ -893,52 +952,13 @@ static mco_status calibrate_class(const class_def *cd, const mco_calibration_opt
     mco_status st = mco_cost_class_profile(cd->name, &t);
     if (st != MCO_OK) return st;
     class_run run = {c, NULL, 0, 0};
-    for (int fi = 0; st == MCO_OK && fi < N_FORMAT_DEFS; fi++) {
-        const format_def *fmt = &format_defs[fi];
-        for (int i = 0; st == MCO_OK && i < fmt->n_models; i++) {
-            char arch[1024];
-            calibration_arch(i, arch, sizeof arch);
-            mco_model m;
-            mco_shape none = {0, 0, 0};
-            st = mco_arch_parse(arch, "calibration", none, 0, &m);
-            if (st != MCO_OK) break;
-            mco_dataset data;
-            st = random_samples(m.input_shape, N_SAMPLES, 1000u + (uint32_t)i, &data);
-            if (st != MCO_OK) {
-                mco_model_free(&m);
-                break;
-            }
-            mco_deploy_model dm;
-            st = random_deploy_model(&m, fmt, 7u + (uint32_t)i, &data, &dm);
-            if (st == MCO_OK && run.n_samples == run.cap_samples) {
-                int cap = run.cap_samples ? 2 * run.cap_samples : 64;
-                calib_sample *bigger = realloc(run.samples, (size_t)cap * sizeof *bigger);
-                if (!bigger) st = mco_error(MCO_ERR_NOMEM, "out of memory");
-                else run.samples = bigger, run.cap_samples = cap;
-            }
-            if (st == MCO_OK) {
-                calib_sample *cs = &run.samples[run.n_samples];
-                memset(cs, 0, sizeof *cs);
-                mco_measure_result res;
-                st = measure_sample(cd, &t, &dm, &data, opt->timeout_s > 0 ? opt->timeout_s : TOOL_TIMEOUT_S, c, cs,
-                                    &res);
-                if (st == MCO_OK) {
-                    run.n_samples++;
-                    progress(opt, "%-7s %-8s model %2d: %10.0f cycles (%.0f%% in kernels), flash %zu B, stack %zu B",
-                             cd->name, fmt->name, i, res.cycles_est,
-                             100.0 * (1.0 - cs->overhead_cycles / res.cycles_est), res.flash_bytes, res.stack_bytes);
-                } else {
-                    free(cs->syms);
-                    char where[1100];
-                    snprintf(where, sizeof where, "calibration %s %s model %d: %s", cd->name, fmt->name, i,
-                             mco_last_error());
-                    st = mco_error(st, "%s", where);
-                }
-                mco_deploy_free(&dm);
-            }
-            mco_dataset_free(&data);
-        }
-    }
+    int skipped = 0;
+    for (int fi = 0; st == MCO_OK && fi < N_FORMAT_DEFS; fi++)
+        for (int i = 0; st == MCO_OK && i < format_defs[fi].n_models; i++)
+            st = calibrate_model(cd, &t, &format_defs[fi], i, opt, &run, &skipped);
+    if (st == MCO_OK && run.n_samples == 0)
+        st = mco_error(MCO_ERR_UNSUPPORTED, "calibration of %s: no model could be measured (last: %s)", cd->name,
+                       mco_last_error());
     if (st == MCO_OK) {
         c->n_models = run.n_samples;
         for (int k = 0; k < MCO_OP_KIND_COUNT; k++) fit_kind(&run, k, &c->kinds[k]);
@@ -951,8 +971,8 @@ static mco_status calibrate_class(const class_def *cd, const mco_calibration_opt
                          cd->name, mco_op_kind_name(k), c->kinds[k].samples, 100 * c->kinds[k].fit_rms_rel_error,
                          100 * c->kinds[k].fit_max_rel_error, (size_t)c->kinds[k].n_symbols,
                          (unsigned)c->kinds[k].stack_bytes);
-        progress(opt, "%-7s %d models, whole-model cycle error on them at most %.2f%%", cd->name, c->n_models,
-                 100 * c->fit_max_rel_error);
+        progress(opt, "%-7s %d models (%d skipped), whole-model cycle error on them at most %.2f%%", cd->name,
+                 c->n_models, skipped, 100 * c->fit_max_rel_error);
     }
     for (int s = 0; s < run.n_samples; s++) free(run.samples[s].syms);
     free(run.samples);

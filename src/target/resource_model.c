@@ -177,6 +177,25 @@ void mco_plan_op_features(const mco_plan *plan, int k, double f[MCO_COST_N_FEATU
         f[MCO_COST_OUTPUTS] = sizes[1];
         return;
     }
+    case MCO_OP_FULLY_CONNECTED_SPARSE_S8:
+    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8: {
+        /* bitmap + non-zeros (runtime/mco_sparse.h): only non-zero weights cost MACs */
+        int fc = kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8;
+        const int32_t *sizes = op->params;
+        double rows = info->n_channels, cols = fc ? sizes[0] : (double)w->kernel_h * w->kernel_w * w->in_c;
+        double nonzeros = (double)info->weights_count - rows * ceil(cols / 8);
+        if (fc) {
+            f[MCO_COST_MACS] = nonzeros;
+            f[MCO_COST_LOOPS] = ceil(rows / 2) * ceil(cols / 4);   /* 4-input groups per row pair */
+            f[MCO_COST_OUTPUTS] = sizes[1];
+        } else {
+            double ph = w->out_h / 2, pw = w->out_w / 2;
+            f[MCO_COST_MACS] = nonzeros * 4 * ph * pw;              /* every tap of 4 conv outputs */
+            f[MCO_COST_LOOPS] = ph * pw * w->out_c;
+            f[MCO_COST_OUTPUTS] = ph * pw * w->out_c;
+        }
+        return;
+    }
     case MCO_OP_SOFTMAX_S8: {
         const mco_softmax_s8_params *p = op->params;
         f[MCO_COST_MACS] = (double)p->n_rows * p->row_size;
@@ -655,7 +674,9 @@ static int fallback_kind(int kind)
     case MCO_OP_DEPTHWISE_CONV2D_S8W_F32: return MCO_OP_DEPTHWISE_CONV2D_F32;
     case MCO_OP_FULLY_CONNECTED_F16W:
     case MCO_OP_FULLY_CONNECTED_S8W_F32: return MCO_OP_FULLY_CONNECTED_F32;
-    case MCO_OP_CONV3X3_MAXPOOL_S8: return MCO_OP_CONV2D_MAXPOOL_S8;
+    case MCO_OP_CONV3X3_MAXPOOL_S8:
+    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8: return MCO_OP_CONV2D_MAXPOOL_S8;
+    case MCO_OP_FULLY_CONNECTED_SPARSE_S8: return MCO_OP_FULLY_CONNECTED_S8;
     case MCO_OP_CONV2D_MAXPOOL_S8: return MCO_OP_CONV2D_S8;
     case MCO_OP_AVG_POOL_S8: return MCO_OP_MAX_POOL_S8;
     case MCO_OP_AVG_POOL_F32: return MCO_OP_MAX_POOL_F32;
