@@ -5,7 +5,9 @@
 # STM32F405 (QEMU netduinoplus2) over 100 test images (outputs checked
 # bit-identical to the host), and prints Flash, peak RAM, test accuracy,
 # exact instructions per inference and estimated ms at 160 MHz next to the
-# published figures.
+# published figures; then the study's pruning and QAT rows (50 % magnitude
+# pruning with 2 fine-tuning epochs, float and int8; QAT for 2 epochs) and
+# mcuopt's own structured pruning + distillation pipeline.
 # Usage: bench/paper_table.sh [MNIST_DIR] [BUILD_DIR]   (from the repo root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,24 @@ for mode in float16 int8-weights int8; do
   accuracy[$mode]=$(json_num "$work/q-$mode.json" quantized_accuracy)
 done
 
+echo "pruning 50 % (2 epochs of fine-tuning) ..." >&2
+"$cli" prune "$work/f32.mco" --sparsity 0.5 --epochs 2 --data "$data" --quiet --json -o "$work/p50.mco" >"$work/prune.json"
+model[p50]=$work/p50.mco
+accuracy[p50]=$(json_num "$work/prune.json" accuracy_after)
+"$cli" quantize "$work/p50.mco" --mode int8 --data "$data" --json -o "$work/p50-int8.mcq" >"$work/q-p50.json"
+model[p50-int8]=$work/p50-int8.mcq
+accuracy[p50-int8]=$(json_num "$work/q-p50.json" quantized_accuracy)
+echo "quantization-aware training (2 epochs) ..." >&2
+"$cli" qat "$work/f32.mco" --epochs 2 --data "$data" --quiet --json -o "$work/qat.mcq" >"$work/qat.json"
+model[qat]=$work/qat.mcq
+accuracy[qat]=$(json_num "$work/qat.json" int8_accuracy)
+qat_fake=$(json_num "$work/qat.json" fake_quant_accuracy)
+echo "structured pruning to 6 filters + distillation + int8 ..." >&2
+"$cli" compress "$work/f32.mco" --stages "prune:structured=0.5,criterion=l1 -> distill:T=4,alpha=0.1,epochs=3 -> quant:int8" \
+  --data "$data" --quiet --json -o "$work/sd" >"$work/sd.json"
+model[sd]=$work/sd.mcq
+accuracy[sd]=$(grep '"accuracy":' "$work/sd.json" | tail -n 1 | sed 's/.*:[[:space:]]*//; s/,$//')
+
 row() { # row KEY LABEL PAPER_BYTES PAPER_ACC PAPER_MS
   local key=$1 label=$2
   "$cli" measure "${model[$key]}" --target stm32f405 --clock-mhz 160 --images 100 --data "$data" --json >"$work/m-$key.json"
@@ -54,3 +74,9 @@ row f32 "float32" "84,896" "97.95" "109.66"
 row float16 "float16 weights" "44,716" "97.62" "109.63"
 row int8-weights "int8 weights" "24,136" "97.12" "93.17"
 row int8 "int8 weights + activations" "24,672" "97.08" "95.56"
+row p50 "50 % pruned, float" "84,820" "96.81" "106.69"
+row p50-int8 "50 % pruned + int8" "24,064" "96.80" "90.81"
+printf "| %-26s | %10s | %8s | %6.2f %% | %12s | %11s | %9s | %9s B | %6s %% | %9s ms |\n" "QAT float (fake-quant)" "-" "-" \
+  "$(awk -v a="$qat_fake" 'BEGIN { printf "%.2f", a * 100 }')" "-" "-" "-" "84,896" "97.90" "109.66"
+row qat "QAT int8" "25,216" "97.87" "95.45"
+row sd "structured 6/12 + distill + int8" "-" "-" "-"
