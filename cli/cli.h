@@ -46,6 +46,7 @@ int cmd_compress(int argc, char **argv);
 int cmd_qat(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_estimate(int argc, char **argv);
 
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);

@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"quantize", "post-training quantization: float16, int8, int4, mixed", cmd_quantize},
     {"emit", "generate C code (model.h/model.c + runtime) for the MCU", cmd_emit},
     {"measure", "run the emitted code on an emulated Cortex-M: bit-exactness, instructions, latency", cmd_measure},
+    {"estimate", "predict Flash, RAM, cycles, latency and energy per layer without the emulator", cmd_estimate},
     {"search", "adaptive search over the whole compression pipeline for a target", cmd_search},
     {"trials", "list the trials of a search database", cmd_trials},
     {"targets", "list the MCU profiles", cmd_targets},
