@@ -378,7 +378,11 @@ static void test_against_emulator(void)
     pthread_t workers[2];
     for (int w = 0; w < 2; w++) CHECK(pthread_create(&workers[w], NULL, compare_worker, &q) == 0);
     for (int w = 0; w < 2; w++) pthread_join(workers[w], NULL);
+    int failures_before = test_failures;
     for (int i = 0; i < N_JOBS; i++) check_comparison(&jobs[i]);
+    if (test_failures > failures_before)
+        fprintf(stderr, "the resource model is off: did a kernel or the code generator change since %s was "
+                        "calibrated (%s)? Re-run bench/calibrate_resource_model.sh\n", cm->path, cm->created);
     printf("worst |error|: cycles %.2f%%, Flash %.2f%%, RAM %.2f%% (table %s, %s)\n", 100 * worst_cycles,
            100 * worst_flash, 100 * worst_ram, cm->path, cm->created);
     unlink(m4);

@@ -175,7 +175,8 @@ typedef struct {
     size_t param_bytes;      /* arrays + parameter struct + op record */
     size_t code_bytes;       /* code and constants first linked for this op's kind (0 if an
                                 earlier op has the same kind) */
-    size_t arena_bytes;      /* bytes of the arena live while the op runs */
+    size_t arena_bytes;      /* bytes of the arena live while the op runs (not the caller's
+                                input / output buffers) */
     size_t stack_bytes;      /* stack of its kind */
     double cycles;
     int calibrated;          /* 0: the kind had no calibration; a fallback kind was used */
@@ -200,7 +201,7 @@ typedef struct {
     size_t ram_bytes;        /* static + stack */
     int fits_flash, fits_ram;
     int uncalibrated_ops;    /* ops whose kind had no calibration of its own */
-    char note[320];          /* what the figures are and any approximation used */
+    char note[512];          /* what the figures are and any approximation used */
 } mco_resource_estimate;
 
 /* Estimate for a plan on a target; clock_mhz 0: the profile's maximum. */

@@ -8,8 +8,9 @@
  *      conv block in four variants, depthwise conv, a residual Add, max /
  *      average / global pool, a stand-alone ReLU, two Dense layers and
  *      Softmax, with shapes varied from model to model) is deployed in every
- *      format (int8, float32, float16 weights, int8 weights-only, int4) with
- *      random weights and run in QEMU with the build directory kept;
+ *      format (int8, float32, float16 weights, int8 weights-only, int4, and
+ *      int8 with 75 % of the Conv2D / Dense weights zero, for the sparse
+ *      kernels) with random weights and run in QEMU, build directory kept;
  *   2. cycles per op kind: each executed address is charged to the function
  *      containing it (nm of fw.elf, per-function mco_estimate_cycles); the
  *      cycles of helpers (static kernel helpers, libgcc soft float, memcpy)
@@ -115,7 +116,7 @@ static const format_def format_defs[] = {
     {"float16", MCO_ACT_F32, MCO_WEIGHTS_F16, 0, 6},
     {"int8w", MCO_ACT_F32, MCO_WEIGHTS_S8, 0, 6},
     {"int4", MCO_ACT_S8, MCO_WEIGHTS_S4, 0, 6},
-    {"int8-sparse", MCO_ACT_S8, MCO_WEIGHTS_S8, 0.75, 8},   /* the planner picks the sparse kernels */
+    {"int8-sparse", MCO_ACT_S8, MCO_WEIGHTS_S8, 0.75, 12},   /* the planner picks the sparse kernels */
 };
 #define N_FORMAT_DEFS ((int)(sizeof format_defs / sizeof format_defs[0]))
 
@@ -128,7 +129,8 @@ static const format_def format_defs[] = {
  * Dense layers, Softmax) come and go so that no two kinds always appear
  * together: a symbol is only charged to the kinds that always link it.
  * `valid` makes the padded conv + pool variants "valid" (the sparse conv
- * kernel takes no padding). */
+ * kernel takes no padding) and the one-channel one 5x5 (a 3x3 one would
+ * go to the dense specialised kernel). */
 static void calibration_arch(int i, int valid, char *buf, size_t cap)
 {
     static const int hs[] = {12, 16, 20, 10, 14, 18, 24, 11, 15, 13, 22, 17, 19, 12, 16, 21};
@@ -151,7 +153,7 @@ static void calibration_arch(int i, int valid, char *buf, size_t cap)
     case 0: ADD("input %d %d 1\nconv2d filters=%d kernel=3 padding=valid\nrelu\nb0 = maxpool2d pool=2\n", h, w, f); break;
     case 1:
         ADD("input %d %d 1\nconv2d filters=%d kernel=%d padding=%s\nrelu\nb0 = maxpool2d pool=2\n", h, w, f,
-            (i / 4) % 2 ? 5 : 3, valid ? "valid" : "same");
+            valid || (i / 4) % 2 ? 5 : 3, valid ? "valid" : "same");
         break;
     case 2:
         ADD("input %d %d %d\nconv2d filters=%d kernel=%d padding=%s\nrelu\nb0 = maxpool2d pool=2\n", h, w, c, f,
@@ -511,30 +513,62 @@ static uint64_t line_address(const char *line, const char *end, const char **aft
     return addr;
 }
 
-/* A call or tail call on this line: the target function index, else -1. */
-static int call_target(const char *insn, const char *end, const fn_info *fns, int n, int self)
+/* How an instruction passes control on. */
+typedef enum {
+    FLOW_NEXT = 0,      /* falls through to the next instruction */
+    FLOW_CALL,          /* bl / blx: to a target, then back */
+    FLOW_JUMP,          /* unconditional branch to a target */
+    FLOW_COND_JUMP,     /* conditional branch to a target, else the next instruction */
+    FLOW_RETURN         /* bx, pop / ldm / ldr into pc: does not fall through */
+} flow_kind;
+
+/* Classifies the instruction text after the address; *target gets the
+ * branch target address (0 if none). */
+static flow_kind classify_flow(const char *insn, const char *end, uint64_t *target)
 {
-    char mnemonic[16];
-    size_t m = 0;
+    char mnemonic[16], operands[128];
+    size_t m = 0, o = 0;
     while (insn + m < end && insn[m] != '\t' && m + 1 < sizeof mnemonic) {
         mnemonic[m] = insn[m];
         m++;
     }
     mnemonic[m] = '\0';
-    if (strcmp(mnemonic, "bl") && strcmp(mnemonic, "blx") && strcmp(mnemonic, "b") && strcmp(mnemonic, "b.n") &&
-        strcmp(mnemonic, "b.w"))
-        return -1;
-    const char *open = memchr(insn, '<', (size_t)(end - insn));
-    if (!open || memchr(open, '+', (size_t)(end - open))) return -1;   /* a jump inside a function */
-    unsigned long long target = strtoull(insn + m + 1, NULL, 16);
-    int f = fn_at(fns, n, (uint64_t)target);
-    return f >= 0 && f != self && fns[f].start == (uint64_t)target ? f : -1;
+    for (const char *p = insn + m + (insn + m < end); p < end && o + 1 < sizeof operands; p++) operands[o++] = *p;
+    operands[o] = '\0';
+    *target = 0;
+    char *dot = strchr(mnemonic, '.');
+    if (dot) *dot = '\0';   /* b.n, b.w, beq.n ... */
+    int has_target = strchr(operands, '<') != NULL;
+    if (has_target) *target = strtoull(operands, NULL, 16);
+    if (!strcmp(mnemonic, "bl") || !strcmp(mnemonic, "blx")) return has_target ? FLOW_CALL : FLOW_NEXT;
+    if (!strcmp(mnemonic, "b")) return has_target ? FLOW_JUMP : FLOW_RETURN;
+    if (!strcmp(mnemonic, "bx")) return FLOW_RETURN;
+    if ((mnemonic[0] == 'b' && strlen(mnemonic) == 3 && has_target) || !strcmp(mnemonic, "cbz") ||
+        !strcmp(mnemonic, "cbnz"))
+        return has_target ? FLOW_COND_JUMP : FLOW_NEXT;
+    if ((!strncmp(mnemonic, "pop", 3) || !strncmp(mnemonic, "ldm", 3)) && strstr(operands, "pc}")) return FLOW_RETURN;
+    if (!strncmp(mnemonic, "ldr", 3) && !strncmp(operands, "pc,", 3)) return FLOW_RETURN;
+    return FLOW_NEXT;
+}
+
+static mco_status add_edge(call_edge **edges, int *n, int *cap, fn_info *fns, int caller, int callee, double calls)
+{
+    if (caller < 0 || callee < 0 || caller == callee || calls <= 0) return MCO_OK;
+    if (*n == *cap) {
+        int bigger_cap = *cap ? 2 * *cap : 64;
+        call_edge *bigger = realloc(*edges, (size_t)bigger_cap * sizeof *bigger);
+        if (!bigger) return mco_error(MCO_ERR_NOMEM, "out of memory");
+        *edges = bigger;
+        *cap = bigger_cap;
+    }
+    (*edges)[(*n)++] = (call_edge){caller, callee, calls};
+    fns[callee].calls_in += calls;
+    return MCO_OK;
 }
 
 /* Splits the firmware's executed cycles over the op kinds of the sample
  * (see the top of the file). */
-static mco_status attribute_cycles(const char *dir, mco_core core, const mco_plan *plan, double measured_cycles,
-                                   calib_sample *cs)
+static mco_status attribute_cycles(const char *dir, mco_core core, double measured_cycles, calib_sample *cs)
 {
     char elf[4200], log_path[4200], path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
@@ -579,6 +613,10 @@ static mco_status attribute_cycles(const char *dir, mco_core core, const mco_pla
         }
     }
     if (st == MCO_OK) qsort(fns, (size_t)n_fns, sizeof *fns, compare_fn_by_start);
+    /* Assembly routines (libgcc's soft float on ARMv7-M) have symbols whose
+     * sizes run into the next entry point: end each one where the next starts. */
+    for (int f = 0; st == MCO_OK && f + 1 < n_fns; f++)
+        if (fns[f].end > fns[f + 1].start) fns[f].end = fns[f + 1].start;
     /* each function's executed counts (counts are sorted by address) */
     for (size_t i = 0; st == MCO_OK && i < n_counts; i++) {
         int f = fn_at(fns, n_fns, counts[i].addr);
@@ -586,7 +624,14 @@ static mco_status attribute_cycles(const char *dir, mco_core core, const mco_pla
         if (fns[f].n_counts == 0) fns[f].first_count = i;
         fns[f].n_counts = i + 1 - fns[f].first_count;
     }
-    /* each function's disassembly lines, and the call sites */
+    /* each function's disassembly lines, and how often control entered each
+     * function from another: calls, jumps (tail calls, jumps into shared
+     * code), conditional jumps (taken = executed - fall-through) and falling
+     * through the end of one function into the next (assembly routines) */
+    int prev_f = -1;
+    double prev_count = 0;
+    flow_kind prev_flow = FLOW_RETURN;
+    int prev_target = -1;
     for (const char *line = disasm; st == MCO_OK && line && *line;) {
         const char *end = strchr(line, '\n'), *insn = NULL;
         if (!end) end = line + strlen(line);
@@ -595,21 +640,24 @@ static mco_status attribute_cycles(const char *dir, mco_core core, const mco_pla
         if (f >= 0) {
             if (!fns[f].text) fns[f].text = line;
             fns[f].text_len = (size_t)(end - fns[f].text) + 1;
-            int target = call_target(insn, end, fns, n_fns, f);
-            double n = target >= 0 ? count_at(counts, n_counts, addr) : 0;
-            if (n > 0) {
-                if (n_edges == cap_edges) {
-                    cap_edges = cap_edges ? 2 * cap_edges : 64;
-                    call_edge *bigger = realloc(edges, (size_t)cap_edges * sizeof *bigger);
-                    if (!bigger) {
-                        st = mco_error(MCO_ERR_NOMEM, "out of memory");
-                        break;
-                    }
-                    edges = bigger;
-                }
-                edges[n_edges++] = (call_edge){f, target, n};
-                fns[target].calls_in += n;
-            }
+            double n = count_at(counts, n_counts, addr);
+            double fall = prev_flow == FLOW_COND_JUMP ? (n < prev_count ? n : prev_count) : prev_count;
+            if (prev_flow == FLOW_COND_JUMP)
+                st = add_edge(&edges, &n_edges, &cap_edges, fns, prev_f, prev_target, prev_count - fall);
+            if (st == MCO_OK && prev_f != f && (prev_flow == FLOW_NEXT || prev_flow == FLOW_COND_JUMP))
+                st = add_edge(&edges, &n_edges, &cap_edges, fns, prev_f, f, fall);
+            uint64_t target_addr;
+            flow_kind flow = classify_flow(insn, end, &target_addr);
+            int target = target_addr ? fn_at(fns, n_fns, target_addr) : -1;
+            if (st == MCO_OK && (flow == FLOW_CALL || flow == FLOW_JUMP))
+                st = add_edge(&edges, &n_edges, &cap_edges, fns, f, target, n);
+            prev_f = f;
+            prev_count = n;
+            prev_flow = flow;
+            prev_target = target;
+        } else if (addr) {
+            prev_f = -1;   /* outside every known function */
+            prev_flow = FLOW_RETURN;
         }
         line = *end ? end + 1 : end;
     }
@@ -676,7 +724,6 @@ static mco_status attribute_cycles(const char *dir, mco_core core, const mco_pla
             cs->kind_usable[k] = cs->kind_present[k] && cs->kind_usable[k] == 0 && cs->kind_cycles[k] > 0;
         cs->total_cycles = measured_cycles;
     }
-    (void)plan;
     free(edges);
     free(fns);
     free(disasm);
@@ -742,7 +789,7 @@ static mco_status measure_sample(const class_def *cd, const mco_target_profile *
         cs->overhead_features[2] = 1;
         cs->flash_bytes = res->flash_bytes;
         cs->stack_bytes = res->stack_bytes;
-        st = attribute_cycles(dir, cd->core, &plan, res->cycles_est, cs);
+        st = attribute_cycles(dir, cd->core, res->cycles_est, cs);
     }
     if (st == MCO_OK) st = read_sizes(dir, &plan, c, cs);
     free(inputs);

@@ -118,6 +118,30 @@ static void window_features(const mco_window *w, int per_channel_loops, double *
     f[MCO_COST_OUTPUTS] = (double)w->out_h * w->out_w * w->out_c;
 }
 
+/* Sparse Conv2D + max pool (runtime/mco_conv2d_maxpool2x2_sparse_s8.c):
+ * per filter the bitmap is decoded into taps, then each pooled pixel sums
+ * the taps of its 4 conv outputs. On one input channel at stride 1 the DSP
+ * path pairs the taps and does 4 conv outputs per pair (its work goes to
+ * FAST_MACS, 8 MACs per pair step; cores without DSP run the general path
+ * on it, and their fit gives that column the general rate). */
+static void sparse_conv_pool_features(const mco_window *w, const uint8_t *packed, int32_t filters, double *f)
+{
+    int32_t cols = w->kernel_h * w->kernel_w * w->in_c, row_bytes = (cols + 7) / 8;
+    double ph = w->out_h / 2, pw = w->out_w / 2;
+    int paired = w->in_c == 1 && w->stride_h == 1 && w->stride_w == 1 && pw >= 2;
+    for (int32_t r = 0; r < filters; r++) {
+        int32_t taps = 0;
+        for (int32_t b = 0; b < row_bytes; b++) {
+            unsigned v = packed[(size_t)r * (size_t)row_bytes + (size_t)b];
+            for (; v; v &= v - 1u) taps++;
+        }
+        if (paired) f[MCO_COST_FAST_MACS] += 8.0 * ((taps + 1) / 2) * 2 * ceil(pw / 2) * ph;
+        else f[MCO_COST_MACS] += 4.0 * taps * ph * pw;
+    }
+    f[MCO_COST_LOOPS] = (double)filters * cols;   /* bitmap decoding */
+    f[MCO_COST_OUTPUTS] = ph * pw * filters;
+}
+
 void mco_plan_op_features(const mco_plan *plan, int k, double f[MCO_COST_N_FEATURES])
 {
     memset(f, 0, MCO_COST_N_FEATURES * sizeof f[0]);
@@ -177,25 +201,16 @@ void mco_plan_op_features(const mco_plan *plan, int k, double f[MCO_COST_N_FEATU
         f[MCO_COST_OUTPUTS] = sizes[1];
         return;
     }
-    case MCO_OP_FULLY_CONNECTED_SPARSE_S8:
-    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8: {
+    case MCO_OP_FULLY_CONNECTED_SPARSE_S8: {
         /* bitmap + non-zeros (runtime/mco_sparse.h): only non-zero weights cost MACs */
-        int fc = kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8;
         const int32_t *sizes = op->params;
-        double rows = info->n_channels, cols = fc ? sizes[0] : (double)w->kernel_h * w->kernel_w * w->in_c;
-        double nonzeros = (double)info->weights_count - rows * ceil(cols / 8);
-        if (fc) {
-            f[MCO_COST_MACS] = nonzeros;
-            f[MCO_COST_LOOPS] = ceil(rows / 2) * ceil(cols / 4);   /* 4-input groups per row pair */
-            f[MCO_COST_OUTPUTS] = sizes[1];
-        } else {
-            double ph = w->out_h / 2, pw = w->out_w / 2;
-            f[MCO_COST_MACS] = nonzeros * 4 * ph * pw;              /* every tap of 4 conv outputs */
-            f[MCO_COST_LOOPS] = ph * pw * w->out_c;
-            f[MCO_COST_OUTPUTS] = ph * pw * w->out_c;
-        }
+        double rows = info->n_channels, cols = sizes[0];
+        f[MCO_COST_MACS] = (double)info->weights_count - rows * ceil(cols / 8);   /* the non-zeros */
+        f[MCO_COST_LOOPS] = ceil(rows / 2) * ceil(cols / 4);   /* 4-input groups per row pair */
+        f[MCO_COST_OUTPUTS] = sizes[1];
         return;
     }
+    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8: sparse_conv_pool_features(w, op->weights, info->n_channels, f); return;
     case MCO_OP_SOFTMAX_S8: {
         const mco_softmax_s8_params *p = op->params;
         f[MCO_COST_MACS] = (double)p->n_rows * p->row_size;
@@ -244,15 +259,28 @@ size_t mco_plan_op_array_bytes(const mco_plan *plan, int k)
     return bytes;
 }
 
+/* Which of the model input and output model_run reads / writes in the
+ * caller's buffers; mirrors bind_io() of src/codegen/emit.c. */
+static void caller_buffers(const mco_plan *plan, int *direct_in, int *direct_out)
+{
+    *direct_in = plan->n_ops > 0;
+    *direct_out = plan->output_tensor != plan->input_tensor;
+    for (int k = 0; k < plan->n_ops; k++)
+        if (plan->info[k].output_tensor == plan->input_tensor) *direct_in = 0;
+}
+
+static int in_arena(const mco_plan *plan, int t, int direct_in, int direct_out)
+{
+    return !((t == plan->input_tensor && direct_in) || (t == plan->output_tensor && direct_out));
+}
+
 size_t mco_plan_emitted_arena(const mco_plan *plan, size_t *copied_bytes)
 {
-    /* Mirrors bind_io() of src/codegen/emit.c. */
-    int direct_in = plan->n_ops > 0, direct_out = plan->output_tensor != plan->input_tensor;
-    for (int k = 0; k < plan->n_ops; k++)
-        if (plan->info[k].output_tensor == plan->input_tensor) direct_in = 0;
+    int direct_in, direct_out;
+    caller_buffers(plan, &direct_in, &direct_out);
     size_t arena = 0;
     for (int t = 0; t < plan->n_tensors; t++) {
-        if ((t == plan->input_tensor && direct_in) || (t == plan->output_tensor && direct_out)) continue;
+        if (!in_arena(plan, t, direct_in, direct_out)) continue;
         size_t end = align4((size_t)plan->tensors[t].offset + plan->tensors[t].bytes);
         if (end > arena) arena = end;
     }
@@ -693,11 +721,15 @@ static const mco_cost_kind *kind_costs(const mco_cost_class *c, int kind, int *c
     return NULL;
 }
 
+/* Bytes of the arena's tensors live while op `op` runs. */
 static size_t live_bytes(const mco_plan *plan, int op)
 {
+    int direct_in, direct_out;
+    caller_buffers(plan, &direct_in, &direct_out);
     size_t bytes = 0;
     for (int t = 0; t < plan->n_tensors; t++)
-        if (plan->tensors[t].first_op <= op && op <= plan->tensors[t].last_op) bytes += plan->tensors[t].bytes;
+        if (in_arena(plan, t, direct_in, direct_out) && plan->tensors[t].first_op <= op && op <= plan->tensors[t].last_op)
+            bytes += plan->tensors[t].bytes;
     return bytes;
 }
 
@@ -787,9 +819,13 @@ static mco_status estimate(const mco_cost_model *cm, const mco_plan *plan, const
     out->energy_uj = t->active_ua_per_mhz * t->voltage * out->cycles * 1e-6;
     out->fits_flash = out->flash_bytes <= (size_t)t->flash_kb * 1024;
     out->fits_ram = out->ram_bytes <= (size_t)t->ram_kb * 1024;
+    int soft_float = 0;   /* float activations on a core class without FPU: libgcc soft float */
+    for (int t = 0; t < plan->n_tensors && strcmp(c->fpu, "none") == 0; t++)
+        soft_float |= plan->tensors[t].type == MCO_ELEM_F32;
     snprintf(out->note, sizeof out->note,
-             "predicted from the %s calibration (fitted to the emulator's instruction-based cycle estimate)%s%s%s",
-             c->name, exact ? "" : "; ", why, out->uncalibrated_ops ? "; some op kinds were not calibrated" : "");
+             "predicted from the %s calibration (fitted to the emulator's instruction-based cycle estimate)%s%s%s%s",
+             c->name, exact ? "" : "; ", why, out->uncalibrated_ops ? "; some op kinds were not calibrated" : "",
+             soft_float ? "; soft-float cycles depend on the data: expect +-15 %" : "");
     return MCO_OK;
 }
 
