@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  zlib1g-dev libcjson-dev libsqlite3-dev
+  zlib1g-dev libcjson-dev libsqlite3-dev sqlite3
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dataset-fashion-mnist
   "$@"
