@@ -5,6 +5,10 @@
 #
 #   bash bench/calibrate_resource_model.sh [CLASSES]     (default m0plus,m3,m4f,m7)
 #
+# MCO_BUILD_DIR picks the build tree (default build), MCO_RESOURCE_TABLE the
+# table written (default targets/calibration/resource-model.json; the
+# estimate command and tests/test_resource_model.c read it).
+#
 # Run it again whenever a runtime kernel or the code generator changes: the
 # table holds per-kernel cycle coefficients and code sizes of the current
 # runtime, compiled by the installed arm-none-eabi-gcc. Takes about 5 minutes
@@ -20,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${MCO_BUILD_DIR:-build}
 classes=${1:-m0plus,m3,m4f,m7}
-table=targets/calibration/resource-model.json
+table=${MCO_RESOURCE_TABLE:-targets/calibration/resource-model.json}
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target mcuopt_cli >/dev/null

@@ -33,7 +33,8 @@ static void print_help(void)
            "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
            "      --clock-mhz F     clock for latency (default: the profile's maximum)\n"
            "      --arch NAME       estimate an architecture instead of a model file\n"
-           "      --format FMT      its deploy format: int8, float32, float16, int8w, int4\n"
+           "      --format FMT      its deploy format: int8, float32, float16, int8w (int8 weights,\n"
+           "                        float activations), int4, int8-sparse (75 %% zero weights)\n"
            "      --table FILE      resource model table (default: %s)\n"
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n\n"
@@ -294,7 +295,8 @@ int cmd_estimate(int argc, char **argv)
     if (!target_name) rc = cli_usage_error("estimate", "--target is required");
     else if (arch ? optind != argc : optind != argc - 1)
         rc = cli_usage_error("estimate", arch ? "--arch takes no MODEL file" : "expected one MODEL file");
-    else if (arch && !format) rc = cli_usage_error("estimate", "--arch needs --format (int8, float32, float16, int8w, int4)");
+    else if (arch && !format)
+        rc = cli_usage_error("estimate", "--arch needs --format (int8, float32, float16, int8w, int4, int8-sparse)");
     if (rc != CLI_EXIT_OK) {
         mco_cost_model_free(cm);
         return rc;
