@@ -47,6 +47,9 @@ int cmd_qat(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);

@@ -1,6 +1,6 @@
 /*
- * cli_train_job.c - the training job shared by `train` and `run`
- * (see cli_train_job.h).
+ * cli_train_job.c - the training job shared by `train`, `run` and the
+ * commands that train on (see cli_train_job.h).
  */
 #include "cli_train_job.h"
 
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mcuopt/arch.h"
+#include "mcuopt/model_file.h"
 
 enum {
     OPT_ARCH = 2000, OPT_DATASET, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
@@ -32,6 +33,14 @@ static const struct option job_options[] = {
 
 #define JOB_OPTION_COUNT ((int)(sizeof job_options / sizeof job_options[0]))
 
+/* The options every command that runs a job has besides the job's. */
+static const struct option command_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"json", no_argument, NULL, CLI_TRAIN_JOB_OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+};
+
 void cli_train_job_defaults(cli_train_job *job)
 {
     memset(job, 0, sizeof *job);
@@ -47,6 +56,22 @@ int cli_train_job_options(struct option *options, int capacity)
     int n = JOB_OPTION_COUNT < capacity ? JOB_OPTION_COUNT : capacity;
     memcpy(options, job_options, (size_t)n * sizeof *options);
     return n;
+}
+
+void cli_train_job_merge_options(const char *const *leave_out, const struct option *extra,
+                                 struct option *options)
+{
+    const int n_command = (int)(sizeof command_options / sizeof command_options[0]);
+    int n = 0;
+    for (int i = 0; i < JOB_OPTION_COUNT + n_command; i++) {
+        const struct option *o = i < JOB_OPTION_COUNT ? &job_options[i] : &command_options[i - JOB_OPTION_COUNT];
+        int left_out = 0;
+        for (const char *const *name = leave_out; name && *name && !left_out; name++)
+            left_out = strcmp(o->name, *name) == 0;
+        if (!left_out) options[n++] = *o;
+    }
+    for (; extra && extra->name && n < CLI_TRAIN_JOB_MAX_OPTIONS - 1; extra++) options[n++] = *extra;
+    options[n] = (struct option){NULL, 0, NULL, 0};
 }
 
 void cli_train_job_print_options(FILE *out)
@@ -75,6 +100,7 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
     mco_train_options *t = &job->train;
     int seed;
     switch (option) {
+    case 'q': job->quiet = 1; return CLI_EXIT_OK;
     case OPT_ARCH: job->arch = value; return CLI_EXIT_OK;
     case OPT_DATASET: job->data.dataset = value; job->data_given = 1; return CLI_EXIT_OK;
     case OPT_DATA: job->data.data_dir = value; job->data_given = 1; return CLI_EXIT_OK;
@@ -148,11 +174,23 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
     mco_status st = cli_train_job_load_data(job, 0, &train, &val, &test);
     if (st != MCO_OK) return st;
 
-    st = mco_arch_load(job->arch, train.shape, train.n_classes, model);
-    if (st == MCO_OK) {
-        cli_set_normalization(model, job->data.dataset);
-        st = mco_model_alloc_params(model);
-        if (st == MCO_OK) mco_model_init_params(model, job->train.seed);
+    if (job->init) {
+        st = mco_model_load(job->init, model);
+        if (st == MCO_OK && (model->input_shape.h != train.shape.h || model->input_shape.w != train.shape.w ||
+                             model->input_shape.c != train.shape.c || model->n_classes != train.n_classes)) {
+            st = mco_error(MCO_ERR_SHAPE, "%s: the model takes %dx%dx%d inputs into %d classes, %s has %dx%dx%d into %d",
+                           job->init, model->input_shape.h, model->input_shape.w, model->input_shape.c,
+                           model->n_classes, job->data.dataset, train.shape.h, train.shape.w, train.shape.c,
+                           train.n_classes);
+            mco_model_free(model);
+        }
+    } else {
+        st = mco_arch_load(job->arch, train.shape, train.n_classes, model);
+        if (st == MCO_OK) {
+            cli_set_normalization(model, job->data.dataset);
+            st = mco_model_alloc_params(model);
+            if (st == MCO_OK) mco_model_init_params(model, job->train.seed);
+        }
     }
     cli_progress progress;
     if (st == MCO_OK) {
@@ -184,7 +222,7 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
 
 void cli_train_report_print(const cli_train_job *job, const cli_train_report *r, FILE *out)
 {
-    fprintf(out, "%s on %s: %zu parameters, %llu MACs per inference\n", job->arch,
+    fprintf(out, "%s on %s: %zu parameters, %llu MACs per inference\n", job->init ? job->init : job->arch,
             job->data.dataset, r->params, r->macs);
     fprintf(out, "trained %d epochs on %d images in %.2f s (%.0f images/s)\n", job->train.epochs,
             r->train_count, r->train.seconds,
@@ -199,7 +237,7 @@ void cli_train_report_print(const cli_train_job *job, const cli_train_report *r,
 cJSON *cli_train_report_json(const cli_train_job *job, const cli_train_report *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "arch", job->arch);
+    cJSON_AddStringToObject(o, "arch", job->init ? job->init : job->arch);
     cJSON_AddStringToObject(o, "dataset", job->data.dataset);
     cJSON_AddNumberToObject(o, "parameters", (double)r->params);
     cJSON_AddNumberToObject(o, "macs", (double)r->macs);

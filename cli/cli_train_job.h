@@ -1,6 +1,8 @@
 /*
  * cli_train_job.h - the training job shared by `mcuopt train` and
- * `mcuopt run`: its options, running it, and reporting it.
+ * `mcuopt run`: its options, running it, and reporting it. The commands
+ * that train on (distill, compress, prune, qat, shrink) take its options
+ * and data loading too.
  */
 #ifndef MCO_CLI_TRAIN_JOB_H
 #define MCO_CLI_TRAIN_JOB_H
@@ -11,6 +13,8 @@
 
 typedef struct {
     const char *arch;          /* built-in name or architecture file */
+    const char *init;          /* or a model file to go on training (fine-tuning), e.g. an
+                                  imported ONNX model: its graph, weights and normalisation */
     cli_data_options data;
     int data_given;            /* --dataset or --data was given: no fallback */
     int val_count;             /* images held out from the training set */
@@ -31,8 +35,22 @@ typedef struct {
 void cli_train_job_defaults(cli_train_job *job);
 /* Fills `options` with the job's long options (at most `capacity`); returns how many. */
 int cli_train_job_options(struct option *options, int capacity);
+/* Entries of the getopt_long table cli_train_job_merge_options writes. */
+#define CLI_TRAIN_JOB_MAX_OPTIONS 64
+/* What getopt_long returns for --json, and the short options, of that table. */
+#define CLI_TRAIN_JOB_OPT_JSON 1999
+#define CLI_TRAIN_JOB_SHORT_OPTIONS "o:qh"
+/* Writes the getopt_long table of a command that runs a training job: the
+ * job's long options and those every such command has (-o/--output,
+ * --json, -q/--quiet, -h/--help), less those named in `leave_out`
+ * (NULL-terminated; NULL: none), then the command's own `extra` up to its
+ * {NULL, 0, NULL, 0} terminator (NULL: none), then a terminator. `options`
+ * has CLI_TRAIN_JOB_MAX_OPTIONS entries (extra options that do not fit are
+ * dropped). */
+void cli_train_job_merge_options(const char *const *leave_out, const struct option *extra,
+                                 struct option *options);
 void cli_train_job_print_options(FILE *out);
-/* Handles one parsed option: CLI_EXIT_OK if it was the job's, CLI_EXIT_USAGE
+/* Handles one parsed option (-q/--quiet too): CLI_EXIT_OK if it was the job's, CLI_EXIT_USAGE
  * (message printed) for a bad value, -1 if the option is not the job's. */
 int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value);
 /* Loads the data set of the job: the test split, and the training split

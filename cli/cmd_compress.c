@@ -131,7 +131,7 @@ int cmd_compress(int argc, char **argv)
     mco_pipeline_options popt;
     mco_pipeline_options_default(&popt);
 
-    enum { OPT_STAGES = 1000, OPT_CONFIG, OPT_TRAIN_IMAGES, OPT_TARGET, OPT_CLOCK, OPT_IMAGES, OPT_JSON };
+    enum { OPT_STAGES = 1000, OPT_CONFIG, OPT_TRAIN_IMAGES, OPT_TARGET, OPT_CLOCK, OPT_IMAGES };
     struct option extra[] = {
         {"stages", required_argument, NULL, OPT_STAGES},
         {"config", required_argument, NULL, OPT_CONFIG},
@@ -139,21 +139,15 @@ int cmd_compress(int argc, char **argv)
         {"target", required_argument, NULL, OPT_TARGET},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"images", required_argument, NULL, OPT_IMAGES},
-        {"output", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    enum { EXTRA = sizeof extra / sizeof extra[0] };
-    struct option options[64];
-    int n = cli_train_job_options(options, 64 - EXTRA);
-    memcpy(options + n, extra, sizeof extra);
+    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
+    cli_train_job_merge_options(NULL, extra, options);
 
     optind = 1;
     int c, index = -1;
     float clock = 0.0f;
-    while ((c = getopt_long(argc, argv, "o:qh", options, &index)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, &index)) != -1) {
         switch (c) {
         case OPT_STAGES: stages = optarg; break;
         case OPT_CONFIG: config = optarg; break;
@@ -170,8 +164,7 @@ int cmd_compress(int argc, char **argv)
             if (!cli_parse_int("compress", "--images", optarg, 1, 10000, &popt.measure.n_samples)) return CLI_EXIT_USAGE;
             break;
         case 'o': output = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'q': job.quiet = 1; break;
+        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             if (c != '?' && index >= 0 && strcmp(options[index].name, "arch") == 0)

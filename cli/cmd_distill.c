@@ -115,26 +115,20 @@ int cmd_distill(int argc, char **argv)
     float width = 0.0f;
     int json = 0, arch_given = 0;
 
-    enum { OPT_TEACHER = 1000, OPT_WIDTH, OPT_ALPHA, OPT_TEMPERATURE, OPT_JSON };
+    enum { OPT_TEACHER = 1000, OPT_WIDTH, OPT_ALPHA, OPT_TEMPERATURE };
     struct option extra[] = {
         {"teacher", required_argument, NULL, OPT_TEACHER},
         {"width", required_argument, NULL, OPT_WIDTH},
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"temperature", required_argument, NULL, OPT_TEMPERATURE},
-        {"output", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    enum { EXTRA = sizeof extra / sizeof extra[0] };
-    struct option options[64];
-    int n = cli_train_job_options(options, 64 - EXTRA);
-    memcpy(options + n, extra, sizeof extra);
+    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
+    cli_train_job_merge_options(NULL, extra, options);
 
     optind = 1;
     int c, index = -1;
-    while ((c = getopt_long(argc, argv, "o:qh", options, &index)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, &index)) != -1) {
         switch (c) {
         case OPT_TEACHER: teacher_path = optarg; break;
         case OPT_WIDTH:
@@ -150,8 +144,7 @@ int cmd_distill(int argc, char **argv)
                 return cli_usage_error("distill", "--temperature must be > 0, got '%s'", optarg);
             break;
         case 'o': output = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'q': job.quiet = 1; break;
+        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             if (c != '?' && index >= 0 && strcmp(options[index].name, "arch") == 0) arch_given = 1;

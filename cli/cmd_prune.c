@@ -178,11 +178,9 @@ static mco_status run_prune(cli_train_job *job, mco_model *model, mco_prune_opti
 int cmd_prune(int argc, char **argv)
 {
     enum {
-        OPT_SPARSITY = 1000, OPT_INITIAL, OPT_BEGIN, OPT_END, OPT_FREQUENCY, OPT_POWER, OPT_GLOBAL, OPT_EXCLUDE,
-        OPT_JSON
+        OPT_SPARSITY = 1000, OPT_INITIAL, OPT_BEGIN, OPT_END, OPT_FREQUENCY, OPT_POWER, OPT_GLOBAL, OPT_EXCLUDE
     };
     static const struct option extra[] = {
-        {"output", required_argument, NULL, 'o'},
         {"sparsity", required_argument, NULL, OPT_SPARSITY},
         {"initial-sparsity", required_argument, NULL, OPT_INITIAL},
         {"begin-step", required_argument, NULL, OPT_BEGIN},
@@ -191,17 +189,12 @@ int cmd_prune(int argc, char **argv)
         {"power", required_argument, NULL, OPT_POWER},
         {"global", no_argument, NULL, OPT_GLOBAL},
         {"exclude", required_argument, NULL, OPT_EXCLUDE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     /* the training job's options, less --arch */
-    struct option job_opts[64], options[96];
-    int n_job = cli_train_job_options(job_opts, 64), n = 0;
-    for (int i = 0; i < n_job; i++)
-        if (strcmp(job_opts[i].name, "arch") != 0) options[n++] = job_opts[i];
-    memcpy(options + n, extra, sizeof extra);
+    static const char *const not_here[] = {"arch", NULL};
+    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
+    cli_train_job_merge_options(not_here, extra, options);
 
     cli_train_job job;
     cli_train_job_defaults(&job);
@@ -214,7 +207,7 @@ int cmd_prune(int argc, char **argv)
     float f;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_SPARSITY:
@@ -241,8 +234,7 @@ int cmd_prune(int argc, char **argv)
             break;
         case OPT_GLOBAL: po.global = 1; break;
         case OPT_EXCLUDE: exclude_text = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'q': job.quiet = 1; break;
+        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             int r = c == '?' ? -1 : cli_train_job_option(&job, "prune", c, optarg);

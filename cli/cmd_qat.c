@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_train_job.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/qat.h"
@@ -52,16 +53,19 @@ typedef struct {
     int train_images, test_images;
 } qat_report;
 
-/* Fine-tunes `qat` on the training split and fills the report's accuracies;
- * `dm` receives the converted model. */
-static mco_status run_qat(const mco_model *model, mco_model *qat, cli_data_options *data, int allow_fallback,
-                          int quiet, mco_train_options *opt, mco_qat_config *cfg, mco_deploy_model *dm,
-                          qat_report *rep)
+/* Fine-tunes `qat` on the training split (all of it: the job's --val does
+ * not apply) and fills the report's accuracies; `dm` receives the
+ * converted model. */
+static mco_status run_qat(const mco_model *model, mco_model *qat, cli_train_job *job, mco_qat_config *cfg,
+                          mco_deploy_model *dm, qat_report *rep)
 {
     mco_dataset train = {0}, test = {0};
     mco_eval_result r;
     mco_train_result result;
-    mco_status st = cli_load_dataset(data, MCO_SPLIT_TRAIN, allow_fallback, quiet, &train);
+    cli_data_options *data = &job->data;
+    mco_train_options *opt = &job->train;
+    const int quiet = job->quiet;
+    mco_status st = cli_load_dataset(data, MCO_SPLIT_TRAIN, !job->data_given, quiet, &train);
     if (st == MCO_OK) st = cli_load_dataset(data, MCO_SPLIT_TEST, 0, quiet, &test);
     if (st == MCO_OK && (st = mco_evaluate(model, &test, opt->threads, &r)) == MCO_OK) {
         rep->float_accuracy = r.accuracy;
@@ -96,50 +100,30 @@ static mco_status run_qat(const mco_model *model, mco_model *qat, cli_data_optio
 
 int cmd_qat(int argc, char **argv)
 {
-    enum {
-        OPT_EPOCHS = 1000, OPT_LR, OPT_BATCH, OPT_EMA_DECAY, OPT_FREEZE, OPT_SEED, OPT_THREADS, OPT_DATASET,
-        OPT_DATA, OPT_JSON
-    };
-    static const struct option options[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"epochs", required_argument, NULL, OPT_EPOCHS},
-        {"lr", required_argument, NULL, OPT_LR},
-        {"batch", required_argument, NULL, OPT_BATCH},
+    enum { OPT_EMA_DECAY = 1000, OPT_FREEZE };
+    static const struct option extra[] = {
         {"ema-decay", required_argument, NULL, OPT_EMA_DECAY},
         {"freeze", required_argument, NULL, OPT_FREEZE},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    mco_train_options opt;
-    mco_train_options_default(&opt);
-    opt.epochs = QAT_DEFAULT_EPOCHS;
-    opt.learning_rate = QAT_DEFAULT_LR;
+    /* the training job's --epochs, --lr, --batch, --seed, --threads, --dataset and --data */
+    static const char *const not_here[] = {"arch", "val", "optimizer", "momentum", "weight-decay", "schedule", NULL};
+    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
+    cli_train_job_merge_options(not_here, extra, options);
+
+    cli_train_job job;
+    cli_train_job_defaults(&job);
+    job.train.epochs = QAT_DEFAULT_EPOCHS;
+    job.train.learning_rate = QAT_DEFAULT_LR;
     mco_qat_config cfg;
     mco_qat_config_default(&cfg);
-    cli_data_options data = {"mnist", NULL};
     const char *output = NULL;
-    int json = 0, quiet = 0, data_given = 0, seed;
+    int json = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "ho:q", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
-        case OPT_EPOCHS:
-            if (!cli_parse_int("qat", "--epochs", optarg, 1, 10000, &opt.epochs)) return CLI_EXIT_USAGE;
-            break;
-        case OPT_LR:
-            if (!cli_parse_float("qat", "--lr", optarg, &opt.learning_rate)) return CLI_EXIT_USAGE;
-            if (!(opt.learning_rate > 0.0f)) return cli_usage_error("qat", "--lr must be > 0, got '%s'", optarg);
-            break;
-        case OPT_BATCH:
-            if (!cli_parse_int("qat", "--batch", optarg, 1, 65536, &opt.batch_size)) return CLI_EXIT_USAGE;
-            break;
         case OPT_EMA_DECAY:
             if (!cli_parse_float("qat", "--ema-decay", optarg, &cfg.ema_decay)) return CLI_EXIT_USAGE;
             if (!(cfg.ema_decay >= 0.0f && cfg.ema_decay < 1.0f))
@@ -150,23 +134,19 @@ int cmd_qat(int argc, char **argv)
             if (!(cfg.freeze_fraction >= 0.0f && cfg.freeze_fraction <= 1.0f))
                 return cli_usage_error("qat", "--freeze must be in [0, 1], got '%s'", optarg);
             break;
-        case OPT_SEED:
-            if (!cli_parse_int("qat", "--seed", optarg, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
-            opt.seed = (uint64_t)seed;
-            break;
-        case OPT_THREADS:
-            if (!cli_parse_int("qat", "--threads", optarg, 0, 256, &opt.threads)) return CLI_EXIT_USAGE;
-            break;
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_JSON: json = 1; break;
-        case 'q': quiet = 1; break;
+        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: {
+            int r = c == '?' ? -1 : cli_train_job_option(&job, "qat", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+        }
         }
     }
+    if (!(job.train.learning_rate > 0.0f))
+        return cli_usage_error("qat", "--lr must be > 0, got '%g'", (double)job.train.learning_rate);
     if (optind != argc - 1) return cli_usage_error("qat", "expected one MODEL file");
     if (!output) return cli_usage_error("qat", "missing -o OUT.mcq");
+    if (json) job.quiet = 1;
     const char *path = argv[optind];
 
     mco_model model, qat;
@@ -181,8 +161,8 @@ int cmd_qat(int argc, char **argv)
     qat_report rep = {0};
     if ((st = mco_qat_ranges_init(&ranges, &qat)) == MCO_OK) {
         cfg.ranges = &ranges;
-        opt.qat = &cfg;
-        st = run_qat(&model, &qat, &data, !data_given, quiet || json, &opt, &cfg, &dm, &rep);
+        job.train.qat = &cfg;
+        st = run_qat(&model, &qat, &job, &cfg, &dm, &rep);
         if (st == MCO_OK) st = mco_deploy_save(&dm, output);
         mco_qat_ranges_free(&ranges);
     }
@@ -196,9 +176,9 @@ int cmd_qat(int argc, char **argv)
         cJSON_AddStringToObject(o, "model", path);
         cJSON_AddStringToObject(o, "output", output);
         cJSON_AddStringToObject(o, "variant", variant);
-        cJSON_AddStringToObject(o, "dataset", data.dataset);
-        cJSON_AddNumberToObject(o, "epochs", opt.epochs);
-        cJSON_AddNumberToObject(o, "learning_rate", opt.learning_rate);
+        cJSON_AddStringToObject(o, "dataset", job.data.dataset);
+        cJSON_AddNumberToObject(o, "epochs", job.train.epochs);
+        cJSON_AddNumberToObject(o, "learning_rate", job.train.learning_rate);
         cJSON_AddNumberToObject(o, "ema_decay", cfg.ema_decay);
         cJSON_AddNumberToObject(o, "freeze_fraction", cfg.freeze_fraction);
         cJSON_AddNumberToObject(o, "train_images", rep.train_images);
@@ -211,7 +191,7 @@ int cmd_qat(int argc, char **argv)
         cli_print_json(o);
     } else {
         printf("%s -> %s: QAT %d epochs on %d %s images in %.1f s, int8 weights and activations\n", path, output,
-               opt.epochs, rep.train_images, data.dataset, rep.seconds);
+               job.train.epochs, rep.train_images, job.data.dataset, rep.seconds);
         printf("test accuracy (%d images): float %.2f %%, fake-quantized %.2f %%, int8 runtime %.2f %%\n",
                rep.test_images, rep.float_accuracy * 100.0, rep.fake_quant_accuracy * 100.0,
                rep.int8_accuracy * 100.0);

@@ -31,7 +31,10 @@ static void print_help(void)
            "  -o, --output FILE             the deploy model to write (.mcq)\n"
            "      --mode MODE               float16 | int8-weights | int8 (default) |\n"
            "                                int4-weights | int4 (int4 weights, int8 activations)\n"
-           "      --per-tensor              one weight scale per layer (default: per channel)\n"
+           "      --per-tensor              one weight scale per layer\n"
+           "      --per-channel             weight scales per output channel in every layer\n"
+           "                                (default: per channel for conv layers, one scale per\n"
+           "                                Dense layer, as TFLite's int8 specification)\n"
            "      --symmetric-activations   activation zero points 0\n"
            "      --calibration METHOD      minmax (default) | percentile | mse\n"
            "      --percentile P            for percentile calibration (default 99.99)\n"
@@ -164,13 +167,14 @@ static mco_status evaluate_both(const mco_model *model, const mco_deploy_model *
 int cmd_quantize(int argc, char **argv)
 {
     enum {
-        OPT_MODE = 1000, OPT_PER_TENSOR, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
+        OPT_MODE = 1000, OPT_PER_TENSOR, OPT_PER_CHANNEL, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
         OPT_LAYER_BITS, OPT_DATASET, OPT_DATA, OPT_NO_EVAL, OPT_THREADS, OPT_JSON
     };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"mode", required_argument, NULL, OPT_MODE},
         {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
+        {"per-channel", no_argument, NULL, OPT_PER_CHANNEL},
         {"symmetric-activations", no_argument, NULL, OPT_SYMMETRIC},
         {"calibration", required_argument, NULL, OPT_CALIBRATION},
         {"percentile", required_argument, NULL, OPT_PERCENTILE},
@@ -195,7 +199,8 @@ int cmd_quantize(int argc, char **argv)
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_MODE: mode_name = optarg; break;
-        case OPT_PER_TENSOR: qopt.per_channel = 0; break;
+        case OPT_PER_TENSOR: qopt.granularity = MCO_GRANULARITY_PER_TENSOR; break;
+        case OPT_PER_CHANNEL: qopt.granularity = MCO_GRANULARITY_PER_CHANNEL; break;
         case OPT_SYMMETRIC: qopt.symmetric_activations = 1; break;
         case OPT_CALIBRATION:
             if (strcmp(optarg, "minmax") == 0) qopt.calibration = MCO_CALIBRATE_MINMAX;

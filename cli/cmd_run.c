@@ -109,21 +109,18 @@ int cmd_run(int argc, char **argv)
     float clock = 0.0f;
 
     enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES };
-    struct option options[64];
     struct option extra[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"images", required_argument, NULL, OPT_IMAGES},
-        {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int n = cli_train_job_options(options, 64 - 7);
-    memcpy(options + n, extra, sizeof extra);
+    static const char *const not_here[] = {"json", NULL};   /* run writes files, not JSON */
+    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
+    cli_train_job_merge_options(not_here, extra, options);
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
@@ -135,7 +132,6 @@ int cmd_run(int argc, char **argv)
             if (!cli_parse_int("run", "--images", optarg, 1, 10000, &mo.n_samples)) return CLI_EXIT_USAGE;
             break;
         case 'o': out_dir = optarg; break;
-        case 'q': job.quiet = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             int r = cli_train_job_option(&job, "run", c, optarg);

@@ -18,6 +18,8 @@ static void print_help(void)
            "Trains a float model and saves it.\n\n"
            "options:\n");
     cli_train_job_print_options(stdout);
+    printf("      --init MODEL      go on training this model (e.g. one made by 'mcuopt import')\n"
+           "                        instead of a new one of --arch: fine-tuning\n");
     printf("  -o, --output FILE     model file to write (default model.mco)\n"
            "      --json            print the results as JSON on stdout\n"
            "  -q, --quiet           no progress display\n"
@@ -31,25 +33,18 @@ int cmd_train(int argc, char **argv)
     const char *output = "model.mco";
     int json = 0;
 
-    enum { OPT_JSON = 1000 };
-    struct option extra[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct option options[64];
-    int n = cli_train_job_options(options, 64 - 5);
-    memcpy(options + n, extra, sizeof extra);
+    enum { OPT_INIT = 3000 };
+    static const struct option extra[] = {{"init", required_argument, NULL, OPT_INIT}, {NULL, 0, NULL, 0}};
+    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
+    cli_train_job_merge_options(NULL, extra, options);
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'q': job.quiet = 1; break;
+        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
+        case OPT_INIT: job.init = optarg; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             int r = cli_train_job_option(&job, "train", c, optarg);

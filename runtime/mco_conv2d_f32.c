@@ -11,7 +11,9 @@ static mco_rt_status conv2d_float(const mco_conv_f32_params *p, const float *inp
 {
     const mco_window *w;
     int32_t oy, ox, oc;
-    if (!p || !input || !bias || !output || !mco_window_valid(&p->win, 0)) return MCO_RT_ARG_ERROR;
+    if (!p || !input || (!weights.f32 && !weights.f16) || !bias || !output ||
+        !mco_window_valid(&p->win, 0))
+        return MCO_RT_ARG_ERROR;
     w = &p->win;
     for (oy = 0; oy < w->out_h; oy++) {
         for (ox = 0; ox < w->out_w; ox++) {
@@ -27,19 +29,11 @@ static mco_rt_status conv2d_float(const mco_conv_f32_params *p, const float *inp
 mco_rt_status mco_conv2d_f32(const mco_conv_f32_params *p, const float *input,
                              const float *weights, const float *bias, float *output)
 {
-    mco_float_weights fw;
-    fw.f32 = weights;
-    fw.f16 = NULL;
-    if (!weights) return MCO_RT_ARG_ERROR;
-    return conv2d_float(p, input, fw, bias, output);
+    return conv2d_float(p, input, mco_float_weights_f32(weights), bias, output);
 }
 
 mco_rt_status mco_conv2d_f16w(const mco_conv_f32_params *p, const float *input,
                               const uint16_t *weights, const float *bias, float *output)
 {
-    mco_float_weights fw;
-    fw.f32 = NULL;
-    fw.f16 = weights;
-    if (!weights) return MCO_RT_ARG_ERROR;
-    return conv2d_float(p, input, fw, bias, output);
+    return conv2d_float(p, input, mco_float_weights_f16(weights), bias, output);
 }

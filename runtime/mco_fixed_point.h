@@ -13,6 +13,9 @@
 
 #include <stdint.h>
 
+#include "mco_arch.h"
+#include "mco_config.h"
+
 /* round(a * b / 2^31), ties rounded up (+0.5 -> 1, -0.5 -> 0); the one
  * overflowing case INT32_MIN * INT32_MIN saturates to INT32_MAX. TFLite
  * adds a nudge of 2^30 to a positive product and 1 - 2^30 to a negative
@@ -86,14 +89,32 @@ static inline int32_t mco_fp_clamp(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* Requantization when |acc| < 2^30, multiplier >= 0 and shift in [-22, -1]:
+ *   srdhm(acc, m) = floor((acc*m + 2^30) / 2^31) = SMMULR(2 acc, m),
+ *   rdbpot(y, e) = (y + 2^(e-1) - [y < 0]) >> e      (e = -shift),
+ * exactly, in 32-bit arithmetic; the result is below 2^29 in magnitude. */
+static inline int32_t mco_fp_requant_fast(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    int32_t y = mco_smmulr(2 * acc, multiplier);
+    return (y + (int32_t)((uint32_t)1 << (-shift - 1)) + (y >> 31)) >> -shift;
+}
+
 /* The whole output stage of an int8 kernel: requantize, add the output zero
  * point, clamp to the activation range. (The requantized value is first
  * clamped to [-256, 255], which changes no result, so adding the zero point
- * cannot overflow.) */
+ * cannot overflow.) Emitted code takes a shorter exact form where every
+ * layer of its model allows it (mco_config.h). */
 static inline int8_t mco_fp_output_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                       int32_t output_offset, int32_t act_min, int32_t act_max)
 {
+#if MCO_REQUANT_FAST
+    int32_t v = mco_fp_requant_fast(acc, multiplier, shift) + output_offset;
+#elif MCO_REQUANT_RIGHT_ONLY
+    mco_requant_right rq = mco_fp_requant_right_init(multiplier, shift);
+    int32_t v = mco_fp_clamp(mco_fp_requant_right(&rq, acc), -256, 255) + output_offset;
+#else
     int32_t v = mco_fp_clamp(mco_fp_requantize(acc, multiplier, shift), -256, 255) + output_offset;
+#endif
     return (int8_t)mco_fp_clamp(v, act_min, act_max);
 }
 

@@ -17,16 +17,19 @@
 
 #define FC_ROWS 5
 
+/* The arguments the kernels rely on: buffers, sizes, and an input offset
+ * that keeps the sums in int32 (the other quantization parameters only
+ * shape the output values). */
 static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *weights,
                     const int32_t *bias, const int8_t *output)
 {
-    return p && input && weights && bias && output && p->in_size > 0 && p->out_size > 0 &&
-           mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max,
-                           p->multiplier, p->shift);
+    return p && input && weights && bias && output && p->in_size > 0 && p->out_size > 0 && p->multiplier &&
+           p->shift && p->input_offset >= -255 && p->input_offset <= 255;
 }
 
-static MCO_NOINLINE int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
+static inline int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
 {
+    if (p->per_tensor) unit = 0;
     return mco_fp_output_s8(acc, p->multiplier[unit], p->shift[unit], p->output_offset,
                             p->act_min, p->act_max);
 }
@@ -43,11 +46,11 @@ static MCO_NOINLINE int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int
     "smlad %[" acc "], %[v], %[x13], %[" acc "]\n\t"
 
 /* acc[r] += (input + input_offset) . row r, the rows at w + r*s (n inputs). */
-static inline void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8_t *w, size_t s,
-                           int32_t n, int32_t input_offset)
+static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8_t *w, size_t s,
+                                 int32_t n, int32_t input_offset)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
 #if MCO_HAVE_DSP
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
     int32_t offset2 = mco_dup16(input_offset), k = n >> 2;
 #if MCO_DSP_NATIVE
     /* Fifteen live values in the C below: the compiler spills four of
@@ -95,44 +98,45 @@ static inline void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8
         a4 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a4));
     }
 #endif
-    n &= 3;
-#endif
-    for (; n > 0; n--, input++, w++) {
-        int32_t x = (int32_t)*input + input_offset;
-        a0 += x * (int32_t)w[0];
-        a1 += x * (int32_t)w[s];
-        a2 += x * (int32_t)w[2 * s];
-        a3 += x * (int32_t)w[3 * s];
-        a4 += x * (int32_t)w[4 * s];
-    }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
     acc[4] = a4;
+    n &= 3;
+#endif
+    /* the inputs the word loop leaves: at most three with DSP (a short
+     * loop), all of them without (unrolled) */
+    for (; n > 0; n--, input++, w++) {
+        int32_t x = (int32_t)*input + input_offset;
+#if MCO_HAVE_DSP
+        int32_t r;
+        for (r = 0; r < FC_ROWS; r++) acc[r] += x * (int32_t)w[(size_t)r * s];
+#else
+        acc[0] += x * (int32_t)w[0];
+        acc[1] += x * (int32_t)w[s];
+        acc[2] += x * (int32_t)w[2 * s];
+        acc[3] += x * (int32_t)w[3 * s];
+        acc[4] += x * (int32_t)w[4 * s];
+#endif
+    }
 }
 
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output)
 {
-    int32_t u = 0, units, rows, r;
-    size_t row, s;
+    int32_t u, units, rows, r;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
     units = p->out_size;
-    row = (size_t)p->in_size;
-    rows = units < FC_ROWS ? 1 : FC_ROWS;   /* units per pass */
-    s = units < FC_ROWS ? 0 : row;          /* distance between a pass's rows */
-    for (;;) {
+    rows = units < FC_ROWS ? 1 : FC_ROWS;   /* units per pass (one unit: its row five times) */
+    for (u = 0; u < units; u += rows) {
         int32_t acc[FC_ROWS];
-        const int8_t *w;
         if (u > units - rows) u = units - rows;   /* the last pass ends at the last unit */
-        w = weights + (size_t)u * row;
-        for (r = 0; r < FC_ROWS; r++) acc[r] = bias[u + (r < rows ? r : 0)];
-        dot5_s8(acc, input, w, s, p->in_size, p->input_offset);
+        for (r = 0; r < FC_ROWS; r++) acc[r] = bias[u + r % rows];
+        dot5_s8(acc, input, weights + (size_t)u * (size_t)p->in_size, rows == 1 ? 0 : (size_t)p->in_size,
+                p->in_size, p->input_offset);
         for (r = 0; r < rows; r++) output[u + r] = fc_output(p, acc[r], u + r);
-        u += rows;
-        if (u >= units) break;
     }
     return MCO_RT_OK;
 }

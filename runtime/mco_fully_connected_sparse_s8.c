@@ -1,147 +1,254 @@
 /*
- * mco_fully_connected_sparse_s8.c - int8 Dense on bitmap + values sparse
+ * mco_fully_connected_sparse_s8.c - int8 Dense on group-stream sparse
  * weights (MCO_SPARSE_ROW_PAIRS, see mco_sparse.h), TFLite arithmetic,
  * bit-identical to mco_fully_connected_s8.
  *
- * Two units per pass, like the dense kernel: per group of 4 inputs the
- * input offset is added and the inputs widened once (DSP: two SXTAB16 give
- * the dual16 lanes (x0, x2) and (x1, x3)), then for each of the two rows a
- * switch on its 4 bitmap bits runs exactly the multiply-accumulates of its
- * non-zero weights: one LDRSB + one SMLABB / SMLATB each, no per-bit test.
- * The values are stored in that consumption order, so one pointer walks them.
+ * The input, with the input offset added, is widened once into a stack
+ * buffer of int16 pairs, per group of 4 inputs the words (x0, x2), (x1, x3)
+ * (DSP: one word load and two SXTAB16 per group). Then each pair of rows
+ * walks its stream: per group a pattern byte (row a's 4 bits, row b's 4
+ * bits) and the non-zero weights, per row in the order that lets one
+ * SMLAD multiply the two weights of an (x0, x2) or (x1, x3) pair.
  *
- * Cost: the switch (a TBB jump table; GCC 12 adds a range check for one
- * case) is paid per 4 weights whatever their sparsity, so on a Cortex-M4
- * this kernel does about 3.7 instructions per weight at 50 % sparsity,
- * about twice the dense SMLAD kernel, and about 2.6 at 90 %. Its point is
- * Flash: 1/8 byte per weight plus 1 byte per non-zero.
+ * On DSP cores the walk is threaded code in assembly: the pattern byte
+ * indexes a 256-entry jump table for row a whose entries run exactly row
+ * a's multiply-accumulates for its nibble, then jump through a second
+ * table (row b's nibble), whose code loads the next group's pattern byte
+ * and input pair and jumps through the first table again. Per row and
+ * nibble: nothing for 0 non-zeros; LDRSB + SMLAxB for 1; twice that for 2;
+ * one unaligned LDR of 4 weight bytes, two SXTB16, an SMLAD and an SMLAxB
+ * (or two SMLADs) for 3 or 4. The pattern 0 (both rows empty) is the
+ * escape: the next byte skips a run of empty groups, or (0) ends the pair.
+ * The tables (2 KB) and 32 code blocks sit in one assembly block, which
+ * GCC's C cannot express (no computed goto in C99). The C walk beside it
+ * does the same arithmetic (the host build and the DSP emulation test run
+ * it); mco_sparse_fc_s8_profile() counts the assembly's instructions.
  *
- * What it leaves out: skipping all-zero bitmap bytes (rare at the
- * sparsities where this format is chosen), int4 values.
+ * What it leaves out: layers wider than MCO_SPARSE_FC_MAX_IN inputs
+ * (NO_IMPL; the widened input lives on the stack), int4 values.
  */
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
 #include "mco_sparse.h"
 
-/* The per-group switch must be inlined into the loop (a call per 4 inputs
- * would cost more than the multiplies; GCC does not inline it by itself).
- * It covers every 4-bit value, which GCC is told. */
-#if defined(__GNUC__)
-#define INLINE_ALWAYS static inline __attribute__((always_inline))
-#define NOT_REACHED() __builtin_unreachable()
-#else
-#define INLINE_ALWAYS static inline
-#define NOT_REACHED() ((void)0)
-#endif
-
-/* Four inputs with the input offset added, ready to multiply. */
-typedef struct {
-#if MCO_HAVE_DSP
-    int32_t x02, x13;   /* dual16 (x0, x2) and (x1, x3) */
-#else
-    int32_t x[4];
-#endif
-} lanes4;
-
-/* The 4 inputs at `in`. */
-static inline lanes4 load_lanes(const int8_t *in, int32_t input_offset)
+/* The word (lo, hi) of two int16 values. */
+static inline int32_t pair16(int32_t lo, int32_t hi)
 {
-    lanes4 l;
-#if MCO_HAVE_DSP
-    int32_t word = mco_peek_s8x4(in);
-    l.x02 = mco_sxtab16(mco_dup16(input_offset), word);
-    l.x13 = mco_sxtab16_ror8(mco_dup16(input_offset), word);
-#else
-    int32_t i;
-    for (i = 0; i < 4; i++) l.x[i] = (int32_t)in[i] + input_offset;
-#endif
-    return l;
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
 }
 
-/* acc + lane `lane` of l times w. */
-static inline int32_t mac_lane(int32_t acc, const lanes4 *l, int lane, int32_t w)
+/* x[2g], x[2g + 1] = (in0, in2), (in1, in3) + input_offset for every group
+ * g of 4 inputs; a last partial group reads zeros past the end; the two
+ * words after the last group are zeroed (the assembly reads them). */
+static void widen_input(const int8_t *input, int32_t n, int32_t input_offset, int32_t *x)
 {
+    int8_t tail[4] = {0, 0, 0, 0};
+    const int8_t *in = input;
+    int32_t full = n / 4, g = 0;
 #if MCO_HAVE_DSP
-    switch (lane) {
-    case 0: return mco_smlabb(l->x02, w, acc);
-    case 1: return mco_smlabb(l->x13, w, acc);
-    case 2: return mco_smlatb(l->x02, w, acc);
-    default: return mco_smlatb(l->x13, w, acc);
+    const int32_t offset2 = mco_dup16(input_offset);
+#if MCO_DSP_NATIVE
+    /* two groups per pass: GCC's loop takes 8 instructions per group, this 5 */
+    if (full >= 2) {
+        const int8_t *end = input + 4 * (full & ~1);
+        int32_t w0, w1, a, b;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[w0], [%[in]], #4\n\t"
+            "ldr %[w1], [%[in]], #4\n\t"
+            "sxtab16 %[a], %[o], %[w0]\n\t"
+            "sxtab16 %[b], %[o], %[w0], ror #8\n\t"
+            "strd %[a], %[b], [%[x]], #8\n\t"
+            "sxtab16 %[a], %[o], %[w1]\n\t"
+            "sxtab16 %[b], %[o], %[w1], ror #8\n\t"
+            "strd %[a], %[b], [%[x]], #8\n\t"
+            "cmp %[in], %[end]\n\t"
+            "bne 1b"
+            : [in] "+r"(in), [x] "+r"(x), [w0] "=&r"(w0), [w1] "=&r"(w1), [a] "=&r"(a), [b] "=&r"(b)
+            : [o] "r"(offset2), [end] "r"(end)
+            : "cc", "memory");
+        g = full & ~1;
     }
-#else
-    return acc + l->x[lane] * w;
 #endif
+#endif
+    for (; g <= full; g++, x += 2) {
+        if (g == full) {   /* the last partial group, if any */
+            if (n % 4 == 0) break;
+            memcpy(tail, in, (size_t)(n % 4));
+            in = tail;
+        }
+#if MCO_HAVE_DSP
+        {
+            int32_t word = mco_read_s8x4(&in);
+            x[0] = mco_sxtab16(offset2, word);
+            x[1] = mco_sxtab16_ror8(offset2, word);
+        }
+#else
+        x[0] = pair16(in[0] + input_offset, in[2] + input_offset);
+        x[1] = pair16(in[1] + input_offset, in[3] + input_offset);
+        in += 4;
+#endif
+    }
+    x[0] = 0;
+    x[1] = 0;
 }
 
-/* acc plus the products of the lanes whose bit is set in `bits` (low 4)
- * with the next values; advances *values past them. */
-INLINE_ALWAYS int32_t mac_group(int32_t acc, const lanes4 *l, uint32_t bits, const int8_t **values)
+#if MCO_HAVE_DSP && MCO_DSP_NATIVE
+/* The row pair's sums into acc[0..1] (their biases on entry) from the
+ * stream at s, the widened input at x; returns the stream past the pair. */
+static MCO_NOINLINE const uint8_t *row_pair_dot(const uint8_t *s, const int32_t *x, int32_t acc[2])
 {
-    const int8_t *v = *values;
-#define MAC(lane, k) acc = mac_lane(acc, l, lane, (int32_t)v[k])
-    switch (bits & 15u) {
-    case 0: break;
-    case 1: MAC(0, 0); v += 1; break;
-    case 2: MAC(1, 0); v += 1; break;
-    case 3: MAC(0, 0); MAC(1, 1); v += 2; break;
-    case 4: MAC(2, 0); v += 1; break;
-    case 5: MAC(0, 0); MAC(2, 1); v += 2; break;
-    case 6: MAC(1, 0); MAC(2, 1); v += 2; break;
-    case 7: MAC(0, 0); MAC(1, 1); MAC(2, 2); v += 3; break;
-    case 8: MAC(3, 0); v += 1; break;
-    case 9: MAC(0, 0); MAC(3, 1); v += 2; break;
-    case 10: MAC(1, 0); MAC(3, 1); v += 2; break;
-    case 11: MAC(0, 0); MAC(1, 1); MAC(3, 2); v += 3; break;
-    case 12: MAC(2, 0); MAC(3, 1); v += 2; break;
-    case 13: MAC(0, 0); MAC(2, 1); MAC(3, 2); v += 3; break;
-    case 14: MAC(1, 0); MAC(2, 1); MAC(3, 2); v += 3; break;
-    case 15: MAC(0, 0); MAC(1, 1); MAC(2, 2); MAC(3, 3); v += 4; break;
-    default: NOT_REACHED();
-    }
-#undef MAC
-    *values = v;
+    int32_t a = acc[0], b = acc[1], x02, x13, p, t0, t1, ta, tb;
+    /* Assembler macros (unique names per asm statement via %=):
+     *   MAC acc, col, w   acc += x[col] * w.lo  (col 0..3 of the group)
+     *   NIB acc, bits     the multiply-accumulates of one row's nibble
+     *   NEXT              load the next group, jump through table A */
+    __asm__ volatile(
+        ".macro spfc_mac%= acc, col, w\n"
+        ".if \\col == 0\n\t smlabb \\acc, %[x02], \\w, \\acc\n"
+        ".elseif \\col == 1\n\t smlabb \\acc, %[x13], \\w, \\acc\n"
+        ".elseif \\col == 2\n\t smlatb \\acc, %[x02], \\w, \\acc\n"
+        ".else\n\t smlatb \\acc, %[x13], \\w, \\acc\n"
+        ".endif\n"
+        ".endm\n"
+        /* 3 or 4 weights: bytes 0, 2 pair with the x word `pair`; byte 1
+         * (col `one`) is the single one, or with 4 the (x1, x3) pair */
+        ".macro spfc_word%= acc, bytes, pair, one\n\t"
+        "ldr %[t0], [%[s]], #\\bytes\n\t"
+        "sxtb16 %[t1], %[t0], ror #8\n\t"
+        "sxtb16 %[t0], %[t0]\n\t"
+        "smlad \\acc, \\pair, %[t0], \\acc\n"
+        ".if \\bytes == 4\n\t smlad \\acc, %[x13], %[t1], \\acc\n"
+        ".else\n\t spfc_mac%= \\acc, \\one, %[t1]\n"
+        ".endif\n"
+        ".endm\n"
+        ".macro spfc_one%= acc, col\n\t"
+        "ldrsb %[t0], [%[s]], #1\n\t"
+        "spfc_mac%= \\acc, \\col, %[t0]\n"
+        ".endm\n"
+        ".macro spfc_two%= acc, col0, col1\n\t"
+        "ldrsb %[t0], [%[s]], #1\n\t"
+        "ldrsb %[t1], [%[s]], #1\n\t"
+        "spfc_mac%= \\acc, \\col0, %[t0]\n\t"
+        "spfc_mac%= \\acc, \\col1, %[t1]\n"
+        ".endm\n"
+        ".macro spfc_nib%= acc, bits\n"
+        ".if \\bits == 1\n\t spfc_one%= \\acc, 0\n"
+        ".elseif \\bits == 2\n\t spfc_one%= \\acc, 1\n"
+        ".elseif \\bits == 4\n\t spfc_one%= \\acc, 2\n"
+        ".elseif \\bits == 8\n\t spfc_one%= \\acc, 3\n"
+        ".elseif \\bits == 3\n\t spfc_two%= \\acc, 0, 1\n"
+        ".elseif \\bits == 5\n\t spfc_two%= \\acc, 0, 2\n"
+        ".elseif \\bits == 6\n\t spfc_two%= \\acc, 1, 2\n"
+        ".elseif \\bits == 9\n\t spfc_two%= \\acc, 0, 3\n"
+        ".elseif \\bits == 10\n\t spfc_two%= \\acc, 1, 3\n"
+        ".elseif \\bits == 12\n\t spfc_two%= \\acc, 2, 3\n"
+        ".elseif \\bits == 7\n\t spfc_word%= \\acc, 3, %[x02], 1\n"
+        ".elseif \\bits == 11\n\t spfc_word%= \\acc, 3, %[x13], 0\n"
+        ".elseif \\bits == 13\n\t spfc_word%= \\acc, 3, %[x02], 3\n"
+        ".elseif \\bits == 14\n\t spfc_word%= \\acc, 3, %[x13], 2\n"
+        ".elseif \\bits == 15\n\t spfc_word%= \\acc, 4, %[x02], 0\n"
+        ".endif\n"
+        ".endm\n"
+        ".macro spfc_next%=\n\t"
+        "ldrb %[p], [%[s]], #1\n\t"
+        "ldrd %[x02], %[x13], [%[x]], #8\n\t"
+        "ldr pc, [%[ta], %[p], lsl #2]\n"
+        ".endm\n\t"
+
+        "b .Lspfc_start%=\n\t"
+        ".p2align 2\n"
+        ".Lspfc_tables%=:\n"
+        /* table A: p -> row a's code for p & 15 (p == 0: the escape) */
+        ".irp hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+        ".irp lo, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+        ".if (\\hi + \\lo) == 0\n\t .word .Lspfc_esc%= + 1\n"
+        ".else\n\t .word .Lspfc_a%=_\\lo + 1\n"
+        ".endif\n"
+        ".endr\n"
+        ".endr\n"
+        /* table B: p -> row b's code for p >> 4 */
+        ".irp hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+        ".rept 16\n\t .word .Lspfc_b%=_\\hi + 1\n"
+        ".endr\n"
+        ".endr\n"
+        ".Lspfc_start%=:\n\t"
+        "adr %[ta], .Lspfc_tables%=\n\t"
+        "add %[tb], %[ta], #1024\n\t"
+        "spfc_next%=\n"
+        ".irp bits, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+        ".Lspfc_a%=_\\bits:\n\t"
+        "spfc_nib%= %[a], \\bits\n\t"
+        "ldr pc, [%[tb], %[p], lsl #2]\n"
+        ".endr\n"
+        ".irp bits, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+        ".Lspfc_b%=_\\bits:\n\t"
+        "spfc_nib%= %[b], \\bits\n\t"
+        "spfc_next%=\n"
+        ".endr\n"
+        /* both rows empty: the next byte n skips n - 1 more groups, or ends */
+        ".Lspfc_esc%=:\n\t"
+        "ldrb %[t0], [%[s]], #1\n\t"
+        "cbz %[t0], .Lspfc_end%=\n\t"
+        "add %[x], %[x], %[t0], lsl #3\n\t"
+        "sub %[x], %[x], #8\n\t"
+        "spfc_next%=\n"
+        ".Lspfc_end%=:\n\t"
+        ".purgem spfc_mac%=\n\t"
+        ".purgem spfc_word%=\n\t"
+        ".purgem spfc_one%=\n\t"
+        ".purgem spfc_two%=\n\t"
+        ".purgem spfc_nib%=\n\t"
+        ".purgem spfc_next%=\n"
+        : [a] "+r"(a), [b] "+r"(b), [s] "+r"(s), [x] "+r"(x), [x02] "=&r"(x02), [x13] "=&r"(x13),
+          [p] "=&r"(p), [t0] "=&l"(t0), [t1] "=&r"(t1), [ta] "=&r"(ta), [tb] "=&r"(tb)
+        :
+        : "memory");
+    acc[0] = a;
+    acc[1] = b;
+    return s;
+}
+#else
+/* Input col (0..3) of the group whose words are xg[0] = (x0, x2), xg[1] = (x1, x3). */
+static inline int32_t group_input(const int32_t *xg, int32_t col)
+{
+    uint32_t word = (uint32_t)xg[col & 1];
+    return (int32_t)(int16_t)(uint16_t)((col & 2 ? word >> 16 : word) & 0xFFFFu);
+}
+
+/* acc + the group's products for one row's nibble `bits`; *s advances past its weights. */
+static inline int32_t nibble_dot(int32_t acc, const int32_t *xg, uint32_t bits, const uint8_t **s)
+{
+    const uint8_t *w = *s;
+    uint32_t left;
+    int32_t i = 0;
+    for (left = bits; left; left &= left - 1u, i++)
+        acc += group_input(xg, mco_sparse_group_column(bits, i)) * (int32_t)(int8_t)w[i];
+    *s = w + i;
     return acc;
 }
 
-/* One group of 4 inputs for both rows: bits_a / bits_b (low 4 bits) say
- * which of the group's weights are not zero. */
-INLINE_ALWAYS void group_dot(const int8_t *in, int32_t input_offset, uint32_t bits_a, uint32_t bits_b,
-                             const int8_t **values, int32_t *a0, int32_t *a1)
+/* The C version of the assembly above. */
+static const uint8_t *row_pair_dot(const uint8_t *s, const int32_t *x, int32_t acc[2])
 {
-    lanes4 l = load_lanes(in, input_offset);
-    *a0 = mac_group(*a0, &l, bits_a, values);
-    *a1 = mac_group(*a1, &l, bits_b, values);
-}
-
-/* Row `a` and, when `two`, row a + 1 (otherwise its bits read as 0): acc[]
- * holds their biases on entry and their sums on return; *values advances
- * past their non-zeros. The inputs go 8 at a time (one bitmap byte per row,
- * two groups); a last partial byte is read from a zero-padded copy of the
- * inputs (its bits past the end are 0). */
-static void rows_dot(const mco_fc_s8_params *p, const int8_t *input, const uint8_t *bitmap_a, int two,
-                     const int8_t **values, int32_t acc[2])
-{
-    const int32_t cols = p->in_size, offset = p->input_offset, full = cols / 8;
-    const uint8_t *bitmap_b = bitmap_a + (cols + 7) / 8;
-    const int8_t *v = *values, *in = input;
-    int8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int32_t a0 = acc[0], a1 = acc[1], byte = 0, part;
-    memcpy(tail, input + 8 * full, (size_t)(cols - 8 * full));
-    for (part = 0; part < 2; part++, in = tail) {   /* the full bytes, then the partial one if any */
-        const int32_t end = part ? (cols + 7) / 8 : full;
-        for (; byte < end; byte++, in += 8) {
-            uint32_t bits_a = bitmap_a[byte], bits_b = two ? bitmap_b[byte] : 0u;
-            group_dot(in, offset, bits_a & 15u, bits_b & 15u, &v, &a0, &a1);
-            group_dot(in + 4, offset, bits_a >> 4, bits_b >> 4, &v, &a0, &a1);
+    for (;;) {
+        uint32_t p = *s++;
+        if (p == 0) {
+            uint32_t n = *s++;
+            if (n == 0) return s;
+            x += 2 * n;
+            continue;
         }
+        acc[0] = nibble_dot(acc[0], x, p & 15u, &s);
+        acc[1] = nibble_dot(acc[1], x, p >> 4, &s);
+        x += 2;
     }
-    acc[0] = a0;
-    acc[1] = a1;
-    *values = v;
 }
+#endif
 
 static int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
 {
+    if (p->per_tensor) unit = 0;
     return mco_fp_output_s8(acc, p->multiplier[unit], p->shift[unit], p->output_offset, p->act_min,
                             p->act_max);
 }
@@ -150,25 +257,25 @@ mco_rt_status mco_fully_connected_sparse_s8(const mco_fc_s8_params *p, const int
                                             const uint8_t *sparse_weights, const int32_t *bias,
                                             int8_t *output)
 {
-    const uint8_t *bitmap;
-    const int8_t *values;
-    size_t row_bytes;
+    const uint8_t *s = sparse_weights;
     int32_t u;
     if (!p || !input || !sparse_weights || !bias || !output || p->in_size <= 0 || p->out_size <= 0 ||
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier,
                          p->shift))
         return MCO_RT_ARG_ERROR;
-    row_bytes = (size_t)((p->in_size + 7) / 8);
-    bitmap = sparse_weights;
-    values = (const int8_t *)(const void *)(sparse_weights + row_bytes * (size_t)p->out_size);
-    for (u = 0; u < p->out_size; u += 2) {
-        int two = u + 1 < p->out_size;
-        int32_t acc[2];
-        acc[0] = bias[u];
-        acc[1] = two ? bias[u + 1] : 0;
-        rows_dot(p, input, bitmap + (size_t)u * row_bytes, two, &values, acc);
-        output[u] = fc_output(p, acc[0], u);
-        if (two) output[u + 1] = fc_output(p, acc[1], u + 1);
+    if (p->in_size > MCO_SPARSE_FC_MAX_IN) return MCO_RT_NO_IMPL;
+    {
+        int32_t x[2 * ((p->in_size + 3) / 4) + 2];   /* the widened input + one group past its end */
+        widen_input(input, p->in_size, p->input_offset, x);
+        for (u = 0; u < p->out_size; u += 2) {
+            int two = u + 1 < p->out_size;
+            int32_t acc[2];
+            acc[0] = bias[u];
+            acc[1] = two ? bias[u + 1] : 0;
+            s = row_pair_dot(s, x, acc);
+            output[u] = fc_output(p, acc[0], u);
+            if (two) output[u + 1] = fc_output(p, acc[1], u + 1);
+        }
     }
     return MCO_RT_OK;
 }

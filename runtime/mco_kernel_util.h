@@ -116,6 +116,22 @@ typedef struct {
     const uint16_t *f16;
 } mco_float_weights;
 
+static inline mco_float_weights mco_float_weights_f32(const float *w)
+{
+    mco_float_weights fw;
+    fw.f32 = w;
+    fw.f16 = NULL;
+    return fw;
+}
+
+static inline mco_float_weights mco_float_weights_f16(const uint16_t *w)
+{
+    mco_float_weights fw;
+    fw.f32 = NULL;
+    fw.f16 = w;
+    return fw;
+}
+
 static inline float mco_dot_fw(float acc, const float *a, mco_float_weights w, size_t offset,
                                int32_t n)
 {

@@ -147,8 +147,10 @@ typedef struct {
     int32_t in_size, out_size;
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
-    const int32_t *multiplier;    /* [out_size]: per unit, or every entry the same */
-    const int32_t *shift;         /* [out_size] */
+    const int32_t *multiplier;    /* [out_size]: per unit; [1] if per_tensor */
+    const int32_t *shift;         /* [out_size], or [1] */
+    int32_t per_tensor;           /* 1: one weight scale for the layer (TFLite's default for a
+                                     Dense layer), so one multiplier and shift serve every unit */
 } mco_fc_s8_params;
 
 typedef struct {
@@ -213,12 +215,20 @@ mco_rt_status mco_conv2d_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t
                                        int8_t *output);
 
 /* The same for the common first layer: a 3x3 kernel on one input channel,
- * stride 1, "valid" padding, every multiplier >= 0 and shift in [-31, -1]
- * (MCO_RT_NO_IMPL otherwise), pooled width up to 64; register-blocked with
- * SMLAD on DSP cores. Bit-identical to mco_conv2d_maxpool2x2_s8. */
+ * stride 1, "valid" padding, activation range [-128, 127], per channel
+ * multiplier >= 0, shift in [-22, -1] and a bias that keeps the sums below
+ * 2^30; register-blocked with SMLAD on DSP cores. Bit-identical to
+ * mco_conv2d_maxpool2x2_s8. Its `requant` holds MCO_CONV3X3_REQUANT_WORDS
+ * words per output channel, which mco_conv3x3_maxpool2x2_s8_prepare()
+ * computes from the bias, multipliers and shifts (p->multiplier and p->shift
+ * are not read); prepare returns 1 if the layer is in the kernel's case
+ * (requant may be NULL to only ask), 0 otherwise. */
+#define MCO_CONV3X3_REQUANT_WORDS 3
 mco_rt_status mco_conv3x3_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t *input,
-                                        const int8_t *weights, const int32_t *bias,
+                                        const int8_t *weights, const int32_t *requant,
                                         int8_t *output);
+int mco_conv3x3_maxpool2x2_s8_prepare(const mco_conv_s8_params *p, const int8_t *weights, const int32_t *bias,
+                                      int32_t *requant);
 
 /* ------------------------------------------------------------------------
  * Fixed-point helpers (TFLite / gemmlowp semantics), exported for tests and

@@ -10,6 +10,7 @@ packages=(
   zlib1g-dev libcjson-dev libsqlite3-dev sqlite3
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dataset-fashion-mnist
+  libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-numpy
   "$@"
 )
 

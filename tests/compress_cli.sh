@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compress_cli.sh - the compression commands end to end on a tiny MNIST
 # subset: prune (schedule), shrink (structured), sensitivity, distill,
-# compress (a pipeline string), qat-free quantize + emit. Each must succeed,
+# compress (a pipeline string), qat-free quantize + emit, and fine-tuning
+# with train --init. Each must succeed,
 # write its output, and report what it did (JSON keys checked).
 # Usage: compress_cli.sh PATH/TO/mcuopt   (run from the repository root)
 set -euo pipefail
@@ -13,6 +14,10 @@ make_mini_mnist "$tmp/mini"
 d=(--data "$tmp/mini" --val 50 --quiet)
 
 "$cli" train --arch mnist-paper --epochs 1 "${d[@]}" -o "$tmp/m.mco" >/dev/null
+# fine-tuning a saved (or imported) model goes on from its weights
+"$cli" train --init "$tmp/m.mco" --epochs 1 "${d[@]}" -o "$tmp/ft.mco" --json >"$tmp/ft.json"
+grep -q "\"arch\":.*m.mco" "$tmp/ft.json"
+"$cli" info "$tmp/ft.mco" | grep -q "13x13x12"
 
 "$cli" prune "$tmp/m.mco" -o "$tmp/p.mco" --sparsity 0.5 --epochs 1 "${d[@]}" --json >"$tmp/prune.json"
 grep -q sparsity "$tmp/prune.json"

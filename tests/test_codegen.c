@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mcuopt/arch.h"
+#include "mco_op.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/train.h"
@@ -176,6 +177,16 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     CHECK(plan.arena_size < 26 * 26 * 12);      /* the conv output is never held */
     CHECK(unfused.arena_size >= 26 * 26 * 12);
     CHECK(plans_agree(&dm, &plan, &unfused, ds));
+    /* the specialised 3x3 conv reads prepared words, no multiplier / shift arrays */
+    int conv3x3 = 0;
+    for (int k = 0; k < plan.n_ops; k++) {
+        const mco_op *op = &((const mco_op *)plan.ops)[k];
+        if (op->kind != MCO_OP_CONV3X3_MAXPOOL_S8) continue;
+        conv3x3++;
+        CHECK(((const mco_conv_s8_params *)op->params)->multiplier == NULL);
+        CHECK(plan.info[k].bias_count == (size_t)plan.info[k].n_channels * MCO_CONV3X3_REQUANT_WORDS);
+    }
+    CHECK(conv3x3 == 1);
 
     /* the input of MNIST-like data is raw - 128 */
     int8_t q[784];
@@ -196,7 +207,7 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     char dir[] = "/tmp/mco-test-codegen-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     CHECK_OK(mco_emit_c_with(&dm, &plan, dir, &eo, &res));
-    int has_model_c = 0, has_conv_pool = 0, has_float_conv = 0, has_dispatcher = 0;
+    int has_model_c = 0, has_conv_pool = 0, has_float_conv = 0, has_dispatcher = 0, has_config = 0;
     for (int i = 0; i < res.n_files; i++) {
         has_model_c |= strcmp(res.files[i], "model.c") == 0;
         has_dispatcher |= strcmp(res.files[i], "mco_op.c") == 0 || strcmp(res.files[i], "mco_op_config.h") == 0;
@@ -205,10 +216,24 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
         has_float_conv |= strcmp(res.files[i], "mco_conv2d_f32.c") == 0;
         char path[200];
         snprintf(path, sizeof path, "%s/%s", dir, res.files[i]);
+        if (strcmp(res.files[i], "mco_config.h") == 0) {
+            /* written for this plan, not copied: small shifts and bounded sums
+             * allow the 32-bit requantization */
+            char text[2048] = "";
+            FILE *f = fopen(path, "r");
+            CHECK(f != NULL);
+            if (f) {
+                size_t n = fread(text, 1, sizeof text - 1, f);
+                text[n] = '\0';
+                fclose(f);
+            }
+            CHECK(strstr(text, "mcuopt emit") != NULL && strstr(text, "#define MCO_REQUANT_FAST 1") != NULL);
+            has_config = 1;
+        }
         remove(path);
     }
     rmdir(dir);
-    CHECK(has_model_c && has_conv_pool && !has_float_conv);
+    CHECK(has_model_c && has_conv_pool && !has_float_conv && has_config);
     CHECK(!has_dispatcher);   /* model_run calls the kernels directly */
     /* the caller's buffers hold the model input and output, so the emitted
      * arena is the plan's without the (largest-first placed) input image */

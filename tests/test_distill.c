@@ -20,7 +20,7 @@
 #include "mcuopt/arch.h"
 #include "mcuopt/distill.h"
 #include "mcuopt/train.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 #define CLASSES 4
 
@@ -33,13 +33,7 @@ static void make_prototypes(mco_dataset *ds, int n, uint64_t seed)
     for (int k = 0; k < CLASSES; k++)
         for (int p = 0; p < 64; p++) proto[k][p] = (uint8_t)mco_rng_below(&rng, 200);
     mco_rng_seed(&rng, seed);
-    memset(ds, 0, sizeof *ds);
-    strcpy(ds->name, "prototypes");
-    ds->n = n;
-    ds->shape = (mco_shape){8, 8, 1};
-    ds->n_classes = CLASSES;
-    ds->images = malloc((size_t)n * 64);
-    ds->labels = malloc((size_t)n);
+    test_dataset_alloc(ds, "prototypes", n, (mco_shape){8, 8, 1}, CLASSES);
     for (int i = 0; i < n; i++) {
         int label = (int)mco_rng_below(&rng, CLASSES);
         for (int p = 0; p < 64; p++) {
@@ -64,17 +58,6 @@ static void build(const char *text, uint64_t seed, mco_model *m)
     CHECK_OK(mco_model_alloc_params(m));
     mco_model_init_params(m, seed);
     m->norm = (mco_normalization){1.0f / 255.0f, 0.4f, 0.3f};
-}
-
-static int same_params(const mco_model *a, const mco_model *b)
-{
-    if (a->n_layers != b->n_layers) return 0;
-    for (int l = 0; l < a->n_layers; l++)
-        for (int p = 0; p < a->layers[l].n_params; p++)
-            if (memcmp(a->layers[l].params[p].data, b->layers[l].params[p].data,
-                       a->layers[l].params[p].size * sizeof(float)) != 0)
-                return 0;
-    return 1;
 }
 
 static void train_teacher(const mco_dataset *train, mco_model *teacher)
@@ -104,11 +87,11 @@ static void check_alpha_one_is_plain_training(const mco_dataset *train, const fl
     mco_train_result r1, r2, r3;
     CHECK_OK(mco_train(&plain, train, NULL, &dopt.train, &r1));
     CHECK_OK(mco_distill(&distilled, teacher_logits, train, NULL, &dopt, &r2));
-    CHECK(same_params(&plain, &distilled));
+    CHECK(test_same_params(&plain, &distilled));
     CHECK(r1.final_loss == r2.final_loss);
     dopt.alpha = 0.5f;   /* the teacher does matter otherwise */
     CHECK_OK(mco_distill(&mixed, teacher_logits, train, NULL, &dopt, &r3));
-    CHECK(!same_params(&plain, &mixed));
+    CHECK(!test_same_params(&plain, &mixed));
     mco_model_free(&plain);
     mco_model_free(&distilled);
     mco_model_free(&mixed);
@@ -378,7 +361,7 @@ static void check_repeatable(const mco_model *teacher, const mco_dataset *train,
     mco_train_result r;
     CHECK_OK(mco_distill(&a, teacher_logits, train, NULL, &dopt, &r));
     CHECK_OK(mco_distill(&b, teacher_logits, train, NULL, &dopt, &r));
-    CHECK(same_params(&a, &b));
+    CHECK(test_same_params(&a, &b));
     CHECK(mco_distill(&a, NULL, train, NULL, &dopt, &r) == MCO_ERR_ARG);
     dopt.alpha = 1.5f;
     CHECK(mco_distill(&a, teacher_logits, train, NULL, &dopt, &r) == MCO_ERR_ARG);

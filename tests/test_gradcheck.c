@@ -54,6 +54,18 @@ static mco_layer window_layer(mco_layer_type type, int units, int kh, int kw, in
     return l;
 }
 
+/* A window layer with explicit pads (top, left, bottom, right). */
+static mco_layer padded_layer(mco_layer_type type, int units, int k, int stride, int top, int left, int bottom,
+                              int right)
+{
+    mco_layer l = window_layer(type, units, k, k, stride, stride, MCO_PADDING_EXPLICIT);
+    l.pad_top = top;
+    l.pad_left = left;
+    l.pad_bottom = bottom;
+    l.pad_right = right;
+    return l;
+}
+
 static int add(mco_model *model, mco_layer l)
 {
     int index = -2;
@@ -162,36 +174,40 @@ static void gradcheck(const char *what, mco_model *model, const float *input, in
     mco_model_free(model);
 }
 
-static void check_conv2d(void)
+/* gradcheck of a model of the one layer `l` on inputs of shape `in`. */
+static void gradcheck_layer(const char *what, mco_shape in, mco_layer l, const float *input, int training)
 {
     mco_model m;
-    mco_model_init(&m, (mco_shape){5, 5, 2});
-    add(&m, window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_VALID));
-    gradcheck("conv2d 3x3 valid", &m, NULL, 1);
+    mco_model_init(&m, in);
+    add(&m, l);
+    gradcheck(what, &m, input, training);
+}
 
-    mco_model_init(&m, (mco_shape){6, 5, 2});
-    add(&m, window_layer(MCO_LAYER_CONV2D, 4, 3, 3, 2, 2, MCO_PADDING_SAME));
-    gradcheck("conv2d 3x3 stride 2 same", &m, NULL, 1);
-
-    mco_model_init(&m, (mco_shape){5, 4, 3});
-    add(&m, window_layer(MCO_LAYER_CONV2D, 2, 3, 2, 2, 1, MCO_PADDING_SAME));
-    gradcheck("conv2d 3x2 stride 2x1 same", &m, NULL, 1);
-
-    mco_model_init(&m, (mco_shape){6, 6, 1});
-    add(&m, window_layer(MCO_LAYER_CONV2D, 5, 3, 3, 1, 1, MCO_PADDING_VALID));
-    gradcheck("conv2d one input channel", &m, NULL, 1);
+static void check_conv2d(void)
+{
+    gradcheck_layer("conv2d 3x3 valid", (mco_shape){5, 5, 2},
+                    window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_VALID), NULL, 1);
+    gradcheck_layer("conv2d 3x3 stride 2 same", (mco_shape){6, 5, 2},
+                    window_layer(MCO_LAYER_CONV2D, 4, 3, 3, 2, 2, MCO_PADDING_SAME), NULL, 1);
+    gradcheck_layer("conv2d 3x2 stride 2x1 same", (mco_shape){5, 4, 3},
+                    window_layer(MCO_LAYER_CONV2D, 2, 3, 2, 2, 1, MCO_PADDING_SAME), NULL, 1);
+    gradcheck_layer("conv2d one input channel", (mco_shape){6, 6, 1},
+                    window_layer(MCO_LAYER_CONV2D, 5, 3, 3, 1, 1, MCO_PADDING_VALID), NULL, 1);
+    /* PyTorch's stride-2 padding-1 on an even input (top/left padded), and asymmetric pads. */
+    gradcheck_layer("conv2d 3x3 stride 2 pads 1,1,1,1", (mco_shape){6, 6, 2},
+                    padded_layer(MCO_LAYER_CONV2D, 3, 3, 2, 1, 1, 1, 1), NULL, 1);
+    gradcheck_layer("conv2d 3x3 pads 2,0,1,2", (mco_shape){4, 5, 2},
+                    padded_layer(MCO_LAYER_CONV2D, 2, 3, 1, 2, 0, 1, 2), NULL, 1);
 }
 
 static void check_depthwise(void)
 {
-    mco_model m;
-    mco_model_init(&m, (mco_shape){5, 5, 3});
-    add(&m, window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME));
-    gradcheck("depthwise 3x3 same", &m, NULL, 1);
-
-    mco_model_init(&m, (mco_shape){6, 5, 2});
-    add(&m, window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 2, 2, MCO_PADDING_VALID));
-    gradcheck("depthwise 3x3 stride 2 valid", &m, NULL, 1);
+    gradcheck_layer("depthwise 3x3 same", (mco_shape){5, 5, 3},
+                    window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME), NULL, 1);
+    gradcheck_layer("depthwise 3x3 stride 2 valid", (mco_shape){6, 5, 2},
+                    window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 2, 2, MCO_PADDING_VALID), NULL, 1);
+    gradcheck_layer("depthwise 2x2 pads 1,1,0,0 (SAME_LOWER)", (mco_shape){4, 4, 2},
+                    padded_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 2, 1, 1, 1, 0, 0), NULL, 1);
 }
 
 static void check_dense(void)
@@ -227,28 +243,23 @@ static void distinct_inputs(float *x, size_t n)
 static void check_pooling(void)
 {
     float x[BATCH * 5 * 5 * 2];
-    mco_model m;
-    mco_model_init(&m, (mco_shape){4, 4, 2});
-    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
     distinct_inputs(x, BATCH * 4 * 4 * 2);
-    gradcheck("maxpool 2x2 valid", &m, x, 1);
-
-    mco_model_init(&m, (mco_shape){5, 5, 2});
-    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME));
+    gradcheck_layer("maxpool 2x2 valid", (mco_shape){4, 4, 2},
+                    window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID), x, 1);
     distinct_inputs(x, BATCH * 5 * 5 * 2);
-    gradcheck("maxpool 3x3 stride 2 same", &m, x, 1);
-
-    mco_model_init(&m, (mco_shape){5, 5, 2});
-    add(&m, window_layer(MCO_LAYER_AVGPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_SAME));
-    gradcheck("avgpool 2x2 stride 2 same", &m, NULL, 1);
-
-    mco_model_init(&m, (mco_shape){4, 5, 3});
-    add(&m, window_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 3, 1, 1, MCO_PADDING_VALID));
-    gradcheck("avgpool 3x3 valid", &m, NULL, 1);
-
-    mco_model_init(&m, (mco_shape){3, 4, 3});
-    add(&m, layer_of(MCO_LAYER_GLOBAL_AVGPOOL));
-    gradcheck("global avgpool", &m, NULL, 1);
+    gradcheck_layer("maxpool 3x3 stride 2 same", (mco_shape){5, 5, 2},
+                    window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME), x, 1);
+    /* ceil_mode-like: 5 -> 3, the last window reaching 2 rows and columns of padding. */
+    distinct_inputs(x, BATCH * 5 * 5 * 2);
+    gradcheck_layer("maxpool 3x3 stride 2 pads 1,1,2,2", (mco_shape){5, 5, 2},
+                    padded_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 2, 1, 1, 2, 2), x, 1);
+    gradcheck_layer("avgpool 3x3 stride 2 pads 1,0,2,1", (mco_shape){5, 4, 2},
+                    padded_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 2, 1, 0, 2, 1), NULL, 1);
+    gradcheck_layer("avgpool 2x2 stride 2 same", (mco_shape){5, 5, 2},
+                    window_layer(MCO_LAYER_AVGPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_SAME), NULL, 1);
+    gradcheck_layer("avgpool 3x3 valid", (mco_shape){4, 5, 3},
+                    window_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 3, 1, 1, MCO_PADDING_VALID), NULL, 1);
+    gradcheck_layer("global avgpool", (mco_shape){3, 4, 3}, layer_of(MCO_LAYER_GLOBAL_AVGPOOL), NULL, 1);
 }
 
 static void check_activations(void)
@@ -262,32 +273,18 @@ static void check_activations(void)
         if (x[i] > -0.1f && x[i] < 0.1f)
             x[i] = 0.5f;
     }
-    mco_model m;
-    mco_model_init(&m, (mco_shape){3, 3, 2});
-    add(&m, layer_of(MCO_LAYER_RELU));
-    gradcheck("relu", &m, x, 1);
-
-    mco_model_init(&m, (mco_shape){3, 3, 2});
-    add(&m, layer_of(MCO_LAYER_RELU6));
-    gradcheck("relu6", &m, x, 1);
-
-    mco_model_init(&m, (mco_shape){2, 2, 4});
-    add(&m, layer_of(MCO_LAYER_SOFTMAX));
-    gradcheck("softmax per pixel", &m, NULL, 1);
+    gradcheck_layer("relu", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_RELU), x, 1);
+    gradcheck_layer("relu6", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_RELU6), x, 1);
+    gradcheck_layer("softmax per pixel", (mco_shape){2, 2, 4}, layer_of(MCO_LAYER_SOFTMAX), NULL, 1);
 }
 
 static void check_batchnorm(void)
 {
-    mco_model m;
-    mco_model_init(&m, (mco_shape){3, 3, 2});
-    add(&m, layer_of(MCO_LAYER_BATCHNORM));
-    gradcheck("batchnorm training", &m, NULL, 1);
-
-    mco_model_init(&m, (mco_shape){3, 3, 2});
-    add(&m, layer_of(MCO_LAYER_BATCHNORM));
-    gradcheck("batchnorm inference", &m, NULL, 0);
+    gradcheck_layer("batchnorm training", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_BATCHNORM), NULL, 1);
+    gradcheck_layer("batchnorm inference", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_BATCHNORM), NULL, 0);
 
     /* conv -> BN: the statistics depend on the conv parameters */
+    mco_model m;
     mco_model_init(&m, (mco_shape){4, 4, 2});
     add(&m, window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_SAME));
     add(&m, layer_of(MCO_LAYER_BATCHNORM));
@@ -327,9 +324,7 @@ static void check_dropout(void)
     add(&m, dense);
     gradcheck("dropout (fixed mask) + dense", &m, NULL, 1);
 
-    mco_model_init(&m, (mco_shape){2, 2, 3});
-    add(&m, drop);
-    gradcheck("dropout inference", &m, NULL, 0);
+    gradcheck_layer("dropout inference", (mco_shape){2, 2, 3}, drop, NULL, 0);
 }
 
 int main(void)

@@ -2,14 +2,16 @@
  * test_model_file.c - tests of the .mco model file (model_file.h), its CRC-32
  * and the file helpers (core/file_util.h).
  *
- * - Round trips of two models (conv/pool/dense; depthwise + batchnorm +
- *   residual add + global average pool + dropout + softmax) are exact: every
- *   field and every float bit pattern (NaN payloads, -0, subnormals, Inf)
- *   survives, and re-serialising gives the same bytes.
+ * - Round trips of three models (conv/pool/dense; depthwise + batchnorm +
+ *   residual add + global average pool + dropout + softmax; explicit
+ *   padding on conv, depthwise and both pools) are exact: every field and
+ *   every float bit pattern (NaN payloads, -0, subnormals, Inf) survives,
+ *   and re-serialising gives the same bytes.
  * - An independent encoder written here from the documented layout produces
  *   the same bytes as mco_model_serialize, and is used to build hostile files
  *   that carry a correct CRC: each must fail with MCO_ERR_FORMAT and a
- *   message that starts with the origin and names the problem.
+ *   message that starts with the origin and names the problem (PADS chunks
+ *   missing, misplaced, cut short or out of range among them).
  * - Every prefix of a small file, and every single-byte corruption of it
  *   (plus 2,000 sampled positions of a bigger one), fails cleanly.
  * - Saving is atomic: a failed save leaves no temporary file and the old
@@ -140,6 +142,39 @@ static void build_residual(mco_model *m)
     }
 }
 
+static void set_pads(mco_model *m, int layer, int top, int left, int bottom, int right)
+{
+    mco_layer *l = &m->layers[layer];
+    l->padding = MCO_PADDING_EXPLICIT;
+    l->pad_top = top;
+    l->pad_left = left;
+    l->pad_bottom = bottom;
+    l->pad_right = right;
+}
+
+/* Explicit padding: PyTorch's stride-2 padding-1 conv on an even input,
+ * a depthwise padded top/left only, a ceil_mode-like max pool, an
+ * asymmetric average pool. */
+static void build_explicit(mco_model *m)
+{
+    mco_model_init(m, (mco_shape){10, 8, 2});
+    snprintf(m->arch_name, sizeof m->arch_name, "test_explicit");
+    m->norm = (mco_normalization){1.0f, 0.0f, 1.0f};
+    set_pads(m, add_layer(m, MCO_LAYER_CONV2D, "conv_s2", 4, 3, 2, MCO_PADDING_VALID), 1, 1, 1, 1);
+    set_pads(m, add_layer(m, MCO_LAYER_DEPTHWISE_CONV2D, "dw", 0, 2, 1, MCO_PADDING_VALID), 1, 1, 0, 0);
+    set_pads(m, add_layer(m, MCO_LAYER_MAXPOOL2D, "pool_ceil", 0, 3, 2, MCO_PADDING_VALID), 1, 1, 2, 2);
+    set_pads(m, add_layer(m, MCO_LAYER_AVGPOOL2D, "avg", 0, 2, 1, MCO_PADDING_VALID), 0, 1, 1, 0);
+    add_layer(m, MCO_LAYER_FLATTEN, "flatten", 0, 0, 0, MCO_PADDING_VALID);
+    add_layer(m, MCO_LAYER_DENSE, "logits", 3, 0, 0, MCO_PADDING_VALID);
+    finish_model(m, 11);
+    /* (10 + 2 - 3) / 2 + 1 = 5 by 4; 5x4; (5 + 3 - 3) / 2 + 1 = 3 by (4 + 3 - 3) / 2 + 1 = 3;
+     * (3 + 1 - 2) + 1 = 3 by 3. */
+    CHECK(m->layers[0].out_shape.h == 5 && m->layers[0].out_shape.w == 4);
+    CHECK(m->layers[1].out_shape.h == 5 && m->layers[1].out_shape.w == 4);
+    CHECK(m->layers[2].out_shape.h == 3 && m->layers[2].out_shape.w == 3);
+    CHECK(m->layers[3].out_shape.h == 3 && m->layers[3].out_shape.w == 3);
+}
+
 /* input 2x2x1 -> flatten -> dense(3) -> softmax: 15 parameters. */
 static void build_tiny(mco_model *m)
 {
@@ -169,6 +204,8 @@ static int layers_equal(const mco_layer *a, const mco_layer *b)
     int same = a->type == b->type && strcmp(a->name, b->name) == 0 && a->n_inputs == b->n_inputs &&
                a->units == b->units && a->kernel_h == b->kernel_h && a->kernel_w == b->kernel_w &&
                a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->padding == b->padding &&
+               a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->pad_bottom == b->pad_bottom &&
+               a->pad_right == b->pad_right &&
                bits_of(a->rate) == bits_of(b->rate) && bits_of(a->epsilon) == bits_of(b->epsilon) &&
                bits_of(a->momentum) == bits_of(b->momentum) && shapes_equal(a->in_shape, b->in_shape) &&
                shapes_equal(a->out_shape, b->out_shape) && a->n_params == b->n_params;
@@ -287,12 +324,14 @@ typedef struct {
     uint32_t n_params;
     uint32_t ndim[4];
     uint32_t dims[4][4];
+    uint32_t pads_bytes;   /* > 0: a PADS chunk of this many bytes follows (16 when well-formed) */
+    int32_t pads[4];       /* top, left, bottom, right */
 } layer_spec;
 
 typedef struct {
     arch_spec arch;
     int n_layers;
-    layer_spec layers[3];
+    layer_spec layers[4];
     uint32_t tens_floats;
 } tiny_spec;
 
@@ -333,6 +372,11 @@ static void tb_layer(tbuf *b, const layer_spec *l)
         for (uint32_t d = 0; d < l->ndim[p] && d < 4; d++) tb_u32(b, l->dims[p][d]);
     }
     tb_chunk_end(b, start);
+    if (l->pads_bytes) {
+        start = tb_chunk_begin(b, "PADS");
+        for (uint32_t k = 0; k < l->pads_bytes / 4; k++) tb_u32(b, k < 4 ? (uint32_t)l->pads[k] : 0);
+        tb_chunk_end(b, start);
+    }
 }
 
 static void tb_tens(tbuf *b, uint32_t n_floats)
@@ -442,13 +486,16 @@ static void check_round_trip(const mco_model *m)
 
 static void test_round_trips(void)
 {
-    mco_model cnn, res, tiny;
+    mco_model cnn, res, tiny, explicit;
     build_cnn(&cnn);
     build_residual(&res);
     build_tiny(&tiny);
+    build_explicit(&explicit);
     check_round_trip(&cnn);
     check_round_trip(&res);
     check_round_trip(&tiny);
+    check_round_trip(&explicit);
+    mco_model_free(&explicit);
     /* The loaded NaN keeps its payload. */
     uint8_t *bytes;
     size_t size;
@@ -464,26 +511,60 @@ static void test_round_trips(void)
     mco_model_free(&tiny);
 }
 
+/* The test's own encoding of `spec` equals mco_model_serialize(model) and
+ * loads back equal to it; frees model. */
+static void check_encoder_matches(const tiny_spec *spec, mco_model *model)
+{
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(model, &bytes, &size));
+    static tbuf b;
+    tb_tiny(&b, spec);
+    CHECK(b.size == size && memcmp(b.data, bytes, size) == 0);
+    mco_model loaded;
+    CHECK(load_bytes(b.data, b.size, &loaded) == MCO_OK);
+    if (model_is_empty(&loaded) == 0) {
+        CHECK(models_equal(model, &loaded));
+        mco_model_free(&loaded);
+    }
+    free(bytes);
+    mco_model_free(model);
+}
+
 /* The test's own encoder must agree byte for byte with the library. */
 static void test_independent_encoder(void)
 {
     mco_model tiny;
     build_tiny(&tiny);
-    uint8_t *bytes;
-    size_t size;
-    CHECK_OK(mco_model_serialize(&tiny, &bytes, &size));
-    static tbuf b;
     tiny_spec spec = tiny_default();
-    tb_tiny(&b, &spec);
-    CHECK(b.size == size && memcmp(b.data, bytes, size) == 0);
-    mco_model loaded;
-    CHECK(load_bytes(b.data, b.size, &loaded) == MCO_OK);
-    if (model_is_empty(&loaded) == 0) {
-        CHECK(models_equal(&tiny, &loaded));
-        mco_model_free(&loaded);
+    check_encoder_matches(&spec, &tiny);
+
+    /* With explicit padding: a 2x2 max pool, stride 1, padded below and
+     * right (2x2 -> 2x2), before the flatten: a LAYR then its PADS. */
+    build_tiny(&tiny);
+    mco_model pooled;
+    mco_model_init(&pooled, tiny.input_shape);
+    snprintf(pooled.arch_name, sizeof pooled.arch_name, "tiny");
+    set_pads(&pooled, add_layer(&pooled, MCO_LAYER_MAXPOOL2D, "pool", 0, 2, 1, MCO_PADDING_VALID), 0, 0, 1, 1);
+    for (int i = 0; i < tiny.n_layers; i++) {
+        mco_layer l = tiny.layers[i];
+        l.n_params = 0;
+        l.n_inputs = 0;
+        CHECK_OK(mco_model_add_layer(&pooled, &l, NULL));
     }
-    free(bytes);
     mco_model_free(&tiny);
+    CHECK_OK(mco_model_infer_shapes(&pooled));
+    CHECK_OK(mco_model_alloc_params(&pooled));
+    for (size_t k = 0; k < 15; k++)   /* tiny_spec's TENS values: 0, 0.5, 1, ... */
+        pooled.layers[2].params[k / 12].data[k % 12] = 0.5f * (float)k;
+    spec.arch.n_layers = 4;
+    spec.n_layers = 4;
+    for (int i = 3; i > 0; i--) spec.layers[i] = spec.layers[i - 1];
+    spec.layers[0] = (layer_spec){.type = MCO_LAYER_MAXPOOL2D, .name = "pool", .n_inputs = 1,
+                                  .inputs = {MCO_INPUT, 0}, .kernel_h = 2, .kernel_w = 2, .stride_h = 1,
+                                  .stride_w = 1, .padding = 2, .pads_bytes = 16, .pads = {0, 0, 1, 1}};
+    for (int i = 1; i < 4; i++) spec.layers[i].inputs[0] = i - 1;
+    check_encoder_matches(&spec, &pooled);
 }
 
 static void test_truncation_and_corruption(void)
@@ -581,7 +662,20 @@ static void test_hostile_files(void)
     HOSTILE(s.layers[1].n_inputs = 2, "dense takes 1 input(s), has 2");
     HOSTILE(s.layers[1].units = 0, "units must be positive");
     HOSTILE(s.layers[1].units = -5, "out of range");
-    HOSTILE(s.layers[1].padding = 2, "unknown padding 2");
+    HOSTILE(s.layers[1].padding = 3, "unknown padding 3");
+    HOSTILE(s.layers[1].padding = 2, "layer 1 (dense): explicit padding without its PADS chunk");
+    HOSTILE(s.layers[1].pads_bytes = 16, "layer 1 (dense): PADS chunk for a layer without explicit padding");
+    HOSTILE((s.layers[1].padding = 2, s.layers[1].pads_bytes = 16), "explicit padding on a dense layer");
+    HOSTILE((s.layers[1].padding = 2, s.layers[1].pads_bytes = 12), "layer 1: PADS chunk is cut short");
+    HOSTILE((s.layers[1].padding = 2, s.layers[1].pads_bytes = 20), "layer 1: PADS chunk has 4 unexpected bytes");
+    /* A 2x2 max pool, stride 1, instead of the flatten (the dense then fails later, if ever). */
+    layer_spec pool = {.type = MCO_LAYER_MAXPOOL2D, .name = "pool", .n_inputs = 1, .inputs = {MCO_INPUT, 0},
+                       .kernel_h = 2, .kernel_w = 2, .stride_h = 1, .stride_w = 1, .padding = 2,
+                       .pads_bytes = 16};
+    HOSTILE((s.layers[0] = pool, s.layers[0].pads[0] = 2),
+            "layer 0 (pool): pads (top 2, left 0, bottom 0, right 0) must be 0..kernel-1");
+    HOSTILE((s.layers[0] = pool, s.layers[0].pads[3] = -1), "layer 0 (pool): pads out of range");
+    HOSTILE((s.layers[0] = pool, s.layers[0].padding = 1), "layer 0 (pool): PADS chunk for a layer without");
     HOSTILE(s.layers[1].rate = NAN, "must be finite");
     HOSTILE(s.layers[2].type = MCO_LAYER_MAXPOOL2D, "kernel and stride must be positive");
     HOSTILE((s.layers[2].type = MCO_LAYER_DROPOUT, s.layers[2].rate = 1.0f), "dropout rate");
@@ -764,6 +858,25 @@ static void test_hostile_files(void)
     tb_tens(&b, 0);
     tb_seal(&b);
     expect_rejected(&b, "more than 256 LAYR chunks", "257 LAYR chunks");
+
+    /* PADS belongs after a LAYR: not before the first, not twice. */
+    s = tiny_default();
+    s.layers[0] = pool;
+    tb_header(&b);
+    tb_arch(&b, &s.arch);
+    start = tb_chunk_begin(&b, "PADS");
+    tb_chunk_end(&b, start);
+    tb_layer(&b, &s.layers[0]);
+    tb_seal(&b);
+    expect_rejected(&b, "chunk 'PADS' at offset", "PADS before LAYR");
+    tb_header(&b);
+    tb_arch(&b, &s.arch);
+    tb_layer(&b, &s.layers[0]);
+    start = tb_chunk_begin(&b, "PADS");
+    for (int k = 0; k < 4; k++) tb_u32(&b, 0);
+    tb_chunk_end(&b, start);
+    tb_seal(&b);
+    expect_rejected(&b, "is out of order (expected ARCH, LAYR [PADS]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
@@ -823,6 +936,10 @@ static void test_serialize_checks(void)
     m.norm.std = 1.0f;
     m.layers[2].name[0] = '\0';
     CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_ARG);
+    m.layers[2].name[0] = 's';
+    m.layers[1].pad_left = 1;   /* pads are only stored with explicit padding */
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "layer 1 (dense): pads set without explicit padding") != NULL);
     mco_model_free(&m);
 }
 

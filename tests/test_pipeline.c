@@ -20,7 +20,7 @@
 #include "mcuopt/model_file.h"
 #include "mcuopt/pipeline.h"
 #include "mcuopt/prune.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 /* ---- parsing ------------------------------------------------------------------ */
 
@@ -177,7 +177,7 @@ static void check_errors(void)
 
 typedef struct {
     mco_dataset train, test;
-    mco_model model;     /* mnist-paper trained for one epoch on `train` */
+    mco_model model;     /* mnist-paper trained for two epochs on `train` */
 } fixture;
 
 static mco_pipeline_options base_options(const fixture *f)
@@ -402,26 +402,8 @@ static void check_sparsity_and_qat(const fixture *f)
 
 static int load_fixture(fixture *f)
 {
-    mco_dataset full_train, full_test;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train) != MCO_OK) return 0;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test) != MCO_OK) {
-        mco_dataset_free(&full_train);
-        return 0;
-    }
-    CHECK_OK(mco_dataset_head(&full_train, 2000, &f->train));
-    CHECK_OK(mco_dataset_head(&full_test, 500, &f->test));
-    mco_dataset_free(&full_train);
-    mco_dataset_free(&full_test);
-    CHECK_OK(mco_arch_load("mnist-paper", f->train.shape, 10, &f->model));
-    CHECK_OK(mco_model_alloc_params(&f->model));
-    mco_model_init_params(&f->model, 1);
-    f->model.norm = (mco_normalization){1.0f / 255.0f, 0.0f, 1.0f};
-    mco_train_options to;
-    mco_train_options_default(&to);
-    to.epochs = 2;
-    to.threads = 2;
-    mco_train_result r;
-    CHECK_OK(mco_train(&f->model, &f->train, NULL, &to, &r));
+    if (!test_load_mnist_subset(2000, 500, &f->train, &f->test)) return 0;
+    test_train_mnist_paper(&f->train, 2, &f->model);
     return 1;
 }
 

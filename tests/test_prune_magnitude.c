@@ -17,62 +17,24 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/rng.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/prune.h"
 #include "mcuopt/train.h"
-#include "test_util.h"
-
-/* 8x8 grey images of 4 classes: a bright 3x3 blob in one quadrant, on noise. */
-static void make_blobs(mco_dataset *ds, int n, uint64_t seed)
-{
-    mco_rng rng;
-    mco_rng_seed(&rng, seed);
-    memset(ds, 0, sizeof(*ds));
-    strcpy(ds->name, "blobs");
-    ds->n = n;
-    ds->shape = (mco_shape){8, 8, 1};
-    ds->n_classes = 4;
-    ds->images = malloc((size_t)n * 64);
-    ds->labels = malloc((size_t)n);
-    for (int i = 0; i < n; i++) {
-        int label = (int)mco_rng_below(&rng, 4);
-        uint8_t *img = ds->images + (size_t)i * 64;
-        for (int p = 0; p < 64; p++) img[p] = (uint8_t)mco_rng_below(&rng, 90);
-        int y0 = (label / 2) * 4 + (int)mco_rng_below(&rng, 2), x0 = (label % 2) * 4 + (int)mco_rng_below(&rng, 2);
-        for (int y = y0; y < y0 + 3 && y < 8; y++)
-            for (int x = x0; x < x0 + 3 && x < 8; x++) img[y * 8 + x] = (uint8_t)(160 + mco_rng_below(&rng, 96));
-        ds->labels[i] = (uint8_t)label;
-    }
-}
-
-static void add_layer(mco_model *m, mco_layer_type type, int units, int kernel, int stride)
-{
-    mco_layer l;
-    memset(&l, 0, sizeof(l));
-    l.type = type;
-    l.units = units;
-    l.kernel_h = l.kernel_w = kernel;
-    l.stride_h = l.stride_w = stride;
-    CHECK_OK(mco_model_add_layer(m, &l, NULL));
-}
+#include "test_fixtures.h"
 
 /* conv 3x3 (6) -> relu -> maxpool 2 -> flatten -> dense 16 -> relu -> dense 4 */
 static void small_cnn(mco_model *m, uint64_t seed)
 {
     mco_model_init(m, (mco_shape){8, 8, 1});
-    add_layer(m, MCO_LAYER_CONV2D, 6, 3, 1);
-    add_layer(m, MCO_LAYER_RELU, 0, 0, 0);
-    add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2);
-    add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0);
-    add_layer(m, MCO_LAYER_DENSE, 16, 0, 0);
-    add_layer(m, MCO_LAYER_RELU, 0, 0, 0);
-    add_layer(m, MCO_LAYER_DENSE, 4, 0, 0);
-    CHECK_OK(mco_model_infer_shapes(m));
-    CHECK_OK(mco_model_alloc_params(m));
-    mco_model_init_params(m, seed);
-    m->norm = (mco_normalization){1.0f / 255.0f, 0.3f, 0.3f};
+    test_add_layer(m, MCO_LAYER_CONV2D, 6, 3, 1, 0);
+    test_add_layer(m, MCO_LAYER_RELU, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
+    test_add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_DENSE, 16, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_RELU, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_DENSE, 4, 0, 0, 0);
+    test_finish_blobs_model(m, seed);
 }
 
 enum { CONV = 0, DENSE1 = 4, DENSE2 = 6 };
@@ -233,7 +195,7 @@ static mco_status recording_hook(void *user, mco_model *model, long step, long t
 static void prune_train(mco_model *m, hook_state *h, int global, mco_train_result *result)
 {
     mco_dataset train;
-    make_blobs(&train, 640, 11);
+    test_make_blobs(&train, 640, 11);
     small_cnn(m, 5);
     mco_prune_options po;
     mco_prune_options_default(&po);
@@ -290,10 +252,7 @@ static void test_fine_tuning(void)
 
     /* same seed: the same parameters, bit for bit */
     prune_train(&b, &hb, 0, &rb);
-    for (int i = 0; i < a.n_layers; i++)
-        for (int p = 0; p < a.layers[i].n_params; p++)
-            CHECK(memcmp(a.layers[i].params[p].data, b.layers[i].params[p].data,
-                         a.layers[i].params[p].size * sizeof(float)) == 0);
+    CHECK(test_same_params(&a, &b));
     free_hook(&ha);
     free_hook(&hb);
     mco_model_free(&a);
@@ -334,7 +293,7 @@ static void test_keep_zeros(void)
     CHECK_OK(mco_pruner_init(&p, &m, &po));
     CHECK_OK(mco_pruner_mask_zeros(&p, &m));
     mco_dataset train;
-    make_blobs(&train, 320, 5);
+    test_make_blobs(&train, 320, 5);
     mco_train_options topt;
     mco_train_options_default(&topt);
     topt.epochs = 1;

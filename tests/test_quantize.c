@@ -66,7 +66,7 @@ static void test_weight_quantization(void)
             mco_quant_options_default(&opt);
             opt.activation_format = MCO_ACT_F32;
             opt.weight_format = formats[f];
-            opt.per_channel = per_channel;
+            opt.granularity = per_channel ? MCO_GRANULARITY_PER_CHANNEL : MCO_GRANULARITY_PER_TENSOR;
             mco_deploy_model dm;
             CHECK_OK(mco_quantize(&m, NULL, &opt, &dm));
             int qmax = formats[f] == MCO_WEIGHTS_S8 ? 127 : 7;
@@ -244,6 +244,8 @@ static void test_shared_qparams_and_input(void)
         CHECK(L[3].output.scale == L[2].output.scale && L[3].output.zero_point == L[2].output.zero_point);
         CHECK(L[5].output.scale == 1.0f / 256.0f && L[5].output.zero_point == -128);
         CHECK(L[4].bias_q && L[4].multiplier && L[4].shift);
+        /* default granularity, as TFLite: per channel for the conv, one scale for the dense layer */
+        CHECK(L[0].per_channel == 1 && L[4].per_channel == 0);
         for (int c = 0; c < L[4].n_channels; c++) {
             CHECK(L[4].multiplier[c] >= (1 << 30));
             double real = (double)L[3].output.scale * L[4].weight_scales[c] / L[4].output.scale;
@@ -261,7 +263,8 @@ static void test_shared_qparams_and_input(void)
         mco_deploy_describe(&dm, text, sizeof text);
         const char *names[] = {"minmax", "percentile", "mse"};
         char expected[128];
-        snprintf(expected, sizeof expected, "int8 (per-channel weights, int8 activations, %s)", names[method]);
+        snprintf(expected, sizeof expected, "int8 (per-channel conv, per-tensor dense weights, int8 activations, %s)",
+                 names[method]);
         CHECK(strcmp(text, expected) == 0);
         mco_deploy_free(&dm);
     }
@@ -381,12 +384,13 @@ static void test_file(void)
     free(good);
     mco_deploy_free(&dm);
 
-    /* int4 weights + int8 activations: packed, with int32 bias, multiplier, shift */
+    /* int4 weights + int8 activations: packed, with int32 bias, multiplier, shift
+     * (per channel in the conv; one multiplier and shift for the dense layer) */
     opt.weight_format = MCO_WEIGHTS_S4;
     CHECK_OK(mco_quantize(&m, &ds, &opt, &dm));
     CHECK(mco_deploy_layer_bytes(&dm, 0) == 18 + 4 * 12);
-    CHECK(mco_deploy_layer_bytes(&dm, 4) == 320 + 10 * 12);
-    CHECK(mco_deploy_weight_bytes(&dm) == 18 + 48 + 320 + 120);
+    CHECK(mco_deploy_layer_bytes(&dm, 4) == 320 + 10 * 4 + 8);
+    CHECK(mco_deploy_weight_bytes(&dm) == 18 + 48 + 320 + 48);
     check_round_trip(&dm);
     mco_deploy_free(&dm);
     opt.weight_format = MCO_WEIGHTS_S8;
@@ -394,15 +398,15 @@ static void test_file(void)
     mco_weight_format mixed[6] = {MCO_WEIGHTS_S4, 0, 0, 0, MCO_WEIGHTS_S8, 0};
     opt.activation_format = MCO_ACT_F32;
     opt.layer_formats = mixed;
-    opt.per_channel = 0;
+    opt.granularity = MCO_GRANULARITY_PER_TENSOR;
     CHECK_OK(mco_quantize(&m, NULL, &opt, &dm));
     char text[128];
     mco_deploy_describe(&dm, text, sizeof text);
     CHECK(strcmp(text, "mixed s4,s8 weights (per-tensor, float32 activations)") == 0);
-    /* conv: 36 int4 weights, unpacked with float activations -> 36 bytes + 4 channels x
-     * (float bias + scale); dense: 640 + 10 x 8 */
-    CHECK(mco_deploy_layer_bytes(&dm, 0) == 36 + 4 * 8);
-    CHECK(mco_deploy_layer_bytes(&dm, 4) == 640 + 10 * 8);
+    /* conv: 36 int4 weights, unpacked with float activations -> 36 bytes + 4 float
+     * biases + one scale; dense: 640 + 10 x 4 + 4 */
+    CHECK(mco_deploy_layer_bytes(&dm, 0) == 36 + 4 * 4 + 4);
+    CHECK(mco_deploy_layer_bytes(&dm, 4) == 640 + 10 * 4 + 4);
     check_round_trip(&dm);
     mco_deploy_free(&dm);
 

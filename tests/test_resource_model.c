@@ -211,9 +211,10 @@ static void test_estimate_synthetic(void)
     CHECK_NEAR(e.cycles, e.ops[0].cycles + e.ops[1].cycles + 2 * 10 + 100, 1e-9);
     CHECK_NEAR(e.latency_ms, e.cycles / 50e3, 1e-12);
     CHECK_NEAR(e.energy_uj, t.active_ua_per_mhz * t.voltage * e.cycles * 1e-6, 1e-12);
-    /* params: weights + bias (int32) + multiplier + shift, each 4-byte aligned, + struct */
-    CHECK(e.ops[0].param_bytes == 212 /* 210, aligned */ + 4 * 7 * 3 + 32);
-    CHECK(e.ops[1].param_bytes == 7 * 3 + 3 /* align */ + 4 * 3 * 3 + 32);
+    /* params: weights + bias (int32) + one multiplier and shift (a Dense layer has one
+     * weight scale by default), each 4-byte aligned, + struct */
+    CHECK(e.ops[0].param_bytes == 212 /* 210, aligned */ + 4 * 7 + 2 * 4 + 32);
+    CHECK(e.ops[1].param_bytes == 7 * 3 + 3 /* align */ + 4 * 3 + 2 * 4 + 32);
     CHECK(e.ops[0].code_bytes == 300 && e.ops[1].code_bytes == 0);   /* the kernel counted once */
     CHECK(e.code_bytes == 300 + 100 + 40 + 2 * 20);
     CHECK(e.flash_bytes == e.param_bytes + e.code_bytes && !e.fits_flash == (e.flash_bytes > 1024));

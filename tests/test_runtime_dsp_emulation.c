@@ -62,12 +62,13 @@ static void test_requant_right(void)
 
 /* conv3x3 + ReLU/clamp + max pool 2x2 on one channel (DSP-emulated) ==
  * mco_conv2d_s8 then mco_max_pool_s8 (generic), for random shapes and
- * quantization, with act_min below, at and above the output zero point. */
+ * quantization, wherever mco_conv3x3_maxpool2x2_s8_prepare() accepts the
+ * layer (others: activation ranges, large shifts or biases, padding). */
 static void test_conv3x3_pool(void)
 {
     static int8_t x[30 * 31], w[16 * 9], conv[28 * 29 * 16], ref[14 * 14 * 16], got[14 * 14 * 16];
-    static int32_t bias[16], mult[16], shift[16];
-    int trial, i;
+    static int32_t bias[16], mult[16], shift[16], requant[16 * MCO_CONV3X3_REQUANT_WORDS];
+    int trial, i, supported = 0;
     for (trial = 0; trial < 300; trial++) {
         mco_conv_s8_params p;
         mco_pool_s8_params pp;
@@ -78,7 +79,7 @@ static void test_conv3x3_pool(void)
         p.output_offset = (int32_t)(rng_u32() % 256) - 128;
         p.act_min = trial % 3 == 0 ? -128 : p.output_offset + (trial % 3 == 2 ? (int32_t)(rng_u32() % 20) : 0);
         if (p.act_min > 127) p.act_min = 127;
-        p.act_max = trial % 2 ? 127 : 127 - (int32_t)(rng_u32() % 20);
+        p.act_max = trial % 3 == 0 || trial % 2 ? 127 : 127 - (int32_t)(rng_u32() % 20);
         if (p.act_max < p.act_min) p.act_max = p.act_min;
         for (i = 0; i < in_h * in_w; i++) x[i] = (int8_t)(rng_u32() & 0xFF);
         for (i = 0; i < 9 * out_c; i++) w[i] = (int8_t)((int32_t)(rng_u32() % 255) - 127);
@@ -99,10 +100,14 @@ static void test_conv3x3_pool(void)
         CHECK(mco_max_pool_s8(&pp, conv, ref) == MCO_RT_OK);
         n = pp.win.out_h * pp.win.out_w * out_c;
         memset(got, 0x55, sizeof got);
-        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_OK);
-        CHECK(memcmp(ref, got, (size_t)n) == 0);
+        if (mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, requant)) {
+            supported++;
+            CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, requant, got) == MCO_RT_OK);
+            CHECK(memcmp(ref, got, (size_t)n) == 0);
+        }
         if (test_failures > 10) return;
     }
+    CHECK(supported >= 40);   /* the fast case was really exercised */
     /* declines what it does not implement */
     shift[0] = 0;
     {
@@ -114,10 +119,12 @@ static void test_conv3x3_pool(void)
         p.act_max = 127;
         p.multiplier = mult;
         p.shift = shift;
-        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_NO_IMPL);
-        CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 1) == MCO_RT_OK);   /* same padding */
+        CHECK(!mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, requant));   /* a left shift */
         shift[0] = -3;
-        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, bias, got) == MCO_RT_ARG_ERROR);
+        CHECK(mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, requant));
+        CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 1) == MCO_RT_OK);   /* same padding */
+        CHECK(!mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, NULL));
+        CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, requant, got) == MCO_RT_ARG_ERROR);
     }
 }
 
@@ -140,6 +147,7 @@ static void test_dense(void)
         if (p.act_max < p.act_min) p.act_max = p.act_min;
         p.multiplier = mult;
         p.shift = shift;
+        p.per_tensor = trial % 4 == 0;
         for (u = 0; u < p.in_size; u++) x[u] = (int8_t)(rng_u32() & 0xFF);
         for (u = 0; u < p.in_size * p.out_size; u++) w[u] = (int8_t)((int32_t)(rng_u32() % 255) - 127);
         for (u = 0; u < p.out_size; u++) {
@@ -151,7 +159,8 @@ static void test_dense(void)
         CHECK(mco_fully_connected_s8(&p, x, w, bias, got) == MCO_RT_OK);
         for (u = 0; u < p.out_size; u++) {
             int32_t acc = bias[u] + scalar_dot(x, w + u * p.in_size, p.in_size, p.input_offset);
-            CHECK(got[u] == mco_fp_output_s8(acc, mult[u], shift[u], p.output_offset, p.act_min, p.act_max));
+            int32_t s = p.per_tensor ? 0 : u;
+            CHECK(got[u] == mco_fp_output_s8(acc, mult[s], shift[s], p.output_offset, p.act_min, p.act_max));
         }
         if (test_failures > 10) return;
     }

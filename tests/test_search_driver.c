@@ -20,7 +20,7 @@
 #include "mcuopt/model_file.h"
 #include "mcuopt/pipeline.h"
 #include "mcuopt/search_driver.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 static void check_space(void)
 {
@@ -111,26 +111,8 @@ typedef struct {
 
 static int load_fixture(fixture *f)
 {
-    mco_dataset full_train, full_test;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train) != MCO_OK) return 0;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test) != MCO_OK) {
-        mco_dataset_free(&full_train);
-        return 0;
-    }
-    CHECK_OK(mco_dataset_head(&full_train, 2000, &f->train));
-    CHECK_OK(mco_dataset_head(&full_test, 1000, &f->test));
-    mco_dataset_free(&full_train);
-    mco_dataset_free(&full_test);
-    CHECK_OK(mco_arch_load("mnist-paper", f->train.shape, 10, &f->model));
-    CHECK_OK(mco_model_alloc_params(&f->model));
-    mco_model_init_params(&f->model, 1);
-    f->model.norm = (mco_normalization){1.0f / 255.0f, 0.0f, 1.0f};
-    mco_train_options to;
-    mco_train_options_default(&to);
-    to.epochs = 3;
-    to.threads = 2;
-    mco_train_result r;
-    CHECK_OK(mco_train(&f->model, &f->train, NULL, &to, &r));
+    if (!test_load_mnist_subset(2000, 1000, &f->train, &f->test)) return 0;
+    test_train_mnist_paper(&f->train, 3, &f->model);
     snprintf(f->model_path, sizeof f->model_path, "/tmp/mco_test_search_%d.mco", (int)getpid());
     CHECK_OK(mco_model_save(&f->model, f->model_path));
     return 1;

@@ -1,21 +1,25 @@
 /*
- * test_sparse_kernels.c - the bitmap + values sparse int8 format and its
+ * test_sparse_kernels.c - the sparse int8 weight forms and their
  * kernels (runtime/mco_sparse.h), and the planner's choice of them:
- *   - mco_sparse_s8_pack on a small matrix gives the documented bytes
- *     (bitmap bits, value order by rows and by row pairs);
+ *   - mco_sparse_s8_pack on small matrices gives the documented bytes
+ *     (bitmap + values by rows; the Dense group stream: pattern bytes, the
+ *     reordered 3-weight groups, skips of empty runs over 255 groups, end
+ *     markers), and mco_sparse_fc_s8_profile walks it and rejects broken
+ *     streams;
  *   - mco_fully_connected_sparse_s8 == mco_fully_connected_s8 and
  *     mco_conv2d_maxpool2x2_sparse_s8 == mco_conv2d_s8 + mco_max_pool_s8,
- *     bit for bit, on random pruned weights (sparsity 0, 50, 90, 100 % and
- *     some fully zero rows / filters), random shapes (odd sizes, partial
+ *     bit for bit, on random pruned weights (Dense: sparsity 0 to 100 %,
+ *     inputs up to MCO_SPARSE_FC_MAX_IN, long zero runs; conv: 0, 50, 90,
+ *     100 %; some fully zero rows / filters), random shapes (odd sizes, partial
  *     bitmap bytes, several input channels, strides) and quantization; both
  *     the generic path (the library) and the DSP path (the kernel sources
  *     compiled here with MCO_EMULATE_DSP); inputs sit at the very end of
  *     their allocation so an over-read shows up under the sanitizers;
  *   - the kernels refuse what they do not implement;
  *   - mco_plan_build picks the sparse kinds only where the sparse weights
- *     are smaller (and, for the conv, where the specialised dense 3x3
- *     kernel does not apply), and the sparse plan computes exactly what the
- *     dense plan computes;
+ *     are smaller and the sparse kernel is estimated no slower (the
+ *     specialised dense 3x3 conv stays; a Dense layer at 25 % stays dense),
+ *     and the sparse plan computes exactly what the dense plan computes;
  *   - a fully pruned filter (weight scale 1, shift >= 0 from the quantizer)
  *     still gets the specialised 3x3 kernel, with the general kernel's
  *     exact output on the quantizer's own parameters.
@@ -83,10 +87,19 @@ static tail_buffer tail_alloc(size_t n)
 static uint8_t *packed_copy(const int8_t *w, int32_t rows, int32_t cols, mco_sparse_order order)
 {
     int32_t n = mco_sparse_s8_pack(w, rows, cols, order, NULL, 0);
-    CHECK(n >= 0 && (size_t)n == mco_sparse_s8_bytes(rows, cols, (size_t)n - (size_t)rows * (size_t)((cols + 7) / 8)));
+    size_t nonzeros = 0;
+    for (size_t i = 0; i < (size_t)rows * (size_t)cols; i++) nonzeros += w[i] != 0;
+    if (order == MCO_SPARSE_ROWS) CHECK(n >= 0 && (size_t)n == mco_sparse_s8_bytes(rows, cols, nonzeros));
     uint8_t *p = malloc((size_t)n);   /* exact size: an over-read shows up under ASan */
     CHECK(mco_sparse_s8_pack(w, rows, cols, order, p, n) == n);
     CHECK(mco_sparse_s8_pack(w, rows, cols, order, p, n - 1) == -1);
+    if (order == MCO_SPARSE_ROW_PAIRS) {
+        mco_sparse_fc_profile pr;
+        CHECK(mco_sparse_fc_s8_profile(p, (size_t)n, rows, cols, &pr) == 0);
+        CHECK((size_t)pr.nonzeros == nonzeros && pr.row_pairs == (rows + 1) / 2);
+        /* at most a pattern byte per group, a 2-byte skip per 2 groups, 2 bytes per row pair */
+        CHECK((size_t)n <= nonzeros + (size_t)pr.row_pairs * (size_t)((3 * ((cols + 3) / 4) + 1) / 2 + 2));
+    }
     return p;
 }
 
@@ -105,10 +118,34 @@ static void test_pack(void)
     CHECK(out[0] == 0x25 && out[1] == 0x12 && out[2] == 0x20);   /* bits 0,2,5 / 1,4 / 5 */
     static const uint8_t rows[6] = {1, 2, 3, 4, 5, 6};
     CHECK(memcmp(out + 3, rows, 6) == 0);
-    CHECK(mco_sparse_s8_pack(w, 3, 6, MCO_SPARSE_ROW_PAIRS, out, sizeof out) == 9);
-    /* rows 0+1: group 0 -> 1 2 | 4, group 1 -> 3 | 5; row 2 alone: 6 */
-    static const uint8_t pairs[6] = {1, 2, 4, 3, 5, 6};
-    CHECK(memcmp(out + 3, pairs, 6) == 0);
+    /* rows 0+1: group 0 -> patterns 0101 | 0010, weights 1 2 | 4; group 1
+     * -> 0010 | 0001, 3 | 5; end. Row 2 alone: group 0 empty (skip 1),
+     * group 1 -> 0010, 6; end. */
+    static const uint8_t pairs[15] = {0x25, 1, 2, 4, 0x12, 3, 5, 0, 0, 0, 1, 0x02, 6, 0, 0};
+    CHECK(mco_sparse_s8_pack(w, 3, 6, MCO_SPARSE_ROW_PAIRS, NULL, 0) == 15);
+    CHECK(mco_sparse_s8_pack(w, 3, 6, MCO_SPARSE_ROW_PAIRS, out, sizeof out) == 15);
+    CHECK(memcmp(out, pairs, 15) == 0);
+    /* the two reordered 3-weight patterns, {0,1,3} -> (1, 0, 3) and
+     * {0,2,3} -> (0, 3, 2); trailing empty groups left out */
+    static const int8_t w3[16] = {1, 2, 0, 3, 0, 0, 0, 0,
+                                  4, 0, 5, 6, 0, 0, 0, 0};
+    static const uint8_t stream3[9] = {0xDB, 2, 1, 3, 4, 6, 5, 0, 0};
+    CHECK(mco_sparse_s8_pack(w3, 2, 8, MCO_SPARSE_ROW_PAIRS, out, sizeof out) == 9);
+    CHECK(memcmp(out, stream3, 9) == 0);
+    mco_sparse_fc_profile pr;
+    CHECK(mco_sparse_fc_s8_profile(out, 9, 2, 8, &pr) == 0);
+    CHECK(pr.groups == 1 && pr.skips == 0 && pr.nonzeros == 6 && pr.row_pairs == 1);
+    CHECK(mco_sparse_fc_s8_profile(out, 8, 2, 8, &pr) == -1);    /* cut short */
+    CHECK(mco_sparse_fc_s8_profile(out, 9, 1, 8, &pr) == -1);    /* row b weights for a single row */
+    /* a run of 301 empty groups is two skips (255 + 46) */
+    int8_t *wide = calloc(2 * 1208, 1);
+    wide[1207] = 7;
+    int32_t n = mco_sparse_s8_pack(wide, 1, 1208, MCO_SPARSE_ROW_PAIRS, out, sizeof out);
+    static const uint8_t skips[8] = {0, 255, 0, 46, 0x08, 7, 0, 0};   /* groups 0..300 empty, 301 */
+    CHECK(n == 8 && memcmp(out, skips, 8) == 0);
+    CHECK(mco_sparse_fc_s8_profile(out, 8, 1, 1208, &pr) == 0 && pr.skips == 2 && pr.groups == 1);
+    CHECK(mco_sparse_fc_s8_profile(out, 8, 1, 1200, &pr) == -1);   /* groups past the end */
+    free(wide);
     CHECK(mco_sparse_s8_pack(w, 0, 6, MCO_SPARSE_ROWS, out, sizeof out) == -1);
     CHECK(mco_sparse_s8_pack(NULL, 3, 6, MCO_SPARSE_ROWS, out, sizeof out) == -1);
 }
@@ -124,39 +161,50 @@ static void random_requant(int32_t *mult, int32_t *shift, int32_t n)
 }
 
 static const double sparsities[] = {0.0, 0.5, 0.9, 1.0};
+static const double fc_sparsities[] = {0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.97, 1.0};
+
+/* The sparse Dense kernel, library and DSP-emulated, against the dense one. */
+static void check_fully_connected(int32_t in, int32_t out, double s, int trial)
+{
+    int8_t *w = malloc((size_t)(in * out));
+    int32_t bias[9], mult[9], shift[9];
+    int8_t ref[9], got[9], emu[9];
+    random_weights(w, (size_t)(in * out), s);
+    if (trial % 5 == 1) memset(w + (size_t)below(out) * (size_t)in, 0, (size_t)in);   /* a pruned-away unit */
+    if (trial % 7 == 2 && in > 8) {   /* long runs of empty groups (several skips) */
+        int32_t from = below(in / 2);
+        for (int32_t u = 0; u < out; u++) memset(w + (size_t)u * (size_t)in + from, 0, (size_t)(in / 2));
+    }
+    for (int32_t u = 0; u < out; u++) bias[u] = below(20001) - 10000;
+    random_requant(mult, shift, out);
+    mco_fc_s8_params p = {in, out, below(256) - 127, below(256) - 128, -128, 127, mult, shift, 0};
+    if (trial % 3 == 0) p.act_min = p.output_offset;   /* fused ReLU */
+    tail_buffer x = tail_alloc((size_t)in);
+    for (int32_t i = 0; i < in; i++) x.data[i] = (int8_t)(below(256) - 128);
+    uint8_t *sw = packed_copy(w, out, in, MCO_SPARSE_ROW_PAIRS);
+    CHECK(mco_fully_connected_s8(&p, x.data, w, bias, ref) == MCO_RT_OK);
+    CHECK(mco_fully_connected_sparse_s8(&p, x.data, sw, bias, got) == MCO_RT_OK);
+    CHECK(emu_fully_connected_sparse_s8(&p, x.data, sw, bias, emu) == MCO_RT_OK);
+    CHECK(memcmp(ref, got, (size_t)out) == 0);
+    CHECK(memcmp(ref, emu, (size_t)out) == 0);
+    free(sw);
+    free(x.block);
+    free(w);
+}
 
 static void test_fully_connected(void)
 {
-    for (int trial = 0; trial < 400; trial++) {
-        int32_t in = 1 + below(70), out = 1 + below(9);
-        double s = sparsities[trial % 4];
-        int8_t *w = malloc((size_t)(in * out));
-        int32_t bias[9], mult[9], shift[9];
-        int8_t ref[9], got[9], emu[9];
-        random_weights(w, (size_t)(in * out), s);
-        if (trial % 5 == 1) memset(w + (size_t)below(out) * (size_t)in, 0, (size_t)in);   /* a pruned-away unit */
-        for (int32_t u = 0; u < out; u++) bias[u] = below(20001) - 10000;
-        random_requant(mult, shift, out);
-        mco_fc_s8_params p = {in, out, below(256) - 127, below(256) - 128, -128, 127, mult, shift};
-        if (trial % 3 == 0) p.act_min = p.output_offset;   /* fused ReLU */
-        tail_buffer x = tail_alloc((size_t)in);
-        for (int32_t i = 0; i < in; i++) x.data[i] = (int8_t)(below(256) - 128);
-        uint8_t *sw = packed_copy(w, out, in, MCO_SPARSE_ROW_PAIRS);
-        CHECK(mco_fully_connected_s8(&p, x.data, w, bias, ref) == MCO_RT_OK);
-        CHECK(mco_fully_connected_sparse_s8(&p, x.data, sw, bias, got) == MCO_RT_OK);
-        CHECK(emu_fully_connected_sparse_s8(&p, x.data, sw, bias, emu) == MCO_RT_OK);
-        CHECK(memcmp(ref, got, (size_t)out) == 0);
-        CHECK(memcmp(ref, emu, (size_t)out) == 0);
-        free(sw);
-        free(x.block);
-        free(w);
-        if (test_failures > 10) return;
-    }
-    mco_fc_s8_params bad = {0, 1, 0, 0, -128, 127, NULL, NULL};
+    for (int trial = 0; trial < 800 && test_failures <= 10; trial++)
+        check_fully_connected(1 + below(70), 1 + below(9), fc_sparsities[trial % 8], trial);
+    for (int trial = 0; trial < 40 && test_failures <= 10; trial++)   /* wide: runs of > 255 empty groups */
+        check_fully_connected(1500 + below(MCO_SPARSE_FC_MAX_IN - 1499), 1 + below(9), fc_sparsities[trial % 8], trial);
+    mco_fc_s8_params bad = {0, 1, 0, 0, -128, 127, NULL, NULL, 0};
     int8_t x[4] = {0}, y[4];
     uint8_t sw[4] = {0};
-    int32_t b[1] = {0};
+    int32_t b[1] = {0}, one = 1 << 30, minus = -1;
     CHECK(mco_fully_connected_sparse_s8(&bad, x, sw, b, y) == MCO_RT_ARG_ERROR);
+    mco_fc_s8_params wide = {MCO_SPARSE_FC_MAX_IN + 1, 1, 0, 0, -128, 127, &one, &minus, 0};
+    CHECK(mco_fully_connected_sparse_s8(&wide, x, sw, b, y) == MCO_RT_NO_IMPL);
 }
 
 /* Random "valid" conv + pool geometry; dsp_shape: one input channel, stride 1. */
@@ -390,6 +438,12 @@ static void test_plan(void)
                                                 : kinds[0] == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8);
     plan_kinds(&m, 0.1f, &ds, kinds, dense);               /* 1/8 + 9/10 > 1: dense */
     CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_S8 && kinds[0] == dense[0]);
+    /* at 25 % the sparse Dense weights are smaller (about 1/8 + 3/4) but
+     * slower (most groups hold 3 or 4 non-zeros): dense */
+    plan_kinds(&m, 0.25f, &ds, kinds, dense);
+    CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_S8);
+    plan_kinds(&m, 0.9f, &ds, kinds, dense);
+    CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_SPARSE_S8);
     plan_kinds(&m, 0.0f, &ds, kinds, dense);
     CHECK(kinds[1] == MCO_OP_FULLY_CONNECTED_S8 && kinds[0] == dense[0]);
     mco_model_free(&m);

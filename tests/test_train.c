@@ -12,82 +12,36 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/rng.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/train.h"
-#include "test_util.h"
-
-/* 8x8 grey images of 4 classes: a bright 3x3 blob in one quadrant, on noise. */
-static void make_blobs(mco_dataset *ds, int n, uint64_t seed)
-{
-    mco_rng rng;
-    mco_rng_seed(&rng, seed);
-    memset(ds, 0, sizeof(*ds));
-    strcpy(ds->name, "blobs");
-    ds->n = n;
-    ds->shape = (mco_shape){8, 8, 1};
-    ds->n_classes = 4;
-    ds->images = malloc((size_t)n * 64);
-    ds->labels = malloc((size_t)n);
-    for (int i = 0; i < n; i++) {
-        int label = (int)mco_rng_below(&rng, 4);
-        uint8_t *img = ds->images + (size_t)i * 64;
-        for (int p = 0; p < 64; p++)
-            img[p] = (uint8_t)mco_rng_below(&rng, 90);
-        int y0 = (label / 2) * 4 + (int)mco_rng_below(&rng, 2), x0 = (label % 2) * 4 + (int)mco_rng_below(&rng, 2);
-        for (int y = y0; y < y0 + 3 && y < 8; y++)
-            for (int x = x0; x < x0 + 3 && x < 8; x++)
-                img[y * 8 + x] = (uint8_t)(160 + mco_rng_below(&rng, 96));
-        ds->labels[i] = (uint8_t)label;
-    }
-}
-
-static void add_layer(mco_model *m, mco_layer_type type, int units, int kernel, int stride, float rate)
-{
-    mco_layer l;
-    memset(&l, 0, sizeof(l));
-    l.type = type;
-    l.units = units;
-    l.kernel_h = l.kernel_w = kernel;
-    l.stride_h = l.stride_w = stride;
-    l.rate = rate;
-    CHECK_OK(mco_model_add_layer(m, &l, NULL));
-}
-
-static void finish_model(mco_model *m, uint64_t seed)
-{
-    CHECK_OK(mco_model_infer_shapes(m));
-    CHECK_OK(mco_model_alloc_params(m));
-    mco_model_init_params(m, seed);
-    m->norm = (mco_normalization){1.0f / 255.0f, 0.3f, 0.3f};
-}
+#include "test_fixtures.h"
 
 /* conv 3x3 (6) -> relu -> maxpool 2 -> flatten -> dense 4 */
 static void small_cnn(mco_model *m)
 {
     mco_model_init(m, (mco_shape){8, 8, 1});
-    add_layer(m, MCO_LAYER_CONV2D, 6, 3, 1, 0);
-    add_layer(m, MCO_LAYER_RELU, 0, 0, 0, 0);
-    add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
-    add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
-    add_layer(m, MCO_LAYER_DENSE, 4, 0, 0, 0);
-    finish_model(m, 3);
+    test_add_layer(m, MCO_LAYER_CONV2D, 6, 3, 1, 0);
+    test_add_layer(m, MCO_LAYER_RELU, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
+    test_add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_DENSE, 4, 0, 0, 0);
+    test_finish_blobs_model(m, 3);
 }
 
 /* conv (stride 2) -> BN -> relu6 -> dropout -> global avgpool -> dense -> softmax */
 static void bn_dropout_cnn(mco_model *m)
 {
     mco_model_init(m, (mco_shape){8, 8, 1});
-    add_layer(m, MCO_LAYER_CONV2D, 8, 3, 1, 0);
-    add_layer(m, MCO_LAYER_BATCHNORM, 0, 0, 0, 0);
-    add_layer(m, MCO_LAYER_RELU6, 0, 0, 0, 0);
-    add_layer(m, MCO_LAYER_DROPOUT, 0, 0, 0, 0.2f);
-    add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
-    add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
-    add_layer(m, MCO_LAYER_DENSE, 4, 0, 0, 0);
-    add_layer(m, MCO_LAYER_SOFTMAX, 0, 0, 0, 0);
-    finish_model(m, 4);
+    test_add_layer(m, MCO_LAYER_CONV2D, 8, 3, 1, 0);
+    test_add_layer(m, MCO_LAYER_BATCHNORM, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_RELU6, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_DROPOUT, 0, 0, 0, 0.2f);
+    test_add_layer(m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
+    test_add_layer(m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_DENSE, 4, 0, 0, 0);
+    test_add_layer(m, MCO_LAYER_SOFTMAX, 0, 0, 0, 0);
+    test_finish_blobs_model(m, 4);
 }
 
 typedef struct {
@@ -160,16 +114,6 @@ static void check_learns(const mco_dataset *train, const mco_dataset *test)
     mco_model_free(&m);
 }
 
-static int same_params(const mco_model *a, const mco_model *b)
-{
-    for (int l = 0; l < a->n_layers; l++)
-        for (int p = 0; p < a->layers[l].n_params; p++)
-            if (memcmp(a->layers[l].params[p].data, b->layers[l].params[p].data,
-                       a->layers[l].params[p].size * sizeof(float)) != 0)
-                return 0;
-    return 1;
-}
-
 static void check_repeatable(const mco_dataset *train)
 {
     mco_train_options opt;
@@ -181,10 +125,10 @@ static void check_repeatable(const mco_dataset *train)
     mco_train_result result;
     bn_dropout_cnn(&a);
     bn_dropout_cnn(&b);
-    CHECK(same_params(&a, &b));
+    CHECK(test_same_params(&a, &b));
     CHECK_OK(mco_train(&a, train, NULL, &opt, &result));
     CHECK_OK(mco_train(&b, train, NULL, &opt, &result));
-    CHECK(same_params(&a, &b));
+    CHECK(test_same_params(&a, &b));
     mco_model_free(&a);
     mco_model_free(&b);
 }
@@ -252,24 +196,20 @@ static void check_api(const mco_dataset *train, const mco_dataset *test)
 
 static void check_mnist_subset(void)
 {
-    const char *dir = test_mnist_dir();
-    mco_dataset full_train, full_test, train, test;
-    if (mco_dataset_load_idx_dir(dir, MCO_SPLIT_TRAIN, "mnist", &full_train) != MCO_OK) {
-        printf("MNIST not found in %s: subset check skipped\n", dir);
+    mco_dataset train, test;
+    if (!test_load_mnist_subset(6000, 1000, &train, &test)) {
+        printf("MNIST not found in %s: subset check skipped\n", test_mnist_dir());
         return;
     }
-    CHECK_OK(mco_dataset_load_idx_dir(dir, MCO_SPLIT_TEST, "mnist", &full_test));
-    CHECK_OK(mco_dataset_head(&full_train, 6000, &train));
-    CHECK_OK(mco_dataset_head(&full_test, 1000, &test));
 
     mco_model m;
     mco_model_init(&m, (mco_shape){28, 28, 1});
-    add_layer(&m, MCO_LAYER_CONV2D, 12, 3, 1, 0);
-    add_layer(&m, MCO_LAYER_RELU, 0, 0, 0, 0);
-    add_layer(&m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
-    add_layer(&m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
-    add_layer(&m, MCO_LAYER_DENSE, 10, 0, 0, 0);
-    finish_model(&m, 1);
+    test_add_layer(&m, MCO_LAYER_CONV2D, 12, 3, 1, 0);
+    test_add_layer(&m, MCO_LAYER_RELU, 0, 0, 0, 0);
+    test_add_layer(&m, MCO_LAYER_MAXPOOL2D, 0, 2, 2, 0);
+    test_add_layer(&m, MCO_LAYER_FLATTEN, 0, 0, 0, 0);
+    test_add_layer(&m, MCO_LAYER_DENSE, 10, 0, 0, 0);
+    test_finish_blobs_model(&m, 1);
     CHECK(mco_model_param_count(&m) == 20410);
     m.norm = (mco_normalization){1.0f / 255.0f, 0.1307f, 0.3081f};
 
@@ -288,15 +228,13 @@ static void check_mnist_subset(void)
     mco_model_free(&m);
     mco_dataset_free(&train);
     mco_dataset_free(&test);
-    mco_dataset_free(&full_train);
-    mco_dataset_free(&full_test);
 }
 
 int main(void)
 {
     mco_dataset train, test;
-    make_blobs(&train, 1000, 11);
-    make_blobs(&test, 300, 12);
+    test_make_blobs(&train, 1000, 11);
+    test_make_blobs(&test, 300, 12);
     check_learns(&train, &test);
     check_repeatable(&train);
     check_api(&train, &test);

@@ -17,8 +17,9 @@
  *     fused conv+pool kernel (opt->fuse_conv_pool), so the conv output is
  *     never stored (float32 or int8 weights with the matching activations);
  *   - int8 Dense and fused Conv2D + max pool layers whose weights have
- *     enough zeros (pruned: mcuopt/prune.h) that the bitmap + non-zero values
- *     form of runtime/mco_sparse.h is smaller than the dense int8 array take
+ *     enough zeros (pruned: mcuopt/prune.h) that the sparse form of
+ *     runtime/mco_sparse.h is smaller than the dense int8 array, and
+ *     estimated no slower (see sparse_kind() in src/codegen/plan.c), take
  *     the sparse kernels (opt->sparse_weights; the conv only with "valid"
  *     padding and at most MCO_SPARSE_MAX_TAPS non-zeros per filter, and
  *     not when the specialised dense 3x3 one-channel kernel applies, which
@@ -68,7 +69,7 @@ typedef struct {
     int fuse_conv_pool;    /* 1 (default): Conv2D (+ReLU) + MaxPool 2x2/2 -> one fused kernel */
     int fuse_activations;  /* 1 (default): ReLU/ReLU6 into the producing op's clamp */
     int sparse_weights;    /* 1 (default): int8 Dense / fused Conv2D+pool layers whose weights are
-                              smaller as bitmap + non-zeros (runtime/mco_sparse.h) use that form */
+                              smaller and no slower in the sparse form (runtime/mco_sparse.h) use it */
 } mco_plan_options;
 
 void mco_plan_options_default(mco_plan_options *opt);

@@ -79,13 +79,21 @@ typedef struct {
     mco_calibration calibration;      /* S8: how activation ranges were chosen (for reports) */
 } mco_deploy_model;
 
+/* Which weight tensors get one scale per output channel. */
+typedef enum {
+    MCO_GRANULARITY_TFLITE = 0,   /* per channel for Conv2D and DepthwiseConv2D, one scale for a Dense
+                                     layer: TFLite's int8 quantization specification (the default) */
+    MCO_GRANULARITY_PER_CHANNEL,  /* per channel in every layer */
+    MCO_GRANULARITY_PER_TENSOR    /* one scale per layer */
+} mco_weight_granularity;
+
 /* How a float model becomes a deploy model. */
 typedef struct {
     mco_activation_format activation_format;
     mco_weight_format weight_format;  /* default for every weighted layer */
     const mco_weight_format *layer_formats;  /* optional [n_layers] override (mixed precision), indexed
                                         by the layer index of the folded model; NULL: use weight_format */
-    int per_channel;                  /* 1: per-channel weight scales (default), 0: per tensor */
+    mco_weight_granularity granularity;
     int symmetric_activations;        /* 1: activation zero point 0 (range [-127, 127] scaled) */
     mco_calibration calibration;
     float percentile;                 /* e.g. 99.99 */

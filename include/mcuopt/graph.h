@@ -56,7 +56,8 @@ typedef enum {
 
 typedef enum {
     MCO_PADDING_VALID = 0,
-    MCO_PADDING_SAME = 1   /* TensorFlow "same": total pad = max((out-1)*stride + k - in, 0), extra on bottom/right */
+    MCO_PADDING_SAME = 1,  /* TensorFlow "same": total pad = max((out-1)*stride + k - in, 0), extra on bottom/right */
+    MCO_PADDING_EXPLICIT = 2 /* the layer's pad_top/left/bottom/right (ONNX / PyTorch pads, ceil_mode) */
 } mco_padding;
 
 typedef struct {
@@ -86,6 +87,12 @@ typedef struct {
     int kernel_h, kernel_w;/* Conv2D, DepthwiseConv2D, MaxPool2D, AvgPool2D */
     int stride_h, stride_w;
     mco_padding padding;
+    /* MCO_PADDING_EXPLICIT only (0 otherwise): rows above / below and columns
+     * left / right of the input, each 0..kernel-1. Output size per axis is
+     * floor((in + before + after - kernel) / stride) + 1. Padded positions
+     * add zero to a convolution and are skipped by pooling (an average pool
+     * divides by the number of real inputs in the window). */
+    int pad_top, pad_left, pad_bottom, pad_right;
     float rate;            /* Dropout rate */
     float epsilon;         /* BatchNorm epsilon */
     float momentum;        /* BatchNorm moving-average momentum (Keras style, e.g. 0.99) */
@@ -138,6 +145,12 @@ void mco_model_init_params(mco_model *model, uint64_t seed);
 /* Deep copy. */
 mco_status mco_model_clone(const mco_model *src, mco_model *dst);
 void mco_model_free(mco_model *model);
+
+/* Padding before the data of a windowed layer whose shapes are inferred:
+ * rows above (*top) and columns left (*left) of the input. 0 for "valid",
+ * half the total (rounded down) for TensorFlow "same", the stored pads for
+ * explicit padding. The padding after follows from the output size. */
+void mco_layer_pad_before(const mco_layer *layer, int *top, int *left);
 
 /* Per-layer statistics. */
 size_t mco_layer_param_count(const mco_layer *layer);   /* trainable + BN statistics */

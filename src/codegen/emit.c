@@ -184,30 +184,38 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
     switch (info->params_type) {
     case MCO_PARAMS_CONV_S8: {
         const mco_conv_s8_params *p = op->params;
-        snprintf(name, sizeof name, "op%d_multiplier", k);
-        if ((st = emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
-        snprintf(name, sizeof name, "op%d_shift", k);
-        if ((st = emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
+        char mult[64] = "0", shift[64] = "0";   /* no arrays: folded into prepared words (conv3x3) */
+        if (p->multiplier) {
+            snprintf(name, sizeof name, "op%d_multiplier", k);
+            if ((st = emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
+            snprintf(mult, sizeof mult, "%s", name);
+            snprintf(name, sizeof name, "op%d_shift", k);
+            if ((st = emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
+            snprintf(shift, sizeof shift, "%s", name);
+        }
         fprintf(f, "static const mco_conv_s8_params op%d_params = {\n    .win = ", k);
         emit_window(f, &p->win);
         fprintf(f,
                 ",\n    .input_offset = %s, .output_offset = %d, .act_min = %d, .act_max = %d,\n"
-                "    .multiplier = op%d_multiplier, .shift = op%d_shift\n};\n",
-                int_literal(p->input_offset, a), (int)p->output_offset, (int)p->act_min, (int)p->act_max, k, k);
+                "    .multiplier = %s, .shift = %s\n};\n",
+                int_literal(p->input_offset, a), (int)p->output_offset, (int)p->act_min, (int)p->act_max, mult,
+                shift);
         break;
     }
     case MCO_PARAMS_FC_S8: {
         const mco_fc_s8_params *p = op->params;
+        size_t n_scales = p->per_tensor ? 1 : nc;
         snprintf(name, sizeof name, "op%d_multiplier", k);
-        if ((st = emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
+        if ((st = emit_array(f, name, MCO_DATA_S32, p->multiplier, n_scales, weight_bytes)) != MCO_OK) return st;
         snprintf(name, sizeof name, "op%d_shift", k);
-        if ((st = emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
+        if ((st = emit_array(f, name, MCO_DATA_S32, p->shift, n_scales, weight_bytes)) != MCO_OK) return st;
         fprintf(f,
                 "static const mco_fc_s8_params op%d_params = {\n"
                 "    .in_size = %d, .out_size = %d, .input_offset = %d, .output_offset = %d,\n"
-                "    .act_min = %d, .act_max = %d, .multiplier = op%d_multiplier, .shift = op%d_shift\n};\n",
+                "    .act_min = %d, .act_max = %d, .multiplier = op%d_multiplier, .shift = op%d_shift,\n"
+                "    .per_tensor = %d\n};\n",
                 k, (int)p->in_size, (int)p->out_size, (int)p->input_offset, (int)p->output_offset, (int)p->act_min,
-                (int)p->act_max, k, k);
+                (int)p->act_max, k, k, (int)p->per_tensor);
         break;
     }
     case MCO_PARAMS_CONV_S8W_F32: {

@@ -11,6 +11,8 @@
  *      and every header a chosen file #includes, until nothing new appears.
  * model.c calls the kernels directly, so mco_op.c (the host's dispatcher)
  * is never copied, nor is mco_op_config.h (only mco_op.c reads it).
+ * mco_config.h is not copied either but written for the plan: it turns on
+ * the runtime's shorter code paths the model's parameters allow.
  *
  * What it leaves out: calls made from inline functions in headers (a kernel
  * header calling an exported function would be missed; the compile test in
@@ -192,13 +194,77 @@ static void scan(runtime_set *set, int file, int only_includes)
     }
 }
 
-static mco_status copy_file(const runtime_set *set, const runtime_file *rf, const char *dir, mco_emit_result *res)
+/* The requantization options of runtime/mco_config.h a plan allows. */
+typedef struct {
+    int right_only, fast;
+} requant_options;
+
+/* Narrows *o for n output stages with these multipliers and shifts (one
+ * for all if `shared`), whose accumulators stay within
+ * bias[i] + fan_in * 128 * 255 in magnitude (bias NULL: within 2^29, the
+ * bound of TFLite's int8 Add). */
+static void check_requant(requant_options *o, int32_t n, const int32_t *multiplier, const int32_t *shift,
+                          int shared, const int32_t *bias, int64_t fan_in)
 {
-    (void)set;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t m = multiplier[shared ? 0 : i], e = shift[shared ? 0 : i];
+        int64_t bound = bias ? llabs((long long)bias[i]) + fan_in * 128 * 255 : (int64_t)1 << 29;
+        if (m < 0 || e > -1 || e < -31) o->right_only = o->fast = 0;
+        if (e < -22 || bound >= ((int64_t)1 << 30)) o->fast = 0;
+    }
+}
+
+static requant_options requant_allowed(const mco_plan *plan)
+{
+    requant_options o = {1, 1};
+    const mco_op *ops = plan->ops;
+    for (int k = 0; k < plan->n_ops; k++) {
+        const void *params = ops[k].params;
+        int32_t n = plan->info[k].n_channels;
+        switch (plan->info[k].params_type) {
+        case MCO_PARAMS_CONV_S8: {
+            const mco_conv_s8_params *p = params;
+            int64_t fan_in = (int64_t)p->win.kernel_h * p->win.kernel_w * p->win.in_c;
+            if (p->multiplier)   /* else prepared words the kernel requantizes with itself */
+                check_requant(&o, n, p->multiplier, p->shift, 0, (const int32_t *)ops[k].bias, fan_in);
+            break;
+        }
+        case MCO_PARAMS_FC_S8: {
+            const mco_fc_s8_params *p = params;
+            check_requant(&o, n, p->multiplier, p->shift, p->per_tensor, (const int32_t *)ops[k].bias, p->in_size);
+            break;
+        }
+        case MCO_PARAMS_ADD_S8: {
+            const mco_add_s8_params *p = params;
+            check_requant(&o, 1, &p->output_multiplier, &p->output_shift, 0, NULL, 0);
+            break;
+        }
+        default: break;
+        }
+    }
+    return o;
+}
+
+static void write_config(FILE *f, const mco_plan *plan)
+{
+    fputs("/*\n"
+          " * mco_config.h - the runtime's compile-time options for this model, written\n"
+          " * by mcuopt emit from the model's plan (the runtime's own copy holds the\n"
+          " * host's settings and explains each option).\n"
+          " */\n"
+          "#ifndef MCO_CONFIG_H\n"
+          "#define MCO_CONFIG_H\n\n", f);
+    requant_options o = requant_allowed(plan);
+    fprintf(f, "#define MCO_REQUANT_RIGHT_ONLY %d\n#define MCO_REQUANT_FAST %d\n\n#endif\n", o.right_only, o.fast);
+}
+
+static mco_status copy_file(const mco_plan *plan, const runtime_file *rf, const char *dir, mco_emit_result *res)
+{
     mco_emit_file out;
     mco_status st = mco_emit_open(&out, dir, rf->name);
     if (st != MCO_OK) return st;
-    fputs(rf->text, out.f);
+    if (strcmp(rf->name, "mco_config.h") == 0) write_config(out.f, plan);
+    else fputs(rf->text, out.f);
     return mco_emit_close(&out, res, rf->name);
 }
 
@@ -234,7 +300,7 @@ mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_resu
         }
     }
     for (int i = 0; st == MCO_OK && i < set->n; i++)
-        if (set->files[i].chosen) st = copy_file(set, &set->files[i], dir, res);
+        if (set->files[i].chosen) st = copy_file(plan, &set->files[i], dir, res);
     free_set(set);
     free(set);
     return st;

@@ -10,7 +10,7 @@
  * `done` and only gets its output tensor recorded. Each op records which
  * tensors it reads and writes, which gives every tensor's lifetime.
  *
- * Pruned int8 layers: see sparse_kind() (bitmap + non-zeros when smaller).
+ * Pruned int8 layers: see sparse_kind() (sparse where smaller and not slower).
  *
  * What it leaves out: BatchNorm (must be folded first), a ReLU whose input
  * is also read by another layer (the in-place clamp would change it), int4
@@ -249,16 +249,11 @@ static mco_status check_same_q(const builder *b, int layer, mco_qparams in_q)
 
 static mco_status nomem(void) { return mco_error(MCO_ERR_NOMEM, "plan: out of memory"); }
 
-/* TensorFlow padding before the data: half the total, the extra one after. */
-static int32_t pad_before(int32_t in, int32_t out, int32_t kernel, int32_t stride)
-{
-    int32_t total = (out - 1) * stride + kernel - in;
-    return total > 0 ? total / 2 : 0;
-}
-
-/* The kernel window of a conv / pool layer from its inferred shapes (the
- * same rule as the runtime's mco_window_init; not called here because
- * src/train defines a function of that name too). */
+/* The kernel window of a conv / pool layer from its inferred shapes and its
+ * padding before the data (mco_layer_pad_before: the runtime's
+ * mco_window_init rule for "valid" / "same", the layer's own pads when
+ * explicit; the runtime function is not called here because src/train
+ * defines a function of that name too). */
 static mco_status window_for(const mco_layer *L, int32_t out_c, mco_window *win)
 {
     int global = L->type == MCO_LAYER_GLOBAL_AVGPOOL;
@@ -272,8 +267,10 @@ static mco_status window_for(const mco_layer *L, int32_t out_c, mco_window *win)
     win->kernel_w = global ? L->in_shape.w : L->kernel_w;
     win->stride_h = global ? 1 : L->stride_h;
     win->stride_w = global ? 1 : L->stride_w;
-    win->pad_top = pad_before(win->in_h, win->out_h, win->kernel_h, win->stride_h);
-    win->pad_left = pad_before(win->in_w, win->out_w, win->kernel_w, win->stride_w);
+    int pad_top = 0, pad_left = 0;
+    if (!global) mco_layer_pad_before(L, &pad_top, &pad_left);
+    win->pad_top = pad_top;
+    win->pad_left = pad_left;
     if (win->out_h <= 0 || win->out_w <= 0 || win->kernel_h <= 0 || win->kernel_w <= 0 || win->stride_h <= 0 ||
         win->stride_w <= 0 || win->pad_top >= win->kernel_h || win->pad_left >= win->kernel_w)
         return mco_error(MCO_ERR_SHAPE, "layer %s: invalid window geometry", L->name);
@@ -416,49 +413,114 @@ static mco_status copy_scales(builder *b, int layer, size_t n, const float **sca
     return MCO_OK;
 }
 
-/* 1 if the specialised mco_conv3x3_maxpool2x2_s8 can run this fused conv:
- * one input channel, 3x3, stride 1, no padding, pooled width <= 64, every
- * multiplier >= 0 and shift in [-31, -1] (see runtime/mco_runtime.h). */
-static int fits_conv3x3_pool(const mco_conv_s8_params *p)
+/* ---- sparse or dense: sparse_kind() ---------------------------------------
+ *
+ * A pruned int8 Dense or fused conv + max pool layer takes the sparse kernel
+ * (runtime/mco_sparse.h) only where its weights are smaller in that form AND
+ * the sparse kernel is estimated to run in no more instructions than the
+ * dense kernel the layer would get. The estimates are instruction counts of
+ * the DSP paths on a Cortex-M4 (GCC -O2), the cores the sparse kernels are
+ * tuned for, as linear models fitted to exact QEMU counts (mnist-paper's
+ * layers and random ones; each within a few % of the measured count):
+ *   Dense, mco_fully_connected_s8: passes of 5 units (one unit per pass
+ *     below 5 units), each DENSE_FC_GROUP per 4 inputs + 12 per leftover
+ *     input + 30; 27 per output; 60 per call;
+ *   Dense, sparse: mco_sparse_fc_s8_profile() on the packed weights (exact
+ *     for the kernel's assembly, which depends only on the zero pattern);
+ *   conv 3x3 one channel + pool, mco_conv3x3_maxpool2x2_s8: 64.5 per pooled
+ *     output and channel + 60 per channel;
+ *   general conv + pool, mco_conv2d_maxpool2x2_s8, per MAC of the four conv
+ *     outputs of each pooled output: 4.5 on one input channel; with more,
+ *     1.2 + 230 per conv output;
+ *   sparse conv + pool, per filter with non-zeros: on one input channel at
+ *     stride 1 (tap pairs, 4 outputs per step) 58 per pooled output + 19.5
+ *     per tap pair and 4-output step; else 118 per pooled output + 6.9 per
+ *     non-zero MAC; a filter without non-zeros 10 per pooled output.
+ * So at 50 % the first 3x3 conv of mnist-paper stays on the specialised dense
+ * kernel (sparse: about 1.85x its instructions), and the sparse Dense kernel
+ * is taken while its count is below the dense kernel's.
+ * DENSE_FC_GROUP follows mco_fully_connected_s8's inner loop (33 instructions
+ * per 4 inputs and 5 units); re-measure it when that loop changes. */
+#define DENSE_FC_GROUP 33.0
+
+static double dense_fc_instructions(int32_t rows, int32_t cols)
 {
-    const mco_window *w = &p->win;
-    if (w->in_c != 1 || w->kernel_h != 3 || w->kernel_w != 3 || w->stride_h != 1 || w->stride_w != 1 ||
-        w->pad_top != 0 || w->pad_left != 0 || w->out_h != w->in_h - 2 || w->out_w != w->in_w - 2 ||
-        w->out_h < 2 || w->out_w < 2 || w->out_w / 2 > 64)
-        return 0;
-    for (int32_t c = 0; c < w->out_c; c++)
-        if (p->multiplier[c] < 0 || p->shift[c] > -1 || p->shift[c] < -31) return 0;
-    return 1;
+    double passes = rows < 5 ? rows : ceil(rows / 5.0);
+    return passes * (DENSE_FC_GROUP * (cols / 4) + 12.0 * (cols % 4) + 30.0) + 27.0 * rows + 60.0;
 }
 
-/* The sparse kind (runtime/mco_sparse.h) for an int8 Dense or fused
- * conv + max pool op whose int8 weights [rows][cols] take fewer bytes as
- * bitmap + non-zeros, when its kernel can run it (conv: "valid" padding,
- * multipliers >= 0, at most MCO_SPARSE_MAX_TAPS non-zeros per filter,
- * pooled width <= 64); otherwise `kind`. A conv that the specialised dense
- * 3x3 kernel runs stays dense: its 9 weights per filter live in registers
- * and pair up in SMLADs, which at 50 % sparsity is still fewer instructions
- * than the sparse kernel's tap lists, and its weights are tiny anyway. */
+/* The sparse Dense kernel's instructions (packs the weights to profile
+ * them); -1 if it cannot run them. */
+static double sparse_fc_instructions(const int8_t *weights, int32_t rows, int32_t cols)
+{
+    int32_t n = mco_sparse_s8_pack(weights, rows, cols, MCO_SPARSE_ROW_PAIRS, NULL, 0);
+    uint8_t *packed = n > 0 ? malloc((size_t)n) : NULL;
+    mco_sparse_fc_profile pr;
+    double insns = -1;
+    if (packed && mco_sparse_s8_pack(weights, rows, cols, MCO_SPARSE_ROW_PAIRS, packed, n) == n &&
+        mco_sparse_fc_s8_profile(packed, (size_t)n, rows, cols, &pr) == 0)
+        insns = (double)pr.instructions;
+    free(packed);
+    return insns;
+}
+
+static double dense_conv_pool_instructions(mco_op_kind kind, const mco_window *w, int32_t cols)
+{
+    double pooled = (double)(w->out_h / 2) * (w->out_w / 2) * w->out_c;
+    if (kind == MCO_OP_CONV3X3_MAXPOOL_S8) return 64.5 * pooled + 60.0 * w->out_c;
+    if (w->in_c == 1) return 4.5 * 4.0 * pooled * cols;
+    return 4.0 * pooled * (1.2 * cols + 230.0);
+}
+
+static double sparse_conv_pool_instructions(const mco_window *w, const int8_t *weights, int32_t cols)
+{
+    double ph = w->out_h / 2, pw = w->out_w / 2, insns = 0;
+    int paired = w->in_c == 1 && w->stride_h == 1 && w->stride_w == 1 && pw >= 2;
+    for (int32_t r = 0; r < w->out_c; r++) {
+        int32_t taps = 0;
+        for (int32_t c = 0; c < cols; c++) taps += weights[(size_t)r * (size_t)cols + (size_t)c] != 0;
+        if (taps == 0) insns += 10.0 * ph * pw;
+        else if (paired) insns += 58.0 * ph * pw + 19.5 * ((taps + 1) / 2) * 2.0 * ceil(pw / 2) * ph;
+        else insns += 118.0 * ph * pw + 6.9 * 4.0 * ph * pw * taps;
+    }
+    return insns;
+}
+
+/* The sparse kind for an int8 Dense (kind FULLY_CONNECTED_S8) or fused
+ * conv + max pool op (CONV2D_MAXPOOL_S8, CONV3X3_MAXPOOL_S8) with int8
+ * weights [rows][cols], when its weights are smaller in the sparse form, its
+ * kernel can run them (Dense: at most MCO_SPARSE_FC_MAX_IN inputs; conv:
+ * "valid" padding, multipliers >= 0, at most MCO_SPARSE_MAX_TAPS non-zeros
+ * per filter, pooled width <= 64) and it is estimated no slower (above);
+ * otherwise `kind`. */
 static mco_op_kind sparse_kind(const builder *b, const mco_deploy_layer *dl, mco_op_kind kind,
                                const mco_conv_s8_params *conv, int32_t rows, size_t size)
 {
     int fc = kind == MCO_OP_FULLY_CONNECTED_S8;
     if (!b->opt->sparse_weights || dl->weight_format != MCO_WEIGHTS_S8 || !dl->weights_q || rows < 1 ||
-        (!fc && kind != MCO_OP_CONV2D_MAXPOOL_S8))
+        (!fc && kind != MCO_OP_CONV2D_MAXPOOL_S8 && kind != MCO_OP_CONV3X3_MAXPOOL_S8) || size / (size_t)rows > 0x7FFFFFFF)
         return kind;
-    size_t cols = size / (size_t)rows, nonzeros = 0, most = 0;
+    int32_t cols = (int32_t)(size / (size_t)rows);
+    if (fc) {
+        int32_t bytes = mco_sparse_s8_pack(dl->weights_q, rows, cols, MCO_SPARSE_ROW_PAIRS, NULL, 0);
+        if (bytes < 0 || (size_t)bytes >= size || cols > MCO_SPARSE_FC_MAX_IN) return kind;
+        double insns = sparse_fc_instructions(dl->weights_q, rows, cols);
+        return insns >= 0 && insns <= dense_fc_instructions(rows, cols) ? MCO_OP_FULLY_CONNECTED_SPARSE_S8 : kind;
+    }
+    size_t nonzeros = 0, most = 0;
     for (int32_t r = 0; r < rows; r++) {
         size_t row_nonzeros = 0;
-        for (size_t c = 0; c < cols; c++) row_nonzeros += dl->weights_q[(size_t)r * cols + c] != 0;
+        for (int32_t c = 0; c < cols; c++) row_nonzeros += dl->weights_q[(size_t)r * (size_t)cols + (size_t)c] != 0;
         nonzeros += row_nonzeros;
         if (row_nonzeros > most) most = row_nonzeros;
     }
-    if (cols > 0x7FFFFFFF || mco_sparse_s8_bytes(rows, (int32_t)cols, nonzeros) >= size) return kind;
-    if (fc) return MCO_OP_FULLY_CONNECTED_SPARSE_S8;
+    if (mco_sparse_s8_bytes(rows, cols, nonzeros) >= size) return kind;
     const mco_window *w = &conv->win;
     if (w->pad_top != 0 || w->pad_left != 0 || w->out_w / 2 > 64 || most > MCO_SPARSE_MAX_TAPS) return kind;
     for (int32_t c = 0; c < w->out_c; c++)
         if (conv->multiplier[c] < 0) return kind;
+    if (sparse_conv_pool_instructions(w, dl->weights_q, cols) > dense_conv_pool_instructions(kind, w, cols))
+        return kind;
     return MCO_OP_CONV2D_MAXPOOL_SPARSE_S8;
 }
 
@@ -489,6 +551,25 @@ static int32_t *constant_channels(builder *b, int layer, int32_t n_out, int32_t 
         shift[c] = -1;
     }
     return bias;
+}
+
+/* The specialised 3x3 conv + pool kernel reads prepared words per channel
+ * (bias, input offset, multiplier and shift folded) in place of the bias,
+ * and no multiplier or shift arrays. */
+static mco_status prepare_conv3x3(builder *b, mco_op *op, mco_plan_op_info *info)
+{
+    mco_conv_s8_params *p = (mco_conv_s8_params *)op->params;
+    size_t n = (size_t)info->n_channels, words = n * MCO_CONV3X3_REQUANT_WORDS;
+    int32_t *requant = plan_alloc(b->plan, words * sizeof *requant);
+    if (!requant) return nomem();
+    if (!mco_conv3x3_maxpool2x2_s8_prepare(p, op->weights, op->bias, requant))
+        return mco_error(MCO_ERR_UNSUPPORTED, "conv3x3 kernel: prepare declined a layer it had accepted");
+    op->bias = requant;
+    info->bias_count = words;
+    b->plan->param_bytes = b->plan->param_bytes + words * sizeof *requant - 3 * n * sizeof(int32_t);
+    p->multiplier = NULL;
+    p->shift = NULL;
+    return MCO_OK;
 }
 
 /* Conv2D, DepthwiseConv2D, Dense, with a fused ReLU and (conv) max pool. */
@@ -536,13 +617,16 @@ static mco_status plan_weighted(builder *b, int layer)
     const int32_t *constant_bias = NULL;   /* replaced biases of all-zero channels */
     if (s8_act) {
         const int32_t *mult = NULL, *shift = NULL;
-        if ((st = copy_requant(b, layer, (size_t)n_out, &mult, &shift)) != MCO_OK) return st;
-        if (L->type != MCO_LAYER_DEPTHWISE_CONV2D)
+        /* A Dense layer with one weight scale keeps one multiplier and shift. */
+        int per_tensor = dense && !dl->per_channel;
+        if ((st = copy_requant(b, layer, per_tensor ? 1 : (size_t)n_out, &mult, &shift)) != MCO_OK) return st;
+        if (L->type != MCO_LAYER_DEPTHWISE_CONV2D && !per_tensor)
             constant_bias = constant_channels(b, layer, n_out, (int32_t *)mult, (int32_t *)shift);
         if (dense) {
             mco_fc_s8_params *p = plan_alloc(b->plan, sizeof *p);
             if (!p) return nomem();
-            *p = (mco_fc_s8_params){in_size, n_out, -in_q.zero_point, out_q.zero_point, r.q_min, r.q_max, mult, shift};
+            *p = (mco_fc_s8_params){in_size, n_out, -in_q.zero_point, out_q.zero_point, r.q_min, r.q_max, mult, shift,
+                                    per_tensor};
             op->params = p;
             kind = op->kind = sparse_kind(b, dl, kind, NULL, n_out, L->params[MCO_PARAM_WEIGHTS].size);
             info->params_type = MCO_PARAMS_FC_S8;
@@ -551,7 +635,9 @@ static mco_status plan_weighted(builder *b, int layer)
             if (!p) return nomem();
             *p = (mco_conv_s8_params){win, -in_q.zero_point, out_q.zero_point, r.q_min, r.q_max, mult, shift};
             op->params = p;
-            if (kind == MCO_OP_CONV2D_MAXPOOL_S8 && fits_conv3x3_pool(p)) kind = op->kind = MCO_OP_CONV3X3_MAXPOOL_S8;
+            if (kind == MCO_OP_CONV2D_MAXPOOL_S8 && dl->weights_q && dl->bias_q &&
+                mco_conv3x3_maxpool2x2_s8_prepare(p, dl->weights_q, constant_bias ? constant_bias : dl->bias_q, NULL))
+                kind = op->kind = MCO_OP_CONV3X3_MAXPOOL_S8;
             kind = op->kind = sparse_kind(b, dl, kind, p, n_out, L->params[MCO_PARAM_WEIGHTS].size);
             info->params_type = MCO_PARAMS_CONV_S8;
         }
@@ -587,6 +673,7 @@ static mco_status plan_weighted(builder *b, int layer)
     }
     if ((st = set_weights(b, layer, kind, op, info)) != MCO_OK) return st;
     if (constant_bias) memcpy((int32_t *)op->bias, constant_bias, (size_t)n_out * sizeof *constant_bias);
+    if (kind == MCO_OP_CONV3X3_MAXPOOL_S8) return prepare_conv3x3(b, op, info);
     return MCO_OK;
 }
 

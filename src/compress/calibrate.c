@@ -5,10 +5,11 @@
  * range-to-(scale, zero point) rule of TFLite.
  *
  * The forward pass is a reference, written for clarity rather than speed:
- * direct loops, one sample, TensorFlow "same" padding (the extra row/column
- * of padding goes bottom/right), average pools dividing by the number of
- * in-bounds inputs. It is independent of the training engine so that
- * quantization does not depend on it.
+ * direct loops, one sample, padding before the data from
+ * mco_layer_pad_before (the padding after follows from the output size),
+ * average pools dividing by the number of in-bounds inputs. It is
+ * independent of the training engine so that quantization does not depend
+ * on it.
  *
  * What it leaves out: threads, batches, and any layer type not in graph.h.
  */
@@ -45,21 +46,13 @@ void mco_calib_activations_free(mco_calib_activations *acts)
     acts->n_layers = 0;
 }
 
-/* TensorFlow padding: the top/left pad of one spatial dimension. */
-static int pad_before(const mco_layer *l, int in, int out, int kernel, int stride)
-{
-    if (l->padding == MCO_PADDING_VALID) return 0;
-    int total = (out - 1) * stride + kernel - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 /* Conv2D (depthwise = 0, weights OHWI) and DepthwiseConv2D (depthwise = 1, weights HWC). */
 static void conv_forward(const mco_layer *l, const float *in, float *out, int depthwise)
 {
     mco_shape is = l->in_shape, os = l->out_shape;
     const float *w = l->params[MCO_PARAM_WEIGHTS].data, *bias = l->params[MCO_PARAM_BIAS].data;
-    int pt = pad_before(l, is.h, os.h, l->kernel_h, l->stride_h);
-    int pl = pad_before(l, is.w, os.w, l->kernel_w, l->stride_w);
+    int pt, pl;
+    mco_layer_pad_before(l, &pt, &pl);
     for (int oy = 0; oy < os.h; oy++)
         for (int ox = 0; ox < os.w; ox++)
             for (int oc = 0; oc < os.c; oc++) {
@@ -98,8 +91,8 @@ static void dense_forward(const mco_layer *l, const float *in, float *out)
 static void pool_forward(const mco_layer *l, const float *in, float *out, int is_max)
 {
     mco_shape is = l->in_shape, os = l->out_shape;
-    int pt = pad_before(l, is.h, os.h, l->kernel_h, l->stride_h);
-    int pl = pad_before(l, is.w, os.w, l->kernel_w, l->stride_w);
+    int pt, pl;
+    mco_layer_pad_before(l, &pt, &pl);
     for (int oy = 0; oy < os.h; oy++)
         for (int ox = 0; ox < os.w; ox++)
             for (int c = 0; c < os.c; c++) {

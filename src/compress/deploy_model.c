@@ -55,7 +55,7 @@ void mco_quant_options_default(mco_quant_options *opt)
     opt->activation_format = MCO_ACT_S8;
     opt->weight_format = MCO_WEIGHTS_S8;
     opt->layer_formats = NULL;
-    opt->per_channel = 1;
+    opt->granularity = MCO_GRANULARITY_TFLITE;
     opt->symmetric_activations = 0;
     opt->calibration = MCO_CALIBRATE_MINMAX;
     opt->percentile = 99.99f;
@@ -130,9 +130,10 @@ size_t mco_deploy_layer_bytes(const mco_deploy_model *dm, int layer)
          * (hybrid) kernels take int4 weights unpacked, one byte each (see codegen.h). */
         int packed = d->weight_format == MCO_WEIGHTS_S4 && dm->activation_format == MCO_ACT_S8;
         size_t weight_bytes = packed ? (n_weights + 1) / 2 : n_weights;
-        /* int8 activations: int32 bias, multiplier and shift; float: float bias and scale */
-        size_t per_channel = dm->activation_format == MCO_ACT_S8 ? 12 : 8;
-        return weight_bytes + per_channel * channels;
+        /* int8 activations: int32 bias, multiplier and shift; float: float bias and scale
+         * (per channel, or one for the layer) */
+        size_t scale_bytes = dm->activation_format == MCO_ACT_S8 ? 8 : 4;
+        return weight_bytes + 4 * channels + scale_bytes * (d->per_channel ? channels : 1);
     }
     default:
         return 0;
@@ -162,7 +163,7 @@ void mco_deploy_describe(const mco_deploy_model *dm, char *buf, size_t size)
     /* The weight formats of the weighted layers, in order, and whether they differ. */
     char formats[256] = "";
     size_t used = 0;
-    int n_weighted = 0, mixed = 0, per_channel = 0;
+    int n_weighted = 0, mixed = 0, per_channel = 0, per_tensor = 0;
     mco_weight_format first = MCO_WEIGHTS_F32;
     for (int i = 0; i < dm->model.n_layers; i++) {
         if (!mco_deploy_is_weighted(&dm->model.layers[i])) continue;
@@ -170,14 +171,19 @@ void mco_deploy_describe(const mco_deploy_model *dm, char *buf, size_t size)
         if (n_weighted == 0) first = d->weight_format;
         if (d->weight_format != first) mixed = 1;
         if (d->weight_format == MCO_WEIGHTS_S8 || d->weight_format == MCO_WEIGHTS_S4)
+        {
             per_channel |= d->per_channel;
+            per_tensor |= !d->per_channel;
+        }
         if (used < sizeof formats)
             used += (size_t)snprintf(formats + used, sizeof formats - used, "%s%s", n_weighted ? "," : "",
                                      mco_weight_format_name(d->weight_format));
         n_weighted++;
     }
     int quantized = mixed || first == MCO_WEIGHTS_S8 || first == MCO_WEIGHTS_S4;
-    const char *granularity = per_channel ? "per-channel" : "per-tensor";
+    const char *granularity = per_channel && per_tensor ? "per-channel conv, per-tensor dense"
+                              : per_channel               ? "per-channel"
+                                                          : "per-tensor";
     if (dm->activation_format == MCO_ACT_S8) {
         const char *calib = calibration_name(dm->calibration);
         if (mixed)

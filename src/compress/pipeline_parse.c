@@ -283,7 +283,7 @@ mco_status mco_stage_parse_quant(const mco_stage *s, stage_config *config)
                                    mode);
         } else if (is_flag(p) && (strcmp(p->key, "per_channel") == 0 || strcmp(p->key, "per_tensor") == 0)) {
             if (layout_given++) return mco_stage_error(s, MCO_ERR_ARG, "give one of per_channel and per_tensor");
-            q->per_channel = strcmp(p->key, "per_channel") == 0;
+            q->granularity = strcmp(p->key, "per_channel") == 0 ? MCO_GRANULARITY_PER_CHANNEL : MCO_GRANULARITY_PER_TENSOR;
         } else if (is_flag(p) && strcmp(p->key, "symmetric") == 0) {
             q->symmetric_activations = 1;
         } else if (strcmp(p->key, "calibration") == 0 && !is_flag(p)) {

@@ -25,7 +25,7 @@ mco_status mco_qat_convert(const mco_model *qat_model, const mco_qat_ranges *ran
     mco_quant_options_default(&opt);
     opt.activation_format = MCO_ACT_S8;
     opt.weight_format = MCO_WEIGHTS_S8;
-    opt.per_channel = 1;
+    opt.granularity = MCO_GRANULARITY_PER_CHANNEL;   /* as the fake quantization */
     opt.symmetric_activations = 0;
     /* Folding a QAT model (already folded) changes nothing, so the layer
      * indices of the ranges stay valid; mco_quantize_with_ranges checks the count. */

@@ -93,7 +93,8 @@ static mco_status assign_formats(mco_deploy_model *dm, const mco_quant_options *
                              "layer %d (%s): %s weights cannot be used with int8 activations (only int8 or int4)",
                              i, l->name, f == MCO_WEIGHTS_F16 ? "float16" : "float32");
         dm->layers[i].weight_format = f;
-        dm->layers[i].per_channel = opt->per_channel ? 1 : 0;
+        dm->layers[i].per_channel = opt->granularity == MCO_GRANULARITY_PER_CHANNEL ||
+                                    (opt->granularity == MCO_GRANULARITY_TFLITE && l->type != MCO_LAYER_DENSE);
     }
     dm->activation_format = opt->activation_format;
     dm->calibration = opt->calibration;

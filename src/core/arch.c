@@ -19,6 +19,15 @@ typedef struct {
     const char *text;
 } builtin_arch;
 
+/* One depthwise-separable block of DS-CNN: 3x3 depthwise, then 1x1 conv. */
+#define DS_CNN_SEPARABLE_BLOCK                   \
+    "depthwise_conv2d kernel=3 padding=same\n"   \
+    "batchnorm\n"                                \
+    "relu\n"                                     \
+    "conv2d filters=64 kernel=1 padding=same\n"  \
+    "batchnorm\n"                                \
+    "relu\n"
+
 static const builtin_arch builtins[] = {
     {"mnist-paper",
      "# The TensorFlow MNIST model of the published STM32F405 study:\n"
@@ -54,30 +63,10 @@ static const builtin_arch builtins[] = {
      "batchnorm\n"
      "relu\n"
      "dropout rate=0.2\n"
-     "depthwise_conv2d kernel=3 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "conv2d filters=64 kernel=1 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "depthwise_conv2d kernel=3 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "conv2d filters=64 kernel=1 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "depthwise_conv2d kernel=3 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "conv2d filters=64 kernel=1 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "depthwise_conv2d kernel=3 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
-     "conv2d filters=64 kernel=1 padding=same\n"
-     "batchnorm\n"
-     "relu\n"
+     DS_CNN_SEPARABLE_BLOCK
+     DS_CNN_SEPARABLE_BLOCK
+     DS_CNN_SEPARABLE_BLOCK
+     DS_CNN_SEPARABLE_BLOCK
      "dropout rate=0.4\n"
      "global_avgpool\n"
      "dense units=classes\n"},

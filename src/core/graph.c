@@ -4,7 +4,8 @@
  *
  * Shape rules follow TensorFlow/Keras, so that a model described here has
  * the same shapes as its Keras twin: "valid" gives out = (in - k) / s + 1,
- * "same" gives out = ceil(in / s).
+ * "same" gives out = ceil(in / s); explicit padding (ONNX / PyTorch) gives
+ * out = (in + before + after - k) / s + 1.
  */
 #include "mcuopt/graph.h"
 
@@ -85,12 +86,33 @@ mco_status mco_model_add_layer(mco_model *model, const mco_layer *layer, int *in
     return MCO_OK;
 }
 
-/* Output size of one spatial dimension; 0 when the window does not fit. */
-static int conv_out_dim(int in, int k, int stride, mco_padding padding)
+/* Output size of one spatial dimension with `before` + `after` padding for
+ * explicit padding (ignored otherwise); 0 when the window does not fit. */
+static int conv_out_dim(int in, int k, int stride, mco_padding padding, int before, int after)
 {
     if (padding == MCO_PADDING_SAME) return (in + stride - 1) / stride;
+    if (padding == MCO_PADDING_EXPLICIT) in += before + after;
     if (in < k) return 0;
     return (in - k) / stride + 1;
+}
+
+/* TensorFlow "same": half the total padding of one axis goes before. */
+static int same_pad_before(int in, int out, int k, int stride)
+{
+    int total = (out - 1) * stride + k - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+void mco_layer_pad_before(const mco_layer *layer, int *top, int *left)
+{
+    *top = *left = 0;
+    if (layer->padding == MCO_PADDING_EXPLICIT) {
+        *top = layer->pad_top;
+        *left = layer->pad_left;
+    } else if (layer->padding == MCO_PADDING_SAME) {
+        *top = same_pad_before(layer->in_shape.h, layer->out_shape.h, layer->kernel_h, layer->stride_h);
+        *left = same_pad_before(layer->in_shape.w, layer->out_shape.w, layer->kernel_w, layer->stride_w);
+    }
 }
 
 static void set_param(mco_param *p, int ndim, int d0, int d1, int d2, int d3)
@@ -117,8 +139,15 @@ static mco_status check_window(const mco_layer *l, int index)
         l->stride_h > MCO_MAX_DIM || l->stride_w > MCO_MAX_DIM)
         return mco_error(MCO_ERR_SHAPE, "layer %d (%s): kernel and stride must be positive", index,
                          l->name);
-    if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME)
+    if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME && l->padding != MCO_PADDING_EXPLICIT)
         return mco_error(MCO_ERR_SHAPE, "layer %d (%s): unknown padding", index, l->name);
+    if (l->padding == MCO_PADDING_EXPLICIT &&
+        (l->pad_top < 0 || l->pad_bottom < 0 || l->pad_top >= l->kernel_h || l->pad_bottom >= l->kernel_h ||
+         l->pad_left < 0 || l->pad_right < 0 || l->pad_left >= l->kernel_w || l->pad_right >= l->kernel_w))
+        return mco_error(MCO_ERR_SHAPE,
+                         "layer %d (%s): pads (top %d, left %d, bottom %d, right %d) must be 0..kernel-1 "
+                         "for the %dx%d kernel", index, l->name, l->pad_top, l->pad_left, l->pad_bottom,
+                         l->pad_right, l->kernel_h, l->kernel_w);
     return MCO_OK;
 }
 
@@ -135,8 +164,8 @@ static mco_status infer_layer(mco_model *model, int index)
     case MCO_LAYER_MAXPOOL2D:
     case MCO_LAYER_AVGPOOL2D:
         if ((st = check_window(l, index)) != MCO_OK) return st;
-        l->out_shape.h = conv_out_dim(in.h, l->kernel_h, l->stride_h, l->padding);
-        l->out_shape.w = conv_out_dim(in.w, l->kernel_w, l->stride_w, l->padding);
+        l->out_shape.h = conv_out_dim(in.h, l->kernel_h, l->stride_h, l->padding, l->pad_top, l->pad_bottom);
+        l->out_shape.w = conv_out_dim(in.w, l->kernel_w, l->stride_w, l->padding, l->pad_left, l->pad_right);
         l->out_shape.c = in.c;
         if (l->out_shape.h <= 0 || l->out_shape.w <= 0)
             return mco_error(MCO_ERR_SHAPE,

@@ -37,10 +37,16 @@
  *           u32  n_inputs           (2 for add, else 1)
  *           i32  inputs[n_inputs]   (an earlier layer's index, or -1 for the model input)
  *           i32  units, kernel_h, kernel_w, stride_h, stride_w
- *           u32  padding            (0 valid, 1 same)
+ *           u32  padding            (0 valid, 1 same, 2 explicit)
  *           f32  rate, epsilon, momentum
  *           u32  n_params           (0..MCO_MAX_PARAMS)
  *           then per parameter: u32 ndim (1..4), u32 dims[ndim] (1..MCO_MAX_DIM)
+ *   PADS  after (and only after) the LAYR of each layer with explicit padding,
+ *         before the next LAYR:
+ *           i32  pad_top, pad_left, pad_bottom, pad_right   (each 0..kernel-1)
+ *         Critical, so a reader older than explicit padding refuses the
+ *         file instead of misreading the layer's output size; files without
+ *         explicit padding hold no PADS chunk and are unchanged.
  *   TENS  exactly once, last: every parameter's f32 values in layer order,
  *         parameter order within a layer, each tensor in the row-major layout
  *         of graph.h. Its length must be 4 x the sum of the tensor sizes.
@@ -217,6 +223,11 @@ static int uses_window(mco_layer_type t)
            t == MCO_LAYER_AVGPOOL2D;
 }
 
+static int pads_are_zero(const mco_layer *l)
+{
+    return l->pad_top == 0 && l->pad_left == 0 && l->pad_bottom == 0 && l->pad_right == 0;
+}
+
 /* Everything about layer `index` that does not need shape inference. */
 static mco_status check_layer_fields(const mco_layer *l, int index, mco_status fail)
 {
@@ -243,8 +254,15 @@ static mco_status check_layer_fields(const mco_layer *l, int index, mco_status f
         return layer_error(fail, index, name, "kernel and stride must be positive");
     if ((l->type == MCO_LAYER_CONV2D || l->type == MCO_LAYER_DENSE) && l->units == 0)
         return layer_error(fail, index, name, "units must be positive");
-    if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME)
+    if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME && l->padding != MCO_PADDING_EXPLICIT)
         return layer_error(fail, index, name, "unknown padding %d", (int)l->padding);
+    if (l->padding == MCO_PADDING_EXPLICIT && !uses_window(l->type))
+        return layer_error(fail, index, name, "explicit padding on a %s layer", mco_layer_type_name(l->type));
+    if (l->padding != MCO_PADDING_EXPLICIT && !pads_are_zero(l))
+        return layer_error(fail, index, name, "pads set without explicit padding");
+    if (!dim_in_range(l->pad_top, 0) || !dim_in_range(l->pad_left, 0) || !dim_in_range(l->pad_bottom, 0) ||
+        !dim_in_range(l->pad_right, 0))
+        return layer_error(fail, index, name, "pads out of range (0..%d)", MCO_MAX_DIM);
     if (!isfinite(l->rate) || !isfinite(l->epsilon) || !isfinite(l->momentum))
         return layer_error(fail, index, name, "rate, epsilon and momentum must be finite");
     if (l->type == MCO_LAYER_DROPOUT && !(l->rate >= 0.0f && l->rate < 1.0f))
@@ -391,6 +409,14 @@ static void put_layer_chunk(writer *w, const mco_layer *l)
         for (int d = 0; d < l->params[p].ndim; d++) put_u32(w, (uint32_t)l->params[p].dims[d]);
     }
     end_chunk(w, start);
+    if (l->padding == MCO_PADDING_EXPLICIT) {
+        start = begin_chunk(w, "PADS");
+        put_i32(w, l->pad_top);
+        put_i32(w, l->pad_left);
+        put_i32(w, l->pad_bottom);
+        put_i32(w, l->pad_right);
+        end_chunk(w, start);
+    }
 }
 
 static void put_tensor_chunk(writer *w, const mco_model *m)
@@ -543,11 +569,13 @@ typedef struct {
     size_t size;
 } chunk;
 
-/* Where each critical chunk is, and each layer's parameter shapes as the
- * file states them (shape inference overwrites the model's own). */
+/* Where each critical chunk is (a layer's PADS has data NULL when absent),
+ * and each layer's parameter shapes as the file states them (shape
+ * inference overwrites the model's own). */
 typedef struct {
     chunk arch;
     chunk layers[MCO_MAX_LAYERS];
+    chunk pads[MCO_MAX_LAYERS];
     int n_layer_chunks;
     chunk tensors;
     int file_n_params[MCO_MAX_LAYERS];
@@ -594,8 +622,9 @@ static int is_ascii_letter(uint8_t c)
 }
 
 /* Walks the chunk list: checks every tag and length, enforces the order
- * ARCH, LAYR..., TENS, skips optional chunks, and records where the critical
- * ones are. Contents are decoded later. */
+ * ARCH, LAYR (each maybe followed by one PADS)..., TENS, skips optional
+ * chunks, and records where the critical ones are. Contents are decoded
+ * later. */
 static mco_status index_chunks(chunk payload, load_state *s)
 {
     enum { BEFORE_ARCH, IN_LAYERS, AFTER_TENSORS } stage = BEFORE_ARCH;
@@ -627,6 +656,9 @@ static mco_status index_chunks(chunk payload, load_state *s)
             if (in_order && s->n_layer_chunks == MCO_MAX_LAYERS)
                 return mco_error(MCO_ERR_FORMAT, "more than %d LAYR chunks", MCO_MAX_LAYERS);
             if (in_order) s->layers[s->n_layer_chunks++] = c;
+        } else if (memcmp(tag, "PADS", 4) == 0) {
+            in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->pads[s->n_layer_chunks - 1].data;
+            if (in_order) s->pads[s->n_layer_chunks - 1] = c;
         } else if (memcmp(tag, "TENS", 4) == 0) {
             in_order = stage == IN_LAYERS;
             s->tensors = c;
@@ -640,7 +672,7 @@ static mco_status index_chunks(chunk payload, load_state *s)
         }
         if (!in_order)
             return mco_error(MCO_ERR_FORMAT,
-                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, LAYR..., TENS)",
+                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, LAYR [PADS]..., TENS)",
                              (const char *)tag, offset);
     }
     if (stage != AFTER_TENSORS)
@@ -669,8 +701,28 @@ static mco_status decode_arch(chunk c, mco_model *m, uint32_t *n_layers)
     return check_model_fields(m, *n_layers, MCO_ERR_FORMAT);
 }
 
-/* Decodes LAYR chunk `index` into *l and the file's parameter shapes. */
-static mco_status decode_layer(chunk c, int index, mco_layer *l, int *n_params, mco_param *params)
+/* Decodes layer `index`'s PADS chunk into *l; it must be there exactly when
+ * the layer's padding is explicit. */
+static mco_status decode_pads(chunk c, int index, mco_layer *l)
+{
+    if (!c.data && l->padding == MCO_PADDING_EXPLICIT)
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "explicit padding without its PADS chunk");
+    if (!c.data) return MCO_OK;
+    if (l->padding != MCO_PADDING_EXPLICIT)
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "PADS chunk for a layer without explicit padding");
+    reader r = {c.data, c.size, 0};
+    l->pad_top = get_i32(&r);
+    l->pad_left = get_i32(&r);
+    l->pad_bottom = get_i32(&r);
+    l->pad_right = get_i32(&r);
+    char what[64];
+    snprintf(what, sizeof what, "layer %d: PADS", index);
+    return finish_chunk(&r, what);
+}
+
+/* Decodes LAYR chunk `index` (and its PADS chunk, data NULL if none) into
+ * *l and the file's parameter shapes. */
+static mco_status decode_layer(chunk c, chunk pads, int index, mco_layer *l, int *n_params, mco_param *params)
 {
     reader r = {c.data, c.size, 0};
     memset(l, 0, sizeof *l);
@@ -693,7 +745,7 @@ static mco_status decode_layer(chunk c, int index, mco_layer *l, int *n_params, 
     l->stride_h = get_i32(&r);
     l->stride_w = get_i32(&r);
     uint32_t padding = get_u32(&r);
-    if (padding > MCO_PADDING_SAME)
+    if (padding > MCO_PADDING_EXPLICIT)
         return layer_error(MCO_ERR_FORMAT, index, l->name, "unknown padding %u", (unsigned)padding);
     l->padding = (mco_padding)padding;
     l->rate = get_f32(&r);
@@ -721,6 +773,7 @@ static mco_status decode_layer(chunk c, int index, mco_layer *l, int *n_params, 
     char what[64];
     snprintf(what, sizeof what, "layer %d: LAYR", index);
     mco_status st = finish_chunk(&r, what);
+    if (st == MCO_OK) st = decode_pads(pads, index, l);
     if (st != MCO_OK) return st;
 
     /* Semantic checks; n_params is checked by comparing with inference later. */
@@ -791,7 +844,7 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
                          (unsigned)declared, s->n_layer_chunks);
     for (int i = 0; i < s->n_layer_chunks; i++) {
         mco_layer layer;
-        st = decode_layer(s->layers[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
+        st = decode_layer(s->layers[i], s->pads[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
         if (st != MCO_OK) return st;
         if ((st = mco_model_add_layer(m, &layer, NULL)) != MCO_OK) return st;
     }

@@ -18,7 +18,8 @@
  *                pruning stage, or distillation)
  *   lr           its learning rate, log-uniform [2e-4, 3e-3]
  *   weights      int8 | int4 (| float16 on a profile with an FPU)
- *   granularity  per_channel | per_tensor
+ *   granularity  tflite (per-channel conv, per-tensor dense: the quant
+ *                stage's default, written as no flag) | per_channel | per_tensor
  *   calibration  minmax | percentile | mse
  *   order        prune-first | distill-first (prune -> distill -> quant, or
  *                distill -> prune with fine-tuning -> quant)
@@ -76,7 +77,7 @@ void mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeli
     static const char *const on_off[] = {"off", "on"};
     static const char *const criteria[] = {"l1", "l2"};
     static const char *const weights[] = {"int8", "int4", "float16"};
-    static const char *const granularity[] = {"per_channel", "per_tensor"};
+    static const char *const granularity[] = {"tflite", "per_channel", "per_tensor"};
     static const char *const calibration[] = {"minmax", "percentile", "mse"};
     static const char *const order[] = {"prune-first", "distill-first"};
     memset(space, 0, sizeof *space);
@@ -91,7 +92,7 @@ void mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeli
     add_float(space, "lr", 2e-4, 3e-3, 1);
     int fpu = target && target->fpu != MCO_FPU_NONE;
     add_choices(space, "weights", caps && caps->float16 && fpu ? 3 : 2, weights);
-    add_choices(space, "granularity", 2, granularity);
+    add_choices(space, "granularity", 3, granularity);
     add_choices(space, "calibration", 3, calibration);
     add_choices(space, "order", 2, order);
 }
@@ -202,8 +203,9 @@ mco_status mco_pipeline_space_config(const mco_search_space *space, const mco_se
     } else if (strcmp(weights, "float16") == 0) {
         put(&t, "quant:float16");
     } else {
-        put(&t, "quant:%s,%s,calibration=%s", weights,
-            use_qat ? "per_channel" : choice_of(space, x, "granularity", "per_channel"),
+        const char *granularity = use_qat ? "per_channel" : choice_of(space, x, "granularity", "tflite");
+        put(&t, "quant:%s%s%s,calibration=%s", weights, strcmp(granularity, "tflite") == 0 ? "" : ",",
+            strcmp(granularity, "tflite") == 0 ? "" : granularity,
             dry ? "minmax" : choice_of(space, x, "calibration", "minmax"));
         if (dry) put(&t, ",samples=%d", DRY_CALIBRATION_SAMPLES);
     }
@@ -283,6 +285,7 @@ mco_status mco_pipeline_space_point(const mco_search_space *space, const char *c
             for (int m = 0; m < 3 && st == MCO_OK; m++)
                 if (has_flag(stage, modes[m])) st = set_choice(space, x, "weights", modes[m]);
             if (st == MCO_OK && has_flag(stage, "per_tensor")) st = set_choice(space, x, "granularity", "per_tensor");
+            if (st == MCO_OK && has_flag(stage, "per_channel")) st = set_choice(space, x, "granularity", "per_channel");
             if (st == MCO_OK && (v = param_value(stage, "calibration"))) st = set_choice(space, x, "calibration", v);
         } else {
             st = mco_error(MCO_ERR_ARG, "search: stage '%s' is not made by the search space", stage->kind);

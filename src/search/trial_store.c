@@ -141,6 +141,53 @@ static mco_status step_done(mco_trials *h, sqlite3_stmt *stmt, const char *what)
     return sqlite3_step(stmt) == SQLITE_DONE ? MCO_OK : sql_error(h, what);
 }
 
+/* step_done, then finalizes the statement. */
+static mco_status step_done_once(mco_trials *h, sqlite3_stmt *stmt, const char *what)
+{
+    mco_status st = step_done(h, stmt, what);
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/* Reads the current row of a statement into `row`; returns 1 to keep it,
+ * 0 to drop it (the next row then takes its place). */
+typedef int (*row_reader)(sqlite3_stmt *stmt, void *row, const void *user);
+
+/* Steps `stmt` to its end and finalizes it, reading every row with
+ * read_row into a growing array of `size`-byte elements. *rows gets the
+ * array (the caller frees it) and *n its length; NULL and 0 when no row
+ * is kept or on failure. `what` names the query in messages. */
+static mco_status collect_rows(mco_trials *h, sqlite3_stmt *stmt, size_t size, row_reader read_row,
+                               const void *user, const char *what, void **rows, int *n)
+{
+    char *list = NULL;
+    int count = 0, capacity = 0, rc;
+    mco_status st = MCO_OK;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (count == capacity) {
+            int grown = capacity ? capacity * 2 : 16;
+            char *bigger = realloc(list, (size_t)grown * size);
+            if (!bigger) {
+                st = mco_error(MCO_ERR_NOMEM, "%s: out of memory %s", h->path, what);
+                break;
+            }
+            list = bigger;
+            capacity = grown;
+        }
+        count += read_row(stmt, list + (size_t)count * size, user);
+    }
+    if (st == MCO_OK && rc != SQLITE_DONE) st = sql_error(h, what);
+    sqlite3_finalize(stmt);
+    if (st != MCO_OK || count == 0) {
+        free(list);
+        list = NULL;
+        count = 0;
+    }
+    *rows = list;
+    *n = count;
+    return st;
+}
+
 static mco_status begin_write(mco_trials *h)
 {
     return run_sql(h, "BEGIN IMMEDIATE");
@@ -339,8 +386,7 @@ static mco_status insert_study(mco_trials *h, const mco_trial_study *s)
     sqlite3_bind_double(stmt, 6, s->budget);
     bind_text(stmt, 7, s->settings);
     sqlite3_bind_double(stmt, 8, now_seconds());
-    st = step_done(h, stmt, "recording the study");
-    sqlite3_finalize(stmt);
+    st = step_done_once(h, stmt, "recording the study");
     return st;
 }
 
@@ -348,8 +394,16 @@ static mco_status insert_study(mco_trials *h, const mco_trial_study *s)
  * first (checked again inside the write transaction). */
 static mco_status create_store(mco_trials *h, const mco_trial_study *study)
 {
-    /* WAL is a property of the file; it cannot be switched inside a transaction. */
+    /* WAL is a property of the file; it cannot be switched inside a transaction.
+     * Switching needs the file to itself, and SQLite answers "locked" at once
+     * instead of calling the busy handler when several workers open a new
+     * store together: retry for up to the busy timeout. */
     mco_status st = run_sql(h, "PRAGMA journal_mode=WAL");
+    for (int waited = 0; st != MCO_OK && sqlite3_errcode(h->db) == SQLITE_BUSY && waited < TRIALS_BUSY_TIMEOUT_MS;
+         waited += 20) {
+        sqlite3_sleep(20);
+        st = run_sql(h, "PRAGMA journal_mode=WAL");
+    }
     if (st == MCO_OK) st = begin_write(h);
     if (st != MCO_OK) return st;
     int is_store;
@@ -543,6 +597,13 @@ int mco_trial_matches(const mco_trial *t, const mco_trial_query *q)
            within(r->latency_ms, q->max_latency_ms) && within(r->energy_uj, q->max_energy_uj);
 }
 
+/* A row_reader: a row of TRIAL_COLUMNS, kept if it matches the query `user`. */
+static int read_matching_trial(sqlite3_stmt *stmt, void *row, const void *user)
+{
+    read_trial(stmt, row, NULL);
+    return mco_trial_matches(row, user);
+}
+
 mco_status mco_trials_list(mco_trials *h, const mco_trial_query *query, mco_trial **trials, int *n)
 {
     *trials = NULL;
@@ -558,31 +619,24 @@ mco_status mco_trials_list(mco_trials *h, const mco_trial_query *query, mco_tria
     if (st != MCO_OK) return st;
     bind_text(stmt, 1, query->state >= 0 && query->state < MCO_TRIAL_STATE_COUNT ? state_names[query->state] : "");
     sqlite3_bind_int(stmt, 2, query->min_rung);
-    mco_trial *list = NULL;
-    int count = 0, capacity = 0, rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (count == capacity) {
-            int grown = capacity ? capacity * 2 : 16;
-            mco_trial *bigger = realloc(list, (size_t)grown * sizeof *list);
-            if (!bigger) {
-                st = mco_error(MCO_ERR_NOMEM, "%s: out of memory listing %d trials", h->path, grown);
-                break;
-            }
-            list = bigger;
-            capacity = grown;
-        }
-        read_trial(stmt, &list[count], NULL);
-        if (mco_trial_matches(&list[count], query)) count++;
-    }
-    if (st == MCO_OK && rc != SQLITE_DONE) st = sql_error(h, "listing trials");
-    sqlite3_finalize(stmt);
-    if (st != MCO_OK || count == 0) {
-        free(list);
-        return st;
-    }
-    *trials = list;
-    *n = count;
-    return MCO_OK;
+    void *rows;
+    st = collect_rows(h, stmt, sizeof **trials, read_matching_trial, query, "listing trials", &rows, n);
+    *trials = rows;
+    return st;
+}
+
+/* A row_reader: one row of the stages table. */
+static int read_stage(sqlite3_stmt *stmt, void *row, const void *user)
+{
+    (void)user;
+    mco_trial_stage *s = row;
+    s->index = sqlite3_column_int(stmt, 0);
+    column_text(stmt, 1, s->stage, sizeof s->stage);
+    s->accuracy = column_number(stmt, 2);
+    s->flash_bytes = column_number(stmt, 3);
+    s->ram_bytes = column_number(stmt, 4);
+    s->instructions = column_number(stmt, 5);
+    return 1;
 }
 
 mco_status mco_trials_stages(mco_trials *h, int64_t id, mco_trial_stage **stages, int *n)
@@ -596,36 +650,10 @@ mco_status mco_trials_stages(mco_trials *h, int64_t id, mco_trial_stage **stages
                             &stmt);
     if (st != MCO_OK) return st;
     sqlite3_bind_int64(stmt, 1, id);
-    mco_trial_stage *rows = NULL;
-    int count = 0, capacity = 0, rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (count == capacity) {
-            int grown = capacity ? capacity * 2 : 8;
-            mco_trial_stage *bigger = realloc(rows, (size_t)grown * sizeof *rows);
-            if (!bigger) {
-                st = mco_error(MCO_ERR_NOMEM, "%s: out of memory", h->path);
-                break;
-            }
-            rows = bigger;
-            capacity = grown;
-        }
-        mco_trial_stage *s = &rows[count++];
-        s->index = sqlite3_column_int(stmt, 0);
-        column_text(stmt, 1, s->stage, sizeof s->stage);
-        s->accuracy = column_number(stmt, 2);
-        s->flash_bytes = column_number(stmt, 3);
-        s->ram_bytes = column_number(stmt, 4);
-        s->instructions = column_number(stmt, 5);
-    }
-    if (st == MCO_OK && rc != SQLITE_DONE) st = sql_error(h, "reading stages");
-    sqlite3_finalize(stmt);
-    if (st != MCO_OK || count == 0) {
-        free(rows);
-        return st;
-    }
+    void *rows;
+    st = collect_rows(h, stmt, sizeof **stages, read_stage, NULL, "reading stages", &rows, n);
     *stages = rows;
-    *n = count;
-    return MCO_OK;
+    return st;
 }
 
 /* ---- claiming -------------------------------------------------------------------- */
@@ -654,8 +682,7 @@ static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, 
     sqlite3_bind_int(stmt, 3, rung);
     sqlite3_bind_double(stmt, 4, budget);
     sqlite3_bind_double(stmt, 5, now_seconds());
-    st = step_done(h, stmt, "adding a trial");
-    sqlite3_finalize(stmt);
+    st = step_done_once(h, stmt, "adding a trial");
     if (st != MCO_OK) return st;
 
     st = prepare(h, "SELECT " TRIAL_COLUMNS " FROM trials WHERE config_hash = ? AND rung = ?", &stmt);
@@ -691,8 +718,7 @@ static mco_status mark_running(mco_trials *h, int64_t id, int pid, mco_trial *t)
     sqlite3_bind_int64(stmt, 2, process_start_ticks(pid, &zombie));
     sqlite3_bind_double(stmt, 3, now_seconds());
     sqlite3_bind_int64(stmt, 4, id);
-    st = step_done(h, stmt, "claiming a trial");
-    sqlite3_finalize(stmt);
+    st = step_done_once(h, stmt, "claiming a trial");
     return st == MCO_OK ? get_trial(h, id, t, NULL) : st;
 }
 
@@ -756,8 +782,7 @@ static mco_status insert_stages(mco_trials *h, int64_t id, const mco_trial_stage
     mco_status st = prepare(h, "DELETE FROM stages WHERE trial_id = ?", &stmt);
     if (st != MCO_OK) return st;
     sqlite3_bind_int64(stmt, 1, id);
-    st = step_done(h, stmt, "replacing stage rows");
-    sqlite3_finalize(stmt);
+    st = step_done_once(h, stmt, "replacing stage rows");
     if (st != MCO_OK || n <= 0) return st;
 
     st = prepare(h,
@@ -814,8 +839,7 @@ static mco_status end_trial(mco_trials *h, const mco_trial *claimed, mco_trial_s
     if (result->deploy_path[0]) bind_text(stmt, 12, result->deploy_path);
     sqlite3_bind_int64(stmt, 13, claimed->id);
     sqlite3_bind_int(stmt, 14, claimed->pid);
-    st = step_done(h, stmt, "finishing a trial");
-    sqlite3_finalize(stmt);
+    st = step_done_once(h, stmt, "finishing a trial");
     if (st != MCO_OK || sqlite3_changes(h->db) == 1) return st;
 
     mco_trial *now = malloc(sizeof *now);
@@ -855,6 +879,15 @@ mco_status mco_trials_prune(mco_trials *h, const mco_trial *claimed, const mco_t
     return end_write(h, end_trial(h, claimed, MCO_TRIAL_PRUNED, result, reason ? reason : "pruned"));
 }
 
+/* A row_reader: the id of a running trial whose worker is gone. */
+static int read_stale_id(sqlite3_stmt *stmt, void *row, const void *user)
+{
+    (void)user;
+    if (worker_alive(sqlite3_column_int(stmt, 1), sqlite3_column_int64(stmt, 2))) return 0;
+    *(int64_t *)row = sqlite3_column_int64(stmt, 0);
+    return 1;
+}
+
 mco_status mco_trials_recover_stale(mco_trials *h, int *n_recovered)
 {
     if (n_recovered) *n_recovered = 0;
@@ -862,26 +895,13 @@ mco_status mco_trials_recover_stale(mco_trials *h, int *n_recovered)
     if (st != MCO_OK) return st;
     /* First the ids of the stale trials, then the updates: rows are not
      * changed under a running SELECT. */
-    int64_t *stale = NULL;
-    int n_stale = 0, capacity = 0, rc = SQLITE_DONE;
+    void *rows = NULL;
+    int n_stale = 0;
     sqlite3_stmt *stmt;
     st = prepare(h, "SELECT id, pid, pid_start FROM trials WHERE state = 'running'", &stmt);
-    while (st == MCO_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (worker_alive(sqlite3_column_int(stmt, 1), sqlite3_column_int64(stmt, 2))) continue;
-        if (n_stale == capacity) {
-            int grown = capacity ? capacity * 2 : 16;
-            int64_t *bigger = realloc(stale, (size_t)grown * sizeof *stale);
-            if (!bigger) {
-                st = mco_error(MCO_ERR_NOMEM, "%s: out of memory", h->path);
-                break;
-            }
-            stale = bigger;
-            capacity = grown;
-        }
-        stale[n_stale++] = sqlite3_column_int64(stmt, 0);
-    }
-    if (st == MCO_OK && rc != SQLITE_DONE) st = sql_error(h, "finding running trials");
-    sqlite3_finalize(stmt);
+    if (st == MCO_OK)
+        st = collect_rows(h, stmt, sizeof(int64_t), read_stale_id, NULL, "finding running trials", &rows, &n_stale);
+    const int64_t *stale = rows;
     if (st == MCO_OK && n_stale > 0) {
         st = prepare(h, "UPDATE trials SET state = 'queued', started_at = NULL WHERE id = ?", &stmt);
         for (int i = 0; st == MCO_OK && i < n_stale; i++) {
@@ -891,7 +911,7 @@ mco_status mco_trials_recover_stale(mco_trials *h, int *n_recovered)
         }
         sqlite3_finalize(stmt);
     }
-    free(stale);
+    free(rows);
     st = end_write(h, st);
     if (st == MCO_OK && n_recovered) *n_recovered = n_stale;
     return st;

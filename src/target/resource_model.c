@@ -251,7 +251,9 @@ size_t mco_plan_op_array_bytes(const mco_plan *plan, int k)
     if (op->bias) bytes += align4(info->bias_count * data_type_size(info->bias_type));
     switch (info->params_type) {
     case MCO_PARAMS_CONV_S8:
-    case MCO_PARAMS_FC_S8: bytes += 2 * 4 * nc; break;           /* multiplier, shift */
+        if (((const mco_conv_s8_params *)op->params)->multiplier) bytes += 2 * 4 * nc;   /* multiplier, shift */
+        break;
+    case MCO_PARAMS_FC_S8: bytes += 2 * 4 * (((const mco_fc_s8_params *)op->params)->per_tensor ? 1 : nc); break;
     case MCO_PARAMS_CONV_S8W_F32:
     case MCO_PARAMS_FC_S8W_F32: bytes += 4 * nc; break;          /* weight scales */
     default: break;

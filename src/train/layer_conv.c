@@ -15,6 +15,7 @@
 
 #include "train/layer_ops.h"
 #include "train/vec.h"
+#include "train/window_taps.h"
 
 /* ---- Conv2D ---- */
 
@@ -47,23 +48,19 @@ static void conv2d_forward(const mco_layer_ctx *ctx)
     for (int n = 0; n < ctx->batch; n++) {
         const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * g.in_c;
         float *out = ctx->out + (size_t)n * g.out_h * g.out_w * oc_n;
-        for (int oy = 0; oy < g.out_h; oy++) {
-            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+        for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
-                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 float *restrict o = out + ((size_t)oy * g.out_w + ox) * oc_n;
                 memcpy(o, bias, (size_t)oc_n * sizeof(float));
-                int row_len = (kx1 - kx0) * g.in_c;
-                for (int ky = ky0; ky < ky1; ky++) {
-                    const float *x = in + ((size_t)(iy + ky) * g.in_w + ix + kx0) * g.in_c;
-                    const float *wrow = wt + (size_t)(ky * g.kernel_w + kx0) * g.in_c * oc_n;
+                int row_len = (t.kx1 - t.kx0) * g.in_c;
+                for (int ky = t.ky0; ky < t.ky1; ky++) {
+                    const float *x = in + ((size_t)(t.iy + ky) * g.in_w + t.ix + t.kx0) * g.in_c;
+                    const float *wrow = wt + (size_t)(ky * g.kernel_w + t.kx0) * g.in_c * oc_n;
                     for (int j = 0; j < row_len; j++)
                         mco_axpy(o, x[j], wrow + (size_t)j * oc_n, oc_n);
                 }
             }
-        }
     }
 }
 
@@ -82,29 +79,25 @@ static void conv2d_backward(const mco_layer_ctx *ctx)
         const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * g.in_c;
         float *din = ctx->grad_in[0] ? ctx->grad_in[0] + (size_t)n * g.in_h * g.in_w * g.in_c : NULL;
         const float *gout = ctx->grad_out + (size_t)n * g.out_h * g.out_w * oc_n;
-        for (int oy = 0; oy < g.out_h; oy++) {
-            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+        for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
-                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 const float *restrict go = gout + ((size_t)oy * g.out_w + ox) * oc_n;
                 mco_vadd(dbias, go, oc_n);
-                int row_len = (kx1 - kx0) * g.in_c;
-                for (int ky = ky0; ky < ky1; ky++) {
-                    size_t in_offset = ((size_t)(iy + ky) * g.in_w + ix + kx0) * g.in_c;
+                int row_len = (t.kx1 - t.kx0) * g.in_c;
+                for (int ky = t.ky0; ky < t.ky1; ky++) {
+                    size_t in_offset = ((size_t)(t.iy + ky) * g.in_w + t.ix + t.kx0) * g.in_c;
                     const float *x = in + in_offset;
-                    float *dwrow = dw_t + (size_t)(ky * g.kernel_w + kx0) * g.in_c * oc_n;
+                    float *dwrow = dw_t + (size_t)(ky * g.kernel_w + t.kx0) * g.in_c * oc_n;
                     for (int j = 0; j < row_len; j++)
                         mco_axpy(dwrow + (size_t)j * oc_n, x[j], go, oc_n);
                     if (din) {
-                        const float *wrow = w + (size_t)(ky * g.kernel_w + kx0) * g.in_c;
+                        const float *wrow = w + (size_t)(ky * g.kernel_w + t.kx0) * g.in_c;
                         for (int oc = 0; oc < oc_n; oc++)
                             mco_axpy(din + in_offset, go[oc], wrow + (size_t)oc * taps, row_len);
                     }
                 }
             }
-        }
     }
 
     float *dw = ctx->param_grad[MCO_PARAM_WEIGHTS];
@@ -129,20 +122,16 @@ static void depthwise_forward(const mco_layer_ctx *ctx)
     for (int n = 0; n < ctx->batch; n++) {
         const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * c;
         float *out = ctx->out + (size_t)n * g.out_h * g.out_w * c;
-        for (int oy = 0; oy < g.out_h; oy++) {
-            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+        for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
-                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 float *o = out + ((size_t)oy * g.out_w + ox) * c;
                 memcpy(o, bias, (size_t)c * sizeof(float));
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++)
-                        mco_vmuladd(o, in + ((size_t)(iy + ky) * g.in_w + ix + kx) * c,
+                for (int ky = t.ky0; ky < t.ky1; ky++)
+                    for (int kx = t.kx0; kx < t.kx1; kx++)
+                        mco_vmuladd(o, in + ((size_t)(t.iy + ky) * g.in_w + t.ix + kx) * c,
                                     w + (size_t)(ky * g.kernel_w + kx) * c, c);
             }
-        }
     }
 }
 
@@ -160,24 +149,20 @@ static void depthwise_backward(const mco_layer_ctx *ctx)
         const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * c;
         float *din = ctx->grad_in[0] ? ctx->grad_in[0] + (size_t)n * g.in_h * g.in_w * c : NULL;
         const float *gout = ctx->grad_out + (size_t)n * g.out_h * g.out_w * c;
-        for (int oy = 0; oy < g.out_h; oy++) {
-            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+        for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
-                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 const float *go = gout + ((size_t)oy * g.out_w + ox) * c;
                 mco_vadd(dbias, go, c);
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        size_t in_offset = ((size_t)(iy + ky) * g.in_w + ix + kx) * c;
+                for (int ky = t.ky0; ky < t.ky1; ky++)
+                    for (int kx = t.kx0; kx < t.kx1; kx++) {
+                        size_t in_offset = ((size_t)(t.iy + ky) * g.in_w + t.ix + kx) * c;
                         size_t tap = (size_t)(ky * g.kernel_w + kx) * c;
                         mco_vmuladd(dw + tap, in + in_offset, go, c);
                         if (din)
                             mco_vmuladd(din + in_offset, w + tap, go, c);
                     }
             }
-        }
     }
 }
 

@@ -5,7 +5,6 @@
 #include <assert.h>
 
 #include "train/layer_ops.h"
-#include "train/vec.h"
 
 static const mco_layer_ops *const ops_table[] = {
     [MCO_LAYER_CONV2D] = &mco_conv2d_ops,
@@ -62,6 +61,5 @@ void mco_train_window_init(const mco_layer *layer, mco_train_window *win)
     win->kernel_w = layer->kernel_w;
     win->stride_h = layer->stride_h;
     win->stride_w = layer->stride_w;
-    win->pad_top = mco_pad_before(win->in_h, win->out_h, win->kernel_h, win->stride_h);
-    win->pad_left = mco_pad_before(win->in_w, win->out_w, win->kernel_w, win->stride_w);
+    mco_layer_pad_before(layer, &win->pad_top, &win->pad_left);
 }

@@ -71,7 +71,8 @@ typedef struct {
     int out_h, out_w, out_c;
     int kernel_h, kernel_w;
     int stride_h, stride_w;
-    int pad_top, pad_left;   /* TensorFlow "same" padding; 0 for "valid" */
+    int pad_top, pad_left;   /* padding before the data (mco_layer_pad_before); the padding
+                              * after is implied by the output size */
 } mco_train_window;
 
 void mco_train_window_init(const mco_layer *layer, mco_train_window *win);

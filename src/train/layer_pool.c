@@ -14,6 +14,7 @@
 
 #include "train/layer_ops.h"
 #include "train/vec.h"
+#include "train/window_taps.h"
 
 /* ---- MaxPool2D ---- */
 
@@ -32,23 +33,20 @@ static void maxpool_forward(const mco_layer_ctx *ctx)
     for (int n = 0; n < ctx->batch; n++) {
         const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * c;
         size_t out_base = (size_t)n * g.out_h * g.out_w * c;
-        for (int oy = 0; oy < g.out_h; oy++) {
-            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+        for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
-                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
                 float *restrict best = ctx->out + o;
                 int32_t *restrict where = argmax + o;
-                int32_t first = ((iy + ky0) * g.in_w + ix + kx0) * c;
+                int32_t first = ((t.iy + t.ky0) * g.in_w + t.ix + t.kx0) * c;
                 for (int ch = 0; ch < c; ch++) {
                     best[ch] = in[first + ch];
                     where[ch] = first + ch;
                 }
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        int32_t at = ((iy + ky) * g.in_w + ix + kx) * c;
+                for (int ky = t.ky0; ky < t.ky1; ky++)
+                    for (int kx = t.kx0; kx < t.kx1; kx++) {
+                        int32_t at = ((t.iy + ky) * g.in_w + t.ix + kx) * c;
                         for (int ch = 0; ch < c; ch++)
                             if (in[at + ch] > best[ch]) {
                                 best[ch] = in[at + ch];
@@ -56,7 +54,6 @@ static void maxpool_forward(const mco_layer_ctx *ctx)
                             }
                     }
             }
-        }
     }
 }
 
@@ -92,19 +89,16 @@ static void avgpool_walk(const mco_layer_ctx *ctx, int backward)
     for (int n = 0; n < ctx->batch; n++) {
         size_t in_base = (size_t)n * g.in_h * g.in_w * c;
         size_t out_base = (size_t)n * g.out_h * g.out_w * c;
-        for (int oy = 0; oy < g.out_h; oy++) {
-            int iy = oy * g.stride_h - g.pad_top, ky0, ky1;
-            mco_train_window_range(iy, g.kernel_h, g.in_h, &ky0, &ky1);
+        for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
-                int ix = ox * g.stride_w - g.pad_left, kx0, kx1;
-                mco_train_window_range(ix, g.kernel_w, g.in_w, &kx0, &kx1);
+                const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
-                float scale = 1.0f / (float)((ky1 - ky0) * (kx1 - kx0));
+                float scale = 1.0f / (float)((t.ky1 - t.ky0) * (t.kx1 - t.kx0));
                 if (!backward)
                     memset(ctx->out + o, 0, (size_t)c * sizeof(float));
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        size_t at = in_base + ((size_t)(iy + ky) * g.in_w + ix + kx) * c;
+                for (int ky = t.ky0; ky < t.ky1; ky++)
+                    for (int kx = t.kx0; kx < t.kx1; kx++) {
+                        size_t at = in_base + ((size_t)(t.iy + ky) * g.in_w + t.ix + kx) * c;
                         if (backward)
                             mco_axpy(ctx->grad_in[0] + at, scale, ctx->grad_out + o, c);
                         else
@@ -114,7 +108,6 @@ static void avgpool_walk(const mco_layer_ctx *ctx, int backward)
                     for (int ch = 0; ch < c; ch++)
                         ctx->out[o + ch] *= scale;
             }
-        }
     }
 }
 

@@ -48,14 +48,6 @@ static inline float mco_dot(const float *restrict a, const float *restrict b, in
     return sum;
 }
 
-/* TensorFlow padding: the number of rows (or columns) padded before the
- * first input row for a window of `k` with `stride` producing `out` from `in`. */
-static inline int mco_pad_before(int in, int out, int k, int stride)
-{
-    int total = (out - 1) * stride + k - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 /* The window taps [*k0, *k1) of a window starting at input row `start`
  * (may be negative) that fall inside [0, in). */
 static inline void mco_train_window_range(int start, int k, int in, int *k0, int *k1)

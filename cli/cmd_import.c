@@ -1,0 +1,120 @@
+/*
+ * cmd_import.c - `mcuopt import MODEL.onnx -o model.mco`: an ONNX float
+ * model (from PyTorch, Keras via tf2onnx, ...) to an mcuopt model file that
+ * every other command takes (train-further, prune, qat, quantize, search ...).
+ * The mapping itself is mco_onnx_import() (onnx.h).
+ *
+ * What it leaves out: reading the input normalisation from the ONNX file
+ * (ONNX has no place for it) unless mcuopt exported the file; it is given
+ * here with --dataset or --normalize.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/model_file.h"
+#include "mcuopt/onnx.h"
+
+static void print_help(void)
+{
+    printf("usage: mcuopt import MODEL.onnx [-o model.mco] [OPTIONS]\n\n"
+           "Imports an ONNX float model (opsets %d to %d: Conv, depthwise Conv, Gemm, MatMul,\n"
+           "Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, BatchNormalization,\n"
+           "Add, Flatten, Reshape, Softmax, Dropout, Identity) and saves it as an mcuopt\n"
+           "model. See docs/onnx.md.\n\n"
+           "The network input is float NCHW in ONNX; the mcuopt model computes it from raw\n"
+           "pixels as (raw * scale - mean) / std, which ONNX does not record: give the\n"
+           "normalisation the model was trained with.\n\n"
+           "options:\n"
+           "  -o, --output FILE       model file to write (default model.mco)\n"
+           "      --dataset NAME      use that data set's normalisation (as `mcuopt train`):\n"
+           "                          mnist (pixel/255 - 0.1307) / 0.3081, fashion-mnist, cifar10\n"
+           "      --normalize S,M,D   scale, mean and std (default: as recorded by an mcuopt\n"
+           "                          export, else 1,0,1: raw values as they are)\n"
+           "      --json              print the imported model's summary as JSON\n"
+           "  -h, --help              this help\n",
+           MCO_ONNX_MIN_OPSET, MCO_ONNX_MAX_OPSET);
+}
+
+/* "S,M,D" -> scale, mean, std. */
+static int parse_normalization(const char *text, mco_normalization *norm)
+{
+    char *end;
+    float v[3];
+    const char *p = text;
+    for (int i = 0; i < 3; i++) {
+        v[i] = strtof(p, &end);
+        if (end == p || (i < 2 && *end != ',') || (i == 2 && *end != '\0')) return 0;
+        p = end + 1;
+    }
+    if (!isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]) || v[2] == 0.0f) return 0;
+    norm->scale = v[0];
+    norm->mean = v[1];
+    norm->std = v[2];
+    return 1;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    enum { OPT_DATASET = 1000, OPT_NORMALIZE, OPT_JSON };
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"normalize", required_argument, NULL, OPT_NORMALIZE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = "model.mco", *dataset = NULL, *normalize = NULL;
+    int json = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case OPT_DATASET: dataset = optarg; break;
+        case OPT_NORMALIZE: normalize = optarg; break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) return cli_usage_error("import", "expected one MODEL.onnx file");
+    if (dataset && normalize) return cli_usage_error("import", "give --dataset or --normalize, not both");
+    mco_normalization norm = {1.0f, 0.0f, 1.0f};
+    if (normalize && !parse_normalization(normalize, &norm))
+        return cli_usage_error("import", "--normalize expects SCALE,MEAN,STD with STD non-zero, got '%s'", normalize);
+
+    const char *path = argv[optind];
+    mco_model model;
+    mco_status st = mco_onnx_import(path, &model);
+    if (st != MCO_OK) return cli_fail(st);
+    if (normalize) model.norm = norm;
+    if (dataset) cli_set_normalization(&model, dataset);
+    st = mco_model_save(&model, output);
+    if (st == MCO_OK) {
+        size_t params = mco_model_param_count(&model);
+        unsigned long long macs = (unsigned long long)mco_model_macs(&model);
+        mco_shape in = model.input_shape;
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "onnx", path);
+            cJSON_AddStringToObject(o, "output", output);
+            cJSON_AddStringToObject(o, "arch", model.arch_name);
+            int shape[3] = {in.h, in.w, in.c};
+            cJSON_AddItemToObject(o, "input_shape", cJSON_CreateIntArray(shape, 3));
+            cJSON_AddNumberToObject(o, "classes", model.n_classes);
+            cJSON_AddNumberToObject(o, "layers", model.n_layers);
+            cJSON_AddNumberToObject(o, "parameters", (double)params);
+            cJSON_AddNumberToObject(o, "macs", (double)macs);
+            cli_print_json(o);
+        } else {
+            printf("imported %s: %d layers, input %dx%dx%d, %d outputs, %zu parameters, %llu MACs -> %s\n",
+                   path, model.n_layers, in.h, in.w, in.c, model.n_classes, params, macs, output);
+        }
+    }
+    mco_model_free(&model);
+    return st == MCO_OK ? CLI_EXIT_OK : cli_fail(st);
+}

@@ -1,0 +1,54 @@
+"""make_bad_models.py - ONNX files mcuopt must refuse with one clear line, for
+tests/onnx_errors.sh. Each is otherwise well-formed, so the refusal is about
+the one thing named in its file name.
+
+Usage: /usr/bin/python3 tests/onnx/make_bad_models.py OUTDIR
+What it leaves out: byte-level corruption (the shell test makes that).
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def save(out, name, nodes, inits, opset=13, in_shape=(1, 1, 8, 8), out_shape=(1, 4, 8, 8)):
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(out_shape))], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 7
+    onnx.save(model, os.path.join(out, name + ".onnx"))
+
+
+def main():
+    out = sys.argv[1]
+    w = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv1", pads=[1, 1, 1, 1])
+    save(out, "unsupported_op", [conv, helper.make_node("Sigmoid", ["c"], ["y"], name="gate")], [w])
+    save(out, "opset_too_new", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], [w],
+         opset=18)
+    save(out, "opset_too_old", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], [w],
+         opset=6)
+    save(out, "missing_initializer", [helper.make_node("Conv", ["x", "w_missing"], ["y"], name="conv1")], [w])
+    giant = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 40, 1, 3, 3], raw_data=b"")
+    save(out, "giant_dims", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [giant])
+    short = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 1, 3, 3], raw_data=b"\0" * 20)
+    save(out, "short_raw_data", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [short])
+    save(out, "unsupported_attribute",
+         [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1], dilations=[2, 2])], [w])
+    # Padding as large as the window (explicit pads must be 0..kernel-1).
+    save(out, "pads_too_large",
+         [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_pad3", pads=[3, 0, 0, 0])], [w],
+         out_shape=(1, 4, 9, 6))
+    # An average counting the padded zeros.
+    save(out, "count_include_pad",
+         [helper.make_node("AveragePool", ["x"], ["y"], name="avg", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                           count_include_pad=1)], [], out_shape=(1, 1, 8, 8))
+    wg = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
+    save(out, "grouped_conv", [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2, pads=[1, 1, 1, 1])],
+         [wg], in_shape=(1, 2, 8, 8))
+
+
+if __name__ == "__main__":
+    main()

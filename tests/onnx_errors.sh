@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# onnx_errors.sh - `mcuopt import` on bad input: a missing, empty, truncated
+# or random-bytes file, and (with python3-onnx) well-formed models with one
+# thing mcuopt cannot take (tests/onnx/make_bad_models.py). Each must fail
+# with exit code 1 and one line naming the file and the reason (the node,
+# where there is one) - never a crash. The sanitizer build runs this too.
+# Usage: onnx_errors.sh PATH/TO/mcuopt   (run from the repository root)
+set -euo pipefail
+cli=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect_error FILE PATTERN: import fails with status 1 and one stderr line matching PATTERN.
+expect_error() {
+    local status=0
+    "$cli" import "$1" -o "$tmp/out.mco" 2>"$tmp/err" >/dev/null || status=$?
+    if [ "$status" -ne 1 ]; then echo "import $1: exit status $status, expected 1"; cat "$tmp/err"; exit 1; fi
+    if [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q -- "$2" "$tmp/err"; then
+        echo "import $1: expected one line matching '$2', got:"; cat "$tmp/err"; exit 1
+    fi
+    [ ! -e "$tmp/out.mco" ] || { echo "import $1: wrote a model despite the error"; exit 1; }
+}
+
+expect_error "$tmp/absent.onnx" "absent.onnx"
+: >"$tmp/empty.onnx"
+expect_error "$tmp/empty.onnx" "empty.onnx: .*no opset"
+head -c 4096 /dev/urandom >"$tmp/random.onnx"
+expect_error "$tmp/random.onnx" "random.onnx: "
+
+# A valid file to cut short and to flip bytes in: an exported model.
+. tests/lib/mini_mnist.sh
+make_mini_mnist "$tmp/mini"
+"$cli" train --arch mnist-paper --epochs 1 --data "$tmp/mini" --val 50 --quiet -o "$tmp/m.mco" >/dev/null
+"$cli" export "$tmp/m.mco" -o "$tmp/m.onnx" >/dev/null
+size=$(stat -c %s "$tmp/m.onnx")
+for cut in 10 100 1000 $((size / 2)) $((size - 3)); do
+    head -c "$cut" "$tmp/m.onnx" >"$tmp/truncated.onnx"
+    expect_error "$tmp/truncated.onnx" "truncated.onnx: "
+done
+for seed in 1 2 3 4 5 6 7 8; do   # a few corrupted bytes each: refused or imported, never a crash
+    cp "$tmp/m.onnx" "$tmp/corrupt.onnx"
+    for k in 1 2 3; do
+        printf '\xff' | dd of="$tmp/corrupt.onnx" bs=1 seek=$(((seed * 7919 * k) % size)) conv=notrunc 2>/dev/null
+    done
+    status=0
+    "$cli" import "$tmp/corrupt.onnx" -o "$tmp/corrupt.mco" 2>"$tmp/err" >/dev/null || status=$?
+    [ "$status" -le 1 ] || { echo "corrupt import (seed $seed): exit status $status"; cat "$tmp/err"; exit 1; }
+done
+
+py=/usr/bin/python3
+if [ -x "$py" ] && "$py" -c "import onnx, numpy" 2>/dev/null; then
+    "$py" tests/onnx/make_bad_models.py "$tmp"
+    expect_error "$tmp/unsupported_op.onnx" "node 1 'gate' (Sigmoid): operator 'Sigmoid' is not supported"
+    expect_error "$tmp/opset_too_new.onnx" "opset 18 is not supported (7 to 17)"
+    expect_error "$tmp/opset_too_old.onnx" "opset 6 is not supported"
+    expect_error "$tmp/missing_initializer.onnx" "node 0 'conv1' (Conv): input 'w_missing' is neither an initializer"
+    expect_error "$tmp/giant_dims.onnx" "initializer 'w' has dimension 1099511627776"
+    expect_error "$tmp/short_raw_data.onnx" "raw_data holds 20 bytes, its dims need 144"
+    expect_error "$tmp/unsupported_attribute.onnx" "node 0 'conv1' (Conv): dilations 2x2 (only 1)"
+    expect_error "$tmp/pads_too_large.onnx" \
+        "node 0 'conv_pad3' (Conv): padding (top 3, left 0, bottom 0, right 0) is not smaller than the 3x3 window"
+    expect_error "$tmp/count_include_pad.onnx" "node 0 'avg' (AveragePool): count_include_pad=1 with windows reaching"
+    expect_error "$tmp/grouped_conv.onnx" "node 0 'grouped' (Conv): group 2"
+else
+    echo "onnx_errors: model-level cases skipped (python3-onnx not installed)"
+fi
+echo "onnx_errors: all checks passed"
