@@ -160,16 +160,16 @@ static void set_tiny_params(mco_model *m, mco_qat_ranges *r)
     r->updates = 1;
 }
 
-/* Per-row symmetric int8 rounding of a [rows][cols] matrix, by hand; the
- * row scales go to scales[rows]. */
+/* Symmetric int8 rounding of a Dense layer's [rows][cols] weights by hand,
+ * with one scale for the layer (QAT's and mco_quantize's default, as
+ * TFLite's); the scale goes to every entry of scales[rows]. */
 static void round_rows(const float *w, int rows, int cols, float *out, float *scales)
 {
-    for (int r = 0; r < rows; r++) {
-        float absmax = 0.0f;
-        for (int c = 0; c < cols; c++) absmax = fmaxf(absmax, fabsf(w[r * cols + c]));
-        float s = scales[r] = absmax / 127.0f;
-        for (int c = 0; c < cols; c++) out[r * cols + c] = (float)round((double)w[r * cols + c] / s) * s;
-    }
+    float absmax = 0.0f;
+    for (int k = 0; k < rows * cols; k++) absmax = fmaxf(absmax, fabsf(w[k]));
+    float s = absmax / 127.0f;
+    for (int r = 0; r < rows; r++) scales[r] = s;
+    for (int k = 0; k < rows * cols; k++) out[k] = (float)round((double)w[k] / s) * s;
 }
 
 /* The int32 bias the runtime adds, in real units: whole steps of input scale x weight scale. */

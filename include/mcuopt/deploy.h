@@ -87,6 +87,9 @@ typedef enum {
     MCO_GRANULARITY_PER_TENSOR    /* one scale per layer */
 } mco_weight_granularity;
 
+/* 1 if layer l's weights get one scale per output channel under g. */
+int mco_granularity_per_channel(mco_weight_granularity g, const mco_layer *l);
+
 /* How a float model becomes a deploy model. */
 typedef struct {
     mco_activation_format activation_format;

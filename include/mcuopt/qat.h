@@ -119,7 +119,7 @@ mco_status mco_qat_evaluate(const mco_model *qat_model, const mco_qat_ranges *ra
 mco_status mco_qat_predict(const mco_model *qat_model, const mco_qat_ranges *ranges, const float *input,
                            int batch, float *output);
 
-/* The int8 deploy model (per-channel int8 weights, int8 activations) of a
+/* The int8 deploy model (int8 weights with TFLite's granularity, int8 activations) of a
  * trained QAT model, with every activation's scale and zero point taken from
  * `ranges` (mco_quantize's rules otherwise). The runtime then computes what
  * the fake-quantized forward computed, up to the rounding of the int32

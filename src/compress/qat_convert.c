@@ -1,7 +1,8 @@
 /*
  * qat_convert.c - a model trained with quantization-aware training (see
- * include/mcuopt/qat.h) becomes an int8 deploy model: per-channel int8
- * weights and int8 activations, every activation's scale and zero point
+ * include/mcuopt/qat.h) becomes an int8 deploy model: int8 weights (per
+ * channel in conv layers, one scale per Dense layer, as mco_quantize's
+ * default and the fake quantization) and int8 activations, every activation's scale and zero point
  * taken from the ranges learnt in training instead of post-training
  * calibration. Everything else is mco_quantize's own machinery
  * (mco_quantize_with_ranges), so the weights are the very integers the
@@ -25,7 +26,7 @@ mco_status mco_qat_convert(const mco_model *qat_model, const mco_qat_ranges *ran
     mco_quant_options_default(&opt);
     opt.activation_format = MCO_ACT_S8;
     opt.weight_format = MCO_WEIGHTS_S8;
-    opt.granularity = MCO_GRANULARITY_PER_CHANNEL;   /* as the fake quantization */
+    opt.granularity = MCO_GRANULARITY_TFLITE;   /* as the fake quantization (fake_quant.c) */
     opt.symmetric_activations = 0;
     /* Folding a QAT model (already folded) changes nothing, so the layer
      * indices of the ranges stay valid; mco_quantize_with_ranges checks the count. */

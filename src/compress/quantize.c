@@ -93,8 +93,7 @@ static mco_status assign_formats(mco_deploy_model *dm, const mco_quant_options *
                              "layer %d (%s): %s weights cannot be used with int8 activations (only int8 or int4)",
                              i, l->name, f == MCO_WEIGHTS_F16 ? "float16" : "float32");
         dm->layers[i].weight_format = f;
-        dm->layers[i].per_channel = opt->granularity == MCO_GRANULARITY_PER_CHANNEL ||
-                                    (opt->granularity == MCO_GRANULARITY_TFLITE && l->type != MCO_LAYER_DENSE);
+        dm->layers[i].per_channel = mco_granularity_per_channel(opt->granularity, l);
     }
     dm->activation_format = opt->activation_format;
     dm->calibration = opt->calibration;
@@ -117,6 +116,11 @@ static mco_status quantize_weights_f16(const mco_layer *l, mco_deploy_layer *d)
     if (!d->weights_f16) return mco_error(MCO_ERR_NOMEM, "%s: out of memory for float16 weights", l->name);
     for (size_t k = 0; k < w->size; k++) d->weights_f16[k] = mco_f32_to_f16(w->data[k]);
     return MCO_OK;
+}
+
+int mco_granularity_per_channel(mco_weight_granularity g, const mco_layer *l)
+{
+    return g == MCO_GRANULARITY_PER_CHANNEL || (g == MCO_GRANULARITY_TFLITE && l->type != MCO_LAYER_DENSE);
 }
 
 mco_status mco_quant_weights_symmetric(const mco_layer *l, int per_channel, int qmax, float *scales, int8_t *q)

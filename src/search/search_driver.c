@@ -415,7 +415,7 @@ static mco_status setup(search *s)
 
     /* The reference: the starting model deployed as int8. */
     int ref;
-    if ((st = structure_of(s, "quant:int8,per_channel,calibration=minmax,samples=32", &ref)) != MCO_OK) return st;
+    if ((st = structure_of(s, "quant:int8,calibration=minmax,samples=32", &ref)) != MCO_OK) return st;
     s->res->reference = s->structures[ref].r;
     mco_search_objective_init(&s->objective, opt->target, &s->structures[ref].r, opt->min_accuracy,
                               opt->max_latency_ms);

@@ -13,7 +13,7 @@
  *   distill      off | on; T [1, 8]; alpha [0, 1]
  *   qat          off | on (only when the pipeline can run qat:), one epoch;
  *                with int8 weights it replaces quant (QAT makes the int8
- *                per-channel deploy model itself), otherwise it is unused
+ *                deploy model itself), otherwise it is unused
  *   epochs       1..3 epochs of recovery training (fine-tuning in the last
  *                pruning stage, or distillation)
  *   lr           its learning rate, log-uniform [2e-4, 3e-3]
@@ -194,7 +194,7 @@ mco_status mco_pipeline_space_config(const mco_search_space *space, const mco_se
         put(&t, "distill:T=%.1f,alpha=%.2f,epochs=%d,lr=%s", value_of(space, x, "T", 4.0),
             value_of(space, x, "alpha", 0.5), epochs, lr);
     }
-    /* QAT ends the pipeline itself with an int8 per-channel deploy model, so
+    /* QAT ends the pipeline itself with an int8 deploy model, so
      * it stands for quant when the weights are int8. */
     int use_qat = qat && strcmp(weights, "int8") == 0;
     stage_sep(&t);
@@ -203,7 +203,7 @@ mco_status mco_pipeline_space_config(const mco_search_space *space, const mco_se
     } else if (strcmp(weights, "float16") == 0) {
         put(&t, "quant:float16");
     } else {
-        const char *granularity = use_qat ? "per_channel" : choice_of(space, x, "granularity", "tflite");
+        const char *granularity = use_qat ? "tflite" : choice_of(space, x, "granularity", "tflite");
         put(&t, "quant:%s%s%s,calibration=%s", weights, strcmp(granularity, "tflite") == 0 ? "" : ",",
             strcmp(granularity, "tflite") == 0 ? "" : granularity,
             dry ? "minmax" : choice_of(space, x, "calibration", "minmax"));

@@ -214,7 +214,9 @@ static mco_status refresh_layer(mco_fake_quant *fq, int l)
     const mco_layer *layer = &fq->master->layers[l];
     const mco_param *w = &layer->params[MCO_PARAM_WEIGHTS];
     mco_layer *shadow = &fq->shadow.layers[l];
-    mco_status st = mco_quant_weights_symmetric(layer, 1, 127, fq->scales, fq->weights_q);
+    /* the granularity the QAT conversion quantizes with (qat_convert.c) */
+    mco_status st = mco_quant_weights_symmetric(layer, mco_granularity_per_channel(MCO_GRANULARITY_TFLITE, layer),
+                                                127, fq->scales, fq->weights_q);
     if (st != MCO_OK) return st;
     for (size_t k = 0; k < w->size; k++)
         shadow->params[MCO_PARAM_WEIGHTS].data[k] =
