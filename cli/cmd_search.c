@@ -53,6 +53,8 @@ static void print_help(void)
            "      --val-images N        validation images held out (default 5000)\n"
            "      --train-images N      use only N training images (default: all)\n"
            "      --eta N               successive halving factor (default 3)\n"
+           "      --rung-margin P       points below the floor a trial on less data may score and\n"
+           "                            still be promoted, per rung below the top (default 0.5)\n"
            "      --dataset NAME        mnist (default), fashion-mnist or cifar10\n"
            "      --data DIR            directory holding the data set's files\n"
            "      --quiet               no progress display\n"
@@ -194,7 +196,7 @@ int cmd_search(int argc, char **argv)
 {
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
-        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_DATASET, OPT_DATA, OPT_QUIET,
+        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA, OPT_QUIET,
         OPT_JSON
     };
     static const struct option options[] = {
@@ -213,6 +215,7 @@ int cmd_search(int argc, char **argv)
         {"val-images", required_argument, NULL, OPT_VAL},
         {"train-images", required_argument, NULL, OPT_TRAIN},
         {"eta", required_argument, NULL, OPT_ETA},
+        {"rung-margin", required_argument, NULL, OPT_MARGIN},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
         {"quiet", no_argument, NULL, OPT_QUIET},
@@ -280,6 +283,11 @@ int cmd_search(int argc, char **argv)
             break;
         case OPT_ETA:
             if (!cli_parse_int("search", "--eta", optarg, 2, 10, &so.eta)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_MARGIN:
+            if (!cli_parse_float("search", "--rung-margin", optarg, &f) || !(f >= 0.0f && f <= 10.0f))
+                return cli_usage_error("search", "--rung-margin expects points in [0, 10]");
+            so.rung_margin = f / 100.0;
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;

@@ -144,6 +144,10 @@ typedef struct {
     int val_images;                  /* held out of `train` for the objective (default 5000) */
     int train_images;                /* 0: all the rest */
     int eta;                         /* successive halving: budgets 1/eta^2, 1/eta, 1 (default 3) */
+    double rung_margin;              /* accuracy (0..1) a trial of a lower rung may fall short of
+                                        the floor per rung below the top and still be promoted
+                                        and count as feasible for the sampler: training on less
+                                        data reads low (default 0.005, half a point) */
     int measure_images;              /* QEMU check of the chosen model (default 100) */
     int use_resource_model;          /* 1 (default): resource.h's estimates when its table
                                         loads; 0: always measure structures in QEMU */

@@ -72,6 +72,11 @@ typedef struct {
     int promoted[MAX_RUNGS]; /* sent on to rung + 1 */
     double score[MAX_RUNGS];
     int feasible[MAX_RUNGS];
+    /* The same against the floor lowered by opt->rung_margin per rung below
+     * the top: what promotions and the sampler go by. The chosen model
+     * meets the floor itself (feasible). */
+    double promise[MAX_RUNGS];
+    int promising[MAX_RUNGS];
     int top_rung;            /* highest finished rung, -1: none */
 } config_entry;
 
@@ -133,6 +138,7 @@ void mco_search_options_default(mco_search_options *opt)
     opt->sampler = MCO_SAMPLER_TPE;
     opt->val_images = 5000;
     opt->eta = 3;
+    opt->rung_margin = 0.005;
     opt->measure_images = 100;
     opt->use_resource_model = 1;
 }
@@ -375,9 +381,9 @@ static mco_status setup(search *s)
     char space_text[2048];
     mco_pipeline_space_describe(&s->space, space_text, sizeof space_text);
     snprintf(study->settings, sizeof study->settings,
-             "sampler=%s eta=%d val_images=%d train_images=%d max_latency_ms=%g clock_mhz=%g space: %s",
-             opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, s->val.n, s->train_all.n,
-             opt->max_latency_ms, opt->clock_mhz, space_text);
+             "sampler=%s eta=%d rung_margin=%g val_images=%d train_images=%d max_latency_ms=%g clock_mhz=%g space: %s",
+             opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, opt->rung_margin, s->val.n,
+             s->train_all.n, opt->max_latency_ms, opt->clock_mhz, space_text);
     if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
     if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
 
@@ -436,8 +442,8 @@ static int build_history(const search *s, mco_search_observation *h)
             n++;
         } else if (e->top_rung >= 0) {
             h[n].x = e->x;
-            h[n].feasible = e->feasible[e->top_rung];
-            h[n].objective = e->score[e->top_rung];
+            h[n].feasible = e->promising[e->top_rung];
+            h[n].objective = e->promise[e->top_rung];
             n++;
         }
     }
@@ -571,8 +577,11 @@ static void absorb(search *s, const batch_item *item, const mco_trial *t)
     if (t->state == MCO_TRIAL_DONE) {
         res->n_done++;
         e->finished[item->rung] = 1;
-        mco_search_score(&s->objective, t->result.accuracy, &s->structures[e->structure].r, &e->score[item->rung],
-                         &e->feasible[item->rung]);
+        const mco_search_resources *r = &s->structures[e->structure].r;
+        mco_search_score(&s->objective, t->result.accuracy, r, &e->score[item->rung], &e->feasible[item->rung]);
+        mco_search_objective lowered = s->objective;
+        lowered.min_accuracy -= s->opt->rung_margin * (s->n_rungs - 1 - item->rung);
+        mco_search_score(&lowered, t->result.accuracy, r, &e->promise[item->rung], &e->promising[item->rung]);
         if (item->rung > e->top_rung) e->top_rung = item->rung;
     } else if (t->state == MCO_TRIAL_PRUNED) {
         res->n_pruned++;
@@ -669,7 +678,7 @@ static int add_promotions(search *s, batch_item *items, int n, int cap)
         for (int i = 0; i < s->n_entries; i++) {
             const config_entry *e = &s->entries[i];
             if (!e->finished[r]) continue;
-            keys[m] = e->feasible[r] ? e->score[r] : 1000.0 + e->score[r];
+            keys[m] = e->promising[r] ? e->promise[r] : 1000.0 + e->promise[r];
             idx[m++] = i;
         }
         if (m < s->halving.eta) continue;
