@@ -275,6 +275,7 @@ static mco_status parse_layer_line(parse_state *ps, char **tok, int n)
     (void)pool_given;
     int windowed = pooling || l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DEPTHWISE_CONV2D;
     if (windowed && l.kernel_h == 0) return parse_error(ps, "missing kernel= for", tok[first]);
+    if (!windowed) l.stride_h = l.stride_w = 0;   /* unused: 0, as an imported layer has it */
     if ((l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DENSE) && l.units == 0)
         return parse_error(ps, "missing filters=/units= for", tok[first]);
     if (l.type == MCO_LAYER_ADD && l.n_inputs != 2)
