@@ -22,6 +22,7 @@
 #include "mcuopt/arch.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/qat.h"
+#include "test_fixtures.h"
 #include "test_util.h"
 #include "train/fake_quant.h"
 #include "train/net.h"
@@ -476,17 +477,6 @@ static void test_conversion_mnist(void)
 
 /* ---- Determinism and QAT off ---- */
 
-static int same_params(const mco_model *a, const mco_model *b)
-{
-    if (a->n_layers != b->n_layers) return 0;
-    for (int l = 0; l < a->n_layers; l++)
-        for (int p = 0; p < a->layers[l].n_params; p++)
-            if (memcmp(a->layers[l].params[p].data, b->layers[l].params[p].data,
-                       a->layers[l].params[p].size * sizeof(float)) != 0)
-                return 0;
-    return 1;
-}
-
 static const char *SMALL_CNN = "input 8 8 1\n"
                                "conv2d filters=4 kernel=3 padding=same\n"
                                "relu\n"
@@ -504,11 +494,11 @@ static void test_determinism(const mco_dataset *train)
     mco_qat_ranges ra, rb;
     train_qat(&a, train, 1, 2, &ra);
     train_qat(&b, train, 1, 2, &rb);
-    CHECK(same_params(&a, &b));
+    CHECK(test_same_params(&a, &b));
     CHECK(ra.updates == rb.updates);
     CHECK(memcmp(ra.lo, rb.lo, (size_t)ra.n_layers * sizeof(float)) == 0);
     CHECK(memcmp(ra.hi, rb.hi, (size_t)ra.n_layers * sizeof(float)) == 0);
-    CHECK(!same_params(&a, &base));   /* QAT did train */
+    CHECK(!test_same_params(&a, &base));   /* QAT did train */
     /* freeze_fraction 0.75 of 32 steps: the first 24 steps moved the ranges */
     CHECK(ra.updates == 24);
     mco_qat_ranges_free(&ra);
@@ -533,8 +523,8 @@ static void test_qat_off_unchanged(const mco_dataset *train)
     mco_qat_ranges r;
     train_qat(&with_qat, train, 1, 2, &r);
     train_float(&after, train, 1, 2);
-    CHECK(same_params(&before, &after));
-    CHECK(!same_params(&before, &with_qat));
+    CHECK(test_same_params(&before, &after));
+    CHECK(!test_same_params(&before, &with_qat));
     mco_qat_ranges_free(&r);
     mco_model_free(&base);
     mco_model_free(&before);
