@@ -59,6 +59,7 @@ for name in ("random", "tpe"):
 print(f"| run | test accuracy | Flash B | RAM B | latency ms | cost | trials |")
 print(f"| --- | --- | --- | --- | --- | --- | --- |")
 for name, acc, f, ram, lat, e, n in rows:
-    c = f"{cost(f, ram, lat, e):+.3f}" if f and acc >= floor else "- (misses the floor)" if f else "-"
+    # accuracies are counts over the test set: compare with a tolerance, 97.9 / 100 is 0.9790000000000001
+    c = f"{cost(f, ram, lat, e):+.3f}" if f and acc >= floor - 1e-9 else "- (misses the floor)" if f else "-"
     print(f"| {name} | {100 * acc:.2f} % | {f} | {ram} | {lat:.3f} | {c} | {n} |")
 PY
