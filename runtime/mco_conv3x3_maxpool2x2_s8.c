@@ -30,9 +30,9 @@
  * the kernel row's (k0, k2) and one SMLAxy with its k1 give a kernel row for
  * the left and the right conv output, so each patch row feeds every conv
  * output it belongs to while it is in registers; the max and the
- * requantization follow in the same loop. On the target the loop is written out in assembly (the
- * compiler spills in it); the C beside it does the same arithmetic and runs
- * in the host build and the DSP-emulation test.
+ * requantization follow in the same loop. On the target the loop is written
+ * out in assembly (the compiler spills in it); the C beside it does the same
+ * arithmetic and runs in the host build and the DSP-emulation test.
  *
  * What it leaves out: padding, strides, other kernel sizes, several input
  * channels, other activation ranges, left shifts (the general kernel).
@@ -97,13 +97,12 @@ int mco_conv3x3_maxpool2x2_s8_prepare(const mco_conv_s8_params *p, const int8_t 
 /* The kernel of channel oc in registers' form, and its requantization. */
 static void channel_load(channel3x3 *ch, const int8_t *wc, const int32_t *q, int32_t output_offset, int32_t out_c)
 {
-#if MCO_HAVE_DSP
     int32_t i;
+#if MCO_HAVE_DSP
     for (i = 0; i < 3; i++) ch->K.k02[i] = mco_pack16(wc[3 * i], wc[3 * i + 2]);
     ch->K.k01_k11 = mco_pack16(wc[1], wc[4]);
     ch->K.k21 = wc[7];
 #else
-    int32_t i;
     for (i = 0; i < 9; i++) ch->K.k[i] = wc[i];
 #endif
     ch->base2 = q[0];

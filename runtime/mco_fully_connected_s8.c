@@ -27,13 +27,6 @@ static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *
            p->shift && p->input_offset >= -255 && p->input_offset <= 255;
 }
 
-static inline int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
-{
-    if (p->per_tensor) unit = 0;
-    return mco_fp_output_s8(acc, p->multiplier[unit], p->shift[unit], p->output_offset,
-                            p->act_min, p->act_max);
-}
-
 /* One row of the DSP loop: acc += (x02, x13) . the 4 weights at ADDR. */
 #define FC_ROW_ASM(acc, addr)                                                   \
     "ldr %[v], " addr "\n\t"                                                  \
@@ -136,7 +129,7 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
         for (r = 0; r < FC_ROWS; r++) acc[r] = bias[u + r % rows];
         dot5_s8(acc, input, weights + (size_t)u * (size_t)p->in_size, rows == 1 ? 0 : (size_t)p->in_size,
                 p->in_size, p->input_offset);
-        for (r = 0; r < rows; r++) output[u + r] = fc_output(p, acc[r], u + r);
+        for (r = 0; r < rows; r++) output[u + r] = mco_fc_output_s8(p, acc[r], u + r);
     }
     return MCO_RT_OK;
 }
@@ -150,7 +143,7 @@ mco_rt_status mco_fully_connected_s4(const mco_fc_s8_params *p, const int8_t *in
     for (u = 0; u < p->out_size; u++) {
         int32_t acc = mco_dot_s4(bias[u], input, packed_weights, (size_t)u * (size_t)p->in_size,
                                  p->in_size, p->input_offset);
-        output[u] = fc_output(p, acc, u);
+        output[u] = mco_fc_output_s8(p, acc, u);
     }
     return MCO_RT_OK;
 }

@@ -246,19 +246,12 @@ static const uint8_t *row_pair_dot(const uint8_t *s, const int32_t *x, int32_t a
 }
 #endif
 
-static int8_t fc_output(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
-{
-    if (p->per_tensor) unit = 0;
-    return mco_fp_output_s8(acc, p->multiplier[unit], p->shift[unit], p->output_offset, p->act_min,
-                            p->act_max);
-}
-
 mco_rt_status mco_fully_connected_sparse_s8(const mco_fc_s8_params *p, const int8_t *input,
                                             const uint8_t *sparse_weights, const int32_t *bias,
                                             int8_t *output)
 {
     const uint8_t *s = sparse_weights;
-    int32_t u;
+    int32_t u, r;
     if (!p || !input || !sparse_weights || !bias || !output || p->in_size <= 0 || p->out_size <= 0 ||
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier,
                          p->shift))
@@ -273,8 +266,7 @@ mco_rt_status mco_fully_connected_sparse_s8(const mco_fc_s8_params *p, const int
             acc[0] = bias[u];
             acc[1] = two ? bias[u + 1] : 0;
             s = row_pair_dot(s, x, acc);
-            output[u] = fc_output(p, acc[0], u);
-            if (two) output[u + 1] = fc_output(p, acc[1], u + 1);
+            for (r = 0; r <= two; r++) output[u + r] = mco_fc_output_s8(p, acc[r], u + r);
         }
     }
     return MCO_RT_OK;

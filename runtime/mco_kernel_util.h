@@ -14,7 +14,19 @@
 #include <string.h>
 
 #include "mco_arch.h"
+#include "mco_fixed_point.h"
 #include "mco_runtime.h"
+
+/* ---- the int8 Dense output stage --------------------------------------- */
+
+/* Unit `unit` of an int8 Dense layer from its accumulator: its multiplier
+ * and shift (entry 0 for every unit when p->per_tensor), the output zero
+ * point and the activation clamp. */
+static inline int8_t mco_fc_output_s8(const mco_fc_s8_params *p, int32_t acc, int32_t unit)
+{
+    int32_t q = p->per_tensor ? 0 : unit;
+    return mco_fp_output_s8(acc, p->multiplier[q], p->shift[q], p->output_offset, p->act_min, p->act_max);
+}
 
 /* ---- windows ---------------------------------------------------------- */
 

@@ -1,7 +1,9 @@
 /*
  * test_runtime_fixed_point.c - the runtime's scalar building blocks:
  * TFLite requantization (hand-computed cases, saturation, negative rounding,
- * left and right shifts, random cases against double arithmetic), the host
+ * left and right shifts, random cases against double arithmetic), the
+ * 32-bit form emitted code uses where the emitter allows it (equal to
+ * TFLite's in its whole domain: |acc| < 2^30, shift -22..-1), the host
  * multiplier derivation, IEEE half conversion (every half value round trips,
  * rounding to nearest even), int4 packing, TF padding, and mco_exp_f32.
  */
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "compress/quant_multiplier.h"
+#include "mco_fixed_point.h"
 #include "mco_runtime.h"
 #include "mcuopt/status.h"
 #include "test_util.h"
@@ -74,6 +77,29 @@ static void test_requantize(void)
         double exact = (double)acc * (double)mult / 2147483648.0 * ldexp(1.0, shift);
         CHECK_NEAR(mco_requantize(acc, mult, shift), exact, 1.0);
         if (test_failures > 10) break;
+    }
+}
+
+/* mco_fp_requant_fast == TFLite's requantization wherever MCO_REQUANT_FAST
+ * may be set: the domain's edges, then random points of it. */
+static void test_requant_fast(void)
+{
+    static const int32_t accs[] = {0, 1, -1, (1 << 30) - 1, -(1 << 30) + 1, 12345, -12345, 1 << 29, -(1 << 29)};
+    static const int32_t mults[] = {0, 1, 1 << 30, INT32_MAX, 0x5A5A5A5A};
+    int i;
+    for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
+        for (size_t m = 0; m < sizeof mults / sizeof mults[0]; m++)
+            for (int32_t shift = -22; shift <= -1; shift++)
+                CHECK(mco_fp_requant_fast(accs[a], mults[m], shift) == mco_fp_requantize(accs[a], mults[m], shift));
+    for (i = 0; i < 200000; i++) {
+        int32_t acc = (int32_t)(rng_u32() >> 1) - (1 << 30) + 1;   /* (-2^30, 2^30) */
+        int32_t mult = (int32_t)(rng_u32() >> 1);
+        int32_t shift = -1 - (int32_t)(rng_u32() % 22);
+        if (acc == 1 << 30) continue;
+        if (mco_fp_requant_fast(acc, mult, shift) != mco_fp_requantize(acc, mult, shift)) {
+            CHECK(mco_fp_requant_fast(acc, mult, shift) == mco_fp_requantize(acc, mult, shift));
+            if (test_failures > 10) break;
+        }
     }
 }
 
@@ -198,6 +224,7 @@ int main(void)
     test_srdhm();
     test_rdbpot();
     test_requantize();
+    test_requant_fast();
     test_quantize_multiplier();
     test_f16();
     test_s4();
