@@ -23,7 +23,8 @@ static void print_help(void)
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
            "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
            "      --data DIR        directory holding the data set's files\n"
-           "      --code-dir DIR    keep the emitted code there (default: a temporary directory)\n"
+           "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
+           "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n");

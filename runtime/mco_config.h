@@ -18,4 +18,12 @@
  * arithmetic (mco_fp_requant_fast). */
 #define MCO_REQUANT_FAST 0
 
+/* The input height and width and the output channels of the model's 3x3
+ * conv + max pool layers (mco_conv3x3_maxpool2x2_s8) when they all share
+ * them and the width is a multiple of 4: the DSP assembly path takes them as
+ * immediates; 0: the C path, any shape. */
+#define MCO_CONV3X3_IN_H 0
+#define MCO_CONV3X3_IN_W 0
+#define MCO_CONV3X3_OUT_C 0
+
 #endif

@@ -11,8 +11,8 @@
  * per-channel data for Eval; anything else runs the general fused kernel
  * (mco_conv2d_maxpool2x2_s8.c). The case:
  *   - the shape above;
- *   - activation range [-128, 127] (ReLU with the usual output zero point
- *     -128 is folded into the requantization's saturation);
+ *   - activation range [-128, 127] and output zero point -128 (the usual
+ *     ReLU output, folded into the requantization's saturation);
  *   - per channel: multiplier >= 0, shift in [-22, -1], and
  *     |bias + input_offset * sum(w)| small enough that twice any window sum
  *     plus it stays below 2^30.
@@ -25,21 +25,35 @@
  *
  * Per output channel the 9 weights are held in registers; the input offset
  * is folded into the bias (bias + offset * sum(w)) by the prepare step.
- * DSP path: the 4x4 input patch of a pooled output is read one row word at a
- * time and unpacked with SXTB16 into (x0, x2) and (x1, x3); one SMLAD with
- * the kernel row's (k0, k2) and one SMLAxy with its k1 give a kernel row for
- * the left and the right conv output, so each patch row feeds every conv
- * output it belongs to while it is in registers; the max and the
- * requantization follow in the same loop. On the target the loop is written
- * out in assembly (the compiler spills in it); the C beside it does the same
- * arithmetic and runs in the host build and the DSP-emulation test.
+ * DSP path: each row of the 4x4 input patch of a pooled output is taken as
+ * the int16 pairs (x0, x2) and (x1, x3); one SMLAD with the kernel row's
+ * (k0, k2) and one SMLAxy with its k1 give a kernel row for the left and
+ * the right conv output, so each patch row feeds every conv output it
+ * belongs to while it is in registers; the max and the requantization
+ * follow in the same loop. On the target (DSP core, and `mcuopt emit` wrote
+ * the layer's shape into mco_config.h) the loop is assembly: the input is
+ * widened once into a stack buffer of in_h * in_w int16 (1,568 bytes for
+ * 28x28) laid out so each patch row is two word loads, and the whole
+ * channel runs in fourteen registers (see channel_pooled). Elsewhere the C
+ * path unpacks each patch row with SXTB16 (host build, DSP-emulation test)
+ * or multiplies bytes (no DSP); both compute the same outputs.
  *
  * What it leaves out: padding, strides, other kernel sizes, several input
- * channels, other activation ranges, left shifts (the general kernel).
+ * channels, other activation ranges or zero points, left shifts (the
+ * general kernel); the assembly path's unaligned word loads (half of the
+ * patch rows start at an odd int16) cost an extra bus cycle on hardware.
  */
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
 #include "mco_runtime.h"
+
+/* The assembly path needs the input shape and the channel count as
+ * immediates: `mcuopt emit` writes them into the model's mco_config.h. */
+#if MCO_HAVE_DSP && MCO_DSP_NATIVE && MCO_CONV3X3_IN_W > 0 && MCO_CONV3X3_IN_W % 4 == 0 && MCO_CONV3X3_IN_H > 2
+#define MCO_CONV3X3_ASM 1
+#else
+#define MCO_CONV3X3_ASM 0
+#endif
 
 /* The window sums' bound: 9 * 127 * 128 (int8 weights and inputs). */
 #define MAX_WINDOW_SUM 146304
@@ -77,6 +91,7 @@ int mco_conv3x3_maxpool2x2_s8_prepare(const mco_conv_s8_params *p, const int8_t 
 {
     int32_t oc, i;
     if (!p || !weights || !bias || !shape_ok(&p->win) || p->act_min != -128 || p->act_max != 127 ||
+        p->output_offset != -128 ||
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier, p->shift))
         return 0;
     for (oc = 0; oc < p->win.out_c; oc++) {
@@ -99,8 +114,9 @@ static void channel_load(channel3x3 *ch, const int8_t *wc, const int32_t *q, int
 {
     int32_t i;
 #if MCO_HAVE_DSP
-    for (i = 0; i < 3; i++) ch->K.k02[i] = mco_pack16(wc[3 * i], wc[3 * i + 2]);
-    ch->K.k01_k11 = mco_pack16(wc[1], wc[4]);
+    const int32_t twice = MCO_CONV3X3_ASM ? 2 : 1;   /* the assembly takes the weights doubled */
+    for (i = 0; i < 3; i++) ch->K.k02[i] = mco_pack16(twice * wc[3 * i], twice * wc[3 * i + 2]);
+    ch->K.k01_k11 = mco_pack16(twice * wc[1], twice * wc[4]);
     ch->K.k21 = wc[7];
 #else
     for (i = 0; i < 9; i++) ch->K.k[i] = wc[i];
@@ -110,52 +126,92 @@ static void channel_load(channel3x3 *ch, const int8_t *wc, const int32_t *q, int
     ch->e = q[2];
     ch->round = (int32_t)(((uint32_t)1 << (ch->e - 1)) + ((uint32_t)output_offset << ch->e));
     ch->stride = out_c;
+#if MCO_CONV3X3_ASM
+    ch->K.k21 = (int32_t)(((uint32_t)(2 * wc[7]) << 16) | (uint32_t)ch->e);   /* 2 k21 on top, e below */
+#endif
 }
 
-#if MCO_HAVE_DSP && MCO_DSP_NATIVE
-/* One channel: out[(py * pooled_w + px) * stride] for the 2x2 windows whose
- * 4x4 patch starts at input + 2 py in_w + 2 px. Per pooled row, fourteen
- * registers: the requantization constants and the row's end are read from
- * the stack once the four sums are folded into one. */
-static MCO_NOINLINE void channel_pooled(const int8_t *input, int32_t in_w, int32_t pooled_h, int32_t pooled_w,
-                                        const channel3x3 *ch, int8_t *out)
+#if MCO_CONV3X3_ASM
+/* The target's path. The input is first widened once (for all channels)
+ * into `wide`: per input row r, its even pixels as int16 (E_r) followed by
+ * its odd pixels (O_r), in_w / 2 of each, so the 4x4 patch of pooled output
+ * (py, px) reads per patch row k the words (x0, x2) at
+ * p + 2 k in_w and (x1, x3) at p + 2 k in_w + in_w, p = 4 py in_w + 2 px
+ * bytes: eight word loads, no unpacking. */
+#define ROW_BYTES (2 * MCO_CONV3X3_IN_W)              /* one widened input row */
+#define POOLED_W ((MCO_CONV3X3_IN_W - 2) / 2)
+#define POOLED_H ((MCO_CONV3X3_IN_H - 2) / 2)
+#define WIDE_WORDS (MCO_CONV3X3_IN_H * MCO_CONV3X3_IN_W / 2)
+/* byte offsets from p of patch row k's (x0, x2) and (x1, x3) words */
+#define O_ROW0 MCO_CONV3X3_IN_W
+#define E_ROW1 ROW_BYTES
+#define O_ROW1 (ROW_BYTES + MCO_CONV3X3_IN_W)
+#define E_ROW2 (2 * ROW_BYTES)
+#define O_ROW2 (2 * ROW_BYTES + MCO_CONV3X3_IN_W)
+#define E_ROW3 (3 * ROW_BYTES)
+#define O_ROW3 (3 * ROW_BYTES + MCO_CONV3X3_IN_W)
+#define ROW_STEP (2 * ROW_BYTES)              /* next pooled row */
+#define ROW_SKIP (ROW_STEP - 2 * POOLED_W)    /* from the end of a pooled row to the next */
+/* an assembler immediate from a C constant expression */
+#define IMM(x) IMM_(x)
+#define IMM_(x) "#" #x
+
+static void widen_input(const int8_t *input, int32_t *wide)
 {
-    int32_t k0 = ch->K.k02[0], k1 = ch->K.k02[1], k2 = ch->K.k02[2], km = ch->K.k01_k11, k21 = ch->K.k21;
-    int32_t base2 = ch->base2, m = ch->multiplier, round = ch->round, e = ch->e, stride = ch->stride;
-    int32_t py;
-    for (py = 0; py < pooled_h; py++) {
-      const int8_t *in = input + (size_t)(2 * py) * (size_t)in_w, *end = in + 2 * pooled_w;
-      int32_t c00, c01, c10, c11, a, b;
-      __asm__ volatile(
+    int32_t r, j;
+    for (r = 0; r < MCO_CONV3X3_IN_H; r++, wide += MCO_CONV3X3_IN_W / 2) {
+        for (j = 0; j < MCO_CONV3X3_IN_W / 4; j++) {
+            int32_t word = mco_read_s8x4(&input);
+            wide[j] = mco_sxtb16(word);                             /* (x0, x2) */
+            wide[MCO_CONV3X3_IN_W / 4 + j] = mco_sxtb16_ror8(word); /* (x1, x3) */
+        }
+    }
+}
+
+/* One channel, all pooled outputs, out[(py * POOLED_W + px) * OUT_C]. The
+ * kernel's weights are doubled (2 k fits int16) and every sum starts at
+ * base2, so the max of the four sums is the 2 max + base2 the
+ * requantization multiplies; then, with output zero point -128,
+ *   out = ssat8((SMMLAR(v, m, round)) >> e), round = 2^(e-1) - 128 * 2^e,
+ * equals the TFLite form above (the negative-y correction only moves values
+ * that saturate to -128 anyway). Fourteen registers: the patch pointer, the
+ * output, four sums, two temporaries, the kernel in five words (the last
+ * one k21 in its top half, e in its low byte, which ASR reads), base2. */
+static MCO_NOINLINE void channel_pooled(const int32_t *wide, const channel3x3 *ch, int8_t *out)
+{
+    int32_t k0 = ch->K.k02[0], k1 = ch->K.k02[1], k2 = ch->K.k02[2], km = ch->K.k01_k11, k21e = ch->K.k21;
+    int32_t base2 = ch->base2;
+    int32_t m = ch->multiplier, round = ch->round;
+    const uint8_t *p = (const uint8_t *)wide;
+    const uint8_t *row_end = p + 2 * POOLED_W, *last_end = row_end + (POOLED_H - 1) * 2 * ROW_BYTES;
+    int32_t c00, c01, c10, c11, a, b;
+    __asm__ volatile(
         "1:\n\t"
-        /* patch row 0: c00, c01 with kernel row 0 */
-        "ldr %[a], [%[in]]\n\t"
-        "sxtb16 %[b], %[a], ror #8\n\t"
-        "sxtb16 %[a], %[a]\n\t"
-        "smuad %[c00], %[a], %[k0]\n\t"
-        "smlabb %[c00], %[b], %[km], %[c00]\n\t"
-        "smuad %[c01], %[b], %[k0]\n\t"
-        "smlatb %[c01], %[a], %[km], %[c01]\n\t"
+        /* patch rows 0 and 1; row 0 feeds c00, c01 with kernel row 0 */
+        "ldr %[c10], [%[p]]\n\t"
+        "ldr %[c11], [%[p], " IMM(O_ROW0) "]\n\t"
+        "ldr %[a], [%[p], " IMM(E_ROW1) "]\n\t"
+        "ldr %[b], [%[p], " IMM(O_ROW1) "]\n\t"
+        "smlad %[c00], %[c10], %[k0], %[base2]\n\t"
+        "smlabb %[c00], %[c11], %[km], %[c00]\n\t"
+        "smlad %[c01], %[c11], %[k0], %[base2]\n\t"
+        "smlatb %[c01], %[c10], %[km], %[c01]\n\t"
         /* row 1: c00, c01 with kernel row 1; c10, c11 with row 0 */
-        "ldr %[a], [%[in], %[w]]\n\t"
-        "sxtb16 %[b], %[a], ror #8\n\t"
-        "sxtb16 %[a], %[a]\n\t"
         "smlad %[c00], %[a], %[k1], %[c00]\n\t"
         "smlabt %[c00], %[b], %[km], %[c00]\n\t"
         "smlad %[c01], %[b], %[k1], %[c01]\n\t"
         "smlatt %[c01], %[a], %[km], %[c01]\n\t"
-        "smuad %[c10], %[a], %[k0]\n\t"
+        "smlad %[c10], %[a], %[k0], %[base2]\n\t"
         "smlabb %[c10], %[b], %[km], %[c10]\n\t"
-        "smuad %[c11], %[b], %[k0]\n\t"
+        "smlad %[c11], %[b], %[k0], %[base2]\n\t"
         "smlatb %[c11], %[a], %[km], %[c11]\n\t"
         /* row 2: c00, c01 with kernel row 2; c10, c11 with row 1 */
-        "ldr %[a], [%[in], %[w], lsl #1]\n\t"
-        "sxtb16 %[b], %[a], ror #8\n\t"
-        "sxtb16 %[a], %[a]\n\t"
+        "ldr %[a], [%[p], " IMM(E_ROW2) "]\n\t"
+        "ldr %[b], [%[p], " IMM(O_ROW2) "]\n\t"
         "smlad %[c00], %[a], %[k2], %[c00]\n\t"
-        "smlabb %[c00], %[b], %[k21], %[c00]\n\t"
+        "smlabt %[c00], %[b], %[k21e], %[c00]\n\t"
         "smlad %[c01], %[b], %[k2], %[c01]\n\t"
-        "smlatb %[c01], %[a], %[k21], %[c01]\n\t"
+        "smlatt %[c01], %[a], %[k21e], %[c01]\n\t"
         "smlad %[c10], %[a], %[k1], %[c10]\n\t"
         "smlabt %[c10], %[b], %[km], %[c10]\n\t"
         "smlad %[c11], %[b], %[k1], %[c11]\n\t"
@@ -163,45 +219,44 @@ static MCO_NOINLINE void channel_pooled(const int8_t *input, int32_t in_w, int32
         "cmp %[c00], %[c01]\n\t"
         "it lt\n\t"
         "movlt %[c00], %[c01]\n\t"
-        /* row 3: c10, c11 with kernel row 2 */
-        "add %[a], %[in], %[w], lsl #1\n\t"
-        "ldr %[a], [%[a], %[w]]\n\t"
-        "sxtb16 %[b], %[a], ror #8\n\t"
-        "sxtb16 %[a], %[a]\n\t"
+        /* row 3: c10, c11 with kernel row 2 (and the multiplier) */
+        "ldr %[a], [%[p], " IMM(E_ROW3) "]\n\t"
+        "ldr %[b], [%[p], " IMM(O_ROW3) "]\n\t"
+        "ldr %[c01], %[m]\n\t"
         "smlad %[c10], %[a], %[k2], %[c10]\n\t"
-        "smlabb %[c10], %[b], %[k21], %[c10]\n\t"
+        "smlabt %[c10], %[b], %[k21e], %[c10]\n\t"
         "smlad %[c11], %[b], %[k2], %[c11]\n\t"
-        "smlatb %[c11], %[a], %[k21], %[c11]\n\t"
+        "smlatt %[c11], %[a], %[k21e], %[c11]\n\t"
         "cmp %[c10], %[c11]\n\t"
         "it lt\n\t"
         "movlt %[c10], %[c11]\n\t"
         "cmp %[c00], %[c10]\n\t"
         "it lt\n\t"
         "movlt %[c00], %[c10]\n\t"
-        /* requantize the max (the constants are read from the stack) */
-        "ldr %[a], %[base2]\n\t"
-        "ldr %[b], %[m]\n\t"
-        "ldr %[c01], %[round]\n\t"
-        "ldr %[c10], %[e]\n\t"
-        "ldr %[c11], %[stride]\n\t"
-        "add %[a], %[a], %[c00], lsl #1\n\t"
-        "smmulr %[a], %[a], %[b]\n\t"
-        "add %[b], %[c01], %[a]\n\t"
-        "add %[b], %[b], %[a], asr #31\n\t"
-        "asr %[b], %[b], %[c10]\n\t"
-        "ssat %[b], #8, %[b]\n\t"
-        "strb %[b], [%[out]]\n\t"
-        "add %[out], %[out], %[c11]\n\t"
-        "ldr %[a], %[end]\n\t"
-        "adds %[in], %[in], #2\n\t"
-        "cmp %[in], %[a]\n\t"
-        "bne 1b"
-        : [in] "+r"(in), [out] "+r"(out), [c00] "=&r"(c00), [c01] "=&r"(c01), [c10] "=&r"(c10),
-          [c11] "=&r"(c11), [a] "=&r"(a), [b] "=&r"(b)
-        : [w] "r"(in_w), [k0] "r"(k0), [k1] "r"(k1), [k2] "r"(k2), [km] "r"(km), [k21] "r"(k21),
-          [end] "m"(end), [base2] "m"(base2), [m] "m"(m), [round] "m"(round), [e] "m"(e), [stride] "m"(stride)
+        /* requantize the max, store, next pooled output of the row */
+        "ldr %[a], %[round]\n\t"
+        "ldr %[b], %[row_end]\n\t"
+        "smmlar %[c00], %[c00], %[c01], %[a]\n\t"
+        "asr %[c00], %[c00], %[k21e]\n\t"
+        "ssat %[c00], #8, %[c00]\n\t"
+        "strb %[c00], [%[out]], " IMM(MCO_CONV3X3_OUT_C) "\n\t"
+        "adds %[p], %[p], #2\n\t"
+        "cmp %[p], %[b]\n\t"
+        "bne 1b\n\t"
+        /* next pooled row, if any */
+        "ldr %[a], %[last_end]\n\t"
+        "cmp %[b], %[a]\n\t"
+        "beq 2f\n\t"
+        "add %[p], %[p], " IMM(ROW_SKIP) "\n\t"
+        "add %[b], %[b], " IMM(ROW_STEP) "\n\t"
+        "str %[b], %[row_end]\n\t"
+        "b 1b\n"
+        "2:"
+        : [p] "+r"(p), [out] "+r"(out), [c00] "=&r"(c00), [c01] "=&r"(c01), [c10] "=&r"(c10), [c11] "=&r"(c11),
+          [a] "=&r"(a), [b] "=&r"(b), [row_end] "+m"(row_end)
+        : [k0] "r"(k0), [k1] "r"(k1), [k2] "r"(k2), [km] "r"(km), [k21e] "r"(k21e), [base2] "r"(base2),
+          [m] "m"(m), [round] "m"(round), [last_end] "m"(last_end)
         : "cc", "memory");
-    }
 }
 #else
 #if MCO_HAVE_DSP
@@ -264,16 +319,27 @@ mco_rt_status mco_conv3x3_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_
                                         const int8_t *weights, const int32_t *requant,
                                         int8_t *output)
 {
-    int32_t pooled_h, pooled_w, in_w, out_c, oc;
+    int32_t out_c, oc;
     if (!p || !input || !weights || !requant || !output || !shape_ok(&p->win)) return MCO_RT_ARG_ERROR;
-    pooled_h = p->win.out_h / 2;
-    pooled_w = p->win.out_w / 2;
-    in_w = p->win.in_w;
     out_c = p->win.out_c;
+#if MCO_CONV3X3_ASM
+    {
+        int32_t wide[WIDE_WORDS];
+        if (p->win.in_h != MCO_CONV3X3_IN_H || p->win.in_w != MCO_CONV3X3_IN_W || out_c != MCO_CONV3X3_OUT_C)
+            return MCO_RT_NO_IMPL;   /* not the shape this build was configured for */
+        widen_input(input, wide);
+        for (oc = 0; oc < out_c; oc++) {
+            channel3x3 ch;
+            channel_load(&ch, weights + 9 * oc, requant + MCO_CONV3X3_REQUANT_WORDS * oc, p->output_offset, out_c);
+            channel_pooled(wide, &ch, output + oc);
+        }
+    }
+#else
     for (oc = 0; oc < out_c; oc++) {
         channel3x3 ch;
         channel_load(&ch, weights + 9 * oc, requant + MCO_CONV3X3_REQUANT_WORDS * oc, p->output_offset, out_c);
-        channel_pooled(input, in_w, pooled_h, pooled_w, &ch, output + oc);
+        channel_pooled(input, p->win.in_w, p->win.out_h / 2, p->win.out_w / 2, &ch, output + oc);
     }
+#endif
     return MCO_RT_OK;
 }

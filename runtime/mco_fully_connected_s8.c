@@ -27,16 +27,12 @@ static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *
            p->shift && p->input_offset >= -255 && p->input_offset <= 255;
 }
 
-/* One row of the DSP loop: acc += (x02, x13) . the 4 weights at ADDR. */
-#define FC_ROW_ASM(acc, addr)                                                   \
-    "ldr %[v], " addr "\n\t"                                                  \
-    FC_MAC_ASM(acc)
-/* The same with the weights already in v. */
-#define FC_MAC_ASM(acc)                                                         \
-    "sxtb16 %[t], %[v]\n\t"                                                   \
+/* One row of the DSP loop: acc += (x02, x13) . the 4 weights in register w. */
+#define FC_MAC_ASM(acc, w)                                                      \
+    "sxtb16 %[t], %[" w "]\n\t"                                               \
     "smlad %[" acc "], %[t], %[x02], %[" acc "]\n\t"                          \
-    "sxtb16 %[v], %[v], ror #8\n\t"                                           \
-    "smlad %[" acc "], %[v], %[x13], %[" acc "]\n\t"
+    "sxtb16 %[" w "], %[" w "], ror #8\n\t"                                   \
+    "smlad %[" acc "], %[" w "], %[x13], %[" acc "]\n\t"
 
 /* acc[r] += (input + input_offset) . row r, the rows at w + r*s (n inputs). */
 static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8_t *w, size_t s,
@@ -47,12 +43,13 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
     int32_t offset2 = mco_dup16(input_offset), k = n >> 2;
 #if MCO_DSP_NATIVE
     /* Fifteen live values in the C below: the compiler spills four of
-     * them, so the loop is written out with thirteen registers (offset2 is
+     * them, so the loop is written out with fourteen registers (offset2 is
      * read from the stack between the input and the first weight load, so
-     * all three pipeline; w + 3s is formed in the temporary). Same
-     * arithmetic as the C. */
+     * all three pipeline; the words of rows 1 and 2, and of rows 3 and 4,
+     * are loaded back to back so the second load of each pair pipelines;
+     * w + 3s is formed in the temporary). Same arithmetic as the C. */
     if (k > 0) {
-        int32_t x02, x13, v, t;
+        int32_t x02, x13, v, u, t;
         __asm__ volatile(
             "1:\n\t"
             "ldr %[x13], [%[in]], #4\n\t"
@@ -60,18 +57,22 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
             "ldr %[v], [%[w]]\n\t"
             "sxtab16 %[x02], %[t], %[x13]\n\t"
             "sxtab16 %[x13], %[t], %[x13], ror #8\n\t"
-            FC_MAC_ASM("a0")
-            FC_ROW_ASM("a1", "[%[w], %[s]]")
-            FC_ROW_ASM("a2", "[%[w], %[s], lsl #1]")
+            FC_MAC_ASM("a0", "v")
+            "ldr %[v], [%[w], %[s]]\n\t"
+            "ldr %[u], [%[w], %[s], lsl #1]\n\t"
+            FC_MAC_ASM("a1", "v")
+            FC_MAC_ASM("a2", "u")
             "add %[t], %[w], %[s], lsl #1\n\t"
-            FC_ROW_ASM("a3", "[%[t], %[s]]")
-            FC_ROW_ASM("a4", "[%[w], %[s], lsl #2]")
+            "ldr %[v], [%[t], %[s]]\n\t"
+            "ldr %[u], [%[w], %[s], lsl #2]\n\t"
+            FC_MAC_ASM("a3", "v")
+            FC_MAC_ASM("a4", "u")
             "adds %[w], %[w], #4\n\t"
             "subs %[k], %[k], #1\n\t"
             "bne 1b"
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
               [in] "+r"(input), [w] "+r"(w), [k] "+r"(k), [x02] "=&r"(x02), [x13] "=&r"(x13),
-              [v] "=&r"(v), [t] "=&r"(t)
+              [v] "=&r"(v), [u] "=&r"(u), [t] "=&r"(t)
             : [s] "r"(s), [off2] "m"(offset2)
             : "cc", "memory");
     }

@@ -12,17 +12,20 @@
  *
  * On DSP cores the walk is threaded code in assembly: the pattern byte
  * indexes a 256-entry jump table for row a whose entries run exactly row
- * a's multiply-accumulates for its nibble, then jump through a second
- * table (row b's nibble), whose code loads the next group's pattern byte
- * and input pair and jumps through the first table again. Per row and
- * nibble: nothing for 0 non-zeros; LDRSB + SMLAxB for 1; twice that for 2;
- * one unaligned LDR of 4 weight bytes, two SXTB16, an SMLAD and an SMLAxB
- * (or two SMLADs) for 3 or 4. The pattern 0 (both rows empty) is the
- * escape: the next byte skips a run of empty groups, or (0) ends the pair.
- * The tables (2 KB) and 32 code blocks sit in one assembly block, which
- * GCC's C cannot express (no computed goto in C99). The C walk beside it
- * does the same arithmetic (the host build and the DSP emulation test run
- * it); mco_sparse_fc_s8_profile() counts the assembly's instructions.
+ * a's multiply-accumulates for its nibble, then shift the byte right by 4
+ * (LSRS) and jump through a 16-entry table (row b's nibble), whose code
+ * loads the next group's pattern byte and input pair and jumps through the
+ * first table again (a 256-entry second table indexed by the byte would
+ * save the shift, one instruction per group, for 960 B more Flash). Per
+ * row and nibble: nothing for 0 non-zeros; LDRSB + SMLAxB for 1; twice
+ * that for 2; one unaligned LDR of 4 weight bytes, two SXTB16, an SMLAD and
+ * an SMLAxB (or two SMLADs) for 3 or 4. The pattern 0 (both rows empty) is
+ * the escape: the next byte skips a run of empty groups, or (0) ends the
+ * pair. The tables (1 KB + 64 B) and 32 code blocks sit in one assembly
+ * block, which GCC's C cannot express (no computed goto in C99). The C
+ * walk beside it does the same arithmetic (the host build and the DSP
+ * emulation test run it); mco_sparse_fc_s8_profile() counts the assembly's
+ * instructions.
  *
  * What it leaves out: layers wider than MCO_SPARSE_FC_MAX_IN inputs
  * (NO_IMPL; the widened input lives on the stack), int4 values.
@@ -31,20 +34,31 @@
 #include "mco_kernel_util.h"
 #include "mco_sparse.h"
 
+#if MCO_HAVE_DSP
+/* The word of the n (1..3) int8 values at in, the missing bytes 0
+ * (what mco_read_s8x4 reads from a zero-padded group). */
+static int32_t read_s8_tail(const int8_t *in, int32_t n)
+{
+    uint32_t word = 0;
+    while (n-- > 0) word = word << 8 | (uint8_t)in[n];
+    return (int32_t)word;
+}
+#else
 /* The word (lo, hi) of two int16 values. */
 static inline int32_t pair16(int32_t lo, int32_t hi)
 {
     return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
 }
+#endif
 
 /* x[2g], x[2g + 1] = (in0, in2), (in1, in3) + input_offset for every group
- * g of 4 inputs; a last partial group reads zeros past the end; the two
- * words after the last group are zeroed (the assembly reads them). */
+ * g of 4 inputs; in a last partial group the inputs past the end count as
+ * 0 (read byte by byte, no copy: memcpy would link libc's); the two words
+ * after the last group are zeroed (the assembly reads them). */
 static void widen_input(const int8_t *input, int32_t n, int32_t input_offset, int32_t *x)
 {
-    int8_t tail[4] = {0, 0, 0, 0};
     const int8_t *in = input;
-    int32_t full = n / 4, g = 0;
+    int32_t full = n / 4, left = n % 4, g = 0;
 #if MCO_HAVE_DSP
     const int32_t offset2 = mco_dup16(input_offset);
 #if MCO_DSP_NATIVE
@@ -70,25 +84,22 @@ static void widen_input(const int8_t *input, int32_t n, int32_t input_offset, in
         g = full & ~1;
     }
 #endif
-#endif
-    for (; g <= full; g++, x += 2) {
-        if (g == full) {   /* the last partial group, if any */
-            if (n % 4 == 0) break;
-            memcpy(tail, in, (size_t)(n % 4));
-            in = tail;
-        }
-#if MCO_HAVE_DSP
-        {
-            int32_t word = mco_read_s8x4(&in);
-            x[0] = mco_sxtab16(offset2, word);
-            x[1] = mco_sxtab16_ror8(offset2, word);
-        }
+    for (; g < full + (left > 0); g++, x += 2) {
+        int32_t word = g < full ? mco_read_s8x4(&in) : read_s8_tail(in, left);
+        x[0] = mco_sxtab16(offset2, word);
+        x[1] = mco_sxtab16_ror8(offset2, word);
+    }
 #else
+    for (; g < full; g++, x += 2, in += 4) {
         x[0] = pair16(in[0] + input_offset, in[2] + input_offset);
         x[1] = pair16(in[1] + input_offset, in[3] + input_offset);
-        in += 4;
-#endif
     }
+    if (left > 0) {
+        x[0] = pair16(in[0] + input_offset, (left > 2 ? in[2] : 0) + input_offset);
+        x[1] = pair16((left > 1 ? in[1] : 0) + input_offset, input_offset);
+        x += 2;
+    }
+#endif
     x[0] = 0;
     x[1] = 0;
 }
@@ -167,10 +178,9 @@ static MCO_NOINLINE const uint8_t *row_pair_dot(const uint8_t *s, const int32_t 
         ".endif\n"
         ".endr\n"
         ".endr\n"
-        /* table B: p -> row b's code for p >> 4 */
-        ".irp hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
-        ".rept 16\n\t .word .Lspfc_b%=_\\hi + 1\n"
-        ".endr\n"
+        /* table B: p >> 4 -> row b's code */
+        ".irp hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n\t"
+        ".word .Lspfc_b%=_\\hi + 1\n"
         ".endr\n"
         ".Lspfc_start%=:\n\t"
         "adr %[ta], .Lspfc_tables%=\n\t"
@@ -179,6 +189,7 @@ static MCO_NOINLINE const uint8_t *row_pair_dot(const uint8_t *s, const int32_t 
         ".irp bits, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
         ".Lspfc_a%=_\\bits:\n\t"
         "spfc_nib%= %[a], \\bits\n\t"
+        "lsrs %[p], %[p], #4\n\t"
         "ldr pc, [%[tb], %[p], lsl #2]\n"
         ".endr\n"
         ".irp bits, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
@@ -201,9 +212,9 @@ static MCO_NOINLINE const uint8_t *row_pair_dot(const uint8_t *s, const int32_t 
         ".purgem spfc_nib%=\n\t"
         ".purgem spfc_next%=\n"
         : [a] "+r"(a), [b] "+r"(b), [s] "+r"(s), [x] "+r"(x), [x02] "=&r"(x02), [x13] "=&r"(x13),
-          [p] "=&r"(p), [t0] "=&l"(t0), [t1] "=&r"(t1), [ta] "=&r"(ta), [tb] "=&r"(tb)
+          [p] "=&l"(p), [t0] "=&l"(t0), [t1] "=&r"(t1), [ta] "=&r"(ta), [tb] "=&r"(tb)
         :
-        : "memory");
+        : "cc", "memory");
     acc[0] = a;
     acc[1] = b;
     return s;

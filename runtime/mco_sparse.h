@@ -43,9 +43,10 @@
  * widened once into int16 pairs on the stack ((x0, x2), (x1, x3) per group
  * of 4: 2 bytes per input, a few KB for a large layer), then each row pair
  * walks its stream. On DSP cores this is threaded code: the pattern byte
- * indexes two jump tables (one for row a's nibble, one for row b's), each
- * entry the code for exactly that nibble's multiply-accumulates, which ends
- * by jumping through the next table: no loop counter, no bit tests.
+ * indexes a 256-entry jump table for row a's nibble, its high nibble a
+ * 16-entry one for row b's, each entry the code for exactly that nibble's
+ * multiply-accumulates, which ends by jumping through the next table: no
+ * loop counter, no bit tests.
  *
  * Conv2D + max pool (mco_conv2d_maxpool2x2_sparse_s8): "valid" padding
  * only. Per filter the bitmap is decoded once into a list of taps (input
@@ -57,14 +58,15 @@
  *
  * Speed (Cortex-M4, exact QEMU instruction counts; mnist-paper's 2028 x 10
  * Dense layer magnitude-pruned; mco_sparse_fc_s8_profile gives the same
- * counts): the Dense kernel's assembly costs 4 instructions per non-empty
- * group and row pair (pattern load, input load, two table jumps) plus, per
- * row and group, 0 / 2 / 4 / 5 / 5 for 0 / 1 / 2 / 3 / 4 non-zeros; with
- * the widening (5 per 4 inputs) and the outputs, 31,097 instructions at
- * 50 % (3.07 per non-zero; dense SMLAD kernel: 33,500 today) and 23,416 at
- * 75 %. Element-wise sparsity cannot do much better at 50 %: a group of 4
- * columns holds 2 non-zeros on average, which needs at least a dispatch and
- * two weight loads; a dense kernel at 1.35 instructions per weight (2.7 per
+ * counts): the Dense kernel's assembly costs 5 instructions per non-empty
+ * group and row pair (pattern load, input load, the shift to row b's
+ * nibble, two table jumps) plus, per row and group, 0 / 2 / 4 / 5 / 5 for
+ * 0 / 1 / 2 / 3 / 4 non-zeros; with the widening (5 per 4 inputs) and the
+ * outputs, 33,605 instructions at 50 % (3.31 per non-zero; measured 33,667;
+ * dense SMLAD kernel: 33,990) and about 25,600 at 75 %. Element-wise
+ * sparsity cannot do much better at 50 %: a group of 4 columns holds 2
+ * non-zeros on average, which needs at least a dispatch and two weight
+ * loads; a dense kernel at 1.35 instructions per weight (2.7 per
  * non-zero at 50 %) beats it, so the planner compares the two
  * (sparse_kind() in src/codegen/plan.c).
  * The conv kernel beats the general dense fused kernel but not the

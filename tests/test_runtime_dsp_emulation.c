@@ -76,7 +76,8 @@ static void test_conv3x3_pool(void)
         int32_t out_c = 1 + (int32_t)(rng_u32() % 16), n;
         CHECK(mco_window_init(&p.win, in_h, in_w, 1, out_c, 3, 3, 1, 1, 0) == MCO_RT_OK);
         p.input_offset = (int32_t)(rng_u32() % 256) - 127;
-        p.output_offset = (int32_t)(rng_u32() % 256) - 128;
+        /* the kernel's case: [-128, 127] with zero point -128 (ReLU folded) */
+        p.output_offset = trial % 3 == 0 ? -128 : (int32_t)(rng_u32() % 256) - 128;
         p.act_min = trial % 3 == 0 ? -128 : p.output_offset + (trial % 3 == 2 ? (int32_t)(rng_u32() % 20) : 0);
         if (p.act_min > 127) p.act_min = 127;
         p.act_max = trial % 3 == 0 || trial % 2 ? 127 : 127 - (int32_t)(rng_u32() % 20);
@@ -114,7 +115,7 @@ static void test_conv3x3_pool(void)
         mco_conv_s8_params p;
         CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 0) == MCO_RT_OK);
         p.input_offset = 0;
-        p.output_offset = 0;
+        p.output_offset = -128;
         p.act_min = -128;
         p.act_max = 127;
         p.multiplier = mult;
@@ -122,6 +123,9 @@ static void test_conv3x3_pool(void)
         CHECK(!mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, requant));   /* a left shift */
         shift[0] = -3;
         CHECK(mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, requant));
+        p.output_offset = 0;   /* no ReLU folded into the saturation */
+        CHECK(!mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, requant));
+        p.output_offset = -128;
         CHECK(mco_window_init(&p.win, 8, 8, 1, 1, 3, 3, 1, 1, 1) == MCO_RT_OK);   /* same padding */
         CHECK(!mco_conv3x3_maxpool2x2_s8_prepare(&p, w, bias, NULL));
         CHECK(mco_conv3x3_maxpool2x2_s8(&p, x, w, requant, got) == MCO_RT_ARG_ERROR);
@@ -141,7 +145,8 @@ static void test_dense(void)
         p.in_size = 1 + (int32_t)(rng_u32() % 64);
         p.out_size = 1 + (int32_t)(rng_u32() % 13);
         p.input_offset = (int32_t)(rng_u32() % 256) - 127;
-        p.output_offset = (int32_t)(rng_u32() % 256) - 128;
+        /* the kernel's case: [-128, 127] with zero point -128 (ReLU folded) */
+        p.output_offset = trial % 3 == 0 ? -128 : (int32_t)(rng_u32() % 256) - 128;
         p.act_min = trial % 2 ? -128 : p.output_offset;
         p.act_max = 127 - (int32_t)(rng_u32() % 3);
         if (p.act_max < p.act_min) p.act_max = p.act_min;

@@ -146,9 +146,30 @@ static void test_cycle_model(void)
     CHECK(strstr(mco_cycle_model_note(MCO_CORE_M7), "dual issue") != NULL);
 }
 
+/* IT folding (M3/M4): an IT after a 16-bit instruction is free, after a
+ * 32-bit one it costs a cycle. */
+static void test_it_folding(void)
+{
+    const char *disasm = "00000100 <g>:\n"
+                         "     100:\tcmp\tr2, r6\n"          /* 16-bit */
+                         "     102:\tit\tlt\n"
+                         "     104:\tmovlt\tr2, r6\n"
+                         "     106:\tcmp.w\tr2, #4096\n"     /* 32-bit */
+                         "     10a:\tite\tge\n"
+                         "     10c:\tmovge\tr2, r6\n"
+                         "     10e:\tmovlt\tr2, r7\n";
+    const mco_insn_count counts[] = {{0x100, 1}, {0x102, 1}, {0x104, 1}, {0x106, 1},
+                                     {0x10a, 1}, {0x10c, 1}, {0x10e, 1}};
+    uint64_t unknown = 0;
+    CHECK_NEAR(mco_estimate_cycles(MCO_CORE_M4F, disasm, counts, 7, &unknown), 6, 1e-9);
+    CHECK_NEAR(mco_estimate_cycles(MCO_CORE_M3, disasm, counts, 7, &unknown), 6, 1e-9);
+    CHECK_NEAR(mco_estimate_cycles(MCO_CORE_M7, disasm, counts, 7, &unknown), 7, 1e-9);
+}
+
 int main(void)
 {
     test_cycle_model();
+    test_it_folding();
     test_shipped_profiles();
     char dir[] = "/tmp/mco-test-target-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);

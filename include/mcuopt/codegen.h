@@ -156,6 +156,15 @@ void mco_plan_free(mco_plan *plan);
 mco_status mco_memory_plan(int n, const uint32_t *sizes, const int *first, const int *last,
                            uint32_t *offsets, uint32_t *arena_size);
 
+/* The shape {in_h, in_w, out_c} every 3x3 conv + max pool op of the plan
+ * (MCO_OP_CONV3X3_MAXPOOL_S8) shares, when its assembly path can take it
+ * (width a multiple of 4, at most MCO_CONV3X3_ASM_MAX_PIXELS input pixels,
+ * at most 255 channels): returns 1 and the emitted mco_config.h carries it;
+ * else 0 (no such op, or they differ: the C path runs). On DSP cores that
+ * path keeps the widened input on the stack: 2 * in_h * in_w bytes. */
+#define MCO_CONV3X3_ASM_MAX_PIXELS 2048
+int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3]);
+
 /* Name of an op kind ("CONV2D_S8"), and of the runtime function it calls. */
 const char *mco_op_kind_name(int kind);
 

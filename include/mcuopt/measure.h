@@ -19,7 +19,8 @@ extern "C" {
 typedef struct {
     int n_samples;          /* samples taken from the start of the data set (default 100) */
     double clock_mhz;       /* 0: the profile's maximum clock */
-    const char *code_dir;   /* where to emit the code; NULL: a temporary directory */
+    const char *code_dir;   /* where to emit the code (and keep the measurement build in
+                             * code_dir/measure); NULL: a temporary directory */
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
 } mco_measure_options;

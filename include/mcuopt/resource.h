@@ -86,6 +86,12 @@ const char *mco_cost_feature_name(int feature);
 /* The features of op `op` of a plan, as the kernels it calls do the work. */
 void mco_plan_op_features(const mco_plan *plan, int op, double features[MCO_COST_N_FEATURES]);
 
+/* The stack that op `op`'s kernel takes on top of its fixed frame because
+ * it scales with the layer: the widened input of the 3x3 conv + pool
+ * assembly path (DSP cores), the widened input of the sparse Dense kernel.
+ * The calibration stores each kind's stack without it; the estimate adds it. */
+size_t mco_plan_op_stack_scratch(const mco_plan *plan, int op, int dsp);
+
 /* The parameter bytes of one op as emitted: its arrays rounded up to 4 bytes
  * each (the struct and op record sizes come from the table). */
 size_t mco_plan_op_array_bytes(const mco_plan *plan, int op);

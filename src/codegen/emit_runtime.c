@@ -245,6 +245,28 @@ static requant_options requant_allowed(const mco_plan *plan)
     return o;
 }
 
+int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3])
+{
+    const mco_op *ops = plan->ops;
+    int found = 0, same = 1;
+    shape[0] = shape[1] = shape[2] = 0;
+    for (int k = 0; k < plan->n_ops; k++) {
+        if (ops[k].kind != MCO_OP_CONV3X3_MAXPOOL_S8) continue;
+        const mco_window *w = &((const mco_conv_s8_params *)ops[k].params)->win;
+        if (found && (w->in_h != shape[0] || w->in_w != shape[1] || w->out_c != shape[2])) same = 0;
+        shape[0] = w->in_h;
+        shape[1] = w->in_w;
+        shape[2] = w->out_c;
+        found = 1;
+    }
+    if (!found || !same || shape[1] % 4 != 0 || shape[2] > 255 ||
+        (int64_t)shape[0] * shape[1] > MCO_CONV3X3_ASM_MAX_PIXELS) {
+        shape[0] = shape[1] = shape[2] = 0;
+        return 0;
+    }
+    return 1;
+}
+
 static void write_config(FILE *f, const mco_plan *plan)
 {
     fputs("/*\n"
@@ -255,7 +277,11 @@ static void write_config(FILE *f, const mco_plan *plan)
           "#ifndef MCO_CONFIG_H\n"
           "#define MCO_CONFIG_H\n\n", f);
     requant_options o = requant_allowed(plan);
-    fprintf(f, "#define MCO_REQUANT_RIGHT_ONLY %d\n#define MCO_REQUANT_FAST %d\n\n#endif\n", o.right_only, o.fast);
+    int32_t shape[3];
+    mco_plan_conv3x3_asm_shape(plan, shape);
+    fprintf(f, "#define MCO_REQUANT_RIGHT_ONLY %d\n#define MCO_REQUANT_FAST %d\n\n", o.right_only, o.fast);
+    fprintf(f, "#define MCO_CONV3X3_IN_H %d\n#define MCO_CONV3X3_IN_W %d\n#define MCO_CONV3X3_OUT_C %d\n\n#endif\n",
+            (int)shape[0], (int)shape[1], (int)shape[2]);
 }
 
 static mco_status copy_file(const mco_plan *plan, const runtime_file *rf, const char *dir, mco_emit_result *res)

@@ -83,6 +83,11 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.output_bytes = plan.output_bytes;
         req.clock_mhz = opt->clock_mhz;
         req.timeout_s = opt->timeout_s;
+        char work_dir[4200];
+        if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
+            snprintf(work_dir, sizeof work_dir, "%s/measure", opt->code_dir);
+            req.work_dir = work_dir;
+        }
         st = mco_target_measure(target, &req, result);
     }
     if (st == MCO_OK && (!result->fits_flash || !result->fits_ram)) {

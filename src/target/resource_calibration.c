@@ -26,7 +26,8 @@
  *      model with k links it; mco_op_run's size is fitted on the number of
  *      kinds; parameter struct and op record sizes are read off op<N>_params
  *      and model_ops; what `size` counts beyond the symbols is link padding;
- *   5. stack per kind: the least model_run stack of the models using it.
+ *   5. stack per kind: the least model_run stack of the models using it,
+ *      less the kernel's shape-dependent part (mco_plan_op_stack_scratch).
  *
  * What it leaves out: kernel variants no calibration model reaches (the
  * list is fixed; extend calibration_arch when kernels gain shape-dependent
@@ -340,6 +341,7 @@ static int model_specific(const char *name, int *op_index)
 /* What one calibration model contributes. */
 typedef struct {
     int kind_present[MCO_COST_MAX_KINDS];
+    size_t kind_scratch[MCO_COST_MAX_KINDS];   /* mco_plan_op_stack_scratch, largest per kind */
     int kind_usable[MCO_COST_MAX_KINDS];        /* its cycles could be attributed */
     double features[MCO_COST_MAX_KINDS][MCO_COST_N_FEATURES];
     double kind_cycles[MCO_COST_MAX_KINDS];
@@ -779,6 +781,8 @@ static mco_status measure_sample(const class_def *cd, const mco_target_profile *
             mco_plan_op_features(&plan, k, f);
             if (!cs->kind_present[kind]) cs->n_kinds++;
             cs->kind_present[kind] = 1;
+            size_t scratch = mco_plan_op_stack_scratch(&plan, k, t->dsp);
+            if (scratch > cs->kind_scratch[kind]) cs->kind_scratch[kind] = scratch;
             for (int j = 0; j < MCO_COST_N_FEATURES; j++) cs->features[kind][j] += f[j];
         }
         size_t copied = 0;
@@ -900,8 +904,10 @@ static void fit_sizes(const class_run *run, mco_cost_class *c)
         if (cs->stack_bytes > deepest) deepest = (uint32_t)cs->stack_bytes;
         for (int k = 0; k < MCO_OP_KIND_COUNT; k++) {
             mco_cost_kind *ck = &c->kinds[k];
-            if (cs->kind_present[k] && (ck->stack_bytes == 0 || cs->stack_bytes < ck->stack_bytes))
-                ck->stack_bytes = (uint32_t)cs->stack_bytes;
+            /* the kind's own frame: the model's stack less its shape-dependent part */
+            size_t frame = cs->stack_bytes > cs->kind_scratch[k] ? cs->stack_bytes - cs->kind_scratch[k] : 1;
+            if (cs->kind_present[k] && (ck->stack_bytes == 0 || frame < ck->stack_bytes))
+                ck->stack_bytes = (uint32_t)frame;
         }
     }
     c->flash_extra_bytes = n ? padding / n : 0;

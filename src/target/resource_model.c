@@ -242,6 +242,19 @@ static size_t data_type_size(mco_data_type t)
 
 static size_t align4(size_t n) { return (n + 3u) & ~(size_t)3u; }
 
+size_t mco_plan_op_stack_scratch(const mco_plan *plan, int k, int dsp)
+{
+    const mco_op *op = &((const mco_op *)plan->ops)[k];
+    int32_t shape[3];
+    if (op->kind == MCO_OP_CONV3X3_MAXPOOL_S8 && dsp && mco_plan_conv3x3_asm_shape(plan, shape))
+        return 2 * (size_t)shape[0] * (size_t)shape[1];   /* int16 per input pixel */
+    if (op->kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8) {  /* two words per 4 inputs, two more */
+        int32_t in = ((const mco_fc_s8_params *)op->params)->in_size;
+        return 4 * (2 * (size_t)((in + 3) / 4) + 2);
+    }
+    return 0;
+}
+
 size_t mco_plan_op_array_bytes(const mco_plan *plan, int k)
 {
     const mco_op *op = &((const mco_op *)plan->ops)[k];
@@ -791,7 +804,8 @@ static mco_status estimate(const mco_cost_model *cm, const mco_plan *plan, const
                          (pt >= 0 && pt < MCO_COST_MAX_PARAMS_TYPES ? c->params_struct_bytes[pt] : 0);
         r->arena_bytes = live_bytes(plan, k);
         const mco_cost_kind *own = r->kind >= 0 && r->kind < MCO_COST_MAX_KINDS ? &c->kinds[r->kind] : NULL;
-        r->stack_bytes = own && own->stack_bytes ? own->stack_bytes : c->stack_default;
+        r->stack_bytes = (own && own->stack_bytes ? own->stack_bytes : c->stack_default) +
+                         mco_plan_op_stack_scratch(plan, k, t->dsp);
         if (own && !kind_seen[r->kind]) {
             kind_seen[r->kind] = 1;
             n_kinds++;

@@ -12,11 +12,13 @@
  *   - a conditional branch is split into taken / not taken from the counts:
  *     not taken = min(count(branch), count(next instruction)), the rest taken;
  *   - LDM/STM/PUSH/POP and VLDM/VSTM/VPUSH/VPOP cost 1 + number of words,
- *     plus a pipeline refill when PC is loaded.
+ *     plus a pipeline refill when PC is loaded;
+ *   - M3/M4: an IT instruction directly after a 16-bit instruction costs
+ *     nothing (IT folding, on by default: ACTLR.DISFOLD = 0), else 1.
  * Not modelled, so absolute figures are estimates: flash wait states and
- * prefetch/ART/XIP caches, bus contention, data-dependent early-out of
- * multiply/divide, M7 dual issue, caches and branch prediction, IT folding,
- * register dependencies. Ratios between two builds measured the same way are
+ * prefetch/ART/XIP caches, bus contention, unaligned accesses (split into
+ * two bus transfers), data-dependent early-out of multiply/divide, M7 dual
+ * issue, caches and branch prediction, register dependencies. Ratios between two builds measured the same way are
  * much more reliable than the absolute number.
  */
 #include "target/target_internal.h"
@@ -33,6 +35,7 @@ typedef struct {
     double branch_not_taken, branch_taken, call, pc_load_refill;
     double fp_alu, fp_mac, fp_div, fp_load, fp_mov;
     int pipelined_loads; /* 1 if back-to-back loads/stores overlap */
+    int it_folding;      /* 1 if an IT after a 16-bit instruction costs nothing */
 } core_timing;
 
 /* Cortex-M0+ (2-stage pipeline): loads/stores 2, single-cycle multiplier
@@ -64,6 +67,7 @@ static const core_timing timing_m3 = {
     .multi_base = 1, .multi_per_word = 1,
     .branch_not_taken = 1, .branch_taken = 3, .call = 3, .pc_load_refill = 2,
     .fp_alu = 1, .fp_mac = 1, .fp_div = 1, .fp_load = 2, .fp_mov = 1, .pipelined_loads = 1,
+    .it_folding = 1,
 };
 
 /* Cortex-M4 (and used for M33/M55, same 3-stage in-order class): single-cycle
@@ -74,6 +78,7 @@ static const core_timing timing_m4 = {
     .multi_base = 1, .multi_per_word = 1,
     .branch_not_taken = 1, .branch_taken = 3, .call = 3, .pc_load_refill = 2,
     .fp_alu = 1, .fp_mac = 3, .fp_div = 14, .fp_load = 2, .fp_mov = 1, .pipelined_loads = 1,
+    .it_folding = 1,
 };
 
 /* Cortex-M7 (6-stage, dual issue, branch predictor, caches): counted as a
@@ -119,7 +124,7 @@ const char *mco_cycle_model_note(mco_core core)
                "not modelled: flash wait states, bus contention, core differences";
     default:
         return "cycles estimated from exact instruction counts with Cortex-M3/M4 TRM timings; not modelled: "
-               "flash wait states and flash caches, bus contention, register dependencies";
+               "flash wait states and flash caches, bus contention, unaligned accesses, register dependencies";
     }
 }
 
@@ -141,6 +146,7 @@ typedef enum {
     CLS_CALL,        /* BL / BLX label */
     CLS_COND_BRANCH, /* B<cond>, CBZ, CBNZ */
     CLS_TABLE_BRANCH,
+    CLS_IT,          /* IT, ITT, ITE, ... */
     CLS_FP_ALU,
     CLS_FP_MAC,
     CLS_FP_DIV,
@@ -227,6 +233,7 @@ static insn_class classify(const char *mnemonic, const char *operands, int *word
     if ((m[0] == 'b' && strlen(m) == 3 && is_condition(m + 1)) || strcmp(m, "cbz") == 0 || strcmp(m, "cbnz") == 0)
         return CLS_COND_BRANCH;
     if (strcmp(m, "tbb") == 0 || strcmp(m, "tbh") == 0) return CLS_TABLE_BRANCH;
+    if (m[0] == 'i' && m[1] == 't' && strspn(m + 2, "te") == strlen(m + 2) && strlen(m) <= 5) return CLS_IT;
     if (strcmp(m, "push") == 0 || strcmp(m, "pop") == 0 || starts_with(m, "ldm") || starts_with(m, "stm")) {
         *words = count_register_words(operands, loads_pc);
         return CLS_MULTI;
@@ -312,6 +319,7 @@ static double cycles_of(const core_timing *t, const insn_info *insn, int after_l
     case CLS_CALL: return t->call;
     case CLS_COND_BRANCH: return t->branch_taken; /* split by the caller */
     case CLS_TABLE_BRANCH: return t->load + t->branch_taken;
+    case CLS_IT: return t->alu; /* folding: see the caller */
     case CLS_FP_ALU: return t->fp_alu;
     case CLS_FP_MAC: return t->fp_mac;
     case CLS_FP_DIV: return t->fp_div;
@@ -366,6 +374,8 @@ double mco_estimate_cycles(mco_core core, const char *disasm, const mco_insn_cou
                     }
                     uint64_t not_taken = fall_through < n ? fall_through : n;
                     cycles += (double)not_taken * t->branch_not_taken + (double)(n - not_taken) * t->branch_taken;
+                } else if (cur.cls == CLS_IT && t->it_folding && have_prev && cur.addr - prev.addr == 2) {
+                    /* folded onto the 16-bit instruction before it: no cycle */
                 } else {
                     cycles += (double)n * cycles_of(t, &cur, after_ls);
                 }
