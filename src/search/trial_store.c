@@ -350,10 +350,14 @@ static mco_status not_a_store(mco_trials *h)
 static mco_status schema_state(mco_trials *h, int *is_store)
 {
     int64_t app_id, version, n_objects;
-    /* Reading the header is the first access: a file that is not SQLite fails here. */
-    mco_status st = query_int(h, "PRAGMA application_id", &app_id);
+    /* The first access: a file that is not SQLite fails here. The three
+     * reads are separate transactions and another worker may create the
+     * store between them (tables, ids and version in one commit), so the
+     * tables are counted first: a count taken before that commit with ids
+     * read after it still reads as a store, never as a foreign file. */
+    mco_status st = query_int(h, "SELECT count(*) FROM sqlite_master", &n_objects);
+    if (st == MCO_OK) st = query_int(h, "PRAGMA application_id", &app_id);
     if (st == MCO_OK) st = query_int(h, "PRAGMA user_version", &version);
-    if (st == MCO_OK) st = query_int(h, "SELECT count(*) FROM sqlite_master", &n_objects);
     if (st != MCO_OK) {
         if (sqlite3_errcode(h->db) == SQLITE_NOTADB) return not_a_store(h);
         return st;
