@@ -60,7 +60,8 @@
 
 /* A 3x3 kernel k[row][col]. Generic: the 9 weights. DSP: per row r the
  * dual16 word (k[r][0], k[r][2]); the middle column as (k[0][1], k[1][1])
- * and k[2][1]. */
+ * and k[2][1] (the assembly path: all doubled, and k21 as
+ * (2 k[2][1]) << 16 | e). */
 typedef struct {
 #if MCO_HAVE_DSP
     int32_t k02[3], k01_k11, k21;
@@ -113,21 +114,22 @@ int mco_conv3x3_maxpool2x2_s8_prepare(const mco_conv_s8_params *p, const int8_t 
 static void channel_load(channel3x3 *ch, const int8_t *wc, const int32_t *q, int32_t output_offset, int32_t out_c)
 {
     int32_t i;
-#if MCO_HAVE_DSP
-    const int32_t twice = MCO_CONV3X3_ASM ? 2 : 1;   /* the assembly takes the weights doubled */
-    for (i = 0; i < 3; i++) ch->K.k02[i] = mco_pack16(twice * wc[3 * i], twice * wc[3 * i + 2]);
-    ch->K.k01_k11 = mco_pack16(twice * wc[1], twice * wc[4]);
-    ch->K.k21 = wc[7];
-#else
-    for (i = 0; i < 9; i++) ch->K.k[i] = wc[i];
-#endif
     ch->base2 = q[0];
     ch->multiplier = q[1];
     ch->e = q[2];
     ch->round = (int32_t)(((uint32_t)1 << (ch->e - 1)) + ((uint32_t)output_offset << ch->e));
     ch->stride = out_c;
 #if MCO_CONV3X3_ASM
-    ch->K.k21 = (int32_t)(((uint32_t)(2 * wc[7]) << 16) | (uint32_t)ch->e);   /* 2 k21 on top, e below */
+    /* the assembly takes the weights doubled, and k21 on top of e */
+    for (i = 0; i < 3; i++) ch->K.k02[i] = mco_pack16(2 * wc[3 * i], 2 * wc[3 * i + 2]);
+    ch->K.k01_k11 = mco_pack16(2 * wc[1], 2 * wc[4]);
+    ch->K.k21 = (int32_t)(((uint32_t)(2 * wc[7]) << 16) | (uint32_t)ch->e);
+#elif MCO_HAVE_DSP
+    for (i = 0; i < 3; i++) ch->K.k02[i] = mco_pack16(wc[3 * i], wc[3 * i + 2]);
+    ch->K.k01_k11 = mco_pack16(wc[1], wc[4]);
+    ch->K.k21 = wc[7];
+#else
+    for (i = 0; i < 9; i++) ch->K.k[i] = wc[i];
 #endif
 }
 
@@ -141,7 +143,7 @@ static void channel_load(channel3x3 *ch, const int8_t *wc, const int32_t *q, int
 #define ROW_BYTES (2 * MCO_CONV3X3_IN_W)              /* one widened input row */
 #define POOLED_W ((MCO_CONV3X3_IN_W - 2) / 2)
 #define POOLED_H ((MCO_CONV3X3_IN_H - 2) / 2)
-#define WIDE_WORDS (MCO_CONV3X3_IN_H * MCO_CONV3X3_IN_W / 2)
+#define WIDE_WORDS (MCO_CONV3X3_WIDE_BYTES(MCO_CONV3X3_IN_H, MCO_CONV3X3_IN_W) / 4)
 /* byte offsets from p of patch row k's (x0, x2) and (x1, x3) words */
 #define O_ROW0 MCO_CONV3X3_IN_W
 #define E_ROW1 ROW_BYTES
@@ -320,26 +322,24 @@ mco_rt_status mco_conv3x3_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_
                                         int8_t *output)
 {
     int32_t out_c, oc;
+#if MCO_CONV3X3_ASM
+    int32_t wide[WIDE_WORDS];
+#endif
     if (!p || !input || !weights || !requant || !output || !shape_ok(&p->win)) return MCO_RT_ARG_ERROR;
     out_c = p->win.out_c;
 #if MCO_CONV3X3_ASM
-    {
-        int32_t wide[WIDE_WORDS];
-        if (p->win.in_h != MCO_CONV3X3_IN_H || p->win.in_w != MCO_CONV3X3_IN_W || out_c != MCO_CONV3X3_OUT_C)
-            return MCO_RT_NO_IMPL;   /* not the shape this build was configured for */
-        widen_input(input, wide);
-        for (oc = 0; oc < out_c; oc++) {
-            channel3x3 ch;
-            channel_load(&ch, weights + 9 * oc, requant + MCO_CONV3X3_REQUANT_WORDS * oc, p->output_offset, out_c);
-            channel_pooled(wide, &ch, output + oc);
-        }
-    }
-#else
+    if (p->win.in_h != MCO_CONV3X3_IN_H || p->win.in_w != MCO_CONV3X3_IN_W || out_c != MCO_CONV3X3_OUT_C)
+        return MCO_RT_NO_IMPL;   /* not the shape this build was configured for */
+    widen_input(input, wide);
+#endif
     for (oc = 0; oc < out_c; oc++) {
         channel3x3 ch;
         channel_load(&ch, weights + 9 * oc, requant + MCO_CONV3X3_REQUANT_WORDS * oc, p->output_offset, out_c);
+#if MCO_CONV3X3_ASM
+        channel_pooled(wide, &ch, output + oc);
+#else
         channel_pooled(input, p->win.in_w, p->win.out_h / 2, p->win.out_w / 2, &ch, output + oc);
-    }
 #endif
+    }
     return MCO_RT_OK;
 }

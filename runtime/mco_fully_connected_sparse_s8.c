@@ -269,7 +269,7 @@ mco_rt_status mco_fully_connected_sparse_s8(const mco_fc_s8_params *p, const int
         return MCO_RT_ARG_ERROR;
     if (p->in_size > MCO_SPARSE_FC_MAX_IN) return MCO_RT_NO_IMPL;
     {
-        int32_t x[2 * ((p->in_size + 3) / 4) + 2];   /* the widened input + one group past its end */
+        int32_t x[MCO_SPARSE_FC_WIDE_WORDS(p->in_size)];
         widen_input(input, p->in_size, p->input_offset, x);
         for (u = 0; u < p->out_size; u += 2) {
             int two = u + 1 < p->out_size;

@@ -215,7 +215,8 @@ mco_rt_status mco_conv2d_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t
                                        int8_t *output);
 
 /* The same for the common first layer: a 3x3 kernel on one input channel,
- * stride 1, "valid" padding, activation range [-128, 127], per channel
+ * stride 1, "valid" padding, activation range [-128, 127] with output zero
+ * point -128 (ReLU), per channel
  * multiplier >= 0, shift in [-22, -1] and a bias that keeps the sums below
  * 2^30; register-blocked with SMLAD on DSP cores. Bit-identical to
  * mco_conv2d_maxpool2x2_s8. Its `requant` holds MCO_CONV3X3_REQUANT_WORDS
@@ -224,6 +225,9 @@ mco_rt_status mco_conv2d_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t
  * are not read); prepare returns 1 if the layer is in the kernel's case
  * (requant may be NULL to only ask), 0 otherwise. */
 #define MCO_CONV3X3_REQUANT_WORDS 3
+/* Stack bytes of its assembly path (DSP cores, shape in mco_config.h): the
+ * input widened to int16. */
+#define MCO_CONV3X3_WIDE_BYTES(in_h, in_w) (2 * (in_h) * (in_w))
 mco_rt_status mco_conv3x3_maxpool2x2_s8(const mco_conv_s8_params *p, const int8_t *input,
                                         const int8_t *weights, const int32_t *requant,
                                         int8_t *output);

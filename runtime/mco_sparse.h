@@ -101,6 +101,9 @@ typedef enum {
 /* Inputs of the widest Dense layer the sparse kernel runs (its widened
  * input takes 2 bytes per input of stack); a wider one gives NO_IMPL. */
 #define MCO_SPARSE_FC_MAX_IN 4096
+/* Words of the kernel's widened input on the stack: two per group of 4
+ * inputs, and one zero group past the end. */
+#define MCO_SPARSE_FC_WIDE_WORDS(in_size) (2 * (((in_size) + 3) / 4) + 2)
 
 /* Bytes of the MCO_SPARSE_ROWS form of a rows x cols matrix with
  * `nonzeros` non-zero weights: rows * ceil(cols / 8) + nonzeros. */

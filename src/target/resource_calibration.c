@@ -904,7 +904,8 @@ static void fit_sizes(const class_run *run, mco_cost_class *c)
         if (cs->stack_bytes > deepest) deepest = (uint32_t)cs->stack_bytes;
         for (int k = 0; k < MCO_OP_KIND_COUNT; k++) {
             mco_cost_kind *ck = &c->kinds[k];
-            /* the kind's own frame: the model's stack less its shape-dependent part */
+            /* the kind's own frame: the model's stack less its shape-dependent
+             * part (at least 1: 0 marks a kind no model has used yet) */
             size_t frame = cs->stack_bytes > cs->kind_scratch[k] ? cs->stack_bytes - cs->kind_scratch[k] : 1;
             if (cs->kind_present[k] && (ck->stack_bytes == 0 || frame < ck->stack_bytes))
                 ck->stack_bytes = (uint32_t)frame;

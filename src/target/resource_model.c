@@ -19,6 +19,7 @@
 
 #include "mco_hybrid.h"
 #include "mco_op.h"
+#include "mco_sparse.h"
 #include "target/target_internal.h"
 
 #ifndef MCO_SOURCE_DIR
@@ -247,11 +248,9 @@ size_t mco_plan_op_stack_scratch(const mco_plan *plan, int k, int dsp)
     const mco_op *op = &((const mco_op *)plan->ops)[k];
     int32_t shape[3];
     if (op->kind == MCO_OP_CONV3X3_MAXPOOL_S8 && dsp && mco_plan_conv3x3_asm_shape(plan, shape))
-        return 2 * (size_t)shape[0] * (size_t)shape[1];   /* int16 per input pixel */
-    if (op->kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8) {  /* two words per 4 inputs, two more */
-        int32_t in = ((const mco_fc_s8_params *)op->params)->in_size;
-        return 4 * (2 * (size_t)((in + 3) / 4) + 2);
-    }
+        return (size_t)MCO_CONV3X3_WIDE_BYTES(shape[0], shape[1]);
+    if (op->kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8)
+        return 4 * (size_t)MCO_SPARSE_FC_WIDE_WORDS(((const mco_fc_s8_params *)op->params)->in_size);
     return 0;
 }
 

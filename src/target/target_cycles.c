@@ -18,8 +18,9 @@
  * Not modelled, so absolute figures are estimates: flash wait states and
  * prefetch/ART/XIP caches, bus contention, unaligned accesses (split into
  * two bus transfers), data-dependent early-out of multiply/divide, M7 dual
- * issue, caches and branch prediction, register dependencies. Ratios between two builds measured the same way are
- * much more reliable than the absolute number.
+ * issue, caches and branch prediction, register dependencies. Ratios
+ * between two builds measured the same way are much more reliable than the
+ * absolute number.
  */
 #include "target/target_internal.h"
 
