@@ -44,7 +44,7 @@
 #include "core/file_util.h"
 #include "mcuopt/model_file.h"
 
-#define MCQ_MAGIC "MCOQ"
+#define MCQ_MAGIC MCO_DEPLOY_MAGIC
 #define MCQ_VERSION 1
 #define HEADER_SIZE 20
 #define CRC_SIZE 4

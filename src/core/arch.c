@@ -374,6 +374,7 @@ static mco_status read_text_file(const char *path, char **text)
 
 mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out)
 {
+    mco_model_init(out, (mco_shape){0, 0, 0});   /* on failure *out is an empty model */
     const char *text = mco_arch_builtin_text(name_or_path);
     if (text) {
         mco_status st = mco_arch_parse(text, name_or_path, input, n_classes, out);

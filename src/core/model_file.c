@@ -49,7 +49,9 @@
  *         explicit padding hold no PADS chunk and are unchanged.
  *   TENS  exactly once, last: every parameter's f32 values in layer order,
  *         parameter order within a layer, each tensor in the row-major layout
- *         of graph.h. Its length must be 4 x the sum of the tensor sizes.
+ *         of graph.h. Its length must be 4 x the sum of the tensor sizes, and
+ *         every value must be finite (no NaN or infinity: neither written
+ *         nor loaded).
  * A layer's in/out shapes are not stored: the loader re-runs shape inference
  * and rejects a file whose stored parameter shapes or n_classes differ from
  * the inferred ones.
@@ -300,6 +302,21 @@ static mco_status param_shape_size(const mco_param *p, const mco_layer *l, int i
     return MCO_OK;
 }
 
+mco_status mco_model_check_finite(const mco_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const mco_layer *l = &m->layers[i];
+        for (int p = 0; p < l->n_params; p++) {
+            const mco_param *t = &l->params[p];
+            for (size_t k = 0; t->data && k < t->size; k++)
+                if (!isfinite(t->data[k]))
+                    return layer_error(MCO_ERR_RANGE, i, l->name, "%s[%zu] is %g: the parameters are not finite",
+                                       param_name(l->type, p), k, fabs((double)t->data[k]));   /* "nan", not "-nan" */
+        }
+    }
+    return MCO_OK;
+}
+
 /* ---- Writing ---- */
 
 /* A growing byte buffer; after a failed allocation further writes do nothing. */
@@ -456,7 +473,7 @@ static mco_status check_model_for_writing(const mco_model *m, size_t *param_floa
         }
     }
     *param_floats = total;
-    return MCO_OK;
+    return mco_model_check_finite(m);
 }
 
 mco_status mco_model_serialize(const mco_model *model, uint8_t **bytes, size_t *size)
@@ -585,6 +602,8 @@ typedef struct {
 /* Checks size, magic, version, flags, payload size and CRC; sets the payload. */
 static mco_status check_header(const uint8_t *bytes, size_t size, chunk *payload)
 {
+    if (size >= 4 && memcmp(bytes, MCO_DEPLOY_MAGIC, 4) == 0)
+        return mco_error(MCO_ERR_FORMAT, "a quantized deploy model (.mcq), not the float model (.mco) needed here");
     if (size >= 4 && memcmp(bytes, MCO_MODEL_MAGIC, 4) != 0)
         return mco_error(MCO_ERR_FORMAT, "not an mcuopt model file (no \"%s\" magic)", MCO_MODEL_MAGIC);
     if (size < HEADER_SIZE)
@@ -828,7 +847,9 @@ static mco_status decode_tensors(chunk c, mco_model *m)
             for (size_t k = 0; k < l->params[pi].size; k++, p += 4)
                 l->params[pi].data[k] = f32_from_bits(load_u32(p));
     }
-    return MCO_OK;
+    /* A NaN or infinity (a diverged training run) would pass through
+     * quantization and code generation as garbage. */
+    return mco_model_check_finite(m) == MCO_OK ? MCO_OK : MCO_ERR_FORMAT;
 }
 
 /* Decodes a payload whose framing is already checked; errors have no origin yet. */
