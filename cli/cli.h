@@ -53,17 +53,29 @@ int cmd_predict(int argc, char **argv);
 
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);
-/* Prints "mcuopt <cmd>: <message>" and a hint to use --help; returns CLI_EXIT_USAGE. */
+/* Prints "mcuopt: <cmd>: <message>" and a hint to use --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-/* Strict number parsing for option values; on failure prints a usage error. */
+/* Strict number parsing for option values (the whole text, finite); on
+ * failure each prints one usage error and returns 0. _range: in [min, max];
+ * _positive: above 0 and at most max (INFINITY: no limit). */
 int cli_parse_int(const char *command, const char *option, const char *value, int min, int max,
                   int *out);
 int cli_parse_float(const char *command, const char *option, const char *value, float *out);
+int cli_parse_float_range(const char *command, const char *option, const char *value, float min, float max,
+                          float *out);
+int cli_parse_positive(const char *command, const char *option, const char *value, float max, float *out);
+/* The highest clock any --clock-mhz accepts (no MCU runs faster). */
+#define CLI_MAX_CLOCK_MHZ 10000.0f
+/* An accuracy option: a percentage from 1 to 100, stored as a fraction 0..1.
+ * A value below 1 is refused with a hint ("did you mean 97.5?"): it is
+ * almost certainly a fraction given where a percentage is expected. Every
+ * option that takes an accuracy goes through here. */
+int cli_parse_accuracy(const char *command, const char *option, const char *value, double *fraction);
 
 /* The common data options: --dataset NAME and --data DIR. */
 typedef struct {
@@ -76,6 +88,11 @@ typedef struct {
  * `allow_fallback` is set. */
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out);
+
+/* 1 if `path` holds a deploy model (.mcq) rather than a float model (.mco):
+ * by the file's magic, else (unreadable, neither magic) by its name, so the
+ * loader of the kind the user meant reports what is wrong with it. */
+int cli_is_deploy_file(const char *path);
 
 /* Loads a deploy model: a .mcq file as it is, a float .mco file folded
  * into an all-float32 deploy model. */

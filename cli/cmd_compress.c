@@ -156,8 +156,7 @@ int cmd_compress(int argc, char **argv)
             break;
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
-            if (!cli_parse_float("compress", "--clock-mhz", optarg, &clock) || !(clock > 0.0f))
-                return cli_usage_error("compress", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("compress", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             popt.measure.clock_mhz = clock;
             break;
         case OPT_IMAGES:

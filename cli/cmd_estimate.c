@@ -101,8 +101,12 @@ static void print_estimate(const char *model, const mco_target_profile *t, const
                (unsigned long long)r->macs, r->param_bytes + r->code_bytes, r->code_bytes, r->arena_bytes, r->cycles,
                e->cycles > 0 ? 100 * r->cycles / e->cycles : 0.0, r->calibrated ? "" : " *");
     }
-    size_t base_code = e->code_bytes;
-    for (int k = 0; k < e->n_ops; k++) base_code -= e->ops[k].code_bytes;
+    /* The code no op claims: model_run, the dispatcher, base code and padding
+     * (the library keeps the total at least the ops' sum; no underflow here
+     * whatever a table holds). */
+    size_t ops_code = 0;
+    for (int k = 0; k < e->n_ops; k++) ops_code += e->ops[k].code_bytes;
+    size_t base_code = e->code_bytes > ops_code ? e->code_bytes - ops_code : 0;
     printf("%3s  %-24s %-26s %10s %9zu %8zu %9s %12.0f %5.1f%%\n", "", "(model_run, base code)", "", "", base_code,
            base_code, "", e->overhead_cycles, e->cycles > 0 ? 100 * e->overhead_cycles / e->cycles : 0.0);
     printf("\ncycles:  ~%.0f per inference -> %.3f ms at %.0f MHz, ~%.2f uJ\n", e->cycles, e->latency_ms, e->clock_mhz,
@@ -261,8 +265,7 @@ int cmd_estimate(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
-            if (!cli_parse_float("estimate", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
-                return cli_usage_error("estimate", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("estimate", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             break;
         case OPT_ARCH: arch = optarg; break;
         case OPT_FORMAT: format = optarg; break;

@@ -104,8 +104,7 @@ int cmd_measure(int argc, char **argv)
             if (!cli_parse_int("measure", "--images", optarg, 1, 10000, &mo.n_samples)) return CLI_EXIT_USAGE;
             break;
         case OPT_CLOCK:
-            if (!cli_parse_float("measure", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
-                return cli_usage_error("measure", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("measure", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             mo.clock_mhz = clock;
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;

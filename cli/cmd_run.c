@@ -124,8 +124,7 @@ int cmd_run(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
-            if (!cli_parse_float("run", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
-                return cli_usage_error("run", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("run", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             mo.clock_mhz = clock;
             break;
         case OPT_IMAGES:

@@ -56,7 +56,15 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            /* getopt_long prefixes its messages (unknown option, missing
+             * value) with argv[0]: make them "mcuopt: train: ..." like ours.
+             * The commands print nothing more for them. */
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, "mcuopt: %s", commands[i].name);
+            argv[1] = prefix;
+            return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "mcuopt: unknown command '%s' (see 'mcuopt --help')\n", argv[1]);
     return CLI_EXIT_USAGE;
 }

@@ -199,7 +199,8 @@ typedef struct {
     double latency_ms;
     double energy_uj;
     size_t param_bytes;      /* sum of the ops' */
-    size_t code_bytes;       /* kernels + dispatcher + base + link padding */
+    size_t code_bytes;       /* kernels + dispatcher + base + link padding: at least the
+                                sum of the ops' code_bytes */
     size_t flash_bytes;
     size_t arena_bytes;
     size_t static_ram_bytes; /* arena + static data of the linked functions */

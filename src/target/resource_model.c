@@ -825,8 +825,12 @@ static mco_status estimate(const mco_cost_model *cm, const mco_plan *plan, const
     out->arena_bytes = mco_plan_emitted_arena(plan, &copied);
     out->overhead_cycles = c->overhead[0] * (double)copied + c->overhead[1] * plan->n_ops + c->overhead[2];
     out->cycles += out->overhead_cycles;
+    /* model_run, the dispatcher and link padding: never negative, so the
+     * code total is at least the ops' code (a table fitted while aliased
+     * symbols were counted twice held a negative padding). */
     double glue = c->glue_bytes[0] + c->glue_bytes[1] * n_kinds + c->glue_bytes[2] * plan->n_ops;
-    out->code_bytes += base_code + (size_t)lround(glue + c->flash_extra_bytes);
+    double unattributed = glue + c->flash_extra_bytes;
+    out->code_bytes += base_code + (unattributed > 0 ? (size_t)lround(unattributed) : 0);
     out->flash_bytes = out->param_bytes + out->code_bytes;
     out->static_ram_bytes = out->arena_bytes + symbol_ram;
     out->ram_bytes = out->static_ram_bytes + out->stack_bytes;
