@@ -67,12 +67,12 @@ static int parse_budget(const char *text, double *seconds)
 {
     char *end;
     double v = strtod(text, &end);
-    if (end == text || !(v > 0.0)) return 0;
+    if (end == text || !(v > 0.0 && isfinite(v))) return 0;
     double unit = 1.0;
     if (*end == 's') end++;
     else if (*end == 'm') unit = 60.0, end++;
     else if (*end == 'h') unit = 3600.0, end++;
-    if (*end != '\0') return 0;
+    if (*end != '\0' || v * unit > 366.0 * 86400.0) return 0;   /* a year at most */
     *seconds = v * unit;
     return 1;
 }
@@ -119,6 +119,7 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddNumberToObject(o, "failed", r->n_failed);
     cJSON_AddNumberToObject(o, "run", r->n_run);
     cJSON_AddNumberToObject(o, "reused", r->n_reused);
+    cJSON_AddNumberToObject(o, "run_by_others", r->n_by_others);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
     cJSON *ref = cJSON_AddObjectToObject(o, "reference_int8");
@@ -169,8 +170,10 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
 static void print_result(const mco_search_options *opt, const mco_search_result *r)
 {
     printf("search on %s: %d trials in the store (%d done, %d pruned before training, %d failed); "
-           "%d run now, %d read back\n",
+           "%d run now, %d read back",
            opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
+    if (r->n_by_others) printf(", %d run by another search on the same store", r->n_by_others);
+    printf("\n");
     printf("starting model as int8: %.0f B Flash, %.0f B RAM, %.3f ms\n", r->reference.flash_bytes,
            r->reference.ram_bytes, r->reference.latency_ms);
     if (!r->found) {
@@ -235,14 +238,12 @@ int cmd_search(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_MIN_ACC:
-            if (!cli_parse_float("search", "--min-accuracy", optarg, &f) || !(f > 0.0f && f <= 100.0f))
-                return cli_usage_error("search", "--min-accuracy expects a percentage in (0, 100]");
-            so.min_accuracy = f / 100.0;
+            if (!cli_parse_accuracy("search", "--min-accuracy", optarg, &so.min_accuracy)) return CLI_EXIT_USAGE;
             have_floor = 1;
             break;
         case OPT_BUDGET:
             if (!parse_budget(optarg, &so.budget_s))
-                return cli_usage_error("search", "--budget expects a time like 90s, 30m or 1h, not '%s'", optarg);
+                return cli_usage_error("search", "--budget expects a time like 90s, 30m or 1h (at most a year), not '%s'", optarg);
             break;
         case OPT_DB: db_path = optarg; break;
         case 'o': out_dir = optarg; break;
@@ -262,13 +263,11 @@ int cmd_search(int argc, char **argv)
             else return cli_usage_error("search", "--sampler must be tpe or random, not '%s'", optarg);
             break;
         case OPT_MAX_LAT:
-            if (!cli_parse_float("search", "--max-latency-ms", optarg, &f) || !(f > 0.0f))
-                return cli_usage_error("search", "--max-latency-ms expects a positive number");
+            if (!cli_parse_positive("search", "--max-latency-ms", optarg, INFINITY, &f)) return CLI_EXIT_USAGE;
             so.max_latency_ms = f;
             break;
         case OPT_CLOCK:
-            if (!cli_parse_float("search", "--clock-mhz", optarg, &f) || !(f > 0.0f))
-                return cli_usage_error("search", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("search", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &f)) return CLI_EXIT_USAGE;
             so.clock_mhz = f;
             break;
         case OPT_MAX_TRIALS:
@@ -285,8 +284,7 @@ int cmd_search(int argc, char **argv)
             if (!cli_parse_int("search", "--eta", optarg, 2, 10, &so.eta)) return CLI_EXIT_USAGE;
             break;
         case OPT_MARGIN:
-            if (!cli_parse_float("search", "--rung-margin", optarg, &f) || !(f >= 0.0f && f <= 10.0f))
-                return cli_usage_error("search", "--rung-margin expects points in [0, 10]");
+            if (!cli_parse_float_range("search", "--rung-margin", optarg, 0.0f, 10.0f, &f)) return CLI_EXIT_USAGE;
             so.rung_margin = f / 100.0;
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
@@ -326,8 +324,6 @@ int cmd_search(int argc, char **argv)
     }
     so.train = &train;
     so.test = &test;
-    /* The db lives in OUTDIR by default: create it before the store opens. */
-    mkdir(out_dir, 0777);
     int show = !quiet && !json && isatty(STDERR_FILENO);
     if (show) so.progress = show_progress;
     so.stop = &search_stop;
@@ -349,6 +345,10 @@ int cmd_search(int argc, char **argv)
             fprintf(stderr, "mcuopt: search interrupted; run the same command again to resume from %s\n", db_path);
             code = 130;
         } else if (!r.found) {
+            fprintf(stderr, "mcuopt: error: no configuration reached %.2f %% validation accuracy within %s's limits "
+                            "(%d trials: %d done, %d did not fit, %d failed; see %s)\n",
+                    100.0 * so.min_accuracy, target.name, r.n_trials, r.n_done, r.n_pruned, r.n_failed,
+                    r.report_html[0] ? r.report_html : db_path);
             code = CLI_EXIT_FAIL;
         } else if (r.measured && r.measure.n_mismatch) {
             fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime\n",
