@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/quant_multiplier.h"
+#include "mcuopt/quant_multiplier.h"
 #include "mco_hybrid.h"
 #include "mco_op.h"
 #include "mcuopt/codegen.h"

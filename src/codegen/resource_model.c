@@ -20,7 +20,7 @@
 #include "mco_hybrid.h"
 #include "mco_op.h"
 #include "mco_sparse.h"
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
 
 #ifndef MCO_SOURCE_DIR
 #define MCO_SOURCE_DIR "."

@@ -6,7 +6,7 @@
  * Left out: Windows; process groups (the tools are exec'ed directly, so
  * killing the child kills the tool).
  */
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
  * index, and counts itself done. The caller runs index 0 meanwhile and then
  * waits for the count.
  */
-#include "train/thread_pool.h"
+#include "mcuopt/thread_pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>

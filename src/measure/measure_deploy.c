@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
 
 void mco_measure_options_default(mco_measure_options *opt)
 {

@@ -33,7 +33,7 @@
  * list is fixed; extend calibration_arch when kernels gain shape-dependent
  * paths), and cores other than the four classes.
  */
-#include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,10 +44,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codegen/codegen_internal.h"
 #include "mcuopt/arch.h"
 #include "mco_op.h"
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
+#include "mcuopt/target_cycles.h"
 
 #define TOOL_TIMEOUT_S 120
 #define N_SAMPLES 2              /* inputs per calibration run */

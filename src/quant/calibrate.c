@@ -13,7 +13,7 @@
  *
  * What it leaves out: threads, batches, and any layer type not in graph.h.
  */
-#include "compress/calibrate.h"
+#include "mcuopt/calibrate.h"
 
 #include <float.h>
 #include <math.h>

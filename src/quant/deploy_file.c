@@ -40,8 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/deploy_internal.h"
-#include "core/file_util.h"
+#include "mcuopt/deploy_util.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/model_file.h"
 
 #define MCQ_MAGIC "MCOQ"

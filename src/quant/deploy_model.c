@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/deploy_internal.h"
+#include "mcuopt/deploy_util.h"
 
 int mco_deploy_is_weighted(const mco_layer *l)
 {

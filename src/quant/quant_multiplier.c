@@ -3,7 +3,7 @@
  * pairs of the int8 runtime, exactly as TFLite's quantization_util.cc
  * (QuantizeMultiplier, PreprocessSoftmaxScaling, CalculateInputRadius).
  */
-#include "compress/quant_multiplier.h"
+#include "mcuopt/quant_multiplier.h"
 
 #include <math.h>
 

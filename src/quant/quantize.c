@@ -30,7 +30,7 @@
  *              to int32; multiplier/shift = mco_quantize_multiplier(
  *              input_scale * weight_scale[c] / output_scale).
  *
- * mco_quantize_with_ranges (quantize_internal.h) does the same with activation
+ * mco_quantize_with_ranges (mcuopt/quant_rules.h) does the same with activation
  * ranges given by the caller, e.g. learnt by quantization-aware training.
  *
  * What it leaves out: BatchNorm layers that folding could not remove (with
@@ -45,11 +45,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/calibrate.h"
-#include "compress/deploy_internal.h"
-#include "compress/quant_multiplier.h"
-#include "compress/quantize_internal.h"
-#include "mcuopt/train.h"
+#include "mcuopt/calibrate.h"
+#include "mcuopt/deploy_util.h"
+#include "mcuopt/quant_multiplier.h"
+#include "mcuopt/quant_rules.h"
 #include "mco_runtime.h"
 
 /* ---- Options and formats ---- */

@@ -6,7 +6,7 @@
  * anything beyond "present, right type, sane range".
  */
 #include "mcuopt/target.h"
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

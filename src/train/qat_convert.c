@@ -13,7 +13,7 @@
  */
 #include "mcuopt/qat.h"
 
-#include "compress/quantize_internal.h"
+#include "mcuopt/quant_rules.h"
 
 mco_status mco_qat_convert(const mco_model *qat_model, const mco_qat_ranges *ranges, mco_deploy_model *out)
 {

@@ -165,8 +165,10 @@ mco_status mco_memory_plan(int n, const uint32_t *sizes, const int *first, const
 #define MCO_CONV3X3_ASM_MAX_PIXELS 2048
 int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3]);
 
-/* Name of an op kind ("CONV2D_S8"), and of the runtime function it calls. */
+/* Name of an op kind ("CONV2D_S8"), and of the runtime function it calls
+ * ("mco_conv2d_s8": the code generator copies the file that defines it). */
 const char *mco_op_kind_name(int kind);
+const char *mco_op_kernel_function(int kind);
 
 /* ---- host evaluation ------------------------------------------------------ */
 

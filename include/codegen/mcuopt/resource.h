@@ -27,7 +27,8 @@
  *
  * The calibration table (targets/calibration/resource-model.json; not in
  * targets/ itself, where every *.json is read as an MCU profile) comes from
- * mco_cost_model_calibrate: a fixed set of small generated models in every
+ * mco_cost_model_calibrate (mcuopt/resource_calibration.h, a layer above:
+ * it needs the emulator): a fixed set of small generated models in every
  * deploy format is run in QEMU per core class (mco_target_measure); the
  * cycles of each run are split over the op kinds by attributing every
  * executed instruction to its function and each helper's cycles to its
@@ -59,7 +60,6 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
-#include "mcuopt/measure.h"
 #include "mcuopt/status.h"
 #include "mcuopt/target.h"
 
@@ -237,40 +237,6 @@ void mco_resource_estimate_free(mco_resource_estimate *e);
  * cols <= 64. */
 mco_status mco_least_squares_nonneg(int rows, int cols, const double *a, const double *b, const double *weights,
                                     double *x);
-
-/* ---- calibration and checking against the emulator ------------------------------- */
-
-typedef struct {
-    const char *classes;     /* comma-separated class names; NULL: m0plus,m3,m4f,m7 */
-    int timeout_s;           /* per QEMU run; 0: 120 */
-    /* one line per measured model (optional) */
-    void (*progress)(void *user, const char *line);
-    void *user;
-} mco_calibration_options;
-
-void mco_calibration_options_default(mco_calibration_options *opt);
-
-/* Measures the calibration models on every class and fits the table (see the
- * top of this file). Needs the tools mco_target_measure needs; takes minutes. */
-mco_status mco_cost_model_calibrate(const mco_calibration_options *opt, mco_cost_model **out);
-
-/* The profile the calibration of a class runs on: its core and FPU, the QEMU
- * machine, 4 MB Flash and RAM (so the profile's own limits never refuse a
- * model; M0+ code runs on the Cortex-M3 machine mps2-an385, which executes
- * the same ARMv6-M instructions, for its 4 MB of RAM). */
-mco_status mco_cost_class_profile(const char *class_name, mco_target_profile *out);
-
-/* A deploy model of an architecture (built-in name or file, see arch.h) with
- * random weights from `seed`, in a named format: "int8", "float32",
- * "float16" (weights), "int8w" (int8 weights, float activations), "int4"
- * (int4 weights, int8 activations); int8 activation ranges come from four
- * random samples. For calibration and checks: its accuracy means nothing. */
-mco_status mco_resource_random_model(const char *arch, const char *format, uint32_t seed, mco_deploy_model *out);
-
-/* Predicts and measures one deploy model on a target (n_samples random
- * inputs from a fixed seed) so the two can be compared. */
-mco_status mco_resource_check(const mco_cost_model *cm, const mco_deploy_model *dm, const mco_target_profile *t,
-                              int n_samples, mco_resource_estimate *predicted, mco_measure_result *measured);
 
 #ifdef __cplusplus
 }

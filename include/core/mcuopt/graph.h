@@ -113,6 +113,9 @@ typedef struct {
     float std;
 } mco_normalization;
 
+/* Converts n raw uint8 samples to floats with a model's normalisation. */
+void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size_t n, float *out);
+
 typedef struct {
     char arch_name[64];
     mco_shape input_shape;

@@ -120,8 +120,22 @@ void mco_eval_result_free(mco_eval_result *result);
  * shape); writes batch x n_classes outputs of the last layer. */
 mco_status mco_model_predict(const mco_model *model, const float *input, int batch, float *output);
 
-/* Converts raw uint8 samples to floats with the model's normalisation. */
-void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size_t n, float *out);
+/* The pieces of evaluation that the evaluation of a deploy model
+ * (mco_deploy_evaluate) and distillation share with training: */
+
+/* The layer whose output the loss reads: the last layer, or the input of a
+ * final Softmax. -1 if that would be the model input. */
+int mco_logits_layer(const mco_model *model);
+
+/* Checks that `data` fits `model` (sample shape, class count); `what`
+ * names the data set in the error ("training data"). */
+mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what);
+
+/* Softmax cross-entropy of one sample's logits[n_classes]. Writes the
+ * predicted class to *pred; if grad is not NULL, writes
+ * grad_scale * (softmax - onehot(label)) into it. Returns the loss. */
+double mco_softmax_xent(const float *logits, int n_classes, int label, float *grad, float grad_scale,
+                        int *pred);
 
 #ifdef __cplusplus
 }

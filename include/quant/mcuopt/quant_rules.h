@@ -1,5 +1,5 @@
 /*
- * quantize_internal.h - pieces of post-training quantization (quantize.c)
+ * quant_rules.h - pieces of post-training quantization (quantize.c)
  * that quantization-aware training reuses so that its fake quantization
  * and its conversion compute exactly what the quantizer computes: the
  * symmetric weight rule, the model input mapping, which ReLU is fused into
@@ -7,10 +7,10 @@
  * instead of calibrated ones.
  *
  * What it leaves out: the calibration itself (calibrate.h) and the deploy
- * model facts shared with the .mcq reader (deploy_internal.h).
+ * model facts shared with the .mcq reader (deploy_util.h).
  */
-#ifndef MCO_COMPRESS_QUANTIZE_INTERNAL_H
-#define MCO_COMPRESS_QUANTIZE_INTERNAL_H
+#ifndef MCUOPT_QUANT_RULES_H
+#define MCUOPT_QUANT_RULES_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
  * rng.h - the library's small deterministic random number generator
- * (internal header: data splits, training shuffles, weight initialisation).
+ * (src/core/rng.c: data splits, training shuffles, weight initialisation).
  *
  * xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64, so
  * any 64-bit seed, including 0, gives a well-mixed state. The same seed gives

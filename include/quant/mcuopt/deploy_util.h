@@ -1,10 +1,11 @@
 /*
- * deploy_internal.h - small facts about deploy models shared by the
- * quantizer (quantize.c), the .mcq reader/writer (deploy_file.c) and
+ * deploy_util.h - small facts about deploy models shared by the
+ * quantizer (quantize.c), the .mcq reader/writer (deploy_file.c), the QAT
+ * fake quantization (src/train/fake_quant.c), the ONNX exporter and
  * deploy_model.c, which implements them.
  */
-#ifndef MCO_COMPRESS_DEPLOY_INTERNAL_H
-#define MCO_COMPRESS_DEPLOY_INTERNAL_H
+#ifndef MCUOPT_DEPLOY_UTIL_H
+#define MCUOPT_DEPLOY_UTIL_H
 
 #include <stddef.h>
 

@@ -1,6 +1,7 @@
 /*
  * thread_pool.h - a fixed set of worker threads that all run the same task
- * at once, each with its own index (internal to src/train/).
+ * at once, each with its own index (src/core/thread_pool.c; used by
+ * training, evaluation and the host evaluator of deploy models).
  *
  * mco_pool_run(pool, task, arg) calls task(arg, i) for i = 0..n_threads-1,
  * index 0 on the calling thread and the others on the workers, and returns

@@ -1,17 +1,19 @@
 /*
- * target_internal.h - helpers shared by the measurement code in src/target/:
- * running external tools with a time limit (target_process.c) and the
- * per-core cycle estimate from instruction counts (target_cycles.c).
- * Not a public interface.
+ * process.h - running external tools (compilers, size/nm/objdump, QEMU)
+ * with output sent to a log file and a time limit, and the small file
+ * helpers that go with it (src/core/process.c). Used by the measurement on
+ * an emulated target, the code size measurement of emitted code and the
+ * resource model's calibration.
+ *
+ * What it leaves out: Windows; process groups (the tools are exec'ed
+ * directly, so killing the child kills the tool).
  */
-#ifndef MCO_TARGET_INTERNAL_H
-#define MCO_TARGET_INTERNAL_H
+#ifndef MCUOPT_PROCESS_H
+#define MCUOPT_PROCESS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "mcuopt/status.h"
-#include "mcuopt/target.h"
 
 /* Runs argv[0] (searched on PATH) with stdout and stderr appended to
  * log_path (NULL: discarded). Waits at most timeout_s seconds (then kills it
@@ -33,21 +35,5 @@ mco_status mco_read_file_text(const char *path, char **out);
 
 /* Removes a directory tree (best effort). */
 void mco_remove_tree(const char *path);
-
-/* One executed instruction address and how often it ran. */
-typedef struct {
-    uint64_t addr;
-    uint64_t count;
-} mco_insn_count;
-
-/* Estimates cycles for the executed instructions: `disasm` is the output of
- * `arm-none-eabi-objdump -d --no-show-raw-insn` of the image, `counts` the
- * per-address execution counts (any order). Instructions not found in the
- * disassembly cost one cycle each (*n_unknown counts them). */
-double mco_estimate_cycles(mco_core core, const char *disasm, const mco_insn_count *counts, size_t n_counts,
-                           uint64_t *n_unknown);
-
-/* The one-line description of what the estimate for `core` models. */
-const char *mco_cycle_model_note(mco_core core);
 
 #endif

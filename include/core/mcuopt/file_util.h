@@ -1,5 +1,5 @@
 /*
- * file_util.h - whole-file reading and atomic writing (internal header).
+ * file_util.h - whole-file reading and atomic writing (src/core/file_util.c).
  *
  * mco_read_file reads a whole file into memory but refuses one larger than
  * a caller-given cap, so a hostile or mistaken path (a huge file, a device)

@@ -1,5 +1,5 @@
 /*
- * calibrate.h - internal helpers of post-training quantization: a plain
+ * calibrate.h - the helpers of post-training quantization (calibrate.c): a plain
  * single-sample float forward pass that keeps every layer's output, range
  * observers (min/max plus a histogram), the three ways of choosing a
  * clipping range from them, and the TFLite rule that turns a range into int8
