@@ -510,7 +510,7 @@ mco_status mco_cost_model_save(const mco_cost_model *cm, const char *path)
     cJSON_AddStringToObject(root, "note",
                             "Written by `mcuopt estimate --calibrate` (bench/calibrate_resource_model.sh). Cycles are "
                             "fitted to the emulator's cycle estimate (exact instruction counts x per-core timing "
-                            "tables), not to silicon. Features: see include/mcuopt/resource.h.");
+                            "tables), not to silicon. Features: see include/codegen/mcuopt/resource.h.");
     cJSON_AddStringToObject(root, "toolchain", cm->toolchain);
     cJSON_AddStringToObject(root, "created", cm->created);
     cJSON *classes = cJSON_AddArrayToObject(root, "classes");

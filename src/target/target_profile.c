@@ -1,6 +1,6 @@
 /*
  * target_profile.c - loading MCU target profiles (targets/<name>.json, the
- * fields are documented in include/mcuopt/target.h) and listing them.
+ * fields are documented in include/target/mcuopt/target.h) and listing them.
  *
  * Left out: writing profiles, and checking the figures themselves against
  * anything beyond "present, right type, sane range".

@@ -1,6 +1,6 @@
 /*
  * fake_quant.c - fake quantization for quantization-aware training (see
- * fake_quant.h and, for the rules, include/mcuopt/qat.h), and the public
+ * fake_quant.h and, for the rules, include/train/mcuopt/qat.h), and the public
  * QAT helpers that need the training engine: preparing a model, the range
  * records, and fake-quantized evaluation and prediction.
  *

@@ -1,6 +1,6 @@
 /*
  * qat_convert.c - a model trained with quantization-aware training (see
- * include/mcuopt/qat.h) becomes an int8 deploy model: int8 weights (per
+ * include/train/mcuopt/qat.h) becomes an int8 deploy model: int8 weights (per
  * channel in conv layers, one scale per Dense layer, as mco_quantize's
  * default and the fake quantization) and int8 activations, every activation's scale and zero point
  * taken from the ranges learnt in training instead of post-training

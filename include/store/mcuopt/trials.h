@@ -38,7 +38,7 @@
  *   "search.db: created for target stm32f405, not stm32l432"
  *
  * The schema (PRAGMA application_id 0x4D434F54 "MCOT", user_version 1) is
- * documented in src/search/trial_store.c, where it is created.
+ * documented in src/store/trial_store.c, where it is created.
  *
  * Example (a worker):
  *   mco_trials *db;
