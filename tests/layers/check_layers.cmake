@@ -14,15 +14,17 @@
 #     header of another area must fail with "No such file", whether spelled
 #     "net.h" or "train/net.h" (no src/ on the include path);
 #   - a call up a layer without the header (core calling mco_train) must
-#     fail as an implicit declaration.
+#     fail as an implicit declaration;
+#   - in the built libraries (nm), every symbol an area uses that another
+#     area defines must come from an area it links: this catches calls
+#     through a hand-written prototype too.
 # The checks that must compile keep it from passing vacuously (e.g. with
 # flags that break every compile).
 #
-# What it leaves out: calls through a hand-written prototype (nothing stops
-# `extern` declarations; review does), and the CLI, tests and benches, which
-# link the whole library.
+# What it leaves out: the CLI, tests and benches, which link the whole
+# library; uses of another area's macros or inline functions (no symbol).
 
-foreach(var CC AREAS SOURCE_DIR FLAGS_DIR)
+foreach(var CC NM AREAS SOURCE_DIR FLAGS_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_layers.cmake: -D${var}=... is required")
   endif()
@@ -64,10 +66,13 @@ foreach(area ${areas})
   file(STRINGS ${FLAGS_DIR}/${area}.flags lines)
   set(flags "")
   foreach(line ${lines})
-    if(NOT line STREQUAL "-I" AND NOT line STREQUAL "-D")
+    if(line MATCHES "\\.a$")
+      set(library_${area} ${line})
+    elseif(NOT line STREQUAL "-I" AND NOT line STREQUAL "-D")
       list(APPEND flags ${line})
     endif()
   endforeach()
+  set(flags_${area} ${flags})
   list(FIND areas ${area} rank)
   foreach(other ${areas})
     list(FIND areas ${other} other_rank)
@@ -94,15 +99,52 @@ foreach(area ${areas})
 endforeach()
 
 # A call up a layer with no header at all: core calling the trainer.
-file(STRINGS ${FLAGS_DIR}/core.flags core_flags)
-list(FILTER core_flags EXCLUDE REGEX "^-[ID]$")
-probe(core "${core_flags}" "#include \"mcuopt/graph.h\"\nint f(mco_model *m) { return mco_train(m, 0, 0, 0, 0); }"
+probe(core "${flags_core}" "#include \"mcuopt/graph.h\"\nint f(mco_model *m) { return mco_train(m, 0, 0, 0, 0); }"
       FAIL "implicit declaration of function .+mco_train" "calls mco_train without its header")
 # ... and the same call where it is allowed compiles.
-file(STRINGS ${FLAGS_DIR}/train.flags train_flags)
-list(FILTER train_flags EXCLUDE REGEX "^-[ID]$")
-probe(train "${train_flags}" "#include \"mcuopt/train.h\"\nint f(mco_model *m) { return mco_train(m, 0, 0, 0, 0); }"
+probe(train "${flags_train}" "#include \"mcuopt/train.h\"\nint f(mco_model *m) { return mco_train(m, 0, 0, 0, 0); }"
       PASS "" "calls mco_train with its header")
+
+# The symbols: which area defines each, and which each area uses.
+foreach(area ${areas})
+  execute_process(COMMAND ${NM} -g ${library_${area}} RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${NM} -g ${library_${area}} failed")
+  endif()
+  string(REGEX MATCHALL "\n[0-9a-f]* *[A-Z] [A-Za-z_][A-Za-z_0-9]*" entries "\n${out}")
+  set(used_${area} "")
+  foreach(entry ${entries})
+    string(REGEX REPLACE "^\n[0-9a-f]* *([A-Z]) ([A-Za-z_0-9]+)$" "\\1;\\2" parts "${entry}")
+    list(GET parts 0 type)
+    list(GET parts 1 symbol)
+    if(type STREQUAL "U")
+      list(APPEND used_${area} ${symbol})
+    elseif(NOT DEFINED owner_${symbol})
+      set(owner_${symbol} ${area})
+    endif()
+  endforeach()
+endforeach()
+set(cross 0)
+foreach(area ${areas})
+  list(REMOVE_DUPLICATES used_${area})
+  foreach(symbol ${used_${area}})
+    if(NOT DEFINED owner_${symbol} OR owner_${symbol} STREQUAL area)
+      continue()
+    endif()
+    set(other ${owner_${symbol}})
+    math(EXPR cross "${cross} + 1")
+    list(FIND flags_${area} "-I${SOURCE_DIR}/include/${other}" linked)
+    if(linked LESS 0)
+      message(SEND_ERROR "area ${area} uses ${symbol} of ${other}, which it does not link")
+      math(EXPR failures "${failures} + 1")
+    endif()
+  endforeach()
+endforeach()
+if(cross EQUAL 0)
+  message(SEND_ERROR "no area uses another's symbols: the symbol check read nothing")
+  math(EXPR failures "${failures} + 1")
+endif()
+math(EXPR checks "${checks} + ${cross}")
 
 if(failures GREATER 0)
   message(FATAL_ERROR "layers: ${failures} of ${checks} checks failed")
