@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_quant.h"
+#include "layer_ops.h"
+#include "optimizer.h"
+#include "train_internal.h"
 #include "mcuopt/model_file.h"
-#include "train/fake_quant.h"
-#include "train/layer_ops.h"
-#include "train/optimizer.h"
-#include "train/train_internal.h"
 
 void mco_train_options_default(mco_train_options *opt)
 {
