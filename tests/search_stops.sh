@@ -34,7 +34,7 @@ fail=0
 
 # Nothing fits: refused before anything is written.
 t0=$(now)
-timeout 60 "$CLI" "${args[@]}" --target "$W/flash1k.json" --budget 20s -o "$W/out1" > "$W/1.out" 2> "$W/1.err"
+timeout -k 10 60 "$CLI" "${args[@]}" --target "$W/flash1k.json" --budget 20s -o "$W/out1" > "$W/1.out" 2> "$W/1.err"
 code=$?
 echo "1 KB Flash: exit $code after $(since "$t0") s: $(cat "$W/1.err")"
 [ "$code" = 1 ] || { echo "FAIL: exit $code, want 1"; fail=1; }
@@ -68,7 +68,7 @@ fi
 
 # The budget ends it (plus the final test evaluation and emulator check).
 t0=$(now)
-timeout 300 "$CLI" "${args[@]}" --target "$W/flash6k.json" --budget 20s -o "$W/out3" > "$W/3.out" 2> "$W/3.err"
+timeout -k 10 300 "$CLI" "${args[@]}" --target "$W/flash6k.json" --budget 20s -o "$W/out3" > "$W/3.out" 2> "$W/3.err"
 code=$?
 took=$(since "$t0")
 echo "6 KB Flash, --budget 20s: exit $code after $took s, $(sqlite3 "$W/out3/search.db" "select count(*) from trials") trials"
