@@ -346,9 +346,12 @@ int cmd_search(int argc, char **argv)
             code = 130;
         } else if (!r.found) {
             fprintf(stderr, "mcuopt: error: no configuration reached %.2f %% validation accuracy within %s's limits "
-                            "(%d trials: %d done, %d did not fit, %d failed; see %s)\n",
+                            "(%d trials: %d done, %d did not fit, %d failed; see %s)",
                     100.0 * so.min_accuracy, target.name, r.n_trials, r.n_done, r.n_pruned, r.n_failed,
                     r.report_html[0] ? r.report_html : db_path);
+            if (r.n_done == 0 && r.closest_misfit[0])
+                fprintf(stderr, "; the closest to fitting was %s", r.closest_misfit);
+            fprintf(stderr, "\n");
             code = CLI_EXIT_FAIL;
         } else if (r.measured && r.measure.n_mismatch) {
             fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime\n",

@@ -126,6 +126,7 @@ typedef struct {
     int n_trials;                      /* (config, rung) pairs the loop went through */
     int study_full;                    /* the store holds opt->max_trials trials */
     int rejected_in_a_row;             /* proposals that did not fit since the last that did */
+    double closest_excess;             /* of res->closest_misfit */
     long draws;                        /* proposals drawn (seeds) */
     double t0, credited_s;
     double batch_seconds;              /* duration of the last batch that ran something */
@@ -869,6 +870,12 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
     if (st != MCO_OK) return st;
     e->rejected = 1;
     e->excess = c->fits ? mco_search_excess(&s->objective, &c->r) : INFINITY;
+    if (!s->res->closest_misfit[0] || e->excess < s->closest_excess) {
+        char why[MCO_TRIAL_ERROR_MAX];
+        misfit_text(s, c, why, sizeof why);
+        snprintf(s->res->closest_misfit, sizeof s->res->closest_misfit, "%.240s: %s", e->config, why);
+        s->closest_excess = e->excess;
+    }
     if (added == MCO_ADD_FULL) {
         s->study_full = 1;
         return MCO_OK;

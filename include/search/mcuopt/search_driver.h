@@ -194,6 +194,8 @@ typedef struct {
     int n_by_others;         /* run by another search on the same store while this one waited */
     int interrupted;         /* stopped by opt->stop */
     int found;               /* a trial met the floor and the limits */
+    char closest_misfit[512];/* of the proposals this call rejected as too big, the one
+                                closest to fitting: "CONFIG: Flash 9876 B is ... over ..." */
     mco_trial best;          /* the chosen trial (found) */
     double test_accuracy;    /* of the chosen model on opt->test (-1: no test set) */
     int measured;            /* 1: measured on the emulated target */
