@@ -82,8 +82,7 @@ for kind in mco mcq; do
   printf '\xff' | dd of="$d/flipped.$kind" bs=1 seek=300 conv=notrunc status=none
   mkdir "$d/dir.$kind"
 done
-cp "$d/good.mcq" "$d/quantized.mco"   # a deploy model under a float model's name
-cp "$d/good.mco" "$d/float.mcq"       # and the other way round
+cp "$d/good.mcq" "$d/quantized.mco"   # a deploy model under a float model's name (read by its magic)
 # A model whose last parameter is NaN, with a valid CRC: the CRC-32 of the
 # body is the one gzip writes (zlib's), little-endian, in its trailer.
 size=$(stat -c %s "$d/good.mco")
@@ -115,7 +114,6 @@ printf '{"name": "broken", "flash_kb": ' >"$d/malformed.json"
 printf '' >"$d/empty.json"
 printf '[1, 2, 3]\n' >"$d/array.json"
 printf '{"name": "partial", "core": "cortex-m4"}\n' >"$d/partial.json"
-mkdir "$d/dir.json"
 # Architecture files.
 printf 'input 28 28 1\nconv3d filters=4 kernel=3\n' >"$d/bad_layer.arch"
 printf 'input 28 28 1\nconv2d filters=4 kernel=3\ndense units=10\n' >"$d/bad_shape.arch"
@@ -269,7 +267,6 @@ bad "malformed.json"                      estimate "$q" --target "$d/malformed.j
 bad "empty.json"                          estimate "$q" --target "$d/empty.json"
 bad "array.json"                          estimate "$q" --target "$d/array.json"
 bad "partial.json"                        estimate "$q" --target "$d/partial.json"
-bad "dir.json"                            estimate "$q" --target "$d/dir.json"
 bad "flash_kb"                            estimate "$q" --target "$d/negative-flash.json"
 bad "flash_kb"                            estimate "$q" --target "$d/huge-flash.json"
 bad "nan-ram.json"                        estimate "$q" --target "$d/nan-ram.json"

@@ -380,6 +380,37 @@ static int class_symbol(mco_cost_class *c, const elf_symbol *s)
     return c->n_symbols++;
 }
 
+static int compare_symbols_by_address(const void *pa, const void *pb)
+{
+    const elf_symbol *a = *(const elf_symbol *const *)pa, *b = *(const elf_symbol *const *)pb;
+    if (a->addr != b->addr) return a->addr < b->addr ? -1 : 1;
+    if (a->size != b->size) return a->size > b->size ? -1 : 1;   /* the enclosing symbol first */
+    return strcmp(a->name, b->name);
+}
+
+/* Aliases (two names for the same bytes, e.g. libgcc's __eqsf2 and __nesf2)
+ * and entry points inside another symbol (__aeabi_cfcmple inside
+ * __aeabi_cfrcmple) would count the same bytes twice, and the kinds' code
+ * would then add up to more than the image holds: each symbol keeps only the
+ * bytes that no symbol before it in address order covers. The list keeps
+ * nm's order. */
+static mco_status count_bytes_once(symbol_list *list)
+{
+    elf_symbol **by_address = malloc((size_t)(list->n ? list->n : 1) * sizeof *by_address);
+    if (!by_address) return mco_error(MCO_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < list->n; i++) by_address[i] = &list->items[i];
+    qsort(by_address, (size_t)list->n, sizeof *by_address, compare_symbols_by_address);
+    uint64_t covered = 0;
+    for (int i = 0; i < list->n; i++) {
+        elf_symbol *sym = by_address[i];
+        uint64_t end = sym->addr + sym->size, own_start = sym->addr > covered ? sym->addr : covered;
+        sym->size = end > own_start ? (uint32_t)(end - own_start) : 0;
+        if (end > covered) covered = end;
+    }
+    free(by_address);
+    return MCO_OK;
+}
+
 /* Sizes of the model-only link into the sample and the class table. */
 static mco_status read_sizes(const char *dir, const mco_plan *plan, mco_cost_class *c, calib_sample *cs)
 {
@@ -389,6 +420,10 @@ static mco_status read_sizes(const char *dir, const mco_plan *plan, mco_cost_cla
     symbol_list list;
     mco_status st = read_symbols(elf, log_path, &list);
     if (st != MCO_OK) return st;
+    if ((st = count_bytes_once(&list)) != MCO_OK) {
+        free(list.items);
+        return st;
+    }
     cs->syms = malloc((size_t)(list.n ? list.n : 1) * sizeof *cs->syms);
     if (!cs->syms) {
         free(list.items);
