@@ -2,16 +2,18 @@
 # runtime_random.sh - the randomised runtime test (tests/test_runtime_random.c)
 # with all of runtime/, compiled by clang under AddressSanitizer and
 # UndefinedBehaviorSanitizer, pointer overflow included, no recovery (the
-# first report fails the run), in four configurations:
+# first report fails the run), in five configurations:
 #   generic   -DMCO_FORCE_GENERIC   the portable C path everywhere
 #   dsp       -DMCO_EMULATE_DSP     the DSP path, its instructions emulated
 #                                   in C (runtime/mco_arch.h)
 #   default   neither               what a host build picks
-#   dsp-fast  the DSP path with the requantization options `mcuopt emit`
-#             writes for a Cortex-M4 model (MCO_REQUANT_RIGHT_ONLY and
-#             MCO_REQUANT_FAST, set in a copy of runtime/mco_config.h)
+#   generic-fast, dsp-fast   the two paths with the requantization options
+#             `mcuopt emit` writes for a model that allows them (mnist-paper:
+#             MCO_REQUANT_RIGHT_ONLY and MCO_REQUANT_FAST, set in a copy of
+#             runtime/mco_config.h)
 # generic, dsp and default must print the same digest of every kernel
-# output: the generic and the DSP paths agree bit for bit. The runtime is
+# output, and generic-fast and dsp-fast theirs: the generic and the DSP
+# paths agree bit for bit (each also against the test's references). The runtime is
 # compiled with the chip's warnings (-std=c99 -pedantic -Wconversion
 # -Werror). $1 (the CLI path every shell test gets) is unused.
 # MCO_RANDOM_SEED / MCO_RANDOM_SCALE are passed on to the test.
@@ -79,7 +81,8 @@ grep -q '^#define MCO_REQUANT_FAST 1$' "$out/runtime-fast/mco_config.h" || {
     failed=1
 }
 for cfg in "generic|runtime|-DMCO_FORCE_GENERIC|generic" "dsp|runtime|-DMCO_EMULATE_DSP|dsp" \
-           "default|runtime||generic" "dsp-fast|$out/runtime-fast|-DMCO_EMULATE_DSP|dsp"; do
+           "default|runtime||generic" "generic-fast|$out/runtime-fast|-DMCO_FORCE_GENERIC|generic" \
+           "dsp-fast|$out/runtime-fast|-DMCO_EMULATE_DSP|dsp"; do
     IFS='|' read -r name rt defs path <<<"$cfg"
     if build "$name" "$rt" "$defs" && run "$name" "$path"; then :; else failed=1; fi
 done
@@ -87,6 +90,11 @@ if [ "$failed" -eq 0 ]; then
     d1=$(grep '^digest:' "$out/generic.log") d2=$(grep '^digest:' "$out/dsp.log") d3=$(grep '^digest:' "$out/default.log")
     if [ "$d1" != "$d2" ] || [ "$d1" != "$d3" ]; then
         echo "FAIL: the generic and the DSP paths differ: generic $d1, dsp $d2, default $d3" >&2
+        failed=1
+    fi
+    d1=$(grep '^digest:' "$out/generic-fast.log") d2=$(grep '^digest:' "$out/dsp-fast.log")
+    if [ "$d1" != "$d2" ]; then
+        echo "FAIL: with the emitted requantization options the generic and the DSP paths differ: $d1, $d2" >&2
         failed=1
     fi
 fi
