@@ -9,10 +9,12 @@
 #     stops the search: exit 130 soon after, no trial left running;
 #   - the same search without a signal ends by its --budget of 20 s.
 # Usage: tests/search_stops.sh path/to/mcuopt (cwd: repo root). Exits 77
-# (skipped) without the sqlite3 command.
+# (skipped) without MNIST or the sqlite3 command.
 set -uo pipefail
 CLI=$1
 command -v sqlite3 > /dev/null || { echo "search_stops: no sqlite3 command: skipped"; exit 77; }
+mnist=${MCO_MNIST_DIR:-../shared/data/mnist}
+[ -e "$mnist/train-images-idx3-ubyte.gz" ] || { echo "search_stops: no MNIST in $mnist: skipped"; exit 77; }
 W=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2> /dev/null; rm -rf "$W"; }
