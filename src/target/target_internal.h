@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/file_util.h"   /* mco_read_text_file, mco_remove_tree */
 #include "mcuopt/status.h"
 #include "mcuopt/target.h"
 
@@ -27,12 +28,6 @@ mco_status mco_run_tool_capture(char *const argv[], const char *log_path, int ti
 /* The first line of a log file that contains `needle` (or else its first
  * non-empty line), trimmed, into buf. */
 void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t cap);
-
-/* Reads a whole file into a malloc'ed NUL-terminated string. */
-mco_status mco_read_file_text(const char *path, char **out);
-
-/* Removes a directory tree (best effort). */
-void mco_remove_tree(const char *path);
 
 /* One executed instruction address and how often it ran. */
 typedef struct {
