@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "core/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/pipeline.h"
@@ -108,6 +109,7 @@ typedef struct {
     int threads;
     char trials_dir[400];
     char structures_path[420];        /* OUT/structures.tsv: measured structures, kept across runs */
+    int made_out_dir, made_trials_dir, had_structures;   /* what a failed run removes again */
     mco_cost_model *cost_model;       /* resource.h's table, NULL: measure in QEMU */
     structure *structures;
     int n_structures, cap_structures;
@@ -163,9 +165,11 @@ static double elapsed(const search *s)
 
 /* ---- set-up ------------------------------------------------------------------- */
 
-static mco_status make_dir(const char *path)
+/* Creates `path` unless it exists; *made says whether this call created it. */
+static mco_status make_dir(const char *path, int *made)
 {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    *made = mkdir(path, 0777) == 0;
+    if (!*made && errno != EEXIST)
         return mco_error(MCO_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
     return MCO_OK;
 }
@@ -352,12 +356,13 @@ static mco_status setup(search *s)
     if (s->n_rungs > MAX_RUNGS) s->n_rungs = MAX_RUNGS;
     mco_status st = setup_data(s);
     if (st != MCO_OK) return st;
-    if ((st = make_dir(opt->out_dir)) != MCO_OK) return st;
     if (strlen(opt->out_dir) + 8 > sizeof s->trials_dir)
         return mco_error(MCO_ERR_ARG, "search: output directory path too long");
+    if ((st = make_dir(opt->out_dir, &s->made_out_dir)) != MCO_OK) return st;
     snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
     snprintf(s->structures_path, sizeof s->structures_path, "%s/structures.tsv", opt->out_dir);
-    if ((st = make_dir(s->trials_dir)) != MCO_OK) return st;
+    s->had_structures = access(s->structures_path, F_OK) == 0;
+    if ((st = make_dir(s->trials_dir, &s->made_trials_dir)) != MCO_OK) return st;
 
     /* The space, conditioned on what the pipeline library can run now. */
     mco_pipeline_space_caps caps = {1, 0, 0};
@@ -939,6 +944,20 @@ static void search_free(search *s)
     free(s->stored);
 }
 
+/* A run that failed (not one interrupted: that one is resumed) removes what
+ * it created, so a full disk leaves no empty store behind: the store, if
+ * nothing in it can be resumed (mco_trials_discard), and then the structure
+ * cache, trials/ and the output directory if this run made them. */
+static void discard_created(search *s)
+{
+    int store_gone = s->db ? mco_trials_discard(s->db) : 1;   /* no handle: a failed open removed its own */
+    s->db = NULL;
+    if (!store_gone) return;
+    if (!s->had_structures && s->structures_path[0]) unlink(s->structures_path);
+    if (s->made_trials_dir) mco_remove_tree(s->trials_dir);
+    if (s->made_out_dir) mco_remove_tree(s->opt->out_dir);
+}
+
 mco_status mco_search_run(const mco_search_options *opt, mco_search_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -952,6 +971,7 @@ mco_status mco_search_run(const mco_search_options *opt, mco_search_result *resu
     result->interrupted = stopped(&s);
     if (st == MCO_OK) st = write_outputs(&s);
     result->seconds = now_s() - s.t0;
+    if (st != MCO_OK && !result->interrupted) discard_created(&s);
     search_free(&s);
     return st;
 }
