@@ -27,6 +27,7 @@
 
 const char *mco_file_kind(mode_t mode)
 {
+    if (S_ISREG(mode)) return "a regular file";
     if (S_ISDIR(mode)) return "a directory";
     if (S_ISFIFO(mode)) return "a FIFO";
     if (S_ISCHR(mode)) return "a character device";

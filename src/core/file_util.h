@@ -18,6 +18,10 @@
 /* "a directory", "a FIFO", "a symbolic link", ... for an error line. */
 const char *mco_file_kind(mode_t mode);
 
+/* mco_output_open, but with named = 1 the temporary file has its name from
+ * the start, as where O_TMPFILE is missing (for tests of that path). */
+mco_status mco_output_open_named(mco_output_file *out, const char *path, int named);
+
 /* Removes `path` and everything under it (symlinks are removed, never
  * followed); errors are ignored. */
 void mco_remove_tree(const char *path);

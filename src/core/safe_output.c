@@ -169,6 +169,11 @@ static int open_unnamed(const char *dir)
 
 mco_status mco_output_open(mco_output_file *out, const char *path)
 {
+    return mco_output_open_named(out, path, 0);
+}
+
+mco_status mco_output_open_named(mco_output_file *out, const char *path, int named)
+{
     memset(out, 0, sizeof *out);
     if (!path || !path[0]) return mco_error(MCO_ERR_ARG, "no output file name given");
     mco_status st = check_file_path(path);
@@ -184,7 +189,7 @@ mco_status mco_output_open(mco_output_file *out, const char *path)
     }
     int fd = -1;
     if (st == MCO_OK) {
-        fd = open_unnamed(dir);
+        fd = named ? -1 : open_unnamed(dir);
         out->named = fd < 0;
         if (fd < 0) fd = open(out->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) st = mco_error(MCO_ERR_IO, "%s: cannot create a file in %s: %s", path, dir, strerror(errno));

@@ -165,12 +165,17 @@ static double elapsed(const search *s)
 
 /* ---- set-up ------------------------------------------------------------------- */
 
-/* Creates `path` unless it exists; *made says whether this call created it. */
+/* Creates `path` unless it is a directory already; *made says whether this
+ * call created it. Something else at `path` is refused, never replaced. */
 static mco_status make_dir(const char *path, int *made)
 {
     *made = mkdir(path, 0777) == 0;
     if (!*made && errno != EEXIST)
         return mco_error(MCO_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    struct stat info;
+    if (!*made && stat(path, &info) == 0 && !S_ISDIR(info.st_mode))
+        return mco_error(MCO_ERR_IO, "%s: exists and is %s, not a directory; refusing to replace it", path,
+                         mco_file_kind(info.st_mode));
     return MCO_OK;
 }
 
