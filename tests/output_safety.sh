@@ -207,7 +207,7 @@ if mount -t tmpfs -o size=64k tmpfs "$full" 2>/dev/null; then
   empty_after() {   # empty_after WHAT: the file system holds nothing
     [ -z "$(ls -A "$full")" ] || fail "$1 on a full disk left: $(cd "$full" && find . | tr '\n' ' ')"
   }
-  dir_cmd emit "$full/code" && expect "No space left on device" -- "${cmd[@]}"
+  dir_cmd emit "$full/code" && expect "full/code/model.c: write failed: No space left on device" -- "${cmd[@]}"
   empty_after "emit"
   for w in "${file_writers[@]}"; do
     [ "$w" = predict ] && continue   # its output is 40 bytes: it fits
@@ -221,7 +221,7 @@ if mount -t tmpfs -o size=64k tmpfs "$full" 2>/dev/null; then
   mkdir "$full/exist"
   echo keep >"$full/exist/keep.txt"
   before=$(listing "$full")
-  dir_cmd emit "$full/exist" && expect "No space left on device" -- "${cmd[@]}"
+  dir_cmd emit "$full/exist" && expect "full/exist/model.c: write failed: No space left on device" -- "${cmd[@]}"
   [ "$before" = "$(listing "$full")" ] || fail "emit into an existing directory on a full disk changed it"
 else
   skipped+=("full disk (mount -t tmpfs not permitted)")

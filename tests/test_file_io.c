@@ -13,7 +13,7 @@
  * a stale ".NAME.tmp.PID" of a dead process is removed by the next open,
  * one whose pid is alive or whose lock is held is kept.
  * Directory writer: a new directory appears only at the commit, an abort
- * leaves nothing, a commit into an existing directory replaces files of the
+ * leaves nothing (and the error names the final path, not the stage), a commit into an existing directory replaces files of the
  * same name and keeps the others, and one that would replace a FIFO fails
  * before moving anything.
  * (The command-line side, with a real full disk, is tests/output_safety.sh.)
@@ -201,8 +201,11 @@ static void test_directory(void)
     char path[600];
     snprintf(path, sizeof path, "%s/model.h", d.stage);
     CHECK_OK(mco_write_file_atomic(path, "h1", 2));
+    mco_error(MCO_ERR_IO, "%s/model.c: write failed", d.stage);   /* an error under the stage ... */
     mco_output_dir_abort(&d);
     CHECK(file_type(code) == 0 && count_temporaries(dir) == 0);
+    snprintf(path, sizeof path, "%s/model.c: write failed", code);   /* ... names the final path */
+    CHECK(strcmp(mco_last_error(), path) == 0);
 
     CHECK_OK(mco_output_dir_begin(&d, code));
     snprintf(path, sizeof path, "%s/model.h", d.stage);

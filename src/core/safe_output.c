@@ -389,8 +389,23 @@ mco_status mco_output_dir_commit(mco_output_dir *d)
     return st;
 }
 
+/* The error that made the caller abort names a file under the stage, which
+ * is about to go: name it by its final path instead. */
+static void rename_stage_in_error(const mco_output_dir *d)
+{
+    const char *message = mco_last_error();
+    const char *hit = strstr(message, d->stage);
+    if (!hit) return;
+    char text[1024];
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(hit - message), message, d->path, hit + strlen(d->stage));
+    (void)mco_error(MCO_ERR_IO, "%s", text);   /* only the message is replaced; the caller keeps its status */
+}
+
 void mco_output_dir_abort(mco_output_dir *d)
 {
-    if (d->stage) mco_remove_tree(d->stage);
+    if (d->stage) {
+        rename_stage_in_error(d);
+        mco_remove_tree(d->stage);
+    }
     release_dir(d);
 }
