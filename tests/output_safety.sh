@@ -18,7 +18,8 @@
 #      directory, quantize, export, train, run, measure --code-dir and
 #      search all fail with one line and leave the file system as it was.
 #   5. Loaders: a directory named x.json as a profile, a 300 MB profile, a
-#      FIFO as a model (used to hang) and a directory as an architecture.
+#      FIFO as a model or as predict's input (both hung), a directory as an
+#      architecture, and a FIFO as search's structure cache (it hung).
 #
 # Parts 2-4 need mount (root) and part 3's kill needs QEMU and
 # arm-none-eabi-gcc; when one cannot run, the rest still runs and the test
@@ -237,6 +238,13 @@ expect "big.json: file too large (314572800 bytes; at most 1048576" -- "$cli" es
 expect "f.mco: is a FIFO, not a regular file" -- "$cli" info "$ld/f.mco"
 expect "d.arch: is a directory, not a regular file" -- "$cli" info --arch "$ld/d.arch"
 expect "f.mco: is a FIFO, not a regular file" -- "$cli" predict "$tmp/m.mco" --input "$ld/f.mco" -o "$ld/p.out"
+# A FIFO where search keeps its structure cache (it hung reading it): ignored, the search ends.
+mkdir "$ld/s"
+mkfifo "$ld/s/structures.tsv"
+dir_cmd search "$ld/s"
+timeout 60 "${cmd[@]}" >/dev/null 2>&1
+[ $? -ne 124 ] || fail "search hung on a FIFO at OUT/structures.tsv"
+[ -p "$ld/s/structures.tsv" ] || fail "search replaced the FIFO at OUT/structures.tsv"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2

@@ -11,7 +11,8 @@
  * symlink and a directory at the path are refused and left as they were;
  * an abort leaves no file; no temporary name is ever left in the directory;
  * a stale ".NAME.tmp.PID" of a dead process is removed by the next open,
- * one whose pid is alive or whose lock is held is kept.
+ * one whose pid is alive or whose lock is held is kept. Appending (a cache)
+ * refuses a FIFO (without blocking) and a symlink.
  * Directory writer: a new directory appears only at the commit, an abort
  * leaves nothing (and the error names the final path, not the stage), a commit into an existing directory replaces files of the
  * same name and keeps the others, and one that would replace a FIFO fails
@@ -190,6 +191,21 @@ static void test_writer(int named)
     unlink(at(locked));
 }
 
+static void test_append(void)
+{
+    FILE *f;
+    write_bytes(at("cache.tsv"), "a\n", 2);
+    CHECK_OK(mco_output_append(at("cache.tsv"), &f));
+    if (f) {
+        fputs("b\n", f);
+        fclose(f);
+    }
+    CHECK(holds(at("cache.tsv"), "a\nb\n"));
+    CHECK(mco_output_append(at("fifo"), &f) == MCO_ERR_IO && f == NULL);   /* no reader: must not block */
+    CHECK(mco_output_append(at("link"), &f) == MCO_ERR_IO && f == NULL);
+    CHECK(holds(at("target"), "precious"));
+}
+
 static void test_directory(void)
 {
     /* A new directory: staged beside it, renamed into place at the commit. */
@@ -265,6 +281,7 @@ int main(void)
     test_reader();
     test_writer(0);
     test_writer(1);
+    test_append();
     test_directory();
     mco_remove_tree(dir);
     TEST_MAIN_END();

@@ -84,6 +84,11 @@ void mco_output_abort(mco_output_file *out);
 /* Writes `size` bytes to `path`: mco_output_open, fwrite, mco_output_commit. */
 mco_status mco_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* Opens `path` for appending (created if absent) into *f, for a cache or
+ * log that can lose part of its last line on a full disk; anything but a
+ * regular file (a FIFO, device, symlink, directory) is refused. */
+mco_status mco_output_append(const char *path, FILE **f);
+
 /* One output directory being written. Write into `stage` only. */
 typedef struct {
     char *path;    /* the final directory */

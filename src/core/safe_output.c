@@ -255,6 +255,29 @@ mco_status mco_write_file_atomic(const char *path, const void *data, size_t size
     return mco_output_commit(&out);
 }
 
+mco_status mco_output_append(const char *path, FILE **f)
+{
+    *f = NULL;
+    mco_status st = check_file_path(path);
+    if (st != MCO_OK) return st;
+    /* O_NOFOLLOW and O_NONBLOCK: a symlink or FIFO put there since the check fails or is refused below. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd < 0) return mco_error(MCO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return mco_error(MCO_ERR_IO, "%s: not a regular file; refusing to append to it", path);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *f = fdopen(fd, "a");
+    if (!*f) {
+        close(fd);
+        return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
+    }
+    return MCO_OK;
+}
+
 /* ---- a directory ------------------------------------------------------------------ */
 
 /* Checks that moving every entry of `from` into `to` replaces nothing but

@@ -223,11 +223,15 @@ static mco_status grow(void **array, int *cap, int need, size_t item)
  * another target or clock, or that do not parse, are ignored. */
 static void load_structures(search *s)
 {
-    FILE *f = fopen(s->structures_path, "r");
-    if (!f) return;
-    char line[MCO_TRIAL_CONFIG_MAX + 256];
+    char *text = NULL;
+    if (mco_read_text_file(s->structures_path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) {
+        mco_clear_error();   /* absent (a first run) or unreadable: measure again */
+        return;
+    }
     double clock = s->opt->clock_mhz;
-    while (fgets(line, sizeof line, f)) {
+    for (char *line = text, *next; *line; line = next) {
+        next = line + strcspn(line, "\n");
+        if (*next) *next++ = '\0';
         structure c;
         memset(&c, 0, sizeof c);
         char target[64];
@@ -243,14 +247,17 @@ static void load_structures(search *s)
         if (grow((void **)&s->structures, &s->cap_structures, s->n_structures + 1, sizeof(structure)) != MCO_OK) break;
         s->structures[s->n_structures++] = c;
     }
-    fclose(f);
+    free(text);
 }
 
 static void save_structure(const search *s, const structure *c)
 {
     if (c->estimated) return;   /* estimates are cheap to redo and may change with the table */
-    FILE *f = fopen(s->structures_path, "a");
-    if (!f) return;
+    FILE *f;
+    if (mco_output_append(s->structures_path, &f) != MCO_OK) {
+        mco_clear_error();   /* a cache: not saving it costs a measurement next time */
+        return;
+    }
     fprintf(f, "%s\t%.17g\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%s\n", s->opt->target->name, s->opt->clock_mhz, c->fits,
             c->r.flash_bytes, c->r.ram_bytes, c->r.latency_ms, c->r.energy_uj, c->dry);
     fclose(f);
