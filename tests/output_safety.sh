@@ -18,8 +18,9 @@
 #      directory, quantize, export, train, run, measure --code-dir and
 #      search all fail with one line and leave the file system as it was.
 #   5. Loaders: a directory named x.json as a profile, a 300 MB profile, a
-#      FIFO as a model or as predict's input (both hung), a directory as an
-#      architecture, and a FIFO as search's structure cache (it hung).
+#      FIFO as a model, as predict's input or as an IDX data file (all hung),
+#      a directory as an architecture, and a FIFO as search's structure
+#      cache (it hung).
 #
 # Parts 2-4 need mount (root) and part 3's kill needs QEMU and
 # arm-none-eabi-gcc; when one cannot run, the rest still runs and the test
@@ -238,6 +239,11 @@ expect "big.json: file too large (314572800 bytes; at most 1048576" -- "$cli" es
 expect "f.mco: is a FIFO, not a regular file" -- "$cli" info "$ld/f.mco"
 expect "d.arch: is a directory, not a regular file" -- "$cli" info --arch "$ld/d.arch"
 expect "f.mco: is a FIFO, not a regular file" -- "$cli" predict "$tmp/m.mco" --input "$ld/f.mco" -o "$ld/p.out"
+mkdir "$ld/data"
+cp "$data"/* "$ld/data/"
+rm "$ld/data/train-images-idx3-ubyte"
+mkfifo "$ld/data/train-images-idx3-ubyte"
+expect "train-images-idx3-ubyte: is a FIFO, not a regular file" -- "$cli" train --arch mlp --data "$ld/data" -o "$ld/m.mco"
 # A FIFO where search keeps its structure cache (it hung reading it): ignored, the search ends.
 mkdir "$ld/s"
 mkfifo "$ld/s/structures.tsv"

@@ -79,29 +79,43 @@ static mco_status read_all(int fd, const char *path, size_t first, size_t max_si
     return MCO_OK;
 }
 
+mco_status mco_open_regular(const char *path, int *fd, off_t *size)
+{
+    *fd = -1;
+    if (!path || !path[0]) return mco_error(MCO_ERR_ARG, "no file name given");
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (f < 0) return mco_error(MCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat info;
+    mco_status st = MCO_OK;
+    if (fstat(f, &info) != 0) st = mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(info.st_mode))
+        st = mco_error(MCO_ERR_IO, "%s: is %s, not a regular file", path, mco_file_kind(info.st_mode));
+    if (st != MCO_OK) {
+        close(f);
+        return st;
+    }
+    int flags = fcntl(f, F_GETFL);
+    if (flags >= 0) fcntl(f, F_SETFL, flags & ~O_NONBLOCK);
+    *fd = f;
+    if (size) *size = info.st_size;
+    return MCO_OK;
+}
+
 mco_status mco_read_file(const char *path, size_t max_size, uint8_t **bytes, size_t *size)
 {
     *bytes = NULL;
     *size = 0;
-    if (!path || !path[0]) return mco_error(MCO_ERR_ARG, "no file name given");
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return mco_error(MCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat info;
-    mco_status st = MCO_OK;
-    if (fstat(fd, &info) != 0) st = mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
-    else if (!S_ISREG(info.st_mode))
-        st = mco_error(MCO_ERR_IO, "%s: is %s, not a regular file", path, mco_file_kind(info.st_mode));
-    else if ((uint64_t)info.st_size > max_size)
+    int fd;
+    off_t reported;
+    mco_status st = mco_open_regular(path, &fd, &reported);
+    if (st != MCO_OK) return st;
+    if ((uint64_t)reported > max_size)
         st = mco_error(MCO_ERR_RANGE, "%s: file too large (%lld bytes; at most %zu allowed here)", path,
-                       (long long)info.st_size, max_size);
-    if (st == MCO_OK) {
-        /* The reported size is a first guess (+1 to see the end without growing). */
-        size_t first = info.st_size > 0 ? (size_t)info.st_size + 1 : READ_FIRST_CAPACITY;
-        int flags = fcntl(fd, F_GETFL);
-        if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-        st = read_all(fd, path, first, max_size, bytes, size);
-    }
+                       (long long)reported, max_size);
+    /* The reported size is a first guess (+1 to see the end without growing). */
+    size_t first = reported > 0 ? (size_t)reported + 1 : READ_FIRST_CAPACITY;
+    if (st == MCO_OK) st = read_all(fd, path, first, max_size, bytes, size);
     close(fd);
     return st;
 }

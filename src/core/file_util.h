@@ -15,6 +15,12 @@
 #include "mcuopt/file_io.h"
 #include "mcuopt/status.h"
 
+/* Opens `path` for reading (a blocking fd in *fd, its size in *size if
+ * size is not NULL), refusing anything but a regular file without waiting
+ * (a FIFO with no writer). For streaming readers (gzip); mco_read_file
+ * uses it too. */
+mco_status mco_open_regular(const char *path, int *fd, off_t *size);
+
 /* "a directory", "a FIFO", "a symbolic link", ... for an error line. */
 const char *mco_file_kind(mode_t mode);
 
