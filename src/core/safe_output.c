@@ -209,12 +209,14 @@ mco_status mco_output_open_named(mco_output_file *out, const char *path, int nam
     return st;
 }
 
-/* Gives the unnamed temporary file its name (see the top of the file). */
+/* Gives the unnamed temporary file its name (see the top of the file);
+ * AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH, where /proc will not do. */
 static mco_status link_unnamed(mco_output_file *out)
 {
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(out->f));
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, out->tmp_path, AT_SYMLINK_FOLLOW) != 0)
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, out->tmp_path, AT_SYMLINK_FOLLOW) != 0 &&
+        linkat(fileno(out->f), "", AT_FDCWD, out->tmp_path, AT_EMPTY_PATH) != 0)
         return mco_error(MCO_ERR_IO, "%s: cannot create %s: %s", out->path, out->tmp_path, strerror(errno));
     out->named = 1;
     return MCO_OK;
