@@ -20,7 +20,7 @@
  * (The command-line side, with a real full disk, is tests/output_safety.sh.)
  */
 #define _DEFAULT_SOURCE /* flock() */
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 #include "test_util.h"
 
 #include <dirent.h>

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/codegen.h"
 
 /* An emitted file: write to ->f (see mcuopt/file_io.h). */

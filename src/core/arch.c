@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 typedef struct {
     const char *name;

@@ -12,7 +12,7 @@
  *
  * What it leaves out: memory-mapping, and reading pipes or stdin.
  */
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -46,7 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 /* ---- names ------------------------------------------------------------------ */
 

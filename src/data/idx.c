@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 #define IDX_TYPE_UBYTE 0x08
 #define IDX_MAX_COUNT 10000000u          /* cap on the first (sample count) dimension */

@@ -40,7 +40,7 @@
 #include <sys/prctl.h>
 #endif
 
-#include "core/file_util.h"   /* mco_remove_tree */
+#include "mcuopt/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/pipeline.h"
