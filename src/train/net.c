@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "train/fake_quant.h"
+#include "train/fast_layer.h"
 #include "train/layer_ops.h"
 
 size_t mco_model_param_floats(const mco_model *model)
@@ -94,6 +95,32 @@ static size_t lay_out(mco_net *net, carver *c, unsigned char *needs_grad)
     return c->used;
 }
 
+static float *tensor_grad(const mco_net *net, int index);
+
+/* Gives every layer with a fast path its mco_fast_layer (a layer oneDNN
+ * cannot run keeps its reference kernel), and finds the layers whose input
+ * gradient no other backward writes. */
+static void attach_fast_layers(mco_net *net)
+{
+    const mco_model *model = net->model;
+    for (int l = 0; l < model->n_layers; l++) {
+        const mco_layer *layer = &model->layers[l];
+        if (mco_fast_layer_supported(layer) &&
+            mco_fast_layer_create(layer, net->max_batch, (net->flags & MCO_NET_GRADIENTS) != 0, &net->fast[l]) != MCO_OK)
+            net->fast[l] = NULL;
+        const float *g = tensor_grad(net, layer->inputs[0]);
+        int writers = 0;
+        for (int k = 0; g && k < model->n_layers; k++) {
+            const mco_layer *other = &model->layers[k];
+            if (!mco_layer_ops_get(other->type)->backward)
+                continue;
+            for (int i = 0; i < other->n_inputs; i++)
+                writers += tensor_grad(net, other->inputs[i]) == g;
+        }
+        net->sole_writer[l] = writers == 1;
+    }
+}
+
 mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int flags)
 {
     memset(net, 0, sizeof(*net));
@@ -108,8 +135,11 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     net->owns_grad = calloc(n, 1);
     net->scratch = calloc(n, sizeof(void *));
     net->param_grad = calloc(n * MCO_MAX_PARAMS, sizeof(float *));
+    net->fast = calloc(n, sizeof(*net->fast));
+    net->sole_writer = calloc(n, 1);
     unsigned char *needs_grad = calloc(n, 1);
-    if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !needs_grad) {
+    if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !net->fast ||
+        !net->sole_writer || !needs_grad) {
         free(needs_grad);
         mco_net_free(net);
         return mco_error(MCO_ERR_NOMEM, "network workspace: out of memory");
@@ -126,11 +156,17 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     lay_out(net, &carving, needs_grad);
     free(needs_grad);
     mco_rng_seed(&net->rng, 0);
+    if (!(flags & MCO_NET_REFERENCE))
+        attach_fast_layers(net);
     return MCO_OK;
 }
 
 void mco_net_free(mco_net *net)
 {
+    for (int l = 0; net->fast && l < net->model->n_layers; l++)
+        mco_fast_layer_free(net->fast[l]);
+    free(net->fast);
+    free(net->sole_writer);
     free(net->act);
     free(net->grad);
     free(net->owns_grad);
@@ -176,7 +212,8 @@ void mco_net_forward(mco_net *net, int batch, int training)
     for (int l = 0; l < net->model->n_layers; l++) {
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
-        mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
+        if (!net->fast[l] || !mco_fast_layer_forward(net->fast[l], &ctx))
+            mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
         if (net->fake_quant)
             mco_fq_forward(net->fake_quant, l, net->act[l], batch, training);
     }
@@ -204,6 +241,8 @@ void mco_net_backward(mco_net *net, int batch, int from, int training)
         const mco_layer_ops *ops = mco_layer_ops_get(ctx.layer->type);
         if (net->fake_quant)
             mco_fq_backward(net->fake_quant, l, net->grad[l], batch);
+        if (net->fast[l] && mco_fast_layer_backward(net->fast[l], &ctx, net->sole_writer[l]))
+            continue;
         if (ops->backward)
             ops->backward(&ctx);
     }
