@@ -26,15 +26,13 @@
  */
 #include "train/fast_layer.h"
 
-#include <assert.h>
-#include <omp.h>
-#include <oneapi/dnnl/dnnl.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/fast_dnnl.h"
 #include "train/vec.h"
 
-#define MAX_PLANS 4 /* batch sizes kept per layer: max_batch, a training tail, evaluation tails */
+#define MAX_PLANS MCO_FAST_MAX_PLANS
 
 /* The oneDNN objects of one batch size. Activation memories have no data
  * of their own: their handles are set to the caller's tensors at each call. */
@@ -58,6 +56,7 @@ struct mco_fast_layer {
     plan plans[MAX_PLANS];
     float *diff_src_tmp;  /* max_batch samples of input gradient, added to the caller's */
     float *diff_bias_tmp; /* the bias gradient, added to the caller's */
+    mco_fast_bn *bn;      /* BatchNorm: everything is in there (fast_batchnorm.c) */
 };
 
 /* The memory and operation descriptions of a layer at one batch size. */
@@ -74,16 +73,7 @@ typedef struct {
 int mco_fast_layer_supported(const mco_layer *layer)
 {
     return layer->type == MCO_LAYER_CONV2D || layer->type == MCO_LAYER_DEPTHWISE_CONV2D ||
-           layer->type == MCO_LAYER_DENSE;
-}
-
-/* oneDNN's primitives decide their threading when they are created and
- * parallelise over OpenMP when they run: one thread, always, on every
- * thread that calls them (the setting is per thread). */
-static void one_thread(void)
-{
-    if (omp_get_max_threads() != 1)
-        omp_set_num_threads(1);
+           layer->type == MCO_LAYER_DENSE || layer->type == MCO_LAYER_BATCHNORM;
 }
 
 static dnnl_status_t describe(const mco_layer *layer, int batch, int training, layer_descs *d)
@@ -145,18 +135,41 @@ static dnnl_status_t describe(const mco_layer *layer, int batch, int training, l
                                                        pad_r);
 }
 
-static void destroy_primitive(dnnl_primitive_t *p)
+void mco_dnnl_destroy_primitive(dnnl_primitive_t *p)
 {
     if (*p)
         dnnl_primitive_destroy(*p);
     *p = NULL;
 }
 
-static void destroy_memory(dnnl_memory_t *m)
+void mco_dnnl_destroy_memory(dnnl_memory_t *m)
 {
     if (*m)
         dnnl_memory_destroy(*m);
     *m = NULL;
+}
+
+dnnl_status_t mco_dnnl_new_memory(dnnl_engine_t engine, const dnnl_memory_desc_t *md, int own, dnnl_memory_t *m)
+{
+    return dnnl_memory_create(m, md, engine, own ? DNNL_MEMORY_ALLOCATE : DNNL_MEMORY_NONE);
+}
+
+dnnl_status_t mco_dnnl_new_primitive(dnnl_engine_t engine, const_dnnl_primitive_desc_t pd, dnnl_primitive_t *prim,
+                                     dnnl_memory_t *scratch)
+{
+    dnnl_status_t st = dnnl_primitive_create(prim, pd);
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (st == dnnl_success && md && dnnl_memory_desc_get_size(md) > 0)
+        st = mco_dnnl_new_memory(engine, md, 1, scratch);
+    return st;
+}
+
+dnnl_status_t mco_dnnl_user_scratchpad(dnnl_primitive_attr_t *attr)
+{
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    return st;
 }
 
 static void plan_free(plan *p)
@@ -166,28 +179,10 @@ static void plan_free(plan *p)
                              &p->w_fwd,  &p->w_bwd,  &p->dw_lib,   &p->dw_user,   &p->bias,
                              &p->diff_bias, &p->scratch_fwd, &p->scratch_bwd_data, &p->scratch_bwd_weights};
     for (size_t i = 0; i < sizeof(prims) / sizeof(prims[0]); i++)
-        destroy_primitive(prims[i]);
+        mco_dnnl_destroy_primitive(prims[i]);
     for (size_t i = 0; i < sizeof(mems) / sizeof(mems[0]); i++)
-        destroy_memory(mems[i]);
+        mco_dnnl_destroy_memory(mems[i]);
     p->batch = 0;
-}
-
-/* A memory of description md: with oneDNN's own buffer (own = 1) or none
- * yet (the handle is set before each use). */
-static dnnl_status_t new_memory(const mco_fast_layer *f, const dnnl_memory_desc_t *md, int own, dnnl_memory_t *m)
-{
-    return dnnl_memory_create(m, md, f->engine, own ? DNNL_MEMORY_ALLOCATE : DNNL_MEMORY_NONE);
-}
-
-/* The primitive of pd, and a scratchpad memory of its own if it needs one. */
-static dnnl_status_t new_primitive(const mco_fast_layer *f, const_dnnl_primitive_desc_t pd, dnnl_primitive_t *prim,
-                                   dnnl_memory_t *scratch)
-{
-    dnnl_status_t st = dnnl_primitive_create(prim, pd);
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    if (st == dnnl_success && md && dnnl_memory_desc_get_size(md) > 0)
-        st = new_memory(f, md, 1, scratch);
-    return st;
 }
 
 /* A reorder from `from` to `to` (NULL if the two are the same layout and
@@ -229,10 +224,10 @@ static dnnl_status_t plan_build(mco_fast_layer *f, const mco_layer *layer, int b
     layer_descs d;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t fwd = NULL, bwd_data = NULL, bwd_weights = NULL;
-    one_thread();
+    mco_dnnl_one_thread();
     dnnl_status_t st = describe(layer, batch, f->training, &d);
-    if (st == dnnl_success && (st = dnnl_primitive_attr_create(&attr)) == dnnl_success)
-        st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success)
+        st = mco_dnnl_user_scratchpad(&attr);
     if (st == dnnl_success)
         st = dnnl_primitive_desc_create(&fwd, &d.fwd, attr, f->engine, NULL);
     if (st == dnnl_success && f->training)
@@ -241,24 +236,24 @@ static dnnl_status_t plan_build(mco_fast_layer *f, const mco_layer *layer, int b
         st = dnnl_primitive_desc_create(&bwd_weights, &d.bwd_weights, attr, f->engine, fwd);
 
     if (st == dnnl_success)
-        st = new_primitive(f, fwd, &p->fwd, &p->scratch_fwd);
-    if (st == dnnl_success && (st = new_memory(f, &d.src, 0, &p->src)) == dnnl_success &&
-        (st = new_memory(f, &d.dst, 0, &p->dst)) == dnnl_success &&
-        (st = new_memory(f, &d.bias, 0, &p->bias)) == dnnl_success &&
-        (st = new_memory(f, &d.weights_user, 0, &p->w_user)) == dnnl_success &&
-        (st = new_memory(f, query(fwd, dnnl_query_weights_md), 1, &p->w_fwd)) == dnnl_success)
+        st = mco_dnnl_new_primitive(f->engine, fwd, &p->fwd, &p->scratch_fwd);
+    if (st == dnnl_success && (st = mco_dnnl_new_memory(f->engine, &d.src, 0, &p->src)) == dnnl_success &&
+        (st = mco_dnnl_new_memory(f->engine, &d.dst, 0, &p->dst)) == dnnl_success &&
+        (st = mco_dnnl_new_memory(f->engine, &d.bias, 0, &p->bias)) == dnnl_success &&
+        (st = mco_dnnl_new_memory(f->engine, &d.weights_user, 0, &p->w_user)) == dnnl_success &&
+        (st = mco_dnnl_new_memory(f->engine, query(fwd, dnnl_query_weights_md), 1, &p->w_fwd)) == dnnl_success)
         st = new_reorder(f, &d.weights_user, query(fwd, dnnl_query_weights_md), 0, &p->w_to_fwd);
     if (st == dnnl_success && f->training) {
         const dnnl_memory_desc_t *w_bwd = query(bwd_data, dnnl_query_weights_md);
         const dnnl_memory_desc_t *dw = query(bwd_weights, dnnl_query_diff_weights_md);
-        if ((st = new_primitive(f, bwd_data, &p->bwd_data, &p->scratch_bwd_data)) == dnnl_success &&
-            (st = new_primitive(f, bwd_weights, &p->bwd_weights, &p->scratch_bwd_weights)) == dnnl_success &&
-            (st = new_memory(f, &d.src, 0, &p->diff_src)) == dnnl_success &&
-            (st = new_memory(f, &d.dst, 0, &p->diff_dst)) == dnnl_success &&
-            (st = new_memory(f, &d.bias, 0, &p->diff_bias)) == dnnl_success &&
-            (st = new_memory(f, w_bwd, 1, &p->w_bwd)) == dnnl_success &&
-            (st = new_memory(f, dw, 1, &p->dw_lib)) == dnnl_success &&
-            (st = new_memory(f, &d.weights_user, 0, &p->dw_user)) == dnnl_success &&
+        if ((st = mco_dnnl_new_primitive(f->engine, bwd_data, &p->bwd_data, &p->scratch_bwd_data)) == dnnl_success &&
+            (st = mco_dnnl_new_primitive(f->engine, bwd_weights, &p->bwd_weights, &p->scratch_bwd_weights)) == dnnl_success &&
+            (st = mco_dnnl_new_memory(f->engine, &d.src, 0, &p->diff_src)) == dnnl_success &&
+            (st = mco_dnnl_new_memory(f->engine, &d.dst, 0, &p->diff_dst)) == dnnl_success &&
+            (st = mco_dnnl_new_memory(f->engine, &d.bias, 0, &p->diff_bias)) == dnnl_success &&
+            (st = mco_dnnl_new_memory(f->engine, w_bwd, 1, &p->w_bwd)) == dnnl_success &&
+            (st = mco_dnnl_new_memory(f->engine, dw, 1, &p->dw_lib)) == dnnl_success &&
+            (st = mco_dnnl_new_memory(f->engine, &d.weights_user, 0, &p->dw_user)) == dnnl_success &&
             (st = new_reorder(f, &d.weights_user, w_bwd, 0, &p->w_to_bwd)) == dnnl_success)
             st = new_reorder(f, dw, &d.weights_user, 1, &p->dw_to_user);
     }
@@ -283,6 +278,7 @@ void mco_fast_layer_free(mco_fast_layer *f)
         return;
     for (int i = 0; i < f->n_plans; i++)
         plan_free(&f->plans[i]);
+    mco_fast_bn_free(f->bn);
     if (f->stream)
         dnnl_stream_destroy(f->stream);
     if (f->engine)
@@ -292,10 +288,11 @@ void mco_fast_layer_free(mco_fast_layer *f)
     free(f);
 }
 
-mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int training, mco_fast_layer **out)
+mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int training, int fuse_relu,
+                                 mco_fast_layer **out)
 {
     *out = NULL;
-    if (!mco_fast_layer_supported(layer) || max_batch < 1)
+    if (!mco_fast_layer_supported(layer) || max_batch < 1 || (layer->type == MCO_LAYER_BATCHNORM && !training))
         return mco_error(MCO_ERR_UNSUPPORTED, "layer %s: no fast path", layer->name);
     mco_fast_layer *f = calloc(1, sizeof(*f));
     if (!f)
@@ -306,7 +303,7 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
     f->in_size = mco_shape_size(layer->in_shape);
     f->out_size = mco_shape_size(layer->out_shape);
     f->bias_size = (size_t)layer->out_shape.c;
-    if (training) {
+    if (training && layer->type != MCO_LAYER_BATCHNORM) {
         f->diff_src_tmp = aligned_alloc(64, mco_align64((size_t)max_batch * f->in_size * sizeof(float)));
         f->diff_bias_tmp = aligned_alloc(64, mco_align64(f->bias_size * sizeof(float)));
         if (!f->diff_src_tmp || !f->diff_bias_tmp) {
@@ -314,18 +311,20 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
             return mco_error(MCO_ERR_NOMEM, "layer %s: out of memory", layer->name);
         }
     }
-    one_thread();
+    mco_dnnl_one_thread();
     dnnl_status_t st = dnnl_engine_create(&f->engine, dnnl_cpu, 0);
     if (st == dnnl_success)
         st = dnnl_stream_create(&f->stream, f->engine, dnnl_stream_default_flags);
-    if (st == dnnl_success)
+    if (st == dnnl_success && layer->type == MCO_LAYER_BATCHNORM)
+        st = mco_fast_bn_create(layer, max_batch, fuse_relu, f->engine, &f->bn);
+    else if (st == dnnl_success)
         st = plan_build(f, layer, max_batch, &f->plans[0]);
     if (st != dnnl_success) {
         mco_fast_layer_free(f);
         return mco_error(st == dnnl_out_of_memory ? MCO_ERR_NOMEM : MCO_ERR_UNSUPPORTED,
                          "layer %s: oneDNN cannot run it (status %d)", layer->name, (int)st);
     }
-    f->n_plans = 1;
+    f->n_plans = f->bn ? 0 : 1;
     *out = f;
     return MCO_OK;
 }
@@ -354,18 +353,12 @@ static plan *plan_for(mco_fast_layer *f, const mco_layer *layer, int batch)
 
 static void set(dnnl_memory_t m, const void *data)
 {
-    dnnl_status_t st = dnnl_memory_set_data_handle(m, (void *)data);
-    assert(st == dnnl_success);
-    (void)st;
+    mco_dnnl_set(m, data);
 }
 
-/* Runs a primitive whose arguments are all set; a failure here would be a
- * bug of this file (wrong arguments), not a run-time condition. */
 static void run(mco_fast_layer *f, dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args)
 {
-    dnnl_status_t st = dnnl_primitive_execute(prim, f->stream, n, args);
-    assert(st == dnnl_success);
-    (void)st;
+    mco_dnnl_run(f->stream, prim, n, args);
 }
 
 static void reorder(mco_fast_layer *f, dnnl_primitive_t prim, dnnl_memory_t from, dnnl_memory_t to)
@@ -374,21 +367,12 @@ static void reorder(mco_fast_layer *f, dnnl_primitive_t prim, dnnl_memory_t from
     run(f, prim, 2, args);
 }
 
-/* Appends the scratchpad argument if the primitive has one. */
-static int with_scratch(dnnl_exec_arg_t *args, int n, dnnl_memory_t scratch)
-{
-    if (scratch) {
-        args[n].arg = DNNL_ARG_SCRATCHPAD;
-        args[n].memory = scratch;
-        n++;
-    }
-    return n;
-}
-
 int mco_fast_layer_forward(mco_fast_layer *f, const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
-    one_thread();
+    if (f->bn)
+        return mco_fast_bn_forward(f->bn, f->stream, ctx);
+    mco_dnnl_one_thread();
     plan *p = plan_for(f, layer, ctx->batch);
     if (!p)
         return 0;
@@ -403,7 +387,7 @@ int mco_fast_layer_forward(mco_fast_layer *f, const mco_layer_ctx *ctx)
     }
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, p->bias},
                                {DNNL_ARG_DST, p->dst}};
-    run(f, p->fwd, with_scratch(args, 4, p->scratch_fwd), args);
+    run(f, p->fwd, mco_dnnl_with_scratch(args, 4, p->scratch_fwd), args);
     dnnl_stream_wait(f->stream);
     return 1;
 }
@@ -413,7 +397,9 @@ int mco_fast_layer_backward(mco_fast_layer *f, const mco_layer_ctx *ctx, int ove
     const mco_layer *layer = ctx->layer;
     if (!f->training)
         return 0;
-    one_thread();
+    if (f->bn)
+        return mco_fast_bn_backward(f->bn, f->stream, ctx, overwrite_input_grad);
+    mco_dnnl_one_thread();
     plan *p = plan_for(f, layer, ctx->batch);
     if (!p)
         return 0;
@@ -429,13 +415,13 @@ int mco_fast_layer_backward(mco_fast_layer *f, const mco_layer_ctx *ctx, int ove
         }
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_DIFF_DST, p->diff_dst}, {DNNL_ARG_WEIGHTS, w},
                                    {DNNL_ARG_DIFF_SRC, p->diff_src}};
-        run(f, p->bwd_data, with_scratch(args, 3, p->scratch_bwd_data), args);
+        run(f, p->bwd_data, mco_dnnl_with_scratch(args, 3, p->scratch_bwd_data), args);
     }
     set(p->src, ctx->in[0]);
     set(p->diff_bias, f->diff_bias_tmp);
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_DIFF_DST, p->diff_dst},
                                {DNNL_ARG_DIFF_WEIGHTS, p->dw_lib}, {DNNL_ARG_DIFF_BIAS, p->diff_bias}};
-    run(f, p->bwd_weights, with_scratch(args, 4, p->scratch_bwd_weights), args);
+    run(f, p->bwd_weights, mco_dnnl_with_scratch(args, 4, p->scratch_bwd_weights), args);
     set(p->dw_user, ctx->param_grad[MCO_PARAM_WEIGHTS]);
     reorder(f, p->dw_to_user, p->dw_lib, p->dw_user);
     dnnl_stream_wait(f->stream);

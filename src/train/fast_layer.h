@@ -11,6 +11,9 @@
  * writes the output; backward ADDS into the input gradient (unless the
  * caller says it may overwrite) and into the parameter gradients.
  *
+ * BatchNorm (training mode) has a fast path too, optionally with the ReLU
+ * after it fused in (fast_batchnorm.c).
+ *
  * Determinism: every oneDNN call runs single-threaded on the calling thread
  * (OpenMP's thread count is set to 1 on it before each call), so results
  * depend only on the shapes and the machine's instruction set, never on
@@ -22,7 +25,8 @@
  * that size too, and keeps them: after that, a step allocates nothing.
  *
  * What it leaves out: other layer types (they run their reference
- * kernels), dilation, groups other than depthwise, int8.
+ * kernels), BatchNorm in inference mode, dilation, groups other than
+ * depthwise, int8.
  */
 #ifndef MCO_TRAIN_FAST_LAYER_H
 #define MCO_TRAIN_FAST_LAYER_H
@@ -38,14 +42,21 @@ int mco_fast_layer_supported(const mco_layer *layer);
 
 /* Builds the fast path of `layer` (shapes inferred) for batches of up to
  * max_batch samples; `training` also builds the two backward passes.
+ * BatchNorm has a fast path in training mode only (inference mode runs the
+ * reference kernel, see fast_batchnorm.c), and with fuse_relu its forward
+ * also applies the ReLU that follows it, whose output it then writes (the
+ * caller skips that ReLU, and hands the ReLU's output gradient to the
+ * BatchNorm's backward).
  * Fails (MCO_ERR_UNSUPPORTED or MCO_ERR_NOMEM, with a message) if oneDNN
  * cannot run the layer; the caller then uses the reference kernel. */
-mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int training, mco_fast_layer **out);
+mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int training, int fuse_relu,
+                                 mco_fast_layer **out);
 void mco_fast_layer_free(mco_fast_layer *fast);
 
 /* The layer_ops.h forward and backward on ctx (ctx->layer is the layer the
  * fast path was built for, or one of the same shapes: the parameters are
- * read from ctx->layer at every call). With overwrite_input_grad set,
+ * read from ctx->layer at every call; for a fused BatchNorm + ReLU, out and
+ * grad_out are the ReLU's). With overwrite_input_grad set,
  * backward WRITES ctx->grad_in[0] instead of adding to it (the caller knows
  * it holds zeros). Return 0 if they could not run (no memory for a new
  * batch size), and the caller runs the reference kernel instead. */

@@ -100,14 +100,31 @@ static float *tensor_grad(const mco_net *net, int index);
 /* Gives every layer with a fast path its mco_fast_layer (a layer oneDNN
  * cannot run keeps its reference kernel), and finds the layers whose input
  * gradient no other backward writes. */
+/* 1 if layer l is a BatchNorm read only by a ReLU right after it. */
+static int bn_then_relu(const mco_model *model, int l)
+{
+    if (model->layers[l].type != MCO_LAYER_BATCHNORM || l + 1 >= model->n_layers ||
+        model->layers[l + 1].type != MCO_LAYER_RELU || model->layers[l + 1].inputs[0] != l)
+        return 0;
+    for (int k = 0; k < model->n_layers; k++)
+        for (int i = 0; i < model->layers[k].n_inputs; i++)
+            if (model->layers[k].inputs[i] == l && k != l + 1)
+                return 0;
+    return 1;
+}
+
 static void attach_fast_layers(mco_net *net)
 {
     const mco_model *model = net->model;
+    const int training = (net->flags & MCO_NET_GRADIENTS) != 0;
     for (int l = 0; l < model->n_layers; l++) {
         const mco_layer *layer = &model->layers[l];
+        net->fuses_relu[l] = (unsigned char)(training && bn_then_relu(model, l));
         if (mco_fast_layer_supported(layer) &&
-            mco_fast_layer_create(layer, net->max_batch, (net->flags & MCO_NET_GRADIENTS) != 0, &net->fast[l]) != MCO_OK)
+            mco_fast_layer_create(layer, net->max_batch, training, net->fuses_relu[l], &net->fast[l]) != MCO_OK)
             net->fast[l] = NULL;
+        if (!net->fast[l])
+            net->fuses_relu[l] = 0;
         const float *g = tensor_grad(net, layer->inputs[0]);
         int writers = 0;
         for (int k = 0; g && k < model->n_layers; k++) {
@@ -137,9 +154,11 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     net->param_grad = calloc(n * MCO_MAX_PARAMS, sizeof(float *));
     net->fast = calloc(n, sizeof(*net->fast));
     net->sole_writer = calloc(n, 1);
+    net->fuses_relu = calloc(n, 1);
+    net->fused_ran = calloc(n, 1);
     unsigned char *needs_grad = calloc(n, 1);
     if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !net->fast ||
-        !net->sole_writer || !needs_grad) {
+        !net->sole_writer || !net->fuses_relu || !net->fused_ran || !needs_grad) {
         free(needs_grad);
         mco_net_free(net);
         return mco_error(MCO_ERR_NOMEM, "network workspace: out of memory");
@@ -167,6 +186,8 @@ void mco_net_free(mco_net *net)
         mco_fast_layer_free(net->fast[l]);
     free(net->fast);
     free(net->sole_writer);
+    free(net->fuses_relu);
+    free(net->fused_ran);
     free(net->act);
     free(net->grad);
     free(net->owns_grad);
@@ -212,6 +233,17 @@ void mco_net_forward(mco_net *net, int batch, int training)
     for (int l = 0; l < net->model->n_layers; l++) {
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
+        net->fused_ran[l] = 0;
+        if (net->fuses_relu[l] && !net->fake_quant) {
+            /* BatchNorm + ReLU in one: the ReLU's output, then skip the ReLU */
+            ctx.out = net->act[l + 1];
+            if (mco_fast_layer_forward(net->fast[l], &ctx)) {
+                net->fused_ran[l] = 1;
+                l++;
+                continue;
+            }
+            ctx.out = net->act[l];
+        }
         if (!net->fast[l] || !mco_fast_layer_forward(net->fast[l], &ctx))
             mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
         if (net->fake_quant)
@@ -234,10 +266,14 @@ void mco_net_zero_grads(mco_net *net, int batch)
 void mco_net_backward(mco_net *net, int batch, int from, int training)
 {
     for (int l = from; l >= 0; l--) {
-        if (!net->grad[l])
-            continue;
+        if (!net->grad[l] || (l > 0 && net->fused_ran[l - 1]))
+            continue; /* no gradient wanted, or a ReLU its BatchNorm ran */
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
+        if (net->fused_ran[l]) {
+            ctx.out = net->act[l + 1];
+            ctx.grad_out = net->grad[l + 1];
+        }
         const mco_layer_ops *ops = mco_layer_ops_get(ctx.layer->type);
         if (net->fake_quant)
             mco_fq_backward(net->fake_quant, l, net->grad[l], batch);

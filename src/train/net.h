@@ -19,6 +19,9 @@
  * Conv2D, DepthwiseConv2D and Dense run on their fast path (fast_layer.h,
  * oneDNN) unless MCO_NET_REFERENCE is given or oneDNN cannot run the layer;
  * every other layer, and those in that case, run mcuopt's own kernels.
+ * So does BatchNorm in training, fused with the ReLU after it when that
+ * ReLU is its only reader (no fake quantization): the pair then runs as
+ * one layer and the BatchNorm's own output buffer is left unused.
  *
  * With `fake_quant` set (quantization-aware training), the input goes
  * through mco_fq_input before the first layer, every layer output
@@ -53,6 +56,10 @@ typedef struct {
     struct mco_fast_layer **fast; /* [n_layers] the layer's fast path, or NULL */
     unsigned char *sole_writer; /* [n_layers] 1 if no other layer's backward writes the
                                    gradient of this layer's input (it may overwrite it) */
+    unsigned char *fuses_relu;  /* [n_layers] 1: a BatchNorm whose fast path also runs the
+                                   ReLU at l + 1 (its only reader) in training */
+    unsigned char *fused_ran;   /* [n_layers] 1 if the last forward ran it fused (backward
+                                   then does the same) */
     float *param_grads;       /* mco_model_param_floats() floats */
     mco_rng rng;              /* dropout masks; the caller seeds it */
     struct mco_fq_thread *fake_quant; /* NULL: float; else QAT fake quantization after each
