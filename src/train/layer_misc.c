@@ -6,6 +6,8 @@
  *
  * What it leaves out: broadcasting Add, spatial dropout.
  */
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "train/layer_ops.h"
@@ -56,6 +58,9 @@ static size_t dropout_scratch_bytes(const mco_layer *layer, int batch)
     return (size_t)batch * mco_shape_size(layer->out_shape) * sizeof(float);
 }
 
+/* One 64-bit draw decides two values: each 32-bit half is dropped when it
+ * is below rate * 2^32. Without a float conversion or a branch per value,
+ * the masks cost a fraction of what one uniform float per value did. */
 static void dropout_forward(const mco_layer_ctx *ctx)
 {
     size_t count = elements(ctx);
@@ -64,12 +69,20 @@ static void dropout_forward(const mco_layer_ctx *ctx)
         memcpy(ctx->out, ctx->in[0], count * sizeof(float));
         return;
     }
-    float *mask = ctx->scratch;
-    float keep_scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
-    for (size_t i = 0; i < count; i++) {
-        mask[i] = mco_rng_uniform(ctx->rng) < rate ? 0.0f : keep_scale;
-        ctx->out[i] = ctx->in[0][i] * mask[i];
+    float *restrict mask = ctx->scratch;
+    const float *restrict x = ctx->in[0];
+    float *restrict y = ctx->out;
+    const float keep_scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+    const double scaled = ceil((double)rate * 4294967296.0);
+    const uint64_t threshold = scaled >= 4294967296.0 ? (uint64_t)1 << 32 : (uint64_t)scaled;
+    for (size_t i = 0; i < count; i += 2) {
+        uint64_t bits = mco_rng_next_u64(ctx->rng);
+        mask[i] = keep_scale * (float)((bits & 0xffffffffu) >= threshold);
+        if (i + 1 < count)
+            mask[i + 1] = keep_scale * (float)((bits >> 32) >= threshold);
     }
+    for (size_t i = 0; i < count; i++)
+        y[i] = x[i] * mask[i];
 }
 
 static void dropout_backward(const mco_layer_ctx *ctx)

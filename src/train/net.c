@@ -136,6 +136,18 @@ static void attach_fast_layers(mco_net *net)
         }
         net->sole_writer[l] = writers == 1;
     }
+    /* Gradient buffers nobody needs zeroed: the only writer overwrites. */
+    for (int l = 0; l < model->n_layers; l++) {
+        const mco_layer *layer = &model->layers[l];
+        const int relu_fused_away = l > 0 && net->fuses_relu[l - 1];
+        if (layer->n_inputs != 1 || !net->sole_writer[l] || (!net->fast[l] && !relu_fused_away))
+            continue;
+        for (int k = 0; k < model->n_layers; k++)
+            if (net->owns_grad[k] && net->grad[k] == tensor_grad(net, layer->inputs[0])) {
+                net->skip_zero[k] = 1;
+                net->clear_first[l] = 1;
+            }
+    }
 }
 
 mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int flags)
@@ -156,9 +168,11 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     net->sole_writer = calloc(n, 1);
     net->fuses_relu = calloc(n, 1);
     net->fused_ran = calloc(n, 1);
+    net->skip_zero = calloc(n, 1);
+    net->clear_first = calloc(n, 1);
     unsigned char *needs_grad = calloc(n, 1);
     if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !net->fast ||
-        !net->sole_writer || !net->fuses_relu || !net->fused_ran || !needs_grad) {
+        !net->sole_writer || !net->fuses_relu || !net->fused_ran || !net->skip_zero || !net->clear_first || !needs_grad) {
         free(needs_grad);
         mco_net_free(net);
         return mco_error(MCO_ERR_NOMEM, "network workspace: out of memory");
@@ -188,6 +202,8 @@ void mco_net_free(mco_net *net)
     free(net->sole_writer);
     free(net->fuses_relu);
     free(net->fused_ran);
+    free(net->skip_zero);
+    free(net->clear_first);
     free(net->act);
     free(net->grad);
     free(net->owns_grad);
@@ -257,7 +273,7 @@ void mco_net_zero_grads(mco_net *net, int batch)
     if (net->input_grad)
         memset(net->input_grad, 0, (size_t)batch * mco_shape_size(model->input_shape) * sizeof(float));
     for (int l = 0; l < model->n_layers; l++)
-        if (net->owns_grad[l])
+        if (net->owns_grad[l] && !net->skip_zero[l])
             memset(net->grad[l], 0, (size_t)batch * mco_shape_size(model->layers[l].out_shape) * sizeof(float));
     if (net->param_grads)
         memset(net->param_grads, 0, mco_model_param_floats(model) * sizeof(float));
@@ -279,6 +295,8 @@ void mco_net_backward(mco_net *net, int batch, int from, int training)
             mco_fq_backward(net->fake_quant, l, net->grad[l], batch);
         if (net->fast[l] && mco_fast_layer_backward(net->fast[l], &ctx, net->sole_writer[l]))
             continue;
+        if (net->clear_first[l] && ctx.grad_in[0])
+            memset(ctx.grad_in[0], 0, (size_t)batch * mco_shape_size(ctx.layer->in_shape) * sizeof(float));
         if (ops->backward)
             ops->backward(&ctx);
     }

@@ -60,6 +60,10 @@ typedef struct {
                                    ReLU at l + 1 (its only reader) in training */
     unsigned char *fused_ran;   /* [n_layers] 1 if the last forward ran it fused (backward
                                    then does the same) */
+    unsigned char *skip_zero;   /* [n_layers] 1: mco_net_zero_grads leaves grad[l] alone, as
+                                   its only writer overwrites it (a fast layer) or is a fused ReLU */
+    unsigned char *clear_first; /* [n_layers] 1: that only writer; if it runs its reference
+                                   kernel, which adds, it clears its input gradient first */
     float *param_grads;       /* mco_model_param_floats() floats */
     mco_rng rng;              /* dropout masks; the caller seeds it */
     struct mco_fq_thread *fake_quant; /* NULL: float; else QAT fake quantization after each
