@@ -12,7 +12,8 @@
  * caller says it may overwrite) and into the parameter gradients.
  *
  * BatchNorm (training mode) has a fast path too, optionally with the ReLU
- * after it fused in (fast_batchnorm.c).
+ * after it fused in (fast_batchnorm.c), and so have MaxPool2D and
+ * AvgPool2D (fast_pool.c).
  *
  * Determinism: every oneDNN call runs single-threaded on the calling thread
  * (OpenMP's thread count is set to 1 on it before each call), so results

@@ -43,8 +43,12 @@ static void clamp_backward(const mco_layer_ctx *ctx, float cap)
     const float *restrict y = ctx->out;
     const float *restrict dy = ctx->grad_out;
     size_t count = elements(ctx);
-    for (size_t i = 0; i < count; i++)
-        dx[i] += dy[i] * (float)((y[i] > 0.0f) & (y[i] < cap));
+    if (ctx->overwrite_grad_in)
+        for (size_t i = 0; i < count; i++)
+            dx[i] = dy[i] * (float)((y[i] > 0.0f) & (y[i] < cap));
+    else
+        for (size_t i = 0; i < count; i++)
+            dx[i] += dy[i] * (float)((y[i] > 0.0f) & (y[i] < cap));
 }
 
 static void relu_forward(const mco_layer_ctx *ctx) { clamp_forward(ctx, INFINITY); }
@@ -52,8 +56,8 @@ static void relu_backward(const mco_layer_ctx *ctx) { clamp_backward(ctx, INFINI
 static void relu6_forward(const mco_layer_ctx *ctx) { clamp_forward(ctx, 6.0f); }
 static void relu6_backward(const mco_layer_ctx *ctx) { clamp_backward(ctx, 6.0f); }
 
-const mco_layer_ops mco_relu_ops = {NULL, relu_forward, relu_backward, 0};
-const mco_layer_ops mco_relu6_ops = {NULL, relu6_forward, relu6_backward, 0};
+const mco_layer_ops mco_relu_ops = {NULL, relu_forward, relu_backward, 0, 1};
+const mco_layer_ops mco_relu6_ops = {NULL, relu6_forward, relu6_backward, 0, 1};
 
 /* ---- Softmax along channels ---- */
 
@@ -97,4 +101,4 @@ static void softmax_backward(const mco_layer_ctx *ctx)
     }
 }
 
-const mco_layer_ops mco_softmax_ops = {NULL, softmax_forward, softmax_backward, 0};
+const mco_layer_ops mco_softmax_ops = {NULL, softmax_forward, softmax_backward, 0, 0};

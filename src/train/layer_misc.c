@@ -40,7 +40,7 @@ static void add_backward(const mco_layer_ctx *ctx)
     }
 }
 
-const mco_layer_ops mco_add_ops = {NULL, add_forward, add_backward, 0};
+const mco_layer_ops mco_add_ops = {NULL, add_forward, add_backward, 0, 0};
 
 /* ---- Flatten: output and its gradient alias the input's (see net.c) ---- */
 
@@ -49,7 +49,7 @@ static void flatten_forward(const mco_layer_ctx *ctx)
     (void)ctx;
 }
 
-const mco_layer_ops mco_flatten_ops = {NULL, flatten_forward, NULL, 1};
+const mco_layer_ops mco_flatten_ops = {NULL, flatten_forward, NULL, 1, 0};
 
 /* ---- Dropout ---- */
 
@@ -97,4 +97,4 @@ static void dropout_backward(const mco_layer_ctx *ctx)
         dx[i] += masked ? ctx->grad_out[i] * mask[i] : ctx->grad_out[i];
 }
 
-const mco_layer_ops mco_dropout_ops = {dropout_scratch_bytes, dropout_forward, dropout_backward, 0};
+const mco_layer_ops mco_dropout_ops = {dropout_scratch_bytes, dropout_forward, dropout_backward, 0, 0};

@@ -77,7 +77,7 @@ static void maxpool_backward(const mco_layer_ctx *ctx)
     }
 }
 
-const mco_layer_ops mco_maxpool2d_ops = {maxpool_scratch_bytes, maxpool_forward, maxpool_backward, 0};
+const mco_layer_ops mco_maxpool2d_ops = {maxpool_scratch_bytes, maxpool_forward, maxpool_backward, 0, 0};
 
 /* ---- AvgPool2D ---- */
 
@@ -126,7 +126,7 @@ static void avgpool_backward(const mco_layer_ctx *ctx)
         avgpool_walk(ctx, 1);
 }
 
-const mco_layer_ops mco_avgpool2d_ops = {NULL, avgpool_forward, avgpool_backward, 0};
+const mco_layer_ops mco_avgpool2d_ops = {NULL, avgpool_forward, avgpool_backward, 0, 0};
 
 /* ---- GlobalAvgPool: (h, w, c) -> (1, 1, c) ---- */
 
@@ -161,4 +161,4 @@ static void global_avgpool_backward(const mco_layer_ctx *ctx)
     }
 }
 
-const mco_layer_ops mco_global_avgpool_ops = {NULL, global_avgpool_forward, global_avgpool_backward, 0};
+const mco_layer_ops mco_global_avgpool_ops = {NULL, global_avgpool_forward, global_avgpool_backward, 0, 0};

@@ -140,7 +140,8 @@ static void attach_fast_layers(mco_net *net)
     for (int l = 0; l < model->n_layers; l++) {
         const mco_layer *layer = &model->layers[l];
         const int relu_fused_away = l > 0 && net->fuses_relu[l - 1];
-        if (layer->n_inputs != 1 || !net->sole_writer[l] || (!net->fast[l] && !relu_fused_away))
+        if (layer->n_inputs != 1 || !net->sole_writer[l] ||
+            (!net->fast[l] && !relu_fused_away && !mco_layer_ops_get(layer->type)->overwrites_grad))
             continue;
         for (int k = 0; k < model->n_layers; k++)
             if (net->owns_grad[k] && net->grad[k] == tensor_grad(net, layer->inputs[0])) {
@@ -295,7 +296,8 @@ void mco_net_backward(mco_net *net, int batch, int from, int training)
             mco_fq_backward(net->fake_quant, l, net->grad[l], batch);
         if (net->fast[l] && mco_fast_layer_backward(net->fast[l], &ctx, net->sole_writer[l]))
             continue;
-        if (net->clear_first[l] && ctx.grad_in[0])
+        ctx.overwrite_grad_in = net->clear_first[l];
+        if (net->clear_first[l] && !ops->overwrites_grad && ctx.grad_in[0])
             memset(ctx.grad_in[0], 0, (size_t)batch * mco_shape_size(ctx.layer->in_shape) * sizeof(float));
         if (ops->backward)
             ops->backward(&ctx);

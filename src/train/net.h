@@ -61,7 +61,8 @@ typedef struct {
     unsigned char *fused_ran;   /* [n_layers] 1 if the last forward ran it fused (backward
                                    then does the same) */
     unsigned char *skip_zero;   /* [n_layers] 1: mco_net_zero_grads leaves grad[l] alone, as
-                                   its only writer overwrites it (a fast layer) or is a fused ReLU */
+                                   its only writer overwrites it (a fast layer, or a kernel
+                                   whose ops say overwrites_grad) or is a fused ReLU */
     unsigned char *clear_first; /* [n_layers] 1: that only writer; if it runs its reference
                                    kernel, which adds, it clears its input gradient first */
     float *param_grads;       /* mco_model_param_floats() floats */
