@@ -7,9 +7,9 @@
  * with central differences (L(v+eps) - L(v-eps)) / 2eps of every trainable
  * parameter and every input value; L is summed in double.
  *
- * The models run as mcuopt trains them: Conv2D, DepthwiseConv2D, Dense,
- * BatchNorm and pooling on their oneDNN fast path (fast_layer.h). check_fast_vs_reference
- * then runs each of those layers, the pooling layers (and BatchNorm with its ReLU fused in) on
+ * The models run as mcuopt trains them: Conv2D, DepthwiseConv2D, Dense and
+ * BatchNorm on their oneDNN fast path (fast_layer.h). check_fast_vs_reference
+ * then runs each of those layers (and BatchNorm with its ReLU fused in) on
  * the fast path and on mcuopt's own loops (MCO_NET_REFERENCE) and compares
  * outputs and all gradients.
  *
@@ -416,14 +416,6 @@ static void check_fast_vs_reference(void)
     dense.units = 10;
     compare_layer("fast dense", (mco_shape){1, 1, 70}, dense, 6);
     compare_layer("fast batchnorm", (mco_shape){5, 4, 16}, layer_of(MCO_LAYER_BATCHNORM), 4);
-    compare_layer("fast maxpool 2x2", (mco_shape){8, 6, 12},
-                  window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID), 3);
-    compare_layer("fast maxpool 3x3 stride 2 pads 1,1,2,2", (mco_shape){5, 5, 3},
-                  padded_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 2, 1, 1, 2, 2), 3);
-    compare_layer("fast avgpool 3x3 stride 2 pads 1,0,2,1", (mco_shape){5, 4, 5},
-                  padded_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 2, 1, 0, 2, 1), 3);
-    compare_layer("fast avgpool 2x2 stride 2 same (odd input)", (mco_shape){5, 5, 4},
-                  window_layer(MCO_LAYER_AVGPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_SAME), 2);
 
     /* conv -> BN -> ReLU (fused) -> flatten -> dense; a residual add whose input gradient has two writers */
     mco_model m;

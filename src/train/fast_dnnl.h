@@ -2,8 +2,7 @@
  * fast_dnnl.h - what the fast layers (fast_layer.c, fast_batchnorm.c)
  * share about calling oneDNN (internal to src/train/): one thread per call,
  * memories whose data handle is set at each call, primitives with their own
- * scratchpad, and the BatchNorm and pooling fast paths that fast_layer.c
- * dispatches to.
+ * scratchpad, and the BatchNorm fast path that fast_layer.c dispatches to.
  *
  * What it leaves out: the layers themselves.
  */
@@ -76,14 +75,5 @@ dnnl_status_t mco_fast_bn_create(const mco_layer *layer, int max_batch, int fuse
 void mco_fast_bn_free(mco_fast_bn *bn);
 int mco_fast_bn_forward(mco_fast_bn *bn, dnnl_stream_t stream, const mco_layer_ctx *ctx);
 int mco_fast_bn_backward(mco_fast_bn *bn, dnnl_stream_t stream, const mco_layer_ctx *ctx, int overwrite_input_grad);
-
-/* MaxPool2D and AvgPool2D (fast_pool.c); backward as the weighted layers'. */
-typedef struct mco_fast_pool mco_fast_pool;
-dnnl_status_t mco_fast_pool_create(const mco_layer *layer, int max_batch, int training, dnnl_engine_t engine,
-                                   mco_fast_pool **out);
-void mco_fast_pool_free(mco_fast_pool *fp);
-int mco_fast_pool_forward(mco_fast_pool *fp, dnnl_stream_t stream, const mco_layer_ctx *ctx);
-int mco_fast_pool_backward(mco_fast_pool *fp, dnnl_stream_t stream, const mco_layer_ctx *ctx,
-                           int overwrite_input_grad);
 
 #endif

@@ -57,7 +57,6 @@ struct mco_fast_layer {
     float *diff_src_tmp;  /* max_batch samples of input gradient, added to the caller's */
     float *diff_bias_tmp; /* the bias gradient, added to the caller's */
     mco_fast_bn *bn;      /* BatchNorm: everything is in there (fast_batchnorm.c) */
-    mco_fast_pool *pool;  /* MaxPool2D, AvgPool2D: likewise (fast_pool.c) */
 };
 
 /* The memory and operation descriptions of a layer at one batch size. */
@@ -74,8 +73,7 @@ typedef struct {
 int mco_fast_layer_supported(const mco_layer *layer)
 {
     return layer->type == MCO_LAYER_CONV2D || layer->type == MCO_LAYER_DEPTHWISE_CONV2D ||
-           layer->type == MCO_LAYER_DENSE || layer->type == MCO_LAYER_BATCHNORM ||
-           layer->type == MCO_LAYER_MAXPOOL2D || layer->type == MCO_LAYER_AVGPOOL2D;
+           layer->type == MCO_LAYER_DENSE || layer->type == MCO_LAYER_BATCHNORM;
 }
 
 static dnnl_status_t describe(const mco_layer *layer, int batch, int training, layer_descs *d)
@@ -281,7 +279,6 @@ void mco_fast_layer_free(mco_fast_layer *f)
     for (int i = 0; i < f->n_plans; i++)
         plan_free(&f->plans[i]);
     mco_fast_bn_free(f->bn);
-    mco_fast_pool_free(f->pool);
     if (f->stream)
         dnnl_stream_destroy(f->stream);
     if (f->engine)
@@ -306,8 +303,7 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
     f->in_size = mco_shape_size(layer->in_shape);
     f->out_size = mco_shape_size(layer->out_shape);
     f->bias_size = (size_t)layer->out_shape.c;
-    const int pooling = layer->type == MCO_LAYER_MAXPOOL2D || layer->type == MCO_LAYER_AVGPOOL2D;
-    if (training && layer->type != MCO_LAYER_BATCHNORM && !pooling) {
+    if (training && layer->type != MCO_LAYER_BATCHNORM) {
         f->diff_src_tmp = aligned_alloc(64, mco_align64((size_t)max_batch * f->in_size * sizeof(float)));
         f->diff_bias_tmp = aligned_alloc(64, mco_align64(f->bias_size * sizeof(float)));
         if (!f->diff_src_tmp || !f->diff_bias_tmp) {
@@ -321,8 +317,6 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
         st = dnnl_stream_create(&f->stream, f->engine, dnnl_stream_default_flags);
     if (st == dnnl_success && layer->type == MCO_LAYER_BATCHNORM)
         st = mco_fast_bn_create(layer, max_batch, fuse_relu, f->engine, &f->bn);
-    else if (st == dnnl_success && pooling)
-        st = mco_fast_pool_create(layer, max_batch, training, f->engine, &f->pool);
     else if (st == dnnl_success)
         st = plan_build(f, layer, max_batch, &f->plans[0]);
     if (st != dnnl_success) {
@@ -330,7 +324,7 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
         return mco_error(st == dnnl_out_of_memory ? MCO_ERR_NOMEM : MCO_ERR_UNSUPPORTED,
                          "layer %s: oneDNN cannot run it (status %d)", layer->name, (int)st);
     }
-    f->n_plans = f->bn || f->pool ? 0 : 1;
+    f->n_plans = f->bn ? 0 : 1;
     *out = f;
     return MCO_OK;
 }
@@ -378,8 +372,6 @@ int mco_fast_layer_forward(mco_fast_layer *f, const mco_layer_ctx *ctx)
     const mco_layer *layer = ctx->layer;
     if (f->bn)
         return mco_fast_bn_forward(f->bn, f->stream, ctx);
-    if (f->pool)
-        return mco_fast_pool_forward(f->pool, f->stream, ctx);
     mco_dnnl_one_thread();
     plan *p = plan_for(f, layer, ctx->batch);
     if (!p)
@@ -407,8 +399,6 @@ int mco_fast_layer_backward(mco_fast_layer *f, const mco_layer_ctx *ctx, int ove
         return 0;
     if (f->bn)
         return mco_fast_bn_backward(f->bn, f->stream, ctx, overwrite_input_grad);
-    if (f->pool)
-        return mco_fast_pool_backward(f->pool, f->stream, ctx, overwrite_input_grad);
     mco_dnnl_one_thread();
     plan *p = plan_for(f, layer, ctx->batch);
     if (!p)
