@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "train/layer_ops.h"
+#include "train/vec.h"
 
 static size_t elements(const mco_layer_ctx *ctx)
 {
@@ -53,14 +54,28 @@ const mco_layer_ops mco_flatten_ops = {NULL, flatten_forward, NULL, 1, 0};
 
 /* ---- Dropout ---- */
 
+/* Scratch: the mask of the last training forward (0 or 1 / (1 - rate)). */
 static size_t dropout_scratch_bytes(const mco_layer *layer, int batch)
 {
     return (size_t)batch * mco_shape_size(layer->out_shape) * sizeof(float);
 }
 
-/* One 64-bit draw decides two values: each 32-bit half is dropped when it
- * is below rate * 2^32. Without a float conversion or a branch per value,
- * the masks cost a fraction of what one uniform float per value did. */
+/* splitmix64: the stream of 64-bit draws one dropout call uses, seeded
+ * from the workspace's generator (so masks still follow the seed), and
+ * inlined, unlike mco_rng_next_u64, which is called across files. */
+static inline uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* One 64-bit draw decides four values: each 16-bit quarter drops its value
+ * when it is below ceil(rate * 65536), so the rate is kept to within
+ * 1/65536. Without a float conversion, a call or a branch per value this
+ * costs a fraction of what one uniform float per value did (dropout was a
+ * sixth of a ds-cnn-s step). */
 static void dropout_forward(const mco_layer_ctx *ctx)
 {
     size_t count = elements(ctx);
@@ -73,13 +88,12 @@ static void dropout_forward(const mco_layer_ctx *ctx)
     const float *restrict x = ctx->in[0];
     float *restrict y = ctx->out;
     const float keep_scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
-    const double scaled = ceil((double)rate * 4294967296.0);
-    const uint64_t threshold = scaled >= 4294967296.0 ? (uint64_t)1 << 32 : (uint64_t)scaled;
-    for (size_t i = 0; i < count; i += 2) {
-        uint64_t bits = mco_rng_next_u64(ctx->rng);
-        mask[i] = keep_scale * (float)((bits & 0xffffffffu) >= threshold);
-        if (i + 1 < count)
-            mask[i + 1] = keep_scale * (float)((bits >> 32) >= threshold);
+    const uint64_t threshold = (uint64_t)ceil((double)rate * 65536.0); /* 65536: all dropped */
+    uint64_t state = mco_rng_next_u64(ctx->rng);
+    for (size_t i = 0; i < count; i += 4) {
+        uint64_t bits = splitmix64(&state);
+        for (size_t k = 0; k < 4 && i + k < count; k++)
+            mask[i + k] = keep_scale * (float)(((bits >> (16 * k)) & 0xffffu) >= threshold);
     }
     for (size_t i = 0; i < count; i++)
         y[i] = x[i] * mask[i];
@@ -87,14 +101,18 @@ static void dropout_forward(const mco_layer_ctx *ctx)
 
 static void dropout_backward(const mco_layer_ctx *ctx)
 {
-    float *dx = ctx->grad_in[0];
+    float *restrict dx = ctx->grad_in[0];
     if (!dx)
         return;
     size_t count = elements(ctx);
-    int masked = ctx->training && ctx->layer->rate > 0.0f;
-    const float *mask = ctx->scratch;
+    const float *restrict dy = ctx->grad_out;
+    if (!ctx->training || ctx->layer->rate <= 0.0f) {
+        mco_vadd(dx, dy, (int)count);
+        return;
+    }
+    const float *restrict mask = ctx->scratch;
     for (size_t i = 0; i < count; i++)
-        dx[i] += masked ? ctx->grad_out[i] * mask[i] : ctx->grad_out[i];
+        dx[i] += dy[i] * mask[i];
 }
 
 const mco_layer_ops mco_dropout_ops = {dropout_scratch_bytes, dropout_forward, dropout_backward, 0, 0};
