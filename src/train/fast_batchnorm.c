@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/fast_dnnl.h"
-#include "train/vec.h"
+#include "fast_dnnl.h"
+#include "vec.h"
 
 typedef struct {
     int batch;

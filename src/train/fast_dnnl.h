@@ -13,7 +13,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
-#include "train/layer_ops.h"
+#include "layer_ops.h"
 
 #define MCO_FAST_MAX_PLANS 4 /* batch sizes kept per layer: max_batch, a training tail, evaluation tails */
 

@@ -24,13 +24,13 @@
  *
  * What it leaves out: see fast_layer.h.
  */
-#include "train/fast_layer.h"
+#include "fast_layer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/fast_dnnl.h"
-#include "train/vec.h"
+#include "fast_dnnl.h"
+#include "vec.h"
 
 #define MAX_PLANS MCO_FAST_MAX_PLANS
 

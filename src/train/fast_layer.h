@@ -36,7 +36,7 @@
 
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
-#include "train/layer_ops.h"
+#include "layer_ops.h"
 
 typedef struct mco_fast_layer mco_fast_layer;
 

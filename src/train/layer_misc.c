@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "train/layer_ops.h"
-#include "train/vec.h"
+#include "layer_ops.h"
+#include "vec.h"
 
 static size_t elements(const mco_layer_ctx *ctx)
 {

@@ -31,7 +31,7 @@
 #ifndef MCO_TRAIN_NET_H
 #define MCO_TRAIN_NET_H
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 
