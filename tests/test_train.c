@@ -168,7 +168,7 @@ static void check_repeatable_fast_path(const mco_dataset *train)
         mco_train_options_default(&opt);
         opt.epochs = 2;
         opt.threads = threads;
-        opt.batch_size = 25; /* a short last batch: a second batch size on the fast path */
+        opt.batch_size = 30; /* 1,000 samples: a short last batch, another batch size on the fast path */
         mco_model a, b, initial;
         mco_train_result ra, rb;
         fast_path_model(&a);

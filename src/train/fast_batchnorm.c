@@ -150,24 +150,20 @@ dnnl_status_t mco_fast_bn_create(const mco_layer *layer, int max_batch, int fuse
     return dnnl_success;
 }
 
-/* The plan for `batch`, built the first time (as in fast_layer.c). */
+static void free_plan(void *p)
+{
+    plan_free(p);
+}
+
+static dnnl_status_t build_plan(void *owner, const mco_layer *layer, int batch, void *p)
+{
+    return plan_build(owner, layer, batch, p);
+}
+
 static bn_plan *plan_for(mco_fast_bn *bn, const mco_layer *layer, int batch)
 {
-    for (int i = 0; i < bn->n_plans; i++)
-        if (bn->plans[i].batch == batch)
-            return &bn->plans[i];
-    if (batch < 1 || batch > bn->max_batch)
-        return NULL;
-    int slot = bn->n_plans < MCO_FAST_MAX_PLANS ? bn->n_plans : MCO_FAST_MAX_PLANS - 1;
-    if (slot < bn->n_plans)
-        plan_free(&bn->plans[slot]);
-    else
-        bn->n_plans++;
-    if (plan_build(bn, layer, batch, &bn->plans[slot]) != dnnl_success) {
-        bn->n_plans = slot;
-        return NULL;
-    }
-    return &bn->plans[slot];
+    const mco_dnnl_plan_cache cache = {bn->plans, sizeof(bn_plan), &bn->n_plans, bn->max_batch, free_plan, build_plan, bn};
+    return mco_dnnl_plan_for(&cache, layer, batch);
 }
 
 /* Points the statistics and parameter memories at the layer's data. */

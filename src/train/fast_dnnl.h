@@ -60,6 +60,24 @@ dnnl_status_t mco_dnnl_new_memory(dnnl_engine_t engine, const dnnl_memory_desc_t
  * (the pd was made with scratchpad mode "user"). */
 dnnl_status_t mco_dnnl_new_primitive(dnnl_engine_t engine, const_dnnl_primitive_desc_t pd, dnnl_primitive_t *prim,
                                      dnnl_memory_t *scratch);
+/* The plan cache both fast layers keep: up to MCO_FAST_MAX_PLANS plans for
+ * different batch sizes, each plan a struct whose first member is `int
+ * batch` (0 when empty), in an array of plan_size-byte elements. Returns the
+ * plan for `batch`, building it with build(owner, layer, batch, plan) the
+ * first time; when all slots are taken the last is freed and rebuilt (slot
+ * 0, max_batch, stays). NULL if batch is out of 1..max_batch or the build
+ * fails. */
+typedef struct {
+    void *plans;
+    size_t plan_size;
+    int *n_plans;
+    int max_batch;
+    void (*free_plan)(void *plan);
+    dnnl_status_t (*build)(void *owner, const mco_layer *layer, int batch, void *plan);
+    void *owner;
+} mco_dnnl_plan_cache;
+void *mco_dnnl_plan_for(const mco_dnnl_plan_cache *cache, const mco_layer *layer, int batch);
+
 /* An attribute with scratchpad mode "user" (no allocation when running). */
 dnnl_status_t mco_dnnl_user_scratchpad(dnnl_primitive_attr_t *attr);
 void mco_dnnl_destroy_primitive(dnnl_primitive_t *p);

@@ -32,7 +32,6 @@
 #include "fast_dnnl.h"
 #include "vec.h"
 
-#define MAX_PLANS MCO_FAST_MAX_PLANS
 
 /* The oneDNN objects of one batch size. Activation memories have no data
  * of their own: their handles are set to the caller's tensors at each call. */
@@ -53,7 +52,7 @@ struct mco_fast_layer {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     int n_plans;
-    plan plans[MAX_PLANS];
+    plan plans[MCO_FAST_MAX_PLANS];
     float *diff_src_tmp;  /* max_batch samples of input gradient, added to the caller's */
     float *diff_bias_tmp; /* the bias gradient, added to the caller's */
     mco_fast_bn *bn;      /* BatchNorm: everything is in there (fast_batchnorm.c) */
@@ -329,31 +328,41 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
     return MCO_OK;
 }
 
-/* The plan for `batch`, built the first time; NULL if it cannot be built.
- * When all slots are taken the last one is rebuilt (the max_batch plan in
- * slot 0 stays). */
-static plan *plan_for(mco_fast_layer *f, const mco_layer *layer, int batch)
+void *mco_dnnl_plan_for(const mco_dnnl_plan_cache *c, const mco_layer *layer, int batch)
 {
-    for (int i = 0; i < f->n_plans; i++)
-        if (f->plans[i].batch == batch)
-            return &f->plans[i];
-    if (batch < 1 || batch > f->max_batch)
+    char *plans = c->plans;
+    for (int i = 0; i < *c->n_plans; i++)
+        if (*(int *)(plans + (size_t)i * c->plan_size) == batch)
+            return plans + (size_t)i * c->plan_size;
+    if (batch < 1 || batch > c->max_batch)
         return NULL;
-    int slot = f->n_plans < MAX_PLANS ? f->n_plans : MAX_PLANS - 1;
-    if (slot < f->n_plans)
-        plan_free(&f->plans[slot]);
+    int slot = *c->n_plans < MCO_FAST_MAX_PLANS ? *c->n_plans : MCO_FAST_MAX_PLANS - 1;
+    void *plan = plans + (size_t)slot * c->plan_size;
+    if (slot < *c->n_plans)
+        c->free_plan(plan);
     else
-        f->n_plans++;
-    if (plan_build(f, layer, batch, &f->plans[slot]) != dnnl_success) {
-        f->n_plans = slot; /* slot is empty again; slots after it are unused */
+        ++*c->n_plans;
+    if (c->build(c->owner, layer, batch, plan) != dnnl_success) {
+        *c->n_plans = slot; /* slot is empty again; slots after it are unused */
         return NULL;
     }
-    return &f->plans[slot];
+    return plan;
 }
 
-static void set(dnnl_memory_t m, const void *data)
+static void free_plan(void *p)
 {
-    mco_dnnl_set(m, data);
+    plan_free(p);
+}
+
+static dnnl_status_t build_plan(void *owner, const mco_layer *layer, int batch, void *p)
+{
+    return plan_build(owner, layer, batch, p);
+}
+
+static plan *plan_for(mco_fast_layer *f, const mco_layer *layer, int batch)
+{
+    const mco_dnnl_plan_cache cache = {f->plans, sizeof(plan), &f->n_plans, f->max_batch, free_plan, build_plan, f};
+    return mco_dnnl_plan_for(&cache, layer, batch);
 }
 
 static void run(mco_fast_layer *f, dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args)
@@ -376,10 +385,10 @@ int mco_fast_layer_forward(mco_fast_layer *f, const mco_layer_ctx *ctx)
     plan *p = plan_for(f, layer, ctx->batch);
     if (!p)
         return 0;
-    set(p->w_user, layer->params[MCO_PARAM_WEIGHTS].data);
-    set(p->bias, layer->params[MCO_PARAM_BIAS].data);
-    set(p->src, ctx->in[0]);
-    set(p->dst, ctx->out);
+    mco_dnnl_set(p->w_user, layer->params[MCO_PARAM_WEIGHTS].data);
+    mco_dnnl_set(p->bias, layer->params[MCO_PARAM_BIAS].data);
+    mco_dnnl_set(p->src, ctx->in[0]);
+    mco_dnnl_set(p->dst, ctx->out);
     dnnl_memory_t w = p->w_user;
     if (p->w_to_fwd) {
         reorder(f, p->w_to_fwd, p->w_user, p->w_fwd);
@@ -403,11 +412,11 @@ int mco_fast_layer_backward(mco_fast_layer *f, const mco_layer_ctx *ctx, int ove
     plan *p = plan_for(f, layer, ctx->batch);
     if (!p)
         return 0;
-    set(p->diff_dst, ctx->grad_out);
+    mco_dnnl_set(p->diff_dst, ctx->grad_out);
     float *din = ctx->grad_in[0];
     if (din) {
-        set(p->w_user, layer->params[MCO_PARAM_WEIGHTS].data);
-        set(p->diff_src, overwrite_input_grad ? din : f->diff_src_tmp);
+        mco_dnnl_set(p->w_user, layer->params[MCO_PARAM_WEIGHTS].data);
+        mco_dnnl_set(p->diff_src, overwrite_input_grad ? din : f->diff_src_tmp);
         dnnl_memory_t w = p->w_user;
         if (p->w_to_bwd) {
             reorder(f, p->w_to_bwd, p->w_user, p->w_bwd);
@@ -417,12 +426,12 @@ int mco_fast_layer_backward(mco_fast_layer *f, const mco_layer_ctx *ctx, int ove
                                    {DNNL_ARG_DIFF_SRC, p->diff_src}};
         run(f, p->bwd_data, mco_dnnl_with_scratch(args, 3, p->scratch_bwd_data), args);
     }
-    set(p->src, ctx->in[0]);
-    set(p->diff_bias, f->diff_bias_tmp);
+    mco_dnnl_set(p->src, ctx->in[0]);
+    mco_dnnl_set(p->diff_bias, f->diff_bias_tmp);
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, p->src}, {DNNL_ARG_DIFF_DST, p->diff_dst},
                                {DNNL_ARG_DIFF_WEIGHTS, p->dw_lib}, {DNNL_ARG_DIFF_BIAS, p->diff_bias}};
     run(f, p->bwd_weights, mco_dnnl_with_scratch(args, 4, p->scratch_bwd_weights), args);
-    set(p->dw_user, ctx->param_grad[MCO_PARAM_WEIGHTS]);
+    mco_dnnl_set(p->dw_user, ctx->param_grad[MCO_PARAM_WEIGHTS]);
     reorder(f, p->dw_to_user, p->dw_lib, p->dw_user);
     dnnl_stream_wait(f->stream);
     mco_vadd(ctx->param_grad[MCO_PARAM_BIAS], f->diff_bias_tmp, (int)f->bias_size);
