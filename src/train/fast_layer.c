@@ -47,6 +47,7 @@ typedef struct {
 struct mco_fast_layer {
     mco_layer_type type;
     int training;
+    int fuse_relu;        /* the forward applies a ReLU (an eltwise post-op) */
     int max_batch;
     size_t in_size, out_size, bias_size; /* floats per sample; bias floats */
     dnnl_engine_t engine;
@@ -221,14 +222,20 @@ static dnnl_status_t plan_build(mco_fast_layer *f, const mco_layer *layer, int b
 {
     memset(p, 0, sizeof(*p));
     layer_descs d;
-    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_attr_t attr = NULL, fwd_attr = NULL;
+    dnnl_post_ops_t relu = NULL;
     dnnl_primitive_desc_t fwd = NULL, bwd_data = NULL, bwd_weights = NULL;
     mco_dnnl_one_thread();
     dnnl_status_t st = describe(layer, batch, f->training, &d);
     if (st == dnnl_success)
         st = mco_dnnl_user_scratchpad(&attr);
     if (st == dnnl_success)
-        st = dnnl_primitive_desc_create(&fwd, &d.fwd, attr, f->engine, NULL);
+        st = mco_dnnl_user_scratchpad(&fwd_attr);
+    if (st == dnnl_success && f->fuse_relu && (st = dnnl_post_ops_create(&relu)) == dnnl_success &&
+        (st = dnnl_post_ops_append_eltwise(relu, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f)) == dnnl_success)
+        st = dnnl_primitive_attr_set_post_ops(fwd_attr, relu);
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(&fwd, &d.fwd, fwd_attr, f->engine, NULL);
     if (st == dnnl_success && f->training)
         st = dnnl_primitive_desc_create(&bwd_data, &d.bwd_data, attr, f->engine, fwd);
     if (st == dnnl_success && f->training)
@@ -264,6 +271,10 @@ static dnnl_status_t plan_build(mco_fast_layer *f, const mco_layer *layer, int b
         dnnl_primitive_desc_destroy(bwd_weights);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
+    if (fwd_attr)
+        dnnl_primitive_attr_destroy(fwd_attr);
+    if (relu)
+        dnnl_post_ops_destroy(relu);
     if (st != dnnl_success)
         plan_free(p);
     else
@@ -298,6 +309,7 @@ mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int trai
         return mco_error(MCO_ERR_NOMEM, "layer %s: out of memory", layer->name);
     f->type = layer->type;
     f->training = training;
+    f->fuse_relu = fuse_relu;
     f->max_batch = max_batch;
     f->in_size = mco_shape_size(layer->in_shape);
     f->out_size = mco_shape_size(layer->out_shape);

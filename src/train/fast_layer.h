@@ -46,10 +46,12 @@ int mco_fast_layer_supported(const mco_layer *layer);
 /* Builds the fast path of `layer` (shapes inferred) for batches of up to
  * max_batch samples; `training` also builds the two backward passes.
  * BatchNorm has a fast path in training mode only (inference mode runs the
- * reference kernel, see fast_batchnorm.c), and with fuse_relu its forward
- * also applies the ReLU that follows it, whose output it then writes (the
- * caller skips that ReLU, and hands the ReLU's output gradient to the
- * BatchNorm's backward).
+ * reference kernel, see fast_batchnorm.c). With fuse_relu the forward also
+ * applies the ReLU that follows the layer and writes that ReLU's output
+ * (the caller skips the ReLU's forward); a BatchNorm's backward then also
+ * takes the gradient through the ReLU, from the ReLU's output gradient
+ * (the caller skips the ReLU's backward too), while the other layers'
+ * backward is unchanged (the ReLU's own backward feeds it).
  * Fails (MCO_ERR_UNSUPPORTED or MCO_ERR_NOMEM, with a message) if oneDNN
  * cannot run the layer; the caller then uses the reference kernel. */
 mco_status mco_fast_layer_create(const mco_layer *layer, int max_batch, int training, int fuse_relu,
@@ -58,8 +60,8 @@ void mco_fast_layer_free(mco_fast_layer *fast);
 
 /* The layer_ops.h forward and backward on ctx (ctx->layer is the layer the
  * fast path was built for, or one of the same shapes: the parameters are
- * read from ctx->layer at every call; for a fused BatchNorm + ReLU, out and
- * grad_out are the ReLU's). With overwrite_input_grad set,
+ * read from ctx->layer at every call; with the ReLU fused, forward's out is
+ * the ReLU's, and so are a BatchNorm backward's out and grad_out). With overwrite_input_grad set,
  * backward WRITES ctx->grad_in[0] instead of adding to it (the caller knows
  * it holds zeros). Return 0 if they could not run (no memory for a new
  * batch size), and the caller runs the reference kernel instead. */

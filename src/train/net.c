@@ -97,14 +97,16 @@ static size_t lay_out(mco_net *net, carver *c, unsigned char *needs_grad)
 
 static float *tensor_grad(const mco_net *net, int index);
 
-/* Gives every layer with a fast path its mco_fast_layer (a layer oneDNN
- * cannot run keeps its reference kernel), and finds the layers whose input
- * gradient no other backward writes. */
-/* 1 if layer l is a BatchNorm read only by a ReLU right after it. */
-static int bn_then_relu(const mco_model *model, int l)
+static int is_bn(const mco_model *model, int l)
 {
-    if (model->layers[l].type != MCO_LAYER_BATCHNORM || l + 1 >= model->n_layers ||
-        model->layers[l + 1].type != MCO_LAYER_RELU || model->layers[l + 1].inputs[0] != l)
+    return model->layers[l].type == MCO_LAYER_BATCHNORM;
+}
+
+/* 1 if layer l is read only by a ReLU right after it. */
+static int only_reader_is_relu(const mco_model *model, int l)
+{
+    if (l + 1 >= model->n_layers || model->layers[l + 1].type != MCO_LAYER_RELU ||
+        model->layers[l + 1].inputs[0] != l)
         return 0;
     for (int k = 0; k < model->n_layers; k++)
         for (int i = 0; i < model->layers[k].n_inputs; i++)
@@ -113,13 +115,17 @@ static int bn_then_relu(const mco_model *model, int l)
     return 1;
 }
 
+/* Gives every layer with a fast path its mco_fast_layer (a layer oneDNN
+ * cannot run keeps its reference kernel), decides which of them run the
+ * ReLU after them, and finds the layers whose input gradient no other
+ * backward writes. */
 static void attach_fast_layers(mco_net *net)
 {
     const mco_model *model = net->model;
     const int training = (net->flags & MCO_NET_GRADIENTS) != 0;
     for (int l = 0; l < model->n_layers; l++) {
         const mco_layer *layer = &model->layers[l];
-        net->fuses_relu[l] = (unsigned char)(training && bn_then_relu(model, l));
+        net->fuses_relu[l] = (unsigned char)(mco_fast_layer_supported(layer) && only_reader_is_relu(model, l));
         if (mco_fast_layer_supported(layer) &&
             mco_fast_layer_create(layer, net->max_batch, training, net->fuses_relu[l], &net->fast[l]) != MCO_OK)
             net->fast[l] = NULL;
@@ -139,7 +145,7 @@ static void attach_fast_layers(mco_net *net)
     /* Gradient buffers nobody needs zeroed: the only writer overwrites. */
     for (int l = 0; l < model->n_layers; l++) {
         const mco_layer *layer = &model->layers[l];
-        const int relu_fused_away = l > 0 && net->fuses_relu[l - 1];
+        const int relu_fused_away = l > 0 && net->fuses_relu[l - 1] && is_bn(model, l - 1);
         if (layer->n_inputs != 1 || !net->sole_writer[l] ||
             (!net->fast[l] && !relu_fused_away && !mco_layer_ops_get(layer->type)->overwrites_grad))
             continue;
@@ -252,7 +258,7 @@ void mco_net_forward(mco_net *net, int batch, int training)
         fill_ctx(net, l, batch, training, &ctx);
         net->fused_ran[l] = 0;
         if (net->fuses_relu[l] && !net->fake_quant) {
-            /* BatchNorm + ReLU in one: the ReLU's output, then skip the ReLU */
+            /* layer + ReLU in one: the ReLU's output, then skip the ReLU's forward */
             ctx.out = net->act[l + 1];
             if (mco_fast_layer_forward(net->fast[l], &ctx)) {
                 net->fused_ran[l] = 1;
@@ -283,11 +289,11 @@ void mco_net_zero_grads(mco_net *net, int batch)
 void mco_net_backward(mco_net *net, int batch, int from, int training)
 {
     for (int l = from; l >= 0; l--) {
-        if (!net->grad[l] || (l > 0 && net->fused_ran[l - 1]))
-            continue; /* no gradient wanted, or a ReLU its BatchNorm ran */
+        if (!net->grad[l] || (l > 0 && net->fused_ran[l - 1] && is_bn(net->model, l - 1)))
+            continue; /* no gradient wanted, or a ReLU its BatchNorm ran both ways */
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
-        if (net->fused_ran[l]) {
+        if (net->fused_ran[l] && is_bn(net->model, l)) {
             ctx.out = net->act[l + 1];
             ctx.grad_out = net->grad[l + 1];
         }

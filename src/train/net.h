@@ -19,9 +19,11 @@
  * Conv2D, DepthwiseConv2D and Dense run on their fast path (fast_layer.h,
  * oneDNN) unless MCO_NET_REFERENCE is given or oneDNN cannot run the layer;
  * every other layer, and those in that case, run mcuopt's own kernels.
- * So does BatchNorm in training, fused with the ReLU after it when that
- * ReLU is its only reader (no fake quantization): the pair then runs as
- * one layer and the BatchNorm's own output buffer is left unused.
+ * So does BatchNorm in training. When a ReLU is the only reader of one of
+ * these layers (and there is no fake quantization), the layer's fast path
+ * applies the ReLU and writes the ReLU's output, whose own forward is
+ * skipped, and the layer's own output buffer is left unused; a BatchNorm's
+ * fast path also takes the gradient through the ReLU.
  *
  * With `fake_quant` set (quantization-aware training), the input goes
  * through mco_fq_input before the first layer, every layer output
@@ -56,8 +58,10 @@ typedef struct {
     struct mco_fast_layer **fast; /* [n_layers] the layer's fast path, or NULL */
     unsigned char *sole_writer; /* [n_layers] 1 if no other layer's backward writes the
                                    gradient of this layer's input (it may overwrite it) */
-    unsigned char *fuses_relu;  /* [n_layers] 1: a BatchNorm whose fast path also runs the
-                                   ReLU at l + 1 (its only reader) in training */
+    unsigned char *fuses_relu;  /* [n_layers] 1: a layer whose fast path also runs the ReLU at
+                                   l + 1 (its only reader): a BatchNorm in training (forward and
+                                   backward), a Conv2D, DepthwiseConv2D or Dense (forward only:
+                                   the ReLU's backward runs as usual) */
     unsigned char *fused_ran;   /* [n_layers] 1 if the last forward ran it fused (backward
                                    then does the same) */
     unsigned char *skip_zero;   /* [n_layers] 1: mco_net_zero_grads leaves grad[l] alone, as
