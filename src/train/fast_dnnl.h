@@ -19,7 +19,9 @@
 
 /* oneDNN's primitives decide their threading when they are created and
  * parallelise over OpenMP when they run: one thread, always, on every
- * thread that calls them (the setting is per thread). */
+ * thread that calls them (the setting is per thread, and stays: a program
+ * that also uses OpenMP on the thread that trains gets its thread count
+ * back with omp_set_num_threads). */
 static inline void mco_dnnl_one_thread(void)
 {
     if (omp_get_max_threads() != 1)
