@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "mcuopt/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/pipeline.h"
@@ -114,8 +115,7 @@ typedef struct {
     int threads;
     char trials_dir[400];
     char structures_path[420];        /* OUT/structures.tsv: measured structures, kept across runs */
-    char made_dirs[2][420];           /* directories set-up created (removed if it fails) */
-    int n_made_dirs;
+    int made_out_dir, made_trials_dir, had_structures;   /* what a failed run removes again */
     mco_cost_model *cost_model;       /* resource.h's table, NULL: measure in QEMU */
     structure *structures;
     int n_structures, cap_structures;
@@ -190,10 +190,17 @@ static int stored_final(const search *s, const char *config, int rung)
 
 /* ---- set-up ------------------------------------------------------------------- */
 
-static mco_status make_dir(const char *path)
+/* Creates `path` unless it is a directory already; *made says whether this
+ * call created it. Something else at `path` is refused, never replaced. */
+static mco_status make_dir(const char *path, int *made)
 {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    *made = mkdir(path, 0777) == 0;
+    if (!*made && errno != EEXIST)
         return mco_error(MCO_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    struct stat info;
+    if (!*made && stat(path, &info) == 0 && !S_ISDIR(info.st_mode))
+        return mco_error(MCO_ERR_IO, "%s: exists and is %s, not a directory; refusing to replace it", path,
+                         mco_file_kind(info.st_mode));
     return MCO_OK;
 }
 
@@ -241,11 +248,15 @@ static mco_status grow(void **array, int *cap, int need, size_t item)
  * another target or clock, or that do not parse, are ignored. */
 static void load_structures(search *s)
 {
-    FILE *f = fopen(s->structures_path, "r");
-    if (!f) return;
-    char line[MCO_TRIAL_CONFIG_MAX + 256];
+    char *text = NULL;
+    if (mco_read_text_file(s->structures_path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) {
+        mco_clear_error();   /* absent (a first run) or unreadable: measure again */
+        return;
+    }
     double clock = s->opt->clock_mhz;
-    while (fgets(line, sizeof line, f)) {
+    for (char *line = text, *next; *line; line = next) {
+        next = line + strcspn(line, "\n");
+        if (*next) *next++ = '\0';
         structure c;
         memset(&c, 0, sizeof c);
         char target[64];
@@ -262,7 +273,7 @@ static void load_structures(search *s)
         if (grow((void **)&s->structures, &s->cap_structures, s->n_structures + 1, sizeof(structure)) != MCO_OK) break;
         s->structures[s->n_structures++] = c;
     }
-    fclose(f);
+    free(text);
 }
 
 /* Appends a measured structure to the cache file, once its directory exists
@@ -270,8 +281,12 @@ static void load_structures(search *s)
 static void save_structure(const search *s, structure *c)
 {
     if (c->estimated || c->saved) return;   /* estimates are cheap to redo and may change with the table */
-    FILE *f = fopen(s->structures_path, "a");
-    if (!f) return;
+    FILE *f;
+    if (mco_output_append(s->structures_path, &f) != MCO_OK) {
+        mco_clear_error();   /* a cache: not saving it costs a measurement next time (or, before
+                                set-up has made the directory, it is saved then) */
+        return;
+    }
     fprintf(f, "%s\t%.17g\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%s\n", s->opt->target->name, s->opt->clock_mhz, c->fits,
             c->r.flash_bytes, c->r.ram_bytes, c->r.latency_ms, c->r.energy_uj, c->dry);
     c->saved = fclose(f) == 0;
@@ -431,17 +446,6 @@ static mco_status check_something_fits(search *s)
                      s->opt->target->name, s->structures[closest].dry, why);
 }
 
-/* Creates a directory unless it exists, remembering that it did (so a
- * failed set-up removes what it created). */
-static mco_status make_own_dir(search *s, const char *path)
-{
-    struct stat info;
-    if (stat(path, &info) == 0 && S_ISDIR(info.st_mode)) return MCO_OK;
-    mco_status st = make_dir(path);
-    if (st == MCO_OK && s->n_made_dirs < 2) snprintf(s->made_dirs[s->n_made_dirs++], sizeof s->made_dirs[0], "%s", path);
-    return st;
-}
-
 static mco_status setup(search *s)
 {
     const mco_search_options *opt = s->opt;
@@ -468,6 +472,7 @@ static mco_status setup(search *s)
         return mco_error(MCO_ERR_ARG, "search: output directory path too long");
     snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
     snprintf(s->structures_path, sizeof s->structures_path, "%s/structures.tsv", opt->out_dir);
+    s->had_structures = access(s->structures_path, F_OK) == 0;
 
     /* The space, conditioned on what the pipeline library can run now. */
     mco_pipeline_space_caps caps = {1, 0, 0};
@@ -513,21 +518,12 @@ static mco_status setup(search *s)
     if ((st = check_something_fits(s)) != MCO_OK) return st;
 
     /* The outputs and the store (by default inside the output directory). */
-    if ((st = make_own_dir(s, opt->out_dir)) != MCO_OK) return st;
-    if ((st = make_own_dir(s, s->trials_dir)) != MCO_OK) return st;
+    if ((st = make_dir(opt->out_dir, &s->made_out_dir)) != MCO_OK) return st;
+    if ((st = make_dir(s->trials_dir, &s->made_trials_dir)) != MCO_OK) return st;
     for (int i = 0; i < s->n_structures; i++) save_structure(s, &s->structures[i]);
     if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
     if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
     return read_store(s);
-}
-
-/* After a failed set-up: removes the directories it created, if still empty. */
-static void undo_setup(search *s)
-{
-    mco_trials_close(s->db);
-    s->db = NULL;
-    if (s->n_made_dirs > 0) remove(s->structures_path);   /* the cache, in a directory this run made */
-    for (int i = s->n_made_dirs - 1; i >= 0; i--) rmdir(s->made_dirs[i]);
 }
 
 /* ---- the history the sampler sees --------------------------------------------- */
@@ -1123,6 +1119,20 @@ static void search_free(search *s)
     free(s->stored);
 }
 
+/* A run that failed (not one interrupted: that one is resumed) removes what
+ * it created, so a full disk leaves no empty store behind: the store, if
+ * nothing in it can be resumed (mco_trials_discard), and then the structure
+ * cache, trials/ and the output directory if this run made them. */
+static void discard_created(search *s)
+{
+    int store_gone = s->db ? mco_trials_discard(s->db) : 1;   /* no handle: a failed open removed its own */
+    s->db = NULL;
+    if (!store_gone) return;
+    if (!s->had_structures && s->structures_path[0]) unlink(s->structures_path);
+    if (s->made_trials_dir) mco_remove_tree(s->trials_dir);
+    if (s->made_out_dir) mco_remove_tree(s->opt->out_dir);
+}
+
 mco_status mco_search_run(const mco_search_options *opt, mco_search_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -1132,11 +1142,11 @@ mco_status mco_search_run(const mco_search_options *opt, mco_search_result *resu
     s.res = result;
     s.t0 = now_s();
     mco_status st = setup(&s);
-    if (st != MCO_OK) undo_setup(&s);
     if (st == MCO_OK) st = search_loop(&s);
     result->interrupted = stopped(&s);
     if (st == MCO_OK) st = write_outputs(&s);
     result->seconds = now_s() - s.t0;
+    if (st != MCO_OK && !result->interrupted) discard_created(&s);
     search_free(&s);
     return st;
 }
