@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/model_file.h"
 
 int cli_fail(mco_status status)
@@ -213,10 +214,16 @@ static int ends_with(const char *s, const char *suffix)
 
 int cli_is_deploy_file(const char *path)
 {
+    /* A regular file only, opened without waiting (a FIFO would block here):
+     * whatever else the path is, the loader says so. */
     unsigned char magic[4];
-    FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
-    if (f) fclose(f);
+    int fd;
+    ssize_t got = 0;
+    if (mco_open_regular(path, &fd, NULL) == MCO_OK) {
+        got = read(fd, magic, sizeof magic);
+        close(fd);
+    }
+    mco_clear_error();
     if (got == sizeof magic && memcmp(magic, MCO_DEPLOY_MAGIC, 4) == 0) return 1;
     if (got == sizeof magic && memcmp(magic, MCO_MODEL_MAGIC, 4) == 0) return 0;
     return ends_with(path, ".mcq");

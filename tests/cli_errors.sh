@@ -17,20 +17,13 @@
 #
 # Usage: cli_errors.sh PATH/TO/mcuopt   (run from the repository root)
 #
-# Left to tests/search_*.sh: searches that run trials.
-#
-# TODO(lead), once the file I/O branch for issue 11's defects 4, 5 and 8 has
-# landed on main (each is one `bad` line at the end of the table; the
-# directory-as-profile case aborts in malloc under ASan until then):
-#   - -o onto /dev/null, /dev/full, a FIFO, a symlink, an existing directory,
-#     for train, quantize, export, predict and emit (the special file must
-#     survive: check it after the case);
-#   - -o into a directory without write permission (as non-root only);
-#   - a full disk (a 64 KB tmpfs, as root) for train, quantize, emit and
-#     search (search must leave no empty database);
-#   - a stale PATH.tmp.* left by a kill -9, then the same command again;
-#   - --target a directory named x.json, and a 300 MB x.json;
-#   - --arch, --config, --input and a data set given as a FIFO.
+# Special files as inputs and outputs: FIFOs, a symbolic link and a
+# directory where a file is expected (and a file where a directory is) are
+# refused without waiting, and are still there, unchanged, after the table.
+# Left to tests/output_safety.sh (it needs root for some): device nodes, an
+# unwritable directory, a full disk (64 KB tmpfs), stale temporaries after a
+# kill -9, a 300 MB profile. Left to tests/search_*.sh: searches that run
+# trials.
 set -u
 cli=$(realpath "$1")
 tmp=$(mktemp -d)
@@ -136,6 +129,15 @@ head -c 3136 /dev/zero >"$d/one.f32"
 head -c 3000 /dev/zero >"$d/short.f32"
 # Files that are not what they claim.
 head -c 2048 /dev/urandom >"$d/random.onnx"
+# Special files: FIFOs (nothing ever writes them: a reader that opens one
+# blocks), a symbolic link, directories, a file where a directory goes.
+mkdir "$d/dir.json" "$d/out-dir.mco" "$d/fifo-data"
+mkfifo "$d/fifo.mco" "$d/fifo.mcq" "$d/fifo.f32" "$d/fifo.arch" "$d/fifo.json" "$d/fifo-out.mcq"
+cp "$mini"/* "$d/fifo-data/"
+rm "$d/fifo-data/train-images-idx3-ubyte"
+mkfifo "$d/fifo-data/train-images-idx3-ubyte"
+cp "$d/good.mco" "$d/plain.file"
+ln -s plain.file "$d/link.mco"
 printf 'not a database, just text\n' >"$d/text.db"
 printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
 m=$d/good.mco q=$d/good.mcq
@@ -334,8 +336,31 @@ bad "no-such.db"                          trials "$d/no-such.db"
 bad "not an mcuopt trials database"       trials "$d/text.db"
 bad "--state expects"                     trials "$d/text.db" --state finished
 
+# Special files (issue 11 defects 4 and 5): refused at once, left as they were.
+bad "dir.json: is a directory"            estimate "$q" --target "$d/dir.json"
+bad "fifo.json: is a FIFO"                estimate "$q" --target "$d/fifo.json"
+bad "fifo.mco: is a FIFO"                 info "$d/fifo.mco"
+bad "fifo.mcq: is a FIFO"                 eval "$d/fifo.mcq" "${data[@]}"
+bad "fifo.mcq: is a FIFO"                 emit "$d/fifo.mcq" -o code
+bad "fifo.f32: is a FIFO"                 predict "$m" --input "$d/fifo.f32" -o y.f32
+bad "fifo.arch: is a FIFO"                info --arch "$d/fifo.arch"
+bad "train-images-idx3-ubyte: is a FIFO"  "${train[@]}" --data "$d/fifo-data"
+bad "out-dir.mco: exists and is a directory" "${train[@]}" -o "$d/out-dir.mco"
+bad "link.mco: exists and is a symbolic link" "${train[@]}" -o "$d/link.mco"
+bad "fifo-out.mcq: exists and is a FIFO"  quantize "$m" "${data[@]}" --no-eval -o "$d/fifo-out.mcq"
+bad "plain.file: exists and is a regular file, not a directory" emit "$q" -o "$d/plain.file"
+bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
+
 # An unwritable output leaves nothing behind.
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"
+
+# ---- the special files are still what they were ---------------------------------------
+for f in fifo.mco fifo.mcq fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
+  [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
+done
+[ -d "$d/dir.json" ] && [ -d "$d/out-dir.mco" ] || fail "a directory was replaced"
+[ -L "$d/link.mco" ] && [ "$(readlink "$d/link.mco")" = plain.file ] || fail "the symbolic link was replaced"
+cmp -s "$d/plain.file" "$d/good.mco" || fail "plain.file was changed"
 
 # ---- outcome ---------------------------------------------------------------------
 if [ "$cases" -lt 100 ]; then
