@@ -25,7 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mco_op.h"
+#include "mco_runtime.h"
+#include "mcuopt/op.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/resource_calibration.h"
 #include "test_util.h"
