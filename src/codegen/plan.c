@@ -452,9 +452,13 @@ static mco_status cost_of(builder *b, const mco_op_site *s, int kind, kernel_cho
     info.input_tensor = info.input2_tensor = info.output_tensor = -1;
     mco_status st = mco_op_desc_of(kind)->prepare(plan, s, &op, &info);
     if (st == MCO_OK) {
+        /* a kind without coefficients of its own (a stand-in's are no
+         * evidence it is faster) counts as unknown: it wins only where no
+         * calibrated kind can run the layer */
         int calibrated = 0;
         c->kind = kind;
         c->cycles = b->cls ? mco_cost_op_cycles(b->cls, &op, &info, &calibrated) : -1;
+        if (!calibrated) c->cycles = -1;
         if (c->cycles >= 0) c->cycles += b->cls->overhead[1];
         c->flash = (double)mco_cost_op_param_bytes(b->cls, &op, &info);
         if (b->cls && !b->kind_used[kind]) /* its functions, and model_run's share per kind */
