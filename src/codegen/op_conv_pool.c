@@ -28,7 +28,9 @@ static int supports_s8(const mco_op_site *s) { return conv_pool(s, 1, MCO_WEIGHT
  * channel, stride 1, "valid", ReLU output range, requantization in range. */
 static int supports_3x3(const mco_op_site *s)
 {
-    if (!supports_s8(s) || !s->dl->weights_q || !s->bias || !s->multiplier) return 0;
+    if (!supports_s8(s) || !s->dl->weights_q || !s->bias || !s->multiplier ||
+        s->L->params[MCO_PARAM_WEIGHTS].size != 9 * (size_t)s->n_out)
+        return 0;
     mco_conv_s8_params p = {s->win, -s->in_q.zero_point, s->out_q.zero_point, s->q_min, s->q_max,
                             s->multiplier, s->shift};
     return mco_conv3x3_maxpool2x2_s8_prepare(&p, s->dl->weights_q, s->bias, NULL);
@@ -43,6 +45,7 @@ static int supports_sparse(const mco_op_site *s)
         w->pad_left != 0 || w->out_w / 2 > 64)
         return 0;
     size_t cols = (size_t)w->kernel_h * (size_t)w->kernel_w * (size_t)w->in_c;
+    if (s->L->params[MCO_PARAM_WEIGHTS].size != cols * (size_t)s->n_out) return 0;
     for (int32_t r = 0; r < s->n_out; r++) {
         size_t taps = 0;
         for (size_t c = 0; c < cols; c++) taps += s->dl->weights_q[(size_t)r * cols + c] != 0;

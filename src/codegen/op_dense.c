@@ -27,7 +27,8 @@ static int supports_s4(const mco_op_site *s) { return dense(s, 1) && mco_site_we
 /* The sparse kernel widens its input on the stack: at most MCO_SPARSE_FC_MAX_IN inputs. */
 static int supports_sparse(const mco_op_site *s)
 {
-    return supports_s8(s) && s->sparse_allowed && s->dl->weights_q && s->in_size <= MCO_SPARSE_FC_MAX_IN;
+    return supports_s8(s) && s->sparse_allowed && s->dl->weights_q && s->in_size <= MCO_SPARSE_FC_MAX_IN &&
+           s->L->params[MCO_PARAM_WEIGHTS].size == (size_t)s->in_size * (size_t)s->n_out;
 }
 
 /* ---- prepare ---------------------------------------------------------------------- */
