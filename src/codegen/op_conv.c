@@ -15,15 +15,50 @@
 static int conv(const mco_op_site *s, int s8) { return mco_site_is(s, MCO_LAYER_CONV2D, s8, 0); }
 static int dw(const mco_op_site *s, int s8) { return mco_site_is(s, MCO_LAYER_DEPTHWISE_CONV2D, s8, 0); }
 
-static int supports_conv2d_f32(const mco_op_site *s) { return conv(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F32, MCO_WEIGHTS_F32); }
-static int supports_conv2d_f16w(const mco_op_site *s) { return conv(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F16, MCO_WEIGHTS_F16); }
-static int supports_conv2d_s8w_f32(const mco_op_site *s) { return conv(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4); }
-static int supports_conv2d_s8(const mco_op_site *s) { return conv(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S8); }
-static int supports_conv2d_s4(const mco_op_site *s) { return conv(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S4, MCO_WEIGHTS_S4); }
-static int supports_dw_f32(const mco_op_site *s) { return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F32, MCO_WEIGHTS_F32); }
-static int supports_dw_f16w(const mco_op_site *s) { return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F16, MCO_WEIGHTS_F16); }
-static int supports_dw_s8w_f32(const mco_op_site *s) { return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4); }
-static int supports_dw_s8(const mco_op_site *s) { return dw(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4); }
+static int supports_conv2d_f32(const mco_op_site *s)
+{
+    return conv(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F32, MCO_WEIGHTS_F32);
+}
+
+static int supports_conv2d_f16w(const mco_op_site *s)
+{
+    return conv(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F16, MCO_WEIGHTS_F16);
+}
+
+static int supports_conv2d_s8w_f32(const mco_op_site *s)
+{
+    return conv(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4);
+}
+
+static int supports_conv2d_s8(const mco_op_site *s)
+{
+    return conv(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S8);
+}
+
+static int supports_conv2d_s4(const mco_op_site *s)
+{
+    return conv(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S4, MCO_WEIGHTS_S4);
+}
+
+static int supports_dw_f32(const mco_op_site *s)
+{
+    return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F32, MCO_WEIGHTS_F32);
+}
+
+static int supports_dw_f16w(const mco_op_site *s)
+{
+    return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F16, MCO_WEIGHTS_F16);
+}
+
+static int supports_dw_s8w_f32(const mco_op_site *s)
+{
+    return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4);
+}
+
+static int supports_dw_s8(const mco_op_site *s)
+{
+    return dw(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4);
+}
 
 /* ---- prepare ---------------------------------------------------------------------- */
 

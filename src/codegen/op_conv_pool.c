@@ -22,6 +22,7 @@ static int conv_pool(const mco_op_site *s, int s8, mco_weight_format wf)
 }
 
 static int supports_f32(const mco_op_site *s) { return conv_pool(s, 0, MCO_WEIGHTS_F32); }
+
 static int supports_s8(const mco_op_site *s) { return conv_pool(s, 1, MCO_WEIGHTS_S8); }
 
 /* The kernel's case (mco_conv3x3_maxpool2x2_s8_prepare): 3x3, one input

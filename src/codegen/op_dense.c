@@ -18,11 +18,30 @@
 
 static int dense(const mco_op_site *s, int s8) { return mco_site_is(s, MCO_LAYER_DENSE, s8, 0); }
 
-static int supports_f32(const mco_op_site *s) { return dense(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F32, MCO_WEIGHTS_F32); }
-static int supports_f16w(const mco_op_site *s) { return dense(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F16, MCO_WEIGHTS_F16); }
-static int supports_s8w_f32(const mco_op_site *s) { return dense(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4); }
-static int supports_s8(const mco_op_site *s) { return dense(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S8); }
-static int supports_s4(const mco_op_site *s) { return dense(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S4, MCO_WEIGHTS_S4); }
+static int supports_f32(const mco_op_site *s)
+{
+    return dense(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F32, MCO_WEIGHTS_F32);
+}
+
+static int supports_f16w(const mco_op_site *s)
+{
+    return dense(s, 0) && mco_site_weights(s, MCO_WEIGHTS_F16, MCO_WEIGHTS_F16);
+}
+
+static int supports_s8w_f32(const mco_op_site *s)
+{
+    return dense(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4);
+}
+
+static int supports_s8(const mco_op_site *s)
+{
+    return dense(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S8);
+}
+
+static int supports_s4(const mco_op_site *s)
+{
+    return dense(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S4, MCO_WEIGHTS_S4);
+}
 
 /* The sparse kernel widens its input on the stack: at most MCO_SPARSE_FC_MAX_IN inputs. */
 static int supports_sparse(const mco_op_site *s)

@@ -13,13 +13,21 @@
 
 /* ---- supports --------------------------------------------------------------------- */
 
-static int is_relu(const mco_op_site *s) { return s->L->type == MCO_LAYER_RELU || s->L->type == MCO_LAYER_RELU6; }
+static int is_relu(const mco_op_site *s)
+{
+    return s->L->type == MCO_LAYER_RELU || s->L->type == MCO_LAYER_RELU6;
+}
 
 static int supports_clamp_f32(const mco_op_site *s) { return is_relu(s) && !s->s8; }
+
 static int supports_clamp_s8(const mco_op_site *s) { return is_relu(s) && s->s8; }
+
 static int supports_add_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_ADD, 0, 0); }
+
 static int supports_add_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_ADD, 1, 0); }
+
 static int supports_softmax_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_SOFTMAX, 0, 0); }
+
 static int supports_softmax_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_SOFTMAX, 1, 0); }
 
 /* ---- prepare ---------------------------------------------------------------------- */

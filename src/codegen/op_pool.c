@@ -11,11 +11,22 @@
 /* ---- supports --------------------------------------------------------------------- */
 
 static int supports_max_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_MAXPOOL2D, 0, 0); }
+
 static int supports_avg_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_AVGPOOL2D, 0, 0); }
-static int supports_global_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 0, 0); }
+
+static int supports_global_f32(const mco_op_site *s)
+{
+    return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 0, 0);
+}
+
 static int supports_max_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_MAXPOOL2D, 1, 0); }
+
 static int supports_avg_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_AVGPOOL2D, 1, 0); }
-static int supports_global_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 1, 0); }
+
+static int supports_global_s8(const mco_op_site *s)
+{
+    return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 1, 0);
+}
 
 /* ---- prepare ---------------------------------------------------------------------- */
 
