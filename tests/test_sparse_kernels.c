@@ -561,8 +561,8 @@ static void test_plan(void)
     mco_model_free(&m);
     mco_dataset_free(&ds);
     /* 3x3 on 2 channels: the general fused conv or the sparse one (on so few
-     * channels the sparse one is faster even with nothing pruned: 200,988
-     * against 283,056 cycles in the emulated M4F; its tap list costs less
+     * channels the sparse one is faster even with nothing pruned: 196,578
+     * against 283,028 cycles in the emulated M4F; its tap list costs less
      * than the general kernel's loop per kernel row) */
     small_cnn(&m, 3, 2);
     random_images(&ds, m.input_shape, 20);
