@@ -354,13 +354,14 @@ static void emit_args(FILE *f, const char *args, int k, const char *in, const ch
                       const char *w, const char *b)
 {
     for (const char *p = args; *p;) {
-        if (!(isalpha((unsigned char)*p) || *p == '_') || (p > args && p[-1] == '.')) {
+        if (!(isalpha((unsigned char)*p) || *p == '_')) {
             fputc(*p++, f);
             continue;
         }
         size_t n = 0;
         while (isalnum((unsigned char)p[n]) || p[n] == '_') n++;
-        if (n == 1 && *p == 'P') fprintf(f, "op%d_params", k);
+        if (p > args && p[-1] == '.') fwrite(p, 1, n, f);   /* a member name */
+        else if (n == 1 && *p == 'P') fprintf(f, "op%d_params", k);
         else if (n == 2 && !strncmp(p, "IN", 2)) fputs(in, f);
         else if (n == 3 && !strncmp(p, "IN2", 3)) fputs(in2, f);
         else if (n == 3 && !strncmp(p, "OUT", 3)) fputs(out, f);
