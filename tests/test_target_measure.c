@@ -14,8 +14,8 @@
  * a mark can shift the register allocation); an emitted model with random
  * weights (conv, depthwise, 1x1, add, global pool, dense, softmax) gets one
  * entry per op with its kernel, layers and MACs, adding up likewise, and
- * exactly the same total as its code with the marks removed (model_run only
- * calls kernels, so there is nothing for a mark to disturb).
+ * exactly the same total as its production build (no_layer_marks: model_run
+ * only calls kernels, so there is little for a mark to disturb).
  *
  * Skipped (exit 0 with a note) when arm-none-eabi-gcc or qemu-system-arm is
  * not installed.
@@ -202,13 +202,17 @@ static void measure_split(const char *target, const char *model_dir)
     mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = 60};
-    mco_measure_result marked, plain;
+    mco_measure_result marked, plain, unmarked;
     write_file(model_dir, "model.c", split_marked_c);
     CHECK_OK(mco_target_measure(&t, &req, &marked));
+    req.no_layer_marks = 1;   /* the same text, built as production code */
+    CHECK_OK(mco_target_measure(&t, &req, &unmarked));
+    req.no_layer_marks = 0;
     write_file(model_dir, "model.c", split_plain_c);
     CHECK_OK(mco_target_measure(&t, &req, &plain));
-    CHECK(marked.n_mismatch == 0 && plain.n_mismatch == 0);
-    CHECK(marked.n_layers == 2 && plain.n_layers == 0);
+    CHECK(marked.n_mismatch == 0 && plain.n_mismatch == 0 && unmarked.n_mismatch == 0);
+    CHECK(marked.n_layers == 2 && plain.n_layers == 0 && unmarked.n_layers == 0);
+    CHECK(unmarked.insns_mean == plain.insns_mean);
     check_layers_add_up(&marked);
     /* op 1 computes three outputs, op 0 one */
     CHECK(marked.layers[1].insns > 2.5 * marked.layers[0].insns);
@@ -218,42 +222,6 @@ static void measure_split(const char *target, const char *model_dir)
     CHECK(fabs(marked.insns_mean - plain.insns_mean) <= 2);
     printf("%s, two marked ops: %.0f + %.0f instructions + %.0f overhead = %.0f (unmarked build: %.0f)\n", target,
            marked.layers[0].insns, marked.layers[1].insns, marked.overhead_insns, marked.insns_mean, plain.insns_mean);
-}
-
-/* Deletes the lines of dir/model.c that use or define MCO_LAYER_MARK (not its comment). */
-static void strip_marks(const char *dir)
-{
-    char path[512], *text = NULL;
-    snprintf(path, sizeof path, "%s/model.c", dir);
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL);
-    if (!f) return;
-    size_t cap = 1 << 16, n = 0;
-    text = malloc(cap);
-    size_t got;
-    while (text && (got = fread(text + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) text = realloc(text, cap *= 2);
-    }
-    fclose(f);
-    CHECK(text != NULL);
-    if (!text) return;
-    text[n] = '\0';
-    f = fopen(path, "w");
-    int removed = 0, after_define = 0;
-    for (char *line = text; line && *line;) {
-        char *end = strchr(line, '\n');
-        if (end) *end = '\0';
-        int drop = !strncmp(line, "    MCO_LAYER_MARK(", 19) || !strcmp(line, "#ifndef MCO_LAYER_MARK") ||
-                   !strncmp(line, "#define MCO_LAYER_MARK", 22) || (after_define && !strcmp(line, "#endif"));
-        after_define = !strncmp(line, "#define MCO_LAYER_MARK", 22);
-        if (drop) removed++;
-        else fprintf(f, "%s\n", line);
-        line = end ? end + 1 : NULL;
-    }
-    fclose(f);
-    free(text);
-    CHECK(removed > 3);
 }
 
 /* An emitted model: one entry per op, adding up, and the same total as the
@@ -313,12 +281,12 @@ static void measure_emitted(const char *target)
     }
     CHECK(macs == mco_model_macs(&dm.model));
 
-    /* the same code without its marks: no split, the same instructions */
+    /* the production build (no marks): no split, the same instructions */
     uint8_t *in = malloc(N * plan.input_bytes), *exp = malloc(N * plan.output_bytes);
     CHECK_OK(mco_deploy_predict_raw(&dm, &plan, images, N, in, exp));
-    strip_marks(code_dir);
     mco_measure_request req = {.model_dir = code_dir, .n_inputs = N, .inputs = in, .input_bytes = plan.input_bytes,
-                               .expected = exp, .output_bytes = plan.output_bytes, .timeout_s = 120};
+                               .expected = exp, .output_bytes = plan.output_bytes, .timeout_s = 120,
+                               .no_layer_marks = 1};
     CHECK_OK(mco_target_measure(&t, &req, &plain));
     CHECK(plain.n_mismatch == 0 && plain.n_layers == 0);
     CHECK(plain.insns_min == marked.insns_min && plain.insns_max == marked.insns_max);

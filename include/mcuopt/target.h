@@ -123,6 +123,8 @@ typedef struct {
      * measured for comparison), and more -I directories for them. */
     const char *const *extra_sources;
     const char *const *extra_include_dirs;
+    int no_layer_marks;      /* 1: build without the layer marks: totals only, from exactly the
+                                production code (to check what the marks cost, see below) */
 } mco_measure_request;
 
 /* Per-layer figures need the model's layer marks: emitted model code has

@@ -13,7 +13,8 @@
  *   4. plugin.so       - the QEMU plugin, compiled with the host gcc;
  *      marks.txt       - the addresses of the layer marks, from fw.elf's
  *                        .mco_marks section (firmware/mco_layer_mark.h,
- *                        force-included into the firmware build only);
+ *                        force-included into the firmware build only,
+ *                        unless the request asks for no_layer_marks);
  *   5. run.log / counts.txt / layers.txt - harness output, per-address
  *                        counts, and the same split by op at the marks;
  *   6. objdump of fw.elf + counts -> the cycle estimate (target_cycles.c),
@@ -584,8 +585,10 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     args_add(&a, "arm-none-eabi-gcc");
     add_common_cflags(&a, t, req->model_dir);
     add_extra_include_dirs(&a, req);
-    args_add(&a, "-include");
-    args_addf(&a, "%s/mco_layer_mark.h", fw);
+    if (!req->no_layer_marks) {
+        args_add(&a, "-include");
+        args_addf(&a, "%s/mco_layer_mark.h", fw);
+    }
     snprintf(defs, sizeof defs, "-DMCO_N_INPUTS=%d", req->n_inputs);
     args_add(&a, defs);
     snprintf(defs, sizeof defs, "-DMCO_INPUT_BYTES=%zu", req->input_bytes);
