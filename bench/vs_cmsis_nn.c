@@ -432,7 +432,8 @@ static void emit_op_call(FILE *f, const models *m, int k)
     }
     default: break;
     }
-    if (op->kind != MCO_OP_SOFTMAX_S8 && op->kind != MCO_OP_CLAMP_S8)
+    /* as mcuopt's model_run: a failed op ends the run, the last op's status is returned */
+    if (op->kind != MCO_OP_SOFTMAX_S8 && op->kind != MCO_OP_CLAMP_S8 && k + 1 < m->ref.n_ops)
         fputs("    if (status != ARM_CMSIS_NN_SUCCESS) return (int)status;\n", f);
 }
 
