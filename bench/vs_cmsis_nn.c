@@ -61,6 +61,7 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/measure.h"
 #include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 #include "mcuopt/target.h"
 
 #define PATH_CAP 4200

@@ -24,6 +24,7 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/measure.h"
 #include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 #include "mcuopt/target.h"
 #include "test_util.h"
 
