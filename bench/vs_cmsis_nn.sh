@@ -49,7 +49,8 @@ else
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
 fi
-mapfile -t sources < <("$helper" sources "$cmsis")
+"$helper" sources "$cmsis" >"$work/sources.txt"
+mapfile -t sources <"$work/sources.txt"
 
 results=()
 for arch in $archs; do
