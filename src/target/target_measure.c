@@ -451,7 +451,7 @@ static mco_status parse_layer_counts(const char *path, int n_inputs, int n_marks
                                      size_t n_counts, segment_counts *segs, int *all_ran)
 {
     char *text = NULL;
-    if (mco_read_file_text(path, &text) != MCO_OK)
+    if (mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text) != MCO_OK)
         return mco_error(MCO_ERR_IO, "%s: the QEMU plugin wrote no per-layer counts", path);
     mco_status st = MCO_OK;
     int hits_seen = 0;
