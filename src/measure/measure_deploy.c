@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mco_runtime.h"
+#include "mcuopt/op.h"
 #include "mcuopt/process.h"
 #include "mcuopt/resource.h"
 
@@ -100,6 +102,18 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
             req.work_dir = work_dir;
         }
         st = mco_target_measure(target, &req, result);
+    }
+    if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
+        st = mco_error(MCO_ERR_FORMAT, "measure: %d layer marks in the firmware for %d ops", result->n_layers,
+                       plan.n_ops);
+    for (int k = 0; st == MCO_OK && k < result->n_layers; k++) {
+        mco_layer_measure *l = &result->layers[k];
+        const mco_plan_op_info *info = &plan.info[k];
+        l->op_kind = (int)((const mco_op *)plan.ops)[k].kind;
+        l->first_layer = info->first_layer;
+        l->last_layer = info->last_layer;
+        l->macs = 0;
+        for (int i = info->first_layer; i <= info->last_layer; i++) l->macs += mco_layer_macs(&dm->model.layers[i]);
     }
     if (st == MCO_OK && (!result->fits_flash || !result->fits_ram)) {
         st = mco_error(MCO_ERR_RANGE,
