@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "mcuopt/codegen.h"
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
@@ -76,6 +77,13 @@ int cli_parse_positive(const char *command, const char *option, const char *valu
  * almost certainly a fraction given where a percentage is expected. Every
  * option that takes an accuracy goes through here. */
 int cli_parse_accuracy(const char *command, const char *option, const char *value, double *fraction);
+/* --optimize cycles|size: the planner's goal (MCO_PLAN_FASTEST / _SMALLEST). */
+int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *out);
+/* The help line of --optimize, shared by the commands that plan for a target. */
+#define CLI_OPTIMIZE_HELP                                                                                \
+    "      --optimize WHAT   where several kernels can run a layer, take the fastest (cycles,\n"          \
+    "                        the default; by the resource model for the target's core) or the\n"       \
+    "                        smallest (size: the least Flash)\n"
 
 /* The common data options: --dataset NAME and --data DIR. */
 typedef struct {
