@@ -15,7 +15,9 @@
  *
  * The output file gets one line "window <index> <instructions>" per closed
  * window, then one line "<address hex> <count>" per instruction address
- * executed inside any window (summed over all windows).
+ * executed inside any window (summed over all windows), and "<address hex> 0"
+ * per address executed only outside the windows (start-up, harness, stdio),
+ * so that mcuopt can check the instruction set of everything that ran.
  *
  * Left out: multi-vCPU guests (the counters are not atomic; our firmware runs
  * on one core) and anything about time or cycles (see src/target/cycles.c).
@@ -70,8 +72,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
  * hash table so a retranslated block reuses its address's counter. */
 typedef struct {
     uint64_t addr;
-    uint64_t count;
+    uint64_t count; /* executions inside windows */
     bool used;
+    bool ran;       /* executed at all */
 } insn_record;
 
 static insn_record *records;
@@ -104,6 +107,7 @@ static void on_insn(unsigned int vcpu, void *userdata)
 {
     (void)vcpu;
     insn_record *rec = userdata;
+    rec->ran = true;
     if (window_open) {
         rec->count++;
         window_count++;
@@ -120,7 +124,7 @@ static void on_begin(unsigned int vcpu, void *userdata)
 static void on_end(unsigned int vcpu, void *userdata)
 {
     (void)vcpu;
-    (void)userdata;
+    ((insn_record *)userdata)->ran = true;
     if (!window_open) return;
     window_open = false;
     if (n_windows == windows_cap) {
@@ -157,7 +161,7 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *userdata)
     }
     for (size_t i = 0; i < n_windows; i++) fprintf(f, "window %zu %" PRIu64 "\n", i, window_totals[i]);
     for (size_t i = 0; i < records_cap; i++)
-        if (records[i].used && records[i].count) fprintf(f, "%" PRIx64 " %" PRIu64 "\n", records[i].addr, records[i].count);
+        if (records[i].used && records[i].ran) fprintf(f, "%" PRIx64 " %" PRIu64 "\n", records[i].addr, records[i].count);
     fclose(f);
 }
 

@@ -50,4 +50,19 @@ double mco_estimate_cycles(mco_core core, const char *disasm, const mco_insn_cou
 /* The one-line description of what the estimate for `core` models. */
 const char *mco_cycle_model_note(mco_core core);
 
+/* Checks that the FLASH and RAM regions of the linker script of the
+ * profile's QEMU machine (firmware/ld/<machine>.ld) are at least the
+ * profile's Flash and RAM, so every model that fits the profile can run
+ * there; MCO_OK if the profile has no machine or the script is missing
+ * (measuring reports that). mco_target_load() calls it (target_measure.c). */
+mco_status mco_target_check_memory(const mco_target_profile *t);
+
+/* Checks that every executed address (count 0 included: run outside the
+ * measured calls) is an ARMv6-M instruction in `disasm`, the output of
+ * `arm-none-eabi-objdump -d` (raw bytes shown) of the image that ran on QEMU
+ * machine `machine` (for the message). Fails with one line naming the first
+ * offending instruction (target_isa.c). */
+mco_status mco_check_armv6m(const char *disasm, const mco_insn_count *executed, size_t n_executed,
+                            const char *machine);
+
 #endif
