@@ -108,7 +108,7 @@ mco_status mco_check_armv6m(const char *disasm, const mco_insn_count *executed, 
         free(seen);
         return mco_error(MCO_ERR_NOMEM, "ARMv6-M check: out of memory");
     }
-    memcpy(sorted, executed, n_executed * sizeof *sorted);
+    if (n_executed) memcpy(sorted, executed, n_executed * sizeof *sorted);
     qsort(sorted, n_executed, sizeof *sorted, compare_addr);
 
     size_t n_bad = 0;
