@@ -8,7 +8,8 @@
  * (Measurement on QEMU is tested in test_target_measure.c.)
  */
 #include "mcuopt/target.h"
-#include "target/target_internal.h"
+#include "mcuopt/target_cycles.h"
+#include "target/target_machine.h"
 #include "test_util.h"
 
 #include <stdlib.h>

@@ -16,7 +16,7 @@
  * emulator cannot catch it either way), and the instruction set of other
  * cores (their QEMU machine has the core's own architecture).
  */
-#include "target/target_internal.h"
+#include "target_machine.h"
 
 #include <ctype.h>
 #include <inttypes.h>

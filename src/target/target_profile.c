@@ -1,6 +1,6 @@
 /*
  * target_profile.c - loading MCU target profiles (targets/<name>.json, the
- * fields are documented in include/mcuopt/target.h) and listing them.
+ * fields are documented in include/target/mcuopt/target.h) and listing them.
  *
  * A profile whose QEMU machine has less Flash or RAM than the profile is
  * refused (mco_target_check_memory): a model that fits could not be measured.
@@ -9,7 +9,8 @@
  * anything beyond "present, right type, sane range".
  */
 #include "mcuopt/target.h"
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
+#include "target_machine.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -1,0 +1,128 @@
+/*
+ * measure_deploy.c - plan, emit and measure a deploy model on an emulated
+ * target in one call (see measure.h).
+ *
+ * A model that cannot fit the target is refused before anything is built:
+ * its parameters (Flash) and activation arena (static RAM) are exact lower
+ * bounds known once the C is emitted. One that passes is built, run and
+ * checked again with the measured sizes (code and stack added).
+ */
+#include "mcuopt/measure.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mcuopt/process.h"
+
+void mco_measure_options_default(mco_measure_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->n_samples = 100;
+    opt->fuse_conv_pool = 1;
+}
+
+/* Fails with one line naming each region that overflows the target and by
+ * how much; `needs` is "needs" for measured sizes, "needs at least" for the
+ * lower bounds checked before the build. */
+static mco_status check_fits(const mco_target_profile *t, const char *needs, size_t flash, const char *flash_what,
+                             size_t ram, const char *ram_what)
+{
+    size_t flash_cap = (size_t)t->flash_kb * 1024, ram_cap = (size_t)t->ram_kb * 1024;
+    char flash_msg[160] = "", ram_msg[160] = "";
+    if (flash > flash_cap)
+        snprintf(flash_msg, sizeof flash_msg, "Flash %s %zu bytes (%s), %zu more than its %d KB", needs, flash,
+                 flash_what, flash - flash_cap, t->flash_kb);
+    if (ram > ram_cap)
+        snprintf(ram_msg, sizeof ram_msg, "RAM %s %zu bytes (%s), %zu more than its %d KB", needs, ram, ram_what,
+                 ram - ram_cap, t->ram_kb);
+    if (!flash_msg[0] && !ram_msg[0]) return MCO_OK;
+    return mco_error(MCO_ERR_RANGE, "the model does not fit %s: %s%s%s", t->name, flash_msg,
+                     flash_msg[0] && ram_msg[0] ? "; " : "", ram_msg);
+}
+
+/* The runtime's size of the code for the target: what emit measures with. */
+static const char *emit_cpu_for(mco_core core)
+{
+    switch (core) {
+    case MCO_CORE_M0:
+    case MCO_CORE_M0PLUS: return "cortex-m0plus";
+    case MCO_CORE_M3: return "cortex-m3";
+    case MCO_CORE_M7: return "cortex-m7";
+    default: return "cortex-m4";
+    }
+}
+
+mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target_profile *target,
+                                    const mco_dataset *samples, const mco_measure_options *opt,
+                                    mco_measure_result *result)
+{
+    mco_shape s = samples->shape, m = dm->model.input_shape;
+    if (s.h != m.h || s.w != m.w || s.c != m.c)
+        return mco_error(MCO_ERR_SHAPE, "samples are %dx%dx%d but the model takes %dx%dx%d", s.h, s.w,
+                         s.c, m.h, m.w, m.c);
+    int n = opt->n_samples < samples->n ? opt->n_samples : samples->n;
+    if (n < 1) return mco_error(MCO_ERR_ARG, "no samples to measure with");
+
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.fuse_conv_pool = opt->fuse_conv_pool;
+    mco_plan plan;
+    mco_status st = mco_plan_build(dm, &po, &plan);
+    if (st != MCO_OK) return st;
+
+    char temp_dir[] = "/tmp/mcuopt-measure-XXXXXX";
+    const char *dir = opt->code_dir;
+    if (!dir) {
+        if (!mkdtemp(temp_dir)) {
+            mco_plan_free(&plan);
+            return mco_error(MCO_ERR_IO, "cannot create a temporary directory");
+        }
+        dir = temp_dir;
+    }
+    mco_emit_options eo;
+    mco_emit_options_default(&eo);
+    eo.cpu = emit_cpu_for(target->core);
+    eo.measure = 0; /* the target measurement reads the sizes from its own build */
+    mco_emit_result er;
+    st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
+    if (st == MCO_OK)
+        st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes,
+                        "the activation arena alone");
+
+    uint8_t *inputs = NULL, *outputs = NULL;
+    if (st == MCO_OK) {
+        inputs = malloc((size_t)n * plan.input_bytes);
+        outputs = malloc((size_t)n * plan.output_bytes);
+        if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
+    }
+    if (st == MCO_OK)
+        st = mco_deploy_predict_raw(dm, &plan, samples->images, n, inputs, outputs);
+    if (st == MCO_OK) {
+        mco_measure_request req;
+        memset(&req, 0, sizeof req);
+        req.model_dir = dir;
+        req.n_inputs = n;
+        req.inputs = inputs;
+        req.input_bytes = plan.input_bytes;
+        req.expected = outputs;
+        req.output_bytes = plan.output_bytes;
+        req.clock_mhz = opt->clock_mhz;
+        req.timeout_s = opt->timeout_s;
+        char work_dir[4200];
+        if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
+            snprintf(work_dir, sizeof work_dir, "%s/measure", opt->code_dir);
+            req.work_dir = work_dir;
+        }
+        st = mco_target_measure(target, &req, result);
+    }
+    if (st == MCO_OK)
+        st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->ram_bytes,
+                        "measured: static data and stack");
+    free(inputs);
+    free(outputs);
+    mco_plan_free(&plan);
+    if (!opt->code_dir) mco_remove_tree(temp_dir);
+    return st;
+}
