@@ -439,7 +439,7 @@ mco_status mco_target_check_memory(const mco_target_profile *t)
     snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
     if (!t->qemu_machine[0] || !file_exists(ld)) return MCO_OK; /* measuring says so, if it is tried */
     char *script = NULL;
-    mco_status st = mco_read_file_text(ld, &script);
+    mco_status st = mco_read_text_file(ld, MCO_READ_TEXT_MAX, &script);
     if (st != MCO_OK) return st;
     size_t flash = 0, ram = 0;
     int ok = region_length(script, "FLASH", &flash) && region_length(script, "RAM", &ram);
