@@ -15,7 +15,8 @@
 # (.mcq), corrupt and truncated copies of both, a model with a NaN parameter
 # (with a valid CRC), broken data sets and MCU profiles.
 #
-# Usage: cli_errors.sh PATH/TO/mcuopt   (run from the repository root)
+# Usage: cli_errors.sh PATH/TO/mcuopt   (run from the repository root).
+# Skipped (exit 77) without MNIST.
 #
 # Special files as inputs and outputs: FIFOs, a symbolic link and a
 # directory where a file is expected (and a file where a directory is) are
@@ -25,6 +26,8 @@
 # kill -9, a 300 MB profile. Left to tests/search_*.sh: searches that run
 # trials.
 set -u
+. "$(dirname "$0")/lib/skip.sh"
+require_mnist   # the fixtures train on a subset of it
 cli=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

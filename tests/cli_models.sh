@@ -8,8 +8,11 @@
 #     printed "(model_run, base code) 18446744073709551529" bytes on samd21):
 #     every figure is below 2^32, and the ops' code plus the base code row
 #     add up to the code total, for float and int8 models on every profile.
-# Usage: cli_models.sh PATH/TO/mcuopt   (run from the repository root)
+# Usage: cli_models.sh PATH/TO/mcuopt   (run from the repository root).
+# Skipped (exit 77) without MNIST.
 set -u
+. "$(dirname "$0")/lib/skip.sh"
+require_mnist
 cli=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

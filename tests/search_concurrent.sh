@@ -11,10 +11,10 @@
 # sqlite3 command.
 set -uo pipefail
 CLI=$1
-DATA=${MCO_MNIST_DIR:-../shared/data/mnist}
-skip() { echo "search_concurrent: $1: skipped"; exit 77; }
-[ -e "$DATA/train-labels-idx1-ubyte.gz" ] || [ -e "$DATA/train-labels-idx1-ubyte" ] || skip "no MNIST in $DATA"
-command -v sqlite3 > /dev/null || skip "no sqlite3 command"
+. "$(dirname "$0")/lib/skip.sh"
+require_mnist
+require_cmd sqlite3 sqlite3
+DATA=$(mnist_dir)
 W=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done; rm -rf "$W"; }

@@ -12,9 +12,9 @@
 # (skipped) without MNIST or the sqlite3 command.
 set -uo pipefail
 CLI=$1
-command -v sqlite3 > /dev/null || { echo "search_stops: no sqlite3 command: skipped"; exit 77; }
-mnist=${MCO_MNIST_DIR:-../shared/data/mnist}
-[ -e "$mnist/train-images-idx3-ubyte.gz" ] || { echo "search_stops: no MNIST in $mnist: skipped"; exit 77; }
+. "$(dirname "$0")/lib/skip.sh"
+require_mnist
+require_cmd sqlite3 sqlite3
 W=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2> /dev/null; rm -rf "$W"; }
