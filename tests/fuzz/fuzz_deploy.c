@@ -4,15 +4,15 @@
  * each input is written to a temporary file first).
  *
  * A load must either succeed or fail with one error line. A deploy model
- * that loads must save, load back, and save to the same bytes. CRCs (the
- * file's and the embedded model's) are not checked in this fuzz build
- * (MCO_FUZZ).
+ * that loads must save, load back, and save to the same bytes, and then
+ * plan (mco_plan_build: succeed or fail with one line). CRCs (the file's and
+ * the embedded model's) are not checked in this fuzz build (MCO_FUZZ).
  *
- * What it leaves out: planning, evaluating or emitting code for a loaded
- * model (the accumulator-range proof belongs to the loader; a later
- * harness may run the plan).
+ * What it leaves out: running the plan (the runtime kernels have their own
+ * randomised test under the sanitizers) and emitting code.
  */
 #include "fuzz_util.h"
+#include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fuzz_same_temp_files("first.mcq", "second.mcq"))
         fuzz_fail("deploy model round trip", "saving the reloaded model gives other bytes");
     mco_deploy_free(&again);
+
+    /* What emit, estimate and predict do next: plan it (host code reading
+     * every loaded shape and array). */
+    mco_plan plan;
+    fuzz_check_status(mco_plan_build(&dm, NULL, &plan), "mco_plan_build");
+    mco_plan_free(&plan);
     mco_deploy_free(&dm);
     return 0;
 }

@@ -31,9 +31,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     const char *arch = fuzz_write_temp("tiny.arch", (const uint8_t *)fuzz_tiny_arch, sizeof fuzz_tiny_arch - 1);
-    for (size_t f = 0; f < N_FORMATS; f++)
-        if (mco_resource_random_model(arch, formats[f], 1, &models[f]) != MCO_OK)
+    for (size_t f = 0; f < N_FORMATS; f++) {
+        mco_plan plan;   /* a model that does not plan would test nothing */
+        if (mco_resource_random_model(arch, formats[f], 1, &models[f]) != MCO_OK ||
+            mco_plan_build(&models[f], NULL, &plan) != MCO_OK)
             fuzz_fail("making the estimate models", mco_last_error());
+        mco_plan_free(&plan);
+    }
     return 0;
 }
 

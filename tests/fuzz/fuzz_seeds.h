@@ -3,8 +3,9 @@
  * agree on:
  *   fuzz_tiny_arch     the architecture of the seed models (every common
  *                      layer on a 6x6x1 input, 129 parameters, so each
- *                      execution stays cheap); fuzz_resource_model.c
- *                      estimates it under every loaded table;
+ *                      execution stays cheap; every deploy format of it
+ *                      plans and runs); fuzz_resource_model.c estimates
+ *                      it under every loaded table;
  *   fuzz_seed_study()  the search study of the trial-store seeds, which the
  *                      trial store harness resumes with, so resuming gets
  *                      past the study check and into the trial rows.
@@ -23,8 +24,8 @@ static const char fuzz_tiny_arch[] =
     "# every common layer on a 6x6x1 input\n"
     "input 6 6 1\n"
     "classes 3\n"
-    "s = conv2d filters=2 kernel=3 padding=same\n"
-    "relu\n"
+    "conv2d filters=2 kernel=3 padding=same\n"
+    "s = relu\n"
     "depthwise_conv2d kernel=3 padding=same\n"
     "b = relu6\n"
     "add inputs=s,b\n"

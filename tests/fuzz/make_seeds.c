@@ -2,8 +2,8 @@
  * make_seeds.c - writes the seed corpus of the fuzz harnesses: small valid
  * files of every loaded format, made by the library's own writers, into
  * OUT/<harness>/ (run by tests/fuzz/make_seeds.sh, which also copies the
- * MCU profiles of targets/). Everything is deterministic (fixed seeds, no
- * clock in the bytes) except the trial store's creation time.
+ * MCU profiles of targets/). Everything is deterministic: fixed seeds, and
+ * the trial store's times set to fixed values.
  *
  *   fuzz_make_seeds OUT targets/calibration/resource-model.json
  *
@@ -152,6 +152,9 @@ static void save_deploy_seed(const mco_model *m, const char *mode, const char *n
         check(mco_quantize(m, &calib, &opt, &dm), name);
         mco_dataset_free(&calib);
     }
+    mco_plan plan;   /* a seed that does not plan would leave the harness's plan and run untested */
+    check(mco_plan_build(&dm, NULL, &plan), name);
+    mco_plan_free(&plan);
     check(mco_deploy_save(&dm, seed_path("deploy", name)), name);
     if (strcmp(mode, "int8") == 0) {   /* the QDQ export, as another importer would see it */
         uint8_t *bytes;
@@ -359,7 +362,12 @@ static void make_trial_store_seed(void)
     sqlite3 *s;
     char *err = NULL;
     if (sqlite3_open(path, &s) != SQLITE_OK ||
-        sqlite3_exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=512; VACUUM;", NULL, NULL, &err) != SQLITE_OK) {
+        sqlite3_exec(s,
+                     "UPDATE study SET created_at = 1764547200; UPDATE trials SET queued_at = 1764547200,"
+                     " pid_start = 0; UPDATE trials SET started_at = 1764547201 WHERE started_at IS NOT NULL;"
+                     " UPDATE trials SET finished_at = 1764547202 WHERE finished_at IS NOT NULL;"
+                     " PRAGMA journal_mode=DELETE; PRAGMA page_size=512; VACUUM;",
+                     NULL, NULL, &err) != SQLITE_OK) {
         fprintf(stderr, "make_seeds: %s: %s\n", path, err ? err : sqlite3_errmsg(s));
         exit(1);
     }
