@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 
 static void print_help(void)
 {

@@ -10,7 +10,7 @@
  */
 #include "mcuopt/data.h"
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "test_util.h"
 
 #include <dirent.h>

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/distill.h"
 #include "mcuopt/train.h"

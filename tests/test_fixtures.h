@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"

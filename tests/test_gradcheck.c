@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 #include "test_util.h"

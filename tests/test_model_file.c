@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/model_file.h"
 #include "test_util.h"

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/calibrate.h"
+#include "mcuopt/calibrate.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/qat.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/calibrate.h"
+#include "mcuopt/calibrate.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/model_file.h"

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/report.h"
 #include "test_util.h"
 

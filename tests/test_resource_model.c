@@ -27,7 +27,7 @@
 
 #include "mco_op.h"
 #include "mcuopt/arch.h"
-#include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 #include "test_util.h"
 
 static uint32_t rng_state = 99u;

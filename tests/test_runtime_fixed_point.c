@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "compress/quant_multiplier.h"
+#include "mcuopt/quant_multiplier.h"
 #include "mco_fixed_point.h"
 #include "mco_runtime.h"
 #include "mcuopt/status.h"

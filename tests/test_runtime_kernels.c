@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "compress/quant_multiplier.h"
+#include "mcuopt/quant_multiplier.h"
 #include "mco_runtime.h"
 #include "mcuopt/status.h"
 #include "test_util.h"

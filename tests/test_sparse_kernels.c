@@ -40,7 +40,7 @@
 #undef mco_fully_connected_sparse_s8
 #undef mco_conv2d_maxpool2x2_sparse_s8
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mco_op.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"

@@ -6,7 +6,7 @@
  * totals. (Measurement on QEMU is tested in test_target_measure.c.)
  */
 #include "mcuopt/target.h"
-#include "target/target_internal.h"
+#include "mcuopt/target_cycles.h"
 #include "test_util.h"
 
 #include <stdlib.h>

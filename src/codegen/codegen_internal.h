@@ -6,10 +6,6 @@
 #ifndef MCO_CODEGEN_INTERNAL_H
 #define MCO_CODEGEN_INTERNAL_H
 
-/* "mco_conv2d_s8" for MCO_OP_CONV2D_S8: the runtime function the kind calls
- * (the code generator looks for the file that defines it). */
-const char *mco_op_kernel_function(int kind);
-
 /* The argument list of a kind's kernel call, exactly as mco_op_run() in
  * runtime/mco_op.c passes it (P = the params struct, IN / IN2 / OUT the
  * activations, W / B the weights and bias): */

@@ -34,8 +34,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codegen/codegen_internal.h"
-#include "codegen/emit_internal.h"
+#include "codegen_internal.h"
+#include "emit_internal.h"
 #include "mco_hybrid.h"
 #include "mco_op.h"
 #include "mcuopt/codegen.h"

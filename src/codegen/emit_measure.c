@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codegen/emit_internal.h"
-#include "target/target_internal.h"
+#include "emit_internal.h"
+#include "mcuopt/process.h"
 
 #define MAX_ARGS 64
 

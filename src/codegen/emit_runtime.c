@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/codegen_internal.h"
-#include "codegen/emit_internal.h"
+#include "codegen_internal.h"
+#include "emit_internal.h"
 #include "mco_op.h"
 
 #define MAX_RUNTIME_FILES 96

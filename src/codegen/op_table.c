@@ -6,7 +6,7 @@
  */
 #include <stddef.h>
 
-#include "codegen/codegen_internal.h"
+#include "codegen_internal.h"
 #include "mco_op.h"
 #include "mcuopt/codegen.h"
 

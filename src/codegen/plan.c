@@ -3,7 +3,7 @@
  * kernel calls (mco_op) over one arena, with the kernels' parameter
  * structs, the weights in the kernels' storage formats, and arena offsets
  * from the liveness-based memory planner (memory_plan.c). The fusions and
- * the planner are described in include/mcuopt/codegen.h.
+ * the planner are described in include/codegen/mcuopt/codegen.h.
  *
  * The walk goes through the layers in order. A layer that was folded into
  * an earlier op (fused ReLU, the max pool of a fused conv+pool) is marked
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/quant_multiplier.h"
+#include "mcuopt/quant_multiplier.h"
 #include "mco_hybrid.h"
 #include "mco_op.h"
 #include "mcuopt/codegen.h"

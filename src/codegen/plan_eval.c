@@ -19,8 +19,8 @@
 
 #include "mco_op.h"
 #include "mcuopt/codegen.h"
-#include "train/thread_pool.h"
-#include "train/train_internal.h"
+#include "mcuopt/thread_pool.h"
+#include "mcuopt/train.h"
 
 mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output)
 {

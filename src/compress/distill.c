@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "mcuopt/codegen.h"
-#include "train/thread_pool.h"
-#include "train/train_internal.h"
+#include "mcuopt/thread_pool.h"
+#include "mcuopt/train.h"
 
 #define LOGITS_CHUNK 256       /* samples normalised and predicted at a time per thread */
 #define PROBABILITY_FLOOR 1e-7 /* log(p) of a Softmax teacher's outputs is taken of max(p, this) */

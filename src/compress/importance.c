@@ -4,7 +4,7 @@
  *
  * Weight criteria (l1, l2) read the producers' filters. Activation criteria
  * (apoz, mean-activation) run the quantizer's reference float forward
- * (compress/calibrate.h) one calibration image at a time and look at every
+ * (mcuopt/calibrate.h) one calibration image at a time and look at every
  * layer output that belongs to the group: the ReLU/ReLU6 outputs if the
  * group has any, else the producers' outputs.
  *
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/calibrate.h"
+#include "mcuopt/calibrate.h"
 #include "mcuopt/prune_structured.h"
 #include "mcuopt/train.h"
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "compress/pipeline_internal.h"
+#include "pipeline_internal.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/distill.h"
 #include "mcuopt/model_file.h"

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/pipeline_internal.h"
-#include "core/file_util.h"
+#include "pipeline_internal.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/qat.h"
 
 #define PIPELINE_FILE_MAX (1u << 20)   /* a config file larger than this is a mistake */

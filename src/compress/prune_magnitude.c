@@ -1,6 +1,6 @@
 /*
  * prune_magnitude.c - unstructured magnitude pruning on a polynomial
- * schedule (see include/mcuopt/prune.h): the schedule, keep-masks per
+ * schedule (see include/compress/mcuopt/prune.h): the schedule, keep-masks per
  * weighted layer with per-layer or global thresholds, the mco_train
  * after_step hook, one-shot pruning and the sparsity count.
  *

@@ -17,7 +17,7 @@
  * keeping the old file's permissions or owner (the new file gets the
  * default ones, as from fopen).
  */
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /*
  * graph.c - building a model graph, shape inference, parameter storage,
- * parameter/MAC counts and BatchNorm folding (see graph.h).
+ * parameter/MAC counts, BatchNorm folding and input normalisation (see
+ * graph.h).
  *
  * Shape rules follow TensorFlow/Keras, so that a model described here has
  * the same shapes as its Keras twin: "valid" gives out = (in - k) / s + 1,
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 
 static const char *const layer_type_names[MCO_LAYER_TYPE_COUNT] = {
     [MCO_LAYER_CONV2D] = "conv2d",
@@ -52,6 +53,12 @@ mco_status mco_layer_type_parse(const char *name, mco_layer_type *type)
 size_t mco_shape_size(mco_shape s)
 {
     return (size_t)s.h * (size_t)s.w * (size_t)s.c;
+}
+
+void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ((float)raw[i] * norm->scale - norm->mean) / norm->std;
 }
 
 void mco_model_init(mco_model *model, mco_shape input_shape)

@@ -76,7 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 /* The layer type numbers are part of the file format: new types go at the end
  * of mco_layer_type, and docs/model-format.md lists them. */

@@ -4,7 +4,7 @@
  * Reference: https://prng.di.unimi.it/xoshiro256starstar.c and
  * https://prng.di.unimi.it/splitmix64.c (both public domain).
  */
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 
 #include <math.h>
 

@@ -8,7 +8,7 @@
  */
 #include "mcuopt/data.h"
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,7 +218,7 @@ mco_status mco_dataset_split(const mco_dataset *src, int n_val, uint64_t seed,
         return mco_error(MCO_ERR_NOMEM, "cannot allocate a permutation of %d samples", src->n);
     for (int i = 0; i < src->n; i++)
         order[i] = i;
-    /* Fisher-Yates with the library's xoshiro256** (core/rng.h), so a seed
+    /* Fisher-Yates with the library's xoshiro256** (mcuopt/rng.h), so a seed
      * gives the same split on every machine: position i takes a uniformly
      * chosen element of 0..i. */
     mco_rng rng;

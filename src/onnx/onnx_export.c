@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/deploy_internal.h"
+#include "mcuopt/deploy_util.h"
 #include "mcuopt/model_file.h"
-#include "onnx/onnx_internal.h"
+#include "onnx_internal.h"
 
 #define EXPORT_OPSET 13
 #define EXPORT_IR_VERSION 7

@@ -34,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file_util.h"
-#include "onnx/onnx_internal.h"
+#include "mcuopt/file_util.h"
+#include "onnx_internal.h"
 
 #define MAX_NODES 10000
 #define MAX_INITIALIZERS 10000

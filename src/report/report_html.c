@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 #define PLOT_WIDTH 640
 #define PLOT_HEIGHT 400

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file_util.h"
+#include "mcuopt/file_util.h"
 
 mco_status mco_report_marked_trials(const mco_report *r, mco_trial **marked)
 {

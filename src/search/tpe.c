@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 
 void mco_tpe_options_default(mco_tpe_options *opt)
 {

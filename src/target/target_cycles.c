@@ -22,7 +22,7 @@
  * between two builds measured the same way are much more reliable than the
  * absolute number.
  */
-#include "target/target_internal.h"
+#include "mcuopt/target_cycles.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -19,7 +19,8 @@
  * datasheet current x voltage x estimated time).
  */
 #include "mcuopt/target.h"
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
+#include "mcuopt/target_cycles.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,12 +1,12 @@
 /*
  * target_profile.c - loading MCU target profiles (targets/<name>.json, the
- * fields are documented in include/mcuopt/target.h) and listing them.
+ * fields are documented in include/target/mcuopt/target.h) and listing them.
  *
  * Left out: writing profiles, and checking the figures themselves against
  * anything beyond "present, right type, sane range".
  */
 #include "mcuopt/target.h"
-#include "target/target_internal.h"
+#include "mcuopt/process.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /*
  * evaluate.c - inference-mode evaluation (accuracy, mean cross-entropy,
- * confusion matrix), prediction, input normalisation, and the loss and
+ * confusion matrix), prediction, the normalisation table, and the loss and
  * batch-loading helpers the trainer shares.
  *
  * Evaluation splits the data set into one contiguous range per thread; each
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "train/train_internal.h"
+#include "train_internal.h"
 
 #define EVAL_BATCH 64
 
@@ -21,12 +21,6 @@ double mco_seconds_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size_t n, float *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = ((float)raw[i] * norm->scale - norm->mean) / norm->std;
 }
 
 void mco_normalization_table(const mco_normalization *norm, float lut[256])

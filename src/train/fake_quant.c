@@ -1,6 +1,6 @@
 /*
  * fake_quant.c - fake quantization for quantization-aware training (see
- * fake_quant.h and, for the rules, include/mcuopt/qat.h), and the public
+ * fake_quant.h and, for the rules, include/train/mcuopt/qat.h), and the public
  * QAT helpers that need the training engine: preparing a model, the range
  * records, and fake-quantized evaluation and prediction.
  *
@@ -12,18 +12,18 @@
  *
  * What it leaves out: see qat.h.
  */
-#include "train/fake_quant.h"
+#include "fake_quant.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress/calibrate.h"
-#include "compress/deploy_internal.h"
-#include "compress/quantize_internal.h"
-#include "train/thread_pool.h"
-#include "train/train_internal.h"
+#include "mcuopt/calibrate.h"
+#include "mcuopt/deploy_util.h"
+#include "mcuopt/quant_rules.h"
+#include "mcuopt/thread_pool.h"
+#include "train_internal.h"
 
 /* ---- Where the runtime has an int8 tensor ---- */
 

@@ -1,6 +1,6 @@
 /*
  * fake_quant.h - fake quantization for quantization-aware training
- * (internal to src/train/; the rules are in include/mcuopt/qat.h).
+ * (internal to src/train/; the rules are in include/train/mcuopt/qat.h).
  *
  * An mco_fake_quant holds the shared state of one QAT run: a "shadow" of the
  * model whose weighted layers point to fake-quantized copies of the master

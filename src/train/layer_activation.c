@@ -10,7 +10,7 @@
  */
 #include <math.h>
 
-#include "train/layer_ops.h"
+#include "layer_ops.h"
 
 static size_t elements(const mco_layer_ctx *ctx)
 {

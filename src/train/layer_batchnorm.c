@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "train/layer_ops.h"
+#include "layer_ops.h"
 
 typedef struct {
     float *mean, *var;     /* statistics used by the last forward */

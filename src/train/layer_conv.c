@@ -13,9 +13,9 @@
  */
 #include <string.h>
 
-#include "train/layer_ops.h"
-#include "train/vec.h"
-#include "train/window_taps.h"
+#include "layer_ops.h"
+#include "vec.h"
+#include "window_taps.h"
 
 /* ---- Conv2D ---- */
 

@@ -7,8 +7,8 @@
  *
  * What it leaves out: a fused activation (activations are their own layers).
  */
-#include "train/layer_ops.h"
-#include "train/vec.h"
+#include "layer_ops.h"
+#include "vec.h"
 
 static void dense_forward(const mco_layer_ctx *ctx)
 {

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "train/layer_ops.h"
+#include "layer_ops.h"
 
 static size_t elements(const mco_layer_ctx *ctx)
 {

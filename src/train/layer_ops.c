@@ -4,7 +4,7 @@
  */
 #include <assert.h>
 
-#include "train/layer_ops.h"
+#include "layer_ops.h"
 
 static const mco_layer_ops *const ops_table[] = {
     [MCO_LAYER_CONV2D] = &mco_conv2d_ops,

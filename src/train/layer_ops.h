@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mcuopt/graph.h"
 
 typedef struct {

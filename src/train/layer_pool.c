@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "train/layer_ops.h"
-#include "train/vec.h"
-#include "train/window_taps.h"
+#include "layer_ops.h"
+#include "vec.h"
+#include "window_taps.h"
 
 /* ---- MaxPool2D ---- */
 

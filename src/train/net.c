@@ -2,13 +2,13 @@
  * net.c - a thread's workspace and the forward/backward walk over the
  * layer list (see net.h).
  */
-#include "train/net.h"
+#include "net.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/fake_quant.h"
-#include "train/layer_ops.h"
+#include "fake_quant.h"
+#include "layer_ops.h"
 
 size_t mco_model_param_floats(const mco_model *model)
 {

@@ -24,7 +24,7 @@
 #ifndef MCO_TRAIN_NET_H
 #define MCO_TRAIN_NET_H
 
-#include "core/rng.h"
+#include "mcuopt/rng.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 

@@ -1,14 +1,14 @@
 /*
  * optimizer.c - parameter updates and learning-rate schedules (see optimizer.h).
  */
-#include "train/optimizer.h"
+#include "optimizer.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/layer_ops.h"
-#include "train/net.h"
+#include "layer_ops.h"
+#include "net.h"
 
 mco_status mco_optimizer_init(mco_optimizer_state *state, const mco_model *model,
                               const mco_train_options *opt)

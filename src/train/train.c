@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/fake_quant.h"
-#include "train/layer_ops.h"
-#include "train/optimizer.h"
-#include "train/train_internal.h"
+#include "fake_quant.h"
+#include "layer_ops.h"
+#include "optimizer.h"
+#include "train_internal.h"
 
 void mco_train_options_default(mco_train_options *opt)
 {

@@ -1,7 +1,8 @@
 /*
  * train_internal.h - what train.c and evaluate.c share (internal to
- * src/train/): the loss, the logits tensor, loading a batch of raw samples
- * into a workspace, and evaluation on an existing thread pool.
+ * src/train/): loading a batch of raw samples into a workspace, and
+ * evaluation on an existing thread pool. (The loss, the logits tensor and
+ * the data set check are public, in mcuopt/train.h.)
  */
 #ifndef MCO_TRAIN_INTERNAL_H
 #define MCO_TRAIN_INTERNAL_H
@@ -9,21 +10,8 @@
 #include <stdint.h>
 
 #include "mcuopt/train.h"
-#include "train/net.h"
-#include "train/thread_pool.h"
-
-/* The layer whose output the loss reads: the last layer, or the input of a
- * final Softmax. -1 if that would be the model input. */
-int mco_logits_layer(const mco_model *model);
-
-/* Checks that `data` fits `model` (sample shape, class count). */
-mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what);
-
-/* Softmax cross-entropy of one sample's logits[n_classes]. Writes the
- * predicted class to *pred; if grad is not NULL, writes
- * grad_scale * (softmax - onehot(label)) into it. Returns the loss. */
-double mco_softmax_xent(const float *logits, int n_classes, int label, float *grad, float grad_scale,
-                        int *pred);
+#include "mcuopt/thread_pool.h"
+#include "net.h"
 
 /* Fills net->input with samples indices[0..count-1] of `data` (or samples
  * first..first+count-1 when indices is NULL), normalised through `lut`

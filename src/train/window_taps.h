@@ -9,8 +9,8 @@
 #ifndef MCO_TRAIN_WINDOW_TAPS_H
 #define MCO_TRAIN_WINDOW_TAPS_H
 
-#include "train/layer_ops.h"
-#include "train/vec.h"
+#include "layer_ops.h"
+#include "vec.h"
 
 typedef struct {
     int iy, ix;     /* input row and column of kernel tap (0, 0); negative inside the padding */

@@ -1,0 +1,238 @@
+/*
+ * codegen.h - from a deploy model to code that runs on the MCU: the plan
+ * (the model as a list of runtime kernel calls over one memory arena), the
+ * host evaluator that executes that plan with the very kernels the chip
+ * runs, and the C code generator that writes the plan out as a model.c /
+ * model.h pair plus the runtime files it needs.
+ *
+ * The plan (mco_plan_build):
+ *   - each Conv2D / DepthwiseConv2D / Dense / pool / Add / Softmax becomes
+ *     one mco_op (runtime/mco_op.h) with its kernel parameter struct;
+ *   - a ReLU / ReLU6 right after a Conv2D, DepthwiseConv2D, Dense or Add
+ *     that it is the only consumer of is fused into that op's clamp
+ *     (int8: act_min = max(-128, zero point), ReLU6 act_max = min(127,
+ *     zero point + round(6 / scale))); other ReLUs clamp in place;
+ *   - Flatten and Dropout are no-ops: their output is their input's buffer;
+ *   - Conv2D (+ ReLU) followed by MaxPool2D 2x2 stride 2 "valid" becomes one
+ *     fused conv+pool kernel (opt->fuse_conv_pool), so the conv output is
+ *     never stored (float32 or int8 weights with the matching activations);
+ *   - int8 Dense and fused Conv2D + max pool layers whose weights have
+ *     enough zeros (pruned: mcuopt/prune.h) that the sparse form of
+ *     runtime/mco_sparse.h is smaller than the dense int8 array, and
+ *     estimated no slower (see sparse_kind() in src/codegen/plan.c), take
+ *     the sparse kernels (opt->sparse_weights; the conv only with "valid"
+ *     padding and at most MCO_SPARSE_MAX_TAPS non-zeros per filter, and
+ *     not when the specialised dense 3x3 one-channel kernel applies, which
+ *     is faster at these sizes);
+ *   - an int8 Conv2D / Dense output channel whose weights are all zero
+ *     (pruned away) gets an equivalent requantization with a right shift
+ *     (it outputs a constant), so the specialised kernels still apply;
+ *   - float activations with int8 / int4 weights use the hybrid kernels of
+ *     runtime/mco_hybrid.h (weights int8 + per-channel float scales); int4
+ *     weights are then stored unpacked, one int8 per value (no Flash saving
+ *     over int8 in that mode: only int8 activations have packed int4 kernels).
+ *
+ * The memory planner: every tensor lives from the op that writes it to the
+ * last op that reads it (the model input from before op 0, the model output
+ * to after the last op). Tensors are placed largest first (ties: lower
+ * tensor index first); each goes at the lowest 4-byte aligned offset where
+ * it overlaps no already placed tensor whose lifetime overlaps its own
+ * (first fit over the gaps between those). The arena size is the highest
+ * end offset: the real peak under this placement, not the sum of tensors.
+ * An op's input and output always live at the same time, so kernels never
+ * run in place (except the in-place ReLU clamp, which reads and writes one
+ * tensor).
+ *
+ * What it leaves out: batch > 1, BatchNorm that was not folded, ReLUs whose
+ * input has other consumers, int8 Add/Softmax without the quantizer's
+ * parameters (see mco_plan_build's errors), operator scheduling (ops run in
+ * layer order).
+ */
+#ifndef MCUOPT_CODEGEN_H
+#define MCUOPT_CODEGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcuopt/data.h"
+#include "mcuopt/deploy.h"
+#include "mcuopt/status.h"
+#include "mcuopt/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- plan ---------------------------------------------------------------- */
+
+typedef struct {
+    int fuse_conv_pool;    /* 1 (default): Conv2D (+ReLU) + MaxPool 2x2/2 -> one fused kernel */
+    int fuse_activations;  /* 1 (default): ReLU/ReLU6 into the producing op's clamp */
+    int sparse_weights;    /* 1 (default): int8 Dense / fused Conv2D+pool layers whose weights are
+                              smaller and no slower in the sparse form (runtime/mco_sparse.h) use it */
+} mco_plan_options;
+
+void mco_plan_options_default(mco_plan_options *opt);
+
+typedef enum { MCO_ELEM_F32 = 0, MCO_ELEM_S8 = 1 } mco_elem_type;
+
+/* Element types of the arrays an op points to (for the code generator). */
+typedef enum {
+    MCO_DATA_NONE = 0,
+    MCO_DATA_F32,
+    MCO_DATA_U16,   /* IEEE half */
+    MCO_DATA_S8,
+    MCO_DATA_U8,    /* packed int4 */
+    MCO_DATA_S32
+} mco_data_type;
+
+/* Which parameter struct an op's `params` points to. */
+typedef enum {
+    MCO_PARAMS_CONV_F32 = 0,   /* mco_conv_f32_params (conv, depthwise, pools) */
+    MCO_PARAMS_FC_F32,         /* mco_fc_f32_params */
+    MCO_PARAMS_WINDOW,         /* mco_window (float global average pool) */
+    MCO_PARAMS_CLAMP_F32,      /* mco_clamp_f32_params (clamp, add, softmax) */
+    MCO_PARAMS_CONV_S8,        /* mco_conv_s8_params */
+    MCO_PARAMS_FC_S8,          /* mco_fc_s8_params */
+    MCO_PARAMS_POOL_S8,        /* mco_pool_s8_params */
+    MCO_PARAMS_CLAMP_S8,       /* mco_clamp_s8_params */
+    MCO_PARAMS_ADD_S8,         /* mco_add_s8_params */
+    MCO_PARAMS_SOFTMAX_S8,     /* mco_softmax_s8_params */
+    MCO_PARAMS_CONV_S8W_F32,   /* mco_conv_s8w_f32_params (runtime/mco_hybrid.h) */
+    MCO_PARAMS_FC_S8W_F32      /* mco_fc_s8w_f32_params */
+} mco_params_type;
+
+/* One tensor of the arena. first_op / last_op: its lifetime, inclusive
+ * (-1 = before op 0 for the model input, n_ops = after the last op for the
+ * model output). */
+typedef struct {
+    uint32_t offset;
+    uint32_t bytes;
+    int first_op, last_op;
+    mco_elem_type type;
+    mco_qparams q;             /* int8 tensors */
+    mco_shape shape;
+} mco_plan_tensor;
+
+/* What the code generator needs to know about an op beyond the mco_op. */
+typedef struct {
+    int first_layer, last_layer;        /* the model layers it implements */
+    mco_params_type params_type;
+    mco_data_type weights_type;
+    size_t weights_count;               /* elements (bytes for packed int4) */
+    mco_data_type bias_type;
+    size_t bias_count;
+    int32_t n_channels;                 /* length of multiplier / shift / weight_scales */
+    int input_tensor, input2_tensor, output_tensor;   /* -1 if none */
+} mco_plan_op_info;
+
+typedef struct {
+    int n_ops;
+    void *ops;                 /* mco_op[n_ops] (runtime/mco_op.h), what mco_ops_run executes */
+    mco_plan_op_info *info;    /* [n_ops] */
+    int n_tensors;
+    mco_plan_tensor *tensors;  /* tensor 0 is the model input */
+    int input_tensor, output_tensor;
+    uint32_t arena_size;       /* bytes, a multiple of 4 */
+    uint32_t input_offset, output_offset;
+    int32_t input_size, output_size;   /* elements */
+    mco_elem_type input_type, output_type;
+    mco_qparams input_q, output_q;     /* for int8 input / output */
+    size_t input_bytes, output_bytes;
+    size_t param_bytes;        /* bytes of every weight, bias, multiplier, shift and scale array */
+    /* everything the plan allocated (params, weights, ...), freed by mco_plan_free */
+    void **allocs;
+    int n_allocs, cap_allocs;
+} mco_plan;
+
+/* Builds the plan of a deploy model. The plan copies what it needs and does
+ * not reference dm afterwards. On failure *plan is left empty (safe to free). */
+mco_status mco_plan_build(const mco_deploy_model *dm, const mco_plan_options *opt, mco_plan *plan);
+void mco_plan_free(mco_plan *plan);
+
+/* The memory planner on its own: n tensors of sizes[i] bytes living over ops
+ * [first[i], last[i]]; writes 4-byte aligned offsets[i] and the arena size.
+ * Deterministic. */
+mco_status mco_memory_plan(int n, const uint32_t *sizes, const int *first, const int *last,
+                           uint32_t *offsets, uint32_t *arena_size);
+
+/* The shape {in_h, in_w, out_c} every 3x3 conv + max pool op of the plan
+ * (MCO_OP_CONV3X3_MAXPOOL_S8) shares, when its assembly path can take it
+ * (width a multiple of 4, at most MCO_CONV3X3_ASM_MAX_PIXELS input pixels,
+ * at most 255 channels): returns 1 and the emitted mco_config.h carries it;
+ * else 0 (no such op, or they differ: the C path runs). On DSP cores that
+ * path keeps the widened input on the stack: 2 * in_h * in_w bytes. */
+#define MCO_CONV3X3_ASM_MAX_PIXELS 2048
+int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3]);
+
+/* Name of an op kind ("CONV2D_S8"), and of the runtime function it calls
+ * ("mco_conv2d_s8": the code generator copies the file that defines it). */
+const char *mco_op_kind_name(int kind);
+const char *mco_op_kernel_function(int kind);
+
+/* ---- host evaluation ------------------------------------------------------ */
+
+/* Runs the plan once: copies `input` (plan->input_bytes) into `arena`
+ * (plan->arena_size bytes, 4-byte aligned), runs every op with the MCU
+ * runtime, copies the output (plan->output_bytes) to `output`. */
+mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output);
+
+/* Turns one raw uint8 sample into the model input: floats normalised with
+ * the model's normalisation, or for int8 activations
+ * q = clamp(round(real / input.scale) + input.zero_point, -128, 127)
+ * (computed in double, so raw/255 with scale 1/255, zero point -128 gives
+ * exactly raw - 128). `input` receives input_size floats or int8. */
+void mco_deploy_prepare_input(const mco_deploy_model *dm, const uint8_t *raw, void *input);
+
+/* For measuring on a chip: the prepared input bytes and the exact output
+ * bytes of the plan for n raw samples (each mco_shape_size(input shape)
+ * bytes). inputs gets n * plan->input_bytes, outputs n * plan->output_bytes;
+ * either may be NULL. */
+mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw,
+                                  int n, void *inputs, void *outputs);
+
+/* Accuracy, mean cross-entropy (from the dequantized logits; from the output
+ * probabilities when the model ends in Softmax) and confusion matrix of the
+ * deploy model on a data set, on `threads` threads (0: all cores), each with
+ * its own arena. The result does not depend on the thread count. */
+mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds, int threads,
+                               mco_eval_result *r);
+
+/* ---- C code generation ----------------------------------------------------- */
+
+#define MCO_EMIT_MAX_FILES 32
+#define MCO_EMIT_NAME_MAX 48
+
+typedef struct {
+    const char *cpu;     /* for the size measurement: cortex-m0plus | cortex-m3 | cortex-m4 (default) | cortex-m7 */
+    int measure;         /* 1 (default): compile with arm-none-eabi-gcc if it is on PATH and report sizes */
+} mco_emit_options;
+
+void mco_emit_options_default(mco_emit_options *opt);
+
+typedef struct {
+    int measured;              /* 1 if the sizes below come from arm-none-eabi-size */
+    char cpu[24];
+    size_t flash_bytes;        /* text + data of model.c + runtime, with unused sections removed */
+    size_t weight_bytes;       /* the const parameter arrays and structs of model.c (exact, always set) */
+    size_t code_bytes;         /* flash_bytes - weight_bytes */
+    size_t ram_bytes;          /* static RAM: data + bss (includes the arena) */
+    size_t arena_bytes;        /* MODEL_ARENA_SIZE (always set) */
+    size_t stack_bytes;        /* deepest model_run call chain from -fstack-usage, 0 if unknown */
+    int n_files;
+    char files[MCO_EMIT_MAX_FILES][MCO_EMIT_NAME_MAX];
+} mco_emit_result;
+
+/* Writes model.h, model.c, mco_op_config.h and the runtime files the model
+ * needs into `dir` (created if missing; each file written to a temporary
+ * name and renamed). The runtime is read from $MCO_RUNTIME_DIR or
+ * MCO_SOURCE_DIR "/runtime". */
+mco_status mco_emit_c(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
+                      mco_emit_result *res);
+mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
+                           const mco_emit_options *opt, mco_emit_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,174 @@
+/*
+ * graph.h - the network graph: layers, their parameters, and shape inference.
+ *
+ * A model is a list of layers in topological order. Each layer reads one
+ * tensor (two for Add) produced by an earlier layer, or the model input
+ * (index MCO_INPUT), and produces one tensor. Tensors are NHWC as in TFLite
+ * and CMSIS-NN; the batch dimension is never stored in a shape. A Dense or
+ * Flatten output has shape (1, 1, n).
+ *
+ * Parameter layouts (float32, row-major, the same layouts the MCU runtime
+ * uses so that quantization and code generation need no transposes):
+ *   Conv2D           weights [out_c][kernel_h][kernel_w][in_c] (OHWI), bias [out_c]
+ *   DepthwiseConv2D  weights [kernel_h][kernel_w][c] (1HWC, multiplier 1), bias [c]
+ *   Dense            weights [units][in] where `in` runs over the input's
+ *                    flattened h, w, c (NHWC order), bias [units]
+ *   BatchNorm        gamma [c], beta [c], moving_mean [c], moving_var [c]
+ * Other layers have no parameters.
+ *
+ * What it leaves out: depth multipliers other than 1, dilation, groups.
+ */
+#ifndef MCUOPT_GRAPH_H
+#define MCUOPT_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcuopt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MCO_INPUT (-1)          /* layer input index meaning "the model input" */
+#define MCO_NAME_MAX 32         /* layer name buffer, including the NUL */
+#define MCO_MAX_LAYERS 256      /* hard cap, also bounds what a model file may claim */
+#define MCO_MAX_PARAMS 4        /* parameter tensors per layer */
+#define MCO_MAX_DIM 65536       /* cap on any one dimension (guards hostile files) */
+#define MCO_MAX_TENSOR_SIZE ((size_t)1 << 26) /* cap on the values in one activation tensor */
+
+typedef enum {
+    MCO_LAYER_CONV2D = 0,
+    MCO_LAYER_DEPTHWISE_CONV2D,
+    MCO_LAYER_DENSE,
+    MCO_LAYER_MAXPOOL2D,
+    MCO_LAYER_AVGPOOL2D,
+    MCO_LAYER_GLOBAL_AVGPOOL,
+    MCO_LAYER_RELU,
+    MCO_LAYER_RELU6,
+    MCO_LAYER_BATCHNORM,
+    MCO_LAYER_ADD,
+    MCO_LAYER_FLATTEN,
+    MCO_LAYER_SOFTMAX,
+    MCO_LAYER_DROPOUT,
+    MCO_LAYER_TYPE_COUNT
+} mco_layer_type;
+
+typedef enum {
+    MCO_PADDING_VALID = 0,
+    MCO_PADDING_SAME = 1,  /* TensorFlow "same": total pad = max((out-1)*stride + k - in, 0), extra on bottom/right */
+    MCO_PADDING_EXPLICIT = 2 /* the layer's pad_top/left/bottom/right (ONNX / PyTorch pads, ceil_mode) */
+} mco_padding;
+
+typedef struct {
+    int h, w, c;
+} mco_shape;
+
+/* A float parameter tensor owned by its layer. */
+typedef struct {
+    int ndim;
+    int dims[4];
+    size_t size;   /* product of dims */
+    float *data;   /* NULL until mco_model_alloc_params() */
+} mco_param;
+
+/* Indices into mco_layer.params. */
+enum { MCO_PARAM_WEIGHTS = 0, MCO_PARAM_BIAS = 1 };
+enum { MCO_PARAM_BN_GAMMA = 0, MCO_PARAM_BN_BETA = 1, MCO_PARAM_BN_MEAN = 2, MCO_PARAM_BN_VAR = 3 };
+
+typedef struct {
+    mco_layer_type type;
+    char name[MCO_NAME_MAX];
+    int n_inputs;          /* 1, or 2 for Add */
+    int inputs[2];         /* producing layer index, or MCO_INPUT */
+
+    /* Hyper-parameters (only those of the layer's type are meaningful). */
+    int units;             /* Conv2D filters, Dense units */
+    int kernel_h, kernel_w;/* Conv2D, DepthwiseConv2D, MaxPool2D, AvgPool2D */
+    int stride_h, stride_w;
+    mco_padding padding;
+    /* MCO_PADDING_EXPLICIT only (0 otherwise): rows above / below and columns
+     * left / right of the input, each 0..kernel-1. Output size per axis is
+     * floor((in + before + after - kernel) / stride) + 1. Padded positions
+     * add zero to a convolution and are skipped by pooling (an average pool
+     * divides by the number of real inputs in the window). */
+    int pad_top, pad_left, pad_bottom, pad_right;
+    float rate;            /* Dropout rate */
+    float epsilon;         /* BatchNorm epsilon */
+    float momentum;        /* BatchNorm moving-average momentum (Keras style, e.g. 0.99) */
+
+    /* Filled by mco_model_infer_shapes(). */
+    mco_shape in_shape;    /* shape of inputs[0] */
+    mco_shape out_shape;
+
+    int n_params;
+    mco_param params[MCO_MAX_PARAMS];
+} mco_layer;
+
+/* How raw input values (e.g. uint8 pixels) become the float network input:
+ * x = (raw * scale - mean) / std. Recorded in the model so inference repeats it. */
+typedef struct {
+    float scale;
+    float mean;
+    float std;
+} mco_normalization;
+
+/* Converts n raw uint8 samples to floats with a model's normalisation. */
+void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size_t n, float *out);
+
+typedef struct {
+    char arch_name[64];
+    mco_shape input_shape;
+    int n_classes;
+    mco_normalization norm;
+    int n_layers;
+    mco_layer *layers;     /* n_layers entries, malloc'd */
+} mco_model;
+
+/* Name used in architecture files and reports ("conv2d", "dense", ...). */
+const char *mco_layer_type_name(mco_layer_type type);
+/* Parses a type name; returns MCO_ERR_UNSUPPORTED naming the unknown layer. */
+mco_status mco_layer_type_parse(const char *name, mco_layer_type *type);
+
+/* Initialises an empty model (no layers) for an input shape. */
+void mco_model_init(mco_model *model, mco_shape input_shape);
+/* Appends a layer (copied) and returns its index via *index. Inputs default
+ * to the previous layer when the caller leaves n_inputs at 0. */
+mco_status mco_model_add_layer(mco_model *model, const mco_layer *layer, int *index);
+/* Computes every layer's in/out shape and parameter shapes; fails with
+ * MCO_ERR_SHAPE and a message naming the layer on any mismatch. Sets
+ * n_classes from the last layer's output channels. */
+mco_status mco_model_infer_shapes(mco_model *model);
+/* Allocates (zeroed) parameter storage for every layer whose params are NULL.
+ * Requires shapes inferred. */
+mco_status mco_model_alloc_params(mco_model *model);
+/* He-uniform / Glorot-style initialisation from a seed; BatchNorm gets gamma=1,
+ * beta=0, mean=0, var=1. */
+void mco_model_init_params(mco_model *model, uint64_t seed);
+/* Deep copy. */
+mco_status mco_model_clone(const mco_model *src, mco_model *dst);
+void mco_model_free(mco_model *model);
+
+/* Padding before the data of a windowed layer whose shapes are inferred:
+ * rows above (*top) and columns left (*left) of the input. 0 for "valid",
+ * half the total (rounded down) for TensorFlow "same", the stored pads for
+ * explicit padding. The padding after follows from the output size. */
+void mco_layer_pad_before(const mco_layer *layer, int *top, int *left);
+
+/* Per-layer statistics. */
+size_t mco_layer_param_count(const mco_layer *layer);   /* trainable + BN statistics */
+uint64_t mco_layer_macs(const mco_layer *layer);        /* multiply-accumulates per inference */
+size_t mco_model_param_count(const mco_model *model);
+uint64_t mco_model_macs(const mco_model *model);
+size_t mco_shape_size(mco_shape s);
+
+/* Folds every BatchNorm that directly follows a Conv2D, DepthwiseConv2D or
+ * Dense (and is that layer's only consumer) into its weights and bias, and
+ * removes the BatchNorm layer. Also removes Dropout layers. The result
+ * computes the same function as the input in inference mode. */
+mco_status mco_model_fold_for_inference(mco_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

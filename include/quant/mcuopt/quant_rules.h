@@ -1,0 +1,46 @@
+/*
+ * quant_rules.h - pieces of post-training quantization (quantize.c)
+ * that quantization-aware training reuses so that its fake quantization
+ * and its conversion compute exactly what the quantizer computes: the
+ * symmetric weight rule, the model input mapping, which ReLU is fused into
+ * its producer, and quantizing with activation ranges given by the caller
+ * instead of calibrated ones.
+ *
+ * What it leaves out: the calibration itself (calibrate.h) and the deploy
+ * model facts shared with the .mcq reader (deploy_util.h).
+ */
+#ifndef MCUOPT_QUANT_RULES_H
+#define MCUOPT_QUANT_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcuopt/deploy.h"
+
+/* Output channel of flat weight index k of a Conv2D (OHWI), Dense
+ * ([units][in]) or DepthwiseConv2D (HWC: the channel is innermost) layer. */
+int mco_quant_weight_channel(const mco_layer *l, size_t k);
+
+/* Symmetric integer weights of a weighted layer: scales[mco_deploy_channels(l)]
+ * (max|w| / qmax per channel, or the tensor's max for every channel when
+ * per_channel is 0; 1 for an all-zero channel) and q[k] = round(w[k] / scale)
+ * clamped to [-qmax, qmax]. Fails on a non-finite weight. */
+mco_status mco_quant_weights_symmetric(const mco_layer *l, int per_channel, int qmax, float *scales, int8_t *q);
+
+/* The int8 model input: q = raw - 128 for raw uint8 pixels, scale
+ * norm.scale / norm.std (see quantize.c). */
+mco_status mco_quant_input_qparams(const mco_normalization *norm, mco_qparams *q);
+
+/* The ReLU/ReLU6 that is the only consumer of layer i (and so is fused into
+ * it, its output range being the one layer i is quantized with), or -1. */
+int mco_quant_fused_activation(const mco_model *m, int i);
+
+/* mco_quantize with the activation ranges given instead of calibrated:
+ * lo[i], hi[i] for every layer of the folded model (n_ranges must equal its
+ * layer count; only the entries quantize.c reads matter: each Conv2D /
+ * DepthwiseConv2D / Dense / Add without a fused activation, and each fused
+ * ReLU/ReLU6). */
+mco_status mco_quantize_with_ranges(const mco_model *float_model, const float *lo, const float *hi, int n_ranges,
+                                    const mco_quant_options *opt, mco_deploy_model *out);
+
+#endif

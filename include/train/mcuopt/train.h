@@ -1,0 +1,143 @@
+/*
+ * train.h - float training and evaluation of an mco_model.
+ *
+ * Mini-batch SGD (with momentum) or Adam on softmax cross-entropy, L2 weight
+ * decay, and a learning-rate schedule. Each batch is split into equal
+ * contiguous slices, one per worker thread; every thread runs forward and
+ * backward on its slice into its own gradient buffer and the buffers are
+ * summed in thread order, so a run is bit-for-bit repeatable for a given
+ * seed and thread count. BatchNorm uses the statistics of each thread's
+ * slice (as unsynchronised data-parallel BN does).
+ *
+ * The model's last layer produces logits (or Softmax probabilities: a final
+ * Softmax layer is recognised and its cross-entropy gradient taken directly).
+ */
+#ifndef MCUOPT_TRAIN_H
+#define MCUOPT_TRAIN_H
+
+#include <stdint.h>
+
+#include "mcuopt/data.h"
+#include "mcuopt/graph.h"
+#include "mcuopt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { MCO_OPTIMIZER_SGD = 0, MCO_OPTIMIZER_ADAM = 1 } mco_optimizer;
+typedef enum {
+    MCO_LR_CONSTANT = 0,
+    MCO_LR_STEP = 1,    /* lr * gamma^(epoch / step_epochs) */
+    MCO_LR_COSINE = 2   /* cosine decay from lr to 0 over all steps */
+} mco_lr_schedule;
+
+typedef struct {
+    int epoch;           /* 0-based */
+    int epochs;
+    long step;           /* batches done in this epoch */
+    long steps;          /* batches per epoch */
+    double loss;         /* running mean training loss this epoch */
+    double accuracy;     /* running training accuracy this epoch (0..1) */
+    double samples_per_sec;
+    double elapsed_sec;  /* since training started */
+    int epoch_done;      /* 1 on the call made at the end of an epoch */
+    double val_loss;     /* valid when epoch_done and a validation set was given */
+    double val_accuracy;
+} mco_train_progress;
+
+typedef void (*mco_progress_fn)(void *user, const mco_train_progress *progress);
+
+typedef struct {
+    int epochs;
+    int batch_size;
+    mco_optimizer optimizer;
+    float learning_rate;
+    float momentum;        /* SGD */
+    float beta1, beta2, adam_epsilon;
+    float weight_decay;    /* L2 on conv/dense weights (not biases, not BN) */
+    mco_lr_schedule schedule;
+    float step_gamma;
+    int step_epochs;
+    uint64_t seed;         /* shuffling, dropout */
+    int threads;           /* 0 = all cores */
+    mco_progress_fn progress;  /* may be NULL; called after every batch from the calling thread */
+    void *progress_user;
+
+    /* Knowledge distillation (off when teacher_logits is NULL): the teacher's
+     * logits for every training sample, [train->n][n_classes] in data set
+     * order (computed once beforehand, so any teacher works: float, or
+     * quantized and run by the integer runtime). The loss becomes
+     *   alpha * CE(labels, s) + (1 - alpha) * T^2 * KL(softmax(t/T) || softmax(s/T)). */
+    const float *teacher_logits;
+    float distill_alpha;        /* weight of the hard-label loss, in [0, 1] */
+    float distill_temperature;  /* T > 0 */
+
+    /* Called on the calling thread after every optimizer step (global step
+     * 0-based, of total_steps), e.g. to apply pruning masks on a schedule.
+     * A non-OK status stops training with that status. */
+    mco_status (*after_step)(void *user, mco_model *model, long step, long total_steps);
+    void *after_step_user;
+
+    /* Quantization-aware training (off when NULL): the forward pass rounds
+     * weights and activations as the int8 runtime will; see qat.h. */
+    const struct mco_qat_config *qat;
+} mco_train_options;
+
+/* Defaults: 3 epochs, batch 32, Adam lr 3e-3 (0.9, 0.999, 1e-7), no weight
+ * decay, cosine schedule, seed 1, all cores. */
+void mco_train_options_default(mco_train_options *opt);
+
+typedef struct {
+    double final_loss;
+    double final_accuracy;     /* training accuracy of the last epoch */
+    double val_accuracy;       /* -1 if no validation set */
+    double seconds;
+} mco_train_result;
+
+/* Trains `model` in place (parameters must be allocated and initialised).
+ * `val` may be NULL. Fails if the data set shape does not match the model input. */
+mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_dataset *val,
+                     const mco_train_options *opt, mco_train_result *result);
+
+#define MCO_MAX_CLASSES 100
+
+typedef struct {
+    int n;
+    int n_classes;
+    int correct;
+    double accuracy;       /* 0..1 */
+    double loss;           /* mean cross-entropy */
+    int *confusion;        /* n_classes * n_classes, [true][predicted], malloc'd */
+} mco_eval_result;
+
+/* Inference-mode evaluation (BatchNorm uses moving statistics, Dropout is identity). */
+mco_status mco_evaluate(const mco_model *model, const mco_dataset *data, int threads,
+                        mco_eval_result *result);
+void mco_eval_result_free(mco_eval_result *result);
+
+/* Inference on `batch` samples already normalised to float (batch x input
+ * shape); writes batch x n_classes outputs of the last layer. */
+mco_status mco_model_predict(const mco_model *model, const float *input, int batch, float *output);
+
+/* The pieces of evaluation that the evaluation of a deploy model
+ * (mco_deploy_evaluate) and distillation share with training: */
+
+/* The layer whose output the loss reads: the last layer, or the input of a
+ * final Softmax. -1 if that would be the model input. */
+int mco_logits_layer(const mco_model *model);
+
+/* Checks that `data` fits `model` (sample shape, class count); `what`
+ * names the data set in the error ("training data"). */
+mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what);
+
+/* Softmax cross-entropy of one sample's logits[n_classes]. Writes the
+ * predicted class to *pred; if grad is not NULL, writes
+ * grad_scale * (softmax - onehot(label)) into it. Returns the loss. */
+double mco_softmax_xent(const float *logits, int n_classes, int label, float *grad, float grad_scale,
+                        int *pred);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

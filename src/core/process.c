@@ -1,0 +1,159 @@
+/*
+ * target_process.c - running the external tools of a measurement
+ * (arm-none-eabi-gcc/-nm/-objdump/-size, gcc, qemu-system-arm) with output
+ * sent to a log file and a time limit, plus small file helpers.
+ *
+ * Left out: Windows; process groups (the tools are exec'ed directly, so
+ * killing the child kills the tool).
+ */
+#include "mcuopt/process.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Starts argv with stdout to out_fd and stderr to err_fd (-1: /dev/null),
+ * then waits with a time limit. */
+static mco_status run_with_fds(char *const argv[], int out_fd, int err_fd, int timeout_s, int *exit_code,
+                               int *timed_out)
+{
+    *timed_out = 0;
+    *exit_code = -1;
+    pid_t pid = fork();
+    if (pid < 0) return mco_error(MCO_ERR_IO, "%s: cannot fork: %s", argv[0], strerror(errno));
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_RDWR);
+        dup2(null_fd, STDIN_FILENO);
+        dup2(out_fd >= 0 ? out_fd : null_fd, STDOUT_FILENO);
+        dup2(err_fd >= 0 ? err_fd : null_fd, STDERR_FILENO);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    const struct timespec pause = {0, 2 * 1000 * 1000}; /* 2 ms */
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = 0;
+    for (;;) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) break;
+        if (done < 0 && errno != EINTR) return mco_error(MCO_ERR_IO, "%s: waitpid: %s", argv[0], strerror(errno));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (timeout_s > 0 && now.tv_sec - start.tv_sec >= timeout_s) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *timed_out = 1;
+            break;
+        }
+        nanosleep(&pause, NULL);
+    }
+    if (WIFEXITED(status)) *exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) *exit_code = 128 + WTERMSIG(status);
+    if (*exit_code == 127 && !*timed_out)
+        return mco_error(MCO_ERR_NOT_FOUND, "%s: could not run it (not installed or not on PATH?)", argv[0]);
+    return MCO_OK;
+}
+
+static int open_log(const char *log_path)
+{
+    if (!log_path) return -1;
+    return open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+}
+
+mco_status mco_run_tool(char *const argv[], const char *log_path, int timeout_s, int *exit_code, int *timed_out)
+{
+    int log_fd = open_log(log_path);
+    mco_status st = run_with_fds(argv, log_fd, log_fd, timeout_s, exit_code, timed_out);
+    if (log_fd >= 0) close(log_fd);
+    return st;
+}
+
+mco_status mco_run_tool_capture(char *const argv[], const char *log_path, int timeout_s, char **out,
+                                int *exit_code)
+{
+    char tmpl[] = "/tmp/mcuopt-capture-XXXXXX";
+    int out_fd = mkstemp(tmpl);
+    if (out_fd < 0) return mco_error(MCO_ERR_IO, "cannot create a temporary file: %s", strerror(errno));
+    int log_fd = open_log(log_path);
+    int timed_out;
+    mco_status st = run_with_fds(argv, out_fd, log_fd, timeout_s, exit_code, &timed_out);
+    close(out_fd);
+    if (log_fd >= 0) close(log_fd);
+    if (st == MCO_OK && timed_out) st = mco_error(MCO_ERR_IO, "%s: timed out after %d s", argv[0], timeout_s);
+    if (st == MCO_OK) st = mco_read_file_text(tmpl, out);
+    unlink(tmpl);
+    return st;
+}
+
+mco_status mco_read_file_text(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
+    if (!buf) {
+        fclose(f);
+        return mco_error(MCO_ERR_NOMEM, "%s: cannot read it into memory", path);
+    }
+    size_t got = fread(buf, 1, (size_t)size, f);
+    fclose(f);
+    buf[got] = '\0';
+    *out = buf;
+    return MCO_OK;
+}
+
+static void trim_line(const char *start, const char *end, char *buf, size_t cap)
+{
+    while (start < end && (*start == ' ' || *start == '\t')) start++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\r' || end[-1] == '\t')) end--;
+    snprintf(buf, cap, "%.*s", (int)(end - start), start);
+}
+
+void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t cap)
+{
+    char *text = NULL;
+    buf[0] = '\0';
+    if (mco_read_file_text(log_path, &text) != MCO_OK) {
+        mco_clear_error();
+        return;
+    }
+    const char *hit = needle ? strstr(text, needle) : NULL;
+    const char *start = text;
+    if (hit) {
+        start = hit;
+        while (start > text && start[-1] != '\n') start--;
+    } else {
+        while (*start == '\n') start++;
+    }
+    const char *end = strchr(start, '\n');
+    if (!end) end = start + strlen(start);
+    trim_line(start, end, buf, cap);
+    free(text);
+}
+
+void mco_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            char child[4096];
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            struct stat sb;
+            if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) mco_remove_tree(child);
+            else unlink(child);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}

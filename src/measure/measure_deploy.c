@@ -1,0 +1,105 @@
+/*
+ * measure_deploy.c - plan, emit and measure a deploy model on an emulated
+ * target in one call (see measure.h).
+ */
+#include "mcuopt/measure.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mcuopt/process.h"
+
+void mco_measure_options_default(mco_measure_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->n_samples = 100;
+    opt->fuse_conv_pool = 1;
+}
+
+/* The runtime's size of the code for the target: what emit measures with. */
+static const char *emit_cpu_for(mco_core core)
+{
+    switch (core) {
+    case MCO_CORE_M0:
+    case MCO_CORE_M0PLUS: return "cortex-m0plus";
+    case MCO_CORE_M3: return "cortex-m3";
+    case MCO_CORE_M7: return "cortex-m7";
+    default: return "cortex-m4";
+    }
+}
+
+mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target_profile *target,
+                                    const mco_dataset *samples, const mco_measure_options *opt,
+                                    mco_measure_result *result)
+{
+    mco_shape s = samples->shape, m = dm->model.input_shape;
+    if (s.h != m.h || s.w != m.w || s.c != m.c)
+        return mco_error(MCO_ERR_SHAPE, "samples are %dx%dx%d but the model takes %dx%dx%d", s.h, s.w,
+                         s.c, m.h, m.w, m.c);
+    int n = opt->n_samples < samples->n ? opt->n_samples : samples->n;
+    if (n < 1) return mco_error(MCO_ERR_ARG, "no samples to measure with");
+
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.fuse_conv_pool = opt->fuse_conv_pool;
+    mco_plan plan;
+    mco_status st = mco_plan_build(dm, &po, &plan);
+    if (st != MCO_OK) return st;
+
+    char temp_dir[] = "/tmp/mcuopt-measure-XXXXXX";
+    const char *dir = opt->code_dir;
+    if (!dir) {
+        if (!mkdtemp(temp_dir)) {
+            mco_plan_free(&plan);
+            return mco_error(MCO_ERR_IO, "cannot create a temporary directory");
+        }
+        dir = temp_dir;
+    }
+    mco_emit_options eo;
+    mco_emit_options_default(&eo);
+    eo.cpu = emit_cpu_for(target->core);
+    eo.measure = 0; /* the target measurement reads the sizes from its own build */
+    mco_emit_result er;
+    st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
+
+    uint8_t *inputs = NULL, *outputs = NULL;
+    if (st == MCO_OK) {
+        inputs = malloc((size_t)n * plan.input_bytes);
+        outputs = malloc((size_t)n * plan.output_bytes);
+        if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
+    }
+    if (st == MCO_OK)
+        st = mco_deploy_predict_raw(dm, &plan, samples->images, n, inputs, outputs);
+    if (st == MCO_OK) {
+        mco_measure_request req;
+        memset(&req, 0, sizeof req);
+        req.model_dir = dir;
+        req.n_inputs = n;
+        req.inputs = inputs;
+        req.input_bytes = plan.input_bytes;
+        req.expected = outputs;
+        req.output_bytes = plan.output_bytes;
+        req.clock_mhz = opt->clock_mhz;
+        req.timeout_s = opt->timeout_s;
+        char work_dir[4200];
+        if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
+            snprintf(work_dir, sizeof work_dir, "%s/measure", opt->code_dir);
+            req.work_dir = work_dir;
+        }
+        st = mco_target_measure(target, &req, result);
+    }
+    if (st == MCO_OK && (!result->fits_flash || !result->fits_ram)) {
+        st = mco_error(MCO_ERR_RANGE,
+                       "the model does not fit %s: needs %zu bytes of Flash (has %d KB) and %zu bytes "
+                       "of RAM (has %d KB)",
+                       target->name, result->flash_bytes, target->flash_kb, result->ram_bytes,
+                       target->ram_kb);
+    }
+    free(inputs);
+    free(outputs);
+    mco_plan_free(&plan);
+    if (!opt->code_dir) mco_remove_tree(temp_dir);
+    return st;
+}
