@@ -18,6 +18,7 @@
 #include "fuzz_seeds.h"
 #include "fuzz_util.h"
 #include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
