@@ -190,19 +190,21 @@ static channel_requant channel_requant_init(const mco_conv_s8_params *p, int32_t
     return c;
 }
 
-/* out[i * stride] = the requantized acc[i] + base, i < n. */
+/* out[i * stride] = the requantized acc[i] + base, i < n (indexed: out + n * stride
+ * would point past the output array). */
 static void requant_row(const channel_requant *c, const int32_t *acc, int32_t n, int32_t base, int8_t *out,
                         size_t stride)
 {
     const int32_t out_offset = c->out_offset, act_min = c->act_min, act_max = c->act_max;
-    const int32_t *end = acc + n;
+    int32_t i;
+    size_t o = 0;
     if (c->fast) {
         const mco_requant_right rq = c->rq;
-        for (; acc < end; acc++, out += stride)
-            *out = (int8_t)mco_fp_clamp(mco_fp_requant_right(&rq, *acc + base) + out_offset, act_min, act_max);
+        for (i = 0; i < n; i++, o += stride)
+            out[o] = (int8_t)mco_fp_clamp(mco_fp_requant_right(&rq, acc[i] + base) + out_offset, act_min, act_max);
     } else {
-        for (; acc < end; acc++, out += stride)
-            *out = mco_fp_output_s8(*acc + base, c->multiplier, c->shift, out_offset, act_min, act_max);
+        for (i = 0; i < n; i++, o += stride)
+            out[o] = mco_fp_output_s8(acc[i] + base, c->multiplier, c->shift, out_offset, act_min, act_max);
     }
 }
 

@@ -96,13 +96,14 @@ int mco_conv3x3_maxpool2x2_s8_prepare(const mco_conv_s8_params *p, const int8_t 
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier, p->shift))
         return 0;
     for (oc = 0; oc < p->win.out_c; oc++) {
-        int32_t base = bias[oc], m = p->multiplier[oc], e = -p->shift[oc];
+        int64_t base = bias[oc];   /* 64 bits: any int32 bias is declined, never overflows */
+        int32_t m = p->multiplier[oc], e = -p->shift[oc];
         for (i = 0; i < 9; i++) base += p->input_offset * (int32_t)weights[9 * oc + i];
         if (m < 0 || e < 1 || e > 22 || base >= (1 << 29) - MAX_WINDOW_SUM || base <= MAX_WINDOW_SUM - (1 << 29))
             return 0;
         if (requant) {
             int32_t *q = requant + MCO_CONV3X3_REQUANT_WORDS * oc;
-            q[0] = 2 * base;
+            q[0] = (int32_t)(2 * base);
             q[1] = m;
             q[2] = e;
         }
@@ -287,9 +288,10 @@ static void channel_pooled(const int8_t *input, int32_t in_w, int32_t pooled_h, 
                            const channel3x3 *ch, int8_t *out)
 {
     int32_t py, px;
+    size_t o = 0;   /* out[o], the next output: an index, as out + o after the last one would leave the array */
     for (py = 0; py < pooled_h; py++) {
       const int8_t *in = input + (size_t)(2 * py) * (size_t)in_w;
-      for (px = 0; px < pooled_w; px++, in += 2, out += ch->stride) {
+      for (px = 0; px < pooled_w; px++, in += 2, o += (size_t)ch->stride) {
         int32_t c00 = 0, c01 = 0, c10 = 0, c11 = 0, y;
         const int8_t *r1 = in + in_w, *r2 = r1 + in_w, *r3 = r2 + in_w;
 #if MCO_HAVE_DSP
@@ -311,7 +313,7 @@ static void channel_pooled(const int8_t *input, int32_t in_w, int32_t pooled_h, 
         add_row(&c10, &c11, k + 6, r3);
 #endif
         y = mco_smmulr(2 * max2(max2(c00, c01), max2(c10, c11)) + ch->base2, ch->multiplier);
-        out[0] = (int8_t)mco_ssat8((y + ch->round + (y >> 31)) >> ch->e);
+        out[o] = (int8_t)mco_ssat8((y + ch->round + (y >> 31)) >> ch->e);
       }
     }
 }

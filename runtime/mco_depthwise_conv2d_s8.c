@@ -24,9 +24,11 @@ mco_rt_status mco_depthwise_conv2d_s8(const mco_conv_s8_params *p, const int8_t 
             for (c = 0; c < w->in_c; c++) {
                 int32_t acc = bias[c];
                 for (ky = clip.ky_lo; ky < clip.ky_hi; ky++) {
-                    const int8_t *in = input + ((size_t)(clip.y0 + ky) * (size_t)w->in_w + (size_t)clip.x0) * (size_t)w->in_c + (size_t)c;
-                    const int8_t *wt = weights + (size_t)(ky * w->kernel_w) * (size_t)w->in_c + (size_t)c;
-                    for (kx = clip.kx_lo; kx < clip.kx_hi; kx++) {
+                    /* the row's first in-bounds tap (x0 + kx_lo >= 0): no
+                     * pointer is ever formed outside the arrays */
+                    const int8_t *in = input + ((size_t)(clip.y0 + ky) * (size_t)w->in_w + (size_t)(clip.x0 + clip.kx_lo)) * (size_t)w->in_c + (size_t)c;
+                    const int8_t *wt = weights + (size_t)(ky * w->kernel_w + clip.kx_lo) * (size_t)w->in_c + (size_t)c;
+                    for (kx = 0; kx < clip.kx_hi - clip.kx_lo; kx++) {
                         size_t step = (size_t)kx * (size_t)w->in_c;
                         acc += ((int32_t)in[step] + p->input_offset) * (int32_t)wt[step];
                     }

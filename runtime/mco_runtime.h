@@ -31,6 +31,10 @@
  *             act_min, act_max)
  * with input_offset = -input_zero_point, output_offset = output_zero_point.
  * A fused ReLU is act_min = output zero point; ReLU6 also sets act_max.
+ * acc is an int32 sum, as in TFLite: the caller guarantees that
+ * |bias| + max|x + input_offset| * sum|w| fits int32 (the host's .mcq
+ * loader proves it for every layer), and that multipliers and shifts are in
+ * the ranges the parameter structs state.
  *
  * What it leaves out: batch > 1, dilation, depth multipliers other than 1,
  * int16 activations. BatchNorm must be folded before deployment; Flatten and
@@ -161,17 +165,17 @@ typedef struct {
 typedef struct {
     int32_t size;
     int32_t input1_offset, input2_offset;     /* minus the inputs' zero points */
-    int32_t input1_multiplier, input1_shift;  /* scale_i / (2 * max(scale_1, scale_2)) */
+    int32_t input1_multiplier, input1_shift;  /* scale_i / (2 * max(scale_1, scale_2)); shift in [-31, 0] */
     int32_t input2_multiplier, input2_shift;
     int32_t left_shift;                       /* 20, as TFLite */
-    int32_t output_multiplier, output_shift;  /* 2*max(scale)/((1 << left_shift) * out_scale) */
+    int32_t output_multiplier, output_shift;  /* 2*max(scale)/((1 << left_shift) * out_scale); shift in [-31, 30] */
     int32_t output_offset;
     int32_t act_min, act_max;
 } mco_add_s8_params;
 
 typedef struct {
     int32_t n_rows, row_size;
-    int32_t input_multiplier;     /* from beta * input_scale, see mco_softmax_s8 */
+    int32_t input_multiplier;     /* from beta * input_scale (>= 0), see mco_softmax_s8 */
     int32_t input_left_shift;
     int32_t diff_min;             /* inputs further than this below the row max give 0 */
 } mco_softmax_s8_params;

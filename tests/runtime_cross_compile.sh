@@ -1,8 +1,9 @@
 #!/bin/bash
 # runtime_cross_compile.sh - compiles every runtime/*.c with arm-none-eabi-gcc
 # for the Cortex-M cores mcuopt targets (M0+, M3, M4 soft and hard float,
-# M7), warning-free under -std=c99 -pedantic -Wconversion -Werror, and
-# checks that the DSP cores really take the DSP path (SMLAD in the code).
+# M7, and M4 with MCO_FORCE_GENERIC), warning-free under -std=c99 -pedantic
+# -Wconversion -Werror, and checks that the DSP cores really take the DSP
+# path (SMLAD in the code) and the forced-generic build does not.
 # $1 (the CLI path, passed to every shell test) is unused. Fails when the
 # cross compiler is missing: CI installs gcc-arm-none-eabi.
 set -u
@@ -19,6 +20,7 @@ targets=(
     "cortex-m0plus|-mcpu=cortex-m0plus -mfloat-abi=soft|nodsp"
     "cortex-m3|-mcpu=cortex-m3 -mfloat-abi=soft|nodsp"
     "cortex-m4|-mcpu=cortex-m4 -mfloat-abi=soft|dsp"
+    "cortex-m4-generic|-mcpu=cortex-m4 -mfloat-abi=soft -DMCO_FORCE_GENERIC|nodsp"
     "cortex-m4f|-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard|dsp"
     "cortex-m7|-mcpu=cortex-m7 -mfloat-abi=soft|dsp"
 )

@@ -5,8 +5,11 @@
  * lengths (so the 4-wide body and the scalar tail both run), offsets at the
  * ends of their range, unaligned pointers, and the intrinsics on known words;
  * the conv3x3 + pool and the Dense kernels against scalar references.
- * On a DSP core the same code runs with the real instructions (the lead's
- * on-target check compares MCO_FORCE_GENERIC against it).
+ * On a DSP core the same code runs with the real instructions
+ * (tests/mnist_paper_on_target.sh compares them with the host's generic
+ * path); tests/runtime_random.sh runs every kernel built with
+ * MCO_FORCE_GENERIC and with MCO_EMULATE_DSP over random shapes and
+ * requires the two to agree bit for bit.
  */
 #define MCO_EMULATE_DSP 1
 #include "mco_kernel_util.h"

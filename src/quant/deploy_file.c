@@ -27,8 +27,10 @@
  * model and formats imply before anything is allocated (so allocations are
  * bounded by the embedded model, itself bounded by the file size), and every
  * value is range-checked (weights within +-127 or +-7, scales finite and
- * positive, zero points in [-128, 127], shifts in [-31, 30]). A bad file
- * gives MCO_ERR_FORMAT and one line starting with the path.
+ * positive, zero points in [-128, 127], shifts in [-31, 30]), and every
+ * int8 layer's accumulator is proved to stay within int32 for any input
+ * (check_accumulator_range). A bad file gives MCO_ERR_FORMAT and one line
+ * starting with the path.
  *
  * What it leaves out: int4 weights are stored unpacked (one byte each);
  * optional chunks are not kept on re-save.
@@ -293,6 +295,36 @@ static mco_status check_layer_values(const mco_deploy_model *dm, const mco_deplo
     return MCO_OK;
 }
 
+/* With int8 activations a weighted layer's kernels sum, per output channel,
+ * acc = bias + sum((x - zp) * w) in int32 (TFLite's arithmetic, the only
+ * form the runtime has), for int8 inputs x and the input zero point zp,
+ * so |x - zp| <= 255. This proves that sum cannot overflow for any input:
+ * bias - 255 * sum|w| >= INT32_MIN and bias + 255 * sum|w| <= INT32_MAX,
+ * channel by channel, for every weighted layer (conv, depthwise, dense;
+ * int8 or int4; the sparse kernels sum the same products). The emitter's
+ * faster forms (mco_config.h) check their own, tighter bounds. A file that
+ * breaks it was not written by the quantizer: its biases are in range. */
+static mco_status check_accumulator_range(const mco_layer *l, const mco_deploy_layer *d, size_t n_weights)
+{
+    if (!d->bias_q || !d->weights_q || d->n_channels <= 0) return MCO_OK;
+    size_t channels = (size_t)d->n_channels, per_channel = n_weights / channels;
+    int depthwise = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
+    for (size_t c = 0; c < channels; c++) {
+        int64_t abs_sum = 0;   /* at most 127 * n_weights: far from overflowing */
+        for (size_t k = 0; k < per_channel; k++) {
+            int w = d->weights_q[depthwise ? k * channels + c : c * per_channel + k];
+            abs_sum += w < 0 ? -w : w;
+        }
+        int64_t bias = d->bias_q[c], reach = 255 * abs_sum;
+        if (bias + reach > INT32_MAX || bias - reach < INT32_MIN)
+            return mco_error(MCO_ERR_FORMAT,
+                             "%s %zu: bias %lld plus up to +-%lld from its inputs (255 x sum |w|) overflows "
+                             "the int32 accumulator",
+                             l->type == MCO_LAYER_DENSE ? "unit" : "channel", c, (long long)bias, (long long)reach);
+    }
+    return MCO_OK;
+}
+
 /* Decodes QLYR chunk i into dm->layers[i]; messages are "layer i (name): ...". */
 static mco_status decode_layer(const uint8_t *data, size_t size, mco_deploy_model *dm, int i)
 {
@@ -334,6 +366,7 @@ static mco_status decode_layer(const uint8_t *data, size_t size, mco_deploy_mode
     if (st == MCO_OK && r.pos != r.size)
         st = mco_error(MCO_ERR_FORMAT, "%zu unexpected bytes at the end of the QLYR chunk", r.size - r.pos);
     if (st == MCO_OK) st = check_layer_values(dm, d, n_weights);
+    if (st == MCO_OK) st = check_accumulator_range(l, d, n_weights);
     return st;
 }
 
