@@ -4,16 +4,25 @@
  * each input is written to a temporary file first).
  *
  * A load must either succeed or fail with one error line. A deploy model
- * that loads must save, load back, and save to the same bytes, and then
- * plan (mco_plan_build: succeed or fail with one line). CRCs (the file's and
- * the embedded model's) are not checked in this fuzz build (MCO_FUZZ).
+ * that loads must save, load back, and save to the same bytes, plan
+ * (mco_plan_build: succeed or fail with one line), and run one sample in
+ * the MCU runtime without undefined behaviour. CRCs (the file's and the
+ * embedded model's) are not checked in this fuzz build (MCO_FUZZ), so a
+ * mutated bias or multiplier reaches the loader's range proofs.
  *
- * What it leaves out: running the plan (the runtime kernels have their own
- * randomised test under the sanitizers) and emitting code.
+ * What it leaves out: inputs other than the all-255 one (the loader's
+ * accumulator bound covers every input; tests/test_runtime_random.c runs
+ * the kernels on random data), plans with an arena over 1 MB, and emitting
+ * code.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "fuzz_util.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
+
+#define RUN_MAX_ARENA ((uint32_t)1 << 20)   /* run only plans that are cheap to run */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,9 +46,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mco_deploy_free(&again);
 
     /* What emit, estimate and predict do next: plan it (host code reading
-     * every loaded shape and array). */
+     * every loaded shape and array), and run it on the brightest raw input,
+     * which gives the int8 inputs their widest range. The loader proves
+     * every accumulator fits int32, so no input may reach signed overflow
+     * (or any other UB) in the runtime kernels. */
     mco_plan plan;
-    fuzz_check_status(mco_plan_build(&dm, NULL, &plan), "mco_plan_build");
+    mco_status st_plan = mco_plan_build(&dm, NULL, &plan);
+    fuzz_check_status(st_plan, "mco_plan_build");
+    if (st_plan == MCO_OK && plan.arena_size <= RUN_MAX_ARENA) {
+        size_t raw_size = mco_shape_size(dm.model.input_shape);
+        uint8_t *raw = malloc(raw_size);
+        if (!raw) abort();
+        memset(raw, 255, raw_size);
+        fuzz_check_status(mco_deploy_predict_raw(&dm, &plan, raw, 1, NULL, NULL), "mco_deploy_predict_raw");
+        free(raw);
+    }
     mco_plan_free(&plan);
     mco_deploy_free(&dm);
     return 0;
