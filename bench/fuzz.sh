@@ -8,9 +8,10 @@
 # inputs go), and stops after --runs executions or --time seconds, whichever
 # comes first, or at its first crash, leak, timeout (an input taking longer
 # than --timeout seconds) or out-of-memory (one allocation over 256 MB,
-# which no input of a few KB should cause, or over 2 GB in all). Findings are written
-# as OUT/findings/H-crash-<sha1> (or leak-, timeout-, oom-); reproduce one
-# with `build-fuzz/tests/fuzz/fuzz_H OUT/findings/FILE`. Logs: OUT/logs/H.log.
+# which no input of a few KB should cause, or over 2 GB in all). Findings
+# are written as OUT/findings/H-crash-<sha1> (or leak-, timeout-, oom-);
+# reproduce one with `build-fuzz/tests/fuzz/fuzz_H OUT/findings/FILE`.
+# Logs: OUT/logs/H.log.
 #
 # Usage: bench/fuzz.sh [options] [HARNESS...]     (from anywhere; names as
 #        model, deploy, onnx, ... or fuzz_model; default: every harness)
@@ -23,7 +24,7 @@
 #                 tests/fuzz/build.sh if missing or out of date)
 #   --no-build    use the build directory as it is
 # scripts/test.sh runs the CI smoke form: every harness over its corpus and
-# then briefly (--time 10 --jobs 2). Exit status: 0 if no harness found
+# then briefly (--time 10 --jobs <cores>). Exit status: 0 if no harness found
 # anything, 1 otherwise (and 2 for a usage error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
