@@ -1,14 +1,13 @@
 /*
  * target_process.c - running the external tools of a measurement
  * (arm-none-eabi-gcc/-nm/-objdump/-size, gcc, qemu-system-arm) with output
- * sent to a log file and a time limit, plus small file helpers.
+ * sent to a log file and a time limit, and an excerpt of a log.
  *
  * Left out: Windows; process groups (the tools are exec'ed directly, so
  * killing the child kills the tool).
  */
 #include "mcuopt/process.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -87,28 +86,9 @@ mco_status mco_run_tool_capture(char *const argv[], const char *log_path, int ti
     close(out_fd);
     if (log_fd >= 0) close(log_fd);
     if (st == MCO_OK && timed_out) st = mco_error(MCO_ERR_IO, "%s: timed out after %d s", argv[0], timeout_s);
-    if (st == MCO_OK) st = mco_read_file_text(tmpl, out);
+    if (st == MCO_OK) st = mco_read_text_file(tmpl, MCO_READ_GENERATED_MAX, out);
     unlink(tmpl);
     return st;
-}
-
-mco_status mco_read_file_text(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (!buf) {
-        fclose(f);
-        return mco_error(MCO_ERR_NOMEM, "%s: cannot read it into memory", path);
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
-    fclose(f);
-    buf[got] = '\0';
-    *out = buf;
-    return MCO_OK;
 }
 
 static void trim_line(const char *start, const char *end, char *buf, size_t cap)
@@ -122,7 +102,7 @@ void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t
 {
     char *text = NULL;
     buf[0] = '\0';
-    if (mco_read_file_text(log_path, &text) != MCO_OK) {
+    if (mco_read_text_file(log_path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) {
         mco_clear_error();
         return;
     }
@@ -138,22 +118,4 @@ void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t
     if (!end) end = start + strlen(start);
     trim_line(start, end, buf, cap);
     free(text);
-}
-
-void mco_remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            char child[4096];
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) mco_remove_tree(child);
-            else unlink(child);
-        }
-        closedir(d);
-    }
-    rmdir(path);
 }

@@ -48,14 +48,21 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_status st = mco_plan_build(dm, &po, &plan);
     if (st != MCO_OK) return st;
 
+    /* The code goes to a temporary directory, or to code_dir staged so that
+     * a failed measurement (or a model that does not fit) leaves nothing. */
     char temp_dir[] = "/tmp/mcuopt-measure-XXXXXX";
-    const char *dir = opt->code_dir;
-    if (!dir) {
-        if (!mkdtemp(temp_dir)) {
-            mco_plan_free(&plan);
-            return mco_error(MCO_ERR_IO, "cannot create a temporary directory");
-        }
+    mco_output_dir code_out;
+    const char *dir;
+    if (opt->code_dir) {
+        st = mco_output_dir_begin(&code_out, opt->code_dir);
+        dir = code_out.stage;
+    } else {
+        if (!mkdtemp(temp_dir)) st = mco_error(MCO_ERR_IO, "cannot create a temporary directory");
         dir = temp_dir;
+    }
+    if (st != MCO_OK) {
+        mco_plan_free(&plan);
+        return st;
     }
     mco_emit_options eo;
     mco_emit_options_default(&eo);
@@ -85,7 +92,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.timeout_s = opt->timeout_s;
         char work_dir[4200];
         if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
-            snprintf(work_dir, sizeof work_dir, "%s/measure", opt->code_dir);
+            snprintf(work_dir, sizeof work_dir, "%s/measure", dir);
             req.work_dir = work_dir;
         }
         st = mco_target_measure(target, &req, result);
@@ -101,5 +108,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     free(outputs);
     mco_plan_free(&plan);
     if (!opt->code_dir) mco_remove_tree(temp_dir);
+    else if (st == MCO_OK) st = mco_output_dir_commit(&code_out);
+    else mco_output_dir_abort(&code_out);
     return st;
 }
