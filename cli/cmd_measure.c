@@ -26,6 +26,7 @@ static void print_help(void)
            "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
            "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
+           CLI_OPTIMIZE_HELP
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n");
 }
@@ -76,7 +77,8 @@ static void print_result(const char *model, const mco_target_profile *t, const m
 
 int cmd_measure(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON };
+    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
+           OPT_OPTIMIZE };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -85,6 +87,7 @@ int cmd_measure(int argc, char **argv)
         {"data", required_argument, NULL, OPT_DATA},
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -112,6 +115,9 @@ int cmd_measure(int argc, char **argv)
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
+        case OPT_OPTIMIZE:
+            if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
+            break;
         case OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: return CLI_EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mcuopt/process.h"
+#include "mcuopt/resource.h"
 
 void mco_measure_options_default(mco_measure_options *opt)
 {
@@ -44,6 +45,9 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_plan_options po;
     mco_plan_options_default(&po);
     po.fuse_conv_pool = opt->fuse_conv_pool;
+    po.goal = opt->plan_goal;
+    po.cost_model = opt->cost_model;
+    po.core_class = mco_cost_class_name(target);
     mco_plan plan;
     mco_status st = mco_plan_build(dm, &po, &plan);
     if (st != MCO_OK) return st;
