@@ -4,12 +4,17 @@
 # int8, emits C and runs it on an emulated STM32F405 (Cortex-M4F); then the
 # same emitted model runs on an emulated Cortex-M0+ part. On both, all 100
 # test images must give outputs bit-identical to the host runtime, or this
-# fails. Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
+# fails; `measure --json` must give the figures of both ops. Skipped (exit
+# 77) without MNIST or the Arm toolchain.
+# Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
 set -euo pipefail
 cli=$1
+. tests/lib/skip.sh
+require_mnist
+require_arm_tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-data=../shared/data/mnist
+data=$(mnist_dir)
 
 "$cli" run --epochs 1 --data "$data" --images 100 --quiet -o "$tmp/out" >"$tmp/run.txt"
 cat "$tmp/run.txt"
@@ -19,6 +24,9 @@ for target in stm32f405 cortex-m0plus-32k; do
   "$cli" measure "$tmp/out/model-int8.mcq" --target "$target" --images 100 --data "$data" --json >"$tmp/m.json"
   grep -q '"mismatches":	0' "$tmp/m.json" || { cat "$tmp/m.json"; echo "FAIL: $target mismatches" >&2; exit 1; }
   grep -q '"images":	100' "$tmp/m.json" || { cat "$tmp/m.json"; exit 1; }
+  # per-op figures: one entry per op of the plan (conv + pool fused, dense)
+  [ "$(grep -c '"kernel":' "$tmp/m.json")" = 2 ] && grep -q '"overhead_instructions"' "$tmp/m.json" ||
+    { cat "$tmp/m.json"; echo "FAIL: $target: no per-op figures" >&2; exit 1; }
   echo "$target: 100 of 100 outputs bit-identical"
 done
 echo "mnist_paper_on_target: all checks passed"

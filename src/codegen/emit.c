@@ -12,7 +12,10 @@
  *                    same call the host evaluator makes). The first op reads the caller's
  *                    `in` and the last writes the caller's `out` directly
  *                    (no copies, and the arena holds neither: it is only as
- *                    large as the other tensors need, at the plan's offsets)
+ *                    large as the other tensors need, at the plan's offsets).
+ *                    Before each call (and after the last) an
+ *                    MCO_LAYER_MARK(k), empty unless the measurement build
+ *                    defines it (firmware/mco_layer_mark.h: per-layer counts)
  *   runtime files    the kernel files the ops call, with their headers
  *                    (emit_runtime.c picks them; no dispatcher)
  *
@@ -384,10 +387,11 @@ static void emit_op_call(FILE *f, const mco_plan *plan, const io_binding *io, in
     tensor_arg(plan, io, info->output_tensor, out);
     if (op->weights) snprintf(w, sizeof w, "op%d_weights", k);
     if (op->bias) snprintf(b, sizeof b, "op%d_bias", k);
-    fprintf(f, "    status = %s(", d->function);
+    fprintf(f, "    MCO_LAYER_MARK(%d);\n    status = %s(", k, d->function);
     emit_args(f, d->args, k, in, in2, out, w, b);
     fputs(");\n", f);
     if (k + 1 < plan->n_ops) fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
+    else fprintf(f, "    MCO_LAYER_MARK(%d);\n", k + 1);
 }
 
 static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
@@ -468,6 +472,11 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
               "} model_arena;\n#define S8_AT(offset) ((int8_t *)(void *)(model_arena.bytes + (offset)))\n"
               "#define F32_AT(offset) ((float *)(void *)(model_arena.bytes + (offset)))\n\n",
               f);
+    fputs("/* MCO_LAYER_MARK(k) marks where op k begins (k = the number of ops: where\n"
+          " * the last one ends) for the per-layer counts of `mcuopt measure`, whose\n"
+          " * measurement build defines it; in any other build it is empty. */\n"
+          "#ifndef MCO_LAYER_MARK\n#define MCO_LAYER_MARK(k)\n#endif\n\n",
+          f);
     fputs("int model_run(const model_input_t *in, model_output_t *out)\n{\n"
           "    mco_rt_status status;\n"
           "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n",
