@@ -373,6 +373,18 @@ static mco_status schema_state(mco_trials *h, int *is_store)
     if (version > TRIALS_SCHEMA_VERSION)
         return mco_error(MCO_ERR_FORMAT, "%s: written by a newer mcuopt (schema %lld; this one reads %d)",
                          h->path, (long long)version, TRIALS_SCHEMA_VERSION);
+    /* A store holds only plain tables and indexes: a view or trigger in a
+     * hostile file could make a read endless (a recursive view has no last
+     * row) or run its own writes. */
+    int64_t foreign;
+    st = query_int(h,
+                   "SELECT count(*) FROM sqlite_master WHERE type NOT IN ('table', 'index')"
+                   " OR (type = 'table' AND sql NOT LIKE 'CREATE TABLE %')",
+                   &foreign);
+    if (st != MCO_OK) return st;
+    if (foreign != 0)
+        return mco_error(MCO_ERR_FORMAT, "%s: not an mcuopt trials database (it holds views, triggers or virtual tables)",
+                         h->path);
     *is_store = 1;
     return MCO_OK;
 }
@@ -519,6 +531,9 @@ mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_t
                         : mco_error(MCO_ERR_IO, "%s: cannot open: %s", path, sqlite3_errmsg(h->db));
     } else {
         sqlite3_busy_timeout(h->db, TRIALS_BUSY_TIMEOUT_MS);
+        /* The file may come from anyone: SQLite's settings for untrusted databases. */
+        sqlite3_db_config(h->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        sqlite3_db_config(h->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
         int is_store = 0;
         st = schema_state(h, &is_store);
         if (st == MCO_OK && !is_store) {
