@@ -72,7 +72,7 @@ static size_t stack_estimate(const char *dir)
         char path[4400], *text = NULL;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (mco_read_file_text(path, &text) != MCO_OK) continue;
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
             char *tab = strchr(line, '\t'), *colon;
             if (!tab) continue;
             *tab = '\0';

@@ -291,7 +291,7 @@ static mco_status read_symbols(const char *elf, const char *log_path, symbol_lis
         return mco_error(MCO_ERR_FORMAT, "arm-none-eabi-nm %s failed", elf);
     }
     int cap = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         /* "address size type name": symbols without a size have three fields */
         char addr_text[24], size_text[24], type_text[4], name[128];
         if (sscanf(line, "%23s %23s %3s %127s", addr_text, size_text, type_text, name) != 4 || type_text[1] != '\0')
@@ -471,7 +471,8 @@ static mco_status read_counts(const char *path, mco_insn_count **out, size_t *n_
     if (st != MCO_OK) return st;
     size_t n = 0, cap = 1024;
     mco_insn_count *list = malloc(cap * sizeof *list);
-    for (char *line = strtok(text, "\n"); list && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         if (strncmp(line, "window", 6) == 0 || sscanf(line, "%llx %llu", &a, &b) != 2) continue;
         if (n == cap) {
@@ -1058,7 +1059,8 @@ mco_status mco_cost_model_calibrate(const mco_calibration_options *opt_in, mco_c
     if (!cm) return mco_error(MCO_ERR_NOMEM, "out of memory");
     toolchain_version(cm->toolchain, sizeof cm->toolchain);
     time_t now = time(NULL);
-    strftime(cm->created, sizeof cm->created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    struct tm utc;
+    strftime(cm->created, sizeof cm->created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
     mco_status st = MCO_OK;
     for (const char *p = classes; st == MCO_OK && *p;) {
         size_t len = strcspn(p, ",");

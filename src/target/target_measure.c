@@ -232,7 +232,7 @@ static mco_status marker_addresses(const char *elf, const char *log_path, uint64
     mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &out, &code);
     if (st != MCO_OK) return st;
     int found = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long addr;
         char kind, name[128];
         if (sscanf(line, "%llx %c %127s", &addr, &kind, name) != 3) continue;
@@ -276,7 +276,7 @@ static mco_status parse_harness_output(const char *path, int n_inputs, mco_measu
     mco_status st = mco_read_file_text(path, &text);
     if (st != MCO_OK) return st;
     int seen = 0, done = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         int index, rc, pass;
         unsigned long stack;
         if (sscanf(line, "MCO_RESULT %d %d %d %lu", &index, &rc, &pass, &stack) == 4) {
@@ -310,7 +310,8 @@ static mco_status parse_counts(const char *path, int n_inputs, mco_measure_resul
     mco_insn_count *list = malloc(cap * sizeof *list);
     int windows = 0;
     uint64_t sum = 0;
-    for (char *line = strtok(text, "\n"); list && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         if (sscanf(line, "window %llu %llu", &a, &b) == 2) {
             if (windows == 0 || b < res->insns_min) res->insns_min = b;
