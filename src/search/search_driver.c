@@ -597,6 +597,10 @@ static mco_status run_batch(search *s, batch_item *items, int n)
     mco_status st = MCO_OK;
     int n_run = 0;
     double t0 = now_s();
+    for (int i = 0; i < n; i++) {   /* items a failure below leaves unvisited run nothing */
+        items[i].run = 0;
+        items[i].pid = 0;
+    }
     for (int i = 0; i < n && st == MCO_OK; i++) {
         config_entry *e = &s->entries[items[i].entry];
         double budget = mco_halving_budget(&s->halving, items[i].rung);
@@ -604,30 +608,37 @@ static mco_status run_batch(search *s, batch_item *items, int n)
         if ((st = mco_trials_enqueue(s->db, e->config, items[i].rung, budget, &items[i].id)) != MCO_OK) break;
         if ((st = mco_trials_get(s->db, items[i].id, &t)) != MCO_OK) break;
         items[i].run = t.state == MCO_TRIAL_QUEUED || t.state == MCO_TRIAL_RUNNING;
-        items[i].pid = 0;
         if (!items[i].run) continue;
         fflush(NULL);
         pid_t pid = fork();
-        if (pid < 0) st = mco_error(MCO_ERR_IO, "search: fork: %s", strerror(errno));
-        else if (pid == 0) worker_main(s, &items[i]);
+        if (pid < 0) {
+            st = mco_error(MCO_ERR_IO, "search: fork: %s", strerror(errno));
+            break;
+        }
+        if (pid == 0) worker_main(s, &items[i]);
         items[i].pid = pid;
         n_run++;
     }
-    /* Wait for the workers, with progress about once a second. */
+    /* Wait for the workers, with progress about once a second. Each is
+     * waited for by its own pid (and its pid cleared once reaped): a program
+     * that embeds the library may have children of its own, which
+     * waitpid(-1) would reap and lose for it. */
     int left = n_run;
     double last_report = 0.0;
     while (left > 0) {
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid > 0) {
-            for (int i = 0; i < n; i++)
-                if (items[i].pid == pid) left--;
-            continue;
+        for (int i = 0; i < n; i++) {
+            int status;
+            if (items[i].pid <= 0) continue;
+            pid_t done = waitpid(items[i].pid, &status, WNOHANG);
+            if (done == items[i].pid || (done < 0 && errno == ECHILD)) {   /* ECHILD: reaped elsewhere */
+                items[i].pid = 0;
+                left--;
+            }
         }
-        if (pid < 0 && errno != EINTR) break;
+        if (left == 0) break;
         if (stopped(s))
             for (int i = 0; i < n; i++)
-                if (items[i].run && items[i].pid > 0) kill(items[i].pid, SIGKILL);
+                if (items[i].pid > 0) kill(items[i].pid, SIGKILL);
         if (now_s() - last_report >= 1.0) {
             report_progress(s, left);
             last_report = now_s();
