@@ -142,6 +142,7 @@ int cmd_emit(int argc, char **argv)
     const char *dir = NULL, *vectors = NULL, *random_arch = NULL, *random_format = NULL;
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = cli_context();
     mco_plan_options po;
     mco_plan_options_default(&po);
     int json = 0;

@@ -28,7 +28,7 @@
 #include "mco_op.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/resource_calibration.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 static uint32_t rng_state = 99u;
 static double next_uniform(void)
@@ -152,6 +152,7 @@ static void test_features(void)
     CHECK(mkdtemp(dir) != NULL);
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = test_context();
     eo.measure = 0;
     mco_emit_result er;
     CHECK_OK(mco_emit_c_with(&dm, &plan, dir, &eo, &er));
@@ -310,7 +311,7 @@ static void *compare_worker(void *arg)
         mco_deploy_model dm;
         c->status = mco_resource_random_model(c->arch, c->format, 11u, &dm);
         if (c->status == MCO_OK) {
-            c->status = mco_resource_check(c->cm, &dm, c->target, 1, &c->e, &c->m);
+            c->status = mco_resource_check(test_context(), c->cm, &dm, c->target, 1, &c->e, &c->m);
             mco_deploy_free(&dm);
         }
         if (c->status != MCO_OK) snprintf(c->error, sizeof c->error, "%s", mco_last_error());
@@ -352,7 +353,7 @@ static void test_against_emulator(void)
         return;
     }
     mco_cost_model *cm = NULL;
-    if (mco_cost_model_load(NULL, &cm) != MCO_OK) {
+    if (mco_cost_model_load(mco_context_resource(test_context(), MCO_RESOURCE_COST_MODEL), &cm) != MCO_OK) {
         printf("emulator comparison skipped: %s\n", mco_last_error());
         return;
     }
@@ -363,8 +364,8 @@ static void test_against_emulator(void)
     CHECK(write_profile(m4, "cortex-m4f", "sp", 1, "mps2-an386"));
     CHECK(write_profile(m0, "cortex-m0plus", "none", 0, "mps2-an385"));
     mco_target_profile t_m4, t_m0;
-    CHECK_OK(mco_target_load(m4, &t_m4));
-    CHECK_OK(mco_target_load(m0, &t_m0));
+    CHECK_OK(mco_target_load(test_context(), m4, &t_m4));
+    CHECK_OK(mco_target_load(test_context(), m0, &t_m0));
     static const char *const archs[] = {"mnist-paper", "lenet5", "ds-cnn-s", "resnet8", "mlp"};
     enum { N_ARCHS = sizeof archs / sizeof archs[0], N_JOBS = 3 * N_ARCHS };
     comparison jobs[N_JOBS];

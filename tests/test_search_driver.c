@@ -28,8 +28,8 @@
 static void check_space(void)
 {
     mco_target_profile f405, m0;
-    CHECK_OK(mco_target_load("stm32f405", &f405));
-    CHECK_OK(mco_target_load("cortex-m0plus-32k", &m0));
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &f405));
+    CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &m0));
     mco_pipeline_space_caps caps = {1, 1, 1};
     mco_search_space space, space_m0;
     mco_pipeline_space_build(&f405, &caps, &space);
@@ -78,7 +78,7 @@ static void check_space(void)
 static void check_objective(void)
 {
     mco_target_profile m0;
-    CHECK_OK(mco_target_load("cortex-m0plus-32k", &m0));
+    CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &m0));
     mco_search_resources ref = {20000, 2000, 2.0, 100.0};
     mco_search_objective obj;
     mco_search_objective_init(&obj, &m0, &ref, 0.975, 1.5);
@@ -125,6 +125,7 @@ static void search_options(const fixture *f, const mco_target_profile *t, const 
                            mco_search_options *so)
 {
     mco_search_options_default(so);
+    so->ctx = test_context();
     so->model = &f->model;
     so->model_path = f->model_path;
     so->target = t;
@@ -165,7 +166,7 @@ static char *trial_lines(const char *db_path)
 static void check_tiny_search(const fixture *f)
 {
     mco_target_profile t;
-    CHECK_OK(mco_target_load("stm32f405", &t));
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &t));
     char out[256], db1[300], db2[300];
     snprintf(out, sizeof out, "/tmp/mco_test_search_%d", (int)getpid());
     snprintf(db1, sizeof db1, "%s/first.db", out);

@@ -12,7 +12,7 @@
  * not installed.
  */
 #include "mcuopt/target.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -96,13 +96,29 @@ static void make_vectors(uint8_t inputs[N_CASES][N_IN], uint8_t expected[N_CASES
     }
 }
 
+/* Counts the log lines that name the QEMU run. */
+static void count_qemu_lines(void *user, mco_log_level level, const char *line)
+{
+    if (level == MCO_LOG_DEBUG && strstr(line, "qemu-system-arm -M")) ++*(int *)user;
+}
+
 static void measure_on(const char *target, const char *model_dir, uint64_t pinned_insns)
 {
+    /* A context of its own: the source tree's resources, a private
+     * temporary directory (empty again afterwards) and a log. */
+    mco_context *ctx;
+    char temp[] = "/tmp/mco-test-measure-tmp-XXXXXX";
+    int qemu_lines = 0;
+    CHECK_OK(mco_context_create(&ctx));
+    CHECK_OK(mco_context_set_root(ctx, "."));
+    CHECK(mkdtemp(temp) != NULL);
+    CHECK_OK(mco_context_set_temp_dir(ctx, temp));
+    mco_context_set_log(ctx, count_qemu_lines, &qemu_lines);
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(ctx, target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = ctx, .model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = 60};
     mco_measure_result a, b;
@@ -131,6 +147,9 @@ static void measure_on(const char *target, const char *model_dir, uint64_t pinne
     CHECK(b.cycles_est == a.cycles_est);
     CHECK_NEAR(b.latency_ms, 2 * a.latency_ms, 1e-9);
     CHECK(b.flash_bytes == a.flash_bytes && b.stack_bytes == a.stack_bytes);
+    CHECK(qemu_lines == 2);
+    CHECK(rmdir(temp) == 0);   /* the work directories were made there and removed */
+    mco_context_free(ctx);
 
     if (a.insns_min != pinned_insns)
         fprintf(stderr, "%s: %llu instructions for input 0..2 minimum, pinned value %llu (different compiler?)\n",
@@ -143,10 +162,10 @@ static void expect_failure(const char *model_dir, const char *source, int timeou
 {
     write_file(model_dir, "model.c", source);
     mco_target_profile t;
-    CHECK_OK(mco_target_load("stm32l432", &t));
+    CHECK_OK(mco_target_load(test_context(), "stm32l432", &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = test_context(), .model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = timeout_s};
     mco_measure_result r;
@@ -173,9 +192,9 @@ int main(void)
     /* The size contract: a wrong input size is a build error naming it. */
     {
         mco_target_profile t;
-        CHECK_OK(mco_target_load("stm32l432", &t));
+        CHECK_OK(mco_target_load(test_context(), "stm32l432", &t));
         uint8_t in[N_IN + 1] = {0}, exp[N_OUT] = {0};
-        mco_measure_request req = {.model_dir = dir, .n_inputs = 1, .inputs = in, .input_bytes = N_IN + 1,
+        mco_measure_request req = {.ctx = test_context(), .model_dir = dir, .n_inputs = 1, .inputs = in, .input_bytes = N_IN + 1,
                                    .expected = exp, .output_bytes = N_OUT};
         mco_measure_result r;
         CHECK(mco_target_measure(&t, &req, &r) == MCO_ERR_UNSUPPORTED);

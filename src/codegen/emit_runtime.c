@@ -48,17 +48,6 @@ typedef struct {
     runtime_file files[MAX_RUNTIME_FILES];
 } runtime_set;
 
-static const char *runtime_dir(void)
-{
-    const char *env = getenv("MCO_RUNTIME_DIR");
-    if (env && *env) return env;
-#ifdef MCO_SOURCE_DIR
-    return MCO_SOURCE_DIR "/runtime";
-#else
-    return "runtime";
-#endif
-}
-
 static mco_status read_text(const char *path, char **out)
 {
     FILE *f = fopen(path, "rb");
@@ -101,13 +90,15 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static mco_status load_set(runtime_set *set)
+static mco_status load_set(const mco_context *ctx, runtime_set *set)
 {
-    snprintf(set->dir, sizeof set->dir, "%s", runtime_dir());
+    const char *runtime_dir;
+    mco_status st = mco_context_require(ctx, MCO_RESOURCE_RUNTIME, "emit", &runtime_dir);
+    if (st != MCO_OK) return st;
+    snprintf(set->dir, sizeof set->dir, "%s", runtime_dir);
     DIR *d = opendir(set->dir);
-    if (!d) return mco_error(MCO_ERR_NOT_FOUND, "runtime directory %s: %s (set MCO_RUNTIME_DIR)", set->dir, strerror(errno));
+    if (!d) return mco_error(MCO_ERR_NOT_FOUND, "runtime directory %s: %s", set->dir, strerror(errno));
     struct dirent *e;
-    mco_status st = MCO_OK;
     while (st == MCO_OK && (e = readdir(d)) != NULL) {
         if (!(ends_with(e->d_name, ".c") || ends_with(e->d_name, ".h")) || e->d_name[0] == '.') continue;
         if (strcmp(e->d_name, "mco_op_config.h") == 0 || strcmp(e->d_name, DISPATCHER) == 0 ||
@@ -294,11 +285,11 @@ static mco_status copy_file(const mco_plan *plan, const runtime_file *rf, const 
     return mco_emit_close(&out, res, rf->name);
 }
 
-mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_result *res)
+mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res)
 {
     runtime_set *set = calloc(1, sizeof *set);
     if (!set) return mco_error(MCO_ERR_NOMEM, "emit: out of memory");
-    mco_status st = load_set(set);
+    mco_status st = load_set(ctx, set);
     for (size_t h = 0; st == MCO_OK && h < sizeof model_headers / sizeof model_headers[0]; h++) {
         int i = find_file(set, model_headers[h]);
         if (i < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no %s", set->dir, model_headers[h]);

@@ -22,10 +22,6 @@
 #include "mco_sparse.h"
 #include "mcuopt/process.h"
 
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
-
 _Static_assert(MCO_OP_KIND_COUNT <= MCO_COST_MAX_KINDS, "raise MCO_COST_MAX_KINDS");
 _Static_assert(MCO_PARAMS_FC_S8W_F32 < MCO_COST_MAX_PARAMS_TYPES, "raise MCO_COST_MAX_PARAMS_TYPES");
 
@@ -428,13 +424,6 @@ mco_status mco_least_squares_nonneg(int rows, int cols, const double *a_in, cons
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-const char *mco_cost_model_default_path(void)
-{
-    const char *env = getenv("MCO_RESOURCE_MODEL");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/targets/calibration/resource-model.json";
-}
-
 void mco_cost_model_free(mco_cost_model *cm) { free(cm); }
 
 static int kind_by_name(const char *name)
@@ -616,9 +605,8 @@ static mco_status parse_class(const cJSON *o, const char *path, mco_cost_class *
 
 mco_status mco_cost_model_load(const char *path, mco_cost_model **out)
 {
-    if (!out) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
+    if (!out || !path) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
     *out = NULL;
-    if (!path) path = mco_cost_model_default_path();
     char *text = NULL;
     mco_status st = mco_read_file_text(path, &text);
     if (st != MCO_OK)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 
 void mco_measure_options_default(mco_measure_options *opt)
@@ -48,17 +49,18 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_status st = mco_plan_build(dm, &po, &plan);
     if (st != MCO_OK) return st;
 
-    char temp_dir[] = "/tmp/mcuopt-measure-XXXXXX";
+    char temp_dir[4096];
     const char *dir = opt->code_dir;
     if (!dir) {
-        if (!mkdtemp(temp_dir)) {
+        if ((st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir)) != MCO_OK) {
             mco_plan_free(&plan);
-            return mco_error(MCO_ERR_IO, "cannot create a temporary directory");
+            return st;
         }
         dir = temp_dir;
     }
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = opt->ctx;
     eo.cpu = emit_cpu_for(target->core);
     eo.measure = 0; /* the target measurement reads the sizes from its own build */
     mco_emit_result er;
@@ -75,6 +77,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
+        req.ctx = opt->ctx;
         req.model_dir = dir;
         req.n_inputs = n;
         req.inputs = inputs;

@@ -19,6 +19,7 @@
  * datasheet current x voltage x estimated time).
  */
 #include "mcuopt/target.h"
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 #include "mcuopt/target_cycles.h"
 
@@ -30,10 +31,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
 
 #define TOOL_TIMEOUT_S 300
 #define DEFAULT_QEMU_TIMEOUT_S 300
@@ -77,11 +74,10 @@ static void args_free(arg_list *a)
 
 /* ---- paths ---- */
 
-static const char *firmware_dir(void)
+/* The context's firmware directory (check_request made sure it is set). */
+static const char *firmware_dir(const mco_measure_request *req)
 {
-    const char *env = getenv("MCO_FIRMWARE_DIR");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/firmware";
+    return mco_context_resource(req->ctx, MCO_RESOURCE_FIRMWARE);
 }
 
 static int file_exists(const char *path)
@@ -385,8 +381,11 @@ static mco_status check_request(const mco_target_profile *t, const mco_measure_r
     if (!t->qemu_machine[0])
         return mco_error(MCO_ERR_UNSUPPORTED, "target %s (%s): no QEMU machine emulates this core", t->name,
                          t->core_name);
+    const char *fw;
+    mco_status st = mco_context_require(req->ctx, MCO_RESOURCE_FIRMWARE, "measure", &fw);
+    if (st != MCO_OK) return st;
     char ld[4200];
-    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", fw, t->qemu_machine);
     if (!file_exists(ld))
         return mco_error(MCO_ERR_UNSUPPORTED, "target %s: no linker script %s for QEMU machine \"%s\"", t->name, ld,
                          t->qemu_machine);
@@ -395,7 +394,7 @@ static mco_status check_request(const mco_target_profile *t, const mco_measure_r
 
 static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir)
 {
-    const char *fw = firmware_dir();
+    const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], defs[64];
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(path, sizeof path, "%s/test_vectors.c", dir);
@@ -434,7 +433,7 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
 static mco_status build_model_only(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                                    mco_measure_result *res)
 {
-    const char *fw = firmware_dir();
+    const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], elf[4200];
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(elf, sizeof elf, "%s/model.elf", dir);
@@ -466,10 +465,10 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     return st;
 }
 
-static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
+static mco_status build_plugin(const mco_measure_request *req, const char *dir, char *so_path, size_t cap)
 {
     char src[4200], log_path[4200];
-    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir());
+    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir(req));
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(so_path, cap, "%s/mco_insn_profile.so", dir);
     arg_list a = {0};
@@ -488,12 +487,14 @@ static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
 static mco_status measure_in(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                              mco_measure_result *res)
 {
+    mco_context_log(req->ctx, MCO_LOG_DEBUG, "measure: building the firmware for %s in %s (firmware from %s)",
+                    t->qemu_machine, dir, firmware_dir(req));
     mco_status st = build_firmware(t, req, dir);
     if (st == MCO_OK) st = build_model_only(t, req, dir, res);
     char so_path[4200], elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
     snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
-    if (st == MCO_OK) st = build_plugin(dir, so_path, sizeof so_path);
+    if (st == MCO_OK) st = build_plugin(req, dir, so_path, sizeof so_path);
     uint64_t begin = 0, end = 0;
     if (st == MCO_OK) st = marker_addresses(elf, log_path, &begin, &end);
     if (st == MCO_OK) {
@@ -501,6 +502,8 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
         snprintf(plugin_arg, sizeof plugin_arg, "%s,begin=0x%" PRIx64 ",end=0x%" PRIx64 ",out=%s/counts.txt",
                  so_path, begin, end, dir);
         if (strchr(dir, ',')) return mco_error(MCO_ERR_ARG, "work directory %s: must not contain a comma", dir);
+        mco_context_log(req->ctx, MCO_LOG_DEBUG, "measure: running %d inputs on qemu-system-arm -M %s",
+                        req->n_inputs, t->qemu_machine);
         st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
     }
     if (st == MCO_OK) {
@@ -529,9 +532,7 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     char dir[4096];
     int temporary = req->work_dir == NULL;
     if (temporary) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/mcuopt-measure-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir)) return mco_error(MCO_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+        if ((st = mco_context_make_temp_dir(req->ctx, "measure", dir, sizeof dir)) != MCO_OK) return st;
     } else {
         snprintf(dir, sizeof dir, "%s", req->work_dir);
         if (mkdir(dir, 0755) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno));

@@ -44,10 +44,10 @@
  * calibration run (re-run it), data-dependent timing (soft-float routines,
  * early-out multipliers), and the application's own code and RAM.
  *
- * Example:
+ * Example (ctx: a context whose resources are set, mcuopt/context.h):
  *   mco_cost_model *cm;
  *   mco_resource_estimate e;
- *   if (mco_cost_model_load(NULL, &cm) == MCO_OK &&
+ *   if (mco_cost_model_load(mco_context_resource(ctx, MCO_RESOURCE_COST_MODEL), &cm) == MCO_OK &&
  *       mco_resource_estimate_deploy(cm, &dm, &target, 0, &e) == MCO_OK)
  *       printf("%.0f cycles, %zu B Flash, %zu B RAM\n", e.cycles, e.flash_bytes, e.ram_bytes);
  */
@@ -154,11 +154,8 @@ typedef struct {
     char path[512];          /* the file it was loaded from ("" if built in memory) */
 } mco_cost_model;
 
-/* The default table path: $MCO_RESOURCE_MODEL if set, else
- * <source dir>/targets/calibration/resource-model.json. */
-const char *mco_cost_model_default_path(void);
-
-/* Loads a table (NULL path: the default). *out is malloc'ed; free with
+/* Loads a table (the shipped one is the context's MCO_RESOURCE_COST_MODEL
+ * file, mcuopt/context.h). *out is malloc'ed; free with
  * mco_cost_model_free. Unknown op kind names in the file are skipped. */
 mco_status mco_cost_model_load(const char *path, mco_cost_model **out);
 mco_status mco_cost_model_save(const mco_cost_model *cm, const char *path);

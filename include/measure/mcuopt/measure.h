@@ -17,6 +17,8 @@ extern "C" {
 #endif
 
 typedef struct {
+    const mco_context *ctx; /* runtime and firmware directories (required), temporary
+                             * directory, log (mcuopt/context.h) */
     int n_samples;          /* samples taken from the start of the data set (default 100) */
     double clock_mhz;       /* 0: the profile's maximum clock */
     const char *code_dir;   /* where to emit the code (and keep the measurement build in
