@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "mcuopt/codegen.h"
+#include "mcuopt/file_io.h"
 #include "mcuopt/model_file.h"
 
 #define PREDICT_MAX_INPUT_BYTES ((size_t)1 << 30)
@@ -83,24 +84,6 @@ static mco_status predict_deploy(const mco_deploy_model *dm, const float *inputs
     return st;
 }
 
-/* Reads a whole regular file of at most PREDICT_MAX_INPUT_BYTES. */
-static mco_status read_inputs(const char *path, uint8_t **bytes, size_t *size)
-{
-    *bytes = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mco_error(MCO_ERR_IO, "%s: cannot open", path);
-    long length = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    mco_status st = MCO_OK;
-    if (length < 0 || fseek(f, 0, SEEK_SET) != 0) st = mco_error(MCO_ERR_IO, "%s: not a regular file", path);
-    else if ((size_t)length > PREDICT_MAX_INPUT_BYTES)
-        st = mco_error(MCO_ERR_RANGE, "%s: larger than %zu MiB", path, PREDICT_MAX_INPUT_BYTES >> 20);
-    else if (!(*bytes = malloc((size_t)length + 1))) st = mco_error(MCO_ERR_NOMEM, "predict: out of memory");
-    else if (fread(*bytes, 1, (size_t)length, f) != (size_t)length) st = mco_error(MCO_ERR_IO, "%s: read error", path);
-    fclose(f);
-    *size = st == MCO_OK ? (size_t)length : 0;
-    return st;
-}
-
 int cmd_predict(int argc, char **argv)
 {
     enum { OPT_INPUT = 1000, OPT_LAYOUT };
@@ -146,7 +129,7 @@ int cmd_predict(int argc, char **argv)
     size_t n_bytes = 0;
     float *inputs = NULL, *outputs = NULL, *scratch = NULL;
     int n = 0;
-    st = read_inputs(input_path, &bytes, &n_bytes);
+    st = mco_read_file(input_path, PREDICT_MAX_INPUT_BYTES, &bytes, &n_bytes);
     if (st == MCO_OK && (n_bytes == 0 || n_bytes % (in_size * 4) != 0 || n_bytes / (in_size * 4) > 1000000))
         st = mco_error(MCO_ERR_ARG, "%s: %zu bytes is not a positive multiple of one %dx%dx%d float32 sample (%zu bytes)",
                        input_path, n_bytes, in_shape.h, in_shape.w, in_shape.c, in_size * 4);

@@ -4,16 +4,16 @@
  * otherwise) -> quantize to int8 (calibrated on training images) -> emit C
  * code -> measure it on the target's emulated Cortex-M (bit-exactness,
  * instructions, estimated latency, Flash, RAM). Writes everything into an
- * output directory: model.mco, model-int8.mcq, code/ and summary.json.
+ * output directory: model.mco, model-int8.mcq, code/ and summary.json,
+ * put in place only when the run completes (mcuopt/file_io.h).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_train_job.h"
 #include "mcuopt/deploy.h"
+#include "mcuopt/file_io.h"
 #include "mcuopt/measure.h"
 #include "mcuopt/model_file.h"
 
@@ -31,13 +31,6 @@ static void print_help(void)
            "  -o, --output DIR      output directory (default mcuopt-out)\n"
            "  -q, --quiet           no progress display\n"
            "  -h, --help            this help\n");
-}
-
-static mco_status make_dir(const char *dir)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return mco_error(MCO_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
-    return MCO_OK;
 }
 
 static void stage(int quiet, int n, const char *what)
@@ -142,10 +135,14 @@ int cmd_run(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 
-    /* Check the target before spending minutes on training. */
+    /* Check the target before spending minutes on training. Everything is
+     * written under a staged directory that only a complete run puts in
+     * place as out_dir, so a failure (a full disk, a model that does not
+     * fit) leaves no partial output. */
     mco_target_profile target;
     mco_status st = mco_target_load(cli_context(), target_name, &target);
-    if (st == MCO_OK) st = make_dir(out_dir);
+    mco_output_dir out;
+    if (st == MCO_OK) st = mco_output_dir_begin(&out, out_dir);
     if (st != MCO_OK) return cli_fail(st);
     char path[4096];
 
@@ -153,11 +150,13 @@ int cmd_run(int argc, char **argv)
     mco_model model;
     cli_train_report report;
     st = cli_train_job_run(&job, &model, &report);
-    if (st != MCO_OK) return cli_fail(st);
+    if (st != MCO_OK) {
+        mco_output_dir_abort(&out);
+        return cli_fail(st);
+    }
     cli_train_report_print(&job, &report, stdout);
-    snprintf(path, sizeof path, "%s/model.mco", out_dir);
+    snprintf(path, sizeof path, "%s/model.mco", out.stage);
     st = mco_model_save(&model, path);
-    if (st == MCO_OK) printf("saved %s\n", path);
 
     mco_deploy_model dm;
     mco_eval_result int8_eval;
@@ -171,42 +170,44 @@ int cmd_run(int argc, char **argv)
     mco_model_free(&model);
     if (st != MCO_OK) {
         mco_eval_result_free(&report.test);
+        mco_output_dir_abort(&out);
         return cli_fail(st);
     }
     printf("int8: %zu bytes of weights, test accuracy %.2f %% (float %.2f %%)\n",
            mco_deploy_weight_bytes(&dm), int8_eval.accuracy * 100.0, report.test.accuracy * 100.0);
-    snprintf(path, sizeof path, "%s/model-int8.mcq", out_dir);
+    snprintf(path, sizeof path, "%s/model-int8.mcq", out.stage);
     st = mco_deploy_save(&dm, path);
-    if (st == MCO_OK) printf("saved %s\n", path);
 
     char code_dir[4096];
-    snprintf(code_dir, sizeof code_dir, "%s/code", out_dir);
+    snprintf(code_dir, sizeof code_dir, "%s/code", out.stage);
     mo.code_dir = code_dir;
-    if (st == MCO_OK) {
-        stage(job.quiet, 3, "emit C code and measure it on the emulated target");
-        st = make_dir(code_dir);
-    }
     mco_measure_result m;
     if (st == MCO_OK) {
+        stage(job.quiet, 3, "emit C code and measure it on the emulated target");
         if (!job.quiet)
             fprintf(stderr, "running %d test images on %s (%s, qemu)...\n", mo.n_samples, target.name,
                     target.core_name);
         st = mco_measure_deploy_model(&dm, &target, &test, &mo, &m);
     }
     if (st == MCO_OK) {
+        cJSON *summary = summary_json(&job, &report, &dm, &int8_eval, &target, &m);
+        snprintf(path, sizeof path, "%s/summary.json", out.stage);
+        st = write_summary(path, summary);
+        cJSON_Delete(summary);
+    }
+    /* A complete output is kept even when the target's outputs differ (the
+     * error below): it is what is needed to see why. */
+    if (st == MCO_OK) st = mco_output_dir_commit(&out);
+    else mco_output_dir_abort(&out);
+    if (st == MCO_OK) {
         stage(job.quiet, 4, "report");
-        printf("C code in %s/ (model.h, model.c, runtime)\n", code_dir);
+        printf("saved %s/: model.mco, model-int8.mcq, code/ (model.h, model.c, runtime), summary.json\n", out_dir);
         printf("on %s (qemu %s): %d of %d outputs bit-identical to the host\n", target.name,
                m.qemu_machine, m.n_inputs - m.n_mismatch, m.n_inputs);
         printf("  %.0f instructions per inference (exact); ~%.0f cycles (estimate) = %.3f ms at %.0f MHz\n",
                m.insns_mean, m.cycles_est, m.latency_ms, m.clock_mhz);
         printf("  Flash %zu bytes, RAM %zu bytes\n", m.flash_bytes, m.ram_bytes);
-        cJSON *summary = summary_json(&job, &report, &dm, &int8_eval, &target, &m);
-        snprintf(path, sizeof path, "%s/summary.json", out_dir);
-        st = write_summary(path, summary);
-        cJSON_Delete(summary);
-        if (st == MCO_OK) printf("saved %s\n", path);
-        if (st == MCO_OK && m.n_mismatch)
+        if (m.n_mismatch)
             st = mco_error(MCO_ERR_RANGE, "%d of %d outputs on %s differ from the host runtime",
                            m.n_mismatch, m.n_inputs, target.name);
     }

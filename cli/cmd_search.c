@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -327,8 +326,6 @@ int cmd_search(int argc, char **argv)
     }
     so.train = &train;
     so.test = &test;
-    /* The db lives in OUTDIR by default: create it before the store opens. */
-    mkdir(out_dir, 0777);
     int show = !quiet && !json && isatty(STDERR_FILENO);
     if (show) so.progress = show_progress;
     so.stop = &search_stop;

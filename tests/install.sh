@@ -97,15 +97,19 @@ echo "install: mcuopt measure and estimate use $prefix/share/mcuopt"
 cat >embed.c <<'EOF'
 #include <stdio.h>
 #include "mcuopt/context.h"
+#include "mcuopt/search_driver.h"
 #include "mcuopt/target.h"
 int main(int argc, char **argv)
 {
     mco_context *ctx;
     mco_target_profile t;
+    mco_search_options so;   /* the top layer: links every area below it */
     if (argc != 2 || mco_context_create(&ctx) != MCO_OK) return 2;
+    mco_search_options_default(&so);
+    so.ctx = ctx;
     mco_status st = mco_context_set_root(ctx, argv[1]);
     if (st == MCO_OK) st = mco_target_load(ctx, "stm32f405", &t);
-    if (st == MCO_OK) printf("%s: %s, %d KB RAM\n", t.name, t.core_name, t.ram_kb);
+    if (st == MCO_OK) printf("%s: %s, %d KB RAM; search defaults: %d worker\n", t.name, t.core_name, t.ram_kb, so.workers);
     else fprintf(stderr, "embed: %s\n", mco_last_error());
     mco_context_free(ctx);
     return st == MCO_OK ? 0 : 1;

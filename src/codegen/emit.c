@@ -18,21 +18,19 @@
  *
  * Floats are printed with 9 significant digits ("%.9g"), which reads back
  * as the identical float, so model.c computes bit for bit what the host
- * plan computes. Every file is written to a temporary name and renamed.
- * After writing, emit_measure.c compiles the directory with
+ * plan computes. The directory is written under a temporary name and put in
+ * place only when every file is written (mcuopt/file_io.h), so a failure (a
+ * full disk) leaves nothing. Before that, emit_measure.c compiles it with
  * arm-none-eabi-gcc (when present) to report Flash and RAM.
  *
  * What it leaves out: placing the arena or weights in named linker
  * sections, and multiple models in one program (the names are fixed).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "codegen_internal.h"
 #include "emit_internal.h"
@@ -51,32 +49,18 @@ void mco_emit_options_default(mco_emit_options *opt)
 
 mco_status mco_emit_open(mco_emit_file *out, const char *dir, const char *name)
 {
-    snprintf(out->path, sizeof out->path, "%s/%s", dir, name);
-    snprintf(out->tmp, sizeof out->tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    out->f = fopen(out->tmp, "w");
-    if (!out->f) return mco_error(MCO_ERR_IO, "%s: %s", out->tmp, strerror(errno));
-    return MCO_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return mco_output_open(out, path);
 }
 
 mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *name)
 {
-    int failed = ferror(out->f);
-    if (fclose(out->f) != 0) failed = 1;
-    out->f = NULL;
-    if (failed || rename(out->tmp, out->path) != 0) {
-        remove(out->tmp);
-        return mco_error(MCO_ERR_IO, "%s: write error", out->path);
-    }
+    mco_status st = mco_output_commit(out);
+    if (st != MCO_OK) return st;
     if (res && res->n_files < MCO_EMIT_MAX_FILES)
         snprintf(res->files[res->n_files++], MCO_EMIT_NAME_MAX, "%s", name);
     return MCO_OK;
-}
-
-static void abandon(mco_emit_file *out)
-{
-    if (out->f) fclose(out->f);
-    out->f = NULL;
-    remove(out->tmp);
 }
 
 /* ---- numbers ---------------------------------------------------------------- */
@@ -453,7 +437,7 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
         fputc('\n', f);
     }
     if (st != MCO_OK) {
-        abandon(&out);
+        mco_output_abort(&out);
         return st;
     }
     if (io->arena_bytes > 0)
@@ -494,11 +478,16 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     snprintf(res->cpu, sizeof res->cpu, "%s", opt->cpu ? opt->cpu : "cortex-m4");
     io_binding io = bind_io(plan);
     res->arena_bytes = io.arena_bytes;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno));
-    mco_status st = write_model_h(dm, plan, &io, dir, res);
-    if (st == MCO_OK) st = write_model_c(dm, plan, &io, dir, res);
-    if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, dir, res);
-    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, dir, res->cpu, res);
+    /* Everything goes to a staged directory that only a success puts in place. */
+    mco_output_dir out;
+    mco_status st = mco_output_dir_begin(&out, dir);
+    if (st != MCO_OK) return st;
+    st = write_model_h(dm, plan, &io, out.stage, res);
+    if (st == MCO_OK) st = write_model_c(dm, plan, &io, out.stage, res);
+    if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, out.stage, res);
+    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, res);
+    if (st == MCO_OK) return mco_output_dir_commit(&out);
+    mco_output_dir_abort(&out);
     return st;
 }
 

@@ -8,18 +8,16 @@
 
 #include <stdio.h>
 
+#include "mcuopt/file_util.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/context.h"
 
-typedef struct {
-    FILE *f;
-    char path[4096];
-    char tmp[4160];
-} mco_emit_file;
+/* An emitted file: write to ->f (see mcuopt/file_io.h). */
+typedef mco_output_file mco_emit_file;
 
-/* Opens dir/.name.tmp.<pid> for writing. */
+/* Opens dir/name for writing (through a temporary file). */
 mco_status mco_emit_open(mco_emit_file *out, const char *dir, const char *name);
-/* Closes and renames it to dir/name; records `name` in res->files. */
+/* Puts it in place as dir/name; records `name` in res->files. */
 mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *name);
 
 /* Copies the runtime files the plan's kernels need (found by

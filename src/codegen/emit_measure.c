@@ -71,7 +71,7 @@ static size_t stack_estimate(const char *dir)
         if (len < 4 || strcmp(e->d_name + len - 3, ".su") != 0) continue;
         char path[4400], *text = NULL;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (mco_read_file_text(path, &text) != MCO_OK) continue;
+        if (mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) continue;
         for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
             char *tab = strchr(line, '\t'), *colon;
             if (!tab) continue;

@@ -48,37 +48,6 @@ typedef struct {
     runtime_file files[MAX_RUNTIME_FILES];
 } runtime_set;
 
-static mco_status read_text(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
-    if (failed) {
-        free(buf);
-        return mco_error(MCO_ERR_IO, "%s: read error", path);
-    }
-    buf[len] = '\0';
-    *out = buf;
-    return MCO_OK;
-}
-
 static void free_set(runtime_set *set)
 {
     for (int i = 0; i < set->n; i++) free(set->files[i].text);
@@ -114,7 +83,7 @@ static mco_status load_set(const mco_context *ctx, runtime_set *set)
         rf->is_source = ends_with(e->d_name, ".c");
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", set->dir, e->d_name);
-        st = read_text(path, &rf->text);
+        st = mco_read_text_file(path, MCO_READ_TEXT_MAX, &rf->text);
         if (st == MCO_OK) set->n++;
     }
     closedir(d);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mco_hybrid.h"
 #include "mco_op.h"
@@ -507,21 +508,15 @@ mco_status mco_cost_model_save(const mco_cost_model *cm, const char *path)
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(text);
-        return mco_error(MCO_ERR_IO, "%s: %s", tmp, strerror(errno));
+    mco_output_file out;
+    mco_status st = mco_output_open(&out, path);
+    if (st == MCO_OK) {
+        fputs(text, out.f);
+        fputc('\n', out.f);
+        st = mco_output_commit(&out);   /* reports a failed write */
     }
-    int failed = fputs(text, f) < 0 || fputc('\n', f) == EOF;
     free(text);
-    if (fclose(f) != 0) failed = 1;
-    if (failed || rename(tmp, path) != 0) {
-        remove(tmp);
-        return mco_error(MCO_ERR_IO, "%s: write error", path);
-    }
-    return MCO_OK;
+    return st;
 }
 
 static double get_num(const cJSON *o, const char *key)
@@ -608,10 +603,12 @@ mco_status mco_cost_model_load(const char *path, mco_cost_model **out)
     if (!out || !path) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
     *out = NULL;
     char *text = NULL;
-    mco_status st = mco_read_file_text(path, &text);
-    if (st != MCO_OK)
+    struct stat info;
+    if (stat(path, &info) != 0 && errno == ENOENT)
         return mco_error(MCO_ERR_NOT_FOUND, "%s: no resource model table (run bench/calibrate_resource_model.sh)",
                          path);
+    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
+    if (st != MCO_OK) return st;
     cJSON *root = cJSON_Parse(text);
     free(text);
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcuopt/file_util.h"
+
 typedef struct {
     const char *name;
     const char *text;
@@ -357,30 +359,6 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
     return MCO_OK;
 }
 
-/* Reads a small text file (architecture files are at most 1 MiB). */
-static mco_status read_text_file(const char *path, char **text)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return mco_error(MCO_ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
-    const size_t cap = 1u << 20;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        fclose(f);
-        return mco_error(MCO_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    size_t n = fread(buf, 1, cap + 1, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed || n > cap) {
-        free(buf);
-        return mco_error(failed ? MCO_ERR_IO : MCO_ERR_RANGE, "%s: %s", path,
-                         failed ? "read error" : "architecture file larger than 1 MiB");
-    }
-    buf[n] = '\0';
-    *text = buf;
-    return MCO_OK;
-}
-
 mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out)
 {
     const char *text = mco_arch_builtin_text(name_or_path);
@@ -399,7 +377,7 @@ mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classe
                          name_or_path, known);
     }
     char *file_text = NULL;
-    mco_status st = read_text_file(name_or_path, &file_text);
+    mco_status st = mco_read_text_file(name_or_path, MCO_READ_TEXT_MAX, &file_text);   /* at most 1 MiB */
     if (st != MCO_OK) return st;
     st = mco_arch_parse(file_text, name_or_path, input, n_classes, out);
     free(file_text);

@@ -1,14 +1,13 @@
 /*
  * target_process.c - running the external tools of a measurement
  * (arm-none-eabi-gcc/-nm/-objdump/-size, gcc, qemu-system-arm) with output
- * sent to a log file and a time limit, plus small file helpers.
+ * sent to a log file and a time limit, and an excerpt of a log.
  *
  * Left out: Windows; process groups (the tools are exec'ed directly, so
  * killing the child kills the tool).
  */
 #include "mcuopt/process.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,7 +26,7 @@ typedef struct {
     int read_fd, write_fd;   /* the pipe; the parent closes write_fd once the child has it */
     char *data;              /* NUL-terminated */
     size_t len, cap;
-    int nomem;
+    int nomem, too_long;
 } capture;
 
 /* Reads what the pipe holds now (it is non-blocking). */
@@ -36,10 +35,11 @@ static void capture_drain(capture *c)
     for (;;) {
         if (c->cap - c->len < 4096) {
             size_t cap = c->cap ? 2 * c->cap : 65536;
-            char *grown = c->nomem ? NULL : realloc(c->data, cap);
+            if (cap > MCO_READ_GENERATED_MAX + 1) c->too_long = 1;   /* the file reader's cap for tool output */
+            char *grown = c->nomem || c->too_long ? NULL : realloc(c->data, cap);
             if (!grown) {   /* keep reading, so the tool is not blocked, but drop the bytes */
                 char sink[4096];
-                c->nomem = 1;
+                if (!c->too_long) c->nomem = 1;
                 if (read(c->read_fd, sink, sizeof sink) > 0) continue;
                 return;
             }
@@ -127,7 +127,7 @@ mco_status mco_run_tool_capture(char *const argv[], const char *log_path, int ti
     *out = NULL;
     int fds[2];
     if (pipe(fds) != 0) return mco_error(MCO_ERR_IO, "%s: cannot create a pipe: %s", argv[0], strerror(errno));
-    capture cap = {fds[0], fds[1], NULL, 0, 0, 0};
+    capture cap = {fds[0], fds[1], NULL, 0, 0, 0, 0};
     fcntl(cap.read_fd, F_SETFD, FD_CLOEXEC);   /* the tool keeps only its stdout copy */
     fcntl(cap.write_fd, F_SETFD, FD_CLOEXEC);
     fcntl(cap.read_fd, F_SETFL, O_NONBLOCK);
@@ -139,31 +139,14 @@ mco_status mco_run_tool_capture(char *const argv[], const char *log_path, int ti
     if (log_fd >= 0) close(log_fd);
     if (st == MCO_OK && timed_out) st = mco_error(MCO_ERR_IO, "%s: timed out after %d s", argv[0], timeout_s);
     if (st == MCO_OK && cap.nomem) st = mco_error(MCO_ERR_NOMEM, "%s: out of memory for its output", argv[0]);
+    if (st == MCO_OK && cap.too_long)
+        st = mco_error(MCO_ERR_RANGE, "%s: more than %zu MB of output", argv[0], MCO_READ_GENERATED_MAX >> 20);
     if (st == MCO_OK && !cap.data && !(cap.data = calloc(1, 1))) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     if (st != MCO_OK) {
         free(cap.data);
         return st;
     }
     *out = cap.data;
-    return MCO_OK;
-}
-
-mco_status mco_read_file_text(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (!buf) {
-        fclose(f);
-        return mco_error(MCO_ERR_NOMEM, "%s: cannot read it into memory", path);
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
-    fclose(f);
-    buf[got] = '\0';
-    *out = buf;
     return MCO_OK;
 }
 
@@ -178,7 +161,7 @@ void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t
 {
     char *text = NULL;
     buf[0] = '\0';
-    if (mco_read_file_text(log_path, &text) != MCO_OK) {
+    if (mco_read_text_file(log_path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) {
         mco_clear_error();
         return;
     }
@@ -194,22 +177,4 @@ void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t
     if (!end) end = start + strlen(start);
     trim_line(start, end, buf, cap);
     free(text);
-}
-
-void mco_remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            char child[4096];
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) mco_remove_tree(child);
-            else unlink(child);
-        }
-        closedir(d);
-    }
-    rmdir(path);
 }

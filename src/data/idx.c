@@ -13,7 +13,8 @@
  *
  * The header's size is checked before allocating, and the buffer grows as
  * data actually arrives, so a hostile header cannot make us allocate a
- * gigabyte for a tiny file. What it leaves out: the other IDX element types
+ * gigabyte for a tiny file. The file is opened by mco_open_regular, so a
+ * FIFO or directory is refused instead of waited on. What it leaves out: the other IDX element types
  * (int8, int16, int32, float, double), which no supported data set uses.
  */
 #include "mcuopt/data.h"
@@ -21,7 +22,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include "mcuopt/file_util.h"
 
 #define IDX_TYPE_UBYTE 0x08
 #define IDX_MAX_COUNT 10000000u          /* cap on the first (sample count) dimension */
@@ -144,17 +148,17 @@ static mco_status read_data(gzFile gz, const char *path, mco_idx *out)
 mco_status mco_idx_read(const char *path, mco_idx *out)
 {
     memset(out, 0, sizeof *out);
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
+    if (access(path, F_OK) != 0 && errno == ENOENT) return mco_error(MCO_ERR_NOT_FOUND, "%s: no such file", path);
+    int fd;   /* the library's open: a FIFO or directory is refused, never waited on */
+    mco_status st = mco_open_regular(path, &fd, NULL);
+    if (st != MCO_OK) return st;
+    gzFile gz = gzdopen(fd, "rb");
     if (!gz) {
-        if (errno == ENOENT)
-            return mco_error(MCO_ERR_NOT_FOUND, "%s: no such file", path);
-        if (errno == 0)
-            return mco_error(MCO_ERR_NOMEM, "%s: cannot allocate zlib state", path);
-        return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+        close(fd);
+        return mco_error(MCO_ERR_NOMEM, "%s: cannot allocate zlib state", path);
     }
 
-    mco_status st = parse_header(gz, path, out);
+    st = parse_header(gz, path, out);
     if (st == MCO_OK)
         st = read_data(gz, path, out);
     gzclose(gz);

@@ -49,14 +49,21 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_status st = mco_plan_build(dm, &po, &plan);
     if (st != MCO_OK) return st;
 
+    /* The code goes to a temporary directory, or to code_dir staged so that
+     * a failed measurement (or a model that does not fit) leaves nothing. */
     char temp_dir[4096];
-    const char *dir = opt->code_dir;
-    if (!dir) {
-        if ((st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir)) != MCO_OK) {
-            mco_plan_free(&plan);
-            return st;
-        }
+    mco_output_dir code_out;
+    const char *dir;
+    if (opt->code_dir) {
+        st = mco_output_dir_begin(&code_out, opt->code_dir);
+        dir = code_out.stage;
+    } else {
+        st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
         dir = temp_dir;
+    }
+    if (st != MCO_OK) {
+        mco_plan_free(&plan);
+        return st;
     }
     mco_emit_options eo;
     mco_emit_options_default(&eo);
@@ -88,7 +95,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.timeout_s = opt->timeout_s;
         char work_dir[4200];
         if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
-            snprintf(work_dir, sizeof work_dir, "%s/measure", opt->code_dir);
+            snprintf(work_dir, sizeof work_dir, "%s/measure", dir);
             req.work_dir = work_dir;
         }
         st = mco_target_measure(target, &req, result);
@@ -104,5 +111,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     free(outputs);
     mco_plan_free(&plan);
     if (!opt->code_dir) mco_remove_tree(temp_dir);
+    else if (st == MCO_OK) st = mco_output_dir_commit(&code_out);
+    else mco_output_dir_abort(&code_out);
     return st;
 }

@@ -466,7 +466,7 @@ static int fn_at(const fn_info *fns, int n, uint64_t addr)
 static mco_status read_counts(const char *path, mco_insn_count **out, size_t *n_out)
 {
     char *text = NULL;
-    mco_status st = mco_read_file_text(path, &text);
+    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
     if (st != MCO_OK) return st;
     size_t n = 0, cap = 1024;
     mco_insn_count *list = malloc(cap * sizeof *list);

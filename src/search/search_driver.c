@@ -41,6 +41,7 @@
 #endif
 
 #include "mcuopt/context.h"
+#include "mcuopt/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/pipeline.h"
@@ -109,6 +110,7 @@ typedef struct {
     int threads;
     char trials_dir[400];
     char structures_path[420];        /* OUT/structures.tsv: measured structures, kept across runs */
+    int made_out_dir, made_trials_dir, had_structures;   /* what a failed run removes again */
     mco_cost_model *cost_model;       /* resource.h's table, NULL: measure in QEMU */
     structure *structures;
     int n_structures, cap_structures;
@@ -164,10 +166,17 @@ static double elapsed(const search *s)
 
 /* ---- set-up ------------------------------------------------------------------- */
 
-static mco_status make_dir(const char *path)
+/* Creates `path` unless it is a directory already; *made says whether this
+ * call created it. Something else at `path` is refused, never replaced. */
+static mco_status make_dir(const char *path, int *made)
 {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    *made = mkdir(path, 0777) == 0;
+    if (!*made && errno != EEXIST)
         return mco_error(MCO_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    struct stat info;
+    if (!*made && stat(path, &info) == 0 && !S_ISDIR(info.st_mode))
+        return mco_error(MCO_ERR_IO, "%s: exists and is %s, not a directory; refusing to replace it", path,
+                         mco_file_kind(info.st_mode));
     return MCO_OK;
 }
 
@@ -215,11 +224,15 @@ static mco_status grow(void **array, int *cap, int need, size_t item)
  * another target or clock, or that do not parse, are ignored. */
 static void load_structures(search *s)
 {
-    FILE *f = fopen(s->structures_path, "r");
-    if (!f) return;
-    char line[MCO_TRIAL_CONFIG_MAX + 256];
+    char *text = NULL;
+    if (mco_read_text_file(s->structures_path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) {
+        mco_clear_error();   /* absent (a first run) or unreadable: measure again */
+        return;
+    }
     double clock = s->opt->clock_mhz;
-    while (fgets(line, sizeof line, f)) {
+    for (char *line = text, *next; *line; line = next) {
+        next = line + strcspn(line, "\n");
+        if (*next) *next++ = '\0';
         structure c;
         memset(&c, 0, sizeof c);
         char target[64];
@@ -235,14 +248,17 @@ static void load_structures(search *s)
         if (grow((void **)&s->structures, &s->cap_structures, s->n_structures + 1, sizeof(structure)) != MCO_OK) break;
         s->structures[s->n_structures++] = c;
     }
-    fclose(f);
+    free(text);
 }
 
 static void save_structure(const search *s, const structure *c)
 {
     if (c->estimated) return;   /* estimates are cheap to redo and may change with the table */
-    FILE *f = fopen(s->structures_path, "a");
-    if (!f) return;
+    FILE *f;
+    if (mco_output_append(s->structures_path, &f) != MCO_OK) {
+        mco_clear_error();   /* a cache: not saving it costs a measurement next time */
+        return;
+    }
     fprintf(f, "%s\t%.17g\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%s\n", s->opt->target->name, s->opt->clock_mhz, c->fits,
             c->r.flash_bytes, c->r.ram_bytes, c->r.latency_ms, c->r.energy_uj, c->dry);
     fclose(f);
@@ -354,12 +370,13 @@ static mco_status setup(search *s)
     if (s->n_rungs > MAX_RUNGS) s->n_rungs = MAX_RUNGS;
     mco_status st = setup_data(s);
     if (st != MCO_OK) return st;
-    if ((st = make_dir(opt->out_dir)) != MCO_OK) return st;
     if (strlen(opt->out_dir) + 8 > sizeof s->trials_dir)
         return mco_error(MCO_ERR_ARG, "search: output directory path too long");
+    if ((st = make_dir(opt->out_dir, &s->made_out_dir)) != MCO_OK) return st;
     snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
     snprintf(s->structures_path, sizeof s->structures_path, "%s/structures.tsv", opt->out_dir);
-    if ((st = make_dir(s->trials_dir)) != MCO_OK) return st;
+    s->had_structures = access(s->structures_path, F_OK) == 0;
+    if ((st = make_dir(s->trials_dir, &s->made_trials_dir)) != MCO_OK) return st;
 
     /* The space, conditioned on what the pipeline library can run now. */
     mco_pipeline_space_caps caps = {1, 0, 0};
@@ -954,6 +971,20 @@ static void search_free(search *s)
     free(s->stored);
 }
 
+/* A run that failed (not one interrupted: that one is resumed) removes what
+ * it created, so a full disk leaves no empty store behind: the store, if
+ * nothing in it can be resumed (mco_trials_discard), and then the structure
+ * cache, trials/ and the output directory if this run made them. */
+static void discard_created(search *s)
+{
+    int store_gone = s->db ? mco_trials_discard(s->db) : 1;   /* no handle: a failed open removed its own */
+    s->db = NULL;
+    if (!store_gone) return;
+    if (!s->had_structures && s->structures_path[0]) unlink(s->structures_path);
+    if (s->made_trials_dir) mco_remove_tree(s->trials_dir);
+    if (s->made_out_dir) mco_remove_tree(s->opt->out_dir);
+}
+
 mco_status mco_search_run(const mco_search_options *opt, mco_search_result *result)
 {
     memset(result, 0, sizeof *result);
@@ -967,6 +998,7 @@ mco_status mco_search_run(const mco_search_options *opt, mco_search_result *resu
     result->interrupted = stopped(&s);
     if (st == MCO_OK) st = write_outputs(&s);
     result->seconds = now_s() - s.t0;
+    if (st != MCO_OK && !result->interrupted) discard_created(&s);
     search_free(&s);
     return st;
 }

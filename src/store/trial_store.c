@@ -59,7 +59,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TRIALS_APPLICATION_ID 0x4D434F54   /* "MCOT" */
 #define TRIALS_SCHEMA_VERSION 1
@@ -67,7 +69,8 @@
 
 struct mco_trials {
     sqlite3 *db;
-    char path[1024];   /* for messages */
+    char path[1024];   /* for messages, and mco_trials_discard() */
+    int created;       /* this handle created the file */
 };
 
 static const char *const state_names[MCO_TRIAL_STATE_COUNT] = {"queued", "running", "done", "failed",
@@ -486,6 +489,17 @@ static mco_status check_study(mco_trials *h, const mco_trial_study *want)
     return MCO_OK;
 }
 
+/* Deletes the database file and the files SQLite keeps beside it. */
+static void remove_store_files(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char name[1100];
+        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        unlink(name);
+    }
+}
+
 mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_trials **out)
 {
     *out = NULL;
@@ -493,6 +507,8 @@ mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_t
     mco_trials *h = calloc(1, sizeof *h);
     if (!h) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
     copy_text(h->path, sizeof h->path, path);
+    struct stat info;
+    h->created = study && stat(path, &info) != 0 && errno == ENOENT;
 
     int flags = SQLITE_OPEN_READWRITE | (study ? SQLITE_OPEN_CREATE : 0);
     mco_status st = MCO_OK;
@@ -512,7 +528,10 @@ mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_t
         if (st == MCO_OK && study) st = check_study(h, study);
     }
     if (st != MCO_OK) {
+        /* A store this call created but could not set up (a full disk) is not left behind. */
+        int created = h->created;
         mco_trials_close(h);
+        if (created) remove_store_files(path);
         return st;
     }
     *out = h;
@@ -524,6 +543,23 @@ void mco_trials_close(mco_trials *h)
     if (!h) return;
     sqlite3_close(h->db);
     free(h);
+}
+
+int mco_trials_discard(mco_trials *h)
+{
+    if (!h) return 0;
+    int64_t kept = 1;
+    if (h->created &&
+        query_int(h, "SELECT count(*) FROM trials WHERE state IN ('done', 'pruned', 'running')", &kept) != MCO_OK) {
+        mco_clear_error();
+        kept = 0;   /* no readable trials table: nothing to resume */
+    }
+    char path[sizeof h->path];
+    copy_text(path, sizeof path, h->path);
+    int remove = h->created && kept == 0;
+    mco_trials_close(h);
+    if (remove) remove_store_files(path);
+    return remove;
 }
 
 /* ---- reading trials -------------------------------------------------------------- */

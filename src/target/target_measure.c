@@ -269,7 +269,7 @@ static mco_status run_qemu(const mco_target_profile *t, const char *dir, const c
 static mco_status parse_harness_output(const char *path, int n_inputs, mco_measure_result *res)
 {
     char *text = NULL;
-    mco_status st = mco_read_file_text(path, &text);
+    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
     if (st != MCO_OK) return st;
     int seen = 0, done = 0;
     for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -300,7 +300,7 @@ static mco_status parse_counts(const char *path, int n_inputs, mco_measure_resul
                                size_t *n_counts)
 {
     char *text = NULL;
-    mco_status st = mco_read_file_text(path, &text);
+    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
     if (st != MCO_OK) return mco_error(MCO_ERR_IO, "%s: the QEMU plugin wrote no counts", path);
     size_t cap = 1024, n = 0;
     mco_insn_count *list = malloc(cap * sizeof *list);

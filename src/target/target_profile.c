@@ -130,7 +130,7 @@ static mco_status parse_profile(const cJSON *root, const char *path, mco_target_
 static mco_status load_file(const char *path, mco_target_profile *out)
 {
     char *text = NULL;
-    mco_status st = mco_read_file_text(path, &text);
+    mco_status st = mco_read_text_file(path, MCO_READ_TEXT_MAX, &text);
     if (st != MCO_OK) return st;
     cJSON *root = cJSON_Parse(text);
     if (!root || !cJSON_IsObject(root)) {

@@ -1,27 +1,36 @@
 /*
- * file_util.h - whole-file reading and atomic writing (src/core/file_util.c).
+ * file_util.h - files (src/core/file_util.c, src/core/safe_output.c): the
+ * reader and safe writers of mcuopt/file_io.h, which every area uses, plus
+ * the helpers the library's own areas need (opening a file to stream it,
+ * naming a file type in an error, removing a tree).
  *
- * mco_read_file reads a whole file into memory but refuses one larger than
- * a caller-given cap, so a hostile or mistaken path (a huge file, a device)
- * cannot make the library allocate without bound. mco_write_file_atomic is
- * public (declared in mcuopt/model_file.h) and re-declared here through that
- * include so internal callers need only this header.
- *
- * What it leaves out: memory-mapping, and reading from stdin.
+ * What it leaves out: see mcuopt/file_io.h.
  */
 #ifndef MCO_CORE_FILE_UTIL_H
 #define MCO_CORE_FILE_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-#include "mcuopt/model_file.h"
+#include "mcuopt/file_io.h"
 #include "mcuopt/status.h"
 
-/* Reads all of `path` into a malloc'd buffer (*bytes, to be freed by the
- * caller; non-NULL even for an empty file) of *size bytes. Fails with
- * MCO_ERR_IO if the file cannot be opened or read, and MCO_ERR_RANGE if it
- * holds more than `max_size` bytes. Messages start with the path. */
-mco_status mco_read_file(const char *path, size_t max_size, uint8_t **bytes, size_t *size);
+/* Opens `path` for reading (a blocking fd in *fd, its size in *size if
+ * size is not NULL), refusing anything but a regular file without waiting
+ * (a FIFO with no writer). For streaming readers (gzip); mco_read_file
+ * uses it too. */
+mco_status mco_open_regular(const char *path, int *fd, off_t *size);
+
+/* "a directory", "a FIFO", "a symbolic link", ... for an error line. */
+const char *mco_file_kind(mode_t mode);
+
+/* mco_output_open, but with named = 1 the temporary file has its name from
+ * the start, as where O_TMPFILE is missing (for tests of that path). */
+mco_status mco_output_open_named(mco_output_file *out, const char *path, int named);
+
+/* Removes `path` and everything under it (symlinks are removed, never
+ * followed); errors are ignored. */
+void mco_remove_tree(const char *path);
 
 #endif

@@ -2,12 +2,13 @@
  * model_file.h - the versioned binary model file (.mco).
  *
  * The layout is documented in src/core/model_file.c, where it is parsed.
- * Saving writes to "<path>.tmp.<pid>" and renames it over `path`, so a failed
- * or interrupted save never leaves a half-written model. Loading checks the
- * magic, version, every length against the bytes remaining and the caps in
- * graph.h, and the CRC32 before it trusts anything, so a truncated, corrupt
- * or hostile file gives MCO_ERR_FORMAT with one clear line, never a crash or
- * a huge allocation.
+ * Saving goes through mcuopt/file_io.h (a temporary file in the same
+ * directory, renamed over `path`), so a failed or interrupted save never
+ * leaves a half-written model and never replaces a FIFO, device or symlink.
+ * Loading checks the magic, version, every length against the bytes
+ * remaining and the caps in graph.h, and the CRC32 before it trusts
+ * anything, so a truncated, corrupt or hostile file gives MCO_ERR_FORMAT
+ * with one clear line, never a crash or a huge allocation.
  */
 #ifndef MCUOPT_MODEL_FILE_H
 #define MCUOPT_MODEL_FILE_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcuopt/file_io.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 
@@ -35,9 +37,6 @@ mco_status mco_model_deserialize(const uint8_t *bytes, size_t size, const char *
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32). */
 uint32_t mco_crc32(uint32_t crc, const void *data, size_t size);
-
-/* Writes `size` bytes to `path` via a temporary file and rename. */
-mco_status mco_write_file_atomic(const char *path, const void *data, size_t size);
 
 #ifdef __cplusplus
 }

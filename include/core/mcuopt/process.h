@@ -1,9 +1,9 @@
 /*
  * process.h - running external tools (compilers, size/nm/objdump, QEMU)
- * with output sent to a log file and a time limit, and the small file
- * helpers that go with it (src/core/process.c). Used by the measurement on
- * an emulated target, the code size measurement of emitted code and the
- * resource model's calibration.
+ * with output sent to a log file and a time limit, and an excerpt of a
+ * log (src/core/process.c). Used by the measurement on an emulated target,
+ * the code size measurement of emitted code and the resource model's
+ * calibration.
  *
  * What it leaves out: Windows; process groups (the tools are exec'ed
  * directly, so killing the child kills the tool).
@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "mcuopt/file_util.h"   /* mco_read_text_file, mco_remove_tree: what callers use with it */
 #include "mcuopt/status.h"
 
 /* Runs argv[0] (searched on PATH) with stdout and stderr appended to
@@ -29,11 +30,5 @@ mco_status mco_run_tool_capture(char *const argv[], const char *log_path, int ti
 /* The first line of a log file that contains `needle` (or else its first
  * non-empty line), trimmed, into buf. */
 void mco_log_excerpt(const char *log_path, const char *needle, char *buf, size_t cap);
-
-/* Reads a whole file into a malloc'ed NUL-terminated string. */
-mco_status mco_read_file_text(const char *path, char **out);
-
-/* Removes a directory tree (best effort). */
-void mco_remove_tree(const char *path);
 
 #endif

@@ -22,7 +22,8 @@ typedef struct {
     int n_samples;          /* samples taken from the start of the data set (default 100) */
     double clock_mhz;       /* 0: the profile's maximum clock */
     const char *code_dir;   /* where to emit the code (and keep the measurement build in
-                             * code_dir/measure); NULL: a temporary directory */
+                             * code_dir/measure), put in place only if the call succeeds;
+                             * NULL: a temporary directory */
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
 } mco_measure_options;

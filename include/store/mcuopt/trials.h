@@ -168,9 +168,17 @@ typedef enum {
  * exist (recording the study) or checks that an existing one was created
  * for the same study (MCO_ERR_ARG naming the first field that differs).
  * With study == NULL: opens an existing store without a check (listing).
- * A file that is not an mcuopt store gives MCO_ERR_FORMAT. */
+ * A file that is not an mcuopt store gives MCO_ERR_FORMAT. A file this
+ * call created is removed again if the call fails (a full disk). */
 mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_trials **out);
 void mco_trials_close(mco_trials *db);   /* NULL is fine */
+
+/* For a run that failed: closes the store like mco_trials_close and, if
+ * this handle created the file and no trial in it is done, pruned or
+ * running (nothing to resume, no other process's work), deletes it with
+ * the -wal, -shm and -journal files SQLite keeps beside it. Returns 1 if
+ * it deleted them. */
+int mco_trials_discard(mco_trials *db);
 
 /* The study the store was created for. */
 mco_status mco_trials_study(mco_trials *db, mco_trial_study *study);
