@@ -1,6 +1,7 @@
 /*
  * test_fixtures.h - data and models several C tests share: a library
- * context rooted at the source tree, a synthetic 8x8 "blobs" data set and
+ * context rooted at the source tree and the resource model's table it
+ * names, a synthetic 8x8 "blobs" data set and
  * the small layer-by-layer models trained on it, a comparison of two
  * models' parameters, and an MNIST subset with mnist-paper trained on it. Header-only (static inline), because CMake
  * makes a test of every tests/test_*.c.
@@ -20,6 +21,7 @@
 #include "mcuopt/context.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
+#include "mcuopt/resource.h"
 #include "mcuopt/train.h"
 #include "test_util.h"
 
@@ -34,6 +36,18 @@ static inline const mco_context *test_context(void)
         exit(1);
     }
     return ctx;
+}
+
+/* The shipped resource model's table (test_context's), loaded once; what
+ * the CLI's plans choose kernels by. Exits if it does not load. */
+static inline const mco_cost_model *test_cost_model(void)
+{
+    static mco_cost_model *cm;
+    if (!cm && mco_cost_model_load(mco_context_resource(test_context(), MCO_RESOURCE_COST_MODEL), &cm) != MCO_OK) {
+        fprintf(stderr, "test_cost_model: %s\n", mco_last_error());
+        exit(1);
+    }
+    return cm;
 }
 
 /* An empty data set of n images of `shape` with labels 0..classes-1: the
