@@ -20,8 +20,9 @@ int cmd_targets(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (c == 'j') json = 1;
         else if (c == 'h') {
+            const char *dir = mco_context_resource(cli_context(), MCO_RESOURCE_TARGETS);
             printf("usage: mcuopt targets [--json]\n\nLists the MCU profiles (%s).\n",
-                   mco_context_resource(cli_context(), MCO_RESOURCE_TARGETS));
+                   dir ? dir : "not found: set MCO_TARGETS_DIR");
             return CLI_EXIT_OK;
         } else return CLI_EXIT_USAGE;
     }
