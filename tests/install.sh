@@ -14,22 +14,15 @@
 # and a program compiled against the installed headers and libraries
 # (pkg-config mcuopt) must load a target through a context rooted at the
 # installed share/mcuopt. $1 (the CLI every shell test gets) is not used:
-# the test builds its own. Exits 77 (SKIPPED) when MNIST, the Arm toolchain
-# or QEMU is missing.
+# the test builds its own. Skips (tests/lib/skip.sh) when MNIST, the Arm
+# toolchain, QEMU or pkg-config is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/mini_mnist.sh
-mnist=${MCO_MNIST_DIR:-../shared/data/mnist}
-for tool in arm-none-eabi-gcc qemu-system-arm pkg-config; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "install: SKIPPED: $tool not installed (scripts/setup.sh installs it)" >&2
-    exit 77
-  fi
-done
-if [ ! -f "$mnist/train-images-idx3-ubyte.gz" ]; then
-  echo "install: SKIPPED: MNIST not found in $mnist (scripts/fetch_mnist.sh)" >&2
-  exit 77
-fi
+source tests/lib/skip.sh
+require_arm_tools
+require_cmd pkg-config pkg-config
+require_mnist
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -72,7 +65,7 @@ fi
 
 # The installed CLI, from an unrelated directory, with no override.
 mkdir "$tmp/work"
-make_mini_mnist "$tmp/work/mini"   # from the repository root: $mnist may be relative to it
+make_mini_mnist "$tmp/work/mini"   # from the repository root: MCO_MNIST_DIR may be relative to it
 cd "$tmp/work"
 unset MCO_TARGETS_DIR MCO_RUNTIME_DIR MCO_FIRMWARE_DIR MCO_RESOURCE_MODEL MCO_DATA_DIR
 "$mcuopt" targets >targets.txt || fail "mcuopt targets"

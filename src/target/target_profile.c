@@ -2,12 +2,16 @@
  * target_profile.c - loading MCU target profiles (targets/<name>.json, the
  * fields are documented in include/target/mcuopt/target.h) and listing them.
  *
+ * A profile whose QEMU machine has less Flash or RAM than the profile is
+ * refused (mco_target_check_memory): a model that fits could not be measured.
+ *
  * Left out: writing profiles, and checking the figures themselves against
  * anything beyond "present, right type, sane range".
  */
 #include "mcuopt/target.h"
 #include "mcuopt/context.h"
 #include "mcuopt/process.h"
+#include "target_machine.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -127,7 +131,7 @@ static mco_status parse_profile(const cJSON *root, const char *path, mco_target_
     return MCO_OK;
 }
 
-static mco_status load_file(const char *path, mco_target_profile *out)
+static mco_status load_file(const mco_context *ctx, const char *path, mco_target_profile *out)
 {
     char *text = NULL;
     mco_status st = mco_read_text_file(path, MCO_READ_TEXT_MAX, &text);
@@ -149,6 +153,7 @@ static mco_status load_file(const char *path, mco_target_profile *out)
     free(text);
     if (st != MCO_OK) return st;
     snprintf(p.path, sizeof p.path, "%s", path);
+    if ((st = mco_target_check_memory(ctx, &p)) != MCO_OK) return st;
     *out = p;
     return MCO_OK;
 }
@@ -180,7 +185,7 @@ static mco_status append_name(const char *dir, const char *file, void *user)
 mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco_target_profile *out)
 {
     if (!name_or_path || !*name_or_path || !out) return mco_error(MCO_ERR_ARG, "target: no name given");
-    if (ends_with(name_or_path, ".json")) return load_file(name_or_path, out);
+    if (ends_with(name_or_path, ".json")) return load_file(ctx, name_or_path, out);
     if (strchr(name_or_path, '/'))
         return mco_error(MCO_ERR_ARG, "target \"%s\": give a name or a path ending in .json", name_or_path);
     const char *dir;
@@ -191,7 +196,7 @@ mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco
     FILE *probe = fopen(path, "rb");
     if (probe) {
         fclose(probe);
-        return load_file(path, out);
+        return load_file(ctx, path, out);
     }
     char names[1024] = "";
     if (for_each_profile_file(dir, append_name, names) != MCO_OK) snprintf(names, sizeof names, "(none readable)");
@@ -199,6 +204,7 @@ mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco
 }
 
 typedef struct {
+    const mco_context *ctx;
     mco_target_profile *items;
     int count, cap;
 } profile_list;
@@ -215,7 +221,7 @@ static mco_status append_profile(const char *dir, const char *file, void *user)
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    mco_status st = load_file(path, &list->items[list->count]);
+    mco_status st = load_file(list->ctx, path, &list->items[list->count]);
     if (st == MCO_OK) list->count++;
     return st;
 }
@@ -231,7 +237,7 @@ mco_status mco_target_list(const mco_context *ctx, mco_target_profile **out, int
     const char *dir;
     mco_status st = mco_context_require(ctx, MCO_RESOURCE_TARGETS, "target list", &dir);
     if (st != MCO_OK) return st;
-    profile_list list = {0};
+    profile_list list = {ctx, NULL, 0, 0};
     st = for_each_profile_file(dir, append_profile, &list);
     if (st != MCO_OK) {
         free(list.items);

@@ -20,7 +20,13 @@
  *   "active_ua_per_mhz" number  run-mode current per MHz (datasheet typical)
  *   "voltage"          number   supply voltage that current was given at
  *   "qemu_machine"     string   qemu-system-arm 7.2 machine used to run code
- *                               for this core ("" if there is none)
+ *                               for this core ("" if there is none); its
+ *                               memory (firmware/ld/<machine>.ld) must be at
+ *                               least the profile's Flash and RAM, or
+ *                               measuring fails before any build. Cortex-M0/
+ *                               M0+ profiles use mps2-an385 (a Cortex-M3):
+ *                               every instruction that runs there is checked
+ *                               to be ARMv6-M
  *   "source"           string   optional: where the figures come from
  *
  * Measurement (mco_target_measure) builds a firmware image from an emitted
@@ -87,9 +93,12 @@ typedef struct {
     char path[512];        /* the file it was loaded from */
 } mco_target_profile;
 
-/* Loads a profile. `name_or_path` ending in ".json" is a file path (ctx may
- * then be NULL); any other string is a name looked up as <dir>/<name>.json,
- * where <dir> is the context's targets directory (MCO_RESOURCE_TARGETS).
+/* Loads a profile. `name_or_path` ending in ".json" is a file path; any
+ * other string is a name looked up as <dir>/<name>.json, where <dir> is the
+ * context's targets directory (MCO_RESOURCE_TARGETS). A profile whose QEMU
+ * machine has less Flash or RAM than it claims (the machine's linker script
+ * in the context's firmware directory) is refused; with a context without a
+ * firmware directory (or NULL, fine for a path) that check is not made.
  * MCO_ERR_NOT_FOUND (message lists the available names) for an unknown name
  * or a context without a targets directory, MCO_ERR_IO for an unreadable
  * path, MCO_ERR_FORMAT naming file and field for a malformed profile. */
