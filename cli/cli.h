@@ -1,7 +1,7 @@
 /*
- * cli.h - what the mcuopt subcommands share: the command table, error
- * reporting, loading a model or an architecture, the training progress bar,
- * and writing JSON results.
+ * cli.h - what the mcuopt subcommands share: the command table, the library
+ * context, error reporting, loading a model or an architecture, the
+ * training progress bar, and writing JSON results.
  *
  * The CLI is a thin layer: each cmd_*.c parses its options, calls the
  * library, and prints. Library errors arrive as an mco_status plus
@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "mcuopt/codegen.h"
+#include "mcuopt/context.h"
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
@@ -51,6 +52,14 @@ int cmd_estimate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+
+/* The library context of this run (cli_context.c): resources found next to
+ * the executable (installed or build tree) or named by MCO_*_DIR variables,
+ * and a log sink on stderr (MCO_LOG_DEBUG lines only when `verbose`).
+ * cli_context_init is called once, by main(). */
+mco_status cli_context_init(const char *argv0, int verbose);
+const mco_context *cli_context(void);
+void cli_context_free(void);
 
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);

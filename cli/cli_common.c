@@ -117,12 +117,12 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out)
 {
-    mco_status st = mco_dataset_load(data->dataset, data->data_dir, split, out);
+    mco_status st = mco_dataset_load(cli_context(), data->dataset, data->data_dir, split, out);
     if (st == MCO_ERR_NOT_FOUND && allow_fallback && !data->data_dir &&
         strcmp(data->dataset, "mnist") == 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", mco_last_error());
-        if (mco_dataset_load("fashion-mnist", NULL, split, out) == MCO_OK) {
+        if (mco_dataset_load(cli_context(), "fashion-mnist", NULL, split, out) == MCO_OK) {
             if (!quiet)
                 fprintf(stderr, "mcuopt: note: MNIST not found (%s); using Fashion-MNIST instead\n",
                         why);

@@ -130,6 +130,7 @@ int cmd_compress(int argc, char **argv)
     int json = 0, train_images = 0;
     mco_pipeline_options popt;
     mco_pipeline_options_default(&popt);
+    popt.measure.ctx = cli_context();
 
     enum { OPT_STAGES = 1000, OPT_CONFIG, OPT_TRAIN_IMAGES, OPT_TARGET, OPT_CLOCK, OPT_IMAGES };
     struct option extra[] = {
@@ -187,7 +188,7 @@ int cmd_compress(int argc, char **argv)
     char path[1024];
     if (!output_path(output, mco_pipeline_makes_deploy(&pipeline), path, sizeof path)) return CLI_EXIT_USAGE;
     mco_target_profile target;
-    if (target_name && (st = mco_target_load(target_name, &target)) != MCO_OK) return cli_fail(st);
+    if (target_name && (st = mco_target_load(cli_context(), target_name, &target)) != MCO_OK) return cli_fail(st);
     mco_model model;
     if ((st = mco_model_load(model_path, &model)) != MCO_OK) return cli_fail(st);
 

@@ -161,6 +161,7 @@ int cmd_measure(int argc, char **argv)
     float clock = 0.0f;
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = cli_context();
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -190,7 +191,7 @@ int cmd_measure(int argc, char **argv)
     const char *path = argv[optind];
 
     mco_target_profile target;
-    mco_status st = mco_target_load(target_name, &target);
+    mco_status st = mco_target_load(cli_context(), target_name, &target);
     if (st != MCO_OK) return cli_fail(st);
     mco_deploy_model dm;
     st = cli_load_deploy_model(path, &dm);

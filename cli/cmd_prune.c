@@ -56,7 +56,7 @@ static void print_help(void)
 static int split_names(char *text, const char **names, int capacity)
 {
     int n = 0;
-    for (char *tok = strtok(text, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == capacity) return -1;
         names[n++] = tok;
     }

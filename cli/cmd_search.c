@@ -230,6 +230,7 @@ int cmd_search(int argc, char **argv)
     };
     mco_search_options so;
     mco_search_options_default(&so);
+    so.ctx = cli_context();
     const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
     cli_data_options data = {"mnist", NULL};
     int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
@@ -313,7 +314,7 @@ int cmd_search(int argc, char **argv)
     so.out_dir = out_dir;
 
     mco_target_profile target;
-    mco_status st = mco_target_load(target_name, &target);
+    mco_status st = mco_target_load(cli_context(), target_name, &target);
     if (st != MCO_OK) return cli_fail(st);
     so.target = &target;
     mco_model model;

@@ -13,18 +13,14 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 #include "op_desc.h"
-
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
 
 _Static_assert(MCO_OP_KIND_COUNT <= MCO_COST_MAX_KINDS, "raise MCO_COST_MAX_KINDS");
 _Static_assert(MCO_PARAMS_FC_S8W_F32 < MCO_COST_MAX_PARAMS_TYPES, "raise MCO_COST_MAX_PARAMS_TYPES");
@@ -245,33 +241,7 @@ mco_status mco_least_squares_nonneg(int rows, int cols, const double *a_in, cons
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-const char *mco_cost_model_default_path(void)
-{
-    const char *env = getenv("MCO_RESOURCE_MODEL");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/targets/calibration/resource-model.json";
-}
-
 void mco_cost_model_free(mco_cost_model *cm) { free(cm); }
-
-/* The default table, loaded once (pthread_once: the loads of several
- * threads planning at once do not race) and never changed afterwards. */
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static mco_cost_model *default_model;
-
-static void load_default(void)
-{
-    if (mco_cost_model_load(NULL, &default_model) != MCO_OK) {
-        default_model = NULL;
-        mco_clear_error();   /* no table is not an error of the caller's: the planner falls back */
-    }
-}
-
-const mco_cost_model *mco_cost_model_default(void)
-{
-    pthread_once(&default_once, load_default);
-    return default_model;
-}
 
 static const char *const params_type_names[] = {"CONV_F32", "FC_F32", "WINDOW", "CLAMP_F32", "CONV_S8", "FC_S8",
                                                 "POOL_S8", "CLAMP_S8", "ADD_S8", "SOFTMAX_S8", "CONV_S8W_F32",
@@ -457,11 +427,24 @@ static mco_status parse_class(const cJSON *o, const char *path, mco_cost_class *
     return MCO_OK;
 }
 
+mco_status mco_cost_model_load_context(const mco_context *ctx, mco_cost_model **out)
+{
+    if (!out) return mco_error(MCO_ERR_ARG, "mco_cost_model_load_context: NULL argument");
+    *out = NULL;
+    const char *path = mco_context_resource(ctx, MCO_RESOURCE_COST_MODEL);
+    struct stat info;
+    if (!path || (stat(path, &info) != 0 && errno == ENOENT)) {
+        mco_context_log(ctx, MCO_LOG_DEBUG, "no resource model table%s%s: kernels in the op table's order",
+                        path ? " at " : "", path ? path : "");
+        return MCO_OK;
+    }
+    return mco_cost_model_load(path, out);
+}
+
 mco_status mco_cost_model_load(const char *path, mco_cost_model **out)
 {
-    if (!out) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
+    if (!out || !path) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
     *out = NULL;
-    if (!path) path = mco_cost_model_default_path();
     char *text = NULL;
     struct stat info;
     if (stat(path, &info) != 0 && errno == ENOENT)

@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "mcuopt/context.h"
 #include "mcuopt/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
@@ -334,6 +335,7 @@ static mco_status structure_of(search *s, const char *dry, int *index)
     unlimited.ram_kb = 1 << 20;
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = s->opt->ctx;
     mo.n_samples = STRUCTURE_SAMPLES;
     mo.clock_mhz = s->opt->clock_mhz;
     mo.plan_goal = s->opt->plan_goal;
@@ -464,8 +466,8 @@ static mco_status setup(search *s)
     if (!(opt->budget_s > 0.0 && isfinite(opt->budget_s)))
         return mco_error(MCO_ERR_ARG, "search: the time budget must be a positive number of seconds");
     if (opt->max_trials < 0) return mco_error(MCO_ERR_ARG, "search: negative trial limit %d", opt->max_trials);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    s->threads = opt->threads > 0 ? opt->threads : (int)(cores > opt->workers ? cores / opt->workers : 1);
+    int cores = mco_context_threads(opt->ctx);   /* the threads the program lets the library use */
+    s->threads = opt->threads > 0 ? opt->threads : cores > opt->workers ? cores / opt->workers : 1;
     s->halving.eta = opt->eta >= 2 ? opt->eta : 3;
     s->halving.max_budget = 1.0;
     s->halving.min_budget = 1.0 / (double)(s->halving.eta * s->halving.eta);
@@ -510,7 +512,8 @@ static mco_status setup(search *s)
     load_structures(s);
     /* Resources from resource.h's model when its calibration table is there
      * (fast), else from the emulator (exact, ~3 s per structure). */
-    if (opt->use_resource_model && mco_cost_model_load(NULL, &s->cost_model) != MCO_OK) {
+    const char *table = mco_context_resource(opt->ctx, MCO_RESOURCE_COST_MODEL);
+    if (opt->use_resource_model && (!table || mco_cost_model_load(table, &s->cost_model) != MCO_OK)) {
         s->cost_model = NULL;
         mco_clear_error();
     }
@@ -783,8 +786,13 @@ static mco_status run_batch(search *s, batch_item *items, int n)
             if (item->skip || item->done) continue;
             pending++;
             if (item->pid > 0) {
+                /* Each worker is waited for by its own pid: a program that
+                 * embeds the library may have children of its own, which
+                 * waitpid(-1) would reap and lose for it. ECHILD: reaped
+                 * elsewhere, so it has ended. */
                 int status;
-                if (waitpid(item->pid, &status, WNOHANG) != item->pid) {
+                pid_t r = waitpid(item->pid, &status, WNOHANG);
+                if (r == 0 || (r < 0 && errno != ECHILD)) {
                     running++;
                     continue;
                 }
@@ -1021,6 +1029,7 @@ static mco_status write_outputs(search *s)
         if (st == MCO_OK) {
             mco_measure_options mo;
             mco_measure_options_default(&mo);
+            mo.ctx = opt->ctx;
             const mco_dataset *samples = opt->test ? opt->test : &s->val;
             mo.n_samples = opt->measure_images < samples->n ? opt->measure_images : samples->n;
             mo.clock_mhz = opt->clock_mhz;

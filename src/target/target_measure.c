@@ -34,6 +34,7 @@
  * datasheet current x voltage x estimated time).
  */
 #include "mcuopt/target.h"
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 #include "mcuopt/target_cycles.h"
 #include "target_machine.h"
@@ -46,10 +47,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
 
 #define TOOL_TIMEOUT_S 300
 #define DEFAULT_QEMU_TIMEOUT_S 300
@@ -93,11 +90,10 @@ static void args_free(arg_list *a)
 
 /* ---- paths ---- */
 
-static const char *firmware_dir(void)
+/* The context's firmware directory (check_request made sure it is set). */
+static const char *firmware_dir(const mco_measure_request *req)
 {
-    const char *env = getenv("MCO_FIRMWARE_DIR");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/firmware";
+    return mco_context_resource(req->ctx, MCO_RESOURCE_FIRMWARE);
 }
 
 static int file_exists(const char *path)
@@ -263,7 +259,7 @@ static mco_status marker_addresses(const char *elf, const char *log_path, uint64
     mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &out, &code);
     if (st != MCO_OK) return st;
     int found = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long addr;
         char kind, name[128];
         if (sscanf(line, "%llx %c %127s", &addr, &kind, name) != 3) continue;
@@ -368,7 +364,7 @@ static mco_status parse_harness_output(const char *path, int n_inputs, mco_measu
     mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
     if (st != MCO_OK) return st;
     int seen = 0, done = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         int index, rc, pass;
         unsigned long stack;
         if (sscanf(line, "MCO_RESULT %d %d %d %lu", &index, &rc, &pass, &stack) == 4) {
@@ -402,7 +398,8 @@ static mco_status parse_counts(const char *path, int n_inputs, mco_measure_resul
     mco_insn_count *list = malloc(cap * sizeof *list);
     int windows = 0;
     uint64_t sum = 0;
-    for (char *line = strtok(text, "\n"); list && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         if (sscanf(line, "window %llu %llu", &a, &b) == 2) {
             if (windows == 0 || b < res->insns_min) res->insns_min = b;
@@ -466,7 +463,8 @@ static mco_status parse_layer_counts(const char *path, int n_inputs, int n_marks
     int hits_seen = 0;
     uint64_t in_segments = 0, in_total = 0;
     *all_ran = 1;
-    for (char *line = strtok(text, "\n"); st == MCO_OK && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); st == MCO_OK && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         int k;
         if (sscanf(line, "hits %d %llu", &k, &a) == 2) {
@@ -614,11 +612,12 @@ static int region_length(const char *script, const char *region, size_t *bytes)
     return 0;
 }
 
-mco_status mco_target_check_memory(const mco_target_profile *t)
+mco_status mco_target_check_memory(const mco_context *ctx, const mco_target_profile *t)
 {
+    const char *fw = mco_context_resource(ctx, MCO_RESOURCE_FIRMWARE);
     char ld[4200];
-    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
-    if (!t->qemu_machine[0] || !file_exists(ld)) return MCO_OK; /* measuring says so, if it is tried */
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", fw ? fw : "", t->qemu_machine);
+    if (!fw || !t->qemu_machine[0] || !file_exists(ld)) return MCO_OK; /* measuring says so, if it is tried */
     char *script = NULL;
     mco_status st = mco_read_text_file(ld, MCO_READ_TEXT_MAX, &script);
     if (st != MCO_OK) return st;
@@ -651,8 +650,11 @@ static mco_status check_request(const mco_target_profile *t, const mco_measure_r
     if (!t->qemu_machine[0])
         return mco_error(MCO_ERR_UNSUPPORTED, "target %s (%s): no QEMU machine emulates this core", t->name,
                          t->core_name);
+    const char *fw;
+    mco_status st = mco_context_require(req->ctx, MCO_RESOURCE_FIRMWARE, "measure", &fw);
+    if (st != MCO_OK) return st;
     char ld[4200];
-    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", fw, t->qemu_machine);
     if (!file_exists(ld))
         return mco_error(MCO_ERR_UNSUPPORTED, "target %s: no linker script %s for QEMU machine \"%s\"", t->name, ld,
                          t->qemu_machine);
@@ -661,7 +663,7 @@ static mco_status check_request(const mco_target_profile *t, const mco_measure_r
 
 static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir)
 {
-    const char *fw = firmware_dir();
+    const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], defs[64];
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(path, sizeof path, "%s/test_vectors.c", dir);
@@ -706,7 +708,7 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
 static mco_status build_model_only(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                                    mco_measure_result *res)
 {
-    const char *fw = firmware_dir();
+    const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], elf[4200];
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(elf, sizeof elf, "%s/model.elf", dir);
@@ -740,10 +742,10 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     return st;
 }
 
-static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
+static mco_status build_plugin(const mco_measure_request *req, const char *dir, char *so_path, size_t cap)
 {
     char src[4200], log_path[4200];
-    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir());
+    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir(req));
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(so_path, cap, "%s/mco_insn_profile.so", dir);
     arg_list a = {0};
@@ -762,12 +764,14 @@ static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
 static mco_status measure_in(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                              mco_measure_result *res)
 {
+    mco_context_log(req->ctx, MCO_LOG_DEBUG, "measure: building the firmware for %s in %s (firmware from %s)",
+                    t->qemu_machine, dir, firmware_dir(req));
     mco_status st = build_firmware(t, req, dir);
     if (st == MCO_OK) st = build_model_only(t, req, dir, res);
     char so_path[4200], elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
     snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
-    if (st == MCO_OK) st = build_plugin(dir, so_path, sizeof so_path);
+    if (st == MCO_OK) st = build_plugin(req, dir, so_path, sizeof so_path);
     uint64_t begin = 0, end = 0;
     if (st == MCO_OK) st = marker_addresses(elf, log_path, &begin, &end);
     uint64_t marks[MCO_MEASURE_MAX_LAYERS + 1];
@@ -785,8 +789,11 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
                      dir);
         }
         if (strchr(dir, ',')) return mco_error(MCO_ERR_ARG, "work directory %s: must not contain a comma", dir);
-        if (st == MCO_OK)
+        if (st == MCO_OK) {
+            mco_context_log(req->ctx, MCO_LOG_DEBUG, "measure: running %d inputs on qemu-system-arm -M %s",
+                            req->n_inputs, t->qemu_machine);
             st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
+        }
     }
     if (st == MCO_OK) {
         snprintf(log_path, sizeof log_path, "%s/run.log", dir);
@@ -839,9 +846,7 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     char dir[4096];
     int temporary = req->work_dir == NULL;
     if (temporary) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/mcuopt-measure-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir)) return mco_error(MCO_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+        if ((st = mco_context_make_temp_dir(req->ctx, "measure", dir, sizeof dir)) != MCO_OK) return st;
     } else {
         snprintf(dir, sizeof dir, "%s", req->work_dir);
         if (mkdir(dir, 0755) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno));

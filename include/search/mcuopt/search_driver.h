@@ -153,6 +153,9 @@ typedef struct {
 typedef void (*mco_search_progress_fn)(void *user, const mco_search_progress *progress);
 
 typedef struct {
+    const mco_context *ctx;          /* runtime and firmware directories (required: the
+                                        structures are measured), the resource model table,
+                                        temporary directory, thread budget (mcuopt/context.h) */
     const mco_model *model;          /* the float model to compress (required) */
     const char *model_path;          /* for the study (hash) and the report (required) */
     const mco_target_profile *target;/* required */
@@ -165,7 +168,8 @@ typedef struct {
     int max_trials;                  /* 0: no limit (else stop after this many trials) */
     uint64_t seed;
     int workers;                     /* worker processes (default 1) */
-    int threads;                     /* training threads per worker; 0: cores / workers */
+    int threads;                     /* training threads per worker; 0: the context's
+                                        threads / workers */
     mco_sampler_kind sampler;
     int val_images;                  /* held out of `train` for the objective (default 5000) */
     int train_images;                /* 0: all the rest */

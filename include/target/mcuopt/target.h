@@ -39,10 +39,10 @@
  * not modelled). Code with layer marks (all emitted code) also gets both
  * figures per op (see mco_layer_measure).
  *
- * Example:
+ * Example (ctx: a context whose resources are set, mcuopt/context.h):
  *   mco_target_profile t;
- *   if (mco_target_load("stm32f405", &t) != MCO_OK) puts(mco_last_error());
- *   mco_measure_request req = { .model_dir = "out/model", .n_inputs = 10,
+ *   if (mco_target_load(ctx, "stm32f405", &t) != MCO_OK) puts(mco_last_error());
+ *   mco_measure_request req = { .ctx = ctx, .model_dir = "out/model", .n_inputs = 10,
  *       .inputs = in, .input_bytes = 784, .expected = exp, .output_bytes = 10 };
  *   mco_measure_result res;
  *   if (mco_target_measure(&t, &req, &res) == MCO_OK)
@@ -55,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/status.h"
 
 #ifdef __cplusplus
@@ -92,27 +93,29 @@ typedef struct {
     char path[512];        /* the file it was loaded from */
 } mco_target_profile;
 
-/* Loads a profile. `name_or_path` ending in ".json" is a file path; any other
- * string is a name looked up as <dir>/<name>.json, where <dir> is
- * $MCO_TARGETS_DIR if set, else <source dir>/targets.
- * MCO_ERR_NOT_FOUND (message lists the available names) for an unknown name,
- * MCO_ERR_IO for an unreadable path, MCO_ERR_FORMAT naming file and field for
- * a malformed profile. */
-mco_status mco_target_load(const char *name_or_path, mco_target_profile *out);
+/* Loads a profile. `name_or_path` ending in ".json" is a file path; any
+ * other string is a name looked up as <dir>/<name>.json, where <dir> is the
+ * context's targets directory (MCO_RESOURCE_TARGETS). A profile whose QEMU
+ * machine has less Flash or RAM than it claims (the machine's linker script
+ * in the context's firmware directory) is refused; with a context without a
+ * firmware directory (or NULL, fine for a path) that check is not made.
+ * MCO_ERR_NOT_FOUND (message lists the available names) for an unknown name
+ * or a context without a targets directory, MCO_ERR_IO for an unreadable
+ * path, MCO_ERR_FORMAT naming file and field for a malformed profile. */
+mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco_target_profile *out);
 
-/* The directory profiles are looked up in (see mco_target_load). */
-const char *mco_target_dir(void);
-
-/* Loads every profile in the targets directory, sorted by name. On success
- * *out is a malloc'ed array of *count profiles (free it with free()).
- * A malformed file makes the whole call fail with its error. */
-mco_status mco_target_list(mco_target_profile **out, int *count);
+/* Loads every profile in the context's targets directory, sorted by name.
+ * On success *out is a malloc'ed array of *count profiles (free it with
+ * free()). A malformed file makes the whole call fail with its error. */
+mco_status mco_target_list(const mco_context *ctx, mco_target_profile **out, int *count);
 
 /* Short name of a core ("cortex-m4f") and of an FPU kind ("sp"). */
 const char *mco_core_name(mco_core core);
 const char *mco_fpu_name(mco_fpu fpu);
 
 typedef struct {
+    const mco_context *ctx;  /* the firmware directory (required), the temporary
+                                directory and the log */
     const char *model_dir;   /* emitted code: model.h, model.c, runtime .c/.h */
     int n_inputs;            /* >= 1 */
     const uint8_t *inputs;   /* n_inputs * input_bytes bytes */
@@ -120,8 +123,9 @@ typedef struct {
     const uint8_t *expected; /* n_inputs * output_bytes bytes: host results */
     size_t output_bytes;     /* MODEL_OUTPUT_SIZE * sizeof(model_output_t) */
     double clock_mhz;        /* 0: the profile's maximum clock */
-    const char *work_dir;    /* NULL: a fresh temporary directory, removed
-                                afterwards; else build products stay there */
+    const char *work_dir;    /* NULL: a fresh directory in the context's temporary
+                                directory, removed afterwards; else build
+                                products stay there */
     int timeout_s;           /* QEMU time limit; 0: 300 s */
     /* Optional, NULL-terminated lists (NULL: none): more C sources compiled
      * into the firmware and the size link with the same flags (code the
