@@ -26,6 +26,10 @@ static void print_help(void)
            "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
            "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
+           "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, default)\n"
+           "                        or clang (--target=arm-none-eabi, newlib from arm-none-eabi-gcc)\n"
+           "      --opt FLAG        its optimisation level: -O0, -O1, -O2 (default), -O3, -Os,\n"
+           "                        -Og or -Oz (the harness is always built with gcc -O2)\n"
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n");
 }
@@ -37,6 +41,7 @@ static cJSON *result_json(const char *model, const mco_target_profile *t, const 
     cJSON_AddStringToObject(o, "target", t->name);
     cJSON_AddStringToObject(o, "core", t->core_name);
     cJSON_AddStringToObject(o, "qemu_machine", r->qemu_machine);
+    cJSON_AddStringToObject(o, "build", r->build);
     cJSON_AddNumberToObject(o, "images", r->n_inputs);
     cJSON_AddNumberToObject(o, "mismatches", r->n_mismatch);
     cJSON_AddBoolToObject(o, "bit_exact", r->n_mismatch == 0);
@@ -57,7 +62,8 @@ static cJSON *result_json(const char *model, const mco_target_profile *t, const 
 
 static void print_result(const char *model, const mco_target_profile *t, const mco_measure_result *r)
 {
-    printf("%s on %s (%s, emulated by qemu %s)\n", model, t->name, t->core_name, r->qemu_machine);
+    printf("%s on %s (%s, emulated by qemu %s, built with %s)\n", model, t->name, t->core_name, r->qemu_machine,
+           r->build);
     printf("outputs:      %d of %d bit-identical to the host runtime\n", r->n_inputs - r->n_mismatch,
            r->n_inputs);
     if (r->insns_identical)
@@ -76,7 +82,8 @@ static void print_result(const char *model, const mco_target_profile *t, const m
 
 int cmd_measure(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON };
+    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON, OPT_CC,
+           OPT_OPT };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -86,6 +93,8 @@ int cmd_measure(int argc, char **argv)
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"cc", required_argument, NULL, OPT_CC},
+        {"opt", required_argument, NULL, OPT_OPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -113,6 +122,13 @@ int cmd_measure(int argc, char **argv)
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
         case OPT_JSON: json = 1; break;
+        case OPT_CC:
+            if (mco_cc_parse(optarg, &mo.cc) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
+            break;
+        case OPT_OPT:
+            if (mco_opt_level_check(optarg) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
+            mo.opt = optarg;
+            break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: return CLI_EXIT_USAGE;
         }

@@ -24,6 +24,8 @@ typedef struct {
                              * NULL: a temporary directory */
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
+    mco_cc cc;              /* compiler of the model code (default gcc, see target.h) */
+    const char *opt;        /* its optimisation flag, e.g. "-O0"; NULL: "-O2" */
 } mco_measure_options;
 
 void mco_measure_options_default(mco_measure_options *opt);

@@ -24,13 +24,14 @@
  *   "source"           string   optional: where the figures come from
  *
  * Measurement (mco_target_measure) builds a firmware image from an emitted
- * model directory plus test vectors, runs it under qemu-system-arm with a TCG
- * plugin that counts executed instructions between two marker calls around
- * model_run(), checks every output byte against the expected output, and
- * estimates cycles from the per-instruction counts with a per-core timing
- * table. Instruction counts are exact; cycles, latency and energy are
- * estimates (flash wait states, bus contention, caches and dual issue are
- * not modelled).
+ * model directory (compiled with arm-none-eabi-gcc or clang at the
+ * requested optimisation level) plus test vectors, runs it under
+ * qemu-system-arm with a TCG plugin that counts executed instructions
+ * between two marker calls around model_run(), checks every output byte
+ * against the expected output, and estimates cycles from the
+ * per-instruction counts with a per-core timing table. Instruction counts
+ * are exact; cycles, latency and energy are estimates (flash wait states,
+ * bus contention, caches and dual issue are not modelled).
  *
  * Example:
  *   mco_target_profile t;
@@ -105,6 +106,21 @@ mco_status mco_target_list(mco_target_profile **out, int *count);
 const char *mco_core_name(mco_core core);
 const char *mco_fpu_name(mco_fpu fpu);
 
+/* The compiler the model's code is built with for a measurement (the
+ * harness and the link always use arm-none-eabi-gcc and its newlib):
+ *   MCO_CC_GCC    arm-none-eabi-gcc
+ *   MCO_CC_CLANG  clang --target=arm-none-eabi, with newlib's headers from
+ *                 arm-none-eabi-gcc's sysroot */
+typedef enum { MCO_CC_GCC, MCO_CC_CLANG } mco_cc;
+
+/* "gcc" / "clang" to a compiler; MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_cc_parse(const char *name, mco_cc *out);
+const char *mco_cc_name(mco_cc cc);
+
+/* Checks an optimisation flag: one of -O0 -O1 -O2 -O3 -Os -Og -Oz (both
+ * compilers know them all); MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_opt_level_check(const char *opt);
+
 typedef struct {
     const char *model_dir;   /* emitted code: model.h, model.c, runtime .c/.h */
     int n_inputs;            /* >= 1 */
@@ -116,6 +132,8 @@ typedef struct {
     const char *work_dir;    /* NULL: a fresh temporary directory, removed
                                 afterwards; else build products stay there */
     int timeout_s;           /* QEMU time limit; 0: 300 s */
+    mco_cc cc;               /* compiler of the model code (default gcc) */
+    const char *opt;         /* its optimisation flag; NULL: "-O2" */
 } mco_measure_request;
 
 typedef struct {
@@ -137,12 +155,13 @@ typedef struct {
     int fits_ram;               /* 1 if ram_bytes <= ram_kb (the application's own
                                    RAM is not counted) */
     char qemu_machine[32];      /* machine the code ran on */
+    char build[32];             /* how the model code was compiled, e.g. "clang -O0" */
     char note[320];             /* what the cycle figure is and what it leaves out */
 } mco_measure_result;
 
 /* Builds, runs and measures (see the top of this file). Needs
  * arm-none-eabi-gcc with newlib, qemu-system-arm 7.2 with plugin support and
- * a host gcc on PATH. A model that fails to build, a QEMU timeout or crash
+ * a host gcc on PATH (and clang for MCO_CC_CLANG). A model that fails to build, a QEMU timeout or crash
  * return an error with one clear line; output mismatches are not an error
  * (they are counted in the result). */
 mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_request *req,

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# compilers_on_target.sh - the emitted code computes the host runtime's
+# outputs whatever compiler and optimisation level builds it: int8
+# mnist-paper (the conv3x3 and Dense assembly loops under GCC, their C paths
+# under Clang and GCC -O0) and int8 lenet5 (generic conv + pool, Dense
+# layers of 400, 120, 84 and 10 units), each trained for a second on 300
+# MNIST images, are run by `mcuopt measure --cc gcc|clang --opt -O0|-O2` on
+# an emulated Cortex-M4F (stm32f405) and Cortex-M0+ (samd21: lenet5 needs
+# its 256 KB of Flash); a few test images per build must give outputs
+# bit-identical to the host (measure fails otherwise). Checks too that each
+# build is the one asked for (the reported build, and fewer instructions at
+# -O2 than at -O0).
+# gcc -O2 over 100 images is mnist_paper_on_target.sh's job.
+# Usage: compilers_on_target.sh PATH/TO/mcuopt (from the repo root).
+# Exit 77 (skipped) when a tool or the MNIST data is missing.
+set -euo pipefail
+cli=$1
+for tool in arm-none-eabi-gcc clang qemu-system-arm; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "compilers_on_target: SKIPPED: $tool not found (bash scripts/setup.sh installs it)" >&2
+    exit 77
+  fi
+done
+if [ ! -f "${MCO_MNIST_DIR:-../shared/data/mnist}/t10k-images-idx3-ubyte.gz" ]; then
+  echo "compilers_on_target: SKIPPED: no MNIST data (scripts/fetch_mnist.sh)" >&2
+  exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/mini_mnist.sh"
+make_mini_mnist "$tmp/mini"
+
+images=5
+for arch in mnist-paper lenet5; do
+  "$cli" train --arch "$arch" --epochs 1 --data "$tmp/mini" --val 0 --quiet -o "$tmp/$arch.mco" >/dev/null
+  "$cli" quantize "$tmp/$arch.mco" -o "$tmp/$arch.mcq" --data "$tmp/mini" --calibration-samples 100 >/dev/null
+  for target in stm32f405 samd21; do
+    for cc in gcc clang; do
+      for opt in -O0 -O2; do
+        json="$tmp/$arch-$target-$cc$opt.json"
+        if ! "$cli" measure "$tmp/$arch.mcq" --target "$target" --images $images --data "$tmp/mini" \
+             --cc "$cc" --opt "$opt" --json >"$json" 2>"$tmp/err"; then
+          cat "$tmp/err" "$json" >&2
+          echo "FAIL: $arch on $target built with $cc $opt" >&2
+          exit 1
+        fi
+        grep -q "\"build\":	\"$cc $opt\"" "$json" || { cat "$json"; echo "FAIL: not built with $cc $opt" >&2; exit 1; }
+        grep -q '"mismatches":	0' "$json" || { cat "$json"; echo "FAIL: mismatches" >&2; exit 1; }
+        grep -q "\"images\":	$images" "$json" || { cat "$json"; exit 1; }
+        insns=$(sed -n 's/.*"instructions":	\([0-9.e+]*\),*$/\1/p' "$json")
+        echo "$arch on $target, $cc $opt: $images of $images outputs bit-identical, $insns instructions"
+        echo "$insns" >"$tmp/insns-$arch-$target-$cc$opt"
+      done
+      o0=$(cat "$tmp/insns-$arch-$target-$cc-O0") o2=$(cat "$tmp/insns-$arch-$target-$cc-O2")
+      awk -v a="$o0" -v b="$o2" 'BEGIN { exit !(b < a) }' ||
+        { echo "FAIL: $arch on $target with $cc: -O2 ($o2) not below -O0 ($o0) instructions" >&2; exit 1; }
+    done
+  done
+done
+echo "compilers_on_target: all checks passed"
