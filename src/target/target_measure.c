@@ -449,9 +449,12 @@ static mco_status compile_model_source(const mco_target_profile *t, const mco_me
         args_add(&a, "arm-none-eabi-gcc");
     }
     add_common_cflags(&a, t, req->model_dir, clang, request_opt(req));
-    /* Clang assumes strict alignment on bare metal; GCC lets Armv7-M and
-     * Armv8-M mainline load unaligned words, which the int8 kernels rely on
-     * for speed (memcpy of 4 bytes: one LDR instead of four LDRB). */
+    /* Clang as a GCC user would need it: arm-none-eabi-gcc's (and newlib's)
+     * enum size, and unaligned word loads on Armv7-M and Armv8-M mainline,
+     * which GCC allows and the int8 kernels rely on for speed (Clang's
+     * bare-metal default, strict alignment, turns each 4-byte memcpy into
+     * four LDRB). */
+    if (clang) args_add(&a, "-fshort-enums");
     if (clang && t->core != MCO_CORE_M0 && t->core != MCO_CORE_M0PLUS) args_add(&a, "-munaligned-access");
     args_add(&a, "-c");
     args_add(&a, src);
@@ -496,6 +499,13 @@ static mco_status compile_model(const mco_target_profile *t, const mco_measure_r
     return st;
 }
 
+/* Clang's objects carry a non-executable-stack note that newlib's lack,
+ * which makes the linker warn: say so explicitly (no effect on the code). */
+static void add_link_notes(arg_list *a, const mco_measure_request *req)
+{
+    if (req->cc == MCO_CC_CLANG) args_add(a, "-Wl,-z,noexecstack");
+}
+
 static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                                  const arg_list *objects)
 {
@@ -523,6 +533,7 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     args_add(&a, "--specs=rdimon.specs");
     args_add(&a, "-nostartfiles");
     args_add(&a, "-Wl,--gc-sections");
+    add_link_notes(&a, req);
     args_addf(&a, "-L%s/ld", fw);
     snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
     args_add(&a, path);
@@ -533,8 +544,8 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     return st;
 }
 
-static mco_status build_model_only(const mco_target_profile *t, const char *dir, const arg_list *objects,
-                                   mco_measure_result *res)
+static mco_status build_model_only(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                                   const arg_list *objects, mco_measure_result *res)
 {
     const char *fw = firmware_dir();
     char path[4200], log_path[4200], elf[4200];
@@ -549,6 +560,7 @@ static mco_status build_model_only(const mco_target_profile *t, const char *dir,
     args_add(&a, "-nostartfiles");
     args_add(&a, "-Wl,--gc-sections");
     args_add(&a, "-Wl,-e,model_run");
+    add_link_notes(&a, req);
     args_addf(&a, "-L%s/ld", fw);
     snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
     args_add(&a, path);
@@ -591,7 +603,7 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
     arg_list objects = {0};
     mco_status st = compile_model(t, req, dir, &objects);
     if (st == MCO_OK) st = build_firmware(t, req, dir, &objects);
-    if (st == MCO_OK) st = build_model_only(t, dir, &objects, res);
+    if (st == MCO_OK) st = build_model_only(t, req, dir, &objects, res);
     args_free(&objects);
     char so_path[4200], elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
