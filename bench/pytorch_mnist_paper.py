@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""pytorch_mnist_paper.py - the PyTorch reference for bench/train_vs_pytorch.sh.
+"""pytorch_mnist_paper.py - the PyTorch mnist-paper model and training loop that
+bench/onnx_from_pytorch.py imports (bench/train_vs_pytorch.sh uses
+bench/pytorch_train_epoch.py, which covers every built-in architecture).
 
 Trains the `mnist-paper` network (Conv2D 12 3x3 valid + ReLU -> MaxPool 2 ->
 Flatten -> Dense 10) on MNIST with the same settings as mcuopt's benchmark:

@@ -70,7 +70,7 @@ printf '\x00' | dd of="$tmp/flipped.mcq" bs=1 seek=300 conv=notrunc status=none
 expect 1 "flipped.mcq" -- "$cli" emit "$tmp/flipped.mcq" -o "$tmp/code"
 expect 1 "unknown target" -- "$cli" measure "$tmp/good.mcq" --target no-such-mcu --data "$tmp/mini"
 expect 2 "unknown compiler 'icc' (gcc or clang)" -- "$cli" measure "$tmp/good.mcq" --target stm32f405 --cc icc
-expect 2 "unknown optimisation level '-O9'" -- "$cli" measure "$tmp/good.mcq" --target stm32f405 --opt -O9
+expect 2 "unknown optimisation level '-O9'" -- "$cli" measure "$tmp/good.mcq" --target stm32f405 -O9
 expect 1 "does not fit cortex-m0plus-32k" -- "$cli" measure "$tmp/good.mco" --target cortex-m0plus-32k --images 3 --data "$tmp/mini"
 
 # An unwritable output leaves nothing behind.

@@ -4,7 +4,7 @@
 # mnist-paper (the conv3x3 and Dense assembly loops under GCC, their C paths
 # under Clang and GCC -O0) and int8 lenet5 (generic conv + pool, Dense
 # layers of 400, 120, 84 and 10 units), each trained for a second on 300
-# MNIST images, are run by `mcuopt measure --cc gcc|clang --opt -O0|-O2` on
+# MNIST images, are run by `mcuopt measure --cc gcc|clang -O0|-O2` on
 # an emulated Cortex-M4F (stm32f405) and Cortex-M0+ (samd21: lenet5 needs
 # its 256 KB of Flash); a few test images per build must give outputs
 # bit-identical to the host (measure fails otherwise). Checks too that each
@@ -12,10 +12,11 @@
 # -O2 than at -O0).
 # gcc -O2 over 100 images is mnist_paper_on_target.sh's job.
 # Usage: compilers_on_target.sh PATH/TO/mcuopt (from the repo root).
-# Exit 77 (skipped) when a tool or the MNIST data is missing.
+# Exit 77 (skipped) when a tool (arm-none-eabi-gcc, clang, qemu-system-arm,
+# python3 to read the JSON) or the MNIST data is missing.
 set -euo pipefail
 cli=$1
-for tool in arm-none-eabi-gcc clang qemu-system-arm; do
+for tool in arm-none-eabi-gcc clang qemu-system-arm python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "compilers_on_target: SKIPPED: $tool not found (bash scripts/setup.sh installs it)" >&2
     exit 77
@@ -39,15 +40,19 @@ for arch in mnist-paper lenet5; do
       for opt in -O0 -O2; do
         json="$tmp/$arch-$target-$cc$opt.json"
         if ! "$cli" measure "$tmp/$arch.mcq" --target "$target" --images $images --data "$tmp/mini" \
-             --cc "$cc" --opt "$opt" --json >"$json" 2>"$tmp/err"; then
+             --cc "$cc" "$opt" --json >"$json" 2>"$tmp/err"; then
           cat "$tmp/err" "$json" >&2
           echo "FAIL: $arch on $target built with $cc $opt" >&2
           exit 1
         fi
-        grep -q "\"build\":	\"$cc $opt\"" "$json" || { cat "$json"; echo "FAIL: not built with $cc $opt" >&2; exit 1; }
-        grep -q '"mismatches":	0' "$json" || { cat "$json"; echo "FAIL: mismatches" >&2; exit 1; }
-        grep -q "\"images\":	$images" "$json" || { cat "$json"; exit 1; }
-        insns=$(sed -n 's/.*"instructions":	\([0-9.e+]*\),*$/\1/p' "$json")
+        # the build, images, mismatches and instructions of the whole run
+        read -r build n bad insns < <(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(d["build"].replace(" ", "_"), d["images"], d["mismatches"], d["instructions"])' "$json")
+        if [ "$build" != "${cc}_$opt" ] || [ "$n" != "$images" ] || [ "$bad" != 0 ]; then
+          cat "$json" >&2
+          echo "FAIL: $arch on $target: built with $build (want $cc $opt), $bad of $n images differ" >&2
+          exit 1
+        fi
         echo "$arch on $target, $cc $opt: $images of $images outputs bit-identical, $insns instructions"
         echo "$insns" >"$tmp/insns-$arch-$target-$cc$opt"
       done

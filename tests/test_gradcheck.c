@@ -7,6 +7,12 @@
  * with central differences (L(v+eps) - L(v-eps)) / 2eps of every trainable
  * parameter and every input value; L is summed in double.
  *
+ * The models run as mcuopt trains them: Conv2D, DepthwiseConv2D, Dense and
+ * BatchNorm on their oneDNN fast path (fast_layer.h). check_fast_vs_reference
+ * then runs each of those layers (and BatchNorm with its ReLU fused in) on
+ * the fast path and on mcuopt's own loops (MCO_NET_REFERENCE) and compares
+ * outputs and all gradients.
+ *
  * Kinks (ReLU at 0 and 6, max-pool ties) would make finite differences
  * meaningless, so the layers with kinks are tested directly on inputs that
  * stay well away from them, and parameterised layers are tested without a
@@ -19,6 +25,7 @@
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 #include "test_util.h"
+#include "train/fast_layer.h"
 #include "train/layer_ops.h"
 #include "train/net.h"
 
@@ -327,6 +334,160 @@ static void check_dropout(void)
     gradcheck_layer("dropout inference", (mco_shape){2, 2, 3}, drop, NULL, 0);
 }
 
+/* Relative-and-absolute closeness of two float arrays; names the first miss. */
+static int arrays_close(const char *what, const char *name, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(a[i] - b[i]) <= 1e-4f + 1e-3f * fabsf(b[i]))) {
+            fprintf(stderr, "  %s: %s[%zu] fast %.7g reference %.7g\n", what, name, i, a[i], b[i]);
+            return 0;
+        }
+    return 1;
+}
+
+/* Runs `model` (shapes inferred) forward and backward on the fast path and
+ * on the reference loops from the same parameters and input, and compares
+ * every output, parameter gradient and the input gradient. */
+static void compare_paths(const char *what, mco_model *model, int batch)
+{
+    CHECK_OK(mco_model_infer_shapes(model));
+    CHECK_OK(mco_model_alloc_params(model));
+    mco_model_init_params(model, 11);
+    mco_net fast, ref;
+    const int flags = MCO_NET_GRADIENTS | MCO_NET_INPUT_GRAD;
+    CHECK_OK(mco_net_init(&fast, model, batch, flags));
+    CHECK_OK(mco_net_init(&ref, model, batch, flags | MCO_NET_REFERENCE));
+    int on_fast_path = 0;
+    for (int l = 0; l < model->n_layers; l++)
+        on_fast_path += fast.fast[l] != NULL;
+    CHECK(on_fast_path > 0); /* else this compares the reference with itself */
+
+    const size_t in_n = (size_t)batch * mco_shape_size(model->input_shape);
+    const int last = model->n_layers - 1;
+    const size_t out_n = (size_t)batch * mco_shape_size(model->layers[last].out_shape);
+    for (size_t i = 0; i < in_n; i++)
+        fast.input[i] = ref.input[i] = uniform(-1.0f, 1.0f);
+    float *r = malloc(out_n * sizeof(float));
+    for (size_t i = 0; i < out_n; i++)
+        r[i] = uniform(-1.0f, 1.0f);
+    mco_net *nets[2] = {&fast, &ref};
+    for (int k = 0; k < 2; k++) {
+        mco_net_forward(nets[k], batch, 1);
+        mco_net_zero_grads(nets[k], batch);
+        memcpy(nets[k]->grad[last], r, out_n * sizeof(float));
+        mco_net_backward(nets[k], batch, last, 1);
+    }
+    CHECK(arrays_close(what, "output", fast.act[last], ref.act[last], out_n));
+    CHECK(arrays_close(what, "parameter gradients", fast.param_grads, ref.param_grads, mco_model_param_floats(model)));
+    CHECK(arrays_close(what, "input gradient", fast.input_grad, ref.input_grad, in_n));
+    free(r);
+    mco_net_free(&fast);
+    mco_net_free(&ref);
+    mco_model_free(model);
+}
+
+static void compare_layer(const char *what, mco_shape in, mco_layer l, int batch)
+{
+    mco_model m;
+    mco_model_init(&m, in);
+    add(&m, l);
+    compare_paths(what, &m, batch);
+}
+
+static void check_fast_vs_reference(void)
+{
+    compare_layer("fast conv2d 3x3 same", (mco_shape){8, 8, 16},
+                  window_layer(MCO_LAYER_CONV2D, 16, 3, 3, 1, 1, MCO_PADDING_SAME), 5);
+    compare_layer("fast conv2d 3x3 stride 2 same", (mco_shape){9, 8, 5},
+                  window_layer(MCO_LAYER_CONV2D, 7, 3, 3, 2, 2, MCO_PADDING_SAME), 4);
+    compare_layer("fast conv2d 10x4 stride 2 same, one channel", (mco_shape){13, 10, 1},
+                  window_layer(MCO_LAYER_CONV2D, 8, 10, 4, 2, 2, MCO_PADDING_SAME), 3);
+    compare_layer("fast conv2d 3x3 valid stride 2 (window short of the end)", (mco_shape){8, 8, 3},
+                  window_layer(MCO_LAYER_CONV2D, 4, 3, 3, 2, 2, MCO_PADDING_VALID), 3);
+    compare_layer("fast conv2d 1x1 stride 2", (mco_shape){8, 8, 16},
+                  window_layer(MCO_LAYER_CONV2D, 32, 1, 1, 2, 2, MCO_PADDING_SAME), 3);
+    compare_layer("fast conv2d pads 2,0,1,2", (mco_shape){6, 7, 3}, padded_layer(MCO_LAYER_CONV2D, 5, 3, 1, 2, 0, 1, 2),
+                  2);
+    compare_layer("fast depthwise 3x3 same", (mco_shape){7, 5, 64},
+                  window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME), 4);
+    compare_layer("fast depthwise 3x3 stride 2 valid", (mco_shape){9, 8, 6},
+                  window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 2, 2, MCO_PADDING_VALID), 3);
+    mco_layer dense = layer_of(MCO_LAYER_DENSE);
+    dense.units = 10;
+    compare_layer("fast dense", (mco_shape){1, 1, 70}, dense, 6);
+    compare_layer("fast batchnorm", (mco_shape){5, 4, 16}, layer_of(MCO_LAYER_BATCHNORM), 4);
+
+    /* conv -> BN -> ReLU (fused) -> flatten -> dense; a residual add whose input gradient has two writers */
+    mco_model m;
+    mco_model_init(&m, (mco_shape){6, 6, 4});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 8, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add(&m, layer_of(MCO_LAYER_BATCHNORM));
+    int relu = add(&m, layer_of(MCO_LAYER_RELU));
+    int conv = add(&m, window_layer(MCO_LAYER_CONV2D, 8, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add2(&m, layer_of(MCO_LAYER_ADD), relu, conv);
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    dense.units = 5;
+    add(&m, dense);
+    compare_paths("fast conv + batchnorm + relu (fused) + residual add + dense", &m, 3);
+
+    /* mnist-paper's shape: the ReLU writes (not adds) the conv's output gradient */
+    mco_model_init(&m, (mco_shape){10, 10, 1});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 12, 3, 3, 1, 1, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    dense.units = 10;
+    add(&m, dense);
+    compare_paths("fast conv + relu + maxpool + flatten + dense", &m, 4);
+}
+
+/* One workspace run at more batch sizes than the fast path keeps plans for
+ * (the last is rebuilt each time), forward and backward, against the
+ * reference loops. */
+static void check_fast_batch_sizes(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){6, 5, 3});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 8, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add(&m, layer_of(MCO_LAYER_BATCHNORM));
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    mco_layer dense = layer_of(MCO_LAYER_DENSE);
+    dense.units = 4;
+    add(&m, dense);
+    CHECK_OK(mco_model_infer_shapes(&m));
+    CHECK_OK(mco_model_alloc_params(&m));
+    mco_model_init_params(&m, 3);
+    const int max_batch = 6, last = m.n_layers - 1;
+    mco_net fast, ref;
+    CHECK_OK(mco_net_init(&fast, &m, max_batch, MCO_NET_GRADIENTS | MCO_NET_INPUT_GRAD));
+    CHECK_OK(mco_net_init(&ref, &m, max_batch, MCO_NET_GRADIENTS | MCO_NET_INPUT_GRAD | MCO_NET_REFERENCE));
+    const int sizes[] = {6, 5, 4, 3, 2, 1, 6, 3, 5};
+    const size_t in_size = mco_shape_size(m.input_shape), out_size = mco_shape_size(m.layers[last].out_shape);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        const int b = sizes[k];
+        for (size_t i = 0; i < (size_t)b * in_size; i++)
+            fast.input[i] = ref.input[i] = uniform(-1.0f, 1.0f);
+        mco_net *nets[2] = {&fast, &ref};
+        for (int n = 0; n < 2; n++) {
+            mco_net_forward(nets[n], b, 1);
+            mco_net_zero_grads(nets[n], b);
+            for (size_t i = 0; i < (size_t)b * out_size; i++)
+                nets[n]->grad[last][i] = 0.1f * (float)(i % 7) - 0.3f;
+            mco_net_backward(nets[n], b, last, 1);
+        }
+        char what[64];
+        snprintf(what, sizeof(what), "fast path, batch %d", b);
+        CHECK(arrays_close(what, "output", fast.act[last], ref.act[last], (size_t)b * out_size));
+        CHECK(arrays_close(what, "input gradient", fast.input_grad, ref.input_grad, (size_t)b * in_size));
+        CHECK(arrays_close(what, "parameter gradients", fast.param_grads, ref.param_grads,
+                           mco_model_param_floats(&m)));
+    }
+    mco_net_free(&fast);
+    mco_net_free(&ref);
+    mco_model_free(&m);
+}
+
 int main(void)
 {
     mco_rng_seed(&test_rng, 2024);
@@ -338,5 +499,7 @@ int main(void)
     check_batchnorm();
     check_add();
     check_dropout();
+    check_fast_vs_reference();
+    check_fast_batch_sizes();
     TEST_MAIN_END();
 }

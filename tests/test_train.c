@@ -4,7 +4,9 @@
  *     accuracy with SGD and with Adam (and with BatchNorm, Dropout and a
  *     final Softmax in the model);
  *   - two runs with the same seed and thread count give bit-identical
- *     parameters;
+ *     parameters, also for a model whose every kind of layer runs on the
+ *     oneDNN fast path (conv, depthwise, dense, BatchNorm + ReLU fused, a
+ *     residual add), with 1 and with 2 threads;
  *   - progress callbacks, the confusion matrix, predict and shape errors;
  *   - if the MNIST files are present, mnist-paper trained on
  *     6,000 images (two epochs) beats 90% on 1,000 test images.
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mcuopt/arch.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/train.h"
@@ -133,6 +136,55 @@ static void check_repeatable(const mco_dataset *train)
     mco_model_free(&b);
 }
 
+/* Every layer kind of the fast path, a fused BatchNorm + ReLU and a residual add. */
+static const char fast_path_arch[] = "input 8 8 1\n"
+                                     "classes 4\n"
+                                     "conv2d filters=8 kernel=3 padding=same\n"
+                                     "batchnorm\n"
+                                     "stem = relu\n"
+                                     "depthwise_conv2d kernel=3 padding=same\n"
+                                     "batchnorm\n"
+                                     "relu\n"
+                                     "conv2d filters=8 kernel=1 padding=same\n"
+                                     "b = batchnorm\n"
+                                     "add inputs=stem,b\n"
+                                     "relu\n"
+                                     "dropout rate=0.2\n"
+                                     "global_avgpool\n"
+                                     "dense units=classes\n";
+
+static void fast_path_model(mco_model *m)
+{
+    CHECK_OK(mco_arch_parse(fast_path_arch, "fast_path_arch", (mco_shape){0, 0, 0}, 0, m));
+    CHECK_OK(mco_model_alloc_params(m));
+    mco_model_init_params(m, 5);
+    m->norm = (mco_normalization){1.0f / 255.0f, 0.3f, 0.3f};
+}
+
+static void check_repeatable_fast_path(const mco_dataset *train)
+{
+    for (int threads = 1; threads <= 2; threads++) {
+        mco_train_options opt;
+        mco_train_options_default(&opt);
+        opt.epochs = 2;
+        opt.threads = threads;
+        opt.batch_size = 30; /* 1,000 samples: a short last batch, another batch size on the fast path */
+        mco_model a, b, initial;
+        mco_train_result ra, rb;
+        fast_path_model(&a);
+        fast_path_model(&b);
+        fast_path_model(&initial);
+        CHECK_OK(mco_train(&a, train, NULL, &opt, &ra));
+        CHECK_OK(mco_train(&b, train, NULL, &opt, &rb));
+        CHECK(!test_same_params(&a, &initial)); /* it trained */
+        CHECK(test_same_params(&a, &b));
+        CHECK(ra.final_loss == rb.final_loss);
+        mco_model_free(&a);
+        mco_model_free(&b);
+        mco_model_free(&initial);
+    }
+}
+
 static void check_api(const mco_dataset *train, const mco_dataset *test)
 {
     mco_model m;
@@ -237,6 +289,7 @@ int main(void)
     test_make_blobs(&test, 300, 12);
     check_learns(&train, &test);
     check_repeatable(&train);
+    check_repeatable_fast_path(&train);
     check_api(&train, &test);
     check_mnist_subset();
     mco_dataset_free(&train);

@@ -6,17 +6,27 @@
  *
  * Steps, all inside one work directory:
  *   1. test_vectors.c  - the inputs and expected outputs as const arrays;
- *   2. obj/ *.o, fw.elf - model_dir/ *.c compiled with the requested
- *                        compiler (arm-none-eabi-gcc or clang) and
- *                        optimisation level, linked by arm-none-eabi-gcc
- *                        (newlib, libgcc) with firmware/startup.c +
- *                        harness_main.c + test vectors (arm-none-eabi-gcc
- *                        -O2) and firmware/ld/<machine>.ld;
- *   3. model.elf       - the model objects alone, entry model_run, unused code
- *                        removed: its `size` is the model's flash and static RAM;
+ *   2. obj/ *.o, fw.elf - model_dir/ *.c (and the request's extra sources)
+ *                        compiled with the requested compiler
+ *                        (arm-none-eabi-gcc or clang) and optimisation
+ *                        level, linked by arm-none-eabi-gcc (newlib, libgcc)
+ *                        with firmware/startup.c + harness_main.c + test
+ *                        vectors (arm-none-eabi-gcc -O2) and
+ *                        firmware/ld/<machine>.ld;
+ *   3. model.elf       - the model objects alone (compiled again without
+ *                        the layer marks: obj-size/), entry model_run,
+ *                        unused code removed: its `size` is the model's
+ *                        flash and static RAM;
  *   4. plugin.so       - the QEMU plugin, compiled with the host gcc;
- *   5. run.log / counts.txt - harness output and per-address counts;
- *   6. objdump of fw.elf + counts -> the cycle estimate (target_cycles.c).
+ *      marks.txt       - the addresses of the layer marks, from fw.elf's
+ *                        .mco_marks section (firmware/mco_layer_mark.h,
+ *                        force-included into the firmware build only,
+ *                        unless the request asks for no_layer_marks);
+ *   5. run.log / counts.txt / layers.txt - harness output, per-address
+ *                        counts, and the same split by op at the marks;
+ *   6. objdump of fw.elf + counts -> the cycle estimate (target_cycles.c),
+ *                        per op and for the overhead around them when the
+ *                        code has layer marks (the total is then their sum).
  *
  * Left out: real hardware (no flashing, no serial capture), cores without a
  * QEMU 7.2 machine (MCO_ERR_UNSUPPORTED), and power measurement (energy is
@@ -165,6 +175,12 @@ static void add_common_cflags(arg_list *a, const mco_target_profile *t, const ch
     args_addf(a, "-I%s", model_dir);
 }
 
+/* The request's extra -I directories (a NULL-terminated list). */
+static void add_extra_include_dirs(arg_list *a, const mco_measure_request *req)
+{
+    for (const char *const *d = req->extra_include_dirs; d && *d; d++) args_addf(a, "-I%s", *d);
+}
+
 /* ---- step 1: test vectors ---- */
 
 static void write_byte_array(FILE *f, const char *name, const uint8_t *data, int rows, size_t cols)
@@ -251,6 +267,67 @@ static mco_status marker_addresses(const char *elf, const char *log_path, uint64
     }
     free(out);
     if (found != 3) return mco_error(MCO_ERR_FORMAT, "%s: marker functions mco_measure_begin/end not found", elf);
+    return MCO_OK;
+}
+
+/* ---- step 4b: layer marks ---- */
+
+/* The layer marks of fw.elf: (address, op index) word pairs in its
+ * .mco_marks section, written by MCO_LAYER_MARK (firmware/mco_layer_mark.h).
+ * On success marks[k] is the address of mark k, for k = 0 .. *n_marks - 1
+ * (the last one is where the ops end); *n_marks = 0 if the code has none. */
+static mco_status read_layer_marks(const char *dir, const char *log_path, uint64_t *marks, int *n_marks)
+{
+    char elf[4200], bin[4200], copy[4200], dump[8600];
+    snprintf(elf, sizeof elf, "%s/fw.elf", dir);
+    snprintf(bin, sizeof bin, "%s/marks.bin", dir);
+    snprintf(copy, sizeof copy, "%s/marks.elf", dir);
+    snprintf(dump, sizeof dump, ".mco_marks=%s", bin);
+    unlink(bin);
+    *n_marks = 0;
+    /* objcopy writes the section's bytes, or no file if there is no such section */
+    char *const argv[] = {"arm-none-eabi-objcopy", "--dump-section", dump, elf, copy, NULL};
+    int code, timed_out;
+    mco_status st = mco_run_tool(argv, log_path, TOOL_TIMEOUT_S, &code, &timed_out);
+    unlink(copy);
+    if (st != MCO_OK) return st;
+    FILE *f = fopen(bin, "rb");
+    if (!f) return MCO_OK;
+    uint8_t word[8];
+    int seen[MCO_MEASURE_MAX_LAYERS + 1] = {0}, n = 0;
+    size_t got;
+    while (st == MCO_OK && (got = fread(word, 1, sizeof word, f)) > 0) {
+        uint32_t addr = (uint32_t)word[0] | (uint32_t)word[1] << 8 | (uint32_t)word[2] << 16 | (uint32_t)word[3] << 24;
+        uint32_t k = (uint32_t)word[4] | (uint32_t)word[5] << 8 | (uint32_t)word[6] << 16 | (uint32_t)word[7] << 24;
+        if (got != sizeof word)
+            st = mco_error(MCO_ERR_FORMAT, "%s: .mco_marks is not a list of (address, op) word pairs", elf);
+        else if (k > MCO_MEASURE_MAX_LAYERS)
+            st = mco_error(MCO_ERR_RANGE, "%s: layer mark %lu: more than %d ops", elf, (unsigned long)k,
+                           MCO_MEASURE_MAX_LAYERS);
+        else if (seen[k]++)
+            st = mco_error(MCO_ERR_FORMAT, "%s: layer mark %lu appears twice (the compiler duplicated it)", elf,
+                           (unsigned long)k);
+        else {
+            marks[k] = addr & ~1u;
+            if ((int)k + 1 > n) n = (int)k + 1;
+        }
+    }
+    fclose(f);
+    unlink(bin);
+    for (int k = 0; st == MCO_OK && k < n; k++)
+        if (!seen[k]) st = mco_error(MCO_ERR_FORMAT, "%s: layer mark %d is missing", elf, k);
+    if (st == MCO_OK && n == 1) st = mco_error(MCO_ERR_FORMAT, "%s: a single layer mark (want one per op and an end)", elf);
+    if (st == MCO_OK) *n_marks = n;
+    return st;
+}
+
+static mco_status write_marks_file(const char *path, const uint64_t *marks, int n_marks)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+    for (int k = 0; k < n_marks; k++) fprintf(f, "%" PRIx64 "\n", marks[k]);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) return mco_error(MCO_ERR_IO, "%s: write error", path);
     return MCO_OK;
 }
 
@@ -356,10 +433,88 @@ static mco_status parse_counts(const char *path, int n_inputs, mco_measure_resul
     return MCO_OK;
 }
 
+/* The counts split at the layer marks (layers.txt): segment 0 is before
+ * mark 0, segment k + 1 runs from mark k to mark k + 1 (op k), the last
+ * segment from the end mark on. */
+typedef struct {
+    mco_insn_count *counts;
+    size_t n, cap;
+} segment_counts;
+
+static void free_segments(segment_counts *segs, int n_segments)
+{
+    for (int i = 0; segs && i < n_segments; i++) free(segs[i].counts);
+    free(segs);
+}
+
+/* Reads layers.txt into segs[0 .. n_marks] and checks that the segments
+ * hold every counted instruction. *all_ran: 1 if every mark ran once per
+ * inference (else, e.g. when model_run returned an error half way, the
+ * split means nothing). */
+static mco_status parse_layer_counts(const char *path, int n_inputs, int n_marks, const mco_insn_count *counts,
+                                     size_t n_counts, segment_counts *segs, int *all_ran)
+{
+    char *text = NULL;
+    if (mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text) != MCO_OK)
+        return mco_error(MCO_ERR_IO, "%s: the QEMU plugin wrote no per-layer counts", path);
+    mco_status st = MCO_OK;
+    int hits_seen = 0;
+    uint64_t in_segments = 0, in_total = 0;
+    *all_ran = 1;
+    for (char *line = strtok(text, "\n"); st == MCO_OK && line; line = strtok(NULL, "\n")) {
+        unsigned long long a, b;
+        int k;
+        if (sscanf(line, "hits %d %llu", &k, &a) == 2) {
+            if (k < 0 || k >= n_marks) st = mco_error(MCO_ERR_FORMAT, "%s: layer mark %d out of range", path, k);
+            if (a != (unsigned long long)n_inputs) *all_ran = 0;
+            hits_seen++;
+        } else if (sscanf(line, "seg %d %llx %llu", &k, &a, &b) == 3) {
+            if (k < 0 || k > n_marks) {
+                st = mco_error(MCO_ERR_FORMAT, "%s: segment %d out of range", path, k);
+                break;
+            }
+            segment_counts *sg = &segs[k];
+            if (sg->n == sg->cap) {
+                size_t cap = sg->cap ? 2 * sg->cap : 256;
+                mco_insn_count *bigger = realloc(sg->counts, cap * sizeof *bigger);
+                if (!bigger) {
+                    st = mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
+                    break;
+                }
+                sg->counts = bigger;
+                sg->cap = cap;
+            }
+            sg->counts[sg->n].addr = a;
+            sg->counts[sg->n].count = b;
+            sg->n++;
+            in_segments += b;
+        }
+    }
+    free(text);
+    if (st != MCO_OK) return st;
+    if (hits_seen != n_marks) return mco_error(MCO_ERR_FORMAT, "%s: %d of %d layer marks reported", path, hits_seen, n_marks);
+    for (size_t i = 0; i < n_counts; i++) in_total += counts[i].count;
+    if (in_segments != in_total)
+        return mco_error(MCO_ERR_FORMAT, "%s: the per-layer counts add up to %llu instructions, the total is %llu", path,
+                         (unsigned long long)in_segments, (unsigned long long)in_total);
+    return MCO_OK;
+}
+
 /* ---- step 6: cycles ---- */
 
+static uint64_t sum_counts(const mco_insn_count *counts, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += counts[i].count;
+    return sum;
+}
+
+/* The cycle estimate: with layer marks, per segment (the total is their
+ * sum, so the ops and the overhead add up to it exactly), else over all
+ * counts at once. */
 static mco_status estimate_cycles(const mco_target_profile *t, const char *dir, const mco_insn_count *counts,
-                                  size_t n_counts, int n_inputs, mco_measure_result *res)
+                                  size_t n_counts, const segment_counts *segs, int n_marks, int n_inputs,
+                                  mco_measure_result *res)
 {
     char elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
@@ -374,7 +529,27 @@ static mco_status estimate_cycles(const mco_target_profile *t, const char *dir, 
         return mco_error(MCO_ERR_FORMAT, "arm-none-eabi-objdump %s failed", elf);
     }
     uint64_t unknown = 0;
-    double cycles = mco_estimate_cycles(t->core, disasm, counts, n_counts, &unknown);
+    double cycles = 0;
+    if (n_marks > 0) {
+        res->n_layers = n_marks - 1;
+        for (int sg = 0; sg <= n_marks && cycles >= 0; sg++) {
+            uint64_t seg_unknown = 0;
+            double c = mco_estimate_cycles(t->core, disasm, segs[sg].counts, segs[sg].n, &seg_unknown);
+            double insns = (double)sum_counts(segs[sg].counts, segs[sg].n) / n_inputs;
+            unknown += seg_unknown;
+            cycles = c < 0 ? -1 : cycles + c;
+            if (sg == 0 || sg == n_marks) {
+                res->overhead_insns += insns;
+                res->overhead_cycles_est += c / n_inputs;
+            } else {
+                mco_layer_measure *l = &res->layers[sg - 1];
+                l->insns = insns;
+                l->cycles_est = c / n_inputs;
+            }
+        }
+    } else {
+        cycles = mco_estimate_cycles(t->core, disasm, counts, n_counts, &unknown);
+    }
     free(disasm);
     if (cycles < 0) return mco_error(MCO_ERR_NOMEM, "cycle estimate: out of memory");
     res->cycles_est = cycles / n_inputs;
@@ -434,9 +609,11 @@ static mco_status newlib_sysroot(const char *log_path, char *buf, size_t cap)
     return MCO_OK;
 }
 
-/* Compiles one model source into obj with the request's compiler. */
+/* Compiles one source of the model (or an extra source) into obj with the
+ * request's compiler and level; marks: with the layer marks. */
 static mco_status compile_model_source(const mco_target_profile *t, const mco_measure_request *req,
-                                       const char *sysroot, const char *src, const char *obj, const char *log_path)
+                                       const char *sysroot, int marks, const char *src, const char *obj,
+                                       const char *log_path)
 {
     int clang = req->cc == MCO_CC_CLANG;
     char what[96];
@@ -449,6 +626,7 @@ static mco_status compile_model_source(const mco_target_profile *t, const mco_me
         args_add(&a, "arm-none-eabi-gcc");
     }
     add_common_cflags(&a, t, req->model_dir, clang, request_opt(req));
+    add_extra_include_dirs(&a, req);
     /* Clang as a GCC user would need it: arm-none-eabi-gcc's (and newlib's)
      * enum size, and unaligned word loads on Armv7-M and Armv8-M mainline,
      * which GCC allows and the int8 kernels rely on for speed (Clang's
@@ -456,6 +634,10 @@ static mco_status compile_model_source(const mco_target_profile *t, const mco_me
      * four LDRB). */
     if (clang) args_add(&a, "-fshort-enums");
     if (clang && t->core != MCO_CORE_M0 && t->core != MCO_CORE_M0PLUS) args_add(&a, "-munaligned-access");
+    if (marks) {
+        args_add(&a, "-include");
+        args_addf(&a, "%s/mco_layer_mark.h", firmware_dir());
+    }
     args_add(&a, "-c");
     args_add(&a, src);
     args_add(&a, "-o");
@@ -466,36 +648,51 @@ static mco_status compile_model_source(const mco_target_profile *t, const mco_me
     return st;
 }
 
-/* Step 2: compiles every model_dir/ *.c file into dir/obj/ and appends the
- * objects to `objects`; fails if there is no model.h. */
+/* Compiles every model_dir/ *.c file and the request's extra sources into
+ * dir/subdir/ (object i named i-<source>.o, so two extra sources may share
+ * a name) and appends the objects to `objects`; fails if there is no
+ * model.h. */
 static mco_status compile_model(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
-                                arg_list *objects)
+                                const char *subdir, int marks, arg_list *objects)
 {
     char path[4200], obj[4200], log_path[4200], sysroot[4096] = "";
     snprintf(path, sizeof path, "%s/model.h", req->model_dir);
     if (!file_exists(path))
         return mco_error(MCO_ERR_NOT_FOUND, "%s: no model.h (not an emitted model directory?)", req->model_dir);
+    for (const char *const *src = req->extra_sources; src && *src; src++)
+        if (!file_exists(*src)) return mco_error(MCO_ERR_NOT_FOUND, "%s: no such source file", *src);
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
-    snprintf(obj, sizeof obj, "%s/obj", dir);
+    snprintf(obj, sizeof obj, "%s/%s", dir, subdir);
     if (mkdir(obj, 0755) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", obj, strerror(errno));
     mco_status st = req->cc == MCO_CC_CLANG ? newlib_sysroot(log_path, sysroot, sizeof sysroot) : MCO_OK;
     if (st != MCO_OK) return st;
+
+    arg_list sources = {0};
     DIR *d = opendir(req->model_dir);
     if (!d) return mco_error(MCO_ERR_IO, "%s: %s", req->model_dir, strerror(errno));
-    int n_sources = 0;
     struct dirent *e;
-    while (st == MCO_OK && (e = readdir(d)) != NULL) {
+    while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
         if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0) {
             snprintf(path, sizeof path, "%s/%s", req->model_dir, e->d_name);
-            snprintf(obj, sizeof obj, "%s/obj/%.*s.o", dir, (int)(len - 2), e->d_name);
-            st = compile_model_source(t, req, sysroot, path, obj, log_path);
-            args_add(objects, obj);
-            n_sources++;
+            args_add(&sources, path);
         }
     }
     closedir(d);
-    if (st == MCO_OK && n_sources == 0) return mco_error(MCO_ERR_NOT_FOUND, "%s: no .c files", req->model_dir);
+    if (sources.n == 0) {
+        args_free(&sources);
+        return mco_error(MCO_ERR_NOT_FOUND, "%s: no .c files", req->model_dir);
+    }
+    for (const char *const *src = req->extra_sources; src && *src; src++) args_add(&sources, *src);
+    if (sources.overflow) st = mco_error(MCO_ERR_RANGE, "model build: too many source files");
+    for (int i = 0; st == MCO_OK && i < sources.n; i++) {
+        const char *base = strrchr(sources.v[i], '/');
+        base = base ? base + 1 : sources.v[i];
+        snprintf(obj, sizeof obj, "%s/%s/%d-%.*s.o", dir, subdir, i, (int)(strlen(base) - 2), base);
+        st = compile_model_source(t, req, sysroot, marks, sources.v[i], obj, log_path);
+        args_add(objects, obj);
+    }
+    args_free(&sources);
     return st;
 }
 
@@ -519,6 +716,11 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     arg_list a = {0};
     args_add(&a, "arm-none-eabi-gcc");
     add_common_cflags(&a, t, req->model_dir, 0, "-O2");
+    add_extra_include_dirs(&a, req);
+    if (!req->no_layer_marks) {
+        args_add(&a, "-include");
+        args_addf(&a, "%s/mco_layer_mark.h", fw);
+    }
     snprintf(defs, sizeof defs, "-DMCO_N_INPUTS=%d", req->n_inputs);
     args_add(&a, defs);
     snprintf(defs, sizeof defs, "-DMCO_INPUT_BYTES=%zu", req->input_bytes);
@@ -578,6 +780,23 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     return st;
 }
 
+/* Step 2 and 3: the model compiled once with the layer marks for the
+ * firmware and once without for its size (once, without, if the request
+ * asks for no marks). */
+static mco_status build_all(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                            mco_measure_result *res)
+{
+    arg_list fw_objects = {0}, size_objects = {0};
+    int marks = !req->no_layer_marks;
+    mco_status st = compile_model(t, req, dir, "obj", 0, &size_objects);
+    if (st == MCO_OK && marks) st = compile_model(t, req, dir, "obj-marks", 1, &fw_objects);
+    if (st == MCO_OK) st = build_firmware(t, req, dir, marks ? &fw_objects : &size_objects);
+    if (st == MCO_OK) st = build_model_only(t, req, dir, &size_objects, res);
+    args_free(&fw_objects);
+    args_free(&size_objects);
+    return st;
+}
+
 static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
 {
     char src[4200], log_path[4200];
@@ -600,23 +819,30 @@ static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
 static mco_status measure_in(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                              mco_measure_result *res)
 {
-    arg_list objects = {0};
-    mco_status st = compile_model(t, req, dir, &objects);
-    if (st == MCO_OK) st = build_firmware(t, req, dir, &objects);
-    if (st == MCO_OK) st = build_model_only(t, req, dir, &objects, res);
-    args_free(&objects);
+    mco_status st = build_all(t, req, dir, res);
     char so_path[4200], elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
     snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
     if (st == MCO_OK) st = build_plugin(dir, so_path, sizeof so_path);
     uint64_t begin = 0, end = 0;
     if (st == MCO_OK) st = marker_addresses(elf, log_path, &begin, &end);
+    uint64_t marks[MCO_MEASURE_MAX_LAYERS + 1];
+    int n_marks = 0;
+    if (st == MCO_OK) st = read_layer_marks(dir, log_path, marks, &n_marks);
     if (st == MCO_OK) {
-        char plugin_arg[8600];
-        snprintf(plugin_arg, sizeof plugin_arg, "%s,begin=0x%" PRIx64 ",end=0x%" PRIx64 ",out=%s/counts.txt",
-                 so_path, begin, end, dir);
+        char plugin_arg[17000];
+        int len = snprintf(plugin_arg, sizeof plugin_arg,
+                           "%s,begin=0x%" PRIx64 ",end=0x%" PRIx64 ",out=%s/counts.txt", so_path, begin, end, dir);
+        if (n_marks > 0) {
+            char marks_path[4200];
+            snprintf(marks_path, sizeof marks_path, "%s/marks.txt", dir);
+            st = write_marks_file(marks_path, marks, n_marks);
+            snprintf(plugin_arg + len, sizeof plugin_arg - (size_t)len, ",marks=%s,layers=%s/layers.txt", marks_path,
+                     dir);
+        }
         if (strchr(dir, ',')) return mco_error(MCO_ERR_ARG, "work directory %s: must not contain a comma", dir);
-        st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
+        if (st == MCO_OK)
+            st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
     }
     if (st == MCO_OK) {
         snprintf(log_path, sizeof log_path, "%s/run.log", dir);
@@ -628,7 +854,25 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
         snprintf(log_path, sizeof log_path, "%s/counts.txt", dir);
         st = parse_counts(log_path, req->n_inputs, res, &counts, &n_counts);
     }
-    if (st == MCO_OK) st = estimate_cycles(t, dir, counts, n_counts, req->n_inputs, res);
+    segment_counts *segs = NULL;
+    if (st == MCO_OK && n_marks > 0) {
+        segs = calloc((size_t)n_marks + 1, sizeof *segs);
+        snprintf(log_path, sizeof log_path, "%s/layers.txt", dir);
+        int all_ran = 0;
+        st = segs ? parse_layer_counts(log_path, req->n_inputs, n_marks, counts, n_counts, segs, &all_ran)
+                  : mco_error(MCO_ERR_NOMEM, "out of memory");
+        /* With wrong outputs (model_run may have stopped half way) the
+         * totals are still reported, only the split is dropped. */
+        if (st == MCO_OK && !all_ran && res->n_mismatch == 0)
+            st = mco_error(MCO_ERR_FORMAT, "%s: a layer mark did not run once per inference", log_path);
+        if (st == MCO_OK && !all_ran) {
+            free_segments(segs, n_marks + 1);
+            segs = NULL;
+            n_marks = 0;
+        }
+    }
+    if (st == MCO_OK) st = estimate_cycles(t, dir, counts, n_counts, segs, n_marks, req->n_inputs, res);
+    free_segments(segs, n_marks + 1);
     free(counts);
     return st;
 }
@@ -638,6 +882,8 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     if (!res) return mco_error(MCO_ERR_ARG, "measure: NULL result");
     memset(res, 0, sizeof *res);
     res->first_mismatch = -1;
+    for (int k = 0; k < MCO_MEASURE_MAX_LAYERS; k++)
+        res->layers[k].op_kind = res->layers[k].first_layer = res->layers[k].last_layer = -1;
     mco_status st = check_request(t, req);
     if (st != MCO_OK) return st;
 
@@ -656,6 +902,10 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
         snprintf(stale, sizeof stale, "%s/run.log", dir);
         unlink(stale);
         snprintf(stale, sizeof stale, "%s/build.log", dir);
+        unlink(stale);
+        snprintf(stale, sizeof stale, "%s/layers.txt", dir);
+        unlink(stale);
+        snprintf(stale, sizeof stale, "%s/marks.txt", dir);
         unlink(stale);
     }
 

@@ -135,4 +135,4 @@ static void bn_backward(const mco_layer_ctx *ctx)
         }
 }
 
-const mco_layer_ops mco_batchnorm_ops = {bn_scratch_bytes, bn_forward, bn_backward, 0};
+const mco_layer_ops mco_batchnorm_ops = {bn_scratch_bytes, bn_forward, bn_backward, 0, 0};

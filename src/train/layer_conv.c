@@ -106,7 +106,7 @@ static void conv2d_backward(const mco_layer_ctx *ctx)
             dw[oc * taps + j] += dw_t[j * oc_n + oc];
 }
 
-const mco_layer_ops mco_conv2d_ops = {conv2d_scratch_bytes, conv2d_forward, conv2d_backward, 0};
+const mco_layer_ops mco_conv2d_ops = {conv2d_scratch_bytes, conv2d_forward, conv2d_backward, 0, 0};
 
 /* ---- DepthwiseConv2D (multiplier 1): weights [kh][kw][c] ---- */
 
@@ -166,4 +166,4 @@ static void depthwise_backward(const mco_layer_ctx *ctx)
     }
 }
 
-const mco_layer_ops mco_depthwise_conv2d_ops = {NULL, depthwise_forward, depthwise_backward, 0};
+const mco_layer_ops mco_depthwise_conv2d_ops = {NULL, depthwise_forward, depthwise_backward, 0, 0};

@@ -46,4 +46,4 @@ static void dense_backward(const mco_layer_ctx *ctx)
     }
 }
 
-const mco_layer_ops mco_dense_ops = {NULL, dense_forward, dense_backward, 0};
+const mco_layer_ops mco_dense_ops = {NULL, dense_forward, dense_backward, 0, 0};

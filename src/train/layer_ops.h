@@ -34,6 +34,9 @@ typedef struct {
     float *param_grad[MCO_MAX_PARAMS];  /* backward: += dLoss/dparam */
     void *scratch;                      /* scratch_bytes(layer, batch) bytes, 64-aligned */
     mco_rng *rng;                       /* dropout masks */
+    int overwrite_grad_in;              /* backward: grad_in[0] holds no other layer's
+                                         * contribution and was not cleared; kernels whose
+                                         * ops say overwrites_grad write it instead of adding */
 } mco_layer_ctx;
 
 typedef struct {
@@ -44,6 +47,8 @@ typedef struct {
     void (*backward)(const mco_layer_ctx *ctx);
     /* 1 if the output is the input's memory (Flatten): no buffer of its own. */
     int aliases_input;
+    /* 1 if backward honours ctx->overwrite_grad_in (saves clearing that gradient). */
+    int overwrites_grad;
 } mco_layer_ops;
 
 /* The ops of a layer type (types are checked by mco_model_infer_shapes). */

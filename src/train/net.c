@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fake_quant.h"
+#include "fast_layer.h"
 #include "layer_ops.h"
 
 size_t mco_model_param_floats(const mco_model *model)
@@ -94,6 +95,68 @@ static size_t lay_out(mco_net *net, carver *c, unsigned char *needs_grad)
     return c->used;
 }
 
+static float *tensor_grad(const mco_net *net, int index);
+
+static int is_bn(const mco_model *model, int l)
+{
+    return model->layers[l].type == MCO_LAYER_BATCHNORM;
+}
+
+/* 1 if layer l is read only by a ReLU right after it. */
+static int only_reader_is_relu(const mco_model *model, int l)
+{
+    if (l + 1 >= model->n_layers || model->layers[l + 1].type != MCO_LAYER_RELU ||
+        model->layers[l + 1].inputs[0] != l)
+        return 0;
+    for (int k = 0; k < model->n_layers; k++)
+        for (int i = 0; i < model->layers[k].n_inputs; i++)
+            if (model->layers[k].inputs[i] == l && k != l + 1)
+                return 0;
+    return 1;
+}
+
+/* Gives every layer with a fast path its mco_fast_layer (a layer oneDNN
+ * cannot run keeps its reference kernel), decides which of them run the
+ * ReLU after them, and finds the layers whose input gradient no other
+ * backward writes. */
+static void attach_fast_layers(mco_net *net)
+{
+    const mco_model *model = net->model;
+    const int training = (net->flags & MCO_NET_GRADIENTS) != 0;
+    for (int l = 0; l < model->n_layers; l++) {
+        const mco_layer *layer = &model->layers[l];
+        net->fuses_relu[l] = (unsigned char)(mco_fast_layer_supported(layer) && only_reader_is_relu(model, l));
+        if (mco_fast_layer_supported(layer) &&
+            mco_fast_layer_create(layer, net->max_batch, training, net->fuses_relu[l], &net->fast[l]) != MCO_OK)
+            net->fast[l] = NULL;
+        if (!net->fast[l])
+            net->fuses_relu[l] = 0;
+        const float *g = tensor_grad(net, layer->inputs[0]);
+        int writers = 0;
+        for (int k = 0; g && k < model->n_layers; k++) {
+            const mco_layer *other = &model->layers[k];
+            if (!mco_layer_ops_get(other->type)->backward)
+                continue;
+            for (int i = 0; i < other->n_inputs; i++)
+                writers += tensor_grad(net, other->inputs[i]) == g;
+        }
+        net->sole_writer[l] = writers == 1;
+    }
+    /* Gradient buffers nobody needs zeroed: the only writer overwrites. */
+    for (int l = 0; l < model->n_layers; l++) {
+        const mco_layer *layer = &model->layers[l];
+        const int relu_fused_away = l > 0 && net->fuses_relu[l - 1] && is_bn(model, l - 1);
+        if (layer->n_inputs != 1 || !net->sole_writer[l] ||
+            (!net->fast[l] && !relu_fused_away && !mco_layer_ops_get(layer->type)->overwrites_grad))
+            continue;
+        for (int k = 0; k < model->n_layers; k++)
+            if (net->owns_grad[k] && net->grad[k] == tensor_grad(net, layer->inputs[0])) {
+                net->skip_zero[k] = 1;
+                net->clear_first[l] = 1;
+            }
+    }
+}
+
 mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int flags)
 {
     memset(net, 0, sizeof(*net));
@@ -108,8 +171,15 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     net->owns_grad = calloc(n, 1);
     net->scratch = calloc(n, sizeof(void *));
     net->param_grad = calloc(n * MCO_MAX_PARAMS, sizeof(float *));
+    net->fast = calloc(n, sizeof(*net->fast));
+    net->sole_writer = calloc(n, 1);
+    net->fuses_relu = calloc(n, 1);
+    net->fused_ran = calloc(n, 1);
+    net->skip_zero = calloc(n, 1);
+    net->clear_first = calloc(n, 1);
     unsigned char *needs_grad = calloc(n, 1);
-    if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !needs_grad) {
+    if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !net->fast ||
+        !net->sole_writer || !net->fuses_relu || !net->fused_ran || !net->skip_zero || !net->clear_first || !needs_grad) {
         free(needs_grad);
         mco_net_free(net);
         return mco_error(MCO_ERR_NOMEM, "network workspace: out of memory");
@@ -126,11 +196,21 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     lay_out(net, &carving, needs_grad);
     free(needs_grad);
     mco_rng_seed(&net->rng, 0);
+    if (!(flags & MCO_NET_REFERENCE))
+        attach_fast_layers(net);
     return MCO_OK;
 }
 
 void mco_net_free(mco_net *net)
 {
+    for (int l = 0; net->fast && l < net->model->n_layers; l++)
+        mco_fast_layer_free(net->fast[l]);
+    free(net->fast);
+    free(net->sole_writer);
+    free(net->fuses_relu);
+    free(net->fused_ran);
+    free(net->skip_zero);
+    free(net->clear_first);
     free(net->act);
     free(net->grad);
     free(net->owns_grad);
@@ -176,7 +256,19 @@ void mco_net_forward(mco_net *net, int batch, int training)
     for (int l = 0; l < net->model->n_layers; l++) {
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
-        mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
+        net->fused_ran[l] = 0;
+        if (net->fuses_relu[l] && !net->fake_quant) {
+            /* layer + ReLU in one: the ReLU's output, then skip the ReLU's forward */
+            ctx.out = net->act[l + 1];
+            if (mco_fast_layer_forward(net->fast[l], &ctx)) {
+                net->fused_ran[l] = 1;
+                l++;
+                continue;
+            }
+            ctx.out = net->act[l];
+        }
+        if (!net->fast[l] || !mco_fast_layer_forward(net->fast[l], &ctx))
+            mco_layer_ops_get(ctx.layer->type)->forward(&ctx);
         if (net->fake_quant)
             mco_fq_forward(net->fake_quant, l, net->act[l], batch, training);
     }
@@ -188,7 +280,7 @@ void mco_net_zero_grads(mco_net *net, int batch)
     if (net->input_grad)
         memset(net->input_grad, 0, (size_t)batch * mco_shape_size(model->input_shape) * sizeof(float));
     for (int l = 0; l < model->n_layers; l++)
-        if (net->owns_grad[l])
+        if (net->owns_grad[l] && !net->skip_zero[l])
             memset(net->grad[l], 0, (size_t)batch * mco_shape_size(model->layers[l].out_shape) * sizeof(float));
     if (net->param_grads)
         memset(net->param_grads, 0, mco_model_param_floats(model) * sizeof(float));
@@ -197,13 +289,22 @@ void mco_net_zero_grads(mco_net *net, int batch)
 void mco_net_backward(mco_net *net, int batch, int from, int training)
 {
     for (int l = from; l >= 0; l--) {
-        if (!net->grad[l])
-            continue;
+        if (!net->grad[l] || (l > 0 && net->fused_ran[l - 1] && is_bn(net->model, l - 1)))
+            continue; /* no gradient wanted, or a ReLU its BatchNorm ran both ways */
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
+        if (net->fused_ran[l] && is_bn(net->model, l)) {
+            ctx.out = net->act[l + 1];
+            ctx.grad_out = net->grad[l + 1];
+        }
         const mco_layer_ops *ops = mco_layer_ops_get(ctx.layer->type);
         if (net->fake_quant)
             mco_fq_backward(net->fake_quant, l, net->grad[l], batch);
+        if (net->fast[l] && mco_fast_layer_backward(net->fast[l], &ctx, net->sole_writer[l]))
+            continue;
+        ctx.overwrite_grad_in = net->clear_first[l];
+        if (net->clear_first[l] && !ops->overwrites_grad && ctx.grad_in[0])
+            memset(ctx.grad_in[0], 0, (size_t)batch * mco_shape_size(ctx.layer->in_shape) * sizeof(float));
         if (ops->backward)
             ops->backward(&ctx);
     }

@@ -16,6 +16,15 @@
  * 0..n_params-1, then layer 1, ... (BN moving statistics included, always 0),
  * the order mco_model_param_floats() counts and the optimizer follows.
  *
+ * Conv2D, DepthwiseConv2D and Dense run on their fast path (fast_layer.h,
+ * oneDNN) unless MCO_NET_REFERENCE is given or oneDNN cannot run the layer;
+ * every other layer, and those in that case, run mcuopt's own kernels.
+ * So does BatchNorm in training. When a ReLU is the only reader of one of
+ * these layers (and there is no fake quantization), the layer's fast path
+ * applies the ReLU and writes the ReLU's output, whose own forward is
+ * skipped, and the layer's own output buffer is left unused; a BatchNorm's
+ * fast path also takes the gradient through the ReLU.
+ *
  * With `fake_quant` set (quantization-aware training), the input goes
  * through mco_fq_input before the first layer, every layer output
  * through mco_fq_forward right after the layer's forward, and every
@@ -30,7 +39,9 @@
 
 enum {
     MCO_NET_GRADIENTS = 1,   /* allocate gradients (training); else inference only */
-    MCO_NET_INPUT_GRAD = 2   /* also compute dLoss/dinput (gradient checks) */
+    MCO_NET_INPUT_GRAD = 2,  /* also compute dLoss/dinput (gradient checks) */
+    MCO_NET_REFERENCE = 4    /* only mcuopt's own kernels (layer_ops.h), no fast path
+                                (tests compare the two) */
 };
 
 typedef struct {
@@ -44,6 +55,20 @@ typedef struct {
     unsigned char *owns_grad; /* [n_layers] 1 if grad[l] is not an alias */
     void **scratch;           /* [n_layers] */
     float **param_grad;       /* [n_layers * MCO_MAX_PARAMS] into param_grads */
+    struct mco_fast_layer **fast; /* [n_layers] the layer's fast path, or NULL */
+    unsigned char *sole_writer; /* [n_layers] 1 if no other layer's backward writes the
+                                   gradient of this layer's input (it may overwrite it) */
+    unsigned char *fuses_relu;  /* [n_layers] 1: a layer whose fast path also runs the ReLU at
+                                   l + 1 (its only reader): a BatchNorm in training (forward and
+                                   backward), a Conv2D, DepthwiseConv2D or Dense (forward only:
+                                   the ReLU's backward runs as usual) */
+    unsigned char *fused_ran;   /* [n_layers] 1 if the last forward ran it fused (backward
+                                   then does the same) */
+    unsigned char *skip_zero;   /* [n_layers] 1: mco_net_zero_grads leaves grad[l] alone, as
+                                   its only writer overwrites it (a fast layer, or a kernel
+                                   whose ops say overwrites_grad) or is a fused ReLU */
+    unsigned char *clear_first; /* [n_layers] 1: that only writer; if it runs its reference
+                                   kernel, which adds, it clears its input gradient first */
     float *param_grads;       /* mco_model_param_floats() floats */
     mco_rng rng;              /* dropout masks; the caller seeds it */
     struct mco_fq_thread *fake_quant; /* NULL: float; else QAT fake quantization after each

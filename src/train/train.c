@@ -257,7 +257,8 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
         if (!tr->workers[t])
             return mco_error(MCO_ERR_NOMEM, "training: out of memory");
         memset(tr->workers[t], 0, sizeof(train_worker));
-        st = mco_net_init(&tr->workers[t]->net, net_model, slice, MCO_NET_GRADIENTS);
+        st = mco_net_init(&tr->workers[t]->net, net_model, slice,
+                          MCO_NET_GRADIENTS | (opt->reference_kernels ? MCO_NET_REFERENCE : 0));
         if (st != MCO_OK)
             return st;
         if (tr->fake_quant)

@@ -79,6 +79,10 @@ typedef struct {
     mco_status (*after_step)(void *user, mco_model *model, long step, long total_steps);
     void *after_step_user;
 
+    /* 1: run every layer on mcuopt's own loops, not on the oneDNN fast path
+     * of Conv2D, DepthwiseConv2D and Dense (for comparisons; much slower). */
+    int reference_kernels;
+
     /* Quantization-aware training (off when NULL): the forward pass rounds
      * weights and activations as the int8 runtime will; see qat.h. */
     const struct mco_qat_config *qat;
