@@ -12,20 +12,15 @@
 # -O2 than at -O0).
 # gcc -O2 over 100 images is mnist_paper_on_target.sh's job.
 # Usage: compilers_on_target.sh PATH/TO/mcuopt (from the repo root).
-# Exit 77 (skipped) when a tool (arm-none-eabi-gcc, clang, qemu-system-arm,
-# python3 to read the JSON) or the MNIST data is missing.
+# Skipped (exit 77, tests/lib/skip.sh) when a tool (arm-none-eabi-gcc,
+# clang, qemu-system-arm, python3 to read the JSON) or MNIST is missing.
 set -euo pipefail
 cli=$1
-for tool in arm-none-eabi-gcc clang qemu-system-arm python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "compilers_on_target: SKIPPED: $tool not found (bash scripts/setup.sh installs it)" >&2
-    exit 77
-  fi
-done
-if [ ! -f "${MCO_MNIST_DIR:-../shared/data/mnist}/t10k-images-idx3-ubyte.gz" ]; then
-  echo "compilers_on_target: SKIPPED: no MNIST data (scripts/fetch_mnist.sh)" >&2
-  exit 77
-fi
+. "$(dirname "$0")/lib/skip.sh"
+require_arm_tools
+require_cmd clang clang
+require_cmd python3 python3
+require_mnist
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib/mini_mnist.sh"

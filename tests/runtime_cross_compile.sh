@@ -13,22 +13,18 @@
 # That the builds compute the host's outputs is checked on the emulator by
 # compilers_on_target.sh and sparse_fc_on_target.sh.
 # Usage: runtime_cross_compile.sh PATH/TO/mcuopt (from the repo root).
-# Exit 77 (skipped) when a compiler is missing: scripts/setup.sh installs
-# gcc-arm-none-eabi, libnewlib-arm-none-eabi and clang.
+# Skipped (exit 77, tests/lib/skip.sh) when a compiler is missing:
+# scripts/setup.sh installs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
+# clang, and CI fails on any skip.
 set -u
 cli=${1:?usage: runtime_cross_compile.sh PATH/TO/mcuopt}
 cd "$(dirname "$0")/.."
-for tool in arm-none-eabi-gcc arm-none-eabi-objdump clang; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "runtime_cross_compile: SKIPPED: $tool not found (bash scripts/setup.sh installs it)" >&2
-        exit 77
-    fi
-done
+. tests/lib/skip.sh
+require_cmd arm-none-eabi-gcc gcc-arm-none-eabi
+require_cmd arm-none-eabi-objdump binutils-arm-none-eabi
+require_cmd clang clang
 sysroot=$(dirname "$(dirname "$(arm-none-eabi-gcc -print-file-name=libc.a)")")
-if [ ! -f "$sysroot/include/string.h" ]; then
-    echo "runtime_cross_compile: SKIPPED: no newlib headers for clang (apt-get install libnewlib-arm-none-eabi)" >&2
-    exit 77
-fi
+[ -f "$sysroot/include/string.h" ] || skip "no newlib headers for clang (Debian package libnewlib-arm-none-eabi)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

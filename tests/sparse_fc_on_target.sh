@@ -8,16 +8,14 @@
 # ways: arm-none-eabi-gcc -O2 (the assembly), -O0 (its C path), clang -O2
 # and -O0 (the assembly: Clang gives it its eleven registers at every
 # level). The host tests (test_sparse_kernels) cover the C paths. $1 (the
-# CLI) is unused. Exit 77 (skipped) when arm-none-eabi-gcc, clang or
-# qemu-system-arm is missing (CI installs them, see scripts/setup.sh).
+# CLI) is unused. Skipped (exit 77) when arm-none-eabi-gcc, clang or
+# qemu-system-arm is missing (CI installs them, see scripts/setup.sh, and
+# fails on any skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in arm-none-eabi-gcc clang qemu-system-arm; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "sparse_fc_on_target: SKIPPED: $tool not found" >&2
-    exit 77
-  fi
-done
+. tests/lib/skip.sh
+require_arm_tools
+require_cmd clang clang
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/main.c" <<'EOC'
