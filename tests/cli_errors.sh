@@ -295,6 +295,8 @@ bad "does not fit cortex-m0plus-32k"      measure "$m" --target cortex-m0plus-32
 bad "does not fit tiny-ram"               measure "$q" --target "$d/tiny-ram.json" --images 3 "${data[@]}"
 bad "--cpu"                               emit "$q" --cpu cortex-a53 -o code
 bad "--optimize expects cycles or size"   emit "$q" --optimize speed -o code
+bad "unknown compiler 'icc' (gcc or clang)" measure "$q" --target stm32f405 --cc icc "${data[@]}"
+bad "unknown optimisation level '-O9'"    measure "$q" --target stm32f405 -O9 "${data[@]}"
 bad "--optimize expects cycles or size"   measure "$q" --target stm32f405 --optimize fast "${data[@]}"
 bad "unknown target"                      run "${data[@]}" --val 50 --epochs 1 --quiet --target no-such-mcu -o run
 bad "--images"                            run "${data[@]}" --val 50 --epochs 1 --quiet --images 0 -o run

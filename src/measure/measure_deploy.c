@@ -132,6 +132,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.output_bytes = plan.output_bytes;
         req.clock_mhz = opt->clock_mhz;
         req.timeout_s = opt->timeout_s;
+        req.cc = opt->cc;
+        req.opt = opt->opt;
         char work_dir[4200];
         if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
             snprintf(work_dir, sizeof work_dir, "%s/measure", dir);

@@ -31,6 +31,8 @@ typedef struct {
      * mco_cost_model_load_context) for the target's core class. */
     mco_plan_goal plan_goal;
     const struct mco_cost_model *cost_model;
+    mco_cc cc;              /* compiler of the model code (default gcc, see target.h) */
+    const char *opt;        /* its optimisation flag, e.g. "-O0"; NULL: "-O2" */
 } mco_measure_options;
 
 void mco_measure_options_default(mco_measure_options *opt);

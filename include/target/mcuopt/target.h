@@ -30,14 +30,16 @@
  *   "source"           string   optional: where the figures come from
  *
  * Measurement (mco_target_measure) builds a firmware image from an emitted
- * model directory plus test vectors, runs it under qemu-system-arm with a TCG
- * plugin that counts executed instructions between two marker calls around
- * model_run(), checks every output byte against the expected output, and
- * estimates cycles from the per-instruction counts with a per-core timing
- * table. Instruction counts are exact; cycles, latency and energy are
- * estimates (flash wait states, bus contention, caches and dual issue are
- * not modelled). Code with layer marks (all emitted code) also gets both
- * figures per op (see mco_layer_measure).
+ * model directory (compiled with arm-none-eabi-gcc or clang at the
+ * requested optimisation level) plus test vectors, runs it under
+ * qemu-system-arm with a TCG plugin that counts executed instructions
+ * between two marker calls around model_run(), checks every output byte
+ * against the expected output, and estimates cycles from the
+ * per-instruction counts with a per-core timing table. Instruction counts
+ * are exact; cycles, latency and energy are estimates (flash wait states,
+ * bus contention, caches and dual issue are not modelled). Code with layer
+ * marks (all emitted code) also gets both figures per op (see
+ * mco_layer_measure).
  *
  * Example (ctx: a context whose resources are set, mcuopt/context.h):
  *   mco_target_profile t;
@@ -113,6 +115,23 @@ mco_status mco_target_list(const mco_context *ctx, mco_target_profile **out, int
 const char *mco_core_name(mco_core core);
 const char *mco_fpu_name(mco_fpu fpu);
 
+/* The compiler the model's code is built with for a measurement (the
+ * harness and the link always use arm-none-eabi-gcc and its newlib):
+ *   MCO_CC_GCC    arm-none-eabi-gcc
+ *   MCO_CC_CLANG  clang --target=arm-none-eabi, with newlib's headers from
+ *                 arm-none-eabi-gcc's sysroot, -fshort-enums (GCC's enum
+ *                 ABI) and -munaligned-access where the core has it (GCC's
+ *                 default; Clang's bare-metal default is strict alignment) */
+typedef enum { MCO_CC_GCC, MCO_CC_CLANG } mco_cc;
+
+/* "gcc" / "clang" to a compiler; MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_cc_parse(const char *name, mco_cc *out);
+const char *mco_cc_name(mco_cc cc);
+
+/* Checks an optimisation flag: one of -O0 -O1 -O2 -O3 -Os -Og -Oz (both
+ * compilers know them all); MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_opt_level_check(const char *opt);
+
 typedef struct {
     const mco_context *ctx;  /* the firmware directory (required), the temporary
                                 directory and the log */
@@ -128,13 +147,16 @@ typedef struct {
                                 products stay there */
     int timeout_s;           /* QEMU time limit; 0: 300 s */
     /* Optional, NULL-terminated lists (NULL: none): more C sources compiled
-     * into the firmware and the size link with the same flags (code the
-     * model calls that does not live in model_dir, e.g. a kernel library
-     * measured for comparison), and more -I directories for them. */
+     * into the firmware and the size link with the model's compiler and
+     * flags (code the model calls that does not live in model_dir, e.g. a
+     * kernel library measured for comparison), and more -I directories for
+     * them. */
     const char *const *extra_sources;
     const char *const *extra_include_dirs;
     int no_layer_marks;      /* 1: build without the layer marks: totals only, from exactly the
                                 production code (to check what the marks cost, see below) */
+    mco_cc cc;               /* compiler of the model code and the extra sources (default gcc) */
+    const char *opt;         /* their optimisation flag; NULL: "-O2" */
 } mco_measure_request;
 
 /* Per-layer figures need the model's layer marks: emitted model code has
@@ -176,6 +198,7 @@ typedef struct {
     int fits_ram;               /* 1 if ram_bytes <= ram_kb (the application's own
                                    RAM is not counted) */
     char qemu_machine[32];      /* machine the code ran on */
+    char build[32];             /* how the model code was compiled, e.g. "clang -O0" */
     char note[320];             /* what the cycle figure is and what it leaves out */
     int n_layers;               /* ops measured one by one; 0 if the code has no layer marks */
     mco_layer_measure layers[MCO_MEASURE_MAX_LAYERS];  /* [n_layers], in op order */
@@ -185,7 +208,7 @@ typedef struct {
 
 /* Builds, runs and measures (see the top of this file). Needs
  * arm-none-eabi-gcc with newlib, qemu-system-arm 7.2 with plugin support and
- * a host gcc on PATH. A model that fails to build, a QEMU timeout or crash
+ * a host gcc on PATH (and clang for MCO_CC_CLANG). A model that fails to build, a QEMU timeout or crash
  * return an error with one clear line; output mismatches are not an error
  * (they are counted in the result). */
 mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_request *req,
