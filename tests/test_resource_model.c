@@ -475,7 +475,7 @@ static void test_against_emulator(void)
 static void test_shipped_table(void)
 {
     mco_cost_model *cm = NULL;
-    CHECK_OK(mco_cost_model_load(NULL, &cm));
+    CHECK_OK(mco_cost_model_load_context(test_context(), &cm));
     if (!cm) return;
     for (int i = 0; i < cm->n_classes; i++) {
         const mco_cost_class *c = &cm->classes[i];
