@@ -85,18 +85,11 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_cost_model_free(own_table);   /* the plan keeps no pointer to it */
     if (st != MCO_OK) return st;
 
-    /* The code goes to a temporary directory, or to code_dir staged so that
-     * a failed measurement (or a model that does not fit) leaves nothing. */
+    /* The measured code goes to a temporary directory; the package in
+     * code_dir is written (staged) only once the measurement succeeded. */
     char temp_dir[4096];
-    mco_output_dir code_out;
-    const char *dir;
-    if (opt->code_dir) {
-        st = mco_output_dir_begin(&code_out, opt->code_dir);
-        dir = code_out.stage;
-    } else {
-        st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
-        dir = temp_dir;
-    }
+    const char *dir = temp_dir;
+    st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
     if (st != MCO_OK) {
         mco_plan_free(&plan);
         return st;
@@ -134,11 +127,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.timeout_s = opt->timeout_s;
         req.cc = opt->cc;
         req.opt = opt->opt;
-        char work_dir[4200];
-        if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
-            snprintf(work_dir, sizeof work_dir, "%s/measure", dir);
-            req.work_dir = work_dir;
-        }
+        req.work_dir = opt->measure_dir;   /* NULL: a temporary one */
         st = mco_target_measure(target, &req, result);
     }
     if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
@@ -156,11 +145,14 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK)
         st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->ram_bytes,
                         "measured: static data and stack");
+    if (st == MCO_OK && opt->code_dir) {   /* the same code, with the measured stack in model.h */
+        eo.measure = 1;
+        eo.measured_stack_bytes = result->stack_bytes;
+        st = mco_emit_c_with(dm, &plan, opt->code_dir, &eo, &er);
+    }
     free(inputs);
     free(outputs);
     mco_plan_free(&plan);
-    if (!opt->code_dir) mco_remove_tree(temp_dir);
-    else if (st == MCO_OK) st = mco_output_dir_commit(&code_out);
-    else mco_output_dir_abort(&code_out);
+    mco_remove_tree(temp_dir);
     return st;
 }
