@@ -106,6 +106,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
                         "the activation arena alone");
 
     uint8_t *inputs = NULL, *outputs = NULL;
+    mco_output_dir measure_out;
+    int have_measure_out = 0;
     if (st == MCO_OK) {
         inputs = malloc((size_t)n * plan.input_bytes);
         outputs = malloc((size_t)n * plan.output_bytes);
@@ -127,8 +129,14 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.timeout_s = opt->timeout_s;
         req.cc = opt->cc;
         req.opt = opt->opt;
-        req.work_dir = opt->measure_dir;   /* NULL: a temporary one */
-        st = mco_target_measure(target, &req, result);
+        req.work_dir = NULL;   /* a temporary one */
+        /* The measurement build in measure_dir: staged like every output, so
+         * a failed measurement leaves nothing and a non-directory is refused. */
+        if (opt->measure_dir && (st = mco_output_dir_begin(&measure_out, opt->measure_dir)) == MCO_OK) {
+            have_measure_out = 1;
+            req.work_dir = measure_out.stage;
+        }
+        if (st == MCO_OK) st = mco_target_measure(target, &req, result);
     }
     if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
         st = mco_error(MCO_ERR_FORMAT, "measure: %d layer marks in the firmware for %d ops", result->n_layers,
@@ -149,6 +157,10 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         eo.measure = 1;
         eo.measured_stack_bytes = result->stack_bytes;
         st = mco_emit_c_with(dm, &plan, opt->code_dir, &eo, &er);
+    }
+    if (have_measure_out) {
+        if (st == MCO_OK) st = mco_output_dir_commit(&measure_out);
+        else mco_output_dir_abort(&measure_out);
     }
     free(inputs);
     free(outputs);

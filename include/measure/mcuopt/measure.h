@@ -25,8 +25,9 @@ typedef struct {
                              * "model", with the measured stack in model.h), put in place
                              * only if the call succeeds; NULL: none */
     const char *measure_dir; /* where to keep the measurement build (firmware, logs,
-                              * per-address counts; never in code_dir's package); NULL:
-                              * a temporary directory, removed */
+                              * per-address counts; never in code_dir's package), staged
+                              * and put in place only if the call succeeds; NULL: a
+                              * temporary directory, removed */
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
     /* How the planner chooses kernels (mco_plan_options.goal; default
