@@ -18,10 +18,15 @@
 #      clang, at -O0 and -O2; every output equals the host runtime's, the
 #      shared kernel is linked once, and DIGITS_ARENA_SECTION places the
 #      static arena in the given section;
-#   5. the same program from the two NAME.mk fragments with plain make.
-# What it leaves out: running the packages on an emulated Cortex-M
-# (mnist_paper_on_target.sh and compilers_on_target.sh run the emitted code
-# in QEMU through the measurement harness).
+#   5. the same program from the two NAME.mk fragments with plain make;
+#   6. the same CMake project cross-built for a Cortex-M4F (QEMU mps2-an386,
+#      the measurement firmware's start-up code and linker script, newlib
+#      semihosting) as C and as C++, with arm-none-eabi-gcc/g++ and clang/
+#      clang++, at -O0 and -O2, runs in QEMU with every output equal to the
+#      host runtime's.
+# What it leaves out: other cores (compilers_on_target.sh runs the emitted
+# code on each through the measurement harness) and the .mk fragments
+# cross-built.
 # Usage: emit_package.sh PATH/TO/mcuopt (from the repo root). Skipped (exit
 # 77) when a tool is missing; scripts/setup.sh installs them all.
 set -u
@@ -29,9 +34,11 @@ cli=${1:?usage: emit_package.sh PATH/TO/mcuopt}
 cd "$(dirname "$0")/.."
 . tests/lib/skip.sh
 for tool in gcc:gcc g++:g++ clang:clang clang++:clang cmake:cmake make:make objdump:binutils nm:binutils \
-            arm-none-eabi-gcc:gcc-arm-none-eabi; do
+            arm-none-eabi-gcc:gcc-arm-none-eabi arm-none-eabi-g++:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
     require_cmd "${tool%%:*}" "${tool##*:}"
 done
+sysroot=$(dirname "$(dirname "$(arm-none-eabi-gcc -print-file-name=libc.a)")")
+[ -f "$sysroot/include/string.h" ] || skip "no newlib (Debian package libnewlib-arm-none-eabi)"
 work=$(mktemp -d /tmp/mco-emit-package-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -184,3 +191,42 @@ make -C "$work" -f Makefile two_models_make >"$work/make.log" 2>&1 || { cat "$wo
     { cat "$work/make.log"; fail "the .mk fragments do not compile the shared kernel once"; }
 "$work/two_models_make" || fail "both models in one program (make)"
 echo "emit_package: both models in one program from the .mk fragments equal the host runtime"
+
+# ---- 6. both models in one Cortex-M4F firmware, run in QEMU ---------------------
+fw=$PWD/firmware
+m4="-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
+clang_m4="--target=arm-none-eabi --sysroot=$sysroot $m4 -fshort-enums -munaligned-access"
+mkdir -p "$work/m4"
+cp "$work/main.c" "$work/main.cpp" "$work/m4/"
+cat >"$work/m4/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.16)
+project(two_models_m4 LANGUAGES C CXX)
+add_subdirectory("$work/pkg/kws" kws)
+add_subdirectory("$work/pkg/digits" digits)
+add_executable(two_models "$fw/startup.c" \${MAIN})
+target_include_directories(two_models PRIVATE "$work/vectors")
+target_link_libraries(two_models PRIVATE kws digits)
+# the measurement firmware's link: arm-none-eabi-gcc whatever compiled the objects
+foreach(lang C CXX)
+  set(CMAKE_\${lang}_LINK_EXECUTABLE "arm-none-eabi-gcc $m4 <OBJECTS> -o <TARGET> <LINK_LIBRARIES> --specs=nano.specs --specs=rdimon.specs -nostartfiles -Wl,--gc-sections -L$fw/ld -T$fw/ld/mps2-an386.ld -lm")
+endforeach()
+CMAKE
+for build in arm-none-eabi-gcc:arm-none-eabi-g++:c:-O0 arm-none-eabi-gcc:arm-none-eabi-g++:cpp:-O2 \
+             clang:clang++:c:-O2 clang:clang++:cpp:-O0; do
+    IFS=: read -r cc cxx ext opt <<<"$build"
+    flags="$m4"
+    [ "$cc" = clang ] && flags=$clang_m4
+    b=$work/m4/build-$cc-$ext$opt
+    cmake -S "$work/m4" -B "$b" -DCMAKE_SYSTEM_NAME=Generic -DCMAKE_SYSTEM_PROCESSOR=arm \
+        -DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+        -DMAIN="main.$ext" -DCMAKE_C_FLAGS="$flags $WARN $opt" \
+        -DCMAKE_CXX_FLAGS="$flags $WARN $opt -fno-exceptions -fno-rtti" >"$work/m4.log" 2>&1 &&
+        cmake --build "$b" -j2 >>"$work/m4.log" 2>&1 || { cat "$work/m4.log"; fail "Cortex-M4 build $cc main.$ext $opt"; }
+    timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native -kernel "$b/two_models" >"$work/qemu.log" 2>&1
+    rc=$?
+    cat "$work/qemu.log"
+    [ $rc = 0 ] && grep -q "^16 of 16 outputs identical; caller arenas unused in 0 calls$" "$work/qemu.log" ||
+        fail "both models on the emulated Cortex-M4 ($cc, main.$ext, $opt): exit status $rc"
+done
+echo "emit_package: both models in one Cortex-M4 firmware (C and C++, gcc and clang, -O0 and -O2) equal the host runtime in QEMU"
