@@ -11,7 +11,8 @@
 #      package (the host example three ways, the Cortex-M compile);
 #   3. the header and example/main.c compile as C++ (g++ and clang++,
 #      -Wall -Wextra -pedantic -Werror) and link with the C package;
-#   4. one CMake project adds both packages (add_subdirectory) and links one
+#   4. one CMake project adds both packages (add_subdirectory for kws,
+#      FetchContent for digits) and links one
 #      program that runs both models on their test vectors with NAME_run and
 #      with NAME_run_with_arena on a caller's buffer (which must be written,
 #      and a misaligned one refused): built as C and as C++, with gcc and
@@ -158,7 +159,9 @@ cat >"$work/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.16)
 project(two_models LANGUAGES C CXX)
 add_subdirectory("$work/pkg/kws" kws)
-add_subdirectory("$work/pkg/digits" digits)
+include(FetchContent)   # the other way the package's README names
+FetchContent_Declare(digits SOURCE_DIR "$work/pkg/digits")
+FetchContent_MakeAvailable(digits)
 target_compile_definitions(digits PRIVATE [[DIGITS_ARENA_SECTION=__attribute__((section(".mco_test_arena")))]])
 add_executable(two_models \${MAIN})
 target_include_directories(two_models PRIVATE "$work/vectors")
