@@ -18,8 +18,11 @@
 #      and a misaligned one refused): built as C and as C++, with gcc and
 #      clang, at -O0 and -O2; every output equals the host runtime's, the
 #      shared kernel is linked once, and DIGITS_ARENA_SECTION places the
-#      static arena in the given section;
-#   5. the same program from the two NAME.mk fragments with plain make;
+#      static arena in the given section; the one runtime is compiled with
+#      the options both models allow, and a package voting against the fast
+#      requantization or bringing a second 3x3 conv shape turns them off;
+#   5. the same program from the two NAME.mk fragments with plain make (the
+#      same option votes);
 #   6. the same CMake project cross-built for a Cortex-M4F (QEMU mps2-an386,
 #      the measurement firmware's start-up code and linker script, newlib
 #      semihosting) as C and as C++, with arm-none-eabi-gcc/g++ and clang/
@@ -158,9 +161,9 @@ cp "$work/main.c" "$work/main.cpp"
 cat >"$work/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.16)
 project(two_models LANGUAGES C CXX)
-add_subdirectory("$work/pkg/kws" kws)
+add_subdirectory("\${PKG}/kws" kws)
 include(FetchContent)   # the other way the package's README names
-FetchContent_Declare(digits SOURCE_DIR "$work/pkg/digits")
+FetchContent_Declare(digits SOURCE_DIR "\${PKG}/digits")
 FetchContent_MakeAvailable(digits)
 target_compile_definitions(digits PRIVATE [[DIGITS_ARENA_SECTION=__attribute__((section(".mco_test_arena")))]])
 add_executable(two_models \${MAIN})
@@ -171,7 +174,7 @@ for build in gcc:g++:c:-O0 gcc:g++:cpp:-O2 clang:clang++:c:-O2 clang:clang++:cpp
     IFS=: read -r cc cxx ext opt <<<"$build"
     b=$work/build-$cc-$ext$opt
     cmake -S "$work" -B "$b" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -DMAIN="main.$ext" \
-        -DCMAKE_C_FLAGS="$WARN $opt" -DCMAKE_CXX_FLAGS="$WARN $opt" >"$work/cmake.log" 2>&1 &&
+        -DPKG="$work/pkg" -DCMAKE_C_FLAGS="$WARN $opt" -DCMAKE_CXX_FLAGS="$WARN $opt" >"$work/cmake.log" 2>&1 &&
         cmake --build "$b" -j2 >>"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; fail "CMake build $cc main.$ext $opt"; }
     "$b/two_models" || fail "both models in one program ($cc, main.$ext, $opt)"
     copies=$(nm "$b/two_models" | grep -c ' T mco_fully_connected_s8$')
@@ -181,10 +184,36 @@ for build in gcc:g++:c:-O0 gcc:g++:cpp:-O2 clang:clang++:c:-O2 clang:clang++:cpp
 done
 echo "emit_package: both models in one CMake program (C and C++, gcc and clang, -O0 and -O2) equal the host runtime"
 
+# The runtime options are those every model allows: here the fast
+# requantization and digits' 3x3 conv shape (the only model using that
+# kernel); a model voting against the first, or a second conv3x3 shape, turns
+# each off for the whole build (the general paths, still exact).
+options_are() {   # LOG FAST IN_H: the compile commands in LOG pass these values, and no other
+    grep -q -- "-DMCO_REQUANT_FAST=$2" "$1" && grep -q -- "-DMCO_CONV3X3_IN_H=$3" "$1" &&
+        [ "$(grep -o -- '-DMCO_REQUANT_FAST=[0-9]*' "$1" | sort -u | wc -l)" = 1 ] &&
+        [ "$(grep -o -- '-DMCO_CONV3X3_IN_H=[0-9]*' "$1" | sort -u | wc -l)" = 1 ]
+}
+b=$work/build-votes
+cmake -S "$work" -B "$b" -DCMAKE_C_COMPILER=gcc -DMAIN=main.c -DPKG="$work/pkg" -DCMAKE_C_FLAGS="$WARN -O2" \
+    >"$work/cmake.log" 2>&1 && cmake --build "$b" -j2 -- VERBOSE=1 >"$work/votes.log" 2>&1 ||
+    { cat "$work/cmake.log" "$work/votes.log"; fail "CMake build for the runtime options"; }
+options_are "$work/votes.log" 1 28 || fail "CMake: the runtime options both models allow are not FAST=1, IN_H=28"
+cp -r "$work/pkg" "$work/pkg-votes"
+sed -i 's/MCO_REQUANT_FAST_VOTES 1)/MCO_REQUANT_FAST_VOTES 0)/' "$work/pkg-votes/kws/CMakeLists.txt"
+echo 'set_property(TARGET mcuopt_runtime APPEND PROPERTY MCO_CONV3X3_SHAPES 1x1x1)' >>"$work/pkg-votes/kws/CMakeLists.txt"
+rm -rf "$b"
+cmake -S "$work" -B "$b" -DCMAKE_C_COMPILER=gcc -DMAIN=main.c -DPKG="$work/pkg-votes" -DCMAKE_C_FLAGS="$WARN -O2" \
+    >"$work/cmake.log" 2>&1 && cmake --build "$b" -j2 -- VERBOSE=1 >"$work/votes.log" 2>&1 ||
+    { cat "$work/cmake.log" "$work/votes.log"; fail "CMake build with a model voting against the options"; }
+options_are "$work/votes.log" 0 0 || fail "CMake: a vote against the options did not turn them off"
+"$b/two_models" || fail "both models with the general runtime paths (CMake)"
+echo "emit_package: the shared runtime's options are those every model allows (CMake)"
+
 # ---- 5. the same program from the .mk fragments -------------------------------
 cat >"$work/Makefile" <<MAKE
-include $work/pkg/kws/kws.mk
-include $work/pkg/digits/digits.mk
+PKG ?= $work/pkg
+include \$(PKG)/kws/kws.mk
+include \$(PKG)/digits/digits.mk
 CFLAGS += -std=c99 -O2 $WARN \$(MCUOPT_CFLAGS) -I$work/vectors
 two_models_make: $work/main.c \$(MCUOPT_SOURCES)
 	\$(CC) \$(CFLAGS) -o \$@ \$^
@@ -193,6 +222,13 @@ make -C "$work" -f Makefile two_models_make >"$work/make.log" 2>&1 || { cat "$wo
 [ "$(grep -o 'mco_fully_connected_s8\.c' "$work/make.log" | wc -l)" = 1 ] ||
     { cat "$work/make.log"; fail "the .mk fragments do not compile the shared kernel once"; }
 "$work/two_models_make" || fail "both models in one program (make)"
+options_are "$work/make.log" 1 28 || fail "make: the runtime options both models allow are not FAST=1, IN_H=28"
+sed -i 's/^MCUOPT_FAST_VOTES += 1$/MCUOPT_FAST_VOTES += 0/' "$work/pkg-votes/kws/kws.mk"
+echo 'MCUOPT_CONV3X3_SHAPES += 1x1x1' >>"$work/pkg-votes/kws/kws.mk"
+make -B -C "$work" -f Makefile PKG="$work/pkg-votes" two_models_make >"$work/make.log" 2>&1 ||
+    { cat "$work/make.log"; fail "make with a model voting against the options"; }
+options_are "$work/make.log" 0 0 || { cat "$work/make.log"; fail "make: a vote against the options did not turn them off"; }
+"$work/two_models_make" || fail "both models with the general runtime paths (make)"
 echo "emit_package: both models in one program from the .mk fragments equal the host runtime"
 
 # ---- 6. both models in one Cortex-M4F firmware, run in QEMU ---------------------
