@@ -55,6 +55,7 @@
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/measure.h"
+#include "mcuopt/report.h"
 #include "mcuopt/search.h"
 #include "mcuopt/status.h"
 #include "mcuopt/target.h"
@@ -206,8 +207,18 @@ typedef struct {
     double test_accuracy;    /* of the chosen model on opt->test (-1: no test set) */
     int measured;            /* 1: measured on the emulated target */
     mco_measure_result measure;
-    mco_search_resources reference;   /* the starting model's int8 deployment */
+    mco_search_resources reference;   /* the starting model's int8 deployment as the cost
+                                         sees it (predicted or measured, like the trials) */
     double reference_cost_int8;        /* 0 by definition, for reports */
+    /* Measured on the emulated target after the search, like `mcuopt
+     * measure` does (same images, same build): the starting model as int8
+     * ("quant:int8", evaluated on the validation split and the test set)
+     * and the chosen model. These are the figures to show; the gain compares
+     * the two. */
+    mco_report_model start, chosen;
+    char trial_figures[16];  /* "predicted" (resource model) or "measured" (emulator) */
+    char model_hash[64];     /* of the source model file */
+    char formats_dropped[256];/* formats the sampler stopped proposing and why ("" none) */
     char model_path[1024];   /* OUT/best.mcq */
     char code_dir[1024];     /* OUT/code */
     char report_html[1024], report_json[1024];
