@@ -46,6 +46,10 @@ static void print_help(void)
            "      --workers N           worker processes (default 1)\n"
            "      --threads N           training threads per worker (default cores / workers)\n"
            "      --sampler NAME        tpe (default) or random\n"
+           "      --formats LIST        weight formats to search, of int8, int4 and float16 (FPU\n"
+           "                            only), e.g. int8,int4 (default: all the target can run)\n"
+           "      --stages LIST         stages to search, of prune, distill, qat and quant (always\n"
+           "                            run), e.g. prune,quant (default: all)\n"
            "      --max-latency-ms F    latency limit at the clock below\n"
            "      --clock-mhz F         clock for latency and energy (default: the profile's)\n"
            "      --optimize WHAT       kernels where several can run a layer: the fastest for\n"
@@ -267,7 +271,7 @@ int cmd_search(int argc, char **argv)
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
         OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA, OPT_QUIET,
-        OPT_JSON, OPT_OPTIMIZE
+        OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
@@ -279,6 +283,8 @@ int cmd_search(int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"sampler", required_argument, NULL, OPT_SAMPLER},
+        {"formats", required_argument, NULL, OPT_FORMATS},
+        {"stages", required_argument, NULL, OPT_STAGES},
         {"max-latency-ms", required_argument, NULL, OPT_MAX_LAT},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
@@ -330,6 +336,14 @@ int cmd_search(int argc, char **argv)
             if (strcmp(optarg, "tpe") == 0) so.sampler = MCO_SAMPLER_TPE;
             else if (strcmp(optarg, "random") == 0) so.sampler = MCO_SAMPLER_RANDOM;
             else return cli_usage_error("search", "--sampler must be tpe or random, not '%s'", optarg);
+            break;
+        case OPT_FORMATS:
+            if (mco_search_parse_formats(optarg, "--formats", &so.formats) != MCO_OK)
+                return cli_usage_error("search", "%s", mco_last_error());
+            break;
+        case OPT_STAGES:
+            if (mco_search_parse_stages(optarg, "--stages", &so.stages) != MCO_OK)
+                return cli_usage_error("search", "%s", mco_last_error());
             break;
         case OPT_MAX_LAT:
             if (!cli_parse_positive("search", "--max-latency-ms", optarg, INFINITY, &f)) return CLI_EXIT_USAGE;

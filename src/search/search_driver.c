@@ -56,6 +56,9 @@
 #define SCORE_FAILED 3.0         /* sampler score of a failed trial (infeasible) */
 #define FINAL_RESERVE_S 10.0     /* budget kept for the test evaluation, QEMU check and report */
 #define MAX_REJECTED_IN_A_ROW 100 /* proposals in a row that do not fit before the search gives up */
+#define RETIRE_MIN_TRIALS 2      /* cheap-rung trials (or rejections) of a format before it may be dropped */
+#define RETIRE_MARGIN 0.5        /* cost by which its best trails the best format's: a wide margin (the
+                                    cost is a weighted sum of log ratios: 0.5 is ~1.65x the geometric mean) */
 
 typedef struct {
     char dry[MCO_TRIAL_CONFIG_MAX];
@@ -129,6 +132,8 @@ typedef struct {
     int rejected_in_a_row;             /* proposals that did not fit since the last that did */
     double closest_excess;             /* of res->closest_misfit */
     long draws;                        /* proposals drawn (seeds) */
+    int weights_dim;                   /* the space's weight format dimension (-1: none) */
+    unsigned dropped;                  /* weight formats (choice indices as bits) no longer proposed */
     double t0, credited_s;
     double batch_seconds;              /* duration of the last batch that ran something */
 } search;
@@ -482,12 +487,15 @@ static mco_status setup(search *s)
     s->had_structures = access(s->structures_path, F_OK) == 0;
 
     /* The space, conditioned on what the pipeline library can run now. */
-    mco_pipeline_space_caps caps = {1, 0, 0};
+    mco_pipeline_space_caps caps = {1, 0, 0, opt->formats, opt->stages};
     caps.unstructured = pipeline_can_run(s, "prune:sparsity=0.1 -> quant:int8,samples=8");
     caps.qat = pipeline_can_run(s, "qat:epochs=1");
     mco_clear_error();
-    mco_pipeline_space_build(opt->target, &caps, &s->space);
+    if ((st = mco_pipeline_space_build(opt->target, &caps, &s->space)) != MCO_OK) return st;
     if ((st = mco_search_space_check(&s->space)) != MCO_OK) return st;
+    s->weights_dim = -1;
+    for (int d = 0; d < s->space.n_dims; d++)
+        if (strcmp(s->space.dims[d].name, "weights") == 0) s->weights_dim = d;
 
     /* The study: everything that must be equal for a resume to continue. */
     mco_trial_study *study = &s->study;
@@ -923,6 +931,53 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
     return st;
 }
 
+/* The weight format (choice index) of an entry, -1 without that dimension. */
+static int format_of(const search *s, const mco_search_point *x)
+{
+    return s->weights_dim < 0 ? -1 : (int)x->v[s->weights_dim];
+}
+
+/* Drops the formats that lost by a wide margin on the cheap rung (see
+ * search_driver.h) and returns the best format (-1: none known yet). */
+static int update_dropped_formats(search *s)
+{
+    if (s->weights_dim < 0) return -1;
+    const mco_search_dim *dim = &s->space.dims[s->weights_dim];
+    double best[MCO_SEARCH_MAX_CHOICES];
+    int tried[MCO_SEARCH_MAX_CHOICES] = {0};
+    for (int c = 0; c < dim->n_choices; c++) best[c] = INFINITY;
+    for (int i = 0; i < s->n_entries; i++) {
+        const config_entry *e = &s->entries[i];
+        int c = format_of(s, &e->x);
+        if (c < 0 || c >= dim->n_choices) continue;
+        if (e->rejected || e->failed) tried[c]++;
+        else if (e->finished[0]) {
+            tried[c]++;
+            if (e->promising[0] && e->promise[0] < best[c]) best[c] = e->promise[0];
+        }
+    }
+    int winner = -1;
+    for (int c = 0; c < dim->n_choices; c++)
+        if (isfinite(best[c]) && (winner < 0 || best[c] < best[winner])) winner = c;
+    if (winner < 0) return -1;
+    for (int c = 0; c < dim->n_choices; c++) {
+        if (c == winner || (s->dropped & (1u << c)) || tried[c] < RETIRE_MIN_TRIALS) continue;
+        if (!(best[c] > best[winner] + RETIRE_MARGIN)) continue;
+        s->dropped |= 1u << c;
+        char why[128];
+        if (isfinite(best[c]))
+            snprintf(why, sizeof why, "%s after %d trials (best cost %+.2f against %+.2f for %s)", dim->choices[c],
+                     tried[c], best[c], best[winner], dim->choices[winner]);
+        else
+            snprintf(why, sizeof why, "%s after %d trials (none feasible; %s has cost %+.2f)", dim->choices[c],
+                     tried[c], dim->choices[winner], best[winner]);
+        size_t used = strlen(s->res->formats_dropped);
+        snprintf(s->res->formats_dropped + used, sizeof s->res->formats_dropped - used, "%s%s", used ? "; " : "",
+                 why);
+    }
+    return winner;
+}
+
 /* Fills the batch with new configurations at rung 0. */
 static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, int trial_cap)
 {
@@ -940,6 +995,9 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
         mco_search_point x;
         if (opt->sampler == MCO_SAMPLER_RANDOM) mco_search_random(&s->space, seed, &x);
         else mco_search_tpe(&s->space, history, n_history, &tpe, seed, &x);
+        int winner = update_dropped_formats(s);
+        int format = format_of(s, &x);
+        if (winner >= 0 && format >= 0 && (s->dropped & (1u << format))) x.v[s->weights_dim] = winner;
         char config[MCO_TRIAL_CONFIG_MAX], dry[MCO_TRIAL_CONFIG_MAX];
         if ((st = mco_pipeline_space_config(&s->space, &x, 0, config, sizeof config)) != MCO_OK) break;
         if ((st = mco_pipeline_space_config(&s->space, &x, 1, dry, sizeof dry)) != MCO_OK) break;
