@@ -42,6 +42,7 @@
 #define MCO_OP_USE_CONV3X3_MAXPOOL_S8 1
 #define MCO_OP_USE_FULLY_CONNECTED_SPARSE_S8 1
 #define MCO_OP_USE_CONV2D_MAXPOOL_SPARSE_S8 1
+#define MCO_OP_USE_MEAN_S8 1
 #endif
 
 /* Typed views of an arena offset. The arena and every offset are 4-byte
@@ -184,6 +185,11 @@ mco_rt_status mco_op_run(const mco_op *op, uint8_t *arena)
         return mco_conv2d_maxpool2x2_sparse_s8((const mco_conv_s8_params *)op->params,
                                                S8_AT(arena, op->input), (const uint8_t *)op->weights,
                                                (const int32_t *)op->bias, S8_AT(arena, op->output));
+#endif
+#if defined(MCO_OP_USE_MEAN_S8)
+    case MCO_OP_MEAN_S8:
+        return mco_mean_s8((const mco_mean_s8_params *)op->params, S8_AT(arena, op->input),
+                           S8_AT(arena, op->output));
 #endif
 #if defined(MCO_OP_USE_MAX_POOL_S8)
     case MCO_OP_MAX_POOL_S8:

@@ -70,6 +70,8 @@ typedef enum {
     /* int8, sparse weights: bitmap + non-zero values in one byte array (mco_sparse.h) */
     MCO_OP_FULLY_CONNECTED_SPARSE_S8,  /* params: mco_fc_s8_params */
     MCO_OP_CONV2D_MAXPOOL_SPARSE_S8,   /* params: mco_conv_s8_params (fused conv + clamp + max pool 2x2) */
+    /* int8, TFLite's MEAN over height and width (an imported model's global average pool) */
+    MCO_OP_MEAN_S8,              /* params: mco_mean_s8_params */
     MCO_OP_KIND_COUNT
 } mco_op_kind;
 

@@ -49,6 +49,7 @@ static const op_kind_entry op_kinds[] = {
     {MCO_OP_CONV3X3_MAXPOOL_S8, "CONV3X3_MAXPOOL_S8", "mco_conv3x3_maxpool2x2_s8", MCO_CALL_WEIGHTED},
     {MCO_OP_FULLY_CONNECTED_SPARSE_S8, "FULLY_CONNECTED_SPARSE_S8", "mco_fully_connected_sparse_s8", MCO_CALL_WEIGHTED},
     {MCO_OP_CONV2D_MAXPOOL_SPARSE_S8, "CONV2D_MAXPOOL_SPARSE_S8", "mco_conv2d_maxpool2x2_sparse_s8", MCO_CALL_WEIGHTED},
+    {MCO_OP_MEAN_S8, "MEAN_S8", "mco_mean_s8", MCO_CALL_POOL},
 };
 
 _Static_assert(sizeof op_kinds / sizeof op_kinds[0] == MCO_OP_KIND_COUNT,

@@ -221,7 +221,8 @@ static act_range activation_range(int act_type, mco_qparams q)
     if (act_type == MCO_LAYER_RELU6) {
         r.f_max = 6.0f;
         if (q.scale > 0.0f) {
-            double top = (double)q.zero_point + floor(6.0 / (double)q.scale + 0.5);
+            /* TFLite's CalculateActivationRangeQuantized: round(6 / scale) with the quotient in float */
+            double top = (double)q.zero_point + floor((double)(6.0f / q.scale) + 0.5);
             r.q_max = top < 127.0 ? (int32_t)top : 127;
         }
     }
@@ -680,10 +681,34 @@ static mco_status plan_weighted(builder *b, int layer)
 
 /* ---- other layers ---------------------------------------------------------- */
 
+/* TFLite's MEAN: an int8 global average pool that carries its own
+ * requantization (an imported model's; mco_mean_s8). */
+static mco_status plan_mean(builder *b, int layer)
+{
+    const mco_layer *L = &b->dm->model.layers[layer];
+    const mco_deploy_layer *dl = &b->dm->layers[layer];
+    int in = input_tensor(b, L->inputs[0]);
+    mco_qparams in_q = b->plan->tensors[in].q, out_q = dl->output;
+    mco_window win;
+    mco_status st = window_for(L, L->in_shape.c, &win);
+    if (st != MCO_OK) return st;
+    int op_index = add_op(b, MCO_OP_MEAN_S8, layer, layer, in, -1, L->out_shape, out_q, -1);
+    if (op_index < 0) return nomem();
+    mco_mean_s8_params *p = plan_alloc(b->plan, sizeof *p);
+    if (!p) return nomem();
+    *p = (mco_mean_s8_params){win, -in_q.zero_point, out_q.zero_point, 0, 0, -128, 127};
+    st = mco_quant_mean_params(dl->multiplier[0], dl->shift[0], (int64_t)win.in_h * win.in_w, &p->multiplier, &p->shift);
+    if (st != MCO_OK) return mco_error(st, "layer %s: %s", L->name, mco_last_error());
+    ((mco_op *)b->plan->ops)[op_index].params = p;
+    b->plan->info[op_index].params_type = MCO_PARAMS_MEAN_S8;
+    return MCO_OK;
+}
+
 static mco_status plan_pool(builder *b, int layer)
 {
     const mco_layer *L = &b->dm->model.layers[layer];
     int s8_act = b->dm->activation_format == MCO_ACT_S8;
+    if (s8_act && L->type == MCO_LAYER_GLOBAL_AVGPOOL && b->dm->layers[layer].multiplier) return plan_mean(b, layer);
     int in = input_tensor(b, L->inputs[0]);
     mco_qparams q = b->plan->tensors[in].q;
     mco_status st = check_same_q(b, layer, q);

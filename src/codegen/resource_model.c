@@ -179,6 +179,7 @@ void mco_plan_op_features(const mco_plan *plan, int k, double f[MCO_COST_N_FEATU
     case MCO_OP_AVG_POOL_S8: window_features(w, 0, f); return;
     case MCO_OP_GLOBAL_AVG_POOL_F32:
     case MCO_OP_GLOBAL_AVG_POOL_S8:
+    case MCO_OP_MEAN_S8:
         f[MCO_COST_MACS] = (double)w->in_h * w->in_w * w->in_c;
         f[MCO_COST_OUTPUTS] = w->in_c;
         return;

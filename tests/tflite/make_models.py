@@ -60,6 +60,22 @@ GAP = [
     ("fc", w(5, 8), b(5), tw.ACT_NONE),
 ]
 
+# MNIST-shaped (28x28x1), for `mcuopt measure` on the emulated Cortex-M4:
+# every int8 kernel an imported model uses.
+MNIST = [
+    ("pad", 1, 1, 1, 1),
+    ("conv", w(8, 3, 3, 1), b(8), 1, tw.VALID, tw.ACT_RELU),
+    ("maxpool", 2, 2, tw.VALID),
+    ("save", "a"),
+    ("dw", w(1, 3, 3, 8, fan_in=9), b(8), 1, tw.SAME, tw.ACT_RELU6),
+    ("add", "a", tw.ACT_NONE),
+    ("avgpool", 2, 2, tw.VALID),
+    ("conv", w(16, 3, 3, 8), b(16), 2, tw.SAME, tw.ACT_RELU),
+    ("mean",),
+    ("fc", w(10, 16), b(10), tw.ACT_NONE),
+    ("softmax",),
+]
+
 
 def write(out, name, g, x_in, y_out, x, ref, q=None):
     g.write(os.path.join(out, name + ".tflite"), [x_in], [y_out])
@@ -128,6 +144,7 @@ def main():
     int8_model(out, "cnn_int8", CNN, [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
     int8_model(out, "gap_int8", GAP, [1, 9, 9, 3], 64, tw.INT8, tw.FLOAT32)
     int8_model(out, "cnn_int8_float_io", CNN, [1, 12, 12, 2], 16, tw.FLOAT32, tw.INT8)
+    int8_model(out, "mnist_int8", MNIST, [1, 28, 28, 1], 16, tw.UINT8, tw.UINT8)
     bad_models(out)
 
 
