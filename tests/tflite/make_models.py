@@ -2,7 +2,9 @@
 without TensorFlow (tfl_write.py, tfl_models.py), with seeded weights and
 the expected outputs of the independent evaluator (tfl_ref.py).
 
-Usage: /usr/bin/python3 tests/tflite/make_models.py OUTDIR
+Usage: /usr/bin/python3 tests/tflite/make_models.py OUTDIR [IMAGES]
+(IMAGES: an uncompressed MNIST IDX image file; its first 16 images are the
+inputs of mnist_int8, which `mcuopt measure` then runs on the same images.)
 Writes, per model NAME: NAME.tflite, NAME.in.f32 (the network inputs, NHWC
 float32: for int8 models the real values of the int8 input,
 scale x (q - zero point)), NAME.ref.f32 (float models: the float64
@@ -94,11 +96,19 @@ def float_models(out, name, layers, shape, n):
         write(out, "%s_%s" % (name, form), g, x_in, y_out, x, ref)
 
 
-def int8_model(out, name, layers, shape, n, in_type, out_type):
+def read_idx_images(path, n):
+    with open(path, "rb") as f:
+        head = np.frombuffer(f.read(16), dtype=">u4")
+        assert head[0] == 0x803, "not an IDX image file"
+        return np.frombuffer(f.read(int(n * head[2] * head[3])), dtype=np.uint8).reshape(n, head[2], head[3], 1)
+
+
+def int8_model(out, name, layers, shape, n, in_type, out_type, pixels=None):
     calib = rng.uniform(0.0, 1.0, size=[64] + shape[1:])
     g, x_in, y_out = tfl_models.build(layers, shape, "int8", in_type, out_type, calib)
     t_in = g.tensors[x_in]
-    pixels = rng.integers(0, 256, size=[n] + shape[1:])
+    if pixels is None:
+        pixels = rng.integers(0, 256, size=[n] + shape[1:])
     if in_type == tw.UINT8:
         x = pixels.astype(np.uint8)
     elif in_type == tw.INT8:
@@ -144,7 +154,8 @@ def main():
     int8_model(out, "cnn_int8", CNN, [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
     int8_model(out, "gap_int8", GAP, [1, 9, 9, 3], 64, tw.INT8, tw.FLOAT32)
     int8_model(out, "cnn_int8_float_io", CNN, [1, 12, 12, 2], 16, tw.FLOAT32, tw.INT8)
-    int8_model(out, "mnist_int8", MNIST, [1, 28, 28, 1], 16, tw.UINT8, tw.UINT8)
+    images = read_idx_images(sys.argv[2], 16) if len(sys.argv) > 2 else None
+    int8_model(out, "mnist_int8", MNIST, [1, 28, 28, 1], 16, tw.UINT8, tw.UINT8, images)
     bad_models(out)
 
 
