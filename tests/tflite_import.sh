@@ -76,5 +76,6 @@ expect_error "$tmp/junk.tflite" 'not a TFLite file'
 
 # The MNIST-shaped int8 model on the emulated Cortex-M4, on the 16 images
 # whose host outputs were just checked against the reference.
-XX
+"$cli" measure "$tmp/mnist_int8.mcq" --target stm32f405 --data "$tmp/mini" --images 16 >"$tmp/measure.log"
+grep -q "16 of 16 bit-identical" "$tmp/measure.log" || { cat "$tmp/measure.log"; exit 1; }
 echo "tflite_import: all checks passed"
