@@ -1,18 +1,22 @@
 /*
  * cmd_eval.c - `mcuopt eval MODEL`: accuracy, loss and confusion matrix of a
- * saved model on a data set split.
+ * saved model on a data set split: a .mco model in float, a .mcq deploy
+ * model (quantized, or imported from TFLite) with the MCU runtime's kernels
+ * (mco_deploy_evaluate).
  */
 #include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
+#include "mcuopt/codegen.h"
 #include "mcuopt/model_file.h"
 
 static void print_help(void)
 {
     printf("usage: mcuopt eval MODEL [OPTIONS]\n\n"
            "Evaluates a saved model (inference mode) and prints accuracy, loss and\n"
-           "the confusion matrix (rows: true class, columns: predicted class).\n\n"
+           "the confusion matrix (rows: true class, columns: predicted class). A .mcq\n"
+           "deploy model runs on the MCU runtime's kernels, as on the chip.\n\n"
            "options:\n"
            "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
            "      --data DIR        directory holding the data set's files\n"
@@ -71,19 +75,21 @@ int cmd_eval(int argc, char **argv)
     if (optind != argc - 1) return cli_usage_error("eval", "expected one MODEL file");
     const char *path = argv[optind];
 
+    size_t len = strlen(path);
+    int deploy = len > 4 && strcmp(path + len - 4, ".mcq") == 0;
     mco_model model;
-    mco_status st = mco_model_load(path, &model);
+    mco_deploy_model dm;
+    mco_status st = deploy ? mco_deploy_load(path, &dm) : mco_model_load(path, &model);
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset ds;
     st = cli_load_dataset(&data, split, !data_given, json, &ds);
-    if (st != MCO_OK) {
-        mco_model_free(&model);
-        return cli_fail(st);
-    }
     mco_eval_result r;
-    st = mco_evaluate(&model, &ds, threads, &r);
-    mco_dataset_free(&ds);
-    mco_model_free(&model);
+    if (st == MCO_OK) {
+        st = deploy ? mco_deploy_evaluate(&dm, &ds, threads, &r) : mco_evaluate(&model, &ds, threads, &r);
+        mco_dataset_free(&ds);
+    }
+    if (deploy) mco_deploy_free(&dm);
+    else mco_model_free(&model);
     if (st != MCO_OK) return cli_fail(st);
 
     if (json) {

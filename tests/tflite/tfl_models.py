@@ -10,7 +10,9 @@ the forms TensorFlow's converter writes them (without TensorFlow):
   int8         full-integer quantization as the converter does it with a
                representative data set: activation ranges from the float
                model's min / max over calibration inputs (widened to hold
-               0), int8 asymmetric activations, symmetric int8 weights
+               0; the model input's too, so a model trained on normalised
+               images gets the uint8 input quantization that makes raw
+               pixels its input), int8 asymmetric activations, symmetric int8 weights
                (per channel for CONV_2D / DEPTHWISE_CONV_2D, per tensor for
                FULLY_CONNECTED), int32 biases of scale input x weight,
                pools / PAD / RESHAPE keeping their input's quantization,
@@ -72,16 +74,16 @@ def build(layers, in_shape, form, in_type=None, out_type=None, calib=None):
     # the input
     if int8 and in_type != tw.INT8:
         lo, hi = ranges["input"]
-        if in_type == tw.UINT8:
-            q_in = (float(np.float32(1.0 / 255.0)), 0)
-            x0 = g.tensor(in_shape, tw.UINT8, "input", scale=q_in[0], zero_point=q_in[1])
-            x = act(in_shape, "input_int8", (q_in[0], -128))
+        if in_type == tw.UINT8:   # the calibrated input range, as uint8: zero point + 128
+            q_in = _quant_from_range(lo, hi)
+            x0 = g.tensor(in_shape, tw.UINT8, "input", scale=q_in[0], zero_point=q_in[1] + 128)
+            x = act(in_shape, "input_int8", q_in)
         else:
             x0 = g.tensor(in_shape, tw.FLOAT32, "input")
             x = act(in_shape, "input_int8", _quant_from_range(lo, hi))
         g.op(tw.QUANTIZE, [x0], [x])
     elif int8:
-        x0 = x = act(in_shape, "input", (float(np.float32(1.0 / 255.0)), -128))
+        x0 = x = act(in_shape, "input", _quant_from_range(*ranges["input"]))
     else:
         x0 = x = act(in_shape, "input")
     shape = list(in_shape)
