@@ -218,6 +218,11 @@ static mco_status fold_join(mco_tfl_consts *c, int k)
 static mco_status fold_floats(mco_tfl_consts *c, int k, int from, int to)
 {
     size_t n = mco_tfl_count(c->g, to);
+    /* The output's shape is only a claim: its count must be the constant's
+     * (bounded by the file or an earlier fold) before anything is allocated. */
+    if (n != mco_tfl_count(c->g, from))
+        return mco_error(MCO_ERR_SHAPE, "%s: operator %d (%s): %zu values become %zu", c->origin, k,
+                         op_label(c->g->ops[k].code), mco_tfl_count(c->g, from), n);
     if (c->g->tensors[to].type != MCO_TFL_FLOAT32)
         return mco_error(MCO_ERR_UNSUPPORTED, "%s: operator %d (%s): a %s result of constants is not supported",
                          c->origin, k, op_label(c->g->ops[k].code), mco_tfl_type_name(c->g->tensors[to].type));
