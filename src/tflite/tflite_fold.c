@@ -124,7 +124,7 @@ mco_status mco_tfl_const_floats(const mco_tfl_consts *c, int t, float *out, size
         for (size_t k = 0; k < n; k++) {
             size_t q = tt->n_quant > 1 ? index_along(tt, k, tt->quant_dim) : 0;
             int32_t v = tt->type == MCO_TFL_INT8 ? (int32_t)(int8_t)tt->data[k] : (int32_t)tt->data[k];
-            out[k] = tt->scales[q] * (float)(v - (int32_t)tt->zero_points[q]);
+            out[k] = tt->scales[q] * (float)((int64_t)v - tt->zero_points[q]);
         }
         break;
     default:
@@ -255,7 +255,10 @@ mco_status mco_tfl_fold(mco_tfl_consts *c, int k, int *folded)
     }
     for (int i = 0; i < op->n_inputs; i++)
         if (op->inputs[i] >= 0 && !mco_tfl_is_const(c, op->inputs[i])) return MCO_OK;
-    if (op->n_inputs < 1) return MCO_OK;
+    /* the data input (and a slice's begin and end) may not be left out */
+    if (op->n_inputs < 1 || op->inputs[0] < 0) return MCO_OK;
+    if (op->code == MCO_TFL_OP_STRIDED_SLICE && (op->n_inputs < 3 || op->inputs[1] < 0 || op->inputs[2] < 0))
+        return MCO_OK;
     mco_status st = MCO_OK;
     switch (op->code) {
     case MCO_TFL_OP_STRIDED_SLICE: st = fold_strided_slice(c, k); break;

@@ -82,6 +82,9 @@ mco_status read_quantization(const Reader &r, int index, const tflite::Quantizat
             return mco_error(MCO_ERR_FORMAT, "%s: tensor %d (%s): quantization scale %zu is %g, expected finite and > 0",
                              r.origin, index, t.name, k, (double)t.scales[k]);
         if (zp && zp->size() == n) t.zero_points[k] = zp->Get(static_cast<flatbuffers::uoffset_t>(k));
+        if (t.zero_points[k] < -65536 || t.zero_points[k] > 65536)
+            return mco_error(MCO_ERR_FORMAT, "%s: tensor %d (%s): zero point %lld is out of range", r.origin, index,
+                             t.name, static_cast<long long>(t.zero_points[k]));
     }
     t.n_quant = static_cast<int>(n);
     t.quant_dim = q->quantized_dimension();
