@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "mcuopt/codegen.h"
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
@@ -64,6 +65,13 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_parse_int(const char *command, const char *option, const char *value, int min, int max,
                   int *out);
 int cli_parse_float(const char *command, const char *option, const char *value, float *out);
+/* --optimize cycles|size: the planner's goal (MCO_PLAN_FASTEST / _SMALLEST). */
+int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *out);
+/* The help line of --optimize, shared by the commands that plan for a target. */
+#define CLI_OPTIMIZE_HELP                                                                                \
+    "      --optimize WHAT   where several kernels can run a layer, take the fastest (cycles,\n"          \
+    "                        the default; by the resource model for the target's core) or the\n"       \
+    "                        smallest (size: the least Flash)\n"
 
 /* The common data options: --dataset NAME and --data DIR. */
 typedef struct {

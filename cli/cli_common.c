@@ -57,6 +57,17 @@ int cli_parse_float(const char *command, const char *option, const char *value, 
     return 1;
 }
 
+int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *out)
+{
+    if (strcmp(value, "cycles") == 0) *out = MCO_PLAN_FASTEST;
+    else if (strcmp(value, "size") == 0) *out = MCO_PLAN_SMALLEST;
+    else {
+        cli_usage_error(command, "--optimize expects cycles or size, got '%s'", value);
+        return 0;
+    }
+    return 1;
+}
+
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out)
 {

@@ -33,9 +33,10 @@ static void print_help(void)
            "arm-none-eabi-gcc when it is installed).\n\n"
            "options:\n"
            "  -o, --output DIR      directory to write (created if missing)\n"
-           "      --cpu CPU         core for the size measurement: cortex-m0plus, cortex-m3,\n"
-           "                        cortex-m4 (default) or cortex-m7\n"
+           "      --cpu CPU         the core: cortex-m0plus, cortex-m3, cortex-m4 (default) or\n"
+           "                        cortex-m7 (the size measurement, and the kernel choice)\n"
            "      --no-fuse         do not fuse Conv2D + MaxPool into one kernel\n"
+           CLI_OPTIMIZE_HELP
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n");
 }
@@ -129,11 +130,12 @@ static mco_status write_test_vectors(const mco_deploy_model *dm, const mco_plan 
 
 int cmd_emit(int argc, char **argv)
 {
-    enum { OPT_CPU = 1000, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT };
+    enum { OPT_CPU = 1000, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"cpu", required_argument, NULL, OPT_CPU},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"test-vectors", required_argument, NULL, OPT_VECTORS},
         {"random-arch", required_argument, NULL, OPT_RANDOM_ARCH},
@@ -160,6 +162,9 @@ int cmd_emit(int argc, char **argv)
             eo.cpu = optarg;
             break;
         case OPT_NO_FUSE: po.fuse_conv_pool = 0; break;
+        case OPT_OPTIMIZE:
+            if (!cli_parse_optimize("emit", optarg, &po.goal)) return CLI_EXIT_USAGE;
+            break;
         case OPT_JSON: json = 1; break;
         case OPT_VECTORS: vectors = optarg; break;
         case OPT_RANDOM_ARCH: random_arch = optarg; break;
@@ -175,6 +180,11 @@ int cmd_emit(int argc, char **argv)
     mco_deploy_model dm;
     mco_status st = random_arch ? random_deploy_model(random_arch, random_format, &dm) : cli_load_deploy_model(path, &dm);
     if (st != MCO_OK) return cli_fail(st);
+    /* the kernels are chosen for the resource model's class of the core */
+    po.core_class = strcmp(eo.cpu, "cortex-m0plus") == 0 ? "m0plus"
+                    : strcmp(eo.cpu, "cortex-m3") == 0   ? "m3"
+                    : strcmp(eo.cpu, "cortex-m7") == 0   ? "m7"
+                                                         : "m4f";
     mco_plan plan;
     st = mco_plan_build(&dm, &po, &plan);
     mco_emit_result res;

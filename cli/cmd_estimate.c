@@ -34,7 +34,8 @@ static void print_help(void)
            "      --clock-mhz F     clock for latency (default: the profile's maximum)\n"
            "      --arch NAME       estimate an architecture instead of a model file\n"
            "      --format FMT      its deploy format: int8, float32, float16, int8w (int8 weights,\n"
-           "                        float activations), int4, int8-sparse (75 %% zero weights)\n"
+           "                        float activations), int4, int8-sparse (75 %% zero weights),\n"
+           "                        int8-sparse50 (50 %%)\n"
            "      --table FILE      resource model table (default: %s)\n"
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n\n"
@@ -296,7 +297,7 @@ int cmd_estimate(int argc, char **argv)
     else if (arch ? optind != argc : optind != argc - 1)
         rc = cli_usage_error("estimate", arch ? "--arch takes no MODEL file" : "expected one MODEL file");
     else if (arch && !format)
-        rc = cli_usage_error("estimate", "--arch needs --format (int8, float32, float16, int8w, int4, int8-sparse)");
+        rc = cli_usage_error("estimate", "--arch needs --format (int8, float32, float16, int8w, int4, int8-sparse, int8-sparse50)");
     if (rc != CLI_EXIT_OK) {
         mco_cost_model_free(cm);
         return rc;

@@ -2,13 +2,16 @@
  * cmd_measure.c - `mcuopt measure MODEL --target NAME`: emits the model's C
  * code, runs it on the target's emulated Cortex-M over test images, checks
  * that every output is bit-identical to the host runtime's, and prints the
- * exact instruction count, estimated cycles/latency/energy, Flash and RAM.
+ * exact instruction count, estimated cycles/latency/energy, Flash and RAM,
+ * and both figures per op (the overhead around the ops stated, so the
+ * table adds up to the total).
  */
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "mcuopt/codegen.h"
 #include "mcuopt/measure.h"
 
 static void print_help(void)
@@ -16,7 +19,10 @@ static void print_help(void)
     printf("usage: mcuopt measure MODEL --target NAME|FILE.json [OPTIONS]\n\n"
            "Runs the emitted code of MODEL (.mcq deploy model or .mco float model) in\n"
            "QEMU on the target's core and compares every output with the host runtime.\n"
-           "Instruction counts are exact; cycles, latency and energy are estimates.\n\n"
+           "Instruction counts are exact; cycles, latency and energy are estimates.\n"
+           "Both are also given per op (kernel call) of the emitted code, with the\n"
+           "overhead around the ops (the harness's call, model_run's entry and exit),\n"
+           "so the table adds up to the totals.\n\n"
            "options:\n"
            "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
            "      --images N        test images to run (default 100)\n"
@@ -26,11 +32,41 @@ static void print_help(void)
            "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
            "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
+           CLI_OPTIMIZE_HELP
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n");
 }
 
-static cJSON *result_json(const char *model, const mco_target_profile *t, const mco_measure_result *r)
+/* "conv2d_1" or "conv2d_1 .. max_pooling2d" for an op's layers. */
+static void layer_span(const mco_model *m, const mco_layer_measure *l, char *buf, size_t cap)
+{
+    if (l->first_layer < 0 || l->last_layer >= m->n_layers) snprintf(buf, cap, "?");
+    else if (l->last_layer > l->first_layer)
+        snprintf(buf, cap, "%s .. %s", m->layers[l->first_layer].name, m->layers[l->last_layer].name);
+    else snprintf(buf, cap, "%s", m->layers[l->first_layer].name);
+}
+
+static cJSON *layers_json(const mco_model *m, const mco_measure_result *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int k = 0; k < r->n_layers; k++) {
+        const mco_layer_measure *l = &r->layers[k];
+        char span[2 * MCO_NAME_MAX + 8];
+        layer_span(m, l, span, sizeof span);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "op", k);
+        cJSON_AddStringToObject(o, "kernel", mco_op_kind_name(l->op_kind));
+        cJSON_AddStringToObject(o, "layers", span);
+        cJSON_AddNumberToObject(o, "macs", (double)l->macs);
+        cJSON_AddNumberToObject(o, "instructions", l->insns);
+        cJSON_AddNumberToObject(o, "cycles_estimate", l->cycles_est);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static cJSON *result_json(const char *model, const mco_model *m, const mco_target_profile *t,
+                          const mco_measure_result *r)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model", model);
@@ -52,10 +88,37 @@ static cJSON *result_json(const char *model, const mco_target_profile *t, const 
     cJSON_AddNumberToObject(o, "static_ram_bytes", (double)r->static_ram_bytes);
     cJSON_AddNumberToObject(o, "stack_bytes", (double)r->stack_bytes);
     cJSON_AddStringToObject(o, "note", r->note);
+    if (r->n_layers > 0) {
+        cJSON_AddItemToObject(o, "layers", layers_json(m, r));
+        cJSON_AddNumberToObject(o, "overhead_instructions", r->overhead_insns);
+        cJSON_AddNumberToObject(o, "overhead_cycles_estimate", r->overhead_cycles_est);
+    }
     return o;
 }
 
-static void print_result(const char *model, const mco_target_profile *t, const mco_measure_result *r)
+/* The per-op table; its rows and the overhead add up to the totals. */
+static void print_layers(const mco_model *m, const mco_measure_result *r)
+{
+    printf("per op:       exact instructions and estimated cycles per inference\n");
+    printf("  %3s  %-26s %-34s %10s %12s %12s %8s %6s\n", "op", "kernel", "layers", "MACs", "instructions",
+           "cycles", "cyc/MAC", "share");
+    for (int k = 0; k < r->n_layers; k++) {
+        const mco_layer_measure *l = &r->layers[k];
+        char span[2 * MCO_NAME_MAX + 8], per_mac[16] = "-";
+        layer_span(m, l, span, sizeof span);
+        if (l->macs) snprintf(per_mac, sizeof per_mac, "%.2f", l->cycles_est / (double)l->macs);
+        printf("  %3d  %-26s %-34s %10llu %12.0f %12.0f %8s %5.1f%%\n", k, mco_op_kind_name(l->op_kind), span,
+               (unsigned long long)l->macs, l->insns, l->cycles_est, per_mac,
+               r->cycles_est > 0 ? 100.0 * l->cycles_est / r->cycles_est : 0.0);
+    }
+    printf("  %3s  %-61s %10s %12.0f %12.0f %8s %5.1f%%\n", "", "overhead: the harness's call, model_run's entry and exit",
+           "", r->overhead_insns, r->overhead_cycles_est, "",
+           r->cycles_est > 0 ? 100.0 * r->overhead_cycles_est / r->cycles_est : 0.0);
+    printf("  %3s  %-61s %10s %12.0f %12.0f\n", "", "total", "", r->insns_mean, r->cycles_est);
+}
+
+static void print_result(const char *model, const mco_model *m, const mco_target_profile *t,
+                         const mco_measure_result *r)
 {
     printf("%s on %s (%s, emulated by qemu %s)\n", model, t->name, t->core_name, r->qemu_machine);
     printf("outputs:      %d of %d bit-identical to the host runtime\n", r->n_inputs - r->n_mismatch,
@@ -72,11 +135,13 @@ static void print_result(const char *model, const mco_target_profile *t, const m
     printf("RAM:          %zu bytes (static %zu + stack %zu; the target has %d KB)\n", r->ram_bytes,
            r->static_ram_bytes, r->stack_bytes, t->ram_kb);
     printf("note:         %s\n", r->note);
+    if (r->n_layers > 0) print_layers(m, r);
 }
 
 int cmd_measure(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON };
+    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
+           OPT_OPTIMIZE };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -85,6 +150,7 @@ int cmd_measure(int argc, char **argv)
         {"data", required_argument, NULL, OPT_DATA},
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -112,6 +178,9 @@ int cmd_measure(int argc, char **argv)
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
+        case OPT_OPTIMIZE:
+            if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
+            break;
         case OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: return CLI_EXIT_USAGE;
@@ -137,10 +206,13 @@ int cmd_measure(int argc, char **argv)
     mco_measure_result r;
     st = mco_measure_deploy_model(&dm, &target, &test, &mo, &r);
     mco_dataset_free(&test);
+    if (st != MCO_OK) {
+        mco_deploy_free(&dm);
+        return cli_fail(st);
+    }
+    if (json) cli_print_json(result_json(path, &dm.model, &target, &r));
+    else print_result(path, &dm.model, &target, &r);
     mco_deploy_free(&dm);
-    if (st != MCO_OK) return cli_fail(st);
-    if (json) cli_print_json(result_json(path, &target, &r));
-    else print_result(path, &target, &r);
     if (r.n_mismatch) {
         fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime (first: image %d)\n",
                 r.n_mismatch, r.n_inputs, target.name, r.first_mismatch);

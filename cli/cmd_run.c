@@ -28,6 +28,7 @@ static void print_help(void)
     printf("      --target NAME     MCU profile to measure on (default stm32f405)\n"
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
            "      --images N        test images run on the emulated target (default 100)\n"
+           CLI_OPTIMIZE_HELP
            "  -o, --output DIR      output directory (default mcuopt-out)\n"
            "  -q, --quiet           no progress display\n"
            "  -h, --help            this help\n");
@@ -101,11 +102,12 @@ int cmd_run(int argc, char **argv)
     mco_measure_options_default(&mo);
     float clock = 0.0f;
 
-    enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES };
+    enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES, OPT_OPTIMIZE };
     struct option extra[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"images", required_argument, NULL, OPT_IMAGES},
+        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {NULL, 0, NULL, 0},
     };
     static const char *const not_here[] = {"json", NULL};   /* run writes files, not JSON */
@@ -123,6 +125,9 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_IMAGES:
             if (!cli_parse_int("run", "--images", optarg, 1, 10000, &mo.n_samples)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_OPTIMIZE:
+            if (!cli_parse_optimize("run", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
             break;
         case 'o': out_dir = optarg; break;
         case 'h': print_help(); return CLI_EXIT_OK;

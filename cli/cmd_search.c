@@ -48,6 +48,8 @@ static void print_help(void)
            "      --sampler NAME        tpe (default) or random\n"
            "      --max-latency-ms F    latency limit at the clock below\n"
            "      --clock-mhz F         clock for latency and energy (default: the profile's)\n"
+           "      --optimize WHAT       kernels where several can run a layer: the fastest for\n"
+           "                            the target's core (cycles, default) or the smallest (size)\n"
            "      --max-trials N        stop after N trials (default: the budget decides)\n"
            "      --val-images N        validation images held out (default 5000)\n"
            "      --train-images N      use only N training images (default: all)\n"
@@ -196,7 +198,7 @@ int cmd_search(int argc, char **argv)
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
         OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA, OPT_QUIET,
-        OPT_JSON
+        OPT_JSON, OPT_OPTIMIZE
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
@@ -210,6 +212,7 @@ int cmd_search(int argc, char **argv)
         {"sampler", required_argument, NULL, OPT_SAMPLER},
         {"max-latency-ms", required_argument, NULL, OPT_MAX_LAT},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
+        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"max-trials", required_argument, NULL, OPT_MAX_TRIALS},
         {"val-images", required_argument, NULL, OPT_VAL},
         {"train-images", required_argument, NULL, OPT_TRAIN},
@@ -287,6 +290,9 @@ int cmd_search(int argc, char **argv)
             if (!cli_parse_float("search", "--rung-margin", optarg, &f) || !(f >= 0.0f && f <= 10.0f))
                 return cli_usage_error("search", "--rung-margin expects points in [0, 10]");
             so.rung_margin = f / 100.0;
+            break;
+        case OPT_OPTIMIZE:
+            if (!cli_parse_optimize("search", optarg, &so.plan_goal)) return CLI_EXIT_USAGE;
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;

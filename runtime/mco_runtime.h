@@ -110,6 +110,13 @@ mco_rt_status mco_global_avg_pool_f32(int32_t h, int32_t w, int32_t c, const flo
                                       float *output);
 /* ReLU, ReLU6 or any clamp, in place. */
 mco_rt_status mco_clamp_f32(float *data, int32_t size, float act_min, float act_max);
+/* The scalars of a clamp, a float Add or a float Softmax (size = one row)
+ * as one record: an emitted model keeps every op's parameters as a const
+ * struct and passes its members. */
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} mco_clamp_f32_params;
 mco_rt_status mco_add_f32(const float *a, const float *b, float *output, int32_t size,
                           float act_min, float act_max);
 /* Softmax over the last axis: rows of row_size values. Uses mco_exp_f32. */
@@ -213,6 +220,11 @@ mco_rt_status mco_mean_s8(const mco_mean_s8_params *p, const int8_t *input, int8
 /* Standalone ReLU / ReLU6 on int8: a clamp in place (bounds in the tensor's
  * quantized domain, e.g. ReLU: act_min = zero point). */
 mco_rt_status mco_clamp_s8(int8_t *data, int32_t size, int32_t act_min, int32_t act_max);
+/* The scalars of an int8 clamp, as one record (see mco_clamp_f32_params). */
+typedef struct {
+    int32_t size;
+    int32_t act_min, act_max;
+} mco_clamp_s8_params;
 mco_rt_status mco_add_s8(const mco_add_s8_params *p, const int8_t *input1, const int8_t *input2,
                          int8_t *output);
 /* TFLite's int8 softmax (gemmlowp fixed point, as CMSIS-NN arm_softmax_s8):

@@ -4,7 +4,7 @@
 # int8, emits C and runs it on an emulated STM32F405 (Cortex-M4F); then the
 # same emitted model runs on an emulated Cortex-M0+ part. On both, all 100
 # test images must give outputs bit-identical to the host runtime, or this
-# fails. Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
+# fails; `measure --json` must give the figures of both ops. Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
 set -euo pipefail
 cli=$1
 tmp=$(mktemp -d)
@@ -19,6 +19,9 @@ for target in stm32f405 cortex-m0plus-32k; do
   "$cli" measure "$tmp/out/model-int8.mcq" --target "$target" --images 100 --data "$data" --json >"$tmp/m.json"
   grep -q '"mismatches":	0' "$tmp/m.json" || { cat "$tmp/m.json"; echo "FAIL: $target mismatches" >&2; exit 1; }
   grep -q '"images":	100' "$tmp/m.json" || { cat "$tmp/m.json"; exit 1; }
+  # per-op figures: one entry per op of the plan (conv + pool fused, dense)
+  [ "$(grep -c '"kernel":' "$tmp/m.json")" = 2 ] && grep -q '"overhead_instructions"' "$tmp/m.json" ||
+    { cat "$tmp/m.json"; echo "FAIL: $target: no per-op figures" >&2; exit 1; }
   echo "$target: 100 of 100 outputs bit-identical"
 done
 echo "mnist_paper_on_target: all checks passed"

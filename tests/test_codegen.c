@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "mcuopt/arch.h"
-#include "mco_op.h"
+#include "mco_runtime.h"
+#include "mcuopt/op.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/train.h"

@@ -11,7 +11,11 @@
  *   - against the emulator: the built-in architectures with random weights,
  *     int8 on a Cortex-M4F and a Cortex-M0+, float32 on the M4F; cycles and
  *     Flash within 10 %, RAM within 10 % or 256 bytes of mco_measure_deploy_model
- *     (whose cycles are themselves an instruction-count based estimate).
+ *     (whose cycles are themselves an instruction-count based estimate);
+ *   - the planner chooses by the table: the sparse Dense kernel where a
+ *     hand-made table makes it cheaper, not where it does not; in the
+ *     emulator, the MLP with half its weights zero runs faster on the dense
+ *     kernel the cycle goal takes than on the sparse one the size goal takes.
  *     The profiles are JSON files written here with 4 MB of Flash and RAM:
  *     the M0+ one runs on QEMU's mps2-an385 (a Cortex-M3 machine that
  *     executes the same ARMv6-M code) because the microbit's 16 KB of RAM
@@ -25,8 +29,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mco_op.h"
+#include "mco_runtime.h"
+#include "mcuopt/op.h"
 #include "mcuopt/arch.h"
+#include "mcuopt/measure.h"
 #include "mcuopt/resource_calibration.h"
 #include "test_util.h"
 
@@ -222,6 +228,29 @@ static void test_estimate_synthetic(void)
     CHECK(e.ram_bytes == e.static_ram_bytes + e.stack_bytes && e.fits_ram);
     mco_resource_estimate_free(&e);
 
+    /* the planner chooses by this table: the sparse Dense kernel when its
+     * coefficients make it cheaper, the dense one when they do not; a kind
+     * without coefficients of its own is not taken over a calibrated one */
+    mco_deploy_model pruned;
+    CHECK_OK(random_model_from_text("input 1 1 30\ndense units=7\ndense units=3\n", "int8-sparse", &pruned));
+    mco_cost_kind *sparse = &c->kinds[MCO_OP_FULLY_CONNECTED_SPARSE_S8];
+    CHECK_OK(mco_resource_estimate_deploy(cm, &pruned, &t, 0, &e));
+    CHECK(e.ops[0].kind == MCO_OP_FULLY_CONNECTED_S8 && e.ops[1].kind == MCO_OP_FULLY_CONNECTED_S8);
+    mco_resource_estimate_free(&e);
+    sparse->samples = 1;
+    sparse->cycles[MCO_COST_MACS] = 0.5;   /* per non-zero: far cheaper than 2 per weight */
+    CHECK_OK(mco_resource_estimate_deploy(cm, &pruned, &t, 0, &e));
+    CHECK(e.ops[0].kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8 && e.ops[1].kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8);
+    CHECK(e.uncalibrated_ops == 0);
+    mco_resource_estimate_free(&e);
+    sparse->cycles[MCO_COST_MACS] = 20;    /* dearer, on both layers */
+    sparse->cycles[MCO_COST_CALLS] = 1000;
+    CHECK_OK(mco_resource_estimate_deploy(cm, &pruned, &t, 0, &e));
+    CHECK(e.ops[0].kind == MCO_OP_FULLY_CONNECTED_S8 && e.ops[1].kind == MCO_OP_FULLY_CONNECTED_S8);
+    mco_resource_estimate_free(&e);
+    memset(sparse, 0, sizeof *sparse);
+    mco_deploy_free(&pruned);
+
     /* a kind without calibration borrows a related one's (int4 -> int8) */
     mco_deploy_model dm4;
     CHECK_OK(random_model_from_text("input 1 1 30\ndense units=7\n", "int4", &dm4));
@@ -345,6 +374,54 @@ static void check_comparison(comparison *c)
     mco_resource_estimate_free(&c->e);
 }
 
+/* The kernel choice in the emulator: the MLP with half of its weights
+ * zero, planned for cycles, runs the dense Dense kernel and is faster there
+ * than the plan for size, which runs the sparse one and is smaller. */
+static void check_choice_in_emulator(const mco_cost_model *cm, const mco_target_profile *t)
+{
+    mco_deploy_model dm;
+    CHECK_OK(mco_resource_random_model("mlp", "int8-sparse50", 11u, &dm));
+    mco_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    ds.n = 2;
+    ds.shape = dm.model.input_shape;
+    ds.n_classes = 10;
+    size_t size = mco_shape_size(ds.shape);
+    ds.images = malloc(2 * size);
+    ds.labels = calloc(2, 1);
+    for (size_t i = 0; i < 2 * size; i++) ds.images[i] = (uint8_t)(i * 29u + 7u);
+    mco_plan_goal goals[2] = {MCO_PLAN_FASTEST, MCO_PLAN_SMALLEST};
+    mco_measure_result m[2];
+    mco_resource_estimate e[2];
+    for (int g = 0; g < 2; g++) {
+        mco_plan_options po;
+        mco_plan_options_default(&po);
+        po.goal = goals[g];
+        CHECK_OK(mco_resource_estimate_deploy_with(cm, &dm, t, 0, &po, &e[g]));
+        mco_measure_options mo;
+        mco_measure_options_default(&mo);
+        mo.n_samples = 2;
+        mo.plan_goal = goals[g];
+        mo.cost_model = cm;
+        CHECK_OK(mco_measure_deploy_model(&dm, t, &ds, &mo, &m[g]));
+    }
+    if (e[0].n_ops == 2 && e[1].n_ops == 2) {
+        printf("mlp 50 %% zero on %s: for cycles %s, %.0f cycles (estimated %.0f), %zu B Flash; for size %s, "
+               "%.0f cycles (estimated %.0f), %zu B Flash\n",
+               t->core_name, e[0].ops[0].kind_name, m[0].cycles_est, e[0].cycles, m[0].flash_bytes,
+               e[1].ops[0].kind_name, m[1].cycles_est, e[1].cycles, m[1].flash_bytes);
+        CHECK(e[0].ops[0].kind == MCO_OP_FULLY_CONNECTED_S8 && e[1].ops[0].kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8);
+        CHECK(m[0].cycles_est < m[1].cycles_est && m[0].flash_bytes > m[1].flash_bytes);
+        CHECK(m[0].n_mismatch == 0 && m[1].n_mismatch == 0);
+    } else {
+        CHECK(e[0].n_ops == 2 && e[1].n_ops == 2);
+    }
+    mco_resource_estimate_free(&e[0]);
+    mco_resource_estimate_free(&e[1]);
+    mco_dataset_free(&ds);
+    mco_deploy_free(&dm);
+}
+
 static void test_against_emulator(void)
 {
     if (!have_tools()) {
@@ -386,6 +463,7 @@ static void test_against_emulator(void)
                         "calibrated (%s)? Re-run bench/calibrate_resource_model.sh\n", cm->path, cm->created);
     printf("worst |error|: cycles %.2f%%, Flash %.2f%%, RAM %.2f%% (table %s, %s)\n", 100 * worst_cycles,
            100 * worst_flash, 100 * worst_ram, cm->path, cm->created);
+    check_choice_in_emulator(cm, &t_m4);
     unlink(m4);
     unlink(m0);
     rmdir(dir);

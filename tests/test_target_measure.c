@@ -7,10 +7,25 @@
  * and equal the pinned value for the Debian 12 toolchain (arm-none-eabi-gcc
  * 12.2), a wrong expected output is reported as a mismatch, and a crashing or
  * hanging model gives a clear error.
+ * Per-layer figures (layer marks, firmware/mco_layer_mark.h): the same
+ * model split into two marked ops reports both, they and the overhead add
+ * up to the totals, the bigger op counts more, and the build without the
+ * marks counts the same within 2 instructions (between inline computations
+ * a mark can shift the register allocation); an emitted model with random
+ * weights (conv, depthwise, 1x1, add, global pool, dense, softmax) gets one
+ * entry per op with its kernel, layers and MACs, adding up likewise, and
+ * exactly the same total as its production build (no_layer_marks: model_run
+ * only calls kernels, so there is little for a mark to disturb).
  *
  * Skipped (exit 0 with a note) when arm-none-eabi-gcc or qemu-system-arm is
  * not installed.
  */
+#include "mco_runtime.h"
+#include "mcuopt/op.h"
+#include "mcuopt/codegen.h"
+#include "mcuopt/measure.h"
+#include "mcuopt/resource.h"
+#include "mcuopt/resource_calibration.h"
 #include "mcuopt/target.h"
 #include "test_util.h"
 
@@ -56,6 +71,33 @@ static const char *crash_c = "#include \"model.h\"\n"
 static const char *hang_c = "#include \"model.h\"\n"
                             "int model_run(const model_input_t *in, model_output_t *out) {\n"
                             "    (void)in; (void)out; for (;;) __asm__ volatile(\"\"); }\n";
+
+/* The same model as two ops: outputs 0 (op 0) and 1..3 (op 1), marked as
+ * the emitted code marks them; and the same text without the marks. */
+#define SPLIT_BODY(MARK)                                                                \
+    MARK(0) for (int o = 0; o < 1; o++) {                                               \
+        int32_t acc = 0;                                                                \
+        for (int i = 0; i < 16; i++) acc += (int32_t)in[i] * (int32_t)((i * 7 + o * 13) % 11 - 5); \
+        acc = (acc + 8) >> 4;                                                           \
+        out[o] = (int8_t)(acc > 127 ? 127 : acc < -128 ? -128 : acc);                   \
+    }                                                                                   \
+    MARK(1) for (int o = 1; o < 4; o++) {                                               \
+        int32_t acc = 0;                                                                \
+        for (int i = 0; i < 16; i++) acc += (int32_t)in[i] * (int32_t)((i * 7 + o * 13) % 11 - 5); \
+        acc = (acc + 8) >> 4;                                                           \
+        out[o] = (int8_t)(acc > 127 ? 127 : acc < -128 ? -128 : acc);                   \
+    }                                                                                   \
+    MARK(2) return 0;
+#define NO_MARK(k)
+#define TEXT_MARK(k) MCO_LAYER_MARK(k);
+
+static const char *split_marked_c = "#include \"model.h\"\n"
+                                    "#ifndef MCO_LAYER_MARK\n#define MCO_LAYER_MARK(k)\n#endif\n"
+                                    "int model_run(const model_input_t *in, model_output_t *out) {\n" STRINGIFY(
+                                        SPLIT_BODY(TEXT_MARK)) "\n}\n";
+static const char *split_plain_c = "#include \"model.h\"\n"
+                                   "int model_run(const model_input_t *in, model_output_t *out) {\n" STRINGIFY(
+                                       SPLIT_BODY(NO_MARK)) "\n}\n";
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -138,6 +180,129 @@ static void measure_on(const char *target, const char *model_dir, uint64_t pinne
     CHECK(a.insns_min == pinned_insns);
 }
 
+/* The ops and the overhead add up to the totals. */
+static void check_layers_add_up(const mco_measure_result *r)
+{
+    double insns = r->overhead_insns, cycles = r->overhead_cycles_est;
+    for (int k = 0; k < r->n_layers; k++) {
+        CHECK(r->layers[k].insns > 0 && r->layers[k].cycles_est >= r->layers[k].insns * 0.5);
+        insns += r->layers[k].insns;
+        cycles += r->layers[k].cycles_est;
+    }
+    CHECK(r->overhead_insns > 0 && r->overhead_insns < 100);
+    CHECK_NEAR(insns, r->insns_mean, 1e-6);
+    CHECK_NEAR(cycles, r->cycles_est, 1e-6 * r->cycles_est);
+}
+
+/* The hand-written model split in two marked ops, and without the marks. */
+static void measure_split(const char *target, const char *model_dir)
+{
+    mco_target_profile t;
+    CHECK_OK(mco_target_load(target, &t));
+    uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
+    make_vectors(inputs, expected);
+    mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
+                               .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
+                               .timeout_s = 60};
+    mco_measure_result marked, plain, unmarked;
+    write_file(model_dir, "model.c", split_marked_c);
+    CHECK_OK(mco_target_measure(&t, &req, &marked));
+    req.no_layer_marks = 1;   /* the same text, built as production code */
+    CHECK_OK(mco_target_measure(&t, &req, &unmarked));
+    req.no_layer_marks = 0;
+    write_file(model_dir, "model.c", split_plain_c);
+    CHECK_OK(mco_target_measure(&t, &req, &plain));
+    CHECK(marked.n_mismatch == 0 && plain.n_mismatch == 0 && unmarked.n_mismatch == 0);
+    CHECK(marked.n_layers == 2 && plain.n_layers == 0 && unmarked.n_layers == 0);
+    CHECK(unmarked.insns_mean == plain.insns_mean);
+    check_layers_add_up(&marked);
+    /* op 1 computes three outputs, op 0 one */
+    CHECK(marked.layers[1].insns > 2.5 * marked.layers[0].insns);
+    CHECK(marked.layers[0].op_kind == -1 && marked.layers[0].first_layer == -1);
+    /* Between computations written inline (not calls, as in emitted code)
+     * the marks may shift the register allocation by an instruction. */
+    CHECK(fabs(marked.insns_mean - plain.insns_mean) <= 2);
+    printf("%s, two marked ops: %.0f + %.0f instructions + %.0f overhead = %.0f (unmarked build: %.0f)\n", target,
+           marked.layers[0].insns, marked.layers[1].insns, marked.overhead_insns, marked.insns_mean, plain.insns_mean);
+}
+
+/* An emitted model: one entry per op, adding up, and the same total as the
+ * code without its marks. */
+static void measure_emitted(const char *target)
+{
+    static const char *arch = "input 12 10 3\n"
+                              "classes 6\n"
+                              "conv2d filters=8 kernel=3 padding=same\n"
+                              "s = relu\n"
+                              "depthwise_conv2d kernel=3 padding=same\n"
+                              "relu\n"
+                              "conv2d filters=8 kernel=1 padding=same\n"
+                              "add inputs=s,conv2d_4\n"
+                              "global_avgpool\n"
+                              "dense units=classes\n"
+                              "softmax\n";
+    char dir[] = "/tmp/mco-test-measure-emitted-XXXXXX", arch_path[128], code_dir[128];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(arch_path, sizeof arch_path, "%s/model.arch", dir);
+    snprintf(code_dir, sizeof code_dir, "%s/code", dir);
+    write_file(dir, "model.arch", arch);
+    mco_deploy_model dm;
+    mco_status st = mco_resource_random_model(arch_path, "int8", 3u, &dm);
+    CHECK_OK(st);
+    if (st != MCO_OK) return;
+    mco_target_profile t;
+    CHECK_OK(mco_target_load(target, &t));
+    enum { N = 2 };
+    mco_dataset samples = {.n = N, .shape = dm.model.input_shape, .n_classes = 6};
+    size_t raw = mco_shape_size(samples.shape);
+    uint8_t images[N * 12 * 10 * 3], labels[N] = {0};
+    for (size_t i = 0; i < sizeof images; i++) images[i] = (uint8_t)((i * 2654435761u) >> 13);
+    CHECK(raw * N == sizeof images);
+    samples.images = images;
+    samples.labels = labels;
+    mco_measure_options mo;
+    mco_measure_options_default(&mo);
+    mo.code_dir = code_dir;
+    mo.n_samples = N;
+    mco_measure_result marked, plain;
+    CHECK_OK(mco_measure_deploy_model(&dm, &t, &samples, &mo, &marked));
+
+    mco_plan plan;
+    CHECK_OK(mco_plan_build(&dm, NULL, &plan));
+    CHECK(marked.n_mismatch == 0 && marked.n_layers == plan.n_ops && plan.n_ops >= 6);
+    check_layers_add_up(&marked);
+    uint64_t macs = 0;
+    for (int k = 0; k < marked.n_layers; k++) {
+        const mco_layer_measure *l = &marked.layers[k];
+        CHECK(l->op_kind == (int)((const mco_op *)plan.ops)[k].kind);
+        CHECK(l->first_layer == plan.info[k].first_layer && l->last_layer == plan.info[k].last_layer);
+        macs += l->macs;
+        printf("  op %d %-24s layers %d..%d: %llu MACs, %.0f instructions, ~%.0f cycles\n", k,
+               mco_op_kind_name(l->op_kind), l->first_layer, l->last_layer, (unsigned long long)l->macs, l->insns,
+               l->cycles_est);
+    }
+    CHECK(macs == mco_model_macs(&dm.model));
+
+    /* the production build (no marks): no split, the same instructions */
+    uint8_t *in = malloc(N * plan.input_bytes), *exp = malloc(N * plan.output_bytes);
+    CHECK_OK(mco_deploy_predict_raw(&dm, &plan, images, N, in, exp));
+    mco_measure_request req = {.model_dir = code_dir, .n_inputs = N, .inputs = in, .input_bytes = plan.input_bytes,
+                               .expected = exp, .output_bytes = plan.output_bytes, .timeout_s = 120,
+                               .no_layer_marks = 1};
+    CHECK_OK(mco_target_measure(&t, &req, &plain));
+    CHECK(plain.n_mismatch == 0 && plain.n_layers == 0);
+    CHECK(plain.insns_min == marked.insns_min && plain.insns_max == marked.insns_max);
+    printf("%s, emitted model of %d ops: %.0f instructions with layer marks, %.0f without\n", target, plan.n_ops,
+           marked.insns_mean, plain.insns_mean);
+    free(in);
+    free(exp);
+    mco_plan_free(&plan);
+    mco_deploy_free(&dm);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void expect_failure(const char *model_dir, const char *source, int timeout_s, mco_status want,
                            const char *want_text)
 {
@@ -169,6 +334,10 @@ int main(void)
 
     measure_on("stm32l432", dir, 777);     /* Cortex-M4F on mps2-an386 */
     measure_on("stm32g071", dir, 2897);     /* Cortex-M0+ on microbit */
+    measure_split("stm32l432", dir);
+    measure_split("stm32g071", dir);
+    measure_emitted("stm32l432");
+    write_file(dir, "model.c", model_c);
 
     /* The size contract: a wrong input size is a build error naming it. */
     {

@@ -1,10 +1,11 @@
 /*
  * mco_insn_profile.c - a QEMU TCG plugin that counts, per guest instruction
  * address, how often each instruction executes while a measurement window is
- * open. mcuopt compiles it with the host gcc at measure time
- * (gcc -shared -fPIC) and loads it into qemu-system-arm 7.2:
+ * open, and optionally splits the counts by layer. mcuopt compiles it with
+ * the host gcc at measure time (gcc -shared -fPIC) and loads it into
+ * qemu-system-arm 7.2:
  *
- *   -plugin mco_insn_profile.so,begin=0x1a4,end=0x1a8,out=counts.txt -d plugin
+ *   -plugin mco_insn_profile.so,begin=0x1a4,end=0x1a8,out=counts.txt[,marks=marks.txt,layers=layers.txt] -d plugin
  *
  * begin/end are the addresses of the firmware's noinline marker functions
  * mco_measure_begin() and mco_measure_end(). Executing the first instruction
@@ -16,6 +17,18 @@
  * The output file gets one line "window <index> <instructions>" per closed
  * window, then one line "<address hex> <count>" per instruction address
  * executed inside any window (summed over all windows).
+ *
+ * Layers (optional): marks= names a file of instruction addresses, one hex
+ * address per line, in order: the places where each op of model_run begins
+ * (and, last, where the ops end), recorded by the measurement build's layer
+ * marks (firmware/mco_layer_mark.h). They cut each window into segments:
+ * segment 0 runs from the window's start to the first mark, segment i from
+ * mark i-1 to mark i, the last from the last mark to the window's end; a
+ * segment starts with the first instruction at its mark. The file named by
+ * layers= then gets one line "hits <mark index> <times executed in windows>"
+ * per mark and one line "seg <segment> <address hex> <count>" per address
+ * executed in a segment (summed over all windows), so per segment the counts
+ * add up to the window totals.
  *
  * Left out: multi-vCPU guests (the counters are not atomic; our firmware runs
  * on one core) and anything about time or cycles (see src/target/cycles.c).
@@ -71,6 +84,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 typedef struct {
     uint64_t addr;
     uint64_t count;
+    uint64_t *segment_counts; /* [n_segments], allocated when first counted (layers only) */
+    int mark;                 /* 1 + index of the layer mark at this address, 0 if none */
     bool used;
 } insn_record;
 
@@ -83,6 +98,14 @@ static uint64_t window_count;
 static uint64_t *window_totals;
 static size_t n_windows, windows_cap;
 static char out_path[4096];
+
+#define MAX_MARKS 1024
+static uint64_t mark_addrs[MAX_MARKS];
+static uint64_t mark_hits[MAX_MARKS];
+static size_t n_marks;        /* 0: no layer split */
+static size_t n_segments;     /* n_marks + 1 */
+static size_t segment;        /* the segment being counted */
+static char layers_path[4096];
 
 static insn_record *record_for(uint64_t addr)
 {
@@ -107,6 +130,13 @@ static void on_insn(unsigned int vcpu, void *userdata)
     if (window_open) {
         rec->count++;
         window_count++;
+        if (n_segments) {
+            if (!rec->segment_counts) {
+                rec->segment_counts = calloc(n_segments, sizeof *rec->segment_counts);
+                if (!rec->segment_counts) abort();
+            }
+            rec->segment_counts[segment]++;
+        }
     }
 }
 
@@ -114,6 +144,18 @@ static void on_begin(unsigned int vcpu, void *userdata)
 {
     window_open = true;
     window_count = 0;
+    segment = 0;
+    on_insn(vcpu, userdata);
+}
+
+/* A layer mark: from here on the counts go to the segment after it. */
+static void on_mark(unsigned int vcpu, void *userdata)
+{
+    insn_record *rec = userdata;
+    if (window_open) {
+        segment = (size_t)rec->mark;
+        mark_hits[rec->mark - 1]++;
+    }
     on_insn(vcpu, userdata);
 }
 
@@ -142,6 +184,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         qemu_plugin_vcpu_udata_cb_t cb = on_insn;
         if (addr == begin_addr) cb = on_begin;
         else if (addr == end_addr) cb = on_end;
+        else if (rec->mark) cb = on_mark;
         qemu_plugin_register_vcpu_insn_exec_cb(insn, cb, QEMU_PLUGIN_CB_NO_REGS, rec);
     }
 }
@@ -159,12 +202,43 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *userdata)
     for (size_t i = 0; i < records_cap; i++)
         if (records[i].used && records[i].count) fprintf(f, "%" PRIx64 " %" PRIu64 "\n", records[i].addr, records[i].count);
     fclose(f);
+    if (!n_marks) return;
+    f = fopen(layers_path, "w");
+    if (!f) {
+        qemu_plugin_outs("mco_insn_profile: cannot write the layers file\n");
+        return;
+    }
+    for (size_t m = 0; m < n_marks; m++) fprintf(f, "hits %zu %" PRIu64 "\n", m, mark_hits[m]);
+    for (size_t s = 0; s < n_segments; s++)
+        for (size_t i = 0; i < records_cap; i++)
+            if (records[i].used && records[i].segment_counts && records[i].segment_counts[s])
+                fprintf(f, "seg %zu %" PRIx64 " %" PRIu64 "\n", s, records[i].addr, records[i].segment_counts[s]);
+    fclose(f);
+}
+
+/* Reads the marks file: one hex address per line. */
+static int read_marks(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    unsigned long long addr;
+    while (fscanf(f, "%llx", &addr) == 1) {
+        if (n_marks == MAX_MARKS) {
+            fclose(f);
+            return -1;
+        }
+        mark_addrs[n_marks++] = addr & ~1ull;
+    }
+    int ok = feof(f);
+    fclose(f);
+    return ok ? 0 : -1;
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
     (void)info;
     bool have_begin = false, have_end = false;
+    const char *marks_path = NULL;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "begin=", 6) == 0) {
@@ -175,8 +249,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             have_end = true;
         } else if (strncmp(arg, "out=", 4) == 0) {
             snprintf(out_path, sizeof out_path, "%s", arg + 4);
+        } else if (strncmp(arg, "marks=", 6) == 0) {
+            marks_path = arg + 6;
+        } else if (strncmp(arg, "layers=", 7) == 0) {
+            snprintf(layers_path, sizeof layers_path, "%s", arg + 7);
         } else {
-            qemu_plugin_outs("mco_insn_profile: unknown argument (want begin=, end=, out=)\n");
+            qemu_plugin_outs("mco_insn_profile: unknown argument (want begin=, end=, out=, marks=, layers=)\n");
             return -1;
         }
     }
@@ -184,9 +262,26 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         qemu_plugin_outs("mco_insn_profile: begin=, end= and out= are required\n");
         return -1;
     }
+    if (!marks_path != !layers_path[0]) {
+        qemu_plugin_outs("mco_insn_profile: marks= and layers= go together\n");
+        return -1;
+    }
+    if (marks_path && read_marks(marks_path) != 0) {
+        qemu_plugin_outs("mco_insn_profile: cannot read the marks file (hex addresses, at most 1024)\n");
+        return -1;
+    }
+    n_segments = n_marks ? n_marks + 1 : 0;
     records_cap = 1u << 19;
     records = calloc(records_cap, sizeof *records);
     if (!records) return -1;
+    for (size_t m = 0; m < n_marks; m++) {
+        insn_record *rec = record_for(mark_addrs[m]);
+        if (rec->mark) {
+            qemu_plugin_outs("mco_insn_profile: two layer marks at one address\n");
+            return -1;
+        }
+        rec->mark = (int)m + 1;
+    }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, NULL);
     return 0;

@@ -8,11 +8,14 @@
  *                    arrays with the plan's exact values, one static const
  *                    parameter struct per op, the static arena, and
  *                    model_run(): one direct kernel call per op, with the
- *                    arguments mco_op_run (runtime/mco_op.c) passes for the
- *                    same op on the host. The first op reads the caller's
+ *                    arguments its kind's descriptor gives (op_desc.h: the
+ *                    same call the host evaluator makes). The first op reads the caller's
  *                    `in` and the last writes the caller's `out` directly
  *                    (no copies, and the arena holds neither: it is only as
- *                    large as the other tensors need, at the plan's offsets)
+ *                    large as the other tensors need, at the plan's offsets).
+ *                    Before each call (and after the last) an
+ *                    MCO_LAYER_MARK(k), empty unless the measurement build
+ *                    defines it (firmware/mco_layer_mark.h: per-layer counts)
  *   runtime files    the kernel files the ops call, with their headers
  *                    (emit_runtime.c picks them; no dispatcher)
  *
@@ -26,17 +29,16 @@
  * What it leaves out: placing the arena or weights in named linker
  * sections, and multiple models in one program (the names are fixed).
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen_internal.h"
 #include "emit_internal.h"
-#include "mco_hybrid.h"
-#include "mco_op.h"
 #include "mcuopt/codegen.h"
+#include "op_desc.h"
 
 void mco_emit_options_default(mco_emit_options *opt)
 {
@@ -299,6 +301,19 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
 
 /* ---- model.c / model.h ---------------------------------------------------------- */
 
+int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_MAX_HEADERS])
+{
+    int n = 0;
+    headers[n++] = "mco_runtime.h";   /* the status codes and the common parameter structs */
+    for (int k = 0; k < plan->n_ops; k++) {
+        const char *h = mco_op_desc_of((int)plan->ops[k].kind)->header;
+        int seen = 0;
+        for (int i = 0; i < n; i++) seen |= strcmp(headers[i], h) == 0;
+        if (!seen && n < MCO_EMIT_MAX_HEADERS) headers[n++] = h;
+    }
+    return n;
+}
+
 static const char *elem_ctype(mco_elem_type t) { return t == MCO_ELEM_S8 ? "int8_t" : "float"; }
 
 static void emit_header_comment(FILE *f, const char *file, const mco_deploy_model *dm)
@@ -345,39 +360,48 @@ static void tensor_arg(const mco_plan *plan, const io_binding *io, int t, char b
                  plan->tensors[t].offset);
 }
 
-/* `status = <kernel>(...);` for op k, the arguments as mco_op_run passes them. */
+/* Writes a descriptor's argument list for op k: the names P, IN, IN2, OUT,
+ * W and B become the op's parameter struct, activations, weights and bias;
+ * everything else (`&`, `.member`, numbers) is copied. */
+static void emit_args(FILE *f, const char *args, int k, const char *in, const char *in2, const char *out,
+                      const char *w, const char *b)
+{
+    for (const char *p = args; *p;) {
+        if (!(isalpha((unsigned char)*p) || *p == '_')) {
+            fputc(*p++, f);
+            continue;
+        }
+        size_t n = 0;
+        while (isalnum((unsigned char)p[n]) || p[n] == '_') n++;
+        if (p > args && p[-1] == '.') fwrite(p, 1, n, f);   /* a member name */
+        else if (n == 1 && *p == 'P') fprintf(f, "op%d_params", k);
+        else if (n == 2 && !strncmp(p, "IN", 2)) fputs(in, f);
+        else if (n == 3 && !strncmp(p, "IN2", 3)) fputs(in2, f);
+        else if (n == 3 && !strncmp(p, "OUT", 3)) fputs(out, f);
+        else if (n == 1 && *p == 'W') fputs(w, f);
+        else if (n == 1 && *p == 'B') fputs(b, f);
+        else fwrite(p, 1, n, f);
+        p += n;
+    }
+}
+
+/* `status = <kernel>(...);` for op k, the arguments of its descriptor. */
 static void emit_op_call(FILE *f, const mco_plan *plan, const io_binding *io, int k)
 {
-    const mco_op *op = &((const mco_op *)plan->ops)[k];
+    const mco_op *op = &plan->ops[k];
     const mco_plan_op_info *info = &plan->info[k];
+    const mco_op_desc *d = mco_op_desc_of((int)op->kind);
     char in[96], in2[96] = "0", out[96], w[32] = "0", b[32] = "0";
     tensor_arg(plan, io, info->input_tensor, in);
     if (info->input2_tensor >= 0) tensor_arg(plan, io, info->input2_tensor, in2);
     tensor_arg(plan, io, info->output_tensor, out);
     if (op->weights) snprintf(w, sizeof w, "op%d_weights", k);
     if (op->bias) snprintf(b, sizeof b, "op%d_bias", k);
-    fprintf(f, "    status = %s(", mco_op_kernel_function((int)op->kind));
-    switch (mco_op_kernel_call((int)op->kind)) {
-    case MCO_CALL_WEIGHTED: fprintf(f, "&op%d_params, %s, %s, %s, %s", k, in, w, b, out); break;
-    case MCO_CALL_POOL: fprintf(f, "&op%d_params, %s, %s", k, in, out); break;
-    case MCO_CALL_GLOBAL_POOL_F32:
-        fprintf(f, "op%d_params.in_h, op%d_params.in_w, op%d_params.in_c, %s, %s", k, k, k, in, out);
-        break;
-    case MCO_CALL_GLOBAL_POOL_S8:
-        fprintf(f, "op%d_params.win.in_h, op%d_params.win.in_w, op%d_params.win.in_c,\n        op%d_params.act_min, "
-                   "op%d_params.act_max, %s, %s", k, k, k, k, k, in, out);
-        break;
-    case MCO_CALL_CLAMP:
-        fprintf(f, "%s, op%d_params.size, op%d_params.act_min, op%d_params.act_max", out, k, k, k);
-        break;
-    case MCO_CALL_ADD_F32:
-        fprintf(f, "%s, %s, %s, op%d_params.size, op%d_params.act_min, op%d_params.act_max", in, in2, out, k, k, k);
-        break;
-    case MCO_CALL_ADD_S8: fprintf(f, "&op%d_params, %s, %s, %s", k, in, in2, out); break;
-    case MCO_CALL_SOFTMAX_F32: fprintf(f, "%s, %s, 1, op%d_params.size", in, out, k); break;
-    }
+    fprintf(f, "    MCO_LAYER_MARK(%d);\n    status = %s(", k, d->function);
+    emit_args(f, d->args, k, in, in2, out, w, b);
     fputs(");\n", f);
     if (k + 1 < plan->n_ops) fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
+    else fprintf(f, "    MCO_LAYER_MARK(%d);\n", k + 1);
 }
 
 static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
@@ -431,11 +455,14 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
     const mco_op *ops = plan->ops;
     emit_header_comment(f, "model.c", dm);
     fputs(" * The model as one runtime kernel call per op (the calls the host's\n"
-          " * mco_ops_run makes for the same plan); every parameter array holds the\n"
+          " * evaluator makes for the same plan); every parameter array holds the\n"
           " * exact values the host evaluated.\n */\n"
-          "#include <string.h>\n\n#include \"mco_hybrid.h\"\n#include \"mco_op.h\"\n#include \"mco_runtime.h\"\n"
-          "#include \"model.h\"\n\n",
+          "#include <string.h>\n\n",
           f);
+    const char *headers[MCO_EMIT_MAX_HEADERS];
+    int n_headers = mco_emit_kernel_headers(plan, headers);
+    for (int h = 0; h < n_headers; h++) fprintf(f, "#include \"%s\"\n", headers[h]);
+    fputs("#include \"model.h\"\n\n", f);
     size_t weight_bytes = 0;
     for (int k = 0; k < plan->n_ops && st == MCO_OK; k++) {
         const mco_plan_op_info *info = &plan->info[k];
@@ -455,6 +482,11 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
               "} model_arena;\n#define S8_AT(offset) ((int8_t *)(void *)(model_arena.bytes + (offset)))\n"
               "#define F32_AT(offset) ((float *)(void *)(model_arena.bytes + (offset)))\n\n",
               f);
+    fputs("/* MCO_LAYER_MARK(k) marks where op k begins (k = the number of ops: where\n"
+          " * the last one ends) for the per-layer counts of `mcuopt measure`, whose\n"
+          " * measurement build defines it; in any other build it is empty. */\n"
+          "#ifndef MCO_LAYER_MARK\n#define MCO_LAYER_MARK(k)\n#endif\n\n",
+          f);
     fputs("int model_run(const model_input_t *in, model_output_t *out)\n{\n"
           "    mco_rt_status status;\n"
           "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n",

@@ -19,6 +19,11 @@ mco_status mco_emit_open(mco_emit_file *out, const char *dir, const char *name);
 /* Puts it in place as dir/name; records `name` in res->files. */
 mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *name);
 
+/* The runtime headers model.c includes: mco_runtime.h and the headers
+ * declaring the plan's kernels (each once). Returns how many. */
+#define MCO_EMIT_MAX_HEADERS 8
+int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_MAX_HEADERS]);
+
 /* Copies the runtime files the plan's kernels need (found by
  * which file defines each kernel function, then by what those files call
  * and include) from $MCO_RUNTIME_DIR or MCO_SOURCE_DIR "/runtime". */

@@ -5,14 +5,14 @@
  * than a hand-kept table of file names, the files are found from the source:
  *   1. read every .c file of the runtime and note the mco_* functions each defines
  *      (a line starting in column 0 with a return type and a name);
- *   2. start from the files defining the plan's kernels and the headers
- *      model.c includes (mco_op.h, mco_hybrid.h, mco_runtime.h);
+ *   2. start from the files defining the plan's kernels (each op kind's
+ *      descriptor names its function) and the headers model.c includes
+ *      (mco_runtime.h and each kernel's header, see mco_emit_kernel_headers);
  *   3. add the files defining any mco_* function a chosen kernel file calls,
  *      and every header a chosen file #includes, until nothing new appears.
- * model.c calls the kernels directly, so mco_op.c (the host's dispatcher)
- * is never copied, nor is mco_op_config.h (only mco_op.c reads it).
- * mco_config.h is not copied either but written for the plan: it turns on
- * the runtime's shorter code paths the model's parameters allow.
+ * model.c calls the kernels directly: there is no dispatcher on the chip.
+ * mco_config.h is not copied but written for the plan: it turns on the
+ * runtime's shorter code paths the model's parameters allow.
  *
  * What it leaves out: calls made from inline functions in headers (a kernel
  * header calling an exported function would be missed; the compile test in
@@ -24,15 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen_internal.h"
 #include "emit_internal.h"
-#include "mco_op.h"
+#include "op_desc.h"
 
 #define MAX_RUNTIME_FILES 96
-#define DISPATCHER "mco_op.c"
-
-/* The runtime headers model.c includes. */
-static const char *const model_headers[] = {"mco_op.h", "mco_hybrid.h", "mco_runtime.h"};
 
 typedef struct {
     char name[64];
@@ -79,9 +74,7 @@ static mco_status load_set(runtime_set *set)
     mco_status st = MCO_OK;
     while (st == MCO_OK && (e = readdir(d)) != NULL) {
         if (!(ends_with(e->d_name, ".c") || ends_with(e->d_name, ".h")) || e->d_name[0] == '.') continue;
-        if (strcmp(e->d_name, "mco_op_config.h") == 0 || strcmp(e->d_name, DISPATCHER) == 0 ||
-            strlen(e->d_name) >= sizeof set->files[0].name)
-            continue;
+        if (strlen(e->d_name) >= sizeof set->files[0].name) continue;
         if (set->n == MAX_RUNTIME_FILES) {
             st = mco_error(MCO_ERR_RANGE, "%s: more than %d runtime files", set->dir, MAX_RUNTIME_FILES);
             break;
@@ -268,9 +261,11 @@ mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_resu
     runtime_set *set = calloc(1, sizeof *set);
     if (!set) return mco_error(MCO_ERR_NOMEM, "emit: out of memory");
     mco_status st = load_set(set);
-    for (size_t h = 0; st == MCO_OK && h < sizeof model_headers / sizeof model_headers[0]; h++) {
-        int i = find_file(set, model_headers[h]);
-        if (i < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no %s", set->dir, model_headers[h]);
+    const char *headers[MCO_EMIT_MAX_HEADERS];
+    int n_headers = mco_emit_kernel_headers(plan, headers);
+    for (int h = 0; st == MCO_OK && h < n_headers; h++) {
+        int i = find_file(set, headers[h]);
+        if (i < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no %s", set->dir, headers[h]);
         else set->files[i].chosen = 1;
     }
     const mco_op *ops = plan->ops;

@@ -1,81 +1,44 @@
 /*
- * op_table.c - the names of the mco_op kinds (runtime/mco_op.h), the
- * runtime function each one calls and the shape of that call's argument
- * list (how emit.c writes it out, mirroring mco_op_run), in one table that
- * must list every kind.
+ * op_table.c - the table of op descriptors, indexed by mco_op_kind, made
+ * from the MCO_OP_KINDS list of mcuopt/op.h (each descriptor is defined in
+ * its family's op_<family>.c), and the lookups by kind and by name.
+ *
+ * What it leaves out: choosing among the kinds (plan.c) and what each one
+ * does (its descriptor).
  */
 #include <stddef.h>
+#include <string.h>
 
-#include "codegen_internal.h"
-#include "mco_op.h"
-#include "mcuopt/codegen.h"
+#include "op_desc.h"
 
-typedef struct {
-    mco_op_kind kind;
-    const char *name;        /* MCO_OP_<name>, MCO_OP_USE_<name> */
-    const char *function;
-    mco_op_call call;
-} op_kind_entry;
-
-static const op_kind_entry op_kinds[] = {
-    {MCO_OP_CONV2D_F32, "CONV2D_F32", "mco_conv2d_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_CONV2D_F16W, "CONV2D_F16W", "mco_conv2d_f16w", MCO_CALL_WEIGHTED},
-    {MCO_OP_DEPTHWISE_CONV2D_F32, "DEPTHWISE_CONV2D_F32", "mco_depthwise_conv2d_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_DEPTHWISE_CONV2D_F16W, "DEPTHWISE_CONV2D_F16W", "mco_depthwise_conv2d_f16w", MCO_CALL_WEIGHTED},
-    {MCO_OP_FULLY_CONNECTED_F32, "FULLY_CONNECTED_F32", "mco_fully_connected_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_FULLY_CONNECTED_F16W, "FULLY_CONNECTED_F16W", "mco_fully_connected_f16w", MCO_CALL_WEIGHTED},
-    {MCO_OP_CONV2D_MAXPOOL_F32, "CONV2D_MAXPOOL_F32", "mco_conv2d_maxpool2x2_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_MAX_POOL_F32, "MAX_POOL_F32", "mco_max_pool_f32", MCO_CALL_POOL},
-    {MCO_OP_AVG_POOL_F32, "AVG_POOL_F32", "mco_avg_pool_f32", MCO_CALL_POOL},
-    {MCO_OP_GLOBAL_AVG_POOL_F32, "GLOBAL_AVG_POOL_F32", "mco_global_avg_pool_f32", MCO_CALL_GLOBAL_POOL_F32},
-    {MCO_OP_CLAMP_F32, "CLAMP_F32", "mco_clamp_f32", MCO_CALL_CLAMP},
-    {MCO_OP_ADD_F32, "ADD_F32", "mco_add_f32", MCO_CALL_ADD_F32},
-    {MCO_OP_SOFTMAX_F32, "SOFTMAX_F32", "mco_softmax_f32", MCO_CALL_SOFTMAX_F32},
-    {MCO_OP_CONV2D_S8, "CONV2D_S8", "mco_conv2d_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_CONV2D_S4, "CONV2D_S4", "mco_conv2d_s4", MCO_CALL_WEIGHTED},
-    {MCO_OP_DEPTHWISE_CONV2D_S8, "DEPTHWISE_CONV2D_S8", "mco_depthwise_conv2d_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_FULLY_CONNECTED_S8, "FULLY_CONNECTED_S8", "mco_fully_connected_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_FULLY_CONNECTED_S4, "FULLY_CONNECTED_S4", "mco_fully_connected_s4", MCO_CALL_WEIGHTED},
-    {MCO_OP_CONV2D_MAXPOOL_S8, "CONV2D_MAXPOOL_S8", "mco_conv2d_maxpool2x2_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_MAX_POOL_S8, "MAX_POOL_S8", "mco_max_pool_s8", MCO_CALL_POOL},
-    {MCO_OP_AVG_POOL_S8, "AVG_POOL_S8", "mco_avg_pool_s8", MCO_CALL_POOL},
-    {MCO_OP_GLOBAL_AVG_POOL_S8, "GLOBAL_AVG_POOL_S8", "mco_global_avg_pool_s8", MCO_CALL_GLOBAL_POOL_S8},
-    {MCO_OP_CLAMP_S8, "CLAMP_S8", "mco_clamp_s8", MCO_CALL_CLAMP},
-    {MCO_OP_ADD_S8, "ADD_S8", "mco_add_s8", MCO_CALL_ADD_S8},
-    {MCO_OP_SOFTMAX_S8, "SOFTMAX_S8", "mco_softmax_s8", MCO_CALL_POOL},
-    {MCO_OP_CONV2D_S8W_F32, "CONV2D_S8W_F32", "mco_conv2d_s8w_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_DEPTHWISE_CONV2D_S8W_F32, "DEPTHWISE_CONV2D_S8W_F32", "mco_depthwise_conv2d_s8w_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_FULLY_CONNECTED_S8W_F32, "FULLY_CONNECTED_S8W_F32", "mco_fully_connected_s8w_f32", MCO_CALL_WEIGHTED},
-    {MCO_OP_CONV3X3_MAXPOOL_S8, "CONV3X3_MAXPOOL_S8", "mco_conv3x3_maxpool2x2_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_FULLY_CONNECTED_SPARSE_S8, "FULLY_CONNECTED_SPARSE_S8", "mco_fully_connected_sparse_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_CONV2D_MAXPOOL_SPARSE_S8, "CONV2D_MAXPOOL_SPARSE_S8", "mco_conv2d_maxpool2x2_sparse_s8", MCO_CALL_WEIGHTED},
-    {MCO_OP_MEAN_S8, "MEAN_S8", "mco_mean_s8", MCO_CALL_POOL},
+static const mco_op_desc *const table[MCO_OP_KIND_COUNT] = {
+#define MCO_OP_ENTRY_(name, desc) [MCO_OP_##name] = &mco_op_##desc,
+    MCO_OP_KINDS(MCO_OP_ENTRY_)
+#undef MCO_OP_ENTRY_
 };
 
-_Static_assert(sizeof op_kinds / sizeof op_kinds[0] == MCO_OP_KIND_COUNT,
-               "op_kinds must list every mco_op_kind");
+_Static_assert(sizeof table / sizeof table[0] == MCO_OP_KIND_COUNT, "the op table must list every mco_op_kind");
 
-static const op_kind_entry *find(int kind)
+const mco_op_desc *mco_op_desc_of(int kind)
 {
-    for (size_t i = 0; i < sizeof op_kinds / sizeof op_kinds[0]; i++)
-        if ((int)op_kinds[i].kind == kind) return &op_kinds[i];
-    return NULL;
+    return kind >= 0 && kind < MCO_OP_KIND_COUNT ? table[kind] : NULL;
 }
 
 const char *mco_op_kind_name(int kind)
 {
-    const op_kind_entry *e = find(kind);
-    return e ? e->name : "UNKNOWN";
+    const mco_op_desc *d = mco_op_desc_of(kind);
+    return d ? d->name : "UNKNOWN";
 }
 
 const char *mco_op_kernel_function(int kind)
 {
-    const op_kind_entry *e = find(kind);
-    return e ? e->function : NULL;
+    const mco_op_desc *d = mco_op_desc_of(kind);
+    return d ? d->function : NULL;
 }
 
-mco_op_call mco_op_kernel_call(int kind)
+int mco_op_kind_by_name(const char *name)
 {
-    const op_kind_entry *e = find(kind);
-    return e ? e->call : MCO_CALL_WEIGHTED;
+    for (int k = 0; name && k < MCO_OP_KIND_COUNT; k++)
+        if (strcmp(table[k]->name, name) == 0) return k;
+    return -1;
 }

@@ -1,6 +1,7 @@
 /*
  * plan_eval.c - the host evaluator of deployed models: runs a plan with the
- * MCU runtime's own kernels (mco_ops_run), so the accuracy reported on the
+ * MCU runtime's own kernels (each op through its kind's descriptor, the
+ * same call model_run makes on the chip), so the accuracy reported on the
  * host is the accuracy of the code the chip runs. Also prepares inputs the
  * way model_run() expects them and produces exact expected outputs for the
  * on-target measurement.
@@ -17,24 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mco_op.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/thread_pool.h"
 #include "mcuopt/train.h"
+#include "op_desc.h"
 
 mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output)
 {
     if (!plan || !plan->ops || !arena || !input || !output) return mco_error(MCO_ERR_ARG, "plan run: NULL argument");
     memcpy(arena + plan->input_offset, input, plan->input_bytes);
-    mco_rt_status rs = mco_ops_run((const mco_op *)plan->ops, plan->n_ops, arena);
-    if (rs != MCO_RT_OK) {
-        /* find the failing op for the message */
-        const mco_op *ops = plan->ops;
-        for (int k = 0; k < plan->n_ops; k++)
-            if (mco_op_run(&ops[k], arena) != MCO_RT_OK)
-                return mco_error(MCO_ERR_UNSUPPORTED, "plan run: op %d (%s) failed with runtime status %d", k,
-                                 mco_op_kind_name((int)ops[k].kind), (int)rs);
-        return mco_error(MCO_ERR_UNSUPPORTED, "plan run: runtime status %d", (int)rs);
+    for (int k = 0; k < plan->n_ops; k++) {
+        const mco_op *op = &plan->ops[k];
+        const mco_op_desc *d = mco_op_desc_of((int)op->kind);
+        mco_rt_status rs = d && op->params ? d->eval(op, arena) : MCO_RT_ARG_ERROR;
+        if (rs != MCO_RT_OK)
+            return mco_error(MCO_ERR_UNSUPPORTED, "plan run: op %d (%s) failed with runtime status %d", k,
+                             mco_op_kind_name((int)op->kind), (int)rs);
     }
     memcpy(output, arena + plan->output_offset, plan->output_bytes);
     return MCO_OK;

@@ -13,15 +13,14 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "mco_hybrid.h"
-#include "mco_op.h"
-#include "mco_sparse.h"
 #include "mcuopt/process.h"
+#include "op_desc.h"
 
 #ifndef MCO_SOURCE_DIR
 #define MCO_SOURCE_DIR "."
@@ -40,195 +39,12 @@ const char *mco_cost_feature_name(int feature)
 
 /* ---- features ------------------------------------------------------------------ */
 
-/* Kernel rows (or columns) of output position o that lie inside the input. */
-static int32_t inside(int32_t o, int32_t in, int32_t kernel, int32_t stride, int32_t pad)
-{
-    int32_t start = o * stride - pad;
-    int32_t lo = start < 0 ? -start : 0;
-    int32_t hi = in - start < kernel ? in - start : kernel;
-    return hi > lo ? hi - lo : 0;
-}
-
-/* Sums over the outputs [0, n) of one axis: kernel taps inside, and (for the
- * columns) the int8 values left to the 4-wide loop's tail, (taps * in_c) % 4. */
-static void axis_sums(const mco_window *w, int rows, int32_t n, double *taps, double *tail)
-{
-    *taps = *tail = 0;
-    for (int32_t o = 0; o < n; o++) {
-        int32_t t = rows ? inside(o, w->in_h, w->kernel_h, w->stride_h, w->pad_top)
-                         : inside(o, w->in_w, w->kernel_w, w->stride_w, w->pad_left);
-        *taps += t;
-        *tail += (double)((t * w->in_c) % 4);
-    }
-}
-
-/* Units the int8 Dense kernel computes per pass over the input (FC_ROWS in
- * runtime/mco_fully_connected_s8.c: change both together). */
-#define FC_S8_ROWS 5
-
-static int is_int8_dot_kind(int kind)
-{
-    return kind == MCO_OP_CONV2D_S8 || kind == MCO_OP_CONV2D_MAXPOOL_S8;
-}
-
-/* Conv2D (plain): each output pixel and channel sums its clipped window row by row. */
-static void conv_features(const mco_window *w, int kind, double *f)
-{
-    double rows, cols, row_tail, col_tail;
-    axis_sums(w, 1, w->out_h, &rows, &row_tail);
-    axis_sums(w, 0, w->out_w, &cols, &col_tail);
-    f[MCO_COST_MACS] = (double)w->out_c * w->in_c * rows * cols;
-    if (is_int8_dot_kind(kind)) f[MCO_COST_TAIL_MACS] = (double)w->out_c * rows * col_tail;
-    f[MCO_COST_LOOPS] = rows * w->out_w * w->out_c;
-    f[MCO_COST_OUTPUTS] = (double)w->out_h * w->out_w * w->out_c;
-}
-
-/* Conv2D + max pool 2x2: the conv outputs of every pooled pixel; the int8
- * kernel takes a register-held 3x3 path for one-channel windows inside the input. */
-static void conv_pool_features(const mco_window *w, int kind, double *f)
-{
-    int32_t ph = w->out_h / 2, pw = w->out_w / 2;
-    int fast_shape = kind == MCO_OP_CONV2D_MAXPOOL_S8 && w->in_c == 1 && w->kernel_h == 3 && w->kernel_w == 3 &&
-                     w->stride_h == 1 && w->stride_w == 1;
-    for (int32_t py = 0; py < ph; py++) {
-        for (int32_t px = 0; px < pw; px++) {
-            int32_t y0 = 2 * py - w->pad_top, x0 = 2 * px - w->pad_left;
-            if (fast_shape && y0 >= 0 && x0 >= 0 && y0 + 4 <= w->in_h && x0 + 4 <= w->in_w) {
-                f[MCO_COST_FAST_MACS] += 36.0 * w->out_c;
-                continue;
-            }
-            for (int d = 0; d < 4; d++) {
-                int32_t r = inside(2 * py + d / 2, w->in_h, w->kernel_h, w->stride_h, w->pad_top);
-                int32_t c = inside(2 * px + d % 2, w->in_w, w->kernel_w, w->stride_w, w->pad_left);
-                f[MCO_COST_MACS] += (double)r * c * w->in_c * w->out_c;
-                f[MCO_COST_LOOPS] += (double)r * w->out_c;
-                if (is_int8_dot_kind(kind)) f[MCO_COST_TAIL_MACS] += (double)r * ((c * w->in_c) % 4) * w->out_c;
-            }
-        }
-    }
-    f[MCO_COST_OUTPUTS] = (double)ph * pw * w->out_c;
-}
-
-/* Depthwise conv and pools: per output pixel and channel, the clipped window. */
-static void window_features(const mco_window *w, int per_channel_loops, double *f)
-{
-    double rows, cols, unused;
-    axis_sums(w, 1, w->out_h, &rows, &unused);
-    axis_sums(w, 0, w->out_w, &cols, &unused);
-    f[MCO_COST_MACS] = (double)w->out_c * rows * cols;
-    f[MCO_COST_LOOPS] = per_channel_loops ? rows * w->out_w * w->out_c : (double)w->out_h * w->out_w;
-    f[MCO_COST_OUTPUTS] = (double)w->out_h * w->out_w * w->out_c;
-}
-
-/* Sparse Conv2D + max pool (runtime/mco_conv2d_maxpool2x2_sparse_s8.c):
- * per filter the bitmap is decoded into taps, then each pooled pixel sums
- * the taps of its 4 conv outputs. On one input channel at stride 1 the DSP
- * path pairs the taps and does 4 conv outputs per pair (its work goes to
- * FAST_MACS, 8 MACs per pair step; cores without DSP run the general path
- * on it, and their fit gives that column the general rate). */
-static void sparse_conv_pool_features(const mco_window *w, const uint8_t *packed, int32_t filters, double *f)
-{
-    int32_t cols = w->kernel_h * w->kernel_w * w->in_c, row_bytes = (cols + 7) / 8;
-    double ph = w->out_h / 2, pw = w->out_w / 2;
-    int paired = w->in_c == 1 && w->stride_h == 1 && w->stride_w == 1 && pw >= 2;
-    for (int32_t r = 0; r < filters; r++) {
-        int32_t taps = 0;
-        for (int32_t b = 0; b < row_bytes; b++) {
-            unsigned v = packed[(size_t)r * (size_t)row_bytes + (size_t)b];
-            for (; v; v &= v - 1u) taps++;
-        }
-        if (paired) f[MCO_COST_FAST_MACS] += 8.0 * ((taps + 1) / 2) * 2 * ceil(pw / 2) * ph;
-        else f[MCO_COST_MACS] += 4.0 * taps * ph * pw;
-    }
-    f[MCO_COST_LOOPS] = (double)filters * cols;   /* bitmap decoding */
-    f[MCO_COST_OUTPUTS] = ph * pw * filters;
-}
-
 void mco_plan_op_features(const mco_plan *plan, int k, double f[MCO_COST_N_FEATURES])
 {
     memset(f, 0, MCO_COST_N_FEATURES * sizeof f[0]);
-    const mco_op *op = &((const mco_op *)plan->ops)[k];
-    const mco_plan_op_info *info = &plan->info[k];
-    int kind = (int)op->kind;
+    const mco_op_desc *d = mco_op_desc_of((int)plan->ops[k].kind);
+    if (d) d->features(&plan->ops[k], &plan->info[k], f);
     f[MCO_COST_CALLS] = 1;
-    /* Every window-based parameter struct starts with its mco_window, and
-     * every dense one with in_size, out_size. */
-    const mco_window *w = op->params;
-    switch (kind) {
-    case MCO_OP_CONV2D_F32:
-    case MCO_OP_CONV2D_F16W:
-    case MCO_OP_CONV2D_S8:
-    case MCO_OP_CONV2D_S4:
-    case MCO_OP_CONV2D_S8W_F32: conv_features(w, kind, f); return;
-    case MCO_OP_CONV2D_MAXPOOL_F32:
-    case MCO_OP_CONV2D_MAXPOOL_S8: conv_pool_features(w, kind, f); return;
-    case MCO_OP_CONV3X3_MAXPOOL_S8: {
-        double ph = w->out_h / 2, pw = w->out_w / 2;
-        f[MCO_COST_FAST_MACS] = 36.0 * ph * pw * w->out_c;
-        f[MCO_COST_LOOPS] = ph * w->out_c;
-        f[MCO_COST_OUTPUTS] = ph * pw * w->out_c;
-        return;
-    }
-    case MCO_OP_DEPTHWISE_CONV2D_F32:
-    case MCO_OP_DEPTHWISE_CONV2D_F16W:
-    case MCO_OP_DEPTHWISE_CONV2D_S8:
-    case MCO_OP_DEPTHWISE_CONV2D_S8W_F32: window_features(w, 1, f); return;
-    case MCO_OP_MAX_POOL_F32:
-    case MCO_OP_AVG_POOL_F32:
-    case MCO_OP_MAX_POOL_S8:
-    case MCO_OP_AVG_POOL_S8: window_features(w, 0, f); return;
-    case MCO_OP_GLOBAL_AVG_POOL_F32:
-    case MCO_OP_GLOBAL_AVG_POOL_S8:
-    case MCO_OP_MEAN_S8:
-        f[MCO_COST_MACS] = (double)w->in_h * w->in_w * w->in_c;
-        f[MCO_COST_OUTPUTS] = w->in_c;
-        return;
-    case MCO_OP_FULLY_CONNECTED_S8: {
-        /* FC_S8_ROWS units per pass over the input (fewer units: one unit,
-         * computed FC_S8_ROWS times); the last pass is moved back to end at
-         * the last unit, so every pass does FC_S8_ROWS rows of work. */
-        const int32_t *sizes = op->params;   /* in_size, out_size */
-        double passes = sizes[1] < FC_S8_ROWS ? sizes[1] : ceil((double)sizes[1] / FC_S8_ROWS);
-        f[MCO_COST_MACS] = (double)sizes[0] * FC_S8_ROWS * passes;
-        f[MCO_COST_TAIL_MACS] = (double)(sizes[0] % 4) * FC_S8_ROWS * passes;
-        f[MCO_COST_LOOPS] = passes;
-        f[MCO_COST_OUTPUTS] = sizes[1];
-        return;
-    }
-    case MCO_OP_FULLY_CONNECTED_F32:
-    case MCO_OP_FULLY_CONNECTED_F16W:
-    case MCO_OP_FULLY_CONNECTED_S4:
-    case MCO_OP_FULLY_CONNECTED_S8W_F32: {
-        const int32_t *sizes = op->params;   /* in_size, out_size */
-        f[MCO_COST_MACS] = (double)sizes[0] * sizes[1];
-        f[MCO_COST_OUTPUTS] = sizes[1];
-        return;
-    }
-    case MCO_OP_FULLY_CONNECTED_SPARSE_S8: {
-        /* bitmap + non-zeros (runtime/mco_sparse.h): only non-zero weights cost MACs */
-        const int32_t *sizes = op->params;
-        double rows = info->n_channels, cols = sizes[0];
-        f[MCO_COST_MACS] = (double)info->weights_count - rows * ceil(cols / 8);   /* the non-zeros */
-        f[MCO_COST_LOOPS] = ceil(rows / 2) * ceil(cols / 4);   /* 4-input groups per row pair */
-        f[MCO_COST_OUTPUTS] = sizes[1];
-        return;
-    }
-    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8: sparse_conv_pool_features(w, op->weights, info->n_channels, f); return;
-    case MCO_OP_SOFTMAX_S8: {
-        const mco_softmax_s8_params *p = op->params;
-        f[MCO_COST_MACS] = (double)p->n_rows * p->row_size;
-        f[MCO_COST_LOOPS] = p->n_rows;
-        return;
-    }
-    default: {
-        /* clamp, add, float softmax and kinds added after this file: the
-         * elements of the output (for known window / dense kinds above the
-         * work is spelled out). */
-        const mco_plan_tensor *t = &plan->tensors[info->output_tensor];
-        f[MCO_COST_MACS] = (double)mco_shape_size(t->shape);
-        return;
-    }
-    }
 }
 
 static size_t data_type_size(mco_data_type t)
@@ -247,19 +63,13 @@ static size_t align4(size_t n) { return (n + 3u) & ~(size_t)3u; }
 
 size_t mco_plan_op_stack_scratch(const mco_plan *plan, int k, int dsp)
 {
-    const mco_op *op = &((const mco_op *)plan->ops)[k];
-    int32_t shape[3];
-    if (op->kind == MCO_OP_CONV3X3_MAXPOOL_S8 && dsp && mco_plan_conv3x3_asm_shape(plan, shape))
-        return (size_t)MCO_CONV3X3_WIDE_BYTES(shape[0], shape[1]);
-    if (op->kind == MCO_OP_FULLY_CONNECTED_SPARSE_S8)
-        return 4 * (size_t)MCO_SPARSE_FC_WIDE_WORDS(((const mco_fc_s8_params *)op->params)->in_size);
-    return 0;
+    const mco_op_desc *d = mco_op_desc_of((int)plan->ops[k].kind);
+    return d && d->stack_scratch ? d->stack_scratch(plan, k, dsp) : 0;
 }
 
-size_t mco_plan_op_array_bytes(const mco_plan *plan, int k)
+/* The op's arrays as emitted, each rounded up to 4 bytes. */
+static size_t op_array_bytes(const mco_op *op, const mco_plan_op_info *info)
 {
-    const mco_op *op = &((const mco_op *)plan->ops)[k];
-    const mco_plan_op_info *info = &plan->info[k];
     size_t bytes = 0, nc = (size_t)(info->n_channels > 0 ? info->n_channels : 0);
     if (op->weights) bytes += align4(info->weights_count * data_type_size(info->weights_type));
     if (op->bias) bytes += align4(info->bias_count * data_type_size(info->bias_type));
@@ -273,6 +83,11 @@ size_t mco_plan_op_array_bytes(const mco_plan *plan, int k)
     default: break;
     }
     return bytes;
+}
+
+size_t mco_plan_op_array_bytes(const mco_plan *plan, int k)
+{
+    return op_array_bytes(&plan->ops[k], &plan->info[k]);
 }
 
 /* Which of the model input and output model_run reads / writes in the
@@ -439,11 +254,23 @@ const char *mco_cost_model_default_path(void)
 
 void mco_cost_model_free(mco_cost_model *cm) { free(cm); }
 
-static int kind_by_name(const char *name)
+/* The default table, loaded once (pthread_once: the loads of several
+ * threads planning at once do not race) and never changed afterwards. */
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static mco_cost_model *default_model;
+
+static void load_default(void)
 {
-    for (int k = 0; k < MCO_OP_KIND_COUNT; k++)
-        if (strcmp(mco_op_kind_name(k), name) == 0) return k;
-    return -1;
+    if (mco_cost_model_load(NULL, &default_model) != MCO_OK) {
+        default_model = NULL;
+        mco_clear_error();   /* no table is not an error of the caller's: the planner falls back */
+    }
+}
+
+const mco_cost_model *mco_cost_model_default(void)
+{
+    pthread_once(&default_once, load_default);
+    return default_model;
 }
 
 static const char *const params_type_names[] = {"CONV_F32", "FC_F32", "WINDOW", "CLAMP_F32", "CONV_S8", "FC_S8",
@@ -589,7 +416,7 @@ static mco_status parse_class(const cJSON *o, const char *path, mco_cost_class *
     }
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "kinds"))
     {
-        int k = kind_by_name(e->string);
+        int k = mco_op_kind_by_name(e->string);
         if (k < 0) continue;   /* a kind this build does not have */
         mco_cost_kind *ck = &c->kinds[k];
         ck->samples = (int)get_num(e, "samples");
@@ -658,80 +485,113 @@ mco_status mco_cost_model_load(const char *path, mco_cost_model **out)
 
 /* ---- core class -------------------------------------------------------------------------- */
 
-static const mco_cost_class *find_class(const mco_cost_model *cm, const char *name)
+const mco_cost_class *mco_cost_class_named(const mco_cost_model *cm, const char *name)
 {
-    for (int i = 0; i < cm->n_classes; i++)
+    for (int i = 0; cm && name && i < cm->n_classes; i++)
         if (strcmp(cm->classes[i].name, name) == 0) return &cm->classes[i];
     return NULL;
+}
+
+/* The class of a profile's core, whether it is the core's own, and why not. */
+static const char *class_of(const mco_target_profile *t, int *exact, const char **reason)
+{
+    *exact = 1;
+    *reason = "";
+    switch (t->core) {
+    case MCO_CORE_M0PLUS: return "m0plus";
+    case MCO_CORE_M0:
+        *exact = 0;
+        *reason = "Cortex-M0 estimated with the M0+ class (the M0 takes one more cycle per taken branch)";
+        return "m0plus";
+    case MCO_CORE_M3: return "m3";
+    case MCO_CORE_M4:
+    case MCO_CORE_M4F:
+        if (t->fpu != MCO_FPU_NONE) return "m4f";
+        *exact = 0;
+        *reason = "Cortex-M4 without FPU estimated with the M3 class (soft float; its int8 DSP path is faster)";
+        return "m3";
+    case MCO_CORE_M7: return "m7";
+    case MCO_CORE_M33:
+        *exact = 0;
+        *reason = "Cortex-M33 estimated with the M4F class (as the emulator's cycle table does)";
+        return "m4f";
+    case MCO_CORE_M55:
+        *exact = 0;
+        *reason = "Cortex-M55 estimated with the M4F class (Helium not modelled)";
+        return "m4f";
+    }
+    return MCO_COST_DEFAULT_CLASS;
+}
+
+const char *mco_cost_class_name(const mco_target_profile *t)
+{
+    int exact;
+    const char *reason;
+    return t ? class_of(t, &exact, &reason) : MCO_COST_DEFAULT_CLASS;
 }
 
 const mco_cost_class *mco_cost_class_for(const mco_cost_model *cm, const mco_target_profile *t, int *exact,
                                          char *why, size_t why_size)
 {
-    const char *name = "m4f", *reason = "";
-    int is_exact = 1;
-    switch (t->core) {
-    case MCO_CORE_M0PLUS: name = "m0plus"; break;
-    case MCO_CORE_M0:
-        name = "m0plus", is_exact = 0;
-        reason = "Cortex-M0 estimated with the M0+ class (the M0 takes one more cycle per taken branch)";
-        break;
-    case MCO_CORE_M3: name = "m3"; break;
-    case MCO_CORE_M4:
-    case MCO_CORE_M4F:
-        if (t->fpu == MCO_FPU_NONE) {
-            name = "m3", is_exact = 0;
-            reason = "Cortex-M4 without FPU estimated with the M3 class (soft float; its int8 DSP path is faster)";
-        }
-        break;
-    case MCO_CORE_M7: name = "m7"; break;
-    case MCO_CORE_M33:
-        is_exact = 0;
-        reason = "Cortex-M33 estimated with the M4F class (as the emulator's cycle table does)";
-        break;
-    case MCO_CORE_M55:
-        is_exact = 0;
-        reason = "Cortex-M55 estimated with the M4F class (Helium not modelled)";
-        break;
-    }
+    int is_exact;
+    const char *reason;
+    const char *name = class_of(t, &is_exact, &reason);
     if (exact) *exact = is_exact;
     if (why && why_size) snprintf(why, why_size, "%s", reason);
-    return find_class(cm, name);
+    return mco_cost_class_named(cm, name);
 }
 
-/* ---- the estimate --------------------------------------------------------------------------- */
+/* ---- one op's cost (the estimate below and the planner's choice) ------------------------------ */
 
-/* A related kind whose coefficients stand in for an uncalibrated one. */
-static int fallback_kind(int kind)
-{
-    switch (kind) {
-    case MCO_OP_CONV2D_S4: return MCO_OP_CONV2D_S8;
-    case MCO_OP_FULLY_CONNECTED_S4: return MCO_OP_FULLY_CONNECTED_S8;
-    case MCO_OP_CONV2D_F16W:
-    case MCO_OP_CONV2D_S8W_F32:
-    case MCO_OP_CONV2D_MAXPOOL_F32: return MCO_OP_CONV2D_F32;
-    case MCO_OP_DEPTHWISE_CONV2D_F16W:
-    case MCO_OP_DEPTHWISE_CONV2D_S8W_F32: return MCO_OP_DEPTHWISE_CONV2D_F32;
-    case MCO_OP_FULLY_CONNECTED_F16W:
-    case MCO_OP_FULLY_CONNECTED_S8W_F32: return MCO_OP_FULLY_CONNECTED_F32;
-    case MCO_OP_CONV3X3_MAXPOOL_S8:
-    case MCO_OP_CONV2D_MAXPOOL_SPARSE_S8: return MCO_OP_CONV2D_MAXPOOL_S8;
-    case MCO_OP_FULLY_CONNECTED_SPARSE_S8: return MCO_OP_FULLY_CONNECTED_S8;
-    case MCO_OP_CONV2D_MAXPOOL_S8: return MCO_OP_CONV2D_S8;
-    case MCO_OP_AVG_POOL_S8: return MCO_OP_MAX_POOL_S8;
-    case MCO_OP_AVG_POOL_F32: return MCO_OP_MAX_POOL_F32;
-    default: return -1;
-    }
-}
-
+/* The kind's coefficients, or those of its descriptor's fallback chain. */
 static const mco_cost_kind *kind_costs(const mco_cost_class *c, int kind, int *calibrated)
 {
     *calibrated = kind >= 0 && kind < MCO_COST_MAX_KINDS && c->kinds[kind].samples > 0;
     if (*calibrated) return &c->kinds[kind];
-    for (int k = fallback_kind(kind), hops = 0; k >= 0 && hops < 4; k = fallback_kind(k), hops++)
-        if (c->kinds[k].samples > 0) return &c->kinds[k];
+    const mco_op_desc *d = mco_op_desc_of(kind);
+    for (int k = d ? d->fallback : -1, hops = 0; k >= 0 && hops < 4; hops++) {
+        if (k < MCO_COST_MAX_KINDS && c->kinds[k].samples > 0) return &c->kinds[k];
+        d = mco_op_desc_of(k);
+        k = d ? d->fallback : -1;
+    }
     return NULL;
 }
+
+double mco_cost_op_cycles(const mco_cost_class *c, const mco_op *op, const mco_plan_op_info *info,
+                          int *calibrated)
+{
+    const mco_op_desc *d = mco_op_desc_of((int)op->kind);
+    const mco_cost_kind *ck = kind_costs(c, (int)op->kind, calibrated);
+    if (!d || !ck) return -1;
+    double f[MCO_COST_N_FEATURES] = {0}, cycles = 0;
+    d->features(op, info, f);
+    f[MCO_COST_CALLS] = 1;
+    for (int j = 0; j < MCO_COST_N_FEATURES; j++) cycles += ck->cycles[j] * f[j];
+    return cycles;
+}
+
+size_t mco_cost_op_param_bytes(const mco_cost_class *c, const mco_op *op, const mco_plan_op_info *info)
+{
+    int pt = (int)info->params_type;
+    return op_array_bytes(op, info) +
+           (c && pt >= 0 && pt < MCO_COST_MAX_PARAMS_TYPES ? c->params_struct_bytes[pt] + c->op_record_bytes : 0);
+}
+
+size_t mco_cost_kind_code_bytes(const mco_cost_class *c, int kind, unsigned char *linked, int commit)
+{
+    if (kind < 0 || kind >= MCO_COST_MAX_KINDS) return 0;
+    const mco_cost_kind *own = &c->kinds[kind];
+    size_t bytes = 0;
+    for (int i = 0; i < own->n_symbols; i++) {
+        int s = own->symbols[i];
+        if (linked[s]) continue;
+        bytes += c->symbols[s].flash_bytes;
+        if (commit) linked[s] = 1;
+    }
+    return bytes;
+}
+
+/* ---- the estimate --------------------------------------------------------------------------- */
 
 /* Bytes of the arena's tensors live while op `op` runs. */
 static size_t live_bytes(const mco_plan *plan, int op)
@@ -786,19 +646,17 @@ static mco_status estimate(const mco_cost_model *cm, const mco_plan *plan, const
         symbol_ram += c->symbols[s].ram_bytes;
     }
     for (int k = 0; k < plan->n_ops; k++) {
-        const mco_op *op = &((const mco_op *)plan->ops)[k];
+        const mco_op *op = &plan->ops[k];
         mco_resource_op *r = &out->ops[k];
         r->kind = (int)op->kind;
         snprintf(r->kind_name, sizeof r->kind_name, "%s", mco_op_kind_name(r->kind));
         op_layer_name(plan, k, dm, r->layer, sizeof r->layer);
         mco_plan_op_features(plan, k, r->features);
         r->macs = (uint64_t)(r->features[MCO_COST_MACS] + r->features[MCO_COST_FAST_MACS]);
-        const mco_cost_kind *ck = kind_costs(c, r->kind, &r->calibrated);
+        r->cycles = mco_cost_op_cycles(c, op, &plan->info[k], &r->calibrated);
+        if (r->cycles < 0) r->cycles = 0;
         if (!r->calibrated) out->uncalibrated_ops++;
-        for (int f = 0; ck && f < MCO_COST_N_FEATURES; f++) r->cycles += ck->cycles[f] * r->features[f];
-        int pt = (int)plan->info[k].params_type;
-        r->param_bytes = mco_plan_op_array_bytes(plan, k) + c->op_record_bytes +
-                         (pt >= 0 && pt < MCO_COST_MAX_PARAMS_TYPES ? c->params_struct_bytes[pt] : 0);
+        r->param_bytes = mco_cost_op_param_bytes(c, op, &plan->info[k]);
         r->arena_bytes = live_bytes(plan, k);
         const mco_cost_kind *own = r->kind >= 0 && r->kind < MCO_COST_MAX_KINDS ? &c->kinds[r->kind] : NULL;
         r->stack_bytes = (own && own->stack_bytes ? own->stack_bytes : c->stack_default) +
@@ -848,18 +706,30 @@ mco_status mco_resource_estimate_plan(const mco_cost_model *cm, const mco_plan *
     return estimate(cm, plan, NULL, t, clock_mhz, out);
 }
 
-mco_status mco_resource_estimate_deploy(const mco_cost_model *cm, const mco_deploy_model *dm,
-                                        const mco_target_profile *t, double clock_mhz,
-                                        mco_resource_estimate *out)
+mco_status mco_resource_estimate_deploy_with(const mco_cost_model *cm, const mco_deploy_model *dm,
+                                             const mco_target_profile *t, double clock_mhz,
+                                             const mco_plan_options *po, mco_resource_estimate *out)
 {
     if (out) memset(out, 0, sizeof *out);
-    if (!dm) return mco_error(MCO_ERR_ARG, "resource estimate: NULL model");
+    if (!dm || !cm || !t) return mco_error(MCO_ERR_ARG, "resource estimate: NULL argument");
+    mco_plan_options opt;
+    if (po) opt = *po;
+    else mco_plan_options_default(&opt);
+    opt.cost_model = cm;
+    opt.core_class = mco_cost_class_name(t);
     mco_plan plan;
-    mco_status st = mco_plan_build(dm, NULL, &plan);
+    mco_status st = mco_plan_build(dm, &opt, &plan);
     if (st != MCO_OK) return st;
     st = estimate(cm, &plan, dm, t, clock_mhz, out);
     mco_plan_free(&plan);
     return st;
+}
+
+mco_status mco_resource_estimate_deploy(const mco_cost_model *cm, const mco_deploy_model *dm,
+                                        const mco_target_profile *t, double clock_mhz,
+                                        mco_resource_estimate *out)
+{
+    return mco_resource_estimate_deploy_with(cm, dm, t, clock_mhz, NULL, out);
 }
 
 mco_status mco_resource_estimate_arch(const mco_cost_model *cm, const mco_model *float_model,

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mco_runtime.h"
+#include "mcuopt/op.h"
 #include "mcuopt/process.h"
+#include "mcuopt/resource.h"
 
 void mco_measure_options_default(mco_measure_options *opt)
 {
@@ -44,6 +47,9 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_plan_options po;
     mco_plan_options_default(&po);
     po.fuse_conv_pool = opt->fuse_conv_pool;
+    po.goal = opt->plan_goal;
+    po.cost_model = opt->cost_model;
+    po.core_class = mco_cost_class_name(target);
     mco_plan plan;
     mco_status st = mco_plan_build(dm, &po, &plan);
     if (st != MCO_OK) return st;
@@ -96,6 +102,18 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
             req.work_dir = work_dir;
         }
         st = mco_target_measure(target, &req, result);
+    }
+    if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
+        st = mco_error(MCO_ERR_FORMAT, "measure: %d layer marks in the firmware for %d ops", result->n_layers,
+                       plan.n_ops);
+    for (int k = 0; st == MCO_OK && k < result->n_layers; k++) {
+        mco_layer_measure *l = &result->layers[k];
+        const mco_plan_op_info *info = &plan.info[k];
+        l->op_kind = (int)((const mco_op *)plan.ops)[k].kind;
+        l->first_layer = info->first_layer;
+        l->last_layer = info->last_layer;
+        l->macs = 0;
+        for (int i = info->first_layer; i <= info->last_layer; i++) l->macs += mco_layer_macs(&dm->model.layers[i]);
     }
     if (st == MCO_OK && (!result->fits_flash || !result->fits_ram)) {
         st = mco_error(MCO_ERR_RANGE,

@@ -280,7 +280,11 @@ static mco_status structure_of(search *s, const char *dry, int *index)
     if ((st = run_quiet(s, dry, &s->train_all, &pr)) != MCO_OK) return st;
     if (s->cost_model) {
         mco_resource_estimate e;
-        st = mco_resource_estimate_deploy(s->cost_model, &pr.deploy, s->opt->target, s->opt->clock_mhz, &e);
+        mco_plan_options po;
+        mco_plan_options_default(&po);
+        po.goal = s->opt->plan_goal;
+        st = mco_resource_estimate_deploy_with(s->cost_model, &pr.deploy, s->opt->target, s->opt->clock_mhz, &po,
+                                               &e);
         mco_pipeline_result_free(&pr);
         if (st != MCO_OK) return st;
         c->r.flash_bytes = (double)e.flash_bytes;
@@ -303,6 +307,7 @@ static mco_status structure_of(search *s, const char *dry, int *index)
     mco_measure_options_default(&mo);
     mo.n_samples = STRUCTURE_SAMPLES;
     mo.clock_mhz = s->opt->clock_mhz;
+    mo.plan_goal = s->opt->plan_goal;
     mco_measure_result m;
     st = mco_measure_deploy_model(&pr.deploy, &unlimited, &s->val, &mo, &m);
     mco_pipeline_result_free(&pr);
@@ -398,9 +403,11 @@ static mco_status setup(search *s)
     char space_text[2048];
     mco_pipeline_space_describe(&s->space, space_text, sizeof space_text);
     snprintf(study->settings, sizeof study->settings,
-             "sampler=%s eta=%d rung_margin=%g val_images=%d train_images=%d max_latency_ms=%g clock_mhz=%g space: %s",
+             "sampler=%s eta=%d rung_margin=%g val_images=%d train_images=%d max_latency_ms=%g clock_mhz=%g%s "
+             "space: %s",
              opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, opt->rung_margin, s->val.n,
-             s->train_all.n, opt->max_latency_ms, opt->clock_mhz, space_text);
+             s->train_all.n, opt->max_latency_ms, opt->clock_mhz,
+             opt->plan_goal == MCO_PLAN_SMALLEST ? " optimize=size" : "", space_text);
     if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
     if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
 
@@ -857,6 +864,7 @@ static mco_status write_outputs(search *s)
             mo.n_samples = opt->measure_images < samples->n ? opt->measure_images : samples->n;
             mo.clock_mhz = opt->clock_mhz;
             mo.code_dir = res->code_dir;
+            mo.plan_goal = opt->plan_goal;
             st = mco_measure_deploy_model(&dm, opt->target, samples, &mo, &res->measure);
             res->measured = st == MCO_OK;
         }

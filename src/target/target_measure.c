@@ -11,8 +11,15 @@
  *   3. model.elf       - model_dir/ *.c alone, entry model_run, unused code
  *                        removed: its `size` is the model's flash and static RAM;
  *   4. plugin.so       - the QEMU plugin, compiled with the host gcc;
- *   5. run.log / counts.txt - harness output and per-address counts;
- *   6. objdump of fw.elf + counts -> the cycle estimate (target_cycles.c).
+ *      marks.txt       - the addresses of the layer marks, from fw.elf's
+ *                        .mco_marks section (firmware/mco_layer_mark.h,
+ *                        force-included into the firmware build only,
+ *                        unless the request asks for no_layer_marks);
+ *   5. run.log / counts.txt / layers.txt - harness output, per-address
+ *                        counts, and the same split by op at the marks;
+ *   6. objdump of fw.elf + counts -> the cycle estimate (target_cycles.c),
+ *                        per op and for the overhead around them when the
+ *                        code has layer marks (the total is then their sum).
  *
  * Left out: real hardware (no flashing, no serial capture), cores without a
  * QEMU 7.2 machine (MCO_ERR_UNSUPPORTED), and power measurement (energy is
@@ -132,6 +139,21 @@ static void add_common_cflags(arg_list *a, const mco_target_profile *t, const ch
     args_addf(a, "-I%s", model_dir);
 }
 
+/* The request's extra -I directories and sources (both NULL-terminated lists). */
+static void add_extra_include_dirs(arg_list *a, const mco_measure_request *req)
+{
+    for (const char *const *d = req->extra_include_dirs; d && *d; d++) args_addf(a, "-I%s", *d);
+}
+
+static mco_status add_extra_sources(arg_list *a, const mco_measure_request *req)
+{
+    for (const char *const *src = req->extra_sources; src && *src; src++) {
+        if (!file_exists(*src)) return mco_error(MCO_ERR_NOT_FOUND, "%s: no such source file", *src);
+        args_add(a, *src);
+    }
+    return MCO_OK;
+}
+
 /* Appends every model_dir/ *.c file; fails if there is no model.h. */
 static mco_status add_model_sources(arg_list *a, const char *model_dir)
 {
@@ -244,6 +266,67 @@ static mco_status marker_addresses(const char *elf, const char *log_path, uint64
     return MCO_OK;
 }
 
+/* ---- step 4b: layer marks ---- */
+
+/* The layer marks of fw.elf: (address, op index) word pairs in its
+ * .mco_marks section, written by MCO_LAYER_MARK (firmware/mco_layer_mark.h).
+ * On success marks[k] is the address of mark k, for k = 0 .. *n_marks - 1
+ * (the last one is where the ops end); *n_marks = 0 if the code has none. */
+static mco_status read_layer_marks(const char *dir, const char *log_path, uint64_t *marks, int *n_marks)
+{
+    char elf[4200], bin[4200], copy[4200], dump[8600];
+    snprintf(elf, sizeof elf, "%s/fw.elf", dir);
+    snprintf(bin, sizeof bin, "%s/marks.bin", dir);
+    snprintf(copy, sizeof copy, "%s/marks.elf", dir);
+    snprintf(dump, sizeof dump, ".mco_marks=%s", bin);
+    unlink(bin);
+    *n_marks = 0;
+    /* objcopy writes the section's bytes, or no file if there is no such section */
+    char *const argv[] = {"arm-none-eabi-objcopy", "--dump-section", dump, elf, copy, NULL};
+    int code, timed_out;
+    mco_status st = mco_run_tool(argv, log_path, TOOL_TIMEOUT_S, &code, &timed_out);
+    unlink(copy);
+    if (st != MCO_OK) return st;
+    FILE *f = fopen(bin, "rb");
+    if (!f) return MCO_OK;
+    uint8_t word[8];
+    int seen[MCO_MEASURE_MAX_LAYERS + 1] = {0}, n = 0;
+    size_t got;
+    while (st == MCO_OK && (got = fread(word, 1, sizeof word, f)) > 0) {
+        uint32_t addr = (uint32_t)word[0] | (uint32_t)word[1] << 8 | (uint32_t)word[2] << 16 | (uint32_t)word[3] << 24;
+        uint32_t k = (uint32_t)word[4] | (uint32_t)word[5] << 8 | (uint32_t)word[6] << 16 | (uint32_t)word[7] << 24;
+        if (got != sizeof word)
+            st = mco_error(MCO_ERR_FORMAT, "%s: .mco_marks is not a list of (address, op) word pairs", elf);
+        else if (k > MCO_MEASURE_MAX_LAYERS)
+            st = mco_error(MCO_ERR_RANGE, "%s: layer mark %lu: more than %d ops", elf, (unsigned long)k,
+                           MCO_MEASURE_MAX_LAYERS);
+        else if (seen[k]++)
+            st = mco_error(MCO_ERR_FORMAT, "%s: layer mark %lu appears twice (the compiler duplicated it)", elf,
+                           (unsigned long)k);
+        else {
+            marks[k] = addr & ~1u;
+            if ((int)k + 1 > n) n = (int)k + 1;
+        }
+    }
+    fclose(f);
+    unlink(bin);
+    for (int k = 0; st == MCO_OK && k < n; k++)
+        if (!seen[k]) st = mco_error(MCO_ERR_FORMAT, "%s: layer mark %d is missing", elf, k);
+    if (st == MCO_OK && n == 1) st = mco_error(MCO_ERR_FORMAT, "%s: a single layer mark (want one per op and an end)", elf);
+    if (st == MCO_OK) *n_marks = n;
+    return st;
+}
+
+static mco_status write_marks_file(const char *path, const uint64_t *marks, int n_marks)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return mco_error(MCO_ERR_IO, "%s: %s", path, strerror(errno));
+    for (int k = 0; k < n_marks; k++) fprintf(f, "%" PRIx64 "\n", marks[k]);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) return mco_error(MCO_ERR_IO, "%s: write error", path);
+    return MCO_OK;
+}
+
 /* ---- step 5: run and parse ---- */
 
 static mco_status run_qemu(const mco_target_profile *t, const char *dir, const char *plugin_arg, int timeout_s)
@@ -346,10 +429,88 @@ static mco_status parse_counts(const char *path, int n_inputs, mco_measure_resul
     return MCO_OK;
 }
 
+/* The counts split at the layer marks (layers.txt): segment 0 is before
+ * mark 0, segment k + 1 runs from mark k to mark k + 1 (op k), the last
+ * segment from the end mark on. */
+typedef struct {
+    mco_insn_count *counts;
+    size_t n, cap;
+} segment_counts;
+
+static void free_segments(segment_counts *segs, int n_segments)
+{
+    for (int i = 0; segs && i < n_segments; i++) free(segs[i].counts);
+    free(segs);
+}
+
+/* Reads layers.txt into segs[0 .. n_marks] and checks that the segments
+ * hold every counted instruction. *all_ran: 1 if every mark ran once per
+ * inference (else, e.g. when model_run returned an error half way, the
+ * split means nothing). */
+static mco_status parse_layer_counts(const char *path, int n_inputs, int n_marks, const mco_insn_count *counts,
+                                     size_t n_counts, segment_counts *segs, int *all_ran)
+{
+    char *text = NULL;
+    if (mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text) != MCO_OK)
+        return mco_error(MCO_ERR_IO, "%s: the QEMU plugin wrote no per-layer counts", path);
+    mco_status st = MCO_OK;
+    int hits_seen = 0;
+    uint64_t in_segments = 0, in_total = 0;
+    *all_ran = 1;
+    for (char *line = strtok(text, "\n"); st == MCO_OK && line; line = strtok(NULL, "\n")) {
+        unsigned long long a, b;
+        int k;
+        if (sscanf(line, "hits %d %llu", &k, &a) == 2) {
+            if (k < 0 || k >= n_marks) st = mco_error(MCO_ERR_FORMAT, "%s: layer mark %d out of range", path, k);
+            if (a != (unsigned long long)n_inputs) *all_ran = 0;
+            hits_seen++;
+        } else if (sscanf(line, "seg %d %llx %llu", &k, &a, &b) == 3) {
+            if (k < 0 || k > n_marks) {
+                st = mco_error(MCO_ERR_FORMAT, "%s: segment %d out of range", path, k);
+                break;
+            }
+            segment_counts *sg = &segs[k];
+            if (sg->n == sg->cap) {
+                size_t cap = sg->cap ? 2 * sg->cap : 256;
+                mco_insn_count *bigger = realloc(sg->counts, cap * sizeof *bigger);
+                if (!bigger) {
+                    st = mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
+                    break;
+                }
+                sg->counts = bigger;
+                sg->cap = cap;
+            }
+            sg->counts[sg->n].addr = a;
+            sg->counts[sg->n].count = b;
+            sg->n++;
+            in_segments += b;
+        }
+    }
+    free(text);
+    if (st != MCO_OK) return st;
+    if (hits_seen != n_marks) return mco_error(MCO_ERR_FORMAT, "%s: %d of %d layer marks reported", path, hits_seen, n_marks);
+    for (size_t i = 0; i < n_counts; i++) in_total += counts[i].count;
+    if (in_segments != in_total)
+        return mco_error(MCO_ERR_FORMAT, "%s: the per-layer counts add up to %llu instructions, the total is %llu", path,
+                         (unsigned long long)in_segments, (unsigned long long)in_total);
+    return MCO_OK;
+}
+
 /* ---- step 6: cycles ---- */
 
+static uint64_t sum_counts(const mco_insn_count *counts, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += counts[i].count;
+    return sum;
+}
+
+/* The cycle estimate: with layer marks, per segment (the total is their
+ * sum, so the ops and the overhead add up to it exactly), else over all
+ * counts at once. */
 static mco_status estimate_cycles(const mco_target_profile *t, const char *dir, const mco_insn_count *counts,
-                                  size_t n_counts, int n_inputs, mco_measure_result *res)
+                                  size_t n_counts, const segment_counts *segs, int n_marks, int n_inputs,
+                                  mco_measure_result *res)
 {
     char elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
@@ -364,7 +525,27 @@ static mco_status estimate_cycles(const mco_target_profile *t, const char *dir, 
         return mco_error(MCO_ERR_FORMAT, "arm-none-eabi-objdump %s failed", elf);
     }
     uint64_t unknown = 0;
-    double cycles = mco_estimate_cycles(t->core, disasm, counts, n_counts, &unknown);
+    double cycles = 0;
+    if (n_marks > 0) {
+        res->n_layers = n_marks - 1;
+        for (int sg = 0; sg <= n_marks && cycles >= 0; sg++) {
+            uint64_t seg_unknown = 0;
+            double c = mco_estimate_cycles(t->core, disasm, segs[sg].counts, segs[sg].n, &seg_unknown);
+            double insns = (double)sum_counts(segs[sg].counts, segs[sg].n) / n_inputs;
+            unknown += seg_unknown;
+            cycles = c < 0 ? -1 : cycles + c;
+            if (sg == 0 || sg == n_marks) {
+                res->overhead_insns += insns;
+                res->overhead_cycles_est += c / n_inputs;
+            } else {
+                mco_layer_measure *l = &res->layers[sg - 1];
+                l->insns = insns;
+                l->cycles_est = c / n_inputs;
+            }
+        }
+    } else {
+        cycles = mco_estimate_cycles(t->core, disasm, counts, n_counts, &unknown);
+    }
     free(disasm);
     if (cycles < 0) return mco_error(MCO_ERR_NOMEM, "cycle estimate: out of memory");
     res->cycles_est = cycles / n_inputs;
@@ -404,6 +585,11 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     arg_list a = {0};
     args_add(&a, "arm-none-eabi-gcc");
     add_common_cflags(&a, t, req->model_dir);
+    add_extra_include_dirs(&a, req);
+    if (!req->no_layer_marks) {
+        args_add(&a, "-include");
+        args_addf(&a, "%s/mco_layer_mark.h", fw);
+    }
     snprintf(defs, sizeof defs, "-DMCO_N_INPUTS=%d", req->n_inputs);
     args_add(&a, defs);
     snprintf(defs, sizeof defs, "-DMCO_INPUT_BYTES=%zu", req->input_bytes);
@@ -414,6 +600,7 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     args_addf(&a, "%s/harness_main.c", fw);
     args_add(&a, path);
     st = add_model_sources(&a, req->model_dir);
+    if (st == MCO_OK) st = add_extra_sources(&a, req);
     if (st == MCO_OK) {
         args_add(&a, "--specs=nano.specs");
         args_add(&a, "--specs=rdimon.specs");
@@ -440,7 +627,9 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     arg_list a = {0};
     args_add(&a, "arm-none-eabi-gcc");
     add_common_cflags(&a, t, req->model_dir);
+    add_extra_include_dirs(&a, req);
     mco_status st = add_model_sources(&a, req->model_dir);
+    if (st == MCO_OK) st = add_extra_sources(&a, req);
     if (st == MCO_OK) {
         args_add(&a, "--specs=nano.specs");
         args_add(&a, "--specs=nosys.specs");
@@ -495,12 +684,23 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
     if (st == MCO_OK) st = build_plugin(dir, so_path, sizeof so_path);
     uint64_t begin = 0, end = 0;
     if (st == MCO_OK) st = marker_addresses(elf, log_path, &begin, &end);
+    uint64_t marks[MCO_MEASURE_MAX_LAYERS + 1];
+    int n_marks = 0;
+    if (st == MCO_OK) st = read_layer_marks(dir, log_path, marks, &n_marks);
     if (st == MCO_OK) {
-        char plugin_arg[8600];
-        snprintf(plugin_arg, sizeof plugin_arg, "%s,begin=0x%" PRIx64 ",end=0x%" PRIx64 ",out=%s/counts.txt",
-                 so_path, begin, end, dir);
+        char plugin_arg[17000];
+        int len = snprintf(plugin_arg, sizeof plugin_arg,
+                           "%s,begin=0x%" PRIx64 ",end=0x%" PRIx64 ",out=%s/counts.txt", so_path, begin, end, dir);
+        if (n_marks > 0) {
+            char marks_path[4200];
+            snprintf(marks_path, sizeof marks_path, "%s/marks.txt", dir);
+            st = write_marks_file(marks_path, marks, n_marks);
+            snprintf(plugin_arg + len, sizeof plugin_arg - (size_t)len, ",marks=%s,layers=%s/layers.txt", marks_path,
+                     dir);
+        }
         if (strchr(dir, ',')) return mco_error(MCO_ERR_ARG, "work directory %s: must not contain a comma", dir);
-        st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
+        if (st == MCO_OK)
+            st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
     }
     if (st == MCO_OK) {
         snprintf(log_path, sizeof log_path, "%s/run.log", dir);
@@ -512,7 +712,25 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
         snprintf(log_path, sizeof log_path, "%s/counts.txt", dir);
         st = parse_counts(log_path, req->n_inputs, res, &counts, &n_counts);
     }
-    if (st == MCO_OK) st = estimate_cycles(t, dir, counts, n_counts, req->n_inputs, res);
+    segment_counts *segs = NULL;
+    if (st == MCO_OK && n_marks > 0) {
+        segs = calloc((size_t)n_marks + 1, sizeof *segs);
+        snprintf(log_path, sizeof log_path, "%s/layers.txt", dir);
+        int all_ran = 0;
+        st = segs ? parse_layer_counts(log_path, req->n_inputs, n_marks, counts, n_counts, segs, &all_ran)
+                  : mco_error(MCO_ERR_NOMEM, "out of memory");
+        /* With wrong outputs (model_run may have stopped half way) the
+         * totals are still reported, only the split is dropped. */
+        if (st == MCO_OK && !all_ran && res->n_mismatch == 0)
+            st = mco_error(MCO_ERR_FORMAT, "%s: a layer mark did not run once per inference", log_path);
+        if (st == MCO_OK && !all_ran) {
+            free_segments(segs, n_marks + 1);
+            segs = NULL;
+            n_marks = 0;
+        }
+    }
+    if (st == MCO_OK) st = estimate_cycles(t, dir, counts, n_counts, segs, n_marks, req->n_inputs, res);
+    free_segments(segs, n_marks + 1);
     free(counts);
     return st;
 }
@@ -522,6 +740,8 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     if (!res) return mco_error(MCO_ERR_ARG, "measure: NULL result");
     memset(res, 0, sizeof *res);
     res->first_mismatch = -1;
+    for (int k = 0; k < MCO_MEASURE_MAX_LAYERS; k++)
+        res->layers[k].op_kind = res->layers[k].first_layer = res->layers[k].last_layer = -1;
     mco_status st = check_request(t, req);
     if (st != MCO_OK) return st;
 
@@ -540,6 +760,10 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
         snprintf(stale, sizeof stale, "%s/run.log", dir);
         unlink(stale);
         snprintf(stale, sizeof stale, "%s/build.log", dir);
+        unlink(stale);
+        snprintf(stale, sizeof stale, "%s/layers.txt", dir);
+        unlink(stale);
+        snprintf(stale, sizeof stale, "%s/marks.txt", dir);
         unlink(stale);
     }
 

@@ -7,7 +7,7 @@
  *
  * The plan (mco_plan_build):
  *   - each Conv2D / DepthwiseConv2D / Dense / pool / Add / Softmax becomes
- *     one mco_op (runtime/mco_op.h) with its kernel parameter struct;
+ *     one mco_op (mcuopt/op.h) with its kernel parameter struct;
  *   - a ReLU / ReLU6 right after a Conv2D, DepthwiseConv2D, Dense or Add
  *     that it is the only consumer of is fused into that op's clamp
  *     (int8: act_min = max(-128, zero point), ReLU6 act_max = min(127,
@@ -16,14 +16,14 @@
  *   - Conv2D (+ ReLU) followed by MaxPool2D 2x2 stride 2 "valid" becomes one
  *     fused conv+pool kernel (opt->fuse_conv_pool), so the conv output is
  *     never stored (float32 or int8 weights with the matching activations);
- *   - int8 Dense and fused Conv2D + max pool layers whose weights have
- *     enough zeros (pruned: mcuopt/prune.h) that the sparse form of
- *     runtime/mco_sparse.h is smaller than the dense int8 array, and
- *     estimated no slower (see sparse_kind() in src/codegen/plan.c), take
- *     the sparse kernels (opt->sparse_weights; the conv only with "valid"
- *     padding and at most MCO_SPARSE_MAX_TAPS non-zeros per filter, and
- *     not when the specialised dense 3x3 one-channel kernel applies, which
- *     is faster at these sizes);
+ *   - where several kernels can run a layer (the int8 Dense kernel and the
+ *     sparse one on pruned weights, runtime/mco_sparse.h; the general fused
+ *     conv + pool, the specialised 3x3 one-channel one and the sparse one;
+ *     a conv + pool fused or as two ops), the planner takes the one with
+ *     the fewest cycles the resource model (mcuopt/resource.h) estimates
+ *     for the target's core class, or the least Flash (opt->goal); the
+ *     kernels and what each can run are the op descriptors of
+ *     src/codegen/op_*.c (mcuopt/op.h lists them);
  *   - an int8 Conv2D / Dense output channel whose weights are all zero
  *     (pruned away) gets an equivalent requantization with a right shift
  *     (it outputs a constant), so the specialised kernels still apply;
@@ -56,6 +56,7 @@
 
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
+#include "mcuopt/op.h"
 #include "mcuopt/status.h"
 #include "mcuopt/train.h"
 
@@ -65,11 +66,32 @@ extern "C" {
 
 /* ---- plan ---------------------------------------------------------------- */
 
+/* How the planner chooses among the kernels that can run a layer. */
+typedef enum {
+    MCO_PLAN_FASTEST = 0,  /* the fewest cycles the resource model estimates for the core class (default) */
+    MCO_PLAN_SMALLEST,     /* the least Flash: the op's parameters and the code its kernel adds */
+    MCO_PLAN_LISTED        /* the first in the op table's order (mcuopt/op.h): no cost table read */
+} mco_plan_goal;
+
+struct mco_cost_model;     /* mcuopt/resource.h */
+
 typedef struct {
-    int fuse_conv_pool;    /* 1 (default): Conv2D (+ReLU) + MaxPool 2x2/2 -> one fused kernel */
+    int fuse_conv_pool;    /* 1 (default): Conv2D (+ReLU) + MaxPool 2x2/2 may run as one fused kernel */
     int fuse_activations;  /* 1 (default): ReLU/ReLU6 into the producing op's clamp */
-    int sparse_weights;    /* 1 (default): int8 Dense / fused Conv2D+pool layers whose weights are
-                              smaller and no slower in the sparse form (runtime/mco_sparse.h) use it */
+    int sparse_weights;    /* 1 (default): int8 Dense / fused Conv2D+pool layers may run the sparse
+                              kernels (runtime/mco_sparse.h) on their pruned weights */
+    mco_plan_goal goal;    /* MCO_PLAN_FASTEST (default) */
+    /* The resource model's table the choice reads; NULL: the default table
+     * (mco_cost_model_default). Without a table MCO_PLAN_FASTEST takes the
+     * first kernel in the op table's order and MCO_PLAN_SMALLEST compares
+     * parameter bytes only. */
+    const struct mco_cost_model *cost_model;
+    const char *core_class;       /* "m0plus", "m3", "m4f", "m7" (mco_cost_class_name); NULL: "m4f" */
+    /* Kinds taken wherever they can run a layer, before any comparison,
+     * the first listed first (the calibration measures every kernel this
+     * way); NULL: none. */
+    const mco_op_kind *prefer;
+    int n_prefer;
 } mco_plan_options;
 
 void mco_plan_options_default(mco_plan_options *opt);
@@ -129,7 +151,7 @@ typedef struct {
 
 typedef struct {
     int n_ops;
-    void *ops;                 /* mco_op[n_ops] (runtime/mco_op.h), what mco_ops_run executes */
+    mco_op *ops;               /* [n_ops] (mcuopt/op.h), what mco_plan_run executes */
     mco_plan_op_info *info;    /* [n_ops] */
     int n_tensors;
     mco_plan_tensor *tensors;  /* tensor 0 is the model input */
@@ -165,11 +187,6 @@ mco_status mco_memory_plan(int n, const uint32_t *sizes, const int *first, const
  * path keeps the widened input on the stack: 2 * in_h * in_w bytes. */
 #define MCO_CONV3X3_ASM_MAX_PIXELS 2048
 int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3]);
-
-/* Name of an op kind ("CONV2D_S8"), and of the runtime function it calls
- * ("mco_conv2d_s8": the code generator copies the file that defines it). */
-const char *mco_op_kind_name(int kind);
-const char *mco_op_kernel_function(int kind);
 
 /* ---- host evaluation ------------------------------------------------------ */
 
@@ -224,7 +241,7 @@ typedef struct {
     char files[MCO_EMIT_MAX_FILES][MCO_EMIT_NAME_MAX];
 } mco_emit_result;
 
-/* Writes model.h, model.c, mco_op_config.h and the runtime files the model
+/* Writes model.h, model.c, mco_config.h and the runtime files the model
  * needs into `dir` (created if missing; each file written to a temporary
  * name and renamed). The runtime is read from $MCO_RUNTIME_DIR or
  * MCO_SOURCE_DIR "/runtime". */

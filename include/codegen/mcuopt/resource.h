@@ -8,9 +8,11 @@
  * nearest class, see mco_cost_class_for):
  *   cycles  = sum over ops of  c[kind] . features(op)
  *             + per inference: o0 * bytes copied in and out + o1 * ops + o2
- *             features (mco_plan_op_features): multiply-accumulates on the
- *             general path, on a specialised fast path, in the scalar tail of
- *             the 4-wide DSP loops, inner-loop runs, output elements, and 1;
+ *             features (mco_plan_op_features, counted by each op kind's
+ *             descriptor in src/codegen/op_*.c the way its kernel does the
+ *             work): multiply-accumulates on the general path, on a
+ *             specialised fast path, in the scalar tail of the 4-wide DSP
+ *             loops, inner-loop runs, output elements, and 1;
  *   Flash   = every parameter array of the plan (4-byte aligned) + the const
  *             parameter struct (and op record, if the code has an op table)
  *             of each op + the code of the functions each op kind links
@@ -24,6 +26,10 @@
  *             (kernel frame and callees).
  * latency = cycles / clock; energy = active current (uA/MHz) * clock * voltage
  * * latency, as mco_target_measure computes it.
+ *
+ * The planner reads the same model to choose among the kernels that can
+ * run a layer (mco_plan_options.goal), so there is one cost model of the
+ * kernels, not two.
  *
  * The calibration table (targets/calibration/resource-model.json; not in
  * targets/ itself, where every *.json is read as an MCU profile) comes from
@@ -72,9 +78,12 @@ extern "C" {
 enum {
     MCO_COST_MACS = 0,       /* multiply-accumulates (window elements for pools, elements for
                                 element-wise ops) on the general path; padding clipped away */
-    MCO_COST_FAST_MACS,      /* MACs on a specialised path (3x3 one-channel conv + pool) */
+    MCO_COST_FAST_MACS,      /* MACs on a specialised path (3x3 one-channel conv + pool: the
+                                register-held path of the general kernel, the assembly path of
+                                the 3x3 kernel; the paired-tap path of the sparse conv) */
     MCO_COST_TAIL_MACS,      /* int8 MACs left to the scalar tail of the 4-wide DSP loops */
-    MCO_COST_LOOPS,          /* inner-loop runs: dot-product rows, pixels, channels, rows */
+    MCO_COST_LOOPS,          /* inner-loop runs: dot-product rows, pixels, channels, rows; for the
+                                sparse Dense kernel its dispatches (non-empty groups, skips) */
     MCO_COST_OUTPUTS,        /* output elements written (requantized) */
     MCO_COST_CALLS,          /* 1: the kernel call */
     MCO_COST_N_FEATURES
@@ -105,7 +114,7 @@ size_t mco_plan_emitted_arena(const mco_plan *plan, size_t *copied_bytes);
 
 /* ---- the calibration table --------------------------------------------------- */
 
-#define MCO_COST_MAX_KINDS 48       /* >= MCO_OP_KIND_COUNT (runtime/mco_op.h) */
+#define MCO_COST_MAX_KINDS 48       /* >= MCO_OP_KIND_COUNT (mcuopt/op.h) */
 #define MCO_COST_MAX_PARAMS_TYPES 16
 #define MCO_COST_MAX_SYMBOLS 192
 #define MCO_COST_MAX_KIND_SYMBOLS 24
@@ -146,7 +155,7 @@ typedef struct {
     double fit_max_rel_error;    /* whole-model cycles on the calibration models */
 } mco_cost_class;
 
-typedef struct {
+typedef struct mco_cost_model {
     int n_classes;
     mco_cost_class classes[MCO_COST_MAX_CLASSES];
     char toolchain[96];      /* arm-none-eabi-gcc version of the calibration */
@@ -157,6 +166,11 @@ typedef struct {
 /* The default table path: $MCO_RESOURCE_MODEL if set, else
  * <source dir>/targets/calibration/resource-model.json. */
 const char *mco_cost_model_default_path(void);
+
+/* The default table, loaded from the default path on the first call and
+ * kept, read-only, for the life of the process (the planner reads it when
+ * its options name no table); NULL if it cannot be loaded. Thread-safe. */
+const mco_cost_model *mco_cost_model_default(void);
 
 /* Loads a table (NULL path: the default). *out is malloc'ed; free with
  * mco_cost_model_free. Unknown op kind names in the file are skipped. */
@@ -169,6 +183,12 @@ void mco_cost_model_free(mco_cost_model *cm);
  * M4 without FPU -> m3 for its float code); `why` (optional) says so. */
 const mco_cost_class *mco_cost_class_for(const mco_cost_model *cm, const mco_target_profile *t, int *exact,
                                          char *why, size_t why_size);
+/* The name of that class ("m4f"), for mco_plan_options.core_class. */
+const char *mco_cost_class_name(const mco_target_profile *t);
+/* The class of that name in a table, NULL if it has none. */
+const mco_cost_class *mco_cost_class_named(const mco_cost_model *cm, const char *name);
+/* The class the planner assumes when it is given none: the Cortex-M4F. */
+#define MCO_COST_DEFAULT_CLASS "m4f"
 
 /* ---- estimates -------------------------------------------------------------------- */
 
@@ -214,10 +234,16 @@ typedef struct {
 mco_status mco_resource_estimate_plan(const mco_cost_model *cm, const mco_plan *plan, const mco_target_profile *t,
                                       double clock_mhz, mco_resource_estimate *out);
 
-/* Plans the deploy model (default plan options) and estimates it. */
+/* Plans the deploy model for the target (default plan options, the
+ * kernels chosen by this table for the target's class) and estimates it. */
 mco_status mco_resource_estimate_deploy(const mco_cost_model *cm, const mco_deploy_model *dm,
                                         const mco_target_profile *t, double clock_mhz,
                                         mco_resource_estimate *out);
+/* The same with plan options (po NULL: the defaults); their cost_model and
+ * core_class are replaced by cm and the target's class. */
+mco_status mco_resource_estimate_deploy_with(const mco_cost_model *cm, const mco_deploy_model *dm,
+                                             const mco_target_profile *t, double clock_mhz,
+                                             const mco_plan_options *po, mco_resource_estimate *out);
 
 /* For a configuration that has no trained weights yet: a float model (shapes
  * inferred; parameters may be unallocated) in the deploy format `format`.

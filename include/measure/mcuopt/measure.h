@@ -24,6 +24,11 @@ typedef struct {
                              * NULL: a temporary directory */
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
+    /* How the planner chooses kernels (mco_plan_options.goal; default
+     * MCO_PLAN_FASTEST), by this resource-model table (NULL: the default
+     * table) for the target's core class. */
+    mco_plan_goal plan_goal;
+    const struct mco_cost_model *cost_model;
 } mco_measure_options;
 
 void mco_measure_options_default(mco_measure_options *opt);

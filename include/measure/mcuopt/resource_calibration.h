@@ -44,7 +44,9 @@ mco_status mco_cost_class_profile(const char *class_name, mco_target_profile *ou
 /* A deploy model of an architecture (built-in name or file, see arch.h) with
  * random weights from `seed`, in a named format: "int8", "float32",
  * "float16" (weights), "int8w" (int8 weights, float activations), "int4"
- * (int4 weights, int8 activations); int8 activation ranges come from four
+ * (int4 weights, int8 activations), "int8-sparse" / "int8-sparse50" (int8
+ * with 75 % / 50 % of the Conv2D and Dense weights zero, at random places);
+ * int8 activation ranges come from four
  * random samples. For calibration and checks: its accuracy means nothing. */
 mco_status mco_resource_random_model(const char *arch, const char *format, uint32_t seed, mco_deploy_model *out);
 

@@ -151,6 +151,8 @@ typedef struct {
     int measure_images;              /* QEMU check of the chosen model (default 100) */
     int use_resource_model;          /* 1 (default): resource.h's estimates when its table
                                         loads; 0: always measure structures in QEMU */
+    mco_plan_goal plan_goal;         /* how every deployment chooses its kernels (default
+                                        MCO_PLAN_FASTEST; part of the study) */
     const char *db_path;             /* the trial store (required) */
     const char *out_dir;             /* outputs (required; created) */
     mco_search_progress_fn progress; /* may be NULL */

@@ -30,7 +30,8 @@
  * estimates cycles from the per-instruction counts with a per-core timing
  * table. Instruction counts are exact; cycles, latency and energy are
  * estimates (flash wait states, bus contention, caches and dual issue are
- * not modelled).
+ * not modelled). Code with layer marks (all emitted code) also gets both
+ * figures per op (see mco_layer_measure).
  *
  * Example:
  *   mco_target_profile t;
@@ -116,7 +117,35 @@ typedef struct {
     const char *work_dir;    /* NULL: a fresh temporary directory, removed
                                 afterwards; else build products stay there */
     int timeout_s;           /* QEMU time limit; 0: 300 s */
+    /* Optional, NULL-terminated lists (NULL: none): more C sources compiled
+     * into the firmware and the size link with the same flags (code the
+     * model calls that does not live in model_dir, e.g. a kernel library
+     * measured for comparison), and more -I directories for them. */
+    const char *const *extra_sources;
+    const char *const *extra_include_dirs;
+    int no_layer_marks;      /* 1: build without the layer marks: totals only, from exactly the
+                                production code (to check what the marks cost, see below) */
 } mco_measure_request;
+
+/* Per-layer figures need the model's layer marks: emitted model code has
+ * an MCO_LAYER_MARK(k) before each op's kernel call and one after the last
+ * (k = the number of ops), which the measurement build defines
+ * (firmware/mco_layer_mark.h) and every other build leaves empty. Op k's
+ * figures cover everything executed from its mark to the next: the call's
+ * argument set-up, the kernel with every helper it calls, and the status
+ * check. What runs before the first mark and after the last (the harness's
+ * call, model_run's entry, input/output copies and return) is the overhead,
+ * so the total is exactly overhead + the sum over the ops. */
+#define MCO_MEASURE_MAX_LAYERS 256   /* = MCO_MAX_LAYERS: an op runs at least one model layer */
+
+typedef struct {
+    double insns;           /* exact instructions per inference (mean over the inputs) */
+    double cycles_est;      /* estimated cycles per inference */
+    /* set by mco_measure_deploy_model (mcuopt/measure.h) from its plan; 0 / -1 otherwise */
+    int op_kind;            /* the op's kernel kind (mco_op_kind_name()), -1 if not known */
+    int first_layer, last_layer; /* the model layers the op runs, -1 if not known */
+    uint64_t macs;          /* multiply-accumulates of those layers */
+} mco_layer_measure;
 
 typedef struct {
     int n_inputs;
@@ -138,6 +167,10 @@ typedef struct {
                                    RAM is not counted) */
     char qemu_machine[32];      /* machine the code ran on */
     char note[320];             /* what the cycle figure is and what it leaves out */
+    int n_layers;               /* ops measured one by one; 0 if the code has no layer marks */
+    mco_layer_measure layers[MCO_MEASURE_MAX_LAYERS];  /* [n_layers], in op order */
+    double overhead_insns;      /* insns_mean - the ops' sum (exact), when n_layers > 0 */
+    double overhead_cycles_est; /* cycles_est - the ops' sum */
 } mco_measure_result;
 
 /* Builds, runs and measures (see the top of this file). Needs
