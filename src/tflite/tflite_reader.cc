@@ -98,7 +98,10 @@ mco_status read_tensor(const Reader &r, const tflite::Model *model, int index, c
                        mco_tfl_tensor &t)
 {
     if (!src) return mco_error(MCO_ERR_FORMAT, "%s: tensor %d is missing", r.origin, index);
+    /* names go into one-line messages: printable ASCII only */
     if (src->name()) snprintf(t.name, sizeof t.name, "%s", src->name()->c_str());
+    for (char *c = t.name; *c; c++)
+        if (*c < 0x20 || *c > 0x7e) *c = '_';
     const flatbuffers::Vector<int32_t> *shape = src->shape();
     size_t ndim = shape ? shape->size() : 0;
     if (ndim > MCO_TFL_MAX_DIMS)
@@ -233,6 +236,8 @@ mco_status read_operator(const Reader &r, const tflite::Model *model, int index,
     if (builtin == 32 /* CUSTOM */) {
         op.code = -1;
         snprintf(op.custom, sizeof op.custom, "%s", code->custom_code() ? code->custom_code()->c_str() : "?");
+        for (char *c = op.custom; *c; c++)
+            if (*c < 0x20 || *c > 0x7e) *c = '_';
     }
     if (src->large_custom_options_offset() > 1)
         return mco_error(MCO_ERR_UNSUPPORTED, "%s: operator %d: options stored outside the flatbuffer are not supported",
