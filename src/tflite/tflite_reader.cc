@@ -81,7 +81,9 @@ mco_status read_quantization(const Reader &r, int index, const tflite::Quantizat
         if (!(std::isfinite(t.scales[k]) && t.scales[k] > 0.0f))
             return mco_error(MCO_ERR_FORMAT, "%s: tensor %d (%s): quantization scale %zu is %g, expected finite and > 0",
                              r.origin, index, t.name, k, (double)t.scales[k]);
-        if (zp && zp->size() == n) t.zero_points[k] = zp->Get(static_cast<flatbuffers::uoffset_t>(k));
+        /* memcpy, not zp->Get(): flatbuffers 2.0.8's Verifier checks a vector's
+         * 4-byte length, not that 8-byte elements are 8-byte aligned (fuzzer) */
+        if (zp && zp->size() == n) memcpy(&t.zero_points[k], zp->Data() + 8 * k, 8);
         if (t.zero_points[k] < -65536 || t.zero_points[k] > 65536)
             return mco_error(MCO_ERR_FORMAT, "%s: tensor %d (%s): zero point %lld is out of range", r.origin, index,
                              t.name, static_cast<long long>(t.zero_points[k]));
