@@ -11,17 +11,19 @@
 # MNIST-shaped int8 model then runs in QEMU on an emulated Cortex-M4
 # (`mcuopt measure`, which checks every output byte against the host) on
 # the same images. Unsupported operators and corrupt files get one line.
-# Skips (exit 77) if /usr/bin/python3 lacks numpy or flatbuffers, or flatc
-# is missing; fails when arm-none-eabi-gcc or qemu-system-arm is (as the
-# other on-target tests; scripts/setup.sh installs them all).
+# Skips (exit 77, tests/lib/skip.sh) when /usr/bin/python3 lacks numpy or
+# flatbuffers, flatc is missing, MNIST (for the measured model's images) or
+# the Arm toolchain and QEMU are missing; scripts/setup.sh installs them all.
 # Usage: tflite_import.sh PATH/TO/mcuopt   (run from the repository root)
 set -euo pipefail
 cli=$1
 py=/usr/bin/python3
-if ! [ -x "$py" ] || ! "$py" -c "import numpy, flatbuffers" 2>/dev/null || ! command -v flatc >/dev/null; then
-    echo "tflite_import: skipped (python3-numpy, python3-flatbuffers or flatbuffers-compiler missing; scripts/setup.sh installs them)"
-    exit 77
-fi
+. tests/lib/skip.sh
+[ -x "$py" ] && "$py" -c "import numpy, flatbuffers" 2>/dev/null ||
+    skip "/usr/bin/python3 lacks numpy or flatbuffers (Debian packages python3-numpy python3-flatbuffers)"
+require_cmd flatc flatbuffers-compiler
+require_mnist
+require_arm_tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/tflite/check.py "$@"; }
