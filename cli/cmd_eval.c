@@ -1,8 +1,8 @@
 /*
  * cmd_eval.c - `mcuopt eval MODEL`: accuracy, loss and confusion matrix of a
- * saved model on a data set split: a .mco model in float, a .mcq deploy
- * model (quantized, or imported from TFLite) with the MCU runtime's kernels
- * (mco_deploy_evaluate).
+ * saved model on a data set split: a float model (.mco) with the training
+ * layers, a deploy model (.mcq: quantized, or imported from TFLite) with the MCU runtime's kernels
+ * compiled for the host (the integer arithmetic the chip runs).
  */
 #include <getopt.h>
 #include <string.h>
@@ -15,8 +15,9 @@ static void print_help(void)
 {
     printf("usage: mcuopt eval MODEL [OPTIONS]\n\n"
            "Evaluates a saved model (inference mode) and prints accuracy, loss and\n"
-           "the confusion matrix (rows: true class, columns: predicted class). A .mcq\n"
-           "deploy model runs on the MCU runtime's kernels, as on the chip.\n\n"
+           "the confusion matrix (rows: true class, columns: predicted class).\n"
+           "MODEL is a float model (.mco) or a quantized deploy model (.mcq), which\n"
+           "runs on the MCU runtime's integer kernels as the chip does.\n\n"
            "options:\n"
            "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
            "      --data DIR        directory holding the data set's files\n"
@@ -75,8 +76,7 @@ int cmd_eval(int argc, char **argv)
     if (optind != argc - 1) return cli_usage_error("eval", "expected one MODEL file");
     const char *path = argv[optind];
 
-    size_t len = strlen(path);
-    int deploy = len > 4 && strcmp(path + len - 4, ".mcq") == 0;
+    int deploy = cli_is_deploy_file(path);
     mco_model model;
     mco_deploy_model dm;
     mco_status st = deploy ? mco_deploy_load(path, &dm) : mco_model_load(path, &model);
@@ -95,6 +95,7 @@ int cmd_eval(int argc, char **argv)
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "runtime", deploy ? "mcu" : "float");
         cJSON_AddStringToObject(o, "dataset", data.dataset);
         cJSON_AddNumberToObject(o, "images", r.n);
         cJSON_AddNumberToObject(o, "correct", r.correct);
