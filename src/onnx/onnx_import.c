@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "mcuopt/file_util.h"
+#include "mcuopt/model_file.h"
 #include "onnx_internal.h"
 
 #define MAX_NODES 10000
@@ -1595,6 +1596,8 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     if (size > MCO_ONNX_MAX_FILE_BYTES)
         return mco_error(MCO_ERR_FORMAT, "%s: larger than %zu MiB", origin, MCO_ONNX_MAX_FILE_BYTES >> 20);
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
+    if (!m && mco_model_file_kind(bytes, size))
+        return mco_error(MCO_ERR_FORMAT, "%s: %s, not an ONNX file", origin, mco_model_file_kind(bytes, size));
     if (!m) return mco_error(MCO_ERR_FORMAT, "%s: not a valid ONNX file (the protobuf does not parse)", origin);
     importer imp = {0};
     imp.origin = origin;

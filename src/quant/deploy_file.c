@@ -406,6 +406,9 @@ static mco_status next_chunk(reader *payload, const char *tag, const uint8_t **d
 
 static mco_status check_header(const uint8_t *bytes, size_t size, reader *payload)
 {
+    const char *kind = mco_model_file_kind(bytes, size);
+    if (kind && memcmp(bytes, MCQ_MAGIC, 4) != 0)
+        return mco_error(MCO_ERR_FORMAT, "%s, not the deploy model (.mcq) needed here", kind);
     if (size < HEADER_SIZE + CRC_SIZE)
         return mco_error(MCO_ERR_FORMAT, "%zu bytes is too short for a deploy model file", size);
     if (memcmp(bytes, MCQ_MAGIC, 4) != 0)

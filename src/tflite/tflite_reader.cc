@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcuopt/model_file.h"
 #include "tflite_subset_generated.h"
 
 namespace {
@@ -325,8 +326,11 @@ mco_status mco_tfl_read(const uint8_t *bytes, size_t size, const char *origin, m
     if (!graph) return mco_error(MCO_ERR_ARG, "tflite read: NULL graph");
     memset(graph, 0, sizeof *graph);
     if (!origin) origin = "model";
-    if (!mco_tfl_is_tflite(bytes, size))
+    if (!mco_tfl_is_tflite(bytes, size)) {
+        const char *kind = mco_model_file_kind(bytes, size);
+        if (kind) return mco_error(MCO_ERR_FORMAT, "%s: %s, not a TFLite file (it needs no import)", origin, kind);
         return mco_error(MCO_ERR_FORMAT, "%s: not a TFLite file (no \"TFL3\" identifier)", origin);
+    }
     if (size >= static_cast<size_t>(FLATBUFFERS_MAX_BUFFER_SIZE))
         return mco_error(MCO_ERR_FORMAT, "%s: %zu bytes is larger than a flatbuffer can be", origin, size);
     Reader r = {origin, graph};
