@@ -63,8 +63,9 @@ int cli_import_tflite(const char *path, const char *output, const char *dataset,
                                "-o NAME.mcq", path);
     }
     mco_model *model = int8 ? &tm.deploy.model : &tm.model;
-    const char *norm_source = tm.input_type == MCO_TFLITE_IO_FLOAT32 ? "none recorded: raw values as they are"
-                                                                      : "from the model's input quantization";
+    const char *norm_source = tm.input_type != MCO_TFLITE_IO_FLOAT32 ? "from the model's input quantization"
+                              : tm.norm_ops ? "from the model's MUL / ADD on its input, folded"
+                                            : "none recorded: raw values as they are";
     if (norm) {
         model->norm = *norm;
         norm_source = "--normalize";

@@ -145,10 +145,11 @@ printf 'not a database, just text\n' >"$d/text.db"
 printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
 # TFLite files: the committed fuzz seeds (written by tests/fuzz/make_seeds.sh
 # with tests/tflite/make_models.py: a float CNN, its int8 form, a model with
-# an operator mcuopt has no layer for), truncated, with another identifier,
+# an operator mcuopt has no layer for, two input rescalings it cannot fold), truncated, with another identifier,
 # with a root offset past the end, and an mcuopt model under a .tflite name.
 tfl=tests/fuzz/corpus/tflite
-cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$d/"
+cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
+   "$tfl/bad_rescale_zero.tflite" "$d/"
 head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
 cp "$d/cnn_float32.tflite" "$d/ident.tflite"
 printf 'TFL2' | dd of="$d/ident.tflite" bs=1 seek=4 conv=notrunc status=none
@@ -360,6 +361,9 @@ bad "dir.tflite"                          import "$d/dir.tflite" -o i.mco
 bad "fifo.tflite: is a FIFO"              import "$d/fifo.tflite" -o i.mco
 bad "no-such.tflite"                      import "$d/no-such.tflite" -o i.mco
 bad "operator 0 (LOGISTIC)"               import "$d/bad_logistic.tflite" -o i.mco
+bad "operator 1 (ADD): it reads the model input before the MUL / ADD" import "$d/bad_rescale_branch.tflite" -o i.mco
+bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerate" \
+    import "$d/bad_rescale_zero.tflite" -o i.mco
 bad "give -o NAME.mcq"                    import "$d/cnn_int8.tflite" -o i.mco
 bad "no-such-dir"                         import "$d/cnn_float32.tflite" -o "$d/no-such-dir/i.mco"
 bad "--normalize"                         import "$d/cnn_float32.tflite" --normalize 1,0,0 -o i.mco

@@ -4,7 +4,7 @@
 # flatbuffers library from mcuopt's schema subset (float32, float16
 # weights, dynamic-range int8 weights, full int8 with uint8 / int8 / float
 # input and output, per-channel convolutions, PAD, residual ADD, pools,
-# MEAN, Keras' flatten prologue, SOFTMAX) and computes their outputs with
+# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX) and computes their outputs with
 # tests/tflite/tfl_ref.py (numpy: float64, and TFLite's reference integer
 # arithmetic for int8). For each: `mcuopt import`, `mcuopt predict`; float
 # outputs within 1e-5 of the reference, int8 outputs all equal to it. The
@@ -37,6 +37,16 @@ for m in cnn_float32 cnn_float16 cnn_hybrid gap_float32 gap_float16 gap_hybrid; 
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
 done
+# Keras' Rescaling (MUL, ADD by constants on the float input) folded into
+# the input normalisation: the outputs on the network inputs, and the
+# recorded normalisation mapping the raw inputs onto them.
+for m in rescaled_float32 rescaled_float16 rescaled_hybrid; do
+    "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mco" --json >"$tmp/$m.json"
+    "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
+    check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
+    check norm "$tmp/$m.json" "$tmp/$m.raw.f32" "$tmp/$m.in.f32"
+done
+"$cli" import "$tmp/rescaled_float32.tflite" -o "$tmp/r.mco" | grep -q "MUL / ADD on its input, folded"
 grep -q "dynamic-range int8 weights" "$tmp/cnn_hybrid.log"
 grep -q "float16 weights" "$tmp/cnn_float16.log"
 # PAD folded into the first conv, flatten prologue folded: 13 layers, the second conv stride 2 "same".
@@ -64,6 +74,8 @@ expect_error() {   # FILE REGEX
 expect_error "$tmp/bad_logistic.tflite" 'operator 0 \(LOGISTIC\)'
 expect_error "$tmp/bad_mul.tflite" 'operator 0 \(MUL\)'
 expect_error "$tmp/bad_concat.tflite" 'operator 0 \(CONCATENATION\)'
+expect_error "$tmp/bad_rescale_branch.tflite" 'operator 1 \(ADD\).*before the MUL / ADD'
+expect_error "$tmp/bad_rescale_zero.tflite" 'operator 0 \(MUL\).*degenerate'
 head -c 600 "$tmp/cnn_float32.tflite" >"$tmp/truncated.tflite"
 expect_error "$tmp/truncated.tflite" 'does not verify'
 "$py" - "$tmp/cnn_float32.tflite" "$tmp/offset.tflite" <<'PY'

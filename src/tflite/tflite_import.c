@@ -47,6 +47,7 @@
 typedef struct {
     int layer;               /* producing layer, MCO_INPUT, or NO_SRC */
     int padded;              /* output of a PAD: `pad` still to be applied */
+    int before_norm;         /* the float input before a MUL / ADD folded into the normalisation */
     int pad[4];              /* top, bottom, left, right */
 } tensor_src;
 
@@ -70,6 +71,7 @@ typedef struct {
     int n_layers;
     int graph_in, graph_out; /* the subgraph's input and output tensors */
     int input_tensor;        /* the activation tensor the first layer reads (after an input QUANTIZE) */
+    double norm_a, norm_b;   /* input MUL / ADD by constants folded: network input = a * raw + b */
     mco_tflite_model *out;
     int op;                  /* operator being mapped, for messages */
 } importer;
@@ -237,6 +239,9 @@ static mco_status input_layer(importer *imp, int t, int pad_ok, int *layer)
                             "activations", t, tensor(imp, t)->name);
         return op_error(imp, MCO_ERR_FORMAT, "input tensor %d is not computed before it is read", t);
     }
+    if (imp->src[t].before_norm)
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "it reads the model input before the MUL / ADD that mcuopt "
+                        "folds into the input normalisation");
     if (imp->src[t].padded && !pad_ok)
         return op_error(imp, MCO_ERR_UNSUPPORTED, "a PAD before it cannot be folded (only a convolution takes "
                         "padding: a pool counts padded values differently)");
@@ -469,7 +474,8 @@ static mco_status map_add(importer *imp, const mco_tfl_op *op)
     int a = op->inputs[0], b = op->inputs[1], y = op->outputs[0];
     if (mco_tfl_is_const(&imp->consts, a) || mco_tfl_is_const(&imp->consts, b))
         return op_error(imp, MCO_ERR_UNSUPPORTED, "adding a constant is not supported (only the sum of two "
-                        "computed tensors, e.g. a residual connection)");
+                        "computed tensors, e.g. a residual connection, or a constant added to the float input, "
+                        "folded into the input normalisation)");
     mco_status st = input_layer(imp, a, 0, &a_layer);
     if (st == MCO_OK) st = input_layer(imp, b, 0, &b_layer);
     mco_shape sa, sb;
@@ -575,7 +581,7 @@ static mco_status map_quantize(importer *imp, const mco_tfl_op *op)
     mco_qparams qx = {0, 0}, qy;
     if (!per_tensor_q(ty, &qy) || (tx->type != MCO_TFL_FLOAT32 && !per_tensor_q(tx, &qx)))
         return op_error(imp, MCO_ERR_UNSUPPORTED, "only per-tensor quantization is supported");
-    if (x == imp->graph_in && imp->src[x].layer == MCO_INPUT && imp->n_layers == 0 && ty->type == MCO_TFL_INT8) {
+    if (x == imp->input_tensor && imp->src[x].layer == MCO_INPUT && imp->n_layers == 0 && ty->type == MCO_TFL_INT8) {
         if (tx->type == MCO_TFL_UINT8 && qx.scale != qy.scale)
             return op_error(imp, MCO_ERR_UNSUPPORTED, "the input QUANTIZE changes the scale (%g to %g); only a "
                             "change of zero point is supported", (double)qx.scale, (double)qy.scale);
@@ -614,6 +620,47 @@ static mco_status map_dequantize(importer *imp, const mco_tfl_op *op)
     return MCO_OK;
 }
 
+/* A float model's input scaled or shifted by a constant before any layer
+ * (Keras' Rescaling layer: MUL, then ADD): folded into the model's input
+ * normalisation, network input = a * raw + b, so that eval, search and
+ * emitted code feed raw values as the TFLite model takes them. *handled
+ * is 0 when the operator is not such a prefix (it is then mapped, or
+ * refused, as any other). */
+static mco_status fold_input_affine(importer *imp, const mco_tfl_op *op, int *handled)
+{
+    *handled = 0;
+    if ((op->code != MCO_TFL_OP_MUL && op->code != MCO_TFL_OP_ADD) || op->n_inputs != 2 || imp->n_layers > 0)
+        return MCO_OK;
+    int in = imp->input_tensor, y = op->outputs[0];
+    int k = op->inputs[0] == in ? 1 : op->inputs[1] == in ? 0 : -1;
+    if (k < 0 || imp->src[in].layer != MCO_INPUT || imp->src[in].padded || tensor(imp, in)->type != MCO_TFL_FLOAT32)
+        return MCO_OK;
+    int c = op->inputs[k];
+    if (c < 0 || !mco_tfl_is_const(&imp->consts, c) || mco_tfl_count(imp->g, c) != 1) return MCO_OK;
+    *handled = 1;
+    float v;
+    mco_shape s_in, s_out;
+    mco_status st = mco_tfl_const_floats(&imp->consts, c, &v, 1);
+    if (st == MCO_OK) st = act_shape(imp, in, &s_in);
+    if (st == MCO_OK) st = act_shape(imp, y, &s_out);
+    if (st != MCO_OK) return st;
+    if (tensor(imp, y)->type != MCO_TFL_FLOAT32 || !same_shape(s_in, s_out))
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "the output is not the float input's shape and type");
+    if (op->activation != MCO_TFL_ACT_NONE)
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "a fused activation on the input scaling is not supported");
+    double a = op->code == MCO_TFL_OP_MUL ? imp->norm_a * (double)v : imp->norm_a;
+    double b = op->code == MCO_TFL_OP_MUL ? imp->norm_b * (double)v : imp->norm_b + (double)v;
+    if (!isfinite(a) || !isfinite(b) || a == 0.0 || fabs(a) > 1e30 || fabs(b) > 1e30)
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "the input normalisation it makes (x * %g + %g) is degenerate", a, b);
+    imp->norm_a = a;
+    imp->norm_b = b;
+    imp->out->norm_ops++;
+    imp->src[in].before_norm = 1;
+    imp->src[y].layer = MCO_INPUT;
+    imp->input_tensor = y;
+    return MCO_OK;
+}
+
 static mco_status map_op(importer *imp, int k)
 {
     const mco_tfl_op *op = &imp->g->ops[k];
@@ -628,6 +675,8 @@ static mco_status map_op(importer *imp, int k)
     if (op->n_outputs != 1 || op->n_inputs < 1 || op->inputs[0] < 0)
         return op_error(imp, MCO_ERR_UNSUPPORTED, "%d inputs and %d outputs are not supported", op->n_inputs,
                         op->n_outputs);
+    int handled = 0;
+    if ((st = fold_input_affine(imp, op, &handled)) != MCO_OK || handled) return st;
     switch (op->code) {
     case MCO_TFL_OP_CONV_2D: return map_conv(imp, op, 0);
     case MCO_TFL_OP_DEPTHWISE_CONV_2D: return map_conv(imp, op, 1);
@@ -647,7 +696,8 @@ static mco_status map_op(importer *imp, int k)
     case MCO_TFL_OP_LOGISTIC:
         return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no sigmoid layer yet");
     case MCO_TFL_OP_MUL:
-        return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no element-wise multiplication layer");
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no element-wise multiplication layer (only a float "
+                        "input scaled by a constant, folded into the input normalisation)");
     case MCO_TFL_OP_CONCATENATION:
         return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no concatenation layer yet (only constants are "
                         "concatenated, when folding)");
@@ -848,10 +898,10 @@ static mco_status read_io(importer *imp)
 
 /* real = scale * (raw - zero point of the raw value): raw uint8 is the uint8
  * input itself, or the int8 input + 128. */
-static void model_normalization(const mco_tflite_model *r, mco_normalization *norm)
+static void model_normalization(const importer *imp, const mco_tflite_model *r, mco_normalization *norm)
 {
-    if (r->input_type == MCO_TFLITE_IO_FLOAT32) {
-        *norm = (mco_normalization){1.0f, 0.0f, 1.0f};
+    if (r->input_type == MCO_TFLITE_IO_FLOAT32) {   /* raw values, or a * raw + b with folded MUL / ADD */
+        *norm = (mco_normalization){(float)imp->norm_a, (float)-imp->norm_b, 1.0f};
         return;
     }
     double raw_zero = (double)r->input_q.zero_point + (r->input_type == MCO_TFLITE_IO_INT8 ? 128.0 : 0.0);
@@ -870,7 +920,7 @@ static mco_status import(importer *imp)
                          "operator", imp->origin, imp->graph_out);
     mco_tflite_model *r = imp->out;
     if (imp->mode == 1 && r->output_type == MCO_TFLITE_IO_INT8) per_tensor_q(tensor(imp, imp->graph_out), &r->output_q);
-    if (imp->mode == 1 && r->input_type == MCO_TFLITE_IO_FLOAT32 && imp->input_tensor == imp->graph_in)
+    if (imp->mode == 1 && tensor(imp, imp->input_tensor)->type != MCO_TFL_INT8)
         return mco_error(MCO_ERR_FORMAT, "%s: int8 operators read the float input without a QUANTIZE", imp->origin);
     mco_model m;
     memset(&m, 0, sizeof m);
@@ -878,7 +928,7 @@ static mco_status import(importer *imp)
         mco_model_free(&m);
         return st;
     }
-    model_normalization(r, &m.norm);
+    model_normalization(imp, r, &m.norm);
     r->n_ops = imp->g->n_ops;
     if (imp->mode == 1) {
         r->kind = MCO_TFLITE_INT8;
@@ -902,12 +952,13 @@ mco_status mco_tflite_import_bytes(const uint8_t *bytes, size_t size, const char
     imp.g = &g;
     imp.origin = origin;
     imp.mode = -1;
+    imp.norm_a = 1.0;
     imp.out = out;
     imp.src = malloc((size_t)(g.n_tensors > 0 ? g.n_tensors : 1) * sizeof *imp.src);
     imp.layers = malloc(MCO_MAX_LAYERS * sizeof *imp.layers);
     imp.from = malloc(MCO_MAX_LAYERS * sizeof *imp.from);
     if (!imp.src || !imp.layers || !imp.from) st = mco_error(MCO_ERR_NOMEM, "%s: out of memory", origin);
-    for (int t = 0; imp.src && t < g.n_tensors; t++) imp.src[t] = (tensor_src){NO_SRC, 0, {0, 0, 0, 0}};
+    for (int t = 0; imp.src && t < g.n_tensors; t++) imp.src[t] = (tensor_src){NO_SRC, 0, 0, {0, 0, 0, 0}};
     if (st == MCO_OK) st = mco_tfl_consts_init(&imp.consts, &g, origin);
     if (st == MCO_OK) {
         st = import(&imp);

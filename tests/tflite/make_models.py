@@ -16,8 +16,11 @@ average pools, Keras' flatten prologue, FULLY_CONNECTED, SOFTMAX, fused
 RELU / RELU6) as float32, float16 weights, dynamic-range int8 weights and
 full int8 with uint8 input and output (per-channel convolutions, per-tensor
 dense); gap (conv, MEAN, dense) as float32 and full int8 with int8 input
-and a DEQUANTIZE to float output; and the refused models of the error
-tests (bad_*.tflite).
+and a DEQUANTIZE to float output; rescaled (gap behind Keras' Rescaling
+layer, MUL and ADD by constants on the float input, which mcuopt folds
+into the input normalisation) in the float forms: its inputs are raw
+values 0..255, its NAME.in.f32 the network input raw / 127.5 - 1 computed
+here, its raw inputs NAME.raw.f32; and the refused models of the error tests (bad_*.tflite).
 
 What it leaves out: anything random at run time (all seeds fixed).
 """
@@ -88,12 +91,20 @@ def write(out, name, g, x_in, y_out, x, ref, q=None):
             f.write("%.9g %d\n" % q)
 
 
-def float_models(out, name, layers, shape, n):
-    x = rng.uniform(0.0, 1.0, size=[n] + shape[1:]).astype(np.float32)
+def float_models(out, name, layers, shape, n, raw=False):
+    """raw: the model takes raw values 0..255 (integers) and the network input
+    (NAME.in.f32, what `mcuopt predict` takes) is raw / 127.5 - 1."""
+    if raw:
+        x = rng.integers(0, 256, size=[n] + shape[1:]).astype(np.float32)
+        net_in = (x / np.float32(127.5) - np.float32(1.0)).astype(np.float32)
+    else:
+        x = net_in = rng.uniform(0.0, 1.0, size=[n] + shape[1:]).astype(np.float32)
     for form in ("float32", "float16", "hybrid"):
         g, x_in, y_out = tfl_models.build(layers, shape, form)
         ref = tfl_ref.evaluate(g, [x_in], [y_out], x.astype(np.float64))
-        write(out, "%s_%s" % (name, form), g, x_in, y_out, x, ref)
+        write(out, "%s_%s" % (name, form), g, x_in, y_out, net_in, ref)
+        if raw:
+            x.astype("<f4").tofile(os.path.join(out, "%s_%s.raw.f32" % (name, form)))
 
 
 def read_idx_images(path, n):
@@ -144,6 +155,22 @@ def bad_models(out):
     y = g.tensor([1, 8], tw.FLOAT32, "y")
     g.op(tw.CONCATENATION, [x, x], [y], "ConcatenationOptions", axis=1)
     g.write(os.path.join(out, "bad_concat.tflite"), [x], [y])
+    # Keras' Rescaling folded into the input normalisation, then the raw input
+    # read again (a residual of it), and a rescaling by 0.
+    g = tw.Graph()
+    x = g.tensor([1, 4], tw.FLOAT32, "x")
+    c = g.tensor([], tw.FLOAT32, "c", np.float32(0.5))
+    s = g.tensor([1, 4], tw.FLOAT32, "s")
+    y = g.tensor([1, 4], tw.FLOAT32, "y")
+    g.op(tw.MUL, [x, c], [s], "MulOptions")
+    g.op(tw.ADD, [x, s], [y], "AddOptions")
+    g.write(os.path.join(out, "bad_rescale_branch.tflite"), [x], [y])
+    g = tw.Graph()
+    x = g.tensor([1, 4], tw.FLOAT32, "x")
+    c = g.tensor([], tw.FLOAT32, "c", np.float32(0.0))
+    y = g.tensor([1, 4], tw.FLOAT32, "y")
+    g.op(tw.MUL, [x, c], [y], "MulOptions")
+    g.write(os.path.join(out, "bad_rescale_zero.tflite"), [x], [y])
 
 
 def main():
@@ -156,6 +183,7 @@ def main():
     int8_model(out, "cnn_int8_float_io", CNN, [1, 12, 12, 2], 16, tw.FLOAT32, tw.INT8)
     images = read_idx_images(sys.argv[2], 16) if len(sys.argv) > 2 else None
     int8_model(out, "mnist_int8", MNIST, [1, 28, 28, 1], 16, tw.UINT8, tw.UINT8, images)
+    float_models(out, "rescaled", [("scale", 1.0 / 127.5), ("shift", -1.0)] + GAP, [1, 9, 9, 3], 8, raw=True)
     bad_models(out)
 
 

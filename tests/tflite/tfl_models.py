@@ -23,7 +23,9 @@ Layers (tuples): ("pad", t, b, l, r); ("conv", w[O,KH,KW,I], bias, stride,
 padding, act); ("dw", w[1,KH,KW,C], bias, stride, padding, act); ("maxpool",
 k, stride, padding); ("avgpool", k, stride, padding); ("mean",);
 ("flatten",); ("fc", w[U,N], bias, act); ("softmax",); ("relu",);
-("save", name); ("add", name, act).
+("save", name); ("add", name, act); ("scale", c) and ("shift", c): the
+float input multiplied by / added to a scalar constant (Keras' Rescaling
+layer; float forms only).
 
 What it leaves out: batch norm (folded before), layers the importer does
 not map.
@@ -186,6 +188,11 @@ def build(layers, in_shape, form, in_type=None, out_type=None, calib=None):
         elif kind == "relu":
             y = act(shape, name, qp.get(x))
             g.op(tw.RELU, [x], [y])
+        elif kind in ("scale", "shift"):
+            assert not int8, "the converter quantizes a rescaling inside an int8 model"
+            c = g.tensor([] if kind == "scale" else [1], tw.FLOAT32, name + "_c", np.float32(layer[1]))
+            y = act(shape, name)
+            g.op(tw.MUL if kind == "scale" else tw.ADD, [x, c], [y], "MulOptions" if kind == "scale" else "AddOptions")
         elif kind == "save":
             saved[layer[1]] = (x, list(shape))
             continue

@@ -323,6 +323,8 @@ def run_float(T, graph, op, f, ins, outs):
         return x.mean(axis=(1, 2))
     if code == tw.ADD:
         return activation_f(x + T.values[ins[1]], f.get("fused_activation_function", 0))
+    if code == tw.MUL:
+        return activation_f(x * T.values[ins[1]], f.get("fused_activation_function", 0))
     if code == tw.RESHAPE:
         return x.reshape([n] + graph.tensors[outs[0]]["shape"][1:])
     if code == tw.PAD:

@@ -22,18 +22,23 @@
  * (uint8 or float to int8) and of its output (int8 to uint8), DEQUANTIZE of
  * constants (float16 weights) and of the model output, and the constant
  * prologue Keras models start with (SHAPE, STRIDED_SLICE, PACK,
- * CONCATENATION of constants: folded). Any other operator, option or
+ * CONCATENATION of constants: folded), MUL / ADD of the float model input
+ * by scalar constants (folded into the input normalisation, below). Any other operator, option or
  * quantization fails with one line naming the operator and its index.
  *
  * Input normalisation: a model with a uint8 or int8 input records how raw
  * values map to it: the int8 input is raw - 128 (raw uint8 pixels; a uint8
  * input is raw itself), so the model's normalisation is
  * real = input_scale * (raw - 128 - input_zero_point) (int8 zero point).
- * A float model's is the identity (raw values as they are) unless the
- * caller sets model->norm afterwards.
+ * A float input's is the identity (raw values as they are), or, when the
+ * model starts by multiplying and adding constants to its float input
+ * (Keras' Rescaling layer: MUL, ADD by scalars), those operators folded:
+ * real = a * raw + b (norm = {a, -b, 1}). The caller may set model->norm
+ * afterwards.
  *
- * What it leaves out: LOGISTIC, MUL, CONCATENATION of tensors (mcuopt has no
- * layer for them yet), dilated convolutions, depth multipliers above 1, PAD
+ * What it leaves out: LOGISTIC, MUL and ADD with constants other than on
+ * the float input, CONCATENATION of tensors (mcuopt has no layer for them
+ * yet), dilated convolutions, depth multipliers above 1, PAD
  * before a pool, requantizing RELU / QUANTIZE inside the graph, int16
  * activations, several inputs or outputs, subgraphs other than the first.
  */
@@ -70,6 +75,7 @@ typedef struct {
     mco_tflite_io input_type, output_type;
     mco_qparams input_q, output_q;/* their quantization (scale 0 for float32) */
     int n_ops;                    /* TFLite operators read (folded ones included) */
+    int norm_ops;                 /* MUL / ADD on the float input folded into the normalisation */
 } mco_tflite_model;
 
 /* 1 if the bytes start like a TFLite flatbuffer (identifier "TFL3"). */
