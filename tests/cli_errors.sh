@@ -145,11 +145,12 @@ printf 'not a database, just text\n' >"$d/text.db"
 printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
 # TFLite files: the committed fuzz seeds (written by tests/fuzz/make_seeds.sh
 # with tests/tflite/make_models.py: a float CNN, its int8 form, a model with
-# an operator mcuopt has no layer for, two input rescalings it cannot fold), truncated, with another identifier,
+# an operator mcuopt has no layer for, two input rescalings it cannot fold,
+# a NaN weight, an int8 bias that overflows a float in real units), truncated, with another identifier,
 # with a root offset past the end, and an mcuopt model under a .tflite name.
 tfl=tests/fuzz/corpus/tflite
 cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
-   "$tfl/bad_rescale_zero.tflite" "$d/"
+   "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" "$d/"
 head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
 cp "$d/cnn_float32.tflite" "$d/ident.tflite"
 printf 'TFL2' | dd of="$d/ident.tflite" bs=1 seek=4 conv=notrunc status=none
@@ -364,6 +365,8 @@ bad "operator 0 (LOGISTIC)"               import "$d/bad_logistic.tflite" -o i.m
 bad "operator 1 (ADD): it reads the model input before the MUL / ADD" import "$d/bad_rescale_branch.tflite" -o i.mco
 bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerate" \
     import "$d/bad_rescale_zero.tflite" -o i.mco
+bad "bad_nan_weight.tflite: tensor 1 (t1_fc_w): value 6 is not finite" import "$d/bad_nan_weight.tflite" -o i.mco
+bad "bad_inf_bias.tflite: layer 0 (dense_0): bias[0] is inf" import "$d/bad_inf_bias.tflite" -o i.mcq
 bad "give -o NAME.mcq"                    import "$d/cnn_int8.tflite" -o i.mco
 bad "no-such-dir"                         import "$d/cnn_float32.tflite" -o "$d/no-such-dir/i.mco"
 bad "--normalize"                         import "$d/cnn_float32.tflite" --normalize 1,0,0 -o i.mco

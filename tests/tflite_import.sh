@@ -76,6 +76,10 @@ expect_error "$tmp/bad_mul.tflite" 'operator 0 \(MUL\)'
 expect_error "$tmp/bad_concat.tflite" 'operator 0 \(CONCATENATION\)'
 expect_error "$tmp/bad_rescale_branch.tflite" 'operator 1 \(ADD\).*before the MUL / ADD'
 expect_error "$tmp/bad_rescale_zero.tflite" 'operator 0 \(MUL\).*degenerate'
+expect_error "$tmp/bad_nan_weight.tflite" 'tensor 1 \(t1_fc_w\): value 6 is not finite'
+if "$cli" import "$tmp/bad_inf_bias.tflite" -o "$tmp/bad.mcq" >/dev/null 2>"$tmp/err"; then echo "accepted: bad_inf_bias"; exit 1; fi
+grep -q "bad_inf_bias.tflite: layer 0 (dense_0): bias\[0\] is inf: the parameters are not finite" "$tmp/err" || { cat "$tmp/err"; exit 1; }
+[ ! -e "$tmp/bad.mcq" ] || { echo "bad_inf_bias: a .mcq was written"; exit 1; }
 head -c 600 "$tmp/cnn_float32.tflite" >"$tmp/truncated.tflite"
 expect_error "$tmp/truncated.tflite" 'does not verify'
 "$py" - "$tmp/cnn_float32.tflite" "$tmp/offset.tflite" <<'PY'

@@ -38,6 +38,7 @@
 
 #include "mcuopt/deploy_util.h"
 #include "mcuopt/file_io.h"
+#include "mcuopt/model_file.h"
 #include "mcuopt/quant_multiplier.h"
 #include "tflite_fold.h"
 #include "tflite_graph.h"
@@ -927,6 +928,17 @@ static mco_status import(importer *imp)
     if ((st = build_model(imp, &m)) != MCO_OK) {
         mco_model_free(&m);
         return st;
+    }
+    /* Constants are checked as they are read (mco_tfl_const_floats); what
+     * is computed from finite ones can still overflow (an int32 bias in real
+     * units, bias x input scale x weight scale). A NaN or infinity in the
+     * model is refused here, naming the layer, as ONNX import does, rather
+     * than when the model is saved or emitted. */
+    if ((st = mco_model_check_finite(&m)) != MCO_OK) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", mco_last_error());
+        mco_model_free(&m);
+        return mco_error(st, "%s: %s", imp->origin, why);
     }
     model_normalization(imp, r, &m.norm);
     r->n_ops = imp->g->n_ops;

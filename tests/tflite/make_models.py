@@ -171,6 +171,21 @@ def bad_models(out):
     y = g.tensor([1, 4], tw.FLOAT32, "y")
     g.op(tw.MUL, [x, c], [y], "MulOptions")
     g.write(os.path.join(out, "bad_rescale_zero.tflite"), [x], [y])
+    # A NaN weight (refused as the constant is read, naming the tensor), and
+    # an int8 dense layer whose int32 bias in real units (bias x input scale
+    # x weight scale: 2e9 x 1e15 x 1e15) is not a float, while its output
+    # multiplier (1e30 / 3e38) is fine (refused, naming the layer).
+    w = np.ones((2, 4), np.float32)
+    w[1, 2] = np.nan
+    g, x_in, y_out = tfl_models.build([("fc", w, np.zeros(2, np.float32), 0)], [1, 4], "float32")
+    g.write(os.path.join(out, "bad_nan_weight.tflite"), [x_in], [y_out])
+    g = tw.Graph()
+    x = g.tensor([1, 4], tw.INT8, "x", scale=1e15, zero_point=0)
+    w = g.tensor([2, 4], tw.INT8, "w", np.ones((2, 4)), scale=1e15, zero_point=0)
+    b = g.tensor([2], tw.INT32, "b", np.full(2, 2000000000), scale=1e30, zero_point=0)
+    y = g.tensor([1, 2], tw.INT8, "y", scale=3e38, zero_point=0)
+    g.op(tw.FULLY_CONNECTED, [x, w, b], [y], "FullyConnectedOptions")
+    g.write(os.path.join(out, "bad_inf_bias.tflite"), [x], [y])
 
 
 def main():

@@ -36,6 +36,9 @@
  * real = a * raw + b (norm = {a, -b, 1}). The caller may set model->norm
  * afterwards.
  *
+ * A model whose weights hold a NaN or an infinity is refused, naming the
+ * layer (mco_model_check_finite), as ONNX import refuses it.
+ *
  * What it leaves out: LOGISTIC, MUL and ADD with constants other than on
  * the float input, CONCATENATION of tensors (mcuopt has no layer for them
  * yet), dilated convolutions, depth multipliers above 1, PAD
