@@ -1105,9 +1105,15 @@ static mco_status import_reshape_act(importer *imp, value *x)
         else known *= target[d];
         if (known > (int64_t)MCO_MAX_TENSOR_SIZE) return fail(imp, MCO_ERR_SHAPE, "reshape to too many values");
     }
-    /* The batch dimension stays first; the rest must hold the features. */
-    if (infer_at == 0) return fail(imp, MCO_ERR_UNSUPPORTED, "reshape infers the batch dimension");
-    if (infer_at > 0) {
+    /* The batch dimension stays first; the rest must hold the features.
+     * PyTorch's x.view(-1, F) infers the batch: the given dimensions must
+     * then hold one sample's features exactly. */
+    if (infer_at == 0) {
+        if (known != (int64_t)features)
+            return fail(imp, MCO_ERR_SHAPE, "reshape to (-1, ...) with %lld values per sample; the input has %zu",
+                        (long long)known, features);
+        target[0] = current[0];
+    } else if (infer_at > 0) {
         if (known < 1 || (int64_t)features % (known / target[0]) != 0)
             return fail(imp, MCO_ERR_SHAPE, "cannot reshape %zu features", features);
         target[infer_at] = (int64_t)features / (known / target[0]);

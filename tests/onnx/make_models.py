@@ -11,7 +11,8 @@ SAME_UPPER and asymmetric pads, ceil_mode, a bias as a separate broadcast
 Add, a Transposed weight initializer, MatMul + Add, Clip as ReLU6, Softmax),
 depthwise + batchnorm (opset 9: Clip and Dropout attributes, a
 Shape -> Gather -> Unsqueeze -> Concat -> Reshape flatten), a residual Add
-(opset 17, typed float_data initializers, a Reshaped weight), and an
+(opset 17, typed float_data initializers, a Reshaped weight, PyTorch's
+x.view(-1, 96) as a Reshape that infers the batch dimension), and an
 MNIST-shaped model for the int8 QDQ test (mnist_qdq: no average pool, whose
 int8 rounding differs from ONNX at ties, see docs/onnx.md), and an
 MNIST-shaped model whose every window needs explicit padding (explicit_pads,
@@ -118,7 +119,8 @@ def residual():
     inits = [init("w1", weights(4, 2, 3, 3)), init("b1", weights(4, scale=0.1)),
              init("w2", weights(4, 4, 3, 3), typed=True), init("b2", weights(4, scale=0.1), typed=True),
              init("w3", weights(6, 4, 1, 1)), init("w4flat", w4.reshape(-1)),
-             init("w4shape", np.array([10, 96], np.int64)), init("b4", weights(10, scale=0.1))]
+             init("w4shape", np.array([10, 96], np.int64)), init("b4", weights(10, scale=0.1)),
+             init("view", np.array([-1, 96], np.int64))]
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", auto_pad="SAME_UPPER"),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
@@ -128,7 +130,7 @@ def residual():
         helper.make_node("MaxPool", ["r2"], ["p"], name="pool", kernel_shape=[3, 3], strides=[2, 2],
                          pads=[0, 0, 1, 1]),
         helper.make_node("Conv", ["p", "w3"], ["c3"], name="conv3"),
-        helper.make_node("Flatten", ["c3"], ["f"], name="flatten"),
+        helper.make_node("Reshape", ["c3", "view"], ["f"], name="view"),
         helper.make_node("Reshape", ["w4flat", "w4shape"], ["w4"], name="w4_reshape"),
         helper.make_node("Gemm", ["f", "w4", "b4"], ["y"], name="fc", transB=1),
     ]
