@@ -899,6 +899,30 @@ static mco_status import_global_avgpool(importer *imp)
     return add_simple(imp, &l, x, 4);
 }
 
+/* ReduceMean over the two spatial axes (PyTorch's x.mean((2, 3)), written
+ * at opsets up to 17 with an `axes` attribute): a global average pool.
+ * keepdims=1 (the default) gives [N, C, 1, 1]; keepdims=0 gives [N, C],
+ * the same values as Squeeze would leave. */
+static mco_status import_reducemean(importer *imp)
+{
+    static const char *const attrs[] = {"axes", "keepdims", NULL};
+    value *x;
+    int64_t axes[2], keepdims;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_rank4(imp, x);
+    if (st == MCO_OK) st = attr_ints(imp, "axes", 2, -4, 3, 0, axes);
+    if (st == MCO_OK) st = attr_int(imp, "keepdims", 1, &keepdims);
+    if (st != MCO_OK) return st;
+    for (int i = 0; i < 2; i++)
+        if (axes[i] < 0) axes[i] += 4;
+    if (!((axes[0] == 2 && axes[1] == 3) || (axes[0] == 3 && axes[1] == 2)))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "a mean only over the spatial axes 2 and 3 (global average pooling)");
+    mco_layer l = {0};
+    l.type = MCO_LAYER_GLOBAL_AVGPOOL;
+    return add_simple(imp, &l, x, keepdims ? 4 : 2);
+}
+
 static mco_status import_batchnorm(importer *imp)
 {
     static const char *const attrs[] = {"epsilon", "momentum", "spatial", "training_mode", "is_test", NULL};
@@ -1417,6 +1441,7 @@ static const node_handler handlers[] = {
     {"MaxPool", import_maxpool},
     {"AveragePool", import_avgpool},
     {"GlobalAveragePool", import_global_avgpool},
+    {"ReduceMean", import_reducemean},
     {"BatchNormalization", import_batchnorm},
     {"Flatten", import_flatten},
     {"Reshape", import_reshape},

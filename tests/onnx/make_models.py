@@ -12,7 +12,8 @@ Add, a Transposed weight initializer, MatMul + Add, Clip as ReLU6, Softmax),
 depthwise + batchnorm (opset 9: Clip and Dropout attributes, a
 Shape -> Gather -> Unsqueeze -> Concat -> Reshape flatten), a residual Add
 (opset 17, typed float_data initializers, a Reshaped weight, PyTorch's
-x.view(-1, 96) as a Reshape that infers the batch dimension), and an
+x.view(-1, 96) as a Reshape that infers the batch dimension), ReduceMean
+over the spatial axes as global pooling (reduce_mean), and an
 MNIST-shaped model for the int8 QDQ test (mnist_qdq: no average pool, whose
 int8 rounding differs from ONNX at ties, see docs/onnx.md), and an
 MNIST-shaped model whose every window needs explicit padding (explicit_pads,
@@ -137,6 +138,21 @@ def residual():
     return graph_model("residual", nodes, inits, [1, 2, 8, 8], [1, 10], 17)
 
 
+def reduce_mean():
+    """PyTorch's x.mean((2, 3)) as global pooling: ReduceMean over axes
+    [-1, -2] keeping the dims, then over [2, 3] without (opset 13)."""
+    inits = [init("w1", weights(4, 2, 3, 3)), init("b1", weights(4, scale=0.1)),
+             init("w2", weights(3, 4)), init("b2", weights(3, scale=0.1))]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("ReduceMean", ["r1"], ["m1"], name="mean_keep", axes=[-1, -2]),
+        helper.make_node("ReduceMean", ["m1"], ["m2"], name="mean_flat", axes=[2, 3], keepdims=0),
+        helper.make_node("Gemm", ["m2", "w2", "b2"], ["y"], name="fc", transB=1),
+    ]
+    return graph_model("reduce_mean", nodes, inits, [1, 2, 6, 6], [1, 3], 13)
+
+
 def mnist_qdq():
     inits = [init("w1", weights(6, 1, 3, 3)), init("b1", weights(6, scale=0.05)),
              init("w2", weights(8, 6, 3, 3)), init("b2", weights(8, scale=0.05)),
@@ -192,7 +208,8 @@ def explicit_pads_maxpool():
 
 def main():
     out = sys.argv[1]
-    for build in (conv_pool_gemm, depthwise_bn, residual, mnist_qdq, explicit_pads, explicit_pads_maxpool):
+    for build in (conv_pool_gemm, depthwise_bn, residual, reduce_mean, mnist_qdq, explicit_pads,
+                  explicit_pads_maxpool):
         model = build()
         name = model.graph.name
         shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
