@@ -146,11 +146,13 @@ printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
 # TFLite files: the committed fuzz seeds (written by tests/fuzz/make_seeds.sh
 # with tests/tflite/make_models.py: a float CNN, its int8 form, a model with
 # an operator mcuopt has no layer for, two input rescalings it cannot fold,
-# a NaN weight, an int8 bias that overflows a float in real units), truncated, with another identifier,
+# a NaN weight, an int8 bias that overflows a float in real units, one whose
+# int32 accumulator can overflow), truncated, with another identifier,
 # with a root offset past the end, and an mcuopt model under a .tflite name.
 tfl=tests/fuzz/corpus/tflite
 cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
-   "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" "$d/"
+   "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" \
+   "$tfl/bad_acc_overflow.tflite" "$d/"
 head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
 cp "$d/cnn_float32.tflite" "$d/ident.tflite"
 printf 'TFL2' | dd of="$d/ident.tflite" bs=1 seek=4 conv=notrunc status=none
@@ -367,6 +369,7 @@ bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerat
     import "$d/bad_rescale_zero.tflite" -o i.mco
 bad "bad_nan_weight.tflite: tensor 1 (t1_fc_w): value 6 is not finite" import "$d/bad_nan_weight.tflite" -o i.mco
 bad "bad_inf_bias.tflite: layer 0 (dense_0): bias[0] is inf" import "$d/bad_inf_bias.tflite" -o i.mcq
+bad "bad_acc_overflow.tflite: layer 0 (dense_0): unit 0: bias 2147483647" import "$d/bad_acc_overflow.tflite" -o i.mcq
 bad "give -o NAME.mcq"                    import "$d/cnn_int8.tflite" -o i.mco
 bad "no-such-dir"                         import "$d/cnn_float32.tflite" -o "$d/no-such-dir/i.mco"
 bad "--normalize"                         import "$d/cnn_float32.tflite" --normalize 1,0,0 -o i.mco

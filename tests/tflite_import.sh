@@ -80,6 +80,15 @@ expect_error "$tmp/bad_nan_weight.tflite" 'tensor 1 \(t1_fc_w\): value 6 is not 
 if "$cli" import "$tmp/bad_inf_bias.tflite" -o "$tmp/bad.mcq" >/dev/null 2>"$tmp/err"; then echo "accepted: bad_inf_bias"; exit 1; fi
 grep -q "bad_inf_bias.tflite: layer 0 (dense_0): bias\[0\] is inf: the parameters are not finite" "$tmp/err" || { cat "$tmp/err"; exit 1; }
 [ ! -e "$tmp/bad.mcq" ] || { echo "bad_inf_bias: a .mcq was written"; exit 1; }
+# An int32 accumulator that can overflow: refused before anything is
+# written, and an existing file of that name is left as it was.
+echo "not replaced" >"$tmp/keep.mcq"
+if "$cli" import "$tmp/bad_acc_overflow.tflite" -o "$tmp/keep.mcq" >/dev/null 2>"$tmp/err"; then
+    echo "accepted: bad_acc_overflow"; exit 1
+fi
+grep -q "bad_acc_overflow.tflite: layer 0 (dense_0): unit 0: bias 2147483647 .* overflows the int32 accumulator" \
+    "$tmp/err" || { cat "$tmp/err"; exit 1; }
+[ "$(cat "$tmp/keep.mcq")" = "not replaced" ] || { echo "bad_acc_overflow: the existing .mcq was replaced"; exit 1; }
 head -c 600 "$tmp/cnn_float32.tflite" >"$tmp/truncated.tflite"
 expect_error "$tmp/truncated.tflite" 'does not verify'
 "$py" - "$tmp/cnn_float32.tflite" "$tmp/offset.tflite" <<'PY'

@@ -380,6 +380,23 @@ static mco_status decode_layer(const uint8_t *data, size_t size, mco_deploy_mode
     return st;
 }
 
+mco_status mco_deploy_check(const mco_deploy_model *dm)
+{
+    for (int i = 0; i < dm->model.n_layers; i++) {
+        const mco_layer *l = &dm->model.layers[i];
+        const mco_deploy_layer *d = &dm->layers[i];
+        size_t n_weights = mco_deploy_is_weighted(l) ? l->params[MCO_PARAM_WEIGHTS].size : 0;
+        mco_status st = check_layer_values(dm, d, n_weights);
+        if (st == MCO_OK) st = check_accumulator_range(l, d, n_weights);
+        if (st != MCO_OK) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", mco_last_error());
+            return mco_error(st, "layer %d (%s): %s", i, l->name, why);
+        }
+    }
+    return MCO_OK;
+}
+
 /* Finds the next critical chunk (skipping optional ones); it must be `tag`. */
 static mco_status next_chunk(reader *payload, const char *tag, const uint8_t **data, size_t *size)
 {

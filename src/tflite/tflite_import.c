@@ -944,7 +944,14 @@ static mco_status import(importer *imp)
     r->n_ops = imp->g->n_ops;
     if (imp->mode == 1) {
         r->kind = MCO_TFLITE_INT8;
-        return build_deploy(imp, &m, &r->deploy);
+        /* What the .mcq loader proves (e.g. no int32 accumulator overflows:
+         * a bias near the int32 limits), checked before anything is written. */
+        if ((st = build_deploy(imp, &m, &r->deploy)) == MCO_OK && (st = mco_deploy_check(&r->deploy)) != MCO_OK) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", mco_last_error());
+            return mco_error(st, "%s: %s", imp->origin, why);
+        }
+        return st;
     }
     r->kind = imp->hybrid ? MCO_TFLITE_HYBRID : imp->float16 ? MCO_TFLITE_FLOAT16 : MCO_TFLITE_FLOAT32;
     r->model = m;

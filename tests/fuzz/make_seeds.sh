@@ -17,14 +17,14 @@ mkdir -p "$corpus/target_profile"
 cp targets/*.json "$corpus/target_profile/"
 # TFLite: one model of each kind (float32, float16 and dynamic-range weights,
 # int8 with uint8, int8 and float input / output, a float input rescaled by
-# MUL and ADD), an unsupported operator, refused rescalings and non-finite
-# parameters.
+# MUL and ADD), an unsupported operator, refused rescalings, non-finite
+# parameters and an int32 accumulator that can overflow.
 tfl=$(mktemp -d)
 trap 'rm -rf "$tfl"' EXIT
 /usr/bin/python3 tests/tflite/make_models.py "$tfl" >/dev/null
 mkdir -p "$corpus/tflite"
 for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 bad_logistic \
-         bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias; do
+         bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias bad_acc_overflow; do
   cp "$tfl/$m.tflite" "$corpus/tflite/"
 done
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

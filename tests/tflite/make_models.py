@@ -186,6 +186,15 @@ def bad_models(out):
     y = g.tensor([1, 2], tw.INT8, "y", scale=3e38, zero_point=0)
     g.op(tw.FULLY_CONNECTED, [x, w, b], [y], "FullyConnectedOptions")
     g.write(os.path.join(out, "bad_inf_bias.tflite"), [x], [y])
+    # An int8 dense layer whose int32 accumulator can overflow (bias at the
+    # int32 limit): refused on import, as the .mcq loader would refuse it.
+    g = tw.Graph()
+    x = g.tensor([1, 4], tw.INT8, "x", scale=0.5, zero_point=0)
+    w = g.tensor([2, 4], tw.INT8, "w", np.ones((2, 4)), scale=0.5, zero_point=0)
+    b = g.tensor([2], tw.INT32, "b", np.full(2, 2**31 - 1), scale=0.25, zero_point=0)
+    y = g.tensor([1, 2], tw.INT8, "y", scale=1.0, zero_point=0)
+    g.op(tw.FULLY_CONNECTED, [x, w, b], [y], "FullyConnectedOptions")
+    g.write(os.path.join(out, "bad_acc_overflow.tflite"), [x], [y])
 
 
 def main():
