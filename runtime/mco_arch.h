@@ -16,6 +16,7 @@
  *   mco_sxtab16_ror8(a, x) the same with bytes 1 and 3
  *   mco_smlad(x, y, acc) acc + x.lo*y.lo + x.hi*y.hi (wraps modulo 2^32)
  *   mco_smlabb(x, y, acc) acc + x.lo*y.lo;  mco_smlatb(x, y, acc) acc + x.hi*y.lo
+ *   mco_smlabt(x, y, acc) acc + x.lo*y.hi;  mco_smlatt(x, y, acc) acc + x.hi*y.hi
  *   mco_smmulr(a, b)     round(a * b / 2^32) (plain C without DSP)
  *   mco_ssat8(x)         x saturated to int8 (SSAT on Armv7-M, C elsewhere)
  * On Arm they are ACLE intrinsics (<arm_acle.h>) or one inline instruction.
@@ -38,6 +39,33 @@
 #define MCO_DSP_NATIVE 0
 #else
 #define MCO_HAVE_DSP 0
+#endif
+
+/* MCO_ASM_REGS: how many core registers the compiler can be relied on to
+ * give one inline-assembly block as operands. The kernels' assembly loops
+ * (a few DSP kernels) are compiled only where their operand count fits;
+ * elsewhere the same kernel runs its C path (ACLE intrinsics), which gives
+ * bit-identical results. The small one-instruction wrappers below (2 or 3
+ * operands) fit everywhere.
+ *   14  GCC with optimisation (-Og, -O1..-O3, -Os): r0-r12 and lr, the
+ *       frame pointer being omitted. (With -fno-omit-frame-pointer GCC
+ *       keeps r7, which no macro reveals: build with -DMCO_ASM_REGS=0.)
+ *   13  Clang at any level: it keeps r7 as the frame pointer.
+ *    0  GCC -O0 (the frame pointer, and an allocator that fails even on
+ *       fewer operands with an FPU enabled), other compilers, no DSP.
+ * Define MCO_ASM_REGS yourself to override (0: no assembly loops); it is
+ * always 0 without a native DSP path. */
+#if !(MCO_HAVE_DSP && MCO_DSP_NATIVE)
+#undef MCO_ASM_REGS
+#define MCO_ASM_REGS 0
+#elif !defined(MCO_ASM_REGS)
+#if defined(__clang__)
+#define MCO_ASM_REGS 13
+#elif defined(__GNUC__) && defined(__OPTIMIZE__)
+#define MCO_ASM_REGS 14
+#else
+#define MCO_ASM_REGS 0
+#endif
 #endif
 
 /* Keeps a helper out of its caller, so each gets the registers to itself. */
@@ -64,6 +92,8 @@ static inline int32_t mco_sxtab16(int32_t a, int32_t x) { return __sxtab16(a, x)
 static inline int32_t mco_smlad(int32_t x, int32_t y, int32_t acc) { return __smlad(x, y, acc); }
 static inline int32_t mco_smlabb(int32_t x, int32_t y, int32_t acc) { return __smlabb(x, y, acc); }
 static inline int32_t mco_smlatb(int32_t x, int32_t y, int32_t acc) { return __smlatb(x, y, acc); }
+static inline int32_t mco_smlabt(int32_t x, int32_t y, int32_t acc) { return __smlabt(x, y, acc); }
+static inline int32_t mco_smlatt(int32_t x, int32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 static inline int32_t mco_sxtb16_ror8(int32_t x)
 {
     int32_t r;
@@ -114,6 +144,14 @@ static inline int32_t mco_smlabb(int32_t x, int32_t y, int32_t acc)
 static inline int32_t mco_smlatb(int32_t x, int32_t y, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(mco_emu_hi(x) * mco_emu_lo(y)));
+}
+static inline int32_t mco_smlabt(int32_t x, int32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(mco_emu_lo(x) * mco_emu_hi(y)));
+}
+static inline int32_t mco_smlatt(int32_t x, int32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(mco_emu_hi(x) * mco_emu_hi(y)));
 }
 #endif
 
