@@ -1,8 +1,9 @@
 /*
- * test_fixtures.h - data and models several C tests share: a synthetic
- * 8x8 "blobs" data set and the small layer-by-layer models trained on it,
- * a comparison of two models' parameters, and an MNIST subset with
- * mnist-paper trained on it. Header-only (static inline), because CMake
+ * test_fixtures.h - data and models several C tests share: a library
+ * context rooted at the source tree and the resource model's table it
+ * names, a synthetic 8x8 "blobs" data set and
+ * the small layer-by-layer models trained on it, a comparison of two
+ * models' parameters, and an MNIST subset with mnist-paper trained on it. Header-only (static inline), because CMake
  * makes a test of every tests/test_*.c.
  *
  * What it leaves out: the checks themselves, and fixtures only one test
@@ -17,10 +18,37 @@
 
 #include "mcuopt/rng.h"
 #include "mcuopt/arch.h"
+#include "mcuopt/context.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
+#include "mcuopt/resource.h"
 #include "mcuopt/train.h"
 #include "test_util.h"
+
+/* A library context whose resources are the source tree's (a test runs
+ * with the repository root as its working directory: CMakeLists.txt). It
+ * lives until the process exits. */
+static inline const mco_context *test_context(void)
+{
+    static mco_context *ctx;
+    if (!ctx && (mco_context_create(&ctx) != MCO_OK || mco_context_set_root(ctx, ".") != MCO_OK)) {
+        fprintf(stderr, "test_context: %s\n", mco_last_error());
+        exit(1);
+    }
+    return ctx;
+}
+
+/* The shipped resource model's table (test_context's), loaded once; what
+ * the CLI's plans choose kernels by. Exits if it does not load. */
+static inline const mco_cost_model *test_cost_model(void)
+{
+    static mco_cost_model *cm;
+    if (!cm && mco_cost_model_load(mco_context_resource(test_context(), MCO_RESOURCE_COST_MODEL), &cm) != MCO_OK) {
+        fprintf(stderr, "test_cost_model: %s\n", mco_last_error());
+        exit(1);
+    }
+    return cm;
+}
 
 /* An empty data set of n images of `shape` with labels 0..classes-1: the
  * caller fills images and labels; free with mco_dataset_free. */
@@ -86,20 +114,38 @@ static inline int test_same_params(const mco_model *a, const mco_model *b)
     return 1;
 }
 
-/* The first n_train training and n_test test images of MNIST; 0 (nothing
- * allocated) if the files are not in test_mnist_dir(). */
-static inline int test_load_mnist_subset(int n_train, int n_test, mco_dataset *train, mco_dataset *test)
+/* The first n_train training and n_test test images of MNIST. Returns 0
+ * (nothing allocated) if the files are not in test_mnist_dir() - recorded as
+ * a skip naming `what` - or if they are there but fail to load (a failed
+ * check, not a skip). */
+static inline int test_load_mnist_subset(int n_train, int n_test, mco_dataset *train, mco_dataset *test,
+                                         const char *what)
 {
+    if (!test_have_mnist()) {
+        test_skip("%s: MNIST not found in %s", what, test_mnist_dir());
+        return 0;
+    }
     mco_dataset full_train, full_test;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train) != MCO_OK) return 0;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test) != MCO_OK) {
+    mco_status st = mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train);
+    CHECK_OK(st);
+    if (st != MCO_OK) return 0;
+    st = mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test);
+    CHECK_OK(st);
+    if (st != MCO_OK) {
         mco_dataset_free(&full_train);
         return 0;
     }
-    CHECK_OK(mco_dataset_head(&full_train, n_train, train));
-    CHECK_OK(mco_dataset_head(&full_test, n_test, test));
+    mco_status st_train = mco_dataset_head(&full_train, n_train, train);
+    mco_status st_test = mco_dataset_head(&full_test, n_test, test);
+    CHECK_OK(st_train);
+    CHECK_OK(st_test);
     mco_dataset_free(&full_train);
     mco_dataset_free(&full_test);
+    if (st_train != MCO_OK || st_test != MCO_OK) {
+        if (st_train == MCO_OK) mco_dataset_free(train);
+        if (st_test == MCO_OK) mco_dataset_free(test);
+        return 0;
+    }
     return 1;
 }
 

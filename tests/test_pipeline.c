@@ -184,6 +184,7 @@ static mco_pipeline_options base_options(const fixture *f)
 {
     mco_pipeline_options opt;
     mco_pipeline_options_default(&opt);
+    opt.measure.ctx = test_context();
     opt.train = &f->train;
     opt.test = &f->test;
     opt.train_options.epochs = 1;
@@ -402,7 +403,7 @@ static void check_sparsity_and_qat(const fixture *f)
 
 static int load_fixture(fixture *f)
 {
-    if (!test_load_mnist_subset(2000, 500, &f->train, &f->test)) return 0;
+    if (!test_load_mnist_subset(2000, 500, &f->train, &f->test, "pipeline runs on MNIST")) return 0;
     test_train_mnist_paper(&f->train, 2, &f->model);
     return 1;
 }
@@ -419,8 +420,6 @@ int main(void)
         mco_model_free(&f.model);
         mco_dataset_free(&f.train);
         mco_dataset_free(&f.test);
-    } else {
-        printf("MNIST not found in %s: pipeline runs skipped\n", test_mnist_dir());
     }
     TEST_MAIN_END();
 }

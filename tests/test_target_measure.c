@@ -2,11 +2,13 @@
  * test_target_measure.c - mco_target_measure() end to end on QEMU: a tiny
  * hand-written int8 model (a 16 -> 4 dot product with requantization, not the
  * real runtime) is built for a Cortex-M4 (mps2-an386) and a Cortex-M0+
- * (microbit) profile and run on three inputs. Checks: outputs match the host
- * results, instruction counts are the same on a second run (deterministic)
- * and equal the pinned value for the Debian 12 toolchain (arm-none-eabi-gcc
- * 12.2), a wrong expected output is reported as a mismatch, and a crashing or
- * hanging model gives a clear error.
+ * (mps2-an385, a Cortex-M3 machine) profile and run on three inputs. Checks:
+ * outputs match the host results, instruction counts are the same on a
+ * second run (deterministic) and equal the pinned value for the Debian 12
+ * toolchain (arm-none-eabi-gcc 12.2), a wrong expected output is reported as
+ * a mismatch, a crashing or hanging model gives a clear error, and an
+ * ARMv7-M instruction (SDIV) in M0+ code fails the measurement although the
+ * Cortex-M3 machine runs it.
  * Per-layer figures (layer marks, firmware/mco_layer_mark.h): the same
  * model split into two marked ops reports both, they and the overhead add
  * up to the totals, the bigger op counts more, and the build without the
@@ -17,8 +19,8 @@
  * exactly the same total as its production build (no_layer_marks: model_run
  * only calls kernels, so there is little for a mark to disturb).
  *
- * Skipped (exit 0 with a note) when arm-none-eabi-gcc or qemu-system-arm is
- * not installed.
+ * Skipped (exit 77, "SKIPPED: why") when arm-none-eabi-gcc or
+ * qemu-system-arm is not on PATH.
  */
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
@@ -27,7 +29,7 @@
 #include "mcuopt/resource.h"
 #include "mcuopt/resource_calibration.h"
 #include "mcuopt/target.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,6 +69,16 @@ static const char *model_c = "#include \"model.h\"\n"
 static const char *crash_c = "#include \"model.h\"\n"
                              "int model_run(const model_input_t *in, model_output_t *out) {\n"
                              "    (void)in; out[0] = *(volatile int8_t *)0xF0000000u; return 0; }\n";
+
+/* SDIV exists on the Cortex-M3 machine but not on the M0+ the profile names;
+ * the assembler emits it on request (.inst.w) even for -mcpu=cortex-m0plus. */
+static const char *sdiv_c = "#include \"model.h\"\n"
+                            "int model_run(const model_input_t *in, model_output_t *out) {\n"
+                            "    register int32_t x __asm__(\"r0\") = in[0];\n"
+                            "    register int32_t y __asm__(\"r1\") = 3;\n"
+                            "    __asm__ volatile(\".inst.w 0xfb90f0f1\" : \"+r\"(x) : \"r\"(y)); /* sdiv r0, r0, r1 */\n"
+                            "    for (int o = 0; o < 4; o++) out[o] = (int8_t)x;\n"
+                            "    return 0; }\n";
 
 static const char *hang_c = "#include \"model.h\"\n"
                             "int model_run(const model_input_t *in, model_output_t *out) {\n"
@@ -120,11 +132,6 @@ static void remove_model_dir(const char *dir)
     rmdir(dir);
 }
 
-static int have_tools(void)
-{
-    return system("arm-none-eabi-gcc --version >/dev/null 2>&1 && qemu-system-arm --version >/dev/null 2>&1") == 0;
-}
-
 static void make_vectors(uint8_t inputs[N_CASES][N_IN], uint8_t expected[N_CASES][N_OUT])
 {
     uint32_t state = 12345;
@@ -138,13 +145,29 @@ static void make_vectors(uint8_t inputs[N_CASES][N_IN], uint8_t expected[N_CASES
     }
 }
 
+/* Counts the log lines that name the QEMU run. */
+static void count_qemu_lines(void *user, mco_log_level level, const char *line)
+{
+    if (level == MCO_LOG_DEBUG && strstr(line, "qemu-system-arm -M")) ++*(int *)user;
+}
+
 static void measure_on(const char *target, const char *model_dir, uint64_t pinned_insns)
 {
+    /* A context of its own: the source tree's resources, a private
+     * temporary directory (empty again afterwards) and a log. */
+    mco_context *ctx;
+    char temp[] = "/tmp/mco-test-measure-tmp-XXXXXX";
+    int qemu_lines = 0;
+    CHECK_OK(mco_context_create(&ctx));
+    CHECK_OK(mco_context_set_root(ctx, "."));
+    CHECK(mkdtemp(temp) != NULL);
+    CHECK_OK(mco_context_set_temp_dir(ctx, temp));
+    mco_context_set_log(ctx, count_qemu_lines, &qemu_lines);
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(ctx, target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = ctx, .model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = 60};
     mco_measure_result a, b;
@@ -173,6 +196,9 @@ static void measure_on(const char *target, const char *model_dir, uint64_t pinne
     CHECK(b.cycles_est == a.cycles_est);
     CHECK_NEAR(b.latency_ms, 2 * a.latency_ms, 1e-9);
     CHECK(b.flash_bytes == a.flash_bytes && b.stack_bytes == a.stack_bytes);
+    CHECK(qemu_lines == 2);
+    CHECK(rmdir(temp) == 0);   /* the work directories were made there and removed */
+    mco_context_free(ctx);
 
     if (a.insns_min != pinned_insns)
         fprintf(stderr, "%s: %llu instructions for input 0..2 minimum, pinned value %llu (different compiler?)\n",
@@ -198,10 +224,11 @@ static void check_layers_add_up(const mco_measure_result *r)
 static void measure_split(const char *target, const char *model_dir)
 {
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(test_context(), target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = test_context(), .model_dir = model_dir, .n_inputs = N_CASES,
+                               .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = 60};
     mco_measure_result marked, plain, unmarked;
@@ -251,7 +278,7 @@ static void measure_emitted(const char *target)
     CHECK_OK(st);
     if (st != MCO_OK) return;
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(test_context(), target, &t));
     enum { N = 2 };
     mco_dataset samples = {.n = N, .shape = dm.model.input_shape, .n_classes = 6};
     size_t raw = mco_shape_size(samples.shape);
@@ -262,13 +289,18 @@ static void measure_emitted(const char *target)
     samples.labels = labels;
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = test_context();
     mo.code_dir = code_dir;
     mo.n_samples = N;
     mco_measure_result marked, plain;
     CHECK_OK(mco_measure_deploy_model(&dm, &t, &samples, &mo, &marked));
 
-    mco_plan plan;
-    CHECK_OK(mco_plan_build(&dm, NULL, &plan));
+    mco_plan plan;   /* the plan the measurement made: the context's table, the target's class */
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.cost_model = test_cost_model();
+    po.core_class = mco_cost_class_name(&t);
+    CHECK_OK(mco_plan_build(&dm, &po, &plan));
     CHECK(marked.n_mismatch == 0 && marked.n_layers == plan.n_ops && plan.n_ops >= 6);
     check_layers_add_up(&marked);
     uint64_t macs = 0;
@@ -286,9 +318,9 @@ static void measure_emitted(const char *target)
     /* the production build (no marks): no split, the same instructions */
     uint8_t *in = malloc(N * plan.input_bytes), *exp = malloc(N * plan.output_bytes);
     CHECK_OK(mco_deploy_predict_raw(&dm, &plan, images, N, in, exp));
-    mco_measure_request req = {.model_dir = code_dir, .n_inputs = N, .inputs = in, .input_bytes = plan.input_bytes,
-                               .expected = exp, .output_bytes = plan.output_bytes, .timeout_s = 120,
-                               .no_layer_marks = 1};
+    mco_measure_request req = {.ctx = test_context(), .model_dir = code_dir, .n_inputs = N, .inputs = in,
+                               .input_bytes = plan.input_bytes, .expected = exp, .output_bytes = plan.output_bytes,
+                               .timeout_s = 120, .no_layer_marks = 1};
     CHECK_OK(mco_target_measure(&t, &req, &plain));
     CHECK(plain.n_mismatch == 0 && plain.n_layers == 0);
     CHECK(plain.insns_min == marked.insns_min && plain.insns_max == marked.insns_max);
@@ -303,15 +335,15 @@ static void measure_emitted(const char *target)
     CHECK(system(cmd) == 0);
 }
 
-static void expect_failure(const char *model_dir, const char *source, int timeout_s, mco_status want,
-                           const char *want_text)
+static void expect_failure(const char *target, const char *model_dir, const char *source, int timeout_s,
+                           mco_status want, const char *want_text)
 {
     write_file(model_dir, "model.c", source);
     mco_target_profile t;
-    CHECK_OK(mco_target_load("stm32l432", &t));
+    CHECK_OK(mco_target_load(test_context(), target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = test_context(), .model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = timeout_s};
     mco_measure_result r;
@@ -323,9 +355,9 @@ static void expect_failure(const char *model_dir, const char *source, int timeou
 
 int main(void)
 {
-    if (!have_tools()) {
-        printf("skipped: arm-none-eabi-gcc or qemu-system-arm not installed\n");
-        return 0;
+    if (!test_have_arm_tools()) {
+        test_skip("arm-none-eabi-gcc or qemu-system-arm not on PATH");
+        TEST_MAIN_END();
     }
     char dir[] = "/tmp/mco-test-measure-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -333,7 +365,7 @@ int main(void)
     write_file(dir, "model.c", model_c);
 
     measure_on("stm32l432", dir, 777);     /* Cortex-M4F on mps2-an386 */
-    measure_on("stm32g071", dir, 2897);     /* Cortex-M0+ on microbit */
+    measure_on("stm32g071", dir, 2897);     /* Cortex-M0+ on mps2-an385 (the same count as on microbit) */
     measure_split("stm32l432", dir);
     measure_split("stm32g071", dir);
     measure_emitted("stm32l432");
@@ -342,17 +374,19 @@ int main(void)
     /* The size contract: a wrong input size is a build error naming it. */
     {
         mco_target_profile t;
-        CHECK_OK(mco_target_load("stm32l432", &t));
+        CHECK_OK(mco_target_load(test_context(), "stm32l432", &t));
         uint8_t in[N_IN + 1] = {0}, exp[N_OUT] = {0};
-        mco_measure_request req = {.model_dir = dir, .n_inputs = 1, .inputs = in, .input_bytes = N_IN + 1,
-                                   .expected = exp, .output_bytes = N_OUT};
+        mco_measure_request req = {.ctx = test_context(), .model_dir = dir, .n_inputs = 1, .inputs = in,
+                                   .input_bytes = N_IN + 1, .expected = exp, .output_bytes = N_OUT};
         mco_measure_result r;
         CHECK(mco_target_measure(&t, &req, &r) == MCO_ERR_UNSUPPORTED);
         CHECK(strstr(mco_last_error(), "MODEL_INPUT_SIZE") != NULL);
         printf("expected failure: %s\n", mco_last_error());
     }
-    expect_failure(dir, crash_c, 60, MCO_ERR_IO, "MCO_FAULT");
-    expect_failure(dir, hang_c, 2, MCO_ERR_RANGE, "within 2 s");
+    expect_failure("stm32l432", dir, crash_c, 60, MCO_ERR_IO, "MCO_FAULT");
+    expect_failure("stm32l432", dir, hang_c, 2, MCO_ERR_RANGE, "within 2 s");
+    expect_failure("samd21", dir, sdiv_c, 60, MCO_ERR_UNSUPPORTED,
+                   "1 executed instruction(s) on qemu mps2-an385 are not ARMv6-M");
     remove_model_dir(dir);
     TEST_MAIN_END();
 }

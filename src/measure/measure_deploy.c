@@ -1,6 +1,11 @@
 /*
  * measure_deploy.c - plan, emit and measure a deploy model on an emulated
  * target in one call (see measure.h).
+ *
+ * A model that cannot fit the target is refused before anything is built:
+ * its parameters (Flash) and activation arena (static RAM) are exact lower
+ * bounds known once the C is emitted. One that passes is built, run and
+ * checked again with the measured sizes (code and stack added).
  */
 #include "mcuopt/measure.h"
 
@@ -9,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcuopt/context.h"
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
 #include "mcuopt/process.h"
@@ -19,6 +25,25 @@ void mco_measure_options_default(mco_measure_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->n_samples = 100;
     opt->fuse_conv_pool = 1;
+}
+
+/* Fails with one line naming each region that overflows the target and by
+ * how much; `needs` is "needs" for measured sizes, "needs at least" for the
+ * lower bounds checked before the build. */
+static mco_status check_fits(const mco_target_profile *t, const char *needs, size_t flash, const char *flash_what,
+                             size_t ram, const char *ram_what)
+{
+    size_t flash_cap = (size_t)t->flash_kb * 1024, ram_cap = (size_t)t->ram_kb * 1024;
+    char flash_msg[160] = "", ram_msg[160] = "";
+    if (flash > flash_cap)
+        snprintf(flash_msg, sizeof flash_msg, "Flash %s %zu bytes (%s), %zu more than its %d KB", needs, flash,
+                 flash_what, flash - flash_cap, t->flash_kb);
+    if (ram > ram_cap)
+        snprintf(ram_msg, sizeof ram_msg, "RAM %s %zu bytes (%s), %zu more than its %d KB", needs, ram, ram_what,
+                 ram - ram_cap, t->ram_kb);
+    if (!flash_msg[0] && !ram_msg[0]) return MCO_OK;
+    return mco_error(MCO_ERR_RANGE, "the model does not fit %s: %s%s%s", t->name, flash_msg,
+                     flash_msg[0] && ram_msg[0] ? "; " : "", ram_msg);
 }
 
 /* The runtime's size of the code for the target: what emit measures with. */
@@ -44,26 +69,32 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     int n = opt->n_samples < samples->n ? opt->n_samples : samples->n;
     if (n < 1) return mco_error(MCO_ERR_ARG, "no samples to measure with");
 
+    /* Kernels chosen by the given table, else by the context's. */
+    mco_cost_model *own_table = NULL;
+    mco_status st = MCO_OK;
+    if (!opt->cost_model && opt->plan_goal != MCO_PLAN_LISTED) st = mco_cost_model_load_context(opt->ctx, &own_table);
+    if (st != MCO_OK) return st;
     mco_plan_options po;
     mco_plan_options_default(&po);
     po.fuse_conv_pool = opt->fuse_conv_pool;
     po.goal = opt->plan_goal;
-    po.cost_model = opt->cost_model;
+    po.cost_model = opt->cost_model ? opt->cost_model : own_table;
     po.core_class = mco_cost_class_name(target);
     mco_plan plan;
-    mco_status st = mco_plan_build(dm, &po, &plan);
+    st = mco_plan_build(dm, &po, &plan);
+    mco_cost_model_free(own_table);   /* the plan keeps no pointer to it */
     if (st != MCO_OK) return st;
 
     /* The code goes to a temporary directory, or to code_dir staged so that
      * a failed measurement (or a model that does not fit) leaves nothing. */
-    char temp_dir[] = "/tmp/mcuopt-measure-XXXXXX";
+    char temp_dir[4096];
     mco_output_dir code_out;
     const char *dir;
     if (opt->code_dir) {
         st = mco_output_dir_begin(&code_out, opt->code_dir);
         dir = code_out.stage;
     } else {
-        if (!mkdtemp(temp_dir)) st = mco_error(MCO_ERR_IO, "cannot create a temporary directory");
+        st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
         dir = temp_dir;
     }
     if (st != MCO_OK) {
@@ -72,10 +103,14 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     }
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = opt->ctx;
     eo.cpu = emit_cpu_for(target->core);
     eo.measure = 0; /* the target measurement reads the sizes from its own build */
     mco_emit_result er;
     st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
+    if (st == MCO_OK)
+        st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes,
+                        "the activation arena alone");
 
     uint8_t *inputs = NULL, *outputs = NULL;
     if (st == MCO_OK) {
@@ -88,6 +123,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
+        req.ctx = opt->ctx;
         req.model_dir = dir;
         req.n_inputs = n;
         req.inputs = inputs;
@@ -96,6 +132,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.output_bytes = plan.output_bytes;
         req.clock_mhz = opt->clock_mhz;
         req.timeout_s = opt->timeout_s;
+        req.cc = opt->cc;
+        req.opt = opt->opt;
         char work_dir[4200];
         if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
             snprintf(work_dir, sizeof work_dir, "%s/measure", dir);
@@ -115,13 +153,9 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         l->macs = 0;
         for (int i = info->first_layer; i <= info->last_layer; i++) l->macs += mco_layer_macs(&dm->model.layers[i]);
     }
-    if (st == MCO_OK && (!result->fits_flash || !result->fits_ram)) {
-        st = mco_error(MCO_ERR_RANGE,
-                       "the model does not fit %s: needs %zu bytes of Flash (has %d KB) and %zu bytes "
-                       "of RAM (has %d KB)",
-                       target->name, result->flash_bytes, target->flash_kb, result->ram_bytes,
-                       target->ram_kb);
-    }
+    if (st == MCO_OK)
+        st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->ram_bytes,
+                        "measured: static data and stack");
     free(inputs);
     free(outputs);
     mco_plan_free(&plan);
