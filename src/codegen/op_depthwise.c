@@ -10,6 +10,8 @@
  * What it leaves out: the float and hybrid depthwise kinds (op_conv.c,
  * which they share their preparation with).
  */
+#include <math.h>
+
 #include "op_desc.h"
 
 static int supports_dw_s8(const mco_op_site *s)
@@ -35,11 +37,27 @@ static mco_rt_status eval_dw_s8(const mco_op *op, uint8_t *arena)
                                    MCO_S8_AT(arena, op->output), MCO_SCRATCH_AT(arena, op));
 }
 
-/* The plain path: per output pixel and channel, the clipped window. */
+/* The plain and channels paths: per output pixel and channel, the clipped
+ * window. The lines path (the op has scratch: a DSP class and a 3x3
+ * window) computes whole blocks of 4 outputs of a channel over the
+ * zero-padded buffered lines, so its MACs are the full 3x3 windows of
+ * those blocks (FAST_MACS, a cost of their own), its loops the (line,
+ * channel) runs, and its TAIL_MACS the input values widened into the
+ * scratch (each input line once per channel). */
 static void features_dw_s8(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     (void)info;
-    mco_features_window(op->params, 1, f);
+    const mco_conv_s8_params *p = op->params;
+    const mco_window *w = &p->win;
+    mco_features_window(w, 1, f);
+    if (op->scratch_bytes == 0) return;
+    int transposed = w->out_h > w->out_w;   /* as the kernel: lines run along the longer side */
+    double lines = transposed ? w->out_w : w->out_h, len = transposed ? w->out_h : w->out_w;
+    double in_values = (double)w->in_h * w->in_w * w->in_c;
+    f[MCO_COST_FAST_MACS] = lines * 4.0 * ceil(len / 4.0) * 9.0 * w->out_c;
+    f[MCO_COST_MACS] = 0.0;
+    f[MCO_COST_TAIL_MACS] = in_values;
+    f[MCO_COST_LOOPS] = lines * w->out_c;
 }
 
 const mco_op_desc mco_op_depthwise_conv2d_s8 = {
