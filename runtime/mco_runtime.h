@@ -209,11 +209,22 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
 mco_rt_status mco_fully_connected_s4(const mco_fc_s8_params *p, const int8_t *input,
                                      const uint8_t *packed_weights, const int32_t *bias,
                                      int8_t *output);
+typedef struct {
+    mco_window win;               /* the input (in_h, in_w, in_c); output [in_c] */
+    int32_t input_offset;         /* -input zero point, in [-127, 128] */
+    int32_t output_offset;        /* output zero point, in [-128, 127] */
+    int32_t multiplier, shift;    /* input_scale / output_scale / (in_h * in_w), TFLite's way */
+    int32_t act_min, act_max;
+} mco_mean_s8_params;
+
 mco_rt_status mco_max_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
 /* Mean rounded half away from zero, as TFLite's AveragePool. */
 mco_rt_status mco_avg_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
 mco_rt_status mco_global_avg_pool_s8(int32_t h, int32_t w, int32_t c, int32_t act_min,
                                      int32_t act_max, const int8_t *input, int8_t *output);
+/* TFLite's int8 MEAN over height and width: requantizes to its own output
+ * quantization (see mco_mean_s8.c). */
+mco_rt_status mco_mean_s8(const mco_mean_s8_params *p, const int8_t *input, int8_t *output);
 /* Standalone ReLU / ReLU6 on int8: a clamp in place (bounds in the tensor's
  * quantized domain, e.g. ReLU: act_min = zero point). */
 mco_rt_status mco_clamp_s8(int8_t *data, int32_t size, int32_t act_min, int32_t act_max);

@@ -5,7 +5,7 @@
  *   - int8 / int4 kernels (conv, depthwise (with and without its scratch),
  *     dense, the fused conv + max pool,
  *     the 3x3 one-channel kernel, sparse dense and sparse conv + pool, pools,
- *     clamp, add) bit for bit against TFLite's integer arithmetic: int64
+ *     TFLite's MEAN, clamp, add) bit for bit against TFLite's integer arithmetic: int64
  *     sums, then TFLite's requantization written as TFLite writes it
  *     (nudged rounding doubling high multiply with a truncating division,
  *     rounding division by a power of two from its definition);
@@ -1013,6 +1013,47 @@ static void test_pools_s8(int trials)
     }
 }
 
+/* TFLite's int8 MEAN over height and width (mco_mean_s8): the channel sum
+ * minus count x zero point, requantized, plus the output zero point. */
+static void test_mean_s8(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        int32_t h = between(1, 24), w = between(1, 24), c = between(1, 40), k, i;
+        qact q = random_qact();
+        mco_mean_s8_params p;
+        int8_t *x = NEW(int8_t, (size_t)(h * w * c)), *y = NEW(int8_t, (size_t)c);
+        random_s8(x, (size_t)(h * w * c));
+        memset(&p.win, 0, sizeof p.win);   /* one window over the whole input */
+        p.win.in_h = p.win.kernel_h = h;
+        p.win.in_w = p.win.kernel_w = w;
+        p.win.in_c = p.win.out_c = c;
+        p.win.out_h = p.win.out_w = p.win.stride_h = p.win.stride_w = 1;
+        p.input_offset = q.in_off;
+        p.output_offset = q.out_off;
+        p.multiplier = between(1 << 30, INT32_MAX);
+        p.shift = between(-31, 2);
+        p.act_min = q.act_min;
+        p.act_max = q.act_max;
+        describe("mean_s8 %dx%dx%d offsets %d/%d multiplier %d shift %d act [%d, %d]", h, w, c, p.input_offset,
+                 p.output_offset, p.multiplier, p.shift, p.act_min, p.act_max);
+        if (mco_mean_s8(&p, x, y) != MCO_RT_OK) FAIL("returned an error");
+        for (k = 0; k < c; k++) {
+            int64_t acc = (int64_t)h * w * q.in_off, v;
+            for (i = 0; i < h * w; i++) acc += x[(size_t)i * (size_t)c + (size_t)k];
+            v = (int64_t)ref_requantize((int32_t)acc, p.multiplier, p.shift) + q.out_off;
+            v = v < q.act_min ? q.act_min : (v > q.act_max ? q.act_max : v);
+            if (y[k] != v) {
+                FAIL("channel %d: %d, expected %d", k, y[k], (int)v);
+                break;
+            }
+        }
+        hash(y, (size_t)c);
+        free(x);
+        free(y);
+    }
+}
+
 /* y against TFLite's reference Add. */
 static void check_add_s8(const mco_add_s8_params *p, const int8_t *a, const int8_t *b, const int8_t *y)
 {
@@ -1452,6 +1493,7 @@ int main(void)
     test_conv_pool_s8(3000 * scale);
     test_fc_s8(6000 * scale);
     test_pools_s8(3000 * scale);
+    test_mean_s8(1000 * scale);
     test_clamp_add_s8(2000 * scale);
     test_softmax_s8(500 * scale);
     test_conv_float(3000 * scale);

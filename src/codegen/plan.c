@@ -243,7 +243,8 @@ static act_range activation_range(int act_type, mco_qparams q)
     if (act_type == MCO_LAYER_RELU6) {
         r.f_max = 6.0f;
         if (q.scale > 0.0f) {
-            double top = (double)q.zero_point + floor(6.0 / (double)q.scale + 0.5);
+            /* TFLite's CalculateActivationRangeQuantized: round(6 / scale) with the quotient in float */
+            double top = (double)q.zero_point + floor((double)(6.0f / q.scale) + 0.5);
             r.q_max = top < 127.0 ? (int32_t)top : 127;
         }
     }
@@ -607,10 +608,15 @@ static mco_status plan_pool(builder *b, int layer)
     const mco_layer *L = &b->dm->model.layers[layer];
     int in = input_tensor(b, L->inputs[0]), op_index;
     mco_qparams q = b->plan->tensors[in].q;
-    mco_status st = check_same_q(b, layer, q);
+    /* An int8 global average pool with a requantization of its own is
+     * TFLite's MEAN (an imported model's): its output has its own quantization. */
+    int mean = b->dm->activation_format == MCO_ACT_S8 && L->type == MCO_LAYER_GLOBAL_AVGPOOL &&
+               b->dm->layers[layer].multiplier;
+    mco_status st = mean ? MCO_OK : check_same_q(b, layer, q);
     if (st != MCO_OK) return st;
     mco_op_site s;
     if ((st = pool_site(b, layer, q, &s)) != MCO_OK) return st;
+    if (mean) s.out_q = b->dm->layers[layer].output;
     return plan_site(b, &s, in, -1, layer, L->out_shape, 0, &op_index);
 }
 
