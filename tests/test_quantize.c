@@ -46,12 +46,12 @@ static void make_dataset(mco_shape shape, int n, mco_dataset *ds)
     ds->shape = shape;
     ds->n_classes = 10;
     size_t size = mco_shape_size(shape) * (size_t)n;
-    ds->images = malloc(size);
+    ds->samples_u8 = malloc(size);
     ds->labels = calloc((size_t)n, 1);
     uint32_t x = 12345;
     for (size_t k = 0; k < size; k++) {
         x = x * 1664525u + 1013904223u;
-        ds->images[k] = (uint8_t)(x >> 24);
+        ds->samples_u8[k] = (uint8_t)(x >> 24);
     }
 }
 

@@ -121,7 +121,7 @@ static void eval_task(void *arg, int t)
     float *values = malloc((size_t)plan->output_size * sizeof *values);
     mco_status st = arena && in && out && values ? MCO_OK : mco_error(MCO_ERR_NOMEM, "evaluate: out of memory");
     for (int s = start; st == MCO_OK && s < end; s++) {
-        mco_deploy_prepare_input(job->dm, ds->images + (size_t)s * raw_size, in);
+        mco_deploy_prepare_input(job->dm, ds->samples_u8 + (size_t)s * raw_size, in);
         st = mco_plan_run(plan, arena, in, out);
         if (st != MCO_OK) break;
         output_as_float(plan, out, values);

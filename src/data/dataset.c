@@ -88,7 +88,7 @@ mco_status mco_dataset_load_idx_dir(const char *dir, mco_split split, const char
     out->shape.w = (int)images.dims[2];
     out->shape.c = 1;
     out->n_classes = DATASET_CLASSES;
-    out->images = images.data;  /* ownership moves to the data set */
+    out->samples_u8 = images.data;  /* ownership moves to the data set */
     out->labels = labels.data;
     return MCO_OK;
 }
@@ -192,14 +192,14 @@ static mco_status dataset_gather(const mco_dataset *src, const int *index, int c
     }
     for (int i = 0; i < count; i++) {
         int from = index ? index[i] : i;
-        memcpy(images + (size_t)i * bytes, src->images + (size_t)from * bytes, bytes);
+        memcpy(images + (size_t)i * bytes, src->samples_u8 + (size_t)from * bytes, bytes);
         labels[i] = src->labels[from];
     }
     memcpy(out->name, src->name, sizeof out->name);
     out->n = count;
     out->shape = src->shape;
     out->n_classes = src->n_classes;
-    out->images = images;
+    out->samples_u8 = images;
     out->labels = labels;
     return MCO_OK;
 }
@@ -252,7 +252,7 @@ mco_status mco_dataset_head(const mco_dataset *src, int n, mco_dataset *out)
 
 void mco_dataset_free(mco_dataset *ds)
 {
-    free(ds->images);
+    free(ds->samples_u8);
     free(ds->labels);
     memset(ds, 0, sizeof *ds);
 }

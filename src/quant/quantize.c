@@ -189,7 +189,7 @@ static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n,
     if (!input) return mco_error(MCO_ERR_NOMEM, "out of memory for a calibration input");
     mco_status st = mco_calib_activations_init(&acts, m);
     for (int s = 0; st == MCO_OK && s < n; s++) {
-        mco_normalize_input(&m->norm, ds->images + (size_t)s * in_size, in_size, input);
+        mco_normalize_input(&m->norm, ds->samples_u8 + (size_t)s * in_size, in_size, input);
         st = mco_calib_forward(m, input, &acts);
         for (int i = 0; st == MCO_OK && i < m->n_layers; i++) {
             size_t size = mco_shape_size(m->layers[i].out_shape);

@@ -37,7 +37,7 @@ void mco_load_samples(mco_net *net, const mco_dataset *data, const int *indices,
     const size_t size = mco_shape_size(data->shape);
     for (int i = 0; i < count; i++) {
         size_t sample = indices ? (size_t)indices[i] : (size_t)first + (size_t)i;
-        const uint8_t *raw = data->images + sample * size;
+        const uint8_t *raw = data->samples_u8 + sample * size;
         float *x = net->input + (size_t)i * size;
         for (size_t k = 0; k < size; k++)
             x[k] = lut[raw[k]];

@@ -25,7 +25,7 @@ typedef struct {
     int n;                /* number of samples */
     mco_shape shape;      /* per-sample shape, e.g. 28x28x1 */
     int n_classes;        /* 10 for all built-in sets */
-    uint8_t *images;      /* n * mco_shape_size(shape) bytes, NHWC */
+    uint8_t *samples_u8;  /* n * mco_shape_size(shape) bytes, NHWC */
     uint8_t *labels;      /* n bytes, each < n_classes */
 } mco_dataset;
 
