@@ -191,7 +191,7 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
 
     /* the input of MNIST-like data is raw - 128 */
     int8_t q[784];
-    mco_deploy_prepare_input(&dm, ds->samples_u8, q);
+    mco_deploy_prepare_input(&dm, MCO_SAMPLE_U8, ds->samples_u8, q);
     if (dm.input.zero_point == -128 && dm.input.scale == 1.0f / 255.0f)
         for (int i = 0; i < 784; i++) CHECK(q[i] == (int)ds->samples_u8[i] - 128);
 

@@ -137,7 +137,7 @@ static void test_hand_computed_params(void)
     m.layers[0].params[MCO_PARAM_BIAS].data[0] = 3.0f;
     m.norm = (mco_normalization){1.0f, 128.0f, 1.0f};
     uint8_t images[2] = {0, 255}, labels[2] = {0, 0};
-    mco_dataset ds = {"two", 2, {1, 1, 1}, 1, images, labels};
+    mco_dataset ds = {.name = "two", .n = 2, .shape = {1, 1, 1}, .n_classes = 1, .samples_u8 = images, .labels = labels};
     mco_quant_options opt;
     mco_quant_options_default(&opt);
     mco_deploy_model dm;

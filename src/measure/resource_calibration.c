@@ -779,7 +779,7 @@ static mco_status measure_sample(const class_def *cd, const mco_target_profile *
         outputs = malloc((size_t)samples->n * plan.output_bytes);
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
-    if (st == MCO_OK) st = mco_deploy_predict_raw(dm, &plan, samples->samples_u8, samples->n, inputs, outputs);
+    if (st == MCO_OK) st = mco_deploy_predict_samples(dm, &plan, samples, 0, samples->n, inputs, outputs);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
