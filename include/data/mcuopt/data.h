@@ -1,6 +1,8 @@
 /*
  * data.h - data sets in memory and the readers that fill them: IDX (MNIST,
- * Fashion-MNIST), the CIFAR-10 binary format, splits and copies.
+ * Fashion-MNIST), the CIFAR-10 binary format, image folders (PNG / JPEG /
+ * BMP, one sub-directory per class), NumPy .npy arrays, CSV files; splits
+ * and copies.
  *
  * A data set (mco_dataset) is n samples of one shape (NHWC, h x w x c
  * values each) and, for classification, one class label per sample:
@@ -130,6 +132,124 @@ mco_status mco_dataset_load_cifar10(const char *dir, mco_split split, mco_datase
  * set gives MCO_ERR_NOT_FOUND with a line saying where it looked. */
 mco_status mco_dataset_load(const mco_context *ctx, const char *name, const char *dir, mco_split split,
                             mco_dataset *out);
+
+/* ---- Reading a data set from a path (mcuopt --data PATH) ---------------- */
+
+typedef enum {
+    MCO_DATA_AUTO = 0,    /* detected from what the path holds (mco_data_detect) */
+    MCO_DATA_IDX,         /* MNIST-layout IDX files */
+    MCO_DATA_CIFAR10,     /* CIFAR-10 binary batches */
+    MCO_DATA_IMAGES,      /* one sub-directory of PNG / JPEG / BMP files per class */
+    MCO_DATA_NPY,         /* NumPy arrays x.npy, y.npy (or x_train.npy, ..., x_test.npy, ...) */
+    MCO_DATA_CSV          /* one CSV file, a sample per row */
+} mco_data_format;
+
+/* "auto", "idx", "cifar10", "images", "npy", "csv"; parse fails with one
+ * line listing them. */
+const char *mco_data_format_name(mco_data_format format);
+mco_status mco_data_format_parse(const char *name, mco_data_format *format);
+
+typedef struct {
+    mco_data_format format;    /* MCO_DATA_AUTO: detect */
+    mco_shape shape;           /* the model's input (zeros: unknown). Image folders are resized to
+                                  it and converted to its channels (1: grey, 3: RGB), and need it;
+                                  a CSV row of exactly that many values takes it (else 1x1xF). Other
+                                  formats keep their own shape (the consumers check it). */
+    const char *label_column;  /* CSV: a column name, a 0-based index, or "none" (no labels);
+                                  NULL: the column named "label" */
+    int test_percent;          /* a set without a test split of its own (one image tree, one
+                                  x.npy/y.npy pair, one CSV file): the share of samples in the test
+                                  split, chosen by a CRC-32 of each sample's file path or index
+                                  (stable as samples are added); 0: 20 */
+    const char *name;          /* the set's name; NULL: "mnist" for IDX, else from the path */
+} mco_data_options;
+
+void mco_data_options_default(mco_data_options *opt);
+
+/* What `path` holds: a .csv file is MCO_DATA_CSV; a directory with
+ * train-/t10k-images-idx3-ubyte[.gz] is MCO_DATA_IDX, with data_batch_1.bin
+ * or test_batch.bin (or cifar-10-batches-bin/) MCO_DATA_CIFAR10, with x.npy,
+ * x_train.npy or x_test.npy MCO_DATA_NPY, with sub-directories
+ * MCO_DATA_IMAGES. Anything else is one error line naming the path. */
+mco_status mco_data_detect(const char *path, mco_data_format *format);
+
+/* Reads the split of the data set at `path` in opt->format (detected when
+ * MCO_DATA_AUTO). opt may be NULL (defaults; image folders then fail for
+ * want of a shape). */
+mco_status mco_dataset_read(const char *path, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* 1 if the sample whose key (a file path relative to the set, or an index)
+ * is `key` belongs to the test split: CRC-32 of the key, mod 100, below
+ * test_percent. The readers share it, so a set split this way is split the
+ * same on every machine. */
+int mco_data_in_test_split(const void *key, size_t size, int test_percent);
+
+/* An image folder (Keras' image_dataset_from_directory layout): DIR/<class>/
+ * files, classes named by their sorted sub-directory names (at least two),
+ * *.png, *.jpg, *.jpeg, *.bmp files (any case) in each, sub-directories
+ * walked; other files are ignored. With DIR/train/ and DIR/test/ those are
+ * the splits (test's classes must be train's); otherwise the split is
+ * mco_data_in_test_split of each file's path below DIR. Every image is
+ * decoded by stb_image, converted to opt->shape.c channels (1: grey from
+ * RGB by stb's luma weights; 3: RGB, grey replicated; alpha dropped) and
+ * resized to opt->shape.h x opt->shape.w with stb_image_resize (box filter
+ * along an axis that shrinks, i.e. area averaging; triangle, i.e. bilinear,
+ * along one that grows). Raw uint8 samples. */
+mco_status mco_dataset_load_images(const char *dir, mco_split split, const mco_data_options *opt,
+                                   mco_dataset *out);
+
+/* One image file decoded, converted and resized as above into `out`
+ * (shape.h * shape.w * shape.c bytes, HWC). Refuses a file over 64 MiB or
+ * an image over 16384 pixels a side or 2^26 decoded bytes before decoding
+ * it. */
+mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out);
+
+/* A NumPy .npy file (format 1.0, 2.0 or 3.0): the header's dict is checked
+ * (descr, fortran_order False, shape of 1..5 dimensions, each 1..2^26 and
+ * at most 2^31 values in all) and the file must hold exactly the data it
+ * declares; only then is the data read. */
+typedef enum {
+    MCO_NPY_U8, MCO_NPY_I8, MCO_NPY_U16, MCO_NPY_I16, MCO_NPY_U32, MCO_NPY_I32, MCO_NPY_U64, MCO_NPY_I64,
+    MCO_NPY_F32, MCO_NPY_F64
+} mco_npy_dtype;
+
+typedef struct {
+    mco_npy_dtype dtype;       /* little-endian (or one byte) */
+    int ndim;                  /* 0..5 */
+    uint32_t dims[5];
+    size_t count;              /* product of dims */
+    size_t item_size;
+    uint8_t *data;             /* count * item_size bytes, C order */
+} mco_npy;
+
+mco_status mco_npy_read(const char *path, mco_npy *out);
+void mco_npy_free(mco_npy *npy);
+
+/* NumPy arrays in `dir`: x_train.npy / y_train.npy and x_test.npy /
+ * y_test.npy (the splits), or one pair x.npy / y.npy (split by
+ * mco_data_in_test_split of the row index). x is (N,), (N, F), (N, H, W) or
+ * (N, H, W, C) of uint8 (raw samples), int8 or float32 (float32 samples;
+ * every value finite); its shape gives the sample shape (1x1x1, 1x1xF,
+ * HxWx1, HxWxC). y is (N,) or (N, 1) of integers 0..255, the class labels;
+ * no y file: an unlabelled set. The class count is one more than the
+ * largest label of all the directory's y files. */
+mco_status mco_dataset_load_npy(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* A CSV file (RFC 4180, read by libcsv), one sample per row: every column
+ * but the label column (opt->label_column) is a number (float32 samples).
+ * The first row is a header when the label column is named, or, otherwise,
+ * when a field of it outside the label column is not a number. Labels that
+ * are all integers 0..255 are class indices (class count: the largest + 1);
+ * otherwise each distinct label is a class, in sorted order (at most 256).
+ * A bad row is one line with file:line. Split by mco_data_in_test_split of
+ * the data row index (0-based). */
+mco_status mco_dataset_load_csv(const char *path, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* The normalisation that gives the set's values mean 0 and standard
+ * deviation 1 over all samples: raw uint8 values on the [0, 1] scale
+ * (scale 1/255), float32 values as they are (scale 1); a constant set gets
+ * std 1. */
+mco_status mco_dataset_normalization(const mco_dataset *ds, mco_normalization *norm);
 
 /* Splits `src` into `train` and `val`: the last n_val samples of a
  * seed-determined permutation go to val. Both are deep copies. */
