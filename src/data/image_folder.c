@@ -279,7 +279,7 @@ mco_status mco_dataset_load_images(const char *dir, mco_split split, const mco_d
     mco_shape shape = opt ? opt->shape : (mco_shape){0, 0, 0};
     if (shape.h < 1 || shape.w < 1)
         return mco_error(MCO_ERR_ARG, "%s: an image folder is resized to the model's input, and no input shape "
-                         "is known", dir);
+                         "is known (an architecture needs its line: input H W C)", dir);
     if (shape.c != 1 && shape.c != 3)
         return mco_error(MCO_ERR_SHAPE, "%s: images are read as 1 (grey) or 3 (RGB) channels, the model takes %d",
                          dir, shape.c);

@@ -161,7 +161,8 @@ typedef struct {
                                   x.npy/y.npy pair, one CSV file): the share of samples in the test
                                   split, chosen by a CRC-32 of each sample's file path or index
                                   (stable as samples are added); 0: 20 */
-    const char *name;          /* the set's name; NULL: "mnist" for IDX, else from the path */
+    const char *name;          /* the set's name; NULL: "mnist" for IDX, "cifar10" for CIFAR-10,
+                                  else the path's last component (without .csv) */
 } mco_data_options;
 
 void mco_data_options_default(mco_data_options *opt);
