@@ -275,7 +275,7 @@ bad "no-such-dir: No such file or directory" eval "$m" --dataset images --data "
 bad "no-such-dir: no x.npy"               eval "$m" --dataset npy --data "$d/no-such-dir"
 bad "no-such.csv: cannot open: No such file or directory" eval "$m" --dataset csv --data "$d/no-such.csv"
 bad "no-such.csv: not found"              eval "$m" --data "$d/no-such.csv"
-bad "img-bad/b/5.png: not an image stb_image can read" "${train[@]}" --data "$d/img-bad" --val 1
+bad "img-bad/b/5.png: corrupt image (PNG chunk 'IHDR'" "${train[@]}" --data "$d/img-bad" --val 1
 bad "img-cut/a/3.png: corrupt image"      "${train[@]}" --data "$d/img-cut" --val 1
 bad "img-corrupt/"                        "${train[@]}" --data "$d/img-corrupt" --val 1
 bad "image"                               eval "$m" --data "$d/img-corrupt"

@@ -6,7 +6,8 @@
  * their labels; nested directories walked, other files ignored; the hash
  * split (disjoint, complete); the train/ + test/ layout; conversion to grey
  * and RGB and resizing (a flat colour stays that colour; a larger image is
- * area-averaged); and that each bad folder or file (a corrupt PNG, one
+ * area-averaged); and that each bad folder or file (a corrupt PNG, a PNG
+ * chunk longer than the file, one
  * class, an empty class, no input shape, 2 channels, a test class train/
  * lacks) is one error line naming it.
  *
@@ -154,9 +155,24 @@ static void test_errors(void)
     mco_dataset ds;
     char path[256];
 
+    /* A PNG whose IDAT chunk declares 400 MB in a small file: refused
+     * before stb_image allocates a buffer that size (a fuzz finding). */
+    static const uint8_t plain[4] = {10, 20, 30, 40};
+    snprintf(path, sizeof path, "%s/huge-chunk.png", root);
+    CHECK(stbi_write_png(path, 2, 2, 1, plain, 2));
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    uint8_t head[41];
+    CHECK(fread(head, 1, sizeof head, f) == sizeof head && memcmp(head + 37, "IDAT", 4) == 0);
+    CHECK(fseek(f, 33, SEEK_SET) == 0 && fwrite("\x18\x00\x00\x00", 1, 4, f) == 4);
+    fclose(f);
+    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "chunk 'IDAT' of 402653184 bytes runs past",
+                "image");
+    unlink(path);
+
     /* A corrupt PNG (cut in half) is named, whichever split it is in. */
     snprintf(path, sizeof path, "%s/orange/05.png", root);
-    FILE *f = fopen(path, "r+b");
+    f = fopen(path, "r+b");
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     fclose(f);

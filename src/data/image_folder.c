@@ -42,6 +42,32 @@
 
 /* ---- One image ------------------------------------------------------------ */
 
+/* stb_image sizes its PNG data buffer from each chunk's declared length
+ * before reading the chunk, so a 75-byte file declaring a 400 MB IDAT
+ * chunk makes it allocate 400 MB (a fuzz finding). This walk, done before
+ * stb sees a PNG, refuses a chunk running past the end of the file, which
+ * bounds that buffer by the file's size. Chunk CRCs are left unchecked, as
+ * stb_image leaves them. */
+static mco_status check_png_chunks(const char *path, const uint8_t *bytes, size_t size)
+{
+    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (size < 8 || memcmp(bytes, signature, 8) != 0) return MCO_OK;   /* not a PNG */
+    size_t pos = 8;
+    while (size - pos >= 12) {
+        const uint8_t *c = bytes + pos;
+        uint32_t len = (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
+        char type[5];
+        for (int i = 0; i < 4; i++) type[i] = c[4 + i] >= 0x20 && c[4 + i] < 0x7f ? (char)c[4 + i] : '?';
+        type[4] = '\0';
+        if (len > size - pos - 12)
+            return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (PNG chunk '%s' of %u bytes runs past the end of "
+                             "the file)", path, type, (unsigned)len);
+        if (memcmp(c + 4, "IEND", 4) == 0) return MCO_OK;
+        pos += 12 + (size_t)len;
+    }
+    return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (truncated PNG: no IEND chunk)", path);
+}
+
 mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out)
 {
     if (shape.h < 1 || shape.w < 1 || (shape.c != 1 && shape.c != 3))
@@ -51,6 +77,10 @@ mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out)
     size_t size;
     mco_status st = mco_read_file(path, IMAGE_FILE_MAX, &bytes, &size);
     if (st != MCO_OK) return st;
+    if ((st = check_png_chunks(path, bytes, size)) != MCO_OK) {
+        free(bytes);
+        return st;
+    }
     int w, h, comp;
     if (size > (size_t)INT32_MAX || !stbi_info_from_memory(bytes, (int)size, &w, &h, &comp)) {
         const char *why = stbi_failure_reason();
