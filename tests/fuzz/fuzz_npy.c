@@ -44,8 +44,8 @@ static void load_set(int labelled, size_t rows)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_remove_temp("y.npy");   /* first: fuzz_temp_path's buffer is reused by each call */
     const char *path = fuzz_write_temp("x.npy", data, size);
-    fuzz_remove_temp("y.npy");
     mco_npy a;
     mco_status st = mco_npy_read(path, &a);
     fuzz_check_status(st, "mco_npy_read");
