@@ -1,13 +1,13 @@
 /*
  * test_image_folder.c - the image folder reader (src/data/image_folder.c):
  * draws small PNG, JPEG and BMP files with stb_image_write (Debian
- * libstb-dev, the library mcuopt decodes with) into class sub-directories
- * under /tmp, and checks: the classes (sorted sub-directory names) and
+ * libstb-dev; mcuopt decodes them with libpng, libjpeg-turbo and
+ * stb_image) into class sub-directories under /tmp, and checks: the classes (sorted sub-directory names) and
  * their labels; nested directories walked, other files ignored; the hash
  * split (disjoint, complete); the train/ + test/ layout; conversion to grey
  * and RGB and resizing (a flat colour stays that colour; a larger image is
  * area-averaged); and that each bad folder or file (a corrupt PNG, a PNG
- * chunk longer than the file, one
+ * chunk longer than the file, a JPEG cut short, a text file named .png, one
  * class, an empty class, no input shape, 2 channels, a test class train/
  * lacks) is one error line naming it.
  *
@@ -168,6 +168,26 @@ static void test_errors(void)
     fclose(f);
     check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "chunk 'IDAT' of 402653184 bytes runs past",
                 "image");
+    unlink(path);
+
+    /* A JPEG cut short: libjpeg would fill the rest with grey and warn;
+     * the reader makes the warning an error naming the file. */
+    uint8_t noise[32 * 32 * 3];
+    for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)(i * 131u + 7u);
+    snprintf(path, sizeof path, "%s/cut.jpg", root);
+    CHECK(stbi_write_jpg(path, 32, 32, 3, noise, 90));
+    f = fopen(path, "r+b");
+    CHECK(f != NULL && fseek(f, 0, SEEK_END) == 0);
+    long jpeg_size = ftell(f);
+    fclose(f);
+    CHECK(truncate(path, jpeg_size * 2 / 3) == 0);
+    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.jpg: corrupt image", "Premature end");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/text.png", root);
+    f = fopen(path, "w");
+    CHECK(f != NULL && fputs("hello\n", f) >= 0);
+    fclose(f);
+    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "text.png", "not a PNG, JPEG or BMP image");
     unlink(path);
 
     /* A corrupt PNG (cut in half) is named, whichever split it is in. */

@@ -1,23 +1,15 @@
 /*
  * image_folder.c - a data set from a folder of images, one sub-directory
  * per class (Keras' image_dataset_from_directory layout; see data.h for
- * the layout, the splits and the conversions), and the decoding of one
- * image file.
+ * the layout, the splits and the conversions).
  *
- * Images are decoded by stb_image and resized by stb_image_resize (Debian
- * libstb-dev, linked as its shared libstb). A file is read whole through
- * mco_read_file (a cap of 64 MiB; FIFOs and devices refused), its
- * dimensions are read from the header (stbi_info_from_memory) and checked
- * before it is decoded, so a small file claiming a huge image is refused
- * without allocating it. The folder is listed first (names only), then
- * exactly the split's samples are allocated and each file is decoded
- * straight into its slot: at most one decoded image is held besides them.
+ * The folder is listed first (names only), then exactly the split's
+ * samples are allocated and each file is decoded straight into its slot by
+ * mco_image_read (image_file.c): at most one decoded image is held besides
+ * them.
  *
- * What it leaves out: GIF, TIFF and WebP files, 16-bit precision (stb
- * reduces 16-bit PNGs to 8 bits), colour management (sRGB values are
- * resized as they are, as Keras and TensorFlow do), aspect-preserving crops
- * (an image is stretched to the model's shape), symbolic-link loops beyond
- * the depth cap, and decoding on several threads.
+ * What it leaves out: decoding a file (image_file.c), symbolic-link loops
+ * beyond the depth cap, and decoding on several threads.
  */
 #include "mcuopt/data.h"
 
@@ -28,96 +20,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <stb_image.h>
-#include <stb_image_resize.h>
-
-#include "mcuopt/file_io.h"
-
-#define IMAGE_FILE_MAX ((size_t)64 << 20)
-#define IMAGE_MAX_SIDE 16384
-#define IMAGE_MAX_DECODED ((size_t)1 << 26)
 #define IMAGE_MAX_DEPTH 16          /* sub-directory levels below a class */
 #define IMAGE_MAX_FILES 10000000
 #define IMAGE_MAX_BYTES ((size_t)1 << 32)   /* all the split's samples: 4 GiB */
-
-/* ---- One image ------------------------------------------------------------ */
-
-/* stb_image sizes its PNG data buffer from each chunk's declared length
- * before reading the chunk, so a 75-byte file declaring a 400 MB IDAT
- * chunk makes it allocate 400 MB (a fuzz finding). This walk, done before
- * stb sees a PNG, refuses a chunk running past the end of the file, which
- * bounds that buffer by the file's size. Chunk CRCs are left unchecked, as
- * stb_image leaves them. */
-static mco_status check_png_chunks(const char *path, const uint8_t *bytes, size_t size)
-{
-    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (size < 8 || memcmp(bytes, signature, 8) != 0) return MCO_OK;   /* not a PNG */
-    size_t pos = 8;
-    while (size - pos >= 12) {
-        const uint8_t *c = bytes + pos;
-        uint32_t len = (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
-        char type[5];
-        for (int i = 0; i < 4; i++) type[i] = c[4 + i] >= 0x20 && c[4 + i] < 0x7f ? (char)c[4 + i] : '?';
-        type[4] = '\0';
-        if (len > size - pos - 12)
-            return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (PNG chunk '%s' of %u bytes runs past the end of "
-                             "the file)", path, type, (unsigned)len);
-        if (memcmp(c + 4, "IEND", 4) == 0) return MCO_OK;
-        pos += 12 + (size_t)len;
-    }
-    return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (truncated PNG: no IEND chunk)", path);
-}
-
-mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out)
-{
-    if (shape.h < 1 || shape.w < 1 || (shape.c != 1 && shape.c != 3))
-        return mco_error(MCO_ERR_ARG, "%s: images are read into HxWx1 (grey) or HxWx3 (RGB), not %dx%dx%d", path,
-                         shape.h, shape.w, shape.c);
-    uint8_t *bytes;
-    size_t size;
-    mco_status st = mco_read_file(path, IMAGE_FILE_MAX, &bytes, &size);
-    if (st != MCO_OK) return st;
-    if ((st = check_png_chunks(path, bytes, size)) != MCO_OK) {
-        free(bytes);
-        return st;
-    }
-    int w, h, comp;
-    if (size > (size_t)INT32_MAX || !stbi_info_from_memory(bytes, (int)size, &w, &h, &comp)) {
-        const char *why = stbi_failure_reason();
-        free(bytes);
-        return mco_error(MCO_ERR_FORMAT, "%s: not an image stb_image can read (%s)", path, why ? why : "unknown format");
-    }
-    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
-        (size_t)w * (size_t)h * 4 > IMAGE_MAX_DECODED) {
-        free(bytes);
-        return mco_error(MCO_ERR_RANGE, "%s: a %dx%d image is larger than mcuopt decodes (%d pixels a side, %zu MiB)",
-                         path, w, h, IMAGE_MAX_SIDE, IMAGE_MAX_DECODED >> 20);
-    }
-    int got_w, got_h, got_comp;
-    uint8_t *pixels = stbi_load_from_memory(bytes, (int)size, &got_w, &got_h, &got_comp, shape.c);
-    free(bytes);
-    if (!pixels) {
-        const char *why = stbi_failure_reason();
-        return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (%s)", path, why ? why : "decoding failed");
-    }
-    if (got_w != w || got_h != h) {   /* the header said otherwise: never trust the buffer's size */
-        stbi_image_free(pixels);
-        return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (header %dx%d, data %dx%d)", path, w, h, got_w, got_h);
-    }
-    if (w == shape.w && h == shape.h) {
-        memcpy(out, pixels, mco_shape_size(shape));
-    } else if (!stbir_resize(pixels, w, h, 0, out, shape.w, shape.h, 0, STBIR_TYPE_UINT8, shape.c,
-                             STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP,
-                             shape.w < w ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE,
-                             shape.h < h ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR,
-                             NULL)) {
-        stbi_image_free(pixels);
-        return mco_error(MCO_ERR_NOMEM, "%s: resizing %dx%d to %dx%d failed (out of memory)", path, w, h, shape.w,
-                         shape.h);
-    }
-    stbi_image_free(pixels);
-    return MCO_OK;
-}
 
 /* ---- Listing a folder --------------------------------------------------------- */
 

@@ -191,8 +191,10 @@ int mco_data_in_test_split(const void *key, size_t size, int test_percent);
  * walked; other files are ignored. With DIR/train/ and DIR/test/ those are
  * the splits (test's classes must be train's); otherwise the split is
  * mco_data_in_test_split of each file's path below DIR. Every image is
- * decoded by stb_image, converted to opt->shape.c channels (1: grey from
- * RGB by stb's luma weights; 3: RGB, grey replicated; alpha dropped) and
+ * decoded by its content (PNG: libpng, JPEG: libjpeg-turbo, BMP:
+ * stb_image; image_file.c), converted to opt->shape.c channels (1: grey
+ * from RGB by stb_image's luma weights; 3: RGB, grey replicated; alpha
+ * dropped) and
  * resized to opt->shape.h x opt->shape.w with stb_image_resize (box filter
  * along an axis that shrinks, i.e. area averaging; triangle, i.e. bilinear,
  * along one that grows). Raw uint8 samples. */
