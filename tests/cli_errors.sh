@@ -412,6 +412,13 @@ bad "--workers expects an integer"        "${s[@]}" --workers 0
 bad "--workers expects an integer"        "${s[@]}" --workers 1000
 bad "--sampler must be tpe or random"     "${s[@]}" --sampler grid
 bad "--eta expects an integer"            "${s[@]}" --eta 1
+bad "--formats: unknown 'int16'"          "${s[@]}" --formats int8,int16
+bad "--formats: an empty name"            "${s[@]}" --formats int8,
+bad "--formats: an empty name"            "${s[@]}" --formats ''
+bad "--stages: unknown 'finetune'"        "${s[@]}" --stages prune,finetune
+bad "--stages: an empty name"             "${s[@]}" --stages ,
+bad "float16 weights need an FPU"         search "$m" --target cortex-m0plus-32k --min-accuracy 50 "${data[@]}" \
+                                            --val-images 100 --budget 20s --quiet --formats float16
 bad "--rung-margin"                       "${s[@]}" --rung-margin -1
 bad "--val-images expects an integer"     "${s[@]}" --val-images 5
 bad "a quantized deploy model (.mcq)"     search "$q" --target stm32f405 --min-accuracy 50 "${data[@]}"
