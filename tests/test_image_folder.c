@@ -7,7 +7,8 @@
  * split (disjoint, complete); the train/ + test/ layout; conversion to grey
  * and RGB and resizing (a flat colour stays that colour; a larger image is
  * area-averaged); and that each bad folder or file (a corrupt PNG, a PNG
- * chunk longer than the file, a JPEG cut short, a text file named .png, one
+ * chunk longer than the file, a JPEG cut short, a BMP without its pixel
+ * rows, a text file named .png, one
  * class, an empty class, no input shape, 2 channels, a test class train/
  * lacks) is one error line naming it.
  *
@@ -182,6 +183,13 @@ static void test_errors(void)
     fclose(f);
     CHECK(truncate(path, jpeg_size * 2 / 3) == 0);
     check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.jpg: corrupt image", "Premature end");
+    unlink(path);
+    /* A BMP whose pixel rows are missing (stb_image would read zeros). */
+    snprintf(path, sizeof path, "%s/cut.bmp", root);
+    CHECK(stbi_write_bmp(path, 32, 32, 3, noise));
+    CHECK(truncate(path, 200) == 0);
+    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.bmp: corrupt image",
+                "needs 3072 bytes of pixels, the file has 200 bytes");
     unlink(path);
     snprintf(path, sizeof path, "%s/text.png", root);
     f = fopen(path, "w");

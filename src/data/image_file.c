@@ -17,9 +17,12 @@
  * one helper the way stb_image converts (alpha dropped, not composited;
  * grey from RGB by the luma weights 77/150/29 over 256; grey replicated to
  * RGB), so a class's pixels do not depend on the format it was saved in.
+ * A BMP must hold the pixel rows its header declares (stb_image would read
+ * missing ones as zeros: a 140-byte file decoded as millions of pixels).
  * A JPEG warning (corrupt or truncated data, which libjpeg would fill in
- * with grey) is an error (extraneous bytes between markers aside), and a JPEG of more than 100 scans is refused (a
- * progressive file of thousands of tiny scans decodes for minutes).
+ * with grey) is an error (extraneous bytes between markers aside), and a
+ * JPEG of more than 100 scans is refused (a progressive file of thousands
+ * of tiny scans decodes for minutes).
  *
  * What it leaves out: GIF, TIFF and WebP files, 16-bit precision (reduced
  * to 8 bits), CMYK JPEGs, colour management beyond libpng's gamma to sRGB
@@ -207,6 +210,19 @@ static mco_status decode_bmp(const char *path, const uint8_t *bytes, size_t size
     }
     mco_status st = check_size(path, (unsigned long)w, (unsigned long)h);
     if (st != MCO_OK) return st;
+    /* stb_image reads missing pixel data as zeros, so a 140-byte file could
+     * decode (and be resized) as 16 M pixels: the rows the header declares
+     * (padded to 4 bytes) must be in the file. The bits per pixel sit after
+     * the header size, width, height and planes (16-bit fields in an OS/2
+     * header of 12 bytes, 32-bit ones in the others). */
+    if (size < 30) return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (truncated BMP header)", path);
+    uint32_t header = (uint32_t)bytes[14] | (uint32_t)bytes[15] << 8 | (uint32_t)bytes[16] << 16 | (uint32_t)bytes[17] << 24;
+    size_t at = header == 12 ? 24 : 28;
+    unsigned bpp = (unsigned)bytes[at] | (unsigned)bytes[at + 1] << 8;
+    size_t row = ((size_t)w * (bpp ? bpp : 1) + 31) / 32 * 4;
+    if (row * (size_t)h > size)
+        return mco_error(MCO_ERR_FORMAT, "%s: corrupt image (a %dx%d BMP of %u bits per pixel needs %zu bytes of "
+                         "pixels, the file has %zu bytes)", path, w, h, bpp, row * (size_t)h, size);
     int got_w, got_h, got_comp;
     uint8_t *pixels = stbi_load_from_memory(bytes, (int)size, &got_w, &got_h, &got_comp, 0);
     if (!pixels) {
