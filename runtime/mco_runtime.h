@@ -5,8 +5,11 @@
  *
  * Plain C99, no malloc, nothing from libc but <stdint.h>, <stddef.h> and
  * <string.h>. Every kernel takes a flat parameter struct, caller-owned
- * buffers, and returns an mco_rt_status. No kernel needs scratch memory, so
- * there are no _get_buffer_size() companions (yet).
+ * buffers, and returns an mco_rt_status. A kernel that works faster with
+ * scratch memory takes a `scratch` pointer and has a _get_buffer_size()
+ * companion giving the bytes it needs in this build (0: pass NULL), and a
+ * _get_buffer_size_dsp() one giving what a DSP build needs (for a host that
+ * plans a target's memory); with NULL scratch it runs its plain path.
  *
  * Tensors: NHWC, batch 1. Weights:
  *   Conv2D           [out_c][kernel_h][kernel_w][in_c]   (OHWI)
@@ -192,9 +195,14 @@ mco_rt_status mco_conv2d_s8(const mco_conv_s8_params *p, const int8_t *input,
 /* Same with 4-bit weights (see "s4" above). */
 mco_rt_status mco_conv2d_s4(const mco_conv_s8_params *p, const int8_t *input,
                             const uint8_t *packed_weights, const int32_t *bias, int8_t *output);
+/* Depthwise: scratch is NULL or holds get_buffer_size(&p->win) bytes,
+ * 4-byte aligned (a DSP build runs 3x3 kernels with stride 1 or 2 through
+ * it, see mco_depthwise_conv2d_s8.c). */
 mco_rt_status mco_depthwise_conv2d_s8(const mco_conv_s8_params *p, const int8_t *input,
                                       const int8_t *weights, const int32_t *bias,
-                                      int8_t *output);
+                                      int8_t *output, void *scratch);
+int32_t mco_depthwise_conv2d_s8_get_buffer_size(const mco_window *win);
+int32_t mco_depthwise_conv2d_s8_get_buffer_size_dsp(const mco_window *win);
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output);

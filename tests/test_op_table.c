@@ -91,7 +91,8 @@ static void test_descriptors(void)
             if (!(p[0] >= 'A' && p[0] <= 'Z') || (p > d->args && (p[-1] == '.' || p[-1] == '_'))) continue;
             size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
             int known = (n == 1 && strchr("PWB", *p)) || (n == 2 && !strncmp(p, "IN", 2)) ||
-                        (n == 3 && (!strncmp(p, "IN2", 3) || !strncmp(p, "OUT", 3)));
+                        (n == 3 && (!strncmp(p, "IN2", 3) || !strncmp(p, "OUT", 3))) ||
+                        (n == 7 && !strncmp(p, "SCRATCH", 7));
             if (!known) fprintf(stderr, "%s: unknown name in \"%s\"\n", d->name, d->args);
             CHECK(known);
             p += n - 1;

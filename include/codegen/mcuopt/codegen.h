@@ -148,6 +148,8 @@ typedef struct {
     size_t bias_count;
     int32_t n_channels;                 /* length of multiplier / shift / weight_scales */
     int input_tensor, input2_tensor, output_tensor;   /* -1 if none */
+    int scratch_tensor;                 /* the op's scratch (mco_op.scratch_bytes > 0), -1 if none: a
+                                           tensor that lives during the op alone */
 } mco_plan_op_info;
 
 typedef struct {

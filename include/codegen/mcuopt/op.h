@@ -86,6 +86,8 @@ typedef struct {
     const void *params;          /* the kernel's parameter struct */
     const void *weights;
     const void *bias;
+    uint32_t scratch;            /* byte offset of the kernel's scratch in the arena */
+    uint32_t scratch_bytes;      /* its size, set by the kind's prepare (0: none, the kernel gets NULL) */
 } mco_op;
 
 /* Name of a kind ("CONV2D_S8"; "UNKNOWN" for a number that is none) and
