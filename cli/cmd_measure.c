@@ -28,16 +28,11 @@ static void print_help(void)
            "      --images N        test images to run (default 100)\n"
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
            CLI_DATA_HELP
-           "      --code-dir DIR    write the model's C package there (as 'mcuopt emit' does,
-"
-           "                        with the measured stack in model.h)
-"
-           "      --measure-dir DIR keep the measurement build there: the firmware (fw.elf),
-"
-           "                        its logs and per-address instruction counts (counts.txt);
-"
-           "                        not inside --code-dir
-"
+           "      --code-dir DIR    write the model's C package there (as 'mcuopt emit' does,\n"
+           "                        with the measured stack in model.h)\n"
+           "      --measure-dir DIR keep the measurement build there: the firmware (fw.elf),\n"
+           "                        its logs and per-address instruction counts (counts.txt);\n"
+           "                        not inside --code-dir\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            CLI_OPTIMIZE_HELP
            "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
