@@ -28,8 +28,11 @@ static void print_help(void)
            "      --images N        test images to run (default 100)\n"
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
            CLI_DATA_HELP
-           "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
-           "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
+           "      --code-dir DIR    write the model's C package there (as 'mcuopt emit' does,\n"
+           "                        with the measured stack in model.h)\n"
+           "      --measure-dir DIR keep the measurement build there: the firmware (fw.elf),\n"
+           "                        its logs and per-address instruction counts (counts.txt);\n"
+           "                        not inside --code-dir\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            CLI_OPTIMIZE_HELP
            "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
@@ -147,7 +150,7 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 int cmd_measure(int argc, char **argv)
 {
     enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
-           OPT_OPTIMIZE, OPT_CC };
+           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -156,6 +159,7 @@ int cmd_measure(int argc, char **argv)
         {"data", required_argument, NULL, OPT_DATA},
         {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
+        {"measure-dir", required_argument, NULL, OPT_MEASURE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
@@ -187,6 +191,7 @@ int cmd_measure(int argc, char **argv)
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
+        case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
@@ -206,6 +211,13 @@ int cmd_measure(int argc, char **argv)
     }
     if (optind != argc - 1) return cli_usage_error("measure", "expected one MODEL file");
     if (!target_name) return cli_usage_error("measure", "--target is required");
+    if (mo.code_dir && mo.measure_dir) {   /* the package holds only what the firmware needs */
+        size_t n = strlen(mo.code_dir);
+        while (n > 1 && mo.code_dir[n - 1] == '/') n--;
+        if (strncmp(mo.measure_dir, mo.code_dir, n) == 0 && (mo.measure_dir[n] == '\0' || mo.measure_dir[n] == '/'))
+            return cli_usage_error("measure", "--measure-dir %s is inside --code-dir %s: the package must hold only "
+                                   "what the firmware needs", mo.measure_dir, mo.code_dir);
+    }
     const char *path = argv[optind];
 
     mco_target_profile target;

@@ -405,6 +405,13 @@ bad "does not fit cortex-m0plus-32k"      measure "$m" --target cortex-m0plus-32
 bad "does not fit tiny-ram"               measure "$q" --target "$d/tiny-ram.json" --images 3 "${data[@]}"
 bad "--cpu"                               emit "$q" --cpu cortex-a53 -o code
 bad "--optimize expects cycles or size"   emit "$q" --optimize speed -o code
+bad "'Kws' is not a lower-case C identifier" emit "$q" --name Kws -o code
+bad "'2kws' is not a lower-case C identifier" emit "$q" --name 2kws -o code
+bad "'kws-v2' is not a lower-case C identifier" emit "$q" --name kws-v2 -o code
+bad "model name is empty"                 emit "$q" --name "" -o code
+bad "'mco_kws' is reserved for the runtime" emit "$q" --name mco_kws -o code
+bad "longer than 32 characters"           emit "$q" --name abcdefghijklmnopqrstuvwxyzabcdefghij -o code
+bad "--measure-dir code/fw is inside --code-dir code/" measure "$q" --target stm32f405 --code-dir code/ --measure-dir code/fw "${data[@]}"
 bad "unknown compiler 'icc' (gcc or clang)" measure "$q" --target stm32f405 --cc icc "${data[@]}"
 bad "unknown optimisation level '-O9'"    measure "$q" --target stm32f405 -O9 "${data[@]}"
 bad "--optimize expects cycles or size"   measure "$q" --target stm32f405 --optimize fast "${data[@]}"

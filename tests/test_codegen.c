@@ -22,6 +22,7 @@
 #include "mcuopt/op.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/train.h"
 #include "test_fixtures.h"
 
@@ -210,15 +211,23 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     CHECK(mkdtemp(dir) != NULL);
     CHECK_OK(mco_emit_c_with(&dm, &plan, dir, &eo, &res));
     int has_model_c = 0, has_conv_pool = 0, has_float_conv = 0, has_dispatcher = 0, has_config = 0;
+    /* the package: these files at the top, the runtime's in mcuopt_runtime/, nothing else */
+    const char *package[] = {"model.h", "model.c", "README.md", "CMakeLists.txt", "model.mk", "example/main.c"};
+    int found[6] = {0};
     for (int i = 0; i < res.n_files; i++) {
+        const char *rt = strncmp(res.files[i], "mcuopt_runtime/", 15) == 0 ? res.files[i] + 15 : NULL;
+        int known = rt != NULL;
+        for (int k = 0; k < 6; k++)
+            if (strcmp(res.files[i], package[k]) == 0) known = ++found[k];
+        CHECK(known);
+        if (!rt) rt = "";
         has_model_c |= strcmp(res.files[i], "model.c") == 0;
-        has_dispatcher |= strcmp(res.files[i], "mco_op.c") == 0 || strcmp(res.files[i], "mco_op_config.h") == 0;
-        has_conv_pool |= strcmp(res.files[i], "mco_conv2d_maxpool2x2_s8.c") == 0 ||
-                         strcmp(res.files[i], "mco_conv3x3_maxpool2x2_s8.c") == 0;
-        has_float_conv |= strcmp(res.files[i], "mco_conv2d_f32.c") == 0;
+        has_dispatcher |= strcmp(rt, "mco_op.c") == 0 || strcmp(rt, "mco_op_config.h") == 0;
+        has_conv_pool |= strcmp(rt, "mco_conv2d_maxpool2x2_s8.c") == 0 || strcmp(rt, "mco_conv3x3_maxpool2x2_s8.c") == 0;
+        has_float_conv |= strcmp(rt, "mco_conv2d_f32.c") == 0;
         char path[200];
         snprintf(path, sizeof path, "%s/%s", dir, res.files[i]);
-        if (strcmp(res.files[i], "mco_config.h") == 0) {
+        if (strcmp(rt, "mco_config.h") == 0) {
             /* written for this plan, not copied: small shifts and bounded sums
              * allow the 32-bit requantization */
             char text[2048] = "";
@@ -232,9 +241,9 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
             CHECK(strstr(text, "mcuopt emit") != NULL && strstr(text, "#define MCO_REQUANT_FAST 1") != NULL);
             has_config = 1;
         }
-        remove(path);
     }
-    rmdir(dir);
+    for (int k = 0; k < 6; k++) CHECK(found[k] == 1);
+    mco_remove_tree(dir);
     CHECK(has_model_c && has_conv_pool && !has_float_conv && has_config);
     CHECK(!has_dispatcher);   /* model_run calls the kernels directly */
     /* the caller's buffers hold the model input and output, so the emitted

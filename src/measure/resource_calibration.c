@@ -346,6 +346,14 @@ static int is_code_type(char t) { return t == 't' || t == 'T' || t == 'w' || t =
 static int is_flash_type(char t) { return is_code_type(t) || t == 'r' || t == 'R' || t == 'd' || t == 'D'; }
 static int is_ram_type(char t) { return t == 'd' || t == 'D' || t == 'b' || t == 'B'; }
 
+/* The code around the kernel calls: the emitted entry points (model_run
+ * calls model_run_with_arena, which holds the calls) and a dispatcher's. */
+static int is_model_glue(const char *name)
+{
+    return !strcmp(name, "model_run") || !strcmp(name, "model_run_with_arena") || !strcmp(name, "mco_op_run") ||
+           !strcmp(name, "mco_ops_run");
+}
+
 /* Symbols the model itself defines (its arrays, structs, op table, arena). */
 static int model_specific(const char *name, int *op_index)
 {
@@ -463,7 +471,7 @@ static mco_status read_sizes(const char *dir, const mco_plan *plan, mco_cost_cla
             if (strcmp(s->name, "model_ops") == 0 && plan->n_ops > 0) c->op_record_bytes = s->size / (uint32_t)plan->n_ops;
             continue;
         }
-        if (!strcmp(s->name, "model_run") || !strcmp(s->name, "mco_op_run") || !strcmp(s->name, "mco_ops_run")) {
+        if (is_model_glue(s->name)) {
             cs->glue_bytes += s->size;
             continue;
         }
@@ -663,8 +671,7 @@ static mco_status attribute_cycles(const char *dir, mco_core core, double measur
         f->kind = -1;
         f->first_kernel_caller = -1;
         f->role = ROLE_HELPER;
-        if (!strcmp(s->name, "model_run") || !strcmp(s->name, "mco_ops_run") || !strcmp(s->name, "mco_op_run") ||
-            !strcmp(s->name, "mco_measure_begin") || !strcmp(s->name, "mco_measure_end"))
+        if (is_model_glue(s->name) || !strcmp(s->name, "mco_measure_begin") || !strcmp(s->name, "mco_measure_end"))
             f->role = ROLE_OVERHEAD;
         for (int k = 0; k < MCO_OP_KIND_COUNT; k++) {
             const char *fn = mco_op_kernel_function(k);
