@@ -137,10 +137,19 @@ static mco_status models_load(const char *path, models *m)
     if (m->dm.activation_format != MCO_ACT_S8)
         st = mco_error(MCO_ERR_UNSUPPORTED, "%s: not an int8 model (the CMSIS-NN peer runs int8 only)", path);
     if (st == MCO_OK) st = mco_plan_build(&m->dm, NULL, &m->plan);
+    /* the peer's plan: TFLite's operators one by one, each on the kind
+     * this bench translates into its CMSIS-NN call (plain OHWI weights, no
+     * scratch in the arena), whatever faster kinds mcuopt has */
+    static const mco_op_kind reference_kinds[] = {
+        MCO_OP_CONV2D_S8,   MCO_OP_DEPTHWISE_CONV2D_S8, MCO_OP_FULLY_CONNECTED_S8, MCO_OP_MAX_POOL_S8,
+        MCO_OP_AVG_POOL_S8, MCO_OP_GLOBAL_AVG_POOL_S8,  MCO_OP_ADD_S8,             MCO_OP_SOFTMAX_S8,
+        MCO_OP_CLAMP_S8};
     mco_plan_options ro;
     mco_plan_options_default(&ro);
     ro.fuse_conv_pool = 0;
     ro.sparse_weights = 0;
+    ro.prefer = reference_kinds;
+    ro.n_prefer = (int)(sizeof reference_kinds / sizeof reference_kinds[0]);
     if (st == MCO_OK) st = mco_plan_build(&m->dm, &ro, &m->ref);
     if (st != MCO_OK) models_free(m);
     return st;

@@ -91,7 +91,8 @@ static void test_descriptors(void)
             if (!(p[0] >= 'A' && p[0] <= 'Z') || (p > d->args && (p[-1] == '.' || p[-1] == '_'))) continue;
             size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
             int known = (n == 1 && strchr("PWB", *p)) || (n == 2 && !strncmp(p, "IN", 2)) ||
-                        (n == 3 && (!strncmp(p, "IN2", 3) || !strncmp(p, "OUT", 3)));
+                        (n == 3 && (!strncmp(p, "IN2", 3) || !strncmp(p, "OUT", 3))) ||
+                        (n == 7 && !strncmp(p, "SCRATCH", 7));
             if (!known) fprintf(stderr, "%s: unknown name in \"%s\"\n", d->name, d->args);
             CHECK(known);
             p += n - 1;
@@ -124,9 +125,10 @@ static const char *const arch_a = "input 16 16 1\n"
                                   "relu\n"
                                   "dense units=10\n"
                                   "softmax\n";
-/* Average and global average pools. */
+/* Average and global average pools; a strided 1x1 conv with an odd channel count. */
 static const char *const arch_b = "input 10 10 3\n"
                                   "conv2d filters=4 kernel=3 padding=same\n"
+                                  "conv2d filters=5 kernel=1 stride=2 padding=same\n"
                                   "avgpool2d pool=2\n"
                                   "relu\n"
                                   "global_avgpool\n";

@@ -351,10 +351,11 @@ static void tensor_arg(const mco_plan *plan, const io_binding *io, int t, char b
 }
 
 /* Writes a descriptor's argument list for op k: the names P, IN, IN2, OUT,
- * W and B become the op's parameter struct, activations, weights and bias;
- * everything else (`&`, `.member`, numbers) is copied. */
+ * W, B and SCRATCH become the op's parameter struct, activations, weights,
+ * bias and scratch buffer; everything else (`&`, `.member`, numbers) is
+ * copied. */
 static void emit_args(FILE *f, const char *args, int k, const char *in, const char *in2, const char *out,
-                      const char *w, const char *b)
+                      const char *w, const char *b, const char *scratch)
 {
     for (const char *p = args; *p;) {
         if (!(isalpha((unsigned char)*p) || *p == '_')) {
@@ -370,6 +371,7 @@ static void emit_args(FILE *f, const char *args, int k, const char *in, const ch
         else if (n == 3 && !strncmp(p, "OUT", 3)) fputs(out, f);
         else if (n == 1 && *p == 'W') fputs(w, f);
         else if (n == 1 && *p == 'B') fputs(b, f);
+        else if (n == 7 && !strncmp(p, "SCRATCH", 7)) fputs(scratch, f);
         else fwrite(p, 1, n, f);
         p += n;
     }
@@ -381,14 +383,15 @@ static void emit_op_call(FILE *f, const mco_plan *plan, const io_binding *io, in
     const mco_op *op = &plan->ops[k];
     const mco_plan_op_info *info = &plan->info[k];
     const mco_op_desc *d = mco_op_desc_of((int)op->kind);
-    char in[96], in2[96] = "0", out[96], w[32] = "0", b[32] = "0";
+    char in[96], in2[96] = "0", out[96], w[32] = "0", b[32] = "0", scratch[96] = "0";
     tensor_arg(plan, io, info->input_tensor, in);
     if (info->input2_tensor >= 0) tensor_arg(plan, io, info->input2_tensor, in2);
+    if (info->scratch_tensor >= 0) tensor_arg(plan, io, info->scratch_tensor, scratch);
     tensor_arg(plan, io, info->output_tensor, out);
     if (op->weights) snprintf(w, sizeof w, "op%d_weights", k);
     if (op->bias) snprintf(b, sizeof b, "op%d_bias", k);
     fprintf(f, "    MCO_LAYER_MARK(%d);\n    status = %s(", k, d->function);
-    emit_args(f, d->args, k, in, in2, out, w, b);
+    emit_args(f, d->args, k, in, in2, out, w, b, scratch);
     fputs(");\n", f);
     if (k + 1 < plan->n_ops) fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
     else fprintf(f, "    MCO_LAYER_MARK(%d);\n", k + 1);

@@ -159,12 +159,29 @@ static int add_op(builder *b, mco_op_kind kind, int first_layer, int last_layer,
     info->input_tensor = in;
     info->input2_tensor = in2;
     info->output_tensor = out;
+    info->scratch_tensor = -1;
     use_tensor(b, in, index);
     if (in2 >= 0) use_tensor(b, in2, index);
     use_tensor(b, out, index);
     b->layer_tensor[first_layer] = out;
     plan->n_ops++;
     return index;
+}
+
+/* The scratch op `index`'s prepare asked for (info->scratch_bytes), as an
+ * int8 tensor of the arena that lives during that op only, so the memory
+ * planner puts it where no tensor alive then is (TFLite Micro's scratch
+ * buffers). */
+static mco_status add_scratch(builder *b, int index)
+{
+    mco_plan_op_info *info = &b->plan->info[index];
+    if (info->scratch_bytes == 0) return MCO_OK;
+    int t = add_tensor(b, (mco_shape){1, 1, (int)info->scratch_bytes}, (mco_qparams){0.0f, 0}, index);
+    if (t < 0) return mco_plan_nomem();
+    b->plan->tensors[t].type = MCO_ELEM_S8;
+    b->plan->tensors[t].bytes = info->scratch_bytes;
+    info->scratch_tensor = t;
+    return MCO_OK;
 }
 
 /* ---- graph queries ------------------------------------------------------- */
@@ -449,7 +466,7 @@ static mco_status cost_of(builder *b, const mco_op_site *s, int kind, kernel_cho
     memset(&op, 0, sizeof op);
     memset(&info, 0, sizeof info);
     op.kind = (mco_op_kind)kind;
-    info.input_tensor = info.input2_tensor = info.output_tensor = -1;
+    info.input_tensor = info.input2_tensor = info.output_tensor = info.scratch_tensor = -1;
     mco_status st = mco_op_desc_of(kind)->prepare(plan, s, &op, &info);
     if (st == MCO_OK) {
         /* a kind without coefficients of its own (a stand-in's are no
@@ -511,6 +528,7 @@ static mco_status add_site_op(builder *b, const mco_op_site *s, int kind, int in
     if (op_index < 0) return mco_plan_nomem();
     mco_status st = mco_op_desc_of(kind)->prepare(b->plan, s, &b->plan->ops[op_index], &b->plan->info[op_index]);
     if (st != MCO_OK) return st;
+    if ((st = add_scratch(b, op_index)) != MCO_OK) return st;
     if (b->cls) mco_cost_kind_code_bytes(b->cls, kind, b->linked, 1);
     b->kind_used[kind] = 1;
     *index = op_index;
@@ -716,6 +734,7 @@ static mco_status place_tensors(mco_plan *plan)
         ops[k].input = plan->tensors[info->input_tensor].offset;
         ops[k].input2 = info->input2_tensor >= 0 ? plan->tensors[info->input2_tensor].offset : 0;
         ops[k].output = plan->tensors[info->output_tensor].offset;
+        ops[k].scratch = info->scratch_tensor >= 0 ? plan->tensors[info->scratch_tensor].offset : 0;
     }
     return MCO_OK;
 }

@@ -146,6 +146,11 @@ typedef struct {
     size_t bias_count;
     int32_t n_channels;                 /* length of multiplier / shift / weight_scales */
     int input_tensor, input2_tensor, output_tensor;   /* -1 if none */
+    /* The kernel's scratch (CMSIS-NN's buffer from _get_buffer_size): its
+     * bytes, set by the kind's prepare (0: none), and the arena tensor
+     * that holds it, alive during this op only (-1 if none). */
+    uint32_t scratch_bytes;
+    int scratch_tensor;
 } mco_plan_op_info;
 
 typedef struct {

@@ -47,6 +47,8 @@ extern "C" {
     X(ADD_F32, add_f32)                                 /* mco_clamp_f32_params */                            \
     X(SOFTMAX_F32, softmax_f32)                         /* mco_clamp_f32_params (size = one row) */           \
     /* int8 activations */                                                                                    \
+    X(CONV1X1_S8, conv1x1_s8)                           /* blocked weights, im2col scratch (mco_conv_blocked.h) */ \
+    X(CONV2D_IM2COL_S8, conv2d_im2col_s8)               /* blocked weights, im2col scratch */                 \
     X(CONV2D_S8, conv2d_s8)                             /* mco_conv_s8_params, int8 weights */                \
     X(CONV2D_S4, conv2d_s4)                             /* packed int4 weights */                             \
     X(DEPTHWISE_CONV2D_S8, depthwise_conv2d_s8)                                                               \
@@ -83,6 +85,7 @@ typedef struct {
     uint32_t input;              /* byte offset of the (first) input in the arena */
     uint32_t input2;             /* second input (Add) */
     uint32_t output;             /* byte offset of the output */
+    uint32_t scratch;            /* byte offset of the kernel's scratch (its _get_buffer_size), if any */
     const void *params;          /* the kernel's parameter struct */
     const void *weights;
     const void *bias;

@@ -1,0 +1,105 @@
+/*
+ * op_conv_blocked.c - the op descriptors of the register-blocked int8
+ * convolutions (runtime/mco_conv_blocked.h): CONV1X1_S8 (a 1x1 kernel, any
+ * stride: pointwise convolutions and strided projection shortcuts) and
+ * CONV2D_IM2COL_S8 (any Conv2D). Both take the weights in their blocked
+ * order (written here, by the runtime's own mco_conv_blocked_s8_reorder) and
+ * an im2col scratch that the planner places in the arena for the op's
+ * duration (info->scratch_bytes, from the kernel's _get_buffer_size). The
+ * planner takes them where the resource model says they beat the general
+ * CONV2D_S8 (whose coefficients stand in until they are calibrated). See
+ * op_desc.h.
+ *
+ * What it leaves out: a fused max pool (op_conv_pool.c), int4 weights (they
+ * run CONV2D_S4).
+ */
+#include "mco_conv_blocked.h"
+#include "op_desc.h"
+
+/* ---- supports --------------------------------------------------------------------- */
+
+/* An int8 Conv2D whose int8 weights hold its shape. */
+static int supports_im2col(const mco_op_site *s)
+{
+    const mco_window *w = &s->win;
+    return mco_site_is(s, MCO_LAYER_CONV2D, 1, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S8) &&
+           s->dl->weights_q &&
+           s->L->params[MCO_PARAM_WEIGHTS].size ==
+               (size_t)w->kernel_h * (size_t)w->kernel_w * (size_t)w->in_c * (size_t)w->out_c;
+}
+
+/* ... with a 1x1 kernel (which never needs padding). */
+static int supports_1x1(const mco_op_site *s)
+{
+    return supports_im2col(s) && s->win.kernel_h == 1 && s->win.kernel_w == 1 && s->win.pad_top == 0 &&
+           s->win.pad_left == 0;
+}
+
+/* ---- prepare ---------------------------------------------------------------------- */
+
+/* mco_conv_s8_params, the weights in blocked order, the bias, and the scratch. */
+static mco_status prepare_blocked(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_conv_s8_params *p = NULL;
+    mco_status st = mco_prepare_conv_s8_params(plan, s, &p);
+    if (st != MCO_OK) return st;
+    op->params = p;
+    info->params_type = MCO_PARAMS_CONV_S8;
+    if ((st = mco_prepare_weights(plan, s, MCO_STORE_S8, op, info)) != MCO_OK) return st;
+    const mco_window *w = &p->win;
+    int32_t k = w->kernel_h * w->kernel_w * w->in_c;
+    size_t bytes = mco_conv_blocked_s8_weights_size(w->out_c, k);
+    int8_t *blocked = mco_plan_alloc(plan, bytes);
+    if (!blocked) return mco_plan_nomem();
+    mco_conv_blocked_s8_reorder(w->out_c, k, op->weights, blocked);
+    plan->param_bytes = plan->param_bytes - info->weights_count + bytes;
+    op->weights = blocked;
+    info->weights_count = bytes;
+    info->scratch_bytes = (uint32_t)mco_conv2d_im2col_s8_get_buffer_size(w);
+    return MCO_OK;
+}
+
+/* ---- eval (the same calls as args) ----------------------------------------------------- */
+
+static mco_rt_status eval_1x1(const mco_op *op, uint8_t *arena)
+{
+    return mco_conv1x1_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
+                          MCO_S8_AT(arena, op->output), arena + op->scratch);
+}
+
+static mco_rt_status eval_im2col(const mco_op *op, uint8_t *arena)
+{
+    return mco_conv2d_im2col_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
+                                MCO_S8_AT(arena, op->output), arena + op->scratch);
+}
+
+/* ---- features -------------------------------------------------------------------------- */
+
+/* Counted as the kernels work: MACs = every product of the blocks (pixels
+ * in fours, channels in pairs, k in fours, padding included); tail MACs =
+ * the values widened into the columns (k padded, per computed pixel); loops
+ * = blocks x channel pairs (accumulators set, loop entered); outputs =
+ * those stored. */
+static void features_blocked(const mco_op *op, const mco_plan_op_info *info, double *f)
+{
+    const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
+    double pixels = (double)w->out_h * w->out_w, blocks = (double)(((int64_t)w->out_h * w->out_w + 3) / 4);
+    double k_pad = (double)MCO_BLOCK_K_PAD(w->kernel_h * w->kernel_w * w->in_c), pairs = (double)((w->out_c + 1) / 2);
+    (void)info;
+    f[MCO_COST_MACS] = 4 * blocks * 2 * pairs * k_pad;
+    f[MCO_COST_TAIL_MACS] = 4 * blocks * k_pad;
+    f[MCO_COST_LOOPS] = blocks * pairs;
+    f[MCO_COST_OUTPUTS] = pixels * w->out_c;
+}
+
+/* ---- the descriptors ------------------------------------------------------------------- */
+
+#define BLOCKED_ARGS "&P, IN, W, B, OUT, SCRATCH"
+
+const mco_op_desc mco_op_conv1x1_s8 = {
+    MCO_OP_CONV1X1_S8, "CONV1X1_S8", "mco_conv1x1_s8", "mco_conv_blocked.h", BLOCKED_ARGS,
+    supports_1x1, prepare_blocked, eval_1x1, features_blocked, NULL, MCO_OP_CONV2D_S8};
+
+const mco_op_desc mco_op_conv2d_im2col_s8 = {
+    MCO_OP_CONV2D_IM2COL_S8, "CONV2D_IM2COL_S8", "mco_conv2d_im2col_s8", "mco_conv_blocked.h", BLOCKED_ARGS,
+    supports_im2col, prepare_blocked, eval_im2col, features_blocked, NULL, MCO_OP_CONV2D_S8};
