@@ -45,7 +45,7 @@ mco_rt_status mco_conv1x1_s8(const mco_conv_s8_params *p, const int8_t *input, c
                 memcpy(tmp, src, (size_t)w->in_c);
                 src = tmp;
             }
-            mco_conv_block_s8_widen(scratch, i, src, k_steps, p->input_offset);
+            mco_conv_block_s8_widen(scratch, i, src, 1, k_steps, 0, p->input_offset);
             /* a short last block repeats its last pixel (computed, not stored) */
             if (i + 1 < n_valid && ++ox == w->out_w) {
                 ox = 0;

@@ -32,11 +32,9 @@ static void fill_column(const mco_conv_s8_params *p, const int8_t *input, void *
     const int32_t row = w->kernel_w * w->in_c, k = w->kernel_h * row, k_pad = MCO_BLOCK_K_PAD(k);
     int32_t ky;
     if (c.ky_lo == 0 && c.kx_lo == 0 && c.ky_hi == w->kernel_h && c.kx_hi == w->kernel_w && row % 4 == 0) {
-        for (ky = 0; ky < w->kernel_h; ky++) {
-            const int8_t *src = input + ((size_t)(c.y0 + ky) * (size_t)w->in_w + (size_t)c.x0) * (size_t)w->in_c;
-            mco_conv_block_s8_widen((uint8_t *)cols + (size_t)ky * (size_t)row * 8u, i, src, row / 4,
-                                    p->input_offset);
-        }
+        const size_t in_row = (size_t)w->in_w * (size_t)w->in_c;
+        mco_conv_block_s8_widen(cols, i, input + (size_t)c.y0 * in_row + (size_t)c.x0 * (size_t)w->in_c,
+                                w->kernel_h, row / 4, in_row, p->input_offset);
         return;
     }
     memset(tmp, (int8_t)-p->input_offset, (size_t)k_pad);   /* widens to 0 */
@@ -44,7 +42,7 @@ static void fill_column(const mco_conv_s8_params *p, const int8_t *input, void *
         memcpy(tmp + (size_t)((ky * w->kernel_w + c.kx_lo) * w->in_c),
                input + ((size_t)(c.y0 + ky) * (size_t)w->in_w + (size_t)(c.x0 + c.kx_lo)) * (size_t)w->in_c,
                (size_t)((c.kx_hi - c.kx_lo) * w->in_c));
-    mco_conv_block_s8_widen(cols, i, tmp, k_pad / 4, p->input_offset);
+    mco_conv_block_s8_widen(cols, i, tmp, 1, k_pad / 4, 0, p->input_offset);
 }
 
 mco_rt_status mco_conv2d_im2col_s8(const mco_conv_s8_params *p, const int8_t *input,

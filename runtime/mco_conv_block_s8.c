@@ -39,6 +39,14 @@
 #ifndef MCO_BLOCK_ASM
 #define MCO_BLOCK_ASM 0
 #endif
+/* The widening loop's assembly takes twelve registers: wherever the
+ * compiler gives inline assembly any (Clang too), as mco_arch.h's
+ * one-instruction wrappers; not at GCC -O0. */
+#if MCO_HAVE_DSP && MCO_DSP_NATIVE && (defined(__clang__) || defined(__OPTIMIZE__))
+#define MCO_WIDEN_ASM 1
+#else
+#define MCO_WIDEN_ASM 0
+#endif
 
 size_t mco_conv_blocked_s8_weights_size(int32_t out_c, int32_t k)
 {
@@ -62,27 +70,124 @@ void mco_conv_blocked_s8_reorder(int32_t out_c, int32_t k, const int8_t *weights
     }
 }
 
-void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32_t steps,
-                             int32_t input_offset)
+void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32_t runs, int32_t run_steps,
+                             size_t run_stride, int32_t input_offset)
 {
+    int32_t r, n;
 #if MCO_HAVE_DSP
     int32_t *d = (int32_t *)cols + pixel;
     const int32_t offset2 = mco_dup16(input_offset);
-    for (; steps > 0; steps--, d += 8) {
-        int32_t x = mco_read_s8x4(&src);
-        d[0] = mco_sxtab16(offset2, x);
-        d[4] = mco_sxtab16_ror8(offset2, x);
+    for (r = 0; r < runs; r++, src += run_stride) {
+        const int8_t *s = src;
+        n = run_steps;
+#if MCO_WIDEN_ASM
+        if (n >= 4) {   /* four words a turn: four loads, then eight stores, back to back */
+            int32_t turns = n >> 2, x0, x1, x2, x3, y0, y1, y2, y3;
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr %[x0], [%[s]], #4\n\t"
+                "ldr %[x1], [%[s]], #4\n\t"
+                "ldr %[x2], [%[s]], #4\n\t"
+                "ldr %[x3], [%[s]], #4\n\t"
+                "sxtab16 %[y0], %[off], %[x0]\n\t"
+                "sxtab16 %[x0], %[off], %[x0], ror #8\n\t"
+                "sxtab16 %[y1], %[off], %[x1]\n\t"
+                "sxtab16 %[x1], %[off], %[x1], ror #8\n\t"
+                "sxtab16 %[y2], %[off], %[x2]\n\t"
+                "sxtab16 %[x2], %[off], %[x2], ror #8\n\t"
+                "sxtab16 %[y3], %[off], %[x3]\n\t"
+                "sxtab16 %[x3], %[off], %[x3], ror #8\n\t"
+                "str %[y0], [%[d]]\n\t"
+                "str %[x0], [%[d], #16]\n\t"
+                "str %[y1], [%[d], #32]\n\t"
+                "str %[x1], [%[d], #48]\n\t"
+                "str %[y2], [%[d], #64]\n\t"
+                "str %[x2], [%[d], #80]\n\t"
+                "str %[y3], [%[d], #96]\n\t"
+                "str %[x3], [%[d], #112]\n\t"
+                "adds %[d], %[d], #128\n\t"
+                "subs %[n], %[n], #1\n\t"
+                "bne 1b"
+                : [s] "+r"(s), [d] "+r"(d), [n] "+r"(turns), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                  [x3] "=&r"(x3), [y0] "=&r"(y0), [y1] "=&r"(y1), [y2] "=&r"(y2), [y3] "=&r"(y3)
+                : [off] "r"(offset2)
+                : "cc", "memory");
+            n &= 3;
+        }
+#endif
+        for (; n >= 2; n -= 2, d += 16) {   /* two words: loads and stores back to back */
+            int32_t x = mco_read_s8x4(&s), y = mco_read_s8x4(&s);
+            d[0] = mco_sxtab16(offset2, x);
+            d[4] = mco_sxtab16_ror8(offset2, x);
+            d[8] = mco_sxtab16(offset2, y);
+            d[12] = mco_sxtab16_ror8(offset2, y);
+        }
+        if (n > 0) {
+            int32_t x = mco_read_s8x4(&s);
+            d[0] = mco_sxtab16(offset2, x);
+            d[4] = mco_sxtab16_ror8(offset2, x);
+            d += 8;
+        }
     }
 #else
     int16_t *d = (int16_t *)cols + 2 * pixel;
-    for (; steps > 0; steps--, d += 16, src += 4) {
-        d[0] = (int16_t)(src[0] + input_offset);
-        d[1] = (int16_t)(src[2] + input_offset);
-        d[8] = (int16_t)(src[1] + input_offset);
-        d[9] = (int16_t)(src[3] + input_offset);
+    for (r = 0; r < runs; r++, src += run_stride) {
+        const int8_t *s = src;
+        for (n = run_steps; n > 0; n--, d += 16, s += 4) {
+            d[0] = (int16_t)(s[0] + input_offset);
+            d[1] = (int16_t)(s[2] + input_offset);
+            d[8] = (int16_t)(s[1] + input_offset);
+            d[9] = (int16_t)(s[3] + input_offset);
+        }
     }
 #endif
 }
+
+#if MCO_BLOCK_ASM
+/* One step of four k: for each half (k0, k2) then (k1, k3), the weight word
+ * v (c0 and c1 at those two k) and its halves sign-extended (t: c0,
+ * v: c1), against the widened words of the four pixels for the same two k.
+ * The loads of each group are back to back, so all but the first
+ * pipeline. */
+#define MCO_BLOCK_HALF_STEP                         \
+    "ldr %[v], [%[wp]], #4\n\t"                    \
+    "ldr %[x0], [%[cp]], #4\n\t"                   \
+    "ldr %[x1], [%[cp]], #4\n\t"                   \
+    "sxtb16 %[t], %[v]\n\t"                        \
+    "sxtb16 %[v], %[v], ror #8\n\t"                \
+    "smlad %[a0], %[x0], %[t], %[a0]\n\t"          \
+    "smlad %[a1], %[x0], %[v], %[a1]\n\t"          \
+    "smlad %[a2], %[x1], %[t], %[a2]\n\t"          \
+    "smlad %[a3], %[x1], %[v], %[a3]\n\t"          \
+    "ldr %[x0], [%[cp]], #4\n\t"                   \
+    "ldr %[x1], [%[cp]], #4\n\t"                   \
+    "smlad %[a4], %[x0], %[t], %[a4]\n\t"          \
+    "smlad %[a5], %[x0], %[v], %[a5]\n\t"          \
+    "smlad %[a6], %[x1], %[t], %[a6]\n\t"          \
+    "smlad %[a7], %[x1], %[v], %[a7]\n\t"
+#define MCO_BLOCK_STEP MCO_BLOCK_HALF_STEP MCO_BLOCK_HALF_STEP
+/* The K loop, four steps per turn; t = steps % 4 on entry picks where the
+ * first turn starts (the end test costs a stack load, a compare and a
+ * taken branch: once per four steps). */
+#define MCO_BLOCK_LOOP                              \
+    "cmp %[t], #2\n\t"                             \
+    "blt 5f\n\t"                                   \
+    "beq 3f\n\t"                                   \
+    "b 2f\n"                                       \
+    "5:\n\t"                                       \
+    "cmp %[t], #0\n\t"                             \
+    "bne 4f\n"                                     \
+    "1:\n\t" MCO_BLOCK_STEP                        \
+    "2:\n\t" MCO_BLOCK_STEP                        \
+    "3:\n\t" MCO_BLOCK_STEP                        \
+    "4:\n\t" MCO_BLOCK_STEP                        \
+    "ldr %[t], %[end]\n\t"                         \
+    "cmp %[cp], %[t]\n\t"                          \
+    "bne 1b\n\t"
+#define MCO_BLOCK_OPERANDS                                                                                      \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6),    \
+        [a7] "+r"(a7), [cp] "+r"(cp), [wp] "+r"(w), [t] "+r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1), [v] "=&r"(v)
+#endif
 
 /* acc[2p + c] (pixel p, channel c of the pair) += column p . weights of
  * channel c, over `steps` steps of four k. */
@@ -93,44 +198,8 @@ static void block_pair(int32_t acc[8], const void *cols, const int8_t *w, int32_
     int32_t a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
     const int32_t *cp = (const int32_t *)cols;
     const int32_t *end = cp + 8 * steps;
-    int32_t x0, x1, v, t = steps & 1;
-    /* One half step: the weight word v (c0 and c1 at two k), the two
-     * halves sign-extended (t: c0, v: c1), against the input words of the
-     * four pixels for the same two k. The loads of each group are back to
-     * back, so all but the first pipeline. */
-#define MCO_BLOCK_HALF_STEP                               \
-    "ldr %[v], [%[wp]], #4\n\t"                          \
-    "ldr %[x0], [%[cp]], #4\n\t"                         \
-    "ldr %[x1], [%[cp]], #4\n\t"                         \
-    "sxtb16 %[t], %[v]\n\t"                              \
-    "sxtb16 %[v], %[v], ror #8\n\t"                      \
-    "smlad %[a0], %[x0], %[t], %[a0]\n\t"                \
-    "smlad %[a1], %[x0], %[v], %[a1]\n\t"                \
-    "smlad %[a2], %[x1], %[t], %[a2]\n\t"                \
-    "smlad %[a3], %[x1], %[v], %[a3]\n\t"                \
-    "ldr %[x0], [%[cp]], #4\n\t"                         \
-    "ldr %[x1], [%[cp]], #4\n\t"                         \
-    "smlad %[a4], %[x0], %[t], %[a4]\n\t"                \
-    "smlad %[a5], %[x0], %[v], %[a5]\n\t"                \
-    "smlad %[a6], %[x1], %[t], %[a6]\n\t"                \
-    "smlad %[a7], %[x1], %[v], %[a7]\n\t"
-    /* an odd number of steps enters at the second step of the turn */
-    __asm__ volatile(
-        "cmp %[t], #0\n\t"
-        "bne 2f\n"
-        "1:\n\t"
-        MCO_BLOCK_HALF_STEP MCO_BLOCK_HALF_STEP
-        "2:\n\t"
-        MCO_BLOCK_HALF_STEP MCO_BLOCK_HALF_STEP
-        "ldr %[t], %[end]\n\t"
-        "cmp %[cp], %[t]\n\t"
-        "bne 1b"
-        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5),
-          [a6] "+r"(a6), [a7] "+r"(a7), [cp] "+r"(cp), [wp] "+r"(w), [t] "+r"(t), [x0] "=&r"(x0),
-          [x1] "=&r"(x1), [v] "=&r"(v)
-        : [end] "m"(end)
-        : "cc", "memory");
-#undef MCO_BLOCK_HALF_STEP
+    int32_t x0, x1, v, t = steps & 3;
+    __asm__ volatile(MCO_BLOCK_LOOP : MCO_BLOCK_OPERANDS : [end] "m"(end) : "cc", "memory");
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
@@ -185,28 +254,143 @@ static void block_pair(int32_t acc[8], const void *cols, const int8_t *w, int32_
 #endif
 }
 
+/* Requantizes and stores one output channel of a block: acc[2i] is pixel
+ * i's accumulator, written at out + i * out_c (i < n_valid); the same
+ * arithmetic as mco_fp_output_s8 under the same options, the channel's
+ * constants prepared once (with MCO_REQUANT_FAST the output offset is
+ * folded into the rounding term: (y + r) >> e + off = (y + r + (off << e)) >> e
+ * exactly, and |y + r + (off << e)| < 2^30 + 2^21 + 2^29 fits int32). */
+static void store_channel(const int32_t *acc, int8_t *out, int32_t out_c, int32_t n_valid, int32_t multiplier,
+                          int32_t shift, int32_t offset, int32_t lo, int32_t hi)
+{
+    int32_t i;
+#if MCO_REQUANT_FAST
+    const int32_t e = -shift;
+    const int32_t round = (int32_t)((uint32_t)1 << (e - 1)) + (int32_t)((uint32_t)offset << e);
+    for (i = 0; i < n_valid; i++, acc += 2, out += out_c) {
+        int32_t y = mco_smmulr(2 * acc[0], multiplier);
+        out[0] = (int8_t)mco_fp_clamp((y + (y >> 31) + round) >> e, lo, hi);
+    }
+#elif MCO_REQUANT_RIGHT_ONLY
+    const mco_requant_right rq = mco_fp_requant_right_init(multiplier, shift);
+    for (i = 0; i < n_valid; i++, acc += 2, out += out_c)
+        out[0] = (int8_t)mco_fp_clamp(mco_fp_clamp(mco_fp_requant_right(&rq, acc[0]), -256, 255) + offset, lo, hi);
+#else
+    for (i = 0; i < n_valid; i++, acc += 2, out += out_c)
+        out[0] = mco_fp_output_s8(acc[0], multiplier, shift, offset, lo, hi);
+#endif
+}
+
+#if MCO_BLOCK_ASM && MCO_REQUANT_FAST
+#define MCO_BLOCK_STORE_ASM 1
+/* What the assembly output stage reads (offsets fixed below), per pair
+ * of channels c0, c1: multiplier, rounding term with the output offset
+ * folded in, and right shift of each (store_channel's arithmetic), the
+ * clamp, where pixel 0's c0 goes and the pixel stride. */
+typedef struct {
+    int32_t m0, r0, e0, m1, r1, e1;   /* 0, 4, 8, 12, 16, 20 */
+    int32_t lo, hi;                   /* 24, 28 */
+    int8_t *out;                      /* 32 */
+    int32_t stride;                   /* 36 */
+} block_store;
+
+/* Requantizes accumulator a in place: 2a * m rounded to the high word
+ * (SMMULR), plus its sign (y + (y >> 31)) and the rounding term, shifted. */
+#define MCO_BLOCK_REQUANT(a)                        \
+    "lsl %[" a "], %[" a "], #1\n\t"               \
+    "smmulr %[" a "], %[" a "], %[x0]\n\t"         \
+    "add %[" a "], %[" a "], %[" a "], asr #31\n\t" \
+    "add %[" a "], %[" a "], %[x1]\n\t"            \
+    "asr %[" a "], %[" a "], %[t]\n\t"
+/* Clamps a to [x0, x1]. */
+#define MCO_BLOCK_CLAMP(a)                          \
+    "cmp %[" a "], %[x0]\n\t"                      \
+    "it lt\n\t"                                    \
+    "movlt %[" a "], %[x0]\n\t"                    \
+    "cmp %[" a "], %[x1]\n\t"                      \
+    "it gt\n\t"                                    \
+    "movgt %[" a "], %[x1]\n\t"
+/* Pixel p's two outputs (accumulators a, b) at v, then v to the next pixel. */
+#define MCO_BLOCK_PIXEL(a, b)                       \
+    MCO_BLOCK_CLAMP(a) MCO_BLOCK_CLAMP(b)           \
+    "strb %[" a "], [%[v]]\n\t"                    \
+    "strb %[" b "], [%[v], #1]\n\t"                \
+    "add %[v], %[v], %[wp]\n\t"
+
+/* block_pair for two channels and four pixels, the outputs requantized and
+ * stored by the same assembly (MCO_REQUANT_FAST): no accumulator goes
+ * through memory, and the output stage costs about 11 cycles an output. */
+static void block_pair_store(int32_t b0, int32_t b1, const void *cols, const int8_t *w, int32_t steps,
+                             const block_store *st)
+{
+    int32_t a0 = b0, a1 = b1, a2 = b0, a3 = b1, a4 = b0, a5 = b1, a6 = b0, a7 = b1;
+    const int32_t *cp = (const int32_t *)cols;
+    const int32_t *end = cp + 8 * steps;
+    int32_t x0, x1, v, t = steps & 3;
+    __asm__ volatile(MCO_BLOCK_LOOP
+                     "ldr %[cp], %[st]\n\t"
+                     "ldr %[x0], [%[cp], #0]\n\t"
+                     "ldr %[x1], [%[cp], #4]\n\t"
+                     "ldr %[t], [%[cp], #8]\n\t"
+                     MCO_BLOCK_REQUANT("a0") MCO_BLOCK_REQUANT("a2") MCO_BLOCK_REQUANT("a4") MCO_BLOCK_REQUANT("a6")
+                     "ldr %[x0], [%[cp], #12]\n\t"
+                     "ldr %[x1], [%[cp], #16]\n\t"
+                     "ldr %[t], [%[cp], #20]\n\t"
+                     MCO_BLOCK_REQUANT("a1") MCO_BLOCK_REQUANT("a3") MCO_BLOCK_REQUANT("a5") MCO_BLOCK_REQUANT("a7")
+                     "ldr %[x0], [%[cp], #24]\n\t"
+                     "ldr %[x1], [%[cp], #28]\n\t"
+                     "ldr %[v], [%[cp], #32]\n\t"
+                     "ldr %[wp], [%[cp], #36]\n\t"
+                     MCO_BLOCK_PIXEL("a0", "a1") MCO_BLOCK_PIXEL("a2", "a3") MCO_BLOCK_PIXEL("a4", "a5")
+                     MCO_BLOCK_CLAMP("a6") MCO_BLOCK_CLAMP("a7")
+                     "strb %[a6], [%[v]]\n\t"
+                     "strb %[a7], [%[v], #1]"
+                     : MCO_BLOCK_OPERANDS
+                     : [end] "m"(end), [st] "m"(st)
+                     : "cc", "memory");
+}
+#else
+#define MCO_BLOCK_STORE_ASM 0
+#endif
+
 void mco_conv_block_s8_run(const mco_conv_s8_params *p, int32_t k_steps, const int8_t *weights,
                            const int32_t *bias, const void *cols, int8_t *out, int32_t n_valid)
 {
     const int32_t out_c = p->win.out_c;
     const size_t pair_bytes = (size_t)k_steps * 8u;
     int32_t c, i;
+#if MCO_BLOCK_STORE_ASM
+    block_store st;
+    st.lo = p->act_min;
+    st.hi = p->act_max;
+    st.stride = out_c;
+#endif
     for (c = 0; c < out_c; c += 2, weights += pair_bytes) {
-        const int two = c + 1 < out_c;
+        const int32_t b0 = bias[c], b1 = c + 1 < out_c ? bias[c + 1] : 0;
         int32_t acc[8];
-        const int32_t b0 = bias[c], b1 = two ? bias[c + 1] : 0;
+#if MCO_BLOCK_STORE_ASM
+        if (n_valid == 4 && c + 1 < out_c) {
+            const int32_t offset = p->output_offset, e0 = -p->shift[c], e1 = -p->shift[c + 1];
+            st.m0 = p->multiplier[c];
+            st.e0 = e0;
+            st.r0 = (int32_t)((uint32_t)1 << (e0 - 1)) + (int32_t)((uint32_t)offset << e0);
+            st.m1 = p->multiplier[c + 1];
+            st.e1 = e1;
+            st.r1 = (int32_t)((uint32_t)1 << (e1 - 1)) + (int32_t)((uint32_t)offset << e1);
+            st.out = out + c;
+            block_pair_store(b0, b1, cols, weights, k_steps, &st);
+            continue;
+        }
+#endif
         for (i = 0; i < 4; i++) {
             acc[2 * i] = b0;
             acc[2 * i + 1] = b1;
         }
         block_pair(acc, cols, weights, k_steps);
-        for (i = 0; i < n_valid; i++) {
-            int8_t *o = out + (size_t)i * (size_t)out_c + (size_t)c;
-            o[0] = mco_fp_output_s8(acc[2 * i], p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                    p->act_max);
-            if (two)
-                o[1] = mco_fp_output_s8(acc[2 * i + 1], p->multiplier[c + 1], p->shift[c + 1], p->output_offset,
-                                        p->act_min, p->act_max);
-        }
+        store_channel(acc, out + c, out_c, n_valid, p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
+                      p->act_max);
+        if (c + 1 < out_c)
+            store_channel(acc + 1, out + c + 1, out_c, n_valid, p->multiplier[c + 1], p->shift[c + 1],
+                          p->output_offset, p->act_min, p->act_max);
     }
 }

@@ -67,10 +67,11 @@ int32_t mco_conv1x1_s8_get_buffer_size(const mco_window *win);
 /* Scratch bytes for columns of k values: four int16 columns and one int8. */
 #define MCO_BLOCK_SCRATCH_BYTES(k) (9 * MCO_BLOCK_K_PAD(k))
 
-/* Widens `steps` x 4 int8 values at src (plus input_offset) into column
- * `pixel` (0..3) of the block at cols. */
-void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32_t steps,
-                             int32_t input_offset);
+/* Widens `runs` runs of run_steps x 4 int8 values (plus input_offset), run
+ * r at src + r * run_stride, into consecutive steps of column `pixel`
+ * (0..3) of the block at cols. */
+void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32_t runs, int32_t run_steps,
+                             size_t run_stride, int32_t input_offset);
 /* All output channels of the four columns at cols (k_steps steps of four k):
  * pixel i (i < n_valid) of the block is written at out + i * out_c. */
 void mco_conv_block_s8_run(const mco_conv_s8_params *p, int32_t k_steps, const int8_t *weights,
