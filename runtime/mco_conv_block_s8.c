@@ -189,6 +189,111 @@ void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32
         [a7] "+r"(a7), [cp] "+r"(cp), [wp] "+r"(w), [t] "+r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1), [v] "=&r"(v)
 #endif
 
+/* Armv6-M (Cortex-M0/M0+: no DSP, loads of 2 cycles, no load pipelining,
+ * MULS on low registers only): the block's K loop as one function written
+ * in assembly (a naked function: no operands for the compiler to find
+ * registers for, so any compiler and level builds it). Per half step the
+ * weight word is read twice: c0's two weights, then c1's, each pass
+ * reading the four pixels' input words again (LDR, SXTH, ASRS: two k per
+ * load) and summing two products into its accumulator: 8 cycles for 2 MACs
+ * a pixel. Accumulators: pixels 0..2 in r8..r12 and lr (ADD reaches the
+ * high registers), pixel 3 in r6, r7; the loop end is on the stack. */
+#if !MCO_HAVE_DSP && defined(__ARM_ARCH_6M__) && defined(__GNUC__)
+#define MCO_BLOCK_V6M_ASM 1
+/* c0's pass (weights in bytes 0 and 2 of the word at r1 + h) over the four
+ * pixels' words at r0 + x (accumulators r8, r10, r12, r6) */
+#define MCO_V6M_PIXEL(x, add)                       \
+    "ldr r4, [r0, #" x "]\n\t"                     \
+    "asrs r5, r4, #16\n\t"                         \
+    "sxth r4, r4\n\t"                              \
+    "muls r4, r2, r4\n\t"                          \
+    "muls r5, r3, r5\n\t"                          \
+    "adds r4, r4, r5\n\t" add "\n\t"
+#define MCO_V6M_HALF(h, x0, x1, x2, x3)            \
+    "ldr r2, [r1, #" h "]\n\t"                     \
+    "lsls r3, r2, #8\n\t"                          \
+    "asrs r3, r3, #24\n\t"                         \
+    "sxtb r2, r2\n\t"                              \
+    MCO_V6M_PIXEL(x0, "add r8, r4") MCO_V6M_PIXEL(x1, "add r10, r4")   \
+    MCO_V6M_PIXEL(x2, "add r12, r4") MCO_V6M_PIXEL(x3, "adds r6, r6, r4") \
+    "ldr r2, [r1, #" h "]\n\t"                     \
+    "asrs r3, r2, #24\n\t"                         \
+    "lsls r2, r2, #16\n\t"                         \
+    "asrs r2, r2, #24\n\t"                         \
+    MCO_V6M_PIXEL(x0, "add r9, r4") MCO_V6M_PIXEL(x1, "add r11, r4")   \
+    MCO_V6M_PIXEL(x2, "add lr, r4") MCO_V6M_PIXEL(x3, "adds r7, r7, r4")
+
+/* block_pair(acc, cols, w, steps), steps >= 1: r0 acc, r1 cols, r2 w, r3 steps. */
+#define MCO_V6M_ARG __attribute__((unused))
+__attribute__((naked, noinline)) static void block_pair_v6m(MCO_V6M_ARG int32_t *acc, MCO_V6M_ARG const void *cols,
+                                                            MCO_V6M_ARG const int8_t *w, MCO_V6M_ARG int32_t steps)
+{
+    __asm__ volatile(
+        ".syntax unified\n\t"
+        "push {r4, r5, r6, r7, lr}\n\t"
+        "mov r4, r8\n\t"
+        "mov r5, r9\n\t"
+        "mov r6, r10\n\t"
+        "mov r7, r11\n\t"
+        "push {r4, r5, r6, r7}\n\t"
+        "lsls r3, r3, #3\n\t"
+        "adds r3, r2, r3\n\t"              /* the end of the weights */
+        "push {r0, r3}\n\t"                /* [sp]: acc, [sp, #4]: end */
+        "ldr r4, [r0, #0]\n\t"
+        "mov r8, r4\n\t"
+        "ldr r4, [r0, #4]\n\t"
+        "mov r9, r4\n\t"
+        "ldr r4, [r0, #8]\n\t"
+        "mov r10, r4\n\t"
+        "ldr r4, [r0, #12]\n\t"
+        "mov r11, r4\n\t"
+        "ldr r4, [r0, #16]\n\t"
+        "mov r12, r4\n\t"
+        "ldr r4, [r0, #20]\n\t"
+        "mov lr, r4\n\t"
+        "ldr r6, [r0, #24]\n\t"
+        "ldr r7, [r0, #28]\n\t"
+        "mov r0, r1\n\t"                   /* r0: the columns, r1: the weights */
+        "mov r1, r2\n"
+        "1:\n\t"
+        MCO_V6M_HALF("0", "0", "4", "8", "12")
+        MCO_V6M_HALF("4", "16", "20", "24", "28")
+        "adds r0, #32\n\t"
+        "adds r1, #8\n\t"
+        "ldr r2, [sp, #4]\n\t"
+        "cmp r1, r2\n\t"
+        "beq 2f\n\t"                     /* the loop is longer than a conditional branch reaches */
+        "b 1b\n"
+        "2:\n\t"
+        "pop {r0, r3}\n\t"
+        "mov r4, r8\n\t"
+        "str r4, [r0, #0]\n\t"
+        "mov r4, r9\n\t"
+        "str r4, [r0, #4]\n\t"
+        "mov r4, r10\n\t"
+        "str r4, [r0, #8]\n\t"
+        "mov r4, r11\n\t"
+        "str r4, [r0, #12]\n\t"
+        "mov r4, r12\n\t"
+        "str r4, [r0, #16]\n\t"
+        "mov r4, lr\n\t"
+        "str r4, [r0, #20]\n\t"
+        "str r6, [r0, #24]\n\t"
+        "str r7, [r0, #28]\n\t"
+        "pop {r4, r5, r6, r7}\n\t"
+        "mov r8, r4\n\t"
+        "mov r9, r5\n\t"
+        "mov r10, r6\n\t"
+        "mov r11, r7\n\t"
+        "pop {r4, r5, r6, r7, pc}\n\t");
+}
+#undef MCO_V6M_HALF
+#undef MCO_V6M_PIXEL
+#undef MCO_V6M_ARG
+#else
+#define MCO_BLOCK_V6M_ASM 0
+#endif
+
 /* acc[2p + c] (pixel p, channel c of the pair) += column p . weights of
  * channel c, over `steps` steps of four k. */
 static void block_pair(int32_t acc[8], const void *cols, const int8_t *w, int32_t steps)
@@ -236,6 +341,8 @@ static void block_pair(int32_t acc[8], const void *cols, const int8_t *w, int32_
     acc[5] = a5;
     acc[6] = a6;
     acc[7] = a7;
+#elif MCO_BLOCK_V6M_ASM
+    block_pair_v6m(acc, cols, w, steps);
 #else
     const int16_t *x = (const int16_t *)cols;
     int32_t half, h, p;
@@ -254,6 +361,28 @@ static void block_pair(int32_t acc[8], const void *cols, const int8_t *w, int32_
 #endif
 }
 
+/* Without a 32 x 32 -> 64 bit multiply (Armv6-M: the compiler would call
+ * __aeabi_lmul, about 40 cycles) SMMULR's round(a * m / 2^32) for m >= 0
+ * from 16-bit halves, a = ah 2^16 + al, m = mh 2^16 + ml (al, ml
+ * unsigned): a m + 2^31 = ah mh 2^32 + (ah ml + al mh) 2^16 + al ml + 2^31,
+ * so y = ah mh + floor((ah ml + u) / 2^16) with
+ * u = al mh + floor(al ml / 2^16) + 2^15 (< 2^32; |ah ml| < 2^31), and the
+ * floor of that sum is (ah ml >> 16) + (u >> 16) + the carry of their low
+ * halves. Used on the host's generic build too, so the tests run it. */
+#if !MCO_HAVE_DSP && (defined(__ARM_ARCH_6M__) || !defined(__arm__))
+#define MCO_BLOCK_SMMULR_16 1
+static inline int32_t smmulr_16(int32_t a, uint32_t m_lo, int32_t m_hi)
+{
+    const int32_t ah = a >> 16;
+    const uint32_t al = (uint32_t)a & 0xFFFFu;
+    const int32_t hm = ah * (int32_t)m_lo;
+    const uint32_t u = al * (uint32_t)m_hi + ((al * m_lo) >> 16) + 0x8000u;
+    return ah * m_hi + (hm >> 16) + (int32_t)(u >> 16) + (int32_t)((((uint32_t)hm & 0xFFFFu) + (u & 0xFFFFu)) >> 16);
+}
+#else
+#define MCO_BLOCK_SMMULR_16 0
+#endif
+
 /* Requantizes and stores one output channel of a block: acc[2i] is pixel
  * i's accumulator, written at out + i * out_c (i < n_valid); the same
  * arithmetic as mco_fp_output_s8 under the same options, the channel's
@@ -267,8 +396,16 @@ static void store_channel(const int32_t *acc, int8_t *out, int32_t out_c, int32_
 #if MCO_REQUANT_FAST
     const int32_t e = -shift;
     const int32_t round = (int32_t)((uint32_t)1 << (e - 1)) + (int32_t)((uint32_t)offset << e);
+#if MCO_BLOCK_SMMULR_16
+    const uint32_t m_lo = (uint32_t)multiplier & 0xFFFFu;
+    const int32_t m_hi = multiplier >> 16;
+#endif
     for (i = 0; i < n_valid; i++, acc += 2, out += out_c) {
+#if MCO_BLOCK_SMMULR_16
+        int32_t y = smmulr_16(2 * acc[0], m_lo, m_hi);
+#else
         int32_t y = mco_smmulr(2 * acc[0], multiplier);
+#endif
         out[0] = (int8_t)mco_fp_clamp((y + (y >> 31) + round) >> e, lo, hi);
     }
 #elif MCO_REQUANT_RIGHT_ONLY
