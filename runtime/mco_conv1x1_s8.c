@@ -57,7 +57,7 @@ mco_rt_status mco_conv1x1_s8(const mco_conv_s8_params *p, const int8_t *input, c
             oy++;
         }
         mco_conv_block_s8_run(p, k_steps, weights, bias, scratch, output + (size_t)n0 * (size_t)w->out_c,
-                              n_valid);
+                              n_valid, 0);
     }
     return MCO_RT_OK;
 }

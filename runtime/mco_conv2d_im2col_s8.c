@@ -13,8 +13,6 @@
  *
  * What it leaves out: dilation, groups (see mco_conv_blocked.h).
  */
-#include <string.h>
-
 #include "mco_conv_blocked.h"
 #include "mco_kernel_util.h"
 
@@ -23,47 +21,23 @@ int32_t mco_conv2d_im2col_s8_get_buffer_size(const mco_window *win)
     return MCO_BLOCK_SCRATCH_BYTES(win->kernel_h * win->kernel_w * win->in_c);
 }
 
-/* Column `i` of the block: the window of output pixel (oy, ox). */
-static void fill_column(const mco_conv_s8_params *p, const int8_t *input, void *cols, int8_t *tmp, int32_t i,
-                        int32_t oy, int32_t ox)
-{
-    const mco_window *w = &p->win;
-    const mco_clip c = mco_clip_window(w, oy, ox);
-    const int32_t row = w->kernel_w * w->in_c, k = w->kernel_h * row, k_pad = MCO_BLOCK_K_PAD(k);
-    int32_t ky;
-    if (c.ky_lo == 0 && c.kx_lo == 0 && c.ky_hi == w->kernel_h && c.kx_hi == w->kernel_w && row % 4 == 0) {
-        const size_t in_row = (size_t)w->in_w * (size_t)w->in_c;
-        mco_conv_block_s8_widen(cols, i, input + (size_t)c.y0 * in_row + (size_t)c.x0 * (size_t)w->in_c,
-                                w->kernel_h, row / 4, in_row, p->input_offset);
-        return;
-    }
-    memset(tmp, (int8_t)-p->input_offset, (size_t)k_pad);   /* widens to 0 */
-    for (ky = c.ky_lo; ky < c.ky_hi; ky++)
-        memcpy(tmp + (size_t)((ky * w->kernel_w + c.kx_lo) * w->in_c),
-               input + ((size_t)(c.y0 + ky) * (size_t)w->in_w + (size_t)(c.x0 + c.kx_lo)) * (size_t)w->in_c,
-               (size_t)((c.kx_hi - c.kx_lo) * w->in_c));
-    mco_conv_block_s8_widen(cols, i, tmp, 1, k_pad / 4, 0, p->input_offset);
-}
-
 mco_rt_status mco_conv2d_im2col_s8(const mco_conv_s8_params *p, const int8_t *input,
                                    const int8_t *weights, const int32_t *bias, int8_t *output,
                                    void *scratch)
 {
     const mco_window *w;
     int32_t k_steps, n_pix, n0, oy = 0, ox = 0;
-    int8_t *tmp;
     if (!p || !input || !weights || !bias || !output || !scratch || !mco_window_valid(&p->win, 0) ||
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier, p->shift))
         return MCO_RT_ARG_ERROR;
     w = &p->win;
     k_steps = MCO_BLOCK_K_PAD(w->kernel_h * w->kernel_w * w->in_c) / 4;
-    tmp = (int8_t *)scratch + 32 * k_steps;
     n_pix = w->out_h * w->out_w;
     for (n0 = 0; n0 < n_pix; n0 += 4) {
         int32_t n_valid = n_pix - n0 < 4 ? n_pix - n0 : 4, i;
         for (i = 0; i < 4; i++) {
             /* a short last block repeats its last pixel (computed, not stored) */
-            fill_column(p, input, scratch, tmp, i, oy, ox);
+            mco_conv_block_s8_im2col(p, input, scratch, i, oy, ox);
             if (i + 1 < n_valid && ++ox == w->out_w) {
                 ox = 0;
                 oy++;
@@ -74,7 +48,7 @@ mco_rt_status mco_conv2d_im2col_s8(const mco_conv_s8_params *p, const int8_t *in
             oy++;
         }
         mco_conv_block_s8_run(p, k_steps, weights, bias, scratch, output + (size_t)n0 * (size_t)w->out_c,
-                              n_valid);
+                              n_valid, 0);
     }
     return MCO_RT_OK;
 }

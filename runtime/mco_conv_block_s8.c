@@ -24,6 +24,7 @@
 #include "mco_arch.h"
 #include "mco_conv_blocked.h"
 #include "mco_fixed_point.h"
+#include "mco_kernel_util.h"
 
 /* Whether the assembly K loop is built: it takes fourteen core registers as
  * operands, which GCC gives when it optimises (the frame pointer omitted).
@@ -141,6 +142,33 @@ void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32
         }
     }
 #endif
+}
+
+void mco_conv_block_s8_im2col(const mco_conv_s8_params *p, const int8_t *input, void *cols, int32_t pixel,
+                              int32_t oy, int32_t ox)
+{
+    const mco_window *w = &p->win;
+    const mco_clip c = mco_clip_window(w, oy, ox);
+    const int32_t row = w->kernel_w * w->in_c, k = w->kernel_h * row, k_pad = MCO_BLOCK_K_PAD(k);
+    const size_t in_row = (size_t)w->in_w * (size_t)w->in_c;
+    int8_t *tmp = (int8_t *)cols + 8 * k_pad;
+    int32_t ky;
+    if (c.ky_lo == 0 && c.kx_lo == 0 && c.ky_hi == w->kernel_h && c.kx_hi == w->kernel_w) {
+        const int8_t *src = input + (size_t)c.y0 * in_row + (size_t)c.x0 * (size_t)w->in_c;
+        if (row % 4 == 0) {   /* every kernel row is whole words: widened in place */
+            mco_conv_block_s8_widen(cols, pixel, src, w->kernel_h, row / 4, in_row, p->input_offset);
+            return;
+        }
+        for (ky = 0; ky < w->kernel_h; ky++, src += in_row) memcpy(tmp + (size_t)(ky * row), src, (size_t)row);
+        if (k_pad > k) memset(tmp + k, (int8_t)-p->input_offset, (size_t)(k_pad - k));   /* widens to 0 */
+    } else {
+        memset(tmp, (int8_t)-p->input_offset, (size_t)k_pad);
+        for (ky = c.ky_lo; ky < c.ky_hi; ky++)
+            memcpy(tmp + (size_t)((ky * w->kernel_w + c.kx_lo) * w->in_c),
+                   input + (size_t)(c.y0 + ky) * in_row + (size_t)(c.x0 + c.kx_lo) * (size_t)w->in_c,
+                   (size_t)((c.kx_hi - c.kx_lo) * w->in_c));
+    }
+    mco_conv_block_s8_widen(cols, pixel, tmp, 1, k_pad / 4, 0, p->input_offset);
 }
 
 #if MCO_BLOCK_ASM
@@ -486,12 +514,53 @@ static void block_pair_store(int32_t b0, int32_t b1, const void *cols, const int
                      : [end] "m"(end), [st] "m"(st)
                      : "cc", "memory");
 }
+/* Leaves in a the largest of a, b (signed). */
+#define MCO_BLOCK_MAX(a, b)                         \
+    "cmp %[" a "], %[" b "]\n\t"                   \
+    "it lt\n\t"                                    \
+    "movlt %[" a "], %[" b "]\n\t"
+
+/* The same for a conv fused with a max pool 2x2 whose window is the
+ * block's four pixels: per channel the largest accumulator, requantized
+ * once (requantization with a multiplier >= 0 is non-decreasing, so this
+ * is the max of the four outputs), stored at the pooled pixel. */
+static void block_pair_pool_store(int32_t b0, int32_t b1, const void *cols, const int8_t *w, int32_t steps,
+                                  const block_store *st)
+{
+    int32_t a0 = b0, a1 = b1, a2 = b0, a3 = b1, a4 = b0, a5 = b1, a6 = b0, a7 = b1;
+    const int32_t *cp = (const int32_t *)cols;
+    const int32_t *end = cp + 8 * steps;
+    int32_t x0, x1, v, t = steps & 3;
+    __asm__ volatile(MCO_BLOCK_LOOP
+                     MCO_BLOCK_MAX("a0", "a2") MCO_BLOCK_MAX("a0", "a4") MCO_BLOCK_MAX("a0", "a6")
+                     MCO_BLOCK_MAX("a1", "a3") MCO_BLOCK_MAX("a1", "a5") MCO_BLOCK_MAX("a1", "a7")
+                     "ldr %[cp], %[st]\n\t"
+                     "ldr %[x0], [%[cp], #0]\n\t"
+                     "ldr %[x1], [%[cp], #4]\n\t"
+                     "ldr %[t], [%[cp], #8]\n\t"
+                     MCO_BLOCK_REQUANT("a0")
+                     "ldr %[x0], [%[cp], #12]\n\t"
+                     "ldr %[x1], [%[cp], #16]\n\t"
+                     "ldr %[t], [%[cp], #20]\n\t"
+                     MCO_BLOCK_REQUANT("a1")
+                     "ldr %[x0], [%[cp], #24]\n\t"
+                     "ldr %[x1], [%[cp], #28]\n\t"
+                     "ldr %[v], [%[cp], #32]\n\t"
+                     MCO_BLOCK_CLAMP("a0") MCO_BLOCK_CLAMP("a1")
+                     "strb %[a0], [%[v]]\n\t"
+                     "strb %[a1], [%[v], #1]"
+                     : MCO_BLOCK_OPERANDS
+                     : [end] "m"(end), [st] "m"(st)
+                     : "cc", "memory");
+}
 #else
 #define MCO_BLOCK_STORE_ASM 0
 #endif
 
+static int32_t max2(int32_t a, int32_t b) { return a > b ? a : b; }
+
 void mco_conv_block_s8_run(const mco_conv_s8_params *p, int32_t k_steps, const int8_t *weights,
-                           const int32_t *bias, const void *cols, int8_t *out, int32_t n_valid)
+                           const int32_t *bias, const void *cols, int8_t *out, int32_t n_valid, int pool)
 {
     const int32_t out_c = p->win.out_c;
     const size_t pair_bytes = (size_t)k_steps * 8u;
@@ -515,7 +584,10 @@ void mco_conv_block_s8_run(const mco_conv_s8_params *p, int32_t k_steps, const i
             st.e1 = e1;
             st.r1 = (int32_t)((uint32_t)1 << (e1 - 1)) + (int32_t)((uint32_t)offset << e1);
             st.out = out + c;
-            block_pair_store(b0, b1, cols, weights, k_steps, &st);
+            if (pool)
+                block_pair_pool_store(b0, b1, cols, weights, k_steps, &st);
+            else
+                block_pair_store(b0, b1, cols, weights, k_steps, &st);
             continue;
         }
 #endif
@@ -524,6 +596,11 @@ void mco_conv_block_s8_run(const mco_conv_s8_params *p, int32_t k_steps, const i
             acc[2 * i + 1] = b1;
         }
         block_pair(acc, cols, weights, k_steps);
+        if (pool) {   /* the window's largest accumulator per channel, as pixel 0 */
+            acc[0] = max2(max2(acc[0], acc[2]), max2(acc[4], acc[6]));
+            acc[1] = max2(max2(acc[1], acc[3]), max2(acc[5], acc[7]));
+            n_valid = 1;
+        }
         store_channel(acc, out + c, out_c, n_valid, p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
                       p->act_max);
         if (c + 1 < out_c)

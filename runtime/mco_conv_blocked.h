@@ -55,6 +55,14 @@ mco_rt_status mco_conv2d_im2col_s8(const mco_conv_s8_params *p, const int8_t *in
                                    void *scratch);
 int32_t mco_conv2d_im2col_s8_get_buffer_size(const mco_window *win);
 
+/* Conv2D + clamp + max pool 2x2 stride 2 (floor), the conv output never
+ * stored: output [win.out_h / 2][win.out_w / 2][out_c], bit-identical to
+ * mco_conv2d_s8 then mco_max_pool_s8; multipliers >= 0; weights blocked;
+ * the scratch of mco_conv2d_im2col_s8. */
+mco_rt_status mco_conv2d_maxpool2x2_im2col_s8(const mco_conv_s8_params *p, const int8_t *input,
+                                              const int8_t *weights, const int32_t *bias, int8_t *output,
+                                              void *scratch);
+
 /* Conv2D with a 1x1 kernel, any stride, no padding; weights blocked. */
 mco_rt_status mco_conv1x1_s8(const mco_conv_s8_params *p, const int8_t *input, const int8_t *weights,
                              const int32_t *bias, int8_t *output, void *scratch);
@@ -72,10 +80,18 @@ int32_t mco_conv1x1_s8_get_buffer_size(const mco_window *win);
  * (0..3) of the block at cols. */
 void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32_t runs, int32_t run_steps,
                              size_t run_stride, int32_t input_offset);
+/* Column `pixel` of the block: the window of output pixel (oy, ox) of p's
+ * convolution (padding widened as 0): straight from the input when the
+ * window lies inside it and its kernel rows are whole words, else through
+ * the scratch's int8 column. */
+void mco_conv_block_s8_im2col(const mco_conv_s8_params *p, const int8_t *input, void *cols, int32_t pixel,
+                              int32_t oy, int32_t ox);
 /* All output channels of the four columns at cols (k_steps steps of four k):
- * pixel i (i < n_valid) of the block is written at out + i * out_c. */
+ * pixel i (i < n_valid) of the block is written at out + i * out_c; with
+ * `pool` the four pixels are a max pool's window and only their max is
+ * written, at out (multipliers must then be >= 0). */
 void mco_conv_block_s8_run(const mco_conv_s8_params *p, int32_t k_steps, const int8_t *weights,
-                           const int32_t *bias, const void *cols, int8_t *out, int32_t n_valid);
+                           const int32_t *bias, const void *cols, int8_t *out, int32_t n_valid, int pool);
 
 #ifdef __cplusplus
 }

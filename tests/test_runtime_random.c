@@ -3,7 +3,8 @@
  * shapes and quantization parameters, against references written here from
  * the arithmetic's definition (no code shared with runtime/):
  *   - int8 / int4 kernels (conv, depthwise, dense, the fused conv + max pool,
- *     the 3x3 one-channel kernel, sparse dense and sparse conv + pool, pools,
+ *     the register-blocked conv, 1x1 conv and conv + max pool, the 3x3
+ *     one-channel kernel, sparse dense and sparse conv + pool, pools,
  *     clamp, add) bit for bit against TFLite's integer arithmetic: int64
  *     sums, then TFLite's requantization written as TFLite writes it
  *     (nudged rounding doubling high multiply with a truncating division,
@@ -657,78 +658,6 @@ static void test_conv_s8(int trials)
         free(w);
         free(y);
         free(w4);
-        free(bias);
-        free(m);
-        free(s);
-    }
-}
-
-/* The register-blocked convolutions (mco_conv_blocked.h): mco_conv2d_im2col_s8
- * on every window, mco_conv1x1_s8 on the 1x1 ones, with the weights in
- * their blocked order and the scratch at exactly its _get_buffer_size;
- * now and then many channels (several channel pairs, odd counts) or a
- * pointwise layer's shape. */
-static void test_conv_blocked_s8(int trials)
-{
-    int trial;
-    for (trial = 0; trial < trials && !test_failures; trial++) {
-        geom g = random_geom(0, 1);
-        qact q;
-        size_t nw, nb;
-        int8_t *x, *w, *wb, *y;
-        int32_t *bias, *m, *s;
-        void *scratch;
-        mco_conv_s8_params p;
-        mco_rt_status st;
-        int pointwise;
-        if (one_in(4)) {   /* a pointwise layer: 1x1, stride 1 or 2, more channels */
-            g.kh = g.kw = 1;
-            g.sh = g.sw = between(1, 2);
-            g.same = one_in(2);
-            g.in_c = one_in(2) ? 4 * between(1, 16) : between(1, 40);
-            g.out_c = between(1, 40);
-            if (!ref_window(&g)) continue;
-        } else if (one_in(4)) {
-            g.out_c = between(7, 37);
-        }
-        pointwise = g.kh == 1 && g.kw == 1;
-        q = random_qact();
-        nw = weight_count(&g, 0);
-        nb = mco_conv_blocked_s8_weights_size(g.out_c, g.kh * g.kw * g.in_c);
-        x = NEW(int8_t, in_count(&g));
-        w = NEW(int8_t, nw);
-        wb = NEW(int8_t, nb);
-        y = NEW(int8_t, out_count(&g));
-        bias = NEW(int32_t, g.out_c);
-        m = NEW(int32_t, g.out_c);
-        s = NEW(int32_t, g.out_c);
-        p = conv_params(&g, &q, m, s);
-        scratch = exact_alloc((size_t)mco_conv2d_im2col_s8_get_buffer_size(&p.win));
-        describe_conv("conv2d_im2col_s8", &g, &q);
-        random_s8(x, in_count(&g));
-        random_weights(w, nw, -127, 127);
-        random_requant(m, s, g.out_c);
-        channel_biases(&g, 0, w, q.in_off, bias);
-        mco_conv_blocked_s8_reorder(g.out_c, g.kh * g.kw * g.in_c, w, wb);
-        st = mco_conv2d_im2col_s8(&p, x, wb, bias, y, scratch);
-        if (st != MCO_RT_OK) FAIL("conv2d_im2col_s8 returned %d", st);
-        else check_conv_s8("conv2d_im2col_s8", &g, 0, &p, x, w, bias, y);
-        hash(y, out_count(&g));
-        free(scratch);
-        if (pointwise && !test_failures) {
-            scratch = exact_alloc((size_t)mco_conv1x1_s8_get_buffer_size(&p.win));
-            describe_conv("conv1x1_s8", &g, &q);
-            memset(y, 0, out_count(&g));
-            st = mco_conv1x1_s8(&p, x, wb, bias, y, scratch);
-            if (st != MCO_RT_OK) FAIL("conv1x1_s8 returned %d", st);
-            else check_conv_s8("conv1x1_s8", &g, 0, &p, x, w, bias, y);
-            hash(y, out_count(&g));
-            free(scratch);
-        }
-        free(x);
-        free(w);
-        free(wb);
-        free(y);
         free(bias);
         free(m);
         free(s);
@@ -1440,6 +1369,90 @@ static void test_elementwise_f32(int trials)
             : x < -87.0f || x > 88.5f ? !(got >= 0.0f)
                             : fabs(got - want) > 2e-7 * want)
             FAIL("exp(%.9g) = %.9g, expected %.9g", (double)x, (double)got, want);
+    }
+}
+
+/* The register-blocked convolutions (mco_conv_blocked.h): mco_conv2d_im2col_s8
+ * on every window, mco_conv1x1_s8 on the 1x1 ones and the fused
+ * mco_conv2d_maxpool2x2_im2col_s8 where the output is at least 2x2, with
+ * the weights in their blocked order and the scratch at exactly its
+ * _get_buffer_size; now and then many channels (several channel pairs, odd
+ * counts) or a pointwise layer's shape. */
+static void test_conv_blocked_s8(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        geom g = random_geom(0, 1);
+        qact q;
+        size_t nw, nb;
+        int8_t *x, *w, *wb, *y;
+        int32_t *bias, *m, *s;
+        void *scratch;
+        mco_conv_s8_params p;
+        mco_rt_status st;
+        int pointwise;
+        if (one_in(4)) {   /* a pointwise layer: 1x1, stride 1 or 2, more channels */
+            g.kh = g.kw = 1;
+            g.sh = g.sw = between(1, 2);
+            g.same = one_in(2);
+            g.in_c = one_in(2) ? 4 * between(1, 16) : between(1, 40);
+            g.out_c = between(1, 40);
+            if (!ref_window(&g)) continue;
+        } else if (one_in(4)) {
+            g.out_c = between(7, 37);
+        }
+        pointwise = g.kh == 1 && g.kw == 1;
+        q = random_qact();
+        nw = weight_count(&g, 0);
+        nb = mco_conv_blocked_s8_weights_size(g.out_c, g.kh * g.kw * g.in_c);
+        x = NEW(int8_t, in_count(&g));
+        w = NEW(int8_t, nw);
+        wb = NEW(int8_t, nb);
+        y = NEW(int8_t, out_count(&g));
+        bias = NEW(int32_t, g.out_c);
+        m = NEW(int32_t, g.out_c);
+        s = NEW(int32_t, g.out_c);
+        p = conv_params(&g, &q, m, s);
+        scratch = exact_alloc((size_t)mco_conv2d_im2col_s8_get_buffer_size(&p.win));
+        describe_conv("conv2d_im2col_s8", &g, &q);
+        random_s8(x, in_count(&g));
+        random_weights(w, nw, -127, 127);
+        random_requant(m, s, g.out_c);
+        channel_biases(&g, 0, w, q.in_off, bias);
+        mco_conv_blocked_s8_reorder(g.out_c, g.kh * g.kw * g.in_c, w, wb);
+        st = mco_conv2d_im2col_s8(&p, x, wb, bias, y, scratch);
+        if (st != MCO_RT_OK) FAIL("conv2d_im2col_s8 returned %d", st);
+        else check_conv_s8("conv2d_im2col_s8", &g, 0, &p, x, w, bias, y);
+        hash(y, out_count(&g));
+        free(scratch);
+        if (g.out_h >= 2 && g.out_w >= 2 && !test_failures) {
+            int8_t *pooled = NEW(int8_t, (size_t)(g.out_h / 2) * (size_t)(g.out_w / 2) * (size_t)g.out_c);
+            scratch = exact_alloc((size_t)mco_conv2d_im2col_s8_get_buffer_size(&p.win));
+            describe_conv("conv2d_maxpool2x2_im2col_s8", &g, &q);
+            st = mco_conv2d_maxpool2x2_im2col_s8(&p, x, wb, bias, pooled, scratch);
+            if (st != MCO_RT_OK) FAIL("conv2d_maxpool2x2_im2col_s8 returned %d", st);
+            else check_conv_pool_s8("conv2d_maxpool2x2_im2col_s8", &g, &p, x, w, bias, pooled);
+            hash(pooled, (size_t)(g.out_h / 2) * (size_t)(g.out_w / 2) * (size_t)g.out_c);
+            free(pooled);
+            free(scratch);
+        }
+        if (pointwise && !test_failures) {
+            scratch = exact_alloc((size_t)mco_conv1x1_s8_get_buffer_size(&p.win));
+            describe_conv("conv1x1_s8", &g, &q);
+            memset(y, 0, out_count(&g));
+            st = mco_conv1x1_s8(&p, x, wb, bias, y, scratch);
+            if (st != MCO_RT_OK) FAIL("conv1x1_s8 returned %d", st);
+            else check_conv_s8("conv1x1_s8", &g, 0, &p, x, w, bias, y);
+            hash(y, out_count(&g));
+            free(scratch);
+        }
+        free(x);
+        free(w);
+        free(wb);
+        free(y);
+        free(bias);
+        free(m);
+        free(s);
     }
 }
 

@@ -2,7 +2,8 @@
  * op_conv_blocked.c - the op descriptors of the register-blocked int8
  * convolutions (runtime/mco_conv_blocked.h): CONV1X1_S8 (a 1x1 kernel, any
  * stride: pointwise convolutions and strided projection shortcuts) and
- * CONV2D_IM2COL_S8 (any Conv2D). Both take the weights in their blocked
+ * CONV2D_IM2COL_S8 (any Conv2D) and CONV2D_MAXPOOL_IM2COL_S8 (any Conv2D with
+ * its ReLU and a max pool 2x2 stride 2, fused). They take the weights in their blocked
  * order (written here, by the runtime's own mco_conv_blocked_s8_reorder) and
  * an im2col scratch that the planner places in the arena for the op's
  * duration (info->scratch_bytes, from the kernel's _get_buffer_size). The
@@ -10,8 +11,8 @@
  * CONV2D_S8 (whose coefficients stand in until they are calibrated). See
  * op_desc.h.
  *
- * What it leaves out: a fused max pool (op_conv_pool.c), int4 weights (they
- * run CONV2D_S4).
+ * What it leaves out: int4 and sparse weights (CONV2D_S4 and the sparse conv
+ * + pool of op_conv_pool.c run them).
  */
 #include "mco_conv_blocked.h"
 #include "op_desc.h"
@@ -33,6 +34,21 @@ static int supports_1x1(const mco_op_site *s)
 {
     return supports_im2col(s) && s->win.kernel_h == 1 && s->win.kernel_w == 1 && s->win.pad_top == 0 &&
            s->win.pad_left == 0;
+}
+
+/* ... fused with a ReLU and a max pool 2x2 stride 2, multipliers >= 0 (the
+ * pool is taken before the requantization). */
+static int supports_pool(const mco_op_site *s)
+{
+    const mco_window *w = &s->win;
+    if (!(mco_site_is(s, MCO_LAYER_CONV2D, 1, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S8) &&
+          s->dl->weights_q && s->multiplier && w->out_h >= 2 && w->out_w >= 2 &&
+          s->L->params[MCO_PARAM_WEIGHTS].size ==
+              (size_t)w->kernel_h * (size_t)w->kernel_w * (size_t)w->in_c * (size_t)w->out_c))
+        return 0;
+    for (int32_t c = 0; c < s->n_out; c++)
+        if (s->multiplier[c] < 0) return 0;
+    return 1;
 }
 
 /* ---- prepare ---------------------------------------------------------------------- */
@@ -73,6 +89,12 @@ static mco_rt_status eval_im2col(const mco_op *op, uint8_t *arena)
                                 MCO_S8_AT(arena, op->output), arena + op->scratch);
 }
 
+static mco_rt_status eval_pool(const mco_op *op, uint8_t *arena)
+{
+    return mco_conv2d_maxpool2x2_im2col_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
+                                           MCO_S8_AT(arena, op->output), arena + op->scratch);
+}
+
 /* ---- features -------------------------------------------------------------------------- */
 
 /* Counted as the kernels work: MACs = every product of the blocks (pixels
@@ -80,16 +102,29 @@ static mco_rt_status eval_im2col(const mco_op *op, uint8_t *arena)
  * the values widened into the columns (k padded, per computed pixel); loops
  * = blocks x channel pairs (accumulators set, loop entered); outputs =
  * those stored. */
-static void features_blocked(const mco_op *op, const mco_plan_op_info *info, double *f)
+static void features_of(const mco_window *w, double pixels, double blocks, double *f)
 {
-    const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
-    double pixels = (double)w->out_h * w->out_w, blocks = (double)(((int64_t)w->out_h * w->out_w + 3) / 4);
     double k_pad = (double)MCO_BLOCK_K_PAD(w->kernel_h * w->kernel_w * w->in_c), pairs = (double)((w->out_c + 1) / 2);
-    (void)info;
     f[MCO_COST_MACS] = 4 * blocks * 2 * pairs * k_pad;
     f[MCO_COST_TAIL_MACS] = 4 * blocks * k_pad;
     f[MCO_COST_LOOPS] = blocks * pairs;
     f[MCO_COST_OUTPUTS] = pixels * w->out_c;
+}
+
+static void features_blocked(const mco_op *op, const mco_plan_op_info *info, double *f)
+{
+    const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
+    (void)info;
+    features_of(w, (double)w->out_h * w->out_w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), f);
+}
+
+/* the fused pool: a block per pooled pixel, one output per block and channel */
+static void features_pool(const mco_op *op, const mco_plan_op_info *info, double *f)
+{
+    const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
+    double pooled = (double)(w->out_h / 2) * (w->out_w / 2);
+    (void)info;
+    features_of(w, pooled, pooled, f);
 }
 
 /* ---- the descriptors ------------------------------------------------------------------- */
@@ -99,6 +134,11 @@ static void features_blocked(const mco_op *op, const mco_plan_op_info *info, dou
 const mco_op_desc mco_op_conv1x1_s8 = {
     MCO_OP_CONV1X1_S8, "CONV1X1_S8", "mco_conv1x1_s8", "mco_conv_blocked.h", BLOCKED_ARGS,
     supports_1x1, prepare_blocked, eval_1x1, features_blocked, NULL, MCO_OP_CONV2D_S8};
+
+const mco_op_desc mco_op_conv2d_maxpool_im2col_s8 = {
+    MCO_OP_CONV2D_MAXPOOL_IM2COL_S8, "CONV2D_MAXPOOL_IM2COL_S8", "mco_conv2d_maxpool2x2_im2col_s8",
+    "mco_conv_blocked.h", BLOCKED_ARGS, supports_pool, prepare_blocked, eval_pool, features_pool, NULL,
+    MCO_OP_CONV2D_MAXPOOL_S8};
 
 const mco_op_desc mco_op_conv2d_im2col_s8 = {
     MCO_OP_CONV2D_IM2COL_S8, "CONV2D_IM2COL_S8", "mco_conv2d_im2col_s8", "mco_conv_blocked.h", BLOCKED_ARGS,

@@ -55,6 +55,7 @@ extern "C" {
     X(FULLY_CONNECTED_S8, fully_connected_s8)           /* mco_fc_s8_params */                                \
     X(FULLY_CONNECTED_S4, fully_connected_s4)                                                                 \
     X(CONV3X3_MAXPOOL_S8, conv3x3_maxpool_s8)           /* 3x3 on one channel + clamp + max pool 2x2 */       \
+    X(CONV2D_MAXPOOL_IM2COL_S8, conv2d_maxpool_im2col_s8) /* blocked, fused conv + clamp + max pool 2x2 */     \
     X(CONV2D_MAXPOOL_S8, conv2d_maxpool_s8)             /* mco_conv_s8_params, fused conv + pool */           \
     X(MAX_POOL_S8, max_pool_s8)                         /* mco_pool_s8_params */                              \
     X(AVG_POOL_S8, avg_pool_s8)                                                                               \
