@@ -8,6 +8,11 @@
  * projection shortcuts of residual networks (stride 2) run here.
  * Bit-identical to mco_conv2d_s8. See mco_conv_blocked.h for the layouts.
  *
+ * In place: a block's input rows are all widened before any of its outputs
+ * is written, and output pixel n (n * out_c bytes in) never reaches the
+ * input row of a later pixel (at least n * in_c in), so with
+ * out_c <= in_c the output may be the input buffer.
+ *
  * What it leaves out: padding (mco_conv2d_im2col_s8 takes any window).
  */
 #include <string.h>
@@ -17,7 +22,8 @@
 
 int32_t mco_conv1x1_s8_get_buffer_size(const mco_window *win)
 {
-    return MCO_BLOCK_SCRATCH_BYTES(win->in_c);
+    /* the int8 column only when a row's last word would run past it */
+    return win->in_c % 4 == 0 ? 8 * win->in_c : MCO_BLOCK_SCRATCH_BYTES(win->in_c);
 }
 
 mco_rt_status mco_conv1x1_s8(const mco_conv_s8_params *p, const int8_t *input, const int8_t *weights,

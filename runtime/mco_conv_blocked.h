@@ -63,7 +63,8 @@ mco_rt_status mco_conv2d_maxpool2x2_im2col_s8(const mco_conv_s8_params *p, const
                                               const int8_t *weights, const int32_t *bias, int8_t *output,
                                               void *scratch);
 
-/* Conv2D with a 1x1 kernel, any stride, no padding; weights blocked. */
+/* Conv2D with a 1x1 kernel, any stride, no padding; weights blocked. With
+ * out_c <= in_c, output may be input (the op runs in place). */
 mco_rt_status mco_conv1x1_s8(const mco_conv_s8_params *p, const int8_t *input, const int8_t *weights,
                              const int32_t *bias, int8_t *output, void *scratch);
 int32_t mco_conv1x1_s8_get_buffer_size(const mco_window *win);

@@ -108,7 +108,7 @@ static void test_descriptors(void)
 /* ---- every kind, planned, evaluated and emitted -------------------------------- */
 
 /* A 3x3 one-channel conv + ReLU + pool (3x3 / general / sparse), a plain
- * conv, a depthwise conv, a residual Add + ReLU, a pool on its own, a ReLU
+ * conv, a depthwise conv, a 1x1 conv that may run in place, a residual Add + ReLU, a pool on its own, a ReLU
  * on its own, two Dense layers and Softmax. */
 static const char *const arch_a = "input 16 16 1\n"
                                   "conv2d filters=6 kernel=3 padding=valid\n"
@@ -116,7 +116,8 @@ static const char *const arch_a = "input 16 16 1\n"
                                   "maxpool2d pool=2\n"
                                   "b1 = conv2d filters=6 kernel=3 padding=same\n"
                                   "d = depthwise_conv2d kernel=3 padding=same\n"
-                                  "add inputs=b1,d\n"
+                                  "e = conv2d filters=6 kernel=1\n"
+                                  "add inputs=b1,e\n"
                                   "relu\n"
                                   "maxpool2d pool=2\n"
                                   "relu\n"

@@ -1376,7 +1376,8 @@ static void test_elementwise_f32(int trials)
  * on every window, mco_conv1x1_s8 on the 1x1 ones and the fused
  * mco_conv2d_maxpool2x2_im2col_s8 where the output is at least 2x2, with
  * the weights in their blocked order and the scratch at exactly its
- * _get_buffer_size; now and then many channels (several channel pairs, odd
+ * _get_buffer_size (the 1x1 one also in place, its output over its input,
+ * when it has no more output than input channels); now and then many channels (several channel pairs, odd
  * counts) or a pointwise layer's shape. */
 static void test_conv_blocked_s8(int trials)
 {
@@ -1444,6 +1445,15 @@ static void test_conv_blocked_s8(int trials)
             if (st != MCO_RT_OK) FAIL("conv1x1_s8 returned %d", st);
             else check_conv_s8("conv1x1_s8", &g, 0, &p, x, w, bias, y);
             hash(y, out_count(&g));
+            if (g.out_c <= g.in_c && !test_failures) {   /* in place: the output over the input */
+                int8_t *io = NEW(int8_t, in_count(&g));
+                memcpy(io, x, in_count(&g));
+                describe_conv("conv1x1_s8 in place", &g, &q);
+                st = mco_conv1x1_s8(&p, io, wb, bias, io, scratch);
+                if (st != MCO_RT_OK) FAIL("conv1x1_s8 in place returned %d", st);
+                else check_conv_s8("conv1x1_s8 in place", &g, 0, &p, x, w, bias, io);
+                free(io);
+            }
             free(scratch);
         }
         free(x);

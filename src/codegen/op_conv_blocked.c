@@ -75,6 +75,19 @@ static mco_status prepare_blocked(mco_plan *plan, const mco_op_site *s, mco_op *
     return MCO_OK;
 }
 
+/* The 1x1 kernel widens a block's input rows before it writes the block's
+ * outputs, so with no more output than input channels it may write over
+ * its input (mco_conv1x1_s8). */
+static mco_status prepare_1x1(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_status st = prepare_blocked(plan, s, op, info);
+    if (st != MCO_OK) return st;
+    const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
+    info->scratch_bytes = (uint32_t)mco_conv1x1_s8_get_buffer_size(w);
+    info->may_run_in_place = w->out_c <= w->in_c;
+    return MCO_OK;
+}
+
 /* ---- eval (the same calls as args) ----------------------------------------------------- */
 
 static mco_rt_status eval_1x1(const mco_op *op, uint8_t *arena)
@@ -133,7 +146,7 @@ static void features_pool(const mco_op *op, const mco_plan_op_info *info, double
 
 const mco_op_desc mco_op_conv1x1_s8 = {
     MCO_OP_CONV1X1_S8, "CONV1X1_S8", "mco_conv1x1_s8", "mco_conv_blocked.h", BLOCKED_ARGS,
-    supports_1x1, prepare_blocked, eval_1x1, features_blocked, NULL, MCO_OP_CONV2D_S8};
+    supports_1x1, prepare_1x1, eval_1x1, features_blocked, NULL, MCO_OP_CONV2D_S8};
 
 const mco_op_desc mco_op_conv2d_maxpool_im2col_s8 = {
     MCO_OP_CONV2D_MAXPOOL_IM2COL_S8, "CONV2D_MAXPOOL_IM2COL_S8", "mco_conv2d_maxpool2x2_im2col_s8",
