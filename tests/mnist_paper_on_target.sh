@@ -4,12 +4,17 @@
 # int8, emits C and runs it on an emulated STM32F405 (Cortex-M4F); then the
 # same emitted model runs on an emulated Cortex-M0+ part. On both, all 100
 # test images must give outputs bit-identical to the host runtime, or this
-# fails; `measure --json` must give the figures of both ops. Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
+# fails; `measure --json` must give the figures of both ops. Skipped (exit
+# 77) without MNIST or the Arm toolchain.
+# Usage: mnist_paper_on_target.sh PATH/TO/mcuopt (from the repo root)
 set -euo pipefail
 cli=$1
+. tests/lib/skip.sh
+require_mnist
+require_arm_tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-data=../shared/data/mnist
+data=$(mnist_dir)
 
 "$cli" run --epochs 1 --data "$data" --images 100 --quiet -o "$tmp/out" >"$tmp/run.txt"
 cat "$tmp/run.txt"

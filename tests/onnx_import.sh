@@ -11,15 +11,14 @@
 # give mcuopt's int8 outputs within one output step (at least 90 % equal);
 # the same for the explicit-padding models (PyTorch stride-2 pad-1 conv on an
 # even input, SAME_LOWER, asymmetric pads, ceil_mode pools).
-# Skips (exit 0) only if /usr/bin/python3 has no onnx or numpy.
+# Skipped (exit 77) if /usr/bin/python3 has no onnx or numpy, or without MNIST.
 # Usage: onnx_import.sh PATH/TO/mcuopt   (run from the repository root)
 set -euo pipefail
 cli=$1
 py=/usr/bin/python3
-if ! [ -x "$py" ] || ! "$py" -c "import onnx, numpy" 2>/dev/null; then
-    echo "onnx_import: skipped (python3-onnx / python3-numpy not installed; scripts/setup.sh installs them)"
-    exit 0
-fi
+. tests/lib/skip.sh
+require_python_onnx
+require_mnist
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }

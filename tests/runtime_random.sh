@@ -21,18 +21,15 @@
 # (scripts/setup.sh installs clang and libclang-rt-14-dev).
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib/skip.sh
 CC=${CLANG:-clang}
-if ! command -v "$CC" >/dev/null 2>&1; then
-    echo "runtime_random: SKIPPED: $CC not found (apt-get install clang libclang-rt-14-dev)" >&2
-    exit 77
-fi
+require_cmd "$CC" "clang libclang-rt-14-dev"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 san="-fsanitize=address,undefined,pointer-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer"
 if ! echo 'int main(void) { return 0; }' | $CC $san -x c - -o "$out/probe" 2>"$out/probe.log"; then
-    echo "runtime_random: SKIPPED: $CC cannot link sanitizer builds (apt-get install libclang-rt-14-dev):" >&2
     head -3 "$out/probe.log" >&2
-    exit 77
+    skip "$CC cannot link sanitizer builds (Debian package libclang-rt-14-dev)"
 fi
 common="-O1 -g -ffp-contract=off $san"
 rt_flags="-std=c99 -pedantic -Wall -Wextra -Wconversion -Werror"

@@ -5,14 +5,16 @@
 # that no finished trial was run again (same finish time, one attempt), that
 # nothing is left queued or running, and that the search completed with its
 # trial count. Usage: tests/search_resume.sh path/to/mcuopt (cwd: repo root).
+# Skipped (exit 77) without MNIST, sqlite3 or the Arm toolchain (the search
+# measures its best model on the emulated target).
 # Leaves out: Ctrl-C (the same path: workers die, their trials are re-queued).
 set -euo pipefail
 CLI=$1
-DATA=${MCO_MNIST_DIR:-../shared/data/mnist}
-skip() { echo "search_resume: $1: skipped"; exit 0; }
-"$CLI" search --help > /dev/null 2>&1 || skip "'mcuopt search' is not registered in this build"
-[ -e "$DATA/train-labels-idx1-ubyte.gz" ] || [ -e "$DATA/train-labels-idx1-ubyte" ] || skip "no MNIST in $DATA"
-command -v sqlite3 > /dev/null || skip "no sqlite3 command"
+. "$(dirname "$0")/lib/skip.sh"
+require_mnist
+require_cmd sqlite3 sqlite3
+require_arm_tools
+DATA=$(mnist_dir)
 W=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2> /dev/null; rm -rf "$W"; }
@@ -23,12 +25,16 @@ TRIALS=4
 args=(search "$W/m.mco" --target stm32f405 --min-accuracy 80 --budget 10m --max-trials $TRIALS
       --train-images 2000 --val-images 500 --seed 4 --workers 1 --threads 1 --data "$DATA"
       -o "$W/out" --db "$W/s.db" --quiet)
-q() { sqlite3 "$W/s.db" "$1" 2> /dev/null || echo 0; }
+# q SQL: a query on the trial store; an error (no store, no table, a renamed
+# column) fails the test. poll SQL: the same while the first run may not have
+# created the store yet (an error reads as 0).
+q() { sqlite3 "$W/s.db" "$1" || { echo "FAIL: sqlite3 query failed: $1" >&2; exit 1; }; }
+poll() { sqlite3 "$W/s.db" "$1" 2> /dev/null || echo 0; }
 
 "$CLI" "${args[@]}" > "$W/first.txt" 2>&1 &
 pid=$!
 for _ in $(seq 1 1200); do
-    [ "$(q "select count(*) from trials where state = 'done'")" -ge 2 ] && break
+    [ "$(poll "select count(*) from trials where state = 'done'")" -ge 2 ] && break
     kill -0 "$pid" 2> /dev/null || break
     sleep 0.1
 done

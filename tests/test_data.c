@@ -515,7 +515,7 @@ static void test_real_sets(void)
     const char *mnist = test_mnist_dir();
     struct stat st;
     mco_dataset ds;
-    if (stat(mnist, &st) == 0) {
+    if (test_have_mnist()) {
         CHECK_OK(mco_dataset_load_idx_dir(mnist, MCO_SPLIT_TRAIN, "mnist", &ds));
         CHECK(ds.n == 60000 && ds.shape.h == 28 && ds.shape.w == 28 && ds.shape.c == 1);
         static const int train_counts[10] = { 5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949 };
@@ -528,7 +528,7 @@ static void test_real_sets(void)
         if (ds.n == 10000) check_class_counts(&ds, test_counts);
         mco_dataset_free(&ds);
     } else {
-        printf("skipped: MNIST not found at %s\n", mnist);
+        test_skip("MNIST counts: MNIST not found in %s", mnist);
     }
 
     if (stat("/usr/share/datasets/fashion-mnist", &st) == 0) {
@@ -538,7 +538,7 @@ static void test_real_sets(void)
         if (ds.n == 10000) check_class_counts(&ds, balanced);
         mco_dataset_free(&ds);
     } else {
-        printf("skipped: Fashion-MNIST (Debian package dataset-fashion-mnist) not installed\n");
+        test_skip("Fashion-MNIST counts: /usr/share/datasets/fashion-mnist absent (Debian package dataset-fashion-mnist)");
     }
 }
 

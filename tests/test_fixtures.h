@@ -86,20 +86,38 @@ static inline int test_same_params(const mco_model *a, const mco_model *b)
     return 1;
 }
 
-/* The first n_train training and n_test test images of MNIST; 0 (nothing
- * allocated) if the files are not in test_mnist_dir(). */
-static inline int test_load_mnist_subset(int n_train, int n_test, mco_dataset *train, mco_dataset *test)
+/* The first n_train training and n_test test images of MNIST. Returns 0
+ * (nothing allocated) if the files are not in test_mnist_dir() - recorded as
+ * a skip naming `what` - or if they are there but fail to load (a failed
+ * check, not a skip). */
+static inline int test_load_mnist_subset(int n_train, int n_test, mco_dataset *train, mco_dataset *test,
+                                         const char *what)
 {
+    if (!test_have_mnist()) {
+        test_skip("%s: MNIST not found in %s", what, test_mnist_dir());
+        return 0;
+    }
     mco_dataset full_train, full_test;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train) != MCO_OK) return 0;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test) != MCO_OK) {
+    mco_status st = mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train);
+    CHECK_OK(st);
+    if (st != MCO_OK) return 0;
+    st = mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test);
+    CHECK_OK(st);
+    if (st != MCO_OK) {
         mco_dataset_free(&full_train);
         return 0;
     }
-    CHECK_OK(mco_dataset_head(&full_train, n_train, train));
-    CHECK_OK(mco_dataset_head(&full_test, n_test, test));
+    mco_status st_train = mco_dataset_head(&full_train, n_train, train);
+    mco_status st_test = mco_dataset_head(&full_test, n_test, test);
+    CHECK_OK(st_train);
+    CHECK_OK(st_test);
     mco_dataset_free(&full_train);
     mco_dataset_free(&full_test);
+    if (st_train != MCO_OK || st_test != MCO_OK) {
+        if (st_train == MCO_OK) mco_dataset_free(train);
+        if (st_test == MCO_OK) mco_dataset_free(test);
+        return 0;
+    }
     return 1;
 }
 

@@ -187,9 +187,6 @@ int main(void)
     remove(INPUT_PATH);
     remove(OUTPUT_PATH);
     remove(ERR_PATH);
-    if (!cli || !*cli) {
-        fprintf(stderr, "MCO_CLI is not set: the command-line half of this test did not run\n");
-        return test_failures ? 1 : 77;
-    }
+    if (!cli || !*cli) test_skip("the command-line half: MCO_CLI is not set (CTest sets it)");
     TEST_MAIN_END();
 }

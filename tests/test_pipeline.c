@@ -402,7 +402,7 @@ static void check_sparsity_and_qat(const fixture *f)
 
 static int load_fixture(fixture *f)
 {
-    if (!test_load_mnist_subset(2000, 500, &f->train, &f->test)) return 0;
+    if (!test_load_mnist_subset(2000, 500, &f->train, &f->test, "pipeline runs on MNIST")) return 0;
     test_train_mnist_paper(&f->train, 2, &f->model);
     return 1;
 }
@@ -419,8 +419,6 @@ int main(void)
         mco_model_free(&f.model);
         mco_dataset_free(&f.train);
         mco_dataset_free(&f.test);
-    } else {
-        printf("MNIST not found in %s: pipeline runs skipped\n", test_mnist_dir());
     }
     TEST_MAIN_END();
 }

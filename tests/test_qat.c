@@ -435,14 +435,8 @@ static void test_conversion_synthetic(const mco_dataset *train, const mco_datase
 
 static void test_conversion_mnist(void)
 {
-    mco_dataset full_train, full_test, train, test;
-    if (mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TRAIN, "mnist", &full_train) != MCO_OK) {
-        printf("MNIST not found in %s: MNIST conversion check skipped\n", test_mnist_dir());
-        return;
-    }
-    CHECK_OK(mco_dataset_load_idx_dir(test_mnist_dir(), MCO_SPLIT_TEST, "mnist", &full_test));
-    CHECK_OK(mco_dataset_head(&full_train, 6000, &train));
-    CHECK_OK(mco_dataset_head(&full_test, 2000, &test));
+    mco_dataset train, test;
+    if (!test_load_mnist_subset(6000, 2000, &train, &test, "QAT conversion on MNIST")) return;
     mco_model m, qat;
     CHECK_OK(mco_arch_load("mnist-paper", train.shape, 10, &m));
     CHECK_OK(mco_model_alloc_params(&m));
@@ -471,8 +465,6 @@ static void test_conversion_mnist(void)
     mco_model_free(&m);
     mco_dataset_free(&train);
     mco_dataset_free(&test);
-    mco_dataset_free(&full_train);
-    mco_dataset_free(&full_test);
 }
 
 /* ---- Determinism and QAT off ---- */

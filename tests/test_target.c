@@ -3,10 +3,13 @@
  * consistent; a malformed file, a missing field, a wrong field type or value
  * and an unknown target name give the documented errors.
  * The cycle estimate is checked on a hand-made disassembly with hand-computed
- * totals. (Measurement on QEMU is tested in test_target_measure.c.)
+ * totals, the ARMv6-M check on hand-made encodings, and every shipped
+ * profile's QEMU machine on its memory: at least the profile's Flash and RAM.
+ * (Measurement on QEMU is tested in test_target_measure.c.)
  */
 #include "mcuopt/target.h"
 #include "mcuopt/target_cycles.h"
+#include "target/target_machine.h"
 #include "test_util.h"
 
 #include <stdlib.h>
@@ -55,6 +58,10 @@ static void test_shipped_profiles(void)
         /* FPU and core agree: M0/M0+/M3 have none, M4F has one. */
         if (p.core == MCO_CORE_M0 || p.core == MCO_CORE_M0PLUS || p.core == MCO_CORE_M3) CHECK(p.fpu == MCO_FPU_NONE);
         if (p.core == MCO_CORE_M4F) CHECK(p.fpu == MCO_FPU_SP);
+        /* every model that fits the profile can run on its QEMU machine (also checked by the load) */
+        CHECK_OK(mco_target_check_memory(&p));
+        /* ARMv6-M code runs on an ARMv7-M machine with room for it (checked instruction by instruction) */
+        if (p.core == MCO_CORE_M0 || p.core == MCO_CORE_M0PLUS) CHECK(strcmp(p.qemu_machine, "mps2-an385") == 0);
     }
     mco_target_profile p;
     CHECK_OK(mco_target_load("stm32f405", &p));
@@ -71,6 +78,66 @@ static void test_shipped_profiles(void)
     CHECK(count >= (int)(sizeof shipped / sizeof shipped[0]));
     for (int i = 1; i < count; i++) CHECK(strcmp(list[i - 1].name, list[i].name) < 0);
     free(list);
+}
+
+/* Loads a Cortex-M0+ profile with the given memory and QEMU machine. */
+static mco_status load_m0plus(const char *dir, int flash_kb, int ram_kb, const char *machine, mco_target_profile *p)
+{
+    char text[1024], path[256];
+    snprintf(text, sizeof text,
+             "{\"name\": \"m0\", \"vendor\": \"v\", \"core\": \"cortex-m0plus\", \"clock_mhz\": 48,\n"
+             " \"flash_kb\": %d, \"ram_kb\": %d, \"fpu\": \"none\", \"dsp\": false, \"helium\": false,\n"
+             " \"active_ua_per_mhz\": 70, \"voltage\": 3.3, \"qemu_machine\": \"%s\"}\n",
+             flash_kb, ram_kb, machine);
+    snprintf(path, sizeof path, "%s/edited.json", dir);
+    write_file(path, text);
+    return mco_target_load(path, p);
+}
+
+/* A profile whose QEMU machine has less memory than the profile is refused
+ * when it is loaded: a model that fits it could not be measured. */
+static void test_machine_memory(const char *dir)
+{
+    mco_target_profile p;
+    CHECK(load_m0plus(dir, 512, 16, "microbit", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "edited.json: QEMU machine microbit has 256 KB of Flash, less than the profile's 512 KB"));
+    CHECK(load_m0plus(dir, 256, 32, "microbit", &p) == MCO_ERR_FORMAT);   /* the samd21 before issue 11 */
+    CHECK(strstr(mco_last_error(), "microbit has 16 KB of RAM, less than the profile's 32 KB"));
+    CHECK_OK(load_m0plus(dir, 256, 16, "microbit", &p));
+    CHECK_OK(load_m0plus(dir, 4096, 4096, "mps2-an385", &p));
+    CHECK(load_m0plus(dir, 4097, 4096, "mps2-an385", &p) == MCO_ERR_FORMAT);
+    /* a machine without a linker script is left to measuring, which says so */
+    CHECK_OK(load_m0plus(dir, 256, 32, "no-such-board", &p));
+}
+
+/* ARMv6-M check: objdump lines with raw encodings; only executed addresses count. */
+static void test_armv6m_check(void)
+{
+    const char *disasm = "00000100 <f>:\n"
+                         "     100:\tb510      \tpush\t{r4, lr}\n"
+                         "     102:\tf000 f805 \tbl\t110 <g>\n"
+                         "     106:\tf3bf 8f4f \tdsb\tsy\n"
+                         "     10a:\tf3ef 8010 \tmrs\tr0, PRIMASK\n"
+                         "     10e:\tbd10      \tpop\t{r4, pc}\n"
+                         "     110:\t4770      \tbx\tlr\n"
+                         "     112:\tfb90 f0f1 \tsdiv\tr0, r0, r1\n"
+                         "     116:\tb108      \tcbz\tr0, 11c <f+0x1c>\n"
+                         "     118:\tbf18      \tit\tne\n"
+                         "     11a:\tbf30      \twfi\n"
+                         "     11c:\t12345678 \t.word\t0x12345678\n";
+    const mco_insn_count ok[] = {{0x100, 2}, {0x102, 2}, {0x106, 0}, {0x10a, 0}, {0x10e, 2}, {0x110, 2}, {0x11a, 1}};
+    CHECK_OK(mco_check_armv6m(disasm, ok, 7, "mps2-an385"));
+    const mco_insn_count sdiv[] = {{0x100, 2}, {0x112, 5}};
+    CHECK(mco_check_armv6m(disasm, sdiv, 2, "mps2-an385") == MCO_ERR_UNSUPPORTED);
+    CHECK(strstr(mco_last_error(), "1 executed instruction(s) on qemu mps2-an385 are not ARMv6-M") &&
+          strstr(mco_last_error(), "0x112 'sdiv r0, r0, r1', 5 times in the measured model_run calls"));
+    const mco_insn_count cbz_it[] = {{0x118, 0}, {0x116, 0}};   /* run outside the measured calls */
+    CHECK(mco_check_armv6m(disasm, cbz_it, 2, "mps2-an385") == MCO_ERR_UNSUPPORTED);
+    CHECK(strstr(mco_last_error(), "2 executed instruction(s)") &&
+          strstr(mco_last_error(), "0x116 'cbz r0, 11c <f+0x1c>', outside the measured model_run calls"));
+    const mco_insn_count data[] = {{0x11c, 1}};   /* not an instruction: cannot be checked */
+    CHECK(mco_check_armv6m(disasm, data, 1, "mps2-an385") == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "0x11c): cannot check"));
 }
 
 static void test_errors(const char *dir)
@@ -174,6 +241,8 @@ int main(void)
     char dir[] = "/tmp/mco-test-target-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     test_errors(dir);
+    test_machine_memory(dir);
+    test_armv6m_check();
     const char *files[] = {"broken.json", "edited.json", "mine.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[256];

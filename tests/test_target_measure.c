@@ -2,11 +2,13 @@
  * test_target_measure.c - mco_target_measure() end to end on QEMU: a tiny
  * hand-written int8 model (a 16 -> 4 dot product with requantization, not the
  * real runtime) is built for a Cortex-M4 (mps2-an386) and a Cortex-M0+
- * (microbit) profile and run on three inputs. Checks: outputs match the host
- * results, instruction counts are the same on a second run (deterministic)
- * and equal the pinned value for the Debian 12 toolchain (arm-none-eabi-gcc
- * 12.2), a wrong expected output is reported as a mismatch, and a crashing or
- * hanging model gives a clear error.
+ * (mps2-an385, a Cortex-M3 machine) profile and run on three inputs. Checks:
+ * outputs match the host results, instruction counts are the same on a
+ * second run (deterministic) and equal the pinned value for the Debian 12
+ * toolchain (arm-none-eabi-gcc 12.2), a wrong expected output is reported as
+ * a mismatch, a crashing or hanging model gives a clear error, and an
+ * ARMv7-M instruction (SDIV) in M0+ code fails the measurement although the
+ * Cortex-M3 machine runs it.
  * Per-layer figures (layer marks, firmware/mco_layer_mark.h): the same
  * model split into two marked ops reports both, they and the overhead add
  * up to the totals, the bigger op counts more, and the build without the
@@ -17,8 +19,8 @@
  * exactly the same total as its production build (no_layer_marks: model_run
  * only calls kernels, so there is little for a mark to disturb).
  *
- * Skipped (exit 0 with a note) when arm-none-eabi-gcc or qemu-system-arm is
- * not installed.
+ * Skipped (exit 77, "SKIPPED: why") when arm-none-eabi-gcc or
+ * qemu-system-arm is not on PATH.
  */
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
@@ -67,6 +69,16 @@ static const char *model_c = "#include \"model.h\"\n"
 static const char *crash_c = "#include \"model.h\"\n"
                              "int model_run(const model_input_t *in, model_output_t *out) {\n"
                              "    (void)in; out[0] = *(volatile int8_t *)0xF0000000u; return 0; }\n";
+
+/* SDIV exists on the Cortex-M3 machine but not on the M0+ the profile names;
+ * the assembler emits it on request (.inst.w) even for -mcpu=cortex-m0plus. */
+static const char *sdiv_c = "#include \"model.h\"\n"
+                            "int model_run(const model_input_t *in, model_output_t *out) {\n"
+                            "    register int32_t x __asm__(\"r0\") = in[0];\n"
+                            "    register int32_t y __asm__(\"r1\") = 3;\n"
+                            "    __asm__ volatile(\".inst.w 0xfb90f0f1\" : \"+r\"(x) : \"r\"(y)); /* sdiv r0, r0, r1 */\n"
+                            "    for (int o = 0; o < 4; o++) out[o] = (int8_t)x;\n"
+                            "    return 0; }\n";
 
 static const char *hang_c = "#include \"model.h\"\n"
                             "int model_run(const model_input_t *in, model_output_t *out) {\n"
@@ -118,11 +130,6 @@ static void remove_model_dir(const char *dir)
     snprintf(path, sizeof path, "%s/model.c", dir);
     unlink(path);
     rmdir(dir);
-}
-
-static int have_tools(void)
-{
-    return system("arm-none-eabi-gcc --version >/dev/null 2>&1 && qemu-system-arm --version >/dev/null 2>&1") == 0;
 }
 
 static void make_vectors(uint8_t inputs[N_CASES][N_IN], uint8_t expected[N_CASES][N_OUT])
@@ -303,12 +310,12 @@ static void measure_emitted(const char *target)
     CHECK(system(cmd) == 0);
 }
 
-static void expect_failure(const char *model_dir, const char *source, int timeout_s, mco_status want,
-                           const char *want_text)
+static void expect_failure(const char *target, const char *model_dir, const char *source, int timeout_s,
+                           mco_status want, const char *want_text)
 {
     write_file(model_dir, "model.c", source);
     mco_target_profile t;
-    CHECK_OK(mco_target_load("stm32l432", &t));
+    CHECK_OK(mco_target_load(target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
     mco_measure_request req = {.model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
@@ -323,9 +330,9 @@ static void expect_failure(const char *model_dir, const char *source, int timeou
 
 int main(void)
 {
-    if (!have_tools()) {
-        printf("skipped: arm-none-eabi-gcc or qemu-system-arm not installed\n");
-        return 0;
+    if (!test_have_arm_tools()) {
+        test_skip("arm-none-eabi-gcc or qemu-system-arm not on PATH");
+        TEST_MAIN_END();
     }
     char dir[] = "/tmp/mco-test-measure-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -333,7 +340,7 @@ int main(void)
     write_file(dir, "model.c", model_c);
 
     measure_on("stm32l432", dir, 777);     /* Cortex-M4F on mps2-an386 */
-    measure_on("stm32g071", dir, 2897);     /* Cortex-M0+ on microbit */
+    measure_on("stm32g071", dir, 2897);     /* Cortex-M0+ on mps2-an385 (the same count as on microbit) */
     measure_split("stm32l432", dir);
     measure_split("stm32g071", dir);
     measure_emitted("stm32l432");
@@ -351,8 +358,10 @@ int main(void)
         CHECK(strstr(mco_last_error(), "MODEL_INPUT_SIZE") != NULL);
         printf("expected failure: %s\n", mco_last_error());
     }
-    expect_failure(dir, crash_c, 60, MCO_ERR_IO, "MCO_FAULT");
-    expect_failure(dir, hang_c, 2, MCO_ERR_RANGE, "within 2 s");
+    expect_failure("stm32l432", dir, crash_c, 60, MCO_ERR_IO, "MCO_FAULT");
+    expect_failure("stm32l432", dir, hang_c, 2, MCO_ERR_RANGE, "within 2 s");
+    expect_failure("samd21", dir, sdiv_c, 60, MCO_ERR_UNSUPPORTED,
+                   "1 executed instruction(s) on qemu mps2-an385 are not ARMv6-M");
     remove_model_dir(dir);
     TEST_MAIN_END();
 }

@@ -249,10 +249,7 @@ static void check_api(const mco_dataset *train, const mco_dataset *test)
 static void check_mnist_subset(void)
 {
     mco_dataset train, test;
-    if (!test_load_mnist_subset(6000, 1000, &train, &test)) {
-        printf("MNIST not found in %s: subset check skipped\n", test_mnist_dir());
-        return;
-    }
+    if (!test_load_mnist_subset(6000, 1000, &train, &test, "mnist-paper on a 6,000-image MNIST subset")) return;
 
     mco_model m;
     mco_model_init(&m, (mco_shape){28, 28, 1});

@@ -16,7 +16,9 @@
  *
  * The output file gets one line "window <index> <instructions>" per closed
  * window, then one line "<address hex> <count>" per instruction address
- * executed inside any window (summed over all windows).
+ * executed inside any window (summed over all windows), and "<address hex> 0"
+ * per address executed only outside the windows (start-up, harness, stdio),
+ * so that mcuopt can check the instruction set of everything that ran.
  *
  * Layers (optional): marks= names a file of instruction addresses, one hex
  * address per line, in order: the places where each op of model_run begins
@@ -83,10 +85,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
  * hash table so a retranslated block reuses its address's counter. */
 typedef struct {
     uint64_t addr;
-    uint64_t count;
+    uint64_t count;           /* executions inside windows */
     uint64_t *segment_counts; /* [n_segments], allocated when first counted (layers only) */
     int mark;                 /* 1 + index of the layer mark at this address, 0 if none */
     bool used;
+    bool ran;                 /* executed at all */
 } insn_record;
 
 static insn_record *records;
@@ -127,6 +130,7 @@ static void on_insn(unsigned int vcpu, void *userdata)
 {
     (void)vcpu;
     insn_record *rec = userdata;
+    rec->ran = true;
     if (window_open) {
         rec->count++;
         window_count++;
@@ -162,7 +166,7 @@ static void on_mark(unsigned int vcpu, void *userdata)
 static void on_end(unsigned int vcpu, void *userdata)
 {
     (void)vcpu;
-    (void)userdata;
+    ((insn_record *)userdata)->ran = true;
     if (!window_open) return;
     window_open = false;
     if (n_windows == windows_cap) {
@@ -200,7 +204,7 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *userdata)
     }
     for (size_t i = 0; i < n_windows; i++) fprintf(f, "window %zu %" PRIu64 "\n", i, window_totals[i]);
     for (size_t i = 0; i < records_cap; i++)
-        if (records[i].used && records[i].count) fprintf(f, "%" PRIx64 " %" PRIu64 "\n", records[i].addr, records[i].count);
+        if (records[i].used && records[i].ran) fprintf(f, "%" PRIx64 " %" PRIu64 "\n", records[i].addr, records[i].count);
     fclose(f);
     if (!n_marks) return;
     f = fopen(layers_path, "w");

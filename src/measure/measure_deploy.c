@@ -1,6 +1,11 @@
 /*
  * measure_deploy.c - plan, emit and measure a deploy model on an emulated
  * target in one call (see measure.h).
+ *
+ * A model that cannot fit the target is refused before anything is built:
+ * its parameters (Flash) and activation arena (static RAM) are exact lower
+ * bounds known once the C is emitted. One that passes is built, run and
+ * checked again with the measured sizes (code and stack added).
  */
 #include "mcuopt/measure.h"
 
@@ -19,6 +24,25 @@ void mco_measure_options_default(mco_measure_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->n_samples = 100;
     opt->fuse_conv_pool = 1;
+}
+
+/* Fails with one line naming each region that overflows the target and by
+ * how much; `needs` is "needs" for measured sizes, "needs at least" for the
+ * lower bounds checked before the build. */
+static mco_status check_fits(const mco_target_profile *t, const char *needs, size_t flash, const char *flash_what,
+                             size_t ram, const char *ram_what)
+{
+    size_t flash_cap = (size_t)t->flash_kb * 1024, ram_cap = (size_t)t->ram_kb * 1024;
+    char flash_msg[160] = "", ram_msg[160] = "";
+    if (flash > flash_cap)
+        snprintf(flash_msg, sizeof flash_msg, "Flash %s %zu bytes (%s), %zu more than its %d KB", needs, flash,
+                 flash_what, flash - flash_cap, t->flash_kb);
+    if (ram > ram_cap)
+        snprintf(ram_msg, sizeof ram_msg, "RAM %s %zu bytes (%s), %zu more than its %d KB", needs, ram, ram_what,
+                 ram - ram_cap, t->ram_kb);
+    if (!flash_msg[0] && !ram_msg[0]) return MCO_OK;
+    return mco_error(MCO_ERR_RANGE, "the model does not fit %s: %s%s%s", t->name, flash_msg,
+                     flash_msg[0] && ram_msg[0] ? "; " : "", ram_msg);
 }
 
 /* The runtime's size of the code for the target: what emit measures with. */
@@ -76,6 +100,9 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     eo.measure = 0; /* the target measurement reads the sizes from its own build */
     mco_emit_result er;
     st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
+    if (st == MCO_OK)
+        st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes,
+                        "the activation arena alone");
 
     uint8_t *inputs = NULL, *outputs = NULL;
     if (st == MCO_OK) {
@@ -115,13 +142,9 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         l->macs = 0;
         for (int i = info->first_layer; i <= info->last_layer; i++) l->macs += mco_layer_macs(&dm->model.layers[i]);
     }
-    if (st == MCO_OK && (!result->fits_flash || !result->fits_ram)) {
-        st = mco_error(MCO_ERR_RANGE,
-                       "the model does not fit %s: needs %zu bytes of Flash (has %d KB) and %zu bytes "
-                       "of RAM (has %d KB)",
-                       target->name, result->flash_bytes, target->flash_kb, result->ram_bytes,
-                       target->ram_kb);
-    }
+    if (st == MCO_OK)
+        st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->ram_bytes,
+                        "measured: static data and stack");
     free(inputs);
     free(outputs);
     mco_plan_free(&plan);

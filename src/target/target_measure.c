@@ -21,6 +21,14 @@
  *                        per op and for the overhead around them when the
  *                        code has layer marks (the total is then their sum).
  *
+ * A profile's QEMU machine must hold at least the profile's Flash and RAM
+ * (mco_target_check_memory, read from its linker script, checked when the
+ * profile is loaded), so that every model that fits the profile can be
+ * measured. Cortex-M0/M0+ profiles run on mps2-an385 (a Cortex-M3 with 4 MB
+ * each; QEMU's one ARMv6-M machine, microbit, has only 16 KB of RAM): there
+ * every executed instruction is checked to be ARMv6-M (target_isa.c), and
+ * the cycle estimate uses the M0/M0+ timings.
+ *
  * Left out: real hardware (no flashing, no serial capture), cores without a
  * QEMU 7.2 machine (MCO_ERR_UNSUPPORTED), and power measurement (energy is
  * datasheet current x voltage x estimated time).
@@ -28,6 +36,7 @@
 #include "mcuopt/target.h"
 #include "mcuopt/process.h"
 #include "mcuopt/target_cycles.h"
+#include "target_machine.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -554,6 +563,83 @@ static mco_status estimate_cycles(const mco_target_profile *t, const char *dir, 
     return MCO_OK;
 }
 
+/* ---- ARMv6-M cores: the instruction set of what ran (before step 6) ---- */
+
+static int is_armv6m_core(mco_core core)
+{
+    return core == MCO_CORE_M0 || core == MCO_CORE_M0PLUS;
+}
+
+static mco_status check_instruction_set(const mco_target_profile *t, const char *dir, const mco_insn_count *counts,
+                                        size_t n_counts)
+{
+    char elf[4200], log_path[4200];
+    snprintf(elf, sizeof elf, "%s/fw.elf", dir);
+    snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
+    char *const argv[] = {"arm-none-eabi-objdump", "-d", elf, NULL};
+    char *disasm = NULL;
+    int code;
+    mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &disasm, &code);
+    if (st != MCO_OK) return st;
+    if (code != 0) st = mco_error(MCO_ERR_FORMAT, "arm-none-eabi-objdump %s failed", elf);
+    else st = mco_check_armv6m(disasm, counts, n_counts, t->qemu_machine);
+    free(disasm);
+    return st;
+}
+
+/* ---- the emulated machine ---- */
+
+/* The LENGTH of memory region `region` ("FLASH", "RAM") in a linker script
+ * of ours ("    RAM (rwx)  : ORIGIN = 0x20000000, LENGTH = 16K"), in bytes. */
+static int region_length(const char *script, const char *region, size_t *bytes)
+{
+    size_t n = strlen(region);
+    for (const char *p = script; p;) {
+        const char *line = p, *eol = strchr(p, '\n');
+        p = eol ? eol + 1 : NULL;
+        while (*line == ' ' || *line == '\t') line++;
+        if (strncmp(line, region, n) != 0 || (line[n] != ' ' && line[n] != '(')) continue;
+        const char *len = strstr(line, "LENGTH");
+        if (!len || (eol && len > eol)) return 0;
+        len += strlen("LENGTH");
+        while (*len == ' ' || *len == '=') len++;
+        char *unit;
+        unsigned long long v = strtoull(len, &unit, 0);
+        if (unit == len) return 0;
+        if (*unit == 'K') v *= 1024;
+        else if (*unit == 'M') v *= 1024 * 1024;
+        *bytes = (size_t)v;
+        return 1;
+    }
+    return 0;
+}
+
+mco_status mco_target_check_memory(const mco_target_profile *t)
+{
+    char ld[4200];
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
+    if (!t->qemu_machine[0] || !file_exists(ld)) return MCO_OK; /* measuring says so, if it is tried */
+    char *script = NULL;
+    mco_status st = mco_read_text_file(ld, MCO_READ_TEXT_MAX, &script);
+    if (st != MCO_OK) return st;
+    size_t flash = 0, ram = 0;
+    int ok = region_length(script, "FLASH", &flash) && region_length(script, "RAM", &ram);
+    free(script);
+    if (!ok) return mco_error(MCO_ERR_FORMAT, "%s: no FLASH and RAM regions with a LENGTH", ld);
+
+    const char *region = NULL;
+    size_t has = 0;
+    int profile_kb = 0;
+    if ((size_t)t->flash_kb * 1024 > flash) region = "Flash", has = flash, profile_kb = t->flash_kb;
+    else if ((size_t)t->ram_kb * 1024 > ram) region = "RAM", has = ram, profile_kb = t->ram_kb;
+    if (region)
+        return mco_error(MCO_ERR_FORMAT,
+                         "%s: QEMU machine %s has %zu KB of %s, less than the profile's %d KB, so a model that fits "
+                         "the profile might not run there (Cortex-M0/M0+ profiles use mps2-an385)",
+                         t->path[0] ? t->path : t->name, t->qemu_machine, has / 1024, region, profile_kb);
+    return MCO_OK;
+}
+
 /* ---- the whole measurement ---- */
 
 static mco_status check_request(const mco_target_profile *t, const mco_measure_request *req)
@@ -712,6 +798,7 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
         snprintf(log_path, sizeof log_path, "%s/counts.txt", dir);
         st = parse_counts(log_path, req->n_inputs, res, &counts, &n_counts);
     }
+    if (st == MCO_OK && is_armv6m_core(t->core)) st = check_instruction_set(t, dir, counts, n_counts);
     segment_counts *segs = NULL;
     if (st == MCO_OK && n_marks > 0) {
         segs = calloc((size_t)n_marks + 1, sizeof *segs);
@@ -730,6 +817,10 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
         }
     }
     if (st == MCO_OK) st = estimate_cycles(t, dir, counts, n_counts, segs, n_marks, req->n_inputs, res);
+    if (st == MCO_OK && is_armv6m_core(t->core)) {
+        size_t used = strlen(res->note);
+        snprintf(res->note + used, sizeof res->note - used, "; every instruction that ran is ARMv6-M (checked)");
+    }
     free_segments(segs, n_marks + 1);
     free(counts);
     return st;

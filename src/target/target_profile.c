@@ -2,11 +2,15 @@
  * target_profile.c - loading MCU target profiles (targets/<name>.json, the
  * fields are documented in include/target/mcuopt/target.h) and listing them.
  *
+ * A profile whose QEMU machine has less Flash or RAM than the profile is
+ * refused (mco_target_check_memory): a model that fits could not be measured.
+ *
  * Left out: writing profiles, and checking the figures themselves against
  * anything beyond "present, right type, sane range".
  */
 #include "mcuopt/target.h"
 #include "mcuopt/process.h"
+#include "target_machine.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -159,6 +163,7 @@ static mco_status load_file(const char *path, mco_target_profile *out)
     free(text);
     if (st != MCO_OK) return st;
     snprintf(p.path, sizeof p.path, "%s", path);
+    if ((st = mco_target_check_memory(&p)) != MCO_OK) return st;
     *out = p;
     return MCO_OK;
 }

@@ -20,7 +20,13 @@
  *   "active_ua_per_mhz" number  run-mode current per MHz (datasheet typical)
  *   "voltage"          number   supply voltage that current was given at
  *   "qemu_machine"     string   qemu-system-arm 7.2 machine used to run code
- *                               for this core ("" if there is none)
+ *                               for this core ("" if there is none); its
+ *                               memory (firmware/ld/<machine>.ld) must be at
+ *                               least the profile's Flash and RAM, or
+ *                               measuring fails before any build. Cortex-M0/
+ *                               M0+ profiles use mps2-an385 (a Cortex-M3):
+ *                               every instruction that runs there is checked
+ *                               to be ARMv6-M
  *   "source"           string   optional: where the figures come from
  *
  * Measurement (mco_target_measure) builds a firmware image from an emitted

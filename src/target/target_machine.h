@@ -1,0 +1,35 @@
+/*
+ * target_machine.h - what the target area checks about the QEMU machine a
+ * profile runs on (private to src/target and its tests): that it has the
+ * profile's memory (target_measure.c, called by target_profile.c when a
+ * profile is loaded), and, for Cortex-M0/M0+ code run on a larger ARMv7-M
+ * machine, that only ARMv6-M instructions ran (target_isa.c).
+ *
+ * What it leaves out: running the tools and QEMU (mcuopt/process.h,
+ * mcuopt/target.h) and the cycle estimate (mcuopt/target_cycles.h).
+ */
+#ifndef MCO_TARGET_MACHINE_H
+#define MCO_TARGET_MACHINE_H
+
+#include <stddef.h>
+
+#include "mcuopt/status.h"
+#include "mcuopt/target.h"
+#include "mcuopt/target_cycles.h"
+
+/* Checks that the FLASH and RAM regions of the linker script of the
+ * profile's QEMU machine (firmware/ld/<machine>.ld) are at least the
+ * profile's Flash and RAM, so every model that fits the profile can run
+ * there; MCO_OK if the profile has no machine or the script is missing
+ * (measuring reports that). */
+mco_status mco_target_check_memory(const mco_target_profile *t);
+
+/* Checks that every executed address (count 0 included: run outside the
+ * measured calls) is an ARMv6-M instruction in `disasm`, the output of
+ * `arm-none-eabi-objdump -d` (raw bytes shown) of the image that ran on QEMU
+ * machine `machine` (for the message). Fails with one line naming the first
+ * offending instruction. */
+mco_status mco_check_armv6m(const char *disasm, const mco_insn_count *executed, size_t n_executed,
+                            const char *machine);
+
+#endif
