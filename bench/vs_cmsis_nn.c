@@ -59,6 +59,7 @@
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
 #include "mcuopt/codegen.h"
+#include "mcuopt/context.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/measure.h"
 #include "mcuopt/resource.h"
@@ -71,6 +72,18 @@ static int fail(mco_status st)
 {
     fprintf(stderr, "vs_cmsis_nn: %s\n", mco_last_error());
     return st == MCO_OK ? 1 : 2;
+}
+
+/* The library context: the source tree's resources (vs_cmsis_nn.sh runs
+ * this from the repository root). Lives until the process exits. */
+static mco_context *bench_context(void)
+{
+    static mco_context *ctx;
+    if (!ctx && (mco_context_create(&ctx) != MCO_OK || mco_context_set_root(ctx, ".") != MCO_OK)) {
+        fprintf(stderr, "vs_cmsis_nn: %s\n", mco_last_error());
+        exit(2);
+    }
+    return ctx;
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -136,7 +149,14 @@ static mco_status models_load(const char *path, models *m)
     if (st != MCO_OK) return st;
     if (m->dm.activation_format != MCO_ACT_S8)
         st = mco_error(MCO_ERR_UNSUPPORTED, "%s: not an int8 model (the CMSIS-NN peer runs int8 only)", path);
-    if (st == MCO_OK) st = mco_plan_build(&m->dm, NULL, &m->plan);
+    /* mcuopt's kernels chosen as `mcuopt emit` chooses them: the context's table */
+    mco_cost_model *table = NULL;
+    if (st == MCO_OK) st = mco_cost_model_load_context(bench_context(), &table);
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.cost_model = table;
+    if (st == MCO_OK) st = mco_plan_build(&m->dm, &po, &m->plan);
+    mco_cost_model_free(table);
     /* the peer's plan: TFLite's operators one by one, each on the kind
      * this bench translates into its CMSIS-NN call (plain OHWI weights, no
      * scratch in the arena), whatever faster kinds mcuopt has */
@@ -620,7 +640,7 @@ static int cmd_emit(int argc, char **argv)
 static mco_status load_target(const char *name, mco_target_profile *t)
 {
     if (strncmp(name, "class:", 6) == 0) return mco_cost_class_profile(name + 6, t);
-    return mco_target_load(name, t);
+    return mco_target_load(bench_context(), name, t);
 }
 
 /* What a group of layers is, for the per-kind table: named from the first
@@ -763,6 +783,7 @@ static int cmd_measure(int argc, char **argv)
         samples.labels = labels;
         mco_measure_options mo;
         mco_measure_options_default(&mo);
+        mo.ctx = bench_context();
         mo.n_samples = n;
         mo.code_dir = code_dir;
         st = labels ? mco_measure_deploy_model(&m.dm, &t, &samples, &mo, rm) : mco_error(MCO_ERR_NOMEM, "out of memory");
@@ -772,6 +793,7 @@ static int cmd_measure(int argc, char **argv)
     const char *includes[] = {include, NULL};
     mco_measure_request req;
     memset(&req, 0, sizeof req);
+    req.ctx = bench_context();
     req.model_dir = model_dir;
     req.n_inputs = n;
     req.inputs = inputs;

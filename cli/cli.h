@@ -1,7 +1,7 @@
 /*
- * cli.h - what the mcuopt subcommands share: the command table, error
- * reporting, loading a model or an architecture, the training progress bar,
- * and writing JSON results.
+ * cli.h - what the mcuopt subcommands share: the command table, the library
+ * context, error reporting, loading a model or an architecture, the
+ * training progress bar, and writing JSON results.
  *
  * The CLI is a thin layer: each cmd_*.c parses its options, calls the
  * library, and prints. Library errors arrive as an mco_status plus
@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "mcuopt/codegen.h"
+#include "mcuopt/context.h"
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
@@ -52,19 +53,39 @@ int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 
+/* The library context of this run (cli_context.c): resources found next to
+ * the executable (installed or build tree) or named by MCO_*_DIR variables,
+ * and a log sink on stderr (MCO_LOG_DEBUG lines only when `verbose`).
+ * cli_context_init is called once, by main(). */
+mco_status cli_context_init(const char *argv0, int verbose);
+const mco_context *cli_context(void);
+void cli_context_free(void);
+
 /* Prints "mcuopt: error: <message>" for the last library error; returns CLI_EXIT_FAIL. */
 int cli_fail(mco_status status);
-/* Prints "mcuopt <cmd>: <message>" and a hint to use --help; returns CLI_EXIT_USAGE. */
+/* Prints "mcuopt: <cmd>: <message>" and a hint to use --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-/* Strict number parsing for option values; on failure prints a usage error. */
+/* Strict number parsing for option values (the whole text, finite); on
+ * failure each prints one usage error and returns 0. _range: in [min, max];
+ * _positive: above 0 and at most max (INFINITY: no limit). */
 int cli_parse_int(const char *command, const char *option, const char *value, int min, int max,
                   int *out);
 int cli_parse_float(const char *command, const char *option, const char *value, float *out);
+int cli_parse_float_range(const char *command, const char *option, const char *value, float min, float max,
+                          float *out);
+int cli_parse_positive(const char *command, const char *option, const char *value, float max, float *out);
+/* The highest clock any --clock-mhz accepts (no MCU runs faster). */
+#define CLI_MAX_CLOCK_MHZ 10000.0f
+/* An accuracy option: a percentage from 1 to 100, stored as a fraction 0..1.
+ * A value below 1 is refused with a hint ("did you mean 97.5?"): it is
+ * almost certainly a fraction given where a percentage is expected. Every
+ * option that takes an accuracy goes through here. */
+int cli_parse_accuracy(const char *command, const char *option, const char *value, double *fraction);
 /* --optimize cycles|size: the planner's goal (MCO_PLAN_FASTEST / _SMALLEST). */
 int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *out);
 /* The help line of --optimize, shared by the commands that plan for a target. */
@@ -84,6 +105,11 @@ typedef struct {
  * `allow_fallback` is set. */
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out);
+
+/* 1 if `path` holds a deploy model (.mcq) rather than a float model (.mco):
+ * by the file's magic, else (unreadable, neither magic) by its name, so the
+ * loader of the kind the user meant reports what is wrong with it. */
+int cli_is_deploy_file(const char *path);
 
 /* Loads a deploy model: a .mcq file as it is, a float .mco file folded
  * into an all-float32 deploy model. */

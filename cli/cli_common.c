@@ -2,6 +2,7 @@
  * cli_common.c - helpers shared by the subcommands (see cli.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/model_file.h"
 
 int cli_fail(mco_status status)
@@ -21,7 +23,7 @@ int cli_fail(mco_status status)
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "mcuopt %s: ", command);
+    fprintf(stderr, "mcuopt: %s: ", command);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -49,11 +51,55 @@ int cli_parse_float(const char *command, const char *option, const char *value, 
     char *end;
     errno = 0;
     float v = strtof(value, &end);
-    if (errno || end == value || *end != '\0' || v != v) {
+    if (errno || end == value || *end != '\0' || !isfinite(v)) {
         cli_usage_error(command, "%s expects a number, got '%s'", option, value);
         return 0;
     }
     *out = v;
+    return 1;
+}
+
+int cli_parse_float_range(const char *command, const char *option, const char *value, float min, float max,
+                          float *out)
+{
+    float v;
+    if (!cli_parse_float(command, option, value, &v)) return 0;
+    if (!(v >= min && v <= max)) {
+        cli_usage_error(command, "%s expects a number from %g to %g, got '%s'", option, (double)min, (double)max,
+                        value);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_parse_positive(const char *command, const char *option, const char *value, float max, float *out)
+{
+    float v;
+    if (!cli_parse_float(command, option, value, &v)) return 0;
+    if (!(v > 0.0f && v <= max)) {
+        if (isinf(max)) cli_usage_error(command, "%s expects a positive number, got '%s'", option, value);
+        else cli_usage_error(command, "%s expects a number above 0, at most %g, got '%s'", option, (double)max, value);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_parse_accuracy(const char *command, const char *option, const char *value, double *fraction)
+{
+    float percent;
+    if (!cli_parse_float(command, option, value, &percent)) return 0;
+    if (percent > 0.0f && percent < 1.0f) {
+        cli_usage_error(command, "%s %s looks like a fraction: accuracies are percentages (did you mean %.4g?)",
+                        option, value, (double)percent * 100.0);
+        return 0;
+    }
+    if (!(percent >= 1.0f && percent <= 100.0f)) {
+        cli_usage_error(command, "%s expects a percentage from 1 to 100 (e.g. 97.5), got '%s'", option, value);
+        return 0;
+    }
+    *fraction = (double)percent / 100.0;
     return 1;
 }
 
@@ -71,12 +117,12 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out)
 {
-    mco_status st = mco_dataset_load(data->dataset, data->data_dir, split, out);
+    mco_status st = mco_dataset_load(cli_context(), data->dataset, data->data_dir, split, out);
     if (st == MCO_ERR_NOT_FOUND && allow_fallback && !data->data_dir &&
         strcmp(data->dataset, "mnist") == 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", mco_last_error());
-        if (mco_dataset_load("fashion-mnist", NULL, split, out) == MCO_OK) {
+        if (mco_dataset_load(cli_context(), "fashion-mnist", NULL, split, out) == MCO_OK) {
             if (!quiet)
                 fprintf(stderr, "mcuopt: note: MNIST not found (%s); using Fashion-MNIST instead\n",
                         why);
@@ -177,9 +223,26 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+int cli_is_deploy_file(const char *path)
+{
+    /* A regular file only, opened without waiting (a FIFO would block here):
+     * whatever else the path is, the loader says so. */
+    unsigned char magic[4];
+    int fd;
+    ssize_t got = 0;
+    if (mco_open_regular(path, &fd, NULL) == MCO_OK) {
+        got = read(fd, magic, sizeof magic);
+        close(fd);
+    }
+    mco_clear_error();
+    if (got == sizeof magic && memcmp(magic, MCO_DEPLOY_MAGIC, 4) == 0) return 1;
+    if (got == sizeof magic && memcmp(magic, MCO_MODEL_MAGIC, 4) == 0) return 0;
+    return ends_with(path, ".mcq");
+}
+
 mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm)
 {
-    if (ends_with(path, ".mcq")) return mco_deploy_load(path, dm);
+    if (cli_is_deploy_file(path)) return mco_deploy_load(path, dm);
     mco_model model;
     mco_status st = mco_model_load(path, &model);
     if (st != MCO_OK) return st;

@@ -4,6 +4,7 @@
  */
 #include "cli_train_job.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,11 +118,12 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
         t->seed = (uint64_t)seed;
         return CLI_EXIT_OK;
     case OPT_LR:
-        return cli_parse_float(command, "--lr", value, &t->learning_rate) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+        return cli_parse_positive(command, "--lr", value, INFINITY, &t->learning_rate) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_MOMENTUM:
-        return cli_parse_float(command, "--momentum", value, &t->momentum) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+        return cli_parse_float_range(command, "--momentum", value, 0.0f, 1.0f, &t->momentum) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_WEIGHT_DECAY:
-        return cli_parse_float(command, "--weight-decay", value, &t->weight_decay) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+        return cli_parse_float_range(command, "--weight-decay", value, 0.0f, 1.0f, &t->weight_decay) ? CLI_EXIT_OK
+                                                                                                      : CLI_EXIT_USAGE;
     case OPT_OPTIMIZER:
         if (strcmp(value, "adam") == 0) t->optimizer = MCO_OPTIMIZER_ADAM;
         else if (strcmp(value, "sgd") == 0) t->optimizer = MCO_OPTIMIZER_SGD;
@@ -174,18 +176,21 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
     mco_status st = cli_train_job_load_data(job, 0, &train, &val, &test);
     if (st != MCO_OK) return st;
 
+    /* *model is ours to free only once a load or build succeeded: a failed
+     * one leaves nothing allocated. */
+    int have_model = 0;
     if (job->init) {
         st = mco_model_load(job->init, model);
+        have_model = st == MCO_OK;
         if (st == MCO_OK && (model->input_shape.h != train.shape.h || model->input_shape.w != train.shape.w ||
-                             model->input_shape.c != train.shape.c || model->n_classes != train.n_classes)) {
+                             model->input_shape.c != train.shape.c || model->n_classes != train.n_classes))
             st = mco_error(MCO_ERR_SHAPE, "%s: the model takes %dx%dx%d inputs into %d classes, %s has %dx%dx%d into %d",
                            job->init, model->input_shape.h, model->input_shape.w, model->input_shape.c,
                            model->n_classes, job->data.dataset, train.shape.h, train.shape.w, train.shape.c,
                            train.n_classes);
-            mco_model_free(model);
-        }
     } else {
         st = mco_arch_load(job->arch, train.shape, train.n_classes, model);
+        have_model = st == MCO_OK;
         if (st == MCO_OK) {
             cli_set_normalization(model, job->data.dataset);
             st = mco_model_alloc_params(model);
@@ -212,7 +217,7 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
     mco_dataset_free(&val);
     mco_dataset_free(&test);
     if (st != MCO_OK) {
-        mco_model_free(model);
+        if (have_model) mco_model_free(model);
         return st;
     }
     report->params = mco_model_param_count(model);

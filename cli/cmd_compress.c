@@ -130,6 +130,7 @@ int cmd_compress(int argc, char **argv)
     int json = 0, train_images = 0;
     mco_pipeline_options popt;
     mco_pipeline_options_default(&popt);
+    popt.measure.ctx = cli_context();
 
     enum { OPT_STAGES = 1000, OPT_CONFIG, OPT_TRAIN_IMAGES, OPT_TARGET, OPT_CLOCK, OPT_IMAGES };
     struct option extra[] = {
@@ -156,8 +157,7 @@ int cmd_compress(int argc, char **argv)
             break;
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
-            if (!cli_parse_float("compress", "--clock-mhz", optarg, &clock) || !(clock > 0.0f))
-                return cli_usage_error("compress", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("compress", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             popt.measure.clock_mhz = clock;
             break;
         case OPT_IMAGES:
@@ -188,7 +188,7 @@ int cmd_compress(int argc, char **argv)
     char path[1024];
     if (!output_path(output, mco_pipeline_makes_deploy(&pipeline), path, sizeof path)) return CLI_EXIT_USAGE;
     mco_target_profile target;
-    if (target_name && (st = mco_target_load(target_name, &target)) != MCO_OK) return cli_fail(st);
+    if (target_name && (st = mco_target_load(cli_context(), target_name, &target)) != MCO_OK) return cli_fail(st);
     mco_model model;
     if ((st = mco_model_load(model_path, &model)) != MCO_OK) return cli_fail(st);
 

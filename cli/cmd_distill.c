@@ -49,8 +49,7 @@ static mco_status teacher_load(const char *path, teacher_model *t)
 {
     memset(t, 0, sizeof *t);
     t->path = path;
-    size_t n = strlen(path);
-    t->is_deploy = n >= 4 && strcmp(path + n - 4, ".mcq") == 0;
+    t->is_deploy = cli_is_deploy_file(path);
     return t->is_deploy ? mco_deploy_load(path, &t->deploy) : mco_model_load(path, &t->model);
 }
 
@@ -132,16 +131,13 @@ int cmd_distill(int argc, char **argv)
         switch (c) {
         case OPT_TEACHER: teacher_path = optarg; break;
         case OPT_WIDTH:
-            if (!cli_parse_float("distill", "--width", optarg, &width) || !(width > 0.0f && width <= 16.0f))
-                return cli_usage_error("distill", "--width must be in (0, 16], got '%s'", optarg);
+            if (!cli_parse_positive("distill", "--width", optarg, 16.0f, &width)) return CLI_EXIT_USAGE;
             break;
         case OPT_ALPHA:
-            if (!cli_parse_float("distill", "--alpha", optarg, &dopt.alpha) || !(dopt.alpha >= 0.0f && dopt.alpha <= 1.0f))
-                return cli_usage_error("distill", "--alpha must be in [0, 1], got '%s'", optarg);
+            if (!cli_parse_float_range("distill", "--alpha", optarg, 0.0f, 1.0f, &dopt.alpha)) return CLI_EXIT_USAGE;
             break;
         case OPT_TEMPERATURE:
-            if (!cli_parse_float("distill", "--temperature", optarg, &dopt.temperature) || !(dopt.temperature > 0.0f))
-                return cli_usage_error("distill", "--temperature must be > 0, got '%s'", optarg);
+            if (!cli_parse_positive("distill", "--temperature", optarg, 1000.0f, &dopt.temperature)) return CLI_EXIT_USAGE;
             break;
         case 'o': output = optarg; break;
         case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;

@@ -21,6 +21,7 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/file_io.h"
 #include "mcuopt/model_file.h"
+#include "mcuopt/resource.h"
 
 #define TEST_VECTORS 4
 
@@ -146,6 +147,7 @@ int cmd_emit(int argc, char **argv)
     const char *dir = NULL, *vectors = NULL, *random_arch = NULL, *random_format = NULL;
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = cli_context();
     mco_plan_options po;
     mco_plan_options_default(&po);
     int json = 0;
@@ -185,8 +187,13 @@ int cmd_emit(int argc, char **argv)
                     : strcmp(eo.cpu, "cortex-m3") == 0   ? "m3"
                     : strcmp(eo.cpu, "cortex-m7") == 0   ? "m7"
                                                          : "m4f";
+    mco_cost_model *table = NULL;   /* the installed resource model's table */
+    if (po.goal != MCO_PLAN_LISTED) st = mco_cost_model_load_context(cli_context(), &table);
+    po.cost_model = table;
     mco_plan plan;
-    st = mco_plan_build(&dm, &po, &plan);
+    if (st == MCO_OK) st = mco_plan_build(&dm, &po, &plan);
+    else memset(&plan, 0, sizeof plan);
+    mco_cost_model_free(table);
     mco_emit_result res;
     if (st == MCO_OK) st = mco_emit_c_with(&dm, &plan, dir, &eo, &res);
     if (st == MCO_OK && vectors) st = write_test_vectors(&dm, &plan, vectors);

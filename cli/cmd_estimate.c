@@ -21,6 +21,13 @@
 #include "cli.h"
 #include "mcuopt/resource_calibration.h"
 
+/* The shipped calibration table (the context's cost-model file). */
+static const char *default_table(void)
+{
+    const char *path = mco_context_resource(cli_context(), MCO_RESOURCE_COST_MODEL);
+    return path ? path : "(unknown: set MCO_RESOURCE_MODEL)";
+}
+
 static void print_help(void)
 {
     printf("usage: mcuopt estimate MODEL --target NAME|FILE.json [OPTIONS]\n"
@@ -43,7 +50,7 @@ static void print_help(void)
            "      --calibrate       re-derive the table from QEMU runs (minutes); -o FILE, --classes LIST\n"
            "      --validate        predicted vs emulator on the built-in architectures;\n"
            "                        --classes LIST, --formats LIST, --archs LIST\n",
-           mco_cost_model_default_path());
+           default_table());
 }
 
 /* ---- the estimate ------------------------------------------------------------- */
@@ -102,8 +109,12 @@ static void print_estimate(const char *model, const mco_target_profile *t, const
                (unsigned long long)r->macs, r->param_bytes + r->code_bytes, r->code_bytes, r->arena_bytes, r->cycles,
                e->cycles > 0 ? 100 * r->cycles / e->cycles : 0.0, r->calibrated ? "" : " *");
     }
-    size_t base_code = e->code_bytes;
-    for (int k = 0; k < e->n_ops; k++) base_code -= e->ops[k].code_bytes;
+    /* The code no op claims: model_run, the dispatcher, base code and padding
+     * (the library keeps the total at least the ops' sum; no underflow here
+     * whatever a table holds). */
+    size_t ops_code = 0;
+    for (int k = 0; k < e->n_ops; k++) ops_code += e->ops[k].code_bytes;
+    size_t base_code = e->code_bytes > ops_code ? e->code_bytes - ops_code : 0;
     printf("%3s  %-24s %-26s %10s %9zu %8zu %9s %12.0f %5.1f%%\n", "", "(model_run, base code)", "", "", base_code,
            base_code, "", e->overhead_cycles, e->cycles > 0 ? 100 * e->overhead_cycles / e->cycles : 0.0);
     printf("\ncycles:  ~%.0f per inference -> %.3f ms at %.0f MHz, ~%.2f uJ\n", e->cycles, e->latency_ms, e->clock_mhz,
@@ -119,18 +130,12 @@ static void print_estimate(const char *model, const mco_target_profile *t, const
 
 /* ---- maintenance ------------------------------------------------------------------ */
 
-static void print_progress_line(void *user, const char *line)
-{
-    (void)user;
-    fprintf(stderr, "%s\n", line);
-}
-
 static int run_calibrate(const char *out_path, const char *classes)
 {
     mco_calibration_options opt;
     mco_calibration_options_default(&opt);
+    opt.ctx = cli_context();   /* its log prints a line per measured model */
     opt.classes = classes;
-    opt.progress = print_progress_line;
     mco_cost_model *cm = NULL;
     double t0 = cli_now();
     mco_status st = mco_cost_model_calibrate(&opt, &cm);
@@ -177,7 +182,7 @@ static int validate_arch(const char *arch, void *ctx)
     if (st != MCO_OK) return cli_fail(st);
     mco_resource_estimate e;
     mco_measure_result m;
-    st = mco_resource_check(v->cm, &dm, &v->profile, 1, &e, &m);
+    st = mco_resource_check(cli_context(), v->cm, &dm, &v->profile, 1, &e, &m);
     mco_deploy_free(&dm);
     if (st != MCO_OK) return cli_fail(st);
     double ec = rel_error(e.cycles, m.cycles_est), ef = rel_error((double)e.flash_bytes, (double)m.flash_bytes),
@@ -262,8 +267,7 @@ int cmd_estimate(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
-            if (!cli_parse_float("estimate", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
-                return cli_usage_error("estimate", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("estimate", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             break;
         case OPT_ARCH: arch = optarg; break;
         case OPT_FORMAT: format = optarg; break;
@@ -281,10 +285,10 @@ int cmd_estimate(int argc, char **argv)
     }
     if (calibrate) {
         if (optind != argc) return cli_usage_error("estimate", "--calibrate takes no MODEL");
-        return run_calibrate(out_path ? out_path : mco_cost_model_default_path(), classes);
+        return run_calibrate(out_path ? out_path : default_table(), classes);
     }
     mco_cost_model *cm = NULL;
-    mco_status st = mco_cost_model_load(table, &cm);
+    mco_status st = mco_cost_model_load(table ? table : default_table(), &cm);
     if (st != MCO_OK) return cli_fail(st);
     if (validate) {
         int rc = optind == argc ? run_validate(cm, classes, formats, archs)
@@ -305,7 +309,7 @@ int cmd_estimate(int argc, char **argv)
     mco_target_profile target;
     mco_deploy_model dm;
     const char *name = arch ? arch : argv[optind];
-    st = mco_target_load(target_name, &target);
+    st = mco_target_load(cli_context(), target_name, &target);
     if (st == MCO_OK) st = arch ? mco_resource_random_model(arch, format, 1u, &dm) : cli_load_deploy_model(name, &dm);
     mco_resource_estimate e;
     if (st == MCO_OK) {

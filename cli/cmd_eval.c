@@ -1,18 +1,23 @@
 /*
  * cmd_eval.c - `mcuopt eval MODEL`: accuracy, loss and confusion matrix of a
- * saved model on a data set split.
+ * saved model on a data set split: a float model (.mco) with the training
+ * layers, a quantized deploy model (.mcq) with the MCU runtime's kernels
+ * compiled for the host (the integer arithmetic the chip runs).
  */
 #include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
+#include "mcuopt/codegen.h"
 #include "mcuopt/model_file.h"
 
 static void print_help(void)
 {
     printf("usage: mcuopt eval MODEL [OPTIONS]\n\n"
            "Evaluates a saved model (inference mode) and prints accuracy, loss and\n"
-           "the confusion matrix (rows: true class, columns: predicted class).\n\n"
+           "the confusion matrix (rows: true class, columns: predicted class).\n"
+           "MODEL is a float model (.mco) or a quantized deploy model (.mcq), which\n"
+           "runs on the MCU runtime's integer kernels as the chip does.\n\n"
            "options:\n"
            "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
            "      --data DIR        directory holding the data set's files\n"
@@ -71,24 +76,26 @@ int cmd_eval(int argc, char **argv)
     if (optind != argc - 1) return cli_usage_error("eval", "expected one MODEL file");
     const char *path = argv[optind];
 
+    int deploy = cli_is_deploy_file(path);
     mco_model model;
-    mco_status st = mco_model_load(path, &model);
+    mco_deploy_model dm;
+    mco_status st = deploy ? mco_deploy_load(path, &dm) : mco_model_load(path, &model);
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset ds;
     st = cli_load_dataset(&data, split, !data_given, json, &ds);
-    if (st != MCO_OK) {
-        mco_model_free(&model);
-        return cli_fail(st);
-    }
     mco_eval_result r;
-    st = mco_evaluate(&model, &ds, threads, &r);
-    mco_dataset_free(&ds);
-    mco_model_free(&model);
+    if (st == MCO_OK) {
+        st = deploy ? mco_deploy_evaluate(&dm, &ds, threads, &r) : mco_evaluate(&model, &ds, threads, &r);
+        mco_dataset_free(&ds);
+    }
+    if (deploy) mco_deploy_free(&dm);
+    else mco_model_free(&model);
     if (st != MCO_OK) return cli_fail(st);
 
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "runtime", deploy ? "mcu" : "float");
         cJSON_AddStringToObject(o, "dataset", data.dataset);
         cJSON_AddNumberToObject(o, "images", r.n);
         cJSON_AddNumberToObject(o, "correct", r.correct);

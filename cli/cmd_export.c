@@ -44,9 +44,8 @@ int cmd_export(int argc, char **argv)
     }
     if (argc - optind != 1) return cli_usage_error("export", "expected one MODEL file (.mco or .mcq)");
     const char *path = argv[optind];
-    const char *extension = strrchr(path, '.');
     mco_status st;
-    if (extension && strcmp(extension, ".mcq") == 0) {
+    if (cli_is_deploy_file(path)) {
         mco_deploy_model dm;
         if ((st = mco_deploy_load(path, &dm)) != MCO_OK) return cli_fail(st);
         st = mco_onnx_export_deploy(&dm, output);

@@ -33,6 +33,11 @@ static void print_help(void)
            "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            CLI_OPTIMIZE_HELP
+           "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
+           "                        default) or clang (--target=arm-none-eabi, newlib's headers)\n"
+           "  -O LEVEL              its optimisation level, as the compilers take it: -O0, -O1,\n"
+           "                        -O2 (default), -O3, -Os, -Og or -Oz (the harness around it\n"
+           "                        is always built with gcc -O2)\n"
            "      --json            print the results as JSON on stdout\n"
            "  -h, --help            this help\n");
 }
@@ -73,6 +78,7 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
     cJSON_AddStringToObject(o, "target", t->name);
     cJSON_AddStringToObject(o, "core", t->core_name);
     cJSON_AddStringToObject(o, "qemu_machine", r->qemu_machine);
+    cJSON_AddStringToObject(o, "build", r->build);
     cJSON_AddNumberToObject(o, "images", r->n_inputs);
     cJSON_AddNumberToObject(o, "mismatches", r->n_mismatch);
     cJSON_AddBoolToObject(o, "bit_exact", r->n_mismatch == 0);
@@ -120,7 +126,8 @@ static void print_layers(const mco_model *m, const mco_measure_result *r)
 static void print_result(const char *model, const mco_model *m, const mco_target_profile *t,
                          const mco_measure_result *r)
 {
-    printf("%s on %s (%s, emulated by qemu %s)\n", model, t->name, t->core_name, r->qemu_machine);
+    printf("%s on %s (%s, emulated by qemu %s, built with %s)\n", model, t->name, t->core_name, r->qemu_machine,
+           r->build);
     printf("outputs:      %d of %d bit-identical to the host runtime\n", r->n_inputs - r->n_mismatch,
            r->n_inputs);
     if (r->insns_identical)
@@ -141,7 +148,7 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 int cmd_measure(int argc, char **argv)
 {
     enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
-           OPT_OPTIMIZE };
+           OPT_OPTIMIZE, OPT_CC };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -152,6 +159,7 @@ int cmd_measure(int argc, char **argv)
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"cc", required_argument, NULL, OPT_CC},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -159,19 +167,20 @@ int cmd_measure(int argc, char **argv)
     cli_data_options data = {"mnist", NULL};
     int json = 0, data_given = 0;
     float clock = 0.0f;
+    char opt_level[8];   /* "-O" + the -O option's argument */
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = cli_context();
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hO:", options, NULL)) != -1) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_IMAGES:
             if (!cli_parse_int("measure", "--images", optarg, 1, 10000, &mo.n_samples)) return CLI_EXIT_USAGE;
             break;
         case OPT_CLOCK:
-            if (!cli_parse_float("measure", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
-                return cli_usage_error("measure", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("measure", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             mo.clock_mhz = clock;
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
@@ -182,6 +191,14 @@ int cmd_measure(int argc, char **argv)
             if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
             break;
         case OPT_JSON: json = 1; break;
+        case OPT_CC:
+            if (mco_cc_parse(optarg, &mo.cc) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
+            break;
+        case 'O':
+            snprintf(opt_level, sizeof opt_level, "-O%s", optarg);
+            if (mco_opt_level_check(opt_level) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
+            mo.opt = opt_level;
+            break;
         case 'h': print_help(); return CLI_EXIT_OK;
         default: return CLI_EXIT_USAGE;
         }
@@ -191,7 +208,7 @@ int cmd_measure(int argc, char **argv)
     const char *path = argv[optind];
 
     mco_target_profile target;
-    mco_status st = mco_target_load(target_name, &target);
+    mco_status st = mco_target_load(cli_context(), target_name, &target);
     if (st != MCO_OK) return cli_fail(st);
     mco_deploy_model dm;
     st = cli_load_deploy_model(path, &dm);

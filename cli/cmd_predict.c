@@ -115,8 +115,7 @@ int cmd_predict(int argc, char **argv)
     if (!input_path || !output_path) return cli_usage_error("predict", "--input and -o are required");
 
     const char *model_path = argv[optind];
-    const char *extension = strrchr(model_path, '.');
-    int deploy = extension && strcmp(extension, ".mcq") == 0;
+    int deploy = cli_is_deploy_file(model_path);
     mco_deploy_model dm;
     mco_model model;
     mco_status st = deploy ? mco_deploy_load(model_path, &dm) : mco_model_load(model_path, &model);

@@ -56,7 +56,7 @@ static void print_help(void)
 static int split_names(char *text, const char **names, int capacity)
 {
     int n = 0;
-    for (char *tok = strtok(text, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == capacity) return -1;
         names[n++] = tok;
     }
@@ -212,9 +212,9 @@ int cmd_prune(int argc, char **argv)
         case 'o': output = optarg; break;
         case OPT_SPARSITY:
         case OPT_INITIAL:
-            if (!cli_parse_float("prune", c == OPT_SPARSITY ? "--sparsity" : "--initial-sparsity", optarg, &f))
+            if (!cli_parse_float_range("prune", c == OPT_SPARSITY ? "--sparsity" : "--initial-sparsity", optarg, 0.0f,
+                                       1.0f, &f))
                 return CLI_EXIT_USAGE;
-            if (!(f >= 0.0f && f <= 1.0f)) return cli_usage_error("prune", "sparsities must be in [0, 1], got '%s'", optarg);
             if (c == OPT_SPARSITY) po.schedule.target_sparsity = f;
             else po.schedule.initial_sparsity = f;
             break;
@@ -229,8 +229,7 @@ int cmd_prune(int argc, char **argv)
             else po.schedule.frequency = value;
             break;
         case OPT_POWER:
-            if (!cli_parse_float("prune", "--power", optarg, &po.schedule.power)) return CLI_EXIT_USAGE;
-            if (!(po.schedule.power > 0.0f)) return cli_usage_error("prune", "--power must be > 0, got '%s'", optarg);
+            if (!cli_parse_positive("prune", "--power", optarg, 100.0f, &po.schedule.power)) return CLI_EXIT_USAGE;
             break;
         case OPT_GLOBAL: po.global = 1; break;
         case OPT_EXCLUDE: exclude_text = optarg; break;

@@ -100,6 +100,7 @@ int cmd_run(int argc, char **argv)
     const char *out_dir = "mcuopt-out", *target_name = "stm32f405";
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = cli_context();
     float clock = 0.0f;
 
     enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES, OPT_OPTIMIZE };
@@ -119,8 +120,7 @@ int cmd_run(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
-            if (!cli_parse_float("run", "--clock-mhz", optarg, &clock) || clock <= 0.0f)
-                return cli_usage_error("run", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("run", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             mo.clock_mhz = clock;
             break;
         case OPT_IMAGES:
@@ -144,7 +144,7 @@ int cmd_run(int argc, char **argv)
      * place as out_dir, so a failure (a full disk, a model that does not
      * fit) leaves no partial output. */
     mco_target_profile target;
-    mco_status st = mco_target_load(target_name, &target);
+    mco_status st = mco_target_load(cli_context(), target_name, &target);
     mco_output_dir out;
     if (st == MCO_OK) st = mco_output_dir_begin(&out, out_dir);
     if (st != MCO_OK) return cli_fail(st);

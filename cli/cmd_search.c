@@ -68,12 +68,12 @@ static int parse_budget(const char *text, double *seconds)
 {
     char *end;
     double v = strtod(text, &end);
-    if (end == text || !(v > 0.0)) return 0;
+    if (end == text || !(v > 0.0 && isfinite(v))) return 0;
     double unit = 1.0;
     if (*end == 's') end++;
     else if (*end == 'm') unit = 60.0, end++;
     else if (*end == 'h') unit = 3600.0, end++;
-    if (*end != '\0') return 0;
+    if (*end != '\0' || v * unit > 366.0 * 86400.0) return 0;   /* a year at most */
     *seconds = v * unit;
     return 1;
 }
@@ -120,6 +120,7 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddNumberToObject(o, "failed", r->n_failed);
     cJSON_AddNumberToObject(o, "run", r->n_run);
     cJSON_AddNumberToObject(o, "reused", r->n_reused);
+    cJSON_AddNumberToObject(o, "run_by_others", r->n_by_others);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
     cJSON *ref = cJSON_AddObjectToObject(o, "reference_int8");
@@ -170,8 +171,10 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
 static void print_result(const mco_search_options *opt, const mco_search_result *r)
 {
     printf("search on %s: %d trials in the store (%d done, %d pruned before training, %d failed); "
-           "%d run now, %d read back\n",
+           "%d run now, %d read back",
            opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
+    if (r->n_by_others) printf(", %d run by another search on the same store", r->n_by_others);
+    printf("\n");
     printf("starting model as int8: %.0f B Flash, %.0f B RAM, %.3f ms\n", r->reference.flash_bytes,
            r->reference.ram_bytes, r->reference.latency_ms);
     if (!r->found) {
@@ -227,6 +230,7 @@ int cmd_search(int argc, char **argv)
     };
     mco_search_options so;
     mco_search_options_default(&so);
+    so.ctx = cli_context();
     const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
     cli_data_options data = {"mnist", NULL};
     int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
@@ -237,14 +241,12 @@ int cmd_search(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_MIN_ACC:
-            if (!cli_parse_float("search", "--min-accuracy", optarg, &f) || !(f > 0.0f && f <= 100.0f))
-                return cli_usage_error("search", "--min-accuracy expects a percentage in (0, 100]");
-            so.min_accuracy = f / 100.0;
+            if (!cli_parse_accuracy("search", "--min-accuracy", optarg, &so.min_accuracy)) return CLI_EXIT_USAGE;
             have_floor = 1;
             break;
         case OPT_BUDGET:
             if (!parse_budget(optarg, &so.budget_s))
-                return cli_usage_error("search", "--budget expects a time like 90s, 30m or 1h, not '%s'", optarg);
+                return cli_usage_error("search", "--budget expects a time like 90s, 30m or 1h (at most a year), not '%s'", optarg);
             break;
         case OPT_DB: db_path = optarg; break;
         case 'o': out_dir = optarg; break;
@@ -264,13 +266,11 @@ int cmd_search(int argc, char **argv)
             else return cli_usage_error("search", "--sampler must be tpe or random, not '%s'", optarg);
             break;
         case OPT_MAX_LAT:
-            if (!cli_parse_float("search", "--max-latency-ms", optarg, &f) || !(f > 0.0f))
-                return cli_usage_error("search", "--max-latency-ms expects a positive number");
+            if (!cli_parse_positive("search", "--max-latency-ms", optarg, INFINITY, &f)) return CLI_EXIT_USAGE;
             so.max_latency_ms = f;
             break;
         case OPT_CLOCK:
-            if (!cli_parse_float("search", "--clock-mhz", optarg, &f) || !(f > 0.0f))
-                return cli_usage_error("search", "--clock-mhz expects a positive number");
+            if (!cli_parse_positive("search", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &f)) return CLI_EXIT_USAGE;
             so.clock_mhz = f;
             break;
         case OPT_MAX_TRIALS:
@@ -287,8 +287,7 @@ int cmd_search(int argc, char **argv)
             if (!cli_parse_int("search", "--eta", optarg, 2, 10, &so.eta)) return CLI_EXIT_USAGE;
             break;
         case OPT_MARGIN:
-            if (!cli_parse_float("search", "--rung-margin", optarg, &f) || !(f >= 0.0f && f <= 10.0f))
-                return cli_usage_error("search", "--rung-margin expects points in [0, 10]");
+            if (!cli_parse_float_range("search", "--rung-margin", optarg, 0.0f, 10.0f, &f)) return CLI_EXIT_USAGE;
             so.rung_margin = f / 100.0;
             break;
         case OPT_OPTIMIZE:
@@ -315,7 +314,7 @@ int cmd_search(int argc, char **argv)
     so.out_dir = out_dir;
 
     mco_target_profile target;
-    mco_status st = mco_target_load(target_name, &target);
+    mco_status st = mco_target_load(cli_context(), target_name, &target);
     if (st != MCO_OK) return cli_fail(st);
     so.target = &target;
     mco_model model;
@@ -352,6 +351,13 @@ int cmd_search(int argc, char **argv)
             fprintf(stderr, "mcuopt: search interrupted; run the same command again to resume from %s\n", db_path);
             code = 130;
         } else if (!r.found) {
+            fprintf(stderr, "mcuopt: error: no configuration reached %.2f %% validation accuracy within %s's limits "
+                            "(%d trials: %d done, %d did not fit, %d failed; see %s)",
+                    100.0 * so.min_accuracy, target.name, r.n_trials, r.n_done, r.n_pruned, r.n_failed,
+                    r.report_html[0] ? r.report_html : db_path);
+            if (r.n_done == 0 && r.closest_misfit[0])
+                fprintf(stderr, "; the closest to fitting was %s", r.closest_misfit);
+            fprintf(stderr, "\n");
             code = CLI_EXIT_FAIL;
         } else if (r.measured && r.measure.n_mismatch) {
             fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime\n",

@@ -20,13 +20,15 @@ int cmd_targets(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (c == 'j') json = 1;
         else if (c == 'h') {
-            printf("usage: mcuopt targets [--json]\n\nLists the MCU profiles (%s).\n", mco_target_dir());
+            const char *dir = mco_context_resource(cli_context(), MCO_RESOURCE_TARGETS);
+            printf("usage: mcuopt targets [--json]\n\nLists the MCU profiles (%s).\n",
+                   dir ? dir : "not found: set MCO_TARGETS_DIR");
             return CLI_EXIT_OK;
         } else return CLI_EXIT_USAGE;
     }
     mco_target_profile *list;
     int n;
-    mco_status st = mco_target_list(&list, &n);
+    mco_status st = mco_target_list(cli_context(), &list, &n);
     if (st != MCO_OK) return cli_fail(st);
     if (json) {
         cJSON *a = cJSON_CreateArray();

@@ -48,7 +48,7 @@ int cmd_train(int argc, char **argv)
         case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             int r = cli_train_job_option(&job, "train", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? cli_usage_error("train", "bad option") : r;
+            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;   /* getopt_long said why */
         }
         }
     }

@@ -34,15 +34,40 @@ static void print_usage(FILE *out)
 {
     fprintf(out,
             "mcuopt %s - fit neural networks onto Arm Cortex-M microcontrollers\n\n"
-            "usage: mcuopt COMMAND [OPTIONS]   (mcuopt COMMAND --help for its options)\n\n"
+            "usage: mcuopt [-v|--verbose] COMMAND [OPTIONS]   (mcuopt COMMAND --help for its options)\n\n"
+            "  -v, --verbose  also print the steps of long operations (tools run, directories used)\n\n"
             "commands:\n",
             MCO_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
+static int run_command(int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            /* getopt_long prefixes its messages (unknown option, missing
+             * value) with argv[0]: make them "mcuopt: train: ..." like ours.
+             * The commands print nothing more for them. */
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, "mcuopt: %s", commands[i].name);
+            argv[0] = prefix;
+            return commands[i].run(argc, argv);
+        }
+    fprintf(stderr, "mcuopt: unknown command '%s' (see 'mcuopt --help')\n", argv[0]);
+    return CLI_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
+    const char *argv0 = argv[0];
+    int verbose = 0;
+    if (argc >= 2 && (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0)) {
+        verbose = 1;
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;
@@ -55,8 +80,9 @@ int main(int argc, char **argv)
         printf("mcuopt %s\n", MCO_VERSION);
         return CLI_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "mcuopt: unknown command '%s' (see 'mcuopt --help')\n", argv[1]);
-    return CLI_EXIT_USAGE;
+    mco_status st = cli_context_init(argv0, verbose);
+    if (st != MCO_OK) return cli_fail(st);
+    int rc = run_command(argc - 1, argv + 1);
+    cli_context_free();
+    return rc;
 }

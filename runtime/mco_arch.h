@@ -40,6 +40,33 @@
 #define MCO_HAVE_DSP 0
 #endif
 
+/* MCO_ASM_REGS: how many core registers the compiler can be relied on to
+ * give one inline-assembly block as operands. The kernels' assembly loops
+ * (a few DSP kernels) are compiled only where their operand count fits;
+ * elsewhere the same kernel runs its C path (ACLE intrinsics), which gives
+ * bit-identical results. The small one-instruction wrappers below (2 or 3
+ * operands) fit everywhere.
+ *   14  GCC with optimisation (-Og, -O1..-O3, -Os): r0-r12 and lr, the
+ *       frame pointer being omitted. (With -fno-omit-frame-pointer GCC
+ *       keeps r7, which no macro reveals: build with -DMCO_ASM_REGS=0.)
+ *   13  Clang at any level: it keeps r7 as the frame pointer.
+ *    0  GCC -O0 (the frame pointer, and an allocator that fails even on
+ *       fewer operands with an FPU enabled), other compilers, no DSP.
+ * Define MCO_ASM_REGS yourself to override (0: no assembly loops); it is
+ * always 0 without a native DSP path. */
+#if !(MCO_HAVE_DSP && MCO_DSP_NATIVE)
+#undef MCO_ASM_REGS
+#define MCO_ASM_REGS 0
+#elif !defined(MCO_ASM_REGS)
+#if defined(__clang__)
+#define MCO_ASM_REGS 13
+#elif defined(__GNUC__) && defined(__OPTIMIZE__)
+#define MCO_ASM_REGS 14
+#else
+#define MCO_ASM_REGS 0
+#endif
+#endif
+
 /* Keeps a helper out of its caller, so each gets the registers to itself. */
 #if defined(__GNUC__)
 #define MCO_NOINLINE __attribute__((noinline))

@@ -30,13 +30,15 @@
  * (k0, k2) and one SMLAxy with its k1 give a kernel row for the left and
  * the right conv output, so each patch row feeds every conv output it
  * belongs to while it is in registers; the max and the requantization
- * follow in the same loop. On the target (DSP core, and `mcuopt emit` wrote
- * the layer's shape into mco_config.h) the loop is assembly: the input is
+ * follow in the same loop. On the target (DSP core, `mcuopt emit` wrote
+ * the layer's shape into mco_config.h, and a compiler that gives the block
+ * fourteen registers: MCO_ASM_REGS) the loop is assembly: the input is
  * widened once into a stack buffer of in_h * in_w int16 (1,568 bytes for
  * 28x28) laid out so each patch row is two word loads, and the whole
  * channel runs in fourteen registers (see channel_pooled). Elsewhere the C
- * path unpacks each patch row with SXTB16 (host build, DSP-emulation test)
- * or multiplies bytes (no DSP); both compute the same outputs.
+ * path unpacks each patch row with SXTB16 (host build, DSP-emulation test,
+ * Clang, GCC -O0) or multiplies bytes (no DSP); all compute the same
+ * outputs.
  *
  * What it leaves out: padding, strides, other kernel sizes, several input
  * channels, other activation ranges or zero points, left shifts (the
@@ -48,8 +50,10 @@
 #include "mco_runtime.h"
 
 /* The assembly path needs the input shape and the channel count as
- * immediates: `mcuopt emit` writes them into the model's mco_config.h. */
-#if MCO_HAVE_DSP && MCO_DSP_NATIVE && MCO_CONV3X3_IN_W > 0 && MCO_CONV3X3_IN_W % 4 == 0 && MCO_CONV3X3_IN_H > 2
+ * immediates (`mcuopt emit` writes them into the model's mco_config.h) and
+ * fourteen registers (MCO_ASM_REGS, mco_arch.h: GCC with optimisation);
+ * otherwise (Clang, GCC -O0) the C path runs, with the same results. */
+#if MCO_ASM_REGS >= 14 && MCO_CONV3X3_IN_W > 0 && MCO_CONV3X3_IN_W % 4 == 0 && MCO_CONV3X3_IN_H > 2
 #define MCO_CONV3X3_ASM 1
 #else
 #define MCO_CONV3X3_ASM 0

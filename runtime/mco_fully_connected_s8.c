@@ -10,6 +10,10 @@
  * a register. With fewer than five units the rows repeat (s = 0, one unit
  * per pass); the last pass of a longer layer starts five rows before the end
  * (a few units computed twice, same result). The int4 version is scalar.
+ * The DSP loop is inline assembly where the compiler can give it fourteen
+ * registers (MCO_ASM_REGS, mco_arch.h: GCC with optimisation), else the
+ * same arithmetic in C with ACLE intrinsics (Clang, GCC -O0, the host's DSP
+ * emulation).
  */
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
@@ -41,7 +45,7 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
 #if MCO_HAVE_DSP
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
     int32_t offset2 = mco_dup16(input_offset), k = n >> 2;
-#if MCO_DSP_NATIVE
+#if MCO_ASM_REGS >= 14
     /* Fifteen live values in the C below: the compiler spills four of
      * them, so the loop is written out with fourteen registers (offset2 is
      * read from the stack between the input and the first weight load, so

@@ -22,10 +22,11 @@
  * an SMLAxB (or two SMLADs) for 3 or 4. The pattern 0 (both rows empty) is
  * the escape: the next byte skips a run of empty groups, or (0) ends the
  * pair. The tables (1 KB + 64 B) and 32 code blocks sit in one assembly
- * block, which GCC's C cannot express (no computed goto in C99). The C
- * walk beside it does the same arithmetic (the host build and the DSP
- * emulation test run it); mco_sparse_fc_s8_profile() counts the assembly's
- * instructions.
+ * block, which GCC's C cannot express (no computed goto in C99); it needs
+ * eleven registers (MCO_ASM_REGS, mco_arch.h: GCC with optimisation, or
+ * Clang). The C walk beside it does the same arithmetic (the host build,
+ * the DSP emulation test and GCC -O0 run it);
+ * mco_sparse_fc_s8_profile() counts the assembly's instructions.
  *
  * What it leaves out: layers wider than MCO_SPARSE_FC_MAX_IN inputs
  * (NO_IMPL; the widened input lives on the stack), int4 values.
@@ -61,7 +62,7 @@ static void widen_input(const int8_t *input, int32_t n, int32_t input_offset, in
     int32_t full = n / 4, left = n % 4, g = 0;
 #if MCO_HAVE_DSP
     const int32_t offset2 = mco_dup16(input_offset);
-#if MCO_DSP_NATIVE
+#if MCO_ASM_REGS >= 8
     /* two groups per pass: GCC's loop takes 8 instructions per group, this 5 */
     if (full >= 2) {
         const int8_t *end = input + 4 * (full & ~1);
@@ -104,7 +105,7 @@ static void widen_input(const int8_t *input, int32_t n, int32_t input_offset, in
     x[1] = 0;
 }
 
-#if MCO_HAVE_DSP && MCO_DSP_NATIVE
+#if MCO_ASM_REGS >= 11
 /* The row pair's sums into acc[0..1] (their biases on entry) from the
  * stream at s, the widened input at x; returns the stream past the pair. */
 static MCO_NOINLINE const uint8_t *row_pair_dot(const uint8_t *s, const int32_t *x, int32_t acc[2])

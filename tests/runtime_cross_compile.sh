@@ -1,53 +1,93 @@
 #!/bin/bash
-# runtime_cross_compile.sh - compiles every runtime/*.c with arm-none-eabi-gcc
-# for the Cortex-M cores mcuopt targets (M0+, M3, M4 soft and hard float,
-# M7, and M4 with MCO_FORCE_GENERIC), warning-free under -std=c99 -pedantic
-# -Wconversion -Werror, and checks that the DSP cores really take the DSP
-# path (SMLAD in the code) and the forced-generic build does not.
-# $1 (the CLI path, passed to every shell test) is unused. Skipped (exit
-# 77) when the cross compiler is missing; CI installs gcc-arm-none-eabi.
+# runtime_cross_compile.sh - the compiler / optimisation-level contract of
+# the MCU runtime (docs/design.md, "Compilers and optimisation levels"):
+# every runtime/*.c (the host's mco_config.h) and the emitted code of an
+# int8 mnist-paper (its own mco_config.h, which turns on the conv3x3
+# assembly path) compile warning-free under -std=c99 -pedantic -Wall
+# -Wextra -Wconversion -Werror with arm-none-eabi-gcc and with clang
+# (--target=arm-none-eabi, newlib's headers) at -O0, -Og, -Os, -O2 and -O3
+# for Cortex-M0+, M3, M4 (soft and hard float), M7 and M33; plus the
+# portable path (MCO_FORCE_GENERIC) on the M4. The int8 Dense kernel must
+# contain SMLAD exactly on the DSP cores, whatever the compiler and level
+# (the intrinsics path where the assembly loop is not compiled).
+# That the builds compute the host's outputs is checked on the emulator by
+# compilers_on_target.sh and sparse_fc_on_target.sh.
+# Usage: runtime_cross_compile.sh PATH/TO/mcuopt (from the repo root).
+# Skipped (exit 77, tests/lib/skip.sh) when a compiler is missing:
+# scripts/setup.sh installs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
+# clang, and CI fails on any skip.
 set -u
+cli=${1:?usage: runtime_cross_compile.sh PATH/TO/mcuopt}
 cd "$(dirname "$0")/.."
 . tests/lib/skip.sh
-CC=${ARM_CC:-arm-none-eabi-gcc}
-require_cmd "$CC" gcc-arm-none-eabi
+require_cmd arm-none-eabi-gcc gcc-arm-none-eabi
 require_cmd arm-none-eabi-objdump binutils-arm-none-eabi
+require_cmd clang clang
+sysroot=$(dirname "$(dirname "$(arm-none-eabi-gcc -print-file-name=libc.a)")")
+[ -f "$sysroot/include/string.h" ] || skip "no newlib headers for clang (Debian package libnewlib-arm-none-eabi)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-flags="-std=c99 -pedantic -Wall -Wextra -Wconversion -Werror -mthumb -ffunction-sections"
-targets=(
-    "cortex-m0plus|-mcpu=cortex-m0plus -mfloat-abi=soft|nodsp"
-    "cortex-m3|-mcpu=cortex-m3 -mfloat-abi=soft|nodsp"
-    "cortex-m4|-mcpu=cortex-m4 -mfloat-abi=soft|dsp"
-    "cortex-m4-generic|-mcpu=cortex-m4 -mfloat-abi=soft -DMCO_FORCE_GENERIC|nodsp"
-    "cortex-m4f|-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard|dsp"
-    "cortex-m7|-mcpu=cortex-m7 -mfloat-abi=soft|dsp"
+
+if ! "$cli" emit --random-arch mnist-paper --random-format int8 -o "$out/emitted" >"$out/emit.log" 2>&1; then
+    cat "$out/emit.log"
+    echo "FAIL: mcuopt emit" >&2
+    exit 1
+fi
+grep -q "define MCO_CONV3X3_IN_W 28" "$out/emitted/mco_config.h" ||
+    { echo "FAIL: the emitted mnist-paper does not configure the conv3x3 assembly path" >&2; exit 1; }
+
+# One job per compiler x core x level x source set, each compiling its
+# whole set in one compiler run, two jobs per core at a time.
+cores=(
+    "m0plus|-mcpu=cortex-m0plus -mfloat-abi=soft|nodsp"
+    "m3|-mcpu=cortex-m3 -mfloat-abi=soft|nodsp"
+    "m4|-mcpu=cortex-m4 -mfloat-abi=soft|dsp"
+    "m4f|-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard|dsp"
+    "m7|-mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard|dsp"
+    "m33|-mcpu=cortex-m33 -mfpu=fpv5-sp-d16 -mfloat-abi=hard|dsp"
 )
-failed=0
-passed=0
-for t in "${targets[@]}"; do
-    IFS='|' read -r name cpu dsp <<<"$t"
-    for opt in -Os -O2; do   # -O2 last: its objects are inspected below
-        for src in runtime/*.c; do
-            obj="$out/$name-$(basename "$src" .c).o"
-            # shellcheck disable=SC2086
-            if $CC $flags $opt $cpu -Iruntime -c "$src" -o "$obj"; then
-                passed=$((passed + 1))
-            else
-                echo "FAIL: $name $opt $src" >&2
-                failed=$((failed + 1))
-            fi
+for cc in gcc clang; do
+    for core in "${cores[@]}"; do
+        for opt in -O0 -Og -Os -O2 -O3; do
+            echo "$cc|$core|$opt|runtime"
+            echo "$cc|$core|$opt|emitted"
         done
     done
-    # The int8 dense kernel must use SMLAD exactly on the DSP cores.
-    n=$(arm-none-eabi-objdump -d "$out/$name-mco_fully_connected_s8.o" | grep -c smlad)
-    if [ "$dsp" = dsp ] && [ "$n" -eq 0 ]; then
-        echo "FAIL: $name: no smlad in mco_fully_connected_s8" >&2
-        failed=$((failed + 1))
-    elif [ "$dsp" = nodsp ] && [ "$n" -ne 0 ]; then
-        echo "FAIL: $name: smlad on a core without DSP" >&2
-        failed=$((failed + 1))
+    echo "$cc|m4-generic|-mcpu=cortex-m4 -mfloat-abi=soft -DMCO_FORCE_GENERIC|nodsp|-O2|runtime"
+done >"$out/jobs"
+
+# compile_job LINE: prints "ok NAME" or the failure with the first errors.
+compile_job() {
+    local cc name cpu dsp opt set dir srcs inc n
+    IFS='|' read -r cc name cpu dsp opt set <<<"$1"
+    dir="$out/obj/$cc-$name$opt-$set"
+    mkdir -p "$dir"
+    if [ "$set" = runtime ]; then srcs=("$PWD"/runtime/*.c); inc=$PWD/runtime; else srcs=("$out"/emitted/*.c); inc=$out/emitted; fi
+    local compiler=(arm-none-eabi-gcc)
+    [ "$cc" = clang ] && compiler=(clang --target=arm-none-eabi "--sysroot=$sysroot")
+    # shellcheck disable=SC2086
+    if ! (cd "$dir" && "${compiler[@]}" -std=c99 -pedantic -Wall -Wextra -Wconversion -Werror -mthumb \
+            -ffunction-sections $opt $cpu -I"$inc" -c "${srcs[@]}" >log.txt 2>&1); then
+        echo "FAIL: $cc $name $opt $set: $(grep -m3 -E 'error|warning' "$dir/log.txt" | tr '\n' ' ')"
+        return
     fi
-done
-echo "runtime_cross_compile: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+    # The int8 Dense kernel: SMLAD exactly on the DSP cores.
+    n=$(arm-none-eabi-objdump -d "$dir/mco_fully_connected_s8.o" | grep -c smlad)
+    if [ "$dsp" = dsp ] && [ "$n" -eq 0 ]; then
+        echo "FAIL: $cc $name $opt $set: no smlad in mco_fully_connected_s8"
+    elif [ "$dsp" = nodsp ] && [ "$n" -ne 0 ]; then
+        echo "FAIL: $cc $name $opt $set: smlad on a core without DSP"
+    else
+        echo "ok $cc $name $opt $set"
+    fi
+}
+export -f compile_job
+export out sysroot
+tr '\n' '\0' <"$out/jobs" | xargs -0 -P "$(nproc)" -I{} bash -c 'compile_job "$1"' _ {} >"$out/results"
+
+passed=$(grep -c '^ok ' "$out/results")
+failed=$(grep -c '^FAIL' "$out/results")
+total=$(wc -l <"$out/jobs")
+grep '^FAIL' "$out/results" >&2
+echo "runtime_cross_compile: $passed of $total builds passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -eq "$total" ]

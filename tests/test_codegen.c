@@ -26,7 +26,7 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/resource_calibration.h"
 #include "mcuopt/train.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 static uint32_t rng_state = 12345u;
 static uint32_t next_rand(void)
@@ -206,6 +206,7 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     /* emit (no cross compile here; tests/codegen_compile.sh does that) */
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = test_context();
     eo.measure = 0;
     mco_emit_result res;
     char dir[] = "/tmp/mco-test-codegen-XXXXXX";

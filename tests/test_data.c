@@ -276,10 +276,10 @@ static void test_idx_dir(void)
 static void test_load_by_name(void)
 {
     mco_dataset ds;
-    CHECK_FAILS(mco_dataset_load("imagenet", NULL, MCO_SPLIT_TEST, &ds), MCO_ERR_NOT_FOUND,
+    CHECK_FAILS(mco_dataset_load(NULL, "imagenet", NULL, MCO_SPLIT_TEST, &ds), MCO_ERR_NOT_FOUND,
                 "known: mnist, fashion-mnist, cifar10");
 
-    /* $MCO_DATA_DIR/<name> is found; an explicit dir wins over it. */
+    /* <the context's data directory>/<name> is found; an explicit dir wins over it. */
     char sub[128];
     snprintf(sub, sizeof sub, "%s/mnist", temp_dir);
     CHECK(mkdir(sub, 0700) == 0);
@@ -290,11 +290,13 @@ static void test_load_by_name(void)
     uint32_t dims[3] = { 4, 2, 3 }, label_dims[1] = { 4 };
     write_idx(name, 0x08, 3, dims, pixels, 24, 0, 1);
     write_idx("mnist/t10k-labels-idx1-ubyte.gz", 0x08, 1, label_dims, labels, 4, 0, 1);
-    CHECK(setenv("MCO_DATA_DIR", temp_dir, 1) == 0);
-    CHECK_OK(mco_dataset_load("mnist", NULL, MCO_SPLIT_TEST, &ds));
+    mco_context *ctx;
+    CHECK_OK(mco_context_create(&ctx));
+    CHECK_OK(mco_context_set_resource(ctx, MCO_RESOURCE_DATA, temp_dir));
+    CHECK_OK(mco_dataset_load(ctx, "mnist", NULL, MCO_SPLIT_TEST, &ds));
     CHECK(ds.n == 4 && strcmp(ds.name, "mnist") == 0);
     mco_dataset_free(&ds);
-    CHECK_OK(mco_dataset_load("mnist", sub, MCO_SPLIT_TEST, &ds));
+    CHECK_OK(mco_dataset_load(ctx, "mnist", sub, MCO_SPLIT_TEST, &ds));
     CHECK(ds.n == 4);
     mco_dataset_free(&ds);
     unlink(temp_path("mnist/t10k-images-idx3-ubyte.gz"));
@@ -302,11 +304,11 @@ static void test_load_by_name(void)
     rmdir(sub);
 
     /* Nowhere to be found: one line saying where it looked and what to do. */
-    CHECK_FAILS(mco_dataset_load("cifar10", NULL, MCO_SPLIT_TEST, &ds), MCO_ERR_NOT_FOUND, "looked in");
+    CHECK_FAILS(mco_dataset_load(ctx, "cifar10", NULL, MCO_SPLIT_TEST, &ds), MCO_ERR_NOT_FOUND, "looked in");
     CHECK(strstr(mco_last_error(), temp_dir) != NULL);
     CHECK(strstr(mco_last_error(), "--data DIR") != NULL);
     CHECK(strchr(mco_last_error(), '\n') == NULL);
-    CHECK(unsetenv("MCO_DATA_DIR") == 0);
+    mco_context_free(ctx);
 }
 
 /* Pixel value of CIFAR record r, channel c, pixel p in the file's CHW order. */
@@ -522,7 +524,7 @@ static void test_real_sets(void)
         if (ds.n == 60000) check_class_counts(&ds, train_counts);
         mco_dataset_free(&ds);
 
-        CHECK_OK(mco_dataset_load("mnist", mnist, MCO_SPLIT_TEST, &ds));
+        CHECK_OK(mco_dataset_load(NULL, "mnist", mnist, MCO_SPLIT_TEST, &ds));
         CHECK(ds.n == 10000 && ds.shape.h == 28 && ds.shape.w == 28 && ds.shape.c == 1);
         static const int test_counts[10] = { 980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009 };
         if (ds.n == 10000) check_class_counts(&ds, test_counts);
@@ -532,7 +534,7 @@ static void test_real_sets(void)
     }
 
     if (stat("/usr/share/datasets/fashion-mnist", &st) == 0) {
-        CHECK_OK(mco_dataset_load("fashion-mnist", NULL, MCO_SPLIT_TEST, &ds));
+        CHECK_OK(mco_dataset_load(NULL, "fashion-mnist", NULL, MCO_SPLIT_TEST, &ds));
         CHECK(ds.n == 10000 && ds.shape.h == 28 && ds.shape.w == 28 && strcmp(ds.name, "fashion-mnist") == 0);
         static const int balanced[10] = { 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000 };
         if (ds.n == 10000) check_class_counts(&ds, balanced);

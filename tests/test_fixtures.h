@@ -1,8 +1,9 @@
 /*
- * test_fixtures.h - data and models several C tests share: a synthetic
- * 8x8 "blobs" data set and the small layer-by-layer models trained on it,
- * a comparison of two models' parameters, and an MNIST subset with
- * mnist-paper trained on it. Header-only (static inline), because CMake
+ * test_fixtures.h - data and models several C tests share: a library
+ * context rooted at the source tree and the resource model's table it
+ * names, a synthetic 8x8 "blobs" data set and
+ * the small layer-by-layer models trained on it, a comparison of two
+ * models' parameters, and an MNIST subset with mnist-paper trained on it. Header-only (static inline), because CMake
  * makes a test of every tests/test_*.c.
  *
  * What it leaves out: the checks themselves, and fixtures only one test
@@ -17,10 +18,37 @@
 
 #include "mcuopt/rng.h"
 #include "mcuopt/arch.h"
+#include "mcuopt/context.h"
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
+#include "mcuopt/resource.h"
 #include "mcuopt/train.h"
 #include "test_util.h"
+
+/* A library context whose resources are the source tree's (a test runs
+ * with the repository root as its working directory: CMakeLists.txt). It
+ * lives until the process exits. */
+static inline const mco_context *test_context(void)
+{
+    static mco_context *ctx;
+    if (!ctx && (mco_context_create(&ctx) != MCO_OK || mco_context_set_root(ctx, ".") != MCO_OK)) {
+        fprintf(stderr, "test_context: %s\n", mco_last_error());
+        exit(1);
+    }
+    return ctx;
+}
+
+/* The shipped resource model's table (test_context's), loaded once; what
+ * the CLI's plans choose kernels by. Exits if it does not load. */
+static inline const mco_cost_model *test_cost_model(void)
+{
+    static mco_cost_model *cm;
+    if (!cm && mco_cost_model_load(mco_context_resource(test_context(), MCO_RESOURCE_COST_MODEL), &cm) != MCO_OK) {
+        fprintf(stderr, "test_cost_model: %s\n", mco_last_error());
+        exit(1);
+    }
+    return cm;
+}
 
 /* An empty data set of n images of `shape` with labels 0..classes-1: the
  * caller fills images and labels; free with mco_dataset_free. */

@@ -5,8 +5,9 @@
  * - Round trips of three models (conv/pool/dense; depthwise + batchnorm +
  *   residual add + global average pool + dropout + softmax; explicit
  *   padding on conv, depthwise and both pools) are exact: every field and
- *   every float bit pattern (NaN payloads, -0, subnormals, Inf) survives,
- *   and re-serialising gives the same bytes.
+ *   every finite float bit pattern (-0, subnormals, the largest) survives,
+ *   and re-serialising gives the same bytes; NaN and infinity are neither
+ *   written nor loaded (a diverged training run), naming the layer.
  * - An independent encoder written here from the documented layout produces
  *   the same bytes as mco_model_serialize, and is used to build hostile files
  *   that carry a correct CRC: each must fail with MCO_ERR_FORMAT and a
@@ -102,12 +103,12 @@ static void build_cnn(mco_model *m)
     finish_model(m, 42);
     /* Floats that a careless writer or reader would not keep bit for bit. */
     float *w = m->layers[0].params[MCO_PARAM_WEIGHTS].data;
-    set_bits(&w[0], 0x7fc12345u);   /* quiet NaN with a payload */
-    set_bits(&w[1], 0xff800000u);   /* -Inf */
+    set_bits(&w[0], 0x80800000u);   /* smallest negative normal */
+    set_bits(&w[1], 0xff7fffffu);   /* most negative finite */
     set_bits(&w[2], 0x80000000u);   /* -0 */
     set_bits(&w[3], 0x00000001u);   /* smallest subnormal */
     set_bits(&w[4], 0x7f7fffffu);   /* largest finite */
-    set_bits(&m->layers[6].params[MCO_PARAM_BIAS].data[9], 0x7f800000u);   /* +Inf */
+    set_bits(&m->layers[6].params[MCO_PARAM_BIAS].data[9], 0x807fffffu);   /* largest negative subnormal */
 }
 
 /* conv -> bn -> relu6 -> depthwise -> bn -> relu -> add(relu, relu6) ->
@@ -496,13 +497,13 @@ static void test_round_trips(void)
     check_round_trip(&tiny);
     check_round_trip(&explicit);
     mco_model_free(&explicit);
-    /* The loaded NaN keeps its payload. */
+    /* The loaded bits are the saved ones. */
     uint8_t *bytes;
     size_t size;
     mco_model loaded;
     CHECK_OK(mco_model_serialize(&cnn, &bytes, &size));
     CHECK_OK(mco_model_deserialize(bytes, size, "memory", &loaded));
-    CHECK(bits_of(loaded.layers[0].params[0].data[0]) == 0x7fc12345u);
+    CHECK(bits_of(loaded.layers[0].params[0].data[0]) == 0x80800000u);
     CHECK(bits_of(loaded.layers[0].params[0].data[2]) == 0x80000000u);
     mco_model_free(&loaded);
     free(bytes);
@@ -943,6 +944,43 @@ static void test_serialize_checks(void)
     mco_model_free(&m);
 }
 
+/* A diverged training run leaves NaN or infinite parameters: they are
+ * neither written nor loaded, and the message names the layer; a deploy
+ * model (.mcq) given as a float model is named as such. */
+static void test_non_finite(void)
+{
+    mco_model m;
+    build_tiny(&m);
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    CHECK_OK(mco_model_check_finite(&m));
+    m.layers[1].params[MCO_PARAM_BIAS].data[2] = NAN;
+    CHECK(mco_model_check_finite(&m) == MCO_ERR_RANGE);
+    CHECK(strstr(mco_last_error(), "layer 1 (dense): bias[2] is nan") != NULL);
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_RANGE);
+    CHECK(bytes == NULL && size == 0);
+    m.layers[1].params[MCO_PARAM_WEIGHTS].data[0] = -INFINITY;
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_RANGE);
+    CHECK(strstr(mco_last_error(), "layer 1 (dense): weights[0] is inf") != NULL);
+    mco_model_free(&m);
+
+    /* The same in a file with valid framing and CRC, written by hand. */
+    static tbuf b;
+    tiny_spec spec = tiny_default();
+    tb_header(&b);
+    tb_arch(&b, &spec.arch);
+    for (int i = 0; i < spec.n_layers; i++) tb_layer(&b, &spec.layers[i]);
+    size_t start = tb_chunk_begin(&b, "TENS");
+    for (uint32_t k = 0; k < spec.tens_floats; k++) tb_f32(&b, k == 13 ? NAN : 0.25f);
+    tb_chunk_end(&b, start);
+    tb_seal(&b);
+    expect_rejected(&b, "layer 1 (dense): bias[1] is nan", "a NaN bias");
+    b.size = 0;
+    tb_bytes(&b, MCO_DEPLOY_MAGIC, 4);
+    tb_u32(&b, 1);
+    expect_rejected(&b, "a quantized deploy model (.mcq)", "a deploy model's magic");
+}
+
 /* Number of directory entries whose name contains `part`. */
 static int count_entries(const char *dir, const char *part)
 {
@@ -1062,6 +1100,7 @@ int main(void)
     test_hostile_files();
     test_optional_chunks();
     test_serialize_checks();
+    test_non_finite();
     test_files();
     TEST_MAIN_END();
 }

@@ -2,9 +2,11 @@
  * test_onnx_roundtrip.c - ONNX export then import gives back the same model:
  * for every built-in architecture (conv, depthwise, dense, pools, batchnorm,
  * dropout, residual add, softmax, ...) with random parameters plus a few
- * special values (-0, a subnormal, infinity, NaN), the same graph (types,
+ * special values (-0, a subnormal, the largest float), the same graph (types,
  * names, inputs, hyper-parameters, shapes, normalisation) and every
- * parameter bit for bit; exporting the imported model gives the same bytes.
+ * parameter bit for bit, in memory and as .mco files; exporting the imported
+ * model gives the same bytes. ONNX itself also carries infinity and NaN bit
+ * for bit (checked in memory: a .mco file refuses them).
  * The same for a model with explicit padding on every window layer (ONNX
  * pads, kept as explicit padding on import).
  * Also: a deploy model with float activations exports like its float model,
@@ -89,6 +91,16 @@ static void check_same_file(const mco_model *a, const mco_model *b, const char *
     CHECK(na > 0 && na < sizeof fa && na == nb && memcmp(fa, fb, na) == 0);
 }
 
+/* The first weighted layer's weights (NULL if none has 4). */
+static float *first_weights(mco_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        mco_param *w = &m->layers[i].params[MCO_PARAM_WEIGHTS];
+        if (m->layers[i].n_params == 2 && w->size >= 4) return w->data;
+    }
+    return NULL;
+}
+
 /* Random parameters, then a few special values in the first weighted layer. */
 static void fill_params(mco_model *m, uint64_t seed)
 {
@@ -101,15 +113,12 @@ static void fill_params(mco_model *m, uint64_t seed)
                 l->params[MCO_PARAM_BN_VAR].data[c] = 1.0f + 0.1f * (float)c;
             }
     }
-    for (int i = 0; i < m->n_layers; i++) {
-        mco_param *w = &m->layers[i].params[MCO_PARAM_WEIGHTS];
-        if (m->layers[i].n_params != 2 || w->size < 4) continue;
-        w->data[0] = -0.0f;
-        w->data[1] = 1e-40f;
-        w->data[2] = INFINITY;
-        w->data[3] = NAN;
-        break;
-    }
+    float *w = first_weights(m);
+    if (!w) return;
+    w[0] = -0.0f;
+    w[1] = 1e-40f;
+    w[2] = 3.4028235e38f;
+    w[3] = -1.1754944e-38f;
 }
 
 /* Exports m (params allocated), imports it back, compares; frees m. */
@@ -130,6 +139,22 @@ static void round_trip_model(mco_model *model, const char *arch)
         CHECK(size2 == size && bytes2 && memcmp(bytes, bytes2, size) == 0);
         free(bytes2);
         mco_model_free(&back);
+    }
+    /* Infinity and NaN: ONNX keeps them too. */
+    float *w = first_weights(&m);
+    if (w) {
+        w[2] = INFINITY;
+        w[3] = NAN;
+        uint8_t *nf = NULL;
+        size_t nf_size = 0;
+        CHECK_OK(mco_onnx_serialize_model(&m, &nf, &nf_size));
+        if (mco_onnx_import_bytes(nf, nf_size, arch, &back) == MCO_OK) {
+            check_same_model(&m, &back, arch);
+            mco_model_free(&back);
+        } else {
+            CHECK(!"importing an export holding infinity and NaN");
+        }
+        free(nf);
     }
     /* Cut short anywhere in the first bytes: an error, never a crash. */
     for (size_t cut = 0; cut < size && cut < 400; cut += 7) {

@@ -25,7 +25,7 @@
 #include "mcuopt/arch.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/resource_calibration.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 /* A whole file, NUL-terminated (NULL if unreadable); *size its bytes. */
 static char *slurp(const char *path, size_t *size)
@@ -54,7 +54,7 @@ static char *slurp(const char *path, size_t *size)
 static char *read_runtime_file(const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/runtime/%s", MCO_SOURCE_DIR, name);
+    snprintf(path, sizeof path, "runtime/%s", name);   /* tests run at the repository root */
     return slurp(path, NULL);
 }
 
@@ -62,7 +62,7 @@ static char *read_runtime_file(const char *name)
 static int runtime_defines(const char *fn)
 {
     char cmd[1200];
-    snprintf(cmd, sizeof cmd, "grep -l '^mco_rt_status %s(' %s/runtime/*.c >/dev/null 2>&1", fn, MCO_SOURCE_DIR);
+    snprintf(cmd, sizeof cmd, "grep -l '^mco_rt_status %s(' runtime/*.c >/dev/null 2>&1", fn);
     return system(cmd) == 0;
 }
 
@@ -168,9 +168,11 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
     snprintf(code, sizeof code, "%s/code", dir);
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = test_context();
     eo.measure = 0;
     mco_emit_result er;
     int ok = mco_emit_c_with(dm, plan, code, &eo, &er) == MCO_OK;
+    if (!ok) fprintf(stderr, "%s: %s\n", label, mco_last_error());
     uint8_t *raw = samples(dm, N_SAMPLES);
     uint8_t *in = malloc(N_SAMPLES * plan->input_bytes), *want = malloc(N_SAMPLES * plan->output_bytes);
     ok = ok && mco_deploy_predict_raw(dm, plan, raw, N_SAMPLES, in, want) == MCO_OK;

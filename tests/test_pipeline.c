@@ -184,6 +184,7 @@ static mco_pipeline_options base_options(const fixture *f)
 {
     mco_pipeline_options opt;
     mco_pipeline_options_default(&opt);
+    opt.measure.ctx = test_context();
     opt.train = &f->train;
     opt.test = &f->test;
     opt.train_options.epochs = 1;

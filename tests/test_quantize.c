@@ -3,7 +3,8 @@
  * quantization error bounds, hand-computed bias / multiplier values,
  * calibration range methods, which tensors share quantization parameters,
  * the model input mapping q = raw - 128, describe / bytes, and the .mcq
- * round trip with truncated, bit-flipped and inconsistent files.
+ * round trip with truncated, bit-flipped and inconsistent files, and
+ * float models with NaN or infinite parameters refused.
  */
 #include <math.h>
 #include <stdio.h>
@@ -431,6 +432,30 @@ static void test_file(void)
     mco_model_free(&m);
 }
 
+/* A model with a non-finite parameter (a diverged training run) is refused
+ * by every way into a deploy model, naming the layer. */
+static void test_non_finite_refused(void)
+{
+    mco_model m;
+    make_model(SMALL_CNN, (mco_shape){8, 8, 1}, 7, &m);
+    mco_dataset calib;
+    make_dataset(m.input_shape, 16, &calib);
+    mco_quant_options qo;
+    mco_quant_options_default(&qo);
+    qo.calibration_samples = 16;
+    m.layers[4].params[MCO_PARAM_WEIGHTS].data[5] = NAN;
+    mco_deploy_model dm;
+    CHECK(mco_quantize(&m, &calib, &qo, &dm) == MCO_ERR_RANGE);
+    CHECK(strstr(mco_last_error(), "layer 4 (dense_4): weights[5] is nan") != NULL);
+    CHECK(mco_deploy_from_float(&m, &dm) == MCO_ERR_RANGE);
+    m.layers[4].params[MCO_PARAM_WEIGHTS].data[5] = 0.0f;
+    m.layers[0].params[MCO_PARAM_BIAS].data[1] = INFINITY;
+    CHECK(mco_deploy_from_float(&m, &dm) == MCO_ERR_RANGE);
+    CHECK(strstr(mco_last_error(), "bias[1] is inf") != NULL);
+    mco_dataset_free(&calib);
+    mco_model_free(&m);
+}
+
 int main(void)
 {
     test_weight_quantization();
@@ -438,5 +463,6 @@ int main(void)
     test_calibration_ranges();
     test_shared_qparams_and_input();
     test_file();
+    test_non_finite_refused();
     TEST_MAIN_END();
 }

@@ -4,7 +4,8 @@
  * objective and feasibility, and a tiny search on a 2,000-image MNIST subset
  * that finds a feasible model, writes its outputs and, run a second time
  * with the same seed into a fresh store, tries exactly the same trials with
- * exactly the same results.
+ * exactly the same results; a child process of the caller's own that ends
+ * during the search is left for the caller to reap.
  *
  * What it leaves out: the CLI, kill-and-resume (tests/search_resume.sh) and
  * search quality (bench/search_vs_baselines.sh).
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mcuopt/arch.h"
@@ -25,8 +28,8 @@
 static void check_space(void)
 {
     mco_target_profile f405, m0;
-    CHECK_OK(mco_target_load("stm32f405", &f405));
-    CHECK_OK(mco_target_load("cortex-m0plus-32k", &m0));
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &f405));
+    CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &m0));
     mco_pipeline_space_caps caps = {1, 1, 1};
     mco_search_space space, space_m0;
     mco_pipeline_space_build(&f405, &caps, &space);
@@ -75,7 +78,7 @@ static void check_space(void)
 static void check_objective(void)
 {
     mco_target_profile m0;
-    CHECK_OK(mco_target_load("cortex-m0plus-32k", &m0));
+    CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &m0));
     mco_search_resources ref = {20000, 2000, 2.0, 100.0};
     mco_search_objective obj;
     mco_search_objective_init(&obj, &m0, &ref, 0.975, 1.5);
@@ -126,6 +129,7 @@ static void search_options(const fixture *f, const mco_target_profile *t, const 
                            mco_search_options *so)
 {
     mco_search_options_default(so);
+    so->ctx = test_context();
     so->model = &f->model;
     so->model_path = f->model_path;
     so->target = t;
@@ -166,7 +170,7 @@ static char *trial_lines(const char *db_path)
 static void check_tiny_search(const fixture *f)
 {
     mco_target_profile t;
-    CHECK_OK(mco_target_load("stm32f405", &t));
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &t));
     char out[256], db1[300], db2[300];
     snprintf(out, sizeof out, "/tmp/mco_test_search_%d", (int)getpid());
     snprintf(db1, sizeof db1, "%s/first.db", out);
@@ -175,7 +179,20 @@ static void check_tiny_search(const fixture *f)
     mco_search_options so;
     mco_search_result r1, r2;
     search_options(f, &t, out, db1, &so);
+    /* A child of the program's own, which ends during the search: the search
+     * waits for its workers by pid, so this child is still the program's to
+     * reap afterwards (waitpid(-1) in the search would take it). */
+    pid_t own_child = fork();
+    if (own_child == 0) {
+        struct timespec nap = {0, 200 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        _exit(42);
+    }
+    CHECK(own_child > 0);
     CHECK_OK(mco_search_run(&so, &r1));
+    int own_status = 0;
+    CHECK(own_child > 0 && waitpid(own_child, &own_status, 0) == own_child);
+    CHECK(WIFEXITED(own_status) && WEXITSTATUS(own_status) == 42);
     printf("  first search: %d trials (%d done, %d pruned, %d failed) in %.1f s; best %s: val %.4f, test %.4f\n",
            r1.n_trials, r1.n_done, r1.n_pruned, r1.n_failed, r1.seconds, r1.found ? r1.best.config : "-",
            r1.found ? r1.best.result.accuracy : 0.0, r1.test_accuracy);

@@ -52,7 +52,7 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/prune.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 #if !MCO_HAVE_DSP
 #error "MCO_EMULATE_DSP should enable the DSP path"
@@ -361,14 +361,14 @@ static int is_sparse_kind(mco_op_kind k)
     return k == MCO_OP_FULLY_CONNECTED_SPARSE_S8 || k == MCO_OP_CONV2D_MAXPOOL_SPARSE_S8;
 }
 
-/* The resource model's estimate of a plan on the default table's m4f class
+/* The resource model's estimate of a plan on the shipped table's m4f class
  * (the class the planner assumes without a target). */
 static void estimate(const mco_plan *plan, double *cycles, double *flash)
 {
     mco_target_profile t;
     CHECK_OK(mco_cost_class_profile("m4f", &t));
     mco_resource_estimate e;
-    CHECK_OK(mco_resource_estimate_plan(mco_cost_model_default(), plan, &t, 0, &e));
+    CHECK_OK(mco_resource_estimate_plan(test_cost_model(), plan, &t, 0, &e));
     *cycles = e.cycles;
     *flash = (double)e.flash_bytes;
     mco_resource_estimate_free(&e);
@@ -389,6 +389,7 @@ static void check_choice(const mco_deploy_model *dm, mco_plan_goal goal, const m
     mco_plan_options_default(&opt);
     CHECK(opt.sparse_weights == 1 && opt.goal == MCO_PLAN_FASTEST);
     opt.goal = goal;
+    opt.cost_model = test_cost_model();   /* the table the choice reads */
     mco_plan chosen;
     CHECK_OK(mco_plan_build(dm, &opt, &chosen));
     CHECK(chosen.n_ops == 2);
@@ -429,6 +430,7 @@ static void plan_kinds(const mco_model *m, float sparsity, const mco_dataset *ds
     mco_plan_options_default(&opt);
     opt.sparse_weights = 0;
     opt.goal = MCO_PLAN_SMALLEST;
+    opt.cost_model = test_cost_model();
     mco_plan dense;
     CHECK_OK(mco_plan_build(&dm, &opt, &dense));
     for (int k = 0; k < dense.n_ops; k++) CHECK(!is_sparse_kind(dense.ops[k].kind));
@@ -519,6 +521,7 @@ static void test_pruned_mlp(void)
     mco_plan fast, small;
     mco_plan_options opt;
     mco_plan_options_default(&opt);
+    opt.cost_model = test_cost_model();
     CHECK_OK(mco_plan_build(&dm, &opt, &fast));
     opt.goal = MCO_PLAN_SMALLEST;
     CHECK_OK(mco_plan_build(&dm, &opt, &small));
@@ -540,7 +543,6 @@ static void test_pruned_mlp(void)
 
 static void test_plan(void)
 {
-    CHECK(mco_cost_model_default() != NULL);   /* the table the choice reads */
     mco_op_kind fast[2], small[2];
     mco_model m;
     mco_dataset ds;

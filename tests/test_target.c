@@ -10,7 +10,7 @@
 #include "mcuopt/target.h"
 #include "mcuopt/target_cycles.h"
 #include "target/target_machine.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +43,14 @@ static mco_status load_edited(const char *dir, const char *from, const char *to,
     snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good_profile), good_profile, to, at + strlen(from));
     snprintf(path, sizeof path, "%s/edited.json", dir);
     write_file(path, text);
-    return mco_target_load(path, p);
+    return mco_target_load(NULL, path, p);   /* a path needs no context */
 }
 
 static void test_shipped_profiles(void)
 {
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         mco_target_profile p;
-        CHECK_OK(mco_target_load(shipped[i], &p));
+        CHECK_OK(mco_target_load(test_context(), shipped[i], &p));
         CHECK(strcmp(p.name, shipped[i]) == 0);
         CHECK(p.clock_mhz > 0 && p.flash_kb > 0 && p.ram_kb > 0);
         CHECK(p.qemu_machine[0] != '\0');
@@ -59,22 +59,22 @@ static void test_shipped_profiles(void)
         if (p.core == MCO_CORE_M0 || p.core == MCO_CORE_M0PLUS || p.core == MCO_CORE_M3) CHECK(p.fpu == MCO_FPU_NONE);
         if (p.core == MCO_CORE_M4F) CHECK(p.fpu == MCO_FPU_SP);
         /* every model that fits the profile can run on its QEMU machine (also checked by the load) */
-        CHECK_OK(mco_target_check_memory(&p));
+        CHECK_OK(mco_target_check_memory(test_context(), &p));
         /* ARMv6-M code runs on an ARMv7-M machine with room for it (checked instruction by instruction) */
         if (p.core == MCO_CORE_M0 || p.core == MCO_CORE_M0PLUS) CHECK(strcmp(p.qemu_machine, "mps2-an385") == 0);
     }
     mco_target_profile p;
-    CHECK_OK(mco_target_load("stm32f405", &p));
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &p));
     CHECK(p.core == MCO_CORE_M4F && p.clock_mhz == 168 && p.flash_kb == 1024 && p.ram_kb == 192);
     CHECK(strcmp(p.qemu_machine, "netduinoplus2") == 0);
-    CHECK_OK(mco_target_load("cortex-m0plus-32k", &p));
+    CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &p));
     CHECK(p.flash_kb == 32 && p.ram_kb == 8 && p.core == MCO_CORE_M0PLUS);
     CHECK(strcmp(mco_core_name(p.core), "cortex-m0plus") == 0);
     CHECK(strcmp(mco_fpu_name(MCO_FPU_DP), "dp") == 0);
 
     mco_target_profile *list = NULL;
     int count = 0;
-    CHECK_OK(mco_target_list(&list, &count));
+    CHECK_OK(mco_target_list(test_context(), &list, &count));
     CHECK(count >= (int)(sizeof shipped / sizeof shipped[0]));
     for (int i = 1; i < count; i++) CHECK(strcmp(list[i - 1].name, list[i].name) < 0);
     free(list);
@@ -91,7 +91,7 @@ static mco_status load_m0plus(const char *dir, int flash_kb, int ram_kb, const c
              flash_kb, ram_kb, machine);
     snprintf(path, sizeof path, "%s/edited.json", dir);
     write_file(path, text);
-    return mco_target_load(path, p);
+    return mco_target_load(test_context(), path, p);   /* the context's firmware has the linker scripts */
 }
 
 /* A profile whose QEMU machine has less memory than the profile is refused
@@ -145,15 +145,15 @@ static void test_errors(const char *dir)
     mco_target_profile p;
     char path[256];
 
-    CHECK(mco_target_load("no-such-mcu", &p) == MCO_ERR_NOT_FOUND);
+    CHECK(mco_target_load(test_context(), "no-such-mcu", &p) == MCO_ERR_NOT_FOUND);
     CHECK(strstr(mco_last_error(), "no-such-mcu") && strstr(mco_last_error(), "stm32f405"));
 
     snprintf(path, sizeof path, "%s/missing-file.json", dir);
-    CHECK(mco_target_load(path, &p) == MCO_ERR_IO);
+    CHECK(mco_target_load(NULL, path, &p) == MCO_ERR_IO);
 
     snprintf(path, sizeof path, "%s/broken.json", dir);
     write_file(path, "{\"name\": \"x\",\n \"core\": }\n");
-    CHECK(mco_target_load(path, &p) == MCO_ERR_FORMAT);
+    CHECK(mco_target_load(NULL, path, &p) == MCO_ERR_FORMAT);
     CHECK(strstr(mco_last_error(), "broken.json") != NULL);
 
     CHECK_OK(load_edited(dir, "\"fpu\"", "\"fpu\"", &p)); /* the unedited profile is fine */
@@ -174,16 +174,23 @@ static void test_errors(const char *dir)
     CHECK(load_edited(dir, "\"ram_kb\": 128", "\"ram_kb\": -4", &p) == MCO_ERR_FORMAT);
     CHECK(strstr(mco_last_error(), "\"ram_kb\"") != NULL);
 
-    /* MCO_TARGETS_DIR redirects name lookup. */
+    /* The context's targets directory is where names are looked up; a
+     * context without one (or none at all) says so. */
+    mco_context *ctx;
+    CHECK_OK(mco_context_create(&ctx));
+    CHECK(mco_target_load(ctx, "stm32f405", &p) == MCO_ERR_NOT_FOUND);
+    CHECK(strstr(mco_last_error(), "no targets directory") != NULL);
+    CHECK(mco_target_load(NULL, "stm32f405", &p) == MCO_ERR_NOT_FOUND);
+    CHECK(strstr(mco_last_error(), "no context") != NULL);
     snprintf(path, sizeof path, "%s/mine.json", dir);
-    write_file(path, good_profile);
-    setenv("MCO_TARGETS_DIR", dir, 1);
+    CHECK_OK(mco_context_set_resource(ctx, MCO_RESOURCE_TARGETS, dir));
     unlink(path);
-    CHECK(mco_target_load("mine", &p) == MCO_ERR_NOT_FOUND);
+    CHECK(mco_target_load(ctx, "mine", &p) == MCO_ERR_NOT_FOUND);
     write_file(path, good_profile);
-    CHECK_OK(mco_target_load("mine", &p));
+    CHECK_OK(mco_target_load(ctx, "mine", &p));
     CHECK(strcmp(p.name, "t") == 0 && p.core == MCO_CORE_M4F);
-    unsetenv("MCO_TARGETS_DIR");
+    CHECK(mco_target_load(test_context(), "mine", &p) == MCO_ERR_NOT_FOUND);   /* not in the other context */
+    mco_context_free(ctx);
 }
 
 /* A loop of 10 iterations in objdump's format, then the return. */

@@ -29,7 +29,7 @@
 #include "mcuopt/resource.h"
 #include "mcuopt/resource_calibration.h"
 #include "mcuopt/target.h"
-#include "test_util.h"
+#include "test_fixtures.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -145,13 +145,29 @@ static void make_vectors(uint8_t inputs[N_CASES][N_IN], uint8_t expected[N_CASES
     }
 }
 
+/* Counts the log lines that name the QEMU run. */
+static void count_qemu_lines(void *user, mco_log_level level, const char *line)
+{
+    if (level == MCO_LOG_DEBUG && strstr(line, "qemu-system-arm -M")) ++*(int *)user;
+}
+
 static void measure_on(const char *target, const char *model_dir, uint64_t pinned_insns)
 {
+    /* A context of its own: the source tree's resources, a private
+     * temporary directory (empty again afterwards) and a log. */
+    mco_context *ctx;
+    char temp[] = "/tmp/mco-test-measure-tmp-XXXXXX";
+    int qemu_lines = 0;
+    CHECK_OK(mco_context_create(&ctx));
+    CHECK_OK(mco_context_set_root(ctx, "."));
+    CHECK(mkdtemp(temp) != NULL);
+    CHECK_OK(mco_context_set_temp_dir(ctx, temp));
+    mco_context_set_log(ctx, count_qemu_lines, &qemu_lines);
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(ctx, target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = ctx, .model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = 60};
     mco_measure_result a, b;
@@ -180,6 +196,9 @@ static void measure_on(const char *target, const char *model_dir, uint64_t pinne
     CHECK(b.cycles_est == a.cycles_est);
     CHECK_NEAR(b.latency_ms, 2 * a.latency_ms, 1e-9);
     CHECK(b.flash_bytes == a.flash_bytes && b.stack_bytes == a.stack_bytes);
+    CHECK(qemu_lines == 2);
+    CHECK(rmdir(temp) == 0);   /* the work directories were made there and removed */
+    mco_context_free(ctx);
 
     if (a.insns_min != pinned_insns)
         fprintf(stderr, "%s: %llu instructions for input 0..2 minimum, pinned value %llu (different compiler?)\n",
@@ -205,10 +224,11 @@ static void check_layers_add_up(const mco_measure_result *r)
 static void measure_split(const char *target, const char *model_dir)
 {
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(test_context(), target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = N_CASES, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = test_context(), .model_dir = model_dir, .n_inputs = N_CASES,
+                               .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = 60};
     mco_measure_result marked, plain, unmarked;
@@ -258,7 +278,7 @@ static void measure_emitted(const char *target)
     CHECK_OK(st);
     if (st != MCO_OK) return;
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(test_context(), target, &t));
     enum { N = 2 };
     mco_dataset samples = {.n = N, .shape = dm.model.input_shape, .n_classes = 6};
     size_t raw = mco_shape_size(samples.shape);
@@ -269,13 +289,18 @@ static void measure_emitted(const char *target)
     samples.labels = labels;
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = test_context();
     mo.code_dir = code_dir;
     mo.n_samples = N;
     mco_measure_result marked, plain;
     CHECK_OK(mco_measure_deploy_model(&dm, &t, &samples, &mo, &marked));
 
-    mco_plan plan;
-    CHECK_OK(mco_plan_build(&dm, NULL, &plan));
+    mco_plan plan;   /* the plan the measurement made: the context's table, the target's class */
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.cost_model = test_cost_model();
+    po.core_class = mco_cost_class_name(&t);
+    CHECK_OK(mco_plan_build(&dm, &po, &plan));
     CHECK(marked.n_mismatch == 0 && marked.n_layers == plan.n_ops && plan.n_ops >= 6);
     check_layers_add_up(&marked);
     uint64_t macs = 0;
@@ -293,9 +318,9 @@ static void measure_emitted(const char *target)
     /* the production build (no marks): no split, the same instructions */
     uint8_t *in = malloc(N * plan.input_bytes), *exp = malloc(N * plan.output_bytes);
     CHECK_OK(mco_deploy_predict_raw(&dm, &plan, images, N, in, exp));
-    mco_measure_request req = {.model_dir = code_dir, .n_inputs = N, .inputs = in, .input_bytes = plan.input_bytes,
-                               .expected = exp, .output_bytes = plan.output_bytes, .timeout_s = 120,
-                               .no_layer_marks = 1};
+    mco_measure_request req = {.ctx = test_context(), .model_dir = code_dir, .n_inputs = N, .inputs = in,
+                               .input_bytes = plan.input_bytes, .expected = exp, .output_bytes = plan.output_bytes,
+                               .timeout_s = 120, .no_layer_marks = 1};
     CHECK_OK(mco_target_measure(&t, &req, &plain));
     CHECK(plain.n_mismatch == 0 && plain.n_layers == 0);
     CHECK(plain.insns_min == marked.insns_min && plain.insns_max == marked.insns_max);
@@ -315,10 +340,10 @@ static void expect_failure(const char *target, const char *model_dir, const char
 {
     write_file(model_dir, "model.c", source);
     mco_target_profile t;
-    CHECK_OK(mco_target_load(target, &t));
+    CHECK_OK(mco_target_load(test_context(), target, &t));
     uint8_t inputs[N_CASES][N_IN], expected[N_CASES][N_OUT];
     make_vectors(inputs, expected);
-    mco_measure_request req = {.model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
+    mco_measure_request req = {.ctx = test_context(), .model_dir = model_dir, .n_inputs = 1, .inputs = &inputs[0][0],
                                .input_bytes = N_IN, .expected = &expected[0][0], .output_bytes = N_OUT,
                                .timeout_s = timeout_s};
     mco_measure_result r;
@@ -349,10 +374,10 @@ int main(void)
     /* The size contract: a wrong input size is a build error naming it. */
     {
         mco_target_profile t;
-        CHECK_OK(mco_target_load("stm32l432", &t));
+        CHECK_OK(mco_target_load(test_context(), "stm32l432", &t));
         uint8_t in[N_IN + 1] = {0}, exp[N_OUT] = {0};
-        mco_measure_request req = {.model_dir = dir, .n_inputs = 1, .inputs = in, .input_bytes = N_IN + 1,
-                                   .expected = exp, .output_bytes = N_OUT};
+        mco_measure_request req = {.ctx = test_context(), .model_dir = dir, .n_inputs = 1, .inputs = in,
+                                   .input_bytes = N_IN + 1, .expected = exp, .output_bytes = N_OUT};
         mco_measure_result r;
         CHECK(mco_target_measure(&t, &req, &r) == MCO_ERR_UNSUPPORTED);
         CHECK(strstr(mco_last_error(), "MODEL_INPUT_SIZE") != NULL);

@@ -8,6 +8,8 @@
  *     oneDNN fast path (conv, depthwise, dense, BatchNorm + ReLU fused, a
  *     residual add), with 1 and with 2 threads;
  *   - progress callbacks, the confusion matrix, predict and shape errors;
+ *   - a diverging run (learning rate 1e30) stops at the step where the loss
+ *     or a parameter became non-finite;
  *   - if the MNIST files are present, mnist-paper trained on
  *     6,000 images (two epochs) beats 90% on 1,000 test images.
  */
@@ -246,6 +248,32 @@ static void check_api(const mco_dataset *train, const mco_dataset *test)
     mco_model_free(&m);
 }
 
+/* A run that diverges (learning rate far too high) stops with
+ * MCO_ERR_RANGE at the step where the loss or a parameter stopped being
+ * finite, with a hint, and calls progress for no later step. */
+static void check_divergence(const mco_dataset *train)
+{
+    mco_model m;
+    small_cnn(&m);
+    mco_train_options opt;
+    mco_train_options_default(&opt);
+    opt.learning_rate = 1e30f;
+    opt.threads = 1;
+    progress_count count = {0, 0, -1.0};
+    opt.progress = count_progress;
+    opt.progress_user = &count;
+    mco_train_result result;
+    CHECK(mco_train(&m, train, NULL, &opt, &result) == MCO_ERR_RANGE);
+    const char *msg = mco_last_error();
+    CHECK(strstr(msg, "training diverged at step ") != NULL);
+    CHECK(strstr(msg, "lower the learning rate (--lr, now 1e+30)") != NULL);
+    long step = 0;
+    CHECK(sscanf(msg, "training diverged at step %ld", &step) == 1);
+    CHECK(step >= 1 && step == count.batches + 1);   /* every step before it was finite */
+    CHECK(count.epoch_ends == 0);
+    mco_model_free(&m);
+}
+
 static void check_mnist_subset(void)
 {
     mco_dataset train, test;
@@ -288,6 +316,7 @@ int main(void)
     check_repeatable(&train);
     check_repeatable_fast_path(&train);
     check_api(&train, &test);
+    check_divergence(&train);
     check_mnist_subset();
     mco_dataset_free(&train);
     mco_dataset_free(&test);

@@ -6,6 +6,8 @@
  *     stored results, stage rows, unknown (NAN) metrics, ownership checks;
  *   - three worker processes claiming and finishing trials concurrently
  *     against one file (both claim styles): no trial runs twice, all end done;
+ *   - four processes adding trials under one study-wide limit: exactly that
+ *     many end in the store; releasing a claimed trial;
  *   - a "killed" search: a trial left running by a SIGKILLed worker, by a
  *     zombie and by a reused pid is recovered on resume; finished ones are not
  *     redone, live workers' trials are left alone;
@@ -454,6 +456,96 @@ static void check_concurrent_workers(void)
     mco_trials_close(db);
 }
 
+/* ---- a trial limit shared by processes ----------------------------------------------- */
+
+#define LIMIT 7
+#define LIMIT_WORKERS 4
+#define LIMIT_CONFIGS 10
+
+/* Each of several processes adds the same 10 configurations in its own
+ * order (and 10 of its own) under a limit of 7 for the study: the store ends
+ * with exactly 7 trials between them, every add after that says FULL, and an
+ * existing trial is still found when the study is full. Then release. */
+static int run_limited_adder(const char *path, const mco_trial_study *s, int w)
+{
+    mco_trials *db;
+    if (mco_trials_open(path, s, &db) != MCO_OK) return 2;
+    int bad = 0;
+    mco_trial *t = malloc(sizeof *t);
+    for (int k = 0; k < 2 * LIMIT_CONFIGS && t; k++) {
+        char config[128];
+        if (k < LIMIT_CONFIGS) config_text((k * (w + 1) + w) % LIMIT_CONFIGS, config, sizeof config);
+        else snprintf(config, sizeof config, "worker %d config %d", w, k);
+        mco_add_outcome outcome;
+        if (mco_trials_add(db, config, 0, 1.0, LIMIT, t, &outcome) != MCO_OK) bad = 1;
+        else if (outcome != MCO_ADD_FULL && strcmp(t->config, config) != 0) bad = 1;
+    }
+    free(t);
+    mco_trials_close(db);
+    return bad ? 4 : 0;
+}
+
+static void check_shared_limit(void)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "limit.db");
+    mco_trial_study s;
+    make_study(&s);
+    int go[2];
+    CHECK(pipe(go) == 0);
+    fflush(NULL);
+    pid_t pids[LIMIT_WORKERS];
+    for (int w = 0; w < LIMIT_WORKERS; w++) {
+        pids[w] = fork();
+        if (pids[w] == 0) {
+            close(go[1]);
+            char byte;
+            if (read(go[0], &byte, 1) != 0) _exit(3);
+            _exit(run_limited_adder(path, &s, w));
+        }
+        CHECK(pids[w] > 0);
+    }
+    close(go[0]);
+    close(go[1]);
+    for (int w = 0; w < LIMIT_WORKERS; w++) {
+        int status = -1;
+        if (pids[w] > 0) waitpid(pids[w], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    mco_trials *db;
+    CHECK_OK(mco_trials_open(path, &s, &db));
+    if (!db) return;
+    mco_trial *list;
+    int n;
+    CHECK_OK(mco_trials_list(db, NULL, &list, &n));
+    CHECK(n == LIMIT);
+    mco_trial t, first = list[0];
+    free(list);
+    mco_add_outcome outcome;
+    CHECK_OK(mco_trials_add(db, "one more", 0, 1.0, LIMIT, &t, &outcome));
+    CHECK(outcome == MCO_ADD_FULL);
+    CHECK_OK(mco_trials_add(db, first.config, 0, 1.0, LIMIT, &t, &outcome));
+    CHECK(outcome == MCO_ADD_EXISTS && t.id == first.id);
+    CHECK_OK(mco_trials_add(db, "one more", 0, 1.0, LIMIT + 1, &t, &outcome));   /* a higher limit */
+    CHECK(outcome == MCO_ADD_NEW && t.state == MCO_TRIAL_QUEUED);
+    CHECK_OK(mco_trials_add(db, "and another", 0, 1.0, 0, &t, &outcome));   /* 0: none */
+    CHECK(outcome == MCO_ADD_NEW);
+
+    /* release: a claimed trial goes back in the queue, only for its claimer */
+    mco_claim_outcome claimed;
+    CHECK_OK(mco_trials_claim(db, first.config, 0, 1.0, (int)getpid(), &t, &claimed));
+    CHECK(claimed == MCO_CLAIM_CLAIMED && t.state == MCO_TRIAL_RUNNING);
+    mco_trial other = t;
+    other.pid = t.pid + 1;
+    CHECK_OK(mco_trials_release(db, &other));
+    CHECK_OK(mco_trials_get(db, t.id, &first));
+    CHECK(first.state == MCO_TRIAL_RUNNING);
+    CHECK_OK(mco_trials_release(db, &t));
+    CHECK_OK(mco_trials_get(db, t.id, &first));
+    CHECK(first.state == MCO_TRIAL_QUEUED && first.attempts == 1);
+    mco_trials_close(db);
+}
+
 /* ---- a killed search resumes ------------------------------------------------------ */
 
 /* A child that claims `config` and then dies: by SIGKILL from the parent
@@ -699,6 +791,7 @@ int main(void)
     check_open_and_study();
     check_claim_and_finish();
     check_concurrent_workers();
+    check_shared_limit();
     check_resume_after_kill();
     check_pareto_and_best();
     remove_tmp_dir();

@@ -42,6 +42,7 @@
 
 void mco_emit_options_default(mco_emit_options *opt)
 {
+    opt->ctx = NULL;
     opt->cpu = "cortex-m4";
     opt->measure = 1;
 }
@@ -518,14 +519,18 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     if (st != MCO_OK) return st;
     st = write_model_h(dm, plan, &io, out.stage, res);
     if (st == MCO_OK) st = write_model_c(dm, plan, &io, out.stage, res);
-    if (st == MCO_OK) st = mco_emit_runtime(plan, out.stage, res);
-    if (st == MCO_OK && opt->measure) st = mco_emit_measure(out.stage, res->cpu, res);
+    if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, out.stage, res);
+    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);
     mco_output_dir_abort(&out);
     return st;
 }
 
-mco_status mco_emit_c(const mco_deploy_model *dm, const mco_plan *plan, const char *dir, mco_emit_result *res)
+mco_status mco_emit_c(const mco_context *ctx, const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
+                      mco_emit_result *res)
 {
-    return mco_emit_c_with(dm, plan, dir, NULL, res);
+    mco_emit_options opt;
+    mco_emit_options_default(&opt);
+    opt.ctx = ctx;
+    return mco_emit_c_with(dm, plan, dir, &opt, res);
 }

@@ -10,6 +10,7 @@
 
 #include "mcuopt/file_util.h"
 #include "mcuopt/codegen.h"
+#include "mcuopt/context.h"
 
 /* An emitted file: write to ->f (see mcuopt/file_io.h). */
 typedef mco_output_file mco_emit_file;
@@ -26,12 +27,13 @@ int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_M
 
 /* Copies the runtime files the plan's kernels need (found by
  * which file defines each kernel function, then by what those files call
- * and include) from $MCO_RUNTIME_DIR or MCO_SOURCE_DIR "/runtime". */
-mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_result *res);
+ * and include) from the context's runtime directory. */
+mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res);
 
 /* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable
- * object (unused sections dropped, libgcc included) and fills
- * flash/code/ram/stack_bytes; does nothing when the compiler is missing. */
-mco_status mco_emit_measure(const char *dir, const char *cpu, mco_emit_result *res);
+ * object (unused sections dropped, libgcc included; built in the context's
+ * temporary directory) and fills flash/code/ram/stack_bytes; does nothing
+ * when the compiler is missing. */
+mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char *cpu, mco_emit_result *res);
 
 #endif

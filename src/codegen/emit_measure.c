@@ -72,7 +72,7 @@ static size_t stack_estimate(const char *dir)
         char path[4400], *text = NULL;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text) != MCO_OK) continue;
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
             char *tab = strchr(line, '\t'), *colon;
             if (!tab) continue;
             *tab = '\0';
@@ -93,15 +93,15 @@ static size_t stack_estimate(const char *dir)
     return chain ? chain + top[0] + top[1] : 0;
 }
 
-mco_status mco_emit_measure(const char *dir, const char *cpu, mco_emit_result *res)
+mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char *cpu, mco_emit_result *res)
 {
     if (!on_path("arm-none-eabi-gcc") || !on_path("arm-none-eabi-size")) return MCO_OK;
     const char *flags[3];
     mco_status st = cpu_flags(cpu, flags);
     if (st != MCO_OK) return st;
-    char work[] = "/tmp/mcuopt-emit-XXXXXX";
-    if (!mkdtemp(work)) return mco_error(MCO_ERR_IO, "cannot create a temporary directory");
-    char obj[64], log[64], dumpdir[64], include[4200];
+    char work[4096];
+    if ((st = mco_context_make_temp_dir(ctx, "emit", work, sizeof work)) != MCO_OK) return st;
+    char obj[4200], log[4200], dumpdir[4200], include[4200];
     snprintf(obj, sizeof obj, "%s/model.o", work);
     snprintf(log, sizeof log, "%s/build.log", work);
     snprintf(dumpdir, sizeof dumpdir, "%s/", work);

@@ -43,17 +43,6 @@ typedef struct {
     runtime_file files[MAX_RUNTIME_FILES];
 } runtime_set;
 
-static const char *runtime_dir(void)
-{
-    const char *env = getenv("MCO_RUNTIME_DIR");
-    if (env && *env) return env;
-#ifdef MCO_SOURCE_DIR
-    return MCO_SOURCE_DIR "/runtime";
-#else
-    return "runtime";
-#endif
-}
-
 static void free_set(runtime_set *set)
 {
     for (int i = 0; i < set->n; i++) free(set->files[i].text);
@@ -65,13 +54,15 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static mco_status load_set(runtime_set *set)
+static mco_status load_set(const mco_context *ctx, runtime_set *set)
 {
-    snprintf(set->dir, sizeof set->dir, "%s", runtime_dir());
+    const char *runtime_dir;
+    mco_status st = mco_context_require(ctx, MCO_RESOURCE_RUNTIME, "emit", &runtime_dir);
+    if (st != MCO_OK) return st;
+    snprintf(set->dir, sizeof set->dir, "%s", runtime_dir);
     DIR *d = opendir(set->dir);
-    if (!d) return mco_error(MCO_ERR_NOT_FOUND, "runtime directory %s: %s (set MCO_RUNTIME_DIR)", set->dir, strerror(errno));
+    if (!d) return mco_error(MCO_ERR_NOT_FOUND, "runtime directory %s: %s", set->dir, strerror(errno));
     struct dirent *e;
-    mco_status st = MCO_OK;
     while (st == MCO_OK && (e = readdir(d)) != NULL) {
         if (!(ends_with(e->d_name, ".c") || ends_with(e->d_name, ".h")) || e->d_name[0] == '.') continue;
         if (strlen(e->d_name) >= sizeof set->files[0].name) continue;
@@ -256,11 +247,11 @@ static mco_status copy_file(const mco_plan *plan, const runtime_file *rf, const 
     return mco_emit_close(&out, res, rf->name);
 }
 
-mco_status mco_emit_runtime(const mco_plan *plan, const char *dir, mco_emit_result *res)
+mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res)
 {
     runtime_set *set = calloc(1, sizeof *set);
     if (!set) return mco_error(MCO_ERR_NOMEM, "emit: out of memory");
-    mco_status st = load_set(set);
+    mco_status st = load_set(ctx, set);
     const char *headers[MCO_EMIT_MAX_HEADERS];
     int n_headers = mco_emit_kernel_headers(plan, headers);
     for (int h = 0; st == MCO_OK && h < n_headers; h++) {

@@ -8,6 +8,7 @@
  * overlaps none of the already placed tensors whose lifetimes overlap its
  * own. Lifetimes are inclusive op ranges [first, last]; two tensors conflict
  * when first_a <= last_b and first_b <= last_a. O(n^2 log n), n = tensors.
+ * Reentrant: no global state, so threads may plan models at once.
  *
  * What it leaves out: optimal placement (NP-hard in general) and reordering
  * ops to lower the peak.
@@ -23,13 +24,21 @@ typedef struct {
 
 static uint32_t align4(uint32_t x) { return (x + 3u) & ~3u; }
 
-static const uint32_t *sort_sizes;   /* qsort has no context argument; planning is not reentrant */
+/* A tensor in placement order: its size travels with its index, so the
+ * comparison needs no pointer to the sizes array (qsort has no context
+ * argument, and a global one would make two plans at once race). */
+typedef struct {
+    uint32_t size;
+    int index;
+} sized;
 
+/* Largest first; ties: lower index first (a total order, so the result does
+ * not depend on qsort's algorithm). */
 static int by_size_desc(const void *pa, const void *pb)
 {
-    int a = *(const int *)pa, b = *(const int *)pb;
-    if (sort_sizes[a] != sort_sizes[b]) return sort_sizes[a] > sort_sizes[b] ? -1 : 1;
-    return a < b ? -1 : (a > b);
+    const sized *a = pa, *b = pb;
+    if (a->size != b->size) return a->size > b->size ? -1 : 1;
+    return a->index < b->index ? -1 : (a->index > b->index);
 }
 
 static int by_start(const void *pa, const void *pb)
@@ -45,7 +54,7 @@ mco_status mco_memory_plan(int n, const uint32_t *sizes, const int *first, const
         return mco_error(MCO_ERR_ARG, "memory plan: bad arguments");
     *arena_size = 0;
     if (n == 0) return MCO_OK;
-    int *order = malloc((size_t)n * sizeof *order);
+    sized *order = malloc((size_t)n * sizeof *order);
     char *placed = calloc((size_t)n, 1);
     span *busy = malloc((size_t)n * sizeof *busy);
     if (!order || !placed || !busy) {
@@ -54,12 +63,11 @@ mco_status mco_memory_plan(int n, const uint32_t *sizes, const int *first, const
         free(busy);
         return mco_error(MCO_ERR_NOMEM, "memory plan: out of memory");
     }
-    for (int i = 0; i < n; i++) order[i] = i;
-    sort_sizes = sizes;
+    for (int i = 0; i < n; i++) order[i] = (sized){sizes[i], i};
     qsort(order, (size_t)n, sizeof *order, by_size_desc);
     uint64_t total = 0;
     for (int k = 0; k < n; k++) {
-        int t = order[k];
+        int t = order[k].index;
         int n_busy = 0;
         for (int j = 0; j < n; j++)
             if (placed[j] && first[t] <= last[j] && first[j] <= last[t])

@@ -710,14 +710,16 @@ static mco_status plan_layer(builder *b, int layer)
 }
 
 /* The resource model's class the choice reads (none with MCO_PLAN_LISTED,
- * or when no table loads: then the first kernel in the table's order, and
- * MCO_PLAN_SMALLEST by parameter bytes alone). */
+ * or when the options give no table: then the first kernel in the table's
+ * order, and MCO_PLAN_SMALLEST by parameter bytes alone). The planner reads
+ * no file: a caller that wants the shipped table loads it from its context
+ * (mco_cost_model_load_context). */
 static void choose_class(builder *b)
 {
     const mco_plan_options *opt = b->opt;
     b->cls = NULL;
     if (opt->goal == MCO_PLAN_LISTED) return;
-    const mco_cost_model *cm = opt->cost_model ? opt->cost_model : mco_cost_model_default();
+    const mco_cost_model *cm = opt->cost_model;
     if (!cm) return;
     b->cls = mco_cost_class_named(cm, opt->core_class ? opt->core_class : MCO_COST_DEFAULT_CLASS);
     for (int s = 0; b->cls && s < b->cls->n_symbols; s++)   /* the code every model links */

@@ -13,18 +13,14 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 #include "op_desc.h"
-
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
 
 _Static_assert(MCO_OP_KIND_COUNT <= MCO_COST_MAX_KINDS, "raise MCO_COST_MAX_KINDS");
 _Static_assert(MCO_PARAMS_FC_S8W_F32 < MCO_COST_MAX_PARAMS_TYPES, "raise MCO_COST_MAX_PARAMS_TYPES");
@@ -245,33 +241,7 @@ mco_status mco_least_squares_nonneg(int rows, int cols, const double *a_in, cons
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-const char *mco_cost_model_default_path(void)
-{
-    const char *env = getenv("MCO_RESOURCE_MODEL");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/targets/calibration/resource-model.json";
-}
-
 void mco_cost_model_free(mco_cost_model *cm) { free(cm); }
-
-/* The default table, loaded once (pthread_once: the loads of several
- * threads planning at once do not race) and never changed afterwards. */
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static mco_cost_model *default_model;
-
-static void load_default(void)
-{
-    if (mco_cost_model_load(NULL, &default_model) != MCO_OK) {
-        default_model = NULL;
-        mco_clear_error();   /* no table is not an error of the caller's: the planner falls back */
-    }
-}
-
-const mco_cost_model *mco_cost_model_default(void)
-{
-    pthread_once(&default_once, load_default);
-    return default_model;
-}
 
 static const char *const params_type_names[] = {"CONV_F32", "FC_F32", "WINDOW", "CLAMP_F32", "CONV_S8", "FC_S8",
                                                 "POOL_S8", "CLAMP_S8", "ADD_S8", "SOFTMAX_S8", "CONV_S8W_F32",
@@ -358,10 +328,20 @@ mco_status mco_cost_model_save(const mco_cost_model *cm, const char *path)
     return st;
 }
 
-static double get_num(const cJSON *o, const char *key)
+/* Numbers are read with a range: a table's figures are counts, bytes and
+ * cycle coefficients far below TABLE_MAX, and a value outside its range (or
+ * not finite) is recorded as the first bad key, so a corrupt or hostile
+ * table is refused instead of reaching an out-of-range conversion to an
+ * integer. A missing number reads as 0. */
+#define TABLE_MAX 1e9
+
+static double get_num(const cJSON *o, const char *key, double min, double max, const char **bad)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    if (!cJSON_IsNumber(v)) return 0;
+    if (v->valuedouble >= min && v->valuedouble <= max) return v->valuedouble;
+    if (!*bad) *bad = key;
+    return 0;
 }
 
 static void get_str(const cJSON *o, const char *key, char *dst, size_t cap)
@@ -370,12 +350,16 @@ static void get_str(const cJSON *o, const char *key, char *dst, size_t cap)
     snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
-static void get_numbers(const cJSON *o, const char *key, double *dst, int n)
+static void get_numbers(const cJSON *o, const char *key, double *dst, int n, double min, const char **bad)
 {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
     for (int i = 0; i < n; i++) {
         const cJSON *v = cJSON_IsArray(a) ? cJSON_GetArrayItem(a, i) : NULL;
         dst[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        if (!(dst[i] >= min && dst[i] <= TABLE_MAX)) {
+            dst[i] = 0;
+            if (!*bad) *bad = key;
+        }
     }
 }
 
@@ -388,20 +372,22 @@ static int symbol_index(const mco_cost_class *c, const char *name)
 
 static mco_status parse_class(const cJSON *o, const char *path, mco_cost_class *c)
 {
+    const char *bad = NULL;
     get_str(o, "name", c->name, sizeof c->name);
     if (!c->name[0]) return mco_error(MCO_ERR_FORMAT, "%s: a class without a name", path);
     get_str(o, "core", c->core, sizeof c->core);
     get_str(o, "fpu", c->fpu, sizeof c->fpu);
     get_str(o, "qemu_machine", c->qemu_machine, sizeof c->qemu_machine);
-    c->n_models = (int)get_num(o, "calibration_models");
-    c->fit_max_rel_error = get_num(o, "fit_max_rel_error");
-    get_numbers(o, "overhead_cycles_per_copied_byte_op_inference", c->overhead, 3);
-    get_numbers(o, "glue_bytes_base_per_kind_per_op", c->glue_bytes, 3);
-    c->flash_extra_bytes = get_num(o, "flash_extra_bytes");
-    c->op_record_bytes = (uint32_t)get_num(o, "op_record_bytes");
-    c->stack_default = (uint32_t)get_num(o, "stack_default");
+    c->n_models = (int)get_num(o, "calibration_models", 0, TABLE_MAX, &bad);
+    c->fit_max_rel_error = get_num(o, "fit_max_rel_error", 0, TABLE_MAX, &bad);
+    get_numbers(o, "overhead_cycles_per_copied_byte_op_inference", c->overhead, 3, 0, &bad);
+    get_numbers(o, "glue_bytes_base_per_kind_per_op", c->glue_bytes, 3, -TABLE_MAX, &bad);   /* a fit: may be < 0 */
+    c->flash_extra_bytes = get_num(o, "flash_extra_bytes", -TABLE_MAX, TABLE_MAX, &bad);
+    c->op_record_bytes = (uint32_t)get_num(o, "op_record_bytes", 0, TABLE_MAX, &bad);
+    c->stack_default = (uint32_t)get_num(o, "stack_default", 0, TABLE_MAX, &bad);
     const cJSON *ps = cJSON_GetObjectItemCaseSensitive(o, "params_struct_bytes");
-    for (int t = 0; t < N_PARAMS_TYPES; t++) c->params_struct_bytes[t] = (uint32_t)get_num(ps, params_type_names[t]);
+    for (int t = 0; t < N_PARAMS_TYPES; t++)
+        c->params_struct_bytes[t] = (uint32_t)get_num(ps, params_type_names[t], 0, TABLE_MAX, &bad);
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "symbols"))
     {
@@ -410,21 +396,22 @@ static mco_status parse_class(const cJSON *o, const char *path, mco_cost_class *
                              MCO_COST_MAX_SYMBOLS);
         mco_cost_symbol *s = &c->symbols[c->n_symbols++];
         get_str(e, "name", s->name, sizeof s->name);
-        s->flash_bytes = (uint32_t)get_num(e, "flash");
-        s->ram_bytes = (uint32_t)get_num(e, "ram");
+        s->flash_bytes = (uint32_t)get_num(e, "flash", 0, TABLE_MAX, &bad);
+        s->ram_bytes = (uint32_t)get_num(e, "ram", 0, TABLE_MAX, &bad);
         s->base = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "base"));
     }
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "kinds"))
     {
+        if (!e->string) return mco_error(MCO_ERR_FORMAT, "%s: class %s: \"kinds\" is not an object", path, c->name);
         int k = mco_op_kind_by_name(e->string);
         if (k < 0) continue;   /* a kind this build does not have */
         mco_cost_kind *ck = &c->kinds[k];
-        ck->samples = (int)get_num(e, "samples");
+        ck->samples = (int)get_num(e, "samples", 0, TABLE_MAX, &bad);
         const cJSON *cy = cJSON_GetObjectItemCaseSensitive(e, "cycles");
-        for (int f = 0; f < MCO_COST_N_FEATURES; f++) ck->cycles[f] = get_num(cy, feature_names[f]);
-        ck->fit_rms_rel_error = get_num(e, "fit_rms_rel_error");
-        ck->fit_max_rel_error = get_num(e, "fit_max_rel_error");
-        ck->stack_bytes = (uint32_t)get_num(e, "stack_bytes");
+        for (int f = 0; f < MCO_COST_N_FEATURES; f++) ck->cycles[f] = get_num(cy, feature_names[f], 0, TABLE_MAX, &bad);
+        ck->fit_rms_rel_error = get_num(e, "fit_rms_rel_error", 0, TABLE_MAX, &bad);
+        ck->fit_max_rel_error = get_num(e, "fit_max_rel_error", 0, TABLE_MAX, &bad);
+        ck->stack_bytes = (uint32_t)get_num(e, "stack_bytes", 0, TABLE_MAX, &bad);
         const cJSON *name;
         cJSON_ArrayForEach(name, cJSON_GetObjectItemCaseSensitive(e, "symbols"))
         {
@@ -434,14 +421,30 @@ static mco_status parse_class(const cJSON *o, const char *path, mco_cost_class *
             if (ck->n_symbols < MCO_COST_MAX_KIND_SYMBOLS) ck->symbols[ck->n_symbols++] = s;
         }
     }
+    if (bad)
+        return mco_error(MCO_ERR_FORMAT, "%s: class %s: a \"%s\" value is out of range (negative, not finite or above %g)",
+                         path, c->name, bad, TABLE_MAX);
     return MCO_OK;
+}
+
+mco_status mco_cost_model_load_context(const mco_context *ctx, mco_cost_model **out)
+{
+    if (!out) return mco_error(MCO_ERR_ARG, "mco_cost_model_load_context: NULL argument");
+    *out = NULL;
+    const char *path = mco_context_resource(ctx, MCO_RESOURCE_COST_MODEL);
+    struct stat info;
+    if (!path || (stat(path, &info) != 0 && errno == ENOENT)) {
+        mco_context_log(ctx, MCO_LOG_DEBUG, "no resource model table%s%s: kernels in the op table's order",
+                        path ? " at " : "", path ? path : "");
+        return MCO_OK;
+    }
+    return mco_cost_model_load(path, out);
 }
 
 mco_status mco_cost_model_load(const char *path, mco_cost_model **out)
 {
-    if (!out) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
+    if (!out || !path) return mco_error(MCO_ERR_ARG, "mco_cost_model_load: NULL argument");
     *out = NULL;
-    if (!path) path = mco_cost_model_default_path();
     char *text = NULL;
     struct stat info;
     if (stat(path, &info) != 0 && errno == ENOENT)
@@ -452,8 +455,9 @@ mco_status mco_cost_model_load(const char *path, mco_cost_model **out)
     cJSON *root = cJSON_Parse(text);
     free(text);
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
+    const char *bad = NULL;
     if (!root || !cJSON_IsString(format) || strcmp(format->valuestring, "mcuopt-resource-model") != 0 ||
-        get_num(root, "version") != 1) {
+        get_num(root, "version", 0, TABLE_MAX, &bad) != 1) {
         cJSON_Delete(root);
         return mco_error(MCO_ERR_FORMAT, "%s: not a version 1 mcuopt-resource-model file", path);
     }
@@ -688,8 +692,12 @@ static mco_status estimate(const mco_cost_model *cm, const mco_plan *plan, const
     out->arena_bytes = mco_plan_emitted_arena(plan, &copied);
     out->overhead_cycles = c->overhead[0] * (double)copied + c->overhead[1] * plan->n_ops + c->overhead[2];
     out->cycles += out->overhead_cycles;
+    /* model_run, the dispatcher and link padding: never negative, so the
+     * code total is at least the ops' code (a table fitted while aliased
+     * symbols were counted twice held a negative padding). */
     double glue = c->glue_bytes[0] + c->glue_bytes[1] * n_kinds + c->glue_bytes[2] * plan->n_ops;
-    out->code_bytes += base_code + (size_t)lround(glue + c->flash_extra_bytes);
+    double unattributed = glue + c->flash_extra_bytes;
+    out->code_bytes += base_code + (unattributed > 0 ? (size_t)lround(unattributed) : 0);
     out->flash_bytes = out->param_bytes + out->code_bytes;
     out->static_ram_bytes = out->arena_bytes + symbol_ram;
     out->ram_bytes = out->static_ram_bytes + out->stack_bytes;

@@ -10,6 +10,7 @@
 #include "mcuopt/arch.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,12 +120,21 @@ static const builtin_arch builtins[] = {
 
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
 
+/* The names, NULL-terminated: filled once (pthread_once, so two threads
+ * asking at once do not race), then only read. */
+static const char *builtin_names[BUILTIN_COUNT + 1];
+static pthread_once_t builtin_names_once = PTHREAD_ONCE_INIT;
+
+static void fill_builtin_names(void)
+{
+    for (size_t i = 0; i < BUILTIN_COUNT; i++) builtin_names[i] = builtins[i].name;
+    builtin_names[BUILTIN_COUNT] = NULL;
+}
+
 const char *const *mco_arch_builtin_names(void)
 {
-    static const char *names[BUILTIN_COUNT + 1];
-    for (size_t i = 0; i < BUILTIN_COUNT; i++) names[i] = builtins[i].name;
-    names[BUILTIN_COUNT] = NULL;
-    return names;
+    pthread_once(&builtin_names_once, fill_builtin_names);
+    return builtin_names;
 }
 
 const char *mco_arch_builtin_text(const char *name)
@@ -201,7 +211,7 @@ static int find_layer(const mco_model *model, const char *name)
 static mco_status parse_inputs(parse_state *ps, mco_layer *l, char *value)
 {
     l->n_inputs = 0;
-    for (char *name = strtok(value, ","); name; name = strtok(NULL, ",")) {
+    for (char *save = NULL, *name = strtok_r(value, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         if (l->n_inputs == 2) return parse_error(ps, "at most two inputs", NULL);
         int idx = find_layer(ps->model, name);
         if (idx == -2) return parse_error(ps, "unknown input layer", name);
@@ -291,12 +301,11 @@ static mco_status parse_line(parse_state *ps, char *line)
     if (hash) *hash = '\0';
     char *tok[MAX_TOKENS];
     int n = 0;
-    for (char *t = strtok(line, " \t\r"); t; t = strtok(NULL, " \t\r")) {
+    for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
         if (n == MAX_TOKENS) return parse_error(ps, "too many words on the line", NULL);
         tok[n++] = t;
     }
     if (n == 0) return MCO_OK;
-    /* strtok is reused by parse_inputs, so all words were split first. */
     if (strcmp(tok[0], "input") == 0) {
         mco_shape *s = &ps->model->input_shape;
         if (n != 4 || !parse_positive(tok[1], &s->h) || !parse_positive(tok[2], &s->w) ||
@@ -352,6 +361,7 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
 
 mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out)
 {
+    mco_model_init(out, (mco_shape){0, 0, 0});   /* on failure *out is an empty model */
     const char *text = mco_arch_builtin_text(name_or_path);
     if (text) {
         mco_status st = mco_arch_parse(text, name_or_path, input, n_classes, out);

@@ -129,7 +129,8 @@ static void set_param(mco_param *p, int ndim, int d0, int d1, int d2, int d3)
     p->size = 1;
     for (int i = 0; i < 4; i++) {
         p->dims[i] = i < ndim ? dims[i] : 0;
-        if (i < ndim) p->size *= (size_t)dims[i];
+        /* stops growing once over the cap (checked by the caller), so it cannot overflow */
+        if (i < ndim && p->size <= MCO_MAX_TENSOR_SIZE) p->size *= (size_t)dims[i];
     }
 }
 
@@ -272,6 +273,10 @@ mco_status mco_model_infer_shapes(mco_model *model)
         if (out_size == 0 || out_size > MCO_MAX_TENSOR_SIZE)
             return mco_error(MCO_ERR_SHAPE, "layer %d (%s): output size %zu is out of range", i,
                              l->name, out_size);
+        for (int p = 0; p < l->n_params; p++)
+            if (l->params[p].size > MCO_MAX_TENSOR_SIZE)
+                return mco_error(MCO_ERR_SHAPE, "layer %d (%s): parameter %d has more than %zu values", i, l->name,
+                                 p, MCO_MAX_TENSOR_SIZE);
     }
     model->n_classes = model->layers[model->n_layers - 1].out_shape.c;
     return MCO_OK;

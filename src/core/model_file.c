@@ -49,7 +49,9 @@
  *         explicit padding hold no PADS chunk and are unchanged.
  *   TENS  exactly once, last: every parameter's f32 values in layer order,
  *         parameter order within a layer, each tensor in the row-major layout
- *         of graph.h. Its length must be 4 x the sum of the tensor sizes.
+ *         of graph.h. Its length must be 4 x the sum of the tensor sizes, and
+ *         every value must be finite (no NaN or infinity: neither written
+ *         nor loaded).
  * A layer's in/out shapes are not stored: the loader re-runs shape inference
  * and rejects a file whose stored parameter shapes or n_classes differ from
  * the inferred ones.
@@ -300,6 +302,37 @@ static mco_status param_shape_size(const mco_param *p, const mco_layer *l, int i
     return MCO_OK;
 }
 
+/* 1 if every value is finite. Training calls this once per step, so it is
+ * one branch-free pass the compiler vectorises: a float is NaN or infinite
+ * exactly when its exponent bits are all ones, and adding one exponent step
+ * to the exponent field carries into bit 31 only then. */
+static int all_finite(const float *x, size_t n)
+{
+    uint32_t carry = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t u;
+        memcpy(&u, &x[k], sizeof u);
+        carry |= (u & 0x7f800000u) + 0x00800000u;
+    }
+    return !(carry & 0x80000000u);
+}
+
+mco_status mco_model_check_finite(const mco_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const mco_layer *l = &m->layers[i];
+        for (int p = 0; p < l->n_params; p++) {
+            const mco_param *t = &l->params[p];
+            if (!t->data || all_finite(t->data, t->size)) continue;
+            size_t k = 0;
+            while (isfinite(t->data[k])) k++;
+            return layer_error(MCO_ERR_RANGE, i, l->name, "%s[%zu] is %g: the parameters are not finite",
+                               param_name(l->type, p), k, fabs((double)t->data[k]));   /* "nan", not "-nan" */
+        }
+    }
+    return MCO_OK;
+}
+
 /* ---- Writing ---- */
 
 /* A growing byte buffer; after a failed allocation further writes do nothing. */
@@ -456,7 +489,7 @@ static mco_status check_model_for_writing(const mco_model *m, size_t *param_floa
         }
     }
     *param_floats = total;
-    return MCO_OK;
+    return mco_model_check_finite(m);
 }
 
 mco_status mco_model_serialize(const mco_model *model, uint8_t **bytes, size_t *size)
@@ -585,6 +618,8 @@ typedef struct {
 /* Checks size, magic, version, flags, payload size and CRC; sets the payload. */
 static mco_status check_header(const uint8_t *bytes, size_t size, chunk *payload)
 {
+    if (size >= 4 && memcmp(bytes, MCO_DEPLOY_MAGIC, 4) == 0)
+        return mco_error(MCO_ERR_FORMAT, "a quantized deploy model (.mcq), not the float model (.mco) needed here");
     if (size >= 4 && memcmp(bytes, MCO_MODEL_MAGIC, 4) != 0)
         return mco_error(MCO_ERR_FORMAT, "not an mcuopt model file (no \"%s\" magic)", MCO_MODEL_MAGIC);
     if (size < HEADER_SIZE)
@@ -608,6 +643,9 @@ static mco_status check_header(const uint8_t *bytes, size_t size, chunk *payload
                          available - (size_t)payload_size);
     size_t crc_at = HEADER_SIZE + (size_t)payload_size;
     uint32_t stored = load_u32(bytes + crc_at), computed = mco_crc32(0, bytes, crc_at);
+#ifdef MCO_FUZZ
+    stored = computed;   /* fuzz builds only (tests/fuzz): mutated files reach the decoder */
+#endif
     if (stored != computed)
         return mco_error(MCO_ERR_FORMAT, "CRC mismatch (file is corrupt): stored 0x%08x, computed 0x%08x",
                          (unsigned)stored, (unsigned)computed);
@@ -828,7 +866,9 @@ static mco_status decode_tensors(chunk c, mco_model *m)
             for (size_t k = 0; k < l->params[pi].size; k++, p += 4)
                 l->params[pi].data[k] = f32_from_bits(load_u32(p));
     }
-    return MCO_OK;
+    /* A NaN or infinity (a diverged training run) would pass through
+     * quantization and code generation as garbage. */
+    return mco_model_check_finite(m) == MCO_OK ? MCO_OK : MCO_ERR_FORMAT;
 }
 
 /* Decodes a payload whose framing is already checked; errors have no origin yet. */

@@ -30,6 +30,11 @@ mco_status mco_error(mco_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    /* One line, as status.h promises, whatever the message quotes from the
+     * input (a newline in a JSON string, an SQLite schema's text): control
+     * characters become spaces. */
+    for (char *c = last_error; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = ' ';
     return status;
 }
 

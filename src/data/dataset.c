@@ -8,6 +8,7 @@
  */
 #include "mcuopt/data.h"
 
+#include "mcuopt/context.h"
 #include "mcuopt/rng.h"
 
 #include <stdio.h>
@@ -104,11 +105,7 @@ typedef struct {
 
 static const known_dataset known_datasets[] = {
     { "mnist", 0,
-      { "../shared/data/mnist",
-#ifdef MCO_SOURCE_DIR
-        MCO_SOURCE_DIR "/../shared/data/mnist",
-#endif
-        "/usr/share/datasets/mnist", "data/mnist" },
+      { "../shared/data/mnist", "/usr/share/datasets/mnist", "data/mnist" },
       "pass --data DIR or run scripts/fetch_mnist.sh" },
     { "fashion-mnist", 0,
       { "/usr/share/datasets/fashion-mnist" },
@@ -131,7 +128,8 @@ static mco_status load_from_dir(const known_dataset *ds, const char *dir, mco_sp
     return mco_dataset_load_idx_dir(dir, split, ds->name, out);
 }
 
-mco_status mco_dataset_load(const char *name, const char *dir, mco_split split, mco_dataset *out)
+mco_status mco_dataset_load(const mco_context *ctx, const char *name, const char *dir, mco_split split,
+                            mco_dataset *out)
 {
     memset(out, 0, sizeof *out);
     const known_dataset *ds = NULL;
@@ -153,16 +151,16 @@ mco_status mco_dataset_load(const char *name, const char *dir, mco_split split, 
         return load_from_dir(ds, dir, split, out);
     }
 
-    /* Try $MCO_DATA_DIR/<name>, then the set's own default places; the
-     * message lists every place looked at. */
+    /* Try <the context's data directory>/<name>, then the set's own
+     * default places; the message lists every place looked at. */
     char looked[1024] = "";
-    char env_dir[1024];
-    const char *env = getenv("MCO_DATA_DIR");
-    if (env && *env) {
-        snprintf(env_dir, sizeof env_dir, "%s/%s", env, ds->name);
-        if (is_directory(env_dir))
-            return load_from_dir(ds, env_dir, split, out);
-        snprintf(looked, sizeof looked, "%s", env_dir);
+    char ctx_dir[1024];
+    const char *data_root = mco_context_resource(ctx, MCO_RESOURCE_DATA);
+    if (data_root) {
+        snprintf(ctx_dir, sizeof ctx_dir, "%s/%s", data_root, ds->name);
+        if (is_directory(ctx_dir))
+            return load_from_dir(ds, ctx_dir, split, out);
+        snprintf(looked, sizeof looked, "%s", ctx_dir);
     }
     for (int i = 0; i < 4 && ds->default_dirs[i]; i++) {
         if (is_directory(ds->default_dirs[i]))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcuopt/context.h"
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
 #include "mcuopt/process.h"
@@ -68,26 +69,32 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     int n = opt->n_samples < samples->n ? opt->n_samples : samples->n;
     if (n < 1) return mco_error(MCO_ERR_ARG, "no samples to measure with");
 
+    /* Kernels chosen by the given table, else by the context's. */
+    mco_cost_model *own_table = NULL;
+    mco_status st = MCO_OK;
+    if (!opt->cost_model && opt->plan_goal != MCO_PLAN_LISTED) st = mco_cost_model_load_context(opt->ctx, &own_table);
+    if (st != MCO_OK) return st;
     mco_plan_options po;
     mco_plan_options_default(&po);
     po.fuse_conv_pool = opt->fuse_conv_pool;
     po.goal = opt->plan_goal;
-    po.cost_model = opt->cost_model;
+    po.cost_model = opt->cost_model ? opt->cost_model : own_table;
     po.core_class = mco_cost_class_name(target);
     mco_plan plan;
-    mco_status st = mco_plan_build(dm, &po, &plan);
+    st = mco_plan_build(dm, &po, &plan);
+    mco_cost_model_free(own_table);   /* the plan keeps no pointer to it */
     if (st != MCO_OK) return st;
 
     /* The code goes to a temporary directory, or to code_dir staged so that
      * a failed measurement (or a model that does not fit) leaves nothing. */
-    char temp_dir[] = "/tmp/mcuopt-measure-XXXXXX";
+    char temp_dir[4096];
     mco_output_dir code_out;
     const char *dir;
     if (opt->code_dir) {
         st = mco_output_dir_begin(&code_out, opt->code_dir);
         dir = code_out.stage;
     } else {
-        if (!mkdtemp(temp_dir)) st = mco_error(MCO_ERR_IO, "cannot create a temporary directory");
+        st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
         dir = temp_dir;
     }
     if (st != MCO_OK) {
@@ -96,6 +103,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     }
     mco_emit_options eo;
     mco_emit_options_default(&eo);
+    eo.ctx = opt->ctx;
     eo.cpu = emit_cpu_for(target->core);
     eo.measure = 0; /* the target measurement reads the sizes from its own build */
     mco_emit_result er;
@@ -115,6 +123,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
+        req.ctx = opt->ctx;
         req.model_dir = dir;
         req.n_inputs = n;
         req.inputs = inputs;
@@ -123,6 +132,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.output_bytes = plan.output_bytes;
         req.clock_mhz = opt->clock_mhz;
         req.timeout_s = opt->timeout_s;
+        req.cc = opt->cc;
+        req.opt = opt->opt;
         char work_dir[4200];
         if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
             snprintf(work_dir, sizeof work_dir, "%s/measure", dir);

@@ -40,7 +40,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,7 +312,7 @@ static mco_status read_symbols(const char *elf, const char *log_path, symbol_lis
         return mco_error(MCO_ERR_FORMAT, "arm-none-eabi-nm %s failed", elf);
     }
     int cap = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         /* "address size type name": symbols without a size have three fields */
         char addr_text[24], size_text[24], type_text[4], name[128];
         if (sscanf(line, "%23s %23s %3s %127s", addr_text, size_text, type_text, name) != 4 || type_text[1] != '\0')
@@ -402,6 +401,37 @@ static int class_symbol(mco_cost_class *c, const elf_symbol *s)
     return c->n_symbols++;
 }
 
+static int compare_symbols_by_address(const void *pa, const void *pb)
+{
+    const elf_symbol *a = *(const elf_symbol *const *)pa, *b = *(const elf_symbol *const *)pb;
+    if (a->addr != b->addr) return a->addr < b->addr ? -1 : 1;
+    if (a->size != b->size) return a->size > b->size ? -1 : 1;   /* the enclosing symbol first */
+    return strcmp(a->name, b->name);
+}
+
+/* Aliases (two names for the same bytes, e.g. libgcc's __eqsf2 and __nesf2)
+ * and entry points inside another symbol (__aeabi_cfcmple inside
+ * __aeabi_cfrcmple) would count the same bytes twice, and the kinds' code
+ * would then add up to more than the image holds: each symbol keeps only the
+ * bytes that no symbol before it in address order covers. The list keeps
+ * nm's order. */
+static mco_status count_bytes_once(symbol_list *list)
+{
+    elf_symbol **by_address = malloc((size_t)(list->n ? list->n : 1) * sizeof *by_address);
+    if (!by_address) return mco_error(MCO_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < list->n; i++) by_address[i] = &list->items[i];
+    qsort(by_address, (size_t)list->n, sizeof *by_address, compare_symbols_by_address);
+    uint64_t covered = 0;
+    for (int i = 0; i < list->n; i++) {
+        elf_symbol *sym = by_address[i];
+        uint64_t end = sym->addr + sym->size, own_start = sym->addr > covered ? sym->addr : covered;
+        sym->size = end > own_start ? (uint32_t)(end - own_start) : 0;
+        if (end > covered) covered = end;
+    }
+    free(by_address);
+    return MCO_OK;
+}
+
 /* Sizes of the model-only link into the sample and the class table. */
 static mco_status read_sizes(const char *dir, const mco_plan *plan, mco_cost_class *c, calib_sample *cs)
 {
@@ -411,6 +441,10 @@ static mco_status read_sizes(const char *dir, const mco_plan *plan, mco_cost_cla
     symbol_list list;
     mco_status st = read_symbols(elf, log_path, &list);
     if (st != MCO_OK) return st;
+    if ((st = count_bytes_once(&list)) != MCO_OK) {
+        free(list.items);
+        return st;
+    }
     cs->syms = malloc((size_t)(list.n ? list.n : 1) * sizeof *cs->syms);
     if (!cs->syms) {
         free(list.items);
@@ -493,7 +527,8 @@ static mco_status read_counts(const char *path, mco_insn_count **out, size_t *n_
     if (st != MCO_OK) return st;
     size_t n = 0, cap = 1024;
     mco_insn_count *list = malloc(cap * sizeof *list);
-    for (char *line = strtok(text, "\n"); list && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         if (strncmp(line, "window", 6) == 0 || sscanf(line, "%llx %llu", &a, &b) != 2) continue;
         if (n == cap) {
@@ -757,19 +792,22 @@ static mco_status attribute_cycles(const char *dir, mco_core core, double measur
 }
 
 /* Plans, emits, runs and analyses one calibration model of a class. */
-static mco_status measure_sample(const class_def *cd, const mco_target_profile *t, const mco_deploy_model *dm,
-                                 const mco_plan_options *po, const mco_dataset *samples, int timeout_s,
+static mco_status measure_sample(const mco_context *ctx, const class_def *cd, const mco_target_profile *t,
+                                 const mco_deploy_model *dm, const mco_plan_options *po, const mco_dataset *samples,
+                                 int timeout_s,
                                  mco_cost_class *c, calib_sample *cs, mco_measure_result *res)
 {
-    char dir[] = "/tmp/mcuopt-calibrate-XXXXXX", code_dir[64];
-    if (!mkdtemp(dir)) return mco_error(MCO_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+    char dir[4096], code_dir[4200];
+    mco_status st = mco_context_make_temp_dir(ctx, "calibrate", dir, sizeof dir);
+    if (st != MCO_OK) return st;
     snprintf(code_dir, sizeof code_dir, "%s/code", dir);
     mco_plan plan;
-    mco_status st = mco_plan_build(dm, po, &plan);
+    st = mco_plan_build(dm, po, &plan);
     uint8_t *inputs = NULL, *outputs = NULL;
     if (st == MCO_OK) {
         mco_emit_options eo;
         mco_emit_options_default(&eo);
+        eo.ctx = ctx;
         eo.measure = 0;
         mco_emit_result er;
         st = mco_emit_c_with(dm, &plan, code_dir, &eo, &er);
@@ -783,6 +821,7 @@ static mco_status measure_sample(const class_def *cd, const mco_target_profile *
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
+        req.ctx = ctx;
         req.model_dir = code_dir;
         req.n_inputs = samples->n;
         req.inputs = inputs;
@@ -956,19 +995,6 @@ static double calibration_error(const class_run *run, const mco_cost_class *c)
 
 /* ---- the calibration run --------------------------------------------------------------- */
 
-static void progress(const mco_calibration_options *opt, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void progress(const mco_calibration_options *opt, const char *fmt, ...)
-{
-    if (!opt->progress) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    opt->progress(opt->user, line);
-}
-
 /* Deploys and measures calibration model i of a format into run (a failing
  * model is reported and skipped, so one broken kernel does not void the
  * others' calibration; only running out of memory stops the run). */
@@ -1000,22 +1026,24 @@ static mco_status calibrate_model(const class_def *cd, const mco_target_profile 
     if (st == MCO_OK) {
         mco_plan_options po;
         calibration_plan(fmt, i, &po);
-        st = measure_sample(cd, t, &dm, &po, &data, opt->timeout_s > 0 ? opt->timeout_s : TOOL_TIMEOUT_S, run->cls,
-                            cs, &res);
+        st = measure_sample(opt->ctx, cd, t, &dm, &po, &data, opt->timeout_s > 0 ? opt->timeout_s : TOOL_TIMEOUT_S,
+                            run->cls, cs, &res);
         mco_deploy_free(&dm);
     }
     mco_dataset_free(&data);
     if (st == MCO_OK) {
         run->n_samples++;
-        progress(opt, "%-7s %-11s model %2d: %10.0f cycles (%.1f%% outside kernels), flash %zu B, stack %zu B",
-                 cd->name, fmt->name, i, res.cycles_est, 100.0 * cs->overhead_cycles / res.cycles_est,
-                 res.flash_bytes, res.stack_bytes);
+        mco_context_log(opt->ctx, MCO_LOG_INFO,
+                        "%-7s %-11s model %2d: %10.0f cycles (%.1f%% outside kernels), flash %zu B, stack %zu B",
+                        cd->name, fmt->name, i, res.cycles_est, 100.0 * cs->overhead_cycles / res.cycles_est,
+                        res.flash_bytes, res.stack_bytes);
         return MCO_OK;
     }
     free(cs->syms);
     if (st == MCO_ERR_NOMEM) return st;
     (*skipped)++;
-    progress(opt, "%-7s %-11s model %2d: skipped: %s", cd->name, fmt->name, i, mco_last_error());
+    mco_context_log(opt->ctx, MCO_LOG_INFO, "%-7s %-11s model %2d: skipped: %s", cd->name, fmt->name, i,
+                    mco_last_error());
     return MCO_OK;
 }
 
@@ -1045,12 +1073,14 @@ static mco_status calibrate_class(const class_def *cd, const mco_calibration_opt
         c->fit_max_rel_error = calibration_error(&run, c);
         for (int k = 0; k < MCO_OP_KIND_COUNT; k++)
             if (c->kinds[k].samples)
-                progress(opt, "%-7s %-26s %3d rows, fit error rms %5.2f%% max %5.2f%%, %zu symbols, stack %u B",
-                         cd->name, mco_op_kind_name(k), c->kinds[k].samples, 100 * c->kinds[k].fit_rms_rel_error,
-                         100 * c->kinds[k].fit_max_rel_error, (size_t)c->kinds[k].n_symbols,
-                         (unsigned)c->kinds[k].stack_bytes);
-        progress(opt, "%-7s %d models (%d skipped), whole-model cycle error on them at most %.2f%%", cd->name,
-                 c->n_models, skipped, 100 * c->fit_max_rel_error);
+                mco_context_log(opt->ctx, MCO_LOG_INFO,
+                                "%-7s %-26s %3d rows, fit error rms %5.2f%% max %5.2f%%, %zu symbols, stack %u B",
+                                cd->name, mco_op_kind_name(k), c->kinds[k].samples,
+                                100 * c->kinds[k].fit_rms_rel_error, 100 * c->kinds[k].fit_max_rel_error,
+                                (size_t)c->kinds[k].n_symbols, (unsigned)c->kinds[k].stack_bytes);
+        mco_context_log(opt->ctx, MCO_LOG_INFO,
+                        "%-7s %d models (%d skipped), whole-model cycle error on them at most %.2f%%", cd->name,
+                        c->n_models, skipped, 100 * c->fit_max_rel_error);
     }
     for (int s = 0; s < run.n_samples; s++) free(run.samples[s].syms);
     free(run.samples);
@@ -1082,7 +1112,8 @@ mco_status mco_cost_model_calibrate(const mco_calibration_options *opt_in, mco_c
     if (!cm) return mco_error(MCO_ERR_NOMEM, "out of memory");
     toolchain_version(cm->toolchain, sizeof cm->toolchain);
     time_t now = time(NULL);
-    strftime(cm->created, sizeof cm->created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    struct tm utc;
+    strftime(cm->created, sizeof cm->created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
     mco_status st = MCO_OK;
     for (const char *p = classes; st == MCO_OK && *p;) {
         size_t len = strcspn(p, ",");
@@ -1106,8 +1137,9 @@ mco_status mco_cost_model_calibrate(const mco_calibration_options *opt_in, mco_c
 
 /* ---- prediction against measurement ---------------------------------------------------- */
 
-mco_status mco_resource_check(const mco_cost_model *cm, const mco_deploy_model *dm, const mco_target_profile *t,
-                              int n_samples, mco_resource_estimate *predicted, mco_measure_result *measured)
+mco_status mco_resource_check(const mco_context *ctx, const mco_cost_model *cm, const mco_deploy_model *dm,
+                              const mco_target_profile *t, int n_samples, mco_resource_estimate *predicted,
+                              mco_measure_result *measured)
 {
     if (!cm || !dm || !t || !predicted || !measured) return mco_error(MCO_ERR_ARG, "resource check: NULL argument");
     memset(predicted, 0, sizeof *predicted);
@@ -1118,6 +1150,7 @@ mco_status mco_resource_check(const mco_cost_model *cm, const mco_deploy_model *
     if (st == MCO_OK) {
         mco_measure_options mo;
         mco_measure_options_default(&mo);
+        mo.ctx = ctx;
         mo.n_samples = data.n;
         mo.cost_model = cm;   /* the plan the estimate made */
         st = mco_measure_deploy_model(dm, t, &data, &mo, measured);

@@ -43,6 +43,12 @@
 #define MAX_NODE_OUTPUTS 8
 #define MAX_RANK 8
 #define MAX_CONST_VALUES ((size_t)1 << 26)
+/* Folding may make at most this many values beyond FOLD_FACTOR times those
+ * the file itself holds (a weight reshaped and transposed is copied twice),
+ * so a small file cannot make the importer allocate gigabytes (a Concat of 64
+ * copies of a Concat of 64 copies of a 64 KB initializer is 512 MB). */
+#define FOLD_FACTOR 4
+#define FOLD_SLACK ((size_t)1 << 20)
 
 typedef enum { VALUE_CONST = 1, VALUE_ACT = 2 } value_kind;
 
@@ -74,6 +80,8 @@ typedef struct {
     size_t n_reads;
     int node_index;
     const Onnx__NodeProto *node;   /* the node being imported, for messages */
+    size_t file_values;            /* constant values the file holds (initializers, Constant nodes) */
+    size_t folded_values;          /* constant values folding has made */
 } importer;
 
 /* ---- Messages ---- */
@@ -367,6 +375,7 @@ static mco_status decode_tensor(importer *imp, const Onnx__TensorProto *t, const
 {
     mco_status st = set_const_dims(imp, v, t->n_dims, t->dims, what);
     if (st != MCO_OK) return st;
+    imp->file_values += v->count;
     if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
         return fail(imp, MCO_ERR_UNSUPPORTED, "%s is stored as external data", what);
     int type = t->data_type;
@@ -402,6 +411,10 @@ static mco_status define_const(importer *imp, size_t rank, const int64_t *dims, 
     mco_status st = first_output(imp, &name);
     if (st == MCO_OK) st = new_value(imp, name, VALUE_CONST, out);
     if (st == MCO_OK) st = set_const_dims(imp, *out, rank, dims, "the result");
+    if (st == MCO_OK && (*out)->count > FOLD_FACTOR * imp->file_values + FOLD_SLACK - imp->folded_values)
+        st = fail(imp, MCO_ERR_RANGE, "constant folding makes more values than %d times the file's %zu (a hostile model?)",
+                  FOLD_FACTOR, imp->file_values);
+    if (st == MCO_OK) imp->folded_values += (*out)->count;
     if (st == MCO_OK) st = alloc_const(imp, *out);
     if (st == MCO_OK) (*out)->is_int = is_int;
     return st;
@@ -1320,6 +1333,7 @@ static mco_status fold_constant(importer *imp)
     }
     int is_int = strncmp(a->name, "value_int", 9) == 0, is_list = a->name[strlen(a->name) - 1] == 's';
     size_t n = is_list ? (is_int ? a->n_ints : a->n_floats) : 1;
+    imp->file_values += n;   /* values written in the file, not made by folding */
     int64_t dims[1] = {(int64_t)n};
     if ((st = define_const(imp, is_list ? 1 : 0, dims, is_int, &out)) != MCO_OK) return st;
     for (size_t i = 0; i < n; i++)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mcuopt/deploy_util.h"
+#include "mcuopt/model_file.h"
 
 int mco_deploy_is_weighted(const mco_layer *l)
 {
@@ -85,10 +86,19 @@ mco_status mco_deploy_init_from_folded(mco_deploy_model *dm, mco_model *folded)
 mco_status mco_deploy_from_float(const mco_model *float_model, mco_deploy_model *out)
 {
     memset(out, 0, sizeof *out);
-    mco_model folded;
-    mco_status st = mco_model_clone(float_model, &folded);
+    /* Non-finite parameters (a diverged training run) would come out as
+     * garbage weights and scales: refuse them, naming the layer. Folding can
+     * make them too (a negative BatchNorm variance). */
+    mco_status st = mco_model_check_finite(float_model);
     if (st != MCO_OK) return st;
-    if ((st = mco_model_fold_for_inference(&folded)) != MCO_OK) {
+    mco_model folded;
+    if ((st = mco_model_clone(float_model, &folded)) != MCO_OK) return st;
+    if ((st = mco_model_fold_for_inference(&folded)) == MCO_OK && mco_model_check_finite(&folded) != MCO_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mco_last_error());
+        st = mco_error(MCO_ERR_RANGE, "after folding batch normalisation, %s", msg);
+    }
+    if (st != MCO_OK) {
         mco_model_free(&folded);
         return st;
     }

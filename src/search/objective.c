@@ -44,19 +44,37 @@ int mco_search_fits(const mco_search_objective *obj, const mco_search_resources 
         why_size = sizeof dummy;
     }
     if (obj->max_flash_bytes > 0 && !(r->flash_bytes <= obj->max_flash_bytes)) {
-        snprintf(why, why_size, "Flash %.0f bytes > %.0f", r->flash_bytes, obj->max_flash_bytes);
+        snprintf(why, why_size, "Flash %.0f B is %.0f B over the target's %.0f B", r->flash_bytes,
+                 r->flash_bytes - obj->max_flash_bytes, obj->max_flash_bytes);
         return 0;
     }
     if (obj->max_ram_bytes > 0 && !(r->ram_bytes <= obj->max_ram_bytes)) {
-        snprintf(why, why_size, "RAM %.0f bytes > %.0f", r->ram_bytes, obj->max_ram_bytes);
+        snprintf(why, why_size, "RAM %.0f B is %.0f B over the target's %.0f B", r->ram_bytes,
+                 r->ram_bytes - obj->max_ram_bytes, obj->max_ram_bytes);
         return 0;
     }
     if (obj->max_latency_ms > 0 && !(r->latency_ms <= obj->max_latency_ms)) {
-        snprintf(why, why_size, "latency %.3f ms > %.3f", r->latency_ms, obj->max_latency_ms);
+        snprintf(why, why_size, "latency %.3f ms is %.3f ms over the %.3f ms limit", r->latency_ms,
+                 r->latency_ms - obj->max_latency_ms, obj->max_latency_ms);
         return 0;
     }
     why[0] = '\0';
     return 1;
+}
+
+/* value / limit - 1 for one limit (0: none); an unknown value is infinitely over. */
+static double over(double value, double limit)
+{
+    if (!(limit > 0)) return -INFINITY;
+    return value >= 0 ? value / limit - 1.0 : INFINITY;
+}
+
+double mco_search_excess(const mco_search_objective *obj, const mco_search_resources *r)
+{
+    double e = over(r->flash_bytes, obj->max_flash_bytes);
+    e = fmax(e, over(r->ram_bytes, obj->max_ram_bytes));
+    e = fmax(e, over(r->latency_ms, obj->max_latency_ms));
+    return isinf(e) && e < 0 ? 0.0 : e;
 }
 
 /* w * log(value / reference); an unknown or non-positive value adds nothing. */

@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "mcuopt/context.h"
 #include "mcuopt/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
@@ -54,6 +55,7 @@
 #define STRUCTURE_SAMPLES 2      /* images run on the emulator per structure */
 #define SCORE_FAILED 3.0         /* sampler score of a failed trial (infeasible) */
 #define FINAL_RESERVE_S 10.0     /* budget kept for the test evaluation, QEMU check and report */
+#define MAX_REJECTED_IN_A_ROW 100 /* proposals in a row that do not fit before the search gives up */
 
 typedef struct {
     char dry[MCO_TRIAL_CONFIG_MAX];
@@ -61,6 +63,7 @@ typedef struct {
     mco_search_resources r;
     char why[MCO_TRIAL_ERROR_MAX];
     int estimated;           /* 1: from the resource model, 0: measured in QEMU */
+    int saved;               /* in the cache file (read from it, or appended) */
 } structure;
 
 typedef struct {
@@ -68,6 +71,7 @@ typedef struct {
     mco_search_point x;
     int structure;           /* index into the structure cache */
     int rejected;            /* pruned before training (does not fit) */
+    double excess;           /* then how far over the limits: mco_search_excess() */
     int failed;
     int finished[MAX_RUNGS];
     int promoted[MAX_RUNGS]; /* sent on to rung + 1 */
@@ -91,8 +95,11 @@ typedef struct {
 typedef struct {
     int entry, rung;
     int64_t id;
-    int run;                 /* 1: run by a worker of this call */
-    pid_t pid;
+    int skip;                /* not added: the study holds its trial limit */
+    int done;                /* its final record has been absorbed */
+    int waited;              /* another search was running it */
+    mco_trial claimed;       /* the record of this search's claim (pid 0: none) */
+    pid_t pid;               /* the worker running it (0: none now) */
 } batch_item;
 
 typedef struct {
@@ -118,6 +125,9 @@ typedef struct {
     stored_trial *stored;              /* the store's trials at start-up */
     int n_stored;
     int n_trials;                      /* (config, rung) pairs the loop went through */
+    int study_full;                    /* the store holds opt->max_trials trials */
+    int rejected_in_a_row;             /* proposals that did not fit since the last that did */
+    double closest_excess;             /* of res->closest_misfit */
     long draws;                        /* proposals drawn (seeds) */
     double t0, credited_s;
     double batch_seconds;              /* duration of the last batch that ran something */
@@ -161,6 +171,22 @@ static int stopped(const search *s)
 static double elapsed(const search *s)
 {
     return s->credited_s + now_s() - s->t0;
+}
+
+/* 1 once no new trial should start: only the final reserve of the budget is left. */
+static int out_of_time(const search *s)
+{
+    return elapsed(s) + FINAL_RESERVE_S >= s->opt->budget_s;
+}
+
+/* 1 if (config, rung) was final in the store when this run started (replaying it costs nothing). */
+static int stored_final(const search *s, const char *config, int rung)
+{
+    char hash[MCO_TRIAL_HASH_HEX];
+    mco_trials_hash_text(config, hash);
+    for (int j = 0; j < s->n_stored; j++)
+        if (s->stored[j].final && s->stored[j].rung == rung && strcmp(s->stored[j].hash, hash) == 0) return 1;
+    return 0;
 }
 
 /* ---- set-up ------------------------------------------------------------------- */
@@ -244,23 +270,27 @@ static void load_structures(search *s)
         snprintf(c.dry, sizeof c.dry, "%s", line + used);
         c.dry[strcspn(c.dry, "\n")] = '\0';
         if (!c.fits) snprintf(c.why, sizeof c.why, "not measurable (see an earlier run)");
+        c.saved = 1;
         if (grow((void **)&s->structures, &s->cap_structures, s->n_structures + 1, sizeof(structure)) != MCO_OK) break;
         s->structures[s->n_structures++] = c;
     }
     free(text);
 }
 
-static void save_structure(const search *s, const structure *c)
+/* Appends a measured structure to the cache file, once its directory exists
+ * (set-up measures the first ones before it creates the output directory). */
+static void save_structure(const search *s, structure *c)
 {
-    if (c->estimated) return;   /* estimates are cheap to redo and may change with the table */
+    if (c->estimated || c->saved) return;   /* estimates are cheap to redo and may change with the table */
     FILE *f;
     if (mco_output_append(s->structures_path, &f) != MCO_OK) {
-        mco_clear_error();   /* a cache: not saving it costs a measurement next time */
+        mco_clear_error();   /* a cache: not saving it costs a measurement next time (or, before
+                                set-up has made the directory, it is saved then) */
         return;
     }
     fprintf(f, "%s\t%.17g\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%s\n", s->opt->target->name, s->opt->clock_mhz, c->fits,
             c->r.flash_bytes, c->r.ram_bytes, c->r.latency_ms, c->r.energy_uj, c->dry);
-    fclose(f);
+    c->saved = fclose(f) == 0;
 }
 
 /* The resources of a dry pipeline text, measured once (cached). */
@@ -305,6 +335,7 @@ static mco_status structure_of(search *s, const char *dry, int *index)
     unlimited.ram_kb = 1 << 20;
     mco_measure_options mo;
     mco_measure_options_default(&mo);
+    mo.ctx = s->opt->ctx;
     mo.n_samples = STRUCTURE_SAMPLES;
     mo.clock_mhz = s->opt->clock_mhz;
     mo.plan_goal = s->opt->plan_goal;
@@ -354,6 +385,74 @@ static mco_status setup_data(search *s)
     return st;
 }
 
+/* Reads the store: time already spent on the study, and the trials it
+ * holds (what a resume replays without running). */
+static mco_status read_store(search *s)
+{
+    mco_trial *trials = NULL;
+    int n = 0;
+    mco_status st = mco_trials_list(s->db, NULL, &trials, &n);
+    if (st != MCO_OK) return st;
+    /* Time already spent on this study by earlier runs counts against the budget. */
+    double first = INFINITY, last = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (trials[i].queued_at < first) first = trials[i].queued_at;
+        if (trials[i].finished_at > last) last = trials[i].finished_at;
+    }
+    s->credited_s = n > 0 && last > first ? last - first : 0.0;
+    s->stored = calloc((size_t)n + 1, sizeof *s->stored);
+    if (!s->stored) {
+        free(trials);
+        return mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(s->stored[i].hash, sizeof s->stored[i].hash, "%s", trials[i].config_hash);
+        s->stored[i].rung = trials[i].rung;
+        s->stored[i].final = trials[i].state == MCO_TRIAL_DONE || trials[i].state == MCO_TRIAL_FAILED ||
+                             trials[i].state == MCO_TRIAL_PRUNED;
+    }
+    s->n_stored = n;
+    free(trials);
+    return MCO_OK;
+}
+
+/* "Flash 9,876 B is 8,852 B over the 1,024 B limit" for the first limit the
+ * resources exceed, or why they are unknown. */
+static void misfit_text(const search *s, const structure *c, char *buf, size_t size)
+{
+    if (!c->fits) snprintf(buf, size, "%s", c->why);
+    else mco_search_fits(&s->objective, &c->r, buf, size);
+}
+
+/* Nothing can fit the target when even the most compressed candidates of
+ * the space do not (Flash and RAM only shrink with more pruning and
+ * narrower weights): then the search stops before it starts, with
+ * MCO_ERR_RANGE saying which limit the smallest candidate misses, by how
+ * much. */
+static mco_status check_something_fits(search *s)
+{
+    mco_search_point corners[4];
+    int n = mco_pipeline_space_smallest(&s->space, corners, 4);
+    int closest = -1;
+    double closest_excess = INFINITY;
+    for (int i = 0; i < n; i++) {
+        char dry[MCO_TRIAL_CONFIG_MAX];
+        int index;
+        mco_status st = mco_pipeline_space_config(&s->space, &corners[i], 1, dry, sizeof dry);
+        if (st == MCO_OK) st = structure_of(s, dry, &index);
+        if (st != MCO_OK) return st;
+        const structure *c = &s->structures[index];
+        if (c->fits && mco_search_fits(&s->objective, &c->r, NULL, 0)) return MCO_OK;
+        double excess = c->fits ? mco_search_excess(&s->objective, &c->r) : INFINITY;
+        if (closest < 0 || excess < closest_excess) closest = index, closest_excess = excess;
+    }
+    if (closest < 0) return MCO_OK;
+    char why[MCO_TRIAL_ERROR_MAX];
+    misfit_text(s, &s->structures[closest], why, sizeof why);
+    return mco_error(MCO_ERR_RANGE, "search: nothing fits %s: even the smallest candidate (%s) does not: %s",
+                     s->opt->target->name, s->structures[closest].dry, why);
+}
+
 static mco_status setup(search *s)
 {
     const mco_search_options *opt = s->opt;
@@ -364,8 +463,11 @@ static mco_status setup(search *s)
         return mco_error(MCO_ERR_ARG, "search: --workers must be 1..%d", MAX_WORKERS);
     if (!(opt->min_accuracy > 0.0 && opt->min_accuracy <= 1.0))
         return mco_error(MCO_ERR_ARG, "search: the accuracy floor must be in (0, 1]");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    s->threads = opt->threads > 0 ? opt->threads : (int)(cores > opt->workers ? cores / opt->workers : 1);
+    if (!(opt->budget_s > 0.0 && isfinite(opt->budget_s)))
+        return mco_error(MCO_ERR_ARG, "search: the time budget must be a positive number of seconds");
+    if (opt->max_trials < 0) return mco_error(MCO_ERR_ARG, "search: negative trial limit %d", opt->max_trials);
+    int cores = mco_context_threads(opt->ctx);   /* the threads the program lets the library use */
+    s->threads = opt->threads > 0 ? opt->threads : cores > opt->workers ? cores / opt->workers : 1;
     s->halving.eta = opt->eta >= 2 ? opt->eta : 3;
     s->halving.max_budget = 1.0;
     s->halving.min_budget = 1.0 / (double)(s->halving.eta * s->halving.eta);
@@ -373,13 +475,11 @@ static mco_status setup(search *s)
     if (s->n_rungs > MAX_RUNGS) s->n_rungs = MAX_RUNGS;
     mco_status st = setup_data(s);
     if (st != MCO_OK) return st;
-    if (strlen(opt->out_dir) + 8 > sizeof s->trials_dir)
+    if (strlen(opt->out_dir) + 20 > sizeof s->trials_dir)
         return mco_error(MCO_ERR_ARG, "search: output directory path too long");
-    if ((st = make_dir(opt->out_dir, &s->made_out_dir)) != MCO_OK) return st;
     snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
     snprintf(s->structures_path, sizeof s->structures_path, "%s/structures.tsv", opt->out_dir);
     s->had_structures = access(s->structures_path, F_OK) == 0;
-    if ((st = make_dir(s->trials_dir, &s->made_trials_dir)) != MCO_OK) return st;
 
     /* The space, conditioned on what the pipeline library can run now. */
     mco_pipeline_space_caps caps = {1, 0, 0};
@@ -408,37 +508,12 @@ static mco_status setup(search *s)
              opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, opt->rung_margin, s->val.n,
              s->train_all.n, opt->max_latency_ms, opt->clock_mhz,
              opt->plan_goal == MCO_PLAN_SMALLEST ? " optimize=size" : "", space_text);
-    if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
-    if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
-
-    /* Time already spent on this study by earlier runs counts against the budget. */
-    mco_trial *trials = NULL;
-    int n = 0;
-    if ((st = mco_trials_list(s->db, NULL, &trials, &n)) != MCO_OK) return st;
-    double first = INFINITY, last = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        if (trials[i].queued_at < first) first = trials[i].queued_at;
-        if (trials[i].finished_at > last) last = trials[i].finished_at;
-    }
-    s->credited_s = n > 0 && last > first ? last - first : 0.0;
-    s->stored = calloc((size_t)n + 1, sizeof *s->stored);
-    if (!s->stored) {
-        free(trials);
-        return mco_error(MCO_ERR_NOMEM, "search: out of memory");
-    }
-    for (int i = 0; i < n; i++) {
-        snprintf(s->stored[i].hash, sizeof s->stored[i].hash, "%s", trials[i].config_hash);
-        s->stored[i].rung = trials[i].rung;
-        s->stored[i].final = trials[i].state == MCO_TRIAL_DONE || trials[i].state == MCO_TRIAL_FAILED ||
-                             trials[i].state == MCO_TRIAL_PRUNED;
-    }
-    s->n_stored = n;
-    free(trials);
 
     load_structures(s);
     /* Resources from resource.h's model when its calibration table is there
      * (fast), else from the emulator (exact, ~3 s per structure). */
-    if (opt->use_resource_model && mco_cost_model_load(NULL, &s->cost_model) != MCO_OK) {
+    const char *table = mco_context_resource(opt->ctx, MCO_RESOURCE_COST_MODEL);
+    if (opt->use_resource_model && (!table || mco_cost_model_load(table, &s->cost_model) != MCO_OK)) {
         s->cost_model = NULL;
         mco_clear_error();
     }
@@ -449,7 +524,16 @@ static mco_status setup(search *s)
     s->res->reference = s->structures[ref].r;
     mco_search_objective_init(&s->objective, opt->target, &s->structures[ref].r, opt->min_accuracy,
                               opt->max_latency_ms);
-    return MCO_OK;
+    /* Before anything is written: a target nothing can fit is an error. */
+    if ((st = check_something_fits(s)) != MCO_OK) return st;
+
+    /* The outputs and the store (by default inside the output directory). */
+    if ((st = make_dir(opt->out_dir, &s->made_out_dir)) != MCO_OK) return st;
+    if ((st = make_dir(s->trials_dir, &s->made_trials_dir)) != MCO_OK) return st;
+    for (int i = 0; i < s->n_structures; i++) save_structure(s, &s->structures[i]);
+    if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
+    if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
+    return read_store(s);
 }
 
 /* ---- the history the sampler sees --------------------------------------------- */
@@ -460,9 +544,11 @@ static int build_history(const search *s, mco_search_observation *h)
     for (int i = 0; i < s->n_entries; i++) {
         const config_entry *e = &s->entries[i];
         if (e->rejected || e->failed) {
+            /* A rejection scores by how far it misses the limits, so the
+             * sampler moves towards configurations that fit. */
             h[n].x = e->x;
             h[n].feasible = 0;
-            h[n].objective = e->failed ? SCORE_FAILED : 2.0;
+            h[n].objective = e->failed ? SCORE_FAILED : 2.0 + (e->excess > 0 ? fmin(e->excess, 0.99) : 0.0);
             n++;
         } else if (e->top_rung >= 0) {
             h[n].x = e->x;
@@ -543,6 +629,8 @@ static void run_trial(const search *s, mco_trials *db, const mco_trial *t, const
     mco_pipeline_result_free(&pr);
 }
 
+/* A forked worker: runs the trial its parent claimed (the claim carries the
+ * parent's pid, which stays alive while it waits for this worker). */
 static void worker_main(const search *s, const batch_item *item)
 {
 #ifdef __linux__
@@ -553,12 +641,7 @@ static void worker_main(const search *s, const batch_item *item)
     const config_entry *e = &s->entries[item->entry];
     mco_trials *db;
     if (mco_trials_open(s->opt->db_path, &s->study, &db) != MCO_OK) _exit(2);
-    mco_trial t;
-    mco_claim_outcome outcome;
-    double budget = mco_halving_budget(&s->halving, item->rung);
-    if (mco_trials_claim(db, e->config, item->rung, budget, (int)getpid(), &t, &outcome) == MCO_OK &&
-        outcome == MCO_CLAIM_CLAIMED)
-        run_trial(s, db, &t, &s->structures[e->structure]);
+    run_trial(s, db, &item->claimed, &s->structures[e->structure]);
     mco_trials_close(db);
     _exit(0);
 }
@@ -616,72 +699,139 @@ static void absorb(search *s, const batch_item *item, const mco_trial *t)
     }
 }
 
+/* Takes one step for a batch item whose trial is not final and that no
+ * worker of this search is running: claims it and starts a worker if it is
+ * queued or its worker died, reads it back if it is final, or leaves it to
+ * the other search on the same store that is running it. */
+static mco_status step_item(search *s, batch_item *item)
+{
+    config_entry *e = &s->entries[item->entry];
+    double budget = mco_halving_budget(&s->halving, item->rung);
+    mco_trial t;
+    mco_claim_outcome outcome;
+    mco_status st = mco_trials_claim(s->db, e->config, item->rung, budget, (int)getpid(), &t, &outcome);
+    if (st != MCO_OK) return st;
+    if (outcome == MCO_CLAIM_FINISHED) {
+        if (item->waited) s->res->n_by_others++;
+        else s->res->n_reused++;
+        item->done = 1;
+        absorb(s, item, &t);
+    } else if (outcome == MCO_CLAIM_BUSY) {
+        item->waited = 1;
+    } else {
+        item->claimed = t;
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+            mco_trials_release(s->db, &t);
+            return mco_error(MCO_ERR_IO, "search: fork: %s", strerror(errno));
+        }
+        if (pid == 0) worker_main(s, item);
+        item->pid = pid;
+    }
+    return MCO_OK;
+}
+
+/* After this search's worker for `item` exited: reads its trial back. A
+ * worker that died without recording an end left it running under this
+ * search's claim: it fails. */
+static mco_status worker_ended(search *s, batch_item *item)
+{
+    mco_trial t;
+    mco_status st = mco_trials_get(s->db, item->id, &t);
+    if (st == MCO_OK && t.state == MCO_TRIAL_RUNNING) {
+        st = mco_trials_fail(s->db, &item->claimed, "the worker process died");
+        if (st == MCO_OK) st = mco_trials_get(s->db, item->id, &t);
+    }
+    if (st != MCO_OK) return st;
+    s->res->n_run++;
+    item->done = 1;
+    absorb(s, item, &t);
+    return MCO_OK;
+}
+
+/* Runs a batch. Each item's trial is added to the store (unless the study
+ * already holds opt->max_trials trials: then the item is skipped and the
+ * search ends after this batch), then claimed and run by a forked worker, or
+ * read back if it is final. A trial another search on the same store is
+ * running is waited for and read back when it ends: concurrent searches on
+ * one store share the trials and the study's trial limit. A stop kills the
+ * workers and puts their trials back in the queue. */
 static mco_status run_batch(search *s, batch_item *items, int n)
 {
     mco_status st = MCO_OK;
-    int n_run = 0;
     double t0 = now_s();
+    int max_trials = s->opt->max_trials;
     for (int i = 0; i < n && st == MCO_OK; i++) {
-        config_entry *e = &s->entries[items[i].entry];
-        double budget = mco_halving_budget(&s->halving, items[i].rung);
+        batch_item *item = &items[i];
+        config_entry *e = &s->entries[item->entry];
         mco_trial t;
-        if ((st = mco_trials_enqueue(s->db, e->config, items[i].rung, budget, &items[i].id)) != MCO_OK) break;
-        if ((st = mco_trials_get(s->db, items[i].id, &t)) != MCO_OK) break;
-        items[i].run = t.state == MCO_TRIAL_QUEUED || t.state == MCO_TRIAL_RUNNING;
-        items[i].pid = 0;
-        if (!items[i].run) continue;
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) st = mco_error(MCO_ERR_IO, "search: fork: %s", strerror(errno));
-        else if (pid == 0) worker_main(s, &items[i]);
-        items[i].pid = pid;
-        n_run++;
+        mco_add_outcome added;
+        item->done = item->skip = item->waited = 0;
+        item->pid = 0;
+        memset(&item->claimed, 0, sizeof item->claimed);
+        st = mco_trials_add(s->db, e->config, item->rung, mco_halving_budget(&s->halving, item->rung), max_trials, &t,
+                            &added);
+        if (st == MCO_OK && added == MCO_ADD_FULL) item->skip = s->study_full = 1;
+        else if (st == MCO_OK) item->id = t.id;
     }
-    /* Wait for the workers, with progress about once a second. */
-    int left = n_run;
-    double last_report = 0.0;
-    while (left > 0) {
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid > 0) {
-            for (int i = 0; i < n; i++)
-                if (items[i].pid == pid) left--;
-            continue;
+    int ran = 0;
+    double last_report = 0.0, last_poll = 0.0;
+    for (;;) {
+        int pending = 0, running = 0;
+        int poll_others = now_s() - last_poll >= 0.5;   /* claims of waited-for trials: twice a second */
+        if (poll_others) last_poll = now_s();
+        for (int i = 0; i < n && st == MCO_OK; i++) {
+            batch_item *item = &items[i];
+            if (item->skip || item->done) continue;
+            pending++;
+            if (item->pid > 0) {
+                /* Each worker is waited for by its own pid: a program that
+                 * embeds the library may have children of its own, which
+                 * waitpid(-1) would reap and lose for it. ECHILD: reaped
+                 * elsewhere, so it has ended. */
+                int status;
+                pid_t r = waitpid(item->pid, &status, WNOHANG);
+                if (r == 0 || (r < 0 && errno != ECHILD)) {
+                    running++;
+                    continue;
+                }
+                item->pid = 0;
+                ran = 1;
+                st = worker_ended(s, item);
+                if (st != MCO_OK || item->done) continue;
+            }
+            if (stopped(s) || (item->waited && !poll_others)) continue;
+            st = step_item(s, item);
+            running += item->pid > 0;
         }
-        if (pid < 0 && errno != EINTR) break;
-        if (stopped(s))
-            for (int i = 0; i < n; i++)
-                if (items[i].run && items[i].pid > 0) kill(items[i].pid, SIGKILL);
+        if (st != MCO_OK || pending == 0) break;
+        if (stopped(s)) {
+            for (int i = 0; i < n; i++) {
+                if (items[i].pid <= 0) continue;
+                kill(items[i].pid, SIGKILL);
+                waitpid(items[i].pid, NULL, 0);
+                items[i].pid = 0;
+                if (!items[i].done) mco_trials_release(s->db, &items[i].claimed);
+            }
+            break;
+        }
         if (now_s() - last_report >= 1.0) {
-            report_progress(s, left);
+            report_progress(s, running);
             last_report = now_s();
         }
         struct timespec nap = {0, 50 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
-    if (n_run > 0) s->batch_seconds = now_s() - t0;
-    if (st != MCO_OK) return st;
-    /* Read every result back; a worker that died without recording one
-     * fails its trial (unless the search is being stopped: then the trial
-     * stays running and a resume runs it again). */
-    for (int i = 0; i < n && st == MCO_OK; i++) {
-        mco_trial t;
-        if ((st = mco_trials_get(s->db, items[i].id, &t)) != MCO_OK) break;
-        if (t.state == MCO_TRIAL_QUEUED || t.state == MCO_TRIAL_RUNNING) {
-            if (stopped(s)) continue;
-            mco_claim_outcome outcome;
-            config_entry *e = &s->entries[items[i].entry];
-            st = mco_trials_claim(s->db, e->config, items[i].rung, t.budget, (int)getpid(), &t, &outcome);
-            if (st == MCO_OK && outcome == MCO_CLAIM_CLAIMED) {
-                st = mco_trials_fail(s->db, &t, "the worker process died");
-                if (st == MCO_OK) st = mco_trials_get(s->db, items[i].id, &t);
+    if (st != MCO_OK) {   /* stop this batch's workers: nothing will read their results */
+        for (int i = 0; i < n; i++)
+            if (items[i].pid > 0) {
+                kill(items[i].pid, SIGKILL);
+                waitpid(items[i].pid, NULL, 0);
+                mco_trials_release(s->db, &items[i].claimed);
             }
-            if (st != MCO_OK) break;
-        }
-        if (items[i].run) s->res->n_run++;
-        else s->res->n_reused++;
-        absorb(s, &items[i], &t);
     }
+    if (ran) s->batch_seconds = now_s() - t0;
     return st;
 }
 
@@ -725,8 +875,23 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
 {
     mco_trial t;
     mco_claim_outcome outcome;
-    mco_status st = mco_trials_claim(s->db, e->config, 0, mco_halving_budget(&s->halving, 0), (int)getpid(), &t,
-                                     &outcome);
+    mco_add_outcome added;
+    double budget = mco_halving_budget(&s->halving, 0);
+    mco_status st = mco_trials_add(s->db, e->config, 0, budget, s->opt->max_trials, &t, &added);
+    if (st != MCO_OK) return st;
+    e->rejected = 1;
+    e->excess = c->fits ? mco_search_excess(&s->objective, &c->r) : INFINITY;
+    if (!s->res->closest_misfit[0] || e->excess < s->closest_excess) {
+        char why[MCO_TRIAL_ERROR_MAX];
+        misfit_text(s, c, why, sizeof why);
+        snprintf(s->res->closest_misfit, sizeof s->res->closest_misfit, "%.240s: %s", e->config, why);
+        s->closest_excess = e->excess;
+    }
+    if (added == MCO_ADD_FULL) {
+        s->study_full = 1;
+        return MCO_OK;
+    }
+    st = mco_trials_claim(s->db, e->config, 0, budget, (int)getpid(), &t, &outcome);
     if (st != MCO_OK) return st;
     if (outcome == MCO_CLAIM_CLAIMED) {
         mco_trial_result r;
@@ -746,7 +911,6 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
         s->res->n_reused++;
     }
     s->res->n_pruned++;
-    e->rejected = 1;
     return st;
 }
 
@@ -761,7 +925,8 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
     mco_tpe_options_default(&tpe);
     mco_status st = MCO_OK;
     int misses = 0;
-    while (*n < cap && s->n_trials < trial_cap && misses < DUPLICATE_DRAWS && st == MCO_OK) {
+    while (*n < cap && s->n_trials < trial_cap && misses < DUPLICATE_DRAWS && st == MCO_OK && !s->study_full &&
+           s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW && !stopped(s)) {
         uint64_t seed = mix64(opt->seed * 0x100000001B3ull + (uint64_t)s->draws++);
         mco_search_point x;
         if (opt->sampler == MCO_SAMPLER_RANDOM) mco_search_random(&s->space, seed, &x);
@@ -774,6 +939,8 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
             continue;
         }
         misses = 0;
+        /* Out of time, only what an earlier run finished is still replayed. */
+        if (out_of_time(s) && !stored_final(s, config, 0)) break;
         if ((st = grow((void **)&s->entries, &s->cap_entries, s->n_entries + 1, sizeof(config_entry))) != MCO_OK)
             break;
         int structure_index;
@@ -788,6 +955,7 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
         const structure *c = &s->structures[structure_index];
         if (!c->fits || !mco_search_fits(&s->objective, &c->r, NULL, 0)) {
             st = reject(s, e, c);
+            s->rejected_in_a_row++;
             /* The rejection is known at once: later proposals of this batch learn from it. */
             mco_search_observation *grown = realloc(history, (size_t)(s->n_entries + 1) * sizeof *history);
             if (!grown) {
@@ -798,6 +966,7 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
             n_history = build_history(s, history);
             continue;
         }
+        s->rejected_in_a_row = 0;
         items[*n].entry = s->n_entries - 1;
         items[*n].rung = 0;
         (*n)++;
@@ -860,6 +1029,7 @@ static mco_status write_outputs(search *s)
         if (st == MCO_OK) {
             mco_measure_options mo;
             mco_measure_options_default(&mo);
+            mo.ctx = opt->ctx;
             const mco_dataset *samples = opt->test ? opt->test : &s->val;
             mo.n_samples = opt->measure_images < samples->n ? opt->measure_images : samples->n;
             mo.clock_mhz = opt->clock_mhz;
@@ -887,7 +1057,14 @@ static mco_status write_outputs(search *s)
         else layer_rows(&dm, rows);
     }
     if (st == MCO_OK) {
+        /* The study's counts: with other searches on the store, more than this run saw. */
         res->n_trials = n;
+        res->n_done = res->n_pruned = res->n_failed = 0;
+        for (int i = 0; i < n; i++) {
+            res->n_done += trials[i].state == MCO_TRIAL_DONE;
+            res->n_pruned += trials[i].state == MCO_TRIAL_PRUNED;
+            res->n_failed += trials[i].state == MCO_TRIAL_FAILED;
+        }
         mco_report report;
         memset(&report, 0, sizeof report);
         report.study = &s->study;
@@ -916,14 +1093,8 @@ static mco_status write_outputs(search *s)
 /* 1 if every trial of the batch finished in an earlier run (replaying it costs nothing). */
 static int batch_is_replay(const search *s, const batch_item *items, int n)
 {
-    for (int i = 0; i < n; i++) {
-        char hash[MCO_TRIAL_HASH_HEX];
-        mco_trials_hash_text(s->entries[items[i].entry].config, hash);
-        int final = 0;
-        for (int j = 0; j < s->n_stored && !final; j++)
-            final = s->stored[j].final && s->stored[j].rung == items[i].rung && strcmp(s->stored[j].hash, hash) == 0;
-        if (!final) return 0;
-    }
+    for (int i = 0; i < n; i++)
+        if (!stored_final(s, s->entries[items[i].entry].config, items[i].rung)) return 0;
     return 1;
 }
 
@@ -933,18 +1104,19 @@ static mco_status search_loop(search *s)
     int trial_cap = opt->max_trials > 0 ? opt->max_trials : 1 << 30;
     batch_item items[MAX_WORKERS];
     mco_status st = MCO_OK;
-    while (st == MCO_OK && !stopped(s) && s->n_trials < trial_cap) {
+    while (st == MCO_OK && !stopped(s) && s->n_trials < trial_cap && !s->study_full &&
+           s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW) {
         /* Start a batch only if about half of one still fits in the budget
          * (a batch an earlier run finished is replayed regardless). Proposing
          * also rejects what does not fit, which is cheap enough to do first. */
-        int out_of_time = elapsed(s) + 0.5 * s->batch_seconds + FINAL_RESERVE_S >= opt->budget_s;
-        if (out_of_time && s->n_stored == 0) break;
+        int no_time = elapsed(s) + 0.5 * s->batch_seconds + FINAL_RESERVE_S >= opt->budget_s;
+        if (no_time && s->n_stored == 0) break;
         int n = add_promotions(s, items, 0, opt->workers);
         if (s->n_trials + n > trial_cap) n = trial_cap - s->n_trials;
         s->n_trials += n;
         st = add_proposals(s, items, &n, opt->workers, trial_cap);
         if (st != MCO_OK || n == 0) break;
-        if (out_of_time && !batch_is_replay(s, items, n)) break;
+        if (no_time && !batch_is_replay(s, items, n)) break;
         report_progress(s, n);
         st = run_batch(s, items, n);
         report_progress(s, 0);

@@ -296,6 +296,27 @@ mco_status mco_pipeline_space_point(const mco_search_space *space, const char *c
     return st;
 }
 
+int mco_pipeline_space_smallest(const mco_search_space *space, mco_search_point *points, int max)
+{
+    static const char *const narrow[] = {"int4", "int8"};
+    int n = 0;
+    for (int w = 0; w < 2 && n < max; w++) {
+        mco_search_point *x = &points[n];
+        memset(x, 0, sizeof *x);
+        for (int d = 0; d < space->n_dims; d++)
+            x->v[d] = space->dims[d].kind == MCO_DIM_CATEGORICAL ? 0.0 : space->dims[d].low;
+        int structured = dim_index(space, "structured"), sparsity = dim_index(space, "sparsity");
+        if (structured >= 0) x->v[structured] = space->dims[structured].high;
+        if (sparsity >= 0) x->v[sparsity] = space->dims[sparsity].high;
+        /* off / the first choice elsewhere: distill and qat "off" */
+        if (set_choice(space, x, "weights", narrow[w]) != MCO_OK) continue;
+        set_choice(space, x, "granularity", "per_tensor");
+        n++;
+    }
+    mco_clear_error();   /* a choice this space lacks is not an error */
+    return n;
+}
+
 void mco_pipeline_space_describe(const mco_search_space *space, char *buf, size_t size)
 {
     text t = {buf, size, 0, 0};

@@ -373,6 +373,18 @@ static mco_status schema_state(mco_trials *h, int *is_store)
     if (version > TRIALS_SCHEMA_VERSION)
         return mco_error(MCO_ERR_FORMAT, "%s: written by a newer mcuopt (schema %lld; this one reads %d)",
                          h->path, (long long)version, TRIALS_SCHEMA_VERSION);
+    /* A store holds only plain tables and indexes: a view or trigger in a
+     * hostile file could make a read endless (a recursive view has no last
+     * row) or run its own writes. */
+    int64_t foreign;
+    st = query_int(h,
+                   "SELECT count(*) FROM sqlite_master WHERE type NOT IN ('table', 'index')"
+                   " OR (type = 'table' AND sql NOT LIKE 'CREATE TABLE %')",
+                   &foreign);
+    if (st != MCO_OK) return st;
+    if (foreign != 0)
+        return mco_error(MCO_ERR_FORMAT, "%s: not an mcuopt trials database (it holds views, triggers or virtual tables)",
+                         h->path);
     *is_store = 1;
     return MCO_OK;
 }
@@ -519,6 +531,9 @@ mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_t
                         : mco_error(MCO_ERR_IO, "%s: cannot open: %s", path, sqlite3_errmsg(h->db));
     } else {
         sqlite3_busy_timeout(h->db, TRIALS_BUSY_TIMEOUT_MS);
+        /* The file may come from anyone: SQLite's settings for untrusted databases. */
+        sqlite3_db_config(h->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        sqlite3_db_config(h->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
         int is_store = 0;
         st = schema_state(h, &is_store);
         if (st == MCO_OK && !is_store) {
@@ -700,21 +715,29 @@ mco_status mco_trials_stages(mco_trials *h, int64_t id, mco_trial_stage **stages
 
 /* Inserts (config, rung) as queued unless present, then reads it back and
  * checks it is the same config and budget. Inside a write transaction. */
-static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, double budget,
-                                   mco_trial *t, int64_t *pid_start)
+/* Adds (config, rung) as queued if it is absent and the study holds fewer
+ * than max_trials trials (0: no limit), and reads its record into *t.
+ * *outcome (may be NULL) says which; for MCO_ADD_FULL *t is not touched.
+ * Inside a write transaction, which is what makes the limit hold across
+ * workers: the count and the insert are one statement under the store's
+ * write lock (a server database would lock the study row first). */
+static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, double budget, int max_trials,
+                                   mco_trial *t, int64_t *pid_start, mco_add_outcome *outcome)
 {
     if (!config || !config[0]) return mco_error(MCO_ERR_ARG, "%s: empty trial configuration", h->path);
     if (strlen(config) >= MCO_TRIAL_CONFIG_MAX)
         return mco_error(MCO_ERR_RANGE, "%s: trial configuration longer than %d bytes", h->path,
                          MCO_TRIAL_CONFIG_MAX - 1);
     if (rung < 0) return mco_error(MCO_ERR_ARG, "%s: negative rung %d", h->path, rung);
+    if (max_trials < 0) return mco_error(MCO_ERR_ARG, "%s: negative trial limit %d", h->path, max_trials);
     char hash[MCO_TRIAL_HASH_HEX];
     mco_trials_hash_text(config, hash);
 
     sqlite3_stmt *stmt;
     mco_status st = prepare(h,
                             "INSERT INTO trials (config, config_hash, rung, budget, state, queued_at)"
-                            " VALUES (?, ?, ?, ?, 'queued', ?) ON CONFLICT (config_hash, rung) DO NOTHING",
+                            " SELECT ?, ?, ?, ?, 'queued', ? WHERE (SELECT count(*) FROM trials) < ?"
+                            " ON CONFLICT (config_hash, rung) DO NOTHING",
                             &stmt);
     if (st != MCO_OK) return st;
     bind_text(stmt, 1, config);
@@ -722,25 +745,40 @@ static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, 
     sqlite3_bind_int(stmt, 3, rung);
     sqlite3_bind_double(stmt, 4, budget);
     sqlite3_bind_double(stmt, 5, now_seconds());
+    sqlite3_bind_int64(stmt, 6, max_trials > 0 ? max_trials : INT64_MAX);
     st = step_done_once(h, stmt, "adding a trial");
     if (st != MCO_OK) return st;
+    int added = sqlite3_changes(h->db) == 1;
 
     st = prepare(h, "SELECT " TRIAL_COLUMNS " FROM trials WHERE config_hash = ? AND rung = ?", &stmt);
     if (st != MCO_OK) return st;
     bind_text(stmt, 1, hash);
     sqlite3_bind_int(stmt, 2, rung);
+    mco_trial *found = malloc(sizeof *found);
+    if (!found) {
+        sqlite3_finalize(stmt);
+        return mco_error(MCO_ERR_NOMEM, "%s: out of memory", h->path);
+    }
+    int64_t found_start = 0;
     int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) read_trial(stmt, t, pid_start);
-    else st = sql_error(h, "reading a trial back");
+    if (rc == SQLITE_ROW) read_trial(stmt, found, &found_start);
+    else if (rc != SQLITE_DONE) st = sql_error(h, "reading a trial back");
     sqlite3_finalize(stmt);
-    if (st != MCO_OK) return st;
-    if (strcmp(t->config, config) != 0)
-        return mco_error(MCO_ERR_FORMAT, "%s: configurations '%s' and '%s' have the same hash %s", h->path,
-                         t->config, config, hash);
-    if (t->budget != budget)
-        return mco_error(MCO_ERR_ARG, "%s: trial %lld (rung %d) was queued with budget %g, not %g", h->path,
-                         (long long)t->id, rung, t->budget, budget);
-    return MCO_OK;
+    if (st == MCO_OK && rc == SQLITE_DONE) {   /* absent, and not added: the study is full */
+        if (outcome) *outcome = MCO_ADD_FULL;
+    } else if (st == MCO_OK && strcmp(found->config, config) != 0) {
+        st = mco_error(MCO_ERR_FORMAT, "%s: configurations '%s' and '%s' have the same hash %s", h->path,
+                       found->config, config, hash);
+    } else if (st == MCO_OK && found->budget != budget) {
+        st = mco_error(MCO_ERR_ARG, "%s: trial %lld (rung %d) was queued with budget %g, not %g", h->path,
+                       (long long)found->id, rung, found->budget, budget);
+    } else if (st == MCO_OK) {
+        *t = *found;
+        if (pid_start) *pid_start = found_start;
+        if (outcome) *outcome = added ? MCO_ADD_NEW : MCO_ADD_EXISTS;
+    }
+    free(found);
+    return st;
 }
 
 /* Marks trial t running for `pid` and reads it back. Inside a write transaction. */
@@ -762,12 +800,19 @@ static mco_status mark_running(mco_trials *h, int64_t id, int pid, mco_trial *t)
     return st == MCO_OK ? get_trial(h, id, t, NULL) : st;
 }
 
+mco_status mco_trials_add(mco_trials *h, const char *config, int rung, double budget, int max_trials,
+                          mco_trial *trial, mco_add_outcome *outcome)
+{
+    mco_status st = begin_write(h);
+    if (st == MCO_OK) st = end_write(h, insert_if_absent(h, config, rung, budget, max_trials, trial, NULL, outcome));
+    return st;
+}
+
 mco_status mco_trials_enqueue(mco_trials *h, const char *config, int rung, double budget, int64_t *id)
 {
     mco_trial *t = malloc(sizeof *t);
     if (!t) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", h->path);
-    mco_status st = begin_write(h);
-    if (st == MCO_OK) st = end_write(h, insert_if_absent(h, config, rung, budget, t, NULL));
+    mco_status st = mco_trials_add(h, config, rung, budget, 0, t, NULL);
     if (st == MCO_OK && id) *id = t->id;
     free(t);
     return st;
@@ -780,7 +825,7 @@ mco_status mco_trials_claim(mco_trials *h, const char *config, int rung, double 
     mco_status st = begin_write(h);
     if (st != MCO_OK) return st;
     int64_t pid_start = 0;
-    st = insert_if_absent(h, config, rung, budget, trial, &pid_start);
+    st = insert_if_absent(h, config, rung, budget, 0, trial, &pid_start, NULL);
     if (st == MCO_OK) {
         if (trial->state == MCO_TRIAL_QUEUED ||
             (trial->state == MCO_TRIAL_RUNNING && !worker_alive(trial->pid, pid_start))) {
@@ -917,6 +962,23 @@ mco_status mco_trials_prune(mco_trials *h, const mco_trial *claimed, const mco_t
     mco_status st = begin_write(h);
     if (st != MCO_OK) return st;
     return end_write(h, end_trial(h, claimed, MCO_TRIAL_PRUNED, result, reason ? reason : "pruned"));
+}
+
+mco_status mco_trials_release(mco_trials *h, const mco_trial *claimed)
+{
+    mco_status st = begin_write(h);
+    if (st != MCO_OK) return st;
+    sqlite3_stmt *stmt;
+    st = prepare(h,
+                 "UPDATE trials SET state = 'queued', started_at = NULL"
+                 " WHERE id = ? AND state = 'running' AND pid = ?",
+                 &stmt);
+    if (st == MCO_OK) {
+        sqlite3_bind_int64(stmt, 1, claimed->id);
+        sqlite3_bind_int(stmt, 2, claimed->pid);
+        st = step_done_once(h, stmt, "putting a trial back in the queue");
+    }
+    return end_write(h, st);
 }
 
 /* A row_reader: the id of a running trial whose worker is gone. */

@@ -13,16 +13,18 @@
 
 #include <stddef.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/status.h"
 #include "mcuopt/target.h"
 #include "mcuopt/target_cycles.h"
 
 /* Checks that the FLASH and RAM regions of the linker script of the
- * profile's QEMU machine (firmware/ld/<machine>.ld) are at least the
- * profile's Flash and RAM, so every model that fits the profile can run
- * there; MCO_OK if the profile has no machine or the script is missing
- * (measuring reports that). */
-mco_status mco_target_check_memory(const mco_target_profile *t);
+ * profile's QEMU machine (ld/<machine>.ld in the context's firmware
+ * directory) are at least the profile's Flash and RAM, so every model that
+ * fits the profile can run there; MCO_OK if the context has no firmware
+ * directory, the profile has no machine or the script is missing
+ * (measuring reports those). */
+mco_status mco_target_check_memory(const mco_context *ctx, const mco_target_profile *t);
 
 /* Checks that every executed address (count 0 included: run outside the
  * measured calls) is an ARMv6-M instruction in `disasm`, the output of

@@ -6,10 +6,17 @@
  *
  * Steps, all inside one work directory:
  *   1. test_vectors.c  - the inputs and expected outputs as const arrays;
- *   2. fw.elf          - firmware/startup.c + harness_main.c + test vectors +
- *                        model_dir/ *.c, linked with firmware/ld/<machine>.ld;
- *   3. model.elf       - model_dir/ *.c alone, entry model_run, unused code
- *                        removed: its `size` is the model's flash and static RAM;
+ *   2. obj/ *.o, fw.elf - model_dir/ *.c (and the request's extra sources)
+ *                        compiled with the requested compiler
+ *                        (arm-none-eabi-gcc or clang) and optimisation
+ *                        level, linked by arm-none-eabi-gcc (newlib, libgcc)
+ *                        with firmware/startup.c + harness_main.c + test
+ *                        vectors (arm-none-eabi-gcc -O2) and
+ *                        firmware/ld/<machine>.ld;
+ *   3. model.elf       - the model objects alone (compiled again without
+ *                        the layer marks: obj-size/), entry model_run,
+ *                        unused code removed: its `size` is the model's
+ *                        flash and static RAM;
  *   4. plugin.so       - the QEMU plugin, compiled with the host gcc;
  *      marks.txt       - the addresses of the layer marks, from fw.elf's
  *                        .mco_marks section (firmware/mco_layer_mark.h,
@@ -34,6 +41,7 @@
  * datasheet current x voltage x estimated time).
  */
 #include "mcuopt/target.h"
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 #include "mcuopt/target_cycles.h"
 #include "target_machine.h"
@@ -46,10 +54,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
 
 #define TOOL_TIMEOUT_S 300
 #define DEFAULT_QEMU_TIMEOUT_S 300
@@ -93,11 +97,10 @@ static void args_free(arg_list *a)
 
 /* ---- paths ---- */
 
-static const char *firmware_dir(void)
+/* The context's firmware directory (check_request made sure it is set). */
+static const char *firmware_dir(const mco_measure_request *req)
 {
-    const char *env = getenv("MCO_FIRMWARE_DIR");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/firmware";
+    return mco_context_resource(req->ctx, MCO_RESOURCE_FIRMWARE);
 }
 
 static int file_exists(const char *path)
@@ -106,9 +109,37 @@ static int file_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
+/* ---- the compiler choice ---- */
+
+static const char *const cc_names[] = {"gcc", "clang"};
+static const char *const opt_levels[] = {"-O0", "-O1", "-O2", "-O3", "-Os", "-Og", "-Oz"};
+
+mco_status mco_cc_parse(const char *name, mco_cc *out)
+{
+    for (int i = 0; i < 2; i++)
+        if (name && strcmp(name, cc_names[i]) == 0) {
+            *out = (mco_cc)i;
+            return MCO_OK;
+        }
+    return mco_error(MCO_ERR_ARG, "unknown compiler '%s' (gcc or clang)", name ? name : "");
+}
+
+const char *mco_cc_name(mco_cc cc) { return cc == MCO_CC_CLANG ? "clang" : "gcc"; }
+
+mco_status mco_opt_level_check(const char *opt)
+{
+    for (size_t i = 0; i < sizeof opt_levels / sizeof opt_levels[0]; i++)
+        if (opt && strcmp(opt, opt_levels[i]) == 0) return MCO_OK;
+    return mco_error(MCO_ERR_ARG, "unknown optimisation level '%s' (-O0, -O1, -O2, -O3, -Os, -Og or -Oz)",
+                     opt ? opt : "");
+}
+
+static const char *request_opt(const mco_measure_request *req) { return req->opt ? req->opt : "-O2"; }
+
 /* ---- compiler flags for a profile ---- */
 
-static void add_cpu_flags(arg_list *a, const mco_target_profile *t)
+/* clang: whether the flags are for clang (it has no -mfpu=auto). */
+static void add_cpu_flags(arg_list *a, const mco_target_profile *t, int clang)
 {
     int hard_float = t->fpu != MCO_FPU_NONE;
     switch (t->core) {
@@ -130,60 +161,29 @@ static void add_cpu_flags(arg_list *a, const mco_target_profile *t)
         break;
     case MCO_CORE_M55:
         args_add(a, "-mcpu=cortex-m55");
-        if (hard_float) args_add(a, "-mfpu=auto");
+        if (hard_float && !clang) args_add(a, "-mfpu=auto");
         break;
     }
     args_add(a, hard_float ? "-mfloat-abi=hard" : "-mfloat-abi=soft");
     args_add(a, "-mthumb");
 }
 
-static void add_common_cflags(arg_list *a, const mco_target_profile *t, const char *model_dir)
+static void add_common_cflags(arg_list *a, const mco_target_profile *t, const char *model_dir, int clang,
+                              const char *opt)
 {
-    add_cpu_flags(a, t);
+    add_cpu_flags(a, t, clang);
     args_add(a, "-std=gnu11");
-    args_add(a, "-O2");
+    args_add(a, opt);
     args_add(a, "-ffp-contract=off");
     args_add(a, "-ffunction-sections");
     args_add(a, "-fdata-sections");
     args_addf(a, "-I%s", model_dir);
 }
 
-/* The request's extra -I directories and sources (both NULL-terminated lists). */
+/* The request's extra -I directories (a NULL-terminated list). */
 static void add_extra_include_dirs(arg_list *a, const mco_measure_request *req)
 {
     for (const char *const *d = req->extra_include_dirs; d && *d; d++) args_addf(a, "-I%s", *d);
-}
-
-static mco_status add_extra_sources(arg_list *a, const mco_measure_request *req)
-{
-    for (const char *const *src = req->extra_sources; src && *src; src++) {
-        if (!file_exists(*src)) return mco_error(MCO_ERR_NOT_FOUND, "%s: no such source file", *src);
-        args_add(a, *src);
-    }
-    return MCO_OK;
-}
-
-/* Appends every model_dir/ *.c file; fails if there is no model.h. */
-static mco_status add_model_sources(arg_list *a, const char *model_dir)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/model.h", model_dir);
-    if (!file_exists(path)) return mco_error(MCO_ERR_NOT_FOUND, "%s: no model.h (not an emitted model directory?)", model_dir);
-    DIR *d = opendir(model_dir);
-    if (!d) return mco_error(MCO_ERR_IO, "%s: %s", model_dir, strerror(errno));
-    int n_sources = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0) {
-            snprintf(path, sizeof path, "%s/%s", model_dir, e->d_name);
-            args_add(a, path);
-            n_sources++;
-        }
-    }
-    closedir(d);
-    if (n_sources == 0) return mco_error(MCO_ERR_NOT_FOUND, "%s: no .c files", model_dir);
-    return MCO_OK;
 }
 
 /* ---- step 1: test vectors ---- */
@@ -263,7 +263,7 @@ static mco_status marker_addresses(const char *elf, const char *log_path, uint64
     mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &out, &code);
     if (st != MCO_OK) return st;
     int found = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long addr;
         char kind, name[128];
         if (sscanf(line, "%llx %c %127s", &addr, &kind, name) != 3) continue;
@@ -368,7 +368,7 @@ static mco_status parse_harness_output(const char *path, int n_inputs, mco_measu
     mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
     if (st != MCO_OK) return st;
     int seen = 0, done = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         int index, rc, pass;
         unsigned long stack;
         if (sscanf(line, "MCO_RESULT %d %d %d %lu", &index, &rc, &pass, &stack) == 4) {
@@ -402,7 +402,8 @@ static mco_status parse_counts(const char *path, int n_inputs, mco_measure_resul
     mco_insn_count *list = malloc(cap * sizeof *list);
     int windows = 0;
     uint64_t sum = 0;
-    for (char *line = strtok(text, "\n"); list && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         if (sscanf(line, "window %llu %llu", &a, &b) == 2) {
             if (windows == 0 || b < res->insns_min) res->insns_min = b;
@@ -466,7 +467,8 @@ static mco_status parse_layer_counts(const char *path, int n_inputs, int n_marks
     int hits_seen = 0;
     uint64_t in_segments = 0, in_total = 0;
     *all_ran = 1;
-    for (char *line = strtok(text, "\n"); st == MCO_OK && line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); st == MCO_OK && line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long long a, b;
         int k;
         if (sscanf(line, "hits %d %llu", &k, &a) == 2) {
@@ -614,11 +616,12 @@ static int region_length(const char *script, const char *region, size_t *bytes)
     return 0;
 }
 
-mco_status mco_target_check_memory(const mco_target_profile *t)
+mco_status mco_target_check_memory(const mco_context *ctx, const mco_target_profile *t)
 {
+    const char *fw = mco_context_resource(ctx, MCO_RESOURCE_FIRMWARE);
     char ld[4200];
-    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
-    if (!t->qemu_machine[0] || !file_exists(ld)) return MCO_OK; /* measuring says so, if it is tried */
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", fw ? fw : "", t->qemu_machine);
+    if (!fw || !t->qemu_machine[0] || !file_exists(ld)) return MCO_OK; /* measuring says so, if it is tried */
     char *script = NULL;
     mco_status st = mco_read_text_file(ld, MCO_READ_TEXT_MAX, &script);
     if (st != MCO_OK) return st;
@@ -648,20 +651,150 @@ static mco_status check_request(const mco_target_profile *t, const mco_measure_r
         return mco_error(MCO_ERR_ARG, "measure: missing profile, model directory, inputs or expected outputs");
     if (req->n_inputs < 1 || req->input_bytes == 0 || req->output_bytes == 0)
         return mco_error(MCO_ERR_ARG, "measure: need at least one input and non-zero input/output sizes");
+    if (req->cc != MCO_CC_GCC && req->cc != MCO_CC_CLANG) return mco_error(MCO_ERR_ARG, "measure: unknown compiler");
+    if (req->opt) {
+        mco_status st = mco_opt_level_check(req->opt);
+        if (st != MCO_OK) return st;
+    }
     if (!t->qemu_machine[0])
         return mco_error(MCO_ERR_UNSUPPORTED, "target %s (%s): no QEMU machine emulates this core", t->name,
                          t->core_name);
+    const char *fw;
+    mco_status st = mco_context_require(req->ctx, MCO_RESOURCE_FIRMWARE, "measure", &fw);
+    if (st != MCO_OK) return st;
     char ld[4200];
-    snprintf(ld, sizeof ld, "%s/ld/%s.ld", firmware_dir(), t->qemu_machine);
+    snprintf(ld, sizeof ld, "%s/ld/%s.ld", fw, t->qemu_machine);
     if (!file_exists(ld))
         return mco_error(MCO_ERR_UNSUPPORTED, "target %s: no linker script %s for QEMU machine \"%s\"", t->name, ld,
                          t->qemu_machine);
     return MCO_OK;
 }
 
-static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir)
+/* ---- step 2: building ---- */
+
+/* The directory newlib's headers and libraries sit in (clang's --sysroot),
+ * from arm-none-eabi-gcc's libc.a: <sysroot>/lib/libc.a. */
+static mco_status newlib_sysroot(const char *log_path, char *buf, size_t cap)
 {
-    const char *fw = firmware_dir();
+    char *const argv[] = {"arm-none-eabi-gcc", "-print-file-name=libc.a", NULL};
+    char *out = NULL;
+    int code;
+    mco_status st = mco_run_tool_capture(argv, log_path, TOOL_TIMEOUT_S, &out, &code);
+    if (st != MCO_OK) return st;
+    out[strcspn(out, "\r\n")] = '\0';
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+    slash = strrchr(out, '/');   /* <sysroot>/lib -> <sysroot> */
+    if (code != 0 || !slash || !file_exists(out)) {
+        free(out);
+        return mco_error(MCO_ERR_NOT_FOUND,
+                         "clang needs newlib's headers, but arm-none-eabi-gcc has no libc.a (apt-get install "
+                         "libnewlib-arm-none-eabi)");
+    }
+    *slash = '\0';
+    snprintf(buf, cap, "%s", out);
+    free(out);
+    return MCO_OK;
+}
+
+/* Compiles one source of the model (or an extra source) into obj with the
+ * request's compiler and level; marks: with the layer marks. */
+static mco_status compile_model_source(const mco_target_profile *t, const mco_measure_request *req,
+                                       const char *sysroot, int marks, const char *src, const char *obj,
+                                       const char *log_path)
+{
+    int clang = req->cc == MCO_CC_CLANG;
+    char what[96];
+    arg_list a = {0};
+    if (clang) {
+        args_add(&a, "clang");
+        args_add(&a, "--target=arm-none-eabi");
+        args_addf(&a, "--sysroot=%s", sysroot);
+    } else {
+        args_add(&a, "arm-none-eabi-gcc");
+    }
+    add_common_cflags(&a, t, req->model_dir, clang, request_opt(req));
+    add_extra_include_dirs(&a, req);
+    /* Clang as a GCC user would need it: arm-none-eabi-gcc's (and newlib's)
+     * enum size, and unaligned word loads on Armv7-M and Armv8-M mainline,
+     * which GCC allows and the int8 kernels rely on for speed (Clang's
+     * bare-metal default, strict alignment, turns each 4-byte memcpy into
+     * four LDRB). */
+    if (clang) args_add(&a, "-fshort-enums");
+    if (clang && t->core != MCO_CORE_M0 && t->core != MCO_CORE_M0PLUS) args_add(&a, "-munaligned-access");
+    if (marks) {
+        args_add(&a, "-include");
+        args_addf(&a, "%s/mco_layer_mark.h", firmware_dir(req));
+    }
+    args_add(&a, "-c");
+    args_add(&a, src);
+    args_add(&a, "-o");
+    args_add(&a, obj);
+    snprintf(what, sizeof what, "model build (%s %s)", clang ? "clang" : "arm-none-eabi-gcc", request_opt(req));
+    mco_status st = run_build_step(&a, what, log_path);
+    args_free(&a);
+    return st;
+}
+
+/* Compiles every model_dir/ *.c file and the request's extra sources into
+ * dir/subdir/ (object i named i-<source>.o, so two extra sources may share
+ * a name) and appends the objects to `objects`; fails if there is no
+ * model.h. */
+static mco_status compile_model(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                                const char *subdir, int marks, arg_list *objects)
+{
+    char path[4200], obj[4200], log_path[4200], sysroot[4096] = "";
+    snprintf(path, sizeof path, "%s/model.h", req->model_dir);
+    if (!file_exists(path))
+        return mco_error(MCO_ERR_NOT_FOUND, "%s: no model.h (not an emitted model directory?)", req->model_dir);
+    for (const char *const *src = req->extra_sources; src && *src; src++)
+        if (!file_exists(*src)) return mco_error(MCO_ERR_NOT_FOUND, "%s: no such source file", *src);
+    snprintf(log_path, sizeof log_path, "%s/build.log", dir);
+    snprintf(obj, sizeof obj, "%s/%s", dir, subdir);
+    if (mkdir(obj, 0755) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", obj, strerror(errno));
+    mco_status st = req->cc == MCO_CC_CLANG ? newlib_sysroot(log_path, sysroot, sizeof sysroot) : MCO_OK;
+    if (st != MCO_OK) return st;
+
+    arg_list sources = {0};
+    DIR *d = opendir(req->model_dir);
+    if (!d) return mco_error(MCO_ERR_IO, "%s: %s", req->model_dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0) {
+            snprintf(path, sizeof path, "%s/%s", req->model_dir, e->d_name);
+            args_add(&sources, path);
+        }
+    }
+    closedir(d);
+    if (sources.n == 0) {
+        args_free(&sources);
+        return mco_error(MCO_ERR_NOT_FOUND, "%s: no .c files", req->model_dir);
+    }
+    for (const char *const *src = req->extra_sources; src && *src; src++) args_add(&sources, *src);
+    if (sources.overflow) st = mco_error(MCO_ERR_RANGE, "model build: too many source files");
+    for (int i = 0; st == MCO_OK && i < sources.n; i++) {
+        const char *base = strrchr(sources.v[i], '/');
+        base = base ? base + 1 : sources.v[i];
+        snprintf(obj, sizeof obj, "%s/%s/%d-%.*s.o", dir, subdir, i, (int)(strlen(base) - 2), base);
+        st = compile_model_source(t, req, sysroot, marks, sources.v[i], obj, log_path);
+        args_add(objects, obj);
+    }
+    args_free(&sources);
+    return st;
+}
+
+/* Clang's objects carry a non-executable-stack note that newlib's lack,
+ * which makes the linker warn: say so explicitly (no effect on the code). */
+static void add_link_notes(arg_list *a, const mco_measure_request *req)
+{
+    if (req->cc == MCO_CC_CLANG) args_add(a, "-Wl,-z,noexecstack");
+}
+
+static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                                 const arg_list *objects)
+{
+    const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], defs[64];
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(path, sizeof path, "%s/test_vectors.c", dir);
@@ -670,7 +803,7 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
 
     arg_list a = {0};
     args_add(&a, "arm-none-eabi-gcc");
-    add_common_cflags(&a, t, req->model_dir);
+    add_common_cflags(&a, t, req->model_dir, 0, "-O2");
     add_extra_include_dirs(&a, req);
     if (!req->no_layer_marks) {
         args_add(&a, "-include");
@@ -685,51 +818,46 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     args_addf(&a, "%s/startup.c", fw);
     args_addf(&a, "%s/harness_main.c", fw);
     args_add(&a, path);
-    st = add_model_sources(&a, req->model_dir);
-    if (st == MCO_OK) st = add_extra_sources(&a, req);
-    if (st == MCO_OK) {
-        args_add(&a, "--specs=nano.specs");
-        args_add(&a, "--specs=rdimon.specs");
-        args_add(&a, "-nostartfiles");
-        args_add(&a, "-Wl,--gc-sections");
-        args_addf(&a, "-L%s/ld", fw);
-        snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
-        args_add(&a, path);
-        args_addf(&a, "-o%s/fw.elf", dir);
-        args_add(&a, "-lm");
-        st = run_build_step(&a, "firmware build (arm-none-eabi-gcc)", log_path);
-    }
+    for (int i = 0; i < objects->n; i++) args_add(&a, objects->v[i]);
+    args_add(&a, "--specs=nano.specs");
+    args_add(&a, "--specs=rdimon.specs");
+    args_add(&a, "-nostartfiles");
+    args_add(&a, "-Wl,--gc-sections");
+    add_link_notes(&a, req);
+    args_addf(&a, "-L%s/ld", fw);
+    snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
+    args_add(&a, path);
+    args_addf(&a, "-o%s/fw.elf", dir);
+    args_add(&a, "-lm");
+    st = run_build_step(&a, "firmware build (arm-none-eabi-gcc)", log_path);
     args_free(&a);
     return st;
 }
 
 static mco_status build_model_only(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
-                                   mco_measure_result *res)
+                                   const arg_list *objects, mco_measure_result *res)
 {
-    const char *fw = firmware_dir();
+    const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], elf[4200];
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(elf, sizeof elf, "%s/model.elf", dir);
     arg_list a = {0};
     args_add(&a, "arm-none-eabi-gcc");
-    add_common_cflags(&a, t, req->model_dir);
-    add_extra_include_dirs(&a, req);
-    mco_status st = add_model_sources(&a, req->model_dir);
-    if (st == MCO_OK) st = add_extra_sources(&a, req);
-    if (st == MCO_OK) {
-        args_add(&a, "--specs=nano.specs");
-        args_add(&a, "--specs=nosys.specs");
-        args_add(&a, "-nostartfiles");
-        args_add(&a, "-Wl,--gc-sections");
-        args_add(&a, "-Wl,-e,model_run");
-        args_addf(&a, "-L%s/ld", fw);
-        snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
-        args_add(&a, path);
-        args_add(&a, "-o");
-        args_add(&a, elf);
-        args_add(&a, "-lm");
-        st = run_build_step(&a, "model-only link for sizes (arm-none-eabi-gcc)", log_path);
-    }
+    add_cpu_flags(&a, t, 0);   /* picks newlib's and libgcc's build for the core */
+    for (int i = 0; i < objects->n; i++) args_add(&a, objects->v[i]);
+    args_add(&a, "--specs=nano.specs");
+    args_add(&a, "--specs=nosys.specs");
+    args_add(&a, "-nostartfiles");
+    args_add(&a, "-Wl,--gc-sections");
+    args_add(&a, "-Wl,-e,model_run");
+    add_link_notes(&a, req);
+    args_addf(&a, "-L%s/ld", fw);
+    snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
+    args_add(&a, path);
+    args_add(&a, "-o");
+    args_add(&a, elf);
+    args_add(&a, "-lm");
+    mco_status st = run_build_step(&a, "model-only link for sizes (arm-none-eabi-gcc)", log_path);
     args_free(&a);
     size_t text = 0, data = 0, bss = 0;
     if (st == MCO_OK) st = model_sizes(elf, log_path, &text, &data, &bss);
@@ -740,10 +868,27 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     return st;
 }
 
-static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
+/* Step 2 and 3: the model compiled once with the layer marks for the
+ * firmware and once without for its size (once, without, if the request
+ * asks for no marks). */
+static mco_status build_all(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                            mco_measure_result *res)
+{
+    arg_list fw_objects = {0}, size_objects = {0};
+    int marks = !req->no_layer_marks;
+    mco_status st = compile_model(t, req, dir, "obj", 0, &size_objects);
+    if (st == MCO_OK && marks) st = compile_model(t, req, dir, "obj-marks", 1, &fw_objects);
+    if (st == MCO_OK) st = build_firmware(t, req, dir, marks ? &fw_objects : &size_objects);
+    if (st == MCO_OK) st = build_model_only(t, req, dir, &size_objects, res);
+    args_free(&fw_objects);
+    args_free(&size_objects);
+    return st;
+}
+
+static mco_status build_plugin(const mco_measure_request *req, const char *dir, char *so_path, size_t cap)
 {
     char src[4200], log_path[4200];
-    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir());
+    snprintf(src, sizeof src, "%s/plugin/mco_insn_profile.c", firmware_dir(req));
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(so_path, cap, "%s/mco_insn_profile.so", dir);
     arg_list a = {0};
@@ -762,12 +907,13 @@ static mco_status build_plugin(const char *dir, char *so_path, size_t cap)
 static mco_status measure_in(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                              mco_measure_result *res)
 {
-    mco_status st = build_firmware(t, req, dir);
-    if (st == MCO_OK) st = build_model_only(t, req, dir, res);
+    mco_context_log(req->ctx, MCO_LOG_DEBUG, "measure: building the firmware for %s in %s (firmware from %s)",
+                    t->qemu_machine, dir, firmware_dir(req));
+    mco_status st = build_all(t, req, dir, res);
     char so_path[4200], elf[4200], log_path[4200];
     snprintf(elf, sizeof elf, "%s/fw.elf", dir);
     snprintf(log_path, sizeof log_path, "%s/tools.log", dir);
-    if (st == MCO_OK) st = build_plugin(dir, so_path, sizeof so_path);
+    if (st == MCO_OK) st = build_plugin(req, dir, so_path, sizeof so_path);
     uint64_t begin = 0, end = 0;
     if (st == MCO_OK) st = marker_addresses(elf, log_path, &begin, &end);
     uint64_t marks[MCO_MEASURE_MAX_LAYERS + 1];
@@ -785,8 +931,11 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
                      dir);
         }
         if (strchr(dir, ',')) return mco_error(MCO_ERR_ARG, "work directory %s: must not contain a comma", dir);
-        if (st == MCO_OK)
+        if (st == MCO_OK) {
+            mco_context_log(req->ctx, MCO_LOG_DEBUG, "measure: running %d inputs on qemu-system-arm -M %s",
+                            req->n_inputs, t->qemu_machine);
             st = run_qemu(t, dir, plugin_arg, req->timeout_s > 0 ? req->timeout_s : DEFAULT_QEMU_TIMEOUT_S);
+        }
     }
     if (st == MCO_OK) {
         snprintf(log_path, sizeof log_path, "%s/run.log", dir);
@@ -839,9 +988,7 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     char dir[4096];
     int temporary = req->work_dir == NULL;
     if (temporary) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/mcuopt-measure-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir)) return mco_error(MCO_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
+        if ((st = mco_context_make_temp_dir(req->ctx, "measure", dir, sizeof dir)) != MCO_OK) return st;
     } else {
         snprintf(dir, sizeof dir, "%s", req->work_dir);
         if (mkdir(dir, 0755) != 0 && errno != EEXIST) return mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno));
@@ -860,6 +1007,7 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
 
     res->n_inputs = req->n_inputs;
     snprintf(res->qemu_machine, sizeof res->qemu_machine, "%s", t->qemu_machine);
+    snprintf(res->build, sizeof res->build, "%s %s", mco_cc_name(req->cc), request_opt(req));
     st = measure_in(t, req, dir, res);
     if (temporary) mco_remove_tree(dir);
     if (st != MCO_OK) return st;

@@ -9,6 +9,7 @@
  * anything beyond "present, right type, sane range".
  */
 #include "mcuopt/target.h"
+#include "mcuopt/context.h"
 #include "mcuopt/process.h"
 #include "target_machine.h"
 
@@ -18,10 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef MCO_SOURCE_DIR
-#define MCO_SOURCE_DIR "."
-#endif
 
 static const char *const core_names[] = {
     [MCO_CORE_M0] = "cortex-m0",   [MCO_CORE_M0PLUS] = "cortex-m0plus", [MCO_CORE_M3] = "cortex-m3",
@@ -41,13 +38,6 @@ const char *mco_core_name(mco_core core)
 const char *mco_fpu_name(mco_fpu fpu)
 {
     return (int)fpu >= 0 && (int)fpu < N_FPUS ? fpu_names[fpu] : "unknown";
-}
-
-const char *mco_target_dir(void)
-{
-    const char *env = getenv("MCO_TARGETS_DIR");
-    if (env && *env) return env;
-    return MCO_SOURCE_DIR "/targets";
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -141,7 +131,7 @@ static mco_status parse_profile(const cJSON *root, const char *path, mco_target_
     return MCO_OK;
 }
 
-static mco_status load_file(const char *path, mco_target_profile *out)
+static mco_status load_file(const mco_context *ctx, const char *path, mco_target_profile *out)
 {
     char *text = NULL;
     mco_status st = mco_read_text_file(path, MCO_READ_TEXT_MAX, &text);
@@ -163,62 +153,65 @@ static mco_status load_file(const char *path, mco_target_profile *out)
     free(text);
     if (st != MCO_OK) return st;
     snprintf(p.path, sizeof p.path, "%s", path);
-    if ((st = mco_target_check_memory(&p)) != MCO_OK) return st;
+    if ((st = mco_target_check_memory(ctx, &p)) != MCO_OK) return st;
     *out = p;
     return MCO_OK;
 }
 
-/* Calls `fn` for every "*.json" file name in the targets directory, in
- * directory order. */
-static mco_status for_each_profile_file(mco_status (*fn)(const char *dir, const char *file, void *ctx), void *ctx)
+/* Calls `fn` for every "*.json" file name in the targets directory `dir`,
+ * in directory order. */
+static mco_status for_each_profile_file(const char *dir, mco_status (*fn)(const char *dir, const char *file, void *user),
+                                        void *user)
 {
-    const char *dir = mco_target_dir();
     DIR *d = opendir(dir);
     if (!d) return mco_error(MCO_ERR_IO, "%s: cannot open targets directory: %s", dir, strerror(errno));
     mco_status st = MCO_OK;
     struct dirent *e;
     while (st == MCO_OK && (e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.' && ends_with(e->d_name, ".json")) st = fn(dir, e->d_name, ctx);
+        if (e->d_name[0] != '.' && ends_with(e->d_name, ".json")) st = fn(dir, e->d_name, user);
     closedir(d);
     return st;
 }
 
-static mco_status append_name(const char *dir, const char *file, void *ctx)
+static mco_status append_name(const char *dir, const char *file, void *user)
 {
     (void)dir;
-    char *names = ctx; /* 1024 bytes */
+    char *names = user; /* 1024 bytes */
     size_t used = strlen(names);
     snprintf(names + used, 1024 - used, "%s%.*s", used ? ", " : "", (int)(strlen(file) - 5), file);
     return MCO_OK;
 }
 
-mco_status mco_target_load(const char *name_or_path, mco_target_profile *out)
+mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco_target_profile *out)
 {
     if (!name_or_path || !*name_or_path || !out) return mco_error(MCO_ERR_ARG, "target: no name given");
-    if (ends_with(name_or_path, ".json")) return load_file(name_or_path, out);
+    if (ends_with(name_or_path, ".json")) return load_file(ctx, name_or_path, out);
     if (strchr(name_or_path, '/'))
         return mco_error(MCO_ERR_ARG, "target \"%s\": give a name or a path ending in .json", name_or_path);
+    const char *dir;
+    mco_status st = mco_context_require(ctx, MCO_RESOURCE_TARGETS, "target", &dir);
+    if (st != MCO_OK) return st;
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s.json", mco_target_dir(), name_or_path);
+    snprintf(path, sizeof path, "%s/%s.json", dir, name_or_path);
     FILE *probe = fopen(path, "rb");
     if (probe) {
         fclose(probe);
-        return load_file(path, out);
+        return load_file(ctx, path, out);
     }
     char names[1024] = "";
-    if (for_each_profile_file(append_name, names) != MCO_OK) snprintf(names, sizeof names, "(none readable)");
-    return mco_error(MCO_ERR_NOT_FOUND, "unknown target \"%s\" (in %s); available: %s", name_or_path,
-                     mco_target_dir(), names);
+    if (for_each_profile_file(dir, append_name, names) != MCO_OK) snprintf(names, sizeof names, "(none readable)");
+    return mco_error(MCO_ERR_NOT_FOUND, "unknown target \"%s\" (in %s); available: %s", name_or_path, dir, names);
 }
 
 typedef struct {
+    const mco_context *ctx;
     mco_target_profile *items;
     int count, cap;
 } profile_list;
 
-static mco_status append_profile(const char *dir, const char *file, void *ctx)
+static mco_status append_profile(const char *dir, const char *file, void *user)
 {
-    profile_list *list = ctx;
+    profile_list *list = user;
     if (list->count == list->cap) {
         int cap = list->cap ? list->cap * 2 : 16;
         mco_target_profile *bigger = realloc(list->items, (size_t)cap * sizeof *bigger);
@@ -228,7 +221,7 @@ static mco_status append_profile(const char *dir, const char *file, void *ctx)
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    mco_status st = load_file(path, &list->items[list->count]);
+    mco_status st = load_file(list->ctx, path, &list->items[list->count]);
     if (st == MCO_OK) list->count++;
     return st;
 }
@@ -238,11 +231,14 @@ static int compare_by_name(const void *a, const void *b)
     return strcmp(((const mco_target_profile *)a)->name, ((const mco_target_profile *)b)->name);
 }
 
-mco_status mco_target_list(mco_target_profile **out, int *count)
+mco_status mco_target_list(const mco_context *ctx, mco_target_profile **out, int *count)
 {
     if (!out || !count) return mco_error(MCO_ERR_ARG, "mco_target_list: NULL argument");
-    profile_list list = {0};
-    mco_status st = for_each_profile_file(append_profile, &list);
+    const char *dir;
+    mco_status st = mco_context_require(ctx, MCO_RESOURCE_TARGETS, "target list", &dir);
+    if (st != MCO_OK) return st;
+    profile_list list = {ctx, NULL, 0, 0};
+    st = for_each_profile_file(dir, append_profile, &list);
     if (st != MCO_OK) {
         free(list.items);
         return st;

@@ -11,10 +11,15 @@
  * fake-quantized shadow of the model (train/fake_quant.h): each step first
  * re-quantizes the weights, and afterwards moves the activation ranges.
  *
+ * A step whose loss or updated parameters are not finite (NaN or infinity:
+ * the run diverged, usually from too high a learning rate) ends training
+ * with MCO_ERR_RANGE naming the step.
+ *
  * What it leaves out: gradient clipping, early stopping, checkpoints,
  * data augmentation.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +27,7 @@
 #include "layer_ops.h"
 #include "optimizer.h"
 #include "train_internal.h"
+#include "mcuopt/model_file.h"
 
 void mco_train_options_default(mco_train_options *opt)
 {
@@ -279,6 +285,23 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
     return mco_optimizer_init(&tr->optimizer, model, opt);
 }
 
+/* Stops a run that diverged: a non-finite batch loss, or a parameter the
+ * step made non-finite (checked every step, so the message names the step
+ * where it happened and no NaN model is ever handed back as trained). */
+static mco_status check_diverged(const mco_model *model, double batch_loss, long global_step, int epoch,
+                                 const mco_train_options *opt)
+{
+    char what[400];
+    if (!isfinite(batch_loss))
+        snprintf(what, sizeof what, "the loss is %g", fabs(batch_loss));   /* "nan", not "-nan" */
+    else if (mco_model_check_finite(model) != MCO_OK)
+        snprintf(what, sizeof what, "%s", mco_last_error());
+    else
+        return MCO_OK;
+    return mco_error(MCO_ERR_RANGE, "training diverged at step %ld (epoch %d): %s; lower the learning rate (--lr, now %g)",
+                     global_step + 1, epoch + 1, what, (double)opt->learning_rate);
+}
+
 mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_dataset *val,
                      const mco_train_options *opt, mco_train_result *result)
 {
@@ -344,10 +367,14 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
                     break;
             }
 
+            double batch_loss = 0.0;
             for (int t = 0; t < tr.n_threads; t++) {
-                loss_sum += tr.workers[t]->loss;
+                batch_loss += tr.workers[t]->loss;
                 correct += tr.workers[t]->correct;
             }
+            if ((st = check_diverged(model, batch_loss, global_step, epoch, opt)) != MCO_OK)
+                break;
+            loss_sum += batch_loss;
             seen += job->batch_count;
             progress.step = step + 1;
             progress.loss = loss_sum / seen;

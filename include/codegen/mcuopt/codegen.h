@@ -58,6 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/op.h"
@@ -85,10 +86,11 @@ typedef struct {
     int sparse_weights;    /* 1 (default): int8 Dense / fused Conv2D+pool layers may run the sparse
                               kernels (runtime/mco_sparse.h) on their pruned weights */
     mco_plan_goal goal;    /* MCO_PLAN_FASTEST (default) */
-    /* The resource model's table the choice reads; NULL: the default table
-     * (mco_cost_model_default). Without a table MCO_PLAN_FASTEST takes the
-     * first kernel in the op table's order and MCO_PLAN_SMALLEST compares
-     * parameter bytes only. */
+    /* The resource model's table the choice reads (mcuopt/resource.h:
+     * mco_cost_model_load_context loads the context's); NULL: none, and then
+     * MCO_PLAN_FASTEST takes the first kernel in the op table's order and
+     * MCO_PLAN_SMALLEST compares parameter bytes only. The planner reads no
+     * file. */
     const struct mco_cost_model *cost_model;
     const char *core_class;       /* "m0plus", "m3", "m4f", "m7" (mco_cost_class_name); NULL: "m4f" */
     /* Kinds taken wherever they can run a layer, before any comparison,
@@ -239,6 +241,7 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
 #define MCO_EMIT_NAME_MAX 48
 
 typedef struct {
+    const mco_context *ctx;   /* the runtime directory (required) and the temporary directory */
     const char *cpu;     /* for the size measurement: cortex-m0plus | cortex-m3 | cortex-m4 (default) | cortex-m7 */
     int measure;         /* 1 (default): compile with arm-none-eabi-gcc if it is on PATH and report sizes */
 } mco_emit_options;
@@ -260,9 +263,11 @@ typedef struct {
 
 /* Writes model.h, model.c, mco_config.h and the runtime files the model
  * needs into `dir` (created if missing; each file written to a temporary
- * name and renamed). The runtime is read from $MCO_RUNTIME_DIR or
- * MCO_SOURCE_DIR "/runtime". */
-mco_status mco_emit_c(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
+ * name and renamed). The runtime is read from the context's runtime
+ * directory (MCO_RESOURCE_RUNTIME). mco_emit_c: the default options with
+ * ctx; mco_emit_c_with: the given options (NULL: defaults, no context, so
+ * it fails for want of a runtime directory). */
+mco_status mco_emit_c(const mco_context *ctx, const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
                       mco_emit_result *res);
 mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
                            const mco_emit_options *opt, mco_emit_result *res);

@@ -50,10 +50,10 @@
  * calibration run (re-run it), data-dependent timing (soft-float routines,
  * early-out multipliers), and the application's own code and RAM.
  *
- * Example:
+ * Example (ctx: a context whose resources are set, mcuopt/context.h):
  *   mco_cost_model *cm;
  *   mco_resource_estimate e;
- *   if (mco_cost_model_load(NULL, &cm) == MCO_OK &&
+ *   if (mco_cost_model_load(mco_context_resource(ctx, MCO_RESOURCE_COST_MODEL), &cm) == MCO_OK &&
  *       mco_resource_estimate_deploy(cm, &dm, &target, 0, &e) == MCO_OK)
  *       printf("%.0f cycles, %zu B Flash, %zu B RAM\n", e.cycles, e.flash_bytes, e.ram_bytes);
  */
@@ -163,18 +163,17 @@ typedef struct mco_cost_model {
     char path[512];          /* the file it was loaded from ("" if built in memory) */
 } mco_cost_model;
 
-/* The default table path: $MCO_RESOURCE_MODEL if set, else
- * <source dir>/targets/calibration/resource-model.json. */
-const char *mco_cost_model_default_path(void);
-
-/* The default table, loaded from the default path on the first call and
- * kept, read-only, for the life of the process (the planner reads it when
- * its options name no table); NULL if it cannot be loaded. Thread-safe. */
-const mco_cost_model *mco_cost_model_default(void);
-
-/* Loads a table (NULL path: the default). *out is malloc'ed; free with
+/* Loads a table (the shipped one is the context's MCO_RESOURCE_COST_MODEL
+ * file, mcuopt/context.h). *out is malloc'ed; free with
  * mco_cost_model_free. Unknown op kind names in the file are skipped. */
 mco_status mco_cost_model_load(const char *path, mco_cost_model **out);
+
+/* The context's table, for a call that plans code for a chip without being
+ * given one (mco_measure_deploy_model, `mcuopt emit`): *out is NULL, and the
+ * result MCO_OK, when the context names no table or its file does not exist
+ * (the planner then takes the op table's order); a file that exists but does
+ * not load is an error. Free *out with mco_cost_model_free. */
+mco_status mco_cost_model_load_context(const mco_context *ctx, mco_cost_model **out);
 mco_status mco_cost_model_save(const mco_cost_model *cm, const char *path);
 void mco_cost_model_free(mco_cost_model *cm);
 
@@ -219,7 +218,8 @@ typedef struct {
     double latency_ms;
     double energy_uj;
     size_t param_bytes;      /* sum of the ops' */
-    size_t code_bytes;       /* kernels + dispatcher + base + link padding */
+    size_t code_bytes;       /* kernels + dispatcher + base + link padding: at least the
+                                sum of the ops' code_bytes */
     size_t flash_bytes;
     size_t arena_bytes;
     size_t static_ram_bytes; /* arena + static data of the linked functions */

@@ -38,7 +38,8 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
                           mco_model *out);
 
 /* Same, from a built-in name ("mnist-paper", "lenet5", "ds-cnn-s", "resnet8",
- * "mlp") or else the path of an architecture file. */
+ * "mlp") or else the path of an architecture file. Both leave *out an empty
+ * model on failure (nothing to free; mco_model_free() on it is harmless). */
 mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out);
 
 /* NULL-terminated list of the built-in architecture names. */

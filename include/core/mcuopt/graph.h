@@ -35,7 +35,7 @@ extern "C" {
 #define MCO_MAX_LAYERS 256      /* hard cap, also bounds what a model file may claim */
 #define MCO_MAX_PARAMS 4        /* parameter tensors per layer */
 #define MCO_MAX_DIM 65536       /* cap on any one dimension (guards hostile files) */
-#define MCO_MAX_TENSOR_SIZE ((size_t)1 << 26) /* cap on the values in one activation tensor */
+#define MCO_MAX_TENSOR_SIZE ((size_t)1 << 26) /* cap on the values in one activation or parameter tensor */
 
 typedef enum {
     MCO_LAYER_CONV2D = 0,

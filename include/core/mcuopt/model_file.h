@@ -26,9 +26,19 @@ extern "C" {
 
 #define MCO_MODEL_MAGIC "MCOM"
 #define MCO_MODEL_VERSION 1
+/* The deploy model file's magic (.mcq, compress/deploy_file.c), here so that
+ * each loader can tell a user who gave the other kind of model file. */
+#define MCO_DEPLOY_MAGIC "MCOQ"
 
+/* Saving refuses a model with a non-finite parameter (as loading does):
+ * MCO_ERR_RANGE naming the layer, e.g. from a diverged training run. */
 mco_status mco_model_save(const mco_model *model, const char *path);
 mco_status mco_model_load(const char *path, mco_model *model);
+
+/* MCO_OK if every parameter of every layer is finite, else MCO_ERR_RANGE
+ * with "layer 3 (dense_3): weights[12] is nan" (the first one found).
+ * Loaders, saving, quantization and training check with it. */
+mco_status mco_model_check_finite(const mco_model *model);
 
 /* In-memory forms of the same, used by the file functions and by tests. */
 mco_status mco_model_serialize(const mco_model *model, uint8_t **bytes, size_t *size);

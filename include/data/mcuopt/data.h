@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 
@@ -54,11 +55,13 @@ mco_status mco_dataset_load_idx_dir(const char *dir, mco_split split, const char
 mco_status mco_dataset_load_cifar10(const char *dir, mco_split split, mco_dataset *out);
 
 /* Loads a data set by name ("mnist", "fashion-mnist", "cifar10"). With a
- * NULL or empty `dir` the default location is used: MCO_DATA_DIR/<name> if
- * that variable is set, ../shared/data/mnist for mnist, and Debian's
- * dataset-fashion-mnist package for fashion-mnist. A missing data set gives
- * MCO_ERR_NOT_FOUND with a line saying where it looked. */
-mco_status mco_dataset_load(const char *name, const char *dir, mco_split split, mco_dataset *out);
+ * NULL or empty `dir` the default location is used: <data>/<name> if the
+ * context has a data directory (MCO_RESOURCE_DATA; ctx may be NULL), then
+ * ../shared/data/mnist, /usr/share/datasets/mnist or data/mnist for mnist,
+ * Debian's dataset-fashion-mnist package for fashion-mnist. A missing data
+ * set gives MCO_ERR_NOT_FOUND with a line saying where it looked. */
+mco_status mco_dataset_load(const mco_context *ctx, const char *name, const char *dir, mco_split split,
+                            mco_dataset *out);
 
 /* Splits `src` into `train` and `val`: the last n_val samples of a
  * seed-determined permutation go to val. Both are deep copies. */

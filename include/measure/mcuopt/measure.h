@@ -17,6 +17,8 @@ extern "C" {
 #endif
 
 typedef struct {
+    const mco_context *ctx; /* runtime and firmware directories (required), temporary
+                             * directory, log (mcuopt/context.h) */
     int n_samples;          /* samples taken from the start of the data set (default 100) */
     double clock_mhz;       /* 0: the profile's maximum clock */
     const char *code_dir;   /* where to emit the code (and keep the measurement build in
@@ -25,10 +27,12 @@ typedef struct {
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
     /* How the planner chooses kernels (mco_plan_options.goal; default
-     * MCO_PLAN_FASTEST), by this resource-model table (NULL: the default
-     * table) for the target's core class. */
+     * MCO_PLAN_FASTEST), by this resource-model table (NULL: the context's,
+     * mco_cost_model_load_context) for the target's core class. */
     mco_plan_goal plan_goal;
     const struct mco_cost_model *cost_model;
+    mco_cc cc;              /* compiler of the model code (default gcc, see target.h) */
+    const char *opt;        /* its optimisation flag, e.g. "-O0"; NULL: "-O2" */
 } mco_measure_options;
 
 void mco_measure_options_default(mco_measure_options *opt);

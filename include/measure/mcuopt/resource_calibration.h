@@ -22,11 +22,11 @@ extern "C" {
 #endif
 
 typedef struct {
+    const mco_context *ctx;  /* runtime and firmware directories (required), temporary
+                                directory; its log gets one MCO_LOG_INFO line per
+                                measured model and per fitted kernel */
     const char *classes;     /* comma-separated class names; NULL: m0plus,m3,m4f,m7 */
     int timeout_s;           /* per QEMU run; 0: 120 */
-    /* one line per measured model (optional) */
-    void (*progress)(void *user, const char *line);
-    void *user;
 } mco_calibration_options;
 
 void mco_calibration_options_default(mco_calibration_options *opt);
@@ -51,9 +51,11 @@ mco_status mco_cost_class_profile(const char *class_name, mco_target_profile *ou
 mco_status mco_resource_random_model(const char *arch, const char *format, uint32_t seed, mco_deploy_model *out);
 
 /* Predicts and measures one deploy model on a target (n_samples random
- * inputs from a fixed seed) so the two can be compared. */
-mco_status mco_resource_check(const mco_cost_model *cm, const mco_deploy_model *dm, const mco_target_profile *t,
-                              int n_samples, mco_resource_estimate *predicted, mco_measure_result *measured);
+ * inputs from a fixed seed) so the two can be compared; ctx as for
+ * mco_measure_deploy_model. */
+mco_status mco_resource_check(const mco_context *ctx, const mco_cost_model *cm, const mco_deploy_model *dm,
+                              const mco_target_profile *t, int n_samples, mco_resource_estimate *predicted,
+                              mco_measure_result *measured);
 
 #ifdef __cplusplus
 }

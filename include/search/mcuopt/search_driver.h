@@ -20,6 +20,21 @@
  *     the SQLite trial store (trials.h) for resume, and the outputs (best
  *     model, its C code, report.html / report.json).
  *
+ * Searches on one store share it: several `mcuopt search` processes with the
+ * same study (same options) on one database claim each trial once, wait for
+ * the trials another one is running and read them back, and together add at
+ * most max_trials trials: the limit is the study's, enforced by the store
+ * (mco_trials_add). Each reports what it ran itself (n_run) apart from what
+ * it read back (n_reused, n_by_others). The time budget is each process's,
+ * counted from the study's first trial.
+ *
+ * Stopping: the search stops proposing at the budget, on opt->stop (checked
+ * between proposals and every 50 ms while workers run; their trials go back
+ * in the queue), at max_trials, and after 100 proposals in a row that cannot
+ * fit the target. A target that even the smallest candidates of the space
+ * cannot fit is refused before anything is written (MCO_ERR_RANGE saying
+ * which limit they miss and by how much).
+ *
  * Determinism: every proposal is a pure function of the seed and the
  * results of earlier batches, and every trial trains with a seed derived
  * from the study seed and its configuration; with the same seed, settings,
@@ -74,6 +89,13 @@ mco_status mco_pipeline_space_config(const mco_search_space *space, const mco_se
  * stages that are off get the low end of their range). */
 mco_status mco_pipeline_space_point(const mco_search_space *space, const char *config, mco_search_point *x);
 
+/* The most compressed points of the space, whose deployed models are its
+ * smallest in Flash and RAM: the most structured pruning and sparsity,
+ * per-tensor scales, no distillation or QAT, with each weight format
+ * narrower than float (int4 is smallest, int8 may be faster). Writes at most
+ * `max`; returns how many. */
+int mco_pipeline_space_smallest(const mco_search_space *space, mco_search_point *points, int max);
+
 /* One line naming every dimension and its range, for the study settings. */
 void mco_pipeline_space_describe(const mco_search_space *space, char *buf, size_t size);
 
@@ -99,6 +121,10 @@ void mco_search_objective_init(mco_search_objective *obj, const mco_target_profi
 /* 1 if the resources meet Flash, RAM and latency limits; else 0 and `why`
  * (may be NULL) says which. */
 int mco_search_fits(const mco_search_objective *obj, const mco_search_resources *r, char *why, size_t why_size);
+
+/* How far the resources are over the limits: the largest value / limit - 1
+ * (<= 0 when they fit; INFINITY for an unknown value). */
+double mco_search_excess(const mco_search_objective *obj, const mco_search_resources *r);
 
 /* The cost: sum of w * log(value / reference) (0 for the reference itself). */
 double mco_search_cost(const mco_search_objective *obj, const mco_search_resources *r);
@@ -127,6 +153,9 @@ typedef struct {
 typedef void (*mco_search_progress_fn)(void *user, const mco_search_progress *progress);
 
 typedef struct {
+    const mco_context *ctx;          /* runtime and firmware directories (required: the
+                                        structures are measured), the resource model table,
+                                        temporary directory, thread budget (mcuopt/context.h) */
     const mco_model *model;          /* the float model to compress (required) */
     const char *model_path;          /* for the study (hash) and the report (required) */
     const mco_target_profile *target;/* required */
@@ -139,7 +168,8 @@ typedef struct {
     int max_trials;                  /* 0: no limit (else stop after this many trials) */
     uint64_t seed;
     int workers;                     /* worker processes (default 1) */
-    int threads;                     /* training threads per worker; 0: cores / workers */
+    int threads;                     /* training threads per worker; 0: the context's
+                                        threads / workers */
     mco_sampler_kind sampler;
     int val_images;                  /* held out of `train` for the objective (default 5000) */
     int train_images;                /* 0: all the rest */
@@ -163,12 +193,15 @@ typedef struct {
 void mco_search_options_default(mco_search_options *opt);
 
 typedef struct {
-    int n_trials;            /* in the store */
-    int n_done, n_pruned, n_failed;
-    int n_run;               /* run by this call */
-    int n_reused;            /* read back from the store */
+    int n_trials;            /* in the store (the study's, whoever ran them) */
+    int n_done, n_pruned, n_failed;   /* of those, in the store */
+    int n_run;               /* run (or rejected) by this call */
+    int n_reused;            /* finished before this call needed them: read back from the store */
+    int n_by_others;         /* run by another search on the same store while this one waited */
     int interrupted;         /* stopped by opt->stop */
     int found;               /* a trial met the floor and the limits */
+    char closest_misfit[512];/* of the proposals this call rejected as too big, the one
+                                closest to fitting: "CONFIG: Flash 9876 B is ... over ..." */
     mco_trial best;          /* the chosen trial (found) */
     double test_accuracy;    /* of the chosen model on opt->test (-1: no test set) */
     int measured;            /* 1: measured on the emulated target */

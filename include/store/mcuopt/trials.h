@@ -189,8 +189,22 @@ mco_status mco_trials_hash_file(const char *path, char hex[MCO_TRIAL_HASH_HEX]);
 
 /* ---- claiming and finishing ------------------------------------------------ */
 
-/* Adds (config, rung) as queued unless it exists; *id (may be NULL) gets its
- * id either way. Adding the same pair with another budget is MCO_ERR_ARG. */
+typedef enum {
+    MCO_ADD_NEW,      /* added as queued */
+    MCO_ADD_EXISTS,   /* it was there already (in any state) */
+    MCO_ADD_FULL      /* absent, and the study already holds max_trials trials */
+} mco_add_outcome;
+
+/* Adds (config, rung) as queued unless it exists, and only while the study
+ * holds fewer than `max_trials` trials (0: no limit). The limit is the
+ * study's, shared by every worker and every search process on the store:
+ * counting and adding are one write transaction, so together they never add
+ * more. *trial gets the record (NEW or EXISTS; untouched for FULL). Adding
+ * the same pair with another budget is MCO_ERR_ARG. */
+mco_status mco_trials_add(mco_trials *db, const char *config, int rung, double budget, int max_trials,
+                          mco_trial *trial, mco_add_outcome *outcome);
+
+/* mco_trials_add without a limit; *id (may be NULL) gets the trial's id. */
 mco_status mco_trials_enqueue(mco_trials *db, const char *config, int rung, double budget,
                               int64_t *id);
 
@@ -216,6 +230,11 @@ mco_status mco_trials_finish(mco_trials *db, const mco_trial *claimed, const mco
 mco_status mco_trials_fail(mco_trials *db, const mco_trial *claimed, const char *message);
 mco_status mco_trials_prune(mco_trials *db, const mco_trial *claimed, const mco_trial_result *result,
                             const char *reason);
+
+/* Puts a trial the caller claimed and will not finish (the search is
+ * stopping) back in the queue, so another worker takes it at once; nothing
+ * happens if it is no longer running for the claimer. */
+mco_status mco_trials_release(mco_trials *db, const mco_trial *claimed);
 
 /* Puts running trials whose worker is gone back in the queue (call it on
  * resume). *n_recovered (may be NULL) gets how many. */

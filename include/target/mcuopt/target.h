@@ -30,19 +30,21 @@
  *   "source"           string   optional: where the figures come from
  *
  * Measurement (mco_target_measure) builds a firmware image from an emitted
- * model directory plus test vectors, runs it under qemu-system-arm with a TCG
- * plugin that counts executed instructions between two marker calls around
- * model_run(), checks every output byte against the expected output, and
- * estimates cycles from the per-instruction counts with a per-core timing
- * table. Instruction counts are exact; cycles, latency and energy are
- * estimates (flash wait states, bus contention, caches and dual issue are
- * not modelled). Code with layer marks (all emitted code) also gets both
- * figures per op (see mco_layer_measure).
+ * model directory (compiled with arm-none-eabi-gcc or clang at the
+ * requested optimisation level) plus test vectors, runs it under
+ * qemu-system-arm with a TCG plugin that counts executed instructions
+ * between two marker calls around model_run(), checks every output byte
+ * against the expected output, and estimates cycles from the
+ * per-instruction counts with a per-core timing table. Instruction counts
+ * are exact; cycles, latency and energy are estimates (flash wait states,
+ * bus contention, caches and dual issue are not modelled). Code with layer
+ * marks (all emitted code) also gets both figures per op (see
+ * mco_layer_measure).
  *
- * Example:
+ * Example (ctx: a context whose resources are set, mcuopt/context.h):
  *   mco_target_profile t;
- *   if (mco_target_load("stm32f405", &t) != MCO_OK) puts(mco_last_error());
- *   mco_measure_request req = { .model_dir = "out/model", .n_inputs = 10,
+ *   if (mco_target_load(ctx, "stm32f405", &t) != MCO_OK) puts(mco_last_error());
+ *   mco_measure_request req = { .ctx = ctx, .model_dir = "out/model", .n_inputs = 10,
  *       .inputs = in, .input_bytes = 784, .expected = exp, .output_bytes = 10 };
  *   mco_measure_result res;
  *   if (mco_target_measure(&t, &req, &res) == MCO_OK)
@@ -55,6 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcuopt/context.h"
 #include "mcuopt/status.h"
 
 #ifdef __cplusplus
@@ -92,27 +95,46 @@ typedef struct {
     char path[512];        /* the file it was loaded from */
 } mco_target_profile;
 
-/* Loads a profile. `name_or_path` ending in ".json" is a file path; any other
- * string is a name looked up as <dir>/<name>.json, where <dir> is
- * $MCO_TARGETS_DIR if set, else <source dir>/targets.
- * MCO_ERR_NOT_FOUND (message lists the available names) for an unknown name,
- * MCO_ERR_IO for an unreadable path, MCO_ERR_FORMAT naming file and field for
- * a malformed profile. */
-mco_status mco_target_load(const char *name_or_path, mco_target_profile *out);
+/* Loads a profile. `name_or_path` ending in ".json" is a file path; any
+ * other string is a name looked up as <dir>/<name>.json, where <dir> is the
+ * context's targets directory (MCO_RESOURCE_TARGETS). A profile whose QEMU
+ * machine has less Flash or RAM than it claims (the machine's linker script
+ * in the context's firmware directory) is refused; with a context without a
+ * firmware directory (or NULL, fine for a path) that check is not made.
+ * MCO_ERR_NOT_FOUND (message lists the available names) for an unknown name
+ * or a context without a targets directory, MCO_ERR_IO for an unreadable
+ * path, MCO_ERR_FORMAT naming file and field for a malformed profile. */
+mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco_target_profile *out);
 
-/* The directory profiles are looked up in (see mco_target_load). */
-const char *mco_target_dir(void);
-
-/* Loads every profile in the targets directory, sorted by name. On success
- * *out is a malloc'ed array of *count profiles (free it with free()).
- * A malformed file makes the whole call fail with its error. */
-mco_status mco_target_list(mco_target_profile **out, int *count);
+/* Loads every profile in the context's targets directory, sorted by name.
+ * On success *out is a malloc'ed array of *count profiles (free it with
+ * free()). A malformed file makes the whole call fail with its error. */
+mco_status mco_target_list(const mco_context *ctx, mco_target_profile **out, int *count);
 
 /* Short name of a core ("cortex-m4f") and of an FPU kind ("sp"). */
 const char *mco_core_name(mco_core core);
 const char *mco_fpu_name(mco_fpu fpu);
 
+/* The compiler the model's code is built with for a measurement (the
+ * harness and the link always use arm-none-eabi-gcc and its newlib):
+ *   MCO_CC_GCC    arm-none-eabi-gcc
+ *   MCO_CC_CLANG  clang --target=arm-none-eabi, with newlib's headers from
+ *                 arm-none-eabi-gcc's sysroot, -fshort-enums (GCC's enum
+ *                 ABI) and -munaligned-access where the core has it (GCC's
+ *                 default; Clang's bare-metal default is strict alignment) */
+typedef enum { MCO_CC_GCC, MCO_CC_CLANG } mco_cc;
+
+/* "gcc" / "clang" to a compiler; MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_cc_parse(const char *name, mco_cc *out);
+const char *mco_cc_name(mco_cc cc);
+
+/* Checks an optimisation flag: one of -O0 -O1 -O2 -O3 -Os -Og -Oz (both
+ * compilers know them all); MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_opt_level_check(const char *opt);
+
 typedef struct {
+    const mco_context *ctx;  /* the firmware directory (required), the temporary
+                                directory and the log */
     const char *model_dir;   /* emitted code: model.h, model.c, runtime .c/.h */
     int n_inputs;            /* >= 1 */
     const uint8_t *inputs;   /* n_inputs * input_bytes bytes */
@@ -120,17 +142,21 @@ typedef struct {
     const uint8_t *expected; /* n_inputs * output_bytes bytes: host results */
     size_t output_bytes;     /* MODEL_OUTPUT_SIZE * sizeof(model_output_t) */
     double clock_mhz;        /* 0: the profile's maximum clock */
-    const char *work_dir;    /* NULL: a fresh temporary directory, removed
-                                afterwards; else build products stay there */
+    const char *work_dir;    /* NULL: a fresh directory in the context's temporary
+                                directory, removed afterwards; else build
+                                products stay there */
     int timeout_s;           /* QEMU time limit; 0: 300 s */
     /* Optional, NULL-terminated lists (NULL: none): more C sources compiled
-     * into the firmware and the size link with the same flags (code the
-     * model calls that does not live in model_dir, e.g. a kernel library
-     * measured for comparison), and more -I directories for them. */
+     * into the firmware and the size link with the model's compiler and
+     * flags (code the model calls that does not live in model_dir, e.g. a
+     * kernel library measured for comparison), and more -I directories for
+     * them. */
     const char *const *extra_sources;
     const char *const *extra_include_dirs;
     int no_layer_marks;      /* 1: build without the layer marks: totals only, from exactly the
                                 production code (to check what the marks cost, see below) */
+    mco_cc cc;               /* compiler of the model code and the extra sources (default gcc) */
+    const char *opt;         /* their optimisation flag; NULL: "-O2" */
 } mco_measure_request;
 
 /* Per-layer figures need the model's layer marks: emitted model code has
@@ -172,6 +198,7 @@ typedef struct {
     int fits_ram;               /* 1 if ram_bytes <= ram_kb (the application's own
                                    RAM is not counted) */
     char qemu_machine[32];      /* machine the code ran on */
+    char build[32];             /* how the model code was compiled, e.g. "clang -O0" */
     char note[320];             /* what the cycle figure is and what it leaves out */
     int n_layers;               /* ops measured one by one; 0 if the code has no layer marks */
     mco_layer_measure layers[MCO_MEASURE_MAX_LAYERS];  /* [n_layers], in op order */
@@ -181,7 +208,7 @@ typedef struct {
 
 /* Builds, runs and measures (see the top of this file). Needs
  * arm-none-eabi-gcc with newlib, qemu-system-arm 7.2 with plugin support and
- * a host gcc on PATH. A model that fails to build, a QEMU timeout or crash
+ * a host gcc on PATH (and clang for MCO_CC_CLANG). A model that fails to build, a QEMU timeout or crash
  * return an error with one clear line; output mismatches are not an error
  * (they are counted in the result). */
 mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_request *req,

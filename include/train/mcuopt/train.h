@@ -100,7 +100,9 @@ typedef struct {
 } mco_train_result;
 
 /* Trains `model` in place (parameters must be allocated and initialised).
- * `val` may be NULL. Fails if the data set shape does not match the model input. */
+ * `val` may be NULL. Fails if the data set shape does not match the model input,
+ * and with MCO_ERR_RANGE (naming the step) as soon as the loss or a parameter
+ * is no longer finite: the run diverged; the model then holds that step's values. */
 mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_dataset *val,
                      const mco_train_options *opt, mco_train_result *result);
 
