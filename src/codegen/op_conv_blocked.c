@@ -110,34 +110,65 @@ static mco_rt_status eval_pool(const mco_op *op, uint8_t *arena)
 
 /* ---- features -------------------------------------------------------------------------- */
 
-/* Counted as the kernels work: MACs = every product of the blocks (pixels
- * in fours, channels in pairs, k in fours, padding included); tail MACs =
- * the values widened into the columns (k padded, per computed pixel); loops
- * = blocks x channel pairs (accumulators set, loop entered); outputs =
- * those stored. */
-static void features_of(const mco_window *w, double pixels, double blocks, double *f)
+/* Counted as the kernels work:
+ *   MACs       every product of the blocks (pixels in fours, channels in
+ *              pairs, k in fours, padding included);
+ *   tail MACs  the values widened straight from the input into the columns
+ *              (the in-bounds windows of whole-word kernel rows);
+ *   fast MACs  the values widened through the scratch's int8 column (the
+ *              other windows: clipped at a border, or rows of 1-3 channels);
+ *   loops      blocks x channel pairs (accumulators set, the loop entered);
+ *   outputs    the outputs stored.
+ * `windows` and `assembled` count the computed pixels and those of them
+ * whose window goes through the int8 column. */
+static void features_of(const mco_window *w, double blocks, double windows, double assembled, double stored,
+                        double *f)
 {
     double k_pad = (double)MCO_BLOCK_K_PAD(w->kernel_h * w->kernel_w * w->in_c), pairs = (double)((w->out_c + 1) / 2);
-    f[MCO_COST_MACS] = 4 * blocks * 2 * pairs * k_pad;
-    f[MCO_COST_TAIL_MACS] = 4 * blocks * k_pad;
+    f[MCO_COST_MACS] = 8 * blocks * pairs * k_pad;
+    f[MCO_COST_TAIL_MACS] = (windows - assembled) * k_pad;
+    f[MCO_COST_FAST_MACS] = assembled * k_pad;
     f[MCO_COST_LOOPS] = blocks * pairs;
-    f[MCO_COST_OUTPUTS] = pixels * w->out_c;
+    f[MCO_COST_OUTPUTS] = stored * w->out_c;
 }
 
-static void features_blocked(const mco_op *op, const mco_plan_op_info *info, double *f)
+/* 1 if output pixel (oy, ox)'s window goes through the int8 column
+ * (mco_conv_block_s8_im2col). */
+static int assembled(const mco_window *w, int32_t oy, int32_t ox)
+{
+    return (w->kernel_w * w->in_c) % 4 != 0 ||
+           mco_window_inside(oy, w->in_h, w->kernel_h, w->stride_h, w->pad_top) != w->kernel_h ||
+           mco_window_inside(ox, w->in_w, w->kernel_w, w->stride_w, w->pad_left) != w->kernel_w;
+}
+
+static void features_im2col(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
+    double pixels = (double)w->out_h * w->out_w, n = 0;
     (void)info;
-    features_of(w, (double)w->out_h * w->out_w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), f);
+    for (int32_t oy = 0; oy < w->out_h; oy++)
+        for (int32_t ox = 0; ox < w->out_w; ox++) n += assembled(w, oy, ox);
+    features_of(w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), pixels, n, pixels, f);
 }
 
-/* the fused pool: a block per pooled pixel, one output per block and channel */
+static void features_1x1(const mco_op *op, const mco_plan_op_info *info, double *f)
+{
+    const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
+    double pixels = (double)w->out_h * w->out_w;
+    (void)info;
+    features_of(w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), pixels, w->in_c % 4 != 0 ? pixels : 0, pixels, f);
+}
+
+/* the fused pool: a block per pooled pixel, its four conv pixels computed,
+ * one output stored per block and channel */
 static void features_pool(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
-    double pooled = (double)(w->out_h / 2) * (w->out_w / 2);
+    double pooled = (double)(w->out_h / 2) * (w->out_w / 2), n = 0;
     (void)info;
-    features_of(w, pooled, pooled, f);
+    for (int32_t oy = 0; oy < w->out_h / 2 * 2; oy++)
+        for (int32_t ox = 0; ox < w->out_w / 2 * 2; ox++) n += assembled(w, oy, ox);
+    features_of(w, pooled, 4 * pooled, n, pooled, f);
 }
 
 /* ---- the descriptors ------------------------------------------------------------------- */
@@ -146,7 +177,7 @@ static void features_pool(const mco_op *op, const mco_plan_op_info *info, double
 
 const mco_op_desc mco_op_conv1x1_s8 = {
     MCO_OP_CONV1X1_S8, "CONV1X1_S8", "mco_conv1x1_s8", "mco_conv_blocked.h", BLOCKED_ARGS,
-    supports_1x1, prepare_1x1, eval_1x1, features_blocked, NULL, MCO_OP_CONV2D_S8};
+    supports_1x1, prepare_1x1, eval_1x1, features_1x1, NULL, MCO_OP_CONV2D_S8};
 
 const mco_op_desc mco_op_conv2d_maxpool_im2col_s8 = {
     MCO_OP_CONV2D_MAXPOOL_IM2COL_S8, "CONV2D_MAXPOOL_IM2COL_S8", "mco_conv2d_maxpool2x2_im2col_s8",
@@ -155,4 +186,4 @@ const mco_op_desc mco_op_conv2d_maxpool_im2col_s8 = {
 
 const mco_op_desc mco_op_conv2d_im2col_s8 = {
     MCO_OP_CONV2D_IM2COL_S8, "CONV2D_IM2COL_S8", "mco_conv2d_im2col_s8", "mco_conv_blocked.h", BLOCKED_ARGS,
-    supports_im2col, prepare_blocked, eval_im2col, features_blocked, NULL, MCO_OP_CONV2D_S8};
+    supports_im2col, prepare_blocked, eval_im2col, features_im2col, NULL, MCO_OP_CONV2D_S8};

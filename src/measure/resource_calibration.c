@@ -126,15 +126,22 @@ static const format_def format_defs[] = {
  * made (MCO_PLAN_LISTED: the op table's order, specialised kernels first),
  * and in the sparse formats on the sparse kernels wherever they can run,
  * except the first conv of every eighth model, which keeps the 3x3 kernel
- * its order gives (so that both get rows). */
+ * its order gives (so that both get rows). In int8, the models whose first
+ * block is not the 3x3 one-channel conv go, every other four, to the
+ * general conv kernels, which the register-blocked ones listed before them
+ * would otherwise take everywhere. */
 static void calibration_plan(const format_def *fmt, int i, mco_plan_options *po)
 {
     static const mco_op_kind sparse[] = {MCO_OP_FULLY_CONNECTED_SPARSE_S8, MCO_OP_CONV2D_MAXPOOL_SPARSE_S8};
+    static const mco_op_kind general[] = {MCO_OP_CONV2D_S8, MCO_OP_CONV2D_MAXPOOL_S8};
     mco_plan_options_default(po);
     po->goal = MCO_PLAN_LISTED;
     if (fmt->sparsity > 0) {
         po->prefer = sparse;
         po->n_prefer = i % 8 == 0 ? 1 : 2;
+    } else if (fmt->act == MCO_ACT_S8 && fmt->weights == MCO_WEIGHTS_S8 && i % 4 != 0 && (i / 4) % 2 == 1) {
+        po->prefer = general;
+        po->n_prefer = 2;
     }
 }
 #define N_FORMAT_DEFS ((int)(sizeof format_defs / sizeof format_defs[0]))
