@@ -5,15 +5,18 @@
  * channels of a block of four columns (4 pixels x 2 channels of
  * accumulators per pass, requantized as TFLite).
  *
- * Three paths, the same arithmetic bit for bit:
- *   - DSP cores with GCC optimising (MCO_BLOCK_ASM): the K loop in
- *     assembly, two steps of four k per turn, fourteen registers (the eight
+ * Four paths, the same arithmetic bit for bit:
+ *   - DSP cores where the compiler gives fourteen registers to inline
+ *     assembly (MCO_ASM_REGS >= 14: GCC optimising): the K loop in
+ *     assembly, four steps of four k per turn, fourteen registers (the eight
  *     accumulators, the two pointers, two input words, a weight word and its
  *     sign-extended half); the loop's end pointer is read from the stack;
  *   - other DSP builds (Clang, GCC -O0, the host's MCO_EMULATE_DSP): the
  *     same loop in C with the intrinsics of mco_arch.h;
- *   - no DSP (Cortex-M0/M0+/M3, MCO_FORCE_GENERIC): plain C on the int16
- *     columns, one k at a time.
+ *   - Armv6-M (MCO_ASM_V6M: Cortex-M0/M0+ with GCC or Clang): the K loop
+ *     as a naked assembly function (no operands);
+ *   - no DSP otherwise (Cortex-M3, MCO_FORCE_GENERIC, -DMCO_ASM_REGS=0 on
+ *     Armv6-M, the host): plain C on the int16 columns, one k at a time.
  *
  * What it leaves out: blocks other than 4 x 2 (a shape with fewer pixels or
  * an odd channel count computes the missing ones on zero weights or on a
@@ -26,28 +29,14 @@
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
 
-/* Whether the assembly K loop is built: it takes fourteen core registers as
- * operands, which GCC gives when it optimises (the frame pointer omitted).
- * MCO_ASM_REGS (mco_arch.h, where defined) says how many the compiler can
- * give; without it, GCC optimising and not Clang. */
-#if MCO_HAVE_DSP && MCO_DSP_NATIVE
-#if defined(MCO_ASM_REGS)
+/* Whether the assembly loops are built (the compiler contract, mco_arch.h
+ * and docs/design.md): the K loop takes fourteen core registers as
+ * operands, the widening loop twelve; each is compiled only where
+ * MCO_ASM_REGS says the compiler gives that many (GCC optimising: 14,
+ * Clang: 13, GCC -O0: 0), else the C path beside it runs, the same
+ * arithmetic with the intrinsics of mco_arch.h. */
 #define MCO_BLOCK_ASM (MCO_ASM_REGS >= 14)
-#elif defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
-#define MCO_BLOCK_ASM 1
-#endif
-#endif
-#ifndef MCO_BLOCK_ASM
-#define MCO_BLOCK_ASM 0
-#endif
-/* The widening loop's assembly takes twelve registers: wherever the
- * compiler gives inline assembly any (Clang too), as mco_arch.h's
- * one-instruction wrappers; not at GCC -O0. */
-#if MCO_HAVE_DSP && MCO_DSP_NATIVE && (defined(__clang__) || defined(__OPTIMIZE__))
-#define MCO_WIDEN_ASM 1
-#else
-#define MCO_WIDEN_ASM 0
-#endif
+#define MCO_WIDEN_ASM (MCO_ASM_REGS >= 12)
 
 size_t mco_conv_blocked_s8_weights_size(int32_t out_c, int32_t k)
 {
@@ -226,7 +215,7 @@ void mco_conv_block_s8_im2col(const mco_conv_s8_params *p, const int8_t *input, 
  * load) and summing two products into its accumulator: 8 cycles for 2 MACs
  * a pixel. Accumulators: pixels 0..2 in r8..r12 and lr (ADD reaches the
  * high registers), pixel 3 in r6, r7; the loop end is on the stack. */
-#if !MCO_HAVE_DSP && defined(__ARM_ARCH_6M__) && defined(__GNUC__)
+#if MCO_ASM_V6M
 #define MCO_BLOCK_V6M_ASM 1
 /* c0's pass (weights in bytes 0 and 2 of the word at r1 + h) over the four
  * pixels' words at r0 + x (accumulators r8, r10, r12, r6) */
@@ -397,7 +386,7 @@ static void block_pair(int32_t acc[8], const void *cols, const int8_t *w, int32_
  * u = al mh + floor(al ml / 2^16) + 2^15 (< 2^32; |ah ml| < 2^31), and the
  * floor of that sum is (ah ml >> 16) + (u >> 16) + the carry of their low
  * halves. Used on the host's generic build too, so the tests run it. */
-#if !MCO_HAVE_DSP && (defined(__ARM_ARCH_6M__) || !defined(__arm__))
+#if MCO_REQUANT_FAST && !MCO_HAVE_DSP && (defined(__ARM_ARCH_6M__) || !defined(__arm__))
 #define MCO_BLOCK_SMMULR_16 1
 static inline int32_t smmulr_16(int32_t a, uint32_t m_lo, int32_t m_hi)
 {
