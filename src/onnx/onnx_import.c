@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "mcuopt/file_util.h"
+#include "mcuopt/model_file.h"
 #include "onnx_internal.h"
 
 #define MAX_NODES 10000
@@ -1600,6 +1601,10 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     imp.origin = origin;
     imp.model = model;
     mco_status st = import_graph(&imp, m);
+    /* A NaN or infinity in an initializer (or one that folding a BatchNorm
+     * with a negative variance makes) is refused here, naming the layer,
+     * rather than when the model is saved or emitted. */
+    if (st == MCO_OK) st = mco_model_check_finite(model);
     for (int i = 0; i < imp.n_values; i++) free(imp.values[i].data);
     free(imp.values);
     free(imp.slots);
