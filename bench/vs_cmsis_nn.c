@@ -170,6 +170,10 @@ static mco_status models_load(const char *path, models *m)
     ro.sparse_weights = 0;
     ro.prefer = reference_kinds;
     ro.n_prefer = (int)(sizeof reference_kinds / sizeof reference_kinds[0]);
+    /* a class without the DSP extension: mcuopt's kernels then ask for no
+     * arena scratch, so the arena holds the activations alone (the peer's
+     * scratch is its own buffer) */
+    ro.core_class = "m0plus";
     if (st == MCO_OK) st = mco_plan_build(&m->dm, &ro, &m->ref);
     if (st != MCO_OK) models_free(m);
     return st;
@@ -778,7 +782,7 @@ static int cmd_measure(int argc, char **argv)
     if (st == MCO_OK && (!rm || !rc)) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     if (st == MCO_OK) {
         mco_dataset samples = {.n = n, .shape = m.dm.model.input_shape, .n_classes = m.dm.model.n_classes,
-                               .images = raw, .labels = NULL};
+                               .samples_u8 = raw, .labels = NULL};
         uint8_t *labels = calloc((size_t)n, 1);
         samples.labels = labels;
         mco_measure_options mo;

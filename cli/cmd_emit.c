@@ -62,11 +62,11 @@ static mco_status random_deploy_model(const char *arch, const char *format, mco_
         calib.n = 64;
         calib.shape = model.input_shape;
         calib.n_classes = model.n_classes;
-        calib.images = malloc((size_t)calib.n * size);
+        calib.samples_u8 = malloc((size_t)calib.n * size);
         calib.labels = calloc((size_t)calib.n, 1);
-        if (!calib.images || !calib.labels) st = mco_error(MCO_ERR_NOMEM, "out of memory");
+        if (!calib.samples_u8 || !calib.labels) st = mco_error(MCO_ERR_NOMEM, "out of memory");
         for (size_t i = 0; st == MCO_OK && i < (size_t)calib.n * size; i++)
-            calib.images[i] = (uint8_t)(((i * 2654435761u) >> 11) % 256u);
+            calib.samples_u8[i] = (uint8_t)(((i * 2654435761u) >> 11) % 256u);
         qo.activation_format = MCO_ACT_S8;
         qo.weight_format = MCO_WEIGHTS_S8;
     } else if (format && strcmp(format, "int8w") == 0) {
@@ -80,11 +80,11 @@ static mco_status random_deploy_model(const char *arch, const char *format, mco_
     }
     if (st == MCO_OK) {
         if (format && strcmp(format, "f32") != 0)
-            st = mco_quantize(&model, calib.images ? &calib : NULL, &qo, dm);
+            st = mco_quantize(&model, calib.samples_u8 ? &calib : NULL, &qo, dm);
         else
             st = mco_deploy_from_float(&model, dm);
     }
-    free(calib.images);
+    free(calib.samples_u8);
     free(calib.labels);
     mco_model_free(&model);
     return st;

@@ -27,8 +27,7 @@ static void print_help(void)
            "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
            "      --images N        test images to run (default 100)\n"
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
-           "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR        directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
            "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
@@ -147,7 +146,7 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 
 int cmd_measure(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
+    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
            OPT_OPTIMIZE, OPT_CC };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
@@ -155,6 +154,7 @@ int cmd_measure(int argc, char **argv)
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
@@ -164,7 +164,7 @@ int cmd_measure(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *target_name = NULL;
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     int json = 0, data_given = 0;
     float clock = 0.0f;
     char opt_level[8];   /* "-O" + the -O option's argument */
@@ -185,6 +185,7 @@ int cmd_measure(int argc, char **argv)
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
         case OPT_OPTIMIZE:
@@ -214,6 +215,7 @@ int cmd_measure(int argc, char **argv)
     st = cli_load_deploy_model(path, &dm);
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset test;
+    data.input = dm.model.input_shape;
     st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, json, &test);
     if (st != MCO_OK) {
         mco_deploy_free(&dm);

@@ -46,6 +46,10 @@ static void print_help(void)
            "      --workers N           worker processes (default 1)\n"
            "      --threads N           training threads per worker (default cores / workers)\n"
            "      --sampler NAME        tpe (default) or random\n"
+           "      --formats LIST        weight formats to search, of int8, int4 and float16 (FPU\n"
+           "                            only), e.g. int8,int4 (default: all the target can run)\n"
+           "      --stages LIST         stages to search, of prune, distill, qat and quant (always\n"
+           "                            run), e.g. prune,quant (default: all)\n"
            "      --max-latency-ms F    latency limit at the clock below\n"
            "      --clock-mhz F         clock for latency and energy (default: the profile's)\n"
            "      --optimize WHAT       kernels where several can run a layer: the fastest for\n"
@@ -56,8 +60,7 @@ static void print_help(void)
            "      --eta N               successive halving factor (default 3)\n"
            "      --rung-margin P       points below the floor a trial on less data may score and\n"
            "                            still be promoted, per rung below the top (default 0.5)\n"
-           "      --dataset NAME        mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR            directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --quiet               no progress display\n"
            "      --json                print the outcome as JSON on stdout\n"
            "  -h, --help                this help\n");
@@ -86,32 +89,56 @@ static void show_progress(void *user, const mco_search_progress *p)
     fprintf(stderr, "\r\033[Ktrials %d done (%d pruned, %d reused), %d running | ", p->trials_done, p->trials_pruned,
             p->trials_reused, p->running);
     if (p->found)
-        fprintf(stderr, "best: %.0f B Flash, %.3f ms, cost %+.3f | ", p->best_flash_bytes, p->best_latency_ms,
+        fprintf(stderr, "best: %.0f B, %.3f ms predicted, cost %+.3f | ", p->best_flash_bytes, p->best_latency_ms,
                 p->best_cost);
     else
         fprintf(stderr, "no feasible model yet | ");
     fprintf(stderr, "%.0f:%02.0f left", floor(left / 60.0), fmod(left, 60.0));
 }
 
-static cJSON *trial_json(const mco_trial *t)
+/* A trial as JSON; `measured` (may be NULL): its figures on the target,
+ * shown instead of the search's when this is the chosen trial. */
+static cJSON *trial_json(const mco_trial *t, const char *figures, const mco_report_model *measured)
 {
+    int use = measured && measured->measured && measured->trial_id == t->id;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)t->id);
     cJSON_AddStringToObject(o, "config", t->config);
     cJSON_AddNumberToObject(o, "rung", t->rung);
+    cJSON_AddNumberToObject(o, "data_fraction", t->budget);
     cJSON_AddNumberToObject(o, "val_accuracy", t->result.accuracy);
-    cJSON_AddNumberToObject(o, "flash_bytes", t->result.flash_bytes);
-    cJSON_AddNumberToObject(o, "ram_bytes", t->result.ram_bytes);
-    cJSON_AddNumberToObject(o, "latency_ms", t->result.latency_ms);
-    cJSON_AddNumberToObject(o, "energy_uj", t->result.energy_uj);
+    cJSON_AddStringToObject(o, "figures", use ? "measured" : figures);
+    cJSON_AddNumberToObject(o, "flash_bytes", use ? measured->flash_bytes : t->result.flash_bytes);
+    cJSON_AddNumberToObject(o, "ram_bytes", use ? measured->ram_bytes : t->result.ram_bytes);
+    cJSON_AddNumberToObject(o, "latency_ms", use ? measured->latency_ms : t->result.latency_ms);
+    cJSON_AddNumberToObject(o, "energy_uj", use ? measured->energy_uj : t->result.energy_uj);
     cJSON_AddNumberToObject(o, "objective", t->result.objective);
     return o;
 }
 
+/* The report's view of this search, for the objects both outputs share. */
+static void search_report(const mco_search_options *opt, const mco_search_result *r, mco_trial_study *study,
+                          mco_report *report)
+{
+    memset(study, 0, sizeof *study);
+    snprintf(study->model_path, sizeof study->model_path, "%s", opt->model_path);
+    snprintf(study->model_hash, sizeof study->model_hash, "%s", r->model_hash);
+    snprintf(study->target, sizeof study->target, "%s", opt->target->name);
+    memset(report, 0, sizeof *report);
+    report->study = study;
+    report->start = &r->start;
+    report->chosen = r->found ? &r->chosen : NULL;
+}
+
 static cJSON *result_json(const mco_search_options *opt, const mco_search_result *r)
 {
+    mco_trial_study study;
+    mco_report report;
+    search_report(opt, r, &study, &report);
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "mcuopt_version", MCO_VERSION);
     cJSON_AddStringToObject(o, "model", opt->model_path);
+    cJSON_AddStringToObject(o, "model_hash", r->model_hash);
     cJSON_AddStringToObject(o, "target", opt->target->name);
     cJSON_AddNumberToObject(o, "min_accuracy", opt->min_accuracy);
     cJSON_AddNumberToObject(o, "trials", r->n_trials);
@@ -123,19 +150,30 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddNumberToObject(o, "run_by_others", r->n_by_others);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    cJSON_AddStringToObject(o, "trial_figures", r->trial_figures);
+    if (r->formats_dropped[0]) cJSON_AddStringToObject(o, "formats_dropped", r->formats_dropped);
+    else cJSON_AddNullToObject(o, "formats_dropped");
+    /* what the cost is relative to: the starting model as the trials' figures see it */
     cJSON *ref = cJSON_AddObjectToObject(o, "reference_int8");
+    cJSON_AddStringToObject(ref, "figures", r->trial_figures);
     cJSON_AddNumberToObject(ref, "flash_bytes", r->reference.flash_bytes);
     cJSON_AddNumberToObject(ref, "ram_bytes", r->reference.ram_bytes);
     cJSON_AddNumberToObject(ref, "latency_ms", r->reference.latency_ms);
     cJSON_AddNumberToObject(ref, "energy_uj", r->reference.energy_uj);
+    cJSON_AddItemToObject(o, "start", mco_report_model_json(&r->start));
     cJSON_AddBoolToObject(o, "found", r->found);
     if (r->found) {
-        cJSON *best = trial_json(&r->best);
+        cJSON *best = trial_json(&r->best, r->trial_figures, &r->chosen);
         cJSON_AddNumberToObject(best, "test_accuracy", r->test_accuracy);
         cJSON_AddItemToObject(o, "best", best);
+        cJSON_AddItemToObject(o, "chosen_model", mco_report_model_json(&r->chosen));
         cJSON_AddStringToObject(o, "model_file", r->model_path);
         cJSON_AddStringToObject(o, "code_dir", r->code_dir);
+    } else {
+        cJSON_AddNullToObject(o, "chosen_model");
     }
+    cJSON_AddItemToObject(o, "gain", mco_report_gain_json(&r->start, r->found ? &r->chosen : NULL));
+    cJSON_AddItemToObject(o, "provenance", mco_report_provenance_json(&report));
     if (r->measured) {
         cJSON *m = cJSON_AddObjectToObject(o, "measured");
         cJSON_AddNumberToObject(m, "images", r->measure.n_inputs);
@@ -160,12 +198,33 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
         int n = 0;
         if (mco_trials_pareto(db, &q, 0, &front, &n) == MCO_OK) {
             cJSON *a = cJSON_AddArrayToObject(o, "pareto");
-            for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, trial_json(&front[i]));
+            for (int i = 0; i < n; i++)
+                cJSON_AddItemToArray(a, trial_json(&front[i], r->trial_figures, r->found ? &r->chosen : NULL));
             free(front);
         }
         mco_trials_close(db);
     }
     return o;
+}
+
+/* "-30.1 %" of b against a, for the gain line. */
+static void change_text(char *buf, size_t size, double a, double b)
+{
+    if (a > 0 && !isnan(b)) snprintf(buf, size, "%+.1f %%", 100.0 * (b - a) / a);
+    else snprintf(buf, size, "unknown");
+}
+
+/* One line of a measured model's figures. */
+static void print_measured(const char *label, const mco_report_model *m)
+{
+    if (!m->measured) {
+        printf("%s not measured (the emulated machine cannot hold it)\n", label);
+        return;
+    }
+    printf("%s Flash %.0f B, RAM %.0f B, %.0f instructions, ~%.3f ms at %.0f MHz, ~%.1f uJ; "
+           "%d of %d outputs bit-exact (measured)\n",
+           label, m->flash_bytes, m->ram_bytes, m->instructions, m->latency_ms, m->clock_mhz, m->energy_uj,
+           m->images - m->mismatches, m->images);
 }
 
 static void print_result(const mco_search_options *opt, const mco_search_result *r)
@@ -175,8 +234,14 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
            opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
     if (r->n_by_others) printf(", %d run by another search on the same store", r->n_by_others);
     printf("\n");
-    printf("starting model as int8: %.0f B Flash, %.0f B RAM, %.3f ms\n", r->reference.flash_bytes,
-           r->reference.ram_bytes, r->reference.latency_ms);
+    printf("trials' Flash, RAM and latency: %s\n", strcmp(r->trial_figures, "measured") == 0
+                                                    ? "measured on the emulated target"
+                                                    : "predicted by the resource model");
+    if (r->formats_dropped[0]) printf("dropped:  %s\n", r->formats_dropped);
+    printf("start:    %s (the starting model as int8): ", r->start.config);
+    if (!isnan(r->start.test_accuracy)) printf("%.2f %% test accuracy\n", 100.0 * r->start.test_accuracy);
+    else printf("no test set\n");
+    print_measured("         ", &r->start);
     if (!r->found) {
         printf("no configuration reached %.2f %% validation accuracy within the target's limits\n",
                100.0 * opt->min_accuracy);
@@ -185,14 +250,18 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
     const mco_trial *b = &r->best;
     printf("best:     trial %lld (rung %d): %s\n", (long long)b->id, b->rung, b->config);
     printf("accuracy: %.2f %% validation, %.2f %% test\n", 100.0 * b->result.accuracy, 100.0 * r->test_accuracy);
-    if (r->measured) {
-        printf("target:   %d of %d outputs bit-identical; %.0f instructions, ~%.3f ms at %.0f MHz, ~%.1f uJ\n",
-               r->measure.n_inputs - r->measure.n_mismatch, r->measure.n_inputs, r->measure.insns_mean,
-               r->measure.latency_ms, r->measure.clock_mhz, r->measure.energy_uj);
-        printf("          Flash %zu B, RAM %zu B (the target has %d KB / %d KB)\n", r->measure.flash_bytes,
-               r->measure.ram_bytes, opt->target->flash_kb, opt->target->ram_kb);
+    print_measured("target:  ", &r->chosen);
+    if (r->chosen.measured && r->start.measured) {
+        char flash[32], ram[32], latency[32];
+        change_text(flash, sizeof flash, r->start.flash_bytes, r->chosen.flash_bytes);
+        change_text(ram, sizeof ram, r->start.ram_bytes, r->chosen.ram_bytes);
+        change_text(latency, sizeof latency, r->start.latency_ms, r->chosen.latency_ms);
+        printf("gain:     Flash %s, RAM %s, latency %s against the starting model as int8 (both measured)\n", flash,
+               ram, latency);
     }
-    printf("cost:     %+.3f (0 = the starting model as int8, lower is better)\n", b->result.objective);
+    printf("          (the target has %d KB Flash / %d KB RAM)\n", opt->target->flash_kb, opt->target->ram_kb);
+    printf("cost:     %+.3f (0 = the starting model as int8, lower is better; on %s figures)\n", b->result.objective,
+           r->trial_figures);
     printf("wrote:    %s, %s/, %s, %s\n", r->model_path, r->code_dir, r->report_html, r->report_json);
 }
 
@@ -200,8 +269,8 @@ int cmd_search(int argc, char **argv)
 {
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
-        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA, OPT_QUIET,
-        OPT_JSON, OPT_OPTIMIZE
+        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
+        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
@@ -213,6 +282,8 @@ int cmd_search(int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"sampler", required_argument, NULL, OPT_SAMPLER},
+        {"formats", required_argument, NULL, OPT_FORMATS},
+        {"stages", required_argument, NULL, OPT_STAGES},
         {"max-latency-ms", required_argument, NULL, OPT_MAX_LAT},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
@@ -223,6 +294,7 @@ int cmd_search(int argc, char **argv)
         {"rung-margin", required_argument, NULL, OPT_MARGIN},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -232,7 +304,7 @@ int cmd_search(int argc, char **argv)
     mco_search_options_default(&so);
     so.ctx = cli_context();
     const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
     float f;
     optind = 1;
@@ -265,6 +337,14 @@ int cmd_search(int argc, char **argv)
             else if (strcmp(optarg, "random") == 0) so.sampler = MCO_SAMPLER_RANDOM;
             else return cli_usage_error("search", "--sampler must be tpe or random, not '%s'", optarg);
             break;
+        case OPT_FORMATS:
+            if (mco_search_parse_formats(optarg, "--formats", &so.formats) != MCO_OK)
+                return cli_usage_error("search", "%s", mco_last_error());
+            break;
+        case OPT_STAGES:
+            if (mco_search_parse_stages(optarg, "--stages", &so.stages) != MCO_OK)
+                return cli_usage_error("search", "%s", mco_last_error());
+            break;
         case OPT_MAX_LAT:
             if (!cli_parse_positive("search", "--max-latency-ms", optarg, INFINITY, &f)) return CLI_EXIT_USAGE;
             so.max_latency_ms = f;
@@ -295,6 +375,7 @@ int cmd_search(int argc, char **argv)
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
@@ -321,6 +402,7 @@ int cmd_search(int argc, char **argv)
     if ((st = mco_model_load(so.model_path, &model)) != MCO_OK) return cli_fail(st);
     so.model = &model;
     mco_dataset train = {0}, test = {0};
+    data.input = model.input_shape;
     st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, quiet || json, &train);
     if (st == MCO_OK) st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, 1, &test);
     if (st != MCO_OK) {

@@ -143,6 +143,77 @@ cp "$d/good.mco" "$d/plain.file"
 ln -s plain.file "$d/link.mco"
 printf 'not a database, just text\n' >"$d/text.db"
 printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
+# TFLite files: the committed fuzz seeds (written by tests/fuzz/make_seeds.sh
+# with tests/tflite/make_models.py: a float CNN, its int8 form, a model with
+# an operator mcuopt has no layer for, two input rescalings it cannot fold,
+# a NaN weight, an int8 bias that overflows a float in real units, one whose
+# int32 accumulator can overflow), truncated, with another identifier,
+# with a root offset past the end, and an mcuopt model under a .tflite name.
+tfl=tests/fuzz/corpus/tflite
+cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
+   "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" \
+   "$tfl/bad_acc_overflow.tflite" "$d/"
+head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
+cp "$d/cnn_float32.tflite" "$d/ident.tflite"
+printf 'TFL2' | dd of="$d/ident.tflite" bs=1 seek=4 conv=notrunc status=none
+cp "$d/cnn_float32.tflite" "$d/offset.tflite"
+printf '\377\377\000\000' | dd of="$d/offset.tflite" bs=1 seek=0 conv=notrunc status=none
+printf '' >"$d/empty.tflite"
+cp "$d/good.mco" "$d/model.tflite"
+mkdir "$d/dir.tflite"
+mkfifo "$d/fifo.tflite"
+# Image folders, .npy arrays and CSV files (issue 15's readers). A PNG
+# signature followed by garbage is a corrupt image.
+corrupt_png() { printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR garbage' >"$1"; }
+mkdir -p "$d/img-one/only" "$d/img-empty/a" "$d/img-empty/b" "$d/img-corrupt/a" "$d/img-corrupt/b" "$d/img-ok/a" "$d/img-ok/b"
+corrupt_png "$d/img-one/only/1.png"
+corrupt_png "$d/img-empty/b/1.png"
+for i in 0 1 2 3 4 5 6 7 8 9; do corrupt_png "$d/img-corrupt/a/$i.png"; corrupt_png "$d/img-corrupt/b/$i.png"; done
+# A valid 1x1 grey PNG (the bytes any PNG writer makes for one black pixel).
+for i in 0 1 2 3 4 5 6 7 8 9; do
+  for c in a b; do
+    printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00\x3a\x7e\x9b\x55\x00\x00\x00\x0aIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82' >"$d/img-ok/$c/$i.png"
+  done
+done
+# One bad file among good ones: a garbage PNG (named in the error), and a
+# PNG whose header is whole but whose pixel data is cut short.
+mkdir -p "$d/img-bad/a" "$d/img-bad/b" "$d/img-cut/a" "$d/img-cut/b"
+cp "$d"/img-ok/a/*.png "$d/img-bad/a/"; cp "$d"/img-ok/b/*.png "$d/img-bad/b/"
+cp "$d"/img-ok/a/*.png "$d/img-cut/a/"; cp "$d"/img-ok/b/*.png "$d/img-cut/b/"
+corrupt_png "$d/img-bad/b/5.png"
+head -c 45 "$d/img-ok/a/0.png" >"$d/img-cut/a/3.png"
+printf 'flatten\ndense units=classes\n' >"$d/no_input.arch"
+printf 'input 28 28 1\nflatten\ndense units=classes\n' >"$d/dense28.arch"
+# npy FILE DESCR SHAPE DATA_BYTES [FORTRAN]: a .npy file as numpy.save writes it, data zero.
+npy() {
+  local header="{'descr': '$2', 'fortran_order': ${5:-False}, 'shape': $3, }" len
+  while [ $(((10 + ${#header} + 1) % 64)) -ne 0 ]; do header="$header "; done
+  len=$((${#header} + 1))
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $((len % 256)))\\x$(printf %02x $((len / 256)))"
+    printf '%s\n' "$header"; head -c "$4" /dev/zero; } >"$1"
+}
+mkdir "$d/npy-f8" "$d/npy-fortran" "$d/npy-trunc" "$d/npy-count" "$d/npy-shape" "$d/npy-yfloat"
+npy "$d/npy-f8/x.npy" '<f8' '(10, 4)' 320
+npy "$d/npy-fortran/x.npy" '<f4' '(10, 4)' 160 True
+npy "$d/npy-trunc/x.npy" '<f4' '(10, 4)' 100
+npy "$d/npy-count/x.npy" '<f4' '(10, 4)' 160
+npy "$d/npy-count/y.npy" '|u1' '(9,)' 9
+npy "$d/npy-shape/x.npy" '|u1' '(10, 8, 8)' 640
+npy "$d/npy-shape/y.npy" '|u1' '(10,)' 0
+printf '\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01' >>"$d/npy-shape/y.npy"
+npy "$d/npy-yfloat/x.npy" '<f4' '(10, 4)' 160
+npy "$d/npy-yfloat/y.npy" '<f4' '(10,)' 40
+mkdir "$d/npy-yshape"
+npy "$d/npy-yshape/x.npy" '<f4' '(10, 4)' 160
+npy "$d/npy-yshape/y.npy" '|u1' '(10, 2)' 20
+printf 'a,b,label\n1,2,0\n3,1\n' >"$d/missing-column.csv"
+printf 'a,b,label\n1,2,0\n3,1,1,7\n' >"$d/extra-field.csv"
+printf 'a,b,label\n1,2,0\n3,x,1\n' >"$d/not-number.csv"
+printf 'a,b,class\n1,2,0\n3,4,1\n' >"$d/no-label.csv"
+printf 'a,b,label\n1,2,0\n3,4,0\n' >"$d/one-class.csv"
+printf 'a,b,label\n' >"$d/header-only.csv"
+printf 'a,b,label\n1,"2,0\n' >"$d/open-quote.csv"
+printf 'x y\n' >"$d/table.txt"
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -202,7 +273,8 @@ bad "empty.arch"                          info --arch "$d/empty.arch"
 
 # Data sets.
 bad "not found"                           "${train[@]}" --data "$d/no-such-dir"
-bad "empty-data: no train-images-idx3-ubyte" "${train[@]}" --data "$d/empty-data"
+bad "empty-data: no data set found"       "${train[@]}" --data "$d/empty-data"
+bad "empty-data: no train-images-idx3-ubyte" "${train[@]}" --dataset mnist --data "$d/empty-data"
 bad "train-images-idx3-ubyte"             "${train[@]}" --data "$d/trunc-data"
 bad "train-images-idx3-ubyte"             "${train[@]}" --data "$d/magic-data"
 bad "labels"                              "${train[@]}" --data "$d/count-data"
@@ -210,6 +282,44 @@ bad "unknown data set 'imagenet'"         "${train[@]}" --dataset imagenet
 bad "not found"                           eval "$m" --dataset cifar10 --data "$d/no-such-dir"
 bad "32x32x3 but the model takes 28x28x1" eval "$m" --dataset cifar10 --data "$d/cifar"
 bad "32x32x3"                             eval "$q" --dataset cifar10 --data "$d/cifar"
+# Image folders, .npy, CSV; --dataset as a format.
+bad "unknown data set 'pictures'"         "${train[@]}" --dataset pictures --data "$d/img-ok"
+bad "--dataset images reads the data at --data PATH" train --dataset images --val 50 --epochs 1 --quiet
+bad "table.txt: a file that is not .csv"  eval "$m" --data "$d/table.txt"
+bad "img-one: only one class sub-directory ('only')" eval "$m" --data "$d/img-one"
+bad "only one class sub-directory"        eval "$m" --dataset images --data "$d/img-one"
+bad "img-empty/a: no PNG, JPEG or BMP images" eval "$m" --data "$d/img-empty"
+bad "img-empty/a: no PNG, JPEG or BMP images" "${train[@]}" --dataset images --data "$d/img-empty"
+bad "no-such-dir: No such file or directory" eval "$m" --dataset images --data "$d/no-such-dir"
+bad "no-such-dir: no x.npy"               eval "$m" --dataset npy --data "$d/no-such-dir"
+bad "no-such.csv: cannot open: No such file or directory" eval "$m" --dataset csv --data "$d/no-such.csv"
+bad "no-such.csv: not found"              eval "$m" --data "$d/no-such.csv"
+bad "img-bad/b/5.png: corrupt image (PNG chunk 'IHDR'" "${train[@]}" --data "$d/img-bad" --val 1
+bad "img-cut/a/3.png: corrupt image"      "${train[@]}" --data "$d/img-cut" --val 1
+bad "img-corrupt/"                        "${train[@]}" --data "$d/img-corrupt" --val 1
+bad "image"                               eval "$m" --data "$d/img-corrupt"
+bad "no input shape is known"             train --arch "$d/no_input.arch" --data "$d/img-ok" --val 1 --epochs 1 --quiet
+bad "mlp has 10 classes but the data has 2" train --arch mlp --data "$d/img-ok" --val 1 --epochs 1 --quiet
+bad "x.npy: samples must be uint8, int8 or float32, not float64" eval "$m" --data "$d/npy-f8"
+bad "x.npy: Fortran order"                eval "$m" --data "$d/npy-fortran"
+bad "x.npy: truncated"                    eval "$m" --dataset npy --data "$d/npy-trunc"
+bad "x.npy has 10 samples but"            eval "$m" --data "$d/npy-count"
+bad "8x8x1 but the model takes 28x28x1"   eval "$m" --data "$d/npy-shape"
+bad "8x8x1"                               eval "$q" --data "$d/npy-shape"
+bad "dense28.arch takes 28x28x1 inputs but the data is 8x8x1" train --arch "$d/dense28.arch" --data "$d/npy-shape" --val 1 --epochs 1 --quiet
+bad "y.npy: labels must be integers"      eval "$m" --data "$d/npy-yfloat"
+bad "y.npy: labels must have shape (N,) or (N, 1)" eval "$m" --data "$d/npy-yshape"
+bad "no x.npy"                            eval "$m" --dataset npy --data "$d/img-ok"
+bad "missing-column.csv:3: only 2 fields: column 'label' (2) is missing" eval "$m" --data "$d/missing-column.csv"
+bad "extra-field.csv:3: more fields than the 3 columns of the first row" eval "$m" --data "$d/extra-field.csv"
+bad "not-number.csv:3: column 'b' (1): 'x' is not a finite number" eval "$m" --data "$d/not-number.csv"
+bad "no-label.csv:1: no column named 'label'" eval "$m" --data "$d/no-label.csv"
+bad "no-label.csv:1: no column named 'kind'" eval "$m" --data "$d/no-label.csv" --label-column kind
+bad "label column 5 is not among the 3 columns" eval "$m" --data "$d/no-label.csv" --label-column 5
+bad "one-class.csv: every label is 0"     "${train[@]}" --arch mlp --data "$d/one-class.csv"
+bad "header-only.csv: a header row and no data rows" quantize "$m" --data "$d/header-only.csv" -o x.mcq
+bad "open-quote.csv"                      eval "$m" --data "$d/open-quote.csv"
+bad "1x1x2 but the model takes 28x28x1"   eval "$m" --data "$d/no-label.csv" --label-column class
 bad "--split must be test or train"       eval "$m" "${data[@]}" --split val
 bad "--threads expects an integer"        eval "$m" "${data[@]}" --threads -2
 
@@ -321,6 +431,13 @@ bad "--workers expects an integer"        "${s[@]}" --workers 0
 bad "--workers expects an integer"        "${s[@]}" --workers 1000
 bad "--sampler must be tpe or random"     "${s[@]}" --sampler grid
 bad "--eta expects an integer"            "${s[@]}" --eta 1
+bad "--formats: unknown 'int16'"          "${s[@]}" --formats int8,int16
+bad "--formats: an empty name"            "${s[@]}" --formats int8,
+bad "--formats: an empty name"            "${s[@]}" --formats ''
+bad "--stages: unknown 'finetune'"        "${s[@]}" --stages prune,finetune
+bad "--stages: an empty name"             "${s[@]}" --stages ,
+bad "float16 weights need an FPU"         search "$m" --target cortex-m0plus-32k --min-accuracy 50 "${data[@]}" \
+                                            --val-images 100 --budget 20s --quiet --formats float16
 bad "--rung-margin"                       "${s[@]}" --rung-margin -1
 bad "--val-images expects an integer"     "${s[@]}" --val-images 5
 bad "a quantized deploy model (.mcq)"     search "$q" --target stm32f405 --min-accuracy 50 "${data[@]}"
@@ -333,8 +450,37 @@ bad "nothing fits tiny-flash"             search "$m" --target "$d/tiny-flash.js
 # Other commands.
 bad "no-such.onnx"                        import "$d/no-such.onnx" -o i.mco
 bad "random.onnx"                         import "$d/random.onnx" -o i.mco
-bad "good.mco"                            import "$m" -o i.mco
 bad "--normalize"                         import "$d/random.onnx" --normalize 1,2 -o i.mco
+bad "an mcuopt float model (.mco), not an ONNX file" import "$m" -o i.mco
+bad "a quantized deploy model (.mcq), not an ONNX file" import "$q" -o i.mco
+# TFLite import: broken files, unsupported operators, the wrong output kind.
+bad "truncated.tflite: not a valid TFLite file" import "$d/truncated.tflite" -o i.mco
+bad 'ident.tflite: not a TFLite file (no "TFL3"' import "$d/ident.tflite" -o i.mco
+bad "offset.tflite: not a valid TFLite file" import "$d/offset.tflite" -o i.mco
+bad "empty.tflite: not a TFLite file"     import "$d/empty.tflite" -o i.mco
+bad "dir.tflite"                          import "$d/dir.tflite" -o i.mco
+bad "fifo.tflite: is a FIFO"              import "$d/fifo.tflite" -o i.mco
+bad "no-such.tflite"                      import "$d/no-such.tflite" -o i.mco
+bad "operator 0 (LOGISTIC)"               import "$d/bad_logistic.tflite" -o i.mco
+bad "operator 1 (ADD): it reads the model input before the MUL / ADD" import "$d/bad_rescale_branch.tflite" -o i.mco
+bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerate" \
+    import "$d/bad_rescale_zero.tflite" -o i.mco
+bad "bad_nan_weight.tflite: tensor 1 (t1_fc_w): value 6 is not finite" import "$d/bad_nan_weight.tflite" -o i.mco
+bad "bad_inf_bias.tflite: layer 0 (dense_0): bias[0] is inf" import "$d/bad_inf_bias.tflite" -o i.mcq
+bad "bad_acc_overflow.tflite: layer 0 (dense_0): unit 0: bias 2147483647" import "$d/bad_acc_overflow.tflite" -o i.mcq
+bad "give -o NAME.mcq"                    import "$d/cnn_int8.tflite" -o i.mco
+bad "no-such-dir"                         import "$d/cnn_float32.tflite" -o "$d/no-such-dir/i.mco"
+bad "--normalize"                         import "$d/cnn_float32.tflite" --normalize 1,0,0 -o i.mco
+# A .tflite where an mcuopt model is expected, and an mcuopt model named .tflite.
+bad "model.tflite: an mcuopt float model (.mco), not a TFLite file" import "$d/model.tflite" -o i.mco
+tfl_given="a TFLite model (.tflite; \`mcuopt import\` converts it)"
+bad "$tfl_given"                          info "$d/cnn_float32.tflite"
+bad "$tfl_given"                          quantize "$d/cnn_float32.tflite" "${data[@]}" -o x.mcq
+bad "$tfl_given"                          export "$d/cnn_float32.tflite" -o x.onnx
+bad "$tfl_given"                          eval "$d/cnn_int8.tflite" "${data[@]}"
+bad "$tfl_given"                          emit "$d/cnn_int8.tflite" -o code
+bad "$tfl_given"                          predict "$d/cnn_int8.tflite" --input "$d/one.f32" -o y.f32
+bad "$tfl_given"                          prune "$d/cnn_float32.tflite" "${data[@]}" -o p.mco
 bad "no-such-dir"                         export "$m" -o "$d/no-such-dir/m.onnx"
 bad "short.f32"                           predict "$m" --input "$d/short.f32" -o y.f32
 bad "no-such.f32"                         predict "$m" --input "$d/no-such.f32" -o y.f32
@@ -362,7 +508,7 @@ bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"
 
 # ---- the special files are still what they were ---------------------------------------
-for f in fifo.mco fifo.mcq fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
+for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
 done
 [ -d "$d/dir.json" ] && [ -d "$d/out-dir.mco" ] || fail "a directory was replaced"

@@ -98,9 +98,9 @@ static void make_dataset(mco_dataset *ds, int n)
     ds->n = n;
     ds->shape = (mco_shape){28, 28, 1};
     ds->n_classes = 10;
-    ds->images = malloc((size_t)n * 784);
+    ds->samples_u8 = malloc((size_t)n * 784);
     ds->labels = malloc((size_t)n);
-    for (int i = 0; i < n * 784; i++) ds->images[i] = (uint8_t)(next_rand() % 256);
+    for (int i = 0; i < n * 784; i++) ds->samples_u8[i] = (uint8_t)(next_rand() % 256);
     for (int i = 0; i < n; i++) ds->labels[i] = (uint8_t)(next_rand() % 10);
 }
 
@@ -109,8 +109,8 @@ static int plans_agree(const mco_deploy_model *dm, const mco_plan *a, const mco_
 {
     int n = 5, same = 1;
     uint8_t *out_a = malloc((size_t)n * a->output_bytes), *out_b = malloc((size_t)n * b->output_bytes);
-    CHECK_OK(mco_deploy_predict_raw(dm, a, ds->images, n, NULL, out_a));
-    CHECK_OK(mco_deploy_predict_raw(dm, b, ds->images, n, NULL, out_b));
+    CHECK_OK(mco_deploy_predict_raw(dm, a, ds->samples_u8, n, NULL, out_a));
+    CHECK_OK(mco_deploy_predict_raw(dm, b, ds->samples_u8, n, NULL, out_b));
     same = a->output_bytes == b->output_bytes && memcmp(out_a, out_b, (size_t)n * a->output_bytes) == 0;
     free(out_a);
     free(out_b);
@@ -133,7 +133,7 @@ static void test_float_plan(const mco_model *m, const mco_dataset *ds)
     CHECK(plan.input_type == MCO_ELEM_F32 && plan.output_size == 10);
 
     float in[784], ref[10], out[10];
-    mco_normalize_input(&m->norm, ds->images, 784, in);
+    mco_normalize_input(&m->norm, ds->samples_u8, 784, in);
     CHECK_OK(mco_model_predict(m, in, 1, ref));
     uint8_t *arena = aligned_alloc(16, (plan.arena_size + 15u) & ~15u);
     CHECK_OK(mco_plan_run(&plan, arena, in, out));
@@ -194,9 +194,9 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
 
     /* the input of MNIST-like data is raw - 128 */
     int8_t q[784];
-    mco_deploy_prepare_input(&dm, ds->images, q);
+    mco_deploy_prepare_input(&dm, MCO_SAMPLE_U8, ds->samples_u8, q);
     if (dm.input.zero_point == -128 && dm.input.scale == 1.0f / 255.0f)
-        for (int i = 0; i < 784; i++) CHECK(q[i] == (int)ds->images[i] - 128);
+        for (int i = 0; i < 784; i++) CHECK(q[i] == (int)ds->samples_u8[i] - 128);
 
     mco_eval_result r;
     CHECK_OK(mco_deploy_evaluate(&dm, ds, 2, &r));
@@ -263,7 +263,7 @@ static void test_hybrid_plan(const mco_model *m, const mco_dataset *ds)
     CHECK_OK(mco_plan_build(&dm, NULL, &plan));
     CHECK(plan.n_ops == 3);   /* hybrid conv (+relu), max pool, dense: no fused hybrid conv+pool */
     float in[784], ref[10], out[10];
-    mco_normalize_input(&m->norm, ds->images, 784, in);
+    mco_normalize_input(&m->norm, ds->samples_u8, 784, in);
     CHECK_OK(mco_model_predict(m, in, 1, ref));
     uint8_t *arena = aligned_alloc(16, (plan.arena_size + 15u) & ~15u);
     CHECK_OK(mco_plan_run(&plan, arena, in, out));
@@ -314,7 +314,7 @@ static void test_scratch_and_in_place(void)
         const mco_plan_op_info *pw = &pb.info[1];
         CHECK(pb.tensors[pw->output_tensor].overlays == pw->input_tensor);
         CHECK(pb.ops[1].output == pb.ops[1].input);
-        CHECK(pw->scratch_tensor >= 0 && pw->scratch_bytes == 8 * 16);
+        CHECK(pw->scratch_tensor >= 0 && pb.ops[1].scratch_bytes == 8 * 16);
         if (pw->scratch_tensor >= 0) {
             const mco_plan_tensor *t = &pb.tensors[pw->scratch_tensor];
             CHECK(t->first_op == 1 && t->last_op == 1 && t->bytes == 8 * 16);

@@ -6,10 +6,11 @@
  *     chosen trial at that trial's point, the stage, layer and trial tables,
  *     and no external resources or scripts;
  *   - hostile text (markup, quotes, control characters) is escaped;
- *   - report.json carries the same content (Pareto and chosen flags, nulls
- *     for unknown values) and parses;
+ *   - report.json carries the same content (Pareto and chosen flags, the
+ *     chosen trial's measured figures marked "measured", the gain, the
+ *     provenance, nulls for unknown values) and parses;
  *   - an empty report is still written; no temporary files are left behind.
- * Rendering the page in a browser is not checked (no headless browser here).
+ * Rendering the page in a browser is checked by tests/report_browser.sh.
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -123,7 +124,7 @@ static void make_trial(mco_trial *t, int64_t id, mco_trial_state state, double a
     t->id = id;
     t->state = state;
     t->rung = id > 4 ? 1 : 0;
-    t->budget = t->rung ? 4 : 1;
+    t->budget = t->rung ? 1.0 : 1.0 / 9.0;
     t->attempts = 1;
     t->queued_at = t->started_at = t->finished_at = 1.7e9;
     snprintf(t->config, sizeof t->config, "prune:structured=0.%lld -> quant:int8", (long long)id);
@@ -164,7 +165,7 @@ static int chosen_ring(const char *html, char *cx_cy, size_t size)
 
 static void check_report(void)
 {
-    enum { N = 7 };
+    enum { N = 8 };
     mco_trial trials[N];
     make_trial(&trials[0], 1, MCO_TRIAL_DONE, 0.981, 40, 2.0);    /* front */
     make_trial(&trials[1], 2, MCO_TRIAL_DONE, 0.975, 60, 3.0);    /* dominated by 1 */
@@ -177,6 +178,11 @@ static void check_report(void)
     snprintf(trials[4].error, sizeof trials[4].error, "stage 2 (distill): out of memory & more");
     make_trial(&trials[5], 6, MCO_TRIAL_RUNNING, NAN, NAN, NAN);
     make_trial(&trials[6], 7, MCO_TRIAL_DONE, 0.960, 25, 1.5);    /* below the floor */
+    make_trial(&trials[7], 8, MCO_TRIAL_DONE, 0.985, 70, 20.0);   /* on 1/9 of the data, dominated by 1 */
+    trials[7].rung = 0;
+    trials[7].budget = 1.0 / 9.0;
+    trials[1].rung = 1;                                           /* 2: on all the data */
+    trials[1].budget = 1.0;
     for (int i = 0; i < N; i++) trials[i].on_pareto = 1;          /* the report must recompute these */
 
     mco_trial_study study;
@@ -201,8 +207,8 @@ static void check_report(void)
     stages[2].instructions = 218000;
 
     mco_report_layer layers[2] = {
-        {"conv1", "conv2d", "26x26x12", 120, 120, 73008, 150000},
-        {"dense<1>", "dense", "1x1x10", 20290, 20290, 20280, NAN},
+        {"conv1", "conv2d", "26x26x12", 120, 120, 73008, 150000, 140000},
+        {"dense<1>", "dense", "1x1x10", 20290, 20290, 20280, NAN, NAN},
     };
 
     mco_report r = {0};
@@ -216,6 +222,40 @@ static void check_report(void)
     r.n_stages = 3;
     r.layers = layers;
     r.n_layers = 2;
+    r.overhead_instructions = 17;
+    r.overhead_cycles = 33;
+    mco_report_model start, chosen_model;
+    mco_report_model_init(&start);
+    mco_report_model_init(&chosen_model);
+    snprintf(start.config, sizeof start.config, "quant:int8");
+    start.measured = 1;
+    start.val_accuracy = 0.986;
+    start.test_accuracy = 0.984;
+    start.images = chosen_model.images = 100;
+    start.flash_bytes = 50000;
+    start.ram_bytes = 5000;
+    start.instructions = 300000;
+    start.cycles = 330000;
+    start.latency_ms = 1.9642857;
+    start.energy_uj = 250;
+    start.clock_mhz = chosen_model.clock_mhz = 168;
+    snprintf(chosen_model.config, sizeof chosen_model.config, "%s", hostile_config);
+    chosen_model.measured = 1;
+    chosen_model.trial_id = 3;
+    chosen_model.val_accuracy = 0.99;
+    chosen_model.test_accuracy = 0.982;
+    chosen_model.flash_bytes = 29000;   /* the trial's predicted 30 KB differ: the measured figure is shown */
+    chosen_model.ram_bytes = 8888;
+    chosen_model.instructions = 150000;
+    chosen_model.cycles = 165000;
+    chosen_model.latency_ms = 0.98214;
+    chosen_model.energy_uj = 125;
+    r.start = &start;
+    r.chosen = &chosen_model;
+    r.train_images = 900;
+    r.max_flash_bytes = 1048576;
+    r.max_ram_bytes = 196608;
+    r.clock_mhz = 168;
 
     char html_path[256], json_path[256];
     snprintf(html_path, sizeof html_path, "%s/report.html", tmp_dir);
@@ -231,26 +271,32 @@ static void check_report(void)
         int ok = well_formed(html, why, sizeof why);
         if (!ok) fprintf(stderr, "report.html is not well-formed: %s\n", why);
         CHECK(ok);
-        CHECK(count(html, "<svg ") == 2 && count(html, "</svg>") == 2);
+        CHECK(count(html, "<svg ") == 3 && count(html, "</svg>") == 3);
         /* self-contained: no scripts, links, imports or URLs besides the XML namespaces */
         CHECK(count(html, "<script") == 0 && count(html, "href=") == 0 && count(html, "src=") == 0 &&
               count(html, "url(") == 0 && count(html, "@import") == 0);
         CHECK(count(html, "http") == count(html, "xmlns=\"http://www.w3.org/"));
         /* escaping */
         CHECK(count(html, hostile_escaped) >= 3);   /* plot titles x1 (no latency), chosen, table */
-        CHECK(count(html, "&lt;mnist&gt;") == 2 && count(html, "models/a&amp;b &lt;v2&gt;.mco") == 1);
+        CHECK(count(html, "&lt;mnist&gt;") == 2 && count(html, "models/a&amp;b &lt;v2&gt;.mco") == 2);
         CHECK(count(html, "below &lt;top&gt; third&#xFFFD;") == 1 && count(html, "dense&lt;1&gt;") == 1);
         CHECK(count(html, "out of memory &amp; more") == 1);
-        /* plot content: points with both values (flash: 1 2 3 4 7; latency: 1 2 4 7) */
+        /* plot content: points with both values (Flash and RAM: 1 2 3 4 7 8; latency:
+         * 1 2 4 7 8, the chosen 3 now at its measured latency too); 4 and 7 are below the
+         * accuracy band (96.5-99 %) and sit on the bottom edge as triangles */
         int points = count(html, "<circle class=\"trial\"") + count(html, "<circle class=\"front-point\"") +
-                     count(html, "<circle class=\"pruned\"");
-        CHECK(points == 5 + 4);
-        CHECK(count(html, "<circle class=\"pruned\"") == 2);
-        CHECK(count(html, "<circle class=\"front-point\"") == 2 + 1);   /* 1 and 3; 3 has no latency */
-        CHECK(count(html, "<polyline class=\"front\"") == 2);
-        CHECK(count(html, "<line class=\"floor\"") == 2 && count(html, "floor 97.00%") == 2);
-        CHECK(count(html, "<circle class=\"chosen\"") == 1);   /* the chosen trial has no latency */
-        CHECK(count(html, "chosen #3") == 1);
+                     count(html, "<circle class=\"partial\"") + count(html, "<polygon class=\"below\"");
+        CHECK(points == 6 + 6 + 6);
+        CHECK(count(html, "<polygon class=\"below\"") == 3 * 2);
+        CHECK(count(html, "<circle class=\"partial\"") == 3);          /* 8, in each plot */
+        CHECK(count(html, "<circle class=\"trial\"") == 3);            /* 2 */
+        CHECK(count(html, "<circle class=\"front-point\"") == 3 * 2);  /* 1 and 3 */
+        CHECK(count(html, "<polyline class=\"front\"") == 3);
+        CHECK(count(html, "<line class=\"floor\"") == 3 && count(html, "floor 97.00%") == 3);
+        CHECK(count(html, "<rect class=\"start\"") == 3);
+        CHECK(count(html, "<circle class=\"chosen\"") == 3 && count(html, "chosen #3") == 3);
+        CHECK(count(html, ">96.5</text>") == 3 && count(html, ">99.0</text>") == 3);   /* the fitted band */
+        CHECK(count(html, "latency (ms, log scale)") == 1 && count(html, ">100</text>") >= 1);
         char ring[64];
         CHECK(chosen_ring(html, ring, sizeof ring));
         CHECK(count(html, ring) == 2);   /* the ring sits on the chosen trial's point */
@@ -258,8 +304,17 @@ static void check_report(void)
         CHECK(count(html, "<tr class=\"chosen-row\">") == 1);
         CHECK(count(html, "quant:int8</code>") >= 1 && count(html, "218000") == 1);
         CHECK(count(html, "73008") == 1 && count(html, "26x26x12") == 1 && count(html, ">total<") == 1);
-        CHECK(count(html, "18446744073709551615") == 1 && count(html, "stm32f405") == 1);
-        CHECK(count(html, "7 (0 queued, 1 running, 4 done, 1 failed, 1 pruned)") == 1);
+        CHECK(count(html, "140000") == 1 && count(html, "overhead: ") == 1);
+        CHECK(count(html, "18446744073709551615") == 1 && count(html, "stm32f405") == 2);
+        CHECK(count(html, "8 (0 queued, 1 running, 5 done, 1 failed, 1 pruned)") == 1);
+        /* units, unset limits, no fractions shown as budgets, no empty stage columns */
+        CHECK(count(html, "30 s</td>") == 1 && count(html, "<th>latency limit</th><td>unset</td>") == 1);
+        CHECK(count(html, ">100</td>") >= 1 && count(html, ">900</td>") >= 1);   /* training images: 1/9, all */
+        CHECK(count(html, "<th>RAM (B)</th>") == 1);   /* the trial table's: the stages have no RAM */
+        /* measured figures: the chosen row and the starting/chosen table */
+        CHECK(count(html, ">29000</td>") == 2 && count(html, ">50000</td>") == 1 && count(html, "-42.0 %") == 1);
+        CHECK(count(html, ">measured</td>") == 1 && count(html, ">predicted</td>") == N - 1);
+        CHECK(count(html, "Provenance of the chosen model") == 1 && count(html, " * search:      trial 3") == 1);
         free(html);
     }
 
@@ -275,19 +330,34 @@ static void check_report(void)
         CHECK(pareto_mask == ((1 << 0) | (1 << 2)));
         cJSON *third = cJSON_GetArrayItem(list, 2);
         CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(third, "config")), hostile_config) == 0);
-        CHECK(cJSON_IsNull(cJSON_GetObjectItem(third, "latency_ms")));
+        CHECK(cJSON_GetObjectItem(third, "latency_ms")->valuedouble == 0.98214);   /* measured; none predicted */
         CHECK(cJSON_IsTrue(cJSON_GetObjectItem(third, "chosen")));
-        CHECK(cJSON_GetObjectItem(third, "ram_bytes")->valuedouble == 9000);
+        CHECK(cJSON_GetObjectItem(third, "ram_bytes")->valuedouble == 8888);   /* measured */
+        CHECK(cJSON_GetObjectItem(third, "flash_bytes")->valuedouble == 29000);
+        CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(third, "figures")), "measured") == 0);
+        CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "figures")),
+                     "predicted") == 0);
+        CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 7), "train_images")->valuedouble == 100);
+        cJSON *gain = cJSON_GetObjectItem(json, "gain");
+        CHECK(fabs(cJSON_GetObjectItem(gain, "flash_percent")->valuedouble - -42.0) < 1e-9);
+        cJSON *prov = cJSON_GetObjectItem(json, "provenance");
+        CHECK(cJSON_GetObjectItem(prov, "trial")->valueint == 3 &&
+              cJSON_GetObjectItem(prov, "flash_bytes")->valuedouble == 29000 &&
+              strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(prov, "model_hash")), "0123456789abcdef") == 0 &&
+              strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(prov, "pipeline")), hostile_config) == 0);
+        CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "limits"), "max_latency_ms")));
+        CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "start"), "flash_bytes")->valuedouble == 50000);
         cJSON *chosen = cJSON_GetObjectItem(json, "chosen");
         CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(chosen, "trial"), "id")->valueint == 3);
         CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(chosen, "stages")) == 3);
         cJSON *layers_json = cJSON_GetObjectItem(json, "layers");
         CHECK(cJSON_GetArraySize(layers_json) == 2);
-        CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(layers_json, 1), "cycles")));
+        CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(layers_json, 1), "cycles_estimate")));
+        CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(layers_json, 0), "instructions")->valuedouble == 140000);
         cJSON *s = cJSON_GetObjectItem(json, "study");
         CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(s, "target")), "stm32f405") == 0);
         CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(s, "seed")), "18446744073709551615") == 0);
-        CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "counts"), "done")->valueint == 4);
+        CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "counts"), "done")->valueint == 5);
         CHECK(cJSON_GetObjectItem(json, "min_accuracy")->valuedouble == 0.97);
         cJSON_Delete(json);
     }
@@ -300,7 +370,7 @@ static void check_report(void)
     if (html) {
         char why[160];
         CHECK(well_formed(html, why, sizeof why));
-        CHECK(count(html, "no finished trial has this value") == 2 && count(html, "No trial was chosen") == 1);
+        CHECK(count(html, "no finished trial has this value") == 3 && count(html, "No trial was chosen") == 1);
         free(html);
     }
     CHECK_OK(mco_report_write_json(json_path, &empty));

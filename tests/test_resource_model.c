@@ -261,7 +261,7 @@ static void test_estimate_synthetic(void)
     CHECK_OK(mco_resource_estimate_deploy(cm, &dm, &t, 50, &e));
     CHECK(e.n_ops == 2 && e.uncalibrated_ops == 0);
     CHECK_NEAR(e.ops[0].cycles, 2 * 30 * 10 + 50, 1e-9);   /* 7 units: 2 passes of 5 rows */
-    CHECK_NEAR(e.ops[1].cycles, 2 * 7 * 15 + 50, 1e-9);   /* 3 units: one per pass, 3 passes of 5 rows */
+    CHECK_NEAR(e.ops[1].cycles, 2 * 7 * 4 + 50, 1e-9);    /* 3 units: two per pass, 2 passes of 2 rows */
     CHECK_NEAR(e.cycles, e.ops[0].cycles + e.ops[1].cycles + 2 * 10 + 100, 1e-9);
     CHECK_NEAR(e.latency_ms, e.cycles / 50e3, 1e-12);
     CHECK_NEAR(e.energy_uj, t.active_ua_per_mhz * t.voltage * e.cycles * 1e-6, 1e-12);
@@ -430,9 +430,9 @@ static void check_choice_in_emulator(const mco_cost_model *cm, const mco_target_
     ds.shape = dm.model.input_shape;
     ds.n_classes = 10;
     size_t size = mco_shape_size(ds.shape);
-    ds.images = malloc(2 * size);
+    ds.samples_u8 = malloc(2 * size);
     ds.labels = calloc(2, 1);
-    for (size_t i = 0; i < 2 * size; i++) ds.images[i] = (uint8_t)(i * 29u + 7u);
+    for (size_t i = 0; i < 2 * size; i++) ds.samples_u8[i] = (uint8_t)(i * 29u + 7u);
     mco_plan_goal goals[2] = {MCO_PLAN_FASTEST, MCO_PLAN_SMALLEST};
     mco_measure_result m[2];
     mco_resource_estimate e[2];

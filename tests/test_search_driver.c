@@ -1,6 +1,7 @@
 /*
  * test_search_driver.c - `mcuopt search` below the CLI: the pipeline search
- * space (point -> text -> point -> the same text, every text parses), the
+ * space (point -> text -> point -> the same text, every text parses;
+ * --formats and --stages restrict it, and bad lists are refused), the
  * objective and feasibility, and a tiny search on a 2,000-image MNIST subset
  * that finds a feasible model, writes its outputs and, run a second time
  * with the same seed into a fresh store, tries exactly the same trials with
@@ -30,10 +31,10 @@ static void check_space(void)
     mco_target_profile f405, m0;
     CHECK_OK(mco_target_load(test_context(), "stm32f405", &f405));
     CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &m0));
-    mco_pipeline_space_caps caps = {1, 1, 1};
+    mco_pipeline_space_caps caps = {1, 1, 1, 0, 0};
     mco_search_space space, space_m0;
-    mco_pipeline_space_build(&f405, &caps, &space);
-    mco_pipeline_space_build(&m0, &caps, &space_m0);
+    CHECK_OK(mco_pipeline_space_build(&f405, &caps, &space));
+    CHECK_OK(mco_pipeline_space_build(&m0, &caps, &space_m0));
     CHECK_OK(mco_search_space_check(&space));
     /* float16 only where there is an FPU. */
     int has_f16 = 0, has_f16_m0 = 0;
@@ -73,6 +74,58 @@ static void check_space(void)
     CHECK_OK(mco_pipeline_space_config(&space, &x, 0, again, sizeof again));
     CHECK(strcmp(known, again) == 0);
     CHECK(mco_pipeline_space_point(&space, "finetune:epochs=1 -> quant:int8", &x) != MCO_OK);
+}
+
+/* --formats and --stages: only what is allowed is ever in a pipeline text. */
+static void check_restricted_space(void)
+{
+    mco_target_profile f405, m0;
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &f405));
+    CHECK_OK(mco_target_load(test_context(), "cortex-m0plus-32k", &m0));
+    unsigned formats = 0, stages = 0;
+    CHECK_OK(mco_search_parse_formats("int8,int4", "--formats", &formats));
+    CHECK(formats == (MCO_FORMAT_INT8 | MCO_FORMAT_INT4));
+    CHECK_OK(mco_search_parse_stages("prune", "--stages", &stages));
+    CHECK(stages == (MCO_STAGE_PRUNE | MCO_STAGE_QUANT));   /* quant is implied */
+    CHECK(mco_search_parse_formats("int8,int16", "--formats", &formats) == MCO_ERR_ARG &&
+          strstr(mco_last_error(), "unknown 'int16'"));
+    CHECK(mco_search_parse_formats("int8,", "--formats", &formats) == MCO_ERR_ARG &&
+          strstr(mco_last_error(), "empty name"));
+    CHECK(mco_search_parse_stages("prune,finetune", "--stages", &stages) == MCO_ERR_ARG &&
+          strstr(mco_last_error(), "unknown 'finetune'"));
+
+    mco_pipeline_space_caps caps = {1, 1, 1, MCO_FORMAT_INT4, MCO_STAGE_PRUNE | MCO_STAGE_QUANT};
+    mco_search_space space;
+    CHECK_OK(mco_pipeline_space_build(&f405, &caps, &space));
+    CHECK_OK(mco_search_space_check(&space));
+    int pruned = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        mco_search_point x, back;
+        mco_search_random(&space, seed, &x);
+        char text[MCO_TRIAL_CONFIG_MAX], again[MCO_TRIAL_CONFIG_MAX];
+        CHECK_OK(mco_pipeline_space_config(&space, &x, 0, text, sizeof text));
+        CHECK(strstr(text, "quant:int4") != NULL && strstr(text, "int8") == NULL);
+        CHECK(strstr(text, "distill") == NULL && strstr(text, "qat") == NULL);
+        pruned += strstr(text, "prune:") != NULL;
+        CHECK_OK(mco_pipeline_space_point(&space, text, &back));
+        CHECK_OK(mco_pipeline_space_config(&space, &back, 0, again, sizeof again));
+        CHECK(strcmp(text, again) == 0);
+    }
+    CHECK(pruned > 100);
+    /* quantization only: no training stage at all */
+    caps.formats = 0;
+    caps.stages = MCO_STAGE_QUANT;
+    CHECK_OK(mco_pipeline_space_build(&f405, &caps, &space));
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        mco_search_point x;
+        mco_search_random(&space, seed, &x);
+        char text[MCO_TRIAL_CONFIG_MAX];
+        CHECK_OK(mco_pipeline_space_config(&space, &x, 0, text, sizeof text));
+        CHECK(strncmp(text, "quant:", 6) == 0 && strstr(text, "->") == NULL);
+    }
+    /* float16 asked for on a core without an FPU */
+    caps.formats = MCO_FORMAT_FLOAT16;
+    CHECK(mco_pipeline_space_build(&m0, &caps, &space) == MCO_ERR_ARG && strstr(mco_last_error(), "FPU"));
 }
 
 static void check_objective(void)
@@ -231,6 +284,7 @@ static void check_tiny_search(const fixture *f)
 int main(void)
 {
     check_space();
+    check_restricted_space();
     check_objective();
     fixture f;
     if (load_fixture(&f)) {

@@ -263,6 +263,16 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         fprintf(f, ",\n    .act_min = %d, .act_max = %d\n};\n", (int)p->act_min, (int)p->act_max);
         break;
     }
+    case MCO_PARAMS_MEAN_S8: {
+        const mco_mean_s8_params *p = op->params;
+        fprintf(f, "static const mco_mean_s8_params op%d_params = {\n    .win = ", k);
+        emit_window(f, &p->win);
+        fprintf(f, ",\n    .input_offset = %d, .output_offset = %d, .multiplier = %s, .shift = %d,\n"
+                   "    .act_min = %d, .act_max = %d\n};\n",
+                (int)p->input_offset, (int)p->output_offset, int_literal(p->multiplier, a), (int)p->shift,
+                (int)p->act_min, (int)p->act_max);
+        break;
+    }
     case MCO_PARAMS_ADD_S8: {
         const mco_add_s8_params *p = op->params;
         fprintf(f,
@@ -353,8 +363,7 @@ static void tensor_arg(const mco_plan *plan, const io_binding *io, int t, char b
 
 /* Writes a descriptor's argument list for op k: the names P, IN, IN2, OUT,
  * W, B and SCRATCH become the op's parameter struct, activations, weights,
- * bias and scratch buffer; everything else (`&`, `.member`, numbers) is
- * copied. */
+ * bias and scratch; everything else (`&`, `.member`, numbers) is copied. */
 static void emit_args(FILE *f, const char *args, int k, const char *in, const char *in2, const char *out,
                       const char *w, const char *b, const char *scratch)
 {

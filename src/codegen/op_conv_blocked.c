@@ -6,7 +6,7 @@
  * its ReLU and a max pool 2x2 stride 2, fused). They take the weights in their blocked
  * order (written here, by the runtime's own mco_conv_blocked_s8_reorder) and
  * an im2col scratch that the planner places in the arena for the op's
- * duration (info->scratch_bytes, from the kernel's _get_buffer_size). The
+ * duration (op->scratch_bytes, from the kernel's _get_buffer_size). The
  * planner takes them where the resource model says they beat the general
  * CONV2D_S8 (whose coefficients stand in until they are calibrated). See
  * op_desc.h.
@@ -71,7 +71,7 @@ static mco_status prepare_blocked(mco_plan *plan, const mco_op_site *s, mco_op *
     plan->param_bytes = plan->param_bytes - info->weights_count + bytes;
     op->weights = blocked;
     info->weights_count = bytes;
-    info->scratch_bytes = (uint32_t)mco_conv2d_im2col_s8_get_buffer_size(w);
+    op->scratch_bytes = (uint32_t)mco_conv2d_im2col_s8_get_buffer_size(w);
     return MCO_OK;
 }
 
@@ -83,7 +83,7 @@ static mco_status prepare_1x1(mco_plan *plan, const mco_op_site *s, mco_op *op, 
     mco_status st = prepare_blocked(plan, s, op, info);
     if (st != MCO_OK) return st;
     const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
-    info->scratch_bytes = (uint32_t)mco_conv1x1_s8_get_buffer_size(w);
+    op->scratch_bytes = (uint32_t)mco_conv1x1_s8_get_buffer_size(w);
     info->may_run_in_place = w->out_c <= w->in_c;
     return MCO_OK;
 }
@@ -93,19 +93,19 @@ static mco_status prepare_1x1(mco_plan *plan, const mco_op_site *s, mco_op *op, 
 static mco_rt_status eval_1x1(const mco_op *op, uint8_t *arena)
 {
     return mco_conv1x1_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
-                          MCO_S8_AT(arena, op->output), arena + op->scratch);
+                          MCO_S8_AT(arena, op->output), MCO_SCRATCH_AT(arena, op));
 }
 
 static mco_rt_status eval_im2col(const mco_op *op, uint8_t *arena)
 {
     return mco_conv2d_im2col_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
-                                MCO_S8_AT(arena, op->output), arena + op->scratch);
+                                MCO_S8_AT(arena, op->output), MCO_SCRATCH_AT(arena, op));
 }
 
 static mco_rt_status eval_pool(const mco_op *op, uint8_t *arena)
 {
     return mco_conv2d_maxpool2x2_im2col_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
-                                           MCO_S8_AT(arena, op->output), arena + op->scratch);
+                                           MCO_S8_AT(arena, op->output), MCO_SCRATCH_AT(arena, op));
 }
 
 /* ---- features -------------------------------------------------------------------------- */

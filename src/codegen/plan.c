@@ -169,19 +169,19 @@ static int add_op(builder *b, mco_op_kind kind, int first_layer, int last_layer,
     return index;
 }
 
-/* The scratch op `index`'s prepare asked for (info->scratch_bytes), as an
+/* The scratch op `index`'s prepare asked for (op->scratch_bytes), as an
  * int8 tensor of the arena that lives during that op only, so the memory
  * planner puts it where no tensor alive then is (TFLite Micro's scratch
  * buffers). */
 static mco_status add_scratch(builder *b, int index)
 {
-    mco_plan_op_info *info = &b->plan->info[index];
-    if (info->scratch_bytes == 0) return MCO_OK;
-    int t = add_tensor(b, (mco_shape){1, 1, (int)info->scratch_bytes}, (mco_qparams){0.0f, 0}, index);
+    const mco_op *op = &b->plan->ops[index];
+    if (op->scratch_bytes == 0) return MCO_OK;
+    int t = add_tensor(b, (mco_shape){1, 1, (int)op->scratch_bytes}, (mco_qparams){0.0f, 0}, index);
     if (t < 0) return mco_plan_nomem();
     b->plan->tensors[t].type = MCO_ELEM_S8;
-    b->plan->tensors[t].bytes = info->scratch_bytes;
-    info->scratch_tensor = t;
+    b->plan->tensors[t].bytes = op->scratch_bytes;
+    b->plan->info[index].scratch_tensor = t;
     return MCO_OK;
 }
 
@@ -275,7 +275,8 @@ static act_range activation_range(int act_type, mco_qparams q)
     if (act_type == MCO_LAYER_RELU6) {
         r.f_max = 6.0f;
         if (q.scale > 0.0f) {
-            double top = (double)q.zero_point + floor(6.0 / (double)q.scale + 0.5);
+            /* TFLite's CalculateActivationRangeQuantized: round(6 / scale) with the quotient in float */
+            double top = (double)q.zero_point + floor((double)(6.0f / q.scale) + 0.5);
             r.q_max = top < 127.0 ? (int32_t)top : 127;
         }
     }
@@ -335,6 +336,13 @@ static int is_fusable_pool(const mco_layer *P)
            P->stride_w == 2 && P->padding == MCO_PADDING_VALID;
 }
 
+/* 1 if the core class has the DSP extension: every class but the
+ * Cortex-M0+ and M3 ones (none given: the Cortex-M4F). */
+static int class_has_dsp(const char *core_class)
+{
+    return !core_class || (strcmp(core_class, "m0plus") != 0 && strcmp(core_class, "m3") != 0);
+}
+
 /* A site for `layer` with no clamp, reading a tensor of quantization in_q. */
 static void site_init(const builder *b, int layer, mco_qparams in_q, mco_op_site *s)
 {
@@ -346,6 +354,7 @@ static void site_init(const builder *b, int layer, mco_qparams in_q, mco_op_site
     s->layer = layer;
     s->act_layer = s->pool_layer = -1;
     s->s8 = b->dm->activation_format == MCO_ACT_S8;
+    s->dsp = class_has_dsp(b->opt->core_class);
     s->sparse_allowed = b->opt->sparse_weights;
     s->in_q = s->out_q = in_q;
     s->out_size = (int32_t)mco_shape_size(L->out_shape);
@@ -542,7 +551,8 @@ static mco_status add_site_op(builder *b, const mco_op_site *s, int kind, int in
     int op_index = add_op(b, (mco_op_kind)kind, s->layer, last_layer, in, in2, out_shape, s->out_q,
                           in_place ? in : -1);
     if (op_index < 0) return mco_plan_nomem();
-    mco_status st = mco_op_desc_of(kind)->prepare(b->plan, s, &b->plan->ops[op_index], &b->plan->info[op_index]);
+    mco_op *op = &b->plan->ops[op_index];
+    mco_status st = mco_op_desc_of(kind)->prepare(b->plan, s, op, &b->plan->info[op_index]);
     if (st != MCO_OK) return st;
     if ((st = add_scratch(b, op_index)) != MCO_OK) return st;
     if (!in_place) run_in_place(b, s, op_index);
@@ -624,10 +634,15 @@ static mco_status plan_pool(builder *b, int layer)
     const mco_layer *L = &b->dm->model.layers[layer];
     int in = input_tensor(b, L->inputs[0]), op_index;
     mco_qparams q = b->plan->tensors[in].q;
-    mco_status st = check_same_q(b, layer, q);
+    /* An int8 global average pool with a requantization of its own is
+     * TFLite's MEAN (an imported model's): its output has its own quantization. */
+    int mean = b->dm->activation_format == MCO_ACT_S8 && L->type == MCO_LAYER_GLOBAL_AVGPOOL &&
+               b->dm->layers[layer].multiplier;
+    mco_status st = mean ? MCO_OK : check_same_q(b, layer, q);
     if (st != MCO_OK) return st;
     mco_op_site s;
     if ((st = pool_site(b, layer, q, &s)) != MCO_OK) return st;
+    if (mean) s.out_q = b->dm->layers[layer].output;
     return plan_site(b, &s, in, -1, layer, L->out_shape, 0, &op_index);
 }
 

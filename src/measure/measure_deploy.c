@@ -119,7 +119,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
     if (st == MCO_OK)
-        st = mco_deploy_predict_raw(dm, &plan, samples->images, n, inputs, outputs);
+        st = mco_deploy_predict_samples(dm, &plan, samples, 0, n, inputs, outputs);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);

@@ -238,9 +238,9 @@ static mco_status random_samples(mco_shape shape, int n, uint32_t seed, mco_data
 {
     memset(ds, 0, sizeof *ds);
     size_t size = mco_shape_size(shape);
-    ds->images = malloc((size_t)n * size);
+    ds->samples_u8 = malloc((size_t)n * size);
     ds->labels = calloc((size_t)n, 1);
-    if (!ds->images || !ds->labels) {
+    if (!ds->samples_u8 || !ds->labels) {
         mco_dataset_free(ds);
         return mco_error(MCO_ERR_NOMEM, "out of memory");
     }
@@ -248,7 +248,7 @@ static mco_status random_samples(mco_shape shape, int n, uint32_t seed, mco_data
     ds->n = n;
     ds->shape = shape;
     ds->n_classes = 10;
-    for (size_t i = 0; i < (size_t)n * size; i++) ds->images[i] = (uint8_t)next_random(&seed);
+    for (size_t i = 0; i < (size_t)n * size; i++) ds->samples_u8[i] = (uint8_t)next_random(&seed);
     return MCO_OK;
 }
 
@@ -840,7 +840,7 @@ static mco_status measure_sample(const mco_context *ctx, const class_def *cd, co
         outputs = malloc((size_t)samples->n * plan.output_bytes);
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
-    if (st == MCO_OK) st = mco_deploy_predict_raw(dm, &plan, samples->images, samples->n, inputs, outputs);
+    if (st == MCO_OK) st = mco_deploy_predict_samples(dm, &plan, samples, 0, samples->n, inputs, outputs);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);

@@ -56,6 +56,9 @@
 #define SCORE_FAILED 3.0         /* sampler score of a failed trial (infeasible) */
 #define FINAL_RESERVE_S 10.0     /* budget kept for the test evaluation, QEMU check and report */
 #define MAX_REJECTED_IN_A_ROW 100 /* proposals in a row that do not fit before the search gives up */
+#define RETIRE_MIN_TRIALS 2      /* cheap-rung trials (or rejections) of a format before it may be dropped */
+#define RETIRE_MARGIN 0.5        /* cost by which its best trails the best format's: a wide margin (the
+                                    cost is a weighted sum of log ratios: 0.5 is ~1.65x the geometric mean) */
 
 typedef struct {
     char dry[MCO_TRIAL_CONFIG_MAX];
@@ -129,6 +132,8 @@ typedef struct {
     int rejected_in_a_row;             /* proposals that did not fit since the last that did */
     double closest_excess;             /* of res->closest_misfit */
     long draws;                        /* proposals drawn (seeds) */
+    int weights_dim;                   /* the space's weight format dimension (-1: none) */
+    unsigned dropped;                  /* weight formats (choice indices as bits) no longer proposed */
     double t0, credited_s;
     double batch_seconds;              /* duration of the last batch that ran something */
 } search;
@@ -482,12 +487,15 @@ static mco_status setup(search *s)
     s->had_structures = access(s->structures_path, F_OK) == 0;
 
     /* The space, conditioned on what the pipeline library can run now. */
-    mco_pipeline_space_caps caps = {1, 0, 0};
+    mco_pipeline_space_caps caps = {1, 0, 0, opt->formats, opt->stages};
     caps.unstructured = pipeline_can_run(s, "prune:sparsity=0.1 -> quant:int8,samples=8");
     caps.qat = pipeline_can_run(s, "qat:epochs=1");
     mco_clear_error();
-    mco_pipeline_space_build(opt->target, &caps, &s->space);
+    if ((st = mco_pipeline_space_build(opt->target, &caps, &s->space)) != MCO_OK) return st;
     if ((st = mco_search_space_check(&s->space)) != MCO_OK) return st;
+    s->weights_dim = -1;
+    for (int d = 0; d < s->space.n_dims; d++)
+        if (strcmp(s->space.dims[d].name, "weights") == 0) s->weights_dim = d;
 
     /* The study: everything that must be equal for a resume to continue. */
     mco_trial_study *study = &s->study;
@@ -500,23 +508,32 @@ static mco_status setup(search *s)
     study->min_accuracy = opt->min_accuracy;
     study->seed = opt->seed;
     study->budget = opt->budget_s;
-    char space_text[2048];
+    char space_text[2048], latency_text[32], clock_text[32];
     mco_pipeline_space_describe(&s->space, space_text, sizeof space_text);
+    /* 0 means unset: written so, not as a limit of 0 */
+    if (opt->max_latency_ms > 0) snprintf(latency_text, sizeof latency_text, "%g", opt->max_latency_ms);
+    else snprintf(latency_text, sizeof latency_text, "unset");
+    if (opt->clock_mhz > 0) snprintf(clock_text, sizeof clock_text, "%g", opt->clock_mhz);
+    else snprintf(clock_text, sizeof clock_text, "profile(%g)", opt->target->clock_mhz);
     snprintf(study->settings, sizeof study->settings,
-             "sampler=%s eta=%d rung_margin=%g val_images=%d train_images=%d max_latency_ms=%g clock_mhz=%g%s "
+             "sampler=%s eta=%d rung_margin=%g val_images=%d train_images=%d max_latency_ms=%s clock_mhz=%s%s "
              "space: %s",
              opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, opt->rung_margin, s->val.n,
-             s->train_all.n, opt->max_latency_ms, opt->clock_mhz,
+             s->train_all.n, latency_text, clock_text,
              opt->plan_goal == MCO_PLAN_SMALLEST ? " optimize=size" : "", space_text);
 
-    load_structures(s);
     /* Resources from resource.h's model when its calibration table is there
-     * (fast), else from the emulator (exact, ~3 s per structure). */
+     * (fast), else from the emulator (exact, ~3 s per structure). One source
+     * for all trials, so the report can say which: the cache of measured
+     * structures is read only when they are measured. */
     const char *table = mco_context_resource(opt->ctx, MCO_RESOURCE_COST_MODEL);
     if (opt->use_resource_model && (!table || mco_cost_model_load(table, &s->cost_model) != MCO_OK)) {
         s->cost_model = NULL;
         mco_clear_error();
     }
+    if (!s->cost_model) load_structures(s);
+    snprintf(s->res->trial_figures, sizeof s->res->trial_figures, "%s", s->cost_model ? "predicted" : "measured");
+    snprintf(s->res->model_hash, sizeof s->res->model_hash, "%s", study->model_hash);
 
     /* The reference: the starting model deployed as int8. */
     int ref;
@@ -914,6 +931,53 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
     return st;
 }
 
+/* The weight format (choice index) of an entry, -1 without that dimension. */
+static int format_of(const search *s, const mco_search_point *x)
+{
+    return s->weights_dim < 0 ? -1 : (int)x->v[s->weights_dim];
+}
+
+/* Drops the formats that lost by a wide margin on the cheap rung (see
+ * search_driver.h) and returns the best format (-1: none known yet). */
+static int update_dropped_formats(search *s)
+{
+    if (s->weights_dim < 0) return -1;
+    const mco_search_dim *dim = &s->space.dims[s->weights_dim];
+    double best[MCO_SEARCH_MAX_CHOICES];
+    int tried[MCO_SEARCH_MAX_CHOICES] = {0};
+    for (int c = 0; c < dim->n_choices; c++) best[c] = INFINITY;
+    for (int i = 0; i < s->n_entries; i++) {
+        const config_entry *e = &s->entries[i];
+        int c = format_of(s, &e->x);
+        if (c < 0 || c >= dim->n_choices) continue;
+        if (e->rejected || e->failed) tried[c]++;
+        else if (e->finished[0]) {
+            tried[c]++;
+            if (e->promising[0] && e->promise[0] < best[c]) best[c] = e->promise[0];
+        }
+    }
+    int winner = -1;
+    for (int c = 0; c < dim->n_choices; c++)
+        if (isfinite(best[c]) && (winner < 0 || best[c] < best[winner])) winner = c;
+    if (winner < 0) return -1;
+    for (int c = 0; c < dim->n_choices; c++) {
+        if (c == winner || (s->dropped & (1u << c)) || tried[c] < RETIRE_MIN_TRIALS) continue;
+        if (!(best[c] > best[winner] + RETIRE_MARGIN)) continue;
+        s->dropped |= 1u << c;
+        char why[128];
+        if (isfinite(best[c]))
+            snprintf(why, sizeof why, "%s after %d trials (best cost %+.2f against %+.2f for %s)", dim->choices[c],
+                     tried[c], best[c], best[winner], dim->choices[winner]);
+        else
+            snprintf(why, sizeof why, "%s after %d trials (none feasible; %s has cost %+.2f)", dim->choices[c],
+                     tried[c], dim->choices[winner], best[winner]);
+        size_t used = strlen(s->res->formats_dropped);
+        snprintf(s->res->formats_dropped + used, sizeof s->res->formats_dropped - used, "%s%s", used ? "; " : "",
+                 why);
+    }
+    return winner;
+}
+
 /* Fills the batch with new configurations at rung 0. */
 static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, int trial_cap)
 {
@@ -931,6 +995,9 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
         mco_search_point x;
         if (opt->sampler == MCO_SAMPLER_RANDOM) mco_search_random(&s->space, seed, &x);
         else mco_search_tpe(&s->space, history, n_history, &tpe, seed, &x);
+        int winner = update_dropped_formats(s);
+        int format = format_of(s, &x);
+        if (winner >= 0 && format >= 0 && (s->dropped & (1u << format))) x.v[s->weights_dim] = winner;
         char config[MCO_TRIAL_CONFIG_MAX], dry[MCO_TRIAL_CONFIG_MAX];
         if ((st = mco_pipeline_space_config(&s->space, &x, 0, config, sizeof config)) != MCO_OK) break;
         if ((st = mco_pipeline_space_config(&s->space, &x, 1, dry, sizeof dry)) != MCO_OK) break;
@@ -977,21 +1044,122 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
 
 /* ---- the outputs ------------------------------------------------------------------ */
 
-static void layer_rows(const mco_deploy_model *dm, mco_report_layer *rows)
+/* The chosen model's ops as measured (one row per op, its layers' params,
+ * bytes and MACs summed); returns how many rows. */
+static int op_rows(const mco_deploy_model *dm, const mco_measure_result *m, mco_report_layer *rows)
 {
-    for (int l = 0; l < dm->model.n_layers; l++) {
-        const mco_layer *layer = &dm->model.layers[l];
-        mco_report_layer *row = &rows[l];
+    for (int k = 0; k < m->n_layers; k++) {
+        const mco_layer_measure *op = &m->layers[k];
+        mco_report_layer *row = &rows[k];
         memset(row, 0, sizeof *row);
-        snprintf(row->name, sizeof row->name, "%s", layer->name);
-        snprintf(row->type, sizeof row->type, "%s", mco_layer_type_name(layer->type));
-        snprintf(row->output_shape, sizeof row->output_shape, "%dx%dx%d", layer->out_shape.h, layer->out_shape.w,
-                 layer->out_shape.c);
-        row->params = mco_layer_param_count(layer);
-        row->bytes = mco_deploy_layer_bytes(dm, l);
-        row->macs = mco_layer_macs(layer);
-        row->cycles = NAN;
+        snprintf(row->type, sizeof row->type, "%s", op->op_kind >= 0 ? mco_op_kind_name(op->op_kind) : "?");
+        int first = op->first_layer, last = op->last_layer;
+        if (first < 0 || last < first || last >= dm->model.n_layers) {
+            snprintf(row->name, sizeof row->name, "?");
+        } else {
+            const mco_layer *out = &dm->model.layers[last];
+            if (last > first)
+                snprintf(row->name, sizeof row->name, "%.50s .. %.50s", dm->model.layers[first].name, out->name);
+            else snprintf(row->name, sizeof row->name, "%.100s", out->name);
+            snprintf(row->output_shape, sizeof row->output_shape, "%dx%dx%d", out->out_shape.h, out->out_shape.w,
+                     out->out_shape.c);
+            for (int l = first; l <= last; l++) {
+                row->params += mco_layer_param_count(&dm->model.layers[l]);
+                row->bytes += mco_deploy_layer_bytes(dm, l);
+            }
+        }
+        row->macs = op->macs;
+        row->instructions = op->insns;
+        row->cycles = op->cycles_est;
     }
+    return m->n_layers;
+}
+
+/* A measured model as the report shows it. */
+static void report_model(const char *config, int64_t trial_id, double val_accuracy, double test_accuracy,
+                         const mco_measure_result *m, mco_report_model *out)
+{
+    mco_report_model_init(out);
+    snprintf(out->config, sizeof out->config, "%s", config);
+    out->trial_id = trial_id;
+    out->val_accuracy = val_accuracy;
+    out->test_accuracy = test_accuracy;
+    if (!m) return;
+    out->measured = 1;
+    out->images = m->n_inputs;
+    out->mismatches = m->n_mismatch;
+    out->instructions = m->insns_mean;
+    out->cycles = m->cycles_est;
+    out->clock_mhz = m->clock_mhz;
+    out->latency_ms = m->latency_ms;
+    out->energy_uj = m->energy_uj;
+    out->flash_bytes = (double)m->flash_bytes;
+    out->ram_bytes = (double)m->ram_bytes;
+    snprintf(out->build, sizeof out->build, "%s", m->build);
+}
+
+/* Accuracy of a deploy model on a data set (NAN: no data set). */
+static mco_status accuracy_on(const search *s, const mco_deploy_model *dm, const mco_dataset *ds, double *accuracy)
+{
+    *accuracy = NAN;
+    if (!ds) return MCO_OK;
+    mco_eval_result e;
+    mco_status st = mco_deploy_evaluate(dm, ds, s->threads, &e);
+    if (st != MCO_OK) return st;
+    *accuracy = e.accuracy;
+    mco_eval_result_free(&e);
+    return MCO_OK;
+}
+
+/* Measures a deploy model on the target as the chosen one is (and as `mcuopt
+ * measure --images N` does): the first measure_images test images. */
+static mco_status measure_final(const search *s, const mco_deploy_model *dm, const mco_target_profile *target,
+                                const char *code_dir, mco_measure_result *m)
+{
+    const mco_search_options *opt = s->opt;
+    mco_measure_options mo;
+    mco_measure_options_default(&mo);
+    mo.ctx = opt->ctx;
+    const mco_dataset *samples = opt->test ? opt->test : &s->val;
+    mo.n_samples = opt->measure_images < samples->n ? opt->measure_images : samples->n;
+    mo.clock_mhz = opt->clock_mhz;
+    mo.code_dir = code_dir;
+    mo.plan_goal = opt->plan_goal;
+    return mco_measure_deploy_model(dm, target, samples, &mo, m);
+}
+
+/* The pipeline text of the starting model as the report compares with it. */
+#define START_PIPELINE "quant:int8"
+
+/* The starting model deployed as int8, evaluated and measured: the baseline
+ * of the gain. It may not fit the target (that is why one searches): it is
+ * measured on a copy of the profile without memory limits, and if even the
+ * emulated machine cannot hold it, it stays unmeasured (no gain shown). */
+static mco_status measure_start(search *s)
+{
+    mco_pipeline_result pr;
+    mco_status st = run_quiet(s, START_PIPELINE, &s->train_all, &pr);
+    if (st != MCO_OK) return st;
+    if (!pr.is_deploy) {
+        mco_pipeline_result_free(&pr);
+        return mco_error(MCO_ERR_UNSUPPORTED, "search: '%s' gave no deploy model", START_PIPELINE);
+    }
+    double val, test;
+    st = accuracy_on(s, &pr.deploy, &s->val, &val);
+    if (st == MCO_OK) st = accuracy_on(s, &pr.deploy, s->opt->test, &test);
+    mco_measure_result *m = malloc(sizeof *m);
+    if (st == MCO_OK && !m) st = mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    if (st == MCO_OK) {
+        mco_target_profile unlimited = *s->opt->target;
+        unlimited.flash_kb = 1 << 20;
+        unlimited.ram_kb = 1 << 20;
+        int measured = measure_final(s, &pr.deploy, &unlimited, NULL, m) == MCO_OK;
+        if (!measured) mco_clear_error();
+        report_model(START_PIPELINE, 0, val, test, measured ? m : NULL, &s->res->start);
+    }
+    free(m);
+    mco_pipeline_result_free(&pr);
+    return st;
 }
 
 static mco_status write_outputs(search *s)
@@ -1006,6 +1174,9 @@ static mco_status write_outputs(search *s)
     q.max_latency_ms = opt->max_latency_ms;
     mco_status st = mco_trials_best(s->db, &q, &res->best, &res->found);
     if (st != MCO_OK) return st;
+    mco_report_model_init(&res->start);
+    mco_report_model_init(&res->chosen);
+    if ((st = measure_start(s)) != MCO_OK) return st;
 
     mco_deploy_model dm;
     int have_model = 0;
@@ -1018,43 +1189,31 @@ static mco_status write_outputs(search *s)
         snprintf(res->model_path, sizeof res->model_path, "%s/best.mcq", opt->out_dir);
         snprintf(res->code_dir, sizeof res->code_dir, "%s/code", opt->out_dir);
         st = mco_deploy_save(&dm, res->model_path);
-        if (st == MCO_OK && opt->test) {
-            mco_eval_result e;
-            st = mco_deploy_evaluate(&dm, opt->test, s->threads, &e);
-            if (st == MCO_OK) {
-                res->test_accuracy = e.accuracy;
-                mco_eval_result_free(&e);
-            }
-        }
+        double test = NAN;
+        if (st == MCO_OK) st = accuracy_on(s, &dm, opt->test, &test);
+        if (st == MCO_OK && opt->test) res->test_accuracy = test;
         if (st == MCO_OK) {
-            mco_measure_options mo;
-            mco_measure_options_default(&mo);
-            mo.ctx = opt->ctx;
-            const mco_dataset *samples = opt->test ? opt->test : &s->val;
-            mo.n_samples = opt->measure_images < samples->n ? opt->measure_images : samples->n;
-            mo.clock_mhz = opt->clock_mhz;
-            mo.code_dir = res->code_dir;
-            mo.plan_goal = opt->plan_goal;
-            st = mco_measure_deploy_model(&dm, opt->target, samples, &mo, &res->measure);
+            st = measure_final(s, &dm, opt->target, res->code_dir, &res->measure);
             res->measured = st == MCO_OK;
         }
         if (st != MCO_OK) {
             mco_deploy_free(&dm);
             return st;
         }
+        report_model(res->best.config, res->best.id, res->best.result.accuracy, test, &res->measure, &res->chosen);
     }
 
     /* The report. */
     mco_trial *trials = NULL;
     mco_trial_stage *stages = NULL;
-    int n = 0, n_stages = 0;
+    int n = 0, n_stages = 0, n_rows = 0;
     mco_report_layer *rows = NULL;
     st = mco_trials_list(s->db, NULL, &trials, &n);
     if (st == MCO_OK && res->found) st = mco_trials_stages(s->db, res->best.id, &stages, &n_stages);
     if (st == MCO_OK && have_model) {
-        rows = calloc((size_t)dm.model.n_layers + 1, sizeof *rows);
+        rows = calloc((size_t)res->measure.n_layers + 1, sizeof *rows);
         if (!rows) st = mco_error(MCO_ERR_NOMEM, "search: out of memory");
-        else layer_rows(&dm, rows);
+        else n_rows = op_rows(&dm, &res->measure, rows);
     }
     if (st == MCO_OK) {
         /* The study's counts: with other searches on the store, more than this run saw. */
@@ -1075,7 +1234,18 @@ static mco_status write_outputs(search *s)
         report.stages = stages;
         report.n_stages = n_stages;
         report.layers = rows;
-        report.n_layers = have_model ? dm.model.n_layers : 0;
+        report.n_layers = n_rows;
+        report.overhead_instructions = res->measure.overhead_insns;
+        report.overhead_cycles = res->measure.overhead_cycles_est;
+        report.start = &res->start;
+        report.chosen = res->found ? &res->chosen : NULL;
+        report.trial_figures = res->trial_figures;
+        report.train_images = s->train_all.n;
+        report.max_flash_bytes = s->objective.max_flash_bytes;
+        report.max_ram_bytes = s->objective.max_ram_bytes;
+        report.max_latency_ms = opt->max_latency_ms;
+        report.clock_mhz = opt->clock_mhz > 0 ? opt->clock_mhz : opt->target->clock_mhz;
+        report.formats_dropped = res->formats_dropped;
         snprintf(res->report_html, sizeof res->report_html, "%s/report.html", opt->out_dir);
         snprintf(res->report_json, sizeof res->report_json, "%s/report.json", opt->out_dir);
         st = mco_report_write_html(res->report_html, &report);

@@ -71,30 +71,91 @@ static void add_choices(mco_search_space *s, const char *name, int n, const char
     for (int i = 0; i < n; i++) d->choices[i] = choices[i];
 }
 
-void mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeline_space_caps *caps,
-                              mco_search_space *space)
+/* The names of a mask's bits, in bit order. */
+static const char *const format_names[] = {"int8", "int4", "float16"};
+static const char *const stage_names[] = {"prune", "distill", "qat", "quant"};
+
+/* "a,b,c" of names[0..n) -> a mask of 1 << index. */
+static mco_status parse_names(const char *list, const char *what, const char *const *names, int n, unsigned *mask)
+{
+    *mask = 0;
+    const char *p = list;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < n && found < 0; i++)
+            if (len == strlen(names[i]) && strncmp(p, names[i], len) == 0) found = i;
+        if (found < 0) {
+            char known[64] = "";
+            for (int i = 0; i < n; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", names[i]);
+            if (len == 0) return mco_error(MCO_ERR_ARG, "%s: an empty name in '%s' (known: %s)", what, list, known);
+            return mco_error(MCO_ERR_ARG, "%s: unknown '%.*s' (known: %s)", what, (int)(len > 32 ? 32 : len), p,
+                             known);
+        }
+        *mask |= 1u << found;
+        if (p[len] == '\0') break;
+        p += len + 1;
+    }
+    return MCO_OK;
+}
+
+mco_status mco_search_parse_formats(const char *list, const char *what, unsigned *mask)
+{
+    return parse_names(list, what, format_names, 3, mask);
+}
+
+mco_status mco_search_parse_stages(const char *list, const char *what, unsigned *mask)
+{
+    mco_status st = parse_names(list, what, stage_names, 4, mask);
+    if (st == MCO_OK) *mask |= MCO_STAGE_QUANT;
+    return st;
+}
+
+mco_status mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeline_space_caps *caps,
+                                    mco_search_space *space)
 {
     static const char *const on_off[] = {"off", "on"};
     static const char *const criteria[] = {"l1", "l2"};
-    static const char *const weights[] = {"int8", "int4", "float16"};
     static const char *const granularity[] = {"tflite", "per_channel", "per_tensor"};
     static const char *const calibration[] = {"minmax", "percentile", "mse"};
     static const char *const order[] = {"prune-first", "distill-first"};
     memset(space, 0, sizeof *space);
-    add_float(space, "structured", 0.0, 0.75, 0);
-    add_choices(space, "criterion", 2, criteria);
-    if (caps && caps->unstructured) add_float(space, "sparsity", 0.0, 0.8, 0);
-    add_choices(space, "distill", 2, on_off);
-    add_float(space, "T", 1.0, 8.0, 0);
-    add_float(space, "alpha", 0.0, 1.0, 0);
-    if (caps && caps->qat) add_choices(space, "qat", 2, on_off);
-    add_int(space, "epochs", 1, 3);
-    add_float(space, "lr", 2e-4, 3e-3, 1);
+    unsigned stages = caps && caps->stages ? caps->stages : ~0u;
+    unsigned asked = caps ? caps->formats : 0;
     int fpu = target && target->fpu != MCO_FPU_NONE;
-    add_choices(space, "weights", caps && caps->float16 && fpu ? 3 : 2, weights);
+    unsigned possible = MCO_FORMAT_INT8 | MCO_FORMAT_INT4 | (caps && caps->float16 && fpu ? MCO_FORMAT_FLOAT16 : 0);
+    if ((asked & MCO_FORMAT_FLOAT16) && !fpu)
+        return mco_error(MCO_ERR_ARG, "search: float16 weights need an FPU; %s has none (use int8 or int4)",
+                         target ? target->name : "the target");
+    unsigned formats = asked ? asked & possible : possible;
+    const char *weights[3];
+    int n_weights = 0;
+    for (int i = 0; i < 3; i++)
+        if (formats & (1u << i)) weights[n_weights++] = format_names[i];
+    if (n_weights == 0) return mco_error(MCO_ERR_ARG, "search: no weight format left to search");
+    int prune = (stages & MCO_STAGE_PRUNE) != 0, distill = (stages & MCO_STAGE_DISTILL) != 0;
+    int qat = (stages & MCO_STAGE_QAT) && caps && caps->qat && (formats & MCO_FORMAT_INT8);
+    if (prune) {
+        add_float(space, "structured", 0.0, 0.75, 0);
+        add_choices(space, "criterion", 2, criteria);
+        if (caps && caps->unstructured) add_float(space, "sparsity", 0.0, 0.8, 0);
+    }
+    if (distill) {
+        add_choices(space, "distill", 2, on_off);
+        add_float(space, "T", 1.0, 8.0, 0);
+        add_float(space, "alpha", 0.0, 1.0, 0);
+    }
+    if (qat) add_choices(space, "qat", 2, on_off);
+    if (prune || distill || qat) {   /* the training stages' settings */
+        add_int(space, "epochs", 1, 3);
+        add_float(space, "lr", 2e-4, 3e-3, 1);
+    }
+    add_choices(space, "weights", n_weights, weights);
     add_choices(space, "granularity", 3, granularity);
     add_choices(space, "calibration", 3, calibration);
-    add_choices(space, "order", 2, order);
+    if (prune && distill) add_choices(space, "order", 2, order);
+    return MCO_OK;
 }
 
 static int dim_index(const mco_search_space *s, const char *name)
@@ -292,15 +353,15 @@ mco_status mco_pipeline_space_point(const mco_search_space *space, const char *c
         }
     }
     /* distill-first without any pruning stage is written as plain distillation. */
-    if (st == MCO_OK && !seen_prune) st = set_choice(space, x, "order", "prune-first");
+    if (st == MCO_OK && !seen_prune && dim_index(space, "order") >= 0) st = set_choice(space, x, "order", "prune-first");
     return st;
 }
 
 int mco_pipeline_space_smallest(const mco_search_space *space, mco_search_point *points, int max)
 {
-    static const char *const narrow[] = {"int4", "int8"};
+    static const char *const narrow[] = {"int4", "int8", "float16"};
     int n = 0;
-    for (int w = 0; w < 2 && n < max; w++) {
+    for (int w = 0; w < 3 && n < max; w++) {
         mco_search_point *x = &points[n];
         memset(x, 0, sizeof *x);
         for (int d = 0; d < space->n_dims; d++)

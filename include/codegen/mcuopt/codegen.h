@@ -127,7 +127,8 @@ typedef enum {
     MCO_PARAMS_ADD_S8,         /* mco_add_s8_params */
     MCO_PARAMS_SOFTMAX_S8,     /* mco_softmax_s8_params */
     MCO_PARAMS_CONV_S8W_F32,   /* mco_conv_s8w_f32_params (runtime/mco_hybrid.h) */
-    MCO_PARAMS_FC_S8W_F32      /* mco_fc_s8w_f32_params */
+    MCO_PARAMS_FC_S8W_F32,     /* mco_fc_s8w_f32_params */
+    MCO_PARAMS_MEAN_S8         /* mco_mean_s8_params */
 } mco_params_type;
 
 /* One tensor of the arena. first_op / last_op: its lifetime, inclusive
@@ -156,11 +157,8 @@ typedef struct {
     size_t bias_count;
     int32_t n_channels;                 /* length of multiplier / shift / weight_scales */
     int input_tensor, input2_tensor, output_tensor;   /* -1 if none */
-    /* The kernel's scratch (CMSIS-NN's buffer from _get_buffer_size): its
-     * bytes, set by the kind's prepare (0: none), and the arena tensor
-     * that holds it, alive during this op only (-1 if none). */
-    uint32_t scratch_bytes;
-    int scratch_tensor;
+    int scratch_tensor;                 /* the op's scratch (mco_op.scratch_bytes > 0), -1 if none: a
+                                           tensor that lives during the op alone */
     /* Set by the kind's prepare: the kernel may write its output over its
      * input (each output written only after the inputs it overwrites are
      * read). The planner then places the output over the input when no
@@ -214,17 +212,23 @@ int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3]);
  * runtime, copies the output (plan->output_bytes) to `output`. */
 mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output);
 
-/* Turns one raw uint8 sample into the model input: floats normalised with
- * the model's normalisation, or for int8 activations
+/* Turns one sample (mco_shape_size(input shape) values of `type`: raw
+ * uint8 or float32) into the model input: floats normalised with the
+ * model's normalisation, or for int8 activations
  * q = clamp(round(real / input.scale) + input.zero_point, -128, 127)
  * (computed in double, so raw/255 with scale 1/255, zero point -128 gives
  * exactly raw - 128). `input` receives input_size floats or int8. */
-void mco_deploy_prepare_input(const mco_deploy_model *dm, const uint8_t *raw, void *input);
+void mco_deploy_prepare_input(const mco_deploy_model *dm, mco_sample_type type, const void *sample, void *input);
 
 /* For measuring on a chip: the prepared input bytes and the exact output
- * bytes of the plan for n raw samples (each mco_shape_size(input shape)
- * bytes). inputs gets n * plan->input_bytes, outputs n * plan->output_bytes;
+ * bytes of the plan for samples first..first+n-1 of `ds` (either sample
+ * type). inputs gets n * plan->input_bytes, outputs n * plan->output_bytes;
  * either may be NULL. */
+mco_status mco_deploy_predict_samples(const mco_deploy_model *dm, const mco_plan *plan, const mco_dataset *ds,
+                                      int first, int n, void *inputs, void *outputs);
+
+/* The same for n raw uint8 samples in one buffer (each mco_shape_size(input
+ * shape) bytes). */
 mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw,
                                   int n, void *inputs, void *outputs);
 

@@ -42,6 +42,14 @@
  * in the same order. A resumed search replays the same loop: trials found
  * finished in the store are read back, never run again.
  *
+ * A format that loses: once a weight format has had RETIRE_MIN_TRIALS
+ * trials on the cheap rung (or rejections before training: too big or too
+ * slow for the limits) and its best is worse than the best format's by a
+ * wide margin (or it has nothing feasible while another format has), the
+ * sampler stops proposing it: a proposal with that format gets the best
+ * format instead (a deterministic function of the history, so a resume
+ * replays it). result->formats_dropped says which and why.
+ *
  * What it leaves out: multi-objective proposals (the sampler sees one
  * scalar; the Pareto front is kept by the trial store and shown in the
  * report), workers on several machines, searching the architecture itself.
@@ -55,6 +63,7 @@
 #include "mcuopt/data.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/measure.h"
+#include "mcuopt/report.h"
 #include "mcuopt/search.h"
 #include "mcuopt/status.h"
 #include "mcuopt/target.h"
@@ -66,17 +75,39 @@ extern "C" {
 
 /* ---- the pipeline search space (search_space_pipeline.c) -------------------- */
 
+/* Weight formats and stages the user lets the search use (`--formats
+ * int8,int4`, `--stages prune,quant`); 0 for a whole set means all of it. */
+#define MCO_FORMAT_INT8 1u
+#define MCO_FORMAT_INT4 2u
+#define MCO_FORMAT_FLOAT16 4u
+#define MCO_STAGE_PRUNE 1u      /* structured and unstructured pruning */
+#define MCO_STAGE_DISTILL 2u
+#define MCO_STAGE_QAT 4u
+#define MCO_STAGE_QUANT 8u      /* always run: it makes the deploy model */
+
+/* "int8,int4" -> a MCO_FORMAT_* mask; "prune,quant" -> a MCO_STAGE_* mask
+ * (quant is implied). An unknown or empty name is MCO_ERR_ARG naming it and
+ * the known ones (`what` names the option in the message). */
+mco_status mco_search_parse_formats(const char *list, const char *what, unsigned *mask);
+mco_status mco_search_parse_stages(const char *list, const char *what, unsigned *mask);
+
 /* What the space may use beyond structured pruning, distillation and int8 /
- * int4 quantization. */
+ * int4 quantization, and what the user allows. */
 typedef struct {
     int float16;        /* float16 weights (only sensible with an FPU) */
     int unstructured;   /* the pipeline runs prune:sparsity= */
     int qat;            /* the pipeline runs qat: */
+    unsigned formats;   /* MCO_FORMAT_* allowed (0: all) */
+    unsigned stages;    /* MCO_STAGE_* allowed (0: all) */
 } mco_pipeline_space_caps;
 
-/* The space for a target (NULL: no FPU) and capabilities. */
-void mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeline_space_caps *caps,
-                              mco_search_space *space);
+/* The space for a target (NULL: no FPU) and capabilities. A stage that is
+ * not allowed has no dimensions (it is never in a pipeline text); the
+ * weights dimension lists the allowed formats, float16 only with an FPU.
+ * MCO_ERR_ARG when no allowed format is possible on the target (float16
+ * alone without an FPU). */
+mco_status mco_pipeline_space_build(const mco_target_profile *target, const mco_pipeline_space_caps *caps,
+                                    mco_search_space *space);
 
 /* The pipeline text of a point (deterministic; values rounded as written).
  * With dry = 1: the same pipeline without training and with a small
@@ -92,7 +123,8 @@ mco_status mco_pipeline_space_point(const mco_search_space *space, const char *c
 /* The most compressed points of the space, whose deployed models are its
  * smallest in Flash and RAM: the most structured pruning and sparsity,
  * per-tensor scales, no distillation or QAT, with each weight format
- * narrower than float (int4 is smallest, int8 may be faster). Writes at most
+ * narrower than float (int4 is smallest, int8 may be faster; float16 last,
+ * for a space that allows only it). Writes at most
  * `max`; returns how many. */
 int mco_pipeline_space_smallest(const mco_search_space *space, mco_search_point *points, int max);
 
@@ -171,6 +203,8 @@ typedef struct {
     int threads;                     /* training threads per worker; 0: the context's
                                         threads / workers */
     mco_sampler_kind sampler;
+    unsigned formats;                /* MCO_FORMAT_* the space may use (0: all the target can run) */
+    unsigned stages;                 /* MCO_STAGE_* the space may use (0: all) */
     int val_images;                  /* held out of `train` for the objective (default 5000) */
     int train_images;                /* 0: all the rest */
     int eta;                         /* successive halving: budgets 1/eta^2, 1/eta, 1 (default 3) */
@@ -206,8 +240,18 @@ typedef struct {
     double test_accuracy;    /* of the chosen model on opt->test (-1: no test set) */
     int measured;            /* 1: measured on the emulated target */
     mco_measure_result measure;
-    mco_search_resources reference;   /* the starting model's int8 deployment */
+    mco_search_resources reference;   /* the starting model's int8 deployment as the cost
+                                         sees it (predicted or measured, like the trials) */
     double reference_cost_int8;        /* 0 by definition, for reports */
+    /* Measured on the emulated target after the search, like `mcuopt
+     * measure` does (same images, same build): the starting model as int8
+     * ("quant:int8", evaluated on the validation split and the test set)
+     * and the chosen model. These are the figures to show; the gain compares
+     * the two. */
+    mco_report_model start, chosen;
+    char trial_figures[16];  /* "predicted" (resource model) or "measured" (emulator) */
+    char model_hash[64];     /* of the source model file */
+    char formats_dropped[256];/* formats the sampler stopped proposing and why ("" none) */
     char model_path[1024];   /* OUT/best.mcq */
     char code_dir[1024];     /* OUT/code */
     char report_html[1024], report_json[1024];
