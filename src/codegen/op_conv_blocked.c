@@ -117,46 +117,68 @@ static mco_rt_status eval_pool(const mco_op *op, uint8_t *arena)
  *              (the in-bounds windows of whole-word kernel rows);
  *   fast MACs  the values widened through the scratch's int8 column (the
  *              other windows: clipped at a border, or rows of 1-3 channels);
- *   loops      blocks x channel pairs (accumulators set, the loop entered);
- *   outputs    the outputs stored.
- * `windows` and `assembled` count the computed pixels and those of them
- * whose window goes through the int8 column. */
-static void features_of(const mco_window *w, double blocks, double windows, double assembled, double stored,
-                        double *f)
+ *   loops      blocks x channel pairs (accumulators set, the loop entered,
+ *              the pair's outputs requantized and stored);
+ *   outputs    (the slot reused: the stored outputs are loops x 2 or x 8,
+ *              priced with them) the calls that assemble the windows, each
+ *              a fixed cost whatever its length: per computed window
+ *              mco_conv_block_s8_im2col and the widening, and for a window
+ *              through the int8 column one memcpy per kernel row inside the
+ *              input and the memset of its padding or border (a 5x5
+ *              one-channel window: 2 + 5 + 1 calls for 28 values).
+ * CONV1X1_S8 keeps the outputs in their slot (its windows are one row). */
+typedef struct {
+    double windows;      /* computed windows (a short last block's repeated one included) */
+    double assembled;    /* those through the int8 column */
+    double calls;        /* their assembly calls (the outputs slot) */
+} window_counts;
+
+/* Adds output pixel (oy, ox)'s window (mco_conv_block_s8_im2col). */
+static void count_window(const mco_window *w, int32_t oy, int32_t ox, window_counts *n)
+{
+    int32_t k = w->kernel_h * w->kernel_w * w->in_c;
+    int32_t rows = mco_window_inside(oy, w->in_h, w->kernel_h, w->stride_h, w->pad_top);
+    int32_t cols = mco_window_inside(ox, w->in_w, w->kernel_w, w->stride_w, w->pad_left);
+    int whole = rows == w->kernel_h && cols == w->kernel_w;
+    n->windows += 1;
+    n->calls += 2;   /* the window's im2col and its widening */
+    if (whole && (w->kernel_w * w->in_c) % 4 == 0) return;
+    n->assembled += 1;
+    n->calls += rows + (!whole || MCO_BLOCK_K_PAD(k) > k);
+}
+
+static void features_of(const mco_window *w, double blocks, const window_counts *n, double *f)
 {
     double k_pad = (double)MCO_BLOCK_K_PAD(w->kernel_h * w->kernel_w * w->in_c), pairs = (double)((w->out_c + 1) / 2);
     f[MCO_COST_MACS] = 8 * blocks * pairs * k_pad;
-    f[MCO_COST_TAIL_MACS] = (windows - assembled) * k_pad;
-    f[MCO_COST_FAST_MACS] = assembled * k_pad;
+    f[MCO_COST_TAIL_MACS] = (n->windows - n->assembled) * k_pad;
+    f[MCO_COST_FAST_MACS] = n->assembled * k_pad;
     f[MCO_COST_LOOPS] = blocks * pairs;
-    f[MCO_COST_OUTPUTS] = stored * w->out_c;
+    f[MCO_COST_OUTPUTS] = n->calls;
 }
 
-/* 1 if output pixel (oy, ox)'s window goes through the int8 column
- * (mco_conv_block_s8_im2col). */
-static int assembled(const mco_window *w, int32_t oy, int32_t ox)
-{
-    return (w->kernel_w * w->in_c) % 4 != 0 ||
-           mco_window_inside(oy, w->in_h, w->kernel_h, w->stride_h, w->pad_top) != w->kernel_h ||
-           mco_window_inside(ox, w->in_w, w->kernel_w, w->stride_w, w->pad_left) != w->kernel_w;
-}
-
+/* blocks of four pixels in row-major order, a short last block repeating
+ * its last pixel (mco_conv2d_im2col_s8) */
 static void features_im2col(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
-    double pixels = (double)w->out_h * w->out_w, n = 0;
+    int64_t pixels = (int64_t)w->out_h * w->out_w, blocks = (pixels + 3) / 4;
+    window_counts n = {0, 0, 0};
     (void)info;
     for (int32_t oy = 0; oy < w->out_h; oy++)
-        for (int32_t ox = 0; ox < w->out_w; ox++) n += assembled(w, oy, ox);
-    features_of(w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), pixels, n, pixels, f);
+        for (int32_t ox = 0; ox < w->out_w; ox++) count_window(w, oy, ox, &n);
+    for (int64_t extra = 4 * blocks - pixels; extra > 0; extra--) count_window(w, w->out_h - 1, w->out_w - 1, &n);
+    features_of(w, (double)blocks, &n, f);
 }
 
 static void features_1x1(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
     double pixels = (double)w->out_h * w->out_w;
+    window_counts n = {pixels, w->in_c % 4 != 0 ? pixels : 0, 0};
     (void)info;
-    features_of(w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), pixels, w->in_c % 4 != 0 ? pixels : 0, pixels, f);
+    features_of(w, (double)(((int64_t)w->out_h * w->out_w + 3) / 4), &n, f);
+    f[MCO_COST_OUTPUTS] = pixels * w->out_c;
 }
 
 /* the fused pool: a block per pooled pixel, its four conv pixels computed,
@@ -164,11 +186,12 @@ static void features_1x1(const mco_op *op, const mco_plan_op_info *info, double 
 static void features_pool(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     const mco_window *w = &((const mco_conv_s8_params *)op->params)->win;
-    double pooled = (double)(w->out_h / 2) * (w->out_w / 2), n = 0;
+    double pooled = (double)(w->out_h / 2) * (w->out_w / 2);
+    window_counts n = {0, 0, 0};
     (void)info;
     for (int32_t oy = 0; oy < w->out_h / 2 * 2; oy++)
-        for (int32_t ox = 0; ox < w->out_w / 2 * 2; ox++) n += assembled(w, oy, ox);
-    features_of(w, pooled, 4 * pooled, n, pooled, f);
+        for (int32_t ox = 0; ox < w->out_w / 2 * 2; ox++) count_window(w, oy, ox, &n);
+    features_of(w, pooled, &n, f);
 }
 
 /* ---- the descriptors ------------------------------------------------------------------- */

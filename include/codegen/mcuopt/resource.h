@@ -88,7 +88,10 @@ enum {
                                 the depthwise lines path: the input values widened to int16) */
     MCO_COST_LOOPS,          /* inner-loop runs: dot-product rows, pixels, channels, rows; for the
                                 sparse Dense kernel its dispatches (non-empty groups, skips) */
-    MCO_COST_OUTPUTS,        /* output elements written (requantized) */
+    MCO_COST_OUTPUTS,        /* output elements written (requantized); the register-blocked
+                                conv and conv + pool (whose outputs are a fixed multiple of
+                                their loops) count here the calls that assemble their windows
+                                instead: im2col, widening, memcpy per kernel row, memset */
     MCO_COST_CALLS,          /* 1: the kernel call */
     MCO_COST_N_FEATURES
 };
