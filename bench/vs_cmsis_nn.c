@@ -157,10 +157,19 @@ static mco_status models_load(const char *path, models *m)
     po.cost_model = table;
     if (st == MCO_OK) st = mco_plan_build(&m->dm, &po, &m->plan);
     mco_cost_model_free(table);
+    /* the peer's plan: TFLite's operators one by one, each on the kind
+     * this bench translates into its CMSIS-NN call (plain OHWI weights, no
+     * scratch in the arena), whatever faster kinds mcuopt has */
+    static const mco_op_kind reference_kinds[] = {
+        MCO_OP_CONV2D_S8,   MCO_OP_DEPTHWISE_CONV2D_S8, MCO_OP_FULLY_CONNECTED_S8, MCO_OP_MAX_POOL_S8,
+        MCO_OP_AVG_POOL_S8, MCO_OP_GLOBAL_AVG_POOL_S8,  MCO_OP_ADD_S8,             MCO_OP_SOFTMAX_S8,
+        MCO_OP_CLAMP_S8};
     mco_plan_options ro;
     mco_plan_options_default(&ro);
     ro.fuse_conv_pool = 0;
     ro.sparse_weights = 0;
+    ro.prefer = reference_kinds;
+    ro.n_prefer = (int)(sizeof reference_kinds / sizeof reference_kinds[0]);
     /* a class without the DSP extension: mcuopt's kernels then ask for no
      * arena scratch, so the arena holds the activations alone (the peer's
      * scratch is its own buffer) */

@@ -55,6 +55,16 @@
  *       fewer operands with an FPU enabled), other compilers, no DSP.
  * Define MCO_ASM_REGS yourself to override (0: no assembly loops); it is
  * always 0 without a native DSP path. */
+/* MCO_ASM_V6M: 1 where the Armv6-M kernels' assembly functions are built
+ * (Cortex-M0/M0+, GCC or Clang; naked functions without operands, so every
+ * level builds them), 0 with MCO_FORCE_GENERIC or a build's
+ * -DMCO_ASM_REGS=0 (no assembly loops): then their C path runs. */
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !defined(MCO_FORCE_GENERIC) && \
+    !(defined(MCO_ASM_REGS) && MCO_ASM_REGS == 0)
+#define MCO_ASM_V6M 1
+#else
+#define MCO_ASM_V6M 0
+#endif
 #if !(MCO_HAVE_DSP && MCO_DSP_NATIVE)
 #undef MCO_ASM_REGS
 #define MCO_ASM_REGS 0

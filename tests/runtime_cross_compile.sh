@@ -1,9 +1,11 @@
 #!/bin/bash
 # runtime_cross_compile.sh - the compiler / optimisation-level contract of
 # the MCU runtime (docs/design.md, "Compilers and optimisation levels"):
-# every runtime/*.c (the host's mco_config.h) and the emitted code of an
-# int8 mnist-paper (its own mco_config.h, which turns on the conv3x3
-# assembly path) compile warning-free under -std=c99 -pedantic -Wall
+# every runtime/*.c (the host's mco_config.h), every runtime/*.c again with
+# the output-stage options an emitted int8 model sets (MCO_REQUANT_RIGHT_ONLY
+# and MCO_REQUANT_FAST 1: the blocked convs' assembly output stage), and
+# the emitted code of an int8 mnist-paper (its own mco_config.h, which
+# turns on the conv3x3 assembly path) compile warning-free under -std=c99 -pedantic -Wall
 # -Wextra -Wconversion -Werror with arm-none-eabi-gcc and with clang
 # (--target=arm-none-eabi, newlib's headers) at -O0, -Og, -Os, -O2 and -O3
 # for Cortex-M0+, M3, M4 (soft and hard float), M7 and M33; plus the
@@ -35,6 +37,14 @@ if ! "$cli" emit --random-arch mnist-paper --random-format int8 -o "$out/emitted
 fi
 grep -q "define MCO_CONV3X3_IN_W 28" "$out/emitted/mcuopt_runtime/mco_config.h" ||
     { echo "FAIL: the emitted mnist-paper does not configure the conv3x3 assembly path" >&2; exit 1; }
+# a copy of the runtime with an emitted model's output-stage options (the
+# sources too: a quoted include looks beside its source file first)
+mkdir -p "$out/fast"
+cp runtime/*.c runtime/*.h "$out/fast/"
+sed -i -e 's/^#define MCO_REQUANT_RIGHT_ONLY 0$/#define MCO_REQUANT_RIGHT_ONLY 1/' \
+       -e 's/^#define MCO_REQUANT_FAST 0$/#define MCO_REQUANT_FAST 1/' "$out/fast/mco_config.h"
+[ "$(grep -cE '^#define MCO_REQUANT_(RIGHT_ONLY|FAST) 1$' "$out/fast/mco_config.h")" = 2 ] ||
+    { echo "FAIL: could not set the output-stage options in a copy of runtime/mco_config.h" >&2; exit 1; }
 
 # One job per compiler x core x level x source set, each compiling its
 # whole set in one compiler run, two jobs per core at a time.
@@ -50,6 +60,7 @@ for cc in gcc clang; do
     for core in "${cores[@]}"; do
         for opt in -O0 -Og -Os -O2 -O3; do
             echo "$cc|$core|$opt|runtime"
+            echo "$cc|$core|$opt|fast"
             echo "$cc|$core|$opt|emitted"
         done
     done
@@ -63,11 +74,12 @@ compile_job() {
     IFS='|' read -r cc name cpu dsp opt set <<<"$1"
     dir="$out/obj/$cc-$name$opt-$set"
     mkdir -p "$dir"
-    if [ "$set" = runtime ]; then
-        srcs=("$PWD"/runtime/*.c); inc=(-I"$PWD/runtime")
-    else   # the package: NAME.c at the top, the runtime in mcuopt_runtime/ (example/ is not firmware code)
-        srcs=("$out"/emitted/*.c "$out"/emitted/mcuopt_runtime/*.c); inc=(-I"$out/emitted" -I"$out/emitted/mcuopt_runtime")
-    fi
+    case $set in
+        runtime) srcs=("$PWD"/runtime/*.c); inc=(-I"$PWD/runtime") ;;
+        fast) srcs=("$out"/fast/*.c); inc=(-I"$out/fast") ;;
+        # the package: NAME.c at the top, the runtime in mcuopt_runtime/ (example/ is not firmware code)
+        *) srcs=("$out"/emitted/*.c "$out"/emitted/mcuopt_runtime/*.c); inc=(-I"$out/emitted" -I"$out/emitted/mcuopt_runtime") ;;
+    esac
     local compiler=(arm-none-eabi-gcc)
     [ "$cc" = clang ] && compiler=(clang --target=arm-none-eabi "--sysroot=$sysroot")
     # shellcheck disable=SC2086

@@ -9,6 +9,8 @@
  *     and the fused int8 plan never holds the conv output (smaller arena);
  *   - int8-weights-only (hybrid) plans stay close to the float model;
  *   - mco_deploy_evaluate does not depend on the thread count;
+ *   - a kernel's scratch lives in the arena during its op only, and a 1x1
+ *     conv runs in place over its input (smaller arena, same bytes);
  *   - mco_emit_c writes the expected files (kernels called directly, no
  *     mco_op.c dispatcher; the arena leaves out the caller-held input).
  */
@@ -23,6 +25,7 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/file_util.h"
+#include "mcuopt/resource_calibration.h"
 #include "mcuopt/train.h"
 #include "test_fixtures.h"
 
@@ -279,9 +282,72 @@ static void test_hybrid_plan(const mco_model *m, const mco_dataset *ds)
     mco_deploy_free(&dm);
 }
 
+/* A kernel's scratch is an arena tensor alive during its op only, and a 1x1
+ * conv with no more output than input channels writes over its input: the
+ * plan on the blocked kernels needs less arena than the one on the general
+ * kernel, and gives the same bytes. */
+static void test_scratch_and_in_place(void)
+{
+    static const char arch[] = "input 8 8 2\n"
+                               "conv2d filters=16 kernel=3 padding=same\n"
+                               "relu\n"
+                               "conv2d filters=12 kernel=1\n"
+                               "relu\n"
+                               "flatten\n"
+                               "dense units=10\n";
+    char path[] = "/tmp/mco-test-codegen-arch-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    CHECK(write(fd, arch, sizeof arch - 1) == (ssize_t)(sizeof arch - 1));
+    close(fd);
+    mco_deploy_model dm;
+    mco_status st = mco_resource_random_model(path, "int8", 7u, &dm);
+    unlink(path);
+    CHECK_OK(st);
+    if (st != MCO_OK) return;
+    static const mco_op_kind blocked[] = {MCO_OP_CONV1X1_S8, MCO_OP_CONV2D_IM2COL_S8}, general[] = {MCO_OP_CONV2D_S8};
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    mco_plan pb, pg;
+    po.prefer = blocked;
+    po.n_prefer = 2;
+    CHECK_OK(mco_plan_build(&dm, &po, &pb));
+    po.prefer = general;
+    po.n_prefer = 1;
+    CHECK_OK(mco_plan_build(&dm, &po, &pg));
+    CHECK(pb.n_ops == 3 && pg.n_ops == 3);
+    if (pb.n_ops == 3 && pg.n_ops == 3) {
+        CHECK(pb.ops[0].kind == MCO_OP_CONV2D_IM2COL_S8 && pb.ops[1].kind == MCO_OP_CONV1X1_S8);
+        /* the 1x1 conv's output overlays its input; its scratch is 8 x 16 bytes */
+        const mco_plan_op_info *pw = &pb.info[1];
+        CHECK(pb.tensors[pw->output_tensor].overlays == pw->input_tensor);
+        CHECK(pb.ops[1].output == pb.ops[1].input);
+        CHECK(pw->scratch_tensor >= 0 && pb.ops[1].scratch_bytes == 8 * 16);
+        if (pw->scratch_tensor >= 0) {
+            const mco_plan_tensor *t = &pb.tensors[pw->scratch_tensor];
+            CHECK(t->first_op == 1 && t->last_op == 1 && t->bytes == 8 * 16);
+        }
+        /* 8x8x16 + its scratch at most, against the general plan's 8x8x16 + 8x8x12 */
+        CHECK(pb.arena_size <= 8 * 8 * 16 + 9 * 3 * 3 * 16);
+        CHECK(pg.arena_size >= 8 * 8 * 16 + 8 * 8 * 12);
+        enum { N = 4 };
+        uint8_t raw[N * 8 * 8 * 2];
+        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (uint8_t)(next_rand() >> 3);
+        int8_t ob[N * 10], og[N * 10];
+        CHECK_OK(mco_deploy_predict_raw(&dm, &pb, raw, N, NULL, ob));
+        CHECK_OK(mco_deploy_predict_raw(&dm, &pg, raw, N, NULL, og));
+        CHECK(memcmp(ob, og, sizeof ob) == 0);
+    }
+    mco_plan_free(&pb);
+    mco_plan_free(&pg);
+    mco_deploy_free(&dm);
+}
+
 int main(void)
 {
     test_memory_planner();
+    test_scratch_and_in_place();
     mco_model m;
     mco_dataset ds;
     make_dataset(&ds, 40);

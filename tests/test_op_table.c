@@ -110,7 +110,7 @@ static void test_descriptors(void)
 /* ---- every kind, planned, evaluated and emitted -------------------------------- */
 
 /* A 3x3 one-channel conv + ReLU + pool (3x3 / general / sparse), a plain
- * conv, a depthwise conv, a residual Add + ReLU, a pool on its own, a ReLU
+ * conv, a depthwise conv, a 1x1 conv that may run in place, a residual Add + ReLU, a pool on its own, a ReLU
  * on its own, two Dense layers and Softmax. */
 static const char *const arch_a = "input 16 16 1\n"
                                   "conv2d filters=6 kernel=3 padding=valid\n"
@@ -118,7 +118,8 @@ static const char *const arch_a = "input 16 16 1\n"
                                   "maxpool2d pool=2\n"
                                   "b1 = conv2d filters=6 kernel=3 padding=same\n"
                                   "d = depthwise_conv2d kernel=3 padding=same\n"
-                                  "add inputs=b1,d\n"
+                                  "e = conv2d filters=6 kernel=1\n"
+                                  "add inputs=b1,e\n"
                                   "relu\n"
                                   "maxpool2d pool=2\n"
                                   "relu\n"
@@ -127,9 +128,10 @@ static const char *const arch_a = "input 16 16 1\n"
                                   "relu\n"
                                   "dense units=10\n"
                                   "softmax\n";
-/* Average and global average pools. */
+/* Average and global average pools; a strided 1x1 conv with an odd channel count. */
 static const char *const arch_b = "input 10 10 3\n"
                                   "conv2d filters=4 kernel=3 padding=same\n"
+                                  "conv2d filters=5 kernel=1 stride=2 padding=same\n"
                                   "avgpool2d pool=2\n"
                                   "relu\n"
                                   "global_avgpool\n";

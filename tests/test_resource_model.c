@@ -122,14 +122,65 @@ static int inside(int o, int in, int stride, int pad, int t)
     return y >= 0 && y < in;
 }
 
+/* The register-blocked conv kernels (op_conv_blocked.c): blocks of four
+ * pixels x channel pairs over K padded to fours; the windows widened
+ * straight from the input (inside it, kernel rows of whole words) and
+ * those assembled in the int8 column, counted here tap by tap, with the
+ * calls that assemble them (in the outputs slot). */
+static void test_features_blocked(const char *arch)
+{
+    mco_deploy_model dm;
+    CHECK_OK(random_model_from_text(arch, "int8", &dm));
+    static const mco_op_kind blocked[] = {MCO_OP_CONV2D_IM2COL_S8};
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.prefer = blocked;
+    po.n_prefer = 1;
+    mco_plan plan;
+    CHECK_OK(mco_plan_build(&dm, &po, &plan));
+    const mco_op *ops = plan.ops;
+    CHECK(ops[0].kind == MCO_OP_CONV2D_IM2COL_S8);
+    const mco_window *w = ops[0].params;
+    int k = w->kernel_h * w->kernel_w * w->in_c;
+    double k_pad = (double)((k + 3) / 4 * 4), assembled = 0, calls = 0;
+    double pixels = (double)w->out_h * w->out_w, blocks = (double)((w->out_h * w->out_w + 3) / 4);
+    CHECK(w->out_h * w->out_w % 4 == 0);   /* no short last block (it repeats a window) */
+    for (int oy = 0; oy < w->out_h; oy++)
+        for (int ox = 0; ox < w->out_w; ox++) {
+            int whole = 1, rows = 0;
+            for (int t = 0; t < w->kernel_h; t++) {
+                whole = whole && inside(oy, w->in_h, w->stride_h, w->pad_top, t);
+                rows += inside(oy, w->in_h, w->stride_h, w->pad_top, t);
+            }
+            for (int t = 0; t < w->kernel_w; t++) whole = whole && inside(ox, w->in_w, w->stride_w, w->pad_left, t);
+            int in = whole && (w->kernel_w * w->in_c) % 4 == 0;
+            assembled += !in;
+            /* im2col and widening; through the column: a memcpy per row inside, a memset of its padding */
+            calls += 2 + (in ? 0 : rows + (!whole || k_pad > k));
+        }
+    double f[MCO_COST_N_FEATURES];
+    mco_plan_op_features(&plan, 0, f);
+    CHECK(f[MCO_COST_MACS] == 8 * blocks * ((w->out_c + 1) / 2) * k_pad);
+    CHECK(f[MCO_COST_FAST_MACS] == assembled * k_pad && f[MCO_COST_TAIL_MACS] == (pixels - assembled) * k_pad);
+    CHECK(f[MCO_COST_LOOPS] == blocks * ((w->out_c + 1) / 2) && f[MCO_COST_OUTPUTS] == calls);
+    mco_plan_free(&plan);
+    mco_deploy_free(&dm);
+}
+
 static void test_features(void)
 {
     /* conv 5x5 "same" stride 2 on 9x7x3, 5 filters, then dense 13 */
     const char *arch = "input 9 7 3\nconv2d filters=5 kernel=5 stride=2 padding=same\nflatten\ndense units=13\n";
     mco_deploy_model dm;
     CHECK_OK(random_model_from_text(arch, "int8", &dm));
+    /* the general conv kernel (the blocked ones come first in the table's order) */
+    static const mco_op_kind general[] = {MCO_OP_CONV2D_S8};
+    mco_plan_options po;
+    mco_plan_options_default(&po);
+    po.prefer = general;
+    po.n_prefer = 1;
     mco_plan plan;
-    CHECK_OK(mco_plan_build(&dm, NULL, &plan));
+    CHECK_OK(mco_plan_build(&dm, &po, &plan));
     CHECK(plan.n_ops == 2);
     const mco_op *ops = plan.ops;
     CHECK(ops[0].kind == MCO_OP_CONV2D_S8 && ops[1].kind == MCO_OP_FULLY_CONNECTED_S8);
@@ -153,6 +204,10 @@ static void test_features(void)
     int in_size = w->out_h * w->out_w * w->out_c;
     CHECK(f[MCO_COST_MACS] == (double)in_size * 15 && f[MCO_COST_TAIL_MACS] == (double)(in_size % 4) * 15);
     CHECK(f[MCO_COST_LOOPS] == 3 && f[MCO_COST_OUTPUTS] == 13);
+    /* the blocked kernel: every window assembled (rows of 15 bytes), then
+     * rows of whole words (12 bytes), only the border windows assembled */
+    test_features_blocked(arch);
+    test_features_blocked("input 8 6 4\nconv2d filters=3 kernel=3 padding=same\nflatten\ndense units=2\n");
 
     /* the arena and parameter bytes as the emitter writes them */
     char dir[] = "/tmp/mco-test-resource-emit-XXXXXX";

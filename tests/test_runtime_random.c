@@ -3,9 +3,10 @@
  * shapes and quantization parameters, against references written here from
  * the arithmetic's definition (no code shared with runtime/):
  *   - int8 / int4 kernels (conv, depthwise (with and without its scratch),
- *     dense, the fused conv + max pool,
- *     the 3x3 one-channel kernel, sparse dense and sparse conv + pool, pools,
- *     TFLite's MEAN, clamp, add) bit for bit against TFLite's integer arithmetic: int64
+ *     dense, the fused conv + max pool, the register-blocked conv, 1x1 conv
+ *     and conv + max pool, the 3x3 one-channel kernel, sparse dense and
+ *     sparse conv + pool, pools, TFLite's MEAN, clamp, add) bit for bit
+ *     against TFLite's integer arithmetic: int64
  *     sums, then TFLite's requantization written as TFLite writes it
  *     (nudged rounding doubling high multiply with a truncating division,
  *     rounding division by a power of two from its definition);
@@ -49,6 +50,7 @@
 #include <string.h>
 
 #include "mco_arch.h"
+#include "mco_conv_blocked.h"
 #include "mco_fixed_point.h"
 #include "mco_hybrid.h"
 #include "mco_runtime.h"
@@ -1476,6 +1478,100 @@ static void test_elementwise_f32(int trials)
     }
 }
 
+/* The register-blocked convolutions (mco_conv_blocked.h): mco_conv2d_im2col_s8
+ * on every window, mco_conv1x1_s8 on the 1x1 ones and the fused
+ * mco_conv2d_maxpool2x2_im2col_s8 where the output is at least 2x2, with
+ * the weights in their blocked order and the scratch at exactly its
+ * _get_buffer_size (the 1x1 one also in place, its output over its input,
+ * when it has no more output than input channels); now and then many channels (several channel pairs, odd
+ * counts) or a pointwise layer's shape. */
+static void test_conv_blocked_s8(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        geom g = random_geom(0, 1);
+        qact q;
+        size_t nw, nb;
+        int8_t *x, *w, *wb, *y;
+        int32_t *bias, *m, *s;
+        void *scratch;
+        mco_conv_s8_params p;
+        mco_rt_status st;
+        int pointwise;
+        if (one_in(4)) {   /* a pointwise layer: 1x1, stride 1 or 2, more channels */
+            g.kh = g.kw = 1;
+            g.sh = g.sw = between(1, 2);
+            g.same = one_in(2);
+            g.in_c = one_in(2) ? 4 * between(1, 16) : between(1, 40);
+            g.out_c = between(1, 40);
+            if (!ref_window(&g)) continue;
+        } else if (one_in(4)) {
+            g.out_c = between(7, 37);
+        }
+        pointwise = g.kh == 1 && g.kw == 1;
+        q = random_qact();
+        nw = weight_count(&g, 0);
+        nb = mco_conv_blocked_s8_weights_size(g.out_c, g.kh * g.kw * g.in_c);
+        x = NEW(int8_t, in_count(&g));
+        w = NEW(int8_t, nw);
+        wb = NEW(int8_t, nb);
+        y = NEW(int8_t, out_count(&g));
+        bias = NEW(int32_t, g.out_c);
+        m = NEW(int32_t, g.out_c);
+        s = NEW(int32_t, g.out_c);
+        p = conv_params(&g, &q, m, s);
+        scratch = exact_alloc((size_t)mco_conv2d_im2col_s8_get_buffer_size(&p.win));
+        describe_conv("conv2d_im2col_s8", &g, &q);
+        random_s8(x, in_count(&g));
+        random_weights(w, nw, -127, 127);
+        random_requant(m, s, g.out_c);
+        channel_biases(&g, 0, w, q.in_off, bias);
+        mco_conv_blocked_s8_reorder(g.out_c, g.kh * g.kw * g.in_c, w, wb);
+        st = mco_conv2d_im2col_s8(&p, x, wb, bias, y, scratch);
+        if (st != MCO_RT_OK) FAIL("conv2d_im2col_s8 returned %d", st);
+        else check_conv_s8("conv2d_im2col_s8", &g, 0, &p, x, w, bias, y);
+        hash(y, out_count(&g));
+        free(scratch);
+        if (g.out_h >= 2 && g.out_w >= 2 && !test_failures) {
+            int8_t *pooled = NEW(int8_t, (size_t)(g.out_h / 2) * (size_t)(g.out_w / 2) * (size_t)g.out_c);
+            scratch = exact_alloc((size_t)mco_conv2d_im2col_s8_get_buffer_size(&p.win));
+            describe_conv("conv2d_maxpool2x2_im2col_s8", &g, &q);
+            st = mco_conv2d_maxpool2x2_im2col_s8(&p, x, wb, bias, pooled, scratch);
+            if (st != MCO_RT_OK) FAIL("conv2d_maxpool2x2_im2col_s8 returned %d", st);
+            else check_conv_pool_s8("conv2d_maxpool2x2_im2col_s8", &g, &p, x, w, bias, pooled);
+            hash(pooled, (size_t)(g.out_h / 2) * (size_t)(g.out_w / 2) * (size_t)g.out_c);
+            free(pooled);
+            free(scratch);
+        }
+        if (pointwise && !test_failures) {
+            scratch = exact_alloc((size_t)mco_conv1x1_s8_get_buffer_size(&p.win));
+            describe_conv("conv1x1_s8", &g, &q);
+            memset(y, 0, out_count(&g));
+            st = mco_conv1x1_s8(&p, x, wb, bias, y, scratch);
+            if (st != MCO_RT_OK) FAIL("conv1x1_s8 returned %d", st);
+            else check_conv_s8("conv1x1_s8", &g, 0, &p, x, w, bias, y);
+            hash(y, out_count(&g));
+            if (g.out_c <= g.in_c && !test_failures) {   /* in place: the output over the input */
+                int8_t *io = NEW(int8_t, in_count(&g));
+                memcpy(io, x, in_count(&g));
+                describe_conv("conv1x1_s8 in place", &g, &q);
+                st = mco_conv1x1_s8(&p, io, wb, bias, io, scratch);
+                if (st != MCO_RT_OK) FAIL("conv1x1_s8 in place returned %d", st);
+                else check_conv_s8("conv1x1_s8 in place", &g, 0, &p, x, w, bias, io);
+                free(io);
+            }
+            free(scratch);
+        }
+        free(x);
+        free(w);
+        free(wb);
+        free(y);
+        free(bias);
+        free(m);
+        free(s);
+    }
+}
+
 int main(void)
 {
     const char *env_seed = getenv("MCO_RANDOM_SEED"), *env_scale = getenv("MCO_RANDOM_SCALE");
@@ -1500,6 +1596,7 @@ int main(void)
     test_fc_float(2000 * scale);
     test_pools_f32(2000 * scale);
     test_elementwise_f32(800 * scale);
+    test_conv_blocked_s8(4000 * scale);
 
     printf("digest: %016llx\n", (unsigned long long)digest);
     TEST_MAIN_END();

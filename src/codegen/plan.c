@@ -120,6 +120,7 @@ static int add_tensor(builder *b, mco_shape shape, mco_qparams q, int first_op)
     t->last_op = first_op;
     t->q = q;
     t->shape = shape;
+    t->overlays = -1;
     return plan->n_tensors++;
 }
 
@@ -166,6 +167,22 @@ static int add_op(builder *b, mco_op_kind kind, int first_layer, int last_layer,
     b->layer_tensor[first_layer] = out;
     plan->n_ops++;
     return index;
+}
+
+/* The scratch op `index`'s prepare asked for (op->scratch_bytes), as an
+ * int8 tensor of the arena that lives during that op only, so the memory
+ * planner puts it where no tensor alive then is (TFLite Micro's scratch
+ * buffers). */
+static mco_status add_scratch(builder *b, int index)
+{
+    const mco_op *op = &b->plan->ops[index];
+    if (op->scratch_bytes == 0) return MCO_OK;
+    int t = add_tensor(b, (mco_shape){1, 1, (int)op->scratch_bytes}, (mco_qparams){0.0f, 0}, index);
+    if (t < 0) return mco_plan_nomem();
+    b->plan->tensors[t].type = MCO_ELEM_S8;
+    b->plan->tensors[t].bytes = op->scratch_bytes;
+    b->plan->info[index].scratch_tensor = t;
+    return MCO_OK;
 }
 
 /* ---- graph queries ------------------------------------------------------- */
@@ -222,6 +239,21 @@ static void mark_fused(builder *b, int layer, int op_index)
     if (layer < 0) return;
     b->done[layer] = 1;
     b->layer_tensor[layer] = b->plan->info[op_index].output_tensor;
+}
+
+/* Places op `index`'s output over its input when its kernel allows it, the
+ * input is not the caller's model input (model_run's `in` is const) and no
+ * other layer reads it. */
+static void run_in_place(builder *b, const mco_op_site *s, int index)
+{
+    mco_plan *plan = b->plan;
+    const mco_plan_op_info *info = &plan->info[index];
+    int in = info->input_tensor;
+    if (!info->may_run_in_place || in == plan->input_tensor || s->L->n_inputs != 1 ||
+        s->L->inputs[0] == MCO_INPUT || !tensor_has_one_reader(&b->dm->model, s->L->inputs[0]))
+        return;
+    while (plan->tensors[in].overlays >= 0) in = plan->tensors[in].overlays;
+    plan->tensors[info->output_tensor].overlays = in;
 }
 
 /* ---- activation clamps --------------------------------------------------- */
@@ -522,14 +554,8 @@ static mco_status add_site_op(builder *b, const mco_op_site *s, int kind, int in
     mco_op *op = &b->plan->ops[op_index];
     mco_status st = mco_op_desc_of(kind)->prepare(b->plan, s, op, &b->plan->info[op_index]);
     if (st != MCO_OK) return st;
-    if (op->scratch_bytes > 0) {   /* the kernel's scratch: a tensor alive during this op only */
-        int t = add_tensor(b, (mco_shape){1, 1, 1}, (mco_qparams){0.0f, 0}, op_index);
-        if (t < 0) return mco_plan_nomem();
-        b->plan->tensors[t].type = MCO_ELEM_S8;
-        b->plan->tensors[t].bytes = op->scratch_bytes;
-        b->plan->tensors[t].shape = (mco_shape){1, 1, (int)op->scratch_bytes};
-        b->plan->info[op_index].scratch_tensor = t;
-    }
+    if ((st = add_scratch(b, op_index)) != MCO_OK) return st;
+    if (!in_place) run_in_place(b, s, op_index);
     if (b->cls) mco_cost_kind_code_bytes(b->cls, kind, b->linked, 1);
     b->kind_used[kind] = 1;
     *index = op_index;
@@ -729,8 +755,20 @@ static mco_status place_tensors(mco_plan *plan)
         first[i] = plan->tensors[i].first_op;
         last[i] = plan->tensors[i].last_op;
     }
+    /* a tensor overlaying another (an op run in place) takes no place of its
+     * own: the one it overlays lives over both lifetimes, as large as both */
+    for (int i = 0; st == MCO_OK && i < n; i++) {
+        int base = plan->tensors[i].overlays;
+        if (base < 0) continue;
+        if (sizes[i] > sizes[base]) sizes[base] = sizes[i];
+        if (first[i] < first[base]) first[base] = first[i];
+        if (last[i] > last[base]) last[base] = last[i];
+        sizes[i] = 0;
+        first[i] = last[i] = -2;   /* conflicts with nothing */
+    }
     if (st == MCO_OK) st = mco_memory_plan(n, sizes, first, last, offsets, &plan->arena_size);
-    for (int i = 0; st == MCO_OK && i < n; i++) plan->tensors[i].offset = offsets[i];
+    for (int i = 0; st == MCO_OK && i < n; i++)
+        plan->tensors[i].offset = offsets[plan->tensors[i].overlays >= 0 ? plan->tensors[i].overlays : i];
     free(sizes);
     free(offsets);
     free(first);

@@ -603,9 +603,16 @@ static size_t live_bytes(const mco_plan *plan, int op)
     int direct_in, direct_out;
     caller_buffers(plan, &direct_in, &direct_out);
     size_t bytes = 0;
-    for (int t = 0; t < plan->n_tensors; t++)
-        if (in_arena(plan, t, direct_in, direct_out) && plan->tensors[t].first_op <= op && op <= plan->tensors[t].last_op)
-            bytes += plan->tensors[t].bytes;
+    for (int t = 0; t < plan->n_tensors; t++) {
+        const mco_plan_tensor *pt = &plan->tensors[t];
+        if (!in_arena(plan, t, direct_in, direct_out) || pt->first_op > op || op > pt->last_op) continue;
+        /* an output written over its input (mco_plan_tensor.overlays) while that input is alive takes no more */
+        if (pt->overlays >= 0 && plan->tensors[pt->overlays].first_op <= op && op <= plan->tensors[pt->overlays].last_op) {
+            if (pt->bytes > plan->tensors[pt->overlays].bytes) bytes += pt->bytes - plan->tensors[pt->overlays].bytes;
+            continue;
+        }
+        bytes += pt->bytes;
+    }
     return bytes;
 }
 

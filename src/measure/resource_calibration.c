@@ -113,7 +113,7 @@ typedef struct {
 } format_def;
 
 static const format_def format_defs[] = {
-    {"int8", MCO_ACT_S8, MCO_WEIGHTS_S8, 0, 16},
+    {"int8", MCO_ACT_S8, MCO_WEIGHTS_S8, 0, 48},
     {"float32", MCO_ACT_F32, MCO_WEIGHTS_F32, 0, 12},
     {"float16", MCO_ACT_F32, MCO_WEIGHTS_F16, 0, 6},
     {"int8w", MCO_ACT_F32, MCO_WEIGHTS_S8, 0, 6},
@@ -123,18 +123,37 @@ static const format_def format_defs[] = {
 };
 
 /* How calibration model i of a format is planned: not by the table being
- * made (MCO_PLAN_LISTED: the op table's order, specialised kernels first),
- * and in the sparse formats on the sparse kernels wherever they can run,
- * except the first conv of every eighth model, which keeps the 3x3 kernel
- * its order gives (so that both get rows). */
+ * made (MCO_PLAN_LISTED: the op table's order, specialised kernels first,
+ * so the register-blocked convs before the general ones), but so that every
+ * conv kind gets rows. A kind's cycles count only in a model where no
+ * costly helper is shared with another kind, and the three blocked kinds
+ * share theirs, so no model mixes two of them:
+ *   - sparse formats: the sparse kernels wherever they can run, except the
+ *     first conv of every eighth model, which keeps the 3x3 kernel its
+ *     order gives (so that both get rows); their other convs go to the
+ *     blocked kernels in even models, to the general ones in odd models;
+ *   - int8: the models whose first block is not the 3x3 one-channel conv
+ *     go, every other four, to the general conv kernels; of the others,
+ *     those with a fused conv + pool and a 3x3 branch conv (i % 8 == 2) run
+ *     the branch on the general kernel. */
 static void calibration_plan(const format_def *fmt, int i, mco_plan_options *po)
 {
-    static const mco_op_kind sparse[] = {MCO_OP_FULLY_CONNECTED_SPARSE_S8, MCO_OP_CONV2D_MAXPOOL_SPARSE_S8};
+    static const mco_op_kind sparse[] = {MCO_OP_FULLY_CONNECTED_SPARSE_S8, MCO_OP_CONV2D_MAXPOOL_SPARSE_S8,
+                                         MCO_OP_CONV2D_S8, MCO_OP_CONV2D_MAXPOOL_S8};
+    static const mco_op_kind sparse_first_3x3[] = {MCO_OP_FULLY_CONNECTED_SPARSE_S8, MCO_OP_CONV2D_S8};
+    static const mco_op_kind general[] = {MCO_OP_CONV2D_S8, MCO_OP_CONV2D_MAXPOOL_S8};
+    static const mco_op_kind pool_blocked[] = {MCO_OP_CONV2D_MAXPOOL_IM2COL_S8, MCO_OP_CONV2D_S8};
     mco_plan_options_default(po);
     po->goal = MCO_PLAN_LISTED;
     if (fmt->sparsity > 0) {
-        po->prefer = sparse;
-        po->n_prefer = i % 8 == 0 ? 1 : 2;
+        po->prefer = i % 8 == 0 ? sparse_first_3x3 : sparse;
+        po->n_prefer = i % 8 == 0 ? 1 : i % 2 ? 4 : 2;
+    } else if (fmt->act == MCO_ACT_S8 && fmt->weights == MCO_WEIGHTS_S8 && i % 4 != 0 && (i / 4) % 2 == 1) {
+        po->prefer = general;
+        po->n_prefer = 2;
+    } else if (fmt->act == MCO_ACT_S8 && fmt->weights == MCO_WEIGHTS_S8 && i % 8 == 2) {
+        po->prefer = pool_blocked;
+        po->n_prefer = 2;
     }
 }
 #define N_FORMAT_DEFS ((int)(sizeof format_defs / sizeof format_defs[0]))
@@ -166,7 +185,11 @@ static void calibration_arch(int i, int valid, char *buf, size_t cap)
                                       "1100", "1011", "0100", "1111", "0110", "1000", "0011", "1110"};
 #define PICK(a, k) (a)[(size_t)(k) % (sizeof(a) / sizeof((a)[0]))]
     const char *part = PICK(parts, i);
-    int h = PICK(hs, i), w = PICK(ws, i), c = PICK(cs, i), f = PICK(fs, i), k = PICK(ks, i);
+    /* past the first 16 models (int8 has 48) the shapes shift, so the
+     * rows of a kind are not the first 16's again (ws by a multiple of 4) */
+    int o = i / 16;
+    int h = PICK(hs, i + 5 * o), w = PICK(ws, i + 8 * o), c = PICK(cs, i + 3 * o), f = PICK(fs, i + 3 * o),
+        k = PICK(ks, i);
     int kd = i % 3 == 2 ? 5 : 3, sd = 1 + (i / 2) % 2, kr = i % 4 == 0 ? 1 : 3, pool = i % 3;
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__)

@@ -40,8 +40,12 @@
  * (first fit over the gaps between those). The arena size is the highest
  * end offset: the real peak under this placement, not the sum of tensors.
  * An op's input and output always live at the same time, so kernels never
- * run in place (except the in-place ReLU clamp, which reads and writes one
- * tensor).
+ * run in place, except the in-place ReLU clamp (it reads and writes one
+ * tensor) and an op whose kernel allows it (mco_plan_op_info.
+ * may_run_in_place: the 1x1 convolution with no more output than input
+ * channels) when nothing else reads its input: its output tensor then
+ * overlays the input's bytes (mco_plan_tensor.overlays). A kernel's scratch
+ * buffer (mco_plan_op_info.scratch_bytes) is a tensor alive during its op only.
  *
  * What it leaves out: batch > 1, BatchNorm that was not folded, ReLUs whose
  * input has other consumers, int8 Add/Softmax without the quantizer's
@@ -137,6 +141,10 @@ typedef struct {
     mco_elem_type type;
     mco_qparams q;             /* int8 tensors */
     mco_shape shape;
+    /* -1, or the tensor whose bytes this one reuses: the output of an op
+     * that runs in place over its input (the memory planner gives both
+     * one place, alive over both lifetimes) */
+    int overlays;
 } mco_plan_tensor;
 
 /* What the code generator needs to know about an op beyond the mco_op. */
@@ -151,6 +159,11 @@ typedef struct {
     int input_tensor, input2_tensor, output_tensor;   /* -1 if none */
     int scratch_tensor;                 /* the op's scratch (mco_op.scratch_bytes > 0), -1 if none: a
                                            tensor that lives during the op alone */
+    /* Set by the kind's prepare: the kernel may write its output over its
+     * input (each output written only after the inputs it overwrites are
+     * read). The planner then places the output over the input when no
+     * other op reads that input and it is not the caller's model input. */
+    int may_run_in_place;
 } mco_plan_op_info;
 
 typedef struct {

@@ -47,12 +47,15 @@ extern "C" {
     X(ADD_F32, add_f32)                                 /* mco_clamp_f32_params */                            \
     X(SOFTMAX_F32, softmax_f32)                         /* mco_clamp_f32_params (size = one row) */           \
     /* int8 activations */                                                                                    \
+    X(CONV1X1_S8, conv1x1_s8)                           /* blocked weights, im2col scratch (mco_conv_blocked.h) */ \
+    X(CONV2D_IM2COL_S8, conv2d_im2col_s8)               /* blocked weights, im2col scratch */                 \
     X(CONV2D_S8, conv2d_s8)                             /* mco_conv_s8_params, int8 weights */                \
     X(CONV2D_S4, conv2d_s4)                             /* packed int4 weights */                             \
     X(DEPTHWISE_CONV2D_S8, depthwise_conv2d_s8)                                                               \
     X(FULLY_CONNECTED_S8, fully_connected_s8)           /* mco_fc_s8_params */                                \
     X(FULLY_CONNECTED_S4, fully_connected_s4)                                                                 \
     X(CONV3X3_MAXPOOL_S8, conv3x3_maxpool_s8)           /* 3x3 on one channel + clamp + max pool 2x2 */       \
+    X(CONV2D_MAXPOOL_IM2COL_S8, conv2d_maxpool_im2col_s8) /* blocked, fused conv + clamp + max pool 2x2 */     \
     X(CONV2D_MAXPOOL_S8, conv2d_maxpool_s8)             /* mco_conv_s8_params, fused conv + pool */           \
     X(MAX_POOL_S8, max_pool_s8)                         /* mco_pool_s8_params */                              \
     X(AVG_POOL_S8, avg_pool_s8)                                                                               \

@@ -82,11 +82,16 @@ enum {
                                 register-held path of the general kernel, the assembly path of
                                 the 3x3 kernel; the paired-tap path of the sparse conv; the
                                 whole 3x3 windows of the depthwise DSP lines path) */
-    MCO_COST_TAIL_MACS,      /* int8 MACs left to the scalar tail of the 4-wide DSP loops; for
-                                the depthwise lines path, the input values widened to int16 */
+    MCO_COST_TAIL_MACS,      /* int8 MACs left to the scalar tail of the 4-wide DSP loops (the
+                                register-blocked convs: values widened into their im2col columns;
+                                fast MACs: those assembled first, src/codegen/op_conv_blocked.c;
+                                the depthwise lines path: the input values widened to int16) */
     MCO_COST_LOOPS,          /* inner-loop runs: dot-product rows, pixels, channels, rows; for the
                                 sparse Dense kernel its dispatches (non-empty groups, skips) */
-    MCO_COST_OUTPUTS,        /* output elements written (requantized) */
+    MCO_COST_OUTPUTS,        /* output elements written (requantized); the register-blocked
+                                conv and conv + pool (whose outputs are a fixed multiple of
+                                their loops) count here the calls that assemble their windows
+                                instead: im2col, widening, memcpy per kernel row, memset */
     MCO_COST_CALLS,          /* 1: the kernel call */
     MCO_COST_N_FEATURES
 };
