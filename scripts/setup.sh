@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  zlib1g-dev libcjson-dev libsqlite3-dev sqlite3 libdnnl-dev
+  zlib1g-dev libcjson-dev libsqlite3-dev sqlite3 libpq-dev postgresql libdnnl-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dataset-fashion-mnist
   libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-numpy

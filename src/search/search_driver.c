@@ -837,6 +837,8 @@ static mco_status run_batch(search *s, batch_item *items, int n)
             report_progress(s, running);
             last_report = now_s();
         }
+        st = mco_trials_heartbeat(s->db);   /* keeps the claims of running trials (PostgreSQL leases) */
+        if (st != MCO_OK) break;
         struct timespec nap = {0, 50 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
