@@ -340,6 +340,7 @@ bad "lease must be 1 to 86400 seconds"    "${s[@]}" --storage "postgresql:///db?
 bad "cannot connect"                      "${s[@]}" --storage "postgresql://me@/db?host=$d/no-server&study=a"
 bad "invalid URI query parameter"         "${s[@]}" --storage "postgresql:///db?host=$d&study=a&colour=red"
 bad "no file after sqlite://"             "${s[@]}" --storage "sqlite://"
+bad "no-such-dir/x: cannot create directory" "${s[@]}" --artifacts "$d/no-such-dir/x"
 bad "give the trial store once"           "${s[@]}" --db "$d/a.db" --storage "sqlite://$d/b.db"
 bad "nothing fits tiny-flash"             search "$m" --target "$d/tiny-flash.json" --min-accuracy 50 \
                                             "${data[@]}" --val-images 100 --budget 20s --quiet
