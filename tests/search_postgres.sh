@@ -8,51 +8,29 @@
 # another pid) and every other trial was claimed once (the heartbeat kept
 # leases alive while trials ran longer than a lease); each trial was
 # completed by exactly one worker (what the live workers ran plus what the
-# killed one finished is the store's count). `mcuopt trials --storage` lists
-# the study.
+# killed one finished is the store's count); the trials' models are all in
+# the one --artifacts directory. `mcuopt trials --storage` lists the study.
 #
-# The test starts its own server: initdb into a temporary directory and
-# pg_ctl start listening only on a Unix socket in that directory (no TCP
-# port, nothing shared with other tests or a system server), stopped by the
-# EXIT trap. PostgreSQL refuses to run as root, so as root (CI) the server
-# runs as the `postgres` user that Debian's postgresql package creates.
+# The test starts its own server (tests/lib/postgres.sh: a temporary
+# directory, a Unix socket only, as the postgres user when run as root).
 # Usage: tests/search_postgres.sh path/to/mcuopt (cwd: repo root). Exits 77
 # (skipped) without MNIST, PostgreSQL's server programs or psql.
 set -uo pipefail
 CLI=$(realpath "$1")
 . "$(dirname "$0")/lib/skip.sh"
 require_mnist
-require_cmd psql postgresql-client
-PG_BIN=
-for d in $(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V -r); do
-    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { PG_BIN=$d; break; }
-done
-[ -n "$PG_BIN" ] || skip "PostgreSQL server programs not found in /usr/lib/postgresql/*/bin (Debian package postgresql; scripts/setup.sh installs it)"
-as_server=()
-if [ "$(id -u)" -eq 0 ]; then
-    id postgres > /dev/null 2>&1 || skip "running as root and there is no postgres user to run the server (Debian package postgresql creates it)"
-    as_server=(runuser -u postgres --)
-fi
+. "$(dirname "$0")/lib/postgres.sh"
 DATA=$(realpath "$(mnist_dir)")
 W=$(mktemp -d)
-PG=$(mktemp -d)   # the server's own directory: data and socket, owned by the server's user
-[ ${#as_server[@]} -eq 0 ] || chown postgres "$PG"
 pids=()
-server=0
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
-    [ $server = 1 ] && "${as_server[@]}" "$PG_BIN/pg_ctl" -D "$PG/data" -m immediate -w stop > /dev/null 2>&1
-    rm -rf "$W" "$PG"
+    pg_stop
+    rm -rf "$W"
 }
 trap cleanup EXIT
-
-"${as_server[@]}" "$PG_BIN/initdb" -D "$PG/data" -U mcuopt --auth=trust -E UTF8 --no-sync > "$PG/initdb.log" 2>&1 ||
-    { echo "FAIL: initdb"; cat "$PG/initdb.log"; exit 1; }
-"${as_server[@]}" "$PG_BIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 120 \
-    -o "-k $PG -c listen_addresses= -c fsync=off" start > "$PG/pg_ctl.log" 2>&1 < /dev/null ||
-    { echo "FAIL: pg_ctl start"; cat "$PG/pg_ctl.log" "$PG/server.log"; exit 1; }
-server=1
-DB="postgresql://mcuopt@/postgres?host=$PG"
+pg_start
+DB=$PG_URL
 STUDY="$DB&study=t1&lease=3"
 q() { psql "$DB" -X -At -c "$1"; }
 # num FILE KEY: the number after "KEY": in a JSON summary.
@@ -62,7 +40,7 @@ num() { grep -o "\"$2\":[[:space:]]*[0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$'
 TRIALS=6
 args=(search "$W/m.mco" --target stm32f405 --min-accuracy 80 --budget 10m --max-trials $TRIALS
       --train-images 1500 --val-images 300 --seed 7 --workers 1 --threads 1 --data "$DATA"
-      --storage "$STUDY" --json --quiet)
+      --storage "$STUDY" --artifacts "$W/shared" --json --quiet)
 # Worker a starts alone and is killed while it holds a running trial (its
 # trial process dies with it); then b and c start and find that trial
 # claimed, with a lease that only runs out because nobody renews it.
@@ -116,7 +94,16 @@ for r in b c; do
     ran=$((ran + run))
 done
 [ "$ran" = "$total" ] || { echo "FAIL: the workers completed $ran trials between them (a: $by_a), the study holds $total"; fail=1; }
+# Every trial's model is in the one shared --artifacts directory.
+models=$(q "select deploy_path from mcuopt_trials where study = 't1' and deploy_path is not null")
+n_models=0
+for f in $models; do
+    case $f in "$W/shared/"*) ;; *) echo "FAIL: trial model $f is not in the --artifacts directory"; fail=1 ;; esac
+    [ -s "$f" ] || { echo "FAIL: trial model $f is missing"; fail=1; }
+    n_models=$((n_models + 1))
+done
+[ $n_models -gt 0 ] || { echo "FAIL: no trial recorded a model file"; fail=1; }
 "$CLI" trials --storage "$DB&study=t1" > "$W/list.txt" 2> "$W/list.err" || { echo "FAIL: mcuopt trials"; cat "$W/list.err"; fail=1; }
 grep -q "$TRIALS trials" "$W/list.txt" || { echo "FAIL: mcuopt trials does not list $TRIALS trials"; cat "$W/list.txt"; fail=1; }
-[ $fail = 0 ] && echo "search_postgres: $total trials for --max-trials $TRIALS over 3 workers, one killed; trial $held taken over after its lease, every trial completed once; none failed"
+[ $fail = 0 ] && echo "search_postgres: $total trials for --max-trials $TRIALS over 3 workers, one killed; trial $held taken over after its lease, every trial completed once; none failed; $n_models trial models in the shared directory"
 exit $fail

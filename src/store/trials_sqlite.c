@@ -1,6 +1,6 @@
 /*
- * trial_store.c - the adaptive search's trial store in SQLite (see
- * mcuopt/trials.h), and the Pareto front over trials.
+ * trials_sqlite.c - the adaptive search's trial store in SQLite (see
+ * mcuopt/trials.h), one of its two backends (trials_backend.h).
  *
  * The file is a SQLite database in WAL mode (readers never block the one
  * writer) with PRAGMA application_id 0x4D434F54 ("MCOT") and user_version 1,
@@ -46,7 +46,8 @@
  *
  * What it leaves out: schema migrations (there is one version), statement
  * caching (a trial runs for seconds to minutes, so preparing a statement per
- * call costs nothing measurable), workers on other machines, and
+ * call costs nothing measurable), workers on other machines (that is
+ * trials_postgres.c), and
  * PRAGMA synchronous=NORMAL (the default FULL is kept: a finished trial must
  * survive a power cut, and a few fsyncs per trial are cheap).
  */

@@ -50,7 +50,8 @@
  *   "search.db: created for target stm32f405, not stm32l432"
  *
  * The schema (PRAGMA application_id 0x4D434F54 "MCOT", user_version 1) is
- * documented in src/store/trial_store.c, where it is created.
+ * documented in src/store/trials_sqlite.c (SQLite) and
+ * src/store/trials_postgres.c (PostgreSQL), where it is created.
  *
  * Example (a worker):
  *   mco_trials *db;
