@@ -10,6 +10,9 @@
 # completed by exactly one worker (what the live workers ran plus what the
 # killed one finished is the store's count); the trials' models are all in
 # the one --artifacts directory. `mcuopt trials --storage` lists the study.
+# Then a second study, on which the server is restarted while two workers
+# run it: they reconnect and finish it, and no trial finished before the
+# restart is lost or changed.
 #
 # The test starts its own server (tests/lib/postgres.sh: a temporary
 # directory, a Unix socket only, as the postgres user when run as root).
@@ -105,5 +108,42 @@ done
 [ $n_models -gt 0 ] || { echo "FAIL: no trial recorded a model file"; fail=1; }
 "$CLI" trials --storage "$DB&study=t1" > "$W/list.txt" 2> "$W/list.err" || { echo "FAIL: mcuopt trials"; cat "$W/list.err"; fail=1; }
 grep -q "$TRIALS trials" "$W/list.txt" || { echo "FAIL: mcuopt trials does not list $TRIALS trials"; cat "$W/list.txt"; fail=1; }
+
+# A server restart in the middle of a study (a new study, two workers): the
+# workers reconnect and finish it; no trial finished before the restart is
+# lost or run again, none failed, none left.
+STUDY2="$DB&study=t2&lease=5"
+args2=("${args[@]}")
+for i in "${!args2[@]}"; do [ "${args2[$i]}" = "$STUDY" ] && args2[$i]=$STUDY2; done
+for r in d e; do
+    "$CLI" "${args2[@]}" -o "$W/out-$r" > "$W/$r.json" 2> "$W/$r.err" &
+    pids+=($!)
+done
+before=
+for _ in $(seq 1 1200); do
+    before=$(q "select string_agg(id || ':' || finished_at, ',' order by id) from mcuopt_trials where study = 't2' and state = 'done'" 2> /dev/null)
+    [ -n "$before" ] && break
+    sleep 0.1
+done
+[ -n "$before" ] || { echo "FAIL: no trial of study t2 finished"; cat "$W/d.err" "$W/e.err"; exit 1; }
+pg_restart
+echo "restarted the server after trials $before were done"
+for i in 0 1; do
+    wait "${pids[$i]}"
+    code=$?
+    [ "$code" -lt 2 ] || { echo "FAIL: worker $i across the restart exited $code"; cat "$W/d.err" "$W/e.err"; fail=1; }
+done
+for r in d e; do
+    ! grep -q '^mcuopt: ' "$W/$r.err" || { echo "FAIL: worker $r across the restart: $(cat "$W/$r.err")"; fail=1; }
+done
+pids=()
+sq2() { q "select count(*) from mcuopt_trials where study = 't2' and $1"; }
+[ "$(sq2 true)" = $TRIALS ] || { echo "FAIL: study t2 holds $(sq2 true) trials, not $TRIALS"; fail=1; }
+[ "$(sq2 "state in ('queued', 'running', 'failed')")" = 0 ] ||
+    { echo "FAIL: study t2 has trials left or failed: $(q "select id, state, error from mcuopt_trials where study = 't2' and state <> 'done'")"; fail=1; }
+after=$(q "select string_agg(id || ':' || finished_at, ',' order by id) from mcuopt_trials where study = 't2' and id in ($(echo "$before" | sed 's/:[^,]*//g'))")
+[ "$after" = "$before" ] || { echo "FAIL: trials done before the restart changed: $before -> $after"; fail=1; }
+
+[ $fail = 0 ] && echo "search_postgres: a server restart mid-study lost nothing ($TRIALS trials, none failed)"
 [ $fail = 0 ] && echo "search_postgres: $total trials for --max-trials $TRIALS over 3 workers, one killed; trial $held taken over after its lease, every trial completed once; none failed; $n_models trial models in the shared directory"
 exit $fail

@@ -37,9 +37,13 @@
  * Times: queued/started/finished are the worker's clock (as in the SQLite
  * store); lease times are the server's clock, so machines need not agree.
  *
+ * A lost connection (the server restarted, a network cut) is reconnected:
+ * a call that fails on a broken connection waits for the server (once a
+ * second, up to a minute) and is made again (see RETRY for the one case
+ * where that is not the same as the first try).
+ *
  * What it leaves out: schema migrations, TLS settings beyond what libpq
- * reads from the address and the environment, connection pooling, retrying
- * a lost connection (the call fails with libpq's message).
+ * reads from the address and the environment, connection pooling.
  */
 #include "trials_backend.h"
 
@@ -773,31 +777,130 @@ static mco_status pg_heartbeat(mco_trials *h)
 {
     double now = monotonic_s();
     if (h->last_beat > 0 && now - h->last_beat < h->lease_s / 3.0) return MCO_OK;
-    h->last_beat = now;
     params p;
     p_study(&p, h);
     p_int(&p, (int64_t)getpid());
     p_text(&p, h->host);
     p_num(&p, h->lease_s);
-    return pg_run(h,
-                  "UPDATE mcuopt_trials SET lease_until = " NOW_SQL " + $4"
-                  " WHERE study = $1 AND state = 'running' AND pid = $2 AND host = $3",
-                  &p, NULL, "renewing leases");
+    mco_status st = pg_run(h,
+                           "UPDATE mcuopt_trials SET lease_until = " NOW_SQL " + $4"
+                           " WHERE study = $1 AND state = 'running' AND pid = $2 AND host = $3",
+                           &p, NULL, "renewing leases");
+    if (st == MCO_OK) h->last_beat = now;
+    return st;
+}
+
+/* ---- surviving a server restart ------------------------------------------------------ */
+
+#define PG_RECONNECT_S 60     /* how long a lost server is waited for */
+#define PG_MAX_RECONNECTS 3   /* per call */
+
+/* After a call failed: 1 if it failed because the connection was lost and
+ * the connection is back (then the call is made again), 0 if the failure
+ * stands (its message kept). Reconnects once a second for PG_RECONNECT_S. */
+static int reconnected(mco_trials *h, int *n_reconnects)
+{
+    if (PQstatus(h->pg) != CONNECTION_BAD || (*n_reconnects)++ >= PG_MAX_RECONNECTS) return 0;
+    char message[512];
+    snprintf(message, sizeof message, "%s", mco_last_error());
+    for (int waited = 0; waited < PG_RECONNECT_S; waited++) {
+        sleep(1);
+        PQreset(h->pg);
+        if (PQstatus(h->pg) == CONNECTION_OK) {
+            PQclear(PQexec(h->pg, "SET client_min_messages = warning"));
+            return 1;
+        }
+    }
+    mco_error(MCO_ERR_IO, "%s (no connection for %d s)", message, PG_RECONNECT_S);
+    return 0;
+}
+
+/* Returns `call`, made again after a lost connection came back. Each call
+ * is one transaction that either committed or did not, so making it again
+ * is safe, except when the connection broke after COMMIT reached the
+ * server: then a claim finds the trial already running (busy until its
+ * lease runs out) and a finish finds it no longer running (an error). */
+#define RETRY(h, call)                                 \
+    do {                                               \
+        int n_reconnects_ = 0;                         \
+        mco_status st_;                                \
+        while ((st_ = (call)) != MCO_OK && reconnected((h), &n_reconnects_)) { \
+        }                                              \
+        return st_;                                    \
+    } while (0)
+
+static mco_status retry_study(mco_trials *h, mco_trial_study *study)
+{
+    RETRY(h, pg_study(h, study));
+}
+
+static mco_status retry_add(mco_trials *h, const char *config, int rung, double budget, int max_trials,
+                            mco_trial *trial, mco_add_outcome *outcome)
+{
+    RETRY(h, pg_add(h, config, rung, budget, max_trials, trial, outcome));
+}
+
+static mco_status retry_claim(mco_trials *h, const char *config, int rung, double budget, int pid, mco_trial *trial,
+                              mco_claim_outcome *outcome)
+{
+    RETRY(h, pg_claim(h, config, rung, budget, pid, trial, outcome));
+}
+
+static mco_status retry_claim_next(mco_trials *h, int pid, mco_trial *trial, mco_claim_outcome *outcome)
+{
+    RETRY(h, pg_claim_next(h, pid, trial, outcome));
+}
+
+static mco_status retry_end(mco_trials *h, const mco_trial *claimed, mco_trial_state state,
+                            const mco_trial_result *result, const char *message, const mco_trial_stage *stages,
+                            int n_stages)
+{
+    RETRY(h, pg_end(h, claimed, state, result, message, stages, n_stages));
+}
+
+static mco_status retry_release(mco_trials *h, const mco_trial *claimed)
+{
+    RETRY(h, pg_release(h, claimed));
+}
+
+static mco_status retry_recover_stale(mco_trials *h, int *n_recovered)
+{
+    RETRY(h, pg_recover_stale(h, n_recovered));
+}
+
+static mco_status retry_heartbeat(mco_trials *h)
+{
+    RETRY(h, pg_heartbeat(h));
+}
+
+static mco_status retry_get(mco_trials *h, int64_t id, mco_trial *trial)
+{
+    RETRY(h, pg_get(h, id, trial));
+}
+
+static mco_status retry_list(mco_trials *h, const mco_trial_query *query, mco_trial **trials, int *n)
+{
+    RETRY(h, pg_list(h, query, trials, n));
+}
+
+static mco_status retry_stages(mco_trials *h, int64_t id, mco_trial_stage **stages, int *n)
+{
+    RETRY(h, pg_stages(h, id, stages, n));
 }
 
 const mco_trials_ops mco_trials_postgres_ops = {
     .open = pg_open,
     .close = pg_close,
     .discard = pg_discard,
-    .study = pg_study,
-    .add = pg_add,
-    .claim = pg_claim,
-    .claim_next = pg_claim_next,
-    .end = pg_end,
-    .release = pg_release,
-    .recover_stale = pg_recover_stale,
-    .heartbeat = pg_heartbeat,
-    .get = pg_get,
-    .list = pg_list,
-    .stages = pg_stages,
+    .study = retry_study,
+    .add = retry_add,
+    .claim = retry_claim,
+    .claim_next = retry_claim_next,
+    .end = retry_end,
+    .release = retry_release,
+    .recover_stale = retry_recover_stale,
+    .heartbeat = retry_heartbeat,
+    .get = retry_get,
+    .list = retry_list,
+    .stages = retry_stages,
 };

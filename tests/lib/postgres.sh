@@ -2,7 +2,8 @@
 # their own (after skip.sh): pg_start starts one in a temporary directory,
 # listening only on a Unix socket in that directory (no TCP port, nothing
 # shared with other tests or a system server), and sets PG_URL to the
-# address of its `postgres` database as user `mcuopt`; pg_stop stops it and
+# address of its `postgres` database as user `mcuopt`; pg_restart restarts
+# it (cutting every connection); pg_stop stops it and
 # removes the directory (call it from the test's EXIT trap). PostgreSQL
 # refuses to run as root, so as root (CI) the server runs as the `postgres`
 # user that Debian's postgresql package creates. Skips (77) without the
@@ -36,6 +37,13 @@ pg_start() {
     -o "-k $PG_DIR -c listen_addresses= -c fsync=off" start >"$PG_DIR/pg_ctl.log" 2>&1 </dev/null ||
     { echo "FAIL: pg_ctl start"; cat "$PG_DIR/pg_ctl.log" "$PG_DIR/server.log"; exit 1; }
   PG_URL="postgresql://mcuopt@/postgres?host=$PG_DIR"
+}
+
+# pg_restart: stop the server (fast: open connections are cut) and start it again.
+pg_restart() {
+  "${pg_as_server[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 120 -m fast \
+    -o "-k $PG_DIR -c listen_addresses= -c fsync=off" restart >"$PG_DIR/pg_ctl.log" 2>&1 </dev/null ||
+    { echo "FAIL: pg_ctl restart"; cat "$PG_DIR/pg_ctl.log" "$PG_DIR/server.log"; exit 1; }
 }
 
 # pg_stop: stop the server (if started) and remove its directory.
