@@ -109,7 +109,8 @@ static mco_status pick_backend(const char *address, const mco_trials_ops **ops, 
                      address, (int)scheme, address);
 }
 
-/* The address without a password, for messages ("user:secret@" becomes "user@"). */
+/* The address without a password, for messages: "user:secret@" becomes
+ * "user@" and a "password=secret" parameter "password=***". */
 static void printable_address(const char *address, char *out, size_t size)
 {
     snprintf(out, size, "%s", address);
@@ -117,10 +118,20 @@ static void printable_address(const char *address, char *out, size_t size)
     if (!sep) return;
     char *auth = sep + 3;
     char *at = strchr(auth, '@');
-    char *slash = strchr(auth, '/');
-    if (!at || (slash && slash < at)) return;
-    char *colon = memchr(auth, ':', (size_t)(at - auth));
-    if (colon) memmove(colon, at, strlen(at) + 1);
+    char *end = auth + strcspn(auth, "/?");
+    if (at && at < end) {
+        char *colon = memchr(auth, ':', (size_t)(at - auth));
+        if (colon) memmove(colon, at, strlen(at) + 1);
+    }
+    char *query = strchr(out, '?');
+    for (char *p = query; p && (p = strstr(p, "password=")) != NULL;) {
+        p += strlen("password=");
+        if (p[-10] != '?' && p[-10] != '&') continue;   /* e.g. "oldpassword=": not ours */
+        size_t secret = strcspn(p, "&");
+        size_t shown = secret >= 3 ? 3 : 0;   /* "***" fits where the secret was */
+        memcpy(p, "***", shown);
+        memmove(p + shown, p + secret, strlen(p + secret) + 1);
+    }
 }
 
 mco_status mco_trials_open(const char *address, const mco_trial_study *study, mco_trials **out)
