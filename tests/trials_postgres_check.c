@@ -202,7 +202,8 @@ static void check_leases(void)
     CHECK(outcome == MCO_CLAIM_CLAIMED && taken.attempts == 2 && taken.pid == other);
     mco_trial_result r;
     mco_trial_result_init(&r);
-    CHECK(mco_trials_finish(a, &t1, &r, NULL, 0) == MCO_ERR_ARG && contains(mco_last_error(), "not running for worker"));
+    CHECK(mco_trials_finish(a, &t1, &r, NULL, 0) == MCO_ERR_ARG &&
+          contains(mco_last_error(), "not running for worker"));
     CHECK_OK(mco_trials_finish(b, &taken, &r, NULL, 0));
 
     /* a claims trial 2 and keeps it alive with heartbeats for three leases */

@@ -329,7 +329,8 @@ static mco_status check_exists(mco_trials *h)
     if (st != MCO_OK) return st;
     int present = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    if (!present) return mco_error(MCO_ERR_FORMAT, "%s: not an mcuopt trials database (no mcuopt_studies table)", h->path);
+    if (!present)
+        return mco_error(MCO_ERR_FORMAT, "%s: not an mcuopt trials database (no mcuopt_studies table)", h->path);
     mco_trial_study s;
     return pg_study(h, &s);
 }
@@ -550,7 +551,8 @@ static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, 
     PGresult *res;
     st = pg_run(h,
                 "INSERT INTO mcuopt_trials (study, id, config, config_hash, rung, budget, state, queued_at)"
-                " SELECT $1::text, coalesce(max(id), 0) + 1, $2::text, $3::text, $4::int, $5::float8, 'queued', $6::float8"
+                " SELECT $1::text, coalesce(max(id), 0) + 1, $2::text, $3::text, $4::int, $5::float8, 'queued',"
+                " $6::float8"
                 " FROM mcuopt_trials WHERE study = $1 HAVING count(*) < $7::bigint"
                 " ON CONFLICT (study, config_hash, rung) DO NOTHING",
                 &p, &res, "adding a trial");

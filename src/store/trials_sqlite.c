@@ -68,8 +68,6 @@
 #define TRIALS_SCHEMA_VERSION 1
 #define TRIALS_BUSY_TIMEOUT_MS 60000       /* a write transaction takes milliseconds */
 
-#define state_names mco_trial_state_names
-
 static const char *const schema_sql[] = {
     "CREATE TABLE IF NOT EXISTS study ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -563,7 +561,8 @@ static mco_status sqlite_list(mco_trials *h, const mco_trial_query *query, mco_t
                             " WHERE (?1 = '' OR state = ?1) AND rung >= ?2 ORDER BY id",
                             &stmt);
     if (st != MCO_OK) return st;
-    bind_text(stmt, 1, query->state >= 0 && query->state < MCO_TRIAL_STATE_COUNT ? state_names[query->state] : "");
+    int any = query->state < 0 || query->state >= MCO_TRIAL_STATE_COUNT;
+    bind_text(stmt, 1, any ? "" : mco_trial_state_names[query->state]);
     sqlite3_bind_int(stmt, 2, query->min_rung);
     void *rows;
     st = collect_rows(h, stmt, sizeof **trials, read_matching_trial, query, "listing trials", &rows, n);
@@ -787,7 +786,7 @@ static mco_status end_trial(mco_trials *h, const mco_trial *claimed, mco_trial_s
                             " WHERE id = ? AND state = 'running' AND pid = ?",
                             &stmt);
     if (st != MCO_OK) return st;
-    bind_text(stmt, 1, state_names[state]);
+    bind_text(stmt, 1, mco_trial_state_names[state]);
     sqlite3_bind_double(stmt, 2, mco_trials_now());
     if (error[0]) bind_text(stmt, 3, error);
     bind_number(stmt, 4, result->accuracy);
@@ -809,7 +808,7 @@ static mco_status end_trial(mco_trials *h, const mco_trial *claimed, mco_trial_s
     st = get_trial(h, claimed->id, now, NULL);
     if (st == MCO_OK)
         st = mco_error(MCO_ERR_ARG, "%s: trial %lld is not running for worker %d (it is %s, worker %d)",
-                       h->path, (long long)claimed->id, claimed->pid, state_names[now->state], now->pid);
+                       h->path, (long long)claimed->id, claimed->pid, mco_trial_state_names[now->state], now->pid);
     free(now);
     return st;
 }
