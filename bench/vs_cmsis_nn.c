@@ -161,6 +161,10 @@ static mco_status models_load(const char *path, models *m)
     mco_plan_options_default(&ro);
     ro.fuse_conv_pool = 0;
     ro.sparse_weights = 0;
+    /* a class without the DSP extension: mcuopt's kernels then ask for no
+     * arena scratch, so the arena holds the activations alone (the peer's
+     * scratch is its own buffer) */
+    ro.core_class = "m0plus";
     if (st == MCO_OK) st = mco_plan_build(&m->dm, &ro, &m->ref);
     if (st != MCO_OK) models_free(m);
     return st;

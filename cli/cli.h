@@ -115,6 +115,11 @@ int cli_is_deploy_file(const char *path);
  * into an all-float32 deploy model. */
 mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm);
 
+/* `mcuopt import` of a .tflite file (import_tflite.c); output NULL: the
+ * default name, norm NULL: keep the model's. */
+int cli_import_tflite(const char *path, const char *output, const char *dataset, const mco_normalization *norm,
+                      int json);
+
 /* Sets the model's input normalisation from a data set's name. */
 void cli_set_normalization(mco_model *model, const char *dataset);
 

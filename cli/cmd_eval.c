@@ -1,7 +1,7 @@
 /*
  * cmd_eval.c - `mcuopt eval MODEL`: accuracy, loss and confusion matrix of a
  * saved model on a data set split: a float model (.mco) with the training
- * layers, a quantized deploy model (.mcq) with the MCU runtime's kernels
+ * layers, a deploy model (.mcq: quantized, or imported from TFLite) with the MCU runtime's kernels
  * compiled for the host (the integer arithmetic the chip runs).
  */
 #include <getopt.h>

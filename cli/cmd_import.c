@@ -2,7 +2,8 @@
  * cmd_import.c - `mcuopt import MODEL.onnx -o model.mco`: an ONNX float
  * model (from PyTorch, Keras via tf2onnx, ...) to an mcuopt model file that
  * every other command takes (train-further, prune, qat, quantize, search ...).
- * The mapping itself is mco_onnx_import() (onnx.h).
+ * The mapping itself is mco_onnx_import() (onnx.h). A TFLite file (named
+ * .tflite, or carrying TFLite's identifier) goes to cli_import_tflite().
  *
  * What it leaves out: reading the input normalisation from the ONNX file
  * (ONNX has no place for it) unless mcuopt exported the file; it is given
@@ -16,14 +17,21 @@
 #include "cli.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/onnx.h"
+#include "mcuopt/tflite.h"
 
 static void print_help(void)
 {
-    printf("usage: mcuopt import MODEL.onnx [-o model.mco] [OPTIONS]\n\n"
+    printf("usage: mcuopt import MODEL.onnx|MODEL.tflite [-o model.mco] [OPTIONS]\n\n"
            "Imports an ONNX float model (opsets %d to %d: Conv, depthwise Conv, Gemm, MatMul,\n"
-           "Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, BatchNormalization,\n"
-           "Add, Flatten, Reshape, Softmax, Dropout, Identity) and saves it as an mcuopt\n"
-           "model. See docs/onnx.md.\n\n"
+           "Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and W,\n"
+           "BatchNormalization, Add, Flatten, Reshape to [N or -1, features], Softmax,\n"
+           "Dropout, Identity) and saves it as an mcuopt model. See docs/onnx.md.\n\n"
+           "A TFLite model (float32, float16 or dynamic-range weights) becomes an mcuopt\n"
+           "model too; a full-integer int8 TFLite model becomes a deploy model (-o NAME.mcq,\n"
+           "default model.mcq) with its own scales and zero points, run bit for bit as\n"
+           "TFLite's reference kernels run it; its input normalisation comes from its input\n"
+           "quantization (a float model's from a leading Rescaling: MUL / ADD by constants).\n"
+           "See README.md, \"Bring your own model\".\n\n"
            "The network input is float NCHW in ONNX; the mcuopt model computes it from raw\n"
            "pixels as (raw * scale - mean) / std, which ONNX does not record: give the\n"
            "normalisation the model was trained with.\n\n"
@@ -67,7 +75,7 @@ int cmd_import(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *output = "model.mco", *dataset = NULL, *normalize = NULL;
+    const char *output = NULL, *dataset = NULL, *normalize = NULL;
     int json = 0;
     optind = 1;
     int c;
@@ -88,6 +96,11 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--normalize expects SCALE,MEAN,STD with STD non-zero, got '%s'", normalize);
 
     const char *path = argv[optind];
+    size_t len = strlen(path);
+    int onnx_name = len > 5 && strcmp(path + len - 5, ".onnx") == 0;
+    if ((len > 7 && strcmp(path + len - 7, ".tflite") == 0) || (!onnx_name && mco_tflite_file_is_tflite(path)))
+        return cli_import_tflite(path, output, dataset, normalize ? &norm : NULL, json);
+    if (!output) output = "model.mco";
     mco_model model;
     mco_status st = mco_onnx_import(path, &model);
     if (st != MCO_OK) return cli_fail(st);

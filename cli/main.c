@@ -19,7 +19,7 @@ static const cli_command commands[] = {
     {"compress", "run a compression pipeline (prune -> distill -> quant ...) with a table per stage", cmd_compress},
     {"qat", "quantization-aware training, then int8 conversion with the learnt ranges", cmd_qat},
     {"quantize", "post-training quantization: float16, int8, int4, mixed", cmd_quantize},
-    {"import", "an ONNX float model to an mcuopt model file", cmd_import},
+    {"import", "an ONNX or TFLite model to an mcuopt model (.mco, or .mcq for int8 TFLite)", cmd_import},
     {"export", "a model (.mco float, .mcq int8 as QDQ) to ONNX", cmd_export},
     {"predict", "run a model on float inputs from a file, write its outputs (to compare with other tools)", cmd_predict},
     {"emit", "generate C code (model.h/model.c + runtime) for the MCU", cmd_emit},

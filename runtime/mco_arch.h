@@ -16,6 +16,7 @@
  *   mco_sxtab16_ror8(a, x) the same with bytes 1 and 3
  *   mco_smlad(x, y, acc) acc + x.lo*y.lo + x.hi*y.hi (wraps modulo 2^32)
  *   mco_smlabb(x, y, acc) acc + x.lo*y.lo;  mco_smlatb(x, y, acc) acc + x.hi*y.lo
+ *   mco_smlabt(x, y, acc) acc + x.lo*y.hi;  mco_smlatt(x, y, acc) acc + x.hi*y.hi
  *   mco_smmulr(a, b)     round(a * b / 2^32) (plain C without DSP)
  *   mco_ssat8(x)         x saturated to int8 (SSAT on Armv7-M, C elsewhere)
  * On Arm they are ACLE intrinsics (<arm_acle.h>) or one inline instruction.
@@ -91,6 +92,8 @@ static inline int32_t mco_sxtab16(int32_t a, int32_t x) { return __sxtab16(a, x)
 static inline int32_t mco_smlad(int32_t x, int32_t y, int32_t acc) { return __smlad(x, y, acc); }
 static inline int32_t mco_smlabb(int32_t x, int32_t y, int32_t acc) { return __smlabb(x, y, acc); }
 static inline int32_t mco_smlatb(int32_t x, int32_t y, int32_t acc) { return __smlatb(x, y, acc); }
+static inline int32_t mco_smlabt(int32_t x, int32_t y, int32_t acc) { return __smlabt(x, y, acc); }
+static inline int32_t mco_smlatt(int32_t x, int32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 static inline int32_t mco_sxtb16_ror8(int32_t x)
 {
     int32_t r;
@@ -141,6 +144,14 @@ static inline int32_t mco_smlabb(int32_t x, int32_t y, int32_t acc)
 static inline int32_t mco_smlatb(int32_t x, int32_t y, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(mco_emu_hi(x) * mco_emu_lo(y)));
+}
+static inline int32_t mco_smlabt(int32_t x, int32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(mco_emu_lo(x) * mco_emu_hi(y)));
+}
+static inline int32_t mco_smlatt(int32_t x, int32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(mco_emu_hi(x) * mco_emu_hi(y)));
 }
 #endif
 

@@ -7,9 +7,12 @@
  * input word is loaded and widened (SXTAB16, offset added) once for five
  * weight rows (SXTB16 + SMLAD each). The five rows are addressed as w + k*s
  * (s = the row length, k = 0..4), which leaves every accumulator in
- * a register. With fewer than five units the rows repeat (s = 0, one unit
- * per pass); the last pass of a longer layer starts five rows before the end
- * (a few units computed twice, same result). The int4 version is scalar.
+ * a register. A layer of fewer than five units takes two per pass instead
+ * (one unit: its row twice, s = 0). The last pass of a layer starts a pass's
+ * rows before the end (a few units computed twice, same result). Without
+ * the DSP extension (Armv6-M, M3) the loops run one input at a time, the
+ * rows read at a shared index counting up to zero, the sums in locals:
+ * what GCC keeps in registers on Thumb-1. The int4 version is scalar.
  * The DSP loop is inline assembly where the compiler can give it fourteen
  * registers (MCO_ASM_REGS, mco_arch.h: GCC with optimisation), else the
  * same arithmetic in C with ACLE intrinsics (Clang, GCC -O0, the host's DSP
@@ -102,22 +105,61 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
     acc[3] = a3;
     acc[4] = a4;
     n &= 3;
-#endif
-    /* the inputs the word loop leaves: at most three with DSP (a short
-     * loop), all of them without (unrolled) */
+    /* the inputs the word loop leaves: at most three */
     for (; n > 0; n--, input++, w++) {
-        int32_t x = (int32_t)*input + input_offset;
-#if MCO_HAVE_DSP
-        int32_t r;
+        int32_t x = (int32_t)*input + input_offset, r;
         for (r = 0; r < FC_ROWS; r++) acc[r] += x * (int32_t)w[(size_t)r * s];
-#else
-        acc[0] += x * (int32_t)w[0];
-        acc[1] += x * (int32_t)w[s];
-        acc[2] += x * (int32_t)w[2 * s];
-        acc[3] += x * (int32_t)w[3 * s];
-        acc[4] += x * (int32_t)w[4 * s];
-#endif
     }
+#else
+    {   /* every input: the rows and the input read at index i = -n .. -1 */
+        const int8_t *in = input + n, *w0 = w + n, *w1 = w0 + s, *w2 = w1 + s, *w3 = w2 + s, *w4 = w3 + s;
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], i;
+        for (i = -n; i != 0; i++) {
+            int32_t x = (int32_t)in[i] + input_offset;
+            a0 += x * (int32_t)w0[i];
+            a1 += x * (int32_t)w1[i];
+            a2 += x * (int32_t)w2[i];
+            a3 += x * (int32_t)w3[i];
+            a4 += x * (int32_t)w4[i];
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        acc[4] = a4;
+    }
+#endif
+}
+
+/* acc[r] += (input + input_offset) . row r, the rows at w and w + s (n
+ * inputs): the passes of a layer of fewer than FC_ROWS units. */
+static MCO_NOINLINE void dot2_s8(int32_t acc[2], const int8_t *input, const int8_t *w, size_t s, int32_t n,
+                                 int32_t input_offset)
+{
+    int32_t a0 = acc[0], a1 = acc[1], i;
+    const int8_t *in, *w0, *w1;
+#if MCO_HAVE_DSP
+    int32_t offset2 = mco_dup16(input_offset), k;
+    for (k = n >> 2; k > 0; k--, w += 4) {
+        int32_t x = mco_read_s8x4(&input);
+        int32_t x02 = mco_sxtab16(offset2, x), x13 = mco_sxtab16_ror8(offset2, x);
+        int32_t v = mco_peek_s8x4(w), u = mco_peek_s8x4(w + s);
+        a0 = mco_smlad(mco_sxtb16_ror8(v), x13, mco_smlad(mco_sxtb16(v), x02, a0));
+        a1 = mco_smlad(mco_sxtb16_ror8(u), x13, mco_smlad(mco_sxtb16(u), x02, a1));
+    }
+    n &= 3;
+#endif
+    /* the inputs left (all of them without DSP), read at i = -n .. -1 */
+    in = input + n;
+    w0 = w + n;
+    w1 = w0 + s;
+    for (i = -n; i != 0; i++) {
+        int32_t x = (int32_t)in[i] + input_offset;
+        a0 += x * (int32_t)w0[i];
+        a1 += x * (int32_t)w1[i];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
 }
 
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
@@ -127,14 +169,16 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
     int32_t u, units, rows, r;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
     units = p->out_size;
-    rows = units < FC_ROWS ? 1 : FC_ROWS;   /* units per pass (one unit: its row five times) */
+    rows = units < FC_ROWS ? 2 : FC_ROWS;   /* units per pass (one unit: its row twice) */
     for (u = 0; u < units; u += rows) {
         int32_t acc[FC_ROWS];
-        if (u > units - rows) u = units - rows;   /* the last pass ends at the last unit */
-        for (r = 0; r < FC_ROWS; r++) acc[r] = bias[u + r % rows];
-        dot5_s8(acc, input, weights + (size_t)u * (size_t)p->in_size, rows == 1 ? 0 : (size_t)p->in_size,
-                p->in_size, p->input_offset);
-        for (r = 0; r < rows; r++) output[u + r] = mco_fc_output_s8(p, acc[r], u + r);
+        const int8_t *w;
+        if (u > units - rows) u = units < rows ? 0 : units - rows;   /* the last pass ends at the last unit */
+        w = weights + (size_t)u * (size_t)p->in_size;
+        for (r = 0; r < rows; r++) acc[r] = bias[u + (r < units ? r : 0)];
+        if (rows == FC_ROWS) dot5_s8(acc, input, w, (size_t)p->in_size, p->in_size, p->input_offset);
+        else dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)p->in_size, p->in_size, p->input_offset);
+        for (r = 0; r < rows && r < units; r++) output[u + r] = mco_fc_output_s8(p, acc[r], u + r);
     }
     return MCO_RT_OK;
 }

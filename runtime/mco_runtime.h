@@ -5,8 +5,11 @@
  *
  * Plain C99, no malloc, nothing from libc but <stdint.h>, <stddef.h> and
  * <string.h>. Every kernel takes a flat parameter struct, caller-owned
- * buffers, and returns an mco_rt_status. No kernel needs scratch memory, so
- * there are no _get_buffer_size() companions (yet).
+ * buffers, and returns an mco_rt_status. A kernel that works faster with
+ * scratch memory takes a `scratch` pointer and has a _get_buffer_size()
+ * companion giving the bytes it needs in this build (0: pass NULL), and a
+ * _get_buffer_size_dsp() one giving what a DSP build needs (for a host that
+ * plans a target's memory); with NULL scratch it runs its plain path.
  *
  * Tensors: NHWC, batch 1. Weights:
  *   Conv2D           [out_c][kernel_h][kernel_w][in_c]   (OHWI)
@@ -192,20 +195,36 @@ mco_rt_status mco_conv2d_s8(const mco_conv_s8_params *p, const int8_t *input,
 /* Same with 4-bit weights (see "s4" above). */
 mco_rt_status mco_conv2d_s4(const mco_conv_s8_params *p, const int8_t *input,
                             const uint8_t *packed_weights, const int32_t *bias, int8_t *output);
+/* Depthwise: scratch is NULL or holds get_buffer_size(&p->win) bytes,
+ * 4-byte aligned (a DSP build runs 3x3 kernels with stride 1 or 2 through
+ * it, see mco_depthwise_conv2d_s8.c). */
 mco_rt_status mco_depthwise_conv2d_s8(const mco_conv_s8_params *p, const int8_t *input,
                                       const int8_t *weights, const int32_t *bias,
-                                      int8_t *output);
+                                      int8_t *output, void *scratch);
+int32_t mco_depthwise_conv2d_s8_get_buffer_size(const mco_window *win);
+int32_t mco_depthwise_conv2d_s8_get_buffer_size_dsp(const mco_window *win);
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output);
 mco_rt_status mco_fully_connected_s4(const mco_fc_s8_params *p, const int8_t *input,
                                      const uint8_t *packed_weights, const int32_t *bias,
                                      int8_t *output);
+typedef struct {
+    mco_window win;               /* the input (in_h, in_w, in_c); output [in_c] */
+    int32_t input_offset;         /* -input zero point, in [-127, 128] */
+    int32_t output_offset;        /* output zero point, in [-128, 127] */
+    int32_t multiplier, shift;    /* input_scale / output_scale / (in_h * in_w), TFLite's way */
+    int32_t act_min, act_max;
+} mco_mean_s8_params;
+
 mco_rt_status mco_max_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
 /* Mean rounded half away from zero, as TFLite's AveragePool. */
 mco_rt_status mco_avg_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
 mco_rt_status mco_global_avg_pool_s8(int32_t h, int32_t w, int32_t c, int32_t act_min,
                                      int32_t act_max, const int8_t *input, int8_t *output);
+/* TFLite's int8 MEAN over height and width: requantizes to its own output
+ * quantization (see mco_mean_s8.c). */
+mco_rt_status mco_mean_s8(const mco_mean_s8_params *p, const int8_t *input, int8_t *output);
 /* Standalone ReLU / ReLU6 on int8: a clamp in place (bounds in the tensor's
  * quantized domain, e.g. ReLU: act_min = zero point). */
 mco_rt_status mco_clamp_s8(int8_t *data, int32_t size, int32_t act_min, int32_t act_max);

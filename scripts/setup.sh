@@ -11,6 +11,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dataset-fashion-mnist
   libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-numpy
+  libflatbuffers-dev flatbuffers-compiler python3-flatbuffers g++
   clang libclang-rt-14-dev
   "$@"
 )

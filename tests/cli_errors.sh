@@ -143,6 +143,25 @@ cp "$d/good.mco" "$d/plain.file"
 ln -s plain.file "$d/link.mco"
 printf 'not a database, just text\n' >"$d/text.db"
 printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
+# TFLite files: the committed fuzz seeds (written by tests/fuzz/make_seeds.sh
+# with tests/tflite/make_models.py: a float CNN, its int8 form, a model with
+# an operator mcuopt has no layer for, two input rescalings it cannot fold,
+# a NaN weight, an int8 bias that overflows a float in real units, one whose
+# int32 accumulator can overflow), truncated, with another identifier,
+# with a root offset past the end, and an mcuopt model under a .tflite name.
+tfl=tests/fuzz/corpus/tflite
+cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
+   "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" \
+   "$tfl/bad_acc_overflow.tflite" "$d/"
+head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
+cp "$d/cnn_float32.tflite" "$d/ident.tflite"
+printf 'TFL2' | dd of="$d/ident.tflite" bs=1 seek=4 conv=notrunc status=none
+cp "$d/cnn_float32.tflite" "$d/offset.tflite"
+printf '\377\377\000\000' | dd of="$d/offset.tflite" bs=1 seek=0 conv=notrunc status=none
+printf '' >"$d/empty.tflite"
+cp "$d/good.mco" "$d/model.tflite"
+mkdir "$d/dir.tflite"
+mkfifo "$d/fifo.tflite"
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -348,8 +367,37 @@ bad "nothing fits tiny-flash"             search "$m" --target "$d/tiny-flash.js
 # Other commands.
 bad "no-such.onnx"                        import "$d/no-such.onnx" -o i.mco
 bad "random.onnx"                         import "$d/random.onnx" -o i.mco
-bad "good.mco"                            import "$m" -o i.mco
 bad "--normalize"                         import "$d/random.onnx" --normalize 1,2 -o i.mco
+bad "an mcuopt float model (.mco), not an ONNX file" import "$m" -o i.mco
+bad "a quantized deploy model (.mcq), not an ONNX file" import "$q" -o i.mco
+# TFLite import: broken files, unsupported operators, the wrong output kind.
+bad "truncated.tflite: not a valid TFLite file" import "$d/truncated.tflite" -o i.mco
+bad 'ident.tflite: not a TFLite file (no "TFL3"' import "$d/ident.tflite" -o i.mco
+bad "offset.tflite: not a valid TFLite file" import "$d/offset.tflite" -o i.mco
+bad "empty.tflite: not a TFLite file"     import "$d/empty.tflite" -o i.mco
+bad "dir.tflite"                          import "$d/dir.tflite" -o i.mco
+bad "fifo.tflite: is a FIFO"              import "$d/fifo.tflite" -o i.mco
+bad "no-such.tflite"                      import "$d/no-such.tflite" -o i.mco
+bad "operator 0 (LOGISTIC)"               import "$d/bad_logistic.tflite" -o i.mco
+bad "operator 1 (ADD): it reads the model input before the MUL / ADD" import "$d/bad_rescale_branch.tflite" -o i.mco
+bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerate" \
+    import "$d/bad_rescale_zero.tflite" -o i.mco
+bad "bad_nan_weight.tflite: tensor 1 (t1_fc_w): value 6 is not finite" import "$d/bad_nan_weight.tflite" -o i.mco
+bad "bad_inf_bias.tflite: layer 0 (dense_0): bias[0] is inf" import "$d/bad_inf_bias.tflite" -o i.mcq
+bad "bad_acc_overflow.tflite: layer 0 (dense_0): unit 0: bias 2147483647" import "$d/bad_acc_overflow.tflite" -o i.mcq
+bad "give -o NAME.mcq"                    import "$d/cnn_int8.tflite" -o i.mco
+bad "no-such-dir"                         import "$d/cnn_float32.tflite" -o "$d/no-such-dir/i.mco"
+bad "--normalize"                         import "$d/cnn_float32.tflite" --normalize 1,0,0 -o i.mco
+# A .tflite where an mcuopt model is expected, and an mcuopt model named .tflite.
+bad "model.tflite: an mcuopt float model (.mco), not a TFLite file" import "$d/model.tflite" -o i.mco
+tfl_given="a TFLite model (.tflite; \`mcuopt import\` converts it)"
+bad "$tfl_given"                          info "$d/cnn_float32.tflite"
+bad "$tfl_given"                          quantize "$d/cnn_float32.tflite" "${data[@]}" -o x.mcq
+bad "$tfl_given"                          export "$d/cnn_float32.tflite" -o x.onnx
+bad "$tfl_given"                          eval "$d/cnn_int8.tflite" "${data[@]}"
+bad "$tfl_given"                          emit "$d/cnn_int8.tflite" -o code
+bad "$tfl_given"                          predict "$d/cnn_int8.tflite" --input "$d/one.f32" -o y.f32
+bad "$tfl_given"                          prune "$d/cnn_float32.tflite" "${data[@]}" -o p.mco
 bad "no-such-dir"                         export "$m" -o "$d/no-such-dir/m.onnx"
 bad "short.f32"                           predict "$m" --input "$d/short.f32" -o y.f32
 bad "no-such.f32"                         predict "$m" --input "$d/no-such.f32" -o y.f32
@@ -381,7 +429,7 @@ bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"
 
 # ---- the special files are still what they were ---------------------------------------
-for f in fifo.mco fifo.mcq fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
+for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
 done
 [ -d "$d/dir.json" ] && [ -d "$d/out-dir.mco" ] || fail "a directory was replaced"

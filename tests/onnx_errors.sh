@@ -65,4 +65,8 @@ expect_error "$tmp/pads_too_large.onnx" \
     "node 0 'conv_pad3' (Conv): padding (top 3, left 0, bottom 0, right 0) is not smaller than the 3x3 window"
 expect_error "$tmp/count_include_pad.onnx" "node 0 'avg' (AveragePool): count_include_pad=1 with windows reaching"
 expect_error "$tmp/grouped_conv.onnx" "node 0 'grouped' (Conv): group 2"
+expect_error "$tmp/mean_over_channels.onnx" \
+    "node 0 'mean_c' (ReduceMean): a mean only over the spatial axes 2 and 3 (global average pooling)"
+expect_error "$tmp/view_splits_sample.onnx" \
+    "node 0 'view' (Reshape): reshape to (-1, ...) with 32 values per sample; the input has 64"
 echo "onnx_errors: all checks passed"

@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/make_models.py "$tmp"
-for m in conv_pool_gemm depthwise_bn residual mnist_qdq explicit_pads; do
+for m in conv_pool_gemm depthwise_bn residual reduce_mean mnist_qdq explicit_pads; do
     "$cli" import "$tmp/$m.onnx" -o "$tmp/$m.mco" >/dev/null
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" --layout nchw -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
@@ -34,6 +34,7 @@ for m in conv_pool_gemm depthwise_bn residual mnist_qdq explicit_pads; do
     cmp "$tmp/$m.mco" "$tmp/$m.again.mco"
 done
 "$cli" info "$tmp/depthwise_bn.mco" | grep -q depthwise_conv2d
+[ "$("$cli" info "$tmp/reduce_mean.mco" | grep -c global_avgpool)" -eq 2 ]
 # explicit_pads: 14x14 after the stride-2 pad-1 conv, 8x8 after the ceil_mode pool (7x7 without).
 "$cli" info "$tmp/explicit_pads.mco" | grep -Eq 'conv_s2 +conv2d +14x14x6'
 "$cli" info "$tmp/explicit_pads.mco" | grep -Eq 'pool_ceil +maxpool2d +8x8x6'

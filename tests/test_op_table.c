@@ -6,7 +6,8 @@
  *     file defines and the named runtime header declares, an argument list
  *     of known names, every hook, a fallback chain that ends;
  *   - every kind is reachable: over two architectures in every deploy
- *     format, planning with each kind preferred in turn (MCO_PLAN_LISTED),
+ *     format (and int8 with TFLite's MEAN as the global average pool),
+ *     planning with each kind preferred in turn (MCO_PLAN_LISTED),
  *     every kind of the table is chosen somewhere; plans that run the same
  *     layers on different kernels compute the same output bytes on the host;
  *   - every descriptor's emitted call is its host call: for a set of those
@@ -24,6 +25,7 @@
 #include "codegen/op_desc.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/model_file.h"
+#include "mcuopt/quant_multiplier.h"
 #include "mcuopt/resource_calibration.h"
 #include "test_fixtures.h"
 
@@ -91,7 +93,8 @@ static void test_descriptors(void)
             if (!(p[0] >= 'A' && p[0] <= 'Z') || (p > d->args && (p[-1] == '.' || p[-1] == '_'))) continue;
             size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
             int known = (n == 1 && strchr("PWB", *p)) || (n == 2 && !strncmp(p, "IN", 2)) ||
-                        (n == 3 && (!strncmp(p, "IN2", 3) || !strncmp(p, "OUT", 3)));
+                        (n == 3 && (!strncmp(p, "IN2", 3) || !strncmp(p, "OUT", 3))) ||
+                        (n == 7 && !strncmp(p, "SCRATCH", 7));
             if (!known) fprintf(stderr, "%s: unknown name in \"%s\"\n", d->name, d->args);
             CHECK(known);
             p += n - 1;
@@ -131,8 +134,34 @@ static const char *const arch_b = "input 10 10 3\n"
                                   "relu\n"
                                   "global_avgpool\n";
 
+/* "int8-mean": the int8 model with each global average pool turned into
+ * TFLite's MEAN as an imported TFLite model has it: an output quantization
+ * of its own (here 0.75 x the input's scale, zero point moved by 3) and the
+ * multiplier of input scale / output scale (MEAN_S8). */
+static mco_status make_means(mco_deploy_model *dm)
+{
+    for (int i = 0; i < dm->model.n_layers; i++) {
+        mco_deploy_layer *d = &dm->layers[i];
+        const mco_layer *l = &dm->model.layers[i];
+        if (l->type != MCO_LAYER_GLOBAL_AVGPOOL) continue;
+        mco_qparams in = l->inputs[0] == MCO_INPUT ? dm->input : dm->layers[l->inputs[0]].output;
+        d->output = (mco_qparams){0.75f * in.scale, in.zero_point > 120 ? in.zero_point - 3 : in.zero_point + 3};
+        d->multiplier = malloc(sizeof *d->multiplier);
+        d->shift = malloc(sizeof *d->shift);
+        if (!d->multiplier || !d->shift) return mco_error(MCO_ERR_NOMEM, "out of memory");
+        mco_status st = mco_quantize_multiplier((double)in.scale / (double)d->output.scale, d->multiplier, d->shift);
+        if (st != MCO_OK) return st;
+    }
+    return MCO_OK;
+}
+
 static mco_status model_of(const char *text, const char *format, mco_deploy_model *dm)
 {
+    if (strcmp(format, "int8-mean") == 0) {
+        mco_status st = model_of(text, "int8", dm);
+        if (st == MCO_OK && (st = make_means(dm)) != MCO_OK) mco_deploy_free(dm);
+        return st;
+    }
     char path[] = "/tmp/mco-test-op-table-arch-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0) return mco_error(MCO_ERR_IO, "mkstemp");
@@ -219,7 +248,7 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
 
 static void test_every_kind(void)
 {
-    static const char *const formats[] = {"float32", "float16", "int8w", "int8", "int4", "int8-sparse"};
+    static const char *const formats[] = {"float32", "float16", "int8w", "int8", "int4", "int8-sparse", "int8-mean"};
     static const char *const *archs[] = {&arch_a, &arch_b};
     int planned[MCO_OP_KIND_COUNT] = {0}, emitted[MCO_OP_KIND_COUNT] = {0};
     for (size_t a = 0; a < 2; a++) {

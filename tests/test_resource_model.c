@@ -215,7 +215,7 @@ static void test_estimate_synthetic(void)
     CHECK_OK(mco_resource_estimate_deploy(cm, &dm, &t, 50, &e));
     CHECK(e.n_ops == 2 && e.uncalibrated_ops == 0);
     CHECK_NEAR(e.ops[0].cycles, 2 * 30 * 10 + 50, 1e-9);   /* 7 units: 2 passes of 5 rows */
-    CHECK_NEAR(e.ops[1].cycles, 2 * 7 * 15 + 50, 1e-9);   /* 3 units: one per pass, 3 passes of 5 rows */
+    CHECK_NEAR(e.ops[1].cycles, 2 * 7 * 4 + 50, 1e-9);    /* 3 units: two per pass, 2 passes of 2 rows */
     CHECK_NEAR(e.cycles, e.ops[0].cycles + e.ops[1].cycles + 2 * 10 + 100, 1e-9);
     CHECK_NEAR(e.latency_ms, e.cycles / 50e3, 1e-12);
     CHECK_NEAR(e.energy_uj, t.active_ua_per_mhz * t.voltage * e.cycles * 1e-6, 1e-12);

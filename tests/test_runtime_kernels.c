@@ -348,7 +348,7 @@ static void test_depthwise(const conv_case *cc)
     p.multiplier = mult;
     p.shift = shift;
     make_multipliers(c, qin.scale, wscale, qout.scale, mult, shift);
-    CHECK(mco_depthwise_conv2d_s8(&p, xq, wq, bq, yq) == MCO_RT_OK);
+    CHECK(mco_depthwise_conv2d_s8(&p, xq, wq, bq, yq, NULL) == MCO_RT_OK);
     check_within_step("depthwise_conv2d_s8", yq, yref, n_out, qout, -3e38f);
 }
 

@@ -2,9 +2,10 @@
  * test_runtime_random.c - every kernel of the MCU runtime over many random
  * shapes and quantization parameters, against references written here from
  * the arithmetic's definition (no code shared with runtime/):
- *   - int8 / int4 kernels (conv, depthwise, dense, the fused conv + max pool,
+ *   - int8 / int4 kernels (conv, depthwise (with and without its scratch),
+ *     dense, the fused conv + max pool,
  *     the 3x3 one-channel kernel, sparse dense and sparse conv + pool, pools,
- *     clamp, add) bit for bit against TFLite's integer arithmetic: int64
+ *     TFLite's MEAN, clamp, add) bit for bit against TFLite's integer arithmetic: int64
  *     sums, then TFLite's requantization written as TFLite writes it
  *     (nudged rounding doubling high multiply with a truncating division,
  *     rounding division by a power of two from its definition);
@@ -648,7 +649,7 @@ static void test_conv_s8(int trials)
         channel_biases(&g, depthwise, w, q.in_off, bias);
         st = kind == 0 ? mco_conv2d_s8(&p, x, w, bias, y)
              : kind == 1 ? mco_conv2d_s4(&p, x, w4, bias, y)
-                         : mco_depthwise_conv2d_s8(&p, x, w, bias, y);
+                         : mco_depthwise_conv2d_s8(&p, x, w, bias, y, NULL);
         if (st != MCO_RT_OK) FAIL("%s returned %d", name, st);
         else check_conv_s8(name, &g, depthwise, &p, x, w, bias, y);
         hash(y, out_count(&g));
@@ -660,6 +661,70 @@ static void test_conv_s8(int trials)
         free(m);
         free(s);
     }
+}
+
+/* mco_depthwise_conv2d_s8 with the scratch its _get_buffer_size asks for
+ * (the DSP build's lines path: 3x3 kernels, stride 1 or 2 along lines of at
+ * least 8 outputs, the rows or, when the output is taller than wide, the
+ * columns; a quarter of the cases at least), against the reference and
+ * against its run without scratch (the channels path on DSP builds). */
+static void test_depthwise_s8(int trials)
+{
+    int trial, lines = 0;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        geom g;
+        qact q = random_qact();
+        int8_t *x, *w, *y, *y_plain;
+        int32_t *bias, *m, *s, size;
+        void *scratch;
+        mco_conv_s8_params p;
+        mco_rt_status st;
+        do {
+            g.same = !one_in(4);
+            g.in_h = between(1, one_in(6) ? 40 : 12);
+            g.in_w = one_in(3) ? g.in_h : between(1, one_in(6) ? 40 : 12);
+            g.in_c = between(1, one_in(4) ? 20 : 5);
+            g.out_c = g.in_c;
+            g.kh = one_in(8) ? between(1, 5) : 3;
+            g.kw = one_in(8) ? between(1, 5) : 3;
+            g.sh = one_in(3) ? 2 : one_in(8) ? 3 : 1;
+            g.sw = one_in(2) ? g.sh : one_in(3) ? 2 : one_in(8) ? 3 : 1;
+        } while (!ref_window(&g));
+        x = NEW(int8_t, in_count(&g));
+        w = NEW(int8_t, weight_count(&g, 1));
+        y = NEW(int8_t, out_count(&g));
+        y_plain = NEW(int8_t, out_count(&g));
+        bias = NEW(int32_t, g.out_c);
+        m = NEW(int32_t, g.out_c);
+        s = NEW(int32_t, g.out_c);
+        p = conv_params(&g, &q, m, s);
+        describe_conv("depthwise_conv2d_s8 (scratch)", &g, &q);
+        random_s8(x, in_count(&g));
+        random_weights(w, weight_count(&g, 1), -127, 127);
+        random_requant(m, s, g.out_c);
+        channel_biases(&g, 1, w, q.in_off, bias);
+        size = mco_depthwise_conv2d_s8_get_buffer_size(&p.win);
+        if (size < 0 || size > 1 << 20) FAIL("get_buffer_size: %d", size);
+        lines += size > 0;
+        scratch = size > 0 ? exact_alloc((size_t)size) : NULL;
+        st = mco_depthwise_conv2d_s8(&p, x, w, bias, y, scratch);
+        if (st != MCO_RT_OK) FAIL("depthwise_conv2d_s8 returned %d", st);
+        else check_conv_s8("depthwise_conv2d_s8 (scratch)", &g, 1, &p, x, w, bias, y);
+        if (mco_depthwise_conv2d_s8(&p, x, w, bias, y_plain, NULL) != MCO_RT_OK ||
+            memcmp(y, y_plain, out_count(&g)) != 0)
+            FAIL("depthwise_conv2d_s8: with scratch and without, the outputs differ");
+        hash(y, out_count(&g));
+        free(scratch);
+        free(x);
+        free(w);
+        free(y);
+        free(y_plain);
+        free(bias);
+        free(m);
+        free(s);
+    }
+    if (!test_failures && MCO_HAVE_DSP && lines < trials / 4)
+        FAIL("only %d of %d depthwise cases ran with scratch", lines, trials);
 }
 
 /* The fused conv + clamp + max pool 2x2 reference: max of the four int8
@@ -943,6 +1008,47 @@ static void test_pools_s8(int trials)
                     }
                 }
         hash(y, out_count(&g));
+        free(x);
+        free(y);
+    }
+}
+
+/* TFLite's int8 MEAN over height and width (mco_mean_s8): the channel sum
+ * minus count x zero point, requantized, plus the output zero point. */
+static void test_mean_s8(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        int32_t h = between(1, 24), w = between(1, 24), c = between(1, 40), k, i;
+        qact q = random_qact();
+        mco_mean_s8_params p;
+        int8_t *x = NEW(int8_t, (size_t)(h * w * c)), *y = NEW(int8_t, (size_t)c);
+        random_s8(x, (size_t)(h * w * c));
+        memset(&p.win, 0, sizeof p.win);   /* one window over the whole input */
+        p.win.in_h = p.win.kernel_h = h;
+        p.win.in_w = p.win.kernel_w = w;
+        p.win.in_c = p.win.out_c = c;
+        p.win.out_h = p.win.out_w = p.win.stride_h = p.win.stride_w = 1;
+        p.input_offset = q.in_off;
+        p.output_offset = q.out_off;
+        p.multiplier = between(1 << 30, INT32_MAX);
+        p.shift = between(-31, 2);
+        p.act_min = q.act_min;
+        p.act_max = q.act_max;
+        describe("mean_s8 %dx%dx%d offsets %d/%d multiplier %d shift %d act [%d, %d]", h, w, c, p.input_offset,
+                 p.output_offset, p.multiplier, p.shift, p.act_min, p.act_max);
+        if (mco_mean_s8(&p, x, y) != MCO_RT_OK) FAIL("returned an error");
+        for (k = 0; k < c; k++) {
+            int64_t acc = (int64_t)h * w * q.in_off, v;
+            for (i = 0; i < h * w; i++) acc += x[(size_t)i * (size_t)c + (size_t)k];
+            v = (int64_t)ref_requantize((int32_t)acc, p.multiplier, p.shift) + q.out_off;
+            v = v < q.act_min ? q.act_min : (v > q.act_max ? q.act_max : v);
+            if (y[k] != v) {
+                FAIL("channel %d: %d, expected %d", k, y[k], (int)v);
+                break;
+            }
+        }
+        hash(y, (size_t)c);
         free(x);
         free(y);
     }
@@ -1383,9 +1489,11 @@ int main(void)
     test_half();
     test_s4_and_windows();
     test_conv_s8(6000 * scale);
+    test_depthwise_s8(3000 * scale);
     test_conv_pool_s8(3000 * scale);
     test_fc_s8(6000 * scale);
     test_pools_s8(3000 * scale);
+    test_mean_s8(1000 * scale);
     test_clamp_add_s8(2000 * scale);
     test_softmax_s8(500 * scale);
     test_conv_float(3000 * scale);

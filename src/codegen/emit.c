@@ -263,6 +263,16 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         fprintf(f, ",\n    .act_min = %d, .act_max = %d\n};\n", (int)p->act_min, (int)p->act_max);
         break;
     }
+    case MCO_PARAMS_MEAN_S8: {
+        const mco_mean_s8_params *p = op->params;
+        fprintf(f, "static const mco_mean_s8_params op%d_params = {\n    .win = ", k);
+        emit_window(f, &p->win);
+        fprintf(f, ",\n    .input_offset = %d, .output_offset = %d, .multiplier = %s, .shift = %d,\n"
+                   "    .act_min = %d, .act_max = %d\n};\n",
+                (int)p->input_offset, (int)p->output_offset, int_literal(p->multiplier, a), (int)p->shift,
+                (int)p->act_min, (int)p->act_max);
+        break;
+    }
     case MCO_PARAMS_ADD_S8: {
         const mco_add_s8_params *p = op->params;
         fprintf(f,
@@ -352,10 +362,10 @@ static void tensor_arg(const mco_plan *plan, const io_binding *io, int t, char b
 }
 
 /* Writes a descriptor's argument list for op k: the names P, IN, IN2, OUT,
- * W and B become the op's parameter struct, activations, weights and bias;
- * everything else (`&`, `.member`, numbers) is copied. */
+ * W, B and SCRATCH become the op's parameter struct, activations, weights,
+ * bias and scratch; everything else (`&`, `.member`, numbers) is copied. */
 static void emit_args(FILE *f, const char *args, int k, const char *in, const char *in2, const char *out,
-                      const char *w, const char *b)
+                      const char *w, const char *b, const char *scratch)
 {
     for (const char *p = args; *p;) {
         if (!(isalpha((unsigned char)*p) || *p == '_')) {
@@ -371,6 +381,7 @@ static void emit_args(FILE *f, const char *args, int k, const char *in, const ch
         else if (n == 3 && !strncmp(p, "OUT", 3)) fputs(out, f);
         else if (n == 1 && *p == 'W') fputs(w, f);
         else if (n == 1 && *p == 'B') fputs(b, f);
+        else if (n == 7 && !strncmp(p, "SCRATCH", 7)) fputs(scratch, f);
         else fwrite(p, 1, n, f);
         p += n;
     }
@@ -382,14 +393,15 @@ static void emit_op_call(FILE *f, const mco_plan *plan, const io_binding *io, in
     const mco_op *op = &plan->ops[k];
     const mco_plan_op_info *info = &plan->info[k];
     const mco_op_desc *d = mco_op_desc_of((int)op->kind);
-    char in[96], in2[96] = "0", out[96], w[32] = "0", b[32] = "0";
+    char in[96], in2[96] = "0", out[96], w[32] = "0", b[32] = "0", scratch[96] = "0";
     tensor_arg(plan, io, info->input_tensor, in);
     if (info->input2_tensor >= 0) tensor_arg(plan, io, info->input2_tensor, in2);
+    if (info->scratch_tensor >= 0) tensor_arg(plan, io, info->scratch_tensor, scratch);
     tensor_arg(plan, io, info->output_tensor, out);
     if (op->weights) snprintf(w, sizeof w, "op%d_weights", k);
     if (op->bias) snprintf(b, sizeof b, "op%d_bias", k);
     fprintf(f, "    MCO_LAYER_MARK(%d);\n    status = %s(", k, d->function);
-    emit_args(f, d->args, k, in, in2, out, w, b);
+    emit_args(f, d->args, k, in, in2, out, w, b, scratch);
     fputs(");\n", f);
     if (k + 1 < plan->n_ops) fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
     else fprintf(f, "    MCO_LAYER_MARK(%d);\n", k + 1);

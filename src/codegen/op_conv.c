@@ -5,8 +5,8 @@
  * weights with int8 activations, and int8 weights with float activations
  * (the hybrid kernels of runtime/mco_hybrid.h). See op_desc.h.
  *
- * What it leaves out: packed int4 depthwise weights (int4 values run on the
- * int8 depthwise kernel, one per byte).
+ * What it leaves out: the int8 DepthwiseConv2D (op_depthwise.c: its kernel
+ * takes arena scratch).
  */
 #include "op_desc.h"
 
@@ -53,11 +53,6 @@ static int supports_dw_f16w(const mco_op_site *s)
 static int supports_dw_s8w_f32(const mco_op_site *s)
 {
     return dw(s, 0) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4);
-}
-
-static int supports_dw_s8(const mco_op_site *s)
-{
-    return dw(s, 1) && mco_site_weights(s, MCO_WEIGHTS_S8, MCO_WEIGHTS_S4);
 }
 
 /* ---- prepare ---------------------------------------------------------------------- */
@@ -161,12 +156,6 @@ static mco_rt_status eval_dw_f16w(const mco_op *op, uint8_t *arena)
                                      MCO_F32_AT(arena, op->output));
 }
 
-static mco_rt_status eval_dw_s8(const mco_op *op, uint8_t *arena)
-{
-    return mco_depthwise_conv2d_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, op->bias,
-                                   MCO_S8_AT(arena, op->output));
-}
-
 static mco_rt_status eval_dw_s8w_f32(const mco_op *op, uint8_t *arena)
 {
     return mco_depthwise_conv2d_s8w_f32(op->params, MCO_F32_AT(arena, op->input), op->weights, op->bias,
@@ -227,10 +216,6 @@ const mco_op_desc mco_op_depthwise_conv2d_f16w = {
     MCO_OP_DEPTHWISE_CONV2D_F16W, "DEPTHWISE_CONV2D_F16W", "mco_depthwise_conv2d_f16w", "mco_runtime.h",
     WEIGHTED_ARGS, supports_dw_f16w, prepare_conv_f16w, eval_dw_f16w, features_dw, NULL,
     MCO_OP_DEPTHWISE_CONV2D_F32};
-
-const mco_op_desc mco_op_depthwise_conv2d_s8 = {
-    MCO_OP_DEPTHWISE_CONV2D_S8, "DEPTHWISE_CONV2D_S8", "mco_depthwise_conv2d_s8", "mco_runtime.h",
-    WEIGHTED_ARGS, supports_dw_s8, prepare_conv_s8, eval_dw_s8, features_dw, NULL, -1};
 
 const mco_op_desc mco_op_depthwise_conv2d_s8w_f32 = {
     MCO_OP_DEPTHWISE_CONV2D_S8W_F32, "DEPTHWISE_CONV2D_S8W_F32", "mco_depthwise_conv2d_s8w_f32", "mco_hybrid.h",

@@ -17,6 +17,9 @@
  *   eval      runs the op on the host, on an arena (TFLite Micro's Eval);
  *   args      the argument list of the kernel call the emitter writes into
  *             model_run(), the same call `eval` makes;
+ *   (scratch) a prepare that sets op->scratch_bytes gets that many bytes of
+ *             the arena for the op alone (the kernel's _get_buffer_size), at
+ *             op->scratch; args name it SCRATCH (NULL when there is none);
  *   features  what the resource model's cycle coefficients multiply
  *             (multiply-accumulates, loop runs, outputs, ...), counted the
  *             way this kernel does the work;
@@ -56,6 +59,8 @@ typedef struct {
     int act_layer;                   /* the fused ReLU / ReLU6, -1 if none */
     int pool_layer;                  /* the fused max pool, -1 if none */
     int s8;                          /* 1: int8 activations, 0: float */
+    int dsp;                         /* 1: the core class has the DSP extension (not m0plus, m3):
+                                        a kernel with a DSP path sizes its scratch for it */
     int sparse_allowed;              /* mco_plan_options.sparse_weights */
     mco_qparams in_q, in2_q, out_q;  /* int8 quantization of the inputs and the output */
     int32_t out_size;                /* elements of the op's output (the pool's, if fused) */
@@ -83,7 +88,8 @@ typedef struct {
     const char *header;     /* the runtime header that declares it (model.c includes it) */
     /* The argument list the emitter writes, mirroring eval: P is the op's
      * parameter struct, IN / IN2 / OUT its activations, W / B its weights
-     * and bias; e.g. "&P, IN, W, B, OUT" or "OUT, P.size, P.act_min, P.act_max". */
+     * and bias, SCRATCH its scratch; e.g. "&P, IN, W, B, OUT" or
+     * "OUT, P.size, P.act_min, P.act_max". */
     const char *args;
     int (*supports)(const mco_op_site *site);
     /* Sets op->params / weights / bias (allocated in the plan) and info's
@@ -112,6 +118,8 @@ MCO_OP_KINDS(MCO_OP_DECLARE_)
  * guarantees it), so the float casts are safe. */
 #define MCO_F32_AT(arena, offset) ((float *)(void *)((arena) + (offset)))
 #define MCO_S8_AT(arena, offset) ((int8_t *)(void *)((arena) + (offset)))
+/* The op's scratch in the arena, NULL if it has none. */
+#define MCO_SCRATCH_AT(arena, op) ((op)->scratch_bytes ? (void *)((arena) + (op)->scratch) : NULL)
 
 /* ---- for prepare functions (op_common.c) ------------------------------------------ */
 

@@ -1,11 +1,13 @@
 /*
  * op_pool.c - the op descriptors of the pools on their own: max, average
  * and global average, float and int8 (a max pool fused into the conv
- * before it is op_conv_pool.c). Pools keep their input's quantization. See
- * op_desc.h.
+ * before it is op_conv_pool.c). Pools keep their input's quantization,
+ * except TFLite's MEAN (an imported model's global average pool that carries
+ * its own requantization: mco_mean_s8). See op_desc.h.
  *
  * What it leaves out: a fused ReLU (a ReLU after a pool runs as a clamp).
  */
+#include "mcuopt/quant_multiplier.h"
 #include "op_desc.h"
 
 /* ---- supports --------------------------------------------------------------------- */
@@ -25,7 +27,12 @@ static int supports_avg_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAY
 
 static int supports_global_s8(const mco_op_site *s)
 {
-    return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 1, 0);
+    return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 1, 0) && !s->dl->multiplier;
+}
+
+static int supports_mean_s8(const mco_op_site *s)
+{
+    return mco_site_is(s, MCO_LAYER_GLOBAL_AVGPOOL, 1, 0) && s->dl->multiplier && s->dl->shift;
 }
 
 /* ---- prepare ---------------------------------------------------------------------- */
@@ -56,6 +63,21 @@ static mco_status prepare_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, m
     *p = (mco_pool_s8_params){s->win, s->q_min, s->q_max};
     op->params = p;
     info->params_type = MCO_PARAMS_POOL_S8;
+    return MCO_OK;
+}
+
+/* TFLite's MEAN: the layer's multiplier (input scale / output scale) with
+ * 1 / (h * w) folded in as TFLite folds it. */
+static mco_status prepare_mean_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_mean_s8_params *p = mco_plan_alloc(plan, sizeof *p);
+    if (!p) return mco_plan_nomem();
+    *p = (mco_mean_s8_params){s->win, -s->in_q.zero_point, s->out_q.zero_point, 0, 0, s->q_min, s->q_max};
+    mco_status st = mco_quant_mean_params(s->dl->multiplier[0], s->dl->shift[0], (int64_t)s->win.in_h * s->win.in_w,
+                                          &p->multiplier, &p->shift);
+    if (st != MCO_OK) return mco_error(st, "layer %s: %s", s->L->name, mco_last_error());
+    op->params = p;
+    info->params_type = MCO_PARAMS_MEAN_S8;
     return MCO_OK;
 }
 
@@ -93,6 +115,11 @@ static mco_rt_status eval_global_s8(const mco_op *op, uint8_t *arena)
     const mco_pool_s8_params *p = op->params;
     return mco_global_avg_pool_s8(p->win.in_h, p->win.in_w, p->win.in_c, p->act_min, p->act_max,
                                   MCO_S8_AT(arena, op->input), MCO_S8_AT(arena, op->output));
+}
+
+static mco_rt_status eval_mean_s8(const mco_op *op, uint8_t *arena)
+{
+    return mco_mean_s8(op->params, MCO_S8_AT(arena, op->input), MCO_S8_AT(arena, op->output));
 }
 
 /* ---- features: the clipped window per output (both parameter structs start with it) ---- */
@@ -138,3 +165,7 @@ const mco_op_desc mco_op_global_avg_pool_s8 = {
     MCO_OP_GLOBAL_AVG_POOL_S8, "GLOBAL_AVG_POOL_S8", "mco_global_avg_pool_s8", "mco_runtime.h",
     "P.win.in_h, P.win.in_w, P.win.in_c, P.act_min, P.act_max, IN, OUT", supports_global_s8, prepare_s8,
     eval_global_s8, features_global, NULL, -1};
+
+const mco_op_desc mco_op_mean_s8 = {
+    MCO_OP_MEAN_S8, "MEAN_S8", "mco_mean_s8", "mco_runtime.h", "&P, IN, OUT", supports_mean_s8, prepare_mean_s8,
+    eval_mean_s8, features_global, NULL, MCO_OP_GLOBAL_AVG_POOL_S8};

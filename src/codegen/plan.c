@@ -159,6 +159,7 @@ static int add_op(builder *b, mco_op_kind kind, int first_layer, int last_layer,
     info->input_tensor = in;
     info->input2_tensor = in2;
     info->output_tensor = out;
+    info->scratch_tensor = -1;
     use_tensor(b, in, index);
     if (in2 >= 0) use_tensor(b, in2, index);
     use_tensor(b, out, index);
@@ -242,7 +243,8 @@ static act_range activation_range(int act_type, mco_qparams q)
     if (act_type == MCO_LAYER_RELU6) {
         r.f_max = 6.0f;
         if (q.scale > 0.0f) {
-            double top = (double)q.zero_point + floor(6.0 / (double)q.scale + 0.5);
+            /* TFLite's CalculateActivationRangeQuantized: round(6 / scale) with the quotient in float */
+            double top = (double)q.zero_point + floor((double)(6.0f / q.scale) + 0.5);
             r.q_max = top < 127.0 ? (int32_t)top : 127;
         }
     }
@@ -302,6 +304,13 @@ static int is_fusable_pool(const mco_layer *P)
            P->stride_w == 2 && P->padding == MCO_PADDING_VALID;
 }
 
+/* 1 if the core class has the DSP extension: every class but the
+ * Cortex-M0+ and M3 ones (none given: the Cortex-M4F). */
+static int class_has_dsp(const char *core_class)
+{
+    return !core_class || (strcmp(core_class, "m0plus") != 0 && strcmp(core_class, "m3") != 0);
+}
+
 /* A site for `layer` with no clamp, reading a tensor of quantization in_q. */
 static void site_init(const builder *b, int layer, mco_qparams in_q, mco_op_site *s)
 {
@@ -313,6 +322,7 @@ static void site_init(const builder *b, int layer, mco_qparams in_q, mco_op_site
     s->layer = layer;
     s->act_layer = s->pool_layer = -1;
     s->s8 = b->dm->activation_format == MCO_ACT_S8;
+    s->dsp = class_has_dsp(b->opt->core_class);
     s->sparse_allowed = b->opt->sparse_weights;
     s->in_q = s->out_q = in_q;
     s->out_size = (int32_t)mco_shape_size(L->out_shape);
@@ -449,7 +459,7 @@ static mco_status cost_of(builder *b, const mco_op_site *s, int kind, kernel_cho
     memset(&op, 0, sizeof op);
     memset(&info, 0, sizeof info);
     op.kind = (mco_op_kind)kind;
-    info.input_tensor = info.input2_tensor = info.output_tensor = -1;
+    info.input_tensor = info.input2_tensor = info.output_tensor = info.scratch_tensor = -1;
     mco_status st = mco_op_desc_of(kind)->prepare(plan, s, &op, &info);
     if (st == MCO_OK) {
         /* a kind without coefficients of its own (a stand-in's are no
@@ -509,8 +519,17 @@ static mco_status add_site_op(builder *b, const mco_op_site *s, int kind, int in
     int op_index = add_op(b, (mco_op_kind)kind, s->layer, last_layer, in, in2, out_shape, s->out_q,
                           in_place ? in : -1);
     if (op_index < 0) return mco_plan_nomem();
-    mco_status st = mco_op_desc_of(kind)->prepare(b->plan, s, &b->plan->ops[op_index], &b->plan->info[op_index]);
+    mco_op *op = &b->plan->ops[op_index];
+    mco_status st = mco_op_desc_of(kind)->prepare(b->plan, s, op, &b->plan->info[op_index]);
     if (st != MCO_OK) return st;
+    if (op->scratch_bytes > 0) {   /* the kernel's scratch: a tensor alive during this op only */
+        int t = add_tensor(b, (mco_shape){1, 1, 1}, (mco_qparams){0.0f, 0}, op_index);
+        if (t < 0) return mco_plan_nomem();
+        b->plan->tensors[t].type = MCO_ELEM_S8;
+        b->plan->tensors[t].bytes = op->scratch_bytes;
+        b->plan->tensors[t].shape = (mco_shape){1, 1, (int)op->scratch_bytes};
+        b->plan->info[op_index].scratch_tensor = t;
+    }
     if (b->cls) mco_cost_kind_code_bytes(b->cls, kind, b->linked, 1);
     b->kind_used[kind] = 1;
     *index = op_index;
@@ -589,10 +608,15 @@ static mco_status plan_pool(builder *b, int layer)
     const mco_layer *L = &b->dm->model.layers[layer];
     int in = input_tensor(b, L->inputs[0]), op_index;
     mco_qparams q = b->plan->tensors[in].q;
-    mco_status st = check_same_q(b, layer, q);
+    /* An int8 global average pool with a requantization of its own is
+     * TFLite's MEAN (an imported model's): its output has its own quantization. */
+    int mean = b->dm->activation_format == MCO_ACT_S8 && L->type == MCO_LAYER_GLOBAL_AVGPOOL &&
+               b->dm->layers[layer].multiplier;
+    mco_status st = mean ? MCO_OK : check_same_q(b, layer, q);
     if (st != MCO_OK) return st;
     mco_op_site s;
     if ((st = pool_site(b, layer, q, &s)) != MCO_OK) return st;
+    if (mean) s.out_q = b->dm->layers[layer].output;
     return plan_site(b, &s, in, -1, layer, L->out_shape, 0, &op_index);
 }
 
@@ -718,6 +742,7 @@ static mco_status place_tensors(mco_plan *plan)
         ops[k].input = plan->tensors[info->input_tensor].offset;
         ops[k].input2 = info->input2_tensor >= 0 ? plan->tensors[info->input2_tensor].offset : 0;
         ops[k].output = plan->tensors[info->output_tensor].offset;
+        ops[k].scratch = info->scratch_tensor >= 0 ? plan->tensors[info->scratch_tensor].offset : 0;
     }
     return MCO_OK;
 }

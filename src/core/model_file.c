@@ -615,11 +615,21 @@ typedef struct {
     mco_param file_params[MCO_MAX_LAYERS][MCO_MAX_PARAMS];
 } load_state;
 
+const char *mco_model_file_kind(const uint8_t *bytes, size_t size)
+{
+    if (size >= 4 && memcmp(bytes, MCO_MODEL_MAGIC, 4) == 0) return "an mcuopt float model (.mco)";
+    if (size >= 4 && memcmp(bytes, MCO_DEPLOY_MAGIC, 4) == 0) return "a quantized deploy model (.mcq)";
+    if (size >= 8 && memcmp(bytes + 4, MCO_TFLITE_IDENTIFIER, 4) == 0)
+        return "a TFLite model (.tflite; `mcuopt import` converts it)";
+    return NULL;
+}
+
 /* Checks size, magic, version, flags, payload size and CRC; sets the payload. */
 static mco_status check_header(const uint8_t *bytes, size_t size, chunk *payload)
 {
-    if (size >= 4 && memcmp(bytes, MCO_DEPLOY_MAGIC, 4) == 0)
-        return mco_error(MCO_ERR_FORMAT, "a quantized deploy model (.mcq), not the float model (.mco) needed here");
+    const char *kind = mco_model_file_kind(bytes, size);
+    if (kind && memcmp(bytes, MCO_MODEL_MAGIC, 4) != 0)
+        return mco_error(MCO_ERR_FORMAT, "%s, not the float model (.mco) needed here", kind);
     if (size >= 4 && memcmp(bytes, MCO_MODEL_MAGIC, 4) != 0)
         return mco_error(MCO_ERR_FORMAT, "not an mcuopt model file (no \"%s\" magic)", MCO_MODEL_MAGIC);
     if (size < HEADER_SIZE)

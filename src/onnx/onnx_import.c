@@ -899,6 +899,30 @@ static mco_status import_global_avgpool(importer *imp)
     return add_simple(imp, &l, x, 4);
 }
 
+/* ReduceMean over the two spatial axes (PyTorch's x.mean((2, 3)), written
+ * at opsets up to 17 with an `axes` attribute): a global average pool.
+ * keepdims=1 (the default) gives [N, C, 1, 1]; keepdims=0 gives [N, C],
+ * the same values as Squeeze would leave. */
+static mco_status import_reducemean(importer *imp)
+{
+    static const char *const attrs[] = {"axes", "keepdims", NULL};
+    value *x;
+    int64_t axes[2], keepdims;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_rank4(imp, x);
+    if (st == MCO_OK) st = attr_ints(imp, "axes", 2, -4, 3, 0, axes);
+    if (st == MCO_OK) st = attr_int(imp, "keepdims", 1, &keepdims);
+    if (st != MCO_OK) return st;
+    for (int i = 0; i < 2; i++)
+        if (axes[i] < 0) axes[i] += 4;
+    if (!((axes[0] == 2 && axes[1] == 3) || (axes[0] == 3 && axes[1] == 2)))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "a mean only over the spatial axes 2 and 3 (global average pooling)");
+    mco_layer l = {0};
+    l.type = MCO_LAYER_GLOBAL_AVGPOOL;
+    return add_simple(imp, &l, x, keepdims ? 4 : 2);
+}
+
 static mco_status import_batchnorm(importer *imp)
 {
     static const char *const attrs[] = {"epsilon", "momentum", "spatial", "training_mode", "is_test", NULL};
@@ -1105,9 +1129,15 @@ static mco_status import_reshape_act(importer *imp, value *x)
         else known *= target[d];
         if (known > (int64_t)MCO_MAX_TENSOR_SIZE) return fail(imp, MCO_ERR_SHAPE, "reshape to too many values");
     }
-    /* The batch dimension stays first; the rest must hold the features. */
-    if (infer_at == 0) return fail(imp, MCO_ERR_UNSUPPORTED, "reshape infers the batch dimension");
-    if (infer_at > 0) {
+    /* The batch dimension stays first; the rest must hold the features.
+     * PyTorch's x.view(-1, F) infers the batch: the given dimensions must
+     * then hold one sample's features exactly. */
+    if (infer_at == 0) {
+        if (known != (int64_t)features)
+            return fail(imp, MCO_ERR_SHAPE, "reshape to (-1, ...) with %lld values per sample; the input has %zu",
+                        (long long)known, features);
+        target[0] = current[0];
+    } else if (infer_at > 0) {
         if (known < 1 || (int64_t)features % (known / target[0]) != 0)
             return fail(imp, MCO_ERR_SHAPE, "cannot reshape %zu features", features);
         target[infer_at] = (int64_t)features / (known / target[0]);
@@ -1411,6 +1441,7 @@ static const node_handler handlers[] = {
     {"MaxPool", import_maxpool},
     {"AveragePool", import_avgpool},
     {"GlobalAveragePool", import_global_avgpool},
+    {"ReduceMean", import_reducemean},
     {"BatchNormalization", import_batchnorm},
     {"Flatten", import_flatten},
     {"Reshape", import_reshape},
@@ -1596,6 +1627,8 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     if (size > MCO_ONNX_MAX_FILE_BYTES)
         return mco_error(MCO_ERR_FORMAT, "%s: larger than %zu MiB", origin, MCO_ONNX_MAX_FILE_BYTES >> 20);
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
+    if (!m && mco_model_file_kind(bytes, size))
+        return mco_error(MCO_ERR_FORMAT, "%s: %s, not an ONNX file", origin, mco_model_file_kind(bytes, size));
     if (!m) return mco_error(MCO_ERR_FORMAT, "%s: not a valid ONNX file (the protobuf does not parse)", origin);
     importer imp = {0};
     imp.origin = origin;

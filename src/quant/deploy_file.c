@@ -21,7 +21,11 @@
  *           f32 output scale, i32 output zero point,
  *           then six arrays, each u32 count + count values:
  *           weight_scales f32, weights_q i8, weights_f16 u16, bias_q i32,
- *           multiplier i32, shift i32 (count 0: the array is NULL)
+ *           multiplier i32, shift i32 (count 0: the array is NULL); a
+ *           layer's channel count each, except that an int8 global average
+ *           pool has 0 multipliers and shifts (it keeps its input's
+ *           quantization) or 1 (TFLite's MEAN, requantizing by input
+ *           scale / output scale: an imported TFLite model's)
  *
  * Trust: header and CRC first; every count is compared with the count the
  * model and formats imply before anything is allocated (so allocations are
@@ -141,8 +145,9 @@ static void put_layer(writer *w, const mco_deploy_model *dm, int i)
     put_array(w, d->weights_q, n_weights, 1);
     put_array(w, d->weights_f16, n_weights, 2);
     put_array(w, d->bias_q, channels, 4);
-    put_array(w, d->multiplier, channels, 4);
-    put_array(w, d->shift, channels, 4);
+    size_t requant = mco_deploy_is_weighted(l) ? channels : 1;   /* 1: a MEAN's */
+    put_array(w, d->multiplier, requant, 4);
+    put_array(w, d->shift, requant, 4);
     end_chunk(w, start);
 }
 
@@ -288,7 +293,8 @@ static mco_status check_layer_values(const mco_deploy_model *dm, const mco_deplo
         if (d->weights_q[k] < -qmax || d->weights_q[k] > qmax)
             return mco_error(MCO_ERR_FORMAT, "quantized weight %zu is %d, outside [-%d, %d]", k,
                              d->weights_q[k], qmax, qmax);
-    for (size_t c = 0; d->multiplier && c < channels; c++)
+    size_t requant = channels ? channels : 1;   /* a MEAN's one multiplier */
+    for (size_t c = 0; d->multiplier && c < requant; c++)
         if (d->multiplier[c] < 0 || d->shift[c] < -31 || d->shift[c] > 30)
             return mco_error(MCO_ERR_FORMAT, "channel %zu: multiplier %d / shift %d out of range", c,
                              (int)d->multiplier[c], (int)d->shift[c]);
@@ -361,13 +367,34 @@ static mco_status decode_layer(const uint8_t *data, size_t size, mco_deploy_mode
         st = get_array(&r, d->weight_format == MCO_WEIGHTS_F16 ? n_weights : 0, 2, "float16 weights",
                        (void **)&d->weights_f16);
     if (st == MCO_OK) st = get_array(&r, int_params ? channels : 0, 4, "int32 biases", (void **)&d->bias_q);
-    if (st == MCO_OK) st = get_array(&r, int_params ? channels : 0, 4, "multipliers", (void **)&d->multiplier);
-    if (st == MCO_OK) st = get_array(&r, int_params ? channels : 0, 4, "shifts", (void **)&d->shift);
+    size_t requant = int_params ? channels : 0;
+    if (st == MCO_OK && l->type == MCO_LAYER_GLOBAL_AVGPOOL && dm->activation_format == MCO_ACT_S8 &&
+        r.size - r.pos >= 4 && load_u32(r.data + r.pos) == 1)
+        requant = 1;   /* TFLite's MEAN (see LAYOUT) */
+    if (st == MCO_OK) st = get_array(&r, requant, 4, "multipliers", (void **)&d->multiplier);
+    if (st == MCO_OK) st = get_array(&r, requant, 4, "shifts", (void **)&d->shift);
     if (st == MCO_OK && r.pos != r.size)
         st = mco_error(MCO_ERR_FORMAT, "%zu unexpected bytes at the end of the QLYR chunk", r.size - r.pos);
     if (st == MCO_OK) st = check_layer_values(dm, d, n_weights);
     if (st == MCO_OK) st = check_accumulator_range(l, d, n_weights);
     return st;
+}
+
+mco_status mco_deploy_check(const mco_deploy_model *dm)
+{
+    for (int i = 0; i < dm->model.n_layers; i++) {
+        const mco_layer *l = &dm->model.layers[i];
+        const mco_deploy_layer *d = &dm->layers[i];
+        size_t n_weights = mco_deploy_is_weighted(l) ? l->params[MCO_PARAM_WEIGHTS].size : 0;
+        mco_status st = check_layer_values(dm, d, n_weights);
+        if (st == MCO_OK) st = check_accumulator_range(l, d, n_weights);
+        if (st != MCO_OK) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", mco_last_error());
+            return mco_error(st, "layer %d (%s): %s", i, l->name, why);
+        }
+    }
+    return MCO_OK;
 }
 
 /* Finds the next critical chunk (skipping optional ones); it must be `tag`. */
@@ -396,6 +423,9 @@ static mco_status next_chunk(reader *payload, const char *tag, const uint8_t **d
 
 static mco_status check_header(const uint8_t *bytes, size_t size, reader *payload)
 {
+    const char *kind = mco_model_file_kind(bytes, size);
+    if (kind && memcmp(bytes, MCQ_MAGIC, 4) != 0)
+        return mco_error(MCO_ERR_FORMAT, "%s, not the deploy model (.mcq) needed here", kind);
     if (size < HEADER_SIZE + CRC_SIZE)
         return mco_error(MCO_ERR_FORMAT, "%zu bytes is too short for a deploy model file", size);
     if (memcmp(bytes, MCQ_MAGIC, 4) != 0)

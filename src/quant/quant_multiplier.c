@@ -1,7 +1,8 @@
 /*
  * quant_multiplier.c - real multipliers to the (int32 multiplier, shift)
  * pairs of the int8 runtime, exactly as TFLite's quantization_util.cc
- * (QuantizeMultiplier, PreprocessSoftmaxScaling, CalculateInputRadius).
+ * (QuantizeMultiplier, PreprocessSoftmaxScaling, CalculateInputRadius),
+ * and reference/reduce.h for the mean.
  */
 #include "mcuopt/quant_multiplier.h"
 
@@ -51,5 +52,21 @@ mco_status mco_quant_softmax_params(double input_scale, int32_t *multiplier, int
                          (double)((int64_t)1 << (31 - scaled_diff_integer_bits)) /
                          (double)((int64_t)1 << *left_shift);
     *diff_min = -(int32_t)floor(max_input_rescaled);
+    return MCO_OK;
+}
+
+mco_status mco_quant_mean_params(int32_t multiplier, int32_t shift, int64_t count, int32_t *mean_multiplier,
+                                 int32_t *mean_shift)
+{
+    if (!mean_multiplier || !mean_shift) return mco_error(MCO_ERR_ARG, "mean params: NULL output");
+    if (count < 1 || count > ((int64_t)1 << 40) || multiplier < 0 || shift < -31 || shift > 30)
+        return mco_error(MCO_ERR_RANGE, "mean params: count %lld, multiplier %d, shift %d out of range",
+                         (long long)count, (int)multiplier, (int)shift);
+    int32_t s = 0;
+    while (((int64_t)1 << (s + 1)) <= count) s++;   /* floor(log2 count) */
+    if (s > 32) s = 32;
+    if (s > 31 + shift) s = 31 + shift;
+    *mean_multiplier = (int32_t)(((int64_t)multiplier << s) / count);
+    *mean_shift = shift - s;
     return MCO_OK;
 }

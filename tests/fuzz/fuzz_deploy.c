@@ -19,10 +19,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
-
-#define RUN_MAX_ARENA ((uint32_t)1 << 20)   /* run only plans that are cheap to run */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,23 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_fail("deploy model round trip", "saving the reloaded model gives other bytes");
     mco_deploy_free(&again);
 
-    /* What emit, estimate and predict do next: plan it (host code reading
-     * every loaded shape and array), and run it on the brightest raw input,
-     * which gives the int8 inputs their widest range. The loader proves
-     * every accumulator fits int32, so no input may reach signed overflow
-     * (or any other UB) in the runtime kernels. */
-    mco_plan plan;
-    mco_status st_plan = mco_plan_build(&dm, NULL, &plan);
-    fuzz_check_status(st_plan, "mco_plan_build");
-    if (st_plan == MCO_OK && plan.arena_size <= RUN_MAX_ARENA) {
-        size_t raw_size = mco_shape_size(dm.model.input_shape);
-        uint8_t *raw = malloc(raw_size);
-        if (!raw) abort();
-        memset(raw, 255, raw_size);
-        fuzz_check_status(mco_deploy_predict_raw(&dm, &plan, raw, 1, NULL, NULL), "mco_deploy_predict_raw");
-        free(raw);
-    }
-    mco_plan_free(&plan);
+    /* What emit, estimate and predict do next (the loader proves every
+     * accumulator fits int32, so no input may reach signed overflow or any
+     * other UB in the runtime kernels). */
+    fuzz_plan_and_run(&dm);
     mco_deploy_free(&dm);
     return 0;
 }

@@ -31,20 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != MCO_OK) return 0;
     fuzz_check_model(&m, "mco_model_deserialize");
 
-    uint8_t *first = NULL, *second = NULL;
-    size_t first_size = 0, second_size = 0;
-    if (mco_model_serialize(&m, &first, &first_size) != MCO_OK)
-        fuzz_fail("a loaded model does not serialize", mco_last_error());
-    mco_model again;
-    if (mco_model_deserialize(first, first_size, "saved", &again) != MCO_OK)
-        fuzz_fail("a saved model does not load back", mco_last_error());
-    if (mco_model_serialize(&again, &second, &second_size) != MCO_OK)
-        fuzz_fail("a reloaded model does not serialize", mco_last_error());
-    if (first_size != second_size || memcmp(first, second, first_size) != 0)
-        fuzz_fail("model round trip", "saving the reloaded model gives other bytes");
-    free(first);
-    free(second);
-    mco_model_free(&again);
+    fuzz_check_model_round_trip(&m);
 
     /* What quantize and emit do first: fold it into a float deploy model and plan that. */
     mco_deploy_model dm;

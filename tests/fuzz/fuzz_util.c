@@ -10,6 +10,9 @@
  */
 #include "fuzz_util.h"
 
+#include "mcuopt/codegen.h"
+#include "mcuopt/model_file.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,4 +156,40 @@ void fuzz_check_model(const mco_model *m, const char *what)
             }
         }
     }
+}
+
+void fuzz_check_model_round_trip(const mco_model *m)
+{
+    uint8_t *first = NULL, *second = NULL;
+    size_t first_size = 0, second_size = 0;
+    if (mco_model_serialize(m, &first, &first_size) != MCO_OK)
+        fuzz_fail("a model that loaded does not serialize", mco_last_error());
+    mco_model again;
+    if (mco_model_deserialize(first, first_size, "saved", &again) != MCO_OK)
+        fuzz_fail("a saved model does not load back", mco_last_error());
+    if (mco_model_serialize(&again, &second, &second_size) != MCO_OK)
+        fuzz_fail("a reloaded model does not serialize", mco_last_error());
+    if (first_size != second_size || memcmp(first, second, first_size) != 0)
+        fuzz_fail("model round trip", "saving the reloaded model gives other bytes");
+    free(first);
+    free(second);
+    mco_model_free(&again);
+}
+
+#define RUN_MAX_ARENA ((uint32_t)1 << 20)   /* run only plans that are cheap to run */
+
+void fuzz_plan_and_run(const mco_deploy_model *dm)
+{
+    mco_plan plan;
+    mco_status st = mco_plan_build(dm, NULL, &plan);
+    fuzz_check_status(st, "mco_plan_build");
+    if (st == MCO_OK && plan.arena_size <= RUN_MAX_ARENA) {
+        size_t raw_size = mco_shape_size(dm->model.input_shape);
+        uint8_t *raw = malloc(raw_size);
+        if (!raw) abort();
+        memset(raw, 255, raw_size);
+        fuzz_check_status(mco_deploy_predict_raw(dm, &plan, raw, 1, NULL, NULL), "mco_deploy_predict_raw");
+        free(raw);
+    }
+    mco_plan_free(&plan);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 
@@ -46,6 +47,16 @@ void fuzz_check_status(mco_status st, const char *what);
  * size is the product of its dimensions (computed without overflow).
  * Aborts otherwise. */
 void fuzz_check_model(const mco_model *m, const char *what);
+
+/* A float model that loaded or imported must save as a .mco, load back and
+ * save to the same bytes. Aborts otherwise. */
+void fuzz_check_model_round_trip(const mco_model *m);
+
+/* What emit, estimate and predict do with a deploy model: plan it (succeed
+ * or fail with one line), and when the plan's arena is at most 1 MB, run it
+ * on the brightest raw input (all 255), which gives the int8 inputs their
+ * widest range, in the MCU runtime (one line on failure). */
+void fuzz_plan_and_run(const mco_deploy_model *dm);
 
 /* Aborts with `why` (a finding for libFuzzer). */
 void fuzz_fail(const char *what, const char *why);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tests/fuzz/make_seeds.sh - rewrites the committed seed corpus
 # tests/fuzz/corpus/<harness>/ from the library's own writers
-# (fuzz_make_seeds, built by tests/fuzz/build.sh) and the MCU profiles of
-# targets/. Regression inputs (regress-*) are kept; everything else is
-# replaced. Usage: bash tests/fuzz/make_seeds.sh [BUILD_DIR]
+# (fuzz_make_seeds, built by tests/fuzz/build.sh), the MCU profiles of
+# targets/ and small TFLite models written by tests/tflite/make_models.py
+# (Python with numpy and flatbuffers: Debian's python3-numpy and
+# python3-flatbuffers). Regression inputs (regress-*) are kept; everything
+# else is replaced. Usage: bash tests/fuzz/make_seeds.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-fuzz}
@@ -13,4 +15,16 @@ find "$corpus" -type f ! -name 'regress-*' -delete 2>/dev/null || true
 mkdir -p "$corpus/target_profile"
 "$build/tests/fuzz/fuzz_make_seeds" "$corpus" targets/calibration/resource-model.json
 cp targets/*.json "$corpus/target_profile/"
+# TFLite: one model of each kind (float32, float16 and dynamic-range weights,
+# int8 with uint8, int8 and float input / output, a float input rescaled by
+# MUL and ADD), an unsupported operator, refused rescalings, non-finite
+# parameters and an int32 accumulator that can overflow.
+tfl=$(mktemp -d)
+trap 'rm -rf "$tfl"' EXIT
+/usr/bin/python3 tests/tflite/make_models.py "$tfl" >/dev/null
+mkdir -p "$corpus/tflite"
+for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 bad_logistic \
+         bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias bad_acc_overflow; do
+  cp "$tfl/$m.tflite" "$corpus/tflite/"
+done
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

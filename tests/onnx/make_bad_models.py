@@ -48,6 +48,13 @@ def main():
     wg = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
     save(out, "grouped_conv", [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2, pads=[1, 1, 1, 1])],
          [wg], in_shape=(1, 2, 8, 8))
+    # A mean over the channels (only the spatial mean is a global pool).
+    save(out, "mean_over_channels", [helper.make_node("ReduceMean", ["x"], ["y"], name="mean_c", axes=[1, 2])], [],
+         out_shape=(1, 1, 1, 8))
+    # x.view(-1, 32) of a 64-feature input: -1 would be a batch of 2 per sample.
+    save(out, "view_splits_sample",
+         [helper.make_node("Reshape", ["x", "view"], ["y"], name="view")],
+         [numpy_helper.from_array(np.array([-1, 32], np.int64), "view")], out_shape=(2, 32))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ SAME_UPPER and asymmetric pads, ceil_mode, a bias as a separate broadcast
 Add, a Transposed weight initializer, MatMul + Add, Clip as ReLU6, Softmax),
 depthwise + batchnorm (opset 9: Clip and Dropout attributes, a
 Shape -> Gather -> Unsqueeze -> Concat -> Reshape flatten), a residual Add
-(opset 17, typed float_data initializers, a Reshaped weight), and an
+(opset 17, typed float_data initializers, a Reshaped weight, PyTorch's
+x.view(-1, 96) as a Reshape that infers the batch dimension), ReduceMean
+over the spatial axes as global pooling (reduce_mean), and an
 MNIST-shaped model for the int8 QDQ test (mnist_qdq: no average pool, whose
 int8 rounding differs from ONNX at ties, see docs/onnx.md), and an
 MNIST-shaped model whose every window needs explicit padding (explicit_pads,
@@ -118,7 +120,8 @@ def residual():
     inits = [init("w1", weights(4, 2, 3, 3)), init("b1", weights(4, scale=0.1)),
              init("w2", weights(4, 4, 3, 3), typed=True), init("b2", weights(4, scale=0.1), typed=True),
              init("w3", weights(6, 4, 1, 1)), init("w4flat", w4.reshape(-1)),
-             init("w4shape", np.array([10, 96], np.int64)), init("b4", weights(10, scale=0.1))]
+             init("w4shape", np.array([10, 96], np.int64)), init("b4", weights(10, scale=0.1)),
+             init("view", np.array([-1, 96], np.int64))]
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", auto_pad="SAME_UPPER"),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
@@ -128,11 +131,26 @@ def residual():
         helper.make_node("MaxPool", ["r2"], ["p"], name="pool", kernel_shape=[3, 3], strides=[2, 2],
                          pads=[0, 0, 1, 1]),
         helper.make_node("Conv", ["p", "w3"], ["c3"], name="conv3"),
-        helper.make_node("Flatten", ["c3"], ["f"], name="flatten"),
+        helper.make_node("Reshape", ["c3", "view"], ["f"], name="view"),
         helper.make_node("Reshape", ["w4flat", "w4shape"], ["w4"], name="w4_reshape"),
         helper.make_node("Gemm", ["f", "w4", "b4"], ["y"], name="fc", transB=1),
     ]
     return graph_model("residual", nodes, inits, [1, 2, 8, 8], [1, 10], 17)
+
+
+def reduce_mean():
+    """PyTorch's x.mean((2, 3)) as global pooling: ReduceMean over axes
+    [-1, -2] keeping the dims, then over [2, 3] without (opset 13)."""
+    inits = [init("w1", weights(4, 2, 3, 3)), init("b1", weights(4, scale=0.1)),
+             init("w2", weights(3, 4)), init("b2", weights(3, scale=0.1))]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("ReduceMean", ["r1"], ["m1"], name="mean_keep", axes=[-1, -2]),
+        helper.make_node("ReduceMean", ["m1"], ["m2"], name="mean_flat", axes=[2, 3], keepdims=0),
+        helper.make_node("Gemm", ["m2", "w2", "b2"], ["y"], name="fc", transB=1),
+    ]
+    return graph_model("reduce_mean", nodes, inits, [1, 2, 6, 6], [1, 3], 13)
 
 
 def mnist_qdq():
@@ -190,7 +208,8 @@ def explicit_pads_maxpool():
 
 def main():
     out = sys.argv[1]
-    for build in (conv_pool_gemm, depthwise_bn, residual, mnist_qdq, explicit_pads, explicit_pads_maxpool):
+    for build in (conv_pool_gemm, depthwise_bn, residual, reduce_mean, mnist_qdq, explicit_pads,
+                  explicit_pads_maxpool):
         model = build()
         name = model.graph.name
         shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]

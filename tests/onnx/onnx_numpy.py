@@ -145,6 +145,8 @@ def evaluate(model, x, dtype=np.float64):
             y = _pool(ins[0], a, "avg")
         elif op == "GlobalAveragePool":
             y = ins[0].mean(axis=(2, 3), keepdims=True)
+        elif op == "ReduceMean":
+            y = ins[0].mean(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))
         elif op == "BatchNormalization":
             shape = (1, -1) + (1,) * (ins[0].ndim - 2)
             s, b, m, v = (t.reshape(shape) for t in ins[1:5])
@@ -172,6 +174,9 @@ def evaluate(model, x, dtype=np.float64):
             y = ins[0]
             for ax in sorted(axes):
                 y = np.expand_dims(y, ax)
+        elif op == "Squeeze":
+            axes = a["axes"] if "axes" in a else list(ins[1])
+            y = np.squeeze(ins[0], axis=tuple(int(ax) for ax in axes))
         elif op == "Concat":
             y = np.concatenate(ins, axis=a["axis"])
         elif op == "Constant":

@@ -123,7 +123,8 @@ typedef enum {
     MCO_PARAMS_ADD_S8,         /* mco_add_s8_params */
     MCO_PARAMS_SOFTMAX_S8,     /* mco_softmax_s8_params */
     MCO_PARAMS_CONV_S8W_F32,   /* mco_conv_s8w_f32_params (runtime/mco_hybrid.h) */
-    MCO_PARAMS_FC_S8W_F32      /* mco_fc_s8w_f32_params */
+    MCO_PARAMS_FC_S8W_F32,     /* mco_fc_s8w_f32_params */
+    MCO_PARAMS_MEAN_S8         /* mco_mean_s8_params */
 } mco_params_type;
 
 /* One tensor of the arena. first_op / last_op: its lifetime, inclusive
@@ -148,6 +149,8 @@ typedef struct {
     size_t bias_count;
     int32_t n_channels;                 /* length of multiplier / shift / weight_scales */
     int input_tensor, input2_tensor, output_tensor;   /* -1 if none */
+    int scratch_tensor;                 /* the op's scratch (mco_op.scratch_bytes > 0), -1 if none: a
+                                           tensor that lives during the op alone */
 } mco_plan_op_info;
 
 typedef struct {

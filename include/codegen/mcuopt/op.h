@@ -57,6 +57,7 @@ extern "C" {
     X(MAX_POOL_S8, max_pool_s8)                         /* mco_pool_s8_params */                              \
     X(AVG_POOL_S8, avg_pool_s8)                                                                               \
     X(GLOBAL_AVG_POOL_S8, global_avg_pool_s8)                                                                 \
+    X(MEAN_S8, mean_s8)                                 /* mco_mean_s8_params: TFLite's MEAN */              \
     X(CLAMP_S8, clamp_s8)                               /* mco_clamp_s8_params, in place */                   \
     X(ADD_S8, add_s8)                                   /* mco_add_s8_params */                               \
     X(SOFTMAX_S8, softmax_s8)                           /* mco_softmax_s8_params */                           \
@@ -86,6 +87,8 @@ typedef struct {
     const void *params;          /* the kernel's parameter struct */
     const void *weights;
     const void *bias;
+    uint32_t scratch;            /* byte offset of the kernel's scratch in the arena */
+    uint32_t scratch_bytes;      /* its size, set by the kind's prepare (0: none, the kernel gets NULL) */
 } mco_op;
 
 /* Name of a kind ("CONV2D_S8"; "UNKNOWN" for a number that is none) and

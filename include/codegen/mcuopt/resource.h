@@ -80,8 +80,10 @@ enum {
                                 element-wise ops) on the general path; padding clipped away */
     MCO_COST_FAST_MACS,      /* MACs on a specialised path (3x3 one-channel conv + pool: the
                                 register-held path of the general kernel, the assembly path of
-                                the 3x3 kernel; the paired-tap path of the sparse conv) */
-    MCO_COST_TAIL_MACS,      /* int8 MACs left to the scalar tail of the 4-wide DSP loops */
+                                the 3x3 kernel; the paired-tap path of the sparse conv; the
+                                whole 3x3 windows of the depthwise DSP lines path) */
+    MCO_COST_TAIL_MACS,      /* int8 MACs left to the scalar tail of the 4-wide DSP loops; for
+                                the depthwise lines path, the input values widened to int16 */
     MCO_COST_LOOPS,          /* inner-loop runs: dot-product rows, pixels, channels, rows; for the
                                 sparse Dense kernel its dispatches (non-empty groups, skips) */
     MCO_COST_OUTPUTS,        /* output elements written (requantized) */

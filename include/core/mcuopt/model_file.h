@@ -29,6 +29,14 @@ extern "C" {
 /* The deploy model file's magic (.mcq, compress/deploy_file.c), here so that
  * each loader can tell a user who gave the other kind of model file. */
 #define MCO_DEPLOY_MAGIC "MCOQ"
+/* TFLite's file identifier (bytes 4..7 of a .tflite flatbuffer). */
+#define MCO_TFLITE_IDENTIFIER "TFL3"
+
+/* What kind of model file the bytes start like, for a loader's message to a
+ * user who gave one kind where another is needed: "an mcuopt float model
+ * (.mco)", "a quantized deploy model (.mcq)", "a TFLite model (.tflite;
+ * `mcuopt import` converts it)", or NULL. */
+const char *mco_model_file_kind(const uint8_t *bytes, size_t size);
 
 /* Saving refuses a model with a non-finite parameter (as loading does):
  * MCO_ERR_RANGE naming the layer, e.g. from a diverged training run. */

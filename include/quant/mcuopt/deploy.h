@@ -129,6 +129,13 @@ void mco_deploy_describe(const mco_deploy_model *dm, char *buf, size_t size);
 mco_status mco_deploy_save(const mco_deploy_model *dm, const char *path);
 mco_status mco_deploy_load(const char *path, mco_deploy_model *dm);
 
+/* The value checks mco_deploy_load makes of every layer (scales, zero
+ * points, multipliers and shifts in range; no int32 accumulator can
+ * overflow for any input), on a model in memory: for an importer, so that
+ * what it builds is refused before it is written rather than when read
+ * back. MCO_ERR_FORMAT and "layer i (name): ..." otherwise. */
+mco_status mco_deploy_check(const mco_deploy_model *dm);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,4 +23,12 @@ mco_status mco_quantize_multiplier(double real, int32_t *multiplier, int32_t *sh
 mco_status mco_quant_softmax_params(double input_scale, int32_t *multiplier, int32_t *left_shift,
                                     int32_t *diff_min);
 
+/* TFLite's int8 MEAN (reference_ops::QuantizedMeanOrSum): the multiplier
+ * and shift of input_scale / output_scale (from mco_quantize_multiplier)
+ * with 1 / count folded in: s = min(floor(log2 count), 32, 31 + shift),
+ * multiplier' = (multiplier << s) / count (int64, truncating),
+ * shift' = shift - s. */
+mco_status mco_quant_mean_params(int32_t multiplier, int32_t shift, int64_t count, int32_t *mean_multiplier,
+                                 int32_t *mean_shift);
+
 #endif
