@@ -45,9 +45,9 @@ static mco_status synthetic(mco_shape shape, int n_classes, int n, uint64_t seed
 {
     memset(out, 0, sizeof(*out));
     size_t size = mco_shape_size(shape);
-    out->images = malloc((size_t)n * size);
+    out->samples_u8 = malloc((size_t)n * size);
     out->labels = malloc((size_t)n);
-    if (!out->images || !out->labels) {
+    if (!out->samples_u8 || !out->labels) {
         mco_dataset_free(out);
         return mco_error(MCO_ERR_NOMEM, "synthetic data: out of memory");
     }
@@ -61,7 +61,7 @@ static mco_status synthetic(mco_shape shape, int n_classes, int n, uint64_t seed
         x ^= x >> 7;
         x ^= x << 17;
         if (i < (size_t)n * size)
-            out->images[i] = (uint8_t)(x >> 56);
+            out->samples_u8[i] = (uint8_t)(x >> 56);
         else
             out->labels[i - (size_t)n * size] = (uint8_t)((x >> 32) % (uint64_t)n_classes);
     }

@@ -773,7 +773,7 @@ static int cmd_measure(int argc, char **argv)
     if (st == MCO_OK && (!rm || !rc)) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     if (st == MCO_OK) {
         mco_dataset samples = {.n = n, .shape = m.dm.model.input_shape, .n_classes = m.dm.model.n_classes,
-                               .images = raw, .labels = NULL};
+                               .samples_u8 = raw, .labels = NULL};
         uint8_t *labels = calloc((size_t)n, 1);
         samples.labels = labels;
         mco_measure_options mo;

@@ -94,15 +94,38 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
     "                        the default; by the resource model for the target's core) or the\n"       \
     "                        smallest (size: the least Flash)\n"
 
-/* The common data options: --dataset NAME and --data DIR. */
+/* The common data options: --dataset NAME, --data PATH, --label-column C.
+ *
+ * --dataset names a built-in set (mnist, fashion-mnist, cifar10: read from
+ * their default place, or from --data DIR) or a format (images, npy, csv,
+ * idx: read from --data PATH). Without --dataset, --data PATH is read in
+ * the format it holds (mco_data_detect); with neither, MNIST. */
 typedef struct {
-    const char *dataset;   /* "mnist" by default */
-    const char *data_dir;  /* NULL: the data set's default location */
+    const char *dataset;       /* --dataset; NULL: mnist, or what --data holds */
+    const char *data_dir;      /* --data; NULL: the named set's default location */
+    const char *label_column;  /* --label-column (CSV); NULL: the column named "label" */
+    mco_shape input;           /* the model's input, set by the command before loading: an image
+                                  folder is resized to it (zeros: unknown) */
+    /* Set by the first load, so that every later split is read the same way: */
+    char name[64];             /* the loaded set's name; dataset points here once loaded */
+    int resolved;              /* 1 once loaded: builtin or format below say how */
+    int builtin;               /* 1: a built-in set named `name` (mco_dataset_load) */
+    mco_data_format format;    /* else: the format of --data (detected or named) */
 } cli_data_options;
 
-/* Loads a split, falling back (with a note on stderr) from MNIST to
- * Fashion-MNIST when MNIST is not found and no --data was given and
- * `allow_fallback` is set. */
+/* The long options and their help, for the commands that read data. */
+#define CLI_DATA_HELP                                                                                    \
+    "      --dataset NAME    mnist (default), fashion-mnist, cifar10, or the format of --data:\n"         \
+    "                        images, npy, csv, idx (default: detected from what --data holds)\n"          \
+    "      --data PATH       the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, or one\n"        \
+    "                        sub-directory of PNG/JPEG/BMP images per class) or a .csv file\n"            \
+    "      --label-column C  CSV: the label column's name or 0-based index, or none (default:\n"          \
+    "                        the column named label)\n"
+
+/* Loads a split as cli_data_options says, falling back (with a note on
+ * stderr) from MNIST to Fashion-MNIST when MNIST is not found and neither
+ * --dataset nor --data was given and `allow_fallback` is set. On success
+ * data->dataset is the loaded set's name. */
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out);
 
@@ -120,8 +143,11 @@ mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm);
 int cli_import_tflite(const char *path, const char *output, const char *dataset, const mco_normalization *norm,
                       int json);
 
-/* Sets the model's input normalisation from a data set's name. */
-void cli_set_normalization(mco_model *model, const char *dataset);
+/* Sets the model's input normalisation: the published figures of a
+ * built-in set (mnist, fashion-mnist, cifar10), else the mean and standard
+ * deviation of `train` (mco_dataset_normalization), else (train NULL) mean
+ * 0.5 and std 0.5 of v / 255. */
+mco_status cli_set_normalization(mco_model *model, const char *dataset, const mco_dataset *train);
 
 /* Training progress on stderr: a bar with rate and ETA, redrawn in place;
  * silent unless stderr is a terminal (or force is set) and not quiet. */

@@ -114,27 +114,62 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
     return 1;
 }
 
+static int is_builtin_set(const char *name)
+{
+    return strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0 || strcmp(name, "cifar10") == 0;
+}
+
+/* Decides, once, how the data is read: a built-in set (by name, or MNIST
+ * when nothing is given) or --data PATH in a named or detected format. */
+static mco_status resolve(cli_data_options *data)
+{
+    data->builtin = (data->dataset && is_builtin_set(data->dataset)) || (!data->dataset && !data->data_dir);
+    if (data->builtin) {
+        snprintf(data->name, sizeof data->name, "%s", data->dataset ? data->dataset : "mnist");
+        return MCO_OK;
+    }
+    data->format = MCO_DATA_AUTO;
+    if (data->dataset && mco_data_format_parse(data->dataset, &data->format) != MCO_OK)
+        return mco_error(MCO_ERR_ARG, "unknown data set '%s' (a set: mnist, fashion-mnist, cifar10; a format "
+                         "of --data: images, npy, csv, idx)", data->dataset);
+    if (!data->data_dir)
+        return mco_error(MCO_ERR_ARG, "--dataset %s reads the data at --data PATH, and none was given", data->dataset);
+    if (data->format == MCO_DATA_AUTO) return mco_data_detect(data->data_dir, &data->format);
+    return MCO_OK;
+}
+
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out)
 {
-    mco_status st = mco_dataset_load(cli_context(), data->dataset, data->data_dir, split, out);
-    if (st == MCO_ERR_NOT_FOUND && allow_fallback && !data->data_dir &&
-        strcmp(data->dataset, "mnist") == 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", mco_last_error());
-        if (mco_dataset_load(cli_context(), "fashion-mnist", NULL, split, out) == MCO_OK) {
-            if (!quiet)
-                fprintf(stderr, "mcuopt: note: MNIST not found (%s); using Fashion-MNIST instead\n",
-                        why);
-            data->dataset = "fashion-mnist";
-            return MCO_OK;
+    mco_status st = MCO_OK;
+    if (!data->resolved && (st = resolve(data)) != MCO_OK) return st;
+    int first = !data->resolved;
+    data->resolved = 1;
+    if (data->builtin) {
+        st = mco_dataset_load(cli_context(), data->name, data->data_dir, split, out);
+        if (st == MCO_ERR_NOT_FOUND && allow_fallback && first && !data->dataset && !data->data_dir) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", mco_last_error());
+            if (mco_dataset_load(cli_context(), "fashion-mnist", NULL, split, out) != MCO_OK)
+                return mco_error(MCO_ERR_NOT_FOUND, "%s", why);
+            if (!quiet) fprintf(stderr, "mcuopt: note: MNIST not found (%s); using Fashion-MNIST instead\n", why);
+            snprintf(data->name, sizeof data->name, "fashion-mnist");
+            st = MCO_OK;
         }
-        return mco_error(MCO_ERR_NOT_FOUND, "%s", why);
+    } else {
+        mco_data_options opt;
+        mco_data_options_default(&opt);
+        opt.format = data->format;
+        opt.shape = data->input;
+        opt.label_column = data->label_column;
+        st = mco_dataset_read(data->data_dir, split, &opt, out);
+        if (st == MCO_OK) snprintf(data->name, sizeof data->name, "%s", out->name);
     }
+    if (st == MCO_OK) data->dataset = data->name;
     return st;
 }
 
-void cli_set_normalization(mco_model *model, const char *dataset)
+mco_status cli_set_normalization(mco_model *model, const char *dataset, const mco_dataset *train)
 {
     /* Per-data-set mean and standard deviation of pixel/255 over the
      * training images (the usual published figures). */
@@ -148,10 +183,13 @@ void cli_set_normalization(mco_model *model, const char *dataset)
     } else if (strcmp(dataset, "cifar10") == 0) {
         model->norm.mean = 0.4734f;
         model->norm.std = 0.2516f;
+    } else if (train) {
+        return mco_dataset_normalization(train, &model->norm);
     } else {
         model->norm.mean = 0.5f;
         model->norm.std = 0.5f;
     }
+    return MCO_OK;
 }
 
 double cli_now(void)

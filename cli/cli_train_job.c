@@ -13,13 +13,14 @@
 
 enum {
     OPT_ARCH = 2000, OPT_DATASET, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
-    OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_SCHEDULE, OPT_SEED, OPT_THREADS, OPT_VAL
+    OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_SCHEDULE, OPT_SEED, OPT_THREADS, OPT_VAL, OPT_LABEL_COLUMN
 };
 
 static const struct option job_options[] = {
     {"arch", required_argument, NULL, OPT_ARCH},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"data", required_argument, NULL, OPT_DATA},
+    {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -46,8 +47,6 @@ void cli_train_job_defaults(cli_train_job *job)
 {
     memset(job, 0, sizeof *job);
     job->arch = "mnist-paper";
-    job->data.dataset = "mnist";
-    job->data.data_dir = NULL;
     job->val_count = 5000;
     mco_train_options_default(&job->train);
 }
@@ -80,11 +79,9 @@ void cli_train_job_print_options(FILE *out)
     const char *const *names = mco_arch_builtin_names();
     fprintf(out, "      --arch NAME|FILE  architecture (default mnist-paper; built-in:");
     for (; *names; names++) fprintf(out, " %s", *names);
-    fprintf(out, ")\n"
-                 "      --dataset NAME    mnist (default; falls back to fashion-mnist if absent),\n"
-                 "                        fashion-mnist or cifar10\n"
-                 "      --data DIR        directory holding the data set's files\n"
-                 "      --epochs N        training epochs (default 3)\n"
+    fprintf(out, ")\n");
+    fputs(CLI_DATA_HELP, out);
+    fprintf(out, "      --epochs N        training epochs (default 3)\n"
                  "      --batch N         mini-batch size (default 32)\n"
                  "      --optimizer NAME  adam (default) or sgd\n"
                  "      --lr F            learning rate (default 0.003, cosine-decayed)\n"
@@ -105,6 +102,7 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
     case OPT_ARCH: job->arch = value; return CLI_EXIT_OK;
     case OPT_DATASET: job->data.dataset = value; job->data_given = 1; return CLI_EXIT_OK;
     case OPT_DATA: job->data.data_dir = value; job->data_given = 1; return CLI_EXIT_OK;
+    case OPT_LABEL_COLUMN: job->data.label_column = value; return CLI_EXIT_OK;
     case OPT_EPOCHS:
         return cli_parse_int(command, "--epochs", value, 1, 10000, &t->epochs) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_BATCH:
@@ -146,6 +144,20 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
     mco_dataset full, head;
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
+    if (job->data.input.h == 0) {
+        /* The model's input (what an image folder is resized to): the
+         * --init model's, or the architecture's own input line. An
+         * architecture without one takes the data's shape instead. */
+        mco_model m;
+        mco_status got = job->init ? mco_model_load(job->init, &m) : mco_arch_load(job->arch, (mco_shape){0, 0, 0}, 0, &m);
+        /* A text without a classes line needs a class count to build; any
+         * will do for reading its input line (it has none to conflict). */
+        if (got != MCO_OK && !job->init) got = mco_arch_load(job->arch, (mco_shape){0, 0, 0}, 2, &m);
+        if (got == MCO_OK) {
+            job->data.input = m.input_shape;
+            mco_model_free(&m);
+        }
+    }
     mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, !job->data_given, job->quiet, &full);
     if (st != MCO_OK) return st;
     if (max_train_images > 0 && max_train_images < full.n) {
@@ -192,8 +204,8 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
         st = mco_arch_load(job->arch, train.shape, train.n_classes, model);
         have_model = st == MCO_OK;
         if (st == MCO_OK) {
-            cli_set_normalization(model, job->data.dataset);
-            st = mco_model_alloc_params(model);
+            st = cli_set_normalization(model, job->data.dataset, &train);
+            if (st == MCO_OK) st = mco_model_alloc_params(model);
             if (st == MCO_OK) mco_model_init_params(model, job->train.seed);
         }
     }

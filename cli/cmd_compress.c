@@ -198,6 +198,7 @@ int cmd_compress(int argc, char **argv)
     memset(&result, 0, sizeof result);
     int exit_code = CLI_EXIT_FAIL;
 
+    job.data.input = model.input_shape;
     if ((st = cli_train_job_load_data(&job, train_images, &train, &val, &test)) != MCO_OK) goto fail;
 
     cli_progress progress;

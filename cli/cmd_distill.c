@@ -88,7 +88,8 @@ static mco_status build_student(const cli_train_job *job, const teacher_model *t
         st = mco_model_scale_width(teacher_arch(t), width, student);
     } else {
         st = mco_arch_load(job->arch, train->shape, train->n_classes, student);
-        if (st == MCO_OK) cli_set_normalization(student, job->data.dataset);
+        if (st == MCO_OK && (st = cli_set_normalization(student, job->data.dataset, train)) != MCO_OK)
+            mco_model_free(student);
     }
     if (st != MCO_OK) return st;
     if (student->n_classes != teacher_arch(t)->n_classes) {
@@ -171,6 +172,7 @@ int cmd_distill(int argc, char **argv)
     cli_train_report report;
     memset(&report, 0, sizeof report);
 
+    job.data.input = teacher_arch(&teacher)->input_shape;
     if ((st = cli_train_job_load_data(&job, 0, &train, &val, &test)) != MCO_OK) goto fail;
     if ((st = build_student(&job, &teacher, width, &train, &student)) != MCO_OK) goto fail;
 

@@ -1,7 +1,8 @@
 /*
- * cmd_emit.c - `mcuopt emit MODEL -o DIR`: writes a model (.mco float or
- * .mcq deploy model) as C for the MCU (model.h, model.c and the runtime
- * files it needs) and reports its Flash and RAM, measured with
+ * cmd_emit.c - `mcuopt emit MODEL -o DIR [--name NAME]`: writes a model
+ * (.mco float or .mcq deploy model) as a C package for the MCU (NAME.h,
+ * NAME.c, mcuopt_runtime/, README.md, CMakeLists.txt, NAME.mk,
+ * example/main.c) and reports its Flash, RAM and stack, measured with
  * arm-none-eabi-gcc when that is installed.
  *
  * Hidden options for tests and size studies: --test-vectors PATH also
@@ -28,12 +29,16 @@
 static void print_help(void)
 {
     printf("usage: mcuopt emit MODEL -o DIR [OPTIONS]\n\n"
-           "Writes MODEL (.mco float model or .mcq deploy model) as C99 for a Cortex-M:\n"
-           "model.h / model.c (int model_run(in, out), calling the kernels directly) and\n"
-           "the runtime kernels the model uses. Reports Flash and RAM (compiled with\n"
-           "arm-none-eabi-gcc when it is installed).\n\n"
+           "Writes MODEL (.mco float model or .mcq deploy model) as a C99 package for a\n"
+           "Cortex-M: NAME.h / NAME.c (int NAME_run(in, out) and NAME_run_with_arena(in,\n"
+           "out, arena), calling the kernels directly), mcuopt_runtime/ (the runtime\n"
+           "kernels the model uses, shared by every model of a firmware), README.md,\n"
+           "CMakeLists.txt, NAME.mk and example/main.c; nothing else. Reports Flash, RAM\n"
+           "and worst-case stack (compiled with arm-none-eabi-gcc when it is installed).\n\n"
            "options:\n"
            "  -o, --output DIR      directory to write (created if missing)\n"
+           "      --name NAME       the model's name in every file, function, type and macro\n"
+           "                        (a lower-case C identifier; default: model)\n"
            "      --cpu CPU         the core: cortex-m0plus, cortex-m3, cortex-m4 (default) or\n"
            "                        cortex-m7 (the size measurement, and the kernel choice)\n"
            "      --no-fuse         do not fuse Conv2D + MaxPool into one kernel\n"
@@ -62,11 +67,11 @@ static mco_status random_deploy_model(const char *arch, const char *format, mco_
         calib.n = 64;
         calib.shape = model.input_shape;
         calib.n_classes = model.n_classes;
-        calib.images = malloc((size_t)calib.n * size);
+        calib.samples_u8 = malloc((size_t)calib.n * size);
         calib.labels = calloc((size_t)calib.n, 1);
-        if (!calib.images || !calib.labels) st = mco_error(MCO_ERR_NOMEM, "out of memory");
+        if (!calib.samples_u8 || !calib.labels) st = mco_error(MCO_ERR_NOMEM, "out of memory");
         for (size_t i = 0; st == MCO_OK && i < (size_t)calib.n * size; i++)
-            calib.images[i] = (uint8_t)(((i * 2654435761u) >> 11) % 256u);
+            calib.samples_u8[i] = (uint8_t)(((i * 2654435761u) >> 11) % 256u);
         qo.activation_format = MCO_ACT_S8;
         qo.weight_format = MCO_WEIGHTS_S8;
     } else if (format && strcmp(format, "int8w") == 0) {
@@ -80,11 +85,11 @@ static mco_status random_deploy_model(const char *arch, const char *format, mco_
     }
     if (st == MCO_OK) {
         if (format && strcmp(format, "f32") != 0)
-            st = mco_quantize(&model, calib.images ? &calib : NULL, &qo, dm);
+            st = mco_quantize(&model, calib.samples_u8 ? &calib : NULL, &qo, dm);
         else
             st = mco_deploy_from_float(&model, dm);
     }
-    free(calib.images);
+    free(calib.samples_u8);
     free(calib.labels);
     mco_model_free(&model);
     return st;
@@ -131,10 +136,11 @@ static mco_status write_test_vectors(const mco_deploy_model *dm, const mco_plan 
 
 int cmd_emit(int argc, char **argv)
 {
-    enum { OPT_CPU = 1000, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE };
+    enum { OPT_CPU = 1000, OPT_NAME, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"cpu", required_argument, NULL, OPT_CPU},
+        {"name", required_argument, NULL, OPT_NAME},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
@@ -162,6 +168,11 @@ int cmd_emit(int argc, char **argv)
                 return cli_usage_error("emit", "--cpu must be cortex-m0plus, cortex-m3, cortex-m4 or cortex-m7, not '%s'",
                                        optarg);
             eo.cpu = optarg;
+            break;
+        case OPT_NAME:
+            if (mco_emit_check_name(optarg) != MCO_OK)
+                return cli_usage_error("emit", "--name: %s", mco_last_error() + strlen("emit: "));
+            eo.name = optarg;
             break;
         case OPT_NO_FUSE: po.fuse_conv_pool = 0; break;
         case OPT_OPTIMIZE:
@@ -227,8 +238,10 @@ int cmd_emit(int argc, char **argv)
     if (res.measured) {
         printf("Flash: %zu bytes (weights %zu + code %zu) for %s\n", res.flash_bytes, res.weight_bytes,
                res.code_bytes, res.cpu);
-        printf("RAM:   %zu bytes peak (static %zu, of which arena %zu; stack estimate %zu)\n", peak_ram,
-               res.ram_bytes, res.arena_bytes, res.stack_bytes);
+        char stack[32] = "unknown";
+        if (res.stack_bytes) snprintf(stack, sizeof stack, "%zu", res.stack_bytes);
+        printf("RAM:   %zu bytes peak (static %zu, of which arena %zu; worst-case stack %s)\n", peak_ram,
+               res.ram_bytes, res.arena_bytes, stack);
     } else {
         printf("Flash: weights %zu bytes (+ code: arm-none-eabi-gcc not found, not measured)\n", res.weight_bytes);
         printf("RAM:   arena %zu bytes (+ stack, not measured)\n", res.arena_bytes);

@@ -19,8 +19,7 @@ static void print_help(void)
            "MODEL is a float model (.mco) or a quantized deploy model (.mcq), which\n"
            "runs on the MCU runtime's integer kernels as the chip does.\n\n"
            "options:\n"
-           "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR        directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --split NAME      test (default) or train\n"
            "      --threads N       worker threads (default: all cores)\n"
            "      --json            print the results as JSON on stdout\n"
@@ -41,17 +40,18 @@ static void print_confusion(const mco_eval_result *r)
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { OPT_DATASET = 1000, OPT_DATA, OPT_SPLIT, OPT_THREADS, OPT_JSON };
+    enum { OPT_DATASET = 1000, OPT_DATA, OPT_LABEL_COLUMN, OPT_SPLIT, OPT_THREADS, OPT_JSON };
     static const struct option options[] = {
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"split", required_argument, NULL, OPT_SPLIT},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     mco_split split = MCO_SPLIT_TEST;
     int threads = 0, json = 0, data_given = 0;
     optind = 1;
@@ -60,6 +60,7 @@ int cmd_eval(int argc, char **argv)
         switch (c) {
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_SPLIT:
             if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
             else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
@@ -82,6 +83,7 @@ int cmd_eval(int argc, char **argv)
     mco_status st = deploy ? mco_deploy_load(path, &dm) : mco_model_load(path, &model);
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset ds;
+    data.input = deploy ? dm.model.input_shape : model.input_shape;
     st = cli_load_dataset(&data, split, !data_given, json, &ds);
     mco_eval_result r;
     if (st == MCO_OK) {

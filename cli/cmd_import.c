@@ -105,7 +105,7 @@ int cmd_import(int argc, char **argv)
     mco_status st = mco_onnx_import(path, &model);
     if (st != MCO_OK) return cli_fail(st);
     if (normalize) model.norm = norm;
-    if (dataset) cli_set_normalization(&model, dataset);
+    if (dataset) cli_set_normalization(&model, dataset, NULL);
     st = mco_model_save(&model, output);
     if (st == MCO_OK) {
         size_t params = mco_model_param_count(&model);

@@ -27,10 +27,12 @@ static void print_help(void)
            "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
            "      --images N        test images to run (default 100)\n"
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
-           "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR        directory holding the data set's files\n"
-           "      --code-dir DIR    keep the emitted code there, and in DIR/measure the firmware\n"
-           "                        (fw.elf) and its per-address instruction counts (counts.txt)\n"
+           CLI_DATA_HELP
+           "      --code-dir DIR    write the model's C package there (as 'mcuopt emit' does,\n"
+           "                        with the measured stack in model.h)\n"
+           "      --measure-dir DIR keep the measurement build there: the firmware (fw.elf),\n"
+           "                        its logs and per-address instruction counts (counts.txt);\n"
+           "                        not inside --code-dir\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            CLI_OPTIMIZE_HELP
            "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
@@ -147,15 +149,17 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 
 int cmd_measure(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
-           OPT_OPTIMIZE, OPT_CC };
+    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
+           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
+        {"measure-dir", required_argument, NULL, OPT_MEASURE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
@@ -164,7 +168,7 @@ int cmd_measure(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *target_name = NULL;
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     int json = 0, data_given = 0;
     float clock = 0.0f;
     char opt_level[8];   /* "-O" + the -O option's argument */
@@ -185,7 +189,9 @@ int cmd_measure(int argc, char **argv)
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
+        case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
@@ -205,6 +211,13 @@ int cmd_measure(int argc, char **argv)
     }
     if (optind != argc - 1) return cli_usage_error("measure", "expected one MODEL file");
     if (!target_name) return cli_usage_error("measure", "--target is required");
+    if (mo.code_dir && mo.measure_dir) {   /* the package holds only what the firmware needs */
+        size_t n = strlen(mo.code_dir);
+        while (n > 1 && mo.code_dir[n - 1] == '/') n--;
+        if (strncmp(mo.measure_dir, mo.code_dir, n) == 0 && (mo.measure_dir[n] == '\0' || mo.measure_dir[n] == '/'))
+            return cli_usage_error("measure", "--measure-dir %s is inside --code-dir %s: the package must hold only "
+                                   "what the firmware needs", mo.measure_dir, mo.code_dir);
+    }
     const char *path = argv[optind];
 
     mco_target_profile target;
@@ -214,6 +227,7 @@ int cmd_measure(int argc, char **argv)
     st = cli_load_deploy_model(path, &dm);
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset test;
+    data.input = dm.model.input_shape;
     st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, json, &test);
     if (st != MCO_OK) {
         mco_deploy_free(&dm);

@@ -44,7 +44,8 @@ static void print_help(void)
            "      --global               one magnitude threshold over all layers (default: per layer)\n"
            "      --exclude NAME,...     layers not to prune\n"
            "fine-tuning (as `mcuopt train`):\n"
-           "      --dataset NAME, --data DIR, --epochs N (default 2), --batch N, --optimizer NAME,\n"
+           "      --dataset NAME, --data PATH, --label-column C (as train), --epochs N (default 2),\n"
+           "      --batch N, --optimizer NAME,\n"
            "      --lr F, --momentum F, --weight-decay F, --schedule NAME, --seed N, --threads N,\n"
            "      --val N\n"
            "      --json                 print the results as JSON on stdout\n"
@@ -129,6 +130,7 @@ static mco_status run_prune(cli_train_job *job, mco_model *model, mco_prune_opti
     mco_pruner pruner = {0};
     mco_eval_result ev;
     cli_progress progress;
+    job->data.input = model->input_shape;
     mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, !job->data_given, job->quiet, &full);
     if (st == MCO_OK) st = cli_load_dataset(&job->data, MCO_SPLIT_TEST, 0, job->quiet, &test);
     if (st == MCO_OK && job->val_count >= full.n)

@@ -39,8 +39,7 @@ static void print_help(void)
            "      --freeze F        ranges stop moving after this fraction of the steps (default 0.75)\n"
            "      --seed N          random seed (default 1)\n"
            "      --threads N       worker threads (default: all cores)\n"
-           "      --dataset NAME    mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR        directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --json            print the results as JSON on stdout\n"
            "  -q, --quiet           no progress display\n"
            "  -h, --help            this help\n",
@@ -65,6 +64,7 @@ static mco_status run_qat(const mco_model *model, mco_model *qat, cli_train_job 
     cli_data_options *data = &job->data;
     mco_train_options *opt = &job->train;
     const int quiet = job->quiet;
+    data->input = model->input_shape;
     mco_status st = cli_load_dataset(data, MCO_SPLIT_TRAIN, !job->data_given, quiet, &train);
     if (st == MCO_OK) st = cli_load_dataset(data, MCO_SPLIT_TEST, 0, quiet, &test);
     if (st == MCO_OK && (st = mco_evaluate(model, &test, opt->threads, &r)) == MCO_OK) {

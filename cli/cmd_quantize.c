@@ -41,8 +41,7 @@ static void print_help(void)
            "      --calibration-samples N   training images to calibrate on (default 1000)\n"
            "      --layer-bits B,B,...      bits per weighted layer (32, 16, 8 or 4; with int8\n"
            "                                activations only 8 or 4), e.g. 8,4,8\n"
-           "      --dataset NAME            mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR                directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --no-eval                 skip the accuracy evaluation\n"
            "      --threads N               evaluation threads (default: all cores)\n"
            "      --json                    print the results as JSON on stdout\n"
@@ -168,7 +167,7 @@ int cmd_quantize(int argc, char **argv)
 {
     enum {
         OPT_MODE = 1000, OPT_PER_TENSOR, OPT_PER_CHANNEL, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
-        OPT_LAYER_BITS, OPT_DATASET, OPT_DATA, OPT_NO_EVAL, OPT_THREADS, OPT_JSON
+        OPT_LAYER_BITS, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_NO_EVAL, OPT_THREADS, OPT_JSON
     };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
@@ -182,6 +181,7 @@ int cmd_quantize(int argc, char **argv)
         {"layer-bits", required_argument, NULL, OPT_LAYER_BITS},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"no-eval", no_argument, NULL, OPT_NO_EVAL},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
@@ -190,7 +190,7 @@ int cmd_quantize(int argc, char **argv)
     };
     mco_quant_options qopt;
     mco_quant_options_default(&qopt);
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     const char *output = NULL, *layer_bits = NULL, *mode_name = "int8";
     int threads = 0, json = 0, data_given = 0, evaluate = 1;
     optind = 1;
@@ -221,6 +221,7 @@ int cmd_quantize(int argc, char **argv)
         case OPT_LAYER_BITS: layer_bits = optarg; break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_NO_EVAL: evaluate = 0; break;
         case OPT_THREADS:
             if (!cli_parse_int("quantize", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
@@ -245,6 +246,7 @@ int cmd_quantize(int argc, char **argv)
     mco_model model;
     mco_status st = mco_model_load(path, &model);
     if (st != MCO_OK) return cli_fail(st);
+    data.input = model.input_shape;
 
     /* Everything below is released at `done`. */
     int exit_code = CLI_EXIT_FAIL;

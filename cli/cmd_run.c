@@ -205,7 +205,7 @@ int cmd_run(int argc, char **argv)
     else mco_output_dir_abort(&out);
     if (st == MCO_OK) {
         stage(job.quiet, 4, "report");
-        printf("saved %s/: model.mco, model-int8.mcq, code/ (model.h, model.c, runtime), summary.json\n", out_dir);
+        printf("saved %s/: model.mco, model-int8.mcq, code/ (the C package: model.h, model.c, mcuopt_runtime/, README.md), summary.json\n", out_dir);
         printf("on %s (qemu %s): %d of %d outputs bit-identical to the host\n", target.name,
                m.qemu_machine, m.n_inputs - m.n_mismatch, m.n_inputs);
         printf("  %.0f instructions per inference (exact); ~%.0f cycles (estimate) = %.3f ms at %.0f MHz\n",

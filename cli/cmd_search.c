@@ -65,8 +65,7 @@ static void print_help(void)
            "      --eta N               successive halving factor (default 3)\n"
            "      --rung-margin P       points below the floor a trial on less data may score and\n"
            "                            still be promoted, per rung below the top (default 0.5)\n"
-           "      --dataset NAME        mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR            directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --quiet               no progress display\n"
            "      --json                print the outcome as JSON on stdout\n"
            "  -h, --help                this help\n");
@@ -275,8 +274,8 @@ int cmd_search(int argc, char **argv)
 {
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
-        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA, OPT_QUIET,
-        OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS
+        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
+        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
@@ -302,6 +301,7 @@ int cmd_search(int argc, char **argv)
         {"rung-margin", required_argument, NULL, OPT_MARGIN},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -311,7 +311,7 @@ int cmd_search(int argc, char **argv)
     mco_search_options_default(&so);
     so.ctx = cli_context();
     const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
     float f;
     optind = 1;
@@ -387,6 +387,7 @@ int cmd_search(int argc, char **argv)
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;
@@ -413,6 +414,7 @@ int cmd_search(int argc, char **argv)
     if ((st = mco_model_load(so.model_path, &model)) != MCO_OK) return cli_fail(st);
     so.model = &model;
     mco_dataset train = {0}, test = {0};
+    data.input = model.input_shape;
     st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, quiet || json, &train);
     if (st == MCO_OK) st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, 1, &test);
     if (st != MCO_OK) {

@@ -35,8 +35,7 @@ static void print_help(void)
            "      --min-channels N          channels every layer keeps at least (default 1)\n"
            "      --calibration-samples N   training images for apoz / mean-activation\n"
            "                                (default 256)\n"
-           "      --dataset NAME            mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR                directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --threads N               evaluation threads (default: all cores)\n"
            "      --json                    print the results as JSON on stdout\n"
            "  -h, --help                    this help\n");
@@ -82,7 +81,7 @@ int cmd_sensitivity(int argc, char **argv)
 {
     enum {
         OPT_CRITERION = 1000, OPT_RATIOS, OPT_IMAGES, OPT_SPLIT, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_DATASET,
-        OPT_DATA, OPT_THREADS, OPT_JSON
+        OPT_DATA, OPT_LABEL_COLUMN, OPT_THREADS, OPT_JSON
     };
     static const struct option options[] = {
         {"criterion", required_argument, NULL, OPT_CRITERION},
@@ -93,6 +92,7 @@ int cmd_sensitivity(int argc, char **argv)
         {"calibration-samples", required_argument, NULL, OPT_SAMPLES},
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -100,7 +100,7 @@ int cmd_sensitivity(int argc, char **argv)
     };
     mco_structured_options opt;
     mco_structured_options_default(&opt);
-    cli_data_options data = {"mnist", NULL};
+    cli_data_options data = {0};
     float ratios[MAX_RATIOS] = {0.25f, 0.5f, 0.75f};
     int n_ratios = 3, images = 2000, threads = 0, json = 0, data_given = 0;
     mco_split split = MCO_SPLIT_TRAIN;
@@ -135,6 +135,7 @@ int cmd_sensitivity(int argc, char **argv)
             break;
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_THREADS:
             if (!cli_parse_int("sensitivity", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
@@ -149,6 +150,7 @@ int cmd_sensitivity(int argc, char **argv)
     mco_model model;
     mco_status st = mco_model_load(path, &model);
     if (st != MCO_OK) return cli_fail(st);
+    data.input = model.input_shape;
 
     /* Everything below is released at `done`. */
     int exit_code = CLI_EXIT_FAIL;

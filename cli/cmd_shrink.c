@@ -48,8 +48,7 @@ static void print_help(void)
            "      --schedule NAME           cosine (default), step or constant\n"
            "      --seed N                  random seed (default 1)\n"
            "      --threads N               worker threads (default: all cores)\n"
-           "      --dataset NAME            mnist (default), fashion-mnist or cifar10\n"
-           "      --data DIR                directory holding the data set's files\n"
+           CLI_DATA_HELP
            "      --json                    print the results as JSON on stdout\n"
            "  -q, --quiet                   no progress display\n"
            "  -h, --help                    this help\n");
@@ -241,6 +240,7 @@ int cmd_shrink(int argc, char **argv)
         }
         popt.layer_ratios = ratios;
     }
+    job.data.input = original.input_shape;
     if ((st = cli_load_dataset(&job.data, MCO_SPLIT_TRAIN, !job.data_given, quiet, &train)) != MCO_OK) goto fail;
     if ((st = cli_load_dataset(&job.data, MCO_SPLIT_TEST, 0, quiet, &test)) != MCO_OK) goto fail;
 

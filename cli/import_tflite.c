@@ -71,7 +71,7 @@ int cli_import_tflite(const char *path, const char *output, const char *dataset,
         norm_source = "--normalize";
     }
     if (dataset) {
-        cli_set_normalization(model, dataset);
+        cli_set_normalization(model, dataset, NULL);   /* NULL: no data set read, always MCO_OK */
         norm_source = "--dataset";
     }
     st = int8 ? save_deploy(&tm.deploy, output) : mco_model_save(model, output);

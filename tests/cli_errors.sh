@@ -162,6 +162,58 @@ printf '' >"$d/empty.tflite"
 cp "$d/good.mco" "$d/model.tflite"
 mkdir "$d/dir.tflite"
 mkfifo "$d/fifo.tflite"
+# Image folders, .npy arrays and CSV files (issue 15's readers). A PNG
+# signature followed by garbage is a corrupt image.
+corrupt_png() { printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR garbage' >"$1"; }
+mkdir -p "$d/img-one/only" "$d/img-empty/a" "$d/img-empty/b" "$d/img-corrupt/a" "$d/img-corrupt/b" "$d/img-ok/a" "$d/img-ok/b"
+corrupt_png "$d/img-one/only/1.png"
+corrupt_png "$d/img-empty/b/1.png"
+for i in 0 1 2 3 4 5 6 7 8 9; do corrupt_png "$d/img-corrupt/a/$i.png"; corrupt_png "$d/img-corrupt/b/$i.png"; done
+# A valid 1x1 grey PNG (the bytes any PNG writer makes for one black pixel).
+for i in 0 1 2 3 4 5 6 7 8 9; do
+  for c in a b; do
+    printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00\x3a\x7e\x9b\x55\x00\x00\x00\x0aIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82' >"$d/img-ok/$c/$i.png"
+  done
+done
+# One bad file among good ones: a garbage PNG (named in the error), and a
+# PNG whose header is whole but whose pixel data is cut short.
+mkdir -p "$d/img-bad/a" "$d/img-bad/b" "$d/img-cut/a" "$d/img-cut/b"
+cp "$d"/img-ok/a/*.png "$d/img-bad/a/"; cp "$d"/img-ok/b/*.png "$d/img-bad/b/"
+cp "$d"/img-ok/a/*.png "$d/img-cut/a/"; cp "$d"/img-ok/b/*.png "$d/img-cut/b/"
+corrupt_png "$d/img-bad/b/5.png"
+head -c 45 "$d/img-ok/a/0.png" >"$d/img-cut/a/3.png"
+printf 'flatten\ndense units=classes\n' >"$d/no_input.arch"
+printf 'input 28 28 1\nflatten\ndense units=classes\n' >"$d/dense28.arch"
+# npy FILE DESCR SHAPE DATA_BYTES [FORTRAN]: a .npy file as numpy.save writes it, data zero.
+npy() {
+  local header="{'descr': '$2', 'fortran_order': ${5:-False}, 'shape': $3, }" len
+  while [ $(((10 + ${#header} + 1) % 64)) -ne 0 ]; do header="$header "; done
+  len=$((${#header} + 1))
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $((len % 256)))\\x$(printf %02x $((len / 256)))"
+    printf '%s\n' "$header"; head -c "$4" /dev/zero; } >"$1"
+}
+mkdir "$d/npy-f8" "$d/npy-fortran" "$d/npy-trunc" "$d/npy-count" "$d/npy-shape" "$d/npy-yfloat"
+npy "$d/npy-f8/x.npy" '<f8' '(10, 4)' 320
+npy "$d/npy-fortran/x.npy" '<f4' '(10, 4)' 160 True
+npy "$d/npy-trunc/x.npy" '<f4' '(10, 4)' 100
+npy "$d/npy-count/x.npy" '<f4' '(10, 4)' 160
+npy "$d/npy-count/y.npy" '|u1' '(9,)' 9
+npy "$d/npy-shape/x.npy" '|u1' '(10, 8, 8)' 640
+npy "$d/npy-shape/y.npy" '|u1' '(10,)' 0
+printf '\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01' >>"$d/npy-shape/y.npy"
+npy "$d/npy-yfloat/x.npy" '<f4' '(10, 4)' 160
+npy "$d/npy-yfloat/y.npy" '<f4' '(10,)' 40
+mkdir "$d/npy-yshape"
+npy "$d/npy-yshape/x.npy" '<f4' '(10, 4)' 160
+npy "$d/npy-yshape/y.npy" '|u1' '(10, 2)' 20
+printf 'a,b,label\n1,2,0\n3,1\n' >"$d/missing-column.csv"
+printf 'a,b,label\n1,2,0\n3,1,1,7\n' >"$d/extra-field.csv"
+printf 'a,b,label\n1,2,0\n3,x,1\n' >"$d/not-number.csv"
+printf 'a,b,class\n1,2,0\n3,4,1\n' >"$d/no-label.csv"
+printf 'a,b,label\n1,2,0\n3,4,0\n' >"$d/one-class.csv"
+printf 'a,b,label\n' >"$d/header-only.csv"
+printf 'a,b,label\n1,"2,0\n' >"$d/open-quote.csv"
+printf 'x y\n' >"$d/table.txt"
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -221,7 +273,8 @@ bad "empty.arch"                          info --arch "$d/empty.arch"
 
 # Data sets.
 bad "not found"                           "${train[@]}" --data "$d/no-such-dir"
-bad "empty-data: no train-images-idx3-ubyte" "${train[@]}" --data "$d/empty-data"
+bad "empty-data: no data set found"       "${train[@]}" --data "$d/empty-data"
+bad "empty-data: no train-images-idx3-ubyte" "${train[@]}" --dataset mnist --data "$d/empty-data"
 bad "train-images-idx3-ubyte"             "${train[@]}" --data "$d/trunc-data"
 bad "train-images-idx3-ubyte"             "${train[@]}" --data "$d/magic-data"
 bad "labels"                              "${train[@]}" --data "$d/count-data"
@@ -229,6 +282,44 @@ bad "unknown data set 'imagenet'"         "${train[@]}" --dataset imagenet
 bad "not found"                           eval "$m" --dataset cifar10 --data "$d/no-such-dir"
 bad "32x32x3 but the model takes 28x28x1" eval "$m" --dataset cifar10 --data "$d/cifar"
 bad "32x32x3"                             eval "$q" --dataset cifar10 --data "$d/cifar"
+# Image folders, .npy, CSV; --dataset as a format.
+bad "unknown data set 'pictures'"         "${train[@]}" --dataset pictures --data "$d/img-ok"
+bad "--dataset images reads the data at --data PATH" train --dataset images --val 50 --epochs 1 --quiet
+bad "table.txt: a file that is not .csv"  eval "$m" --data "$d/table.txt"
+bad "img-one: only one class sub-directory ('only')" eval "$m" --data "$d/img-one"
+bad "only one class sub-directory"        eval "$m" --dataset images --data "$d/img-one"
+bad "img-empty/a: no PNG, JPEG or BMP images" eval "$m" --data "$d/img-empty"
+bad "img-empty/a: no PNG, JPEG or BMP images" "${train[@]}" --dataset images --data "$d/img-empty"
+bad "no-such-dir: No such file or directory" eval "$m" --dataset images --data "$d/no-such-dir"
+bad "no-such-dir: no x.npy"               eval "$m" --dataset npy --data "$d/no-such-dir"
+bad "no-such.csv: cannot open: No such file or directory" eval "$m" --dataset csv --data "$d/no-such.csv"
+bad "no-such.csv: not found"              eval "$m" --data "$d/no-such.csv"
+bad "img-bad/b/5.png: corrupt image (PNG chunk 'IHDR'" "${train[@]}" --data "$d/img-bad" --val 1
+bad "img-cut/a/3.png: corrupt image"      "${train[@]}" --data "$d/img-cut" --val 1
+bad "img-corrupt/"                        "${train[@]}" --data "$d/img-corrupt" --val 1
+bad "image"                               eval "$m" --data "$d/img-corrupt"
+bad "no input shape is known"             train --arch "$d/no_input.arch" --data "$d/img-ok" --val 1 --epochs 1 --quiet
+bad "mlp has 10 classes but the data has 2" train --arch mlp --data "$d/img-ok" --val 1 --epochs 1 --quiet
+bad "x.npy: samples must be uint8, int8 or float32, not float64" eval "$m" --data "$d/npy-f8"
+bad "x.npy: Fortran order"                eval "$m" --data "$d/npy-fortran"
+bad "x.npy: truncated"                    eval "$m" --dataset npy --data "$d/npy-trunc"
+bad "x.npy has 10 samples but"            eval "$m" --data "$d/npy-count"
+bad "8x8x1 but the model takes 28x28x1"   eval "$m" --data "$d/npy-shape"
+bad "8x8x1"                               eval "$q" --data "$d/npy-shape"
+bad "dense28.arch takes 28x28x1 inputs but the data is 8x8x1" train --arch "$d/dense28.arch" --data "$d/npy-shape" --val 1 --epochs 1 --quiet
+bad "y.npy: labels must be integers"      eval "$m" --data "$d/npy-yfloat"
+bad "y.npy: labels must have shape (N,) or (N, 1)" eval "$m" --data "$d/npy-yshape"
+bad "no x.npy"                            eval "$m" --dataset npy --data "$d/img-ok"
+bad "missing-column.csv:3: only 2 fields: column 'label' (2) is missing" eval "$m" --data "$d/missing-column.csv"
+bad "extra-field.csv:3: more fields than the 3 columns of the first row" eval "$m" --data "$d/extra-field.csv"
+bad "not-number.csv:3: column 'b' (1): 'x' is not a finite number" eval "$m" --data "$d/not-number.csv"
+bad "no-label.csv:1: no column named 'label'" eval "$m" --data "$d/no-label.csv"
+bad "no-label.csv:1: no column named 'kind'" eval "$m" --data "$d/no-label.csv" --label-column kind
+bad "label column 5 is not among the 3 columns" eval "$m" --data "$d/no-label.csv" --label-column 5
+bad "one-class.csv: every label is 0"     "${train[@]}" --arch mlp --data "$d/one-class.csv"
+bad "header-only.csv: a header row and no data rows" quantize "$m" --data "$d/header-only.csv" -o x.mcq
+bad "open-quote.csv"                      eval "$m" --data "$d/open-quote.csv"
+bad "1x1x2 but the model takes 28x28x1"   eval "$m" --data "$d/no-label.csv" --label-column class
 bad "--split must be test or train"       eval "$m" "${data[@]}" --split val
 bad "--threads expects an integer"        eval "$m" "${data[@]}" --threads -2
 
@@ -314,6 +405,13 @@ bad "does not fit cortex-m0plus-32k"      measure "$m" --target cortex-m0plus-32
 bad "does not fit tiny-ram"               measure "$q" --target "$d/tiny-ram.json" --images 3 "${data[@]}"
 bad "--cpu"                               emit "$q" --cpu cortex-a53 -o code
 bad "--optimize expects cycles or size"   emit "$q" --optimize speed -o code
+bad "'Kws' is not a lower-case C identifier" emit "$q" --name Kws -o code
+bad "'2kws' is not a lower-case C identifier" emit "$q" --name 2kws -o code
+bad "'kws-v2' is not a lower-case C identifier" emit "$q" --name kws-v2 -o code
+bad "model name is empty"                 emit "$q" --name "" -o code
+bad "'mco_kws' is reserved for the runtime" emit "$q" --name mco_kws -o code
+bad "longer than 32 characters"           emit "$q" --name abcdefghijklmnopqrstuvwxyzabcdefghij -o code
+bad "--measure-dir code/fw is inside --code-dir code/" measure "$q" --target stm32f405 --code-dir code/ --measure-dir code/fw "${data[@]}"
 bad "unknown compiler 'icc' (gcc or clang)" measure "$q" --target stm32f405 --cc icc "${data[@]}"
 bad "unknown optimisation level '-O9'"    measure "$q" --target stm32f405 -O9 "${data[@]}"
 bad "--optimize expects cycles or size"   measure "$q" --target stm32f405 --optimize fast "${data[@]}"

@@ -2,8 +2,8 @@
 # codegen_compile.sh - the emitted C really builds and computes what the host
 # computes: for an int8, a float, a float16 and an int8-weights-only model
 # (mnist-paper with random weights) `mcuopt emit` writes a directory plus
-# test vectors (inputs and the host plan's exact outputs); the directory is
-# compiled with the host gcc (-std=c99 -Wall -Wextra -Wconversion -Werror)
+# test vectors (inputs and the host plan's exact outputs); the package
+# (model.c and mcuopt_runtime/) is compiled with the host gcc (-std=c99 -Wall -Wextra -Wconversion -Werror)
 # and a small main that runs model_run on every input and compares the
 # output bytes; then it is cross-compiled for Cortex-M0+, M3, M4 and M7 with
 # the same warnings. resnet8 and ds-cnn-s (random weights) are compiled and
@@ -51,18 +51,25 @@ for format in int8 f32 f16 int8w; do
         echo "FAIL: emit $format:"; cat "$WORK/emit_$format.log"; FAILED=1; continue
     fi
     cp "$WORK/vectors_$format.h" "$dir/../vectors.h"
-    if ! gcc $WARN -O2 -I"$dir" -I"$WORK" "$dir"/*.c "$WORK/check_main.c" -o "$WORK/check_$format" \
-            > "$WORK/host_$format.log" 2>&1; then
+    if ! gcc $WARN -O2 -I"$dir" -I"$dir/mcuopt_runtime" -I"$WORK" "$dir"/*.c "$dir"/mcuopt_runtime/*.c \
+            "$WORK/check_main.c" -o "$WORK/check_$format" > "$WORK/host_$format.log" 2>&1; then
         echo "FAIL: host compile of $format:"; head -20 "$WORK/host_$format.log"; FAILED=1; continue
     fi
     if ! "$WORK/check_$format"; then echo "FAIL: $format outputs differ"; FAILED=1; fi
+    # the package's example: built with the same warnings, its outputs equal the host's
+    if ! gcc $WARN -pedantic -O2 -I"$dir" -I"$dir/mcuopt_runtime" "$dir/example/main.c" "$dir"/*.c \
+            "$dir"/mcuopt_runtime/*.c -o "$WORK/example_$format" > "$WORK/example_$format.log" 2>&1; then
+        echo "FAIL: host compile of $format's example:"; head -20 "$WORK/example_$format.log"; FAILED=1
+    elif ! "$WORK/example_$format"; then
+        echo "FAIL: $format's example/main.c"; FAILED=1
+    fi
     if [ $have_arm_gcc = 1 ]; then
         for cpu in "-mcpu=cortex-m0plus" "-mcpu=cortex-m3" \
                    "-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard" \
                    "-mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard"; do
-            for f in "$dir"/*.c; do
+            for f in "$dir"/*.c "$dir"/mcuopt_runtime/*.c; do
                 if ! arm-none-eabi-gcc $cpu -mthumb $WARN -O2 -ffunction-sections -fdata-sections \
-                        -I"$dir" -c "$f" -o "$WORK/obj.o" > "$WORK/arm.log" 2>&1; then
+                        -I"$dir" -I"$dir/mcuopt_runtime" -c "$f" -o "$WORK/obj.o" > "$WORK/arm.log" 2>&1; then
                     echo "FAIL: $format $(basename "$f") for $cpu:"; head -20 "$WORK/arm.log"; FAILED=1
                 fi
             done
@@ -79,8 +86,8 @@ for case in resnet8:int8 resnet8:f32 ds-cnn-s:int8 ds-cnn-s:int8w; do
             --test-vectors "$WORK/vectors.h" > "$WORK/emit.log" 2>&1; then
         echo "FAIL: emit $case:"; cat "$WORK/emit.log"; FAILED=1; continue
     fi
-    if ! gcc $WARN -O2 -I"$dir" -I"$WORK" "$dir"/*.c "$WORK/check_main.c" -o "$WORK/check" \
-            > "$WORK/host.log" 2>&1; then
+    if ! gcc $WARN -O2 -I"$dir" -I"$dir/mcuopt_runtime" -I"$WORK" "$dir"/*.c "$dir"/mcuopt_runtime/*.c \
+            "$WORK/check_main.c" -o "$WORK/check" > "$WORK/host.log" 2>&1; then
         echo "FAIL: host compile of $case:"; head -20 "$WORK/host.log"; FAILED=1; continue
     fi
     if ! "$WORK/check"; then echo "FAIL: $case outputs differ"; FAILED=1; fi

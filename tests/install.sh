@@ -76,7 +76,7 @@ echo "install: mcuopt targets lists $(($(wc -l <targets.txt) - 1)) profiles from
 "$mcuopt" run --data mini --val 50 --epochs 1 --images 10 --target stm32f405 --quiet -o out >run.txt 2>run.err ||
   { cat run.txt run.err; fail "mcuopt run"; }
 grep -q "10 of 10 outputs bit-identical" run.txt || { cat run.txt; fail "mcuopt run: outputs differ"; }
-[ -f out/summary.json ] && [ -f out/code/model.c ] && [ -f out/code/mco_runtime.h ] || fail "mcuopt run: outputs missing"
+[ -f out/summary.json ] && [ -f out/code/model.c ] && [ -f out/code/mcuopt_runtime/mco_runtime.h ] && [ ! -e out/code/measure ] || fail "mcuopt run: outputs missing"
 echo "install: mcuopt run: $(grep 'bit-identical' run.txt | sed 's/^ *//')"
 
 "$mcuopt" -v measure out/model-int8.mcq --target cortex-m0plus-32k --data mini --images 3 >measure.txt 2>measure.err ||

@@ -5,7 +5,7 @@
 #
 #   1. -o PATH of every file writer (train .mco, quantize .mcq, export ONNX,
 #      predict) and -o DIR of every directory writer (emit, measure
-#      --code-dir, run, search) where PATH is a FIFO, a symlink, a device
+#      --code-dir and --measure-dir, run, search) where PATH is a FIFO, a symlink, a device
 #      node or a directory (a file for DIR): exit 1, one error line naming
 #      it, the thing left exactly as it was. The device is a private node
 #      (mknod c 1 3) when we are root, then /dev/null itself.
@@ -96,13 +96,14 @@ dir_cmd() {
   case $1 in
     emit) cmd=("$cli" emit "$tmp/m.mcq" -o "$2") ;;
     measure) cmd=("$cli" measure "$tmp/m.mcq" --target stm32f405 --images 3 --data "$data" --code-dir "$2") ;;
+    measure-dir) cmd=("$cli" measure "$tmp/m.mcq" --target stm32f405 --images 3 --data "$data" --measure-dir "$2") ;;
     run) cmd=("$cli" run --arch mlp --data "$data" --epochs 1 --val 50 --images 3 --quiet -o "$2") ;;
     search) cmd=("$cli" search "$tmp/m.mco" --target stm32f405 --min-accuracy 10 --budget 30s --max-trials 2
                  --data "$data" --train-images 100 --val-images 100 --quiet -o "$2") ;;
   esac
 }
 file_writers=(train quantize export predict)
-dir_writers=(emit measure run search)
+dir_writers=(emit measure measure-dir run search)
 
 # ---- 1. special files at the output path ----------------------------------------
 sp=$tmp/special

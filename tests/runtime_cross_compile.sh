@@ -33,7 +33,7 @@ if ! "$cli" emit --random-arch mnist-paper --random-format int8 -o "$out/emitted
     echo "FAIL: mcuopt emit" >&2
     exit 1
 fi
-grep -q "define MCO_CONV3X3_IN_W 28" "$out/emitted/mco_config.h" ||
+grep -q "define MCO_CONV3X3_IN_W 28" "$out/emitted/mcuopt_runtime/mco_config.h" ||
     { echo "FAIL: the emitted mnist-paper does not configure the conv3x3 assembly path" >&2; exit 1; }
 
 # One job per compiler x core x level x source set, each compiling its
@@ -58,16 +58,21 @@ done >"$out/jobs"
 
 # compile_job LINE: prints "ok NAME" or the failure with the first errors.
 compile_job() {
-    local cc name cpu dsp opt set dir srcs inc n
+    local cc name cpu dsp opt set dir n
+    local -a srcs inc
     IFS='|' read -r cc name cpu dsp opt set <<<"$1"
     dir="$out/obj/$cc-$name$opt-$set"
     mkdir -p "$dir"
-    if [ "$set" = runtime ]; then srcs=("$PWD"/runtime/*.c); inc=$PWD/runtime; else srcs=("$out"/emitted/*.c); inc=$out/emitted; fi
+    if [ "$set" = runtime ]; then
+        srcs=("$PWD"/runtime/*.c); inc=(-I"$PWD/runtime")
+    else   # the package: NAME.c at the top, the runtime in mcuopt_runtime/ (example/ is not firmware code)
+        srcs=("$out"/emitted/*.c "$out"/emitted/mcuopt_runtime/*.c); inc=(-I"$out/emitted" -I"$out/emitted/mcuopt_runtime")
+    fi
     local compiler=(arm-none-eabi-gcc)
     [ "$cc" = clang ] && compiler=(clang --target=arm-none-eabi "--sysroot=$sysroot")
     # shellcheck disable=SC2086
     if ! (cd "$dir" && "${compiler[@]}" -std=c99 -pedantic -Wall -Wextra -Wconversion -Werror -mthumb \
-            -ffunction-sections $opt $cpu -I"$inc" -c "${srcs[@]}" >log.txt 2>&1); then
+            -ffunction-sections $opt $cpu "${inc[@]}" -c "${srcs[@]}" >log.txt 2>&1); then
         echo "FAIL: $cc $name $opt $set: $(grep -m3 -E 'error|warning' "$dir/log.txt" | tr '\n' ' ')"
         return
     fi

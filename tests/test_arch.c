@@ -34,10 +34,21 @@ static void test_all_builtins_build(void)
         mco_model_init_params(&m, 7);
         mco_model_free(&m);
     }
-    /* ds-cnn-s fitted to MNIST-shaped input and 10 classes. */
+    /* An architecture is never refitted to other data: ds-cnn-s (49x10x1,
+     * 12 classes) on MNIST-shaped input or 10 classes is one error line
+     * naming both; its own shape and class count are accepted. */
     mco_model m;
-    CHECK_OK(mco_arch_load("ds-cnn-s", (mco_shape){28, 28, 1}, 10, &m));
-    CHECK(m.n_classes == 10);
+    mco_status st = mco_arch_load("ds-cnn-s", (mco_shape){28, 28, 1}, 12, &m);
+    CHECK(st == MCO_ERR_SHAPE && strstr(mco_last_error(), "ds-cnn-s takes 49x10x1 inputs but the data is 28x28x1"));
+    st = mco_arch_load("ds-cnn-s", (mco_shape){49, 10, 1}, 10, &m);
+    CHECK(st == MCO_ERR_SHAPE && strstr(mco_last_error(), "ds-cnn-s has 12 classes but the data has 10"));
+    CHECK_OK(mco_arch_load("ds-cnn-s", (mco_shape){49, 10, 1}, 12, &m));
+    CHECK(m.n_classes == 12);
+    mco_model_free(&m);
+    /* A text without input / classes lines takes the data's. */
+    CHECK_OK(mco_arch_parse("conv2d filters=2 kernel=3\nflatten\ndense units=classes\n", "open.arch",
+                            (mco_shape){9, 7, 3}, 5, &m));
+    CHECK(m.input_shape.h == 9 && m.input_shape.w == 7 && m.input_shape.c == 3 && m.n_classes == 5);
     mco_model_free(&m);
     /* resnet8 has the published MLPerf Tiny size (78,666 parameters incl. BN statistics). */
     CHECK_OK(mco_arch_load("resnet8", no_shape, 0, &m));

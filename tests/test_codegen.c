@@ -22,6 +22,7 @@
 #include "mcuopt/op.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
+#include "mcuopt/file_util.h"
 #include "mcuopt/train.h"
 #include "test_fixtures.h"
 
@@ -95,9 +96,9 @@ static void make_dataset(mco_dataset *ds, int n)
     ds->n = n;
     ds->shape = (mco_shape){28, 28, 1};
     ds->n_classes = 10;
-    ds->images = malloc((size_t)n * 784);
+    ds->samples_u8 = malloc((size_t)n * 784);
     ds->labels = malloc((size_t)n);
-    for (int i = 0; i < n * 784; i++) ds->images[i] = (uint8_t)(next_rand() % 256);
+    for (int i = 0; i < n * 784; i++) ds->samples_u8[i] = (uint8_t)(next_rand() % 256);
     for (int i = 0; i < n; i++) ds->labels[i] = (uint8_t)(next_rand() % 10);
 }
 
@@ -106,8 +107,8 @@ static int plans_agree(const mco_deploy_model *dm, const mco_plan *a, const mco_
 {
     int n = 5, same = 1;
     uint8_t *out_a = malloc((size_t)n * a->output_bytes), *out_b = malloc((size_t)n * b->output_bytes);
-    CHECK_OK(mco_deploy_predict_raw(dm, a, ds->images, n, NULL, out_a));
-    CHECK_OK(mco_deploy_predict_raw(dm, b, ds->images, n, NULL, out_b));
+    CHECK_OK(mco_deploy_predict_raw(dm, a, ds->samples_u8, n, NULL, out_a));
+    CHECK_OK(mco_deploy_predict_raw(dm, b, ds->samples_u8, n, NULL, out_b));
     same = a->output_bytes == b->output_bytes && memcmp(out_a, out_b, (size_t)n * a->output_bytes) == 0;
     free(out_a);
     free(out_b);
@@ -130,7 +131,7 @@ static void test_float_plan(const mco_model *m, const mco_dataset *ds)
     CHECK(plan.input_type == MCO_ELEM_F32 && plan.output_size == 10);
 
     float in[784], ref[10], out[10];
-    mco_normalize_input(&m->norm, ds->images, 784, in);
+    mco_normalize_input(&m->norm, ds->samples_u8, 784, in);
     CHECK_OK(mco_model_predict(m, in, 1, ref));
     uint8_t *arena = aligned_alloc(16, (plan.arena_size + 15u) & ~15u);
     CHECK_OK(mco_plan_run(&plan, arena, in, out));
@@ -191,9 +192,9 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
 
     /* the input of MNIST-like data is raw - 128 */
     int8_t q[784];
-    mco_deploy_prepare_input(&dm, ds->images, q);
+    mco_deploy_prepare_input(&dm, MCO_SAMPLE_U8, ds->samples_u8, q);
     if (dm.input.zero_point == -128 && dm.input.scale == 1.0f / 255.0f)
-        for (int i = 0; i < 784; i++) CHECK(q[i] == (int)ds->images[i] - 128);
+        for (int i = 0; i < 784; i++) CHECK(q[i] == (int)ds->samples_u8[i] - 128);
 
     mco_eval_result r;
     CHECK_OK(mco_deploy_evaluate(&dm, ds, 2, &r));
@@ -210,15 +211,23 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     CHECK(mkdtemp(dir) != NULL);
     CHECK_OK(mco_emit_c_with(&dm, &plan, dir, &eo, &res));
     int has_model_c = 0, has_conv_pool = 0, has_float_conv = 0, has_dispatcher = 0, has_config = 0;
+    /* the package: these files at the top, the runtime's in mcuopt_runtime/, nothing else */
+    const char *package[] = {"model.h", "model.c", "README.md", "CMakeLists.txt", "model.mk", "example/main.c"};
+    int found[6] = {0};
     for (int i = 0; i < res.n_files; i++) {
+        const char *rt = strncmp(res.files[i], "mcuopt_runtime/", 15) == 0 ? res.files[i] + 15 : NULL;
+        int known = rt != NULL;
+        for (int k = 0; k < 6; k++)
+            if (strcmp(res.files[i], package[k]) == 0) known = ++found[k];
+        CHECK(known);
+        if (!rt) rt = "";
         has_model_c |= strcmp(res.files[i], "model.c") == 0;
-        has_dispatcher |= strcmp(res.files[i], "mco_op.c") == 0 || strcmp(res.files[i], "mco_op_config.h") == 0;
-        has_conv_pool |= strcmp(res.files[i], "mco_conv2d_maxpool2x2_s8.c") == 0 ||
-                         strcmp(res.files[i], "mco_conv3x3_maxpool2x2_s8.c") == 0;
-        has_float_conv |= strcmp(res.files[i], "mco_conv2d_f32.c") == 0;
+        has_dispatcher |= strcmp(rt, "mco_op.c") == 0 || strcmp(rt, "mco_op_config.h") == 0;
+        has_conv_pool |= strcmp(rt, "mco_conv2d_maxpool2x2_s8.c") == 0 || strcmp(rt, "mco_conv3x3_maxpool2x2_s8.c") == 0;
+        has_float_conv |= strcmp(rt, "mco_conv2d_f32.c") == 0;
         char path[200];
         snprintf(path, sizeof path, "%s/%s", dir, res.files[i]);
-        if (strcmp(res.files[i], "mco_config.h") == 0) {
+        if (strcmp(rt, "mco_config.h") == 0) {
             /* written for this plan, not copied: small shifts and bounded sums
              * allow the 32-bit requantization */
             char text[2048] = "";
@@ -232,9 +241,9 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
             CHECK(strstr(text, "mcuopt emit") != NULL && strstr(text, "#define MCO_REQUANT_FAST 1") != NULL);
             has_config = 1;
         }
-        remove(path);
     }
-    rmdir(dir);
+    for (int k = 0; k < 6; k++) CHECK(found[k] == 1);
+    mco_remove_tree(dir);
     CHECK(has_model_c && has_conv_pool && !has_float_conv && has_config);
     CHECK(!has_dispatcher);   /* model_run calls the kernels directly */
     /* the caller's buffers hold the model input and output, so the emitted
@@ -260,7 +269,7 @@ static void test_hybrid_plan(const mco_model *m, const mco_dataset *ds)
     CHECK_OK(mco_plan_build(&dm, NULL, &plan));
     CHECK(plan.n_ops == 3);   /* hybrid conv (+relu), max pool, dense: no fused hybrid conv+pool */
     float in[784], ref[10], out[10];
-    mco_normalize_input(&m->norm, ds->images, 784, in);
+    mco_normalize_input(&m->norm, ds->samples_u8, 784, in);
     CHECK_OK(mco_model_predict(m, in, 1, ref));
     uint8_t *arena = aligned_alloc(16, (plan.arena_size + 15u) & ~15u);
     CHECK_OK(mco_plan_run(&plan, arena, in, out));

@@ -237,10 +237,10 @@ static void test_idx_dir(void)
     CHECK(strcmp(ds.name, "tiny") == 0);
     CHECK(ds.n == 5 && ds.n_classes == 10);
     CHECK(ds.shape.h == 2 && ds.shape.w == 3 && ds.shape.c == 1);
-    CHECK(ds.images && ds.images[6 * 4 + 5] == 45);
+    CHECK(ds.samples_u8 && ds.samples_u8[6 * 4 + 5] == 45);
     CHECK(ds.labels && memcmp(ds.labels, labels, 5) == 0);
     mco_dataset_free(&ds);
-    CHECK(ds.images == NULL && ds.n == 0);
+    CHECK(ds.samples_u8 == NULL && ds.n == 0);
 
     /* The test split is missing. */
     CHECK_FAILS(mco_dataset_load_idx_dir(temp_dir, MCO_SPLIT_TEST, "tiny", &ds), MCO_ERR_NOT_FOUND,
@@ -251,7 +251,7 @@ static void test_idx_dir(void)
     write_idx_pair("t10k", 3, bad_labels, 0);
     CHECK_FAILS(mco_dataset_load_idx_dir(temp_dir, MCO_SPLIT_TEST, "tiny", &ds), MCO_ERR_FORMAT,
                 "label 10 of sample 1");
-    CHECK(ds.images == NULL);
+    CHECK(ds.samples_u8 == NULL);
 
     /* Counts that disagree: 3 images, 2 labels. */
     uint32_t two[1] = { 2 };
@@ -337,7 +337,7 @@ static void check_cifar_hwc(const mco_dataset *ds)
         for (int y = 0; y < 32; y++)
             for (int x = 0; x < 32; x++)
                 for (int c = 0; c < 3; c++) {
-                    uint8_t got = ds->images[(size_t)r * 3072 + (size_t)(y * 32 + x) * 3 + (size_t)c];
+                    uint8_t got = ds->samples_u8[(size_t)r * 3072 + (size_t)(y * 32 + x) * 3 + (size_t)c];
                     bad += got != cifar_pixel(r, c, y * 32 + x);
                 }
     CHECK(bad == 0);
@@ -354,7 +354,7 @@ static void test_cifar10(void)
     CHECK(strcmp(ds.name, "cifar10") == 0);
     check_cifar_hwc(&ds);
     /* Spot check by hand: record 1, pixel (y=0, x=1), green is C=1, P=1. */
-    CHECK(ds.images[3072 + 1 * 3 + 1] == (uint8_t)(101 + 29 + 7));
+    CHECK(ds.samples_u8[3072 + 1 * 3 + 1] == (uint8_t)(101 + 29 + 7));
     mco_dataset_free(&ds);
 
     /* The train split reads five files in order; one missing is reported. */
@@ -376,7 +376,7 @@ static void test_cifar10(void)
     CHECK_FAILS(mco_dataset_load_cifar10(temp_dir, MCO_SPLIT_TEST, &ds), MCO_ERR_FORMAT, "not a positive multiple");
     write_file("test_batch.bin", odd, 0, 0);
     CHECK_FAILS(mco_dataset_load_cifar10(temp_dir, MCO_SPLIT_TEST, &ds), MCO_ERR_FORMAT, "not a positive multiple");
-    CHECK(ds.images == NULL);
+    CHECK(ds.samples_u8 == NULL);
 }
 
 /* A synthetic set whose sample i has every pixel and the label derived from i. */
@@ -387,13 +387,13 @@ static mco_status make_counting_set(int n, mco_dataset *ds)
     ds->n = n;
     ds->shape = (mco_shape){ 2, 2, 1 };
     ds->n_classes = 10;
-    ds->images = malloc((size_t)n * 4);
+    ds->samples_u8 = malloc((size_t)n * 4);
     ds->labels = malloc((size_t)n);
-    if (!ds->images || !ds->labels)
+    if (!ds->samples_u8 || !ds->labels)
         return MCO_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
         for (int p = 0; p < 4; p++)
-            ds->images[i * 4 + p] = (uint8_t)(i + p);
+            ds->samples_u8[i * 4 + p] = (uint8_t)(i + p);
         ds->labels[i] = (uint8_t)(i % 10);
     }
     return MCO_OK;
@@ -417,9 +417,9 @@ static void test_split_and_head(void)
     for (int part = 0; part < 2; part++) {
         const mco_dataset *d = part ? &val : &train;
         for (int i = 0; i < d->n; i++) {
-            int id = d->images[i * 4];
+            int id = d->samples_u8[i * 4];
             CHECK(d->labels[i] == id % 10);
-            CHECK(d->images[i * 4 + 3] == (uint8_t)(id + 3));
+            CHECK(d->samples_u8[i * 4 + 3] == (uint8_t)(id + 3));
             seen[id]++;
             in_place += part == 0 && id == i;
         }
@@ -432,11 +432,11 @@ static void test_split_and_head(void)
 
     /* Same seed, same split; another seed, another split. */
     CHECK_OK(mco_dataset_split(&src, 50, 42, &train2, &val2));
-    CHECK(memcmp(val.images, val2.images, 50 * 4) == 0 && memcmp(train.labels, train2.labels, 150) == 0);
+    CHECK(memcmp(val.samples_u8, val2.samples_u8, 50 * 4) == 0 && memcmp(train.labels, train2.labels, 150) == 0);
     mco_dataset_free(&train2);
     mco_dataset_free(&val2);
     CHECK_OK(mco_dataset_split(&src, 50, 43, &train2, &val2));
-    CHECK(memcmp(val.images, val2.images, 50 * 4) != 0);
+    CHECK(memcmp(val.samples_u8, val2.samples_u8, 50 * 4) != 0);
     mco_dataset_free(&train2);
     mco_dataset_free(&val2);
 
@@ -446,11 +446,11 @@ static void test_split_and_head(void)
     mco_dataset_free(&train2);
     mco_dataset_free(&val2);
     CHECK_FAILS(mco_dataset_split(&src, N + 1, 1, &train2, &val2), MCO_ERR_ARG, "validation size");
-    CHECK(train2.images == NULL && val2.images == NULL);
+    CHECK(train2.samples_u8 == NULL && val2.samples_u8 == NULL);
 
     CHECK_OK(mco_dataset_head(&src, 7, &head));
-    CHECK(head.n == 7 && memcmp(head.images, src.images, 7 * 4) == 0 && memcmp(head.labels, src.labels, 7) == 0);
-    CHECK(head.images != src.images);
+    CHECK(head.n == 7 && memcmp(head.samples_u8, src.samples_u8, 7 * 4) == 0 && memcmp(head.labels, src.labels, 7) == 0);
+    CHECK(head.samples_u8 != src.samples_u8);
     mco_dataset_free(&head);
     CHECK_FAILS(mco_dataset_head(&src, N + 1, &head), MCO_ERR_ARG, "first 201");
 

@@ -38,7 +38,7 @@ static void make_prototypes(mco_dataset *ds, int n, uint64_t seed)
         int label = (int)mco_rng_below(&rng, CLASSES);
         for (int p = 0; p < 64; p++) {
             int v = proto[label][p] + (int)mco_rng_below(&rng, 120) - 60;
-            ds->images[(size_t)i * 64 + (size_t)p] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+            ds->samples_u8[(size_t)i * 64 + (size_t)p] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
         }
         ds->labels[i] = (uint8_t)label;
     }
@@ -282,7 +282,7 @@ static void check_teacher_logits(const mco_model *teacher, const mco_dataset *tr
     CHECK(one && three && memcmp(one, logits, (size_t)train->n * CLASSES * sizeof(float)) == 0);
     CHECK(one && three && memcmp(three, logits, (size_t)train->n * CLASSES * sizeof(float)) == 0);
     float input[64], direct[CLASSES];
-    mco_normalize_input(&teacher->norm, train->images + 5 * 64, 64, input);
+    mco_normalize_input(&teacher->norm, train->samples_u8 + 5 * 64, 64, input);
     CHECK_OK(mco_model_predict(teacher, input, 1, direct));
     CHECK(memcmp(direct, logits + 5 * CLASSES, sizeof direct) == 0);
     free(one);

@@ -59,7 +59,7 @@ static inline void test_dataset_alloc(mco_dataset *ds, const char *name, int n, 
     ds->n = n;
     ds->shape = shape;
     ds->n_classes = classes;
-    ds->images = malloc((size_t)n * mco_shape_size(shape));
+    ds->samples_u8 = malloc((size_t)n * mco_shape_size(shape));
     ds->labels = malloc((size_t)n);
 }
 
@@ -71,7 +71,7 @@ static inline void test_make_blobs(mco_dataset *ds, int n, uint64_t seed)
     test_dataset_alloc(ds, "blobs", n, (mco_shape){8, 8, 1}, 4);
     for (int i = 0; i < n; i++) {
         int label = (int)mco_rng_below(&rng, 4);
-        uint8_t *img = ds->images + (size_t)i * 64;
+        uint8_t *img = ds->samples_u8 + (size_t)i * 64;
         for (int p = 0; p < 64; p++) img[p] = (uint8_t)mco_rng_below(&rng, 90);
         int y0 = (label / 2) * 4 + (int)mco_rng_below(&rng, 2), x0 = (label % 2) * 4 + (int)mco_rng_below(&rng, 2);
         for (int y = y0; y < y0 + 3 && y < 8; y++)

@@ -48,9 +48,9 @@ static void make_deploy(mco_weight_format format, mco_deploy_model *dm)
     ds.n = 16;
     ds.shape = (mco_shape){6, 6, 2};
     ds.n_classes = 4;
-    ds.images = malloc(16 * 72);
+    ds.samples_u8 = malloc(16 * 72);
     ds.labels = calloc(16, 1);
-    for (int k = 0; k < 16 * 72; k++) ds.images[k] = (uint8_t)(k * 37 + k / 72);
+    for (int k = 0; k < 16 * 72; k++) ds.samples_u8[k] = (uint8_t)(k * 37 + k / 72);
     mco_quant_options opt;
     mco_quant_options_default(&opt);
     opt.weight_format = format;

@@ -190,7 +190,7 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
 {
     char dir[] = "/tmp/mco-test-op-table-XXXXXX";
     if (!mkdtemp(dir)) return 0;
-    char code[1100], path[1200], cmd[4000];
+    char code[1100], path[1200], cmd[6000];
     snprintf(code, sizeof code, "%s/code", dir);
     mco_emit_options eo;
     mco_emit_options_default(&eo);
@@ -223,9 +223,9 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
         ok = 0;
     }
     snprintf(cmd, sizeof cmd,
-             "cc -std=c99 -O1 -Wall -Wextra -Wconversion -Werror -ffp-contract=off -I%s %s/*.c %s/main.c -o %s/run "
-             "-lm > %s/cc.log 2>&1 && %s/run %s/in.bin %s/out.bin",
-             code, code, dir, dir, dir, dir, dir, dir);
+             "cc -std=c99 -O1 -Wall -Wextra -Wconversion -Werror -ffp-contract=off -I%s -I%s/mcuopt_runtime %s/*.c "
+             "%s/mcuopt_runtime/*.c %s/main.c -o %s/run -lm > %s/cc.log 2>&1 && %s/run %s/in.bin %s/out.bin",
+             code, code, code, code, dir, dir, dir, dir, dir, dir);
     if (ok && system(cmd) != 0) {
         fprintf(stderr, "%s: the emitted code did not build or run:\n", label);
         snprintf(cmd, sizeof cmd, "head -20 %s/cc.log >&2", dir);

@@ -402,7 +402,7 @@ static void test_activation_criteria(void)
     memcpy(m.layers[0].params[0].data, w, sizeof w);
     memcpy(m.layers[0].params[1].data, b, sizeof b);
     uint8_t images[8] = {126, 127, 129, 130, 126, 127, 129, 130}, labels[2] = {0, 1};
-    mco_dataset ds = {"hand", 2, {1, 4, 1}, 2, images, labels};
+    mco_dataset ds = {.name = "hand", .n = 2, .shape = {1, 4, 1}, .n_classes = 2, .samples_u8 = images, .labels = labels};
 
     mco_channel_groups groups;
     CHECK_OK(mco_channel_groups_find(&m, &groups));
@@ -437,7 +437,7 @@ static void test_determinism_and_classes(void)
     uint8_t images[36 * 20], labels[20] = {0};
     uint32_t s = 3;
     for (size_t k = 0; k < sizeof images; k++) images[k] = (uint8_t)lcg(&s);
-    mco_dataset ds = {"random", 20, {6, 6, 1}, 5, images, labels};
+    mco_dataset ds = {.name = "random", .n = 20, .shape = {6, 6, 1}, .n_classes = 5, .samples_u8 = images, .labels = labels};
     CHECK_OK(mco_model_clone(&m, &a));
     CHECK_OK(mco_model_clone(&m, &b));
     mco_structured_options opt;
@@ -521,7 +521,7 @@ static void test_sensitivity(void)
         labels[n] = (uint8_t)best;
     }
     free(x);
-    mco_dataset ds = {"own", N, {6, 6, 1}, 5, images, labels};
+    mco_dataset ds = {.name = "own", .n = N, .shape = {6, 6, 1}, .n_classes = 5, .samples_u8 = images, .labels = labels};
     static const float ratios[] = {0.0f, 0.5f, 0.95f};
     mco_structured_options opt;
     mco_structured_options_default(&opt);

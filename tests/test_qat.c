@@ -45,13 +45,13 @@ static void make_squares(mco_dataset *ds, int n, uint32_t seed)
     ds->n = n;
     ds->shape = (mco_shape){8, 8, 1};
     ds->n_classes = 4;
-    ds->images = malloc((size_t)n * 64);
+    ds->samples_u8 = malloc((size_t)n * 64);
     ds->labels = malloc((size_t)n);
     uint32_t x = seed;
     for (int i = 0; i < n; i++) {
         x = x * 1664525u + 1013904223u;
         int label = (int)(x >> 30);
-        uint8_t *img = ds->images + (size_t)i * 64;
+        uint8_t *img = ds->samples_u8 + (size_t)i * 64;
         for (int p = 0; p < 64; p++) {
             x = x * 1664525u + 1013904223u;
             img[p] = (uint8_t)((x >> 24) % 100);
@@ -370,9 +370,9 @@ static double runtime_agreement(const mco_model *qat, const mco_qat_ranges *r, c
     float *fq_out = malloc((size_t)ds->n * (size_t)nc * sizeof *fq_out);
     int8_t *rt_out = malloc((size_t)ds->n * plan.output_bytes);
     CHECK(plan.output_type == MCO_ELEM_S8 && plan.output_bytes == (size_t)nc);
-    mco_normalize_input(&qat->norm, ds->images, (size_t)ds->n * in_size, x);
+    mco_normalize_input(&qat->norm, ds->samples_u8, (size_t)ds->n * in_size, x);
     CHECK_OK(mco_qat_predict(qat, r, x, ds->n, fq_out));
-    CHECK_OK(mco_deploy_predict_raw(dm, &plan, ds->images, ds->n, NULL, rt_out));
+    CHECK_OK(mco_deploy_predict_raw(dm, &plan, ds->samples_u8, ds->n, NULL, rt_out));
     int agree = 0, correct_fq = 0, correct_rt = 0;
     *logits_exact = -1.0;   /* int8 logits: compare the values too, in output steps */
     *max_step_diff = 0.0;

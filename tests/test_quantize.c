@@ -47,12 +47,12 @@ static void make_dataset(mco_shape shape, int n, mco_dataset *ds)
     ds->shape = shape;
     ds->n_classes = 10;
     size_t size = mco_shape_size(shape) * (size_t)n;
-    ds->images = malloc(size);
+    ds->samples_u8 = malloc(size);
     ds->labels = calloc((size_t)n, 1);
     uint32_t x = 12345;
     for (size_t k = 0; k < size; k++) {
         x = x * 1664525u + 1013904223u;
-        ds->images[k] = (uint8_t)(x >> 24);
+        ds->samples_u8[k] = (uint8_t)(x >> 24);
     }
 }
 
@@ -138,7 +138,7 @@ static void test_hand_computed_params(void)
     m.layers[0].params[MCO_PARAM_BIAS].data[0] = 3.0f;
     m.norm = (mco_normalization){1.0f, 128.0f, 1.0f};
     uint8_t images[2] = {0, 255}, labels[2] = {0, 0};
-    mco_dataset ds = {"two", 2, {1, 1, 1}, 1, images, labels};
+    mco_dataset ds = {.name = "two", .n = 2, .shape = {1, 1, 1}, .n_classes = 1, .samples_u8 = images, .labels = labels};
     mco_quant_options opt;
     mco_quant_options_default(&opt);
     mco_deploy_model dm;

@@ -384,9 +384,9 @@ static void check_choice_in_emulator(const mco_cost_model *cm, const mco_target_
     ds.shape = dm.model.input_shape;
     ds.n_classes = 10;
     size_t size = mco_shape_size(ds.shape);
-    ds.images = malloc(2 * size);
+    ds.samples_u8 = malloc(2 * size);
     ds.labels = calloc(2, 1);
-    for (size_t i = 0; i < 2 * size; i++) ds.images[i] = (uint8_t)(i * 29u + 7u);
+    for (size_t i = 0; i < 2 * size; i++) ds.samples_u8[i] = (uint8_t)(i * 29u + 7u);
     mco_plan_goal goals[2] = {MCO_PLAN_FASTEST, MCO_PLAN_SMALLEST};
     mco_measure_result m[2];
     mco_resource_estimate e[2];

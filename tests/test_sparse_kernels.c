@@ -334,9 +334,9 @@ static void random_images(mco_dataset *ds, mco_shape shape, int n)
     ds->n = n;
     ds->shape = shape;
     ds->n_classes = 10;
-    ds->images = malloc((size_t)n * mco_shape_size(shape));
+    ds->samples_u8 = malloc((size_t)n * mco_shape_size(shape));
     ds->labels = calloc((size_t)n, 1);
-    for (size_t i = 0; i < (size_t)n * mco_shape_size(shape); i++) ds->images[i] = (uint8_t)below(256);
+    for (size_t i = 0; i < (size_t)n * mco_shape_size(shape); i++) ds->samples_u8[i] = (uint8_t)below(256);
 }
 
 /* A deploy model of m pruned (magnitude) to `sparsity`, int8. */
@@ -398,7 +398,7 @@ static void check_choice(const mco_deploy_model *dm, mco_plan_goal goal, const m
     estimate(&chosen, &cycles, &flash);
     int n = 8;
     uint8_t *a = malloc((size_t)n * chosen.output_bytes), *b = malloc((size_t)n * chosen.output_bytes);
-    CHECK_OK(mco_deploy_predict_raw(dm, &chosen, ds->images, n, NULL, a));
+    CHECK_OK(mco_deploy_predict_raw(dm, &chosen, ds->samples_u8, n, NULL, a));
     for (size_t r = 0; r < sizeof rivals / sizeof rivals[0]; r++) {
         mco_plan rival;
         opt.prefer = &rivals[r];
@@ -408,7 +408,7 @@ static void check_choice(const mco_deploy_model *dm, mco_plan_goal goal, const m
         estimate(&rival, &rc, &rf);
         if (goal == MCO_PLAN_FASTEST) CHECK(cycles <= rc);
         else CHECK(flash <= rf + 64);
-        CHECK_OK(mco_deploy_predict_raw(dm, &rival, ds->images, n, NULL, b));
+        CHECK_OK(mco_deploy_predict_raw(dm, &rival, ds->samples_u8, n, NULL, b));
         CHECK(memcmp(a, b, (size_t)n * chosen.output_bytes) == 0);
         mco_plan_free(&rival);
     }

@@ -285,7 +285,7 @@ static void measure_emitted(const char *target)
     uint8_t images[N * 12 * 10 * 3], labels[N] = {0};
     for (size_t i = 0; i < sizeof images; i++) images[i] = (uint8_t)((i * 2654435761u) >> 13);
     CHECK(raw * N == sizeof images);
-    samples.images = images;
+    samples.samples_u8 = images;
     samples.labels = labels;
     mco_measure_options mo;
     mco_measure_options_default(&mo);

@@ -223,7 +223,7 @@ static void check_api(const mco_dataset *train, const mco_dataset *test)
     /* predict agrees with evaluate */
     float *x = malloc((size_t)test->n * 64 * sizeof(float));
     float *y = malloc((size_t)test->n * 4 * sizeof(float));
-    mco_normalize_input(&m.norm, test->images, (size_t)test->n * 64, x);
+    mco_normalize_input(&m.norm, test->samples_u8, (size_t)test->n * 64, x);
     CHECK_OK(mco_model_predict(&m, x, test->n, y));
     int correct = 0;
     for (int i = 0; i < test->n; i++) {

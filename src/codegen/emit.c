@@ -45,6 +45,8 @@ void mco_emit_options_default(mco_emit_options *opt)
     opt->ctx = NULL;
     opt->cpu = "cortex-m4";
     opt->measure = 1;
+    opt->name = NULL;
+    opt->measured_stack_bytes = 0;
 }
 
 /* ---- output files --------------------------------------------------------- */
@@ -68,7 +70,7 @@ mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *
 /* ---- numbers ---------------------------------------------------------------- */
 
 /* A float as a C float constant that reads back as the same float. */
-static const char *float_literal(float v, char buf[40])
+const char *mco_emit_float_literal(float v, char buf[40])
 {
     snprintf(buf, 40, "%.9g", (double)v);
     if (!strpbrk(buf, ".e")) strcat(buf, ".0");
@@ -121,7 +123,7 @@ static mco_status emit_array(FILE *f, const char *name, mco_data_type type, cons
         case MCO_DATA_F32: {
             float v = ((const float *)data)[i];
             if (!isfinite(v)) return mco_error(MCO_ERR_RANGE, "%s[%zu] is not a finite number", name, i);
-            fputs(float_literal(v, lit), f);
+            fputs(mco_emit_float_literal(v, lit), f);
             break;
         }
         case MCO_DATA_U16: fprintf(f, "%u", (unsigned)((const uint16_t *)data)[i]); break;
@@ -212,7 +214,7 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         fprintf(f, "static const mco_conv_s8w_f32_params op%d_params = {\n    .win = ", k);
         emit_window(f, &p->win);
         fprintf(f, ",\n    .act_min = %s, .act_max = %s, .weight_scales = op%d_scales\n};\n",
-                float_literal(p->act_min, a), float_literal(p->act_max, b), k);
+                mco_emit_float_literal(p->act_min, a), mco_emit_float_literal(p->act_max, b), k);
         break;
     }
     case MCO_PARAMS_FC_S8W_F32: {
@@ -222,21 +224,21 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         fprintf(f,
                 "static const mco_fc_s8w_f32_params op%d_params = {\n"
                 "    .in_size = %d, .out_size = %d, .act_min = %s, .act_max = %s, .weight_scales = op%d_scales\n};\n",
-                k, (int)p->in_size, (int)p->out_size, float_literal(p->act_min, a), float_literal(p->act_max, b), k);
+                k, (int)p->in_size, (int)p->out_size, mco_emit_float_literal(p->act_min, a), mco_emit_float_literal(p->act_max, b), k);
         break;
     }
     case MCO_PARAMS_CONV_F32: {
         const mco_conv_f32_params *p = op->params;
         fprintf(f, "static const mco_conv_f32_params op%d_params = {\n    .win = ", k);
         emit_window(f, &p->win);
-        fprintf(f, ",\n    .act_min = %s, .act_max = %s\n};\n", float_literal(p->act_min, a),
-                float_literal(p->act_max, b));
+        fprintf(f, ",\n    .act_min = %s, .act_max = %s\n};\n", mco_emit_float_literal(p->act_min, a),
+                mco_emit_float_literal(p->act_max, b));
         break;
     }
     case MCO_PARAMS_FC_F32: {
         const mco_fc_f32_params *p = op->params;
         fprintf(f, "static const mco_fc_f32_params op%d_params = {\n    .in_size = %d, .out_size = %d, .act_min = %s, .act_max = %s\n};\n",
-                k, (int)p->in_size, (int)p->out_size, float_literal(p->act_min, a), float_literal(p->act_max, b));
+                k, (int)p->in_size, (int)p->out_size, mco_emit_float_literal(p->act_min, a), mco_emit_float_literal(p->act_max, b));
         break;
     }
     case MCO_PARAMS_WINDOW:
@@ -247,7 +249,7 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
     case MCO_PARAMS_CLAMP_F32: {
         const mco_clamp_f32_params *p = op->params;
         fprintf(f, "static const mco_clamp_f32_params op%d_params = { .size = %d, .act_min = %s, .act_max = %s };\n",
-                k, (int)p->size, float_literal(p->act_min, a), float_literal(p->act_max, b));
+                k, (int)p->size, mco_emit_float_literal(p->act_min, a), mco_emit_float_literal(p->act_max, b));
         break;
     }
     case MCO_PARAMS_CLAMP_S8: {
@@ -315,7 +317,7 @@ int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_M
     return n;
 }
 
-static const char *elem_ctype(mco_elem_type t) { return t == MCO_ELEM_S8 ? "int8_t" : "float"; }
+const char *mco_emit_elem_ctype(mco_elem_type t) { return t == MCO_ELEM_S8 ? "int8_t" : "float"; }
 
 static void emit_header_comment(FILE *f, const char *file, const mco_deploy_model *dm)
 {
@@ -407,56 +409,121 @@ static void emit_op_call(FILE *f, const mco_plan *plan, const io_binding *io, in
     else fprintf(f, "    MCO_LAYER_MARK(%d);\n", k + 1);
 }
 
-static mco_status write_model_h(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
-                                const char *dir, mco_emit_result *res)
+mco_status mco_emit_check_name(const char *name)
 {
-    mco_emit_file out;
-    mco_status st = mco_emit_open(&out, dir, "model.h");
-    if (st != MCO_OK) return st;
-    FILE *f = out.f;
-    char a[40];
-    const mco_normalization *norm = &dm->model.norm;
-    emit_header_comment(f, "model.h", dm);
-    fprintf(f,
-            " *\n * model_run(in, out) runs one inference: `in` holds MODEL_INPUT_SIZE values\n"
-            " * (NHWC %dx%dx%d), `out` receives MODEL_OUTPUT_SIZE values. It returns 0, or a\n"
-            " * negative mco_rt_status if a kernel rejected its arguments. `in` and `out`\n"
-            " * must not overlap (the kernels read `in` and write `out` directly). Not\n"
-            " * reentrant: the other activations live in one static arena of\n"
-            " * MODEL_ARENA_SIZE bytes.\n"
-            " * A raw 8-bit sample becomes the float input x = (raw * %.9g - %.9g) / %.9g",
-            dm->model.input_shape.h, dm->model.input_shape.w, dm->model.input_shape.c, (double)norm->scale,
-            (double)norm->mean, (double)norm->std);
-    if (plan->input_type == MCO_ELEM_S8)
-        fputs(",\n * then q = clamp(round(x / MODEL_INPUT_SCALE) + MODEL_INPUT_ZERO_POINT, -128, 127)", f);
-    fputs(".\n */\n#ifndef MODEL_H\n#define MODEL_H\n\n#include <stdint.h>\n\n", f);
-    fprintf(f, "#define MODEL_INPUT_SIZE %d\n#define MODEL_OUTPUT_SIZE %d\n", (int)plan->input_size,
-            (int)plan->output_size);
-    fprintf(f, "#define MODEL_INPUT_H %d\n#define MODEL_INPUT_W %d\n#define MODEL_INPUT_C %d\n",
-            dm->model.input_shape.h, dm->model.input_shape.w, dm->model.input_shape.c);
-    fprintf(f, "#define MODEL_ARENA_SIZE %" PRIu32 "\n\n", io->arena_bytes);
-    if (plan->input_type == MCO_ELEM_S8)
-        fprintf(f, "#define MODEL_INPUT_SCALE %s\n#define MODEL_INPUT_ZERO_POINT (%d)\n",
-                float_literal(plan->input_q.scale, a), (int)plan->input_q.zero_point);
-    if (plan->output_type == MCO_ELEM_S8)
-        fprintf(f, "#define MODEL_OUTPUT_SCALE %s\n#define MODEL_OUTPUT_ZERO_POINT (%d)\n",
-                float_literal(plan->output_q.scale, a), (int)plan->output_q.zero_point);
-    fprintf(f, "\ntypedef %s model_input_t;\ntypedef %s model_output_t;\n\n", elem_ctype(plan->input_type),
-            elem_ctype(plan->output_type));
-    fputs("int model_run(const model_input_t *in, model_output_t *out);\n\n#endif\n", f);
-    st = mco_emit_close(&out, res, "model.h");
-    return st;
+    if (!name || !name[0]) return mco_error(MCO_ERR_ARG, "emit: the model name is empty");
+    size_t n = strlen(name);
+    if (n > MCO_EMIT_MODEL_NAME_MAX)
+        return mco_error(MCO_ERR_ARG, "emit: the model name '%.40s...' is longer than %d characters", name,
+                         MCO_EMIT_MODEL_NAME_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)name[i]) || name[i] == '_' || (i > 0 && isdigit((unsigned char)name[i]))))
+            return mco_error(MCO_ERR_ARG,
+                             "emit: the model name '%s' is not a lower-case C identifier (a-z, 0-9 and _, "
+                             "starting with a letter or _)",
+                             name);
+    /* the runtime's own prefix and the package's runtime directory */
+    if (strncmp(name, "mco_", 4) == 0 || strcmp(name, "mco") == 0 || strcmp(name, MCO_EMIT_RUNTIME_DIR) == 0)
+        return mco_error(MCO_ERR_ARG, "emit: the model name '%s' is reserved for the runtime (mco_*)", name);
+    return MCO_OK;
 }
 
-static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
-                                const char *dir, mco_emit_result *res)
+void mco_emit_make_names(const char *name, mco_emit_names *nm)
+{
+    snprintf(nm->lower, sizeof nm->lower, "%s", name);
+    for (size_t i = 0; i <= strlen(nm->lower); i++) nm->upper[i] = (char)toupper((unsigned char)nm->lower[i]);
+    snprintf(nm->header, sizeof nm->header, "%s.h", name);
+    snprintf(nm->source, sizeof nm->source, "%s.c", name);
+}
+
+void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *dm, const mco_plan *plan,
+                              const mco_emit_names *nm)
+{
+    const mco_normalization *norm = &dm->model.norm;
+    fprintf(f, "%sA raw 8-bit sample becomes the float input x = (raw * %.9g - %.9g) / %.9g", prefix,
+            (double)norm->scale, (double)norm->mean, (double)norm->std);
+    if (plan->input_type == MCO_ELEM_S8)
+        fprintf(f, ",\n%sthen q = clamp(round(x / %s_INPUT_SCALE) + %s_INPUT_ZERO_POINT, -128, 127)", prefix,
+                nm->upper, nm->upper);
+    fputs(".\n", f);
+}
+
+/* NAME.h: the sizes, types, quantization, memory figures and the two entry
+ * points. `stack_worst` / `stack_measured`: 0 when unknown. */
+static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
+                               const mco_emit_names *nm, size_t stack_worst, size_t stack_measured, const char *cpu,
+                               const char *dir, mco_emit_result *res)
 {
     mco_emit_file out;
-    mco_status st = mco_emit_open(&out, dir, "model.c");
+    mco_status st = mco_emit_open(&out, dir, nm->header);
+    if (st != MCO_OK) return st;
+    FILE *f = out.f;
+    const char *N = nm->upper, *n = nm->lower;
+    char a[40];
+    emit_header_comment(f, nm->header, dm);
+    fprintf(f,
+            " *\n * %s_run(in, out) runs one inference: `in` holds %s_INPUT_SIZE values\n"
+            " * (NHWC %dx%dx%d), `out` receives %s_OUTPUT_SIZE values. It returns 0, or a\n"
+            " * negative mco_rt_status if a kernel rejected its arguments. `in` and `out`\n"
+            " * must not overlap (the kernels read `in` and write `out` directly). The\n"
+            " * other activations live in a static arena of %s_ARENA_SIZE bytes inside\n"
+            " * %s.c (define %s_ARENA_SECTION when compiling %s.c to place it, e.g.\n"
+            " * -D'%s_ARENA_SECTION=__attribute__((section(\".ccmram\")))'), so %s_run is\n"
+            " * not reentrant. %s_run_with_arena(in, out, arena) uses the caller's buffer\n"
+            " * instead (%s_ARENA_SIZE bytes, %s_ARENA_ALIGN-aligned, e.g.\n"
+            " * `static uint32_t buf[%s_ARENA_WORDS];`); one buffer per concurrent call.\n",
+            n, N, dm->model.input_shape.h, dm->model.input_shape.w, dm->model.input_shape.c, N, N, n, N, n, N, n, n,
+            N, N, N);
+    mco_emit_input_recipe(f, " * ", dm, plan, nm);
+    fprintf(f, " */\n#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
+            N, N);
+    fprintf(f, "#define %s_INPUT_SIZE %d\n#define %s_OUTPUT_SIZE %d\n", N, (int)plan->input_size, N,
+            (int)plan->output_size);
+    fprintf(f, "#define %s_INPUT_H %d\n#define %s_INPUT_W %d\n#define %s_INPUT_C %d\n", N, dm->model.input_shape.h,
+            N, dm->model.input_shape.w, N, dm->model.input_shape.c);
+    if (plan->input_type == MCO_ELEM_S8)
+        fprintf(f, "#define %s_INPUT_SCALE %s\n#define %s_INPUT_ZERO_POINT (%d)\n", N,
+                mco_emit_float_literal(plan->input_q.scale, a), N, (int)plan->input_q.zero_point);
+    if (plan->output_type == MCO_ELEM_S8)
+        fprintf(f, "#define %s_OUTPUT_SCALE %s\n#define %s_OUTPUT_ZERO_POINT (%d)\n", N,
+                mco_emit_float_literal(plan->output_q.scale, a), N, (int)plan->output_q.zero_point);
+    fprintf(f,
+            "\n/* Memory. The arena: bytes, alignment, and 32-bit words for a caller's buffer. */\n"
+            "#define %s_ARENA_SIZE %" PRIu32 "\n#define %s_ARENA_ALIGN 4\n#define %s_ARENA_WORDS %" PRIu32 "\n",
+            N, io->arena_bytes, N, N, (io->arena_bytes + 3u) / 4u + (io->arena_bytes == 0));
+    fprintf(f,
+            "/* Stack bytes %s_run needs (0: unknown): worst case from the call graph and\n"
+            " * -fstack-usage of arm-none-eabi-gcc -O2 for %s (other compilers and\n"
+            " * levels differ; -O0 needs more), and the deepest use measured by stack\n"
+            " * painting in an emulated run (mcuopt measure / run / search). */\n"
+            "#define %s_STACK_WORST %zu\n#define %s_STACK_MEASURED %zu\n",
+            n, cpu, N, stack_worst, N, stack_measured);
+    fprintf(f,
+            "/* The stack to budget: the worst case if known, else the measured use. */\n"
+            "#define %s_STACK_SIZE %zu\n"
+            "/* RAM the model needs beyond your application's: arena + stack. */\n"
+            "#define %s_RAM_TOTAL (%s_ARENA_SIZE + %s_STACK_SIZE)\n\n",
+            N, stack_worst ? stack_worst : stack_measured, N, N, N);
+    fprintf(f, "typedef %s %s_input_t;\ntypedef %s %s_output_t;\n\n", mco_emit_elem_ctype(plan->input_type), n,
+            mco_emit_elem_ctype(plan->output_type), n);
+    fprintf(f,
+            "int %s_run(const %s_input_t *in, %s_output_t *out);\n"
+            "int %s_run_with_arena(const %s_input_t *in, %s_output_t *out, void *arena);\n\n"
+            "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+            n, n, n, n, n, n);
+    return mco_emit_close(&out, res, nm->header);
+}
+
+static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
+                               const mco_emit_names *nm, const char *dir, mco_emit_result *res)
+{
+    mco_emit_file out;
+    mco_status st = mco_emit_open(&out, dir, nm->source);
     if (st != MCO_OK) return st;
     FILE *f = out.f;
     const mco_op *ops = plan->ops;
-    emit_header_comment(f, "model.c", dm);
+    const char *N = nm->upper, *n = nm->lower;
+    emit_header_comment(f, nm->source, dm);
     fputs(" * The model as one runtime kernel call per op (the calls the host's\n"
           " * evaluator makes for the same plan); every parameter array holds the\n"
           " * exact values the host evaluated.\n */\n"
@@ -465,7 +532,7 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
     const char *headers[MCO_EMIT_MAX_HEADERS];
     int n_headers = mco_emit_kernel_headers(plan, headers);
     for (int h = 0; h < n_headers; h++) fprintf(f, "#include \"%s\"\n", headers[h]);
-    fputs("#include \"model.h\"\n\n", f);
+    fprintf(f, "#include \"%s\"\n\n", nm->header);
     size_t weight_bytes = 0;
     for (int k = 0; k < plan->n_ops && st == MCO_OK; k++) {
         const mco_plan_op_info *info = &plan->info[k];
@@ -480,33 +547,54 @@ static mco_status write_model_c(const mco_deploy_model *dm, const mco_plan *plan
         return st;
     }
     if (io->arena_bytes > 0)
-        fputs("/* The activations the caller's buffers do not hold; the word member keeps\n"
-              " * it 4-byte aligned. */\nstatic union {\n    uint32_t align;\n    uint8_t bytes[MODEL_ARENA_SIZE];\n"
-              "} model_arena;\n#define S8_AT(offset) ((int8_t *)(void *)(model_arena.bytes + (offset)))\n"
-              "#define F32_AT(offset) ((float *)(void *)(model_arena.bytes + (offset)))\n\n",
-              f);
+        fprintf(f,
+                "/* The activations the caller's buffers do not hold; the word member keeps\n"
+                " * it 4-byte aligned. %s_ARENA_SECTION (empty unless you define it) places it. */\n"
+                "#ifndef %s_ARENA_SECTION\n#define %s_ARENA_SECTION\n#endif\n"
+                "static union {\n    uint32_t align;\n    uint8_t bytes[%s_ARENA_SIZE];\n"
+                "} %s_arena %s_ARENA_SECTION;\n"
+                "#define S8_AT(offset) ((int8_t *)(void *)(arena_bytes + (offset)))\n"
+                "#define F32_AT(offset) ((float *)(void *)(arena_bytes + (offset)))\n\n",
+                N, N, N, N, n, N);
     fputs("/* MCO_LAYER_MARK(k) marks where op k begins (k = the number of ops: where\n"
           " * the last one ends) for the per-layer counts of `mcuopt measure`, whose\n"
           " * measurement build defines it; in any other build it is empty. */\n"
           "#ifndef MCO_LAYER_MARK\n#define MCO_LAYER_MARK(k)\n#endif\n\n",
           f);
-    fputs("int model_run(const model_input_t *in, model_output_t *out)\n{\n"
-          "    mco_rt_status status;\n"
-          "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n",
-          f);
+    fprintf(f,
+            "/* One copy of the body, which %s_run calls (a measurement build's layer marks\n"
+            " * must appear once). */\n"
+            "#if defined(__GNUC__)\n__attribute__((noinline))\n#endif\n"
+            "int %s_run_with_arena(const %s_input_t *in, %s_output_t *out, void *arena)\n{\n"
+            "    mco_rt_status status;\n",
+            n, n, n, n);
+    if (io->arena_bytes > 0)
+        fprintf(f,
+                "    uint8_t *arena_bytes = (uint8_t *)arena;\n"
+                "    if (in == 0 || out == 0 || arena == 0 || ((uintptr_t)arena & (%s_ARENA_ALIGN - 1u)) != 0)\n"
+                "        return (int)MCO_RT_ARG_ERROR;\n",
+                N);
+    else
+        fputs("    (void)arena;   /* the model needs no arena */\n"
+              "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n",
+              f);
     if (!io->direct_in)
-        fprintf(f, "    memcpy(model_arena.bytes + %" PRIu32 "u, in, sizeof(model_input_t) * (size_t)MODEL_INPUT_SIZE);\n",
-                plan->input_offset);
+        fprintf(f, "    memcpy(arena_bytes + %" PRIu32 "u, in, sizeof(%s_input_t) * (size_t)%s_INPUT_SIZE);\n",
+                plan->input_offset, n, N);
     for (int k = 0; k < plan->n_ops; k++) emit_op_call(f, plan, io, k);
     if (plan->n_ops == 0) fputs("    status = MCO_RT_OK;\n", f);
     if (!io->direct_out) {
         fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
-        fprintf(f, "    memcpy(out, model_arena.bytes + %" PRIu32 "u, sizeof(model_output_t) * (size_t)MODEL_OUTPUT_SIZE);\n",
-                plan->output_offset);
+        fprintf(f, "    memcpy(out, arena_bytes + %" PRIu32 "u, sizeof(%s_output_t) * (size_t)%s_OUTPUT_SIZE);\n",
+                plan->output_offset, n, N);
     }
-    fputs("    return (int)status;\n}\n", f);
+    fputs("    return (int)status;\n}\n\n", f);
+    char arena_arg[MCO_EMIT_MODEL_NAME_MAX + 16] = "0";
+    if (io->arena_bytes > 0) snprintf(arena_arg, sizeof arena_arg, "%s_arena.bytes", n);
+    fprintf(f, "int %s_run(const %s_input_t *in, %s_output_t *out)\n{\n    return %s_run_with_arena(in, out, %s);\n}\n",
+            n, n, n, n, arena_arg);
     res->weight_bytes = weight_bytes;
-    return mco_emit_close(&out, res, "model.c");
+    return mco_emit_close(&out, res, nm->source);
 }
 
 mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, const char *dir,
@@ -522,14 +610,22 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     snprintf(res->cpu, sizeof res->cpu, "%s", opt->cpu ? opt->cpu : "cortex-m4");
     io_binding io = bind_io(plan);
     res->arena_bytes = io.arena_bytes;
-    /* Everything goes to a staged directory that only a success puts in place. */
-    mco_output_dir out;
-    mco_status st = mco_output_dir_begin(&out, dir);
+    const char *name = opt->name ? opt->name : "model";
+    mco_status st = mco_emit_check_name(name);
     if (st != MCO_OK) return st;
-    st = write_model_h(dm, plan, &io, out.stage, res);
-    if (st == MCO_OK) st = write_model_c(dm, plan, &io, out.stage, res);
+    mco_emit_names nm;
+    mco_emit_make_names(name, &nm);
+    /* Everything goes to a staged directory that only a success puts in place.
+     * The header is written again once the stack is known. */
+    mco_output_dir out;
+    if ((st = mco_output_dir_begin(&out, dir)) != MCO_OK) return st;
+    st = write_header(dm, plan, &io, &nm, 0, 0, res->cpu, out.stage, NULL);
+    if (st == MCO_OK) st = write_source(dm, plan, &io, &nm, out.stage, res);
     if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, out.stage, res);
-    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, res);
+    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, &nm, res);
+    if (st == MCO_OK)
+        st = write_header(dm, plan, &io, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu, out.stage, res);
+    if (st == MCO_OK) st = mco_emit_package(dm, plan, &nm, opt->measured_stack_bytes, out.stage, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);
     mco_output_dir_abort(&out);
     return st;

@@ -20,6 +20,39 @@ mco_status mco_emit_open(mco_emit_file *out, const char *dir, const char *name);
 /* Puts it in place as dir/name; records `name` in res->files. */
 mco_status mco_emit_close(mco_emit_file *out, mco_emit_result *res, const char *name);
 
+/* The model's name as used in the package: `lower` for files, functions and
+ * types (kws.h, kws_run, kws_input_t), `upper` for macros (KWS_ARENA_SIZE). */
+typedef struct {
+    char lower[MCO_EMIT_MODEL_NAME_MAX + 1];
+    char upper[MCO_EMIT_MODEL_NAME_MAX + 1];
+    char header[MCO_EMIT_MODEL_NAME_MAX + 3];   /* NAME.h */
+    char source[MCO_EMIT_MODEL_NAME_MAX + 3];   /* NAME.c */
+} mco_emit_names;
+
+/* Fills the names of a model called `name` (checked by mco_emit_check_name). */
+void mco_emit_make_names(const char *name, mco_emit_names *nm);
+
+/* A float as a C constant that reads back as the same float ("%.9g" + f). */
+const char *mco_emit_float_literal(float v, char buf[40]);
+
+/* "int8_t" or "float": the C type of a model input or output. */
+const char *mco_emit_elem_ctype(mco_elem_type t);
+
+/* Writes the input recipe (raw 8-bit sample -> model input), each line
+ * starting with `prefix`. */
+void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *dm, const mco_plan *plan,
+                           const mco_emit_names *nm);
+
+/* The runtime options (mco_config.h) the plan allows: the requantization
+ * shortcuts and the 3x3 conv + pool shape its assembly path takes (all 0:
+ * the C path). */
+typedef struct {
+    int requant_right_only, requant_fast;
+    int32_t conv3x3_shape[3];   /* in_h, in_w, out_c */
+    int uses_conv3x3;           /* the plan has a 3x3 conv + pool op */
+} mco_emit_config;
+void mco_emit_runtime_config(const mco_plan *plan, mco_emit_config *cfg);
+
 /* The runtime headers model.c includes: mco_runtime.h and the headers
  * declaring the plan's kernels (each once). Returns how many. */
 #define MCO_EMIT_MAX_HEADERS 8
@@ -27,13 +60,22 @@ int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_M
 
 /* Copies the runtime files the plan's kernels need (found by
  * which file defines each kernel function, then by what those files call
- * and include) from the context's runtime directory. */
+ * and include) from the context's runtime directory into
+ * dir/mcuopt_runtime/, with the plan's own mco_config.h. */
 mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res);
+
+/* The package's build files, README and example (emit_package.c): README.md,
+ * CMakeLists.txt, NAME.mk and example/main.c, for a package whose NAME.h,
+ * NAME.c and runtime files are already in `dir` (res->files) and whose
+ * sizes res holds. */
+mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm,
+                            size_t stack_measured, const char *dir, mco_emit_result *res);
 
 /* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable
  * object (unused sections dropped, libgcc included; built in the context's
  * temporary directory) and fills flash/code/ram/stack_bytes; does nothing
  * when the compiler is missing. */
-mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char *cpu, mco_emit_result *res);
+mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char *cpu, const mco_emit_names *nm,
+                            mco_emit_result *res);
 
 #endif

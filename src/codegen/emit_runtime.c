@@ -12,7 +12,8 @@
  *      and every header a chosen file #includes, until nothing new appears.
  * model.c calls the kernels directly: there is no dispatcher on the chip.
  * mco_config.h is not copied but written for the plan: it turns on the
- * runtime's shorter code paths the model's parameters allow.
+ * runtime's shorter code paths the model's parameters allow. The files go
+ * to the package's mcuopt_runtime/ directory.
  *
  * What it leaves out: calls made from inline functions in headers (a kernel
  * header calling an exported function would be missed; the compile test in
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "emit_internal.h"
 #include "op_desc.h"
@@ -220,31 +222,50 @@ int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3])
     return 1;
 }
 
+void mco_emit_runtime_config(const mco_plan *plan, mco_emit_config *cfg)
+{
+    requant_options o = requant_allowed(plan);
+    cfg->requant_right_only = o.right_only;
+    cfg->requant_fast = o.fast;
+    mco_plan_conv3x3_asm_shape(plan, cfg->conv3x3_shape);
+    cfg->uses_conv3x3 = 0;
+    for (int k = 0; k < plan->n_ops; k++) cfg->uses_conv3x3 |= plan->ops[k].kind == MCO_OP_CONV3X3_MAXPOOL_S8;
+}
+
+/* Each option is the model's value unless the build defines it: a firmware
+ * with several models compiles one runtime with the options all of them
+ * allow (the package's CMakeLists.txt and NAME.mk pass them as -D). */
 static void write_config(FILE *f, const mco_plan *plan)
 {
     fputs("/*\n"
           " * mco_config.h - the runtime's compile-time options for this model, written\n"
           " * by mcuopt emit from the model's plan (the runtime's own copy holds the\n"
-          " * host's settings and explains each option).\n"
+          " * host's settings and explains each option). A build with several models\n"
+          " * defines them (-D) to what every model allows: CMakeLists.txt and the .mk\n"
+          " * fragment do it.\n"
           " */\n"
           "#ifndef MCO_CONFIG_H\n"
           "#define MCO_CONFIG_H\n\n", f);
-    requant_options o = requant_allowed(plan);
-    int32_t shape[3];
-    mco_plan_conv3x3_asm_shape(plan, shape);
-    fprintf(f, "#define MCO_REQUANT_RIGHT_ONLY %d\n#define MCO_REQUANT_FAST %d\n\n", o.right_only, o.fast);
-    fprintf(f, "#define MCO_CONV3X3_IN_H %d\n#define MCO_CONV3X3_IN_W %d\n#define MCO_CONV3X3_OUT_C %d\n\n#endif\n",
-            (int)shape[0], (int)shape[1], (int)shape[2]);
+    mco_emit_config c;
+    mco_emit_runtime_config(plan, &c);
+    const char *names[5] = {"MCO_REQUANT_RIGHT_ONLY", "MCO_REQUANT_FAST", "MCO_CONV3X3_IN_H", "MCO_CONV3X3_IN_W",
+                            "MCO_CONV3X3_OUT_C"};
+    int values[5] = {c.requant_right_only, c.requant_fast, (int)c.conv3x3_shape[0], (int)c.conv3x3_shape[1],
+                     (int)c.conv3x3_shape[2]};
+    for (int i = 0; i < 5; i++) fprintf(f, "#ifndef %s\n#define %s %d\n#endif\n", names[i], names[i], values[i]);
+    fputs("\n#endif\n", f);
 }
 
 static mco_status copy_file(const mco_plan *plan, const runtime_file *rf, const char *dir, mco_emit_result *res)
 {
+    char name[MCO_EMIT_NAME_MAX];
+    snprintf(name, sizeof name, "%s/%s", MCO_EMIT_RUNTIME_DIR, rf->name);
     mco_emit_file out;
-    mco_status st = mco_emit_open(&out, dir, rf->name);
+    mco_status st = mco_emit_open(&out, dir, name);
     if (st != MCO_OK) return st;
     if (strcmp(rf->name, "mco_config.h") == 0) write_config(out.f, plan);
     else fputs(rf->text, out.f);
-    return mco_emit_close(&out, res, rf->name);
+    return mco_emit_close(&out, res, name);
 }
 
 mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res)
@@ -280,6 +301,10 @@ mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const 
             }
         }
     }
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/%s", dir, MCO_EMIT_RUNTIME_DIR);
+    if (st == MCO_OK && mkdir(sub, 0755) != 0 && errno != EEXIST)
+        st = mco_error(MCO_ERR_IO, "%s: %s", sub, strerror(errno));
     for (int i = 0; st == MCO_OK && i < set->n; i++)
         if (set->files[i].chosen) st = copy_file(plan, &set->files[i], dir, res);
     free_set(set);

@@ -39,22 +39,25 @@ mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input,
     return MCO_OK;
 }
 
-void mco_deploy_prepare_input(const mco_deploy_model *dm, const uint8_t *raw, void *input)
+void mco_deploy_prepare_input(const mco_deploy_model *dm, mco_sample_type type, const void *sample, void *input)
 {
     const mco_model *m = &dm->model;
     size_t n = mco_shape_size(m->input_shape);
     if (dm->activation_format != MCO_ACT_S8) {
-        mco_normalize_input(&m->norm, raw, n, input);
+        mco_samples_to_float(type, sample, n, &m->norm, input);
         return;
     }
     int8_t *q = input;
     const mco_normalization *norm = &m->norm;
+    const uint8_t *raw = sample;
+    const float *values = sample;
     double scale = dm->input.scale > 0.0f ? (double)dm->input.scale : 1.0;
     for (size_t i = 0; i < n; i++) {
+        double v = type == MCO_SAMPLE_U8 ? (double)raw[i] : (double)values[i];
         /* in double: raw * (1/255) / (1/255) lands within 1e-12 of raw, so rounding gives raw exactly */
-        double real = ((double)raw[i] * (double)norm->scale - (double)norm->mean) / (double)norm->std;
-        double v = floor(real / scale + 0.5) + (double)dm->input.zero_point;
-        q[i] = (int8_t)(v < -128.0 ? -128.0 : (v > 127.0 ? 127.0 : v));
+        double real = (v * (double)norm->scale - (double)norm->mean) / (double)norm->std;
+        double r = floor(real / scale + 0.5) + (double)dm->input.zero_point;
+        q[i] = (int8_t)(r < -128.0 ? -128.0 : (r > 127.0 ? 127.0 : r));
     }
 }
 
@@ -64,16 +67,16 @@ static void *aligned_arena(const mco_plan *plan)
     return aligned_alloc(16, (size + 15) & ~(size_t)15);
 }
 
-mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw, int n,
-                                  void *inputs, void *outputs)
+/* Prepares and runs n samples of `type` from `samples` (n_values each). */
+static mco_status predict(const mco_deploy_model *dm, const mco_plan *plan, mco_sample_type type, const void *samples,
+                          int n, void *inputs, void *outputs)
 {
-    if (!dm || !plan || (!raw && n > 0) || n < 0) return mco_error(MCO_ERR_ARG, "predict: bad arguments");
-    size_t raw_size = mco_shape_size(dm->model.input_shape);
+    size_t sample_bytes = mco_shape_size(dm->model.input_shape) * mco_sample_type_size(type);
     uint8_t *arena = aligned_arena(plan);
     uint8_t *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
     mco_status st = arena && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "predict: out of memory");
     for (int s = 0; st == MCO_OK && s < n; s++) {
-        mco_deploy_prepare_input(dm, raw + (size_t)s * raw_size, in);
+        mco_deploy_prepare_input(dm, type, (const uint8_t *)samples + (size_t)s * sample_bytes, in);
         st = mco_plan_run(plan, arena, in, out);
         if (inputs) memcpy((uint8_t *)inputs + (size_t)s * plan->input_bytes, in, plan->input_bytes);
         if (outputs) memcpy((uint8_t *)outputs + (size_t)s * plan->output_bytes, out, plan->output_bytes);
@@ -82,6 +85,25 @@ mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *pl
     free(in);
     free(out);
     return st;
+}
+
+mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw, int n,
+                                  void *inputs, void *outputs)
+{
+    if (!dm || !plan || (!raw && n > 0) || n < 0) return mco_error(MCO_ERR_ARG, "predict: bad arguments");
+    return predict(dm, plan, MCO_SAMPLE_U8, raw, n, inputs, outputs);
+}
+
+mco_status mco_deploy_predict_samples(const mco_deploy_model *dm, const mco_plan *plan, const mco_dataset *ds,
+                                      int first, int n, void *inputs, void *outputs)
+{
+    if (!dm || !plan || !ds || n < 0 || first < 0 || first > ds->n || n > ds->n - first)
+        return mco_error(MCO_ERR_ARG, "predict: bad arguments");
+    mco_shape s = ds->shape, in = dm->model.input_shape;
+    if (s.h != in.h || s.w != in.w || s.c != in.c)
+        return mco_error(MCO_ERR_SHAPE, "%s samples are %dx%dx%d, the model takes %dx%dx%d", ds->name, s.h, s.w, s.c,
+                         in.h, in.w, in.c);
+    return predict(dm, plan, ds->sample_type, n > 0 ? mco_dataset_sample(ds, first) : NULL, n, inputs, outputs);
 }
 
 /* ---- evaluation ----------------------------------------------------------- */
@@ -115,13 +137,12 @@ static void eval_task(void *arg, int t)
     const mco_plan *plan = job->plan;
     const mco_dataset *ds = job->ds;
     int start = (int)((long)ds->n * t / job->n_threads), end = (int)((long)ds->n * (t + 1) / job->n_threads);
-    size_t raw_size = mco_shape_size(ds->shape);
     uint8_t *arena = aligned_arena(plan);
     void *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
     float *values = malloc((size_t)plan->output_size * sizeof *values);
     mco_status st = arena && in && out && values ? MCO_OK : mco_error(MCO_ERR_NOMEM, "evaluate: out of memory");
     for (int s = start; st == MCO_OK && s < end; s++) {
-        mco_deploy_prepare_input(job->dm, ds->images + (size_t)s * raw_size, in);
+        mco_deploy_prepare_input(job->dm, ds->sample_type, mco_dataset_sample(ds, s), in);
         st = mco_plan_run(plan, arena, in, out);
         if (st != MCO_OK) break;
         output_as_float(plan, out, values);

@@ -767,7 +767,7 @@ mco_status mco_resource_estimate_arch(const mco_cost_model *cm, const mco_model 
         sample.n = 1;
         sample.shape = m.input_shape;
         sample.n_classes = m.n_classes;
-        sample.images = image;
+        sample.samples_u8 = image;
         sample.labels = &label;
         mco_quant_options q = *format;
         q.calibration_samples = 1;

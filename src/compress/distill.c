@@ -89,7 +89,7 @@ static mco_status float_slice(const void *teacher, const mco_dataset *data, int 
     mco_status st = MCO_OK;
     for (int first = start; first < end && st == MCO_OK; first += LOGITS_CHUNK) {
         int count = end - first < LOGITS_CHUNK ? end - first : LOGITS_CHUNK;
-        mco_normalize_input(&model->norm, data->images + (size_t)first * in_size, (size_t)count * in_size, input);
+        mco_dataset_to_float(data, &model->norm, NULL, first, count, input);
         st = mco_model_predict(model, input, count, logits + (size_t)first * (size_t)nc);
     }
     free(input);
@@ -119,12 +119,10 @@ static mco_status deploy_slice(const void *teacher, const mco_dataset *data, int
 {
     const deploy_teacher *dt = teacher;
     const mco_plan *plan = dt->plan;
-    const size_t raw_size = mco_shape_size(data->shape);
     const int nc = (int)plan->output_size;
     void *outputs = malloc((size_t)(end - start) * plan->output_bytes);
     if (!outputs) return mco_error(MCO_ERR_NOMEM, "teacher logits: out of memory");
-    mco_status st = mco_deploy_predict_raw(dt->dm, plan, data->images + (size_t)start * raw_size, end - start, NULL,
-                                           outputs);
+    mco_status st = mco_deploy_predict_samples(dt->dm, plan, data, start, end - start, NULL, outputs);
     for (int s = 0; st == MCO_OK && s < end - start; s++) {
         float *row = logits + (size_t)(start + s) * (size_t)nc;
         for (int i = 0; i < nc; i++) {

@@ -129,7 +129,7 @@ static mco_status activation_importance(const mco_model *model, mco_channel_grou
     if ((st = mco_calib_activations_init(&acts, model)) != MCO_OK) goto done;
 
     for (int s = 0; s < samples; s++) {
-        mco_normalize_input(&model->norm, data->images + (size_t)s * in_size, in_size, input);
+        mco_dataset_to_float(data, &model->norm, NULL, s, 1, input);
         if ((st = mco_calib_forward(model, input, &acts)) != MCO_OK) goto done;
         for (int i = 0; i < model->n_layers; i++) {
             int g = groups->layer_group[i];

@@ -153,7 +153,8 @@ typedef struct {
     const char *origin;
     int line;
     mco_model *model;
-    int n_classes;          /* value of "classes" */
+    int n_classes;          /* value of "classes": the caller's (the data's) or the text's */
+    int data_classes;       /* the caller's class count, 0: none given */
 } parse_state;
 
 static mco_status parse_error(const parse_state *ps, const char *what, const char *token)
@@ -314,9 +315,13 @@ static mco_status parse_line(parse_state *ps, char *line)
         return MCO_OK;
     }
     if (strcmp(tok[0], "classes") == 0) {
-        if (ps->n_classes > 0) return MCO_OK; /* overridden by the caller */
-        if (n != 2 || !parse_positive(tok[1], &ps->n_classes))
+        int classes;
+        if (n != 2 || !parse_positive(tok[1], &classes))
             return parse_error(ps, "expected: classes N", NULL);
+        if (ps->data_classes > 0 && classes != ps->data_classes)
+            return mco_error(MCO_ERR_SHAPE, "%s has %d classes but the data has %d", ps->origin, classes,
+                             ps->data_classes);
+        ps->n_classes = classes;
         return MCO_OK;
     }
     return parse_layer_line(ps, tok, n);
@@ -326,7 +331,7 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
                           mco_model *out)
 {
     mco_model_init(out, (mco_shape){0, 0, 0});
-    parse_state ps = {origin, 0, out, n_classes};
+    parse_state ps = {origin, 0, out, n_classes, n_classes};
     const char *p = text;
     mco_status st = MCO_OK;
     while (*p && st == MCO_OK) {
@@ -343,16 +348,19 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
         st = parse_line(&ps, line);
         p = end ? end + 1 : p + len;
     }
+    mco_shape own = out->input_shape;
+    if (st == MCO_OK && input.h > 0 && own.h > 0 && (own.h != input.h || own.w != input.w || own.c != input.c))
+        st = mco_error(MCO_ERR_SHAPE, "%s takes %dx%dx%d inputs but the data is %dx%dx%d", origin, own.h, own.w,
+                       own.c, input.h, input.w, input.c);
     if (st == MCO_OK && input.h > 0) out->input_shape = input;
     if (st == MCO_OK && out->input_shape.h == 0)
         st = mco_error(MCO_ERR_FORMAT, "%s: no input line (expected: input H W C)", origin);
-    if (st == MCO_OK) st = mco_model_infer_shapes(out);
+    if (st == MCO_OK && (st = mco_model_infer_shapes(out)) == MCO_ERR_SHAPE) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mco_last_error());
+        st = mco_error(MCO_ERR_SHAPE, "%s: %s", origin, msg);
+    }
     if (st != MCO_OK) {
-        if (st == MCO_ERR_SHAPE) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s", mco_last_error());
-            st = mco_error(MCO_ERR_SHAPE, "%s: %s", origin, msg);
-        }
         mco_model_free(out);
         return st;
     }

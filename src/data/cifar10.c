@@ -146,7 +146,7 @@ mco_status mco_dataset_load_cifar10(const char *dir, mco_split split, mco_datase
     out->shape.w = CIFAR_SIDE;
     out->shape.c = CIFAR_CHANNELS;
     out->n_classes = CIFAR_CLASSES;
-    out->images = images;
+    out->samples_u8 = images;
     out->labels = labels;
     return MCO_OK;
 }

@@ -1,10 +1,11 @@
 /*
- * dataset.c - labelled image data sets in memory (see data.h): loading the
- * IDX layout of MNIST and Fashion-MNIST, finding a named set in its default
- * place, and deep copies (head, seeded train/validation split).
+ * dataset.c - data sets in memory (see data.h): loading the IDX layout of
+ * MNIST and Fashion-MNIST, finding a named set in its default place, and
+ * deep copies of either sample type and label kind (head, seeded
+ * train/validation split).
  *
- * What it leaves out: augmentation and float conversion (the trainer does
- * those batch by batch), and data sets with more or fewer than 10 classes.
+ * What it leaves out: augmentation and float conversion (sample.c, batch by
+ * batch), and IDX sets with more or fewer than 10 classes.
  */
 #include "mcuopt/data.h"
 
@@ -89,7 +90,7 @@ mco_status mco_dataset_load_idx_dir(const char *dir, mco_split split, const char
     out->shape.w = (int)images.dims[2];
     out->shape.c = 1;
     out->n_classes = DATASET_CLASSES;
-    out->images = images.data;  /* ownership moves to the data set */
+    out->samples_u8 = images.data;  /* ownership moves to the data set */
     out->labels = labels.data;
     return MCO_OK;
 }
@@ -175,30 +176,41 @@ mco_status mco_dataset_load(const mco_context *ctx, const char *name, const char
 /* ---- Copies ------------------------------------------------------------- */
 
 /* Fills `out` with the samples src[index[0]], src[index[1]], ... (or the
- * first `count` samples when index is NULL), as a deep copy. */
+ * first `count` samples when index is NULL), as a deep copy: samples of the
+ * same type, labels when src has them, and the class names. */
 static mco_status dataset_gather(const mco_dataset *src, const int *index, int count, mco_dataset *out)
 {
     memset(out, 0, sizeof *out);
-    size_t bytes = mco_shape_size(src->shape);
+    size_t bytes = mco_shape_size(src->shape) * mco_sample_type_size(src->sample_type);
+    int labelled = src->label_kind == MCO_LABELS_CLASS;
+    size_t names = src->class_names ? (size_t)src->n_classes * sizeof *src->class_names : 0;
     /* +1 so an empty copy still gets distinct non-NULL buffers. */
-    uint8_t *images = malloc((size_t)count * bytes + 1);
-    uint8_t *labels = malloc((size_t)count + 1);
-    if (!images || !labels) {
-        free(images);
+    uint8_t *samples = malloc((size_t)count * bytes + 1);
+    uint8_t *labels = labelled ? malloc((size_t)count + 1) : NULL;
+    void *class_names = names ? malloc(names) : NULL;
+    if (!samples || (labelled && !labels) || (names && !class_names)) {
+        free(samples);
         free(labels);
+        free(class_names);
         return mco_error(MCO_ERR_NOMEM, "cannot allocate a copy of %d samples of %s", count, src->name);
     }
+    const uint8_t *from_samples = mco_dataset_sample(src, 0);
     for (int i = 0; i < count; i++) {
         int from = index ? index[i] : i;
-        memcpy(images + (size_t)i * bytes, src->images + (size_t)from * bytes, bytes);
-        labels[i] = src->labels[from];
+        memcpy(samples + (size_t)i * bytes, from_samples + (size_t)from * bytes, bytes);
+        if (labelled) labels[i] = src->labels[from];
     }
+    if (names) memcpy(class_names, src->class_names, names);
     memcpy(out->name, src->name, sizeof out->name);
     out->n = count;
     out->shape = src->shape;
+    out->sample_type = src->sample_type;
+    if (src->sample_type == MCO_SAMPLE_F32) out->samples_f32 = (float *)(void *)samples;
+    else out->samples_u8 = samples;
+    out->label_kind = src->label_kind;
     out->n_classes = src->n_classes;
-    out->images = images;
     out->labels = labels;
+    out->class_names = class_names;
     return MCO_OK;
 }
 
@@ -250,7 +262,9 @@ mco_status mco_dataset_head(const mco_dataset *src, int n, mco_dataset *out)
 
 void mco_dataset_free(mco_dataset *ds)
 {
-    free(ds->images);
+    free(ds->samples_u8);
+    free(ds->samples_f32);
     free(ds->labels);
+    free(ds->class_names);
     memset(ds, 0, sizeof *ds);
 }

@@ -85,18 +85,11 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_cost_model_free(own_table);   /* the plan keeps no pointer to it */
     if (st != MCO_OK) return st;
 
-    /* The code goes to a temporary directory, or to code_dir staged so that
-     * a failed measurement (or a model that does not fit) leaves nothing. */
+    /* The measured code goes to a temporary directory; the package in
+     * code_dir is written (staged) only once the measurement succeeded. */
     char temp_dir[4096];
-    mco_output_dir code_out;
-    const char *dir;
-    if (opt->code_dir) {
-        st = mco_output_dir_begin(&code_out, opt->code_dir);
-        dir = code_out.stage;
-    } else {
-        st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
-        dir = temp_dir;
-    }
+    const char *dir = temp_dir;
+    st = mco_context_make_temp_dir(opt->ctx, "measure", temp_dir, sizeof temp_dir);
     if (st != MCO_OK) {
         mco_plan_free(&plan);
         return st;
@@ -113,13 +106,15 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
                         "the activation arena alone");
 
     uint8_t *inputs = NULL, *outputs = NULL;
+    mco_output_dir measure_out;
+    int have_measure_out = 0;
     if (st == MCO_OK) {
         inputs = malloc((size_t)n * plan.input_bytes);
         outputs = malloc((size_t)n * plan.output_bytes);
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
     if (st == MCO_OK)
-        st = mco_deploy_predict_raw(dm, &plan, samples->images, n, inputs, outputs);
+        st = mco_deploy_predict_samples(dm, &plan, samples, 0, n, inputs, outputs);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
@@ -134,12 +129,14 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.timeout_s = opt->timeout_s;
         req.cc = opt->cc;
         req.opt = opt->opt;
-        char work_dir[4200];
-        if (opt->code_dir) {   /* keep the firmware, its log and the per-address counts beside the code */
-            snprintf(work_dir, sizeof work_dir, "%s/measure", dir);
-            req.work_dir = work_dir;
+        req.work_dir = NULL;   /* a temporary one */
+        /* The measurement build in measure_dir: staged like every output, so
+         * a failed measurement leaves nothing and a non-directory is refused. */
+        if (opt->measure_dir && (st = mco_output_dir_begin(&measure_out, opt->measure_dir)) == MCO_OK) {
+            have_measure_out = 1;
+            req.work_dir = measure_out.stage;
         }
-        st = mco_target_measure(target, &req, result);
+        if (st == MCO_OK) st = mco_target_measure(target, &req, result);
     }
     if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
         st = mco_error(MCO_ERR_FORMAT, "measure: %d layer marks in the firmware for %d ops", result->n_layers,
@@ -156,11 +153,18 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK)
         st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->ram_bytes,
                         "measured: static data and stack");
+    if (st == MCO_OK && opt->code_dir) {   /* the same code, with the measured stack in model.h */
+        eo.measure = 1;
+        eo.measured_stack_bytes = result->stack_bytes;
+        st = mco_emit_c_with(dm, &plan, opt->code_dir, &eo, &er);
+    }
+    if (have_measure_out) {
+        if (st == MCO_OK) st = mco_output_dir_commit(&measure_out);
+        else mco_output_dir_abort(&measure_out);
+    }
     free(inputs);
     free(outputs);
     mco_plan_free(&plan);
-    if (!opt->code_dir) mco_remove_tree(temp_dir);
-    else if (st == MCO_OK) st = mco_output_dir_commit(&code_out);
-    else mco_output_dir_abort(&code_out);
+    mco_remove_tree(temp_dir);
     return st;
 }

@@ -215,9 +215,9 @@ static mco_status random_samples(mco_shape shape, int n, uint32_t seed, mco_data
 {
     memset(ds, 0, sizeof *ds);
     size_t size = mco_shape_size(shape);
-    ds->images = malloc((size_t)n * size);
+    ds->samples_u8 = malloc((size_t)n * size);
     ds->labels = calloc((size_t)n, 1);
-    if (!ds->images || !ds->labels) {
+    if (!ds->samples_u8 || !ds->labels) {
         mco_dataset_free(ds);
         return mco_error(MCO_ERR_NOMEM, "out of memory");
     }
@@ -225,7 +225,7 @@ static mco_status random_samples(mco_shape shape, int n, uint32_t seed, mco_data
     ds->n = n;
     ds->shape = shape;
     ds->n_classes = 10;
-    for (size_t i = 0; i < (size_t)n * size; i++) ds->images[i] = (uint8_t)next_random(&seed);
+    for (size_t i = 0; i < (size_t)n * size; i++) ds->samples_u8[i] = (uint8_t)next_random(&seed);
     return MCO_OK;
 }
 
@@ -346,6 +346,14 @@ static int is_code_type(char t) { return t == 't' || t == 'T' || t == 'w' || t =
 static int is_flash_type(char t) { return is_code_type(t) || t == 'r' || t == 'R' || t == 'd' || t == 'D'; }
 static int is_ram_type(char t) { return t == 'd' || t == 'D' || t == 'b' || t == 'B'; }
 
+/* The code around the kernel calls: the emitted entry points (model_run
+ * calls model_run_with_arena, which holds the calls) and a dispatcher's. */
+static int is_model_glue(const char *name)
+{
+    return !strcmp(name, "model_run") || !strcmp(name, "model_run_with_arena") || !strcmp(name, "mco_op_run") ||
+           !strcmp(name, "mco_ops_run");
+}
+
 /* Symbols the model itself defines (its arrays, structs, op table, arena). */
 static int model_specific(const char *name, int *op_index)
 {
@@ -463,7 +471,7 @@ static mco_status read_sizes(const char *dir, const mco_plan *plan, mco_cost_cla
             if (strcmp(s->name, "model_ops") == 0 && plan->n_ops > 0) c->op_record_bytes = s->size / (uint32_t)plan->n_ops;
             continue;
         }
-        if (!strcmp(s->name, "model_run") || !strcmp(s->name, "mco_op_run") || !strcmp(s->name, "mco_ops_run")) {
+        if (is_model_glue(s->name)) {
             cs->glue_bytes += s->size;
             continue;
         }
@@ -663,8 +671,7 @@ static mco_status attribute_cycles(const char *dir, mco_core core, double measur
         f->kind = -1;
         f->first_kernel_caller = -1;
         f->role = ROLE_HELPER;
-        if (!strcmp(s->name, "model_run") || !strcmp(s->name, "mco_ops_run") || !strcmp(s->name, "mco_op_run") ||
-            !strcmp(s->name, "mco_measure_begin") || !strcmp(s->name, "mco_measure_end"))
+        if (is_model_glue(s->name) || !strcmp(s->name, "mco_measure_begin") || !strcmp(s->name, "mco_measure_end"))
             f->role = ROLE_OVERHEAD;
         for (int k = 0; k < MCO_OP_KIND_COUNT; k++) {
             const char *fn = mco_op_kernel_function(k);
@@ -817,7 +824,7 @@ static mco_status measure_sample(const mco_context *ctx, const class_def *cd, co
         outputs = malloc((size_t)samples->n * plan.output_bytes);
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
-    if (st == MCO_OK) st = mco_deploy_predict_raw(dm, &plan, samples->images, samples->n, inputs, outputs);
+    if (st == MCO_OK) st = mco_deploy_predict_samples(dm, &plan, samples, 0, samples->n, inputs, outputs);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);

@@ -2,7 +2,7 @@
  * quantize.c - post-training quantization (mco_quantize, see deploy.h):
  * folds the float model, stores every Conv2D / DepthwiseConv2D / Dense
  * layer's weights in its chosen format, and for int8 activations calibrates
- * activation ranges on training images and derives every tensor's scale and
+ * activation ranges on training samples and derives every tensor's scale and
  * zero point, the int32 biases and the requantization multipliers.
  *
  * Conventions (TFLite's int8 scheme, see deploy.h):
@@ -17,6 +17,9 @@
  *              norm.mean) / norm.std = scale * (raw - mean / norm.scale), so
  *              the rounding of mean / norm.scale is the only approximation.
  *              This holds with symmetric activations too.
+ *              float32 samples (features): the normalised input's range,
+ *              calibrated like an activation's (by the chosen method) but
+ *              always asymmetric, as for raw pixels.
  *   Conv2D, DepthwiseConv2D, Dense, Add: their own calibrated range -- but
  *              when a ReLU/ReLU6 is the layer's only consumer, the range
  *              observed AFTER that ReLU (so the planner can fuse it as
@@ -178,8 +181,9 @@ static mco_status quantize_all_weights(mco_deploy_model *dm)
 
 /* ---- Calibration ---- */
 
-/* Runs the float model over the first n calibration images: pass 0 records
- * every layer's min/max, pass 1 (percentile, MSE) its histogram. */
+/* Runs the float model over the first n calibration samples: pass 0 records
+ * every layer's min/max, pass 1 (percentile, MSE) its histogram; obs[n_layers]
+ * observes the model input. */
 static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n, int pass,
                                mco_calib_observer *obs)
 {
@@ -189,7 +193,9 @@ static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n,
     if (!input) return mco_error(MCO_ERR_NOMEM, "out of memory for a calibration input");
     mco_status st = mco_calib_activations_init(&acts, m);
     for (int s = 0; st == MCO_OK && s < n; s++) {
-        mco_normalize_input(&m->norm, ds->images + (size_t)s * in_size, in_size, input);
+        mco_dataset_to_float(ds, &m->norm, NULL, s, 1, input);
+        if (pass == 0) mco_calib_observe_minmax(&obs[m->n_layers], input, in_size);
+        else mco_calib_observe_histogram(&obs[m->n_layers], input, in_size);
         st = mco_calib_forward(m, input, &acts);
         for (int i = 0; st == MCO_OK && i < m->n_layers; i++) {
             size_t size = mco_shape_size(m->layers[i].out_shape);
@@ -202,33 +208,36 @@ static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n,
     return st;
 }
 
-/* Every layer's output range [lo[i], hi[i]] by the chosen method. */
+/* Every layer's output range [lo[i], hi[i]] by the chosen method, and in
+ * lo[n_layers], hi[n_layers] the model input's (never symmetric). */
 static mco_status calibrate_ranges(const mco_model *m, const mco_dataset *ds, const mco_quant_options *opt,
                                    float *lo, float *hi)
 {
     if (!ds || ds->n < 1)
-        return mco_error(MCO_ERR_ARG, "int8 activations need calibration images (none given)");
+        return mco_error(MCO_ERR_ARG, "int8 activations need calibration samples (none given)");
     mco_shape s = ds->shape, in = m->input_shape;
     if (s.h != in.h || s.w != in.w || s.c != in.c)
-        return mco_error(MCO_ERR_SHAPE, "calibration images are %dx%dx%d, the model takes %dx%dx%d", s.h, s.w,
+        return mco_error(MCO_ERR_SHAPE, "calibration samples are %dx%dx%d, the model takes %dx%dx%d", s.h, s.w,
                          s.c, in.h, in.w, in.c);
     int n = opt->calibration_samples < ds->n ? opt->calibration_samples : ds->n;
-    mco_calib_observer *obs = calloc((size_t)m->n_layers, sizeof *obs);
+    int n_obs = m->n_layers + 1;
+    mco_calib_observer *obs = calloc((size_t)n_obs, sizeof *obs);
     if (!obs) return mco_error(MCO_ERR_NOMEM, "out of memory for calibration");
-    for (int i = 0; i < m->n_layers; i++) mco_calib_observer_init(&obs[i]);
+    for (int i = 0; i < n_obs; i++) mco_calib_observer_init(&obs[i]);
 
     mco_status st = observe_pass(m, ds, n, 0, obs);
     if (st == MCO_OK && opt->calibration != MCO_CALIBRATE_MINMAX) {
-        for (int i = 0; st == MCO_OK && i < m->n_layers; i++) st = mco_calib_histogram_init(&obs[i]);
+        for (int i = 0; st == MCO_OK && i < n_obs; i++) st = mco_calib_histogram_init(&obs[i]);
         if (st == MCO_OK) st = observe_pass(m, ds, n, 1, obs);
     }
-    for (int i = 0; i < m->n_layers; i++) {
+    for (int i = 0; i < n_obs; i++) {
+        const char *name = i < m->n_layers ? m->layers[i].name : "input";
         if (st == MCO_OK && !(isfinite(obs[i].min) && isfinite(obs[i].max)))
-            st = mco_error(MCO_ERR_RANGE, "layer %d (%s): calibration saw non-finite outputs", i,
-                           m->layers[i].name);
+            st = i < m->n_layers ? mco_error(MCO_ERR_RANGE, "layer %d (%s): calibration saw non-finite outputs", i, name)
+                                 : mco_error(MCO_ERR_RANGE, "calibration: %s has non-finite input values", ds->name);
         if (st == MCO_OK)
-            mco_calib_choose_range(&obs[i], opt->calibration, opt->percentile, opt->symmetric_activations,
-                                   &lo[i], &hi[i]);
+            mco_calib_choose_range(&obs[i], opt->calibration, opt->percentile,
+                                   i < m->n_layers && opt->symmetric_activations, &lo[i], &hi[i]);
         mco_calib_observer_free(&obs[i]);
     }
     free(obs);
@@ -312,10 +321,15 @@ static mco_status integer_params(mco_deploy_model *dm, int i)
 }
 
 /* Every tensor's qparams from the per-layer ranges, then the integer
- * parameters of the weighted layers. */
-static mco_status activations_from_ranges(mco_deploy_model *dm, const float *lo, const float *hi, int symmetric)
+ * parameters of the weighted layers. The input's come from input_range
+ * ([lo, hi] of float32 samples) or, when it is NULL, from the normalisation
+ * of raw uint8 samples. */
+static mco_status activations_from_ranges(mco_deploy_model *dm, const float *input_range, const float *lo,
+                                          const float *hi, int symmetric)
 {
-    mco_status st = mco_quant_input_qparams(&dm->model.norm, &dm->input);
+    mco_status st = MCO_OK;
+    if (input_range) dm->input = mco_calib_qparams_from_range(input_range[0], input_range[1], 0);
+    else st = mco_quant_input_qparams(&dm->model.norm, &dm->input);
     if (st == MCO_OK) assign_activation_qparams(dm, lo, hi, symmetric);
     for (int i = 0; st == MCO_OK && i < dm->model.n_layers; i++)
         if (mco_deploy_is_weighted(&dm->model.layers[i])) st = integer_params(dm, i);
@@ -326,10 +340,14 @@ static mco_status quantize_activations(mco_deploy_model *dm, const mco_dataset *
                                        const mco_quant_options *opt)
 {
     int n = dm->model.n_layers;
-    float *lo = calloc((size_t)n, sizeof *lo), *hi = calloc((size_t)n, sizeof *hi);
+    float *lo = calloc((size_t)n + 1, sizeof *lo), *hi = calloc((size_t)n + 1, sizeof *hi);
     mco_status st = lo && hi ? MCO_OK : mco_error(MCO_ERR_NOMEM, "out of memory for calibration");
     if (st == MCO_OK) st = calibrate_ranges(&dm->model, calibration, opt, lo, hi);
-    if (st == MCO_OK) st = activations_from_ranges(dm, lo, hi, opt->symmetric_activations);
+    if (st == MCO_OK) {   /* calibrate_ranges checked that calibration is there */
+        float input_range[2] = {lo[n], hi[n]};
+        st = activations_from_ranges(dm, calibration->sample_type == MCO_SAMPLE_U8 ? NULL : input_range, lo, hi,
+                                     opt->symmetric_activations);
+    }
     free(lo);
     free(hi);
     return st;
@@ -372,7 +390,7 @@ mco_status mco_quantize_with_ranges(const mco_model *float_model, const float *l
             st = mco_error(MCO_ERR_RANGE, "layer %d (%s): activation range [%g, %g] is not a finite interval", i,
                            out->model.layers[i].name, (double)lo[i], (double)hi[i]);
     if (st == MCO_OK && opt->activation_format == MCO_ACT_S8)
-        st = activations_from_ranges(out, lo, hi, opt->symmetric_activations);
+        st = activations_from_ranges(out, NULL, lo, hi, opt->symmetric_activations);
     if (st != MCO_OK) mco_deploy_free(out);
     return st;
 }

@@ -55,6 +55,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The runtime files' subdirectory of an emitted package (mcuopt emit's
+ * layout, see docs/design.md); a flat directory with them beside model.c
+ * works too. */
+#define PACKAGE_RUNTIME_DIR "mcuopt_runtime"
+
 #define TOOL_TIMEOUT_S 300
 #define DEFAULT_QEMU_TIMEOUT_S 300
 #define MAX_ARGS 512
@@ -178,6 +183,9 @@ static void add_common_cflags(arg_list *a, const mco_target_profile *t, const ch
     args_add(a, "-ffunction-sections");
     args_add(a, "-fdata-sections");
     args_addf(a, "-I%s", model_dir);
+    char runtime[4100];
+    snprintf(runtime, sizeof runtime, "%.4000s/" PACKAGE_RUNTIME_DIR, model_dir);
+    if (file_exists(runtime)) args_addf(a, "-I%s", runtime);
 }
 
 /* The request's extra -I directories (a NULL-terminated list). */
@@ -736,7 +744,34 @@ static mco_status compile_model_source(const mco_target_profile *t, const mco_me
     return st;
 }
 
-/* Compiles every model_dir/ *.c file and the request's extra sources into
+/* Appends dir/ *.c (sorted, so that the build does not depend on the
+ * directory order) to `list`. */
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static mco_status add_c_files(arg_list *list, const char *dir, int required)
+{
+    DIR *d = opendir(dir);
+    if (!d) return required ? mco_error(MCO_ERR_IO, "%s: %s", dir, strerror(errno)) : MCO_OK;
+    int first = list->n;
+    struct dirent *e;
+    char path[4200];
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len > 2 && e->d_name[0] != '.' && strcmp(e->d_name + len - 2, ".c") == 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            args_add(list, path);
+        }
+    }
+    closedir(d);
+    qsort(list->v + first, (size_t)(list->n - first), sizeof list->v[0], compare_names);
+    return MCO_OK;
+}
+
+/* Compiles every model_dir/ *.c and model_dir/mcuopt_runtime/ *.c file
+ * (not example/) and the request's extra sources into
  * dir/subdir/ (object i named i-<source>.o, so two extra sources may share
  * a name) and appends the objects to `objects`; fails if there is no
  * model.h. */
@@ -756,17 +791,13 @@ static mco_status compile_model(const mco_target_profile *t, const mco_measure_r
     if (st != MCO_OK) return st;
 
     arg_list sources = {0};
-    DIR *d = opendir(req->model_dir);
-    if (!d) return mco_error(MCO_ERR_IO, "%s: %s", req->model_dir, strerror(errno));
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0) {
-            snprintf(path, sizeof path, "%s/%s", req->model_dir, e->d_name);
-            args_add(&sources, path);
-        }
+    st = add_c_files(&sources, req->model_dir, 1);
+    snprintf(path, sizeof path, "%s/%s", req->model_dir, PACKAGE_RUNTIME_DIR);
+    if (st == MCO_OK && file_exists(path)) st = add_c_files(&sources, path, 1);
+    if (st != MCO_OK) {
+        args_free(&sources);
+        return st;
     }
-    closedir(d);
     if (sources.n == 0) {
         args_free(&sources);
         return mco_error(MCO_ERR_NOT_FOUND, "%s: no .c files", req->model_dir);

@@ -1,7 +1,7 @@
 /*
  * evaluate.c - inference-mode evaluation (accuracy, mean cross-entropy,
- * confusion matrix), prediction, the normalisation table, and the loss and
- * batch-loading helpers the trainer shares.
+ * confusion matrix), prediction, and the loss and data set check the
+ * trainer shares.
  *
  * Evaluation splits the data set into one contiguous range per thread; each
  * thread runs its range in chunks of EVAL_BATCH with its own workspace and
@@ -23,27 +23,6 @@ double mco_seconds_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void mco_normalization_table(const mco_normalization *norm, float lut[256])
-{
-    uint8_t values[256];
-    for (int v = 0; v < 256; v++)
-        values[v] = (uint8_t)v;
-    mco_normalize_input(norm, values, 256, lut);
-}
-
-void mco_load_samples(mco_net *net, const mco_dataset *data, const int *indices, int first, int count,
-                      const float lut[256])
-{
-    const size_t size = mco_shape_size(data->shape);
-    for (int i = 0; i < count; i++) {
-        size_t sample = indices ? (size_t)indices[i] : (size_t)first + (size_t)i;
-        const uint8_t *raw = data->images + sample * size;
-        float *x = net->input + (size_t)i * size;
-        for (size_t k = 0; k < size; k++)
-            x[k] = lut[raw[k]];
-    }
-}
-
 int mco_logits_layer(const mco_model *model)
 {
     int last = model->n_layers - 1;
@@ -54,6 +33,9 @@ int mco_logits_layer(const mco_model *model)
 
 mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what)
 {
+    mco_status st = mco_dataset_require_labels(data, what, "training and accuracy need them");
+    if (st != MCO_OK)
+        return st;
     mco_shape m = model->input_shape, d = data->shape;
     if (m.h != d.h || m.w != d.w || m.c != d.c)
         return mco_error(MCO_ERR_SHAPE, "%s set samples are %dx%dx%d but the model takes %dx%dx%d", what,
@@ -107,7 +89,6 @@ typedef struct {
     eval_worker *workers;
     int n_threads;
     int logits;
-    float lut[256];
 } eval_job;
 
 static void eval_task(void *arg, int t)
@@ -121,7 +102,7 @@ static void eval_task(void *arg, int t)
     int correct = 0;
     for (int first = start; first < end; first += EVAL_BATCH) {
         int count = end - first < EVAL_BATCH ? end - first : EVAL_BATCH;
-        mco_load_samples(&w->net, job->data, NULL, first, count, job->lut);
+        mco_dataset_to_float(job->data, &job->model->norm, NULL, first, count, w->net.input);
         mco_net_forward(&w->net, count, 0);
         const float *logits = w->net.act[job->logits];
         for (int s = 0; s < count; s++) {
@@ -172,7 +153,6 @@ mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_threa
         job->workers = workers;
         job->n_threads = n_threads;
         job->logits = mco_logits_layer(model);
-        mco_normalization_table(&model->norm, job->lut);
         mco_pool_run(pool, eval_task, job);
 
         result->n = data->n;

@@ -370,13 +370,23 @@ static mco_status inference_init(mco_fake_quant *fq, const mco_model *model, mco
     return mco_fake_quant_init(fq, model, view, 0.0f, 0.0f, 0, 1);
 }
 
+mco_status mco_qat_require_u8(const mco_dataset *data)
+{
+    if (data->sample_type == MCO_SAMPLE_U8) return MCO_OK;
+    return mco_error(MCO_ERR_UNSUPPORTED, "QAT takes raw uint8 samples (its input grid is q = raw - 128); %s holds "
+                     "%s samples: train in float and quantize with calibration instead", data->name,
+                     mco_sample_type_name(data->sample_type));
+}
+
 mco_status mco_qat_evaluate(const mco_model *qat_model, const mco_qat_ranges *ranges, const mco_dataset *data,
                             int threads, mco_eval_result *result)
 {
     memset(result, 0, sizeof *result);
+    mco_status st = mco_qat_require_u8(data);
+    if (st != MCO_OK) return st;
     mco_qat_ranges view = *ranges;
     mco_fake_quant fq;
-    mco_status st = inference_init(&fq, qat_model, &view);
+    st = inference_init(&fq, qat_model, &view);
     if (st != MCO_OK) return st;
     mco_pool *pool;
     if ((st = mco_pool_create(threads, &pool)) == MCO_OK) {

@@ -27,6 +27,10 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/qat.h"
 
+/* MCO_OK if `data` holds raw uint8 samples, the only input QAT's grid
+ * (q = raw - 128) fits; one error line otherwise. */
+mco_status mco_qat_require_u8(const mco_dataset *data);
+
 typedef enum {
     MCO_FQ_NONE = 0,       /* left as it is */
     MCO_FQ_RANGE = 1,      /* a quantization point: its own range, clipped gradient */

@@ -90,7 +90,6 @@ typedef struct {
     const int *batch_indices;  /* the current batch's samples */
     int batch_count;
     uint64_t step_seed;        /* dropout seed of the current step */
-    float lut[256];
     const float *teacher_logits;   /* distillation, or NULL */
     float alpha, temperature;
 } train_job;
@@ -137,7 +136,7 @@ static void train_slice(void *arg, int t)
     if (w->count == 0)
         return;
 
-    mco_load_samples(net, job->data, job->batch_indices + start, 0, w->count, job->lut);
+    mco_dataset_to_float(job->data, &job->model->norm, job->batch_indices + start, 0, w->count, net->input);
     mco_rng_seed(&net->rng, job->step_seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(t + 1));
     mco_net_forward(net, w->count, 1);
 
@@ -281,7 +280,6 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
     job->teacher_logits = opt->teacher_logits;
     job->alpha = opt->distill_alpha;
     job->temperature = opt->distill_temperature;
-    mco_normalization_table(&model->norm, job->lut);
     return mco_optimizer_init(&tr->optimizer, model, opt);
 }
 
@@ -314,6 +312,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
         st = mco_check_dataset(model, val, "validation");
     if (st == MCO_OK && train->n < 1)
         st = mco_error(MCO_ERR_ARG, "training set is empty");
+    if (st == MCO_OK && opt->qat)
+        st = mco_qat_require_u8(train);
     for (int l = 0; st == MCO_OK && l < model->n_layers; l++)
         for (int p = 0; p < model->layers[l].n_params; p++)
             if (!model->layers[l].params[p].data)

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_fail("mco_dataset_load_cifar10", "sample count or shape does not match the file");
     for (int i = 0; i < ds.n; i++)
         if (ds.labels[i] >= ds.n_classes) fuzz_fail("mco_dataset_load_cifar10", "label out of range");
-    volatile uint8_t sink = ds.images[(size_t)ds.n * 3072 - 1];
+    volatile uint8_t sink = ds.samples_u8[(size_t)ds.n * 3072 - 1];
     (void)sink;
     mco_dataset_free(&ds);
     return 0;

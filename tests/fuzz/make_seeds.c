@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <stb/stb_image_write.h>
+
 #include "fuzz_seeds.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/codegen.h"
@@ -131,10 +133,10 @@ static void calibration_set(const mco_model *m, mco_dataset *ds)
     ds->shape = m->input_shape;
     ds->n_classes = m->n_classes;
     size_t size = mco_shape_size(m->input_shape);
-    ds->images = malloc((size_t)ds->n * size);
+    ds->samples_u8 = malloc((size_t)ds->n * size);
     ds->labels = malloc((size_t)ds->n);
-    if (!ds->images || !ds->labels) die("out of memory");
-    for (size_t i = 0; i < (size_t)ds->n * size; i++) ds->images[i] = (uint8_t)((i * 37u + 11u) & 0xFFu);
+    if (!ds->samples_u8 || !ds->labels) die("out of memory");
+    for (size_t i = 0; i < (size_t)ds->n * size; i++) ds->samples_u8[i] = (uint8_t)((i * 37u + 11u) & 0xFFu);
     for (int i = 0; i < ds->n; i++) ds->labels[i] = (uint8_t)(i % m->n_classes);
 }
 
@@ -228,6 +230,55 @@ static void make_data_seeds(void)
     }
     write_seed("cifar10", "one-record.bin", records, 3073);
     write_seed("cifar10", "two-records.bin", records, sizeof records);
+}
+
+/* ---- issue 15's readers: .npy, CSV, images ------------------------------------ */
+
+/* A .npy file as numpy.save writes it (format 1.0, header padded to 64 bytes). */
+static void write_npy_seed(const char *name, const char *descr, const char *shape, const void *data, size_t size)
+{
+    uint8_t buf[512];
+    char header[128];
+    int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
+    size_t len = (size_t)n + 1;
+    while ((10 + len) % 64) len++;
+    if (10 + len + size > sizeof buf) die("npy seed too large");
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (uint8_t)len;
+    buf[9] = (uint8_t)(len >> 8);
+    memset(buf + 10, ' ', len);
+    memcpy(buf + 10, header, (size_t)n);
+    buf[10 + len - 1] = '\n';
+    memcpy(buf + 10 + len, data, size);
+    write_seed("npy", name, buf, 10 + len + size);
+}
+
+static void make_reader_seeds(void)
+{
+    static const float features[3][2] = {{0.5f, -1.0f}, {2.0f, 3.25f}, {-4.0f, 1e-3f}};
+    static const uint8_t pixels[2][2][2] = {{{0, 50}, {100, 150}}, {{200, 250}, {1, 2}}};
+    static const int64_t labels[4] = {0, 1, 2, 1};
+    static const int8_t signed_values[2][3] = {{-128, 0, 127}, {1, -1, 5}};
+    write_npy_seed("f32-3x2.npy", "<f4", "(3, 2)", features, sizeof features);
+    write_npy_seed("u8-2x2x2.npy", "|u1", "(2, 2, 2)", pixels, sizeof pixels);
+    write_npy_seed("i64-labels.npy", "<i8", "(4,)", labels, sizeof labels);
+    write_npy_seed("i8-2x3.npy", "|i1", "(2, 3)", signed_values, sizeof signed_values);
+
+    write_text_seed("csv", "header.csv", "a,b,label\n1,2,0\n3.5,-4,1\n5,6e2,1\n0,0,0\n");
+    write_text_seed("csv", "names.csv", "\xEF\xBB\xBFx,\"y z\",label\r\n1,2,cat\r\n3,4,\"dog, big\"\r\n5,6,cat\r\n");
+    write_text_seed("csv", "no-header.csv", "0,1.5,2\n1,3,4\n2,5,6\n");
+
+    /* 4x3 images: RGB PNG, grey PNG, RGB JPEG, RGB BMP, RGBA PNG. */
+    uint8_t rgba[4 * 3 * 4];
+    for (size_t i = 0; i < sizeof rgba; i++) rgba[i] = (uint8_t)(i * 29u + 7u);
+    uint8_t rgb[4 * 3 * 3];
+    for (size_t i = 0; i < sizeof rgb; i++) rgb[i] = rgba[i];
+    if (!stbi_write_png(seed_path("image", "rgb.png"), 4, 3, 3, rgb, 12) ||
+        !stbi_write_png(seed_path("image", "grey.png"), 4, 3, 1, rgb, 4) ||
+        !stbi_write_png(seed_path("image", "rgba.png"), 4, 3, 4, rgba, 16) ||
+        !stbi_write_jpg(seed_path("image", "rgb.jpg"), 4, 3, 3, rgb, 90) ||
+        !stbi_write_bmp(seed_path("image", "rgb.bmp"), 4, 3, 3, rgb))
+        die("image seeds");
 }
 
 /* ---- texts -------------------------------------------------------------------- */
@@ -395,6 +446,7 @@ int main(int argc, char **argv)
     if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) die(out_dir);
     make_model_seeds();
     make_data_seeds();
+    make_reader_seeds();
     make_text_seeds();
     make_resource_seeds(argv[2]);
     make_trial_store_seed();

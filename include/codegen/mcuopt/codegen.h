@@ -199,17 +199,23 @@ int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3]);
  * runtime, copies the output (plan->output_bytes) to `output`. */
 mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output);
 
-/* Turns one raw uint8 sample into the model input: floats normalised with
- * the model's normalisation, or for int8 activations
+/* Turns one sample (mco_shape_size(input shape) values of `type`: raw
+ * uint8 or float32) into the model input: floats normalised with the
+ * model's normalisation, or for int8 activations
  * q = clamp(round(real / input.scale) + input.zero_point, -128, 127)
  * (computed in double, so raw/255 with scale 1/255, zero point -128 gives
  * exactly raw - 128). `input` receives input_size floats or int8. */
-void mco_deploy_prepare_input(const mco_deploy_model *dm, const uint8_t *raw, void *input);
+void mco_deploy_prepare_input(const mco_deploy_model *dm, mco_sample_type type, const void *sample, void *input);
 
 /* For measuring on a chip: the prepared input bytes and the exact output
- * bytes of the plan for n raw samples (each mco_shape_size(input shape)
- * bytes). inputs gets n * plan->input_bytes, outputs n * plan->output_bytes;
+ * bytes of the plan for samples first..first+n-1 of `ds` (either sample
+ * type). inputs gets n * plan->input_bytes, outputs n * plan->output_bytes;
  * either may be NULL. */
+mco_status mco_deploy_predict_samples(const mco_deploy_model *dm, const mco_plan *plan, const mco_dataset *ds,
+                                      int first, int n, void *inputs, void *outputs);
+
+/* The same for n raw uint8 samples in one buffer (each mco_shape_size(input
+ * shape) bytes). */
 mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw,
                                   int n, void *inputs, void *outputs);
 
@@ -222,14 +228,24 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
 
 /* ---- C code generation ----------------------------------------------------- */
 
-#define MCO_EMIT_MAX_FILES 32
-#define MCO_EMIT_NAME_MAX 48
+#define MCO_EMIT_MAX_FILES 48
+#define MCO_EMIT_NAME_MAX 80     /* a path inside the package, e.g. "mcuopt_runtime/mco_pool_s8.c" */
+#define MCO_EMIT_MODEL_NAME_MAX 32
+#define MCO_EMIT_RUNTIME_DIR "mcuopt_runtime"   /* the package's subdirectory of runtime files */
 
 typedef struct {
     const mco_context *ctx;   /* the runtime directory (required) and the temporary directory */
     const char *cpu;     /* for the size measurement: cortex-m0plus | cortex-m3 | cortex-m4 (default) | cortex-m7 */
     int measure;         /* 1 (default): compile with arm-none-eabi-gcc if it is on PATH and report sizes */
+    const char *name;    /* the model's name: NAME.h, NAME.c, NAME_run(), NAME_ARENA_SIZE, NAME.mk ...;
+                            a C identifier of lower-case letters, digits and '_' (NULL: "model") */
+    size_t measured_stack_bytes; /* the stack NAME_run used in an emulated run (stack painting,
+                                    mcuopt/measure.h), written into NAME.h; 0: not measured */
 } mco_emit_options;
+
+/* MCO_OK if `name` can name an emitted model (see mco_emit_options.name);
+ * else MCO_ERR_ARG with one line saying why. */
+mco_status mco_emit_check_name(const char *name);
 
 void mco_emit_options_default(mco_emit_options *opt);
 
@@ -241,14 +257,17 @@ typedef struct {
     size_t code_bytes;         /* flash_bytes - weight_bytes */
     size_t ram_bytes;          /* static RAM: data + bss (includes the arena) */
     size_t arena_bytes;        /* MODEL_ARENA_SIZE (always set) */
-    size_t stack_bytes;        /* deepest model_run call chain from -fstack-usage, 0 if unknown */
+    size_t stack_bytes;        /* worst-case stack of NAME_run: its deepest call chain from
+                                  arm-none-eabi-gcc's -fstack-usage / -fcallgraph-info (-O2), 0 if unknown */
     int n_files;
     char files[MCO_EMIT_MAX_FILES][MCO_EMIT_NAME_MAX];
 } mco_emit_result;
 
-/* Writes model.h, model.c, mco_config.h and the runtime files the model
- * needs into `dir` (created if missing; each file written to a temporary
- * name and renamed). The runtime is read from the context's runtime
+/* Writes the model's package into `dir` (created if missing; written
+ * under a temporary name and put in place only when complete): NAME.h,
+ * NAME.c, mcuopt_runtime/ (the runtime files the model needs and its
+ * mco_config.h), README.md, CMakeLists.txt, NAME.mk and example/main.c;
+ * nothing else (docs/design.md, "The emitted package"). The runtime is read from the context's runtime
  * directory (MCO_RESOURCE_RUNTIME). mco_emit_c: the default options with
  * ctx; mco_emit_c_with: the given options (NULL: defaults, no context, so
  * it fails for want of a runtime directory). */

@@ -31,9 +31,11 @@ extern "C" {
 #endif
 
 /* Builds a model from architecture text. A non-zero `input` shape or
- * `n_classes` overrides the text's own `input` / `classes` lines (so a
- * built-in architecture can be fitted to a data set). Shapes are inferred;
- * parameters are not allocated. */
+ * `n_classes` is what the data gives: it fills in a text without its own
+ * `input` / `classes` line, and must equal the text's line where there is
+ * one (else MCO_ERR_SHAPE, one line with both: an architecture is never
+ * silently refitted to other data). Shapes are inferred; parameters are not
+ * allocated. */
 mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input, int n_classes,
                           mco_model *out);
 

@@ -1,9 +1,34 @@
 /*
- * data.h - labelled image data sets: IDX (MNIST, Fashion-MNIST) and the
- * CIFAR-10 binary format, held in memory as raw uint8 samples in NHWC order.
+ * data.h - data sets in memory and the readers that fill them: IDX (MNIST,
+ * Fashion-MNIST), the CIFAR-10 binary format, image folders (PNG / JPEG /
+ * BMP, one sub-directory per class), NumPy .npy arrays, CSV files; splits
+ * and copies.
  *
- * Raw bytes are kept (60,000 MNIST images are 47 MB as uint8); the trainer
- * turns them into floats with the model's mco_normalization batch by batch.
+ * A data set (mco_dataset) is n samples of one shape (NHWC, h x w x c
+ * values each) and, for classification, one class label per sample:
+ *
+ *   samples  of one element type (sample_type):
+ *            MCO_SAMPLE_U8   raw 8-bit values (image pixels), in samples_u8;
+ *                            kept as bytes (60,000 MNIST images are 47 MB)
+ *                            and turned into floats batch by batch through a
+ *                            256-entry table of the model's normalisation;
+ *            MCO_SAMPLE_F32  float32 values (features, .npy float arrays,
+ *                            CSV columns), in samples_f32.
+ *            Either way the network input is x = (v * scale - mean) / std
+ *            with the model's mco_normalization (mco_dataset_to_float).
+ *   labels   of one kind (label_kind):
+ *            MCO_LABELS_CLASS  labels[i] < n_classes, one byte per sample;
+ *            MCO_LABELS_NONE   no labels (labels NULL, n_classes 0): data for
+ *                              reconstruction, whose target is the sample
+ *                              itself (an autoencoder's training set).
+ *            class_names, when the data names its classes (an image folder's
+ *            sub-directories), holds n_classes names; NULL otherwise.
+ *
+ * A zeroed mco_dataset is an empty set of raw uint8 samples with class
+ * labels, so code that builds one by hand gets today's meaning by default.
+ * Consumers that need labels (training, accuracy) or raw bytes (QAT's input
+ * grid) check with mco_dataset_require_labels / the sample type and refuse
+ * the other kind with one error line.
  */
 #ifndef MCUOPT_DATA_H
 #define MCUOPT_DATA_H
@@ -21,14 +46,59 @@ extern "C" {
 
 typedef enum { MCO_SPLIT_TRAIN = 0, MCO_SPLIT_TEST = 1 } mco_split;
 
+/* The element type of a data set's samples. */
+typedef enum {
+    MCO_SAMPLE_U8 = 0,    /* raw 8-bit values, normalised through a 256-entry table */
+    MCO_SAMPLE_F32 = 1    /* float32 values */
+} mco_sample_type;
+
+/* What a data set's labels are. */
+typedef enum {
+    MCO_LABELS_CLASS = 0, /* one class index per sample */
+    MCO_LABELS_NONE = 1   /* none: the target is the sample itself (reconstruction) */
+} mco_label_kind;
+
+#define MCO_DATA_MAX_CLASSES 256   /* labels are bytes */
+#define MCO_CLASS_NAME_MAX 256     /* a class name with its NUL (a file name is at most 255 bytes) */
+
 typedef struct {
-    char name[64];        /* "mnist", "fashion-mnist", "cifar10", ... */
-    int n;                /* number of samples */
-    mco_shape shape;      /* per-sample shape, e.g. 28x28x1 */
-    int n_classes;        /* 10 for all built-in sets */
-    uint8_t *images;      /* n * mco_shape_size(shape) bytes, NHWC */
-    uint8_t *labels;      /* n bytes, each < n_classes */
+    char name[64];             /* "mnist", "fashion-mnist", "cifar10", or a folder's name */
+    int n;                     /* number of samples */
+    mco_shape shape;           /* per-sample shape, e.g. 28x28x1 */
+    mco_sample_type sample_type;
+    uint8_t *samples_u8;       /* MCO_SAMPLE_U8: n * mco_shape_size(shape) values, NHWC; else NULL */
+    float *samples_f32;        /* MCO_SAMPLE_F32: the same count of floats; else NULL */
+    mco_label_kind label_kind;
+    int n_classes;             /* MCO_LABELS_CLASS: labels are below it (10 for the built-in sets); else 0 */
+    uint8_t *labels;           /* MCO_LABELS_CLASS: n bytes; else NULL */
+    char (*class_names)[MCO_CLASS_NAME_MAX];   /* [n_classes] or NULL */
 } mco_dataset;
+
+/* "uint8" or "float32". */
+const char *mco_sample_type_name(mco_sample_type type);
+
+/* Bytes per value: 1 or 4. */
+size_t mco_sample_type_size(mco_sample_type type);
+
+/* Sample i's values (n_values = mco_shape_size(ds->shape) of ds->sample_type). */
+const void *mco_dataset_sample(const mco_dataset *ds, int i);
+
+/* Writes the float network input x = (v * scale - mean) / std of n values
+ * of `type` to out (raw uint8 values through mco_normalize_input). */
+void mco_samples_to_float(mco_sample_type type, const void *values, size_t n, const mco_normalization *norm,
+                          float *out);
+
+/* Writes the float network input of `count` samples to out (count x
+ * mco_shape_size(ds->shape) floats): samples first..first+count-1, or
+ * indices[0..count-1] when indices is not NULL. x = (v * scale - mean) /
+ * std; raw uint8 values go through a 256-entry table of that formula
+ * (mco_normalize_input), so they get exactly its values. */
+void mco_dataset_to_float(const mco_dataset *ds, const mco_normalization *norm, const int *indices, int first,
+                          int count, float *out);
+
+/* MCO_OK if ds has class labels; otherwise one line: "<what> set (<name>)
+ * has no class labels: <why>", e.g. why = "accuracy needs them". */
+mco_status mco_dataset_require_labels(const mco_dataset *ds, const char *what, const char *why);
 
 /* An IDX file (gzip'd or not): big-endian magic 0x0000 08 nd, nd dims, then
  * unsigned bytes. Only the unsigned-byte type (0x08) is accepted. The total
@@ -62,6 +132,127 @@ mco_status mco_dataset_load_cifar10(const char *dir, mco_split split, mco_datase
  * set gives MCO_ERR_NOT_FOUND with a line saying where it looked. */
 mco_status mco_dataset_load(const mco_context *ctx, const char *name, const char *dir, mco_split split,
                             mco_dataset *out);
+
+/* ---- Reading a data set from a path (mcuopt --data PATH) ---------------- */
+
+typedef enum {
+    MCO_DATA_AUTO = 0,    /* detected from what the path holds (mco_data_detect) */
+    MCO_DATA_IDX,         /* MNIST-layout IDX files */
+    MCO_DATA_CIFAR10,     /* CIFAR-10 binary batches */
+    MCO_DATA_IMAGES,      /* one sub-directory of PNG / JPEG / BMP files per class */
+    MCO_DATA_NPY,         /* NumPy arrays x.npy, y.npy (or x_train.npy, ..., x_test.npy, ...) */
+    MCO_DATA_CSV          /* one CSV file, a sample per row */
+} mco_data_format;
+
+/* "auto", "idx", "cifar10", "images", "npy", "csv"; parse fails with one
+ * line listing them. */
+const char *mco_data_format_name(mco_data_format format);
+mco_status mco_data_format_parse(const char *name, mco_data_format *format);
+
+typedef struct {
+    mco_data_format format;    /* MCO_DATA_AUTO: detect */
+    mco_shape shape;           /* the model's input (zeros: unknown). Image folders are resized to
+                                  it and converted to its channels (1: grey, 3: RGB), and need it;
+                                  a CSV row of exactly that many values takes it (else 1x1xF). Other
+                                  formats keep their own shape (the consumers check it). */
+    const char *label_column;  /* CSV: a column name, a 0-based index, or "none" (no labels);
+                                  NULL: the column named "label" */
+    int test_percent;          /* a set without a test split of its own (one image tree, one
+                                  x.npy/y.npy pair, one CSV file): the share of samples in the test
+                                  split, chosen by a CRC-32 of each sample's file path or index
+                                  (stable as samples are added); 0: 20 */
+    const char *name;          /* the set's name; NULL: "mnist" for IDX, "cifar10" for CIFAR-10,
+                                  else the path's last component (without .csv) */
+} mco_data_options;
+
+void mco_data_options_default(mco_data_options *opt);
+
+/* What `path` holds: a .csv file is MCO_DATA_CSV; a directory with
+ * train-/t10k-images-idx3-ubyte[.gz] is MCO_DATA_IDX, with data_batch_1.bin
+ * or test_batch.bin (or cifar-10-batches-bin/) MCO_DATA_CIFAR10, with x.npy,
+ * x_train.npy or x_test.npy MCO_DATA_NPY, with sub-directories
+ * MCO_DATA_IMAGES. Anything else is one error line naming the path. */
+mco_status mco_data_detect(const char *path, mco_data_format *format);
+
+/* Reads the split of the data set at `path` in opt->format (detected when
+ * MCO_DATA_AUTO). opt may be NULL (defaults; image folders then fail for
+ * want of a shape). */
+mco_status mco_dataset_read(const char *path, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* 1 if the sample whose key (a file path relative to the set, or an index)
+ * is `key` belongs to the test split: CRC-32 of the key, mod 100, below
+ * test_percent. The readers share it, so a set split this way is split the
+ * same on every machine. */
+int mco_data_in_test_split(const void *key, size_t size, int test_percent);
+
+/* An image folder (Keras' image_dataset_from_directory layout): DIR/<class>/
+ * files, classes named by their sorted sub-directory names (at least two),
+ * *.png, *.jpg, *.jpeg, *.bmp files (any case) in each, sub-directories
+ * walked; other files are ignored. With DIR/train/ and DIR/test/ those are
+ * the splits (test's classes must be train's); otherwise the split is
+ * mco_data_in_test_split of each file's path below DIR. Every image is
+ * decoded by its content (PNG: libpng, JPEG: libjpeg-turbo, BMP:
+ * stb_image; image_file.c), converted to opt->shape.c channels (1: grey
+ * from RGB by stb_image's luma weights; 3: RGB, grey replicated; alpha
+ * dropped) and
+ * resized to opt->shape.h x opt->shape.w with stb_image_resize (box filter
+ * along an axis that shrinks, i.e. area averaging; triangle, i.e. bilinear,
+ * along one that grows). Raw uint8 samples. */
+mco_status mco_dataset_load_images(const char *dir, mco_split split, const mco_data_options *opt,
+                                   mco_dataset *out);
+
+/* One image file decoded, converted and resized as above into `out`
+ * (shape.h * shape.w * shape.c bytes, HWC). Refuses a file over 64 MiB or
+ * an image over 16384 pixels a side or 2^26 decoded bytes before decoding
+ * it. */
+mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out);
+
+/* A NumPy .npy file (format 1.0, 2.0 or 3.0): the header's dict is checked
+ * (descr, fortran_order False, shape of 1..5 dimensions, each 1..2^26 and
+ * at most 2^31 values in all) and the file must hold exactly the data it
+ * declares; only then is the data read. */
+typedef enum {
+    MCO_NPY_U8, MCO_NPY_I8, MCO_NPY_U16, MCO_NPY_I16, MCO_NPY_U32, MCO_NPY_I32, MCO_NPY_U64, MCO_NPY_I64,
+    MCO_NPY_F32, MCO_NPY_F64
+} mco_npy_dtype;
+
+typedef struct {
+    mco_npy_dtype dtype;       /* little-endian (or one byte) */
+    int ndim;                  /* 0..5 */
+    uint32_t dims[5];
+    size_t count;              /* product of dims */
+    size_t item_size;
+    uint8_t *data;             /* count * item_size bytes, C order */
+} mco_npy;
+
+mco_status mco_npy_read(const char *path, mco_npy *out);
+void mco_npy_free(mco_npy *npy);
+
+/* NumPy arrays in `dir`: x_train.npy / y_train.npy and x_test.npy /
+ * y_test.npy (the splits), or one pair x.npy / y.npy (split by
+ * mco_data_in_test_split of the row index). x is (N,), (N, F), (N, H, W) or
+ * (N, H, W, C) of uint8 (raw samples), int8 or float32 (float32 samples;
+ * every value finite); its shape gives the sample shape (1x1x1, 1x1xF,
+ * HxWx1, HxWxC). y is (N,) or (N, 1) of integers 0..255, the class labels;
+ * no y file: an unlabelled set. The class count is one more than the
+ * largest label of all the directory's y files. */
+mco_status mco_dataset_load_npy(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* A CSV file (RFC 4180, read by libcsv), one sample per row: every column
+ * but the label column (opt->label_column) is a number (float32 samples).
+ * The first row is a header when the label column is named, or, otherwise,
+ * when a field of it outside the label column is not a number. Labels that
+ * are all integers 0..255 are class indices (class count: the largest + 1);
+ * otherwise each distinct label is a class, in sorted order (at most 256).
+ * A bad row is one line with file:line. Split by mco_data_in_test_split of
+ * the data row index (0-based). */
+mco_status mco_dataset_load_csv(const char *path, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* The normalisation that gives the set's values mean 0 and standard
+ * deviation 1 over all samples: raw uint8 values on the [0, 1] scale
+ * (scale 1/255), float32 values as they are (scale 1); a constant set gets
+ * std 1. */
+mco_status mco_dataset_normalization(const mco_dataset *ds, mco_normalization *norm);
 
 /* Splits `src` into `train` and `val`: the last n_val samples of a
  * seed-determined permutation go to val. Both are deep copies. */

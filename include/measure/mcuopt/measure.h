@@ -21,9 +21,13 @@ typedef struct {
                              * directory, log (mcuopt/context.h) */
     int n_samples;          /* samples taken from the start of the data set (default 100) */
     double clock_mhz;       /* 0: the profile's maximum clock */
-    const char *code_dir;   /* where to emit the code (and keep the measurement build in
-                             * code_dir/measure), put in place only if the call succeeds;
-                             * NULL: a temporary directory */
+    const char *code_dir;   /* where to write the model's C package (mco_emit_c_with, name
+                             * "model", with the measured stack in model.h), put in place
+                             * only if the call succeeds; NULL: none */
+    const char *measure_dir; /* where to keep the measurement build (firmware, logs,
+                              * per-address counts; never in code_dir's package), staged
+                              * and put in place only if the call succeeds; NULL: a
+                              * temporary directory, removed */
     int fuse_conv_pool;     /* planner option (default 1) */
     int timeout_s;          /* 0: default */
     /* How the planner chooses kernels (mco_plan_options.goal; default

@@ -133,8 +133,8 @@ mco_status mco_model_predict(const mco_model *model, const float *input, int bat
  * final Softmax. -1 if that would be the model input. */
 int mco_logits_layer(const mco_model *model);
 
-/* Checks that `data` fits `model` (sample shape, class count); `what`
- * names the data set in the error ("training data"). */
+/* Checks that `data` fits `model` (class labels present, sample shape,
+ * class count); `what` names the data set in the error ("training"). */
 mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what);
 
 /* Softmax cross-entropy of one sample's logits[n_classes]. Writes the
