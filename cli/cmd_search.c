@@ -40,6 +40,11 @@ static void print_help(void)
            "      --min-accuracy P      accuracy floor in percent (e.g. 97.5)\n"
            "      --budget T            time budget: 90s, 30m, 1h or seconds (default 30m)\n"
            "      --db FILE             trial store (default OUTDIR/search.db)\n"
+           "      --storage URL         trial store as an address instead: sqlite:///FILE, or\n"
+           "                            postgresql://USER@HOST:PORT/DB?study=NAME to share one\n"
+           "                            study among workers on several machines\n"
+           "      --artifacts DIR       where trials' models go (default OUTDIR/trials); with\n"
+           "                            workers on several machines, a directory they share\n"
            "  -o, --out DIR             outputs: best.mcq, code/, report.html, report.json\n"
            "                            (default search-out)\n"
            "      --seed N              study seed (default 1)\n"
@@ -270,13 +275,15 @@ int cmd_search(int argc, char **argv)
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
         OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
-        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES
+        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"min-accuracy", required_argument, NULL, OPT_MIN_ACC},
         {"budget", required_argument, NULL, OPT_BUDGET},
         {"db", required_argument, NULL, OPT_DB},
+        {"storage", required_argument, NULL, OPT_STORAGE},
+        {"artifacts", required_argument, NULL, OPT_ARTIFACTS},
         {"out", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, OPT_SEED},
         {"workers", required_argument, NULL, OPT_WORKERS},
@@ -320,8 +327,13 @@ int cmd_search(int argc, char **argv)
             if (!parse_budget(optarg, &so.budget_s))
                 return cli_usage_error("search", "--budget expects a time like 90s, 30m or 1h (at most a year), not '%s'", optarg);
             break;
-        case OPT_DB: db_path = optarg; break;
+        case OPT_DB:
+        case OPT_STORAGE:
+            if (db_path) return cli_usage_error("search", "give the trial store once (--db or --storage)");
+            db_path = optarg;
+            break;
         case 'o': out_dir = optarg; break;
+        case OPT_ARTIFACTS: so.artifacts_dir = optarg; break;
         case OPT_SEED:
             if (!cli_parse_int("search", "--seed", optarg, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
             so.seed = (uint64_t)seed;

@@ -18,12 +18,15 @@
 
 static void print_help(void)
 {
-    printf("usage: mcuopt trials DB [--json] [--state STATE]\n\n"
+    printf("usage: mcuopt trials DB [--json] [--state STATE]\n"
+           "       mcuopt trials --storage URL [--json] [--state STATE]\n\n"
            "Lists the trials of a search database: state, rung/budget, accuracy, Flash,\n"
            "RAM, latency, energy, objective, Pareto front (over Flash, RAM, latency and\n"
            "energy among finished trials at or above the accuracy floor) and config.\n"
            "The best finished trial at or above the floor (lowest objective) is starred.\n\n"
+           "DB is a file; URL is sqlite:///FILE or postgresql://USER@HOST:PORT/DB?study=NAME.\n\n"
            "options:\n"
+           "      --storage URL     the trial store as an address (instead of DB)\n"
            "      --state STATE     only trials in this state: queued, running, done,\n"
            "                        failed or pruned\n"
            "      --json            print the trials as JSON on stdout (as report.json)\n"
@@ -64,14 +67,16 @@ static void print_table(const char *path, const mco_trial_study *study, mco_tria
 
 int cmd_trials(int argc, char **argv)
 {
-    enum { OPT_JSON = 1000, OPT_STATE };
+    enum { OPT_JSON = 1000, OPT_STATE, OPT_STORAGE };
     static const struct option options[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"state", required_argument, NULL, OPT_STATE},
+        {"storage", required_argument, NULL, OPT_STORAGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int json = 0;
+    const char *path = NULL;
     mco_trial_query query;
     mco_trial_query_init(&query);
     optind = 1;
@@ -79,6 +84,10 @@ int cmd_trials(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: json = 1; break;
+        case OPT_STORAGE:
+            if (path) return cli_usage_error("trials", "--storage given twice");
+            path = optarg;
+            break;
         case OPT_STATE: {
             mco_trial_state state;
             if (mco_trial_state_parse(optarg, &state) != MCO_OK)
@@ -91,8 +100,9 @@ int cmd_trials(int argc, char **argv)
         default: return CLI_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) return cli_usage_error("trials", "expected one DB file");
-    const char *path = argv[optind];
+    if (path && optind != argc) return cli_usage_error("trials", "give either a DB file or --storage, not both");
+    if (!path && optind != argc - 1) return cli_usage_error("trials", "expected one DB file (or --storage URL)");
+    if (!path) path = argv[optind];
 
     mco_trials *db;
     mco_status st = mco_trials_open(path, NULL, &db);

@@ -451,6 +451,14 @@ bad "a quantized deploy model (.mcq)"     search "$q" --target stm32f405 --min-a
 bad "unknown target"                      search "$m" --target no-such-mcu --min-accuracy 50 "${data[@]}"
 bad "not an mcuopt trials database"       "${s[@]}" --db "$d/text.db"
 bad "dir.mco"                             "${s[@]}" --db "$d/dir.mco"
+bad "unknown storage scheme 'mysql'"      "${s[@]}" --storage "mysql://me@localhost/db?study=a"
+bad "no study named"                      "${s[@]}" --storage "postgresql:///db?host=$d"
+bad "lease must be 1 to 86400 seconds"    "${s[@]}" --storage "postgresql:///db?host=$d&study=a&lease=0"
+bad "cannot connect"                      "${s[@]}" --storage "postgresql://me@/db?host=$d/no-server&study=a"
+bad "invalid URI query parameter"         "${s[@]}" --storage "postgresql:///db?host=$d&study=a&colour=red"
+bad "no file after sqlite://"             "${s[@]}" --storage "sqlite://"
+bad "no-such-dir/x: cannot create directory" "${s[@]}" --artifacts "$d/no-such-dir/x"
+bad "give the trial store once"           "${s[@]}" --db "$d/a.db" --storage "sqlite://$d/b.db"
 bad "nothing fits tiny-flash"             search "$m" --target "$d/tiny-flash.json" --min-accuracy 50 \
                                             "${data[@]}" --val-images 100 --budget 20s --quiet
 
@@ -495,6 +503,10 @@ bad "--layout"                            predict "$m" --input "$d/one.f32" --la
 bad "no-such.db"                          trials "$d/no-such.db"
 bad "not an mcuopt trials database"       trials "$d/text.db"
 bad "--state expects"                     trials "$d/text.db" --state finished
+bad "not an mcuopt trials database"       trials --storage "sqlite://$d/text.db"
+bad "unknown storage scheme 'http'"       trials --storage "http://example.org/s.db"
+bad "cannot connect"                      trials --storage "postgresql://me@/db?host=$d/no-server&study=a"
+bad "not both"                            trials "$d/text.db" --storage "sqlite://$d/text.db"
 
 # Special files (issue 11 defects 4 and 5): refused at once, left as they were.
 bad "dir.json: is a directory"            estimate "$q" --target "$d/dir.json"

@@ -480,9 +480,11 @@ static mco_status setup(search *s)
     if (s->n_rungs > MAX_RUNGS) s->n_rungs = MAX_RUNGS;
     mco_status st = setup_data(s);
     if (st != MCO_OK) return st;
-    if (strlen(opt->out_dir) + 20 > sizeof s->trials_dir)
+    if (strlen(opt->out_dir) + 20 > sizeof s->trials_dir ||
+        (opt->artifacts_dir && strlen(opt->artifacts_dir) + 1 > sizeof s->trials_dir))
         return mco_error(MCO_ERR_ARG, "search: output directory path too long");
-    snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
+    if (opt->artifacts_dir) snprintf(s->trials_dir, sizeof s->trials_dir, "%s", opt->artifacts_dir);
+    else snprintf(s->trials_dir, sizeof s->trials_dir, "%s/trials", opt->out_dir);
     snprintf(s->structures_path, sizeof s->structures_path, "%s/structures.tsv", opt->out_dir);
     s->had_structures = access(s->structures_path, F_OK) == 0;
 
@@ -837,6 +839,8 @@ static mco_status run_batch(search *s, batch_item *items, int n)
             report_progress(s, running);
             last_report = now_s();
         }
+        st = mco_trials_heartbeat(s->db);   /* keeps the claims of running trials (PostgreSQL leases) */
+        if (st != MCO_OK) break;
         struct timespec nap = {0, 50 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
@@ -1316,7 +1320,7 @@ static void discard_created(search *s)
     s->db = NULL;
     if (!store_gone) return;
     if (!s->had_structures && s->structures_path[0]) unlink(s->structures_path);
-    if (s->made_trials_dir) mco_remove_tree(s->trials_dir);
+    if (s->made_trials_dir && !s->opt->artifacts_dir) mco_remove_tree(s->trials_dir);   /* a shared one: others' too */
     if (s->made_out_dir) mco_remove_tree(s->opt->out_dir);
 }
 

@@ -219,6 +219,9 @@ typedef struct {
                                         MCO_PLAN_FASTEST; part of the study) */
     const char *db_path;             /* the trial store (required) */
     const char *out_dir;             /* outputs (required; created) */
+    const char *artifacts_dir;       /* where trials' models go (NULL: OUTDIR/trials); a
+                                        directory shared by the workers of a study on several
+                                        machines: it is created if absent, never removed */
     mco_search_progress_fn progress; /* may be NULL */
     void *progress_user;
     volatile int *stop;              /* may be NULL: set non-zero (e.g. by SIGINT) to stop */

@@ -1,9 +1,17 @@
 /*
  * trials.h - the trial store of the adaptive search: every pipeline
- * configuration the search tries, its state and its results, kept in one
- * SQLite database file so that a search that is interrupted (Ctrl-C, kill,
- * a crash, a reboot) resumes without redoing finished trials, and so that
- * several worker processes can share one search.
+ * configuration the search tries, its state and its results, kept in a
+ * database so that a search that is interrupted (Ctrl-C, kill, a crash, a
+ * reboot) resumes without redoing finished trials, and so that several
+ * worker processes can share one search.
+ *
+ * Two backends behind this one interface, chosen by the address given to
+ * mco_trials_open():
+ *   "search.db", "sqlite:///abs/search.db"   a SQLite file: workers on one machine
+ *   "postgresql://user@host:port/db?study=NAME[&lease=SECONDS]"
+ *                                            a study in a PostgreSQL database:
+ *                                            workers on many machines
+ * Another "scheme://" is refused.
  *
  * A trial is one configuration (the pipeline text, e.g.
  * "prune:structured=0.5,criterion=l1 -> distill:T=4,alpha=0.1 -> quant:int8,per_channel")
@@ -25,20 +33,25 @@
  * workers never get the same trial. A trial records the worker's pid and,
  * on Linux, that process's start time, so a pid reused by an unrelated
  * process (common in containers, where pids restart from 1) does not make a
- * dead worker's trial look alive. Workers are expected on one machine: the
- * pid check means nothing across machines (and SQLite's locking is not safe
- * on network file systems anyway).
+ * dead worker's trial look alive. With SQLite, workers are expected on one
+ * machine: the pid check means nothing across machines (and SQLite's
+ * locking is not safe on network file systems anyway). With PostgreSQL a
+ * claim records the machine and pid and holds a lease that the worker
+ * renews with mco_trials_heartbeat(); a trial whose lease ran out counts as
+ * abandoned (claimable again, and recover_stale requeues it).
  *
  * Metrics. All metric fields are doubles and NAN means "not measured" (no
  * target, no test set); in the database that is NULL. `objective` is a cost:
  * lower is better. Accuracy is a fraction 0..1.
  *
- * Errors are one line that starts with the database path:
+ * Errors are one line that starts with the database path (or the address,
+ * without its password):
  *   "search.db: not an mcuopt trials database"
  *   "search.db: created for target stm32f405, not stm32l432"
  *
  * The schema (PRAGMA application_id 0x4D434F54 "MCOT", user_version 1) is
- * documented in src/store/trial_store.c, where it is created.
+ * documented in src/store/trials_sqlite.c (SQLite) and
+ * src/store/trials_postgres.c (PostgreSQL), where it is created.
  *
  * Example (a worker):
  *   mco_trials *db;
@@ -58,7 +71,7 @@
  *   mco_trials_close(db);
  *
  * What it leaves out: deleting or editing trials (the store only grows),
- * more than one study per file, workers on several machines.
+ * more than one study per SQLite file.
  */
 #ifndef MCUOPT_TRIALS_H
 #define MCUOPT_TRIALS_H
@@ -164,7 +177,7 @@ typedef enum {
 
 /* ---- opening -------------------------------------------------------------- */
 
-/* Opens the store at `path`. With a study: creates the file if it does not
+/* Opens the store at `path` (a file or an address, see the top). With a study: creates the file if it does not
  * exist (recording the study) or checks that an existing one was created
  * for the same study (MCO_ERR_ARG naming the first field that differs).
  * With study == NULL: opens an existing store without a check (listing).
@@ -239,6 +252,11 @@ mco_status mco_trials_release(mco_trials *db, const mco_trial *claimed);
 /* Puts running trials whose worker is gone back in the queue (call it on
  * resume). *n_recovered (may be NULL) gets how many. */
 mco_status mco_trials_recover_stale(mco_trials *db, int *n_recovered);
+
+/* Keeps this process's claims alive: with PostgreSQL, renews the lease of
+ * every trial running for getpid() on this machine (at most three times a
+ * lease; call it often while trials run). Nothing to do with SQLite. */
+mco_status mco_trials_heartbeat(mco_trials *db);
 
 /* ---- reading --------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /*
- * trial_store.c - the adaptive search's trial store in SQLite (see
- * mcuopt/trials.h), and the Pareto front over trials.
+ * trials_sqlite.c - the adaptive search's trial store in SQLite (see
+ * mcuopt/trials.h), one of its two backends (trials_backend.h).
  *
  * The file is a SQLite database in WAL mode (readers never block the one
  * writer) with PRAGMA application_id 0x4D434F54 ("MCOT") and user_version 1,
@@ -46,11 +46,12 @@
  *
  * What it leaves out: schema migrations (there is one version), statement
  * caching (a trial runs for seconds to minutes, so preparing a statement per
- * call costs nothing measurable), workers on other machines, and
+ * call costs nothing measurable), workers on other machines (that is
+ * trials_postgres.c), and
  * PRAGMA synchronous=NORMAL (the default FULL is kept: a finished trial must
  * survive a power cut, and a few fsyncs per trial are cheap).
  */
-#include "mcuopt/trials.h"
+#include "trials_backend.h"
 
 #include <errno.h>
 #include <math.h>
@@ -66,15 +67,6 @@
 #define TRIALS_APPLICATION_ID 0x4D434F54   /* "MCOT" */
 #define TRIALS_SCHEMA_VERSION 1
 #define TRIALS_BUSY_TIMEOUT_MS 60000       /* a write transaction takes milliseconds */
-
-struct mco_trials {
-    sqlite3 *db;
-    char path[1024];   /* for messages, and mco_trials_discard() */
-    int created;       /* this handle created the file */
-};
-
-static const char *const state_names[MCO_TRIAL_STATE_COUNT] = {"queued", "running", "done", "failed",
-                                                               "pruned"};
 
 static const char *const schema_sql[] = {
     "CREATE TABLE IF NOT EXISTS study ("
@@ -213,13 +205,6 @@ static mco_status end_write(mco_trials *h, mco_status st)
     return st;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void bind_number(sqlite3_stmt *stmt, int index, double value)
 {
     if (isnan(value)) sqlite3_bind_null(stmt, index);
@@ -245,13 +230,6 @@ static void column_text(sqlite3_stmt *stmt, int index, char *out, size_t size)
 static void copy_text(char *out, size_t size, const char *text)
 {
     snprintf(out, size, "%s", text ? text : "");
-}
-
-static int state_from_text(const char *text)
-{
-    for (int i = 0; i < MCO_TRIAL_STATE_COUNT; i++)
-        if (strcmp(text, state_names[i]) == 0) return i;
-    return -1;
 }
 
 /* ---- worker liveness ----------------------------------------------------------- */
@@ -292,42 +270,6 @@ static int worker_alive(int pid, int64_t recorded_start)
     if (zombie) return 0;
     if (recorded_start != 0 && start != 0 && start != recorded_start) return 0;   /* pid reused */
     return 1;
-}
-
-/* ---- hashing ------------------------------------------------------------------- */
-
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t fnv1a(uint64_t hash, const unsigned char *bytes, size_t n)
-{
-    for (size_t i = 0; i < n; i++) hash = (hash ^ bytes[i]) * FNV_PRIME;
-    return hash;
-}
-
-static void hash_hex(uint64_t hash, char hex[MCO_TRIAL_HASH_HEX])
-{
-    snprintf(hex, MCO_TRIAL_HASH_HEX, "%016llx", (unsigned long long)hash);
-}
-
-void mco_trials_hash_text(const char *text, char hex[MCO_TRIAL_HASH_HEX])
-{
-    hash_hex(fnv1a(FNV_OFFSET, (const unsigned char *)text, strlen(text)), hex);
-}
-
-mco_status mco_trials_hash_file(const char *path, char hex[MCO_TRIAL_HASH_HEX])
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return mco_error(MCO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char buf[1 << 16];
-    uint64_t hash = FNV_OFFSET;
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) hash = fnv1a(hash, buf, got);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) return mco_error(MCO_ERR_IO, "%s: read failed", path);
-    hash_hex(hash, hex);
-    return MCO_OK;
 }
 
 /* ---- opening, schema and study ---------------------------------------------------- */
@@ -404,7 +346,7 @@ static mco_status insert_study(mco_trials *h, const mco_trial_study *s)
     sqlite3_bind_int64(stmt, 5, (sqlite3_int64)s->seed);
     sqlite3_bind_double(stmt, 6, s->budget);
     bind_text(stmt, 7, s->settings);
-    sqlite3_bind_double(stmt, 8, now_seconds());
+    sqlite3_bind_double(stmt, 8, mco_trials_now());
     st = step_done_once(h, stmt, "recording the study");
     return st;
 }
@@ -441,7 +383,7 @@ static mco_status create_store(mco_trials *h, const mco_trial_study *study)
     return end_write(h, st);
 }
 
-mco_status mco_trials_study(mco_trials *h, mco_trial_study *s)
+static mco_status sqlite_study(mco_trials *h, mco_trial_study *s)
 {
     memset(s, 0, sizeof *s);
     sqlite3_stmt *stmt;
@@ -468,37 +410,12 @@ mco_status mco_trials_study(mco_trials *h, mco_trial_study *s)
     return st;
 }
 
-static const char *or_none(const char *text)
-{
-    return text[0] ? text : "(none)";
-}
-
 /* MCO_ERR_ARG naming the first field in which the stored study differs. */
 static mco_status check_study(mco_trials *h, const mco_trial_study *want)
 {
     mco_trial_study have;
-    mco_status st = mco_trials_study(h, &have);
-    if (st != MCO_OK) return st;
-    if (strcmp(have.target, want->target) != 0)
-        return mco_error(MCO_ERR_ARG, "%s: created for target %s, not %s", h->path, or_none(have.target),
-                         or_none(want->target));
-    if (strcmp(have.model_hash, want->model_hash) != 0)
-        return mco_error(MCO_ERR_ARG, "%s: created for another model (%s, hash %s; this one's is %s)",
-                         h->path, or_none(have.model_path), or_none(have.model_hash), or_none(want->model_hash));
-    if (have.min_accuracy != want->min_accuracy)
-        return mco_error(MCO_ERR_ARG, "%s: created with minimum accuracy %g, not %g", h->path,
-                         have.min_accuracy, want->min_accuracy);
-    if (have.seed != want->seed)
-        return mco_error(MCO_ERR_ARG, "%s: created with seed %llu, not %llu", h->path,
-                         (unsigned long long)have.seed, (unsigned long long)want->seed);
-    if (have.budget != want->budget)
-        return mco_error(MCO_ERR_ARG, "%s: created with budget %g, not %g", h->path, have.budget,
-                         want->budget);
-    if (strcmp(have.settings, want->settings) != 0)
-        return mco_error(MCO_ERR_ARG,
-                         "%s: created with other search settings (resume with the same options, or use a new database)",
-                         h->path);
-    return MCO_OK;
+    mco_status st = sqlite_study(h, &have);
+    return st == MCO_OK ? mco_trials_compare_study(h, &have, want) : st;
 }
 
 /* Deletes the database file and the files SQLite keeps beside it. */
@@ -512,13 +429,10 @@ static void remove_store_files(const char *path)
     }
 }
 
-mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_trials **out)
+static void sqlite_close(mco_trials *h);
+
+static mco_status sqlite_open(mco_trials *h, const char *path, const mco_trial_study *study)
 {
-    *out = NULL;
-    if (!path || !path[0]) return mco_error(MCO_ERR_ARG, "trials database: no path given");
-    mco_trials *h = calloc(1, sizeof *h);
-    if (!h) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
-    copy_text(h->path, sizeof h->path, path);
     struct stat info;
     h->created = study && stat(path, &info) != 0 && errno == ENOENT;
 
@@ -544,25 +458,21 @@ mco_status mco_trials_open(const char *path, const mco_trial_study *study, mco_t
     }
     if (st != MCO_OK) {
         /* A store this call created but could not set up (a full disk) is not left behind. */
-        int created = h->created;
-        mco_trials_close(h);
-        if (created) remove_store_files(path);
-        return st;
+        sqlite3_close(h->db);
+        h->db = NULL;
+        if (h->created) remove_store_files(path);
     }
-    *out = h;
-    return MCO_OK;
+    return st;
 }
 
-void mco_trials_close(mco_trials *h)
+static void sqlite_close(mco_trials *h)
 {
-    if (!h) return;
     sqlite3_close(h->db);
     free(h);
 }
 
-int mco_trials_discard(mco_trials *h)
+static int sqlite_discard(mco_trials *h)
 {
-    if (!h) return 0;
     int64_t kept = 1;
     if (h->created &&
         query_int(h, "SELECT count(*) FROM trials WHERE state IN ('done', 'pruned', 'running')", &kept) != MCO_OK) {
@@ -572,7 +482,7 @@ int mco_trials_discard(mco_trials *h)
     char path[sizeof h->path];
     copy_text(path, sizeof path, h->path);
     int remove = h->created && kept == 0;
-    mco_trials_close(h);
+    sqlite_close(h);
     if (remove) remove_store_files(path);
     return remove;
 }
@@ -586,7 +496,7 @@ static void read_trial(sqlite3_stmt *stmt, mco_trial *t, int64_t *pid_start)
     t->id = sqlite3_column_int64(stmt, 0);
     char state[16];
     column_text(stmt, 1, state, sizeof state);
-    int s = state_from_text(state);
+    int s = mco_trial_state_from_text(state);
     t->state = s < 0 ? MCO_TRIAL_FAILED : (mco_trial_state)s;   /* the CHECK constraint rules this out */
     column_text(stmt, 2, t->config, sizeof t->config);
     column_text(stmt, 3, t->config_hash, sizeof t->config_hash);
@@ -626,30 +536,9 @@ static mco_status get_trial(mco_trials *h, int64_t id, mco_trial *t, int64_t *pi
     return st;
 }
 
-mco_status mco_trials_get(mco_trials *h, int64_t id, mco_trial *trial)
+static mco_status sqlite_get(mco_trials *h, int64_t id, mco_trial *trial)
 {
     return get_trial(h, id, trial, NULL);
-}
-
-void mco_trial_query_init(mco_trial_query *q)
-{
-    memset(q, 0, sizeof *q);
-    q->state = -1;
-}
-
-static int within(double value, double limit)
-{
-    return limit <= 0 || (!isnan(value) && value <= limit);
-}
-
-int mco_trial_matches(const mco_trial *t, const mco_trial_query *q)
-{
-    if (!q) return 1;
-    const mco_trial_result *r = &t->result;
-    return (q->state < 0 || (int)t->state == q->state) && t->rung >= q->min_rung &&
-           (q->min_accuracy <= 0 || (!isnan(r->accuracy) && r->accuracy >= q->min_accuracy)) &&
-           within(r->flash_bytes, q->max_flash_bytes) && within(r->ram_bytes, q->max_ram_bytes) &&
-           within(r->latency_ms, q->max_latency_ms) && within(r->energy_uj, q->max_energy_uj);
 }
 
 /* A row_reader: a row of TRIAL_COLUMNS, kept if it matches the query `user`. */
@@ -659,7 +548,7 @@ static int read_matching_trial(sqlite3_stmt *stmt, void *row, const void *user)
     return mco_trial_matches(row, user);
 }
 
-mco_status mco_trials_list(mco_trials *h, const mco_trial_query *query, mco_trial **trials, int *n)
+static mco_status sqlite_list(mco_trials *h, const mco_trial_query *query, mco_trial **trials, int *n)
 {
     *trials = NULL;
     *n = 0;
@@ -672,7 +561,8 @@ mco_status mco_trials_list(mco_trials *h, const mco_trial_query *query, mco_tria
                             " WHERE (?1 = '' OR state = ?1) AND rung >= ?2 ORDER BY id",
                             &stmt);
     if (st != MCO_OK) return st;
-    bind_text(stmt, 1, query->state >= 0 && query->state < MCO_TRIAL_STATE_COUNT ? state_names[query->state] : "");
+    int any = query->state < 0 || query->state >= MCO_TRIAL_STATE_COUNT;
+    bind_text(stmt, 1, any ? "" : mco_trial_state_names[query->state]);
     sqlite3_bind_int(stmt, 2, query->min_rung);
     void *rows;
     st = collect_rows(h, stmt, sizeof **trials, read_matching_trial, query, "listing trials", &rows, n);
@@ -694,7 +584,7 @@ static int read_stage(sqlite3_stmt *stmt, void *row, const void *user)
     return 1;
 }
 
-mco_status mco_trials_stages(mco_trials *h, int64_t id, mco_trial_stage **stages, int *n)
+static mco_status sqlite_stages(mco_trials *h, int64_t id, mco_trial_stage **stages, int *n)
 {
     *stages = NULL;
     *n = 0;
@@ -724,17 +614,13 @@ mco_status mco_trials_stages(mco_trials *h, int64_t id, mco_trial_stage **stages
 static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, double budget, int max_trials,
                                    mco_trial *t, int64_t *pid_start, mco_add_outcome *outcome)
 {
-    if (!config || !config[0]) return mco_error(MCO_ERR_ARG, "%s: empty trial configuration", h->path);
-    if (strlen(config) >= MCO_TRIAL_CONFIG_MAX)
-        return mco_error(MCO_ERR_RANGE, "%s: trial configuration longer than %d bytes", h->path,
-                         MCO_TRIAL_CONFIG_MAX - 1);
-    if (rung < 0) return mco_error(MCO_ERR_ARG, "%s: negative rung %d", h->path, rung);
-    if (max_trials < 0) return mco_error(MCO_ERR_ARG, "%s: negative trial limit %d", h->path, max_trials);
+    mco_status st = mco_trials_check_config(h, config, rung, max_trials);
+    if (st != MCO_OK) return st;
     char hash[MCO_TRIAL_HASH_HEX];
     mco_trials_hash_text(config, hash);
 
     sqlite3_stmt *stmt;
-    mco_status st = prepare(h,
+    st = prepare(h,
                             "INSERT INTO trials (config, config_hash, rung, budget, state, queued_at)"
                             " SELECT ?, ?, ?, ?, 'queued', ? WHERE (SELECT count(*) FROM trials) < ?"
                             " ON CONFLICT (config_hash, rung) DO NOTHING",
@@ -744,7 +630,7 @@ static mco_status insert_if_absent(mco_trials *h, const char *config, int rung, 
     bind_text(stmt, 2, hash);
     sqlite3_bind_int(stmt, 3, rung);
     sqlite3_bind_double(stmt, 4, budget);
-    sqlite3_bind_double(stmt, 5, now_seconds());
+    sqlite3_bind_double(stmt, 5, mco_trials_now());
     sqlite3_bind_int64(stmt, 6, max_trials > 0 ? max_trials : INT64_MAX);
     st = step_done_once(h, stmt, "adding a trial");
     if (st != MCO_OK) return st;
@@ -794,13 +680,13 @@ static mco_status mark_running(mco_trials *h, int64_t id, int pid, mco_trial *t)
     if (st != MCO_OK) return st;
     sqlite3_bind_int(stmt, 1, pid);
     sqlite3_bind_int64(stmt, 2, process_start_ticks(pid, &zombie));
-    sqlite3_bind_double(stmt, 3, now_seconds());
+    sqlite3_bind_double(stmt, 3, mco_trials_now());
     sqlite3_bind_int64(stmt, 4, id);
     st = step_done_once(h, stmt, "claiming a trial");
     return st == MCO_OK ? get_trial(h, id, t, NULL) : st;
 }
 
-mco_status mco_trials_add(mco_trials *h, const char *config, int rung, double budget, int max_trials,
+static mco_status sqlite_add(mco_trials *h, const char *config, int rung, double budget, int max_trials,
                           mco_trial *trial, mco_add_outcome *outcome)
 {
     mco_status st = begin_write(h);
@@ -808,17 +694,7 @@ mco_status mco_trials_add(mco_trials *h, const char *config, int rung, double bu
     return st;
 }
 
-mco_status mco_trials_enqueue(mco_trials *h, const char *config, int rung, double budget, int64_t *id)
-{
-    mco_trial *t = malloc(sizeof *t);
-    if (!t) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", h->path);
-    mco_status st = mco_trials_add(h, config, rung, budget, 0, t, NULL);
-    if (st == MCO_OK && id) *id = t->id;
-    free(t);
-    return st;
-}
-
-mco_status mco_trials_claim(mco_trials *h, const char *config, int rung, double budget, int pid,
+static mco_status sqlite_claim(mco_trials *h, const char *config, int rung, double budget, int pid,
                             mco_trial *trial, mco_claim_outcome *outcome)
 {
     if (pid <= 0) return mco_error(MCO_ERR_ARG, "%s: claim needs a worker pid", h->path);
@@ -838,7 +714,7 @@ mco_status mco_trials_claim(mco_trials *h, const char *config, int rung, double 
     return end_write(h, st);
 }
 
-mco_status mco_trials_claim_next(mco_trials *h, int pid, mco_trial *trial, mco_claim_outcome *outcome)
+static mco_status sqlite_claim_next(mco_trials *h, int pid, mco_trial *trial, mco_claim_outcome *outcome)
 {
     if (pid <= 0) return mco_error(MCO_ERR_ARG, "%s: claim needs a worker pid", h->path);
     *outcome = MCO_CLAIM_NONE;
@@ -910,8 +786,8 @@ static mco_status end_trial(mco_trials *h, const mco_trial *claimed, mco_trial_s
                             " WHERE id = ? AND state = 'running' AND pid = ?",
                             &stmt);
     if (st != MCO_OK) return st;
-    bind_text(stmt, 1, state_names[state]);
-    sqlite3_bind_double(stmt, 2, now_seconds());
+    bind_text(stmt, 1, mco_trial_state_names[state]);
+    sqlite3_bind_double(stmt, 2, mco_trials_now());
     if (error[0]) bind_text(stmt, 3, error);
     bind_number(stmt, 4, result->accuracy);
     bind_number(stmt, 5, result->flash_bytes);
@@ -932,39 +808,23 @@ static mco_status end_trial(mco_trials *h, const mco_trial *claimed, mco_trial_s
     st = get_trial(h, claimed->id, now, NULL);
     if (st == MCO_OK)
         st = mco_error(MCO_ERR_ARG, "%s: trial %lld is not running for worker %d (it is %s, worker %d)",
-                       h->path, (long long)claimed->id, claimed->pid, state_names[now->state], now->pid);
+                       h->path, (long long)claimed->id, claimed->pid, mco_trial_state_names[now->state], now->pid);
     free(now);
     return st;
 }
 
-mco_status mco_trials_finish(mco_trials *h, const mco_trial *claimed, const mco_trial_result *result,
-                             const mco_trial_stage *stages, int n_stages)
+static mco_status sqlite_end(mco_trials *h, const mco_trial *claimed, mco_trial_state state,
+                             const mco_trial_result *result, const char *message, const mco_trial_stage *stages,
+                             int n_stages)
 {
-    if (!result) return mco_error(MCO_ERR_ARG, "%s: finishing trial %lld without a result", h->path,
-                                  (long long)claimed->id);
     mco_status st = begin_write(h);
     if (st != MCO_OK) return st;
-    st = end_trial(h, claimed, MCO_TRIAL_DONE, result, NULL);
-    if (st == MCO_OK) st = insert_stages(h, claimed->id, stages, n_stages);
+    st = end_trial(h, claimed, state, result, message);
+    if (st == MCO_OK && state == MCO_TRIAL_DONE) st = insert_stages(h, claimed->id, stages, n_stages);
     return end_write(h, st);
 }
 
-mco_status mco_trials_fail(mco_trials *h, const mco_trial *claimed, const char *message)
-{
-    mco_status st = begin_write(h);
-    if (st != MCO_OK) return st;
-    return end_write(h, end_trial(h, claimed, MCO_TRIAL_FAILED, NULL, message ? message : "failed"));
-}
-
-mco_status mco_trials_prune(mco_trials *h, const mco_trial *claimed, const mco_trial_result *result,
-                            const char *reason)
-{
-    mco_status st = begin_write(h);
-    if (st != MCO_OK) return st;
-    return end_write(h, end_trial(h, claimed, MCO_TRIAL_PRUNED, result, reason ? reason : "pruned"));
-}
-
-mco_status mco_trials_release(mco_trials *h, const mco_trial *claimed)
+static mco_status sqlite_release(mco_trials *h, const mco_trial *claimed)
 {
     mco_status st = begin_write(h);
     if (st != MCO_OK) return st;
@@ -990,7 +850,7 @@ static int read_stale_id(sqlite3_stmt *stmt, void *row, const void *user)
     return 1;
 }
 
-mco_status mco_trials_recover_stale(mco_trials *h, int *n_recovered)
+static mco_status sqlite_recover_stale(mco_trials *h, int *n_recovered)
 {
     if (n_recovered) *n_recovered = 0;
     mco_status st = begin_write(h);
@@ -1019,153 +879,20 @@ mco_status mco_trials_recover_stale(mco_trials *h, int *n_recovered)
     return st;
 }
 
-/* ---- best trial and Pareto front ------------------------------------------------- */
 
-/* 1 if a is a better pick than b: lower objective (unknown last), then
- * higher accuracy, then lower id. */
-static int better_pick(const mco_trial *a, const mco_trial *b)
-{
-    double oa = a->result.objective, ob = b->result.objective;
-    if (isnan(oa) != isnan(ob)) return !isnan(oa);
-    if (!isnan(oa) && oa != ob) return oa < ob;
-    double aa = isnan(a->result.accuracy) ? -INFINITY : a->result.accuracy;
-    double ab = isnan(b->result.accuracy) ? -INFINITY : b->result.accuracy;
-    if (aa != ab) return aa > ab;
-    return a->id < b->id;
-}
-
-static void done_query(const mco_trial_query *query, mco_trial_query *done)
-{
-    if (query) *done = *query;
-    else mco_trial_query_init(done);
-    done->state = MCO_TRIAL_DONE;
-}
-
-mco_status mco_trials_best(mco_trials *h, const mco_trial_query *query, mco_trial *best, int *found)
-{
-    *found = 0;
-    mco_trial_query done;
-    done_query(query, &done);
-    mco_trial *list;
-    int n;
-    mco_status st = mco_trials_list(h, &done, &list, &n);
-    if (st != MCO_OK) return st;
-    int pick = -1;
-    for (int i = 0; i < n; i++)
-        if (pick < 0 || better_pick(&list[i], &list[pick])) pick = i;
-    if (pick >= 0) {
-        *best = list[pick];
-        *found = 1;
-    }
-    free(list);
-    return MCO_OK;
-}
-
-static int pareto_eligible(const mco_trial *t, double min_accuracy)
-{
-    return t->state == MCO_TRIAL_DONE &&
-           (min_accuracy <= 0 || (!isnan(t->result.accuracy) && t->result.accuracy >= min_accuracy));
-}
-
-#define PARETO_MAX_OBJECTIVES 5
-
-/* The trial's costs, lower is better, unknown = +infinity; returns how many. */
-static int pareto_costs(const mco_trial *t, int with_accuracy, double *cost)
-{
-    const mco_trial_result *r = &t->result;
-    double values[PARETO_MAX_OBJECTIVES] = {r->flash_bytes, r->ram_bytes, r->latency_ms, r->energy_uj,
-                                            -r->accuracy};
-    int n = with_accuracy ? 5 : 4;
-    for (int i = 0; i < n; i++) cost[i] = isnan(values[i]) ? INFINITY : values[i];
-    return n;
-}
-
-/* 1 if a is no worse than b in every cost and better in at least one. */
-static int dominates(const mco_trial *a, const mco_trial *b, int with_accuracy)
-{
-    double ca[PARETO_MAX_OBJECTIVES], cb[PARETO_MAX_OBJECTIVES];
-    int n = pareto_costs(a, with_accuracy, ca);
-    pareto_costs(b, with_accuracy, cb);
-    int better = 0;
-    for (int i = 0; i < n; i++) {
-        if (ca[i] > cb[i]) return 0;
-        if (ca[i] < cb[i]) better = 1;
-    }
-    return better;
-}
-
-void mco_pareto_mark(mco_trial *trials, int n, double min_accuracy, int with_accuracy)
-{
-    for (int i = 0; i < n; i++) {
-        trials[i].on_pareto = 0;
-        if (!pareto_eligible(&trials[i], min_accuracy)) continue;
-        int dominated = 0;
-        for (int j = 0; j < n && !dominated; j++)
-            dominated = j != i && pareto_eligible(&trials[j], min_accuracy) &&
-                        dominates(&trials[j], &trials[i], with_accuracy);
-        trials[i].on_pareto = !dominated;
-    }
-}
-
-static int by_flash_then_ram(const void *pa, const void *pb)
-{
-    const mco_trial *a = pa, *b = pb;
-    double ka[2] = {a->result.flash_bytes, a->result.ram_bytes};
-    double kb[2] = {b->result.flash_bytes, b->result.ram_bytes};
-    for (int i = 0; i < 2; i++) {
-        double x = isnan(ka[i]) ? INFINITY : ka[i], y = isnan(kb[i]) ? INFINITY : kb[i];
-        if (x != y) return x < y ? -1 : 1;
-    }
-    return a->id < b->id ? -1 : a->id > b->id;
-}
-
-mco_status mco_trials_pareto(mco_trials *h, const mco_trial_query *query, int with_accuracy,
-                             mco_trial **front, int *n)
-{
-    mco_trial_query done;
-    done_query(query, &done);
-    mco_status st = mco_trials_list(h, &done, front, n);
-    if (st != MCO_OK) return st;
-    mco_pareto_mark(*front, *n, done.min_accuracy, with_accuracy);
-    int kept = 0;
-    for (int i = 0; i < *n; i++)
-        if ((*front)[i].on_pareto) (*front)[kept++] = (*front)[i];
-    *n = kept;
-    if (kept == 0) {
-        free(*front);
-        *front = NULL;
-        return MCO_OK;
-    }
-    qsort(*front, (size_t)kept, sizeof **front, by_flash_then_ram);
-    return MCO_OK;
-}
-
-/* ---- small public helpers ---------------------------------------------------------- */
-
-void mco_trial_result_init(mco_trial_result *r)
-{
-    memset(r, 0, sizeof *r);
-    r->accuracy = r->flash_bytes = r->ram_bytes = r->cycles = NAN;
-    r->latency_ms = r->energy_uj = r->objective = NAN;
-}
-
-void mco_trial_stage_init(mco_trial_stage *s)
-{
-    memset(s, 0, sizeof *s);
-    s->accuracy = s->flash_bytes = s->ram_bytes = s->instructions = NAN;
-}
-
-const char *mco_trial_state_name(mco_trial_state state)
-{
-    return (int)state >= 0 && state < MCO_TRIAL_STATE_COUNT ? state_names[state] : "unknown";
-}
-
-mco_status mco_trial_state_parse(const char *name, mco_trial_state *state)
-{
-    int s = state_from_text(name);
-    if (s < 0)
-        return mco_error(MCO_ERR_ARG, "unknown trial state '%s' (known: queued, running, done, failed, pruned)",
-                         name);
-    *state = (mco_trial_state)s;
-    return MCO_OK;
-}
+const mco_trials_ops mco_trials_sqlite_ops = {
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .discard = sqlite_discard,
+    .study = sqlite_study,
+    .add = sqlite_add,
+    .claim = sqlite_claim,
+    .claim_next = sqlite_claim_next,
+    .end = sqlite_end,
+    .release = sqlite_release,
+    .recover_stale = sqlite_recover_stale,
+    .heartbeat = NULL,
+    .get = sqlite_get,
+    .list = sqlite_list,
+    .stages = sqlite_stages,
+};
