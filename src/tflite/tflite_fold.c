@@ -245,7 +245,7 @@ mco_status mco_tfl_fold(mco_tfl_consts *c, int k, int *folded)
     *folded = 0;
     if (op->n_outputs != 1) return MCO_OK;
     int out = op->outputs[0];
-    if (op->code == MCO_TFL_OP_SHAPE && op->n_inputs >= 1) {
+    if (op->code == MCO_TFL_OP_SHAPE && op->n_inputs >= 1 && op->inputs[0] >= 0) {   /* -1: left out */
         /* The shape of any tensor is known: TFLite files store static shapes. */
         const mco_tfl_tensor *x = &g->tensors[op->inputs[0]];
         int64_t dims[MCO_TFL_MAX_DIMS];
