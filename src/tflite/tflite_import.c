@@ -30,6 +30,7 @@
  */
 #include "mcuopt/tflite.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -747,11 +748,18 @@ static mco_status fill_params(importer *imp, mco_model *m)
                             b->size);
         if (bt->type == MCO_TFL_INT32) {
             const mco_tfl_tensor *x = tensor(imp, f->in_tensor), *wt = tensor(imp, f->weights);
+            if (!bt->data)   /* an int32 bias computed by other operators: not folded here */
+                return op_error(imp, MCO_ERR_UNSUPPORTED, "its int32 bias is not stored in the file");
+            if (x->n_quant < 1 || wt->n_quant < 1 || (wt->n_quant > 1 && (size_t)wt->n_quant != b->size))
+                return op_error(imp, MCO_ERR_FORMAT, "an int32 bias needs a quantized input and weights (scales)");
             for (size_t c = 0; c < b->size; c++) {
                 int32_t q;
                 memcpy(&q, bt->data + 4 * c, 4);
                 float ws = wt->scales[wt->n_quant > 1 ? c : 0];
-                b->data[c] = (float)((double)q * (double)x->scales[0] * (double)ws);
+                /* a value past float's range becomes an infinity (refused below,
+                 * naming the layer), never an out-of-range conversion (UB) */
+                double v = (double)q * (double)x->scales[0] * (double)ws;
+                b->data[c] = v > FLT_MAX ? INFINITY : v < -FLT_MAX ? -INFINITY : (float)v;
             }
         } else if ((st = mco_tfl_const_floats(&imp->consts, f->bias, b->data, b->size)) != MCO_OK) {
             return st;
