@@ -515,7 +515,7 @@ static mco_status map_reshape(importer *imp, const mco_tfl_op *op)
         int unknown = 0;
         for (size_t i = 0; i < n; i++) {
             if (dims[i] == -1) unknown++;
-            else known *= dims[i] > 0 ? dims[i] : 0;
+            else known = dims[i] > 0 && known <= INT64_MAX / dims[i] ? known * dims[i] : 0;   /* 0: no fit */
         }
         size_t total = mco_shape_size(out);
         if (unknown > 1 || known <= 0 || (unknown ? total % (size_t)known != 0 : (size_t)known != total))
