@@ -1049,6 +1049,6 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     res->energy_uj = t->active_ua_per_mhz * t->voltage * res->cycles_est * 1e-6;
     res->ram_bytes = res->static_ram_bytes + res->stack_bytes;
     res->fits_flash = res->flash_bytes <= (size_t)t->flash_kb * 1024;
-    res->fits_ram = res->ram_bytes <= (size_t)t->ram_kb * 1024;
+    res->fits_ram = mco_target_place_ram(t, res->static_ram_bytes, res->stack_bytes, &res->ram_placement);
     return MCO_OK;
 }
