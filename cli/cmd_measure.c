@@ -96,6 +96,7 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
     cJSON_AddNumberToObject(o, "static_ram_bytes", (double)r->static_ram_bytes);
     cJSON_AddNumberToObject(o, "stack_bytes", (double)r->stack_bytes);
     cJSON_AddItemToObject(o, "ram_regions", cli_ram_regions_json(t, &r->ram_placement));
+    if (r->ram_layout[0]) cJSON_AddStringToObject(o, "emulated_ram_layout", r->ram_layout);
     cJSON_AddStringToObject(o, "note", r->note);
     if (r->n_layers > 0) {
         cJSON_AddItemToObject(o, "layers", layers_json(m, r));
@@ -147,6 +148,7 @@ static void print_result(const char *model, const mco_model *m, const mco_target
     char regions[512];
     mco_ram_placement_describe(t, &r->ram_placement, regions, sizeof regions);
     printf("RAM regions:  %s\n", regions);
+    if (r->ram_layout[0]) printf("emulated:     %s\n", r->ram_layout);
     printf("note:         %s\n", r->note);
     if (r->n_layers > 0) print_layers(m, r);
 }

@@ -138,6 +138,20 @@ static mco_status parse_regions(const cJSON *root, const char *path, mco_target_
         if ((st = get_string(o, where, "section", r->section, sizeof r->section)) != MCO_OK) return st;
         if (!r->name[0] || kb != (int)kb)
             return mco_error(MCO_ERR_FORMAT, "%s: needs a name and a whole number of KB", where);
+        /* both go into a linker script and a -D option */
+        if (strspn(r->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(r->name))
+            return mco_error(MCO_ERR_FORMAT, "%s: name \"%s\" may hold only letters, digits and _", where, r->name);
+        if (r->section[0] && (r->section[0] != '.' || strspn(r->section, "._abcdefghijklmnopqrstuvwxyz"
+                                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(r->section)))
+            return mco_error(MCO_ERR_FORMAT,
+                             "%s: section \"%s\" must be \"\" or a section name: a dot, then letters, digits, . and _",
+                             where, r->section);
+        static const char *const taken[] = {".text", ".rodata", ".data", ".bss", ".ARM", ".isr_vector", ".init",
+                                            ".fini", ".heap", ".stack"};
+        for (size_t k = 0; k < sizeof taken / sizeof taken[0]; k++)
+            if (strncmp(r->section, taken[k], strlen(taken[k])) == 0)
+                return mco_error(MCO_ERR_FORMAT, "%s: section \"%s\" is one the default layout uses", where,
+                                 r->section);
         for (int j = 0; j < i; j++)
             if (strcmp(p->ram_regions[j].name, r->name) == 0)
                 return mco_error(MCO_ERR_FORMAT, "%s: region name \"%s\" is used twice", where, r->name);

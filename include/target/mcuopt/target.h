@@ -251,7 +251,13 @@ typedef struct {
     int fits_flash;             /* 1 if flash_bytes <= the profile's flash_kb */
     int fits_ram;               /* 1 if static RAM and stack are placed on the profile's
                                    RAM regions (the application's own RAM is not counted) */
-    mco_ram_placement ram_placement; /* where they go (mco_target_place_ram) */
+    mco_ram_placement ram_placement; /* where they go (mco_target_place_ram); the
+                                   emulator puts the arena in the static region, and
+                                   the stack always in the default region */
+    char ram_layout[320];       /* the profile's regions as the emulator had them, e.g.
+                                   "SRAM 128 KB at 0x20000000, CCM 64 KB at 0x20020000; the
+                                   arena in SRAM, the stack in SRAM (the firmware's default
+                                   region)"; "" for one region (the machine's own RAM) */
     char qemu_machine[32];      /* machine the code ran on */
     char build[32];             /* how the model code was compiled, e.g. "clang -O0" */
     char note[320];             /* what the cycle figure is and what it leaves out */
