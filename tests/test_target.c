@@ -11,6 +11,7 @@
  * profile: 192 KB in all but an arena over 128 KB is refused.
  * (Measurement on QEMU is tested in test_target_measure.c.)
  */
+#include "mcuopt/file_io.h"
 #include "mcuopt/target.h"
 #include "mcuopt/target_cycles.h"
 #include "target/target_machine.h"
@@ -280,6 +281,42 @@ static void test_ram_placement(const char *dir)
     CHECK(!mco_target_place_ram(&p, 8000, 193, &pl) && strstr(pl.why, "RAM 8 KB (192 B left)"));
 }
 
+/* The measurement linker script of the stm32f405 on netduinoplus2: SRAM
+ * as RAM at the machine's RAM origin, the CCM right after it with an
+ * output section for .ccmram, the machine's FLASH. */
+static void test_layout_script(const char *dir)
+{
+    mco_target_profile p;
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &p));
+    char machine_ld[1024], out_ld[256], layout[320];
+    snprintf(machine_ld, sizeof machine_ld, "%s/ld/netduinoplus2.ld",
+             mco_context_resource(test_context(), MCO_RESOURCE_FIRMWARE));
+    snprintf(out_ld, sizeof out_ld, "%s/layout.ld", dir);
+    CHECK_OK(mco_target_write_layout(&p, machine_ld, out_ld, layout, sizeof layout));
+    CHECK(strcmp(layout, "SRAM 128 KB at 0x20000000, CCM 64 KB at 0x20020000") == 0);
+    char *text = NULL;
+    CHECK_OK(mco_read_text_file(out_ld, 1 << 20, &text));
+    if (text) {
+        CHECK(strstr(text, "FLASH (rx) : ORIGIN = 0x08000000, LENGTH = 1024K\n"));
+        CHECK(strstr(text, "RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 128K\n"));
+        CHECK(strstr(text, "REGION_CCM (rwx) : ORIGIN = 0x20020000, LENGTH = 64K\n"));
+        CHECK(strstr(text, ".ccmram (NOLOAD) : ALIGN(4) { *(.ccmram .ccmram.*) } > REGION_CCM\n"));
+        CHECK(strstr(text, "INCLUDE mco_sections.ld\n"));
+    }
+    free(text);
+    uint64_t origin = 0;
+    size_t length = 0;
+    CHECK(mco_ld_region("  RAM (rwx) : ORIGIN = 0x38000000, LENGTH = 2M\n", "RAM", &origin, &length));
+    CHECK(origin == 0x38000000u && length == 2u << 20);
+    CHECK(!mco_ld_region("  RAM (rwx) : LENGTH = 2M\n", "RAM", &origin, &length));   /* no ORIGIN */
+    /* a machine with less RAM than the regions */
+    p.ram_regions[1].kb = 128;
+    p.ram_kb = 256;
+    CHECK(mco_target_write_layout(&p, machine_ld, out_ld, layout, sizeof layout) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "192 KB of RAM, less than the 256 KB of stm32f405's regions"));
+    unlink(out_ld);
+}
+
 /* A loop of 10 iterations in objdump's format, then the return. */
 static void test_cycle_model(void)
 {
@@ -338,6 +375,7 @@ int main(void)
     test_machine_memory(dir);
     test_region_profiles(dir);
     test_ram_placement(dir);
+    test_layout_script(dir);
     test_armv6m_check();
     const char *files[] = {"broken.json", "edited.json", "mine.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
