@@ -20,6 +20,7 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
+#include "mcuopt/target.h"
 #include "mcuopt/train.h"
 
 #define CLI_EXIT_OK 0
@@ -161,6 +162,11 @@ void cli_progress_train(void *user, const mco_train_progress *progress);
 
 /* Prints a JSON object to stdout (pretty) and frees it. */
 void cli_print_json(cJSON *json);
+
+/* The RAM regions of `t` with what a placement put there (estimate and
+ * measure --json): [{"name", "kb", "dma", "tcm", "section", "used_bytes",
+ * "holds": "static" | "stack" | "static + stack" | ""}]. */
+cJSON *cli_ram_regions_json(const mco_target_profile *t, const mco_ram_placement *pl);
 
 /* Monotonic seconds. */
 double cli_now(void);

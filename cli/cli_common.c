@@ -288,3 +288,22 @@ mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm)
     mco_model_free(&model);
     return st;
 }
+
+cJSON *cli_ram_regions_json(const mco_target_profile *t, const mco_ram_placement *pl)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < t->n_ram_regions; i++) {
+        const mco_ram_region *r = &t->ram_regions[i];
+        int st = pl->static_region == i, sk = pl->stack_region == i;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", r->name);
+        cJSON_AddNumberToObject(o, "kb", r->kb);
+        cJSON_AddBoolToObject(o, "dma", r->dma);
+        cJSON_AddBoolToObject(o, "tcm", r->tcm);
+        cJSON_AddStringToObject(o, "section", r->section);
+        cJSON_AddNumberToObject(o, "used_bytes", (double)pl->used[i]);
+        cJSON_AddStringToObject(o, "holds", st && sk ? "static + stack" : st ? "static" : sk ? "stack" : "");
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}

@@ -75,6 +75,8 @@ static cJSON *estimate_json(const char *model, const mco_target_profile *t, cons
     cJSON_AddNumberToObject(o, "stack_bytes", (double)e->stack_bytes);
     cJSON_AddBoolToObject(o, "fits_flash", e->fits_flash);
     cJSON_AddBoolToObject(o, "fits_ram", e->fits_ram);
+    cJSON_AddItemToObject(o, "ram_regions", cli_ram_regions_json(t, &e->ram_placement));
+    if (!e->fits_ram) cJSON_AddStringToObject(o, "ram_not_placed", e->ram_placement.why);
     cJSON_AddNumberToObject(o, "overhead_cycles", e->overhead_cycles);
     cJSON_AddNumberToObject(o, "uncalibrated_ops", e->uncalibrated_ops);
     cJSON_AddStringToObject(o, "note", e->note);
@@ -124,6 +126,9 @@ static void print_estimate(const char *model, const mco_target_profile *t, const
     printf("RAM:     %zu bytes (arena %zu + other static %zu + stack %zu; the target has %d KB)%s\n", e->ram_bytes,
            e->arena_bytes, e->static_ram_bytes - e->arena_bytes, e->stack_bytes, t->ram_kb,
            e->fits_ram ? "" : "  DOES NOT FIT");
+    char regions[512];
+    mco_ram_placement_describe(t, &e->ram_placement, regions, sizeof regions);
+    printf("regions: %s\n", regions);
     printf("note:    %s\n", e->note);
     if (e->uncalibrated_ops) printf("         * kernel without its own calibration: a related kernel's figures\n");
 }

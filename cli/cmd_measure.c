@@ -95,6 +95,8 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
     cJSON_AddNumberToObject(o, "ram_bytes", (double)r->ram_bytes);
     cJSON_AddNumberToObject(o, "static_ram_bytes", (double)r->static_ram_bytes);
     cJSON_AddNumberToObject(o, "stack_bytes", (double)r->stack_bytes);
+    cJSON_AddItemToObject(o, "ram_regions", cli_ram_regions_json(t, &r->ram_placement));
+    if (r->ram_layout[0]) cJSON_AddStringToObject(o, "emulated_ram_layout", r->ram_layout);
     cJSON_AddStringToObject(o, "note", r->note);
     if (r->n_layers > 0) {
         cJSON_AddItemToObject(o, "layers", layers_json(m, r));
@@ -143,6 +145,10 @@ static void print_result(const char *model, const mco_model *m, const mco_target
            t->flash_kb);
     printf("RAM:          %zu bytes (static %zu + stack %zu; the target has %d KB)\n", r->ram_bytes,
            r->static_ram_bytes, r->stack_bytes, t->ram_kb);
+    char regions[512];
+    mco_ram_placement_describe(t, &r->ram_placement, regions, sizeof regions);
+    printf("RAM regions:  %s\n", regions);
+    if (r->ram_layout[0]) printf("emulated:     %s\n", r->ram_layout);
     printf("note:         %s\n", r->note);
     if (r->n_layers > 0) print_layers(m, r);
 }

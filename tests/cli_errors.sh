@@ -403,6 +403,31 @@ bad "--images"                            measure "$q" --target stm32f405 --imag
 bad "--images"                            measure "$q" --target stm32f405 --images -4 "${data[@]}"
 bad "does not fit cortex-m0plus-32k"      measure "$m" --target cortex-m0plus-32k --images 3 "${data[@]}"
 bad "does not fit tiny-ram"               measure "$q" --target "$d/tiny-ram.json" --images 3 "${data[@]}"
+
+# ---- RAM regions (issue 17, item 5): malformed "ram_regions", and an arena that
+# fits the total RAM but no single region (eight regions of 1 KB) ----
+regions() { # NAME RAM_KB REGIONS-JSON
+  printf '{"name": "%s", "vendor": "test", "core": "cortex-m0plus", "clock_mhz": 48, "flash_kb": 256, "ram_kb": %s,
+  "ram_regions": %s, "fpu": "none", "dsp": false, "helium": false, "active_ua_per_mhz": 100, "voltage": 3.0,
+  "qemu_machine": "mps2-an385"}\n' "$1" "$2" "$3" >"$d/$1.json"
+}
+region() { printf '{"name": "%s", "kb": %s, "dma": true, "tcm": false, "section": "%s"}' "$1" "$2" "$3"; }
+regions regions-sum 128 "[$(region A 64 '')]"
+regions regions-nodefault 64 "[$(region A 64 .a)]"
+regions regions-section 64 "[$(region A 32 ''), $(region B 32 'x;y')]"
+regions regions-bss 64 "[$(region A 32 ''), $(region B 32 .bss)]"
+regions regions-name 64 "[$(region A 32 ''), $(region 'B B' 32 .b)]"
+regions regions-type 64 '[{"name": "A", "kb": "64", "dma": true, "tcm": false, "section": ""}]'
+regions split-ram 8 "[$(region R0 1 '')$(for i in 1 2 3 4 5 6 7; do printf ', '; region R$i 1 .r$i; done)]"
+bad 'regions-sum.json: the ram_regions add up to 64 KB but "ram_kb" is 128' estimate "$q" --target "$d/regions-sum.json"
+bad 'regions-nodefault.json: field "ram_regions" needs exactly one region with "section": ""' estimate "$q" --target "$d/regions-nodefault.json"
+bad 'regions-section.json: ram_regions[1]: section "x;y" must be' estimate "$q" --target "$d/regions-section.json"
+bad 'regions-bss.json: ram_regions[1]: section ".bss" is one the default layout uses' estimate "$q" --target "$d/regions-bss.json"
+bad 'regions-name.json: ram_regions[1]: name "B B" may hold only letters, digits and _' estimate "$q" --target "$d/regions-name.json"
+bad 'regions-type.json: ram_regions[0]: field "kb" must be a number' estimate "$q" --target "$d/regions-type.json"
+bad 'fit no single RAM region of split-ram: R0 1 KB, R1 1 KB, R2 1 KB, R3 1 KB, R4 1 KB, R5 1 KB, R6 1 KB, R7 1 KB (8 KB in all)' \
+  measure "$q" --target "$d/split-ram.json" --images 3 "${data[@]}"
+# ---- end of RAM regions ----
 bad "--cpu"                               emit "$q" --cpu cortex-a53 -o code
 bad "--optimize expects cycles or size"   emit "$q" --optimize speed -o code
 bad "'Kws' is not a lower-case C identifier" emit "$q" --name Kws -o code

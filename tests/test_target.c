@@ -5,8 +5,13 @@
  * The cycle estimate is checked on a hand-made disassembly with hand-computed
  * totals, the ARMv6-M check on hand-made encodings, and every shipped
  * profile's QEMU machine on its memory: at least the profile's Flash and RAM.
+ * RAM regions: the shipped stm32f405 and stm32h743 have their datasheet
+ * regions, malformed "ram_regions" give one error naming the file, and the
+ * placement (mco_target_place_ram) is checked on a hand-made F405-like
+ * profile: 192 KB in all but an arena over 128 KB is refused.
  * (Measurement on QEMU is tested in test_target_measure.c.)
  */
+#include "mcuopt/file_io.h"
 #include "mcuopt/target.h"
 #include "mcuopt/target_cycles.h"
 #include "target/target_machine.h"
@@ -193,6 +198,125 @@ static void test_errors(const char *dir)
     mco_context_free(ctx);
 }
 
+/* Regions as the STM32F405 has them, on good_profile. */
+static const char *f405_regions =
+    "\"ram_kb\": 192, \"ram_regions\": [\n"
+    "  {\"name\": \"SRAM\", \"kb\": 128, \"dma\": true, \"tcm\": false, \"section\": \"\"},\n"
+    "  {\"name\": \"CCM\", \"kb\": 64, \"dma\": false, \"tcm\": true, \"section\": \".ccmram\"}],";
+
+static void test_region_profiles(const char *dir)
+{
+    mco_target_profile p;
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &p));
+    CHECK(p.n_ram_regions == 2 && p.ram_kb == 192);
+    CHECK(strcmp(p.ram_regions[0].name, "SRAM") == 0 && p.ram_regions[0].kb == 128 && p.ram_regions[0].dma &&
+          !p.ram_regions[0].tcm && p.ram_regions[0].section[0] == '\0');
+    CHECK(strcmp(p.ram_regions[1].name, "CCM") == 0 && p.ram_regions[1].kb == 64 && !p.ram_regions[1].dma &&
+          p.ram_regions[1].tcm && strcmp(p.ram_regions[1].section, ".ccmram") == 0);
+    CHECK_OK(mco_target_load(test_context(), "stm32h743", &p));
+    CHECK(p.n_ram_regions == 5 && p.ram_kb == 1056);   /* DTCM 128 + AXI 512 + SRAM1-3 288 + SRAM4 64 + ITCM 64 */
+    CHECK(strcmp(p.ram_regions[0].name, "DTCM") == 0 && p.ram_regions[0].kb == 128 && p.ram_regions[0].tcm);
+    CHECK(strcmp(p.ram_regions[1].name, "AXI_SRAM") == 0 && p.ram_regions[1].kb == 512 && p.ram_regions[1].dma);
+    /* without "ram_regions": one region "RAM" of ram_kb */
+    CHECK_OK(load_edited(dir, "\"fpu\"", "\"fpu\"", &p));
+    CHECK(p.n_ram_regions == 1 && p.ram_regions[0].kb == 128 && strcmp(p.ram_regions[0].name, "RAM") == 0);
+
+    CHECK_OK(load_edited(dir, "\"ram_kb\": 128,", f405_regions, &p));
+    CHECK(p.n_ram_regions == 2 && p.ram_regions[1].kb == 64);
+    CHECK(load_edited(dir, "\"ram_kb\": 128,", "\"ram_kb\": 128, \"ram_regions\": [{\"name\": \"A\", \"kb\": 64, "
+                      "\"dma\": true, \"tcm\": false, \"section\": \"\"}],", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "edited.json: the ram_regions add up to 64 KB but \"ram_kb\" is 128"));
+    CHECK(load_edited(dir, "\"ram_kb\": 128,", "\"ram_kb\": 128, \"ram_regions\": [{\"name\": \"A\", \"kb\": 128, "
+                      "\"dma\": true, \"tcm\": false, \"section\": \".a\"}],", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "edited.json: field \"ram_regions\" needs exactly one region with \"section\": \"\""));
+    CHECK(load_edited(dir, "\"ram_kb\": 128,", "\"ram_kb\": 128, \"ram_regions\": [{\"name\": \"A\", \"kb\": 128, "
+                      "\"dma\": 1, \"tcm\": false, \"section\": \"\"}],", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "edited.json: ram_regions[0]: field \"dma\" must be true or false"));
+    CHECK(load_edited(dir, "\"ram_kb\": 128,", "\"ram_kb\": 128, \"ram_regions\": [],", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "edited.json: field \"ram_regions\" must be an array of 1 to 8 regions"));
+    CHECK(load_edited(dir, "\"ram_kb\": 128,", "\"ram_kb\": 128, \"ram_regions\": [{\"name\": \"A\", \"kb\": 64, "
+                      "\"dma\": true, \"tcm\": false, \"section\": \"\"}, {\"name\": \"A\", \"kb\": 64, "
+                      "\"dma\": true, \"tcm\": false, \"section\": \".b\"}],", &p) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "ram_regions[1]: region name \"A\" is used twice"));
+}
+
+static void test_ram_placement(const char *dir)
+{
+    mco_target_profile p;
+    mco_ram_placement pl;
+    CHECK_OK(load_edited(dir, "\"ram_kb\": 128,", f405_regions, &p));
+    snprintf(p.name, sizeof p.name, "stm32f405");
+    CHECK(mco_target_ram_block_bytes(&p) == 128 * 1024);
+
+    /* fits 192 KB in all but not 128 KB of SRAM: refused, naming the regions */
+    CHECK(!mco_target_place_ram(&p, 140000, 1000, &pl));
+    CHECK(!pl.placed && pl.static_region == -1 && pl.stack_region == -1);
+    CHECK(strcmp(pl.why, "the arena and static data (140,000 B) fit no single RAM region of stm32f405: SRAM 128 KB, "
+                         "CCM 64 KB (192 KB in all)") == 0);
+
+    /* both in the preferred region */
+    CHECK(mco_target_place_ram(&p, 100000, 2000, &pl));
+    CHECK(pl.static_region == 0 && pl.stack_region == 0 && pl.used[0] == 102000 && pl.used[1] == 0);
+    char line[512];
+    mco_ram_placement_describe(&p, &pl, line, sizeof line);
+    CHECK(strcmp(line, "SRAM 102,000 of 131,072 B (static + stack), CCM 0 of 65,536 B (unused)") == 0);
+
+    /* the stack goes on to the next region with room */
+    CHECK(mco_target_place_ram(&p, 130000, 2000, &pl));
+    CHECK(pl.static_region == 0 && pl.stack_region == 1 && pl.used[0] == 130000 && pl.used[1] == 2000);
+
+    /* the stack fits nowhere beside it */
+    CHECK(!mco_target_place_ram(&p, 131000, 70000, &pl));
+    CHECK(pl.static_region == 0 && pl.stack_region == -1);
+    CHECK(strstr(pl.why, "the stack (70,000 B) fits in no RAM region of stm32f405 beside the static data: "
+                         "SRAM 128 KB (72 B left), CCM 64 KB (65,536 B left)"));
+
+    /* exactly full is placed */
+    CHECK(mco_target_place_ram(&p, 128 * 1024, 64 * 1024, &pl));
+
+    /* a profile without regions (not loaded) is one region of ram_kb */
+    p.n_ram_regions = 0;
+    p.ram_kb = 8;
+    CHECK(mco_target_place_ram(&p, 8000, 192, &pl) && pl.used[0] == 8192);
+    CHECK(!mco_target_place_ram(&p, 8000, 193, &pl) && strstr(pl.why, "RAM 8 KB (192 B left)"));
+}
+
+/* The measurement linker script of the stm32f405 on netduinoplus2: SRAM
+ * as RAM at the machine's RAM origin, the CCM right after it with an
+ * output section for .ccmram, the machine's FLASH. */
+static void test_layout_script(const char *dir)
+{
+    mco_target_profile p;
+    CHECK_OK(mco_target_load(test_context(), "stm32f405", &p));
+    char machine_ld[1024], out_ld[256], layout[320];
+    snprintf(machine_ld, sizeof machine_ld, "%s/ld/netduinoplus2.ld",
+             mco_context_resource(test_context(), MCO_RESOURCE_FIRMWARE));
+    snprintf(out_ld, sizeof out_ld, "%s/layout.ld", dir);
+    CHECK_OK(mco_target_write_layout(&p, machine_ld, out_ld, layout, sizeof layout));
+    CHECK(strcmp(layout, "SRAM 128 KB at 0x20000000, CCM 64 KB at 0x20020000") == 0);
+    char *text = NULL;
+    CHECK_OK(mco_read_text_file(out_ld, 1 << 20, &text));
+    if (text) {
+        CHECK(strstr(text, "FLASH (rx) : ORIGIN = 0x08000000, LENGTH = 1024K\n"));
+        CHECK(strstr(text, "RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 128K\n"));
+        CHECK(strstr(text, "REGION_CCM (rwx) : ORIGIN = 0x20020000, LENGTH = 64K\n"));
+        CHECK(strstr(text, ".ccmram (NOLOAD) : ALIGN(4) { *(.ccmram .ccmram.*) } > REGION_CCM\n"));
+        CHECK(strstr(text, "INCLUDE mco_sections.ld\n"));
+    }
+    free(text);
+    uint64_t origin = 0;
+    size_t length = 0;
+    CHECK(mco_ld_region("  RAM (rwx) : ORIGIN = 0x38000000, LENGTH = 2M\n", "RAM", &origin, &length));
+    CHECK(origin == 0x38000000u && length == 2u << 20);
+    CHECK(!mco_ld_region("  RAM (rwx) : LENGTH = 2M\n", "RAM", &origin, &length));   /* no ORIGIN */
+    /* a machine with less RAM than the regions */
+    p.ram_regions[1].kb = 128;
+    p.ram_kb = 256;
+    CHECK(mco_target_write_layout(&p, machine_ld, out_ld, layout, sizeof layout) == MCO_ERR_FORMAT);
+    CHECK(strstr(mco_last_error(), "192 KB of RAM, less than the 256 KB of stm32f405's regions"));
+    unlink(out_ld);
+}
+
 /* A loop of 10 iterations in objdump's format, then the return. */
 static void test_cycle_model(void)
 {
@@ -249,6 +373,9 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     test_errors(dir);
     test_machine_memory(dir);
+    test_region_profiles(dir);
+    test_ram_placement(dir);
+    test_layout_script(dir);
     test_armv6m_check();
     const char *files[] = {"broken.json", "edited.json", "mine.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

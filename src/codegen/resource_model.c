@@ -704,7 +704,7 @@ static mco_status estimate(const mco_cost_model *cm, const mco_plan *plan, const
     out->latency_ms = out->cycles / (out->clock_mhz * 1000.0);
     out->energy_uj = t->active_ua_per_mhz * t->voltage * out->cycles * 1e-6;
     out->fits_flash = out->flash_bytes <= (size_t)t->flash_kb * 1024;
-    out->fits_ram = out->ram_bytes <= (size_t)t->ram_kb * 1024;
+    out->fits_ram = mco_target_place_ram(t, out->static_ram_bytes, out->stack_bytes, &out->ram_placement);
     int soft_float = 0;   /* float activations on a core class without FPU: libgcc soft float */
     for (int t = 0; t < plan->n_tensors && strcmp(c->fpu, "none") == 0; t++)
         soft_float |= plan->tensors[t].type == MCO_ELEM_F32;

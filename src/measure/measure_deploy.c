@@ -27,20 +27,25 @@ void mco_measure_options_default(mco_measure_options *opt)
     opt->fuse_conv_pool = 1;
 }
 
-/* Fails with one line naming each region that overflows the target and by
+/* Fails with one line naming each memory that overflows the target and by
  * how much; `needs` is "needs" for measured sizes, "needs at least" for the
- * lower bounds checked before the build. */
+ * lower bounds checked before the build. RAM that fits the total but not
+ * the target's regions (mco_target_place_ram) is refused with the
+ * placement's reason. */
 static mco_status check_fits(const mco_target_profile *t, const char *needs, size_t flash, const char *flash_what,
-                             size_t ram, const char *ram_what)
+                             size_t static_ram, size_t stack, const char *ram_what)
 {
-    size_t flash_cap = (size_t)t->flash_kb * 1024, ram_cap = (size_t)t->ram_kb * 1024;
-    char flash_msg[160] = "", ram_msg[160] = "";
+    size_t flash_cap = (size_t)t->flash_kb * 1024, ram_cap = (size_t)t->ram_kb * 1024, ram = static_ram + stack;
+    char flash_msg[160] = "", ram_msg[520] = "";
     if (flash > flash_cap)
         snprintf(flash_msg, sizeof flash_msg, "Flash %s %zu bytes (%s), %zu more than its %d KB", needs, flash,
                  flash_what, flash - flash_cap, t->flash_kb);
+    mco_ram_placement pl;
     if (ram > ram_cap)
         snprintf(ram_msg, sizeof ram_msg, "RAM %s %zu bytes (%s), %zu more than its %d KB", needs, ram, ram_what,
                  ram - ram_cap, t->ram_kb);
+    else if (!mco_target_place_ram(t, static_ram, stack, &pl))
+        snprintf(ram_msg, sizeof ram_msg, "%s", pl.why);
     if (!flash_msg[0] && !ram_msg[0]) return MCO_OK;
     return mco_error(MCO_ERR_RANGE, "the model does not fit %s: %s%s%s", t->name, flash_msg,
                      flash_msg[0] && ram_msg[0] ? "; " : "", ram_msg);
@@ -102,7 +107,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_emit_result er;
     st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
     if (st == MCO_OK)
-        st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes,
+        st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes, 0,
                         "the activation arena alone");
 
     uint8_t *inputs = NULL, *outputs = NULL;
@@ -151,8 +156,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         for (int i = info->first_layer; i <= info->last_layer; i++) l->macs += mco_layer_macs(&dm->model.layers[i]);
     }
     if (st == MCO_OK)
-        st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->ram_bytes,
-                        "measured: static data and stack");
+        st = check_fits(target, "needs", result->flash_bytes, "measured: parameters and code", result->static_ram_bytes,
+                        result->stack_bytes, "measured: static data and stack");
     if (st == MCO_OK && opt->code_dir) {   /* the same code, with the measured stack in model.h */
         eo.measure = 1;
         eo.measured_stack_bytes = result->stack_bytes;

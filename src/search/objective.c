@@ -32,7 +32,10 @@ void mco_search_objective_init(mco_search_objective *obj, const mco_target_profi
     obj->reference = *reference;
     obj->min_accuracy = min_accuracy;
     obj->max_flash_bytes = target ? 1024.0 * target->flash_kb : 0.0;
-    obj->max_ram_bytes = target ? 1024.0 * target->ram_kb : 0.0;
+    /* The search's RAM figure is static + stack in one number: it must fit
+     * one region (mco_target_ram_block_bytes), stricter than the placement
+     * by at most the stack. */
+    obj->max_ram_bytes = target ? (double)mco_target_ram_block_bytes(target) : 0.0;
     obj->max_latency_ms = max_latency_ms;
 }
 

@@ -338,6 +338,7 @@ static mco_status structure_of(search *s, const char *dry, int *index)
     mco_target_profile unlimited = *s->opt->target;
     unlimited.flash_kb = 1 << 20;
     unlimited.ram_kb = 1 << 20;
+    unlimited.n_ram_regions = 0;   /* one region of ram_kb */
     mco_measure_options mo;
     mco_measure_options_default(&mo);
     mo.ctx = s->opt->ctx;
@@ -1157,6 +1158,7 @@ static mco_status measure_start(search *s)
         mco_target_profile unlimited = *s->opt->target;
         unlimited.flash_kb = 1 << 20;
         unlimited.ram_kb = 1 << 20;
+        unlimited.n_ram_regions = 0;   /* one region of ram_kb */
         int measured = measure_final(s, &pr.deploy, &unlimited, NULL, m) == MCO_OK;
         if (!measured) mco_clear_error();
         report_model(START_PIPELINE, 0, val, test, measured ? m : NULL, &s->res->start);

@@ -599,31 +599,6 @@ static mco_status check_instruction_set(const mco_target_profile *t, const char 
 
 /* ---- the emulated machine ---- */
 
-/* The LENGTH of memory region `region` ("FLASH", "RAM") in a linker script
- * of ours ("    RAM (rwx)  : ORIGIN = 0x20000000, LENGTH = 16K"), in bytes. */
-static int region_length(const char *script, const char *region, size_t *bytes)
-{
-    size_t n = strlen(region);
-    for (const char *p = script; p;) {
-        const char *line = p, *eol = strchr(p, '\n');
-        p = eol ? eol + 1 : NULL;
-        while (*line == ' ' || *line == '\t') line++;
-        if (strncmp(line, region, n) != 0 || (line[n] != ' ' && line[n] != '(')) continue;
-        const char *len = strstr(line, "LENGTH");
-        if (!len || (eol && len > eol)) return 0;
-        len += strlen("LENGTH");
-        while (*len == ' ' || *len == '=') len++;
-        char *unit;
-        unsigned long long v = strtoull(len, &unit, 0);
-        if (unit == len) return 0;
-        if (*unit == 'K') v *= 1024;
-        else if (*unit == 'M') v *= 1024 * 1024;
-        *bytes = (size_t)v;
-        return 1;
-    }
-    return 0;
-}
-
 mco_status mco_target_check_memory(const mco_context *ctx, const mco_target_profile *t)
 {
     const char *fw = mco_context_resource(ctx, MCO_RESOURCE_FIRMWARE);
@@ -634,7 +609,8 @@ mco_status mco_target_check_memory(const mco_context *ctx, const mco_target_prof
     mco_status st = mco_read_text_file(ld, MCO_READ_TEXT_MAX, &script);
     if (st != MCO_OK) return st;
     size_t flash = 0, ram = 0;
-    int ok = region_length(script, "FLASH", &flash) && region_length(script, "RAM", &ram);
+    uint64_t origin;
+    int ok = mco_ld_region(script, "FLASH", &origin, &flash) && mco_ld_region(script, "RAM", &origin, &ram);
     free(script);
     if (!ok) return mco_error(MCO_ERR_FORMAT, "%s: no FLASH and RAM regions with a LENGTH", ld);
 
@@ -708,8 +684,8 @@ static mco_status newlib_sysroot(const char *log_path, char *buf, size_t cap)
 /* Compiles one source of the model (or an extra source) into obj with the
  * request's compiler and level; marks: with the layer marks. */
 static mco_status compile_model_source(const mco_target_profile *t, const mco_measure_request *req,
-                                       const char *sysroot, int marks, const char *src, const char *obj,
-                                       const char *log_path)
+                                       const char *sysroot, int marks, const char *arena_section, const char *src,
+                                       const char *obj, const char *log_path)
 {
     int clang = req->cc == MCO_CC_CLANG;
     char what[96];
@@ -734,6 +710,8 @@ static mco_status compile_model_source(const mco_target_profile *t, const mco_me
         args_add(&a, "-include");
         args_addf(&a, "%s/mco_layer_mark.h", firmware_dir(req));
     }
+    /* the arena in the region the placement chose (the model is "model") */
+    if (arena_section[0]) args_addf(&a, "-DMODEL_ARENA_SECTION=__attribute__((section(\"%s\")))", arena_section);
     args_add(&a, "-c");
     args_add(&a, src);
     args_add(&a, "-o");
@@ -774,9 +752,9 @@ static mco_status add_c_files(arg_list *list, const char *dir, int required)
  * (not example/) and the request's extra sources into
  * dir/subdir/ (object i named i-<source>.o, so two extra sources may share
  * a name) and appends the objects to `objects`; fails if there is no
- * model.h. */
+ * model.h. `arena_section` (not ""): the section the arena goes to. */
 static mco_status compile_model(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
-                                const char *subdir, int marks, arg_list *objects)
+                                const char *subdir, int marks, const char *arena_section, arg_list *objects)
 {
     char path[4200], obj[4200], log_path[4200], sysroot[4096] = "";
     snprintf(path, sizeof path, "%s/model.h", req->model_dir);
@@ -808,7 +786,7 @@ static mco_status compile_model(const mco_target_profile *t, const mco_measure_r
         const char *base = strrchr(sources.v[i], '/');
         base = base ? base + 1 : sources.v[i];
         snprintf(obj, sizeof obj, "%s/%s/%d-%.*s.o", dir, subdir, i, (int)(strlen(base) - 2), base);
-        st = compile_model_source(t, req, sysroot, marks, sources.v[i], obj, log_path);
+        st = compile_model_source(t, req, sysroot, marks, arena_section, sources.v[i], obj, log_path);
         args_add(objects, obj);
     }
     args_free(&sources);
@@ -823,7 +801,7 @@ static void add_link_notes(arg_list *a, const mco_measure_request *req)
 }
 
 static mco_status build_firmware(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
-                                 const arg_list *objects)
+                                 const arg_list *objects, const char *layout_ld)
 {
     const char *fw = firmware_dir(req);
     char path[4200], log_path[4200], defs[64];
@@ -856,7 +834,8 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     args_add(&a, "-Wl,--gc-sections");
     add_link_notes(&a, req);
     args_addf(&a, "-L%s/ld", fw);
-    snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
+    if (layout_ld[0]) snprintf(path, sizeof path, "-T%s", layout_ld);
+    else snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);
     args_add(&a, path);
     args_addf(&a, "-o%s/fw.elf", dir);
     args_add(&a, "-lm");
@@ -899,18 +878,49 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     return st;
 }
 
-/* Step 2 and 3: the model compiled once with the layer marks for the
- * firmware and once without for its size (once, without, if the request
- * asks for no marks). */
+/* For a profile with several RAM regions: the layout linker script in dir
+ * (mco_target_write_layout) and the section of the region the static RAM
+ * is placed in ("" for the default region, or when it fits nowhere: the
+ * link then says the RAM overflowed). One region: "" for both. */
+static mco_status plan_layout(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
+                              mco_measure_result *res, char *layout_ld, size_t ld_size, const char **section)
+{
+    layout_ld[0] = '\0';
+    *section = "";
+    if (t->n_ram_regions < 2) return MCO_OK;
+    char machine_ld[4200];
+    snprintf(machine_ld, sizeof machine_ld, "%s/ld/%s.ld", firmware_dir(req), t->qemu_machine);
+    snprintf(layout_ld, ld_size, "%s/layout.ld", dir);
+    mco_status st = mco_target_write_layout(t, machine_ld, layout_ld, res->ram_layout, sizeof res->ram_layout);
+    mco_ram_placement pl;
+    if (st != MCO_OK || !mco_target_place_ram(t, res->static_ram_bytes, 0, &pl)) return st;
+    *section = t->ram_regions[pl.static_region].section;
+    const char *default_region = t->ram_regions[0].name;
+    for (int i = 0; i < t->n_ram_regions; i++)
+        if (!t->ram_regions[i].section[0]) default_region = t->ram_regions[i].name;
+    size_t used = strlen(res->ram_layout);
+    snprintf(res->ram_layout + used, sizeof res->ram_layout - used,
+             "; the arena in %s, the stack in %s (the firmware's default region)",
+             t->ram_regions[pl.static_region].name, default_region);
+    return st;
+}
+
+/* Step 2 and 3: the model compiled once without the layer marks for its
+ * size, then (with the marks, or with the arena in a region of its own)
+ * for the firmware, which is linked with the profile's regions. */
 static mco_status build_all(const mco_target_profile *t, const mco_measure_request *req, const char *dir,
                             mco_measure_result *res)
 {
     arg_list fw_objects = {0}, size_objects = {0};
-    int marks = !req->no_layer_marks;
-    mco_status st = compile_model(t, req, dir, "obj", 0, &size_objects);
-    if (st == MCO_OK && marks) st = compile_model(t, req, dir, "obj-marks", 1, &fw_objects);
-    if (st == MCO_OK) st = build_firmware(t, req, dir, marks ? &fw_objects : &size_objects);
+    char layout_ld[4200];
+    const char *section = "";
+    mco_status st = compile_model(t, req, dir, "obj", 0, "", &size_objects);
     if (st == MCO_OK) st = build_model_only(t, req, dir, &size_objects, res);
+    if (st == MCO_OK) st = plan_layout(t, req, dir, res, layout_ld, sizeof layout_ld, &section);
+    int own_objects = !req->no_layer_marks || section[0];
+    if (st == MCO_OK && own_objects)
+        st = compile_model(t, req, dir, "obj-fw", !req->no_layer_marks, section, &fw_objects);
+    if (st == MCO_OK) st = build_firmware(t, req, dir, own_objects ? &fw_objects : &size_objects, layout_ld);
     args_free(&fw_objects);
     args_free(&size_objects);
     return st;
@@ -1049,6 +1059,6 @@ mco_status mco_target_measure(const mco_target_profile *t, const mco_measure_req
     res->energy_uj = t->active_ua_per_mhz * t->voltage * res->cycles_est * 1e-6;
     res->ram_bytes = res->static_ram_bytes + res->stack_bytes;
     res->fits_flash = res->flash_bytes <= (size_t)t->flash_kb * 1024;
-    res->fits_ram = res->ram_bytes <= (size_t)t->ram_kb * 1024;
+    res->fits_ram = mco_target_place_ram(t, res->static_ram_bytes, res->stack_bytes, &res->ram_placement);
     return MCO_OK;
 }

@@ -5,6 +5,9 @@
  * A profile whose QEMU machine has less Flash or RAM than the profile is
  * refused (mco_target_check_memory): a model that fits could not be measured.
  *
+ * "ram_regions" (optional) must add up to "ram_kb"; without it the profile
+ * has one region "RAM" of ram_kb.
+ *
  * Left out: writing profiles, and checking the figures themselves against
  * anything beyond "present, right type, sane range".
  */
@@ -102,6 +105,72 @@ static mco_status get_enum(const cJSON *root, const char *path, const char *fiel
     return mco_error(MCO_ERR_FORMAT, "%s: field \"%s\" = \"%s\" is not one of: %s", path, field, text, allowed);
 }
 
+/* "ram_regions": each entry an object with the five fields, names unique,
+ * exactly one default ("section": "") region, sizes adding up to ram_kb.
+ * Absent: one region "RAM" of ram_kb. */
+static mco_status parse_regions(const cJSON *root, const char *path, mco_target_profile *p)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "ram_regions");
+    if (!list) {
+        p->n_ram_regions = 1;
+        memset(&p->ram_regions[0], 0, sizeof p->ram_regions[0]);
+        snprintf(p->ram_regions[0].name, sizeof p->ram_regions[0].name, "RAM");
+        p->ram_regions[0].kb = p->ram_kb;   /* DMA reach and TCM not known: 0 */
+        return MCO_OK;
+    }
+    int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+    if (n < 1 || n > MCO_TARGET_MAX_REGIONS)
+        return mco_error(MCO_ERR_FORMAT, "%s: field \"ram_regions\" must be an array of 1 to %d regions", path,
+                         MCO_TARGET_MAX_REGIONS);
+    int total = 0, defaults = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *o = cJSON_GetArrayItem(list, i);
+        mco_ram_region *r = &p->ram_regions[i];
+        char where[600];
+        snprintf(where, sizeof where, "%s: ram_regions[%d]", path, i);
+        if (!cJSON_IsObject(o)) return mco_error(MCO_ERR_FORMAT, "%s is not an object", where);
+        double kb = 0;
+        mco_status st;
+        if ((st = get_string(o, where, "name", r->name, sizeof r->name)) != MCO_OK) return st;
+        if ((st = get_number(o, where, "kb", 1, 1 << 20, &kb)) != MCO_OK) return st;
+        if ((st = get_bool(o, where, "dma", &r->dma)) != MCO_OK) return st;
+        if ((st = get_bool(o, where, "tcm", &r->tcm)) != MCO_OK) return st;
+        if ((st = get_string(o, where, "section", r->section, sizeof r->section)) != MCO_OK) return st;
+        if (!r->name[0] || kb != (int)kb)
+            return mco_error(MCO_ERR_FORMAT, "%s: needs a name and a whole number of KB", where);
+        /* both go into a linker script and a -D option */
+        if (strspn(r->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(r->name))
+            return mco_error(MCO_ERR_FORMAT, "%s: name \"%s\" may hold only letters, digits and _", where, r->name);
+        if (r->section[0] && (r->section[0] != '.' || strspn(r->section, "._abcdefghijklmnopqrstuvwxyz"
+                                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(r->section)))
+            return mco_error(MCO_ERR_FORMAT,
+                             "%s: section \"%s\" must be \"\" or a section name: a dot, then letters, digits, . and _",
+                             where, r->section);
+        static const char *const taken[] = {".text", ".rodata", ".data", ".bss", ".ARM", ".isr_vector", ".init",
+                                            ".fini", ".heap", ".stack"};
+        for (size_t k = 0; k < sizeof taken / sizeof taken[0]; k++)
+            if (strncmp(r->section, taken[k], strlen(taken[k])) == 0)
+                return mco_error(MCO_ERR_FORMAT, "%s: section \"%s\" is one the default layout uses", where,
+                                 r->section);
+        for (int j = 0; j < i; j++)
+            if (strcmp(p->ram_regions[j].name, r->name) == 0)
+                return mco_error(MCO_ERR_FORMAT, "%s: region name \"%s\" is used twice", where, r->name);
+        r->kb = (int)kb;
+        total += r->kb;
+        defaults += r->section[0] == '\0';
+    }
+    if (defaults != 1)
+        return mco_error(MCO_ERR_FORMAT,
+                         "%s: field \"ram_regions\" needs exactly one region with \"section\": \"\" (the default "
+                         ".data/.bss region), not %d",
+                         path, defaults);
+    if (total != p->ram_kb)
+        return mco_error(MCO_ERR_FORMAT, "%s: the ram_regions add up to %d KB but \"ram_kb\" is %d", path, total,
+                         p->ram_kb);
+    p->n_ram_regions = n;
+    return MCO_OK;
+}
+
 static mco_status parse_profile(const cJSON *root, const char *path, mco_target_profile *p)
 {
     mco_status st;
@@ -127,6 +196,7 @@ static mco_status parse_profile(const cJSON *root, const char *path, mco_target_
     p->fpu = (mco_fpu)fpu;
     p->flash_kb = (int)flash_kb;
     p->ram_kb = (int)ram_kb;
+    if ((st = parse_regions(root, path, p)) != MCO_OK) return st;
     snprintf(p->core_name, sizeof p->core_name, "%s", core_names[core]);
     return MCO_OK;
 }

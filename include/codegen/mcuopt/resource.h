@@ -232,7 +232,8 @@ typedef struct {
     size_t static_ram_bytes; /* arena + static data of the linked functions */
     size_t stack_bytes;
     size_t ram_bytes;        /* static + stack */
-    int fits_flash, fits_ram;
+    int fits_flash, fits_ram;   /* fits_ram: static RAM and stack placed on the target's RAM regions */
+    mco_ram_placement ram_placement; /* where (mco_target_place_ram) */
     int uncalibrated_ops;    /* ops whose kind had no calibration of its own */
     char note[512];          /* what the figures are and any approximation used */
 } mco_resource_estimate;

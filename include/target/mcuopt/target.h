@@ -14,6 +14,20 @@
  *   "clock_mhz"        number   maximum core clock
  *   "flash_kb"         number   on-chip flash
  *   "ram_kb"           number   on-chip SRAM (all banks)
+ *   "ram_regions"      array    optional: the RAM as the chip has it, one
+ *                               object per separately addressed region, in
+ *                               the order the model's data should prefer:
+ *                               {"name": "SRAM", "kb": 128, "dma": true,
+ *                                "tcm": false, "section": ""}
+ *                               "name" (up to 15 characters), "kb" (>= 1),
+ *                               "dma" (reachable by the DMA controllers),
+ *                               "tcm" (tightly coupled to the core),
+ *                               "section" (the linker section a firmware
+ *                               puts data in to land there; "" = the
+ *                               default .data/.bss region, which exactly
+ *                               one region has). The sizes add up to
+ *                               ram_kb. Absent: one region "RAM" of ram_kb
+ *                               (the chip's SRAM is one contiguous block).
  *   "fpu"              string   "none" | "sp" | "dp"
  *   "dsp"              bool     DSP extension (SMLAD, SXTB16, ...)
  *   "helium"           bool     M-profile vector extension (MVE)
@@ -77,6 +91,17 @@ typedef enum {
 
 typedef enum { MCO_FPU_NONE, MCO_FPU_SP, MCO_FPU_DP } mco_fpu;
 
+#define MCO_TARGET_MAX_REGIONS 8
+
+/* One separately addressed RAM region of a chip ("ram_regions" above). */
+typedef struct {
+    char name[16];        /* "SRAM", "CCM", "DTCM", ... */
+    int kb;
+    int dma;              /* 0/1: the DMA controllers reach it */
+    int tcm;              /* 0/1: tightly coupled memory */
+    char section[32];     /* linker section for data placed there; "" = default .data/.bss */
+} mco_ram_region;
+
 typedef struct {
     char name[32];
     char vendor[48];
@@ -84,14 +109,16 @@ typedef struct {
     char core_name[16];   /* as written in the file, e.g. "cortex-m4f" */
     double clock_mhz;     /* maximum core clock */
     int flash_kb;
-    int ram_kb;
+    int ram_kb;           /* = the sum of the regions' kb */
+    int n_ram_regions;    /* >= 1 once loaded */
+    mco_ram_region ram_regions[MCO_TARGET_MAX_REGIONS]; /* in order of preference */
     mco_fpu fpu;
     int dsp;              /* 0/1 */
     int helium;           /* 0/1 */
     double active_ua_per_mhz;
     double voltage;
     char qemu_machine[32]; /* "" if no QEMU machine emulates the core */
-    char source[256];      /* where the figures come from ("" if not given) */
+    char source[512];      /* where the figures come from ("" if not given) */
     char path[512];        /* the file it was loaded from */
 } mco_target_profile;
 
@@ -110,6 +137,33 @@ mco_status mco_target_load(const mco_context *ctx, const char *name_or_path, mco
  * On success *out is a malloc'ed array of *count profiles (free it with
  * free()). A malformed file makes the whole call fail with its error. */
 mco_status mco_target_list(const mco_context *ctx, mco_target_profile **out, int *count);
+
+/* Where a model's RAM goes on a chip with several regions (target_ram.c).
+ * The static RAM (the model's arena and the runtime's .data/.bss: a linker
+ * puts them in one region) goes to the first region in preference order
+ * that holds it; the stack to the first region with room left after that. */
+typedef struct {
+    int placed;                 /* 1 if both found a region */
+    int static_region;          /* index into ram_regions, -1 if none holds it */
+    int stack_region;           /* index, -1 if none has room (or static was not placed) */
+    size_t used[MCO_TARGET_MAX_REGIONS]; /* bytes placed in each region */
+    char why[512];              /* when not placed: one line saying what fits nowhere */
+} mco_ram_placement;
+
+/* Places `static_bytes` and `stack_bytes` on t's regions (see above).
+ * Returns out->placed; never fails otherwise. A profile with no regions
+ * (not loaded by mco_target_load) counts as one region of ram_kb. */
+int mco_target_place_ram(const mco_target_profile *t, size_t static_bytes, size_t stack_bytes,
+                         mco_ram_placement *out);
+
+/* The largest single block of static RAM t can place (its largest region):
+ * the RAM limit for a figure that is not split into static and stack. */
+size_t mco_target_ram_block_bytes(const mco_target_profile *t);
+
+/* One line describing the placement, e.g.
+ * "SRAM 98,304 of 131,072 B (static), CCM 2,048 of 65,536 B (stack)";
+ * "not placed: <why>" when it was not. */
+void mco_ram_placement_describe(const mco_target_profile *t, const mco_ram_placement *pl, char *buf, size_t size);
 
 /* Short name of a core ("cortex-m4f") and of an FPU kind ("sp"). */
 const char *mco_core_name(mco_core core);
@@ -195,8 +249,15 @@ typedef struct {
     size_t stack_bytes;         /* peak stack depth of model_run over all inputs */
     size_t ram_bytes;           /* static_ram_bytes + stack_bytes */
     int fits_flash;             /* 1 if flash_bytes <= the profile's flash_kb */
-    int fits_ram;               /* 1 if ram_bytes <= ram_kb (the application's own
-                                   RAM is not counted) */
+    int fits_ram;               /* 1 if static RAM and stack are placed on the profile's
+                                   RAM regions (the application's own RAM is not counted) */
+    mco_ram_placement ram_placement; /* where they go (mco_target_place_ram); the
+                                   emulator puts the arena in the static region, and
+                                   the stack always in the default region */
+    char ram_layout[320];       /* the profile's regions as the emulator had them, e.g.
+                                   "SRAM 128 KB at 0x20000000, CCM 64 KB at 0x20020000; the
+                                   arena in SRAM, the stack in SRAM (the firmware's default
+                                   region)"; "" for one region (the machine's own RAM) */
     char qemu_machine[32];      /* machine the code ran on */
     char build[32];             /* how the model code was compiled, e.g. "clang -O0" */
     char note[320];             /* what the cycle figure is and what it leaves out */
