@@ -51,7 +51,7 @@ void mco_train_options_default(mco_train_options *opt)
     opt->threads = 0;
 }
 
-static mco_status check_options(const mco_train_options *opt)
+static mco_status check_options(const mco_model *model, const mco_train_options *opt)
 {
     if (opt->epochs < 1 || opt->batch_size < 1)
         return mco_error(MCO_ERR_ARG, "training needs epochs >= 1 and batch size >= 1 (got %d, %d)",
@@ -64,6 +64,8 @@ static mco_status check_options(const mco_train_options *opt)
         !(opt->beta1 >= 0.0f && opt->beta1 < 1.0f && opt->beta2 >= 0.0f && opt->beta2 < 1.0f &&
           opt->adam_epsilon > 0.0f))
         return mco_error(MCO_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and epsilon > 0");
+    if (opt->teacher_logits && model->loss == MCO_LOSS_MSE)
+        return mco_error(MCO_ERR_ARG, "distillation needs a classifier, not a reconstruction model (loss mse)");
     if (opt->teacher_logits && !(opt->distill_alpha >= 0.0f && opt->distill_alpha <= 1.0f &&
                                  opt->distill_temperature > 0.0f))
         return mco_error(MCO_ERR_ARG, "distillation needs 0 <= alpha <= 1 and temperature > 0 (got %g, %g)",
@@ -143,6 +145,13 @@ static void train_slice(void *arg, int t)
     const float *logits = net->act[job->logits];
     float *grad = net->grad[job->logits];
     const float scale = 1.0f / (float)job->batch_count;
+    if (job->model->loss == MCO_LOSS_MSE) {   /* reconstruction: the target is the sample's own input */
+        const int d = (int)mco_shape_size(job->model->input_shape);
+        for (int s = 0; s < w->count; s++)
+            w->loss += mco_mse(logits + (size_t)s * d, net->input + (size_t)s * d, d, grad + (size_t)s * d, scale);
+        mco_net_backward(net, w->count, job->logits, 1);
+        return;
+    }
     for (int s = 0; s < w->count; s++) {
         int sample = job->batch_indices[start + s], pred;
         int label = job->data->labels[sample];
@@ -305,7 +314,7 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
 {
     memset(result, 0, sizeof(*result));
     result->val_accuracy = -1.0;
-    mco_status st = check_options(opt);
+    mco_status st = check_options(model, opt);
     if (st == MCO_OK)
         st = mco_check_dataset(model, train, "training");
     if (st == MCO_OK && val)
