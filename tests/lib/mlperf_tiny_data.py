@@ -61,8 +61,8 @@ def ad_frames(rng, n, anomalous):
         spec[f0::f0] += 0.8
         if anomalous:
             start = rng.integers(50, 100)
-            spec[start:start + 12] += 1.0
-            spec[f0 + 4::f0 + 4] += 0.6
+            spec[start:start + 12] += 0.5
+            spec[f0 + 4::f0 + 4] += 0.3
         frames[i] = spec + 0.15 * rng.standard_normal((5, 128))
     return frames.reshape(n, 640)
 
