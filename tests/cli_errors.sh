@@ -214,6 +214,26 @@ printf 'a,b,label\n1,2,0\n3,4,0\n' >"$d/one-class.csv"
 printf 'a,b,label\n' >"$d/header-only.csv"
 printf 'a,b,label\n1,"2,0\n' >"$d/open-quote.csv"
 printf 'x y\n' >"$d/table.txt"
+# Reconstruction models (issue 15: loss mse, the anomaly detection autoencoder):
+# architecture texts that misuse `loss`, a Dense autoencoder written without
+# it (784 "classes"), and a small autoencoder trained on .npy data whose test
+# labels are 0/1, plus a copy of that data whose test labels are 2.
+printf 'input 1 1 8\nclasses 8\nloss mse\ndense units=8\n' >"$d/mse_classes.arch"
+printf 'input 1 1 8\nloss mae\ndense units=8\n' >"$d/mse_name.arch"
+printf 'input 1 1 8\nloss mse\ndense units=4\n' >"$d/mse_size.arch"
+printf 'input 28 28 1\nflatten\ndense units=32\nrelu\ndense units=784\n' >"$d/dense_ae784.arch"
+printf 'input 1 1 8\nloss mse\ndense units=4\nrelu\ndense units=8\n' >"$d/ae8.arch"
+mkdir "$d/ae-good" "$d/ae-bad-labels"
+for set in ae-good ae-bad-labels; do
+  npy "$d/$set/x_train.npy" '<f4' '(40, 8)' 1280
+  npy "$d/$set/y_train.npy" '|u1' '(40,)' 40
+  npy "$d/$set/x_test.npy" '<f4' '(10, 8)' 320
+  npy "$d/$set/y_test.npy" '|u1' '(10,)' 0
+done
+printf '\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01' >>"$d/ae-good/y_test.npy"
+printf '\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02' >>"$d/ae-bad-labels/y_test.npy"
+"$cli" train --arch "$d/ae8.arch" --data "$d/ae-good" --epochs 1 --val 0 --quiet -o "$d/ae8.mco" >/dev/null ||
+  fail "training the autoencoder fixture"
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -522,6 +542,15 @@ bad "link.mco: exists and is a symbolic link" "${train[@]}" -o "$d/link.mco"
 bad "fifo-out.mcq: exists and is a FIFO"  quantize "$m" "${data[@]}" --no-eval -o "$d/fifo-out.mcq"
 bad "plain.file: exists and is a regular file, not a directory" emit "$q" -o "$d/plain.file"
 bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
+
+# Reconstruction models (issue 15: loss mse, AUC).
+bad "mse_classes.arch:3: loss mse reconstructs the input and takes no classes line" info --arch "$d/mse_classes.arch"
+bad "mse_name.arch:2: expected: loss mse | cross_entropy" info --arch "$d/mse_name.arch"
+bad "mse_size.arch: loss mse reconstructs the input: the output has 4 values, the input 8" info --arch "$d/mse_size.arch"
+bad "model outputs 784 values, more classes than 100 (an autoencoder needs a 'loss mse' line" "${train[@]}" --arch "$d/dense_ae784.arch"
+bad "evaluation set: label 2 of sample 0: an autoencoder's labels are 0 (normal) or 1 (anomalous)" eval "$d/ae8.mco" --data "$d/ae-bad-labels"
+bad "evaluation set: label 2 of sample 0: an autoencoder's labels are 0 (normal) or 1 (anomalous)" train --arch "$d/ae8.arch" --data "$d/ae-bad-labels" --val 0 --epochs 1 --quiet
+bad "distillation needs a classifier teacher, not a reconstruction model (loss mse)" distill --teacher "$d/ae8.mco" --arch "$d/ae8.arch" --data "$d/ae-good" --val 0 -o s.mco
 
 # An unwritable output leaves nothing behind.
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"

@@ -16,7 +16,7 @@
  *   (a label other than 0/1, one kind missing, a score not finite).
  * - Errors are one line each: a `loss mse` text with a classes line or
  *   whose output is not the input's size, an unknown loss, evaluation labels
- *   other than 0/1 for an autoencoder, and a classifier with more outputs
+ *   other than 0/1 for an autoencoder, distillation into one, and a classifier with more outputs
  *   than MCO_MAX_CLASSES (what a Dense autoencoder without `loss mse` is).
  */
 #include <math.h>
@@ -195,6 +195,11 @@ static void test_train_and_evaluate(void)
     /* Training does not read the labels. */
     opt.epochs = 1;
     CHECK_OK(mco_train(&m, &test, NULL, &opt, &tr));
+    /* Distillation has no meaning for an autoencoder. */
+    float teacher[16] = {0};
+    opt.teacher_logits = teacher;
+    CHECK(mco_train(&m, &test, NULL, &opt, &tr) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "distillation needs a classifier, not a reconstruction model (loss mse)") != NULL);
     free(out);
     free(errors);
     mco_dataset_free(&train);
