@@ -9,7 +9,8 @@
  *   compared with central differences for every trainable parameter (the
  *   target, the input, does not depend on them).
  * - Training an autoencoder (mco_train) lowers its mean reconstruction error
- *   on held-out data by more than half, and mco_evaluate's error and AUC are
+ *   on held-out data by more than half; samples labelled anomalous are not
+ *   trained on (the result is bit for bit that of the normal ones alone), and mco_evaluate's error and AUC are
  *   exactly those computed here from mco_model_predict's outputs.
  * - mco_auc on hand-computed cases, ties included (a tie counts one half),
  *   and against a pairwise count on 300 samples with many ties; its refusals
@@ -195,6 +196,37 @@ static void test_train_and_evaluate(void)
     /* Training does not read the labels. */
     opt.epochs = 1;
     CHECK_OK(mco_train(&m, &test, NULL, &opt, &tr));
+    /* Anomalous samples (label 1) are not trained on: training on the test
+     * set gives bit for bit the model trained on its normal half alone. */
+    mco_model with, without;
+    CHECK_OK(mco_arch_parse(text, "ae16.arch", (mco_shape){0, 0, 0}, 0, &with));
+    CHECK_OK(mco_model_alloc_params(&with));
+    mco_model_init_params(&with, 2);
+    CHECK_OK(mco_model_clone(&with, &without));
+    mco_dataset normal = test;
+    normal.labels = NULL;
+    normal.label_kind = MCO_LABELS_NONE;
+    normal.n_classes = 0;
+    normal.n = 0;
+    normal.samples_f32 = malloc((size_t)test.n * 16 * sizeof(float));
+    test.labels[7] = 1;
+    for (int i = 0; i < test.n; i++)
+        if (test.labels[i] == 0) memcpy(normal.samples_f32 + 16 * normal.n++, test.samples_f32 + 16 * i, 16 * sizeof(float));
+    CHECK(normal.n == 100);
+    opt.epochs = 2;
+    CHECK_OK(mco_train(&with, &test, NULL, &opt, &tr));
+    CHECK_OK(mco_train(&without, &normal, NULL, &opt, &tr));
+    for (int l = 0; l < with.n_layers; l++)
+        for (int p = 0; p < with.layers[l].n_params; p++)
+            CHECK(memcmp(with.layers[l].params[p].data, without.layers[l].params[p].data,
+                         with.layers[l].params[p].size * sizeof(float)) == 0);
+    mco_model_free(&with);
+    mco_model_free(&without);
+    free(normal.samples_f32);
+    memset(test.labels, 1, (size_t)test.n);
+    CHECK(mco_train(&m, &test, NULL, &opt, &tr) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "training set: all 200 samples are labelled anomalous (1); an autoencoder trains "
+                                   "on normal (0) ones") != NULL);
     /* Distillation has no meaning for an autoencoder. */
     float teacher[16] = {0};
     opt.teacher_logits = teacher;

@@ -81,3 +81,8 @@ mco_status mco_eval_reconstruction_summary(const mco_dataset *data, const double
     if (data->labels && kinds[0] > 0 && kinds[1] > 0) return mco_auc(errors, data->labels, data->n, &r->auc);
     return MCO_OK;
 }
+
+double mco_eval_quality(const mco_eval_result *r)
+{
+    return r->kind == MCO_LOSS_MSE ? r->auc : r->accuracy;
+}

@@ -220,7 +220,8 @@ typedef struct {
     mco_pool *pool;
     train_worker **workers;
     int n_threads;
-    int *order;
+    int *order;         /* the samples trained on, shuffled every epoch */
+    int n_order;        /* all of them, except an autoencoder's anomalous (label 1) ones */
     train_job *job;
     mco_optimizer_state optimizer;
     mco_fake_quant *fake_quant;   /* QAT, or NULL */
@@ -278,8 +279,15 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
         if (tr->fake_quant)
             tr->workers[t]->net.fake_quant = &tr->fake_quant->threads[t];
     }
+    /* An autoencoder learns what normal is: samples labelled anomalous (1)
+     * are not trained on (they stay in the set for evaluation). */
+    const int skip_anomalous = model->loss == MCO_LOSS_MSE && train->labels;
     for (int i = 0; i < train->n; i++)
-        tr->order[i] = i;
+        if (!(skip_anomalous && train->labels[i] == 1))
+            tr->order[tr->n_order++] = i;
+    if (tr->n_order == 0)
+        return mco_error(MCO_ERR_ARG, "training set: all %d samples are labelled anomalous (1); an autoencoder "
+                         "trains on normal (0) ones", train->n);
     train_job *job = tr->job;
     job->model = model;
     job->data = train;
@@ -338,14 +346,15 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
     }
     train_job *job = tr.job;
     const size_t n_floats = mco_model_param_floats(model);
-    const long steps = (train->n + opt->batch_size - 1) / opt->batch_size;
+    const int n = tr.n_order;
+    const long steps = (n + opt->batch_size - 1) / opt->batch_size;
     const long total_steps = steps * opt->epochs;
     const double t0 = mco_seconds_now();
     mco_rng shuffle_rng;
     mco_rng_seed(&shuffle_rng, opt->seed);
 
     for (int epoch = 0; epoch < opt->epochs && st == MCO_OK; epoch++) {
-        shuffle(tr.order, train->n, &shuffle_rng);
+        shuffle(tr.order, n, &shuffle_rng);
         double loss_sum = 0.0;
         long correct = 0, seen = 0;
         mco_train_progress progress;
@@ -356,8 +365,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
         for (long step = 0; step < steps; step++) {
             long global_step = epoch * steps + step;
             job->batch_indices = tr.order + step * opt->batch_size;
-            job->batch_count = (int)(train->n - step * opt->batch_size < opt->batch_size
-                                         ? train->n - step * opt->batch_size
+            job->batch_count = (int)(n - step * opt->batch_size < opt->batch_size
+                                         ? n - step * opt->batch_size
                                          : opt->batch_size);
             job->step_seed = opt->seed * 0xbf58476d1ce4e5b9ULL + (uint64_t)global_step;
             if (tr.fake_quant && (st = mco_fake_quant_begin_step(tr.fake_quant, global_step, total_steps)) != MCO_OK)
@@ -390,7 +399,7 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             progress.accuracy = (double)correct / seen;
             progress.elapsed_sec = mco_seconds_now() - t0;
             progress.samples_per_sec =
-                progress.elapsed_sec > 0 ? (double)((long)epoch * train->n + seen) / progress.elapsed_sec : 0;
+                progress.elapsed_sec > 0 ? (double)((long)epoch * n + seen) / progress.elapsed_sec : 0;
             if (opt->progress)
                 opt->progress(opt->progress_user, &progress);
         }

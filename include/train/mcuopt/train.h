@@ -13,7 +13,8 @@
  * Softmax layer is recognised and its cross-entropy gradient taken directly).
  * A reconstruction model (model->loss MCO_LOSS_MSE, an autoencoder) is
  * trained on the mean squared error between its output and its own
- * normalised input instead; labels are not used in training, and evaluation
+ * normalised input instead; it trains only on samples not labelled
+ * anomalous (label 1, where the data has labels), and evaluation
  * reports the mean reconstruction error and, where the data labels samples
  * normal (0) or anomalous (1), the AUC of that error.
  */
@@ -159,6 +160,11 @@ double mco_mse(const float *output, const float *target, int n, float *grad, flo
  * 0 nor 1 or a kind is missing, MCO_ERR_RANGE for a score that is not
  * finite; each one line naming the sample. O(n log n). */
 mco_status mco_auc(const double *scores, const uint8_t *labels, int n, double *auc);
+
+/* The figure a quality floor applies to (higher is better, 0..1): a
+ * classifier's accuracy, a reconstruction model's AUC (-1: none, which meets
+ * no floor). */
+double mco_eval_quality(const mco_eval_result *r);
 
 /* Fills *r for a reconstruction model from the per-sample errors[data->n]:
  * kind, n, the mean error as loss, and the AUC where data labels samples of
