@@ -223,15 +223,17 @@ printf 'input 1 1 8\nloss mae\ndense units=8\n' >"$d/mse_name.arch"
 printf 'input 1 1 8\nloss mse\ndense units=4\n' >"$d/mse_size.arch"
 printf 'input 28 28 1\nflatten\ndense units=32\nrelu\ndense units=784\n' >"$d/dense_ae784.arch"
 printf 'input 1 1 8\nloss mse\ndense units=4\nrelu\ndense units=8\n' >"$d/ae8.arch"
-mkdir "$d/ae-good" "$d/ae-bad-labels"
-for set in ae-good ae-bad-labels; do
+mkdir "$d/ae-good" "$d/ae-bad-labels" "$d/ae-all-anomalous"
+for set in ae-good ae-bad-labels ae-all-anomalous; do
   npy "$d/$set/x_train.npy" '<f4' '(40, 8)' 1280
-  npy "$d/$set/y_train.npy" '|u1' '(40,)' 40
+  npy "$d/$set/y_train.npy" '|u1' '(40,)' 0
+  head -c 40 /dev/zero | tr '\0' "$([ $set = ae-all-anomalous ] && echo '\1' || echo '\0')" >>"$d/$set/y_train.npy"
   npy "$d/$set/x_test.npy" '<f4' '(10, 8)' 320
   npy "$d/$set/y_test.npy" '|u1' '(10,)' 0
 done
 printf '\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01' >>"$d/ae-good/y_test.npy"
 printf '\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02' >>"$d/ae-bad-labels/y_test.npy"
+cp "$d/ae-good/y_test.npy" "$d/ae-all-anomalous/y_test.npy"
 "$cli" train --arch "$d/ae8.arch" --data "$d/ae-good" --epochs 1 --val 0 --quiet -o "$d/ae8.mco" >/dev/null ||
   fail "training the autoencoder fixture"
 m=$d/good.mco q=$d/good.mcq
@@ -446,7 +448,7 @@ bad "--min-accuracy expects a percentage" "${s[@]}" --min-accuracy 0
 bad "--min-accuracy expects a percentage" "${s[@]}" --min-accuracy 101
 bad "--min-accuracy expects a number"     "${s[@]}" --min-accuracy nan
 bad "--min-accuracy expects a percentage" "${s[@]}" --min-accuracy -97
-bad "--min-accuracy is required"          search "$m" --target stm32f405
+bad "--min-accuracy (or, for an autoencoder, --min-auc) is required" search "$m" --target stm32f405
 bad "--target is required"                search "$m" --min-accuracy 97
 bad "--budget expects a time"             "${s[@]}" --budget 0
 bad "--budget expects a time"             "${s[@]}" --budget -5s
@@ -550,6 +552,12 @@ bad "mse_size.arch: loss mse reconstructs the input: the output has 4 values, th
 bad "model outputs 784 values, more classes than 100 (an autoencoder needs a 'loss mse' line" "${train[@]}" --arch "$d/dense_ae784.arch"
 bad "evaluation set: label 2 of sample 0: an autoencoder's labels are 0 (normal) or 1 (anomalous)" eval "$d/ae8.mco" --data "$d/ae-bad-labels"
 bad "evaluation set: label 2 of sample 0: an autoencoder's labels are 0 (normal) or 1 (anomalous)" train --arch "$d/ae8.arch" --data "$d/ae-bad-labels" --val 0 --epochs 1 --quiet
+bad "training set: all 40 samples are labelled anomalous (1); an autoencoder trains on normal (0) ones" train --arch "$d/ae8.arch" --data "$d/ae-all-anomalous" --val 0 --epochs 1 --quiet
+bad "--min-auc expects an AUC in (0, 1], not '1.5'" search "$d/ae8.mco" --target stm32f405 --min-auc 1.5
+bad "give --min-accuracy or --min-auc, not both" search "$d/ae8.mco" --target stm32f405 --min-auc 0.8 --min-accuracy 90
+bad "ae8.mco is an autoencoder (loss mse): give --min-auc, not --min-accuracy" search "$d/ae8.mco" --target stm32f405 --min-accuracy 90 --data "$d/ae-good"
+bad "good.mco is a classifier: give --min-accuracy, not --min-auc" search "$m" --target stm32f405 --min-auc 0.9 "${data[@]}"
+bad "ae8.mco is an autoencoder (loss mse): --stages cannot include distill" search "$d/ae8.mco" --target stm32f405 --min-auc 0.9 --stages prune,distill --data "$d/ae-good"
 bad "distillation needs a classifier teacher, not a reconstruction model (loss mse)" distill --teacher "$d/ae8.mco" --arch "$d/ae8.arch" --data "$d/ae-good" --val 0 -o s.mco
 
 # An unwritable output leaves nothing behind.

@@ -10,7 +10,11 @@
 # STM32H743 (Cortex-M7). The autoencoder is judged as anomaly detection:
 # `mcuopt eval` gives its mean reconstruction error and the AUC of that error
 # on the test split (normal 0, anomalous 1), which must reach 0.85 for the
-# float and the int8 model. Skipped (exit 77) without the Arm toolchain or
+# float and the int8 model; then `mcuopt search --min-auc 0.85` (4 trials)
+# on a set whose training split holds labelled anomalies (the validation
+# images come from it) must return a model that meets that AUC floor on its
+# validation images and is smaller than the int8 autoencoder, bit-exact on the
+# target. Skipped (exit 77) without the Arm toolchain or
 # /usr/bin/python3 with numpy.
 # Usage: mlperf_tiny_on_target.sh PATH/TO/mcuopt (from the repo root)
 set -euo pipefail
@@ -26,6 +30,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 /usr/bin/python3 tests/lib/mlperf_tiny_data.py kws "$tmp/kws" 240
 /usr/bin/python3 tests/lib/mlperf_tiny_data.py vww "$tmp/vww" 160
 /usr/bin/python3 tests/lib/mlperf_tiny_data.py ad "$tmp/ad" 400
+/usr/bin/python3 tests/lib/mlperf_tiny_data.py ad-mixed "$tmp/ad-mixed" 600
 
 # json_number FILE KEY: the number after "KEY": in cJSON's output.
 json_number() { sed -n "s/^[[:space:]]*\"$2\":[[:space:]]*\([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
@@ -70,4 +75,21 @@ done
   fail "eval text output lacks the reconstruction error and AUC"
 grep -q "reconstruction error on ad test: float .*; AUC: float" "$tmp/ad-autoencoder/quantize.txt" ||
   { cat "$tmp/ad-autoencoder/quantize.txt"; fail "quantize does not report the reconstruction error and AUC"; }
+
+# The search holds an AUC floor for the autoencoder.
+"$cli" train --arch ad-autoencoder --data "$tmp/ad-mixed" --epochs 6 --val 0 --threads 2 --quiet \
+  -o "$tmp/aem.mco" >/dev/null
+"$cli" search "$tmp/aem.mco" --target stm32f405 --min-auc 0.85 --data "$tmp/ad-mixed" --val-images 150 \
+  --max-trials 4 --budget 300s --threads 2 --quiet --json -o "$tmp/search" >"$tmp/search.json" ||
+  { cat "$tmp/search.json"; fail "search --min-auc"; }
+grep -q '"floor_on":	"auc"' "$tmp/search.json" || { cat "$tmp/search.json"; fail "the search floor is not on the AUC"; }
+val_auc=$(sed -n '/"best":/,/}/p' "$tmp/search.json" >"$tmp/best-part.json"; json_number "$tmp/best-part.json" val_accuracy)
+awk -v a="$val_auc" 'BEGIN { exit !(a >= 0.85 && a <= 1) }' || fail "the chosen model's validation AUC $val_auc < 0.85"
+"$cli" eval "$tmp/search/best.mcq" --data "$tmp/ad-mixed" --json >"$tmp/best.json"
+best_auc=$(json_number "$tmp/best.json" auc)
+echo "search --min-auc 0.85: validation AUC $val_auc, test AUC $best_auc"
+q_bytes=$(stat -c %s "$tmp/ad-autoencoder/model.mcq") b_bytes=$(stat -c %s "$tmp/search/best.mcq")
+[ "$b_bytes" -lt "$q_bytes" ] || fail "the search's model ($b_bytes B) is not smaller than int8 alone ($q_bytes B)"
+"$cli" measure "$tmp/search/best.mcq" --target stm32f405 --data "$tmp/ad-mixed" --images 3 --json >"$tmp/bm.json"
+grep -q '"mismatches":	0' "$tmp/bm.json" || { cat "$tmp/bm.json"; fail "the search's model differs on the target"; }
 echo "mlperf_tiny_on_target: all checks passed"

@@ -15,6 +15,10 @@ machines; they are there to exercise the pipeline, not to rank models.
                noise. Training split: normal frames only (label 0). Test
                split: half normal (0), half anomalous (1): an extra band of
                energy and a shifted harmonic, as a worn bearing would add.
+  ad-mixed DIR [N]  the same, with a fifth of the training split anomalous
+               (labelled 1): what a search needs, whose validation images
+               come from the training split (an autoencoder does not train
+               on samples labelled 1).
 
 Deterministic (fixed seed). What it leaves out: audio; any claim that these
 sets resemble the real ones beyond their shapes.
@@ -67,18 +71,22 @@ def ad_frames(rng, n, anomalous):
     return frames.reshape(n, 640)
 
 
-def ad(out, n):
+def ad(out, n, mixed=False):
     rng = np.random.default_rng(11)
     train = ad_frames(rng, n, False)
+    train_labels = np.zeros(n, np.uint8)
+    if mixed:
+        train_labels[::5] = 1
+        train[::5] = ad_frames(rng, len(train[::5]), True)
     half = max(n // 4, 2)
     test = np.concatenate([ad_frames(rng, half, False), ad_frames(rng, half, True)])
     labels = np.concatenate([np.zeros(half, np.uint8), np.ones(half, np.uint8)])
-    return train, np.zeros(n, np.uint8), test, labels
+    return train, train_labels, test, labels
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("vww", "kws", "ad"):
-        sys.exit("usage: mlperf_tiny_data.py vww|kws|ad DIR [N]")
+    if len(sys.argv) < 3 or sys.argv[1] not in ("vww", "kws", "ad", "ad-mixed"):
+        sys.exit("usage: mlperf_tiny_data.py vww|kws|ad|ad-mixed DIR [N]")
     kind, out = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     os.makedirs(out, exist_ok=True)
@@ -86,7 +94,7 @@ def main():
         x, y = (vww if kind == "vww" else kws)(out, n + n // 4)
         x_train, y_train, x_test, y_test = x[:n], y[:n], x[n:], y[n:]
     else:
-        x_train, y_train, x_test, y_test = ad(out, n)
+        x_train, y_train, x_test, y_test = ad(out, n, kind == "ad-mixed")
     for name, a in (("x_train", x_train), ("y_train", y_train), ("x_test", x_test), ("y_test", y_test)):
         np.save(os.path.join(out, name + ".npy"), a)
 
