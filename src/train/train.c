@@ -396,7 +396,7 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             seen += job->batch_count;
             progress.step = step + 1;
             progress.loss = loss_sum / seen;
-            progress.accuracy = (double)correct / seen;
+            progress.accuracy = model->loss == MCO_LOSS_MSE ? -1.0 : (double)correct / seen;
             progress.elapsed_sec = mco_seconds_now() - t0;
             progress.samples_per_sec =
                 progress.elapsed_sec > 0 ? (double)((long)epoch * n + seen) / progress.elapsed_sec : 0;
@@ -417,8 +417,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             if (st != MCO_OK)
                 break;
             progress.val_loss = eval.loss;
-            progress.val_accuracy = eval.accuracy;
-            result->val_accuracy = eval.accuracy;
+            progress.val_accuracy = mco_eval_quality(&eval);   /* an autoencoder's AUC */
+            result->val_accuracy = progress.val_accuracy;
             mco_eval_result_free(&eval);
         }
         progress.epoch_done = 1;

@@ -44,12 +44,12 @@ typedef struct {
     long step;           /* batches done in this epoch */
     long steps;          /* batches per epoch */
     double loss;         /* running mean training loss this epoch */
-    double accuracy;     /* running training accuracy this epoch (0..1) */
+    double accuracy;     /* running training accuracy this epoch (0..1); -1 for a reconstruction model */
     double samples_per_sec;
     double elapsed_sec;  /* since training started */
     int epoch_done;      /* 1 on the call made at the end of an epoch */
     double val_loss;     /* valid when epoch_done and a validation set was given */
-    double val_accuracy;
+    double val_accuracy; /* mco_eval_quality: an autoencoder's AUC (-1: its validation set has no anomalies) */
 } mco_train_progress;
 
 typedef void (*mco_progress_fn)(void *user, const mco_train_progress *progress);
@@ -100,8 +100,8 @@ void mco_train_options_default(mco_train_options *opt);
 
 typedef struct {
     double final_loss;
-    double final_accuracy;     /* training accuracy of the last epoch */
-    double val_accuracy;       /* -1 if no validation set */
+    double final_accuracy;     /* training accuracy of the last epoch (-1 for a reconstruction model) */
+    double val_accuracy;       /* -1 if no validation set; mco_eval_quality (an autoencoder's AUC) */
     double seconds;
 } mco_train_result;
 
