@@ -257,7 +257,10 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
                                                     : "predicted by the resource model");
     if (r->formats_dropped[0]) printf("dropped:  %s\n", r->formats_dropped);
     printf("start:    %s (the starting model as int8): ", r->start.config);
-    if (!isnan(r->start.test_accuracy)) printf("test %s\n", quality_text(opt, r->start.test_accuracy, q1, sizeof q1));
+    if (!isnan(r->start.test_accuracy) && opt->model->loss == MCO_LOSS_MSE)
+        printf("test %s\n", quality_text(opt, r->start.test_accuracy, q1, sizeof q1));
+    else if (!isnan(r->start.test_accuracy))
+        printf("%.2f %% test accuracy\n", 100.0 * r->start.test_accuracy);
     else printf("no test set\n");
     print_measured("         ", &r->start);
     if (!r->found) {
@@ -267,8 +270,11 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
     }
     const mco_trial *b = &r->best;
     printf("best:     trial %lld (rung %d): %s\n", (long long)b->id, b->rung, b->config);
-    printf("quality:  validation %s, test %s\n", quality_text(opt, b->result.accuracy, q1, sizeof q1),
-           quality_text(opt, r->test_accuracy, q2, sizeof q2));
+    if (opt->model->loss == MCO_LOSS_MSE)
+        printf("quality:  validation %s, test %s\n", quality_text(opt, b->result.accuracy, q1, sizeof q1),
+               quality_text(opt, r->test_accuracy, q2, sizeof q2));
+    else
+        printf("accuracy: %.2f %% validation, %.2f %% test\n", 100.0 * b->result.accuracy, 100.0 * r->test_accuracy);
     print_measured("target:  ", &r->chosen);
     if (r->chosen.measured && r->start.measured) {
         char flash[32], ram[32], latency[32];
