@@ -250,6 +250,12 @@ void cli_progress_train(void *user, const mco_train_progress *pr)
     fflush(stderr);
 }
 
+void cli_json_add_auc(cJSON *o, const char *key, double auc)
+{
+    if (auc >= 0.0) cJSON_AddNumberToObject(o, key, auc);
+    else cJSON_AddNullToObject(o, key);
+}
+
 void cli_print_json(cJSON *json)
 {
     char *text = cJSON_Print(json);

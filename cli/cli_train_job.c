@@ -277,8 +277,7 @@ cJSON *cli_train_report_json(const cli_train_job *job, const cli_train_report *r
     cJSON_AddNumberToObject(o, "test_accuracy", r->test.accuracy);
     cJSON_AddNumberToObject(o, "test_loss", r->test.loss);
     if (r->test.kind == MCO_LOSS_MSE) {
-        if (r->test.auc >= 0.0) cJSON_AddNumberToObject(o, "test_auc", r->test.auc);
-        else cJSON_AddNullToObject(o, "test_auc");
+        cli_json_add_auc(o, "test_auc", r->test.auc);
     }
     return o;
 }

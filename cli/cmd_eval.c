@@ -108,8 +108,7 @@ int cmd_eval(int argc, char **argv)
         if (r.kind == MCO_LOSS_MSE) {
             cJSON_AddStringToObject(o, "loss_kind", "mse");
             cJSON_AddNumberToObject(o, "reconstruction_error", r.loss);
-            if (r.auc >= 0.0) cJSON_AddNumberToObject(o, "auc", r.auc);
-            else cJSON_AddNullToObject(o, "auc");
+            cli_json_add_auc(o, "auc", r.auc);
             cli_print_json(o);
             mco_eval_result_free(&r);
             return CLI_EXIT_OK;

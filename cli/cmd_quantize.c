@@ -297,8 +297,8 @@ int cmd_quantize(int argc, char **argv)
             if (r_float.kind == MCO_LOSS_MSE) {
                 cJSON_AddNumberToObject(o, "float_reconstruction_error", r_float.loss);
                 cJSON_AddNumberToObject(o, "quantized_reconstruction_error", r_quant.loss);
-                if (r_float.auc >= 0.0) cJSON_AddNumberToObject(o, "float_auc", r_float.auc);
-                if (r_quant.auc >= 0.0) cJSON_AddNumberToObject(o, "quantized_auc", r_quant.auc);
+                cli_json_add_auc(o, "float_auc", r_float.auc);
+                cli_json_add_auc(o, "quantized_auc", r_quant.auc);
             } else {
                 cJSON_AddNumberToObject(o, "float_accuracy", r_float.accuracy);
                 cJSON_AddNumberToObject(o, "quantized_accuracy", r_quant.accuracy);

@@ -71,8 +71,7 @@ static cJSON *summary_json(const cli_train_job *job, const cli_train_report *rep
     cJSON_AddNumberToObject(q, "test_accuracy", int8_eval->accuracy);
     if (int8_eval->kind == MCO_LOSS_MSE) {
         cJSON_AddNumberToObject(q, "test_reconstruction_error", int8_eval->loss);
-        if (int8_eval->auc >= 0.0) cJSON_AddNumberToObject(q, "test_auc", int8_eval->auc);
-        else cJSON_AddNullToObject(q, "test_auc");
+        cli_json_add_auc(q, "test_auc", int8_eval->auc);
     }
     cJSON *t = cJSON_AddObjectToObject(o, "target");
     cJSON_AddStringToObject(t, "name", target->name);
