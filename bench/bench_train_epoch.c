@@ -121,7 +121,9 @@ int main(int argc, char **argv)
     } else {
         st = mco_arch_load(arch, (mco_shape){0, 0, 0}, 0, &model);
         if (st == MCO_OK)
-            st = synthetic(model.input_shape, model.n_classes, samples > 0 ? samples : default_samples(arch),
+            /* (an autoencoder's labels are not read: two classes keep them bytes) */
+            st = synthetic(model.input_shape, model.loss == MCO_LOSS_MSE ? 2 : model.n_classes,
+                           samples > 0 ? samples : default_samples(arch),
                            opt.seed, &train);
     }
     if (st == MCO_OK)

@@ -2,9 +2,11 @@
 """pytorch_train_epoch.py - the PyTorch side of bench/train_vs_pytorch.sh.
 
 Trains one of mcuopt's built-in architectures (mnist-paper, lenet5,
-ds-cnn-s, resnet8), written layer for layer in torch.nn, for one epoch on
-synthetic data of the architecture's input shape (random pixels normalised
-as mcuopt normalises them, random labels), made and loaded into tensors
+ds-cnn (alias ds-cnn-s), resnet8, mobilenet-v1-0.25, ad-autoencoder),
+written layer for layer in torch.nn, for one epoch on synthetic data of the
+architecture's input shape (random pixels normalised as mcuopt normalises
+them, random labels; the autoencoder's target is its input, with MSE loss,
+as mcuopt's `loss mse`), made and loaded into tensors
 before the clock starts: batch 32, Adam (0.9, 0.999, eps 1e-7), shuffled
 batches, CPU, torch.set_num_threads(threads). Prints one JSON line with the
 training seconds (wall clock; cpu_seconds is the CPU time of all threads, a
@@ -14,7 +16,7 @@ sample counts.
 "Same" padding with stride 2 is TensorFlow's (more padding after than
 before) in mcuopt; here it is PyTorch's symmetric padding where that gives
 the same output size (resnet8's stride-2 convolutions) and an explicit
-asymmetric ZeroPad2d where it does not (ds-cnn-s's first convolution): the
+asymmetric ZeroPad2d where it does not (ds-cnn's first convolution): the
 same multiply-adds either way.
 
 Usage: /usr/bin/python3 bench/pytorch_train_epoch.py ARCH [samples] [threads] [epochs]
@@ -27,19 +29,44 @@ import time
 import torch
 from torch import nn
 
-SAMPLES = {"mnist-paper": 60000, "lenet5": 10000, "ds-cnn-s": 2000, "resnet8": 2000}
-INPUT = {"mnist-paper": (1, 28, 28), "lenet5": (1, 28, 28), "ds-cnn-s": (1, 49, 10), "resnet8": (3, 32, 32)}
-CLASSES = {"mnist-paper": 10, "lenet5": 10, "ds-cnn-s": 12, "resnet8": 10}
+SAMPLES = {"mnist-paper": 60000, "lenet5": 10000, "ds-cnn": 2000, "ds-cnn-s": 2000, "resnet8": 2000,
+           "mobilenet-v1-0.25": 2000, "ad-autoencoder": 2000}
+INPUT = {"mnist-paper": (1, 28, 28), "lenet5": (1, 28, 28), "ds-cnn": (1, 49, 10), "ds-cnn-s": (1, 49, 10),
+         "resnet8": (3, 32, 32), "mobilenet-v1-0.25": (3, 96, 96), "ad-autoencoder": (640,)}
+CLASSES = {"mnist-paper": 10, "lenet5": 10, "ds-cnn": 12, "ds-cnn-s": 12, "resnet8": 10, "mobilenet-v1-0.25": 2,
+           "ad-autoencoder": 2}
 
 
-def ds_cnn_s():
+def ds_cnn():
     layers = [nn.ZeroPad2d((1, 1, 4, 5)), nn.Conv2d(1, 64, (10, 4), stride=2), nn.BatchNorm2d(64, eps=1e-3),
               nn.ReLU(), nn.Dropout(0.2)]
     for _ in range(4):
         layers += [nn.Conv2d(64, 64, 3, padding=1, groups=64), nn.BatchNorm2d(64, eps=1e-3), nn.ReLU(),
                    nn.Conv2d(64, 64, 1), nn.BatchNorm2d(64, eps=1e-3), nn.ReLU()]
-    layers += [nn.Dropout(0.4), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 12)]
+    # MLPerf Tiny's AveragePooling2D(24x5) on the 25x5 map: the first 24 rows
+    layers += [nn.Dropout(0.4), nn.AvgPool2d((24, 5)), nn.Flatten(), nn.Linear(64, 12)]
     return nn.Sequential(*layers)
+
+
+def mobilenet_v1_025():
+    def bn_relu(c):
+        return [nn.BatchNorm2d(c, eps=1e-3), nn.ReLU()]
+    layers = [nn.Conv2d(3, 8, 3, stride=2, padding=1)] + bn_relu(8)
+    cin = 8
+    for stride, cout in ((1, 16), (2, 32), (1, 32), (2, 64), (1, 64), (2, 128), (1, 128), (1, 128), (1, 128),
+                         (1, 128), (1, 128), (2, 256), (1, 256)):
+        layers += [nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin)] + bn_relu(cin)
+        layers += [nn.Conv2d(cin, cout, 1)] + bn_relu(cout)
+        cin = cout
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 2))
+
+
+def ad_autoencoder():
+    layers, cin = [], 640
+    for units in (128, 128, 128, 128, 8, 128, 128, 128, 128):
+        layers += [nn.Linear(cin, units), nn.BatchNorm1d(units, eps=1e-3), nn.ReLU()]
+        cin = units
+    return nn.Sequential(*layers, nn.Linear(cin, 640))
 
 
 class ResidualStack(nn.Module):
@@ -68,10 +95,14 @@ def model_of(arch):
         return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84),
                              nn.ReLU(), nn.Linear(84, 10))
-    if arch == "ds-cnn-s":
-        return ds_cnn_s()
+    if arch in ("ds-cnn", "ds-cnn-s"):
+        return ds_cnn()
     if arch == "resnet8":
         return resnet8()
+    if arch == "mobilenet-v1-0.25":
+        return mobilenet_v1_025()
+    if arch == "ad-autoencoder":
+        return ad_autoencoder()
     raise SystemExit(f"pytorch_train_epoch.py: unknown architecture '{arch}'")
 
 
@@ -88,7 +119,8 @@ def main():
     x = (raw.float() / 255.0 - 0.1307) / 0.3081
     y = torch.randint(0, CLASSES[arch], (samples,))
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3, betas=(0.9, 0.999), eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
+    reconstruction = arch == "ad-autoencoder"
+    loss_fn = nn.MSELoss() if reconstruction else nn.CrossEntropyLoss()
     model.train()
     start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(epochs):
@@ -96,7 +128,7 @@ def main():
         for i in range(0, samples, batch):
             idx = order[i:i + batch]
             optimizer.zero_grad()
-            loss = loss_fn(model(x[idx]), y[idx])
+            loss = loss_fn(model(x[idx]), x[idx] if reconstruction else y[idx])
             loss.backward()
             optimizer.step()
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start

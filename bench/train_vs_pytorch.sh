@@ -21,14 +21,14 @@
 # docs/benchmarks.md), so figures taken under load flatter mcuopt.
 #
 # Usage: bench/train_vs_pytorch.sh [build_dir]     (from the repo root)
-#   env: ARCHS="mnist-paper lenet5 ds-cnn-s resnet8" THREADS="2 1" RUNS=3
+#   env: ARCHS="mnist-paper lenet5 ds-cnn resnet8 mobilenet-v1-0.25 ad-autoencoder" THREADS="2 1" RUNS=3
 #        MAX_LOAD=<cores> SAMPLES=<per-architecture default>
 # Exit status: 0 if every case had enough quiet pairs, 1 otherwise.
 # What it leaves out: GPU, data loading and augmentation (both sides
 # preload), statistics beyond min and median.
 set -euo pipefail
 build=${1:-build}
-archs=${ARCHS:-"mnist-paper lenet5 ds-cnn-s resnet8"}
+archs=${ARCHS:-"mnist-paper lenet5 ds-cnn resnet8 mobilenet-v1-0.25 ad-autoencoder"}
 thread_counts=${THREADS:-"2 1"}
 runs=${RUNS:-3}
 cores=$(nproc)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # vs_cmsis_nn.sh - mcuopt's emitted code against CMSIS-NN, layer by layer, on
 # the emulated Cortex-M4, M7 and M0+. For each architecture (the built-in
-# mnist-paper, lenet5, ds-cnn-s and resnet8, and MLPerf Tiny's MobileNetV1
-# 0.25 96x96 and anomaly-detection autoencoder from bench/archs/):
+# mnist-paper, lenet5 and MLPerf Tiny's ds-cnn, resnet8, mobilenet-v1-0.25
+# (96x96) and ad-autoencoder):
 #   1. an int8 model with random weights, calibrated on random inputs
 #      (bench/vs_cmsis_nn.c `model`);
 #   2. random inputs, mcuopt's host outputs, and the CMSIS-NN peer program:
@@ -35,7 +35,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmsis=$(cd "${1:-../shared/peers/cmsis-nn}" && pwd)
 build=${2:-build}
-archs=${ARCHS:-"mnist-paper lenet5 ds-cnn-s resnet8 bench/archs/mobilenet-v1-0.25-96.arch bench/archs/ad-autoencoder.arch"}
+archs=${ARCHS:-"mnist-paper lenet5 ds-cnn resnet8 mobilenet-v1-0.25 ad-autoencoder"}
 cores=${CORES:-"m4f m7 m0plus"}
 inputs=${INPUTS:-2}
 

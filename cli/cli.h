@@ -160,6 +160,10 @@ typedef struct {
 void cli_progress_init(cli_progress *p, int quiet);
 void cli_progress_train(void *user, const mco_train_progress *progress);
 
+/* Adds KEY: an AUC, or null where there is none (auc < 0: the data lacks
+ * normal or anomalous samples). */
+void cli_json_add_auc(cJSON *o, const char *key, double auc);
+
 /* Prints a JSON object to stdout (pretty) and frees it. */
 void cli_print_json(cJSON *json);
 

@@ -234,15 +234,26 @@ void cli_progress_train(void *user, const mco_train_progress *pr)
     char eta_text[32];
     format_duration(eta, eta_text, sizeof eta_text);
 
-    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%% loss %.4f acc %5.2f%% %6.0f img/s ETA %s",
-            pr->epoch + 1, pr->epochs, bar, frac * 100.0, pr->loss, pr->accuracy * 100.0,
-            pr->samples_per_sec, eta_text);
+    /* a reconstruction model (accuracy -1) has a loss and, on validation, an AUC */
+    const int reconstruction = pr->accuracy < 0.0;
+    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%% loss %.4f", pr->epoch + 1, pr->epochs, bar, frac * 100.0,
+            pr->loss);
+    if (!reconstruction) fprintf(stderr, " acc %5.2f%%", pr->accuracy * 100.0);
+    fprintf(stderr, " %6.0f img/s ETA %s", pr->samples_per_sec, eta_text);
     if (pr->epoch_done) {
-        if (pr->val_accuracy >= 0.0)
+        if (pr->val_accuracy >= 0.0 && reconstruction)
+            fprintf(stderr, " | val loss %.4f AUC %.4f", pr->val_loss, pr->val_accuracy);
+        else if (pr->val_accuracy >= 0.0)
             fprintf(stderr, " | val loss %.4f acc %.2f%%", pr->val_loss, pr->val_accuracy * 100.0);
         fputc('\n', stderr);
     }
     fflush(stderr);
+}
+
+void cli_json_add_auc(cJSON *o, const char *key, double auc)
+{
+    if (auc >= 0.0) cJSON_AddNumberToObject(o, key, auc);
+    else cJSON_AddNullToObject(o, key);
 }
 
 void cli_print_json(cJSON *json)

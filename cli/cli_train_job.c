@@ -195,7 +195,8 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
         st = mco_model_load(job->init, model);
         have_model = st == MCO_OK;
         if (st == MCO_OK && (model->input_shape.h != train.shape.h || model->input_shape.w != train.shape.w ||
-                             model->input_shape.c != train.shape.c || model->n_classes != train.n_classes))
+                             model->input_shape.c != train.shape.c ||
+                             (model->loss != MCO_LOSS_MSE && model->n_classes != train.n_classes)))
             st = mco_error(MCO_ERR_SHAPE, "%s: the model takes %dx%dx%d inputs into %d classes, %s has %dx%dx%d into %d",
                            job->init, model->input_shape.h, model->input_shape.w, model->input_shape.c,
                            model->n_classes, job->data.dataset, train.shape.h, train.shape.w, train.shape.c,
@@ -244,6 +245,12 @@ void cli_train_report_print(const cli_train_job *job, const cli_train_report *r,
     fprintf(out, "trained %d epochs on %d images in %.2f s (%.0f images/s)\n", job->train.epochs,
             r->train_count, r->train.seconds,
             r->train.seconds > 0 ? (double)r->train_count * job->train.epochs / r->train.seconds : 0.0);
+    if (r->test.kind == MCO_LOSS_MSE) {
+        fprintf(out, "test reconstruction error %.6f (%d samples)", r->test.loss, r->test.n);
+        if (r->test.auc >= 0.0) fprintf(out, ", AUC %.4f (labels 0 normal, 1 anomalous)", r->test.auc);
+        fprintf(out, "\n");
+        return;
+    }
     if (r->train.val_accuracy >= 0)
         fprintf(out, "validation accuracy %.2f %% (%d images)\n", r->train.val_accuracy * 100.0,
                 r->val_count);
@@ -266,7 +273,11 @@ cJSON *cli_train_report_json(const cli_train_job *job, const cli_train_report *r
     cJSON_AddNumberToObject(o, "train_accuracy", r->train.final_accuracy);
     cJSON_AddNumberToObject(o, "train_loss", r->train.final_loss);
     if (r->train.val_accuracy >= 0) cJSON_AddNumberToObject(o, "val_accuracy", r->train.val_accuracy);
+    cJSON_AddStringToObject(o, "loss_kind", mco_loss_name(r->test.kind));
     cJSON_AddNumberToObject(o, "test_accuracy", r->test.accuracy);
     cJSON_AddNumberToObject(o, "test_loss", r->test.loss);
+    if (r->test.kind == MCO_LOSS_MSE) {
+        cli_json_add_auc(o, "test_auc", r->test.auc);
+    }
     return o;
 }

@@ -50,7 +50,9 @@ static mco_status teacher_load(const char *path, teacher_model *t)
     memset(t, 0, sizeof *t);
     t->path = path;
     t->is_deploy = cli_is_deploy_file(path);
-    return t->is_deploy ? mco_deploy_load(path, &t->deploy) : mco_model_load(path, &t->model);
+    mco_status st = t->is_deploy ? mco_deploy_load(path, &t->deploy) : mco_model_load(path, &t->model);
+    if (st == MCO_OK) st = mco_distill_check_teacher(t->is_deploy ? &t->deploy.model : &t->model);
+    return st;   /* the caller's teacher_free() releases a loaded model either way */
 }
 
 static const mco_model *teacher_arch(const teacher_model *t) { return t->is_deploy ? &t->deploy.model : &t->model; }

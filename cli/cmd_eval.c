@@ -2,7 +2,10 @@
  * cmd_eval.c - `mcuopt eval MODEL`: accuracy, loss and confusion matrix of a
  * saved model on a data set split: a float model (.mco) with the training
  * layers, a deploy model (.mcq: quantized, or imported from TFLite) with the MCU runtime's kernels
- * compiled for the host (the integer arithmetic the chip runs).
+ * compiled for the host (the integer arithmetic the chip runs). A
+ * reconstruction model (an autoencoder, loss mse) gets its mean squared
+ * reconstruction error and, on data labelled 0 normal / 1 anomalous, the AUC
+ * of that error instead of accuracy and a confusion matrix.
  */
 #include <getopt.h>
 #include <string.h>
@@ -15,7 +18,9 @@ static void print_help(void)
 {
     printf("usage: mcuopt eval MODEL [OPTIONS]\n\n"
            "Evaluates a saved model (inference mode) and prints accuracy, loss and\n"
-           "the confusion matrix (rows: true class, columns: predicted class).\n"
+           "the confusion matrix (rows: true class, columns: predicted class); for an\n"
+           "autoencoder (loss mse), the mean squared reconstruction error and, where\n"
+           "the data labels samples 0 (normal) and 1 (anomalous), its AUC.\n"
            "MODEL is a float model (.mco) or a quantized deploy model (.mcq), which\n"
            "runs on the MCU runtime's integer kernels as the chip does.\n\n"
            "options:\n"
@@ -100,6 +105,14 @@ int cmd_eval(int argc, char **argv)
         cJSON_AddStringToObject(o, "runtime", deploy ? "mcu" : "float");
         cJSON_AddStringToObject(o, "dataset", data.dataset);
         cJSON_AddNumberToObject(o, "images", r.n);
+        if (r.kind == MCO_LOSS_MSE) {
+            cJSON_AddStringToObject(o, "loss_kind", "mse");
+            cJSON_AddNumberToObject(o, "reconstruction_error", r.loss);
+            cli_json_add_auc(o, "auc", r.auc);
+            cli_print_json(o);
+            mco_eval_result_free(&r);
+            return CLI_EXIT_OK;
+        }
         cJSON_AddNumberToObject(o, "correct", r.correct);
         cJSON_AddNumberToObject(o, "accuracy", r.accuracy);
         cJSON_AddNumberToObject(o, "loss", r.loss);
@@ -107,6 +120,11 @@ int cmd_eval(int argc, char **argv)
         for (int t = 0; t < r.n_classes; t++)
             cJSON_AddItemToArray(rows, cJSON_CreateIntArray(r.confusion + t * r.n_classes, r.n_classes));
         cli_print_json(o);
+    } else if (r.kind == MCO_LOSS_MSE) {
+        printf("%s on %s %s: mean reconstruction error %.6f over %d samples", path, data.dataset,
+               split == MCO_SPLIT_TEST ? "test" : "train", r.loss, r.n);
+        if (r.auc >= 0.0) printf(", AUC %.4f (labels 0 normal, 1 anomalous)\n", r.auc);
+        else printf(" (no AUC: the data does not label both normal (0) and anomalous (1) samples)\n");
     } else {
         printf("%s on %s %s: accuracy %.2f %% (%d of %d), loss %.4f\n", path, data.dataset,
                split == MCO_SPLIT_TEST ? "test" : "train", r.accuracy * 100.0, r.correct, r.n, r.loss);

@@ -30,7 +30,11 @@ static void print_table(const mco_model *m)
 {
     char shape[48];
     shape_text(m->input_shape, shape, sizeof shape);
-    printf("%s: input %s, %d classes\n", m->arch_name[0] ? m->arch_name : "model", shape, m->n_classes);
+    if (m->loss == MCO_LOSS_MSE)
+        printf("%s: input %s, reconstructed (loss mse: an autoencoder)\n", m->arch_name[0] ? m->arch_name : "model",
+               shape);
+    else
+        printf("%s: input %s, %d classes\n", m->arch_name[0] ? m->arch_name : "model", shape, m->n_classes);
     printf("%-3s %-20s %-17s %-12s %10s %12s %10s\n", "#", "name", "type", "output", "params",
            "MACs", "bytes");
     for (int i = 0; i < m->n_layers; i++) {
@@ -52,6 +56,7 @@ static cJSON *table_json(const mco_model *m)
     int in[3] = {m->input_shape.h, m->input_shape.w, m->input_shape.c};
     cJSON_AddItemToObject(o, "input_shape", cJSON_CreateIntArray(in, 3));
     cJSON_AddNumberToObject(o, "classes", m->n_classes);
+    cJSON_AddStringToObject(o, "loss", mco_loss_name(m->loss));
     cJSON *layers = cJSON_AddArrayToObject(o, "layers");
     for (int i = 0; i < m->n_layers; i++) {
         const mco_layer *l = &m->layers[i];

@@ -143,21 +143,18 @@ static cJSON *layers_json(const mco_deploy_model *dm)
     return arr;
 }
 
-/* The accuracies of the float and the deploy model on the test split. */
+/* The float and the deploy model on the test split (results without their
+ * confusion matrices). */
 static mco_status evaluate_both(const mco_model *model, const mco_deploy_model *dm, cli_data_options *data,
-                                int allow_fallback, int quiet, int threads, double *acc_float, double *acc_quant)
+                                int allow_fallback, int quiet, int threads, mco_eval_result *r_float,
+                                mco_eval_result *r_quant)
 {
     mco_dataset test;
     mco_status st = cli_load_dataset(data, MCO_SPLIT_TEST, allow_fallback, quiet, &test);
     if (st != MCO_OK) return st;
-    mco_eval_result r;
-    if ((st = mco_evaluate(model, &test, threads, &r)) == MCO_OK) {
-        *acc_float = r.accuracy;
-        mco_eval_result_free(&r);
-        if ((st = mco_deploy_evaluate(dm, &test, threads, &r)) == MCO_OK) {
-            *acc_quant = r.accuracy;
-            mco_eval_result_free(&r);
-        }
+    if ((st = mco_evaluate(model, &test, threads, r_float)) == MCO_OK) {
+        mco_eval_result_free(r_float);
+        if ((st = mco_deploy_evaluate(dm, &test, threads, r_quant)) == MCO_OK) mco_eval_result_free(r_quant);
     }
     mco_dataset_free(&test);
     return st;
@@ -274,9 +271,9 @@ int cmd_quantize(int argc, char **argv)
     mco_dataset_free(&calib);
     if ((st = mco_deploy_save(&dm, output)) != MCO_OK) goto fail;
 
-    double acc_float = -1.0, acc_quant = -1.0;
+    mco_eval_result r_float = {0}, r_quant = {0};
     if (evaluate &&
-        (st = evaluate_both(&model, &dm, &data, !data_given, json, threads, &acc_float, &acc_quant)) != MCO_OK)
+        (st = evaluate_both(&model, &dm, &data, !data_given, json, threads, &r_float, &r_quant)) != MCO_OK)
         goto fail;
 
     char variant[160];
@@ -297,8 +294,15 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddNumberToObject(o, "float_weight_bytes", (double)float_bytes);
         if (evaluate) {
             cJSON_AddStringToObject(o, "dataset", data.dataset);
-            cJSON_AddNumberToObject(o, "float_accuracy", acc_float);
-            cJSON_AddNumberToObject(o, "quantized_accuracy", acc_quant);
+            if (r_float.kind == MCO_LOSS_MSE) {
+                cJSON_AddNumberToObject(o, "float_reconstruction_error", r_float.loss);
+                cJSON_AddNumberToObject(o, "quantized_reconstruction_error", r_quant.loss);
+                cli_json_add_auc(o, "float_auc", r_float.auc);
+                cli_json_add_auc(o, "quantized_auc", r_quant.auc);
+            } else {
+                cJSON_AddNumberToObject(o, "float_accuracy", r_float.accuracy);
+                cJSON_AddNumberToObject(o, "quantized_accuracy", r_quant.accuracy);
+            }
         }
         cJSON_AddItemToObject(o, "layers", layers_json(&dm));
         cli_print_json(o);
@@ -306,9 +310,15 @@ int cmd_quantize(int argc, char **argv)
         printf("%s -> %s: %s\n", path, output, variant);
         printf("weights: %zu bytes (float32: %zu bytes, %.2fx smaller)\n", bytes, float_bytes,
                bytes ? (double)float_bytes / (double)bytes : 0.0);
-        if (evaluate)
+        if (evaluate && r_float.kind == MCO_LOSS_MSE) {
+            printf("reconstruction error on %s test: float %.6f, quantized %.6f", data.dataset, r_float.loss,
+                   r_quant.loss);
+            if (r_float.auc >= 0.0) printf("; AUC: float %.4f, quantized %.4f", r_float.auc, r_quant.auc);
+            printf("\n");
+        } else if (evaluate) {
             printf("accuracy on %s test: float %.2f %%, quantized %.2f %% (%+.2f points)\n", data.dataset,
-                   acc_float * 100.0, acc_quant * 100.0, (acc_quant - acc_float) * 100.0);
+                   r_float.accuracy * 100.0, r_quant.accuracy * 100.0, (r_quant.accuracy - r_float.accuracy) * 100.0);
+        }
         print_layers(&dm);
     }
     exit_code = CLI_EXIT_OK;

@@ -69,6 +69,10 @@ static cJSON *summary_json(const cli_train_job *job, const cli_train_report *rep
     cJSON_AddStringToObject(q, "variant", desc);
     cJSON_AddNumberToObject(q, "weight_bytes", (double)mco_deploy_weight_bytes(dm));
     cJSON_AddNumberToObject(q, "test_accuracy", int8_eval->accuracy);
+    if (int8_eval->kind == MCO_LOSS_MSE) {
+        cJSON_AddNumberToObject(q, "test_reconstruction_error", int8_eval->loss);
+        cli_json_add_auc(q, "test_auc", int8_eval->auc);
+    }
     cJSON *t = cJSON_AddObjectToObject(o, "target");
     cJSON_AddStringToObject(t, "name", target->name);
     cJSON_AddStringToObject(t, "qemu_machine", m->qemu_machine);
@@ -177,8 +181,12 @@ int cmd_run(int argc, char **argv)
         mco_output_dir_abort(&out);
         return cli_fail(st);
     }
-    printf("int8: %zu bytes of weights, test accuracy %.2f %% (float %.2f %%)\n",
-           mco_deploy_weight_bytes(&dm), int8_eval.accuracy * 100.0, report.test.accuracy * 100.0);
+    if (int8_eval.kind == MCO_LOSS_MSE)
+        printf("int8: %zu bytes of weights, test reconstruction error %.6f (float %.6f), AUC %.4f (float %.4f)\n",
+               mco_deploy_weight_bytes(&dm), int8_eval.loss, report.test.loss, int8_eval.auc, report.test.auc);
+    else
+        printf("int8: %zu bytes of weights, test accuracy %.2f %% (float %.2f %%)\n",
+               mco_deploy_weight_bytes(&dm), int8_eval.accuracy * 100.0, report.test.accuracy * 100.0);
     snprintf(path, sizeof path, "%s/model-int8.mcq", out.stage);
     st = mco_deploy_save(&dm, path);
 

@@ -38,6 +38,8 @@ static void print_help(void)
            "options:\n"
            "      --target NAME         MCU profile (see 'mcuopt targets') or a profile file\n"
            "      --min-accuracy P      accuracy floor in percent (e.g. 97.5)\n"
+           "      --min-auc F           for an autoencoder (loss mse): floor on the AUC of its\n"
+           "                            reconstruction error, 0..1 (e.g. 0.85), instead\n"
            "      --budget T            time budget: 90s, 30m, 1h or seconds (default 30m)\n"
            "      --db FILE             trial store (default OUTDIR/search.db)\n"
            "      --storage URL         trial store as an address instead: sqlite:///FILE, or\n"
@@ -146,6 +148,7 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddStringToObject(o, "model_hash", r->model_hash);
     cJSON_AddStringToObject(o, "target", opt->target->name);
     cJSON_AddNumberToObject(o, "min_accuracy", opt->min_accuracy);
+    cJSON_AddStringToObject(o, "floor_on", opt->model->loss == MCO_LOSS_MSE ? "auc" : "accuracy");
     cJSON_AddNumberToObject(o, "trials", r->n_trials);
     cJSON_AddNumberToObject(o, "done", r->n_done);
     cJSON_AddNumberToObject(o, "pruned", r->n_pruned);
@@ -232,8 +235,18 @@ static void print_measured(const char *label, const mco_report_model *m)
            m->images - m->mismatches, m->images);
 }
 
+/* A quality figure as the floor means it: "97.50 % accuracy", or an
+ * autoencoder's "AUC 0.9876" (its figures are AUCs, mco_eval_quality). */
+static const char *quality_text(const mco_search_options *opt, double q, char *buf, size_t size)
+{
+    if (opt->model->loss == MCO_LOSS_MSE) snprintf(buf, size, "AUC %.4f", q);
+    else snprintf(buf, size, "%.2f %% accuracy", 100.0 * q);
+    return buf;
+}
+
 static void print_result(const mco_search_options *opt, const mco_search_result *r)
 {
+    char q1[48], q2[48];
     printf("search on %s: %d trials in the store (%d done, %d pruned before training, %d failed); "
            "%d run now, %d read back",
            opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
@@ -244,17 +257,24 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
                                                     : "predicted by the resource model");
     if (r->formats_dropped[0]) printf("dropped:  %s\n", r->formats_dropped);
     printf("start:    %s (the starting model as int8): ", r->start.config);
-    if (!isnan(r->start.test_accuracy)) printf("%.2f %% test accuracy\n", 100.0 * r->start.test_accuracy);
+    if (!isnan(r->start.test_accuracy) && opt->model->loss == MCO_LOSS_MSE)
+        printf("test %s\n", quality_text(opt, r->start.test_accuracy, q1, sizeof q1));
+    else if (!isnan(r->start.test_accuracy))
+        printf("%.2f %% test accuracy\n", 100.0 * r->start.test_accuracy);
     else printf("no test set\n");
     print_measured("         ", &r->start);
     if (!r->found) {
-        printf("no configuration reached %.2f %% validation accuracy within the target's limits\n",
-               100.0 * opt->min_accuracy);
+        printf("no configuration reached validation %s within the target's limits\n",
+               quality_text(opt, opt->min_accuracy, q1, sizeof q1));
         return;
     }
     const mco_trial *b = &r->best;
     printf("best:     trial %lld (rung %d): %s\n", (long long)b->id, b->rung, b->config);
-    printf("accuracy: %.2f %% validation, %.2f %% test\n", 100.0 * b->result.accuracy, 100.0 * r->test_accuracy);
+    if (opt->model->loss == MCO_LOSS_MSE)
+        printf("quality:  validation %s, test %s\n", quality_text(opt, b->result.accuracy, q1, sizeof q1),
+               quality_text(opt, r->test_accuracy, q2, sizeof q2));
+    else
+        printf("accuracy: %.2f %% validation, %.2f %% test\n", 100.0 * b->result.accuracy, 100.0 * r->test_accuracy);
     print_measured("target:  ", &r->chosen);
     if (r->chosen.measured && r->start.measured) {
         char flash[32], ram[32], latency[32];
@@ -275,11 +295,13 @@ int cmd_search(int argc, char **argv)
     enum {
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
         OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
-        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS
+        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS,
+        OPT_MIN_AUC
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"min-accuracy", required_argument, NULL, OPT_MIN_ACC},
+        {"min-auc", required_argument, NULL, OPT_MIN_AUC},
         {"budget", required_argument, NULL, OPT_BUDGET},
         {"db", required_argument, NULL, OPT_DB},
         {"storage", required_argument, NULL, OPT_STORAGE},
@@ -321,7 +343,14 @@ int cmd_search(int argc, char **argv)
         case OPT_TARGET: target_name = optarg; break;
         case OPT_MIN_ACC:
             if (!cli_parse_accuracy("search", "--min-accuracy", optarg, &so.min_accuracy)) return CLI_EXIT_USAGE;
-            have_floor = 1;
+            have_floor |= 1;
+            break;
+        case OPT_MIN_AUC:
+            if (!cli_parse_float("search", "--min-auc", optarg, &f)) return CLI_EXIT_USAGE;
+            if (!(f > 0.0f && f <= 1.0f))
+                return cli_usage_error("search", "--min-auc expects an AUC in (0, 1], not '%s'", optarg);
+            so.min_accuracy = f;
+            have_floor |= 2;
             break;
         case OPT_BUDGET:
             if (!parse_budget(optarg, &so.budget_s))
@@ -396,7 +425,8 @@ int cmd_search(int argc, char **argv)
     }
     if (optind != argc - 1) return cli_usage_error("search", "expected one MODEL.mco file");
     if (!target_name) return cli_usage_error("search", "--target is required");
-    if (!have_floor) return cli_usage_error("search", "--min-accuracy is required");
+    if (!have_floor) return cli_usage_error("search", "--min-accuracy (or, for an autoencoder, --min-auc) is required");
+    if (have_floor == 3) return cli_usage_error("search", "give --min-accuracy or --min-auc, not both");
     so.model_path = argv[optind];
     char default_db[1024];
     if (!db_path) {
@@ -413,6 +443,22 @@ int cmd_search(int argc, char **argv)
     mco_model model;
     if ((st = mco_model_load(so.model_path, &model)) != MCO_OK) return cli_fail(st);
     so.model = &model;
+    /* The floor must be the model's kind: AUC for an autoencoder, accuracy for a classifier. */
+    if ((model.loss == MCO_LOSS_MSE) != (have_floor == 2)) {
+        mco_model_free(&model);
+        return cli_usage_error("search", model.loss == MCO_LOSS_MSE
+                                             ? "%s is an autoencoder (loss mse): give --min-auc, not --min-accuracy"
+                                             : "%s is a classifier: give --min-accuracy, not --min-auc",
+                               so.model_path);
+    }
+    /* An autoencoder cannot be distilled (no class logits): its search leaves the stage out. */
+    const unsigned all_stages = MCO_STAGE_PRUNE | MCO_STAGE_DISTILL | MCO_STAGE_QAT | MCO_STAGE_QUANT;
+    if (model.loss == MCO_LOSS_MSE && so.stages && (so.stages & MCO_STAGE_DISTILL)) {
+        mco_model_free(&model);
+        return cli_usage_error("search", "%s is an autoencoder (loss mse): --stages cannot include distill",
+                               so.model_path);
+    }
+    if (model.loss == MCO_LOSS_MSE) so.stages = (so.stages ? so.stages : all_stages) & ~MCO_STAGE_DISTILL;
     mco_dataset train = {0}, test = {0};
     data.input = model.input_shape;
     st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, quiet || json, &train);
@@ -445,9 +491,10 @@ int cmd_search(int argc, char **argv)
             fprintf(stderr, "mcuopt: search interrupted; run the same command again to resume from %s\n", db_path);
             code = 130;
         } else if (!r.found) {
-            fprintf(stderr, "mcuopt: error: no configuration reached %.2f %% validation accuracy within %s's limits "
+            char floor[48];
+            fprintf(stderr, "mcuopt: error: no configuration reached validation %s within %s's limits "
                             "(%d trials: %d done, %d did not fit, %d failed; see %s)",
-                    100.0 * so.min_accuracy, target.name, r.n_trials, r.n_done, r.n_pruned, r.n_failed,
+                    quality_text(&so, so.min_accuracy, floor, sizeof floor), target.name, r.n_trials, r.n_done, r.n_pruned, r.n_failed,
                     r.report_html[0] ? r.report_html : db_path);
             if (r.n_done == 0 && r.closest_misfit[0])
                 fprintf(stderr, "; the closest to fitting was %s", r.closest_misfit);

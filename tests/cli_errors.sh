@@ -214,6 +214,28 @@ printf 'a,b,label\n1,2,0\n3,4,0\n' >"$d/one-class.csv"
 printf 'a,b,label\n' >"$d/header-only.csv"
 printf 'a,b,label\n1,"2,0\n' >"$d/open-quote.csv"
 printf 'x y\n' >"$d/table.txt"
+# Reconstruction models (issue 15: loss mse, the anomaly detection autoencoder):
+# architecture texts that misuse `loss`, a Dense autoencoder written without
+# it (784 "classes"), and a small autoencoder trained on .npy data whose test
+# labels are 0/1, plus a copy of that data whose test labels are 2.
+printf 'input 1 1 8\nclasses 8\nloss mse\ndense units=8\n' >"$d/mse_classes.arch"
+printf 'input 1 1 8\nloss mae\ndense units=8\n' >"$d/mse_name.arch"
+printf 'input 1 1 8\nloss mse\ndense units=4\n' >"$d/mse_size.arch"
+printf 'input 28 28 1\nflatten\ndense units=32\nrelu\ndense units=784\n' >"$d/dense_ae784.arch"
+printf 'input 1 1 8\nloss mse\ndense units=4\nrelu\ndense units=8\n' >"$d/ae8.arch"
+mkdir "$d/ae-good" "$d/ae-bad-labels" "$d/ae-all-anomalous"
+for set in ae-good ae-bad-labels ae-all-anomalous; do
+  npy "$d/$set/x_train.npy" '<f4' '(40, 8)' 1280
+  npy "$d/$set/y_train.npy" '|u1' '(40,)' 0
+  head -c 40 /dev/zero | tr '\0' "$([ $set = ae-all-anomalous ] && echo '\1' || echo '\0')" >>"$d/$set/y_train.npy"
+  npy "$d/$set/x_test.npy" '<f4' '(10, 8)' 320
+  npy "$d/$set/y_test.npy" '|u1' '(10,)' 0
+done
+printf '\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01' >>"$d/ae-good/y_test.npy"
+printf '\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02' >>"$d/ae-bad-labels/y_test.npy"
+cp "$d/ae-good/y_test.npy" "$d/ae-all-anomalous/y_test.npy"
+"$cli" train --arch "$d/ae8.arch" --data "$d/ae-good" --epochs 1 --val 0 --quiet -o "$d/ae8.mco" >/dev/null ||
+  fail "training the autoencoder fixture"
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -451,7 +473,7 @@ bad "--min-accuracy expects a percentage" "${s[@]}" --min-accuracy 0
 bad "--min-accuracy expects a percentage" "${s[@]}" --min-accuracy 101
 bad "--min-accuracy expects a number"     "${s[@]}" --min-accuracy nan
 bad "--min-accuracy expects a percentage" "${s[@]}" --min-accuracy -97
-bad "--min-accuracy is required"          search "$m" --target stm32f405
+bad "--min-accuracy (or, for an autoencoder, --min-auc) is required" search "$m" --target stm32f405
 bad "--target is required"                search "$m" --min-accuracy 97
 bad "--budget expects a time"             "${s[@]}" --budget 0
 bad "--budget expects a time"             "${s[@]}" --budget -5s
@@ -547,6 +569,21 @@ bad "link.mco: exists and is a symbolic link" "${train[@]}" -o "$d/link.mco"
 bad "fifo-out.mcq: exists and is a FIFO"  quantize "$m" "${data[@]}" --no-eval -o "$d/fifo-out.mcq"
 bad "plain.file: exists and is a regular file, not a directory" emit "$q" -o "$d/plain.file"
 bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
+
+# Reconstruction models (issue 15: loss mse, AUC).
+bad "mse_classes.arch:3: loss mse reconstructs the input and takes no classes line" info --arch "$d/mse_classes.arch"
+bad "mse_name.arch:2: expected: loss mse | cross_entropy" info --arch "$d/mse_name.arch"
+bad "mse_size.arch: loss mse reconstructs the input: the output has 4 values, the input 8" info --arch "$d/mse_size.arch"
+bad "model outputs 784 values, more classes than 100 (an autoencoder needs a 'loss mse' line" "${train[@]}" --arch "$d/dense_ae784.arch"
+bad "evaluation set: label 2 of sample 0: an autoencoder's labels are 0 (normal) or 1 (anomalous)" eval "$d/ae8.mco" --data "$d/ae-bad-labels"
+bad "evaluation set: label 2 of sample 0: an autoencoder's labels are 0 (normal) or 1 (anomalous)" train --arch "$d/ae8.arch" --data "$d/ae-bad-labels" --val 0 --epochs 1 --quiet
+bad "training set: all 40 samples are labelled anomalous (1); an autoencoder trains on normal (0) ones" train --arch "$d/ae8.arch" --data "$d/ae-all-anomalous" --val 0 --epochs 1 --quiet
+bad "--min-auc expects an AUC in (0, 1], not '1.5'" search "$d/ae8.mco" --target stm32f405 --min-auc 1.5
+bad "give --min-accuracy or --min-auc, not both" search "$d/ae8.mco" --target stm32f405 --min-auc 0.8 --min-accuracy 90
+bad "ae8.mco is an autoencoder (loss mse): give --min-auc, not --min-accuracy" search "$d/ae8.mco" --target stm32f405 --min-accuracy 90 --data "$d/ae-good"
+bad "good.mco is a classifier: give --min-accuracy, not --min-auc" search "$m" --target stm32f405 --min-auc 0.9 "${data[@]}"
+bad "ae8.mco is an autoencoder (loss mse): --stages cannot include distill" search "$d/ae8.mco" --target stm32f405 --min-auc 0.9 --stages prune,distill --data "$d/ae-good"
+bad "distillation needs a classifier teacher, not a reconstruction model (loss mse)" distill --teacher "$d/ae8.mco" --arch "$d/ae8.arch" --data "$d/ae-good" --val 0 -o s.mco
 
 # An unwritable output leaves nothing behind.
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"

@@ -1,7 +1,8 @@
 /*
  * test_arch.c - the architecture text format and the built-in architectures:
- * parameter and MAC counts of mnist-paper as published, shape errors, and
- * BatchNorm folding preserving the function.
+ * parameter and MAC counts of mnist-paper as published, the MLPerf Tiny
+ * built-ins' structure and sizes, shape errors, and BatchNorm folding
+ * preserving the function.
  */
 #include <string.h>
 
@@ -56,6 +57,52 @@ static void test_all_builtins_build(void)
     mco_model_free(&m);
 }
 
+/* The MLPerf Tiny built-ins as their reference models define them. */
+static void test_mlperf_tiny(void)
+{
+    mco_model m, alias;
+    /* ds-cnn: the reference's final AveragePooling2D(24x5) on the 25x5 map; ds-cnn-s is the same text. */
+    CHECK_OK(mco_arch_load("ds-cnn", no_shape, 0, &m));
+    CHECK(strcmp(mco_arch_builtin_text("ds-cnn"), mco_arch_builtin_text("ds-cnn-s")) == 0);
+    const mco_layer *pool = &m.layers[m.n_layers - 2];
+    CHECK(pool->type == MCO_LAYER_AVGPOOL2D && pool->kernel_h == 24 && pool->kernel_w == 5);
+    CHECK(pool->in_shape.h == 25 && pool->in_shape.w == 5 && pool->out_shape.h == 1 && pool->out_shape.w == 1);
+    CHECK(m.n_classes == 12 && m.loss == MCO_LOSS_CROSS_ENTROPY);
+    CHECK(mco_model_macs(&m) == 2656768);
+    CHECK_OK(mco_arch_load("ds-cnn-s", no_shape, 0, &alias));
+    CHECK(alias.n_layers == m.n_layers && mco_model_param_count(&alias) == mco_model_param_count(&m));
+    mco_model_free(&alias);
+    mco_model_free(&m);
+    /* mobilenet-v1-0.25: 96x96x3, 14 convolutions (1 + 13 pointwise), 13 depthwise, 2 classes;
+     * 7.49 M MACs as MLPerf Tiny states for the VWW model. */
+    CHECK_OK(mco_arch_load("mobilenet-v1-0.25", no_shape, 0, &m));
+    int conv = 0, depthwise = 0;
+    for (int i = 0; i < m.n_layers; i++) {
+        conv += m.layers[i].type == MCO_LAYER_CONV2D;
+        depthwise += m.layers[i].type == MCO_LAYER_DEPTHWISE_CONV2D;
+    }
+    CHECK(conv == 14 && depthwise == 13 && m.n_classes == 2);
+    CHECK(m.input_shape.h == 96 && m.input_shape.w == 96 && m.input_shape.c == 3);
+    CHECK(mco_model_macs(&m) == 7489664);
+    mco_model_free(&m);
+    /* ad-autoencoder: 640 -> 4 x 128 -> 8 -> 4 x 128 -> 640 Dense, trained on reconstruction. */
+    CHECK_OK(mco_arch_load("ad-autoencoder", no_shape, 0, &m));
+    int dense = 0, bn = 0;
+    for (int i = 0; i < m.n_layers; i++) {
+        dense += m.layers[i].type == MCO_LAYER_DENSE;
+        bn += m.layers[i].type == MCO_LAYER_BATCHNORM;
+    }
+    CHECK(dense == 10 && bn == 9 && m.loss == MCO_LOSS_MSE);
+    CHECK(m.layers[m.n_layers - 1].type == MCO_LAYER_DENSE && m.layers[m.n_layers - 1].out_shape.c == 640);
+    CHECK(mco_model_macs(&m) == 264192);
+    mco_model_free(&m);
+    /* The data's class count does not bind an autoencoder (its labels mark anomalies). */
+    CHECK_OK(mco_arch_load("ad-autoencoder", (mco_shape){1, 1, 640}, 2, &m));
+    mco_model_free(&m);
+    CHECK(mco_arch_load("ad-autoencoder", (mco_shape){1, 1, 128}, 2, &m) == MCO_ERR_SHAPE);
+    CHECK(strstr(mco_last_error(), "ad-autoencoder takes 1x1x640 inputs but the data is 1x1x128") != NULL);
+}
+
 static void expect_error(const char *text, mco_status expected, const char *fragment)
 {
     mco_model m;
@@ -103,6 +150,7 @@ int main(void)
 {
     test_mnist_paper_counts();
     test_all_builtins_build();
+    test_mlperf_tiny();
     test_errors();
     test_fold_structure();
     TEST_MAIN_END();

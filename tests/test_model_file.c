@@ -8,6 +8,8 @@
  *   every finite float bit pattern (-0, subnormals, the largest) survives,
  *   and re-serialising gives the same bytes; NaN and infinity are neither
  *   written nor loaded (a diverged training run), naming the layer.
+ * - An autoencoder (loss mse) round-trips with its LOSS chunk; a classifier's
+ *   file has none; an unknown loss value is refused naming the file.
  * - An independent encoder written here from the documented layout produces
  *   the same bytes as mco_model_serialize, and is used to build hostile files
  *   that carry a correct CRC: each must fail with MCO_ERR_FORMAT and a
@@ -30,6 +32,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "mcuopt/arch.h"
 #include "mcuopt/file_util.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/model_file.h"
@@ -223,7 +226,7 @@ static int layers_equal(const mco_layer *a, const mco_layer *b)
 static int models_equal(const mco_model *a, const mco_model *b)
 {
     if (strcmp(a->arch_name, b->arch_name) != 0 || !shapes_equal(a->input_shape, b->input_shape) ||
-        a->n_classes != b->n_classes || bits_of(a->norm.scale) != bits_of(b->norm.scale) ||
+        a->n_classes != b->n_classes || a->loss != b->loss || bits_of(a->norm.scale) != bits_of(b->norm.scale) ||
         bits_of(a->norm.mean) != bits_of(b->norm.mean) || bits_of(a->norm.std) != bits_of(b->norm.std) ||
         a->n_layers != b->n_layers)
         return 0;
@@ -877,7 +880,7 @@ static void test_hostile_files(void)
     for (int k = 0; k < 4; k++) tb_u32(&b, 0);
     tb_chunk_end(&b, start);
     tb_seal(&b);
-    expect_rejected(&b, "is out of order (expected ARCH, LAYR [PADS]..., TENS)", "two PADS");
+    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
@@ -1086,6 +1089,48 @@ static void test_files(void)
     mco_model_free(&res);
 }
 
+/* A reconstruction model carries a critical LOSS chunk right after ARCH; a
+ * classifier's file has none (so files written before it are unchanged). A
+ * LOSS chunk with an unknown value is refused. */
+static uint8_t *find_tag(uint8_t *bytes, size_t size, const char *tag)
+{
+    for (size_t i = 0; i + 4 <= size; i++)
+        if (memcmp(bytes + i, tag, 4) == 0) return bytes + i;
+    return NULL;
+}
+
+static void test_loss_chunk(void)
+{
+    mco_model ae, tiny, loaded;
+    CHECK_OK(mco_arch_load("ad-autoencoder", (mco_shape){0, 0, 0}, 0, &ae));
+    CHECK_OK(mco_model_alloc_params(&ae));
+    mco_model_init_params(&ae, 3);
+    CHECK(ae.loss == MCO_LOSS_MSE);
+    check_round_trip(&ae);
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(&ae, &bytes, &size));
+    uint8_t *tag = find_tag(bytes, size, "LOSS");
+    CHECK(tag != NULL);
+    CHECK_OK(mco_model_deserialize(bytes, size, "memory", &loaded));
+    CHECK(loaded.loss == MCO_LOSS_MSE);
+    mco_model_free(&loaded);
+    if (tag) {
+        tag[8] = 7;   /* the u32 loss value, then a fresh CRC over [0, size - 4) */
+        uint32_t crc = mco_crc32(0, bytes, size - 4);
+        for (int i = 0; i < 4; i++) bytes[size - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+        CHECK(mco_model_deserialize(bytes, size, "bad.mco", &loaded) == MCO_ERR_FORMAT);
+        CHECK(strstr(mco_last_error(), "bad.mco") && strstr(mco_last_error(), "unknown loss 7"));
+    }
+    free(bytes);
+    build_tiny(&tiny);
+    CHECK_OK(mco_model_serialize(&tiny, &bytes, &size));
+    CHECK(find_tag(bytes, size, "LOSS") == NULL);
+    free(bytes);
+    mco_model_free(&tiny);
+    mco_model_free(&ae);
+}
+
 int main(void)
 {
 #if !defined(__SANITIZE_ADDRESS__)
@@ -1095,6 +1140,7 @@ int main(void)
 #endif
     test_crc32();
     test_round_trips();
+    test_loss_chunk();
     test_independent_encoder();
     test_truncation_and_corruption();
     test_hostile_files();

@@ -84,7 +84,7 @@ static size_t saved_bytes(const mco_model *m, const char *path, unsigned char *b
  * hyper-parameters a layer type does not use included. */
 static void check_same_file(const mco_model *a, const mco_model *b, const char *arch)
 {
-    static unsigned char fa[1 << 20], fb[1 << 20];
+    static unsigned char fa[1 << 21], fb[1 << 21];   /* ad-autoencoder's file is 1.08 MB */
     size_t na = saved_bytes(a, "/tmp/mco-test-onnx-a.mco", fa, sizeof fa);
     size_t nb = saved_bytes(b, "/tmp/mco-test-onnx-b.mco", fb, sizeof fb);
     if (na == 0 || na != nb || memcmp(fa, fb, na) != 0) fprintf(stderr, "%s: .mco files differ\n", arch);

@@ -114,7 +114,7 @@ typedef struct {
     const mco_dataset *ds;
     int n_threads;
     int ends_in_softmax;
-    double *loss;        /* [n] per sample */
+    double *loss;        /* [n] per sample; a reconstruction model's squared error */
     int *pred;           /* [n] */
     mco_status *status;  /* [n_threads] */
     char (*message)[256];   /* [n_threads]: the worker's error (messages are thread-local) */
@@ -140,12 +140,24 @@ static void eval_task(void *arg, int t)
     uint8_t *arena = aligned_arena(plan);
     void *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
     float *values = malloc((size_t)plan->output_size * sizeof *values);
-    mco_status st = arena && in && out && values ? MCO_OK : mco_error(MCO_ERR_NOMEM, "evaluate: out of memory");
+    /* reconstruction: the target is the float (normalised) input, as in training */
+    const int reconstruction = job->dm->model.loss == MCO_LOSS_MSE;
+    float *target = reconstruction ? malloc((size_t)plan->output_size * sizeof *target) : NULL;
+    mco_status st = arena && in && out && values && (target || !reconstruction)
+                        ? MCO_OK
+                        : mco_error(MCO_ERR_NOMEM, "evaluate: out of memory");
     for (int s = start; st == MCO_OK && s < end; s++) {
         mco_deploy_prepare_input(job->dm, ds->sample_type, mco_dataset_sample(ds, s), in);
         st = mco_plan_run(plan, arena, in, out);
         if (st != MCO_OK) break;
         output_as_float(plan, out, values);
+        if (reconstruction) {
+            mco_samples_to_float(ds->sample_type, mco_dataset_sample(ds, s), (size_t)plan->output_size,
+                                 &job->dm->model.norm, target);
+            job->loss[s] = mco_mse(values, target, (int)plan->output_size, NULL, 0.0f);
+            job->pred[s] = 0;
+            continue;
+        }
         int label = ds->labels[s], pred = 0;
         if (job->ends_in_softmax) {
             for (int32_t i = 1; i < plan->output_size; i++)
@@ -163,6 +175,7 @@ static void eval_task(void *arg, int t)
     free(in);
     free(out);
     free(values);
+    free(target);
 }
 
 mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds, int threads, mco_eval_result *r)
@@ -174,12 +187,14 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
     if (st != MCO_OK) return st;
     mco_plan plan;
     if ((st = mco_plan_build(dm, NULL, &plan)) != MCO_OK) return st;
-    if (plan.output_size != m->n_classes) {
+    const int reconstruction = m->loss == MCO_LOSS_MSE;
+    size_t expected = reconstruction ? mco_shape_size(m->input_shape) : (size_t)m->n_classes;
+    if ((size_t)plan.output_size != expected) {
         mco_plan_free(&plan);
-        return mco_error(MCO_ERR_SHAPE, "evaluate: the model outputs %d values for %d classes", (int)plan.output_size,
-                         m->n_classes);
+        return mco_error(MCO_ERR_SHAPE, "evaluate: the model outputs %d values for %zu %s", (int)plan.output_size,
+                         expected, reconstruction ? "input values" : "classes");
     }
-    int nc = m->n_classes;
+    int nc = reconstruction ? 1 : m->n_classes;   /* (a reconstruction model's confusion array is unused) */
     int n_threads = mco_thread_count(threads);
     if (n_threads > ds->n && ds->n > 0) n_threads = ds->n;
     eval_job job = {dm, &plan, ds, n_threads, m->layers[m->n_layers - 1].type == MCO_LAYER_SOFTMAX, NULL, NULL, NULL, NULL};
@@ -197,7 +212,11 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
             if (job.status[t] != MCO_OK) st = mco_error(job.status[t], "%s", job.message[t]);
     }
     if (pool) mco_pool_destroy(pool);
-    if (st == MCO_OK) {
+    if (st == MCO_OK && reconstruction) {
+        free(r->confusion);
+        r->confusion = NULL;
+        st = mco_eval_reconstruction_summary(ds, job.loss, r);
+    } else if (st == MCO_OK) {
         double loss = 0.0;
         r->n = ds->n;
         r->n_classes = nc;
@@ -208,6 +227,7 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
         }
         r->accuracy = ds->n ? (double)r->correct / ds->n : 0.0;
         r->loss = ds->n ? loss / ds->n : 0.0;
+        r->auc = -1.0;
     } else {
         free(r->confusion);
         r->confusion = NULL;

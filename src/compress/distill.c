@@ -96,11 +96,24 @@ static mco_status float_slice(const void *teacher, const mco_dataset *data, int 
     return st;
 }
 
+mco_status mco_distill_check_teacher(const mco_model *teacher)
+{
+    if (teacher->loss == MCO_LOSS_MSE)
+        return mco_error(MCO_ERR_ARG, "distillation needs a classifier teacher, not a reconstruction model (loss mse)");
+    return MCO_OK;
+}
+
+static mco_status check_teacher(const mco_model *teacher, const mco_dataset *data)
+{
+    mco_status st = mco_distill_check_teacher(teacher);
+    return st != MCO_OK ? st : mco_check_dataset(teacher, data, "training");
+}
+
 mco_status mco_teacher_logits_float(const mco_model *teacher, const mco_dataset *data, int threads,
                                     float **logits)
 {
     *logits = NULL;
-    mco_status st = mco_check_dataset(teacher, data, "training");
+    mco_status st = check_teacher(teacher, data);
     if (st != MCO_OK) return st;
     /* A final Softmax is left out (a shallow view of the model that ends at
      * the layer the loss reads), so the values are the logits feeding it. */
@@ -142,7 +155,7 @@ mco_status mco_teacher_logits_deploy(const mco_deploy_model *teacher, const mco_
 {
     *logits = NULL;
     const mco_model *m = &teacher->model;
-    mco_status st = mco_check_dataset(m, data, "training");
+    mco_status st = check_teacher(m, data);
     if (st != MCO_OK) return st;
     mco_plan plan;
     if ((st = mco_plan_build(teacher, NULL, &plan)) != MCO_OK) return st;

@@ -341,7 +341,7 @@ static mco_status report_model(const pipeline_state *s, mco_stage_report *r)
         mco_eval_result e;
         st = s->is_deploy ? mco_deploy_evaluate(dm, opt->test, threads, &e) : mco_evaluate(&s->model, opt->test, threads, &e);
         if (st == MCO_OK) {
-            r->accuracy = e.accuracy;
+            r->accuracy = mco_eval_quality(&e);   /* an autoencoder's AUC */
             r->loss = e.loss;
             mco_eval_result_free(&e);
         }

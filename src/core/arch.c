@@ -22,14 +22,41 @@ typedef struct {
     const char *text;
 } builtin_arch;
 
-/* One depthwise-separable block of DS-CNN: 3x3 depthwise, then 1x1 conv. */
-#define DS_CNN_SEPARABLE_BLOCK                   \
-    "depthwise_conv2d kernel=3 padding=same\n"   \
-    "batchnorm\n"                                \
-    "relu\n"                                     \
-    "conv2d filters=64 kernel=1 padding=same\n"  \
-    "batchnorm\n"                                \
+/* One depthwise-separable block: 3x3 depthwise (stride S), BatchNorm, ReLU,
+ * then a 1x1 convolution to F filters, BatchNorm, ReLU. */
+#define SEPARABLE_BLOCK(S, F)                            \
+    "depthwise_conv2d kernel=3 stride=" #S " padding=same\n" \
+    "batchnorm\n"                                        \
+    "relu\n"                                             \
+    "conv2d filters=" #F " kernel=1 padding=same\n"      \
+    "batchnorm\n"                                        \
     "relu\n"
+
+/* MLPerf Tiny's keyword spotting DS-CNN (benchmark/training/keyword_spotting,
+ * keras_model.py, 'ds_cnn'). Its final AveragePooling2D has pool_size
+ * (49/2, 10/2) = 24x5 on the 25x5 feature map, so it averages the first 24
+ * of the 25 rows (valid padding, one output): a global average pool, which
+ * an earlier text of ds-cnn-s had, averages all 25 and is another network.
+ * Keras' Flatten of the 1x1x64 result is the identity and is left out. */
+#define DS_CNN_TEXT                                                              \
+    "# MLPerf Tiny keyword spotting DS-CNN: 49x10 MFCC input, 12 classes.\n"    \
+    "input 49 10 1\n"                                                           \
+    "classes 12\n"                                                              \
+    "conv2d filters=64 kernel=10x4 stride=2 padding=same\n"                     \
+    "batchnorm\n"                                                               \
+    "relu\n"                                                                    \
+    "dropout rate=0.2\n"                                                        \
+    SEPARABLE_BLOCK(1, 64)                                                      \
+    SEPARABLE_BLOCK(1, 64)                                                      \
+    SEPARABLE_BLOCK(1, 64)                                                      \
+    SEPARABLE_BLOCK(1, 64)                                                      \
+    "dropout rate=0.4\n"                                                        \
+    "# the reference's AveragePooling2D(pool_size=(24, 5)) on 25x5\n"           \
+    "avgpool2d pool=24x5\n"                                                     \
+    "dense units=classes\n"
+
+/* A hidden layer of the anomaly detection autoencoder. */
+#define AD_DENSE(U) "dense units=" #U "\nbatchnorm\nrelu\n"
 
 static const builtin_arch builtins[] = {
     {"mnist-paper",
@@ -58,21 +85,47 @@ static const builtin_arch builtins[] = {
      "dense units=84\n"
      "relu\n"
      "dense units=classes\n"},
-    {"ds-cnn-s",
-     "# MLPerf Tiny keyword spotting DS-CNN (small): 49x10 MFCC input, 12 classes.\n"
-     "input 49 10 1\n"
-     "classes 12\n"
-     "conv2d filters=64 kernel=10x4 stride=2 padding=same\n"
+    {"ds-cnn", DS_CNN_TEXT},
+    {"ds-cnn-s", DS_CNN_TEXT},   /* the older name, kept as an alias */
+    {"mobilenet-v1-0.25",
+     "# MLPerf Tiny visual wake words (benchmark/training/visual_wake_words,\n"
+     "# vww_model.py): MobileNetV1 with width multiplier 0.25 on 96x96x3 images,\n"
+     "# 2 classes (person / no person), ReLU as in the reference (Keras' own\n"
+     "# MobileNet has ReLU6); its AveragePooling2D over the whole 3x3 map is a\n"
+     "# global average pool.\n"
+     "input 96 96 3\n"
+     "classes 2\n"
+     "conv2d filters=8 kernel=3 stride=2 padding=same\n"
      "batchnorm\n"
      "relu\n"
-     "dropout rate=0.2\n"
-     DS_CNN_SEPARABLE_BLOCK
-     DS_CNN_SEPARABLE_BLOCK
-     DS_CNN_SEPARABLE_BLOCK
-     DS_CNN_SEPARABLE_BLOCK
-     "dropout rate=0.4\n"
+     "# 13 depthwise-separable blocks: depthwise 3x3 (stride 1 or 2), then 1x1\n"
+     SEPARABLE_BLOCK(1, 16)
+     SEPARABLE_BLOCK(2, 32)
+     SEPARABLE_BLOCK(1, 32)
+     SEPARABLE_BLOCK(2, 64)
+     SEPARABLE_BLOCK(1, 64)
+     SEPARABLE_BLOCK(2, 128)
+     SEPARABLE_BLOCK(1, 128)
+     SEPARABLE_BLOCK(1, 128)
+     SEPARABLE_BLOCK(1, 128)
+     SEPARABLE_BLOCK(1, 128)
+     SEPARABLE_BLOCK(1, 128)
+     SEPARABLE_BLOCK(2, 256)
+     SEPARABLE_BLOCK(1, 256)
      "global_avgpool\n"
-     "dense units=classes\n"},
+     "dense units=classes\n"
+     "softmax\n"},
+    {"ad-autoencoder",
+     "# MLPerf Tiny anomaly detection (benchmark/training/anomaly_detection,\n"
+     "# keras_model.py): the Dense autoencoder on 5 frames x 128 log-mel values,\n"
+     "# 640 -> 4 x (128 + BN + ReLU) -> 8 + BN + ReLU -> 4 x (128 + BN + ReLU)\n"
+     "# -> 640, linear output, trained to reconstruct its input.\n"
+     "input 1 1 640\n"
+     "loss mse\n"
+     AD_DENSE(128) AD_DENSE(128) AD_DENSE(128) AD_DENSE(128)
+     AD_DENSE(8)
+     AD_DENSE(128) AD_DENSE(128) AD_DENSE(128) AD_DENSE(128)
+     "dense units=640\n"},
     {"resnet8",
      "# MLPerf Tiny image classification ResNet-8: 32x32x3 input, 10 classes.\n"
      "input 32 32 3\n"
@@ -155,6 +208,7 @@ typedef struct {
     mco_model *model;
     int n_classes;          /* value of "classes": the caller's (the data's) or the text's */
     int data_classes;       /* the caller's class count, 0: none given */
+    int classes_line;       /* a "classes" line was read */
 } parse_state;
 
 static mco_status parse_error(const parse_state *ps, const char *what, const char *token)
@@ -314,10 +368,21 @@ static mco_status parse_line(parse_state *ps, char *line)
             return parse_error(ps, "expected: input H W C", NULL);
         return MCO_OK;
     }
+    if (strcmp(tok[0], "loss") == 0) {
+        if (n != 2 || (strcmp(tok[1], "mse") != 0 && strcmp(tok[1], "cross_entropy") != 0))
+            return parse_error(ps, "expected: loss mse | cross_entropy", NULL);
+        ps->model->loss = tok[1][0] == 'm' ? MCO_LOSS_MSE : MCO_LOSS_CROSS_ENTROPY;
+        if (ps->model->loss == MCO_LOSS_MSE && ps->classes_line)
+            return parse_error(ps, "loss mse reconstructs the input and takes no classes line", NULL);
+        return MCO_OK;
+    }
     if (strcmp(tok[0], "classes") == 0) {
         int classes;
         if (n != 2 || !parse_positive(tok[1], &classes))
             return parse_error(ps, "expected: classes N", NULL);
+        if (ps->model->loss == MCO_LOSS_MSE)
+            return parse_error(ps, "loss mse reconstructs the input and takes no classes line", NULL);
+        ps->classes_line = 1;
         if (ps->data_classes > 0 && classes != ps->data_classes)
             return mco_error(MCO_ERR_SHAPE, "%s has %d classes but the data has %d", ps->origin, classes,
                              ps->data_classes);
@@ -331,7 +396,7 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
                           mco_model *out)
 {
     mco_model_init(out, (mco_shape){0, 0, 0});
-    parse_state ps = {origin, 0, out, n_classes, n_classes};
+    parse_state ps = {origin, 0, out, n_classes, n_classes, 0};
     const char *p = text;
     mco_status st = MCO_OK;
     while (*p && st == MCO_OK) {
@@ -355,10 +420,14 @@ mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input,
     if (st == MCO_OK && input.h > 0) out->input_shape = input;
     if (st == MCO_OK && out->input_shape.h == 0)
         st = mco_error(MCO_ERR_FORMAT, "%s: no input line (expected: input H W C)", origin);
-    if (st == MCO_OK && (st = mco_model_infer_shapes(out)) == MCO_ERR_SHAPE) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", mco_last_error());
-        st = mco_error(MCO_ERR_SHAPE, "%s: %s", origin, msg);
+    if (st == MCO_OK) {
+        st = mco_model_infer_shapes(out);
+        if (st == MCO_OK) st = mco_model_check_loss(out);
+        if (st == MCO_ERR_SHAPE) {   /* name the origin */
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", mco_last_error());
+            st = mco_error(MCO_ERR_SHAPE, "%s: %s", origin, msg);
+        }
     }
     if (st != MCO_OK) {
         mco_model_free(out);

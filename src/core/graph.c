@@ -61,6 +61,22 @@ void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size
         out[i] = ((float)raw[i] * norm->scale - norm->mean) / norm->std;
 }
 
+const char *mco_loss_name(mco_loss loss)
+{
+    return loss == MCO_LOSS_MSE ? "mse" : "cross_entropy";
+}
+
+mco_status mco_model_check_loss(const mco_model *model)
+{
+    if (model->loss != MCO_LOSS_MSE || model->n_layers < 1) return MCO_OK;
+    size_t in = mco_shape_size(model->input_shape);
+    size_t out = mco_shape_size(model->layers[model->n_layers - 1].out_shape);
+    if (in != out)
+        return mco_error(MCO_ERR_SHAPE, "loss mse reconstructs the input: the output has %zu values, the input %zu",
+                         out, in);
+    return MCO_OK;
+}
+
 void mco_model_init(mco_model *model, mco_shape input_shape)
 {
     memset(model, 0, sizeof *model);

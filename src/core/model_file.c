@@ -41,6 +41,12 @@
  *           f32  rate, epsilon, momentum
  *           u32  n_params           (0..MCO_MAX_PARAMS)
  *           then per parameter: u32 ndim (1..4), u32 dims[ndim] (1..MCO_MAX_DIM)
+ *   LOSS  at most once, right after ARCH, only in a model not trained on
+ *         cross-entropy (files of classifiers hold none and are unchanged):
+ *           u32  loss               (mco_loss: 1 mse, i.e. a reconstruction
+ *                                    model whose output has its input's size)
+ *         Critical, so a reader older than it refuses an autoencoder instead
+ *         of judging its 640 outputs as 640 classes.
  *   PADS  after (and only after) the LAYR of each layer with explicit padding,
  *         before the next LAYR:
  *           i32  pad_top, pad_left, pad_bottom, pad_right   (each 0..kernel-1)
@@ -510,6 +516,11 @@ mco_status mco_model_serialize(const mco_model *model, uint8_t **bytes, size_t *
     put_u32(&w, 0);                                     /* payload size, patched below */
     put_u32(&w, 0);
     put_arch_chunk(&w, model);
+    if (model->loss != MCO_LOSS_CROSS_ENTROPY) {
+        size_t start = begin_chunk(&w, "LOSS");
+        put_u32(&w, (uint32_t)model->loss);
+        end_chunk(&w, start);
+    }
     for (int i = 0; i < model->n_layers; i++) put_layer_chunk(&w, &model->layers[i]);
     put_tensor_chunk(&w, model);
     if (w.out_of_memory) {
@@ -607,6 +618,7 @@ typedef struct {
  * inference overwrites the model's own). */
 typedef struct {
     chunk arch;
+    chunk loss;                 /* data NULL when absent: cross-entropy */
     chunk layers[MCO_MAX_LAYERS];
     chunk pads[MCO_MAX_LAYERS];
     int n_layer_chunks;
@@ -699,6 +711,9 @@ static mco_status index_chunks(chunk payload, load_state *s)
             in_order = stage == BEFORE_ARCH;
             s->arch = c;
             stage = IN_LAYERS;
+        } else if (memcmp(tag, "LOSS", 4) == 0) {
+            in_order = stage == IN_LAYERS && s->n_layer_chunks == 0 && !s->loss.data;
+            s->loss = c;
         } else if (memcmp(tag, "LAYR", 4) == 0) {
             in_order = stage == IN_LAYERS;
             if (in_order && s->n_layer_chunks == MCO_MAX_LAYERS)
@@ -720,7 +735,7 @@ static mco_status index_chunks(chunk payload, load_state *s)
         }
         if (!in_order)
             return mco_error(MCO_ERR_FORMAT,
-                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, LAYR [PADS]..., TENS)",
+                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS]..., TENS)",
                              (const char *)tag, offset);
     }
     if (stage != AFTER_TENSORS)
@@ -747,6 +762,19 @@ static mco_status decode_arch(chunk c, mco_model *m, uint32_t *n_layers)
     mco_status st = finish_chunk(&r, "ARCH");
     if (st != MCO_OK) return st;
     return check_model_fields(m, *n_layers, MCO_ERR_FORMAT);
+}
+
+/* Decodes the LOSS chunk, if there is one, into m->loss. */
+static mco_status decode_loss(chunk c, mco_model *m)
+{
+    if (!c.data) return MCO_OK;
+    reader r = {c.data, c.size, 0};
+    uint32_t loss = get_u32(&r);
+    mco_status st = finish_chunk(&r, "LOSS");
+    if (st != MCO_OK) return st;
+    if (loss != MCO_LOSS_MSE) return mco_error(MCO_ERR_FORMAT, "unknown loss %u in the LOSS chunk", (unsigned)loss);
+    m->loss = MCO_LOSS_MSE;
+    return MCO_OK;
 }
 
 /* Decodes layer `index`'s PADS chunk into *l; it must be there exactly when
@@ -900,6 +928,8 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
     }
     if ((st = mco_model_infer_shapes(m)) != MCO_OK) return MCO_ERR_FORMAT;   /* keeps its message */
     if ((st = compare_with_inferred(m, s, n_classes)) != MCO_OK) return st;
+    if ((st = decode_loss(s->loss, m)) != MCO_OK) return st;
+    if ((st = mco_model_check_loss(m)) != MCO_OK) return MCO_ERR_FORMAT;   /* keeps its message */
     return decode_tensors(s->tensors, m);
 }
 

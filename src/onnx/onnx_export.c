@@ -12,7 +12,9 @@
  * NCHW order), as raw little-endian data. Layer names become node names, the
  * model's name the graph name, and its input normalisation the metadata
  * entry "mcuopt.normalization" ("scale,mean,std" with 9 significant
- * digits), so importing an export gives back the same model bit for bit.
+ * digits), and a reconstruction model's loss the entry "mcuopt.loss" ("mse";
+ * a classifier has none), so importing an export gives back the same model
+ * bit for bit.
  *
  * QDQ (deploy models with int8 activations): the input and every layer's
  * output pass through QuantizeLinear -> DequantizeLinear with the layer's
@@ -545,14 +547,21 @@ static int model_input_rank(const mco_model *m)
 
 static void set_metadata(builder *b, const mco_model *m)
 {
-    Onnx__StringStringEntryProto *e = bnew(b, sizeof *e);
-    Onnx__StringStringEntryProto **list = bnew(b, sizeof *list);
+    size_t n = m->loss == MCO_LOSS_MSE ? 2 : 1;
+    Onnx__StringStringEntryProto *e = bnew(b, n * sizeof *e);
+    Onnx__StringStringEntryProto **list = bnew(b, n * sizeof *list);
     if (!e || !list) return;
-    onnx__string_string_entry_proto__init(e);
-    e->key = "mcuopt.normalization";
-    e->value = bstr(b, "%.9g,%.9g,%.9g", (double)m->norm.scale, (double)m->norm.mean, (double)m->norm.std);
-    list[0] = e;
-    b->model.n_metadata_props = 1;
+    for (size_t i = 0; i < n; i++) {
+        onnx__string_string_entry_proto__init(&e[i]);
+        list[i] = &e[i];
+    }
+    e[0].key = "mcuopt.normalization";
+    e[0].value = bstr(b, "%.9g,%.9g,%.9g", (double)m->norm.scale, (double)m->norm.mean, (double)m->norm.std);
+    if (n == 2) {
+        e[1].key = "mcuopt.loss";
+        e[1].value = "mse";
+    }
+    b->model.n_metadata_props = n;
     b->model.metadata_props = list;
 }
 

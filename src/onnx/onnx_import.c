@@ -1576,13 +1576,16 @@ static void set_arch_name(importer *imp)
 }
 
 /* The input normalisation mcuopt's export records ("scale,mean,std"); a
- * missing or malformed entry leaves the identity. */
+ * missing or malformed entry leaves the identity. Its "mcuopt.loss" entry
+ * "mse" marks a reconstruction model (checked once the shapes are known). */
 static void read_normalization(importer *imp, const Onnx__ModelProto *m)
 {
     for (size_t i = 0; i < m->n_metadata_props; i++) {
         const Onnx__StringStringEntryProto *e = m->metadata_props[i];
         float v[3];
         char end;
+        if (e->key && e->value && strcmp(e->key, "mcuopt.loss") == 0 && strcmp(e->value, "mse") == 0)
+            imp->model->loss = MCO_LOSS_MSE;
         if (!e->key || !e->value || strcmp(e->key, "mcuopt.normalization") != 0) continue;
         if (sscanf(e->value, "%g,%g,%g%c", &v[0], &v[1], &v[2], &end) != 3) continue;
         if (!isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]) || v[2] == 0.0f) continue;
@@ -1617,7 +1620,7 @@ static mco_status import_graph(importer *imp, const Onnx__ModelProto *m)
     if (out->kind != VALUE_ACT || out->layer == MCO_INPUT || out->layer != imp->model->n_layers - 1)
         return mco_error(MCO_ERR_UNSUPPORTED, "output '%s' is not the result of the last layer", printable(out_name, buf));
     read_normalization(imp, m);
-    return MCO_OK;
+    return mco_model_check_loss(imp->model);
 }
 
 mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *origin, mco_model *model)

@@ -1103,7 +1103,8 @@ static void report_model(const char *config, int64_t trial_id, double val_accura
     snprintf(out->build, sizeof out->build, "%s", m->build);
 }
 
-/* Accuracy of a deploy model on a data set (NAN: no data set). */
+/* Accuracy of a deploy model on a data set, or an autoencoder's AUC
+ * (mco_eval_quality; NAN: no data set). */
 static mco_status accuracy_on(const search *s, const mco_deploy_model *dm, const mco_dataset *ds, double *accuracy)
 {
     *accuracy = NAN;
@@ -1111,7 +1112,7 @@ static mco_status accuracy_on(const search *s, const mco_deploy_model *dm, const
     mco_eval_result e;
     mco_status st = mco_deploy_evaluate(dm, ds, s->threads, &e);
     if (st != MCO_OK) return st;
-    *accuracy = e.accuracy;
+    *accuracy = mco_eval_quality(&e);
     mco_eval_result_free(&e);
     return MCO_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * evaluate.c - inference-mode evaluation (accuracy, mean cross-entropy,
- * confusion matrix), prediction, and the loss and data set check the
+ * confusion matrix; for a reconstruction model the mean squared error and
+ * its AUC, see auc.c), prediction, and the losses and data set check the
  * trainer shares.
  *
  * Evaluation splits the data set into one contiguous range per thread; each
@@ -31,9 +32,26 @@ int mco_logits_layer(const mco_model *model)
     return last;
 }
 
+/* A reconstruction model's data: labels are optional and, outside training
+ * (which does not read them), mark samples normal (0) or anomalous (1). */
+static mco_status check_reconstruction_data(const mco_model *model, const mco_dataset *data, const char *what)
+{
+    mco_status st = mco_model_check_loss(model);
+    if (st != MCO_OK || !data->labels || strcmp(what, "training") == 0)
+        return st;
+    for (int i = 0; i < data->n; i++)
+        if (data->labels[i] > 1)
+            return mco_error(MCO_ERR_RANGE,
+                             "%s set: label %d of sample %d: an autoencoder's labels are 0 (normal) or 1 (anomalous)",
+                             what, data->labels[i], i);
+    return MCO_OK;
+}
+
 mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what)
 {
-    mco_status st = mco_dataset_require_labels(data, what, "training and accuracy need them");
+    mco_status st = model->loss == MCO_LOSS_MSE
+                        ? MCO_OK
+                        : mco_dataset_require_labels(data, what, "training and accuracy need them");
     if (st != MCO_OK)
         return st;
     mco_shape m = model->input_shape, d = data->shape;
@@ -42,8 +60,15 @@ mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, co
                          d.h, d.w, d.c, m.h, m.w, m.c);
     if (model->n_layers < 1 || mco_logits_layer(model) < 0)
         return mco_error(MCO_ERR_SHAPE, "model has no layer producing logits");
+    if (model->loss == MCO_LOSS_MSE)
+        return check_reconstruction_data(model, data, what);
     int classes = (int)mco_shape_size(model->layers[mco_logits_layer(model)].out_shape);
-    if (classes != model->n_classes || classes < 2 || classes > MCO_MAX_CLASSES)
+    if (classes > MCO_MAX_CLASSES)
+        return mco_error(MCO_ERR_SHAPE,
+                         "model outputs %d values, more classes than %d (an autoencoder needs a 'loss mse' line "
+                         "in its architecture)",
+                         classes, MCO_MAX_CLASSES);
+    if (classes != model->n_classes || classes < 2)
         return mco_error(MCO_ERR_SHAPE, "model output has %d values but %d classes", classes,
                          model->n_classes);
     if (data->n_classes > model->n_classes)
@@ -54,6 +79,18 @@ mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, co
             return mco_error(MCO_ERR_RANGE, "%s set: label %d of sample %d is not below %d", what,
                              data->labels[i], i, model->n_classes);
     return MCO_OK;
+}
+
+double mco_mse(const float *output, const float *target, int n, float *grad, float grad_scale)
+{
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        double d = (double)output[i] - (double)target[i];
+        sum += d * d;
+        if (grad)
+            grad[i] = (float)((double)grad_scale * 2.0 * d / n);
+    }
+    return n > 0 ? sum / n : 0.0;
 }
 
 double mco_softmax_xent(const float *logits, int n_classes, int label, float *grad, float grad_scale,
@@ -80,7 +117,7 @@ typedef struct {
     mco_net net;
     double loss;
     int correct;
-    int *confusion;
+    int *confusion;     /* classifier */
 } eval_worker;
 
 typedef struct {
@@ -89,6 +126,7 @@ typedef struct {
     eval_worker *workers;
     int n_threads;
     int logits;
+    double *errors;     /* reconstruction: [data->n] per-sample squared error */
 } eval_job;
 
 static void eval_task(void *arg, int t)
@@ -105,6 +143,13 @@ static void eval_task(void *arg, int t)
         mco_dataset_to_float(job->data, &job->model->norm, NULL, first, count, w->net.input);
         mco_net_forward(&w->net, count, 0);
         const float *logits = w->net.act[job->logits];
+        if (job->errors) {   /* reconstruction: the target is the (normalised) input */
+            const int d = (int)mco_shape_size(job->model->input_shape);
+            for (int s = 0; s < count; s++)
+                job->errors[first + s] =
+                    mco_mse(logits + (size_t)s * d, w->net.input + (size_t)s * d, d, NULL, 0.0f);
+            continue;
+        }
         for (int s = 0; s < count; s++) {
             int label = job->data->labels[first + s], pred;
             loss += mco_softmax_xent(logits + (size_t)s * nc, nc, label, NULL, 0.0f, &pred);
@@ -130,17 +175,22 @@ mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_threa
     if (st != MCO_OK)
         return st;
     const int nc = model->n_classes, n_threads = mco_pool_size(pool);
+    const int reconstruction = model->loss == MCO_LOSS_MSE;
+    /* a reconstruction model keeps per-sample errors instead of a confusion matrix */
+    const size_t confusion_size = reconstruction ? 1 : (size_t)nc * nc;
     eval_job *job = calloc(1, sizeof(*job));
     eval_worker *workers = calloc((size_t)n_threads, sizeof(eval_worker));
-    result->confusion = calloc((size_t)nc * nc, sizeof(int));
-    if (!job || !workers || !result->confusion) {
+    double *errors = reconstruction ? malloc((size_t)(data->n > 0 ? data->n : 1) * sizeof *errors) : NULL;
+    result->confusion = calloc(confusion_size, sizeof(int));
+    if (!job || !workers || !result->confusion || (reconstruction && !errors)) {
         free(job);
         free(workers);
+        free(errors);
         mco_eval_result_free(result);
         return mco_error(MCO_ERR_NOMEM, "evaluation: out of memory");
     }
     for (int t = 0; t < n_threads && st == MCO_OK; t++) {
-        workers[t].confusion = calloc((size_t)nc * nc, sizeof(int));
+        workers[t].confusion = calloc(confusion_size, sizeof(int));
         if (!workers[t].confusion)
             st = mco_error(MCO_ERR_NOMEM, "evaluation: out of memory");
         else
@@ -153,8 +203,13 @@ mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_threa
         job->workers = workers;
         job->n_threads = n_threads;
         job->logits = mco_logits_layer(model);
+        job->errors = errors;
         mco_pool_run(pool, eval_task, job);
-
+    }
+    if (st == MCO_OK && reconstruction) {
+        mco_eval_result_free(result);
+        st = mco_eval_reconstruction_summary(data, errors, result);
+    } else if (st == MCO_OK) {
         result->n = data->n;
         result->n_classes = nc;
         for (int t = 0; t < n_threads; t++) {
@@ -165,6 +220,7 @@ mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_threa
         }
         result->accuracy = data->n ? (double)result->correct / data->n : 0.0;
         result->loss = data->n ? result->loss / data->n : 0.0;
+        result->auc = -1.0;
     }
     for (int t = 0; t < n_threads; t++) {
         mco_net_free(&workers[t].net);
@@ -172,6 +228,7 @@ mco_status mco_evaluate_on_pool_with(const mco_model *model, struct mco_fq_threa
     }
     free(workers);
     free(job);
+    free(errors);
     if (st != MCO_OK)
         mco_eval_result_free(result);
     return st;

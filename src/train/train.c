@@ -51,7 +51,7 @@ void mco_train_options_default(mco_train_options *opt)
     opt->threads = 0;
 }
 
-static mco_status check_options(const mco_train_options *opt)
+static mco_status check_options(const mco_model *model, const mco_train_options *opt)
 {
     if (opt->epochs < 1 || opt->batch_size < 1)
         return mco_error(MCO_ERR_ARG, "training needs epochs >= 1 and batch size >= 1 (got %d, %d)",
@@ -64,6 +64,8 @@ static mco_status check_options(const mco_train_options *opt)
         !(opt->beta1 >= 0.0f && opt->beta1 < 1.0f && opt->beta2 >= 0.0f && opt->beta2 < 1.0f &&
           opt->adam_epsilon > 0.0f))
         return mco_error(MCO_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and epsilon > 0");
+    if (opt->teacher_logits && model->loss == MCO_LOSS_MSE)
+        return mco_error(MCO_ERR_ARG, "distillation needs a classifier, not a reconstruction model (loss mse)");
     if (opt->teacher_logits && !(opt->distill_alpha >= 0.0f && opt->distill_alpha <= 1.0f &&
                                  opt->distill_temperature > 0.0f))
         return mco_error(MCO_ERR_ARG, "distillation needs 0 <= alpha <= 1 and temperature > 0 (got %g, %g)",
@@ -143,6 +145,13 @@ static void train_slice(void *arg, int t)
     const float *logits = net->act[job->logits];
     float *grad = net->grad[job->logits];
     const float scale = 1.0f / (float)job->batch_count;
+    if (job->model->loss == MCO_LOSS_MSE) {   /* reconstruction: the target is the sample's own input */
+        const int d = (int)mco_shape_size(job->model->input_shape);
+        for (int s = 0; s < w->count; s++)
+            w->loss += mco_mse(logits + (size_t)s * d, net->input + (size_t)s * d, d, grad + (size_t)s * d, scale);
+        mco_net_backward(net, w->count, job->logits, 1);
+        return;
+    }
     for (int s = 0; s < w->count; s++) {
         int sample = job->batch_indices[start + s], pred;
         int label = job->data->labels[sample];
@@ -211,7 +220,8 @@ typedef struct {
     mco_pool *pool;
     train_worker **workers;
     int n_threads;
-    int *order;
+    int *order;         /* the samples trained on, shuffled every epoch */
+    int n_order;        /* all of them, except an autoencoder's anomalous (label 1) ones */
     train_job *job;
     mco_optimizer_state optimizer;
     mco_fake_quant *fake_quant;   /* QAT, or NULL */
@@ -269,8 +279,15 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
         if (tr->fake_quant)
             tr->workers[t]->net.fake_quant = &tr->fake_quant->threads[t];
     }
+    /* An autoencoder learns what normal is: samples labelled anomalous (1)
+     * are not trained on (they stay in the set for evaluation). */
+    const int skip_anomalous = model->loss == MCO_LOSS_MSE && train->labels;
     for (int i = 0; i < train->n; i++)
-        tr->order[i] = i;
+        if (!(skip_anomalous && train->labels[i] == 1))
+            tr->order[tr->n_order++] = i;
+    if (tr->n_order == 0)
+        return mco_error(MCO_ERR_ARG, "training set: all %d samples are labelled anomalous (1); an autoencoder "
+                         "trains on normal (0) ones", train->n);
     train_job *job = tr->job;
     job->model = model;
     job->data = train;
@@ -305,7 +322,7 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
 {
     memset(result, 0, sizeof(*result));
     result->val_accuracy = -1.0;
-    mco_status st = check_options(opt);
+    mco_status st = check_options(model, opt);
     if (st == MCO_OK)
         st = mco_check_dataset(model, train, "training");
     if (st == MCO_OK && val)
@@ -329,14 +346,15 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
     }
     train_job *job = tr.job;
     const size_t n_floats = mco_model_param_floats(model);
-    const long steps = (train->n + opt->batch_size - 1) / opt->batch_size;
+    const int n = tr.n_order;
+    const long steps = (n + opt->batch_size - 1) / opt->batch_size;
     const long total_steps = steps * opt->epochs;
     const double t0 = mco_seconds_now();
     mco_rng shuffle_rng;
     mco_rng_seed(&shuffle_rng, opt->seed);
 
     for (int epoch = 0; epoch < opt->epochs && st == MCO_OK; epoch++) {
-        shuffle(tr.order, train->n, &shuffle_rng);
+        shuffle(tr.order, n, &shuffle_rng);
         double loss_sum = 0.0;
         long correct = 0, seen = 0;
         mco_train_progress progress;
@@ -347,8 +365,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
         for (long step = 0; step < steps; step++) {
             long global_step = epoch * steps + step;
             job->batch_indices = tr.order + step * opt->batch_size;
-            job->batch_count = (int)(train->n - step * opt->batch_size < opt->batch_size
-                                         ? train->n - step * opt->batch_size
+            job->batch_count = (int)(n - step * opt->batch_size < opt->batch_size
+                                         ? n - step * opt->batch_size
                                          : opt->batch_size);
             job->step_seed = opt->seed * 0xbf58476d1ce4e5b9ULL + (uint64_t)global_step;
             if (tr.fake_quant && (st = mco_fake_quant_begin_step(tr.fake_quant, global_step, total_steps)) != MCO_OK)
@@ -378,10 +396,10 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             seen += job->batch_count;
             progress.step = step + 1;
             progress.loss = loss_sum / seen;
-            progress.accuracy = (double)correct / seen;
+            progress.accuracy = model->loss == MCO_LOSS_MSE ? -1.0 : (double)correct / seen;
             progress.elapsed_sec = mco_seconds_now() - t0;
             progress.samples_per_sec =
-                progress.elapsed_sec > 0 ? (double)((long)epoch * train->n + seen) / progress.elapsed_sec : 0;
+                progress.elapsed_sec > 0 ? (double)((long)epoch * n + seen) / progress.elapsed_sec : 0;
             if (opt->progress)
                 opt->progress(opt->progress_user, &progress);
         }
@@ -399,8 +417,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
             if (st != MCO_OK)
                 break;
             progress.val_loss = eval.loss;
-            progress.val_accuracy = eval.accuracy;
-            result->val_accuracy = eval.accuracy;
+            progress.val_accuracy = mco_eval_quality(&eval);   /* an autoencoder's AUC */
+            result->val_accuracy = progress.val_accuracy;
             mco_eval_result_free(&eval);
         }
         progress.epoch_done = 1;

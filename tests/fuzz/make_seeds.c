@@ -48,6 +48,15 @@ static const char bn_arch[] =
     "global_avgpool\n"
     "dense units=classes\n";
 
+/* A reconstruction model (the LOSS chunk of .mco files, mcuopt.loss in ONNX). */
+static const char ae_arch[] =
+    "input 1 1 6\n"
+    "loss mse\n"
+    "dense units=3\n"
+    "batchnorm\n"
+    "relu\n"
+    "dense units=6\n";
+
 static void die(const char *what)
 {
     const char *why = mco_last_error();
@@ -170,13 +179,15 @@ static void save_deploy_seed(const mco_model *m, const char *mode, const char *n
 
 static void make_model_seeds(void)
 {
-    mco_model tiny, bn, padded;
+    mco_model tiny, bn, padded, ae;
     make_model(fuzz_tiny_arch, &tiny);
     make_model(bn_arch, &bn);
+    make_model(ae_arch, &ae);
     make_padded_model(&padded);
     save_model_seed("tiny.mco", &tiny);
     save_model_seed("batchnorm.mco", &bn);
     save_model_seed("padded.mco", &padded);
+    save_model_seed("autoencoder.mco", &ae);
 
     static const char *const modes[] = {"float32", "float16", "int8-weights", "int8", "int4"};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
@@ -186,6 +197,8 @@ static void make_model_seeds(void)
     }
     save_deploy_seed(&bn, "int8", "batchnorm-int8.mcq");
     save_deploy_seed(&padded, "int4-weights", "padded-int4-weights.mcq");
+    save_deploy_seed(&ae, "int8", "autoencoder-int8.mcq");
+    mco_model_free(&ae);
     mco_model_free(&tiny);
     mco_model_free(&bn);
     mco_model_free(&padded);
@@ -287,6 +300,7 @@ static void make_text_seeds(void)
 {
     write_text_seed("arch", "tiny.arch", fuzz_tiny_arch);
     write_text_seed("arch", "batchnorm.arch", bn_arch);
+    write_text_seed("arch", "autoencoder.arch", ae_arch);
     for (const char *const *name = mco_arch_builtin_names(); *name; name++) {
         char file[64];
         snprintf(file, sizeof file, "%s.arch", *name);

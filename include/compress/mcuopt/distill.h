@@ -44,6 +44,11 @@
 extern "C" {
 #endif
 
+/* MCO_OK if `teacher` can teach: a classifier, not a reconstruction model
+ * (loss mse, which has no class logits); else one line saying so. The
+ * functions below check it too. */
+mco_status mco_distill_check_teacher(const mco_model *teacher);
+
 /* The logits of a float model for every sample of `data`: *logits receives a
  * malloc'd [data->n][n_classes] array (free() it). Inference mode, on
  * `threads` threads (0: all cores); the values do not depend on the thread

@@ -116,7 +116,8 @@ typedef struct {
     char stage[MCO_STAGE_TEXT_MAX];   /* the stage's text, "input" for row 0 */
     int is_deploy;                    /* 1 after quantization */
     char variant[96];                 /* "float32", or mco_deploy_describe()'s text */
-    double accuracy;                  /* on opt->test, 0..1 (-1 without a test set) */
+    double accuracy;                  /* on opt->test, 0..1 (-1 without a test set); for an
+                                         autoencoder, its AUC (mco_eval_quality) */
     double loss;
     size_t params;                    /* parameters of the float model */
     size_t nonzero_params;            /* of which not zero (unstructured pruning) */

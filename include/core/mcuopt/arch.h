@@ -6,6 +6,9 @@
  *
  *   input 28 28 1            # input height, width, channels
  *   classes 10               # default class count; "units=classes" uses it
+ *   loss mse                 # optional: train on the mean squared error of
+ *                            # reconstructing the input (an autoencoder; no
+ *                            # classes line then); default cross_entropy
  *   conv2d filters=12 kernel=3 padding=valid
  *   relu
  *   maxpool2d pool=2
@@ -39,8 +42,10 @@ extern "C" {
 mco_status mco_arch_parse(const char *text, const char *origin, mco_shape input, int n_classes,
                           mco_model *out);
 
-/* Same, from a built-in name ("mnist-paper", "lenet5", "ds-cnn-s", "resnet8",
- * "mlp") or else the path of an architecture file. Both leave *out an empty
+/* Same, from a built-in name ("mnist-paper", "lenet5", "ds-cnn" (alias
+ * "ds-cnn-s"), "mobilenet-v1-0.25", "ad-autoencoder", "resnet8", "mlp": the
+ * MLPerf Tiny ones as in its reference models) or else the path of an
+ * architecture file. Both leave *out an empty
  * model on failure (nothing to free; mco_model_free() on it is harmless). */
 mco_status mco_arch_load(const char *name_or_path, mco_shape input, int n_classes, mco_model *out);
 

@@ -116,10 +116,26 @@ typedef struct {
 /* Converts n raw uint8 samples to floats with a model's normalisation. */
 void mco_normalize_input(const mco_normalization *norm, const uint8_t *raw, size_t n, float *out);
 
+/* What the model is trained and judged on. A cross-entropy model
+ * classifies: its last layer gives one logit (or, after Softmax, one
+ * probability) per class and a sample's label is the target. A
+ * reconstruction model (an autoencoder) is trained on the mean squared error
+ * between its output and its own (normalised) input, so its output has the
+ * input's size; labels, where the data has them, only mark samples as normal
+ * (0) or anomalous (1) for the AUC of the reconstruction error. */
+typedef enum {
+    MCO_LOSS_CROSS_ENTROPY = 0,
+    MCO_LOSS_MSE = 1
+} mco_loss;
+
+/* "cross_entropy" or "mse". */
+const char *mco_loss_name(mco_loss loss);
+
 typedef struct {
     char arch_name[64];
     mco_shape input_shape;
-    int n_classes;
+    int n_classes;         /* the last layer's channels (a reconstruction model's output width) */
+    mco_loss loss;
     mco_normalization norm;
     int n_layers;
     mco_layer *layers;     /* n_layers entries, malloc'd */
@@ -139,6 +155,10 @@ mco_status mco_model_add_layer(mco_model *model, const mco_layer *layer, int *in
  * MCO_ERR_SHAPE and a message naming the layer on any mismatch. Sets
  * n_classes from the last layer's output channels. */
 mco_status mco_model_infer_shapes(mco_model *model);
+/* A reconstruction (MCO_LOSS_MSE) model's output must have as many values
+ * as its input: else MCO_ERR_SHAPE, one line with both sizes. Shapes must be
+ * inferred. Always MCO_OK for a classifier. */
+mco_status mco_model_check_loss(const mco_model *model);
 /* Allocates (zeroed) parameter storage for every layer whose params are NULL.
  * Requires shapes inferred. */
 mco_status mco_model_alloc_params(mco_model *model);

@@ -193,7 +193,9 @@ typedef struct {
     const mco_target_profile *target;/* required */
     const mco_dataset *train;        /* the full training split (required) */
     const mco_dataset *test;         /* the test split: only the chosen model sees it */
-    double min_accuracy;             /* 0..1 */
+    double min_accuracy;             /* 0..1; for an autoencoder (loss mse) the floor is on the AUC
+                                        of its reconstruction error (mco_eval_quality), so its
+                                        validation images need normal (0) and anomalous (1) labels */
     double max_latency_ms;           /* 0: no limit */
     double clock_mhz;                /* 0: the profile's maximum */
     double budget_s;                 /* wall-clock budget for trials */

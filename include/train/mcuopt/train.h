@@ -11,6 +11,12 @@
  *
  * The model's last layer produces logits (or Softmax probabilities: a final
  * Softmax layer is recognised and its cross-entropy gradient taken directly).
+ * A reconstruction model (model->loss MCO_LOSS_MSE, an autoencoder) is
+ * trained on the mean squared error between its output and its own
+ * normalised input instead; it trains only on samples not labelled
+ * anomalous (label 1, where the data has labels), and evaluation
+ * reports the mean reconstruction error and, where the data labels samples
+ * normal (0) or anomalous (1), the AUC of that error.
  */
 #ifndef MCUOPT_TRAIN_H
 #define MCUOPT_TRAIN_H
@@ -38,12 +44,12 @@ typedef struct {
     long step;           /* batches done in this epoch */
     long steps;          /* batches per epoch */
     double loss;         /* running mean training loss this epoch */
-    double accuracy;     /* running training accuracy this epoch (0..1) */
+    double accuracy;     /* running training accuracy this epoch (0..1); -1 for a reconstruction model */
     double samples_per_sec;
     double elapsed_sec;  /* since training started */
     int epoch_done;      /* 1 on the call made at the end of an epoch */
     double val_loss;     /* valid when epoch_done and a validation set was given */
-    double val_accuracy;
+    double val_accuracy; /* mco_eval_quality: an autoencoder's AUC (-1: its validation set has no anomalies) */
 } mco_train_progress;
 
 typedef void (*mco_progress_fn)(void *user, const mco_train_progress *progress);
@@ -94,8 +100,8 @@ void mco_train_options_default(mco_train_options *opt);
 
 typedef struct {
     double final_loss;
-    double final_accuracy;     /* training accuracy of the last epoch */
-    double val_accuracy;       /* -1 if no validation set */
+    double final_accuracy;     /* training accuracy of the last epoch (-1 for a reconstruction model) */
+    double val_accuracy;       /* -1 if no validation set; mco_eval_quality (an autoencoder's AUC) */
     double seconds;
 } mco_train_result;
 
@@ -110,11 +116,14 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
 
 typedef struct {
     int n;
-    int n_classes;
+    int n_classes;         /* 0 for a reconstruction model */
     int correct;
-    double accuracy;       /* 0..1 */
-    double loss;           /* mean cross-entropy */
-    int *confusion;        /* n_classes * n_classes, [true][predicted], malloc'd */
+    double accuracy;       /* 0..1; 0 for a reconstruction model */
+    double loss;           /* mean cross-entropy, or a reconstruction model's mean squared error */
+    int *confusion;        /* n_classes * n_classes, [true][predicted], malloc'd; NULL for reconstruction */
+    mco_loss kind;         /* the model's loss: what the figures above mean */
+    double auc;            /* reconstruction: AUC of the per-sample error for labels 0 normal / 1
+                              anomalous (mco_auc); -1 when the data lacks one kind or has no labels */
 } mco_eval_result;
 
 /* Inference-mode evaluation (BatchNorm uses moving statistics, Dropout is identity). */
@@ -134,8 +143,33 @@ mco_status mco_model_predict(const mco_model *model, const float *input, int bat
 int mco_logits_layer(const mco_model *model);
 
 /* Checks that `data` fits `model` (class labels present, sample shape,
- * class count); `what` names the data set in the error ("training"). */
+ * class count); `what` names the data set in the error ("training"). For a
+ * reconstruction model: the sample shape, and labels, if any, 0 or 1 (except
+ * for "training", whose labels are not used). */
 mco_status mco_check_dataset(const mco_model *model, const mco_dataset *data, const char *what);
+
+/* Mean squared error of one sample's output[n] against target[n]:
+ * mean((output - target)^2). If grad is not NULL, writes its gradient
+ * grad_scale * 2 * (output - target) / n into it. Returns the loss. */
+double mco_mse(const float *output, const float *target, int n, float *grad, float grad_scale);
+
+/* The area under the ROC curve of `scores` (higher: more anomalous) for
+ * labels 0 (normal) and 1 (anomalous): the chance that a random anomalous
+ * sample scores above a random normal one, a tie counting one half (the
+ * Mann-Whitney U statistic over n0 * n1). MCO_ERR_ARG if a label is neither
+ * 0 nor 1 or a kind is missing, MCO_ERR_RANGE for a score that is not
+ * finite; each one line naming the sample. O(n log n). */
+mco_status mco_auc(const double *scores, const uint8_t *labels, int n, double *auc);
+
+/* The figure a quality floor applies to (higher is better, 0..1): a
+ * classifier's accuracy, a reconstruction model's AUC (-1: none, which meets
+ * no floor). */
+double mco_eval_quality(const mco_eval_result *r);
+
+/* Fills *r for a reconstruction model from the per-sample errors[data->n]:
+ * kind, n, the mean error as loss, and the AUC where data labels samples of
+ * both kinds (labels must be 0 or 1: mco_check_dataset). */
+mco_status mco_eval_reconstruction_summary(const mco_dataset *data, const double *errors, mco_eval_result *r);
 
 /* Softmax cross-entropy of one sample's logits[n_classes]. Writes the
  * predicted class to *pred; if grad is not NULL, writes
