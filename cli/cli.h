@@ -94,6 +94,17 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
     "                        the default; by the resource model for the target's core) or the\n"       \
     "                        smallest (size: the least Flash)\n"
 
+/* --input-type int8|uint8|float / --output-type int8|float: what the emitted
+ * NAME_run takes and gives (is_output: the second). */
+int cli_parse_io_type(const char *command, const char *value, int is_output, mco_io_type *out);
+#define CLI_IO_TYPE_HELP                                                                                  \
+    "      --input-type T    what NAME_run takes: int8 (the int8 model's quantized input),\n"           \
+    "                        uint8 (raw bytes, e.g. pixels) or float (values in the data's\n"          \
+    "                        units): the code normalises and quantizes them itself\n"                  \
+    "                        (default: the model's own input)\n"                                       \
+    "      --output-type T   what NAME_run gives: int8 (quantized) or float (dequantized)\n"           \
+    "                        (default: the model's own output)\n"
+
 /* The common data options: --dataset NAME, --data PATH, --label-column C.
  *
  * --dataset names a built-in set (mnist, fashion-mnist, cifar10: read from

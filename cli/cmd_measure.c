@@ -35,6 +35,7 @@ static void print_help(void)
            "                        not inside --code-dir\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            CLI_OPTIMIZE_HELP
+           CLI_IO_TYPE_HELP
            "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
            "                        default) or clang (--target=arm-none-eabi, newlib's headers)\n"
            "  -O LEVEL              its optimisation level, as the compilers take it: -O0, -O1,\n"
@@ -150,7 +151,7 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 int cmd_measure(int argc, char **argv)
 {
     enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
-           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR };
+           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -161,6 +162,8 @@ int cmd_measure(int argc, char **argv)
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"measure-dir", required_argument, NULL, OPT_MEASURE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
+        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"cc", required_argument, NULL, OPT_CC},
@@ -193,6 +196,12 @@ int cmd_measure(int argc, char **argv)
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
+        case OPT_INPUT_TYPE:
+        case OPT_OUTPUT_TYPE:
+            if (!cli_parse_io_type("measure", optarg, c == OPT_OUTPUT_TYPE,
+                                   c == OPT_OUTPUT_TYPE ? &mo.output_type : &mo.input_type))
+                return CLI_EXIT_USAGE;
+            break;
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
             break;

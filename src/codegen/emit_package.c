@@ -26,7 +26,7 @@
  *
  * What it leaves out: IDE project files (an IDE compiles NAME.c and
  * mcuopt_runtime/ *.c with both directories on the include path), other
- * example I/O than printf, and input/output types other than the plan's.
+ * example I/O than printf.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -210,15 +210,17 @@ static void example_raw(uint8_t *raw, size_t size)
     for (size_t i = 0; i < size; i++) raw[i] = (uint8_t)(((i * 2654435761u) >> 13) % 256u);
 }
 
-static void write_values(FILE *f, const char *ctype, const char *name, const char *count, mco_elem_type type,
+static void write_values(FILE *f, const char *ctype, const char *name, const char *count, mco_io_type type,
                          const uint8_t *bytes, size_t n)
 {
     char lit[40];
     fprintf(f, "static const %s %s[%s] = {", ctype, name, count);
     for (size_t i = 0; i < n; i++) {
         fputs(i % 12 == 0 ? "\n    " : " ", f);
-        if (type == MCO_ELEM_S8) {
+        if (type == MCO_IO_INT8) {
             fprintf(f, "%d", (int)(int8_t)bytes[i]);
+        } else if (type == MCO_IO_UINT8) {
+            fprintf(f, "%u", (unsigned)bytes[i]);
         } else {
             float v;
             memcpy(&v, bytes + 4 * i, 4);
@@ -229,15 +231,16 @@ static void write_values(FILE *f, const char *ctype, const char *name, const cha
     fputs("\n};\n", f);
 }
 
-static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm)
+static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                                const mco_emit_names *nm)
 {
     const char *n = nm->lower, *N = nm->upper;
     size_t raw_size = mco_shape_size(dm->model.input_shape);
-    uint8_t *raw = malloc(raw_size), *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
+    uint8_t *raw = malloc(raw_size), *in = malloc(io->input_bytes), *out = malloc(io->output_bytes);
     mco_status st = raw && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "emit: out of memory");
     if (st == MCO_OK) {
         example_raw(raw, raw_size);
-        st = mco_deploy_predict_raw(dm, plan, raw, 1, in, out);
+        st = mco_deploy_predict_io(dm, plan, io, MCO_SAMPLE_U8, raw, 1, in, out);
     }
     if (st == MCO_OK) {
         char count[MCO_EMIT_MODEL_NAME_MAX + 16], type[MCO_EMIT_MODEL_NAME_MAX + 16];
@@ -252,11 +255,11 @@ static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_p
                 n, MCO_VERSION, nm->header);
         snprintf(count, sizeof count, "%s_INPUT_SIZE", N);
         snprintf(type, sizeof type, "%s_input_t", n);
-        write_values(f, type, "input", count, plan->input_type, in, (size_t)plan->input_size);
+        write_values(f, type, "input", count, io->input_type, in, (size_t)plan->input_size);
         snprintf(count, sizeof count, "%s_OUTPUT_SIZE", N);
         snprintf(type, sizeof type, "%s_output_t", n);
         fputs("/* the outputs mcuopt's host runtime computed for this input */\n", f);
-        write_values(f, type, "expected", count, plan->output_type, out, (size_t)plan->output_size);
+        write_values(f, type, "expected", count, io->output_type, out, (size_t)plan->output_size);
         fprintf(f,
                 "\nstatic %s_output_t output[%s_OUTPUT_SIZE];\n\n"
                 "int main(void)\n{\n"
@@ -281,8 +284,23 @@ static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_p
 
 /* ---- README.md -------------------------------------------------------------------- */
 
-static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm,
-                         size_t stack_measured, const mco_emit_result *res)
+/* What the caller's input and output hold, for the API block. */
+static const char *input_what(const mco_plan *plan, const mco_plan_io *io)
+{
+    if (io->input_type == MCO_IO_UINT8) return "raw bytes (normalised inside)";
+    if (io->input_type == MCO_IO_FLOAT) return io->convert_input ? "float, the data's units (normalised inside)"
+                                                                 : "float, normalised";
+    return plan->input_type == MCO_ELEM_S8 ? "int8, quantized" : "float";
+}
+
+static const char *output_what(const mco_plan *plan, const mco_plan_io *io)
+{
+    if (io->convert_output) return "float, dequantized";
+    return plan->output_type == MCO_ELEM_S8 ? "int8, quantized" : "float";
+}
+
+static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                         const mco_emit_names *nm, size_t stack_measured, const mco_emit_result *res)
 {
     const char *n = nm->lower, *N = nm->upper;
     char desc[160];
@@ -311,8 +329,8 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "static uint32_t arena[%s_ARENA_WORDS];  /* %s_ARENA_SIZE bytes, %s_ARENA_ALIGN-aligned */\n"
             "status = %s_run_with_arena(in, out, arena);\n```\n\n",
             nm->header, n, N, (int)plan->input_size, dm->model.input_shape.h, dm->model.input_shape.w,
-            dm->model.input_shape.c, plan->input_type == MCO_ELEM_S8 ? "int8" : "float", n, N,
-            (int)plan->output_size, plan->output_type == MCO_ELEM_S8 ? "int8" : "float", n, N, N, N, n);
+            dm->model.input_shape.c, input_what(plan, io), n, N, (int)plan->output_size, output_what(plan, io), n, N, N,
+            N, n);
     fprintf(f,
             "`%s_run` uses a static arena inside `%s`; to place it in a given RAM\n"
             "(CCM, DTCM), compile `%s` with e.g.\n"
@@ -320,8 +338,20 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "reentrant; `%s_run_with_arena` is, with one arena per concurrent call.\n\n",
             n, nm->source, nm->source, N, n, n);
     fprintf(f, "## Input recipe\n\n");
-    mco_emit_input_recipe(f, "", dm, plan, nm);
-    fprintf(f, "\n(`%s` gives the scale and zero point.)\n\n", nm->header);
+    mco_emit_input_recipe(f, "", dm, plan, io, nm);
+    if (io->input_type == MCO_IO_INT8) fprintf(f, "\n(`%s` gives the scale and zero point.)\n", nm->header);
+    fprintf(f,
+            "\nThe types were chosen when the package was emitted (`mcuopt emit --input-type\n"
+            "int8|uint8|float --output-type int8|float`): here `%s_input_t` is `%s` and\n"
+            "`%s_output_t` is `%s`. ",
+            n, mco_emit_io_ctype(io->input_type), n, mco_emit_io_ctype(io->output_type));
+    if (io->convert_output)
+        fprintf(f, "The output is the model's int8 output dequantized,\n(q - %d) * %.9g.\n\n", (int)io->out_zero_point,
+                (double)io->out_scale);
+    else if (io->output_type == MCO_IO_INT8)
+        fprintf(f, "The output is the model's int8 output\n(`%s_OUTPUT_SCALE`, `%s_OUTPUT_ZERO_POINT`).\n\n", N, N);
+    else
+        fputs("The output is the model's float output.\n\n", f);
     fprintf(f, "## Memory (%s)\n\n| | bytes |\n| --- | ---: |\n", res->cpu);
     if (res->measured)
         fprintf(f,
@@ -381,8 +411,8 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
 
 typedef enum { FILE_README, FILE_CMAKE, FILE_MK } text_file;
 
-mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm,
-                            size_t stack_measured, const char *dir, mco_emit_result *res)
+mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                            const mco_emit_names *nm, size_t stack_measured, const char *dir, mco_emit_result *res)
 {
     mco_emit_config cfg;
     mco_emit_runtime_config(plan, &cfg);
@@ -393,7 +423,7 @@ mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, co
     for (int i = 0; i < 3 && st == MCO_OK; i++) {
         mco_emit_file out;
         if ((st = mco_emit_open(&out, dir, names[i])) != MCO_OK) break;
-        if (i == FILE_README) write_readme(out.f, dm, plan, nm, stack_measured, res);
+        if (i == FILE_README) write_readme(out.f, dm, plan, io, nm, stack_measured, res);
         else if (i == FILE_CMAKE) write_cmake(out.f, nm, &cfg, res);
         else write_mk(out.f, nm, &cfg, res);
         st = mco_emit_close(&out, res, names[i]);
@@ -405,7 +435,7 @@ mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, co
     if (st == MCO_OK) {
         mco_emit_file out;
         if ((st = mco_emit_open(&out, dir, EXAMPLE_DIR "/main.c")) != MCO_OK) return st;
-        st = write_example(out.f, dm, plan, nm);
+        st = write_example(out.f, dm, plan, io, nm);
         if (st == MCO_OK) st = mco_emit_close(&out, res, EXAMPLE_DIR "/main.c");
         else mco_output_abort(&out);
     }

@@ -99,8 +99,12 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     eo.ctx = opt->ctx;
     eo.cpu = emit_cpu_for(target->core);
     eo.measure = 0; /* the target measurement reads the sizes from its own build */
+    eo.input_type = opt->input_type;
+    eo.output_type = opt->output_type;
+    mco_plan_io io;
+    st = mco_plan_io_init(dm, &plan, opt->input_type, opt->output_type, &io);
     mco_emit_result er;
-    st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
+    if (st == MCO_OK) st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
     if (st == MCO_OK)
         st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes,
                         "the activation arena alone");
@@ -109,12 +113,13 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_output_dir measure_out;
     int have_measure_out = 0;
     if (st == MCO_OK) {
-        inputs = malloc((size_t)n * plan.input_bytes);
-        outputs = malloc((size_t)n * plan.output_bytes);
+        inputs = malloc((size_t)n * io.input_bytes);
+        outputs = malloc((size_t)n * io.output_bytes);
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
     if (st == MCO_OK)
-        st = mco_deploy_predict_samples(dm, &plan, samples, 0, n, inputs, outputs);
+        st = mco_deploy_predict_io(dm, &plan, &io, samples->sample_type, mco_dataset_sample(samples, 0), n, inputs,
+                                   outputs);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
@@ -122,9 +127,9 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.model_dir = dir;
         req.n_inputs = n;
         req.inputs = inputs;
-        req.input_bytes = plan.input_bytes;
+        req.input_bytes = io.input_bytes;
         req.expected = outputs;
-        req.output_bytes = plan.output_bytes;
+        req.output_bytes = io.output_bytes;
         req.clock_mhz = opt->clock_mhz;
         req.timeout_s = opt->timeout_s;
         req.cc = opt->cc;
