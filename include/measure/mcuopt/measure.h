@@ -41,6 +41,13 @@ typedef struct {
      * the samples go in converted to it (a uint8 input needs uint8 samples)
      * and the host's outputs are computed through the same conversions. */
     mco_io_type input_type, output_type;
+    /* NULL, or the n_samples inputs in the caller's input type, used
+     * instead of the samples' (which then give only the count and shape):
+     * e.g. int8 model inputs as they are. */
+    const void *inputs;
+    /* NULL, or room for n_samples outputs in the caller's output type:
+     * receive the host runtime's and the target's outputs (mcuopt validate). */
+    void *host_outputs, *target_outputs;
 } mco_measure_options;
 
 void mco_measure_options_default(mco_measure_options *opt);
