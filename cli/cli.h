@@ -20,6 +20,7 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
+#include "mcuopt/target.h"
 #include "mcuopt/train.h"
 
 #define CLI_EXIT_OK 0
@@ -39,6 +40,7 @@ int cmd_run(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_emit(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
 int cmd_sensitivity(int argc, char **argv);
@@ -104,6 +106,10 @@ int cli_parse_io_type(const char *command, const char *value, int is_output, mco
     "                        (default: the model's own input)\n"                                       \
     "      --output-type T   what NAME_run gives: int8 (quantized) or float (dequantized)\n"           \
     "                        (default: the model's own output)\n"
+
+/* measure's per-op figures (cmd_measure.c), which validate prints too. */
+cJSON *cli_measure_layers_json(const mco_model *m, const mco_measure_result *r);
+void cli_measure_print_layers(const mco_model *m, const mco_measure_result *r);
 
 /* The common data options: --dataset NAME, --data PATH, --label-column C.
  *

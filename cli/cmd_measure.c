@@ -54,7 +54,7 @@ static void layer_span(const mco_model *m, const mco_layer_measure *l, char *buf
     else snprintf(buf, cap, "%s", m->layers[l->first_layer].name);
 }
 
-static cJSON *layers_json(const mco_model *m, const mco_measure_result *r)
+cJSON *cli_measure_layers_json(const mco_model *m, const mco_measure_result *r)
 {
     cJSON *a = cJSON_CreateArray();
     for (int k = 0; k < r->n_layers; k++) {
@@ -98,7 +98,7 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
     cJSON_AddNumberToObject(o, "stack_bytes", (double)r->stack_bytes);
     cJSON_AddStringToObject(o, "note", r->note);
     if (r->n_layers > 0) {
-        cJSON_AddItemToObject(o, "layers", layers_json(m, r));
+        cJSON_AddItemToObject(o, "layers", cli_measure_layers_json(m, r));
         cJSON_AddNumberToObject(o, "overhead_instructions", r->overhead_insns);
         cJSON_AddNumberToObject(o, "overhead_cycles_estimate", r->overhead_cycles_est);
     }
@@ -106,7 +106,7 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
 }
 
 /* The per-op table; its rows and the overhead add up to the totals. */
-static void print_layers(const mco_model *m, const mco_measure_result *r)
+void cli_measure_print_layers(const mco_model *m, const mco_measure_result *r)
 {
     printf("per op:       exact instructions and estimated cycles per inference\n");
     printf("  %3s  %-26s %-34s %10s %12s %12s %8s %6s\n", "op", "kernel", "layers", "MACs", "instructions",
@@ -145,7 +145,7 @@ static void print_result(const char *model, const mco_model *m, const mco_target
     printf("RAM:          %zu bytes (static %zu + stack %zu; the target has %d KB)\n", r->ram_bytes,
            r->static_ram_bytes, r->stack_bytes, t->ram_kb);
     printf("note:         %s\n", r->note);
-    if (r->n_layers > 0) print_layers(m, r);
+    if (r->n_layers > 0) cli_measure_print_layers(m, r);
 }
 
 int cmd_measure(int argc, char **argv)
