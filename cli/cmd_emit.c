@@ -42,6 +42,10 @@ static void print_help(void)
            "      --cpu CPU         the core: cortex-m0plus, cortex-m3, cortex-m4 (default) or\n"
            "                        cortex-m7 (the size measurement, and the kernel choice)\n"
            CLI_IO_TYPE_HELP
+           "      --example IO      how example/main.c prints: semihost (printf; runs as it is\n"
+           "                        on the host and in QEMU, the default) or uart (through\n"
+           "                        example/board.c: board_init and board_putc, a stub to fill\n"
+           "                        in for your board)\n"
            "      --no-fuse         do not fuse Conv2D + MaxPool into one kernel\n"
            CLI_OPTIMIZE_HELP
            "      --json            print the results as JSON on stdout\n"
@@ -142,7 +146,7 @@ static mco_status write_test_vectors(const mco_deploy_model *dm, const mco_plan 
 int cmd_emit(int argc, char **argv)
 {
     enum { OPT_CPU = 1000, OPT_NAME, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE,
-           OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
+           OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_EXAMPLE };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"cpu", required_argument, NULL, OPT_CPU},
@@ -150,6 +154,7 @@ int cmd_emit(int argc, char **argv)
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
         {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
         {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
+        {"example", required_argument, NULL, OPT_EXAMPLE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"test-vectors", required_argument, NULL, OPT_VECTORS},
@@ -183,6 +188,10 @@ int cmd_emit(int argc, char **argv)
             eo.name = optarg;
             break;
         case OPT_NO_FUSE: po.fuse_conv_pool = 0; break;
+        case OPT_EXAMPLE:
+            if (mco_emit_example_parse(optarg, &eo.example) != MCO_OK)
+                return cli_usage_error("emit", "--example must be semihost or uart, not '%s'", optarg);
+            break;
         case OPT_INPUT_TYPE:
         case OPT_OUTPUT_TYPE:
             if (!cli_parse_io_type("emit", optarg, c == OPT_OUTPUT_TYPE, c == OPT_OUTPUT_TYPE ? &eo.output_type : &eo.input_type))

@@ -523,13 +523,14 @@ bad "fifo-out.mcq: exists and is a FIFO"  quantize "$m" "${data[@]}" --no-eval -
 bad "plain.file: exists and is a regular file, not a directory" emit "$q" -o "$d/plain.file"
 bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
 
-# ---- issue 14: the emitted code's input and output types (--input-type, --output-type)
+# ---- issue 14: the emitted code's input and output types (--input-type, --output-type), --example
 bad "--input-type must be int8, uint8 or float, not 'int16'" emit "$q" --input-type int16 -o code
 bad "--output-type must be int8 or float, not 'uint8'" emit "$q" --output-type uint8 -o code
 bad "an int8 input needs a model with int8 activations" emit "$m" --input-type int8 -o code
 bad "an int8 output needs a model with int8 activations" emit "$m" --output-type int8 -o code
 bad "--input-type must be int8, uint8 or float, not 'u8'" measure "$q" --target stm32f405 --input-type u8 "${data[@]}"
 bad "--output-type must be int8 or float, not 'double'" run "${data[@]}" --val 50 --epochs 1 --quiet --output-type double -o run
+bad "--example must be semihost or uart, not 'rtt'" emit "$q" --example rtt -o code
 
 # ---- issue 14: mcuopt validate (its inputs files) ----
 head -c 100 /dev/zero >"$d/short.u8"

@@ -49,6 +49,15 @@ void mco_emit_options_default(mco_emit_options *opt)
     opt->measured_stack_bytes = 0;
     opt->input_type = MCO_IO_MODEL;
     opt->output_type = MCO_IO_MODEL;
+    opt->example = MCO_EXAMPLE_SEMIHOST;
+}
+
+mco_status mco_emit_example_parse(const char *name, mco_emit_example *out)
+{
+    if (name && strcmp(name, "semihost") == 0) *out = MCO_EXAMPLE_SEMIHOST;
+    else if (name && strcmp(name, "uart") == 0) *out = MCO_EXAMPLE_UART;
+    else return mco_error(MCO_ERR_ARG, "the example's I/O must be semihost or uart, not '%s'", name ? name : "");
+    return MCO_OK;
 }
 
 /* ---- output files --------------------------------------------------------- */
@@ -715,7 +724,8 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     if (st == MCO_OK)
         st = write_header(dm, plan, &io, &types, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu, out.stage,
                           res);
-    if (st == MCO_OK) st = mco_emit_package(dm, plan, &types, &nm, opt->measured_stack_bytes, out.stage, res);
+    if (st == MCO_OK)
+        st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->measured_stack_bytes, out.stage, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);
     mco_output_dir_abort(&out);
     return st;

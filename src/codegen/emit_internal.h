@@ -72,7 +72,8 @@ mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const 
  * NAME.c and runtime files are already in `dir` (res->files) and whose
  * sizes res holds. */
 mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
-                            const mco_emit_names *nm, size_t stack_measured, const char *dir, mco_emit_result *res);
+                            const mco_emit_names *nm, mco_emit_example example, size_t stack_measured,
+                            const char *dir, mco_emit_result *res);
 
 /* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable
  * object (unused sections dropped, libgcc included; built in the context's

@@ -307,6 +307,17 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
 #define MCO_EMIT_MODEL_NAME_MAX 32
 #define MCO_EMIT_RUNTIME_DIR "mcuopt_runtime"   /* the package's subdirectory of runtime files */
 
+/* How example/main.c prints (mcuopt emit --example):
+ *   MCO_EXAMPLE_SEMIHOST  printf: on the host, or on an emulator / debugger
+ *                         with semihosting (QEMU runs it as it is)
+ *   MCO_EXAMPLE_UART      through example/board.c's two functions,
+ *                         board_init() and board_putc(c), a stub the user
+ *                         fills in for their board's UART (no printf) */
+typedef enum { MCO_EXAMPLE_SEMIHOST = 0, MCO_EXAMPLE_UART } mco_emit_example;
+
+/* "semihost" / "uart" to a kind; MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_emit_example_parse(const char *name, mco_emit_example *out);
+
 typedef struct {
     const mco_context *ctx;   /* the runtime directory (required) and the temporary directory */
     const char *cpu;     /* for the size measurement: cortex-m0plus | cortex-m3 | cortex-m4 (default) | cortex-m7 */
@@ -316,6 +327,7 @@ typedef struct {
     size_t measured_stack_bytes; /* the stack NAME_run used in an emulated run (stack painting,
                                     mcuopt/measure.h), written into NAME.h; 0: not measured */
     mco_io_type input_type, output_type;   /* what NAME_run takes and gives (default MCO_IO_MODEL) */
+    mco_emit_example example;              /* the example's I/O (default MCO_EXAMPLE_SEMIHOST) */
 } mco_emit_options;
 
 /* MCO_OK if `name` can name an emitted model (see mco_emit_options.name);
