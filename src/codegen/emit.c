@@ -16,6 +16,10 @@
  *                    Before each call (and after the last) an
  *                    MCO_LAYER_MARK(k), empty unless the measurement build
  *                    defines it (firmware/mco_layer_mark.h: per-layer counts)
+ *                    An input or output of another type than the model's
+ *                    (mco_emit_options.input_type / output_type) is
+ *                    converted into / out of the arena by runtime/mco_io.c,
+ *                    with the static table or parameters it needs
  *   runtime files    the kernel files the ops call, with their headers
  *                    (emit_runtime.c picks them; no dispatcher)
  *

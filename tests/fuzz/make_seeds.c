@@ -466,10 +466,10 @@ int main(int argc, char **argv)
     }
     out_dir = argv[1];
     if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) die(out_dir);
+    make_validate_seeds();
     make_model_seeds();
     make_data_seeds();
     make_reader_seeds();
-    make_validate_seeds();
     make_text_seeds();
     make_resource_seeds(argv[2]);
     make_trial_store_seed();
