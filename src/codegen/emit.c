@@ -551,8 +551,9 @@ static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan,
     return mco_emit_close(&out, res, nm->header);
 }
 
-/* The static data of the input conversion (--input-type uint8 / float). */
-static void emit_input_data(FILE *f, const mco_plan *plan, const mco_plan_io *types)
+/* The static data of the input conversion (--input-type uint8 / float);
+ * returns its bytes (counted with the weights). */
+static size_t emit_input_data(FILE *f, const mco_plan *plan, const mco_plan_io *types)
 {
     char a[40], b[40], c[40], d[40];
     if (types->input_type == MCO_IO_UINT8) {
@@ -566,6 +567,7 @@ static void emit_input_data(FILE *f, const mco_plan *plan, const mco_plan_io *ty
             if (v < 255) fputc(',', f);
         }
         fputs("\n};\n\n", f);
+        return 256 * (s8 ? sizeof(int8_t) : sizeof(float));
     } else {
         fprintf(f,
                 "/* the model's normalisation and its input's quantization */\n"
@@ -575,6 +577,7 @@ static void emit_input_data(FILE *f, const mco_plan *plan, const mco_plan_io *ty
                 mco_emit_float_literal(types->norm_scale, a), mco_emit_float_literal(types->norm_mean, b),
                 mco_emit_float_literal(types->norm_std, c), mco_emit_float_literal(types->in_scale, d),
                 (int)types->in_zero_point);
+        return sizeof(float) * 4 + sizeof(int32_t);
     }
 }
 
@@ -624,8 +627,7 @@ static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan,
     for (int h = 0; h < n_headers; h++) fprintf(f, "#include \"%s\"\n", headers[h]);
     if (types->convert_input || types->convert_output) fputs("#include \"mco_io.h\"\n", f);
     fprintf(f, "#include \"%s\"\n\n", nm->header);
-    if (types->convert_input) emit_input_data(f, plan, types);
-    size_t weight_bytes = 0;
+    size_t weight_bytes = types->convert_input ? emit_input_data(f, plan, types) : 0;
     for (int k = 0; k < plan->n_ops && st == MCO_OK; k++) {
         const mco_plan_op_info *info = &plan->info[k];
         fprintf(f, "/* op %d: %s", k, dm->model.layers[info->first_layer].name);
