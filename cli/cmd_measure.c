@@ -21,7 +21,8 @@ static void print_help(void)
            "QEMU on the target's core and compares every output with the host runtime.\n"
            "Instruction counts are exact; cycles, latency and energy are estimates.\n"
            "Both are also given per op (kernel call) of the emitted code, with the\n"
-           "overhead around the ops (the harness's call, model_run's entry and exit),\n"
+           "overhead around the ops (the harness's call, model_run's entry and exit, the\n"
+           "input / output conversions of --input-type / --output-type),\n"
            "so the table adds up to the totals.\n\n"
            "options:\n"
            "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
@@ -120,7 +121,7 @@ void cli_measure_print_layers(const mco_model *m, const mco_measure_result *r)
                (unsigned long long)l->macs, l->insns, l->cycles_est, per_mac,
                r->cycles_est > 0 ? 100.0 * l->cycles_est / r->cycles_est : 0.0);
     }
-    printf("  %3s  %-61s %10s %12.0f %12.0f %8s %5.1f%%\n", "", "overhead: the harness's call, model_run's entry and exit",
+    printf("  %3s  %-61s %10s %12.0f %12.0f %8s %5.1f%%\n", "", "overhead: the call, model_run's entry and exit, I/O conversions",
            "", r->overhead_insns, r->overhead_cycles_est, "",
            r->cycles_est > 0 ? 100.0 * r->overhead_cycles_est / r->cycles_est : 0.0);
     printf("  %3s  %-61s %10s %12.0f %12.0f\n", "", "total", "", r->insns_mean, r->cycles_est);

@@ -437,6 +437,12 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
     fprintf(f, "## Input recipe\n\n");
     mco_emit_input_recipe(f, "", dm, plan, io, nm);
     if (io->input_type == MCO_IO_INT8) fprintf(f, "\n(`%s` gives the scale and zero point.)\n", nm->header);
+    if (io->input_type == MCO_IO_FLOAT && plan->input_type == MCO_ELEM_S8)
+        fputs("\nThe float input is normalised and quantized in double precision, as mcuopt's\n"
+              "host computes it, so the int8 input is the host's bit for bit; on a core\n"
+              "without a double-precision FPU that is software floating point (about 1,600\n"
+              "instructions per value on a Cortex-M4F). A uint8 input goes through a table.\n",
+              f);
     fprintf(f,
             "\nThe types were chosen when the package was emitted (`mcuopt emit --input-type\n"
             "int8|uint8|float --output-type int8|float`): here `%s_input_t` is `%s` and\n"

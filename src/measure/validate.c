@@ -10,6 +10,9 @@
  *   host vs float    top-1 agreement and the largest difference, the host
  *                    output dequantized;
  *   labels           the accuracy of each, when the inputs have labels.
+ * The inputs are measured in chunks whose test vectors fit half the
+ * target's Flash (one build and run each; the per-op figures are the
+ * means over all inputs).
  * The float model sees what the data set's float input would be
  * (mco_dataset_to_float with its normalisation), or for int8 model inputs
  * their dequantized values.
@@ -83,6 +86,69 @@ static mco_status reference_outputs(const mco_deploy_model *dm, const mco_model 
     return st;
 }
 
+/* Adds a later chunk's measurement (n inputs from input `first`) to *all:
+ * counts, worst cases, and per-inference means weighted by the inputs. */
+static void merge_measure(mco_measure_result *all, const mco_measure_result *m, int first)
+{
+    int a = all->n_inputs, b = m->n_inputs;
+    double wa = (double)a / (a + b), wb = (double)b / (a + b);
+    if (all->first_mismatch < 0 && m->first_mismatch >= 0) all->first_mismatch = first + m->first_mismatch;
+    all->n_mismatch += m->n_mismatch;
+    all->n_inputs = a + b;
+    all->insns_identical = all->insns_identical && m->insns_identical && m->insns_min == all->insns_min;
+    all->insns_mean = all->insns_mean * wa + m->insns_mean * wb;
+    if (m->insns_min < all->insns_min) all->insns_min = m->insns_min;
+    if (m->insns_max > all->insns_max) all->insns_max = m->insns_max;
+    all->cycles_est = all->cycles_est * wa + m->cycles_est * wb;
+    all->latency_ms = all->latency_ms * wa + m->latency_ms * wb;
+    all->energy_uj = all->energy_uj * wa + m->energy_uj * wb;
+    if (m->stack_bytes > all->stack_bytes) all->stack_bytes = m->stack_bytes;
+    all->ram_bytes = all->static_ram_bytes + all->stack_bytes;
+    for (int k = 0; k < all->n_layers && k < m->n_layers; k++) {
+        all->layers[k].insns = all->layers[k].insns * wa + m->layers[k].insns * wb;
+        all->layers[k].cycles_est = all->layers[k].cycles_est * wa + m->layers[k].cycles_est * wb;
+    }
+    all->overhead_insns = all->overhead_insns * wa + m->overhead_insns * wb;
+    all->overhead_cycles_est = all->overhead_cycles_est * wa + m->overhead_cycles_est * wb;
+}
+
+/* Measures the n inputs in chunks whose test vectors (inputs and expected
+ * outputs, in the firmware's Flash) take at most half the target's Flash:
+ * each chunk is one build and one emulator run. */
+static mco_status measure_in_chunks(const mco_deploy_model *dm, const mco_target_profile *target,
+                                    const mco_validate_inputs *in, const mco_dataset *stub, mco_measure_options *mo,
+                                    const mco_plan_io *io, int n, uint8_t *host, uint8_t *dev, mco_measure_result *all)
+{
+    size_t budget = (size_t)target->flash_kb * 1024u / 2u, per_input = io->input_bytes + io->output_bytes;
+    int chunk = per_input ? (int)(budget / per_input) : n;
+    if (chunk < 1) chunk = 1;
+    mco_status st = MCO_OK;
+    mco_measure_result *m = malloc(sizeof *m);
+    if (!m) return mco_error(MCO_ERR_NOMEM, "validate: out of memory");
+    for (int first = 0; st == MCO_OK && first < n; first += chunk) {
+        int count = n - first < chunk ? n - first : chunk;
+        mco_dataset view;   /* the chunk's samples: a view, not a copy */
+        const mco_dataset *samples = stub;
+        if (in->samples) {
+            size_t size = mco_shape_size(in->samples->shape);
+            view = *in->samples;
+            view.n = count;
+            if (view.samples_u8) view.samples_u8 += (size_t)first * size;
+            if (view.samples_f32) view.samples_f32 += (size_t)first * size;
+            if (view.labels) view.labels += first;
+            samples = &view;
+        }
+        mo->n_samples = count;
+        mo->inputs = in->model_inputs ? in->model_inputs + (size_t)first * io->input_bytes : NULL;
+        mo->host_outputs = host + (size_t)first * io->output_bytes;
+        mo->target_outputs = dev + (size_t)first * io->output_bytes;
+        st = mco_measure_deploy_model(dm, target, samples, mo, first == 0 ? all : m);
+        if (st == MCO_OK && first > 0) merge_measure(all, m, first);
+    }
+    free(m);
+    return st;
+}
+
 mco_status mco_validate(const mco_deploy_model *dm, const mco_target_profile *target, const mco_validate_inputs *in,
                         const mco_validate_options *opt, mco_validate_result *r)
 {
@@ -140,11 +206,7 @@ mco_status mco_validate(const mco_deploy_model *dm, const mco_target_profile *ta
     stub.n = n;
     stub.shape = shape;
     snprintf(stub.name, sizeof stub.name, "inputs");
-    mo.n_samples = n;
-    mo.inputs = in->model_inputs;
-    mo.host_outputs = host;
-    mo.target_outputs = dev;
-    if (st == MCO_OK) st = mco_measure_deploy_model(dm, target, in->samples ? in->samples : &stub, &mo, &r->measure);
+    if (st == MCO_OK) st = measure_in_chunks(dm, target, in, &stub, &mo, &io, n, host, dev, &r->measure);
     if (st == MCO_OK && ref) st = reference_outputs(dm, ref, in, n, ref_out);
 
     /* a value's difference in the reported unit */
