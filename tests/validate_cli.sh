@@ -11,6 +11,8 @@
 #      int8 model inputs (raw - 128, the int8 grid of MNIST's
 #      normalisation): all identical on the target, and the same top-1
 #      agreement with the float model as the --data run (the same inputs);
+#      the float pixels (940 KB with their outputs) run in two chunks, each
+#      within half the target's Flash;
 #   3. a .mco MODEL is its own float model: the float code on the target
 #      against the float host runtime.
 # What it leaves out: bad inputs (tests/cli_errors.sh), other targets.
