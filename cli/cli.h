@@ -40,6 +40,7 @@ int cmd_run(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_emit(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
 int cmd_sensitivity(int argc, char **argv);
@@ -94,6 +95,21 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
     "      --optimize WHAT   where several kernels can run a layer, take the fastest (cycles,\n"          \
     "                        the default; by the resource model for the target's core) or the\n"       \
     "                        smallest (size: the least Flash)\n"
+
+/* --input-type int8|uint8|float / --output-type int8|float: what the emitted
+ * NAME_run takes and gives (is_output: the second). */
+int cli_parse_io_type(const char *command, const char *value, int is_output, mco_io_type *out);
+#define CLI_IO_TYPE_HELP                                                                                  \
+    "      --input-type T    what NAME_run takes: int8 (the int8 model's quantized input),\n"           \
+    "                        uint8 (raw bytes, e.g. pixels) or float (values in the data's\n"          \
+    "                        units): the code normalises and quantizes them itself\n"                  \
+    "                        (default: the model's own input)\n"                                       \
+    "      --output-type T   what NAME_run gives: int8 (quantized) or float (dequantized)\n"           \
+    "                        (default: the model's own output)\n"
+
+/* measure's per-op figures (cmd_measure.c), which validate prints too. */
+cJSON *cli_measure_layers_json(const mco_model *m, const mco_measure_result *r);
+void cli_measure_print_layers(const mco_model *m, const mco_measure_result *r);
 
 /* The common data options: --dataset NAME, --data PATH, --label-column C.
  *

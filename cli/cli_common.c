@@ -114,6 +114,14 @@ int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *ou
     return 1;
 }
 
+int cli_parse_io_type(const char *command, const char *value, int is_output, mco_io_type *out)
+{
+    if (mco_io_type_parse(value, is_output, out) == MCO_OK) return 1;
+    cli_usage_error(command, "--%s-type must be %s, not '%s'", is_output ? "output" : "input",
+                    is_output ? "int8 or float" : "int8, uint8 or float", value);
+    return 0;
+}
+
 static int is_builtin_set(const char *name)
 {
     return strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0 || strcmp(name, "cifar10") == 0;

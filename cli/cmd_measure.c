@@ -21,7 +21,8 @@ static void print_help(void)
            "QEMU on the target's core and compares every output with the host runtime.\n"
            "Instruction counts are exact; cycles, latency and energy are estimates.\n"
            "Both are also given per op (kernel call) of the emitted code, with the\n"
-           "overhead around the ops (the harness's call, model_run's entry and exit),\n"
+           "overhead around the ops (the harness's call, model_run's entry and exit, the\n"
+           "input / output conversions of --input-type / --output-type),\n"
            "so the table adds up to the totals.\n\n"
            "options:\n"
            "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
@@ -35,6 +36,7 @@ static void print_help(void)
            "                        not inside --code-dir\n"
            "      --no-fuse         do not fuse conv + ReLU + max pool\n"
            CLI_OPTIMIZE_HELP
+           CLI_IO_TYPE_HELP
            "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
            "                        default) or clang (--target=arm-none-eabi, newlib's headers)\n"
            "  -O LEVEL              its optimisation level, as the compilers take it: -O0, -O1,\n"
@@ -53,7 +55,7 @@ static void layer_span(const mco_model *m, const mco_layer_measure *l, char *buf
     else snprintf(buf, cap, "%s", m->layers[l->first_layer].name);
 }
 
-static cJSON *layers_json(const mco_model *m, const mco_measure_result *r)
+cJSON *cli_measure_layers_json(const mco_model *m, const mco_measure_result *r)
 {
     cJSON *a = cJSON_CreateArray();
     for (int k = 0; k < r->n_layers; k++) {
@@ -99,7 +101,7 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
     if (r->ram_layout[0]) cJSON_AddStringToObject(o, "emulated_ram_layout", r->ram_layout);
     cJSON_AddStringToObject(o, "note", r->note);
     if (r->n_layers > 0) {
-        cJSON_AddItemToObject(o, "layers", layers_json(m, r));
+        cJSON_AddItemToObject(o, "layers", cli_measure_layers_json(m, r));
         cJSON_AddNumberToObject(o, "overhead_instructions", r->overhead_insns);
         cJSON_AddNumberToObject(o, "overhead_cycles_estimate", r->overhead_cycles_est);
     }
@@ -107,7 +109,7 @@ static cJSON *result_json(const char *model, const mco_model *m, const mco_targe
 }
 
 /* The per-op table; its rows and the overhead add up to the totals. */
-static void print_layers(const mco_model *m, const mco_measure_result *r)
+void cli_measure_print_layers(const mco_model *m, const mco_measure_result *r)
 {
     printf("per op:       exact instructions and estimated cycles per inference\n");
     printf("  %3s  %-26s %-34s %10s %12s %12s %8s %6s\n", "op", "kernel", "layers", "MACs", "instructions",
@@ -121,7 +123,7 @@ static void print_layers(const mco_model *m, const mco_measure_result *r)
                (unsigned long long)l->macs, l->insns, l->cycles_est, per_mac,
                r->cycles_est > 0 ? 100.0 * l->cycles_est / r->cycles_est : 0.0);
     }
-    printf("  %3s  %-61s %10s %12.0f %12.0f %8s %5.1f%%\n", "", "overhead: the harness's call, model_run's entry and exit",
+    printf("  %3s  %-61s %10s %12.0f %12.0f %8s %5.1f%%\n", "", "overhead: the call, model_run's entry and exit, I/O conversions",
            "", r->overhead_insns, r->overhead_cycles_est, "",
            r->cycles_est > 0 ? 100.0 * r->overhead_cycles_est / r->cycles_est : 0.0);
     printf("  %3s  %-61s %10s %12.0f %12.0f\n", "", "total", "", r->insns_mean, r->cycles_est);
@@ -150,13 +152,13 @@ static void print_result(const char *model, const mco_model *m, const mco_target
     printf("RAM regions:  %s\n", regions);
     if (r->ram_layout[0]) printf("emulated:     %s\n", r->ram_layout);
     printf("note:         %s\n", r->note);
-    if (r->n_layers > 0) print_layers(m, r);
+    if (r->n_layers > 0) cli_measure_print_layers(m, r);
 }
 
 int cmd_measure(int argc, char **argv)
 {
     enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
-           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR };
+           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"images", required_argument, NULL, OPT_IMAGES},
@@ -167,6 +169,8 @@ int cmd_measure(int argc, char **argv)
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"measure-dir", required_argument, NULL, OPT_MEASURE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
+        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"json", no_argument, NULL, OPT_JSON},
         {"cc", required_argument, NULL, OPT_CC},
@@ -199,6 +203,12 @@ int cmd_measure(int argc, char **argv)
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
+        case OPT_INPUT_TYPE:
+        case OPT_OUTPUT_TYPE:
+            if (!cli_parse_io_type("measure", optarg, c == OPT_OUTPUT_TYPE,
+                                   c == OPT_OUTPUT_TYPE ? &mo.output_type : &mo.input_type))
+                return CLI_EXIT_USAGE;
+            break;
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
             break;

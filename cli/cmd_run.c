@@ -29,6 +29,7 @@ static void print_help(void)
            "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
            "      --images N        test images run on the emulated target (default 100)\n"
            CLI_OPTIMIZE_HELP
+           CLI_IO_TYPE_HELP
            "  -o, --output DIR      output directory (default mcuopt-out)\n"
            "  -q, --quiet           no progress display\n"
            "  -h, --help            this help\n");
@@ -107,12 +108,14 @@ int cmd_run(int argc, char **argv)
     mo.ctx = cli_context();
     float clock = 0.0f;
 
-    enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES, OPT_OPTIMIZE };
+    enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES, OPT_OPTIMIZE, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
     struct option extra[] = {
         {"target", required_argument, NULL, OPT_TARGET},
         {"clock-mhz", required_argument, NULL, OPT_CLOCK},
         {"images", required_argument, NULL, OPT_IMAGES},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
+        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
+        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
         {NULL, 0, NULL, 0},
     };
     static const char *const not_here[] = {"json", NULL};   /* run writes files, not JSON */
@@ -132,6 +135,11 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("run", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_INPUT_TYPE:
+        case OPT_OUTPUT_TYPE:
+            if (!cli_parse_io_type("run", optarg, c == OPT_OUTPUT_TYPE, c == OPT_OUTPUT_TYPE ? &mo.output_type : &mo.input_type))
+                return CLI_EXIT_USAGE;
             break;
         case 'o': out_dir = optarg; break;
         case 'h': print_help(); return CLI_EXIT_OK;

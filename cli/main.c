@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"predict", "run a model on float inputs from a file, write its outputs (to compare with other tools)", cmd_predict},
     {"emit", "generate C code (model.h/model.c + runtime) for the MCU", cmd_emit},
     {"measure", "run the emitted code on an emulated Cortex-M: bit-exactness, instructions, latency", cmd_measure},
+    {"validate", "compare the float model, the host runtime and the emulated target on your inputs", cmd_validate},
     {"estimate", "predict Flash, RAM, cycles, latency and energy per layer without the emulator", cmd_estimate},
     {"search", "adaptive search over the whole compression pipeline for a target", cmd_search},
     {"trials", "list the trials of a search database", cmd_trials},

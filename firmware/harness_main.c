@@ -9,6 +9,7 @@
  *
  *   MCO_HARNESS <n_inputs>
  *   MCO_RESULT <index> <model_run return value> <1 pass | 0 fail> <stack bytes>
+ *   MCO_OUTPUT <index> <the output bytes in hex>   (after a failed one only)
  *   MCO_DONE
  *
  * The build defines MCO_N_INPUTS, MCO_INPUT_BYTES and MCO_OUTPUT_BYTES; the
@@ -85,6 +86,12 @@ int main(void)
         uintptr_t stack_bytes = sp - (uintptr_t)first_dirty_word(paint_low, sp);
         int pass = rc == 0 && memcmp(output, mco_test_expected[i], MCO_OUTPUT_BYTES) == 0;
         printf("MCO_RESULT %u %d %d %lu\n", i, rc, pass, (unsigned long)stack_bytes);
+        if (!pass) {   /* what the target computed, for the host to compare (mcuopt validate) */
+            const uint8_t *bytes = (const uint8_t *)output;
+            printf("MCO_OUTPUT %u ", i);
+            for (unsigned b = 0; b < MCO_OUTPUT_BYTES; b++) printf("%02x", (unsigned)bytes[b]);
+            printf("\n");
+        }
     }
     printf("MCO_DONE\n");
     return 0;

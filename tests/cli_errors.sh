@@ -584,6 +584,42 @@ bad "ae8.mco is an autoencoder (loss mse): give --min-auc, not --min-accuracy" s
 bad "good.mco is a classifier: give --min-accuracy, not --min-auc" search "$m" --target stm32f405 --min-auc 0.9 "${data[@]}"
 bad "ae8.mco is an autoencoder (loss mse): --stages cannot include distill" search "$d/ae8.mco" --target stm32f405 --min-auc 0.9 --stages prune,distill --data "$d/ae-good"
 bad "distillation needs a classifier teacher, not a reconstruction model (loss mse)" distill --teacher "$d/ae8.mco" --arch "$d/ae8.arch" --data "$d/ae-good" --val 0 -o s.mco
+# ---- issue 14: the emitted code's input and output types (--input-type, --output-type), --example
+bad "--input-type must be int8, uint8 or float, not 'int16'" emit "$q" --input-type int16 -o code
+bad "--output-type must be int8 or float, not 'uint8'" emit "$q" --output-type uint8 -o code
+bad "an int8 input needs a model with int8 activations" emit "$m" --input-type int8 -o code
+bad "an int8 output needs a model with int8 activations" emit "$m" --output-type int8 -o code
+bad "--input-type must be int8, uint8 or float, not 'u8'" measure "$q" --target stm32f405 --input-type u8 "${data[@]}"
+bad "--output-type must be int8 or float, not 'double'" run "${data[@]}" --val 50 --epochs 1 --quiet --output-type double -o run
+bad "--example must be semihost or uart, not 'rtt'" emit "$q" --example rtt -o code
+
+# ---- issue 14: mcuopt validate (its inputs files) ----
+head -c 100 /dev/zero >"$d/short.u8"
+head -c 784 /dev/zero >"$d/one.u8"
+head -c 784 /dev/zero >"$d/one.i8"
+head -c 3136 /dev/zero >"$d/one.f32"
+{ head -c 3132 /dev/zero; printf '\x00\x00\xc0\x7f'; } >"$d/nan.f32"
+head -c 5 /dev/zero >"$d/odd.f32"
+head -c 784 /dev/zero >"$d/inputs.txt"
+npy_header="{'descr': '<i2', 'fortran_order': False, 'shape': (1, 28, 28), }"
+while [ $(((10 + ${#npy_header} + 1) % 64)) != 0 ]; do npy_header="$npy_header "; done
+{ printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $((${#npy_header} + 1)))\\x00"; printf '%s\n' "$npy_header";
+  head -c 1568 /dev/zero; } >"$d/i16.npy"
+bad "--target is required"                validate "$q" --inputs "$d/one.u8"
+bad "give the inputs with either --inputs FILE or --data PATH" validate "$q" --target stm32f405
+bad "give the inputs with either --inputs FILE or --data PATH" validate "$q" --target stm32f405 --inputs "$d/one.u8" "${data[@]}"
+bad "--float-model is for a .mcq MODEL"   validate "$m" --target stm32f405 --float-model "$m" --inputs "$d/one.u8"
+bad "no-such.u8"                          validate "$q" --target stm32f405 --inputs "$d/no-such.u8"
+bad "short.u8: 100 values are not a whole number of the model's 28x28x1 inputs" validate "$q" --target stm32f405 --inputs "$d/short.u8"
+bad "inputs.txt: inputs are a .npy array or raw .u8" validate "$q" --target stm32f405 --inputs "$d/inputs.txt"
+bad "i16.npy: the inputs must be uint8 or float32 samples or int8 model inputs" validate "$q" --target stm32f405 --inputs "$d/i16.npy"
+bad "nan.f32: value 783 (input 0) is not a finite number" validate "$q" --target stm32f405 --inputs "$d/nan.f32"
+bad "odd.f32: 5 bytes are not a whole number of float32 values" validate "$q" --target stm32f405 --inputs "$d/odd.f32"
+bad "a uint8 input takes raw bytes, but the samples are float32" validate "$q" --target stm32f405 --inputs "$d/one.f32" --input-type uint8
+bad "int8 inputs need a model with int8 activations" validate "$m" --target stm32f405 --inputs "$d/one.i8"
+bad "--input-type must be int8, uint8 or float, not 'f32'" validate "$q" --target stm32f405 --inputs "$d/one.u8" --input-type f32
+bad "--images"                            validate "$q" --target stm32f405 --inputs "$d/one.u8" --images 0
+bad "unknown target"                      validate "$q" --target no-such-mcu --inputs "$d/one.u8"
 
 # An unwritable output leaves nothing behind.
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"

@@ -6,7 +6,7 @@
  * outputs match the host results, instruction counts are the same on a
  * second run (deterministic) and equal the pinned value for the Debian 12
  * toolchain (arm-none-eabi-gcc 12.2), a wrong expected output is reported as
- * a mismatch, a crashing or hanging model gives a clear error, and an
+ * a mismatch (and the target's outputs come back, MCO_OUTPUT), a crashing or hanging model gives a clear error, and an
  * ARMv7-M instruction (SDIV) in M0+ code fails the measurement although the
  * Cortex-M3 machine runs it.
  * Per-layer figures (layer marks, firmware/mco_layer_mark.h): the same
@@ -187,11 +187,16 @@ static void measure_on(const char *target, const char *model_dir, uint64_t pinne
            a.cycles_est, a.latency_ms, a.clock_mhz, a.energy_uj, a.flash_bytes, a.static_ram_bytes, a.stack_bytes,
            a.note);
 
-    /* Second run, at half the clock, with one expected output made wrong. */
+    /* Second run, at half the clock, with one expected output made wrong:
+     * the target's outputs come back (MCO_OUTPUT), the right ones there too. */
+    uint8_t right[N_CASES][N_OUT], actual[N_CASES][N_OUT];
+    memcpy(right, expected, sizeof right);
     expected[1][2] ^= 0x01;
     req.clock_mhz = t.clock_mhz / 2;
+    req.actual = &actual[0][0];
     CHECK_OK(mco_target_measure(&t, &req, &b));
     CHECK(b.n_mismatch == 1 && b.first_mismatch == 1);
+    CHECK(memcmp(actual, right, sizeof right) == 0);
     CHECK(b.insns_min == a.insns_min && b.insns_max == a.insns_max && b.insns_mean == a.insns_mean);
     CHECK(b.cycles_est == a.cycles_est);
     CHECK_NEAR(b.latency_ms, 2 * a.latency_ms, 1e-9);

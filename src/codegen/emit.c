@@ -16,6 +16,10 @@
  *                    Before each call (and after the last) an
  *                    MCO_LAYER_MARK(k), empty unless the measurement build
  *                    defines it (firmware/mco_layer_mark.h: per-layer counts)
+ *                    An input or output of another type than the model's
+ *                    (mco_emit_options.input_type / output_type) is
+ *                    converted into / out of the arena by runtime/mco_io.c,
+ *                    with the static table or parameters it needs
  *   runtime files    the kernel files the ops call, with their headers
  *                    (emit_runtime.c picks them; no dispatcher)
  *
@@ -47,6 +51,17 @@ void mco_emit_options_default(mco_emit_options *opt)
     opt->measure = 1;
     opt->name = NULL;
     opt->measured_stack_bytes = 0;
+    opt->input_type = MCO_IO_MODEL;
+    opt->output_type = MCO_IO_MODEL;
+    opt->example = MCO_EXAMPLE_SEMIHOST;
+}
+
+mco_status mco_emit_example_parse(const char *name, mco_emit_example *out)
+{
+    if (name && strcmp(name, "semihost") == 0) *out = MCO_EXAMPLE_SEMIHOST;
+    else if (name && strcmp(name, "uart") == 0) *out = MCO_EXAMPLE_UART;
+    else return mco_error(MCO_ERR_ARG, "the example's I/O must be semihost or uart, not '%s'", name ? name : "");
+    return MCO_OK;
 }
 
 /* ---- output files --------------------------------------------------------- */
@@ -317,8 +332,6 @@ int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_M
     return n;
 }
 
-const char *mco_emit_elem_ctype(mco_elem_type t) { return t == MCO_ELEM_S8 ? "int8_t" : "float"; }
-
 static void emit_header_comment(FILE *f, const char *file, const mco_deploy_model *dm)
 {
     char desc[160];
@@ -331,19 +344,21 @@ static void emit_header_comment(FILE *f, const char *file, const mco_deploy_mode
  * read directly unless an op writes the input tensor (an in-place clamp), the
  * caller's `out` is written directly unless the output is the input tensor;
  * otherwise they are copied into / out of the arena, which then holds only
- * the tensors the caller's buffers do not (same offsets as the host plan). */
+ * the tensors the caller's buffers do not (same offsets as the host plan).
+ * An input or output in another type than the model's (--input-type,
+ * --output-type) is converted into / out of the arena instead. */
 typedef struct {
     int direct_in, direct_out;
     uint32_t arena_bytes;     /* 0: no arena */
 } io_binding;
 
-static io_binding bind_io(const mco_plan *plan)
+static io_binding bind_io(const mco_plan *plan, const mco_plan_io *types)
 {
     io_binding io;
-    io.direct_in = plan->n_ops > 0;
+    io.direct_in = plan->n_ops > 0 && !types->convert_input;
     for (int k = 0; k < plan->n_ops; k++)
         if (plan->info[k].output_tensor == plan->input_tensor) io.direct_in = 0;
-    io.direct_out = plan->output_tensor != plan->input_tensor;
+    io.direct_out = plan->output_tensor != plan->input_tensor && !types->convert_output;
     io.arena_bytes = 0;
     for (int t = 0; t < plan->n_tensors; t++) {
         if ((t == plan->input_tensor && io.direct_in) || (t == plan->output_tensor && io.direct_out)) continue;
@@ -436,12 +451,31 @@ void mco_emit_make_names(const char *name, mco_emit_names *nm)
     snprintf(nm->source, sizeof nm->source, "%s.c", name);
 }
 
+const char *mco_emit_io_ctype(mco_io_type t)
+{
+    return t == MCO_IO_FLOAT ? "float" : t == MCO_IO_UINT8 ? "uint8_t" : "int8_t";
+}
+
 void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *dm, const mco_plan *plan,
-                              const mco_emit_names *nm)
+                           const mco_plan_io *io, const mco_emit_names *nm)
 {
     const mco_normalization *norm = &dm->model.norm;
-    fprintf(f, "%sA raw 8-bit sample becomes the float input x = (raw * %.9g - %.9g) / %.9g", prefix,
-            (double)norm->scale, (double)norm->mean, (double)norm->std);
+    char formula[200];
+    snprintf(formula, sizeof formula, "x = (%s * %.9g - %.9g) / %.9g", io->input_type == MCO_IO_FLOAT ? "v" : "raw",
+             (double)norm->scale, (double)norm->mean, (double)norm->std);
+    if (io->convert_input) {
+        fprintf(f, "%s%s_run takes %s: %s_run normalises it itself,\n%s%s", prefix, nm->lower,
+                io->input_type == MCO_IO_UINT8 ? "the raw 8-bit sample (a pixel, an ADC byte)"
+                                               : "the sample's float values v, in the data's units",
+                nm->lower, prefix, formula);
+        if (plan->input_type == MCO_ELEM_S8)
+            fprintf(f, ",\n%sand quantizes it, q = clamp(round(x / %.9g) + %d, -128, 127)%s", prefix,
+                    (double)io->in_scale, (int)io->in_zero_point,
+                    io->input_type == MCO_IO_UINT8 ? " (a table of the 256 values)" : " (in double)");
+        fputs(".\n", f);
+        return;
+    }
+    fprintf(f, "%sA raw 8-bit sample becomes the float input %s", prefix, formula);
     if (plan->input_type == MCO_ELEM_S8)
         fprintf(f, ",\n%sthen q = clamp(round(x / %s_INPUT_SCALE) + %s_INPUT_ZERO_POINT, -128, 127)", prefix,
                 nm->upper, nm->upper);
@@ -451,7 +485,7 @@ void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *
 /* NAME.h: the sizes, types, quantization, memory figures and the two entry
  * points. `stack_worst` / `stack_measured`: 0 when unknown. */
 static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
-                               const mco_emit_names *nm, size_t stack_worst, size_t stack_measured, const char *cpu,
+                               const mco_plan_io *types, const mco_emit_names *nm, size_t stack_worst, size_t stack_measured, const char *cpu,
                                const char *dir, mco_emit_result *res)
 {
     mco_emit_file out;
@@ -474,17 +508,20 @@ static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan,
             " * `static uint32_t buf[%s_ARENA_WORDS];`); one buffer per concurrent call.\n",
             n, N, dm->model.input_shape.h, dm->model.input_shape.w, dm->model.input_shape.c, N, N, n, N, n, N, n, n,
             N, N, N);
-    mco_emit_input_recipe(f, " * ", dm, plan, nm);
+    mco_emit_input_recipe(f, " * ", dm, plan, types, nm);
+    if (types->convert_output)
+        fprintf(f, " * %s_run gives the int8 output dequantized: y = (q - %d) * %.9g.\n", n,
+                (int)types->out_zero_point, (double)types->out_scale);
     fprintf(f, " */\n#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
             N, N);
     fprintf(f, "#define %s_INPUT_SIZE %d\n#define %s_OUTPUT_SIZE %d\n", N, (int)plan->input_size, N,
             (int)plan->output_size);
     fprintf(f, "#define %s_INPUT_H %d\n#define %s_INPUT_W %d\n#define %s_INPUT_C %d\n", N, dm->model.input_shape.h,
             N, dm->model.input_shape.w, N, dm->model.input_shape.c);
-    if (plan->input_type == MCO_ELEM_S8)
+    if (types->input_type == MCO_IO_INT8)
         fprintf(f, "#define %s_INPUT_SCALE %s\n#define %s_INPUT_ZERO_POINT (%d)\n", N,
                 mco_emit_float_literal(plan->input_q.scale, a), N, (int)plan->input_q.zero_point);
-    if (plan->output_type == MCO_ELEM_S8)
+    if (types->output_type == MCO_IO_INT8)
         fprintf(f, "#define %s_OUTPUT_SCALE %s\n#define %s_OUTPUT_ZERO_POINT (%d)\n", N,
                 mco_emit_float_literal(plan->output_q.scale, a), N, (int)plan->output_q.zero_point);
     fprintf(f,
@@ -504,8 +541,8 @@ static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan,
             "/* RAM the model needs beyond your application's: arena + stack. */\n"
             "#define %s_RAM_TOTAL (%s_ARENA_SIZE + %s_STACK_SIZE)\n\n",
             N, stack_worst ? stack_worst : stack_measured, N, N, N);
-    fprintf(f, "typedef %s %s_input_t;\ntypedef %s %s_output_t;\n\n", mco_emit_elem_ctype(plan->input_type), n,
-            mco_emit_elem_ctype(plan->output_type), n);
+    fprintf(f, "typedef %s %s_input_t;\ntypedef %s %s_output_t;\n\n", mco_emit_io_ctype(types->input_type), n,
+            mco_emit_io_ctype(types->output_type), n);
     fprintf(f,
             "int %s_run(const %s_input_t *in, %s_output_t *out);\n"
             "int %s_run_with_arena(const %s_input_t *in, %s_output_t *out, void *arena);\n\n"
@@ -514,8 +551,63 @@ static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan,
     return mco_emit_close(&out, res, nm->header);
 }
 
+/* The static data of the input conversion (--input-type uint8 / float);
+ * returns its bytes (counted with the weights). */
+static size_t emit_input_data(FILE *f, const mco_plan *plan, const mco_plan_io *types)
+{
+    char a[40], b[40], c[40], d[40];
+    if (types->input_type == MCO_IO_UINT8) {
+        int s8 = plan->input_type == MCO_ELEM_S8;
+        fprintf(f, "/* the model input of each raw byte value, as mcuopt's host computes it */\n"
+                   "static const %s input_table[256] = {", s8 ? "int8_t" : "float");
+        for (int v = 0; v < 256; v++) {
+            fputs(v % (s8 ? 16 : 6) == 0 ? "\n    " : " ", f);
+            if (s8) fprintf(f, "%d", (int)types->table_s8[v]);
+            else fputs(mco_emit_float_literal(types->table_f32[v], a), f);
+            if (v < 255) fputc(',', f);
+        }
+        fputs("\n};\n\n", f);
+        return 256 * (s8 ? sizeof(int8_t) : sizeof(float));
+    } else {
+        fprintf(f,
+                "/* the model's normalisation and its input's quantization */\n"
+                "static const mco_input_params input_params = {\n"
+                "    .norm_scale = %s, .norm_mean = %s, .norm_std = %s,\n"
+                "    .scale = %s, .zero_point = %d\n};\n\n",
+                mco_emit_float_literal(types->norm_scale, a), mco_emit_float_literal(types->norm_mean, b),
+                mco_emit_float_literal(types->norm_std, c), mco_emit_float_literal(types->in_scale, d),
+                (int)types->in_zero_point);
+        return sizeof(float) * 4 + sizeof(int32_t);
+    }
+}
+
+/* The conversion of the caller's `in` into the model input in the arena. */
+static void emit_input_conversion(FILE *f, const mco_plan *plan, const mco_plan_io *types, const char *N)
+{
+    int s8 = plan->input_type == MCO_ELEM_S8;
+    const char *at = s8 ? "S8_AT" : "F32_AT";
+    if (types->input_type == MCO_IO_UINT8)
+        fprintf(f, "    mco_input_u8_%s(input_table, in, %s(%" PRIu32 "u), %s_INPUT_SIZE);\n", s8 ? "s8" : "f32", at,
+                plan->input_offset, N);
+    else
+        fprintf(f, "    mco_input_f32_%s(&input_params, in, %s(%" PRIu32 "u), %s_INPUT_SIZE);\n", s8 ? "s8" : "f32",
+                at, plan->input_offset, N);
+}
+
+/* The runtime functions (runtime/mco_io.c) the conversions call; NULL-terminated. */
+static void io_functions(const mco_plan *plan, const mco_plan_io *types, const char *fns[3])
+{
+    int n = 0, s8 = plan->input_type == MCO_ELEM_S8;
+    if (types->convert_input)
+        fns[n++] = types->input_type == MCO_IO_UINT8 ? (s8 ? "mco_input_u8_s8" : "mco_input_u8_f32")
+                                                     : (s8 ? "mco_input_f32_s8" : "mco_input_f32_f32");
+    if (types->convert_output) fns[n++] = "mco_output_s8_f32";
+    fns[n] = NULL;
+}
+
 static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
-                               const mco_emit_names *nm, const char *dir, mco_emit_result *res)
+                               const mco_plan_io *types, const mco_emit_names *nm, const char *dir,
+                               mco_emit_result *res)
 {
     mco_emit_file out;
     mco_status st = mco_emit_open(&out, dir, nm->source);
@@ -523,6 +615,7 @@ static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan,
     FILE *f = out.f;
     const mco_op *ops = plan->ops;
     const char *N = nm->upper, *n = nm->lower;
+    char lit[40];
     emit_header_comment(f, nm->source, dm);
     fputs(" * The model as one runtime kernel call per op (the calls the host's\n"
           " * evaluator makes for the same plan); every parameter array holds the\n"
@@ -532,8 +625,9 @@ static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan,
     const char *headers[MCO_EMIT_MAX_HEADERS];
     int n_headers = mco_emit_kernel_headers(plan, headers);
     for (int h = 0; h < n_headers; h++) fprintf(f, "#include \"%s\"\n", headers[h]);
+    if (types->convert_input || types->convert_output) fputs("#include \"mco_io.h\"\n", f);
     fprintf(f, "#include \"%s\"\n\n", nm->header);
-    size_t weight_bytes = 0;
+    size_t weight_bytes = types->convert_input ? emit_input_data(f, plan, types) : 0;
     for (int k = 0; k < plan->n_ops && st == MCO_OK; k++) {
         const mco_plan_op_info *info = &plan->info[k];
         fprintf(f, "/* op %d: %s", k, dm->model.layers[info->first_layer].name);
@@ -578,15 +672,21 @@ static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan,
         fputs("    (void)arena;   /* the model needs no arena */\n"
               "    if (in == 0 || out == 0) return (int)MCO_RT_ARG_ERROR;\n",
               f);
-    if (!io->direct_in)
+    if (types->convert_input)
+        emit_input_conversion(f, plan, types, N);
+    else if (!io->direct_in)
         fprintf(f, "    memcpy(arena_bytes + %" PRIu32 "u, in, sizeof(%s_input_t) * (size_t)%s_INPUT_SIZE);\n",
                 plan->input_offset, n, N);
     for (int k = 0; k < plan->n_ops; k++) emit_op_call(f, plan, io, k);
     if (plan->n_ops == 0) fputs("    status = MCO_RT_OK;\n", f);
     if (!io->direct_out) {
         fputs("    if (status != MCO_RT_OK) return (int)status;\n", f);
-        fprintf(f, "    memcpy(out, arena_bytes + %" PRIu32 "u, sizeof(%s_output_t) * (size_t)%s_OUTPUT_SIZE);\n",
-                plan->output_offset, n, N);
+        if (types->convert_output)
+            fprintf(f, "    mco_output_s8_f32(%s, %d, S8_AT(%" PRIu32 "u), out, %s_OUTPUT_SIZE);\n",
+                    mco_emit_float_literal(types->out_scale, lit), (int)types->out_zero_point, plan->output_offset, N);
+        else
+            fprintf(f, "    memcpy(out, arena_bytes + %" PRIu32 "u, sizeof(%s_output_t) * (size_t)%s_OUTPUT_SIZE);\n",
+                    plan->output_offset, n, N);
     }
     fputs("    return (int)status;\n}\n\n", f);
     char arena_arg[MCO_EMIT_MODEL_NAME_MAX + 16] = "0";
@@ -608,24 +708,30 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     }
     memset(res, 0, sizeof *res);
     snprintf(res->cpu, sizeof res->cpu, "%s", opt->cpu ? opt->cpu : "cortex-m4");
-    io_binding io = bind_io(plan);
-    res->arena_bytes = io.arena_bytes;
     const char *name = opt->name ? opt->name : "model";
     mco_status st = mco_emit_check_name(name);
     if (st != MCO_OK) return st;
+    mco_plan_io types;
+    if ((st = mco_plan_io_init(dm, plan, opt->input_type, opt->output_type, &types)) != MCO_OK) return st;
+    io_binding io = bind_io(plan, &types);
+    res->arena_bytes = io.arena_bytes;
+    const char *io_fns[3];
+    io_functions(plan, &types, io_fns);
     mco_emit_names nm;
     mco_emit_make_names(name, &nm);
     /* Everything goes to a staged directory that only a success puts in place.
      * The header is written again once the stack is known. */
     mco_output_dir out;
     if ((st = mco_output_dir_begin(&out, dir)) != MCO_OK) return st;
-    st = write_header(dm, plan, &io, &nm, 0, 0, res->cpu, out.stage, NULL);
-    if (st == MCO_OK) st = write_source(dm, plan, &io, &nm, out.stage, res);
-    if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, out.stage, res);
+    st = write_header(dm, plan, &io, &types, &nm, 0, 0, res->cpu, out.stage, NULL);
+    if (st == MCO_OK) st = write_source(dm, plan, &io, &types, &nm, out.stage, res);
+    if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, io_fns, out.stage, res);
     if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, &nm, res);
     if (st == MCO_OK)
-        st = write_header(dm, plan, &io, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu, out.stage, res);
-    if (st == MCO_OK) st = mco_emit_package(dm, plan, &nm, opt->measured_stack_bytes, out.stage, res);
+        st = write_header(dm, plan, &io, &types, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu, out.stage,
+                          res);
+    if (st == MCO_OK)
+        st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->measured_stack_bytes, out.stage, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);
     mco_output_dir_abort(&out);
     return st;

@@ -35,13 +35,13 @@ void mco_emit_make_names(const char *name, mco_emit_names *nm);
 /* A float as a C constant that reads back as the same float ("%.9g" + f). */
 const char *mco_emit_float_literal(float v, char buf[40]);
 
-/* "int8_t" or "float": the C type of a model input or output. */
-const char *mco_emit_elem_ctype(mco_elem_type t);
+/* "int8_t", "uint8_t" or "float": the C type of the caller's input or output. */
+const char *mco_emit_io_ctype(mco_io_type t);
 
-/* Writes the input recipe (raw 8-bit sample -> model input), each line
- * starting with `prefix`. */
+/* Writes the input recipe (what NAME_run takes, from a raw sample), each
+ * line starting with `prefix`. */
 void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *dm, const mco_plan *plan,
-                           const mco_emit_names *nm);
+                           const mco_plan_io *io, const mco_emit_names *nm);
 
 /* The runtime's on/off shortcuts (mco_config.h, which explains each): 1 when
  * every op of the plan allows it. A build with several models turns one on
@@ -75,14 +75,18 @@ int mco_emit_kernel_headers(const mco_plan *plan, const char *headers[MCO_EMIT_M
  * which file defines each kernel function, then by what those files call
  * and include) from the context's runtime directory into
  * dir/mcuopt_runtime/, with the plan's own mco_config.h. */
-mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res);
+/* `functions`: more runtime functions NAME.c calls (the input / output
+ * conversions of mco_io.h), NULL-terminated, or NULL. */
+mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *const *functions,
+                            const char *dir, mco_emit_result *res);
 
 /* The package's build files, README and example (emit_package.c): README.md,
  * CMakeLists.txt, NAME.mk and example/main.c, for a package whose NAME.h,
  * NAME.c and runtime files are already in `dir` (res->files) and whose
  * sizes res holds. */
-mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm,
-                            size_t stack_measured, const char *dir, mco_emit_result *res);
+mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                            const mco_emit_names *nm, mco_emit_example example, size_t stack_measured,
+                            const char *dir, mco_emit_result *res);
 
 /* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable
  * object (unused sections dropped, libgcc included; built in the context's

@@ -14,7 +14,10 @@
  *                    each runtime file listed once over all included models;
  *                    run on its own (make -f NAME.mk) it builds the example
  *   example/main.c   runs the model on one built-in input and checks the
- *                    outputs against the host runtime's for that input
+ *                    outputs against the host runtime's for that input; it
+ *                    prints with printf (--example semihost, the default) or
+ *                    through example/board.c's board_init / board_putc, a
+ *                    stub the user fills in for their UART (--example uart)
  *
  * Sharing one runtime between models: each package's mco_config.h holds
  * its own model's runtime options (emit_runtime.c), each guarded by #ifndef.
@@ -26,7 +29,7 @@
  *
  * What it leaves out: IDE project files (an IDE compiles NAME.c and
  * mcuopt_runtime/ *.c with both directories on the include path), other
- * example I/O than printf, and input/output types other than the plan's.
+ * example I/O than printf and a UART stub.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,7 +57,11 @@ static int is_c_file(const char *name)
 
 /* ---- CMakeLists.txt ---------------------------------------------------------- */
 
-static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config *c, const mco_emit_result *res)
+/* The example's sources beyond main.c, for the build files and README. */
+static const char *example_extra(mco_emit_example example) { return example == MCO_EXAMPLE_UART ? " example/board.c" : ""; }
+
+static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config *c, const mco_emit_result *res,
+                        mco_emit_example example)
 {
     const char *n = nm->lower;
     fprintf(f,
@@ -132,15 +139,16 @@ static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config
             "target_include_directories(%s PUBLIC \"${CMAKE_CURRENT_SOURCE_DIR}\")\n"
             "target_link_libraries(%s PUBLIC mcuopt_runtime)\n\n"
             "if(CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR)\n"
-            "  add_executable(%s_example example/main.c)\n"
+            "  add_executable(%s_example example/main.c%s)\n"
             "  target_link_libraries(%s_example PRIVATE %s)\n"
             "endif()\n",
-            n, nm->source, n, n, n, n, n);
+            n, nm->source, n, n, n, example_extra(example), n, n);
 }
 
 /* ---- NAME.mk ------------------------------------------------------------------- */
 
-static void write_mk(FILE *f, const mco_emit_names *nm, const mco_emit_config *c, const mco_emit_result *res)
+static void write_mk(FILE *f, const mco_emit_names *nm, const mco_emit_config *c, const mco_emit_result *res,
+                     mco_emit_example example)
 {
     const char *n = nm->lower, *N = nm->upper;
     fprintf(f,
@@ -199,12 +207,14 @@ static void write_mk(FILE *f, const mco_emit_names *nm, const mco_emit_config *c
     fputs("    -DMCO_CONV3X3_IN_H=$(call mcuopt_conv3x3,1) -DMCO_CONV3X3_IN_W=$(call mcuopt_conv3x3,2) \\\n"
           "    -DMCO_CONV3X3_OUT_C=$(call mcuopt_conv3x3,3)\n\n",
           f);
+    char board[MCO_EMIT_MODEL_NAME_MAX + 32] = "";
+    if (example == MCO_EXAMPLE_UART) snprintf(board, sizeof board, " $(%s_DIR)/example/board.c", N);
     fprintf(f,
             "ifeq ($(words $(MAKEFILE_LIST)),1)\n"
-            "%s_example: $(%s_DIR)/example/main.c $(MCUOPT_SOURCES)\n"
+            "%s_example: $(%s_DIR)/example/main.c%s $(MCUOPT_SOURCES)\n"
             "\t$(CC) -std=c99 -O2 $(MCUOPT_CFLAGS) -o $@ $^\n"
             "endif\n",
-            n, N);
+            n, N, board);
 }
 
 /* ---- example/main.c ------------------------------------------------------------ */
@@ -215,15 +225,17 @@ static void example_raw(uint8_t *raw, size_t size)
     for (size_t i = 0; i < size; i++) raw[i] = (uint8_t)(((i * 2654435761u) >> 13) % 256u);
 }
 
-static void write_values(FILE *f, const char *ctype, const char *name, const char *count, mco_elem_type type,
+static void write_values(FILE *f, const char *ctype, const char *name, const char *count, mco_io_type type,
                          const uint8_t *bytes, size_t n)
 {
     char lit[40];
     fprintf(f, "static const %s %s[%s] = {", ctype, name, count);
     for (size_t i = 0; i < n; i++) {
         fputs(i % 12 == 0 ? "\n    " : " ", f);
-        if (type == MCO_ELEM_S8) {
+        if (type == MCO_IO_INT8) {
             fprintf(f, "%d", (int)(int8_t)bytes[i]);
+        } else if (type == MCO_IO_UINT8) {
+            fprintf(f, "%u", (unsigned)bytes[i]);
         } else {
             float v;
             memcpy(&v, bytes + 4 * i, 4);
@@ -234,34 +246,11 @@ static void write_values(FILE *f, const char *ctype, const char *name, const cha
     fputs("\n};\n", f);
 }
 
-static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm)
+/* example/main.c's main(): printf, or example/board.c's board_putc. */
+static void write_example_main(FILE *f, const mco_emit_names *nm, mco_emit_example example)
 {
     const char *n = nm->lower, *N = nm->upper;
-    size_t raw_size = mco_shape_size(dm->model.input_shape);
-    uint8_t *raw = malloc(raw_size), *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
-    mco_status st = raw && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "emit: out of memory");
-    if (st == MCO_OK) {
-        example_raw(raw, raw_size);
-        st = mco_deploy_predict_raw(dm, plan, raw, 1, in, out);
-    }
-    if (st == MCO_OK) {
-        char count[MCO_EMIT_MODEL_NAME_MAX + 16], type[MCO_EMIT_MODEL_NAME_MAX + 16];
-        fprintf(f,
-                "/*\n * example/main.c - runs the model \"%s\" once (generated by mcuopt %s): one\n"
-                " * built-in input (a fixed test pattern, already in the model's input\n"
-                " * format), and a check that the outputs equal the ones mcuopt's host\n"
-                " * runtime computed for it. Exit status 0 if they do.\n"
-                " *\n * On a board: fill `input` from your sensor (README.md: the input recipe)\n"
-                " * and send the result where you need it instead of printf.\n */\n"
-                "#include <stdio.h>\n#include <string.h>\n\n#include \"%s\"\n\n",
-                n, MCO_VERSION, nm->header);
-        snprintf(count, sizeof count, "%s_INPUT_SIZE", N);
-        snprintf(type, sizeof type, "%s_input_t", n);
-        write_values(f, type, "input", count, plan->input_type, in, (size_t)plan->input_size);
-        snprintf(count, sizeof count, "%s_OUTPUT_SIZE", N);
-        snprintf(type, sizeof type, "%s_output_t", n);
-        fputs("/* the outputs mcuopt's host runtime computed for this input */\n", f);
-        write_values(f, type, "expected", count, plan->output_type, out, (size_t)plan->output_size);
+    if (example == MCO_EXAMPLE_SEMIHOST) {
         fprintf(f,
                 "\nstatic %s_output_t output[%s_OUTPUT_SIZE];\n\n"
                 "int main(void)\n{\n"
@@ -277,6 +266,74 @@ static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_p
                 "           same ? \"equal\" : \"DIFFER from\");\n"
                 "    return same ? 0 : 1;\n}\n",
                 n, N, n, n, N, n, N);
+        return;
+    }
+    fprintf(f,
+            "\nstatic %s_output_t output[%s_OUTPUT_SIZE];\n\n"
+            "/* A string, and a number in decimal, through board_putc. */\n"
+            "static void print(const char *s)\n{\n    while (*s) board_putc(*s++);\n}\n\n"
+            "static void print_int(int v)\n{\n"
+            "    char digits[12];\n"
+            "    int k = 0;\n"
+            "    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;\n"
+            "    if (v < 0) board_putc('-');\n"
+            "    do {\n        digits[k++] = (char)('0' + u %% 10u);\n        u /= 10u;\n    } while (u > 0u);\n"
+            "    while (k > 0) board_putc(digits[--k]);\n}\n\n"
+            "int main(void)\n{\n"
+            "    board_init();\n"
+            "    int best = 0, status = %s_run(input, output);\n"
+            "    if (status != 0) {\n"
+            "        print(\"%s_run failed: \");\n"
+            "        print_int(status);\n"
+            "        print(\"\\n\");\n"
+            "        return 1;\n"
+            "    }\n"
+            "    for (int i = 1; i < %s_OUTPUT_SIZE; i++)\n"
+            "        if (output[i] > output[best]) best = i;\n"
+            "    int same = memcmp(output, expected, sizeof output) == 0;\n"
+            "    print(\"%s: largest output \");\n"
+            "    print_int(best);\n"
+            "    print(\" of \");\n"
+            "    print_int(%s_OUTPUT_SIZE);\n"
+            "    print(same ? \"; outputs equal the host runtime's\\n\" : \"; outputs DIFFER from the host runtime's\\n\");\n"
+            "    return same ? 0 : 1;\n}\n",
+            n, N, n, n, N, n, N);
+}
+
+static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                                const mco_emit_names *nm, mco_emit_example example)
+{
+    const char *n = nm->lower, *N = nm->upper;
+    size_t raw_size = mco_shape_size(dm->model.input_shape);
+    uint8_t *raw = malloc(raw_size), *in = malloc(io->input_bytes), *out = malloc(io->output_bytes);
+    mco_status st = raw && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "emit: out of memory");
+    if (st == MCO_OK) {
+        example_raw(raw, raw_size);
+        st = mco_deploy_predict_io(dm, plan, io, MCO_SAMPLE_U8, raw, 1, in, out);
+    }
+    if (st == MCO_OK) {
+        char count[MCO_EMIT_MODEL_NAME_MAX + 16], type[MCO_EMIT_MODEL_NAME_MAX + 16];
+        int uart = example == MCO_EXAMPLE_UART;
+        fprintf(f,
+                "/*\n * example/main.c - runs the model \"%s\" once (generated by mcuopt %s): one\n"
+                " * built-in input (a fixed test pattern, already in %s_input_t's format),\n"
+                " * and a check that the outputs equal the ones mcuopt's host runtime\n"
+                " * computed for it. Exit status 0 if they do.\n"
+                " *\n * On a board: fill `input` from your sensor (README.md: the input recipe)\n"
+                " * and send the result where you need it. %s\n */\n"
+                "%s#include <string.h>\n\n%s#include \"%s\"\n\n",
+                n, MCO_VERSION, n,
+                uart ? "It prints through board_putc\n * (example/board.c: fill in board_init and board_putc for your UART)."
+                     : "It prints with printf (semihosting on\n * an emulator or a debugger; see README.md for --example uart).",
+                uart ? "" : "#include <stdio.h>\n", uart ? "#include \"board.h\"\n" : "", nm->header);
+        snprintf(count, sizeof count, "%s_INPUT_SIZE", N);
+        snprintf(type, sizeof type, "%s_input_t", n);
+        write_values(f, type, "input", count, io->input_type, in, (size_t)plan->input_size);
+        snprintf(count, sizeof count, "%s_OUTPUT_SIZE", N);
+        snprintf(type, sizeof type, "%s_output_t", n);
+        fputs("/* the outputs mcuopt's host runtime computed for this input */\n", f);
+        write_values(f, type, "expected", count, io->output_type, out, (size_t)plan->output_size);
+        write_example_main(f, nm, example);
     }
     free(raw);
     free(in);
@@ -284,10 +341,65 @@ static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_p
     return st;
 }
 
+/* example/board.h and example/board.c: the UART stub (--example uart). */
+static void write_board_header(FILE *f)
+{
+    fputs("/*\n"
+          " * board.h - the two functions example/main.c prints through (--example uart),\n"
+          " * defined in board.c: fill them in for your board.\n"
+          " */\n"
+          "#ifndef MCO_EXAMPLE_BOARD_H\n#define MCO_EXAMPLE_BOARD_H\n\n"
+          "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+          "/* Once, first: the clocks, pins and UART the example prints on. */\n"
+          "void board_init(void);\n"
+          "/* One character out: wait until the UART can take it, then write it. */\n"
+          "void board_putc(char c);\n\n"
+          "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+          f);
+}
+
+static void write_board_source(FILE *f)
+{
+    fputs("/*\n"
+          " * board.c - the UART example/main.c prints through: a stub to fill in for\n"
+          " * your board (your vendor's HAL or registers). Until then the example runs\n"
+          " * and prints nothing; its exit status still says whether the outputs equal\n"
+          " * mcuopt's host runtime's.\n"
+          " *\n"
+          " * For instance, Arm's CMSDK UART (UART0 of the MPS2 boards, also in QEMU's\n"
+          " * mps2-an385 / mps2-an386 machines, at 0x40004000):\n"
+          " *\n"
+          " *   #define UART0 ((volatile uint32_t *)0x40004000u)\n"
+          " *   void board_init(void) { UART0[4] = 16u;  UART0[2] = 1u; }   BAUDDIV, CTRL: TX on\n"
+          " *   void board_putc(char c) { while (UART0[1] & 1u) {}  UART0[0] = (uint8_t)c; }\n"
+          " *                                          STATE: TX full    DATA\n"
+          " */\n"
+          "#include \"board.h\"\n\n"
+          "void board_init(void)\n{\n    /* your board's clocks, pins and UART (e.g. 115200 baud, 8N1) */\n}\n\n"
+          "void board_putc(char c)\n{\n    (void)c;   /* wait for the UART's transmitter, then write c to it */\n}\n",
+          f);
+}
+
 /* ---- README.md -------------------------------------------------------------------- */
 
-static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm,
-                         size_t stack_measured, const mco_emit_result *res)
+/* What the caller's input and output hold, for the API block. */
+static const char *input_what(const mco_plan *plan, const mco_plan_io *io)
+{
+    if (io->input_type == MCO_IO_UINT8) return "raw bytes (normalised inside)";
+    if (io->input_type == MCO_IO_FLOAT) return io->convert_input ? "float, the data's units (normalised inside)"
+                                                                 : "float, normalised";
+    return plan->input_type == MCO_ELEM_S8 ? "int8, quantized" : "float";
+}
+
+static const char *output_what(const mco_plan *plan, const mco_plan_io *io)
+{
+    if (io->convert_output) return "float, dequantized";
+    return plan->output_type == MCO_ELEM_S8 ? "int8, quantized" : "float";
+}
+
+static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                         const mco_emit_names *nm, mco_emit_example example, size_t stack_measured,
+                         const mco_emit_result *res)
 {
     const char *n = nm->lower, *N = nm->upper;
     char desc[160];
@@ -305,8 +417,11 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "| `%s/` | the runtime kernels the model uses (shared with other mcuopt models) |\n"
             "| `CMakeLists.txt` | the CMake library target `%s` |\n"
             "| `%s.mk` | the same for a GNU make project |\n"
-            "| `example/main.c` | runs the model once and checks the result |\n\n",
-            nm->header, nm->source, MCO_EMIT_RUNTIME_DIR, n, n);
+            "| `example/main.c` | runs the model once and checks the result |\n%s\n",
+            nm->header, nm->source, MCO_EMIT_RUNTIME_DIR, n, n,
+            example == MCO_EXAMPLE_UART ? "| `example/board.h`, `example/board.c` | the two functions the example prints through: "
+                                          "fill them in for your board |\n"
+                                        : "");
     fprintf(f,
             "## API\n\n```c\n#include \"%s\"\n\n"
             "%s_input_t  in[%s_INPUT_SIZE];    /* %d values, NHWC %dx%dx%d, %s */\n"
@@ -316,8 +431,8 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "static uint32_t arena[%s_ARENA_WORDS];  /* %s_ARENA_SIZE bytes, %s_ARENA_ALIGN-aligned */\n"
             "status = %s_run_with_arena(in, out, arena);\n```\n\n",
             nm->header, n, N, (int)plan->input_size, dm->model.input_shape.h, dm->model.input_shape.w,
-            dm->model.input_shape.c, plan->input_type == MCO_ELEM_S8 ? "int8" : "float", n, N,
-            (int)plan->output_size, plan->output_type == MCO_ELEM_S8 ? "int8" : "float", n, N, N, N, n);
+            dm->model.input_shape.c, input_what(plan, io), n, N, (int)plan->output_size, output_what(plan, io), n, N, N,
+            N, n);
     fprintf(f,
             "`%s_run` uses a static arena inside `%s`; to place it in a given RAM\n"
             "(CCM, DTCM), compile `%s` with e.g.\n"
@@ -325,8 +440,26 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "reentrant; `%s_run_with_arena` is, with one arena per concurrent call.\n\n",
             n, nm->source, nm->source, N, n, n);
     fprintf(f, "## Input recipe\n\n");
-    mco_emit_input_recipe(f, "", dm, plan, nm);
-    fprintf(f, "\n(`%s` gives the scale and zero point.)\n\n", nm->header);
+    mco_emit_input_recipe(f, "", dm, plan, io, nm);
+    if (io->input_type == MCO_IO_INT8) fprintf(f, "\n(`%s` gives the scale and zero point.)\n", nm->header);
+    if (io->input_type == MCO_IO_FLOAT && plan->input_type == MCO_ELEM_S8)
+        fputs("\nThe float input is normalised and quantized in double precision, as mcuopt's\n"
+              "host computes it, so the int8 input is the host's bit for bit; on a core\n"
+              "without a double-precision FPU that is software floating point (about 1,600\n"
+              "instructions per value on a Cortex-M4F). A uint8 input goes through a table.\n",
+              f);
+    fprintf(f,
+            "\nThe types were chosen when the package was emitted (`mcuopt emit --input-type\n"
+            "int8|uint8|float --output-type int8|float`): here `%s_input_t` is `%s` and\n"
+            "`%s_output_t` is `%s`. ",
+            n, mco_emit_io_ctype(io->input_type), n, mco_emit_io_ctype(io->output_type));
+    if (io->convert_output)
+        fprintf(f, "The output is the model's int8 output dequantized,\n(q - %d) * %.9g.\n\n", (int)io->out_zero_point,
+                (double)io->out_scale);
+    else if (io->output_type == MCO_IO_INT8)
+        fprintf(f, "The output is the model's int8 output\n(`%s_OUTPUT_SCALE`, `%s_OUTPUT_ZERO_POINT`).\n\n", N, N);
+    else
+        fputs("The output is the model's float output.\n\n", f);
     fprintf(f, "## Memory (%s)\n\n| | bytes |\n| --- | ---: |\n", res->cpu);
     if (res->measured)
         fprintf(f,
@@ -366,10 +499,15 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "Try the example on this computer (from this directory; each command\n"
             "builds it and runs it, and it exits with 0 if the outputs equal the host\n"
             "runtime's):\n\n"
-            "```sh\ncc -std=c99 -O2 -ffp-contract=off -I. -I%s example/main.c %s %s/*.c -o %s_example && ./%s_example\n```\n\n"
+            "```sh\ncc -std=c99 -O2 -ffp-contract=off -I. -I%s example/main.c%s %s %s/*.c -o %s_example && ./%s_example\n```\n\n"
             "```sh\ncmake -S . -B build && cmake --build build && ./build/%s_example\n```\n\n"
             "```sh\nmake -f %s.mk && ./%s_example\n```\n\n",
-            MCO_EMIT_RUNTIME_DIR, nm->source, MCO_EMIT_RUNTIME_DIR, n, n, n, n, n);
+            MCO_EMIT_RUNTIME_DIR, example_extra(example), nm->source, MCO_EMIT_RUNTIME_DIR, n, n, n, n, n);
+    if (example == MCO_EXAMPLE_UART)
+        fputs("The example prints through `board_putc` (`example/board.c`): until you fill in\n"
+              "`board_init` and `board_putc` for your board's UART, it prints nothing, here\n"
+              "too; its exit status still says whether the outputs are right.\n\n",
+              f);
     const char *cpu_flags = strcmp(res->cpu, "cortex-m4") == 0   ? "-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
                             : strcmp(res->cpu, "cortex-m7") == 0 ? "-mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard"
                             : strcmp(res->cpu, "cortex-m3") == 0 ? "-mcpu=cortex-m3"
@@ -386,8 +524,9 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
 
 typedef enum { FILE_README, FILE_CMAKE, FILE_MK } text_file;
 
-mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_emit_names *nm,
-                            size_t stack_measured, const char *dir, mco_emit_result *res)
+mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                            const mco_emit_names *nm, mco_emit_example example, size_t stack_measured,
+                            const char *dir, mco_emit_result *res)
 {
     mco_emit_config cfg;
     mco_emit_runtime_config(plan, &cfg);
@@ -398,9 +537,9 @@ mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, co
     for (int i = 0; i < 3 && st == MCO_OK; i++) {
         mco_emit_file out;
         if ((st = mco_emit_open(&out, dir, names[i])) != MCO_OK) break;
-        if (i == FILE_README) write_readme(out.f, dm, plan, nm, stack_measured, res);
-        else if (i == FILE_CMAKE) write_cmake(out.f, nm, &cfg, res);
-        else write_mk(out.f, nm, &cfg, res);
+        if (i == FILE_README) write_readme(out.f, dm, plan, io, nm, example, stack_measured, res);
+        else if (i == FILE_CMAKE) write_cmake(out.f, nm, &cfg, res, example);
+        else write_mk(out.f, nm, &cfg, res, example);
         st = mco_emit_close(&out, res, names[i]);
     }
     char sub[4200];
@@ -410,9 +549,17 @@ mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, co
     if (st == MCO_OK) {
         mco_emit_file out;
         if ((st = mco_emit_open(&out, dir, EXAMPLE_DIR "/main.c")) != MCO_OK) return st;
-        st = write_example(out.f, dm, plan, nm);
+        st = write_example(out.f, dm, plan, io, nm, example);
         if (st == MCO_OK) st = mco_emit_close(&out, res, EXAMPLE_DIR "/main.c");
         else mco_output_abort(&out);
+    }
+    for (int i = 0; i < 2 && st == MCO_OK && example == MCO_EXAMPLE_UART; i++) {
+        const char *name = i == 0 ? EXAMPLE_DIR "/board.h" : EXAMPLE_DIR "/board.c";
+        mco_emit_file out;
+        if ((st = mco_emit_open(&out, dir, name)) != MCO_OK) break;
+        if (i == 0) write_board_header(out.f);
+        else write_board_source(out.f);
+        st = mco_emit_close(&out, res, name);
     }
     return st;
 }

@@ -289,7 +289,8 @@ static mco_status copy_file(const mco_plan *plan, const runtime_file *rf, const 
     return mco_emit_close(&out, res, name);
 }
 
-mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *dir, mco_emit_result *res)
+mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const char *const *functions,
+                            const char *dir, mco_emit_result *res)
 {
     runtime_set *set = calloc(1, sizeof *set);
     if (!set) return mco_error(MCO_ERR_NOMEM, "emit: out of memory");
@@ -310,6 +311,11 @@ mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const 
                            mco_op_kind_name((int)ops[k].kind));
         else
             set->files[i].chosen = 1;
+    }
+    for (int k = 0; st == MCO_OK && functions && functions[k]; k++) {
+        int i = defining_file(set, functions[k]);
+        if (i < 0) st = mco_error(MCO_ERR_NOT_FOUND, "%s: no runtime file defines %s", set->dir, functions[k]);
+        else set->files[i].chosen = 1;
     }
     if (st == MCO_OK) {
         for (int changed = 1; changed;) {

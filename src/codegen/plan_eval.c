@@ -21,12 +21,12 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/thread_pool.h"
 #include "mcuopt/train.h"
+#include "mco_io.h"
 #include "op_desc.h"
 
-mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output)
+/* Runs every op over the arena, whose model input is in place. */
+static mco_status run_ops(const mco_plan *plan, uint8_t *arena)
 {
-    if (!plan || !plan->ops || !arena || !input || !output) return mco_error(MCO_ERR_ARG, "plan run: NULL argument");
-    memcpy(arena + plan->input_offset, input, plan->input_bytes);
     for (int k = 0; k < plan->n_ops; k++) {
         const mco_op *op = &plan->ops[k];
         const mco_op_desc *d = mco_op_desc_of((int)op->kind);
@@ -35,8 +35,26 @@ mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input,
             return mco_error(MCO_ERR_UNSUPPORTED, "plan run: op %d (%s) failed with runtime status %d", k,
                              mco_op_kind_name((int)op->kind), (int)rs);
     }
-    memcpy(output, arena + plan->output_offset, plan->output_bytes);
     return MCO_OK;
+}
+
+mco_status mco_plan_run(const mco_plan *plan, uint8_t *arena, const void *input, void *output)
+{
+    if (!plan || !plan->ops || !arena || !input || !output) return mco_error(MCO_ERR_ARG, "plan run: NULL argument");
+    memcpy(arena + plan->input_offset, input, plan->input_bytes);
+    mco_status st = run_ops(plan, arena);
+    if (st == MCO_OK) memcpy(output, arena + plan->output_offset, plan->output_bytes);
+    return st;
+}
+
+static void deploy_input_params(const mco_deploy_model *dm, mco_input_params *p)
+{
+    const mco_normalization *norm = &dm->model.norm;
+    p->norm_scale = norm->scale;
+    p->norm_mean = norm->mean;
+    p->norm_std = norm->std;
+    p->scale = dm->input.scale > 0.0f ? dm->input.scale : 1.0f;
+    p->zero_point = dm->input.zero_point;
 }
 
 void mco_deploy_prepare_input(const mco_deploy_model *dm, mco_sample_type type, const void *sample, void *input)
@@ -47,17 +65,14 @@ void mco_deploy_prepare_input(const mco_deploy_model *dm, mco_sample_type type, 
         mco_samples_to_float(type, sample, n, &m->norm, input);
         return;
     }
+    mco_input_params ip;
+    deploy_input_params(dm, &ip);
     int8_t *q = input;
-    const mco_normalization *norm = &m->norm;
-    const uint8_t *raw = sample;
-    const float *values = sample;
-    double scale = dm->input.scale > 0.0f ? (double)dm->input.scale : 1.0;
     for (size_t i = 0; i < n; i++) {
-        double v = type == MCO_SAMPLE_U8 ? (double)raw[i] : (double)values[i];
-        /* in double: raw * (1/255) / (1/255) lands within 1e-12 of raw, so rounding gives raw exactly */
-        double real = (v * (double)norm->scale - (double)norm->mean) / (double)norm->std;
-        double r = floor(real / scale + 0.5) + (double)dm->input.zero_point;
-        q[i] = (int8_t)(r < -128.0 ? -128.0 : (r > 127.0 ? 127.0 : r));
+        /* a byte as a float is exact; in double, raw * (1/255) / (1/255) lands
+         * within 1e-12 of raw, so rounding gives raw exactly */
+        float v = type == MCO_SAMPLE_U8 ? (float)((const uint8_t *)sample)[i] : ((const float *)sample)[i];
+        q[i] = mco_input_value_s8(&ip, v);
     }
 }
 
@@ -67,23 +82,158 @@ static void *aligned_arena(const mco_plan *plan)
     return aligned_alloc(16, (size + 15) & ~(size_t)15);
 }
 
-/* Prepares and runs n samples of `type` from `samples` (n_values each). */
-static mco_status predict(const mco_deploy_model *dm, const mco_plan *plan, mco_sample_type type, const void *samples,
-                          int n, void *inputs, void *outputs)
+/* ---- the caller's input and output types --------------------------------- */
+
+mco_status mco_io_type_parse(const char *name, int is_output, mco_io_type *type)
 {
+    if (name && strcmp(name, "int8") == 0) *type = MCO_IO_INT8;
+    else if (name && strcmp(name, "float") == 0) *type = MCO_IO_FLOAT;
+    else if (name && strcmp(name, "uint8") == 0 && !is_output) *type = MCO_IO_UINT8;
+    else
+        return mco_error(MCO_ERR_ARG, "%s type must be %s, not '%s'", is_output ? "the output" : "the input",
+                         is_output ? "int8 or float" : "int8, uint8 or float", name ? name : "");
+    return MCO_OK;
+}
+
+const char *mco_io_type_name(mco_io_type type)
+{
+    switch (type) {
+    case MCO_IO_INT8: return "int8";
+    case MCO_IO_UINT8: return "uint8";
+    case MCO_IO_FLOAT: return "float";
+    default: return "model";
+    }
+}
+
+mco_status mco_plan_io_init(const mco_deploy_model *dm, const mco_plan *plan, mco_io_type input,
+                            mco_io_type output, mco_plan_io *io)
+{
+    memset(io, 0, sizeof *io);
+    int s8_in = plan->input_type == MCO_ELEM_S8, s8_out = plan->output_type == MCO_ELEM_S8;
+    if (input == MCO_IO_INT8 && !s8_in)
+        return mco_error(MCO_ERR_UNSUPPORTED, "an int8 input needs a model with int8 activations; \"%s\" computes "
+                         "in float (take uint8 or float)", dm->model.arch_name);
+    if (output == MCO_IO_INT8 && !s8_out)
+        return mco_error(MCO_ERR_UNSUPPORTED, "an int8 output needs a model with int8 activations; \"%s\" "
+                         "computes in float", dm->model.arch_name);
+    if (output == MCO_IO_UINT8) return mco_error(MCO_ERR_UNSUPPORTED, "the output type must be int8 or float, not uint8");
+    io->input_type = input != MCO_IO_MODEL ? input : (s8_in ? MCO_IO_INT8 : MCO_IO_FLOAT);
+    io->output_type = output != MCO_IO_MODEL ? output : (s8_out ? MCO_IO_INT8 : MCO_IO_FLOAT);
+    io->convert_input = input == MCO_IO_UINT8 || input == MCO_IO_FLOAT;
+    io->convert_output = io->output_type == MCO_IO_FLOAT && s8_out;
+    size_t in_elem = io->input_type == MCO_IO_FLOAT ? sizeof(float) : 1;
+    size_t out_elem = io->output_type == MCO_IO_FLOAT ? sizeof(float) : 1;
+    io->input_bytes = (size_t)plan->input_size * in_elem;
+    io->output_bytes = (size_t)plan->output_size * out_elem;
+    mco_input_params ip;
+    deploy_input_params(dm, &ip);
+    io->norm_scale = ip.norm_scale;
+    io->norm_mean = ip.norm_mean;
+    io->norm_std = ip.norm_std;
+    io->in_scale = ip.scale;
+    io->in_zero_point = ip.zero_point;
+    io->out_scale = plan->output_q.scale;
+    io->out_zero_point = plan->output_q.zero_point;
+    if (io->convert_input && !(ip.norm_std > 0.0f && ip.norm_scale > 0.0f))
+        return mco_error(MCO_ERR_UNSUPPORTED, "a %s input needs a positive normalisation scale and std (\"%s\" has "
+                         "%g and %g)", mco_io_type_name(input), dm->model.arch_name, (double)ip.norm_scale,
+                         (double)ip.norm_std);
+    /* uint8: each byte's model input, as the host computes it for a raw sample */
+    if (input == MCO_IO_UINT8 && s8_in) {
+        for (int v = 0; v < 256; v++) io->table_s8[v] = mco_input_value_s8(&ip, (float)v);
+    } else if (input == MCO_IO_UINT8) {
+        uint8_t bytes[256];
+        for (int v = 0; v < 256; v++) bytes[v] = (uint8_t)v;
+        mco_normalize_input(&dm->model.norm, bytes, 256, io->table_f32);
+    }
+    return MCO_OK;
+}
+
+static void io_input_params(const mco_plan_io *io, mco_input_params *p)
+{
+    p->norm_scale = io->norm_scale;
+    p->norm_mean = io->norm_mean;
+    p->norm_std = io->norm_std;
+    p->scale = io->in_scale;
+    p->zero_point = io->in_zero_point;
+}
+
+/* The caller's input -> the model input at `model_in` (NAME_run's conversion). */
+static void io_convert_input(const mco_plan *plan, const mco_plan_io *io, const void *in, void *model_in)
+{
+    mco_input_params p;
+    io_input_params(io, &p);
+    int s8 = plan->input_type == MCO_ELEM_S8;
+    if (!io->convert_input) memcpy(model_in, in, plan->input_bytes);
+    else if (io->input_type == MCO_IO_UINT8 && s8) mco_input_u8_s8(io->table_s8, in, model_in, plan->input_size);
+    else if (io->input_type == MCO_IO_UINT8) mco_input_u8_f32(io->table_f32, in, model_in, plan->input_size);
+    else if (s8) mco_input_f32_s8(&p, in, model_in, plan->input_size);
+    else mco_input_f32_f32(&p, in, model_in, plan->input_size);
+}
+
+mco_status mco_plan_io_run(const mco_plan *plan, const mco_plan_io *io, uint8_t *arena, const void *input,
+                           void *output)
+{
+    if (!plan || !plan->ops || !io || !arena || !input || !output) return mco_error(MCO_ERR_ARG, "plan run: NULL argument");
+    io_convert_input(plan, io, input, arena + plan->input_offset);
+    mco_status st = run_ops(plan, arena);
+    if (st != MCO_OK) return st;
+    if (io->convert_output)
+        mco_output_s8_f32(io->out_scale, io->out_zero_point, (const int8_t *)(arena + plan->output_offset), output,
+                          plan->output_size);
+    else
+        memcpy(output, arena + plan->output_offset, plan->output_bytes);
+    return MCO_OK;
+}
+
+mco_status mco_plan_io_input(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                             mco_sample_type type, const void *sample, void *input)
+{
+    size_t n = (size_t)plan->input_size;
+    if (!io->convert_input) {   /* the model's own input */
+        mco_deploy_prepare_input(dm, type, sample, input);
+        return MCO_OK;
+    }
+    if (io->input_type == MCO_IO_UINT8) {
+        if (type != MCO_SAMPLE_U8)
+            return mco_error(MCO_ERR_UNSUPPORTED, "a uint8 input takes raw bytes, but the samples are %s "
+                             "(take --input-type float)", mco_sample_type_name(type));
+        memcpy(input, sample, n);
+        return MCO_OK;
+    }
+    float *x = input;   /* float: the sample's values */
+    for (size_t i = 0; i < n; i++)
+        x[i] = type == MCO_SAMPLE_U8 ? (float)((const uint8_t *)sample)[i] : ((const float *)sample)[i];
+    return MCO_OK;
+}
+
+mco_status mco_deploy_predict_io(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                                 mco_sample_type type, const void *samples, int n, void *inputs, void *outputs)
+{
+    if (!dm || !plan || !io || (!samples && n > 0) || n < 0) return mco_error(MCO_ERR_ARG, "predict: bad arguments");
     size_t sample_bytes = mco_shape_size(dm->model.input_shape) * mco_sample_type_size(type);
     uint8_t *arena = aligned_arena(plan);
-    uint8_t *in = malloc(plan->input_bytes), *out = malloc(plan->output_bytes);
+    uint8_t *in = malloc(io->input_bytes), *out = malloc(io->output_bytes);
     mco_status st = arena && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "predict: out of memory");
     for (int s = 0; st == MCO_OK && s < n; s++) {
-        mco_deploy_prepare_input(dm, type, (const uint8_t *)samples + (size_t)s * sample_bytes, in);
-        st = mco_plan_run(plan, arena, in, out);
-        if (inputs) memcpy((uint8_t *)inputs + (size_t)s * plan->input_bytes, in, plan->input_bytes);
-        if (outputs) memcpy((uint8_t *)outputs + (size_t)s * plan->output_bytes, out, plan->output_bytes);
+        st = mco_plan_io_input(dm, plan, io, type, (const uint8_t *)samples + (size_t)s * sample_bytes, in);
+        if (st == MCO_OK) st = mco_plan_io_run(plan, io, arena, in, out);
+        if (inputs) memcpy((uint8_t *)inputs + (size_t)s * io->input_bytes, in, io->input_bytes);
+        if (outputs) memcpy((uint8_t *)outputs + (size_t)s * io->output_bytes, out, io->output_bytes);
     }
     free(arena);
     free(in);
     free(out);
+    return st;
+}
+
+/* Prepares and runs n samples of `type` with the model's own input and output. */
+static mco_status predict(const mco_deploy_model *dm, const mco_plan *plan, mco_sample_type type, const void *samples,
+                          int n, void *inputs, void *outputs)
+{
+    mco_plan_io io;
+    mco_status st = mco_plan_io_init(dm, plan, MCO_IO_MODEL, MCO_IO_MODEL, &io);
+    if (st == MCO_OK) st = mco_deploy_predict_io(dm, plan, &io, type, samples, n, inputs, outputs);
     return st;
 }
 
@@ -120,15 +270,14 @@ typedef struct {
     char (*message)[256];   /* [n_threads]: the worker's error (messages are thread-local) */
 } eval_job;
 
-/* The output of one sample as floats (dequantized for int8). */
+/* The output of one sample as floats (dequantized for int8, as NAME_run
+ * does for a float output). */
 static void output_as_float(const mco_plan *plan, const void *out, float *values)
 {
-    for (int32_t i = 0; i < plan->output_size; i++) {
-        if (plan->output_type == MCO_ELEM_S8)
-            values[i] = plan->output_q.scale * (float)((int32_t)((const int8_t *)out)[i] - plan->output_q.zero_point);
-        else
-            values[i] = ((const float *)out)[i];
-    }
+    if (plan->output_type == MCO_ELEM_S8)
+        mco_output_s8_f32(plan->output_q.scale, plan->output_q.zero_point, out, values, plan->output_size);
+    else
+        memcpy(values, out, (size_t)plan->output_size * sizeof *values);
 }
 
 static void eval_task(void *arg, int t)

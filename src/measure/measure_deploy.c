@@ -63,6 +63,20 @@ static const char *emit_cpu_for(mco_core core)
     }
 }
 
+/* The host's outputs of n inputs given in the caller's type. */
+static mco_status predict_inputs(const mco_plan *plan, const mco_plan_io *io, const void *given, int n,
+                                 uint8_t *inputs, uint8_t *outputs)
+{
+    size_t arena_bytes = ((size_t)plan->arena_size + 15) & ~(size_t)15;
+    uint8_t *arena = aligned_alloc(16, arena_bytes ? arena_bytes : 16);
+    mco_status st = arena ? MCO_OK : mco_error(MCO_ERR_NOMEM, "out of memory");
+    memcpy(inputs, given, (size_t)n * io->input_bytes);
+    for (int s = 0; st == MCO_OK && s < n; s++)
+        st = mco_plan_io_run(plan, io, arena, inputs + (size_t)s * io->input_bytes, outputs + (size_t)s * io->output_bytes);
+    free(arena);
+    return st;
+}
+
 mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target_profile *target,
                                     const mco_dataset *samples, const mco_measure_options *opt,
                                     mco_measure_result *result)
@@ -104,8 +118,12 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     eo.ctx = opt->ctx;
     eo.cpu = emit_cpu_for(target->core);
     eo.measure = 0; /* the target measurement reads the sizes from its own build */
+    eo.input_type = opt->input_type;
+    eo.output_type = opt->output_type;
+    mco_plan_io io;
+    st = mco_plan_io_init(dm, &plan, opt->input_type, opt->output_type, &io);
     mco_emit_result er;
-    st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
+    if (st == MCO_OK) st = mco_emit_c_with(dm, &plan, dir, &eo, &er);
     if (st == MCO_OK)
         st = check_fits(target, "needs at least", er.weight_bytes, "the parameters alone", er.arena_bytes, 0,
                         "the activation arena alone");
@@ -114,12 +132,16 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     mco_output_dir measure_out;
     int have_measure_out = 0;
     if (st == MCO_OK) {
-        inputs = malloc((size_t)n * plan.input_bytes);
-        outputs = malloc((size_t)n * plan.output_bytes);
+        inputs = malloc((size_t)n * io.input_bytes);
+        outputs = malloc((size_t)n * io.output_bytes);
         if (!inputs || !outputs) st = mco_error(MCO_ERR_NOMEM, "out of memory");
     }
-    if (st == MCO_OK)
-        st = mco_deploy_predict_samples(dm, &plan, samples, 0, n, inputs, outputs);
+    if (st == MCO_OK && opt->inputs)
+        st = predict_inputs(&plan, &io, opt->inputs, n, inputs, outputs);
+    else if (st == MCO_OK)
+        st = mco_deploy_predict_io(dm, &plan, &io, samples->sample_type, mco_dataset_sample(samples, 0), n, inputs,
+                                   outputs);
+    if (st == MCO_OK && opt->host_outputs) memcpy(opt->host_outputs, outputs, (size_t)n * io.output_bytes);
     if (st == MCO_OK) {
         mco_measure_request req;
         memset(&req, 0, sizeof req);
@@ -127,14 +149,15 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
         req.model_dir = dir;
         req.n_inputs = n;
         req.inputs = inputs;
-        req.input_bytes = plan.input_bytes;
+        req.input_bytes = io.input_bytes;
         req.expected = outputs;
-        req.output_bytes = plan.output_bytes;
+        req.output_bytes = io.output_bytes;
         req.clock_mhz = opt->clock_mhz;
         req.timeout_s = opt->timeout_s;
         req.cc = opt->cc;
         req.opt = opt->opt;
         req.work_dir = NULL;   /* a temporary one */
+        req.actual = opt->target_outputs;
         /* The measurement build in measure_dir: staged like every output, so
          * a failed measurement leaves nothing and a non-directory is refused. */
         if (opt->measure_dir && (st = mco_output_dir_begin(&measure_out, opt->measure_dir)) == MCO_OK) {

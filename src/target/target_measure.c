@@ -46,6 +46,7 @@
 #include "mcuopt/target_cycles.h"
 #include "target_machine.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -370,8 +371,23 @@ static mco_status run_qemu(const mco_target_profile *t, const char *dir, const c
     return MCO_OK;
 }
 
-static mco_status parse_harness_output(const char *path, int n_inputs, mco_measure_result *res)
+/* The hex digits of one MCO_OUTPUT line into out (n bytes); 0 if malformed. */
+static int parse_hex_output(const char *hex, uint8_t *out, size_t n)
 {
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (!isxdigit((unsigned char)hex[2 * i]) || !isxdigit((unsigned char)hex[2 * i + 1]) ||
+            sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return 0;
+        out[i] = (uint8_t)v;
+    }
+    return hex[2 * n] == '\0' || hex[2 * n] == '\r';
+}
+
+static mco_status parse_harness_output(const char *path, const mco_measure_request *req, mco_measure_result *res)
+{
+    int n_inputs = req->n_inputs;
+    if (req->actual) memcpy(req->actual, req->expected, (size_t)n_inputs * req->output_bytes);
     char *text = NULL;
     mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
     if (st != MCO_OK) return st;
@@ -387,11 +403,18 @@ static mco_status parse_harness_output(const char *path, int n_inputs, mco_measu
                 res->n_mismatch++;
             }
             if (stack > res->stack_bytes) res->stack_bytes = stack;
+        } else if (req->actual && sscanf(line, "MCO_OUTPUT %d %n", &index, &rc) == 1 && index >= 0 &&
+                   index < n_inputs) {
+            if (!parse_hex_output(line + rc, req->actual + (size_t)index * req->output_bytes, req->output_bytes)) {
+                st = mco_error(MCO_ERR_FORMAT, "%s: a malformed MCO_OUTPUT line for input %d", path, index);
+                break;
+            }
         } else if (strncmp(line, "MCO_DONE", 8) == 0) {
             done = 1;
         }
     }
     free(text);
+    if (st != MCO_OK) return st;
     if (!done || seen != n_inputs)
         return mco_error(MCO_ERR_FORMAT, "%s: harness reported %d of %d results%s", path, seen, n_inputs,
                          done ? "" : " and did not finish");
@@ -980,7 +1003,7 @@ static mco_status measure_in(const mco_target_profile *t, const mco_measure_requ
     }
     if (st == MCO_OK) {
         snprintf(log_path, sizeof log_path, "%s/run.log", dir);
-        st = parse_harness_output(log_path, req->n_inputs, res);
+        st = parse_harness_output(log_path, req, res);
     }
     mco_insn_count *counts = NULL;
     size_t n_counts = 0;

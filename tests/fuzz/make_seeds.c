@@ -248,7 +248,8 @@ static void make_data_seeds(void)
 /* ---- issue 15's readers: .npy, CSV, images ------------------------------------ */
 
 /* A .npy file as numpy.save writes it (format 1.0, header padded to 64 bytes). */
-static void write_npy_seed(const char *name, const char *descr, const char *shape, const void *data, size_t size)
+static void write_npy_seed_to(const char *harness, const char *name, const char *descr, const char *shape,
+                              const void *data, size_t size)
 {
     uint8_t buf[512];
     char header[128];
@@ -263,7 +264,12 @@ static void write_npy_seed(const char *name, const char *descr, const char *shap
     memcpy(buf + 10, header, (size_t)n);
     buf[10 + len - 1] = '\n';
     memcpy(buf + 10 + len, data, size);
-    write_seed("npy", name, buf, 10 + len + size);
+    write_seed(harness, name, buf, 10 + len + size);
+}
+
+static void write_npy_seed(const char *name, const char *descr, const char *shape, const void *data, size_t size)
+{
+    write_npy_seed_to("npy", name, descr, shape, data, size);
 }
 
 static void make_reader_seeds(void)
@@ -450,6 +456,22 @@ static void make_trial_store_seed(void)
     sqlite3_close(s);
 }
 
+/* ---- issue 14: mcuopt validate --inputs (.npy, raw .u8 / .f32 / .i8) -------- */
+
+/* The harness writes each seed under every name it reads (x.npy, x.u8,
+ * x.f32, x.i8), for model inputs of 28x28x1, 2x2x1 and 1x1x3 values. */
+static void make_validate_seeds(void)
+{
+    static const uint8_t pixels[2][2][2] = {{{0, 50}, {100, 150}}, {{200, 250}, {1, 2}}};
+    static const float values[2][3] = {{0.5f, -1.0f, 255.0f}, {2.0f, 3.25f, 0.0f}};
+    static const int8_t q[3][2][2] = {{{-128, 0}, {127, 1}}, {{-1, 5}, {9, -9}}, {{0, 0}, {0, 0}}};
+    write_npy_seed_to("validate_inputs", "u8-2x2x2.npy", "|u1", "(2, 2, 2)", pixels, sizeof pixels);
+    write_npy_seed_to("validate_inputs", "f32-2x3.npy", "<f4", "(2, 3)", values, sizeof values);
+    write_npy_seed_to("validate_inputs", "i8-3x2x2.npy", "|i1", "(3, 2, 2)", q, sizeof q);
+    write_seed("validate_inputs", "raw-8-bytes", pixels, sizeof pixels);
+    write_seed("validate_inputs", "raw-6-floats", values, sizeof values);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -458,6 +480,7 @@ int main(int argc, char **argv)
     }
     out_dir = argv[1];
     if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) die(out_dir);
+    make_validate_seeds();
     make_model_seeds();
     make_data_seeds();
     make_reader_seeds();

@@ -232,6 +232,67 @@ mco_status mco_deploy_predict_samples(const mco_deploy_model *dm, const mco_plan
 mco_status mco_deploy_predict_raw(const mco_deploy_model *dm, const mco_plan *plan, const uint8_t *raw,
                                   int n, void *inputs, void *outputs);
 
+/* ---- the caller's input and output types ------------------------------------ */
+
+/* The element type the emitted NAME_run takes or gives (mcuopt emit
+ * --input-type / --output-type):
+ *   MCO_IO_MODEL  the model's own: its int8 input (quantized as NAME.h says)
+ *                 or its normalised float input; its int8 or float output
+ *   MCO_IO_INT8   the int8 model's own quantized input / output
+ *   MCO_IO_UINT8  (input) a raw byte per value, as the model's uint8 data
+ *                 sets hold it: NAME_run normalises (and quantizes) it
+ *   MCO_IO_FLOAT  (input) a float per value in the data's units (as float32
+ *                 data sets hold it): NAME_run normalises (and quantizes) it;
+ *                 (output) the int8 output dequantized, or the float output */
+typedef enum { MCO_IO_MODEL = 0, MCO_IO_INT8, MCO_IO_UINT8, MCO_IO_FLOAT } mco_io_type;
+
+/* "int8" / "uint8" / "float" (an output: "int8" / "float") to a type;
+ * MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_io_type_parse(const char *name, int is_output, mco_io_type *type);
+const char *mco_io_type_name(mco_io_type type);   /* "int8", "uint8", "float"; "model" */
+
+/* A plan's input and output as the caller sees them, with the conversions
+ * NAME_run (and the host, through the same runtime functions of
+ * runtime/mco_io.h) makes between them and the model's own. */
+typedef struct {
+    mco_io_type input_type, output_type;   /* resolved: never MCO_IO_MODEL */
+    int convert_input, convert_output;     /* 1: a conversion runs (else the model's own buffers) */
+    size_t input_bytes, output_bytes;      /* one sample's input / output as the caller passes them */
+    /* uint8 input: the model input of each byte value (int8 or float model) */
+    int8_t table_s8[256];
+    float table_f32[256];
+    /* float input: x = (v * norm_scale - norm_mean) / norm_std, then for an
+     * int8 model q = clamp(floor(x / in_scale + 0.5) + in_zero_point) */
+    float norm_scale, norm_mean, norm_std, in_scale;
+    int32_t in_zero_point;
+    float out_scale;                       /* int8 -> float output: (q - out_zero_point) * out_scale */
+    int32_t out_zero_point;
+} mco_plan_io;
+
+/* Resolves the caller's types for a plan of dm (MCO_IO_MODEL: the plan's
+ * own); MCO_ERR_UNSUPPORTED with one line for a type the model cannot take
+ * (int8 in or out of a model computing in float, a uint8 output). */
+mco_status mco_plan_io_init(const mco_deploy_model *dm, const mco_plan *plan, mco_io_type input,
+                            mco_io_type output, mco_plan_io *io);
+
+/* One sample of a data set (`type`) as the caller's input: raw bytes stay
+ * bytes (uint8), become floats (float) or the model input (int8, as
+ * mco_deploy_prepare_input); floats become the model input or stay floats,
+ * and a uint8 input refuses them (MCO_ERR_UNSUPPORTED). */
+mco_status mco_plan_io_input(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                             mco_sample_type type, const void *sample, void *input);
+
+/* mco_plan_run on the caller's input and output (io->input_bytes and
+ * io->output_bytes): the conversions NAME_run makes around the plan. */
+mco_status mco_plan_io_run(const mco_plan *plan, const mco_plan_io *io, uint8_t *arena, const void *input,
+                           void *output);
+
+/* mco_deploy_predict_samples with the caller's types: n samples of `type`
+ * from `samples`; inputs gets n * io->input_bytes, outputs n *
+ * io->output_bytes (either may be NULL). */
+mco_status mco_deploy_predict_io(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
+                                 mco_sample_type type, const void *samples, int n, void *inputs, void *outputs);
+
 /* Accuracy, mean cross-entropy (from the dequantized logits; from the output
  * probabilities when the model ends in Softmax) and confusion matrix of the
  * deploy model on a data set, on `threads` threads (0: all cores), each with
@@ -246,6 +307,17 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
 #define MCO_EMIT_MODEL_NAME_MAX 32
 #define MCO_EMIT_RUNTIME_DIR "mcuopt_runtime"   /* the package's subdirectory of runtime files */
 
+/* How example/main.c prints (mcuopt emit --example):
+ *   MCO_EXAMPLE_SEMIHOST  printf: on the host, or on an emulator / debugger
+ *                         with semihosting (QEMU runs it as it is)
+ *   MCO_EXAMPLE_UART      through example/board.c's two functions,
+ *                         board_init() and board_putc(c), a stub the user
+ *                         fills in for their board's UART (no printf) */
+typedef enum { MCO_EXAMPLE_SEMIHOST = 0, MCO_EXAMPLE_UART } mco_emit_example;
+
+/* "semihost" / "uart" to a kind; MCO_ERR_ARG naming the choices otherwise. */
+mco_status mco_emit_example_parse(const char *name, mco_emit_example *out);
+
 typedef struct {
     const mco_context *ctx;   /* the runtime directory (required) and the temporary directory */
     const char *cpu;     /* for the size measurement: cortex-m0plus | cortex-m3 | cortex-m4 (default) | cortex-m7 */
@@ -254,6 +326,8 @@ typedef struct {
                             a C identifier of lower-case letters, digits and '_' (NULL: "model") */
     size_t measured_stack_bytes; /* the stack NAME_run used in an emulated run (stack painting,
                                     mcuopt/measure.h), written into NAME.h; 0: not measured */
+    mco_io_type input_type, output_type;   /* what NAME_run takes and gives (default MCO_IO_MODEL) */
+    mco_emit_example example;              /* the example's I/O (default MCO_EXAMPLE_SEMIHOST) */
 } mco_emit_options;
 
 /* MCO_OK if `name` can name an emitted model (see mco_emit_options.name);

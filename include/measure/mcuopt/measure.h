@@ -37,6 +37,17 @@ typedef struct {
     const struct mco_cost_model *cost_model;
     mco_cc cc;              /* compiler of the model code (default gcc, see target.h) */
     const char *opt;        /* its optimisation flag, e.g. "-O0"; NULL: "-O2" */
+    /* What model_run takes and gives (mcuopt/codegen.h: mco_emit_options);
+     * the samples go in converted to it (a uint8 input needs uint8 samples)
+     * and the host's outputs are computed through the same conversions. */
+    mco_io_type input_type, output_type;
+    /* NULL, or the n_samples inputs in the caller's input type, used
+     * instead of the samples' (which then give only the count and shape):
+     * e.g. int8 model inputs as they are. */
+    const void *inputs;
+    /* NULL, or room for n_samples outputs in the caller's output type:
+     * receive the host runtime's and the target's outputs (mcuopt validate). */
+    void *host_outputs, *target_outputs;
 } mco_measure_options;
 
 void mco_measure_options_default(mco_measure_options *opt);

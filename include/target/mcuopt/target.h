@@ -211,6 +211,8 @@ typedef struct {
                                 production code (to check what the marks cost, see below) */
     mco_cc cc;               /* compiler of the model code and the extra sources (default gcc) */
     const char *opt;         /* their optimisation flag; NULL: "-O2" */
+    uint8_t *actual;         /* NULL, or n_inputs * output_bytes bytes: receives the outputs the
+                                target computed (the expected ones where they agree) */
 } mco_measure_request;
 
 /* Per-layer figures need the model's layer marks: emitted model code has

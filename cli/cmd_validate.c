@@ -1,0 +1,230 @@
+/*
+ * cmd_validate.c - `mcuopt validate MODEL --target T --inputs FILE | --data
+ * PATH`: runs the user's inputs through the float model (MODEL itself when
+ * it is a .mco, or --float-model), the integer host runtime and the emitted
+ * code on the emulated target (mco_validate, src/measure/validate.c), and
+ * reports how the outputs compare and the target's per-op instructions and
+ * cycles, like `stedgeai validate`. Exit status 1 when the target's outputs
+ * differ from the host runtime's.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mcuopt/model_file.h"
+#include "mcuopt/validate.h"
+
+static void print_help(void)
+{
+    printf("usage: mcuopt validate MODEL --target NAME|FILE.json (--inputs FILE | --data PATH) [OPTIONS]\n\n"
+           "Runs your inputs through the float model, the integer host runtime and the\n"
+           "emitted C code on the target's emulated Cortex-M (QEMU), and reports for the\n"
+           "output: how many are identical between host and target (bit for bit), the\n"
+           "largest difference in quantization steps, the top-1 agreement with the float\n"
+           "model, the accuracy when the inputs have labels, and the target's exact\n"
+           "instructions and estimated cycles per op. Exit status 1 if any target output\n"
+           "differs from the host's.\n\n"
+           "MODEL is a .mcq deploy model (compared with --float-model, if given) or a .mco\n"
+           "float model (the float model and the code, computing in float).\n\n"
+           "options:\n"
+           "      --target NAME     the MCU profile (mcuopt targets)\n"
+           "      --inputs FILE     the inputs: a .npy array (uint8 or float32 samples, or int8\n"
+           "                        model inputs), or raw .u8 / .f32 / .i8 values, N inputs of\n"
+           "                        the model's H*W*C values\n"
+           CLI_DATA_HELP
+           "                        (the test split of --data is the inputs)\n"
+           "      --images N        only the first N inputs (default: all)\n"
+           "      --float-model M   the float model (.mco) to compare a .mcq with\n"
+           CLI_IO_TYPE_HELP
+           "      --cc CC, -O LEVEL the compiler (gcc, clang) and level of the model code\n"
+           "      --json            print the results as JSON on stdout\n"
+           "  -h, --help            this help\n");
+}
+
+static cJSON *result_json(const char *model, const mco_model *m, const mco_target_profile *t,
+                          const mco_validate_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddStringToObject(o, "target", t->name);
+    cJSON_AddStringToObject(o, "qemu_machine", r->measure.qemu_machine);
+    cJSON_AddStringToObject(o, "build", r->measure.build);
+    cJSON_AddNumberToObject(o, "inputs", r->n_inputs);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddNumberToObject(out, "values", r->n_values);
+    cJSON_AddStringToObject(out, "type", mco_io_type_name(r->output_type));
+    cJSON_AddNumberToObject(out, "identical", r->identical);
+    cJSON_AddNumberToObject(out, "identical_percent", 100.0 * r->identical / r->n_inputs);
+    cJSON_AddNumberToObject(out, "identical_values", (double)r->identical_values);
+    cJSON_AddNumberToObject(out, "max_difference", r->max_diff);
+    cJSON_AddStringToObject(out, "difference_unit", r->quantized ? "quantization steps" : "output units");
+    cJSON_AddNumberToObject(out, "first_difference", r->first_difference);
+    cJSON_AddNumberToObject(out, "top1_host_target", r->top1_host_target);
+    if (r->has_reference) {
+        cJSON_AddNumberToObject(out, "top1_host_float", r->top1_host_reference);
+        cJSON_AddNumberToObject(out, "top1_target_float", r->top1_target_reference);
+        cJSON_AddNumberToObject(out, "max_difference_float", r->max_diff_reference);
+    }
+    if (r->has_labels) {
+        cJSON_AddNumberToObject(out, "correct_host", r->correct_host);
+        cJSON_AddNumberToObject(out, "correct_target", r->correct_target);
+        if (r->has_reference) cJSON_AddNumberToObject(out, "correct_float", r->correct_reference);
+    }
+    cJSON *outputs = cJSON_AddArrayToObject(o, "outputs");
+    cJSON_AddItemToArray(outputs, out);
+    cJSON_AddNumberToObject(o, "instructions", r->measure.insns_mean);
+    cJSON_AddNumberToObject(o, "cycles_estimate", r->measure.cycles_est);
+    if (r->measure.n_layers > 0) cJSON_AddItemToObject(o, "layers", cli_measure_layers_json(m, &r->measure));
+    return o;
+}
+
+static double percent(int k, int n) { return n ? 100.0 * k / n : 0.0; }
+
+static void print_result(const char *model, const mco_model *m, const mco_target_profile *t,
+                         const mco_validate_result *r)
+{
+    printf("%s on %s (emulated by qemu %s, built with %s): %d inputs\n", model, t->name, r->measure.qemu_machine,
+           r->measure.build, r->n_inputs);
+    printf("output: %d %s values per input\n", r->n_values, mco_io_type_name(r->output_type));
+    printf("  host runtime vs target: %d of %d identical (%.2f %%), %ld of %ld values; max difference %g %s\n",
+           r->identical, r->n_inputs, percent(r->identical, r->n_inputs), r->identical_values,
+           (long)r->n_inputs * r->n_values, r->max_diff, r->quantized ? "quantization steps" : "(output units)");
+    printf("  top-1 host = target:    %d of %d\n", r->top1_host_target, r->n_inputs);
+    if (r->has_reference) {
+        printf("  top-1 vs float model:   host %d of %d (%.2f %%), target %d of %d (%.2f %%); max |host - float| %g %s\n",
+               r->top1_host_reference, r->n_inputs, percent(r->top1_host_reference, r->n_inputs),
+               r->top1_target_reference, r->n_inputs, percent(r->top1_target_reference, r->n_inputs),
+               r->max_diff_reference, r->quantized ? "quantization steps" : "(output units)");
+    }
+    if (r->has_labels) {
+        printf("  accuracy (labels):      host %.2f %%, target %.2f %%", percent(r->correct_host, r->n_inputs),
+               percent(r->correct_target, r->n_inputs));
+        if (r->has_reference) printf(", float model %.2f %%", percent(r->correct_reference, r->n_inputs));
+        printf("\n");
+    }
+    printf("instructions: %.0f per inference (exact); ~%.0f cycles (estimate)\n", r->measure.insns_mean,
+           r->measure.cycles_est);
+    if (r->measure.n_layers > 0) cli_measure_print_layers(m, &r->measure);
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    enum { OPT_TARGET = 1000, OPT_INPUTS, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_IMAGES, OPT_FLOAT_MODEL,
+           OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_CC, OPT_JSON };
+    static const struct option options[] = {
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"inputs", required_argument, NULL, OPT_INPUTS},
+        {"dataset", required_argument, NULL, OPT_DATASET},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
+        {"images", required_argument, NULL, OPT_IMAGES},
+        {"float-model", required_argument, NULL, OPT_FLOAT_MODEL},
+        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
+        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
+        {"cc", required_argument, NULL, OPT_CC},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *target_name = NULL, *inputs_path = NULL, *float_path = NULL;
+    cli_data_options data = {0};
+    int json = 0, data_given = 0, images = 0;
+    char opt_level[8];
+    mco_validate_options vo;
+    mco_validate_options_default(&vo);
+    vo.measure.ctx = cli_context();
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "hO:", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_TARGET: target_name = optarg; break;
+        case OPT_INPUTS: inputs_path = optarg; break;
+        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
+        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
+        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
+        case OPT_IMAGES:
+            if (!cli_parse_int("validate", "--images", optarg, 1, 1000000, &images)) return CLI_EXIT_USAGE;
+            break;
+        case OPT_FLOAT_MODEL: float_path = optarg; break;
+        case OPT_INPUT_TYPE:
+        case OPT_OUTPUT_TYPE:
+            if (!cli_parse_io_type("validate", optarg, c == OPT_OUTPUT_TYPE,
+                                   c == OPT_OUTPUT_TYPE ? &vo.measure.output_type : &vo.measure.input_type))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_CC:
+            if (mco_cc_parse(optarg, &vo.measure.cc) != MCO_OK)
+                return cli_usage_error("validate", "%s", mco_last_error());
+            break;
+        case 'O':
+            snprintf(opt_level, sizeof opt_level, "-O%s", optarg);
+            if (mco_opt_level_check(opt_level) != MCO_OK) return cli_usage_error("validate", "%s", mco_last_error());
+            vo.measure.opt = opt_level;
+            break;
+        case OPT_JSON: json = 1; break;
+        case 'h': print_help(); return CLI_EXIT_OK;
+        default: return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("validate", "expected one MODEL file");
+    if (!target_name) return cli_usage_error("validate", "--target is required");
+    if (!inputs_path == !data_given)
+        return cli_usage_error("validate", "give the inputs with either --inputs FILE or --data PATH");
+    const char *path = argv[optind];
+    int is_float = !cli_is_deploy_file(path);
+    if (is_float && float_path)
+        return cli_usage_error("validate", "--float-model is for a .mcq MODEL; %s is the float model itself", path);
+
+    mco_target_profile target;
+    mco_status st = mco_target_load(cli_context(), target_name, &target);
+    if (st != MCO_OK) return cli_fail(st);
+    mco_deploy_model dm;
+    mco_model ref;
+    int have_ref = 0;
+    if (is_float || float_path) {
+        st = mco_model_load(is_float ? path : float_path, &ref);
+        have_ref = st == MCO_OK;
+    }
+    if (st != MCO_OK) return cli_fail(st);
+    st = is_float ? mco_deploy_from_float(&ref, &dm) : mco_deploy_load(path, &dm);
+    if (st != MCO_OK) {
+        if (have_ref) mco_model_free(&ref);
+        return cli_fail(st);
+    }
+    mco_validate_file file;
+    memset(&file, 0, sizeof file);
+    mco_dataset test;
+    memset(&test, 0, sizeof test);
+    mco_validate_inputs in = {NULL, NULL, images};
+    if (inputs_path) {
+        st = mco_validate_read_inputs(inputs_path, dm.model.input_shape, &file);
+        if (file.model_inputs) {
+            in.model_inputs = file.model_inputs;
+            in.n = images && images < file.n ? images : file.n;
+        } else {
+            in.samples = &file.samples;
+        }
+    } else {
+        data.input = dm.model.input_shape;
+        st = cli_load_dataset(&data, MCO_SPLIT_TEST, 0, json, &test);
+        in.samples = &test;
+    }
+    vo.reference = have_ref ? &ref : NULL;
+    mco_validate_result r;
+    if (st == MCO_OK) st = mco_validate(&dm, &target, &in, &vo, &r);
+    if (st == MCO_OK) {
+        if (json) cli_print_json(result_json(path, &dm.model, &target, &r));
+        else print_result(path, &dm.model, &target, &r);
+    }
+    mco_validate_file_free(&file);
+    mco_dataset_free(&test);
+    mco_deploy_free(&dm);
+    if (have_ref) mco_model_free(&ref);
+    if (st != MCO_OK) return cli_fail(st);
+    if (r.identical != r.n_inputs) {
+        fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime (first: input %d)\n",
+                r.n_inputs - r.identical, r.n_inputs, target.name, r.first_difference);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
