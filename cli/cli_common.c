@@ -131,7 +131,7 @@ static mco_status resolve(cli_data_options *data)
     data->format = MCO_DATA_AUTO;
     if (data->dataset && mco_data_format_parse(data->dataset, &data->format) != MCO_OK)
         return mco_error(MCO_ERR_ARG, "unknown data set '%s' (a set: mnist, fashion-mnist, cifar10; a format "
-                         "of --data: images, npy, csv, idx)", data->dataset);
+                         "of --data: images, audio, npy, csv, idx)", data->dataset);
     if (!data->data_dir)
         return mco_error(MCO_ERR_ARG, "--dataset %s reads the data at --data PATH, and none was given", data->dataset);
     if (data->format == MCO_DATA_AUTO) return mco_data_detect(data->data_dir, &data->format);
