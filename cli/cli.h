@@ -104,6 +104,8 @@ typedef struct {
     const char *dataset;       /* --dataset; NULL: mnist, or what --data holds */
     const char *data_dir;      /* --data; NULL: the named set's default location */
     const char *label_column;  /* --label-column (CSV); NULL: the column named "label" */
+    int augment;               /* --augment (training commands, audio folders): copies per clip */
+    uint64_t augment_seed;     /* their random choices (the job's --seed) */
     mco_shape input;           /* the model's input, set by the command before loading: an image
                                   folder is resized to it (zeros: unknown) */
     /* Set by the first load, so that every later split is read the same way: */
@@ -116,9 +118,9 @@ typedef struct {
 /* The long options and their help, for the commands that read data. */
 #define CLI_DATA_HELP                                                                                    \
     "      --dataset NAME    mnist (default), fashion-mnist, cifar10, or the format of --data:\n"         \
-    "                        images, npy, csv, idx (default: detected from what --data holds)\n"          \
+    "                        images, audio, npy, csv, idx (default: detected from what --data holds)\n"   \
     "      --data PATH       the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, or one\n"        \
-    "                        sub-directory of PNG/JPEG/BMP images per class) or a .csv file\n"            \
+    "                        sub-directory of PNG/JPEG/BMP images or WAV files per class) or a .csv file\n" \
     "      --label-column C  CSV: the label column's name or 0-based index, or none (default:\n"          \
     "                        the column named label)\n"
 

@@ -162,6 +162,8 @@ mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_f
         opt.format = data->format;
         opt.shape = data->input;
         opt.label_column = data->label_column;
+        opt.augment = data->augment;
+        opt.augment_seed = data->augment_seed;
         st = mco_dataset_read(data->data_dir, split, &opt, out);
         if (st == MCO_OK) snprintf(data->name, sizeof data->name, "%s", out->name);
     }

@@ -237,6 +237,8 @@ wav "$d/aud-trunc/no/3.wav" 1 16 1600 32000
 { printf 'RIFF'; le 1000 4; printf 'WAVEfmt '; head -c 200 /dev/urandom; } >"$d/aud-corrupt/no/3.wav"
 wav "$d/aud-empty/no/3.wav" 1 16 0
 mkdir -p "$d/aud-one/yes"; cp "$d"/aud-ok/yes/*.wav "$d/aud-one/yes/"
+mkdir -p "$d/aud-noise"; cp -r "$d/aud-ok/yes" "$d/aud-ok/no" "$d/aud-noise/"
+mkdir "$d/aud-noise/_background_noise_"; wav "$d/aud-noise/_background_noise_/hum.wav" 2 16 1600
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -353,6 +355,8 @@ bad "aud-one: only one class sub-directory ('yes')" "${train[@]}" --arch ds-cnn-
 bad "aud-ok: audio features are 49x10x1 (49 frames x 10 MFCCs) but the model takes 28x28x1" eval "$m" --data "$d/aud-ok"
 bad "aud-ok: audio features are 49x10x1 (49 frames x 10 MFCCs) but the model takes 28x28x1" "${train[@]}" --arch lenet5 --data "$d/aud-ok" --val 1
 bad "unknown data set 'wav'"              "${train[@]}" --dataset wav --data "$d/aud-ok"
+bad "--augment expects an integer from 0 to 100, got '101'" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --augment 101
+bad "aud-noise/_background_noise_/hum.wav: 2 channels" "${train[@]}" --arch ds-cnn-s --data "$d/aud-noise" --augment 1 --val 1
 bad "--split must be test or train"       eval "$m" "${data[@]}" --split val
 bad "--threads expects an integer"        eval "$m" "${data[@]}" --threads -2
 

@@ -12,7 +12,10 @@
  *   - the folder: labels are the sorted sub-directories, _background_noise_
  *     is none of them, testing_list.txt chooses the test split (then
  *     validation_list.txt when there is no testing list; the hash split
- *     with neither); each sample's features are the runtime front-end's
+ *     with neither); augmented copies (time shift, background noise)
+ *     follow the originals, labelled alike, differing from them and from
+ *     each other, the same for the same seed, none in the test split, a
+ *     bad noise file named; each sample's features are the runtime front-end's
  *     (runtime/mco_mfcc.c) of its clip bit for bit; format detection says
  *     audio; a model input of another shape is one line with both shapes;
  *     a bad file in the folder names the file.
@@ -294,6 +297,40 @@ static void test_folder(void)
     mco_dataset_free(&train);
     mco_dataset_free(&test);
 
+    /* augmentation: two copies of each training clip after the originals,
+     * the same for the same seed, none in the test split */
+    opt.augment = 2;
+    opt.augment_seed = 11;
+    mco_dataset again;
+    CHECK_OK(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train));
+    CHECK_OK(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &again));
+    CHECK_OK(mco_dataset_read(dir, MCO_SPLIT_TEST, &opt, &test));
+    CHECK(train.n == 15 && again.n == 15 && test.n == 2);
+    CHECK(train.n == 15 && memcmp(train.samples_f32, again.samples_f32, 15 * 490 * sizeof(float)) == 0);
+    for (int i = 0; train.n == 15 && i < 5; i++) {
+        CHECK(train.labels[5 + 2 * i] == train.labels[i] && train.labels[6 + 2 * i] == train.labels[i]);
+        CHECK(memcmp(train.samples_f32 + i * 490, train.samples_f32 + (5 + 2 * i) * 490, 490 * sizeof(float)) != 0);
+        CHECK(memcmp(train.samples_f32 + (5 + 2 * i) * 490, train.samples_f32 + (6 + 2 * i) * 490,
+                     490 * sizeof(float)) != 0);
+    }
+    mco_dataset_free(&again);
+    opt.augment_seed = 12;
+    CHECK_OK(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &again));
+    CHECK(again.n == 15 && memcmp(train.samples_f32 + 5 * 490, again.samples_f32 + 5 * 490, 10 * 490 * sizeof(float)) != 0);
+    CHECK(again.n == 15 && memcmp(train.samples_f32, again.samples_f32, 5 * 490 * sizeof(float)) == 0);
+    mco_dataset_free(&again);
+    mco_dataset_free(&train);
+    mco_dataset_free(&test);
+    /* a bad noise file is named */
+    float st_x[800];
+    sine(st_x, 400, 300.0, 16000, 0);
+    sine(st_x + 400, 400, 300.0, 16000, 0);
+    write_wav("set/_background_noise_/stereo.wav", 16000, 2, SF_FORMAT_PCM_16, st_x, 400);
+    check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "_background_noise_/stereo.wav", "2 channels");
+    path_of(path, sizeof path, "set/_background_noise_/stereo.wav");
+    unlink(path);
+    opt.augment = 0;
+
     /* validation_list.txt when there is no testing list */
     path_of(path, sizeof path, "set/testing_list.txt");
     unlink(path);
@@ -336,6 +373,42 @@ static void test_folder(void)
     check_error(mco_dataset_read(dir, MCO_SPLIT_TEST, &opt, &test), "set/no/stereo.wav", "2 channels");
 }
 
+/* Noise mixing: silent clips stay silent under time shifts alone, so their
+ * copies differ from them only through the background noise. */
+static void test_noise_mixing(void)
+{
+    char dir[256], path[256];
+    make_dir("quiet");
+    make_dir("quiet/a");
+    make_dir("quiet/b");
+    make_dir("quiet/_background_noise_");
+    int16_t zeros[16000] = {0};
+    write_wav_s16("quiet/a/1.wav", SF_FORMAT_PCM_16, zeros, 16000);
+    write_wav_s16("quiet/a/2.wav", SF_FORMAT_PCM_16, zeros, 16000);
+    write_wav_s16("quiet/b/1.wav", SF_FORMAT_PCM_16, zeros, 16000);
+    write_wav_s16("quiet/b/2.wav", SF_FORMAT_PCM_16, zeros, 16000);
+    write_bytes("quiet/testing_list.txt", "b/2.wav\n", 8);
+    int16_t *noise = pattern(48000, 5);
+    write_wav_s16("quiet/_background_noise_/noise.wav", SF_FORMAT_PCM_16, noise, 48000);
+    free(noise);
+    path_of(dir, sizeof dir, "quiet");
+    mco_data_options opt;
+    mco_data_options_default(&opt);
+    opt.augment = 5;
+    mco_dataset ds;
+    for (int with_noise = 1; with_noise >= 0; with_noise--) {
+        CHECK_OK(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &ds));
+        CHECK(ds.n == 18);
+        int differ = 0;
+        for (int i = 3; ds.n == 18 && i < 18; i++) differ += memcmp(ds.samples_f32, ds.samples_f32 + i * 490, 490 * sizeof(float)) != 0;
+        printf("%s noise: %d of 15 copies of silent clips differ from them\n", with_noise ? "with" : "without", differ);
+        CHECK(with_noise ? differ >= 6 : differ == 0);   /* 15 copies, each noisy with probability 0.8 */
+        mco_dataset_free(&ds);
+        path_of(path, sizeof path, "quiet/_background_noise_/noise.wav");
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/mco_audio_XXXXXX");
@@ -346,6 +419,7 @@ int main(void)
     test_read_file();
     test_bad_files();
     test_folder();
+    test_noise_mixing();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     CHECK(system(cmd) == 0);

@@ -12,11 +12,14 @@
  * its data chunk declares (libsndfile reads a truncated file silently, so
  * the declared size is compared with what is there).
  *
+ * mco_audio_read_whole reads a whole file (the background noise of
+ * augmentation), as long as it is at the model's rate, up to a cap.
+ *
  * What it leaves out: other containers libsndfile knows (FLAC, Ogg,
  * AIFF...), multi-channel mixing, and reading past what the clip needs
  * (a long file is read only as far as the clip reaches).
  */
-#include "mcuopt/data.h"
+#include "audio_file.h"
 
 #include <samplerate.h>
 #include <sndfile.h>
@@ -214,5 +217,32 @@ mco_status mco_audio_read(const char *path, int rate, int n_samples, int16_t *ou
     if (!f) return mco_error(MCO_ERR_FORMAT, "%s: not a WAV file libsndfile can read (%s)", path, sf_strerror(NULL));
     st = decode(f, &info, path, rate, n_samples, out);
     sf_close(f);
+    return st;
+}
+
+mco_status mco_audio_read_whole(const char *path, int rate, size_t max_samples, int16_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int16_t probe;
+    mco_status st = check_request(path, rate, 1, &probe);
+    if (st != MCO_OK) return st;
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) return mco_error(MCO_ERR_FORMAT, "%s: not a WAV file libsndfile can read (%s)", path, sf_strerror(NULL));
+    if ((st = check_format(f, &info, path, rate)) == MCO_OK) {
+        double length = (double)info.frames * rate / info.samplerate;
+        size_t want = length >= (double)max_samples ? max_samples : (size_t)length;
+        if (want < 1) want = 1;
+        *out = malloc(want * sizeof **out);
+        if (!*out) st = mco_error(MCO_ERR_NOMEM, "%s: cannot allocate %zu samples", path, want);
+        else if ((st = decode(f, &info, path, rate, (int)want, *out)) == MCO_OK) *n = want;
+    }
+    sf_close(f);
+    if (st != MCO_OK) {
+        free(*out);
+        *out = NULL;
+    }
     return st;
 }

@@ -8,22 +8,32 @@
  * features the chip computes. One clip is held at a time besides the
  * features.
  *
- * What it leaves out: augmentation (time shift, background noise: the
- * _background_noise_ folder is only kept out of the labels here), and
- * reading on several threads.
+ * Augmentation (data.h) makes its copies of each training clip right
+ * after reading it, from the _background_noise_ files read whole once.
+ *
+ * What it leaves out: augmentation per epoch (the copies are fixed),
+ * and reading on several threads.
  */
+#include "audio_file.h"
 #include "class_folder.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mcuopt/rng.h"
 #include "mco_mfcc.h"
 
 #define AUDIO_MAX_BYTES ((size_t)1 << 32)     /* all the split's features: 4 GiB */
 #define AUDIO_LIST_MAX_BYTES (64u << 20)      /* a testing_list.txt / validation_list.txt */
+#define AUDIO_NOISE_MAX_FILES 64
+#define AUDIO_NOISE_MAX_SECONDS 60
+#define AUDIO_SHIFT_MS 100                    /* the recipe's time_shift_ms */
+#define AUDIO_NOISE_PROBABILITY 0.8f          /* background_frequency */
+#define AUDIO_NOISE_VOLUME 0.1f               /* background_volume_range */
 
 void mco_audio_frontend_default(mco_audio_frontend *a)
 {
@@ -133,6 +143,81 @@ static int in_test_list(void *user, const char *rel)
     return bsearch(&rel, l->paths, l->n, sizeof *l->paths, compare_strings) != NULL;
 }
 
+/* ---- Augmentation --------------------------------------------------------------- */
+
+typedef struct {
+    int16_t *samples[AUDIO_NOISE_MAX_FILES];
+    size_t length[AUDIO_NOISE_MAX_FILES];
+    int n;
+} noise_set;
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void noise_free(noise_set *noise)
+{
+    for (int i = 0; i < noise->n; i++) free(noise->samples[i]);
+    memset(noise, 0, sizeof *noise);
+}
+
+/* The .wav files of dir/_background_noise_ (none if it does not exist),
+ * each read whole at `rate` up to AUDIO_NOISE_MAX_SECONDS, in sorted order
+ * (readdir's order differs between file systems). */
+static mco_status noise_read(const char *dir, int rate, noise_set *noise)
+{
+    char noise_dir[4096];
+    memset(noise, 0, sizeof *noise);
+    mco_status st = folder_path_join(noise_dir, sizeof noise_dir, dir, "_background_noise_");
+    if (st != MCO_OK) return st;
+    DIR *d = opendir(noise_dir);
+    if (!d) return MCO_OK;
+    class_name *names = malloc(AUDIO_NOISE_MAX_FILES * sizeof *names);
+    int count = 0;
+    struct dirent *e;
+    if (!names) st = mco_error(MCO_ERR_NOMEM, "%s: out of memory", noise_dir);
+    while (st == MCO_OK && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !folder_has_suffix(e->d_name, ".wav")) continue;
+        if (count == AUDIO_NOISE_MAX_FILES)
+            st = mco_error(MCO_ERR_RANGE, "%s: more than %d noise files", noise_dir, AUDIO_NOISE_MAX_FILES);
+        else
+            snprintf(names[count++], MCO_CLASS_NAME_MAX, "%s", e->d_name);
+    }
+    closedir(d);
+    if (st == MCO_OK) qsort(names, (size_t)count, sizeof *names, compare_names);
+    for (int i = 0; st == MCO_OK && i < count; i++) {
+        char path[4096];
+        if ((st = folder_path_join(path, sizeof path, noise_dir, names[i])) == MCO_OK)
+            st = mco_audio_read_whole(path, rate, (size_t)rate * AUDIO_NOISE_MAX_SECONDS, &noise->samples[i],
+                                      &noise->length[i]);
+        if (st == MCO_OK) noise->n++;
+    }
+    free(names);
+    if (st != MCO_OK) noise_free(noise);
+    return st;
+}
+
+/* One augmented copy of clip (n samples at `rate`) into out. */
+static void augment_clip(const int16_t *clip, int n, int rate, const noise_set *noise, mco_rng *rng, int16_t *out)
+{
+    int max_shift = rate / 1000 * AUDIO_SHIFT_MS;
+    int shift = (int)mco_rng_below(rng, (uint64_t)(2 * max_shift + 1)) - max_shift;
+    for (int i = 0; i < n; i++) {
+        int from = i - shift;
+        out[i] = from >= 0 && from < n ? clip[from] : 0;
+    }
+    if (noise->n == 0 || !(mco_rng_uniform(rng) < AUDIO_NOISE_PROBABILITY)) return;
+    int which = (int)mco_rng_below(rng, (uint64_t)noise->n);
+    float volume = mco_rng_uniform(rng) * AUDIO_NOISE_VOLUME;
+    size_t length = noise->length[which];
+    size_t start = length > (size_t)n ? (size_t)mco_rng_below(rng, (uint64_t)(length - (size_t)n + 1)) : 0;
+    for (int i = 0; i < n && start + (size_t)i < length; i++) {
+        float v = (float)out[i] + volume * (float)noise->samples[which][start + (size_t)i];
+        out[i] = (int16_t)(v > 32767.0f ? 32767 : v < -32768.0f ? -32768 : (int)v);
+    }
+}
+
 /* ---- Reading the folder --------------------------------------------------------- */
 
 static int has_wav_extension(const char *name)
@@ -172,7 +257,10 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
                               test_list.text ? in_test_list : NULL, &test_list};
     st = folder_list_split(dir, split, opt->test_percent, &spec, root, sizeof root, &classes, &n_classes, &list);
     size_t values = mco_shape_size(shape);
-    if (st == MCO_OK && list.n > AUDIO_MAX_BYTES / (values * sizeof(float)))
+    size_t copies = split == MCO_SPLIT_TRAIN && opt->augment > 0 ? (size_t)opt->augment : 0;
+    if (st == MCO_OK && opt->augment > 100)
+        st = mco_error(MCO_ERR_ARG, "%s: %d augmented copies per clip (at most 100)", dir, opt->augment);
+    if (st == MCO_OK && list.n * (copies + 1) > AUDIO_MAX_BYTES / (values * sizeof(float)))
         st = mco_error(MCO_ERR_RANGE, "%s: %zu clips of %dx%d features are more than %zu GiB", dir, list.n, shape.h,
                        shape.w, AUDIO_MAX_BYTES >> 30);
     if (st == MCO_OK && list.n == 0)
@@ -180,16 +268,22 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
                        split == MCO_SPLIT_TEST ? "test" : "training");
 
     void *tables_buf = NULL, *scratch = NULL;
-    int16_t *pcm = NULL;
+    int16_t *pcm = NULL, *copy = NULL;
     mco_mfcc_tables tables;
+    noise_set noise = {0};
+    mco_rng rng;
+    mco_rng_seed(&rng, opt->augment_seed);
+    size_t total = list.n * (copies + 1);
+    if (st == MCO_OK && copies) st = noise_read(dir, p.sample_rate, &noise);
     if (st == MCO_OK) {
-        out->samples_f32 = malloc(list.n * values * sizeof(float));
-        out->labels = malloc(list.n);
+        out->samples_f32 = malloc(total * values * sizeof(float));
+        out->labels = malloc(total);
         tables_buf = malloc((size_t)mco_mfcc_tables_get_buffer_size(&p));
         scratch = malloc((size_t)mco_mfcc_get_buffer_size(&p));
         pcm = malloc((size_t)p.n_samples * sizeof *pcm);
-        if (!out->samples_f32 || !out->labels || !tables_buf || !scratch || !pcm)
-            st = mco_error(MCO_ERR_NOMEM, "%s: cannot allocate %zu clips' features", dir, list.n);
+        copy = malloc((size_t)p.n_samples * sizeof *copy);
+        if (!out->samples_f32 || !out->labels || !tables_buf || !scratch || !pcm || !copy)
+            st = mco_error(MCO_ERR_NOMEM, "%s: cannot allocate %zu clips' features", dir, total);
         else if (mco_mfcc_tables_init(&p, tables_buf, &tables) != MCO_RT_OK)
             st = mco_error(MCO_ERR_ARG, "%s: the audio front-end refused its parameters", dir);
     }
@@ -200,19 +294,28 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
         if (st == MCO_OK && mco_mfcc_s16(&p, &tables, pcm, scratch, out->samples_f32 + i * values) != MCO_RT_OK)
             st = mco_error(MCO_ERR_ARG, "%s: the audio front-end failed", path);
         out->labels[i] = (uint8_t)list.items[i].label;
+        /* copy k of clip i at list.n + i * copies + k */
+        for (size_t k = 0; st == MCO_OK && k < copies; k++) {
+            size_t slot = list.n + i * copies + k;
+            augment_clip(pcm, p.n_samples, p.sample_rate, &noise, &rng, copy);
+            if (mco_mfcc_s16(&p, &tables, copy, scratch, out->samples_f32 + slot * values) != MCO_RT_OK)
+                st = mco_error(MCO_ERR_ARG, "%s: the audio front-end failed", path);
+            out->labels[slot] = (uint8_t)list.items[i].label;
+        }
     }
+    noise_free(&noise);
     free(tables_buf);
     free(scratch);
     free(pcm);
+    free(copy);
     path_list_free(&test_list);
-    size_t n = list.n;
     folder_list_free(&list);
     if (st != MCO_OK) {
         free(classes);
         mco_dataset_free(out);
         return st;
     }
-    out->n = (int)n;
+    out->n = (int)total;
     out->shape = shape;
     out->sample_type = MCO_SAMPLE_F32;
     out->label_kind = MCO_LABELS_CLASS;

@@ -483,8 +483,8 @@ int main(int argc, char **argv)
     if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) die(out_dir);
     make_model_seeds();
     make_data_seeds();
-    make_reader_seeds();
     make_audio_seeds();
+    make_reader_seeds();
     make_text_seeds();
     make_resource_seeds(argv[2]);
     make_trial_store_seed();

@@ -187,6 +187,9 @@ typedef struct {
     const char *name;          /* the set's name; NULL: "mnist" for IDX, "cifar10" for CIFAR-10,
                                   else the path's last component (without .csv) */
     mco_audio_frontend audio;  /* audio folders: the features (mco_data_options_default: MLPerf's) */
+    int augment;               /* audio folders, training split only: this many augmented copies of
+                                  each clip besides it (mco_dataset_load_audio); 0: none */
+    uint64_t augment_seed;     /* the augmentation's random choices */
 } mco_data_options;
 
 void mco_data_options_default(mco_data_options *opt);
@@ -246,7 +249,15 @@ mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out);
  * opt->audio's features by the MCU runtime's front-end
  * (runtime/mco_mfcc.c: the chip computes the same bits): float32 samples
  * of frames x values x 1. With opt->shape set (the model's input), a
- * different feature shape is one error line giving both. */
+ * different feature shape is one error line giving both.
+ * Augmentation (opt->augment copies per training clip, as the Speech
+ * Commands recipe's settings, drawn once per copy from opt->augment_seed):
+ * the clip shifted in time by a uniform -100..100 ms (zeros shifted in)
+ * and, with probability 0.8, a random 1 s stretch of a random
+ * _background_noise_/ file (read whole, at most 60 s each) added at a
+ * uniform volume of 0..0.1, saturated to 16 bits; the copies follow the
+ * originals. They are made once, not per epoch, and a --val split taken
+ * from the set afterwards may hold copies of training clips. */
 mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out);
 
 /* One WAV file (by libsndfile) as a clip of n_samples 16-bit samples at
