@@ -8,7 +8,10 @@
 # (netduinoplus2: gcc -O2, gcc -O0, clang -O2), Cortex-M7 (mps2-an500, gcc
 # -O2) and Cortex-M3 (mps2-an385: soft float, gcc -Os). Every build must
 # print the host's lines exactly. The firmware links no libm (the
-# front-end needs none). $1 (the CLI) is unused. Skipped (exit 77) when
+# front-end needs none). The M4F gcc -O2 build also counts, with the QEMU
+# instruction-count plugin (firmware/plugin/mco_insn_profile.c), the
+# instructions of the KWS default's table computation and of one clip's
+# 49 x 10 MFCCs (exact counts, whatever the machine's load). $1 (the CLI) is unused. Skipped (exit 77) when
 # arm-none-eabi-gcc, clang or qemu-system-arm is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,22 +34,30 @@ for f in "$tmp"/host-*.txt; do
 done
 
 sysroot=$(dirname "$(dirname "$(arm-none-eabi-gcc -print-file-name=libc.a)")")
-run_target() {   # machine cpu-flags... -- compiler opt
+run_target() {   # machine cpu-flags... -- compiler opt [plugin-arguments]
   local machine=$1; shift
   local cpu=()
   while [ "$1" != -- ]; do cpu+=("$1"); shift; done
   shift
-  local cc=$1 opt=$2 compiler=(arm-none-eabi-gcc)
+  local cc=$1 opt=$2 plugin=${3:-} compiler=(arm-none-eabi-gcc) defs=()
+  [ -n "$plugin" ] && defs=(-DMFCC_MEASURE)
   [ "$cc" = clang ] && compiler=(clang --target=arm-none-eabi "--sysroot=$sysroot" -munaligned-access -fshort-enums)
   rm -f "$tmp"/*.o
   for src in "${srcs[@]}"; do
-    "${compiler[@]}" "${cpu[@]}" -std=c99 "$opt" -ffp-contract=off -ffunction-sections -fdata-sections \
+    "${compiler[@]}" "${cpu[@]}" -std=c99 "$opt" "${defs[@]}" -ffp-contract=off -ffunction-sections -fdata-sections \
       -Iruntime -Itests/lib -c "$src" -o "$tmp/$(basename "$src" .c).o"
   done
   arm-none-eabi-gcc "${cpu[@]}" -O2 firmware/startup.c "$tmp"/*.o --specs=nano.specs --specs=rdimon.specs \
     -nostartfiles -Wl,--gc-sections -Wl,-z,noexecstack -Lfirmware/ld -T"firmware/ld/$machine.ld" -o "$tmp/fw.elf"
+  local qemu_plugin=()
+  if [ -n "$plugin" ]; then
+    local begin end
+    begin=$(arm-none-eabi-nm "$tmp/fw.elf" | awk '$3 == "mco_measure_begin" { print $1 }')
+    end=$(arm-none-eabi-nm "$tmp/fw.elf" | awk '$3 == "mco_measure_end" { print $1 }')
+    qemu_plugin=(-icount shift=0,align=off -plugin "$plugin,begin=0x$begin,end=0x$end,out=$tmp/counts.txt" -d plugin)
+  fi
   timeout 600 qemu-system-arm -M "$machine" -nographic -monitor none -serial none \
-    -semihosting-config enable=on,target=native -kernel "$tmp/fw.elf" >"$tmp/target.txt" 2>&1 || true
+    -semihosting-config enable=on,target=native -kernel "$tmp/fw.elf" "${qemu_plugin[@]}" >"$tmp/target.txt" 2>&1 || true
   if ! cmp -s "$tmp/target.txt" "$tmp/host-gcc-O2.txt"; then
     diff "$tmp/host-gcc-O2.txt" "$tmp/target.txt" >&2 || true
     echo "FAIL: $machine built with $cc $opt: features differ from the host's" >&2
@@ -55,7 +66,13 @@ run_target() {   # machine cpu-flags... -- compiler opt
   echo "$machine, $cc $opt: 21 of 21 feature sets bit-identical to the host"
 }
 m4=(-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard -mthumb)
-run_target netduinoplus2 "${m4[@]}" -- gcc -O2
+gcc -shared -fPIC -O2 -o "$tmp/insn.so" firmware/plugin/mco_insn_profile.c
+run_target netduinoplus2 "${m4[@]}" -- gcc -O2 "$tmp/insn.so"
+tables=$(awk '$1 == "window" && $2 == 0 { print $3 }' "$tmp/counts.txt")
+clip=$(awk '$1 == "window" && $2 == 1 { print $3 }' "$tmp/counts.txt")
+[ -n "$tables" ] && [ -n "$clip" ] && [ "$clip" -gt 100000 ] ||
+  { cat "$tmp/counts.txt" | head -5 >&2; echo "FAIL: no instruction counts from the QEMU plugin" >&2; exit 1; }
+echo "Cortex-M4F, gcc -O2, KWS default: tables $tables instructions (once), one 1 s clip -> 49x10 MFCCs $clip instructions"
 run_target netduinoplus2 "${m4[@]}" -- gcc -O0
 run_target netduinoplus2 "${m4[@]}" -- clang -O2
 run_target mps2-an500 -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard -mthumb -- gcc -O2
