@@ -32,6 +32,7 @@ static const struct option job_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"val", required_argument, NULL, OPT_VAL},
     {"augment", required_argument, NULL, OPT_AUGMENT},
+    {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
 };
 
 #define JOB_OPTION_COUNT ((int)(sizeof job_options / sizeof job_options[0]))
@@ -114,6 +115,8 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
         return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_VAL:
         return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case CLI_OPT_AUDIO_FEATURES:
+        return cli_parse_audio_features(command, value, &job->data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_AUGMENT:
         return cli_parse_int(command, "--augment", value, 0, 100, &job->data.augment) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_SEED:

@@ -355,6 +355,10 @@ bad "aud-one: only one class sub-directory ('yes')" "${train[@]}" --arch ds-cnn-
 bad "aud-ok: audio features are 49x10x1 (49 frames x 10 MFCCs) but the model takes 28x28x1" eval "$m" --data "$d/aud-ok"
 bad "aud-ok: audio features are 49x10x1 (49 frames x 10 MFCCs) but the model takes 28x28x1" "${train[@]}" --arch lenet5 --data "$d/aud-ok" --val 1
 bad "unknown data set 'wav'"              "${train[@]}" --dataset wav --data "$d/aud-ok"
+bad "aud-ok: audio features are 49x40x1 (49 frames x 40 log-mel bands) but the model takes 49x10x1" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --val 1 --audio-features logmel
+bad "--audio-features starts with mfcc or logmel, got 'wav'" eval "$m" --data "$d/aud-ok" --audio-features wav
+bad "--audio-features: unknown key 'size'" quantize "$m" --data "$d/aud-ok" --audio-features mfcc,size=3 -o x.mcq
+bad "--audio-features mfcc,fft=300: audio front-end parameters out of range" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --audio-features mfcc,fft=300
 bad "--augment expects an integer from 0 to 100, got '101'" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --augment 101
 bad "aud-noise/_background_noise_/hum.wav: 2 channels" "${train[@]}" --arch ds-cnn-s --data "$d/aud-noise" --augment 1 --val 1
 bad "--split must be test or train"       eval "$m" "${data[@]}" --split val
