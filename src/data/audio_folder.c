@@ -201,7 +201,7 @@ static mco_status noise_read(const char *dir, int rate, noise_set *noise)
 /* One augmented copy of clip (n samples at `rate`) into out. */
 static void augment_clip(const int16_t *clip, int n, int rate, const noise_set *noise, mco_rng *rng, int16_t *out)
 {
-    int max_shift = rate / 1000 * AUDIO_SHIFT_MS;
+    int max_shift = rate * AUDIO_SHIFT_MS / 1000;
     int shift = (int)mco_rng_below(rng, (uint64_t)(2 * max_shift + 1)) - max_shift;
     for (int i = 0; i < n; i++) {
         int from = i - shift;
