@@ -18,6 +18,11 @@
  * arithmetic (mco_fp_requant_fast). */
 #define MCO_REQUANT_FAST 0
 
+/* 1: every int8 Dense layer has at least MCO_FC_S8_ROWS units, so
+ * mco_fully_connected_s8 leaves out its pass for narrower layers (and
+ * refuses one); 0: any number of units. */
+#define MCO_FC_WIDE_ONLY 0
+
 /* The input height and width and the output channels of the model's 3x3
  * conv + max pool layers (mco_conv3x3_maxpool2x2_s8) when they all share
  * them and the width is a multiple of 4: the DSP assembly path takes them as

@@ -53,15 +53,9 @@ mco_rt_status mco_conv1x1_s8(const mco_conv_s8_params *p, const int8_t *input, c
             }
             mco_conv_block_s8_widen(scratch, i, src, 1, k_steps, 0, p->input_offset);
             /* a short last block repeats its last pixel (computed, not stored) */
-            if (i + 1 < n_valid && ++ox == w->out_w) {
-                ox = 0;
-                oy++;
-            }
+            if (i + 1 < n_valid) mco_conv_block_next_pixel(&oy, &ox, w->out_w);
         }
-        if (++ox == w->out_w) {
-            ox = 0;
-            oy++;
-        }
+        mco_conv_block_next_pixel(&oy, &ox, w->out_w);
         mco_conv_block_s8_run(p, k_steps, weights, bias, scratch, output + (size_t)n0 * (size_t)w->out_c,
                               n_valid, 0);
     }

@@ -38,15 +38,9 @@ mco_rt_status mco_conv2d_im2col_s8(const mco_conv_s8_params *p, const int8_t *in
         for (i = 0; i < 4; i++) {
             /* a short last block repeats its last pixel (computed, not stored) */
             mco_conv_block_s8_im2col(p, input, scratch, i, oy, ox);
-            if (i + 1 < n_valid && ++ox == w->out_w) {
-                ox = 0;
-                oy++;
-            }
+            if (i + 1 < n_valid) mco_conv_block_next_pixel(&oy, &ox, w->out_w);
         }
-        if (++ox == w->out_w) {
-            ox = 0;
-            oy++;
-        }
+        mco_conv_block_next_pixel(&oy, &ox, w->out_w);
         mco_conv_block_s8_run(p, k_steps, weights, bias, scratch, output + (size_t)n0 * (size_t)w->out_c,
                               n_valid, 0);
     }

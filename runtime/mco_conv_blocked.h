@@ -87,6 +87,15 @@ void mco_conv_block_s8_widen(void *cols, int32_t pixel, const int8_t *src, int32
  * the scratch's int8 column. */
 void mco_conv_block_s8_im2col(const mco_conv_s8_params *p, const int8_t *input, void *cols, int32_t pixel,
                               int32_t oy, int32_t ox);
+/* Moves output pixel (*oy, *ox) one step on in row-major order over a
+ * row of out_w pixels. */
+static inline void mco_conv_block_next_pixel(int32_t *oy, int32_t *ox, int32_t out_w)
+{
+    if (++*ox == out_w) {
+        *ox = 0;
+        ++*oy;
+    }
+}
 /* All output channels of the four columns at cols (k_steps steps of four k):
  * pixel i (i < n_valid) of the block is written at out + i * out_c; with
  * `pool` the four pixels are a max pool's window and only their max is

@@ -248,16 +248,25 @@ static inline dw_stage dw_stage_of(const mco_conv_s8_params *p, int32_t c)
 }
 
 /* The int8 output of an accumulator, doubled (acc2 = 2 * acc) with
- * MCO_REQUANT_FAST, the plain one otherwise. */
-static inline int8_t dw_stage_out(const mco_conv_s8_params *p, const dw_stage *st, int32_t acc2)
+ * MCO_REQUANT_FAST (multiplier, round and shift prepared as dw_stage_of
+ * does: the output offset is in round), the plain one otherwise. */
+static inline int8_t dw_requant(int32_t acc2, int32_t multiplier, int32_t round, int32_t shift,
+                                int32_t output_offset, int32_t act_min, int32_t act_max)
 {
 #if MCO_REQUANT_FAST
-    int32_t v = mco_smmulr(acc2, st->multiplier);
-    v = (v + st->round + (v >> 31)) >> st->shift;
-    return (int8_t)mco_fp_clamp(v, p->act_min, p->act_max);
+    int32_t v = mco_smmulr(acc2, multiplier);
+    (void)output_offset;
+    v = (v + round + (v >> 31)) >> shift;
+    return (int8_t)mco_fp_clamp(v, act_min, act_max);
 #else
-    return mco_fp_output_s8(acc2, st->multiplier, st->shift, p->output_offset, p->act_min, p->act_max);
+    (void)round;
+    return mco_fp_output_s8(acc2, multiplier, shift, output_offset, act_min, act_max);
 #endif
+}
+
+static inline int8_t dw_stage_out(const mco_conv_s8_params *p, const dw_stage *st, int32_t acc2)
+{
+    return dw_requant(acc2, st->multiplier, st->round, st->shift, p->output_offset, p->act_min, p->act_max);
 }
 
 #if MCO_REQUANT_FAST
@@ -347,19 +356,10 @@ typedef struct {
     int32_t output_offset;
 } dw_ctx;
 
-/* The int8 output of an accumulator (doubled with MCO_REQUANT_FAST):
- * mco_fp_requant_fast's rounding with the output zero point added below the
- * shift, which is exact as off << e is a multiple of 2^e (|v| < 2^30,
- * |off << e| <= 2^29: no overflow). */
+/* The int8 output of an accumulator (doubled with MCO_REQUANT_FAST). */
 static inline int8_t dw_output(const dw_ctx *x, int32_t acc)
 {
-#if MCO_REQUANT_FAST
-    int32_t v = mco_smmulr(acc, x->multiplier);
-    v = (v + x->round + (v >> 31)) >> x->shift;
-    return (int8_t)mco_fp_clamp(v, x->act_min, x->act_max);
-#else
-    return mco_fp_output_s8(acc, x->multiplier, x->shift, x->output_offset, x->act_min, x->act_max);
-#endif
+    return dw_requant(acc, x->multiplier, x->round, x->shift, x->output_offset, x->act_min, x->act_max);
 }
 
 /* Word k (positions 2k, 2k + 1) of slot j of a channel's buffered lines:

@@ -99,6 +99,36 @@ static inline int32_t mco_fp_requant_fast(int32_t acc, int32_t multiplier, int32
     return (y + (int32_t)((uint32_t)1 << (-shift - 1)) + (y >> 31)) >> -shift;
 }
 
+/* mco_fp_requantize(acc, m, shift) for |acc| < 2^30, shift in [-31, 0] and
+ * any m, in 32-bit arithmetic: srdhm(acc, m) = SMMULR(2 acc, m) (no
+ * overflow: |2 acc| < 2^31, and |y| <= |acc|), then rdbpot(y, e) =
+ * (y + 2^(e-1) - [y < 0]) >> e for e = -shift >= 1 (|y| + 2^30 < 2^31), y
+ * itself for e = 0. The constants are prepared once per layer, so the
+ * per-value path has no branch. Used for the inputs of Add, whose values
+ * (x + offset) << left_shift are below 2^28. */
+typedef struct {
+    int32_t multiplier;
+    int32_t round;       /* 2^(e-1), 0 for e = 0 */
+    int32_t sign_mask;   /* -1 (ties of negatives away from zero), 0 for e = 0 */
+    int32_t shift;       /* e */
+} mco_requant_small;
+
+static inline mco_requant_small mco_fp_requant_small_init(int32_t multiplier, int32_t shift)
+{
+    mco_requant_small rq;
+    rq.multiplier = multiplier;
+    rq.shift = -shift;
+    rq.round = shift < 0 ? (int32_t)((uint32_t)1 << (-shift - 1)) : 0;
+    rq.sign_mask = shift < 0 ? -1 : 0;
+    return rq;
+}
+
+static inline int32_t mco_fp_requant_small(const mco_requant_small *rq, int32_t acc)
+{
+    int32_t y = mco_smmulr(2 * acc, rq->multiplier);
+    return (y + rq->round + ((y >> 31) & rq->sign_mask)) >> rq->shift;
+}
+
 /* The whole output stage of an int8 kernel: requantize, add the output zero
  * point, clamp to the activation range. (The requantized value is first
  * clamped to [-256, 255], which changes no result, so adding the zero point

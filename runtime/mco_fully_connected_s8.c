@@ -22,7 +22,7 @@
 #include "mco_kernel_util.h"
 #include "mco_runtime.h"
 
-#define FC_ROWS 5
+#define FC_ROWS MCO_FC_S8_ROWS
 
 /* The arguments the kernels rely on: buffers, sizes, and an input offset
  * that keeps the sums in int32 (the other quantization parameters only
@@ -131,6 +131,7 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
 #endif
 }
 
+#if !MCO_FC_WIDE_ONLY
 /* acc[r] += (input + input_offset) . row r, the rows at w and w + s (n
  * inputs): the passes of a layer of fewer than FC_ROWS units. */
 static MCO_NOINLINE void dot2_s8(int32_t acc[2], const int8_t *input, const int8_t *w, size_t s, int32_t n,
@@ -161,6 +162,7 @@ static MCO_NOINLINE void dot2_s8(int32_t acc[2], const int8_t *input, const int8
     acc[0] = a0;
     acc[1] = a1;
 }
+#endif
 
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias,
@@ -169,7 +171,13 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
     int32_t u, units, rows, r;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
     units = p->out_size;
+#if MCO_FC_WIDE_ONLY
+    /* the emitter sets MCO_FC_WIDE_ONLY only when no layer is narrower */
+    if (units < FC_ROWS) return MCO_RT_ARG_ERROR;
+    rows = FC_ROWS;
+#else
     rows = units < FC_ROWS ? 2 : FC_ROWS;   /* units per pass (one unit: its row twice) */
+#endif
     for (u = 0; u < units; u += rows) {
         int32_t acc[FC_ROWS];
         const int8_t *w;
@@ -177,7 +185,9 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
         w = weights + (size_t)u * (size_t)p->in_size;
         for (r = 0; r < rows; r++) acc[r] = bias[u + (r < units ? r : 0)];
         if (rows == FC_ROWS) dot5_s8(acc, input, w, (size_t)p->in_size, p->in_size, p->input_offset);
+#if !MCO_FC_WIDE_ONLY
         else dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)p->in_size, p->in_size, p->input_offset);
+#endif
         for (r = 0; r < rows && r < units; r++) output[u + r] = mco_fc_output_s8(p, acc[r], u + r);
     }
     return MCO_RT_OK;

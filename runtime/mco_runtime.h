@@ -203,6 +203,11 @@ mco_rt_status mco_depthwise_conv2d_s8(const mco_conv_s8_params *p, const int8_t 
                                       int8_t *output, void *scratch);
 int32_t mco_depthwise_conv2d_s8_get_buffer_size(const mco_window *win);
 int32_t mco_depthwise_conv2d_s8_get_buffer_size_dsp(const mco_window *win);
+/* Dense: MCO_FC_S8_ROWS units per pass over the input; a layer of fewer
+ * units takes two per pass, a path a build with MCO_FC_WIDE_ONLY 1 (every
+ * Dense layer has MCO_FC_S8_ROWS units or more: mco_config.h) leaves out,
+ * and then refuses such a layer with MCO_RT_ARG_ERROR. */
+#define MCO_FC_S8_ROWS 5
 mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output);

@@ -200,6 +200,7 @@ cmake -S "$work" -B "$b" -DCMAKE_C_COMPILER=gcc -DMAIN=main.c -DPKG="$work/pkg" 
 options_are "$work/votes.log" 1 28 || fail "CMake: the runtime options both models allow are not FAST=1, IN_H=28"
 cp -r "$work/pkg" "$work/pkg-votes"
 sed -i 's/MCO_REQUANT_FAST_VOTES 1)/MCO_REQUANT_FAST_VOTES 0)/' "$work/pkg-votes/kws/CMakeLists.txt"
+grep -q 'MCO_REQUANT_FAST_VOTES 0)' "$work/pkg-votes/kws/CMakeLists.txt" || fail "CMakeLists.txt has no MCO_REQUANT_FAST vote to change"
 echo 'set_property(TARGET mcuopt_runtime APPEND PROPERTY MCO_CONV3X3_SHAPES 1x1x1)' >>"$work/pkg-votes/kws/CMakeLists.txt"
 rm -rf "$b"
 cmake -S "$work" -B "$b" -DCMAKE_C_COMPILER=gcc -DMAIN=main.c -DPKG="$work/pkg-votes" -DCMAKE_C_FLAGS="$WARN -O2" \
@@ -223,7 +224,8 @@ make -C "$work" -f Makefile two_models_make >"$work/make.log" 2>&1 || { cat "$wo
     { cat "$work/make.log"; fail "the .mk fragments do not compile the shared kernel once"; }
 "$work/two_models_make" || fail "both models in one program (make)"
 options_are "$work/make.log" 1 28 || fail "make: the runtime options both models allow are not FAST=1, IN_H=28"
-sed -i 's/^MCUOPT_FAST_VOTES += 1$/MCUOPT_FAST_VOTES += 0/' "$work/pkg-votes/kws/kws.mk"
+sed -i 's/^MCUOPT_MCO_REQUANT_FAST_VOTES += 1$/MCUOPT_MCO_REQUANT_FAST_VOTES += 0/' "$work/pkg-votes/kws/kws.mk"
+grep -q '^MCUOPT_MCO_REQUANT_FAST_VOTES += 0$' "$work/pkg-votes/kws/kws.mk" || fail "kws.mk has no MCO_REQUANT_FAST vote to change"
 echo 'MCUOPT_CONV3X3_SHAPES += 1x1x1' >>"$work/pkg-votes/kws/kws.mk"
 make -B -C "$work" -f Makefile PKG="$work/pkg-votes" two_models_make >"$work/make.log" 2>&1 ||
     { cat "$work/make.log"; fail "make with a model voting against the options"; }

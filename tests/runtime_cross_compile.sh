@@ -37,6 +37,8 @@ if ! "$cli" emit --random-arch mnist-paper --random-format int8 -o "$out/emitted
 fi
 grep -q "define MCO_CONV3X3_IN_W 28" "$out/emitted/mcuopt_runtime/mco_config.h" ||
     { echo "FAIL: the emitted mnist-paper does not configure the conv3x3 assembly path" >&2; exit 1; }
+grep -q "define MCO_FC_WIDE_ONLY 1" "$out/emitted/mcuopt_runtime/mco_config.h" ||
+    { echo "FAIL: the emitted mnist-paper (10 Dense units) keeps the narrow Dense pass" >&2; exit 1; }
 # a copy of the runtime with an emitted model's output-stage options (the
 # sources too: a quoted include looks beside its source file first)
 mkdir -p "$out/fast"

@@ -242,6 +242,8 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
                 fclose(f);
             }
             CHECK(strstr(text, "mcuopt emit") != NULL && strstr(text, "#define MCO_REQUANT_FAST 1") != NULL);
+            /* its one Dense layer has 10 units: the two-unit pass is left out */
+            CHECK(strstr(text, "#define MCO_FC_WIDE_ONLY 1") != NULL);
             has_config = 1;
         }
     }

@@ -103,6 +103,32 @@ static void test_requant_fast(void)
     }
 }
 
+/* mco_fp_requant_small == TFLite's requantization for |acc| < 2^30 and
+ * shifts in [-31, 0], any multiplier: the edges, then random points. */
+static void test_requant_small(void)
+{
+    static const int32_t accs[] = {0, 1, -1, (1 << 30) - 1, -(1 << 30) + 1, 255 << 20, -(255 << 20), 12345, -12345};
+    static const int32_t mults[] = {0, 1, -1, 1 << 30, INT32_MAX, INT32_MIN, 0x5A5A5A5A, -0x5A5A5A5A};
+    int i;
+    for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
+        for (size_t m = 0; m < sizeof mults / sizeof mults[0]; m++)
+            for (int32_t shift = -31; shift <= 0; shift++) {
+                mco_requant_small rq = mco_fp_requant_small_init(mults[m], shift);
+                CHECK(mco_fp_requant_small(&rq, accs[a]) == mco_fp_requantize(accs[a], mults[m], shift));
+            }
+    for (i = 0; i < 200000; i++) {
+        int32_t acc = (int32_t)(rng_u32() >> 1) - (1 << 30) + 1;   /* (-2^30, 2^30) */
+        int32_t mult = (int32_t)rng_u32();
+        int32_t shift = -(int32_t)(rng_u32() % 32);
+        mco_requant_small rq = mco_fp_requant_small_init(mult, shift);
+        if (acc == 1 << 30) continue;
+        if (mco_fp_requant_small(&rq, acc) != mco_fp_requantize(acc, mult, shift)) {
+            CHECK(mco_fp_requant_small(&rq, acc) == mco_fp_requantize(acc, mult, shift));
+            if (test_failures > 10) break;
+        }
+    }
+}
+
 static void test_quantize_multiplier(void)
 {
     int32_t m, s;
@@ -225,6 +251,7 @@ int main(void)
     test_rdbpot();
     test_requantize();
     test_requant_fast();
+    test_requant_small();
     test_quantize_multiplier();
     test_f16();
     test_s4();

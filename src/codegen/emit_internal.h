@@ -43,11 +43,24 @@ const char *mco_emit_elem_ctype(mco_elem_type t);
 void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *dm, const mco_plan *plan,
                            const mco_emit_names *nm);
 
-/* The runtime options (mco_config.h) the plan allows: the requantization
- * shortcuts and the 3x3 conv + pool shape its assembly path takes (all 0:
- * the C path). */
+/* The runtime's on/off shortcuts (mco_config.h, which explains each): 1 when
+ * every op of the plan allows it. A build with several models turns one on
+ * only if every model allows it (the package's CMakeLists.txt and .mk count
+ * the models' votes). */
+typedef enum {
+    MCO_SHORTCUT_REQUANT_RIGHT_ONLY,
+    MCO_SHORTCUT_REQUANT_FAST,
+    MCO_SHORTCUT_FC_WIDE_ONLY,
+    MCO_SHORTCUT_COUNT
+} mco_emit_shortcut;
+
+/* The macro name of each shortcut ("MCO_REQUANT_FAST", ...). */
+extern const char *const mco_emit_shortcut_names[MCO_SHORTCUT_COUNT];
+
+/* The runtime options (mco_config.h) the plan allows: the shortcuts and the
+ * 3x3 conv + pool shape its assembly path takes (all 0: the C path). */
 typedef struct {
-    int requant_right_only, requant_fast;
+    int shortcut[MCO_SHORTCUT_COUNT];
     int32_t conv3x3_shape[3];   /* in_h, in_w, out_c */
     int uses_conv3x3;           /* the plan has a 3x3 conv + pool op */
 } mco_emit_config;

@@ -80,11 +80,14 @@ static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config
             "if(NOT TARGET mcuopt_runtime)\n"
             "  add_library(mcuopt_runtime STATIC)\n"
             "  set_target_properties(mcuopt_runtime PROPERTIES MCO_VERSION \"%s\" MCO_FILES \"\")\n"
-            "  set(_mco_votes \"$<TARGET_PROPERTY:mcuopt_runtime,MCO_REQUANT_RIGHT_ONLY_VOTES>\")\n"
-            "  set(_mco_fast \"$<TARGET_PROPERTY:mcuopt_runtime,MCO_REQUANT_FAST_VOTES>\")\n"
-            "  target_compile_definitions(mcuopt_runtime PUBLIC\n"
-            "    \"MCO_REQUANT_RIGHT_ONLY=$<IF:$<IN_LIST:0,${_mco_votes}>,0,1>\"\n"
-            "    \"MCO_REQUANT_FAST=$<IF:$<IN_LIST:0,${_mco_fast}>,0,1>\")\n"
+            "  # each shortcut is on only if no model voted 0 (evaluated at generation,\n"
+            "  # after every package has voted)\n"
+            "  target_compile_definitions(mcuopt_runtime PUBLIC\n",
+            MCO_VERSION);
+    for (int i = 0; i < MCO_SHORTCUT_COUNT; i++)
+        fprintf(f, "    \"%s=$<IF:$<IN_LIST:0,$<TARGET_PROPERTY:mcuopt_runtime,%s_VOTES>>,0,1>\"%s\n",
+                mco_emit_shortcut_names[i], mco_emit_shortcut_names[i], i + 1 < MCO_SHORTCUT_COUNT ? "" : ")");
+    fprintf(f,
             "  # bit-exact floats: no fused multiply-add\n"
             "  target_compile_options(mcuopt_runtime PRIVATE $<$<C_COMPILER_ID:GNU,Clang,AppleClang>:-ffp-contract=off>)\n"
             "endif()\n"
@@ -93,7 +96,7 @@ static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config
             "  message(FATAL_ERROR \"%s: emitted by mcuopt %s, but the build's mcuopt_runtime is from \"\n"
             "                      \"mcuopt ${_mco_version}: emit every model with the same mcuopt\")\n"
             "endif()\n",
-            MCO_VERSION, MCO_VERSION, n, MCO_VERSION);
+            MCO_VERSION, n, MCO_VERSION);
     fprintf(f,
             "get_target_property(_mco_files mcuopt_runtime MCO_FILES)\n"
             "foreach(_f IN LISTS _%s_runtime_files)\n"
@@ -104,10 +107,11 @@ static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config
             "    set_property(TARGET mcuopt_runtime APPEND PROPERTY MCO_FILES \"${_f}\")\n"
             "  endif()\n"
             "endforeach()\n"
-            "target_include_directories(mcuopt_runtime PUBLIC \"${CMAKE_CURRENT_SOURCE_DIR}/%s\")\n"
-            "set_property(TARGET mcuopt_runtime APPEND PROPERTY MCO_REQUANT_RIGHT_ONLY_VOTES %d)\n"
-            "set_property(TARGET mcuopt_runtime APPEND PROPERTY MCO_REQUANT_FAST_VOTES %d)\n",
-            n, MCO_EMIT_RUNTIME_DIR, MCO_EMIT_RUNTIME_DIR, c->requant_right_only, c->requant_fast);
+            "target_include_directories(mcuopt_runtime PUBLIC \"${CMAKE_CURRENT_SOURCE_DIR}/%s\")\n",
+            n, MCO_EMIT_RUNTIME_DIR, MCO_EMIT_RUNTIME_DIR);
+    for (int i = 0; i < MCO_SHORTCUT_COUNT; i++)
+        fprintf(f, "set_property(TARGET mcuopt_runtime APPEND PROPERTY %s_VOTES %d)\n", mco_emit_shortcut_names[i],
+                c->shortcut[i]);
     if (c->uses_conv3x3) {
         const int32_t *s = c->conv3x3_shape;
         char shape[64];
@@ -157,10 +161,10 @@ static void write_mk(FILE *f, const mco_emit_names *nm, const mco_emit_config *c
           "MCUOPT_SOURCES :=\n"
           "MCUOPT_INCLUDES :=\n"
           "MCUOPT_RUNTIME_SEEN :=\n"
-          "MCUOPT_RIGHT_ONLY_VOTES :=\n"
-          "MCUOPT_FAST_VOTES :=\n"
-          "MCUOPT_CONV3X3_SHAPES :=\n"
-          "endif\n"
+          "MCUOPT_CONV3X3_SHAPES :=\n",
+          f);
+    for (int i = 0; i < MCO_SHORTCUT_COUNT; i++) fprintf(f, "MCUOPT_%s_VOTES :=\n", mco_emit_shortcut_names[i]);
+    fputs("endif\n"
           "ifneq ($(MCUOPT_MK_VERSION)," MCO_VERSION ")\n",
           f);
     fprintf(f,
@@ -177,21 +181,22 @@ static void write_mk(FILE *f, const mco_emit_names *nm, const mco_emit_config *c
             "\nMCUOPT_SOURCES += $(%s_DIR)/%s $(foreach f,$(%s_RUNTIME_C),$(if $(filter $(f),$(MCUOPT_RUNTIME_SEEN)),,"
             "$(%s_DIR)/%s/$(f)))\n"
             "MCUOPT_RUNTIME_SEEN += $(%s_RUNTIME_C)\n"
-            "MCUOPT_INCLUDES += -I$(%s_DIR) -I$(%s_DIR)/%s\n"
-            "MCUOPT_RIGHT_ONLY_VOTES += %d\n"
-            "MCUOPT_FAST_VOTES += %d\n",
-            N, nm->source, N, N, MCO_EMIT_RUNTIME_DIR, N, N, N, MCO_EMIT_RUNTIME_DIR, c->requant_right_only,
-            c->requant_fast);
+            "MCUOPT_INCLUDES += -I$(%s_DIR) -I$(%s_DIR)/%s\n",
+            N, nm->source, N, N, MCO_EMIT_RUNTIME_DIR, N, N, N, MCO_EMIT_RUNTIME_DIR);
+    for (int i = 0; i < MCO_SHORTCUT_COUNT; i++)
+        fprintf(f, "MCUOPT_%s_VOTES += %d\n", mco_emit_shortcut_names[i], c->shortcut[i]);
     if (c->uses_conv3x3)
         fprintf(f, "MCUOPT_CONV3X3_SHAPES += %dx%dx%d\n", (int)c->conv3x3_shape[0], (int)c->conv3x3_shape[1],
                 (int)c->conv3x3_shape[2]);
     fputs("\n# Evaluated where it is used, after every model's .mk is included.\n"
           "mcuopt_conv3x3 = $(if $(filter 1,$(words $(sort $(MCUOPT_CONV3X3_SHAPES)))),"
           "$(word $(1),$(subst x, ,$(firstword $(MCUOPT_CONV3X3_SHAPES)))),0)\n"
-          "MCUOPT_CFLAGS = $(MCUOPT_INCLUDES) -ffp-contract=off \\\n"
-          "    -DMCO_REQUANT_RIGHT_ONLY=$(if $(filter 0,$(MCUOPT_RIGHT_ONLY_VOTES)),0,1) \\\n"
-          "    -DMCO_REQUANT_FAST=$(if $(filter 0,$(MCUOPT_FAST_VOTES)),0,1) \\\n"
-          "    -DMCO_CONV3X3_IN_H=$(call mcuopt_conv3x3,1) -DMCO_CONV3X3_IN_W=$(call mcuopt_conv3x3,2) \\\n"
+          "mcuopt_shortcut = -D$(1)=$(if $(filter 0,$(MCUOPT_$(1)_VOTES)),0,1)\n"
+          "MCUOPT_CFLAGS = $(MCUOPT_INCLUDES) -ffp-contract=off \\\n",
+          f);
+    for (int i = 0; i < MCO_SHORTCUT_COUNT; i++)
+        fprintf(f, "    $(call mcuopt_shortcut,%s) \\\n", mco_emit_shortcut_names[i]);
+    fputs("    -DMCO_CONV3X3_IN_H=$(call mcuopt_conv3x3,1) -DMCO_CONV3X3_IN_W=$(call mcuopt_conv3x3,2) \\\n"
           "    -DMCO_CONV3X3_OUT_C=$(call mcuopt_conv3x3,3)\n\n",
           f);
     fprintf(f,

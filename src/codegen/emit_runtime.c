@@ -222,14 +222,37 @@ int mco_plan_conv3x3_asm_shape(const mco_plan *plan, int32_t shape[3])
     return 1;
 }
 
+const char *const mco_emit_shortcut_names[MCO_SHORTCUT_COUNT] = {
+    "MCO_REQUANT_RIGHT_ONLY",
+    "MCO_REQUANT_FAST",
+    "MCO_FC_WIDE_ONLY",
+};
+
+/* 1 when every int8 Dense layer has at least FC_S8_ROWS units, so
+ * mco_fully_connected_s8 never needs its two-unit pass. */
+static int fc_wide_only(const mco_plan *plan)
+{
+    for (int k = 0; k < plan->n_ops; k++)
+        if (plan->ops[k].kind == MCO_OP_FULLY_CONNECTED_S8 &&
+            ((const mco_fc_s8_params *)plan->ops[k].params)->out_size < MCO_FC_S8_ROWS)
+            return 0;
+    return 1;
+}
+
 void mco_emit_runtime_config(const mco_plan *plan, mco_emit_config *cfg)
 {
     requant_options o = requant_allowed(plan);
-    cfg->requant_right_only = o.right_only;
-    cfg->requant_fast = o.fast;
+    cfg->shortcut[MCO_SHORTCUT_REQUANT_RIGHT_ONLY] = o.right_only;
+    cfg->shortcut[MCO_SHORTCUT_REQUANT_FAST] = o.fast;
+    cfg->shortcut[MCO_SHORTCUT_FC_WIDE_ONLY] = fc_wide_only(plan);
     mco_plan_conv3x3_asm_shape(plan, cfg->conv3x3_shape);
     cfg->uses_conv3x3 = 0;
     for (int k = 0; k < plan->n_ops; k++) cfg->uses_conv3x3 |= plan->ops[k].kind == MCO_OP_CONV3X3_MAXPOOL_S8;
+}
+
+static void write_option(FILE *f, const char *name, int value)
+{
+    fprintf(f, "#ifndef %s\n#define %s %d\n#endif\n", name, name, value);
 }
 
 /* Each option is the model's value unless the build defines it: a firmware
@@ -248,11 +271,9 @@ static void write_config(FILE *f, const mco_plan *plan)
           "#define MCO_CONFIG_H\n\n", f);
     mco_emit_config c;
     mco_emit_runtime_config(plan, &c);
-    const char *names[5] = {"MCO_REQUANT_RIGHT_ONLY", "MCO_REQUANT_FAST", "MCO_CONV3X3_IN_H", "MCO_CONV3X3_IN_W",
-                            "MCO_CONV3X3_OUT_C"};
-    int values[5] = {c.requant_right_only, c.requant_fast, (int)c.conv3x3_shape[0], (int)c.conv3x3_shape[1],
-                     (int)c.conv3x3_shape[2]};
-    for (int i = 0; i < 5; i++) fprintf(f, "#ifndef %s\n#define %s %d\n#endif\n", names[i], names[i], values[i]);
+    for (int i = 0; i < MCO_SHORTCUT_COUNT; i++) write_option(f, mco_emit_shortcut_names[i], c.shortcut[i]);
+    const char *shape_names[3] = {"MCO_CONV3X3_IN_H", "MCO_CONV3X3_IN_W", "MCO_CONV3X3_OUT_C"};
+    for (int i = 0; i < 3; i++) write_option(f, shape_names[i], (int)c.conv3x3_shape[i]);
     fputs("\n#endif\n", f);
 }
 

@@ -136,7 +136,17 @@ static mco_status copy_scales(mco_plan *plan, const mco_op_site *site, size_t n,
     return MCO_OK;
 }
 
-mco_status mco_prepare_conv_s8_params(mco_plan *plan, const mco_op_site *site, mco_conv_s8_params **out)
+mco_status mco_prepare_conv_f32_op(mco_plan *plan, const mco_op_site *site, mco_op *op, mco_plan_op_info *info)
+{
+    mco_conv_f32_params *p = mco_plan_alloc(plan, sizeof *p);
+    if (!p) return mco_plan_nomem();
+    *p = (mco_conv_f32_params){site->win, site->f_min, site->f_max};
+    op->params = p;
+    info->params_type = MCO_PARAMS_CONV_F32;
+    return MCO_OK;
+}
+
+mco_status mco_prepare_conv_s8_op(mco_plan *plan, const mco_op_site *site, mco_op *op, mco_plan_op_info *info)
 {
     const int32_t *mult = NULL, *shift = NULL;
     mco_status st = copy_requant(plan, site, (size_t)site->n_out, &mult, &shift);
@@ -145,7 +155,8 @@ mco_status mco_prepare_conv_s8_params(mco_plan *plan, const mco_op_site *site, m
     if (!p) return mco_plan_nomem();
     *p = (mco_conv_s8_params){site->win, -site->in_q.zero_point, site->out_q.zero_point, site->q_min, site->q_max,
                               mult, shift};
-    *out = p;
+    op->params = p;
+    info->params_type = MCO_PARAMS_CONV_S8;
     return MCO_OK;
 }
 

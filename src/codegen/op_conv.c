@@ -61,12 +61,8 @@ static int supports_dw_s8w_f32(const mco_op_site *s)
 static mco_status prepare_f32(mco_plan *plan, const mco_op_site *s, mco_weight_store store, mco_op *op,
                               mco_plan_op_info *info)
 {
-    mco_conv_f32_params *p = mco_plan_alloc(plan, sizeof *p);
-    if (!p) return mco_plan_nomem();
-    *p = (mco_conv_f32_params){s->win, s->f_min, s->f_max};
-    op->params = p;
-    info->params_type = MCO_PARAMS_CONV_F32;
-    return mco_prepare_weights(plan, s, store, op, info);
+    mco_status st = mco_prepare_conv_f32_op(plan, s, op, info);
+    return st != MCO_OK ? st : mco_prepare_weights(plan, s, store, op, info);
 }
 
 static mco_status prepare_conv_f32(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
@@ -83,12 +79,8 @@ static mco_status prepare_conv_f16w(mco_plan *plan, const mco_op_site *s, mco_op
 static mco_status prepare_s8(mco_plan *plan, const mco_op_site *s, mco_weight_store store, mco_op *op,
                              mco_plan_op_info *info)
 {
-    mco_conv_s8_params *p = NULL;
-    mco_status st = mco_prepare_conv_s8_params(plan, s, &p);
-    if (st != MCO_OK) return st;
-    op->params = p;
-    info->params_type = MCO_PARAMS_CONV_S8;
-    return mco_prepare_weights(plan, s, store, op, info);
+    mco_status st = mco_prepare_conv_s8_op(plan, s, op, info);
+    return st != MCO_OK ? st : mco_prepare_weights(plan, s, store, op, info);
 }
 
 static mco_status prepare_conv_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)

@@ -56,13 +56,9 @@ static int supports_pool(const mco_op_site *s)
 /* mco_conv_s8_params, the weights in blocked order, the bias, and the scratch. */
 static mco_status prepare_blocked(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
 {
-    mco_conv_s8_params *p = NULL;
-    mco_status st = mco_prepare_conv_s8_params(plan, s, &p);
-    if (st != MCO_OK) return st;
-    op->params = p;
-    info->params_type = MCO_PARAMS_CONV_S8;
-    if ((st = mco_prepare_weights(plan, s, MCO_STORE_S8, op, info)) != MCO_OK) return st;
-    const mco_window *w = &p->win;
+    mco_status st = mco_prepare_conv_s8_op(plan, s, op, info);
+    if (st != MCO_OK || (st = mco_prepare_weights(plan, s, MCO_STORE_S8, op, info)) != MCO_OK) return st;
+    const mco_window *w = &s->win;
     int32_t k = w->kernel_h * w->kernel_w * w->in_c;
     size_t bytes = mco_conv_blocked_s8_weights_size(w->out_c, k);
     int8_t *blocked = mco_plan_alloc(plan, bytes);

@@ -149,11 +149,7 @@ static mco_rt_status eval_s8w_f32(const mco_op *op, uint8_t *arena)
 
 /* ---- features -------------------------------------------------------------------------- */
 
-/* Units mco_fully_connected_s8 computes per pass over the input (FC_ROWS in
- * runtime/mco_fully_connected_s8.c: change both together). */
-#define FC_S8_ROWS 5
-
-/* FC_S8_ROWS units per pass over the input (fewer units: two per pass,
+/* MCO_FC_S8_ROWS units per pass over the input (fewer units: two per pass,
  * one unit computed twice); the last pass is moved back to end at the
  * last unit, so every pass does a whole pass's rows of work. Every dense
  * parameter struct starts with in_size, out_size. */
@@ -161,7 +157,7 @@ static void features_s8(const mco_op *op, const mco_plan_op_info *info, double *
 {
     (void)info;
     const int32_t *sizes = op->params;
-    int rows = sizes[1] < FC_S8_ROWS ? 2 : FC_S8_ROWS;
+    int rows = sizes[1] < MCO_FC_S8_ROWS ? 2 : MCO_FC_S8_ROWS;
     double passes = ceil((double)sizes[1] / rows);
     f[MCO_COST_MACS] = (double)sizes[0] * rows * passes;
     f[MCO_COST_TAIL_MACS] = (double)(sizes[0] % 4) * rows * passes;

@@ -22,12 +22,9 @@ static int supports_dw_s8(const mco_op_site *s)
 /* mco_conv_s8_params, the weights as int8 [kh][kw][c], and the DSP path's scratch. */
 static mco_status prepare_dw_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
 {
-    mco_conv_s8_params *p = NULL;
-    mco_status st = mco_prepare_conv_s8_params(plan, s, &p);
+    mco_status st = mco_prepare_conv_s8_op(plan, s, op, info);
     if (st != MCO_OK) return st;
-    op->params = p;
-    info->params_type = MCO_PARAMS_CONV_S8;
-    op->scratch_bytes = s->dsp ? (uint32_t)mco_depthwise_conv2d_s8_get_buffer_size_dsp(&p->win) : 0;
+    op->scratch_bytes = s->dsp ? (uint32_t)mco_depthwise_conv2d_s8_get_buffer_size_dsp(&s->win) : 0;
     return mco_prepare_weights(plan, s, MCO_STORE_S8, op, info);
 }
 

@@ -144,10 +144,16 @@ typedef enum {
  * activations, else float) in op and info; sets info->n_channels. */
 mco_status mco_prepare_weights(mco_plan *plan, const mco_op_site *site, mco_weight_store store, mco_op *op,
                                mco_plan_op_info *info);
-/* The parameter structs of the weighted kinds, allocated in the plan,
- * with their per-channel arrays copied (int8: multipliers and shifts;
+/* The conv-shaped kinds (conv, conv + pool, pool, depthwise): the site's
+ * mco_conv_f32_params (window, activation range) or mco_conv_s8_params
+ * (window, zero points, activation range, per-channel multipliers and
+ * shifts), allocated in the plan, as op->params with info->params_type.
+ * The weights are stored apart (mco_prepare_weights). */
+mco_status mco_prepare_conv_f32_op(mco_plan *plan, const mco_op_site *site, mco_op *op, mco_plan_op_info *info);
+mco_status mco_prepare_conv_s8_op(mco_plan *plan, const mco_op_site *site, mco_op *op, mco_plan_op_info *info);
+/* The parameter structs of the other weighted kinds, allocated in the
+ * plan, with their per-channel arrays copied (int8: multipliers and shifts;
  * hybrid: weight scales). */
-mco_status mco_prepare_conv_s8_params(mco_plan *plan, const mco_op_site *site, mco_conv_s8_params **out);
 mco_status mco_prepare_fc_s8_params(mco_plan *plan, const mco_op_site *site, mco_fc_s8_params **out);
 mco_status mco_prepare_conv_s8w_f32_params(mco_plan *plan, const mco_op_site *site,
                                            mco_conv_s8w_f32_params **out);

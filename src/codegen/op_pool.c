@@ -39,12 +39,7 @@ static int supports_mean_s8(const mco_op_site *s)
 
 static mco_status prepare_f32(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
 {
-    mco_conv_f32_params *p = mco_plan_alloc(plan, sizeof *p);
-    if (!p) return mco_plan_nomem();
-    *p = (mco_conv_f32_params){s->win, s->f_min, s->f_max};
-    op->params = p;
-    info->params_type = MCO_PARAMS_CONV_F32;
-    return MCO_OK;
+    return mco_prepare_conv_f32_op(plan, s, op, info);
 }
 
 /* The float global average pool takes the window's sizes only. */

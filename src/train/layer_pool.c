@@ -23,6 +23,21 @@ static size_t maxpool_scratch_bytes(const mco_layer *layer, int batch)
     return (size_t)batch * mco_shape_size(layer->out_shape) * sizeof(int32_t);
 }
 
+/* Folds one window tap (the c values at in + at) into the running maxima:
+ * branch-free (selects the compiler vectorises), since which tap wins is a
+ * coin flip on training data and a branch per value was mispredicted about
+ * half the time. A tie keeps the earlier tap (first maximum in scan order). */
+static inline void maxpool_tap(const float *restrict in, int32_t at, float *restrict best,
+                               int32_t *restrict where, int c)
+{
+    for (int ch = 0; ch < c; ch++) {
+        float v = in[at + ch];
+        int32_t greater = -(int32_t)(v > best[ch]);
+        where[ch] = (where[ch] & ~greater) | ((at + ch) & greater);
+        best[ch] = v > best[ch] ? v : best[ch];
+    }
+}
+
 static void maxpool_forward(const mco_layer_ctx *ctx)
 {
     mco_train_window g;
@@ -39,24 +54,15 @@ static void maxpool_forward(const mco_layer_ctx *ctx)
                 size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
                 float *restrict best = ctx->out + o;
                 int32_t *restrict where = argmax + o;
+                /* the first tap starts the maxima; the others fold in */
                 int32_t first = ((t.iy + t.ky0) * g.in_w + t.ix + t.kx0) * c;
                 for (int ch = 0; ch < c; ch++) {
                     best[ch] = in[first + ch];
                     where[ch] = first + ch;
                 }
-                /* Branch-free (selects the compiler vectorises): which tap
-                 * wins is a coin flip on training data, and a branch per
-                 * value was mispredicted about half the time. */
                 for (int ky = t.ky0; ky < t.ky1; ky++)
-                    for (int kx = t.kx0; kx < t.kx1; kx++) {
-                        int32_t at = ((t.iy + ky) * g.in_w + t.ix + kx) * c;
-                        for (int ch = 0; ch < c; ch++) {
-                            float v = in[at + ch];
-                            int32_t greater = -(int32_t)(v > best[ch]);
-                            where[ch] = (where[ch] & ~greater) | ((at + ch) & greater);
-                            best[ch] = v > best[ch] ? v : best[ch];
-                        }
-                    }
+                    for (int kx = ky == t.ky0 ? t.kx0 + 1 : t.kx0; kx < t.kx1; kx++)
+                        maxpool_tap(in, ((t.iy + ky) * g.in_w + t.ix + kx) * c, best, where, c);
             }
     }
 }
