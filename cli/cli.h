@@ -121,6 +121,10 @@ typedef struct {
     const char *dataset;       /* --dataset; NULL: mnist, or what --data holds */
     const char *data_dir;      /* --data; NULL: the named set's default location */
     const char *label_column;  /* --label-column (CSV); NULL: the column named "label" */
+    int augment;               /* --augment (training commands, audio folders): copies per clip */
+    int audio_given;           /* 1: --audio-features set `audio` */
+    mco_audio_frontend audio;  /* --audio-features: the audio front-end's parameters */
+    uint64_t augment_seed;     /* their random choices (the job's --seed) */
     mco_shape input;           /* the model's input, set by the command before loading: an image
                                   folder is resized to it (zeros: unknown) */
     /* Set by the first load, so that every later split is read the same way: */
@@ -133,11 +137,19 @@ typedef struct {
 /* The long options and their help, for the commands that read data. */
 #define CLI_DATA_HELP                                                                                    \
     "      --dataset NAME    mnist (default), fashion-mnist, cifar10, or the format of --data:\n"         \
-    "                        images, npy, csv, idx (default: detected from what --data holds)\n"          \
+    "                        images, audio, npy, csv, idx (default: detected from what --data holds)\n"   \
     "      --data PATH       the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, or one\n"        \
-    "                        sub-directory of PNG/JPEG/BMP images per class) or a .csv file\n"            \
+    "                        sub-directory of PNG/JPEG/BMP images or WAV files per class) or a .csv file\n" \
     "      --label-column C  CSV: the label column's name or 0-based index, or none (default:\n"          \
-    "                        the column named label)\n"
+    "                        the column named label)\n"                                                 \
+    "      --audio-features mfcc|logmel[,KEY=V...]  WAV folders: the features (default mfcc: 49x10\n"    \
+    "                        MFCCs, MLPerf Tiny KWS); keys rate, clip, frame, stride (samples), fft,\n"  \
+    "                        mels, coeffs, low, high (Hz), e.g. logmel,mels=40,frame=512,stride=256\n"
+
+/* The long option every data-reading command takes for --audio-features,
+ * and its parser: fills data->audio (one usage line and 0 on error). */
+#define CLI_OPT_AUDIO_FEATURES 2900
+int cli_parse_audio_features(const char *command, const char *value, cli_data_options *data);
 
 /* Loads a split as cli_data_options says, falling back (with a note on
  * stderr) from MNIST to Fashion-MNIST when MNIST is not found and neither

@@ -13,7 +13,7 @@
 
 enum {
     OPT_ARCH = 2000, OPT_DATASET, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
-    OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_SCHEDULE, OPT_SEED, OPT_THREADS, OPT_VAL, OPT_LABEL_COLUMN
+    OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_SCHEDULE, OPT_SEED, OPT_THREADS, OPT_VAL, OPT_LABEL_COLUMN, OPT_AUGMENT
 };
 
 static const struct option job_options[] = {
@@ -31,6 +31,8 @@ static const struct option job_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"val", required_argument, NULL, OPT_VAL},
+    {"augment", required_argument, NULL, OPT_AUGMENT},
+    {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
 };
 
 #define JOB_OPTION_COUNT ((int)(sizeof job_options / sizeof job_options[0]))
@@ -90,7 +92,9 @@ void cli_train_job_print_options(FILE *out)
                  "      --schedule NAME   cosine (default), step or constant\n"
                  "      --seed N          random seed (default 1)\n"
                  "      --threads N       worker threads (default: all cores)\n"
-                 "      --val N           training images held out for validation (default 5000)\n");
+                 "      --val N           training images held out for validation (default 5000)\n"
+                 "      --augment N       audio folders: N augmented copies of each training clip (time\n"
+                 "                        shift, _background_noise_ mixed in; default 0)\n");
 }
 
 int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value)
@@ -111,6 +115,10 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
         return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_VAL:
         return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case CLI_OPT_AUDIO_FEATURES:
+        return cli_parse_audio_features(command, value, &job->data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case OPT_AUGMENT:
+        return cli_parse_int(command, "--augment", value, 0, 100, &job->data.augment) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_SEED:
         if (!cli_parse_int(command, "--seed", value, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
         t->seed = (uint64_t)seed;
@@ -158,6 +166,7 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
             mco_model_free(&m);
         }
     }
+    job->data.augment_seed = job->train.seed;
     mco_status st = cli_load_dataset(&job->data, MCO_SPLIT_TRAIN, !job->data_given, job->quiet, &full);
     if (st != MCO_OK) return st;
     if (max_train_images > 0 && max_train_images < full.n) {

@@ -50,6 +50,7 @@ int cmd_eval(int argc, char **argv)
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
         {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
+        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
         {"split", required_argument, NULL, OPT_SPLIT},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
@@ -66,6 +67,9 @@ int cmd_eval(int argc, char **argv)
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_LABEL_COLUMN: data.label_column = optarg; break;
+        case CLI_OPT_AUDIO_FEATURES:
+            if (!cli_parse_audio_features("eval", optarg, &data)) return CLI_EXIT_USAGE;
+            break;
         case OPT_SPLIT:
             if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
             else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;

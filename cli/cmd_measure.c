@@ -166,6 +166,7 @@ int cmd_measure(int argc, char **argv)
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
         {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
+        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
         {"code-dir", required_argument, NULL, OPT_CODE_DIR},
         {"measure-dir", required_argument, NULL, OPT_MEASURE_DIR},
         {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
@@ -200,6 +201,9 @@ int cmd_measure(int argc, char **argv)
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_LABEL_COLUMN: data.label_column = optarg; break;
+        case CLI_OPT_AUDIO_FEATURES:
+            if (!cli_parse_audio_features("measure", optarg, &data)) return CLI_EXIT_USAGE;
+            break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;

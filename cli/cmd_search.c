@@ -324,6 +324,7 @@ int cmd_search(int argc, char **argv)
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
         {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
+        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -417,6 +418,9 @@ int cmd_search(int argc, char **argv)
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_LABEL_COLUMN: data.label_column = optarg; break;
+        case CLI_OPT_AUDIO_FEATURES:
+            if (!cli_parse_audio_features("search", optarg, &data)) return CLI_EXIT_USAGE;
+            break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_JSON: json = 1; break;
         case 'h': print_help(); return CLI_EXIT_OK;

@@ -93,6 +93,7 @@ int cmd_sensitivity(int argc, char **argv)
         {"dataset", required_argument, NULL, OPT_DATASET},
         {"data", required_argument, NULL, OPT_DATA},
         {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
+        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -136,6 +137,9 @@ int cmd_sensitivity(int argc, char **argv)
         case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
         case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
         case OPT_LABEL_COLUMN: data.label_column = optarg; break;
+        case CLI_OPT_AUDIO_FEATURES:
+            if (!cli_parse_audio_features("sensitivity", optarg, &data)) return CLI_EXIT_USAGE;
+            break;
         case OPT_THREADS:
             if (!cli_parse_int("sensitivity", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;

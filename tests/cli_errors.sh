@@ -236,6 +236,31 @@ printf '\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02' >>"$d/ae-bad-labels/y_test.npy
 cp "$d/ae-good/y_test.npy" "$d/ae-all-anomalous/y_test.npy"
 "$cli" train --arch "$d/ae8.arch" --data "$d/ae-good" --epochs 1 --val 0 --quiet -o "$d/ae8.mco" >/dev/null ||
   fail "training the autoencoder fixture"
+# Audio folders (issue 15's WAV reader): one label sub-directory of WAV
+# files each; one bad file among good ones per folder, each named in the
+# error: stereo, 8-bit, truncated (the data chunk declares more than the
+# file holds), corrupt (RIFF with garbage), no samples.
+# wav FILE CHANNELS BITS SAMPLES [DECLARED_DATA_BYTES]: a PCM WAV at 16 kHz, silent.
+le() { local v=$1 n=$2 i; for ((i = 0; i < n; i++)); do printf "\\x$(printf %02x $(((v >> (8 * i)) & 255)))"; done; }
+wav() {
+  local ch=$2 bits=$3 n=$4 align=$(($2 * $3 / 8)) bytes declared
+  bytes=$((n * align)); declared=${5:-$bytes}
+  { printf 'RIFF'; le $((36 + declared)) 4; printf 'WAVEfmt '; le 16 4; le 1 2; le "$ch" 2; le 16000 4
+    le $((16000 * align)) 4; le "$align" 2; le "$bits" 2; printf 'data'; le "$declared" 4
+    head -c "$bytes" /dev/zero; } >"$1"
+}
+for set in aud-ok aud-stereo aud-u8 aud-trunc aud-corrupt aud-empty; do
+  mkdir -p "$d/$set/yes" "$d/$set/no"
+  for i in 0 1 2 3 4; do wav "$d/$set/yes/$i.wav" 1 16 1600; wav "$d/$set/no/$i.wav" 1 16 1600; done
+done
+wav "$d/aud-stereo/no/3.wav" 2 16 1600
+wav "$d/aud-u8/no/3.wav" 1 8 1600
+wav "$d/aud-trunc/no/3.wav" 1 16 1600 32000
+{ printf 'RIFF'; le 1000 4; printf 'WAVEfmt '; head -c 200 /dev/urandom; } >"$d/aud-corrupt/no/3.wav"
+wav "$d/aud-empty/no/3.wav" 1 16 0
+mkdir -p "$d/aud-one/yes"; cp "$d"/aud-ok/yes/*.wav "$d/aud-one/yes/"
+mkdir -p "$d/aud-noise"; cp -r "$d/aud-ok/yes" "$d/aud-ok/no" "$d/aud-noise/"
+mkdir "$d/aud-noise/_background_noise_"; wav "$d/aud-noise/_background_noise_/hum.wav" 2 16 1600
 m=$d/good.mco q=$d/good.mcq
 data=(--data "$mini")
 train=(train --data "$mini" --val 50 --epochs 1 --quiet)
@@ -342,6 +367,22 @@ bad "one-class.csv: every label is 0"     "${train[@]}" --arch mlp --data "$d/on
 bad "header-only.csv: a header row and no data rows" quantize "$m" --data "$d/header-only.csv" -o x.mcq
 bad "open-quote.csv"                      eval "$m" --data "$d/open-quote.csv"
 bad "1x1x2 but the model takes 28x28x1"   eval "$m" --data "$d/no-label.csv" --label-column class
+# Audio folders (WAV reader, audio front-end).
+bad "aud-stereo/no/3.wav: 2 channels; mcuopt reads mono" "${train[@]}" --arch ds-cnn-s --data "$d/aud-stereo" --val 1
+bad "aud-u8/no/3.wav: 8-bit samples"      "${train[@]}" --arch ds-cnn-s --data "$d/aud-u8" --val 1
+bad "aud-trunc/no/3.wav: truncated (its data chunk declares 16000 samples, the file holds 1600)" "${train[@]}" --arch ds-cnn-s --data "$d/aud-trunc" --val 1
+bad "aud-corrupt/no/3.wav: not a WAV file libsndfile can read" "${train[@]}" --arch ds-cnn-s --data "$d/aud-corrupt" --val 1
+bad "aud-empty/no/3.wav: no samples"      "${train[@]}" --arch ds-cnn-s --data "$d/aud-empty" --val 1
+bad "aud-one: only one class sub-directory ('yes')" "${train[@]}" --arch ds-cnn-s --data "$d/aud-one" --val 1
+bad "aud-ok: audio features are 49x10x1 (49 frames x 10 MFCCs) but the model takes 28x28x1" eval "$m" --data "$d/aud-ok"
+bad "aud-ok: audio features are 49x10x1 (49 frames x 10 MFCCs) but the model takes 28x28x1" "${train[@]}" --arch lenet5 --data "$d/aud-ok" --val 1
+bad "unknown data set 'wav'"              "${train[@]}" --dataset wav --data "$d/aud-ok"
+bad "aud-ok: audio features are 49x40x1 (49 frames x 40 log-mel bands) but the model takes 49x10x1" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --val 1 --audio-features logmel
+bad "--audio-features starts with mfcc or logmel, got 'wav'" eval "$m" --data "$d/aud-ok" --audio-features wav
+bad "--audio-features: unknown key 'size'" quantize "$m" --data "$d/aud-ok" --audio-features mfcc,size=3 -o x.mcq
+bad "--audio-features mfcc,fft=300: audio front-end parameters out of range" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --audio-features mfcc,fft=300
+bad "--augment expects an integer from 0 to 100, got '101'" "${train[@]}" --arch ds-cnn-s --data "$d/aud-ok" --augment 101
+bad "aud-noise/_background_noise_/hum.wav: 2 channels" "${train[@]}" --arch ds-cnn-s --data "$d/aud-noise" --augment 1 --val 1
 bad "--split must be test or train"       eval "$m" "${data[@]}" --split val
 bad "--threads expects an integer"        eval "$m" "${data[@]}" --threads -2
 

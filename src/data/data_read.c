@@ -5,7 +5,7 @@
  *
  * What it leaves out: the options and the hash split the readers share
  * (split.c), the readers themselves (idx.c and dataset.c, cifar10.c,
- * image_folder.c, npy.c, csv.c) and named sets in their default places
+ * image_folder.c, npy.c, csv.c, audio_folder.c) and named sets in their default places
  * (mco_dataset_load in dataset.c).
  */
 #include "mcuopt/data.h"
@@ -15,9 +15,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
-static const char *const format_names[] = {"auto", "idx", "cifar10", "images", "npy", "csv"};
+static const char *const format_names[] = {"auto", "idx", "cifar10", "images", "npy", "csv", "audio"};
 #define FORMAT_COUNT ((int)(sizeof format_names / sizeof format_names[0]))
 
 const char *mco_data_format_name(mco_data_format format)
@@ -32,7 +33,7 @@ mco_status mco_data_format_parse(const char *name, mco_data_format *format)
             *format = (mco_data_format)i;
             return MCO_OK;
         }
-    return mco_error(MCO_ERR_ARG, "unknown data format '%s' (known: auto, idx, cifar10, images, npy, csv)", name);
+    return mco_error(MCO_ERR_ARG, "unknown data format '%s' (known: auto, idx, cifar10, images, npy, csv, audio)", name);
 }
 
 static int exists_in(const char *dir, const char *name, int want_dir)
@@ -48,6 +49,38 @@ static int any_exists_in(const char *dir, const char *const *names, int want_dir
     for (; *names; names++)
         if (exists_in(dir, *names, want_dir)) return 1;
     return 0;
+}
+
+/* 1 if the directory dir/sub holds a .wav file (any case). */
+static int holds_wav(const char *dir, const char *sub)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, sub) >= sizeof path) return 0;
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        found = e->d_name[0] != '.' && n > 4 && strcasecmp(e->d_name + n - 4, ".wav") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* 1 if a sub-directory of dir (hidden ones and _background_noise_ aside)
+ * holds a .wav file: an audio folder. */
+static int has_wav_subdirectory(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL)
+        found = e->d_name[0] != '.' && strcmp(e->d_name, "_background_noise_") != 0 && exists_in(dir, e->d_name, 1) &&
+                holds_wav(dir, e->d_name);
+    closedir(d);
+    return found;
 }
 
 /* 1 if dir holds a sub-directory (hidden ones aside). */
@@ -100,10 +133,11 @@ mco_status mco_data_detect(const char *path, mco_data_format *format)
     else if (any_exists_in(path, cifar_files, 0) || exists_in(path, "cifar-10-batches-bin", 1))
         *format = MCO_DATA_CIFAR10;
     else if (any_exists_in(path, npy_files, 0)) *format = MCO_DATA_NPY;
+    else if (has_wav_subdirectory(path)) *format = MCO_DATA_AUDIO;
     else if (has_subdirectory(path)) *format = MCO_DATA_IMAGES;   /* image_folder.c checks the classes */
     else
         return mco_error(MCO_ERR_NOT_FOUND, "%s: no data set found (no train-images-idx3-ubyte[.gz], "
-                         "data_batch_1.bin, x.npy, x_train.npy, or sub-directories of images)", path);
+                         "data_batch_1.bin, x.npy, x_train.npy, or sub-directories of images or WAV files)", path);
     return MCO_OK;
 }
 
@@ -141,6 +175,7 @@ mco_status mco_dataset_read(const char *path, mco_split split, const mco_data_op
     case MCO_DATA_IMAGES: st = mco_dataset_load_images(path, split, &o, out); break;
     case MCO_DATA_NPY: st = mco_dataset_load_npy(path, split, &o, out); break;
     case MCO_DATA_CSV: st = mco_dataset_load_csv(path, split, &o, out); break;
+    case MCO_DATA_AUDIO: st = mco_dataset_load_audio(path, split, &o, out); break;
     default: st = mco_error(MCO_ERR_ARG, "unknown data format %d", (int)o.format); break;
     }
     if (st == MCO_OK) snprintf(out->name, sizeof out->name, "%s", name);

@@ -20,6 +20,7 @@ void mco_data_options_default(mco_data_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->format = MCO_DATA_AUTO;
     opt->test_percent = DEFAULT_TEST_PERCENT;
+    mco_audio_frontend_default(&opt->audio);
 }
 
 int mco_data_in_test_split(const void *key, size_t size, int test_percent)

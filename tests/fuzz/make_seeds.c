@@ -16,6 +16,7 @@
  * added to the corpus by hand, named regress-*).
  */
 #include <errno.h>
+#include <sndfile.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,42 @@ static void make_reader_seeds(void)
         die("image seeds");
 }
 
+/* ---- WAV files (fuzz_audio) ----------------------------------------------------- */
+
+/* A WAV of `frames` samples of a 200 Hz-ish triangle at `rate`. */
+static void write_wav_seed(const char *name, int rate, int channels, int format, int frames)
+{
+    SF_INFO info = {0};
+    info.samplerate = rate;
+    info.channels = channels;
+    info.format = format;
+    const char *path = seed_path("audio", name);
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f) die(path);
+    for (int i = 0; i < frames; i++) {
+        short v[2];
+        int phase = (i * 200 * 4 / rate) % 4;
+        v[0] = v[1] = (short)((phase < 2 ? i % (rate / 200 + 1) : -(i % (rate / 200 + 1))) * 50);
+        if (sf_writef_short(f, v, 1) != 1) die(path);
+    }
+    sf_close(f);
+}
+
+/* Small WAV files of every kind the reader takes or refuses by name: 16-bit
+ * at the model's rate, at 8 and 44.1 kHz (resampled), 24-bit, float,
+ * WAVE_FORMAT_EXTENSIBLE, and the refused stereo and 8-bit ones. */
+static void make_audio_seeds(void)
+{
+    write_wav_seed("pcm16-16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 800);
+    write_wav_seed("pcm16-8k.wav", 8000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 400);
+    write_wav_seed("pcm16-44k.wav", 44100, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1200);
+    write_wav_seed("pcm24-16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 300);
+    write_wav_seed("float-16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 300);
+    write_wav_seed("wavex-16k.wav", 16000, 1, SF_FORMAT_WAVEX | SF_FORMAT_PCM_16, 300);
+    write_wav_seed("stereo-16k.wav", 16000, 2, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 200);
+    write_wav_seed("u8-16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 200);
+}
+
 /* ---- texts -------------------------------------------------------------------- */
 
 static void make_text_seeds(void)
@@ -483,6 +520,7 @@ int main(int argc, char **argv)
     make_validate_seeds();
     make_model_seeds();
     make_data_seeds();
+    make_audio_seeds();
     make_reader_seeds();
     make_text_seeds();
     make_resource_seeds(argv[2]);

@@ -1,8 +1,9 @@
 /*
  * data.h - data sets in memory and the readers that fill them: IDX (MNIST,
  * Fashion-MNIST), the CIFAR-10 binary format, image folders (PNG / JPEG /
- * BMP, one sub-directory per class), NumPy .npy arrays, CSV files; splits
- * and copies.
+ * BMP, one sub-directory per class), audio folders (WAV, one sub-directory
+ * per label, turned into MFCC / log-mel features), NumPy .npy arrays, CSV
+ * files; splits and copies.
  *
  * A data set (mco_dataset) is n samples of one shape (NHWC, h x w x c
  * values each) and, for classification, one class label per sample:
@@ -141,13 +142,35 @@ typedef enum {
     MCO_DATA_CIFAR10,     /* CIFAR-10 binary batches */
     MCO_DATA_IMAGES,      /* one sub-directory of PNG / JPEG / BMP files per class */
     MCO_DATA_NPY,         /* NumPy arrays x.npy, y.npy (or x_train.npy, ..., x_test.npy, ...) */
-    MCO_DATA_CSV          /* one CSV file, a sample per row */
+    MCO_DATA_CSV,         /* one CSV file, a sample per row */
+    MCO_DATA_AUDIO        /* one sub-directory of WAV files per label (Speech Commands layout) */
 } mco_data_format;
 
-/* "auto", "idx", "cifar10", "images", "npy", "csv"; parse fails with one
- * line listing them. */
+/* "auto", "idx", "cifar10", "images", "npy", "csv", "audio"; parse fails
+ * with one line listing them. */
 const char *mco_data_format_name(mco_data_format format);
 mco_status mco_data_format_parse(const char *name, mco_data_format *format);
+
+/* The audio front-end's parameters (the fields of the runtime's
+ * mco_mfcc_params, runtime/mco_mfcc.h, which says what each computes):
+ * audio folders are read as these features. */
+typedef struct {
+    int sample_rate;           /* Hz the clips are resampled to: 16000 */
+    int clip_samples;          /* samples per clip (cut or zero-padded): 16000 (1 s) */
+    int frame_length;          /* 480 (30 ms) */
+    int frame_stride;          /* 320 (20 ms) */
+    int fft_size;              /* 512 */
+    int n_mels;                /* 40 */
+    int n_coeffs;              /* MFCCs: 10; 0: log-mel features (n_mels per frame) */
+    float lower_hz, upper_hz;  /* the mel bands' range: 20, 4000 */
+} mco_audio_frontend;
+
+/* The MLPerf Tiny KWS setting above (49 x 10 MFCCs from 1 s at 16 kHz). */
+void mco_audio_frontend_default(mco_audio_frontend *a);
+
+/* The features' shape (frames x values x 1); MCO_ERR_ARG with one line
+ * naming the parameters when they are out of the runtime's ranges. */
+mco_status mco_audio_frontend_shape(const mco_audio_frontend *a, mco_shape *shape);
 
 typedef struct {
     mco_data_format format;    /* MCO_DATA_AUTO: detect */
@@ -163,6 +186,10 @@ typedef struct {
                                   (stable as samples are added); 0: 20 */
     const char *name;          /* the set's name; NULL: "mnist" for IDX, "cifar10" for CIFAR-10,
                                   else the path's last component (without .csv) */
+    mco_audio_frontend audio;  /* audio folders: the features (mco_data_options_default: MLPerf's) */
+    int augment;               /* audio folders, training split only: this many augmented copies of
+                                  each clip besides it (mco_dataset_load_audio); 0: none */
+    uint64_t augment_seed;     /* the augmentation's random choices */
 } mco_data_options;
 
 void mco_data_options_default(mco_data_options *opt);
@@ -171,7 +198,8 @@ void mco_data_options_default(mco_data_options *opt);
  * train-/t10k-images-idx3-ubyte[.gz] is MCO_DATA_IDX, with data_batch_1.bin
  * or test_batch.bin (or cifar-10-batches-bin/) MCO_DATA_CIFAR10, with x.npy,
  * x_train.npy or x_test.npy MCO_DATA_NPY, with sub-directories
- * MCO_DATA_IMAGES. Anything else is one error line naming the path. */
+ * MCO_DATA_AUDIO if one of them holds a .wav file, else MCO_DATA_IMAGES.
+ * Anything else is one error line naming the path. */
 mco_status mco_data_detect(const char *path, mco_data_format *format);
 
 /* Reads the split of the data set at `path` in opt->format (detected when
@@ -206,6 +234,43 @@ mco_status mco_dataset_load_images(const char *dir, mco_split split, const mco_d
  * an image over 16384 pixels a side or 2^26 decoded bytes before decoding
  * it. */
 mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out);
+
+/* An audio folder (the Speech Commands layout): DIR/<label>/ *.wav files
+ * (any case; sub-directories walked), labels named by their sorted
+ * sub-directory names (at least two); DIR/_background_noise_/ is no label
+ * (the noise for augmentation). The splits: DIR/train/ and DIR/test/ if
+ * both exist (as image folders); else the files listed in
+ * DIR/testing_list.txt (one path below DIR per line, as Speech Commands
+ * ships it) are the test split, or those of validation_list.txt when
+ * there is no testing list, and every other file is training data (the
+ * trainer's --val takes its validation set from them); with neither list,
+ * mco_data_in_test_split of each file's path below DIR. Each file is read
+ * by mco_audio_read at opt->audio's rate and length and turned into
+ * opt->audio's features by the MCU runtime's front-end
+ * (runtime/mco_mfcc.c: the chip computes the same bits): float32 samples
+ * of frames x values x 1. With opt->shape set (the model's input), a
+ * different feature shape is one error line giving both.
+ * Augmentation (opt->augment copies per training clip, as the Speech
+ * Commands recipe's settings, drawn once per copy from opt->augment_seed):
+ * the clip shifted in time by a uniform -100..100 ms (zeros shifted in)
+ * and, with probability 0.8, a random 1 s stretch of a random
+ * _background_noise_/ file (read whole, at most 60 s each) added at a
+ * uniform volume of 0..0.1, saturated to 16 bits; the copies follow the
+ * originals. They are made once, not per epoch, and a --val split taken
+ * from the set afterwards may hold copies of training clips. */
+mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* One WAV file (by libsndfile) as a clip of n_samples 16-bit samples at
+ * `rate` Hz: resampled by libsamplerate when the file's rate differs, then
+ * cut or zero-padded at the end. Refused with one line naming the file: not
+ * WAV, not mono, 8-bit or compressed samples, a rate outside 1..384 kHz or
+ * more than 256 times from `rate`, no samples, truncated (fewer samples
+ * than its data chunk declares) or unreadable. Only as much of the file as
+ * the clip needs is read. mco_audio_decode does the same from memory
+ * (`name` names it in errors). */
+mco_status mco_audio_read(const char *path, int rate, int n_samples, int16_t *out);
+mco_status mco_audio_decode(const void *data, size_t size, const char *name, int rate, int n_samples,
+                            int16_t *out);
 
 /* A NumPy .npy file (format 1.0, 2.0 or 3.0): the header's dict is checked
  * (descr, fortran_order False, shape of 1..5 dimensions, each 1..2^26 and
