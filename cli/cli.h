@@ -203,4 +203,9 @@ cJSON *cli_ram_regions_json(const mco_target_profile *t, const mco_ram_placement
 /* Monotonic seconds. */
 double cli_now(void);
 
+/* Prints the input normalisation a model holds, one line (info, import). */
+void cli_print_normalization(const mco_normalization *norm);
+/* The same as a JSON object {"scale", "mean", "std"}. */
+cJSON *cli_normalization_json(const mco_normalization *norm);
+
 #endif

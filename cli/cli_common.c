@@ -374,3 +374,26 @@ cJSON *cli_ram_regions_json(const mco_target_profile *t, const mco_ram_placement
     }
     return a;
 }
+
+/* The input recipe the model holds (x = (raw * scale - mean) / std), with
+ * where the raw range 0..255 lands, so a user can check it against the
+ * data they will feed (`import --normalize`, `train --dataset` set it). */
+void cli_print_normalization(const mco_normalization *n)
+{
+    if (n->scale == 1.0f && n->mean == 0.0f && n->std == 1.0f) {
+        printf("input normalisation: none (x = raw value)\n");
+        return;
+    }
+    double lo = (0.0 * n->scale - n->mean) / n->std, hi = (255.0 * n->scale - n->mean) / n->std;
+    printf("input normalisation: x = (raw * %g - %g) / %g  (raw 0 -> %.4g, raw 255 -> %.4g)\n", (double)n->scale,
+           (double)n->mean, (double)n->std, lo, hi);
+}
+
+cJSON *cli_normalization_json(const mco_normalization *n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "scale", n->scale);
+    cJSON_AddNumberToObject(o, "mean", n->mean);
+    cJSON_AddNumberToObject(o, "std", n->std);
+    return o;
+}

@@ -122,10 +122,14 @@ int cmd_import(int argc, char **argv)
             cJSON_AddNumberToObject(o, "layers", model.n_layers);
             cJSON_AddNumberToObject(o, "parameters", (double)params);
             cJSON_AddNumberToObject(o, "macs", (double)macs);
+            cJSON_AddItemToObject(o, "normalization", cli_normalization_json(&model.norm));
             cli_print_json(o);
         } else {
             printf("imported %s: %d layers, input %dx%dx%d, %d outputs, %zu parameters, %llu MACs -> %s\n",
                    path, model.n_layers, in.h, in.w, in.c, model.n_classes, params, macs, output);
+            cli_print_normalization(&model.norm);
+            printf("  (the model's own if its file records one, else as given; change it with --normalize "
+                   "SCALE,MEAN,STD or --dataset NAME)\n");
         }
     }
     mco_model_free(&model);

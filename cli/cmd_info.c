@@ -35,6 +35,7 @@ static void print_table(const mco_model *m)
                shape);
     else
         printf("%s: input %s, %d classes\n", m->arch_name[0] ? m->arch_name : "model", shape, m->n_classes);
+    cli_print_normalization(&m->norm);
     printf("%-3s %-20s %-17s %-12s %10s %12s %10s\n", "#", "name", "type", "output", "params",
            "MACs", "bytes");
     for (int i = 0; i < m->n_layers; i++) {
@@ -57,6 +58,7 @@ static cJSON *table_json(const mco_model *m)
     cJSON_AddItemToObject(o, "input_shape", cJSON_CreateIntArray(in, 3));
     cJSON_AddNumberToObject(o, "classes", m->n_classes);
     cJSON_AddStringToObject(o, "loss", mco_loss_name(m->loss));
+    cJSON_AddItemToObject(o, "normalization", cli_normalization_json(&m->norm));
     cJSON *layers = cJSON_AddArrayToObject(o, "layers");
     for (int i = 0; i < m->n_layers; i++) {
         const mco_layer *l = &m->layers[i];

@@ -39,6 +39,15 @@ done
 "$cli" info "$tmp/explicit_pads.mco" | grep -Eq 'conv_s2 +conv2d +14x14x6'
 "$cli" info "$tmp/explicit_pads.mco" | grep -Eq 'pool_ceil +maxpool2d +8x8x6'
 
+# The normalisation a model holds is shown by import and info (and in --json).
+"$cli" import "$tmp/depthwise_bn.onnx" -o "$tmp/norm.mco" --normalize 0.00392156862745098,0.1307,0.3081 >"$tmp/import.txt"
+grep -q 'input normalisation: x = (raw \* 0.00392157 - 0.1307) / 0.3081' "$tmp/import.txt"
+"$cli" info "$tmp/norm.mco" | grep -q 'input normalisation: x = (raw \* 0.00392157 - 0.1307) / 0.3081  (raw 0 -> -0.4242, raw 255 -> 2.821)'
+"$cli" info "$tmp/depthwise_bn.mco" | grep -q 'input normalisation: none (x = raw value)'
+"$cli" info "$tmp/norm.mco" --json | "$py" -c 'import json, sys
+n = json.load(sys.stdin)["normalization"]
+assert abs(n["scale"] - 1 / 255) < 1e-7 and abs(n["mean"] - 0.1307) < 1e-6 and abs(n["std"] - 0.3081) < 1e-6, n'
+
 # int8 in QDQ form.
 . tests/lib/mini_mnist.sh
 make_mini_mnist "$tmp/mini"
