@@ -526,6 +526,18 @@ bad "fifo-out.mcq: exists and is a FIFO"  export "$m" -o "$d/fifo-out.mcq"
 # An unwritable output leaves nothing behind.
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"
 
+# ---- the activation layers (sigmoid, tanh, leaky_relu, hard_sigmoid, hard_swish) ----
+printf 'input 28 28 1\nflatten\ndense units=10\nsigmoid alpha=0.1\n' >"$d/act_alpha.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nleaky_relu alpha=steep\n' >"$d/act_bad_alpha.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nleaky_relu beta=1\n' >"$d/act_leaky_beta.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nhard_sigmoid alpha=0\n' >"$d/act_hs_zero.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nleaky_relu alpha=nan\n' >"$d/act_nan.arch"
+bad "act_alpha.arch:4: option not taken by this layer type 'alpha'" info --arch "$d/act_alpha.arch"
+bad "act_bad_alpha.arch:4: bad alpha"    info --arch "$d/act_bad_alpha.arch"
+bad "act_leaky_beta.arch:4: option not taken by this layer type 'beta'" info --arch "$d/act_leaky_beta.arch"
+bad "hard_sigmoid alpha must be finite and non-zero" info --arch "$d/act_hs_zero.arch"
+bad "leaky_relu alpha must be finite"     info --arch "$d/act_nan.arch"
+
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
