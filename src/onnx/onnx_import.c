@@ -995,6 +995,65 @@ static mco_status import_relu(importer *imp)
     return add_simple(imp, &l, x, 0);
 }
 
+/* Sigmoid, Tanh, HardSwish (opset 14): no attributes; LeakyRelu: alpha
+ * (default 0.01); HardSigmoid: alpha, beta (defaults 0.2, 0.5; PyTorch
+ * writes 1/6, 0.5). */
+static mco_status import_activation(importer *imp, mco_layer_type type)
+{
+    static const char *const none[] = {NULL}, *const leaky[] = {"alpha", NULL}, *const hard[] = {"alpha", "beta", NULL};
+    value *x;
+    mco_layer l = {0};
+    l.type = type;
+    mco_status st = check_attrs(imp, type == MCO_LAYER_LEAKY_RELU ? leaky : type == MCO_LAYER_HARD_SIGMOID ? hard : none);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK && type == MCO_LAYER_LEAKY_RELU) st = attr_float(imp, "alpha", 0.01f, &l.alpha);
+    if (st == MCO_OK && type == MCO_LAYER_HARD_SIGMOID) st = attr_float(imp, "alpha", 0.2f, &l.alpha);
+    if (st == MCO_OK && type == MCO_LAYER_HARD_SIGMOID) st = attr_float(imp, "beta", 0.5f, &l.beta);
+    if (st != MCO_OK) return st;
+    if (!isfinite(l.alpha) || !isfinite(l.beta) || (type == MCO_LAYER_HARD_SIGMOID && l.alpha == 0.0f))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "alpha %g, beta %g (finite; HardSigmoid's alpha non-zero)",
+                    (double)l.alpha, (double)l.beta);
+    return add_simple(imp, &l, x, 0);
+}
+
+static mco_status import_sigmoid(importer *imp) { return import_activation(imp, MCO_LAYER_SIGMOID); }
+static mco_status import_tanh(importer *imp) { return import_activation(imp, MCO_LAYER_TANH); }
+static mco_status import_leaky_relu(importer *imp) { return import_activation(imp, MCO_LAYER_LEAKY_RELU); }
+static mco_status import_hard_sigmoid(importer *imp) { return import_activation(imp, MCO_LAYER_HARD_SIGMOID); }
+static mco_status import_hard_swish(importer *imp) { return import_activation(imp, MCO_LAYER_HARD_SWISH); }
+
+/* Mul: only x * HardSigmoid(x) with PyTorch's alpha 1/6, beta 0.5, the
+ * HardSwish that PyTorch writes before opset 14 (and mcuopt's export, at
+ * opset 13): the HardSigmoid layer, just made and read by this Mul alone,
+ * becomes the HardSwish, named after the Mul. */
+static mco_status import_mul(importer *imp)
+{
+    static const char *const attrs[] = {NULL};
+    value *a, *b;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = node_input(imp, 0, &a);
+    if (st == MCO_OK) st = node_input(imp, 1, &b);
+    if (st != MCO_OK) return st;
+    if (!a || !b) return fail(imp, MCO_ERR_FORMAT, "Mul needs two inputs");
+    if (a->kind != VALUE_ACT || b->kind != VALUE_ACT)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "Mul of an activation by a constant is not supported");
+    mco_model *m = imp->model;
+    for (int swap = 0; swap < 2; swap++) {
+        const value *x = swap ? b : a, *h = swap ? a : b;
+        if (h->layer < 0 || h->layer != m->n_layers - 1) continue;
+        mco_layer *l = &m->layers[h->layer];
+        if (l->type == MCO_LAYER_HARD_SIGMOID && l->alpha == 1.0f / 6.0f && l->beta == 0.5f &&
+            l->inputs[0] == x->layer && h->sole_path && count_uses(imp, h->name) == 1 && x->layer != h->layer) {
+            l->type = MCO_LAYER_HARD_SWISH;
+            l->alpha = l->beta = 0.0f;
+            layer_name(imp, l->name);   /* the Mul's: what the export names the HardSwish */
+            return define_act(imp, h->layer, h->act_rank, h->flat_of, 1);
+        }
+    }
+    return fail(imp, MCO_ERR_UNSUPPORTED,
+                "Mul of two activations is supported only as x * HardSigmoid(x) (alpha 1/6, beta 0.5: HardSwish)");
+}
+
 /* Softmax over the channels (axis 1). */
 static mco_status import_softmax(importer *imp)
 {
@@ -1446,6 +1505,12 @@ static const node_handler handlers[] = {
     {"Flatten", import_flatten},
     {"Reshape", import_reshape},
     {"Softmax", import_softmax},
+    {"Sigmoid", import_sigmoid},
+    {"Tanh", import_tanh},
+    {"LeakyRelu", import_leaky_relu},
+    {"HardSigmoid", import_hard_sigmoid},
+    {"HardSwish", import_hard_swish},
+    {"Mul", import_mul},
     {"Dropout", import_dropout},
     {"Identity", import_identity},
     {"Squeeze", import_squeeze},

@@ -25,7 +25,7 @@ def main():
     out = sys.argv[1]
     w = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
     conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv1", pads=[1, 1, 1, 1])
-    save(out, "unsupported_op", [conv, helper.make_node("Sigmoid", ["c"], ["y"], name="gate")], [w])
+    save(out, "unsupported_op", [conv, helper.make_node("Selu", ["c"], ["y"], name="gate")], [w])
     save(out, "opset_too_new", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], [w],
          opset=18)
     save(out, "opset_too_old", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], [w],
@@ -56,6 +56,15 @@ def main():
          [helper.make_node("Reshape", ["x", "view"], ["y"], name="view")],
          [numpy_helper.from_array(np.array([-1, 32], np.int64), "view")], out_shape=(2, 32))
 
+    # Mul: only x * HardSigmoid(x) (PyTorch's Hardswish before opset 14) is a layer.
+    save(out, "mul_squares", [conv, helper.make_node("Mul", ["c", "c"], ["y"], name="square")], [w])
+    scale = numpy_helper.from_array(np.full((1,), 2.0, np.float32), "two")
+    save(out, "mul_by_constant", [conv, helper.make_node("Mul", ["c", "two"], ["y"], name="times2")], [w, scale])
+    save(out, "hard_sigmoid_other_alpha",
+         [conv, helper.make_node("HardSigmoid", ["c"], ["h"], name="hsig", alpha=0.2),
+          helper.make_node("Mul", ["c", "h"], ["y"], name="swish")], [w])
+    save(out, "hard_sigmoid_alpha_zero",
+         [conv, helper.make_node("HardSigmoid", ["c"], ["y"], name="flat", alpha=0.0)], [w])
 
 if __name__ == "__main__":
     main()

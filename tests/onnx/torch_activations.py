@@ -1,0 +1,69 @@
+"""torch_activations.py - PyTorch models with the element-wise activations
+mcuopt imports (Sigmoid, Tanh, LeakyReLU, Hardsigmoid, Hardswish), exported
+by torch.onnx at opsets 11, 13 and 17, with inputs and PyTorch's outputs.
+
+Usage: /usr/bin/python3 tests/onnx/torch_activations.py OUT_DIR
+Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
+float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32). Before
+opset 14 PyTorch writes Hardswish as x * HardSigmoid(x) (a Mul), from 14 as
+HardSwish; its Hardsigmoid is HardSigmoid with alpha 1/6.
+
+What it leaves out: training (the weights are PyTorch's random init, seeded).
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+SAMPLES = 8
+
+
+class ConvNet(torch.nn.Module):
+    """conv -> LeakyReLU(0.2) -> Hardswish -> sigmoid -> view(-1, F) -> linear -> tanh -> Hardsigmoid."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3)
+        self.leaky = torch.nn.LeakyReLU(0.2)
+        self.hswish = torch.nn.Hardswish()
+        self.fc = torch.nn.Linear(4 * 6 * 6, 8)
+        self.hsig = torch.nn.Hardsigmoid()
+
+    def forward(self, x):
+        x = torch.sigmoid(self.hswish(self.leaky(self.conv(x))))
+        x = x.view(-1, 4 * 6 * 6)
+        return self.hsig(torch.tanh(self.fc(x)))
+
+
+class Mlp(torch.nn.Module):
+    """The default LeakyReLU slope (0.01) and Hardswish right on a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(12, 16)
+        self.b = torch.nn.Linear(16, 6)
+
+    def forward(self, x):
+        x = torch.nn.functional.leaky_relu(self.a(x.flatten(1)))
+        return torch.sigmoid(torch.nn.functional.hardswish(self.b(x)))
+
+
+def main():
+    out = sys.argv[1]
+    torch.manual_seed(3)
+    models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4))}
+    for name, (model, shape) in models.items():
+        model.eval()
+        x = torch.randn(SAMPLES, *shape) * 3.0
+        with torch.no_grad():
+            ref = model(x)
+        for opset in (11, 13, 17):
+            base = os.path.join(out, "%s_%d" % (name, opset))
+            torch.onnx.export(model, x[:1], base + ".onnx", opset_version=opset)
+            x.numpy().astype("<f4").tofile(base + ".in.f32")
+            ref.numpy().astype("<f4").tofile(base + ".ref.f32")
+
+
+if __name__ == "__main__":
+    main()
