@@ -60,6 +60,7 @@ expect_error "$tmp/mul_squares.onnx" "node 1 'square' (Mul): Mul of two activati
 expect_error "$tmp/mul_by_constant.onnx" "node 1 'times2' (Mul): Mul of an activation by a constant is not supported"
 expect_error "$tmp/hard_sigmoid_other_alpha.onnx" "node 2 'swish' (Mul): Mul of two activations is supported only"
 expect_error "$tmp/hard_sigmoid_alpha_zero.onnx" "node 1 'flat' (HardSigmoid): alpha 0, beta 0.5"
+expect_error "$tmp/log_softmax_inside.onnx" "node 1 'logp' (LogSoftmax): LogSoftmax is supported only as the model's output"
 expect_error "$tmp/opset_too_new.onnx" "opset 18 is not supported (7 to 17)"
 expect_error "$tmp/opset_too_old.onnx" "opset 6 is not supported"
 expect_error "$tmp/missing_initializer.onnx" "node 0 'conv1' (Conv): input 'w_missing' is neither an initializer"

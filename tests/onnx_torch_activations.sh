@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # onnx_torch_activations.sh - the activations PyTorch exports (Sigmoid, Tanh,
 # LeakyRelu, HardSigmoid, HardSwish, and x * HardSigmoid(x) for Hardswish
-# before opset 14) import as mcuopt layers: for two PyTorch models at
+# before opset 14) import as mcuopt layers, and a final LogSoftmax as Softmax
+# (compared with exp() of PyTorch's outputs): for three PyTorch models at
 # opsets 11, 13 and 17 (tests/onnx/torch_activations.py), `mcuopt import` +
 # `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
 # imported model, evaluated by numpy (tests/onnx/onnx_numpy.py), is within
@@ -19,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/torch_activations.py "$tmp" 2>/dev/null
-for name in act_cnn act_mlp; do
+for name in act_cnn act_mlp log_softmax; do
     for opset in 11 13 17; do
         m=$tmp/${name}_$opset
         "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
@@ -38,4 +39,5 @@ for t in "leaky_relu a=0.2 " hard_swish sigmoid tanh "hard_sigmoid a=0.1667 b=0.
 done
 [ "$(echo "$info" | grep -c hard_swish)" = 1 ] || { echo "FAIL: act_cnn_11: not one hard_swish" >&2; exit 1; }
 "$cli" info "$tmp/act_mlp_13.mco" | grep -q "leaky_relu a=0.01 " || { echo "FAIL: act_mlp: default alpha" >&2; exit 1; }
-echo "onnx_torch_activations: 6 PyTorch exports import within 1e-5 and round-trip"
+"$cli" info "$tmp/log_softmax_13.mco" | grep -q " softmax " || { echo "FAIL: log_softmax: no softmax layer" >&2; exit 1; }
+echo "onnx_torch_activations: 9 PyTorch exports import within 1e-5 and round-trip"

@@ -1076,6 +1076,25 @@ static mco_status import_softmax(importer *imp)
     return add_simple(imp, &l, x, 0);
 }
 
+/* LogSoftmax over the channels as the model's output (PyTorch's
+ * log_softmax, as the official MNIST example ends): imported as Softmax,
+ * which has the same arg-max (class predictions, accuracy) and gives
+ * exp() of its outputs. Anywhere else it would change what later nodes see:
+ * refused. */
+static mco_status import_log_softmax(importer *imp)
+{
+    const char *name;
+    mco_status st = first_output(imp, &name);
+    if (st != MCO_OK) return st;
+    int is_output = 0;
+    for (size_t i = 0; i < imp->graph->n_output; i++)
+        is_output |= imp->graph->output[i]->name && strcmp(imp->graph->output[i]->name, name) == 0;
+    if (!is_output || count_uses(imp, name) != 1)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "LogSoftmax is supported only as the model's output (imported as "
+                    "Softmax: the same arg-max)");
+    return import_softmax(imp);
+}
+
 /* Dropout: the ratio is an attribute before opset 12, an optional input from 12. */
 static mco_status import_dropout(importer *imp)
 {
@@ -1505,6 +1524,7 @@ static const node_handler handlers[] = {
     {"Flatten", import_flatten},
     {"Reshape", import_reshape},
     {"Softmax", import_softmax},
+    {"LogSoftmax", import_log_softmax},
     {"Sigmoid", import_sigmoid},
     {"Tanh", import_tanh},
     {"LeakyRelu", import_leaky_relu},

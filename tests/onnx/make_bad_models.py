@@ -65,6 +65,10 @@ def main():
           helper.make_node("Mul", ["c", "h"], ["y"], name="swish")], [w])
     save(out, "hard_sigmoid_alpha_zero",
          [conv, helper.make_node("HardSigmoid", ["c"], ["y"], name="flat", alpha=0.0)], [w])
+    # LogSoftmax is imported as Softmax only as the model's output.
+    save(out, "log_softmax_inside",
+         [conv, helper.make_node("LogSoftmax", ["c"], ["l"], name="logp", axis=1),
+          helper.make_node("Relu", ["l"], ["y"], name="after")], [w])
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,8 @@
 """torch_activations.py - PyTorch models with the element-wise activations
-mcuopt imports (Sigmoid, Tanh, LeakyReLU, Hardsigmoid, Hardswish), exported
-by torch.onnx at opsets 11, 13 and 17, with inputs and PyTorch's outputs.
+mcuopt imports (Sigmoid, Tanh, LeakyReLU, Hardsigmoid, Hardswish), and one
+ending in log_softmax, exported by torch.onnx at opsets 11, 13 and 17, with
+inputs and PyTorch's outputs (for log_softmax, exp() of them: mcuopt
+imports a final LogSoftmax as Softmax).
 
 Usage: /usr/bin/python3 tests/onnx/torch_activations.py OUT_DIR
 Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
@@ -49,15 +51,33 @@ class Mlp(torch.nn.Module):
         return torch.sigmoid(torch.nn.functional.hardswish(self.b(x)))
 
 
+
+class LogSoftmaxNet(torch.nn.Module):
+    """Ends in log_softmax, as pytorch/examples' MNIST net: mcuopt imports it
+    as Softmax, so the reference written is exp() of PyTorch's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.fc = torch.nn.Linear(3 * 4 * 4, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x)).flatten(1)
+        return torch.nn.functional.log_softmax(self.fc(x), dim=1)
+
+
 def main():
     out = sys.argv[1]
     torch.manual_seed(3)
-    models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4))}
+    models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
+              "log_softmax": (LogSoftmaxNet(), (1, 6, 6))}
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0
         with torch.no_grad():
             ref = model(x)
+        if name == "log_softmax":
+            ref = torch.exp(ref)
         for opset in (11, 13, 17):
             base = os.path.join(out, "%s_%d" % (name, opset))
             torch.onnx.export(model, x[:1], base + ".onnx", opset_version=opset)
