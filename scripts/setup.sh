@@ -3,7 +3,7 @@
 # does nothing else. Idempotent: a second run installs nothing. Run as root
 # (or with sudo available). Extra package names may be given as arguments
 # (the benchmarks add packages this way). python3-torch is for the tests
-# that export models from PyTorch (tests/onnx_torch_activations.sh).
+# that export models from PyTorch (tests/onnx_from_torch.sh).
 set -euo pipefail
 
 packages=(

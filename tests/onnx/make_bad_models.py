@@ -69,6 +69,21 @@ def main():
     save(out, "log_softmax_inside",
          [conv, helper.make_node("LogSoftmax", ["c"], ["l"], name="logp", axis=1),
           helper.make_node("Relu", ["l"], ["y"], name="after")], [w])
+    # Pad: zeros before a Conv only (opset 13: pads as an input).
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads")
+    pad = helper.make_node("Pad", ["x", "pads"], ["p"], name="pad")
+    save(out, "pad_before_avgpool",
+         [pad, helper.make_node("AveragePool", ["p"], ["y"], name="avg", kernel_shape=[3, 3])], [pads],
+         out_shape=(1, 1, 8, 8))
+    save(out, "pad_before_relu", [pad, helper.make_node("Relu", ["p"], ["y"], name="relu")], [pads],
+         out_shape=(1, 1, 10, 10))
+    save(out, "pad_reflect",
+         [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="reflect"),
+          helper.make_node("Conv", ["p", "w"], ["y"], name="conv1")], [pads, w])
+    ones = numpy_helper.from_array(np.array([1.0], np.float32), "one")
+    save(out, "pad_with_ones",
+         [helper.make_node("Pad", ["x", "pads", "one"], ["p"], name="pad"),
+          helper.make_node("Conv", ["p", "w"], ["y"], name="conv1")], [pads, w, ones])
 
 if __name__ == "__main__":
     main()

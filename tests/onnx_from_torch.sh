@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# onnx_torch_activations.sh - the activations PyTorch exports (Sigmoid, Tanh,
-# LeakyRelu, HardSigmoid, HardSwish, and x * HardSigmoid(x) for Hardswish
-# before opset 14) import as mcuopt layers, and a final LogSoftmax as Softmax
-# (compared with exp() of PyTorch's outputs): for three PyTorch models at
-# opsets 11, 13 and 17 (tests/onnx/torch_activations.py), `mcuopt import` +
+# onnx_from_torch.sh - what PyTorch exports imports: the activations (Sigmoid,
+# Tanh, LeakyRelu, HardSigmoid, HardSwish, and x * HardSigmoid(x) for
+# Hardswish before opset 14) as mcuopt layers, a final LogSoftmax as Softmax
+# (compared with exp() of PyTorch's outputs), ZeroPad2d / F.pad before a conv
+# (Pad, with ConstantOfShape and Slice folded) as the conv's padding: for
+# four PyTorch models at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
+# `mcuopt import` +
 # `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
 # imported model, evaluated by numpy (tests/onnx/onnx_numpy.py), is within
 # 1e-5 too; export -> import gives the same .mco byte for byte.
 # Skipped (exit 77) without /usr/bin/python3's torch, onnx or numpy.
-# Usage: onnx_torch_activations.sh PATH/TO/mcuopt   (run from the repository root)
+# Usage: onnx_from_torch.sh PATH/TO/mcuopt   (run from the repository root)
 set -euo pipefail
 cli=$1
 py=/usr/bin/python3
@@ -19,8 +21,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
-"$py" tests/onnx/torch_activations.py "$tmp" 2>/dev/null
-for name in act_cnn act_mlp log_softmax; do
+"$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
+for name in act_cnn act_mlp log_softmax zero_pad; do
     for opset in 11 13 17; do
         m=$tmp/${name}_$opset
         "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
@@ -40,4 +42,7 @@ done
 [ "$(echo "$info" | grep -c hard_swish)" = 1 ] || { echo "FAIL: act_cnn_11: not one hard_swish" >&2; exit 1; }
 "$cli" info "$tmp/act_mlp_13.mco" | grep -q "leaky_relu a=0.01 " || { echo "FAIL: act_mlp: default alpha" >&2; exit 1; }
 "$cli" info "$tmp/log_softmax_13.mco" | grep -q " softmax " || { echo "FAIL: log_softmax: no softmax layer" >&2; exit 1; }
-echo "onnx_torch_activations: 9 PyTorch exports import within 1e-5 and round-trip"
+# the pads joined the convs: ZeroPad2d's (1, 2, 1, 0) on 8x8 and a 3x3 conv give 7x9
+"$cli" info "$tmp/zero_pad_11.mco" | grep -Eq 'conv2d +7x9x4' || { echo "FAIL: zero_pad: no 7x9 conv" >&2; exit 1; }
+[ "$("$cli" info "$tmp/zero_pad_17.mco" | grep -c conv2d)" = 2 ] || { echo "FAIL: zero_pad: not two convs" >&2; exit 1; }
+echo "onnx_from_torch: 12 PyTorch exports import within 1e-5 and round-trip"

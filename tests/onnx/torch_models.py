@@ -1,10 +1,11 @@
-"""torch_activations.py - PyTorch models with the element-wise activations
-mcuopt imports (Sigmoid, Tanh, LeakyReLU, Hardsigmoid, Hardswish), and one
-ending in log_softmax, exported by torch.onnx at opsets 11, 13 and 17, with
-inputs and PyTorch's outputs (for log_softmax, exp() of them: mcuopt
-imports a final LogSoftmax as Softmax).
+"""torch_models.py - PyTorch models with the constructs mcuopt maps from
+what torch.onnx writes: the element-wise activations (Sigmoid, Tanh,
+LeakyReLU, Hardsigmoid, Hardswish), a final log_softmax, and ZeroPad2d /
+F.pad before a convolution; exported at opsets 11, 13 and 17, with inputs
+and PyTorch's outputs (for log_softmax, exp() of them: mcuopt imports a
+final LogSoftmax as Softmax).
 
-Usage: /usr/bin/python3 tests/onnx/torch_activations.py OUT_DIR
+Usage: /usr/bin/python3 tests/onnx/torch_models.py OUT_DIR
 Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
 float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32). Before
 opset 14 PyTorch writes Hardswish as x * HardSigmoid(x) (a Mul), from 14 as
@@ -66,11 +67,29 @@ class LogSoftmaxNet(torch.nn.Module):
         return torch.nn.functional.log_softmax(self.fc(x), dim=1)
 
 
+
+class ZeroPadNet(torch.nn.Module):
+    """nn.ZeroPad2d (ConstantOfShape / Slice / Pad in the export) and F.pad
+    before convolutions: the zeros fold into the convs' padding."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = torch.nn.ZeroPad2d((1, 2, 1, 0))
+        self.conv = torch.nn.Conv2d(1, 4, 3)
+        self.conv2 = torch.nn.Conv2d(4, 3, 3, stride=2)
+        self.fc = torch.nn.Linear(60, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(self.pad(x)))
+        x = self.conv2(torch.nn.functional.pad(x, (1, 1, 1, 1)))
+        return self.fc(x.flatten(1))
+
+
 def main():
     out = sys.argv[1]
     torch.manual_seed(3)
     models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
-              "log_softmax": (LogSoftmaxNet(), (1, 6, 6))}
+              "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8))}
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0
