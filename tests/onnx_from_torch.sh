@@ -3,8 +3,10 @@
 # Tanh, LeakyRelu, HardSigmoid, HardSwish, and x * HardSigmoid(x) for
 # Hardswish before opset 14) as mcuopt layers, a final LogSoftmax as Softmax
 # (compared with exp() of PyTorch's outputs), ZeroPad2d / F.pad before a conv
-# (Pad, with ConstantOfShape and Slice folded) as the conv's padding: for
-# four PyTorch models at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
+# (Pad, with ConstantOfShape and Slice folded) as the conv's padding, and
+# Sub / Div / Mul by constants on the input folded into the recorded input
+# normalisation (checked in the export's metadata): for five PyTorch models
+# at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
 # `mcuopt import` +
 # `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
 # imported model, evaluated by numpy (tests/onnx/onnx_numpy.py), is within
@@ -22,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
-for name in act_cnn act_mlp log_softmax zero_pad; do
+for name in act_cnn act_mlp log_softmax zero_pad input_norm; do
     for opset in 11 13 17; do
         m=$tmp/${name}_$opset
         "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
@@ -45,4 +47,10 @@ done
 # the pads joined the convs: ZeroPad2d's (1, 2, 1, 0) on 8x8 and a 3x3 conv give 7x9
 "$cli" info "$tmp/zero_pad_11.mco" | grep -Eq 'conv2d +7x9x4' || { echo "FAIL: zero_pad: no 7x9 conv" >&2; exit 1; }
 [ "$("$cli" info "$tmp/zero_pad_17.mco" | grep -c conv2d)" = 2 ] || { echo "FAIL: zero_pad: not two convs" >&2; exit 1; }
-echo "onnx_from_torch: 12 PyTorch exports import within 1e-5 and round-trip"
+# (x - 0.5) / 0.25 * 2 = (x - 0.5) / 0.125: scale 1, mean 0.5, std 0.125
+for opset in 11 13 17; do
+    norm=$("$py" -c "import onnx, sys; print([p.value for p in onnx.load(sys.argv[1]).metadata_props if p.key == 'mcuopt.normalization'][0])" \
+        "$tmp/input_norm_$opset.exported.onnx")
+    [ "$norm" = "1,0.5,0.125" ] || { echo "FAIL: input_norm_$opset: normalisation $norm, expected 1,0.5,0.125" >&2; exit 1; }
+done
+echo "onnx_from_torch: 15 PyTorch exports import within 1e-5 and round-trip"

@@ -84,6 +84,8 @@ typedef struct {
     int node_index;
     const Onnx__NodeProto *node;   /* the node being imported, for messages */
     size_t file_values;            /* constant values the file holds (initializers, Constant nodes) */
+    double in_a, in_b;             /* Sub / Div / Mul / Add by constants on the model input, folded:
+                                      the network input is in_a * (ONNX input) + in_b */
     size_t folded_values;          /* constant values folding has made */
 } importer;
 
@@ -867,6 +869,47 @@ static mco_status import_matmul(importer *imp)
 
 /* Add of an activation and a constant: the bias of the Conv / Gemm /
  * MatMul before it, when nothing else reads that layer's output. */
+/* x op c with x the model input (read by this node alone, before any
+ * layer) and c one number (or one per channel, all equal): folded into the
+ * input normalisation, as PyTorch's `(x - mean) / std` at the start of
+ * forward() exports it. op: '+', '-', '*', '/'. */
+static mco_status fold_input_affine(importer *imp, const value *x, const value *c, char op)
+{
+    if (x->layer != MCO_INPUT || is_padded(x) || imp->model->n_layers > 0 || count_uses(imp, x->name) != 1)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "%s a constant is supported only on the model input, before any other "
+                    "node reads it (folded into the input normalisation)",
+                    op == '+' ? "adding" : op == '-' ? "subtracting" : op == '*' ? "multiplying by" : "dividing by");
+    if (c->count < 1) return fail(imp, MCO_ERR_FORMAT, "the constant is empty");
+    double v = c->data[0];
+    for (size_t i = 1; i < c->count; i++)
+        if (c->data[i] != v)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "a normalisation with a value per channel (%g, %g, ...) is not "
+                        "supported (mcuopt's is one scale, mean and std)", v, c->data[i]);
+    if (!isfinite(v) || ((op == '*' || op == '/') && v == 0.0))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "normalising the input with %g", v);
+    switch (op) {
+    case '+': imp->in_b += v; break;
+    case '-': imp->in_b -= v; break;
+    case '*': imp->in_a *= v; imp->in_b *= v; break;
+    default: imp->in_a /= v; imp->in_b /= v; break;
+    }
+    return define_alias(imp, x);
+}
+
+/* Sub and Div: only of a constant from the model input (fold_input_affine). */
+static mco_status import_sub_div(importer *imp, char op)
+{
+    static const char *const attrs[] = {NULL};
+    value *x, *c;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_const(imp, 1, 0, &c);
+    return st == MCO_OK ? fold_input_affine(imp, x, c, op) : st;
+}
+
+static mco_status import_sub(importer *imp) { return import_sub_div(imp, '-'); }
+static mco_status import_div(importer *imp) { return import_sub_div(imp, '/'); }
+
 static mco_status fold_bias_add(importer *imp, value *x, const value *bias)
 {
     if (x->layer == MCO_INPUT || !is_weighted(imp->model->layers[x->layer].type) || !x->sole_path ||
@@ -905,7 +948,7 @@ static mco_status import_add(importer *imp)
         a = b;
         b = t;
     }
-    if (b->kind == VALUE_CONST) return fold_bias_add(imp, a, b);
+    if (b->kind == VALUE_CONST) return a->layer == MCO_INPUT ? fold_input_affine(imp, a, b, '+') : fold_bias_add(imp, a, b);
     if (a->act_rank != b->act_rank) return fail(imp, MCO_ERR_UNSUPPORTED, "inputs of rank %d and %d", a->act_rank, b->act_rank);
     mco_layer l = {0};
     l.type = MCO_LAYER_ADD;
@@ -1090,8 +1133,8 @@ static mco_status import_mul(importer *imp)
     if (st == MCO_OK) st = node_input(imp, 1, &b);
     if (st != MCO_OK) return st;
     if (!a || !b) return fail(imp, MCO_ERR_FORMAT, "Mul needs two inputs");
-    if (a->kind != VALUE_ACT || b->kind != VALUE_ACT)
-        return fail(imp, MCO_ERR_UNSUPPORTED, "Mul of an activation by a constant is not supported");
+    if (a->kind == VALUE_ACT && b->kind == VALUE_CONST) return fold_input_affine(imp, a, b, '*');
+    if (a->kind == VALUE_CONST && b->kind == VALUE_ACT) return fold_input_affine(imp, b, a, '*');
     if ((st = no_pad(imp, a)) != MCO_OK || (st = no_pad(imp, b)) != MCO_OK) return st;
     mco_model *m = imp->model;
     for (int swap = 0; swap < 2; swap++) {
@@ -1748,6 +1791,8 @@ static const node_handler handlers[] = {
     {"Softmax", import_softmax},
     {"LogSoftmax", import_log_softmax},
     {"Pad", import_pad},
+    {"Sub", import_sub},
+    {"Div", import_div},
     {"Sigmoid", import_sigmoid},
     {"Tanh", import_tanh},
     {"LeakyRelu", import_leaky_relu},
@@ -1885,7 +1930,7 @@ static void set_arch_name(importer *imp)
 
 /* The input normalisation mcuopt's export records ("scale,mean,std"); a
  * missing or malformed entry leaves the identity. */
-static void read_normalization(importer *imp, const Onnx__ModelProto *m)
+static mco_status read_normalization(importer *imp, const Onnx__ModelProto *m)
 {
     for (size_t i = 0; i < m->n_metadata_props; i++) {
         const Onnx__StringStringEntryProto *e = m->metadata_props[i];
@@ -1896,6 +1941,16 @@ static void read_normalization(importer *imp, const Onnx__ModelProto *m)
         if (!isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]) || v[2] == 0.0f) continue;
         imp->model->norm = (mco_normalization){v[0], v[1], v[2]};
     }
+    /* Then the folded Sub / Div / Mul / Add: network input = a * v + b with
+     * v = (raw * scale - mean) / std, i.e. (raw * scale - (mean - b std / a)) / (std / a). */
+    mco_normalization *n = &imp->model->norm;
+    double mean = (double)n->mean - imp->in_b * (double)n->std / imp->in_a, std = (double)n->std / imp->in_a;
+    if (!(isfinite(mean) && isfinite(std) && fabs(mean) < 3e38 && fabs(std) < 3e38 && (float)std != 0.0f))
+        return mco_error(MCO_ERR_UNSUPPORTED, "the input normalisation folded from Sub / Div / Mul / Add (x * %g + %g) "
+                         "is out of range", imp->in_a, imp->in_b);
+    n->mean = (float)mean;
+    n->std = (float)std;
+    return MCO_OK;
 }
 
 static mco_status import_graph(importer *imp, const Onnx__ModelProto *m)
@@ -1924,8 +1979,7 @@ static mco_status import_graph(importer *imp, const Onnx__ModelProto *m)
     if (!out) return mco_error(MCO_ERR_FORMAT, "output '%s' is not computed by any node", printable(out_name, buf));
     if (out->kind != VALUE_ACT || out->layer == MCO_INPUT || out->layer != imp->model->n_layers - 1 || is_padded(out))
         return mco_error(MCO_ERR_UNSUPPORTED, "output '%s' is not the result of the last layer", printable(out_name, buf));
-    read_normalization(imp, m);
-    return MCO_OK;
+    return read_normalization(imp, m);
 }
 
 mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *origin, mco_model *model)
@@ -1941,6 +1995,7 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     importer imp = {0};
     imp.origin = origin;
     imp.model = model;
+    imp.in_a = 1.0;   /* no input normalisation folded yet */
     mco_status st = import_graph(&imp, m);
     /* A NaN or infinity in an initializer (or one that folding a BatchNorm
      * with a negative variance makes) is refused here, naming the layer,

@@ -84,6 +84,18 @@ def main():
     save(out, "pad_with_ones",
          [helper.make_node("Pad", ["x", "pads", "one"], ["p"], name="pad"),
           helper.make_node("Conv", ["p", "w"], ["y"], name="conv1")], [pads, w, ones])
+    # Normalisation nodes: on the model input only, one value for every channel, no division by 0.
+    mean3 = numpy_helper.from_array(np.array([0.1, 0.2, 0.3], np.float32).reshape(1, 3, 1, 1), "mean3")
+    save(out, "norm_per_channel",
+         [helper.make_node("Sub", ["x", "mean3"], ["n"], name="sub_mean"),
+          helper.make_node("Conv", ["n", "w3"], ["y"], name="conv1")],
+         [mean3, numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w3")], in_shape=(1, 3, 8, 8),
+         out_shape=(1, 4, 6, 6))
+    zero = numpy_helper.from_array(np.array(0.0, np.float32), "zero")
+    save(out, "norm_div_zero",
+         [helper.make_node("Div", ["x", "zero"], ["n"], name="div0"),
+          helper.make_node("Conv", ["n", "w"], ["y"], name="conv1")], [zero, w], out_shape=(1, 4, 6, 6))
+    save(out, "sub_after_conv", [conv, helper.make_node("Sub", ["c", "two"], ["y"], name="minus")], [w, scale])
 
 if __name__ == "__main__":
     main()

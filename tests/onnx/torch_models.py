@@ -1,9 +1,11 @@
 """torch_models.py - PyTorch models with the constructs mcuopt maps from
 what torch.onnx writes: the element-wise activations (Sigmoid, Tanh,
 LeakyReLU, Hardsigmoid, Hardswish), a final log_softmax, and ZeroPad2d /
-F.pad before a convolution; exported at opsets 11, 13 and 17, with inputs
-and PyTorch's outputs (for log_softmax, exp() of them: mcuopt imports a
-final LogSoftmax as Softmax).
+F.pad before a convolution, and an input normalisation inside the model
+((x - mean) / std * 2); exported at opsets 11, 13 and 17, with inputs and
+PyTorch's outputs (for log_softmax, exp() of them: mcuopt imports a final
+LogSoftmax as Softmax; for input_norm the inputs are the network inputs
+after the normalisation, which mcuopt records instead of computing).
 
 Usage: /usr/bin/python3 tests/onnx/torch_models.py OUT_DIR
 Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
@@ -85,11 +87,28 @@ class ZeroPadNet(torch.nn.Module):
         return self.fc(x.flatten(1))
 
 
+
+class InputNormNet(torch.nn.Module):
+    """Normalisation inside the model, as (x - mean) / std and a scale at the
+    start of forward(): folded into mcuopt's recorded normalisation; the
+    network input written (NAME.in.f32) is (x - 0.5) / 0.25 * 2."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.fc = torch.nn.Linear(3 * 4 * 4, 4)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25 * 2.0
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+
 def main():
     out = sys.argv[1]
     torch.manual_seed(3)
     models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
-              "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8))}
+              "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8)),
+              "input_norm": (InputNormNet(), (1, 6, 6))}
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0
@@ -100,7 +119,8 @@ def main():
         for opset in (11, 13, 17):
             base = os.path.join(out, "%s_%d" % (name, opset))
             torch.onnx.export(model, x[:1], base + ".onnx", opset_version=opset)
-            x.numpy().astype("<f4").tofile(base + ".in.f32")
+            net_in = (x - 0.5) / 0.25 * 2.0 if name == "input_norm" else x
+            net_in.numpy().astype("<f4").tofile(base + ".in.f32")
             ref.numpy().astype("<f4").tofile(base + ".ref.f32")
 
 
