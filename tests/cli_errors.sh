@@ -150,7 +150,7 @@ printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
 # int32 accumulator can overflow), truncated, with another identifier,
 # with a root offset past the end, and an mcuopt model under a .tflite name.
 tfl=tests/fuzz/corpus/tflite
-cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
+cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_mul.tflite" "$tfl/bad_rescale_branch.tflite" \
    "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" \
    "$tfl/bad_acc_overflow.tflite" "$d/"
 head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
@@ -476,7 +476,7 @@ bad "empty.tflite: not a TFLite file"     import "$d/empty.tflite" -o i.mco
 bad "dir.tflite"                          import "$d/dir.tflite" -o i.mco
 bad "fifo.tflite: is a FIFO"              import "$d/fifo.tflite" -o i.mco
 bad "no-such.tflite"                      import "$d/no-such.tflite" -o i.mco
-bad "operator 0 (LOGISTIC)"               import "$d/bad_logistic.tflite" -o i.mco
+bad "operator 0 (MUL)"                    import "$d/bad_mul.tflite" -o i.mco
 bad "operator 1 (ADD): it reads the model input before the MUL / ADD" import "$d/bad_rescale_branch.tflite" -o i.mco
 bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerate" \
     import "$d/bad_rescale_zero.tflite" -o i.mco

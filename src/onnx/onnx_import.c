@@ -1689,7 +1689,7 @@ static mco_status fold_slice(importer *imp, const value *data)
             b = b < 0 ? 0 : b > dim - 1 ? dim - 1 : b;
             e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
         }
-        double c = st_ > 0 ? ceil((e - b) / st_) : ceil((b - e) / -st_);
+        double c = dim == 0 ? 0 : st_ > 0 ? ceil((e - b) / st_) : ceil((b - e) / -st_);   /* empty axis: empty */
         start[d] = (int64_t)b;
         step[d] = (int64_t)st_;
         count[d] = c > 0 ? (int64_t)c : 0;

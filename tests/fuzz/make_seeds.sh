@@ -23,7 +23,7 @@ tfl=$(mktemp -d)
 trap 'rm -rf "$tfl"' EXIT
 /usr/bin/python3 tests/tflite/make_models.py "$tfl" >/dev/null
 mkdir -p "$corpus/tflite"
-for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 logistic_int8 \
+for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 logistic_int8 bad_mul \
          bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias bad_acc_overflow; do
   cp "$tfl/$m.tflite" "$corpus/tflite/"
 done
