@@ -184,7 +184,8 @@ static void build_activations(mco_model *m)
     mco_model_init(m, (mco_shape){1, 1, 6});
     snprintf(m->arch_name, sizeof m->arch_name, "test_activations");
     add_layer(m, MCO_LAYER_DENSE, "d1", 5, 0, 0, MCO_PADDING_VALID);
-    m->layers[add_layer(m, MCO_LAYER_LEAKY_RELU, "leaky", 0, 0, 0, MCO_PADDING_VALID)].alpha = 0.125f;
+    int leaky = add_layer(m, MCO_LAYER_LEAKY_RELU, "leaky", 0, 0, 0, MCO_PADDING_VALID);   /* add_layer moves m->layers */
+    m->layers[leaky].alpha = 0.125f;
     add_layer(m, MCO_LAYER_DENSE, "d2", 4, 0, 0, MCO_PADDING_VALID);
     int hs = add_layer(m, MCO_LAYER_HARD_SIGMOID, "hsig", 0, 0, 0, MCO_PADDING_VALID);
     m->layers[hs].alpha = 0.2f;
