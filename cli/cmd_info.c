@@ -26,6 +26,18 @@ static void shape_text(mco_shape s, char *buf, size_t size)
     snprintf(buf, size, "%dx%dx%d", s.h, s.w, s.c);
 }
 
+/* The type column: the type's name, and LeakyReLU's / HardSigmoid's
+ * parameters ("leaky_relu a=0.1", "hard_sigmoid a=0.2 b=0.5"). */
+static void type_text(const mco_layer *l, char *buf, size_t size)
+{
+    if (l->type == MCO_LAYER_LEAKY_RELU)
+        snprintf(buf, size, "%s a=%g", mco_layer_type_name(l->type), (double)l->alpha);
+    else if (l->type == MCO_LAYER_HARD_SIGMOID)
+        snprintf(buf, size, "%s a=%.4g b=%g", mco_layer_type_name(l->type), (double)l->alpha, (double)l->beta);
+    else
+        snprintf(buf, size, "%s", mco_layer_type_name(l->type));
+}
+
 static void print_table(const mco_model *m)
 {
     char shape[48];
@@ -42,8 +54,9 @@ static void print_table(const mco_model *m)
         const mco_layer *l = &m->layers[i];
         shape_text(l->out_shape, shape, sizeof shape);
         size_t params = mco_layer_param_count(l);
-        printf("%-3d %-20s %-17s %-12s %10zu %12llu %10zu\n", i, l->name, mco_layer_type_name(l->type),
-               shape, params, (unsigned long long)mco_layer_macs(l), params * sizeof(float));
+        char type[64];
+        type_text(l, type, sizeof type);
+        printf("%-3d %-20s %-17s %-12s %10zu %12llu %10zu\n", i, l->name, type, shape, params, (unsigned long long)mco_layer_macs(l), params * sizeof(float));
     }
     size_t total = mco_model_param_count(m);
     printf("%-3s %-20s %-17s %-12s %10zu %12llu %10zu\n", "", "total", "", "", total,
@@ -65,6 +78,9 @@ static cJSON *table_json(const mco_model *m)
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "name", l->name);
         cJSON_AddStringToObject(j, "type", mco_layer_type_name(l->type));
+        if (l->type == MCO_LAYER_LEAKY_RELU || l->type == MCO_LAYER_HARD_SIGMOID)
+            cJSON_AddNumberToObject(j, "alpha", (double)l->alpha);
+        if (l->type == MCO_LAYER_HARD_SIGMOID) cJSON_AddNumberToObject(j, "beta", (double)l->beta);
         int out[3] = {l->out_shape.h, l->out_shape.w, l->out_shape.c};
         cJSON_AddItemToObject(j, "output_shape", cJSON_CreateIntArray(out, 3));
         cJSON_AddNumberToObject(j, "parameters", (double)mco_layer_param_count(l));

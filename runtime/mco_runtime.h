@@ -122,6 +122,20 @@ typedef struct {
 } mco_clamp_f32_params;
 mco_rt_status mco_add_f32(const float *a, const float *b, float *output, int32_t size,
                           float act_min, float act_max);
+/* Sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish (mco_activation_f32.c):
+ * `function` is one of these; alpha is LeakyReLU's slope below zero and
+ * HardSigmoid's slope, beta HardSigmoid's offset. */
+#define MCO_ACTIVATION_SIGMOID 0
+#define MCO_ACTIVATION_TANH 1
+#define MCO_ACTIVATION_LEAKY_RELU 2
+#define MCO_ACTIVATION_HARD_SIGMOID 3
+#define MCO_ACTIVATION_HARD_SWISH 4
+typedef struct {
+    int32_t size;
+    int32_t function;
+    float alpha, beta;
+} mco_activation_f32_params;
+mco_rt_status mco_activation_f32(const mco_activation_f32_params *p, const float *input, float *output);
 /* Softmax over the last axis: rows of row_size values. Uses mco_exp_f32. */
 mco_rt_status mco_softmax_f32(const float *input, float *output, int32_t n_rows,
                               int32_t row_size);
@@ -240,6 +254,13 @@ typedef struct {
 } mco_clamp_s8_params;
 mco_rt_status mco_add_s8(const mco_add_s8_params *p, const int8_t *input1, const int8_t *input2,
                          int8_t *output);
+/* Any int8 element-wise function as a 256-entry table (mco_lut_s8.c):
+ * output[i] = table[input[i] + 128]; sigmoid, tanh, LeakyReLU, HardSigmoid
+ * and HardSwish run this way. */
+typedef struct {
+    int32_t size;
+} mco_lut_s8_params;
+mco_rt_status mco_lut_s8(const mco_lut_s8_params *p, const int8_t *input, const int8_t *table, int8_t *output);
 /* TFLite's int8 softmax (gemmlowp fixed point, as CMSIS-NN arm_softmax_s8):
  * output scale 1/256, zero point -128. The host derives the parameters with
  * mco_quant_softmax_params() (src/compress/quant_multiplier.c). */

@@ -2,7 +2,8 @@
 # setup.sh - installs the Debian packages mcuopt needs that are missing, and
 # does nothing else. Idempotent: a second run installs nothing. Run as root
 # (or with sudo available). Extra package names may be given as arguments
-# (the benchmarks add python3-torch this way).
+# (the benchmarks add packages this way). python3-torch is for the tests
+# that export models from PyTorch (tests/onnx_from_torch.sh).
 set -euo pipefail
 
 packages=(
@@ -12,7 +13,7 @@ packages=(
   libsndfile1-dev libsamplerate0-dev espeak-ng sox python3-scipy
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dataset-fashion-mnist
-  libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-numpy python3-pil
+  libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-numpy python3-pil python3-torch
   libflatbuffers-dev flatbuffers-compiler python3-flatbuffers g++
   clang libclang-rt-14-dev
   "$@"

@@ -150,7 +150,7 @@ printf 'prune:sparsity=0.5 ->\n' >"$d/dangling.pipeline"
 # int32 accumulator can overflow), truncated, with another identifier,
 # with a root offset past the end, and an mcuopt model under a .tflite name.
 tfl=tests/fuzz/corpus/tflite
-cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_logistic.tflite" "$tfl/bad_rescale_branch.tflite" \
+cp "$tfl/cnn_float32.tflite" "$tfl/cnn_int8.tflite" "$tfl/bad_mul.tflite" "$tfl/bad_rescale_branch.tflite" \
    "$tfl/bad_rescale_zero.tflite" "$tfl/bad_nan_weight.tflite" "$tfl/bad_inf_bias.tflite" \
    "$tfl/bad_acc_overflow.tflite" "$d/"
 head -c 600 "$d/cnn_float32.tflite" >"$d/truncated.tflite"
@@ -564,7 +564,7 @@ bad "empty.tflite: not a TFLite file"     import "$d/empty.tflite" -o i.mco
 bad "dir.tflite"                          import "$d/dir.tflite" -o i.mco
 bad "fifo.tflite: is a FIFO"              import "$d/fifo.tflite" -o i.mco
 bad "no-such.tflite"                      import "$d/no-such.tflite" -o i.mco
-bad "operator 0 (LOGISTIC)"               import "$d/bad_logistic.tflite" -o i.mco
+bad "operator 0 (MUL)"                    import "$d/bad_mul.tflite" -o i.mco
 bad "operator 1 (ADD): it reads the model input before the MUL / ADD" import "$d/bad_rescale_branch.tflite" -o i.mco
 bad "operator 0 (MUL): the input normalisation it makes (x * 0 + 0) is degenerate" \
     import "$d/bad_rescale_zero.tflite" -o i.mco
@@ -664,6 +664,18 @@ bad "unknown target"                      validate "$q" --target no-such-mcu --i
 
 # An unwritable output leaves nothing behind.
 bad "no-such-dir"                         train --arch mlp "${data[@]}" --epochs 1 --val 50 --quiet -o "$d/no-such-dir/m.mco"
+
+# ---- the activation layers (sigmoid, tanh, leaky_relu, hard_sigmoid, hard_swish) ----
+printf 'input 28 28 1\nflatten\ndense units=10\nsigmoid alpha=0.1\n' >"$d/act_alpha.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nleaky_relu alpha=steep\n' >"$d/act_bad_alpha.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nleaky_relu beta=1\n' >"$d/act_leaky_beta.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nhard_sigmoid alpha=0\n' >"$d/act_hs_zero.arch"
+printf 'input 28 28 1\nflatten\ndense units=10\nleaky_relu alpha=nan\n' >"$d/act_nan.arch"
+bad "act_alpha.arch:4: option not taken by this layer type 'alpha'" info --arch "$d/act_alpha.arch"
+bad "act_bad_alpha.arch:4: bad alpha"    info --arch "$d/act_bad_alpha.arch"
+bad "act_leaky_beta.arch:4: option not taken by this layer type 'beta'" info --arch "$d/act_leaky_beta.arch"
+bad "hard_sigmoid alpha must be finite and non-zero" info --arch "$d/act_hs_zero.arch"
+bad "leaky_relu alpha must be finite"     info --arch "$d/act_nan.arch"
 
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do

@@ -54,7 +54,20 @@ done
 require_python_onnx
 py=/usr/bin/python3
 "$py" tests/onnx/make_bad_models.py "$tmp"
-expect_error "$tmp/unsupported_op.onnx" "node 1 'gate' (Sigmoid): operator 'Sigmoid' is not supported"
+expect_error "$tmp/unsupported_op.onnx" "node 1 'gate' (Selu): operator 'Selu' is not supported"
+# the activations' Mul (x * HardSigmoid(x) alone) and HardSigmoid's alpha
+expect_error "$tmp/mul_squares.onnx" "node 1 'square' (Mul): Mul of two activations is supported only as x \\* HardSigmoid(x)"
+expect_error "$tmp/mul_by_constant.onnx" "node 1 'times2' (Mul): multiplying by a constant is supported only on the model input"
+expect_error "$tmp/hard_sigmoid_other_alpha.onnx" "node 2 'swish' (Mul): Mul of two activations is supported only"
+expect_error "$tmp/hard_sigmoid_alpha_zero.onnx" "node 1 'flat' (HardSigmoid): alpha 0, beta 0.5"
+expect_error "$tmp/log_softmax_inside.onnx" "node 1 'logp' (LogSoftmax): LogSoftmax is supported only as the model's output"
+expect_error "$tmp/pad_before_avgpool.onnx" "node 1 'avg' (AveragePool): a Pad before an AveragePool (PyTorch's AvgPool2d with padding and count_include_pad=True) is not supported"
+expect_error "$tmp/pad_before_relu.onnx" "node 1 'relu' (Relu): the Pad before it is supported only before a Conv"
+expect_error "$tmp/pad_reflect.onnx" "node 0 'pad' (Pad): mode 'reflect' (only constant zeros)"
+expect_error "$tmp/pad_with_ones.onnx" "node 0 'pad' (Pad): padding with 1 (only zeros)"
+expect_error "$tmp/norm_per_channel.onnx" "node 0 'sub_mean' (Sub): a normalisation with a value per channel (0.1, 0.2, ...) is not supported"
+expect_error "$tmp/norm_div_zero.onnx" "node 0 'div0' (Div): normalising the input with 0"
+expect_error "$tmp/sub_after_conv.onnx" "node 1 'minus' (Sub): subtracting a constant is supported only on the model input"
 expect_error "$tmp/opset_too_new.onnx" "opset 18 is not supported (7 to 17)"
 expect_error "$tmp/opset_too_old.onnx" "opset 6 is not supported"
 expect_error "$tmp/missing_initializer.onnx" "node 0 'conv1' (Conv): input 'w_missing' is neither an initializer"

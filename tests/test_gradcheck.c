@@ -283,6 +283,27 @@ static void check_activations(void)
     gradcheck_layer("relu", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_RELU), x, 1);
     gradcheck_layer("relu6", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_RELU6), x, 1);
     gradcheck_layer("softmax per pixel", (mco_shape){2, 2, 4}, layer_of(MCO_LAYER_SOFTMAX), NULL, 1);
+
+    /* The smooth and leaky ones: inputs over [-5, 5] kept 0.1 away from
+     * every kink (0 for LeakyReLU, +-2.5 for HardSigmoid 0.2 / 0.5, +-3 for
+     * HardSwish). */
+    static const float kinks[] = {0.0f, -2.5f, 2.5f, -3.0f, 3.0f};
+    float y[BATCH * 3 * 3 * 2];
+    for (size_t i = 0; i < sizeof(y) / sizeof(y[0]); i++) {
+        y[i] = uniform(-5.0f, 5.0f);
+        for (size_t k = 0; k < sizeof(kinks) / sizeof(kinks[0]); k++)
+            if (fabsf(y[i] - kinks[k]) < 0.1f)
+                y[i] = kinks[k] + 0.3f;
+    }
+    mco_layer leaky = layer_of(MCO_LAYER_LEAKY_RELU), hard_sigmoid = layer_of(MCO_LAYER_HARD_SIGMOID);
+    leaky.alpha = 0.1f;
+    hard_sigmoid.alpha = 0.2f;
+    hard_sigmoid.beta = 0.5f;
+    gradcheck_layer("sigmoid", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_SIGMOID), y, 1);
+    gradcheck_layer("tanh", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_TANH), y, 1);
+    gradcheck_layer("leaky_relu 0.1", (mco_shape){3, 3, 2}, leaky, y, 1);
+    gradcheck_layer("hard_sigmoid 0.2 0.5", (mco_shape){3, 3, 2}, hard_sigmoid, y, 1);
+    gradcheck_layer("hard_swish", (mco_shape){3, 3, 2}, layer_of(MCO_LAYER_HARD_SWISH), y, 1);
 }
 
 static void check_batchnorm(void)

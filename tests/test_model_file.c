@@ -179,6 +179,27 @@ static void build_explicit(mco_model *m)
     CHECK(m->layers[3].out_shape.h == 3 && m->layers[3].out_shape.w == 3);
 }
 
+/* The element-wise activations, LeakyReLU and HardSigmoid with their
+ * alpha / beta (ACTP chunks): dense -> leaky_relu -> dense -> hard_sigmoid
+ * -> sigmoid -> tanh -> hard_swish -> dense. */
+static void build_activations(mco_model *m)
+{
+    mco_model_init(m, (mco_shape){1, 1, 6});
+    snprintf(m->arch_name, sizeof m->arch_name, "test_activations");
+    add_layer(m, MCO_LAYER_DENSE, "d1", 5, 0, 0, MCO_PADDING_VALID);
+    int leaky = add_layer(m, MCO_LAYER_LEAKY_RELU, "leaky", 0, 0, 0, MCO_PADDING_VALID);   /* add_layer moves m->layers */
+    m->layers[leaky].alpha = 0.125f;
+    add_layer(m, MCO_LAYER_DENSE, "d2", 4, 0, 0, MCO_PADDING_VALID);
+    int hs = add_layer(m, MCO_LAYER_HARD_SIGMOID, "hsig", 0, 0, 0, MCO_PADDING_VALID);
+    m->layers[hs].alpha = 0.2f;
+    m->layers[hs].beta = -0.0f;   /* kept bit for bit */
+    add_layer(m, MCO_LAYER_SIGMOID, "sig", 0, 0, 0, MCO_PADDING_VALID);
+    add_layer(m, MCO_LAYER_TANH, "tanh", 0, 0, 0, MCO_PADDING_VALID);
+    add_layer(m, MCO_LAYER_HARD_SWISH, "hswish", 0, 0, 0, MCO_PADDING_VALID);
+    add_layer(m, MCO_LAYER_DENSE, "out", 3, 0, 0, MCO_PADDING_VALID);
+    finish_model(m, 5);
+}
+
 /* input 2x2x1 -> flatten -> dense(3) -> softmax: 15 parameters. */
 static void build_tiny(mco_model *m)
 {
@@ -211,7 +232,8 @@ static int layers_equal(const mco_layer *a, const mco_layer *b)
                a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->pad_bottom == b->pad_bottom &&
                a->pad_right == b->pad_right &&
                bits_of(a->rate) == bits_of(b->rate) && bits_of(a->epsilon) == bits_of(b->epsilon) &&
-               bits_of(a->momentum) == bits_of(b->momentum) && shapes_equal(a->in_shape, b->in_shape) &&
+               bits_of(a->momentum) == bits_of(b->momentum) && bits_of(a->alpha) == bits_of(b->alpha) &&
+               bits_of(a->beta) == bits_of(b->beta) && shapes_equal(a->in_shape, b->in_shape) &&
                shapes_equal(a->out_shape, b->out_shape) && a->n_params == b->n_params;
     for (int k = 0; same && k < a->n_inputs; k++) same = a->inputs[k] == b->inputs[k];
     for (int p = 0; same && p < a->n_params; p++) {
@@ -656,7 +678,7 @@ static void test_hostile_files(void)
     HOSTILE(s.arch.scale = INFINITY, "normalisation");
     HOSTILE(s.arch.name = "a name that is much longer than sixty-three bytes, so it cannot fit",
             "architecture name");
-    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 13");
+    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 18");
     HOSTILE(s.layers[1].type = 0xffffffffu, "unknown layer type 4294967295");
     HOSTILE(s.layers[1].inputs[0] = 1, "layer 1 (dense): input 0 refers to layer 1, not an earlier one");
     HOSTILE(s.layers[1].inputs[0] = 2, "refers to layer 2");
@@ -880,7 +902,7 @@ static void test_hostile_files(void)
     for (int k = 0; k < 4; k++) tb_u32(&b, 0);
     tb_chunk_end(&b, start);
     tb_seal(&b);
-    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS]..., TENS)", "two PADS");
+    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
@@ -1131,8 +1153,43 @@ static void test_loss_chunk(void)
     mco_model_free(&ae);
 }
 
+/* The activations' file: its ACTP chunks present, renamed away (then
+ * missing), or on a layer that takes none. */
+static void test_activation_chunks(void)
+{
+    mco_model m;
+    build_activations(&m);
+    check_round_trip(&m);
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    static tbuf b;
+    memcpy(b.data, bytes, size);
+    free(bytes);
+    b.size = size - 4;
+    uint8_t *tag = NULL;
+    for (size_t k = 0; !tag && k + 4 <= b.size; k++)
+        if (memcmp(b.data + k, "ACTP", 4) == 0) tag = b.data + k;
+    CHECK(tag != NULL);
+    if (tag) {
+        tag[0] = 'a';   /* now optional: skipped, so the leaky_relu has none */
+        tb_seal(&b);
+        expect_rejected(&b, "layer 1 (leaky): leaky_relu without its ACTP chunk", "ACTP missing");
+    }
+    /* An alpha on a sigmoid is refused by the writer, as a loader would. */
+    m.layers[4].alpha = 1.0f;
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "alpha or beta set on a sigmoid layer") != NULL);
+    m.layers[4].alpha = 0.0f;
+    m.layers[3].alpha = 0.0f;
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "hard_sigmoid alpha is 0") != NULL);
+    mco_model_free(&m);
+}
+
 int main(void)
 {
+    test_activation_chunks();
 #if !defined(__SANITIZE_ADDRESS__)
     /* A loader that believed a hostile size would now fail to allocate. */
     struct rlimit limit = {(rlim_t)1 << 30, (rlim_t)1 << 30};

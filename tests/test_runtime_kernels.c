@@ -8,12 +8,17 @@
  *     dequantized output must be within one output quantization step of the
  *     reference on the dequantized inputs and weights;
  *   - the fused Conv2D+ReLU+MaxPool kernels equal conv then max pool exactly
- *     (int8 fast path, its border fallback, and the general path).
+ *     (int8 fast path, its border fallback, and the general path);
+ *   - the activations (sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish):
+ *     the float kernel within 1e-5 of libm, the int8 lookup table (built by
+ *     the host's mco_quant_activation_lut, run by mco_lut_s8, also in place)
+ *     within one output step over all 256 inputs.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "mcuopt/quant_multiplier.h"
+#include "mcuopt/quant_rules.h"
 #include "mco_runtime.h"
 #include "mcuopt/status.h"
 #include "test_util.h"
@@ -517,6 +522,79 @@ static void test_softmax(void)
     for (i = 0; i < 10; i++) CHECK(yq[i] == -128 + 26);
 }
 
+/* The activations' real values, written here apart from the library's. */
+static double ref_activation(int function, double x, double alpha, double beta)
+{
+    double r;
+    switch (function) {
+    case MCO_ACTIVATION_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case MCO_ACTIVATION_TANH: return tanh(x);
+    case MCO_ACTIVATION_LEAKY_RELU: return x > 0.0 ? x : alpha * x;
+    case MCO_ACTIVATION_HARD_SIGMOID:
+        r = alpha * x + beta;
+        return r < 0.0 ? 0.0 : r > 1.0 ? 1.0 : r;
+    default:
+        r = x + 3.0;
+        r = r < 0.0 ? 0.0 : r > 6.0 ? 6.0 : r;
+        return x * r / 6.0;
+    }
+}
+
+static void test_activations(void)
+{
+    static const mco_layer_type types[] = {MCO_LAYER_SIGMOID, MCO_LAYER_TANH, MCO_LAYER_LEAKY_RELU,
+                                           MCO_LAYER_HARD_SIGMOID, MCO_LAYER_HARD_SWISH};
+    static const int32_t functions[] = {MCO_ACTIVATION_SIGMOID, MCO_ACTIVATION_TANH, MCO_ACTIVATION_LEAKY_RELU,
+                                        MCO_ACTIVATION_HARD_SIGMOID, MCO_ACTIVATION_HARD_SWISH};
+    int t, i, n = 256 + 300;
+    for (t = 0; t < 5; t++) {
+        mco_layer l;
+        mco_activation_f32_params pf;
+        mco_lut_s8_params pq;
+        mco_qparams in_q, out_q;
+        int8_t table[256];
+        qp qin, qout;
+        memset(&l, 0, sizeof l);
+        l.type = types[t];
+        l.alpha = t == 2 ? 0.1f : t == 3 ? 0.2f : 0.0f;
+        l.beta = t == 3 ? 0.5f : 0.0f;
+        snprintf(l.name, sizeof l.name, "act%d", t);
+        /* every int8 value, then random ones */
+        qin = make_input(n, -7.0f, 6.0f, xq, xd);
+        for (i = 0; i < 256; i++) {
+            xq[i] = (int8_t)(i - 128);
+            xd[i] = dequant(xq[i], qin);
+        }
+        for (i = 0; i < n; i++) yref[i] = (float)ref_activation(functions[t], xd[i], l.alpha, l.beta);
+        pf.size = n;
+        pf.function = functions[t];
+        pf.alpha = l.alpha;
+        pf.beta = l.beta;
+        CHECK(mco_activation_f32(&pf, xd, yf) == MCO_RT_OK);
+        check_close(mco_layer_type_name(l.type), yf, yref, n);
+        if (!mco_quant_activation_fixed_output(l.type, &out_q)) {
+            qout = qp_for_values(yref, n);
+            out_q.scale = qout.scale;
+            out_q.zero_point = qout.zp;
+        }
+        qout.scale = out_q.scale;
+        qout.zp = out_q.zero_point;
+        in_q.scale = qin.scale;
+        in_q.zero_point = qin.zp;
+        CHECK_OK(mco_quant_activation_lut(&l, in_q, out_q, table));
+        pq.size = n;
+        CHECK(mco_lut_s8(&pq, xq, table, yq) == MCO_RT_OK);
+        check_within_step(mco_layer_type_name(l.type), yq, yref, n, qout, -3e38f);
+        CHECK(mco_lut_s8(&pq, xq, table, xq) == MCO_RT_OK);   /* in place */
+        CHECK(memcmp(xq, yq, (size_t)n) == 0);
+    }
+    {
+        mco_activation_f32_params bad = {4, 5, 0.0f, 0.0f};
+        CHECK(mco_activation_f32(&bad, xd, yf) == MCO_RT_ARG_ERROR);
+        CHECK(mco_lut_s8(NULL, xq, xq, yq) == MCO_RT_ARG_ERROR);
+    }
+}
+
 static void test_arg_errors(void)
 {
     mco_fc_s8_params p;
@@ -543,6 +621,7 @@ int main(void)
     test_pools();
     test_elementwise();
     test_softmax();
+    test_activations();
     test_arg_errors();
     TEST_MAIN_END();
 }

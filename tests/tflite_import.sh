@@ -4,7 +4,7 @@
 # flatbuffers library from mcuopt's schema subset (float32, float16
 # weights, dynamic-range int8 weights, full int8 with uint8 / int8 / float
 # input and output, per-channel convolutions, PAD, residual ADD, pools,
-# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX) and computes their outputs with
+# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX, LOGISTIC) and computes their outputs with
 # tests/tflite/tfl_ref.py (numpy: float64, and TFLite's reference integer
 # arithmetic for int8). For each: `mcuopt import`, `mcuopt predict`; float
 # outputs within 1e-5 of the reference, int8 outputs all equal to it. The
@@ -32,7 +32,8 @@ check() { "$py" tests/tflite/check.py "$@"; }
 make_mini_mnist "$tmp/mini"
 "$py" tests/tflite/make_models.py "$tmp" "$tmp/mini/t10k-images-idx3-ubyte"
 
-for m in cnn_float32 cnn_float16 cnn_hybrid gap_float32 gap_float16 gap_hybrid; do
+for m in cnn_float32 cnn_float16 cnn_hybrid gap_float32 gap_float16 gap_hybrid logistic_float32 logistic_float16 \
+         logistic_hybrid; do
     "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mco" >"$tmp/$m.log"
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
@@ -52,7 +53,7 @@ grep -q "float16 weights" "$tmp/cnn_float16.log"
 # PAD folded into the first conv, flatten prologue folded: 13 layers, the second conv stride 2 "same".
 "$cli" info "$tmp/cnn_float32.mco" | grep -Eq 'conv2d_1 +conv2d +12x12x6'
 
-for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8; do
+for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8 logistic_int8; do
     "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mcq" >"$tmp/$m.log"
     "$cli" predict "$tmp/$m.mcq" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check int8 "$tmp/$m.out.f32" "$tmp/$m.ref.f32" "$tmp/$m.q.txt"
@@ -71,7 +72,6 @@ expect_error() {   # FILE REGEX
     [ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "more than one line for $1:"; cat "$tmp/err"; exit 1; }
     grep -Eq "$2" "$tmp/err" || { echo "unexpected message for $1:"; cat "$tmp/err"; exit 1; }
 }
-expect_error "$tmp/bad_logistic.tflite" 'operator 0 \(LOGISTIC\)'
 expect_error "$tmp/bad_mul.tflite" 'operator 0 \(MUL\)'
 expect_error "$tmp/bad_concat.tflite" 'operator 0 \(CONCATENATION\)'
 expect_error "$tmp/bad_rescale_branch.tflite" 'operator 1 \(ADD\).*before the MUL / ADD'

@@ -273,6 +273,24 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
                 k, (int)p->size, (int)p->act_min, (int)p->act_max);
         break;
     }
+    case MCO_PARAMS_ACTIVATION_F32: {
+        static const char *const functions[] = {"MCO_ACTIVATION_SIGMOID", "MCO_ACTIVATION_TANH",
+                                                "MCO_ACTIVATION_LEAKY_RELU", "MCO_ACTIVATION_HARD_SIGMOID",
+                                                "MCO_ACTIVATION_HARD_SWISH"};
+        const mco_activation_f32_params *p = op->params;
+        if (p->function < 0 || p->function > MCO_ACTIVATION_HARD_SWISH)
+            return mco_error(MCO_ERR_ARG, "op %d: unknown activation function %d", k, (int)p->function);
+        fprintf(f, "static const mco_activation_f32_params op%d_params = { .size = %d, .function = %s, "
+                   ".alpha = %s, .beta = %s };\n",
+                k, (int)p->size, functions[p->function], mco_emit_float_literal(p->alpha, a),
+                mco_emit_float_literal(p->beta, b));
+        break;
+    }
+    case MCO_PARAMS_LUT_S8: {
+        const mco_lut_s8_params *p = op->params;
+        fprintf(f, "static const mco_lut_s8_params op%d_params = { .size = %d };\n", k, (int)p->size);
+        break;
+    }
     case MCO_PARAMS_POOL_S8: {
         const mco_pool_s8_params *p = op->params;
         fprintf(f, "static const mco_pool_s8_params op%d_params = {\n    .win = ", k);

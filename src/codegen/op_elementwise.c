@@ -2,13 +2,17 @@
  * op_elementwise.c - the op descriptors of the element-wise layers: a ReLU /
  * ReLU6 that no producer absorbed (a clamp in place), Add (with a fused
  * ReLU; int8 as TFLite: both inputs rescaled to a common scale after a left
- * shift of 20) and Softmax, float and int8. See op_desc.h.
+ * shift of 20), Softmax, and the other activations (sigmoid, tanh,
+ * LeakyReLU, HardSigmoid, HardSwish: one float kernel, and in int8 one
+ * 256-entry lookup table kernel for all of them), float and int8. See
+ * op_desc.h.
  *
  * What it leaves out: float softmax over more than one row, broadcasting.
  */
 #include <math.h>
 
 #include "mcuopt/quant_multiplier.h"
+#include "mcuopt/quant_rules.h"
 #include "op_desc.h"
 
 /* ---- supports --------------------------------------------------------------------- */
@@ -29,6 +33,10 @@ static int supports_add_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAY
 static int supports_softmax_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_SOFTMAX, 0, 0); }
 
 static int supports_softmax_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_SOFTMAX, 1, 0); }
+
+static int supports_activation_f32(const mco_op_site *s) { return mco_layer_is_activation(s->L->type) && !s->s8; }
+
+static int supports_lut_s8(const mco_op_site *s) { return mco_layer_is_activation(s->L->type) && s->s8; }
 
 /* ---- prepare ---------------------------------------------------------------------- */
 
@@ -118,6 +126,49 @@ static mco_status prepare_softmax_s8(mco_plan *plan, const mco_op_site *s, mco_o
     return MCO_OK;
 }
 
+/* The runtime's MCO_ACTIVATION_* number of an activation layer type. */
+static int32_t activation_function(mco_layer_type t)
+{
+    switch (t) {
+    case MCO_LAYER_SIGMOID: return MCO_ACTIVATION_SIGMOID;
+    case MCO_LAYER_TANH: return MCO_ACTIVATION_TANH;
+    case MCO_LAYER_LEAKY_RELU: return MCO_ACTIVATION_LEAKY_RELU;
+    case MCO_LAYER_HARD_SIGMOID: return MCO_ACTIVATION_HARD_SIGMOID;
+    default: return MCO_ACTIVATION_HARD_SWISH;
+    }
+}
+
+static mco_status prepare_activation_f32(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_activation_f32_params *p = mco_plan_alloc(plan, sizeof *p);
+    if (!p) return mco_plan_nomem();
+    *p = (mco_activation_f32_params){s->out_size, activation_function(s->L->type), s->L->alpha, s->L->beta};
+    op->params = p;
+    info->params_type = MCO_PARAMS_ACTIVATION_F32;
+    info->may_run_in_place = 1;
+    return MCO_OK;
+}
+
+/* The table from the input's quantization to the layer's own output
+ * quantization, as the op's 256 int8 "weights". */
+static mco_status prepare_lut_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_lut_s8_params *p = mco_plan_alloc(plan, sizeof *p);
+    int8_t *table = mco_plan_alloc(plan, 256);
+    if (!p || !table) return mco_plan_nomem();
+    mco_status st = mco_quant_activation_lut(s->L, s->in_q, s->out_q, table);
+    if (st != MCO_OK) return st;
+    p->size = s->out_size;
+    op->params = p;
+    op->weights = table;
+    info->params_type = MCO_PARAMS_LUT_S8;
+    info->weights_type = MCO_DATA_S8;
+    info->weights_count = 256;
+    info->may_run_in_place = 1;
+    plan->param_bytes += 256;
+    return MCO_OK;
+}
+
 /* ---- eval ---------------------------------------------------------------------------- */
 
 static mco_rt_status eval_clamp_f32(const mco_op *op, uint8_t *arena)
@@ -156,10 +207,22 @@ static mco_rt_status eval_softmax_s8(const mco_op *op, uint8_t *arena)
     return mco_softmax_s8(op->params, MCO_S8_AT(arena, op->input), MCO_S8_AT(arena, op->output));
 }
 
+static mco_rt_status eval_activation_f32(const mco_op *op, uint8_t *arena)
+{
+    return mco_activation_f32(op->params, MCO_F32_AT(arena, op->input), MCO_F32_AT(arena, op->output));
+}
+
+static mco_rt_status eval_lut_s8(const mco_op *op, uint8_t *arena)
+{
+    return mco_lut_s8(op->params, MCO_S8_AT(arena, op->input), op->weights, MCO_S8_AT(arena, op->output));
+}
+
 /* ---- features ------------------------------------------------------------------------ */
 
 /* One unit of work per element: every parameter struct here but the int8
- * softmax's starts with the element count. */
+ * softmax's starts with the element count. (The float activations cost
+ * more per element for sigmoid and tanh than for the others: their
+ * coefficients are an average over the calibration models.) */
 static void features_elements(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     (void)info;
@@ -199,3 +262,14 @@ const mco_op_desc mco_op_add_s8 = {
 const mco_op_desc mco_op_softmax_s8 = {
     MCO_OP_SOFTMAX_S8, "SOFTMAX_S8", "mco_softmax_s8", "mco_runtime.h", "&P, IN, OUT",
     supports_softmax_s8, prepare_softmax_s8, eval_softmax_s8, features_softmax_s8, NULL, -1};
+
+/* Until the resource model is calibrated with them, these borrow the
+ * clamp's coefficients (one element-wise pass). */
+const mco_op_desc mco_op_activation_f32 = {
+    MCO_OP_ACTIVATION_F32, "ACTIVATION_F32", "mco_activation_f32", "mco_runtime.h", "&P, IN, OUT",
+    supports_activation_f32, prepare_activation_f32, eval_activation_f32, features_elements, NULL,
+    MCO_OP_CLAMP_F32};
+
+const mco_op_desc mco_op_lut_s8 = {
+    MCO_OP_LUT_S8, "LUT_S8", "mco_lut_s8", "mco_runtime.h", "&P, IN, W, OUT",
+    supports_lut_s8, prepare_lut_s8, eval_lut_s8, features_elements, NULL, MCO_OP_CLAMP_S8};

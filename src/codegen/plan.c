@@ -698,6 +698,18 @@ static mco_status plan_softmax(builder *b, int layer)
     return plan_site(b, &s, in, -1, layer, L->out_shape, 0, &op_index);
 }
 
+/* Sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish: element-wise, float
+ * or (int8) a lookup table into the layer's own output quantization. */
+static mco_status plan_activation(builder *b, int layer)
+{
+    const mco_layer *L = &b->dm->model.layers[layer];
+    int in = input_tensor(b, L->inputs[0]), op_index;
+    mco_op_site s;
+    site_init(b, layer, b->plan->tensors[in].q, &s);
+    if (s.s8) s.out_q = b->dm->layers[layer].output;
+    return plan_site(b, &s, in, -1, layer, L->out_shape, 0, &op_index);
+}
+
 /* ---- the walk --------------------------------------------------------------- */
 
 static mco_status plan_layer(builder *b, int layer)
@@ -714,6 +726,11 @@ static mco_status plan_layer(builder *b, int layer)
     case MCO_LAYER_RELU6: return plan_clamp(b, layer);
     case MCO_LAYER_ADD: return plan_add(b, layer);
     case MCO_LAYER_SOFTMAX: return plan_softmax(b, layer);
+    case MCO_LAYER_SIGMOID:
+    case MCO_LAYER_TANH:
+    case MCO_LAYER_LEAKY_RELU:
+    case MCO_LAYER_HARD_SIGMOID:
+    case MCO_LAYER_HARD_SWISH: return plan_activation(b, layer);
     case MCO_LAYER_FLATTEN:
     case MCO_LAYER_DROPOUT:
         b->layer_tensor[layer] = input_tensor(b, L->inputs[0]);

@@ -302,6 +302,11 @@ static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *v
         if (!parse_float(value, &l->epsilon)) return parse_error(ps, "bad epsilon", value);
     } else if (strcmp(key, "momentum") == 0) {
         if (!parse_float(value, &l->momentum)) return parse_error(ps, "bad momentum", value);
+    } else if (strcmp(key, "alpha") == 0 || strcmp(key, "beta") == 0) {
+        int takes = l->type == MCO_LAYER_HARD_SIGMOID || (l->type == MCO_LAYER_LEAKY_RELU && key[0] == 'a');
+        if (!takes) return parse_error(ps, "option not taken by this layer type", key);
+        if (!parse_float(value, key[0] == 'a' ? &l->alpha : &l->beta))
+            return parse_error(ps, key[0] == 'a' ? "bad alpha" : "bad beta", value);
     } else if (strcmp(key, "input") == 0 || strcmp(key, "inputs") == 0) {
         return parse_inputs(ps, l, value);
     } else {
@@ -325,6 +330,11 @@ static mco_status parse_layer_line(parse_state *ps, char **tok, int n)
     if (st != MCO_OK) return parse_error(ps, "unknown layer type", tok[first]);
     l.stride_h = l.stride_w = 1;
     l.kernel_h = l.kernel_w = 0;
+    if (l.type == MCO_LAYER_LEAKY_RELU) l.alpha = MCO_LEAKY_RELU_ALPHA;
+    if (l.type == MCO_LAYER_HARD_SIGMOID) {
+        l.alpha = MCO_HARD_SIGMOID_ALPHA;
+        l.beta = MCO_HARD_SIGMOID_BETA;
+    }
     int pool_given = 0, stride_given = 0;
     for (int i = first + 1; i < n; i++) {
         char *eq = strchr(tok[i], '=');

@@ -31,7 +31,30 @@ static const char *const layer_type_names[MCO_LAYER_TYPE_COUNT] = {
     [MCO_LAYER_FLATTEN] = "flatten",
     [MCO_LAYER_SOFTMAX] = "softmax",
     [MCO_LAYER_DROPOUT] = "dropout",
+    [MCO_LAYER_SIGMOID] = "sigmoid",
+    [MCO_LAYER_TANH] = "tanh",
+    [MCO_LAYER_LEAKY_RELU] = "leaky_relu",
+    [MCO_LAYER_HARD_SIGMOID] = "hard_sigmoid",
+    [MCO_LAYER_HARD_SWISH] = "hard_swish",
 };
+
+int mco_layer_is_activation(mco_layer_type type)
+{
+    return type == MCO_LAYER_SIGMOID || type == MCO_LAYER_TANH || type == MCO_LAYER_LEAKY_RELU ||
+           type == MCO_LAYER_HARD_SIGMOID || type == MCO_LAYER_HARD_SWISH;
+}
+
+double mco_activation_value(const mco_layer *layer, double x)
+{
+    switch (layer->type) {
+    case MCO_LAYER_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case MCO_LAYER_TANH: return tanh(x);
+    case MCO_LAYER_LEAKY_RELU: return x >= 0.0 ? x : (double)layer->alpha * x;
+    case MCO_LAYER_HARD_SIGMOID: return fmin(fmax((double)layer->alpha * x + (double)layer->beta, 0.0), 1.0);
+    case MCO_LAYER_HARD_SWISH: return x * fmin(fmax(x + 3.0, 0.0), 6.0) / 6.0;
+    default: return x;
+    }
+}
 
 const char *mco_layer_type_name(mco_layer_type type)
 {
@@ -250,9 +273,23 @@ static mco_status infer_layer(mco_model *model, int index)
                              l->name);
         l->out_shape = in;
         break;
+    case MCO_LAYER_LEAKY_RELU:
+        if (!isfinite(l->alpha))
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): leaky_relu alpha must be finite", index, l->name);
+        l->out_shape = in;
+        break;
+    case MCO_LAYER_HARD_SIGMOID:
+        if (!(isfinite(l->alpha) && isfinite(l->beta) && l->alpha != 0.0f))
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): hard_sigmoid alpha must be finite and non-zero, beta "
+                             "finite", index, l->name);
+        l->out_shape = in;
+        break;
     case MCO_LAYER_RELU:
     case MCO_LAYER_RELU6:
     case MCO_LAYER_SOFTMAX:
+    case MCO_LAYER_SIGMOID:
+    case MCO_LAYER_TANH:
+    case MCO_LAYER_HARD_SWISH:
         l->out_shape = in;
         break;
     default:

@@ -32,7 +32,8 @@
  *           f32  normalisation scale, mean, std
  *           u32  n_layers           (1..MCO_MAX_LAYERS)
  *   LAYR  n_layers times, one per layer in model order:
- *           u32  type               (mco_layer_type: 0 conv2d ... 12 dropout)
+ *           u32  type               (mco_layer_type: 0 conv2d ... 12 dropout, 13 sigmoid,
+ *                                    14 tanh, 15 leaky_relu, 16 hard_sigmoid, 17 hard_swish)
  *           str  name               (1..MCO_NAME_MAX-1 bytes, no control characters)
  *           u32  n_inputs           (2 for add, else 1)
  *           i32  inputs[n_inputs]   (an earlier layer's index, or -1 for the model input)
@@ -53,6 +54,12 @@
  *         Critical, so a reader older than explicit padding refuses the
  *         file instead of misreading the layer's output size; files without
  *         explicit padding hold no PADS chunk and are unchanged.
+ *   ACTP  after (and only after) the LAYR of each leaky_relu and
+ *         hard_sigmoid layer, before the next LAYR:
+ *           f32  alpha, beta        (finite; leaky_relu: beta 0; hard_sigmoid:
+ *                                    alpha non-zero)
+ *         Critical for the same reason as PADS; no other layer has one (and
+ *         their alpha and beta are 0).
  *   TENS  exactly once, last: every parameter's f32 values in layer order,
  *         parameter order within a layer, each tensor in the row-major layout
  *         of graph.h. Its length must be 4 x the sum of the tensor sizes, and
@@ -88,7 +95,7 @@
 
 /* The layer type numbers are part of the file format: new types go at the end
  * of mco_layer_type, and docs/model-format.md lists them. */
-_Static_assert(MCO_LAYER_TYPE_COUNT == 13, "layer types changed: update the model file docs");
+_Static_assert(MCO_LAYER_TYPE_COUNT == 18, "layer types changed: update the model file docs");
 _Static_assert(sizeof(float) == sizeof(uint32_t), "floats are stored as 32-bit patterns");
 
 #define HEADER_SIZE 20
@@ -231,6 +238,12 @@ static int uses_window(mco_layer_type t)
            t == MCO_LAYER_AVGPOOL2D;
 }
 
+/* The layers that have an ACTP chunk. */
+static int has_alpha(mco_layer_type t)
+{
+    return t == MCO_LAYER_LEAKY_RELU || t == MCO_LAYER_HARD_SIGMOID;
+}
+
 static int pads_are_zero(const mco_layer *l)
 {
     return l->pad_top == 0 && l->pad_left == 0 && l->pad_bottom == 0 && l->pad_right == 0;
@@ -273,6 +286,14 @@ static mco_status check_layer_fields(const mco_layer *l, int index, mco_status f
         return layer_error(fail, index, name, "pads out of range (0..%d)", MCO_MAX_DIM);
     if (!isfinite(l->rate) || !isfinite(l->epsilon) || !isfinite(l->momentum))
         return layer_error(fail, index, name, "rate, epsilon and momentum must be finite");
+    if (!isfinite(l->alpha) || !isfinite(l->beta))
+        return layer_error(fail, index, name, "alpha and beta must be finite");
+    if (!has_alpha(l->type) && (l->alpha != 0.0f || l->beta != 0.0f))
+        return layer_error(fail, index, name, "alpha or beta set on a %s layer", mco_layer_type_name(l->type));
+    if (l->type == MCO_LAYER_LEAKY_RELU && l->beta != 0.0f)
+        return layer_error(fail, index, name, "leaky_relu beta %g is not 0", (double)l->beta);
+    if (l->type == MCO_LAYER_HARD_SIGMOID && l->alpha == 0.0f)
+        return layer_error(fail, index, name, "hard_sigmoid alpha is 0");
     if (l->type == MCO_LAYER_DROPOUT && !(l->rate >= 0.0f && l->rate < 1.0f))
         return layer_error(fail, index, name, "dropout rate %g is not in [0, 1)", (double)l->rate);
     /* Shape inference replaces these with defaults, which would break the round trip. */
@@ -456,6 +477,12 @@ static void put_layer_chunk(writer *w, const mco_layer *l)
         put_i32(w, l->pad_right);
         end_chunk(w, start);
     }
+    if (has_alpha(l->type)) {
+        start = begin_chunk(w, "ACTP");
+        put_f32(w, l->alpha);
+        put_f32(w, l->beta);
+        end_chunk(w, start);
+    }
 }
 
 static void put_tensor_chunk(writer *w, const mco_model *m)
@@ -621,6 +648,7 @@ typedef struct {
     chunk loss;                 /* data NULL when absent: cross-entropy */
     chunk layers[MCO_MAX_LAYERS];
     chunk pads[MCO_MAX_LAYERS];
+    chunk actp[MCO_MAX_LAYERS];
     int n_layer_chunks;
     chunk tensors;
     int file_n_params[MCO_MAX_LAYERS];
@@ -722,6 +750,9 @@ static mco_status index_chunks(chunk payload, load_state *s)
         } else if (memcmp(tag, "PADS", 4) == 0) {
             in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->pads[s->n_layer_chunks - 1].data;
             if (in_order) s->pads[s->n_layer_chunks - 1] = c;
+        } else if (memcmp(tag, "ACTP", 4) == 0) {
+            in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->actp[s->n_layer_chunks - 1].data;
+            if (in_order) s->actp[s->n_layer_chunks - 1] = c;
         } else if (memcmp(tag, "TENS", 4) == 0) {
             in_order = stage == IN_LAYERS;
             s->tensors = c;
@@ -735,7 +766,7 @@ static mco_status index_chunks(chunk payload, load_state *s)
         }
         if (!in_order)
             return mco_error(MCO_ERR_FORMAT,
-                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS]..., TENS)",
+                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP]..., TENS)",
                              (const char *)tag, offset);
     }
     if (stage != AFTER_TENSORS)
@@ -796,9 +827,26 @@ static mco_status decode_pads(chunk c, int index, mco_layer *l)
     return finish_chunk(&r, what);
 }
 
-/* Decodes LAYR chunk `index` (and its PADS chunk, data NULL if none) into
- * *l and the file's parameter shapes. */
-static mco_status decode_layer(chunk c, chunk pads, int index, mco_layer *l, int *n_params, mco_param *params)
+/* Decodes layer `index`'s ACTP chunk into *l; it must be there exactly when
+ * the layer's type has an alpha. */
+static mco_status decode_actp(chunk c, int index, mco_layer *l)
+{
+    if (!c.data && has_alpha(l->type))
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "%s without its ACTP chunk", mco_layer_type_name(l->type));
+    if (!c.data) return MCO_OK;
+    if (!has_alpha(l->type))
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "ACTP chunk for a %s layer", mco_layer_type_name(l->type));
+    reader r = {c.data, c.size, 0};
+    l->alpha = get_f32(&r);
+    l->beta = get_f32(&r);
+    char what[64];
+    snprintf(what, sizeof what, "layer %d: ACTP", index);
+    return finish_chunk(&r, what);
+}
+
+/* Decodes LAYR chunk `index` (and its PADS and ACTP chunks, data NULL if
+ * none) into *l and the file's parameter shapes. */
+static mco_status decode_layer(chunk c, chunk pads, chunk actp, int index, mco_layer *l, int *n_params, mco_param *params)
 {
     reader r = {c.data, c.size, 0};
     memset(l, 0, sizeof *l);
@@ -850,6 +898,7 @@ static mco_status decode_layer(chunk c, chunk pads, int index, mco_layer *l, int
     snprintf(what, sizeof what, "layer %d: LAYR", index);
     mco_status st = finish_chunk(&r, what);
     if (st == MCO_OK) st = decode_pads(pads, index, l);
+    if (st == MCO_OK) st = decode_actp(actp, index, l);
     if (st != MCO_OK) return st;
 
     /* Semantic checks; n_params is checked by comparing with inference later. */
@@ -922,7 +971,7 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
                          (unsigned)declared, s->n_layer_chunks);
     for (int i = 0; i < s->n_layer_chunks; i++) {
         mco_layer layer;
-        st = decode_layer(s->layers[i], s->pads[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
+        st = decode_layer(s->layers[i], s->pads[i], s->actp[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
         if (st != MCO_OK) return st;
         if ((st = mco_model_add_layer(m, &layer, NULL)) != MCO_OK) return st;
     }

@@ -519,6 +519,29 @@ static mco_status export_layer(builder *b, export_state *s, int i)
         n = add_node(b, "Softmax", node_name, 1, &x, out);
         attr_int(b, n, "axis", 1);
         break;
+    case MCO_LAYER_SIGMOID:
+        add_node(b, "Sigmoid", node_name, 1, &x, out);
+        break;
+    case MCO_LAYER_TANH:
+        add_node(b, "Tanh", node_name, 1, &x, out);
+        break;
+    case MCO_LAYER_LEAKY_RELU:
+        n = add_node(b, "LeakyRelu", node_name, 1, &x, out);
+        attr_float(b, n, "alpha", l->alpha);
+        break;
+    case MCO_LAYER_HARD_SIGMOID:
+        n = add_node(b, "HardSigmoid", node_name, 1, &x, out);
+        attr_float(b, n, "alpha", l->alpha);
+        attr_float(b, n, "beta", l->beta);
+        break;
+    case MCO_LAYER_HARD_SWISH: {   /* HardSwish is opset 14: x * HardSigmoid(x), as PyTorch writes it before */
+        const char *in[2] = {x, bstr(b, "%s:hard_sigmoid", out)};
+        n = add_node(b, "HardSigmoid", bstr(b, "%s_hard_sigmoid", node_name), 1, &x, in[1]);
+        attr_float(b, n, "alpha", 1.0f / 6.0f);
+        attr_float(b, n, "beta", 0.5f);
+        add_node(b, "Mul", node_name, 2, in, out);
+        break;
+    }
     case MCO_LAYER_DROPOUT: {
         const char *in[2] = {x, add_scalar_float(b, bstr(b, "%s.ratio", out), l->rate)};
         add_node(b, "Dropout", node_name, 2, in, out);

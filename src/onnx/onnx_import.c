@@ -67,6 +67,8 @@ typedef struct {
     int act_rank;         /* 4: [N, C, H, W]; 2: [N, features] */
     mco_shape flat_of;    /* rank 2 made by flattening this h x w x c tensor (h = 0: not) */
     int sole_path;        /* the only name under which the layer's output is read */
+    int pad[4];           /* a Pad node's zeros around the layer's output, not yet taken by a Conv:
+                             top, left, bottom, right (0 for every other activation) */
 } value;
 
 typedef struct {
@@ -82,6 +84,8 @@ typedef struct {
     int node_index;
     const Onnx__NodeProto *node;   /* the node being imported, for messages */
     size_t file_values;            /* constant values the file holds (initializers, Constant nodes) */
+    double in_a, in_b;             /* Sub / Div / Mul / Add by constants on the model input, folded:
+                                      the network input is in_a * (ONNX input) + in_b */
     size_t folded_values;          /* constant values folding has made */
 } importer;
 
@@ -240,7 +244,21 @@ static mco_status node_input(importer *imp, int k, value **out)
     return MCO_OK;
 }
 
-static mco_status need_act(importer *imp, int k, value **out)
+static int is_padded(const value *v)
+{
+    return v->pad[0] || v->pad[1] || v->pad[2] || v->pad[3];
+}
+
+/* An activation read by a node that cannot take a Pad before it. */
+static mco_status no_pad(importer *imp, const value *v)
+{
+    return is_padded(v) ? fail(imp, MCO_ERR_UNSUPPORTED, "the Pad before it is supported only before a Conv "
+                                                         "(folded into its padding)")
+                        : MCO_OK;
+}
+
+/* Input k, an activation, possibly one a Pad node padded (only a Conv takes those). */
+static mco_status need_act_padded(importer *imp, int k, value **out)
 {
     mco_status st = node_input(imp, k, out);
     if (st != MCO_OK) return st;
@@ -248,6 +266,12 @@ static mco_status need_act(importer *imp, int k, value **out)
     if ((*out)->kind != VALUE_ACT)
         return fail(imp, MCO_ERR_UNSUPPORTED, "input %d must be computed from the model input, not a constant", k);
     return MCO_OK;
+}
+
+static mco_status need_act(importer *imp, int k, value **out)
+{
+    mco_status st = need_act_padded(imp, k, out);
+    return st == MCO_OK ? no_pad(imp, *out) : st;
 }
 
 static mco_status need_const(importer *imp, int k, int optional, value **out)
@@ -292,17 +316,38 @@ static mco_status define_act(importer *imp, int layer, int act_rank, mco_shape f
     return MCO_OK;
 }
 
-/* The output names the same activation as `in` (Identity, no-op Reshape). */
-static mco_status define_alias(importer *imp, const value *in)
+/* The output names the same activation as `in` (Identity, no-op Reshape),
+ * with `extra` zeros of a Pad node (top, left, bottom, right; NULL: none)
+ * added to those it already has. */
+static mco_status define_padded_alias(importer *imp, const value *in, const int *extra)
 {
     value copy = *in;
     int sole = in->sole_path && count_uses(imp, in->name) == 1;
-    return define_act(imp, copy.layer, copy.act_rank, copy.flat_of, sole);
+    mco_status st = define_act(imp, copy.layer, copy.act_rank, copy.flat_of, sole);   /* moves imp->values */
+    if (st != MCO_OK) return st;
+    value *out = &imp->values[imp->n_values - 1];
+    for (int i = 0; i < 4; i++) out->pad[i] = copy.pad[i] + (extra ? extra[i] : 0);
+    return MCO_OK;
 }
 
-static mco_shape act_shape(const importer *imp, const value *v)
+static mco_status define_alias(importer *imp, const value *in)
+{
+    return define_padded_alias(imp, in, NULL);
+}
+
+/* The producing layer's output, without a Pad's zeros. */
+static mco_shape layer_shape(const importer *imp, const value *v)
 {
     return v->layer == MCO_INPUT ? imp->model->input_shape : imp->model->layers[v->layer].out_shape;
+}
+
+/* The activation's shape, with a Pad's zeros. */
+static mco_shape act_shape(const importer *imp, const value *v)
+{
+    mco_shape s = layer_shape(imp, v);
+    s.h += v->pad[0] + v->pad[2];
+    s.w += v->pad[1] + v->pad[3];
+    return s;
 }
 
 /* ---- Constants ---- */
@@ -627,8 +672,8 @@ static int64_t explicit_pad_end(int64_t in, int64_t k, int64_t s, onnx_axis a)
  * ceil_mode as extra padding at the end). `count_include_pad`: an
  * AveragePool counting padded zeros, which mcuopt cannot do, so no window
  * may reach the padding. */
-static mco_status read_window(importer *imp, mco_shape in, int64_t kh, int64_t kw, int count_include_pad,
-                              mco_layer *l)
+static mco_status read_window(importer *imp, mco_shape in, const int *pre, int64_t kh, int64_t kw,
+                              int count_include_pad, mco_layer *l)
 {
     static const char *const auto_pads[] = {"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", NULL};
     int64_t strides[2], pads[4], dilations[2], ceil_mode;
@@ -644,6 +689,11 @@ static mco_status read_window(importer *imp, mco_shape in, int64_t kh, int64_t k
     if (st != MCO_OK) return st;
     if (auto_pad != AUTO_PAD_NOTSET && (pads[0] || pads[1] || pads[2] || pads[3]))
         return fail(imp, MCO_ERR_FORMAT, "has both auto_pad and pads");
+    if (pre && (pre[0] || pre[1] || pre[2] || pre[3])) {   /* a Pad's zeros before the window's own padding */
+        if (auto_pad != AUTO_PAD_NOTSET)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "auto_pad after a Pad (only explicit pads)");
+        for (int i = 0; i < 4; i++) pads[i] += pre[i];
+    }
     onnx_axis ah = onnx_window_axis(in.h, kh, strides[0], auto_pad, pads[0], pads[2], ceil_mode != 0);
     onnx_axis aw = onnx_window_axis(in.w, kw, strides[1], auto_pad, pads[1], pads[3], ceil_mode != 0);
     if (ah.out < 1 || aw.out < 1)
@@ -694,14 +744,14 @@ static mco_status import_conv(importer *imp)
     value *x, *w, *b;
     int64_t group, kshape[2];
     mco_status st = check_attrs(imp, attrs);
-    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_act_padded(imp, 0, &x);
     if (st == MCO_OK) st = need_rank4(imp, x);
     if (st == MCO_OK) st = need_const(imp, 1, 0, &w);
     if (st == MCO_OK) st = need_const(imp, 2, 1, &b);
     if (st == MCO_OK) st = attr_int(imp, "group", 1, &group);
     if (st != MCO_OK) return st;
     if (w->rank != 4) return fail(imp, MCO_ERR_UNSUPPORTED, "weights have %d dimensions, expected 4 (2-D convolution)", w->rank);
-    mco_shape in = act_shape(imp, x);
+    mco_shape in = layer_shape(imp, x);   /* a Pad before it: its zeros join the conv's padding */
     int64_t filters = w->dims[0], per_group = w->dims[1], kh = w->dims[2], kw = w->dims[3];
     if ((st = attr_ints(imp, "kernel_shape", 2, 1, MCO_MAX_DIM, 0, kshape)) != MCO_OK) return st;
     if (kshape[0] && (kshape[0] != kh || kshape[1] != kw)) return fail(imp, MCO_ERR_FORMAT, "kernel_shape differs from the weights' %lldx%lld", (long long)kh, (long long)kw);
@@ -721,7 +771,7 @@ static mco_status import_conv(importer *imp)
     }
     if (b && b->count != (size_t)filters)
         return fail(imp, MCO_ERR_SHAPE, "bias has %zu values for %lld filters", b->count, (long long)filters);
-    if ((st = read_window(imp, in, kh, kw, 0, &l)) != MCO_OK) return st;
+    if ((st = read_window(imp, in, x->pad, kh, kw, 0, &l)) != MCO_OK) return st;
     int index;
     if ((st = add_layer(imp, &l, 1, (const value *const *)&x, &index)) != MCO_OK) return st;
     mco_layer *made = &imp->model->layers[index];
@@ -819,6 +869,47 @@ static mco_status import_matmul(importer *imp)
 
 /* Add of an activation and a constant: the bias of the Conv / Gemm /
  * MatMul before it, when nothing else reads that layer's output. */
+/* x op c with x the model input (read by this node alone, before any
+ * layer) and c one number (or one per channel, all equal): folded into the
+ * input normalisation, as PyTorch's `(x - mean) / std` at the start of
+ * forward() exports it. op: '+', '-', '*', '/'. */
+static mco_status fold_input_affine(importer *imp, const value *x, const value *c, char op)
+{
+    if (x->layer != MCO_INPUT || is_padded(x) || imp->model->n_layers > 0 || count_uses(imp, x->name) != 1)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "%s a constant is supported only on the model input, before any other "
+                    "node reads it (folded into the input normalisation)",
+                    op == '+' ? "adding" : op == '-' ? "subtracting" : op == '*' ? "multiplying by" : "dividing by");
+    if (c->count < 1) return fail(imp, MCO_ERR_FORMAT, "the constant is empty");
+    double v = c->data[0];
+    for (size_t i = 1; i < c->count; i++)
+        if (c->data[i] != v)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "a normalisation with a value per channel (%g, %g, ...) is not "
+                        "supported (mcuopt's is one scale, mean and std)", v, c->data[i]);
+    if (!isfinite(v) || ((op == '*' || op == '/') && v == 0.0))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "normalising the input with %g", v);
+    switch (op) {
+    case '+': imp->in_b += v; break;
+    case '-': imp->in_b -= v; break;
+    case '*': imp->in_a *= v; imp->in_b *= v; break;
+    default: imp->in_a /= v; imp->in_b /= v; break;
+    }
+    return define_alias(imp, x);
+}
+
+/* Sub and Div: only of a constant from the model input (fold_input_affine). */
+static mco_status import_sub_div(importer *imp, char op)
+{
+    static const char *const attrs[] = {NULL};
+    value *x, *c;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_const(imp, 1, 0, &c);
+    return st == MCO_OK ? fold_input_affine(imp, x, c, op) : st;
+}
+
+static mco_status import_sub(importer *imp) { return import_sub_div(imp, '-'); }
+static mco_status import_div(importer *imp) { return import_sub_div(imp, '/'); }
+
 static mco_status fold_bias_add(importer *imp, value *x, const value *bias)
 {
     if (x->layer == MCO_INPUT || !is_weighted(imp->model->layers[x->layer].type) || !x->sole_path ||
@@ -850,12 +941,14 @@ static mco_status import_add(importer *imp)
     if (st == MCO_OK) st = node_input(imp, 1, &b);
     if (st != MCO_OK) return st;
     if (!a || !b) return fail(imp, MCO_ERR_FORMAT, "needs two inputs");
+    if ((a->kind == VALUE_ACT && (st = no_pad(imp, a)) != MCO_OK) || (b->kind == VALUE_ACT && (st = no_pad(imp, b)) != MCO_OK))
+        return st;
     if (a->kind == VALUE_CONST) {
         value *t = a;
         a = b;
         b = t;
     }
-    if (b->kind == VALUE_CONST) return fold_bias_add(imp, a, b);
+    if (b->kind == VALUE_CONST) return a->layer == MCO_INPUT ? fold_input_affine(imp, a, b, '+') : fold_bias_add(imp, a, b);
     if (a->act_rank != b->act_rank) return fail(imp, MCO_ERR_UNSUPPORTED, "inputs of rank %d and %d", a->act_rank, b->act_rank);
     mco_layer l = {0};
     l.type = MCO_LAYER_ADD;
@@ -872,7 +965,12 @@ static mco_status import_pool(importer *imp, mco_layer_type type)
     value *x;
     int64_t kernel[2], include_pad, storage_order;
     mco_status st = check_attrs(imp, type == MCO_LAYER_MAXPOOL2D ? max_attrs : avg_attrs);
-    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_act_padded(imp, 0, &x);
+    if (st == MCO_OK && is_padded(x))
+        return fail(imp, MCO_ERR_UNSUPPORTED, type == MCO_LAYER_AVGPOOL2D
+                    ? "a Pad before an AveragePool (PyTorch's AvgPool2d with padding and count_include_pad=True) "
+                      "is not supported: mcuopt's average pool divides by the real inputs of each window"
+                    : "a Pad before a MaxPool is not supported (only before a Conv)");
     if (st == MCO_OK) st = need_rank4(imp, x);
     if (st == MCO_OK) st = attr_ints(imp, "kernel_shape", 2, 1, MCO_MAX_DIM, 0, kernel);
     if (st == MCO_OK) st = attr_int(imp, "count_include_pad", 0, &include_pad);
@@ -882,7 +980,7 @@ static mco_status import_pool(importer *imp, mco_layer_type type)
     if (storage_order != 0) return fail(imp, MCO_ERR_UNSUPPORTED, "storage_order=%lld", (long long)storage_order);
     mco_layer l = {0};
     l.type = type;
-    if ((st = read_window(imp, act_shape(imp, x), kernel[0], kernel[1], include_pad != 0, &l)) != MCO_OK) return st;
+    if ((st = read_window(imp, act_shape(imp, x), NULL, kernel[0], kernel[1], include_pad != 0, &l)) != MCO_OK) return st;
     return add_simple(imp, &l, x, 0);
 }
 
@@ -995,6 +1093,66 @@ static mco_status import_relu(importer *imp)
     return add_simple(imp, &l, x, 0);
 }
 
+/* Sigmoid, Tanh, HardSwish (opset 14): no attributes; LeakyRelu: alpha
+ * (default 0.01); HardSigmoid: alpha, beta (defaults 0.2, 0.5; PyTorch
+ * writes 1/6, 0.5). */
+static mco_status import_activation(importer *imp, mco_layer_type type)
+{
+    static const char *const none[] = {NULL}, *const leaky[] = {"alpha", NULL}, *const hard[] = {"alpha", "beta", NULL};
+    value *x;
+    mco_layer l = {0};
+    l.type = type;
+    mco_status st = check_attrs(imp, type == MCO_LAYER_LEAKY_RELU ? leaky : type == MCO_LAYER_HARD_SIGMOID ? hard : none);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK && type == MCO_LAYER_LEAKY_RELU) st = attr_float(imp, "alpha", 0.01f, &l.alpha);
+    if (st == MCO_OK && type == MCO_LAYER_HARD_SIGMOID) st = attr_float(imp, "alpha", 0.2f, &l.alpha);
+    if (st == MCO_OK && type == MCO_LAYER_HARD_SIGMOID) st = attr_float(imp, "beta", 0.5f, &l.beta);
+    if (st != MCO_OK) return st;
+    if (!isfinite(l.alpha) || !isfinite(l.beta) || (type == MCO_LAYER_HARD_SIGMOID && l.alpha == 0.0f))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "alpha %g, beta %g (finite; HardSigmoid's alpha non-zero)",
+                    (double)l.alpha, (double)l.beta);
+    return add_simple(imp, &l, x, 0);
+}
+
+static mco_status import_sigmoid(importer *imp) { return import_activation(imp, MCO_LAYER_SIGMOID); }
+static mco_status import_tanh(importer *imp) { return import_activation(imp, MCO_LAYER_TANH); }
+static mco_status import_leaky_relu(importer *imp) { return import_activation(imp, MCO_LAYER_LEAKY_RELU); }
+static mco_status import_hard_sigmoid(importer *imp) { return import_activation(imp, MCO_LAYER_HARD_SIGMOID); }
+static mco_status import_hard_swish(importer *imp) { return import_activation(imp, MCO_LAYER_HARD_SWISH); }
+
+/* Mul: only x * HardSigmoid(x) with PyTorch's alpha 1/6, beta 0.5, the
+ * HardSwish that PyTorch writes before opset 14 (and mcuopt's export, at
+ * opset 13): the HardSigmoid layer, just made and read by this Mul alone,
+ * becomes the HardSwish, named after the Mul. */
+static mco_status import_mul(importer *imp)
+{
+    static const char *const attrs[] = {NULL};
+    value *a, *b;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = node_input(imp, 0, &a);
+    if (st == MCO_OK) st = node_input(imp, 1, &b);
+    if (st != MCO_OK) return st;
+    if (!a || !b) return fail(imp, MCO_ERR_FORMAT, "Mul needs two inputs");
+    if (a->kind == VALUE_ACT && b->kind == VALUE_CONST) return fold_input_affine(imp, a, b, '*');
+    if (a->kind == VALUE_CONST && b->kind == VALUE_ACT) return fold_input_affine(imp, b, a, '*');
+    if ((st = no_pad(imp, a)) != MCO_OK || (st = no_pad(imp, b)) != MCO_OK) return st;
+    mco_model *m = imp->model;
+    for (int swap = 0; swap < 2; swap++) {
+        const value *x = swap ? b : a, *h = swap ? a : b;
+        if (h->layer < 0 || h->layer != m->n_layers - 1) continue;
+        mco_layer *l = &m->layers[h->layer];
+        if (l->type == MCO_LAYER_HARD_SIGMOID && l->alpha == 1.0f / 6.0f && l->beta == 0.5f &&
+            l->inputs[0] == x->layer && h->sole_path && count_uses(imp, h->name) == 1 && x->layer != h->layer) {
+            l->type = MCO_LAYER_HARD_SWISH;
+            l->alpha = l->beta = 0.0f;
+            layer_name(imp, l->name);   /* the Mul's: what the export names the HardSwish */
+            return define_act(imp, h->layer, h->act_rank, h->flat_of, 1);
+        }
+    }
+    return fail(imp, MCO_ERR_UNSUPPORTED,
+                "Mul of two activations is supported only as x * HardSigmoid(x) (alpha 1/6, beta 0.5: HardSwish)");
+}
+
 /* Softmax over the channels (axis 1). */
 static mco_status import_softmax(importer *imp)
 {
@@ -1015,6 +1173,64 @@ static mco_status import_softmax(importer *imp)
     mco_layer l = {0};
     l.type = MCO_LAYER_SOFTMAX;
     return add_simple(imp, &l, x, 0);
+}
+
+/* Pad with constant zeros around height and width of a 4-D activation
+ * (nn.ZeroPad2d, or F.pad before a conv): no layer; the zeros are recorded
+ * on the value and a Conv reading it takes them into its padding (they add
+ * nothing to its sums, as its own padding). Pads are an attribute before
+ * opset 11, a constant input from 11 (the value then input 2, default 0). */
+static mco_status import_pad(importer *imp)
+{
+    static const char *const attrs[] = {"mode", "pads", "value", NULL};
+    static const char *const modes[] = {"constant", "reflect", "edge", NULL};
+    value *x, *pads_in = NULL, *fill = NULL;
+    int mode;
+    int64_t pads[8];
+    float fill_attr;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = need_act_padded(imp, 0, &x);
+    if (st == MCO_OK) st = need_rank4(imp, x);
+    if (st == MCO_OK) st = attr_choice(imp, "mode", modes, 0, &mode);
+    if (st == MCO_OK) st = attr_float(imp, "value", 0.0f, &fill_attr);
+    if (st == MCO_OK && imp->opset < 11) st = attr_ints(imp, "pads", 8, -MCO_MAX_DIM, MCO_MAX_DIM, 0, pads);
+    if (st == MCO_OK && imp->opset >= 11) st = need_const(imp, 1, 0, &pads_in);
+    if (st == MCO_OK && imp->opset >= 11) st = need_const(imp, 2, 1, &fill);
+    if (st != MCO_OK) return st;
+    if (mode != 0) return fail(imp, MCO_ERR_UNSUPPORTED, "mode '%s' (only constant zeros)", modes[mode]);
+    if (pads_in && pads_in->count != 8) return fail(imp, MCO_ERR_UNSUPPORTED, "pads has %zu values, expected 8", pads_in->count);
+    for (int i = 0; pads_in && i < 8; i++)
+        if ((st = const_int(imp, pads_in, (size_t)i, &pads[i])) != MCO_OK) return st;
+    double v = fill ? (fill->count == 1 ? fill->data[0] : 1.0) : (double)fill_attr;
+    if (v != 0.0) return fail(imp, MCO_ERR_UNSUPPORTED, "padding with %g (only zeros)", v);
+    /* [N, C, H, W] begins, then ends */
+    if (pads[0] || pads[1] || pads[4] || pads[5])
+        return fail(imp, MCO_ERR_UNSUPPORTED, "padding of the batch or channel axis");
+    int extra[4] = {(int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]};
+    for (int i = 0; i < 4; i++)
+        if (extra[i] < 0 || extra[i] > MCO_MAX_DIM)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "pads (top %d, left %d, bottom %d, right %d): only 0..%d",
+                        extra[0], extra[1], extra[2], extra[3], MCO_MAX_DIM);
+    return define_padded_alias(imp, x, extra);
+}
+
+/* LogSoftmax over the channels as the model's output (PyTorch's
+ * log_softmax, as the official MNIST example ends): imported as Softmax,
+ * which has the same arg-max (class predictions, accuracy) and gives
+ * exp() of its outputs. Anywhere else it would change what later nodes see:
+ * refused. */
+static mco_status import_log_softmax(importer *imp)
+{
+    const char *name;
+    mco_status st = first_output(imp, &name);
+    if (st != MCO_OK) return st;
+    int is_output = 0;
+    for (size_t i = 0; i < imp->graph->n_output; i++)
+        is_output |= imp->graph->output[i]->name && strcmp(imp->graph->output[i]->name, name) == 0;
+    if (!is_output || count_uses(imp, name) != 1)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "LogSoftmax is supported only as the model's output (imported as "
+                    "Softmax: the same arg-max)");
+    return import_softmax(imp);
 }
 
 /* Dropout: the ratio is an attribute before opset 12, an optional input from 12. */
@@ -1372,6 +1588,131 @@ static mco_status fold_constant(importer *imp)
     return MCO_OK;
 }
 
+/* ConstantOfShape: a tensor of the dims `shape` holds, every value the
+ * attribute's one (default 0). PyTorch's ZeroPad2d computes its pads with it. */
+static mco_status fold_constant_of_shape(importer *imp, const value *shape)
+{
+    static const char *const attrs[] = {"value", NULL};
+    mco_status st = check_attrs(imp, attrs);
+    if (st != MCO_OK) return st;
+    if (shape->rank != 1 || shape->count > MAX_RANK)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "the shape input must be a 1-D list of at most %d dims", MAX_RANK);
+    int64_t dims[MAX_RANK];
+    size_t rank = shape->count;
+    for (size_t d = 0; d < rank; d++) {
+        if ((st = const_int(imp, shape, d, &dims[d])) != MCO_OK) return st;
+        if (dims[d] < 0 || dims[d] > MCO_MAX_DIM)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "dimension %lld (0..%d)", (long long)dims[d], MCO_MAX_DIM);
+    }
+    double fill = 0.0;
+    int is_int = 0;
+    const Onnx__AttributeProto *a = find_attr(imp->node, "value");
+    if (a) {   /* decoded into a scratch value first: its data is the fill */
+        value tmp = {0};
+        if (!a->t) return fail(imp, MCO_ERR_FORMAT, "attribute 'value' holds no tensor");
+        if ((st = decode_tensor(imp, a->t, "attribute 'value'", &tmp)) != MCO_OK) {
+            free(tmp.data);
+            return st;
+        }
+        if (tmp.count != 1) st = fail(imp, MCO_ERR_FORMAT, "attribute 'value' has %zu values, expected 1", tmp.count);
+        else fill = tmp.data[0];
+        is_int = tmp.is_int;
+        free(tmp.data);
+        if (st != MCO_OK) return st;
+    }
+    value *out;
+    if ((st = define_const(imp, rank, dims, is_int, &out)) != MCO_OK) return st;
+    for (size_t i = 0; i < out->count; i++) out->data[i] = fill;
+    return MCO_OK;
+}
+
+/* Slice of a constant: starts, ends and the optional axes and steps as
+ * inputs (opset 10 on), or starts, ends, axes as attributes before; ONNX's
+ * clamping of out-of-range bounds, negative steps included (PyTorch's
+ * ZeroPad2d reverses its pad list with one). */
+static mco_status fold_slice(importer *imp, const value *data)
+{
+    static const char *const attrs[] = {"starts", "ends", "axes", NULL};
+    mco_status st = check_attrs(imp, attrs);
+    if (st != MCO_OK) return st;
+    int rank = data->rank;
+    int64_t start[MAX_RANK], step[MAX_RANK], count[MAX_RANK], in_dims[MAX_RANK];
+    for (int d = 0; d < rank; d++) {
+        in_dims[d] = data->dims[d];
+        start[d] = 0;
+        step[d] = 1;
+        count[d] = data->dims[d];
+    }
+    double starts[MAX_RANK], ends[MAX_RANK], axes[MAX_RANK], steps[MAX_RANK];
+    size_t n = 0;
+    if (imp->opset < 10) {
+        const Onnx__AttributeProto *as = find_attr(imp->node, "starts"), *ae = find_attr(imp->node, "ends"),
+                                   *aa = find_attr(imp->node, "axes");
+        if (!as || !ae || as->n_ints != ae->n_ints || as->n_ints > (size_t)rank || (aa && aa->n_ints != as->n_ints))
+            return fail(imp, MCO_ERR_FORMAT, "starts, ends (and axes) must be lists of one length, at most the rank");
+        n = as->n_ints;
+        for (size_t i = 0; i < n; i++) {
+            starts[i] = (double)as->ints[i];
+            ends[i] = (double)ae->ints[i];
+            axes[i] = aa ? (double)aa->ints[i] : (double)i;
+            steps[i] = 1.0;
+        }
+    } else {
+        value *in[4] = {NULL, NULL, NULL, NULL};
+        for (int k = 0; k < 4; k++)
+            if ((st = need_const(imp, k + 1, k >= 2, &in[k])) != MCO_OK) return st;
+        n = in[0]->count;
+        if (in[1]->count != n || n > (size_t)rank || (in[2] && in[2]->count != n) || (in[3] && in[3]->count != n))
+            return fail(imp, MCO_ERR_FORMAT, "starts, ends, axes and steps must be lists of one length, at most the rank");
+        for (size_t i = 0; i < n; i++) {
+            starts[i] = in[0]->data[i];
+            ends[i] = in[1]->data[i];
+            axes[i] = in[2] ? in[2]->data[i] : (double)i;
+            steps[i] = in[3] ? in[3]->data[i] : 1.0;
+        }
+    }
+    int seen[MAX_RANK] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double ax = axes[i] < 0 ? axes[i] + rank : axes[i];
+        if (!(ax >= 0 && ax < rank && ax == floor(ax)) || seen[(int)ax]++)
+            return fail(imp, MCO_ERR_FORMAT, "axis %g is not a distinct axis of the rank-%d input", axes[i], rank);
+        int d = (int)ax;
+        double dim = (double)in_dims[d], st_ = steps[i], b = starts[i], e = ends[i];
+        if (!(st_ == floor(st_)) || st_ == 0.0 || fabs(st_) > MCO_MAX_DIM || b != floor(b) || e != floor(e))
+            return fail(imp, MCO_ERR_UNSUPPORTED, "slice %g:%g:%g (integers, a non-zero step)", b, e, st_);
+        if (b < 0) b += dim;
+        if (e < 0) e += dim;
+        if (st_ > 0) {
+            b = b < 0 ? 0 : b > dim ? dim : b;
+            e = e < 0 ? 0 : e > dim ? dim : e;
+        } else {
+            b = b < 0 ? 0 : b > dim - 1 ? dim - 1 : b;
+            e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
+        }
+        double c = dim == 0 ? 0 : st_ > 0 ? ceil((e - b) / st_) : ceil((b - e) / -st_);   /* empty axis: empty */
+        start[d] = (int64_t)b;
+        step[d] = (int64_t)st_;
+        count[d] = c > 0 ? (int64_t)c : 0;
+    }
+    value *out;
+    const double *src = data->data;
+    size_t stride[MAX_RANK], idx[MAX_RANK] = {0}, sz = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+        stride[d] = sz;
+        sz *= (size_t)in_dims[d];
+    }
+    int is_int = data->is_int;
+    /* data may move with imp->values: src is the array, which does not */
+    if ((st = define_const(imp, (size_t)rank, count, is_int, &out)) != MCO_OK) return st;
+    for (size_t i = 0; i < out->count; i++) {
+        size_t from = 0;
+        for (int d = 0; d < rank; d++) from += (size_t)(start[d] + (int64_t)idx[d] * step[d]) * stride[d];
+        out->data[i] = src[from];
+        for (int d = rank - 1; d >= 0 && ++idx[d] == (size_t)count[d]; d--) idx[d] = 0;
+    }
+    return MCO_OK;
+}
+
 /* Folds a node whose inputs are all constants; MCO_ERR_UNSUPPORTED for ops
  * that cannot be folded. */
 static mco_status fold_node(importer *imp, const char *op)
@@ -1408,6 +1749,8 @@ static mco_status fold_node(importer *imp, const char *op)
         return fold_gather(imp, a, b);
     }
     if (strcmp(op, "Concat") == 0) return fold_concat(imp);
+    if (strcmp(op, "ConstantOfShape") == 0) return fold_constant_of_shape(imp, a);
+    if (strcmp(op, "Slice") == 0) return fold_slice(imp, a);
     return fail(imp, MCO_ERR_UNSUPPORTED, "operator %s on constants is not supported", op);
 }
 
@@ -1446,6 +1789,16 @@ static const node_handler handlers[] = {
     {"Flatten", import_flatten},
     {"Reshape", import_reshape},
     {"Softmax", import_softmax},
+    {"LogSoftmax", import_log_softmax},
+    {"Pad", import_pad},
+    {"Sub", import_sub},
+    {"Div", import_div},
+    {"Sigmoid", import_sigmoid},
+    {"Tanh", import_tanh},
+    {"LeakyRelu", import_leaky_relu},
+    {"HardSigmoid", import_hard_sigmoid},
+    {"HardSwish", import_hard_swish},
+    {"Mul", import_mul},
     {"Dropout", import_dropout},
     {"Identity", import_identity},
     {"Squeeze", import_squeeze},
@@ -1578,7 +1931,7 @@ static void set_arch_name(importer *imp)
 /* The input normalisation mcuopt's export records ("scale,mean,std"); a
  * missing or malformed entry leaves the identity. Its "mcuopt.loss" entry
  * "mse" marks a reconstruction model (checked once the shapes are known). */
-static void read_normalization(importer *imp, const Onnx__ModelProto *m)
+static mco_status read_normalization(importer *imp, const Onnx__ModelProto *m)
 {
     for (size_t i = 0; i < m->n_metadata_props; i++) {
         const Onnx__StringStringEntryProto *e = m->metadata_props[i];
@@ -1591,6 +1944,16 @@ static void read_normalization(importer *imp, const Onnx__ModelProto *m)
         if (!isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]) || v[2] == 0.0f) continue;
         imp->model->norm = (mco_normalization){v[0], v[1], v[2]};
     }
+    /* Then the folded Sub / Div / Mul / Add: network input = a * v + b with
+     * v = (raw * scale - mean) / std, i.e. (raw * scale - (mean - b std / a)) / (std / a). */
+    mco_normalization *n = &imp->model->norm;
+    double mean = (double)n->mean - imp->in_b * (double)n->std / imp->in_a, std = (double)n->std / imp->in_a;
+    if (!(isfinite(mean) && isfinite(std) && fabs(mean) < 3e38 && fabs(std) < 3e38 && (float)std != 0.0f))
+        return mco_error(MCO_ERR_UNSUPPORTED, "the input normalisation folded from Sub / Div / Mul / Add (x * %g + %g) "
+                         "is out of range", imp->in_a, imp->in_b);
+    n->mean = (float)mean;
+    n->std = (float)std;
+    return MCO_OK;
 }
 
 static mco_status import_graph(importer *imp, const Onnx__ModelProto *m)
@@ -1617,9 +1980,9 @@ static mco_status import_graph(importer *imp, const Onnx__ModelProto *m)
     const char *out_name = imp->graph->output[0]->name ? imp->graph->output[0]->name : "";
     value *out = find_value(imp, out_name);
     if (!out) return mco_error(MCO_ERR_FORMAT, "output '%s' is not computed by any node", printable(out_name, buf));
-    if (out->kind != VALUE_ACT || out->layer == MCO_INPUT || out->layer != imp->model->n_layers - 1)
+    if (out->kind != VALUE_ACT || out->layer == MCO_INPUT || out->layer != imp->model->n_layers - 1 || is_padded(out))
         return mco_error(MCO_ERR_UNSUPPORTED, "output '%s' is not the result of the last layer", printable(out_name, buf));
-    read_normalization(imp, m);
+    if ((st = read_normalization(imp, m)) != MCO_OK) return st;
     return mco_model_check_loss(imp->model);
 }
 
@@ -1636,6 +1999,7 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     importer imp = {0};
     imp.origin = origin;
     imp.model = model;
+    imp.in_a = 1.0;   /* no input normalisation folded yet */
     mco_status st = import_graph(&imp, m);
     /* A NaN or infinity in an initializer (or one that folding a BatchNorm
      * with a negative variance makes) is refused here, naming the layer,

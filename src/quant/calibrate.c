@@ -175,6 +175,13 @@ mco_status mco_calib_forward(const mco_model *model, const float *input, mco_cal
         case MCO_LAYER_FLATTEN:
         case MCO_LAYER_DROPOUT: memcpy(out, in, n * sizeof(float)); break;
         case MCO_LAYER_SOFTMAX: softmax_forward(l, in, out); break;
+        case MCO_LAYER_SIGMOID:
+        case MCO_LAYER_TANH:
+        case MCO_LAYER_LEAKY_RELU:
+        case MCO_LAYER_HARD_SIGMOID:
+        case MCO_LAYER_HARD_SWISH:
+            for (size_t k = 0; k < n; k++) out[k] = (float)mco_activation_value(l, (double)in[k]);
+            break;
         case MCO_LAYER_ADD: {
             const float *b = l->inputs[1] == MCO_INPUT ? input : acts->outputs[l->inputs[1]];
             for (size_t k = 0; k < n; k++) out[k] = in[k] + b[k];

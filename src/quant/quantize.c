@@ -29,6 +29,10 @@
  *              clamps do not requantize).
  *   Softmax:   scale 1/256, zero point -128 (TFLite), even with symmetric
  *              activations.
+ *   Sigmoid, HardSigmoid: scale 1/256, zero point -128; Tanh: 1/128, 0
+ *              (TFLite's fixed output ranges); LeakyReLU, HardSwish: their
+ *              own calibrated range. All five run as a 256-entry lookup
+ *              table the planner builds (mco_quant_activation_lut).
  *   bias_q[c] = round(bias[c] / (input_scale * weight_scale[c])), saturated
  *              to int32; multiplier/shift = mco_quantize_multiplier(
  *              input_scale * weight_scale[c] / output_scale).
@@ -288,6 +292,9 @@ static void assign_activation_qparams(mco_deploy_model *dm, const float *lo, con
             *out = mco_calib_qparams_from_range(lo[from], hi[from], symmetric);
         } else if (l->type == MCO_LAYER_SOFTMAX) {
             *out = (mco_qparams){1.0f / 256.0f, -128};
+        } else if (mco_layer_is_activation(l->type)) {
+            if (!mco_quant_activation_fixed_output(l->type, out))
+                *out = mco_calib_qparams_from_range(lo[i], hi[i], symmetric);
         } else {
             *out = layer_input_q(dm, l->inputs[0]);   /* relu, pools, flatten, dropout */
         }

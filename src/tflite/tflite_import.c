@@ -540,7 +540,10 @@ static mco_status map_simple(importer *imp, const mco_tfl_op *op, mco_layer_type
     if (st != MCO_OK) return st;
     if (type == MCO_LAYER_SOFTMAX && op->beta != 1.0f)
         return op_error(imp, MCO_ERR_UNSUPPORTED, "beta %g is not supported (only 1)", (double)op->beta);
-    if (imp->mode == 1 && type != MCO_LAYER_SOFTMAX && !equal_q(tensor(imp, x), tensor(imp, y)))
+    /* Softmax and sigmoid have an output quantization of their own (int8: a
+     * 256-entry table from the input's to the output's for the sigmoid). */
+    int own_q = type == MCO_LAYER_SOFTMAX || mco_layer_is_activation(type);
+    if (imp->mode == 1 && !own_q && !equal_q(tensor(imp, x), tensor(imp, y)))
         return op_error(imp, MCO_ERR_UNSUPPORTED, "input and output quantization differ (a requantizing %s is not "
                         "supported)", mco_layer_type_name(type));
     return add_layer(imp, type, in_layer, x, y, NULL);
@@ -695,8 +698,7 @@ static mco_status map_op(importer *imp, int k)
     case MCO_TFL_OP_PAD: return map_pad(imp, op);
     case MCO_TFL_OP_QUANTIZE: return map_quantize(imp, op);
     case MCO_TFL_OP_DEQUANTIZE: return map_dequantize(imp, op);
-    case MCO_TFL_OP_LOGISTIC:
-        return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no sigmoid layer yet");
+    case MCO_TFL_OP_LOGISTIC: return map_simple(imp, op, MCO_LAYER_SIGMOID);
     case MCO_TFL_OP_MUL:
         return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no element-wise multiplication layer (only a float "
                         "input scaled by a constant, folded into the input normalisation)");

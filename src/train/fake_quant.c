@@ -47,6 +47,12 @@ static mco_fq_kind layer_kind(const mco_model *m, int i)
         int fused = src != MCO_INPUT && is_requantizing(&m->layers[src]) && mco_quant_fused_activation(m, src) == i;
         return fused ? MCO_FQ_RANGE : MCO_FQ_NONE;
     }
+    case MCO_LAYER_SIGMOID:
+    case MCO_LAYER_TANH:
+    case MCO_LAYER_LEAKY_RELU:
+    case MCO_LAYER_HARD_SIGMOID:
+    case MCO_LAYER_HARD_SWISH:
+        return MCO_FQ_RANGE;   /* its own output grid (fixed for sigmoid, tanh, hard_sigmoid) */
     case MCO_LAYER_AVGPOOL2D:
     case MCO_LAYER_GLOBAL_AVGPOOL:
         return MCO_FQ_REQUANTIZE;
@@ -238,7 +244,7 @@ mco_status mco_fake_quant_refresh(mco_fake_quant *fq)
     fq->active = fq->ranges->updates > 0;
     for (int l = 0; fq->active && l < m->n_layers; l++) {
         int src = m->layers[l].inputs[0];
-        if (fq->kind[l] == MCO_FQ_RANGE)
+        if (fq->kind[l] == MCO_FQ_RANGE && !mco_quant_activation_fixed_output(m->layers[l].type, &fq->q[l]))
             fq->q[l] = mco_calib_qparams_from_range(fq->ranges->lo[l], fq->ranges->hi[l], 0);
         else
             fq->q[l] = src == MCO_INPUT ? fq->input_q : fq->q[src];

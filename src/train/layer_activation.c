@@ -1,12 +1,21 @@
 /*
- * layer_activation.c - ReLU, ReLU6 and Softmax, forward and backward.
+ * layer_activation.c - ReLU, ReLU6, Softmax and the smooth / leaky
+ * activations (sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish), forward
+ * and backward.
  *
  * ReLU and ReLU6 take their backward mask from the output (the gradient
  * passes where 0 < y (< 6)). Softmax works along channels at every pixel.
  * A final Softmax in training is not differentiated here: the trainer takes
  * the cross-entropy gradient with respect to its input directly.
  *
- * What it leaves out: leaky/parametric ReLU, other activations.
+ * The other activations compute mco_activation_value (the exact function
+ * the int8 lookup tables are built from) and take their derivative from
+ * the input x: sigmoid y (1 - y), tanh 1 - y^2, LeakyReLU 1 or alpha,
+ * HardSigmoid alpha inside (0, 1) else 0, HardSwish relu6(x + 3) / 6 +
+ * x / 6 for -3 < x < 3 (0 below, 1 above). At the kinks (x = 0, x = +-3)
+ * the derivative is the one from the right.
+ *
+ * What it leaves out: parametric ReLU (a trained alpha), other activations.
  */
 #include <math.h>
 
@@ -102,3 +111,44 @@ static void softmax_backward(const mco_layer_ctx *ctx)
 }
 
 const mco_layer_ops mco_softmax_ops = {NULL, softmax_forward, softmax_backward, 0, 0};
+
+/* ---- Sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish ---- */
+
+static void activation_forward(const mco_layer_ctx *ctx)
+{
+    const float *x = ctx->in[0];
+    float *y = ctx->out;
+    size_t count = elements(ctx);
+    for (size_t i = 0; i < count; i++) y[i] = (float)mco_activation_value(ctx->layer, (double)x[i]);
+}
+
+/* dy/dx at input x with output y. */
+static float activation_derivative(const mco_layer *l, float x, float y)
+{
+    switch (l->type) {
+    case MCO_LAYER_SIGMOID: return y * (1.0f - y);
+    case MCO_LAYER_TANH: return 1.0f - y * y;
+    case MCO_LAYER_LEAKY_RELU: return x >= 0.0f ? 1.0f : l->alpha;
+    case MCO_LAYER_HARD_SIGMOID: {
+        float t = l->alpha * x + l->beta;
+        return t >= 0.0f && t < 1.0f ? l->alpha : 0.0f;
+    }
+    case MCO_LAYER_HARD_SWISH: return x < -3.0f ? 0.0f : x >= 3.0f ? 1.0f : (2.0f * x + 3.0f) / 6.0f;
+    default: return 1.0f;
+    }
+}
+
+static void activation_backward(const mco_layer_ctx *ctx)
+{
+    float *dx = ctx->grad_in[0];
+    if (!dx)
+        return;
+    const float *x = ctx->in[0], *y = ctx->out, *dy = ctx->grad_out;
+    size_t count = elements(ctx);
+    for (size_t i = 0; i < count; i++) {
+        float g = dy[i] * activation_derivative(ctx->layer, x[i], y[i]);
+        dx[i] = ctx->overwrite_grad_in ? g : dx[i] + g;
+    }
+}
+
+const mco_layer_ops mco_activation_ops = {NULL, activation_forward, activation_backward, 0, 1};

@@ -20,6 +20,11 @@ static const mco_layer_ops *const ops_table[] = {
     [MCO_LAYER_FLATTEN] = &mco_flatten_ops,
     [MCO_LAYER_SOFTMAX] = &mco_softmax_ops,
     [MCO_LAYER_DROPOUT] = &mco_dropout_ops,
+    [MCO_LAYER_SIGMOID] = &mco_activation_ops,
+    [MCO_LAYER_TANH] = &mco_activation_ops,
+    [MCO_LAYER_LEAKY_RELU] = &mco_activation_ops,
+    [MCO_LAYER_HARD_SIGMOID] = &mco_activation_ops,
+    [MCO_LAYER_HARD_SWISH] = &mco_activation_ops,
 };
 static_assert(sizeof(ops_table) / sizeof(ops_table[0]) == MCO_LAYER_TYPE_COUNT,
               "every layer type needs its ops");

@@ -67,7 +67,7 @@ const float *mco_batchnorm_batch_var(const mco_layer *layer, const void *scratch
 /* The per-type ops tables, defined in the layer_*.c files. */
 extern const mco_layer_ops mco_conv2d_ops, mco_depthwise_conv2d_ops, mco_dense_ops;
 extern const mco_layer_ops mco_maxpool2d_ops, mco_avgpool2d_ops, mco_global_avgpool_ops;
-extern const mco_layer_ops mco_relu_ops, mco_relu6_ops, mco_softmax_ops;
+extern const mco_layer_ops mco_relu_ops, mco_relu6_ops, mco_softmax_ops, mco_activation_ops;
 extern const mco_layer_ops mco_batchnorm_ops, mco_add_ops, mco_flatten_ops, mco_dropout_ops;
 
 /* The geometry of a sliding-window layer (conv, depthwise, pooling). */

@@ -58,6 +58,20 @@ static const char ae_arch[] =
     "relu\n"
     "dense units=6\n";
 
+/* The element-wise activations (their ACTP chunks in .mco, LUT_S8 in int8). */
+static const char act_arch[] =
+    "input 4 4 1\n"
+    "classes 3\n"
+    "conv2d filters=2 kernel=3 padding=same\n"
+    "leaky_relu alpha=0.1\n"
+    "hard_swish\n"
+    "sigmoid\n"
+    "flatten\n"
+    "dense units=4\n"
+    "tanh\n"
+    "hard_sigmoid alpha=0.2 beta=0.5\n"
+    "dense units=classes\n";
+
 static void die(const char *what)
 {
     const char *why = mco_last_error();
@@ -180,15 +194,17 @@ static void save_deploy_seed(const mco_model *m, const char *mode, const char *n
 
 static void make_model_seeds(void)
 {
-    mco_model tiny, bn, padded, ae;
+    mco_model tiny, bn, padded, ae, act;
     make_model(fuzz_tiny_arch, &tiny);
     make_model(bn_arch, &bn);
     make_model(ae_arch, &ae);
+    make_model(act_arch, &act);
     make_padded_model(&padded);
     save_model_seed("tiny.mco", &tiny);
     save_model_seed("batchnorm.mco", &bn);
     save_model_seed("padded.mco", &padded);
     save_model_seed("autoencoder.mco", &ae);
+    save_model_seed("activations.mco", &act);
 
     static const char *const modes[] = {"float32", "float16", "int8-weights", "int8", "int4"};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
@@ -196,6 +212,7 @@ static void make_model_seeds(void)
         snprintf(name, sizeof name, "tiny-%s.mcq", modes[i]);
         save_deploy_seed(&tiny, modes[i], name);
     }
+    save_deploy_seed(&act, "int8", "activations-int8.mcq");
     save_deploy_seed(&bn, "int8", "batchnorm-int8.mcq");
     save_deploy_seed(&padded, "int4-weights", "padded-int4-weights.mcq");
     save_deploy_seed(&ae, "int8", "autoencoder-int8.mcq");
@@ -203,6 +220,7 @@ static void make_model_seeds(void)
     mco_model_free(&tiny);
     mco_model_free(&bn);
     mco_model_free(&padded);
+    mco_model_free(&act);
 }
 
 /* ---- data sets ---------------------------------------------------------------- */

@@ -23,8 +23,16 @@ tfl=$(mktemp -d)
 trap 'rm -rf "$tfl"' EXIT
 /usr/bin/python3 tests/tflite/make_models.py "$tfl" >/dev/null
 mkdir -p "$corpus/tflite"
-for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 bad_logistic \
+for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 logistic_int8 bad_mul \
          bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias bad_acc_overflow; do
   cp "$tfl/$m.tflite" "$corpus/tflite/"
 done
+# ONNX as PyTorch writes it (python3-torch): the activations with Hardswish
+# as x * HardSigmoid(x), ZeroPad2d's ConstantOfShape / Slice / Pad, a
+# normalisation inside the model, a final log_softmax.
+/usr/bin/python3 tests/onnx/torch_models.py "$tfl" 2>/dev/null
+cp "$tfl/act_cnn_11.onnx" "$corpus/onnx/torch-activations.onnx"
+cp "$tfl/zero_pad_11.onnx" "$corpus/onnx/torch-zero-pad.onnx"
+cp "$tfl/input_norm_13.onnx" "$corpus/onnx/torch-input-norm.onnx"
+cp "$tfl/log_softmax_13.onnx" "$corpus/onnx/torch-log-softmax.onnx"
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

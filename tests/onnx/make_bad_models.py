@@ -25,7 +25,7 @@ def main():
     out = sys.argv[1]
     w = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
     conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv1", pads=[1, 1, 1, 1])
-    save(out, "unsupported_op", [conv, helper.make_node("Sigmoid", ["c"], ["y"], name="gate")], [w])
+    save(out, "unsupported_op", [conv, helper.make_node("Selu", ["c"], ["y"], name="gate")], [w])
     save(out, "opset_too_new", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], [w],
          opset=18)
     save(out, "opset_too_old", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], [w],
@@ -56,6 +56,46 @@ def main():
          [helper.make_node("Reshape", ["x", "view"], ["y"], name="view")],
          [numpy_helper.from_array(np.array([-1, 32], np.int64), "view")], out_shape=(2, 32))
 
+    # Mul: only x * HardSigmoid(x) (PyTorch's Hardswish before opset 14) is a layer.
+    save(out, "mul_squares", [conv, helper.make_node("Mul", ["c", "c"], ["y"], name="square")], [w])
+    scale = numpy_helper.from_array(np.full((1,), 2.0, np.float32), "two")
+    save(out, "mul_by_constant", [conv, helper.make_node("Mul", ["c", "two"], ["y"], name="times2")], [w, scale])
+    save(out, "hard_sigmoid_other_alpha",
+         [conv, helper.make_node("HardSigmoid", ["c"], ["h"], name="hsig", alpha=0.2),
+          helper.make_node("Mul", ["c", "h"], ["y"], name="swish")], [w])
+    save(out, "hard_sigmoid_alpha_zero",
+         [conv, helper.make_node("HardSigmoid", ["c"], ["y"], name="flat", alpha=0.0)], [w])
+    # LogSoftmax is imported as Softmax only as the model's output.
+    save(out, "log_softmax_inside",
+         [conv, helper.make_node("LogSoftmax", ["c"], ["l"], name="logp", axis=1),
+          helper.make_node("Relu", ["l"], ["y"], name="after")], [w])
+    # Pad: zeros before a Conv only (opset 13: pads as an input).
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads")
+    pad = helper.make_node("Pad", ["x", "pads"], ["p"], name="pad")
+    save(out, "pad_before_avgpool",
+         [pad, helper.make_node("AveragePool", ["p"], ["y"], name="avg", kernel_shape=[3, 3])], [pads],
+         out_shape=(1, 1, 8, 8))
+    save(out, "pad_before_relu", [pad, helper.make_node("Relu", ["p"], ["y"], name="relu")], [pads],
+         out_shape=(1, 1, 10, 10))
+    save(out, "pad_reflect",
+         [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="reflect"),
+          helper.make_node("Conv", ["p", "w"], ["y"], name="conv1")], [pads, w])
+    ones = numpy_helper.from_array(np.array([1.0], np.float32), "one")
+    save(out, "pad_with_ones",
+         [helper.make_node("Pad", ["x", "pads", "one"], ["p"], name="pad"),
+          helper.make_node("Conv", ["p", "w"], ["y"], name="conv1")], [pads, w, ones])
+    # Normalisation nodes: on the model input only, one value for every channel, no division by 0.
+    mean3 = numpy_helper.from_array(np.array([0.1, 0.2, 0.3], np.float32).reshape(1, 3, 1, 1), "mean3")
+    save(out, "norm_per_channel",
+         [helper.make_node("Sub", ["x", "mean3"], ["n"], name="sub_mean"),
+          helper.make_node("Conv", ["n", "w3"], ["y"], name="conv1")],
+         [mean3, numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w3")], in_shape=(1, 3, 8, 8),
+         out_shape=(1, 4, 6, 6))
+    zero = numpy_helper.from_array(np.array(0.0, np.float32), "zero")
+    save(out, "norm_div_zero",
+         [helper.make_node("Div", ["x", "zero"], ["n"], name="div0"),
+          helper.make_node("Conv", ["n", "w"], ["y"], name="conv1")], [zero, w], out_shape=(1, 4, 6, 6))
+    save(out, "sub_after_conv", [conv, helper.make_node("Sub", ["c", "two"], ["y"], name="minus")], [w, scale])
 
 if __name__ == "__main__":
     main()

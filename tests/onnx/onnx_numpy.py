@@ -163,6 +163,18 @@ def evaluate(model, x, dtype=np.float64):
             axis = a.get("axis", -1 if model.opset_import[0].version >= 13 else 1)
             e = np.exp(ins[0] - ins[0].max(axis=axis, keepdims=True))
             y = e / e.sum(axis=axis, keepdims=True)
+        elif op == "Sigmoid":
+            y = 1.0 / (1.0 + np.exp(-ins[0]))
+        elif op == "Tanh":
+            y = np.tanh(ins[0])
+        elif op == "LeakyRelu":
+            y = np.where(ins[0] >= 0, ins[0], dtype(a.get("alpha", 0.01)) * ins[0])
+        elif op == "HardSigmoid":
+            y = np.clip(dtype(a.get("alpha", 0.2)) * ins[0] + dtype(a.get("beta", 0.5)), 0, 1)
+        elif op == "HardSwish":
+            y = ins[0] * np.clip(ins[0] / 6.0 + 0.5, 0, 1)
+        elif op == "Mul":
+            y = ins[0] * ins[1]
         elif op in ("Identity", "Dropout"):
             y = ins[0]
         elif op == "Shape":

@@ -20,7 +20,8 @@ and a DEQUANTIZE to float output; rescaled (gap behind Keras' Rescaling
 layer, MUL and ADD by constants on the float input, which mcuopt folds
 into the input normalisation) in the float forms: its inputs are raw
 values 0..255, its NAME.in.f32 the network input raw / 127.5 - 1 computed
-here, its raw inputs NAME.raw.f32; and the refused models of the error tests (bad_*.tflite).
+here, its raw inputs NAME.raw.f32; logistic (conv, LOGISTIC, dense,
+LOGISTIC) in the float forms and as full int8; and the refused models of the error tests (bad_*.tflite).
 
 What it leaves out: anything random at run time (all seeds fixed).
 """
@@ -79,6 +80,15 @@ MNIST = [
     ("mean",),
     ("fc", w(10, 16), b(10), tw.ACT_NONE),
     ("softmax",),
+]
+
+# LOGISTIC (sigmoid) on a conv's output and at the end.
+LOGI = [
+    ("conv", w(6, 3, 3, 2), b(6), 1, tw.VALID, tw.ACT_NONE),
+    ("logistic",),
+    ("flatten",),
+    ("fc", w(4, 600), b(4), tw.ACT_NONE),
+    ("logistic",),
 ]
 
 
@@ -148,7 +158,6 @@ def bad_models(out):
         y = g.tensor([1, 4], tw.FLOAT32, "y")
         g.op(code, ins, [y], options, **fields)
         g.write(os.path.join(out, "bad_%s.tflite" % name), [x], [y])
-    simple(tw.LOGISTIC, "logistic", extra_inputs=0)
     simple(tw.MUL, "mul", "MulOptions", extra_inputs=1)
     g = tw.Graph()
     x = g.tensor([1, 4], tw.FLOAT32, "x")
@@ -207,6 +216,8 @@ def main():
     int8_model(out, "cnn_int8_float_io", CNN, [1, 12, 12, 2], 16, tw.FLOAT32, tw.INT8)
     images = read_idx_images(sys.argv[2], 16) if len(sys.argv) > 2 else None
     int8_model(out, "mnist_int8", MNIST, [1, 28, 28, 1], 16, tw.UINT8, tw.UINT8, images)
+    float_models(out, "logistic", LOGI, [1, 12, 12, 2], 8)
+    int8_model(out, "logistic_int8", LOGI, [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
     float_models(out, "rescaled", [("scale", 1.0 / 127.5), ("shift", -1.0)] + GAP, [1, 9, 9, 3], 8, raw=True)
     bad_models(out)
 

@@ -16,13 +16,13 @@ the forms TensorFlow's converter writes them (without TensorFlow):
                (per channel for CONV_2D / DEPTHWISE_CONV_2D, per tensor for
                FULLY_CONNECTED), int32 biases of scale input x weight,
                pools / PAD / RESHAPE keeping their input's quantization,
-               SOFTMAX output (1/256, -128), and uint8 (or int8 / float)
+               SOFTMAX and LOGISTIC output (1/256, -128), and uint8 (or int8 / float)
                model input and output through QUANTIZE / DEQUANTIZE
 
 Layers (tuples): ("pad", t, b, l, r); ("conv", w[O,KH,KW,I], bias, stride,
 padding, act); ("dw", w[1,KH,KW,C], bias, stride, padding, act); ("maxpool",
 k, stride, padding); ("avgpool", k, stride, padding); ("mean",);
-("flatten",); ("fc", w[U,N], bias, act); ("softmax",); ("relu",);
+("flatten",); ("fc", w[U,N], bias, act); ("softmax",); ("relu",); ("logistic",);
 ("save", name); ("add", name, act); ("scale", c) and ("shift", c): the
 float input multiplied by / added to a scalar constant (Keras' Rescaling
 layer; float forms only).
@@ -185,6 +185,9 @@ def build(layers, in_shape, form, in_type=None, out_type=None, calib=None):
         elif kind == "softmax":
             y = act(shape, name, (float(np.float32(1.0 / 256.0)), -128))
             g.op(tw.SOFTMAX, [x], [y], "SoftmaxOptions", beta=1.0)
+        elif kind == "logistic":   # the converter's int8 LOGISTIC output: (1/256, -128)
+            y = act(shape, name, (float(np.float32(1.0 / 256.0)), -128))
+            g.op(tw.LOGISTIC, [x], [y])
         elif kind == "relu":
             y = act(shape, name, qp.get(x))
             g.op(tw.RELU, [x], [y])

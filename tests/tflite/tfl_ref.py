@@ -333,6 +333,8 @@ def run_float(T, graph, op, f, ins, outs):
     if code == tw.SOFTMAX:
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
+    if code == tw.LOGISTIC:
+        return 1.0 / (1.0 + np.exp(-x))
     if code == tw.RELU:
         return np.maximum(x, 0.0)
     if code == tw.RELU6:
@@ -418,6 +420,13 @@ def run_int8(T, graph, op, f, ins, outs):
         return np.pad(xi, [(0, 0)] + [tuple(p[d]) for d in range(1, 4)], constant_values=out_zp)
     if code == tw.SOFTMAX:
         return softmax_int8(xi, float(np.float32(in_s)), f.get("beta", 1.0))
+    if code == tw.LOGISTIC:   # TFLite's int8 LOGISTIC: LUTPopulate, in float32, rounding half away
+        q = np.arange(-128, 128, dtype=np.int64)
+        deq = np.float32(in_s) * (q - in_zp).astype(np.float32)
+        t = (np.float32(1.0) / (np.float32(1.0) + np.exp(-deq))).astype(np.float32)
+        r = t * (np.float32(1.0) / np.float32(out_s))
+        lut = np.clip(np.where(r >= 0, np.floor(r + 0.5), -np.floor(-r + 0.5)).astype(np.int64) + out_zp, -128, 127)
+        return lut[xi + 128]
     if code in (tw.RELU, tw.RELU6):
         lo, hi = act_bounds(tw.ACT_RELU if code == tw.RELU else tw.ACT_RELU6, out_s, out_zp)
         m, sh = quantize_multiplier(float(np.float32(in_s)) / float(np.float32(out_s)))

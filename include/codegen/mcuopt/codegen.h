@@ -128,7 +128,9 @@ typedef enum {
     MCO_PARAMS_SOFTMAX_S8,     /* mco_softmax_s8_params */
     MCO_PARAMS_CONV_S8W_F32,   /* mco_conv_s8w_f32_params (runtime/mco_hybrid.h) */
     MCO_PARAMS_FC_S8W_F32,     /* mco_fc_s8w_f32_params */
-    MCO_PARAMS_MEAN_S8         /* mco_mean_s8_params */
+    MCO_PARAMS_MEAN_S8,        /* mco_mean_s8_params */
+    MCO_PARAMS_ACTIVATION_F32, /* mco_activation_f32_params */
+    MCO_PARAMS_LUT_S8          /* mco_lut_s8_params */
 } mco_params_type;
 
 /* One tensor of the arena. first_op / last_op: its lifetime, inclusive

@@ -46,6 +46,7 @@ extern "C" {
     X(CLAMP_F32, clamp_f32)                             /* mco_clamp_f32_params, in place */                  \
     X(ADD_F32, add_f32)                                 /* mco_clamp_f32_params */                            \
     X(SOFTMAX_F32, softmax_f32)                         /* mco_clamp_f32_params (size = one row) */           \
+    X(ACTIVATION_F32, activation_f32)                   /* mco_activation_f32_params: sigmoid, tanh, ... */  \
     /* int8 activations */                                                                                    \
     X(CONV1X1_S8, conv1x1_s8)                           /* blocked weights, im2col scratch (mco_conv_blocked.h) */ \
     X(CONV2D_IM2COL_S8, conv2d_im2col_s8)               /* blocked weights, im2col scratch */                 \
@@ -64,6 +65,7 @@ extern "C" {
     X(CLAMP_S8, clamp_s8)                               /* mco_clamp_s8_params, in place */                   \
     X(ADD_S8, add_s8)                                   /* mco_add_s8_params */                               \
     X(SOFTMAX_S8, softmax_s8)                           /* mco_softmax_s8_params */                           \
+    X(LUT_S8, lut_s8)                                   /* mco_lut_s8_params + 256-entry table: sigmoid, ... */ \
     /* float activations, int8 weights with per-channel float scales (runtime/mco_hybrid.h) */                \
     X(CONV2D_S8W_F32, conv2d_s8w_f32)                   /* mco_conv_s8w_f32_params */                         \
     X(DEPTHWISE_CONV2D_S8W_F32, depthwise_conv2d_s8w_f32)                                                     \

@@ -20,7 +20,9 @@
  * layers; `input` names the model input. Keys: filters / units (a number or
  * "classes"), kernel (k or KHxKW), stride (s or SHxSW), pool (pool size; the
  * stride defaults to it), padding (valid | same), rate (dropout), epsilon,
- * momentum (batchnorm). Layer types are the names of mco_layer_type_name().
+ * momentum (batchnorm), alpha (leaky_relu: the slope below zero, default
+ * 0.01; hard_sigmoid: the slope, default 1/6), beta (hard_sigmoid: the
+ * offset, default 0.5). Layer types are the names of mco_layer_type_name().
  * Errors name the origin and line: "my.arch:4: unknown layer type 'conv3d'".
  */
 #ifndef MCUOPT_ARCH_H

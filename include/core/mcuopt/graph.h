@@ -14,7 +14,8 @@
  *   Dense            weights [units][in] where `in` runs over the input's
  *                    flattened h, w, c (NHWC order), bias [units]
  *   BatchNorm        gamma [c], beta [c], moving_mean [c], moving_var [c]
- * Other layers have no parameters.
+ * Other layers have no parameters (LeakyReLU's and HardSigmoid's alpha /
+ * beta are hyper-parameters, not trained).
  *
  * What it leaves out: depth multipliers other than 1, dilation, groups.
  */
@@ -51,6 +52,12 @@ typedef enum {
     MCO_LAYER_FLATTEN,
     MCO_LAYER_SOFTMAX,
     MCO_LAYER_DROPOUT,
+    /* element-wise activations without parameters to train (mco_activation_value) */
+    MCO_LAYER_SIGMOID,
+    MCO_LAYER_TANH,
+    MCO_LAYER_LEAKY_RELU,     /* alpha: the slope below zero */
+    MCO_LAYER_HARD_SIGMOID,   /* alpha, beta: min(max(alpha x + beta, 0), 1) */
+    MCO_LAYER_HARD_SWISH,     /* x * relu6(x + 3) / 6 */
     MCO_LAYER_TYPE_COUNT
 } mco_layer_type;
 
@@ -96,6 +103,7 @@ typedef struct {
     float rate;            /* Dropout rate */
     float epsilon;         /* BatchNorm epsilon */
     float momentum;        /* BatchNorm moving-average momentum (Keras style, e.g. 0.99) */
+    float alpha, beta;     /* LeakyReLU alpha; HardSigmoid alpha, beta (0 for every other type) */
 
     /* Filled by mco_model_infer_shapes(). */
     mco_shape in_shape;    /* shape of inputs[0] */
@@ -174,6 +182,18 @@ void mco_model_free(mco_model *model);
  * half the total (rounded down) for TensorFlow "same", the stored pads for
  * explicit padding. The padding after follows from the output size. */
 void mco_layer_pad_before(const mco_layer *layer, int *top, int *left);
+
+/* The element-wise activations (sigmoid, tanh, leaky_relu, hard_sigmoid,
+ * hard_swish): 1 if the layer is one, and its exact real value at x (in
+ * double: what training, calibration and the int8 lookup tables all
+ * compute). Default parameters when the text or the importer gives none:
+ * LeakyReLU alpha 0.01 (PyTorch, ONNX), HardSigmoid alpha 1/6, beta 0.5
+ * (PyTorch's relu6(x + 3) / 6; ONNX's default is 0.2, 0.5). */
+#define MCO_LEAKY_RELU_ALPHA 0.01f
+#define MCO_HARD_SIGMOID_ALPHA (1.0f / 6.0f)
+#define MCO_HARD_SIGMOID_BETA 0.5f
+int mco_layer_is_activation(mco_layer_type type);
+double mco_activation_value(const mco_layer *layer, double x);
 
 /* Per-layer statistics. */
 size_t mco_layer_param_count(const mco_layer *layer);   /* trainable + BN statistics */

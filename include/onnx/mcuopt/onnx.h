@@ -18,7 +18,9 @@
  * line naming the node and why.
  * The imported model's input normalisation is the one an mcuopt export
  * recorded (metadata "mcuopt.normalization"), else the identity (scale 1,
- * mean 0, std 1); callers may set model->norm afterwards.
+ * mean 0, std 1), followed by what Sub / Div / Mul / Add nodes by one
+ * constant on the model input (before any layer) compute, folded in;
+ * callers may set model->norm afterwards.
  *
  * Export writes float models as plain ONNX (opset 13, NCHW input
  * [1, C, H, W], float weights) and int8 deploy models (int8 activations)

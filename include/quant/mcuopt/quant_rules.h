@@ -35,11 +35,23 @@ mco_status mco_quant_input_qparams(const mco_normalization *norm, mco_qparams *q
  * it, its output range being the one layer i is quantized with), or -1. */
 int mco_quant_fused_activation(const mco_model *m, int i);
 
+/* The int8 output quantization an activation layer has whatever its range
+ * (TFLite's): sigmoid and hard_sigmoid scale 1/256, zero point -128; tanh
+ * 1/128, 0. Returns 1 and sets *out for those; 0 for every other layer type
+ * (LeakyReLU and HardSwish get their calibrated range). */
+int mco_quant_activation_fixed_output(mco_layer_type type, mco_qparams *out);
+
+/* The 256-entry int8 table of activation layer l (mco_layer_is_activation)
+ * from its input to its output quantization, for the runtime's mco_lut_s8:
+ * table[q + 128] = clamp(round(f(in.scale * (q - in.zero_point)) / out.scale)
+ * + out.zero_point) with f the exact function (see activation_lut.c). */
+mco_status mco_quant_activation_lut(const mco_layer *l, mco_qparams in, mco_qparams out, int8_t table[256]);
+
 /* mco_quantize with the activation ranges given instead of calibrated:
  * lo[i], hi[i] for every layer of the folded model (n_ranges must equal its
  * layer count; only the entries quantize.c reads matter: each Conv2D /
- * DepthwiseConv2D / Dense / Add without a fused activation, and each fused
- * ReLU/ReLU6). */
+ * DepthwiseConv2D / Dense / Add without a fused activation, each fused
+ * ReLU/ReLU6, and each LeakyReLU and HardSwish). */
 mco_status mco_quantize_with_ranges(const mco_model *float_model, const float *lo, const float *hi, int n_ranges,
                                     const mco_quant_options *opt, mco_deploy_model *out);
 

@@ -17,7 +17,11 @@
  * Operators: CONV_2D, DEPTHWISE_CONV_2D (depth multiplier 1),
  * FULLY_CONNECTED, MAX_POOL_2D, AVERAGE_POOL_2D, MEAN over height and width
  * (global average pool), ADD of two tensors of one shape, RESHAPE / SQUEEZE
- * (flatten), SOFTMAX (beta 1), RELU, RELU6, fused RELU / RELU6, PAD before
+ * (flatten), SOFTMAX (beta 1), LOGISTIC (a sigmoid layer; int8: a 256-entry
+ * table into its own output quantization, built as TFLite's LUTPopulate
+ * but in double: an entry may differ by one step where TFLite's float32
+ * computation lands on the other side of a rounding tie), RELU, RELU6,
+ * fused RELU / RELU6, PAD before
  * a convolution (folded into its padding), QUANTIZE of the model input
  * (uint8 or float to int8) and of its output (int8 to uint8), DEQUANTIZE of
  * constants (float16 weights) and of the model output, and the constant
@@ -39,7 +43,7 @@
  * A model whose weights hold a NaN or an infinity is refused, naming the
  * layer (mco_model_check_finite), as ONNX import refuses it.
  *
- * What it leaves out: LOGISTIC, MUL and ADD with constants other than on
+ * What it leaves out: MUL and ADD with constants other than on
  * the float input, CONCATENATION of tensors (mcuopt has no layer for them
  * yet), dilated convolutions, depth multipliers above 1, PAD
  * before a pool, requantizing RELU / QUANTIZE inside the graph, int16

@@ -1,0 +1,128 @@
+"""torch_models.py - PyTorch models with the constructs mcuopt maps from
+what torch.onnx writes: the element-wise activations (Sigmoid, Tanh,
+LeakyReLU, Hardsigmoid, Hardswish), a final log_softmax, and ZeroPad2d /
+F.pad before a convolution, and an input normalisation inside the model
+((x - mean) / std * 2); exported at opsets 11, 13 and 17, with inputs and
+PyTorch's outputs (for log_softmax, exp() of them: mcuopt imports a final
+LogSoftmax as Softmax; for input_norm the inputs are the network inputs
+after the normalisation, which mcuopt records instead of computing).
+
+Usage: /usr/bin/python3 tests/onnx/torch_models.py OUT_DIR
+Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
+float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32). Before
+opset 14 PyTorch writes Hardswish as x * HardSigmoid(x) (a Mul), from 14 as
+HardSwish; its Hardsigmoid is HardSigmoid with alpha 1/6.
+
+What it leaves out: training (the weights are PyTorch's random init, seeded).
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+SAMPLES = 8
+
+
+class ConvNet(torch.nn.Module):
+    """conv -> LeakyReLU(0.2) -> Hardswish -> sigmoid -> view(-1, F) -> linear -> tanh -> Hardsigmoid."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3)
+        self.leaky = torch.nn.LeakyReLU(0.2)
+        self.hswish = torch.nn.Hardswish()
+        self.fc = torch.nn.Linear(4 * 6 * 6, 8)
+        self.hsig = torch.nn.Hardsigmoid()
+
+    def forward(self, x):
+        x = torch.sigmoid(self.hswish(self.leaky(self.conv(x))))
+        x = x.view(-1, 4 * 6 * 6)
+        return self.hsig(torch.tanh(self.fc(x)))
+
+
+class Mlp(torch.nn.Module):
+    """The default LeakyReLU slope (0.01) and Hardswish right on a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(12, 16)
+        self.b = torch.nn.Linear(16, 6)
+
+    def forward(self, x):
+        x = torch.nn.functional.leaky_relu(self.a(x.flatten(1)))
+        return torch.sigmoid(torch.nn.functional.hardswish(self.b(x)))
+
+
+
+class LogSoftmaxNet(torch.nn.Module):
+    """Ends in log_softmax, as pytorch/examples' MNIST net: mcuopt imports it
+    as Softmax, so the reference written is exp() of PyTorch's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.fc = torch.nn.Linear(3 * 4 * 4, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x)).flatten(1)
+        return torch.nn.functional.log_softmax(self.fc(x), dim=1)
+
+
+
+class ZeroPadNet(torch.nn.Module):
+    """nn.ZeroPad2d (ConstantOfShape / Slice / Pad in the export) and F.pad
+    before convolutions: the zeros fold into the convs' padding."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = torch.nn.ZeroPad2d((1, 2, 1, 0))
+        self.conv = torch.nn.Conv2d(1, 4, 3)
+        self.conv2 = torch.nn.Conv2d(4, 3, 3, stride=2)
+        self.fc = torch.nn.Linear(60, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(self.pad(x)))
+        x = self.conv2(torch.nn.functional.pad(x, (1, 1, 1, 1)))
+        return self.fc(x.flatten(1))
+
+
+
+class InputNormNet(torch.nn.Module):
+    """Normalisation inside the model, as (x - mean) / std and a scale at the
+    start of forward(): folded into mcuopt's recorded normalisation; the
+    network input written (NAME.in.f32) is (x - 0.5) / 0.25 * 2."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.fc = torch.nn.Linear(3 * 4 * 4, 4)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25 * 2.0
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+
+def main():
+    out = sys.argv[1]
+    torch.manual_seed(3)
+    models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
+              "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8)),
+              "input_norm": (InputNormNet(), (1, 6, 6))}
+    for name, (model, shape) in models.items():
+        model.eval()
+        x = torch.randn(SAMPLES, *shape) * 3.0
+        with torch.no_grad():
+            ref = model(x)
+        if name == "log_softmax":
+            ref = torch.exp(ref)
+        for opset in (11, 13, 17):
+            base = os.path.join(out, "%s_%d" % (name, opset))
+            torch.onnx.export(model, x[:1], base + ".onnx", opset_version=opset)
+            net_in = (x - 0.5) / 0.25 * 2.0 if name == "input_norm" else x
+            net_in.numpy().astype("<f4").tofile(base + ".in.f32")
+            ref.numpy().astype("<f4").tofile(base + ".ref.f32")
+
+
+if __name__ == "__main__":
+    main()

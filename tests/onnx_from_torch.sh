@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# onnx_from_torch.sh - what PyTorch exports imports: the activations (Sigmoid,
+# Tanh, LeakyRelu, HardSigmoid, HardSwish, and x * HardSigmoid(x) for
+# Hardswish before opset 14) as mcuopt layers, a final LogSoftmax as Softmax
+# (compared with exp() of PyTorch's outputs), ZeroPad2d / F.pad before a conv
+# (Pad, with ConstantOfShape and Slice folded) as the conv's padding, and
+# Sub / Div / Mul by constants on the input folded into the recorded input
+# normalisation (checked in the export's metadata): for five PyTorch models
+# at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
+# `mcuopt import` +
+# `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
+# imported model, evaluated by numpy (tests/onnx/onnx_numpy.py), is within
+# 1e-5 too; export -> import gives the same .mco byte for byte.
+# Skipped (exit 77) without /usr/bin/python3's torch, onnx or numpy.
+# Usage: onnx_from_torch.sh PATH/TO/mcuopt   (run from the repository root)
+set -euo pipefail
+cli=$1
+py=/usr/bin/python3
+. tests/lib/skip.sh
+require_python_onnx
+"$py" -c "import torch" 2>/dev/null || skip "/usr/bin/python3 lacks torch (Debian package python3-torch)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check() { "$py" tests/onnx/check.py "$@"; }
+
+"$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
+for name in act_cnn act_mlp log_softmax zero_pad input_norm; do
+    for opset in 11 13 17; do
+        m=$tmp/${name}_$opset
+        "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
+        "$cli" predict "$m.mco" --input "$m.in.f32" --layout nchw -o "$m.out.f32" 2>/dev/null
+        check close "$m.out.f32" "$m.ref.f32" 1e-5
+        "$cli" export "$m.mco" -o "$m.exported.onnx" >/dev/null
+        check eval "$m.exported.onnx" "$m.in.f32" "$m.ref.f32" 1e-5
+        "$cli" import "$m.exported.onnx" -o "$m.again.mco" >/dev/null
+        cmp "$m.mco" "$m.again.mco"
+    done
+done
+# The layers they became: Hardswish is one layer at every opset.
+info=$("$cli" info "$tmp/act_cnn_11.mco")
+for t in "leaky_relu a=0.2 " hard_swish sigmoid tanh "hard_sigmoid a=0.1667 b=0.5"; do
+    echo "$info" | grep -q "$t" || { echo "$info"; echo "FAIL: act_cnn_11 has no $t layer" >&2; exit 1; }
+done
+[ "$(echo "$info" | grep -c hard_swish)" = 1 ] || { echo "FAIL: act_cnn_11: not one hard_swish" >&2; exit 1; }
+"$cli" info "$tmp/act_mlp_13.mco" | grep -q "leaky_relu a=0.01 " || { echo "FAIL: act_mlp: default alpha" >&2; exit 1; }
+"$cli" info "$tmp/log_softmax_13.mco" | grep -q " softmax " || { echo "FAIL: log_softmax: no softmax layer" >&2; exit 1; }
+# the pads joined the convs: ZeroPad2d's (1, 2, 1, 0) on 8x8 and a 3x3 conv give 7x9
+"$cli" info "$tmp/zero_pad_11.mco" | grep -Eq 'conv2d +7x9x4' || { echo "FAIL: zero_pad: no 7x9 conv" >&2; exit 1; }
+[ "$("$cli" info "$tmp/zero_pad_17.mco" | grep -c conv2d)" = 2 ] || { echo "FAIL: zero_pad: not two convs" >&2; exit 1; }
+# (x - 0.5) / 0.25 * 2 = (x - 0.5) / 0.125: scale 1, mean 0.5, std 0.125
+for opset in 11 13 17; do
+    norm=$("$py" -c "import onnx, sys; print([p.value for p in onnx.load(sys.argv[1]).metadata_props if p.key == 'mcuopt.normalization'][0])" \
+        "$tmp/input_norm_$opset.exported.onnx")
+    [ "$norm" = "1,0.5,0.125" ] || { echo "FAIL: input_norm_$opset: normalisation $norm, expected 1,0.5,0.125" >&2; exit 1; }
+done
+echo "onnx_from_torch: 15 PyTorch exports import within 1e-5 and round-trip"
