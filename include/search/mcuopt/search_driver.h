@@ -169,7 +169,11 @@ void mco_search_score(const mco_search_objective *obj, double accuracy, const mc
 
 /* ---- the driver (search_driver.c) ---------------------------------------------- */
 
-typedef enum { MCO_SAMPLER_TPE = 0, MCO_SAMPLER_RANDOM = 1 } mco_sampler_kind;
+/* What the search optimises: the weighted cost above (with the accuracy
+ * floor and the limits as constraints), or the Pareto front of accuracy
+ * against Flash, RAM and latency (the sampler sees each trial's four
+ * objectives; the chosen model is still the front's lowest cost). */
+typedef enum { MCO_OBJECTIVE_COST = 0, MCO_OBJECTIVE_PARETO = 1 } mco_objective_kind;
 
 typedef struct {
     int trials_done;        /* finished trials (done, pruned or failed) */
@@ -202,7 +206,8 @@ typedef struct {
     int workers;                     /* worker processes (default 1) */
     int threads;                     /* training threads per worker; 0: the context's
                                         threads / workers */
-    mco_sampler_kind sampler;
+    mco_sampler_kind sampler;        /* search.h: tpe (default), random or nsga2 */
+    mco_objective_kind objective;    /* weighted cost (default) or the Pareto front */
     unsigned formats;                /* MCO_FORMAT_* the space may use (0: all the target can run) */
     unsigned stages;                 /* MCO_STAGE_* the space may use (0: all) */
     int val_images;                  /* held out of `train` for the objective (default 5000) */
@@ -255,6 +260,15 @@ typedef struct {
     char trial_figures[16];  /* "predicted" (resource model) or "measured" (emulator) */
     char model_hash[64];     /* of the source model file */
     char formats_dropped[256];/* formats the sampler stopped proposing and why ("" none) */
+    /* The front's hypervolume (mco_hypervolume) over the done full-data
+     * trials that meet the floor and the limits, in three objectives:
+     * accuracy points above the floor, and the fractions of the starting
+     * model's Flash and latency saved (trial figures, like the cost). The
+     * reference point is the starting model at the floor: a trial adds
+     * volume only if it is above the floor and smaller and faster than the
+     * starting model. 0: no such trial. */
+    double hypervolume;
+    int front_size;          /* trials on that front */
     char model_path[1024];   /* OUT/best.mcq */
     char code_dir[1024];     /* OUT/code */
     char report_html[1024], report_json[1024];
