@@ -13,8 +13,8 @@
  *   - the objective (objective.c): feasibility (accuracy floor, Flash, RAM,
  *     latency limit) and the cost, a weighted sum of log ratios of Flash,
  *     RAM, latency and energy to the starting model's int8 deployment;
- *   - the driver (search_driver.c): batch-synchronous proposals (TPE or
- *     random), a constraint check before any training (a "dry" pipeline run
+ *   - the driver (search_driver.c): batch-synchronous proposals (TPE,
+ *     NSGA-II or random), a constraint check before any training (a "dry" pipeline run
  *     gives the deployed structure, measured once per structure), successive
  *     halving over the fraction of the training set, forked worker processes,
  *     the SQLite trial store (trials.h) for resume, and the outputs (best
@@ -47,12 +47,21 @@
  * slow for the limits) and its best is worse than the best format's by a
  * wide margin (or it has nothing feasible while another format has), the
  * sampler stops proposing it: a proposal with that format gets the best
- * format instead (a deterministic function of the history, so a resume
- * replays it). result->formats_dropped says which and why.
+ * format instead (mco_search_retired in search.h: a deterministic function
+ * of the history, so a resume replays it). result->formats_dropped says
+ * which and why.
  *
- * What it leaves out: multi-objective proposals (the sampler sees one
- * scalar; the Pareto front is kept by the trial store and shown in the
- * report), workers on several machines, searching the architecture itself.
+ * A proposal that cannot win: with the weighted cost, one whose Flash,
+ * RAM, latency and energy are each no better than a trial feasible on full
+ * data is rejected before training (its cost cannot be lower), pruned
+ * with a note naming that trial.
+ *
+ * Samplers and objectives: TPE, NSGA-II or random (search.h), on the
+ * weighted cost or on the Pareto front of accuracy, Flash, RAM and latency
+ * (opt->objective); result->hypervolume measures the front either way.
+ *
+ * What it leaves out: workers on several machines, searching the
+ * architecture itself.
  */
 #ifndef MCUOPT_SEARCH_DRIVER_H
 #define MCUOPT_SEARCH_DRIVER_H
