@@ -476,8 +476,9 @@ static void put_study(FILE *f, const mco_report *r)
     if (r->sampler) put_kv_text(f, "sampler", r->sampler, 0);
     if (r->objective)
         put_kv_text(f, "objective",
-                    strcmp(r->objective, "pareto") == 0 ? "the Pareto front of accuracy against Flash, RAM and latency"
-                                                        : "the weighted cost (0.4 Flash, 0.2 RAM, 0.3 latency, 0.1 energy)",
+                    strcmp(r->objective, "pareto") == 0
+                        ? "the Pareto front of accuracy against Flash, RAM and latency"
+                        : "the weighted cost (0.4 Flash, 0.2 RAM, 0.3 latency, 0.1 energy)",
                     0);
     if (r->has_hypervolume) {
         char hv[512];

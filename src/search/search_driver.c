@@ -502,7 +502,8 @@ static mco_status setup(search *s)
     s->weights_dim = -1;
     for (int d = 0; d < s->space.n_dims; d++)
         if (strcmp(s->space.dims[d].name, "weights") == 0) s->weights_dim = d;
-    if ((unsigned)opt->sampler > MCO_SAMPLER_NSGA2) return mco_error(MCO_ERR_ARG, "search: unknown sampler %d", (int)opt->sampler);
+    if ((unsigned)opt->sampler > MCO_SAMPLER_NSGA2)
+        return mco_error(MCO_ERR_ARG, "search: unknown sampler %d", (int)opt->sampler);
     mco_sampler_init(&s->sampler, opt->sampler);
     s->sampler.retire_dim = s->weights_dim;
     s->sampler.retire_min_trials = RETIRE_MIN_TRIALS;

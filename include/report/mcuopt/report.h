@@ -138,7 +138,8 @@ typedef struct {
 #define MCO_REPORT_HYPERVOLUME_OBJECTIVES                                                                     \
     "accuracy points above the floor x fraction of the starting model's Flash saved x fraction of its "     \
     "latency saved, over the done full-data trials that meet the floor and the limits (trial figures)"
-#define MCO_REPORT_HYPERVOLUME_REFERENCE "the starting model (as int8) at the accuracy floor: (floor, 1x Flash, 1x latency)"
+#define MCO_REPORT_HYPERVOLUME_REFERENCE \
+    "the starting model (as int8) at the accuracy floor: (floor, 1x Flash, 1x latency)"
 
 mco_status mco_report_write_html(const char *path, const mco_report *report);
 mco_status mco_report_write_json(const char *path, const mco_report *report);
