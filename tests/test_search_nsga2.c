@@ -236,8 +236,8 @@ static void test_losing_choice_retired(void)
         CHECK(kinds[k] == MCO_SAMPLER_NSGA2 || seen_after[2] > 0);   /* float16 still has its chance */
     }
     /* Not by the margin: int4 at +0.1 against -0.3 stays. Nothing feasible
-     * of int4 while int8 is feasible: retired. No feasible trial at all:
-     * nothing is retired (there is no winner). */
+     * of int4 while int8 is feasible: retired after four trials (twice the
+     * minimum). No feasible trial at all: nothing is retired (no winner). */
     mco_sampler sm;
     mco_sampler_init(&sm, MCO_SAMPLER_RANDOM);
     sm.retire_dim = 1;
@@ -249,7 +249,16 @@ static void test_losing_choice_retired(void)
     CHECK(r.retired == 0);
     h[1].feasible = h[3].feasible = 0;
     mco_search_retired(&sm, &s, h, 12, &r);
-    CHECK(r.retired == 2u && isinf(r.best[1]));
+    CHECK(r.retired == 0 && isinf(r.best[1]));   /* two infeasible trials: not enough yet */
+    h[5].x.v[1] = h[6].x.v[1] = 1.0;   /* two more int4 trials, infeasible too */
+    h[5].feasible = h[6].feasible = 0;
+    mco_search_retired(&sm, &s, h, 12, &r);
+    CHECK(r.retired == 2u && r.tried[1] == 4);
+    /* A winner that does not beat the starting model (cost 0) retires nothing. */
+    sm.retire_winner_below = -0.5;   /* int8's best is -0.3 */
+    mco_search_retired(&sm, &s, h, 12, &r);
+    CHECK(r.retired == 0 && r.winner == 0);
+    sm.retire_winner_below = 0.0;
     for (int i = 0; i < 12; i++) h[i].feasible = 0;
     mco_search_retired(&sm, &s, h, 12, &r);
     CHECK(r.retired == 0 && r.winner == -1);

@@ -44,6 +44,7 @@ void mco_sampler_init(mco_sampler *sampler, mco_sampler_kind kind)
     mco_tpe_options_default(&sampler->tpe);
     mco_nsga2_options_default(&sampler->nsga2);
     sampler->retire_dim = -1;
+    sampler->retire_winner_below = INFINITY;
 }
 
 void mco_search_retired(const mco_sampler *sampler, const mco_search_space *space,
@@ -65,11 +66,13 @@ void mco_search_retired(const mco_sampler *sampler, const mco_search_space *spac
     for (int c = 0; c < n_choices; c++)
         if (isfinite(out->best[c]) && (w < 0 || out->best[c] < out->best[w])) w = c;
     out->winner = w;
-    if (w < 0) return;
-    for (int c = 0; c < n_choices; c++)
-        if (c != w && out->tried[c] > 0 && out->tried[c] >= sampler->retire_min_trials &&
+    if (w < 0 || !(out->best[w] < sampler->retire_winner_below)) return;
+    for (int c = 0; c < n_choices; c++) {
+        int needed = isfinite(out->best[c]) ? sampler->retire_min_trials : 2 * sampler->retire_min_trials;
+        if (c != w && out->tried[c] > 0 && out->tried[c] >= needed &&
             !(out->best[c] <= out->best[w] + sampler->retire_margin))
             out->retired |= 1u << c;
+    }
 }
 
 /* TPE needs one number per trial: given several objectives, a feasible

@@ -56,7 +56,8 @@
 #define SCORE_FAILED 3.0         /* sampler score of a failed trial (infeasible) */
 #define FINAL_RESERVE_S 10.0     /* budget kept for the test evaluation, QEMU check and report */
 #define MAX_REJECTED_IN_A_ROW 100 /* proposals in a row that do not fit before the search gives up */
-#define RETIRE_MIN_TRIALS 2      /* cheap-rung trials (or rejections) of a format before it may be dropped */
+#define RETIRE_MIN_TRIALS 2      /* trials (or rejections) of a format before it may be dropped (twice as
+                                    many when none of them is feasible) */
 #define RETIRE_MARGIN 0.5        /* cost by which its best trails the best format's: a wide margin (the
                                     cost is a weighted sum of log ratios: 0.5 is ~1.65x the geometric mean) */
 
@@ -508,6 +509,7 @@ static mco_status setup(search *s)
     s->sampler.retire_dim = s->weights_dim;
     s->sampler.retire_min_trials = RETIRE_MIN_TRIALS;
     s->sampler.retire_margin = RETIRE_MARGIN;
+    s->sampler.retire_winner_below = 0.0;   /* the starting model's cost */
 
     /* The study: everything that must be equal for a resume to continue. */
     mco_trial_study *study = &s->study;

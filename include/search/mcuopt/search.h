@@ -158,14 +158,20 @@ typedef struct {
     mco_nsga2_options nsga2;
     /* Retiring losing choices: the categorical dimension whose choices may
      * be retired (-1: none), after how many observations of a choice, and
-     * by what margin of `objective` its best must trail the best choice's
-     * (a choice with nothing feasible while another has loses too). */
+     * by what margin of `objective` its best must trail the best choice's.
+     * A choice with nothing feasible while another has loses too, after
+     * twice as many observations (infeasible early trials say more about
+     * their other settings than about the choice). Only a winner whose best
+     * is below retire_winner_below retires others (the search: 0, the
+     * starting model's cost: a choice is never dropped for one that does
+     * not even beat the starting model). */
     int retire_dim;
     int retire_min_trials;
     double retire_margin;
+    double retire_winner_below;
 } mco_sampler;
 
-/* TPE, 8 random start-up points, no retiring. */
+/* TPE, 8 random start-up points, no retiring (retire_winner_below INFINITY). */
 void mco_sampler_init(mco_sampler *sampler, mco_sampler_kind kind);
 
 /* Which choices of sampler->retire_dim lost, a pure function of the

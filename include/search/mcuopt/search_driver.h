@@ -43,10 +43,10 @@
  * finished in the store are read back, never run again.
  *
  * A format that loses: once a weight format has had RETIRE_MIN_TRIALS
- * trials on the cheap rung (or rejections before training: too big or too
- * slow for the limits) and its best is worse than the best format's by a
- * wide margin (or it has nothing feasible while another format has), the
- * sampler stops proposing it: a proposal with that format gets the best
+ * trials (or rejections before training: too big or too slow for the
+ * limits) and its best is worse than the best format's by a wide margin
+ * (or twice as many with nothing feasible while another format has), and
+ * the best format beats the starting model, the sampler stops proposing it: a proposal with that format gets the best
  * format instead (mco_search_retired in search.h: a deterministic function
  * of the history, so a resume replays it). result->formats_dropped says
  * which and why.
