@@ -1,65 +1,81 @@
 #!/bin/bash
-# bench/search_vs_baselines.sh - the adaptive search against two baselines
-# on one target with the same time budget:
-#   (a) the fixed pipeline "prune:sparsity=0.5,epochs=2 -> quant:int8"
-#   (b) `mcuopt search --sampler random`
-#   (c) `mcuopt search --sampler tpe`
-# and prints, for each, test accuracy, Flash, RAM, latency and the search's
-# cost (search_driver.h: 0.4 log F/F0 + 0.2 log R/R0 + 0.3 log L/L0 +
-# 0.1 log E/E0 against the starting model as int8; lower is better; "-" when
-# the model misses the accuracy floor).
-# Usage: bench/search_vs_baselines.sh [CLI] [DATA] [BUDGET] [TARGET] [MIN_ACC %] [CLOCK MHz]
-# (defaults: build/mcuopt ../shared/data/mnist 10m stm32f405 97.9 160).
-# What it leaves out: repeats over seeds (one seed each; the search is
-# deterministic for a seed, timing aside).
+# bench/search_vs_baselines.sh - the search's samplers against each other at
+# the same budget in trials (not seconds, so the machine's load changes the
+# time, not the figures): `mcuopt search --sampler tpe`, `--sampler nsga2`
+# (its default objective: the Pareto front) and `--sampler random`, each
+# over SEEDS seeds (1..SEEDS). For each sampler it prints the mean, the
+# sample standard deviation and the range over the seeds of
+#   - the best feasible cost (docs/search.md: 0.4 log F/F0 + 0.2 log R/R0 +
+#     0.3 log L/L0 + 0.1 log E/E0 against the starting model as int8, on the
+#     trials' figures; lower is better; a seed with no feasible trial counts
+#     as 0, the starting model's cost, and is reported);
+#   - the hypervolume of the front (docs/search.md: accuracy points above
+#     the floor x Flash saved x latency saved, reference point the starting
+#     model at the floor; higher is better);
+# then one row per run. Runs are kept in $BENCH_DIR (default
+# bench-search-out) and reused when their JSON is there.
+# Usage: bench/search_vs_baselines.sh [CLI] [DATA] [TRIALS] [TARGET] [MIN_ACC %] [CLOCK MHz] [SEEDS]
+#        [extra search options...]
+# (defaults: build/mcuopt ../shared/data/mnist 40 stm32f405 97.9 160 3).
+# The starting model: `train --arch mnist-paper --epochs 3 --seed 1`.
+# What it leaves out: a fixed-pipeline baseline (docs/benchmarks.md, issue 5,
+# has one), wall-clock comparisons.
 set -euo pipefail
 CLI=${1:-build/mcuopt}
 DATA=${2:-../shared/data/mnist}
-BUDGET=${3:-10m}
+TRIALS=${3:-40}
 TARGET=${4:-stm32f405}
 MIN_ACC=${5:-97.9}
 CLOCK=${6:-160}
+SEEDS=${7:-3}
+shift $(($# < 7 ? $# : 7))
+EXTRA=("$@")
 W=${BENCH_DIR:-bench-search-out}
 mkdir -p "$W"
-[ -f "$W/m.mco" ] || "$CLI" train --arch mnist-paper --data "$DATA" -o "$W/m.mco" --quiet
+[ -f "$W/m.mco" ] || "$CLI" train --arch mnist-paper --data "$DATA" --epochs 3 --seed 1 -o "$W/m.mco" --quiet
 
-common=(--target "$TARGET" --min-accuracy "$MIN_ACC" --budget "$BUDGET" --clock-mhz "$CLOCK" --data "$DATA" --quiet --json)
-echo "== (a) fixed pipeline" >&2
-"$CLI" compress "$W/m.mco" --stages "prune:sparsity=0.5,epochs=2 -> quant:int8" -o "$W/fixed.mcq" --data "$DATA" \
-    --json > "$W/fixed_compress.json"
-"$CLI" measure "$W/fixed.mcq" --target "$TARGET" --clock-mhz "$CLOCK" --data "$DATA" --json > "$W/fixed_measure.json"
-for sampler in random tpe; do
-    echo "== ($sampler) search, budget $BUDGET" >&2
-    rm -rf "$W/$sampler"
-    "$CLI" search "$W/m.mco" "${common[@]}" --sampler "$sampler" -o "$W/$sampler" > "$W/$sampler.json" || true
+common=(--target "$TARGET" --min-accuracy "$MIN_ACC" --max-trials "$TRIALS" --budget 24h --clock-mhz "$CLOCK"
+        --data "$DATA" --quiet --json "${EXTRA[@]}")
+for sampler in tpe nsga2 random; do
+    for seed in $(seq 1 "$SEEDS"); do
+        run="$sampler-$seed"
+        [ -s "$W/$run.json" ] && continue
+        echo "== $sampler, seed $seed, $TRIALS trials" >&2
+        rm -rf "$W/$run"
+        # exit 1 (nothing feasible) still writes the JSON
+        "$CLI" search "$W/m.mco" "${common[@]}" --sampler "$sampler" --seed "$seed" -o "$W/$run" > "$W/$run.tmp" || true
+        mv "$W/$run.tmp" "$W/$run.json"
+    done
 done
 
-python3 - "$W" "$MIN_ACC" <<'PY'
-import json, math, sys
-w, floor = sys.argv[1], float(sys.argv[2]) / 100
-tpe = json.load(open(f"{w}/tpe.json"))
-ref = tpe["reference_int8"]
-def cost(flash, ram, lat, energy):
-    return (0.4 * math.log(flash / ref["flash_bytes"]) + 0.2 * math.log(ram / ref["ram_bytes"])
-            + 0.3 * math.log(lat / ref["latency_ms"]) + 0.1 * math.log(energy / ref["energy_uj"]))
+python3 - "$W" "$SEEDS" <<'PY'
+import json, statistics, sys
+w, seeds = sys.argv[1], int(sys.argv[2])
+def spread(xs):
+    m = statistics.mean(xs)
+    sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    return m, sd, min(xs), max(xs)
 rows = []
-comp = json.load(open(f"{w}/fixed_compress.json"))
-meas = json.load(open(f"{w}/fixed_measure.json"))
-acc = comp["stages"][-1]["accuracy"]
-rows.append(("fixed pipeline", acc, meas["flash_bytes"], meas["ram_bytes"], meas["latency_ms_estimate"],
-             meas["energy_uj_estimate"], "-"))
-for name in ("random", "tpe"):
-    r = json.load(open(f"{w}/{name}.json"))
-    if not r.get("found"):
-        rows.append((name + " search", float("nan"), 0, 0, 0, 0, r.get("trials", 0)))
-        continue
-    m = r["measured"]
-    rows.append((name + " search", r["best"]["test_accuracy"], m["flash_bytes"], m["ram_bytes"],
-                 m["latency_ms_estimate"], m["energy_uj_estimate"], r["trials"]))
-print(f"| run | test accuracy | Flash B | RAM B | latency ms | cost | trials |")
-print(f"| --- | --- | --- | --- | --- | --- | --- |")
-for name, acc, f, ram, lat, e, n in rows:
-    # accuracies are counts over the test set: compare with a tolerance, 97.9 / 100 is 0.9790000000000001
-    c = f"{cost(f, ram, lat, e):+.3f}" if f and acc >= floor - 1e-9 else "- (misses the floor)" if f else "-"
-    print(f"| {name} | {100 * acc:.2f} % | {f} | {ram} | {lat:.3f} | {c} | {n} |")
+print("| sampler (objective) | best feasible cost: mean ± sd [min, max] | hypervolume: mean ± sd [min, max] | seeds without a feasible trial |")
+print("| --- | --- | --- | --- |")
+for sampler in ("tpe", "nsga2", "random"):
+    costs, hvs, missing = [], [], 0
+    for seed in range(1, seeds + 1):
+        r = json.load(open(f"{w}/{sampler}-{seed}.json"))
+        cost = r["best"]["objective"] if r.get("found") else 0.0
+        missing += not r.get("found")
+        costs.append(cost)
+        hvs.append(r["hypervolume"]["value"])
+        rows.append((sampler, seed, r["objective"], r["trials"], r["done"], r["pruned"], cost,
+                     r["hypervolume"]["value"], r["hypervolume"]["front_size"],
+                     r["best"]["config"] if r.get("found") else "-", r.get("formats_dropped")))
+    c, h = spread(costs), spread(hvs)
+    objective = rows[-1][2]
+    print(f"| {sampler} ({objective}) | {c[0]:+.3f} ± {c[1]:.3f} [{c[2]:+.3f}, {c[3]:+.3f}] "
+          f"| {h[0]:.4f} ± {h[1]:.4f} [{h[2]:.4f}, {h[3]:.4f}] | {missing} of {seeds} |")
+print()
+print("| sampler | seed | trials (done, pruned) | best cost | hypervolume | front | chosen pipeline | formats dropped |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for s, seed, obj, n, done, pruned, cost, hv, front, config, dropped in rows:
+    print(f"| {s} | {seed} | {n} ({done}, {pruned}) | {cost:+.3f} | {hv:.4f} | {front} | `{config}` | {dropped or '-'} |")
 PY

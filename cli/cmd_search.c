@@ -30,10 +30,12 @@ static void print_help(void)
 {
     printf("usage: mcuopt search MODEL.mco --target NAME --min-accuracy P [OPTIONS]\n\n"
            "Finds how to compress MODEL for the target: pruning, distillation, QAT and\n"
-           "quantization settings, chosen by TPE with successive halving, so that the\n"
-           "deployed model keeps at least P %% accuracy (on a validation split held out\n"
-           "of the training set) and costs the least Flash, RAM, latency and energy.\n"
-           "Configurations that cannot fit the target are rejected before training.\n"
+           "quantization settings, chosen by TPE (or NSGA-II) with successive halving, so\n"
+           "that the deployed model keeps at least P %% accuracy (on a validation split\n"
+           "held out of the training set) and costs the least Flash, RAM, latency and\n"
+           "energy (or, with --objective pareto, trades accuracy against them).\n"
+           "Configurations that cannot fit the target, or (cost) cannot beat a feasible\n"
+           "one, are rejected before training.\n"
            "Trials are kept in a SQLite database: run the same command again to resume.\n\n"
            "options:\n"
            "      --target NAME         MCU profile (see 'mcuopt targets') or a profile file\n"
@@ -52,7 +54,10 @@ static void print_help(void)
            "      --seed N              study seed (default 1)\n"
            "      --workers N           worker processes (default 1)\n"
            "      --threads N           training threads per worker (default cores / workers)\n"
-           "      --sampler NAME        tpe (default) or random\n"
+           "      --sampler NAME        tpe (default), nsga2 (NSGA-II) or random\n"
+           "      --objective WHAT      cost: the weighted cost of Flash, RAM, latency and\n"
+           "                            energy (default with tpe, random); pareto: the front\n"
+           "                            of accuracy against Flash, RAM and latency (nsga2's)\n"
            "      --formats LIST        weight formats to search, of int8, int4 and float16 (FPU\n"
            "                            only), e.g. int8,int4 (default: all the target can run)\n"
            "      --stages LIST         stages to search, of prune, distill, qat and quant (always\n"
@@ -161,6 +166,13 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddStringToObject(o, "trial_figures", r->trial_figures);
     if (r->formats_dropped[0]) cJSON_AddStringToObject(o, "formats_dropped", r->formats_dropped);
     else cJSON_AddNullToObject(o, "formats_dropped");
+    cJSON_AddStringToObject(o, "sampler", mco_sampler_name(opt->sampler));
+    cJSON_AddStringToObject(o, "objective", opt->objective == MCO_OBJECTIVE_PARETO ? "pareto" : "cost");
+    cJSON *hv = cJSON_AddObjectToObject(o, "hypervolume");
+    cJSON_AddNumberToObject(hv, "value", r->hypervolume);
+    cJSON_AddNumberToObject(hv, "front_size", r->front_size);
+    cJSON_AddStringToObject(hv, "objectives", MCO_REPORT_HYPERVOLUME_OBJECTIVES);
+    cJSON_AddStringToObject(hv, "reference", MCO_REPORT_HYPERVOLUME_REFERENCE);
     /* what the cost is relative to: the starting model as the trials' figures see it */
     cJSON *ref = cJSON_AddObjectToObject(o, "reference_int8");
     cJSON_AddStringToObject(ref, "figures", r->trial_figures);
@@ -256,6 +268,8 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
                                                     ? "measured on the emulated target"
                                                     : "predicted by the resource model");
     if (r->formats_dropped[0]) printf("dropped:  %s\n", r->formats_dropped);
+    printf("front:    %d trial%s, hypervolume %.4f (accuracy points x Flash saved x latency saved)\n", r->front_size,
+           r->front_size == 1 ? "" : "s", r->hypervolume);
     printf("start:    %s (the starting model as int8): ", r->start.config);
     if (!isnan(r->start.test_accuracy) && opt->model->loss == MCO_LOSS_MSE)
         printf("test %s\n", quality_text(opt, r->start.test_accuracy, q1, sizeof q1));
@@ -296,7 +310,8 @@ int cmd_search(int argc, char **argv)
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
         OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
         OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS,
-        OPT_MIN_AUC
+        OPT_MIN_AUC,
+        OPT_OBJECTIVE
     };
     static const struct option options[] = {
         {"target", required_argument, NULL, OPT_TARGET},
@@ -311,6 +326,7 @@ int cmd_search(int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"sampler", required_argument, NULL, OPT_SAMPLER},
+        {"objective", required_argument, NULL, OPT_OBJECTIVE},
         {"formats", required_argument, NULL, OPT_FORMATS},
         {"stages", required_argument, NULL, OPT_STAGES},
         {"max-latency-ms", required_argument, NULL, OPT_MAX_LAT},
@@ -336,6 +352,7 @@ int cmd_search(int argc, char **argv)
     const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
     cli_data_options data = {0};
     int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
+    int objective = -1;   /* not given: pareto with nsga2, else cost */
     float f;
     optind = 1;
     int c;
@@ -375,9 +392,13 @@ int cmd_search(int argc, char **argv)
             if (!cli_parse_int("search", "--threads", optarg, 1, 256, &so.threads)) return CLI_EXIT_USAGE;
             break;
         case OPT_SAMPLER:
-            if (strcmp(optarg, "tpe") == 0) so.sampler = MCO_SAMPLER_TPE;
-            else if (strcmp(optarg, "random") == 0) so.sampler = MCO_SAMPLER_RANDOM;
-            else return cli_usage_error("search", "--sampler must be tpe or random, not '%s'", optarg);
+            if (!mco_sampler_parse(optarg, &so.sampler))
+                return cli_usage_error("search", "--sampler must be tpe, nsga2 or random, not '%s'", optarg);
+            break;
+        case OPT_OBJECTIVE:
+            if (strcmp(optarg, "cost") == 0) objective = MCO_OBJECTIVE_COST;
+            else if (strcmp(optarg, "pareto") == 0) objective = MCO_OBJECTIVE_PARETO;
+            else return cli_usage_error("search", "--objective must be cost or pareto, not '%s'", optarg);
             break;
         case OPT_FORMATS:
             if (mco_search_parse_formats(optarg, "--formats", &so.formats) != MCO_OK)
@@ -431,6 +452,8 @@ int cmd_search(int argc, char **argv)
     if (!target_name) return cli_usage_error("search", "--target is required");
     if (!have_floor) return cli_usage_error("search", "--min-accuracy (or, for an autoencoder, --min-auc) is required");
     if (have_floor == 3) return cli_usage_error("search", "give --min-accuracy or --min-auc, not both");
+    so.objective = objective >= 0 ? (mco_objective_kind)objective
+                   : so.sampler == MCO_SAMPLER_NSGA2 ? MCO_OBJECTIVE_PARETO : MCO_OBJECTIVE_COST;
     so.model_path = argv[optind];
     char default_db[1024];
     if (!db_path) {

@@ -524,7 +524,11 @@ bad "--budget expects a time"             "${s[@]}" --budget inf
 bad "--max-trials expects an integer"     "${s[@]}" --max-trials 0
 bad "--workers expects an integer"        "${s[@]}" --workers 0
 bad "--workers expects an integer"        "${s[@]}" --workers 1000
-bad "--sampler must be tpe or random"     "${s[@]}" --sampler grid
+# issue 17 items 3-4 (search samplers and objectives)
+bad "--sampler must be tpe, nsga2 or random" "${s[@]}" --sampler grid
+bad "--sampler must be tpe, nsga2 or random" "${s[@]}" --sampler NSGA2
+bad "--objective must be cost or pareto"  "${s[@]}" --objective front
+bad "--objective must be cost or pareto"  "${s[@]}" --sampler nsga2 --objective ''
 bad "--eta expects an integer"            "${s[@]}" --eta 1
 bad "--formats: unknown 'int16'"          "${s[@]}" --formats int8,int16
 bad "--formats: an empty name"            "${s[@]}" --formats int8,

@@ -473,6 +473,20 @@ static void put_study(FILE *f, const mco_report *r)
                                         : "predicted by the resource model");
     put_kv_text(f, "trials' Flash, RAM, latency", buf, 0);
     if (r->formats_dropped && r->formats_dropped[0]) put_kv_text(f, "formats dropped", r->formats_dropped, 0);
+    if (r->sampler) put_kv_text(f, "sampler", r->sampler, 0);
+    if (r->objective)
+        put_kv_text(f, "objective",
+                    strcmp(r->objective, "pareto") == 0
+                        ? "the Pareto front of accuracy against Flash, RAM and latency"
+                        : "the weighted cost (0.4 Flash, 0.2 RAM, 0.3 latency, 0.1 energy)",
+                    0);
+    if (r->has_hypervolume) {
+        char hv[512];
+        snprintf(hv, sizeof hv, "%.4f (%d trial%s on the front; %s; reference point: %s)", r->hypervolume,
+                 r->front_size, r->front_size == 1 ? "" : "s", MCO_REPORT_HYPERVOLUME_OBJECTIVES,
+                 MCO_REPORT_HYPERVOLUME_REFERENCE);
+        put_kv_text(f, "hypervolume", hv, 0);
+    }
     if (s && s->settings[0]) put_kv_text(f, "settings", s->settings, 1);
     int counts[MCO_TRIAL_STATE_COUNT] = {0};
     for (int i = 0; i < r->n_trials; i++)

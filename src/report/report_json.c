@@ -290,6 +290,17 @@ static cJSON *report_json(const mco_report *r, const mco_trial *marked)
     if (r->formats_dropped && r->formats_dropped[0])
         cJSON_AddStringToObject(root, "formats_dropped", r->formats_dropped);
     else cJSON_AddNullToObject(root, "formats_dropped");
+    if (r->sampler) cJSON_AddStringToObject(root, "sampler", r->sampler);
+    if (r->objective) cJSON_AddStringToObject(root, "objective", r->objective);
+    if (r->has_hypervolume) {
+        cJSON *hv = cJSON_AddObjectToObject(root, "hypervolume");
+        cJSON_AddNumberToObject(hv, "value", r->hypervolume);
+        cJSON_AddNumberToObject(hv, "front_size", r->front_size);
+        cJSON_AddStringToObject(hv, "objectives", MCO_REPORT_HYPERVOLUME_OBJECTIVES);
+        cJSON_AddStringToObject(hv, "reference", MCO_REPORT_HYPERVOLUME_REFERENCE);
+    } else {
+        cJSON_AddNullToObject(root, "hypervolume");
+    }
 
     const mco_trial *chosen = NULL;
     for (int i = 0; r->chosen_id > 0 && i < r->n_trials; i++)

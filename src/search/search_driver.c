@@ -56,7 +56,8 @@
 #define SCORE_FAILED 3.0         /* sampler score of a failed trial (infeasible) */
 #define FINAL_RESERVE_S 10.0     /* budget kept for the test evaluation, QEMU check and report */
 #define MAX_REJECTED_IN_A_ROW 100 /* proposals in a row that do not fit before the search gives up */
-#define RETIRE_MIN_TRIALS 2      /* cheap-rung trials (or rejections) of a format before it may be dropped */
+#define RETIRE_MIN_TRIALS 2      /* trials (or rejections) of a format before it may be dropped (twice as
+                                    many when none of them is feasible) */
 #define RETIRE_MARGIN 0.5        /* cost by which its best trails the best format's: a wide margin (the
                                     cost is a weighted sum of log ratios: 0.5 is ~1.65x the geometric mean) */
 
@@ -73,13 +74,16 @@ typedef struct {
     char config[MCO_TRIAL_CONFIG_MAX];
     mco_search_point x;
     int structure;           /* index into the structure cache */
-    int rejected;            /* pruned before training (does not fit) */
+    int rejected;            /* pruned before training (does not fit, or dominated) */
+    int dominated;           /* rejected as no better than a feasible trial (it would fit) */
     double excess;           /* then how far over the limits: mco_search_excess() */
     int failed;
     int finished[MAX_RUNGS];
     int promoted[MAX_RUNGS]; /* sent on to rung + 1 */
     double score[MAX_RUNGS];
     int feasible[MAX_RUNGS];
+    double accuracy[MAX_RUNGS];
+    int64_t trial_id[MAX_RUNGS];
     /* The same against the floor lowered by opt->rung_margin per rung below
      * the top: what promotions and the sampler go by. The chosen model
      * meets the floor itself (feasible). */
@@ -133,7 +137,8 @@ typedef struct {
     double closest_excess;             /* of res->closest_misfit */
     long draws;                        /* proposals drawn (seeds) */
     int weights_dim;                   /* the space's weight format dimension (-1: none) */
-    unsigned dropped;                  /* weight formats (choice indices as bits) no longer proposed */
+    mco_sampler sampler;               /* how proposals are made (search.h) */
+    unsigned dropped;                  /* weight formats (choice indices as bits) reported as dropped */
     double t0, credited_s;
     double batch_seconds;              /* duration of the last batch that ran something */
 } search;
@@ -499,6 +504,13 @@ static mco_status setup(search *s)
     s->weights_dim = -1;
     for (int d = 0; d < s->space.n_dims; d++)
         if (strcmp(s->space.dims[d].name, "weights") == 0) s->weights_dim = d;
+    if ((unsigned)opt->sampler > MCO_SAMPLER_NSGA2)
+        return mco_error(MCO_ERR_ARG, "search: unknown sampler %d", (int)opt->sampler);
+    mco_sampler_init(&s->sampler, opt->sampler);
+    s->sampler.retire_dim = s->weights_dim;
+    s->sampler.retire_min_trials = RETIRE_MIN_TRIALS;
+    s->sampler.retire_margin = RETIRE_MARGIN;
+    s->sampler.retire_winner_below = 0.0;   /* the starting model's cost */
 
     /* The study: everything that must be equal for a resume to continue. */
     mco_trial_study *study = &s->study;
@@ -521,9 +533,13 @@ static mco_status setup(search *s)
     snprintf(study->settings, sizeof study->settings,
              "sampler=%s eta=%d rung_margin=%g val_images=%d train_images=%d max_latency_ms=%s clock_mhz=%s%s "
              "space: %s",
-             opt->sampler == MCO_SAMPLER_RANDOM ? "random" : "tpe", s->halving.eta, opt->rung_margin, s->val.n,
+             mco_sampler_name(opt->sampler), s->halving.eta, opt->rung_margin, s->val.n,
              s->train_all.n, latency_text, clock_text,
              opt->plan_goal == MCO_PLAN_SMALLEST ? " optimize=size" : "", space_text);
+    if (opt->objective == MCO_OBJECTIVE_PARETO) {   /* only then: earlier studies keep their settings */
+        size_t used = strlen(study->settings);
+        snprintf(study->settings + used, sizeof study->settings - used, " objective=pareto");
+    }
 
     /* Resources from resource.h's model when its calibration table is there
      * (fast), else from the emulator (exact, ~3 s per structure). One source
@@ -558,12 +574,35 @@ static mco_status setup(search *s)
 
 /* ---- the history the sampler sees --------------------------------------------- */
 
+/* The objectives of a feasible trial in a Pareto search, all minimised:
+ * 1 - accuracy and the log ratios of Flash, RAM and latency to the
+ * starting model's (the cost's terms, unweighted). */
+static int pareto_objectives(const search *s, double accuracy, const mco_search_resources *r, double *f)
+{
+    const mco_search_resources *ref = &s->objective.reference;
+    f[0] = 1.0 - accuracy;
+    f[1] = log(r->flash_bytes / ref->flash_bytes);
+    f[2] = log(r->ram_bytes / ref->ram_bytes);
+    f[3] = log(r->latency_ms / ref->latency_ms);
+    for (int k = 0; k < 4; k++)
+        if (!isfinite(f[k])) f[k] = 1e9;   /* unknown: worst */
+    return 4;
+}
+
 static int build_history(const search *s, mco_search_observation *h)
 {
     int n = 0;
     for (int i = 0; i < s->n_entries; i++) {
         const config_entry *e = &s->entries[i];
-        if (e->rejected || e->failed) {
+        memset(&h[n], 0, sizeof h[n]);
+        if (e->dominated) {
+            /* Its cost is known (resources only) and no better than a
+             * feasible trial's: the sampler learns it is no improvement. */
+            h[n].x = e->x;
+            h[n].feasible = 1;
+            h[n].objective = mco_search_cost(&s->objective, &s->structures[e->structure].r);
+            n++;
+        } else if (e->rejected || e->failed) {
             /* A rejection scores by how far it misses the limits, so the
              * sampler moves towards configurations that fit. */
             h[n].x = e->x;
@@ -574,6 +613,8 @@ static int build_history(const search *s, mco_search_observation *h)
             h[n].x = e->x;
             h[n].feasible = e->promising[e->top_rung];
             h[n].objective = e->promise[e->top_rung];
+            if (s->opt->objective == MCO_OBJECTIVE_PARETO && h[n].feasible)
+                h[n].n_f = pareto_objectives(s, e->accuracy[e->top_rung], &s->structures[e->structure].r, h[n].f);
             n++;
         }
     }
@@ -706,6 +747,8 @@ static void absorb(search *s, const batch_item *item, const mco_trial *t)
         e->finished[item->rung] = 1;
         const mco_search_resources *r = &s->structures[e->structure].r;
         mco_search_score(&s->objective, t->result.accuracy, r, &e->score[item->rung], &e->feasible[item->rung]);
+        e->accuracy[item->rung] = t->result.accuracy;
+        e->trial_id[item->rung] = t->id;
         mco_search_objective lowered = s->objective;
         lowered.min_accuracy -= s->opt->rung_margin * (s->n_rungs - 1 - item->rung);
         mco_search_score(&lowered, t->result.accuracy, r, &e->promise[item->rung], &e->promising[item->rung]);
@@ -892,8 +935,11 @@ static int add_promotions(search *s, batch_item *items, int n, int cap)
     return n;
 }
 
-/* Rejects a configuration that cannot fit before it trains: a pruned trial. */
-static mco_status reject(search *s, config_entry *e, const structure *c)
+/* Rejects a configuration before it trains: a pruned trial. It cannot fit
+ * (dominant = NULL), or (dominant: an entry feasible on full data) its
+ * Flash, RAM, latency and energy are each no better than that entry's, so
+ * its cost cannot be lower. */
+static mco_status reject(search *s, config_entry *e, const structure *c, const config_entry *dominant)
 {
     mco_trial t;
     mco_claim_outcome outcome;
@@ -902,12 +948,23 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
     mco_status st = mco_trials_add(s->db, e->config, 0, budget, s->opt->max_trials, &t, &added);
     if (st != MCO_OK) return st;
     e->rejected = 1;
-    e->excess = c->fits ? mco_search_excess(&s->objective, &c->r) : INFINITY;
-    if (!s->res->closest_misfit[0] || e->excess < s->closest_excess) {
-        char why[MCO_TRIAL_ERROR_MAX];
+    e->dominated = dominant != NULL;
+    char why[MCO_TRIAL_ERROR_MAX];
+    if (dominant) {
+        const mco_search_resources *d = &s->structures[dominant->structure].r;
+        int top = s->n_rungs - 1;
+        snprintf(why, sizeof why,
+                 "dominated before training: Flash %.0f B, RAM %.0f B, latency %.3f ms are no better than "
+                 "trial %lld's (%.0f B, %.0f B, %.3f ms, feasible, cost %+.3f)",
+                 c->r.flash_bytes, c->r.ram_bytes, c->r.latency_ms, (long long)dominant->trial_id[top],
+                 d->flash_bytes, d->ram_bytes, d->latency_ms, dominant->score[top]);
+    } else {
+        e->excess = c->fits ? mco_search_excess(&s->objective, &c->r) : INFINITY;
         misfit_text(s, c, why, sizeof why);
-        snprintf(s->res->closest_misfit, sizeof s->res->closest_misfit, "%.240s: %s", e->config, why);
-        s->closest_excess = e->excess;
+        if (!s->res->closest_misfit[0] || e->excess < s->closest_excess) {
+            snprintf(s->res->closest_misfit, sizeof s->res->closest_misfit, "%.240s: %s", e->config, why);
+            s->closest_excess = e->excess;
+        }
     }
     if (added == MCO_ADD_FULL) {
         s->study_full = 1;
@@ -922,11 +979,9 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
         r.ram_bytes = c->r.ram_bytes;
         r.latency_ms = c->r.latency_ms;
         r.energy_uj = c->r.energy_uj;
-        char why[MCO_TRIAL_ERROR_MAX];
-        if (c->fits) mco_search_fits(&s->objective, &c->r, why, sizeof why);
-        else snprintf(why, sizeof why, "%s", c->why);
         char reason[MCO_TRIAL_ERROR_MAX + 32];
-        snprintf(reason, sizeof reason, "does not fit before training: %s", why);
+        if (dominant) snprintf(reason, sizeof reason, "%s", why);
+        else snprintf(reason, sizeof reason, "does not fit before training: %s", why);
         st = mco_trials_prune(s->db, &t, &r, reason);
         s->res->n_run++;
     } else {
@@ -936,51 +991,46 @@ static mco_status reject(search *s, config_entry *e, const structure *c)
     return st;
 }
 
-/* The weight format (choice index) of an entry, -1 without that dimension. */
-static int format_of(const search *s, const mco_search_point *x)
+/* With the weighted cost, the first entry feasible on full data whose
+ * resources are each no larger than `r` (NULL: none). A Pareto search
+ * keeps such a configuration: it may be more accurate. */
+static const config_entry *dominating_entry(const search *s, const mco_search_resources *r)
 {
-    return s->weights_dim < 0 ? -1 : (int)x->v[s->weights_dim];
-}
-
-/* Drops the formats that lost by a wide margin on the cheap rung (see
- * search_driver.h) and returns the best format (-1: none known yet). */
-static int update_dropped_formats(search *s)
-{
-    if (s->weights_dim < 0) return -1;
-    const mco_search_dim *dim = &s->space.dims[s->weights_dim];
-    double best[MCO_SEARCH_MAX_CHOICES];
-    int tried[MCO_SEARCH_MAX_CHOICES] = {0};
-    for (int c = 0; c < dim->n_choices; c++) best[c] = INFINITY;
+    if (s->opt->objective != MCO_OBJECTIVE_COST) return NULL;
+    int top = s->n_rungs - 1;
     for (int i = 0; i < s->n_entries; i++) {
         const config_entry *e = &s->entries[i];
-        int c = format_of(s, &e->x);
-        if (c < 0 || c >= dim->n_choices) continue;
-        if (e->rejected || e->failed) tried[c]++;
-        else if (e->finished[0]) {
-            tried[c]++;
-            if (e->promising[0] && e->promise[0] < best[c]) best[c] = e->promise[0];
-        }
+        if (!e->finished[top] || !e->feasible[top]) continue;
+        const mco_search_resources *d = &s->structures[e->structure].r;
+        if (d->flash_bytes <= r->flash_bytes && d->ram_bytes <= r->ram_bytes && d->latency_ms <= r->latency_ms &&
+            d->energy_uj <= r->energy_uj)
+            return e;
     }
-    int winner = -1;
-    for (int c = 0; c < dim->n_choices; c++)
-        if (isfinite(best[c]) && (winner < 0 || best[c] < best[winner])) winner = c;
-    if (winner < 0) return -1;
+    return NULL;
+}
+
+/* Records in res->formats_dropped the weight formats the sampler newly
+ * retired (mco_search_retired), once each, with why. */
+static void note_dropped_formats(search *s, const mco_search_observation *history, int n)
+{
+    mco_search_retirement r;
+    mco_search_retired(&s->sampler, &s->space, history, n, &r);
+    if (r.winner < 0) return;
+    const mco_search_dim *dim = &s->space.dims[s->weights_dim];
     for (int c = 0; c < dim->n_choices; c++) {
-        if (c == winner || (s->dropped & (1u << c)) || tried[c] < RETIRE_MIN_TRIALS) continue;
-        if (!(best[c] > best[winner] + RETIRE_MARGIN)) continue;
+        if (!(r.retired & (1u << c)) || (s->dropped & (1u << c))) continue;
         s->dropped |= 1u << c;
         char why[128];
-        if (isfinite(best[c]))
+        if (isfinite(r.best[c]))
             snprintf(why, sizeof why, "%s after %d trials (best cost %+.2f against %+.2f for %s)", dim->choices[c],
-                     tried[c], best[c], best[winner], dim->choices[winner]);
+                     r.tried[c], r.best[c], r.best[r.winner], dim->choices[r.winner]);
         else
             snprintf(why, sizeof why, "%s after %d trials (none feasible; %s has cost %+.2f)", dim->choices[c],
-                     tried[c], dim->choices[winner], best[winner]);
+                     r.tried[c], dim->choices[r.winner], r.best[r.winner]);
         size_t used = strlen(s->res->formats_dropped);
         snprintf(s->res->formats_dropped + used, sizeof s->res->formats_dropped - used, "%s%s", used ? "; " : "",
                  why);
     }
-    return winner;
 }
 
 /* Fills the batch with new configurations at rung 0. */
@@ -990,19 +1040,14 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
     mco_search_observation *history = malloc((size_t)(s->n_entries + 1) * sizeof *history);
     if (!history) return mco_error(MCO_ERR_NOMEM, "search: out of memory");
     int n_history = build_history(s, history);
-    mco_tpe_options tpe;
-    mco_tpe_options_default(&tpe);
     mco_status st = MCO_OK;
     int misses = 0;
     while (*n < cap && s->n_trials < trial_cap && misses < DUPLICATE_DRAWS && st == MCO_OK && !s->study_full &&
            s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW && !stopped(s)) {
         uint64_t seed = mix64(opt->seed * 0x100000001B3ull + (uint64_t)s->draws++);
         mco_search_point x;
-        if (opt->sampler == MCO_SAMPLER_RANDOM) mco_search_random(&s->space, seed, &x);
-        else mco_search_tpe(&s->space, history, n_history, &tpe, seed, &x);
-        int winner = update_dropped_formats(s);
-        int format = format_of(s, &x);
-        if (winner >= 0 && format >= 0 && (s->dropped & (1u << format))) x.v[s->weights_dim] = winner;
+        mco_search_propose(&s->sampler, &s->space, history, n_history, seed, &x);
+        note_dropped_formats(s, history, n_history);
         char config[MCO_TRIAL_CONFIG_MAX], dry[MCO_TRIAL_CONFIG_MAX];
         if ((st = mco_pipeline_space_config(&s->space, &x, 0, config, sizeof config)) != MCO_OK) break;
         if ((st = mco_pipeline_space_config(&s->space, &x, 1, dry, sizeof dry)) != MCO_OK) break;
@@ -1025,9 +1070,10 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
         e->top_rung = -1;
         s->n_trials++;
         const structure *c = &s->structures[structure_index];
-        if (!c->fits || !mco_search_fits(&s->objective, &c->r, NULL, 0)) {
-            st = reject(s, e, c);
-            s->rejected_in_a_row++;
+        const config_entry *dominant = c->fits ? dominating_entry(s, &c->r) : NULL;
+        if (!c->fits || !mco_search_fits(&s->objective, &c->r, NULL, 0) || dominant) {
+            st = reject(s, e, c, dominant);
+            s->rejected_in_a_row++;   /* misfits, or (converged) dominated proposals */
             /* The rejection is known at once: later proposals of this batch learn from it. */
             mco_search_observation *grown = realloc(history, (size_t)(s->n_entries + 1) * sizeof *history);
             if (!grown) {
@@ -1169,6 +1215,41 @@ static mco_status measure_start(search *s)
     return st;
 }
 
+/* res->hypervolume and res->front_size (see search_driver.h) from the
+ * store's trials. */
+static mco_status front_hypervolume(search *s, const mco_trial *trials, int n)
+{
+    double floor_points = 100.0 * (1.0 - s->opt->min_accuracy);
+    const double ref[3] = {floor_points, 1.0, 1.0};
+    const mco_search_resources *start = &s->objective.reference;
+    double *f = malloc((size_t)(n > 0 ? n : 1) * 3 * sizeof *f);
+    int *rank = malloc((size_t)(n > 0 ? n : 1) * sizeof *rank);
+    if (!f || !rank) {
+        free(f), free(rank);
+        return mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const mco_trial *t = &trials[i];
+        mco_search_resources r = {t->result.flash_bytes, t->result.ram_bytes, t->result.latency_ms,
+                                  t->result.energy_uj};
+        if (t->state != MCO_TRIAL_DONE || t->rung != s->n_rungs - 1 || !(t->result.accuracy >= s->opt->min_accuracy) ||
+            !mco_search_fits(&s->objective, &r, NULL, 0))
+            continue;
+        f[3 * k] = 100.0 * (1.0 - t->result.accuracy);
+        f[3 * k + 1] = r.flash_bytes / start->flash_bytes;
+        f[3 * k + 2] = r.latency_ms / start->latency_ms;
+        k++;
+    }
+    mco_status st = mco_nondominated_sort(f, k, 3, rank);
+    s->res->front_size = 0;
+    for (int i = 0; i < k && st == MCO_OK; i++) s->res->front_size += rank[i] == 0;
+    s->res->hypervolume = st == MCO_OK ? mco_hypervolume(f, k, 3, ref) : 0.0;
+    if (st == MCO_OK && s->res->hypervolume < 0) st = mco_error(MCO_ERR_NOMEM, "search: out of memory");
+    free(f), free(rank);
+    return st;
+}
+
 static mco_status write_outputs(search *s)
 {
     const mco_search_options *opt = s->opt;
@@ -1222,6 +1303,7 @@ static mco_status write_outputs(search *s)
         if (!rows) st = mco_error(MCO_ERR_NOMEM, "search: out of memory");
         else n_rows = op_rows(&dm, &res->measure, rows);
     }
+    if (st == MCO_OK) st = front_hypervolume(s, trials, n);
     if (st == MCO_OK) {
         /* The study's counts: with other searches on the store, more than this run saw. */
         res->n_trials = n;
@@ -1253,6 +1335,12 @@ static mco_status write_outputs(search *s)
         report.max_latency_ms = opt->max_latency_ms;
         report.clock_mhz = opt->clock_mhz > 0 ? opt->clock_mhz : opt->target->clock_mhz;
         report.formats_dropped = res->formats_dropped;
+        report.sampler = mco_sampler_name(opt->sampler);
+        report.objective = opt->objective == MCO_OBJECTIVE_PARETO ? "pareto" : "cost";
+        report.pareto_with_accuracy = opt->objective == MCO_OBJECTIVE_PARETO;
+        report.has_hypervolume = 1;
+        report.hypervolume = res->hypervolume;
+        report.front_size = res->front_size;
         snprintf(res->report_html, sizeof res->report_html, "%s/report.html", opt->out_dir);
         snprintf(res->report_json, sizeof res->report_json, "%s/report.json", opt->out_dir);
         st = mco_report_write_html(res->report_html, &report);

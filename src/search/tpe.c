@@ -55,7 +55,7 @@ mco_status mco_search_space_check(const mco_search_space *space)
 
 /* ---- numeric dimensions on a [0, 1] scale --------------------------------- */
 
-static double to_unit(const mco_search_dim *dim, double value)
+double mco_search_to_unit(const mco_search_dim *dim, double value)
 {
     double lo = dim->low, hi = dim->high, v = value;
     if (dim->kind == MCO_DIM_INT) {
@@ -70,7 +70,7 @@ static double to_unit(const mco_search_dim *dim, double value)
     return hi > lo ? (v - lo) / (hi - lo) : 0.5;
 }
 
-static double from_unit(const mco_search_dim *dim, double u)
+double mco_search_from_unit(const mco_search_dim *dim, double u)
 {
     double lo = dim->low, hi = dim->high;
     if (dim->kind == MCO_DIM_INT) {
@@ -104,7 +104,7 @@ void mco_search_random(const mco_search_space *space, uint64_t seed, mco_search_
         if (dim->kind == MCO_DIM_CATEGORICAL)
             out->v[d] = (double)mco_rng_below(&rng, (uint64_t)dim->n_choices);
         else
-            out->v[d] = from_unit(dim, (double)mco_rng_uniform(&rng));
+            out->v[d] = mco_search_from_unit(dim, (double)mco_rng_uniform(&rng));
     }
 }
 
@@ -132,7 +132,7 @@ static void parzen_init(parzen *p, const mco_search_dim *dim, const double *valu
         for (int c = 0; c < dim->n_choices; c++) p->choice_p[c] /= total;
         return;
     }
-    for (int i = 0; i < n; i++) units[i] = to_unit(dim, values[i]);
+    for (int i = 0; i < n; i++) units[i] = mco_search_to_unit(dim, values[i]);
     /* A Scott-style n^(-1/5) shrinking bandwidth on the unit interval,
      * starting at 0.2 (a fifth of the range) and kept above 0.02. */
     double bw = 0.2 * pow((double)(n > 0 ? n : 1), -0.2);
@@ -161,7 +161,7 @@ static double parzen_density_unit(const parzen *p, double u)
 static double parzen_log_density(const parzen *p, double value)
 {
     if (p->dim->kind == MCO_DIM_CATEGORICAL) return log(p->choice_p[(int)value]);
-    return log(parzen_density_unit(p, to_unit(p->dim, value)));
+    return log(parzen_density_unit(p, mco_search_to_unit(p->dim, value)));
 }
 
 static double parzen_sample(const parzen *p, mco_rng *rng)
@@ -178,14 +178,14 @@ static double parzen_sample(const parzen *p, mco_rng *rng)
     /* Pick the prior or one kernel in proportion to its weight, then sample it. */
     double total = p->prior_weight + p->n;
     double r = (double)mco_rng_uniform(rng) * total;
-    if (r < p->prior_weight || p->n == 0) return from_unit(dim, (double)mco_rng_uniform(rng));
+    if (r < p->prior_weight || p->n == 0) return mco_search_from_unit(dim, (double)mco_rng_uniform(rng));
     int k = (int)(r - p->prior_weight);
     if (k >= p->n) k = p->n - 1;
     for (int tries = 0; tries < 32; tries++) {
         double u = p->units[k] + p->bandwidth * (double)mco_rng_normal(rng);
-        if (u >= 0.0 && u <= 1.0) return from_unit(dim, u);
+        if (u >= 0.0 && u <= 1.0) return mco_search_from_unit(dim, u);
     }
-    return from_unit(dim, p->units[k]);
+    return mco_search_from_unit(dim, p->units[k]);
 }
 
 /* Sort order of observations: feasible before infeasible, then by objective. */

@@ -125,7 +125,21 @@ typedef struct {
     double max_flash_bytes, max_ram_bytes, max_latency_ms;
     double clock_mhz;                  /* the clock latency and energy are given at */
     const char *formats_dropped;       /* what the sampler stopped proposing and why (NULL: none) */
+    const char *sampler;               /* "tpe", "random", "nsga2" (NULL: not shown) */
+    const char *objective;             /* "cost" or "pareto" (NULL: not shown) */
+    /* The front's hypervolume (see MCO_REPORT_HYPERVOLUME_DEFINITION) and
+     * how many trials are on that front; has_hypervolume 0: not shown. */
+    int has_hypervolume;
+    double hypervolume;
+    int front_size;
 } mco_report;
+
+/* What report.hypervolume measures (the search computes it: search_driver.h). */
+#define MCO_REPORT_HYPERVOLUME_OBJECTIVES                                                                     \
+    "accuracy points above the floor x fraction of the starting model's Flash saved x fraction of its "     \
+    "latency saved, over the done full-data trials that meet the floor and the limits (trial figures)"
+#define MCO_REPORT_HYPERVOLUME_REFERENCE \
+    "the starting model (as int8) at the accuracy floor: (floor, 1x Flash, 1x latency)"
 
 mco_status mco_report_write_html(const char *path, const mco_report *report);
 mco_status mco_report_write_json(const char *path, const mco_report *report);

@@ -13,8 +13,8 @@
  *   - the objective (objective.c): feasibility (accuracy floor, Flash, RAM,
  *     latency limit) and the cost, a weighted sum of log ratios of Flash,
  *     RAM, latency and energy to the starting model's int8 deployment;
- *   - the driver (search_driver.c): batch-synchronous proposals (TPE or
- *     random), a constraint check before any training (a "dry" pipeline run
+ *   - the driver (search_driver.c): batch-synchronous proposals (TPE,
+ *     NSGA-II or random), a constraint check before any training (a "dry" pipeline run
  *     gives the deployed structure, measured once per structure), successive
  *     halving over the fraction of the training set, forked worker processes,
  *     the SQLite trial store (trials.h) for resume, and the outputs (best
@@ -43,16 +43,25 @@
  * finished in the store are read back, never run again.
  *
  * A format that loses: once a weight format has had RETIRE_MIN_TRIALS
- * trials on the cheap rung (or rejections before training: too big or too
- * slow for the limits) and its best is worse than the best format's by a
- * wide margin (or it has nothing feasible while another format has), the
- * sampler stops proposing it: a proposal with that format gets the best
- * format instead (a deterministic function of the history, so a resume
- * replays it). result->formats_dropped says which and why.
+ * trials (or rejections before training: too big or too slow for the
+ * limits) and its best is worse than the best format's by a wide margin
+ * (or twice as many with nothing feasible while another format has), and
+ * the best format beats the starting model, the sampler stops proposing it: a proposal with that format gets the best
+ * format instead (mco_search_retired in search.h: a deterministic function
+ * of the history, so a resume replays it). result->formats_dropped says
+ * which and why.
  *
- * What it leaves out: multi-objective proposals (the sampler sees one
- * scalar; the Pareto front is kept by the trial store and shown in the
- * report), workers on several machines, searching the architecture itself.
+ * A proposal that cannot win: with the weighted cost, one whose Flash,
+ * RAM, latency and energy are each no better than a trial feasible on full
+ * data is rejected before training (its cost cannot be lower), pruned
+ * with a note naming that trial.
+ *
+ * Samplers and objectives: TPE, NSGA-II or random (search.h), on the
+ * weighted cost or on the Pareto front of accuracy, Flash, RAM and latency
+ * (opt->objective); result->hypervolume measures the front either way.
+ *
+ * What it leaves out: workers on several machines, searching the
+ * architecture itself.
  */
 #ifndef MCUOPT_SEARCH_DRIVER_H
 #define MCUOPT_SEARCH_DRIVER_H
@@ -169,7 +178,11 @@ void mco_search_score(const mco_search_objective *obj, double accuracy, const mc
 
 /* ---- the driver (search_driver.c) ---------------------------------------------- */
 
-typedef enum { MCO_SAMPLER_TPE = 0, MCO_SAMPLER_RANDOM = 1 } mco_sampler_kind;
+/* What the search optimises: the weighted cost above (with the accuracy
+ * floor and the limits as constraints), or the Pareto front of accuracy
+ * against Flash, RAM and latency (the sampler sees each trial's four
+ * objectives; the chosen model is still the front's lowest cost). */
+typedef enum { MCO_OBJECTIVE_COST = 0, MCO_OBJECTIVE_PARETO = 1 } mco_objective_kind;
 
 typedef struct {
     int trials_done;        /* finished trials (done, pruned or failed) */
@@ -204,7 +217,8 @@ typedef struct {
     int workers;                     /* worker processes (default 1) */
     int threads;                     /* training threads per worker; 0: the context's
                                         threads / workers */
-    mco_sampler_kind sampler;
+    mco_sampler_kind sampler;        /* search.h: tpe (default), random or nsga2 */
+    mco_objective_kind objective;    /* weighted cost (default) or the Pareto front */
     unsigned formats;                /* MCO_FORMAT_* the space may use (0: all the target can run) */
     unsigned stages;                 /* MCO_STAGE_* the space may use (0: all) */
     int val_images;                  /* held out of `train` for the objective (default 5000) */
@@ -257,6 +271,15 @@ typedef struct {
     char trial_figures[16];  /* "predicted" (resource model) or "measured" (emulator) */
     char model_hash[64];     /* of the source model file */
     char formats_dropped[256];/* formats the sampler stopped proposing and why ("" none) */
+    /* The front's hypervolume (mco_hypervolume) over the done full-data
+     * trials that meet the floor and the limits, in three objectives:
+     * accuracy points above the floor, and the fractions of the starting
+     * model's Flash and latency saved (trial figures, like the cost). The
+     * reference point is the starting model at the floor: a trial adds
+     * volume only if it is above the floor and smaller and faster than the
+     * starting model. 0: no such trial. */
+    double hypervolume;
+    int front_size;          /* trials on that front */
     char model_path[1024];   /* OUT/best.mcq */
     char code_dir[1024];     /* OUT/code */
     char report_html[1024], report_json[1024];
