@@ -25,8 +25,7 @@ require_cmd python3 python3
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 . "$(dirname "$0")/lib/mini_mnist.sh"
-make_mini_mnist "$W/mini" || exit 1
-"$CLI" train --arch mnist-paper --data "$W/mini" --epochs 1 --val 50 --quiet -o "$W/m.mco" > /dev/null || exit 1
+make_mini_model "$CLI" "$W" || exit 1
 args=(search "$W/m.mco" --target stm32f405 --min-accuracy 30 --data "$W/mini" --val-images 100 --budget 120s)
 
 "$CLI" "${args[@]}" --max-trials 6 --json -o "$W/out" > "$W/search.json" 2> "$W/search.err" ||

@@ -20,8 +20,7 @@ pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2> /dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 . "$(dirname "$0")/lib/mini_mnist.sh"
-make_mini_mnist "$W/mini"
-"$CLI" train --arch mnist-paper --data "$W/mini" --epochs 1 --val 50 --quiet -o "$W/m.mco" > /dev/null || exit 1
+make_mini_model "$CLI" "$W" || exit 1
 profile() { # NAME FLASH_KB
     printf '{"name": "%s", "vendor": "test", "core": "cortex-m0plus", "clock_mhz": 48, "flash_kb": %s,
       "ram_kb": 8, "fpu": "none", "dsp": false, "helium": false, "active_ua_per_mhz": 100, "voltage": 3.0,

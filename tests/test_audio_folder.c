@@ -97,17 +97,6 @@ static void write_bytes(const char *rel, const void *data, size_t size)
     }
 }
 
-static void check_error(mco_status st, const char *needle, const char *what)
-{
-    CHECK(st != MCO_OK);
-    const char *e = mco_last_error();
-    CHECK(strchr(e, '\n') == NULL);
-    if (!strstr(e, needle) || !strstr(e, what)) {
-        fprintf(stderr, "error '%s' lacks '%s' or '%s'\n", e, needle, what);
-        test_failures++;
-    }
-}
-
 /* A sine of `hz` at `rate`, amplitude 0.5, phase from sample `first`. */
 static void sine(float *x, int n, double hz, int rate, int first)
 {
@@ -185,19 +174,19 @@ static void test_bad_files(void)
 
     write_wav("stereo.wav", 16000, 2, SF_FORMAT_PCM_16, x, 1600);
     path_of(path, sizeof path, "stereo.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "2 channels; mcuopt reads mono", "stereo.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "2 channels; mcuopt reads mono", "stereo.wav");
 
     write_wav("u8.wav", 16000, 1, SF_FORMAT_PCM_U8, x, 1600);
     path_of(path, sizeof path, "u8.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "8-bit samples", "u8.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "8-bit samples", "u8.wav");
 
     write_wav("adpcm.wav", 16000, 1, SF_FORMAT_IMA_ADPCM, x, 1600);
     path_of(path, sizeof path, "adpcm.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "sample encoding", "adpcm.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "sample encoding", "adpcm.wav");
 
     write_wav("empty.wav", 16000, 1, SF_FORMAT_PCM_16, x, 0);
     path_of(path, sizeof path, "empty.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "no samples", "empty.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "no samples", "empty.wav");
 
     /* truncated: the whole file minus its last 1000 bytes */
     write_wav("whole.wav", 16000, 1, SF_FORMAT_PCM_16, x, 3200);
@@ -209,20 +198,20 @@ static void test_bad_files(void)
     CHECK(size > 6000);
     write_bytes("cut.wav", bytes, size - 1000);
     path_of(path, sizeof path, "cut.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "truncated", "cut.wav");
-    check_error(mco_audio_decode(bytes, size - 1000, "memory.wav", 16000, 16000, clip), "truncated", "memory.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "truncated", "cut.wav");
+    test_check_error(mco_audio_decode(bytes, size - 1000, "memory.wav", 16000, 16000, clip), "truncated", "memory.wav");
     CHECK_OK(mco_audio_decode(bytes, size, "memory.wav", 16000, 16000, clip));
 
     /* corrupt: not RIFF at all, and RIFF with a garbage format chunk */
     write_bytes("text.wav", "this is not audio at all, just some words\n", 42);
     path_of(path, sizeof path, "text.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "not a WAV file", "text.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "not a WAV file", "text.wav");
     memset(bytes + 20, 0xff, 16);
     write_bytes("garbage.wav", bytes, size);
     path_of(path, sizeof path, "garbage.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "", "garbage.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "", "garbage.wav");
     path_of(path, sizeof path, "missing.wav");
-    check_error(mco_audio_read(path, 16000, 16000, clip), "", "missing.wav");
+    test_check_error(mco_audio_read(path, 16000, 16000, clip), "", "missing.wav");
 }
 
 /* The folder: yes/ (4 clips), no/ (3 clips, one nested), _background_noise_/. */
@@ -326,7 +315,7 @@ static void test_folder(void)
     sine(st_x, 400, 300.0, 16000, 0);
     sine(st_x + 400, 400, 300.0, 16000, 0);
     write_wav("set/_background_noise_/stereo.wav", 16000, 2, SF_FORMAT_PCM_16, st_x, 400);
-    check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "_background_noise_/stereo.wav", "2 channels");
+    test_check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "_background_noise_/stereo.wav", "2 channels");
     path_of(path, sizeof path, "set/_background_noise_/stereo.wav");
     unlink(path);
     opt.augment = 0;
@@ -355,10 +344,10 @@ static void test_folder(void)
     mco_dataset_free(&train);
     mco_data_options_default(&opt);
     opt.shape = (mco_shape){28, 28, 1};
-    check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "audio features are 49x10x1", "28x28x1");
+    test_check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "audio features are 49x10x1", "28x28x1");
     mco_data_options_default(&opt);
     opt.audio.fft_size = 300;
-    check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "audio front-end parameters", "FFT 300");
+    test_check_error(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train), "audio front-end parameters", "FFT 300");
 
     /* a bad file in the folder is named */
     float x[1600];
@@ -370,7 +359,7 @@ static void test_folder(void)
     CHECK_OK(mco_dataset_read(dir, MCO_SPLIT_TRAIN, &opt, &train));
     CHECK(train.n == 7);
     mco_dataset_free(&train);
-    check_error(mco_dataset_read(dir, MCO_SPLIT_TEST, &opt, &test), "set/no/stereo.wav", "2 channels");
+    test_check_error(mco_dataset_read(dir, MCO_SPLIT_TEST, &opt, &test), "set/no/stereo.wav", "2 channels");
 }
 
 /* Noise mixing: silent clips stay silent under time shifts alone, so their

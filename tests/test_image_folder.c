@@ -55,17 +55,6 @@ static void draw(const char *rel, int w, int h, int comp, const uint8_t *colour)
     }
 }
 
-static void check_error(mco_status st, const char *needle, const char *what)
-{
-    CHECK(st != MCO_OK);
-    const char *e = mco_last_error();
-    CHECK(strchr(e, '\n') == NULL);
-    if (!strstr(e, needle) || !strstr(e, what)) {
-        fprintf(stderr, "error '%s' lacks '%s' or '%s'\n", e, needle, what);
-        test_failures++;
-    }
-}
-
 static const uint8_t orange[3] = {200, 100, 50}, grey[1] = {90};
 
 /* 30 orange RGB PNGs of 40x30 in "orange", 20 grey JPEGs and BMPs of 8x8 in
@@ -167,7 +156,7 @@ static void test_errors(void)
     CHECK(fread(head, 1, sizeof head, f) == sizeof head && memcmp(head + 37, "IDAT", 4) == 0);
     CHECK(fseek(f, 33, SEEK_SET) == 0 && fwrite("\x18\x00\x00\x00", 1, 4, f) == 4);
     fclose(f);
-    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "chunk 'IDAT' of 402653184 bytes runs past",
+    test_check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "chunk 'IDAT' of 402653184 bytes runs past",
                 "image");
     unlink(path);
 
@@ -182,20 +171,20 @@ static void test_errors(void)
     long jpeg_size = ftell(f);
     fclose(f);
     CHECK(truncate(path, jpeg_size * 2 / 3) == 0);
-    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.jpg: corrupt image", "Premature end");
+    test_check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.jpg: corrupt image", "Premature end");
     unlink(path);
     /* A BMP whose pixel rows are missing (stb_image would read zeros). */
     snprintf(path, sizeof path, "%s/cut.bmp", root);
     CHECK(stbi_write_bmp(path, 32, 32, 3, noise));
     CHECK(truncate(path, 200) == 0);
-    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.bmp: corrupt image",
+    test_check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "cut.bmp: corrupt image",
                 "needs 3072 bytes of pixels, the file has 200 bytes");
     unlink(path);
     snprintf(path, sizeof path, "%s/text.png", root);
     f = fopen(path, "w");
     CHECK(f != NULL && fputs("hello\n", f) >= 0);
     fclose(f);
-    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "text.png", "not a PNG, JPEG or BMP image");
+    test_check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "text.png", "not a PNG, JPEG or BMP image");
     unlink(path);
 
     /* A corrupt PNG (cut in half) is named, whichever split it is in. */
@@ -209,19 +198,19 @@ static void test_errors(void)
     if (st_train == MCO_OK) mco_dataset_free(&ds);
     mco_status st_test = mco_dataset_load_images(root, MCO_SPLIT_TEST, &opt, &ds);
     if (st_test == MCO_OK) mco_dataset_free(&ds);
-    check_error(st_train != MCO_OK ? st_train : st_test, "orange/05.png", "image");
+    test_check_error(st_train != MCO_OK ? st_train : st_test, "orange/05.png", "image");
     CHECK(st_train == MCO_OK || st_test == MCO_OK);
-    check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "orange/05.png", "image");
+    test_check_error(mco_image_read(path, opt.shape, (uint8_t[64]){0}), "orange/05.png", "image");
     unlink(path);
 
     opt.shape = (mco_shape){0, 0, 0};
-    check_error(mco_dataset_load_images(root, MCO_SPLIT_TRAIN, &opt, &ds), root, "no input shape");
+    test_check_error(mco_dataset_load_images(root, MCO_SPLIT_TRAIN, &opt, &ds), root, "no input shape");
     opt.shape = (mco_shape){8, 8, 2};
-    check_error(mco_dataset_load_images(root, MCO_SPLIT_TRAIN, &opt, &ds), root, "the model takes 2");
+    test_check_error(mco_dataset_load_images(root, MCO_SPLIT_TRAIN, &opt, &ds), root, "the model takes 2");
     opt.shape = (mco_shape){8, 8, 1};
 
     make_dir("empty");
-    check_error(mco_dataset_load_images(root, MCO_SPLIT_TRAIN, &opt, &ds), "empty", "no PNG, JPEG or BMP images");
+    test_check_error(mco_dataset_load_images(root, MCO_SPLIT_TRAIN, &opt, &ds), "empty", "no PNG, JPEG or BMP images");
     snprintf(path, sizeof path, "%s/empty", root);
     rmdir(path);
 
@@ -247,7 +236,7 @@ static void test_errors(void)
     mco_dataset_free(&ds);
     make_dir("split/test/c");
     draw("split/test/c/1.png", 8, 8, 1, grey);
-    check_error(mco_dataset_load_images(path, MCO_SPLIT_TEST, &opt, &ds), "test/c", "a class that");
+    test_check_error(mco_dataset_load_images(path, MCO_SPLIT_TEST, &opt, &ds), "test/c", "a class that");
 
     /* One class only. */
     snprintf(path, sizeof path, "%s/split/train", root);
@@ -256,7 +245,7 @@ static void test_errors(void)
     snprintf(sub, sizeof sub, "%s/split/train/b", root);
     rmdir(sub);
     snprintf(path, sizeof path, "%s/split/train", root);
-    check_error(mco_dataset_load_images(path, MCO_SPLIT_TRAIN, &opt, &ds), path, "only one class");
+    test_check_error(mco_dataset_load_images(path, MCO_SPLIT_TRAIN, &opt, &ds), path, "only one class");
 }
 
 int main(void)

@@ -57,18 +57,6 @@ static void remove_file(const char *name)
     unlink(path);
 }
 
-/* The last error is one line, mentions `needle` (a file name) and `what`. */
-static void check_error(mco_status st, const char *needle, const char *what)
-{
-    CHECK(st != MCO_OK);
-    const char *e = mco_last_error();
-    CHECK(strchr(e, '\n') == NULL);
-    if (!strstr(e, needle) || !strstr(e, what)) {
-        fprintf(stderr, "error '%s' lacks '%s' or '%s'\n", e, needle, what);
-        test_failures++;
-    }
-}
-
 #define N 100
 
 static void test_pair_split(void)
@@ -151,11 +139,11 @@ static void test_split_files(void)
 
     /* Both layouts at once is ambiguous. */
     write_npy("x.npy", "|u1", "False", "(6, 2, 2, 1)", x, sizeof x);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &train), dir, "keep one layout");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &train), dir, "keep one layout");
     remove_file("x.npy");
     const char *names[] = {"x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"};
     for (int i = 0; i < 4; i++) remove_file(names[i]);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &train), dir, "no x.npy");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &train), dir, "no x.npy");
 }
 
 static void test_bad_files(void)
@@ -171,24 +159,24 @@ static void test_bad_files(void)
 
     write_npy("y.npy", "|u1", "False", "(4,)", y, sizeof y);
     write_npy("x.npy", "<f8", "False", "(4, 2)", xd, sizeof xd);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "x.npy", "float64");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "x.npy", "float64");
     write_npy("x.npy", "<c8", "False", "(4, 2)", x, sizeof x);
-    check_error(mco_npy_read(path, &a), "x.npy", "dtype '<c8' is not supported");
+    test_check_error(mco_npy_read(path, &a), "x.npy", "dtype '<c8' is not supported");
     write_npy("x.npy", ">f4", "False", "(4, 2)", x, sizeof x);
-    check_error(mco_npy_read(path, &a), "x.npy", "big-endian");
+    test_check_error(mco_npy_read(path, &a), "x.npy", "big-endian");
     write_npy("x.npy", "<f4", "True", "(4, 2)", x, sizeof x);
-    check_error(mco_npy_read(path, &a), "x.npy", "Fortran order");
+    test_check_error(mco_npy_read(path, &a), "x.npy", "Fortran order");
     write_npy("x.npy", "<f4", "False", "(4, 2)", x, sizeof x - 4);
-    check_error(mco_npy_read(path, &a), "x.npy", "truncated");
+    test_check_error(mco_npy_read(path, &a), "x.npy", "truncated");
     write_npy("x.npy", "<f4", "False", "(4, 2)", x, sizeof x);
     FILE *f = fopen(path, "ab");
     fputc(0, f);
     fclose(f);
-    check_error(mco_npy_read(path, &a), "x.npy", "trailing bytes");
+    test_check_error(mco_npy_read(path, &a), "x.npy", "trailing bytes");
     write_npy("x.npy", "<f4", "False", "(3, 2)", x, 6 * sizeof(float));
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "x.npy has 3 samples", "y.npy has 4 labels");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "x.npy has 3 samples", "y.npy has 4 labels");
     write_npy("x.npy", "<f4", "False", "(2, 2, 2, 1, 1)", x, sizeof x);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "x.npy", "5 dimensions");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "x.npy", "5 dimensions");
     x[2][1] = NAN;
     write_npy("x.npy", "<f4", "False", "(4, 2)", x, sizeof x);
     mco_data_options opt;
@@ -196,23 +184,23 @@ static void test_bad_files(void)
     opt.test_percent = 1;   /* rows 0..3 all go to train with 1 % in test: 2's NaN is read */
     mco_status st = mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, &opt, &ds);
     if (st == MCO_OK) mco_dataset_free(&ds);
-    check_error(st, "x.npy", "non-finite");
+    test_check_error(st, "x.npy", "non-finite");
     x[2][1] = 6;
     write_npy("x.npy", "<f4", "False", "(4, 2)", x, sizeof x);
     write_npy("y.npy", "<f4", "False", "(4,)", yf, sizeof yf);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "integers");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "integers");
     write_npy("y.npy", "|u1", "False", "(2, 2)", y, sizeof y);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "one-hot");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "one-hot");
     uint8_t zeros[4] = {0};
     write_npy("y.npy", "|u1", "False", "(4,)", zeros, sizeof zeros);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "at least two classes");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "at least two classes");
     int16_t big[4] = {0, 1, 300, 2};
     write_npy("y.npy", "<i2", "False", "(4,)", big, sizeof big);
-    check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "label 300");
+    test_check_error(mco_dataset_load_npy(dir, MCO_SPLIT_TRAIN, NULL, &ds), "y.npy", "label 300");
     f = fopen(path, "wb");
     fputs("x,y\n1,2\n", f);
     fclose(f);
-    check_error(mco_npy_read(path, &a), "x.npy", "not a .npy file");
+    test_check_error(mco_npy_read(path, &a), "x.npy", "not a .npy file");
     remove_file("x.npy");
     remove_file("y.npy");
 }

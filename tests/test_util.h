@@ -16,7 +16,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+#include "mcuopt/status.h"
 
 #define TEST_SKIP_CODE 77
 
@@ -103,6 +106,19 @@ static inline int test_have_mnist(void)
 static inline int test_have_arm_tools(void)
 {
     return system("arm-none-eabi-gcc --version >/dev/null 2>&1 && qemu-system-arm --version >/dev/null 2>&1") == 0;
+}
+
+/* Checks that st is an error whose message (mco_last_error) is one line
+ * naming both `needle` (e.g. the file) and `what` (the problem). */
+static inline void test_check_error(mco_status st, const char *needle, const char *what)
+{
+    CHECK(st != MCO_OK);
+    const char *e = mco_last_error();
+    CHECK(strchr(e, '\n') == NULL);
+    if (!strstr(e, needle) || !strstr(e, what)) {
+        fprintf(stderr, "error '%s' lacks '%s' or '%s'\n", e, needle, what);
+        test_failures++;
+    }
 }
 
 #endif

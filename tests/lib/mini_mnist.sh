@@ -38,3 +38,10 @@ make_mini_mnist() {
       "\\x00\\x00\\x08\\x01$(count_hex "$n")" 8 || return 1
   done
 }
+
+# make_mini_model CLI DIR: the mini set in DIR/mini and a mnist-paper
+# trained on it for one epoch in DIR/m.mco (the search tests' starting model).
+make_mini_model() {
+  make_mini_mnist "$2/mini" || return 1
+  "$1" train --arch mnist-paper --data "$2/mini" --epochs 1 --val 50 --quiet -o "$2/m.mco" >/dev/null
+}
