@@ -263,13 +263,10 @@ const mco_op_desc mco_op_softmax_s8 = {
     MCO_OP_SOFTMAX_S8, "SOFTMAX_S8", "mco_softmax_s8", "mco_runtime.h", "&P, IN, OUT",
     supports_softmax_s8, prepare_softmax_s8, eval_softmax_s8, features_softmax_s8, NULL, -1};
 
-/* Until the resource model is calibrated with them, these borrow the
- * clamp's coefficients (one element-wise pass). */
 const mco_op_desc mco_op_activation_f32 = {
     MCO_OP_ACTIVATION_F32, "ACTIVATION_F32", "mco_activation_f32", "mco_runtime.h", "&P, IN, OUT",
-    supports_activation_f32, prepare_activation_f32, eval_activation_f32, features_elements, NULL,
-    MCO_OP_CLAMP_F32};
+    supports_activation_f32, prepare_activation_f32, eval_activation_f32, features_elements, NULL, -1};
 
 const mco_op_desc mco_op_lut_s8 = {
     MCO_OP_LUT_S8, "LUT_S8", "mco_lut_s8", "mco_runtime.h", "&P, IN, W, OUT",
-    supports_lut_s8, prepare_lut_s8, eval_lut_s8, features_elements, NULL, MCO_OP_CLAMP_S8};
+    supports_lut_s8, prepare_lut_s8, eval_lut_s8, features_elements, NULL, -1};

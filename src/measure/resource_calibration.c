@@ -181,6 +181,7 @@ static void calibration_arch(int i, int valid, char *buf, size_t cap)
     static const int us[] = {16, 24, 33, 40, 12, 64, 20, 9};
     static const int ns[] = {10, 5, 7, 12, 3};
     /* depthwise block, residual Add, Dense layers, Softmax */
+    static const char *const acts[] = {"sigmoid", "hard_swish", "tanh", "leaky_relu alpha=0.1", "hard_sigmoid"};
     static const char parts[16][5] = {"1111", "1010", "0101", "1100", "0011", "1110", "0011", "1011",
                                       "1100", "1011", "0100", "1111", "0110", "1000", "0011", "1110"};
 #define PICK(a, k) (a)[(size_t)(k) % (sizeof(a) / sizeof((a)[0]))]
@@ -208,6 +209,10 @@ static void calibration_arch(int i, int valid, char *buf, size_t cap)
             1 + i % 2, i % 8 == 3 ? "valid" : "same");
         break;
     }
+    /* every fifth model (a pattern apart from the parts' and the pools')
+     * has an element-wise activation of its own (LUT_S8 in int8,
+     * ACTIVATION_F32 in float) after its first block */
+    if (i % 5 == 2) ADD("%s\n", PICK(acts, i / 5));
     const char *last = "b0";
     if (part[0] == '1') {
         ADD("depthwise_conv2d kernel=%d stride=%d padding=same\nb1 = relu\n", kd, sd);
