@@ -10,11 +10,54 @@
 
 typedef enum { POOL_MAX, POOL_AVG } pool_kind;
 
+/* The pooled value of n (1..4) channels from channel c on of one output
+ * pixel's clipped window, into acc[0..n): the max, or the sum. The window
+ * is walked pixel by pixel with the n channels side by side, so each pixel
+ * costs n neighbouring loads (and four sums run in registers). An index, not a pointer, steps along a row:
+ * it may pass the input's end after the last tap. */
+static void pool_channels(const mco_window *w, const mco_clip *clip, const int8_t *input, int32_t c, int32_t n,
+                          pool_kind kind, int32_t acc[4])
+{
+    int32_t ky, kx, i;
+    size_t row = (size_t)w->in_w * (size_t)w->in_c, first = ((size_t)(clip->y0 + clip->ky_lo) * (size_t)w->in_w +
+                                                             (size_t)(clip->x0 + clip->kx_lo)) * (size_t)w->in_c +
+                                                            (size_t)c;
+    if (n == 4 && kind == POOL_AVG) {   /* the common case: four running sums in registers */
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (ky = clip->ky_lo; ky < clip->ky_hi; ky++, first += row) {
+            size_t at = first;
+            for (kx = clip->kx_lo; kx < clip->kx_hi; kx++, at += (size_t)w->in_c) {
+                a0 += input[at];
+                a1 += input[at + 1];
+                a2 += input[at + 2];
+                a3 += input[at + 3];
+            }
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        return;
+    }
+    for (i = 0; i < 4; i++) acc[i] = kind == POOL_MAX ? -128 : 0;
+    for (ky = clip->ky_lo; ky < clip->ky_hi; ky++, first += row) {
+        size_t at = first;
+        for (kx = clip->kx_lo; kx < clip->kx_hi; kx++, at += (size_t)w->in_c)
+            for (i = 0; i < n; i++) {
+                int32_t v = input[at + (size_t)i];
+                if (kind == POOL_MAX)
+                    acc[i] = v > acc[i] ? v : acc[i];
+                else
+                    acc[i] += v;
+            }
+    }
+}
+
 static mco_rt_status pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output,
                              pool_kind kind)
 {
     const mco_window *w;
-    int32_t oy, ox, c, ky, kx;
+    int32_t oy, ox, c, i;
     if (!p || !input || !output || !mco_window_valid(&p->win, 1) || p->act_min < -128 ||
         p->act_max > 127 || p->act_min > p->act_max)
         return MCO_RT_ARG_ERROR;
@@ -23,20 +66,15 @@ static mco_rt_status pool_s8(const mco_pool_s8_params *p, const int8_t *input, i
         for (ox = 0; ox < w->out_w; ox++) {
             mco_clip clip = mco_clip_window(w, oy, ox);
             int32_t count = (clip.ky_hi - clip.ky_lo) * (clip.kx_hi - clip.kx_lo);
-            for (c = 0; c < w->in_c; c++) {
-                int32_t acc = kind == POOL_MAX ? -128 : 0;
-                for (ky = clip.ky_lo; ky < clip.ky_hi; ky++) {
-                    for (kx = clip.kx_lo; kx < clip.kx_hi; kx++) {
-                        int32_t v = input[((size_t)(clip.y0 + ky) * (size_t)w->in_w + (size_t)(clip.x0 + kx)) * (size_t)w->in_c + (size_t)c];
-                        if (kind == POOL_MAX)
-                            acc = v > acc ? v : acc;
-                        else
-                            acc += v;
-                    }
+            for (c = 0; c < w->in_c; c += 4) {
+                int32_t acc[4], n = w->in_c - c < 4 ? w->in_c - c : 4;
+                pool_channels(w, &clip, input, c, n, kind, acc);
+                for (i = 0; i < n; i++) {
+                    int32_t a = acc[i];
+                    if (kind == POOL_AVG && count > 0)
+                        a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
+                    *output++ = (int8_t)mco_fp_clamp(a, p->act_min, p->act_max);
                 }
-                if (kind == POOL_AVG && count > 0)
-                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                *output++ = (int8_t)mco_fp_clamp(acc, p->act_min, p->act_max);
             }
         }
     }
