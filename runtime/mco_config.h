@@ -23,6 +23,13 @@
  * refuses one); 0: any number of units. */
 #define MCO_FC_WIDE_ONLY 0
 
+/* 1: the int8 Dense kernel's assembly loop (gcc, DSP cores) is written out
+ * twice, two input words per turn: about 2 cycles fewer per 4 inputs x 5
+ * units on a Cortex-M4 for some 120 bytes of code; the emitter sets it when
+ * the model's int8 Dense layers run enough turns to pay for them. 0: one
+ * copy. Same results either way. */
+#define MCO_FC_UNROLL 0
+
 /* The input height and width and the output channels of the model's 3x3
  * conv + max pool layers (mco_conv3x3_maxpool2x2_s8) when they all share
  * them and the width is a multiple of 4: the DSP assembly path takes them as

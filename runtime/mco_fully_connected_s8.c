@@ -41,12 +41,34 @@ static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *
     "sxtb16 %[" w "], %[" w "], ror #8\n\t"                                   \
     "smlad %[" acc "], %[" w "], %[x13], %[" acc "]\n\t"
 
-/* acc[r] += (input + input_offset) . row r, the rows at w + r*s (n inputs). */
-static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, const int8_t *w, size_t s,
-                                 int32_t n, int32_t input_offset)
+/* One word of the DSP loop: four inputs widened once, with the offset, then
+ * the five rows (see dot5_s8). */
+#define FC_WORD_ASM                                                             \
+    "ldr %[x13], [%[in]], #4\n\t"                                              \
+    "ldr %[t], %[off2]\n\t"                                                    \
+    "ldr %[v], [%[w]]\n\t"                                                     \
+    "sxtab16 %[x02], %[t], %[x13]\n\t"                                         \
+    "sxtab16 %[x13], %[t], %[x13], ror #8\n\t"                                 \
+    FC_MAC_ASM("a0", "v")                                                     \
+    "ldr %[v], [%[w], %[s]]\n\t"                                               \
+    "ldr %[u], [%[w], %[s], lsl #1]\n\t"                                       \
+    FC_MAC_ASM("a1", "v")                                                     \
+    FC_MAC_ASM("a2", "u")                                                     \
+    "add %[t], %[w], %[s], lsl #1\n\t"                                         \
+    "ldr %[v], [%[t], %[s]]\n\t"                                               \
+    "ldr %[u], [%[w], %[s], lsl #2]\n\t"                                       \
+    FC_MAC_ASM("a3", "v")                                                     \
+    FC_MAC_ASM("a4", "u")                                                     \
+    "adds %[w], %[w], #4\n\t"
+
+/* acc[r] = bias[r] + (input + input_offset) . row r, the rows at w + r*n
+ * (n inputs). */
+static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int32_t *bias, const int8_t *input,
+                                 const int8_t *w, int32_t n, int32_t input_offset)
 {
+    size_t s = (size_t)n;
 #if MCO_HAVE_DSP
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], a4 = bias[4];
     int32_t offset2 = mco_dup16(input_offset), k = n >> 2;
 #if MCO_ASM_REGS >= 14
     /* Fifteen live values in the C below: the compiler spills four of
@@ -57,24 +79,23 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
      * w + 3s is formed in the temporary). Same arithmetic as the C. */
     if (k > 0) {
         int32_t x02, x13, v, u, t;
+        /* MCO_FC_UNROLL (mco_config.h): the loop body is written twice (two
+         * words per turn, half the loop's count and branch): k becomes
+         * ceil(k / 2), and an odd k enters at the second copy (the carry
+         * of the shift). */
         __asm__ volatile(
+#if MCO_FC_UNROLL
+            "lsrs %[k], %[k], #1\n\t"
+            "adc %[k], %[k], #0\n\t"
+            "bcs 2f\n\t"
             "1:\n\t"
-            "ldr %[x13], [%[in]], #4\n\t"
-            "ldr %[t], %[off2]\n\t"
-            "ldr %[v], [%[w]]\n\t"
-            "sxtab16 %[x02], %[t], %[x13]\n\t"
-            "sxtab16 %[x13], %[t], %[x13], ror #8\n\t"
-            FC_MAC_ASM("a0", "v")
-            "ldr %[v], [%[w], %[s]]\n\t"
-            "ldr %[u], [%[w], %[s], lsl #1]\n\t"
-            FC_MAC_ASM("a1", "v")
-            FC_MAC_ASM("a2", "u")
-            "add %[t], %[w], %[s], lsl #1\n\t"
-            "ldr %[v], [%[t], %[s]]\n\t"
-            "ldr %[u], [%[w], %[s], lsl #2]\n\t"
-            FC_MAC_ASM("a3", "v")
-            FC_MAC_ASM("a4", "u")
-            "adds %[w], %[w], #4\n\t"
+            FC_WORD_ASM
+            "2:\n\t"
+            FC_WORD_ASM
+#else
+            "1:\n\t"
+            FC_WORD_ASM
+#endif
             "subs %[k], %[k], #1\n\t"
             "bne 1b"
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
@@ -113,7 +134,7 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int8_t *input, cons
 #else
     {   /* every input: the rows and the input read at index i = -n .. -1 */
         const int8_t *in = input + n, *w0 = w + n, *w1 = w0 + s, *w2 = w1 + s, *w3 = w2 + s, *w4 = w3 + s;
-        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], i;
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], a4 = bias[4], i;
         for (i = -n; i != 0; i++) {
             int32_t x = (int32_t)in[i] + input_offset;
             a0 += x * (int32_t)w0[i];
@@ -168,9 +189,20 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output)
 {
-    int32_t u, units, rows, r;
+    int32_t u, units, rows, r, in_size, input_offset, step, output_offset, act_min, act_max;
+    const int32_t *multiplier, *shift;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
+    /* The parameters, read once: the int8 output stores may alias *p, so
+     * the compiler would read them again for every unit. */
     units = p->out_size;
+    in_size = p->in_size;
+    input_offset = p->input_offset;
+    multiplier = p->multiplier;
+    shift = p->shift;
+    step = p->per_tensor ? 0 : 1;   /* unit u's output stage: multiplier[u * step], shift[u * step] */
+    output_offset = p->output_offset;
+    act_min = p->act_min;
+    act_max = p->act_max;
 #if MCO_FC_WIDE_ONLY
     /* the emitter sets MCO_FC_WIDE_ONLY only when no layer is narrower */
     if (units < FC_ROWS) return MCO_RT_ARG_ERROR;
@@ -182,13 +214,22 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
         int32_t acc[FC_ROWS];
         const int8_t *w;
         if (u > units - rows) u = units < rows ? 0 : units - rows;   /* the last pass ends at the last unit */
-        w = weights + (size_t)u * (size_t)p->in_size;
-        for (r = 0; r < rows; r++) acc[r] = bias[u + (r < units ? r : 0)];
-        if (rows == FC_ROWS) dot5_s8(acc, input, w, (size_t)p->in_size, p->in_size, p->input_offset);
-#if !MCO_FC_WIDE_ONLY
-        else dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)p->in_size, p->in_size, p->input_offset);
+        w = weights + (size_t)u * (size_t)in_size;
+#if MCO_FC_WIDE_ONLY
+        dot5_s8(acc, bias + u, input, w, in_size, input_offset);
+#else
+        if (rows == FC_ROWS) {
+            dot5_s8(acc, bias + u, input, w, in_size, input_offset);
+        } else {
+            acc[0] = bias[u];
+            acc[1] = bias[u + (units > 1)];   /* unit 1, or unit 0 again */
+            dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)in_size, in_size, input_offset);
+        }
 #endif
-        for (r = 0; r < rows && r < units; r++) output[u + r] = mco_fc_output_s8(p, acc[r], u + r);
+        for (r = 0; r < rows && r < units; r++) {
+            int32_t q = (u + r) * step;
+            output[u + r] = mco_fp_output_s8(acc[r], multiplier[q], shift[q], output_offset, act_min, act_max);
+        }
     }
     return MCO_RT_OK;
 }
