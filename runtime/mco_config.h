@@ -27,8 +27,10 @@
  * twice, two input words per turn: about 2 cycles fewer per 4 inputs x 5
  * units on a Cortex-M4 for some 120 bytes of code; the emitter sets it when
  * the model's int8 Dense layers run enough turns to pay for them. 0: one
- * copy. Same results either way. */
+ * copy. Same results either way, so a build may define it (-D). */
+#ifndef MCO_FC_UNROLL
 #define MCO_FC_UNROLL 0
+#endif
 
 /* The input height and width and the output channels of the model's 3x3
  * conv + max pool layers (mco_conv3x3_maxpool2x2_s8) when they all share

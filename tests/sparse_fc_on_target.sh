@@ -4,10 +4,11 @@
 # a small firmware built for the Cortex-M4F packs random pruned matrices
 # (sparsity 0 to 100 %, odd sizes, inputs up to 2100 with long zero runs)
 # on the target and checks mco_fully_connected_sparse_s8 against
-# mco_fully_connected_s8 bit for bit, in QEMU (netduinoplus2). Built four
+# mco_fully_connected_s8 bit for bit, in QEMU (netduinoplus2). Built five
 # ways: arm-none-eabi-gcc -O2 (the assembly), -O0 (its C path), clang -O2
 # and -O0 (the assembly: Clang gives it its eleven registers at every
-# level). The host tests (test_sparse_kernels) cover the C paths. $1 (the
+# level), and gcc -O2 with -DMCO_FC_UNROLL=1 (the dense kernel's unrolled
+# assembly loop, odd and even word counts, against the sparse kernel). The host tests (test_sparse_kernels) cover the C paths. $1 (the
 # CLI) is unused. Skipped (exit 77) when arm-none-eabi-gcc, clang or
 # qemu-system-arm is missing (CI installs them, see scripts/setup.sh, and
 # fails on any skip).
@@ -69,15 +70,16 @@ EOC
 fw=firmware
 cpu=(-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard -mthumb)
 sysroot=$(dirname "$(dirname "$(arm-none-eabi-gcc -print-file-name=libc.a)")")
-for build in "gcc -O2" "gcc -O0" "clang -O2" "clang -O0"; do
-  read -r cc opt <<<"$build"
+for build in "gcc -O2" "gcc -O0" "clang -O2" "clang -O0" "gcc -O2 -DMCO_FC_UNROLL=1"; do
+  read -r cc opt defs <<<"$build"
   compiler=(arm-none-eabi-gcc)
   # Clang as `mcuopt measure --cc clang` calls it (src/target/target_measure.c)
   [ "$cc" = clang ] && compiler=(clang --target=arm-none-eabi "--sysroot=$sysroot" -munaligned-access -fshort-enums)
   rm -f "$tmp"/*.o
   for src in "$tmp/main.c" runtime/mco_fully_connected_sparse_s8.c runtime/mco_sparse_pack.c \
              runtime/mco_fully_connected_s8.c runtime/mco_fixed_point.c; do
-    "${compiler[@]}" "${cpu[@]}" -std=gnu11 "$opt" -ffunction-sections -fdata-sections -Iruntime -c "$src" \
+    # shellcheck disable=SC2086
+    "${compiler[@]}" "${cpu[@]}" -std=gnu11 "$opt" ${defs:-} -ffunction-sections -fdata-sections -Iruntime -c "$src" \
       -o "$tmp/$(basename "$src" .c).o"
   done
   # (-z noexecstack: Clang's objects carry a stack note newlib's do not)
