@@ -42,7 +42,7 @@ static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *
     "smlad %[" acc "], %[" w "], %[x13], %[" acc "]\n\t"
 
 /* One word of the DSP loop: four inputs widened once, with the offset, then
- * the five rows (see dot5_s8). */
+ * the five rows (see pass5_s8). */
 #define FC_WORD_ASM                                                             \
     "ldr %[x13], [%[in]], #4\n\t"                                              \
     "ldr %[t], %[off2]\n\t"                                                    \
@@ -61,11 +61,28 @@ static int fc_valid(const mco_fc_s8_params *p, const int8_t *input, const void *
     FC_MAC_ASM("a4", "u")                                                     \
     "adds %[w], %[w], #4\n\t"
 
-/* acc[r] = bias[r] + (input + input_offset) . row r, the rows at w + r*n
- * (n inputs). */
-static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int32_t *bias, const int8_t *input,
-                                 const int8_t *w, int32_t n, int32_t input_offset)
+/* output[r] = unit u + r's output stage applied to acc[r], r < n. The
+ * parameters are read into locals first: the int8 stores may alias *p, so
+ * the compiler would read them again for every unit. */
+static inline void fc_outputs(const mco_fc_s8_params *p, const int32_t *acc, int32_t u, int32_t n,
+                              int8_t *output)
 {
+    const int32_t *multiplier = p->multiplier, *shift = p->shift;
+    int32_t step = p->per_tensor ? 0 : 1, output_offset = p->output_offset, act_min = p->act_min,
+            act_max = p->act_max, r;
+    for (r = 0; r < n; r++) {
+        int32_t q = (u + r) * step;
+        output[r] = mco_fp_output_s8(acc[r], multiplier[q], shift[q], output_offset, act_min, act_max);
+    }
+}
+
+/* One pass: units u .. u + 4, their rows at w + r*n (n inputs), biases at
+ * bias, outputs at output: sum = bias[r] + (input + input_offset) . row r,
+ * then the output stage. */
+static MCO_NOINLINE void pass5_s8(const mco_fc_s8_params *p, const int8_t *input, const int8_t *w,
+                                  const int32_t *bias, int8_t *output, int32_t u)
+{
+    int32_t n = p->in_size, input_offset = p->input_offset, acc[FC_ROWS];
     size_t s = (size_t)n;
 #if MCO_HAVE_DSP
     int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], a4 = bias[4];
@@ -150,6 +167,7 @@ static MCO_NOINLINE void dot5_s8(int32_t acc[FC_ROWS], const int32_t *bias, cons
         acc[4] = a4;
     }
 #endif
+    fc_outputs(p, acc, u, FC_ROWS, output);
 }
 
 #if !MCO_FC_WIDE_ONLY
@@ -189,20 +207,9 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output)
 {
-    int32_t u, units, rows, r, in_size, input_offset, step, output_offset, act_min, act_max;
-    const int32_t *multiplier, *shift;
+    int32_t u, units, rows;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
-    /* The parameters, read once: the int8 output stores may alias *p, so
-     * the compiler would read them again for every unit. */
     units = p->out_size;
-    in_size = p->in_size;
-    input_offset = p->input_offset;
-    multiplier = p->multiplier;
-    shift = p->shift;
-    step = p->per_tensor ? 0 : 1;   /* unit u's output stage: multiplier[u * step], shift[u * step] */
-    output_offset = p->output_offset;
-    act_min = p->act_min;
-    act_max = p->act_max;
 #if MCO_FC_WIDE_ONLY
     /* the emitter sets MCO_FC_WIDE_ONLY only when no layer is narrower */
     if (units < FC_ROWS) return MCO_RT_ARG_ERROR;
@@ -211,25 +218,20 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
     rows = units < FC_ROWS ? 2 : FC_ROWS;   /* units per pass (one unit: its row twice) */
 #endif
     for (u = 0; u < units; u += rows) {
-        int32_t acc[FC_ROWS];
         const int8_t *w;
         if (u > units - rows) u = units < rows ? 0 : units - rows;   /* the last pass ends at the last unit */
-        w = weights + (size_t)u * (size_t)in_size;
-#if MCO_FC_WIDE_ONLY
-        dot5_s8(acc, bias + u, input, w, in_size, input_offset);
-#else
-        if (rows == FC_ROWS) {
-            dot5_s8(acc, bias + u, input, w, in_size, input_offset);
-        } else {
+        w = weights + (size_t)u * (size_t)p->in_size;
+#if !MCO_FC_WIDE_ONLY
+        if (rows < FC_ROWS) {
+            int32_t acc[2];
             acc[0] = bias[u];
             acc[1] = bias[u + (units > 1)];   /* unit 1, or unit 0 again */
-            dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)in_size, in_size, input_offset);
+            dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)p->in_size, p->in_size, p->input_offset);
+            fc_outputs(p, acc, u, units < 2 ? units : 2, output + u);
+            continue;
         }
 #endif
-        for (r = 0; r < rows && r < units; r++) {
-            int32_t q = (u + r) * step;
-            output[u + r] = mco_fp_output_s8(acc[r], multiplier[q], shift[q], output_offset, act_min, act_max);
-        }
+        pass5_s8(p, input, w, bias + u, output + u, u);
     }
     return MCO_RT_OK;
 }
