@@ -14,9 +14,11 @@
  * rows read at a shared index counting up to zero, the sums in locals:
  * what GCC keeps in registers on Thumb-1. The int4 version is scalar.
  * The DSP loop is inline assembly where the compiler can give it fourteen
- * registers (MCO_ASM_REGS, mco_arch.h: GCC with optimisation), else the
- * same arithmetic in C with ACLE intrinsics (Clang, GCC -O0, the host's DSP
- * emulation).
+ * registers (MCO_ASM_REGS, mco_arch.h: GCC with optimisation), written out
+ * twice when the model's config asks for it (MCO_FC_UNROLL, mco_config.h),
+ * else the same arithmetic in C with ACLE intrinsics (Clang, GCC -O0, the
+ * host's DSP emulation). A five-unit pass also applies the output stage,
+ * its sums still in registers, the parameters read once per pass.
  */
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
