@@ -244,6 +244,9 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
             CHECK(strstr(text, "mcuopt emit") != NULL && strstr(text, "#define MCO_REQUANT_FAST 1") != NULL);
             /* its one Dense layer has 10 units: the two-unit pass is left out */
             CHECK(strstr(text, "#define MCO_FC_WIDE_ONLY 1") != NULL);
+            /* and two passes over its inputs are too few word-loop turns to
+             * pay for the Dense loop's unrolled copy */
+            CHECK(strstr(text, "#define MCO_FC_UNROLL 0") != NULL);
             has_config = 1;
         }
     }
