@@ -1604,6 +1604,8 @@ mco_status mco_search_run(const mco_search_options *opt, mco_search_result *resu
     s.res = result;
     s.t0 = now_s();
     mco_status st = setup(&s);
+    if (st == MCO_OK && opt->report_only && s.n_stored == 0)
+        st = mco_error(MCO_ERR_NOT_FOUND, "search: --report: the study in %s has no trials yet", opt->db_path);
     if (st == MCO_OK && !opt->report_only) st = search_loop(&s);
     result->interrupted = stopped(&s);
     if (st == MCO_OK) st = write_outputs(&s);
