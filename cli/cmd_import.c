@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/onnx.h"
+#include "mcuopt/onnx_qdq.h"
 #include "mcuopt/tflite.h"
 
 static void print_help(void)
@@ -100,6 +101,8 @@ int cmd_import(int argc, char **argv)
     int onnx_name = len > 5 && strcmp(path + len - 5, ".onnx") == 0;
     if ((len > 7 && strcmp(path + len - 7, ".tflite") == 0) || (!onnx_name && mco_tflite_file_is_tflite(path)))
         return cli_import_tflite(path, output, dataset, normalize ? &norm : NULL, json);
+    if (mco_onnx_file_is_qdq(path))   /* QuantizeLinear / DequantizeLinear: an int8 deploy model */
+        return cli_import_onnx_qdq(path, output, dataset, normalize ? &norm : NULL, json);
     if (!output) output = "model.mco";
     mco_model model;
     mco_status st = mco_onnx_import(path, &model);
