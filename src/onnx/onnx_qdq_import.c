@@ -43,7 +43,7 @@
 #define MAX_VALUES ((size_t)1 << 26)
 #define TAG_SUFFIX "#qdq"   /* name of the float initializer holding a DQ'd initializer's values */
 
-typedef enum { NODE_OTHER = 0, NODE_ACT_Q, NODE_ACT_DQ, NODE_CONST_DQ } node_role;
+typedef enum { NODE_OTHER = 0, NODE_ACT_Q, NODE_ACT_DQ, NODE_CONST_DQ, NODE_ROUNDING } node_role;
 
 typedef struct {
     const char *name;
@@ -83,6 +83,8 @@ typedef struct {
     const_dq *cdq;               /* [n_node]: filled for NODE_CONST_DQ */
     name_entry *cdq_outs;        /* outputs of initializer DQ nodes -> node */
     size_t n_cdq_outs;
+    name_entry *roundings;       /* outputs of mcuopt's half-away nudges (onnx_export.c) -> their last Add */
+    size_t n_roundings;
     act_q *aq;                   /* sorted by name after classify() */
     size_t n_aq;
     mco_qparams *node_q;         /* [n_node]: a Q / activation DQ node's quantization */
@@ -299,6 +301,63 @@ static int compare_aq(const void *a, const void *b)
     return strcmp(((const act_q *)a)->name, ((const act_q *)b)->name);
 }
 
+/* The node producing `name` (-1: none), from the sorted table of outputs. */
+static int producer(const name_entry *outs, size_t n, const char *name, const Onnx__GraphProto *g, const char *op)
+{
+    int k = lookup(outs, n, name);
+    return k >= 0 && is_op(g->node[k], op) ? k : -1;
+}
+
+static int scalar_initializer(const qdq *s, const Onnx__NodeProto *n, size_t input)
+{
+    const Onnx__TensorProto *t = input < n->n_input ? initializer(s, n->input[input]) : NULL;
+    size_t count = 1;
+    for (size_t d = 0; t && d < t->n_dims; d++) count *= t->dims[d] == 1 ? 1 : 2;
+    return t && count == 1;
+}
+
+/* mcuopt's export nudges the float result y of an int8 layer before its
+ * QuantizeLinear so that an ONNX runtime rounds as mcuopt's kernels do
+ * (onnx_export.c): an average pool's as Add(y, Mul(Sign(Add(y, c1)), c2)),
+ * a Conv's or Gemm's as Add(y, Mul(Sign(y), c)), c1, c2 and c
+ * initializers. That rounding is what mcuopt's kernels compute anyway: the
+ * nodes are marked and become Identity nodes of y. */
+static mco_status find_roundings(qdq *s)
+{
+    const Onnx__GraphProto *g = s->g;
+    size_t n = g->n_node, m = 0;
+    name_entry *outs = malloc((n ? n : 1) * sizeof *outs);
+    s->roundings = malloc((n ? n : 1) * sizeof *s->roundings);
+    if (!outs || !s->roundings) {
+        free(outs);
+        return fail(s, MCO_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n; k++)
+        if (g->node[k]->n_output >= 1 && g->node[k]->output[0]) outs[m++] = (name_entry){g->node[k]->output[0], (int)k};
+    qsort(outs, m, sizeof *outs, compare_entries);
+    for (size_t k = 0; k < n; k++) {
+        const Onnx__NodeProto *add = g->node[k];
+        if (!is_op(add, "Add") || add->n_input != 2 || !add->input[0] || !add->input[1]) continue;
+        int mul = producer(outs, m, add->input[1], g, "Mul");
+        if (mul < 0 || g->node[mul]->n_input != 2 || !initializer(s, g->node[mul]->input[1])) continue;
+        int sign = producer(outs, m, g->node[mul]->input[0], g, "Sign");
+        if (sign < 0 || g->node[sign]->n_input != 1 || !g->node[sign]->input[0]) continue;
+        int raw = -1;
+        if (strcmp(g->node[sign]->input[0], add->input[0]) != 0) {   /* a pool's: Sign of y + c1 */
+            raw = producer(outs, m, g->node[sign]->input[0], g, "Add");
+            if (raw < 0 || g->node[raw]->n_input != 2 || !scalar_initializer(s, g->node[raw], 1) ||
+                !g->node[raw]->input[0] || strcmp(g->node[raw]->input[0], add->input[0]) != 0)
+                continue;
+            s->role[raw] = NODE_ROUNDING;
+        }
+        s->role[k] = s->role[mul] = s->role[sign] = NODE_ROUNDING;
+        s->roundings[s->n_roundings++] = (name_entry){add->output[0], (int)k};
+    }
+    free(outs);
+    qsort(s->roundings, s->n_roundings, sizeof *s->roundings, compare_entries);
+    return MCO_OK;
+}
+
 static mco_status classify(qdq *s)
 {
     const Onnx__GraphProto *g = s->g;
@@ -308,10 +367,11 @@ static mco_status classify(qdq *s)
     s->node_q = calloc(n ? n : 1, sizeof *s->node_q);
     s->q_outs = malloc((n ? n : 1) * sizeof *s->q_outs);
     s->cdq_outs = malloc((n ? n : 1) * sizeof *s->cdq_outs);
-    s->aq = malloc((n ? n : 1) * sizeof *s->aq);
+    s->aq = malloc((2 * n + 1) * sizeof *s->aq);   /* a Q's input, and the pool a nudge reads */
     if (!s->role || !s->cdq || !s->node_q || !s->q_outs || !s->cdq_outs || !s->aq)
         return fail(s, MCO_ERR_NOMEM, "out of memory");
     mco_status st = index_initializers(s);
+    if (st == MCO_OK) st = find_roundings(s);
     /* Pass 1: activation QuantizeLinear nodes. */
     for (size_t k = 0; st == MCO_OK && k < n; k++) {
         const Onnx__NodeProto *node = g->node[k];
@@ -326,6 +386,8 @@ static mco_status classify(qdq *s)
         s->role[k] = NODE_ACT_Q;
         s->q_outs[s->n_q_outs++] = (name_entry){node->output[0], (int)k};
         s->aq[s->n_aq++] = (act_q){node->input[0], s->node_q[k]};
+        int nudge = lookup(s->roundings, s->n_roundings, node->input[0]);
+        if (nudge >= 0) s->aq[s->n_aq++] = (act_q){g->node[nudge]->input[0], s->node_q[k]};
     }
     qsort(s->q_outs, s->n_q_outs, sizeof *s->q_outs, compare_entries);
     qsort(s->aq, s->n_aq, sizeof *s->aq, compare_aq);
@@ -342,7 +404,7 @@ static mco_status classify(qdq *s)
         const Onnx__NodeProto *node = g->node[k];
         char buf[48];
         s->node = (int)k;
-        if (is_op(node, "QuantizeLinear")) continue;
+        if (is_op(node, "QuantizeLinear") || s->role[k] == NODE_ROUNDING) continue;
         if (!is_op(node, "DequantizeLinear")) {
             for (size_t i = 0; i < node->n_input; i++)
                 if (lookup(s->q_outs, s->n_q_outs, node->input[i]) >= 0)
@@ -506,7 +568,8 @@ static mco_status import_float(qdq *s, const Onnx__ModelProto *m, mco_model *mod
             if (!(copy->name = keep_string(&r, tag, ""))) st = fail(s, MCO_ERR_NOMEM, "out of memory");
         }
         if (s->role[k] == NODE_OTHER) continue;
-        /* Q, DQ: Identity of the same input (the float value); an initializer's DQ: Identity of its float values. */
+        /* Q, DQ, a nudge: Identity of the same input (the float value); an
+         * initializer's DQ: Identity of its float values. */
         copy->op_type = "Identity";
         copy->domain = NULL;
         copy->n_attribute = 0;
@@ -819,6 +882,7 @@ mco_status mco_onnx_import_qdq_bytes(const uint8_t *bytes, size_t size, const ch
     free(s.q_outs);
     free(s.cdq_outs);
     free(s.aq);
+    free(s.roundings);
     free(s.inits);
     onnx__model_proto__free_unpacked(m, NULL);
     if (st != MCO_OK) memset(dm, 0, sizeof *dm);

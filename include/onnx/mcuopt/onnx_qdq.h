@@ -14,6 +14,9 @@
  *   - QuantizeLinear -> DequantizeLinear (same scale and zero point, int8
  *     or uint8: uint8 becomes int8 with the zero point minus 128, the same
  *     real values) on an activation: that tensor's quantization;
+ *   - the nudges mcuopt's export puts before the QuantizeLinear of an
+ *     average pool (Add, Sign, Mul, Add) or a Conv / Gemm (Sign, Mul, Add;
+ *     see onnx_export.c) as nothing, that rounding being the kernels' own;
  *   - every other node as the float import (onnx.h) maps it.
  * A layer whose output has no QuantizeLinear takes its input's
  * quantization when it cannot requantize (ReLU, ReLU6, MaxPool, Flatten),
