@@ -13,7 +13,9 @@
 # float graph as written), as the share of identical int8 outputs (one
 # output step = the output scale). The same for the export with mcuopt's
 # rounding nudges removed (the export before they were added) shows what
-# they change.
+# they change. Then the other direction: QDQ graphs as onnxruntime's
+# quantizer writes them, imported (`mcuopt import`), against onnxruntime on
+# the original graph and on mcuopt's re-export.
 # onnxruntime: Python's if /usr/bin/python3 has it, else onnxruntime-node
 # from npm, installed into a temporary directory for this run (never
 # committed; --ignore-scripts: its install script fetches GPU libraries,
@@ -39,12 +41,12 @@ else
     (cd "$tmp" && npm install --silent --no-audit --no-fund --ignore-scripts onnxruntime-node >/dev/null)
     runner=node
 fi
-# run_ort MODEL LEVEL OUT: onnxruntime on the n images.
-run_ort() {
+# run_ort_n MODEL LEVEL OUT INPUTS COUNT: onnxruntime on COUNT float32 inputs.
+run_ort_n() {
     if [ $runner = node ]; then
-        NODE_PATH="$tmp/node_modules" node bench/qdq_ort.js "$1" "$out/images.f32" "$n" "$3" "$2"
+        NODE_PATH="$tmp/node_modules" node bench/qdq_ort.js "$1" "$4" "$5" "$3" "$2"
     else
-        "$py" - "$1" "$out/images.f32" "$n" "$3" "$2" <<'PY'
+        "$py" - "$1" "$4" "$5" "$3" "$2" <<'PY'
 import sys
 import numpy as np
 import onnxruntime as ort
@@ -54,11 +56,14 @@ opt.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL if leve
     ort.GraphOptimizationLevel.ORT_DISABLE_ALL
 opt.log_severity_level = 3
 s = ort.InferenceSession(model, opt, providers=["CPUExecutionProvider"])
-x = np.fromfile(images, np.float32).reshape(n, 1, 28, 28)
+shape = [d if isinstance(d, int) else 1 for d in s.get_inputs()[0].shape]
+x = np.fromfile(images, np.float32).reshape([n] + shape[1:])
 np.concatenate([s.run(None, {s.get_inputs()[0].name: x[i:i + 1]})[0] for i in range(n)]).astype("<f4").tofile(out)
 PY
     fi
 }
+# run_ort MODEL LEVEL OUT: onnxruntime on the n MNIST images.
+run_ort() { run_ort_n "$1" "$2" "$3" "$out/images.f32" "$n"; }
 
 . tests/lib/mini_mnist.sh
 make_mini_mnist "$tmp/mini"
@@ -175,3 +180,26 @@ for m in conv_dense avgpool residual separable; do
     done
 done
 echo "($n MNIST test images, $((n * 10)) outputs per model; onnxruntime via $runner)"
+
+# The other direction: QDQ graphs written as onnxruntime's quantizer writes
+# them (tests/onnx/make_qdq_models.py: int8 and uint8 activations, an
+# average pool, a residual add, a requantizing global pool) imported into
+# mcuopt; its integer arithmetic against onnxruntime on the original graph
+# (64 random inputs), and its own export of the imported model.
+"$py" tests/onnx/make_qdq_models.py "$tmp/ort"
+printf '\n%-11s %-22s %-22s\n' "imported" "onnxruntime (all)" "onnxruntime (disabled)"
+for m in qdq_cnn_s8 qdq_cnn_u8; do
+    "$cli" import "$tmp/ort/$m.onnx" -o "$out/$m.mcq" >/dev/null
+    "$cli" predict "$out/$m.mcq" --input "$tmp/ort/$m.in.f32" --layout nchw -o "$out/$m.mcuopt.f32" 2>/dev/null
+    "$cli" export "$out/$m.mcq" -o "$out/$m.again.onnx" >/dev/null
+    for g in "$m" "$m.again"; do
+        src=$tmp/ort/$g.onnx
+        [ "$g" = "$m" ] || src=$out/$g.onnx
+        for level in all disabled; do
+            run_ort_n "$src" "$level" "$out/$g.$level.f32" "$tmp/ort/$m.in.f32" 64
+        done
+        label=$([ "$g" = "$m" ] && echo "$m" || echo "(re-export)")
+        printf '%-11s %-22s ' "$label" "$(identical "$out/$m.mcuopt.f32" "$out/$g.all.f32" "$src")"
+        printf '%-22s\n' "$(identical "$out/$m.mcuopt.f32" "$out/$g.disabled.f32" "$src")"
+    done
+done
