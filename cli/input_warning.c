@@ -5,7 +5,9 @@
  * "mcuopt: warning:" line on stderr naming the likely fix; the command goes
  * on (a model may really take such inputs).
  *
- * What it leaves out: looking at more than the first 1000 samples.
+ * What it leaves out: looking at more than the first 1000 samples, and data
+ * of another shape than the model's input (the command then fails with its
+ * own error line, which stays the only line).
  */
 #include <stdio.h>
 
@@ -22,6 +24,8 @@ void cli_warn_input_stats(const mco_model *model, const mco_deploy_model *dm, co
             hi = dm->input.scale * ((float)(127 - dm->input.zero_point) + 0.5f);
         }
     }
+    mco_shape in = model->input_shape;
+    if (ds->shape.h != in.h || ds->shape.w != in.w || ds->shape.c != in.c) return;   /* the evaluation says so */
     mco_input_stats s;
     char why[700];
     if (mco_input_stats_compute(ds, &model->norm, 1000, lo, hi, &s) != MCO_OK) {
