@@ -171,6 +171,15 @@ mco_status cli_load_deploy_model(const char *path, mco_deploy_model *dm);
  * default name, norm NULL: keep the model's. */
 int cli_import_tflite(const char *path, const char *output, const char *dataset, const mco_normalization *norm,
                       int json);
+/* `mcuopt import` of a QDQ .onnx file (import_qdq.c): an int8 deploy model. */
+int cli_import_onnx_qdq(const char *path, const char *output, const char *dataset, const mco_normalization *norm,
+                        int json);
+/* One "mcuopt: warning:" line when ds, after the model's normalisation,
+ * looks far from the model's inputs (input_warning.c); model or dm (a
+ * deploy model: its int8 input range is what the data is held against). */
+void cli_warn_input_stats(const mco_model *model, const mco_deploy_model *dm, const mco_dataset *ds);
+/* Plans, saves and reloads an imported int8 deploy model (import_tflite.c). */
+mco_status cli_save_imported_deploy(const mco_deploy_model *dm, const char *output);
 
 /* Sets the model's input normalisation: the published figures of a
  * built-in set (mnist, fashion-mnist, cifar10), else the mean and standard

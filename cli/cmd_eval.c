@@ -96,6 +96,7 @@ int cmd_eval(int argc, char **argv)
     st = cli_load_dataset(&data, split, !data_given, json, &ds);
     mco_eval_result r;
     if (st == MCO_OK) {
+        cli_warn_input_stats(deploy ? NULL : &model, deploy ? &dm : NULL, &ds);
         st = deploy ? mco_deploy_evaluate(&dm, &ds, threads, &r) : mco_evaluate(&model, &ds, threads, &r);
         mco_dataset_free(&ds);
     }

@@ -3,7 +3,8 @@
  * model (from PyTorch, Keras via tf2onnx, ...) to an mcuopt model file that
  * every other command takes (train-further, prune, qat, quantize, search ...).
  * The mapping itself is mco_onnx_import() (onnx.h). A TFLite file (named
- * .tflite, or carrying TFLite's identifier) goes to cli_import_tflite().
+ * .tflite, or carrying TFLite's identifier) goes to cli_import_tflite(), an
+ * ONNX graph in QDQ form to cli_import_onnx_qdq() (an int8 deploy model).
  *
  * What it leaves out: reading the input normalisation from the ONNX file
  * (ONNX has no place for it) unless mcuopt exported the file; it is given
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/onnx.h"
+#include "mcuopt/onnx_qdq.h"
 #include "mcuopt/tflite.h"
 
 static void print_help(void)
@@ -31,6 +33,8 @@ static void print_help(void)
            "default model.mcq) with its own scales and zero points, run bit for bit as\n"
            "TFLite's reference kernels run it; its input normalisation comes from its input\n"
            "quantization (a float model's from a leading Rescaling: MUL / ADD by constants).\n"
+           "An int8 ONNX graph in QDQ form (QuantizeLinear / DequantizeLinear: mcuopt's own\n"
+           "export, onnxruntime's quantizer) becomes a deploy model too, with its own scales.\n"
            "See README.md, \"Bring your own model\".\n\n"
            "The network input is float NCHW in ONNX; the mcuopt model computes it from raw\n"
            "pixels as (raw * scale - mean) / std, which ONNX does not record: give the\n"
@@ -100,6 +104,8 @@ int cmd_import(int argc, char **argv)
     int onnx_name = len > 5 && strcmp(path + len - 5, ".onnx") == 0;
     if ((len > 7 && strcmp(path + len - 7, ".tflite") == 0) || (!onnx_name && mco_tflite_file_is_tflite(path)))
         return cli_import_tflite(path, output, dataset, normalize ? &norm : NULL, json);
+    if (mco_onnx_file_is_qdq(path))   /* QuantizeLinear / DequantizeLinear: an int8 deploy model */
+        return cli_import_onnx_qdq(path, output, dataset, normalize ? &norm : NULL, json);
     if (!output) output = "model.mco";
     mco_model model;
     mco_status st = mco_onnx_import(path, &model);

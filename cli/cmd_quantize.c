@@ -152,6 +152,7 @@ static mco_status evaluate_both(const mco_model *model, const mco_deploy_model *
     mco_dataset test;
     mco_status st = cli_load_dataset(data, MCO_SPLIT_TEST, allow_fallback, quiet, &test);
     if (st != MCO_OK) return st;
+    if (dm->activation_format != MCO_ACT_S8) cli_warn_input_stats(model, NULL, &test);   /* int8: on calibration */
     if ((st = mco_evaluate(model, &test, threads, r_float)) == MCO_OK) {
         mco_eval_result_free(r_float);
         if ((st = mco_deploy_evaluate(dm, &test, threads, r_quant)) == MCO_OK) mco_eval_result_free(r_quant);
@@ -270,6 +271,7 @@ int cmd_quantize(int argc, char **argv)
     if (qopt.activation_format == MCO_ACT_S8 &&
         (st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, json, &calib)) != MCO_OK)
         goto fail;
+    if (qopt.activation_format == MCO_ACT_S8) cli_warn_input_stats(&model, NULL, &calib);
     if ((st = mco_quantize(&model, qopt.activation_format == MCO_ACT_S8 ? &calib : NULL, &qopt, &dm)) != MCO_OK)
         goto fail;
     mco_dataset_free(&calib);

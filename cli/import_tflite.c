@@ -32,8 +32,9 @@ static void print_io(const char *what, mco_tflite_io io, mco_qparams q)
 
 /* Plans the int8 model (the planner checks every layer's quantization
  * fits its kernel), saves it, and loads it back (the loader proves the
- * int32 accumulators cannot overflow): a file that fails is removed. */
-static mco_status save_deploy(const mco_deploy_model *dm, const char *output)
+ * int32 accumulators cannot overflow): a file that fails is removed.
+ * Also for QDQ ONNX imports (import_qdq.c). */
+mco_status cli_save_imported_deploy(const mco_deploy_model *dm, const char *output)
 {
     mco_plan plan;
     mco_status st = mco_plan_build(dm, NULL, &plan);
@@ -74,7 +75,7 @@ int cli_import_tflite(const char *path, const char *output, const char *dataset,
         cli_set_normalization(model, dataset, NULL);   /* NULL: no data set read, always MCO_OK */
         norm_source = "--dataset";
     }
-    st = int8 ? save_deploy(&tm.deploy, output) : mco_model_save(model, output);
+    st = int8 ? cli_save_imported_deploy(&tm.deploy, output) : mco_model_save(model, output);
     if (st == MCO_OK) {
         size_t params = mco_model_param_count(model);
         unsigned long long macs = (unsigned long long)mco_model_macs(model);

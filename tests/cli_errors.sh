@@ -681,6 +681,24 @@ bad "act_leaky_beta.arch:4: option not taken by this layer type 'beta'" info --a
 bad "hard_sigmoid alpha must be finite and non-zero" info --arch "$d/act_hs_zero.arch"
 bad "leaky_relu alpha must be finite"     info --arch "$d/act_nan.arch"
 
+# ---- QDQ ONNX import (wip/qdq16): onnxruntime-style QDQ graphs, each with one
+# unsupported pattern (tests/onnx/make_qdq_models.py), and a QDQ graph to a .mco name.
+qc=$PWD/tests/fuzz/corpus/onnx
+bad "qdq-cnn-s8.onnx is an int8 QDQ graph: it becomes a deploy model, give -o NAME.mcq" \
+    import "$qc/qdq-cnn-s8.onnx" -o i.mco
+bad "node 15 '/dw/IntegerRelu' (Relu): reads the quantized tensor 'dw_out_quantized'" \
+    import "$qc/qdq-bad-qlinear.onnx" -o i.mcq
+bad "node 2 'conv.weight_QuantizeLinear' (QuantizeLinear): quantizes a constant" \
+    import "$qc/qdq-bad-quantize-const.onnx" -o i.mcq
+bad "node 2 'conv.weight_DequantizeLinear' (DequantizeLinear): dequantizes uint8 values" \
+    import "$qc/qdq-bad-u8-weights.onnx" -o i.mcq
+bad "node 15 '/add/Add' (Add): its output has no QuantizeLinear" import "$qc/qdq-bad-no-output-q.onnx" -o i.mcq
+bad "node 4 '/conv/Conv' (Conv): bias scale" import "$qc/qdq-bad-bias-scale.onnx" -o i.mcq
+bad "node 7 '/pool/AveragePool' (AveragePool): layer 1 (/pool/AveragePool): input and output quantization differ" \
+    import "$qc/qdq-bad-pool-requant.onnx" -o i.mcq
+bad "node 13 'dw_out_QuantizeLinear' (QuantizeLinear): 8 scales on an activation" \
+    import "$qc/qdq-bad-per-axis-act.onnx" -o i.mcq
+
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"

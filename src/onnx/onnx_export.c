@@ -21,13 +21,25 @@
  * scale and zero point; Conv / Gemm weights are int8 initializers behind a
  * per-channel (axis 0) DequantizeLinear, biases int32 behind one with scale
  * input_scale x weight_scale[c]. Deploy models with float activations and
- * int8 / int4 weights get the weight DequantizeLinear only.
+ * int8 / int4 weights get the weight DequantizeLinear only. An int8
+ * average pool's mean is nudged by a quarter of 1 / count of a step away
+ * from the raw zero (Add, Sign, Mul, Add) before its QuantizeLinear, so
+ * that it rounds half away from zero as mcuopt's kernel does
+ * (round_half_away; the QDQ importer folds the four nodes back); a Conv's,
+ * Gemm's or requantizing global pool's output is nudged by
+ * Sign(y) x scale x 2^-(e+1) per channel (Sign, Mul, Add), e being the
+ * right shift of the channel's requantization, which rounds twice
+ * (round_as_requantize). With both, an
+ * ONNX runtime evaluating the graph in float gives mcuopt's integers but
+ * where float rounding puts a value on the other side of a boundary (see
+ * docs/benchmarks.md, "QDQ export fidelity").
  *
  * What it leaves out: float16 weights, graph inputs with a free batch
  * dimension (N is 1), and doc strings.
  */
 #include "mcuopt/onnx.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +47,7 @@
 
 #include "mcuopt/deploy_util.h"
 #include "mcuopt/model_file.h"
+#include "mcuopt/quant_multiplier.h"
 #include "onnx_internal.h"
 
 #define EXPORT_OPSET 13
@@ -438,6 +451,83 @@ static const char *add_qdq(builder *b, const char *name, mco_qparams q)
     return out;
 }
 
+/* mcuopt's int8 average pools (and global average pools that keep their
+ * input's quantization) round the mean of the raw int8 values half away
+ * from zero, as TFLite's; a QuantizeLinear after a float AveragePool rounds
+ * half to even. So that an ONNX runtime gives mcuopt's integers, the mean
+ * y is moved a quarter of 1 / count of a step away from the raw zero
+ * before it is quantized: y + Sign(y + scale x zero point) x scale /
+ * (4 count). A tie then rounds away from zero, and nothing else moves
+ * across a rounding boundary (the mean of count integers is at least
+ * 1 / (2 count) of a step from one unless it is a tie). Returns the name of
+ * the nudged value. */
+static const char *round_half_away(builder *b, const char *y, mco_qparams q, int count)
+{
+    const char *raw_zero[2] = {y, add_scalar_float(b, bstr(b, "%s.raw_zero", y), q.scale * (float)q.zero_point)};
+    const char *raw = bstr(b, "%s:raw", y), *sign = bstr(b, "%s:sign", y), *nudge = bstr(b, "%s:nudge", y);
+    add_node(b, "Add", bstr(b, "%s_raw", y), 2, raw_zero, raw);
+    add_node(b, "Sign", bstr(b, "%s_sign", y), 1, &raw, sign);
+    const char *step[2] = {sign, add_scalar_float(b, bstr(b, "%s.quarter_step", y), q.scale / (4.0f * (float)count))};
+    add_node(b, "Mul", bstr(b, "%s_nudge", y), 2, step, nudge);
+    const char *sum[2] = {y, nudge}, *out = bstr(b, "%s:half_away", y);
+    add_node(b, "Add", bstr(b, "%s_half_away", y), 2, sum, out);
+    return out;
+}
+
+/* mcuopt's (TFLite's) requantization of an accumulator (a Conv's, a
+ * Gemm's, a requantizing global pool's sum) with a right shift e = -shift
+ * rounds twice (the doubling high multiply, then the rounding shift): it
+ * computes floor(acc M + 1/2 +- 2^-(e+1)), + for acc >= 0
+ * (runtime/mco_fixed_point.h). A QuantizeLinear rounds the exact value. So
+ * the export adds Sign(y) x output scale x 2^-(e+1) per channel to the
+ * layer's float output y before quantizing it (Sign, Mul, Add); a left
+ * shift rounds once and gets 0. `shift` holds one value per channel, or
+ * one for all (n_shift 1). Returns the nudged value. */
+static const char *round_as_requantize(builder *b, const char *y, mco_qparams out, const int32_t *shift, int n_shift,
+                                       int channels, int rank)
+{
+    float *nudge = bnew(b, (size_t)channels * sizeof *nudge);
+    if (!nudge) return y;
+    for (int c = 0; c < channels; c++) {
+        int32_t sh = shift[n_shift > 1 ? c : 0];
+        nudge[c] = sh < 0 ? (float)ldexp((double)out.scale, sh - 1) : 0.0f;
+    }
+    int64_t dims[4] = {1, channels, 1, 1};
+    const char *sign = bstr(b, "%s:sign", y), *step = bstr(b, "%s:nudge", y);
+    add_node(b, "Sign", bstr(b, "%s_sign", y), 1, &y, sign);
+    const char *mul[2] = {sign, add_floats(b, bstr(b, "%s.double_rounding", y), rank, dims, nudge, (size_t)channels)};
+    add_node(b, "Mul", bstr(b, "%s_nudge", y), 2, mul, step);
+    const char *sum[2] = {y, step}, *nudged = bstr(b, "%s:requantized", y);
+    add_node(b, "Add", bstr(b, "%s_requantized", y), 2, sum, nudged);
+    return nudged;
+}
+
+/* The rounding mcuopt's int8 kernel of layer i applies, carried into the
+ * graph before its QuantizeLinear (round_half_away, round_as_requantize);
+ * `out` when there is none to carry. */
+static const char *carry_rounding(builder *b, const export_state *s, int i, const char *out, int rank)
+{
+    const mco_layer *l = &s->m->layers[i];
+    const mco_deploy_layer *d = &s->dm->layers[i];
+    int pool = l->type == MCO_LAYER_AVGPOOL2D || l->type == MCO_LAYER_GLOBAL_AVGPOOL;
+    if (pool && !d->multiplier) {   /* the pools that keep their input's quantization */
+        int count = l->type == MCO_LAYER_AVGPOOL2D ? l->kernel_h * l->kernel_w : l->in_shape.h * l->in_shape.w;
+        return round_half_away(b, out, d->output, count);
+    }
+    if (l->type == MCO_LAYER_GLOBAL_AVGPOOL && d->multiplier && d->shift) {   /* TFLite's MEAN */
+        int32_t m, shift;
+        if (mco_quant_mean_params(d->multiplier[0], d->shift[0], (int64_t)l->in_shape.h * l->in_shape.w, &m,
+                                  &shift) != MCO_OK) {
+            mco_clear_error();   /* the planner refuses such a layer with its own message */
+            return out;
+        }
+        return round_as_requantize(b, out, d->output, &shift, 1, l->in_shape.c, rank);
+    }
+    if (mco_deploy_is_weighted(l) && d->multiplier && d->shift)
+        return round_as_requantize(b, out, d->output, d->shift, d->n_channels, d->n_channels, rank);
+    return out;
+}
+
 /* The node(s) of layer i. */
 static mco_status export_layer(builder *b, export_state *s, int i)
 {
@@ -553,6 +643,7 @@ static mco_status export_layer(builder *b, export_state *s, int i)
     }
     s->rank[i] = rank;
     s->flat_of[i] = flat;
+    if (s->qdq) out = carry_rounding(b, s, i, out, rank);
     s->names[i] = s->qdq ? add_qdq(b, out, s->dm->layers[i].output) : out;
     return MCO_OK;
 }

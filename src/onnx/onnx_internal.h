@@ -12,6 +12,7 @@
 #define MCO_ONNX_INTERNAL_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "mcuopt/graph.h"
 #include "onnx_subset.pb-c.h"
@@ -45,6 +46,22 @@ static inline size_t mco_onnx_flat_index(size_t ours, mco_shape flat_of)
 {
     size_t c = ours % (size_t)flat_of.c, pixel = ours / (size_t)flat_of.c;
     return c * (size_t)flat_of.h * (size_t)flat_of.w + pixel;
+}
+
+/* At most 40 characters of a file-supplied string for a message, with
+ * control and non-ASCII bytes replaced, so messages stay one short line
+ * (onnx_qdq_import.c; onnx_import.c has the same rule as printable()). */
+static inline const char *mco_onnx_printable(const char *s, char buf[48])
+{
+    size_t i = 0;
+    if (!s) s = "";
+    for (; s[i] && i < 40; i++) buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (s[i]) {
+        memcpy(buf + i, "...", 3);
+        i += 3;
+    }
+    buf[i] = '\0';
+    return buf;
 }
 
 #endif

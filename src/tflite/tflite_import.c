@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcuopt/deploy_int8.h"
 #include "mcuopt/deploy_util.h"
 #include "mcuopt/file_io.h"
 #include "mcuopt/model_file.h"
@@ -794,48 +795,37 @@ static mco_status int_array(importer *imp, void **p, size_t n, size_t size)
     return *p ? MCO_OK : op_error(imp, MCO_ERR_NOMEM, "out of memory");
 }
 
-/* Weights, scales, biases, multipliers and shifts of weighted layer i. */
+/* Weights, scales, biases, multipliers and shifts of weighted layer i: the
+ * file's tensors checked here, the rest shared with the ONNX QDQ importer
+ * (mco_deploy_int8_weighted). */
 static mco_status deploy_weighted(importer *imp, mco_deploy_model *dm, int i)
 {
     const mco_layer *l = &dm->model.layers[i];
-    mco_deploy_layer *d = &dm->layers[i];
     const layer_src *f = &imp->from[i];
-    const mco_tfl_tensor *x = tensor(imp, f->in_tensor), *wt = tensor(imp, f->weights), *y = tensor(imp, f->out_tensor);
-    size_t channels = (size_t)d->n_channels, n_w = l->params[MCO_PARAM_WEIGHTS].size;
-    int depthwise = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
-    int channel_dim = depthwise ? 3 : 0;
-    if (wt->n_quant != 1 && !(wt->n_quant == (int)channels && wt->quant_dim == channel_dim))
-        return op_error(imp, MCO_ERR_UNSUPPORTED, "%d weight scales along dimension %d for %zu output channels",
+    const mco_tfl_tensor *wt = tensor(imp, f->weights);
+    int channels = dm->layers[i].n_channels;
+    int channel_dim = l->type == MCO_LAYER_DEPTHWISE_CONV2D ? 3 : 0;
+    if (wt->n_quant != 1 && !(wt->n_quant == channels && wt->quant_dim == channel_dim))
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "%d weight scales along dimension %d for %d output channels",
                         wt->n_quant, wt->quant_dim, channels);
-    d->weight_format = MCO_WEIGHTS_S8;
-    d->per_channel = wt->n_quant > 1;
-    mco_status st = int_array(imp, (void **)&d->weight_scales, channels, sizeof *d->weight_scales);
-    if (st == MCO_OK) st = int_array(imp, (void **)&d->weights_q, n_w, 1);
-    if (st == MCO_OK) st = int_array(imp, (void **)&d->bias_q, channels, sizeof *d->bias_q);
-    if (st == MCO_OK) st = int_array(imp, (void **)&d->multiplier, channels, sizeof *d->multiplier);
-    if (st == MCO_OK) st = int_array(imp, (void **)&d->shift, channels, sizeof *d->shift);
-    if (st != MCO_OK) return st;
     for (int q = 0; q < wt->n_quant; q++)
         if (wt->zero_points[q] != 0)
             return op_error(imp, MCO_ERR_UNSUPPORTED, "weight zero point %lld (int8 weights must be symmetric)",
                             (long long)wt->zero_points[q]);
-    for (size_t k = 0; k < n_w; k++) {
-        int8_t v = (int8_t)wt->data[k];
-        if (v == -128)
-            return op_error(imp, MCO_ERR_UNSUPPORTED, "weight %zu is -128; TFLite's int8 specification keeps weights "
-                            "in [-127, 127]", k);
-        d->weights_q[k] = v;
+    mco_int8_weights w = {(const int8_t *)wt->data, wt->scales, wt->n_quant,
+                          f->bias >= 0 ? (const int32_t *)(const void *)tensor(imp, f->bias)->data : NULL, 1};
+    int32_t *bias = NULL;
+    if (w.bias) {   /* the file's bytes may not be aligned for int32 */
+        if (int_array(imp, (void **)&bias, (size_t)channels, sizeof *bias) != MCO_OK) return MCO_ERR_NOMEM;
+        memcpy(bias, tensor(imp, f->bias)->data, (size_t)channels * sizeof *bias);
+        w.bias = bias;
     }
-    if (f->bias >= 0) memcpy(d->bias_q, tensor(imp, f->bias)->data, channels * sizeof *d->bias_q);
-    double in_s = (double)x->scales[0], out_s = (double)y->scales[0];
-    for (size_t c = 0; c < channels; c++) {
-        float ws = wt->scales[wt->n_quant > 1 ? c : 0];
-        d->weight_scales[c] = ws;
-        /* per tensor FULLY_CONNECTED: the scales' product in float (GetQuantizedConvolutionMultipler) */
-        double real = l->type == MCO_LAYER_DENSE && !d->per_channel ? (double)(x->scales[0] * ws) / out_s
-                                                                     : in_s * (double)ws / out_s;
-        if ((st = mco_quantize_multiplier(real, &d->multiplier[c], &d->shift[c])) != MCO_OK)
-            return op_error(imp, st, "channel %zu: %s", c, mco_last_error());
+    mco_status st = mco_deploy_int8_weighted(dm, i, &w);
+    free(bias);
+    if (st != MCO_OK) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", mco_last_error());
+        return op_error(imp, st, "%s", why);
     }
     return MCO_OK;
 }
@@ -854,10 +844,6 @@ static mco_status build_deploy(importer *imp, mco_model *m, mco_deploy_model *dm
         per_tensor_q(tensor(imp, f->out_tensor), &d->output);
         if (mco_deploy_is_weighted(l)) {
             st = deploy_weighted(imp, dm, i);
-        } else if (l->type == MCO_LAYER_SOFTMAX) {
-            if (d->output.scale != 1.0f / 256.0f || d->output.zero_point != -128)
-                st = op_error(imp, MCO_ERR_UNSUPPORTED, "int8 softmax output quantization (%g, %d); TFLite's is "
-                              "(1/256, -128)", (double)d->output.scale, (int)d->output.zero_point);
         } else if (l->type == MCO_LAYER_GLOBAL_AVGPOOL) {
             /* TFLite's MEAN: one requantization, input scale / output scale. */
             if ((st = int_array(imp, (void **)&d->multiplier, 1, sizeof *d->multiplier)) == MCO_OK &&
@@ -866,10 +852,15 @@ static mco_status build_deploy(importer *imp, mco_model *m, mco_deploy_model *dm
                 if ((st = mco_quantize_multiplier(real, d->multiplier, d->shift)) != MCO_OK)
                     st = op_error(imp, st, "%s", mco_last_error());
             }
-        } else if (l->type == MCO_LAYER_MAXPOOL2D || l->type == MCO_LAYER_AVGPOOL2D) {
-            if (!equal_q(tensor(imp, f->in_tensor), tensor(imp, f->out_tensor)))
-                st = op_error(imp, MCO_ERR_UNSUPPORTED, "input and output quantization differ (TFLite's pools keep "
-                              "it)");
+        }
+    }
+    /* softmax output quantization, pools that keep theirs: checked once all are set */
+    for (int i = 0; st == MCO_OK && i < dm->model.n_layers; i++) {
+        imp->op = imp->from[i].op;
+        if (mco_deploy_int8_check_layer(dm, i) != MCO_OK) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", mco_last_error());
+            st = op_error(imp, MCO_ERR_UNSUPPORTED, "%s", why);
         }
     }
     return st;

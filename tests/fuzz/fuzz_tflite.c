@@ -26,25 +26,6 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/tflite.h"
 
-/* The int8 deploy model plans (or is refused with one line), saves as a
- * .mcq and loads back (the importer makes the loader's checks,
- * mco_deploy_check), and what loads plans and runs one sample. */
-static void check_deploy(const mco_deploy_model *dm)
-{
-    mco_plan plan;
-    mco_status st = mco_plan_build(dm, NULL, &plan);
-    fuzz_check_status(st, "mco_plan_build");
-    mco_plan_free(&plan);
-    if (st != MCO_OK) return;
-    if (mco_deploy_save(dm, fuzz_temp_path("imported.mcq")) != MCO_OK)
-        fuzz_fail("an imported deploy model that plans does not save", mco_last_error());
-    mco_deploy_model loaded;
-    if (mco_deploy_load(fuzz_temp_path("imported.mcq"), &loaded) != MCO_OK)
-        fuzz_fail("an imported deploy model does not load back", mco_last_error());
-    fuzz_plan_and_run(&loaded);
-    mco_deploy_free(&loaded);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != MCO_OK) return 0;
     if (m.kind == MCO_TFLITE_INT8) {
         fuzz_check_model(&m.deploy.model, "mco_tflite_import_bytes");
-        check_deploy(&m.deploy);
+        fuzz_check_imported_deploy(&m.deploy);
     } else {
         fuzz_check_model(&m.model, "mco_tflite_import_bytes");
         fuzz_check_model_round_trip(&m.model);

@@ -178,6 +178,22 @@ void fuzz_check_model_round_trip(const mco_model *m)
 
 #define RUN_MAX_ARENA ((uint32_t)1 << 20)   /* run only plans that are cheap to run */
 
+void fuzz_check_imported_deploy(const mco_deploy_model *dm)
+{
+    mco_plan plan;
+    mco_status st = mco_plan_build(dm, NULL, &plan);
+    fuzz_check_status(st, "mco_plan_build");
+    mco_plan_free(&plan);
+    if (st != MCO_OK) return;
+    if (mco_deploy_save(dm, fuzz_temp_path("imported.mcq")) != MCO_OK)
+        fuzz_fail("an imported deploy model that plans does not save", mco_last_error());
+    mco_deploy_model loaded;
+    if (mco_deploy_load(fuzz_temp_path("imported.mcq"), &loaded) != MCO_OK)
+        fuzz_fail("an imported deploy model does not load back", mco_last_error());
+    fuzz_plan_and_run(&loaded);
+    mco_deploy_free(&loaded);
+}
+
 void fuzz_plan_and_run(const mco_deploy_model *dm)
 {
     mco_plan plan;

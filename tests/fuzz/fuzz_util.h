@@ -58,6 +58,11 @@ void fuzz_check_model_round_trip(const mco_model *m);
  * widest range, in the MCU runtime (one line on failure). */
 void fuzz_plan_and_run(const mco_deploy_model *dm);
 
+/* An int8 deploy model an importer made (TFLite, ONNX QDQ) plans (or is
+ * refused with one line), saves as a .mcq, loads back, and the loaded one
+ * plans and runs (fuzz_plan_and_run). Aborts otherwise. */
+void fuzz_check_imported_deploy(const mco_deploy_model *dm);
+
 /* Aborts with `why` (a finding for libFuzzer). */
 void fuzz_fail(const char *what, const char *why);
 

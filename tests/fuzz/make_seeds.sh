@@ -35,4 +35,12 @@ cp "$tfl/act_cnn_11.onnx" "$corpus/onnx/torch-activations.onnx"
 cp "$tfl/zero_pad_11.onnx" "$corpus/onnx/torch-zero-pad.onnx"
 cp "$tfl/input_norm_13.onnx" "$corpus/onnx/torch-input-norm.onnx"
 cp "$tfl/log_softmax_13.onnx" "$corpus/onnx/torch-log-softmax.onnx"
+# ONNX in QDQ form as onnxruntime's quantizer writes it (python3-onnx): int8
+# and uint8 activations, and one unsupported QDQ pattern each (qdq-bad-*).
+/usr/bin/python3 tests/onnx/make_qdq_models.py "$tfl/qdq"
+cp "$tfl/qdq/qdq_cnn_s8.onnx" "$corpus/onnx/qdq-cnn-s8.onnx"
+cp "$tfl/qdq/qdq_cnn_u8.onnx" "$corpus/onnx/qdq-cnn-u8.onnx"
+for b in qlinear quantize_const u8_weights no_output_q bias_scale pool_requant per_axis_act; do
+  cp "$tfl/qdq/bad_qdq_$b.onnx" "$corpus/onnx/qdq-bad-${b//_/-}.onnx"
+done
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

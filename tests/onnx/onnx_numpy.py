@@ -173,6 +173,8 @@ def evaluate(model, x, dtype=np.float64):
             y = np.clip(dtype(a.get("alpha", 0.2)) * ins[0] + dtype(a.get("beta", 0.5)), 0, 1)
         elif op == "HardSwish":
             y = ins[0] * np.clip(ins[0] / 6.0 + 0.5, 0, 1)
+        elif op == "Sign":
+            y = np.sign(ins[0])
         elif op == "Mul":
             y = ins[0] * ins[1]
         elif op in ("Identity", "Dropout"):
