@@ -40,7 +40,7 @@ cat "$tmp/train.txt"
 grep -q "training ad-autoencoder on machine: 12280 images" "$tmp/train.txt" ||
   fail "not the 40 clips x 307 windows of the training split"
 
-"$cli" quantize "$tmp/ad.mco" -o "$tmp/ad.mcq" --data "$set_dir" --calibration-samples 256 >"$tmp/quantize.txt" ||
+"$cli" quantize "$tmp/ad.mco" -o "$tmp/ad.mcq" --data "$set_dir" --calibration-samples 4000 >"$tmp/quantize.txt" ||
   { cat "$tmp/quantize.txt"; fail "quantize"; }
 for model in ad.mco ad.mcq; do
   "$cli" eval "$tmp/$model" --data "$set_dir" --json >"$tmp/eval.json" || { cat "$tmp/eval.json"; fail "eval $model"; }
