@@ -137,14 +137,17 @@ typedef struct {
 /* The long options and their help, for the commands that read data. */
 #define CLI_DATA_HELP                                                                                    \
     "      --dataset NAME    mnist (default), fashion-mnist, cifar10, or the format of --data:\n"         \
-    "                        images, audio, npy, csv, idx (default: detected from what --data holds)\n"   \
+    "                        images, audio, machine, npy, csv, idx (default: detected from --data)\n"    \
     "      --data PATH       the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, or one\n"        \
-    "                        sub-directory of PNG/JPEG/BMP images or WAV files per class) or a .csv file\n" \
+    "                        sub-directory of PNG/JPEG/BMP images or WAV files per class, or train/ and\n" \
+    "                        test/ machine sounds normal_*.wav / anomaly_*.wav) or a .csv file\n"          \
     "      --label-column C  CSV: the label column's name or 0-based index, or none (default:\n"          \
     "                        the column named label)\n"                                                 \
     "      --audio-features mfcc|logmel[,KEY=V...]  WAV folders: the features (default mfcc: 49x10\n"    \
     "                        MFCCs, MLPerf Tiny KWS); keys rate, clip, frame, stride (samples), fft,\n"  \
-    "                        mels, coeffs, low, high (Hz), e.g. logmel,mels=40,frame=512,stride=256\n"
+    "                        mels, coeffs, low, high (Hz), window (machine sounds: frames per sample;\n" \
+    "                        their default: logmel,clip=160000,frame=1024,stride=512,fft=1024,mels=128,\n" \
+    "                        low=0,high=8000,window=5), e.g. logmel,mels=40,frame=512,stride=256\n"
 
 /* The long option every data-reading command takes for --audio-features,
  * and its parser: fills data->audio (one usage line and 0 on error). */

@@ -127,15 +127,16 @@ int cli_parse_audio_features(const char *command, const char *value, cli_data_op
     mco_audio_frontend a;
     mco_audio_frontend_default(&a);
     char copy[512];
+    int window_given = 0;
     if (snprintf(copy, sizeof copy, "%s", value) >= (int)sizeof copy)
         return !cli_usage_error(command, "--audio-features: too long");
     char *save = NULL, *kind = strtok_r(copy, ",", &save);
     if (!kind || (strcmp(kind, "mfcc") != 0 && strcmp(kind, "logmel") != 0))
         return !cli_usage_error(command, "--audio-features starts with mfcc or logmel, got '%s'", value);
     if (strcmp(kind, "logmel") == 0) a.n_coeffs = 0;
-    static const char *const int_keys[] = {"rate", "clip", "frame", "stride", "fft", "mels", "coeffs"};
+    static const char *const int_keys[] = {"rate", "clip", "frame", "stride", "fft", "mels", "coeffs", "window"};
     int *const int_fields[] = {&a.sample_rate, &a.clip_samples, &a.frame_length, &a.frame_stride, &a.fft_size,
-                               &a.n_mels, &a.n_coeffs};
+                               &a.n_mels, &a.n_coeffs, &a.window_frames};
     for (char *item = strtok_r(NULL, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '='), option[64];
         if (!eq) return !cli_usage_error(command, "--audio-features: '%s' is not KEY=VALUE", item);
@@ -147,6 +148,7 @@ int cli_parse_audio_features(const char *command, const char *value, cli_data_op
                 if (k == 6 && a.n_coeffs == 0)
                     return !cli_usage_error(command, "--audio-features: logmel takes no coeffs (mfcc does)");
                 if (!cli_parse_int(command, option, eq + 1, 1, 16 * 192000, int_fields[k])) return 0;
+                window_given |= k == 7;
                 done = 1;
             }
         if (!done && (strcmp(item, "low") == 0 || strcmp(item, "high") == 0)) {
@@ -157,8 +159,10 @@ int cli_parse_audio_features(const char *command, const char *value, cli_data_op
         }
         if (!done)
             return !cli_usage_error(command, "--audio-features: unknown key '%s' (known: rate, clip, frame, stride, "
-                                    "fft, mels, coeffs, low, high)", item);
+                                    "fft, mels, coeffs, low, high, window)", item);
     }
+    if (window_given && a.n_coeffs)
+        return !cli_usage_error(command, "--audio-features: window (machine sounds) takes logmel, not mfcc");
     mco_shape shape;
     if (mco_audio_frontend_shape(&a, &shape) != MCO_OK)
         return !cli_usage_error(command, "--audio-features %s: %s", value, mco_last_error());
@@ -184,7 +188,7 @@ static mco_status resolve(cli_data_options *data)
     data->format = MCO_DATA_AUTO;
     if (data->dataset && mco_data_format_parse(data->dataset, &data->format) != MCO_OK)
         return mco_error(MCO_ERR_ARG, "unknown data set '%s' (a set: mnist, fashion-mnist, cifar10; a format "
-                         "of --data: images, audio, npy, csv, idx)", data->dataset);
+                         "of --data: images, audio, machine, npy, csv, idx)", data->dataset);
     if (!data->data_dir)
         return mco_error(MCO_ERR_ARG, "--dataset %s reads the data at --data PATH, and none was given", data->dataset);
     if (data->format == MCO_DATA_AUTO) return mco_data_detect(data->data_dir, &data->format);
@@ -217,6 +221,7 @@ mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_f
         opt.label_column = data->label_column;
         opt.augment = data->augment;
         if (data->audio_given) opt.audio = data->audio;
+        opt.audio_set = data->audio_given;
         opt.augment_seed = data->augment_seed;
         st = mco_dataset_read(data->data_dir, split, &opt, out);
         if (st == MCO_OK) snprintf(data->name, sizeof data->name, "%s", out->name);

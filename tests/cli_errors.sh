@@ -698,6 +698,33 @@ bad "node 7 '/pool/AveragePool' (AveragePool): layer 1 (/pool/AveragePool): inpu
     import "$qc/qdq-bad-pool-requant.onnx" -o i.mcq
 bad "node 13 'dw_out_QuantizeLinear' (QuantizeLinear): 8 scales on an activation" \
     import "$qc/qdq-bad-per-axis-act.onnx" -o i.mcq
+# ---- machine sounds (issue 15, wip/tasks15: the DCASE layout, format "machine") --------
+# train/ and test/ of 1 s silent clips named normal_* / anomaly_*; one bad clip per folder.
+for set in mach-ok mach-stereo mach-u8 mach-trunc mach-name mach-notest; do
+  mkdir -p "$d/$set/train" "$d/$set/test"
+  for i in 0 1 2; do
+    wav "$d/$set/train/normal_id_00_0000000$i.wav" 1 16 1600
+    wav "$d/$set/test/normal_id_00_0000000$i.wav" 1 16 1600; wav "$d/$set/test/anomaly_id_00_0000000$i.wav" 1 16 1600
+  done
+done
+wav "$d/mach-stereo/train/normal_id_00_00000001.wav" 2 16 1600
+wav "$d/mach-u8/train/normal_id_00_00000001.wav" 1 8 1600
+wav "$d/mach-trunc/train/normal_id_00_00000001.wav" 1 16 1600 32000
+wav "$d/mach-name/train/fan_00.wav" 1 16 1600
+rm -r "$d/mach-notest/test"
+ae=(train --arch ad-autoencoder --epochs 1 --val 0 --quiet)
+bad "mach-stereo/train/normal_id_00_00000001.wav: 2 channels; mcuopt reads mono" "${ae[@]}" --data "$d/mach-stereo"
+bad "mach-u8/train/normal_id_00_00000001.wav: 8-bit samples" "${ae[@]}" --data "$d/mach-u8"
+bad "mach-trunc/train/normal_id_00_00000001.wav: truncated" "${ae[@]}" --data "$d/mach-trunc"
+bad "mach-name/train/fan_00.wav: a machine-sound clip's name starts with normal_ or anomaly_" "${ae[@]}" --data "$d/mach-name"
+bad "mach-notest/test: not found (machine sounds are train/ and test/ folders" "${ae[@]}" --dataset machine --data "$d/mach-notest"
+bad "mach-ok: machine sounds need log-mel features cut into windows of 1..49 frames" "${ae[@]}" --data "$d/mach-ok" --audio-features mfcc
+bad "--audio-features: window (machine sounds) takes logmel, not mfcc" "${ae[@]}" --data "$d/mach-ok" --audio-features mfcc,window=5
+bad "audio front-end: windows of 60 frames, but a clip has 49" "${ae[@]}" --data "$d/mach-ok" --audio-features logmel,window=60
+bad "aud-ok: windows of frames (window=5) are for machine sounds, not audio folders" "${train[@]}" --arch ds-cnn --data "$d/aud-ok" --audio-features logmel,window=5
+bad "mach-ok: machine-sound windows are 1x1x640 (5 frames x 128 log-mel bands) but the model takes 28x28x1" eval "$m" --data "$d/mach-ok"
+bad "mach-ok: machine-sound windows are 1x1x200 (5 frames x 40 log-mel bands) but the model takes 1x1x640" "${ae[@]}" --data "$d/mach-ok" --audio-features logmel,window=5
+bad "unknown data set 'dcase'"           "${ae[@]}" --dataset dcase --data "$d/mach-ok"
 
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do

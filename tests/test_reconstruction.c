@@ -15,6 +15,11 @@
  * - mco_auc on hand-computed cases, ties included (a tie counts one half),
  *   and against a pairwise count on 300 samples with many ties; its refusals
  *   (a label other than 0/1, one kind missing, a score not finite).
+ * - A set of windows cut from recordings (mco_dataset.groups) is scored per
+ *   recording: mco_eval_reconstruction_summary's AUC is mco_auc of each
+ *   group's mean error (hand case where it differs from the per-window AUC),
+ *   after a copy (mco_dataset_split keeps the groups), and a group holding
+ *   both labels is refused.
  * - Errors are one line each: a `loss mse` text with a classes line or
  *   whose output is not the input's size, an unknown loss, evaluation labels
  *   other than 0/1 for an autoencoder, distillation into one, and a classifier with more outputs
@@ -304,6 +309,41 @@ static void test_auc(void)
     CHECK(strstr(mco_last_error(), "the score of sample 1 is not finite") != NULL);
 }
 
+static void test_group_auc(void)
+{
+    /* 3 recordings of 2 windows: normal (0.1, 0.9) mean 0.5, normal (0.2, 0.2) mean 0.2, anomalous (0.4, 0.8)
+     * mean 0.6. Per window 0.4 beats 0.1, 0.2, 0.2 and 0.8 beats three: (3 + 3) / 8 = 0.75; per recording the
+     * anomalous one beats both normal ones: 1. */
+    float values[6] = {0};
+    uint8_t labels[6] = {0, 0, 0, 0, 1, 1};
+    int groups[6] = {0, 0, 1, 1, 2, 2};
+    const double errors[6] = {0.1, 0.9, 0.2, 0.2, 0.4, 0.8};
+    mco_dataset ds = {.n = 6, .shape = {1, 1, 1}, .sample_type = MCO_SAMPLE_F32, .samples_f32 = values,
+                      .label_kind = MCO_LABELS_CLASS, .n_classes = 2, .labels = labels};
+    mco_eval_result r;
+    CHECK_OK(mco_eval_reconstruction_summary(&ds, errors, &r));
+    CHECK_NEAR(r.auc, 0.75, 1e-15);
+    ds.groups = groups;
+    CHECK_OK(mco_eval_reconstruction_summary(&ds, errors, &r));
+    CHECK_NEAR(r.auc, 1.0, 1e-15);
+    CHECK_NEAR(r.loss, 2.6 / 6.0, 1e-15);
+    /* a copy keeps each sample's group: the AUC of the permuted copy is the same */
+    mco_dataset all, none;
+    CHECK_OK(mco_dataset_split(&ds, 0, 7, &all, &none));
+    CHECK(all.groups != NULL);
+    double permuted[6];
+    /* each copied window scored by its group's mean: the same per-recording scores */
+    for (int i = 0; i < 6 && all.groups; i++)
+        permuted[i] = (errors[2 * all.groups[i]] + errors[2 * all.groups[i] + 1]) / 2.0;
+    CHECK_OK(mco_eval_reconstruction_summary(&all, permuted, &r));
+    CHECK_NEAR(r.auc, 1.0, 1e-15);
+    mco_dataset_free(&all);
+    mco_dataset_free(&none);
+    groups[5] = 1;   /* recording 1 now holds normal and anomalous windows */
+    CHECK(mco_eval_reconstruction_summary(&ds, errors, &r) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "recording 1 holds both normal and anomalous samples") != NULL);
+}
+
 static void expect_arch_error(const char *text, const char *message)
 {
     mco_model m;
@@ -345,6 +385,7 @@ int main(void)
     test_mse_value_and_gradient();
     test_mse_network_gradient();
     test_auc();
+    test_group_auc();
     test_errors();
     test_train_and_evaluate();
     TEST_MAIN_END();

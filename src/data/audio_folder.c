@@ -48,9 +48,17 @@ void mco_audio_frontend_default(mco_audio_frontend *a)
     a->n_coeffs = p.n_coeffs;
     a->lower_hz = p.lower_hz;
     a->upper_hz = p.upper_hz;
+    a->window_frames = 0;
 }
 
-static mco_status to_params(const mco_audio_frontend *a, mco_mfcc_params *p)
+void mco_audio_frontend_machine_default(mco_audio_frontend *a)
+{
+    *a = (mco_audio_frontend){.sample_rate = 16000, .clip_samples = 160000, .frame_length = 1024,
+                              .frame_stride = 512, .fft_size = 1024, .n_mels = 128, .n_coeffs = 0,
+                              .lower_hz = 0.0f, .upper_hz = 8000.0f, .window_frames = 5};
+}
+
+mco_status mco_audio_frontend_params(const mco_audio_frontend *a, mco_mfcc_params *p)
 {
     p->sample_rate = a->sample_rate;
     p->n_samples = a->clip_samples;
@@ -74,9 +82,13 @@ static mco_status to_params(const mco_audio_frontend *a, mco_mfcc_params *p)
 mco_status mco_audio_frontend_shape(const mco_audio_frontend *a, mco_shape *shape)
 {
     mco_mfcc_params p;
-    mco_status st = to_params(a, &p);
+    mco_status st = mco_audio_frontend_params(a, &p);
     if (st != MCO_OK) return st;
-    *shape = (mco_shape){(int)mco_mfcc_frames(&p), (int)mco_mfcc_frame_values(&p), 1};
+    int frames = (int)mco_mfcc_frames(&p), values = (int)mco_mfcc_frame_values(&p);
+    if (a->window_frames < 0 || a->window_frames > frames)
+        return mco_error(MCO_ERR_ARG, "audio front-end: windows of %d frames, but a clip has %d", a->window_frames,
+                         frames);
+    *shape = a->window_frames ? (mco_shape){1, 1, a->window_frames * values} : (mco_shape){frames, values, 1};
     return MCO_OK;
 }
 
@@ -234,8 +246,11 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
         opt = &defaults;
     }
     mco_mfcc_params p;
-    mco_status st = to_params(&opt->audio, &p);
+    mco_status st = mco_audio_frontend_params(&opt->audio, &p);
     if (st != MCO_OK) return st;
+    if (opt->audio.window_frames)
+        return mco_error(MCO_ERR_ARG, "%s: windows of frames (window=%d) are for machine sounds, not audio folders",
+                         dir, opt->audio.window_frames);
     mco_shape shape = {(int)mco_mfcc_frames(&p), (int)mco_mfcc_frame_values(&p), 1};
     const char *what = p.n_coeffs ? "MFCCs" : "log-mel bands";
     if (opt->shape.h > 0 && (opt->shape.h != shape.h || opt->shape.w != shape.w || opt->shape.c != shape.c))

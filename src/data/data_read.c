@@ -5,7 +5,8 @@
  *
  * What it leaves out: the options and the hash split the readers share
  * (split.c), the readers themselves (idx.c and dataset.c, cifar10.c,
- * image_folder.c, npy.c, csv.c, audio_folder.c) and named sets in their default places
+ * image_folder.c, npy.c, csv.c, audio_folder.c,
+ * machine_sounds.c) and named sets in their default places
  * (mco_dataset_load in dataset.c).
  */
 #include "mcuopt/data.h"
@@ -18,7 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static const char *const format_names[] = {"auto", "idx", "cifar10", "images", "npy", "csv", "audio"};
+static const char *const format_names[] = {"auto", "idx", "cifar10", "images", "npy", "csv", "audio", "machine"};
 #define FORMAT_COUNT ((int)(sizeof format_names / sizeof format_names[0]))
 
 const char *mco_data_format_name(mco_data_format format)
@@ -33,7 +34,8 @@ mco_status mco_data_format_parse(const char *name, mco_data_format *format)
             *format = (mco_data_format)i;
             return MCO_OK;
         }
-    return mco_error(MCO_ERR_ARG, "unknown data format '%s' (known: auto, idx, cifar10, images, npy, csv, audio)", name);
+    return mco_error(MCO_ERR_ARG, "unknown data format '%s' (known: auto, idx, cifar10, images, npy, csv, audio, "
+                     "machine)", name);
 }
 
 static int exists_in(const char *dir, const char *name, int want_dir)
@@ -51,8 +53,9 @@ static int any_exists_in(const char *dir, const char *const *names, int want_dir
     return 0;
 }
 
-/* 1 if the directory dir/sub holds a .wav file (any case). */
-static int holds_wav(const char *dir, const char *sub)
+/* 1 if the directory dir/sub holds a .wav file (any case); with
+ * `machine`, one named normal_* or anomaly_* (a machine-sound clip). */
+static int holds_wav(const char *dir, const char *sub, int machine)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, sub) >= sizeof path) return 0;
@@ -62,7 +65,8 @@ static int holds_wav(const char *dir, const char *sub)
     int found = 0;
     while (!found && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        found = e->d_name[0] != '.' && n > 4 && strcasecmp(e->d_name + n - 4, ".wav") == 0;
+        found = e->d_name[0] != '.' && n > 4 && strcasecmp(e->d_name + n - 4, ".wav") == 0 &&
+                (!machine || strncmp(e->d_name, "normal_", 7) == 0 || strncmp(e->d_name, "anomaly_", 8) == 0);
     }
     closedir(d);
     return found;
@@ -78,7 +82,7 @@ static int has_wav_subdirectory(const char *dir)
     int found = 0;
     while (!found && (e = readdir(d)) != NULL)
         found = e->d_name[0] != '.' && strcmp(e->d_name, "_background_noise_") != 0 && exists_in(dir, e->d_name, 1) &&
-                holds_wav(dir, e->d_name);
+                holds_wav(dir, e->d_name, 0);
     closedir(d);
     return found;
 }
@@ -133,11 +137,13 @@ mco_status mco_data_detect(const char *path, mco_data_format *format)
     else if (any_exists_in(path, cifar_files, 0) || exists_in(path, "cifar-10-batches-bin", 1))
         *format = MCO_DATA_CIFAR10;
     else if (any_exists_in(path, npy_files, 0)) *format = MCO_DATA_NPY;
+    else if (holds_wav(path, "train", 1) || holds_wav(path, "test", 1)) *format = MCO_DATA_MACHINE;
     else if (has_wav_subdirectory(path)) *format = MCO_DATA_AUDIO;
     else if (has_subdirectory(path)) *format = MCO_DATA_IMAGES;   /* image_folder.c checks the classes */
     else
         return mco_error(MCO_ERR_NOT_FOUND, "%s: no data set found (no train-images-idx3-ubyte[.gz], "
-                         "data_batch_1.bin, x.npy, x_train.npy, or sub-directories of images or WAV files)", path);
+                         "data_batch_1.bin, x.npy, x_train.npy, train/ normal_*.wav clips, or sub-directories of images "
+                         "or WAV files)", path);
     return MCO_OK;
 }
 
@@ -176,6 +182,7 @@ mco_status mco_dataset_read(const char *path, mco_split split, const mco_data_op
     case MCO_DATA_NPY: st = mco_dataset_load_npy(path, split, &o, out); break;
     case MCO_DATA_CSV: st = mco_dataset_load_csv(path, split, &o, out); break;
     case MCO_DATA_AUDIO: st = mco_dataset_load_audio(path, split, &o, out); break;
+    case MCO_DATA_MACHINE: st = mco_dataset_load_machine(path, split, &o, out); break;
     default: st = mco_error(MCO_ERR_ARG, "unknown data format %d", (int)o.format); break;
     }
     if (st == MCO_OK) snprintf(out->name, sizeof out->name, "%s", name);

@@ -177,7 +177,7 @@ mco_status mco_dataset_load(const mco_context *ctx, const char *name, const char
 
 /* Fills `out` with the samples src[index[0]], src[index[1]], ... (or the
  * first `count` samples when index is NULL), as a deep copy: samples of the
- * same type, labels when src has them, and the class names. */
+ * same type, labels when src has them, the class names and the groups. */
 static mco_status dataset_gather(const mco_dataset *src, const int *index, int count, mco_dataset *out)
 {
     memset(out, 0, sizeof *out);
@@ -188,10 +188,12 @@ static mco_status dataset_gather(const mco_dataset *src, const int *index, int c
     uint8_t *samples = malloc((size_t)count * bytes + 1);
     uint8_t *labels = labelled ? malloc((size_t)count + 1) : NULL;
     void *class_names = names ? malloc(names) : NULL;
-    if (!samples || (labelled && !labels) || (names && !class_names)) {
+    int *groups = src->groups ? malloc(((size_t)count + 1) * sizeof *groups) : NULL;
+    if (!samples || (labelled && !labels) || (names && !class_names) || (src->groups && !groups)) {
         free(samples);
         free(labels);
         free(class_names);
+        free(groups);
         return mco_error(MCO_ERR_NOMEM, "cannot allocate a copy of %d samples of %s", count, src->name);
     }
     const uint8_t *from_samples = mco_dataset_sample(src, 0);
@@ -199,6 +201,7 @@ static mco_status dataset_gather(const mco_dataset *src, const int *index, int c
         int from = index ? index[i] : i;
         memcpy(samples + (size_t)i * bytes, from_samples + (size_t)from * bytes, bytes);
         if (labelled) labels[i] = src->labels[from];
+        if (groups) groups[i] = src->groups[from];
     }
     if (names) memcpy(class_names, src->class_names, names);
     memcpy(out->name, src->name, sizeof out->name);
@@ -211,6 +214,7 @@ static mco_status dataset_gather(const mco_dataset *src, const int *index, int c
     out->n_classes = src->n_classes;
     out->labels = labels;
     out->class_names = class_names;
+    out->groups = groups;
     return MCO_OK;
 }
 
@@ -266,5 +270,6 @@ void mco_dataset_free(mco_dataset *ds)
     free(ds->samples_f32);
     free(ds->labels);
     free(ds->class_names);
+    free(ds->groups);
     memset(ds, 0, sizeof *ds);
 }

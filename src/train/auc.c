@@ -9,6 +9,11 @@
  * anomalous samples as above every normal sample of lower score and level
  * (one half) with the normal samples of the same score.
  *
+ * A data set whose samples are windows of recordings (data->groups: a
+ * machine sound's clip) is scored per recording, as DCASE and MLPerf Tiny
+ * score anomaly detection: each recording's score is the mean error of its
+ * samples, its label theirs.
+ *
  * What it leaves out: weighted samples, partial AUC, confidence intervals.
  */
 #include <math.h>
@@ -63,6 +68,42 @@ mco_status mco_auc(const double *scores, const uint8_t *labels, int n, double *a
     return MCO_OK;
 }
 
+/* The AUC over data's groups (recordings): each scored by its samples' mean
+ * error. A group whose samples disagree on the label is an error. */
+static mco_status group_auc(const mco_dataset *data, const double *errors, double *auc)
+{
+    int n_groups = 0;
+    for (int i = 0; i < data->n; i++) {
+        if (data->groups[i] < 0 || data->groups[i] >= data->n)
+            return mco_error(MCO_ERR_ARG, "auc: group %d of sample %d is outside 0..%d", data->groups[i], i,
+                             data->n - 1);
+        if (data->groups[i] >= n_groups) n_groups = data->groups[i] + 1;
+    }
+    double *score = calloc((size_t)n_groups, sizeof *score);
+    int *count = calloc((size_t)n_groups, sizeof *count);
+    uint8_t *label = malloc((size_t)n_groups);
+    mco_status st = score && count && label ? MCO_OK : mco_error(MCO_ERR_NOMEM, "auc: out of memory");
+    for (int i = 0; st == MCO_OK && i < data->n; i++) {
+        int g = data->groups[i];
+        if (count[g] && label[g] != data->labels[i])
+            st = mco_error(MCO_ERR_ARG, "auc: recording %d holds both normal and anomalous samples", g);
+        score[g] += errors[i];
+        label[g] = data->labels[i];
+        count[g]++;
+    }
+    int used = 0;   /* the groups a subset (a validation split) holds, packed to the front */
+    for (int g = 0; st == MCO_OK && g < n_groups; g++)
+        if (count[g]) {
+            score[used] = score[g] / count[g];
+            label[used++] = label[g];
+        }
+    if (st == MCO_OK) st = mco_auc(score, label, used, auc);
+    free(score);
+    free(count);
+    free(label);
+    return st;
+}
+
 mco_status mco_eval_reconstruction_summary(const mco_dataset *data, const double *errors, mco_eval_result *r)
 {
     r->kind = MCO_LOSS_MSE;
@@ -78,8 +119,9 @@ mco_status mco_eval_reconstruction_summary(const mco_dataset *data, const double
         if (data->labels) kinds[data->labels[i] ? 1 : 0]++;
     }
     r->loss = data->n ? sum / data->n : 0.0;
-    if (data->labels && kinds[0] > 0 && kinds[1] > 0) return mco_auc(errors, data->labels, data->n, &r->auc);
-    return MCO_OK;
+    if (!data->labels || kinds[0] == 0 || kinds[1] == 0) return MCO_OK;
+    if (!data->groups) return mco_auc(errors, data->labels, data->n, &r->auc);
+    return group_auc(data, errors, &r->auc);
 }
 
 double mco_eval_quality(const mco_eval_result *r)

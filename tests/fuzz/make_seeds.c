@@ -342,7 +342,9 @@ static void write_wav_seed(const char *name, int rate, int channels, int format,
 
 /* Small WAV files of every kind the reader takes or refuses by name: 16-bit
  * at the model's rate, at 8 and 44.1 kHz (resampled), 24-bit, float,
- * WAVE_FORMAT_EXTENSIBLE, and the refused stereo and 8-bit ones. */
+ * WAVE_FORMAT_EXTENSIBLE, the refused stereo and 8-bit ones, and a machine
+ * sound's clip (DCASE's name; 2,048 samples, longer than one 1024-sample
+ * frame of the machine-sound features). */
 static void make_audio_seeds(void)
 {
     write_wav_seed("pcm16-16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 800);
@@ -353,6 +355,7 @@ static void make_audio_seeds(void)
     write_wav_seed("wavex-16k.wav", 16000, 1, SF_FORMAT_WAVEX | SF_FORMAT_PCM_16, 300);
     write_wav_seed("stereo-16k.wav", 16000, 2, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 200);
     write_wav_seed("u8-16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 200);
+    write_wav_seed("normal_id_00_00000000.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2048);
 }
 
 /* ---- texts -------------------------------------------------------------------- */

@@ -2,8 +2,10 @@
  * data.h - data sets in memory and the readers that fill them: IDX (MNIST,
  * Fashion-MNIST), the CIFAR-10 binary format, image folders (PNG / JPEG /
  * BMP, one sub-directory per class), audio folders (WAV, one sub-directory
- * per label, turned into MFCC / log-mel features), NumPy .npy arrays, CSV
- * files; splits and copies.
+ * per label, turned into MFCC / log-mel features), machine sounds (WAV
+ * clips named normal_* / anomaly_*, the DCASE / MLPerf Tiny anomaly
+ * detection layout, cut into windows of log-mel frames), NumPy .npy
+ * arrays, CSV files; splits and copies.
  *
  * A data set (mco_dataset) is n samples of one shape (NHWC, h x w x c
  * values each) and, for classification, one class label per sample:
@@ -73,6 +75,10 @@ typedef struct {
     int n_classes;             /* MCO_LABELS_CLASS: labels are below it (10 for the built-in sets); else 0 */
     uint8_t *labels;           /* MCO_LABELS_CLASS: n bytes; else NULL */
     char (*class_names)[MCO_CLASS_NAME_MAX];   /* [n_classes] or NULL */
+    int *groups;               /* NULL, or n indices of the recording each sample was cut from
+                                  (machine sounds: a clip's windows); the AUC of a
+                                  reconstruction model is then taken over recordings, each
+                                  scored by the mean error of its samples (mco_eval_result) */
 } mco_dataset;
 
 /* "uint8" or "float32". */
@@ -143,11 +149,12 @@ typedef enum {
     MCO_DATA_IMAGES,      /* one sub-directory of PNG / JPEG / BMP files per class */
     MCO_DATA_NPY,         /* NumPy arrays x.npy, y.npy (or x_train.npy, ..., x_test.npy, ...) */
     MCO_DATA_CSV,         /* one CSV file, a sample per row */
-    MCO_DATA_AUDIO        /* one sub-directory of WAV files per label (Speech Commands layout) */
+    MCO_DATA_AUDIO,       /* one sub-directory of WAV files per label (Speech Commands layout) */
+    MCO_DATA_MACHINE      /* train/ and test/ WAV clips named normal_* / anomaly_* (DCASE layout) */
 } mco_data_format;
 
-/* "auto", "idx", "cifar10", "images", "npy", "csv", "audio"; parse fails
- * with one line listing them. */
+/* "auto", "idx", "cifar10", "images", "npy", "csv", "audio", "machine";
+ * parse fails with one line listing them. */
 const char *mco_data_format_name(mco_data_format format);
 mco_status mco_data_format_parse(const char *name, mco_data_format *format);
 
@@ -163,10 +170,20 @@ typedef struct {
     int n_mels;                /* 40 */
     int n_coeffs;              /* MFCCs: 10; 0: log-mel features (n_mels per frame) */
     float lower_hz, upper_hz;  /* the mel bands' range: 20, 4000 */
+    int window_frames;         /* machine sounds only: frames per sample (each clip gives every
+                                  run of this many consecutive frames, flattened); 0 elsewhere */
 } mco_audio_frontend;
 
 /* The MLPerf Tiny KWS setting above (49 x 10 MFCCs from 1 s at 16 kHz). */
 void mco_audio_frontend_default(mco_audio_frontend *a);
+
+/* The MLPerf Tiny anomaly detection setting (its common.yaml: 16 kHz,
+ * n_fft 1024, hop 512, 128 mel bands, 5 frames per sample) for 10 s clips
+ * (DCASE 2020 task 2): frames of 1024 samples every 512, FFT 1024, 128
+ * log-mel bands from 0 to 8000 Hz, window_frames 5: 311 frames, 307
+ * windows of 640 values per clip (the reference's librosa pads the clip
+ * for centred frames: 313 frames, 309 windows). */
+void mco_audio_frontend_machine_default(mco_audio_frontend *a);
 
 /* The features' shape (frames x values x 1); MCO_ERR_ARG with one line
  * naming the parameters when they are out of the runtime's ranges. */
@@ -186,7 +203,10 @@ typedef struct {
                                   (stable as samples are added); 0: 20 */
     const char *name;          /* the set's name; NULL: "mnist" for IDX, "cifar10" for CIFAR-10,
                                   else the path's last component (without .csv) */
-    mco_audio_frontend audio;  /* audio folders: the features (mco_data_options_default: MLPerf's) */
+    mco_audio_frontend audio;  /* audio folders and machine sounds: the features, when audio_set */
+    int audio_set;             /* 0: each audio format's default (audio folders: MLPerf KWS's, which
+                                  mco_data_options_default puts in `audio`; machine sounds:
+                                  mco_audio_frontend_machine_default) */
     int augment;               /* audio folders, training split only: this many augmented copies of
                                   each clip besides it (mco_dataset_load_audio); 0: none */
     uint64_t augment_seed;     /* the augmentation's random choices */
@@ -197,8 +217,10 @@ void mco_data_options_default(mco_data_options *opt);
 /* What `path` holds: a .csv file is MCO_DATA_CSV; a directory with
  * train-/t10k-images-idx3-ubyte[.gz] is MCO_DATA_IDX, with data_batch_1.bin
  * or test_batch.bin (or cifar-10-batches-bin/) MCO_DATA_CIFAR10, with x.npy,
- * x_train.npy or x_test.npy MCO_DATA_NPY, with sub-directories
- * MCO_DATA_AUDIO if one of them holds a .wav file, else MCO_DATA_IMAGES.
+ * x_train.npy or x_test.npy MCO_DATA_NPY, with a train/ or test/
+ * sub-directory holding normal_*.wav or anomaly_*.wav files
+ * MCO_DATA_MACHINE, with sub-directories MCO_DATA_AUDIO if one of them
+ * holds a .wav file, else MCO_DATA_IMAGES.
  * Anything else is one error line naming the path. */
 mco_status mco_data_detect(const char *path, mco_data_format *format);
 
@@ -292,6 +314,24 @@ typedef struct {
 
 mco_status mco_npy_read(const char *path, mco_npy *out);
 void mco_npy_free(mco_npy *npy);
+
+/* Machine sounds in the DCASE 2020 task 2 / MLPerf Tiny anomaly detection
+ * layout: DIR/train/ and DIR/test/ hold WAV clips named normal_* (label 0)
+ * or anomaly_* (label 1), e.g. normal_id_00_00000000.wav; a .wav file named
+ * otherwise is one error line. Each clip of the split (in sorted name
+ * order) is read by mco_audio_read at the front-end's rate and length (cut
+ * or zero-padded), turned into log-mel frames by the MCU runtime's
+ * front-end (opt->audio when opt->audio_set, else
+ * mco_audio_frontend_machine_default; it must be log-mel, n_coeffs 0, with
+ * window_frames >= 1), and every run of window_frames consecutive frames
+ * is one sample of 1 x 1 x (window_frames * n_mels) float32 values, as the
+ * MLPerf reference's feature extraction concatenates them; out->groups
+ * gives each sample's clip, so a reconstruction model's AUC is per clip
+ * (the mean error over its windows), as the reference scores it. Classes:
+ * 2 ("normal", "anomaly"); an autoencoder trains on the normal ones only.
+ * With opt->shape set, a different window shape is one error line giving
+ * both. */
+mco_status mco_dataset_load_machine(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out);
 
 /* NumPy arrays in `dir`: x_train.npy / y_train.npy and x_test.npy /
  * y_test.npy (the splits), or one pair x.npy / y.npy (split by

@@ -123,7 +123,8 @@ typedef struct {
     int *confusion;        /* n_classes * n_classes, [true][predicted], malloc'd; NULL for reconstruction */
     mco_loss kind;         /* the model's loss: what the figures above mean */
     double auc;            /* reconstruction: AUC of the per-sample error for labels 0 normal / 1
-                              anomalous (mco_auc); -1 when the data lacks one kind or has no labels */
+                              anomalous (mco_auc), or of the per-recording mean error when the
+                              data has groups; -1 when the data lacks one kind or has no labels */
 } mco_eval_result;
 
 /* Inference-mode evaluation (BatchNorm uses moving statistics, Dropout is identity). */
@@ -168,7 +169,8 @@ double mco_eval_quality(const mco_eval_result *r);
 
 /* Fills *r for a reconstruction model from the per-sample errors[data->n]:
  * kind, n, the mean error as loss, and the AUC where data labels samples of
- * both kinds (labels must be 0 or 1: mco_check_dataset). */
+ * both kinds (labels must be 0 or 1: mco_check_dataset); with data->groups,
+ * the AUC of the groups (recordings), each scored by its mean error. */
 mco_status mco_eval_reconstruction_summary(const mco_dataset *data, const double *errors, mco_eval_result *r);
 
 /* Softmax cross-entropy of one sample's logits[n_classes]. Writes the
