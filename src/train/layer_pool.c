@@ -2,14 +2,12 @@
  * layer_pool.c - MaxPool2D, AvgPool2D and GlobalAvgPool, forward and
  * backward, float NHWC.
  *
- * Max pooling records, for every output value, the offset of the input
- * value that won (first maximum in scan order), and backward routes the
- * gradient there. Average pooling with "same" padding divides by the number
+ * Max pooling routes the gradient to the first maximum in scan order,
+ * found again in backward (see below); a ReLU before it can be fused in. Average pooling with "same" padding divides by the number
  * of window taps inside the input, as TensorFlow does.
  *
  * What it leaves out: pooling with padding values (-inf/0) counted in.
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "layer_ops.h"
@@ -18,32 +16,22 @@
 
 /* ---- MaxPool2D ---- */
 
-static size_t maxpool_scratch_bytes(const mco_layer *layer, int batch)
-{
-    return (size_t)batch * mco_shape_size(layer->out_shape) * sizeof(int32_t);
-}
-
-/* Folds one window tap (the c values at in + at) into the running maxima:
- * branch-free (selects the compiler vectorises), since which tap wins is a
- * coin flip on training data and a branch per value was mispredicted about
- * half the time. A tie keeps the earlier tap (first maximum in scan order). */
-static inline void maxpool_tap(const float *restrict in, int32_t at, float *restrict best,
-                               int32_t *restrict where, int c)
-{
-    for (int ch = 0; ch < c; ch++) {
-        float v = in[at + ch];
-        int32_t greater = -(int32_t)(v > best[ch]);
-        where[ch] = (where[ch] & ~greater) | ((at + ch) & greater);
-        best[ch] = v > best[ch] ? v : best[ch];
-    }
-}
+/* Forward keeps no arg-max: it is a plain running maximum per channel (the
+ * select below is one vector max instruction, no branch and no index
+ * bookkeeping), and backward finds the winner again as the first tap equal
+ * to the output (a value only ever moves into the maximum by being strictly
+ * greater, so no earlier tap can equal it; this is the first maximum in
+ * scan order, as before). With a ReLU fused in (ctx->fused_relu: the ReLU
+ * before the pool is skipped and the pool reads its input), the maximum is
+ * clamped at 0 afterwards, which is max-pool of the ReLU's output (the two
+ * commute), and backward passes the gradient only where that output is
+ * positive, which is the ReLU's mask. */
 
 static void maxpool_forward(const mco_layer_ctx *ctx)
 {
     mco_train_window g;
     mco_train_window_init(ctx->layer, &g);
     const int c = g.in_c;
-    int32_t *argmax = ctx->scratch;
 
     for (int n = 0; n < ctx->batch; n++) {
         const float *in = ctx->in[0] + (size_t)n * g.in_h * g.in_w * c;
@@ -51,39 +39,75 @@ static void maxpool_forward(const mco_layer_ctx *ctx)
         for (int oy = 0; oy < g.out_h; oy++)
             for (int ox = 0; ox < g.out_w; ox++) {
                 const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
-                size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
-                float *restrict best = ctx->out + o;
-                int32_t *restrict where = argmax + o;
+                float *restrict best = ctx->out + out_base + ((size_t)oy * g.out_w + ox) * c;
                 /* the first tap starts the maxima; the others fold in */
-                int32_t first = ((t.iy + t.ky0) * g.in_w + t.ix + t.kx0) * c;
-                for (int ch = 0; ch < c; ch++) {
-                    best[ch] = in[first + ch];
-                    where[ch] = first + ch;
-                }
+                const float *restrict first = in + ((t.iy + t.ky0) * g.in_w + t.ix + t.kx0) * c;
+                for (int ch = 0; ch < c; ch++)
+                    best[ch] = first[ch];
                 for (int ky = t.ky0; ky < t.ky1; ky++)
-                    for (int kx = ky == t.ky0 ? t.kx0 + 1 : t.kx0; kx < t.kx1; kx++)
-                        maxpool_tap(in, ((t.iy + ky) * g.in_w + t.ix + kx) * c, best, where, c);
+                    for (int kx = ky == t.ky0 ? t.kx0 + 1 : t.kx0; kx < t.kx1; kx++) {
+                        const float *restrict v = in + ((t.iy + ky) * g.in_w + t.ix + kx) * c;
+                        for (int ch = 0; ch < c; ch++)
+                            best[ch] = v[ch] > best[ch] ? v[ch] : best[ch];
+                    }
+                if (ctx->fused_relu)
+                    for (int ch = 0; ch < c; ch++)
+                        best[ch] = best[ch] > 0.0f ? best[ch] : 0.0f;
             }
     }
+}
+
+#define MAXPOOL_CHUNK 64   /* channels routed at a time (the size of `left` below) */
+
+/* Routes the gradient of output pixel (oy, ox), channels [c0, c0 + nc),
+ * to the first tap equal to the output: left[ch] holds the gradient not yet
+ * routed and is cleared where a tap takes it (no branch: which tap wins is
+ * a coin flip on training data). */
+static void maxpool_route(const mco_layer_ctx *ctx, const mco_train_window *g, const float *in, float *din,
+                          const float *y, const float *dy, int oy, int ox, int c0, int nc)
+{
+    const mco_train_taps t = mco_train_window_taps(g, oy, ox);
+    const int c = g->in_c;
+    float left[MAXPOOL_CHUNK];
+    for (int ch = 0; ch < nc; ch++)
+        left[ch] = ctx->fused_relu && !(y[ch] > 0.0f) ? 0.0f : dy[ch];
+    for (int ky = t.ky0; ky < t.ky1; ky++)
+        for (int kx = t.kx0; kx < t.kx1; kx++) {
+            size_t at = (size_t)((t.iy + ky) * g->in_w + t.ix + kx) * c + c0;
+            const float *restrict v = in + at;
+            float *restrict d = din + at;
+            for (int ch = 0; ch < nc; ch++) {
+                int hit = v[ch] == y[ch];
+                d[ch] += hit ? left[ch] : 0.0f;
+                left[ch] = hit ? 0.0f : left[ch];
+            }
+        }
 }
 
 static void maxpool_backward(const mco_layer_ctx *ctx)
 {
     if (!ctx->grad_in[0])
         return;
-    const mco_layer *layer = ctx->layer;
-    const size_t in_size = mco_shape_size(layer->in_shape), out_size = mco_shape_size(layer->out_shape);
-    const int32_t *argmax = ctx->scratch;
+    mco_train_window g;
+    mco_train_window_init(ctx->layer, &g);
+    const int c = g.in_c;
+    const size_t in_size = mco_shape_size(ctx->layer->in_shape), out_size = mco_shape_size(ctx->layer->out_shape);
+    if (ctx->overwrite_grad_in)
+        memset(ctx->grad_in[0], 0, (size_t)ctx->batch * in_size * sizeof(float));
     for (int n = 0; n < ctx->batch; n++) {
+        const float *in = ctx->in[0] + (size_t)n * in_size;
         float *din = ctx->grad_in[0] + (size_t)n * in_size;
-        const float *go = ctx->grad_out + (size_t)n * out_size;
-        const int32_t *where = argmax + (size_t)n * out_size;
-        for (size_t i = 0; i < out_size; i++)
-            din[where[i]] += go[i];
+        for (int oy = 0; oy < g.out_h; oy++)
+            for (int ox = 0; ox < g.out_w; ox++) {
+                size_t o = (size_t)n * out_size + ((size_t)oy * g.out_w + ox) * c;
+                for (int c0 = 0; c0 < c; c0 += MAXPOOL_CHUNK)
+                    maxpool_route(ctx, &g, in, din, ctx->out + o + c0, ctx->grad_out + o + c0, oy, ox, c0,
+                                  c - c0 < MAXPOOL_CHUNK ? c - c0 : MAXPOOL_CHUNK);
+            }
     }
 }
 
-const mco_layer_ops mco_maxpool2d_ops = {maxpool_scratch_bytes, maxpool_forward, maxpool_backward, 0, 0};
+const mco_layer_ops mco_maxpool2d_ops = {NULL, maxpool_forward, maxpool_backward, 0, 1};
 
 /* ---- AvgPool2D ---- */
 
