@@ -135,6 +135,10 @@ void mco_eval_result_free(mco_eval_result *result);
  * shape); writes batch x n_classes outputs of the last layer. */
 mco_status mco_model_predict(const mco_model *model, const float *input, int batch, float *output);
 
+/* The training engine's float forward (oneDNN, a batch at a time) for
+ * quantization's calibration: set mco_quant_options.engine to it. */
+extern const struct mco_calib_engine mco_train_calib_engine;
+
 /* The pieces of evaluation that the evaluation of a deploy model
  * (mco_deploy_evaluate) and distillation share with training: */
 
