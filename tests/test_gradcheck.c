@@ -253,6 +253,10 @@ static void check_pooling(void)
     distinct_inputs(x, BATCH * 4 * 4 * 2);
     gradcheck_layer("maxpool 2x2 valid", (mco_shape){4, 4, 2},
                     window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID), x, 1);
+    float x6[BATCH * 4 * 4 * 6];
+    distinct_inputs(x6, BATCH * 4 * 4 * 6);
+    gradcheck_layer("maxpool 2x2 valid, 6 channels", (mco_shape){4, 4, 6},
+                    window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID), x6, 1);
     distinct_inputs(x, BATCH * 5 * 5 * 2);
     gradcheck_layer("maxpool 3x3 stride 2 same", (mco_shape){5, 5, 2},
                     window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME), x, 1);
@@ -475,7 +479,17 @@ static void check_fast_vs_reference(void)
     add(&m, dense);
     compare_paths("fast conv + relu + maxpool + flatten + dense", &m, 4);
 
-    /* overlapping pool windows: the fused max pool adds its gradient */
+    /* 7 channels: a block of 4 and a last block redoing one channel, stored */
+    mco_model_init(&m, (mco_shape){10, 10, 2});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 7, 3, 3, 1, 1, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    dense.units = 10;
+    add(&m, dense);
+    compare_paths("fast conv (7 channels) + relu + maxpool + flatten + dense", &m, 3);
+
+    /* overlapping pool windows (6 channels): the fused max pool adds its gradient */
     mco_model_init(&m, (mco_shape){9, 9, 3});
     add(&m, window_layer(MCO_LAYER_CONV2D, 6, 3, 3, 1, 1, MCO_PADDING_SAME));
     add(&m, layer_of(MCO_LAYER_RELU));
