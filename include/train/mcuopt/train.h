@@ -92,6 +92,11 @@ typedef struct {
     /* Quantization-aware training (off when NULL): the forward pass rounds
      * weights and activations as the int8 runtime will; see qat.h. */
     const struct mco_qat_config *qat;
+
+    /* 1: a thread of its own shuffles, slices and converts the next batches
+     * to float (up to 2 ahead) while the workers train; 0 (default): each
+     * worker converts its slice of the batch. The results are bit-identical. */
+    int data_thread;
 } mco_train_options;
 
 /* Defaults: 3 epochs, batch 32, Adam lr 3e-3 (0.9, 0.999, 1e-7), no weight
