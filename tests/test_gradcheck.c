@@ -253,6 +253,10 @@ static void check_pooling(void)
     distinct_inputs(x, BATCH * 4 * 4 * 2);
     gradcheck_layer("maxpool 2x2 valid", (mco_shape){4, 4, 2},
                     window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID), x, 1);
+    float x6[BATCH * 4 * 4 * 6];
+    distinct_inputs(x6, BATCH * 4 * 4 * 6);
+    gradcheck_layer("maxpool 2x2 valid, 6 channels", (mco_shape){4, 4, 6},
+                    window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID), x6, 1);
     distinct_inputs(x, BATCH * 5 * 5 * 2);
     gradcheck_layer("maxpool 3x3 stride 2 same", (mco_shape){5, 5, 2},
                     window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME), x, 1);
@@ -260,6 +264,20 @@ static void check_pooling(void)
     distinct_inputs(x, BATCH * 5 * 5 * 2);
     gradcheck_layer("maxpool 3x3 stride 2 pads 1,1,2,2", (mco_shape){5, 5, 2},
                     padded_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 2, 1, 1, 2, 2), x, 1);
+    /* a ReLU the max pool after it takes in (net.c), on inputs away from 0 */
+    mco_model m;
+    const mco_layer pools[2] = {window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID),
+                                window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME)};
+    const char *const names[2] = {"relu + maxpool 2x2 valid (fused)", "relu + maxpool 3x3 stride 2 same (fused)"};
+    for (int k = 0; k < 2; k++) {
+        distinct_inputs(x, BATCH * 5 * 5 * 2);
+        for (size_t i = 0; i < BATCH * 5 * 5 * 2; i++)
+            x[i] += 0.025f;
+        mco_model_init(&m, (mco_shape){5, 5, 2});
+        add(&m, layer_of(MCO_LAYER_RELU));
+        add(&m, pools[k]);
+        gradcheck(names[k], &m, x, 1);
+    }
     gradcheck_layer("avgpool 3x3 stride 2 pads 1,0,2,1", (mco_shape){5, 4, 2},
                     padded_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 2, 1, 0, 2, 1), NULL, 1);
     gradcheck_layer("avgpool 2x2 stride 2 same", (mco_shape){5, 5, 2},
@@ -460,6 +478,87 @@ static void check_fast_vs_reference(void)
     dense.units = 10;
     add(&m, dense);
     compare_paths("fast conv + relu + maxpool + flatten + dense", &m, 4);
+
+    /* 7 channels: a block of 4 and a last block redoing one channel, stored */
+    mco_model_init(&m, (mco_shape){10, 10, 2});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 7, 3, 3, 1, 1, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    dense.units = 10;
+    add(&m, dense);
+    compare_paths("fast conv (7 channels) + relu + maxpool + flatten + dense", &m, 3);
+
+    /* overlapping pool windows (6 channels): the fused max pool adds its gradient */
+    mco_model_init(&m, (mco_shape){9, 9, 3});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 6, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 3, 3, 2, 2, MCO_PADDING_SAME));
+    add(&m, window_layer(MCO_LAYER_CONV2D, 4, 3, 3, 1, 1, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_FLATTEN));
+    dense.units = 3;
+    add(&m, dense);
+    compare_paths("fast conv + relu + maxpool 3x3 stride 2 (fused, overlapping) + conv + dense", &m, 3);
+}
+
+/* Which workspaces take a ReLU into the max pool after it, and that a
+ * workspace with MCO_NET_ALL_OUTPUTS still writes the ReLU's output. */
+static void check_relu_into_pool(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){8, 8, 2});
+    add(&m, window_layer(MCO_LAYER_CONV2D, 4, 3, 3, 1, 1, MCO_PADDING_VALID));
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
+    CHECK_OK(mco_model_infer_shapes(&m));
+    CHECK_OK(mco_model_alloc_params(&m));
+    mco_model_init_params(&m, 5);
+    mco_net fused, all, ref;
+    CHECK_OK(mco_net_init(&fused, &m, 2, MCO_NET_GRADIENTS));
+    CHECK_OK(mco_net_init(&all, &m, 2, MCO_NET_GRADIENTS | MCO_NET_ALL_OUTPUTS));
+    CHECK_OK(mco_net_init(&ref, &m, 2, MCO_NET_GRADIENTS | MCO_NET_REFERENCE));
+    CHECK(fused.pool_takes_relu[2] && !fused.fuses_relu[0]);
+    CHECK(!all.pool_takes_relu[2] && !all.fuses_relu[0] && !ref.pool_takes_relu[2]);
+    const size_t in_n = 2 * mco_shape_size(m.input_shape), conv_n = 2 * mco_shape_size(m.layers[0].out_shape);
+    for (size_t i = 0; i < in_n; i++)
+        fused.input[i] = all.input[i] = uniform(-1.0f, 1.0f);
+    mco_net_forward(&fused, 2, 0);
+    mco_net_forward(&all, 2, 0);
+    int positive = 0;
+    for (size_t i = 0; i < conv_n; i++) {
+        CHECK(all.act[1][i] == (all.act[0][i] > 0.0f ? all.act[0][i] : 0.0f));
+        positive += all.act[1][i] > 0.0f;
+    }
+    CHECK(positive > 0 && positive < (int)conv_n);
+    CHECK(arrays_close("relu into pool", "output", fused.act[2], all.act[2], conv_n / 4));
+    mco_net_free(&fused);
+    mco_net_free(&all);
+    mco_net_free(&ref);
+    mco_model_free(&m);
+
+    /* the kinks, exactly: a window whose maximum is 0 passes no gradient (ReLU's
+     * mask), and a tie sends it to the first maximum */
+    mco_model_init(&m, (mco_shape){2, 2, 1});
+    add(&m, layer_of(MCO_LAYER_RELU));
+    add(&m, window_layer(MCO_LAYER_MAXPOOL2D, 0, 2, 2, 2, 2, MCO_PADDING_VALID));
+    CHECK_OK(mco_model_infer_shapes(&m));
+    const float x[8] = {-1.0f, 0.0f, -2.0f, 0.0f, -1.0f, 0.5f, 0.5f, -2.0f};
+    const float want[8] = {0, 0, 0, 0, 0, 1.5f, 0, 0};
+    for (int k = 0; k < 2; k++) {
+        CHECK_OK(mco_net_init(&fused, &m, 2, MCO_NET_GRADIENTS | MCO_NET_INPUT_GRAD | (k ? MCO_NET_REFERENCE : 0)));
+        CHECK(fused.pool_takes_relu[1] == !k);
+        memcpy(fused.input, x, sizeof(x));
+        mco_net_forward(&fused, 2, 1);
+        CHECK(fused.act[1][0] == 0.0f && fused.act[1][1] == 0.5f);
+        mco_net_zero_grads(&fused, 2);
+        fused.grad[1][0] = 2.5f;
+        fused.grad[1][1] = 1.5f;
+        mco_net_backward(&fused, 2, 1, 1);
+        for (int i = 0; i < 8; i++)
+            CHECK(fused.input_grad[i] == want[i]);
+        mco_net_free(&fused);
+    }
+    mco_model_free(&m);
 }
 
 /* One workspace run at more batch sizes than the fast path keeps plans for
@@ -522,5 +621,6 @@ int main(void)
     check_dropout();
     check_fast_vs_reference();
     check_fast_batch_sizes();
+    check_relu_into_pool();
     TEST_MAIN_END();
 }

@@ -135,6 +135,25 @@ static void test_fake_quantize_formula(void)
     memcpy(y, xs, sizeof y);
     mco_fake_quantize(y, N, qp, NULL);    /* no mask wanted */
     CHECK(y[10] == (float)(qp.scale * (127 - qp.zero_point)));
+
+    /* the same formula on many values (the vectorised loop and its tail), NaN going low */
+    enum { M = 1001 };
+    float *big = malloc(M * sizeof *big);
+    uint32_t r = 7;
+    for (int k = 0; k < M; k++) {
+        r = r * 1664525u + 1013904223u;
+        big[k] = k == 500 ? NAN : (float)(r >> 8) / 838860.8f - 10.0f;   /* [-10, 10) */
+    }
+    float *fq = malloc(M * sizeof *fq);
+    memcpy(fq, big, M * sizeof *fq);
+    mco_fake_quantize(fq, M, qp, NULL);
+    for (int k = 0; k < M; k++) {
+        double q = k == 500 ? -128 : round((double)big[k] / qp.scale) + qp.zero_point;
+        q = q < -128 ? -128 : q > 127 ? 127 : q;
+        CHECK(fq[k] == (float)(qp.scale * (q - qp.zero_point)));
+    }
+    free(big);
+    free(fq);
 }
 
 /* ---- A tiny model computed by hand ---- */

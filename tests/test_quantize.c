@@ -4,7 +4,8 @@
  * calibration range methods, which tensors share quantization parameters,
  * the model input mapping q = raw - 128, describe / bytes, and the .mcq
  * round trip with truncated, bit-flipped and inconsistent files, and
- * float models with NaN or infinite parameters refused.
+ * float models with NaN or infinite parameters refused, and calibration
+ * on the training engine's forward against the plain one.
  */
 #include <math.h>
 #include <stdio.h>
@@ -217,6 +218,67 @@ static void test_calibration_ranges(void)
     q = mco_calib_qparams_from_range(-1.0f, 2.0f, 0);
     CHECK(q.zero_point == -43);   /* -128 + 1 / (3 / 255) = -43 */
     free(x);
+}
+
+/* The training engine's calibration forward (counted, so the test cannot
+ * pass without it running) gives the ranges of calibrate.c's one-image loops
+ * up to float rounding, over batches of 50 and a last short one. */
+static int engine_runs;
+
+static mco_status counting_open(const mco_model *model, int max_batch, void **state)
+{
+    return mco_train_calib_engine.open(model, max_batch, state);
+}
+
+static mco_status counting_run(void *state, const float *inputs, int batch, float *const **outputs)
+{
+    engine_runs++;
+    return mco_train_calib_engine.run(state, inputs, batch, outputs);
+}
+
+static const mco_calib_engine counting_engine = {counting_open, counting_run, NULL};
+
+static void test_calibration_engine(void)
+{
+    static const char *const text = "input 8 8 1\n"
+                                    "conv2d filters=6 kernel=3 padding=same\n"
+                                    "relu\n"
+                                    "maxpool2d pool=2\n"
+                                    "depthwise_conv2d kernel=3 padding=same\n"
+                                    "relu6\n"
+                                    "flatten\n"
+                                    "dense units=10\n"
+                                    "softmax\n";
+    mco_calib_engine engine = counting_engine;
+    engine.close = mco_train_calib_engine.close;
+    const mco_calibration methods[2] = {MCO_CALIBRATE_MINMAX, MCO_CALIBRATE_PERCENTILE};
+    for (int k = 0; k < 2; k++) {
+        mco_model m;
+        mco_dataset ds;
+        make_model(text, (mco_shape){8, 8, 1}, 21, &m);
+        make_dataset(m.input_shape, 120, &ds);
+        mco_quant_options opt;
+        mco_quant_options_default(&opt);
+        opt.calibration = methods[k];
+        opt.calibration_samples = 120;
+        mco_deploy_model plain, fast;
+        CHECK_OK(mco_quantize(&m, &ds, &opt, &plain));
+        engine_runs = 0;
+        opt.engine = &engine;
+        CHECK_OK(mco_quantize(&m, &ds, &opt, &fast));
+        CHECK(engine_runs == (k == 0 ? 3 : 6));   /* 50 + 50 + 20 images, once per pass */
+        CHECK(plain.model.n_layers == fast.model.n_layers);
+        CHECK(plain.input.scale == fast.input.scale && plain.input.zero_point == fast.input.zero_point);
+        for (int i = 0; i < plain.model.n_layers; i++) {
+            mco_qparams a = plain.layers[i].output, b = fast.layers[i].output;
+            CHECK(fabsf(a.scale - b.scale) <= 1e-4f * fabsf(a.scale));
+            CHECK(abs(a.zero_point - b.zero_point) <= 1);
+        }
+        mco_deploy_free(&plain);
+        mco_deploy_free(&fast);
+        mco_dataset_free(&ds);
+        mco_model_free(&m);
+    }
 }
 
 /* conv -> relu -> maxpool -> flatten -> dense -> softmax, int8. */
@@ -461,6 +523,7 @@ int main(void)
     test_weight_quantization();
     test_hand_computed_params();
     test_calibration_ranges();
+    test_calibration_engine();
     test_shared_qparams_and_input();
     test_file();
     test_non_finite_refused();

@@ -6,7 +6,8 @@
  *   - two runs with the same seed and thread count give bit-identical
  *     parameters, also for a model whose every kind of layer runs on the
  *     oneDNN fast path (conv, depthwise, dense, BatchNorm + ReLU fused, a
- *     residual add), with 1 and with 2 threads;
+ *     residual add), with 1 and with 2 threads, and with or without the
+ *     data thread (the same parameters either way);
  *   - progress callbacks, the confusion matrix, predict and shape errors;
  *   - a diverging run (learning rate 1e30) stops at the step where the loss
  *     or a parameter became non-finite;
@@ -187,6 +188,43 @@ static void check_repeatable_fast_path(const mco_dataset *train)
     }
 }
 
+/* The data thread (mco_train_options.data_thread) gives the same run as the
+ * workers converting their own slices, and the same run twice: with 1 and 2
+ * training threads, over three epochs (reshuffles) with a short last batch,
+ * on a model with a max pool taking its ReLU in and on the fast-path model. */
+static void check_data_thread(const mco_dataset *train)
+{
+    for (int threads = 1; threads <= 2; threads++)
+        for (int arch = 0; arch < 2; arch++) {
+            mco_train_options opt;
+            mco_train_options_default(&opt);
+            opt.epochs = 3;
+            opt.threads = threads;
+            opt.batch_size = 30;
+            mco_model m[3], initial;
+            mco_train_result r[3];
+            for (int k = 0; k < 3; k++) {
+                if (arch == 0)
+                    small_cnn(&m[k]);
+                else
+                    fast_path_model(&m[k]);
+                opt.data_thread = k > 0;
+                CHECK_OK(mco_train(&m[k], train, NULL, &opt, &r[k]));
+            }
+            if (arch == 0)
+                small_cnn(&initial);
+            else
+                fast_path_model(&initial);
+            CHECK(!test_same_params(&m[0], &initial)); /* it trained */
+            CHECK(test_same_params(&m[0], &m[1]));
+            CHECK(test_same_params(&m[1], &m[2]));
+            CHECK(r[0].final_loss == r[1].final_loss && r[1].final_loss == r[2].final_loss);
+            for (int k = 0; k < 3; k++)
+                mco_model_free(&m[k]);
+            mco_model_free(&initial);
+        }
+}
+
 static void check_api(const mco_dataset *train, const mco_dataset *test)
 {
     mco_model m;
@@ -315,6 +353,7 @@ int main(void)
     check_learns(&train, &test);
     check_repeatable(&train);
     check_repeatable_fast_path(&train);
+    check_data_thread(&train);
     check_api(&train, &test);
     check_divergence(&train);
     check_mnist_subset();

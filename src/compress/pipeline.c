@@ -222,6 +222,8 @@ static mco_status run_quant(pipeline_state *s, const stage_config *c)
 {
     mco_quant_options q = c->quant.options;
     q.threads = s->opt->train_options.threads;
+    /* calibrate on the training engine's forward, unless the reference loops were asked for */
+    q.engine = s->opt->train_options.reference_kernels ? NULL : &mco_train_calib_engine;
     mco_status st = mco_quantize(&s->model, s->opt->train, &q, &s->deploy);
     if (st != MCO_OK) return st;
     s->is_deploy = 1;

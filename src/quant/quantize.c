@@ -185,28 +185,40 @@ static mco_status quantize_all_weights(mco_deploy_model *dm)
 
 /* ---- Calibration ---- */
 
+#define ENGINE_BATCH 50   /* calibration images per run of a batched engine */
+
+/* Feeds the observers: pass 0 records min/max, pass 1 the histogram. */
+static void observe(mco_calib_observer *obs, int pass, const float *x, size_t n)
+{
+    if (pass == 0) mco_calib_observe_minmax(obs, x, n);
+    else mco_calib_observe_histogram(obs, x, n);
+}
+
 /* Runs the float model over the first n calibration samples: pass 0 records
  * every layer's min/max, pass 1 (percentile, MSE) its histogram; obs[n_layers]
- * observes the model input. */
+ * observes the model input. With an engine the samples go through it in
+ * batches (the observers do not depend on the order they see values in:
+ * min, max and whole-number counts). */
 static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n, int pass,
-                               mco_calib_observer *obs)
+                               const mco_calib_engine *engine, mco_calib_observer *obs)
 {
     size_t in_size = mco_shape_size(m->input_shape);
-    float *input = malloc(in_size * sizeof *input);
-    mco_calib_activations acts;
+    int chunk = engine ? (n < ENGINE_BATCH ? n : ENGINE_BATCH) : 1;
+    float *input = malloc((size_t)chunk * in_size * sizeof *input);
+    mco_calib_activations acts = {0};
+    void *state = NULL;
     if (!input) return mco_error(MCO_ERR_NOMEM, "out of memory for a calibration input");
-    mco_status st = mco_calib_activations_init(&acts, m);
-    for (int s = 0; st == MCO_OK && s < n; s++) {
-        mco_dataset_to_float(ds, &m->norm, NULL, s, 1, input);
-        if (pass == 0) mco_calib_observe_minmax(&obs[m->n_layers], input, in_size);
-        else mco_calib_observe_histogram(&obs[m->n_layers], input, in_size);
-        st = mco_calib_forward(m, input, &acts);
-        for (int i = 0; st == MCO_OK && i < m->n_layers; i++) {
-            size_t size = mco_shape_size(m->layers[i].out_shape);
-            if (pass == 0) mco_calib_observe_minmax(&obs[i], acts.outputs[i], size);
-            else mco_calib_observe_histogram(&obs[i], acts.outputs[i], size);
-        }
+    mco_status st = engine ? engine->open(m, chunk, &state) : mco_calib_activations_init(&acts, m);
+    for (int s = 0; st == MCO_OK && s < n; s += chunk) {
+        int count = n - s < chunk ? n - s : chunk;
+        float *const *outputs = acts.outputs;
+        mco_dataset_to_float(ds, &m->norm, NULL, s, count, input);
+        observe(&obs[m->n_layers], pass, input, (size_t)count * in_size);
+        st = engine ? engine->run(state, input, count, &outputs) : mco_calib_forward(m, input, &acts);
+        for (int i = 0; st == MCO_OK && i < m->n_layers; i++)
+            observe(&obs[i], pass, outputs[i], (size_t)count * mco_shape_size(m->layers[i].out_shape));
     }
+    if (engine && state) engine->close(state);
     mco_calib_activations_free(&acts);
     free(input);
     return st;
@@ -229,10 +241,10 @@ static mco_status calibrate_ranges(const mco_model *m, const mco_dataset *ds, co
     if (!obs) return mco_error(MCO_ERR_NOMEM, "out of memory for calibration");
     for (int i = 0; i < n_obs; i++) mco_calib_observer_init(&obs[i]);
 
-    mco_status st = observe_pass(m, ds, n, 0, obs);
+    mco_status st = observe_pass(m, ds, n, 0, opt->engine, obs);
     if (st == MCO_OK && opt->calibration != MCO_CALIBRATE_MINMAX) {
         for (int i = 0; st == MCO_OK && i < n_obs; i++) st = mco_calib_histogram_init(&obs[i]);
-        if (st == MCO_OK) st = observe_pass(m, ds, n, 1, obs);
+        if (st == MCO_OK) st = observe_pass(m, ds, n, 1, opt->engine, obs);
     }
     for (int i = 0; i < n_obs; i++) {
         const char *name = i < m->n_layers ? m->layers[i].name : "input";

@@ -73,8 +73,9 @@ int mco_qat_is_quantization_point(const mco_model *qat_model, int i)
  * in a loop of its own (which vectorises), then a multiplication by
  * 1 / scale (it differs from a division only in the last bit, i.e. at exact
  * ties) and round-half-away-from-zero through an int conversion after
- * clamping (which also sends NaN low). That loop stays scalar: GCC does not
- * if-convert the clamps under the default -ftrapping-math. */
+ * clamping (which also sends NaN low). That loop vectorises only because
+ * this file is compiled with -fno-trapping-math (src/CMakeLists.txt): GCC
+ * does not if-convert the clamps under the default -ftrapping-math. */
 void mco_fake_quantize(float *x, size_t n, mco_qparams q, unsigned char *mask)
 {
     const double scale = q.scale, inv = 1.0 / scale, zp = q.zero_point;

@@ -9,9 +9,9 @@
  * the caller zeroes them first. A NULL input gradient means nobody needs
  * it (e.g. the model input) and the kernel skips that work.
  *
- * Per-thread state that backward needs from forward (max-pool arg-max,
- * BatchNorm normalised values, the dropout mask, transposed conv weights)
- * lives in `scratch`, sized by the op's scratch_bytes().
+ * Per-thread state that backward needs from forward (BatchNorm
+ * normalised values, the dropout mask, transposed conv weights) lives in
+ * `scratch`, sized by the op's scratch_bytes().
  *
  * What it leaves out: the loss (train.c) and the optimizer (optimizer.c).
  */
@@ -37,6 +37,9 @@ typedef struct {
     int overwrite_grad_in;              /* backward: grad_in[0] holds no other layer's
                                          * contribution and was not cleared; kernels whose
                                          * ops say overwrites_grad write it instead of adding */
+    int fused_relu;                     /* MaxPool only: in[0] and grad_in[0] are the input of
+                                         * the ReLU before it, which is skipped: the pool
+                                         * applies it (forward and backward) */
 } mco_layer_ctx;
 
 typedef struct {

@@ -102,17 +102,32 @@ static int is_bn(const mco_model *model, int l)
     return model->layers[l].type == MCO_LAYER_BATCHNORM;
 }
 
-/* 1 if layer l is read only by a ReLU right after it. */
-static int only_reader_is_relu(const mco_model *model, int l)
+/* 1 if layer l is read only by a layer of type `type` right after it. */
+static int only_reader_is(const mco_model *model, int l, mco_layer_type type)
 {
-    if (l + 1 >= model->n_layers || model->layers[l + 1].type != MCO_LAYER_RELU ||
-        model->layers[l + 1].inputs[0] != l)
+    if (l + 1 >= model->n_layers || model->layers[l + 1].type != type || model->layers[l + 1].inputs[0] != l)
         return 0;
     for (int k = 0; k < model->n_layers; k++)
         for (int i = 0; i < model->layers[k].n_inputs; i++)
             if (model->layers[k].inputs[i] == l && k != l + 1)
                 return 0;
     return 1;
+}
+
+static int only_reader_is_relu(const mco_model *model, int l)
+{
+    return only_reader_is(model, l, MCO_LAYER_RELU);
+}
+
+/* 1 if layer l is a max pool that takes the ReLU before it in: that ReLU
+ * is its only reader and does not follow a BatchNorm (whose fast path
+ * fuses the ReLU both ways already). */
+static int pool_can_take_relu(const mco_model *model, int l)
+{
+    if (l < 1 || model->layers[l - 1].type != MCO_LAYER_RELU || !only_reader_is(model, l - 1, MCO_LAYER_MAXPOOL2D))
+        return 0;
+    int src = model->layers[l - 1].inputs[0];
+    return src == MCO_INPUT || !is_bn(model, src);
 }
 
 /* Gives every layer with a fast path its mco_fast_layer (a layer oneDNN
@@ -123,9 +138,14 @@ static void attach_fast_layers(mco_net *net)
 {
     const mco_model *model = net->model;
     const int training = (net->flags & MCO_NET_GRADIENTS) != 0;
+    const int fuse = !(net->flags & MCO_NET_ALL_OUTPUTS);
+    for (int l = 0; l < model->n_layers; l++)
+        net->pool_takes_relu[l] = (unsigned char)(fuse && pool_can_take_relu(model, l));
     for (int l = 0; l < model->n_layers; l++) {
         const mco_layer *layer = &model->layers[l];
-        net->fuses_relu[l] = (unsigned char)(mco_fast_layer_supported(layer) && only_reader_is_relu(model, l));
+        const int relu_goes_to_pool = l + 2 < model->n_layers && net->pool_takes_relu[l + 2];
+        net->fuses_relu[l] = (unsigned char)(fuse && !relu_goes_to_pool && mco_fast_layer_supported(layer) &&
+                                             only_reader_is_relu(model, l));
         if (mco_fast_layer_supported(layer) &&
             mco_fast_layer_create(layer, net->max_batch, training, net->fuses_relu[l], &net->fast[l]) != MCO_OK)
             net->fast[l] = NULL;
@@ -175,11 +195,13 @@ mco_status mco_net_init(mco_net *net, const mco_model *model, int max_batch, int
     net->sole_writer = calloc(n, 1);
     net->fuses_relu = calloc(n, 1);
     net->fused_ran = calloc(n, 1);
+    net->pool_takes_relu = calloc(n, 1);
     net->skip_zero = calloc(n, 1);
     net->clear_first = calloc(n, 1);
     unsigned char *needs_grad = calloc(n, 1);
     if (!net->act || !net->grad || !net->owns_grad || !net->scratch || !net->param_grad || !net->fast ||
-        !net->sole_writer || !net->fuses_relu || !net->fused_ran || !net->skip_zero || !net->clear_first || !needs_grad) {
+        !net->sole_writer || !net->fuses_relu || !net->fused_ran || !net->pool_takes_relu ||
+        !net->skip_zero || !net->clear_first || !needs_grad) {
         free(needs_grad);
         mco_net_free(net);
         return mco_error(MCO_ERR_NOMEM, "network workspace: out of memory");
@@ -209,6 +231,7 @@ void mco_net_free(mco_net *net)
     free(net->sole_writer);
     free(net->fuses_relu);
     free(net->fused_ran);
+    free(net->pool_takes_relu);
     free(net->skip_zero);
     free(net->clear_first);
     free(net->act);
@@ -249,6 +272,15 @@ static void fill_ctx(mco_net *net, int l, int batch, int training, mco_layer_ctx
     ctx->rng = &net->rng;
 }
 
+/* Points a max pool's ctx at the input of the ReLU it takes in (see net.h). */
+static void take_relu_into_pool(mco_net *net, int l, mco_layer_ctx *ctx)
+{
+    const int src = net->model->layers[l - 1].inputs[0];
+    ctx->in[0] = mco_net_tensor(net, src);
+    ctx->grad_in[0] = tensor_grad(net, src);
+    ctx->fused_relu = 1;
+}
+
 void mco_net_forward(mco_net *net, int batch, int training)
 {
     if (net->fake_quant)
@@ -257,6 +289,12 @@ void mco_net_forward(mco_net *net, int batch, int training)
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
         net->fused_ran[l] = 0;
+        if (!net->fake_quant && l + 1 < net->model->n_layers && net->pool_takes_relu[l + 1])
+            continue; /* this ReLU runs inside the max pool after it */
+        if (!net->fake_quant && net->pool_takes_relu[l]) {
+            take_relu_into_pool(net, l, &ctx);
+            net->fused_ran[l] = 1;
+        }
         if (net->fuses_relu[l] && !net->fake_quant) {
             /* layer + ReLU in one: the ReLU's output, then skip the ReLU's forward */
             ctx.out = net->act[l + 1];
@@ -289,10 +327,15 @@ void mco_net_zero_grads(mco_net *net, int batch)
 void mco_net_backward(mco_net *net, int batch, int from, int training)
 {
     for (int l = from; l >= 0; l--) {
-        if (!net->grad[l] || (l > 0 && net->fused_ran[l - 1] && is_bn(net->model, l - 1)))
-            continue; /* no gradient wanted, or a ReLU its BatchNorm ran both ways */
+        if (!net->grad[l] || (l > 0 && net->fused_ran[l - 1] && is_bn(net->model, l - 1)) ||
+            (l + 1 < net->model->n_layers && net->fused_ran[l + 1] && net->pool_takes_relu[l + 1]))
+            continue; /* no gradient wanted, or a ReLU its BatchNorm or max pool ran both ways */
         mco_layer_ctx ctx;
         fill_ctx(net, l, batch, training, &ctx);
+        if (net->fused_ran[l] && net->pool_takes_relu[l]) {
+            take_relu_into_pool(net, l, &ctx);
+            ctx.overwrite_grad_in = net->clear_first[l - 1];
+        }
         if (net->fused_ran[l] && is_bn(net->model, l)) {
             ctx.out = net->act[l + 1];
             ctx.grad_out = net->grad[l + 1];
@@ -302,8 +345,9 @@ void mco_net_backward(mco_net *net, int batch, int from, int training)
             mco_fq_backward(net->fake_quant, l, net->grad[l], batch);
         if (net->fast[l] && mco_fast_layer_backward(net->fast[l], &ctx, net->sole_writer[l]))
             continue;
-        ctx.overwrite_grad_in = net->clear_first[l];
-        if (net->clear_first[l] && !ops->overwrites_grad && ctx.grad_in[0])
+        if (!ctx.fused_relu)
+            ctx.overwrite_grad_in = net->clear_first[l];
+        if (ctx.overwrite_grad_in && !ops->overwrites_grad && ctx.grad_in[0])
             memset(ctx.grad_in[0], 0, (size_t)batch * mco_shape_size(ctx.layer->in_shape) * sizeof(float));
         if (ops->backward)
             ops->backward(&ctx);

@@ -23,7 +23,12 @@
  * these layers (and there is no fake quantization), the layer's fast path
  * applies the ReLU and writes the ReLU's output, whose own forward is
  * skipped, and the layer's own output buffer is left unused; a BatchNorm's
- * fast path also takes the gradient through the ReLU.
+ * fast path also takes the gradient through the ReLU. A ReLU whose only
+ * reader is a max pool right after it (and that does not follow a
+ * BatchNorm) runs inside that pool instead, forward and backward (the two
+ * commute; layer_pool.c): the ReLU's own output and gradient buffers are
+ * left unused, and the layer before it does not fuse it. MCO_NET_ALL_OUTPUTS
+ * turns all of these fusions off, so that every layer writes its own output.
  *
  * With `fake_quant` set (quantization-aware training), the input goes
  * through mco_fq_input before the first layer, every layer output
@@ -40,8 +45,10 @@
 enum {
     MCO_NET_GRADIENTS = 1,   /* allocate gradients (training); else inference only */
     MCO_NET_INPUT_GRAD = 2,  /* also compute dLoss/dinput (gradient checks) */
-    MCO_NET_REFERENCE = 4    /* only mcuopt's own kernels (layer_ops.h), no fast path
+    MCO_NET_REFERENCE = 4,   /* only mcuopt's own kernels (layer_ops.h), no fast path
                                 (tests compare the two) */
+    MCO_NET_ALL_OUTPUTS = 8  /* no ReLU fusion: every layer's output is written (calibration
+                                reads them all) */
 };
 
 typedef struct {
@@ -64,6 +71,8 @@ typedef struct {
                                    the ReLU's backward runs as usual) */
     unsigned char *fused_ran;   /* [n_layers] 1 if the last forward ran it fused (backward
                                    then does the same) */
+    unsigned char *pool_takes_relu; /* [n_layers] 1: a max pool that runs the ReLU at l - 1 (its
+                                   only reader) inside, forward and backward */
     unsigned char *skip_zero;   /* [n_layers] 1: mco_net_zero_grads leaves grad[l] alone, as
                                    its only writer overwrites it (a fast layer, or a kernel
                                    whose ops say overwrites_grad) or is a fused ReLU */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch_feed.h"
 #include "fake_quant.h"
 #include "layer_ops.h"
 #include "optimizer.h"
@@ -90,6 +91,8 @@ typedef struct {
     int n_threads;
     int logits;
     const int *batch_indices;  /* the current batch's samples */
+    const float *batch_inputs; /* their normalised floats (made by the data thread), or NULL:
+                                  each worker converts its slice */
     int batch_count;
     uint64_t step_seed;        /* dropout seed of the current step */
     const float *teacher_logits;   /* distillation, or NULL */
@@ -138,7 +141,12 @@ static void train_slice(void *arg, int t)
     if (w->count == 0)
         return;
 
-    mco_dataset_to_float(job->data, &job->model->norm, job->batch_indices + start, 0, w->count, net->input);
+    if (job->batch_inputs) {
+        const size_t in_size = mco_shape_size(job->model->input_shape);
+        memcpy(net->input, job->batch_inputs + (size_t)start * in_size, (size_t)w->count * in_size * sizeof(float));
+    } else {
+        mco_dataset_to_float(job->data, &job->model->norm, job->batch_indices + start, 0, w->count, net->input);
+    }
     mco_rng_seed(&net->rng, job->step_seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(t + 1));
     mco_net_forward(net, w->count, 1);
 
@@ -206,29 +214,21 @@ static void update_batchnorm_moving_stats(mco_model *model, train_worker **worke
     }
 }
 
-static void shuffle(int *order, int n, mco_rng *rng)
-{
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)mco_rng_below(rng, (uint64_t)i + 1);
-        int tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-    }
-}
-
 typedef struct {
     mco_pool *pool;
     train_worker **workers;
     int n_threads;
-    int *order;         /* the samples trained on, shuffled every epoch */
+    int *order;         /* the samples trained on (the feed shuffles its copy every epoch) */
     int n_order;        /* all of them, except an autoencoder's anomalous (label 1) ones */
     train_job *job;
     mco_optimizer_state optimizer;
     mco_fake_quant *fake_quant;   /* QAT, or NULL */
+    mco_batch_feed *feed;         /* the batches, shuffled (batch_feed.h) */
 } trainer;
 
 static void trainer_free(trainer *tr)
 {
+    mco_batch_feed_free(tr->feed);
     for (int t = 0; tr->workers && t < tr->n_threads; t++) {
         if (tr->workers[t])
             mco_net_free(&tr->workers[t]->net);
@@ -297,6 +297,10 @@ static mco_status trainer_init(trainer *tr, mco_model *model, const mco_dataset 
     job->teacher_logits = opt->teacher_logits;
     job->alpha = opt->distill_alpha;
     job->temperature = opt->distill_temperature;
+    st = mco_batch_feed_start(train, &model->norm, tr->order, tr->n_order, opt->batch_size, opt->epochs, opt->seed,
+                              opt->data_thread, &tr->feed);
+    if (st != MCO_OK)
+        return st;
     return mco_optimizer_init(&tr->optimizer, model, opt);
 }
 
@@ -350,11 +354,8 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
     const long steps = (n + opt->batch_size - 1) / opt->batch_size;
     const long total_steps = steps * opt->epochs;
     const double t0 = mco_seconds_now();
-    mco_rng shuffle_rng;
-    mco_rng_seed(&shuffle_rng, opt->seed);
 
     for (int epoch = 0; epoch < opt->epochs && st == MCO_OK; epoch++) {
-        shuffle(tr.order, n, &shuffle_rng);
         double loss_sum = 0.0;
         long correct = 0, seen = 0;
         mco_train_progress progress;
@@ -364,14 +365,16 @@ mco_status mco_train(mco_model *model, const mco_dataset *train, const mco_datas
         progress.steps = steps;
         for (long step = 0; step < steps; step++) {
             long global_step = epoch * steps + step;
-            job->batch_indices = tr.order + step * opt->batch_size;
-            job->batch_count = (int)(n - step * opt->batch_size < opt->batch_size
-                                         ? n - step * opt->batch_size
-                                         : opt->batch_size);
+            mco_batch batch;
+            mco_batch_feed_next(tr.feed, &batch);
+            job->batch_indices = batch.indices;
+            job->batch_inputs = batch.inputs;
+            job->batch_count = batch.count;
             job->step_seed = opt->seed * 0xbf58476d1ce4e5b9ULL + (uint64_t)global_step;
             if (tr.fake_quant && (st = mco_fake_quant_begin_step(tr.fake_quant, global_step, total_steps)) != MCO_OK)
                 break;
             mco_pool_run(tr.pool, train_slice, job);
+            mco_batch_feed_done(tr.feed);
             if (tr.fake_quant)
                 mco_fake_quant_end_step(tr.fake_quant);
 

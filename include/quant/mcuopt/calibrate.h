@@ -6,7 +6,8 @@
  * scale and zero point.
  *
  * What it leaves out: batching and threads (calibration runs one image at a
- * time; 1000 MNIST images take well under a second), and float16 or
+ * time; 1000 MNIST images take well under a second; a batched engine can be
+ * plugged in, mco_calib_engine), and float16 or
  * quantized forward passes (the host evaluator in src/codegen/ does those).
  */
 #ifndef MCO_COMPRESS_CALIBRATE_H
@@ -34,6 +35,22 @@ void mco_calib_activations_free(mco_calib_activations *acts);
  * identity) on one normalised input and fills every layer's output. */
 mco_status mco_calib_forward(const mco_model *model, const float *input,
                              mco_calib_activations *acts);
+
+/* A faster float forward that quantization can calibrate on instead of
+ * mco_calib_forward (mco_quant_options.engine), e.g. the training engine's
+ * batched one (mco_train_calib_engine, mcuopt/train.h; an area above this
+ * one, hence the table of functions). Its outputs are the same values up
+ * to float rounding, so ranges may differ in their last bits.
+ *   open   prepares for `model` and up to max_batch inputs at a time
+ *   run    takes `batch` normalised inputs, one after another, and returns
+ *          in *outputs one pointer per layer: layer i's outputs for the
+ *          batch, sample after sample (valid until the next run or close)
+ *   close  frees what open made */
+typedef struct mco_calib_engine {
+    mco_status (*open)(const mco_model *model, int max_batch, void **state);
+    mco_status (*run)(void *state, const float *inputs, int batch, float *const **outputs);
+    void (*close)(void *state);
+} mco_calib_engine;
 
 /* ---- Range observers ---- */
 

@@ -102,6 +102,8 @@ typedef struct {
     float percentile;                 /* e.g. 99.99 */
     int calibration_samples;          /* images taken from the calibration set (default 1000) */
     int threads;
+    const struct mco_calib_engine *engine; /* the float forward calibration runs on (calibrate.h);
+                                        NULL (default): mco_calib_forward, one image at a time */
 } mco_quant_options;
 
 void mco_quant_options_default(mco_quant_options *opt);

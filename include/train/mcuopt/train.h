@@ -92,6 +92,11 @@ typedef struct {
     /* Quantization-aware training (off when NULL): the forward pass rounds
      * weights and activations as the int8 runtime will; see qat.h. */
     const struct mco_qat_config *qat;
+
+    /* 1: a thread of its own shuffles, slices and converts the next batches
+     * to float (up to 2 ahead) while the workers train; 0 (default): each
+     * worker converts its slice of the batch. The results are bit-identical. */
+    int data_thread;
 } mco_train_options;
 
 /* Defaults: 3 epochs, batch 32, Adam lr 3e-3 (0.9, 0.999, 1e-7), no weight
@@ -135,6 +140,10 @@ void mco_eval_result_free(mco_eval_result *result);
 /* Inference on `batch` samples already normalised to float (batch x input
  * shape); writes batch x n_classes outputs of the last layer. */
 mco_status mco_model_predict(const mco_model *model, const float *input, int batch, float *output);
+
+/* The training engine's float forward (oneDNN, a batch at a time) for
+ * quantization's calibration: set mco_quant_options.engine to it. */
+extern const struct mco_calib_engine mco_train_calib_engine;
 
 /* The pieces of evaluation that the evaluation of a deploy model
  * (mco_deploy_evaluate) and distillation share with training: */
