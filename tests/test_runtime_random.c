@@ -954,16 +954,19 @@ static void test_fc_s8(int trials)
 
 /* ---- int8 pools, clamp, add, softmax -------------------------------------- */
 
+/* Max, average, average over the whole window (count_pad: each padded tap
+ * holds pad_value, the input zero point) and global average pools. */
 static void test_pools_s8(int trials)
 {
     int trial;
     for (trial = 0; trial < trials && !test_failures; trial++) {
-        int global = one_in(4), is_max = !global && one_in(2);
+        int global = one_in(4), is_max = !global && one_in(3), count_pad = !global && !is_max && one_in(2);
         geom g = random_geom(1, 1);
         qact q = random_qact();
         int8_t *x, *y;
         mco_pool_s8_params p;
-        int32_t oy, ox, c, ky, kx;
+        mco_avg_pool_pad_s8_params pp;
+        int32_t oy, ox, c, ky, kx, pad_value = between(-128, 127);
         mco_rt_status st;
         if (global) {   /* one window over the whole input */
             g.kh = g.in_h;
@@ -977,9 +980,16 @@ static void test_pools_s8(int trials)
         random_s8(x, in_count(&g));
         p.act_min = q.act_min;
         p.act_max = q.act_max;
-        describe_conv(global ? "global_avg_pool_s8" : is_max ? "max_pool_s8" : "avg_pool_s8", &g, &q);
+        describe_conv(global ? "global_avg_pool_s8" : is_max ? "max_pool_s8" : count_pad ? "avg_pool_pad_s8" : "avg_pool_s8",
+                      &g, &q);
         if (global) {
             st = mco_global_avg_pool_s8(g.in_h, g.in_w, g.in_c, q.act_min, q.act_max, x, y);
+        } else if (count_pad) {
+            pp.win = window_of(&g);
+            pp.pad_value = pad_value;
+            pp.act_min = q.act_min;
+            pp.act_max = q.act_max;
+            st = mco_avg_pool_pad_s8(&pp, x, y);
         } else {
             p.win = window_of(&g);
             st = is_max ? mco_max_pool_s8(&p, x, y) : mco_avg_pool_s8(&p, x, y);
@@ -992,8 +1002,8 @@ static void test_pools_s8(int trials)
                     for (ky = 0; ky < g.kh; ky++)
                         for (kx = 0; kx < g.kw; kx++) {
                             int64_t pix = input_pixel(&g, oy, ox, ky, kx);
-                            if (pix < 0) continue;
-                            v = x[pix * g.in_c + c];
+                            if (pix < 0 && !count_pad) continue;
+                            v = pix < 0 ? pad_value : x[pix * g.in_c + c];
                             sum += v;
                             best = v > best ? v : best;
                             count++;
@@ -1353,11 +1363,13 @@ static void test_fc_float(int trials)
     }
 }
 
+/* Max, average, average over the whole window (count_pad: padded taps are
+ * zeros) and global average pools. */
 static void test_pools_f32(int trials)
 {
     int trial;
     for (trial = 0; trial < trials && !test_failures; trial++) {
-        int global = one_in(4), is_max = !global && one_in(2);
+        int global = one_in(4), is_max = !global && one_in(3), count_pad = !global && !is_max && one_in(2);
         geom g = random_geom(1, 1);
         float *x, *y;
         mco_conv_f32_params p;
@@ -1376,12 +1388,13 @@ static void test_pools_f32(int trials)
         random_floats(x, in_count(&g), 10.0);
         random_act_f(&p.act_min, &p.act_max);
         if (global) p.act_min = -FLT_MAX, p.act_max = FLT_MAX;
-        describe_conv(global ? "global_avg_pool_f32" : is_max ? "max_pool_f32" : "avg_pool_f32", &g, &q);
+        describe_conv(global ? "global_avg_pool_f32" : is_max ? "max_pool_f32" : count_pad ? "avg_pool_pad_f32" : "avg_pool_f32",
+                      &g, &q);
         if (global) {
             st = mco_global_avg_pool_f32(g.in_h, g.in_w, g.in_c, x, y);
         } else {
             p.win = window_of(&g);
-            st = is_max ? mco_max_pool_f32(&p, x, y) : mco_avg_pool_f32(&p, x, y);
+            st = is_max ? mco_max_pool_f32(&p, x, y) : count_pad ? mco_avg_pool_pad_f32(&p, x, y) : mco_avg_pool_f32(&p, x, y);
         }
         if (st != MCO_RT_OK) FAIL("returned %d", st);
         for (oy = 0; st == MCO_RT_OK && oy < g.out_h; oy++)
@@ -1399,6 +1412,10 @@ static void test_pools_f32(int trials)
                             best = x[pix * g.in_c + c] > best ? x[pix * g.in_c + c] : best;
                             count++;
                         }
+                    if (count_pad) {   /* the sum over the taps inside, divided by the whole window */
+                        mag *= (double)count / (g.kh * g.kw);
+                        count = g.kh * g.kw;
+                    }
                     want = clampd(is_max ? best : sum / count, p.act_min, p.act_max);
                     if (is_max ? (double)got != want : !float_close(got, want, mag / count, count + 2)) {
                         FAIL("at (%d, %d, %d): %.9g, expected %.9g", oy, ox, c, (double)got, want);

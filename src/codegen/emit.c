@@ -298,6 +298,14 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         fprintf(f, ",\n    .act_min = %d, .act_max = %d\n};\n", (int)p->act_min, (int)p->act_max);
         break;
     }
+    case MCO_PARAMS_AVG_POOL_PAD_S8: {
+        const mco_avg_pool_pad_s8_params *p = op->params;
+        fprintf(f, "static const mco_avg_pool_pad_s8_params op%d_params = {\n    .win = ", k);
+        emit_window(f, &p->win);
+        fprintf(f, ",\n    .pad_value = %d, .act_min = %d, .act_max = %d\n};\n", (int)p->pad_value, (int)p->act_min,
+                (int)p->act_max);
+        break;
+    }
     case MCO_PARAMS_MEAN_S8: {
         const mco_mean_s8_params *p = op->params;
         fprintf(f, "static const mco_mean_s8_params op%d_params = {\n    .win = ", k);

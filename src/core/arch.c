@@ -307,6 +307,10 @@ static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *v
         if (!takes) return parse_error(ps, "option not taken by this layer type", key);
         if (!parse_float(value, key[0] == 'a' ? &l->alpha : &l->beta))
             return parse_error(ps, key[0] == 'a' ? "bad alpha" : "bad beta", value);
+    } else if (strcmp(key, "count_pad") == 0) {
+        if (l->type != MCO_LAYER_AVGPOOL2D) return parse_error(ps, "option not taken by this layer type", key);
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return parse_error(ps, "count_pad must be 0 or 1, not", value);
+        l->count_pad = value[0] == '1';
     } else if (strcmp(key, "input") == 0 || strcmp(key, "inputs") == 0) {
         return parse_inputs(ps, l, value);
     } else {

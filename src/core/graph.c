@@ -205,6 +205,9 @@ static mco_status infer_layer(mco_model *model, int index)
     mco_status st;
 
     l->n_params = 0;
+    if (l->count_pad != 0 && (l->count_pad != 1 || l->type != MCO_LAYER_AVGPOOL2D))
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): count_pad %d (only 0, or 1 on an avgpool2d)", index, l->name,
+                         l->count_pad);
     switch (l->type) {
     case MCO_LAYER_CONV2D:
     case MCO_LAYER_DEPTHWISE_CONV2D:

@@ -480,6 +480,7 @@ static mco_status export_layer(builder *b, export_state *s, int i)
     case MCO_LAYER_AVGPOOL2D:
         n = add_node(b, l->type == MCO_LAYER_MAXPOOL2D ? "MaxPool" : "AveragePool", node_name, 1, &x, out);
         window_attrs(b, n, l);
+        if (l->count_pad) attr_int(b, n, "count_include_pad", 1);
         break;
     case MCO_LAYER_GLOBAL_AVGPOOL:
         add_node(b, "GlobalAveragePool", node_name, 1, &x, out);

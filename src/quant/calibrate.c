@@ -109,6 +109,7 @@ static void pool_forward(const mco_layer *l, const float *in, float *out, int is
                         count++;
                     }
                 }
+                if (l->count_pad) count = l->kernel_h * l->kernel_w;   /* the padding counts as zeros */
                 out[((size_t)oy * os.w + ox) * os.c + c] = is_max || count == 0 ? acc : acc / (float)count;
             }
 }

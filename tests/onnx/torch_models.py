@@ -103,12 +103,50 @@ class InputNormNet(torch.nn.Module):
         return self.fc(torch.relu(self.conv(x)).flatten(1))
 
 
+class AvgPoolPadNet(torch.nn.Module):
+    """nn.AvgPool2d with padding and its default count_include_pad=True
+    (PyTorch writes a Pad of zeros before the AveragePool, or the pool's own
+    pads with count_include_pad=1): an average pool dividing by the whole
+    window (count_pad); then one with count_include_pad=False (divides by
+    the in-bounds inputs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3, padding=1)
+        self.pool = torch.nn.AvgPool2d(3, stride=2, padding=1)
+        self.pool2 = torch.nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False)
+        self.fc = torch.nn.Linear(4 * 5 * 5, 6)
+
+    def forward(self, x):
+        x = self.pool2(self.pool(torch.relu(self.conv(x))))
+        return self.fc(x.flatten(1))
+
+
+class ZeroPadAvgPoolNet(torch.nn.Module):
+    """nn.ZeroPad2d then nn.AvgPool2d (a Pad before the pool: its zeros are
+    the pool's inputs, counted in every window's divisor), and a 4x4
+    AvgPool2d with padding 2 (the padding as large as half the window)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.pad = torch.nn.ZeroPad2d((1, 0, 1, 0))
+        self.pool = torch.nn.AvgPool2d(2)
+        self.pool2 = torch.nn.AvgPool2d(4, stride=1, padding=2)
+        self.fc = torch.nn.Linear(3 * 5 * 5, 5)
+
+    def forward(self, x):
+        x = self.pool2(self.pool(self.pad(torch.relu(self.conv(x)))))
+        return self.fc(x.flatten(1))
+
+
 def main():
     out = sys.argv[1]
     torch.manual_seed(3)
     models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
               "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8)),
-              "input_norm": (InputNormNet(), (1, 6, 6))}
+              "input_norm": (InputNormNet(), (1, 6, 6)), "avgpool_pad": (AvgPoolPadNet(), (2, 8, 8)),
+              "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9))}
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0

@@ -42,6 +42,7 @@ extern "C" {
     X(CONV2D_MAXPOOL_F32, conv2d_maxpool_f32)           /* fused conv + clamp + max pool 2x2 */               \
     X(MAX_POOL_F32, max_pool_f32)                       /* mco_conv_f32_params */                             \
     X(AVG_POOL_F32, avg_pool_f32)                                                                             \
+    X(AVG_POOL_PAD_F32, avg_pool_pad_f32)               /* divides by the whole window (count_pad) */         \
     X(GLOBAL_AVG_POOL_F32, global_avg_pool_f32)         /* mco_window */                                      \
     X(CLAMP_F32, clamp_f32)                             /* mco_clamp_f32_params, in place */                  \
     X(ADD_F32, add_f32)                                 /* mco_clamp_f32_params */                            \
@@ -60,6 +61,7 @@ extern "C" {
     X(CONV2D_MAXPOOL_S8, conv2d_maxpool_s8)             /* mco_conv_s8_params, fused conv + pool */           \
     X(MAX_POOL_S8, max_pool_s8)                         /* mco_pool_s8_params */                              \
     X(AVG_POOL_S8, avg_pool_s8)                                                                               \
+    X(AVG_POOL_PAD_S8, avg_pool_pad_s8)                 /* mco_avg_pool_pad_s8_params (count_pad) */          \
     X(GLOBAL_AVG_POOL_S8, global_avg_pool_s8)                                                                 \
     X(MEAN_S8, mean_s8)                                 /* mco_mean_s8_params: TFLite's MEAN */              \
     X(CLAMP_S8, clamp_s8)                               /* mco_clamp_s8_params, in place */                   \

@@ -104,6 +104,11 @@ typedef struct {
     float epsilon;         /* BatchNorm epsilon */
     float momentum;        /* BatchNorm moving-average momentum (Keras style, e.g. 0.99) */
     float alpha, beta;     /* LeakyReLU alpha; HardSigmoid alpha, beta (0 for every other type) */
+    /* AvgPool2D only (0 otherwise): 1 divides every window's sum by the
+     * whole kernel_h x kernel_w, the padded positions counting as zeros
+     * (ONNX count_include_pad=1, PyTorch's AvgPool2d default); 0 divides by
+     * the window's in-bounds inputs (TensorFlow). */
+    int count_pad;
 
     /* Filled by mco_model_infer_shapes(). */
     mco_shape in_shape;    /* shape of inputs[0] */
