@@ -9,7 +9,11 @@ after the normalisation, which mcuopt records instead of computing).
 
 Usage: /usr/bin/python3 tests/onnx/torch_models.py OUT_DIR
 Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
-float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32). Before
+float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32); and for
+the models of the new layers (ON_TARGET) a data set NAME.data/ (x.npy:
+DATA_SAMPLES NHWC float32 inputs; y.npy: labels i mod classes, there only so
+that quantize and measure load it: the untrained nets give one class to
+every input, and the test asks for identical outputs, not accuracy). Before
 opset 14 PyTorch writes Hardswish as x * HardSigmoid(x) (a Mul), from 14 as
 HardSwish; its Hardsigmoid is HardSigmoid with alpha 1/6.
 
@@ -22,6 +26,8 @@ import numpy as np
 import torch
 
 SAMPLES = 8
+DATA_SAMPLES = 128
+ON_TARGET = ("avgpool_pad", "zero_pad_avgpool")
 
 
 class ConvNet(torch.nn.Module):
@@ -160,6 +166,12 @@ def main():
             net_in = (x - 0.5) / 0.25 * 2.0 if name == "input_norm" else x
             net_in.numpy().astype("<f4").tofile(base + ".in.f32")
             ref.numpy().astype("<f4").tofile(base + ".ref.f32")
+        if name in ON_TARGET:
+            data = os.path.join(out, name + ".data")
+            os.makedirs(data, exist_ok=True)
+            xs = (torch.randn(DATA_SAMPLES, *shape) * 3.0).permute(0, 2, 3, 1)
+            np.save(os.path.join(data, "x.npy"), np.ascontiguousarray(xs.numpy().astype("<f4")))
+            np.save(os.path.join(data, "y.npy"), (np.arange(DATA_SAMPLES) % ref.shape[1]).astype(np.uint8))
 
 
 if __name__ == "__main__":

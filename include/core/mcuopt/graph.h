@@ -17,7 +17,8 @@
  * Other layers have no parameters (LeakyReLU's and HardSigmoid's alpha /
  * beta are hyper-parameters, not trained).
  *
- * What it leaves out: depth multipliers other than 1, dilation, groups.
+ * What it leaves out: depth multipliers other than 1, dilation, groups, a
+ * max pool counting its padding.
  */
 #ifndef MCUOPT_GRAPH_H
 #define MCUOPT_GRAPH_H
@@ -98,7 +99,7 @@ typedef struct {
      * left / right of the input, each 0..kernel-1. Output size per axis is
      * floor((in + before + after - kernel) / stride) + 1. Padded positions
      * add zero to a convolution and are skipped by pooling (an average pool
-     * divides by the number of real inputs in the window). */
+     * divides by the number of real inputs in the window, unless count_pad). */
     int pad_top, pad_left, pad_bottom, pad_right;
     float rate;            /* Dropout rate */
     float epsilon;         /* BatchNorm epsilon */
