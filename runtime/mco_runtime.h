@@ -126,6 +126,14 @@ typedef struct {
     int32_t size;
     float act_min, act_max;
 } mco_clamp_f32_params;
+/* Concat along the channels: per pixel, input1's channels1 values then
+ * input2's channels2 (mco_concat_f32.c, mco_concat_s8.c). */
+typedef struct {
+    int32_t pixels;                /* height x width of every tensor */
+    int32_t channels1, channels2;  /* the output has channels1 + channels2 */
+} mco_concat_f32_params;
+mco_rt_status mco_concat_f32(const mco_concat_f32_params *p, const float *input1, const float *input2,
+                             float *output);
 mco_rt_status mco_add_f32(const float *a, const float *b, float *output, int32_t size,
                           float act_min, float act_max);
 /* Sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish (mco_activation_f32.c):
@@ -267,6 +275,18 @@ typedef struct {
     int32_t size;
     int32_t act_min, act_max;
 } mco_clamp_s8_params;
+/* int8 Concat along the channels: each input requantized to the output
+ * (multiplier and shift of in_scale / out_scale; multiplier 0: the same
+ * quantization, copied). */
+typedef struct {
+    int32_t pixels;                /* height x width of every tensor */
+    int32_t channels1, channels2;  /* the output has channels1 + channels2 */
+    int32_t input1_offset, input1_multiplier, input1_shift;   /* offset: minus the zero point */
+    int32_t input2_offset, input2_multiplier, input2_shift;
+    int32_t output_offset;         /* the output zero point */
+} mco_concat_s8_params;
+mco_rt_status mco_concat_s8(const mco_concat_s8_params *p, const int8_t *input1, const int8_t *input2,
+                            int8_t *output);
 mco_rt_status mco_add_s8(const mco_add_s8_params *p, const int8_t *input1, const int8_t *input2,
                          int8_t *output);
 /* Any int8 element-wise function as a 256-entry table (mco_lut_s8.c):

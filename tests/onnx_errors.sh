@@ -79,6 +79,8 @@ expect_error "$tmp/pads_too_large.onnx" \
     "node 0 'conv_pad3' (Conv): padding (top 3, left 0, bottom 0, right 0) is not smaller than the 3x3 window"
 expect_error "$tmp/count_include_pad_ceil.onnx" "node 0 'avg' (AveragePool): count_include_pad=1 with ceil_mode=1 where the last window passes the padding"
 expect_error "$tmp/grouped_conv.onnx" "node 0 'grouped' (Conv): group 2"
+expect_error "$tmp/concat_height.onnx" "node 0 'cat_h' (Concat): Concat along axis 2 (only the channels, axis 1)"
+expect_error "$tmp/concat_flattened.onnx" "node 1 'cat_f' (Concat): Concat of flattened conv outputs (concatenate before flattening)"
 expect_error "$tmp/mean_over_channels.onnx" \
     "node 0 'mean_c' (ReduceMean): a mean only over the spatial axes 2 and 3 (global average pooling)"
 expect_error "$tmp/view_splits_sample.onnx" \

@@ -8,7 +8,8 @@
 # normalisation (checked in the export's metadata), nn.AvgPool2d with
 # padding and its default count_include_pad=True and ZeroPad2d before an
 # AvgPool2d (a Pad before the AveragePool: an avgpool2d dividing by the
-# whole window, count_pad): for seven PyTorch models
+# whole window, count_pad), torch.cat along the channels (a three-input
+# Concat: two concat layers): for eight PyTorch models
 # at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
 # `mcuopt import` +
 # `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
@@ -27,7 +28,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
-for name in act_cnn act_mlp log_softmax zero_pad input_norm avgpool_pad zero_pad_avgpool; do
+for name in act_cnn act_mlp log_softmax zero_pad input_norm avgpool_pad zero_pad_avgpool concat; do
     for opset in 11 13 17; do
         m=$tmp/${name}_$opset
         "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
@@ -65,4 +66,10 @@ for opset in 11 13 17; do
     [ "$("$cli" info "$tmp/zero_pad_avgpool_$opset.mco" | grep -c 'avgpool2d count_pad')" = 2 ] ||
         { echo "FAIL: zero_pad_avgpool_$opset: not two count_pad pools" >&2; exit 1; }
 done
-echo "onnx_from_torch: 21 PyTorch exports import within 1e-5 and round-trip"
+# torch.cat of three tensors: 3 + 2 channels, then + the input's 2
+for opset in 11 13 17; do
+    info=$("$cli" info "$tmp/concat_$opset.mco")
+    echo "$info" | grep -Eq 'concat +7x7x5' && echo "$info" | grep -Eq 'concat +7x7x7' ||
+        { echo "$info"; echo "FAIL: concat_$opset: not a chain of two concats" >&2; exit 1; }
+done
+echo "onnx_from_torch: 24 PyTorch exports import within 1e-5 and round-trip"

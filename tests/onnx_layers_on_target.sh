@@ -8,6 +8,8 @@
 #   avgpool_pad       AvgPool2d(3, 2, padding=1): AVG_POOL_PAD_S8 / _F32
 #   zero_pad_avgpool  ZeroPad2d + AvgPool2d(2), AvgPool2d(4, 1, padding=2):
 #                     two AVG_POOL_PAD_S8 / _F32
+#   concat            torch.cat of three tensors along the channels: two
+#                     CONCAT_S8 / _F32 (int8: inputs of other scales requantized)
 # Usage: onnx_layers_on_target.sh PATH/TO/mcuopt (from the repository root).
 # Skipped (exit 77) without /usr/bin/python3's torch, onnx, numpy or the Arm tools.
 set -euo pipefail
@@ -33,5 +35,6 @@ while read -r name kind count; do
 done <<'MODELS'
 avgpool_pad AVG_POOL_PAD 1
 zero_pad_avgpool AVG_POOL_PAD 2
+concat CONCAT 2
 MODELS
 echo "onnx_layers_on_target: all checks passed"

@@ -364,6 +364,24 @@ static void check_add(void)
     gradcheck("residual add", &m, NULL, 1);
 }
 
+/* Concat: a conv branch (3 channels) beside the input (2), then a conv
+ * reading the 5 channels; and the input beside itself (both slices of the
+ * gradient reach the one tensor). */
+static void check_concat(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){4, 3, 2});
+    int a = add(&m, window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add2(&m, layer_of(MCO_LAYER_CONCAT), a, MCO_INPUT);
+    add(&m, window_layer(MCO_LAYER_CONV2D, 2, 1, 1, 1, 1, MCO_PADDING_VALID));
+    gradcheck("concat of a conv and the input", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add2(&m, layer_of(MCO_LAYER_CONCAT), MCO_INPUT, MCO_INPUT);
+    add(&m, window_layer(MCO_LAYER_CONV2D, 2, 3, 3, 1, 1, MCO_PADDING_SAME));
+    gradcheck("concat of the input with itself", &m, NULL, 1);
+}
+
 static void check_dropout(void)
 {
     mco_model m;
@@ -542,6 +560,7 @@ int main(void)
     check_dense();
     check_pooling();
     check_count_pad_forward();
+    check_concat();
     check_activations();
     check_batchnorm();
     check_add();

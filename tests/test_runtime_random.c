@@ -1130,6 +1130,68 @@ static void test_clamp_add_s8(int trials)
     }
 }
 
+/* Concat along the channels, int8 (each input requantized to the output,
+ * or copied when its multiplier is 0) and float (copied), against the
+ * reference's walk over the output. */
+static void test_concat(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        int32_t pixels = between(1, one_in(4) ? 300 : 20), c1 = between(1, 24), c2 = between(1, 24), px, k;
+        size_t n1 = (size_t)(pixels * c1), n2 = (size_t)(pixels * c2), n = n1 + n2;
+        int8_t *a = NEW(int8_t, n1), *b = NEW(int8_t, n2), *y = NEW(int8_t, n);
+        float *fa = NEW(float, n1), *fb = NEW(float, n2), *fy = NEW(float, n);
+        mco_concat_s8_params p;
+        mco_concat_f32_params pf;
+        random_s8(a, n1);
+        random_s8(b, n2);
+        random_floats(fa, n1, 10.0);
+        random_floats(fb, n2, 10.0);
+        p.pixels = pf.pixels = pixels;
+        p.channels1 = pf.channels1 = c1;
+        p.channels2 = pf.channels2 = c2;
+        p.input1_offset = between(-127, 128);
+        p.input2_offset = between(-127, 128);
+        p.output_offset = between(-128, 127);
+        p.input1_multiplier = p.input1_shift = p.input2_multiplier = p.input2_shift = 0;
+        if (!one_in(4)) ref_quantize_multiplier(exp(uniform(-4.0, 0.5)), &p.input1_multiplier, &p.input1_shift);
+        if (!one_in(4)) ref_quantize_multiplier(exp(uniform(-4.0, 0.5)), &p.input2_multiplier, &p.input2_shift);
+        describe("concat_s8 %d pixels, %d + %d channels, multipliers %d (shift %d), %d (shift %d), seed %llu", pixels,
+                 c1, c2, p.input1_multiplier, p.input1_shift, p.input2_multiplier, p.input2_shift,
+                 (unsigned long long)seed);
+        if (mco_concat_s8(&p, a, b, y) != MCO_RT_OK) FAIL("returned an error");
+        for (px = 0; px < pixels && !test_failures; px++)
+            for (k = 0; k < c1 + c2; k++) {
+                int first = k < c1;
+                int32_t q = first ? a[px * c1 + k] : b[px * c2 + k - c1];
+                int32_t m = first ? p.input1_multiplier : p.input2_multiplier;
+                int32_t want = m == 0 ? q
+                                      : ref_output(q + (first ? p.input1_offset : p.input2_offset), m,
+                                                   first ? p.input1_shift : p.input2_shift, p.output_offset, -128, 127);
+                if (y[px * (c1 + c2) + k] != want) {
+                    FAIL("pixel %d channel %d: %d, expected %d", px, k, y[px * (c1 + c2) + k], want);
+                    break;
+                }
+            }
+        hash(y, n);
+        describe("concat_f32 %d pixels, %d + %d channels, seed %llu", pixels, c1, c2, (unsigned long long)seed);
+        if (mco_concat_f32(&pf, fa, fb, fy) != MCO_RT_OK) FAIL("returned an error");
+        for (px = 0; px < pixels && !test_failures; px++)
+            if (memcmp(fy + px * (c1 + c2), fa + px * c1, (size_t)c1 * sizeof *fy) != 0 ||
+                memcmp(fy + px * (c1 + c2) + c1, fb + px * c2, (size_t)c2 * sizeof *fy) != 0)
+                FAIL("pixel %d differs from the inputs' channels", px);
+        hash(fy, n * sizeof *fy);
+        p.channels2 = 0;   /* refused, not run */
+        if (mco_concat_s8(&p, a, b, y) != MCO_RT_ARG_ERROR) FAIL("took 0 channels");
+        free(a);
+        free(b);
+        free(y);
+        free(fa);
+        free(fb);
+        free(fy);
+    }
+}
+
 /* TFLite's PreprocessSoftmaxScaling + CalculateInputRadius for beta 1. */
 static int softmax_params(double input_scale, mco_softmax_s8_params *p)
 {
@@ -1608,6 +1670,7 @@ int main(void)
     test_pools_s8(3000 * scale);
     test_mean_s8(1000 * scale);
     test_clamp_add_s8(2000 * scale);
+    test_concat(1000 * scale);
     test_softmax_s8(500 * scale);
     test_conv_float(3000 * scale);
     test_fc_float(2000 * scale);

@@ -359,8 +359,8 @@ static mco_status parse_layer_line(parse_state *ps, char **tok, int n)
     if (!windowed) l.stride_h = l.stride_w = 0;   /* unused: 0, as an imported layer has it */
     if ((l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DENSE) && l.units == 0)
         return parse_error(ps, "missing filters=/units= for", tok[first]);
-    if (l.type == MCO_LAYER_ADD && l.n_inputs != 2)
-        return parse_error(ps, "add needs inputs=A,B", NULL);
+    if (mco_layer_input_count(l.type) == 2 && l.n_inputs != 2)
+        return parse_error(ps, l.type == MCO_LAYER_ADD ? "add needs inputs=A,B" : "concat needs inputs=A,B", NULL);
     return mco_model_add_layer(ps->model, &l, NULL);
 }
 

@@ -33,9 +33,10 @@
  *           u32  n_layers           (1..MCO_MAX_LAYERS)
  *   LAYR  n_layers times, one per layer in model order:
  *           u32  type               (mco_layer_type: 0 conv2d ... 12 dropout, 13 sigmoid,
- *                                    14 tanh, 15 leaky_relu, 16 hard_sigmoid, 17 hard_swish)
+ *                                    14 tanh, 15 leaky_relu, 16 hard_sigmoid, 17 hard_swish,
+ *                                    18 concat)
  *           str  name               (1..MCO_NAME_MAX-1 bytes, no control characters)
- *           u32  n_inputs           (2 for add, else 1)
+ *           u32  n_inputs           (2 for add and concat, else 1)
  *           i32  inputs[n_inputs]   (an earlier layer's index, or -1 for the model input)
  *           i32  units, kernel_h, kernel_w, stride_h, stride_w
  *           u32  padding            (0 valid, 1 same, 2 explicit)
@@ -101,7 +102,7 @@
 
 /* The layer type numbers are part of the file format: new types go at the end
  * of mco_layer_type, and docs/model-format.md lists them. */
-_Static_assert(MCO_LAYER_TYPE_COUNT == 18, "layer types changed: update the model file docs");
+_Static_assert(MCO_LAYER_TYPE_COUNT == 19, "layer types changed: update the model file docs");
 _Static_assert(sizeof(float) == sizeof(uint32_t), "floats are stored as 32-bit patterns");
 
 #define HEADER_SIZE 20
@@ -265,7 +266,7 @@ static mco_status check_layer_fields(const mco_layer *l, int index, mco_status f
         return layer_error(fail, index, NULL, "name is empty, longer than %d bytes or holds control characters",
                            MCO_NAME_MAX - 1);
     const char *name = l->name;
-    int inputs_needed = l->type == MCO_LAYER_ADD ? 2 : 1;
+    int inputs_needed = mco_layer_input_count(l->type);
     if (l->n_inputs != inputs_needed)
         return layer_error(fail, index, name, "%s takes %d input(s), has %d",
                            mco_layer_type_name(l->type), inputs_needed, l->n_inputs);

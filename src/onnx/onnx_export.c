@@ -510,6 +510,12 @@ static mco_status export_layer(builder *b, export_state *s, int i)
         add_node(b, "Add", node_name, 2, in, out);
         break;
     }
+    case MCO_LAYER_CONCAT: {   /* along the channels: axis 1 of NCHW (or of [N, features]) */
+        const char *in[2] = {x, input_name(s, l->inputs[1])};
+        n = add_node(b, "Concat", node_name, 2, in, out);
+        attr_int(b, n, "axis", 1);
+        break;
+    }
     case MCO_LAYER_FLATTEN:
         n = add_node(b, "Flatten", node_name, 1, &x, out);
         attr_int(b, n, "axis", 1);

@@ -971,6 +971,42 @@ static mco_status import_add(importer *imp)
     return define_act(imp, index, a->act_rank, a->flat_of, 1);
 }
 
+/* Concat of activations along the channels (PyTorch's torch.cat(dim=1)):
+ * axis 1 of [N, C, H, W], or of [N, features] not flattened from a conv
+ * output (whose NCHW order the next dense layer's weights follow). mcuopt's
+ * concat takes two inputs, so n inputs become a chain of n - 1 concats
+ * (each int8 one requantizes to its own output scale). */
+static mco_status import_concat(importer *imp)
+{
+    static const char *const attrs[] = {"axis", NULL};
+    int64_t axis;
+    size_t n = imp->node->n_input;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = attr_int(imp, "axis", 1, &axis);
+    if (st != MCO_OK) return st;
+    if (n < 2) return fail(imp, MCO_ERR_UNSUPPORTED, "Concat of %zu input(s) (at least two)", n);
+    value *first, *x;
+    if ((st = need_act(imp, 0, &first)) != MCO_OK) return st;
+    if (axis < 0) axis += first->act_rank;
+    if (axis != 1) return fail(imp, MCO_ERR_UNSUPPORTED, "Concat along axis %lld (only the channels, axis 1)", (long long)axis);
+    value acc = *first;   /* the chain so far */
+    for (size_t k = 1; k < n; k++) {
+        if ((st = need_act(imp, (int)k, &x)) != MCO_OK) return st;
+        if (x->act_rank != first->act_rank)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "inputs of rank %d and %d", first->act_rank, x->act_rank);
+        if (acc.flat_of.h * acc.flat_of.w > 1 || x->flat_of.h * x->flat_of.w > 1)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "Concat of flattened conv outputs (concatenate before flattening)");
+        mco_layer l = {0};
+        l.type = MCO_LAYER_CONCAT;
+        const value *inputs[2] = {&acc, x};
+        int index;
+        if ((st = add_layer(imp, &l, 2, inputs, &index)) != MCO_OK) return st;
+        acc.layer = index;
+        acc.flat_of = (mco_shape){0, 0, 0};
+    }
+    return define_act(imp, acc.layer, first->act_rank, (mco_shape){0, 0, 0}, 1);
+}
+
 static mco_status import_pool(importer *imp, mco_layer_type type)
 {
     static const char *const max_attrs[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides", NULL};
@@ -1792,6 +1828,7 @@ static const node_handler handlers[] = {
     {"Gemm", import_gemm},
     {"MatMul", import_matmul},
     {"Add", import_add},
+    {"Concat", import_concat},
     {"Relu", import_relu},
     {"Clip", import_clip},
     {"MaxPool", import_maxpool},

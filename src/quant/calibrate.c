@@ -188,6 +188,15 @@ mco_status mco_calib_forward(const mco_model *model, const float *input, mco_cal
             for (size_t k = 0; k < n; k++) out[k] = in[k] + b[k];
             break;
         }
+        case MCO_LAYER_CONCAT: {   /* per pixel: input 0's channels, then input 1's */
+            const float *b = l->inputs[1] == MCO_INPUT ? input : acts->outputs[l->inputs[1]];
+            size_t c0 = (size_t)l->in_shape.c, c1 = (size_t)l->out_shape.c - c0;
+            for (size_t p = 0; p < n / (c0 + c1); p++) {
+                memcpy(out + p * (c0 + c1), in + p * c0, c0 * sizeof(float));
+                memcpy(out + p * (c0 + c1) + c0, b + p * c1, c1 * sizeof(float));
+            }
+            break;
+        }
         default:
             return mco_error(MCO_ERR_UNSUPPORTED, "layer %d (%s): %s is not supported by calibration", i,
                              l->name, mco_layer_type_name(l->type));

@@ -30,11 +30,12 @@ done
 # ONNX as PyTorch writes it (python3-torch): the activations with Hardswish
 # as x * HardSigmoid(x), ZeroPad2d's ConstantOfShape / Slice / Pad, a
 # normalisation inside the model, a final log_softmax, AvgPool2d with padding
-# (a Pad before an AveragePool).
+# (a Pad before an AveragePool), torch.cat of three tensors.
 /usr/bin/python3 tests/onnx/torch_models.py "$tfl" 2>/dev/null
 cp "$tfl/act_cnn_11.onnx" "$corpus/onnx/torch-activations.onnx"
 cp "$tfl/zero_pad_11.onnx" "$corpus/onnx/torch-zero-pad.onnx"
 cp "$tfl/input_norm_13.onnx" "$corpus/onnx/torch-input-norm.onnx"
 cp "$tfl/log_softmax_13.onnx" "$corpus/onnx/torch-log-softmax.onnx"
 cp "$tfl/avgpool_pad_13.onnx" "$corpus/onnx/torch-avgpool-pad.onnx"
+cp "$tfl/concat_13.onnx" "$corpus/onnx/torch-concat.onnx"
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

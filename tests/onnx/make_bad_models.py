@@ -49,6 +49,12 @@ def main():
     wg = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
     save(out, "grouped_conv", [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2, pads=[1, 1, 1, 1])],
          [wg], in_shape=(1, 2, 8, 8))
+    # Concat along the height; of two flattened conv outputs (their NCHW order).
+    save(out, "concat_height", [helper.make_node("Concat", ["x", "x"], ["y"], name="cat_h", axis=2)], [],
+         out_shape=(1, 1, 16, 8))
+    save(out, "concat_flattened",
+         [helper.make_node("Flatten", ["x"], ["f"], name="flat"),
+          helper.make_node("Concat", ["f", "f"], ["y"], name="cat_f", axis=1)], [], out_shape=(1, 128))
     # A mean over the channels (only the spatial mean is a global pool).
     save(out, "mean_over_channels", [helper.make_node("ReduceMean", ["x"], ["y"], name="mean_c", axes=[1, 2])], [],
          out_shape=(1, 1, 1, 8))

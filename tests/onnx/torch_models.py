@@ -27,7 +27,7 @@ import torch
 
 SAMPLES = 8
 DATA_SAMPLES = 128
-ON_TARGET = ("avgpool_pad", "zero_pad_avgpool")
+ON_TARGET = ("avgpool_pad", "zero_pad_avgpool", "concat")
 
 
 class ConvNet(torch.nn.Module):
@@ -146,13 +146,31 @@ class ZeroPadAvgPoolNet(torch.nn.Module):
         return self.fc(x.flatten(1))
 
 
+class ConcatNet(torch.nn.Module):
+    """torch.cat along the channels of two conv branches (an Inception-like
+    block), then of the block's output and its input; the int8 model
+    requantizes each input to the concat's own scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Conv2d(2, 3, 3, padding=1)
+        self.b = torch.nn.Conv2d(2, 2, 1)
+        self.c = torch.nn.Conv2d(7, 4, 3, stride=2)
+        self.fc = torch.nn.Linear(4 * 3 * 3, 5)
+
+    def forward(self, x):
+        y = torch.cat([torch.relu(self.a(x)), torch.sigmoid(self.b(x))], dim=1)
+        y = torch.cat((y, x), 1)
+        return self.fc(torch.relu(self.c(y)).flatten(1))
+
+
 def main():
     out = sys.argv[1]
     torch.manual_seed(3)
     models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
               "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8)),
               "input_norm": (InputNormNet(), (1, 6, 6)), "avgpool_pad": (AvgPoolPadNet(), (2, 8, 8)),
-              "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9))}
+              "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9)), "concat": (ConcatNet(), (2, 7, 7))}
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0

@@ -46,6 +46,7 @@ extern "C" {
     X(GLOBAL_AVG_POOL_F32, global_avg_pool_f32)         /* mco_window */                                      \
     X(CLAMP_F32, clamp_f32)                             /* mco_clamp_f32_params, in place */                  \
     X(ADD_F32, add_f32)                                 /* mco_clamp_f32_params */                            \
+    X(CONCAT_F32, concat_f32)                           /* mco_concat_f32_params: two inputs */               \
     X(SOFTMAX_F32, softmax_f32)                         /* mco_clamp_f32_params (size = one row) */           \
     X(ACTIVATION_F32, activation_f32)                   /* mco_activation_f32_params: sigmoid, tanh, ... */  \
     /* int8 activations */                                                                                    \
@@ -66,6 +67,7 @@ extern "C" {
     X(MEAN_S8, mean_s8)                                 /* mco_mean_s8_params: TFLite's MEAN */              \
     X(CLAMP_S8, clamp_s8)                               /* mco_clamp_s8_params, in place */                   \
     X(ADD_S8, add_s8)                                   /* mco_add_s8_params */                               \
+    X(CONCAT_S8, concat_s8)                             /* mco_concat_s8_params: two inputs, requantized */   \
     X(SOFTMAX_S8, softmax_s8)                           /* mco_softmax_s8_params */                           \
     X(LUT_S8, lut_s8)                                   /* mco_lut_s8_params + 256-entry table: sigmoid, ... */ \
     /* float activations, int8 weights with per-channel float scales (runtime/mco_hybrid.h) */                \

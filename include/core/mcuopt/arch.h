@@ -16,7 +16,7 @@
  *   dense units=classes
  *
  * A layer line is `[name =] type key=value ...`. A layer reads the previous
- * layer's output unless `input=NAME` (or, for add, `inputs=A,B`) names other
+ * layer's output unless `input=NAME` (or, for add and concat, `inputs=A,B`) names other
  * layers; `input` names the model input. Keys: filters / units (a number or
  * "classes"), kernel (k or KHxKW), stride (s or SHxSW), pool (pool size; the
  * stride defaults to it), padding (valid | same), rate (dropout), epsilon,
