@@ -91,7 +91,7 @@ typedef enum {
 typedef struct {
     mco_op_kind kind;
     uint32_t input;              /* byte offset of the (first) input in the arena */
-    uint32_t input2;             /* second input (Add) */
+    uint32_t input2;             /* second input (Add, Concat) */
     uint32_t output;             /* byte offset of the output */
     const void *params;          /* the kernel's parameter struct */
     const void *weights;
