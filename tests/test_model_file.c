@@ -678,7 +678,7 @@ static void test_hostile_files(void)
     HOSTILE(s.arch.scale = INFINITY, "normalisation");
     HOSTILE(s.arch.name = "a name that is much longer than sixty-three bytes, so it cannot fit",
             "architecture name");
-    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 18");
+    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 19");
     HOSTILE(s.layers[1].type = 0xffffffffu, "unknown layer type 4294967295");
     HOSTILE(s.layers[1].inputs[0] = 1, "layer 1 (dense): input 0 refers to layer 1, not an earlier one");
     HOSTILE(s.layers[1].inputs[0] = 2, "refers to layer 2");
