@@ -27,13 +27,16 @@ static void shape_text(mco_shape s, char *buf, size_t size)
 }
 
 /* The type column: the type's name, and LeakyReLU's / HardSigmoid's
- * parameters ("leaky_relu a=0.1", "hard_sigmoid a=0.2 b=0.5"). */
+ * parameters ("leaky_relu a=0.1", "hard_sigmoid a=0.2 b=0.5"), an average
+ * pool dividing by its whole window ("avgpool2d count_pad"). */
 static void type_text(const mco_layer *l, char *buf, size_t size)
 {
     if (l->type == MCO_LAYER_LEAKY_RELU)
         snprintf(buf, size, "%s a=%g", mco_layer_type_name(l->type), (double)l->alpha);
     else if (l->type == MCO_LAYER_HARD_SIGMOID)
         snprintf(buf, size, "%s a=%.4g b=%g", mco_layer_type_name(l->type), (double)l->alpha, (double)l->beta);
+    else if (l->count_pad)
+        snprintf(buf, size, "%s count_pad", mco_layer_type_name(l->type));
     else
         snprintf(buf, size, "%s", mco_layer_type_name(l->type));
 }

@@ -1,11 +1,15 @@
 /*
  * mco_pool_f32.c - float MaxPool2D, AvgPool2D and GlobalAvgPool (the mean
- * counts only in-bounds inputs, as TensorFlow's "same" average pool).
+ * counts only in-bounds inputs, as TensorFlow's "same" average pool, or,
+ * mco_avg_pool_pad_f32, the whole window with the padding as zeros, as
+ * PyTorch's and ONNX's count_include_pad).
+ *
+ * What it leaves out: a max pool counting its padding (-inf never wins).
  */
 #include "mco_kernel_util.h"
 #include "mco_runtime.h"
 
-typedef enum { POOL_MAX, POOL_AVG } pool_kind;
+typedef enum { POOL_MAX, POOL_AVG, POOL_AVG_PAD } pool_kind;
 
 static mco_rt_status pool_f32(const mco_conv_f32_params *p, const float *input, float *output,
                               pool_kind kind)
@@ -17,7 +21,8 @@ static mco_rt_status pool_f32(const mco_conv_f32_params *p, const float *input, 
     for (oy = 0; oy < w->out_h; oy++) {
         for (ox = 0; ox < w->out_w; ox++) {
             mco_clip clip = mco_clip_window(w, oy, ox);
-            int32_t count = (clip.ky_hi - clip.ky_lo) * (clip.kx_hi - clip.kx_lo);
+            int32_t count = kind == POOL_AVG_PAD ? w->kernel_h * w->kernel_w
+                                                 : (clip.ky_hi - clip.ky_lo) * (clip.kx_hi - clip.kx_lo);
             for (c = 0; c < w->in_c; c++) {
                 float acc = kind == POOL_MAX ? -3.402823466e+38f : 0.0f;
                 for (ky = clip.ky_lo; ky < clip.ky_hi; ky++) {
@@ -29,7 +34,7 @@ static mco_rt_status pool_f32(const mco_conv_f32_params *p, const float *input, 
                             acc += v;
                     }
                 }
-                if (kind == POOL_AVG && count > 0) acc /= (float)count;
+                if (kind != POOL_MAX && count > 0) acc /= (float)count;
                 *output++ = mco_clamp_f(acc, p->act_min, p->act_max);
             }
         }
@@ -45,6 +50,13 @@ mco_rt_status mco_max_pool_f32(const mco_conv_f32_params *p, const float *input,
 mco_rt_status mco_avg_pool_f32(const mco_conv_f32_params *p, const float *input, float *output)
 {
     return pool_f32(p, input, output, POOL_AVG);
+}
+
+mco_rt_status mco_avg_pool_pad_f32(const mco_conv_f32_params *p, const float *input, float *output)
+{
+    if (p && p->win.kernel_w > 0 && p->win.kernel_h > MCO_AVG_POOL_PAD_MAX_TAPS / p->win.kernel_w)
+        return MCO_RT_ARG_ERROR;
+    return pool_f32(p, input, output, POOL_AVG_PAD);
 }
 
 mco_rt_status mco_global_avg_pool_f32(int32_t h, int32_t w, int32_t c, const float *input,

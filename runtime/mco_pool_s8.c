@@ -2,13 +2,19 @@
  * mco_pool_s8.c - int8 MaxPool2D, AvgPool2D and GlobalAvgPool. The output
  * keeps the input's scale and zero point (as TFLite's pools), so no
  * requantization: max is exact, the mean is rounded half away from zero
- * over the in-bounds inputs.
+ * over the in-bounds inputs, or (mco_avg_pool_pad_s8, PyTorch's and ONNX's
+ * count_include_pad) over the whole window, each padded position holding
+ * the input zero point (a real 0), as a Pad of zeros then a valid average
+ * pool would compute it.
+ *
+ * What it leaves out: a window of more than MCO_AVG_POOL_PAD_MAX_TAPS taps
+ * counted with its padding (refused: its sum could overflow).
  */
 #include "mco_fixed_point.h"
 #include "mco_kernel_util.h"
 #include "mco_runtime.h"
 
-typedef enum { POOL_MAX, POOL_AVG } pool_kind;
+typedef enum { POOL_MAX, POOL_AVG, POOL_AVG_PAD } pool_kind;
 
 /* The pooled value of n (1..4) channels from channel c on of one output
  * pixel's clipped window, into acc[0..n): the max, or the sum. The window
@@ -53,27 +59,34 @@ static void pool_channels(const mco_window *w, const mco_clip *clip, const int8_
     }
 }
 
-static mco_rt_status pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output,
-                             pool_kind kind)
+/* The pool of window w over input, clamped to [act_min, act_max]; an
+ * average pool counting its padding (POOL_AVG_PAD) adds pad_value for each
+ * padded tap and divides by kernel_h x kernel_w. */
+static mco_rt_status pool_s8(const mco_window *w, int32_t act_min, int32_t act_max, int32_t pad_value,
+                             const int8_t *input, int8_t *output, pool_kind kind)
 {
-    const mco_window *w;
     int32_t oy, ox, c, i;
-    if (!p || !input || !output || !mco_window_valid(&p->win, 1) || p->act_min < -128 ||
-        p->act_max > 127 || p->act_min > p->act_max)
+    if (!w || !input || !output || !mco_window_valid(w, 1) || act_min < -128 || act_max > 127 ||
+        act_min > act_max || pad_value < -128 || pad_value > 127)
         return MCO_RT_ARG_ERROR;
-    w = &p->win;
+    if (kind == POOL_AVG_PAD && (w->kernel_h > MCO_AVG_POOL_PAD_MAX_TAPS / w->kernel_w))
+        return MCO_RT_ARG_ERROR;
     for (oy = 0; oy < w->out_h; oy++) {
         for (ox = 0; ox < w->out_w; ox++) {
             mco_clip clip = mco_clip_window(w, oy, ox);
-            int32_t count = (clip.ky_hi - clip.ky_lo) * (clip.kx_hi - clip.kx_lo);
+            int32_t count = (clip.ky_hi - clip.ky_lo) * (clip.kx_hi - clip.kx_lo), padded = 0;
+            if (kind == POOL_AVG_PAD) {
+                padded = w->kernel_h * w->kernel_w - count;
+                count += padded;
+            }
             for (c = 0; c < w->in_c; c += 4) {
                 int32_t acc[4], n = w->in_c - c < 4 ? w->in_c - c : 4;
-                pool_channels(w, &clip, input, c, n, kind, acc);
+                pool_channels(w, &clip, input, c, n, kind == POOL_MAX ? POOL_MAX : POOL_AVG, acc);
                 for (i = 0; i < n; i++) {
-                    int32_t a = acc[i];
-                    if (kind == POOL_AVG && count > 0)
+                    int32_t a = acc[i] + padded * pad_value;
+                    if (kind != POOL_MAX && count > 0)
                         a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
-                    *output++ = (int8_t)mco_fp_clamp(a, p->act_min, p->act_max);
+                    *output++ = (int8_t)mco_fp_clamp(a, act_min, act_max);
                 }
             }
         }
@@ -83,20 +96,25 @@ static mco_rt_status pool_s8(const mco_pool_s8_params *p, const int8_t *input, i
 
 mco_rt_status mco_max_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output)
 {
-    return pool_s8(p, input, output, POOL_MAX);
+    if (!p) return MCO_RT_ARG_ERROR;
+    return pool_s8(&p->win, p->act_min, p->act_max, 0, input, output, POOL_MAX);
 }
 
 mco_rt_status mco_avg_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output)
 {
-    return pool_s8(p, input, output, POOL_AVG);
+    if (!p) return MCO_RT_ARG_ERROR;
+    return pool_s8(&p->win, p->act_min, p->act_max, 0, input, output, POOL_AVG);
+}
+
+mco_rt_status mco_avg_pool_pad_s8(const mco_avg_pool_pad_s8_params *p, const int8_t *input, int8_t *output)
+{
+    if (!p) return MCO_RT_ARG_ERROR;
+    return pool_s8(&p->win, p->act_min, p->act_max, p->pad_value, input, output, POOL_AVG_PAD);
 }
 
 mco_rt_status mco_global_avg_pool_s8(int32_t h, int32_t w, int32_t c, int32_t act_min,
                                      int32_t act_max, const int8_t *input, int8_t *output)
 {
-    mco_pool_s8_params p;
-    p.win = mco_global_window(h, w, c);   /* pool_*() validates it */
-    p.act_min = act_min;
-    p.act_max = act_max;
-    return pool_s8(&p, input, output, POOL_AVG);
+    mco_window win = mco_global_window(h, w, c);   /* pool_s8() validates it */
+    return pool_s8(&win, act_min, act_max, 0, input, output, POOL_AVG);
 }

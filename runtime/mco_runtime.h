@@ -109,6 +109,12 @@ mco_rt_status mco_fully_connected_f16w(const mco_fc_f32_params *p, const float *
  * (the mean divides by the number of in-bounds inputs, as TensorFlow). */
 mco_rt_status mco_max_pool_f32(const mco_conv_f32_params *p, const float *input, float *output);
 mco_rt_status mco_avg_pool_f32(const mco_conv_f32_params *p, const float *input, float *output);
+/* Average pools dividing by the whole window, padded positions counting as
+ * zeros (PyTorch's AvgPool2d default, ONNX count_include_pad=1); windows of
+ * at most MCO_AVG_POOL_PAD_MAX_TAPS taps (kernel_h x kernel_w), else
+ * MCO_RT_ARG_ERROR. */
+#define MCO_AVG_POOL_PAD_MAX_TAPS 65536
+mco_rt_status mco_avg_pool_pad_f32(const mco_conv_f32_params *p, const float *input, float *output);
 mco_rt_status mco_global_avg_pool_f32(int32_t h, int32_t w, int32_t c, const float *input,
                                       float *output);
 /* ReLU, ReLU6 or any clamp, in place. */
@@ -120,6 +126,14 @@ typedef struct {
     int32_t size;
     float act_min, act_max;
 } mco_clamp_f32_params;
+/* Concat along the channels: per pixel, input1's channels1 values then
+ * input2's channels2 (mco_concat_f32.c, mco_concat_s8.c). */
+typedef struct {
+    int32_t pixels;                /* height x width of every tensor */
+    int32_t channels1, channels2;  /* the output has channels1 + channels2 */
+} mco_concat_f32_params;
+mco_rt_status mco_concat_f32(const mco_concat_f32_params *p, const float *input1, const float *input2,
+                             float *output);
 mco_rt_status mco_add_f32(const float *a, const float *b, float *output, int32_t size,
                           float act_min, float act_max);
 /* Sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish (mco_activation_f32.c):
@@ -187,6 +201,12 @@ typedef struct {
 } mco_pool_s8_params;
 
 typedef struct {
+    mco_window win;
+    int32_t pad_value;            /* what a padded position holds: the input zero point (a real 0) */
+    int32_t act_min, act_max;     /* output has the input's quantization */
+} mco_avg_pool_pad_s8_params;
+
+typedef struct {
     int32_t size;
     int32_t input1_offset, input2_offset;     /* minus the inputs' zero points */
     int32_t input1_multiplier, input1_shift;  /* scale_i / (2 * max(scale_1, scale_2)); shift in [-31, 0] */
@@ -239,6 +259,9 @@ typedef struct {
 mco_rt_status mco_max_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
 /* Mean rounded half away from zero, as TFLite's AveragePool. */
 mco_rt_status mco_avg_pool_s8(const mco_pool_s8_params *p, const int8_t *input, int8_t *output);
+/* The same over the whole window (MCO_AVG_POOL_PAD_MAX_TAPS taps at most),
+ * each padded position holding pad_value. */
+mco_rt_status mco_avg_pool_pad_s8(const mco_avg_pool_pad_s8_params *p, const int8_t *input, int8_t *output);
 mco_rt_status mco_global_avg_pool_s8(int32_t h, int32_t w, int32_t c, int32_t act_min,
                                      int32_t act_max, const int8_t *input, int8_t *output);
 /* TFLite's int8 MEAN over height and width: requantizes to its own output
@@ -252,6 +275,18 @@ typedef struct {
     int32_t size;
     int32_t act_min, act_max;
 } mco_clamp_s8_params;
+/* int8 Concat along the channels: each input requantized to the output
+ * (multiplier and shift of in_scale / out_scale; multiplier 0: the same
+ * quantization, copied). */
+typedef struct {
+    int32_t pixels;                /* height x width of every tensor */
+    int32_t channels1, channels2;  /* the output has channels1 + channels2 */
+    int32_t input1_offset, input1_multiplier, input1_shift;   /* offset: minus the zero point */
+    int32_t input2_offset, input2_multiplier, input2_shift;
+    int32_t output_offset;         /* the output zero point */
+} mco_concat_s8_params;
+mco_rt_status mco_concat_s8(const mco_concat_s8_params *p, const int8_t *input1, const int8_t *input2,
+                            int8_t *output);
 mco_rt_status mco_add_s8(const mco_add_s8_params *p, const int8_t *input1, const int8_t *input2,
                          int8_t *output);
 /* Any int8 element-wise function as a 256-entry table (mco_lut_s8.c):

@@ -725,6 +725,15 @@ bad "aud-ok: windows of frames (window=5) are for machine sounds, not audio fold
 bad "mach-ok: machine-sound windows are 1x1x640 (5 frames x 128 log-mel bands) but the model takes 28x28x1" eval "$m" --data "$d/mach-ok"
 bad "mach-ok: machine-sound windows are 1x1x200 (5 frames x 40 log-mel bands) but the model takes 1x1x640" "${ae[@]}" --data "$d/mach-ok" --audio-features logmel,window=5
 bad "unknown data set 'dcase'"           "${ae[@]}" --dataset dcase --data "$d/mach-ok"
+# Issue 16's ONNX layers (wip/layers16): count_pad on average pools, concat.
+printf 'input 8 8 1\navgpool2d pool=3 padding=same count_pad=2\n' >"$d/count_pad_two.arch"
+printf 'input 8 8 1\nmaxpool2d pool=3 padding=same count_pad=1\n' >"$d/count_pad_max.arch"
+printf 'input 8 8 1\na = conv2d filters=2 kernel=3\nconcat input=a\n' >"$d/concat_one.arch"
+printf 'input 8 8 1\na = conv2d filters=2 kernel=3\nconcat inputs=a,input\n' >"$d/concat_sizes.arch"
+bad "count_pad must be 0 or 1, not '2'"   info --arch "$d/count_pad_two.arch"
+bad "option not taken by this layer type 'count_pad'" info --arch "$d/count_pad_max.arch"
+bad "concat needs inputs=A,B"             info --arch "$d/concat_one.arch"
+bad "concat inputs differ in height or width: 6x6x2 and 8x8x1" info --arch "$d/concat_sizes.arch"
 
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do

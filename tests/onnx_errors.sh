@@ -61,7 +61,8 @@ expect_error "$tmp/mul_by_constant.onnx" "node 1 'times2' (Mul): multiplying by 
 expect_error "$tmp/hard_sigmoid_other_alpha.onnx" "node 2 'swish' (Mul): Mul of two activations is supported only"
 expect_error "$tmp/hard_sigmoid_alpha_zero.onnx" "node 1 'flat' (HardSigmoid): alpha 0, beta 0.5"
 expect_error "$tmp/log_softmax_inside.onnx" "node 1 'logp' (LogSoftmax): LogSoftmax is supported only as the model's output"
-expect_error "$tmp/pad_before_avgpool.onnx" "node 1 'avg' (AveragePool): a Pad before an AveragePool (PyTorch's AvgPool2d with padding and count_include_pad=True) is not supported"
+expect_error "$tmp/pad_before_maxpool.onnx" "node 1 'maxp' (MaxPool): a Pad before a MaxPool is not supported (only before a Conv or an AveragePool)"
+expect_error "$tmp/pad_before_avgpool_own_pads.onnx" "node 1 'avg' (AveragePool): a Pad before an AveragePool with pads of its own and count_include_pad=0"
 expect_error "$tmp/pad_before_relu.onnx" "node 1 'relu' (Relu): the Pad before it is supported only before a Conv"
 expect_error "$tmp/pad_reflect.onnx" "node 0 'pad' (Pad): mode 'reflect' (only constant zeros)"
 expect_error "$tmp/pad_with_ones.onnx" "node 0 'pad' (Pad): padding with 1 (only zeros)"
@@ -76,8 +77,10 @@ expect_error "$tmp/short_raw_data.onnx" "raw_data holds 20 bytes, its dims need 
 expect_error "$tmp/unsupported_attribute.onnx" "node 0 'conv1' (Conv): dilations 2x2 (only 1)"
 expect_error "$tmp/pads_too_large.onnx" \
     "node 0 'conv_pad3' (Conv): padding (top 3, left 0, bottom 0, right 0) is not smaller than the 3x3 window"
-expect_error "$tmp/count_include_pad.onnx" "node 0 'avg' (AveragePool): count_include_pad=1 with windows reaching"
+expect_error "$tmp/count_include_pad_ceil.onnx" "node 0 'avg' (AveragePool): count_include_pad=1 with ceil_mode=1 where the last window passes the padding"
 expect_error "$tmp/grouped_conv.onnx" "node 0 'grouped' (Conv): group 2"
+expect_error "$tmp/concat_height.onnx" "node 0 'cat_h' (Concat): Concat along axis 2 (only the channels, axis 1)"
+expect_error "$tmp/concat_flattened.onnx" "node 1 'cat_f' (Concat): Concat of flattened conv outputs (concatenate before flattening)"
 expect_error "$tmp/mean_over_channels.onnx" \
     "node 0 'mean_c' (ReduceMean): a mean only over the spatial axes 2 and 3 (global average pooling)"
 expect_error "$tmp/view_splits_sample.onnx" \

@@ -5,7 +5,11 @@
 # (compared with exp() of PyTorch's outputs), ZeroPad2d / F.pad before a conv
 # (Pad, with ConstantOfShape and Slice folded) as the conv's padding, and
 # Sub / Div / Mul by constants on the input folded into the recorded input
-# normalisation (checked in the export's metadata): for five PyTorch models
+# normalisation (checked in the export's metadata), nn.AvgPool2d with
+# padding and its default count_include_pad=True and ZeroPad2d before an
+# AvgPool2d (a Pad before the AveragePool: an avgpool2d dividing by the
+# whole window, count_pad), torch.cat along the channels (a three-input
+# Concat: two concat layers): for eight PyTorch models
 # at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
 # `mcuopt import` +
 # `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
@@ -24,7 +28,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
-for name in act_cnn act_mlp log_softmax zero_pad input_norm; do
+for name in act_cnn act_mlp log_softmax zero_pad input_norm avgpool_pad zero_pad_avgpool concat; do
     for opset in 11 13 17; do
         m=$tmp/${name}_$opset
         "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
@@ -53,4 +57,19 @@ for opset in 11 13 17; do
         "$tmp/input_norm_$opset.exported.onnx")
     [ "$norm" = "1,0.5,0.125" ] || { echo "FAIL: input_norm_$opset: normalisation $norm, expected 1,0.5,0.125" >&2; exit 1; }
 done
-echo "onnx_from_torch: 15 PyTorch exports import within 1e-5 and round-trip"
+# AvgPool2d(3, 2, padding=1) counts its padding, AvgPool2d(count_include_pad=False) does not;
+# ZeroPad2d((1, 0, 1, 0)) + AvgPool2d(2) and AvgPool2d(4, 1, padding=2) both count it.
+for opset in 11 13 17; do
+    info=$("$cli" info "$tmp/avgpool_pad_$opset.mco")
+    echo "$info" | grep -Eq 'avgpool2d count_pad +4x4x4' || { echo "$info"; echo "FAIL: avgpool_pad_$opset: no count_pad pool" >&2; exit 1; }
+    echo "$info" | grep -Eq 'avgpool2d +5x5x4' || { echo "$info"; echo "FAIL: avgpool_pad_$opset: count_include_pad=False pool" >&2; exit 1; }
+    [ "$("$cli" info "$tmp/zero_pad_avgpool_$opset.mco" | grep -c 'avgpool2d count_pad')" = 2 ] ||
+        { echo "FAIL: zero_pad_avgpool_$opset: not two count_pad pools" >&2; exit 1; }
+done
+# torch.cat of three tensors: 3 + 2 channels, then + the input's 2
+for opset in 11 13 17; do
+    info=$("$cli" info "$tmp/concat_$opset.mco")
+    echo "$info" | grep -Eq 'concat +7x7x5' && echo "$info" | grep -Eq 'concat +7x7x7' ||
+        { echo "$info"; echo "FAIL: concat_$opset: not a chain of two concats" >&2; exit 1; }
+done
+echo "onnx_from_torch: 24 PyTorch exports import within 1e-5 and round-trip"

@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/make_models.py "$tmp"
-for m in conv_pool_gemm depthwise_bn residual reduce_mean mnist_qdq explicit_pads; do
+for m in conv_pool_gemm depthwise_bn residual reduce_mean mnist_qdq explicit_pads avgpool_count_pad; do
     "$cli" import "$tmp/$m.onnx" -o "$tmp/$m.mco" >/dev/null
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" --layout nchw -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
@@ -38,6 +38,9 @@ done
 # explicit_pads: 14x14 after the stride-2 pad-1 conv, 8x8 after the ceil_mode pool (7x7 without).
 "$cli" info "$tmp/explicit_pads.mco" | grep -Eq 'conv_s2 +conv2d +14x14x6'
 "$cli" info "$tmp/explicit_pads.mco" | grep -Eq 'pool_ceil +maxpool2d +8x8x6'
+# avgpool_count_pad: both pools divide by the whole window (14 -> 7 -> 4).
+"$cli" info "$tmp/avgpool_count_pad.mco" | grep -Eq 'avg_pads +avgpool2d count_pad +7x7x4'
+"$cli" info "$tmp/avgpool_count_pad.mco" | grep -Eq 'avg_same +avgpool2d count_pad +4x4x4'
 
 # The normalisation a model holds is shown by import and info (and in --json).
 "$cli" import "$tmp/depthwise_bn.onnx" -o "$tmp/norm.mco" --normalize 0.00392156862745098,0.1307,0.3081 >"$tmp/import.txt"

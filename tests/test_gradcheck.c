@@ -285,6 +285,31 @@ static void check_pooling(void)
     gradcheck_layer("avgpool 3x3 valid", (mco_shape){4, 5, 3},
                     window_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 3, 1, 1, MCO_PADDING_VALID), NULL, 1);
     gradcheck_layer("global avgpool", (mco_shape){3, 4, 3}, layer_of(MCO_LAYER_GLOBAL_AVGPOOL), NULL, 1);
+    mco_layer counted = padded_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 2, 1, 0, 2, 1);
+    counted.count_pad = 1;
+    gradcheck_layer("avgpool 3x3 stride 2 pads 1,0,2,1 count_pad", (mco_shape){5, 4, 2}, counted, NULL, 1);
+}
+
+/* The forward of an average pool counting its padding: 3x3 "same" over a
+ * 3x3 input of ones gives the share of each window inside the input
+ * (corners 4/9, edges 6/9, centre 1), where the plain pool gives 1. */
+static void check_count_pad_forward(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){3, 3, 1});
+    mco_layer l = window_layer(MCO_LAYER_AVGPOOL2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME);
+    l.count_pad = 1;
+    add(&m, l);
+    CHECK_OK(mco_model_infer_shapes(&m));
+    CHECK_OK(mco_model_alloc_params(&m));
+    mco_net net;
+    CHECK_OK(mco_net_init(&net, &m, BATCH, 0));
+    for (size_t i = 0; i < BATCH * 9; i++) net.input[i] = 1.0f;
+    mco_net_forward(&net, BATCH, 0);
+    static const float want[9] = {4.0f / 9, 6.0f / 9, 4.0f / 9, 6.0f / 9, 1.0f, 6.0f / 9, 4.0f / 9, 6.0f / 9, 4.0f / 9};
+    for (size_t i = 0; i < BATCH * 9; i++) CHECK(fabsf(net.act[0][i] - want[i % 9]) < 1e-6f);
+    mco_net_free(&net);
+    mco_model_free(&m);
 }
 
 static void check_activations(void)
@@ -355,6 +380,24 @@ static void check_add(void)
     int s = add2(&m, layer_of(MCO_LAYER_ADD), MCO_INPUT, a);
     add2(&m, layer_of(MCO_LAYER_ADD), s, s);
     gradcheck("residual add", &m, NULL, 1);
+}
+
+/* Concat: a conv branch (3 channels) beside the input (2), then a conv
+ * reading the 5 channels; and the input beside itself (both slices of the
+ * gradient reach the one tensor). */
+static void check_concat(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){4, 3, 2});
+    int a = add(&m, window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_SAME));
+    add2(&m, layer_of(MCO_LAYER_CONCAT), a, MCO_INPUT);
+    add(&m, window_layer(MCO_LAYER_CONV2D, 2, 1, 1, 1, 1, MCO_PADDING_VALID));
+    gradcheck("concat of a conv and the input", &m, NULL, 1);
+
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add2(&m, layer_of(MCO_LAYER_CONCAT), MCO_INPUT, MCO_INPUT);
+    add(&m, window_layer(MCO_LAYER_CONV2D, 2, 3, 3, 1, 1, MCO_PADDING_SAME));
+    gradcheck("concat of the input with itself", &m, NULL, 1);
 }
 
 static void check_dropout(void)
@@ -615,6 +658,8 @@ int main(void)
     check_depthwise();
     check_dense();
     check_pooling();
+    check_count_pad_forward();
+    check_concat();
     check_activations();
     check_batchnorm();
     check_add();

@@ -230,7 +230,7 @@ static int layers_equal(const mco_layer *a, const mco_layer *b)
                a->units == b->units && a->kernel_h == b->kernel_h && a->kernel_w == b->kernel_w &&
                a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->padding == b->padding &&
                a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->pad_bottom == b->pad_bottom &&
-               a->pad_right == b->pad_right &&
+               a->pad_right == b->pad_right && a->count_pad == b->count_pad &&
                bits_of(a->rate) == bits_of(b->rate) && bits_of(a->epsilon) == bits_of(b->epsilon) &&
                bits_of(a->momentum) == bits_of(b->momentum) && bits_of(a->alpha) == bits_of(b->alpha) &&
                bits_of(a->beta) == bits_of(b->beta) && shapes_equal(a->in_shape, b->in_shape) &&
@@ -678,7 +678,7 @@ static void test_hostile_files(void)
     HOSTILE(s.arch.scale = INFINITY, "normalisation");
     HOSTILE(s.arch.name = "a name that is much longer than sixty-three bytes, so it cannot fit",
             "architecture name");
-    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 18");
+    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 19");
     HOSTILE(s.layers[1].type = 0xffffffffu, "unknown layer type 4294967295");
     HOSTILE(s.layers[1].inputs[0] = 1, "layer 1 (dense): input 0 refers to layer 1, not an earlier one");
     HOSTILE(s.layers[1].inputs[0] = 2, "refers to layer 2");
@@ -902,7 +902,7 @@ static void test_hostile_files(void)
     for (int k = 0; k < 4; k++) tb_u32(&b, 0);
     tb_chunk_end(&b, start);
     tb_seal(&b);
-    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP]..., TENS)", "two PADS");
+    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
@@ -1187,9 +1187,42 @@ static void test_activation_chunks(void)
     mco_model_free(&m);
 }
 
+/* An average pool dividing by its whole window (count_pad): its CPAD chunk
+ * round-trips, holds 1 (2 is refused), and only an avgpool2d may have one;
+ * a model without count_pad has none. */
+static void test_count_pad_chunk(void)
+{
+    mco_model m;
+    build_explicit(&m);
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    CHECK(find_tag(bytes, size, "CPAD") == NULL);
+    free(bytes);
+    m.layers[3].count_pad = 1;
+    check_round_trip(&m);
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    static tbuf b;
+    memcpy(b.data, bytes, size);
+    free(bytes);
+    b.size = size - 4;
+    uint8_t *tag = find_tag(b.data, b.size, "CPAD");
+    CHECK(tag != NULL);
+    if (tag) {
+        tag[8] = 2;
+        tb_seal(&b);
+        expect_rejected(&b, "layer 3 (avg): count_pad 2 in the CPAD chunk (only 1)", "CPAD of 2");
+    }
+    m.layers[2].count_pad = 1;   /* the max pool */
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "count_pad 1 on a maxpool2d layer (only 1 on an avgpool2d)") != NULL);
+    mco_model_free(&m);
+}
+
 int main(void)
 {
     test_activation_chunks();
+    test_count_pad_chunk();
 #if !defined(__SANITIZE_ADDRESS__)
     /* A loader that believed a hostile size would now fail to allocate. */
     struct rlimit limit = {(rlim_t)1 << 30, (rlim_t)1 << 30};

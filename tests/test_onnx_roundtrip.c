@@ -56,7 +56,7 @@ static void check_same_model(const mco_model *a, const mco_model *b, const char 
             same = same && la->kernel_h == lb->kernel_h && la->kernel_w == lb->kernel_w &&
                    la->stride_h == lb->stride_h && la->stride_w == lb->stride_w && la->padding == lb->padding &&
                    la->pad_top == lb->pad_top && la->pad_left == lb->pad_left &&
-                   la->pad_bottom == lb->pad_bottom && la->pad_right == lb->pad_right;
+                   la->pad_bottom == lb->pad_bottom && la->pad_right == lb->pad_right && la->count_pad == lb->count_pad;
         if (la->type == MCO_LAYER_DROPOUT) same = same && same_bits(&la->rate, &lb->rate, sizeof la->rate);
         if (la->type == MCO_LAYER_BATCHNORM)
             same = same && same_bits(&la->epsilon, &lb->epsilon, sizeof la->epsilon) &&

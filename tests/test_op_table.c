@@ -128,13 +128,17 @@ static const char *const arch_a = "input 16 16 1\n"
                                   "relu\n"
                                   "dense units=10\n"
                                   "softmax\n";
-/* Average and global average pools; a strided 1x1 conv with an odd channel
- * count; the five activations of ACTIVATION_F32 / LUT_S8. */
+/* Average pools (one dividing by its whole window, count_pad) and global
+ * average pools; a strided 1x1 conv with an odd channel count; a concat of
+ * two tensors of different quantizations; the five activations of
+ * ACTIVATION_F32 / LUT_S8. */
 static const char *const arch_b = "input 10 10 3\n"
                                   "conv2d filters=4 kernel=3 padding=same\n"
                                   "leaky_relu alpha=0.2\n"
-                                  "conv2d filters=5 kernel=1 stride=2 padding=same\n"
+                                  "c = conv2d filters=5 kernel=1 stride=2 padding=same\n"
                                   "hard_swish\n"
+                                  "p = avgpool2d pool=3 stride=1 padding=same count_pad=1\n"
+                                  "concat inputs=p,c\n"
                                   "avgpool2d pool=2\n"
                                   "relu\n"
                                   "tanh\n"

@@ -954,16 +954,19 @@ static void test_fc_s8(int trials)
 
 /* ---- int8 pools, clamp, add, softmax -------------------------------------- */
 
+/* Max, average, average over the whole window (count_pad: each padded tap
+ * holds pad_value, the input zero point) and global average pools. */
 static void test_pools_s8(int trials)
 {
     int trial;
     for (trial = 0; trial < trials && !test_failures; trial++) {
-        int global = one_in(4), is_max = !global && one_in(2);
+        int global = one_in(4), is_max = !global && one_in(3), count_pad = !global && !is_max && one_in(2);
         geom g = random_geom(1, 1);
         qact q = random_qact();
         int8_t *x, *y;
         mco_pool_s8_params p;
-        int32_t oy, ox, c, ky, kx;
+        mco_avg_pool_pad_s8_params pp;
+        int32_t oy, ox, c, ky, kx, pad_value = between(-128, 127);
         mco_rt_status st;
         if (global) {   /* one window over the whole input */
             g.kh = g.in_h;
@@ -977,9 +980,16 @@ static void test_pools_s8(int trials)
         random_s8(x, in_count(&g));
         p.act_min = q.act_min;
         p.act_max = q.act_max;
-        describe_conv(global ? "global_avg_pool_s8" : is_max ? "max_pool_s8" : "avg_pool_s8", &g, &q);
+        describe_conv(global ? "global_avg_pool_s8" : is_max ? "max_pool_s8" : count_pad ? "avg_pool_pad_s8" : "avg_pool_s8",
+                      &g, &q);
         if (global) {
             st = mco_global_avg_pool_s8(g.in_h, g.in_w, g.in_c, q.act_min, q.act_max, x, y);
+        } else if (count_pad) {
+            pp.win = window_of(&g);
+            pp.pad_value = pad_value;
+            pp.act_min = q.act_min;
+            pp.act_max = q.act_max;
+            st = mco_avg_pool_pad_s8(&pp, x, y);
         } else {
             p.win = window_of(&g);
             st = is_max ? mco_max_pool_s8(&p, x, y) : mco_avg_pool_s8(&p, x, y);
@@ -992,8 +1002,8 @@ static void test_pools_s8(int trials)
                     for (ky = 0; ky < g.kh; ky++)
                         for (kx = 0; kx < g.kw; kx++) {
                             int64_t pix = input_pixel(&g, oy, ox, ky, kx);
-                            if (pix < 0) continue;
-                            v = x[pix * g.in_c + c];
+                            if (pix < 0 && !count_pad) continue;
+                            v = pix < 0 ? pad_value : x[pix * g.in_c + c];
                             sum += v;
                             best = v > best ? v : best;
                             count++;
@@ -1117,6 +1127,68 @@ static void test_clamp_add_s8(int trials)
         free(a);
         free(b);
         free(y);
+    }
+}
+
+/* Concat along the channels, int8 (each input requantized to the output,
+ * or copied when its multiplier is 0) and float (copied), against the
+ * reference's walk over the output. */
+static void test_concat(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        int32_t pixels = between(1, one_in(4) ? 300 : 20), c1 = between(1, 24), c2 = between(1, 24), px, k;
+        size_t n1 = (size_t)(pixels * c1), n2 = (size_t)(pixels * c2), n = n1 + n2;
+        int8_t *a = NEW(int8_t, n1), *b = NEW(int8_t, n2), *y = NEW(int8_t, n);
+        float *fa = NEW(float, n1), *fb = NEW(float, n2), *fy = NEW(float, n);
+        mco_concat_s8_params p;
+        mco_concat_f32_params pf;
+        random_s8(a, n1);
+        random_s8(b, n2);
+        random_floats(fa, n1, 10.0);
+        random_floats(fb, n2, 10.0);
+        p.pixels = pf.pixels = pixels;
+        p.channels1 = pf.channels1 = c1;
+        p.channels2 = pf.channels2 = c2;
+        p.input1_offset = between(-127, 128);
+        p.input2_offset = between(-127, 128);
+        p.output_offset = between(-128, 127);
+        p.input1_multiplier = p.input1_shift = p.input2_multiplier = p.input2_shift = 0;
+        if (!one_in(4)) ref_quantize_multiplier(exp(uniform(-4.0, 0.5)), &p.input1_multiplier, &p.input1_shift);
+        if (!one_in(4)) ref_quantize_multiplier(exp(uniform(-4.0, 0.5)), &p.input2_multiplier, &p.input2_shift);
+        describe("concat_s8 %d pixels, %d + %d channels, multipliers %d (shift %d), %d (shift %d), seed %llu", pixels,
+                 c1, c2, p.input1_multiplier, p.input1_shift, p.input2_multiplier, p.input2_shift,
+                 (unsigned long long)seed);
+        if (mco_concat_s8(&p, a, b, y) != MCO_RT_OK) FAIL("returned an error");
+        for (px = 0; px < pixels && !test_failures; px++)
+            for (k = 0; k < c1 + c2; k++) {
+                int first = k < c1;
+                int32_t q = first ? a[px * c1 + k] : b[px * c2 + k - c1];
+                int32_t m = first ? p.input1_multiplier : p.input2_multiplier;
+                int32_t want = m == 0 ? q
+                                      : ref_output(q + (first ? p.input1_offset : p.input2_offset), m,
+                                                   first ? p.input1_shift : p.input2_shift, p.output_offset, -128, 127);
+                if (y[px * (c1 + c2) + k] != want) {
+                    FAIL("pixel %d channel %d: %d, expected %d", px, k, y[px * (c1 + c2) + k], want);
+                    break;
+                }
+            }
+        hash(y, n);
+        describe("concat_f32 %d pixels, %d + %d channels, seed %llu", pixels, c1, c2, (unsigned long long)seed);
+        if (mco_concat_f32(&pf, fa, fb, fy) != MCO_RT_OK) FAIL("returned an error");
+        for (px = 0; px < pixels && !test_failures; px++)
+            if (memcmp(fy + px * (c1 + c2), fa + px * c1, (size_t)c1 * sizeof *fy) != 0 ||
+                memcmp(fy + px * (c1 + c2) + c1, fb + px * c2, (size_t)c2 * sizeof *fy) != 0)
+                FAIL("pixel %d differs from the inputs' channels", px);
+        hash(fy, n * sizeof *fy);
+        p.channels2 = 0;   /* refused, not run */
+        if (mco_concat_s8(&p, a, b, y) != MCO_RT_ARG_ERROR) FAIL("took 0 channels");
+        free(a);
+        free(b);
+        free(y);
+        free(fa);
+        free(fb);
+        free(fy);
     }
 }
 
@@ -1353,11 +1425,13 @@ static void test_fc_float(int trials)
     }
 }
 
+/* Max, average, average over the whole window (count_pad: padded taps are
+ * zeros) and global average pools. */
 static void test_pools_f32(int trials)
 {
     int trial;
     for (trial = 0; trial < trials && !test_failures; trial++) {
-        int global = one_in(4), is_max = !global && one_in(2);
+        int global = one_in(4), is_max = !global && one_in(3), count_pad = !global && !is_max && one_in(2);
         geom g = random_geom(1, 1);
         float *x, *y;
         mco_conv_f32_params p;
@@ -1376,12 +1450,13 @@ static void test_pools_f32(int trials)
         random_floats(x, in_count(&g), 10.0);
         random_act_f(&p.act_min, &p.act_max);
         if (global) p.act_min = -FLT_MAX, p.act_max = FLT_MAX;
-        describe_conv(global ? "global_avg_pool_f32" : is_max ? "max_pool_f32" : "avg_pool_f32", &g, &q);
+        describe_conv(global ? "global_avg_pool_f32" : is_max ? "max_pool_f32" : count_pad ? "avg_pool_pad_f32" : "avg_pool_f32",
+                      &g, &q);
         if (global) {
             st = mco_global_avg_pool_f32(g.in_h, g.in_w, g.in_c, x, y);
         } else {
             p.win = window_of(&g);
-            st = is_max ? mco_max_pool_f32(&p, x, y) : mco_avg_pool_f32(&p, x, y);
+            st = is_max ? mco_max_pool_f32(&p, x, y) : count_pad ? mco_avg_pool_pad_f32(&p, x, y) : mco_avg_pool_f32(&p, x, y);
         }
         if (st != MCO_RT_OK) FAIL("returned %d", st);
         for (oy = 0; st == MCO_RT_OK && oy < g.out_h; oy++)
@@ -1399,6 +1474,10 @@ static void test_pools_f32(int trials)
                             best = x[pix * g.in_c + c] > best ? x[pix * g.in_c + c] : best;
                             count++;
                         }
+                    if (count_pad) {   /* the sum over the taps inside, divided by the whole window */
+                        mag *= (double)count / (g.kh * g.kw);
+                        count = g.kh * g.kw;
+                    }
                     want = clampd(is_max ? best : sum / count, p.act_min, p.act_max);
                     if (is_max ? (double)got != want : !float_close(got, want, mag / count, count + 2)) {
                         FAIL("at (%d, %d, %d): %.9g, expected %.9g", oy, ox, c, (double)got, want);
@@ -1591,6 +1670,7 @@ int main(void)
     test_pools_s8(3000 * scale);
     test_mean_s8(1000 * scale);
     test_clamp_add_s8(2000 * scale);
+    test_concat(1000 * scale);
     test_softmax_s8(500 * scale);
     test_conv_float(3000 * scale);
     test_fc_float(2000 * scale);

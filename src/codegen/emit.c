@@ -298,6 +298,32 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         fprintf(f, ",\n    .act_min = %d, .act_max = %d\n};\n", (int)p->act_min, (int)p->act_max);
         break;
     }
+    case MCO_PARAMS_AVG_POOL_PAD_S8: {
+        const mco_avg_pool_pad_s8_params *p = op->params;
+        fprintf(f, "static const mco_avg_pool_pad_s8_params op%d_params = {\n    .win = ", k);
+        emit_window(f, &p->win);
+        fprintf(f, ",\n    .pad_value = %d, .act_min = %d, .act_max = %d\n};\n", (int)p->pad_value, (int)p->act_min,
+                (int)p->act_max);
+        break;
+    }
+    case MCO_PARAMS_CONCAT_F32: {
+        const mco_concat_f32_params *p = op->params;
+        fprintf(f, "static const mco_concat_f32_params op%d_params = { .pixels = %d, .channels1 = %d, .channels2 = %d };\n",
+                k, (int)p->pixels, (int)p->channels1, (int)p->channels2);
+        break;
+    }
+    case MCO_PARAMS_CONCAT_S8: {
+        const mco_concat_s8_params *p = op->params;
+        fprintf(f,
+                "static const mco_concat_s8_params op%d_params = {\n"
+                "    .pixels = %d, .channels1 = %d, .channels2 = %d,\n"
+                "    .input1_offset = %d, .input1_multiplier = %s, .input1_shift = %d,\n"
+                "    .input2_offset = %d, .input2_multiplier = %s, .input2_shift = %d, .output_offset = %d\n};\n",
+                k, (int)p->pixels, (int)p->channels1, (int)p->channels2, (int)p->input1_offset,
+                int_literal(p->input1_multiplier, a), (int)p->input1_shift, (int)p->input2_offset,
+                int_literal(p->input2_multiplier, b), (int)p->input2_shift, (int)p->output_offset);
+        break;
+    }
     case MCO_PARAMS_MEAN_S8: {
         const mco_mean_s8_params *p = op->params;
         fprintf(f, "static const mco_mean_s8_params op%d_params = {\n    .win = ", k);

@@ -4,8 +4,9 @@
  * ReLU; int8 as TFLite: both inputs rescaled to a common scale after a left
  * shift of 20), Softmax, and the other activations (sigmoid, tanh,
  * LeakyReLU, HardSigmoid, HardSwish: one float kernel, and in int8 one
- * 256-entry lookup table kernel for all of them), float and int8. See
- * op_desc.h.
+ * 256-entry lookup table kernel for all of them), Concat along the channels
+ * (int8: each input requantized to the output, as TFLite), float and int8.
+ * See op_desc.h.
  *
  * What it leaves out: float softmax over more than one row, broadcasting.
  */
@@ -29,6 +30,10 @@ static int supports_clamp_s8(const mco_op_site *s) { return is_relu(s) && s->s8;
 static int supports_add_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_ADD, 0, 0); }
 
 static int supports_add_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_ADD, 1, 0); }
+
+static int supports_concat_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_CONCAT, 0, 0); }
+
+static int supports_concat_s8(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_CONCAT, 1, 0); }
 
 static int supports_softmax_f32(const mco_op_site *s) { return mco_site_is(s, MCO_LAYER_SOFTMAX, 0, 0); }
 
@@ -95,6 +100,52 @@ static mco_status prepare_add_s8(mco_plan *plan, const mco_op_site *s, mco_op *o
         return st;
     op->params = p;
     info->params_type = MCO_PARAMS_ADD_S8;
+    return MCO_OK;
+}
+
+/* Concat: pixels and the two inputs' channels. */
+static void concat_shape(const mco_layer *L, int32_t *pixels, int32_t *c1, int32_t *c2)
+{
+    *pixels = L->out_shape.h * L->out_shape.w;
+    *c1 = L->in_shape.c;
+    *c2 = L->out_shape.c - L->in_shape.c;
+}
+
+static mco_status prepare_concat_f32(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_concat_f32_params *p = mco_plan_alloc(plan, sizeof *p);
+    if (!p) return mco_plan_nomem();
+    concat_shape(s->L, &p->pixels, &p->channels1, &p->channels2);
+    op->params = p;
+    info->params_type = MCO_PARAMS_CONCAT_F32;
+    return MCO_OK;
+}
+
+/* One input's requantization to the output: none (multiplier 0) where the
+ * quantization is the same. */
+static mco_status concat_input(const mco_op_site *s, mco_qparams in, int32_t *offset, int32_t *mult, int32_t *shift)
+{
+    *offset = -in.zero_point;
+    *mult = *shift = 0;
+    if (in.scale == s->out_q.scale && in.zero_point == s->out_q.zero_point) return MCO_OK;
+    if (!(in.scale > 0.0f) || !(s->out_q.scale > 0.0f))
+        return mco_error(MCO_ERR_FORMAT, "layer %s: missing quantization scales", s->L->name);
+    return quantize_multiplier(s->L, (double)in.scale / (double)s->out_q.scale, mult, shift);
+}
+
+static mco_status prepare_concat_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
+{
+    mco_concat_s8_params *p = mco_plan_alloc(plan, sizeof *p);
+    if (!p) return mco_plan_nomem();
+    concat_shape(s->L, &p->pixels, &p->channels1, &p->channels2);
+    p->output_offset = s->out_q.zero_point;
+    mco_status st = concat_input(s, s->in_q, &p->input1_offset, &p->input1_multiplier, &p->input1_shift);
+    if (st == MCO_OK) st = concat_input(s, s->in2_q, &p->input2_offset, &p->input2_multiplier, &p->input2_shift);
+    if (st != MCO_OK) return st;
+    if (p->input1_shift > 30 || p->input2_shift > 30)
+        return mco_error(MCO_ERR_RANGE, "layer %s: an input's scale is too large for the output's", s->L->name);
+    op->params = p;
+    info->params_type = MCO_PARAMS_CONCAT_S8;
     return MCO_OK;
 }
 
@@ -196,6 +247,18 @@ static mco_rt_status eval_add_s8(const mco_op *op, uint8_t *arena)
                       MCO_S8_AT(arena, op->output));
 }
 
+static mco_rt_status eval_concat_f32(const mco_op *op, uint8_t *arena)
+{
+    return mco_concat_f32(op->params, MCO_F32_AT(arena, op->input), MCO_F32_AT(arena, op->input2),
+                          MCO_F32_AT(arena, op->output));
+}
+
+static mco_rt_status eval_concat_s8(const mco_op *op, uint8_t *arena)
+{
+    return mco_concat_s8(op->params, MCO_S8_AT(arena, op->input), MCO_S8_AT(arena, op->input2),
+                         MCO_S8_AT(arena, op->output));
+}
+
 static mco_rt_status eval_softmax_f32(const mco_op *op, uint8_t *arena)
 {
     const mco_clamp_f32_params *c = op->params;
@@ -229,6 +292,16 @@ static void features_elements(const mco_op *op, const mco_plan_op_info *info, do
     f[MCO_COST_MACS] = *(const int32_t *)op->params;
 }
 
+/* Concat: one unit per output element, one loop per pixel (both parameter
+ * structs start with pixels, channels1, channels2). */
+static void features_concat(const mco_op *op, const mco_plan_op_info *info, double *f)
+{
+    (void)info;
+    const mco_concat_f32_params *p = op->params;
+    f[MCO_COST_MACS] = (double)p->pixels * (p->channels1 + p->channels2);
+    f[MCO_COST_LOOPS] = p->pixels;
+}
+
 static void features_softmax_s8(const mco_op *op, const mco_plan_op_info *info, double *f)
 {
     (void)info;
@@ -246,6 +319,14 @@ const mco_op_desc mco_op_clamp_f32 = {
 const mco_op_desc mco_op_add_f32 = {
     MCO_OP_ADD_F32, "ADD_F32", "mco_add_f32", "mco_runtime.h", "IN, IN2, OUT, P.size, P.act_min, P.act_max",
     supports_add_f32, prepare_clamp_f32, eval_add_f32, features_elements, NULL, -1};
+
+const mco_op_desc mco_op_concat_f32 = {
+    MCO_OP_CONCAT_F32, "CONCAT_F32", "mco_concat_f32", "mco_runtime.h", "&P, IN, IN2, OUT",
+    supports_concat_f32, prepare_concat_f32, eval_concat_f32, features_concat, NULL, MCO_OP_ADD_F32};
+
+const mco_op_desc mco_op_concat_s8 = {
+    MCO_OP_CONCAT_S8, "CONCAT_S8", "mco_concat_s8", "mco_runtime.h", "&P, IN, IN2, OUT",
+    supports_concat_s8, prepare_concat_s8, eval_concat_s8, features_concat, NULL, MCO_OP_ADD_S8};
 
 const mco_op_desc mco_op_softmax_f32 = {
     MCO_OP_SOFTMAX_F32, "SOFTMAX_F32", "mco_softmax_f32", "mco_runtime.h", "IN, OUT, 1, P.size",

@@ -686,6 +686,19 @@ static mco_status plan_add(builder *b, int layer)
     return st;
 }
 
+/* Concat: two inputs, each requantized (int8) to the layer's own output quantization. */
+static mco_status plan_concat(builder *b, int layer)
+{
+    const mco_layer *L = &b->dm->model.layers[layer];
+    int in1 = input_tensor(b, L->inputs[0]), in2 = input_tensor(b, L->inputs[1]), op_index;
+    mco_op_site s;
+    site_init(b, layer, b->plan->tensors[in1].q, &s);
+    s.in2_q = b->plan->tensors[in2].q;
+    if (s.s8) s.out_q = b->dm->layers[layer].output;
+    s.out_size = (int32_t)mco_shape_size(L->out_shape);
+    return plan_site(b, &s, in1, in2, layer, L->out_shape, 0, &op_index);
+}
+
 static mco_status plan_softmax(builder *b, int layer)
 {
     const mco_layer *L = &b->dm->model.layers[layer];
@@ -725,6 +738,7 @@ static mco_status plan_layer(builder *b, int layer)
     case MCO_LAYER_RELU:
     case MCO_LAYER_RELU6: return plan_clamp(b, layer);
     case MCO_LAYER_ADD: return plan_add(b, layer);
+    case MCO_LAYER_CONCAT: return plan_concat(b, layer);
     case MCO_LAYER_SOFTMAX: return plan_softmax(b, layer);
     case MCO_LAYER_SIGMOID:
     case MCO_LAYER_TANH:

@@ -10,7 +10,7 @@
  * replaces the model. So a failed prune leaves the model as it was.
  *
  * What it leaves out: pruning the model input's channels, groups through a
- * Softmax, and folding a removed channel's constant output into its
+ * Softmax or a Concat (the channels of a Concat's inputs are kept), and folding a removed channel's constant output into its
  * consumers' biases.
  */
 #include <stdlib.h>
@@ -91,6 +91,11 @@ mco_status mco_channel_groups_find(const mco_model *model, mco_channel_groups *o
                 set[i] = in0 >= 0 ? in0 : in1;
                 if (set[i] >= 0) locked[find_root(parent, set[i])] = 1;
             }
+        } else if (l->type == MCO_LAYER_CONCAT) {   /* its inputs' channels are fixed; it is in no group */
+            int in1 = l->inputs[1] == MCO_INPUT ? -1 : set[l->inputs[1]];
+            if (in0 >= 0) locked[find_root(parent, in0)] = 1;
+            if (in1 >= 0) locked[find_root(parent, in1)] = 1;
+            set[i] = -1;
         } else {
             set[i] = in0;
             if (l->type == MCO_LAYER_SOFTMAX && in0 >= 0) locked[find_root(parent, in0)] = 1;

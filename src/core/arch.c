@@ -307,6 +307,10 @@ static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *v
         if (!takes) return parse_error(ps, "option not taken by this layer type", key);
         if (!parse_float(value, key[0] == 'a' ? &l->alpha : &l->beta))
             return parse_error(ps, key[0] == 'a' ? "bad alpha" : "bad beta", value);
+    } else if (strcmp(key, "count_pad") == 0) {
+        if (l->type != MCO_LAYER_AVGPOOL2D) return parse_error(ps, "option not taken by this layer type", key);
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return parse_error(ps, "count_pad must be 0 or 1, not", value);
+        l->count_pad = value[0] == '1';
     } else if (strcmp(key, "input") == 0 || strcmp(key, "inputs") == 0) {
         return parse_inputs(ps, l, value);
     } else {
@@ -355,8 +359,8 @@ static mco_status parse_layer_line(parse_state *ps, char **tok, int n)
     if (!windowed) l.stride_h = l.stride_w = 0;   /* unused: 0, as an imported layer has it */
     if ((l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DENSE) && l.units == 0)
         return parse_error(ps, "missing filters=/units= for", tok[first]);
-    if (l.type == MCO_LAYER_ADD && l.n_inputs != 2)
-        return parse_error(ps, "add needs inputs=A,B", NULL);
+    if (mco_layer_input_count(l.type) == 2 && l.n_inputs != 2)
+        return parse_error(ps, l.type == MCO_LAYER_ADD ? "add needs inputs=A,B" : "concat needs inputs=A,B", NULL);
     return mco_model_add_layer(ps->model, &l, NULL);
 }
 

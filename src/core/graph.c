@@ -36,7 +36,13 @@ static const char *const layer_type_names[MCO_LAYER_TYPE_COUNT] = {
     [MCO_LAYER_LEAKY_RELU] = "leaky_relu",
     [MCO_LAYER_HARD_SIGMOID] = "hard_sigmoid",
     [MCO_LAYER_HARD_SWISH] = "hard_swish",
+    [MCO_LAYER_CONCAT] = "concat",
 };
+
+int mco_layer_input_count(mco_layer_type type)
+{
+    return type == MCO_LAYER_ADD || type == MCO_LAYER_CONCAT ? 2 : 1;
+}
 
 int mco_layer_is_activation(mco_layer_type type)
 {
@@ -205,6 +211,9 @@ static mco_status infer_layer(mco_model *model, int index)
     mco_status st;
 
     l->n_params = 0;
+    if (l->count_pad != 0 && (l->count_pad != 1 || l->type != MCO_LAYER_AVGPOOL2D))
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): count_pad %d (only 0, or 1 on an avgpool2d)", index, l->name,
+                         l->count_pad);
     switch (l->type) {
     case MCO_LAYER_CONV2D:
     case MCO_LAYER_DEPTHWISE_CONV2D:
@@ -267,6 +276,16 @@ static mco_status infer_layer(mco_model *model, int index)
         l->out_shape = in;
         break;
     }
+    case MCO_LAYER_CONCAT: {
+        mco_shape other = input_shape_of(model, l->inputs[1]);
+        if (other.h != in.h || other.w != in.w)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): concat inputs differ in height or width: %dx%dx%d and "
+                             "%dx%dx%d", index, l->name, in.h, in.w, in.c, other.h, other.w, other.c);
+        if (in.c > MCO_MAX_DIM - other.c)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): %d + %d channels", index, l->name, in.c, other.c);
+        l->out_shape = (mco_shape){in.h, in.w, in.c + other.c};
+        break;
+    }
     case MCO_LAYER_DROPOUT:
         if (!(l->rate >= 0.0f && l->rate < 1.0f))
             return mco_error(MCO_ERR_SHAPE, "layer %d (%s): dropout rate must be in [0, 1)", index,
@@ -308,10 +327,11 @@ mco_status mco_model_infer_shapes(mco_model *model)
     if (model->n_layers <= 0) return mco_error(MCO_ERR_SHAPE, "the model has no layers");
     for (int i = 0; i < model->n_layers; i++) {
         mco_layer *l = &model->layers[i];
-        int needed = l->type == MCO_LAYER_ADD ? 2 : 1;
-        if (l->type == MCO_LAYER_ADD && l->n_inputs != 2)
-            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): add needs two inputs", i, l->name);
-        if (l->type != MCO_LAYER_ADD && l->n_inputs != 1)
+        int needed = mco_layer_input_count(l->type);
+        if (needed == 2 && l->n_inputs != 2)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): %s needs two inputs", i, l->name,
+                             mco_layer_type_name(l->type));
+        if (needed == 1 && l->n_inputs != 1)
             return mco_error(MCO_ERR_SHAPE, "layer %d (%s): takes one input, has %d", i, l->name,
                              l->n_inputs);
         for (int k = 0; k < needed; k++) {

@@ -33,9 +33,10 @@
  *           u32  n_layers           (1..MCO_MAX_LAYERS)
  *   LAYR  n_layers times, one per layer in model order:
  *           u32  type               (mco_layer_type: 0 conv2d ... 12 dropout, 13 sigmoid,
- *                                    14 tanh, 15 leaky_relu, 16 hard_sigmoid, 17 hard_swish)
+ *                                    14 tanh, 15 leaky_relu, 16 hard_sigmoid, 17 hard_swish,
+ *                                    18 concat)
  *           str  name               (1..MCO_NAME_MAX-1 bytes, no control characters)
- *           u32  n_inputs           (2 for add, else 1)
+ *           u32  n_inputs           (2 for add and concat, else 1)
  *           i32  inputs[n_inputs]   (an earlier layer's index, or -1 for the model input)
  *           i32  units, kernel_h, kernel_w, stride_h, stride_w
  *           u32  padding            (0 valid, 1 same, 2 explicit)
@@ -60,6 +61,12 @@
  *                                    alpha non-zero)
  *         Critical for the same reason as PADS; no other layer has one (and
  *         their alpha and beta are 0).
+ *   CPAD  after (and only after) the LAYR of each avgpool2d that divides by
+ *         the whole window, padding included (count_pad 1: ONNX
+ *         count_include_pad=1), before the next LAYR:
+ *           u32  count_pad          (1)
+ *         Critical for the same reason as PADS; an average pool without one
+ *         divides by its in-bounds inputs (count_pad 0), as before.
  *   TENS  exactly once, last: every parameter's f32 values in layer order,
  *         parameter order within a layer, each tensor in the row-major layout
  *         of graph.h. Its length must be 4 x the sum of the tensor sizes, and
@@ -95,7 +102,7 @@
 
 /* The layer type numbers are part of the file format: new types go at the end
  * of mco_layer_type, and docs/model-format.md lists them. */
-_Static_assert(MCO_LAYER_TYPE_COUNT == 18, "layer types changed: update the model file docs");
+_Static_assert(MCO_LAYER_TYPE_COUNT == 19, "layer types changed: update the model file docs");
 _Static_assert(sizeof(float) == sizeof(uint32_t), "floats are stored as 32-bit patterns");
 
 #define HEADER_SIZE 20
@@ -259,7 +266,7 @@ static mco_status check_layer_fields(const mco_layer *l, int index, mco_status f
         return layer_error(fail, index, NULL, "name is empty, longer than %d bytes or holds control characters",
                            MCO_NAME_MAX - 1);
     const char *name = l->name;
-    int inputs_needed = l->type == MCO_LAYER_ADD ? 2 : 1;
+    int inputs_needed = mco_layer_input_count(l->type);
     if (l->n_inputs != inputs_needed)
         return layer_error(fail, index, name, "%s takes %d input(s), has %d",
                            mco_layer_type_name(l->type), inputs_needed, l->n_inputs);
@@ -288,6 +295,9 @@ static mco_status check_layer_fields(const mco_layer *l, int index, mco_status f
         return layer_error(fail, index, name, "rate, epsilon and momentum must be finite");
     if (!isfinite(l->alpha) || !isfinite(l->beta))
         return layer_error(fail, index, name, "alpha and beta must be finite");
+    if (l->count_pad != 0 && (l->count_pad != 1 || l->type != MCO_LAYER_AVGPOOL2D))
+        return layer_error(fail, index, name, "count_pad %d on a %s layer (only 1 on an avgpool2d)", l->count_pad,
+                           mco_layer_type_name(l->type));
     if (!has_alpha(l->type) && (l->alpha != 0.0f || l->beta != 0.0f))
         return layer_error(fail, index, name, "alpha or beta set on a %s layer", mco_layer_type_name(l->type));
     if (l->type == MCO_LAYER_LEAKY_RELU && l->beta != 0.0f)
@@ -483,6 +493,11 @@ static void put_layer_chunk(writer *w, const mco_layer *l)
         put_f32(w, l->beta);
         end_chunk(w, start);
     }
+    if (l->count_pad) {
+        start = begin_chunk(w, "CPAD");
+        put_u32(w, (uint32_t)l->count_pad);
+        end_chunk(w, start);
+    }
 }
 
 static void put_tensor_chunk(writer *w, const mco_model *m)
@@ -649,6 +664,7 @@ typedef struct {
     chunk layers[MCO_MAX_LAYERS];
     chunk pads[MCO_MAX_LAYERS];
     chunk actp[MCO_MAX_LAYERS];
+    chunk cpad[MCO_MAX_LAYERS];
     int n_layer_chunks;
     chunk tensors;
     int file_n_params[MCO_MAX_LAYERS];
@@ -753,6 +769,9 @@ static mco_status index_chunks(chunk payload, load_state *s)
         } else if (memcmp(tag, "ACTP", 4) == 0) {
             in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->actp[s->n_layer_chunks - 1].data;
             if (in_order) s->actp[s->n_layer_chunks - 1] = c;
+        } else if (memcmp(tag, "CPAD", 4) == 0) {
+            in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->cpad[s->n_layer_chunks - 1].data;
+            if (in_order) s->cpad[s->n_layer_chunks - 1] = c;
         } else if (memcmp(tag, "TENS", 4) == 0) {
             in_order = stage == IN_LAYERS;
             s->tensors = c;
@@ -766,7 +785,7 @@ static mco_status index_chunks(chunk payload, load_state *s)
         }
         if (!in_order)
             return mco_error(MCO_ERR_FORMAT,
-                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP]..., TENS)",
+                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD]..., TENS)",
                              (const char *)tag, offset);
     }
     if (stage != AFTER_TENSORS)
@@ -844,9 +863,29 @@ static mco_status decode_actp(chunk c, int index, mco_layer *l)
     return finish_chunk(&r, what);
 }
 
-/* Decodes LAYR chunk `index` (and its PADS and ACTP chunks, data NULL if
- * none) into *l and the file's parameter shapes. */
-static mco_status decode_layer(chunk c, chunk pads, chunk actp, int index, mco_layer *l, int *n_params, mco_param *params)
+/* Decodes layer `index`'s CPAD chunk, if there is one, into l->count_pad:
+ * only an avgpool2d has one, and it holds 1. */
+static mco_status decode_cpad(chunk c, int index, mco_layer *l)
+{
+    if (!c.data) return MCO_OK;
+    if (l->type != MCO_LAYER_AVGPOOL2D)
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "CPAD chunk for a %s layer", mco_layer_type_name(l->type));
+    reader r = {c.data, c.size, 0};
+    uint32_t count_pad = get_u32(&r);
+    char what[64];
+    snprintf(what, sizeof what, "layer %d: CPAD", index);
+    mco_status st = finish_chunk(&r, what);
+    if (st != MCO_OK) return st;
+    if (count_pad != 1)
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "count_pad %u in the CPAD chunk (only 1)", (unsigned)count_pad);
+    l->count_pad = 1;
+    return MCO_OK;
+}
+
+/* Decodes LAYR chunk `index` (and its PADS, ACTP and CPAD chunks, data NULL
+ * if none) into *l and the file's parameter shapes. */
+static mco_status decode_layer(chunk c, chunk pads, chunk actp, chunk cpad, int index, mco_layer *l, int *n_params,
+                               mco_param *params)
 {
     reader r = {c.data, c.size, 0};
     memset(l, 0, sizeof *l);
@@ -899,6 +938,7 @@ static mco_status decode_layer(chunk c, chunk pads, chunk actp, int index, mco_l
     mco_status st = finish_chunk(&r, what);
     if (st == MCO_OK) st = decode_pads(pads, index, l);
     if (st == MCO_OK) st = decode_actp(actp, index, l);
+    if (st == MCO_OK) st = decode_cpad(cpad, index, l);
     if (st != MCO_OK) return st;
 
     /* Semantic checks; n_params is checked by comparing with inference later. */
@@ -971,7 +1011,7 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
                          (unsigned)declared, s->n_layer_chunks);
     for (int i = 0; i < s->n_layer_chunks; i++) {
         mco_layer layer;
-        st = decode_layer(s->layers[i], s->pads[i], s->actp[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
+        st = decode_layer(s->layers[i], s->pads[i], s->actp[i], s->cpad[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
         if (st != MCO_OK) return st;
         if ((st = mco_model_add_layer(m, &layer, NULL)) != MCO_OK) return st;
     }

@@ -570,6 +570,7 @@ static mco_status export_layer(builder *b, export_state *s, int i)
     case MCO_LAYER_AVGPOOL2D:
         n = add_node(b, l->type == MCO_LAYER_MAXPOOL2D ? "MaxPool" : "AveragePool", node_name, 1, &x, out);
         window_attrs(b, n, l);
+        if (l->count_pad) attr_int(b, n, "count_include_pad", 1);
         break;
     case MCO_LAYER_GLOBAL_AVGPOOL:
         add_node(b, "GlobalAveragePool", node_name, 1, &x, out);
@@ -597,6 +598,12 @@ static mco_status export_layer(builder *b, export_state *s, int i)
     case MCO_LAYER_ADD: {
         const char *in[2] = {x, input_name(s, l->inputs[1])};
         add_node(b, "Add", node_name, 2, in, out);
+        break;
+    }
+    case MCO_LAYER_CONCAT: {   /* along the channels: axis 1 of NCHW (or of [N, features]) */
+        const char *in[2] = {x, input_name(s, l->inputs[1])};
+        n = add_node(b, "Concat", node_name, 2, in, out);
+        attr_int(b, n, "axis", 1);
         break;
     }
     case MCO_LAYER_FLATTEN:

@@ -670,8 +670,10 @@ static int64_t explicit_pad_end(int64_t in, int64_t k, int64_t s, onnx_axis a)
  * padding: "valid" or TensorFlow "same" where they match, otherwise
  * explicit pads (SAME_LOWER, PyTorch's symmetric pads at stride 2,
  * ceil_mode as extra padding at the end). `count_include_pad`: an
- * AveragePool counting padded zeros, which mcuopt cannot do, so no window
- * may reach the padding. */
+ * AveragePool dividing by the whole window (its attribute, or a Pad before
+ * it, whose zeros are inputs to the pool): l->count_pad where a window
+ * reaches the padding, refused where a ceil_mode window passes it (PyTorch
+ * and ONNX then divide by the part inside the padding). */
 static mco_status read_window(importer *imp, mco_shape in, const int *pre, int64_t kh, int64_t kw,
                               int count_include_pad, mco_layer *l)
 {
@@ -692,7 +694,11 @@ static mco_status read_window(importer *imp, mco_shape in, const int *pre, int64
     if (pre && (pre[0] || pre[1] || pre[2] || pre[3])) {   /* a Pad's zeros before the window's own padding */
         if (auto_pad != AUTO_PAD_NOTSET)
             return fail(imp, MCO_ERR_UNSUPPORTED, "auto_pad after a Pad (only explicit pads)");
+        if (l->type == MCO_LAYER_AVGPOOL2D && !count_include_pad && (pads[0] || pads[1] || pads[2] || pads[3]))
+            return fail(imp, MCO_ERR_UNSUPPORTED, "a Pad before an AveragePool with pads of its own and "
+                        "count_include_pad=0 (the pool would count the Pad's zeros but not its own padding)");
         for (int i = 0; i < 4; i++) pads[i] += pre[i];
+        count_include_pad = l->type == MCO_LAYER_AVGPOOL2D;   /* the Pad's zeros are the pool's inputs: counted */
     }
     onnx_axis ah = onnx_window_axis(in.h, kh, strides[0], auto_pad, pads[0], pads[2], ceil_mode != 0);
     onnx_axis aw = onnx_window_axis(in.w, kw, strides[1], auto_pad, pads[1], pads[3], ceil_mode != 0);
@@ -723,9 +729,16 @@ static mco_status read_window(importer *imp, mco_shape in, const int *pre, int64
         l->pad_bottom = (int)pad[2];
         l->pad_right = (int)pad[3];
     }
-    if (count_include_pad && (ah.pad_begin || aw.pad_begin || (ah.out - 1) * strides[0] + kh > in.h ||
-                              (aw.out - 1) * strides[1] + kw > in.w))
-        return fail(imp, MCO_ERR_UNSUPPORTED, "count_include_pad=1 with windows reaching the padding");
+    int reaches_pad = ah.pad_begin || aw.pad_begin || (ah.out - 1) * strides[0] + kh > in.h ||
+                      (aw.out - 1) * strides[1] + kw > in.w;
+    if (count_include_pad && reaches_pad) {
+        if ((ah.out - 1) * strides[0] + kh > in.h + ah.pad_begin + ah.pad_end ||
+            (aw.out - 1) * strides[1] + kw > in.w + aw.pad_begin + aw.pad_end)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "count_include_pad=1 with ceil_mode=1 where the last window passes "
+                        "the padding (it would be divided by its part inside the padding; mcuopt divides every "
+                        "window by its whole size)");
+        l->count_pad = 1;
+    }
     l->kernel_h = (int)kh;
     l->kernel_w = (int)kw;
     l->stride_h = (int)strides[0];
@@ -958,6 +971,42 @@ static mco_status import_add(importer *imp)
     return define_act(imp, index, a->act_rank, a->flat_of, 1);
 }
 
+/* Concat of activations along the channels (PyTorch's torch.cat(dim=1)):
+ * axis 1 of [N, C, H, W], or of [N, features] not flattened from a conv
+ * output (whose NCHW order the next dense layer's weights follow). mcuopt's
+ * concat takes two inputs, so n inputs become a chain of n - 1 concats
+ * (each int8 one requantizes to its own output scale). */
+static mco_status import_concat(importer *imp)
+{
+    static const char *const attrs[] = {"axis", NULL};
+    int64_t axis;
+    size_t n = imp->node->n_input;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK) st = attr_int(imp, "axis", 1, &axis);
+    if (st != MCO_OK) return st;
+    if (n < 2) return fail(imp, MCO_ERR_UNSUPPORTED, "Concat of %zu input(s) (at least two)", n);
+    value *first, *x;
+    if ((st = need_act(imp, 0, &first)) != MCO_OK) return st;
+    if (axis < 0) axis += first->act_rank;
+    if (axis != 1) return fail(imp, MCO_ERR_UNSUPPORTED, "Concat along axis %lld (only the channels, axis 1)", (long long)axis);
+    value acc = *first;   /* the chain so far */
+    for (size_t k = 1; k < n; k++) {
+        if ((st = need_act(imp, (int)k, &x)) != MCO_OK) return st;
+        if (x->act_rank != first->act_rank)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "inputs of rank %d and %d", first->act_rank, x->act_rank);
+        if (acc.flat_of.h * acc.flat_of.w > 1 || x->flat_of.h * x->flat_of.w > 1)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "Concat of flattened conv outputs (concatenate before flattening)");
+        mco_layer l = {0};
+        l.type = MCO_LAYER_CONCAT;
+        const value *inputs[2] = {&acc, x};
+        int index;
+        if ((st = add_layer(imp, &l, 2, inputs, &index)) != MCO_OK) return st;
+        acc.layer = index;
+        acc.flat_of = (mco_shape){0, 0, 0};
+    }
+    return define_act(imp, acc.layer, first->act_rank, (mco_shape){0, 0, 0}, 1);
+}
+
 static mco_status import_pool(importer *imp, mco_layer_type type)
 {
     static const char *const max_attrs[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides", NULL};
@@ -966,11 +1015,9 @@ static mco_status import_pool(importer *imp, mco_layer_type type)
     int64_t kernel[2], include_pad, storage_order;
     mco_status st = check_attrs(imp, type == MCO_LAYER_MAXPOOL2D ? max_attrs : avg_attrs);
     if (st == MCO_OK) st = need_act_padded(imp, 0, &x);
-    if (st == MCO_OK && is_padded(x))
-        return fail(imp, MCO_ERR_UNSUPPORTED, type == MCO_LAYER_AVGPOOL2D
-                    ? "a Pad before an AveragePool (PyTorch's AvgPool2d with padding and count_include_pad=True) "
-                      "is not supported: mcuopt's average pool divides by the real inputs of each window"
-                    : "a Pad before a MaxPool is not supported (only before a Conv)");
+    if (st == MCO_OK && is_padded(x) && type == MCO_LAYER_MAXPOOL2D)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "a Pad before a MaxPool is not supported (only before a Conv or an "
+                    "AveragePool)");
     if (st == MCO_OK) st = need_rank4(imp, x);
     if (st == MCO_OK) st = attr_ints(imp, "kernel_shape", 2, 1, MCO_MAX_DIM, 0, kernel);
     if (st == MCO_OK) st = attr_int(imp, "count_include_pad", 0, &include_pad);
@@ -980,7 +1027,9 @@ static mco_status import_pool(importer *imp, mco_layer_type type)
     if (storage_order != 0) return fail(imp, MCO_ERR_UNSUPPORTED, "storage_order=%lld", (long long)storage_order);
     mco_layer l = {0};
     l.type = type;
-    if ((st = read_window(imp, act_shape(imp, x), NULL, kernel[0], kernel[1], include_pad != 0, &l)) != MCO_OK) return st;
+    /* a Pad before it: its zeros join the pool's padding, counted in the divisor */
+    if ((st = read_window(imp, layer_shape(imp, x), x->pad, kernel[0], kernel[1], include_pad != 0, &l)) != MCO_OK)
+        return st;
     return add_simple(imp, &l, x, 0);
 }
 
@@ -1779,6 +1828,7 @@ static const node_handler handlers[] = {
     {"Gemm", import_gemm},
     {"MatMul", import_matmul},
     {"Add", import_add},
+    {"Concat", import_concat},
     {"Relu", import_relu},
     {"Clip", import_clip},
     {"MaxPool", import_maxpool},

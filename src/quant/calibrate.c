@@ -109,6 +109,7 @@ static void pool_forward(const mco_layer *l, const float *in, float *out, int is
                         count++;
                     }
                 }
+                if (l->count_pad) count = l->kernel_h * l->kernel_w;   /* the padding counts as zeros */
                 out[((size_t)oy * os.w + ox) * os.c + c] = is_max || count == 0 ? acc : acc / (float)count;
             }
 }
@@ -185,6 +186,15 @@ mco_status mco_calib_forward(const mco_model *model, const float *input, mco_cal
         case MCO_LAYER_ADD: {
             const float *b = l->inputs[1] == MCO_INPUT ? input : acts->outputs[l->inputs[1]];
             for (size_t k = 0; k < n; k++) out[k] = in[k] + b[k];
+            break;
+        }
+        case MCO_LAYER_CONCAT: {   /* per pixel: input 0's channels, then input 1's */
+            const float *b = l->inputs[1] == MCO_INPUT ? input : acts->outputs[l->inputs[1]];
+            size_t c0 = (size_t)l->in_shape.c, c1 = (size_t)l->out_shape.c - c0;
+            for (size_t p = 0; p < n / (c0 + c1); p++) {
+                memcpy(out + p * (c0 + c1), in + p * c0, c0 * sizeof(float));
+                memcpy(out + p * (c0 + c1) + c0, b + p * c1, c1 * sizeof(float));
+            }
             break;
         }
         default:

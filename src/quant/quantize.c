@@ -298,7 +298,9 @@ static void assign_activation_qparams(mco_deploy_model *dm, const float *lo, con
     for (int i = 0; i < m->n_layers; i++) {
         const mco_layer *l = &m->layers[i];
         mco_qparams *out = &dm->layers[i].output;
-        if (mco_deploy_is_weighted(l) || l->type == MCO_LAYER_ADD) {
+        if (l->type == MCO_LAYER_CONCAT) {   /* its own range: each input is requantized to it (TFLite) */
+            *out = mco_calib_qparams_from_range(lo[i], hi[i], symmetric);
+        } else if (mco_deploy_is_weighted(l) || l->type == MCO_LAYER_ADD) {
             int relu = mco_quant_fused_activation(m, i);
             int from = relu >= 0 ? relu : i;
             *out = mco_calib_qparams_from_range(lo[from], hi[from], symmetric);

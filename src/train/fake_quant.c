@@ -52,6 +52,7 @@ static mco_fq_kind layer_kind(const mco_model *m, int i)
     case MCO_LAYER_LEAKY_RELU:
     case MCO_LAYER_HARD_SIGMOID:
     case MCO_LAYER_HARD_SWISH:
+    case MCO_LAYER_CONCAT:   /* each input requantized to the concat's own grid */
         return MCO_FQ_RANGE;   /* its own output grid (fixed for sigmoid, tanh, hard_sigmoid) */
     case MCO_LAYER_AVGPOOL2D:
     case MCO_LAYER_GLOBAL_AVGPOOL:

@@ -1,6 +1,7 @@
 /*
  * layer_misc.c - the layers that only move or mask values: Add (two
- * inputs), Flatten (the same memory, seen as (1, 1, n)) and Dropout
+ * inputs), Concat (two inputs side by side along the channels; backward
+ * hands each input its channels of the gradient), Flatten (the same memory, seen as (1, 1, n)) and Dropout
  * (inverted dropout: kept values are scaled by 1/(1-rate) in training, so
  * inference is the identity).
  *
@@ -42,6 +43,40 @@ static void add_backward(const mco_layer_ctx *ctx)
 }
 
 const mco_layer_ops mco_add_ops = {NULL, add_forward, add_backward, 0, 0};
+
+/* ---- Concat ---- */
+
+/* Forward (backward == 0): each output pixel is input 0's c0 channels then
+ * input 1's c1; backward adds the same slices of the output gradient into
+ * the input gradients. */
+static void concat_walk(const mco_layer_ctx *ctx, int backward)
+{
+    const mco_layer *l = ctx->layer;
+    size_t pixels = (size_t)ctx->batch * (size_t)l->out_shape.h * (size_t)l->out_shape.w;
+    int c_out = l->out_shape.c, c[2] = {l->in_shape.c, l->out_shape.c - l->in_shape.c};
+    for (size_t p = 0; p < pixels; p++) {
+        int at = 0;
+        for (int k = 0; k < 2; at += c[k], k++) {
+            size_t in = p * (size_t)c[k], out = p * (size_t)c_out + (size_t)at;
+            if (!backward)
+                memcpy(ctx->out + out, ctx->in[k] + in, (size_t)c[k] * sizeof(float));
+            else if (ctx->grad_in[k])
+                mco_vadd(ctx->grad_in[k] + in, ctx->grad_out + out, c[k]);
+        }
+    }
+}
+
+static void concat_forward(const mco_layer_ctx *ctx)
+{
+    concat_walk(ctx, 0);
+}
+
+static void concat_backward(const mco_layer_ctx *ctx)
+{
+    concat_walk(ctx, 1);
+}
+
+const mco_layer_ops mco_concat_ops = {NULL, concat_forward, concat_backward, 0, 0};
 
 /* ---- Flatten: output and its gradient alias the input's (see net.c) ---- */
 

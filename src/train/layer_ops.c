@@ -25,6 +25,7 @@ static const mco_layer_ops *const ops_table[] = {
     [MCO_LAYER_LEAKY_RELU] = &mco_activation_ops,
     [MCO_LAYER_HARD_SIGMOID] = &mco_activation_ops,
     [MCO_LAYER_HARD_SWISH] = &mco_activation_ops,
+    [MCO_LAYER_CONCAT] = &mco_concat_ops,
 };
 static_assert(sizeof(ops_table) / sizeof(ops_table[0]) == MCO_LAYER_TYPE_COUNT,
               "every layer type needs its ops");

@@ -27,7 +27,7 @@ typedef struct {
     const mco_layer *layer;
     int batch;                          /* samples in this call */
     int training;                       /* 1: BN batch statistics, dropout active */
-    const float *in[2];                 /* inputs (in[1] only for Add) */
+    const float *in[2];                 /* inputs (in[1] only for Add and Concat) */
     float *out;                         /* forward writes it; backward reads it */
     const float *grad_out;              /* backward: dLoss/dout */
     float *grad_in[2];                  /* backward: += dLoss/din, NULL = not needed */
@@ -71,7 +71,7 @@ const float *mco_batchnorm_batch_var(const mco_layer *layer, const void *scratch
 extern const mco_layer_ops mco_conv2d_ops, mco_depthwise_conv2d_ops, mco_dense_ops;
 extern const mco_layer_ops mco_maxpool2d_ops, mco_avgpool2d_ops, mco_global_avgpool_ops;
 extern const mco_layer_ops mco_relu_ops, mco_relu6_ops, mco_softmax_ops, mco_activation_ops;
-extern const mco_layer_ops mco_batchnorm_ops, mco_add_ops, mco_flatten_ops, mco_dropout_ops;
+extern const mco_layer_ops mco_batchnorm_ops, mco_add_ops, mco_flatten_ops, mco_dropout_ops, mco_concat_ops;
 
 /* The geometry of a sliding-window layer (conv, depthwise, pooling). */
 typedef struct {

@@ -5,9 +5,10 @@
  * Max pooling routes the gradient to the first maximum in scan order,
  * found again in backward (see below); a ReLU before it can be fused in.
  * Average pooling with "same" padding divides by the number of window taps
- * inside the input, as TensorFlow does.
+ * inside the input, as TensorFlow does, or (count_pad) by the whole window,
+ * the padding counting as zeros, as PyTorch's default.
  *
- * What it leaves out: pooling with padding values (-inf/0) counted in.
+ * What it leaves out: max pooling with padding values (-inf) counted in.
  */
 #include <stdint.h>
 #include <string.h>
@@ -227,7 +228,8 @@ static void avgpool_walk(const mco_layer_ctx *ctx, int backward)
             for (int ox = 0; ox < g.out_w; ox++) {
                 const mco_train_taps t = mco_train_window_taps(&g, oy, ox);
                 size_t o = out_base + ((size_t)oy * g.out_w + ox) * c;
-                float scale = 1.0f / (float)((t.ky1 - t.ky0) * (t.kx1 - t.kx0));
+                int taps = ctx->layer->count_pad ? g.kernel_h * g.kernel_w : (t.ky1 - t.ky0) * (t.kx1 - t.kx0);
+                float scale = 1.0f / (float)taps;
                 if (!backward)
                     memset(ctx->out + o, 0, (size_t)c * sizeof(float));
                 for (int ky = t.ky0; ky < t.ky1; ky++)

@@ -58,14 +58,18 @@ static const char ae_arch[] =
     "relu\n"
     "dense units=6\n";
 
-/* The element-wise activations (their ACTP chunks in .mco, LUT_S8 in int8). */
+/* The element-wise activations (their ACTP chunks in .mco, LUT_S8 in int8),
+ * an average pool counting its padding (CPAD, AVG_POOL_PAD_S8) and a concat
+ * of two differently quantized tensors (CONCAT_S8). */
 static const char act_arch[] =
     "input 4 4 1\n"
     "classes 3\n"
-    "conv2d filters=2 kernel=3 padding=same\n"
+    "c = conv2d filters=2 kernel=3 padding=same\n"
     "leaky_relu alpha=0.1\n"
     "hard_swish\n"
     "sigmoid\n"
+    "p = avgpool2d pool=3 stride=1 padding=same count_pad=1\n"
+    "concat inputs=p,c\n"
     "flatten\n"
     "dense units=4\n"
     "tanh\n"

@@ -29,7 +29,8 @@ for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io 
 done
 # ONNX as PyTorch writes it (python3-torch): the activations with Hardswish
 # as x * HardSigmoid(x), ZeroPad2d's ConstantOfShape / Slice / Pad, a
-# normalisation inside the model, a final log_softmax.
+# normalisation inside the model, a final log_softmax, AvgPool2d with padding
+# (a Pad before an AveragePool), torch.cat of three tensors.
 /usr/bin/python3 tests/onnx/torch_models.py "$tfl" 2>/dev/null
 cp "$tfl/act_cnn_11.onnx" "$corpus/onnx/torch-activations.onnx"
 cp "$tfl/zero_pad_11.onnx" "$corpus/onnx/torch-zero-pad.onnx"
@@ -43,4 +44,6 @@ cp "$tfl/qdq/qdq_cnn_u8.onnx" "$corpus/onnx/qdq-cnn-u8.onnx"
 for b in qlinear quantize_const u8_weights no_output_q bias_scale pool_requant per_axis_act; do
   cp "$tfl/qdq/bad_qdq_$b.onnx" "$corpus/onnx/qdq-bad-${b//_/-}.onnx"
 done
+cp "$tfl/avgpool_pad_13.onnx" "$corpus/onnx/torch-avgpool-pad.onnx"
+cp "$tfl/concat_13.onnx" "$corpus/onnx/torch-concat.onnx"
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

@@ -41,13 +41,20 @@ def main():
     save(out, "pads_too_large",
          [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_pad3", pads=[3, 0, 0, 0])], [w],
          out_shape=(1, 4, 9, 6))
-    # An average counting the padded zeros.
-    save(out, "count_include_pad",
-         [helper.make_node("AveragePool", ["x"], ["y"], name="avg", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
-                           count_include_pad=1)], [], out_shape=(1, 1, 8, 8))
+    # An average counting the padded zeros whose ceil_mode window passes
+    # the padding (8 + 1 + 1 -> 5 windows, the last reaching row 11 of 10).
+    save(out, "count_include_pad_ceil",
+         [helper.make_node("AveragePool", ["x"], ["y"], name="avg", kernel_shape=[3, 3], strides=[2, 2],
+                           pads=[1, 1, 1, 1], count_include_pad=1, ceil_mode=1)], [], out_shape=(1, 1, 5, 5))
     wg = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
     save(out, "grouped_conv", [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2, pads=[1, 1, 1, 1])],
          [wg], in_shape=(1, 2, 8, 8))
+    # Concat along the height; of two flattened conv outputs (their NCHW order).
+    save(out, "concat_height", [helper.make_node("Concat", ["x", "x"], ["y"], name="cat_h", axis=2)], [],
+         out_shape=(1, 1, 16, 8))
+    save(out, "concat_flattened",
+         [helper.make_node("Flatten", ["x"], ["f"], name="flat"),
+          helper.make_node("Concat", ["f", "f"], ["y"], name="cat_f", axis=1)], [], out_shape=(1, 128))
     # A mean over the channels (only the spatial mean is a global pool).
     save(out, "mean_over_channels", [helper.make_node("ReduceMean", ["x"], ["y"], name="mean_c", axes=[1, 2])], [],
          out_shape=(1, 1, 1, 8))
@@ -72,9 +79,13 @@ def main():
     # Pad: zeros before a Conv only (opset 13: pads as an input).
     pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads")
     pad = helper.make_node("Pad", ["x", "pads"], ["p"], name="pad")
-    save(out, "pad_before_avgpool",
-         [pad, helper.make_node("AveragePool", ["p"], ["y"], name="avg", kernel_shape=[3, 3])], [pads],
+    save(out, "pad_before_maxpool",
+         [pad, helper.make_node("MaxPool", ["p"], ["y"], name="maxp", kernel_shape=[3, 3])], [pads],
          out_shape=(1, 1, 8, 8))
+    # the Pad's zeros counted, the pool's own padding not: two divisors
+    save(out, "pad_before_avgpool_own_pads",
+         [pad, helper.make_node("AveragePool", ["p"], ["y"], name="avg", kernel_shape=[3, 3], pads=[1, 1, 1, 1])],
+         [pads], out_shape=(1, 1, 10, 10))
     save(out, "pad_before_relu", [pad, helper.make_node("Relu", ["p"], ["y"], name="relu")], [pads],
          out_shape=(1, 1, 10, 10))
     save(out, "pad_reflect",

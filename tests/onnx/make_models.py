@@ -206,10 +206,29 @@ def explicit_pads_maxpool():
     return explicit_pads("MaxPool", "explicit_pads_maxpool")
 
 
+def avgpool_count_pad():
+    """AveragePool counting its padding (count_include_pad=1): with its own
+    pads, as PyTorch's AvgPool2d(3, 2, padding=1) may be written, and with
+    auto_pad=SAME_UPPER; mcuopt's avgpool2d count_pad=1 divides by the
+    whole window."""
+    inits = [init("w1", weights(4, 1, 3, 3)), init("b1", weights(4, scale=0.05)),
+             init("w2", weights(6, 4 * 4 * 4)), init("b2", weights(6, scale=0.05))]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("AveragePool", ["c1"], ["p1"], name="avg_pads", kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1], count_include_pad=1),
+        helper.make_node("AveragePool", ["p1"], ["p2"], name="avg_same", kernel_shape=[2, 2], strides=[2, 2],
+                         auto_pad="SAME_UPPER", count_include_pad=1),
+        helper.make_node("Flatten", ["p2"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w2", "b2"], ["y"], name="fc", transB=1),
+    ]
+    return graph_model("avgpool_count_pad", nodes, inits, [1, 1, 14, 14], [1, 6], 11)
+
+
 def main():
     out = sys.argv[1]
     for build in (conv_pool_gemm, depthwise_bn, residual, reduce_mean, mnist_qdq, explicit_pads,
-                  explicit_pads_maxpool):
+                  explicit_pads_maxpool, avgpool_count_pad):
         model = build()
         name = model.graph.name
         shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]

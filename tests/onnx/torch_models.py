@@ -9,7 +9,11 @@ after the normalisation, which mcuopt records instead of computing).
 
 Usage: /usr/bin/python3 tests/onnx/torch_models.py OUT_DIR
 Writes, for each model NAME and opset O: NAME_O.onnx, NAME_O.in.f32 (NCHW
-float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32). Before
+float32 samples) and NAME_O.ref.f32 (PyTorch's outputs, float32); and for
+the models of the new layers (ON_TARGET) a data set NAME.data/ (x.npy:
+DATA_SAMPLES NHWC float32 inputs; y.npy: labels i mod classes, there only so
+that quantize and measure load it: the untrained nets give one class to
+every input, and the test asks for identical outputs, not accuracy). Before
 opset 14 PyTorch writes Hardswish as x * HardSigmoid(x) (a Mul), from 14 as
 HardSwish; its Hardsigmoid is HardSigmoid with alpha 1/6.
 
@@ -22,6 +26,8 @@ import numpy as np
 import torch
 
 SAMPLES = 8
+DATA_SAMPLES = 128
+ON_TARGET = ("avgpool_pad", "zero_pad_avgpool", "concat")
 
 
 class ConvNet(torch.nn.Module):
@@ -103,12 +109,68 @@ class InputNormNet(torch.nn.Module):
         return self.fc(torch.relu(self.conv(x)).flatten(1))
 
 
+class AvgPoolPadNet(torch.nn.Module):
+    """nn.AvgPool2d with padding and its default count_include_pad=True
+    (PyTorch writes a Pad of zeros before the AveragePool, or the pool's own
+    pads with count_include_pad=1): an average pool dividing by the whole
+    window (count_pad); then one with count_include_pad=False (divides by
+    the in-bounds inputs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3, padding=1)
+        self.pool = torch.nn.AvgPool2d(3, stride=2, padding=1)
+        self.pool2 = torch.nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False)
+        self.fc = torch.nn.Linear(4 * 5 * 5, 6)
+
+    def forward(self, x):
+        x = self.pool2(self.pool(torch.relu(self.conv(x))))
+        return self.fc(x.flatten(1))
+
+
+class ZeroPadAvgPoolNet(torch.nn.Module):
+    """nn.ZeroPad2d then nn.AvgPool2d (a Pad before the pool: its zeros are
+    the pool's inputs, counted in every window's divisor), and a 4x4
+    AvgPool2d with padding 2 (the padding as large as half the window)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3)
+        self.pad = torch.nn.ZeroPad2d((1, 0, 1, 0))
+        self.pool = torch.nn.AvgPool2d(2)
+        self.pool2 = torch.nn.AvgPool2d(4, stride=1, padding=2)
+        self.fc = torch.nn.Linear(3 * 5 * 5, 5)
+
+    def forward(self, x):
+        x = self.pool2(self.pool(self.pad(torch.relu(self.conv(x)))))
+        return self.fc(x.flatten(1))
+
+
+class ConcatNet(torch.nn.Module):
+    """torch.cat along the channels of two conv branches (an Inception-like
+    block), then of the block's output and its input; the int8 model
+    requantizes each input to the concat's own scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Conv2d(2, 3, 3, padding=1)
+        self.b = torch.nn.Conv2d(2, 2, 1)
+        self.c = torch.nn.Conv2d(7, 4, 3, stride=2)
+        self.fc = torch.nn.Linear(4 * 3 * 3, 5)
+
+    def forward(self, x):
+        y = torch.cat([torch.relu(self.a(x)), torch.sigmoid(self.b(x))], dim=1)
+        y = torch.cat((y, x), 1)
+        return self.fc(torch.relu(self.c(y)).flatten(1))
+
+
 def main():
     out = sys.argv[1]
     torch.manual_seed(3)
     models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
               "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8)),
-              "input_norm": (InputNormNet(), (1, 6, 6))}
+              "input_norm": (InputNormNet(), (1, 6, 6)), "avgpool_pad": (AvgPoolPadNet(), (2, 8, 8)),
+              "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9)), "concat": (ConcatNet(), (2, 7, 7))}
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0
@@ -122,6 +184,12 @@ def main():
             net_in = (x - 0.5) / 0.25 * 2.0 if name == "input_norm" else x
             net_in.numpy().astype("<f4").tofile(base + ".in.f32")
             ref.numpy().astype("<f4").tofile(base + ".ref.f32")
+        if name in ON_TARGET:
+            data = os.path.join(out, name + ".data")
+            os.makedirs(data, exist_ok=True)
+            xs = (torch.randn(DATA_SAMPLES, *shape) * 3.0).permute(0, 2, 3, 1)
+            np.save(os.path.join(data, "x.npy"), np.ascontiguousarray(xs.numpy().astype("<f4")))
+            np.save(os.path.join(data, "y.npy"), (np.arange(DATA_SAMPLES) % ref.shape[1]).astype(np.uint8))
 
 
 if __name__ == "__main__":

@@ -130,7 +130,10 @@ typedef enum {
     MCO_PARAMS_FC_S8W_F32,     /* mco_fc_s8w_f32_params */
     MCO_PARAMS_MEAN_S8,        /* mco_mean_s8_params */
     MCO_PARAMS_ACTIVATION_F32, /* mco_activation_f32_params */
-    MCO_PARAMS_LUT_S8          /* mco_lut_s8_params */
+    MCO_PARAMS_LUT_S8,         /* mco_lut_s8_params */
+    MCO_PARAMS_AVG_POOL_PAD_S8, /* mco_avg_pool_pad_s8_params */
+    MCO_PARAMS_CONCAT_F32,     /* mco_concat_f32_params */
+    MCO_PARAMS_CONCAT_S8       /* mco_concat_s8_params */
 } mco_params_type;
 
 /* One tensor of the arena. first_op / last_op: its lifetime, inclusive

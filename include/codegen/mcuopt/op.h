@@ -42,9 +42,11 @@ extern "C" {
     X(CONV2D_MAXPOOL_F32, conv2d_maxpool_f32)           /* fused conv + clamp + max pool 2x2 */               \
     X(MAX_POOL_F32, max_pool_f32)                       /* mco_conv_f32_params */                             \
     X(AVG_POOL_F32, avg_pool_f32)                                                                             \
+    X(AVG_POOL_PAD_F32, avg_pool_pad_f32)               /* divides by the whole window (count_pad) */         \
     X(GLOBAL_AVG_POOL_F32, global_avg_pool_f32)         /* mco_window */                                      \
     X(CLAMP_F32, clamp_f32)                             /* mco_clamp_f32_params, in place */                  \
     X(ADD_F32, add_f32)                                 /* mco_clamp_f32_params */                            \
+    X(CONCAT_F32, concat_f32)                           /* mco_concat_f32_params: two inputs */               \
     X(SOFTMAX_F32, softmax_f32)                         /* mco_clamp_f32_params (size = one row) */           \
     X(ACTIVATION_F32, activation_f32)                   /* mco_activation_f32_params: sigmoid, tanh, ... */  \
     /* int8 activations */                                                                                    \
@@ -60,10 +62,12 @@ extern "C" {
     X(CONV2D_MAXPOOL_S8, conv2d_maxpool_s8)             /* mco_conv_s8_params, fused conv + pool */           \
     X(MAX_POOL_S8, max_pool_s8)                         /* mco_pool_s8_params */                              \
     X(AVG_POOL_S8, avg_pool_s8)                                                                               \
+    X(AVG_POOL_PAD_S8, avg_pool_pad_s8)                 /* mco_avg_pool_pad_s8_params (count_pad) */          \
     X(GLOBAL_AVG_POOL_S8, global_avg_pool_s8)                                                                 \
     X(MEAN_S8, mean_s8)                                 /* mco_mean_s8_params: TFLite's MEAN */              \
     X(CLAMP_S8, clamp_s8)                               /* mco_clamp_s8_params, in place */                   \
     X(ADD_S8, add_s8)                                   /* mco_add_s8_params */                               \
+    X(CONCAT_S8, concat_s8)                             /* mco_concat_s8_params: two inputs, requantized */   \
     X(SOFTMAX_S8, softmax_s8)                           /* mco_softmax_s8_params */                           \
     X(LUT_S8, lut_s8)                                   /* mco_lut_s8_params + 256-entry table: sigmoid, ... */ \
     /* float activations, int8 weights with per-channel float scales (runtime/mco_hybrid.h) */                \
@@ -87,7 +91,7 @@ typedef enum {
 typedef struct {
     mco_op_kind kind;
     uint32_t input;              /* byte offset of the (first) input in the arena */
-    uint32_t input2;             /* second input (Add) */
+    uint32_t input2;             /* second input (Add, Concat) */
     uint32_t output;             /* byte offset of the output */
     const void *params;          /* the kernel's parameter struct */
     const void *weights;

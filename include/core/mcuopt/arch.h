@@ -16,13 +16,15 @@
  *   dense units=classes
  *
  * A layer line is `[name =] type key=value ...`. A layer reads the previous
- * layer's output unless `input=NAME` (or, for add, `inputs=A,B`) names other
+ * layer's output unless `input=NAME` (or, for add and concat, `inputs=A,B`) names other
  * layers; `input` names the model input. Keys: filters / units (a number or
  * "classes"), kernel (k or KHxKW), stride (s or SHxSW), pool (pool size; the
  * stride defaults to it), padding (valid | same), rate (dropout), epsilon,
  * momentum (batchnorm), alpha (leaky_relu: the slope below zero, default
  * 0.01; hard_sigmoid: the slope, default 1/6), beta (hard_sigmoid: the
- * offset, default 0.5). Layer types are the names of mco_layer_type_name().
+ * offset, default 0.5), count_pad (avgpool2d: 1 divides by the whole window,
+ * padding counted as zeros, as PyTorch's AvgPool2d; default 0: by the
+ * in-bounds inputs). Layer types are the names of mco_layer_type_name().
  * Errors name the origin and line: "my.arch:4: unknown layer type 'conv3d'".
  */
 #ifndef MCUOPT_ARCH_H

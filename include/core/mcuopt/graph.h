@@ -2,7 +2,7 @@
  * graph.h - the network graph: layers, their parameters, and shape inference.
  *
  * A model is a list of layers in topological order. Each layer reads one
- * tensor (two for Add) produced by an earlier layer, or the model input
+ * tensor (two for Add and Concat) produced by an earlier layer, or the model input
  * (index MCO_INPUT), and produces one tensor. Tensors are NHWC as in TFLite
  * and CMSIS-NN; the batch dimension is never stored in a shape. A Dense or
  * Flatten output has shape (1, 1, n).
@@ -17,7 +17,9 @@
  * Other layers have no parameters (LeakyReLU's and HardSigmoid's alpha /
  * beta are hyper-parameters, not trained).
  *
- * What it leaves out: depth multipliers other than 1, dilation, groups.
+ * What it leaves out: depth multipliers other than 1, dilation, groups, a
+ * max pool counting its padding, a concat of more than two inputs (a chain
+ * of two-input concats is one) or along another axis.
  */
 #ifndef MCUOPT_GRAPH_H
 #define MCUOPT_GRAPH_H
@@ -58,6 +60,8 @@ typedef enum {
     MCO_LAYER_LEAKY_RELU,     /* alpha: the slope below zero */
     MCO_LAYER_HARD_SIGMOID,   /* alpha, beta: min(max(alpha x + beta, 0), 1) */
     MCO_LAYER_HARD_SWISH,     /* x * relu6(x + 3) / 6 */
+    MCO_LAYER_CONCAT,         /* two inputs of one height and width side by side along the
+                                 channels: inputs[0]'s channels, then inputs[1]'s */
     MCO_LAYER_TYPE_COUNT
 } mco_layer_type;
 
@@ -86,7 +90,7 @@ enum { MCO_PARAM_BN_GAMMA = 0, MCO_PARAM_BN_BETA = 1, MCO_PARAM_BN_MEAN = 2, MCO
 typedef struct {
     mco_layer_type type;
     char name[MCO_NAME_MAX];
-    int n_inputs;          /* 1, or 2 for Add */
+    int n_inputs;          /* mco_layer_input_count(type): 1, or 2 for Add and Concat */
     int inputs[2];         /* producing layer index, or MCO_INPUT */
 
     /* Hyper-parameters (only those of the layer's type are meaningful). */
@@ -98,12 +102,17 @@ typedef struct {
      * left / right of the input, each 0..kernel-1. Output size per axis is
      * floor((in + before + after - kernel) / stride) + 1. Padded positions
      * add zero to a convolution and are skipped by pooling (an average pool
-     * divides by the number of real inputs in the window). */
+     * divides by the number of real inputs in the window, unless count_pad). */
     int pad_top, pad_left, pad_bottom, pad_right;
     float rate;            /* Dropout rate */
     float epsilon;         /* BatchNorm epsilon */
     float momentum;        /* BatchNorm moving-average momentum (Keras style, e.g. 0.99) */
     float alpha, beta;     /* LeakyReLU alpha; HardSigmoid alpha, beta (0 for every other type) */
+    /* AvgPool2D only (0 otherwise): 1 divides every window's sum by the
+     * whole kernel_h x kernel_w, the padded positions counting as zeros
+     * (ONNX count_include_pad=1, PyTorch's AvgPool2d default); 0 divides by
+     * the window's in-bounds inputs (TensorFlow). */
+    int count_pad;
 
     /* Filled by mco_model_infer_shapes(). */
     mco_shape in_shape;    /* shape of inputs[0] */
@@ -148,6 +157,9 @@ typedef struct {
     int n_layers;
     mco_layer *layers;     /* n_layers entries, malloc'd */
 } mco_model;
+
+/* The inputs a layer of this type reads: 2 for Add and Concat, else 1. */
+int mco_layer_input_count(mco_layer_type type);
 
 /* Name used in architecture files and reports ("conv2d", "dense", ...). */
 const char *mco_layer_type_name(mco_layer_type type);

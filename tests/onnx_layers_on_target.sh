@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# onnx_layers_on_target.sh - the layers issue 16 added for PyTorch's ONNX
+# exports, run on the emulated STM32F405 (Cortex-M4F): each model of
+# tests/onnx/torch_models.py's ON_TARGET list (opset 13) is imported,
+# quantized to int8 on its own data set (NAME.data, random inputs), and the
+# int8 and float models run in QEMU with every output bit-identical to the
+# host runtime, through the new layer's kernel:
+#   avgpool_pad       AvgPool2d(3, 2, padding=1): AVG_POOL_PAD_S8 / _F32
+#   zero_pad_avgpool  ZeroPad2d + AvgPool2d(2), AvgPool2d(4, 1, padding=2):
+#                     two AVG_POOL_PAD_S8 / _F32
+#   concat            torch.cat of three tensors along the channels: two
+#                     CONCAT_S8 / _F32 (int8: inputs of other scales requantized)
+# Usage: onnx_layers_on_target.sh PATH/TO/mcuopt (from the repository root).
+# Skipped (exit 77) without /usr/bin/python3's torch, onnx, numpy or the Arm tools.
+set -euo pipefail
+. "$(dirname "$0")/lib/skip.sh"
+. "$(dirname "$0")/lib/on_target.sh"
+cli=$1
+py=/usr/bin/python3
+require_python_onnx
+"$py" -c "import torch" 2>/dev/null || skip "/usr/bin/python3 lacks torch (Debian package python3-torch)"
+require_arm_tools
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
+# name, kind (without _S8 / _F32), ops of that kind
+while read -r name kind count; do
+    m=$tmp/${name}_13
+    "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
+    "$cli" quantize "$m.mco" --mode int8 --data "$tmp/$name.data" -o "$m.mcq" >/dev/null
+    # all of the test split (about a fifth of the 128 samples; at least 16)
+    measure_bit_exact "$cli" "$m.mcq" stm32f405 "$tmp/$name.data" 128 "${kind}_S8" "$count" "$m.mcq.json" 16
+    measure_bit_exact "$cli" "$m.mco" stm32f405 "$tmp/$name.data" 128 "${kind}_F32" "$count" "$m.mco.json" 16
+done <<'MODELS'
+avgpool_pad AVG_POOL_PAD 1
+zero_pad_avgpool AVG_POOL_PAD 2
+concat CONCAT 2
+MODELS
+echo "onnx_layers_on_target: all checks passed"
