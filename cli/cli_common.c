@@ -167,6 +167,31 @@ int cli_parse_audio_features(const char *command, const char *value, cli_data_op
     return 1;
 }
 
+const cli_option cli_data_table[] = {
+    {"dataset", 0, "NAME", "mnist (default), fashion-mnist, cifar10, or the format of --data: images, audio, npy, "
+     "csv, idx (default: detected from what --data holds)", CLI_OPT_DATASET},
+    {"data", 0, "PATH", "the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, or one sub-directory of "
+     "PNG/JPEG/BMP images or WAV files per class) or a .csv file", CLI_OPT_DATA},
+    {"label-column", 0, "C", "CSV: the label column's name or 0-based index, or none (default: the column named "
+     "label)", CLI_OPT_LABEL_COLUMN},
+    {"audio-features", 0, "mfcc|logmel[,KEY=V...]", "WAV folders: the features (default mfcc: 49x10 MFCCs, MLPerf "
+     "Tiny KWS); keys rate, clip, frame, stride (samples), fft, mels, coeffs, low, high (Hz), e.g. "
+     "logmel,mels=40,frame=512,stride=256", CLI_OPT_AUDIO_FEATURES},
+    {0},
+};
+
+int cli_data_option(cli_data_options *data, int *data_given, const char *command, int id, const char *value)
+{
+    switch (id) {
+    case CLI_OPT_DATASET: data->dataset = value; *data_given = 1; return CLI_EXIT_OK;
+    case CLI_OPT_DATA: data->data_dir = value; *data_given = 1; return CLI_EXIT_OK;
+    case CLI_OPT_LABEL_COLUMN: data->label_column = value; return CLI_EXIT_OK;
+    case CLI_OPT_AUDIO_FEATURES:
+        return cli_parse_audio_features(command, value, data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    default: return -1;
+    }
+}
+
 static int is_builtin_set(const char *name)
 {
     return strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0 || strcmp(name, "cifar10") == 0;
