@@ -54,6 +54,11 @@ static int add_option(void *user, const cli_option *o)
         snprintf(b->bug, sizeof b->bug, "more than %d options", CLI_MAX_OPTIONS);
         return 1;
     }
+    /* getopt_long's own returns (-1 end, '?' and ':' errors) cannot be ids */
+    if (o->id <= 0 || o->id == '?' || o->id == ':' || (o->short_name && o->id != o->short_name)) {
+        snprintf(b->bug, sizeof b->bug, "a bad id %d for --%s", o->id, o->long_name ? o->long_name : "");
+        return 1;
+    }
     for (int i = 0; i < b->n_seen; i++) {
         const cli_option *s = b->seen[i];
         if (o->long_name && s->long_name && strcmp(o->long_name, s->long_name) == 0)
@@ -75,8 +80,6 @@ static int add_option(void *user, const cli_option *o)
     return 0;
 }
 
-static char parser_bug[160];
-
 void cli_parser_init(cli_parser *p, const cli_command_spec *spec, int argc, char **argv)
 {
     memset(p, 0, sizeof *p);
@@ -92,7 +95,7 @@ void cli_parser_init(cli_parser *p, const cli_command_spec *spec, int argc, char
     each_option(spec, add_option, &b);
     p->longs[b.n_long] = (struct option){NULL, 0, NULL, 0};
     p->shorts[b.n_short] = '\0';
-    snprintf(parser_bug, sizeof parser_bug, "%s", b.bug);
+    snprintf(p->bug, sizeof p->bug, "%s", b.bug);
     opterr = 0;
     optind = 1;
 }
@@ -148,8 +151,8 @@ static void report_error(const cli_parser *p, int c)
 
 int cli_getopt(cli_parser *p)
 {
-    if (parser_bug[0]) {
-        fprintf(stderr, "mcuopt: %s: internal error: the option table has %s\n", p->spec->name, parser_bug);
+    if (p->bug[0]) {
+        fprintf(stderr, "mcuopt: %s: internal error: the option table has %s\n", p->spec->name, p->bug);
         p->exit_code = CLI_EXIT_FAIL;
         return -1;
     }

@@ -73,6 +73,7 @@ typedef struct {
     struct option longs[CLI_MAX_OPTIONS + 1];
     char shorts[3 * CLI_MAX_OPTIONS + 2];
     int exit_code;   /* when cli_getopt returned -1: CLI_EXIT_OK after --help, else CLI_EXIT_USAGE */
+    char bug[160];   /* what is wrong with the tables, if anything (cli_parser_init) */
 } cli_parser;
 
 /* Builds getopt_long's arrays from the spec's tables plus -h/--help and

@@ -681,6 +681,15 @@ bad "act_leaky_beta.arch:4: option not taken by this layer type 'beta'" info --a
 bad "hard_sigmoid alpha must be finite and non-zero" info --arch "$d/act_hs_zero.arch"
 bad "leaky_relu alpha must be finite"     info --arch "$d/act_nan.arch"
 
+# ---- option tables (issue 17 item 6, wip/cli17): getopt's refusals, in its words, with the hint ----
+bad "unrecognized option '--bogus' (see 'mcuopt train --help')" train --bogus
+bad "option '--a' is ambiguous; possibilities: '--arch' '--audio-features' '--augment'" train --a
+bad "option '--json' doesn't allow an argument" train --json=yes
+bad "option requires an argument -- 'o' (see 'mcuopt emit --help')" emit "$m" -o
+bad "invalid option -- 'z' (see 'mcuopt search --help')" search -z "$m"
+bad "unrecognized option '--arch'"        compress "$m" --arch mlp --stages quant:int8 -o x
+bad "option '--output' requires an argument" search "$m" --target stm32f405 --min-accuracy 90 --output
+
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
