@@ -190,6 +190,12 @@ typedef struct {
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet);
+/* Redraws the status line on stderr (a terminal: the callers check) in
+ * place: `full` when it fits the terminal's width less one column
+ * (cli_terminal_width), else `brief` (NULL: none), cut to that width, so
+ * the line never wraps and every redraw overwrites the last one; then a
+ * newline when end_line is set. */
+void cli_status_line(const char *full, const char *brief, int end_line);
 void cli_progress_train(void *user, const mco_train_progress *progress);
 
 /* Adds KEY: an AUC, or null where there is none (auc < 0: the data lacks

@@ -293,6 +293,14 @@ static void format_duration(double seconds, char *buf, size_t size)
     else snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
 }
 
+void cli_status_line(const char *full, const char *brief, int end_line)
+{
+    int budget = cli_terminal_width(stderr) - 1;
+    const char *text = (int)strlen(full) <= budget || !brief ? full : brief;
+    fprintf(stderr, "\r\033[K%.*s%s", budget > 0 ? budget : 0, text, end_line ? "\n" : "");
+    fflush(stderr);
+}
+
 void cli_progress_train(void *user, const mco_train_progress *pr)
 {
     cli_progress *p = user;
@@ -301,13 +309,7 @@ void cli_progress_train(void *user, const mco_train_progress *pr)
     if (!pr->epoch_done && now - p->last_draw < 0.1 && pr->step != pr->steps) return;
     p->last_draw = now;
 
-    const int width = 30;
     double frac = pr->steps ? (double)pr->step / (double)pr->steps : 1.0;
-    int filled = (int)(frac * width);
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
-    bar[width] = '\0';
-
     /* ETA over all remaining epochs, from the average time per step so far. */
     double steps_done = (double)pr->epoch * (double)pr->steps + (double)pr->step;
     double steps_total = (double)pr->epochs * (double)pr->steps;
@@ -315,20 +317,39 @@ void cli_progress_train(void *user, const mco_train_progress *pr)
     char eta_text[32];
     format_duration(eta, eta_text, sizeof eta_text);
 
-    /* a reconstruction model (accuracy -1) has a loss and, on validation, an AUC */
+    /* The parts of the line: a reconstruction model (accuracy -1) has a
+     * loss and, on validation, an AUC. */
     const int reconstruction = pr->accuracy < 0.0;
-    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%% loss %.4f", pr->epoch + 1, pr->epochs, bar, frac * 100.0,
-            pr->loss);
-    if (!reconstruction) fprintf(stderr, " acc %5.2f%%", pr->accuracy * 100.0);
-    fprintf(stderr, " %6.0f img/s ETA %s", pr->samples_per_sec, eta_text);
-    if (pr->epoch_done) {
-        if (pr->val_accuracy >= 0.0 && reconstruction)
-            fprintf(stderr, " | val loss %.4f AUC %.4f", pr->val_loss, pr->val_accuracy);
-        else if (pr->val_accuracy >= 0.0)
-            fprintf(stderr, " | val loss %.4f acc %.2f%%", pr->val_loss, pr->val_accuracy * 100.0);
-        fputc('\n', stderr);
+    char figures[96], speed[64], val[64] = "";
+    int n = snprintf(figures, sizeof figures, "%3.0f%% loss %.4f", frac * 100.0, pr->loss);
+    if (!reconstruction && n > 0) snprintf(figures + n, sizeof figures - (size_t)n, " acc %5.2f%%", pr->accuracy * 100.0);
+    snprintf(speed, sizeof speed, " %6.0f img/s ETA %s", pr->samples_per_sec, eta_text);
+    if (pr->epoch_done && pr->val_accuracy >= 0.0 && reconstruction)
+        snprintf(val, sizeof val, " | val loss %.4f AUC %.4f", pr->val_loss, pr->val_accuracy);
+    else if (pr->epoch_done && pr->val_accuracy >= 0.0)
+        snprintf(val, sizeof val, " | val loss %.4f acc %.2f%%", pr->val_loss, pr->val_accuracy * 100.0);
+
+    /* The bar takes what the terminal leaves of its 30 columns (none below
+     * 10); a terminal too narrow for the rest gets the line without the
+     * bar and the speed (cli_status_line). */
+    char head[32], full[320], brief[256];
+    snprintf(head, sizeof head, "epoch %d/%d", pr->epoch + 1, pr->epochs);
+    int rest = (int)(strlen(head) + strlen(figures) + strlen(speed) + strlen(val)) + 4;   /* " [" "] " */
+    int width = cli_terminal_width(stderr) - 1 - rest;
+    if (width > 30) width = 30;
+    char bar[32] = "";
+    if (width >= 10) {
+        int filled = (int)(frac * width);
+        for (int i = 0; i < width; i++) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
+        bar[width] = '\0';
+        snprintf(full, sizeof full, "%s [%s] %s%s%s", head, bar, figures, speed, val);
+    } else {
+        snprintf(full, sizeof full, "%s %s%s%s", head, figures, speed, val);
     }
-    fflush(stderr);
+    snprintf(brief, sizeof brief, "%s %s%s", head, figures, val);
+    if (val[0] && (int)strlen(brief) > cli_terminal_width(stderr) - 1)   /* the validation figures first */
+        snprintf(brief, sizeof brief, "%s%s", head, val);
+    cli_status_line(full, brief, pr->epoch_done);
 }
 
 void cli_json_add_auc(cJSON *o, const char *key, double auc)

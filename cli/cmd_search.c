@@ -97,14 +97,21 @@ static void show_progress(void *user, const mco_search_progress *p)
     (void)user;
     double left = p->budget_s - p->elapsed_s;
     if (left < 0) left = 0;
-    fprintf(stderr, "\r\033[Ktrials %d done (%d pruned, %d reused), %d running | ", p->trials_done, p->trials_pruned,
-            p->trials_reused, p->running);
-    if (p->found)
-        fprintf(stderr, "best: %.0f B, %.3f ms predicted, cost %+.3f | ", p->best_flash_bytes, p->best_latency_ms,
-                p->best_cost);
-    else
-        fprintf(stderr, "no feasible model yet | ");
-    fprintf(stderr, "%.0f:%02.0f left", floor(left / 60.0), fmod(left, 60.0));
+    char best[96], brief_best[64], full[256], brief[192];
+    if (p->found) {
+        snprintf(best, sizeof best, "best: %.0f B, %.3f ms predicted, cost %+.3f", p->best_flash_bytes,
+                 p->best_latency_ms, p->best_cost);
+        snprintf(brief_best, sizeof brief_best, "best %.0f B %.3f ms", p->best_flash_bytes, p->best_latency_ms);
+    } else {
+        snprintf(best, sizeof best, "no feasible model yet");
+        snprintf(brief_best, sizeof brief_best, "none feasible yet");
+    }
+    snprintf(full, sizeof full, "trials %d done (%d pruned, %d reused), %d running | %s | %.0f:%02.0f left",
+             p->trials_done, p->trials_pruned, p->trials_reused, p->running, best, floor(left / 60.0),
+             fmod(left, 60.0));
+    snprintf(brief, sizeof brief, "%d done, %d running | %s | %.0f:%02.0f left", p->trials_done, p->running,
+             brief_best, floor(left / 60.0), fmod(left, 60.0));
+    cli_status_line(full, brief, 0);
 }
 
 /* A trial as JSON; `measured` (may be NULL): its figures on the target,
