@@ -21,7 +21,8 @@
  * "  -x ARG" (ARG only when the option takes one), then its help from
  * column CLI_HELP_COLUMN, continued on lines indented by CLI_HELP_COLUMN
  * spaces. Every line fits the terminal's width, 80 columns when stdout is
- * not a terminal.
+ * not a terminal; a word longer than a line (a long path) is printed whole
+ * on a line of its own, never cut.
  *
  * What it leaves out: optional arguments (no command has one) and the
  * checks of an option's value (the commands' switch does those).
@@ -109,6 +110,10 @@ int cli_help_width(FILE *out);
 void cli_help_wrap(FILE *out, const char *text, int column, int indent, int width);
 /* A paragraph of notes: wrapped text and a newline. */
 void cli_help_paragraph(FILE *out, const char *text, int width);
+
+/* A number macro as text, for help strings ("default " CLI_STR(N)). */
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
 
 /* Where an option's help starts. */
 #define CLI_HELP_COLUMN 24

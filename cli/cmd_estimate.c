@@ -27,7 +27,10 @@ static const char *default_table(void)
     return path ? path : "(unknown: set MCO_RESOURCE_MODEL)";
 }
 
-enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_ARCH, OPT_FORMAT, OPT_TABLE, OPT_JSON, OPT_CALIBRATE, OPT_VALIDATE, OPT_CLASSES, OPT_FORMATS, OPT_ARCHS };
+enum {
+    OPT_TARGET = 1000, OPT_CLOCK, OPT_ARCH, OPT_FORMAT, OPT_TABLE, OPT_CALIBRATE, OPT_VALIDATE, OPT_CLASSES,
+    OPT_FORMATS, OPT_ARCHS
+};
 
 static const cli_option estimate_table[] = {
     {"target", 0, "NAME", "MCU profile (see 'mcuopt targets') or a profile file", OPT_TARGET},

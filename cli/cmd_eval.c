@@ -13,7 +13,7 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/model_file.h"
 
-enum { OPT_DATASET = 1000, OPT_DATA, OPT_LABEL_COLUMN, OPT_SPLIT, OPT_THREADS, OPT_JSON };
+enum { OPT_SPLIT = 1000, OPT_THREADS };
 
 static const cli_option eval_table[] = {
     {"split", 0, "NAME", "test (default) or train", OPT_SPLIT},
@@ -55,12 +55,6 @@ int cmd_eval(int argc, char **argv)
     int c;
     while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
-        case CLI_OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case CLI_OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case CLI_OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("eval", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_SPLIT:
             if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
             else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
@@ -70,7 +64,10 @@ int cmd_eval(int argc, char **argv)
             if (!cli_parse_int("eval", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
         case CLI_OPT_JSON: json = 1; break;
-        default: return cli_option_unhandled(&p, c);
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "eval", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
     if (c < 0) return p.exit_code;

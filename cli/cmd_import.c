@@ -18,10 +18,8 @@
 #include "mcuopt/onnx.h"
 #include "mcuopt/tflite.h"
 
-enum { OPT_DATASET = 1000, OPT_NORMALIZE, OPT_JSON };
+enum { OPT_DATASET = 1000, OPT_NORMALIZE };
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 static const cli_option import_table[] = {
     CLI_OPTION_OUTPUT("FILE", "model file to write (default model.mco)"),
@@ -37,7 +35,7 @@ static const cli_option *const import_tables[] = {import_table, NULL};
 
 static const cli_command_spec import_spec = {
     "import", "MODEL.onnx|MODEL.tflite [-o model.mco] [OPTIONS]",
-    "Imports an ONNX float model (opsets " STR(MCO_ONNX_MIN_OPSET) " to " STR(MCO_ONNX_MAX_OPSET) ": Conv, "
+    "Imports an ONNX float model (opsets " CLI_STR(MCO_ONNX_MIN_OPSET) " to " CLI_STR(MCO_ONNX_MAX_OPSET) ": Conv, "
     "depthwise Conv, Gemm, MatMul, Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and "
     "W, BatchNormalization, Add, Flatten, Reshape to [N or -1, features], Softmax, Dropout, Identity) and saves it "
     "as an mcuopt model. See docs/onnx.md.\n\nA TFLite model (float32, float16 or dynamic-range weights) becomes "

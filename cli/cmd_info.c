@@ -8,7 +8,7 @@
 #include "mcuopt/arch.h"
 #include "mcuopt/model_file.h"
 
-enum { OPT_ARCH = 1000, OPT_PRINT_ARCH, OPT_JSON };
+enum { OPT_ARCH = 1000, OPT_PRINT_ARCH };
 
 static const cli_option info_table[] = {
     {"arch", 0, "NAME|FILE", "describe an architecture instead of a model file", OPT_ARCH},

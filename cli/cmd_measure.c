@@ -13,7 +13,10 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/measure.h"
 
-enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON, OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
+enum {
+    OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_CODE_DIR, OPT_NO_FUSE, OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR,
+    OPT_INPUT_TYPE, OPT_OUTPUT_TYPE
+};
 
 static const cli_option measure_table[] = {
     {"target", 0, "NAME", "MCU profile (see 'mcuopt targets') or a profile file", OPT_TARGET},
@@ -177,12 +180,6 @@ int cmd_measure(int argc, char **argv)
             if (!cli_parse_positive("measure", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             mo.clock_mhz = clock;
             break;
-        case CLI_OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case CLI_OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case CLI_OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("measure", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
         case OPT_NO_FUSE: mo.fuse_conv_pool = 0; break;
@@ -204,7 +201,10 @@ int cmd_measure(int argc, char **argv)
             if (mco_opt_level_check(opt_level) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
             mo.opt = opt_level;
             break;
-        default: return cli_option_unhandled(&p, c);
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "measure", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
     if (c < 0) return p.exit_code;

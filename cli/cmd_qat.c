@@ -23,12 +23,10 @@
 
 enum { OPT_EMA_DECAY = 1000, OPT_FREEZE };
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 /* the training job's options it takes (no --arch, --val, optimizer or schedule choice) */
 static const cli_option qat_table[] = {
     CLI_OPTION_OUTPUT("FILE", "the deploy model to write (.mcq)"),
-    CLI_JOB_OPTION_EPOCHS("fine-tuning epochs (default " STR(QAT_DEFAULT_EPOCHS) ")"),
+    CLI_JOB_OPTION_EPOCHS("fine-tuning epochs (default " CLI_STR(QAT_DEFAULT_EPOCHS) ")"),
     CLI_JOB_OPTION_LR("Adam learning rate, cosine decay to 0 (default 0.0005)"),
     CLI_JOB_OPTION_BATCH,
     {"ema-decay", 0, "F", "activation range moving-average decay per step (default 0.999)", OPT_EMA_DECAY},

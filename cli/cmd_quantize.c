@@ -19,7 +19,10 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/model_file.h"
 
-enum { OPT_MODE = 1000, OPT_PER_TENSOR, OPT_PER_CHANNEL, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES, OPT_LAYER_BITS, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_NO_EVAL, OPT_THREADS, OPT_JSON };
+enum {
+    OPT_MODE = 1000, OPT_PER_TENSOR, OPT_PER_CHANNEL, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
+    OPT_LAYER_BITS, OPT_NO_EVAL, OPT_THREADS
+};
 
 static const cli_option quantize_table[] = {
     CLI_OPTION_OUTPUT("FILE", "the deploy model to write (.mcq)"),
@@ -196,18 +199,15 @@ int cmd_quantize(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_LAYER_BITS: layer_bits = optarg; break;
-        case CLI_OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case CLI_OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case CLI_OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("quantize", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_NO_EVAL: evaluate = 0; break;
         case OPT_THREADS:
             if (!cli_parse_int("quantize", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
         case CLI_OPT_JSON: json = 1; break;
-        default: return cli_option_unhandled(&p, c);
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "quantize", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
     if (c < 0) return p.exit_code;

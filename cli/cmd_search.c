@@ -25,7 +25,11 @@ static void on_signal(int sig)
     search_stop = 1;
 }
 
-enum { OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER, OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE };
+enum {
+    OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
+    OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_OPTIMIZE, OPT_FORMATS,
+    OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE
+};
 
 static const cli_option search_table[] = {
     {"target", 0, "NAME", "MCU profile (see 'mcuopt targets') or a profile file", OPT_TARGET},
@@ -403,15 +407,12 @@ int cmd_search(int argc, char **argv)
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("search", optarg, &so.plan_goal)) return CLI_EXIT_USAGE;
             break;
-        case CLI_OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case CLI_OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case CLI_OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("search", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case 'q': quiet = 1; break;
         case CLI_OPT_JSON: json = 1; break;
-        default: return cli_option_unhandled(&p, c);
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "search", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
     if (c < 0) return p.exit_code;

@@ -18,7 +18,7 @@
 
 #define MAX_RATIOS 32
 
-enum { OPT_CRITERION = 1000, OPT_RATIOS, OPT_IMAGES, OPT_SPLIT, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_THREADS, OPT_JSON };
+enum { OPT_CRITERION = 1000, OPT_RATIOS, OPT_IMAGES, OPT_SPLIT, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_THREADS };
 
 static const cli_option sensitivity_table[] = {
     {"criterion", 0, "NAME", "l1 (default), l2, apoz or mean-activation", OPT_CRITERION},
@@ -116,17 +116,14 @@ int cmd_sensitivity(int argc, char **argv)
             if (!cli_parse_int("sensitivity", "--calibration-samples", optarg, 1, 1000000, &opt.calibration_samples))
                 return CLI_EXIT_USAGE;
             break;
-        case CLI_OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case CLI_OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case CLI_OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("sensitivity", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_THREADS:
             if (!cli_parse_int("sensitivity", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
         case CLI_OPT_JSON: json = 1; break;
-        default: return cli_option_unhandled(&p, c);
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "sensitivity", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
     if (c < 0) return p.exit_code;

@@ -15,7 +15,7 @@
 #include "mcuopt/report.h"
 #include "mcuopt/trials.h"
 
-enum { OPT_JSON = 1000, OPT_STATE, OPT_STORAGE };
+enum { OPT_STATE = 1000, OPT_STORAGE };
 
 static const cli_option trials_table[] = {
     {"storage", 0, "URL", "the trial store as an address (instead of DB)", OPT_STORAGE},

@@ -13,7 +13,7 @@
 #include "mcuopt/model_file.h"
 #include "mcuopt/validate.h"
 
-enum { OPT_TARGET = 1000, OPT_INPUTS, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_IMAGES, OPT_FLOAT_MODEL, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_CC, OPT_JSON };
+enum { OPT_TARGET = 1000, OPT_INPUTS, OPT_IMAGES, OPT_FLOAT_MODEL, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_CC };
 
 static const cli_option validate_table[] = {
     {"target", 0, "NAME", "the MCU profile (mcuopt targets)", OPT_TARGET},
@@ -125,12 +125,6 @@ int cmd_validate(int argc, char **argv)
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_INPUTS: inputs_path = optarg; break;
-        case CLI_OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case CLI_OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case CLI_OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("validate", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_IMAGES:
             if (!cli_parse_int("validate", "--images", optarg, 1, 1000000, &images)) return CLI_EXIT_USAGE;
             break;
@@ -151,7 +145,10 @@ int cmd_validate(int argc, char **argv)
             vo.measure.opt = opt_level;
             break;
         case CLI_OPT_JSON: json = 1; break;
-        default: return cli_option_unhandled(&p, c);
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "validate", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
     if (c < 0) return p.exit_code;

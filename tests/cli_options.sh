@@ -4,7 +4,8 @@
 # columns. For every command `mcuopt --help` lists:
 #
 #  - `mcuopt CMD --help` (and -h, the same text) exits 0, every line is at
-#    most 80 columns (stdout is not a terminal here, even with COLUMNS=200),
+#    most 80 columns (stdout is not a terminal here, even with COLUMNS=200;
+#    a word longer than that, a long path, stands whole on its own line),
 #    and it lists options in the documented format (cli_options.h): lines
 #    "  -x, --name ARG", "      --name ARG" or "  -x ARG" after "options:";
 #    no long name or letter is listed twice;
@@ -38,11 +39,13 @@ run() {
 }
 mkdir "$tmp/work"
 
-# wide FILE WHAT: fails for each line over 80 columns.
+# wide FILE WHAT: fails for each line over 80 columns, but for a line that
+# is one word (a path longer than the line, e.g. the build tree's resource
+# directory: printed whole on a line of its own rather than cut).
 wide() {
   local n
-  n=$(awk 'length > 80' "$1" | wc -l)
-  [ "$n" -eq 0 ] || fail "$2: $n lines over 80 columns, e.g.: $(awk 'length > 80' "$1" | head -n 1)"
+  n=$(awk 'length > 80 && !/^ *[^ ]+$/' "$1" | wc -l)
+  [ "$n" -eq 0 ] || fail "$2: $n lines over 80 columns, e.g.: $(awk 'length > 80 && !/^ *[^ ]+$/' "$1" | head -n 1)"
 }
 
 COLUMNS=200 run --help || fail "mcuopt --help exits $?"
