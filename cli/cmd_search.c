@@ -28,7 +28,7 @@ static void on_signal(int sig)
 enum {
     OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
     OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_OPTIMIZE, OPT_FORMATS,
-    OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE
+    OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE, OPT_REPORT
 };
 
 static const cli_option search_table[] = {
@@ -42,6 +42,8 @@ static const cli_option search_table[] = {
      "postgresql://USER@HOST:PORT/DB?study=NAME to share one study among workers on several machines", OPT_STORAGE},
     {"artifacts", 0, "DIR", "where trials' models go (default OUTDIR/trials); with workers on several machines, a "
      "directory they share", OPT_ARTIFACTS},
+    {"report", 0, NULL, "run no trial: write the outputs of the study as the store holds it (same options as its "
+     "workers)", OPT_REPORT},
     CLI_OPTION_OUTPUT("DIR", "OUTDIR: best.mcq, code/, report.html, report.json (default search-out)"),
     {"out", 0, "DIR", "the same as --output", 'o'},
     {"seed", 0, "N", "study seed (default 1)", OPT_SEED},
@@ -171,6 +173,7 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddNumberToObject(o, "run", r->n_run);
     cJSON_AddNumberToObject(o, "reused", r->n_reused);
     cJSON_AddNumberToObject(o, "run_by_others", r->n_by_others);
+    cJSON_AddNumberToObject(o, "learned_from_others", r->n_learned);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
     cJSON_AddStringToObject(o, "trial_figures", r->trial_figures);
@@ -273,6 +276,7 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
            "%d run now, %d read back",
            opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
     if (r->n_by_others) printf(", %d run by another search on the same store", r->n_by_others);
+    if (r->n_learned) printf(", %d learned from other workers", r->n_learned);
     printf("\n");
     printf("trials' Flash, RAM and latency: %s\n", strcmp(r->trial_figures, "measured") == 0
                                                     ? "measured on the emulated target"
@@ -352,6 +356,7 @@ int cmd_search(int argc, char **argv)
             break;
         case 'o': out_dir = optarg; break;
         case OPT_ARTIFACTS: so.artifacts_dir = optarg; break;
+        case OPT_REPORT: so.report_only = 1; break;
         case OPT_SEED:
             if (!cli_parse_int("search", "--seed", optarg, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
             so.seed = (uint64_t)seed;
