@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "cli_options.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/context.h"
 #include "mcuopt/data.h"
@@ -90,22 +91,32 @@ int cli_parse_positive(const char *command, const char *option, const char *valu
 int cli_parse_accuracy(const char *command, const char *option, const char *value, double *fraction);
 /* --optimize cycles|size: the planner's goal (MCO_PLAN_FASTEST / _SMALLEST). */
 int cli_parse_optimize(const char *command, const char *value, mco_plan_goal *out);
-/* The help line of --optimize, shared by the commands that plan for a target. */
-#define CLI_OPTIMIZE_HELP                                                                                \
-    "      --optimize WHAT   where several kernels can run a layer, take the fastest (cycles,\n"          \
-    "                        the default; by the resource model for the target's core) or the\n"       \
-    "                        smallest (size: the least Flash)\n"
+/* The --optimize option of the commands that plan for a target (parsed by cli_parse_optimize). */
+#define CLI_OPTION_OPTIMIZE(id)                                                                          \
+    {"optimize", 0, "WHAT",                                                                              \
+     "where several kernels can run a layer, take the fastest (cycles, the default; by the resource "    \
+     "model for the target's core) or the smallest (size: the least Flash)", id}
 
 /* --input-type int8|uint8|float / --output-type int8|float: what the emitted
  * NAME_run takes and gives (is_output: the second). */
 int cli_parse_io_type(const char *command, const char *value, int is_output, mco_io_type *out);
-#define CLI_IO_TYPE_HELP                                                                                  \
-    "      --input-type T    what NAME_run takes: int8 (the int8 model's quantized input),\n"           \
-    "                        uint8 (raw bytes, e.g. pixels) or float (values in the data's\n"          \
-    "                        units): the code normalises and quantizes them itself\n"                  \
-    "                        (default: the model's own input)\n"                                       \
-    "      --output-type T   what NAME_run gives: int8 (quantized) or float (dequantized)\n"           \
-    "                        (default: the model's own output)\n"
+#define CLI_OPTION_INPUT_TYPE(id)                                                                        \
+    {"input-type", 0, "T",                                                                               \
+     "what NAME_run takes: int8 (the int8 model's quantized input), uint8 (raw bytes, e.g. pixels) or "   \
+     "float (values in the data's units): the code normalises and quantizes them itself (default: the "  \
+     "model's own input)", id}
+#define CLI_OPTION_OUTPUT_TYPE(id)                                                                       \
+    {"output-type", 0, "T",                                                                              \
+     "what NAME_run gives: int8 (quantized) or float (dequantized) (default: the model's own output)", id}
+
+/* --cc and -O: the compiler and optimisation level of the model code
+ * (measure, validate; parsed by mco_cc_parse and mco_opt_level_check). */
+#define CLI_OPTION_CC(id)                                                                                \
+    {"cc", 0, "NAME", "compiler of the model code: gcc (arm-none-eabi-gcc, the default) or clang "          \
+     "(--target=arm-none-eabi, newlib's headers)", id}
+#define CLI_OPTION_OPT_LEVEL                                                                             \
+    {NULL, 'O', "LEVEL", "its optimisation level, as the compilers take it: -O0, -O1, -O2 (default), -O3, " \
+     "-Os, -Og or -Oz (the harness around it is always built with gcc -O2)", 'O'}
 
 /* measure's per-op figures (cmd_measure.c), which validate prints too. */
 cJSON *cli_measure_layers_json(const mco_model *m, const mco_measure_result *r);
@@ -134,24 +145,14 @@ typedef struct {
     mco_data_format format;    /* else: the format of --data (detected or named) */
 } cli_data_options;
 
-/* The long options and their help, for the commands that read data. */
-#define CLI_DATA_HELP                                                                                    \
-    "      --dataset NAME    mnist (default), fashion-mnist, cifar10, or the format of --data:\n"         \
-    "                        images, audio, machine, npy, csv, idx (default: detected from --data)\n"    \
-    "      --data PATH       the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, or one\n"        \
-    "                        sub-directory of PNG/JPEG/BMP images or WAV files per class, or train/ and\n" \
-    "                        test/ machine sounds normal_*.wav / anomaly_*.wav) or a .csv file\n"          \
-    "      --label-column C  CSV: the label column's name or 0-based index, or none (default:\n"          \
-    "                        the column named label)\n"                                                 \
-    "      --audio-features mfcc|logmel[,KEY=V...]  WAV folders: the features (default mfcc: 49x10\n"    \
-    "                        MFCCs, MLPerf Tiny KWS); keys rate, clip, frame, stride (samples), fft,\n"  \
-    "                        mels, coeffs, low, high (Hz), window (machine sounds: frames per sample;\n" \
-    "                        their default: logmel,clip=160000,frame=1024,stride=512,fft=1024,mels=128,\n" \
-    "                        low=0,high=8000,window=5), e.g. logmel,mels=40,frame=512,stride=256\n"
-
-/* The long option every data-reading command takes for --audio-features,
- * and its parser: fills data->audio (one usage line and 0 on error). */
-#define CLI_OPT_AUDIO_FEATURES 2900
+/* The data options (--dataset, --data, --label-column, --audio-features),
+ * for the commands that read data, and their handler: CLI_EXIT_OK when
+ * `id` is one of them (data_given set for --dataset and --data),
+ * CLI_EXIT_USAGE (message printed) for a bad value, -1 when it is not. */
+enum { CLI_OPT_AUDIO_FEATURES = 2900, CLI_OPT_DATASET, CLI_OPT_DATA, CLI_OPT_LABEL_COLUMN };
+extern const cli_option cli_data_table[];
+int cli_data_option(cli_data_options *data, int *data_given, const char *command, int id, const char *value);
+/* Fills data->audio from --audio-features' value (one usage line and 0 on error). */
 int cli_parse_audio_features(const char *command, const char *value, cli_data_options *data);
 
 /* Loads a split as cli_data_options says, falling back (with a note on
@@ -198,6 +199,12 @@ typedef struct {
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet);
+/* Redraws the status line on stderr (a terminal: the callers check) in
+ * place: `full` when it fits the terminal's width less one column
+ * (cli_terminal_width), else `brief` (NULL: none), cut to that width, so
+ * the line never wraps and every redraw overwrites the last one; then a
+ * newline when end_line is set. */
+void cli_status_line(const char *full, const char *brief, int end_line);
 void cli_progress_train(void *user, const mco_train_progress *progress);
 
 /* Adds KEY: an AUC, or null where there is none (auc < 0: the data lacks

@@ -171,6 +171,33 @@ int cli_parse_audio_features(const char *command, const char *value, cli_data_op
     return 1;
 }
 
+const cli_option cli_data_table[] = {
+    {"dataset", 0, "NAME", "mnist (default), fashion-mnist, cifar10, or the format of --data: images, audio, "
+     "machine, npy, csv, idx (default: detected from what --data holds)", CLI_OPT_DATASET},
+    {"data", 0, "PATH", "the data: a directory (IDX or CIFAR-10 files, x.npy / y.npy, one sub-directory of "
+     "PNG/JPEG/BMP images or WAV files per class, or train/ and test/ machine sounds normal_*.wav / "
+     "anomaly_*.wav) or a .csv file", CLI_OPT_DATA},
+    {"label-column", 0, "C", "CSV: the label column's name or 0-based index, or none (default: the column named "
+     "label)", CLI_OPT_LABEL_COLUMN},
+    {"audio-features", 0, "mfcc|logmel[,KEY=V...]", "WAV folders: the features (default mfcc: 49x10 MFCCs, MLPerf "
+     "Tiny KWS); keys rate, clip, frame, stride (samples), fft, mels, coeffs, low, high (Hz), window (machine "
+     "sounds: frames per sample; their default: logmel,clip=160000,frame=1024,stride=512,fft=1024,mels=128,low=0,"
+     "high=8000,window=5), e.g. logmel,mels=40,frame=512,stride=256", CLI_OPT_AUDIO_FEATURES},
+    {0},
+};
+
+int cli_data_option(cli_data_options *data, int *data_given, const char *command, int id, const char *value)
+{
+    switch (id) {
+    case CLI_OPT_DATASET: data->dataset = value; *data_given = 1; return CLI_EXIT_OK;
+    case CLI_OPT_DATA: data->data_dir = value; *data_given = 1; return CLI_EXIT_OK;
+    case CLI_OPT_LABEL_COLUMN: data->label_column = value; return CLI_EXIT_OK;
+    case CLI_OPT_AUDIO_FEATURES:
+        return cli_parse_audio_features(command, value, data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    default: return -1;
+    }
+}
+
 static int is_builtin_set(const char *name)
 {
     return strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0 || strcmp(name, "cifar10") == 0;
@@ -273,6 +300,14 @@ static void format_duration(double seconds, char *buf, size_t size)
     else snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
 }
 
+void cli_status_line(const char *full, const char *brief, int end_line)
+{
+    int budget = cli_terminal_width(stderr) - 1;
+    const char *text = (int)strlen(full) <= budget || !brief ? full : brief;
+    fprintf(stderr, "\r\033[K%.*s%s", budget > 0 ? budget : 0, text, end_line ? "\n" : "");
+    fflush(stderr);
+}
+
 void cli_progress_train(void *user, const mco_train_progress *pr)
 {
     cli_progress *p = user;
@@ -281,13 +316,7 @@ void cli_progress_train(void *user, const mco_train_progress *pr)
     if (!pr->epoch_done && now - p->last_draw < 0.1 && pr->step != pr->steps) return;
     p->last_draw = now;
 
-    const int width = 30;
     double frac = pr->steps ? (double)pr->step / (double)pr->steps : 1.0;
-    int filled = (int)(frac * width);
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
-    bar[width] = '\0';
-
     /* ETA over all remaining epochs, from the average time per step so far. */
     double steps_done = (double)pr->epoch * (double)pr->steps + (double)pr->step;
     double steps_total = (double)pr->epochs * (double)pr->steps;
@@ -295,20 +324,39 @@ void cli_progress_train(void *user, const mco_train_progress *pr)
     char eta_text[32];
     format_duration(eta, eta_text, sizeof eta_text);
 
-    /* a reconstruction model (accuracy -1) has a loss and, on validation, an AUC */
+    /* The parts of the line: a reconstruction model (accuracy -1) has a
+     * loss and, on validation, an AUC. */
     const int reconstruction = pr->accuracy < 0.0;
-    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%% loss %.4f", pr->epoch + 1, pr->epochs, bar, frac * 100.0,
-            pr->loss);
-    if (!reconstruction) fprintf(stderr, " acc %5.2f%%", pr->accuracy * 100.0);
-    fprintf(stderr, " %6.0f img/s ETA %s", pr->samples_per_sec, eta_text);
-    if (pr->epoch_done) {
-        if (pr->val_accuracy >= 0.0 && reconstruction)
-            fprintf(stderr, " | val loss %.4f AUC %.4f", pr->val_loss, pr->val_accuracy);
-        else if (pr->val_accuracy >= 0.0)
-            fprintf(stderr, " | val loss %.4f acc %.2f%%", pr->val_loss, pr->val_accuracy * 100.0);
-        fputc('\n', stderr);
+    char figures[96], speed[64], val[64] = "";
+    int n = snprintf(figures, sizeof figures, "%3.0f%% loss %.4f", frac * 100.0, pr->loss);
+    if (!reconstruction && n > 0) snprintf(figures + n, sizeof figures - (size_t)n, " acc %5.2f%%", pr->accuracy * 100.0);
+    snprintf(speed, sizeof speed, " %6.0f img/s ETA %s", pr->samples_per_sec, eta_text);
+    if (pr->epoch_done && pr->val_accuracy >= 0.0 && reconstruction)
+        snprintf(val, sizeof val, " | val loss %.4f AUC %.4f", pr->val_loss, pr->val_accuracy);
+    else if (pr->epoch_done && pr->val_accuracy >= 0.0)
+        snprintf(val, sizeof val, " | val loss %.4f acc %.2f%%", pr->val_loss, pr->val_accuracy * 100.0);
+
+    /* The bar takes what the terminal leaves of its 30 columns (none below
+     * 10); a terminal too narrow for the rest gets the line without the
+     * bar and the speed (cli_status_line). */
+    char head[32], full[320], brief[256];
+    snprintf(head, sizeof head, "epoch %d/%d", pr->epoch + 1, pr->epochs);
+    int rest = (int)(strlen(head) + strlen(figures) + strlen(speed) + strlen(val)) + 4;   /* " [" "] " */
+    int width = cli_terminal_width(stderr) - 1 - rest;
+    if (width > 30) width = 30;
+    char bar[32] = "";
+    if (width >= 10) {
+        int filled = (int)(frac * width);
+        for (int i = 0; i < width; i++) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
+        bar[width] = '\0';
+        snprintf(full, sizeof full, "%s [%s] %s%s%s", head, bar, figures, speed, val);
+    } else {
+        snprintf(full, sizeof full, "%s %s%s%s", head, figures, speed, val);
     }
-    fflush(stderr);
+    snprintf(brief, sizeof brief, "%s %s%s", head, figures, val);
+    if (val[0] && (int)strlen(brief) > cli_terminal_width(stderr) - 1)   /* the validation figures first */
+        snprintf(brief, sizeof brief, "%s%s", head, val);
+    cli_status_line(full, brief, pr->epoch_done);
 }
 
 void cli_json_add_auc(cJSON *o, const char *key, double auc)

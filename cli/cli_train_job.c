@@ -11,38 +11,24 @@
 #include "mcuopt/arch.h"
 #include "mcuopt/model_file.h"
 
-enum {
-    OPT_ARCH = 2000, OPT_DATASET, OPT_DATA, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
-    OPT_MOMENTUM, OPT_WEIGHT_DECAY, OPT_SCHEDULE, OPT_SEED, OPT_THREADS, OPT_VAL, OPT_LABEL_COLUMN, OPT_AUGMENT
+const cli_option cli_train_job_arch_table[] = {
+    {"arch", 0, "NAME|FILE", "architecture: a built-in one (listed below) or an architecture file (default "
+     "mnist-paper)", CLI_JOB_OPT_ARCH},
+    {0},
 };
 
-static const struct option job_options[] = {
-    {"arch", required_argument, NULL, OPT_ARCH},
-    {"dataset", required_argument, NULL, OPT_DATASET},
-    {"data", required_argument, NULL, OPT_DATA},
-    {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-    {"epochs", required_argument, NULL, OPT_EPOCHS},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-    {"lr", required_argument, NULL, OPT_LR},
-    {"momentum", required_argument, NULL, OPT_MOMENTUM},
-    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
-    {"schedule", required_argument, NULL, OPT_SCHEDULE},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"val", required_argument, NULL, OPT_VAL},
-    {"augment", required_argument, NULL, OPT_AUGMENT},
-    {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
-};
-
-#define JOB_OPTION_COUNT ((int)(sizeof job_options / sizeof job_options[0]))
-
-/* The options every command that runs a job has besides the job's. */
-static const struct option command_options[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"json", no_argument, NULL, CLI_TRAIN_JOB_OPT_JSON},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
+const cli_option cli_train_job_table[] = {
+    CLI_JOB_OPTION_BATCH,
+    CLI_JOB_OPTION_OPTIMIZER,
+    CLI_JOB_OPTION_LR("learning rate (default 0.003, cosine-decayed)"),
+    CLI_JOB_OPTION_MOMENTUM,
+    CLI_JOB_OPTION_WEIGHT_DECAY,
+    CLI_JOB_OPTION_SCHEDULE,
+    CLI_JOB_OPTION_SEED,
+    CLI_JOB_OPTION_THREADS,
+    {"val", 0, "N", "training images held out for validation (default 5000)", CLI_JOB_OPT_VAL},
+    CLI_JOB_OPTION_AUGMENT,
+    {0},
 };
 
 void cli_train_job_defaults(cli_train_job *job)
@@ -53,48 +39,15 @@ void cli_train_job_defaults(cli_train_job *job)
     mco_train_options_default(&job->train);
 }
 
-int cli_train_job_options(struct option *options, int capacity)
+void cli_train_job_print_notes(FILE *out, int width)
 {
-    int n = JOB_OPTION_COUNT < capacity ? JOB_OPTION_COUNT : capacity;
-    memcpy(options, job_options, (size_t)n * sizeof *options);
-    return n;
-}
-
-void cli_train_job_merge_options(const char *const *leave_out, const struct option *extra,
-                                 struct option *options)
-{
-    const int n_command = (int)(sizeof command_options / sizeof command_options[0]);
-    int n = 0;
-    for (int i = 0; i < JOB_OPTION_COUNT + n_command; i++) {
-        const struct option *o = i < JOB_OPTION_COUNT ? &job_options[i] : &command_options[i - JOB_OPTION_COUNT];
-        int left_out = 0;
-        for (const char *const *name = leave_out; name && *name && !left_out; name++)
-            left_out = strcmp(o->name, *name) == 0;
-        if (!left_out) options[n++] = *o;
+    char text[1024] = "built-in architectures (--arch):";
+    size_t used = strlen(text);
+    for (const char *const *names = mco_arch_builtin_names(); *names && used < sizeof text; names++) {
+        int n = snprintf(text + used, sizeof text - used, " %s", *names);
+        used += n > 0 ? (size_t)n : 0;
     }
-    for (; extra && extra->name && n < CLI_TRAIN_JOB_MAX_OPTIONS - 1; extra++) options[n++] = *extra;
-    options[n] = (struct option){NULL, 0, NULL, 0};
-}
-
-void cli_train_job_print_options(FILE *out)
-{
-    const char *const *names = mco_arch_builtin_names();
-    fprintf(out, "      --arch NAME|FILE  architecture (default mnist-paper; built-in:");
-    for (; *names; names++) fprintf(out, " %s", *names);
-    fprintf(out, ")\n");
-    fputs(CLI_DATA_HELP, out);
-    fprintf(out, "      --epochs N        training epochs (default 3)\n"
-                 "      --batch N         mini-batch size (default 32)\n"
-                 "      --optimizer NAME  adam (default) or sgd\n"
-                 "      --lr F            learning rate (default 0.003, cosine-decayed)\n"
-                 "      --momentum F      SGD momentum (default 0.9)\n"
-                 "      --weight-decay F  L2 weight decay (default 0)\n"
-                 "      --schedule NAME   cosine (default), step or constant\n"
-                 "      --seed N          random seed (default 1)\n"
-                 "      --threads N       worker threads (default: all cores)\n"
-                 "      --val N           training images held out for validation (default 5000)\n"
-                 "      --augment N       audio folders: N augmented copies of each training clip (time\n"
-                 "                        shift, _background_noise_ mixed in; default 0)\n");
+    cli_help_paragraph(out, text, width);
 }
 
 int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value)
@@ -103,46 +56,46 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
     int seed;
     switch (option) {
     case 'q': job->quiet = 1; return CLI_EXIT_OK;
-    case OPT_ARCH: job->arch = value; return CLI_EXIT_OK;
-    case OPT_DATASET: job->data.dataset = value; job->data_given = 1; return CLI_EXIT_OK;
-    case OPT_DATA: job->data.data_dir = value; job->data_given = 1; return CLI_EXIT_OK;
-    case OPT_LABEL_COLUMN: job->data.label_column = value; return CLI_EXIT_OK;
-    case OPT_EPOCHS:
+    case CLI_JOB_OPT_ARCH: job->arch = value; return CLI_EXIT_OK;
+    case CLI_JOB_OPT_EPOCHS:
         return cli_parse_int(command, "--epochs", value, 1, 10000, &t->epochs) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_BATCH:
+    case CLI_JOB_OPT_BATCH:
         return cli_parse_int(command, "--batch", value, 1, 65536, &t->batch_size) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_THREADS:
+    case CLI_JOB_OPT_THREADS:
         return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_VAL:
+    case CLI_JOB_OPT_VAL:
         return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case CLI_OPT_AUDIO_FEATURES:
-        return cli_parse_audio_features(command, value, &job->data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_AUGMENT:
+    case CLI_JOB_OPT_AUGMENT:
         return cli_parse_int(command, "--augment", value, 0, 100, &job->data.augment) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_SEED:
+    case CLI_JOB_OPT_SEED:
         if (!cli_parse_int(command, "--seed", value, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
         t->seed = (uint64_t)seed;
         return CLI_EXIT_OK;
-    case OPT_LR:
+    case CLI_JOB_OPT_LR:
         return cli_parse_positive(command, "--lr", value, INFINITY, &t->learning_rate) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_MOMENTUM:
+    case CLI_JOB_OPT_MOMENTUM:
         return cli_parse_float_range(command, "--momentum", value, 0.0f, 1.0f, &t->momentum) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    case OPT_WEIGHT_DECAY:
+    case CLI_JOB_OPT_WEIGHT_DECAY:
         return cli_parse_float_range(command, "--weight-decay", value, 0.0f, 1.0f, &t->weight_decay) ? CLI_EXIT_OK
                                                                                                       : CLI_EXIT_USAGE;
-    case OPT_OPTIMIZER:
+    case CLI_JOB_OPT_OPTIMIZER:
         if (strcmp(value, "adam") == 0) t->optimizer = MCO_OPTIMIZER_ADAM;
         else if (strcmp(value, "sgd") == 0) t->optimizer = MCO_OPTIMIZER_SGD;
         else return cli_usage_error(command, "--optimizer must be adam or sgd, not '%s'", value);
         return CLI_EXIT_OK;
-    case OPT_SCHEDULE:
+    case CLI_JOB_OPT_SCHEDULE:
         if (strcmp(value, "cosine") == 0) t->schedule = MCO_LR_COSINE;
         else if (strcmp(value, "step") == 0) t->schedule = MCO_LR_STEP;
         else if (strcmp(value, "constant") == 0) t->schedule = MCO_LR_CONSTANT;
         else return cli_usage_error(command, "--schedule must be cosine, step or constant, not '%s'", value);
         return CLI_EXIT_OK;
-    default:
-        return -1;
+    default: {
+        int r = cli_data_option(&job->data, &job->data_given, command, option, value);
+        if (r != -1) return r;
+        /* an option of the command's table its switch forgot */
+        fprintf(stderr, "mcuopt: %s: internal error: option %d has no handler\n", command, option);
+        return CLI_EXIT_FAIL;
+    }
     }
 }
 

@@ -7,9 +7,8 @@
 #ifndef MCO_CLI_TRAIN_JOB_H
 #define MCO_CLI_TRAIN_JOB_H
 
-#include <getopt.h>
-
 #include "cli.h"
+#include "cli_options.h"
 
 typedef struct {
     const char *arch;          /* built-in name or architecture file */
@@ -33,25 +32,39 @@ typedef struct {
 } cli_train_report;
 
 void cli_train_job_defaults(cli_train_job *job);
-/* Fills `options` with the job's long options (at most `capacity`); returns how many. */
-int cli_train_job_options(struct option *options, int capacity);
-/* Entries of the getopt_long table cli_train_job_merge_options writes. */
-#define CLI_TRAIN_JOB_MAX_OPTIONS 64
-/* What getopt_long returns for --json, and the short options, of that table. */
-#define CLI_TRAIN_JOB_OPT_JSON 1999
-#define CLI_TRAIN_JOB_SHORT_OPTIONS "o:qh"
-/* Writes the getopt_long table of a command that runs a training job: the
- * job's long options and those every such command has (-o/--output,
- * --json, -q/--quiet, -h/--help), less those named in `leave_out`
- * (NULL-terminated; NULL: none), then the command's own `extra` up to its
- * {NULL, 0, NULL, 0} terminator (NULL: none), then a terminator. `options`
- * has CLI_TRAIN_JOB_MAX_OPTIONS entries (extra options that do not fit are
- * dropped). */
-void cli_train_job_merge_options(const char *const *leave_out, const struct option *extra,
-                                 struct option *options);
-void cli_train_job_print_options(FILE *out);
-/* Handles one parsed option (-q/--quiet too): CLI_EXIT_OK if it was the job's, CLI_EXIT_USAGE
- * (message printed) for a bad value, -1 if the option is not the job's. */
+
+/* The job's options, each defined once (cli_train_job_option handles their
+ * ids). cli_train_job_table holds them all but --arch, which
+ * cli_train_job_arch_table holds (commands that start from a model leave it
+ * out); --epochs, whose default differs (fine-tuning takes fewer), is in
+ * each command's own table; a command that takes only some of them (qat)
+ * lists those in its own table. The data options are cli_data_table's. */
+enum {
+    CLI_JOB_OPT_ARCH = 2000, CLI_JOB_OPT_EPOCHS, CLI_JOB_OPT_BATCH, CLI_JOB_OPT_OPTIMIZER, CLI_JOB_OPT_LR,
+    CLI_JOB_OPT_MOMENTUM, CLI_JOB_OPT_WEIGHT_DECAY, CLI_JOB_OPT_SCHEDULE, CLI_JOB_OPT_SEED, CLI_JOB_OPT_THREADS,
+    CLI_JOB_OPT_VAL, CLI_JOB_OPT_AUGMENT
+};
+#define CLI_JOB_OPTION_EPOCHS(help) {"epochs", 0, "N", help, CLI_JOB_OPT_EPOCHS}
+#define CLI_JOB_OPTION_LR(help) {"lr", 0, "F", help, CLI_JOB_OPT_LR}
+#define CLI_JOB_OPTION_BATCH {"batch", 0, "N", "mini-batch size (default 32)", CLI_JOB_OPT_BATCH}
+#define CLI_JOB_OPTION_SEED {"seed", 0, "N", "random seed (default 1)", CLI_JOB_OPT_SEED}
+#define CLI_JOB_OPTION_THREADS {"threads", 0, "N", "worker threads (default: all cores)", CLI_JOB_OPT_THREADS}
+#define CLI_JOB_OPTION_OPTIMIZER {"optimizer", 0, "NAME", "adam (default) or sgd", CLI_JOB_OPT_OPTIMIZER}
+#define CLI_JOB_OPTION_MOMENTUM {"momentum", 0, "F", "SGD momentum (default 0.9)", CLI_JOB_OPT_MOMENTUM}
+#define CLI_JOB_OPTION_WEIGHT_DECAY {"weight-decay", 0, "F", "L2 weight decay (default 0)", CLI_JOB_OPT_WEIGHT_DECAY}
+#define CLI_JOB_OPTION_SCHEDULE {"schedule", 0, "NAME", "cosine (default), step or constant", CLI_JOB_OPT_SCHEDULE}
+#define CLI_JOB_OPTION_AUGMENT                                                                                   \
+    {"augment", 0, "N",                                                                                          \
+     "audio folders: N augmented copies of each training clip (time shift, _background_noise_ mixed in; "      \
+     "default 0)", CLI_JOB_OPT_AUGMENT}
+extern const cli_option cli_train_job_arch_table[];
+extern const cli_option cli_train_job_table[];
+/* The built-in architectures, for the notes of a command's help. */
+void cli_train_job_print_notes(FILE *out, int width);
+
+/* Handles one parsed option of the job's tables, cli_data_table or -q:
+ * CLI_EXIT_OK, or the exit code (message printed) for a bad value or an
+ * option nobody handles (an internal error). */
 int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value);
 /* Loads the data set of the job: the test split, and the training split
  * (its first max_train_images images when that is > 0) cut into a

@@ -13,7 +13,6 @@
  * What it leaves out: resuming a pipeline from an intermediate stage, and
  * saving the intermediate models.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,31 +23,48 @@
 #include "mcuopt/pipeline.h"
 #include "mcuopt/target.h"
 
-static void print_help(void)
+enum { OPT_STAGES = 1000, OPT_CONFIG, OPT_TRAIN_IMAGES, OPT_TARGET, OPT_CLOCK, OPT_IMAGES };
+
+static const cli_option compress_table[] = {
+    CLI_JOB_OPTION_EPOCHS("training epochs of every stage that trains (default 3)"),
+    {"stages", 0, "TEXT", "the stages, separated by '->'", OPT_STAGES},
+    {"config", 0, "FILE", "the stages from a file (one a line, '#' comments)", OPT_CONFIG},
+    CLI_OPTION_OUTPUT("OUT", "writes OUT.mcq (last stage quant) or OUT.mco"),
+    {"train-images", 0, "N", "use only the first N training images (default: all)", OPT_TRAIN_IMAGES},
+    {"target", 0, "NAME", "measure Flash, RAM and instructions after every stage on this MCU's emulated core (see "
+     "'mcuopt targets')", OPT_TARGET},
+    {"clock-mhz", 0, "F", "clock for the target (default: its maximum)", OPT_CLOCK},
+    {"images", 0, "N", "test images run on the target per stage (default 20)", OPT_IMAGES},
+    CLI_OPTION_JSON,
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+/* The training and data options are the defaults of every stage; the
+ * model is MODEL.mco, so --arch is not one of them. */
+static const cli_option *const compress_tables[] = {compress_table, cli_data_table, cli_train_job_table, NULL};
+
+/* The stage kinds, after the options. */
+static void print_stage_kinds(FILE *out, int width)
 {
-    printf("usage: mcuopt compress MODEL.mco (--stages \"STAGE -> STAGE ...\" | --config FILE) -o OUT [OPTIONS]\n\n"
-           "Runs compression stages in order and evaluates the model after each. A stage is\n"
-           "KIND or KIND:key=value,flag,... (see docs/pipeline.md), e.g.\n"
-           "  prune:structured=0.5,criterion=l1 -> distill:T=4,alpha=0.1,epochs=2 -> quant:int8\n\n"
-           "stage kinds:\n");
-    for (int i = 0; i < mco_stage_kind_count(); i++)
-        printf("  %-9s %s\n  %-9s   keys: %s\n", mco_stage_kind_name(i), mco_stage_kind_summary(i), "",
-               mco_stage_kind_keys(i));
-    printf("\noptions:\n"
-           "      --stages TEXT     the stages, separated by '->'\n"
-           "      --config FILE     the stages from a file (one a line, '#' comments)\n"
-           "  -o, --output OUT      writes OUT.mcq (last stage quant) or OUT.mco\n"
-           "      --train-images N  use only the first N training images (default: all)\n"
-           "      --target NAME     measure Flash, RAM and instructions after every stage on\n"
-           "                        this MCU's emulated core (see 'mcuopt targets')\n"
-           "      --clock-mhz F     clock for the target (default: its maximum)\n"
-           "      --images N        test images run on the target per stage (default 20)\n"
-           "training and data options (the defaults of every stage):\n");
-    cli_train_job_print_options(stdout);
-    printf("      --json            print the results as JSON on stdout\n"
-           "  -q, --quiet           no progress display\n"
-           "  -h, --help            this help\n");
+    fprintf(out, "stage kinds:\n");
+    for (int i = 0; i < mco_stage_kind_count(); i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s (keys: %s)", mco_stage_kind_summary(i), mco_stage_kind_keys(i));
+        fprintf(out, "  %-9s ", mco_stage_kind_name(i));
+        cli_help_wrap(out, text, 12, 12, width);
+        fputc('\n', out);
+    }
 }
+
+static const cli_command_spec compress_spec = {
+    "compress", "MODEL.mco (--stages \"STAGE -> STAGE ...\" | --config FILE) -o OUT [OPTIONS]",
+    "Runs compression stages in order and evaluates the model after each. A stage is KIND or "
+    "KIND:key=value,flag,... (see docs/pipeline.md), e.g. "
+    "\"prune:structured=0.5,criterion=l1 -> distill:T=4,alpha=0.1,epochs=2 -> quant:int8\". The training and "
+    "data options are the defaults of every stage; a stage's own epochs= / lr= win.",
+    compress_tables, print_stage_kinds,
+};
 
 static void print_header(int measured)
 {
@@ -132,23 +148,11 @@ int cmd_compress(int argc, char **argv)
     mco_pipeline_options_default(&popt);
     popt.measure.ctx = cli_context();
 
-    enum { OPT_STAGES = 1000, OPT_CONFIG, OPT_TRAIN_IMAGES, OPT_TARGET, OPT_CLOCK, OPT_IMAGES };
-    struct option extra[] = {
-        {"stages", required_argument, NULL, OPT_STAGES},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"train-images", required_argument, NULL, OPT_TRAIN_IMAGES},
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
-        {"images", required_argument, NULL, OPT_IMAGES},
-        {NULL, 0, NULL, 0},
-    };
-    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
-    cli_train_job_merge_options(NULL, extra, options);
-
-    optind = 1;
-    int c, index = -1;
+    cli_parser p;
+    cli_parser_init(&p, &compress_spec, argc, argv);
+    int c;
     float clock = 0.0f;
-    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, &index)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_STAGES: stages = optarg; break;
         case OPT_CONFIG: config = optarg; break;
@@ -164,17 +168,14 @@ int cmd_compress(int argc, char **argv)
             if (!cli_parse_int("compress", "--images", optarg, 1, 10000, &popt.measure.n_samples)) return CLI_EXIT_USAGE;
             break;
         case 'o': output = optarg; break;
-        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
+        case CLI_OPT_JSON: json = 1; break;
         default: {
-            if (c != '?' && index >= 0 && strcmp(options[index].name, "arch") == 0)
-                return cli_usage_error("compress", "--arch does not apply: the model is given as MODEL.mco");
             int r = cli_train_job_option(&job, "compress", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+            if (r != CLI_EXIT_OK) return r;
         }
         }
-        index = -1;
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("compress", "expected one MODEL.mco file");
     if (!stages == !config) return cli_usage_error("compress", "give the stages as --stages TEXT or --config FILE (one of them)");
     if (!output) return cli_usage_error("compress", "missing -o OUT");

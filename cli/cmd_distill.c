@@ -8,7 +8,6 @@
  * What it leaves out: running several teachers, and distilling into an
  * already trained student (use `mcuopt compress MODEL --stages distill:...`).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,24 +18,31 @@
 #include "mcuopt/distill.h"
 #include "mcuopt/model_file.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt distill --teacher T.mco|T.mcq (--arch NAME|FILE | --width F) -o S.mco [OPTIONS]\n\n"
-           "Trains a student against a teacher's soft outputs: loss = alpha * CE(labels)\n"
-           "+ (1 - alpha) * T^2 * KL(teacher || student) at temperature T. The teacher is\n"
-           "a float model (.mco) or a quantized one (.mcq, run by the MCU runtime).\n\n"
-           "options:\n"
-           "      --teacher FILE    the teacher model (.mco or .mcq)\n"
-           "      --width F         student = the teacher's architecture with every conv's\n"
-           "                        filters and hidden dense's units times F\n"
-           "      --alpha F         weight of the hard-label loss, 0..1 (default 0.1)\n"
-           "      --temperature F   softmax temperature T > 0 (default 4)\n");
-    cli_train_job_print_options(stdout);
-    printf("  -o, --output FILE     student model file to write\n"
-           "      --json            print the results as JSON on stdout\n"
-           "  -q, --quiet           no progress display\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_TEACHER = 1000, OPT_WIDTH, OPT_ALPHA, OPT_TEMPERATURE };
+
+static const cli_option distill_table[] = {
+    CLI_JOB_OPTION_EPOCHS("training epochs (default 3)"),
+    {"teacher", 0, "FILE", "the teacher model (.mco or .mcq)", OPT_TEACHER},
+    {"width", 0, "F", "student = the teacher's architecture with every conv's filters and hidden dense's units "
+     "times F", OPT_WIDTH},
+    {"alpha", 0, "F", "weight of the hard-label loss, 0..1 (default 0.1)", OPT_ALPHA},
+    {"temperature", 0, "F", "softmax temperature T > 0 (default 4)", OPT_TEMPERATURE},
+    CLI_OPTION_OUTPUT("FILE", "student model file to write"),
+    CLI_OPTION_JSON,
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+static const cli_option *const distill_tables[] = {distill_table, cli_train_job_arch_table, cli_data_table,
+                                                   cli_train_job_table, NULL};
+
+static const cli_command_spec distill_spec = {
+    "distill", "--teacher T.mco|T.mcq (--arch NAME|FILE | --width F) -o S.mco [OPTIONS]",
+    "Trains a student against a teacher's soft outputs: loss = alpha * CE(labels) + (1 - alpha) * T^2 * "
+    "KL(teacher || student) at temperature T. The teacher is a float model (.mco) or a quantized one (.mcq, "
+    "run by the MCU runtime).",
+    distill_tables, cli_train_job_print_notes,
+};
 
 typedef struct {
     const char *path;
@@ -117,20 +123,10 @@ int cmd_distill(int argc, char **argv)
     float width = 0.0f;
     int json = 0, arch_given = 0;
 
-    enum { OPT_TEACHER = 1000, OPT_WIDTH, OPT_ALPHA, OPT_TEMPERATURE };
-    struct option extra[] = {
-        {"teacher", required_argument, NULL, OPT_TEACHER},
-        {"width", required_argument, NULL, OPT_WIDTH},
-        {"alpha", required_argument, NULL, OPT_ALPHA},
-        {"temperature", required_argument, NULL, OPT_TEMPERATURE},
-        {NULL, 0, NULL, 0},
-    };
-    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
-    cli_train_job_merge_options(NULL, extra, options);
-
-    optind = 1;
-    int c, index = -1;
-    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, &index)) != -1) {
+    cli_parser p;
+    cli_parser_init(&p, &distill_spec, argc, argv);
+    int c;
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_TEACHER: teacher_path = optarg; break;
         case OPT_WIDTH:
@@ -143,16 +139,15 @@ int cmd_distill(int argc, char **argv)
             if (!cli_parse_positive("distill", "--temperature", optarg, 1000.0f, &dopt.temperature)) return CLI_EXIT_USAGE;
             break;
         case 'o': output = optarg; break;
-        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
+        case CLI_OPT_JSON: json = 1; break;
         default: {
-            if (c != '?' && index >= 0 && strcmp(options[index].name, "arch") == 0) arch_given = 1;
+            if (c == CLI_JOB_OPT_ARCH) arch_given = 1;
             int r = cli_train_job_option(&job, "distill", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+            if (r != CLI_EXIT_OK) return r;
         }
         }
-        index = -1;
     }
+    if (c < 0) return p.exit_code;
     if (optind < argc) return cli_usage_error("distill", "unexpected argument '%s'", argv[optind]);
     if (!teacher_path) return cli_usage_error("distill", "--teacher is required");
     if (!output) return cli_usage_error("distill", "missing -o STUDENT.mco");

@@ -12,7 +12,6 @@
  * built-in architecture with random weights instead of a MODEL file (int8:
  * calibrated on random images).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,31 +25,44 @@
 
 #define TEST_VECTORS 4
 
-static void print_help(void)
-{
-    printf("usage: mcuopt emit MODEL -o DIR [OPTIONS]\n\n"
-           "Writes MODEL (.mco float model or .mcq deploy model) as a C99 package for a\n"
-           "Cortex-M: NAME.h / NAME.c (int NAME_run(in, out) and NAME_run_with_arena(in,\n"
-           "out, arena), calling the kernels directly), mcuopt_runtime/ (the runtime\n"
-           "kernels the model uses, shared by every model of a firmware), README.md,\n"
-           "CMakeLists.txt, NAME.mk and example/main.c; nothing else. Reports Flash, RAM\n"
-           "and worst-case stack (compiled with arm-none-eabi-gcc when it is installed).\n\n"
-           "options:\n"
-           "  -o, --output DIR      directory to write (created if missing)\n"
-           "      --name NAME       the model's name in every file, function, type and macro\n"
-           "                        (a lower-case C identifier; default: model)\n"
-           "      --cpu CPU         the core: cortex-m0plus, cortex-m3, cortex-m4 (default) or\n"
-           "                        cortex-m7 (the size measurement, and the kernel choice)\n"
-           CLI_IO_TYPE_HELP
-           "      --example IO      how example/main.c prints: semihost (printf; runs as it is\n"
-           "                        on the host and in QEMU, the default) or uart (through\n"
-           "                        example/board.c: board_init and board_putc, a stub to fill\n"
-           "                        in for your board)\n"
-           "      --no-fuse         do not fuse Conv2D + MaxPool into one kernel\n"
-           CLI_OPTIMIZE_HELP
-           "      --json            print the results as JSON on stdout\n"
-           "  -h, --help            this help\n");
-}
+enum {
+    OPT_CPU = 1000, OPT_NAME, OPT_NO_FUSE, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE,
+    OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_EXAMPLE
+};
+
+static const cli_option emit_table[] = {
+    CLI_OPTION_OUTPUT("DIR", "directory to write (created if missing)"),
+    {"name", 0, "NAME", "the model's name in every file, function, type and macro (a lower-case C identifier; "
+     "default: model)", OPT_NAME},
+    {"cpu", 0, "CPU", "the core: cortex-m0plus, cortex-m3, cortex-m4 (default) or cortex-m7 (the size "
+     "measurement, and the kernel choice)", OPT_CPU},
+    CLI_OPTION_INPUT_TYPE(OPT_INPUT_TYPE),
+    CLI_OPTION_OUTPUT_TYPE(OPT_OUTPUT_TYPE),
+    {"example", 0, "IO", "how example/main.c prints: semihost (printf; runs as it is on the host and in QEMU, the "
+     "default) or uart (through example/board.c: board_init and board_putc, a stub to fill in for your board)",
+     OPT_EXAMPLE},
+    {"no-fuse", 0, NULL, "do not fuse Conv2D + MaxPool into one kernel", OPT_NO_FUSE},
+    CLI_OPTION_OPTIMIZE(OPT_OPTIMIZE),
+    CLI_OPTION_JSON,
+    {"test-vectors", 0, "FILE", "testing: also write a C header of 4 deterministic inputs and the host's outputs "
+     "for them", OPT_VECTORS},
+    {"random-arch", 0, "NAME|FILE", "testing: emit this architecture with random weights instead of MODEL",
+     OPT_RANDOM_ARCH},
+    {"random-format", 0, "FMT", "testing: the deploy format of --random-arch's model", OPT_RANDOM_FORMAT},
+    {0},
+};
+
+static const cli_option *const emit_tables[] = {emit_table, NULL};
+
+static const cli_command_spec emit_spec = {
+    "emit", "MODEL -o DIR [OPTIONS]",
+    "Writes MODEL (.mco float model or .mcq deploy model) as a C99 package for a Cortex-M: NAME.h / NAME.c (int "
+    "NAME_run(in, out) and NAME_run_with_arena(in, out, arena), calling the kernels directly), mcuopt_runtime/ "
+    "(the runtime kernels the model uses, shared by every model of a firmware), README.md, CMakeLists.txt, "
+    "NAME.mk and example/main.c; nothing else. Reports Flash, RAM and worst-case stack (compiled with "
+    "arm-none-eabi-gcc when it is installed).",
+    emit_tables, NULL,
+};
 
 /* A built-in architecture with random weights, in a deploy format. */
 static mco_status random_deploy_model(const char *arch, const char *format, mco_deploy_model *dm)
@@ -145,24 +157,6 @@ static mco_status write_test_vectors(const mco_deploy_model *dm, const mco_plan 
 
 int cmd_emit(int argc, char **argv)
 {
-    enum { OPT_CPU = 1000, OPT_NAME, OPT_NO_FUSE, OPT_JSON, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE,
-           OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_EXAMPLE };
-    static const struct option options[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"cpu", required_argument, NULL, OPT_CPU},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
-        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
-        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
-        {"example", required_argument, NULL, OPT_EXAMPLE},
-        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"test-vectors", required_argument, NULL, OPT_VECTORS},
-        {"random-arch", required_argument, NULL, OPT_RANDOM_ARCH},
-        {"random-format", required_argument, NULL, OPT_RANDOM_FORMAT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = NULL, *vectors = NULL, *random_arch = NULL, *random_format = NULL;
     mco_emit_options eo;
     mco_emit_options_default(&eo);
@@ -170,9 +164,10 @@ int cmd_emit(int argc, char **argv)
     mco_plan_options po;
     mco_plan_options_default(&po);
     int json = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &emit_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': dir = optarg; break;
         case OPT_CPU:
@@ -200,14 +195,14 @@ int cmd_emit(int argc, char **argv)
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("emit", optarg, &po.goal)) return CLI_EXIT_USAGE;
             break;
-        case OPT_JSON: json = 1; break;
+        case CLI_OPT_JSON: json = 1; break;
         case OPT_VECTORS: vectors = optarg; break;
         case OPT_RANDOM_ARCH: random_arch = optarg; break;
         case OPT_RANDOM_FORMAT: random_format = optarg; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - (random_arch ? 0 : 1)) return cli_usage_error("emit", "expected one MODEL file");
     if (!dir) return cli_usage_error("emit", "-o DIR is required");
     const char *path = random_arch ? random_arch : argv[optind];

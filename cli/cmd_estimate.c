@@ -13,7 +13,6 @@
  *                                            built-in architectures (random weights)
  * What it leaves out: measuring (that is `mcuopt measure`).
  */
-#include <getopt.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,29 +27,47 @@ static const char *default_table(void)
     return path ? path : "(unknown: set MCO_RESOURCE_MODEL)";
 }
 
-static void print_help(void)
+enum {
+    OPT_TARGET = 1000, OPT_CLOCK, OPT_ARCH, OPT_FORMAT, OPT_TABLE, OPT_CALIBRATE, OPT_VALIDATE, OPT_CLASSES,
+    OPT_FORMATS, OPT_ARCHS
+};
+
+static const cli_option estimate_table[] = {
+    {"target", 0, "NAME", "MCU profile (see 'mcuopt targets') or a profile file", OPT_TARGET},
+    {"clock-mhz", 0, "F", "clock for latency (default: the profile's maximum)", OPT_CLOCK},
+    {"arch", 0, "NAME", "estimate an architecture instead of a model file", OPT_ARCH},
+    {"format", 0, "FMT", "its deploy format: int8, float32, float16, int8w (int8 weights, float activations), "
+     "int4, int8-sparse (75 % zero weights), int8-sparse50 (50 %)", OPT_FORMAT},
+    {"table", 0, "FILE", "resource model table (default: the installed one, named below)", OPT_TABLE},
+    CLI_OPTION_JSON,
+    {"calibrate", 0, NULL, "maintenance: re-derive the table from QEMU runs (minutes), into -o FILE (default: the "
+     "table), for --classes", OPT_CALIBRATE},
+    {"validate", 0, NULL, "maintenance: predicted against the emulator on --archs in --formats for --classes",
+     OPT_VALIDATE},
+    {"classes", 0, "LIST", "maintenance: core classes (default m0plus,m3,m4f,m7)", OPT_CLASSES},
+    {"formats", 0, "LIST", "maintenance: formats (default int8,float32)", OPT_FORMATS},
+    {"archs", 0, "LIST", "maintenance: architectures (default mnist-paper,lenet5,ds-cnn-s,resnet8,mlp)", OPT_ARCHS},
+    CLI_OPTION_OUTPUT("FILE", "maintenance: where --calibrate writes the table"),
+    {0},
+};
+
+static const cli_option *const estimate_tables[] = {estimate_table, NULL};
+
+static void estimate_notes(FILE *out, int width);
+
+static const cli_command_spec estimate_spec = {
+    "estimate", "MODEL --target NAME|FILE.json [OPTIONS]  or  --arch NAME|FILE --format FMT --target NAME",
+    "Predicts Flash, peak RAM, cycles, latency and energy per inference of MODEL (.mcq deploy model or .mco float "
+    "model) on the target, per op and in total, from the calibrated resource model; nothing is compiled or "
+    "emulated. The cycle model is fitted to the emulator's cycle estimate (mcuopt measure).",
+    estimate_tables, estimate_notes,
+};
+
+static void estimate_notes(FILE *out, int width)
 {
-    printf("usage: mcuopt estimate MODEL --target NAME|FILE.json [OPTIONS]\n"
-           "       mcuopt estimate --arch NAME|FILE --format FMT --target NAME [OPTIONS]\n\n"
-           "Predicts Flash, peak RAM, cycles, latency and energy per inference of MODEL\n"
-           "(.mcq deploy model or .mco float model) on the target, per op and in total,\n"
-           "from the calibrated resource model; nothing is compiled or emulated. The\n"
-           "cycle model is fitted to the emulator's cycle estimate (mcuopt measure).\n\n"
-           "options:\n"
-           "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
-           "      --clock-mhz F     clock for latency (default: the profile's maximum)\n"
-           "      --arch NAME       estimate an architecture instead of a model file\n"
-           "      --format FMT      its deploy format: int8, float32, float16, int8w (int8 weights,\n"
-           "                        float activations), int4, int8-sparse (75 %% zero weights),\n"
-           "                        int8-sparse50 (50 %%)\n"
-           "      --table FILE      resource model table (default: %s)\n"
-           "      --json            print the results as JSON on stdout\n"
-           "  -h, --help            this help\n\n"
-           "maintenance:\n"
-           "      --calibrate       re-derive the table from QEMU runs (minutes); -o FILE, --classes LIST\n"
-           "      --validate        predicted vs emulator on the built-in architectures;\n"
-           "                        --classes LIST, --formats LIST, --archs LIST\n",
-           default_table());
+    char text[4200];
+    snprintf(text, sizeof text, "resource model table: %s", default_table());
+    cli_help_paragraph(out, text, width);
 }
 
 /* ---- the estimate ------------------------------------------------------------- */
@@ -241,34 +258,15 @@ static int run_validate(const mco_cost_model *cm, const char *classes, const cha
 
 int cmd_estimate(int argc, char **argv)
 {
-    enum {
-        OPT_TARGET = 1000, OPT_CLOCK, OPT_ARCH, OPT_FORMAT, OPT_TABLE, OPT_JSON, OPT_CALIBRATE, OPT_VALIDATE,
-        OPT_CLASSES, OPT_FORMATS, OPT_ARCHS
-    };
-    static const struct option options[] = {
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
-        {"arch", required_argument, NULL, OPT_ARCH},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"table", required_argument, NULL, OPT_TABLE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"calibrate", no_argument, NULL, OPT_CALIBRATE},
-        {"validate", no_argument, NULL, OPT_VALIDATE},
-        {"classes", required_argument, NULL, OPT_CLASSES},
-        {"formats", required_argument, NULL, OPT_FORMATS},
-        {"archs", required_argument, NULL, OPT_ARCHS},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *target_name = NULL, *arch = NULL, *format = NULL, *table = NULL, *out_path = NULL;
     const char *classes = "m0plus,m3,m4f,m7", *formats = "int8,float32",
                *archs = "mnist-paper,lenet5,ds-cnn-s,resnet8,mlp";
     int json = 0, calibrate = 0, validate = 0;
     float clock = 0.0f;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &estimate_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
@@ -277,17 +275,17 @@ int cmd_estimate(int argc, char **argv)
         case OPT_ARCH: arch = optarg; break;
         case OPT_FORMAT: format = optarg; break;
         case OPT_TABLE: table = optarg; break;
-        case OPT_JSON: json = 1; break;
+        case CLI_OPT_JSON: json = 1; break;
         case OPT_CALIBRATE: calibrate = 1; break;
         case OPT_VALIDATE: validate = 1; break;
         case OPT_CLASSES: classes = optarg; break;
         case OPT_FORMATS: formats = optarg; break;
         case OPT_ARCHS: archs = optarg; break;
         case 'o': out_path = optarg; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     if (calibrate) {
         if (optind != argc) return cli_usage_error("estimate", "--calibrate takes no MODEL");
         return run_calibrate(out_path ? out_path : default_table(), classes);

@@ -7,29 +7,31 @@
  * reconstruction error and, on data labelled 0 normal / 1 anomalous, the AUC
  * of that error instead of accuracy and a confusion matrix.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/model_file.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt eval MODEL [OPTIONS]\n\n"
-           "Evaluates a saved model (inference mode) and prints accuracy, loss and\n"
-           "the confusion matrix (rows: true class, columns: predicted class); for an\n"
-           "autoencoder (loss mse), the mean squared reconstruction error and, where\n"
-           "the data labels samples 0 (normal) and 1 (anomalous), its AUC.\n"
-           "MODEL is a float model (.mco) or a quantized deploy model (.mcq), which\n"
-           "runs on the MCU runtime's integer kernels as the chip does.\n\n"
-           "options:\n"
-           CLI_DATA_HELP
-           "      --split NAME      test (default) or train\n"
-           "      --threads N       worker threads (default: all cores)\n"
-           "      --json            print the results as JSON on stdout\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_SPLIT = 1000, OPT_THREADS };
+
+static const cli_option eval_table[] = {
+    {"split", 0, "NAME", "test (default) or train", OPT_SPLIT},
+    {"threads", 0, "N", "worker threads (default: all cores)", OPT_THREADS},
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const eval_tables[] = {cli_data_table, eval_table, NULL};
+
+static const cli_command_spec eval_spec = {
+    "eval", "MODEL [OPTIONS]",
+    "Evaluates a saved model (inference mode) and prints accuracy, loss and the confusion matrix (rows: true "
+    "class, columns: predicted class); for an autoencoder (loss mse), the mean squared reconstruction error and, "
+    "where the data labels samples 0 (normal) and 1 (anomalous), its AUC.\n\nMODEL is a float model (.mco) or a "
+    "quantized deploy model (.mcq), which runs on the MCU runtime's integer kernels as the chip does.",
+    eval_tables, NULL,
+};
 
 static void print_confusion(const mco_eval_result *r)
 {
@@ -45,31 +47,14 @@ static void print_confusion(const mco_eval_result *r)
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { OPT_DATASET = 1000, OPT_DATA, OPT_LABEL_COLUMN, OPT_SPLIT, OPT_THREADS, OPT_JSON };
-    static const struct option options[] = {
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
-        {"split", required_argument, NULL, OPT_SPLIT},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_data_options data = {0};
     mco_split split = MCO_SPLIT_TEST;
     int threads = 0, json = 0, data_given = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &eval_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("eval", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_SPLIT:
             if (strcmp(optarg, "test") == 0) split = MCO_SPLIT_TEST;
             else if (strcmp(optarg, "train") == 0) split = MCO_SPLIT_TRAIN;
@@ -78,11 +63,14 @@ int cmd_eval(int argc, char **argv)
         case OPT_THREADS:
             if (!cli_parse_int("eval", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case CLI_OPT_JSON: json = 1; break;
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "eval", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("eval", "expected one MODEL file");
     const char *path = argv[optind];
 

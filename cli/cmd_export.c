@@ -5,43 +5,41 @@
  * What it leaves out: float16, int4 and weights-only int8 deploy models
  * (refused with a message); choosing the opset (always 13).
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/onnx.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt export MODEL -o model.onnx\n\n"
-           "Writes MODEL as ONNX (opset 13, input [1, C, H, W] float): a float model (.mco)\n"
-           "as plain ONNX with its float weights, an int8 deploy model (.mcq from\n"
-           "`mcuopt quantize --mode int8`) in QDQ form (QuantizeLinear/DequantizeLinear\n"
-           "with mcuopt's scales and zero points, int8 weights, int32 biases), so another\n"
-           "ONNX runtime can check the quantized model. See docs/onnx.md.\n\n"
-           "options:\n"
-           "  -o, --output FILE     ONNX file to write (default model.onnx)\n"
-           "  -h, --help            this help\n");
-}
+static const cli_option export_table[] = {
+    CLI_OPTION_OUTPUT("FILE", "ONNX file to write (default model.onnx)"),
+    {0},
+};
+
+static const cli_option *const export_tables[] = {export_table, NULL};
+
+static const cli_command_spec export_spec = {
+    "export", "MODEL -o model.onnx",
+    "Writes MODEL as ONNX (opset 13, input [1, C, H, W] float): a float model (.mco) as plain ONNX with its float "
+    "weights, an int8 deploy model (.mcq from 'mcuopt quantize --mode int8') in QDQ form "
+    "(QuantizeLinear/DequantizeLinear with mcuopt's scales and zero points, int8 weights, int32 biases), so "
+    "another ONNX runtime can check the quantized model. See docs/onnx.md.",
+    export_tables, NULL,
+};
 
 int cmd_export(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *output = "model.onnx";
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &export_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     if (argc - optind != 1) return cli_usage_error("export", "expected one MODEL file (.mco or .mcq)");
     const char *path = argv[optind];
     mco_status st;

@@ -10,7 +10,6 @@
  * (ONNX has no place for it) unless mcuopt exported the file; it is given
  * here with --dataset or --normalize.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,34 +20,37 @@
 #include "mcuopt/onnx_qdq.h"
 #include "mcuopt/tflite.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt import MODEL.onnx|MODEL.tflite [-o model.mco] [OPTIONS]\n\n"
-           "Imports an ONNX float model (opsets %d to %d: Conv, depthwise Conv, Gemm, MatMul,\n"
-           "Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and W,\n"
-           "BatchNormalization, Add, Flatten, Reshape to [N or -1, features], Softmax,\n"
-           "Dropout, Identity) and saves it as an mcuopt model. See docs/onnx.md.\n\n"
-           "A TFLite model (float32, float16 or dynamic-range weights) becomes an mcuopt\n"
-           "model too; a full-integer int8 TFLite model becomes a deploy model (-o NAME.mcq,\n"
-           "default model.mcq) with its own scales and zero points, run bit for bit as\n"
-           "TFLite's reference kernels run it; its input normalisation comes from its input\n"
-           "quantization (a float model's from a leading Rescaling: MUL / ADD by constants).\n"
-           "An int8 ONNX graph in QDQ form (QuantizeLinear / DequantizeLinear: mcuopt's own\n"
-           "export, onnxruntime's quantizer) becomes a deploy model too, with its own scales.\n"
-           "See README.md, \"Bring your own model\".\n\n"
-           "The network input is float NCHW in ONNX; the mcuopt model computes it from raw\n"
-           "pixels as (raw * scale - mean) / std, which ONNX does not record: give the\n"
-           "normalisation the model was trained with.\n\n"
-           "options:\n"
-           "  -o, --output FILE       model file to write (default model.mco)\n"
-           "      --dataset NAME      use that data set's normalisation (as `mcuopt train`):\n"
-           "                          mnist (pixel/255 - 0.1307) / 0.3081, fashion-mnist, cifar10\n"
-           "      --normalize S,M,D   scale, mean and std (default: as recorded by an mcuopt\n"
-           "                          export, else 1,0,1: raw values as they are)\n"
-           "      --json              print the imported model's summary as JSON\n"
-           "  -h, --help              this help\n",
-           MCO_ONNX_MIN_OPSET, MCO_ONNX_MAX_OPSET);
-}
+enum { OPT_DATASET = 1000, OPT_NORMALIZE };
+
+
+static const cli_option import_table[] = {
+    CLI_OPTION_OUTPUT("FILE", "model file to write (default model.mco)"),
+    {"dataset", 0, "NAME", "use that data set's normalisation (as 'mcuopt train'): mnist (pixel/255 - 0.1307) / "
+     "0.3081, fashion-mnist, cifar10", OPT_DATASET},
+    {"normalize", 0, "S,M,D", "scale, mean and std (default: as recorded by an mcuopt export, else 1,0,1: raw "
+     "values as they are)", OPT_NORMALIZE},
+    {"json", 0, NULL, "print the imported model's summary as JSON", CLI_OPT_JSON},
+    {0},
+};
+
+static const cli_option *const import_tables[] = {import_table, NULL};
+
+static const cli_command_spec import_spec = {
+    "import", "MODEL.onnx|MODEL.tflite [-o model.mco] [OPTIONS]",
+    "Imports an ONNX float model (opsets " CLI_STR(MCO_ONNX_MIN_OPSET) " to " CLI_STR(MCO_ONNX_MAX_OPSET) ": Conv, "
+    "depthwise Conv, Gemm, MatMul, Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and "
+    "W, BatchNormalization, Add, Flatten, Reshape to [N or -1, features], Softmax, Dropout, Identity) and saves it "
+    "as an mcuopt model. See docs/onnx.md.\n\nA TFLite model (float32, float16 or dynamic-range weights) becomes "
+    "an mcuopt model too; a full-integer int8 TFLite model becomes a deploy model (-o NAME.mcq, default "
+    "model.mcq) with its own scales and zero points, run bit for bit as TFLite's reference kernels run it; its "
+    "input normalisation comes from its input quantization (a float model's from a leading Rescaling: MUL / ADD "
+    "by constants). An int8 ONNX graph in QDQ form (QuantizeLinear / DequantizeLinear: mcuopt's own export, "
+     "onnxruntime's quantizer) becomes a deploy model too, with its own scales. See README.md, \"Bring your own "
+     "model\".\n\nThe network input is float NCHW in ONNX; the "
+    "mcuopt model computes it from raw pixels as (raw * scale - mean) / std, which ONNX does not record: give the "
+    "normalisation the model was trained with.",
+    import_tables, NULL,
+};
 
 /* "S,M,D" -> scale, mean, std. */
 static int parse_normalization(const char *text, mco_normalization *norm)
@@ -70,29 +72,21 @@ static int parse_normalization(const char *text, mco_normalization *norm)
 
 int cmd_import(int argc, char **argv)
 {
-    enum { OPT_DATASET = 1000, OPT_NORMALIZE, OPT_JSON };
-    static const struct option options[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"normalize", required_argument, NULL, OPT_NORMALIZE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *output = NULL, *dataset = NULL, *normalize = NULL;
     int json = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &import_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_DATASET: dataset = optarg; break;
         case OPT_NORMALIZE: normalize = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case CLI_OPT_JSON: json = 1; break;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     if (argc - optind != 1) return cli_usage_error("import", "expected one MODEL.onnx file");
     if (dataset && normalize) return cli_usage_error("import", "give --dataset or --normalize, not both");
     mco_normalization norm = {1.0f, 0.0f, 1.0f};

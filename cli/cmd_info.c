@@ -2,24 +2,29 @@
  * cmd_info.c - `mcuopt info`: per-layer output shape, parameters, MACs and
  * bytes of a saved model or of an architecture.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
 #include "mcuopt/arch.h"
 #include "mcuopt/model_file.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt info MODEL | --arch NAME|FILE [OPTIONS]\n\n"
-           "Prints each layer's output shape, parameter count, multiply-accumulates\n"
-           "per inference and float32 parameter bytes.\n\n"
-           "options:\n"
-           "      --arch NAME|FILE  describe an architecture instead of a model file\n"
-           "      --print-arch      print the architecture's text (built-ins only)\n"
-           "      --json            print the table as JSON on stdout\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_ARCH = 1000, OPT_PRINT_ARCH };
+
+static const cli_option info_table[] = {
+    {"arch", 0, "NAME|FILE", "describe an architecture instead of a model file", OPT_ARCH},
+    {"print-arch", 0, NULL, "print the architecture's text (built-ins only)", OPT_PRINT_ARCH},
+    {"json", 0, NULL, "print the table as JSON on stdout", CLI_OPT_JSON},
+    {0},
+};
+
+static const cli_option *const info_tables[] = {info_table, NULL};
+
+static const cli_command_spec info_spec = {
+    "info", "MODEL | --arch NAME|FILE [OPTIONS]",
+    "Prints each layer's output shape, parameter count, multiply-accumulates per inference and float32 parameter "
+    "bytes.",
+    info_tables, NULL,
+};
 
 static void shape_text(mco_shape s, char *buf, size_t size)
 {
@@ -99,27 +104,20 @@ static cJSON *table_json(const mco_model *m)
 
 int cmd_info(int argc, char **argv)
 {
-    enum { OPT_ARCH = 1000, OPT_PRINT_ARCH, OPT_JSON };
-    static const struct option options[] = {
-        {"arch", required_argument, NULL, OPT_ARCH},
-        {"print-arch", no_argument, NULL, OPT_PRINT_ARCH},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *arch = NULL;
     int json = 0, print_arch = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &info_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_ARCH: arch = optarg; break;
         case OPT_PRINT_ARCH: print_arch = 1; break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case CLI_OPT_JSON: json = 1; break;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     int files = argc - optind;
     if ((arch && files != 0) || (!arch && files != 1))
         return cli_usage_error("info", "expected one MODEL file or --arch NAME");

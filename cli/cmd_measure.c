@@ -6,7 +6,6 @@
  * and both figures per op (the overhead around the ops stated, so the
  * table adds up to the total).
  */
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,37 +13,40 @@
 #include "mcuopt/codegen.h"
 #include "mcuopt/measure.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt measure MODEL --target NAME|FILE.json [OPTIONS]\n\n"
-           "Runs the emitted code of MODEL (.mcq deploy model or .mco float model) in\n"
-           "QEMU on the target's core and compares every output with the host runtime.\n"
-           "Instruction counts are exact; cycles, latency and energy are estimates.\n"
-           "Both are also given per op (kernel call) of the emitted code, with the\n"
-           "overhead around the ops (the harness's call, model_run's entry and exit, the\n"
-           "input / output conversions of --input-type / --output-type),\n"
-           "so the table adds up to the totals.\n\n"
-           "options:\n"
-           "      --target NAME     MCU profile (see 'mcuopt targets') or a profile file\n"
-           "      --images N        test images to run (default 100)\n"
-           "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
-           CLI_DATA_HELP
-           "      --code-dir DIR    write the model's C package there (as 'mcuopt emit' does,\n"
-           "                        with the measured stack in model.h)\n"
-           "      --measure-dir DIR keep the measurement build there: the firmware (fw.elf),\n"
-           "                        its logs and per-address instruction counts (counts.txt);\n"
-           "                        not inside --code-dir\n"
-           "      --no-fuse         do not fuse conv + ReLU + max pool\n"
-           CLI_OPTIMIZE_HELP
-           CLI_IO_TYPE_HELP
-           "      --cc NAME         compiler of the model code: gcc (arm-none-eabi-gcc, the\n"
-           "                        default) or clang (--target=arm-none-eabi, newlib's headers)\n"
-           "  -O LEVEL              its optimisation level, as the compilers take it: -O0, -O1,\n"
-           "                        -O2 (default), -O3, -Os, -Og or -Oz (the harness around it\n"
-           "                        is always built with gcc -O2)\n"
-           "      --json            print the results as JSON on stdout\n"
-           "  -h, --help            this help\n");
-}
+enum {
+    OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_CODE_DIR, OPT_NO_FUSE, OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR,
+    OPT_INPUT_TYPE, OPT_OUTPUT_TYPE
+};
+
+static const cli_option measure_table[] = {
+    {"target", 0, "NAME", "MCU profile (see 'mcuopt targets') or a profile file", OPT_TARGET},
+    {"images", 0, "N", "test images to run (default 100)", OPT_IMAGES},
+    {"clock-mhz", 0, "F", "clock for the latency (default: the profile's maximum)", OPT_CLOCK},
+    {"code-dir", 0, "DIR", "write the model's C package there (as 'mcuopt emit' does, with the measured stack in "
+     "model.h)", OPT_CODE_DIR},
+    {"measure-dir", 0, "DIR", "keep the measurement build there: the firmware (fw.elf), its logs and per-address "
+     "instruction counts (counts.txt); not inside --code-dir", OPT_MEASURE_DIR},
+    {"no-fuse", 0, NULL, "do not fuse conv + ReLU + max pool", OPT_NO_FUSE},
+    CLI_OPTION_OPTIMIZE(OPT_OPTIMIZE),
+    CLI_OPTION_INPUT_TYPE(OPT_INPUT_TYPE),
+    CLI_OPTION_OUTPUT_TYPE(OPT_OUTPUT_TYPE),
+    CLI_OPTION_CC(OPT_CC),
+    CLI_OPTION_OPT_LEVEL,
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const measure_tables[] = {measure_table, cli_data_table, NULL};
+
+static const cli_command_spec measure_spec = {
+    "measure", "MODEL --target NAME|FILE.json [OPTIONS]",
+    "Runs the emitted code of MODEL (.mcq deploy model or .mco float model) in QEMU on the target's core and "
+    "compares every output with the host runtime. Instruction counts are exact; cycles, latency and energy are "
+    "estimates. Both are also given per op (kernel call) of the emitted code, with the overhead around the ops "
+    "(the harness's call, model_run's entry and exit, the input / output conversions of --input-type / "
+    "--output-type), so the table adds up to the totals.",
+    measure_tables, NULL,
+};
 
 /* "conv2d_1" or "conv2d_1 .. max_pooling2d" for an op's layers. */
 static void layer_span(const mco_model *m, const mco_layer_measure *l, char *buf, size_t cap)
@@ -157,27 +159,6 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 
 int cmd_measure(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_IMAGES, OPT_CLOCK, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_CODE_DIR, OPT_NO_FUSE, OPT_JSON,
-           OPT_OPTIMIZE, OPT_CC, OPT_MEASURE_DIR, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
-    static const struct option options[] = {
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"images", required_argument, NULL, OPT_IMAGES},
-        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
-        {"code-dir", required_argument, NULL, OPT_CODE_DIR},
-        {"measure-dir", required_argument, NULL, OPT_MEASURE_DIR},
-        {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
-        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
-        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
-        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"cc", required_argument, NULL, OPT_CC},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *target_name = NULL;
     cli_data_options data = {0};
     int json = 0, data_given = 0;
@@ -186,9 +167,10 @@ int cmd_measure(int argc, char **argv)
     mco_measure_options mo;
     mco_measure_options_default(&mo);
     mo.ctx = cli_context();
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &measure_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "hO:", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_IMAGES:
@@ -197,12 +179,6 @@ int cmd_measure(int argc, char **argv)
         case OPT_CLOCK:
             if (!cli_parse_positive("measure", "--clock-mhz", optarg, CLI_MAX_CLOCK_MHZ, &clock)) return CLI_EXIT_USAGE;
             mo.clock_mhz = clock;
-            break;
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("measure", optarg, &data)) return CLI_EXIT_USAGE;
             break;
         case OPT_CODE_DIR: mo.code_dir = optarg; break;
         case OPT_MEASURE_DIR: mo.measure_dir = optarg; break;
@@ -216,7 +192,7 @@ int cmd_measure(int argc, char **argv)
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("measure", optarg, &mo.plan_goal)) return CLI_EXIT_USAGE;
             break;
-        case OPT_JSON: json = 1; break;
+        case CLI_OPT_JSON: json = 1; break;
         case OPT_CC:
             if (mco_cc_parse(optarg, &mo.cc) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
             break;
@@ -225,10 +201,13 @@ int cmd_measure(int argc, char **argv)
             if (mco_opt_level_check(opt_level) != MCO_OK) return cli_usage_error("measure", "%s", mco_last_error());
             mo.opt = opt_level;
             break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "measure", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("measure", "expected one MODEL file");
     if (!target_name) return cli_usage_error("measure", "--target is required");
     if (mo.code_dir && mo.measure_dir) {   /* the package holds only what the firmware needs */

@@ -9,7 +9,6 @@
  * What it leaves out: raw-pixel inputs and the model's normalisation (the
  * input is the network input itself), and batching beyond a loop.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +20,25 @@
 
 #define PREDICT_MAX_INPUT_BYTES ((size_t)1 << 30)
 
-static void print_help(void)
-{
-    printf("usage: mcuopt predict MODEL --input FILE -o FILE [OPTIONS]\n\n"
-           "Runs MODEL (.mco float, .mcq deploy) on the samples of FILE, each one network\n"
-           "input (after normalisation) of H*W*C little-endian float32 values, and writes\n"
-           "the outputs, one row of float32 values per sample (int8 outputs dequantized).\n\n"
-           "options:\n"
-           "      --input FILE      the inputs (a multiple of H*W*C*4 bytes)\n"
-           "  -o, --output FILE     where to write the outputs\n"
-           "      --layout L        nhwc (default, mcuopt's order) or nchw (ONNX's order)\n"
-           "                        for the inputs and outputs\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_INPUT = 1000, OPT_LAYOUT };
+
+static const cli_option predict_table[] = {
+    {"input", 0, "FILE", "the inputs (a multiple of H*W*C*4 bytes)", OPT_INPUT},
+    CLI_OPTION_OUTPUT("FILE", "where to write the outputs"),
+    {"layout", 0, "L", "nhwc (default, mcuopt's order) or nchw (ONNX's order) for the inputs and outputs",
+     OPT_LAYOUT},
+    {0},
+};
+
+static const cli_option *const predict_tables[] = {predict_table, NULL};
+
+static const cli_command_spec predict_spec = {
+    "predict", "MODEL --input FILE -o FILE [OPTIONS]",
+    "Runs MODEL (.mco float, .mcq deploy) on the samples of FILE, each one network input (after normalisation) "
+    "of H*W*C little-endian float32 values, and writes the outputs, one row of float32 values per sample (int8 "
+    "outputs dequantized).",
+    predict_tables, NULL,
+};
 
 /* Reorders one h x w x c sample between NHWC and NCHW (to_nchw selects the direction). */
 static void reorder(const float *in, float *out, mco_shape s, int to_nchw)
@@ -86,19 +91,12 @@ static mco_status predict_deploy(const mco_deploy_model *dm, const float *inputs
 
 int cmd_predict(int argc, char **argv)
 {
-    enum { OPT_INPUT = 1000, OPT_LAYOUT };
-    static const struct option options[] = {
-        {"input", required_argument, NULL, OPT_INPUT},
-        {"output", required_argument, NULL, 'o'},
-        {"layout", required_argument, NULL, OPT_LAYOUT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *input_path = NULL, *output_path = NULL;
     int nchw = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &predict_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_INPUT: input_path = optarg; break;
         case 'o': output_path = optarg; break;
@@ -107,10 +105,10 @@ int cmd_predict(int argc, char **argv)
             else if (strcmp(optarg, "nhwc") == 0) nchw = 0;
             else return cli_usage_error("predict", "--layout must be nhwc or nchw, not '%s'", optarg);
             break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     if (argc - optind != 1) return cli_usage_error("predict", "expected one MODEL file");
     if (!input_path || !output_path) return cli_usage_error("predict", "--input and -o are required");
 

@@ -14,7 +14,6 @@
  * What it leaves out: --arch (the architecture is the model's), pruning
  * without fine-tuning (the library's mco_prune_apply_now does that).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,33 +24,34 @@
 
 #define MAX_EXCLUDE 64
 
-static void print_help(void)
-{
-    printf("usage: mcuopt prune MODEL.mco -o OUT.mco [--sparsity S] [OPTIONS]\n\n"
-           "Unstructured magnitude pruning during fine-tuning (as TF-MOT's prune_low_magnitude\n"
-           "with PolynomialDecay): the smallest conv / dense weights are set to exactly 0 on a\n"
-           "schedule and kept at 0. Prints the test accuracy before and after and the sparsity\n"
-           "of every layer.\n\n"
-           "options:\n"
-           "  -o, --output FILE          pruned model to write (.mco)\n"
-           "      --sparsity S           target sparsity in [0, 1] (default 0.5)\n"
-           "      --initial-sparsity S   sparsity at the begin step (default 0)\n"
-           "      --begin-step N         first pruning step (default 0)\n"
-           "      --end-step N           step at which the target is reached (default: 70 %% of\n"
-           "                             the fine-tuning steps)\n"
-           "      --frequency N          steps between mask updates (default 100)\n"
-           "      --power P              polynomial decay power (default 3)\n"
-           "      --global               one magnitude threshold over all layers (default: per layer)\n"
-           "      --exclude NAME,...     layers not to prune\n"
-           "fine-tuning (as `mcuopt train`):\n"
-           "      --dataset NAME, --data PATH, --label-column C (as train), --epochs N (default 2),\n"
-           "      --batch N, --optimizer NAME,\n"
-           "      --lr F, --momentum F, --weight-decay F, --schedule NAME, --seed N, --threads N,\n"
-           "      --val N\n"
-           "      --json                 print the results as JSON on stdout\n"
-           "  -q, --quiet                no progress display\n"
-           "  -h, --help                 this help\n");
-}
+enum { OPT_SPARSITY = 1000, OPT_INITIAL, OPT_BEGIN, OPT_END, OPT_FREQUENCY, OPT_POWER, OPT_GLOBAL, OPT_EXCLUDE };
+
+static const cli_option prune_table[] = {
+    CLI_OPTION_OUTPUT("FILE", "pruned model to write (.mco)"),
+    {"sparsity", 0, "S", "target sparsity in [0, 1] (default 0.5)", OPT_SPARSITY},
+    {"initial-sparsity", 0, "S", "sparsity at the begin step (default 0)", OPT_INITIAL},
+    {"begin-step", 0, "N", "first pruning step (default 0)", OPT_BEGIN},
+    {"end-step", 0, "N", "step at which the target is reached (default: 70 % of the fine-tuning steps)", OPT_END},
+    {"frequency", 0, "N", "steps between mask updates (default 100)", OPT_FREQUENCY},
+    {"power", 0, "P", "polynomial decay power (default 3)", OPT_POWER},
+    {"global", 0, NULL, "one magnitude threshold over all layers (default: per layer)", OPT_GLOBAL},
+    {"exclude", 0, "NAME,...", "layers not to prune", OPT_EXCLUDE},
+    CLI_JOB_OPTION_EPOCHS("fine-tuning epochs (default 2)"),
+    CLI_OPTION_JSON,
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+/* the fine-tuning takes the training job's options, less --arch (the model's) */
+static const cli_option *const prune_tables[] = {prune_table, cli_data_table, cli_train_job_table, NULL};
+
+static const cli_command_spec prune_spec = {
+    "prune", "MODEL.mco -o OUT.mco [--sparsity S] [OPTIONS]",
+    "Unstructured magnitude pruning during fine-tuning (as TF-MOT's prune_low_magnitude with PolynomialDecay): "
+    "the smallest conv / dense weights are set to exactly 0 on a schedule and kept at 0. Prints the test accuracy "
+    "before and after and the sparsity of every layer. The fine-tuning takes the options of 'mcuopt train'.",
+    prune_tables, NULL,
+};
 
 /* Splits "a,b,c" in place into names[]; returns how many, or -1 if too many. */
 static int split_names(char *text, const char **names, int capacity)
@@ -179,25 +179,6 @@ static mco_status run_prune(cli_train_job *job, mco_model *model, mco_prune_opti
 
 int cmd_prune(int argc, char **argv)
 {
-    enum {
-        OPT_SPARSITY = 1000, OPT_INITIAL, OPT_BEGIN, OPT_END, OPT_FREQUENCY, OPT_POWER, OPT_GLOBAL, OPT_EXCLUDE
-    };
-    static const struct option extra[] = {
-        {"sparsity", required_argument, NULL, OPT_SPARSITY},
-        {"initial-sparsity", required_argument, NULL, OPT_INITIAL},
-        {"begin-step", required_argument, NULL, OPT_BEGIN},
-        {"end-step", required_argument, NULL, OPT_END},
-        {"frequency", required_argument, NULL, OPT_FREQUENCY},
-        {"power", required_argument, NULL, OPT_POWER},
-        {"global", no_argument, NULL, OPT_GLOBAL},
-        {"exclude", required_argument, NULL, OPT_EXCLUDE},
-        {NULL, 0, NULL, 0},
-    };
-    /* the training job's options, less --arch */
-    static const char *const not_here[] = {"arch", NULL};
-    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
-    cli_train_job_merge_options(not_here, extra, options);
-
     cli_train_job job;
     cli_train_job_defaults(&job);
     job.train.epochs = 2;
@@ -207,9 +188,10 @@ int cmd_prune(int argc, char **argv)
     char *exclude_text = NULL;
     int json = 0, end_given = 0, value;
     float f;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &prune_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_SPARSITY:
@@ -235,14 +217,14 @@ int cmd_prune(int argc, char **argv)
             break;
         case OPT_GLOBAL: po.global = 1; break;
         case OPT_EXCLUDE: exclude_text = optarg; break;
-        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
+        case CLI_OPT_JSON: json = 1; break;
         default: {
-            int r = c == '?' ? -1 : cli_train_job_option(&job, "prune", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+            int r = cli_train_job_option(&job, "prune", c, optarg);
+            if (r != CLI_EXIT_OK) return r;
         }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("prune", "expected one MODEL file");
     if (!output) return cli_usage_error("prune", "missing -o OUT.mco");
     if (exclude_text) {

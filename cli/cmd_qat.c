@@ -10,7 +10,6 @@
  * training split; nothing is selected on the test split), saving the
  * fine-tuned float model, int4 QAT.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -20,31 +19,36 @@
 #include "mcuopt/qat.h"
 
 #define QAT_DEFAULT_EPOCHS 2
-#define QAT_DEFAULT_LR 5e-4f
+#define QAT_DEFAULT_LR 5e-4f   /* qat_table's --lr help says it: 0.0005 */
 
-static void print_help(void)
-{
-    printf("usage: mcuopt qat MODEL.mco -o OUT.mcq [OPTIONS]\n\n"
-           "Quantization-aware training: folds BatchNorm into the preceding layers, fine-tunes\n"
-           "the model with its weights and activations rounded as the int8 runtime will round\n"
-           "them (activation ranges by moving averages of the batch min/max), and writes the\n"
-           "int8 deploy model built with those ranges. Prints the float, fake-quantized and\n"
-           "int8 (host evaluation with the MCU kernels) test accuracies.\n\n"
-           "options:\n"
-           "  -o, --output FILE     the deploy model to write (.mcq)\n"
-           "      --epochs N        fine-tuning epochs (default %d)\n"
-           "      --lr F            Adam learning rate, cosine decay to 0 (default %g)\n"
-           "      --batch N         mini-batch size (default 32)\n"
-           "      --ema-decay F     activation range moving-average decay per step (default 0.999)\n"
-           "      --freeze F        ranges stop moving after this fraction of the steps (default 0.75)\n"
-           "      --seed N          random seed (default 1)\n"
-           "      --threads N       worker threads (default: all cores)\n"
-           CLI_DATA_HELP
-           "      --json            print the results as JSON on stdout\n"
-           "  -q, --quiet           no progress display\n"
-           "  -h, --help            this help\n",
-           QAT_DEFAULT_EPOCHS, (double)QAT_DEFAULT_LR);
-}
+enum { OPT_EMA_DECAY = 1000, OPT_FREEZE };
+
+/* the training job's options it takes (no --arch, --val, optimizer or schedule choice) */
+static const cli_option qat_table[] = {
+    CLI_OPTION_OUTPUT("FILE", "the deploy model to write (.mcq)"),
+    CLI_JOB_OPTION_EPOCHS("fine-tuning epochs (default " CLI_STR(QAT_DEFAULT_EPOCHS) ")"),
+    CLI_JOB_OPTION_LR("Adam learning rate, cosine decay to 0 (default 0.0005)"),
+    CLI_JOB_OPTION_BATCH,
+    {"ema-decay", 0, "F", "activation range moving-average decay per step (default 0.999)", OPT_EMA_DECAY},
+    {"freeze", 0, "F", "ranges stop moving after this fraction of the steps (default 0.75)", OPT_FREEZE},
+    CLI_JOB_OPTION_SEED,
+    CLI_JOB_OPTION_THREADS,
+    CLI_JOB_OPTION_AUGMENT,
+    CLI_OPTION_JSON,
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+static const cli_option *const qat_tables[] = {qat_table, cli_data_table, NULL};
+
+static const cli_command_spec qat_spec = {
+    "qat", "MODEL.mco -o OUT.mcq [OPTIONS]",
+    "Quantization-aware training: folds BatchNorm into the preceding layers, fine-tunes the model with its weights "
+    "and activations rounded as the int8 runtime will round them (activation ranges by moving averages of the "
+    "batch min/max), and writes the int8 deploy model built with those ranges. Prints the float, fake-quantized "
+    "and int8 (host evaluation with the MCU kernels) test accuracies.",
+    qat_tables, NULL,
+};
 
 typedef struct {
     double float_accuracy, fake_quant_accuracy, int8_accuracy;
@@ -100,17 +104,6 @@ static mco_status run_qat(const mco_model *model, mco_model *qat, cli_train_job 
 
 int cmd_qat(int argc, char **argv)
 {
-    enum { OPT_EMA_DECAY = 1000, OPT_FREEZE };
-    static const struct option extra[] = {
-        {"ema-decay", required_argument, NULL, OPT_EMA_DECAY},
-        {"freeze", required_argument, NULL, OPT_FREEZE},
-        {NULL, 0, NULL, 0},
-    };
-    /* the training job's --epochs, --lr, --batch, --seed, --threads, --dataset and --data */
-    static const char *const not_here[] = {"arch", "val", "optimizer", "momentum", "weight-decay", "schedule", NULL};
-    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
-    cli_train_job_merge_options(not_here, extra, options);
-
     cli_train_job job;
     cli_train_job_defaults(&job);
     job.train.epochs = QAT_DEFAULT_EPOCHS;
@@ -119,9 +112,10 @@ int cmd_qat(int argc, char **argv)
     mco_qat_config_default(&cfg);
     const char *output = NULL;
     int json = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &qat_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_EMA_DECAY:
@@ -134,14 +128,14 @@ int cmd_qat(int argc, char **argv)
             if (!(cfg.freeze_fraction >= 0.0f && cfg.freeze_fraction <= 1.0f))
                 return cli_usage_error("qat", "--freeze must be in [0, 1], got '%s'", optarg);
             break;
-        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
+        case CLI_OPT_JSON: json = 1; break;
         default: {
-            int r = c == '?' ? -1 : cli_train_job_option(&job, "qat", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+            int r = cli_train_job_option(&job, "qat", c, optarg);
+            if (r != CLI_EXIT_OK) return r;
         }
         }
     }
+    if (c < 0) return p.exit_code;
     if (!(job.train.learning_rate > 0.0f))
         return cli_usage_error("qat", "--lr must be > 0, got '%g'", (double)job.train.learning_rate);
     if (optind != argc - 1) return cli_usage_error("qat", "expected one MODEL file");

@@ -11,7 +11,6 @@
  *
  * What it leaves out: choosing bits automatically (a sensitivity search).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,33 +19,39 @@
 #include "mcuopt/deploy.h"
 #include "mcuopt/model_file.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt quantize MODEL.mco -o OUT.mcq [OPTIONS]\n\n"
-           "Post-training quantization: folds BatchNorm, removes Dropout, stores the weights\n"
-           "in the chosen format and, for int8 activations, calibrates activation ranges on\n"
-           "training images. Prints the weight bytes and the accuracy of the quantized\n"
-           "model (host evaluation with the MCU kernels) next to the float accuracy.\n\n"
-           "options:\n"
-           "  -o, --output FILE             the deploy model to write (.mcq)\n"
-           "      --mode MODE               float16 | int8-weights | int8 (default) |\n"
-           "                                int4-weights | int4 (int4 weights, int8 activations)\n"
-           "      --per-tensor              one weight scale per layer\n"
-           "      --per-channel             weight scales per output channel in every layer\n"
-           "                                (default: per channel for conv layers, one scale per\n"
-           "                                Dense layer, as TFLite's int8 specification)\n"
-           "      --symmetric-activations   activation zero points 0\n"
-           "      --calibration METHOD      minmax (default) | percentile | mse\n"
-           "      --percentile P            for percentile calibration (default 99.99)\n"
-           "      --calibration-samples N   training images to calibrate on (default 1000)\n"
-           "      --layer-bits B,B,...      bits per weighted layer (32, 16, 8 or 4; with int8\n"
-           "                                activations only 8 or 4), e.g. 8,4,8\n"
-           CLI_DATA_HELP
-           "      --no-eval                 skip the accuracy evaluation\n"
-           "      --threads N               evaluation threads (default: all cores)\n"
-           "      --json                    print the results as JSON on stdout\n"
-           "  -h, --help                    this help\n");
-}
+enum {
+    OPT_MODE = 1000, OPT_PER_TENSOR, OPT_PER_CHANNEL, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
+    OPT_LAYER_BITS, OPT_NO_EVAL, OPT_THREADS
+};
+
+static const cli_option quantize_table[] = {
+    CLI_OPTION_OUTPUT("FILE", "the deploy model to write (.mcq)"),
+    {"mode", 0, "MODE", "float16 | int8-weights | int8 (default) | int4-weights | int4 (int4 weights, int8 "
+     "activations)", OPT_MODE},
+    {"per-tensor", 0, NULL, "one weight scale per layer", OPT_PER_TENSOR},
+    {"per-channel", 0, NULL, "weight scales per output channel in every layer (default: per channel for conv "
+     "layers, one scale per Dense layer, as TFLite's int8 specification)", OPT_PER_CHANNEL},
+    {"symmetric-activations", 0, NULL, "activation zero points 0", OPT_SYMMETRIC},
+    {"calibration", 0, "METHOD", "minmax (default) | percentile | mse", OPT_CALIBRATION},
+    {"percentile", 0, "P", "for percentile calibration (default 99.99)", OPT_PERCENTILE},
+    {"calibration-samples", 0, "N", "training images to calibrate on (default 1000)", OPT_SAMPLES},
+    {"layer-bits", 0, "B,B,...", "bits per weighted layer (32, 16, 8 or 4; with int8 activations only 8 or 4), "
+     "e.g. 8,4,8", OPT_LAYER_BITS},
+    {"no-eval", 0, NULL, "skip the accuracy evaluation", OPT_NO_EVAL},
+    {"threads", 0, "N", "evaluation threads (default: all cores)", OPT_THREADS},
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const quantize_tables[] = {quantize_table, cli_data_table, NULL};
+
+static const cli_command_spec quantize_spec = {
+    "quantize", "MODEL.mco -o OUT.mcq [OPTIONS]",
+    "Post-training quantization: folds BatchNorm, removes Dropout, stores the weights in the chosen format and, "
+    "for int8 activations, calibrates activation ranges on training images. Prints the weight bytes and the "
+    "accuracy of the quantized model (host evaluation with the MCU kernels) next to the float accuracy.",
+    quantize_tables, NULL,
+};
 
 typedef struct {
     const char *name;
@@ -163,38 +168,15 @@ static mco_status evaluate_both(const mco_model *model, const mco_deploy_model *
 
 int cmd_quantize(int argc, char **argv)
 {
-    enum {
-        OPT_MODE = 1000, OPT_PER_TENSOR, OPT_PER_CHANNEL, OPT_SYMMETRIC, OPT_CALIBRATION, OPT_PERCENTILE, OPT_SAMPLES,
-        OPT_LAYER_BITS, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_NO_EVAL, OPT_THREADS, OPT_JSON
-    };
-    static const struct option options[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"mode", required_argument, NULL, OPT_MODE},
-        {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
-        {"per-channel", no_argument, NULL, OPT_PER_CHANNEL},
-        {"symmetric-activations", no_argument, NULL, OPT_SYMMETRIC},
-        {"calibration", required_argument, NULL, OPT_CALIBRATION},
-        {"percentile", required_argument, NULL, OPT_PERCENTILE},
-        {"calibration-samples", required_argument, NULL, OPT_SAMPLES},
-        {"layer-bits", required_argument, NULL, OPT_LAYER_BITS},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
-        {"no-eval", no_argument, NULL, OPT_NO_EVAL},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     mco_quant_options qopt;
     mco_quant_options_default(&qopt);
     cli_data_options data = {0};
     const char *output = NULL, *layer_bits = NULL, *mode_name = "int8";
     int threads = 0, json = 0, data_given = 0, evaluate = 1;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &quantize_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_MODE: mode_name = optarg; break;
@@ -218,21 +200,18 @@ int cmd_quantize(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_LAYER_BITS: layer_bits = optarg; break;
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("quantize", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_NO_EVAL: evaluate = 0; break;
         case OPT_THREADS:
             if (!cli_parse_int("quantize", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case CLI_OPT_JSON: json = 1; break;
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "quantize", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("quantize", "expected one MODEL file");
     if (!output) return cli_usage_error("quantize", "missing -o OUT.mcq");
     const quant_mode *mode = NULL;

@@ -7,7 +7,6 @@
  * output directory: model.mco, model-int8.mcq, code/ and summary.json,
  * put in place only when the run completes (mcuopt/file_io.h).
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,23 +16,31 @@
 #include "mcuopt/measure.h"
 #include "mcuopt/model_file.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt run [OPTIONS]\n\n"
-           "The main job: train -> quantize (int8) -> emit C -> measure on the target.\n"
-           "With no options: mnist-paper on MNIST (Fashion-MNIST if MNIST is absent),\n"
-           "measured on an emulated STM32F405.\n\n"
-           "options:\n");
-    cli_train_job_print_options(stdout);
-    printf("      --target NAME     MCU profile to measure on (default stm32f405)\n"
-           "      --clock-mhz F     clock for the latency (default: the profile's maximum)\n"
-           "      --images N        test images run on the emulated target (default 100)\n"
-           CLI_OPTIMIZE_HELP
-           CLI_IO_TYPE_HELP
-           "  -o, --output DIR      output directory (default mcuopt-out)\n"
-           "  -q, --quiet           no progress display\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES, OPT_OPTIMIZE, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
+
+/* run writes files, not JSON: no --json */
+static const cli_option run_table[] = {
+    CLI_JOB_OPTION_EPOCHS("training epochs (default 3)"),
+    {"target", 0, "NAME", "MCU profile to measure on (default stm32f405)", OPT_TARGET},
+    {"clock-mhz", 0, "F", "clock for the latency (default: the profile's maximum)", OPT_CLOCK},
+    {"images", 0, "N", "test images run on the emulated target (default 100)", OPT_IMAGES},
+    CLI_OPTION_OPTIMIZE(OPT_OPTIMIZE),
+    CLI_OPTION_INPUT_TYPE(OPT_INPUT_TYPE),
+    CLI_OPTION_OUTPUT_TYPE(OPT_OUTPUT_TYPE),
+    CLI_OPTION_OUTPUT("DIR", "output directory (default mcuopt-out)"),
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+static const cli_option *const run_tables[] = {cli_train_job_arch_table, cli_data_table, cli_train_job_table,
+                                               run_table, NULL};
+
+static const cli_command_spec run_spec = {
+    "run", "[OPTIONS]",
+    "The main job: train -> quantize (int8) -> emit C -> measure on the target. With no options: mnist-paper on "
+    "MNIST (Fashion-MNIST if MNIST is absent), measured on an emulated STM32F405.",
+    run_tables, cli_train_job_print_notes,
+};
 
 static void stage(int quiet, int n, const char *what)
 {
@@ -108,22 +115,10 @@ int cmd_run(int argc, char **argv)
     mo.ctx = cli_context();
     float clock = 0.0f;
 
-    enum { OPT_TARGET = 1000, OPT_CLOCK, OPT_IMAGES, OPT_OPTIMIZE, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE };
-    struct option extra[] = {
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
-        {"images", required_argument, NULL, OPT_IMAGES},
-        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
-        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
-        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
-        {NULL, 0, NULL, 0},
-    };
-    static const char *const not_here[] = {"json", NULL};   /* run writes files, not JSON */
-    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
-    cli_train_job_merge_options(not_here, extra, options);
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &run_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_CLOCK:
@@ -142,13 +137,13 @@ int cmd_run(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case 'o': out_dir = optarg; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             int r = cli_train_job_option(&job, "run", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+            if (r != CLI_EXIT_OK) return r;
         }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 
     /* Check the target before spending minutes on training. Everything is

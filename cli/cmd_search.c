@@ -6,7 +6,6 @@
  *
  * What it leaves out: editing or listing the trial store (`mcuopt trials`).
  */
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -26,59 +25,63 @@ static void on_signal(int sig)
     search_stop = 1;
 }
 
-static void print_help(void)
-{
-    printf("usage: mcuopt search MODEL.mco --target NAME --min-accuracy P [OPTIONS]\n\n"
-           "Finds how to compress MODEL for the target: pruning, distillation, QAT and\n"
-           "quantization settings, chosen by TPE (or NSGA-II) with successive halving, so\n"
-           "that the deployed model keeps at least P %% accuracy (on a validation split\n"
-           "held out of the training set) and costs the least Flash, RAM, latency and\n"
-           "energy (or, with --objective pareto, trades accuracy against them).\n"
-           "Configurations that cannot fit the target, or (cost) cannot beat a feasible\n"
-           "one, are rejected before training.\n"
-           "Trials are kept in a SQLite database: run the same command again to resume.\n\n"
-           "options:\n"
-           "      --target NAME         MCU profile (see 'mcuopt targets') or a profile file\n"
-           "      --min-accuracy P      accuracy floor in percent (e.g. 97.5)\n"
-           "      --min-auc F           for an autoencoder (loss mse): floor on the AUC of its\n"
-           "                            reconstruction error, 0..1 (e.g. 0.85), instead\n"
-           "      --budget T            time budget: 90s, 30m, 1h or seconds (default 30m)\n"
-           "      --db FILE             trial store (default OUTDIR/search.db)\n"
-           "      --storage URL         trial store as an address instead: sqlite:///FILE, or\n"
-           "                            postgresql://USER@HOST:PORT/DB?study=NAME to share one\n"
-           "                            study among workers on several machines\n"
-           "      --artifacts DIR       where trials' models go (default OUTDIR/trials); with\n"
-           "                            workers on several machines, a directory they share\n"
-           "      --report              run no trial: write the outputs of the study as the\n"
-           "                            store holds it (same options as its workers)\n"
-           "  -o, --out DIR             outputs: best.mcq, code/, report.html, report.json\n"
-           "                            (default search-out)\n"
-           "      --seed N              study seed (default 1)\n"
-           "      --workers N           worker processes (default 1)\n"
-           "      --threads N           training threads per worker (default cores / workers)\n"
-           "      --sampler NAME        tpe (default), nsga2 (NSGA-II) or random\n"
-           "      --objective WHAT      cost: the weighted cost of Flash, RAM, latency and\n"
-           "                            energy (default with tpe, random); pareto: the front\n"
-           "                            of accuracy against Flash, RAM and latency (nsga2's)\n"
-           "      --formats LIST        weight formats to search, of int8, int4 and float16 (FPU\n"
-           "                            only), e.g. int8,int4 (default: all the target can run)\n"
-           "      --stages LIST         stages to search, of prune, distill, qat and quant (always\n"
-           "                            run), e.g. prune,quant (default: all)\n"
-           "      --max-latency-ms F    latency limit at the clock below\n"
-           "      --clock-mhz F         clock for latency and energy (default: the profile's)\n"
-           "      --optimize WHAT       kernels where several can run a layer: the fastest for\n"
-           "                            the target's core (cycles, default) or the smallest (size)\n"
-           "      --max-trials N        stop after N trials (default: the budget decides)\n"
-           "      --val-images N        validation images held out (default 5000)\n"
-           "      --train-images N      use only N training images (default: all)\n"
-           "      --eta N               successive halving factor (default 3)\n"
-           "      --rung-margin P       points below the floor a trial on less data may score and\n"
-           "                            still be promoted, per rung below the top (default 0.5)\n"
-           CLI_DATA_HELP
-           "      --quiet               no progress display\n"
-           "      --json                print the outcome as JSON on stdout\n"
-           "  -h, --help                this help\n");
-}
+enum {
+    OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
+    OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_OPTIMIZE, OPT_FORMATS,
+    OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE, OPT_REPORT
+};
+
+static const cli_option search_table[] = {
+    {"target", 0, "NAME", "MCU profile (see 'mcuopt targets') or a profile file", OPT_TARGET},
+    {"min-accuracy", 0, "P", "accuracy floor in percent (e.g. 97.5)", OPT_MIN_ACC},
+    {"min-auc", 0, "F", "for an autoencoder (loss mse): floor on the AUC of its reconstruction error, 0..1 (e.g. "
+     "0.85), instead", OPT_MIN_AUC},
+    {"budget", 0, "T", "time budget: 90s, 30m, 1h or seconds (default 30m)", OPT_BUDGET},
+    {"db", 0, "FILE", "trial store (default OUTDIR/search.db)", OPT_DB},
+    {"storage", 0, "URL", "trial store as an address instead: sqlite:///FILE, or "
+     "postgresql://USER@HOST:PORT/DB?study=NAME to share one study among workers on several machines", OPT_STORAGE},
+    {"artifacts", 0, "DIR", "where trials' models go (default OUTDIR/trials); with workers on several machines, a "
+     "directory they share", OPT_ARTIFACTS},
+    {"report", 0, NULL, "run no trial: write the outputs of the study as the store holds it (same options as its "
+     "workers)", OPT_REPORT},
+    CLI_OPTION_OUTPUT("DIR", "OUTDIR: best.mcq, code/, report.html, report.json (default search-out)"),
+    {"out", 0, "DIR", "the same as --output", 'o'},
+    {"seed", 0, "N", "study seed (default 1)", OPT_SEED},
+    {"workers", 0, "N", "worker processes (default 1)", OPT_WORKERS},
+    {"threads", 0, "N", "training threads per worker (default cores / workers)", OPT_THREADS},
+    {"sampler", 0, "NAME", "tpe (default), nsga2 (NSGA-II) or random", OPT_SAMPLER},
+    {"objective", 0, "WHAT", "cost: the weighted cost of Flash, RAM, latency and energy (default with tpe, "
+     "random); pareto: the front of accuracy against Flash, RAM and latency (nsga2's)", OPT_OBJECTIVE},
+    {"formats", 0, "LIST", "weight formats to search, of int8, int4 and float16 (FPU only), e.g. int8,int4 "
+     "(default: all the target can run)", OPT_FORMATS},
+    {"stages", 0, "LIST", "stages to search, of prune, distill, qat and quant (always run), e.g. prune,quant "
+     "(default: all)", OPT_STAGES},
+    {"max-latency-ms", 0, "F", "latency limit at the clock below", OPT_MAX_LAT},
+    {"clock-mhz", 0, "F", "clock for latency and energy (default: the profile's)", OPT_CLOCK},
+    CLI_OPTION_OPTIMIZE(OPT_OPTIMIZE),
+    {"max-trials", 0, "N", "stop after N trials (default: the budget decides)", OPT_MAX_TRIALS},
+    {"val-images", 0, "N", "validation images held out (default 5000)", OPT_VAL},
+    {"train-images", 0, "N", "use only N training images (default: all)", OPT_TRAIN},
+    {"eta", 0, "N", "successive halving factor (default 3)", OPT_ETA},
+    {"rung-margin", 0, "P", "points below the floor a trial on less data may score and still be promoted, per "
+     "rung below the top (default 0.5)", OPT_MARGIN},
+    CLI_OPTION_QUIET,
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const search_tables[] = {search_table, cli_data_table, NULL};
+
+static const cli_command_spec search_spec = {
+    "search", "MODEL.mco --target NAME --min-accuracy P [OPTIONS]",
+    "Finds how to compress MODEL for the target: pruning, distillation, QAT and quantization settings, chosen by "
+    "TPE (or NSGA-II) with successive halving, so that the deployed model keeps at least P % accuracy (on a "
+    "validation split held out of the training set) and costs the least Flash, RAM, latency and energy (or, "
+    "with --objective pareto, trades accuracy against them). Configurations that cannot fit the target, or "
+    "(cost) cannot beat a feasible one, are rejected before training.\n\nTrials are kept in a SQLite database: "
+    "run the same command again to resume.",
+    search_tables, NULL,
+};
 
 /* "90s", "30m", "1h", "45" (seconds). */
 static int parse_budget(const char *text, double *seconds)
@@ -100,14 +103,21 @@ static void show_progress(void *user, const mco_search_progress *p)
     (void)user;
     double left = p->budget_s - p->elapsed_s;
     if (left < 0) left = 0;
-    fprintf(stderr, "\r\033[Ktrials %d done (%d pruned, %d reused), %d running | ", p->trials_done, p->trials_pruned,
-            p->trials_reused, p->running);
-    if (p->found)
-        fprintf(stderr, "best: %.0f B, %.3f ms predicted, cost %+.3f | ", p->best_flash_bytes, p->best_latency_ms,
-                p->best_cost);
-    else
-        fprintf(stderr, "no feasible model yet | ");
-    fprintf(stderr, "%.0f:%02.0f left", floor(left / 60.0), fmod(left, 60.0));
+    char best[96], brief_best[64], full[256], brief[192];
+    if (p->found) {
+        snprintf(best, sizeof best, "best: %.0f B, %.3f ms predicted, cost %+.3f", p->best_flash_bytes,
+                 p->best_latency_ms, p->best_cost);
+        snprintf(brief_best, sizeof brief_best, "best %.0f B %.3f ms", p->best_flash_bytes, p->best_latency_ms);
+    } else {
+        snprintf(best, sizeof best, "no feasible model yet");
+        snprintf(brief_best, sizeof brief_best, "none feasible yet");
+    }
+    snprintf(full, sizeof full, "trials %d done (%d pruned, %d reused), %d running | %s | %.0f:%02.0f left",
+             p->trials_done, p->trials_pruned, p->trials_reused, p->running, best, floor(left / 60.0),
+             fmod(left, 60.0));
+    snprintf(brief, sizeof brief, "%d done, %d running | %s | %.0f:%02.0f left", p->trials_done, p->running,
+             brief_best, floor(left / 60.0), fmod(left, 60.0));
+    cli_status_line(full, brief, 0);
 }
 
 /* A trial as JSON; `measured` (may be NULL): its figures on the target,
@@ -310,47 +320,6 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
 
 int cmd_search(int argc, char **argv)
 {
-    enum {
-        OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
-        OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
-        OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS,
-        OPT_REPORT, OPT_MIN_AUC,
-        OPT_OBJECTIVE
-    };
-    static const struct option options[] = {
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"min-accuracy", required_argument, NULL, OPT_MIN_ACC},
-        {"min-auc", required_argument, NULL, OPT_MIN_AUC},
-        {"budget", required_argument, NULL, OPT_BUDGET},
-        {"db", required_argument, NULL, OPT_DB},
-        {"storage", required_argument, NULL, OPT_STORAGE},
-        {"artifacts", required_argument, NULL, OPT_ARTIFACTS},
-        {"report", no_argument, NULL, OPT_REPORT},
-        {"out", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"workers", required_argument, NULL, OPT_WORKERS},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"sampler", required_argument, NULL, OPT_SAMPLER},
-        {"objective", required_argument, NULL, OPT_OBJECTIVE},
-        {"formats", required_argument, NULL, OPT_FORMATS},
-        {"stages", required_argument, NULL, OPT_STAGES},
-        {"max-latency-ms", required_argument, NULL, OPT_MAX_LAT},
-        {"clock-mhz", required_argument, NULL, OPT_CLOCK},
-        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
-        {"max-trials", required_argument, NULL, OPT_MAX_TRIALS},
-        {"val-images", required_argument, NULL, OPT_VAL},
-        {"train-images", required_argument, NULL, OPT_TRAIN},
-        {"eta", required_argument, NULL, OPT_ETA},
-        {"rung-margin", required_argument, NULL, OPT_MARGIN},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     mco_search_options so;
     mco_search_options_default(&so);
     so.ctx = cli_context();
@@ -359,9 +328,10 @@ int cmd_search(int argc, char **argv)
     int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
     int objective = -1;   /* not given: pareto with nsga2, else cost */
     float f;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &search_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_MIN_ACC:
@@ -442,18 +412,15 @@ int cmd_search(int argc, char **argv)
         case OPT_OPTIMIZE:
             if (!cli_parse_optimize("search", optarg, &so.plan_goal)) return CLI_EXIT_USAGE;
             break;
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("search", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
-        case OPT_QUIET: quiet = 1; break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case 'q': quiet = 1; break;
+        case CLI_OPT_JSON: json = 1; break;
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "search", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("search", "expected one MODEL.mco file");
     if (!target_name) return cli_usage_error("search", "--target is required");
     if (!have_floor) return cli_usage_error("search", "--min-accuracy (or, for an autoencoder, --min-auc) is required");

@@ -9,7 +9,6 @@
  *
  * What it leaves out: choosing the ratios automatically from the table.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,27 +18,29 @@
 
 #define MAX_RATIOS 32
 
-static void print_help(void)
-{
-    printf("usage: mcuopt sensitivity MODEL.mco [OPTIONS]\n\n"
-           "Prunes each prunable layer alone (structured: whole filters / units, and what\n"
-           "reads them) at each ratio, without fine-tuning, and prints the accuracy and\n"
-           "its drop from the unpruned model.\n\n"
-           "options:\n"
-           "      --criterion NAME          l1 (default), l2, apoz or mean-activation\n"
-           "      --ratios R,R,...          ratios in [0, 1) (default 0.25,0.5,0.75)\n"
-           "      --images N                images evaluated (default 2000; 0: all)\n"
-           "      --split NAME              val (default: the 5,000 training images that\n"
-           "                                `mcuopt train` holds out with its default --val\n"
-           "                                and --seed, so never trained on), test or train\n"
-           "      --min-channels N          channels every layer keeps at least (default 1)\n"
-           "      --calibration-samples N   training images for apoz / mean-activation\n"
-           "                                (default 256)\n"
-           CLI_DATA_HELP
-           "      --threads N               evaluation threads (default: all cores)\n"
-           "      --json                    print the results as JSON on stdout\n"
-           "  -h, --help                    this help\n");
-}
+enum { OPT_CRITERION = 1000, OPT_RATIOS, OPT_IMAGES, OPT_SPLIT, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_THREADS };
+
+static const cli_option sensitivity_table[] = {
+    {"criterion", 0, "NAME", "l1 (default), l2, apoz or mean-activation", OPT_CRITERION},
+    {"ratios", 0, "R,R,...", "ratios in [0, 1) (default 0.25,0.5,0.75)", OPT_RATIOS},
+    {"images", 0, "N", "images evaluated (default 2000; 0: all)", OPT_IMAGES},
+    {"split", 0, "NAME", "val (default: the 5,000 training images that 'mcuopt train' holds out with its default "
+     "--val and --seed, so never trained on), test or train", OPT_SPLIT},
+    {"min-channels", 0, "N", "channels every layer keeps at least (default 1)", OPT_MIN_CHANNELS},
+    {"calibration-samples", 0, "N", "training images for apoz / mean-activation (default 256)", OPT_SAMPLES},
+    {"threads", 0, "N", "evaluation threads (default: all cores)", OPT_THREADS},
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const sensitivity_tables[] = {sensitivity_table, cli_data_table, NULL};
+
+static const cli_command_spec sensitivity_spec = {
+    "sensitivity", "MODEL.mco [OPTIONS]",
+    "Prunes each prunable layer alone (structured: whole filters / units, and what reads them) at each ratio, "
+    "without fine-tuning, and prints the accuracy and its drop from the unpruned model.",
+    sensitivity_tables, NULL,
+};
 
 /* Parses "0.25,0.5" into ratios; returns the count, 0 after a usage error. */
 static int parse_ratios(const char *text, float *ratios)
@@ -79,26 +80,6 @@ static void group_label(const mco_model *model, const mco_channel_groups *groups
 
 int cmd_sensitivity(int argc, char **argv)
 {
-    enum {
-        OPT_CRITERION = 1000, OPT_RATIOS, OPT_IMAGES, OPT_SPLIT, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_DATASET,
-        OPT_DATA, OPT_LABEL_COLUMN, OPT_THREADS, OPT_JSON
-    };
-    static const struct option options[] = {
-        {"criterion", required_argument, NULL, OPT_CRITERION},
-        {"ratios", required_argument, NULL, OPT_RATIOS},
-        {"images", required_argument, NULL, OPT_IMAGES},
-        {"split", required_argument, NULL, OPT_SPLIT},
-        {"min-channels", required_argument, NULL, OPT_MIN_CHANNELS},
-        {"calibration-samples", required_argument, NULL, OPT_SAMPLES},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-        {"audio-features", required_argument, NULL, CLI_OPT_AUDIO_FEATURES},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     mco_structured_options opt;
     mco_structured_options_default(&opt);
     cli_data_options data = {0};
@@ -106,9 +87,10 @@ int cmd_sensitivity(int argc, char **argv)
     int n_ratios = 3, images = 2000, threads = 0, json = 0, data_given = 0;
     mco_split split = MCO_SPLIT_TRAIN;
     int use_val = 1;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &sensitivity_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_CRITERION:
             if (mco_importance_criterion_parse(optarg, &opt.criterion) != MCO_OK)
@@ -134,20 +116,17 @@ int cmd_sensitivity(int argc, char **argv)
             if (!cli_parse_int("sensitivity", "--calibration-samples", optarg, 1, 1000000, &opt.calibration_samples))
                 return CLI_EXIT_USAGE;
             break;
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
-        case CLI_OPT_AUDIO_FEATURES:
-            if (!cli_parse_audio_features("sensitivity", optarg, &data)) return CLI_EXIT_USAGE;
-            break;
         case OPT_THREADS:
             if (!cli_parse_int("sensitivity", "--threads", optarg, 0, 256, &threads)) return CLI_EXIT_USAGE;
             break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case CLI_OPT_JSON: json = 1; break;
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "sensitivity", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("sensitivity", "expected one MODEL file");
     const char *path = argv[optind];
 

@@ -11,7 +11,6 @@
  * What it leaves out: iterative prune / fine-tune schedules (run the command
  * again on its output), and distillation during fine-tuning.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,39 +19,42 @@
 #include "mcuopt/model_file.h"
 #include "mcuopt/prune_structured.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt shrink MODEL.mco -o OUT.mco [OPTIONS]\n\n"
-           "Structured pruning: removes whole filters (Conv2D), units (Dense) and the\n"
-           "matching channels of every layer that reads them (BatchNorm, DepthwiseConv2D,\n"
-           "the next Conv2D's input channels, a Dense's flattened input columns). Layers\n"
-           "joined by a residual add are pruned together; the output layer never is.\n"
-           "Then fine-tunes the smaller model and reports accuracy, parameters and MACs.\n\n"
-           "options:\n"
-           "  -o, --output FILE             the pruned model to write (.mco)\n"
-           "      --ratio R                 fraction of channels removed per layer, in [0, 1)\n"
-           "                                (default 0.5)\n"
-           "      --criterion NAME          l1 (default), l2, apoz or mean-activation\n"
-           "      --layers NAME[=R],...     prune only these Conv2D/Dense layers, each with\n"
-           "                                its own ratio R or --ratio\n"
-           "      --min-channels N          channels every layer keeps at least (default 1)\n"
-           "      --calibration-samples N   training images for apoz / mean-activation\n"
-           "                                (default 256)\n"
-           "      --fine-tune-epochs N      epochs of fine-tuning after pruning (default 1;\n"
-           "                                0: none)\n"
-           "      --batch N                 mini-batch size (default 32)\n"
-           "      --optimizer NAME          adam (default) or sgd\n"
-           "      --lr F                    fine-tuning learning rate (default 0.001)\n"
-           "      --momentum F              SGD momentum (default 0.9)\n"
-           "      --weight-decay F          L2 weight decay (default 0)\n"
-           "      --schedule NAME           cosine (default), step or constant\n"
-           "      --seed N                  random seed (default 1)\n"
-           "      --threads N               worker threads (default: all cores)\n"
-           CLI_DATA_HELP
-           "      --json                    print the results as JSON on stdout\n"
-           "  -q, --quiet                   no progress display\n"
-           "  -h, --help                    this help\n");
-}
+enum { OPT_RATIO = 1000, OPT_CRITERION, OPT_LAYERS, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_FINE_TUNE_EPOCHS };
+
+/* the training job's options less --arch, --val and --epochs (--fine-tune-epochs) */
+static const cli_option shrink_table[] = {
+    CLI_OPTION_OUTPUT("FILE", "the pruned model to write (.mco)"),
+    {"ratio", 0, "R", "fraction of channels removed per layer, in [0, 1) (default 0.5)", OPT_RATIO},
+    {"criterion", 0, "NAME", "l1 (default), l2, apoz or mean-activation", OPT_CRITERION},
+    {"layers", 0, "NAME[=R],...", "prune only these Conv2D/Dense layers, each with its own ratio R or --ratio",
+     OPT_LAYERS},
+    {"min-channels", 0, "N", "channels every layer keeps at least (default 1)", OPT_MIN_CHANNELS},
+    {"calibration-samples", 0, "N", "training images for apoz / mean-activation (default 256)", OPT_SAMPLES},
+    {"fine-tune-epochs", 0, "N", "epochs of fine-tuning after pruning (default 1; 0: none)", OPT_FINE_TUNE_EPOCHS},
+    CLI_JOB_OPTION_BATCH,
+    CLI_JOB_OPTION_OPTIMIZER,
+    CLI_JOB_OPTION_LR("fine-tuning learning rate (default 0.001)"),
+    CLI_JOB_OPTION_MOMENTUM,
+    CLI_JOB_OPTION_WEIGHT_DECAY,
+    CLI_JOB_OPTION_SCHEDULE,
+    CLI_JOB_OPTION_SEED,
+    CLI_JOB_OPTION_THREADS,
+    CLI_JOB_OPTION_AUGMENT,
+    CLI_OPTION_JSON,
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+static const cli_option *const shrink_tables[] = {shrink_table, cli_data_table, NULL};
+
+static const cli_command_spec shrink_spec = {
+    "shrink", "MODEL.mco -o OUT.mco [OPTIONS]",
+    "Structured pruning: removes whole filters (Conv2D), units (Dense) and the matching channels of every layer "
+    "that reads them (BatchNorm, DepthwiseConv2D, the next Conv2D's input channels, a Dense's flattened input "
+    "columns). Layers joined by a residual add are pruned together; the output layer never is. Then fine-tunes "
+    "the smaller model and reports accuracy, parameters and MACs.",
+    shrink_tables, NULL,
+};
 
 static int is_prunable_type(const mco_layer *l)
 {
@@ -145,32 +147,6 @@ static cJSON *layers_json(const mco_model *before, const mco_model *after)
 
 int cmd_shrink(int argc, char **argv)
 {
-    enum {
-        OPT_RATIO = 1000, OPT_CRITERION, OPT_LAYERS, OPT_MIN_CHANNELS, OPT_SAMPLES, OPT_FINE_TUNE_EPOCHS, OPT_JSON
-    };
-    static const struct option own[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"ratio", required_argument, NULL, OPT_RATIO},
-        {"criterion", required_argument, NULL, OPT_CRITERION},
-        {"layers", required_argument, NULL, OPT_LAYERS},
-        {"min-channels", required_argument, NULL, OPT_MIN_CHANNELS},
-        {"calibration-samples", required_argument, NULL, OPT_SAMPLES},
-        {"fine-tune-epochs", required_argument, NULL, OPT_FINE_TUNE_EPOCHS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-    };
-    /* The training job's options, without those that make no sense here. */
-    struct option job_options[32], options[64];
-    int n_job = cli_train_job_options(job_options, 32), n = 0;
-    for (int k = 0; k < n_job; k++)
-        if (strcmp(job_options[k].name, "arch") != 0 && strcmp(job_options[k].name, "val") != 0 &&
-            strcmp(job_options[k].name, "epochs") != 0)
-            options[n++] = job_options[k];
-    memcpy(options + n, own, sizeof own);
-    n += (int)(sizeof own / sizeof own[0]);
-    options[n] = (struct option){NULL, 0, NULL, 0};
-
     cli_train_job job;
     cli_train_job_defaults(&job);
     job.train.epochs = 1;
@@ -179,9 +155,10 @@ int cmd_shrink(int argc, char **argv)
     mco_structured_options_default(&popt);
     const char *output = NULL, *layers = NULL;
     int json = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &shrink_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
         case OPT_RATIO:
@@ -206,15 +183,14 @@ int cmd_shrink(int argc, char **argv)
             if (!cli_parse_int("shrink", "--fine-tune-epochs", optarg, 0, 10000, &job.train.epochs))
                 return CLI_EXIT_USAGE;
             break;
-        case OPT_JSON: json = 1; break;
-        case 'q': job.quiet = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
+        case CLI_OPT_JSON: json = 1; break;
         default: {
             int r = cli_train_job_option(&job, "shrink", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;
+            if (r != CLI_EXIT_OK) return r;
         }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("shrink", "expected one MODEL file");
     if (!output) return cli_usage_error("shrink", "missing -o OUT.mco");
     const char *path = argv[optind];

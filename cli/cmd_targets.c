@@ -1,31 +1,41 @@
 /*
  * cmd_targets.c - `mcuopt targets`: the MCU profiles in targets/.
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "cli.h"
 #include "mcuopt/target.h"
 
+static const cli_option targets_table[] = {
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const targets_tables[] = {targets_table, NULL};
+
+static void targets_notes(FILE *out, int width)
+{
+    const char *dir = mco_context_resource(cli_context(), MCO_RESOURCE_TARGETS);
+    char text[4200];
+    snprintf(text, sizeof text, "The profiles are read from %s.", dir ? dir : "(not found: set MCO_TARGETS_DIR)");
+    cli_help_paragraph(out, text, width);
+}
+
+static const cli_command_spec targets_spec = {
+    "targets", "[--json]", "Lists the MCU profiles.", targets_tables, targets_notes,
+};
+
 int cmd_targets(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int json = 0;
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &targets_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (c == 'j') json = 1;
-        else if (c == 'h') {
-            const char *dir = mco_context_resource(cli_context(), MCO_RESOURCE_TARGETS);
-            printf("usage: mcuopt targets [--json]\n\nLists the MCU profiles (%s).\n",
-                   dir ? dir : "not found: set MCO_TARGETS_DIR");
-            return CLI_EXIT_OK;
-        } else return CLI_EXIT_USAGE;
+    while ((c = cli_getopt(&p)) > 0) {
+        if (c == CLI_OPT_JSON) json = 1;
+        else return cli_option_unhandled(&p, c);
     }
+    if (c < 0) return p.exit_code;
     mco_target_profile *list;
     int n;
     mco_status st = mco_target_list(cli_context(), &list, &n);

@@ -3,7 +3,6 @@
  * on a data set with a held-out validation split, report test accuracy and
  * save it. The training job itself (cli_train_job) is shared with `mcuopt run`.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,19 +11,24 @@
 #include "mcuopt/arch.h"
 #include "mcuopt/model_file.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt train [OPTIONS]\n\n"
-           "Trains a float model and saves it.\n\n"
-           "options:\n");
-    cli_train_job_print_options(stdout);
-    printf("      --init MODEL      go on training this model (e.g. one made by 'mcuopt import')\n"
-           "                        instead of a new one of --arch: fine-tuning\n");
-    printf("  -o, --output FILE     model file to write (default model.mco)\n"
-           "      --json            print the results as JSON on stdout\n"
-           "  -q, --quiet           no progress display\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_INIT = 3000 };
+
+static const cli_option train_table[] = {
+    CLI_JOB_OPTION_EPOCHS("training epochs (default 3)"),
+    {"init", 0, "MODEL", "go on training this model (e.g. one made by 'mcuopt import') instead of a new one of "
+     "--arch: fine-tuning", OPT_INIT},
+    CLI_OPTION_OUTPUT("FILE", "model file to write (default model.mco)"),
+    CLI_OPTION_JSON,
+    CLI_OPTION_QUIET,
+    {0},
+};
+
+static const cli_option *const train_tables[] = {cli_train_job_arch_table, cli_data_table, cli_train_job_table,
+                                                 train_table, NULL};
+
+static const cli_command_spec train_spec = {
+    "train", "[OPTIONS]", "Trains a float model and saves it.", train_tables, cli_train_job_print_notes,
+};
 
 int cmd_train(int argc, char **argv)
 {
@@ -33,25 +37,21 @@ int cmd_train(int argc, char **argv)
     const char *output = "model.mco";
     int json = 0;
 
-    enum { OPT_INIT = 3000 };
-    static const struct option extra[] = {{"init", required_argument, NULL, OPT_INIT}, {NULL, 0, NULL, 0}};
-    struct option options[CLI_TRAIN_JOB_MAX_OPTIONS];
-    cli_train_job_merge_options(NULL, extra, options);
-
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &train_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, CLI_TRAIN_JOB_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case 'o': output = optarg; break;
-        case CLI_TRAIN_JOB_OPT_JSON: json = 1; break;
+        case CLI_OPT_JSON: json = 1; break;
         case OPT_INIT: job.init = optarg; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
         default: {
             int r = cli_train_job_option(&job, "train", c, optarg);
-            if (r != CLI_EXIT_OK) return r == -1 ? CLI_EXIT_USAGE : r;   /* getopt_long said why */
+            if (r != CLI_EXIT_OK) return r;
         }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind < argc) return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
 
     mco_model model;

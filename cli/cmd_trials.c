@@ -8,7 +8,6 @@
  * What it leaves out: changing trials (requeueing, deleting), sorting
  * options; --json prints the same document as report.json.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -16,22 +15,25 @@
 #include "mcuopt/report.h"
 #include "mcuopt/trials.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt trials DB [--json] [--state STATE]\n"
-           "       mcuopt trials --storage URL [--json] [--state STATE]\n\n"
-           "Lists the trials of a search database: state, rung/budget, accuracy, Flash,\n"
-           "RAM, latency, energy, objective, Pareto front (over Flash, RAM, latency and\n"
-           "energy among finished trials at or above the accuracy floor) and config.\n"
-           "The best finished trial at or above the floor (lowest objective) is starred.\n\n"
-           "DB is a file; URL is sqlite:///FILE or postgresql://USER@HOST:PORT/DB?study=NAME.\n\n"
-           "options:\n"
-           "      --storage URL     the trial store as an address (instead of DB)\n"
-           "      --state STATE     only trials in this state: queued, running, done,\n"
-           "                        failed or pruned\n"
-           "      --json            print the trials as JSON on stdout (as report.json)\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_STATE = 1000, OPT_STORAGE };
+
+static const cli_option trials_table[] = {
+    {"storage", 0, "URL", "the trial store as an address (instead of DB)", OPT_STORAGE},
+    {"state", 0, "STATE", "only trials in this state: queued, running, done, failed or pruned", OPT_STATE},
+    {"json", 0, NULL, "print the trials as JSON on stdout (as report.json)", CLI_OPT_JSON},
+    {0},
+};
+
+static const cli_option *const trials_tables[] = {trials_table, NULL};
+
+static const cli_command_spec trials_spec = {
+    "trials", "DB | --storage URL [--json] [--state STATE]",
+    "Lists the trials of a search database: state, rung/budget, accuracy, Flash, RAM, latency, energy, "
+    "objective, Pareto front (over Flash, RAM, latency and energy among finished trials at or above the accuracy "
+    "floor) and config. The best finished trial at or above the floor (lowest objective) is starred.\n\nDB is a "
+    "file; URL is sqlite:///FILE or postgresql://USER@HOST:PORT/DB?study=NAME.",
+    trials_tables, NULL,
+};
 
 /* A number scaled and with `decimals` digits, or "-" when unknown. */
 static const char *cell(char *buf, size_t size, double value, double scale, int decimals)
@@ -67,23 +69,16 @@ static void print_table(const char *path, const mco_trial_study *study, mco_tria
 
 int cmd_trials(int argc, char **argv)
 {
-    enum { OPT_JSON = 1000, OPT_STATE, OPT_STORAGE };
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"state", required_argument, NULL, OPT_STATE},
-        {"storage", required_argument, NULL, OPT_STORAGE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int json = 0;
     const char *path = NULL;
     mco_trial_query query;
     mco_trial_query_init(&query);
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &trials_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
-        case OPT_JSON: json = 1; break;
+        case CLI_OPT_JSON: json = 1; break;
         case OPT_STORAGE:
             if (path) return cli_usage_error("trials", "--storage given twice");
             path = optarg;
@@ -96,10 +91,10 @@ int cmd_trials(int argc, char **argv)
             query.state = (int)state;
             break;
         }
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        default: return cli_option_unhandled(&p, c);
         }
     }
+    if (c < 0) return p.exit_code;
     if (path && optind != argc) return cli_usage_error("trials", "give either a DB file or --storage, not both");
     if (!path && optind != argc - 1) return cli_usage_error("trials", "expected one DB file (or --storage URL)");
     if (!path) path = argv[optind];

@@ -7,39 +7,41 @@
  * cycles, like `stedgeai validate`. Exit status 1 when the target's outputs
  * differ from the host runtime's.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
 #include "mcuopt/model_file.h"
 #include "mcuopt/validate.h"
 
-static void print_help(void)
-{
-    printf("usage: mcuopt validate MODEL --target NAME|FILE.json (--inputs FILE | --data PATH) [OPTIONS]\n\n"
-           "Runs your inputs through the float model, the integer host runtime and the\n"
-           "emitted C code on the target's emulated Cortex-M (QEMU), and reports for the\n"
-           "output: how many are identical between host and target (bit for bit), the\n"
-           "largest difference in quantization steps, the top-1 agreement with the float\n"
-           "model, the accuracy when the inputs have labels, and the target's exact\n"
-           "instructions and estimated cycles per op. Exit status 1 if any target output\n"
-           "differs from the host's.\n\n"
-           "MODEL is a .mcq deploy model (compared with --float-model, if given) or a .mco\n"
-           "float model (the float model and the code, computing in float).\n\n"
-           "options:\n"
-           "      --target NAME     the MCU profile (mcuopt targets)\n"
-           "      --inputs FILE     the inputs: a .npy array (uint8 or float32 samples, or int8\n"
-           "                        model inputs), or raw .u8 / .f32 / .i8 values, N inputs of\n"
-           "                        the model's H*W*C values\n"
-           CLI_DATA_HELP
-           "                        (the test split of --data is the inputs)\n"
-           "      --images N        only the first N inputs (default: all)\n"
-           "      --float-model M   the float model (.mco) to compare a .mcq with\n"
-           CLI_IO_TYPE_HELP
-           "      --cc CC, -O LEVEL the compiler (gcc, clang) and level of the model code\n"
-           "      --json            print the results as JSON on stdout\n"
-           "  -h, --help            this help\n");
-}
+enum { OPT_TARGET = 1000, OPT_INPUTS, OPT_IMAGES, OPT_FLOAT_MODEL, OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_CC };
+
+static const cli_option validate_table[] = {
+    {"target", 0, "NAME", "the MCU profile (mcuopt targets)", OPT_TARGET},
+    {"inputs", 0, "FILE", "the inputs: a .npy array (uint8 or float32 samples, or int8 model inputs), or raw .u8 "
+     "/ .f32 / .i8 values, N inputs of the model's H*W*C values (or --data: its test split is the inputs)",
+     OPT_INPUTS},
+    {"images", 0, "N", "only the first N inputs (default: all)", OPT_IMAGES},
+    {"float-model", 0, "M", "the float model (.mco) to compare a .mcq with", OPT_FLOAT_MODEL},
+    CLI_OPTION_INPUT_TYPE(OPT_INPUT_TYPE),
+    CLI_OPTION_OUTPUT_TYPE(OPT_OUTPUT_TYPE),
+    CLI_OPTION_CC(OPT_CC),
+    CLI_OPTION_OPT_LEVEL,
+    CLI_OPTION_JSON,
+    {0},
+};
+
+static const cli_option *const validate_tables[] = {validate_table, cli_data_table, NULL};
+
+static const cli_command_spec validate_spec = {
+    "validate", "MODEL --target NAME|FILE.json (--inputs FILE | --data PATH) [OPTIONS]",
+    "Runs your inputs through the float model, the integer host runtime and the emitted C code on the target's "
+    "emulated Cortex-M (QEMU), and reports for the output: how many are identical between host and target (bit "
+    "for bit), the largest difference in quantization steps, the top-1 agreement with the float model, the "
+    "accuracy when the inputs have labels, and the target's exact instructions and estimated cycles per op. Exit "
+    "status 1 if any target output differs from the host's.\n\nMODEL is a .mcq deploy model (compared with "
+    "--float-model, if given) or a .mco float model (the float model and the code, computing in float).",
+    validate_tables, NULL,
+};
 
 static cJSON *result_json(const char *model, const mco_model *m, const mco_target_profile *t,
                           const mco_validate_result *r)
@@ -109,23 +111,6 @@ static void print_result(const char *model, const mco_model *m, const mco_target
 
 int cmd_validate(int argc, char **argv)
 {
-    enum { OPT_TARGET = 1000, OPT_INPUTS, OPT_DATASET, OPT_DATA, OPT_LABEL_COLUMN, OPT_IMAGES, OPT_FLOAT_MODEL,
-           OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_CC, OPT_JSON };
-    static const struct option options[] = {
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"inputs", required_argument, NULL, OPT_INPUTS},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
-        {"images", required_argument, NULL, OPT_IMAGES},
-        {"float-model", required_argument, NULL, OPT_FLOAT_MODEL},
-        {"input-type", required_argument, NULL, OPT_INPUT_TYPE},
-        {"output-type", required_argument, NULL, OPT_OUTPUT_TYPE},
-        {"cc", required_argument, NULL, OPT_CC},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *target_name = NULL, *inputs_path = NULL, *float_path = NULL;
     cli_data_options data = {0};
     int json = 0, data_given = 0, images = 0;
@@ -133,15 +118,13 @@ int cmd_validate(int argc, char **argv)
     mco_validate_options vo;
     mco_validate_options_default(&vo);
     vo.measure.ctx = cli_context();
-    optind = 1;
+    cli_parser p;
+    cli_parser_init(&p, &validate_spec, argc, argv);
     int c;
-    while ((c = getopt_long(argc, argv, "hO:", options, NULL)) != -1) {
+    while ((c = cli_getopt(&p)) > 0) {
         switch (c) {
         case OPT_TARGET: target_name = optarg; break;
         case OPT_INPUTS: inputs_path = optarg; break;
-        case OPT_DATASET: data.dataset = optarg; data_given = 1; break;
-        case OPT_DATA: data.data_dir = optarg; data_given = 1; break;
-        case OPT_LABEL_COLUMN: data.label_column = optarg; break;
         case OPT_IMAGES:
             if (!cli_parse_int("validate", "--images", optarg, 1, 1000000, &images)) return CLI_EXIT_USAGE;
             break;
@@ -161,11 +144,14 @@ int cmd_validate(int argc, char **argv)
             if (mco_opt_level_check(opt_level) != MCO_OK) return cli_usage_error("validate", "%s", mco_last_error());
             vo.measure.opt = opt_level;
             break;
-        case OPT_JSON: json = 1; break;
-        case 'h': print_help(); return CLI_EXIT_OK;
-        default: return CLI_EXIT_USAGE;
+        case CLI_OPT_JSON: json = 1; break;
+        default: {   /* the data options (cli_data_table) */
+            int r = cli_data_option(&data, &data_given, "validate", c, optarg);
+            if (r != CLI_EXIT_OK) return r == -1 ? cli_option_unhandled(&p, c) : r;
+        }
         }
     }
+    if (c < 0) return p.exit_code;
     if (optind != argc - 1) return cli_usage_error("validate", "expected one MODEL file");
     if (!target_name) return cli_usage_error("validate", "--target is required");
     if (!inputs_path == !data_given)

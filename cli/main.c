@@ -33,27 +33,26 @@ static const cli_command commands[] = {
 
 static void print_usage(FILE *out)
 {
-    fprintf(out,
-            "mcuopt %s - fit neural networks onto Arm Cortex-M microcontrollers\n\n"
-            "usage: mcuopt [-v|--verbose] COMMAND [OPTIONS]   (mcuopt COMMAND --help for its options)\n\n"
-            "  -v, --verbose  also print the steps of long operations (tools run, directories used)\n\n"
-            "commands:\n",
-            MCO_VERSION);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    int width = cli_help_width(out);
+    fprintf(out, "mcuopt %s - fit neural networks onto Arm Cortex-M microcontrollers\n\n", MCO_VERSION);
+    fputs("usage: mcuopt [-v|--verbose] COMMAND [OPTIONS]\n"
+          "       mcuopt COMMAND --help   (its options)\n"
+          "       mcuopt --version\n\n", out);
+    fputs("  -v, --verbose  ", out);
+    cli_help_wrap(out, "also print the steps of long operations (tools run, directories used)", 17, 17, width);
+    fputs("\n\ncommands:\n", out);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        fprintf(out, "  %-12s ", commands[i].name);
+        cli_help_wrap(out, commands[i].summary, 15, 15, width);
+        fputc('\n', out);
+    }
 }
 
 static int run_command(int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[0], commands[i].name) == 0) {
-            /* getopt_long prefixes its messages (unknown option, missing
-             * value) with argv[0]: make them "mcuopt: train: ..." like ours.
-             * The commands print nothing more for them. */
-            char prefix[64];
-            snprintf(prefix, sizeof prefix, "mcuopt: %s", commands[i].name);
-            argv[0] = prefix;
-            return commands[i].run(argc, argv);
+            return commands[i].run(argc, argv);   /* cli_getopt words its errors */
         }
     fprintf(stderr, "mcuopt: unknown command '%s' (see 'mcuopt --help')\n", argv[0]);
     return CLI_EXIT_USAGE;

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   zlib1g-dev libcjson-dev libsqlite3-dev sqlite3 libpq-dev postgresql libdnnl-dev libstb-dev libpng-dev libjpeg-dev
-  libcsv-dev
+  libcsv-dev chromium
   libsndfile1-dev libsamplerate0-dev espeak-ng sox python3-scipy
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dataset-fashion-mnist

@@ -734,6 +734,14 @@ bad "count_pad must be 0 or 1, not '2'"   info --arch "$d/count_pad_two.arch"
 bad "option not taken by this layer type 'count_pad'" info --arch "$d/count_pad_max.arch"
 bad "concat needs inputs=A,B"             info --arch "$d/concat_one.arch"
 bad "concat inputs differ in height or width: 6x6x2 and 8x8x1" info --arch "$d/concat_sizes.arch"
+# ---- option tables (issue 17 item 6, wip/cli17): getopt's refusals, in its words, with the hint ----
+bad "unrecognized option '--bogus' (see 'mcuopt train --help')" train --bogus
+bad "option '--a' is ambiguous; possibilities: '--arch' '--audio-features' '--augment'" train --a
+bad "option '--json' doesn't allow an argument" train --json=yes
+bad "option requires an argument -- 'o' (see 'mcuopt emit --help')" emit "$m" -o
+bad "invalid option -- 'z' (see 'mcuopt search --help')" search -z "$m"
+bad "unrecognized option '--arch'"        compress "$m" --arch mlp --stages quant:int8 -o x
+bad "option '--output' requires an argument" search "$m" --target stm32f405 --min-accuracy 90 --output
 
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do

@@ -13,9 +13,12 @@
 # and the starting model (quant:int8) is measured too, the gain compares
 # the two measured models, and the report has units, three plots, the
 # provenance and no fraction shown as a budget. Then `--formats int8
-# --stages prune,quant` keeps every trial inside that space.
+# --stages prune,quant` keeps every trial inside that space. Last, the
+# first report opened in headless Chromium (tests/lib/browser.sh): a
+# screenshot that is not blank, and the chosen model's figures in its DOM.
 # Usage: tests/search_figures.sh path/to/mcuopt (cwd: repo root). Exits 77
-# (skipped) without MNIST, the Arm toolchain and QEMU, or python3.
+# (skipped) without MNIST, the Arm toolchain and QEMU, or python3; and,
+# once everything else has passed, without a Chromium that can start.
 set -uo pipefail
 CLI=$1
 . "$(dirname "$0")/lib/skip.sh"
@@ -125,4 +128,9 @@ for c in bad:
 print("restricted: %d trials, all int8 with pruning and quantization only" % len(rep["trials"]))
 sys.exit(1 if bad or not rep["trials"] else 0)
 EOF
-exit $fail
+[ "$fail" -eq 0 ] || exit 1
+
+# The first search's report in a real browser (tests/lib/browser.sh; skips
+# when Chromium cannot start, after the checks above have passed).
+. "$(dirname "$0")/lib/browser.sh"
+check_report_in_browser "$W/out/report.html" "$W/search.json" "$W/browser"
