@@ -163,6 +163,7 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
         if (got != MCO_OK && !job->init) got = mco_arch_load(job->arch, (mco_shape){0, 0, 0}, 2, &m);
         if (got == MCO_OK) {
             job->data.input = m.input_shape;
+            cli_take_frontend(&m, &job->data);
             mco_model_free(&m);
         }
     }
@@ -219,6 +220,7 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
             if (st == MCO_OK) mco_model_init_params(model, job->train.seed);
         }
     }
+    if (st == MCO_OK) cli_record_frontend(&job->data, model);
     cli_progress progress;
     if (st == MCO_OK) {
         cli_progress_init(&progress, job->quiet);
