@@ -114,6 +114,7 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
     case OPT_THREADS:
         return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case OPT_VAL:
+        job->val_percent = 0;
         return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case CLI_OPT_AUDIO_FEATURES:
         return cli_parse_audio_features(command, value, &job->data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -176,6 +177,7 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
         if (st != MCO_OK) return st;
         full = head;
     }
+    if (job->val_percent > 0) job->val_count = (int)((long long)full.n * job->val_percent / 100);
     if (job->val_count >= full.n) {
         st = mco_error(MCO_ERR_ARG, "--val %d leaves no training images (%d are loaded)", job->val_count,
                        full.n);

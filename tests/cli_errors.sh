@@ -681,6 +681,16 @@ bad "act_leaky_beta.arch:4: option not taken by this layer type 'beta'" info --a
 bad "hard_sigmoid alpha must be finite and non-zero" info --arch "$d/act_hs_zero.arch"
 bad "leaky_relu alpha must be finite"     info --arch "$d/act_nan.arch"
 
+# ---- issue 15 (kws15): a model with an audio front-end (trained on the silent aud-ok
+# clips: 49x10 MFCCs into 2 classes) refuses an emitted uint8 input, which NAME_run_pcm
+# cannot make from float features.
+printf 'input 49 10 1\nflatten\ndense units=2\n' >"$d/kws_tiny.arch"
+"$cli" train --arch "$d/kws_tiny.arch" --data "$d/aud-ok" --val 1 --epochs 1 --quiet -o "$d/kws_fe.mco" >/dev/null &&
+  "$cli" quantize "$d/kws_fe.mco" --data "$d/aud-ok" --no-eval -o "$d/kws_fe.mcq" >/dev/null || fail "the front-end fixture"
+bad "emit: a model with an audio front-end takes float features, not a uint8 input" emit "$d/kws_fe.mcq" --input-type uint8 -o "$out/pkg"
+bad "emit: a model with an audio front-end takes float features, not a uint8 input" measure "$d/kws_fe.mcq" --target stm32f405 --data "$d/aud-ok" --input-type uint8
+# ---- end of issue 15 (kws15) ----
+
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
