@@ -17,11 +17,13 @@ static const cli_task tasks[] = {
      "a WAV folder in the Speech Commands layout (one sub-directory of clips per word)",
      {MCO_DATA_AUDIO, MCO_DATA_AUTO}, 30, 10, 0, 90.0},
     {"vww", "visual wake words", "mobilenet-v1-0.25",
-     "an image folder with two sub-directories (e.g. person/ and non_person/), resized to 96x96 RGB",
-     {MCO_DATA_IMAGES, MCO_DATA_AUTO}, 20, 10, 0, 80.0},
+     "an image folder with two sub-directories (e.g. person/ and non_person/), resized to 96x96 RGB, or "
+     "96x96x3 arrays as .npy",
+     {MCO_DATA_IMAGES, MCO_DATA_NPY, MCO_DATA_AUTO}, 20, 10, 0, 80.0},
     {"ic", "image classification", "resnet8",
-     "CIFAR-10 binary batches (data_batch_*.bin, test_batch.bin) or an image folder resized to 32x32 RGB",
-     {MCO_DATA_CIFAR10, MCO_DATA_IMAGES, MCO_DATA_AUTO}, 30, 10, 0, 85.0},
+     "CIFAR-10 binary batches (data_batch_*.bin, test_batch.bin), an image folder resized to 32x32 RGB, or "
+     "32x32x3 arrays as .npy",
+     {MCO_DATA_CIFAR10, MCO_DATA_IMAGES, MCO_DATA_NPY, MCO_DATA_AUTO}, 30, 10, 0, 85.0},
     {"ad", "anomaly detection", "ad-autoencoder",
      "log-mel frames as x.npy / y.npy or CSV, 640 values per sample (5 frames x 128 bands; labels 0 normal, "
      "1 anomalous, for the AUC)",

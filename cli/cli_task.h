@@ -14,7 +14,7 @@ typedef struct {
     const char *what;          /* "keyword spotting" */
     const char *arch;          /* the built-in architecture: "ds-cnn" */
     const char *data_what;     /* what --data must hold, for messages and help */
-    mco_data_format formats[3];/* the formats it reads (MCO_DATA_AUTO ends the list) */
+    mco_data_format formats[4];/* the formats it reads (MCO_DATA_AUTO ends the list) */
     int epochs;                /* default --epochs */
     int val_percent;           /* default validation share of the training split */
     int floor_is_auc;          /* 1: the floor is on the AUC (an autoencoder), else accuracy */

@@ -695,7 +695,8 @@ bad "unknown task 'speech'"                run --task speech
 bad "--task kws (keyword spotting) trains on --data DIR" run --task kws
 bad "--task kws (keyword spotting) reads a WAV folder in the Speech Commands layout" run --task kws --data "$d/img-ok"
 bad "img-ok holds images data"             run --task kws --data "$d/img-ok"
-bad "--task vww (visual wake words) reads an image folder" run --task vww --data "$d/ae-good"
+bad "--task vww (visual wake words) reads an image folder" run --task vww --data "$d/aud-ok"
+bad "mobilenet-v1-0.25 takes 96x96x3 inputs but the data is 1x1x8" run --task vww --data "$d/ae-good" --quiet
 bad "--task ic (image classification) reads CIFAR-10 binary batches" run --task ic --data "$d/aud-ok"
 bad "mcuopt has no reader for machine sounds (ToyADMOS, MIMII) yet" run --task ad --data "$d/aud-ok"
 bad "ad-autoencoder takes 1x1x640 inputs but the data is 1x1x8" run --task ad --data "$d/ae-good" --quiet

@@ -16,7 +16,8 @@
 #      on the chip with runtime/mco_mfcc.c and runs the model, and every
 #      output must equal the host's (the features from the same runtime code
 #      on the host, then the host runtime); also with a float input type
-#      (the features go through NAME_run's own conversion) and for a second
+#      (the features go through NAME_run's own conversion), for the float32
+#      model (the features normalised into a float input), and for a second
 #      model trained on log-mel features (--audio-features logmel,mels=10:
 #      49 x 10 again, no DCT), whose front-end the measurement must take
 #      from the model, not from the defaults.
@@ -81,6 +82,7 @@ measure_pcm() {   # NAME MODEL [measure options...]
 }
 measure_pcm "ds-cnn int8, MFCC" "$tmp/kws.mcq"
 measure_pcm "ds-cnn int8, MFCC, float input" "$tmp/kws.mcq" --input-type float
+measure_pcm "ds-cnn float32, MFCC" "$tmp/kws.mco"   # a float model file is measured as float32
 "$cli" measure "$tmp/kws.mcq" --target stm32f405 --data "$set_dir" --images 4 --json >"$tmp/measure.json" 2>"$tmp/err" ||
   { cat "$tmp/err" >&2; fail "measure --json"; }
 grep -q '"from_pcm"' "$tmp/measure.json" || fail "measure --json: no from_pcm"

@@ -48,7 +48,10 @@ mco_status mco_emit_frontend_init(const mco_deploy_model *dm, const mco_plan *pl
         return mco_error(MCO_ERR_UNSUPPORTED, "emit: a model with an audio front-end takes float features, not a "
                          "uint8 input (take --input-type float or int8)");
     fe->on = 1;
-    fe->via_float = types->input_type == MCO_IO_FLOAT;
+    /* A float input that NAME_run converts (--input-type float) takes the
+     * features as they are; the model's own input (int8, or a float model's
+     * normalised float) is made from them here. */
+    fe->via_float = types->convert_input && types->input_type == MCO_IO_FLOAT;
     if ((st = mco_plan_io_init(dm, plan, MCO_IO_FLOAT, types->output_type, &fe->float_io)) != MCO_OK) return st;
     uint32_t elem = plan->input_type == MCO_ELEM_S8 ? 1u : 4u;
     fe->feature_bytes = (uint32_t)plan->input_size * 4u;

@@ -54,7 +54,7 @@ mco_status mco_emit_array(FILE *f, const char *name, mco_data_type type, const v
  * functions then write nothing). */
 typedef struct {
     int on;
-    int via_float;              /* the caller's input is float: the features go to NAME_run_with_arena */
+    int via_float;              /* NAME_run converts a float input: the features go to it as they are */
     mco_mfcc_params params;
     mco_plan_io float_io;       /* float features -> the model input (normalisation, quantization) */
     uint32_t feature_offset, feature_bytes;
