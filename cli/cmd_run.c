@@ -311,7 +311,9 @@ int cmd_run(int argc, char **argv)
             cJSON *t = cJSON_AddObjectToObject(summary, "task");
             cJSON_AddStringToObject(t, "name", task ? task->name : "");
             cJSON_AddStringToObject(t, "floor_on", int8_eval.kind == MCO_LOSS_MSE ? "auc" : "accuracy");
-            cJSON_AddNumberToObject(t, "floor", int8_eval.kind == MCO_LOSS_MSE ? min_auc : min_accuracy);
+            char floor_text[32];   /* the float as given (0.85, not 0.850000024) */
+            snprintf(floor_text, sizeof floor_text, "%.6g", (double)(int8_eval.kind == MCO_LOSS_MSE ? min_auc : min_accuracy));
+            cJSON_AddNumberToObject(t, "floor", strtod(floor_text, NULL));
             cJSON_AddBoolToObject(t, "floor_met", floor_met);
         }
         if (pcm) {

@@ -251,6 +251,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK && opt->code_dir) {   /* the same code, with the measured stack in model.h */
         eo.measure = 1;
         eo.measured_stack_bytes = result->stack_bytes;
+        if (opt->pcm && opt->pcm_result->stack_bytes > eo.measured_stack_bytes)   /* the deeper entry point */
+            eo.measured_stack_bytes = opt->pcm_result->stack_bytes;
         st = mco_emit_c_with(dm, &plan, opt->code_dir, &eo, &er);
     }
     if (have_measure_out) {
