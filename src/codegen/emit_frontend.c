@@ -140,10 +140,12 @@ void mco_emit_frontend_header(FILE *f, const mco_emit_frontend *fe, const mco_au
     const char *N = nm->upper, *n = nm->lower;
     char desc[256];
     mco_audio_frontend_describe(a, desc, sizeof desc);
+    char *details = strstr(desc, " (");   /* the description on two lines: what, then how */
+    if (details) *details++ = '\0';
     fprintf(f,
             "\n/* The audio front-end. %s_run_pcm(pcm, out) computes the model's input on\n"
             " * the chip from %s_PCM_SAMPLES 16-bit mono samples at %s_PCM_RATE Hz\n"
-            " * (%s)\n"
+            " * (%s\n * %s)\n"
             " * with mcuopt_runtime/mco_mfcc.c, the code that computed the training\n"
             " * features on the host (the same bits), and runs the model on it. Its\n"
             " * scratch (%" PRIu32 " bytes of features, %" PRIu32 " of front-end work space) is in\n"
@@ -153,7 +155,7 @@ void mco_emit_frontend_header(FILE *f, const mco_emit_frontend *fe, const mco_au
             "#define %s_PCM_SAMPLES %d\n#define %s_PCM_RATE %d\n"
             "int %s_run_pcm(const int16_t *pcm, %s_output_t *out);\n"
             "int %s_run_pcm_with_arena(const int16_t *pcm, %s_output_t *out, void *arena);\n",
-            n, N, N, desc, fe->feature_bytes, fe->scratch_bytes, N, n, n, N, (int)fe->params.n_samples, N,
+            n, N, N, desc, details ? details : "", fe->feature_bytes, fe->scratch_bytes, N, n, n, N, (int)fe->params.n_samples, N,
             (int)fe->params.sample_rate, n, n, n, n);
 }
 
