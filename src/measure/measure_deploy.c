@@ -116,7 +116,8 @@ static mco_status predict_pcm(const mco_deploy_model *dm, const mco_plan *plan, 
 /* The second run of the emitted code in `dir`: model_run_pcm on the
  * caller's clips (see measure.h). */
 static mco_status measure_pcm(const mco_deploy_model *dm, const mco_plan *plan, const mco_target_profile *target,
-                              const mco_measure_options *opt, const mco_measure_request *base, const char *dir)
+                              const mco_measure_options *opt, const mco_measure_request *base, const char *dir,
+                              size_t model_flash)
 {
     int n = opt->pcm_clips;
     if (!dm->model.has_frontend)
@@ -124,6 +125,16 @@ static mco_status measure_pcm(const mco_deploy_model *dm, const mco_plan *plan, 
                          dm->model.arch_name);
     if (!opt->pcm_result || n < 1 || n > MCO_MEASURE_MAX_PCM_CLIPS)
         return mco_error(MCO_ERR_ARG, "measure: %d PCM clips (1..%d, with a result)", n, MCO_MEASURE_MAX_PCM_CLIPS);
+    /* The clips are test vectors in the emulated Flash (at least the
+     * profile's): as many as fit beside the model, with 64 KB to spare for
+     * the front-end, the harness and libc. */
+    size_t clip_bytes = (size_t)dm->model.frontend.clip_samples * sizeof(int16_t);
+    size_t flash = (size_t)target->flash_kb * 1024, used = model_flash + (64u << 10);
+    size_t room = flash > used ? (flash - used) / clip_bytes : 0;
+    if (room < 1)
+        return mco_error(MCO_ERR_RANGE, "measure: no room in %s's %d KB of Flash for a %zu-byte PCM clip beside the "
+                         "model (%zu bytes)", target->name, target->flash_kb, clip_bytes, model_flash);
+    if ((size_t)n > room) n = (int)room;
     uint8_t *expected = malloc((size_t)n * base->output_bytes);
     if (!expected) return mco_error(MCO_ERR_NOMEM, "out of memory");
     mco_status st = predict_pcm(dm, plan, opt->output_type, opt->pcm, n, expected, base->output_bytes);
@@ -231,7 +242,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
             req.work_dir = measure_out.stage;
         }
         if (st == MCO_OK) st = mco_target_measure(target, &req, result);
-        if (st == MCO_OK && opt->pcm) st = measure_pcm(dm, &plan, target, opt, &req, dir);
+        if (st == MCO_OK && opt->pcm) st = measure_pcm(dm, &plan, target, opt, &req, dir, result->flash_bytes);
     }
     if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
         st = mco_error(MCO_ERR_FORMAT, "measure: %d layer marks in the firmware for %d ops", result->n_layers,

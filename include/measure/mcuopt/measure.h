@@ -56,7 +56,8 @@ typedef struct {
      * compared with the host's (the same front-end's features through the
      * host runtime); that run's figures go to *pcm_result (required with
      * pcm). The clips are test vectors in the firmware's Flash: at most
-     * MCO_MEASURE_MAX_PCM_CLIPS. */
+     * MCO_MEASURE_MAX_PCM_CLIPS, and only as many as fit the target's Flash
+     * beside the model with 64 KB to spare (none: MCO_ERR_RANGE). */
     const int16_t *pcm;
     int pcm_clips;
     mco_measure_result *pcm_result;
