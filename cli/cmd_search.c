@@ -49,6 +49,8 @@ static void print_help(void)
            "                            study among workers on several machines\n"
            "      --artifacts DIR       where trials' models go (default OUTDIR/trials); with\n"
            "                            workers on several machines, a directory they share\n"
+           "      --report              run no trial: write the outputs of the study as the\n"
+           "                            store holds it (same options as its workers)\n"
            "  -o, --out DIR             outputs: best.mcq, code/, report.html, report.json\n"
            "                            (default search-out)\n"
            "      --seed N              study seed (default 1)\n"
@@ -161,6 +163,7 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddNumberToObject(o, "run", r->n_run);
     cJSON_AddNumberToObject(o, "reused", r->n_reused);
     cJSON_AddNumberToObject(o, "run_by_others", r->n_by_others);
+    cJSON_AddNumberToObject(o, "learned_from_others", r->n_learned);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
     cJSON_AddStringToObject(o, "trial_figures", r->trial_figures);
@@ -263,6 +266,7 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
            "%d run now, %d read back",
            opt->target->name, r->n_trials, r->n_done, r->n_pruned, r->n_failed, r->n_run, r->n_reused);
     if (r->n_by_others) printf(", %d run by another search on the same store", r->n_by_others);
+    if (r->n_learned) printf(", %d learned from other workers", r->n_learned);
     printf("\n");
     printf("trials' Flash, RAM and latency: %s\n", strcmp(r->trial_figures, "measured") == 0
                                                     ? "measured on the emulated target"
@@ -310,7 +314,7 @@ int cmd_search(int argc, char **argv)
         OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
         OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_DATASET, OPT_DATA,
         OPT_LABEL_COLUMN, OPT_QUIET, OPT_JSON, OPT_OPTIMIZE, OPT_FORMATS, OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS,
-        OPT_MIN_AUC,
+        OPT_REPORT, OPT_MIN_AUC,
         OPT_OBJECTIVE
     };
     static const struct option options[] = {
@@ -321,6 +325,7 @@ int cmd_search(int argc, char **argv)
         {"db", required_argument, NULL, OPT_DB},
         {"storage", required_argument, NULL, OPT_STORAGE},
         {"artifacts", required_argument, NULL, OPT_ARTIFACTS},
+        {"report", no_argument, NULL, OPT_REPORT},
         {"out", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, OPT_SEED},
         {"workers", required_argument, NULL, OPT_WORKERS},
@@ -381,6 +386,7 @@ int cmd_search(int argc, char **argv)
             break;
         case 'o': out_dir = optarg; break;
         case OPT_ARTIFACTS: so.artifacts_dir = optarg; break;
+        case OPT_REPORT: so.report_only = 1; break;
         case OPT_SEED:
             if (!cli_parse_int("search", "--seed", optarg, 0, 2147483647, &seed)) return CLI_EXIT_USAGE;
             so.seed = (uint64_t)seed;

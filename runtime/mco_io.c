@@ -5,10 +5,16 @@
  * host and on the chip: IEEE double arithmetic (in hardware or libgcc's
  * software routines) rounds every step the same everywhere.
  *
- * What it leaves out: any faster float path (the conversion runs once per
- * input value, before the model's kernels).
+ * mco_input_f32_s8_steps gives the same results from a table of the 255
+ * values where the conversion steps up (see mco_io.h), which the emitted
+ * code uses when the table is finite.
+ *
+ * What it leaves out: a table for float -> float (one float division per
+ * value, in hardware on an FPU core).
  */
 #include "mco_io.h"
+
+#include <string.h>
 
 int8_t mco_input_value_s8(const mco_input_params *p, float v)
 {
@@ -30,6 +36,43 @@ void mco_input_f32_s8(const mco_input_params *p, const float *in, int8_t *out, i
 {
     int32_t i;
     for (i = 0; i < n; i++) out[i] = mco_input_value_s8(p, in[i]);
+}
+
+int32_t mco_float_order(float v)
+{
+    uint32_t bits;
+    uint32_t magnitude;
+    memcpy(&bits, &v, sizeof bits);
+    magnitude = bits & 0x7fffffffu;
+    if (magnitude > 0x7f800000u) return MCO_FLOAT_ORDER_NAN;
+    return bits == magnitude ? (int32_t)magnitude : -(int32_t)magnitude;
+}
+
+void mco_input_f32_s8_steps(const mco_input_steps *t, const float *in, int8_t *out, int32_t n)
+{
+    const int32_t *s = t->steps;
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        int32_t v = mco_float_order(in[i]);
+        /* Binary search for the number of steps <= v, one step size per
+         * line (unrolled: a loop costs more than the compares). b is a sum
+         * of the larger step sizes, at most 256 - 2 * size, so every index
+         * below is < 255. */
+        int32_t b = 0;
+        if (v == MCO_FLOAT_ORDER_NAN) {
+            out[i] = t->nan_value;
+            continue;
+        }
+        b += s[b + 127] <= v ? 128 : 0;
+        b += s[b + 63] <= v ? 64 : 0;
+        b += s[b + 31] <= v ? 32 : 0;
+        b += s[b + 15] <= v ? 16 : 0;
+        b += s[b + 7] <= v ? 8 : 0;
+        b += s[b + 3] <= v ? 4 : 0;
+        b += s[b + 1] <= v ? 2 : 0;
+        b += s[b] <= v ? 1 : 0;
+        out[i] = (int8_t)(b - 128);
+    }
 }
 
 void mco_input_f32_f32(const mco_input_params *p, const float *in, float *out, int32_t n)

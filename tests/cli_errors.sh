@@ -717,6 +717,10 @@ cmp -s "$d/plain.file" "$d/good.mco" || fail "plain.file was changed"
 if [ "$cases" -lt 100 ]; then
   fail "only $cases cases (the table should hold at least 100)"
 fi
+# search --report (issue 18): a study with no trials has nothing to report,
+# and the store and output directory this run would have made are not left
+bad "--report: the study in" search "$m" --target stm32f405 --min-accuracy 50 "${data[@]}" --val-images 100 --quiet --report -o rep
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures of $cases check(s) failed" >&2
   exit 1

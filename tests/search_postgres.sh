@@ -12,7 +12,11 @@
 # the one --artifacts directory. `mcuopt trials --storage` lists the study.
 # Then a second study, on which the server is restarted while two workers
 # run it: they reconnect and finish it, and no trial finished before the
-# restart is lost or changed.
+# restart is lost or changed. Then a third study, two workers sharing no
+# directory (no --artifacts): each trial run once, each worker learned from
+# the other's results (learned_from_others), the models kept in the database,
+# and `search --report` from a directory holding none of the workers' files
+# chooses the same trial, from the database's copy, bit-exact on the emulator.
 #
 # The test starts its own server (tests/lib/postgres.sh: a temporary
 # directory, a Unix socket only, as the postgres user when run as root).
@@ -144,6 +148,83 @@ sq2() { q "select count(*) from mcuopt_trials where study = 't2' and $1"; }
 after=$(q "select string_agg(id || ':' || finished_at, ',' order by id) from mcuopt_trials where study = 't2' and id in ($(echo "$before" | sed 's/:[^,]*//g'))")
 [ "$after" = "$before" ] || { echo "FAIL: trials done before the restart changed: $before -> $after"; fail=1; }
 
+# Workers that share what they learn (a third study, two workers started
+# together, no --artifacts: the machines share no directory). Each draws its
+# own proposals and takes in the other's finished trials before each batch
+# ("learned_from_others"); every trial is run once; the models are kept in
+# the database. Then `--report` with the same options writes the study's
+# outputs from a directory that holds none of the workers' files (as on
+# another machine): the chosen model comes out of the database.
+STUDY3="$DB&study=t3&lease=30"
+TRIALS3=8
+args3=()
+skip_next=
+for a in "${args[@]}"; do
+    if [ -n "$skip_next" ]; then skip_next=; continue; fi
+    case $a in
+        --artifacts) skip_next=1; continue ;;
+        "$STUDY") a=$STUDY3 ;;
+        $TRIALS) [ "${args3[-1]}" = --max-trials ] && a=$TRIALS3 ;;
+    esac
+    args3+=("$a")
+done
+for r in f g; do
+    "$CLI" "${args3[@]}" -o "$W/out-$r" > "$W/$r.json" 2> "$W/$r.err" &
+    pids+=($!)
+done
+for i in 0 1; do
+    wait "${pids[$i]}"
+    code=$?
+    [ "$code" -lt 2 ] || { echo "FAIL: sharing worker $i exited $code"; cat "$W/f.err" "$W/g.err"; fail=1; }
+done
+pids=()
+sq3() { q "select count(*) from mcuopt_trials where study = 't3' and $1"; }
+[ "$(sq3 true)" = $TRIALS3 ] || { echo "FAIL: study t3 holds $(sq3 true) trials, not $TRIALS3"; fail=1; }
+[ "$(sq3 "state in ('queued', 'running', 'failed')")" = 0 ] ||
+    { echo "FAIL: study t3 has trials left or failed: $(q "select id, state, error from mcuopt_trials where study = 't3' and state <> 'done'")"; fail=1; }
+[ "$(sq3 "attempts > 1")" = 0 ] || { echo "FAIL: study t3: a trial was claimed twice"; fail=1; }
+ran3=0
+for r in f g; do
+    f=$W/$r.json
+    [ -s "$f" ] || { echo "FAIL: sharing worker $r wrote no summary"; cat "$W/$r.err"; fail=1; continue; }
+    run=$(num "$f" run)
+    learned=$(num "$f" learned_from_others)
+    echo "sharing worker $r: run $run, learned from the other $learned, run by others $(num "$f" run_by_others)"
+    [ "${run:-0}" -ge 1 ] || { echo "FAIL: sharing worker $r ran no trial itself"; fail=1; }
+    [ "${learned:-0}" -ge 1 ] || { echo "FAIL: sharing worker $r learned nothing from the other worker"; fail=1; }
+    ran3=$((ran3 + ${run:-0}))
+done
+[ "$ran3" = $TRIALS3 ] || { echo "FAIL: the sharing workers completed $ran3 trials between them, the study holds $TRIALS3"; fail=1; }
+kept=$(q "select count(*) from mcuopt_models m join mcuopt_trials t on t.study = m.study and t.id = m.trial_id where m.study = 't3' and t.deploy_path is not null")
+with_model=$(sq3 "deploy_path is not null")
+[ "$kept" = "$with_model" ] && [ "$kept" -gt 0 ] ||
+    { echo "FAIL: study t3 keeps $kept models in the database for $with_model trials with a model"; fail=1; }
+rm -rf "$W/out-f/trials" "$W/out-g/trials"
+"$CLI" "${args3[@]}" --report -o "$W/out-r" > "$W/r.json" 2> "$W/r.err" ||
+    { echo "FAIL: search --report: $(cat "$W/r.err")"; fail=1; }
+/usr/bin/python3 - "$W/f.json" "$W/r.json" "$W/out-r" << 'PY' || fail=1
+import json, os, sys
+worker, report = (json.load(open(p)) for p in sys.argv[1:3])
+out = sys.argv[3]
+problems = []
+if report["run"] != 0:
+    problems.append("--report ran %d trials" % report["run"])
+if not report["found"] or report["best"]["id"] != worker["best"]["id"]:
+    problems.append("--report chose %s, the worker %s" % (report.get("best", {}).get("id"), worker["best"]["id"]))
+for name in ("best.mcq", "report.json", "report.html", "code"):
+    if not os.path.exists(os.path.join(out, name)):
+        problems.append("--report wrote no " + name)
+if not report.get("measured", {}).get("bit_exact"):
+    problems.append("--report's chosen model is not bit-exact on the emulator")
+for p in problems:
+    print("FAIL: " + p)
+if not problems:
+    print("search --report: trial %d chosen again from the database's model, %d trials, bit-exact" %
+          (report["best"]["id"], report["trials"]))
+sys.exit(1 if problems else 0)
+PY
+
 [ $fail = 0 ] && echo "search_postgres: a server restart mid-study lost nothing ($TRIALS trials, none failed)"
+[ $fail = 0 ] && echo "search_postgres: two workers sharing study t3 ran $TRIALS3 trials once each, learned from each other, kept the models in the database; --report rebuilt the outputs"
 [ $fail = 0 ] && echo "search_postgres: $total trials for --max-trials $TRIALS over 3 workers, one killed; trial $held taken over after its lease, every trial completed once; none failed; $n_models trial models in the shared directory"
 exit $fail

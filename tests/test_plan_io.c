@@ -12,7 +12,10 @@
  *   - float model: uint8 and float inputs give the bytes of the model's
  *     own path (normalised floats);
  *   - the float -> int8 conversion's edges: NaN gives the zero point,
- *     infinities and huge values clamp;
+ *     infinities and huge values clamp; the lookup among the conversion's
+ *     255 steps (what the emitted code and the host run) gives the double
+ *     arithmetic's result on ~1 M floats over every bit pattern and around
+ *     every step, for five parameter sets;
  *   - refusals: an int8 input or output of a float model, a uint8 input fed
  *     float samples, unknown type names.
  * What it leaves out: the emitted C (tests/emit_io_types.sh runs it in QEMU).
@@ -175,6 +178,62 @@ static void test_conversion_edges(void)
     CHECK(mco_io_type_parse("int16", 0, &t) == MCO_ERR_ARG);
 }
 
+/* The lookup among the steps (mco_input_f32_s8_steps) against the double
+ * arithmetic (mco_input_value_s8) on ~1 M floats spread over every bit
+ * pattern, on the floats around each step, and on NaN and the infinities,
+ * for parameter sets from MNIST's to extreme scales. */
+static int steps_agree(const mco_input_params *p, const mco_input_steps *t, float v)
+{
+    int8_t q;
+    mco_input_f32_s8_steps(t, &v, &q, 1);
+    return q == mco_input_value_s8(p, v);
+}
+
+static void test_input_steps(void)
+{
+    const mco_input_params sets[] = {
+        {1.0f / 255.0f, 0.1307f, 0.3081f, 0.0127287889f, -95},   /* MNIST pixels */
+        {1.0f, 0.0f, 1.0f, 0.02f, 3},
+        {1.0f, -3.5f, 12.0f, 0.37f, -120},                      /* features, mostly negative */
+        {1.0f, 0.0f, 1.0f, 1e-6f, 0},                           /* steps among tiny floats */
+        {1.0f, 0.0f, 1.0f, 1e30f, 127},                         /* steps among huge floats */
+    };
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        const mco_input_params *p = &sets[s];
+        mco_input_steps t;
+        CHECK(mco_input_steps_build(p->norm_scale, p->norm_mean, p->norm_std, p->scale, p->zero_point, t.steps,
+                                    &t.nan_value));
+        int bad = 0;
+        for (uint64_t bits = 0; bits < 0x100000000ull; bits += 4093) {
+            uint32_t b = (uint32_t)bits;
+            float v;
+            memcpy(&v, &b, sizeof v);
+            bad += !steps_agree(p, &t, v);
+        }
+        for (int k = 0; k < 255; k++) {
+            CHECK(k == 0 || t.steps[k - 1] <= t.steps[k]);
+            uint32_t b = t.steps[k] >= 0 ? (uint32_t)t.steps[k] : 0x80000000u | (uint32_t)-t.steps[k];
+            float v;
+            memcpy(&v, &b, sizeof v);
+            CHECK(mco_float_order(v) == t.steps[k]);
+            float below = v, above = v;
+            for (int u = 0; u < 3; u++) {
+                below = nextafterf(below, -INFINITY), above = nextafterf(above, INFINITY);
+                bad += !steps_agree(p, &t, below) + !steps_agree(p, &t, above);
+            }
+            bad += !steps_agree(p, &t, v);
+        }
+        bad += !steps_agree(p, &t, NAN) + !steps_agree(p, &t, INFINITY) + !steps_agree(p, &t, -INFINITY);
+        CHECK(bad == 0);
+    }
+    CHECK(mco_float_order(-0.0f) == 0 && mco_float_order(0.0f) == 0 && mco_float_order(NAN) == MCO_FLOAT_ORDER_NAN &&
+          mco_float_order(-INFINITY) == -0x7f800000 && mco_float_order(-1.0f) < mco_float_order(-0.5f) &&
+          mco_float_order(1e-45f) == 1);
+    int32_t steps[255];
+    int8_t nan_value;
+    CHECK(!mco_input_steps_build(-1.0f, 0.0f, 1.0f, 0.02f, 0, steps, &nan_value));   /* decreasing: no steps */
+}
+
 int main(void)
 {
     uint8_t *raw = malloc((size_t)N * SIZE);
@@ -184,6 +243,7 @@ int main(void)
     test_int8_model(&m, raw);
     test_float_model(&m, raw);
     test_conversion_edges();
+    test_input_steps();
     mco_model_free(&m);
     free(raw);
     TEST_MAIN_END();

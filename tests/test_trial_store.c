@@ -84,6 +84,10 @@ static void check_open_and_study(void)
     CHECK(strcmp(back.target, "stm32f405") == 0 && back.seed == 42 && back.min_accuracy == 0.97 &&
           back.budget == 20 && strcmp(back.model_hash, s.model_hash) == 0 &&
           strcmp(back.settings, s.settings) == 0 && strcmp(back.model_path, "m.mco") == 0);
+    /* a file is one machine's: no shared study, models stay files */
+    CHECK(mco_trials_spans_machines(db) == 0);
+    const uint8_t model[4] = {1, 2, 3, 4};
+    CHECK(mco_trials_put_model(db, 1, model, sizeof model) == MCO_ERR_ARG);
     mco_trials_close(db);
 
     /* reopening with the same study, and without one (listing) */

@@ -15,6 +15,7 @@
  *     claimer can then no longer finish it; a claim kept alive by heartbeats
  *     is not; recover_stale requeues an expired claim;
  *   - results (unknown metrics as NULL) and stage rows read back as written;
+ *   - a trial's model file kept in the database reads back byte for byte;
  *   - discarding a study this handle created with nothing to resume deletes it.
  *
  * What it leaves out: what tests/test_trial_store.c checks on the shared code
@@ -242,6 +243,20 @@ static void check_leases(void)
     CHECK(n == 2 && got && strcmp(got[1].stage, "stage 1") == 0 && got[1].instructions == 200.0 &&
           isnan(got[0].accuracy));
     free(got);
+
+    /* a trial's model kept in the database: every byte value comes back, a
+     * second put replaces the first, a trial without one is NOT_FOUND */
+    uint8_t bytes[300];
+    for (int i = 0; i < 300; i++) bytes[i] = (uint8_t)(i * 7);
+    CHECK_OK(mco_trials_put_model(a, t2.id, bytes, 10));
+    CHECK_OK(mco_trials_put_model(a, t2.id, bytes, sizeof bytes));
+    uint8_t *model = NULL;
+    size_t size = 0;
+    CHECK_OK(mco_trials_get_model(b, t2.id, &model, &size));
+    CHECK(model && size == sizeof bytes && memcmp(model, bytes, sizeof bytes) == 0);
+    free(model);
+    CHECK(mco_trials_get_model(b, taken.id, &model, &size) == MCO_ERR_NOT_FOUND && !model && size == 0);
+    CHECK(mco_trials_spans_machines(a) == 1);
 
     /* a claim by a worker that died without a word: recover_stale requeues it */
     CHECK_OK(mco_trials_claim(b, "quant:float16", 0, 1.0, other, &taken, &outcome));

@@ -489,7 +489,9 @@ void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *
         if (plan->input_type == MCO_ELEM_S8)
             fprintf(f, ",\n%sand quantizes it, q = clamp(round(x / %.9g) + %d, -128, 127)%s", prefix,
                     (double)io->in_scale, (int)io->in_zero_point,
-                    io->input_type == MCO_IO_UINT8 ? " (a table of the 256 values)" : " (in double)");
+                    io->input_type == MCO_IO_UINT8 ? " (a table of the 256 values)"
+                    : io->use_steps                ? " (a lookup among the 255 values where q steps up)"
+                                                   : " (in double)");
         fputs(".\n", f);
         return;
     }
@@ -588,6 +590,19 @@ static size_t emit_input_data(FILE *f, const mco_plan *plan, const mco_plan_io *
         }
         fputs("\n};\n\n", f);
         return 256 * (s8 ? sizeof(int8_t) : sizeof(float));
+    } else if (types->use_steps) {
+        fputs("/* where the float -> int8 input steps up: steps[k] is the position in float\n"
+              " * order (mco_float_order) of the smallest float whose model input is at least\n"
+              " * k - 127, as mcuopt's host computes it with the model's normalisation and\n"
+              " * input quantization (mco_io.h) */\n"
+              "static const mco_input_steps input_steps = {\n    {", f);
+        for (int k = 0; k < 255; k++) {
+            fputs(k % 8 == 0 ? "\n        " : " ", f);
+            fprintf(f, "%" PRId32, types->steps[k]);
+            if (k < 254) fputc(',', f);
+        }
+        fprintf(f, "\n    },\n    %d\n};\n\n", (int)types->steps_nan);
+        return sizeof(int32_t) * 255 + 1;
     } else {
         fprintf(f,
                 "/* the model's normalisation and its input's quantization */\n"
@@ -609,6 +624,9 @@ static void emit_input_conversion(FILE *f, const mco_plan *plan, const mco_plan_
     if (types->input_type == MCO_IO_UINT8)
         fprintf(f, "    mco_input_u8_%s(input_table, in, %s(%" PRIu32 "u), %s_INPUT_SIZE);\n", s8 ? "s8" : "f32", at,
                 plan->input_offset, N);
+    else if (s8 && types->use_steps)
+        fprintf(f, "    mco_input_f32_s8_steps(&input_steps, in, %s(%" PRIu32 "u), %s_INPUT_SIZE);\n", at,
+                plan->input_offset, N);
     else
         fprintf(f, "    mco_input_f32_%s(&input_params, in, %s(%" PRIu32 "u), %s_INPUT_SIZE);\n", s8 ? "s8" : "f32",
                 at, plan->input_offset, N);
@@ -624,7 +642,9 @@ static void io_functions(const mco_plan *plan, const mco_plan_io *types, const m
     if (fe->on && !fe->via_float) fns[n++] = s8 ? "mco_input_f32_s8" : "mco_input_f32_f32";
     if (types->convert_input)
         fns[n++] = types->input_type == MCO_IO_UINT8 ? (s8 ? "mco_input_u8_s8" : "mco_input_u8_f32")
-                                                     : (s8 ? "mco_input_f32_s8" : "mco_input_f32_f32");
+                   : !s8                           ? "mco_input_f32_f32"
+                   : types->use_steps              ? "mco_input_f32_s8_steps"
+                                                   : "mco_input_f32_s8";
     if (types->convert_output) fns[n++] = "mco_output_s8_f32";
     fns[n] = NULL;
 }

@@ -442,7 +442,14 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
     fprintf(f, "## Input recipe\n\n");
     mco_emit_input_recipe(f, "", dm, plan, io, nm);
     if (io->input_type == MCO_IO_INT8) fprintf(f, "\n(`%s` gives the scale and zero point.)\n", nm->header);
-    if (io->input_type == MCO_IO_FLOAT && plan->input_type == MCO_ELEM_S8)
+    if (io->input_type == MCO_IO_FLOAT && plan->input_type == MCO_ELEM_S8 && io->use_steps)
+        fputs("\nThe float input is normalised and quantized by a lookup: the package holds\n"
+              "the 255 float values where the int8 input steps up (1 KB, computed by mcuopt's\n"
+              "host with the model's normalisation and quantization in double precision), and\n"
+              "each value is placed among them in eight float comparisons, so the int8 input\n"
+              "is the host's bit for bit on every float (NaN gives the zero point).\n",
+              f);
+    else if (io->input_type == MCO_IO_FLOAT && plan->input_type == MCO_ELEM_S8)
         fputs("\nThe float input is normalised and quantized in double precision, as mcuopt's\n"
               "host computes it, so the int8 input is the host's bit for bit; on a core\n"
               "without a double-precision FPU that is software floating point (about 1,600\n"

@@ -138,6 +138,10 @@ mco_status mco_plan_io_init(const mco_deploy_model *dm, const mco_plan *plan, mc
         return mco_error(MCO_ERR_UNSUPPORTED, "a %s input needs a positive normalisation scale and std (\"%s\" has "
                          "%g and %g)", mco_io_type_name(input), dm->model.arch_name, (double)ip.norm_scale,
                          (double)ip.norm_std);
+    /* float: the steps of the conversion, for the lookup both sides make */
+    if (input == MCO_IO_FLOAT && s8_in)
+        io->use_steps = mco_input_steps_build(ip.norm_scale, ip.norm_mean, ip.norm_std, ip.scale, ip.zero_point,
+                                              io->steps, &io->steps_nan);
     /* uint8: each byte's model input, as the host computes it for a raw sample */
     if (input == MCO_IO_UINT8 && s8_in) {
         for (int v = 0; v < 256; v++) io->table_s8[v] = mco_input_value_s8(&ip, (float)v);
@@ -149,6 +153,36 @@ mco_status mco_plan_io_init(const mco_deploy_model *dm, const mco_plan *plan, mc
     return MCO_OK;
 }
 
+/* The float at position o of the floats in order (mco_float_order's
+ * inverse: o < 0 the negative ones; -0x7f800000 is -infinity, 0x7f800000
+ * +infinity). */
+static float float_in_order(int64_t o)
+{
+    uint32_t bits = o >= 0 ? (uint32_t)o : 0x80000000u | (uint32_t)-o;
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+int mco_input_steps_build(float norm_scale, float norm_mean, float norm_std, float scale, int32_t zero_point,
+                          int32_t steps[255], int8_t *nan_value)
+{
+    mco_input_params p = {norm_scale, norm_mean, norm_std, scale, zero_point};
+    if (!(norm_scale > 0.0f && norm_std > 0.0f && scale > 0.0f)) return 0;   /* not monotonic */
+    for (int k = 0; k < 255; k++) {
+        /* The first float in order whose input reaches k - 127: +infinity's is 127. */
+        int64_t lo = -0x7f800000LL, hi = 0x7f800000LL;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (mco_input_value_s8(&p, float_in_order(mid)) >= k - 127) hi = mid;
+            else lo = mid + 1;
+        }
+        steps[k] = (int32_t)lo;
+    }
+    *nan_value = mco_input_value_s8(&p, NAN);
+    return 1;
+}
+
 static void io_input_params(const mco_plan_io *io, mco_input_params *p)
 {
     p->norm_scale = io->norm_scale;
@@ -156,6 +190,15 @@ static void io_input_params(const mco_plan_io *io, mco_input_params *p)
     p->norm_std = io->norm_std;
     p->scale = io->in_scale;
     p->zero_point = io->in_zero_point;
+}
+
+/* The runtime's table lookup on the plan's steps. */
+static void input_by_steps(const mco_plan_io *io, const float *in, int8_t *out, int32_t n)
+{
+    mco_input_steps t;
+    memcpy(t.steps, io->steps, sizeof t.steps);
+    t.nan_value = io->steps_nan;
+    mco_input_f32_s8_steps(&t, in, out, n);
 }
 
 /* The caller's input -> the model input at `model_in` (NAME_run's conversion). */
@@ -167,6 +210,7 @@ static void io_convert_input(const mco_plan *plan, const mco_plan_io *io, const 
     if (!io->convert_input) memcpy(model_in, in, plan->input_bytes);
     else if (io->input_type == MCO_IO_UINT8 && s8) mco_input_u8_s8(io->table_s8, in, model_in, plan->input_size);
     else if (io->input_type == MCO_IO_UINT8) mco_input_u8_f32(io->table_f32, in, model_in, plan->input_size);
+    else if (s8 && io->use_steps) input_by_steps(io, in, model_in, plan->input_size);
     else if (s8) mco_input_f32_s8(&p, in, model_in, plan->input_size);
     else mco_input_f32_f32(&p, in, model_in, plan->input_size);
 }

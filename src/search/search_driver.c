@@ -41,6 +41,7 @@
 #endif
 
 #include "mcuopt/context.h"
+#include "mcuopt/file_io.h"     /* mco_read_file, mco_write_file_atomic */
 #include "mcuopt/file_util.h"   /* mco_remove_tree */
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
@@ -58,6 +59,7 @@
 #define MAX_REJECTED_IN_A_ROW 100 /* proposals in a row that do not fit before the search gives up */
 #define RETIRE_MIN_TRIALS 2      /* trials (or rejections) of a format before it may be dropped (twice as
                                     many when none of them is feasible) */
+#define MODEL_FILE_MAX ((size_t)64 << 20) /* a trial's model file kept in the store */
 #define RETIRE_MARGIN 0.5        /* cost by which its best trails the best format's: a wide margin (the
                                     cost is a weighted sum of log ratios: 0.5 is ~1.65x the geometric mean) */
 
@@ -141,6 +143,9 @@ typedef struct {
     unsigned dropped;                  /* weight formats (choice indices as bits) reported as dropped */
     double t0, credited_s;
     double batch_seconds;              /* duration of the last batch that ran something */
+    int shared;                        /* the store spans machines: learn from the study's other workers */
+    uint64_t draw_salt;                /* this worker's own proposals in a shared study (0: none) */
+    int n_pending;                     /* shared: trials of the study neither final nor this search's */
 } search;
 
 static double now_s(void)
@@ -464,6 +469,32 @@ static mco_status check_something_fits(search *s)
                      s->opt->target->name, s->structures[closest].dry, why);
 }
 
+/* A study in a store that spans machines may have other workers: each one
+ * proposes from its own stream of draws (salted with its host name and
+ * output directory as given, from the working directory, so a worker that is restarted with the same command
+ * draws as before, and two workers do not propose the same configurations
+ * in the same order), and learns from every finished trial of the study
+ * (study_news() before each batch). */
+static void join_shared_study(search *s)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+    char cwd[4096] = "";
+    if (s->opt->out_dir[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = 0;
+    size_t size = strlen(host) + strlen(cwd) + strlen(s->opt->out_dir) + 3;
+    char *name = malloc(size);
+    char hex[MCO_TRIAL_HASH_HEX];
+    if (name) {
+        snprintf(name, size, "%s:%s/%s", host, cwd, s->opt->out_dir);
+        mco_trials_hash_text(name, hex);
+    } else {
+        mco_trials_hash_text(s->opt->out_dir, hex);   /* out of memory: the directory alone */
+    }
+    free(name);
+    s->shared = 1;
+    s->draw_salt = mix64(strtoull(hex, NULL, 16)) | 1u;   /* never 0: that is the unshared stream */
+}
+
 static mco_status setup(search *s)
 {
     const mco_search_options *opt = s->opt;
@@ -569,7 +600,9 @@ static mco_status setup(search *s)
     for (int i = 0; i < s->n_structures; i++) save_structure(s, &s->structures[i]);
     if ((st = mco_trials_open(opt->db_path, study, &s->db)) != MCO_OK) return st;
     if ((st = mco_trials_recover_stale(s->db, NULL)) != MCO_OK) return st;
-    return read_store(s);
+    if ((st = read_store(s)) != MCO_OK) return st;
+    if (mco_trials_spans_machines(s->db)) join_shared_study(s);
+    return MCO_OK;
 }
 
 /* ---- the history the sampler sees --------------------------------------------- */
@@ -684,6 +717,22 @@ static void run_trial(const search *s, mco_trials *db, const mco_trial *t, const
     r.objective = mco_search_cost(&s->objective, &c->r);
     snprintf(r.deploy_path, sizeof r.deploy_path, "%s/trial-%lld.mcq", s->trials_dir, (long long)t->id);
     if (!pr.is_deploy || mco_deploy_save(&pr.deploy, r.deploy_path) != MCO_OK) r.deploy_path[0] = '\0';
+    /* Workers on several machines with no directory they share: the model
+     * goes into the store too, so any machine can write the outputs. */
+    if (r.deploy_path[0] && mco_trials_spans_machines(db) && !s->opt->artifacts_dir) {
+        uint8_t *bytes;
+        size_t size;
+        mco_status kept = mco_read_file(r.deploy_path, MODEL_FILE_MAX, &bytes, &size);
+        if (kept == MCO_OK) {
+            kept = mco_trials_put_model(db, t->id, bytes, size);
+            free(bytes);
+        }
+        if (kept != MCO_OK) {
+            mco_trials_fail(db, t, mco_last_error());
+            mco_pipeline_result_free(&pr);
+            return;
+        }
+    }
     mco_trial_stage rows[MCO_PIPELINE_MAX_STAGES + 1];
     stage_rows(&pr, rows);
     mco_trials_finish(db, t, &r, rows, pr.n_reports);
@@ -701,7 +750,13 @@ static void worker_main(const search *s, const batch_item *item)
     signal(SIGTERM, SIG_DFL);
     const config_entry *e = &s->entries[item->entry];
     mco_trials *db;
-    if (mco_trials_open(s->opt->db_path, &s->study, &db) != MCO_OK) _exit(2);
+    /* A database server may be restarting: the parent's calls wait for it
+     * (they reconnect), and so does the trial's own connection, for as long
+     * (PG_RECONNECT_S in trials_postgres.c). */
+    for (int waited = 0; mco_trials_open(s->opt->db_path, &s->study, &db) != MCO_OK; waited++) {
+        if (!s->shared || waited >= 60) _exit(2);
+        sleep(1);
+    }
     run_trial(s, db, &item->claimed, &s->structures[e->structure]);
     mco_trials_close(db);
     _exit(0);
@@ -737,29 +792,95 @@ static void report_progress(search *s, int running)
     opt->progress(opt->progress_user, &p);
 }
 
+/* Puts a final trial's outcome into its entry (done: the scores at its
+ * rung; pruned: rejected; failed). */
+static void record_result(search *s, config_entry *e, int rung, const mco_trial *t)
+{
+    const structure *c = &s->structures[e->structure];
+    if (t->state == MCO_TRIAL_DONE) {
+        e->finished[rung] = 1;
+        mco_search_score(&s->objective, t->result.accuracy, &c->r, &e->score[rung], &e->feasible[rung]);
+        e->accuracy[rung] = t->result.accuracy;
+        e->trial_id[rung] = t->id;
+        mco_search_objective lowered = s->objective;
+        lowered.min_accuracy -= s->opt->rung_margin * (s->n_rungs - 1 - rung);
+        mco_search_score(&lowered, t->result.accuracy, &c->r, &e->promise[rung], &e->promising[rung]);
+        if (rung > e->top_rung) e->top_rung = rung;
+    } else if (t->state == MCO_TRIAL_PRUNED) {
+        e->rejected = 1;
+    } else {
+        e->failed = 1;
+    }
+}
+
 /* Records a finished trial's result in the loop's state. */
 static void absorb(search *s, const batch_item *item, const mco_trial *t)
 {
-    config_entry *e = &s->entries[item->entry];
     mco_search_result *res = s->res;
-    if (t->state == MCO_TRIAL_DONE) {
-        res->n_done++;
-        e->finished[item->rung] = 1;
-        const mco_search_resources *r = &s->structures[e->structure].r;
-        mco_search_score(&s->objective, t->result.accuracy, r, &e->score[item->rung], &e->feasible[item->rung]);
-        e->accuracy[item->rung] = t->result.accuracy;
-        e->trial_id[item->rung] = t->id;
-        mco_search_objective lowered = s->objective;
-        lowered.min_accuracy -= s->opt->rung_margin * (s->n_rungs - 1 - item->rung);
-        mco_search_score(&lowered, t->result.accuracy, r, &e->promise[item->rung], &e->promising[item->rung]);
-        if (item->rung > e->top_rung) e->top_rung = item->rung;
-    } else if (t->state == MCO_TRIAL_PRUNED) {
-        res->n_pruned++;
-        e->rejected = 1;
-    } else {
-        res->n_failed++;
-        e->failed = 1;
+    record_result(s, &s->entries[item->entry], item->rung, t);
+    if (t->state == MCO_TRIAL_DONE) res->n_done++;
+    else if (t->state == MCO_TRIAL_PRUNED) res->n_pruned++;
+    else res->n_failed++;
+}
+
+/* With a store that spans machines, before each batch: takes in what the
+ * study's other workers did. A trial this search has no record of becomes
+ * known, so the sampler learns from everyone's results, promotions count
+ * everyone's trials (a promotion another worker added is not added again:
+ * the store holds each configuration and rung once, so whichever worker
+ * adds it first decides it), and a configuration another worker has queued
+ * or is running is not proposed again. A trial not final yet is looked at
+ * again next time. A trial pruned before training whose structure fits
+ * was pruned as dominated (reject()). */
+static mco_status study_news(search *s)
+{
+    mco_trial *trials = NULL;
+    int n = 0;
+    mco_status st = mco_trials_list(s->db, NULL, &trials, &n);
+    s->n_pending = 0;
+    for (int i = 0; i < n && st == MCO_OK; i++) {
+        const mco_trial *t = &trials[i];
+        int final = t->state == MCO_TRIAL_DONE || t->state == MCO_TRIAL_PRUNED || t->state == MCO_TRIAL_FAILED;
+        if (t->rung < 0 || t->rung >= s->n_rungs) continue;
+        s->n_pending += !final;   /* between batches, a trial not final is another worker's (or a dead one's) */
+        int k = find_entry(s, t->config);
+        if (k < 0) {
+            mco_search_point x;
+            char dry[MCO_TRIAL_CONFIG_MAX];
+            int structure_index;
+            if (mco_pipeline_space_point(&s->space, t->config, &x) != MCO_OK ||
+                mco_pipeline_space_config(&s->space, &x, 1, dry, sizeof dry) != MCO_OK) {
+                mco_clear_error();   /* not a point of this study's space (the study check makes it rare) */
+                continue;
+            }
+            if ((st = structure_of(s, dry, &structure_index)) != MCO_OK) break;
+            if ((st = grow((void **)&s->entries, &s->cap_entries, s->n_entries + 1, sizeof(config_entry))) != MCO_OK)
+                break;
+            k = s->n_entries++;
+            config_entry *e = &s->entries[k];
+            memset(e, 0, sizeof *e);
+            snprintf(e->config, sizeof e->config, "%s", t->config);
+            e->x = x;
+            e->structure = structure_index;
+            e->top_rung = -1;
+            if (t->rung == 0) s->n_trials++;
+        }
+        config_entry *e = &s->entries[k];
+        if (t->rung > 0 && !e->promoted[t->rung - 1]) {   /* another worker's promotion */
+            e->promoted[t->rung - 1] = 1;
+            s->n_trials++;
+        }
+        if (!final || e->finished[t->rung] || e->failed || (e->rejected && t->state == MCO_TRIAL_PRUNED)) continue;
+        if (t->state == MCO_TRIAL_PRUNED) {
+            const structure *c = &s->structures[e->structure];
+            e->dominated = c->fits && mco_search_fits(&s->objective, &c->r, NULL, 0);
+            e->excess = c->fits ? mco_search_excess(&s->objective, &c->r) : INFINITY;
+        }
+        record_result(s, e, t->rung, t);
+        s->res->n_learned++;
     }
+    free(trials);
+    return st;
 }
 
 /* Takes one step for a batch item whose trial is not final and that no
@@ -1044,7 +1165,7 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
     int misses = 0;
     while (*n < cap && s->n_trials < trial_cap && misses < DUPLICATE_DRAWS && st == MCO_OK && !s->study_full &&
            s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW && !stopped(s)) {
-        uint64_t seed = mix64(opt->seed * 0x100000001B3ull + (uint64_t)s->draws++);
+        uint64_t seed = mix64((opt->seed ^ s->draw_salt) * 0x100000001B3ull + (uint64_t)s->draws++);
         mco_search_point x;
         mco_search_propose(&s->sampler, &s->space, history, n_history, seed, &x);
         note_dropped_formats(s, history, n_history);
@@ -1250,6 +1371,28 @@ static mco_status front_hypervolume(search *s, const mco_trial *trials, int n)
     return st;
 }
 
+/* The chosen trial's model file: where its worker wrote it, or, written by
+ * a worker on another machine (not readable here) into a store that keeps
+ * model files, copied from the store to this search's trials directory
+ * (best->result.deploy_path then names the copy). */
+static mco_status fetch_model(search *s, mco_trial *best)
+{
+    if (access(best->result.deploy_path, R_OK) == 0 || !mco_trials_spans_machines(s->db)) return MCO_OK;
+    uint8_t *bytes;
+    size_t size;
+    mco_status st = mco_trials_get_model(s->db, best->id, &bytes, &size);
+    if (st != MCO_OK) return st;
+    char path[sizeof best->result.deploy_path];
+    if (snprintf(path, sizeof path, "%s/trial-%lld.mcq", s->trials_dir, (long long)best->id) >= (int)sizeof path) {
+        free(bytes);
+        return mco_error(MCO_ERR_ARG, "search: output directory path too long");
+    }
+    st = mco_write_file_atomic(path, bytes, size);
+    free(bytes);
+    if (st == MCO_OK) snprintf(best->result.deploy_path, sizeof best->result.deploy_path, "%s", path);
+    return st;
+}
+
 static mco_status write_outputs(search *s)
 {
     const mco_search_options *opt = s->opt;
@@ -1272,6 +1415,7 @@ static mco_status write_outputs(search *s)
     if (res->found) {
         if (!res->best.result.deploy_path[0])
             return mco_error(MCO_ERR_NOT_FOUND, "search: trial %lld kept no model file", (long long)res->best.id);
+        if ((st = fetch_model(s, &res->best)) != MCO_OK) return st;
         if ((st = mco_deploy_load(res->best.result.deploy_path, &dm)) != MCO_OK) return st;
         have_model = 1;
         snprintf(res->model_path, sizeof res->model_path, "%s/best.mcq", opt->out_dir);
@@ -1363,23 +1507,59 @@ static int batch_is_replay(const search *s, const batch_item *items, int n)
     return 1;
 }
 
+/* Shared study, nothing else to run: adds the study's trials that are not
+ * final (another worker's, queued or running) to the batch. run_batch()
+ * claims each: a queued one (its worker died and its lease ran out, so it
+ * was put back) runs here; a running one is waited for and read back, and
+ * taken over if its worker dies meanwhile. So a study's last trials are
+ * never lost with the worker that held them. */
+static mco_status add_pending(search *s, batch_item *items, int *n, int cap)
+{
+    mco_status st = mco_trials_recover_stale(s->db, NULL);   /* leases that ran out: back in the queue */
+    mco_trial *trials = NULL;
+    int n_trials = 0;
+    if (st == MCO_OK) st = mco_trials_list(s->db, NULL, &trials, &n_trials);
+    for (int i = 0; i < n_trials && st == MCO_OK && *n < cap; i++) {
+        const mco_trial *t = &trials[i];
+        if (t->state != MCO_TRIAL_QUEUED && t->state != MCO_TRIAL_RUNNING) continue;
+        int k = find_entry(s, t->config);
+        if (k < 0 || t->rung < 0 || t->rung >= s->n_rungs) continue;
+        int in_batch = 0;
+        for (int j = 0; j < *n; j++) in_batch |= items[j].entry == k && items[j].rung == t->rung;
+        if (in_batch) continue;
+        items[*n].entry = k;
+        items[*n].rung = t->rung;
+        (*n)++;
+    }
+    free(trials);
+    return st;
+}
+
 static mco_status search_loop(search *s)
 {
     const mco_search_options *opt = s->opt;
     int trial_cap = opt->max_trials > 0 ? opt->max_trials : 1 << 30;
     batch_item items[MAX_WORKERS];
     mco_status st = MCO_OK;
-    while (st == MCO_OK && !stopped(s) && s->n_trials < trial_cap && !s->study_full &&
-           s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW) {
+    while (st == MCO_OK && !stopped(s)) {
+        /* A shared study: first what the other workers did (n_pending: their
+         * trials still open, which this worker waits for at the end). */
+        if (s->shared && (st = study_news(s)) != MCO_OK) break;
+        int proposing = s->n_trials < trial_cap && !s->study_full && s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW;
+        if (!proposing && s->n_pending == 0) break;
         /* Start a batch only if about half of one still fits in the budget
          * (a batch an earlier run finished is replayed regardless). Proposing
          * also rejects what does not fit, which is cheap enough to do first. */
         int no_time = elapsed(s) + 0.5 * s->batch_seconds + FINAL_RESERVE_S >= opt->budget_s;
         if (no_time && s->n_stored == 0) break;
-        int n = add_promotions(s, items, 0, opt->workers);
-        if (s->n_trials + n > trial_cap) n = trial_cap - s->n_trials;
-        s->n_trials += n;
-        st = add_proposals(s, items, &n, opt->workers, trial_cap);
+        int n = 0;
+        if (proposing) {
+            n = add_promotions(s, items, 0, opt->workers);
+            if (s->n_trials + n > trial_cap) n = trial_cap - s->n_trials;
+            s->n_trials += n;
+            st = add_proposals(s, items, &n, opt->workers, trial_cap);
+        }
+        if (st == MCO_OK && n == 0 && s->n_pending > 0) st = add_pending(s, items, &n, opt->workers);
         if (st != MCO_OK || n == 0) break;
         if (no_time && !batch_is_replay(s, items, n)) break;
         report_progress(s, n);
@@ -1424,7 +1604,9 @@ mco_status mco_search_run(const mco_search_options *opt, mco_search_result *resu
     s.res = result;
     s.t0 = now_s();
     mco_status st = setup(&s);
-    if (st == MCO_OK) st = search_loop(&s);
+    if (st == MCO_OK && opt->report_only && s.n_stored == 0)
+        st = mco_error(MCO_ERR_NOT_FOUND, "search: --report: the study in %s has no trials yet", opt->db_path);
+    if (st == MCO_OK && !opt->report_only) st = search_loop(&s);
     result->interrupted = stopped(&s);
     if (st == MCO_OK) st = write_outputs(&s);
     result->seconds = now_s() - s.t0;

@@ -234,6 +234,25 @@ mco_status mco_trials_heartbeat(mco_trials *h)
     return h->ops->heartbeat ? h->ops->heartbeat(h) : MCO_OK;
 }
 
+int mco_trials_spans_machines(const mco_trials *h)
+{
+    return h && h->ops == &mco_trials_postgres_ops;
+}
+
+mco_status mco_trials_put_model(mco_trials *h, int64_t id, const uint8_t *data, size_t size)
+{
+    if (!h->ops->put_model) return mco_error(MCO_ERR_ARG, "%s: this store keeps no model files", h->path);
+    return h->ops->put_model(h, id, data, size);
+}
+
+mco_status mco_trials_get_model(mco_trials *h, int64_t id, uint8_t **data, size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    if (!h->ops->get_model) return mco_error(MCO_ERR_ARG, "%s: this store keeps no model files", h->path);
+    return h->ops->get_model(h, id, data, size);
+}
+
 mco_status mco_trials_get(mco_trials *h, int64_t id, mco_trial *trial)
 {
     return h->ops->get(h, id, trial);

@@ -52,6 +52,9 @@ struct mco_trials_ops {
     mco_status (*get)(mco_trials *h, int64_t id, mco_trial *trial);
     mco_status (*list)(mco_trials *h, const mco_trial_query *query, mco_trial **trials, int *n);
     mco_status (*stages)(mco_trials *h, int64_t id, mco_trial_stage **stages, int *n);
+    /* A trial's model file kept in the store (NULL: the store keeps none, as SQLite). */
+    mco_status (*put_model)(mco_trials *h, int64_t id, const uint8_t *data, size_t size);
+    mco_status (*get_model)(mco_trials *h, int64_t id, uint8_t **data, size_t *size);
 };
 
 extern const mco_trials_ops mco_trials_sqlite_ops;

@@ -21,6 +21,10 @@
  *                   machine) and lease_until (server time, Unix seconds) in
  *                   place of pid_start. Ids count 1, 2, ... per study.
  *   mcuopt_stages   (study, trial_id, stage_index) -> the stage rows
+ *   mcuopt_models   (study, trial_id) -> the trial's model file (bytea), for
+ *                   workers that share no directory (added later: CREATE
+ *                   TABLE IF NOT EXISTS at every open gives older databases
+ *                   the table, so it needs no migration)
  *
  * Claims and leases. A pid says nothing on another machine, so a claim
  * records host and pid and a lease: lease_until = server now + lease. The
@@ -82,6 +86,9 @@ static const char *const schema_sql[] = {
     " study TEXT NOT NULL, trial_id BIGINT NOT NULL, stage_index INTEGER NOT NULL, stage TEXT NOT NULL,"
     " accuracy DOUBLE PRECISION, flash_bytes DOUBLE PRECISION, ram_bytes DOUBLE PRECISION,"
     " instructions DOUBLE PRECISION, PRIMARY KEY (study, trial_id, stage_index),"
+    " FOREIGN KEY (study, trial_id) REFERENCES mcuopt_trials (study, id) ON DELETE CASCADE)",
+    "CREATE TABLE IF NOT EXISTS mcuopt_models ("
+    " study TEXT NOT NULL, trial_id BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (study, trial_id),"
     " FOREIGN KEY (study, trial_id) REFERENCES mcuopt_trials (study, id) ON DELETE CASCADE)",
 };
 
@@ -515,6 +522,59 @@ static mco_status pg_stages(mco_trials *h, int64_t id, mco_trial_stage **stages,
     return MCO_OK;
 }
 
+/* ---- model files kept in the database ------------------------------------------- */
+
+/* Stores a trial's model file as bytea, sent in bytea's hex text form. */
+static mco_status pg_put_model(mco_trials *h, int64_t id, const uint8_t *data, size_t size)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *hex = malloc(2 * size + 3);
+    if (!hex) return mco_error(MCO_ERR_NOMEM, "%s: out of memory storing a model", h->path);
+    hex[0] = '\\';
+    hex[1] = 'x';
+    for (size_t i = 0; i < size; i++) {
+        hex[2 + 2 * i] = digits[data[i] >> 4];
+        hex[3 + 2 * i] = digits[data[i] & 15];
+    }
+    hex[2 + 2 * size] = '\0';
+    params p;
+    p_study(&p, h);
+    p_int(&p, id);
+    p_text(&p, hex);
+    mco_status st = pg_run(h,
+                           "INSERT INTO mcuopt_models (study, trial_id, data) VALUES ($1, $2, $3::bytea)"
+                           " ON CONFLICT (study, trial_id) DO UPDATE SET data = EXCLUDED.data",
+                           &p, NULL, "storing a model");
+    free(hex);
+    return st;
+}
+
+static mco_status pg_get_model(mco_trials *h, int64_t id, uint8_t **data, size_t *size)
+{
+    params p;
+    p_study(&p, h);
+    p_int(&p, id);
+    PGresult *res;
+    mco_status st = pg_run(h, "SELECT data FROM mcuopt_models WHERE study = $1 AND trial_id = $2", &p, &res,
+                           "reading a model");
+    if (st != MCO_OK) return st;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return mco_error(MCO_ERR_NOT_FOUND, "%s: trial %lld has no model in the database", h->path, (long long)id);
+    }
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
+    PQclear(res);
+    if (!raw) return mco_error(MCO_ERR_NOMEM, "%s: out of memory reading a model", h->path);
+    *data = malloc(n + 1);
+    if (*data) {
+        if (n) memcpy(*data, raw, n);
+        *size = n;
+    }
+    PQfreemem(raw);
+    return *data ? MCO_OK : mco_error(MCO_ERR_NOMEM, "%s: out of memory reading a model", h->path);
+}
+
 /* ---- adding and claiming ----------------------------------------------------------- */
 
 /* Locks the study row: adds and id numbering are then one at a time. Inside a transaction. */
@@ -890,6 +950,16 @@ static mco_status retry_stages(mco_trials *h, int64_t id, mco_trial_stage **stag
     RETRY(h, pg_stages(h, id, stages, n));
 }
 
+static mco_status retry_put_model(mco_trials *h, int64_t id, const uint8_t *data, size_t size)
+{
+    RETRY(h, pg_put_model(h, id, data, size));
+}
+
+static mco_status retry_get_model(mco_trials *h, int64_t id, uint8_t **data, size_t *size)
+{
+    RETRY(h, pg_get_model(h, id, data, size));
+}
+
 const mco_trials_ops mco_trials_postgres_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -905,4 +975,6 @@ const mco_trials_ops mco_trials_postgres_ops = {
     .get = retry_get,
     .list = retry_list,
     .stages = retry_stages,
+    .put_model = retry_put_model,
+    .get_model = retry_get_model,
 };

@@ -267,9 +267,24 @@ typedef struct {
      * int8 model q = clamp(floor(x / in_scale + 0.5) + in_zero_point) */
     float norm_scale, norm_mean, norm_std, in_scale;
     int32_t in_zero_point;
+    /* ... or, when use_steps, the same results from the 255 values where
+     * that conversion steps up (runtime/mco_io.h, mco_input_f32_s8_steps) */
+    int use_steps;
+    int32_t steps[255];
+    int8_t steps_nan;
     float out_scale;                       /* int8 -> float output: (q - out_zero_point) * out_scale */
     int32_t out_zero_point;
 } mco_plan_io;
+
+/* The float -> int8 input conversion of these parameters as the 255 floats
+ * where it steps up (steps[k]: the position in float order, runtime/mco_io.h
+ * mco_float_order, of the smallest float whose int8 input is at least
+ * k - 127; *nan_value: a NaN's), searched over every float with the
+ * conversion itself, so a table lookup gives its results on every float.
+ * Returns 0 (use the arithmetic) when the conversion is not monotonic (a
+ * scale that is not positive). */
+int mco_input_steps_build(float norm_scale, float norm_mean, float norm_std, float scale, int32_t zero_point,
+                          int32_t steps[255], int8_t *nan_value);
 
 /* Resolves the caller's types for a plan of dm (MCO_IO_MODEL: the plan's
  * own); MCO_ERR_UNSUPPORTED with one line for a type the model cannot take

@@ -26,7 +26,12 @@
  * most max_trials trials: the limit is the study's, enforced by the store
  * (mco_trials_add). Each reports what it ran itself (n_run) apart from what
  * it read back (n_reused, n_by_others). The time budget is each process's,
- * counted from the study's first trial.
+ * counted from the study's first trial. With a store that spans machines
+ * (PostgreSQL, mco_trials_spans_machines), the workers also share what they
+ * learn: before each batch a worker takes in every trial the others
+ * finished (n_learned), and each worker draws its own proposals (a stream
+ * salted with its host name and output directory), so workers spread over
+ * the space instead of proposing the same configurations.
  *
  * Stopping: the search stops proposing at the budget, on opt->stop (checked
  * between proposals and every 50 ms while workers run; their trials go back
@@ -40,7 +45,10 @@
  * from the study seed and its configuration; with the same seed, settings,
  * worker count and machine (thread count) a search tries the same trials
  * in the same order. A resumed search replays the same loop: trials found
- * finished in the store are read back, never run again.
+ * finished in the store are read back, never run again. Workers of a study
+ * in a store that spans machines learn from each other, so their proposals
+ * depend on when the others' trials finish: each trial is still run once
+ * and resumed the same way, but the sequence is not reproducible.
  *
  * A format that loses: once a weight format has had RETIRE_MIN_TRIALS
  * trials (or rejections before training: too big or too slow for the
@@ -238,6 +246,9 @@ typedef struct {
     const char *artifacts_dir;       /* where trials' models go (NULL: OUTDIR/trials); a
                                         directory shared by the workers of a study on several
                                         machines: it is created if absent, never removed */
+    int report_only;                 /* 1: run no trial; write the outputs (best model, code,
+                                        report) of the study as the store holds it, e.g. on a
+                                        machine other than the workers' */
     mco_search_progress_fn progress; /* may be NULL */
     void *progress_user;
     volatile int *stop;              /* may be NULL: set non-zero (e.g. by SIGINT) to stop */
@@ -251,6 +262,8 @@ typedef struct {
     int n_run;               /* run (or rejected) by this call */
     int n_reused;            /* finished before this call needed them: read back from the store */
     int n_by_others;         /* run by another search on the same store while this one waited */
+    int n_learned;           /* store spanning machines: trials of other workers taken into the
+                                sampler's history (and promotions) without waiting for them */
     int interrupted;         /* stopped by opt->stop */
     int found;               /* a trial met the floor and the limits */
     char closest_misfit[512];/* of the proposals this call rejected as too big, the one

@@ -76,6 +76,7 @@
 #ifndef MCUOPT_TRIALS_H
 #define MCUOPT_TRIALS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mcuopt/status.h"
@@ -257,6 +258,20 @@ mco_status mco_trials_recover_stale(mco_trials *db, int *n_recovered);
  * every trial running for getpid() on this machine (at most three times a
  * lease; call it often while trials run). Nothing to do with SQLite. */
 mco_status mco_trials_heartbeat(mco_trials *db);
+
+/* 1 when the store is a database server (PostgreSQL) that workers on
+ * several machines share, so a study may have workers this process knows
+ * nothing of; 0 for a SQLite file (one machine). The search then learns
+ * from every finished trial of the study and gives each worker its own
+ * proposals (docs/search.md). */
+int mco_trials_spans_machines(const mco_trials *db);
+
+/* A trial's model file kept in the store itself, for workers on machines
+ * that share no directory (PostgreSQL only: with SQLite, one machine, the
+ * file is enough; MCO_ERR_ARG). put replaces what the trial had; get gives
+ * a malloc'd copy (free() it), MCO_ERR_NOT_FOUND if the trial has none. */
+mco_status mco_trials_put_model(mco_trials *db, int64_t id, const uint8_t *data, size_t size);
+mco_status mco_trials_get_model(mco_trials *db, int64_t id, uint8_t **data, size_t *size);
 
 /* ---- reading --------------------------------------------------------------- */
 
