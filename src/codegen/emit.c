@@ -639,7 +639,8 @@ static void io_functions(const mco_plan *plan, const mco_plan_io *types, const m
 {
     int n = 0, s8 = plan->input_type == MCO_ELEM_S8;
     if (fe->on) fns[n++] = "mco_mfcc_s16";
-    if (fe->on && !fe->via_float) fns[n++] = s8 ? "mco_input_f32_s8" : "mco_input_f32_f32";
+    if (fe->on && !fe->via_float)
+        fns[n++] = !s8 ? "mco_input_f32_f32" : fe->float_io.use_steps ? "mco_input_f32_s8_steps" : "mco_input_f32_s8";
     if (types->convert_input)
         fns[n++] = types->input_type == MCO_IO_UINT8 ? (s8 ? "mco_input_u8_s8" : "mco_input_u8_f32")
                    : !s8                           ? "mco_input_f32_f32"

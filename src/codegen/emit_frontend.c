@@ -14,9 +14,12 @@
  *     2. a float caller input (--input-type float): NAME_run_with_arena on
  *        them as they are (it normalises and quantizes them itself); else
  *        they are normalised (and quantized, for an int8 model) into the
- *        model's own input by the runtime's mco_input_f32_s8 / _f32 (what
- *        the host does with float samples) and NAME_run_with_arena runs on
- *        that;
+ *        model's own input by the runtime's mco_input_f32_s8_steps (a
+ *        lookup among the 255 values where the int8 input steps up, built on
+ *        the host from the double arithmetic), mco_input_f32_s8 (that
+ *        arithmetic, when no lookup can be built) or mco_input_f32_f32,
+ *        which is what the host does with float features, and
+ *        NAME_run_with_arena runs on that;
  *   NAME_run_pcm(pcm, out): the same on the static arena.
  * The arena: [the model's activations | features | model input]; the
  * front-end's scratch overlaps the model's activations when they are large
@@ -27,6 +30,7 @@
  * streaming (one whole clip per call) and a fixed-point front-end.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +56,7 @@ mco_status mco_emit_frontend_init(const mco_deploy_model *dm, const mco_plan *pl
      * features as they are; the model's own input (int8, or a float model's
      * normalised float) is made from them here. */
     fe->via_float = types->convert_input && types->input_type == MCO_IO_FLOAT;
+    fe->input_s8 = plan->input_type == MCO_ELEM_S8;
     if ((st = mco_plan_io_init(dm, plan, MCO_IO_FLOAT, types->output_type, &fe->float_io)) != MCO_OK) return st;
     uint32_t elem = plan->input_type == MCO_ELEM_S8 ? 1u : 4u;
     fe->feature_bytes = (uint32_t)plan->input_size * 4u;
@@ -116,7 +121,17 @@ mco_status mco_emit_frontend_data(FILE *f, const mco_emit_frontend *fe, const mc
             "    frontend_window, frontend_cos, frontend_sin, frontend_mel_segment, frontend_mel_rise,\n"
             "    frontend_mel_fall, %s\n};\n",
             p->n_coeffs > 0 ? "frontend_dct" : "0");
-    if (!fe->via_float) {
+    if (!fe->via_float && fe->float_io.use_steps && fe->input_s8) {
+        /* the same lookup NAME_run makes of a float input (emit.c) */
+        fputs("/* the features -> the int8 model input: where the conversion steps up\n"
+              " * (mco_input_f32_s8_steps, as mcuopt's host computes it with the model's\n"
+              " * normalisation and input quantization) */\n"
+              "static const mco_input_steps frontend_input_steps = {\n    {", f);
+        for (int k = 0; k < 255; k++)
+            fprintf(f, "%s%" PRId32 "%s", k % 8 == 0 ? "\n        " : " ", fe->float_io.steps[k], k < 254 ? "," : "");
+        fprintf(f, "\n    },\n    %d\n};\n", (int)fe->float_io.steps_nan);
+        *bytes += sizeof(int32_t) * 255 + 1;
+    } else if (!fe->via_float) {
         const mco_plan_io *io = &fe->float_io;
         char a1[40], a2[40], a3[40], a4[40];
         fprintf(f,
@@ -180,12 +195,14 @@ void mco_emit_frontend_functions(FILE *f, const mco_emit_frontend *fe, const mco
     if (fe->via_float) {
         fprintf(f, "    return %s_run_with_arena(features, out, arena);\n}\n", n);
     } else {
+        int steps = s8 && fe->float_io.use_steps;
         fprintf(f,
-                "    %s(&frontend_input_params, features,\n"
+                "    %s(%s, features,\n"
                 "        (%s *)(void *)(bytes + %" PRIu32 "u), %s_INPUT_SIZE);\n"
                 "    return %s_run_with_arena((const %s_input_t *)(const void *)(bytes + %" PRIu32 "u), out, arena);\n}\n",
-                s8 ? "mco_input_f32_s8" : "mco_input_f32_f32", s8 ? "int8_t" : "float", fe->input_offset, N, n, n,
-                fe->input_offset);
+                steps ? "mco_input_f32_s8_steps" : s8 ? "mco_input_f32_s8" : "mco_input_f32_f32",
+                steps ? "&frontend_input_steps" : "&frontend_input_params", s8 ? "int8_t" : "float", fe->input_offset, N,
+                n, n, fe->input_offset);
     }
     fprintf(f, "\nint %s_run_pcm(const int16_t *pcm, %s_output_t *out)\n{\n    return %s_run_pcm_with_arena(pcm, out, %s_arena.bytes);\n}\n",
             n, n, n, n);

@@ -55,6 +55,7 @@ mco_status mco_emit_array(FILE *f, const char *name, mco_data_type type, const v
 typedef struct {
     int on;
     int via_float;              /* NAME_run converts a float input: the features go to it as they are */
+    int input_s8;               /* the model input is int8 */
     mco_mfcc_params params;
     mco_plan_io float_io;       /* float features -> the model input (normalisation, quantization) */
     uint32_t feature_offset, feature_bytes;
