@@ -13,6 +13,8 @@
 
 #include <stdio.h>
 
+#include "mco_mfcc.h"
+
 void mco_audio_frontend_default(mco_audio_frontend *a)
 {
     mco_mfcc_params p;

@@ -16,6 +16,7 @@
 
 #include "mcuopt/audio_frontend.h"
 #include "mcuopt/context.h"
+#include "mco_mfcc.h"
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
 #include "mcuopt/process.h"

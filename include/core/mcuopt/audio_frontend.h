@@ -4,14 +4,15 @@
  * files that compute features (the audio reader, the code generator's
  * tables, the measurement's host outputs).
  *
- * What it leaves out: anything a user of the installed library needs (it
- * includes the runtime's mco_mfcc.h, which is not installed as a library
- * header: include it only from the library's own sources).
+ * The runtime's struct is only declared here: a file that calls this
+ * includes the runtime's mco_mfcc.h itself (it links the runtime), so
+ * that every area can include this header.
+ *
+ * What it leaves out: the features themselves (runtime/mco_mfcc.c).
  */
 #ifndef MCUOPT_AUDIO_FRONTEND_H
 #define MCUOPT_AUDIO_FRONTEND_H
 
-#include "mco_mfcc.h"
 #include "mcuopt/graph.h"
 #include "mcuopt/status.h"
 
@@ -19,9 +20,11 @@
 extern "C" {
 #endif
 
+struct mco_mfcc_params;   /* runtime/mco_mfcc.h */
+
 /* Copies the fields; MCO_ERR_ARG with one line naming every parameter and
  * the runtime's ranges if mco_mfcc_check refuses them. */
-mco_status mco_audio_frontend_params(const mco_audio_frontend *a, mco_mfcc_params *p);
+mco_status mco_audio_frontend_params(const mco_audio_frontend *a, struct mco_mfcc_params *p);
 
 #ifdef __cplusplus
 }
