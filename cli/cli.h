@@ -20,6 +20,7 @@
 #include "mcuopt/data.h"
 #include "mcuopt/deploy.h"
 #include "mcuopt/graph.h"
+#include "mcuopt/measure.h"
 #include "mcuopt/status.h"
 #include "mcuopt/target.h"
 #include "mcuopt/train.h"
@@ -154,6 +155,24 @@ extern const cli_option cli_data_table[];
 int cli_data_option(cli_data_options *data, int *data_given, const char *command, int id, const char *value);
 /* Fills data->audio from --audio-features' value (one usage line and 0 on error). */
 int cli_parse_audio_features(const char *command, const char *value, cli_data_options *data);
+
+/* A model trained on an audio folder records the front-end its features
+ * came from (--audio-features, else the default): cli_record_frontend,
+ * once the data is loaded. A model that has one reads audio folders with it
+ * unless --audio-features says otherwise: cli_take_frontend, before. */
+void cli_record_frontend(const cli_data_options *data, mco_model *model);
+void cli_take_frontend(const mco_model *model, cli_data_options *data);
+
+/* A model with an audio front-end measured on an audio folder: its test
+ * clips (up to MCO_MEASURE_MAX_PCM_CLIPS, spread over the split) go to
+ * mo->pcm, so the measurement also runs model_run_pcm on them
+ * (mcuopt/measure.h), its figures into *pcm_result. *pcm: the caller frees
+ * it (NULL when there is nothing to run: no front-end or no audio folder).
+ * cli_measure_pcm_report prints that run's two lines to `out` (NULL: none) and fails
+ * (one line, MCO_ERR_RANGE) when an output differs. */
+mco_status cli_measure_pcm_setup(const cli_data_options *data, const mco_model *model, mco_measure_options *mo,
+                                 int16_t **pcm, mco_measure_result *pcm_result);
+mco_status cli_measure_pcm_report(const mco_measure_options *mo, const mco_target_profile *target, FILE *out);
 
 /* Loads a split as cli_data_options says, falling back (with a note on
  * stderr) from MNIST to Fashion-MNIST when MNIST is not found and neither

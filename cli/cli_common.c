@@ -257,6 +257,54 @@ mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_f
     return st;
 }
 
+void cli_record_frontend(const cli_data_options *data, mco_model *model)
+{
+    if (data->builtin || data->format != MCO_DATA_AUDIO) return;
+    model->has_frontend = 1;
+    if (data->audio_given) model->frontend = data->audio;
+    else mco_audio_frontend_default(&model->frontend);
+}
+
+void cli_take_frontend(const mco_model *model, cli_data_options *data)
+{
+    if (!model->has_frontend || data->audio_given) return;
+    data->audio = model->frontend;
+    data->audio_given = 1;
+}
+
+mco_status cli_measure_pcm_setup(const cli_data_options *data, const mco_model *model, mco_measure_options *mo,
+                                 int16_t **pcm, mco_measure_result *pcm_result)
+{
+    *pcm = NULL;
+    if (!model->has_frontend || data->builtin || data->format != MCO_DATA_AUDIO) return MCO_OK;
+    mco_data_options opt;
+    mco_data_options_default(&opt);
+    opt.audio = model->frontend;
+    int n = 0;
+    mco_status st = mco_audio_read_clips(data->data_dir, MCO_SPLIT_TEST, &opt, MCO_MEASURE_MAX_PCM_CLIPS, pcm, &n);
+    if (st != MCO_OK) return st;
+    mo->pcm = *pcm;
+    mo->pcm_clips = n;
+    mo->pcm_result = pcm_result;
+    return MCO_OK;
+}
+
+mco_status cli_measure_pcm_report(const mco_measure_options *mo, const mco_target_profile *target, FILE *out)
+{
+    if (!mo->pcm) return MCO_OK;
+    const mco_measure_result *r = mo->pcm_result;
+    if (out) {
+        fprintf(out, "from PCM on %s: %d of %d clips' outputs bit-identical to the host (the audio front-end computed on "
+                "the chip, then the model)\n", target->name, r->n_inputs - r->n_mismatch, r->n_inputs);
+        fprintf(out, "  %.0f instructions per clip (exact; front-end + model), Flash %zu bytes, RAM %zu bytes\n",
+                r->insns_mean, r->flash_bytes, r->ram_bytes);
+    }
+    if (r->n_mismatch)
+        return mco_error(MCO_ERR_RANGE, "%d of %d outputs computed from PCM on %s differ from the host runtime",
+                         r->n_mismatch, r->n_inputs, target->name);
+    return MCO_OK;
+}
+
 mco_status cli_set_normalization(mco_model *model, const char *dataset, const mco_dataset *train)
 {
     /* Per-data-set mean and standard deviation of pixel/255 over the

@@ -64,6 +64,7 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
     case CLI_JOB_OPT_THREADS:
         return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case CLI_JOB_OPT_VAL:
+        job->val_percent = 0;
         return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case CLI_JOB_OPT_AUGMENT:
         return cli_parse_int(command, "--augment", value, 0, 100, &job->data.augment) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -116,6 +117,7 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
         if (got != MCO_OK && !job->init) got = mco_arch_load(job->arch, (mco_shape){0, 0, 0}, 2, &m);
         if (got == MCO_OK) {
             job->data.input = m.input_shape;
+            cli_take_frontend(&m, &job->data);
             mco_model_free(&m);
         }
     }
@@ -128,6 +130,7 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
         if (st != MCO_OK) return st;
         full = head;
     }
+    if (job->val_percent > 0) job->val_count = (int)((long long)full.n * job->val_percent / 100);
     if (job->val_count >= full.n) {
         st = mco_error(MCO_ERR_ARG, "--val %d leaves no training images (%d are loaded)", job->val_count,
                        full.n);
@@ -172,6 +175,7 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
             if (st == MCO_OK) mco_model_init_params(model, job->train.seed);
         }
     }
+    if (st == MCO_OK) cli_record_frontend(&job->data, model);
     cli_progress progress;
     if (st == MCO_OK) {
         cli_progress_init(&progress, job->quiet);

@@ -17,6 +17,8 @@ typedef struct {
     cli_data_options data;
     int data_given;            /* --dataset or --data was given: no fallback */
     int val_count;             /* images held out from the training set */
+    int val_percent;           /* > 0: hold out this share of the training split instead (a task's
+                                  default, cli_task.h); --val sets val_count and clears it */
     mco_train_options train;
     int quiet;
 } cli_train_job;

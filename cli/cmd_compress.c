@@ -200,6 +200,7 @@ int cmd_compress(int argc, char **argv)
     int exit_code = CLI_EXIT_FAIL;
 
     job.data.input = model.input_shape;
+    cli_take_frontend(&model, &job.data);
     if ((st = cli_train_job_load_data(&job, train_images, &train, &val, &test)) != MCO_OK) goto fail;
 
     cli_progress progress;

@@ -81,6 +81,7 @@ int cmd_eval(int argc, char **argv)
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset ds;
     data.input = deploy ? dm.model.input_shape : model.input_shape;
+    cli_take_frontend(deploy ? &dm.model : &model, &data);
     st = cli_load_dataset(&data, split, !data_given, json, &ds);
     mco_eval_result r;
     if (st == MCO_OK) {

@@ -56,6 +56,11 @@ static void print_table(const mco_model *m)
     else
         printf("%s: input %s, %d classes\n", m->arch_name[0] ? m->arch_name : "model", shape, m->n_classes);
     cli_print_normalization(&m->norm);
+    if (m->has_frontend) {
+        char fe[256];
+        mco_audio_frontend_describe(&m->frontend, fe, sizeof fe);
+        printf("audio front-end: %s\n", fe);
+    }
     printf("%-3s %-20s %-17s %-12s %10s %12s %10s\n", "#", "name", "type", "output", "params",
            "MACs", "bytes");
     for (int i = 0; i < m->n_layers; i++) {
@@ -80,6 +85,20 @@ static cJSON *table_json(const mco_model *m)
     cJSON_AddNumberToObject(o, "classes", m->n_classes);
     cJSON_AddStringToObject(o, "loss", mco_loss_name(m->loss));
     cJSON_AddItemToObject(o, "normalization", cli_normalization_json(&m->norm));
+    if (m->has_frontend) {
+        const mco_audio_frontend *a = &m->frontend;
+        cJSON *fe = cJSON_AddObjectToObject(o, "audio_frontend");
+        cJSON_AddStringToObject(fe, "features", a->n_coeffs ? "mfcc" : "logmel");
+        cJSON_AddNumberToObject(fe, "sample_rate", a->sample_rate);
+        cJSON_AddNumberToObject(fe, "clip_samples", a->clip_samples);
+        cJSON_AddNumberToObject(fe, "frame_length", a->frame_length);
+        cJSON_AddNumberToObject(fe, "frame_stride", a->frame_stride);
+        cJSON_AddNumberToObject(fe, "fft_size", a->fft_size);
+        cJSON_AddNumberToObject(fe, "mel_bands", a->n_mels);
+        cJSON_AddNumberToObject(fe, "coefficients", a->n_coeffs);
+        cJSON_AddNumberToObject(fe, "lower_hz", (double)a->lower_hz);
+        cJSON_AddNumberToObject(fe, "upper_hz", (double)a->upper_hz);
+    }
     cJSON *layers = cJSON_AddArrayToObject(o, "layers");
     for (int i = 0; i < m->n_layers; i++) {
         const mco_layer *l = &m->layers[i];

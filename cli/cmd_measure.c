@@ -6,6 +6,7 @@
  * and both figures per op (the overhead around the ops stated, so the
  * table adds up to the total).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -227,22 +228,41 @@ int cmd_measure(int argc, char **argv)
     if (st != MCO_OK) return cli_fail(st);
     mco_dataset test;
     data.input = dm.model.input_shape;
+    cli_take_frontend(&dm.model, &data);
     st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, json, &test);
     if (st != MCO_OK) {
         mco_deploy_free(&dm);
         return cli_fail(st);
     }
     if (!json && isatty(STDERR_FILENO)) fprintf(stderr, "measuring %s on %s over %d images...\n", path, target.name, mo.n_samples);
-    mco_measure_result r;
-    st = mco_measure_deploy_model(&dm, &target, &test, &mo, &r);
+    mco_measure_result r, pcm_r;
+    int16_t *pcm = NULL;   /* a model with an audio front-end on a WAV folder: its clips, run from PCM too */
+    st = cli_measure_pcm_setup(&data, &dm.model, &mo, &pcm, &pcm_r);
+    if (st == MCO_OK) st = mco_measure_deploy_model(&dm, &target, &test, &mo, &r);
     mco_dataset_free(&test);
     if (st != MCO_OK) {
+        free(pcm);
         mco_deploy_free(&dm);
         return cli_fail(st);
     }
-    if (json) cli_print_json(result_json(path, &dm.model, &target, &r));
-    else print_result(path, &dm.model, &target, &r);
+    if (json) {
+        cJSON *o = result_json(path, &dm.model, &target, &r);
+        if (pcm) {
+            cJSON *p = cJSON_AddObjectToObject(o, "from_pcm");
+            cJSON_AddNumberToObject(p, "clips", pcm_r.n_inputs);
+            cJSON_AddNumberToObject(p, "mismatches", pcm_r.n_mismatch);
+            cJSON_AddNumberToObject(p, "instructions", pcm_r.insns_mean);
+            cJSON_AddNumberToObject(p, "flash_bytes", (double)pcm_r.flash_bytes);
+            cJSON_AddNumberToObject(p, "ram_bytes", (double)pcm_r.ram_bytes);
+        }
+        cli_print_json(o);
+    } else {
+        print_result(path, &dm.model, &target, &r);
+    }
     mco_deploy_free(&dm);
+    st = cli_measure_pcm_report(&mo, &target, json ? NULL : stdout);
+    free(pcm);
+    if (st != MCO_OK) return cli_fail(st);
     if (r.n_mismatch) {
         fprintf(stderr, "mcuopt: error: %d of %d outputs on %s differ from the host runtime (first: image %d)\n",
                 r.n_mismatch, r.n_inputs, target.name, r.first_mismatch);

@@ -69,6 +69,7 @@ static mco_status run_qat(const mco_model *model, mco_model *qat, cli_train_job 
     mco_train_options *opt = &job->train;
     const int quiet = job->quiet;
     data->input = model->input_shape;
+    cli_take_frontend(model, data);
     mco_status st = cli_load_dataset(data, MCO_SPLIT_TRAIN, !job->data_given, quiet, &train);
     if (st == MCO_OK) st = cli_load_dataset(data, MCO_SPLIT_TEST, 0, quiet, &test);
     if (st == MCO_OK && (st = mco_evaluate(model, &test, opt->threads, &r)) == MCO_OK) {

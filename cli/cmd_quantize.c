@@ -228,6 +228,7 @@ int cmd_quantize(int argc, char **argv)
     mco_status st = mco_model_load(path, &model);
     if (st != MCO_OK) return cli_fail(st);
     data.input = model.input_shape;
+    cli_take_frontend(&model, &data);
 
     /* Everything below is released at `done`. */
     int exit_code = CLI_EXIT_FAIL;

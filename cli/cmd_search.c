@@ -461,6 +461,7 @@ int cmd_search(int argc, char **argv)
     if (model.loss == MCO_LOSS_MSE) so.stages = (so.stages ? so.stages : all_stages) & ~MCO_STAGE_DISTILL;
     mco_dataset train = {0}, test = {0};
     data.input = model.input_shape;
+    cli_take_frontend(&model, &data);
     st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, quiet || json, &train);
     if (st == MCO_OK) st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, 1, &test);
     if (st != MCO_OK) {

@@ -192,6 +192,7 @@ int cmd_validate(int argc, char **argv)
         }
     } else {
         data.input = dm.model.input_shape;
+        cli_take_frontend(&dm.model, &data);
         st = cli_load_dataset(&data, MCO_SPLIT_TEST, 0, json, &test);
         in.samples = &test;
     }

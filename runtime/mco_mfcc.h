@@ -58,7 +58,7 @@ extern "C" {
 #define MCO_MFCC_MAX_FFT 4096
 #define MCO_MFCC_MAX_MELS 256
 
-typedef struct {
+typedef struct mco_mfcc_params {   /* tagged: the library's headers declare it without this file */
     int32_t sample_rate;    /* Hz: 1000..192000 */
     int32_t n_samples;      /* samples per clip, >= frame_length */
     int32_t frame_length;   /* samples per frame: 16..fft_size */

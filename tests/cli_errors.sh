@@ -742,6 +742,29 @@ bad "option requires an argument -- 'o' (see 'mcuopt emit --help')" emit "$m" -o
 bad "invalid option -- 'z' (see 'mcuopt search --help')" search -z "$m"
 bad "unrecognized option '--arch'"        compress "$m" --arch mlp --stages quant:int8 -o x
 bad "option '--output' requires an argument" search "$m" --target stm32f405 --min-accuracy 90 --output
+# ---- issue 15 (kws15): a model with an audio front-end (trained on the silent aud-ok
+# clips: 49x10 MFCCs into 2 classes) refuses an emitted uint8 input, which NAME_run_pcm
+# cannot make from float features.
+printf 'input 49 10 1\nflatten\ndense units=2\n' >"$d/kws_tiny.arch"
+"$cli" train --arch "$d/kws_tiny.arch" --data "$d/aud-ok" --val 1 --epochs 1 --quiet -o "$d/kws_fe.mco" >/dev/null &&
+  "$cli" quantize "$d/kws_fe.mco" --data "$d/aud-ok" --no-eval -o "$d/kws_fe.mcq" >/dev/null || fail "the front-end fixture"
+bad "emit: a model with an audio front-end takes float features, not a uint8 input" emit "$d/kws_fe.mcq" --input-type uint8 -o "$out/pkg"
+bad "emit: a model with an audio front-end takes float features, not a uint8 input" measure "$d/kws_fe.mcq" --target stm32f405 --data "$d/aud-ok" --input-type uint8
+# mcuopt run --task: an unknown task, no --data, data of another kind, the anomaly
+# detection task on a WAV folder (no machine-sound reader yet), shapes that differ.
+bad "unknown task 'speech'"                run --task speech
+bad "--task kws (keyword spotting) trains on --data DIR" run --task kws
+bad "--task kws (keyword spotting) reads a WAV folder in the Speech Commands layout" run --task kws --data "$d/img-ok"
+bad "img-ok holds images data"             run --task kws --data "$d/img-ok"
+bad "--task vww (visual wake words) reads an image folder" run --task vww --data "$d/aud-ok"
+bad "mobilenet-v1-0.25 takes 96x96x3 inputs but the data is 1x1x8" run --task vww --data "$d/ae-good" --quiet
+bad "--task ic (image classification) reads CIFAR-10 binary batches" run --task ic --data "$d/aud-ok"
+bad "mcuopt has no reader for machine sounds (ToyADMOS, MIMII) yet" run --task ad --data "$d/aud-ok"
+bad "ad-autoencoder takes 1x1x640 inputs but the data is 1x1x8" run --task ad --data "$d/ae-good" --quiet
+bad "audio features are 49x40x1 (49 frames x 40 log-mel bands) but the model takes 49x10x1" run --task kws --data "$d/aud-ok" --audio-features logmel --quiet
+bad "--min-auc expects a number from 0 to 1" run --task ad --data "$d/ae-good" --min-auc 2
+bad "--min-accuracy expects a number from 0 to 100" run --task kws --data "$d/aud-ok" --min-accuracy 101
+# ---- end of issue 15 (kws15) ----
 
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do

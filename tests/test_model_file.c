@@ -10,6 +10,8 @@
  *   written nor loaded (a diverged training run), naming the layer.
  * - An autoencoder (loss mse) round-trips with its LOSS chunk; a classifier's
  *   file has none; an unknown loss value is refused naming the file.
+ * - A keyword spotter's audio front-end round-trips in its mfcc chunk; one
+ *   whose features are not the model's input is refused (file and writer).
  * - An independent encoder written here from the documented layout produces
  *   the same bytes as mco_model_serialize, and is used to build hostile files
  *   that carry a correct CRC: each must fail with MCO_ERR_FORMAT and a
@@ -250,7 +252,8 @@ static int models_equal(const mco_model *a, const mco_model *b)
     if (strcmp(a->arch_name, b->arch_name) != 0 || !shapes_equal(a->input_shape, b->input_shape) ||
         a->n_classes != b->n_classes || a->loss != b->loss || bits_of(a->norm.scale) != bits_of(b->norm.scale) ||
         bits_of(a->norm.mean) != bits_of(b->norm.mean) || bits_of(a->norm.std) != bits_of(b->norm.std) ||
-        a->n_layers != b->n_layers)
+        a->n_layers != b->n_layers || a->has_frontend != b->has_frontend ||
+        (a->has_frontend && memcmp(&a->frontend, &b->frontend, sizeof a->frontend) != 0))
         return 0;
     for (int i = 0; i < a->n_layers; i++)
         if (!layers_equal(&a->layers[i], &b->layers[i])) {
@@ -1153,6 +1156,48 @@ static void test_loss_chunk(void)
     mco_model_free(&ae);
 }
 
+/* A model trained on audio: its front-end round-trips in the mfcc chunk
+ * (a model without one has none); a front-end whose features are not the
+ * model's input is refused by the writer and, in a file, by the loader. */
+static void test_mfcc_chunk(void)
+{
+    mco_model kws, loaded;
+    CHECK_OK(mco_arch_load("ds-cnn", (mco_shape){0, 0, 0}, 12, &kws));
+    CHECK_OK(mco_model_alloc_params(&kws));
+    mco_model_init_params(&kws, 5);
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(&kws, &bytes, &size));
+    CHECK(find_tag(bytes, size, "mfcc") == NULL);
+    free(bytes);
+    kws.has_frontend = 1;
+    mco_audio_frontend_default(&kws.frontend);
+    kws.frontend.lower_hz = 60.0f;
+    check_round_trip(&kws);
+    CHECK_OK(mco_model_serialize(&kws, &bytes, &size));
+    CHECK_OK(mco_model_deserialize(bytes, size, "memory", &loaded));
+    CHECK(loaded.has_frontend && loaded.frontend.lower_hz == 60.0f && loaded.frontend.n_coeffs == 10);
+    mco_model_free(&loaded);
+    uint8_t *tag = find_tag(bytes, size, "mfcc");
+    CHECK(tag != NULL);
+    if (tag) {
+        tag[8 + 6 * 4] = 13;   /* n_coeffs 13: 49x13 features, then a fresh CRC over [0, size - 4) */
+        uint32_t crc = mco_crc32(0, bytes, size - 4);
+        for (int i = 0; i < 4; i++) bytes[size - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+        CHECK(mco_model_deserialize(bytes, size, "bad.mco", &loaded) == MCO_ERR_FORMAT);
+        CHECK(strstr(mco_last_error(), "bad.mco") &&
+              strstr(mco_last_error(), "the audio front-end gives 49x13x1 features but the model takes 49x10x1"));
+    }
+    free(bytes);
+    kws.frontend.n_coeffs = 13;
+    CHECK(mco_model_serialize(&kws, &bytes, &size) == MCO_ERR_SHAPE);
+    kws.frontend.n_coeffs = 10;
+    kws.frontend.fft_size = 500;   /* not a power of two */
+    CHECK(mco_model_serialize(&kws, &bytes, &size) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "audio front-end parameters out of range") != NULL);
+    mco_model_free(&kws);
+}
+
 /* The activations' file: its ACTP chunks present, renamed away (then
  * missing), or on a layer that takes none. */
 static void test_activation_chunks(void)
@@ -1231,6 +1276,7 @@ int main(void)
     test_crc32();
     test_round_trips();
     test_loss_chunk();
+    test_mfcc_chunk();
     test_independent_encoder();
     test_truncation_and_corruption();
     test_hostile_files();

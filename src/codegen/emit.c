@@ -126,8 +126,8 @@ static size_t data_size(mco_data_type t)
 }
 
 /* `static const <type> <name>[count] = {...};`; returns its bytes, or fails on a non-finite float. */
-static mco_status emit_array(FILE *f, const char *name, mco_data_type type, const void *data, size_t count,
-                             size_t *bytes)
+mco_status mco_emit_array(FILE *f, const char *name, mco_data_type type, const void *data, size_t count,
+                          size_t *bytes)
 {
     char lit[40];
     int per_line = type == MCO_DATA_F32 ? 6 : 16;
@@ -177,12 +177,12 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
     size_t nc = (size_t)info->n_channels;
     if (op->weights) {
         snprintf(name, sizeof name, "op%d_weights", k);
-        if ((st = emit_array(f, name, info->weights_type, op->weights, info->weights_count, weight_bytes)) != MCO_OK)
+        if ((st = mco_emit_array(f, name, info->weights_type, op->weights, info->weights_count, weight_bytes)) != MCO_OK)
             return st;
     }
     if (op->bias) {
         snprintf(name, sizeof name, "op%d_bias", k);
-        if ((st = emit_array(f, name, info->bias_type, op->bias, info->bias_count, weight_bytes)) != MCO_OK)
+        if ((st = mco_emit_array(f, name, info->bias_type, op->bias, info->bias_count, weight_bytes)) != MCO_OK)
             return st;
     }
     switch (info->params_type) {
@@ -191,10 +191,10 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         char mult[64] = "0", shift[64] = "0";   /* no arrays: folded into prepared words (conv3x3) */
         if (p->multiplier) {
             snprintf(name, sizeof name, "op%d_multiplier", k);
-            if ((st = emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
+            if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
             snprintf(mult, sizeof mult, "%s", name);
             snprintf(name, sizeof name, "op%d_shift", k);
-            if ((st = emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
+            if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
             snprintf(shift, sizeof shift, "%s", name);
         }
         fprintf(f, "static const mco_conv_s8_params op%d_params = {\n    .win = ", k);
@@ -210,9 +210,9 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         const mco_fc_s8_params *p = op->params;
         size_t n_scales = p->per_tensor ? 1 : nc;
         snprintf(name, sizeof name, "op%d_multiplier", k);
-        if ((st = emit_array(f, name, MCO_DATA_S32, p->multiplier, n_scales, weight_bytes)) != MCO_OK) return st;
+        if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->multiplier, n_scales, weight_bytes)) != MCO_OK) return st;
         snprintf(name, sizeof name, "op%d_shift", k);
-        if ((st = emit_array(f, name, MCO_DATA_S32, p->shift, n_scales, weight_bytes)) != MCO_OK) return st;
+        if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->shift, n_scales, weight_bytes)) != MCO_OK) return st;
         fprintf(f,
                 "static const mco_fc_s8_params op%d_params = {\n"
                 "    .in_size = %d, .out_size = %d, .input_offset = %d, .output_offset = %d,\n"
@@ -225,7 +225,7 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
     case MCO_PARAMS_CONV_S8W_F32: {
         const mco_conv_s8w_f32_params *p = op->params;
         snprintf(name, sizeof name, "op%d_scales", k);
-        if ((st = emit_array(f, name, MCO_DATA_F32, p->weight_scales, nc, weight_bytes)) != MCO_OK) return st;
+        if ((st = mco_emit_array(f, name, MCO_DATA_F32, p->weight_scales, nc, weight_bytes)) != MCO_OK) return st;
         fprintf(f, "static const mco_conv_s8w_f32_params op%d_params = {\n    .win = ", k);
         emit_window(f, &p->win);
         fprintf(f, ",\n    .act_min = %s, .act_max = %s, .weight_scales = op%d_scales\n};\n",
@@ -235,7 +235,7 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
     case MCO_PARAMS_FC_S8W_F32: {
         const mco_fc_s8w_f32_params *p = op->params;
         snprintf(name, sizeof name, "op%d_scales", k);
-        if ((st = emit_array(f, name, MCO_DATA_F32, p->weight_scales, nc, weight_bytes)) != MCO_OK) return st;
+        if ((st = mco_emit_array(f, name, MCO_DATA_F32, p->weight_scales, nc, weight_bytes)) != MCO_OK) return st;
         fprintf(f,
                 "static const mco_fc_s8w_f32_params op%d_params = {\n"
                 "    .in_size = %d, .out_size = %d, .act_min = %s, .act_max = %s, .weight_scales = op%d_scales\n};\n",
@@ -531,8 +531,9 @@ void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *
 /* NAME.h: the sizes, types, quantization, memory figures and the two entry
  * points. `stack_worst` / `stack_measured`: 0 when unknown. */
 static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
-                               const mco_plan_io *types, const mco_emit_names *nm, size_t stack_worst, size_t stack_measured, const char *cpu,
-                               const char *dir, mco_emit_result *res)
+                               const mco_plan_io *types, const mco_emit_frontend *fe, const mco_emit_names *nm,
+                               size_t stack_worst, size_t stack_measured, const char *cpu, const char *dir,
+                               mco_emit_result *res)
 {
     mco_emit_file out;
     mco_status st = mco_emit_open(&out, dir, nm->header);
@@ -591,9 +592,10 @@ static mco_status write_header(const mco_deploy_model *dm, const mco_plan *plan,
             mco_emit_io_ctype(types->output_type), n);
     fprintf(f,
             "int %s_run(const %s_input_t *in, %s_output_t *out);\n"
-            "int %s_run_with_arena(const %s_input_t *in, %s_output_t *out, void *arena);\n\n"
-            "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+            "int %s_run_with_arena(const %s_input_t *in, %s_output_t *out, void *arena);\n",
             n, n, n, n, n, n);
+    mco_emit_frontend_header(f, fe, &dm->model.frontend, nm);
+    fputs("\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n", f);
     return mco_emit_close(&out, res, nm->header);
 }
 
@@ -656,10 +658,15 @@ static void emit_input_conversion(FILE *f, const mco_plan *plan, const mco_plan_
                 at, plan->input_offset, N);
 }
 
-/* The runtime functions (runtime/mco_io.c) the conversions call; NULL-terminated. */
-static void io_functions(const mco_plan *plan, const mco_plan_io *types, const char *fns[3])
+/* The runtime functions (runtime/mco_io.c) the conversions call, and the
+ * front-end's; NULL-terminated. */
+static void io_functions(const mco_plan *plan, const mco_plan_io *types, const mco_emit_frontend *fe,
+                         const char *fns[5])
 {
     int n = 0, s8 = plan->input_type == MCO_ELEM_S8;
+    if (fe->on) fns[n++] = "mco_mfcc_s16";
+    if (fe->on && !fe->via_float)
+        fns[n++] = !s8 ? "mco_input_f32_f32" : fe->float_io.use_steps ? "mco_input_f32_s8_steps" : "mco_input_f32_s8";
     if (types->convert_input)
         fns[n++] = types->input_type == MCO_IO_UINT8 ? (s8 ? "mco_input_u8_s8" : "mco_input_u8_f32")
                    : !s8                           ? "mco_input_f32_f32"
@@ -670,8 +677,8 @@ static void io_functions(const mco_plan *plan, const mco_plan_io *types, const c
 }
 
 static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan, const io_binding *io,
-                               const mco_plan_io *types, const mco_emit_names *nm, const char *dir,
-                               mco_emit_result *res)
+                               const mco_plan_io *types, const mco_emit_frontend *fe, const mco_emit_names *nm,
+                               const char *dir, mco_emit_result *res)
 {
     mco_emit_file out;
     mco_status st = mco_emit_open(&out, dir, nm->source);
@@ -689,9 +696,12 @@ static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan,
     const char *headers[MCO_EMIT_MAX_HEADERS];
     int n_headers = mco_emit_kernel_headers(plan, headers);
     for (int h = 0; h < n_headers; h++) fprintf(f, "#include \"%s\"\n", headers[h]);
-    if (types->convert_input || types->convert_output) fputs("#include \"mco_io.h\"\n", f);
+    if (types->convert_input || types->convert_output || (fe->on && !fe->via_float))
+        fputs("#include \"mco_io.h\"\n", f);
+    if (fe->on) fputs("#include \"mco_mfcc.h\"\n", f);
     fprintf(f, "#include \"%s\"\n\n", nm->header);
     size_t weight_bytes = types->convert_input ? emit_input_data(f, plan, types) : 0;
+    st = mco_emit_frontend_data(f, fe, &dm->model.frontend, &weight_bytes);
     for (int k = 0; k < plan->n_ops && st == MCO_OK; k++) {
         const mco_plan_op_info *info = &plan->info[k];
         fprintf(f, "/* op %d: %s", k, dm->model.layers[info->first_layer].name);
@@ -757,6 +767,7 @@ static mco_status write_source(const mco_deploy_model *dm, const mco_plan *plan,
     if (io->arena_bytes > 0) snprintf(arena_arg, sizeof arena_arg, "%s_arena.bytes", n);
     fprintf(f, "int %s_run(const %s_input_t *in, %s_output_t *out)\n{\n    return %s_run_with_arena(in, out, %s);\n}\n",
             n, n, n, n, arena_arg);
+    mco_emit_frontend_functions(f, fe, plan, nm);
     res->weight_bytes = weight_bytes;
     return mco_emit_close(&out, res, nm->source);
 }
@@ -778,22 +789,25 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     mco_plan_io types;
     if ((st = mco_plan_io_init(dm, plan, opt->input_type, opt->output_type, &types)) != MCO_OK) return st;
     io_binding io = bind_io(plan, &types);
+    mco_emit_frontend fe;
+    if ((st = mco_emit_frontend_init(dm, plan, &types, io.arena_bytes, &fe)) != MCO_OK) return st;
+    if (fe.on) io.arena_bytes = fe.arena_bytes;   /* the front-end's scratch is in the arena too */
     res->arena_bytes = io.arena_bytes;
-    const char *io_fns[3];
-    io_functions(plan, &types, io_fns);
+    const char *io_fns[5];
+    io_functions(plan, &types, &fe, io_fns);
     mco_emit_names nm;
     mco_emit_make_names(name, &nm);
     /* Everything goes to a staged directory that only a success puts in place.
      * The header is written again once the stack is known. */
     mco_output_dir out;
     if ((st = mco_output_dir_begin(&out, dir)) != MCO_OK) return st;
-    st = write_header(dm, plan, &io, &types, &nm, 0, 0, res->cpu, out.stage, NULL);
-    if (st == MCO_OK) st = write_source(dm, plan, &io, &types, &nm, out.stage, res);
+    st = write_header(dm, plan, &io, &types, &fe, &nm, 0, 0, res->cpu, out.stage, NULL);
+    if (st == MCO_OK) st = write_source(dm, plan, &io, &types, &fe, &nm, out.stage, res);
     if (st == MCO_OK) st = mco_emit_runtime(opt->ctx, plan, io_fns, out.stage, res);
-    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, &nm, res);
+    if (st == MCO_OK && opt->measure) st = mco_emit_measure(opt->ctx, out.stage, res->cpu, &nm, fe.on, res);
     if (st == MCO_OK)
-        st = write_header(dm, plan, &io, &types, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu, out.stage,
-                          res);
+        st = write_header(dm, plan, &io, &types, &fe, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu,
+                          out.stage, res);
     if (st == MCO_OK)
         st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->measured_stack_bytes, out.stage, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);

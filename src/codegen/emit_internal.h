@@ -11,6 +11,7 @@
 #include "mcuopt/file_util.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/context.h"
+#include "mco_mfcc.h"
 
 /* An emitted file: write to ->f (see mcuopt/file_io.h). */
 typedef mco_output_file mco_emit_file;
@@ -42,6 +43,40 @@ const char *mco_emit_io_ctype(mco_io_type t);
  * line starting with `prefix`. */
 void mco_emit_input_recipe(FILE *f, const char *prefix, const mco_deploy_model *dm, const mco_plan *plan,
                            const mco_plan_io *io, const mco_emit_names *nm);
+
+/* `static const <type> <name>[count] = {...};`, adding its bytes to *bytes;
+ * fails on a non-finite float. */
+mco_status mco_emit_array(FILE *f, const char *name, mco_data_type type, const void *data, size_t count,
+                          size_t *bytes);
+
+/* NAME_run_pcm of a model with an audio front-end (emit_frontend.c, which
+ * explains the arena layout). on: 0 for a model without one (the other
+ * functions then write nothing). */
+typedef struct {
+    int on;
+    int via_float;              /* NAME_run converts a float input: the features go to it as they are */
+    int input_s8;               /* the model input is int8 */
+    mco_mfcc_params params;
+    mco_plan_io float_io;       /* float features -> the model input (normalisation, quantization) */
+    uint32_t feature_offset, feature_bytes;
+    uint32_t input_offset, input_bytes;     /* the model input made from them (0 bytes: via_float) */
+    uint32_t scratch_offset, scratch_bytes;
+    uint32_t arena_bytes;       /* the whole arena: NAME_ARENA_SIZE */
+} mco_emit_frontend;
+
+/* Fills *fe for dm's plan (nothing on without a front-end) after a model
+ * arena of model_arena bytes; refuses a uint8 caller input. */
+mco_status mco_emit_frontend_init(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *types,
+                                  uint32_t model_arena, mco_emit_frontend *fe);
+/* NAME.c's front-end parameters and tables (their bytes added to *bytes). */
+mco_status mco_emit_frontend_data(FILE *f, const mco_emit_frontend *fe, const mco_audio_frontend *a,
+                                  size_t *bytes);
+/* NAME.h's PCM macros and prototypes; NAME.c's two functions (after
+ * NAME_run_with_arena and the static arena). */
+void mco_emit_frontend_header(FILE *f, const mco_emit_frontend *fe, const mco_audio_frontend *a,
+                              const mco_emit_names *nm);
+void mco_emit_frontend_functions(FILE *f, const mco_emit_frontend *fe, const mco_plan *plan,
+                                 const mco_emit_names *nm);
 
 /* The runtime's on/off shortcuts (mco_config.h, which explains each): 1 when
  * every op of the plan allows it. A build with several models turns one on
@@ -92,8 +127,9 @@ mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, co
 /* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable
  * object (unused sections dropped, libgcc included; built in the context's
  * temporary directory) and fills flash/code/ram/stack_bytes; does nothing
- * when the compiler is missing. */
+ * when the compiler is missing. pcm: the package has NAME_run_pcm (kept
+ * too; the stack is the deeper entry's). */
 mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char *cpu, const mco_emit_names *nm,
-                            mco_emit_result *res);
+                            int pcm, mco_emit_result *res);
 
 #endif

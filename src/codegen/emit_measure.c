@@ -6,6 +6,8 @@
  * included, for the soft-float and division helpers of cores without an
  * FPU); arm-none-eabi-size then gives text, data and bss:
  *   Flash = text + data, static RAM = data + bss (the arena is in bss).
+ * With an audio front-end NAME_run_pcm is kept too (its tables and
+ * mco_mfcc.c count in Flash) and the stack is the deeper of the two.
  * The worst-case stack of NAME_run is the deepest path of the call graph
  * GCC writes with -fcallgraph-info=su (each function's -fstack-usage frame,
  * each call), from NAME_run down; unknown (0) if the graph has recursion, a
@@ -190,6 +192,7 @@ static size_t stack_worst_case(const char *dir, const char *entry)
 }
 
 mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char *cpu, const mco_emit_names *nm,
+                            int pcm,
                             mco_emit_result *res)
 {
     if (!on_path("arm-none-eabi-gcc") || !on_path("arm-none-eabi-size")) return MCO_OK;
@@ -199,6 +202,7 @@ mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char 
     char work[4096];
     if ((st = mco_context_make_temp_dir(ctx, "emit", work, sizeof work)) != MCO_OK) return st;
     char obj[4200], log[4200], dumpdir[4200], include[4200], include_rt[4200], entry[80], keep[96], run[64];
+    char keep_pcm[96], run_pcm[72];
     snprintf(obj, sizeof obj, "%s/model.o", work);
     snprintf(log, sizeof log, "%s/build.log", work);
     snprintf(dumpdir, sizeof dumpdir, "%s/", work);
@@ -207,6 +211,8 @@ mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char 
     snprintf(run, sizeof run, "%s_run", nm->lower);
     snprintf(entry, sizeof entry, "-Wl,-e,%s", run);
     snprintf(keep, sizeof keep, "-Wl,-u,%s", run);
+    snprintf(run_pcm, sizeof run_pcm, "%s_run_pcm", nm->lower);
+    snprintf(keep_pcm, sizeof keep_pcm, "-Wl,-u,%s", run_pcm);
 
     char *argv[MAX_ARGS + 1];
     char *sources[MCO_EMIT_MAX_FILES];
@@ -219,6 +225,7 @@ mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char 
     for (int i = 0; i < 3; i++)
         if (flags[i]) argv[n++] = (char *)flags[i];
     argv[n++] = keep;
+    if (pcm) argv[n++] = keep_pcm;
     argv[n++] = entry;
     argv[n++] = include;
     argv[n++] = include_rt;
@@ -261,6 +268,10 @@ mco_status mco_emit_measure(const mco_context *ctx, const char *dir, const char 
             res->ram_bytes = data + bss;
             res->code_bytes = res->flash_bytes > res->weight_bytes ? res->flash_bytes - res->weight_bytes : 0;
             res->stack_bytes = stack_worst_case(work, run);
+            if (pcm) {   /* the deeper of the two entry points (0 if either is unknown) */
+                size_t s = stack_worst_case(work, run_pcm);
+                res->stack_bytes = s && res->stack_bytes ? (s > res->stack_bytes ? s : res->stack_bytes) : 0;
+            }
         }
     }
     free(out);

@@ -467,6 +467,25 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
         fprintf(f, "The output is the model's int8 output\n(`%s_OUTPUT_SCALE`, `%s_OUTPUT_ZERO_POINT`).\n\n", N, N);
     else
         fputs("The output is the model's float output.\n\n", f);
+    if (dm->model.has_frontend) {
+        const mco_audio_frontend *a = &dm->model.frontend;
+        char fe[256];
+        mco_audio_frontend_describe(a, fe, sizeof fe);
+        fprintf(f,
+                "## From PCM: the audio front-end on the chip\n\n"
+                "The model was trained on audio features: %s.\n"
+                "`%s_run_pcm` computes them on the chip from the microphone's samples with\n"
+                "`%s/mco_mfcc.c`, the code that computed the training features on the\n"
+                "host (the same bits), turns them into the model input and runs the model:\n\n"
+                "```c\n"
+                "int16_t pcm[%s_PCM_SAMPLES];   /* %d mono 16-bit samples at %s_PCM_RATE (%d) Hz */\n"
+                "%s_output_t out[%s_OUTPUT_SIZE];\n"
+                "int status = %s_run_pcm(pcm, out);   /* or %s_run_pcm_with_arena(pcm, out, arena) */\n"
+                "```\n\n"
+                "Its scratch (the features and the front-end's work space) is in the arena:\n"
+                "`%s_ARENA_SIZE` includes it, so `%s_run` takes the same arena.\n\n",
+                fe, n, MCO_EMIT_RUNTIME_DIR, N, (int)a->clip_samples, N, (int)a->sample_rate, n, N, n, n, N, n);
+    }
     fprintf(f, "## Memory (%s)\n\n| | bytes |\n| --- | ---: |\n", res->cpu);
     if (res->measured)
         fprintf(f,

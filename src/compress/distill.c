@@ -185,6 +185,8 @@ mco_status mco_model_scale_width(const mco_model *teacher_arch, float multiplier
     snprintf(student->arch_name, sizeof student->arch_name, "%.48s x%g", teacher_arch->arch_name,
              (double)multiplier);
     student->norm = teacher_arch->norm;
+    student->has_frontend = teacher_arch->has_frontend;
+    student->frontend = teacher_arch->frontend;
     mco_status st = MCO_OK;
     for (int i = 0; i < teacher_arch->n_layers && st == MCO_OK; i++) {
         mco_layer layer = teacher_arch->layers[i];

@@ -67,6 +67,15 @@
  *           u32  count_pad          (1)
  *         Critical for the same reason as PADS; an average pool without one
  *         divides by its in-bounds inputs (count_pad 0), as before.
+ *   mfcc  optional, at most once, anywhere (written after ARCH / LOSS), only
+ *         in a model trained on audio features (mco_model.has_frontend):
+ *           i32  sample_rate, clip_samples, frame_length, frame_stride,
+ *                fft_size, n_mels, n_coeffs (0: log-mel)
+ *           f32  lower_hz, upper_hz
+ *         The audio front-end the input's features come from (graph.h:
+ *         mco_audio_frontend); checked against the runtime's ranges and the
+ *         input shape. Optional: the model computes the same function
+ *         without it (an older reader loses only NAME_run_pcm).
  *   TENS  exactly once, last: every parameter's f32 values in layer order,
  *         parameter order within a layer, each tensor in the row-major layout
  *         of graph.h. Its length must be 4 x the sum of the tensor sizes, and
@@ -537,6 +546,7 @@ static mco_status check_model_for_writing(const mco_model *m, size_t *param_floa
         }
     }
     *param_floats = total;
+    if ((st = mco_model_check_frontend(m)) != MCO_OK) return st;
     return mco_model_check_finite(m);
 }
 
@@ -561,6 +571,20 @@ mco_status mco_model_serialize(const mco_model *model, uint8_t **bytes, size_t *
     if (model->loss != MCO_LOSS_CROSS_ENTROPY) {
         size_t start = begin_chunk(&w, "LOSS");
         put_u32(&w, (uint32_t)model->loss);
+        end_chunk(&w, start);
+    }
+    if (model->has_frontend) {
+        const mco_audio_frontend *a = &model->frontend;
+        size_t start = begin_chunk(&w, "mfcc");
+        put_i32(&w, a->sample_rate);
+        put_i32(&w, a->clip_samples);
+        put_i32(&w, a->frame_length);
+        put_i32(&w, a->frame_stride);
+        put_i32(&w, a->fft_size);
+        put_i32(&w, a->n_mels);
+        put_i32(&w, a->n_coeffs);
+        put_f32(&w, a->lower_hz);
+        put_f32(&w, a->upper_hz);
         end_chunk(&w, start);
     }
     for (int i = 0; i < model->n_layers; i++) put_layer_chunk(&w, &model->layers[i]);
@@ -661,6 +685,7 @@ typedef struct {
 typedef struct {
     chunk arch;
     chunk loss;                 /* data NULL when absent: cross-entropy */
+    chunk mfcc;                 /* data NULL when absent: no audio front-end */
     chunk layers[MCO_MAX_LAYERS];
     chunk pads[MCO_MAX_LAYERS];
     chunk actp[MCO_MAX_LAYERS];
@@ -776,6 +801,11 @@ static mco_status index_chunks(chunk payload, load_state *s)
             in_order = stage == IN_LAYERS;
             s->tensors = c;
             stage = AFTER_TENSORS;
+        } else if (memcmp(tag, "mfcc", 4) == 0) {
+            if (s->mfcc.data)
+                return mco_error(MCO_ERR_FORMAT, "a second mfcc chunk at offset %zu", offset);
+            s->mfcc = c;
+            continue;
         } else if (tag[0] >= 'a' && tag[0] <= 'z') {
             continue;   /* optional chunk unknown to this version: skip it */
         } else {
@@ -824,6 +854,29 @@ static mco_status decode_loss(chunk c, mco_model *m)
     if (st != MCO_OK) return st;
     if (loss != MCO_LOSS_MSE) return mco_error(MCO_ERR_FORMAT, "unknown loss %u in the LOSS chunk", (unsigned)loss);
     m->loss = MCO_LOSS_MSE;
+    return MCO_OK;
+}
+
+/* Decodes the mfcc chunk, if there is one, into m->frontend; checked once
+ * the input shape is known. */
+static mco_status decode_mfcc(chunk c, mco_model *m)
+{
+    if (!c.data) return MCO_OK;
+    reader r = {c.data, c.size, 0};
+    mco_audio_frontend *a = &m->frontend;
+    a->sample_rate = get_i32(&r);
+    a->clip_samples = get_i32(&r);
+    a->frame_length = get_i32(&r);
+    a->frame_stride = get_i32(&r);
+    a->fft_size = get_i32(&r);
+    a->n_mels = get_i32(&r);
+    a->n_coeffs = get_i32(&r);
+    a->lower_hz = get_f32(&r);
+    a->upper_hz = get_f32(&r);
+    mco_status st = finish_chunk(&r, "mfcc");
+    if (st != MCO_OK) return st;
+    m->has_frontend = 1;
+    if (mco_model_check_frontend(m) != MCO_OK) return MCO_ERR_FORMAT;   /* keeps its message */
     return MCO_OK;
 }
 
@@ -1019,6 +1072,7 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
     if ((st = compare_with_inferred(m, s, n_classes)) != MCO_OK) return st;
     if ((st = decode_loss(s->loss, m)) != MCO_OK) return st;
     if ((st = mco_model_check_loss(m)) != MCO_OK) return MCO_ERR_FORMAT;   /* keeps its message */
+    if ((st = decode_mfcc(s->mfcc, m)) != MCO_OK) return st;
     return decode_tensors(s->tensors, m);
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mcuopt/audio_frontend.h"
 #include "mcuopt/rng.h"
 #include "mco_mfcc.h"
 
@@ -34,63 +35,6 @@
 #define AUDIO_SHIFT_MS 100                    /* the recipe's time_shift_ms */
 #define AUDIO_NOISE_PROBABILITY 0.8f          /* background_frequency */
 #define AUDIO_NOISE_VOLUME 0.1f               /* background_volume_range */
-
-void mco_audio_frontend_default(mco_audio_frontend *a)
-{
-    mco_mfcc_params p;
-    mco_mfcc_default(&p);
-    a->sample_rate = p.sample_rate;
-    a->clip_samples = p.n_samples;
-    a->frame_length = p.frame_length;
-    a->frame_stride = p.frame_stride;
-    a->fft_size = p.fft_size;
-    a->n_mels = p.n_mels;
-    a->n_coeffs = p.n_coeffs;
-    a->lower_hz = p.lower_hz;
-    a->upper_hz = p.upper_hz;
-    a->window_frames = 0;
-}
-
-void mco_audio_frontend_machine_default(mco_audio_frontend *a)
-{
-    *a = (mco_audio_frontend){.sample_rate = 16000, .clip_samples = 160000, .frame_length = 1024,
-                              .frame_stride = 512, .fft_size = 1024, .n_mels = 128, .n_coeffs = 0,
-                              .lower_hz = 0.0f, .upper_hz = 8000.0f, .window_frames = 5};
-}
-
-mco_status mco_audio_frontend_params(const mco_audio_frontend *a, mco_mfcc_params *p)
-{
-    p->sample_rate = a->sample_rate;
-    p->n_samples = a->clip_samples;
-    p->frame_length = a->frame_length;
-    p->frame_stride = a->frame_stride;
-    p->fft_size = a->fft_size;
-    p->n_mels = a->n_mels;
-    p->n_coeffs = a->n_coeffs;
-    p->lower_hz = a->lower_hz;
-    p->upper_hz = a->upper_hz;
-    if (mco_mfcc_check(p) != MCO_RT_OK)
-        return mco_error(MCO_ERR_ARG, "audio front-end parameters out of range: %d Hz, %d-sample clips, frames of %d "
-                         "every %d, FFT %d, %d mel bands from %g to %g Hz, %d coefficients (the FFT size a power of "
-                         "two from 16 to %d and at least the frame, at most %d bands and half the FFT size, "
-                         "coefficients at most the bands, the bands below half the rate)",
-                         a->sample_rate, a->clip_samples, a->frame_length, a->frame_stride, a->fft_size, a->n_mels,
-                         (double)a->lower_hz, (double)a->upper_hz, a->n_coeffs, MCO_MFCC_MAX_FFT, MCO_MFCC_MAX_MELS);
-    return MCO_OK;
-}
-
-mco_status mco_audio_frontend_shape(const mco_audio_frontend *a, mco_shape *shape)
-{
-    mco_mfcc_params p;
-    mco_status st = mco_audio_frontend_params(a, &p);
-    if (st != MCO_OK) return st;
-    int frames = (int)mco_mfcc_frames(&p), values = (int)mco_mfcc_frame_values(&p);
-    if (a->window_frames < 0 || a->window_frames > frames)
-        return mco_error(MCO_ERR_ARG, "audio front-end: windows of %d frames, but a clip has %d", a->window_frames,
-                         frames);
-    *shape = a->window_frames ? (mco_shape){1, 1, a->window_frames * values} : (mco_shape){frames, values, 1};
-    return MCO_OK;
-}
 
 /* ---- The split lists (testing_list.txt, validation_list.txt) -------------------- */
 
@@ -237,6 +181,70 @@ static int has_wav_extension(const char *name)
     return folder_has_suffix(name, ".wav");
 }
 
+/* The files of the split, in the data set's order (the test list read and
+ * freed here); *classes is malloc'd (NULL on failure). */
+static mco_status list_split(const char *dir, mco_split split, const mco_data_options *opt, char *root,
+                             size_t root_size, class_name **classes, int *n_classes, folder_list *list)
+{
+    /* the test split's list: testing_list.txt, else validation_list.txt */
+    path_list test_list;
+    mco_status st = path_list_read(dir, "testing_list.txt", &test_list);
+    if (st != MCO_OK) return st;
+    if (!test_list.text && (st = path_list_read(dir, "validation_list.txt", &test_list)) != MCO_OK) return st;
+    const folder_spec spec = {has_wav_extension, "WAV files",
+                              "an audio folder holds one sub-directory of WAV files per label", "_background_noise_",
+                              test_list.text ? in_test_list : NULL, &test_list};
+    st = folder_list_split(dir, split, opt->test_percent, &spec, root, root_size, classes, n_classes, list);
+    path_list_free(&test_list);
+    if (st == MCO_OK && list->n == 0)
+        st = mco_error(MCO_ERR_FORMAT, "%s: no WAV files in the %s split", dir,
+                       split == MCO_SPLIT_TEST ? "test" : "training");
+    if (st != MCO_OK) {
+        free(*classes);
+        *classes = NULL;
+    }
+    return st;
+}
+
+mco_status mco_audio_read_clips(const char *dir, mco_split split, const mco_data_options *opt, int max_clips,
+                                int16_t **pcm, int *n)
+{
+    *pcm = NULL;
+    *n = 0;
+    mco_data_options defaults;
+    if (!opt) {
+        mco_data_options_default(&defaults);
+        opt = &defaults;
+    }
+    mco_mfcc_params p;
+    mco_status st = mco_audio_frontend_params(&opt->audio, &p);
+    if (st != MCO_OK) return st;
+    if (max_clips < 1) return mco_error(MCO_ERR_ARG, "%s: %d clips asked for", dir, max_clips);
+    char root[4096];
+    class_name *classes = NULL;
+    int n_classes = 0;
+    folder_list list = {0};
+    if ((st = list_split(dir, split, opt, root, sizeof root, &classes, &n_classes, &list)) != MCO_OK) return st;
+    free(classes);
+    int count = list.n < (size_t)max_clips ? (int)list.n : max_clips;
+    int16_t *clips = malloc((size_t)count * (size_t)p.n_samples * sizeof *clips);
+    if (!clips) st = mco_error(MCO_ERR_NOMEM, "%s: cannot allocate %d clips", dir, count);
+    for (int i = 0; st == MCO_OK && i < count; i++) {
+        char path[4096];
+        size_t file = (size_t)i * list.n / (size_t)count;   /* spread over the split (it is sorted by label) */
+        if ((st = folder_path_join(path, sizeof path, root, list.items[file].path)) == MCO_OK)
+            st = mco_audio_read(path, p.sample_rate, p.n_samples, clips + (size_t)i * (size_t)p.n_samples);
+    }
+    folder_list_free(&list);
+    if (st != MCO_OK) {
+        free(clips);
+        return st;
+    }
+    *pcm = clips;
+    *n = count;
+    return MCO_OK;
+}
+
 mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out)
 {
     memset(out, 0, sizeof *out);
@@ -258,19 +266,11 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
                          "%dx%dx%d", dir, shape.h, shape.w, shape.c, shape.h, shape.w, what, opt->shape.h,
                          opt->shape.w, opt->shape.c);
 
-    /* the test split's list: testing_list.txt, else validation_list.txt */
-    path_list test_list;
-    if ((st = path_list_read(dir, "testing_list.txt", &test_list)) != MCO_OK) return st;
-    if (!test_list.text && (st = path_list_read(dir, "validation_list.txt", &test_list)) != MCO_OK) return st;
-
     char root[4096];
     class_name *classes = NULL;
     int n_classes = 0;
     folder_list list = {0};
-    const folder_spec spec = {has_wav_extension, "WAV files",
-                              "an audio folder holds one sub-directory of WAV files per label", "_background_noise_",
-                              test_list.text ? in_test_list : NULL, &test_list};
-    st = folder_list_split(dir, split, opt->test_percent, &spec, root, sizeof root, &classes, &n_classes, &list);
+    st = list_split(dir, split, opt, root, sizeof root, &classes, &n_classes, &list);
     size_t values = mco_shape_size(shape);
     size_t copies = split == MCO_SPLIT_TRAIN && opt->augment > 0 ? (size_t)opt->augment : 0;
     if (st == MCO_OK && opt->augment > 100)
@@ -278,9 +278,6 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
     if (st == MCO_OK && list.n * (copies + 1) > AUDIO_MAX_BYTES / (values * sizeof(float)))
         st = mco_error(MCO_ERR_RANGE, "%s: %zu clips of %dx%d features are more than %zu GiB", dir, list.n, shape.h,
                        shape.w, AUDIO_MAX_BYTES >> 30);
-    if (st == MCO_OK && list.n == 0)
-        st = mco_error(MCO_ERR_FORMAT, "%s: no WAV files in the %s split", dir,
-                       split == MCO_SPLIT_TEST ? "test" : "training");
 
     void *tables_buf = NULL, *scratch = NULL;
     int16_t *pcm = NULL, *copy = NULL;
@@ -323,7 +320,6 @@ mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_da
     free(scratch);
     free(pcm);
     free(copy);
-    path_list_free(&test_list);
     folder_list_free(&list);
     if (st != MCO_OK) {
         free(classes);

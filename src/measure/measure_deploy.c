@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcuopt/audio_frontend.h"
 #include "mcuopt/context.h"
+#include "mco_mfcc.h"
 #include "mco_runtime.h"
 #include "mcuopt/op.h"
 #include "mcuopt/process.h"
@@ -74,6 +76,82 @@ static mco_status predict_inputs(const mco_plan *plan, const mco_plan_io *io, co
     for (int s = 0; st == MCO_OK && s < n; s++)
         st = mco_plan_io_run(plan, io, arena, inputs + (size_t)s * io->input_bytes, outputs + (size_t)s * io->output_bytes);
     free(arena);
+    return st;
+}
+
+/* The host's outputs of n PCM clips: the front-end's features (the
+ * runtime's mco_mfcc_s16, as the audio reader computes them), converted to
+ * the model input and run as a float input is (mco_plan_io_run), which is
+ * what NAME_run_pcm does on the chip. */
+static mco_status predict_pcm(const mco_deploy_model *dm, const mco_plan *plan, mco_io_type output_type,
+                              const int16_t *pcm, int n, uint8_t *outputs, size_t output_bytes)
+{
+    mco_mfcc_params p;
+    mco_plan_io io;
+    mco_status st = mco_audio_frontend_params(&dm->model.frontend, &p);
+    if (st == MCO_OK) st = mco_plan_io_init(dm, plan, MCO_IO_FLOAT, output_type, &io);
+    if (st != MCO_OK) return st;
+    if (io.output_bytes != output_bytes) return mco_error(MCO_ERR_ARG, "measure: the PCM run's output size differs");
+    size_t arena_bytes = ((size_t)plan->arena_size + 15) & ~(size_t)15;
+    uint8_t *arena = aligned_alloc(16, arena_bytes ? arena_bytes : 16);
+    void *tables_buf = malloc((size_t)mco_mfcc_tables_get_buffer_size(&p));
+    void *scratch = malloc((size_t)mco_mfcc_get_buffer_size(&p));
+    float *features = malloc((size_t)plan->input_size * sizeof(float));
+    mco_mfcc_tables tables;
+    if (!arena || !tables_buf || !scratch || !features) st = mco_error(MCO_ERR_NOMEM, "out of memory");
+    else if (mco_mfcc_tables_init(&p, tables_buf, &tables) != MCO_RT_OK)
+        st = mco_error(MCO_ERR_ARG, "measure: the audio front-end refused its parameters");
+    for (int i = 0; st == MCO_OK && i < n; i++) {
+        if (mco_mfcc_s16(&p, &tables, pcm + (size_t)i * (size_t)p.n_samples, scratch, features) != MCO_RT_OK)
+            st = mco_error(MCO_ERR_ARG, "measure: the audio front-end failed");
+        else
+            st = mco_plan_io_run(plan, &io, arena, features, outputs + (size_t)i * output_bytes);
+    }
+    free(arena);
+    free(tables_buf);
+    free(scratch);
+    free(features);
+    return st;
+}
+
+/* The second run of the emitted code in `dir`: model_run_pcm on the
+ * caller's clips (see measure.h). */
+static mco_status measure_pcm(const mco_deploy_model *dm, const mco_plan *plan, const mco_target_profile *target,
+                              const mco_measure_options *opt, const mco_measure_request *base, const char *dir,
+                              size_t model_flash)
+{
+    int n = opt->pcm_clips;
+    if (!dm->model.has_frontend)
+        return mco_error(MCO_ERR_ARG, "measure: PCM clips given, but \"%s\" has no audio front-end",
+                         dm->model.arch_name);
+    if (!opt->pcm_result || n < 1 || n > MCO_MEASURE_MAX_PCM_CLIPS)
+        return mco_error(MCO_ERR_ARG, "measure: %d PCM clips (1..%d, with a result)", n, MCO_MEASURE_MAX_PCM_CLIPS);
+    /* The clips are test vectors in the emulated Flash (at least the
+     * profile's): as many as fit beside the model, with 64 KB to spare for
+     * the front-end, the harness and libc. */
+    size_t clip_bytes = (size_t)dm->model.frontend.clip_samples * sizeof(int16_t);
+    size_t flash = (size_t)target->flash_kb * 1024, used = model_flash + (64u << 10);
+    size_t room = flash > used ? (flash - used) / clip_bytes : 0;
+    if (room < 1)
+        return mco_error(MCO_ERR_RANGE, "measure: no room in %s's %d KB of Flash for a %zu-byte PCM clip beside the "
+                         "model (%zu bytes)", target->name, target->flash_kb, clip_bytes, model_flash);
+    if ((size_t)n > room) n = (int)room;
+    uint8_t *expected = malloc((size_t)n * base->output_bytes);
+    if (!expected) return mco_error(MCO_ERR_NOMEM, "out of memory");
+    mco_status st = predict_pcm(dm, plan, opt->output_type, opt->pcm, n, expected, base->output_bytes);
+    if (st == MCO_OK) {
+        mco_measure_request req = *base;
+        req.model_dir = dir;
+        req.n_inputs = n;
+        req.inputs = (const uint8_t *)opt->pcm;
+        req.input_bytes = (size_t)dm->model.frontend.clip_samples * sizeof(int16_t);
+        req.expected = expected;
+        req.work_dir = NULL;
+        req.actual = NULL;
+        req.pcm = 1;
+        st = mco_target_measure(target, &req, opt->pcm_result);
+    }
+    free(expected);
     return st;
 }
 
@@ -165,6 +243,7 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
             req.work_dir = measure_out.stage;
         }
         if (st == MCO_OK) st = mco_target_measure(target, &req, result);
+        if (st == MCO_OK && opt->pcm) st = measure_pcm(dm, &plan, target, opt, &req, dir, result->flash_bytes);
     }
     if (st == MCO_OK && result->n_layers > 0 && result->n_layers != plan.n_ops)
         st = mco_error(MCO_ERR_FORMAT, "measure: %d layer marks in the firmware for %d ops", result->n_layers,
@@ -184,6 +263,8 @@ mco_status mco_measure_deploy_model(const mco_deploy_model *dm, const mco_target
     if (st == MCO_OK && opt->code_dir) {   /* the same code, with the measured stack in model.h */
         eo.measure = 1;
         eo.measured_stack_bytes = result->stack_bytes;
+        if (opt->pcm && opt->pcm_result->stack_bytes > eo.measured_stack_bytes)   /* the deeper entry point */
+            eo.measured_stack_bytes = opt->pcm_result->stack_bytes;
         st = mco_emit_c_with(dm, &plan, opt->code_dir, &eo, &er);
     }
     if (have_measure_out) {

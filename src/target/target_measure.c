@@ -847,6 +847,7 @@ static mco_status build_firmware(const mco_target_profile *t, const mco_measure_
     args_add(&a, defs);
     snprintf(defs, sizeof defs, "-DMCO_OUTPUT_BYTES=%zu", req->output_bytes);
     args_add(&a, defs);
+    if (req->pcm) args_add(&a, "-DMCO_HARNESS_PCM");
     args_addf(&a, "%s/startup.c", fw);
     args_addf(&a, "%s/harness_main.c", fw);
     args_add(&a, path);
@@ -882,7 +883,7 @@ static mco_status build_model_only(const mco_target_profile *t, const mco_measur
     args_add(&a, "--specs=nosys.specs");
     args_add(&a, "-nostartfiles");
     args_add(&a, "-Wl,--gc-sections");
-    args_add(&a, "-Wl,-e,model_run");
+    args_add(&a, req->pcm ? "-Wl,-e,model_run_pcm" : "-Wl,-e,model_run");
     add_link_notes(&a, req);
     args_addf(&a, "-L%s/ld", fw);
     snprintf(path, sizeof path, "-T%s/ld/%s.ld", fw, t->qemu_machine);

@@ -76,6 +76,14 @@ static const char act_arch[] =
     "hard_sigmoid alpha=0.2 beta=0.5\n"
     "dense units=classes\n";
 
+/* A model trained on audio: its front-end (the mfcc chunk of .mco files)
+ * gives 4 frames x 4 MFCCs of a 256-sample clip at 8 kHz. */
+static const char kws_arch[] =
+    "input 4 4 1\n"
+    "classes 3\n"
+    "flatten\n"
+    "dense units=classes\n";
+
 static void die(const char *what)
 {
     const char *why = mco_last_error();
@@ -198,8 +206,11 @@ static void save_deploy_seed(const mco_model *m, const char *mode, const char *n
 
 static void make_model_seeds(void)
 {
-    mco_model tiny, bn, padded, ae, act;
+    mco_model tiny, bn, padded, ae, act, kws;
     make_model(fuzz_tiny_arch, &tiny);
+    make_model(kws_arch, &kws);
+    kws.has_frontend = 1;
+    kws.frontend = (mco_audio_frontend){8000, 256, 64, 64, 64, 8, 4, 20.0f, 4000.0f};
     make_model(bn_arch, &bn);
     make_model(ae_arch, &ae);
     make_model(act_arch, &act);
@@ -209,6 +220,7 @@ static void make_model_seeds(void)
     save_model_seed("padded.mco", &padded);
     save_model_seed("autoencoder.mco", &ae);
     save_model_seed("activations.mco", &act);
+    save_model_seed("kws-frontend.mco", &kws);
 
     static const char *const modes[] = {"float32", "float16", "int8-weights", "int8", "int4"};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
@@ -220,11 +232,13 @@ static void make_model_seeds(void)
     save_deploy_seed(&bn, "int8", "batchnorm-int8.mcq");
     save_deploy_seed(&padded, "int4-weights", "padded-int4-weights.mcq");
     save_deploy_seed(&ae, "int8", "autoencoder-int8.mcq");
+    save_deploy_seed(&kws, "int8", "kws-frontend-int8.mcq");
     mco_model_free(&ae);
     mco_model_free(&tiny);
     mco_model_free(&bn);
     mco_model_free(&padded);
     mco_model_free(&act);
+    mco_model_free(&kws);
 }
 
 /* ---- data sets ---------------------------------------------------------------- */

@@ -148,12 +148,58 @@ typedef enum {
 /* "cross_entropy" or "mse". */
 const char *mco_loss_name(mco_loss loss);
 
+/* The audio front-end a model trained on audio takes its input from (the
+ * fields of the runtime's mco_mfcc_params, runtime/mco_mfcc.h, which says
+ * what each computes): MFCC (n_coeffs > 0) or log-mel (n_coeffs 0)
+ * features of clip_samples 16-bit samples at sample_rate, frames x values
+ * x 1 (the model's input shape). Recorded in the model (model files: the
+ * `mfcc` chunk, docs/model-format.md) so that the emitted code computes the
+ * same features on the chip from PCM (NAME_run_pcm). */
+typedef struct {
+    int sample_rate;           /* Hz the clips are resampled to: 16000 */
+    int clip_samples;          /* samples per clip (cut or zero-padded): 16000 (1 s) */
+    int frame_length;          /* 480 (30 ms) */
+    int frame_stride;          /* 320 (20 ms) */
+    int fft_size;              /* 512 */
+    int n_mels;                /* 40 */
+    int n_coeffs;              /* MFCCs: 10; 0: log-mel features (n_mels per frame) */
+    float lower_hz, upper_hz;  /* the mel bands' range: 20, 4000 */
+    int window_frames;         /* machine sounds only: frames per sample (each clip gives every
+                                  run of this many consecutive frames, flattened); 0 elsewhere
+                                  (not recorded in a model: a model records a front-end only
+                                  when trained on an audio folder) */
+} mco_audio_frontend;
+
+/* The MLPerf Tiny KWS setting (49 x 10 MFCCs from 1 s at 16 kHz). */
+void mco_audio_frontend_default(mco_audio_frontend *a);
+
+/* The MLPerf Tiny anomaly detection setting (its common.yaml: 16 kHz,
+ * n_fft 1024, hop 512, 128 mel bands, 5 frames per sample) for 10 s clips
+ * (DCASE 2020 task 2): frames of 1024 samples every 512, FFT 1024, 128
+ * log-mel bands from 0 to 8000 Hz, window_frames 5: 311 frames, 307
+ * windows of 640 values per clip (the reference's librosa pads the clip
+ * for centred frames: 313 frames, 309 windows). */
+void mco_audio_frontend_machine_default(mco_audio_frontend *a);
+
+/* The features' shape (frames x values x 1, or 1 x 1 x window_frames *
+ * values for machine-sound windows); MCO_ERR_ARG with one line naming the
+ * parameters when they are out of the runtime's ranges
+ * (src/core/audio_frontend.c). */
+mco_status mco_audio_frontend_shape(const mco_audio_frontend *a, mco_shape *shape);
+
+/* One line for `mcuopt info` and the emitted header, e.g. "MFCC 49x10 from
+ * 16000 samples at 16000 Hz (frames 480 every 320, FFT 512, 40 mel bands
+ * 20-4000 Hz, 10 coefficients)". */
+void mco_audio_frontend_describe(const mco_audio_frontend *a, char *buf, size_t size);
+
 typedef struct {
     char arch_name[64];
     mco_shape input_shape;
     int n_classes;         /* the last layer's channels (a reconstruction model's output width) */
     mco_loss loss;
     mco_normalization norm;
+    int has_frontend;      /* 1: the input is `frontend`'s features of an audio clip */
+    mco_audio_frontend frontend;
     int n_layers;
     mco_layer *layers;     /* n_layers entries, malloc'd */
 } mco_model;
@@ -179,6 +225,10 @@ mco_status mco_model_infer_shapes(mco_model *model);
  * as its input: else MCO_ERR_SHAPE, one line with both sizes. Shapes must be
  * inferred. Always MCO_OK for a classifier. */
 mco_status mco_model_check_loss(const mco_model *model);
+/* A model with a front-end (has_frontend): its parameters in the runtime's
+ * ranges and its features' shape the model's input (MCO_ERR_SHAPE with
+ * both shapes); always MCO_OK for a model without one. */
+mco_status mco_model_check_frontend(const mco_model *model);
 /* Allocates (zeroed) parameter storage for every layer whose params are NULL.
  * Requires shapes inferred. */
 mco_status mco_model_alloc_params(mco_model *model);

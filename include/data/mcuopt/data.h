@@ -158,36 +158,9 @@ typedef enum {
 const char *mco_data_format_name(mco_data_format format);
 mco_status mco_data_format_parse(const char *name, mco_data_format *format);
 
-/* The audio front-end's parameters (the fields of the runtime's
- * mco_mfcc_params, runtime/mco_mfcc.h, which says what each computes):
- * audio folders are read as these features. */
-typedef struct {
-    int sample_rate;           /* Hz the clips are resampled to: 16000 */
-    int clip_samples;          /* samples per clip (cut or zero-padded): 16000 (1 s) */
-    int frame_length;          /* 480 (30 ms) */
-    int frame_stride;          /* 320 (20 ms) */
-    int fft_size;              /* 512 */
-    int n_mels;                /* 40 */
-    int n_coeffs;              /* MFCCs: 10; 0: log-mel features (n_mels per frame) */
-    float lower_hz, upper_hz;  /* the mel bands' range: 20, 4000 */
-    int window_frames;         /* machine sounds only: frames per sample (each clip gives every
-                                  run of this many consecutive frames, flattened); 0 elsewhere */
-} mco_audio_frontend;
-
-/* The MLPerf Tiny KWS setting above (49 x 10 MFCCs from 1 s at 16 kHz). */
-void mco_audio_frontend_default(mco_audio_frontend *a);
-
-/* The MLPerf Tiny anomaly detection setting (its common.yaml: 16 kHz,
- * n_fft 1024, hop 512, 128 mel bands, 5 frames per sample) for 10 s clips
- * (DCASE 2020 task 2): frames of 1024 samples every 512, FFT 1024, 128
- * log-mel bands from 0 to 8000 Hz, window_frames 5: 311 frames, 307
- * windows of 640 values per clip (the reference's librosa pads the clip
- * for centred frames: 313 frames, 309 windows). */
-void mco_audio_frontend_machine_default(mco_audio_frontend *a);
-
-/* The features' shape (frames x values x 1); MCO_ERR_ARG with one line
- * naming the parameters when they are out of the runtime's ranges. */
-mco_status mco_audio_frontend_shape(const mco_audio_frontend *a, mco_shape *shape);
+/* Audio folders are read as the features of an mco_audio_frontend
+ * (mcuopt/graph.h, with mco_audio_frontend_default and _shape: the
+ * parameters a model trained on them records). */
 
 typedef struct {
     mco_data_format format;    /* MCO_DATA_AUTO: detect */
@@ -281,6 +254,14 @@ mco_status mco_image_read(const char *path, mco_shape shape, uint8_t *out);
  * originals. They are made once, not per epoch, and a --val split taken
  * from the set afterwards may hold copies of training clips. */
 mco_status mco_dataset_load_audio(const char *dir, mco_split split, const mco_data_options *opt, mco_dataset *out);
+
+/* The clips of max_clips files of an audio folder's split (all of them if
+ * fewer), spread evenly over it (the split is sorted by label, so they
+ * cover the labels; no augmentation) as 16-bit PCM: *n clips of opt->audio.clip_samples samples at its rate,
+ * read by mco_audio_read into *pcm (malloc'd; the caller frees it). For
+ * running a model's front-end on the chip (mcuopt/measure.h). */
+mco_status mco_audio_read_clips(const char *dir, mco_split split, const mco_data_options *opt, int max_clips,
+                                int16_t **pcm, int *n);
 
 /* One WAV file (by libsndfile) as a clip of n_samples 16-bit samples at
  * `rate` Hz: resampled by libsamplerate when the file's rate differs, then

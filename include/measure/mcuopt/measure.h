@@ -48,7 +48,22 @@ typedef struct {
     /* NULL, or room for n_samples outputs in the caller's output type:
      * receive the host runtime's and the target's outputs (mcuopt validate). */
     void *host_outputs, *target_outputs;
+    /* A model with an audio front-end (mco_model.has_frontend): NULL, or
+     * pcm_clips 16-bit clips of its frontend.clip_samples samples each
+     * (e.g. mco_audio_read_clips). After the measurement above, the same
+     * code runs again with model_run_pcm on them: the chip computes the
+     * features (runtime/mco_mfcc.c) and runs the model, and each output is
+     * compared with the host's (the same front-end's features through the
+     * host runtime); that run's figures go to *pcm_result (required with
+     * pcm). The clips are test vectors in the firmware's Flash: at most
+     * MCO_MEASURE_MAX_PCM_CLIPS, and only as many as fit the target's Flash
+     * beside the model with 64 KB to spare (none: MCO_ERR_RANGE). */
+    const int16_t *pcm;
+    int pcm_clips;
+    mco_measure_result *pcm_result;
 } mco_measure_options;
+
+#define MCO_MEASURE_MAX_PCM_CLIPS 16
 
 void mco_measure_options_default(mco_measure_options *opt);
 

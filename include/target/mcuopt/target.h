@@ -213,6 +213,9 @@ typedef struct {
     const char *opt;         /* their optimisation flag; NULL: "-O2" */
     uint8_t *actual;         /* NULL, or n_inputs * output_bytes bytes: receives the outputs the
                                 target computed (the expected ones where they agree) */
+    int pcm;                 /* 1: the inputs are 16-bit PCM clips (input_bytes = 2 *
+                                MODEL_PCM_SAMPLES) and the harness runs model_run_pcm (a model
+                                with an audio front-end): the counts and sizes include it */
 } mco_measure_request;
 
 /* Per-layer figures need the model's layer marks: emitted model code has
