@@ -181,8 +181,8 @@ const cli_option cli_data_table[] = {
      "label)", CLI_OPT_LABEL_COLUMN},
     {"audio-features", 0, "mfcc|logmel[,KEY=V...]", "WAV folders: the features (default mfcc: 49x10 MFCCs, MLPerf "
      "Tiny KWS); keys rate, clip, frame, stride (samples), fft, mels, coeffs, low, high (Hz), window (machine "
-     "sounds: frames per sample; their default: logmel,clip=160000,frame=1024,stride=512,fft=1024,mels=128,low=0,"
-     "high=8000,window=5), e.g. logmel,mels=40,frame=512,stride=256", CLI_OPT_AUDIO_FEATURES},
+     "sounds: frames per sample; their default is logmel with clip=160000, frame=1024, stride=512, fft=1024, "
+     "mels=128, low=0, high=8000, window=5), e.g. logmel,mels=40,frame=512,stride=256", CLI_OPT_AUDIO_FEATURES},
     {0},
 };
 
