@@ -210,7 +210,7 @@ static void make_model_seeds(void)
     make_model(fuzz_tiny_arch, &tiny);
     make_model(kws_arch, &kws);
     kws.has_frontend = 1;
-    kws.frontend = (mco_audio_frontend){8000, 256, 64, 64, 64, 8, 4, 20.0f, 4000.0f};
+    kws.frontend = (mco_audio_frontend){8000, 256, 64, 64, 64, 8, 4, 20.0f, 4000.0f, 0};
     make_model(bn_arch, &bn);
     make_model(ae_arch, &ae);
     make_model(act_arch, &act);
