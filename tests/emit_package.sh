@@ -8,7 +8,9 @@
 #      NAME.mk, example/main.c and mcuopt_runtime/*.c|h; NAME.h states the
 #      worst-case stack (arm-none-eabi-gcc's call graph) and NAME_RAM_TOTAL;
 #   2. every ```sh block of each README runs as written in a copy of the
-#      package (the host example three ways, the Cortex-M compile);
+#      package (the host example three ways, the Cortex-M compile), but the
+#      two cross builds of the example, which need a toolchain and start-up
+#      code (bench/package_matrix.sh runs those, tests/package_matrix.sh in CI);
 #   3. the header and example/main.c compile as C++ (g++ and clang++,
 #      -Wall -Wextra -pedantic -Werror) and link with the C package;
 #   4. one CMake project adds both packages (add_subdirectory for kws,
@@ -37,6 +39,7 @@ set -u
 cli=${1:?usage: emit_package.sh PATH/TO/mcuopt}
 cd "$(dirname "$0")/.."
 . tests/lib/skip.sh
+. tests/lib/readme_blocks.sh
 for tool in gcc:gcc g++:g++ clang:clang clang++:clang cmake:cmake make:make objdump:binutils nm:binutils \
             arm-none-eabi-gcc:gcc-arm-none-eabi arm-none-eabi-g++:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
     require_cmd "${tool%%:*}" "${tool##*:}"
@@ -80,11 +83,12 @@ echo "emit_package: both packages hold only the firmware's files"
 
 # ---- 2. the README's shell blocks, as written ---------------------------------
 for name in kws digits; do
-    awk '/^```sh$/ {on = 1; n++; next} /^```$/ {on = 0} on {print > (dir "/block" n ".sh")}' \
-        dir="$work" "$work/pkg/$name/README.md"
-    blocks=$(ls "$work"/block*.sh 2>/dev/null | wc -l)
-    [ "$blocks" -ge 4 ] || fail "$name/README.md has $blocks shell blocks, expected 4 (three host builds, one Cortex-M)"
+    blocks=$(readme_sh_blocks "$work/pkg/$name/README.md" "$work") cross=0
+    [ "$blocks" -ge 6 ] ||
+        fail "$name/README.md has $blocks shell blocks, expected 6 (three host builds, one Cortex-M compile, two cross builds)"
     for block in "$work"/block*.sh; do
+        # the cross builds of the example (MCU_* variables): bench/package_matrix.sh runs them
+        if grep -q '\$MCU_\|\$TOOLCHAIN_FILE' "$block"; then cross=$((cross + 1)); continue; fi
         rm -rf "$work/copy" && cp -r "$work/pkg/$name" "$work/copy"
         (cd "$work/copy" && bash -e "$block") >"$work/block.log" 2>&1 ||
             { cat "$block" "$work/block.log"; fail "$name/README.md: a build command failed"; }
@@ -92,9 +96,10 @@ for name in kws digits; do
             cat "$block" "$work/block.log"; fail "$name/README.md: the example did not report equal outputs"
         fi
     done
+    [ "$cross" = 2 ] || fail "$name/README.md has $cross cross builds of the example, expected 2 (CMake, make)"
     rm -f "$work"/block*.sh
 done
-echo "emit_package: every README shell block runs as written"
+echo "emit_package: every README shell block runs as written (the two cross builds: package_matrix.sh)"
 
 # ---- 3. the header and the example as C++ --------------------------------------
 for name in kws digits; do
