@@ -766,6 +766,11 @@ bad "--min-auc expects a number from 0 to 1" run --task ad --data "$d/ae-good" -
 bad "--min-accuracy expects a number from 0 to 100" run --task kws --data "$d/aud-ok" --min-accuracy 101
 # ---- end of issue 15 (kws15) ----
 
+# ---- issue 14 item 5 (pkg14): the example's built-in inputs ----
+bad "--example-inputs expects an integer from 1 to 16" emit "$q" --example-inputs 0 -o code
+bad "--example-inputs expects an integer from 1 to 16" emit "$q" --example-inputs 17 -o code
+# ---- end of issue 14 item 5 (pkg14) ----
+
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"
