@@ -40,6 +40,7 @@ cli=${1:?usage: emit_package.sh PATH/TO/mcuopt}
 cd "$(dirname "$0")/.."
 . tests/lib/skip.sh
 . tests/lib/readme_blocks.sh
+. tests/lib/mcu_build.sh
 for tool in gcc:gcc g++:g++ clang:clang clang++:clang cmake:cmake make:make objdump:binutils nm:binutils \
             arm-none-eabi-gcc:gcc-arm-none-eabi arm-none-eabi-g++:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
     require_cmd "${tool%%:*}" "${tool##*:}"
@@ -239,9 +240,9 @@ options_are "$work/make.log" 0 0 || { cat "$work/make.log"; fail "make: a vote a
 echo "emit_package: both models in one program from the .mk fragments equal the host runtime"
 
 # ---- 6. both models in one Cortex-M4F firmware, run in QEMU ---------------------
+# (the flags, start-up code, linker script and machine: tests/lib/mcu_build.sh)
 fw=$PWD/firmware
-m4="-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
-clang_m4="--target=arm-none-eabi --sysroot=$sysroot $m4 -fshort-enums -munaligned-access"
+mcu_setup gcc m4 -O0 "$fw" || fail "mcu_setup"
 mkdir -p "$work/m4"
 cp "$work/main.c" "$work/main.cpp" "$work/m4/"
 cat >"$work/m4/CMakeLists.txt" <<CMAKE
@@ -249,27 +250,25 @@ cmake_minimum_required(VERSION 3.16)
 project(two_models_m4 LANGUAGES C CXX)
 add_subdirectory("$work/pkg/kws" kws)
 add_subdirectory("$work/pkg/digits" digits)
-add_executable(two_models "$fw/startup.c" \${MAIN})
+add_executable(two_models "$BOARD_SOURCES" \${MAIN})
 target_include_directories(two_models PRIVATE "$work/vectors")
 target_link_libraries(two_models PRIVATE kws digits)
 # the measurement firmware's link: arm-none-eabi-gcc whatever compiled the objects
 foreach(lang C CXX)
-  set(CMAKE_\${lang}_LINK_EXECUTABLE "arm-none-eabi-gcc $m4 <OBJECTS> -o <TARGET> <LINK_LIBRARIES> --specs=nano.specs --specs=rdimon.specs -nostartfiles -Wl,--gc-sections -L$fw/ld -T$fw/ld/mps2-an386.ld -lm")
+  set(CMAKE_\${lang}_LINK_EXECUTABLE "arm-none-eabi-gcc $MCU_CPU <OBJECTS> -o <TARGET> <LINK_LIBRARIES> $MCU_LDFLAGS $MCU_LDLIBS")
 endforeach()
 CMAKE
 for build in arm-none-eabi-gcc:arm-none-eabi-g++:c:-O0 arm-none-eabi-gcc:arm-none-eabi-g++:cpp:-O2 \
              clang:clang++:c:-O2 clang:clang++:cpp:-O0; do
     IFS=: read -r cc cxx ext opt <<<"$build"
-    flags="$m4"
-    [ "$cc" = clang ] && flags=$clang_m4
+    mcu_setup "${cc#arm-none-eabi-}" m4 "$opt" "$fw" || fail "mcu_setup"
     b=$work/m4/build-$cc-$ext$opt
     cmake -S "$work/m4" -B "$b" -DCMAKE_SYSTEM_NAME=Generic -DCMAKE_SYSTEM_PROCESSOR=arm \
         -DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
-        -DMAIN="main.$ext" -DCMAKE_C_FLAGS="$flags $WARN $opt" \
-        -DCMAKE_CXX_FLAGS="$flags $WARN $opt -fno-exceptions -fno-rtti" >"$work/m4.log" 2>&1 &&
+        -DMAIN="main.$ext" -DCMAKE_C_FLAGS="$MCU_CFLAGS" \
+        -DCMAKE_CXX_FLAGS="$MCU_CFLAGS -fno-exceptions -fno-rtti" >"$work/m4.log" 2>&1 &&
         cmake --build "$b" -j2 >>"$work/m4.log" 2>&1 || { cat "$work/m4.log"; fail "Cortex-M4 build $cc main.$ext $opt"; }
-    timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
-        -semihosting-config enable=on,target=native -kernel "$b/two_models" >"$work/qemu.log" 2>&1
+    mcu_run "$b/two_models" "$work/qemu.log"
     rc=$?
     cat "$work/qemu.log"
     [ $rc = 0 ] && grep -q "^16 of 16 outputs identical; caller arenas unused in 0 calls$" "$work/qemu.log" ||

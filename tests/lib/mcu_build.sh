@@ -22,6 +22,7 @@
 #                (they read the MCU_* variables)
 #   BOARD_SOURCES   FIRMWARE_DIR/startup.c
 #   MCU_MACHINE  the QEMU machine
+#   MCU_CPU      the CPU flags alone (-mthumb -mcpu=... -mfpu/-mfloat-abi)
 # and returns 1 (with a line on stderr) for an unknown CC or CORE.
 #
 #   mcu_run ELF LOG [PLUGIN]   runs ELF on $MCU_MACHINE (semihosting, 120 s
@@ -42,6 +43,7 @@ mcu_setup() {
     *) echo "mcu_setup: unknown core '$core' (m0plus, m3, m4, m7, m33)" >&2; return 1 ;;
   esac
   cpu="-mthumb $cpu"
+  MCU_CPU=$cpu
   fw=$(cd "$fw" && pwd)
   MCU_MACHINE=$machine
   BOARD_SOURCES=$fw/startup.c
@@ -65,7 +67,7 @@ mcu_setup() {
       TOOLCHAIN_FILE=$PWD/tests/lib/toolchain-clang-arm-none-eabi.cmake ;;
     *) echo "mcu_setup: unknown compiler '$cc' (gcc, clang)" >&2; return 1 ;;
   esac
-  export MCU_CC MCU_CFLAGS MCU_LDFLAGS MCU_LDLIBS TOOLCHAIN_FILE BOARD_SOURCES MCU_MACHINE
+  export MCU_CPU MCU_CC MCU_CFLAGS MCU_LDFLAGS MCU_LDLIBS TOOLCHAIN_FILE BOARD_SOURCES MCU_MACHINE
 }
 
 mcu_run() {
