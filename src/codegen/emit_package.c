@@ -9,15 +9,20 @@
  *   CMakeLists.txt   the library target NAME (add_subdirectory or
  *                    FetchContent); every mcuopt model of a build shares one
  *                    runtime library, mcuopt_runtime, to which each package
- *                    adds the kernel files it needs that are not in it yet
+ *                    adds the kernel files it needs that are not in it yet;
+ *                    built on its own it builds the example too (a cross
+ *                    build: a toolchain file, and EXAMPLE_BOARD_SOURCES for
+ *                    the board's start-up code)
  *   NAME.mk          the same for GNU make: MCUOPT_SOURCES / MCUOPT_CFLAGS,
  *                    each runtime file listed once over all included models;
  *                    run on its own (make -f NAME.mk) it builds the example
- *   example/main.c   runs the model on one built-in input and checks the
- *                    outputs against the host runtime's for that input; it
- *                    prints with printf (--example semihost, the default) or
- *                    through example/board.c's board_init / board_putc, a
- *                    stub the user fills in for their UART (--example uart)
+ *                    (with CC, CFLAGS, LDFLAGS, LDLIBS, EXAMPLE_BOARD_SOURCES)
+ *   example/main.c   runs the model on 1 to 16 built-in inputs (--example-
+ *                    inputs) and checks each one's outputs against the host
+ *                    runtime's for it; it prints with printf (--example
+ *                    semihost, the default) or through example/board.c's
+ *                    board_init / board_putc, a stub the user fills in for
+ *                    their UART (--example uart)
  *
  * Sharing one runtime between models: each package's mco_config.h holds
  * its own model's runtime options (emit_runtime.c), each guarded by #ifndef.
