@@ -49,7 +49,7 @@ static const cli_option run_table[] = {
 };
 
 static const cli_option *const run_tables[] = {cli_train_job_arch_table, cli_data_table, cli_train_job_table,
-                                               run_table, NULL};
+                                               cli_train_job_val_data_table, run_table, NULL};
 
 /* The training job's notes, then the tasks of --task. */
 static void run_notes(FILE *out, int width)
