@@ -232,6 +232,9 @@ void cli_train_report_print(const cli_train_job *job, const cli_train_report *r,
     if (r->test.kind == MCO_LOSS_MSE) {
         if (r->train.val_accuracy >= 0)   /* an AUC: the validation set held anomalies */
             fprintf(out, "validation AUC %.4f (%d samples)\n", r->train.val_accuracy, r->val_count);
+        else if (r->val_count > 0)
+            fprintf(out, "validation: no AUC (the %d validation samples hold no anomalies; --val-data DIR gives a "
+                    "labelled validation set)\n", r->val_count);
         fprintf(out, "test reconstruction error %.6f (%d samples)", r->test.loss, r->test.n);
         if (r->test.auc >= 0.0) fprintf(out, ", AUC %.4f (labels 0 normal, 1 anomalous)", r->test.auc);
         fprintf(out, "\n");
