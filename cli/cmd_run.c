@@ -232,6 +232,8 @@ int cmd_run(int argc, char **argv)
     }
     if (c < 0) return p.exit_code;
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (model_path && job.val_data)
+        return cli_usage_error("run", "--val-data is the training's validation set, and --model trains nothing");
 
     /* Check the target before spending minutes on training. Everything is
      * written under a staged directory that only a complete run puts in

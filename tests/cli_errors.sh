@@ -778,6 +778,7 @@ bad "is the --data set, whose test split gives the test figures" search "$d/ae8.
 bad "hold no anomalous samples, and the AUC floor needs normal (label 0) and anomalous (1) ones: give a labelled validation set with --val-data DIR" search "$d/ae8.mco" --target stm32f405 --min-auc 0.85 --data "$d/ae-good" --val-data "$d/ae-normal" --quiet
 bad "give --val-data or --val, not both" train --arch "$d/ae8.arch" --data "$d/ae-good" --val-data "$d/ae-normal" --val 10 --epochs 1 --quiet -o v.mco
 bad "is the --data set, whose test split gives the test figures" run --task ad --arch "$d/ae8.arch" --data "$d/ae-good" --val-data "$d/ae-good" --epochs 1 --quiet -o vrun
+bad "--val-data is the training's validation set, and --model trains nothing" run --task ad --model "$d/ae8.mco" --data "$d/ae-good" --val-data "$d/ae-normal" -o vrun
 # ---- end of issue 15 (ad15) ----
 
 # ---- the special files are still what they were ---------------------------------------
