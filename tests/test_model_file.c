@@ -905,7 +905,7 @@ static void test_hostile_files(void)
     for (int k = 0; k < 4; k++) tb_u32(&b, 0);
     tb_chunk_end(&b, start);
     tb_seal(&b);
-    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD]..., TENS)", "two PADS");
+    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
