@@ -297,7 +297,7 @@ static mco_status infer_layer(mco_model *model, int index)
         if (l->out_shape.h <= 0 || l->out_shape.w <= 0)
             return mco_error(MCO_ERR_SHAPE,
                              "layer %d (%s): %dx%d window does not fit the %dx%d input", index,
-                             l->name, l->kernel_h, l->kernel_w, in.h, in.w);
+                             l->name, mco_layer_window_extent(l, 0), mco_layer_window_extent(l, 1), in.h, in.w);
         if (l->type == MCO_LAYER_CONV2D) {
             if (l->units <= 0 || l->units > MCO_MAX_DIM)
                 return mco_error(MCO_ERR_SHAPE, "layer %d (%s): filters must be positive", index,
