@@ -786,6 +786,21 @@ bad "is the --data set, whose test split gives the test figures" run --task ad -
 bad "--val-data is the training's validation set, and --model trains nothing" run --task ad --model "$d/ae8.mco" --data "$d/ae-good" --val-data "$d/ae-normal" -o vrun
 # ---- end of issue 15 (ad15) ----
 
+# ---- issue 16 (conv16): the general convolution (groups, dilation, depth multiplier) ----
+printf 'input 8 8 4\nconv2d filters=6 kernel=3 groups=3\n' >"$d/groups_divide.arch"
+printf 'input 8 8 4\ndepthwise_conv2d kernel=3 groups=2\n' >"$d/groups_dw.arch"
+printf 'input 8 8 4\nconv2d filters=4 kernel=3 multiplier=2\n' >"$d/multiplier_conv.arch"
+printf 'input 8 8 4\nmaxpool2d pool=2 dilation=2\n' >"$d/dilation_pool.arch"
+printf 'input 8 8 4\nconv2d filters=4 kernel=3 dilation=0\n' >"$d/dilation_zero.arch"
+printf 'input 8 8 4\nconv2d filters=4 kernel=3 dilation=4\n' >"$d/dilation_span.arch"
+bad "groups 3 must divide the 4 input and 6 output channels" info --arch "$d/groups_divide.arch"
+bad "option not taken by this layer type 'groups'"           info --arch "$d/groups_dw.arch"
+bad "option not taken by this layer type 'multiplier'"       info --arch "$d/multiplier_conv.arch"
+bad "option not taken by this layer type 'dilation'"         info --arch "$d/dilation_pool.arch"
+bad "bad dilation '0'"                                        info --arch "$d/dilation_zero.arch"
+bad "9x9 window does not fit the 8x8 input"                   info --arch "$d/dilation_span.arch"
+# ---- end of issue 16 (conv16) ----
+
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do
   [ -p "$d/$f" ] || fail "$f is no longer a FIFO"

@@ -146,6 +146,17 @@ static const char *const arch_b = "input 10 10 3\n"
                                   "global_avgpool\n"
                                   "hard_sigmoid alpha=0.2 beta=0.5\n";
 
+/* The general convolution (CONV_GENERAL_F32 / _S8; float32 and int8
+ * only): a depthwise conv with a depth multiplier of 2, a dilated conv
+ * with padding, a grouped conv with a fused ReLU, a dilated depthwise conv. */
+static const char *const arch_c = "input 9 9 3\n"
+                                  "depthwise_conv2d kernel=3 multiplier=2 padding=same\n"
+                                  "conv2d filters=8 kernel=3 dilation=2 padding=same\n"
+                                  "conv2d filters=4 kernel=3 groups=4 stride=2\n"
+                                  "relu\n"
+                                  "depthwise_conv2d kernel=2 dilation=2x1\n"
+                                  "global_avgpool\n";
+
 /* "int8-mean": the int8 model with each global average pool turned into
  * TFLite's MEAN as an imported TFLite model has it: an output quantization
  * of its own (here 0.75 x the input's scale, zero point moved by 3) and the
@@ -261,10 +272,12 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
 static void test_every_kind(void)
 {
     static const char *const formats[] = {"float32", "float16", "int8w", "int8", "int4", "int8-sparse", "int8-mean"};
-    static const char *const *archs[] = {&arch_a, &arch_b};
+    static const char *const *archs[] = {&arch_a, &arch_b, &arch_c};
     int planned[MCO_OP_KIND_COUNT] = {0}, emitted[MCO_OP_KIND_COUNT] = {0};
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < 3; a++) {
         for (size_t fi = 0; fi < sizeof formats / sizeof formats[0]; fi++) {
+            /* the general convolution has float32 and int8 kernels only */
+            if (a == 2 && strcmp(formats[fi], "float32") != 0 && strcmp(formats[fi], "int8") != 0) continue;
             mco_deploy_model dm;
             mco_status st = model_of(*archs[a], formats[fi], &dm);
             CHECK_OK(st);

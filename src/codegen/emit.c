@@ -307,6 +307,35 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
                 (int)p->act_max);
         break;
     }
+    case MCO_PARAMS_CONV_GENERAL_F32:
+    case MCO_PARAMS_CONV_GENERAL_S8: {
+        int s8 = info->params_type == MCO_PARAMS_CONV_GENERAL_S8;
+        const mco_conv_general *g = s8 ? &((const mco_conv_general_s8_params *)op->params)->conv
+                                       : &((const mco_conv_general_f32_params *)op->params)->conv;
+        if (s8) {
+            const mco_conv_general_s8_params *p = op->params;
+            snprintf(name, sizeof name, "op%d_multiplier", k);
+            if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
+            snprintf(name, sizeof name, "op%d_shift", k);
+            if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
+        }
+        fprintf(f, "static const mco_conv_general_%s_params op%d_params = {\n    .conv = { .win = ", s8 ? "s8" : "f32", k);
+        emit_window(f, &g->win);
+        fprintf(f, ",\n        .dilation_h = %d, .dilation_w = %d, .groups = %d, .depthwise = %d },\n", (int)g->dilation_h,
+                (int)g->dilation_w, (int)g->groups, (int)g->depthwise);
+        if (s8) {
+            const mco_conv_general_s8_params *p = op->params;
+            fprintf(f,
+                    "    .input_offset = %s, .output_offset = %d, .act_min = %d, .act_max = %d,\n"
+                    "    .multiplier = op%d_multiplier, .shift = op%d_shift\n};\n",
+                    int_literal(p->input_offset, a), (int)p->output_offset, (int)p->act_min, (int)p->act_max, k, k);
+        } else {
+            const mco_conv_general_f32_params *p = op->params;
+            fprintf(f, "    .act_min = %s, .act_max = %s\n};\n", mco_emit_float_literal(p->act_min, a),
+                    mco_emit_float_literal(p->act_max, b));
+        }
+        break;
+    }
     case MCO_PARAMS_CONCAT_F32: {
         const mco_concat_f32_params *p = op->params;
         fprintf(f, "static const mco_concat_f32_params op%d_params = { .pixels = %d, .channels1 = %d, .channels2 = %d };\n",

@@ -311,6 +311,19 @@ static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *v
         if (l->type != MCO_LAYER_AVGPOOL2D) return parse_error(ps, "option not taken by this layer type", key);
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return parse_error(ps, "count_pad must be 0 or 1, not", value);
         l->count_pad = value[0] == '1';
+    } else if (strcmp(key, "dilation") == 0 || strcmp(key, "groups") == 0 || strcmp(key, "multiplier") == 0) {
+        /* the general convolution (graph.h): shape inference checks which layer takes which */
+        int conv = l->type == MCO_LAYER_CONV2D, dw = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
+        if (key[0] == 'd') {
+            if (!conv && !dw) return parse_error(ps, "option not taken by this layer type", key);
+            if (!parse_pair(value, &l->dilation_h, &l->dilation_w)) return parse_error(ps, "bad dilation", value);
+        } else if (key[0] == 'g') {
+            if (!conv) return parse_error(ps, "option not taken by this layer type", key);
+            if (!parse_positive(value, &l->groups)) return parse_error(ps, "bad groups", value);
+        } else {
+            if (!dw) return parse_error(ps, "option not taken by this layer type", key);
+            if (!parse_positive(value, &l->depth_multiplier)) return parse_error(ps, "bad multiplier", value);
+        }
     } else if (strcmp(key, "input") == 0 || strcmp(key, "inputs") == 0) {
         return parse_inputs(ps, l, value);
     } else {

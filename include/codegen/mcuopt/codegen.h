@@ -133,7 +133,9 @@ typedef enum {
     MCO_PARAMS_LUT_S8,         /* mco_lut_s8_params */
     MCO_PARAMS_AVG_POOL_PAD_S8, /* mco_avg_pool_pad_s8_params */
     MCO_PARAMS_CONCAT_F32,     /* mco_concat_f32_params */
-    MCO_PARAMS_CONCAT_S8       /* mco_concat_s8_params */
+    MCO_PARAMS_CONCAT_S8,      /* mco_concat_s8_params */
+    MCO_PARAMS_CONV_GENERAL_F32, /* mco_conv_general_f32_params */
+    MCO_PARAMS_CONV_GENERAL_S8   /* mco_conv_general_s8_params */
 } mco_params_type;
 
 /* One tensor of the arena. first_op / last_op: its lifetime, inclusive
