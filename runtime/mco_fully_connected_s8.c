@@ -275,7 +275,9 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
                                      const int8_t *weights, const int32_t *bias,
                                      int8_t *output)
 {
-    int32_t u, units, rows, pass;
+    int32_t u, units, rows;
+    const int8_t *block;
+    size_t step;
     if (!fc_valid(p, input, weights, bias, output)) return MCO_RT_ARG_ERROR;
     units = p->out_size;
 #if MCO_FC_WIDE_ONLY
@@ -287,11 +289,12 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
 #endif
     /* the layout the build runs, and interleaved blocks only for five-unit passes */
     if ((p->interleaved != 0) != FC_INTERLEAVED(p) || (p->interleaved && rows < FC_ROWS)) return MCO_RT_ARG_ERROR;
-    for (u = 0, pass = 0; u < units; u += rows, pass++) {
+    /* block: the pass's block of interleaved rows, FC_ROWS rows apart */
+    step = (size_t)FC_ROWS * (size_t)p->in_size;
+    for (u = 0, block = weights; u < units; u += rows, block += step) {
         const int8_t *w;
         if (u > units - rows) u = units < rows ? 0 : units - rows;   /* the last pass ends at the last unit */
-        /* row-major: the pass's first row; interleaved: its block */
-        w = weights + (size_t)(FC_INTERLEAVED(p) ? pass * FC_ROWS : u) * (size_t)p->in_size;
+        w = FC_INTERLEAVED(p) ? block : weights + (size_t)u * (size_t)p->in_size;   /* row-major: row u */
 #if !MCO_FC_WIDE_ONLY
         if (rows < FC_ROWS) {
             int32_t acc[2];
