@@ -287,24 +287,25 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
 #else
     rows = units < FC_ROWS ? 2 : FC_ROWS;   /* units per pass (one unit: its row twice) */
 #endif
-    /* the layout the build runs, and interleaved blocks only for five-unit passes */
-    if ((p->interleaved != 0) != FC_INTERLEAVED(p) || (p->interleaved && rows < FC_ROWS)) return MCO_RT_ARG_ERROR;
+    /* row-major, except five-unit passes in the layout the build runs */
+    if (rows < FC_ROWS ? p->interleaved != 0 : (p->interleaved != 0) != FC_INTERLEAVED(p)) return MCO_RT_ARG_ERROR;
     /* block: the pass's block of interleaved rows, FC_ROWS rows apart */
     step = (size_t)FC_ROWS * (size_t)p->in_size;
     for (u = 0, block = weights; u < units; u += rows, block += step) {
         const int8_t *w;
         if (u > units - rows) u = units < rows ? 0 : units - rows;   /* the last pass ends at the last unit */
-        w = FC_INTERLEAVED(p) ? block : weights + (size_t)u * (size_t)p->in_size;   /* row-major: row u */
 #if !MCO_FC_WIDE_ONLY
-        if (rows < FC_ROWS) {
+        if (rows < FC_ROWS) {   /* row-major */
             int32_t acc[2];
             acc[0] = bias[u];
             acc[1] = bias[u + (units > 1)];   /* unit 1, or unit 0 again */
-            dot2_s8(acc, input, w, units == 1 ? 0 : (size_t)p->in_size, p->in_size, p->input_offset);
+            dot2_s8(acc, input, weights + (size_t)u * (size_t)p->in_size, units == 1 ? 0 : (size_t)p->in_size,
+                    p->in_size, p->input_offset);
             fc_outputs(p, acc, u, units < 2 ? units : 2, output + u);
             continue;
         }
 #endif
+        w = FC_INTERLEAVED(p) ? block : weights + (size_t)u * (size_t)p->in_size;   /* row-major: row u */
         pass5_s8(p, input, w, bias + u, output + u, u);
     }
     return MCO_RT_OK;
