@@ -26,6 +26,11 @@
 
 #define FC_ROWS MCO_FC_S8_ROWS
 
+/* Which five-unit pass layouts the build has (both set: the kernel is
+ * linked for its int4 or narrow layers only; row-major then). */
+#define FC_HAS_INTERLEAVED (!MCO_FC_ROWS_ONLY)
+#define FC_HAS_ROWS (MCO_FC_ROWS_ONLY || !MCO_FC_INTERLEAVED_ONLY)
+
 /* 1 when the layer's five-unit passes read interleaved weights. */
 #if MCO_FC_ROWS_ONLY
 #define FC_INTERLEAVED(p) 0
@@ -149,7 +154,7 @@ static MCO_NOINLINE void pass5_s8(const mco_fc_s8_params *p, const int8_t *input
      * the shift). */
     if (k > 0) {
         int32_t x02, x13, v, u, t;
-#if !MCO_FC_ROWS_ONLY
+#if FC_HAS_INTERLEAVED
         if (il) {
             __asm__ volatile(FC_LOOP_ASM(FC_WORD_IL_ASM)
                              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
@@ -159,7 +164,7 @@ static MCO_NOINLINE void pass5_s8(const mco_fc_s8_params *p, const int8_t *input
                              : "cc", "memory");
         }
 #endif
-#if !MCO_FC_INTERLEAVED_ONLY
+#if FC_HAS_ROWS
         if (!il) {
             __asm__ volatile(FC_LOOP_ASM(FC_WORD_ASM)
                              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
@@ -199,7 +204,7 @@ static MCO_NOINLINE void pass5_s8(const mco_fc_s8_params *p, const int8_t *input
         for (r = 0; r < FC_ROWS; r++) acc[r] += x * (int32_t)w[(size_t)r * s];
     }
 #else
-#if !MCO_FC_ROWS_ONLY
+#if FC_HAS_INTERLEAVED
     if (il) {   /* four inputs per word of the rows, then the tail */
         int32_t k, i, r;
         for (r = 0; r < FC_ROWS; r++) acc[r] = bias[r];
@@ -215,7 +220,7 @@ static MCO_NOINLINE void pass5_s8(const mco_fc_s8_params *p, const int8_t *input
         }
     }
 #endif
-#if !MCO_FC_INTERLEAVED_ONLY
+#if FC_HAS_ROWS
     if (!il) {   /* every input: the rows and the input read at index i = -n .. -1 */
         const int8_t *in = input + n, *w0 = w + n, *w1 = w0 + s, *w2 = w1 + s, *w3 = w2 + s, *w4 = w3 + s;
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], a4 = bias[4], i;
