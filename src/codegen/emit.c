@@ -54,6 +54,7 @@ void mco_emit_options_default(mco_emit_options *opt)
     opt->input_type = MCO_IO_MODEL;
     opt->output_type = MCO_IO_MODEL;
     opt->example = MCO_EXAMPLE_SEMIHOST;
+    opt->example_inputs = 1;
 }
 
 mco_status mco_emit_example_parse(const char *name, mco_emit_example *out)
@@ -786,6 +787,9 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     const char *name = opt->name ? opt->name : "model";
     mco_status st = mco_emit_check_name(name);
     if (st != MCO_OK) return st;
+    if (opt->example_inputs < 1 || opt->example_inputs > MCO_EMIT_EXAMPLE_INPUTS_MAX)
+        return mco_error(MCO_ERR_ARG, "emit: the example's inputs must be 1 to %d, not %d", MCO_EMIT_EXAMPLE_INPUTS_MAX,
+                         opt->example_inputs);
     mco_plan_io types;
     if ((st = mco_plan_io_init(dm, plan, opt->input_type, opt->output_type, &types)) != MCO_OK) return st;
     io_binding io = bind_io(plan, &types);
@@ -809,7 +813,8 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
         st = write_header(dm, plan, &io, &types, &fe, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu,
                           out.stage, res);
     if (st == MCO_OK)
-        st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->measured_stack_bytes, out.stage, res);
+        st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->example_inputs, opt->measured_stack_bytes,
+                              out.stage, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);
     mco_output_dir_abort(&out);
     return st;
