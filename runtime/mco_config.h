@@ -32,6 +32,22 @@
 #define MCO_FC_UNROLL 0
 #endif
 
+/* 1: no int8 Dense layer has its weights interleaved (mco_fc_s8_params),
+ * so mco_fully_connected_s8 leaves that path out (and refuses such a
+ * layer); the emitter sets it for the cores without DSP, whose plans keep
+ * [units][in]. */
+#ifndef MCO_FC_ROWS_ONLY
+#define MCO_FC_ROWS_ONLY 0
+#endif
+
+/* 1: every int8 Dense layer of MCO_FC_S8_ROWS units or more has its weights
+ * interleaved, so the kernel leaves its row-major five-unit pass out (and
+ * refuses such a layer); the emitter sets it for the DSP cores. Narrower
+ * layers stay row-major either way. A build may define both (-D). */
+#ifndef MCO_FC_INTERLEAVED_ONLY
+#define MCO_FC_INTERLEAVED_ONLY 0
+#endif
+
 /* The input height and width and the output channels of the model's 3x3
  * conv + max pool layers (mco_conv3x3_maxpool2x2_s8) when they all share
  * them and the width is a multiple of 4: the DSP assembly path takes them as

@@ -264,7 +264,7 @@ mco_rt_status mco_fully_connected_sparse_s8(const mco_fc_s8_params *p, const int
 {
     const uint8_t *s = sparse_weights;
     int32_t u, r;
-    if (!p || !input || !sparse_weights || !bias || !output || p->in_size <= 0 || p->out_size <= 0 ||
+    if (!p || !input || !sparse_weights || !bias || !output || p->in_size <= 0 || p->out_size <= 0 || p->interleaved ||
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier,
                          p->shift))
         return MCO_RT_ARG_ERROR;

@@ -194,6 +194,9 @@ typedef struct {
     const int32_t *shift;         /* [out_size], or [1] */
     int32_t per_tensor;           /* 1: one weight scale for the layer (TFLite's default for a
                                      Dense layer), so one multiplier and shift serve every unit */
+    int32_t interleaved;          /* mco_fully_connected_s8 only, out_size >= MCO_FC_S8_ROWS:
+                                     1: the weights in its interleaved layout
+                                     (mco_fc_s8_interleave), 0: [out_size][in_size] */
 } mco_fc_s8_params;
 
 typedef struct {
@@ -291,6 +294,15 @@ mco_rt_status mco_fully_connected_s8(const mco_fc_s8_params *p, const int8_t *in
 mco_rt_status mco_fully_connected_s4(const mco_fc_s8_params *p, const int8_t *input,
                                      const uint8_t *packed_weights, const int32_t *bias,
                                      int8_t *output);
+/* The interleaved Dense layout (p->interleaved = 1; out_size >= MCO_FC_S8_ROWS):
+ * per pass of MCO_FC_S8_ROWS units (the last pass ends at the last unit, so
+ * it may repeat rows of the one before) a block of its rows: word j (inputs
+ * 4j .. 4j+3) of each row in turn, then the in_size % 4 last inputs of each
+ * row in turn. The DSP cores' five-unit pass reads a pass's words from one
+ * pointer (see mco_fully_connected_s8.c). _size: the bytes of the layout;
+ * _interleave: [out_size][in_size] weights -> dst (that many bytes). */
+size_t mco_fc_s8_interleaved_size(int32_t in_size, int32_t out_size);
+void mco_fc_s8_interleave(int32_t in_size, int32_t out_size, const int8_t *weights, int8_t *dst);
 typedef struct {
     mco_window win;               /* the input (in_h, in_w, in_c); output [in_c] */
     int32_t input_offset;         /* -input zero point, in [-127, 128] */

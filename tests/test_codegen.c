@@ -193,6 +193,38 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     }
     CHECK(conv3x3 == 1);
 
+    /* the Dense layer (10 units) takes the interleaved weight layout on a
+     * DSP class (the default, m4f) and stays row-major on the M0+: the same
+     * weights in the kernel's order, the same outputs */
+    mco_plan rows;
+    mco_plan_options ro;
+    mco_plan_options_default(&ro);
+    ro.core_class = "m0plus";
+    CHECK_OK(mco_plan_build(&dm, &ro, &rows));
+    int dense = 0;
+    for (int k = 0; k < plan.n_ops; k++) {
+        const mco_op *op = &((const mco_op *)plan.ops)[k];
+        if (op->kind != MCO_OP_FULLY_CONNECTED_S8) continue;
+        for (int j = 0; j < rows.n_ops; j++) {
+            const mco_op *r = &((const mco_op *)rows.ops)[j];
+            if (r->kind != MCO_OP_FULLY_CONNECTED_S8) continue;
+            const mco_fc_s8_params *p = op->params, *rp = r->params;
+            size_t bytes = mco_fc_s8_interleaved_size(rp->in_size, rp->out_size);
+            int8_t *want = malloc(bytes);
+            CHECK(want != NULL && p->interleaved == 1 && rp->interleaved == 0);
+            CHECK(plan.info[k].weights_count == bytes && rows.info[j].weights_count == (size_t)rp->in_size * 10);
+            if (want) {
+                mco_fc_s8_interleave(rp->in_size, rp->out_size, r->weights, want);
+                CHECK(memcmp(want, op->weights, bytes) == 0);
+            }
+            free(want);
+            dense++;
+        }
+    }
+    CHECK(dense == 1);
+    CHECK(plans_agree(&dm, &plan, &rows, ds));
+    mco_plan_free(&rows);
+
     /* the input of MNIST-like data is raw - 128 */
     int8_t q[784];
     mco_deploy_prepare_input(&dm, MCO_SAMPLE_U8, ds->samples_u8, q);
@@ -253,6 +285,9 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
             /* and two passes over its inputs are too few word-loop turns to
              * pay for the Dense loop's unrolled copy */
             CHECK(strstr(text, "#define MCO_FC_UNROLL 0") != NULL);
+            /* and it is interleaved (a DSP class): the row-major pass is left out */
+            CHECK(strstr(text, "#define MCO_FC_INTERLEAVED_ONLY 1") != NULL &&
+                  strstr(text, "#define MCO_FC_ROWS_ONLY 0") != NULL);
             has_config = 1;
         }
     }

@@ -276,7 +276,8 @@ static void test_estimate_synthetic(void)
     CHECK_NEAR(e.energy_uj, t.active_ua_per_mhz * t.voltage * e.cycles * 1e-6, 1e-12);
     /* params: weights + bias (int32) + one multiplier and shift (a Dense layer has one
      * weight scale by default), each 4-byte aligned, + struct */
-    CHECK(e.ops[0].param_bytes == 212 /* 210, aligned */ + 4 * 7 + 2 * 4 + 32);
+    /* the 7-unit layer on a DSP class: interleaved, one block of 5 rows per pass */
+    CHECK(e.ops[0].param_bytes == 2 * 5 * 30 + 4 * 7 + 2 * 4 + 32);
     CHECK(e.ops[1].param_bytes == 7 * 3 + 3 /* align */ + 4 * 3 + 2 * 4 + 32);
     CHECK(e.ops[0].code_bytes == 300 && e.ops[1].code_bytes == 0);   /* the kernel counted once */
     CHECK(e.code_bytes == 300 + 100 + 40 + 2 * 20);

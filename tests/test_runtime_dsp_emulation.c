@@ -137,10 +137,11 @@ static void test_conv3x3_pool(void)
 
 /* mco_fully_connected_s8 (DSP-emulated) == the scalar sum requantized by
  * mco_fp_output_s8, for 1..13 units (fewer than five, several passes, an
- * overlapping last pass) and every input-length remainder. */
+ * overlapping last pass) and every input-length remainder, with the weights
+ * row-major and (five units or more, every other trial) interleaved. */
 static void test_dense(void)
 {
-    static int8_t x[64], w[13 * 64], got[13];
+    static int8_t x[64], w[13 * 64], wi[15 * 64], got[13];
     static int32_t bias[13], mult[13], shift[13];
     int trial, u;
     for (trial = 0; trial < 3000; trial++) {
@@ -163,8 +164,10 @@ static void test_dense(void)
             mult[u] = (int32_t)((rng_u32() >> 2) | 0x40000000u);
             shift[u] = 2 - (int32_t)(rng_u32() % 14);
         }
+        p.interleaved = p.out_size >= MCO_FC_S8_ROWS && trial % 2;
+        if (p.interleaved) mco_fc_s8_interleave(p.in_size, p.out_size, w, wi);
         memset(got, 0x55, sizeof got);
-        CHECK(mco_fully_connected_s8(&p, x, w, bias, got) == MCO_RT_OK);
+        CHECK(mco_fully_connected_s8(&p, x, p.interleaved ? wi : w, bias, got) == MCO_RT_OK);
         for (u = 0; u < p.out_size; u++) {
             int32_t acc = bias[u] + scalar_dot(x, w + u * p.in_size, p.in_size, p.input_offset);
             int32_t s = p.per_tensor ? 0 : u;

@@ -405,6 +405,7 @@ static void test_dense(int in, int out, int bits, int per_tensor)
     p.shift = shift;
     make_multipliers(out, qin.scale, wscale, qout.scale, mult, shift);
     p.per_tensor = per_tensor;
+    p.interleaved = 0;
     if (per_tensor)   /* only entry 0 may be read */
         for (i = 1; i < out; i++) mult[i] = -1, shift[i] = 99;
     if (bits == 8) {

@@ -879,17 +879,20 @@ static void test_fc_s8(int trials)
     for (trial = 0; trial < trials && !test_failures; trial++) {
         int32_t in = between(1, one_in(4) ? (one_in(3) ? 1500 : 700) : 40), out = between(1, one_in(4) ? 40 : 12);
         int bits = one_in(3) ? 4 : 8, per_tensor = one_in(2);
+        /* int8 with five units or more: half the time the interleaved layout */
+        int interleaved = bits == 8 && out >= MCO_FC_S8_ROWS && one_in(2);
         qact q = random_qact();
         size_t nw = (size_t)in * (size_t)out;
         int8_t *x = NEW(int8_t, in), *w = NEW(int8_t, nw), *y = NEW(int8_t, out);
         uint8_t *w4 = NEW(uint8_t, (nw + 1) / 2);
+        int8_t *wi = interleaved ? NEW(int8_t, mco_fc_s8_interleaved_size(in, out)) : NULL;
         int32_t nq = per_tensor ? 1 : out;
         int32_t *bias = NEW(int32_t, out), *m = NEW(int32_t, nq), *s = NEW(int32_t, nq);
         mco_fc_s8_params p;
         int32_t u, i;
         mco_rt_status st;
-        describe("fully_connected_s%d %d -> %d, %s, offsets %d / %d, act [%d, %d], seed %llu", bits, in, out,
-                 per_tensor ? "per tensor" : "per unit", q.in_off, q.out_off, q.act_min, q.act_max,
+        describe("fully_connected_s%d %d -> %d, %s%s, offsets %d / %d, act [%d, %d], seed %llu", bits, in, out,
+                 per_tensor ? "per tensor" : "per unit", interleaved ? ", interleaved" : "", q.in_off, q.out_off, q.act_min, q.act_max,
                  (unsigned long long)seed);
         random_s8(x, (size_t)in);
         random_weights(w, nw, bits == 4 ? -8 : -127, bits == 4 ? 7 : 127);
@@ -913,7 +916,10 @@ static void test_fc_s8(int trials)
         p.multiplier = m;
         p.shift = s;
         p.per_tensor = per_tensor;
-        st = bits == 8 ? mco_fully_connected_s8(&p, x, w, bias, y) : mco_fully_connected_s4(&p, x, w4, bias, y);
+        p.interleaved = interleaved;
+        if (interleaved) mco_fc_s8_interleave(in, out, w, wi);
+        st = bits == 8 ? mco_fully_connected_s8(&p, x, interleaved ? wi : w, bias, y)
+                       : mco_fully_connected_s4(&p, x, w4, bias, y);
         if (st != MCO_RT_OK) FAIL("returned %d", st);
         for (u = 0; st == MCO_RT_OK && u < out; u++) {
             int64_t acc = bias[u];
@@ -934,6 +940,7 @@ static void test_fc_s8(int trials)
             int8_t *ys = NEW(int8_t, out);
             mco_sparse_fc_profile pr;
             describe("fully_connected_sparse_s8 %d -> %d, seed %llu", in, out, (unsigned long long)seed);
+            p.interleaved = 0;   /* the sparse kernel reads its own stream */
             EXPECT(mco_sparse_s8_pack(w, out, in, MCO_SPARSE_ROW_PAIRS, packed, n) == n);
             EXPECT(mco_sparse_fc_s8_profile(packed, (size_t)n, out, in, &pr) == 0);
             st = mco_fully_connected_sparse_s8(&p, x, packed, bias, ys);
@@ -947,6 +954,7 @@ static void test_fc_s8(int trials)
         free(w);
         free(y);
         free(w4);
+        free(wi);
         free(bias);
         free(m);
         free(s);

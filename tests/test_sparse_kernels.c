@@ -184,7 +184,7 @@ static void check_fully_connected(int32_t in, int32_t out, double s, int trial)
     }
     for (int32_t u = 0; u < out; u++) bias[u] = below(20001) - 10000;
     random_requant(mult, shift, out);
-    mco_fc_s8_params p = {in, out, below(256) - 127, below(256) - 128, -128, 127, mult, shift, 0};
+    mco_fc_s8_params p = {in, out, below(256) - 127, below(256) - 128, -128, 127, mult, shift, 0, 0};
     if (trial % 3 == 0) p.act_min = p.output_offset;   /* fused ReLU */
     tail_buffer x = tail_alloc((size_t)in);
     for (int32_t i = 0; i < in; i++) x.data[i] = (int8_t)(below(256) - 128);
@@ -205,12 +205,12 @@ static void test_fully_connected(void)
         check_fully_connected(1 + below(70), 1 + below(9), fc_sparsities[trial % 8], trial);
     for (int trial = 0; trial < 40 && test_failures <= 10; trial++)   /* wide: runs of > 255 empty groups */
         check_fully_connected(1500 + below(MCO_SPARSE_FC_MAX_IN - 1499), 1 + below(9), fc_sparsities[trial % 8], trial);
-    mco_fc_s8_params bad = {0, 1, 0, 0, -128, 127, NULL, NULL, 0};
+    mco_fc_s8_params bad = {0, 1, 0, 0, -128, 127, NULL, NULL, 0, 0};
     int8_t x[4] = {0}, y[4];
     uint8_t sw[4] = {0};
     int32_t b[1] = {0}, one = 1 << 30, minus = -1;
     CHECK(mco_fully_connected_sparse_s8(&bad, x, sw, b, y) == MCO_RT_ARG_ERROR);
-    mco_fc_s8_params wide = {MCO_SPARSE_FC_MAX_IN + 1, 1, 0, 0, -128, 127, &one, &minus, 0};
+    mco_fc_s8_params wide = {MCO_SPARSE_FC_MAX_IN + 1, 1, 0, 0, -128, 127, &one, &minus, 0, 0};
     CHECK(mco_fully_connected_sparse_s8(&wide, x, sw, b, y) == MCO_RT_NO_IMPL);
 }
 

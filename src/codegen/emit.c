@@ -218,9 +218,9 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
                 "static const mco_fc_s8_params op%d_params = {\n"
                 "    .in_size = %d, .out_size = %d, .input_offset = %d, .output_offset = %d,\n"
                 "    .act_min = %d, .act_max = %d, .multiplier = op%d_multiplier, .shift = op%d_shift,\n"
-                "    .per_tensor = %d\n};\n",
+                "    .per_tensor = %d, .interleaved = %d\n};\n",
                 k, (int)p->in_size, (int)p->out_size, (int)p->input_offset, (int)p->output_offset, (int)p->act_min,
-                (int)p->act_max, k, k, (int)p->per_tensor);
+                (int)p->act_max, k, k, (int)p->per_tensor, (int)p->interleaved);
         break;
     }
     case MCO_PARAMS_CONV_S8W_F32: {

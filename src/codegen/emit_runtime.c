@@ -227,6 +227,8 @@ const char *const mco_emit_shortcut_names[MCO_SHORTCUT_COUNT] = {
     "MCO_REQUANT_FAST",
     "MCO_FC_WIDE_ONLY",
     "MCO_FC_UNROLL",
+    "MCO_FC_ROWS_ONLY",
+    "MCO_FC_INTERLEAVED_ONLY",
 };
 
 /* 1 when every int8 Dense layer has at least FC_S8_ROWS units, so
@@ -260,6 +262,19 @@ static int fc_unroll(const mco_plan *plan)
     return turns >= MCO_FC_UNROLL_MIN_TURNS;
 }
 
+/* 1 when every int8 Dense layer of MCO_FC_S8_ROWS units or more has the
+ * weight layout `interleaved` (0: [units][in]), so the kernel leaves the
+ * other layout's pass out. */
+static int fc_layout_only(const mco_plan *plan, int32_t interleaved)
+{
+    for (int k = 0; k < plan->n_ops; k++) {
+        if (plan->ops[k].kind != MCO_OP_FULLY_CONNECTED_S8) continue;
+        const mco_fc_s8_params *p = plan->ops[k].params;
+        if (p->out_size >= MCO_FC_S8_ROWS && p->interleaved != interleaved) return 0;
+    }
+    return 1;
+}
+
 void mco_emit_runtime_config(const mco_plan *plan, mco_emit_config *cfg)
 {
     requant_options o = requant_allowed(plan);
@@ -267,6 +282,8 @@ void mco_emit_runtime_config(const mco_plan *plan, mco_emit_config *cfg)
     cfg->shortcut[MCO_SHORTCUT_REQUANT_FAST] = o.fast;
     cfg->shortcut[MCO_SHORTCUT_FC_WIDE_ONLY] = fc_wide_only(plan);
     cfg->shortcut[MCO_SHORTCUT_FC_UNROLL] = fc_unroll(plan);
+    cfg->shortcut[MCO_SHORTCUT_FC_ROWS_ONLY] = fc_layout_only(plan, 0);
+    cfg->shortcut[MCO_SHORTCUT_FC_INTERLEAVED_ONLY] = fc_layout_only(plan, 1);
     mco_plan_conv3x3_asm_shape(plan, cfg->conv3x3_shape);
     cfg->uses_conv3x3 = 0;
     for (int k = 0; k < plan->n_ops; k++) cfg->uses_conv3x3 |= plan->ops[k].kind == MCO_OP_CONV3X3_MAXPOOL_S8;

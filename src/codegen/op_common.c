@@ -168,7 +168,7 @@ mco_status mco_prepare_fc_s8_params(mco_plan *plan, const mco_op_site *site, mco
     mco_fc_s8_params *p = mco_plan_alloc(plan, sizeof *p);
     if (!p) return mco_plan_nomem();
     *p = (mco_fc_s8_params){site->in_size, site->n_out, -site->in_q.zero_point, site->out_q.zero_point,
-                            site->q_min,   site->q_max, mult, shift, site->per_tensor};
+                            site->q_min,   site->q_max, mult, shift, site->per_tensor, 0};
     *out = p;
     return MCO_OK;
 }

@@ -84,9 +84,26 @@ static mco_status prepare_int8(mco_plan *plan, const mco_op_site *s, mco_weight_
     return mco_prepare_weights(plan, s, store, op, info);
 }
 
+/* On a core with the DSP extension, a layer of five units or more takes
+ * the kernel's interleaved weight layout (mco_fc_s8_interleave: its
+ * five-unit pass then reads the rows from one pointer, fewer instructions
+ * per word; the last pass's rows are stored again when the units are not a
+ * multiple of five). Without DSP (Thumb-1's LDRSB has no immediate offset)
+ * the rows stay [units][in]. */
 static mco_status prepare_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
 {
-    return prepare_int8(plan, s, MCO_STORE_S8, op, info);
+    mco_status st = prepare_int8(plan, s, MCO_STORE_S8, op, info);
+    if (st != MCO_OK || !s->dsp || s->n_out < MCO_FC_S8_ROWS) return st;
+    mco_fc_s8_params *p = (mco_fc_s8_params *)op->params;
+    size_t bytes = mco_fc_s8_interleaved_size(p->in_size, p->out_size);
+    int8_t *interleaved = mco_plan_alloc(plan, bytes);
+    if (!interleaved) return mco_plan_nomem();
+    mco_fc_s8_interleave(p->in_size, p->out_size, op->weights, interleaved);
+    plan->param_bytes = plan->param_bytes - info->weights_count + bytes;
+    op->weights = interleaved;
+    info->weights_count = bytes;
+    p->interleaved = 1;
+    return MCO_OK;
 }
 
 static mco_status prepare_s4(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
