@@ -4,7 +4,8 @@
 # flatbuffers library from mcuopt's schema subset (float32, float16
 # weights, dynamic-range int8 weights, full int8 with uint8 / int8 / float
 # input and output, per-channel convolutions, PAD, residual ADD, pools,
-# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX, LOGISTIC) and computes their outputs with
+# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX, LOGISTIC,
+# CONCATENATION of inputs of one and of different scales) and computes their outputs with
 # tests/tflite/tfl_ref.py (numpy: float64, and TFLite's reference integer
 # arithmetic for int8). For each: `mcuopt import`, `mcuopt predict`; float
 # outputs within 1e-5 of the reference, int8 outputs all equal to it. The
@@ -33,7 +34,7 @@ make_mini_mnist "$tmp/mini"
 "$py" tests/tflite/make_models.py "$tmp" "$tmp/mini/t10k-images-idx3-ubyte"
 
 for m in cnn_float32 cnn_float16 cnn_hybrid gap_float32 gap_float16 gap_hybrid logistic_float32 logistic_float16 \
-         logistic_hybrid; do
+         logistic_hybrid concat_float32 concat_float16 concat_hybrid; do
     "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mco" >"$tmp/$m.log"
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
@@ -53,7 +54,7 @@ grep -q "float16 weights" "$tmp/cnn_float16.log"
 # PAD folded into the first conv, flatten prologue folded: 13 layers, the second conv stride 2 "same".
 "$cli" info "$tmp/cnn_float32.mco" | grep -Eq 'conv2d_1 +conv2d +12x12x6'
 
-for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8 logistic_int8; do
+for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8 logistic_int8 concat_int8 concat_table_int8; do
     "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mcq" >"$tmp/$m.log"
     "$cli" predict "$tmp/$m.mcq" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check int8 "$tmp/$m.out.f32" "$tmp/$m.ref.f32" "$tmp/$m.q.txt"
@@ -61,6 +62,15 @@ done
 grep -Eq "input: uint8, scale 0.0039[0-9]+, zero point 0" "$tmp/cnn_int8.log"
 grep -q "output: uint8" "$tmp/cnn_int8.log"
 grep -q "input: int8" "$tmp/gap_int8.log"
+# CONCATENATION: three inputs are a chain of two concat layers, the fused
+# RELU a layer after them; int8: the inputs of the branches of other scales
+# requantized (TFLite's reference rule), the two pools of one tensor copied.
+"$cli" info "$tmp/concat_float32.mco" | grep -Eq 'concat_6_1 +concat +12x12x10'
+"$cli" info "$tmp/concat_float32.mco" | grep -Eq 'concat_6 +concat +12x12x22'
+"$cli" info "$tmp/concat_float32.mco" | grep -Eq 'relu_6 +relu +12x12x22'
+"$cli" emit "$tmp/concat_int8.mcq" -o "$tmp/concat_c" >/dev/null
+grep -q "requantize1 = 0, .requantize2 = 0" "$tmp/concat_c"/*.c
+grep -Eq "requantize[12] = 1" "$tmp/concat_c"/*.c
 
 # An int8 model must go to a .mcq file.
 if "$cli" import "$tmp/cnn_int8.tflite" -o "$tmp/x.mco" 2>"$tmp/err"; then echo "int8 to .mco accepted"; exit 1; fi
@@ -73,7 +83,8 @@ expect_error() {   # FILE REGEX
     grep -Eq "$2" "$tmp/err" || { echo "unexpected message for $1:"; cat "$tmp/err"; exit 1; }
 }
 expect_error "$tmp/bad_mul.tflite" 'operator 0 \(MUL\)'
-expect_error "$tmp/bad_concat.tflite" 'operator 0 \(CONCATENATION\)'
+expect_error "$tmp/bad_concat_axis.tflite" 'operator 0 \(CONCATENATION\): along axis 1 of a 4-D tensor'
+expect_error "$tmp/bad_concat_shape.tflite" 'operator 1 \(CONCATENATION\): inputs of shapes 4x4x3 and 2x2x3'
 expect_error "$tmp/bad_rescale_branch.tflite" 'operator 1 \(ADD\).*before the MUL / ADD'
 expect_error "$tmp/bad_rescale_zero.tflite" 'operator 0 \(MUL\).*degenerate'
 expect_error "$tmp/bad_nan_weight.tflite" 'tensor 1 \(t1_fc_w\): value 6 is not finite'
