@@ -2070,15 +2070,13 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     return MCO_OK;
 }
 
+static mco_status decode_onnx(const uint8_t *bytes, size_t size, const char *origin, void *out)
+{
+    return mco_onnx_import_bytes(bytes, size, origin, out);
+}
+
 mco_status mco_onnx_import(const char *path, mco_model *model)
 {
-    uint8_t *bytes;
-    size_t size;
     mco_model_init(model, (mco_shape){0, 0, 0});
-    mco_status st = mco_read_file(path, MCO_ONNX_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* the message names the path and the cap */
-    if (st != MCO_OK) return st;
-    st = mco_onnx_import_bytes(bytes, size, path, model);
-    free(bytes);
-    return st;
+    return mco_read_model_file(path, MCO_ONNX_MAX_FILE_BYTES, decode_onnx, model);
 }

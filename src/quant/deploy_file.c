@@ -499,21 +499,21 @@ static mco_status decode(const uint8_t *bytes, size_t size, mco_deploy_model *dm
     return MCO_OK;
 }
 
-mco_status mco_deploy_load(const char *path, mco_deploy_model *dm)
+/* decode, a failure naming the file */
+static mco_status decode_mcq(const uint8_t *bytes, size_t size, const char *origin, void *out)
 {
-    memset(dm, 0, sizeof *dm);
-    uint8_t *bytes;
-    size_t size;
-    mco_status st = mco_read_file(path, MCQ_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;
-    if (st != MCO_OK) return st;
-    st = decode(bytes, size, dm);
-    free(bytes);
+    mco_status st = decode(bytes, size, out);
     if (st != MCO_OK) {
         char why[400];
         snprintf(why, sizeof why, "%s", mco_last_error());
-        mco_deploy_free(dm);
-        return mco_error(st == MCO_ERR_NOMEM ? st : MCO_ERR_FORMAT, "%s: %s", path, why);
+        mco_deploy_free(out);
+        return mco_error(st == MCO_ERR_NOMEM ? st : MCO_ERR_FORMAT, "%s: %s", origin, why);
     }
     return MCO_OK;
+}
+
+mco_status mco_deploy_load(const char *path, mco_deploy_model *dm)
+{
+    memset(dm, 0, sizeof *dm);
+    return mco_read_model_file(path, MCQ_MAX_FILE_BYTES, decode_mcq, dm);
 }

@@ -1032,18 +1032,16 @@ mco_status mco_tflite_import_bytes(const uint8_t *bytes, size_t size, const char
     return st;
 }
 
+static mco_status decode_tflite(const uint8_t *bytes, size_t size, const char *origin, void *out)
+{
+    return mco_tflite_import_bytes(bytes, size, origin, out);
+}
+
 mco_status mco_tflite_import(const char *path, mco_tflite_model *out)
 {
-    uint8_t *bytes;
-    size_t size;
     if (!out) return mco_error(MCO_ERR_ARG, "tflite import: NULL output");
     memset(out, 0, sizeof *out);
-    mco_status st = mco_read_file(path, MCO_TFLITE_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* the message names the path and the cap */
-    if (st != MCO_OK) return st;
-    st = mco_tflite_import_bytes(bytes, size, path, out);
-    free(bytes);
-    return st;
+    return mco_read_model_file(path, MCO_TFLITE_MAX_FILE_BYTES, decode_tflite, out);
 }
 
 void mco_tflite_free(mco_tflite_model *m)
