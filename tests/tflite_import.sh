@@ -62,6 +62,14 @@ done
 grep -Eq "input: uint8, scale 0.0039[0-9]+, zero point 0" "$tmp/cnn_int8.log"
 grep -q "output: uint8" "$tmp/cnn_int8.log"
 grep -q "input: int8" "$tmp/gap_int8.log"
+# `info` on an imported int8 model: its input normalisation, quantization
+# (where raw 0 and 255 land) and each layer's output quantization.
+"$cli" info "$tmp/cnn_int8.mcq" >"$tmp/info.txt"
+grep -Eq "^input normalisation: x = \(raw \* 0.00392[0-9]* - 0\) / 1" "$tmp/info.txt"
+grep -Eq "^input quantization: q = round\(x / 0.00392[0-9]*\) - 128  \(raw 0 -> -128, raw 255 -> 127\)" "$tmp/info.txt"
+grep -Eq "^deploy model: int8 \(per-channel conv, per-tensor dense weights" "$tmp/info.txt"
+grep -Eq "softmax +1x1x10 .* scale 0.00390625, zero point -128$" "$tmp/info.txt"
+"$cli" info "$tmp/cnn_int8.mcq" --json | grep -q '"input_quantization"'
 # CONCATENATION: three inputs are a chain of two concat layers, the fused
 # RELU a layer after them; int8: the inputs of the branches of other scales
 # requantized (TFLite's reference rule), the two pools of one tensor copied.

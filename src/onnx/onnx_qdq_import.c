@@ -772,6 +772,7 @@ static mco_status build_deploy(qdq *s, mco_model *model, mco_deploy_model *dm)
         return st;
     }
     dm->activation_format = MCO_ACT_S8;
+    dm->calibration = MCO_CALIBRATE_IMPORTED;
     const Onnx__GraphProto *g = s->g;
     const mco_qparams *in_q = NULL;
     for (size_t i = 0; i < g->n_input && !in_q; i++)

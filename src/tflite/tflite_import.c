@@ -875,6 +875,7 @@ static mco_status build_deploy(importer *imp, mco_model *m, mco_deploy_model *dm
     mco_status st = mco_deploy_init_from_folded(dm, m);   /* takes m */
     if (st != MCO_OK) return st;
     dm->activation_format = MCO_ACT_S8;
+    dm->calibration = MCO_CALIBRATE_IMPORTED;
     per_tensor_q(tensor(imp, imp->input_tensor), &dm->input);
     for (int i = 0; st == MCO_OK && i < dm->model.n_layers; i++) {
         const mco_layer *l = &dm->model.layers[i];
@@ -943,7 +944,7 @@ static mco_status read_io(importer *imp)
 static void model_normalization(const importer *imp, const mco_tflite_model *r, mco_normalization *norm)
 {
     if (r->input_type == MCO_TFLITE_IO_FLOAT32) {   /* raw values, or a * raw + b with folded MUL / ADD */
-        *norm = (mco_normalization){(float)imp->norm_a, (float)-imp->norm_b, 1.0f};
+        *norm = (mco_normalization){(float)imp->norm_a, (float)(0.0 - imp->norm_b), 1.0f};   /* +0, not -0 */
         return;
     }
     double raw_zero = (double)r->input_q.zero_point + (r->input_type == MCO_TFLITE_IO_INT8 ? 128.0 : 0.0);
