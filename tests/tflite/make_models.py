@@ -23,7 +23,9 @@ values 0..255, its NAME.in.f32 the network input raw / 127.5 - 1 computed
 here, its raw inputs NAME.raw.f32; logistic (conv, LOGISTIC, dense,
 LOGISTIC) in the float forms and as full int8; concat (CONCATENATION of
 two pools of one tensor, and of three branches of different scales, with
-a fused RELU in the float forms) in the float forms and as full int8; and
+a fused RELU in the float forms) in the float forms and as full int8;
+concat_fc (two dense branches concatenated as [1, N] tensors) in the float
+forms and as full int8; and
 the refused models of the error tests (bad_*.tflite).
 
 What it leaves out: anything random at run time (all seeds fixed).
@@ -110,6 +112,19 @@ def concat_cnn(act):
         ("flatten",),
         ("fc", w(10, 72), b(10), tw.ACT_NONE),
         ("softmax",),
+    ]
+
+
+def concat_fc():
+    """CONCATENATION of two [1, N] tensors (axis -1): two dense branches of the input."""
+    return [
+        ("save", "in"),
+        ("fc", w(6, 4), b(6), tw.ACT_RELU),
+        ("save", "a"),
+        ("load", "in"),
+        ("fc", w(3, 4), b(3), tw.ACT_NONE),
+        ("concat", ["a", "."], tw.ACT_NONE),
+        ("fc", w(5, 9), b(5), tw.ACT_NONE),
     ]
 
 
@@ -284,6 +299,9 @@ def main():
     float_models(out, "rescaled", [("scale", 1.0 / 127.5), ("shift", -1.0)] + GAP, [1, 9, 9, 3], 8, raw=True)
     float_models(out, "concat", concat_cnn(tw.ACT_RELU), [1, 12, 12, 2], 8)
     int8_model(out, "concat_int8", concat_cnn(tw.ACT_NONE), [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
+    layers = concat_fc()
+    float_models(out, "concat_fc", layers, [1, 4], 8)
+    int8_model(out, "concat_fc_int8", layers, [1, 4], 64, tw.INT8, tw.INT8)
     concat_table_model(out)
     bad_models(out)
 
