@@ -1,11 +1,19 @@
 /*
  * cmd_info.c - `mcuopt info`: per-layer output shape, parameters, MACs and
- * bytes of a saved model or of an architecture.
+ * bytes of a saved model (.mco, or the float layers of a .mcq deploy model)
+ * or of an architecture, with the input normalisation; for an int8 deploy
+ * model also its input quantization (where raw 0 and 255 land) and each
+ * layer's output quantization.
+ *
+ * What it leaves out: the deploy model's weights and multipliers (see
+ * `mcuopt plan` and the emitted code).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "mcuopt/arch.h"
+#include "mcuopt/deploy.h"
 #include "mcuopt/model_file.h"
 
 enum { OPT_ARCH = 1000, OPT_PRINT_ARCH };
@@ -22,7 +30,8 @@ static const cli_option *const info_tables[] = {info_table, NULL};
 static const cli_command_spec info_spec = {
     "info", "MODEL | --arch NAME|FILE [OPTIONS]",
     "Prints each layer's output shape, parameter count, multiply-accumulates per inference and float32 parameter "
-    "bytes.",
+    "bytes, and the input normalisation the model holds. For an int8 deploy model (.mcq): also its weight format, "
+    "its input quantization (where raw values 0 and 255 land) and each layer's output quantization.",
     info_tables, NULL,
 };
 
@@ -60,7 +69,16 @@ static void type_text(const mco_layer *l, char *buf, size_t size)
     general_conv_text(l, buf, size);
 }
 
-static void print_table(const mco_model *m)
+/* The int8 value raw pixel value `raw` becomes: normalised, then quantized. */
+static double raw_to_q(const mco_deploy_model *dm, double raw)
+{
+    const mco_normalization *n = &dm->model.norm;
+    double x = (raw * (double)n->scale - (double)n->mean) / (double)n->std;
+    return x / (double)dm->input.scale + (double)dm->input.zero_point;
+}
+
+/* dm: the deploy model m belongs to, or NULL. */
+static void print_table(const mco_model *m, const mco_deploy_model *dm)
 {
     char shape[48];
     shape_text(m->input_shape, shape, sizeof shape);
@@ -75,23 +93,36 @@ static void print_table(const mco_model *m)
         mco_audio_frontend_describe(&m->frontend, fe, sizeof fe);
         printf("audio front-end: %s\n", fe);
     }
-    printf("%-3s %-20s %-17s %-12s %10s %12s %10s\n", "#", "name", "type", "output", "params",
-           "MACs", "bytes");
+    int s8 = dm && dm->activation_format == MCO_ACT_S8;
+    if (dm) {
+        char what[320];
+        mco_deploy_describe(dm, what, sizeof what);
+        printf("deploy model: %s\n", what);
+    }
+    if (s8)
+        printf("input quantization: q = round(x / %g) %c %d  (raw 0 -> %.4g, raw 255 -> %.4g)\n",
+               (double)dm->input.scale, dm->input.zero_point < 0 ? '-' : '+', abs((int)dm->input.zero_point),
+               raw_to_q(dm, 0.0), raw_to_q(dm, 255.0));
+    printf("%-3s %-20s %-17s %-12s %10s %12s %10s%s\n", "#", "name", "type", "output", "params",
+           "MACs", "bytes", s8 ? "  output quantization" : "");
     for (int i = 0; i < m->n_layers; i++) {
         const mco_layer *l = &m->layers[i];
         shape_text(l->out_shape, shape, sizeof shape);
         size_t params = mco_layer_param_count(l);
         char type[64];
         type_text(l, type, sizeof type);
-        printf("%-3d %-20s %-17s %-12s %10zu %12llu %10zu\n", i, l->name, type, shape, params, (unsigned long long)mco_layer_macs(l), params * sizeof(float));
+        printf("%-3d %-20s %-17s %-12s %10zu %12llu %10zu", i, l->name, type, shape, params, (unsigned long long)mco_layer_macs(l), params * sizeof(float));
+        if (s8) printf("  scale %g, zero point %d", (double)dm->layers[i].output.scale, (int)dm->layers[i].output.zero_point);
+        printf("\n");
     }
     size_t total = mco_model_param_count(m);
     printf("%-3s %-20s %-17s %-12s %10zu %12llu %10zu\n", "", "total", "", "", total,
            (unsigned long long)mco_model_macs(m), total * sizeof(float));
 }
 
-static cJSON *table_json(const mco_model *m)
+static cJSON *table_json(const mco_model *m, const mco_deploy_model *dm)
 {
+    int s8 = dm && dm->activation_format == MCO_ACT_S8;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "arch", m->arch_name);
     int in[3] = {m->input_shape.h, m->input_shape.w, m->input_shape.c};
@@ -99,6 +130,16 @@ static cJSON *table_json(const mco_model *m)
     cJSON_AddNumberToObject(o, "classes", m->n_classes);
     cJSON_AddStringToObject(o, "loss", mco_loss_name(m->loss));
     cJSON_AddItemToObject(o, "normalization", cli_normalization_json(&m->norm));
+    if (dm) {
+        char what[320];
+        mco_deploy_describe(dm, what, sizeof what);
+        cJSON_AddStringToObject(o, "deploy", what);
+    }
+    if (s8) {
+        cJSON *q = cJSON_AddObjectToObject(o, "input_quantization");
+        cJSON_AddNumberToObject(q, "scale", (double)dm->input.scale);
+        cJSON_AddNumberToObject(q, "zero_point", dm->input.zero_point);
+    }
     if (m->has_frontend) {
         const mco_audio_frontend *a = &m->frontend;
         cJSON *fe = cJSON_AddObjectToObject(o, "audio_frontend");
@@ -127,6 +168,11 @@ static cJSON *table_json(const mco_model *m)
         cJSON_AddNumberToObject(j, "parameters", (double)mco_layer_param_count(l));
         cJSON_AddNumberToObject(j, "macs", (double)mco_layer_macs(l));
         cJSON_AddNumberToObject(j, "bytes", (double)(mco_layer_param_count(l) * sizeof(float)));
+        if (s8) {
+            cJSON *q = cJSON_AddObjectToObject(j, "output_quantization");
+            cJSON_AddNumberToObject(q, "scale", (double)dm->layers[i].output.scale);
+            cJSON_AddNumberToObject(q, "zero_point", dm->layers[i].output.zero_point);
+        }
         cJSON_AddItemToArray(layers, j);
     }
     cJSON_AddNumberToObject(o, "parameters", (double)mco_model_param_count(m));
@@ -160,12 +206,21 @@ int cmd_info(int argc, char **argv)
         fputs(text, stdout);
         return CLI_EXIT_OK;
     }
+    if (!arch && cli_is_deploy_file(argv[optind])) {
+        mco_deploy_model dm;
+        mco_status st = mco_deploy_load(argv[optind], &dm);
+        if (st != MCO_OK) return cli_fail(st);
+        if (json) cli_print_json(table_json(&dm.model, &dm));
+        else print_table(&dm.model, &dm);
+        mco_deploy_free(&dm);
+        return CLI_EXIT_OK;
+    }
     mco_model m;
     mco_status st = arch ? mco_arch_load(arch, (mco_shape){0, 0, 0}, 0, &m)
                          : mco_model_load(argv[optind], &m);
     if (st != MCO_OK) return cli_fail(st);
-    if (json) cli_print_json(table_json(&m));
-    else print_table(&m);
+    if (json) cli_print_json(table_json(&m, NULL));
+    else print_table(&m, NULL);
     mco_model_free(&m);
     return CLI_EXIT_OK;
 }

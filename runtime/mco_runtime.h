@@ -330,18 +330,17 @@ typedef struct {
     int32_t size;
     int32_t act_min, act_max;
 } mco_clamp_s8_params;
-/* int8 Concat along the channels: each input requantized to the output
- * (multiplier and shift of in_scale / out_scale; multiplier 0: the same
- * quantization, copied). */
+/* int8 Concat along the channels: each input copied (its quantization is
+ * the output's) or requantized through its 256-entry table, tables[0..255]
+ * for input 1 and tables[256..511] for input 2, table[q + 128] = the output
+ * value of q (the host computes them: TFLite's reference rule). */
 typedef struct {
     int32_t pixels;                /* height x width of every tensor */
     int32_t channels1, channels2;  /* the output has channels1 + channels2 */
-    int32_t input1_offset, input1_multiplier, input1_shift;   /* offset: minus the zero point */
-    int32_t input2_offset, input2_multiplier, input2_shift;
-    int32_t output_offset;         /* the output zero point */
+    int32_t requantize1, requantize2;  /* 0: copied, 1: through its table */
 } mco_concat_s8_params;
 mco_rt_status mco_concat_s8(const mco_concat_s8_params *p, const int8_t *input1, const int8_t *input2,
-                            int8_t *output);
+                            const int8_t *tables, int8_t *output);
 mco_rt_status mco_add_s8(const mco_add_s8_params *p, const int8_t *input1, const int8_t *input2,
                          int8_t *output);
 /* Any int8 element-wise function as a 256-entry table (mco_lut_s8.c):

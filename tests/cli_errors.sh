@@ -396,7 +396,6 @@ for cmd in "info" "eval --data $mini"; do
   bad "random.mco"                        $cmd "$d/random.mco"
   bad "is nan"                            $cmd "$d/nan.mco"
 done
-bad "a quantized deploy model (.mcq)"     info "$q"
 bad "a quantized deploy model (.mcq)"     quantize "$q" "${data[@]}" -o q2.mcq
 bad "a quantized deploy model (.mcq)"     quantize "$d/quantized.mco" "${data[@]}" -o q2.mcq
 bad "a quantized deploy model (.mcq)"     prune "$q" "${data[@]}" -o p.mco

@@ -23,15 +23,13 @@ set -euo pipefail
 cli=$1
 cd "$(dirname "$0")/.."
 . tests/lib/skip.sh
-require_cmd espeak-ng espeak-ng
-require_cmd sox sox
-require_arm_tools
+. tests/lib/kws_set.sh
+require_kws_tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 set_dir=$tmp/kws
-bash scripts/make_kws_set.sh "$set_dir" --voices 4 --test-voices 2 --speeds "130 180" --pitches 50 2>"$tmp/make.log" ||
-  { cat "$tmp/make.log" >&2; fail "make_kws_set.sh"; }
+make_small_kws_set "$set_dir"
 
 check_run() {   # NAME LOG OUT
   local name=$1 log=$2 out=$3

@@ -1,7 +1,7 @@
 /*
  * test_fixtures.h - data and models several C tests share: a library
  * context rooted at the source tree and the resource model's table it
- * names, a synthetic 8x8 "blobs" data set and
+ * names, a synthetic 8x8 "blobs" data set, images of random bytes and
  * the small layer-by-layer models trained on it, a comparison of two
  * models' parameters, and an MNIST subset with mnist-paper trained on it. Header-only (static inline), because CMake
  * makes a test of every tests/test_*.c.
@@ -61,6 +61,22 @@ static inline void test_dataset_alloc(mco_dataset *ds, const char *name, int n, 
     ds->n_classes = classes;
     ds->samples_u8 = malloc((size_t)n * mco_shape_size(shape));
     ds->labels = malloc((size_t)n);
+}
+
+/* n images of `shape` holding pseudo-random bytes (a linear congruential
+ * generator started at `seed`), every label 0: inputs for calibration or
+ * for comparing two evaluators, with no meaning. */
+static inline void test_random_images(mco_dataset *ds, mco_shape shape, int n, uint32_t seed)
+{
+    test_dataset_alloc(ds, "synthetic", n, shape, 10);
+    if (!ds->samples_u8 || !ds->labels) return;
+    memset(ds->labels, 0, (size_t)n);
+    size_t size = mco_shape_size(shape) * (size_t)n;
+    uint32_t x = seed;
+    for (size_t k = 0; k < size; k++) {
+        x = x * 1664525u + 1013904223u;
+        ds->samples_u8[k] = (uint8_t)(x >> 24);
+    }
 }
 
 /* 8x8 grey images of 4 classes: a bright 3x3 blob in one quadrant, on noise. */

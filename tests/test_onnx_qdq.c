@@ -25,26 +25,10 @@
 #include "mcuopt/deploy_util.h"
 #include "mcuopt/onnx.h"
 #include "mcuopt/onnx_qdq.h"
+#include "test_fixtures.h"
 #include "test_util.h"
 
 #define N_IMAGES 16
-
-static void make_dataset(mco_shape shape, int n, mco_dataset *ds)
-{
-    memset(ds, 0, sizeof *ds);
-    snprintf(ds->name, sizeof ds->name, "synthetic");
-    ds->n = n;
-    ds->shape = shape;
-    ds->n_classes = 10;
-    size_t size = mco_shape_size(shape) * (size_t)n;
-    ds->samples_u8 = malloc(size);
-    ds->labels = calloc((size_t)n, 1);
-    uint32_t x = 2024;
-    for (size_t k = 0; k < size; k++) {
-        x = x * 1664525u + 1013904223u;
-        ds->samples_u8[k] = (uint8_t)(x >> 24);
-    }
-}
 
 static int same_q(mco_qparams a, mco_qparams b) { return a.scale == b.scale && a.zero_point == b.zero_point; }
 
@@ -108,7 +92,7 @@ static void round_trip(mco_model *m, const char *name)
     static const mco_weight_granularity grans[] = {MCO_GRANULARITY_TFLITE, MCO_GRANULARITY_PER_CHANNEL,
                                                    MCO_GRANULARITY_PER_TENSOR};
     mco_dataset ds;
-    make_dataset(m->input_shape, 32, &ds);
+    test_random_images(&ds, m->input_shape, 32, 2024);
     for (int v = 0; v < 4; v++) {
         char what[96];
         snprintf(what, sizeof what, "%s (variant %d)", name, v);

@@ -20,6 +20,7 @@
 #include "mcuopt/model_file.h"
 #include "mcuopt/train.h"
 #include "mco_runtime.h"
+#include "test_fixtures.h"
 #include "test_util.h"
 
 #define MCQ_PATH "build-test-quantize.mcq"
@@ -39,24 +40,6 @@ static void make_model(const char *text, mco_shape input, uint64_t seed, mco_mod
     CHECK_OK(mco_model_alloc_params(m));
     mco_model_init_params(m, seed);
     m->norm = (mco_normalization){1.0f / 255.0f, 0.1307f, 0.3081f};
-}
-
-/* n random images of a shape, deterministic. */
-static void make_dataset(mco_shape shape, int n, mco_dataset *ds)
-{
-    memset(ds, 0, sizeof *ds);
-    snprintf(ds->name, sizeof ds->name, "synthetic");
-    ds->n = n;
-    ds->shape = shape;
-    ds->n_classes = 10;
-    size_t size = mco_shape_size(shape) * (size_t)n;
-    ds->samples_u8 = malloc(size);
-    ds->labels = calloc((size_t)n, 1);
-    uint32_t x = 12345;
-    for (size_t k = 0; k < size; k++) {
-        x = x * 1664525u + 1013904223u;
-        ds->samples_u8[k] = (uint8_t)(x >> 24);
-    }
 }
 
 static void test_weight_quantization(void)
@@ -258,7 +241,7 @@ static void test_calibration_engine(void)
         mco_model m;
         mco_dataset ds;
         make_model(text, (mco_shape){8, 8, 1}, 21, &m);
-        make_dataset(m.input_shape, 120, &ds);
+        test_random_images(&ds, m.input_shape, 120, 12345);
         mco_quant_options opt;
         mco_quant_options_default(&opt);
         opt.calibration = methods[k];
@@ -334,7 +317,7 @@ static void test_shared_qparams_and_input(void)
     mco_model m;
     make_model(SMALL_CNN, (mco_shape){8, 8, 1}, 3, &m);
     mco_dataset ds;
-    make_dataset((mco_shape){8, 8, 1}, 50, &ds);
+    test_random_images(&ds, (mco_shape){8, 8, 1}, 50, 12345);
     mco_quant_options opt;
     mco_quant_options_default(&opt);
     for (int method = MCO_CALIBRATE_MINMAX; method <= MCO_CALIBRATE_MSE; method++) {
@@ -454,7 +437,7 @@ static void test_file(void)
     mco_model m;
     make_model(SMALL_CNN, (mco_shape){8, 8, 1}, 11, &m);
     mco_dataset ds;
-    make_dataset((mco_shape){8, 8, 1}, 20, &ds);
+    test_random_images(&ds, (mco_shape){8, 8, 1}, 20, 12345);
 
     /* Round trips: int8, weights-only mixed, float16, float32. */
     mco_quant_options opt;
@@ -548,7 +531,7 @@ static void test_non_finite_refused(void)
     mco_model m;
     make_model(SMALL_CNN, (mco_shape){8, 8, 1}, 7, &m);
     mco_dataset calib;
-    make_dataset(m.input_shape, 16, &calib);
+    test_random_images(&calib, m.input_shape, 16, 12345);
     mco_quant_options qo;
     mco_quant_options_default(&qo);
     qo.calibration_samples = 16;

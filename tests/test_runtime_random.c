@@ -1139,16 +1139,16 @@ static void test_clamp_add_s8(int trials)
     }
 }
 
-/* Concat along the channels, int8 (each input requantized to the output,
- * or copied when its multiplier is 0) and float (copied), against the
- * reference's walk over the output. */
+/* Concat along the channels, int8 (each input through its table, or
+ * copied) and float (copied), against the reference's walk over the
+ * output. */
 static void test_concat(int trials)
 {
     int trial;
     for (trial = 0; trial < trials && !test_failures; trial++) {
         int32_t pixels = between(1, one_in(4) ? 300 : 20), c1 = between(1, 24), c2 = between(1, 24), px, k;
         size_t n1 = (size_t)(pixels * c1), n2 = (size_t)(pixels * c2), n = n1 + n2;
-        int8_t *a = NEW(int8_t, n1), *b = NEW(int8_t, n2), *y = NEW(int8_t, n);
+        int8_t *a = NEW(int8_t, n1), *b = NEW(int8_t, n2), *y = NEW(int8_t, n), tables[512];
         float *fa = NEW(float, n1), *fb = NEW(float, n2), *fy = NEW(float, n);
         mco_concat_s8_params p;
         mco_concat_f32_params pf;
@@ -1159,24 +1159,17 @@ static void test_concat(int trials)
         p.pixels = pf.pixels = pixels;
         p.channels1 = pf.channels1 = c1;
         p.channels2 = pf.channels2 = c2;
-        p.input1_offset = between(-127, 128);
-        p.input2_offset = between(-127, 128);
-        p.output_offset = between(-128, 127);
-        p.input1_multiplier = p.input1_shift = p.input2_multiplier = p.input2_shift = 0;
-        if (!one_in(4)) ref_quantize_multiplier(exp(uniform(-4.0, 0.5)), &p.input1_multiplier, &p.input1_shift);
-        if (!one_in(4)) ref_quantize_multiplier(exp(uniform(-4.0, 0.5)), &p.input2_multiplier, &p.input2_shift);
-        describe("concat_s8 %d pixels, %d + %d channels, multipliers %d (shift %d), %d (shift %d), seed %llu", pixels,
-                 c1, c2, p.input1_multiplier, p.input1_shift, p.input2_multiplier, p.input2_shift,
-                 (unsigned long long)seed);
-        if (mco_concat_s8(&p, a, b, y) != MCO_RT_OK) FAIL("returned an error");
+        p.requantize1 = !one_in(4);
+        p.requantize2 = !one_in(4);
+        random_s8(tables, 512);
+        describe("concat_s8 %d pixels, %d + %d channels, requantized %d, %d, seed %llu", pixels, c1, c2,
+                 (int)p.requantize1, (int)p.requantize2, (unsigned long long)seed);
+        if (mco_concat_s8(&p, a, b, tables, y) != MCO_RT_OK) FAIL("returned an error");
         for (px = 0; px < pixels && !test_failures; px++)
             for (k = 0; k < c1 + c2; k++) {
                 int first = k < c1;
                 int32_t q = first ? a[px * c1 + k] : b[px * c2 + k - c1];
-                int32_t m = first ? p.input1_multiplier : p.input2_multiplier;
-                int32_t want = m == 0 ? q
-                                      : ref_output(q + (first ? p.input1_offset : p.input2_offset), m,
-                                                   first ? p.input1_shift : p.input2_shift, p.output_offset, -128, 127);
+                int32_t want = (first ? p.requantize1 : p.requantize2) ? tables[(first ? 0 : 256) + q + 128] : q;
                 if (y[px * (c1 + c2) + k] != want) {
                     FAIL("pixel %d channel %d: %d, expected %d", px, k, y[px * (c1 + c2) + k], want);
                     break;
@@ -1191,7 +1184,10 @@ static void test_concat(int trials)
                 FAIL("pixel %d differs from the inputs' channels", px);
         hash(fy, n * sizeof *fy);
         p.channels2 = 0;   /* refused, not run */
-        if (mco_concat_s8(&p, a, b, y) != MCO_RT_ARG_ERROR) FAIL("took 0 channels");
+        if (mco_concat_s8(&p, a, b, tables, y) != MCO_RT_ARG_ERROR) FAIL("took 0 channels");
+        p.channels2 = c2;
+        p.requantize1 = 1;
+        if (mco_concat_s8(&p, a, b, NULL, y) != MCO_RT_ARG_ERROR) FAIL("requantized without tables");
         free(a);
         free(b);
         free(y);

@@ -4,7 +4,8 @@
 # flatbuffers library from mcuopt's schema subset (float32, float16
 # weights, dynamic-range int8 weights, full int8 with uint8 / int8 / float
 # input and output, per-channel convolutions, PAD, residual ADD, pools,
-# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX, LOGISTIC) and computes their outputs with
+# MEAN, Keras' flatten prologue and Rescaling, SOFTMAX, LOGISTIC,
+# CONCATENATION of inputs of one and of different scales) and computes their outputs with
 # tests/tflite/tfl_ref.py (numpy: float64, and TFLite's reference integer
 # arithmetic for int8). For each: `mcuopt import`, `mcuopt predict`; float
 # outputs within 1e-5 of the reference, int8 outputs all equal to it. The
@@ -38,6 +39,12 @@ for m in cnn_float32 cnn_float16 cnn_hybrid gap_float32 gap_float16 gap_hybrid l
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
 done
+# CONCATENATION (float forms): along the channels of [1, H, W, C] and of [1, N].
+for m in concat_float32 concat_float16 concat_hybrid concat_fc_float32 concat_fc_float16 concat_fc_hybrid; do
+    "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mco" >"$tmp/$m.log"
+    "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
+    check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
+done
 # Keras' Rescaling (MUL, ADD by constants on the float input) folded into
 # the input normalisation: the outputs on the network inputs, and the
 # recorded normalisation mapping the raw inputs onto them.
@@ -58,9 +65,32 @@ for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8 logistic_int8 general_in
     "$cli" predict "$tmp/$m.mcq" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check int8 "$tmp/$m.out.f32" "$tmp/$m.ref.f32" "$tmp/$m.q.txt"
 done
+# CONCATENATION (full int8): bit-identical to TFLite's reference rule.
+for m in concat_int8 concat_table_int8 concat_fc_int8; do
+    "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mcq" >"$tmp/$m.log"
+    "$cli" predict "$tmp/$m.mcq" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
+    check int8 "$tmp/$m.out.f32" "$tmp/$m.ref.f32" "$tmp/$m.q.txt"
+done
 grep -Eq "input: uint8, scale 0.0039[0-9]+, zero point 0" "$tmp/cnn_int8.log"
 grep -q "output: uint8" "$tmp/cnn_int8.log"
 grep -q "input: int8" "$tmp/gap_int8.log"
+# `info` on an imported int8 model: its input normalisation, quantization
+# (where raw 0 and 255 land) and each layer's output quantization.
+"$cli" info "$tmp/cnn_int8.mcq" >"$tmp/info.txt"
+grep -Eq "^input normalisation: x = \(raw \* 0.00392[0-9]* - 0\) / 1" "$tmp/info.txt"
+grep -Eq "^input quantization: q = round\(x / 0.00392[0-9]*\) - 128  \(raw 0 -> -128, raw 255 -> 127\)" "$tmp/info.txt"
+grep -Eq "^deploy model: int8 \(per-channel conv, per-tensor dense weights" "$tmp/info.txt"
+grep -Eq "softmax +1x1x10 .* scale 0.00390625, zero point -128$" "$tmp/info.txt"
+"$cli" info "$tmp/cnn_int8.mcq" --json | grep -q '"input_quantization"'
+# CONCATENATION: three inputs are a chain of two concat layers, the fused
+# RELU a layer after them; int8: the inputs of the branches of other scales
+# requantized (TFLite's reference rule), the two pools of one tensor copied.
+"$cli" info "$tmp/concat_float32.mco" | grep -Eq 'concat_6_1 +concat +12x12x10'
+"$cli" info "$tmp/concat_float32.mco" | grep -Eq 'concat_6 +concat +12x12x22'
+"$cli" info "$tmp/concat_float32.mco" | grep -Eq 'relu_6 +relu +12x12x22'
+"$cli" emit "$tmp/concat_int8.mcq" -o "$tmp/concat_c" >/dev/null
+grep -q "requantize1 = 0, .requantize2 = 0" "$tmp/concat_c"/*.c
+grep -Eq "requantize[12] = 1" "$tmp/concat_c"/*.c
 
 # An int8 model must go to a .mcq file.
 if "$cli" import "$tmp/cnn_int8.tflite" -o "$tmp/x.mco" 2>"$tmp/err"; then echo "int8 to .mco accepted"; exit 1; fi
@@ -73,7 +103,8 @@ expect_error() {   # FILE REGEX
     grep -Eq "$2" "$tmp/err" || { echo "unexpected message for $1:"; cat "$tmp/err"; exit 1; }
 }
 expect_error "$tmp/bad_mul.tflite" 'operator 0 \(MUL\)'
-expect_error "$tmp/bad_concat.tflite" 'operator 0 \(CONCATENATION\)'
+expect_error "$tmp/bad_concat_axis.tflite" 'operator 0 \(CONCATENATION\): along axis 1 of a 4-D tensor'
+expect_error "$tmp/bad_concat_shape.tflite" 'operator 1 \(CONCATENATION\): inputs of shapes 4x4x3 and 2x2x3'
 expect_error "$tmp/bad_rescale_branch.tflite" 'operator 1 \(ADD\).*before the MUL / ADD'
 expect_error "$tmp/bad_rescale_zero.tflite" 'operator 0 \(MUL\).*degenerate'
 expect_error "$tmp/bad_nan_weight.tflite" 'tensor 1 \(t1_fc_w\): value 6 is not finite'

@@ -345,13 +345,9 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
     case MCO_PARAMS_CONCAT_S8: {
         const mco_concat_s8_params *p = op->params;
         fprintf(f,
-                "static const mco_concat_s8_params op%d_params = {\n"
-                "    .pixels = %d, .channels1 = %d, .channels2 = %d,\n"
-                "    .input1_offset = %d, .input1_multiplier = %s, .input1_shift = %d,\n"
-                "    .input2_offset = %d, .input2_multiplier = %s, .input2_shift = %d, .output_offset = %d\n};\n",
-                k, (int)p->pixels, (int)p->channels1, (int)p->channels2, (int)p->input1_offset,
-                int_literal(p->input1_multiplier, a), (int)p->input1_shift, (int)p->input2_offset,
-                int_literal(p->input2_multiplier, b), (int)p->input2_shift, (int)p->output_offset);
+                "static const mco_concat_s8_params op%d_params = { .pixels = %d, .channels1 = %d, .channels2 = %d, "
+                ".requantize1 = %d, .requantize2 = %d };\n",
+                k, (int)p->pixels, (int)p->channels1, (int)p->channels2, (int)p->requantize1, (int)p->requantize2);
         break;
     }
     case MCO_PARAMS_MEAN_S8: {

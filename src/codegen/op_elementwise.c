@@ -5,7 +5,8 @@
  * shift of 20), Softmax, and the other activations (sigmoid, tanh,
  * LeakyReLU, HardSigmoid, HardSwish: one float kernel, and in int8 one
  * 256-entry lookup table kernel for all of them), Concat along the channels
- * (int8: each input requantized to the output, as TFLite), float and int8.
+ * (int8: each input copied or requantized to the output through a table
+ * holding TFLite's reference rule), float and int8.
  * See op_desc.h.
  *
  * What it leaves out: float softmax over more than one row, broadcasting.
@@ -121,31 +122,27 @@ static mco_status prepare_concat_f32(mco_plan *plan, const mco_op_site *s, mco_o
     return MCO_OK;
 }
 
-/* One input's requantization to the output: none (multiplier 0) where the
- * quantization is the same. */
-static mco_status concat_input(const mco_op_site *s, mco_qparams in, int32_t *offset, int32_t *mult, int32_t *shift)
-{
-    *offset = -in.zero_point;
-    *mult = *shift = 0;
-    if (in.scale == s->out_q.scale && in.zero_point == s->out_q.zero_point) return MCO_OK;
-    if (!(in.scale > 0.0f) || !(s->out_q.scale > 0.0f))
-        return mco_error(MCO_ERR_FORMAT, "layer %s: missing quantization scales", s->L->name);
-    return quantize_multiplier(s->L, (double)in.scale / (double)s->out_q.scale, mult, shift);
-}
-
+/* The two inputs' tables (TFLite's reference rule, mco_quant_concat_table)
+ * as the op's 512 int8 "weights"; an input with the output's quantization
+ * is copied (its identity table unused). */
 static mco_status prepare_concat_s8(mco_plan *plan, const mco_op_site *s, mco_op *op, mco_plan_op_info *info)
 {
+    mco_qparams in[2] = {s->in_q, s->in2_q};
+    for (int k = 0; k < 2; k++)
+        if (!(in[k].scale > 0.0f && isfinite(in[k].scale)) || !(s->out_q.scale > 0.0f && isfinite(s->out_q.scale)))
+            return mco_error(MCO_ERR_FORMAT, "layer %s: missing quantization scales", s->L->name);
     mco_concat_s8_params *p = mco_plan_alloc(plan, sizeof *p);
-    if (!p) return mco_plan_nomem();
+    int8_t *tables = mco_plan_alloc(plan, 512);
+    if (!p || !tables) return mco_plan_nomem();
     concat_shape(s->L, &p->pixels, &p->channels1, &p->channels2);
-    p->output_offset = s->out_q.zero_point;
-    mco_status st = concat_input(s, s->in_q, &p->input1_offset, &p->input1_multiplier, &p->input1_shift);
-    if (st == MCO_OK) st = concat_input(s, s->in2_q, &p->input2_offset, &p->input2_multiplier, &p->input2_shift);
-    if (st != MCO_OK) return st;
-    if (p->input1_shift > 30 || p->input2_shift > 30)
-        return mco_error(MCO_ERR_RANGE, "layer %s: an input's scale is too large for the output's", s->L->name);
+    p->requantize1 = !mco_quant_concat_table(in[0], s->out_q, tables);
+    p->requantize2 = !mco_quant_concat_table(in[1], s->out_q, tables + 256);
     op->params = p;
+    op->weights = tables;
     info->params_type = MCO_PARAMS_CONCAT_S8;
+    info->weights_type = MCO_DATA_S8;
+    info->weights_count = 512;
+    plan->param_bytes += 512;
     return MCO_OK;
 }
 
@@ -255,7 +252,7 @@ static mco_rt_status eval_concat_f32(const mco_op *op, uint8_t *arena)
 
 static mco_rt_status eval_concat_s8(const mco_op *op, uint8_t *arena)
 {
-    return mco_concat_s8(op->params, MCO_S8_AT(arena, op->input), MCO_S8_AT(arena, op->input2),
+    return mco_concat_s8(op->params, MCO_S8_AT(arena, op->input), MCO_S8_AT(arena, op->input2), op->weights,
                          MCO_S8_AT(arena, op->output));
 }
 
@@ -325,7 +322,7 @@ const mco_op_desc mco_op_concat_f32 = {
     supports_concat_f32, prepare_concat_f32, eval_concat_f32, features_concat, NULL, MCO_OP_ADD_F32};
 
 const mco_op_desc mco_op_concat_s8 = {
-    MCO_OP_CONCAT_S8, "CONCAT_S8", "mco_concat_s8", "mco_runtime.h", "&P, IN, IN2, OUT",
+    MCO_OP_CONCAT_S8, "CONCAT_S8", "mco_concat_s8", "mco_runtime.h", "&P, IN, IN2, W, OUT",
     supports_concat_s8, prepare_concat_s8, eval_concat_s8, features_concat, NULL, MCO_OP_ADD_S8};
 
 const mco_op_desc mco_op_softmax_f32 = {

@@ -1,6 +1,7 @@
 /*
  * file_util.c - the library's one file reader (mco_read_file, see
- * mcuopt/file_io.h), and removing a directory tree.
+ * mcuopt/file_io.h), reading and decoding a model file with it
+ * (mco_read_model_file), and removing a directory tree.
  *
  * The file is opened without blocking (a FIFO with no writer would
  * otherwise hang in open) and refused unless fstat says it is a regular
@@ -126,6 +127,18 @@ mco_status mco_read_text_file(const char *path, size_t max_size, char **text)
     size_t size;
     mco_status st = mco_read_file(path, max_size, &bytes, &size);
     *text = (char *)bytes;
+    return st;
+}
+
+mco_status mco_read_model_file(const char *path, size_t max_size, mco_decode_fn decode, void *out)
+{
+    uint8_t *bytes;
+    size_t size;
+    mco_status st = mco_read_file(path, max_size, &bytes, &size);
+    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* the message names the path and the cap */
+    if (st != MCO_OK) return st;
+    st = decode(bytes, size, path, out);
+    free(bytes);
     return st;
 }
 

@@ -1159,15 +1159,13 @@ mco_status mco_model_save(const mco_model *model, const char *path)
     return st;
 }
 
+static mco_status decode_mco(const uint8_t *bytes, size_t size, const char *origin, void *out)
+{
+    return mco_model_deserialize(bytes, size, origin, out);
+}
+
 mco_status mco_model_load(const char *path, mco_model *model)
 {
-    uint8_t *bytes;
-    size_t size;
     mco_model_init(model, (mco_shape){0, 0, 0});
-    mco_status st = mco_read_file(path, MODEL_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* too big to be a model; message names the path */
-    if (st != MCO_OK) return st;
-    st = mco_model_deserialize(bytes, size, path, model);
-    free(bytes);
-    return st;
+    return mco_read_model_file(path, MODEL_MAX_FILE_BYTES, decode_mco, model);
 }

@@ -556,37 +556,13 @@ static int fn_at(const fn_info *fns, int n, uint64_t addr)
     return -1;
 }
 
+/* The per-address counts of the plugin's file, sorted by address. */
 static mco_status read_counts(const char *path, mco_insn_count **out, size_t *n_out)
 {
-    char *text = NULL;
-    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
-    if (st != MCO_OK) return st;
-    size_t n = 0, cap = 1024;
-    mco_insn_count *list = malloc(cap * sizeof *list);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
-        unsigned long long a, b;
-        if (strncmp(line, "window", 6) == 0 || sscanf(line, "%llx %llu", &a, &b) != 2) continue;
-        if (n == cap) {
-            mco_insn_count *bigger = realloc(list, 2 * cap * sizeof *list);
-            if (!bigger) {
-                free(list);
-                list = NULL;
-                break;
-            }
-            list = bigger;
-            cap *= 2;
-        }
-        list[n].addr = a;
-        list[n].count = b;
-        n++;
-    }
-    free(text);
-    if (!list) return mco_error(MCO_ERR_NOMEM, "out of memory");
-    qsort(list, n, sizeof *list, compare_counts_by_addr);
-    *out = list;
-    *n_out = n;
-    return MCO_OK;
+    mco_insn_windows windows;
+    mco_status st = mco_read_insn_counts(path, out, n_out, &windows);
+    if (st == MCO_OK) qsort(*out, *n_out, sizeof **out, compare_counts_by_addr);
+    return st;
 }
 
 static double count_at(const mco_insn_count *sorted, size_t n, uint64_t addr)

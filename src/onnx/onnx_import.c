@@ -91,21 +91,6 @@ typedef struct {
 
 /* ---- Messages ---- */
 
-/* Copies at most 40 characters of a file-supplied string for a message,
- * with control and non-ASCII bytes replaced, so messages stay one short line. */
-static const char *printable(const char *s, char buf[48])
-{
-    size_t i = 0;
-    if (!s) s = "";
-    for (; s[i] && i < 40; i++) buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (s[i]) {
-        memcpy(buf + i, "...", 3);
-        i += 3;
-    }
-    buf[i] = '\0';
-    return buf;
-}
-
 /* Records "node <i> '<name>' (<op>): <message>" for the current node, or the
  * bare message outside node processing. */
 static mco_status fail(importer *imp, mco_status st, const char *fmt, ...)
@@ -124,9 +109,9 @@ static mco_status fail(importer *imp, mco_status st, const char *fmt, ...)
     if (!imp->node) return mco_error(st, "%s", msg);
     const Onnx__NodeProto *n = imp->node;
     if (n->name && n->name[0])
-        return mco_error(st, "node %d '%s' (%s): %s", imp->node_index, printable(n->name, name),
-                         printable(n->op_type, op), msg);
-    return mco_error(st, "node %d (%s): %s", imp->node_index, printable(n->op_type, op), msg);
+        return mco_error(st, "node %d '%s' (%s): %s", imp->node_index, mco_onnx_printable(n->name, name),
+                         mco_onnx_printable(n->op_type, op), msg);
+    return mco_error(st, "node %d (%s): %s", imp->node_index, mco_onnx_printable(n->op_type, op), msg);
 }
 
 /* ---- Values ---- */
@@ -177,7 +162,7 @@ static mco_status new_value(importer *imp, const char *name, value_kind kind, va
     char buf[48];
     if (!name || !name[0]) return fail(imp, MCO_ERR_FORMAT, "a value has an empty name");
     if (find_value(imp, name))
-        return fail(imp, MCO_ERR_FORMAT, "value '%s' is defined twice", printable(name, buf));
+        return fail(imp, MCO_ERR_FORMAT, "value '%s' is defined twice", mco_onnx_printable(name, buf));
     if (imp->n_values == imp->cap_values) {
         mco_status st = grow_values(imp);
         if (st != MCO_OK) return st;
@@ -240,7 +225,7 @@ static mco_status node_input(importer *imp, int k, value **out)
     *out = find_value(imp, imp->node->input[k]);
     if (!*out)
         return fail(imp, MCO_ERR_FORMAT, "input '%s' is neither an initializer nor an earlier node's output",
-                    printable(imp->node->input[k], buf));
+                    mco_onnx_printable(imp->node->input[k], buf));
     return MCO_OK;
 }
 
@@ -494,9 +479,9 @@ static mco_status check_attrs(importer *imp, const char *const *known)
         const Onnx__AttributeProto *a = imp->node->attribute[i];
         int ok = 0;
         for (const char *const *k = known; *k && !ok; k++) ok = a->name && strcmp(a->name, *k) == 0;
-        if (!ok) return fail(imp, MCO_ERR_UNSUPPORTED, "attribute '%s' is not supported", printable(a->name, buf));
+        if (!ok) return fail(imp, MCO_ERR_UNSUPPORTED, "attribute '%s' is not supported", mco_onnx_printable(a->name, buf));
         if (a->ref_attr_name && a->ref_attr_name[0])
-            return fail(imp, MCO_ERR_UNSUPPORTED, "attribute '%s' refers to a function attribute", printable(a->name, buf));
+            return fail(imp, MCO_ERR_UNSUPPORTED, "attribute '%s' refers to a function attribute", mco_onnx_printable(a->name, buf));
     }
     return MCO_OK;
 }
@@ -563,7 +548,7 @@ static mco_status attr_choice(importer *imp, const char *name, const char *const
     size_t len = a->s.len < 40 ? a->s.len : 40;
     memcpy(text, a->s.data, len);
     text[len] = '\0';
-    return fail(imp, MCO_ERR_UNSUPPORTED, "attribute %s='%s' is not supported", name, printable(text, buf));
+    return fail(imp, MCO_ERR_UNSUPPORTED, "attribute %s='%s' is not supported", name, mco_onnx_printable(text, buf));
 }
 
 /* ---- Layers ---- */
@@ -1878,7 +1863,7 @@ static mco_status import_node(importer *imp)
     const Onnx__NodeProto *n = imp->node;
     char buf[48];
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
-        return fail(imp, MCO_ERR_UNSUPPORTED, "operator domain '%s' is not supported", printable(n->domain, buf));
+        return fail(imp, MCO_ERR_UNSUPPORTED, "operator domain '%s' is not supported", mco_onnx_printable(n->domain, buf));
     const char *op = n->op_type ? n->op_type : "";
     /* Activation inputs decide between a layer and folding. */
     int has_act = 0;
@@ -1898,7 +1883,7 @@ static mco_status import_node(importer *imp)
     if (!has_act) return fold_node(imp, op);
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
         if (strcmp(op, handlers[i].op) == 0) return handlers[i].run(imp);
-    return fail(imp, MCO_ERR_UNSUPPORTED, "operator '%s' is not supported", printable(op, buf));
+    return fail(imp, MCO_ERR_UNSUPPORTED, "operator '%s' is not supported", mco_onnx_printable(op, buf));
 }
 
 /* ---- The graph ---- */
@@ -1937,7 +1922,7 @@ static mco_status read_input(importer *imp)
         input = g->input[i];
     }
     if (!input) return mco_error(MCO_ERR_FORMAT, "the model has no input");
-    const char *name = printable(input->name, buf);
+    const char *name = mco_onnx_printable(input->name, buf);
     const Onnx__TypeProto *t = input->type;
     if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type->shape)
         return mco_error(MCO_ERR_UNSUPPORTED, "input '%s' is not a tensor of known shape", name);
@@ -1977,7 +1962,7 @@ static mco_status read_initializers(importer *imp)
         return mco_error(MCO_ERR_UNSUPPORTED, "%zu initializers (at most %d)", g->n_initializer, MAX_INITIALIZERS);
     for (size_t i = 0; i < g->n_initializer; i++) {
         const Onnx__TensorProto *t = g->initializer[i];
-        snprintf(what, sizeof what, "initializer '%s'", printable(t->name, buf));
+        snprintf(what, sizeof what, "initializer '%s'", mco_onnx_printable(t->name, buf));
         value *v;
         mco_status st = new_value(imp, t->name, VALUE_CONST, &v);
         if (st == MCO_OK) st = decode_tensor(imp, t, what, v);
@@ -2048,9 +2033,9 @@ static mco_status import_graph(importer *imp, const Onnx__ModelProto *m)
     char buf[48];
     const char *out_name = imp->graph->output[0]->name ? imp->graph->output[0]->name : "";
     value *out = find_value(imp, out_name);
-    if (!out) return mco_error(MCO_ERR_FORMAT, "output '%s' is not computed by any node", printable(out_name, buf));
+    if (!out) return mco_error(MCO_ERR_FORMAT, "output '%s' is not computed by any node", mco_onnx_printable(out_name, buf));
     if (out->kind != VALUE_ACT || out->layer == MCO_INPUT || out->layer != imp->model->n_layers - 1 || is_padded(out))
-        return mco_error(MCO_ERR_UNSUPPORTED, "output '%s' is not the result of the last layer", printable(out_name, buf));
+        return mco_error(MCO_ERR_UNSUPPORTED, "output '%s' is not the result of the last layer", mco_onnx_printable(out_name, buf));
     if ((st = read_normalization(imp, m)) != MCO_OK) return st;
     return mco_model_check_loss(imp->model);
 }
@@ -2089,15 +2074,13 @@ mco_status mco_onnx_import_bytes(const uint8_t *bytes, size_t size, const char *
     return MCO_OK;
 }
 
+static mco_status decode_onnx(const uint8_t *bytes, size_t size, const char *origin, void *out)
+{
+    return mco_onnx_import_bytes(bytes, size, origin, out);
+}
+
 mco_status mco_onnx_import(const char *path, mco_model *model)
 {
-    uint8_t *bytes;
-    size_t size;
     mco_model_init(model, (mco_shape){0, 0, 0});
-    mco_status st = mco_read_file(path, MCO_ONNX_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* the message names the path and the cap */
-    if (st != MCO_OK) return st;
-    st = mco_onnx_import_bytes(bytes, size, path, model);
-    free(bytes);
-    return st;
+    return mco_read_model_file(path, MCO_ONNX_MAX_FILE_BYTES, decode_onnx, model);
 }

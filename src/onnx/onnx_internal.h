@@ -50,7 +50,7 @@ static inline size_t mco_onnx_flat_index(size_t ours, mco_shape flat_of)
 
 /* At most 40 characters of a file-supplied string for a message, with
  * control and non-ASCII bytes replaced, so messages stay one short line
- * (onnx_qdq_import.c; onnx_import.c has the same rule as printable()). */
+ * (onnx_import.c, onnx_qdq_import.c). */
 static inline const char *mco_onnx_printable(const char *s, char buf[48])
 {
     size_t i = 0;

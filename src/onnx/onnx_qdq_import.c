@@ -772,6 +772,7 @@ static mco_status build_deploy(qdq *s, mco_model *model, mco_deploy_model *dm)
         return st;
     }
     dm->activation_format = MCO_ACT_S8;
+    dm->calibration = MCO_CALIBRATE_IMPORTED;
     const Onnx__GraphProto *g = s->g;
     const mco_qparams *in_q = NULL;
     for (size_t i = 0; i < g->n_input && !in_q; i++)
@@ -889,16 +890,14 @@ mco_status mco_onnx_import_qdq_bytes(const uint8_t *bytes, size_t size, const ch
     return st;
 }
 
+static mco_status decode_qdq(const uint8_t *bytes, size_t size, const char *origin, void *out)
+{
+    return mco_onnx_import_qdq_bytes(bytes, size, origin, out);
+}
+
 mco_status mco_onnx_import_qdq(const char *path, mco_deploy_model *dm)
 {
-    uint8_t *bytes;
-    size_t size;
     if (!dm) return mco_error(MCO_ERR_ARG, "QDQ import: NULL output");
     memset(dm, 0, sizeof *dm);
-    mco_status st = mco_read_file(path, MCO_ONNX_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* the message names the path and the cap */
-    if (st != MCO_OK) return st;
-    st = mco_onnx_import_qdq_bytes(bytes, size, path, dm);
-    free(bytes);
-    return st;
+    return mco_read_model_file(path, MCO_ONNX_MAX_FILE_BYTES, decode_qdq, dm);
 }

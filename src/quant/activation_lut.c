@@ -1,7 +1,8 @@
 /*
  * activation_lut.c - the int8 lookup table of an element-wise activation
  * (sigmoid, tanh, LeakyReLU, HardSigmoid, HardSwish) for the runtime's
- * mco_lut_s8, and the output quantization those layers get.
+ * mco_lut_s8, the output quantization those layers get, and the table
+ * requantizing one input of an int8 concat (mco_concat_s8).
  *
  * The table is TFLite's LUTPopulate computed in double instead of float:
  * for every int8 input q, x = in.scale * (q - in.zero_point), y = the exact
@@ -38,4 +39,26 @@ int mco_quant_activation_fixed_output(mco_layer_type type, mco_qparams *out)
     case MCO_LAYER_TANH: *out = (mco_qparams){1.0f / 128.0f, 0}; return 1;
     default: return 0;
     }
+}
+
+int mco_quant_concat_table(mco_qparams in, mco_qparams out, int8_t table[256])
+{
+    int copy = in.scale == out.scale && in.zero_point == out.zero_point;
+    /* TFLite's reference_ops::ConcatenationWithScaling, step by step in
+     * float (the build has no fused multiply-add: -ffp-contract=off) */
+    float inverse_output_scale = copy ? 0.0f : 1.0f / out.scale;
+    float scale = in.scale * inverse_output_scale;
+    float bias = (float)-in.zero_point * scale;
+    for (int q = -128; q < 128; q++) {
+        float product = (float)q * scale;
+        float value = product + bias;
+        /* TfLiteRound is round(), half away from zero; a value past the int8
+         * range saturates whatever it is (and never reaches an out-of-range
+         * conversion to int32) */
+        float r = roundf(value);
+        int32_t v = !(r > -1000.0f) ? -1000 : r > 1000.0f ? 1000 : (int32_t)r;
+        v += out.zero_point;
+        table[q + 128] = copy ? (int8_t)q : (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    return copy;
 }

@@ -14,7 +14,8 @@
  * skipped by readers that do not know it; any other unknown tag is an error):
  *   MODL  the folded float model as a complete .mco image (its own header
  *         and CRC; mco_model_serialize)
- *   QNFO  u32 activation format, u32 calibration method, f32 input scale,
+ *   QNFO  u32 activation format, u32 calibration method (3: none, an
+ *         imported model's own scales), f32 input scale,
  *         i32 input zero point, u32 n_layers (must equal the model's)
  *   QLYR  n_layers times, in layer order:
  *           u32 weight format, u32 per_channel, u32 n_channels,
@@ -471,7 +472,7 @@ static mco_status decode(const uint8_t *bytes, size_t size, mco_deploy_model *dm
     uint32_t n_layers = get_u32(&r);
     if (r.short_read || r.pos != r.size)
         return mco_error(MCO_ERR_FORMAT, "QNFO chunk holds %zu bytes, expected 20", len);
-    if (act > MCO_ACT_S8 || calib > MCO_CALIBRATE_MSE)
+    if (act > MCO_ACT_S8 || calib > MCO_CALIBRATE_IMPORTED)
         return mco_error(MCO_ERR_FORMAT, "unknown activation format %u or calibration %u", (unsigned)act,
                          (unsigned)calib);
     dm->activation_format = (mco_activation_format)act;
@@ -499,21 +500,21 @@ static mco_status decode(const uint8_t *bytes, size_t size, mco_deploy_model *dm
     return MCO_OK;
 }
 
-mco_status mco_deploy_load(const char *path, mco_deploy_model *dm)
+/* decode, a failure naming the file */
+static mco_status decode_mcq(const uint8_t *bytes, size_t size, const char *origin, void *out)
 {
-    memset(dm, 0, sizeof *dm);
-    uint8_t *bytes;
-    size_t size;
-    mco_status st = mco_read_file(path, MCQ_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;
-    if (st != MCO_OK) return st;
-    st = decode(bytes, size, dm);
-    free(bytes);
+    mco_status st = decode(bytes, size, out);
     if (st != MCO_OK) {
         char why[400];
         snprintf(why, sizeof why, "%s", mco_last_error());
-        mco_deploy_free(dm);
-        return mco_error(st == MCO_ERR_NOMEM ? st : MCO_ERR_FORMAT, "%s: %s", path, why);
+        mco_deploy_free(out);
+        return mco_error(st == MCO_ERR_NOMEM ? st : MCO_ERR_FORMAT, "%s: %s", origin, why);
     }
     return MCO_OK;
+}
+
+mco_status mco_deploy_load(const char *path, mco_deploy_model *dm)
+{
+    memset(dm, 0, sizeof *dm);
+    return mco_read_model_file(path, MCQ_MAX_FILE_BYTES, decode_mcq, dm);
 }

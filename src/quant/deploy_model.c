@@ -163,6 +163,7 @@ static const char *calibration_name(mco_calibration c)
     case MCO_CALIBRATE_MINMAX: return "minmax";
     case MCO_CALIBRATE_PERCENTILE: return "percentile";
     case MCO_CALIBRATE_MSE: return "mse";
+    case MCO_CALIBRATE_IMPORTED: return "the imported file's scales";
     }
     return "?";
 }

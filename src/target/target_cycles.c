@@ -1,6 +1,7 @@
 /*
- * target_cycles.c - estimates Cortex-M cycles from exact per-address
- * instruction counts: each executed instruction is looked up in the
+ * target_cycles.c - reads the QEMU plugin's per-address instruction
+ * counts (mco_read_insn_counts) and estimates Cortex-M cycles from them:
+ * each executed instruction is looked up in the
  * objdump disassembly of the firmware, classified (ALU, load, multiply,
  * branch, FP, ...) and charged the cycles a per-core timing table gives it.
  *
@@ -28,6 +29,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mcuopt/file_io.h"
+
+mco_status mco_read_insn_counts(const char *path, mco_insn_count **counts, size_t *n_counts,
+                                mco_insn_windows *windows)
+{
+    char *text = NULL;
+    *counts = NULL;
+    *n_counts = 0;
+    *windows = (mco_insn_windows){0, 0, 0, 0};
+    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
+    if (st != MCO_OK) return st;
+    size_t cap = 1024, n = 0;
+    mco_insn_count *list = malloc(cap * sizeof *list);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
+        unsigned long long a, b;
+        if (sscanf(line, "window %llu %llu", &a, &b) == 2) {
+            if (windows->n == 0 || b < windows->min) windows->min = b;
+            if (windows->n == 0 || b > windows->max) windows->max = b;
+            windows->sum += b;
+            windows->n++;
+        } else if (sscanf(line, "%llx %llu", &a, &b) == 2) {
+            if (n == cap) {
+                mco_insn_count *bigger = realloc(list, 2 * cap * sizeof *list);
+                if (!bigger) {
+                    free(list);
+                    list = NULL;
+                    break;
+                }
+                list = bigger;
+                cap *= 2;
+            }
+            list[n].addr = a;
+            list[n].count = b;
+            n++;
+        }
+    }
+    free(text);
+    if (!list) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
+    *counts = list;
+    *n_counts = n;
+    return MCO_OK;
+}
 
 typedef struct {
     double alu, mul, mla, long_mul, long_mla, dsp_mac, div;

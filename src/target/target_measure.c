@@ -426,47 +426,19 @@ static mco_status parse_harness_output(const char *path, const mco_measure_reque
 static mco_status parse_counts(const char *path, int n_inputs, mco_measure_result *res, mco_insn_count **counts,
                                size_t *n_counts)
 {
-    char *text = NULL;
-    mco_status st = mco_read_text_file(path, MCO_READ_GENERATED_MAX, &text);
+    mco_insn_windows w;
+    mco_status st = mco_read_insn_counts(path, counts, n_counts, &w);
+    if (st == MCO_ERR_NOMEM) return st;
     if (st != MCO_OK) return mco_error(MCO_ERR_IO, "%s: the QEMU plugin wrote no counts", path);
-    size_t cap = 1024, n = 0;
-    mco_insn_count *list = malloc(cap * sizeof *list);
-    int windows = 0;
-    uint64_t sum = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); list && line; line = strtok_r(NULL, "\n", &save)) {
-        unsigned long long a, b;
-        if (sscanf(line, "window %llu %llu", &a, &b) == 2) {
-            if (windows == 0 || b < res->insns_min) res->insns_min = b;
-            if (windows == 0 || b > res->insns_max) res->insns_max = b;
-            sum += b;
-            windows++;
-        } else if (sscanf(line, "%llx %llu", &a, &b) == 2) {
-            if (n == cap) {
-                mco_insn_count *bigger = realloc(list, 2 * cap * sizeof *list);
-                if (!bigger) {
-                    free(list);
-                    list = NULL;
-                    break;
-                }
-                list = bigger;
-                cap *= 2;
-            }
-            list[n].addr = a;
-            list[n].count = b;
-            n++;
-        }
+    if (w.n != n_inputs) {
+        free(*counts);
+        *counts = NULL;
+        return mco_error(MCO_ERR_FORMAT, "%s: %d measurement windows for %d inputs", path, w.n, n_inputs);
     }
-    free(text);
-    if (!list) return mco_error(MCO_ERR_NOMEM, "%s: out of memory", path);
-    if (windows != n_inputs) {
-        free(list);
-        return mco_error(MCO_ERR_FORMAT, "%s: %d measurement windows for %d inputs", path, windows, n_inputs);
-    }
-    res->insns_mean = (double)sum / n_inputs;
+    res->insns_min = w.min;
+    res->insns_max = w.max;
+    res->insns_mean = (double)w.sum / n_inputs;
     res->insns_identical = res->insns_min == res->insns_max;
-    *counts = list;
-    *n_counts = n;
     return MCO_OK;
 }
 

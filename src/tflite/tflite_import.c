@@ -60,6 +60,8 @@ typedef struct {
     int in_tensor;           /* activation tensor read (first input) */
     int out_tensor;          /* activation tensor written */
     int weights, bias;       /* constant tensors of a weighted layer (-1: none) */
+    int partial;             /* a concat inside the chain of an N-input CONCATENATION: it has
+                                out_tensor's quantization but not its shape */
 } layer_src;
 
 typedef struct {
@@ -267,7 +269,7 @@ static mco_status add_layer(importer *imp, mco_layer_type type, int in_layer, in
     snprintf(l->name, sizeof l->name, "%s_%d", mco_layer_type_name(type), imp->op);
     l->n_inputs = 1;
     l->inputs[0] = in_layer;
-    imp->from[index] = (layer_src){imp->op, in_tensor, out_tensor, -1, -1};
+    imp->from[index] = (layer_src){imp->op, in_tensor, out_tensor, -1, -1, 0};
     if (out_tensor >= 0) {
         mco_status st = check_act_type(imp, out_tensor);
         if (st != MCO_OK) return st;
@@ -505,6 +507,46 @@ static mco_status map_add(importer *imp, const mco_tfl_op *op)
     return add_activation(imp, op->activation, y);
 }
 
+/* CONCATENATION of two or more activation tensors along the channels
+ * (axis 3 or -1 of [1, H, W, C], 1 or -1 of [1, N]). mcuopt's concat layer
+ * takes two inputs: n inputs become a chain of n - 1 concats, each with the
+ * output's quantization, so that every input is copied or requantized
+ * once, straight to the output's (int8: TFLite's reference rule, see
+ * mco_quant_concat_table), as TFLite's one operator does. */
+static mco_status map_concat(importer *imp, const mco_tfl_op *op)
+{
+    int y = op->outputs[0], rank = tensor(imp, op->inputs[0])->ndim;
+    if (op->n_inputs < 2) return op_error(imp, MCO_ERR_UNSUPPORTED, "%d input (at least two)", op->n_inputs);
+    if (!((rank == 4 && (op->axis == 3 || op->axis == -1)) || (rank == 2 && (op->axis == 1 || op->axis == -1))))
+        return op_error(imp, MCO_ERR_UNSUPPORTED, "along axis %d of a %d-D tensor (only the channels: axis 3 or -1 "
+                        "of [1, H, W, C], 1 or -1 of [1, N])", op->axis, rank);
+    mco_shape first, x;
+    int acc = MCO_INPUT;
+    mco_status st = act_shape(imp, op->inputs[0], &first);
+    if (st == MCO_OK) st = input_layer(imp, op->inputs[0], 0, &acc);
+    for (int k = 1; st == MCO_OK && k < op->n_inputs; k++) {
+        int t = op->inputs[k], layer = MCO_INPUT;
+        if (t < 0) return op_error(imp, MCO_ERR_FORMAT, "input %d is missing", k);
+        if ((st = input_layer(imp, t, 0, &layer)) != MCO_OK || (st = act_shape(imp, t, &x)) != MCO_OK) return st;
+        if (tensor(imp, t)->ndim != rank || x.h != first.h || x.w != first.w)
+            return op_error(imp, MCO_ERR_UNSUPPORTED, "inputs of shapes %dx%dx%d and %dx%dx%d (all but the channels "
+                            "must match)", first.h, first.w, first.c, x.h, x.w, x.c);
+        int last = k == op->n_inputs - 1;
+        mco_layer *l;
+        if ((st = add_layer(imp, MCO_LAYER_CONCAT, acc, op->inputs[0], last ? y : -1, &l)) != MCO_OK) return st;
+        l->n_inputs = 2;
+        l->inputs[1] = layer;
+        acc = imp->n_layers - 1;
+        if (!last) {   /* concat_<op>_<k>: names stay unique */
+            snprintf(l->name, sizeof l->name, "%s_%d_%d", mco_layer_type_name(MCO_LAYER_CONCAT), imp->op, k);
+            imp->from[acc].out_tensor = y;
+            imp->from[acc].partial = 1;
+        }
+    }
+    if (st != MCO_OK) return st;
+    return add_activation(imp, op->activation, y);
+}
+
 /* RESHAPE / SQUEEZE: a flatten, or nothing when the NHWC shape stays. */
 static mco_status map_reshape(importer *imp, const mco_tfl_op *op)
 {
@@ -713,9 +755,7 @@ static mco_status map_op(importer *imp, int k)
     case MCO_TFL_OP_MUL:
         return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no element-wise multiplication layer (only a float "
                         "input scaled by a constant, folded into the input normalisation)");
-    case MCO_TFL_OP_CONCATENATION:
-        return op_error(imp, MCO_ERR_UNSUPPORTED, "mcuopt has no concatenation layer yet (only constants are "
-                        "concatenated, when folding)");
+    case MCO_TFL_OP_CONCATENATION: return map_concat(imp, op);
     default:
         return op_error(imp, MCO_ERR_UNSUPPORTED, "not supported");
     }
@@ -730,7 +770,7 @@ static mco_status check_shapes(importer *imp, const mco_model *m)
         int t = imp->from[i].out_tensor;
         mco_shape want;
         imp->op = imp->from[i].op;
-        if (t < 0) continue;
+        if (t < 0 || imp->from[i].partial) continue;
         mco_status st = act_shape(imp, t, &want);
         if (st != MCO_OK) return st;
         mco_shape got = m->layers[i].out_shape;
@@ -845,6 +885,7 @@ static mco_status build_deploy(importer *imp, mco_model *m, mco_deploy_model *dm
     mco_status st = mco_deploy_init_from_folded(dm, m);   /* takes m */
     if (st != MCO_OK) return st;
     dm->activation_format = MCO_ACT_S8;
+    dm->calibration = MCO_CALIBRATE_IMPORTED;
     per_tensor_q(tensor(imp, imp->input_tensor), &dm->input);
     for (int i = 0; st == MCO_OK && i < dm->model.n_layers; i++) {
         const mco_layer *l = &dm->model.layers[i];
@@ -913,7 +954,7 @@ static mco_status read_io(importer *imp)
 static void model_normalization(const importer *imp, const mco_tflite_model *r, mco_normalization *norm)
 {
     if (r->input_type == MCO_TFLITE_IO_FLOAT32) {   /* raw values, or a * raw + b with folded MUL / ADD */
-        *norm = (mco_normalization){(float)imp->norm_a, (float)-imp->norm_b, 1.0f};
+        *norm = (mco_normalization){(float)imp->norm_a, (float)(0.0 - imp->norm_b), 1.0f};   /* +0, not -0 */
         return;
     }
     double raw_zero = (double)r->input_q.zero_point + (r->input_type == MCO_TFLITE_IO_INT8 ? 128.0 : 0.0);
@@ -1002,18 +1043,16 @@ mco_status mco_tflite_import_bytes(const uint8_t *bytes, size_t size, const char
     return st;
 }
 
+static mco_status decode_tflite(const uint8_t *bytes, size_t size, const char *origin, void *out)
+{
+    return mco_tflite_import_bytes(bytes, size, origin, out);
+}
+
 mco_status mco_tflite_import(const char *path, mco_tflite_model *out)
 {
-    uint8_t *bytes;
-    size_t size;
     if (!out) return mco_error(MCO_ERR_ARG, "tflite import: NULL output");
     memset(out, 0, sizeof *out);
-    mco_status st = mco_read_file(path, MCO_TFLITE_MAX_FILE_BYTES, &bytes, &size);
-    if (st == MCO_ERR_RANGE) return MCO_ERR_FORMAT;   /* the message names the path and the cap */
-    if (st != MCO_OK) return st;
-    st = mco_tflite_import_bytes(bytes, size, path, out);
-    free(bytes);
-    return st;
+    return mco_read_model_file(path, MCO_TFLITE_MAX_FILE_BYTES, decode_tflite, out);
 }
 
 void mco_tflite_free(mco_tflite_model *m)

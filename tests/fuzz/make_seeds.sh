@@ -18,13 +18,15 @@ cp targets/*.json "$corpus/target_profile/"
 # TFLite: one model of each kind (float32, float16 and dynamic-range weights,
 # int8 with uint8, int8 and float input / output, a float input rescaled by
 # MUL and ADD), an unsupported operator, refused rescalings, non-finite
-# parameters and an int32 accumulator that can overflow.
+# parameters, an int32 accumulator that can overflow, and CONCATENATION
+# (int8, with copied and requantized inputs; along an unsupported axis).
 tfl=$(mktemp -d)
 trap 'rm -rf "$tfl"' EXIT
 /usr/bin/python3 tests/tflite/make_models.py "$tfl" >/dev/null
 mkdir -p "$corpus/tflite"
 for m in cnn_float32 cnn_float16 cnn_hybrid cnn_int8 gap_int8 cnn_int8_float_io rescaled_float32 logistic_int8 bad_mul \
-         bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias bad_acc_overflow; do
+         bad_rescale_branch bad_rescale_zero bad_nan_weight bad_inf_bias bad_acc_overflow concat_int8 concat_table_int8 \
+         bad_concat_axis; do
   cp "$tfl/$m.tflite" "$corpus/tflite/"
 done
 # ONNX as PyTorch writes it (python3-torch): the activations with Hardswish

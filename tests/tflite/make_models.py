@@ -21,7 +21,12 @@ layer, MUL and ADD by constants on the float input, which mcuopt folds
 into the input normalisation) in the float forms: its inputs are raw
 values 0..255, its NAME.in.f32 the network input raw / 127.5 - 1 computed
 here, its raw inputs NAME.raw.f32; logistic (conv, LOGISTIC, dense,
-LOGISTIC) in the float forms and as full int8; and the refused models of the error tests (bad_*.tflite).
+LOGISTIC) in the float forms and as full int8; concat (CONCATENATION of
+two pools of one tensor, and of three branches of different scales, with
+a fused RELU in the float forms) in the float forms and as full int8;
+concat_fc (two dense branches concatenated as [1, N] tensors) in the float
+forms and as full int8; and
+the refused models of the error tests (bad_*.tflite).
 
 What it leaves out: anything random at run time (all seeds fixed).
 """
@@ -81,6 +86,47 @@ MNIST = [
     ("fc", w(10, 16), b(10), tw.ACT_NONE),
     ("softmax",),
 ]
+
+
+
+def concat_cnn(act):
+    """Two CONCATENATIONs along the channels: two pools of one tensor (one
+    quantization: copied) and three branches of different scales (a chain
+    of two concats; int8: requantized), with the fused activation `act`."""
+    return [
+        ("conv", w(6, 3, 3, 2), b(6), 1, tw.SAME, tw.ACT_RELU),
+        ("save", "a"),
+        ("maxpool", 3, 1, tw.SAME),
+        ("save", "m"),
+        ("load", "a"),
+        ("avgpool", 3, 1, tw.SAME),
+        ("concat", ["m", "."], tw.ACT_NONE),
+        ("save", "p"),
+        ("conv", w(4, 3, 3, 12), b(4), 1, tw.SAME, tw.ACT_RELU6),
+        ("save", "c"),
+        ("load", "a"),
+        ("dw", w(1, 3, 3, 6, fan_in=9), b(6), 1, tw.SAME, tw.ACT_NONE),
+        ("concat", ["c", ".", "p"], act),
+        ("maxpool", 2, 2, tw.VALID),
+        ("conv", w(8, 3, 3, 22), b(8), 2, tw.SAME, tw.ACT_RELU),
+        ("flatten",),
+        ("fc", w(10, 72), b(10), tw.ACT_NONE),
+        ("softmax",),
+    ]
+
+
+def concat_fc():
+    """CONCATENATION of two [1, N] tensors (axis -1): two dense branches of the input."""
+    return [
+        ("save", "in"),
+        ("fc", w(6, 4), b(6), tw.ACT_RELU),
+        ("save", "a"),
+        ("load", "in"),
+        ("fc", w(3, 4), b(3), tw.ACT_NONE),
+        ("concat", ["a", "."], tw.ACT_NONE),
+        ("fc", w(5, 9), b(5), tw.ACT_NONE),
+    ]
+
 
 # LOGISTIC (sigmoid) on a conv's output and at the end.
 LOGI = [
@@ -167,6 +213,29 @@ def int8_model(out, name, layers, shape, n, in_type, out_type, pixels=None):
         assert np.array_equal(vals[y_out], vals[last] + 128)
 
 
+def concat_table_model(out):
+    """concat_table_int8: the int8 model input and a 1x1 max pool of it (one
+    quantization) concatenated into an output quantization where TFLite's
+    float32 rule differs from exact rounding on 85 of the 256 int8 values
+    (scale ratio 1.5 up to float error: float32 lands on ties that exact
+    arithmetic does not); sample 0 holds every int8 value, so the output
+    compares every table entry."""
+    g = tw.Graph()
+    x = g.tensor([1, 16, 16, 1], tw.INT8, "input", scale=0.042850655, zero_point=2)
+    p = g.tensor([1, 16, 16, 1], tw.INT8, "pool", scale=0.042850655, zero_point=2)
+    y = g.tensor([1, 16, 16, 2], tw.INT8, "concat", scale=0.028567104, zero_point=-6)
+    g.op(tw.MAX_POOL_2D, [x], [p], "Pool2DOptions", padding=tw.VALID, stride_w=1, stride_h=1, filter_width=1,
+         filter_height=1)
+    g.op(tw.CONCATENATION, [x, p], [y], "ConcatenationOptions", axis=3)
+    q = np.concatenate([np.arange(-128, 128).reshape(1, 16, 16, 1),
+                        rng.integers(-128, 128, size=(3, 16, 16, 1))]).astype(np.int8)
+    ref = tfl_ref.evaluate(g, [x], [y], q)
+    t = g.tensors[x]
+    real = (q.astype(np.float64) - float(t["zero_point"][0])) * float(t["scale"][0])
+    t = g.tensors[y]
+    write(out, "concat_table_int8", g, x, y, real, ref, (float(t["scale"][0]), int(t["zero_point"][0])))
+
+
 def bad_models(out):
     """Models the importer must refuse with one line naming the operator."""
     def simple(code, name, options=None, extra_inputs=(), **fields):
@@ -178,11 +247,20 @@ def bad_models(out):
         g.op(code, ins, [y], options, **fields)
         g.write(os.path.join(out, "bad_%s.tflite" % name), [x], [y])
     simple(tw.MUL, "mul", "MulOptions", extra_inputs=1)
+    # CONCATENATION along the height, and of tensors of other heights
     g = tw.Graph()
-    x = g.tensor([1, 4], tw.FLOAT32, "x")
-    y = g.tensor([1, 8], tw.FLOAT32, "y")
+    x = g.tensor([1, 2, 2, 3], tw.FLOAT32, "x")
+    y = g.tensor([1, 4, 2, 3], tw.FLOAT32, "y")
     g.op(tw.CONCATENATION, [x, x], [y], "ConcatenationOptions", axis=1)
-    g.write(os.path.join(out, "bad_concat.tflite"), [x], [y])
+    g.write(os.path.join(out, "bad_concat_axis.tflite"), [x], [y])
+    g = tw.Graph()
+    x = g.tensor([1, 4, 4, 3], tw.FLOAT32, "x")
+    p = g.tensor([1, 2, 2, 3], tw.FLOAT32, "p")
+    y = g.tensor([1, 4, 4, 6], tw.FLOAT32, "y")
+    g.op(tw.MAX_POOL_2D, [x], [p], "Pool2DOptions", padding=tw.VALID, stride_w=2, stride_h=2, filter_width=2,
+         filter_height=2)
+    g.op(tw.CONCATENATION, [x, p], [y], "ConcatenationOptions", axis=3)
+    g.write(os.path.join(out, "bad_concat_shape.tflite"), [x], [y])
     # Keras' Rescaling folded into the input normalisation, then the raw input
     # read again (a residual of it), and a rescaling by 0.
     g = tw.Graph()
@@ -238,6 +316,12 @@ def main():
     float_models(out, "logistic", LOGI, [1, 12, 12, 2], 8)
     int8_model(out, "logistic_int8", LOGI, [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
     float_models(out, "rescaled", [("scale", 1.0 / 127.5), ("shift", -1.0)] + GAP, [1, 9, 9, 3], 8, raw=True)
+    float_models(out, "concat", concat_cnn(tw.ACT_RELU), [1, 12, 12, 2], 8)
+    int8_model(out, "concat_int8", concat_cnn(tw.ACT_NONE), [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
+    layers = concat_fc()
+    float_models(out, "concat_fc", layers, [1, 4], 8)
+    int8_model(out, "concat_fc_int8", layers, [1, 4], 64, tw.INT8, tw.INT8)
+    concat_table_model(out)
     bad_models(out)
     float_models(out, "general", general_layers(), [1, 10, 10, 2], 8)
     int8_model(out, "general_int8", general_layers(), [1, 10, 10, 2], 64, tw.UINT8, tw.UINT8)

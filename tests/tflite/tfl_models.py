@@ -23,7 +23,11 @@ Layers (tuples): ("pad", t, b, l, r); ("conv", w[O,KH,KW,I], bias, stride,
 padding, act); ("dw", w[1,KH,KW,C], bias, stride, padding, act); ("maxpool",
 k, stride, padding); ("avgpool", k, stride, padding); ("mean",);
 ("flatten",); ("fc", w[U,N], bias, act); ("softmax",); ("relu",); ("logistic",);
-("save", name); ("add", name, act); ("scale", c) and ("shift", c): the
+("save", name); ("load", name): the saved tensor is the current one again
+(a second branch); ("concat", names, act): CONCATENATION along the
+channels of the saved tensors `names` ("." is the current one), int8 output
+quantization the inputs' when they all share one (as the converter
+makes it), else calibrated from its range; ("add", name, act); ("scale", c) and ("shift", c): the
 float input multiplied by / added to a scalar constant (Keras' Rescaling
 layer; float forms only).
 
@@ -203,6 +207,16 @@ def build(layers, in_shape, form, in_type=None, out_type=None, calib=None):
         elif kind == "save":
             saved[layer[1]] = (x, list(shape))
             continue
+        elif kind == "load":
+            x, shape = saved[layer[1]][0], list(saved[layer[1]][1])
+            continue
+        elif kind == "concat":
+            ins = [(x, shape) if k == "." else saved[k] for k in layer[1]]
+            shape = list(ins[0][1][:-1]) + [sum(sh[-1] for _, sh in ins)]
+            qs = {qp[t] for t, _ in ins} if int8 else set()
+            y = act(shape, name, qs.pop() if len(qs) == 1 else None)
+            g.op(tw.CONCATENATION, [t for t, _ in ins], [y], "ConcatenationOptions", axis=-1,
+                 fused_activation_function=layer[2])
         elif kind == "add":
             other, _ = saved[layer[1]]
             y = act(shape, name)

@@ -13,7 +13,11 @@ sharing no code with mcuopt:
   QuantizeMultiplier, MultiplyByQuantizedMultiplier (double rounding),
   per-channel convolution, per-tensor fully connected (scale product in
   float32), average pool rounding half away from zero, MEAN with the
-  1/count folded into the multiplier, ADD with left shift 20, softmax with
+  1/count folded into the multiplier, ADD with left shift 20,
+  CONCATENATION as reference_ops::ConcatenationWithScaling (an input of
+  the output's scale and zero point copied, another requantized as
+  round(q * s + b) in float32, s = in_scale * (1 / out_scale),
+  b = -zero_point * s), softmax with
   gemmlowp's exp_on_negative_values and one_over_one_plus_x_for_x_in_0_1,
   fused activation bounds from round(f / scale) in float32.
 
@@ -344,6 +348,9 @@ def run_float(T, graph, op, f, ins, outs):
         return activation_f(x * T.values[ins[1]], f.get("fused_activation_function", 0))
     if code == tw.RESHAPE:
         return x.reshape([n] + graph.tensors[outs[0]]["shape"][1:])
+    if code == tw.CONCATENATION:
+        return activation_f(np.concatenate([T.values[i].astype(np.float64) for i in ins], axis=f["axis"]),
+                            f.get("fused_activation_function", 0))
     if code == tw.PAD:
         p = T.values[ins[1]]
         return np.pad(x, [(0, 0)] + [tuple(p[d]) for d in range(1, 4)])
@@ -431,6 +438,20 @@ def run_int8(T, graph, op, f, ins, outs):
         return np.clip(mbqm(a + c, mo, sho) + out_zp, act_min, act_max)
     if code == tw.RESHAPE:
         return xi.reshape([n] + graph.tensors[outs[0]]["shape"][1:])
+    if code == tw.CONCATENATION:   # reference_ops::ConcatenationWithScaling, on int8 values
+        parts = []
+        for i in ins:
+            v = T.values[i].astype(np.int64)
+            s, zp = T.q(i)
+            if s == out_s and zp == out_zp:
+                parts.append(v)
+                continue
+            scale = np.float32(s) * (np.float32(1.0) / np.float32(out_s))
+            bias = np.float32(-zp) * scale
+            r = (v.astype(np.float32) * scale + bias).astype(np.float64)   # float32 arithmetic, then exact
+            r = np.where(r >= 0, np.floor(r + 0.5), -np.floor(-r + 0.5)).astype(np.int64)
+            parts.append(np.clip(r + out_zp, -128, 127))
+        return np.clip(np.concatenate(parts, axis=f["axis"]), act_min, act_max)
     if code == tw.PAD:
         p = T.values[ins[1]]
         return np.pad(xi, [(0, 0)] + [tuple(p[d]) for d in range(1, 4)], constant_values=out_zp)

@@ -58,6 +58,14 @@ extern "C" {
  * file, MCO_ERR_RANGE if it holds more than `max_size` bytes. */
 mco_status mco_read_file(const char *path, size_t max_size, uint8_t **bytes, size_t *size);
 
+/* A model file read and decoded: mco_read_file(path, max_size), then
+ * decode(bytes, size, path, out), the bytes freed. A file above the cap is
+ * MCO_ERR_FORMAT (too big to be such a model; the message names the path
+ * and the cap). The one reader of every model format (.mco, .mcq, ONNX,
+ * TFLite), each decode a small wrapper of its *_bytes function. */
+typedef mco_status (*mco_decode_fn)(const uint8_t *bytes, size_t size, const char *origin, void *out);
+mco_status mco_read_model_file(const char *path, size_t max_size, mco_decode_fn decode, void *out);
+
 /* The same for text: *text is '\0'-terminated. */
 mco_status mco_read_text_file(const char *path, size_t max_size, char **text);
 

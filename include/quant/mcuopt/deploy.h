@@ -53,7 +53,8 @@ typedef struct {
 typedef enum {
     MCO_CALIBRATE_MINMAX = 0,         /* the observed min/max */
     MCO_CALIBRATE_PERCENTILE = 1,     /* the `percentile` and 100 - `percentile` percentiles */
-    MCO_CALIBRATE_MSE = 2             /* the clipping range with least quantization MSE */
+    MCO_CALIBRATE_MSE = 2,            /* the clipping range with least quantization MSE */
+    MCO_CALIBRATE_IMPORTED = 3        /* none: the scales of an imported int8 model (TFLite, ONNX QDQ) */
 } mco_calibration;
 
 /* The deployed form of one layer of mco_deploy_model.model. Arrays are

@@ -47,6 +47,16 @@ int mco_quant_activation_fixed_output(mco_layer_type type, mco_qparams *out);
  * + out.zero_point) with f the exact function (see activation_lut.c). */
 mco_status mco_quant_activation_lut(const mco_layer *l, mco_qparams in, mco_qparams out, int8_t table[256]);
 
+/* The 256-entry table taking one int8 input of a concat to the concat's
+ * output quantization, TFLite's reference rule
+ * (reference_ops::ConcatenationWithScaling, in float32):
+ * table[q + 128] = clamp(round(q * s + b) + out.zero_point, -128, 127) with
+ * s = in.scale * (1 / out.scale) and b = -in.zero_point * s, round half
+ * away from zero. Returns 1 when the input has the output's quantization
+ * (it is then copied: the table is the identity), 0 otherwise. Scales must
+ * be positive and finite (the deploy model checks them). */
+int mco_quant_concat_table(mco_qparams in, mco_qparams out, int8_t table[256]);
+
 /* mco_quantize with the activation ranges given instead of calibrated:
  * lo[i], hi[i] for every layer of the folded model (n_ranges must equal its
  * layer count; only the entries quantize.c reads matter: each Conv2D /

@@ -1,6 +1,7 @@
 /*
  * target_cycles.h - the per-core cycle estimate from executed instruction
- * counts (src/target/target_cycles.c), used by the measurement
+ * counts (src/target/target_cycles.c), and the reader of the counts file
+ * the QEMU plugin writes, used by the measurement
  * (target_measure.c) and by the resource model's calibration
  * (src/measure/resource_calibration.c).
  *
@@ -20,6 +21,21 @@ typedef struct {
     uint64_t addr;
     uint64_t count;
 } mco_insn_count;
+
+/* The measurement windows of a counts file: how many, and the smallest,
+ * largest and summed instruction totals. */
+typedef struct {
+    int n;
+    uint64_t min, max, sum;
+} mco_insn_windows;
+
+/* Reads the QEMU plugin's counts file (firmware/qemu-plugin): "window I
+ * TOTAL" lines (one per measured inference) into *windows, "ADDR COUNT"
+ * lines (hexadecimal address, executions) into *counts (malloc'd, file
+ * order); other lines are skipped. Fails with the reader's status if the
+ * file cannot be read, MCO_ERR_NOMEM naming the path. */
+mco_status mco_read_insn_counts(const char *path, mco_insn_count **counts, size_t *n_counts,
+                                mco_insn_windows *windows);
 
 /* Estimates cycles for the executed instructions: `disasm` is the output of
  * `arm-none-eabi-objdump -d --no-show-raw-insn` of the image, `counts` the

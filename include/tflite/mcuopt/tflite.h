@@ -21,7 +21,11 @@
  * table into its own output quantization, built as TFLite's LUTPopulate
  * but in double: an entry may differ by one step where TFLite's float32
  * computation lands on the other side of a rounding tie), RELU, RELU6,
- * fused RELU / RELU6, PAD before
+ * fused RELU / RELU6, CONCATENATION of two or more tensors along the
+ * channels (a chain of two-input concat layers; fused RELU / RELU6; int8:
+ * an input with the output's quantization copied, another requantized
+ * with TFLite's reference rule, ConcatenationWithScaling's float
+ * arithmetic, bit for bit), PAD before
  * a convolution (folded into its padding), QUANTIZE of the model input
  * (uint8 or float to int8) and of its output (int8 to uint8), DEQUANTIZE of
  * constants (float16 weights) and of the model output, and the constant
@@ -44,8 +48,8 @@
  * layer (mco_model_check_finite), as ONNX import refuses it.
  *
  * What it leaves out: MUL and ADD with constants other than on
- * the float input, CONCATENATION of tensors (mcuopt has no layer for them
- * yet), dilated convolutions, depth multipliers above 1, PAD
+ * the float input, CONCATENATION along other axes than the channels,
+ * dilated convolutions, depth multipliers above 1, PAD
  * before a pool, requantizing RELU / QUANTIZE inside the graph, int16
  * activations, several inputs or outputs, subgraphs other than the first.
  */
