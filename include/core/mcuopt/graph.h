@@ -11,6 +11,8 @@
  * uses so that quantization and code generation need no transposes):
  *   Conv2D           weights [out_c][kernel_h][kernel_w][in_c] (OHWI), bias [out_c]
  *   DepthwiseConv2D  weights [kernel_h][kernel_w][c] (1HWC, multiplier 1), bias [c]
+ *   ConvTranspose2D  weights [out_c][kernel_h][kernel_w][in_c] (OHWI, as Conv2D:
+ *                    ONNX's [in_c][out_c][kh][kw] permuted, no flip), bias [out_c]
  *   Dense            weights [units][in] where `in` runs over the input's
  *                    flattened h, w, c (NHWC order), bias [units]
  *   BatchNorm        gamma [c], beta [c], moving_mean [c], moving_var [c]
@@ -62,6 +64,9 @@ typedef enum {
     MCO_LAYER_HARD_SWISH,     /* x * relu6(x + 3) / 6 */
     MCO_LAYER_CONCAT,         /* two inputs of one height and width side by side along the
                                  channels: inputs[0]'s channels, then inputs[1]'s */
+    MCO_LAYER_CONV_TRANSPOSE2D, /* transposed convolution (ONNX ConvTranspose, group 1,
+                                   dilation 1): units filters, kernel, stride, valid or
+                                   explicit pads, output_pad_h / output_pad_w */
     MCO_LAYER_TYPE_COUNT
 } mco_layer_type;
 
@@ -113,6 +118,14 @@ typedef struct {
      * (ONNX count_include_pad=1, PyTorch's AvgPool2d default); 0 divides by
      * the window's in-bounds inputs (TensorFlow). */
     int count_pad;
+    /* ConvTranspose2D only (0 otherwise): rows / columns added after the
+     * output (ONNX / PyTorch output_padding, each 0..stride-1). A transposed
+     * convolution's output size per axis is (in - 1) * stride + kernel -
+     * before - after + output_pad, with the explicit pads (each
+     * 0..kernel-1) cropped from the full output; output pixel (oy, ox) sums
+     * input pixel (iy, ix) times tap (ky, kx) where oy + pad_top = iy *
+     * stride_h + ky and ox + pad_left = ix * stride_w + kx. */
+    int output_pad_h, output_pad_w;
 
     /* Filled by mco_model_infer_shapes(). */
     mco_shape in_shape;    /* shape of inputs[0] */
