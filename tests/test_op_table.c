@@ -146,6 +146,16 @@ static const char *const arch_b = "input 10 10 3\n"
                                   "global_avgpool\n"
                                   "hard_sigmoid alpha=0.2 beta=0.5\n";
 
+/* ConvTranspose2D (float and int8 only: no other format has its kernel):
+ * stride 2 with output padding and a fused ReLU, then a 2x3 kernel of
+ * stride 3x2 (output positions no tap reaches), into a Dense. */
+static const char *const arch_c = "input 5 6 2\n"
+                                  "conv_transpose2d filters=3 kernel=3 stride=2 output_padding=1\n"
+                                  "relu\n"
+                                  "conv_transpose2d filters=2 kernel=2x3 stride=3x2\n"
+                                  "flatten\n"
+                                  "dense units=4\n";
+
 /* "int8-mean": the int8 model with each global average pool turned into
  * TFLite's MEAN as an imported TFLite model has it: an output quantization
  * of its own (here 0.75 x the input's scale, zero point moved by 3) and the
@@ -261,10 +271,12 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
 static void test_every_kind(void)
 {
     static const char *const formats[] = {"float32", "float16", "int8w", "int8", "int4", "int8-sparse", "int8-mean"};
-    static const char *const *archs[] = {&arch_a, &arch_b};
+    static const char *const *archs[] = {&arch_a, &arch_b, &arch_c};
     int planned[MCO_OP_KIND_COUNT] = {0}, emitted[MCO_OP_KIND_COUNT] = {0};
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < 3; a++) {
         for (size_t fi = 0; fi < sizeof formats / sizeof formats[0]; fi++) {
+            if (archs[a] == &arch_c && strcmp(formats[fi], "float32") != 0 && strcmp(formats[fi], "int8") != 0)
+                continue;   /* ConvTranspose2D has float and int8 kernels only */
             mco_deploy_model dm;
             mco_status st = model_of(*archs[a], formats[fi], &dm);
             CHECK_OK(st);

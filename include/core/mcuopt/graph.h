@@ -19,7 +19,8 @@
  * Other layers have no parameters (LeakyReLU's and HardSigmoid's alpha /
  * beta are hyper-parameters, not trained).
  *
- * What it leaves out: depth multipliers other than 1, dilation, groups, a
+ * What it leaves out: depth multipliers other than 1, dilation, groups (also
+ * for ConvTranspose2D), TensorFlow "same" padding on a ConvTranspose2D, a
  * max pool counting its padding, a concat of more than two inputs (a chain
  * of two-input concats is one) or along another axis.
  */
