@@ -46,4 +46,5 @@ for b in qlinear quantize_const u8_weights no_output_q bias_scale pool_requant p
 done
 cp "$tfl/avgpool_pad_13.onnx" "$corpus/onnx/torch-avgpool-pad.onnx"
 cp "$tfl/concat_13.onnx" "$corpus/onnx/torch-concat.onnx"
+cp "$tfl/conv_transpose_13.onnx" "$corpus/onnx/torch-conv-transpose.onnx"   # ConvTranspose (wip/convt16)
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'
