@@ -80,4 +80,13 @@ for opset in 11 13 17; do
     [ "$(echo "$info" | grep -Ec 'conv_transpose2d +8x8x')" = 3 ] ||
         { echo "$info"; echo "FAIL: conv_transpose_$opset: not three 8x8 conv_transpose2d layers" >&2; exit 1; }
 done
+# ... and its int8 model (per-channel weights; an autoencoder: --loss mse) exported as QDQ
+# (ConvTranspose weights dequantized along axis 1, their output channels) gives, evaluated as
+# an ONNX runtime would, every one of mcuopt's int8 outputs
+m=$tmp/conv_transpose_13
+"$cli" import "$m.onnx" -o "$m.ae.mco" --loss mse >/dev/null
+"$cli" quantize "$m.ae.mco" --mode int8 --data "$tmp/conv_transpose.data" --no-eval -o "$m.mcq" >/dev/null
+"$cli" export "$m.mcq" -o "$m.qdq.onnx" >/dev/null
+"$cli" predict "$m.mcq" --input "$m.in.f32" --layout nchw -o "$m.q.out.f32" 2>/dev/null
+check qdq "$m.qdq.onnx" "$m.in.f32" "$m.q.out.f32" 0 1.0
 echo "onnx_from_torch: 27 PyTorch exports import within 1e-5 and round-trip"
