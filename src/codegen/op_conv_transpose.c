@@ -59,15 +59,12 @@ static mco_rt_status eval_s8(const mco_op *op, uint8_t *arena)
 
 /* ---- features -------------------------------------------------------------------------- */
 
-/* Taps of one axis that reach output position o (mco_transposed_first_tap's walk). */
+/* Taps of one axis that reach output position o. */
 static double axis_taps(int32_t o, int32_t pad, int32_t stride, int32_t kernel, int32_t in)
 {
-    int32_t k = (o + pad) % stride, idx = (o + pad - k) / stride, n = 0;
-    if (idx >= in) {
-        k += (idx - in + 1) * stride;
-        idx = in - 1;
-    }
-    for (; k < kernel && idx >= 0; k += stride, idx--) n++;
+    int idx, n = 0;
+    for (int k = mco_conv_transpose_first_tap(o, pad, stride, kernel, in, &idx); k < kernel && idx >= 0; k += stride, idx--)
+        n++;
     return n;
 }
 

@@ -205,6 +205,18 @@ static mco_status check_window(const mco_layer *l, int index)
     return MCO_OK;
 }
 
+int mco_conv_transpose_first_tap(int o, int pad, int stride, int kernel, int in, int *i)
+{
+    int k = (o + pad) % stride;   /* o + pad >= 0 */
+    int idx = (o + pad - k) / stride;
+    if (idx >= in) {              /* skip the taps whose input lies past the end */
+        k += (idx - in + 1) * stride;
+        idx = in - 1;
+    }
+    *i = idx;
+    return k < kernel ? k : kernel;
+}
+
 /* ConvTranspose2D: the checks of a window, valid or explicit pads, output
  * padding 0..stride-1, and the output size (in - 1) * stride + kernel -
  * pads + output padding per axis (graph.h). */

@@ -21,24 +21,9 @@
 #include "layer_ops.h"
 #include "vec.h"
 
-/* The first tap k >= 0 of one axis with (o + pad - k) divisible by the
- * stride and the input index (o + pad - k) / stride below `in`; the next
- * ones follow every `stride` taps while the index stays >= 0. Sets *i to
- * that tap's input index. */
-static int first_tap(int o, int pad, int stride, int kernel, int in, int *i)
-{
-    int k = (o + pad) % stride;   /* o + pad >= 0 */
-    int idx = (o + pad - k) / stride;
-    if (idx >= in) {              /* skip the taps whose input lies past the end */
-        k += (idx - in + 1) * stride;
-        idx = in - 1;
-    }
-    *i = idx;
-    return k < kernel ? k : kernel;
-}
-
 /* Forward (backward == 0) or backward over one sample: for each output
- * pixel, every (ky, kx) tap and the input pixel it reads. */
+ * pixel, every (ky, kx) tap and the input pixel it reads
+ * (mco_conv_transpose_first_tap, graph.h). */
 static void conv_transpose_walk(const mco_layer_ctx *ctx, int n, int backward)
 {
     const mco_layer *l = ctx->layer;
@@ -59,8 +44,8 @@ static void conv_transpose_walk(const mco_layer_ctx *ctx, int n, int backward)
             if (!backward) memcpy(out + at, l->params[MCO_PARAM_BIAS].data, (size_t)oc_n * sizeof(float));
             else mco_vadd(ctx->param_grad[MCO_PARAM_BIAS], gout + at, oc_n);
             int iy0, ix0;
-            int ky0 = first_tap(oy, l->pad_top, sh, kh, in_h, &iy0);
-            int kx0 = first_tap(ox, l->pad_left, sw, kw, in_w, &ix0);
+            int ky0 = mco_conv_transpose_first_tap(oy, l->pad_top, sh, kh, in_h, &iy0);
+            int kx0 = mco_conv_transpose_first_tap(ox, l->pad_left, sw, kw, in_w, &ix0);
             for (int ky = ky0, iy = iy0; ky < kh && iy >= 0; ky += sh, iy--)
                 for (int kx = kx0, ix = ix0; kx < kw && ix >= 0; kx += sw, ix--) {
                     size_t in_at = ((size_t)iy * in_w + ix) * ic_n;

@@ -259,6 +259,15 @@ void mco_model_free(mco_model *model);
  * explicit padding. The padding after follows from the output size. */
 void mco_layer_pad_before(const mco_layer *layer, int *top, int *left);
 
+/* ConvTranspose2D along one axis: the first kernel tap that reaches output
+ * position o with the layer's padding before `pad` and `stride` (tap k
+ * reads input index (o + pad - k) / stride where that divides evenly and
+ * lies in [0, in)), `kernel` when none does; *i gets that tap's input
+ * index. The next taps are tap + stride, tap + 2 stride, ... reading
+ * *i - 1, *i - 2, ..., while the tap is below kernel and the index >= 0
+ * (the runtime's kernels walk the same: mco_transposed_first_tap). */
+int mco_conv_transpose_first_tap(int o, int pad, int stride, int kernel, int in, int *i);
+
 /* The element-wise activations (sigmoid, tanh, leaky_relu, hard_sigmoid,
  * hard_swish): 1 if the layer is one, and its exact real value at x (in
  * double: what training, calibration and the int8 lookup tables all
