@@ -264,6 +264,9 @@ static void check_tiny_search(const fixture *f)
     search_options(f, &t, out, db2, &so);
     CHECK_OK(mco_search_run(&so, &r2));
     char *a = trial_lines(db1), *b = trial_lines(db2);
+    /* The first trial is the starting model as int8 with the quant stage's
+     * defaults, before any draw of the sampler. */
+    CHECK(a && strncmp(a, "1 done 0 quant:int8,calibration=minmax ", 39) == 0);
     CHECK(a && b && strcmp(a, b) == 0);
     if (a && b && strcmp(a, b) != 0) fprintf(stderr, "first:\n%ssecond:\n%s", a, b);
     printf("  second search, same seed: %s\n", a && b && strcmp(a, b) == 0 ? "identical trials" : "DIFFERENT");

@@ -1154,6 +1154,31 @@ static void note_dropped_formats(search *s, const mco_search_observation *histor
     }
 }
 
+/* The study's first configuration, before any draw: the starting model
+ * quantized with the quant stage's defaults in the narrowest format of
+ * int8 first (no pruning, distillation or QAT), the usual default of
+ * configuration searches (SMAC's initial design). It is what the user
+ * would deploy without a search; when it meets the floor, the search can
+ * only return something at least as good, the sampler has a feasible point
+ * to model from its first batch, and proposals whose resources it
+ * dominates are rejected without training. 1 with *x set when no trial of
+ * it is known yet (in this study, from any worker); it takes no draw, so
+ * the sampler's stream is the same with or without it. */
+static int baseline_point(const search *s, mco_search_point *x)
+{
+    static const char *const texts[] = {"quant:int8", "quant:int4", "quant:float16"};
+    for (int i = 0; i < 3; i++) {
+        char config[MCO_TRIAL_CONFIG_MAX];
+        if (mco_pipeline_space_point(&s->space, texts[i], x) != MCO_OK ||
+            mco_pipeline_space_config(&s->space, x, 0, config, sizeof config) != MCO_OK) {
+            mco_clear_error();   /* a format this search leaves out */
+            continue;
+        }
+        return find_entry(s, config) < 0;
+    }
+    return 0;
+}
+
 /* Fills the batch with new configurations at rung 0. */
 static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, int trial_cap)
 {
@@ -1165,10 +1190,12 @@ static mco_status add_proposals(search *s, batch_item *items, int *n, int cap, i
     int misses = 0;
     while (*n < cap && s->n_trials < trial_cap && misses < DUPLICATE_DRAWS && st == MCO_OK && !s->study_full &&
            s->rejected_in_a_row < MAX_REJECTED_IN_A_ROW && !stopped(s)) {
-        uint64_t seed = mix64((opt->seed ^ s->draw_salt) * 0x100000001B3ull + (uint64_t)s->draws++);
         mco_search_point x;
-        mco_search_propose(&s->sampler, &s->space, history, n_history, seed, &x);
-        note_dropped_formats(s, history, n_history);
+        if (!baseline_point(s, &x)) {
+            uint64_t seed = mix64((opt->seed ^ s->draw_salt) * 0x100000001B3ull + (uint64_t)s->draws++);
+            mco_search_propose(&s->sampler, &s->space, history, n_history, seed, &x);
+            note_dropped_formats(s, history, n_history);
+        }
         char config[MCO_TRIAL_CONFIG_MAX], dry[MCO_TRIAL_CONFIG_MAX];
         if ((st = mco_pipeline_space_config(&s->space, &x, 0, config, sizeof config)) != MCO_OK) break;
         if ((st = mco_pipeline_space_config(&s->space, &x, 1, dry, sizeof dry)) != MCO_OK) break;
