@@ -7,10 +7,10 @@
 # inference (exact) and Flash. CI runs a subset (tests/compilers_on_target.sh:
 # gcc and clang at -O0 and -O2 on the M4F and the M0+).
 #
-# The models: mnist-paper trained one epoch on 300 MNIST images (the 3x3
-# conv + pool and Dense kernels, their assembly paths under gcc) and ds-cnn
-# with random weights (bench/vs_cmsis_nn.c `model`: the blocked 10x4 and
-# 1x1 convs, depthwise, average pool, Dense), run on random 49x10 inputs.
+# The models (tests/lib/bench_models.sh): mnist-paper trained one epoch on
+# 300 MNIST images and ds-cnn with random weights, run on random 49x10
+# inputs. bench/package_matrix.sh builds the same models' emitted packages
+# through their own CMake and make files.
 #
 # Usage: bench/compilers_matrix.sh [BUILD_DIR]   (from anywhere; default build)
 # Environment: TARGETS (default "samd21 stm32f103 stm32f405 stm32h743
@@ -25,19 +25,8 @@ images=${IMAGES:-3}
 bash scripts/build.sh "$build" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-. tests/lib/mini_mnist.sh
-make_mini_mnist "$work/mini"
-
-"$cli" train --arch mnist-paper --epochs 1 --data "$work/mini" --val 0 --quiet -o "$work/mnist-paper.mco" >/dev/null
-"$cli" quantize "$work/mnist-paper.mco" -o "$work/mnist-paper.mcq" --data "$work/mini" --calibration-samples 100 >/dev/null
-"$build/vs_cmsis_nn" model ds-cnn "$work/ds-cnn.mcq" 1 >/dev/null
-mkdir -p "$work/kws"
-/usr/bin/python3 - "$work/kws" <<'PY'
-import sys, numpy as np
-rng = np.random.default_rng(1)
-np.save(sys.argv[1] + "/x.npy", rng.integers(0, 256, size=(8, 49, 10, 1), dtype=np.uint8))
-np.save(sys.argv[1] + "/y.npy", rng.integers(0, 12, size=8, dtype=np.uint8))
-PY
+. tests/lib/bench_models.sh
+bench_models "$cli" "$build" "$work"
 
 echo "# emitted code on the emulator, every compiler and level ($(date -u +%Y-%m-%dT%H:%MZ), $(arm-none-eabi-gcc --version | head -1), $(clang --version | head -1), $images inputs per build, all bit-exact against the host runtime or the script stops)"
 echo

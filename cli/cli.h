@@ -181,6 +181,12 @@ mco_status cli_measure_pcm_report(const mco_measure_options *mo, const mco_targe
 mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_fallback,
                             int quiet, mco_dataset *out);
 
+/* The validation set of --val-data DIR: DIR's test split, read as `data`
+ * says (call it after `data`'s first load: the same format, input shape and
+ * audio front-end; no augmentation). DIR must not be --data itself, whose
+ * test split gives the reported test figures: one error line. */
+mco_status cli_load_val_data(const cli_data_options *data, const char *val_dir, int quiet, mco_dataset *out);
+
 /* 1 if `path` holds a deploy model (.mcq) rather than a float model (.mco):
  * by the file's magic, else (unreadable, neither magic) by its name, so the
  * loader of the kind the user meant reports what is wrong with it. */

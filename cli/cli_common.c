@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +256,20 @@ mco_status cli_load_dataset(cli_data_options *data, mco_split split, int allow_f
     }
     if (st == MCO_OK) data->dataset = data->name;
     return st;
+}
+
+mco_status cli_load_val_data(const cli_data_options *data, const char *val_dir, int quiet, mco_dataset *out)
+{
+    struct stat a, b;   /* the same file or directory, however named */
+    memset(out, 0, sizeof *out);
+    if (data->data_dir && stat(val_dir, &a) == 0 && stat(data->data_dir, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        return mco_error(MCO_ERR_ARG, "--val-data %s is the --data set, whose test split gives the test figures: "
+                         "give a validation set of its own", val_dir);
+    cli_data_options v = *data;
+    v.data_dir = val_dir;
+    v.augment = 0;
+    return cli_load_dataset(&v, MCO_SPLIT_TEST, 0, quiet, out);
 }
 
 void cli_record_frontend(const cli_data_options *data, mco_model *model)

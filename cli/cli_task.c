@@ -4,9 +4,15 @@
  * (keyword spotting 90 % accuracy, visual wake words 80 %, image
  * classification 85 %, anomaly detection 0.85 AUC).
  *
- * What it leaves out: a reader of machine-sound WAV folders (ToyADMOS,
- * MIMII) for anomaly detection: `--task ad` reads log-mel frames prepared
- * as .npy or CSV (640 values per sample), and says so for a WAV folder.
+ * `--task ad` reads machine sounds in the DCASE layout (train/ and test/
+ * WAV clips named normal_* / anomaly_*, cut into 640-value windows of
+ * log-mel frames by the machine reader), or such windows prepared as .npy
+ * or CSV. Its training split holds normal clips only, so its validation
+ * AUC needs --val-data DIR (a labelled set); without it the held-out share
+ * of training clips gives a validation loss only.
+ *
+ * What it leaves out: one-folder-per-label WAV sets for anomaly detection
+ * (the audio reader's layout): they are refused with one line.
  */
 #include "cli_task.h"
 
@@ -28,9 +34,10 @@ static const cli_task tasks[] = {
      "32x32x3 arrays as .npy",
      {MCO_DATA_CIFAR10, MCO_DATA_IMAGES, MCO_DATA_NPY, MCO_DATA_AUTO}, 30, 10, 0, 85.0},
     {"ad", "anomaly detection", "ad-autoencoder",
-     "log-mel frames as x.npy / y.npy or CSV, 640 values per sample (5 frames x 128 bands; labels 0 normal, "
-     "1 anomalous, for the AUC)",
-     {MCO_DATA_NPY, MCO_DATA_CSV, MCO_DATA_AUTO}, 30, 10, 1, 0.85},
+     "machine sounds in the DCASE layout (train/ and test/ WAV clips named normal_* / anomaly_*), or log-mel "
+     "frames as x.npy / y.npy or CSV, 640 values per sample (5 frames x 128 bands; labels 0 normal, 1 "
+     "anomalous, for the AUC)",
+     {MCO_DATA_MACHINE, MCO_DATA_NPY, MCO_DATA_CSV, MCO_DATA_AUTO}, 30, 10, 1, 0.85},
 };
 #define N_TASKS ((int)(sizeof tasks / sizeof tasks[0]))
 
@@ -78,9 +85,6 @@ mco_status cli_task_check_data(const cli_task *task, const cli_train_job *job)
     }
     for (int i = 0; task->formats[i] != MCO_DATA_AUTO; i++)
         if (format == task->formats[i]) return MCO_OK;
-    if (task->floor_is_auc && format == MCO_DATA_AUDIO)
-        return mco_error(MCO_ERR_UNSUPPORTED, "--task ad: %s is a WAV folder, and mcuopt has no reader for machine "
-                         "sounds (ToyADMOS, MIMII) yet; give %s", job->data.data_dir, task->data_what);
     return mco_error(MCO_ERR_FORMAT, "--task %s (%s) reads %s; %s holds %s data", task->name, task->what,
                      task->data_what, job->data.data_dir, mco_data_format_name(format));
 }

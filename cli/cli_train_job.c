@@ -17,6 +17,13 @@ const cli_option cli_train_job_arch_table[] = {
     {0},
 };
 
+const cli_option cli_train_job_val_data_table[] = {
+    {"val-data", 0, "DIR", "the validation set: the test split of DIR, read like --data (for anomaly detection a "
+     "labelled set with anomalies, e.g. DCASE's development test/ clips: a machine-sound training split holds "
+     "normal clips only); nothing is then held out of training", CLI_JOB_OPT_VAL_DATA},
+    {0},
+};
+
 const cli_option cli_train_job_table[] = {
     CLI_JOB_OPTION_BATCH,
     CLI_JOB_OPTION_OPTIMIZER,
@@ -63,8 +70,10 @@ int cli_train_job_option(cli_train_job *job, const char *command, int option, co
         return cli_parse_int(command, "--batch", value, 1, 65536, &t->batch_size) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case CLI_JOB_OPT_THREADS:
         return cli_parse_int(command, "--threads", value, 0, 256, &t->threads) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    case CLI_JOB_OPT_VAL_DATA: job->val_data = value; return CLI_EXIT_OK;
     case CLI_JOB_OPT_VAL:
         job->val_percent = 0;
+        job->val_given = 1;
         return cli_parse_int(command, "--val", value, 0, 10000000, &job->val_count) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     case CLI_JOB_OPT_AUGMENT:
         return cli_parse_int(command, "--augment", value, 0, 100, &job->data.augment) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -131,7 +140,16 @@ mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco
         full = head;
     }
     if (job->val_percent > 0) job->val_count = (int)((long long)full.n * job->val_percent / 100);
-    if (job->val_count >= full.n) {
+    if (job->val_data) {   /* a validation set of its own: all of the training split trains */
+        if (job->val_given && job->val_count > 0)
+            st = mco_error(MCO_ERR_ARG, "give --val-data or --val, not both");
+        else
+            st = cli_load_val_data(&job->data, job->val_data, job->quiet, val);
+        if (st == MCO_OK) {
+            *train = full;
+            memset(&full, 0, sizeof full);
+        }
+    } else if (job->val_count >= full.n) {
         st = mco_error(MCO_ERR_ARG, "--val %d leaves no training images (%d are loaded)", job->val_count,
                        full.n);
     } else {
@@ -180,9 +198,9 @@ mco_status cli_train_job_run(cli_train_job *job, mco_model *model, cli_train_rep
     if (st == MCO_OK) {
         cli_progress_init(&progress, job->quiet);
         if (!job->quiet)
-            fprintf(stderr, "training %s on %s: %d images (%d held out), %d epochs, batch %d\n",
-                    model->arch_name, job->data.dataset, train.n, val.n, job->train.epochs,
-                    job->train.batch_size);
+            fprintf(stderr, "training %s on %s: %d images (%d %s), %d epochs, batch %d\n", model->arch_name,
+                    job->data.dataset, train.n, val.n, job->val_data ? "for validation from --val-data" : "held out",
+                    job->train.epochs, job->train.batch_size);
         job->train.progress = cli_progress_train;
         job->train.progress_user = &progress;
         st = mco_train(model, &train, val.n > 0 ? &val : NULL, &job->train, &report->train);
@@ -212,6 +230,11 @@ void cli_train_report_print(const cli_train_job *job, const cli_train_report *r,
             r->train_count, r->train.seconds,
             r->train.seconds > 0 ? (double)r->train_count * job->train.epochs / r->train.seconds : 0.0);
     if (r->test.kind == MCO_LOSS_MSE) {
+        if (r->train.val_accuracy >= 0)   /* an AUC: the validation set held anomalies */
+            fprintf(out, "validation AUC %.4f (%d samples)\n", r->train.val_accuracy, r->val_count);
+        else if (r->val_count > 0)
+            fprintf(out, "validation: no AUC (the %d validation samples hold no anomalies; --val-data DIR gives a "
+                    "labelled validation set)\n", r->val_count);
         fprintf(out, "test reconstruction error %.6f (%d samples)", r->test.loss, r->test.n);
         if (r->test.auc >= 0.0) fprintf(out, ", AUC %.4f (labels 0 normal, 1 anomalous)", r->test.auc);
         fprintf(out, "\n");
@@ -244,6 +267,7 @@ cJSON *cli_train_report_json(const cli_train_job *job, const cli_train_report *r
     cJSON_AddNumberToObject(o, "test_loss", r->test.loss);
     if (r->test.kind == MCO_LOSS_MSE) {
         cli_json_add_auc(o, "test_auc", r->test.auc);
+        if (r->train.val_accuracy >= 0) cli_json_add_auc(o, "val_auc", r->train.val_accuracy);
     }
     return o;
 }

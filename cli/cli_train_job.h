@@ -19,6 +19,9 @@ typedef struct {
     int val_count;             /* images held out from the training set */
     int val_percent;           /* > 0: hold out this share of the training split instead (a task's
                                   default, cli_task.h); --val sets val_count and clears it */
+    int val_given;             /* --val was given */
+    const char *val_data;      /* --val-data DIR: the validation set is DIR's test split
+                                  (cli_load_val_data), and nothing is held out of training */
     mco_train_options train;
     int quiet;
 } cli_train_job;
@@ -44,7 +47,7 @@ void cli_train_job_defaults(cli_train_job *job);
 enum {
     CLI_JOB_OPT_ARCH = 2000, CLI_JOB_OPT_EPOCHS, CLI_JOB_OPT_BATCH, CLI_JOB_OPT_OPTIMIZER, CLI_JOB_OPT_LR,
     CLI_JOB_OPT_MOMENTUM, CLI_JOB_OPT_WEIGHT_DECAY, CLI_JOB_OPT_SCHEDULE, CLI_JOB_OPT_SEED, CLI_JOB_OPT_THREADS,
-    CLI_JOB_OPT_VAL, CLI_JOB_OPT_AUGMENT
+    CLI_JOB_OPT_VAL, CLI_JOB_OPT_AUGMENT, CLI_JOB_OPT_VAL_DATA
 };
 #define CLI_JOB_OPTION_EPOCHS(help) {"epochs", 0, "N", help, CLI_JOB_OPT_EPOCHS}
 #define CLI_JOB_OPTION_LR(help) {"lr", 0, "F", help, CLI_JOB_OPT_LR}
@@ -59,6 +62,9 @@ enum {
     {"augment", 0, "N",                                                                                          \
      "audio folders: N augmented copies of each training clip (time shift, _background_noise_ mixed in; "      \
      "default 0)", CLI_JOB_OPT_AUGMENT}
+/* --val-data DIR, the validation set of its own (train and run: the commands whose job loads its data
+ * with cli_train_job_load_data and trains from scratch) */
+extern const cli_option cli_train_job_val_data_table[];
 extern const cli_option cli_train_job_arch_table[];
 extern const cli_option cli_train_job_table[];
 /* The built-in architectures, for the notes of a command's help. */
@@ -70,8 +76,9 @@ void cli_train_job_print_notes(FILE *out, int width);
 int cli_train_job_option(cli_train_job *job, const char *command, int option, const char *value);
 /* Loads the data set of the job: the test split, and the training split
  * (its first max_train_images images when that is > 0) cut into a
- * training and a held-out validation part by --val and --seed. On failure
- * nothing is left allocated. */
+ * training and a held-out validation part by --val and --seed; with
+ * --val-data DIR, the whole training split and DIR's test split as the
+ * validation set. On failure nothing is left allocated. */
 mco_status cli_train_job_load_data(cli_train_job *job, int max_train_images, mco_dataset *train,
                                    mco_dataset *val, mco_dataset *test);
 /* Loads data, builds and trains the model, evaluates it on the test split.

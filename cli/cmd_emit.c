@@ -27,7 +27,7 @@
 
 enum {
     OPT_CPU = 1000, OPT_NAME, OPT_NO_FUSE, OPT_VECTORS, OPT_RANDOM_ARCH, OPT_RANDOM_FORMAT, OPT_OPTIMIZE,
-    OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_EXAMPLE
+    OPT_INPUT_TYPE, OPT_OUTPUT_TYPE, OPT_EXAMPLE, OPT_EXAMPLE_INPUTS
 };
 
 static const cli_option emit_table[] = {
@@ -41,6 +41,8 @@ static const cli_option emit_table[] = {
     {"example", 0, "IO", "how example/main.c prints: semihost (printf; runs as it is on the host and in QEMU, the "
      "default) or uart (through example/board.c: board_init and board_putc, a stub to fill in for your board)",
      OPT_EXAMPLE},
+    {"example-inputs", 0, "N", "how many built-in inputs example/main.c runs and checks against the host "
+     "runtime's outputs (1 to 16; default 1)", OPT_EXAMPLE_INPUTS},
     {"no-fuse", 0, NULL, "do not fuse Conv2D + MaxPool into one kernel", OPT_NO_FUSE},
     CLI_OPTION_OPTIMIZE(OPT_OPTIMIZE),
     CLI_OPTION_JSON,
@@ -186,6 +188,11 @@ int cmd_emit(int argc, char **argv)
         case OPT_EXAMPLE:
             if (mco_emit_example_parse(optarg, &eo.example) != MCO_OK)
                 return cli_usage_error("emit", "--example must be semihost or uart, not '%s'", optarg);
+            break;
+        case OPT_EXAMPLE_INPUTS:
+            if (!cli_parse_int("emit", "--example-inputs", optarg, 1, MCO_EMIT_EXAMPLE_INPUTS_MAX,
+                                     &eo.example_inputs))
+                return CLI_EXIT_USAGE;
             break;
         case OPT_INPUT_TYPE:
         case OPT_OUTPUT_TYPE:

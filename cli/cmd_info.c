@@ -31,6 +31,19 @@ static void shape_text(mco_shape s, char *buf, size_t size)
     snprintf(buf, size, "%dx%dx%d", s.h, s.w, s.c);
 }
 
+/* Appends a general convolution's fields to the type column (as the arch
+ * text spells them): " groups=2", " multiplier=2", " dilation=2x1". */
+static void general_conv_text(const mco_layer *l, char *buf, size_t size)
+{
+    size_t n = strlen(buf);
+    if (l->groups > 1 && n < size) n += (size_t)snprintf(buf + n, size - n, " groups=%d", l->groups);
+    if (l->depth_multiplier > 1 && n < size) n += (size_t)snprintf(buf + n, size - n, " multiplier=%d", l->depth_multiplier);
+    if ((l->dilation_h > 1 || l->dilation_w > 1) && n < size) {
+        if (l->dilation_h == l->dilation_w) snprintf(buf + n, size - n, " dilation=%d", l->dilation_h);
+        else snprintf(buf + n, size - n, " dilation=%dx%d", l->dilation_h, l->dilation_w);
+    }
+}
+
 /* The type column: the type's name, and LeakyReLU's / HardSigmoid's
  * parameters ("leaky_relu a=0.1", "hard_sigmoid a=0.2 b=0.5"), an average
  * pool dividing by its whole window ("avgpool2d count_pad"). */
@@ -44,6 +57,7 @@ static void type_text(const mco_layer *l, char *buf, size_t size)
         snprintf(buf, size, "%s count_pad", mco_layer_type_name(l->type));
     else
         snprintf(buf, size, "%s", mco_layer_type_name(l->type));
+    general_conv_text(l, buf, size);
 }
 
 static void print_table(const mco_model *m)

@@ -35,7 +35,7 @@ static const cli_option quantize_table[] = {
     {"symmetric-activations", 0, NULL, "activation zero points 0", OPT_SYMMETRIC},
     {"calibration", 0, "METHOD", "minmax (default) | percentile | mse", OPT_CALIBRATION},
     {"percentile", 0, "P", "for percentile calibration (default 99.99)", OPT_PERCENTILE},
-    {"calibration-samples", 0, "N", "training images to calibrate on (default 1000)", OPT_SAMPLES},
+    {"calibration-samples", 0, "N", "training samples to calibrate on, spread evenly over the set (default 1000)", OPT_SAMPLES},
     {"layer-bits", 0, "B,B,...", "bits per weighted layer (32, 16, 8 or 4; with int8 activations only 8 or 4), "
      "e.g. 8,4,8", OPT_LAYER_BITS},
     {"no-eval", 0, NULL, "skip the accuracy evaluation", OPT_NO_EVAL},

@@ -49,7 +49,7 @@ static const cli_option run_table[] = {
 };
 
 static const cli_option *const run_tables[] = {cli_train_job_arch_table, cli_data_table, cli_train_job_table,
-                                               run_table, NULL};
+                                               cli_train_job_val_data_table, run_table, NULL};
 
 /* The training job's notes, then the tasks of --task. */
 static void run_notes(FILE *out, int width)
@@ -232,6 +232,8 @@ int cmd_run(int argc, char **argv)
     }
     if (c < 0) return p.exit_code;
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (model_path && job.val_data)
+        return cli_usage_error("run", "--val-data is the training's validation set, and --model trains nothing");
 
     /* Check the target before spending minutes on training. Everything is
      * written under a staged directory that only a complete run puts in

@@ -28,7 +28,7 @@ static void on_signal(int sig)
 enum {
     OPT_TARGET = 1000, OPT_MIN_ACC, OPT_BUDGET, OPT_DB, OPT_SEED, OPT_WORKERS, OPT_THREADS, OPT_SAMPLER,
     OPT_MAX_LAT, OPT_CLOCK, OPT_MAX_TRIALS, OPT_VAL, OPT_TRAIN, OPT_ETA, OPT_MARGIN, OPT_OPTIMIZE, OPT_FORMATS,
-    OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE, OPT_REPORT
+    OPT_STAGES, OPT_STORAGE, OPT_ARTIFACTS, OPT_MIN_AUC, OPT_OBJECTIVE, OPT_REPORT, OPT_VAL_DATA
 };
 
 static const cli_option search_table[] = {
@@ -61,6 +61,9 @@ static const cli_option search_table[] = {
     CLI_OPTION_OPTIMIZE(OPT_OPTIMIZE),
     {"max-trials", 0, "N", "stop after N trials (default: the budget decides)", OPT_MAX_TRIALS},
     {"val-images", 0, "N", "validation images held out (default 5000)", OPT_VAL},
+    {"val-data", 0, "DIR", "the validation set instead: the test split of DIR, read like --data, all of it (for "
+     "--min-auc a labelled set with anomalies, e.g. DCASE's development test/ clips, since a machine-sound "
+     "training split holds normal clips only); the whole training split then trains", OPT_VAL_DATA},
     {"train-images", 0, "N", "use only N training images (default: all)", OPT_TRAIN},
     {"eta", 0, "N", "successive halving factor (default 3)", OPT_ETA},
     {"rung-margin", 0, "P", "points below the floor a trial on less data may score and still be promoted, per "
@@ -76,7 +79,7 @@ static const cli_command_spec search_spec = {
     "search", "MODEL.mco --target NAME --min-accuracy P [OPTIONS]",
     "Finds how to compress MODEL for the target: pruning, distillation, QAT and quantization settings, chosen by "
     "TPE (or NSGA-II) with successive halving, so that the deployed model keeps at least P % accuracy (on a "
-    "validation split held out of the training set) and costs the least Flash, RAM, latency and energy (or, "
+    "validation split held out of the training set, or on --val-data) and costs the least Flash, RAM, latency and energy (or, "
     "with --objective pareto, trades accuracy against them). Configurations that cannot fit the target, or "
     "(cost) cannot beat a feasible one, are rejected before training.\n\nTrials are kept in a SQLite database: "
     "run the same command again to resume.",
@@ -166,6 +169,11 @@ static cJSON *result_json(const mco_search_options *opt, const mco_search_result
     cJSON_AddStringToObject(o, "target", opt->target->name);
     cJSON_AddNumberToObject(o, "min_accuracy", opt->min_accuracy);
     cJSON_AddStringToObject(o, "floor_on", opt->model->loss == MCO_LOSS_MSE ? "auc" : "accuracy");
+    if (opt->val) {   /* --val-data: the validation set the floor is judged on */
+        cJSON *v = cJSON_AddObjectToObject(o, "val_data");
+        cJSON_AddStringToObject(v, "name", opt->val->name);
+        cJSON_AddNumberToObject(v, "samples", opt->val->n);
+    }
     cJSON_AddNumberToObject(o, "trials", r->n_trials);
     cJSON_AddNumberToObject(o, "done", r->n_done);
     cJSON_AddNumberToObject(o, "pruned", r->n_pruned);
@@ -298,6 +306,7 @@ static void print_result(const mco_search_options *opt, const mco_search_result 
     }
     const mco_trial *b = &r->best;
     printf("best:     trial %lld (rung %d): %s\n", (long long)b->id, b->rung, b->config);
+    if (opt->val) printf("validation: %s, %d samples (--val-data)\n", opt->val->name, opt->val->n);
     if (opt->model->loss == MCO_LOSS_MSE)
         printf("quality:  validation %s, test %s\n", quality_text(opt, b->result.accuracy, q1, sizeof q1),
                quality_text(opt, r->test_accuracy, q2, sizeof q2));
@@ -323,9 +332,9 @@ int cmd_search(int argc, char **argv)
     mco_search_options so;
     mco_search_options_default(&so);
     so.ctx = cli_context();
-    const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL;
+    const char *target_name = NULL, *out_dir = "search-out", *db_path = NULL, *val_dir = NULL;
     cli_data_options data = {0};
-    int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1;
+    int json = 0, quiet = 0, data_given = 0, have_floor = 0, seed = 1, val_images_given = 0;
     int objective = -1;   /* not given: pareto with nsga2, else cost */
     float f;
     cli_parser p;
@@ -395,7 +404,9 @@ int cmd_search(int argc, char **argv)
         case OPT_MAX_TRIALS:
             if (!cli_parse_int("search", "--max-trials", optarg, 1, 1000000, &so.max_trials)) return CLI_EXIT_USAGE;
             break;
+        case OPT_VAL_DATA: val_dir = optarg; break;
         case OPT_VAL:
+            val_images_given = 1;
             if (!cli_parse_int("search", "--val-images", optarg, 100, 1000000, &so.val_images)) return CLI_EXIT_USAGE;
             break;
         case OPT_TRAIN:
@@ -425,6 +436,7 @@ int cmd_search(int argc, char **argv)
     if (!target_name) return cli_usage_error("search", "--target is required");
     if (!have_floor) return cli_usage_error("search", "--min-accuracy (or, for an autoencoder, --min-auc) is required");
     if (have_floor == 3) return cli_usage_error("search", "give --min-accuracy or --min-auc, not both");
+    if (val_dir && val_images_given) return cli_usage_error("search", "give --val-data or --val-images, not both");
     so.objective = objective >= 0 ? (mco_objective_kind)objective
                    : so.sampler == MCO_SAMPLER_NSGA2 ? MCO_OBJECTIVE_PARETO : MCO_OBJECTIVE_COST;
     so.model_path = argv[optind];
@@ -459,16 +471,19 @@ int cmd_search(int argc, char **argv)
                                so.model_path);
     }
     if (model.loss == MCO_LOSS_MSE) so.stages = (so.stages ? so.stages : all_stages) & ~MCO_STAGE_DISTILL;
-    mco_dataset train = {0}, test = {0};
+    mco_dataset train = {0}, test = {0}, val = {0};
     data.input = model.input_shape;
     cli_take_frontend(&model, &data);
     st = cli_load_dataset(&data, MCO_SPLIT_TRAIN, !data_given, quiet || json, &train);
     if (st == MCO_OK) st = cli_load_dataset(&data, MCO_SPLIT_TEST, !data_given, 1, &test);
+    if (st == MCO_OK && val_dir) st = cli_load_val_data(&data, val_dir, 1, &val);
     if (st != MCO_OK) {
         mco_model_free(&model);
         mco_dataset_free(&train);
+        mco_dataset_free(&test);
         return cli_fail(st);
     }
+    if (val_dir) so.val = &val;
     so.train = &train;
     so.test = &test;
     int show = !quiet && !json && isatty(STDERR_FILENO);
@@ -509,6 +524,7 @@ int cmd_search(int argc, char **argv)
     }
     mco_dataset_free(&train);
     mco_dataset_free(&test);
+    mco_dataset_free(&val);
     mco_model_free(&model);
     return code;
 }

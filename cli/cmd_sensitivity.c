@@ -27,7 +27,7 @@ static const cli_option sensitivity_table[] = {
     {"split", 0, "NAME", "val (default: the 5,000 training images that 'mcuopt train' holds out with its default "
      "--val and --seed, so never trained on), test or train", OPT_SPLIT},
     {"min-channels", 0, "N", "channels every layer keeps at least (default 1)", OPT_MIN_CHANNELS},
-    {"calibration-samples", 0, "N", "training images for apoz / mean-activation (default 256)", OPT_SAMPLES},
+    {"calibration-samples", 0, "N", "training images for apoz / mean-activation, spread over the set (default 256)", OPT_SAMPLES},
     {"threads", 0, "N", "evaluation threads (default: all cores)", OPT_THREADS},
     CLI_OPTION_JSON,
     {0},

@@ -29,7 +29,7 @@ static const cli_option shrink_table[] = {
     {"layers", 0, "NAME[=R],...", "prune only these Conv2D/Dense layers, each with its own ratio R or --ratio",
      OPT_LAYERS},
     {"min-channels", 0, "N", "channels every layer keeps at least (default 1)", OPT_MIN_CHANNELS},
-    {"calibration-samples", 0, "N", "training images for apoz / mean-activation (default 256)", OPT_SAMPLES},
+    {"calibration-samples", 0, "N", "training images for apoz / mean-activation, spread over the set (default 256)", OPT_SAMPLES},
     {"fine-tune-epochs", 0, "N", "epochs of fine-tuning after pruning (default 1; 0: none)", OPT_FINE_TUNE_EPOCHS},
     CLI_JOB_OPTION_BATCH,
     CLI_JOB_OPTION_OPTIMIZER,

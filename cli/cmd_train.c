@@ -24,7 +24,7 @@ static const cli_option train_table[] = {
 };
 
 static const cli_option *const train_tables[] = {cli_train_job_arch_table, cli_data_table, cli_train_job_table,
-                                                 train_table, NULL};
+                                                 cli_train_job_val_data_table, train_table, NULL};
 
 static const cli_command_spec train_spec = {
     "train", "[OPTIONS]", "Trains a float model and saves it.", train_tables, cli_train_job_print_notes,

@@ -60,6 +60,22 @@ static inline int mco_window_valid(const mco_window *w, int same_channels)
            (!same_channels || w->out_c == w->in_c);
 }
 
+/* 1 if a general convolution's geometry is consistent (mco_runtime.h):
+ * the window's sizes positive, the pads below the dilated span, groups
+ * dividing both channel counts (every input channel, for depthwise). */
+static inline int mco_conv_general_valid(const mco_conv_general *g)
+{
+    const mco_window *w = &g->win;
+    if (!(w->in_h > 0 && w->in_w > 0 && w->in_c > 0 && w->out_h > 0 && w->out_w > 0 && w->out_c > 0 &&
+          w->kernel_h > 0 && w->kernel_w > 0 && w->stride_h > 0 && w->stride_w > 0 && g->dilation_h > 0 &&
+          g->dilation_w > 0 && g->groups > 0 && w->pad_top >= 0 && w->pad_left >= 0))
+        return 0;
+    if (w->in_c % g->groups != 0 || w->out_c % g->groups != 0 || (g->depthwise && g->groups != w->in_c))
+        return 0;
+    return (int64_t)w->pad_top < (int64_t)(w->kernel_h - 1) * g->dilation_h + 1 &&
+           (int64_t)w->pad_left < (int64_t)(w->kernel_w - 1) * g->dilation_w + 1;
+}
+
 /* The window of a global average pool: one output pixel covering h x w.
  * (Filled here, not by mco_window_init, so the kernels never depend on a
  * same-named host symbol.) */

@@ -39,8 +39,9 @@
  * loader proves it for every layer), and that multipliers and shifts are in
  * the ranges the parameter structs state.
  *
- * What it leaves out: batch > 1, dilation, depth multipliers other than 1,
- * int16 activations. BatchNorm must be folded before deployment; Flatten and
+ * What it leaves out: batch > 1, int16 activations, fast kernels for
+ * dilation, groups and depth multipliers other than 1 (the general
+ * convolution below runs them with plain loops). BatchNorm must be folded before deployment; Flatten and
  * Dropout are no-ops (a flattened NHWC tensor is the same bytes).
  */
 #ifndef MCO_RUNTIME_H
@@ -237,6 +238,48 @@ mco_rt_status mco_depthwise_conv2d_s8(const mco_conv_s8_params *p, const int8_t 
                                       int8_t *output, void *scratch);
 int32_t mco_depthwise_conv2d_s8_get_buffer_size(const mco_window *win);
 int32_t mco_depthwise_conv2d_s8_get_buffer_size_dsp(const mco_window *win);
+/* ------------------------------------------------------------------------
+ * The general convolution: a Conv2D with groups or a dilation, a
+ * DepthwiseConv2D with a depth multiplier or a dilation (plain C
+ * reference kernels, mco_conv_general_f32.c and mco_conv_general_s8.c;
+ * the common shapes run the kernels above). The input channels form
+ * `groups` equal groups, each read by out_c / groups output channels:
+ * output channel o reads the in_c / groups channels of group
+ * o / (out_c / groups). Weights:
+ *   depthwise 0  [out_c][kernel_h][kernel_w][in_c / groups]   (Conv2D)
+ *   depthwise 1  [kernel_h][kernel_w][out_c], groups = in_c   (DepthwiseConv2D,
+ *                out_c = in_c x depth multiplier: TFLite's layout)
+ * Kernel taps are dilation_h rows and dilation_w columns apart: a window
+ * spans (kernel - 1) * dilation + 1 input rows / columns, and the pads
+ * before (win.pad_top / pad_left) are below that span. Padded positions
+ * add nothing; the int8 arithmetic is the one above.
+ */
+typedef struct {
+    mco_window win;
+    int32_t dilation_h, dilation_w;   /* >= 1 */
+    int32_t groups;                   /* divides in_c and out_c */
+    int32_t depthwise;                /* 1: the depthwise weight layout (groups = in_c) */
+} mco_conv_general;
+
+typedef struct {
+    mco_conv_general conv;
+    float act_min, act_max;
+} mco_conv_general_f32_params;
+
+typedef struct {
+    mco_conv_general conv;
+    int32_t input_offset;         /* -input zero point, in [-127, 128] */
+    int32_t output_offset;        /* output zero point, in [-128, 127] */
+    int32_t act_min, act_max;     /* output clamp, within [-128, 127] */
+    const int32_t *multiplier;    /* [out_c] */
+    const int32_t *shift;         /* [out_c] */
+} mco_conv_general_s8_params;
+
+mco_rt_status mco_conv_general_f32(const mco_conv_general_f32_params *p, const float *input,
+                                   const float *weights, const float *bias, float *output);
+mco_rt_status mco_conv_general_s8(const mco_conv_general_s8_params *p, const int8_t *input,
+                                  const int8_t *weights, const int32_t *bias, int8_t *output);
+
 /* Dense: MCO_FC_S8_ROWS units per pass over the input; a layer of fewer
  * units takes two per pass, a path a build with MCO_FC_WIDE_ONLY 1 (every
  * Dense layer has MCO_FC_S8_ROWS units or more: mco_config.h) leaves out,

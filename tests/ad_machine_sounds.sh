@@ -13,6 +13,12 @@
 #     reach 0.85 for the float and the int8 model;
 #   - the int8 model runs on the emulated STM32F405 (Cortex-M4F) with every
 #     output bit-identical to the host runtime;
+#   - `mcuopt search --min-auc 0.85` judges its floor on a validation set of
+#     its own (--val-data: the test split of a second synthetic set, seed 2,
+#     6 normal + 6 anomalous clips): 3 trials reach a model whose
+#     validation AUC, per clip over those 12 clips (a multiple of 1/36),
+#     meets the floor; without --val-data (train/ holds normal clips only)
+#     the search stops at once with one line saying what to give;
 #   - bad clips (stereo, 8-bit, truncated, a name that is neither normal_*
 #     nor anomaly_*) each stop training with one line naming the file.
 # Usage: ad_machine_sounds.sh PATH/TO/mcuopt (from the repo root). Skipped
@@ -64,14 +70,39 @@ flash=$(json_number "$tmp/m.json" flash_bytes) ram=$(json_number "$tmp/m.json" r
 insns=$(json_number "$tmp/m.json" instructions)
 echo "ad-autoencoder int8 on stm32f405: 5 of 5 outputs bit-identical; Flash $flash B, RAM $ram B, $insns instructions per inference"
 
-# bad clips: one line naming the file, no model written
-expect_error() {   # TEXT command...
+expect_error() {   # TEXT command...: one line, no model written
   local text=$1; shift
   if "$@" >"$tmp/out" 2>"$tmp/err"; then fail "$* succeeded"; fi
   [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "^mcuopt: " "$tmp/err" && grep -qF "$text" "$tmp/err" ||
     { cat "$tmp/err" >&2; fail "$* did not give the one line '$text'"; }
   [ ! -e "$tmp/bad.mco" ] || fail "a model was written after an error"
 }
+
+# The AUC search: its validation set is the test split of another set (--val-data)
+val_dir=$tmp/machine-val
+bash scripts/make_machine_set.sh "$val_dir" --train 0 --test-normal 6 --test-anomaly 6 --seed 2 2>"$tmp/make-val.log" ||
+  { cat "$tmp/make-val.log" >&2; fail "make_machine_set.sh (validation set)"; }
+expect_error "hold no anomalous samples, and the AUC floor needs normal (label 0) and anomalous (1) ones: give a labelled validation set with --val-data DIR" \
+  "$cli" search "$tmp/ad.mco" --target stm32f405 --min-auc 0.85 --data "$set_dir" --max-trials 1 --quiet -o "$tmp/s0"
+[ ! -e "$tmp/s0" ] || fail "the refused search left its output directory"
+"$cli" search "$tmp/ad.mco" --target stm32f405 --min-auc 0.85 --data "$set_dir" --val-data "$val_dir" \
+  --max-trials 3 --budget 900s --threads 2 --seed 1 --quiet --json -o "$tmp/search" >"$tmp/search.json" ||
+  { cat "$tmp/search.json"; fail "search --min-auc 0.85 --val-data"; }
+grep -q '"floor_on":	"auc"' "$tmp/search.json" || { cat "$tmp/search.json"; fail "the search floor is not on the AUC"; }
+sed -n '/"val_data":/,/}/p' "$tmp/search.json" >"$tmp/val-part.json"
+[ "$(json_number "$tmp/val-part.json" samples)" = 3684 ] ||
+  { cat "$tmp/search.json"; fail "the validation set is not the 12 clips x 307 windows of --val-data"; }
+sed -n '/"best":/,/}/p' "$tmp/search.json" >"$tmp/best-part.json"
+val_auc=$(json_number "$tmp/best-part.json" val_accuracy) test_auc=$(json_number "$tmp/best-part.json" test_accuracy)
+[ -n "$val_auc" ] && [ -n "$test_auc" ] || { cat "$tmp/search.json"; fail "no validation or test AUC for the best trial"; }
+awk -v a="$val_auc" 'BEGIN { exit !(a >= 0.85 && a <= 1) }' || fail "the chosen model's validation AUC $val_auc < 0.85"
+awk -v a="$val_auc" 'BEGIN { k = a * 36; exit !(k - int(k + 0.5) < 1e-6 && int(k + 0.5) - k < 1e-6) }' ||
+  fail "validation AUC $val_auc is not a fraction of the 36 clip pairs of --val-data"
+[ -s "$tmp/search/best.mcq" ] || fail "no best.mcq"
+config=$(sed -n 's/^[[:space:]]*"config":[[:space:]]*"\(.*\)",$/\1/p' "$tmp/best-part.json")
+echo "search --min-auc 0.85 --val-data (3 trials): $config; validation AUC $val_auc (12 clips), test AUC $test_auc (40 clips)"
+
+# bad clips: one line naming the file, no model written
 good=$set_dir/train/normal_id_00_00000000.wav
 bad_clip() {   # NAME TEXT SOX-OUTPUT-OPTIONS...: one bad clip in train/, then removed
   local name=$1 text=$2; shift 2

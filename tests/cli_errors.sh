@@ -759,7 +759,7 @@ bad "img-ok holds images data"             run --task kws --data "$d/img-ok"
 bad "--task vww (visual wake words) reads an image folder" run --task vww --data "$d/aud-ok"
 bad "mobilenet-v1-0.25 takes 96x96x3 inputs but the data is 1x1x8" run --task vww --data "$d/ae-good" --quiet
 bad "--task ic (image classification) reads CIFAR-10 binary batches" run --task ic --data "$d/aud-ok"
-bad "mcuopt has no reader for machine sounds (ToyADMOS, MIMII) yet" run --task ad --data "$d/aud-ok"
+bad "--task ad (anomaly detection) reads machine sounds in the DCASE layout" run --task ad --data "$d/aud-ok"
 bad "ad-autoencoder takes 1x1x640 inputs but the data is 1x1x8" run --task ad --data "$d/ae-good" --quiet
 bad "audio features are 49x40x1 (49 frames x 40 log-mel bands) but the model takes 49x10x1" run --task kws --data "$d/aud-ok" --audio-features logmel --quiet
 bad "--min-auc expects a number from 0 to 1" run --task ad --data "$d/ae-good" --min-auc 2
@@ -781,6 +781,41 @@ bad "--loss expects mse or cross_entropy, got 'l1'" import "$d/ct_good.onnx" --l
 bad "loss mse reconstructs the input: the output has 10 values, the input 784" import "$d/ct_good.onnx" --loss mse -o i.mco
 bad "--loss applies to ONNX float models" import "$d/cnn_float32.tflite" --loss mse -o i.mco
 # ---- end of issue 16 item 2 (wip/convt16) ----
+
+# ---- issue 14 item 5 (pkg14): the example's built-in inputs ----
+bad "--example-inputs expects an integer from 1 to 16" emit "$q" --example-inputs 0 -o code
+bad "--example-inputs expects an integer from 1 to 16" emit "$q" --example-inputs 17 -o code
+# ---- end of issue 14 item 5 (pkg14) ----
+
+# ---- issue 15 (ad15): --val-data, a validation set of its own (train, run, search) ----
+# ae-normal: a test split of normal samples only (no anomalies for an AUC; its training labels, all 1,
+# give the .npy reader its two classes)
+mkdir "$d/ae-normal"
+cp "$d/ae-good/x_train.npy" "$d/ae-all-anomalous/y_train.npy" "$d/ae-good/x_test.npy" "$d/ae-normal/"
+npy "$d/ae-normal/y_test.npy" '|u1' '(10,)' 0
+head -c 10 /dev/zero >>"$d/ae-normal/y_test.npy"
+bad "give --val-data or --val-images, not both" search "$d/ae8.mco" --target stm32f405 --min-auc 0.85 --data "$d/ae-good" --val-data "$d/ae-normal" --val-images 100
+bad "is the --data set, whose test split gives the test figures" search "$d/ae8.mco" --target stm32f405 --min-auc 0.85 --data "$d/ae-good" --val-data "$d/ae-good/"
+bad "hold no anomalous samples, and the AUC floor needs normal (label 0) and anomalous (1) ones: give a labelled validation set with --val-data DIR" search "$d/ae8.mco" --target stm32f405 --min-auc 0.85 --data "$d/ae-good" --val-data "$d/ae-normal" --quiet
+bad "give --val-data or --val, not both" train --arch "$d/ae8.arch" --data "$d/ae-good" --val-data "$d/ae-normal" --val 10 --epochs 1 --quiet -o v.mco
+bad "is the --data set, whose test split gives the test figures" run --task ad --arch "$d/ae8.arch" --data "$d/ae-good" --val-data "$d/ae-good" --epochs 1 --quiet -o vrun
+bad "--val-data is the training's validation set, and --model trains nothing" run --task ad --model "$d/ae8.mco" --data "$d/ae-good" --val-data "$d/ae-normal" -o vrun
+# ---- end of issue 15 (ad15) ----
+
+# ---- issue 16 (conv16): the general convolution (groups, dilation, depth multiplier) ----
+printf 'input 8 8 4\nconv2d filters=6 kernel=3 groups=3\n' >"$d/groups_divide.arch"
+printf 'input 8 8 4\ndepthwise_conv2d kernel=3 groups=2\n' >"$d/groups_dw.arch"
+printf 'input 8 8 4\nconv2d filters=4 kernel=3 multiplier=2\n' >"$d/multiplier_conv.arch"
+printf 'input 8 8 4\nmaxpool2d pool=2 dilation=2\n' >"$d/dilation_pool.arch"
+printf 'input 8 8 4\nconv2d filters=4 kernel=3 dilation=0\n' >"$d/dilation_zero.arch"
+printf 'input 8 8 4\nconv2d filters=4 kernel=3 dilation=4\n' >"$d/dilation_span.arch"
+bad "groups 3 must divide the 4 input and 6 output channels" info --arch "$d/groups_divide.arch"
+bad "option not taken by this layer type 'groups'"           info --arch "$d/groups_dw.arch"
+bad "option not taken by this layer type 'multiplier'"       info --arch "$d/multiplier_conv.arch"
+bad "option not taken by this layer type 'dilation'"         info --arch "$d/dilation_pool.arch"
+bad "bad dilation '0'"                                        info --arch "$d/dilation_zero.arch"
+bad "9x9 window does not fit the 8x8 input"                   info --arch "$d/dilation_span.arch"
+# ---- end of issue 16 (conv16) ----
 
 # ---- the special files are still what they were ---------------------------------------
 for f in fifo.mco fifo.mcq fifo.tflite fifo.f32 fifo.arch fifo.json fifo-out.mcq fifo-data/train-images-idx3-ubyte; do

@@ -8,7 +8,9 @@
 #      NAME.mk, example/main.c and mcuopt_runtime/*.c|h; NAME.h states the
 #      worst-case stack (arm-none-eabi-gcc's call graph) and NAME_RAM_TOTAL;
 #   2. every ```sh block of each README runs as written in a copy of the
-#      package (the host example three ways, the Cortex-M compile);
+#      package (the host example three ways, the Cortex-M compile), but the
+#      two cross builds of the example, which need a toolchain and start-up
+#      code (bench/package_matrix.sh runs those, tests/package_matrix.sh in CI);
 #   3. the header and example/main.c compile as C++ (g++ and clang++,
 #      -Wall -Wextra -pedantic -Werror) and link with the C package;
 #   4. one CMake project adds both packages (add_subdirectory for kws,
@@ -37,6 +39,8 @@ set -u
 cli=${1:?usage: emit_package.sh PATH/TO/mcuopt}
 cd "$(dirname "$0")/.."
 . tests/lib/skip.sh
+. tests/lib/readme_blocks.sh
+. tests/lib/mcu_build.sh
 for tool in gcc:gcc g++:g++ clang:clang clang++:clang cmake:cmake make:make objdump:binutils nm:binutils \
             arm-none-eabi-gcc:gcc-arm-none-eabi arm-none-eabi-g++:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
     require_cmd "${tool%%:*}" "${tool##*:}"
@@ -80,11 +84,12 @@ echo "emit_package: both packages hold only the firmware's files"
 
 # ---- 2. the README's shell blocks, as written ---------------------------------
 for name in kws digits; do
-    awk '/^```sh$/ {on = 1; n++; next} /^```$/ {on = 0} on {print > (dir "/block" n ".sh")}' \
-        dir="$work" "$work/pkg/$name/README.md"
-    blocks=$(ls "$work"/block*.sh 2>/dev/null | wc -l)
-    [ "$blocks" -ge 4 ] || fail "$name/README.md has $blocks shell blocks, expected 4 (three host builds, one Cortex-M)"
+    blocks=$(readme_sh_blocks "$work/pkg/$name/README.md" "$work") cross=0
+    [ "$blocks" -ge 6 ] ||
+        fail "$name/README.md has $blocks shell blocks, expected 6 (three host builds, one Cortex-M compile, two cross builds)"
     for block in "$work"/block*.sh; do
+        # the cross builds of the example (MCU_* variables): bench/package_matrix.sh runs them
+        if grep -q '\$MCU_\|\$TOOLCHAIN_FILE' "$block"; then cross=$((cross + 1)); continue; fi
         rm -rf "$work/copy" && cp -r "$work/pkg/$name" "$work/copy"
         (cd "$work/copy" && bash -e "$block") >"$work/block.log" 2>&1 ||
             { cat "$block" "$work/block.log"; fail "$name/README.md: a build command failed"; }
@@ -92,9 +97,10 @@ for name in kws digits; do
             cat "$block" "$work/block.log"; fail "$name/README.md: the example did not report equal outputs"
         fi
     done
+    [ "$cross" = 2 ] || fail "$name/README.md has $cross cross builds of the example, expected 2 (CMake, make)"
     rm -f "$work"/block*.sh
 done
-echo "emit_package: every README shell block runs as written"
+echo "emit_package: every README shell block runs as written (the two cross builds: package_matrix.sh)"
 
 # ---- 3. the header and the example as C++ --------------------------------------
 for name in kws digits; do
@@ -234,9 +240,9 @@ options_are "$work/make.log" 0 0 || { cat "$work/make.log"; fail "make: a vote a
 echo "emit_package: both models in one program from the .mk fragments equal the host runtime"
 
 # ---- 6. both models in one Cortex-M4F firmware, run in QEMU ---------------------
+# (the flags, start-up code, linker script and machine: tests/lib/mcu_build.sh)
 fw=$PWD/firmware
-m4="-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
-clang_m4="--target=arm-none-eabi --sysroot=$sysroot $m4 -fshort-enums -munaligned-access"
+mcu_setup gcc m4 -O0 "$fw" || fail "mcu_setup"
 mkdir -p "$work/m4"
 cp "$work/main.c" "$work/main.cpp" "$work/m4/"
 cat >"$work/m4/CMakeLists.txt" <<CMAKE
@@ -244,27 +250,25 @@ cmake_minimum_required(VERSION 3.16)
 project(two_models_m4 LANGUAGES C CXX)
 add_subdirectory("$work/pkg/kws" kws)
 add_subdirectory("$work/pkg/digits" digits)
-add_executable(two_models "$fw/startup.c" \${MAIN})
+add_executable(two_models "$BOARD_SOURCES" \${MAIN})
 target_include_directories(two_models PRIVATE "$work/vectors")
 target_link_libraries(two_models PRIVATE kws digits)
 # the measurement firmware's link: arm-none-eabi-gcc whatever compiled the objects
 foreach(lang C CXX)
-  set(CMAKE_\${lang}_LINK_EXECUTABLE "arm-none-eabi-gcc $m4 <OBJECTS> -o <TARGET> <LINK_LIBRARIES> --specs=nano.specs --specs=rdimon.specs -nostartfiles -Wl,--gc-sections -L$fw/ld -T$fw/ld/mps2-an386.ld -lm")
+  set(CMAKE_\${lang}_LINK_EXECUTABLE "arm-none-eabi-gcc $MCU_CPU <OBJECTS> -o <TARGET> <LINK_LIBRARIES> $MCU_LDFLAGS $MCU_LDLIBS")
 endforeach()
 CMAKE
 for build in arm-none-eabi-gcc:arm-none-eabi-g++:c:-O0 arm-none-eabi-gcc:arm-none-eabi-g++:cpp:-O2 \
              clang:clang++:c:-O2 clang:clang++:cpp:-O0; do
     IFS=: read -r cc cxx ext opt <<<"$build"
-    flags="$m4"
-    [ "$cc" = clang ] && flags=$clang_m4
+    mcu_setup "${cc#arm-none-eabi-}" m4 "$opt" "$fw" || fail "mcu_setup"
     b=$work/m4/build-$cc-$ext$opt
     cmake -S "$work/m4" -B "$b" -DCMAKE_SYSTEM_NAME=Generic -DCMAKE_SYSTEM_PROCESSOR=arm \
         -DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
-        -DMAIN="main.$ext" -DCMAKE_C_FLAGS="$flags $WARN $opt" \
-        -DCMAKE_CXX_FLAGS="$flags $WARN $opt -fno-exceptions -fno-rtti" >"$work/m4.log" 2>&1 &&
+        -DMAIN="main.$ext" -DCMAKE_C_FLAGS="$MCU_CFLAGS" \
+        -DCMAKE_CXX_FLAGS="$MCU_CFLAGS -fno-exceptions -fno-rtti" >"$work/m4.log" 2>&1 &&
         cmake --build "$b" -j2 >>"$work/m4.log" 2>&1 || { cat "$work/m4.log"; fail "Cortex-M4 build $cc main.$ext $opt"; }
-    timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
-        -semihosting-config enable=on,target=native -kernel "$b/two_models" >"$work/qemu.log" 2>&1
+    mcu_run "$b/two_models" "$work/qemu.log"
     rc=$?
     cat "$work/qemu.log"
     [ $rc = 0 ] && grep -q "^16 of 16 outputs identical; caller arenas unused in 0 calls$" "$work/qemu.log" ||

@@ -74,11 +74,12 @@ expect_error "$tmp/opset_too_old.onnx" "opset 6 is not supported"
 expect_error "$tmp/missing_initializer.onnx" "node 0 'conv1' (Conv): input 'w_missing' is neither an initializer"
 expect_error "$tmp/giant_dims.onnx" "initializer 'w' has dimension 1099511627776"
 expect_error "$tmp/short_raw_data.onnx" "raw_data holds 20 bytes, its dims need 144"
-expect_error "$tmp/unsupported_attribute.onnx" "node 0 'conv1' (Conv): dilations 2x2 (only 1)"
+expect_error "$tmp/unsupported_attribute.onnx" "node 0 'pool1' (MaxPool): dilations 2x2 (only 1)"
 expect_error "$tmp/pads_too_large.onnx" \
     "node 0 'conv_pad3' (Conv): padding (top 3, left 0, bottom 0, right 0) is not smaller than the 3x3 window"
 expect_error "$tmp/count_include_pad_ceil.onnx" "node 0 'avg' (AveragePool): count_include_pad=1 with ceil_mode=1 where the last window passes the padding"
-expect_error "$tmp/grouped_conv.onnx" "node 0 'grouped' (Conv): group 2"
+expect_error "$tmp/grouped_conv.onnx" \
+    "node 0 'grouped' (Conv): group 3 with 4 input channels, 6 filters of 1 channels (group must divide"
 expect_error "$tmp/concat_height.onnx" "node 0 'cat_h' (Concat): Concat along axis 2 (only the channels, axis 1)"
 expect_error "$tmp/concat_flattened.onnx" "node 1 'cat_f' (Concat): Concat of flattened conv outputs (concatenate before flattening)"
 expect_error "$tmp/mean_over_channels.onnx" \

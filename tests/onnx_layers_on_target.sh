@@ -14,6 +14,10 @@
 #                     with padding and output_padding, kernel 3 padding 1, a
 #                     2x3 kernel): three CONV_TRANSPOSE2D_S8 / _F32 (imported
 #                     with --loss mse: an autoencoder, its 128 outputs its input's size)
+#   dw_multiplier     depthwise Conv2d with 2 filters per channel: CONV_GENERAL_S8 / _F32
+#   dilated           a dilated conv and a dilated depthwise conv: two CONV_GENERAL
+#   grouped           convs with groups 2 and 4: two CONV_GENERAL (the model's
+#                     plain convs, like dw_multiplier's 1x1, keep their fast kernels)
 # Usage: onnx_layers_on_target.sh PATH/TO/mcuopt (from the repository root).
 # Skipped (exit 77) without /usr/bin/python3's torch, onnx, numpy or the Arm tools.
 set -euo pipefail
@@ -42,5 +46,8 @@ avgpool_pad AVG_POOL_PAD 1
 zero_pad_avgpool AVG_POOL_PAD 2
 concat CONCAT 2
 conv_transpose CONV_TRANSPOSE2D 3 --loss mse
+dw_multiplier CONV_GENERAL 1
+dilated CONV_GENERAL 2
+grouped CONV_GENERAL 2
 MODELS
 echo "onnx_layers_on_target: all checks passed"

@@ -212,6 +212,12 @@ static void test_int8_plan(const mco_model *m, const mco_dataset *ds)
     mco_emit_result res;
     char dir[] = "/tmp/mco-test-codegen-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
+    /* the example runs 1 to MCO_EMIT_EXAMPLE_INPUTS_MAX built-in inputs */
+    eo.example_inputs = 0;
+    CHECK(mco_emit_c_with(&dm, &plan, dir, &eo, &res) == MCO_ERR_ARG);
+    eo.example_inputs = MCO_EMIT_EXAMPLE_INPUTS_MAX + 1;
+    CHECK(mco_emit_c_with(&dm, &plan, dir, &eo, &res) == MCO_ERR_ARG);
+    eo.example_inputs = 1;
     CHECK_OK(mco_emit_c_with(&dm, &plan, dir, &eo, &res));
     int has_model_c = 0, has_conv_pool = 0, has_float_conv = 0, has_dispatcher = 0, has_config = 0;
     /* the package: these files at the top, the runtime's in mcuopt_runtime/, nothing else */

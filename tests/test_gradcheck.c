@@ -218,6 +218,35 @@ static void check_depthwise(void)
                     padded_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 2, 1, 1, 1, 0, 0), NULL, 1);
 }
 
+/* The general convolution (layer_conv_general.c): groups, dilations and
+ * depth multipliers, alone and together, with "same" and explicit pads. */
+static mco_layer general_layer(mco_layer l, int dil_h, int dil_w, int groups, int multiplier)
+{
+    l.dilation_h = dil_h;
+    l.dilation_w = dil_w;
+    l.groups = groups;
+    l.depth_multiplier = multiplier;
+    return l;
+}
+
+static void check_general_conv(void)
+{
+    gradcheck_layer("depthwise multiplier 2", (mco_shape){5, 5, 2},
+                    general_layer(window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 3, 1, 1, MCO_PADDING_SAME), 1, 1, 1, 2),
+                    NULL, 1);
+    gradcheck_layer("depthwise multiplier 3 dilation 2x1 stride 2", (mco_shape){7, 6, 2},
+                    general_layer(window_layer(MCO_LAYER_DEPTHWISE_CONV2D, 0, 3, 2, 2, 2, MCO_PADDING_VALID), 2, 1, 1, 3),
+                    NULL, 1);
+    gradcheck_layer("conv2d dilation 2 same", (mco_shape){6, 6, 2},
+                    general_layer(window_layer(MCO_LAYER_CONV2D, 3, 3, 3, 1, 1, MCO_PADDING_SAME), 2, 2, 1, 1), NULL, 1);
+    gradcheck_layer("conv2d dilation 2 pads 2,1,2,0", (mco_shape){6, 5, 2},
+                    general_layer(padded_layer(MCO_LAYER_CONV2D, 3, 3, 1, 2, 1, 2, 0), 2, 2, 1, 1), NULL, 1);
+    gradcheck_layer("conv2d groups 2", (mco_shape){4, 4, 4},
+                    general_layer(window_layer(MCO_LAYER_CONV2D, 6, 3, 3, 1, 1, MCO_PADDING_SAME), 1, 1, 2, 1), NULL, 1);
+    gradcheck_layer("conv2d groups 3 dilation 1x2 stride 2", (mco_shape){5, 7, 3},
+                    general_layer(window_layer(MCO_LAYER_CONV2D, 3, 2, 3, 2, 2, MCO_PADDING_VALID), 1, 2, 3, 1), NULL, 1);
+}
+
 static void check_dense(void)
 {
     mco_model m;
@@ -742,6 +771,7 @@ int main(void)
     check_count_pad_forward();
     check_concat();
     check_conv_transpose();
+    check_general_conv();
     check_activations();
     check_batchnorm();
     check_add();

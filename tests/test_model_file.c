@@ -906,7 +906,7 @@ static void test_hostile_files(void)
     for (int k = 0; k < 4; k++) tb_u32(&b, 0);
     tb_chunk_end(&b, start);
     tb_seal(&b);
-    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [OPAD]..., TENS)", "two PADS");
+    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN] [OPAD]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
@@ -1316,11 +1316,59 @@ static void test_output_pad_chunk(void)
     mco_model_free(&m);
 }
 
+/* The general convolution (conv16): a grouped conv and a dilated depthwise
+ * conv with a depth multiplier; their CGEN chunks round-trip, a model
+ * without them has none, and a field of 0 or a chunk with every field 1
+ * is refused. */
+static void test_general_conv_chunk(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){7, 6, 4});
+    snprintf(m.arch_name, sizeof m.arch_name, "test_general");
+    int g = add_layer(&m, MCO_LAYER_CONV2D, "grouped", 6, 3, 1, MCO_PADDING_SAME);
+    m.layers[g].groups = 2;
+    int dw = add_layer(&m, MCO_LAYER_DEPTHWISE_CONV2D, "dw", 0, 2, 1, MCO_PADDING_VALID);
+    m.layers[dw].depth_multiplier = 2;
+    m.layers[dw].dilation_h = 3;
+    add_layer(&m, MCO_LAYER_FLATTEN, "flatten", 0, 0, 0, MCO_PADDING_VALID);
+    add_layer(&m, MCO_LAYER_DENSE, "logits", 3, 0, 0, MCO_PADDING_VALID);
+    finish_model(&m, 5);
+    /* 7x6x6 (24 weights per filter: 3x3x2), then 4x5x12 */
+    CHECK(m.layers[g].params[MCO_PARAM_WEIGHTS].size == 6 * 3 * 3 * 2);
+    CHECK(m.layers[dw].out_shape.h == 4 && m.layers[dw].out_shape.w == 5 && m.layers[dw].out_shape.c == 12);
+    check_round_trip(&m);
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    static tbuf b;
+    memcpy(b.data, bytes, size);
+    free(bytes);
+    b.size = size - 4;
+    uint8_t *tag = find_tag(b.data, b.size, "CGEN");
+    CHECK(tag != NULL);
+    if (tag) {
+        tag[16] = 0;   /* groups (the third u32 after the tag and length) */
+        tb_seal(&b);
+        expect_rejected(&b, "layer 0 (grouped): CGEN field 2 is 0 (1..65536)", "CGEN groups 0");
+        tag[16] = 1;   /* groups 1: dilations 1, depth multiplier 1 too */
+        b.size = size - 4;
+        tb_seal(&b);
+        expect_rejected(&b, "layer 0 (grouped): CGEN chunk with every field 1", "CGEN all 1");
+    }
+    mco_model_free(&m);
+    build_explicit(&m);   /* plain convs: no CGEN */
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    CHECK(find_tag(bytes, size, "CGEN") == NULL);
+    free(bytes);
+    mco_model_free(&m);
+}
+
 int main(void)
 {
     test_output_pad_chunk();
     test_activation_chunks();
     test_count_pad_chunk();
+    test_general_conv_chunk();
 #if !defined(__SANITIZE_ADDRESS__)
     /* A loader that believed a hostile size would now fail to allocate. */
     struct rlimit limit = {(rlim_t)1 << 30, (rlim_t)1 << 30};

@@ -146,10 +146,21 @@ static const char *const arch_b = "input 10 10 3\n"
                                   "global_avgpool\n"
                                   "hard_sigmoid alpha=0.2 beta=0.5\n";
 
+/* The general convolution (CONV_GENERAL_F32 / _S8; float32 and int8
+ * only): a depthwise conv with a depth multiplier of 2, a dilated conv
+ * with padding, a grouped conv with a fused ReLU, a dilated depthwise conv. */
+static const char *const arch_c = "input 9 9 3\n"
+                                  "depthwise_conv2d kernel=3 multiplier=2 padding=same\n"
+                                  "conv2d filters=8 kernel=3 dilation=2 padding=same\n"
+                                  "conv2d filters=4 kernel=3 groups=4 stride=2\n"
+                                  "relu\n"
+                                  "depthwise_conv2d kernel=2 dilation=2x1\n"
+                                  "global_avgpool\n";
+
 /* ConvTranspose2D (float and int8 only: no other format has its kernel):
  * stride 2 with output padding and a fused ReLU, then a 2x3 kernel of
  * stride 3x2 (output positions no tap reaches), into a Dense. */
-static const char *const arch_c = "input 5 6 2\n"
+static const char *const arch_d = "input 5 6 2\n"
                                   "conv_transpose2d filters=3 kernel=3 stride=2 output_padding=1\n"
                                   "relu\n"
                                   "conv_transpose2d filters=2 kernel=2x3 stride=3x2\n"
@@ -271,12 +282,13 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
 static void test_every_kind(void)
 {
     static const char *const formats[] = {"float32", "float16", "int8w", "int8", "int4", "int8-sparse", "int8-mean"};
-    static const char *const *archs[] = {&arch_a, &arch_b, &arch_c};
+    static const char *const *archs[] = {&arch_a, &arch_b, &arch_c, &arch_d};
     int planned[MCO_OP_KIND_COUNT] = {0}, emitted[MCO_OP_KIND_COUNT] = {0};
-    for (size_t a = 0; a < 3; a++) {
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
         for (size_t fi = 0; fi < sizeof formats / sizeof formats[0]; fi++) {
-            if (archs[a] == &arch_c && strcmp(formats[fi], "float32") != 0 && strcmp(formats[fi], "int8") != 0)
-                continue;   /* ConvTranspose2D has float and int8 kernels only */
+            /* the general convolution (arch_c) and ConvTranspose2D (arch_d) have float32 and
+             * int8 kernels only */
+            if (a >= 2 && strcmp(formats[fi], "float32") != 0 && strcmp(formats[fi], "int8") != 0) continue;
             mco_deploy_model dm;
             mco_status st = model_of(*archs[a], formats[fi], &dm);
             CHECK_OK(st);

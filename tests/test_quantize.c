@@ -4,8 +4,10 @@
  * calibration range methods, which tensors share quantization parameters,
  * the model input mapping q = raw - 128, describe / bytes, and the .mcq
  * round trip with truncated, bit-flipped and inconsistent files, and
- * float models with NaN or infinite parameters refused, and calibration
- * on the training engine's forward against the plain one.
+ * float models with NaN or infinite parameters refused, calibration
+ * on the training engine's forward against the plain one, and calibration
+ * samples spread over the whole set (a set recorded in order, whose later
+ * samples are louder, is calibrated on all of it).
  */
 #include <math.h>
 #include <stdio.h>
@@ -281,6 +283,51 @@ static void test_calibration_engine(void)
     }
 }
 
+/* Calibration takes its N samples spread evenly over the set
+ * (mco_dataset_spread_indices: floor(i * n / N)), not the first N: a set of
+ * 100 float samples whose first half is quiet (values up to 0.1) and second
+ * half loud (up to 10), calibrated on 10 samples, gets an input range that
+ * covers the loud half, by both forwards. */
+static void test_calibration_spread(void)
+{
+    int idx[5];
+    mco_dataset_spread_indices(10, 4, idx);
+    CHECK(idx[0] == 0 && idx[1] == 2 && idx[2] == 5 && idx[3] == 7);
+    mco_dataset_spread_indices(5, 5, idx);
+    for (int i = 0; i < 5; i++) CHECK(idx[i] == i);
+    mco_dataset_spread_indices(7, 1, idx);
+    CHECK(idx[0] == 0);
+
+    mco_model m;
+    CHECK_OK(mco_arch_parse("input 1 1 4\ndense units=4\n", "test", (mco_shape){1, 1, 4}, 0, &m));
+    CHECK_OK(mco_model_alloc_params(&m));
+    mco_model_init_params(&m, 3);
+    m.norm = (mco_normalization){1.0f, 0.0f, 1.0f};
+    enum { N = 100 };
+    mco_dataset ds = {0};
+    snprintf(ds.name, sizeof ds.name, "in-order");
+    ds.n = N;
+    ds.shape = (mco_shape){1, 1, 4};
+    ds.sample_type = MCO_SAMPLE_F32;
+    ds.label_kind = MCO_LABELS_NONE;
+    ds.samples_f32 = malloc(N * 4 * sizeof(float));
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 4; k++) ds.samples_f32[i * 4 + k] = (i < N / 2 ? 0.1f : 10.0f) * (float)k / 3.0f;
+    mco_quant_options opt;
+    mco_quant_options_default(&opt);
+    opt.calibration_samples = 10;
+    for (int engine = 0; engine < 2; engine++) {
+        opt.engine = engine ? &mco_train_calib_engine : NULL;
+        mco_deploy_model dm;
+        CHECK_OK(mco_quantize(&m, &ds, &opt, &dm));
+        /* the range [0, 10] over 255 steps; the first 10 samples alone would give [0, 0.1] */
+        CHECK_NEAR(dm.input.scale, 10.0 / 255.0, 1e-6);
+        mco_deploy_free(&dm);
+    }
+    mco_dataset_free(&ds);
+    mco_model_free(&m);
+}
+
 /* conv -> relu -> maxpool -> flatten -> dense -> softmax, int8. */
 static void test_shared_qparams_and_input(void)
 {
@@ -524,6 +571,7 @@ int main(void)
     test_hand_computed_params();
     test_calibration_ranges();
     test_calibration_engine();
+    test_calibration_spread();
     test_shared_qparams_and_input();
     test_file();
     test_non_finite_refused();

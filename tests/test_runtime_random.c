@@ -5,7 +5,8 @@
  *   - int8 / int4 kernels (conv, depthwise (with and without its scratch),
  *     dense, the fused conv + max pool, the register-blocked conv, 1x1 conv
  *     and conv + max pool, the 3x3 one-channel kernel, sparse dense and
- *     sparse conv + pool, pools, TFLite's MEAN, clamp, add) bit for bit
+ *     sparse conv + pool, pools, TFLite's MEAN, clamp, add, the general
+ *     convolution with groups, dilations and depth multipliers) bit for bit
  *     against TFLite's integer arithmetic: int64
  *     sums, then TFLite's requantization written as TFLite writes it
  *     (nudged rounding doubling high multiply with a truncating division,
@@ -1651,6 +1652,201 @@ static void test_conv_blocked_s8(int trials)
     }
 }
 
+/* ---- the general convolution (groups, dilation, depth multiplier) ------------- */
+
+/* A random general convolution: a Conv2D with groups (1..4 groups of 1..5
+ * channels, 1..3 outputs each) or a depthwise one (multiplier 1..3), any
+ * dilation 1..3 per axis, stride 1..3, explicit pads below the dilated span;
+ * 0 when the window does not fit (the caller draws again). */
+static int random_general(mco_conv_general *g)
+{
+    mco_window *w = &g->win;
+    int32_t span_h, span_w, group_in, group_out, pad_bottom, pad_right;
+    g->depthwise = one_in(3);
+    g->groups = between(1, 4);
+    group_in = g->depthwise ? 1 : between(1, 5);
+    group_out = between(1, 3);
+    w->in_c = g->groups * group_in;
+    w->out_c = g->groups * group_out;
+    if (g->depthwise) g->groups = w->in_c;
+    w->in_h = between(1, 14);
+    w->in_w = between(1, 14);
+    w->kernel_h = between(1, 4);
+    w->kernel_w = between(1, 4);
+    g->dilation_h = between(1, 3);
+    g->dilation_w = one_in(2) ? g->dilation_h : between(1, 3);
+    w->stride_h = between(1, 3);
+    w->stride_w = between(1, 3);
+    span_h = (w->kernel_h - 1) * g->dilation_h + 1;
+    span_w = (w->kernel_w - 1) * g->dilation_w + 1;
+    w->pad_top = between(0, span_h - 1);
+    w->pad_left = between(0, span_w - 1);
+    pad_bottom = between(0, span_h - 1);
+    pad_right = between(0, span_w - 1);
+    if (w->in_h + w->pad_top + pad_bottom < span_h || w->in_w + w->pad_left + pad_right < span_w) return 0;
+    w->out_h = (w->in_h + w->pad_top + pad_bottom - span_h) / w->stride_h + 1;
+    w->out_w = (w->in_w + w->pad_left + pad_right - span_w) / w->stride_w + 1;
+    return 1;
+}
+
+/* The weight of output oc, tap (ky, kx), input i of its group. */
+static size_t general_weight(const mco_conv_general *g, int32_t oc, int32_t ky, int32_t kx, int32_t i)
+{
+    const mco_window *w = &g->win;
+    if (g->depthwise) return ((size_t)ky * (size_t)w->kernel_w + (size_t)kx) * (size_t)w->out_c + (size_t)oc;
+    return (((size_t)oc * (size_t)w->kernel_h + (size_t)ky) * (size_t)w->kernel_w + (size_t)kx) *
+               (size_t)(w->in_c / g->groups) + (size_t)i;
+}
+
+/* The reference sum over output (oy, ox, oc)'s taps inside the input of
+ * (x + in_off) * w (int8, in int64) or x * w (float, in double; *mag gets
+ * sum |x * w|). */
+static int64_t ref_general_s8(const mco_conv_general *g, const int8_t *x, const int8_t *wt, int32_t in_off, int32_t oy,
+                              int32_t ox, int32_t oc, int64_t *abs_w)
+{
+    const mco_window *w = &g->win;
+    int32_t group_in = w->in_c / g->groups, first = oc / (w->out_c / g->groups) * group_in, ky, kx, i;
+    int64_t sum = 0;
+    *abs_w = 0;
+    for (ky = 0; ky < w->kernel_h; ky++)
+        for (kx = 0; kx < w->kernel_w; kx++)
+            for (i = 0; i < group_in; i++) {
+                int32_t iy = oy * w->stride_h - w->pad_top + ky * g->dilation_h;
+                int32_t ix = ox * w->stride_w - w->pad_left + kx * g->dilation_w;
+                int32_t v = wt[general_weight(g, oc, ky, kx, i)];
+                *abs_w += v < 0 ? -v : v;
+                if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+                sum += ((int64_t)x[((size_t)iy * (size_t)w->in_w + (size_t)ix) * (size_t)w->in_c + (size_t)(first + i)] +
+                        in_off) * v;
+            }
+    return sum;
+}
+
+static double ref_general_f32(const mco_conv_general *g, const float *x, const float *wt, int32_t oy, int32_t ox,
+                              int32_t oc, double *mag, int32_t *ops)
+{
+    const mco_window *w = &g->win;
+    int32_t group_in = w->in_c / g->groups, first = oc / (w->out_c / g->groups) * group_in, ky, kx, i;
+    double sum = 0.0;
+    *mag = 0.0;
+    *ops = 0;
+    for (ky = 0; ky < w->kernel_h; ky++)
+        for (kx = 0; kx < w->kernel_w; kx++)
+            for (i = 0; i < group_in; i++) {
+                int32_t iy = oy * w->stride_h - w->pad_top + ky * g->dilation_h;
+                int32_t ix = ox * w->stride_w - w->pad_left + kx * g->dilation_w;
+                double t;
+                if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+                t = (double)x[((size_t)iy * (size_t)w->in_w + (size_t)ix) * (size_t)w->in_c + (size_t)(first + i)] *
+                    (double)wt[general_weight(g, oc, ky, kx, i)];
+                sum += t;
+                *mag += fabs(t);
+                (*ops)++;
+            }
+    return sum;
+}
+
+/* mco_conv_general_s8 bit for bit against TFLite's arithmetic, and
+ * mco_conv_general_f32 within the float summation bound; an inconsistent
+ * geometry (groups not dividing the channels) is refused. */
+static void test_conv_general(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        mco_conv_general_s8_params p;
+        mco_conv_general_f32_params pf;
+        const mco_window *w = &p.conv.win;
+        qact q = random_qact();
+        int32_t oy, ox, oc;
+        size_t nx, ny, nw;
+        int8_t *x, *wt, *y;
+        float *fx, *fw, *fy, *fb;
+        int32_t *bias, *m, *s;
+        while (!random_general(&p.conv)) {}
+        nx = (size_t)w->in_h * (size_t)w->in_w * (size_t)w->in_c;
+        ny = (size_t)w->out_h * (size_t)w->out_w * (size_t)w->out_c;
+        nw = (size_t)w->kernel_h * (size_t)w->kernel_w * (size_t)w->out_c * (size_t)(w->in_c / p.conv.groups);
+        x = NEW(int8_t, nx);
+        wt = NEW(int8_t, nw);
+        y = NEW(int8_t, ny);
+        fx = NEW(float, nx);
+        fw = NEW(float, nw);
+        fy = NEW(float, ny);
+        fb = NEW(float, (size_t)w->out_c);
+        bias = NEW(int32_t, (size_t)w->out_c);
+        m = NEW(int32_t, (size_t)w->out_c);
+        s = NEW(int32_t, (size_t)w->out_c);
+        random_s8(x, nx);
+        random_weights(wt, nw, -127, 127);
+        random_requant(m, s, w->out_c);
+        for (oc = 0; oc < w->out_c; oc++) {
+            int64_t abs_w;
+            ref_general_s8(&p.conv, x, wt, q.in_off, 0, 0, oc, &abs_w);
+            bias[oc] = random_bias(input_reach(q.in_off) * abs_w);
+        }
+        p.input_offset = q.in_off;
+        p.output_offset = q.out_off;
+        p.act_min = q.act_min;
+        p.act_max = q.act_max;
+        p.multiplier = m;
+        p.shift = s;
+        describe("conv_general_s8 %dx%dx%d -> %dx%dx%d, kernel %dx%d, dilation %dx%d, stride %dx%d, pads %d %d, "
+                 "groups %d%s, seed %llu", w->in_h, w->in_w, w->in_c, w->out_h, w->out_w, w->out_c, w->kernel_h,
+                 w->kernel_w, p.conv.dilation_h, p.conv.dilation_w, w->stride_h, w->stride_w, w->pad_top, w->pad_left,
+                 p.conv.groups, p.conv.depthwise ? " (depthwise)" : "", (unsigned long long)seed);
+        if (mco_conv_general_s8(&p, x, wt, bias, y) != MCO_RT_OK) FAIL("returned an error");
+        for (oy = 0; oy < w->out_h && !test_failures; oy++)
+            for (ox = 0; ox < w->out_w && !test_failures; ox++)
+                for (oc = 0; oc < w->out_c; oc++) {
+                    int64_t abs_w, acc = bias[oc] + ref_general_s8(&p.conv, x, wt, q.in_off, oy, ox, oc, &abs_w);
+                    int8_t want = ref_output(acc, m[oc], s[oc], q.out_off, q.act_min, q.act_max);
+                    int8_t got = y[((size_t)oy * (size_t)w->out_w + (size_t)ox) * (size_t)w->out_c + (size_t)oc];
+                    if (got != want) {
+                        FAIL("at (%d, %d, %d): %d, expected %d (acc %lld)", oy, ox, oc, got, want, (long long)acc);
+                        break;
+                    }
+                }
+        hash(y, ny);
+
+        pf.conv = p.conv;
+        random_act_f(&pf.act_min, &pf.act_max);
+        random_floats(fx, nx, 4.0);
+        random_floats(fw, nw, 1.0);
+        random_floats(fb, (size_t)w->out_c, 1.0);
+        describe("conv_general_f32 (the geometry above), seed %llu", (unsigned long long)seed);
+        if (mco_conv_general_f32(&pf, fx, fw, fb, fy) != MCO_RT_OK) FAIL("returned an error");
+        for (oy = 0; oy < w->out_h && !test_failures; oy++)
+            for (ox = 0; ox < w->out_w && !test_failures; ox++)
+                for (oc = 0; oc < w->out_c; oc++) {
+                    double mag;
+                    int32_t ops;
+                    double want = (double)fb[oc] + ref_general_f32(&pf.conv, fx, fw, oy, ox, oc, &mag, &ops);
+                    double got = fy[((size_t)oy * (size_t)w->out_w + (size_t)ox) * (size_t)w->out_c + (size_t)oc];
+                    if (!float_close(got, clampd(want, pf.act_min, pf.act_max), mag + fabs((double)fb[oc]), ops + 1)) {
+                        FAIL("at (%d, %d, %d): %g, expected %g", oy, ox, oc, got, want);
+                        break;
+                    }
+                }
+        hash(fy, ny * sizeof *fy);
+        if (w->in_c > 1 && !p.conv.depthwise) {   /* groups that do not divide the channels: refused */
+            int32_t groups = p.conv.groups;
+            p.conv.groups = w->in_c + 1;
+            if (mco_conv_general_s8(&p, x, wt, bias, y) != MCO_RT_ARG_ERROR) FAIL("took %d groups", p.conv.groups);
+            p.conv.groups = groups;
+        }
+        free(x);
+        free(wt);
+        free(y);
+        free(fx);
+        free(fw);
+        free(fy);
+        free(fb);
+        free(bias);
+        free(m);
+        free(s);
+    }
+}
+
 /* ---- ConvTranspose2D --------------------------------------------------------- */
 
 /* mco_conv_transpose2d_s8 and _f32 against a scatter written here: every
@@ -1813,6 +2009,7 @@ int main(void)
     test_pools_f32(2000 * scale);
     test_elementwise_f32(800 * scale);
     test_conv_blocked_s8(4000 * scale);
+    test_conv_general(1500 * scale);
     test_conv_transpose(2000 * scale);
 
     printf("digest: %016llx\n", (unsigned long long)digest);

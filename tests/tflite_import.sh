@@ -33,7 +33,7 @@ make_mini_mnist "$tmp/mini"
 "$py" tests/tflite/make_models.py "$tmp" "$tmp/mini/t10k-images-idx3-ubyte"
 
 for m in cnn_float32 cnn_float16 cnn_hybrid gap_float32 gap_float16 gap_hybrid logistic_float32 logistic_float16 \
-         logistic_hybrid; do
+         logistic_hybrid general_float32 general_float16 general_hybrid; do
     "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mco" >"$tmp/$m.log"
     "$cli" predict "$tmp/$m.mco" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check close "$tmp/$m.out.f32" "$tmp/$m.ref.f32" 1e-5
@@ -53,7 +53,7 @@ grep -q "float16 weights" "$tmp/cnn_float16.log"
 # PAD folded into the first conv, flatten prologue folded: 13 layers, the second conv stride 2 "same".
 "$cli" info "$tmp/cnn_float32.mco" | grep -Eq 'conv2d_1 +conv2d +12x12x6'
 
-for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8 logistic_int8; do
+for m in cnn_int8 gap_int8 cnn_int8_float_io mnist_int8 logistic_int8 general_int8; do
     "$cli" import "$tmp/$m.tflite" -o "$tmp/$m.mcq" >"$tmp/$m.log"
     "$cli" predict "$tmp/$m.mcq" --input "$tmp/$m.in.f32" -o "$tmp/$m.out.f32" 2>/dev/null
     check int8 "$tmp/$m.out.f32" "$tmp/$m.ref.f32" "$tmp/$m.q.txt"

@@ -54,6 +54,7 @@ void mco_emit_options_default(mco_emit_options *opt)
     opt->input_type = MCO_IO_MODEL;
     opt->output_type = MCO_IO_MODEL;
     opt->example = MCO_EXAMPLE_SEMIHOST;
+    opt->example_inputs = 1;
 }
 
 mco_status mco_emit_example_parse(const char *name, mco_emit_example *out)
@@ -304,6 +305,35 @@ static mco_status emit_op_data(FILE *f, const mco_plan *plan, int k, size_t *wei
         emit_window(f, &p->win);
         fprintf(f, ",\n    .pad_value = %d, .act_min = %d, .act_max = %d\n};\n", (int)p->pad_value, (int)p->act_min,
                 (int)p->act_max);
+        break;
+    }
+    case MCO_PARAMS_CONV_GENERAL_F32:
+    case MCO_PARAMS_CONV_GENERAL_S8: {
+        int s8 = info->params_type == MCO_PARAMS_CONV_GENERAL_S8;
+        const mco_conv_general *g = s8 ? &((const mco_conv_general_s8_params *)op->params)->conv
+                                       : &((const mco_conv_general_f32_params *)op->params)->conv;
+        if (s8) {
+            const mco_conv_general_s8_params *p = op->params;
+            snprintf(name, sizeof name, "op%d_multiplier", k);
+            if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->multiplier, nc, weight_bytes)) != MCO_OK) return st;
+            snprintf(name, sizeof name, "op%d_shift", k);
+            if ((st = mco_emit_array(f, name, MCO_DATA_S32, p->shift, nc, weight_bytes)) != MCO_OK) return st;
+        }
+        fprintf(f, "static const mco_conv_general_%s_params op%d_params = {\n    .conv = { .win = ", s8 ? "s8" : "f32", k);
+        emit_window(f, &g->win);
+        fprintf(f, ",\n        .dilation_h = %d, .dilation_w = %d, .groups = %d, .depthwise = %d },\n", (int)g->dilation_h,
+                (int)g->dilation_w, (int)g->groups, (int)g->depthwise);
+        if (s8) {
+            const mco_conv_general_s8_params *p = op->params;
+            fprintf(f,
+                    "    .input_offset = %s, .output_offset = %d, .act_min = %d, .act_max = %d,\n"
+                    "    .multiplier = op%d_multiplier, .shift = op%d_shift\n};\n",
+                    int_literal(p->input_offset, a), (int)p->output_offset, (int)p->act_min, (int)p->act_max, k, k);
+        } else {
+            const mco_conv_general_f32_params *p = op->params;
+            fprintf(f, "    .act_min = %s, .act_max = %s\n};\n", mco_emit_float_literal(p->act_min, a),
+                    mco_emit_float_literal(p->act_max, b));
+        }
         break;
     }
     case MCO_PARAMS_CONCAT_F32: {
@@ -786,6 +816,9 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
     const char *name = opt->name ? opt->name : "model";
     mco_status st = mco_emit_check_name(name);
     if (st != MCO_OK) return st;
+    if (opt->example_inputs < 1 || opt->example_inputs > MCO_EMIT_EXAMPLE_INPUTS_MAX)
+        return mco_error(MCO_ERR_ARG, "emit: the example's inputs must be 1 to %d, not %d", MCO_EMIT_EXAMPLE_INPUTS_MAX,
+                         opt->example_inputs);
     mco_plan_io types;
     if ((st = mco_plan_io_init(dm, plan, opt->input_type, opt->output_type, &types)) != MCO_OK) return st;
     io_binding io = bind_io(plan, &types);
@@ -809,7 +842,8 @@ mco_status mco_emit_c_with(const mco_deploy_model *dm, const mco_plan *plan, con
         st = write_header(dm, plan, &io, &types, &fe, &nm, res->stack_bytes, opt->measured_stack_bytes, res->cpu,
                           out.stage, res);
     if (st == MCO_OK)
-        st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->measured_stack_bytes, out.stage, res);
+        st = mco_emit_package(dm, plan, &types, &nm, opt->example, opt->example_inputs, opt->measured_stack_bytes,
+                              out.stage, res);
     if (st == MCO_OK) return mco_output_dir_commit(&out);
     mco_output_dir_abort(&out);
     return st;

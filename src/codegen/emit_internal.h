@@ -117,11 +117,11 @@ mco_status mco_emit_runtime(const mco_context *ctx, const mco_plan *plan, const 
                             const char *dir, mco_emit_result *res);
 
 /* The package's build files, README and example (emit_package.c): README.md,
- * CMakeLists.txt, NAME.mk and example/main.c, for a package whose NAME.h,
- * NAME.c and runtime files are already in `dir` (res->files) and whose
- * sizes res holds. */
+ * CMakeLists.txt, NAME.mk and example/main.c (running `inputs` built-in
+ * inputs), for a package whose NAME.h, NAME.c and runtime files are already
+ * in `dir` (res->files) and whose sizes res holds. */
 mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
-                            const mco_emit_names *nm, mco_emit_example example, size_t stack_measured,
+                            const mco_emit_names *nm, mco_emit_example example, int inputs, size_t stack_measured,
                             const char *dir, mco_emit_result *res);
 
 /* Compiles dir/ *.c for `cpu` with arm-none-eabi-gcc into one relocatable

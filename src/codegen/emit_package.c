@@ -9,15 +9,20 @@
  *   CMakeLists.txt   the library target NAME (add_subdirectory or
  *                    FetchContent); every mcuopt model of a build shares one
  *                    runtime library, mcuopt_runtime, to which each package
- *                    adds the kernel files it needs that are not in it yet
+ *                    adds the kernel files it needs that are not in it yet;
+ *                    built on its own it builds the example too (a cross
+ *                    build: a toolchain file, and EXAMPLE_BOARD_SOURCES for
+ *                    the board's start-up code)
  *   NAME.mk          the same for GNU make: MCUOPT_SOURCES / MCUOPT_CFLAGS,
  *                    each runtime file listed once over all included models;
  *                    run on its own (make -f NAME.mk) it builds the example
- *   example/main.c   runs the model on one built-in input and checks the
- *                    outputs against the host runtime's for that input; it
- *                    prints with printf (--example semihost, the default) or
- *                    through example/board.c's board_init / board_putc, a
- *                    stub the user fills in for their UART (--example uart)
+ *                    (with CC, CFLAGS, LDFLAGS, LDLIBS, EXAMPLE_BOARD_SOURCES)
+ *   example/main.c   runs the model on 1 to 16 built-in inputs (--example-
+ *                    inputs) and checks each one's outputs against the host
+ *                    runtime's for it; it prints with printf (--example
+ *                    semihost, the default) or through example/board.c's
+ *                    board_init / board_putc, a stub the user fills in for
+ *                    their UART (--example uart)
  *
  * Sharing one runtime between models: each package's mco_config.h holds
  * its own model's runtime options (emit_runtime.c), each guarded by #ifndef.
@@ -139,7 +144,10 @@ static void write_cmake(FILE *f, const mco_emit_names *nm, const mco_emit_config
             "target_include_directories(%s PUBLIC \"${CMAKE_CURRENT_SOURCE_DIR}\")\n"
             "target_link_libraries(%s PUBLIC mcuopt_runtime)\n\n"
             "if(CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR)\n"
-            "  add_executable(%s_example example/main.c%s)\n"
+            "  # a cross build: the toolchain file gives the compiler and its flags, this the\n"
+            "  # board's start-up code\n"
+            "  set(EXAMPLE_BOARD_SOURCES \"\" CACHE STRING \"the example's other sources (a board's start-up code)\")\n"
+            "  add_executable(%s_example example/main.c%s ${EXAMPLE_BOARD_SOURCES})\n"
             "  target_link_libraries(%s_example PRIVATE %s)\n"
             "endif()\n",
             n, nm->source, n, n, n, example_extra(example), n, n);
@@ -211,25 +219,29 @@ static void write_mk(FILE *f, const mco_emit_names *nm, const mco_emit_config *c
     if (example == MCO_EXAMPLE_UART) snprintf(board, sizeof board, " $(%s_DIR)/example/board.c", N);
     fprintf(f,
             "ifeq ($(words $(MAKEFILE_LIST)),1)\n"
-            "%s_example: $(%s_DIR)/example/main.c%s $(MCUOPT_SOURCES)\n"
-            "\t$(CC) -std=c99 -O2 $(MCUOPT_CFLAGS) -o $@ $^\n"
+            "# The example on its own. A cross build gives CC, CFLAGS (CPU, optimisation),\n"
+            "# LDFLAGS and LDLIBS (linker script, C library) and EXAMPLE_BOARD_SOURCES\n"
+            "# (the board's start-up code).\n"
+            "CFLAGS ?= -O2\n"
+            "%s_example: $(%s_DIR)/example/main.c%s $(EXAMPLE_BOARD_SOURCES) $(MCUOPT_SOURCES)\n"
+            "\t$(CC) -std=c99 $(CFLAGS) $(MCUOPT_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)\n"
             "endif\n",
             n, N, board);
 }
 
 /* ---- example/main.c ------------------------------------------------------------ */
 
-/* One deterministic raw sample (the same pattern as emit's test vectors). */
-static void example_raw(uint8_t *raw, size_t size)
+/* The deterministic raw sample k (k = 0: the pattern of emit's test vectors). */
+static void example_raw(uint8_t *raw, size_t size, int k)
 {
-    for (size_t i = 0; i < size; i++) raw[i] = (uint8_t)(((i * 2654435761u) >> 13) % 256u);
+    for (size_t i = 0; i < size; i++) raw[i] = (uint8_t)(((i + (size_t)k * 7919u) * 2654435761u >> 13) % 256u);
 }
 
-static void write_values(FILE *f, const char *ctype, const char *name, const char *count, mco_io_type type,
-                         const uint8_t *bytes, size_t n)
+/* One row of values of `type`, as C initialisers. */
+static void write_row(FILE *f, mco_io_type type, const uint8_t *bytes, size_t n)
 {
     char lit[40];
-    fprintf(f, "static const %s %s[%s] = {", ctype, name, count);
+    fputs("{", f);
     for (size_t i = 0; i < n; i++) {
         fputs(i % 12 == 0 ? "\n    " : " ", f);
         if (type == MCO_IO_INT8) {
@@ -243,7 +255,19 @@ static void write_values(FILE *f, const char *ctype, const char *name, const cha
         }
         if (i + 1 < n) fputc(',', f);
     }
-    fputs("\n};\n", f);
+    fputs("\n}", f);
+}
+
+/* static const CTYPE NAME[EXAMPLE_INPUTS][COUNT] = {rows}: `rows` rows of
+ * `n` values, `stride` bytes apart. */
+static void write_values(FILE *f, const char *ctype, const char *name, const char *count, mco_io_type type,
+                         const uint8_t *bytes, size_t n, size_t stride, int rows)
+{
+    fprintf(f, "static const %s %s[EXAMPLE_INPUTS][%s] = {", ctype, name, count);
+    for (int r = 0; r < rows; r++) {
+        write_row(f, type, bytes + (size_t)r * stride, n);
+        fputs(r + 1 < rows ? ", " : "};\n", f);
+    }
 }
 
 /* example/main.c's main(): printf, or example/board.c's board_putc. */
@@ -254,17 +278,21 @@ static void write_example_main(FILE *f, const mco_emit_names *nm, mco_emit_examp
         fprintf(f,
                 "\nstatic %s_output_t output[%s_OUTPUT_SIZE];\n\n"
                 "int main(void)\n{\n"
-                "    int best = 0, status = %s_run(input, output);\n"
-                "    if (status != 0) {\n"
-                "        printf(\"%s_run failed: %%d\\n\", status);\n"
-                "        return 1;\n"
+                "    int differ = 0;\n"
+                "    for (int k = 0; k < EXAMPLE_INPUTS; k++) {\n"
+                "        int best = 0, status = %s_run(input[k], output);\n"
+                "        if (status != 0) {\n"
+                "            printf(\"%s_run failed: %%d\\n\", status);\n"
+                "            return 1;\n"
+                "        }\n"
+                "        for (int i = 1; i < %s_OUTPUT_SIZE; i++)\n"
+                "            if (output[i] > output[best]) best = i;\n"
+                "        int same = memcmp(output, expected[k], sizeof output) == 0;\n"
+                "        printf(\"%s: largest output %%d of %%d; outputs %%s the host runtime's\\n\", best, %s_OUTPUT_SIZE,\n"
+                "               same ? \"equal\" : \"DIFFER from\");\n"
+                "        differ += !same;\n"
                 "    }\n"
-                "    for (int i = 1; i < %s_OUTPUT_SIZE; i++)\n"
-                "        if (output[i] > output[best]) best = i;\n"
-                "    int same = memcmp(output, expected, sizeof output) == 0;\n"
-                "    printf(\"%s: largest output %%d of %%d; outputs %%s the host runtime's\\n\", best, %s_OUTPUT_SIZE,\n"
-                "           same ? \"equal\" : \"DIFFER from\");\n"
-                "    return same ? 0 : 1;\n}\n",
+                "    return differ != 0;\n}\n",
                 n, N, n, n, N, n, N);
         return;
     }
@@ -281,44 +309,50 @@ static void write_example_main(FILE *f, const mco_emit_names *nm, mco_emit_examp
             "    while (k > 0) board_putc(digits[--k]);\n}\n\n"
             "int main(void)\n{\n"
             "    board_init();\n"
-            "    int best = 0, status = %s_run(input, output);\n"
-            "    if (status != 0) {\n"
-            "        print(\"%s_run failed: \");\n"
-            "        print_int(status);\n"
-            "        print(\"\\n\");\n"
-            "        return 1;\n"
+            "    int differ = 0;\n"
+            "    for (int k = 0; k < EXAMPLE_INPUTS; k++) {\n"
+            "        int best = 0, status = %s_run(input[k], output);\n"
+            "        if (status != 0) {\n"
+            "            print(\"%s_run failed: \");\n"
+            "            print_int(status);\n"
+            "            print(\"\\n\");\n"
+            "            return 1;\n"
+            "        }\n"
+            "        for (int i = 1; i < %s_OUTPUT_SIZE; i++)\n"
+            "            if (output[i] > output[best]) best = i;\n"
+            "        int same = memcmp(output, expected[k], sizeof output) == 0;\n"
+            "        print(\"%s: largest output \");\n"
+            "        print_int(best);\n"
+            "        print(\" of \");\n"
+            "        print_int(%s_OUTPUT_SIZE);\n"
+            "        print(same ? \"; outputs equal the host runtime's\\n\" : \"; outputs DIFFER from the host runtime's\\n\");\n"
+            "        differ += !same;\n"
             "    }\n"
-            "    for (int i = 1; i < %s_OUTPUT_SIZE; i++)\n"
-            "        if (output[i] > output[best]) best = i;\n"
-            "    int same = memcmp(output, expected, sizeof output) == 0;\n"
-            "    print(\"%s: largest output \");\n"
-            "    print_int(best);\n"
-            "    print(\" of \");\n"
-            "    print_int(%s_OUTPUT_SIZE);\n"
-            "    print(same ? \"; outputs equal the host runtime's\\n\" : \"; outputs DIFFER from the host runtime's\\n\");\n"
-            "    return same ? 0 : 1;\n}\n",
+            "    return differ != 0;\n}\n",
             n, N, n, n, N, n, N);
 }
 
 static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
-                                const mco_emit_names *nm, mco_emit_example example)
+                                const mco_emit_names *nm, mco_emit_example example, int inputs)
 {
     const char *n = nm->lower, *N = nm->upper;
     size_t raw_size = mco_shape_size(dm->model.input_shape);
-    uint8_t *raw = malloc(raw_size), *in = malloc(io->input_bytes), *out = malloc(io->output_bytes);
+    size_t k_count = (size_t)inputs;
+    uint8_t *raw = malloc(raw_size * k_count), *in = malloc(io->input_bytes * k_count),
+            *out = malloc(io->output_bytes * k_count);
     mco_status st = raw && in && out ? MCO_OK : mco_error(MCO_ERR_NOMEM, "emit: out of memory");
     if (st == MCO_OK) {
-        example_raw(raw, raw_size);
-        st = mco_deploy_predict_io(dm, plan, io, MCO_SAMPLE_U8, raw, 1, in, out);
+        for (int k = 0; k < inputs; k++) example_raw(raw + (size_t)k * raw_size, raw_size, k);
+        st = mco_deploy_predict_io(dm, plan, io, MCO_SAMPLE_U8, raw, inputs, in, out);
     }
     if (st == MCO_OK) {
         char count[MCO_EMIT_MODEL_NAME_MAX + 16], type[MCO_EMIT_MODEL_NAME_MAX + 16];
         int uart = example == MCO_EXAMPLE_UART;
         fprintf(f,
-                "/*\n * example/main.c - runs the model \"%s\" once (generated by mcuopt %s): one\n"
-                " * built-in input (a fixed test pattern, already in %s_input_t's format),\n"
-                " * and a check that the outputs equal the ones mcuopt's host runtime\n"
-                " * computed for it. Exit status 0 if they do.\n"
+                "/*\n * example/main.c - runs the model \"%s\" (generated by mcuopt %s) on\n"
+                " * EXAMPLE_INPUTS built-in inputs (fixed test patterns, already in %s_input_t's\n"
+                " * format), and checks that the outputs equal the ones mcuopt's host runtime\n"
+                " * computed for them. Exit status 0 if they all do.\n"
                 " *\n * On a board: fill `input` from your sensor (README.md: the input recipe)\n"
                 " * and send the result where you need it. %s\n */\n"
                 "%s#include <string.h>\n\n%s#include \"%s\"\n\n",
@@ -326,13 +360,15 @@ static mco_status write_example(FILE *f, const mco_deploy_model *dm, const mco_p
                 uart ? "It prints through board_putc\n * (example/board.c: fill in board_init and board_putc for your UART)."
                      : "It prints with printf (semihosting on\n * an emulator or a debugger; see README.md for --example uart).",
                 uart ? "" : "#include <stdio.h>\n", uart ? "#include \"board.h\"\n" : "", nm->header);
+        fprintf(f, "#define EXAMPLE_INPUTS %d\n\n", inputs);
         snprintf(count, sizeof count, "%s_INPUT_SIZE", N);
         snprintf(type, sizeof type, "%s_input_t", n);
-        write_values(f, type, "input", count, io->input_type, in, (size_t)plan->input_size);
+        write_values(f, type, "input", count, io->input_type, in, (size_t)plan->input_size, io->input_bytes, inputs);
         snprintf(count, sizeof count, "%s_OUTPUT_SIZE", N);
         snprintf(type, sizeof type, "%s_output_t", n);
-        fputs("/* the outputs mcuopt's host runtime computed for this input */\n", f);
-        write_values(f, type, "expected", count, io->output_type, out, (size_t)plan->output_size);
+        fputs("/* the outputs mcuopt's host runtime computed for these inputs */\n", f);
+        write_values(f, type, "expected", count, io->output_type, out, (size_t)plan->output_size, io->output_bytes,
+                     inputs);
         write_example_main(f, nm, example);
     }
     free(raw);
@@ -544,6 +580,24 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
             "```sh\narm-none-eabi-gcc -mthumb %s -std=c99 -O2 -ffp-contract=off -ffunction-sections -fdata-sections "
             "-I. -I%s -c %s %s/*.c\n```\n",
             res->cpu, cpu_flags, MCO_EMIT_RUNTIME_DIR, nm->source, MCO_EMIT_RUNTIME_DIR);
+    fprintf(f,
+            "\nBuild the example as a firmware image for your board (or an emulator) with\n"
+            "your cross toolchain, your start-up code (vector table, reset handler) and\n"
+            "your linker script, set in these variables first: `TOOLCHAIN_FILE` (a CMake\n"
+            "toolchain file naming the compiler and its compile and link flags: CPU,\n"
+            "optimisation, linker script, C library), or for make `MCU_CC`, `MCU_CFLAGS`,\n"
+            "`MCU_LDFLAGS` and `MCU_LDLIBS`; and `BOARD_SOURCES` (the start-up code):\n\n"
+            "```sh\ncmake -S . -B build-mcu -DCMAKE_TOOLCHAIN_FILE=\"$TOOLCHAIN_FILE\" "
+            "-DEXAMPLE_BOARD_SOURCES=\"$BOARD_SOURCES\" && cmake --build build-mcu\n```\n\n"
+            "```sh\nmake -f %s.mk CC=\"$MCU_CC\" CFLAGS=\"$MCU_CFLAGS\" LDFLAGS=\"$MCU_LDFLAGS\" "
+            "LDLIBS=\"$MCU_LDLIBS\" EXAMPLE_BOARD_SOURCES=\"$BOARD_SOURCES\"\n```\n\n"
+            "`build-mcu/%s_example` (CMake) or `%s_example` (make) is the image; %s\n",
+            n, n, n,
+            example == MCO_EXAMPLE_UART
+                ? "it prints\nthrough `example/board.c`, and its exit status says whether the outputs are right."
+                : "it prints\nwith semihosting (a debugger, or QEMU: `qemu-system-arm -M mps2-an386 -nographic\n"
+                  "-semihosting-config enable=on,target=native -kernel IMAGE` runs a Cortex-M4\n"
+                  "image linked for that machine and exits with the example's status).");
 }
 
 /* ---- the package ------------------------------------------------------------------ */
@@ -551,7 +605,7 @@ static void write_readme(FILE *f, const mco_deploy_model *dm, const mco_plan *pl
 typedef enum { FILE_README, FILE_CMAKE, FILE_MK } text_file;
 
 mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, const mco_plan_io *io,
-                            const mco_emit_names *nm, mco_emit_example example, size_t stack_measured,
+                            const mco_emit_names *nm, mco_emit_example example, int inputs, size_t stack_measured,
                             const char *dir, mco_emit_result *res)
 {
     mco_emit_config cfg;
@@ -575,7 +629,7 @@ mco_status mco_emit_package(const mco_deploy_model *dm, const mco_plan *plan, co
     if (st == MCO_OK) {
         mco_emit_file out;
         if ((st = mco_emit_open(&out, dir, EXAMPLE_DIR "/main.c")) != MCO_OK) return st;
-        st = write_example(out.f, dm, plan, io, nm, example);
+        st = write_example(out.f, dm, plan, io, nm, example, inputs);
         if (st == MCO_OK) st = mco_emit_close(&out, res, EXAMPLE_DIR "/main.c");
         else mco_output_abort(&out);
     }

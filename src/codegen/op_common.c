@@ -201,7 +201,9 @@ mco_status mco_prepare_fc_s8w_f32_params(mco_plan *plan, const mco_op_site *site
 
 int mco_site_is(const mco_op_site *site, mco_layer_type type, int s8, int fused_pool)
 {
-    return site->L->type == type && site->s8 == s8 && (site->pool_layer >= 0) == fused_pool;
+    /* a general convolution runs only the kinds of op_conv_general.c */
+    return site->L->type == type && site->s8 == s8 && (site->pool_layer >= 0) == fused_pool &&
+           !mco_layer_is_general_conv(site->L);
 }
 
 int mco_site_weights(const mco_op_site *site, mco_weight_format a, mco_weight_format b)

@@ -324,7 +324,8 @@ static mco_status window_for(const mco_layer *L, int32_t out_c, mco_window *win)
     win->pad_top = pad_top;
     win->pad_left = pad_left;
     if (win->out_h <= 0 || win->out_w <= 0 || win->kernel_h <= 0 || win->kernel_w <= 0 || win->stride_h <= 0 ||
-        win->stride_w <= 0 || win->pad_top >= win->kernel_h || win->pad_left >= win->kernel_w)
+        win->stride_w <= 0 || win->pad_top >= (global ? win->kernel_h : mco_layer_window_extent(L, 0)) ||
+        win->pad_left >= (global ? win->kernel_w : mco_layer_window_extent(L, 1)))
         return mco_error(MCO_ERR_SHAPE, "layer %s: invalid window geometry", L->name);
     return MCO_OK;
 }

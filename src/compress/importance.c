@@ -4,7 +4,8 @@
  *
  * Weight criteria (l1, l2) read the producers' filters. Activation criteria
  * (apoz, mean-activation) run the quantizer's reference float forward
- * (mcuopt/calibrate.h) one calibration image at a time and look at every
+ * (mcuopt/calibrate.h) one calibration image at a time (spread over the set:
+ * mco_dataset_spread_indices) and look at every
  * layer output that belongs to the group: the ReLU/ReLU6 outputs if the
  * group has any, else the producers' outputs.
  *
@@ -109,9 +110,10 @@ static mco_status activation_importance(const mco_model *model, mco_channel_grou
     uint8_t *point = calloc((size_t)model->n_layers, 1);
     activation_stats *stats = calloc((size_t)groups->n_groups, sizeof *stats);
     float *input = malloc(in_size * sizeof *input);
+    int *indices = malloc((size_t)samples * sizeof *indices);
     mco_calib_activations acts = {0};
     mco_status st = MCO_OK;
-    if (!point || !stats || !input) {
+    if (!point || !stats || !input || !indices) {
         st = mco_error(MCO_ERR_NOMEM, "out of memory for channel importance");
         goto done;
     }
@@ -125,11 +127,12 @@ static mco_status activation_importance(const mco_model *model, mco_channel_grou
             goto done;
         }
     }
+    mco_dataset_spread_indices(data->n, samples, indices);
     choose_activation_points(model, groups, point);
     if ((st = mco_calib_activations_init(&acts, model)) != MCO_OK) goto done;
 
     for (int s = 0; s < samples; s++) {
-        mco_dataset_to_float(data, &model->norm, NULL, s, 1, input);
+        mco_dataset_to_float(data, &model->norm, indices + s, 0, 1, input);
         if ((st = mco_calib_forward(model, input, &acts)) != MCO_OK) goto done;
         for (int i = 0; i < model->n_layers; i++) {
             int g = groups->layer_group[i];
@@ -164,6 +167,7 @@ done:
     free(stats);
     free(point);
     free(input);
+    free(indices);
     mco_calib_activations_free(&acts);
     return st;
 }

@@ -104,6 +104,12 @@ mco_status mco_channel_groups_find(const mco_model *model, mco_channel_groups *o
             set[i] = in0;
             if (l->type == MCO_LAYER_SOFTMAX && in0 >= 0) locked[find_root(parent, in0)] = 1;
         }
+        if (mco_layer_is_general_conv(l)) {
+            /* groups and depth multipliers tie output channels to input
+             * channels in blocks: neither side is pruned */
+            if (in0 >= 0) locked[find_root(parent, in0)] = 1;
+            if (set[i] >= 0) locked[find_root(parent, set[i])] = 1;
+        }
     }
     if (set[n - 1] >= 0) locked[find_root(parent, set[n - 1])] = 1;   /* the classes */
 

@@ -326,6 +326,19 @@ static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *v
         if (l->type != MCO_LAYER_CONV_TRANSPOSE2D) return parse_error(ps, "option not taken by this layer type", key);
         if (!parse_pair_at_least(value, 0, &l->output_pad_h, &l->output_pad_w))
             return parse_error(ps, "bad output_padding", value);
+    } else if (strcmp(key, "dilation") == 0 || strcmp(key, "groups") == 0 || strcmp(key, "multiplier") == 0) {
+        /* the general convolution (graph.h): shape inference checks which layer takes which */
+        int conv = l->type == MCO_LAYER_CONV2D, dw = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
+        if (key[0] == 'd') {
+            if (!conv && !dw) return parse_error(ps, "option not taken by this layer type", key);
+            if (!parse_pair(value, &l->dilation_h, &l->dilation_w)) return parse_error(ps, "bad dilation", value);
+        } else if (key[0] == 'g') {
+            if (!conv) return parse_error(ps, "option not taken by this layer type", key);
+            if (!parse_positive(value, &l->groups)) return parse_error(ps, "bad groups", value);
+        } else {
+            if (!dw) return parse_error(ps, "option not taken by this layer type", key);
+            if (!parse_positive(value, &l->depth_multiplier)) return parse_error(ps, "bad multiplier", value);
+        }
     } else if (strcmp(key, "input") == 0 || strcmp(key, "inputs") == 0) {
         return parse_inputs(ps, l, value);
     } else {

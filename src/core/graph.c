@@ -156,6 +156,71 @@ static int same_pad_before(int in, int out, int k, int stride)
     return total > 0 ? total / 2 : 0;
 }
 
+/* ---- the general convolution (dilation, groups, depth multiplier) ---- */
+
+int mco_layer_is_general_conv(const mco_layer *layer)
+{
+    if (layer->type != MCO_LAYER_CONV2D && layer->type != MCO_LAYER_DEPTHWISE_CONV2D) return 0;
+    return layer->dilation_h > 1 || layer->dilation_w > 1 || layer->groups > 1 || layer->depth_multiplier > 1;
+}
+
+int mco_layer_window_extent(const mco_layer *layer, int axis)
+{
+    int k = axis == 0 ? layer->kernel_h : layer->kernel_w;
+    int d = axis == 0 ? layer->dilation_h : layer->dilation_w;
+    return d > 1 ? (k - 1) * d + 1 : k;
+}
+
+void mco_layer_conv_groups(const mco_layer *layer, mco_conv_groups *g)
+{
+    if (layer->type == MCO_LAYER_DEPTHWISE_CONV2D) {
+        g->group_in = 1;
+        g->group_out = layer->depth_multiplier > 1 ? layer->depth_multiplier : 1;
+        g->w_out = 1;
+        g->w_tap = (size_t)layer->out_shape.c;
+        g->w_in = 0;
+        return;
+    }
+    int groups = layer->groups > 1 ? layer->groups : 1;
+    g->group_in = layer->in_shape.c / groups;
+    g->group_out = layer->out_shape.c / groups;
+    g->w_out = (size_t)layer->kernel_h * (size_t)layer->kernel_w * (size_t)g->group_in;
+    g->w_tap = (size_t)g->group_in;
+    g->w_in = 1;
+}
+
+/* Sets the general convolution fields a caller left 0 to 1 and checks them:
+ * dilations only on convolutions, groups on a Conv2D dividing both channel
+ * counts, a depth multiplier only on a DepthwiseConv2D. */
+static mco_status check_general_conv(mco_layer *l, int index)
+{
+    int *fields[4] = {&l->dilation_h, &l->dilation_w, &l->groups, &l->depth_multiplier};
+    for (int i = 0; i < 4; i++) {
+        if (*fields[i] == 0) *fields[i] = 1;
+        if (*fields[i] < 0 || *fields[i] > MCO_MAX_DIM)
+            return mco_error(MCO_ERR_SHAPE, "layer %d (%s): dilation, groups and depth multiplier must be 1..%d",
+                             index, l->name, MCO_MAX_DIM);
+    }
+    if ((int64_t)(l->kernel_h - 1) * l->dilation_h + 1 > MCO_MAX_DIM ||
+        (int64_t)(l->kernel_w - 1) * l->dilation_w + 1 > MCO_MAX_DIM)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): the dilated %dx%d kernel spans more than %d", index,
+                         l->name, l->kernel_h, l->kernel_w, MCO_MAX_DIM);
+    int conv = l->type == MCO_LAYER_CONV2D, dw = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
+    if ((l->dilation_h > 1 || l->dilation_w > 1) && !conv && !dw)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): dilation %dx%d on a %s layer (only conv2d and depthwise_conv2d)",
+                         index, l->name, l->dilation_h, l->dilation_w, mco_layer_type_name(l->type));
+    if (l->groups > 1 && !conv)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): groups %d on a %s layer (only conv2d)", index, l->name,
+                         l->groups, mco_layer_type_name(l->type));
+    if (l->depth_multiplier > 1 && !dw)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): depth multiplier %d on a %s layer (only depthwise_conv2d)",
+                         index, l->name, l->depth_multiplier, mco_layer_type_name(l->type));
+    if (conv && (l->in_shape.c % l->groups != 0 || l->units % l->groups != 0))
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): groups %d must divide the %d input and %d output channels",
+                         index, l->name, l->groups, l->in_shape.c, l->units);
+    return MCO_OK;
+}
+
 void mco_layer_pad_before(const mco_layer *layer, int *top, int *left)
 {
     *top = *left = 0;
@@ -163,8 +228,10 @@ void mco_layer_pad_before(const mco_layer *layer, int *top, int *left)
         *top = layer->pad_top;
         *left = layer->pad_left;
     } else if (layer->padding == MCO_PADDING_SAME) {
-        *top = same_pad_before(layer->in_shape.h, layer->out_shape.h, layer->kernel_h, layer->stride_h);
-        *left = same_pad_before(layer->in_shape.w, layer->out_shape.w, layer->kernel_w, layer->stride_w);
+        *top = same_pad_before(layer->in_shape.h, layer->out_shape.h, mco_layer_window_extent(layer, 0),
+                               layer->stride_h);
+        *left = same_pad_before(layer->in_shape.w, layer->out_shape.w, mco_layer_window_extent(layer, 1),
+                                layer->stride_w);
     }
 }
 
@@ -195,13 +262,14 @@ static mco_status check_window(const mco_layer *l, int index)
                          l->name);
     if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME && l->padding != MCO_PADDING_EXPLICIT)
         return mco_error(MCO_ERR_SHAPE, "layer %d (%s): unknown padding", index, l->name);
+    int kh = mco_layer_window_extent(l, 0), kw = mco_layer_window_extent(l, 1);   /* dilated: the span */
     if (l->padding == MCO_PADDING_EXPLICIT &&
-        (l->pad_top < 0 || l->pad_bottom < 0 || l->pad_top >= l->kernel_h || l->pad_bottom >= l->kernel_h ||
-         l->pad_left < 0 || l->pad_right < 0 || l->pad_left >= l->kernel_w || l->pad_right >= l->kernel_w))
+        (l->pad_top < 0 || l->pad_bottom < 0 || l->pad_top >= kh || l->pad_bottom >= kh ||
+         l->pad_left < 0 || l->pad_right < 0 || l->pad_left >= kw || l->pad_right >= kw))
         return mco_error(MCO_ERR_SHAPE,
                          "layer %d (%s): pads (top %d, left %d, bottom %d, right %d) must be 0..kernel-1 "
                          "for the %dx%d kernel", index, l->name, l->pad_top, l->pad_left, l->pad_bottom,
-                         l->pad_right, l->kernel_h, l->kernel_w);
+                         l->pad_right, kh, kw);
     return MCO_OK;
 }
 
@@ -256,6 +324,7 @@ static mco_status infer_layer(mco_model *model, int index)
     if ((l->output_pad_h != 0 || l->output_pad_w != 0) && l->type != MCO_LAYER_CONV_TRANSPOSE2D)
         return mco_error(MCO_ERR_SHAPE, "layer %d (%s): output padding on a %s layer", index, l->name,
                          mco_layer_type_name(l->type));
+    if ((st = check_general_conv(l, index)) != MCO_OK) return st;
     if (l->count_pad != 0 && (l->count_pad != 1 || l->type != MCO_LAYER_AVGPOOL2D))
         return mco_error(MCO_ERR_SHAPE, "layer %d (%s): count_pad %d (only 0, or 1 on an avgpool2d)", index, l->name,
                          l->count_pad);
@@ -265,25 +334,31 @@ static mco_status infer_layer(mco_model *model, int index)
     case MCO_LAYER_MAXPOOL2D:
     case MCO_LAYER_AVGPOOL2D:
         if ((st = check_window(l, index)) != MCO_OK) return st;
-        l->out_shape.h = conv_out_dim(in.h, l->kernel_h, l->stride_h, l->padding, l->pad_top, l->pad_bottom);
-        l->out_shape.w = conv_out_dim(in.w, l->kernel_w, l->stride_w, l->padding, l->pad_left, l->pad_right);
+        l->out_shape.h = conv_out_dim(in.h, mco_layer_window_extent(l, 0), l->stride_h, l->padding, l->pad_top,
+                                      l->pad_bottom);
+        l->out_shape.w = conv_out_dim(in.w, mco_layer_window_extent(l, 1), l->stride_w, l->padding, l->pad_left,
+                                      l->pad_right);
         l->out_shape.c = in.c;
         if (l->out_shape.h <= 0 || l->out_shape.w <= 0)
             return mco_error(MCO_ERR_SHAPE,
                              "layer %d (%s): %dx%d window does not fit the %dx%d input", index,
-                             l->name, l->kernel_h, l->kernel_w, in.h, in.w);
+                             l->name, mco_layer_window_extent(l, 0), mco_layer_window_extent(l, 1), in.h, in.w);
         if (l->type == MCO_LAYER_CONV2D) {
             if (l->units <= 0 || l->units > MCO_MAX_DIM)
                 return mco_error(MCO_ERR_SHAPE, "layer %d (%s): filters must be positive", index,
                                  l->name);
             l->out_shape.c = l->units;
             l->n_params = 2;
-            set_param(&l->params[MCO_PARAM_WEIGHTS], 4, l->units, l->kernel_h, l->kernel_w, in.c);
+            set_param(&l->params[MCO_PARAM_WEIGHTS], 4, l->units, l->kernel_h, l->kernel_w, in.c / l->groups);
             set_param(&l->params[MCO_PARAM_BIAS], 1, l->units, 0, 0, 0);
         } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
+            if ((int64_t)in.c * l->depth_multiplier > MCO_MAX_DIM)
+                return mco_error(MCO_ERR_SHAPE, "layer %d (%s): %d channels times depth multiplier %d is too many",
+                                 index, l->name, in.c, l->depth_multiplier);
+            l->out_shape.c = in.c * l->depth_multiplier;
             l->n_params = 2;
-            set_param(&l->params[MCO_PARAM_WEIGHTS], 3, l->kernel_h, l->kernel_w, in.c, 0);
-            set_param(&l->params[MCO_PARAM_BIAS], 1, in.c, 0, 0, 0);
+            set_param(&l->params[MCO_PARAM_WEIGHTS], 3, l->kernel_h, l->kernel_w, l->out_shape.c, 0);
+            set_param(&l->params[MCO_PARAM_BIAS], 1, l->out_shape.c, 0, 0, 0);
         }
         break;
     case MCO_LAYER_DENSE:
@@ -439,8 +514,8 @@ void mco_model_init_params(mco_model *model, uint64_t seed)
         double fan_in, fan_out;
         if (l->type == MCO_LAYER_CONV2D || l->type == MCO_LAYER_CONV_TRANSPOSE2D) {
             double receptive = (double)l->kernel_h * l->kernel_w;
-            fan_in = receptive * l->in_shape.c;
-            fan_out = receptive * l->units;
+            fan_in = receptive * l->in_shape.c / l->groups;
+            fan_out = receptive * l->units / l->groups;
         } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
             fan_in = fan_out = (double)l->kernel_h * l->kernel_w;
         } else {
@@ -504,9 +579,9 @@ uint64_t mco_layer_macs(const mco_layer *l)
     switch (l->type) {
     case MCO_LAYER_CONV2D:
         return out_pixels * (uint64_t)l->units * (uint64_t)l->kernel_h * (uint64_t)l->kernel_w *
-               (uint64_t)l->in_shape.c;
+               (uint64_t)(l->in_shape.c / (l->groups > 1 ? l->groups : 1));
     case MCO_LAYER_DEPTHWISE_CONV2D:
-        return out_pixels * (uint64_t)l->in_shape.c * (uint64_t)l->kernel_h * (uint64_t)l->kernel_w;
+        return out_pixels * (uint64_t)l->out_shape.c * (uint64_t)l->kernel_h * (uint64_t)l->kernel_w;
     case MCO_LAYER_CONV_TRANSPOSE2D:   /* every input pixel meets every tap once (some fall in the pads) */
         return (uint64_t)l->in_shape.h * (uint64_t)l->in_shape.w * (uint64_t)l->units * (uint64_t)l->kernel_h *
                (uint64_t)l->kernel_w * (uint64_t)l->in_shape.c;

@@ -72,6 +72,14 @@
  *           i32  output_pad_h, output_pad_w     (each 0..stride-1, not both 0)
  *         Critical for the same reason as PADS; a conv_transpose2d without
  *         one adds no rows or columns after its output.
+ *   CGEN  after (and only after) the LAYR of each general convolution (a
+ *         conv2d with groups or a dilation above 1, a depthwise_conv2d with a
+ *         depth multiplier or a dilation above 1; graph.h), after its PADS /
+ *         CPAD, before the next LAYR:
+ *           u32  dilation_h, dilation_w, groups, depth_multiplier  (each >= 1;
+ *                groups 1 on a depthwise_conv2d, depth_multiplier 1 on a conv2d)
+ *         Critical for the same reason as PADS; a convolution without one
+ *         has them all 1, as before.
  *   mfcc  optional, at most once, anywhere (written after ARCH / LOSS), only
  *         in a model trained on audio features (mco_model.has_frontend):
  *           i32  sample_rate, clip_samples, frame_length, frame_stride,
@@ -519,6 +527,14 @@ static void put_layer_chunk(writer *w, const mco_layer *l)
         put_u32(w, (uint32_t)l->count_pad);
         end_chunk(w, start);
     }
+    if (mco_layer_is_general_conv(l)) {
+        start = begin_chunk(w, "CGEN");
+        put_u32(w, (uint32_t)l->dilation_h);
+        put_u32(w, (uint32_t)l->dilation_w);
+        put_u32(w, (uint32_t)(l->groups > 1 ? l->groups : 1));
+        put_u32(w, (uint32_t)(l->depth_multiplier > 1 ? l->depth_multiplier : 1));
+        end_chunk(w, start);
+    }
     if (l->output_pad_h || l->output_pad_w) {
         start = begin_chunk(w, "OPAD");
         put_i32(w, l->output_pad_h);
@@ -709,6 +725,7 @@ typedef struct {
     chunk actp[MCO_MAX_LAYERS];
     chunk cpad[MCO_MAX_LAYERS];
     chunk opad[MCO_MAX_LAYERS];   /* conv_transpose2d output padding */
+    chunk cgen[MCO_MAX_LAYERS];
     int n_layer_chunks;
     chunk tensors;
     int file_n_params[MCO_MAX_LAYERS];
@@ -819,6 +836,9 @@ static mco_status index_chunks(chunk payload, load_state *s)
         } else if (memcmp(tag, "OPAD", 4) == 0) {
             in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->opad[s->n_layer_chunks - 1].data;
             if (in_order) s->opad[s->n_layer_chunks - 1] = c;
+        } else if (memcmp(tag, "CGEN", 4) == 0) {
+            in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->cgen[s->n_layer_chunks - 1].data;
+            if (in_order) s->cgen[s->n_layer_chunks - 1] = c;
         } else if (memcmp(tag, "TENS", 4) == 0) {
             in_order = stage == IN_LAYERS;
             s->tensors = c;
@@ -837,7 +857,7 @@ static mco_status index_chunks(chunk payload, load_state *s)
         }
         if (!in_order)
             return mco_error(MCO_ERR_FORMAT,
-                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [OPAD]..., TENS)",
+                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN] [OPAD]..., TENS)",
                              (const char *)tag, offset);
     }
     if (stage != AFTER_TENSORS)
@@ -979,10 +999,40 @@ static mco_status decode_opad(chunk c, int index, mco_layer *l)
     return MCO_OK;
 }
 
-/* Decodes LAYR chunk `index` (and its PADS, ACTP and CPAD chunks, data NULL
- * if none) into *l and the file's parameter shapes. */
-static mco_status decode_layer(chunk c, chunk pads, chunk actp, chunk cpad, int index, mco_layer *l, int *n_params,
-                               mco_param *params)
+/* Decodes layer `index`'s CGEN chunk, if there is one, into the general
+ * convolution fields: only a conv2d or depthwise_conv2d has one, every
+ * field at least 1, at least one above 1 (the writer writes none
+ * otherwise); shape inference checks the rest (groups dividing the
+ * channels, ...). */
+static mco_status decode_cgen(chunk c, int index, mco_layer *l)
+{
+    if (!c.data) return MCO_OK;
+    if (l->type != MCO_LAYER_CONV2D && l->type != MCO_LAYER_DEPTHWISE_CONV2D)
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "CGEN chunk for a %s layer", mco_layer_type_name(l->type));
+    reader r = {c.data, c.size, 0};
+    uint32_t v[4];
+    for (int i = 0; i < 4; i++) v[i] = get_u32(&r);
+    char what[64];
+    snprintf(what, sizeof what, "layer %d: CGEN", index);
+    mco_status st = finish_chunk(&r, what);
+    if (st != MCO_OK) return st;
+    for (int i = 0; i < 4; i++)
+        if (v[i] < 1 || v[i] > MCO_MAX_DIM)
+            return layer_error(MCO_ERR_FORMAT, index, l->name, "CGEN field %d is %u (1..%d)", i, (unsigned)v[i],
+                               MCO_MAX_DIM);
+    l->dilation_h = (int)v[0];
+    l->dilation_w = (int)v[1];
+    l->groups = (int)v[2];
+    l->depth_multiplier = (int)v[3];
+    if (!mco_layer_is_general_conv(l))
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "CGEN chunk with every field 1");
+    return MCO_OK;
+}
+
+/* Decodes LAYR chunk `index` (and its PADS, ACTP, CPAD and CGEN chunks,
+ * data NULL if none) into *l and the file's parameter shapes. */
+static mco_status decode_layer(chunk c, chunk pads, chunk actp, chunk cpad, chunk cgen, int index, mco_layer *l,
+                               int *n_params, mco_param *params)
 {
     reader r = {c.data, c.size, 0};
     memset(l, 0, sizeof *l);
@@ -1036,6 +1086,7 @@ static mco_status decode_layer(chunk c, chunk pads, chunk actp, chunk cpad, int 
     if (st == MCO_OK) st = decode_pads(pads, index, l);
     if (st == MCO_OK) st = decode_actp(actp, index, l);
     if (st == MCO_OK) st = decode_cpad(cpad, index, l);
+    if (st == MCO_OK) st = decode_cgen(cgen, index, l);
     if (st != MCO_OK) return st;
 
     /* Semantic checks; n_params is checked by comparing with inference later. */
@@ -1108,7 +1159,7 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
                          (unsigned)declared, s->n_layer_chunks);
     for (int i = 0; i < s->n_layer_chunks; i++) {
         mco_layer layer;
-        st = decode_layer(s->layers[i], s->pads[i], s->actp[i], s->cpad[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
+        st = decode_layer(s->layers[i], s->pads[i], s->actp[i], s->cpad[i], s->cgen[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
         if (st == MCO_OK) st = decode_opad(s->opad[i], i, &layer);
         if (st != MCO_OK) return st;
         if ((st = mco_model_add_layer(m, &layer, NULL)) != MCO_OK) return st;

@@ -1,8 +1,8 @@
 /*
  * sample.c - what every consumer of a data set (see data.h) uses to reach
  * its samples: the element type's name and size, a pointer to one sample,
- * the float network input of a batch, and the check that a set has class
- * labels.
+ * the float network input of a batch, the calibration samples spread over a
+ * set, and the check that a set has class labels.
  *
  * What it leaves out: reading files (idx.c, cifar10.c, dataset.c) and
  * per-feature normalisation (the model's mco_normalization is one scale,
@@ -58,6 +58,11 @@ void mco_dataset_to_float(const mco_dataset *ds, const mco_normalization *norm, 
             mco_samples_to_float(MCO_SAMPLE_F32, ds->samples_f32 + sample * size, size, norm, x);
         }
     }
+}
+
+void mco_dataset_spread_indices(int total, int n, int *indices)
+{
+    for (int i = 0; i < n; i++) indices[i] = (int)((int64_t)i * total / n);
 }
 
 mco_status mco_dataset_require_labels(const mco_dataset *ds, const char *what, const char *why)

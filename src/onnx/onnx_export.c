@@ -326,11 +326,12 @@ static size_t *weight_permutation(builder *b, const export_state *s, int i)
     if (!perm) return NULL;
     int kh = l->kernel_h, kw = l->kernel_w, in_c = l->in_shape.c;
     if (l->type == MCO_LAYER_CONV2D) {
+        int pg = in_c / (l->groups > 1 ? l->groups : 1);   /* input channels per filter */
         for (int m = 0; m < l->units; m++)
             for (int y = 0; y < kh; y++)
                 for (int x = 0; x < kw; x++)
-                    for (int c = 0; c < in_c; c++)
-                        perm[mco_onnx_oihw_index(m, y, x, c, kh, kw, in_c)] = mco_onnx_ohwi_index(m, y, x, c, kh, kw, in_c);
+                    for (int c = 0; c < pg; c++)
+                        perm[mco_onnx_oihw_index(m, y, x, c, kh, kw, pg)] = mco_onnx_ohwi_index(m, y, x, c, kh, kw, pg);
     } else if (l->type == MCO_LAYER_CONV_TRANSPOSE2D) {   /* ONNX [in_c][out_c][kh][kw] */
         for (int m = 0; m < l->units; m++)
             for (int y = 0; y < kh; y++)
@@ -338,10 +339,11 @@ static size_t *weight_permutation(builder *b, const export_state *s, int i)
                     for (int c = 0; c < in_c; c++)
                         perm[mco_onnx_oihw_index(c, y, x, m, kh, kw, l->units)] = mco_onnx_ohwi_index(m, y, x, c, kh, kw, in_c);
     } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
-        for (int c = 0; c < in_c; c++)
+        int out_c = l->out_shape.c;   /* in_c x depth multiplier */
+        for (int c = 0; c < out_c; c++)
             for (int y = 0; y < kh; y++)
                 for (int x = 0; x < kw; x++)
-                    perm[mco_onnx_oihw_index(c, y, x, 0, kh, kw, 1)] = ((size_t)y * (size_t)kw + (size_t)x) * (size_t)in_c + (size_t)c;
+                    perm[mco_onnx_oihw_index(c, y, x, 0, kh, kw, 1)] = ((size_t)y * (size_t)kw + (size_t)x) * (size_t)out_c + (size_t)c;
     } else {
         mco_shape flat = input_flat_of(s, l->inputs[0]);
         int permute = flat.h * flat.w > 1;
@@ -368,8 +370,8 @@ static int weight_dims(const mco_layer *l, int64_t dims[4])
         return 4;
     }
     int depthwise = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
-    dims[0] = depthwise ? l->in_shape.c : l->units;
-    dims[1] = depthwise ? 1 : l->in_shape.c;
+    dims[0] = depthwise ? l->out_shape.c : l->units;
+    dims[1] = depthwise ? 1 : l->in_shape.c / (l->groups > 1 ? l->groups : 1);
     dims[2] = l->kernel_h;
     dims[3] = l->kernel_w;
     return 4;
@@ -569,6 +571,11 @@ static mco_status export_layer(builder *b, export_state *s, int i)
         n = add_node(b, "Conv", node_name, 3, in, out);
         window_attrs(b, n, l);
         if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) attr_int(b, n, "group", l->in_shape.c);
+        if (l->type == MCO_LAYER_CONV2D && l->groups > 1) attr_int(b, n, "group", l->groups);
+        if (l->dilation_h > 1 || l->dilation_w > 1) {
+            int64_t dilations[2] = {l->dilation_h, l->dilation_w};
+            attr_ints(b, n, "dilations", 2, dilations);
+        }
         rank = 4;
         break;
     }

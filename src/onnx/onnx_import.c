@@ -684,9 +684,20 @@ static mco_status read_window(importer *imp, mco_shape in, const int *pre, int64
     mco_status st = attr_ints(imp, "strides", 2, 1, MCO_MAX_DIM, 1, strides);
     if (st == MCO_OK) st = attr_ints(imp, "pads", 4, 0, MCO_MAX_DIM, 0, pads);
     if (st == MCO_OK) st = attr_ints(imp, "dilations", 2, 1, MCO_MAX_DIM, 1, dilations);
-    if (st == MCO_OK && (dilations[0] != 1 || dilations[1] != 1))
-        return fail(imp, MCO_ERR_UNSUPPORTED, "dilations %lldx%lld (only 1)", (long long)dilations[0],
-                    (long long)dilations[1]);
+    if (st == MCO_OK && (dilations[0] != 1 || dilations[1] != 1)) {
+        /* the general convolution (graph.h): a Conv's dilations; the
+         * window then spans (kernel - 1) * dilation + 1 */
+        if (l->type != MCO_LAYER_CONV2D && l->type != MCO_LAYER_DEPTHWISE_CONV2D)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "dilations %lldx%lld (only 1)", (long long)dilations[0],
+                        (long long)dilations[1]);
+        if ((kh - 1) * dilations[0] + 1 > MCO_MAX_DIM || (kw - 1) * dilations[1] + 1 > MCO_MAX_DIM)
+            return fail(imp, MCO_ERR_UNSUPPORTED, "dilations %lldx%lld of the %lldx%lld kernel span more than %d",
+                        (long long)dilations[0], (long long)dilations[1], (long long)kh, (long long)kw, MCO_MAX_DIM);
+        l->dilation_h = (int)dilations[0];
+        l->dilation_w = (int)dilations[1];
+        kh = (kh - 1) * dilations[0] + 1;   /* from here on: the span */
+        kw = (kw - 1) * dilations[1] + 1;
+    }
     if (st == MCO_OK) st = attr_int(imp, "ceil_mode", 0, &ceil_mode);
     if (st == MCO_OK) st = attr_choice(imp, "auto_pad", auto_pads, AUTO_PAD_NOTSET, &auto_pad);
     if (st != MCO_OK) return st;
@@ -740,8 +751,8 @@ static mco_status read_window(importer *imp, mco_shape in, const int *pre, int64
                         "window by its whole size)");
         l->count_pad = 1;
     }
-    l->kernel_h = (int)kh;
-    l->kernel_w = (int)kw;
+    l->kernel_h = (int)(kh - 1) / (l->dilation_h > 1 ? l->dilation_h : 1) + 1;   /* undilated */
+    l->kernel_w = (int)(kw - 1) / (l->dilation_w > 1 ? l->dilation_w : 1) + 1;
     l->stride_h = (int)strides[0];
     l->stride_w = (int)strides[1];
     return MCO_OK;
@@ -776,12 +787,19 @@ static mco_status import_conv(importer *imp)
     if (group == 1 && per_group == in.c) {
         l.type = MCO_LAYER_CONV2D;
         l.units = (int)filters;
-    } else if (group == in.c && per_group == 1 && filters == in.c) {
+    } else if (group == in.c && per_group == 1 && filters % in.c == 0) {
+        /* depthwise, filters / C per channel (a depth multiplier) */
         l.type = MCO_LAYER_DEPTHWISE_CONV2D;
+        l.depth_multiplier = (int)(filters / in.c);
+    } else if (group > 1 && group < in.c && in.c % group == 0 && per_group == in.c / group && filters % group == 0) {
+        l.type = MCO_LAYER_CONV2D;   /* grouped */
+        l.units = (int)filters;
+        l.groups = (int)group;
     } else {
         return fail(imp, MCO_ERR_UNSUPPORTED,
-                    "group %lld with %d input channels, %lld filters of %lld channels (only group 1 or depthwise "
-                    "with one filter per channel)", (long long)group, in.c, (long long)filters, (long long)per_group);
+                    "group %lld with %d input channels, %lld filters of %lld channels (group must divide the "
+                    "input channels and the filters, each filter reading input channels / group)",
+                    (long long)group, in.c, (long long)filters, (long long)per_group);
     }
     if (b && b->count != (size_t)filters)
         return fail(imp, MCO_ERR_SHAPE, "bias has %zu values for %lld filters", b->count, (long long)filters);
@@ -795,13 +813,14 @@ static mco_status import_conv(importer *imp)
         for (int y = 0; y < k_h; y++)
             for (int xx = 0; xx < k_w; xx++) {
                 if (l.type == MCO_LAYER_DEPTHWISE_CONV2D) {
-                    /* [C][1][kh][kw] -> [kh][kw][C] */
-                    weights[((size_t)y * (size_t)k_w + (size_t)xx) * (size_t)in.c + (size_t)m] =
+                    /* [C x mult][1][kh][kw] -> [kh][kw][C x mult]: filter m reads channel m / mult */
+                    weights[((size_t)y * (size_t)k_w + (size_t)xx) * (size_t)filters + (size_t)m] =
                         (float)w->data[mco_onnx_oihw_index(m, y, xx, 0, k_h, k_w, 1)];
-                } else {
-                    for (int c = 0; c < in.c; c++)
-                        weights[mco_onnx_ohwi_index(m, y, xx, c, k_h, k_w, in.c)] =
-                            (float)w->data[mco_onnx_oihw_index(m, y, xx, c, k_h, k_w, in.c)];
+                } else {   /* [filters][C / group][kh][kw] -> OHWI */
+                    int pg = (int)per_group;
+                    for (int c = 0; c < pg; c++)
+                        weights[mco_onnx_ohwi_index(m, y, xx, c, k_h, k_w, pg)] =
+                            (float)w->data[mco_onnx_oihw_index(m, y, xx, c, k_h, k_w, pg)];
                 }
             }
     for (int m = 0; m < (int)filters; m++) bias[m] = b ? (float)b->data[m] : 0.0f;

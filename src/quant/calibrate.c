@@ -46,30 +46,30 @@ void mco_calib_activations_free(mco_calib_activations *acts)
     acts->n_layers = 0;
 }
 
-/* Conv2D (depthwise = 0, weights OHWI) and DepthwiseConv2D (depthwise = 1, weights HWC). */
-static void conv_forward(const mco_layer *l, const float *in, float *out, int depthwise)
+/* Conv2D (weights OHWI) and DepthwiseConv2D (weights HWC), with any
+ * dilation, groups and depth multiplier (mco_layer_conv_groups). */
+static void conv_forward(const mco_layer *l, const float *in, float *out)
 {
     mco_shape is = l->in_shape, os = l->out_shape;
     const float *w = l->params[MCO_PARAM_WEIGHTS].data, *bias = l->params[MCO_PARAM_BIAS].data;
+    mco_conv_groups g;
     int pt, pl;
+    mco_layer_conv_groups(l, &g);
     mco_layer_pad_before(l, &pt, &pl);
     for (int oy = 0; oy < os.h; oy++)
         for (int ox = 0; ox < os.w; ox++)
             for (int oc = 0; oc < os.c; oc++) {
                 float acc = bias[oc];
+                int ic0 = oc / g.group_out * g.group_in;
                 for (int ky = 0; ky < l->kernel_h; ky++) {
-                    int iy = oy * l->stride_h - pt + ky;
+                    int iy = oy * l->stride_h - pt + ky * l->dilation_h;
                     if (iy < 0 || iy >= is.h) continue;
                     for (int kx = 0; kx < l->kernel_w; kx++) {
-                        int ix = ox * l->stride_w - pl + kx;
+                        int ix = ox * l->stride_w - pl + kx * l->dilation_w;
                         if (ix < 0 || ix >= is.w) continue;
-                        const float *px = in + ((size_t)iy * is.w + ix) * is.c;
-                        if (depthwise) {
-                            acc += px[oc] * w[((size_t)ky * l->kernel_w + kx) * is.c + oc];
-                        } else {
-                            const float *wk = w + (((size_t)oc * l->kernel_h + ky) * l->kernel_w + kx) * is.c;
-                            for (int ic = 0; ic < is.c; ic++) acc += px[ic] * wk[ic];
-                        }
+                        const float *px = in + ((size_t)iy * is.w + ix) * is.c + ic0;
+                        const float *wk = w + (size_t)oc * g.w_out + (size_t)(ky * l->kernel_w + kx) * g.w_tap;
+                        for (int ic = 0; ic < g.group_in; ic++) acc += px[ic] * wk[(size_t)ic * g.w_in];
                     }
                 }
                 out[((size_t)oy * os.w + ox) * os.c + oc] = acc;
@@ -193,8 +193,8 @@ mco_status mco_calib_forward(const mco_model *model, const float *input, mco_cal
         float *out = acts->outputs[i];
         size_t n = mco_shape_size(l->out_shape);
         switch (l->type) {
-        case MCO_LAYER_CONV2D: conv_forward(l, in, out, 0); break;
-        case MCO_LAYER_DEPTHWISE_CONV2D: conv_forward(l, in, out, 1); break;
+        case MCO_LAYER_CONV2D:
+        case MCO_LAYER_DEPTHWISE_CONV2D: conv_forward(l, in, out); break;
         case MCO_LAYER_DENSE: dense_forward(l, in, out); break;
         case MCO_LAYER_CONV_TRANSPOSE2D: conv_transpose_forward(l, in, out); break;
         case MCO_LAYER_MAXPOOL2D: pool_forward(l, in, out, 1); break;

@@ -29,7 +29,7 @@ int mco_deploy_is_weighted(const mco_layer *l)
 
 int mco_deploy_channels(const mco_layer *l)
 {
-    if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) return l->in_shape.c;
+    if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) return l->out_shape.c;   /* in_c x depth multiplier */
     if (mco_deploy_is_weighted(l)) return l->units;
     return 0;
 }

@@ -194,12 +194,13 @@ static void observe(mco_calib_observer *obs, int pass, const float *x, size_t n)
     else mco_calib_observe_histogram(obs, x, n);
 }
 
-/* Runs the float model over the first n calibration samples: pass 0 records
+/* Runs the float model over the n calibration samples indices[0..n-1]
+ * (mco_dataset_spread_indices: spread over the set): pass 0 records
  * every layer's min/max, pass 1 (percentile, MSE) its histogram; obs[n_layers]
  * observes the model input. With an engine the samples go through it in
  * batches (the observers do not depend on the order they see values in:
  * min, max and whole-number counts). */
-static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n, int pass,
+static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, const int *indices, int n, int pass,
                                const mco_calib_engine *engine, mco_calib_observer *obs)
 {
     size_t in_size = mco_shape_size(m->input_shape);
@@ -212,7 +213,7 @@ static mco_status observe_pass(const mco_model *m, const mco_dataset *ds, int n,
     for (int s = 0; st == MCO_OK && s < n; s += chunk) {
         int count = n - s < chunk ? n - s : chunk;
         float *const *outputs = acts.outputs;
-        mco_dataset_to_float(ds, &m->norm, NULL, s, count, input);
+        mco_dataset_to_float(ds, &m->norm, indices + s, 0, count, input);
         observe(&obs[m->n_layers], pass, input, (size_t)count * in_size);
         st = engine ? engine->run(state, input, count, &outputs) : mco_calib_forward(m, input, &acts);
         for (int i = 0; st == MCO_OK && i < m->n_layers; i++)
@@ -238,13 +239,19 @@ static mco_status calibrate_ranges(const mco_model *m, const mco_dataset *ds, co
     int n = opt->calibration_samples < ds->n ? opt->calibration_samples : ds->n;
     int n_obs = m->n_layers + 1;
     mco_calib_observer *obs = calloc((size_t)n_obs, sizeof *obs);
-    if (!obs) return mco_error(MCO_ERR_NOMEM, "out of memory for calibration");
+    int *indices = malloc((size_t)n * sizeof *indices);
+    if (!obs || !indices) {
+        free(obs);
+        free(indices);
+        return mco_error(MCO_ERR_NOMEM, "out of memory for calibration");
+    }
+    mco_dataset_spread_indices(ds->n, n, indices);
     for (int i = 0; i < n_obs; i++) mco_calib_observer_init(&obs[i]);
 
-    mco_status st = observe_pass(m, ds, n, 0, opt->engine, obs);
+    mco_status st = observe_pass(m, ds, indices, n, 0, opt->engine, obs);
     if (st == MCO_OK && opt->calibration != MCO_CALIBRATE_MINMAX) {
         for (int i = 0; st == MCO_OK && i < n_obs; i++) st = mco_calib_histogram_init(&obs[i]);
-        if (st == MCO_OK) st = observe_pass(m, ds, n, 1, opt->engine, obs);
+        if (st == MCO_OK) st = observe_pass(m, ds, indices, n, 1, opt->engine, obs);
     }
     for (int i = 0; i < n_obs; i++) {
         const char *name = i < m->n_layers ? m->layers[i].name : "input";
@@ -257,6 +264,7 @@ static mco_status calibrate_ranges(const mco_model *m, const mco_dataset *ds, co
         mco_calib_observer_free(&obs[i]);
     }
     free(obs);
+    free(indices);
     return st;
 }
 

@@ -375,15 +375,55 @@ static mco_status structure_of(search *s, const char *dry, int *index)
     return MCO_OK;
 }
 
+/* An AUC floor needs anomalous (1) and normal (0) validation samples:
+ * without both the AUC is undefined and every trial would fall short of
+ * the floor, so the search refuses to start, saying what to give. */
+static mco_status check_auc_validation(const search *s)
+{
+    const mco_dataset *val = &s->val;
+    int kinds[2] = {0, 0};
+    for (int i = 0; val->labels && i < val->n; i++) kinds[val->labels[i] ? 1 : 0]++;
+    if (kinds[0] > 0 && kinds[1] > 0) return MCO_OK;
+    char source[160];
+    if (s->opt->val)
+        snprintf(source, sizeof source, "the validation set %s (%d samples)", val->name, val->n);
+    else
+        snprintf(source, sizeof source, "the %d validation samples held out of the training split", val->n);
+    return mco_error(MCO_ERR_ARG, "search: %s hold no %s samples, and the AUC floor needs normal (label 0) and "
+                     "anomalous (1) ones: give a labelled validation set with --val-data DIR (its test split, "
+                     "e.g. part of DCASE's development test/ clips)", source, kinds[1] == 0 ? "anomalous" : "normal");
+}
+
 static mco_status setup_data(search *s)
 {
     const mco_search_options *opt = s->opt;
-    int n_val = opt->val_images;
-    if (n_val < 100 || n_val >= opt->train->n)
-        return mco_error(MCO_ERR_ARG, "search: %d validation images out of %d training images", n_val, opt->train->n);
     mco_dataset rest;
-    mco_status st = mco_dataset_split(opt->train, n_val, opt->seed, &rest, &s->val);
-    if (st != MCO_OK) return st;
+    mco_status st;
+    if (opt->val) {
+        /* A validation set of its own: all of the training split trains,
+         * shuffled (a split of none) as the held-out case is, so that the
+         * rungs' first fractions are fair samples of it. */
+        mco_dataset none;
+        if (opt->val->n < 1) return mco_error(MCO_ERR_ARG, "search: the validation set %s is empty", opt->val->name);
+        st = mco_dataset_split(opt->train, 0, opt->seed, &rest, &none);
+        mco_dataset_free(&none);
+        if (st == MCO_OK) st = mco_dataset_head(opt->val, opt->val->n, &s->val);
+        if (st != MCO_OK) {
+            mco_dataset_free(&rest);
+            return st;
+        }
+    } else {
+        int n_val = opt->val_images;
+        if (n_val < 100 || n_val >= opt->train->n)
+            return mco_error(MCO_ERR_ARG, "search: %d validation images out of %d training images", n_val,
+                             opt->train->n);
+        st = mco_dataset_split(opt->train, n_val, opt->seed, &rest, &s->val);
+        if (st != MCO_OK) return st;
+    }
+    if (opt->model->loss == MCO_LOSS_MSE && (st = check_auc_validation(s)) != MCO_OK) {
+        mco_dataset_free(&rest);
+        return st;
+    }
     if (opt->train_images > 0 && opt->train_images < rest.n) {
         st = mco_dataset_head(&rest, opt->train_images, &s->train_all);
         mco_dataset_free(&rest);
@@ -567,6 +607,10 @@ static mco_status setup(search *s)
              mco_sampler_name(opt->sampler), s->halving.eta, opt->rung_margin, s->val.n,
              s->train_all.n, latency_text, clock_text,
              opt->plan_goal == MCO_PLAN_SMALLEST ? " optimize=size" : "", space_text);
+    if (opt->val) {   /* only then: earlier studies keep their settings */
+        size_t used = strlen(study->settings);
+        snprintf(study->settings + used, sizeof study->settings - used, " val_data=%s", opt->val->name);
+    }
     if (opt->objective == MCO_OBJECTIVE_PARETO) {   /* only then: earlier studies keep their settings */
         size_t used = strlen(study->settings);
         snprintf(study->settings + used, sizeof study->settings - used, " objective=pareto");

@@ -309,18 +309,19 @@ static mco_status set_padding(importer *imp, mco_layer *l, const mco_tfl_op *op,
     l->padding = op->padding == MCO_TFL_PAD_SAME ? MCO_PADDING_SAME : MCO_PADDING_VALID;
     if (!s->padded) return MCO_OK;
     int top = s->pad[0], bottom = s->pad[1], left = s->pad[2], right = s->pad[3];
+    int kh = mco_layer_window_extent(l, 0), kw = mco_layer_window_extent(l, 1);   /* dilated: the span */
     if (op->padding == MCO_TFL_PAD_SAME) {
         int b, a;
-        same_pads(padded_in.h, l->kernel_h, l->stride_h, &b, &a);
+        same_pads(padded_in.h, kh, l->stride_h, &b, &a);
         top += b;
         bottom += a;
-        same_pads(padded_in.w, l->kernel_w, l->stride_w, &b, &a);
+        same_pads(padded_in.w, kw, l->stride_w, &b, &a);
         left += b;
         right += a;
     }
-    if (top >= l->kernel_h || bottom >= l->kernel_h || left >= l->kernel_w || right >= l->kernel_w)
+    if (top >= kh || bottom >= kh || left >= kw || right >= kw)
         return op_error(imp, MCO_ERR_UNSUPPORTED, "padding (%d, %d, %d, %d) as large as the %dx%d kernel is not "
-                        "supported", top, bottom, left, right, l->kernel_h, l->kernel_w);
+                        "supported", top, bottom, left, right, kh, kw);
     l->padding = MCO_PADDING_EXPLICIT;
     l->pad_top = top;
     l->pad_bottom = bottom;
@@ -371,16 +372,22 @@ static mco_status map_conv(importer *imp, const mco_tfl_op *op, int depthwise)
     mco_shape in, out;
     if ((st = act_shape(imp, x, &in)) != MCO_OK || (st = act_shape(imp, y, &out)) != MCO_OK) return st;
     if (wt->ndim != 4) return op_error(imp, MCO_ERR_FORMAT, "weights of %d dimensions (4 expected)", wt->ndim);
-    if (op->dilation_w != 1 || op->dilation_h != 1)
-        return op_error(imp, MCO_ERR_UNSUPPORTED, "dilation %dx%d is not supported (only 1)", op->dilation_h,
-                        op->dilation_w);
+    /* dilation_h/w_factor: the general convolution (graph.h) */
+    if (op->dilation_w < 1 || op->dilation_h < 1 || op->dilation_w > MCO_MAX_DIM || op->dilation_h > MCO_MAX_DIM)
+        return op_error(imp, MCO_ERR_FORMAT, "dilation %dx%d", op->dilation_h, op->dilation_w);
     if ((st = check_strides(imp, op->stride_h, op->stride_w)) != MCO_OK) return st;
     mco_layer *l;
+    int multiplier = 1;
     if (depthwise) {
-        if (wt->dims[0] != 1 || wt->dims[3] != in.c)
-            return op_error(imp, MCO_ERR_UNSUPPORTED, "depthwise weights [%d, %d, %d, %d] on %d channels: only "
-                            "depth multiplier 1 is supported", (int)wt->dims[0], (int)wt->dims[1], (int)wt->dims[2],
-                            (int)wt->dims[3], in.c);
+        /* [1, kh, kw, C x depth multiplier]: output o reads channel o / multiplier */
+        if (wt->dims[0] != 1 || wt->dims[3] < in.c || wt->dims[3] % in.c != 0)
+            return op_error(imp, MCO_ERR_UNSUPPORTED, "depthwise weights [%d, %d, %d, %d] on %d channels (expected "
+                            "[1, kh, kw, a multiple of the channels])", (int)wt->dims[0], (int)wt->dims[1],
+                            (int)wt->dims[2], (int)wt->dims[3], in.c);
+        multiplier = wt->dims[3] / in.c;
+        if (op->depth_multiplier != 0 && op->depth_multiplier != multiplier)   /* as TFLite's own check */
+            return op_error(imp, MCO_ERR_FORMAT, "depth_multiplier %d, but weights for %d per channel",
+                            op->depth_multiplier, multiplier);
     } else if (wt->dims[3] != in.c) {
         return op_error(imp, MCO_ERR_UNSUPPORTED, "weights for %d input channels on %d (grouped convolutions are "
                         "not supported)", (int)wt->dims[3], in.c);
@@ -388,6 +395,9 @@ static mco_status map_conv(importer *imp, const mco_tfl_op *op, int depthwise)
     if ((st = add_layer(imp, depthwise ? MCO_LAYER_DEPTHWISE_CONV2D : MCO_LAYER_CONV2D, in_layer, x, y, &l)) != MCO_OK)
         return st;
     l->units = depthwise ? 0 : wt->dims[0];
+    l->depth_multiplier = multiplier;
+    l->dilation_h = op->dilation_h;
+    l->dilation_w = op->dilation_w;
     l->kernel_h = wt->dims[1];
     l->kernel_w = wt->dims[2];
     l->stride_h = op->stride_h;

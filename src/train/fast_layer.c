@@ -72,6 +72,7 @@ typedef struct {
 
 int mco_fast_layer_supported(const mco_layer *layer)
 {
+    if (mco_layer_is_general_conv(layer)) return 0;   /* the reference loops, layer_conv_general.c */
     return layer->type == MCO_LAYER_CONV2D || layer->type == MCO_LAYER_DEPTHWISE_CONV2D ||
            layer->type == MCO_LAYER_DENSE || layer->type == MCO_LAYER_BATCHNORM;
 }

@@ -9,7 +9,8 @@
  * one kernel row the (kx, ic) taps are contiguous in both the input and the
  * HWIO weights, so a row is one flat loop whatever the channel count.
  *
- * What it leaves out: dilation, groups, depth multipliers other than 1.
+ * What it leaves out: dilation, groups, depth multipliers other than 1
+ * (those layers go to layer_conv_general.c).
  */
 #include <string.h>
 
@@ -34,6 +35,10 @@ static float *conv2d_weight_grad_hwio(const mco_layer *layer, void *scratch)
 static void conv2d_forward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
+    if (mco_layer_is_general_conv(layer)) {
+        mco_conv_general_forward(ctx);
+        return;
+    }
     mco_train_window g;
     mco_train_window_init(layer, &g);
     const int oc_n = g.out_c, taps = g.kernel_h * g.kernel_w * g.in_c;
@@ -67,6 +72,10 @@ static void conv2d_forward(const mco_layer_ctx *ctx)
 static void conv2d_backward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
+    if (mco_layer_is_general_conv(layer)) {
+        mco_conv_general_backward(ctx);
+        return;
+    }
     mco_train_window g;
     mco_train_window_init(layer, &g);
     const int oc_n = g.out_c, taps = g.kernel_h * g.kernel_w * g.in_c;
@@ -113,6 +122,10 @@ const mco_layer_ops mco_conv2d_ops = {conv2d_scratch_bytes, conv2d_forward, conv
 static void depthwise_forward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
+    if (mco_layer_is_general_conv(layer)) {
+        mco_conv_general_forward(ctx);
+        return;
+    }
     mco_train_window g;
     mco_train_window_init(layer, &g);
     const int c = g.in_c;
@@ -138,6 +151,10 @@ static void depthwise_forward(const mco_layer_ctx *ctx)
 static void depthwise_backward(const mco_layer_ctx *ctx)
 {
     const mco_layer *layer = ctx->layer;
+    if (mco_layer_is_general_conv(layer)) {
+        mco_conv_general_backward(ctx);
+        return;
+    }
     mco_train_window g;
     mco_train_window_init(layer, &g);
     const int c = g.in_c;

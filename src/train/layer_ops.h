@@ -74,6 +74,12 @@ extern const mco_layer_ops mco_relu_ops, mco_relu6_ops, mco_softmax_ops, mco_act
 extern const mco_layer_ops mco_batchnorm_ops, mco_add_ops, mco_flatten_ops, mco_dropout_ops, mco_concat_ops;
 extern const mco_layer_ops mco_conv_transpose2d_ops;
 
+/* The general convolution (mco_layer_is_general_conv: dilation, groups, a
+ * depth multiplier), reference loops (layer_conv_general.c); the conv and
+ * depthwise ops send such layers there. */
+void mco_conv_general_forward(const mco_layer_ctx *ctx);
+void mco_conv_general_backward(const mco_layer_ctx *ctx);
+
 /* The geometry of a sliding-window layer (conv, depthwise, pooling). */
 typedef struct {
     int in_h, in_w, in_c;

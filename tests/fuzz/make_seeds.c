@@ -76,6 +76,18 @@ static const char act_arch[] =
     "hard_sigmoid alpha=0.2 beta=0.5\n"
     "dense units=classes\n";
 
+/* The general convolution (conv16): a depthwise conv with a depth
+ * multiplier and a dilation, a grouped conv (their CGEN chunks in .mco,
+ * CONV_GENERAL_S8 in int8). */
+static const char general_arch[] =
+    "input 5 5 2\n"
+    "classes 3\n"
+    "depthwise_conv2d kernel=2 multiplier=2 dilation=2x1 padding=same\n"
+    "conv2d filters=4 kernel=3 groups=2\n"
+    "relu\n"
+    "flatten\n"
+    "dense units=classes\n";
+
 /* A model trained on audio: its front-end (the mfcc chunk of .mco files)
  * gives 4 frames x 4 MFCCs of a 256-sample clip at 8 kHz. */
 static const char kws_arch[] =
@@ -239,6 +251,12 @@ static void make_model_seeds(void)
     mco_model_free(&padded);
     mco_model_free(&act);
     mco_model_free(&kws);
+
+    mco_model general;   /* conv16 */
+    make_model(general_arch, &general);
+    save_model_seed("general-conv.mco", &general);
+    save_deploy_seed(&general, "int8", "general-conv-int8.mcq");
+    mco_model_free(&general);
 }
 
 /* ---- data sets ---------------------------------------------------------------- */

@@ -47,4 +47,7 @@ done
 cp "$tfl/avgpool_pad_13.onnx" "$corpus/onnx/torch-avgpool-pad.onnx"
 cp "$tfl/concat_13.onnx" "$corpus/onnx/torch-concat.onnx"
 cp "$tfl/conv_transpose_13.onnx" "$corpus/onnx/torch-conv-transpose.onnx"   # ConvTranspose (wip/convt16)
+# the general convolution: a dilated conv and dilated depthwise conv, grouped convs
+cp "$tfl/dilated_13.onnx" "$corpus/onnx/torch-dilated.onnx"
+cp "$tfl/grouped_13.onnx" "$corpus/onnx/torch-grouped.onnx"
 du -sh "$corpus"/* | sed 's|tests/fuzz/corpus/||'

@@ -35,8 +35,10 @@ def main():
     save(out, "giant_dims", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [giant])
     short = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 1, 3, 3], raw_data=b"\0" * 20)
     save(out, "short_raw_data", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [short])
+    # A dilated MaxPool (a Conv's dilations import: the general convolution).
     save(out, "unsupported_attribute",
-         [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1], dilations=[2, 2])], [w])
+         [helper.make_node("MaxPool", ["x"], ["y"], name="pool1", kernel_shape=[2, 2], dilations=[2, 2])], [],
+         out_shape=(1, 1, 6, 6))
     # Padding as large as the window (explicit pads must be 0..kernel-1).
     save(out, "pads_too_large",
          [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_pad3", pads=[3, 0, 0, 0])], [w],
@@ -46,9 +48,10 @@ def main():
     save(out, "count_include_pad_ceil",
          [helper.make_node("AveragePool", ["x"], ["y"], name="avg", kernel_shape=[3, 3], strides=[2, 2],
                            pads=[1, 1, 1, 1], count_include_pad=1, ceil_mode=1)], [], out_shape=(1, 1, 5, 5))
-    wg = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w")
-    save(out, "grouped_conv", [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2, pads=[1, 1, 1, 1])],
-         [wg], in_shape=(1, 2, 8, 8))
+    # A group that does not divide the 4 input channels (every ONNX-valid group imports).
+    wg = numpy_helper.from_array(np.ones((6, 1, 3, 3), np.float32), "w")
+    save(out, "grouped_conv", [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=3, pads=[1, 1, 1, 1])],
+         [wg], in_shape=(1, 4, 8, 8), out_shape=(1, 6, 8, 8))
     # Concat along the height; of two flattened conv outputs (their NCHW order).
     save(out, "concat_height", [helper.make_node("Concat", ["x", "x"], ["y"], name="cat_h", axis=2)], [],
          out_shape=(1, 1, 16, 8))

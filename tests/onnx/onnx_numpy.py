@@ -58,8 +58,10 @@ def _conv(x, w, b, a, dtype):
     m, cg, kh, kw = w.shape
     group = a.get("group", 1)
     sh, sw = a.get("strides", [1, 1])
-    (pt, oh), (pl, ow) = _window((h, wd), (kh, kw), (sh, sw), a.get("pads", [0, 0, 0, 0]), a.get("auto_pad", "NOTSET"), 0)
-    padded = np.zeros((n, c, max(h + pt, (oh - 1) * sh + kh), max(wd + pl, (ow - 1) * sw + kw)), dtype)
+    dh, dw = a.get("dilations", [1, 1])   # taps dh rows, dw columns apart: a span of (k - 1) * d + 1
+    eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    (pt, oh), (pl, ow) = _window((h, wd), (eh, ew), (sh, sw), a.get("pads", [0, 0, 0, 0]), a.get("auto_pad", "NOTSET"), 0)
+    padded = np.zeros((n, c, max(h + pt, (oh - 1) * sh + eh), max(wd + pl, (ow - 1) * sw + ew)), dtype)
     padded[:, :, pt:pt + h, pl:pl + wd] = x
     y = np.zeros((n, m, oh, ow), dtype)
     per_group = m // group
@@ -67,7 +69,8 @@ def _conv(x, w, b, a, dtype):
         xs, ws = padded[:, g * cg:(g + 1) * cg], w[g * per_group:(g + 1) * per_group].astype(dtype)
         for ky in range(kh):
             for kx in range(kw):
-                patch = xs[:, :, ky:ky + (oh - 1) * sh + 1:sh, kx:kx + (ow - 1) * sw + 1:sw]
+                y0, x0 = ky * dh, kx * dw
+                patch = xs[:, :, y0:y0 + (oh - 1) * sh + 1:sh, x0:x0 + (ow - 1) * sw + 1:sw]
                 y[:, g * per_group:(g + 1) * per_group] += np.einsum("nchw,mc->nmhw", patch, ws[:, :, ky, kx])
     if b is not None:
         y += b.reshape(1, -1, 1, 1)

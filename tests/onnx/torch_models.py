@@ -181,6 +181,59 @@ class ConvTransposeNet(torch.nn.Module):
     def forward(self, x):
         h = torch.relu(self.enc(x))
         return torch.sigmoid(self.out(torch.relu(self.up(h))) + self.side(h))
+# ---- the general convolution (issue 16: groups, dilation, depth multiplier) ----
+
+class DepthMultiplierNet(torch.nn.Module):
+    """A depthwise conv with a channel multiplier of 2 (Conv2d groups = C_in,
+    C_out = 2 C_in: ONNX Conv group 3, 6 filters), then a 1x1 conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.dw = torch.nn.Conv2d(3, 6, 3, padding=1, groups=3)
+        self.pw = torch.nn.Conv2d(6, 4, 1)
+        self.fc = torch.nn.Linear(4 * 8 * 8, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.pw(torch.relu(self.dw(x))))
+        return self.fc(x.flatten(1))
+
+
+class DilatedNet(torch.nn.Module):
+    """A dilated conv (dilation 2, padding 2) and a dilated depthwise conv
+    (dilation (2, 1), stride 2, padding (2, 1))."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3, dilation=2, padding=2)
+        self.dw = torch.nn.Conv2d(4, 4, 3, dilation=(2, 1), stride=2, padding=(2, 1), groups=4)
+        self.fc = torch.nn.Linear(4 * 5 * 5, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.dw(torch.relu(self.conv(x))))
+        return self.fc(x.flatten(1))
+
+
+class GroupedNet(torch.nn.Module):
+    """Grouped convs: groups=2 (4 -> 8 channels, 3x3) and groups=4 (8 -> 8, 1x1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Conv2d(4, 8, 3, padding=1, groups=2)
+        self.b = torch.nn.Conv2d(8, 8, 1, groups=4)
+        self.fc = torch.nn.Linear(8 * 6 * 6, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.b(torch.relu(self.a(x))))
+        return self.fc(x.flatten(1))
+
+
+def general_conv_models():
+    """name -> (model, input CHW) of the general convolution's models."""
+    return {"dw_multiplier": (DepthMultiplierNet(), (3, 8, 8)), "dilated": (DilatedNet(), (2, 9, 9)),
+            "grouped": (GroupedNet(), (4, 6, 6))}
+
+
+ON_TARGET = ON_TARGET + ("dw_multiplier", "dilated", "grouped")
 
 
 def main():
@@ -191,6 +244,7 @@ def main():
               "input_norm": (InputNormNet(), (1, 6, 6)), "avgpool_pad": (AvgPoolPadNet(), (2, 8, 8)),
               "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9)), "concat": (ConcatNet(), (2, 7, 7)),
               "conv_transpose": (ConvTransposeNet(), (2, 8, 8))}
+    models.update(general_conv_models())
     for name, (model, shape) in models.items():
         model.eval()
         x = torch.randn(SAMPLES, *shape) * 3.0

@@ -92,6 +92,25 @@ LOGI = [
 ]
 
 
+def general_layers():
+    """The general convolution (conv16): a DEPTHWISE_CONV_2D with depth
+    multiplier 2 and dilation 2 ("same"), a CONV_2D with dilation 2
+    ("valid"); weights from a generator of their own, so that the other
+    models' random values stay what they were."""
+    r = np.random.default_rng(16)
+
+    def wr(*shape, fan_in):
+        return (r.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+
+    return [
+        ("dw", wr(1, 3, 3, 4, fan_in=9), (r.standard_normal(4) * 0.1).astype(np.float32), 1, tw.SAME, tw.ACT_RELU, 2),
+        ("conv", wr(5, 3, 3, 4, fan_in=36), (r.standard_normal(5) * 0.1).astype(np.float32), 1, tw.VALID,
+         tw.ACT_RELU, 2),
+        ("flatten",),
+        ("fc", wr(4, 180, fan_in=180), (r.standard_normal(4) * 0.1).astype(np.float32), tw.ACT_NONE),
+    ]
+
+
 def write(out, name, g, x_in, y_out, x, ref, q=None):
     g.write(os.path.join(out, name + ".tflite"), [x_in], [y_out])
     np.asarray(x, dtype="<f4").tofile(os.path.join(out, name + ".in.f32"))
@@ -220,6 +239,8 @@ def main():
     int8_model(out, "logistic_int8", LOGI, [1, 12, 12, 2], 64, tw.UINT8, tw.UINT8)
     float_models(out, "rescaled", [("scale", 1.0 / 127.5), ("shift", -1.0)] + GAP, [1, 9, 9, 3], 8, raw=True)
     bad_models(out)
+    float_models(out, "general", general_layers(), [1, 10, 10, 2], 8)
+    int8_model(out, "general_int8", general_layers(), [1, 10, 10, 2], 64, tw.UINT8, tw.UINT8)
 
 
 if __name__ == "__main__":

@@ -132,8 +132,10 @@ def build(layers, in_shape, form, in_type=None, out_type=None, calib=None):
             y = act(shape, name, qp.get(x))
             g.op(tw.PAD, [x, p], [y])
         elif kind in ("conv", "dw"):
-            _, w, b, stride, padding, a = layer
-            kh, kw = w.shape[1], w.shape[2]
+            _, w, b, stride, padding, a = layer[:6]
+            dil = layer[6] if len(layer) > 6 else 1   # dilation factor (both axes)
+            x_channels = shape[3]
+            kh, kw = (w.shape[1] - 1) * dil + 1, (w.shape[2] - 1) * dil + 1
             if padding == tw.SAME:
                 oh, ow = -(-shape[1] // stride), -(-shape[2] // stride)
             else:
@@ -143,7 +145,9 @@ def build(layers, in_shape, form, in_type=None, out_type=None, calib=None):
             shape = [1, oh, ow, w.shape[0] if kind == "conv" else w.shape[3]]
             y = act(shape, name)
             opts = "Conv2DOptions" if kind == "conv" else "DepthwiseConv2DOptions"
-            extra = {} if kind == "conv" else {"depth_multiplier": 1}
+            extra = {} if kind == "conv" else {"depth_multiplier": w.shape[3] // x_channels}
+            if dil != 1:
+                extra.update(dilation_h_factor=dil, dilation_w_factor=dil)
             g.op(tw.CONV_2D if kind == "conv" else tw.DEPTHWISE_CONV_2D, [x, wt, bt], [y], opts, padding=padding,
                  stride_w=stride, stride_h=stride, fused_activation_function=a, **extra)
         elif kind in ("maxpool", "avgpool"):

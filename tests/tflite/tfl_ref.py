@@ -205,15 +205,18 @@ def same_pads(n, k, s):
     return total // 2, total - total // 2, out
 
 
-def windows(x, kh, kw, sh, sw, padding, pad_value):
-    """x [N, H, W, C] -> patches [N, OH, OW, kh, kw, C] and an in-bounds mask [OH, OW, kh, kw]."""
+def windows(x, kh, kw, sh, sw, padding, pad_value, dh=1, dw=1):
+    """x [N, H, W, C] -> patches [N, OH, OW, kh, kw, C] and an in-bounds mask [OH, OW, kh, kw];
+    dh, dw: dilation factors (taps dh rows, dw columns apart; the padding is
+    TFLite's for the dilated span (k - 1) * d + 1)."""
     n, h, w, c = x.shape
+    eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
     if padding == tw.SAME:
-        t, b, oh = same_pads(h, kh, sh)
-        l, r, ow = same_pads(w, kw, sw)
+        t, b, oh = same_pads(h, eh, sh)
+        l, r, ow = same_pads(w, ew, sw)
     else:
         t = b = l = r = 0
-        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+        oh, ow = (h - eh) // sh + 1, (w - ew) // sw + 1
     xp = np.full((n, h + t + b, w + l + r, c), pad_value, dtype=x.dtype)
     xp[:, t:t + h, l:l + w, :] = x
     inb = np.zeros((h + t + b, w + l + r), dtype=bool)
@@ -222,8 +225,8 @@ def windows(x, kh, kw, sh, sw, padding, pad_value):
     msk = np.empty((oh, ow, kh, kw), dtype=bool)
     for i in range(oh):
         for j in range(ow):
-            pat[:, i, j] = xp[:, i * sh:i * sh + kh, j * sw:j * sw + kw, :]
-            msk[i, j] = inb[i * sh:i * sh + kh, j * sw:j * sw + kw]
+            pat[:, i, j] = xp[:, i * sh:i * sh + eh:dh, j * sw:j * sw + ew:dw, :]
+            msk[i, j] = inb[i * sh:i * sh + eh:dh, j * sw:j * sw + ew:dw]
     return pat, msk
 
 
@@ -290,6 +293,20 @@ def evaluate(graph, inputs, outputs, x, capture=False):
     return T.values if capture else T.values[outputs[0]]
 
 
+def conv_window(x, w, f, pad_value):
+    """The conv / depthwise patches of x for weights w and the op's fields (strides, padding, dilation)."""
+    return windows(x, w.shape[1], w.shape[2], f["stride_h"], f["stride_w"], f["padding"], pad_value,
+                   f.get("dilation_h_factor", 1), f.get("dilation_w_factor", 1))[0]
+
+
+def depthwise_sum(pat, w):
+    """DEPTHWISE_CONV_2D's sums: weights [1, kh, kw, C * M], output c * M + m reads input channel c."""
+    kh, kw, cm = w.shape[1:]
+    c = pat.shape[-1]
+    y = np.einsum("nijabc,abcm->nijcm", pat, w[0].reshape(kh, kw, c, cm // c))
+    return y.reshape(y.shape[:3] + (cm,))
+
+
 def weights_of(T, i):
     return T.values[i] if i in T.values and T.values[i].dtype == np.float64 else T.real(i)
 
@@ -301,11 +318,11 @@ def run_float(T, graph, op, f, ins, outs):
     if code in (tw.CONV_2D, tw.DEPTHWISE_CONV_2D):
         w = weights_of(T, ins[1])
         b = weights_of(T, ins[2]) if len(ins) > 2 and ins[2] >= 0 else 0.0
-        pat, _ = windows(x, w.shape[1], w.shape[2], f["stride_h"], f["stride_w"], f["padding"], 0.0)
+        pat = conv_window(x, w, f, 0.0)
         if code == tw.CONV_2D:
             y = np.einsum("nijabc,oabc->nijo", pat, w)
         else:
-            y = np.einsum("nijabc,abc->nijc", pat, w[0])
+            y = depthwise_sum(pat, w)
         return activation_f(y + b, f.get("fused_activation_function", 0))
     if code == tw.FULLY_CONNECTED:
         w = weights_of(T, ins[1])
@@ -378,12 +395,11 @@ def run_int8(T, graph, op, f, ins, outs):
         if code == tw.FULLY_CONNECTED:
             acc = (xi.reshape(n, -1) - in_zp) @ w.T + b
         else:
-            pat, _ = windows(xi, w.shape[1], w.shape[2], f["stride_h"], f["stride_w"], f["padding"], in_zp)
-            pat = pat - in_zp
+            pat = conv_window(xi, w, f, in_zp) - in_zp
             if code == tw.CONV_2D:
                 acc = np.einsum("nijabc,oabc->nijo", pat, w) + b
             else:
-                acc = np.einsum("nijabc,abc->nijc", pat, w[0]) + b
+                acc = depthwise_sum(pat, w) + b
         y = mbqm(acc, mult, shift) + out_zp
         return np.clip(y, act_min, act_max)
     if code == tw.MAX_POOL_2D:

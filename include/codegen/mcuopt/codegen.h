@@ -133,7 +133,9 @@ typedef enum {
     MCO_PARAMS_LUT_S8,         /* mco_lut_s8_params */
     MCO_PARAMS_AVG_POOL_PAD_S8, /* mco_avg_pool_pad_s8_params */
     MCO_PARAMS_CONCAT_F32,     /* mco_concat_f32_params */
-    MCO_PARAMS_CONCAT_S8       /* mco_concat_s8_params */
+    MCO_PARAMS_CONCAT_S8,      /* mco_concat_s8_params */
+    MCO_PARAMS_CONV_GENERAL_F32, /* mco_conv_general_f32_params */
+    MCO_PARAMS_CONV_GENERAL_S8   /* mco_conv_general_s8_params */
 } mco_params_type;
 
 /* One tensor of the arena. first_op / last_op: its lifetime, inclusive
@@ -335,6 +337,8 @@ mco_status mco_deploy_evaluate(const mco_deploy_model *dm, const mco_dataset *ds
  *                         fills in for their board's UART (no printf) */
 typedef enum { MCO_EXAMPLE_SEMIHOST = 0, MCO_EXAMPLE_UART } mco_emit_example;
 
+#define MCO_EMIT_EXAMPLE_INPUTS_MAX 16   /* mcuopt emit --example-inputs */
+
 /* "semihost" / "uart" to a kind; MCO_ERR_ARG naming the choices otherwise. */
 mco_status mco_emit_example_parse(const char *name, mco_emit_example *out);
 
@@ -348,6 +352,8 @@ typedef struct {
                                     mcuopt/measure.h), written into NAME.h; 0: not measured */
     mco_io_type input_type, output_type;   /* what NAME_run takes and gives (default MCO_IO_MODEL) */
     mco_emit_example example;              /* the example's I/O (default MCO_EXAMPLE_SEMIHOST) */
+    int example_inputs;                    /* built-in inputs example/main.c runs and checks, 1 (default)
+                                              to MCO_EMIT_EXAMPLE_INPUTS_MAX */
 } mco_emit_options;
 
 /* MCO_OK if `name` can name an emitted model (see mco_emit_options.name);

@@ -119,7 +119,8 @@ typedef struct {
                                   group gets the largest ratio of its Conv2D/Dense members, and
                                   is left alone when that is 0 */
     int min_channels;          /* channels every group keeps at least (>= 1; default 1) */
-    int calibration_samples;   /* images for apoz / mean-activation (default 256) */
+    int calibration_samples;   /* images for apoz / mean-activation, spread evenly over the set
+                                  (mco_dataset_spread_indices; default 256) */
 } mco_structured_options;
 
 void mco_structured_options_default(mco_structured_options *opt);

@@ -10,7 +10,11 @@
  * Parameter layouts (float32, row-major, the same layouts the MCU runtime
  * uses so that quantization and code generation need no transposes):
  *   Conv2D           weights [out_c][kernel_h][kernel_w][in_c] (OHWI), bias [out_c]
- *   DepthwiseConv2D  weights [kernel_h][kernel_w][c] (1HWC, multiplier 1), bias [c]
+ *   Conv2D, groups g weights [out_c][kernel_h][kernel_w][in_c / g]: output
+ *                    channel o reads the input channels of group
+ *                    o / (out_c / g)
+ *   DepthwiseConv2D  weights [kernel_h][kernel_w][c * m] (1HWC, TFLite's), bias [c * m]:
+ *                    with depth multiplier m, output channel o reads input channel o / m
  *   ConvTranspose2D  weights [out_c][kernel_h][kernel_w][in_c] (OHWI, as Conv2D:
  *                    ONNX's [in_c][out_c][kh][kw] permuted, no flip), bias [out_c]
  *   Dense            weights [units][in] where `in` runs over the input's
@@ -19,8 +23,8 @@
  * Other layers have no parameters (LeakyReLU's and HardSigmoid's alpha /
  * beta are hyper-parameters, not trained).
  *
- * What it leaves out: depth multipliers other than 1, dilation, groups (also
- * for ConvTranspose2D), TensorFlow "same" padding on a ConvTranspose2D, a
+ * What it leaves out: dilated pools, groups and dilation on a ConvTranspose2D,
+ * TensorFlow "same" padding on a ConvTranspose2D, a
  * max pool counting its padding, a concat of more than two inputs (a chain
  * of two-input concats is one) or along another axis.
  */
@@ -127,6 +131,19 @@ typedef struct {
      * input pixel (iy, ix) times tap (ky, kx) where oy + pad_top = iy *
      * stride_h + ky and ox + pad_left = ix * stride_w + kx. */
     int output_pad_h, output_pad_w;
+    /* The general convolution (Conv2D and DepthwiseConv2D; 1 for every other
+     * layer, and 0 means 1 until mco_model_infer_shapes() sets it):
+     * dilation_h/w  kernel taps dilation apart (ONNX dilations, TFLite
+     *               dilation_h/w_factor); the window spans (kernel - 1) *
+     *               dilation + 1 input rows / columns
+     * groups        Conv2D: the input channels in `groups` equal groups,
+     *               each read by out_c / groups output channels (ONNX group)
+     * depth_multiplier  DepthwiseConv2D: output channels per input channel
+     * A layer with any of them above 1 runs general (reference) kernels:
+     * mco_layer_is_general_conv(). */
+    int dilation_h, dilation_w;
+    int groups;
+    int depth_multiplier;
 
     /* Filled by mco_model_infer_shapes(). */
     mco_shape in_shape;    /* shape of inputs[0] */
@@ -267,6 +284,26 @@ void mco_layer_pad_before(const mco_layer *layer, int *top, int *left);
  * *i - 1, *i - 2, ..., while the tap is below kernel and the index >= 0
  * (the runtime's kernels walk the same: mco_transposed_first_tap). */
 int mco_conv_transpose_first_tap(int o, int pad, int stride, int kernel, int in, int *i);
+/* 1 if the layer is a Conv2D or DepthwiseConv2D with a dilation, groups
+ * or a depth multiplier above 1 (fields set by shape inference). */
+int mco_layer_is_general_conv(const mco_layer *layer);
+/* The input rows (axis 0) or columns (axis 1) one window of a windowed
+ * layer spans: (kernel - 1) * dilation + 1 (the kernel when not dilated). */
+int mco_layer_window_extent(const mco_layer *layer, int axis);
+
+/* How a Conv2D or DepthwiseConv2D (general or not) addresses its weights:
+ * output channel o belongs to group o / group_out and reads that group's
+ * group_in input channels, from input channel (o / group_out) * group_in;
+ * the weight of output o, kernel tap t (ky * kernel_w + kx) and input i of
+ * the group is at o * w_out + t * w_tap + i * w_in. Conv2D: group_in =
+ * in_c / groups, group_out = out_c / groups, w_out = kh * kw * group_in,
+ * w_tap = group_in, w_in = 1; DepthwiseConv2D: group_in 1, group_out the
+ * depth multiplier, w_out 1, w_tap out_c, w_in 0. Shapes must be inferred. */
+typedef struct {
+    int group_in, group_out;
+    size_t w_out, w_tap, w_in;
+} mco_conv_groups;
+void mco_layer_conv_groups(const mco_layer *layer, mco_conv_groups *g);
 
 /* The element-wise activations (sigmoid, tanh, leaky_relu, hard_sigmoid,
  * hard_swish): 1 if the layer is one, and its exact real value at x (in

@@ -103,6 +103,16 @@ void mco_samples_to_float(mco_sample_type type, const void *values, size_t n, co
 void mco_dataset_to_float(const mco_dataset *ds, const mco_normalization *norm, const int *indices, int first,
                           int count, float *out);
 
+/* The indices of n samples spread evenly over a set of `total` (1 <= n <=
+ * total): indices[i] = floor(i * total / n), a fixed stride from the first
+ * sample, so n == total takes every sample in order and the choice is the
+ * same on every run. Calibration takes its samples this way (mco_quantize,
+ * the pipeline's quant stage, the search's trials, the apoz /
+ * mean-activation pruning criteria): a set read in recording order, such as
+ * machine sounds' windows clip by clip, is then covered whole instead of by
+ * its first recordings only. */
+void mco_dataset_spread_indices(int total, int n, int *indices);
+
 /* MCO_OK if ds has class labels; otherwise one line: "<what> set (<name>)
  * has no class labels: <why>", e.g. why = "accuracy needs them". */
 mco_status mco_dataset_require_labels(const mco_dataset *ds, const char *what, const char *why);

@@ -100,7 +100,8 @@ typedef struct {
     int symmetric_activations;        /* 1: activation zero point 0 (range [-127, 127] scaled) */
     mco_calibration calibration;
     float percentile;                 /* e.g. 99.99 */
-    int calibration_samples;          /* images taken from the calibration set (default 1000) */
+    int calibration_samples;          /* samples taken from the calibration set, spread evenly over it
+                                         (mco_dataset_spread_indices, data.h; default 1000) */
     int threads;
     const struct mco_calib_engine *engine; /* the float forward calibration runs on (calibrate.h);
                                         NULL (default): mco_calib_forward, one image at a time */

@@ -216,7 +216,8 @@ typedef struct {
     const mco_dataset *test;         /* the test split: only the chosen model sees it */
     double min_accuracy;             /* 0..1; for an autoencoder (loss mse) the floor is on the AUC
                                         of its reconstruction error (mco_eval_quality), so its
-                                        validation images need normal (0) and anomalous (1) labels */
+                                        validation images need normal (0) and anomalous (1) labels
+                                        (else the search fails at once with one line) */
     double max_latency_ms;           /* 0: no limit */
     double clock_mhz;                /* 0: the profile's maximum */
     double budget_s;                 /* wall-clock budget for trials */
@@ -230,6 +231,10 @@ typedef struct {
     unsigned formats;                /* MCO_FORMAT_* the space may use (0: all the target can run) */
     unsigned stages;                 /* MCO_STAGE_* the space may use (0: all) */
     int val_images;                  /* held out of `train` for the objective (default 5000) */
+    const mco_dataset *val;          /* NULL: val_images held out of `train`; else the validation
+                                        set itself (all of it; `train` then trains whole), e.g. a
+                                        labelled set of anomalies for an autoencoder whose training
+                                        split holds normal samples only (DCASE's layout) */
     int train_images;                /* 0: all the rest */
     int eta;                         /* successive halving: budgets 1/eta^2, 1/eta, 1 (default 3) */
     double rung_margin;              /* accuracy (0..1) a trial of a lower rung may fall short of
