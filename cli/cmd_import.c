@@ -20,7 +20,7 @@
 #include "mcuopt/onnx_qdq.h"
 #include "mcuopt/tflite.h"
 
-enum { OPT_DATASET = 1000, OPT_NORMALIZE };
+enum { OPT_DATASET = 1000, OPT_NORMALIZE, OPT_LOSS };
 
 
 static const cli_option import_table[] = {
@@ -29,6 +29,9 @@ static const cli_option import_table[] = {
      "0.3081, fashion-mnist, cifar10", OPT_DATASET},
     {"normalize", 0, "S,M,D", "scale, mean and std (default: as recorded by an mcuopt export, else 1,0,1: raw "
      "values as they are)", OPT_NORMALIZE},
+    {"loss", 0, "LOSS", "what the model is trained and judged on: cross_entropy (a classifier, the default) or mse "
+     "(an autoencoder reconstructing its input, e.g. PyTorch's conv autoencoders; as recorded by an mcuopt "
+     "export); ONNX float models only", OPT_LOSS},
     {"json", 0, NULL, "print the imported model's summary as JSON", CLI_OPT_JSON},
     {0},
 };
@@ -38,7 +41,7 @@ static const cli_option *const import_tables[] = {import_table, NULL};
 static const cli_command_spec import_spec = {
     "import", "MODEL.onnx|MODEL.tflite [-o model.mco] [OPTIONS]",
     "Imports an ONNX float model (opsets " CLI_STR(MCO_ONNX_MIN_OPSET) " to " CLI_STR(MCO_ONNX_MAX_OPSET) ": Conv, "
-    "depthwise Conv, Gemm, MatMul, Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and "
+    "depthwise Conv, ConvTranspose, Gemm, MatMul, Relu, Clip(0,6), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and "
     "W, BatchNormalization, Add, Flatten, Reshape to [N or -1, features], Softmax, Dropout, Identity) and saves it "
     "as an mcuopt model. See docs/onnx.md.\n\nA TFLite model (float32, float16 or dynamic-range weights) becomes "
     "an mcuopt model too; a full-integer int8 TFLite model becomes a deploy model (-o NAME.mcq, default "
@@ -72,7 +75,7 @@ static int parse_normalization(const char *text, mco_normalization *norm)
 
 int cmd_import(int argc, char **argv)
 {
-    const char *output = NULL, *dataset = NULL, *normalize = NULL;
+    const char *output = NULL, *dataset = NULL, *normalize = NULL, *loss = NULL;
     int json = 0;
     cli_parser p;
     cli_parser_init(&p, &import_spec, argc, argv);
@@ -82,6 +85,7 @@ int cmd_import(int argc, char **argv)
         case 'o': output = optarg; break;
         case OPT_DATASET: dataset = optarg; break;
         case OPT_NORMALIZE: normalize = optarg; break;
+        case OPT_LOSS: loss = optarg; break;
         case CLI_OPT_JSON: json = 1; break;
         default: return cli_option_unhandled(&p, c);
         }
@@ -93,10 +97,17 @@ int cmd_import(int argc, char **argv)
     if (normalize && !parse_normalization(normalize, &norm))
         return cli_usage_error("import", "--normalize expects SCALE,MEAN,STD with STD non-zero, got '%s'", normalize);
 
+    if (loss && strcmp(loss, "mse") != 0 && strcmp(loss, "cross_entropy") != 0)
+        return cli_usage_error("import", "--loss expects mse or cross_entropy, got '%s'", loss);
+
     const char *path = argv[optind];
     size_t len = strlen(path);
     int onnx_name = len > 5 && strcmp(path + len - 5, ".onnx") == 0;
-    if ((len > 7 && strcmp(path + len - 7, ".tflite") == 0) || (!onnx_name && mco_tflite_file_is_tflite(path)))
+    int tflite = (len > 7 && strcmp(path + len - 7, ".tflite") == 0) || (!onnx_name && mco_tflite_file_is_tflite(path));
+    if (loss && (tflite || mco_onnx_file_is_qdq(path)))
+        return cli_usage_error("import", "--loss applies to ONNX float models; %s becomes an int8 deploy model or a "
+                               "TFLite import", path);
+    if (tflite)
         return cli_import_tflite(path, output, dataset, normalize ? &norm : NULL, json);
     if (mco_onnx_file_is_qdq(path))   /* QuantizeLinear / DequantizeLinear: an int8 deploy model */
         return cli_import_onnx_qdq(path, output, dataset, normalize ? &norm : NULL, json);
@@ -105,6 +116,13 @@ int cmd_import(int argc, char **argv)
     mco_status st = mco_onnx_import(path, &model);
     if (st != MCO_OK) return cli_fail(st);
     if (normalize) model.norm = norm;
+    if (loss) {
+        model.loss = strcmp(loss, "mse") == 0 ? MCO_LOSS_MSE : MCO_LOSS_CROSS_ENTROPY;
+        if ((st = mco_model_check_loss(&model)) != MCO_OK) {
+            mco_model_free(&model);
+            return cli_fail(st);
+        }
+    }
     if (dataset) cli_set_normalization(&model, dataset, NULL);
     st = mco_model_save(&model, output);
     if (st == MCO_OK) {

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "mcuopt/codegen.h"
 #include "mcuopt/deploy.h"
+#include "mcuopt/deploy_util.h"
 #include "mcuopt/model_file.h"
 
 enum {
@@ -79,15 +80,13 @@ static int parse_layer_bits(const char *text, const mco_model *folded, mco_weigh
 {
     int weighted = 0;
     for (int i = 0; i < folded->n_layers; i++) {
-        mco_layer_type t = folded->layers[i].type;
-        if (t == MCO_LAYER_CONV2D || t == MCO_LAYER_DEPTHWISE_CONV2D || t == MCO_LAYER_DENSE) weighted++;
+        if (mco_deploy_is_weighted(&folded->layers[i])) weighted++;
     }
     const char *p = text;
     int k = 0;
     for (int i = 0; i < folded->n_layers; i++) {
-        mco_layer_type t = folded->layers[i].type;
         formats[i] = MCO_WEIGHTS_F32;
-        if (t != MCO_LAYER_CONV2D && t != MCO_LAYER_DEPTHWISE_CONV2D && t != MCO_LAYER_DENSE) continue;
+        if (!mco_deploy_is_weighted(&folded->layers[i])) continue;   /* conv, depthwise, conv_transpose, dense */
         char *end;
         long bits = strtol(p, &end, 10);
         if (end == p) break;

@@ -298,4 +298,25 @@ static inline int mco_quant_valid(int32_t input_offset, int32_t output_offset, i
            act_max <= 127 && act_min <= act_max;
 }
 
+/* ---- transposed windows (ConvTranspose2D) ------------------------------ */
+
+/* The taps of a transposed convolution along one axis that reach output
+ * position o (mco_conv_transpose2d_*.c): tap k reads input index
+ * (o + pad - k) / stride where that divides evenly and lies in [0, in).
+ * Returns the first such tap (kernel when there is none) and sets *i to its
+ * input index; the next ones are tap + stride, tap + 2 stride, ... reading
+ * *i - 1, *i - 2, ..., while the tap is below kernel and the index >= 0. */
+static inline int32_t mco_transposed_first_tap(int32_t o, int32_t pad, int32_t stride, int32_t kernel, int32_t in,
+                                               int32_t *i)
+{
+    int32_t k = (o + pad) % stride;
+    int32_t idx = (o + pad - k) / stride;
+    if (idx >= in) {   /* the taps whose input lies past the end */
+        k += (idx - in + 1) * stride;
+        idx = in - 1;
+    }
+    *i = idx;
+    return k < kernel ? k : kernel;
+}
+
 #endif

@@ -396,6 +396,22 @@ int32_t mco_rounding_divide_by_pot(int32_t x, int32_t exponent);
 int32_t mco_s4_get(const uint8_t *packed, size_t index);
 void mco_s4_set(uint8_t *packed, size_t index, int32_t value);   /* value in [-8, 7] */
 
+/* ------------------------------------------------------------------------
+ * ConvTranspose2D (mco_conv_transpose2d_f32.c, mco_conv_transpose2d_s8.c):
+ * a transposed convolution, group 1, dilation 1, weights OHWI (the
+ * equivalent convolution's, not flipped). The window reads as its own:
+ * input in_h x in_w x in_c, output out_h x out_w x out_c, pad_top /
+ * pad_left the rows / columns cropped before the output; input pixel
+ * (iy, ix) reaches output (oy, ox) through tap (ky, kx) when
+ * oy + pad_top = iy * stride_h + ky (columns alike). The padding after and
+ * the output padding follow from out_h / out_w. int8: TFLite's
+ * TRANSPOSE_CONV arithmetic, per-channel requantization as Conv2D's.
+ */
+mco_rt_status mco_conv_transpose2d_f32(const mco_conv_f32_params *p, const float *input, const float *weights,
+                                       const float *bias, float *output);
+mco_rt_status mco_conv_transpose2d_s8(const mco_conv_s8_params *p, const int8_t *input, const int8_t *weights,
+                                      const int32_t *bias, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -764,6 +764,22 @@ bad "audio features are 49x40x1 (49 frames x 40 log-mel bands) but the model tak
 bad "--min-auc expects a number from 0 to 1" run --task ad --data "$d/ae-good" --min-auc 2
 bad "--min-accuracy expects a number from 0 to 100" run --task kws --data "$d/aud-ok" --min-accuracy 101
 # ---- end of issue 15 (kws15) ----
+# ---- issue 16 item 2 (wip/convt16): conv_transpose2d in architectures, import --loss ----
+printf 'input 8 8 1\nconv2d filters=2 kernel=3 output_padding=1\n' >"$d/ct_opad_conv.arch"
+printf 'input 4 4 2\nconv_transpose2d filters=2 kernel=3 stride=2 output_padding=2\n' >"$d/ct_opad_big.arch"
+printf 'input 4 4 2\nconv_transpose2d filters=2 kernel=3 stride=2 padding=same\n' >"$d/ct_same.arch"
+printf 'input 4 4 2\nconv_transpose2d kernel=3 stride=2\n' >"$d/ct_nofilters.arch"
+printf 'input 4 4 2\nconv_transpose2d filters=2 kernel=3 stride=2 output_padding=1x-1\n' >"$d/ct_opad_neg.arch"
+"$cli" export "$m" -o "$d/ct_good.onnx" >/dev/null || fail "export for the --loss cases"
+bad "option not taken by this layer type 'output_padding'" info --arch "$d/ct_opad_conv.arch"
+bad "output padding 2x2 must be 0..stride-1 for stride 2x2" info --arch "$d/ct_opad_big.arch"
+bad "conv_transpose2d takes valid or explicit padding, not same" info --arch "$d/ct_same.arch"
+bad "missing filters=/units= for 'conv_transpose2d'" info --arch "$d/ct_nofilters.arch"
+bad "bad output_padding '1x-1'"           info --arch "$d/ct_opad_neg.arch"
+bad "--loss expects mse or cross_entropy, got 'l1'" import "$d/ct_good.onnx" --loss l1 -o i.mco
+bad "loss mse reconstructs the input: the output has 10 values, the input 784" import "$d/ct_good.onnx" --loss mse -o i.mco
+bad "--loss applies to ONNX float models" import "$d/cnn_float32.tflite" --loss mse -o i.mco
+# ---- end of issue 16 item 2 (wip/convt16) ----
 
 # ---- issue 14 item 5 (pkg14): the example's built-in inputs ----
 bad "--example-inputs expects an integer from 1 to 16" emit "$q" --example-inputs 0 -o code

@@ -86,4 +86,13 @@ expect_error "$tmp/mean_over_channels.onnx" \
     "node 0 'mean_c' (ReduceMean): a mean only over the spatial axes 2 and 3 (global average pooling)"
 expect_error "$tmp/view_splits_sample.onnx" \
     "node 0 'view' (Reshape): reshape to (-1, ...) with 32 values per sample; the input has 64"
+# ConvTranspose: what it refuses
+expect_error "$tmp/conv_transpose_group.onnx" "node 0 'up_g' (ConvTranspose): group 2 (only 1)"
+expect_error "$tmp/conv_transpose_dilation.onnx" "node 0 'up_d' (ConvTranspose): dilations 2x2 (only 1)"
+expect_error "$tmp/conv_transpose_auto_pad.onnx" "node 0 'up_a' (ConvTranspose): attribute auto_pad='SAME_UPPER' is not supported"
+expect_error "$tmp/conv_transpose_output_shape.onnx" "node 0 'up_s' (ConvTranspose): attribute 'output_shape' is not supported"
+expect_error "$tmp/conv_transpose_output_padding.onnx" \
+    "node 0 'up_o' (ConvTranspose): output_padding 2x0 not smaller than the stride 2x2"
+expect_error "$tmp/conv_transpose_pads.onnx" \
+    "node 0 'up_p' (ConvTranspose): pads (top 3, left 0, bottom 0, right 0) not smaller than the 3x3 kernel"
 echo "onnx_errors: all checks passed"

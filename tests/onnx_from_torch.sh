@@ -9,7 +9,9 @@
 # padding and its default count_include_pad=True and ZeroPad2d before an
 # AvgPool2d (a Pad before the AveragePool: an avgpool2d dividing by the
 # whole window, count_pad), torch.cat along the channels (a three-input
-# Concat: two concat layers): for eight PyTorch models
+# Concat: two concat layers), ConvTranspose (a small conv autoencoder:
+# stride 2 with padding and output_padding, kernel 3 padding 1, a 2x3
+# kernel; conv_transpose2d layers): for nine PyTorch models
 # at opsets 11, 13 and 17 (tests/onnx/torch_models.py),
 # `mcuopt import` +
 # `predict` is within 1e-5 of PyTorch's outputs; `mcuopt export` of the
@@ -28,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 check() { "$py" tests/onnx/check.py "$@"; }
 
 "$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
-for name in act_cnn act_mlp log_softmax zero_pad input_norm avgpool_pad zero_pad_avgpool concat; do
+for name in act_cnn act_mlp log_softmax zero_pad input_norm avgpool_pad zero_pad_avgpool concat conv_transpose; do
     for opset in 11 13 17; do
         m=$tmp/${name}_$opset
         "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
@@ -72,6 +74,21 @@ for opset in 11 13 17; do
     echo "$info" | grep -Eq 'concat +7x7x5' && echo "$info" | grep -Eq 'concat +7x7x7' ||
         { echo "$info"; echo "FAIL: concat_$opset: not a chain of two concats" >&2; exit 1; }
 done
+# the autoencoder: three ConvTranspose nodes, three conv_transpose2d layers of 8x8 outputs
+for opset in 11 13 17; do
+    info=$("$cli" info "$tmp/conv_transpose_$opset.mco")
+    [ "$(echo "$info" | grep -Ec 'conv_transpose2d +8x8x')" = 3 ] ||
+        { echo "$info"; echo "FAIL: conv_transpose_$opset: not three 8x8 conv_transpose2d layers" >&2; exit 1; }
+done
+# ... and its int8 model (per-channel weights; an autoencoder: --loss mse) exported as QDQ
+# (ConvTranspose weights dequantized along axis 1, their output channels) gives, evaluated as
+# an ONNX runtime would, every one of mcuopt's int8 outputs
+m=$tmp/conv_transpose_13
+"$cli" import "$m.onnx" -o "$m.ae.mco" --loss mse >/dev/null
+"$cli" quantize "$m.ae.mco" --mode int8 --data "$tmp/conv_transpose.data" --no-eval -o "$m.mcq" >/dev/null
+"$cli" export "$m.mcq" -o "$m.qdq.onnx" >/dev/null
+"$cli" predict "$m.mcq" --input "$m.in.f32" --layout nchw -o "$m.q.out.f32" 2>/dev/null
+check qdq "$m.qdq.onnx" "$m.in.f32" "$m.q.out.f32" 0 1.0
 # The general convolution (issue 16): a depthwise Conv2d with 2 filters per
 # channel (depth multiplier 2), dilated convs (a conv, and a depthwise conv
 # with dilation (2, 1) and stride 2), grouped convs (groups 2 and 4): within
@@ -110,4 +127,4 @@ for name in dw_multiplier dilated grouped; do
     "$cli" predict "$m.qdq.mcq" --input "$m.in.f32" --layout nchw -o "$m.qdq.f32" 2>/dev/null
     cmp "$m.q.f32" "$m.qdq.f32" || { echo "FAIL: $name: the QDQ round trip changed the int8 outputs" >&2; exit 1; }
 done
-echo "onnx_from_torch: 33 PyTorch exports import (24 within 1e-5, 9 general convolutions within 1e-4) and round-trip"
+echo "onnx_from_torch: 36 PyTorch exports import (27 within 1e-5, 9 general convolutions within 1e-4) and round-trip"

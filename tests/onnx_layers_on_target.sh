@@ -10,6 +10,10 @@
 #                     two AVG_POOL_PAD_S8 / _F32
 #   concat            torch.cat of three tensors along the channels: two
 #                     CONCAT_S8 / _F32 (int8: inputs of other scales requantized)
+#   conv_transpose    a conv autoencoder with three ConvTranspose2d (stride 2
+#                     with padding and output_padding, kernel 3 padding 1, a
+#                     2x3 kernel): three CONV_TRANSPOSE2D_S8 / _F32 (imported
+#                     with --loss mse: an autoencoder, its 128 outputs its input's size)
 #   dw_multiplier     depthwise Conv2d with 2 filters per channel: CONV_GENERAL_S8 / _F32
 #   dilated           a dilated conv and a dilated depthwise conv: two CONV_GENERAL
 #   grouped           convs with groups 2 and 4: two CONV_GENERAL (the model's
@@ -28,10 +32,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 "$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
-# name, kind (without _S8 / _F32), ops of that kind
-while read -r name kind count; do
+# name, kind (without _S8 / _F32), ops of that kind, import options
+while read -r name kind count opts; do
     m=$tmp/${name}_13
-    "$cli" import "$m.onnx" -o "$m.mco" >/dev/null
+    # shellcheck disable=SC2086  # the options are words
+    "$cli" import "$m.onnx" -o "$m.mco" $opts >/dev/null
     "$cli" quantize "$m.mco" --mode int8 --data "$tmp/$name.data" -o "$m.mcq" >/dev/null
     # all of the test split (about a fifth of the 128 samples; at least 16)
     measure_bit_exact "$cli" "$m.mcq" stm32f405 "$tmp/$name.data" 128 "${kind}_S8" "$count" "$m.mcq.json" 16
@@ -40,6 +45,7 @@ done <<'MODELS'
 avgpool_pad AVG_POOL_PAD 1
 zero_pad_avgpool AVG_POOL_PAD 2
 concat CONCAT 2
+conv_transpose CONV_TRANSPOSE2D 3 --loss mse
 dw_multiplier CONV_GENERAL 1
 dilated CONV_GENERAL 2
 grouped CONV_GENERAL 2

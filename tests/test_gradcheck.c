@@ -19,6 +19,7 @@
  * kink after them. Dropout is checked with its mask fixed by reseeding.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mcuopt/rng.h"
@@ -429,6 +430,86 @@ static void check_concat(void)
     gradcheck("concat of the input with itself", &m, NULL, 1);
 }
 
+/* ConvTranspose2D: the forward pass against a scatter written here (each
+ * input pixel adds w * x into the output pixels it reaches, the pads
+ * cropped), then gradients: stride 2 with output padding, stride 1 with
+ * pads, stride 2 with pads and output padding, a 2x3 kernel. */
+static mco_layer conv_transpose_layer(int units, int kh, int kw, int stride, int pad, int out_pad)
+{
+    mco_layer l = window_layer(MCO_LAYER_CONV_TRANSPOSE2D, units, kh, kw, stride, stride,
+                               pad ? MCO_PADDING_EXPLICIT : MCO_PADDING_VALID);
+    l.pad_top = l.pad_left = l.pad_bottom = l.pad_right = pad;
+    l.output_pad_h = l.output_pad_w = out_pad;
+    return l;
+}
+
+static void check_conv_transpose_forward(mco_layer l, mco_shape in)
+{
+    mco_model m;
+    mco_model_init(&m, in);
+    add(&m, l);
+    CHECK_OK(mco_model_infer_shapes(&m));
+    CHECK_OK(mco_model_alloc_params(&m));
+    mco_model_init_params(&m, 7);
+    const mco_layer *t = &m.layers[0];
+    for (int o = 0; o < t->units; o++) t->params[MCO_PARAM_BIAS].data[o] = uniform(-1.0f, 1.0f);
+    mco_net net;
+    CHECK_OK(mco_net_init(&net, &m, BATCH, 0));
+    size_t in_n = mco_shape_size(in), out_n = mco_shape_size(t->out_shape);
+    for (size_t i = 0; i < BATCH * in_n; i++) net.input[i] = uniform(-1.0f, 1.0f);
+    mco_net_forward(&net, BATCH, 0);
+    int oh = t->out_shape.h, ow = t->out_shape.w, oc = t->units, ic = in.c;
+    double *want = calloc(out_n, sizeof *want);
+    CHECK(want != NULL);
+    int bad = 0;
+    for (int n = 0; n < BATCH; n++) {
+        const float *x = net.input + (size_t)n * in_n;
+        for (size_t k = 0; k < out_n; k++) want[k] = t->params[MCO_PARAM_BIAS].data[k % (size_t)oc];
+        for (int iy = 0; iy < in.h; iy++)
+            for (int ix = 0; ix < in.w; ix++)
+                for (int ky = 0; ky < t->kernel_h; ky++)
+                    for (int kx = 0; kx < t->kernel_w; kx++) {
+                        int oy = iy * t->stride_h + ky - t->pad_top, ox = ix * t->stride_w + kx - t->pad_left;
+                        if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+                        for (int o = 0; o < oc; o++)
+                            for (int i = 0; i < ic; i++)
+                                want[((size_t)oy * ow + ox) * oc + o] +=
+                                    (double)x[((size_t)iy * in.w + ix) * ic + i] *
+                                    t->params[MCO_PARAM_WEIGHTS].data[(((size_t)o * t->kernel_h + ky) * t->kernel_w + kx) * ic + i];
+                    }
+        for (size_t k = 0; k < out_n; k++)
+            if (fabs(net.act[0][(size_t)n * out_n + k] - want[k]) > 1e-5) bad++;
+    }
+    if (bad) fprintf(stderr, "  conv_transpose2d forward: %d of %zu values differ from the scatter\n", bad, BATCH * out_n);
+    CHECK(bad == 0);
+    free(want);
+    mco_net_free(&net);
+    mco_model_free(&m);
+}
+
+static void check_conv_transpose(void)
+{
+    check_conv_transpose_forward(conv_transpose_layer(3, 3, 3, 2, 0, 1), (mco_shape){3, 4, 2});
+    check_conv_transpose_forward(conv_transpose_layer(2, 3, 3, 1, 1, 0), (mco_shape){4, 3, 3});
+    check_conv_transpose_forward(conv_transpose_layer(2, 3, 3, 2, 1, 1), (mco_shape){3, 3, 2});
+    check_conv_transpose_forward(conv_transpose_layer(2, 2, 3, 3, 0, 2), (mco_shape){2, 3, 1});
+    check_conv_transpose_forward(conv_transpose_layer(2, 2, 2, 3, 0, 0), (mco_shape){2, 2, 2});   /* gaps */
+
+    mco_model m;
+    mco_model_init(&m, (mco_shape){3, 2, 2});
+    add(&m, conv_transpose_layer(3, 3, 3, 2, 0, 1));
+    gradcheck("conv_transpose2d stride 2, output padding 1", &m, NULL, 1);
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add(&m, conv_transpose_layer(2, 3, 3, 1, 1, 0));
+    gradcheck("conv_transpose2d stride 1, pads 1", &m, NULL, 1);
+    mco_model_init(&m, (mco_shape){3, 3, 2});
+    add(&m, conv_transpose_layer(2, 3, 3, 2, 1, 1));
+    gradcheck("conv_transpose2d stride 2, pads 1, output padding 1", &m, NULL, 1);
+    mco_model_init(&m, (mco_shape){2, 3, 1});
+    add(&m, conv_transpose_layer(2, 2, 3, 3, 0, 2));
+    gradcheck("conv_transpose2d 2x3 kernel, stride 3", &m, NULL, 1);
+}
+
 static void check_dropout(void)
 {
     mco_model m;
@@ -689,6 +770,7 @@ int main(void)
     check_pooling();
     check_count_pad_forward();
     check_concat();
+    check_conv_transpose();
     check_general_conv();
     check_activations();
     check_batchnorm();

@@ -233,6 +233,7 @@ static int layers_equal(const mco_layer *a, const mco_layer *b)
                a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->padding == b->padding &&
                a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->pad_bottom == b->pad_bottom &&
                a->pad_right == b->pad_right && a->count_pad == b->count_pad &&
+               a->output_pad_h == b->output_pad_h && a->output_pad_w == b->output_pad_w &&
                bits_of(a->rate) == bits_of(b->rate) && bits_of(a->epsilon) == bits_of(b->epsilon) &&
                bits_of(a->momentum) == bits_of(b->momentum) && bits_of(a->alpha) == bits_of(b->alpha) &&
                bits_of(a->beta) == bits_of(b->beta) && shapes_equal(a->in_shape, b->in_shape) &&
@@ -681,7 +682,7 @@ static void test_hostile_files(void)
     HOSTILE(s.arch.scale = INFINITY, "normalisation");
     HOSTILE(s.arch.name = "a name that is much longer than sixty-three bytes, so it cannot fit",
             "architecture name");
-    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 19");
+    HOSTILE(s.layers[1].type = MCO_LAYER_TYPE_COUNT, "layer 1: unknown layer type 20");
     HOSTILE(s.layers[1].type = 0xffffffffu, "unknown layer type 4294967295");
     HOSTILE(s.layers[1].inputs[0] = 1, "layer 1 (dense): input 0 refers to layer 1, not an earlier one");
     HOSTILE(s.layers[1].inputs[0] = 2, "refers to layer 2");
@@ -905,7 +906,7 @@ static void test_hostile_files(void)
     for (int k = 0; k < 4; k++) tb_u32(&b, 0);
     tb_chunk_end(&b, start);
     tb_seal(&b);
-    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN]..., TENS)", "two PADS");
+    expect_rejected(&b, "is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN] [OPAD]..., TENS)", "two PADS");
 #undef HOSTILE
 }
 
@@ -1264,6 +1265,57 @@ static void test_count_pad_chunk(void)
     mco_model_free(&m);
 }
 
+/* A conv_transpose2d with output padding: its OPAD chunk round-trips (with
+ * explicit pads too), a layer without output padding writes none, values
+ * at or above the stride are refused on load, and only a conv_transpose2d
+ * may have one. */
+static void test_output_pad_chunk(void)
+{
+    mco_model m;
+    mco_model_init(&m, (mco_shape){4, 5, 2});
+    mco_layer l;
+    memset(&l, 0, sizeof l);
+    l.type = MCO_LAYER_CONV_TRANSPOSE2D;
+    strcpy(l.name, "up");
+    l.units = 3;
+    l.kernel_h = l.kernel_w = 3;
+    l.stride_h = l.stride_w = 2;
+    CHECK_OK(mco_model_add_layer(&m, &l, NULL));
+    finish_model(&m, 5);
+    CHECK(m.layers[0].out_shape.h == 9 && m.layers[0].out_shape.w == 11);
+    uint8_t *bytes;
+    size_t size;
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    CHECK(find_tag(bytes, size, "OPAD") == NULL);
+    free(bytes);
+    check_round_trip(&m);
+    m.layers[0].output_pad_h = 1;
+    m.layers[0].padding = MCO_PADDING_EXPLICIT;
+    m.layers[0].pad_top = m.layers[0].pad_left = m.layers[0].pad_bottom = m.layers[0].pad_right = 1;
+    CHECK_OK(mco_model_infer_shapes(&m));
+    CHECK(m.layers[0].out_shape.h == 8 && m.layers[0].out_shape.w == 9);
+    check_round_trip(&m);
+    CHECK_OK(mco_model_serialize(&m, &bytes, &size));
+    static tbuf b;
+    memcpy(b.data, bytes, size);
+    free(bytes);
+    b.size = size - 4;
+    uint8_t *tag = find_tag(b.data, b.size, "OPAD");
+    CHECK(tag != NULL);
+    if (tag) {
+        tag[8] = 2;   /* output_pad_h 2 with stride 2 */
+        tb_seal(&b);
+        expect_rejected(&b, "layer 0 (up): output padding 2x0 in the OPAD chunk (0..stride-1 for stride 2x2, not both 0)",
+                        "OPAD of 2");
+    }
+    mco_model_free(&m);
+    build_explicit(&m);
+    m.layers[1].output_pad_w = 1;
+    CHECK(mco_model_serialize(&m, &bytes, &size) == MCO_ERR_ARG);
+    CHECK(strstr(mco_last_error(), "(only 0..stride-1 on a conv_transpose2d)") != NULL);
+    mco_model_free(&m);
+}
+
 /* The general convolution (conv16): a grouped conv and a dilated depthwise
  * conv with a depth multiplier; their CGEN chunks round-trip, a model
  * without them has none, and a field of 0 or a chunk with every field 1
@@ -1313,6 +1365,7 @@ static void test_general_conv_chunk(void)
 
 int main(void)
 {
+    test_output_pad_chunk();
     test_activation_chunks();
     test_count_pad_chunk();
     test_general_conv_chunk();

@@ -157,6 +157,16 @@ static const char *const arch_c = "input 9 9 3\n"
                                   "depthwise_conv2d kernel=2 dilation=2x1\n"
                                   "global_avgpool\n";
 
+/* ConvTranspose2D (float and int8 only: no other format has its kernel):
+ * stride 2 with output padding and a fused ReLU, then a 2x3 kernel of
+ * stride 3x2 (output positions no tap reaches), into a Dense. */
+static const char *const arch_d = "input 5 6 2\n"
+                                  "conv_transpose2d filters=3 kernel=3 stride=2 output_padding=1\n"
+                                  "relu\n"
+                                  "conv_transpose2d filters=2 kernel=2x3 stride=3x2\n"
+                                  "flatten\n"
+                                  "dense units=4\n";
+
 /* "int8-mean": the int8 model with each global average pool turned into
  * TFLite's MEAN as an imported TFLite model has it: an output quantization
  * of its own (here 0.75 x the input's scale, zero point moved by 3) and the
@@ -272,12 +282,13 @@ static int emitted_agrees(const mco_deploy_model *dm, const mco_plan *plan, cons
 static void test_every_kind(void)
 {
     static const char *const formats[] = {"float32", "float16", "int8w", "int8", "int4", "int8-sparse", "int8-mean"};
-    static const char *const *archs[] = {&arch_a, &arch_b, &arch_c};
+    static const char *const *archs[] = {&arch_a, &arch_b, &arch_c, &arch_d};
     int planned[MCO_OP_KIND_COUNT] = {0}, emitted[MCO_OP_KIND_COUNT] = {0};
-    for (size_t a = 0; a < 3; a++) {
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
         for (size_t fi = 0; fi < sizeof formats / sizeof formats[0]; fi++) {
-            /* the general convolution has float32 and int8 kernels only */
-            if (a == 2 && strcmp(formats[fi], "float32") != 0 && strcmp(formats[fi], "int8") != 0) continue;
+            /* the general convolution (arch_c) and ConvTranspose2D (arch_d) have float32 and
+             * int8 kernels only */
+            if (a >= 2 && strcmp(formats[fi], "float32") != 0 && strcmp(formats[fi], "int8") != 0) continue;
             mco_deploy_model dm;
             mco_status st = model_of(*archs[a], formats[fi], &dm);
             CHECK_OK(st);

@@ -1851,6 +1851,142 @@ static void test_conv_general(int trials)
     }
 }
 
+/* ---- ConvTranspose2D --------------------------------------------------------- */
+
+/* mco_conv_transpose2d_s8 and _f32 against a scatter written here: every
+ * input pixel (iy, ix) adds (x + in_off) * w into the output pixels
+ * (iy * sh + ky - pt, ix * sw + kx - pl) inside the output; random kernels,
+ * strides (some above the kernel: outputs no tap reaches), pads before and
+ * after and output padding. Each output sums every weight of its channel
+ * at most once, so the conv biases' bound keeps the accumulator in range. */
+static void test_conv_transpose(int trials)
+{
+    int trial;
+    for (trial = 0; trial < trials && !test_failures; trial++) {
+        geom g;
+        int32_t pb, pr, oph, opw, iy, ix, ky, kx, oc, ci, k;
+        qact q = random_qact();
+        memset(&g, 0, sizeof g);
+        g.in_h = between(1, 8);
+        g.in_w = one_in(3) ? g.in_h : between(1, 8);
+        g.in_c = between(1, one_in(5) ? 16 : 4);
+        g.out_c = between(1, one_in(5) ? 12 : 5);
+        g.kh = between(1, 5);
+        g.kw = one_in(2) ? g.kh : between(1, 5);
+        g.sh = between(1, 3);
+        g.sw = one_in(2) ? g.sh : between(1, 3);
+        g.pt = between(0, g.kh - 1);
+        g.pl = between(0, g.kw - 1);
+        pb = between(0, g.kh - 1);
+        pr = between(0, g.kw - 1);
+        oph = between(0, g.sh - 1);
+        opw = between(0, g.sw - 1);
+        g.out_h = (g.in_h - 1) * g.sh + g.kh - g.pt - pb + oph;
+        g.out_w = (g.in_w - 1) * g.sw + g.kw - g.pl - pr + opw;
+        if (g.out_h < 1 || g.out_w < 1) {
+            trial--;
+            continue;
+        }
+        {
+            size_t nx = in_count(&g), ny = out_count(&g), nw = weight_count(&g, 0), n;
+            int8_t *x = NEW(int8_t, nx), *w = NEW(int8_t, nw), *y = NEW(int8_t, ny);
+            int32_t *bias = NEW(int32_t, g.out_c), *m = NEW(int32_t, g.out_c), *sh = NEW(int32_t, g.out_c);
+            int64_t *acc = NEW(int64_t, ny);
+            float *fx = NEW(float, nx), *fw = NEW(float, nw), *fb = NEW(float, g.out_c), *fy = NEW(float, ny);
+            double *fwant = NEW(double, ny), *fmag = NEW(double, ny);
+            mco_conv_s8_params p;
+            mco_conv_f32_params pf;
+            memset(&p.win, 0, sizeof p.win);
+            p.win.in_h = g.in_h;
+            p.win.in_w = g.in_w;
+            p.win.in_c = g.in_c;
+            p.win.out_h = g.out_h;
+            p.win.out_w = g.out_w;
+            p.win.out_c = g.out_c;
+            p.win.kernel_h = g.kh;
+            p.win.kernel_w = g.kw;
+            p.win.stride_h = g.sh;
+            p.win.stride_w = g.sw;
+            p.win.pad_top = g.pt;
+            p.win.pad_left = g.pl;
+            p.input_offset = q.in_off;
+            p.output_offset = q.out_off;
+            p.act_min = q.act_min;
+            p.act_max = q.act_max;
+            p.multiplier = m;
+            p.shift = sh;
+            pf.win = p.win;
+            random_act_f(&pf.act_min, &pf.act_max);
+            describe("conv_transpose2d %dx%dx%d -> %dx%dx%d, kernel %dx%d, stride %dx%d, pads %d,%d,%d,%d, "
+                     "output padding %d,%d, offsets %d / %d, seed %llu", g.in_h, g.in_w, g.in_c, g.out_h, g.out_w,
+                     g.out_c, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, pb, pr, oph, opw, q.in_off, q.out_off,
+                     (unsigned long long)seed);
+            random_s8(x, nx);
+            random_weights(w, nw, -127, 127);
+            random_requant(m, sh, g.out_c);
+            channel_biases(&g, 0, w, q.in_off, bias);
+            random_floats(fx, nx, 4.0);
+            random_floats(fw, nw, 1.0);
+            random_floats(fb, (size_t)g.out_c, 1.0);
+            for (n = 0; n < ny; n++) {
+                acc[n] = bias[n % (size_t)g.out_c];
+                fwant[n] = fb[n % (size_t)g.out_c];
+                fmag[n] = fabs(fwant[n]);
+            }
+            for (iy = 0; iy < g.in_h; iy++)
+                for (ix = 0; ix < g.in_w; ix++)
+                    for (ky = 0; ky < g.kh; ky++)
+                        for (kx = 0; kx < g.kw; kx++) {
+                            int32_t oy = iy * g.sh + ky - g.pt, ox = ix * g.sw + kx - g.pl;
+                            if (oy < 0 || oy >= g.out_h || ox < 0 || ox >= g.out_w) continue;
+                            for (oc = 0; oc < g.out_c; oc++)
+                                for (ci = 0; ci < g.in_c; ci++) {
+                                    size_t xi = ((size_t)iy * (size_t)g.in_w + (size_t)ix) * (size_t)g.in_c + (size_t)ci;
+                                    size_t wi = weight_index(&g, 0, oc, ky, kx, ci);
+                                    size_t yi = ((size_t)oy * (size_t)g.out_w + (size_t)ox) * (size_t)g.out_c + (size_t)oc;
+                                    acc[yi] += ((int64_t)x[xi] + q.in_off) * w[wi];
+                                    fwant[yi] += (double)fx[xi] * fw[wi];
+                                    fmag[yi] += fabs((double)fx[xi] * fw[wi]);
+                                }
+                        }
+            if (mco_conv_transpose2d_s8(&p, x, w, bias, y) != MCO_RT_OK) FAIL("conv_transpose2d_s8 returned an error");
+            for (n = 0; n < ny && !test_failures; n++) {
+                int32_t c = (int32_t)(n % (size_t)g.out_c);
+                int8_t want;
+                if (acc[n] > acc_limit() || acc[n] < -acc_limit())
+                    FAIL("test generator: accumulator %lld beyond the limit", (long long)acc[n]);
+                want = ref_output(acc[n], m[c], sh[c], q.out_off, q.act_min, q.act_max);
+                if (y[n] != want) FAIL("conv_transpose2d_s8 value %zu: %d, expected %d (acc %lld)", n, y[n], want, (long long)acc[n]);
+            }
+            hash(y, ny);
+            if (mco_conv_transpose2d_f32(&pf, fx, fw, fb, fy) != MCO_RT_OK) FAIL("conv_transpose2d_f32 returned an error");
+            for (n = 0; n < ny && !test_failures; n++) {
+                double want = clampd(fwant[n], pf.act_min, pf.act_max);
+                if (!float_close(fy[n], want, fmag[n], 2 * g.kh * g.kw * g.in_c + 4))
+                    FAIL("conv_transpose2d_f32 value %zu: %.9g, expected %.9g", n, fy[n], want);
+            }
+            hash(fy, ny * sizeof *fy);
+            k = p.win.pad_top;   /* refused, not run: a pad as large as the kernel */
+            p.win.pad_top = g.kh;
+            if (mco_conv_transpose2d_s8(&p, x, w, bias, y) != MCO_RT_ARG_ERROR) FAIL("took a pad of the kernel's size");
+            p.win.pad_top = k;
+            free(x);
+            free(w);
+            free(y);
+            free(bias);
+            free(m);
+            free(sh);
+            free(acc);
+            free(fx);
+            free(fw);
+            free(fb);
+            free(fy);
+            free(fwant);
+            free(fmag);
+        }
+    }
+}
+
 int main(void)
 {
     const char *env_seed = getenv("MCO_RANDOM_SEED"), *env_scale = getenv("MCO_RANDOM_SCALE");
@@ -1878,6 +2014,7 @@ int main(void)
     test_elementwise_f32(800 * scale);
     test_conv_blocked_s8(4000 * scale);
     test_conv_general(1500 * scale);
+    test_conv_transpose(2000 * scale);
 
     printf("digest: %016llx\n", (unsigned long long)digest);
     TEST_MAIN_END();

@@ -27,7 +27,7 @@
  *             grows with the layer (NULL: none).
  *
  * The descriptors live in one file per op family (op_conv.c, op_conv_pool.c,
- * op_dense.c, op_pool.c, op_elementwise.c) and are listed in MCO_OP_KINDS
+ * op_dense.c, op_pool.c, op_elementwise.c, op_conv_transpose.c, ...) and are listed in MCO_OP_KINDS
  * (mcuopt/op.h); op_table.c turns that list into the table.
  *
  * What it leaves out: the parameter struct's C text (emit.c writes each

@@ -732,7 +732,8 @@ static mco_status plan_layer(builder *b, int layer)
     switch (L->type) {
     case MCO_LAYER_CONV2D:
     case MCO_LAYER_DEPTHWISE_CONV2D:
-    case MCO_LAYER_DENSE: return plan_weighted(b, layer);
+    case MCO_LAYER_DENSE:
+    case MCO_LAYER_CONV_TRANSPOSE2D: return plan_weighted(b, layer);
     case MCO_LAYER_MAXPOOL2D:
     case MCO_LAYER_AVGPOOL2D:
     case MCO_LAYER_GLOBAL_AVGPOOL: return plan_pool(b, layer);

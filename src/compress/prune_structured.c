@@ -10,7 +10,8 @@
  * replaces the model. So a failed prune leaves the model as it was.
  *
  * What it leaves out: pruning the model input's channels, groups through a
- * Softmax or a Concat (the channels of a Concat's inputs are kept), and folding a removed channel's constant output into its
+ * Softmax or a Concat (the channels of a Concat's inputs are kept), pruning
+ * a ConvTranspose2D (neither its filters nor the channels it reads), and folding a removed channel's constant output into its
  * consumers' biases.
  */
 #include <stdlib.h>
@@ -95,6 +96,9 @@ mco_status mco_channel_groups_find(const mco_model *model, mco_channel_groups *o
             int in1 = l->inputs[1] == MCO_INPUT ? -1 : set[l->inputs[1]];
             if (in0 >= 0) locked[find_root(parent, in0)] = 1;
             if (in1 >= 0) locked[find_root(parent, in1)] = 1;
+            set[i] = -1;
+        } else if (l->type == MCO_LAYER_CONV_TRANSPOSE2D) {   /* not pruned: its input channels are fixed */
+            if (in0 >= 0) locked[find_root(parent, in0)] = 1;
             set[i] = -1;
         } else {
             set[i] = in0;

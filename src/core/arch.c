@@ -218,30 +218,41 @@ static mco_status parse_error(const parse_state *ps, const char *what, const cha
 }
 
 /* Parses a positive integer no larger than MCO_MAX_DIM. */
-static int parse_positive(const char *s, int *out)
+/* An integer min..MCO_MAX_DIM. */
+static int parse_int_at_least(const char *s, long min, int *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v <= 0 || v > MCO_MAX_DIM) return 0;
+    if (errno || end == s || *end != '\0' || v < min || v > MCO_MAX_DIM) return 0;
     *out = (int)v;
     return 1;
 }
 
-/* "3" -> 3x3, "10x4" -> 10x4. */
-static int parse_pair(const char *s, int *a, int *b)
+static int parse_positive(const char *s, int *out)
+{
+    return parse_int_at_least(s, 1, out);
+}
+
+/* "3" -> 3x3, "10x4" -> 10x4, each at least min. */
+static int parse_pair_at_least(const char *s, long min, int *a, int *b)
 {
     char buf[64];
     if (strlen(s) >= sizeof buf) return 0;
     strcpy(buf, s);
     char *x = strchr(buf, 'x');
     if (!x) {
-        if (!parse_positive(buf, a)) return 0;
+        if (!parse_int_at_least(buf, min, a)) return 0;
         *b = *a;
         return 1;
     }
     *x = '\0';
-    return parse_positive(buf, a) && parse_positive(x + 1, b);
+    return parse_int_at_least(buf, min, a) && parse_int_at_least(x + 1, min, b);
+}
+
+static int parse_pair(const char *s, int *a, int *b)
+{
+    return parse_pair_at_least(s, 1, a, b);
 }
 
 static int parse_float(const char *s, float *out)
@@ -311,6 +322,10 @@ static mco_status parse_option(parse_state *ps, mco_layer *l, char *key, char *v
         if (l->type != MCO_LAYER_AVGPOOL2D) return parse_error(ps, "option not taken by this layer type", key);
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return parse_error(ps, "count_pad must be 0 or 1, not", value);
         l->count_pad = value[0] == '1';
+    } else if (strcmp(key, "output_padding") == 0) {   /* conv_transpose2d: rows, columns after the output */
+        if (l->type != MCO_LAYER_CONV_TRANSPOSE2D) return parse_error(ps, "option not taken by this layer type", key);
+        if (!parse_pair_at_least(value, 0, &l->output_pad_h, &l->output_pad_w))
+            return parse_error(ps, "bad output_padding", value);
     } else if (strcmp(key, "dilation") == 0 || strcmp(key, "groups") == 0 || strcmp(key, "multiplier") == 0) {
         /* the general convolution (graph.h): shape inference checks which layer takes which */
         int conv = l->type == MCO_LAYER_CONV2D, dw = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
@@ -367,10 +382,12 @@ static mco_status parse_layer_line(parse_state *ps, char **tok, int n)
         l.stride_w = l.kernel_w;
     }
     (void)pool_given;
-    int windowed = pooling || l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DEPTHWISE_CONV2D;
+    int windowed = pooling || l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DEPTHWISE_CONV2D ||
+                   l.type == MCO_LAYER_CONV_TRANSPOSE2D;
     if (windowed && l.kernel_h == 0) return parse_error(ps, "missing kernel= for", tok[first]);
     if (!windowed) l.stride_h = l.stride_w = 0;   /* unused: 0, as an imported layer has it */
-    if ((l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DENSE) && l.units == 0)
+    if ((l.type == MCO_LAYER_CONV2D || l.type == MCO_LAYER_DENSE || l.type == MCO_LAYER_CONV_TRANSPOSE2D) &&
+        l.units == 0)
         return parse_error(ps, "missing filters=/units= for", tok[first]);
     if (mco_layer_input_count(l.type) == 2 && l.n_inputs != 2)
         return parse_error(ps, l.type == MCO_LAYER_ADD ? "add needs inputs=A,B" : "concat needs inputs=A,B", NULL);

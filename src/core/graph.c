@@ -37,6 +37,7 @@ static const char *const layer_type_names[MCO_LAYER_TYPE_COUNT] = {
     [MCO_LAYER_HARD_SIGMOID] = "hard_sigmoid",
     [MCO_LAYER_HARD_SWISH] = "hard_swish",
     [MCO_LAYER_CONCAT] = "concat",
+    [MCO_LAYER_CONV_TRANSPOSE2D] = "conv_transpose2d",
 };
 
 int mco_layer_input_count(mco_layer_type type)
@@ -272,6 +273,47 @@ static mco_status check_window(const mco_layer *l, int index)
     return MCO_OK;
 }
 
+int mco_conv_transpose_first_tap(int o, int pad, int stride, int kernel, int in, int *i)
+{
+    int k = (o + pad) % stride;   /* o + pad >= 0 */
+    int idx = (o + pad - k) / stride;
+    if (idx >= in) {              /* skip the taps whose input lies past the end */
+        k += (idx - in + 1) * stride;
+        idx = in - 1;
+    }
+    *i = idx;
+    return k < kernel ? k : kernel;
+}
+
+/* ConvTranspose2D: the checks of a window, valid or explicit pads, output
+ * padding 0..stride-1, and the output size (in - 1) * stride + kernel -
+ * pads + output padding per axis (graph.h). */
+static mco_status infer_conv_transpose(mco_layer *l, int index)
+{
+    mco_status st = check_window(l, index);
+    if (st != MCO_OK) return st;
+    if (l->padding == MCO_PADDING_SAME)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): conv_transpose2d takes valid or explicit padding, not same",
+                         index, l->name);
+    if (l->units <= 0 || l->units > MCO_MAX_DIM)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): filters must be positive", index, l->name);
+    if (l->output_pad_h < 0 || l->output_pad_h >= l->stride_h || l->output_pad_w < 0 ||
+        l->output_pad_w >= l->stride_w)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): output padding %dx%d must be 0..stride-1 for stride %dx%d",
+                         index, l->name, l->output_pad_h, l->output_pad_w, l->stride_h, l->stride_w);
+    mco_shape in = l->in_shape;
+    int64_t h = (int64_t)(in.h - 1) * l->stride_h + l->kernel_h - l->pad_top - l->pad_bottom + l->output_pad_h;
+    int64_t w = (int64_t)(in.w - 1) * l->stride_w + l->kernel_w - l->pad_left - l->pad_right + l->output_pad_w;
+    if (h <= 0 || w <= 0 || h > MCO_MAX_DIM || w > MCO_MAX_DIM)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): a %dx%d output from the %dx%d input is not valid", index,
+                         l->name, (int)h, (int)w, in.h, in.w);
+    l->out_shape = (mco_shape){(int)h, (int)w, l->units};
+    l->n_params = 2;
+    set_param(&l->params[MCO_PARAM_WEIGHTS], 4, l->units, l->kernel_h, l->kernel_w, in.c);
+    set_param(&l->params[MCO_PARAM_BIAS], 1, l->units, 0, 0, 0);
+    return MCO_OK;
+}
+
 static mco_status infer_layer(mco_model *model, int index)
 {
     mco_layer *l = &model->layers[index];
@@ -279,6 +321,9 @@ static mco_status infer_layer(mco_model *model, int index)
     mco_status st;
 
     l->n_params = 0;
+    if ((l->output_pad_h != 0 || l->output_pad_w != 0) && l->type != MCO_LAYER_CONV_TRANSPOSE2D)
+        return mco_error(MCO_ERR_SHAPE, "layer %d (%s): output padding on a %s layer", index, l->name,
+                         mco_layer_type_name(l->type));
     if ((st = check_general_conv(l, index)) != MCO_OK) return st;
     if (l->count_pad != 0 && (l->count_pad != 1 || l->type != MCO_LAYER_AVGPOOL2D))
         return mco_error(MCO_ERR_SHAPE, "layer %d (%s): count_pad %d (only 0, or 1 on an avgpool2d)", index, l->name,
@@ -361,6 +406,9 @@ static mco_status infer_layer(mco_model *model, int index)
         l->out_shape = (mco_shape){in.h, in.w, in.c + other.c};
         break;
     }
+    case MCO_LAYER_CONV_TRANSPOSE2D:
+        if ((st = infer_conv_transpose(l, index)) != MCO_OK) return st;
+        break;
     case MCO_LAYER_DROPOUT:
         if (!(l->rate >= 0.0f && l->rate < 1.0f))
             return mco_error(MCO_ERR_SHAPE, "layer %d (%s): dropout rate must be in [0, 1)", index,
@@ -464,7 +512,7 @@ void mco_model_init_params(mco_model *model, uint64_t seed)
         /* Glorot (Xavier) uniform, the Keras default: limit = sqrt(6 / (fan_in + fan_out)). */
         mco_param *w = &l->params[MCO_PARAM_WEIGHTS];
         double fan_in, fan_out;
-        if (l->type == MCO_LAYER_CONV2D) {
+        if (l->type == MCO_LAYER_CONV2D || l->type == MCO_LAYER_CONV_TRANSPOSE2D) {
             double receptive = (double)l->kernel_h * l->kernel_w;
             fan_in = receptive * l->in_shape.c / l->groups;
             fan_out = receptive * l->units / l->groups;
@@ -534,6 +582,9 @@ uint64_t mco_layer_macs(const mco_layer *l)
                (uint64_t)(l->in_shape.c / (l->groups > 1 ? l->groups : 1));
     case MCO_LAYER_DEPTHWISE_CONV2D:
         return out_pixels * (uint64_t)l->out_shape.c * (uint64_t)l->kernel_h * (uint64_t)l->kernel_w;
+    case MCO_LAYER_CONV_TRANSPOSE2D:   /* every input pixel meets every tap once (some fall in the pads) */
+        return (uint64_t)l->in_shape.h * (uint64_t)l->in_shape.w * (uint64_t)l->units * (uint64_t)l->kernel_h *
+               (uint64_t)l->kernel_w * (uint64_t)l->in_shape.c;
     case MCO_LAYER_DENSE:
         return (uint64_t)l->units * (uint64_t)l->in_shape.c;
     default:
@@ -621,7 +672,8 @@ mco_status mco_model_fold_for_inference(mco_model *model)
             mco_layer *producer = &model->layers[l->inputs[0]];
             int foldable = producer->type == MCO_LAYER_CONV2D ||
                            producer->type == MCO_LAYER_DEPTHWISE_CONV2D ||
-                           producer->type == MCO_LAYER_DENSE;
+                           producer->type == MCO_LAYER_DENSE ||
+                           producer->type == MCO_LAYER_CONV_TRANSPOSE2D;   /* OHWI, as conv2d */
             if (foldable && consumer_count(model, l->inputs[0]) == 1) {
                 fold_batchnorm(producer, l);
                 remove_layer(model, i);

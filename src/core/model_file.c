@@ -34,7 +34,7 @@
  *   LAYR  n_layers times, one per layer in model order:
  *           u32  type               (mco_layer_type: 0 conv2d ... 12 dropout, 13 sigmoid,
  *                                    14 tanh, 15 leaky_relu, 16 hard_sigmoid, 17 hard_swish,
- *                                    18 concat)
+ *                                    18 concat, 19 conv_transpose2d)
  *           str  name               (1..MCO_NAME_MAX-1 bytes, no control characters)
  *           u32  n_inputs           (2 for add and concat, else 1)
  *           i32  inputs[n_inputs]   (an earlier layer's index, or -1 for the model input)
@@ -67,6 +67,11 @@
  *           u32  count_pad          (1)
  *         Critical for the same reason as PADS; an average pool without one
  *         divides by its in-bounds inputs (count_pad 0), as before.
+ *   OPAD  after (and only after) the LAYR of each conv_transpose2d with
+ *         output padding (ONNX / PyTorch output_padding), before the next LAYR:
+ *           i32  output_pad_h, output_pad_w     (each 0..stride-1, not both 0)
+ *         Critical for the same reason as PADS; a conv_transpose2d without
+ *         one adds no rows or columns after its output.
  *   CGEN  after (and only after) the LAYR of each general convolution (a
  *         conv2d with groups or a dilation above 1, a depthwise_conv2d with a
  *         depth multiplier or a dilation above 1; graph.h), after its PADS /
@@ -119,7 +124,7 @@
 
 /* The layer type numbers are part of the file format: new types go at the end
  * of mco_layer_type, and docs/model-format.md lists them. */
-_Static_assert(MCO_LAYER_TYPE_COUNT == 19, "layer types changed: update the model file docs");
+_Static_assert(MCO_LAYER_TYPE_COUNT == 20, "layer types changed: update the model file docs");
 _Static_assert(sizeof(float) == sizeof(uint32_t), "floats are stored as 32-bit patterns");
 
 #define HEADER_SIZE 20
@@ -259,7 +264,7 @@ static mco_status check_model_fields(const mco_model *m, long long n_layers, mco
 static int uses_window(mco_layer_type t)
 {
     return t == MCO_LAYER_CONV2D || t == MCO_LAYER_DEPTHWISE_CONV2D || t == MCO_LAYER_MAXPOOL2D ||
-           t == MCO_LAYER_AVGPOOL2D;
+           t == MCO_LAYER_AVGPOOL2D || t == MCO_LAYER_CONV_TRANSPOSE2D;
 }
 
 /* The layers that have an ACTP chunk. */
@@ -297,8 +302,15 @@ static mco_status check_layer_fields(const mco_layer *l, int index, mco_status f
     if (uses_window(l->type) &&
         (l->kernel_h == 0 || l->kernel_w == 0 || l->stride_h == 0 || l->stride_w == 0))
         return layer_error(fail, index, name, "kernel and stride must be positive");
-    if ((l->type == MCO_LAYER_CONV2D || l->type == MCO_LAYER_DENSE) && l->units == 0)
+    if ((l->type == MCO_LAYER_CONV2D || l->type == MCO_LAYER_DENSE || l->type == MCO_LAYER_CONV_TRANSPOSE2D) &&
+        l->units == 0)
         return layer_error(fail, index, name, "units must be positive");
+    if ((l->output_pad_h != 0 || l->output_pad_w != 0) &&
+        (l->type != MCO_LAYER_CONV_TRANSPOSE2D || l->output_pad_h < 0 || l->output_pad_w < 0 ||
+         l->output_pad_h >= l->stride_h || l->output_pad_w >= l->stride_w))
+        return layer_error(fail, index, name, "output padding %dx%d on a %s layer of stride %dx%d (only 0..stride-1 "
+                           "on a conv_transpose2d)", l->output_pad_h, l->output_pad_w, mco_layer_type_name(l->type),
+                           l->stride_h, l->stride_w);
     if (l->padding != MCO_PADDING_VALID && l->padding != MCO_PADDING_SAME && l->padding != MCO_PADDING_EXPLICIT)
         return layer_error(fail, index, name, "unknown padding %d", (int)l->padding);
     if (l->padding == MCO_PADDING_EXPLICIT && !uses_window(l->type))
@@ -523,6 +535,12 @@ static void put_layer_chunk(writer *w, const mco_layer *l)
         put_u32(w, (uint32_t)(l->depth_multiplier > 1 ? l->depth_multiplier : 1));
         end_chunk(w, start);
     }
+    if (l->output_pad_h || l->output_pad_w) {
+        start = begin_chunk(w, "OPAD");
+        put_i32(w, l->output_pad_h);
+        put_i32(w, l->output_pad_w);
+        end_chunk(w, start);
+    }
 }
 
 static void put_tensor_chunk(writer *w, const mco_model *m)
@@ -706,6 +724,7 @@ typedef struct {
     chunk pads[MCO_MAX_LAYERS];
     chunk actp[MCO_MAX_LAYERS];
     chunk cpad[MCO_MAX_LAYERS];
+    chunk opad[MCO_MAX_LAYERS];   /* conv_transpose2d output padding */
     chunk cgen[MCO_MAX_LAYERS];
     int n_layer_chunks;
     chunk tensors;
@@ -814,6 +833,9 @@ static mco_status index_chunks(chunk payload, load_state *s)
         } else if (memcmp(tag, "CPAD", 4) == 0) {
             in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->cpad[s->n_layer_chunks - 1].data;
             if (in_order) s->cpad[s->n_layer_chunks - 1] = c;
+        } else if (memcmp(tag, "OPAD", 4) == 0) {
+            in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->opad[s->n_layer_chunks - 1].data;
+            if (in_order) s->opad[s->n_layer_chunks - 1] = c;
         } else if (memcmp(tag, "CGEN", 4) == 0) {
             in_order = stage == IN_LAYERS && s->n_layer_chunks > 0 && !s->cgen[s->n_layer_chunks - 1].data;
             if (in_order) s->cgen[s->n_layer_chunks - 1] = c;
@@ -835,7 +857,7 @@ static mco_status index_chunks(chunk payload, load_state *s)
         }
         if (!in_order)
             return mco_error(MCO_ERR_FORMAT,
-                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN]..., TENS)",
+                             "chunk '%.4s' at offset %zu is out of order (expected ARCH, [LOSS], LAYR [PADS] [ACTP] [CPAD] [CGEN] [OPAD]..., TENS)",
                              (const char *)tag, offset);
     }
     if (stage != AFTER_TENSORS)
@@ -952,6 +974,28 @@ static mco_status decode_cpad(chunk c, int index, mco_layer *l)
     if (count_pad != 1)
         return layer_error(MCO_ERR_FORMAT, index, l->name, "count_pad %u in the CPAD chunk (only 1)", (unsigned)count_pad);
     l->count_pad = 1;
+    return MCO_OK;
+}
+
+/* Decodes layer `index`'s OPAD chunk, if there is one, into its output
+ * padding: only a conv_transpose2d has one, each value 0..stride-1, not
+ * both 0 (a layer without output padding has no OPAD). */
+static mco_status decode_opad(chunk c, int index, mco_layer *l)
+{
+    if (!c.data) return MCO_OK;
+    if (l->type != MCO_LAYER_CONV_TRANSPOSE2D)
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "OPAD chunk for a %s layer", mco_layer_type_name(l->type));
+    reader r = {c.data, c.size, 0};
+    int32_t h = get_i32(&r), w = get_i32(&r);
+    char what[64];
+    snprintf(what, sizeof what, "layer %d: OPAD", index);
+    mco_status st = finish_chunk(&r, what);
+    if (st != MCO_OK) return st;
+    if (h < 0 || w < 0 || h >= l->stride_h || w >= l->stride_w || (h == 0 && w == 0))
+        return layer_error(MCO_ERR_FORMAT, index, l->name, "output padding %dx%d in the OPAD chunk (0..stride-1 for "
+                           "stride %dx%d, not both 0)", (int)h, (int)w, l->stride_h, l->stride_w);
+    l->output_pad_h = (int)h;
+    l->output_pad_w = (int)w;
     return MCO_OK;
 }
 
@@ -1116,6 +1160,7 @@ static mco_status decode_model(chunk payload, load_state *s, mco_model *m)
     for (int i = 0; i < s->n_layer_chunks; i++) {
         mco_layer layer;
         st = decode_layer(s->layers[i], s->pads[i], s->actp[i], s->cpad[i], s->cgen[i], i, &layer, &s->file_n_params[i], s->file_params[i]);
+        if (st == MCO_OK) st = decode_opad(s->opad[i], i, &layer);
         if (st != MCO_OK) return st;
         if ((st = mco_model_add_layer(m, &layer, NULL)) != MCO_OK) return st;
     }

@@ -332,6 +332,12 @@ static size_t *weight_permutation(builder *b, const export_state *s, int i)
                 for (int x = 0; x < kw; x++)
                     for (int c = 0; c < pg; c++)
                         perm[mco_onnx_oihw_index(m, y, x, c, kh, kw, pg)] = mco_onnx_ohwi_index(m, y, x, c, kh, kw, pg);
+    } else if (l->type == MCO_LAYER_CONV_TRANSPOSE2D) {   /* ONNX [in_c][out_c][kh][kw] */
+        for (int m = 0; m < l->units; m++)
+            for (int y = 0; y < kh; y++)
+                for (int x = 0; x < kw; x++)
+                    for (int c = 0; c < in_c; c++)
+                        perm[mco_onnx_oihw_index(c, y, x, m, kh, kw, l->units)] = mco_onnx_ohwi_index(m, y, x, c, kh, kw, in_c);
     } else if (l->type == MCO_LAYER_DEPTHWISE_CONV2D) {
         int out_c = l->out_shape.c;   /* in_c x depth multiplier */
         for (int c = 0; c < out_c; c++)
@@ -356,6 +362,13 @@ static int weight_dims(const mco_layer *l, int64_t dims[4])
         dims[1] = l->in_shape.c;
         return 2;
     }
+    if (l->type == MCO_LAYER_CONV_TRANSPOSE2D) {   /* [in_c][out_c][kh][kw] */
+        dims[0] = l->in_shape.c;
+        dims[1] = l->units;
+        dims[2] = l->kernel_h;
+        dims[3] = l->kernel_w;
+        return 4;
+    }
     int depthwise = l->type == MCO_LAYER_DEPTHWISE_CONV2D;
     dims[0] = depthwise ? l->out_shape.c : l->units;
     dims[1] = depthwise ? 1 : l->in_shape.c / (l->groups > 1 ? l->groups : 1);
@@ -364,9 +377,10 @@ static int weight_dims(const mco_layer *l, int64_t dims[4])
     return 4;
 }
 
-/* A per-channel DequantizeLinear of int8 or int32 values; returns its output. */
-static const char *dequantize_per_channel(builder *b, const char *base, int type, int rank, const int64_t *dims,
-                                          const void *values, size_t count, const float *scales, int channels)
+/* A per-channel DequantizeLinear of int8 or int32 values along `axis`;
+ * returns its output. */
+static const char *dequantize_along(builder *b, const char *base, int type, int rank, const int64_t *dims,
+                                    const void *values, size_t count, const float *scales, int channels, int axis)
 {
     size_t elem = type == MCO_ONNX_INT8 ? 1 : 4;
     void *zeros = bnew(b, (size_t)channels * elem);
@@ -377,8 +391,15 @@ static const char *dequantize_per_channel(builder *b, const char *base, int type
         zeros ? add_initializer(b, bstr(b, "%s_zero_point", base), type, 1, cdims, zeros, (size_t)channels, elem) : NULL};
     const char *out = bstr(b, "%s", base);
     Onnx__NodeProto *n = add_node(b, "DequantizeLinear", bstr(b, "%s_dequantize", base), 3, in, out);
-    attr_int(b, n, "axis", 0);
+    attr_int(b, n, "axis", axis);
     return out;
+}
+
+/* The same along axis 0 (a Conv's or Gemm's output channels, a bias). */
+static const char *dequantize_per_channel(builder *b, const char *base, int type, int rank, const int64_t *dims,
+                                          const void *values, size_t count, const float *scales, int channels)
+{
+    return dequantize_along(b, base, type, rank, dims, values, count, scales, channels, 0);
 }
 
 /* The weights and bias inputs of weighted layer i: float initializers, or
@@ -404,8 +425,9 @@ static void weight_inputs(builder *b, const export_state *s, int i, const char *
         *b_name = add_floats(b, bstr(b, "%s.bias", base), 1, bdims, bias->data, bias->size);
         return;
     }
-    *w_name = dequantize_per_channel(b, bstr(b, "%s.weight", base), MCO_ONNX_INT8, rank, dims, ordered, w->size,
-                                     d->weight_scales, d->n_channels);
+    /* a ConvTranspose's output channels are axis 1 of its weights */
+    *w_name = dequantize_along(b, bstr(b, "%s.weight", base), MCO_ONNX_INT8, rank, dims, ordered, w->size,
+                               d->weight_scales, d->n_channels, l->type == MCO_LAYER_CONV_TRANSPOSE2D);
     if (!s->qdq || !d->bias_q) {
         *b_name = add_floats(b, bstr(b, "%s.bias", base), 1, bdims, bias->data, bias->size);
         return;
@@ -554,6 +576,21 @@ static mco_status export_layer(builder *b, export_state *s, int i)
             int64_t dilations[2] = {l->dilation_h, l->dilation_w};
             attr_ints(b, n, "dilations", 2, dilations);
         }
+        rank = 4;
+        break;
+    }
+    case MCO_LAYER_CONV_TRANSPOSE2D: {
+        weight_inputs(b, s, i, out, &w, &bias);
+        const char *in[3] = {x, w, bias};
+        n = add_node(b, "ConvTranspose", node_name, 3, in, out);
+        /* always explicit pads (valid: zeros), as PyTorch writes them */
+        int64_t kernel[2] = {l->kernel_h, l->kernel_w}, strides[2] = {l->stride_h, l->stride_w};
+        int64_t pads[4] = {l->pad_top, l->pad_left, l->pad_bottom, l->pad_right};
+        int64_t out_pad[2] = {l->output_pad_h, l->output_pad_w};
+        attr_ints(b, n, "kernel_shape", 2, kernel);
+        attr_ints(b, n, "strides", 2, strides);
+        attr_ints(b, n, "pads", 4, pads);
+        if (l->output_pad_h || l->output_pad_w) attr_ints(b, n, "output_padding", 2, out_pad);
         rank = 4;
         break;
     }

@@ -598,7 +598,8 @@ static mco_status add_simple(importer *imp, mco_layer *l, const value *in, int r
 
 static int is_weighted(mco_layer_type t)
 {
-    return t == MCO_LAYER_CONV2D || t == MCO_LAYER_DEPTHWISE_CONV2D || t == MCO_LAYER_DENSE;
+    return t == MCO_LAYER_CONV2D || t == MCO_LAYER_DEPTHWISE_CONV2D || t == MCO_LAYER_DENSE ||
+           t == MCO_LAYER_CONV_TRANSPOSE2D;
 }
 
 /* One spatial axis of an ONNX window: padding before and after, output size. */
@@ -1826,6 +1827,88 @@ static mco_status import_reshape(importer *imp)
     return st == MCO_OK ? import_reshape_act(imp, x) : st;
 }
 
+/* ---- ConvTranspose ---- */
+
+/* ConvTranspose (PyTorch's nn.ConvTranspose2d): group 1, dilation 1,
+ * explicit pads (each below the kernel) and output_padding (each below the
+ * stride), as PyTorch exports them; auto_pad and output_shape are refused
+ * (PyTorch writes neither). Weights [C_in][C_out][kh][kw] become mcuopt's
+ * OHWI [C_out][kh][kw][C_in], element for element (no flip: graph.h). */
+static mco_status import_conv_transpose(importer *imp)
+{
+    static const char *const attrs[] = {"auto_pad", "dilations", "group", "kernel_shape", "output_padding",
+                                        "output_shape", "pads", "strides", NULL};
+    static const char *const auto_pads[] = {"NOTSET", NULL};
+    value *x, *w, *b;
+    int64_t group, kshape[2], strides[2], pads[4], dilations[2], out_pad[2];
+    int auto_pad;
+    mco_status st = check_attrs(imp, attrs);
+    if (st == MCO_OK && find_attr(imp->node, "output_shape"))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "attribute 'output_shape' is not supported (give pads and output_padding)");
+    if (st == MCO_OK) st = attr_choice(imp, "auto_pad", auto_pads, 0, &auto_pad);
+    if (st == MCO_OK) st = attr_int(imp, "group", 1, &group);
+    if (st == MCO_OK && group != 1)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "group %lld (only 1)", (long long)group);
+    if (st == MCO_OK) st = attr_ints(imp, "dilations", 2, 1, MCO_MAX_DIM, 1, dilations);
+    if (st == MCO_OK && (dilations[0] != 1 || dilations[1] != 1))
+        return fail(imp, MCO_ERR_UNSUPPORTED, "dilations %lldx%lld (only 1)", (long long)dilations[0],
+                    (long long)dilations[1]);
+    if (st == MCO_OK) st = need_act(imp, 0, &x);
+    if (st == MCO_OK) st = need_rank4(imp, x);
+    if (st == MCO_OK) st = need_const(imp, 1, 0, &w);
+    if (st == MCO_OK) st = need_const(imp, 2, 1, &b);
+    if (st == MCO_OK) st = attr_ints(imp, "strides", 2, 1, MCO_MAX_DIM, 1, strides);
+    if (st == MCO_OK) st = attr_ints(imp, "pads", 4, 0, MCO_MAX_DIM, 0, pads);
+    if (st == MCO_OK) st = attr_ints(imp, "output_padding", 2, 0, MCO_MAX_DIM, 0, out_pad);
+    if (st == MCO_OK) st = attr_ints(imp, "kernel_shape", 2, 1, MCO_MAX_DIM, 0, kshape);
+    if (st != MCO_OK) return st;
+    if (w->rank != 4)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "weights have %d dimensions, expected 4 (2-D convolution)", w->rank);
+    mco_shape in = layer_shape(imp, x);
+    int64_t in_c = w->dims[0], filters = w->dims[1], kh = w->dims[2], kw = w->dims[3];
+    if (kshape[0] && (kshape[0] != kh || kshape[1] != kw))
+        return fail(imp, MCO_ERR_FORMAT, "kernel_shape differs from the weights' %lldx%lld", (long long)kh, (long long)kw);
+    if (in_c != in.c || kh < 1 || kw < 1 || kh > MCO_MAX_DIM || kw > MCO_MAX_DIM || filters < 1 || filters > MCO_MAX_DIM)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "weights of %lldx%lldx%lldx%lld for %d input channels", (long long)in_c,
+                    (long long)filters, (long long)kh, (long long)kw, in.c);
+    if (pads[0] >= kh || pads[2] >= kh || pads[1] >= kw || pads[3] >= kw)
+        return fail(imp, MCO_ERR_UNSUPPORTED, "pads (top %lld, left %lld, bottom %lld, right %lld) not smaller than the "
+                    "%lldx%lld kernel", (long long)pads[0], (long long)pads[1], (long long)pads[2], (long long)pads[3],
+                    (long long)kh, (long long)kw);
+    if (out_pad[0] >= strides[0] || out_pad[1] >= strides[1])
+        return fail(imp, MCO_ERR_UNSUPPORTED, "output_padding %lldx%lld not smaller than the stride %lldx%lld",
+                    (long long)out_pad[0], (long long)out_pad[1], (long long)strides[0], (long long)strides[1]);
+    if (b && b->count != (size_t)filters)
+        return fail(imp, MCO_ERR_SHAPE, "bias has %zu values for %lld filters", b->count, (long long)filters);
+    mco_layer l = {0};
+    l.type = MCO_LAYER_CONV_TRANSPOSE2D;
+    l.units = (int)filters;
+    l.kernel_h = (int)kh;
+    l.kernel_w = (int)kw;
+    l.stride_h = (int)strides[0];
+    l.stride_w = (int)strides[1];
+    l.padding = pads[0] || pads[1] || pads[2] || pads[3] ? MCO_PADDING_EXPLICIT : MCO_PADDING_VALID;
+    l.pad_top = (int)pads[0];
+    l.pad_left = (int)pads[1];
+    l.pad_bottom = (int)pads[2];
+    l.pad_right = (int)pads[3];
+    l.output_pad_h = (int)out_pad[0];
+    l.output_pad_w = (int)out_pad[1];
+    int index;
+    if ((st = add_layer(imp, &l, 1, (const value *const *)&x, &index)) != MCO_OK) return st;
+    mco_layer *made = &imp->model->layers[index];
+    float *weights = made->params[MCO_PARAM_WEIGHTS].data, *bias = made->params[MCO_PARAM_BIAS].data;
+    int k_h = (int)kh, k_w = (int)kw, c_out = (int)filters;
+    for (int o = 0; o < c_out; o++)
+        for (int y = 0; y < k_h; y++)
+            for (int xx = 0; xx < k_w; xx++)
+                for (int c = 0; c < in.c; c++)   /* ONNX [c][o][y][x]: oihw with c as "m" and o as the channel */
+                    weights[mco_onnx_ohwi_index(o, y, xx, c, k_h, k_w, in.c)] =
+                        (float)w->data[mco_onnx_oihw_index(c, y, xx, o, k_h, k_w, c_out)];
+    for (int o = 0; o < c_out; o++) bias[o] = b ? (float)b->data[o] : 0.0f;
+    return define_act(imp, index, 4, (mco_shape){0, 0, 0}, 1);
+}
+
 /* Operators on activations. */
 static const node_handler handlers[] = {
     {"Conv", import_conv},
@@ -1856,6 +1939,7 @@ static const node_handler handlers[] = {
     {"Dropout", import_dropout},
     {"Identity", import_identity},
     {"Squeeze", import_squeeze},
+    {"ConvTranspose", import_conv_transpose},
 };
 
 static mco_status import_node(importer *imp)

@@ -76,6 +76,35 @@ static void conv_forward(const mco_layer *l, const float *in, float *out)
             }
 }
 
+/* ConvTranspose2D, written as the scatter it is: every input pixel adds
+ * x * w into the output pixels its taps reach (oy = iy * stride + ky -
+ * pad_top), the pads cropped (the training loops gather instead). */
+static void conv_transpose_forward(const mco_layer *l, const float *in, float *out)
+{
+    mco_shape is = l->in_shape, os = l->out_shape;
+    const float *w = l->params[MCO_PARAM_WEIGHTS].data, *bias = l->params[MCO_PARAM_BIAS].data;
+    size_t taps = (size_t)l->kernel_h * l->kernel_w * is.c;
+    for (size_t k = 0; k < mco_shape_size(os); k++) out[k] = bias[k % (size_t)os.c];
+    for (int iy = 0; iy < is.h; iy++)
+        for (int ix = 0; ix < is.w; ix++)
+            for (int ky = 0; ky < l->kernel_h; ky++) {
+                int oy = iy * l->stride_h + ky - l->pad_top;
+                if (oy < 0 || oy >= os.h) continue;
+                for (int kx = 0; kx < l->kernel_w; kx++) {
+                    int ox = ix * l->stride_w + kx - l->pad_left;
+                    if (ox < 0 || ox >= os.w) continue;
+                    const float *px = in + ((size_t)iy * is.w + ix) * is.c;
+                    float *po = out + ((size_t)oy * os.w + ox) * os.c;
+                    for (int oc = 0; oc < os.c; oc++) {
+                        const float *wk = w + (size_t)oc * taps + ((size_t)ky * l->kernel_w + kx) * is.c;
+                        float acc = 0.0f;
+                        for (int ic = 0; ic < is.c; ic++) acc += px[ic] * wk[ic];
+                        po[oc] += acc;
+                    }
+                }
+            }
+}
+
 static void dense_forward(const mco_layer *l, const float *in, float *out)
 {
     size_t n_in = mco_shape_size(l->in_shape);
@@ -167,6 +196,7 @@ mco_status mco_calib_forward(const mco_model *model, const float *input, mco_cal
         case MCO_LAYER_CONV2D:
         case MCO_LAYER_DEPTHWISE_CONV2D: conv_forward(l, in, out); break;
         case MCO_LAYER_DENSE: dense_forward(l, in, out); break;
+        case MCO_LAYER_CONV_TRANSPOSE2D: conv_transpose_forward(l, in, out); break;
         case MCO_LAYER_MAXPOOL2D: pool_forward(l, in, out, 1); break;
         case MCO_LAYER_AVGPOOL2D: pool_forward(l, in, out, 0); break;
         case MCO_LAYER_GLOBAL_AVGPOOL: global_avgpool_forward(l, in, out); break;

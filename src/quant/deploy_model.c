@@ -24,7 +24,7 @@
 int mco_deploy_is_weighted(const mco_layer *l)
 {
     return l->type == MCO_LAYER_CONV2D || l->type == MCO_LAYER_DEPTHWISE_CONV2D ||
-           l->type == MCO_LAYER_DENSE;
+           l->type == MCO_LAYER_DENSE || l->type == MCO_LAYER_CONV_TRANSPOSE2D;
 }
 
 int mco_deploy_channels(const mco_layer *l)

@@ -40,6 +40,7 @@ static mco_fq_kind layer_kind(const mco_model *m, int i)
     case MCO_LAYER_DEPTHWISE_CONV2D:
     case MCO_LAYER_DENSE:
     case MCO_LAYER_ADD:
+    case MCO_LAYER_CONV_TRANSPOSE2D:
         return mco_quant_fused_activation(m, i) >= 0 ? MCO_FQ_NONE : MCO_FQ_RANGE;
     case MCO_LAYER_RELU:
     case MCO_LAYER_RELU6: {

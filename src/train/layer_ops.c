@@ -26,6 +26,7 @@ static const mco_layer_ops *const ops_table[] = {
     [MCO_LAYER_HARD_SIGMOID] = &mco_activation_ops,
     [MCO_LAYER_HARD_SWISH] = &mco_activation_ops,
     [MCO_LAYER_CONCAT] = &mco_concat_ops,
+    [MCO_LAYER_CONV_TRANSPOSE2D] = &mco_conv_transpose2d_ops,
 };
 static_assert(sizeof(ops_table) / sizeof(ops_table[0]) == MCO_LAYER_TYPE_COUNT,
               "every layer type needs its ops");
@@ -38,7 +39,7 @@ const mco_layer_ops *mco_layer_ops_get(mco_layer_type type)
 static int has_weights_and_bias(const mco_layer *layer)
 {
     return layer->type == MCO_LAYER_CONV2D || layer->type == MCO_LAYER_DEPTHWISE_CONV2D ||
-           layer->type == MCO_LAYER_DENSE;
+           layer->type == MCO_LAYER_DENSE || layer->type == MCO_LAYER_CONV_TRANSPOSE2D;
 }
 
 int mco_param_is_trainable(const mco_layer *layer, int p)

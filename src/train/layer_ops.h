@@ -72,6 +72,7 @@ extern const mco_layer_ops mco_conv2d_ops, mco_depthwise_conv2d_ops, mco_dense_o
 extern const mco_layer_ops mco_maxpool2d_ops, mco_avgpool2d_ops, mco_global_avgpool_ops;
 extern const mco_layer_ops mco_relu_ops, mco_relu6_ops, mco_softmax_ops, mco_activation_ops;
 extern const mco_layer_ops mco_batchnorm_ops, mco_add_ops, mco_flatten_ops, mco_dropout_ops, mco_concat_ops;
+extern const mco_layer_ops mco_conv_transpose2d_ops;
 
 /* The general convolution (mco_layer_is_general_conv: dilation, groups, a
  * depth multiplier), reference loops (layer_conv_general.c); the conv and

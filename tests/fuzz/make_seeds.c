@@ -566,6 +566,29 @@ static void make_validate_seeds(void)
     write_seed("validate_inputs", "raw-6-floats", values, sizeof values);
 }
 
+/* ---- ConvTranspose2D (issue 16, wip/convt16) ----------------------------------- */
+
+/* A transposed convolution with output padding (the OPAD chunk of .mco,
+ * CONV_TRANSPOSE2D_S8 in int8, ConvTranspose in ONNX) after a strided conv. */
+static const char conv_transpose_arch[] =
+    "input 6 5 2\n"
+    "classes 4\n"
+    "conv2d filters=3 kernel=3 stride=2 padding=same\n"
+    "relu\n"
+    "conv_transpose2d filters=2 kernel=3x2 stride=2 output_padding=1x0\n"
+    "flatten\n"
+    "dense units=classes\n";
+
+static void make_conv_transpose_seeds(void)
+{
+    mco_model m;
+    make_model(conv_transpose_arch, &m);
+    save_model_seed("conv-transpose.mco", &m);
+    save_deploy_seed(&m, "int8", "conv-transpose-int8.mcq");
+    write_text_seed("arch", "conv-transpose.arch", conv_transpose_arch);
+    mco_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -582,5 +605,6 @@ int main(int argc, char **argv)
     make_text_seeds();
     make_resource_seeds(argv[2]);
     make_trial_store_seed();
+    make_conv_transpose_seeds();
     return 0;
 }

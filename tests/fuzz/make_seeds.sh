@@ -48,6 +48,7 @@ for b in qlinear quantize_const u8_weights no_output_q bias_scale pool_requant p
 done
 cp "$tfl/avgpool_pad_13.onnx" "$corpus/onnx/torch-avgpool-pad.onnx"
 cp "$tfl/concat_13.onnx" "$corpus/onnx/torch-concat.onnx"
+cp "$tfl/conv_transpose_13.onnx" "$corpus/onnx/torch-conv-transpose.onnx"   # ConvTranspose (wip/convt16)
 # the general convolution: a dilated conv and dilated depthwise conv, grouped convs
 cp "$tfl/dilated_13.onnx" "$corpus/onnx/torch-dilated.onnx"
 cp "$tfl/grouped_13.onnx" "$corpus/onnx/torch-grouped.onnx"

@@ -110,6 +110,24 @@ def main():
          [helper.make_node("Div", ["x", "zero"], ["n"], name="div0"),
           helper.make_node("Conv", ["n", "w"], ["y"], name="conv1")], [zero, w], out_shape=(1, 4, 6, 6))
     save(out, "sub_after_conv", [conv, helper.make_node("Sub", ["c", "two"], ["y"], name="minus")], [w, scale])
+    # ConvTranspose: group > 1, dilation > 1, auto_pad, output_shape, pads / output_padding out of range.
+    wt = numpy_helper.from_array(np.ones((1, 4, 3, 3), np.float32), "wt")
+    wt2 = numpy_helper.from_array(np.ones((2, 2, 3, 3), np.float32), "wt2")
+    save(out, "conv_transpose_group", [helper.make_node("ConvTranspose", ["x", "wt2"], ["y"], name="up_g", group=2)],
+         [wt2], in_shape=(1, 2, 8, 8))
+    save(out, "conv_transpose_dilation",
+         [helper.make_node("ConvTranspose", ["x", "wt"], ["y"], name="up_d", dilations=[2, 2])], [wt])
+    save(out, "conv_transpose_auto_pad",
+         [helper.make_node("ConvTranspose", ["x", "wt"], ["y"], name="up_a", auto_pad="SAME_UPPER", strides=[2, 2])],
+         [wt])
+    save(out, "conv_transpose_output_shape",
+         [helper.make_node("ConvTranspose", ["x", "wt"], ["y"], name="up_s", strides=[2, 2], output_shape=[16, 16])],
+         [wt])
+    save(out, "conv_transpose_output_padding",
+         [helper.make_node("ConvTranspose", ["x", "wt"], ["y"], name="up_o", strides=[2, 2], output_padding=[2, 0])],
+         [wt])
+    save(out, "conv_transpose_pads",
+         [helper.make_node("ConvTranspose", ["x", "wt"], ["y"], name="up_p", pads=[3, 0, 0, 0])], [wt])
 
 if __name__ == "__main__":
     main()

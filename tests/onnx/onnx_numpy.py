@@ -77,6 +77,26 @@ def _conv(x, w, b, a, dtype):
     return y
 
 
+def _conv_transpose(x, w, b, a, dtype):
+    """ConvTranspose, group 1, dilation 1, explicit pads: every input pixel
+    scatters x * w into the full output, then the pads are cropped (the
+    spec's output size (in - 1) * stride + kernel - pads + output_padding)."""
+    n, c, h, wd = x.shape
+    _, m, kh, kw = w.shape
+    sh, sw = a.get("strides", [1, 1])
+    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
+    oph, opw = a.get("output_padding", [0, 0])
+    full = np.zeros((n, m, (h - 1) * sh + kh + oph, (wd - 1) * sw + kw + opw), dtype)
+    wt = w.astype(dtype)
+    for iy in range(h):
+        for ix in range(wd):
+            full[:, :, iy * sh:iy * sh + kh, ix * sw:ix * sw + kw] += np.einsum("nc,cmyx->nmyx", x[:, :, iy, ix], wt)
+    y = full[:, :, pt:full.shape[2] - pb, pl:full.shape[3] - pr]
+    if b is not None:
+        y = y + b.reshape(1, -1, 1, 1)
+    return y
+
+
 def _pool(x, a, op):
     n, c, h, wd = x.shape
     kh, kw = a["kernel_shape"]
@@ -123,6 +143,8 @@ def evaluate(model, x, dtype=np.float64):
         op = node.op_type
         if op == "Conv":
             y = _conv(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a, dtype)
+        elif op == "ConvTranspose":
+            y = _conv_transpose(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a, dtype)
         elif op == "Gemm":
             A, B = ins[0], ins[1]
             if a.get("transA", 0):

@@ -27,7 +27,7 @@ import torch
 
 SAMPLES = 8
 DATA_SAMPLES = 128
-ON_TARGET = ("avgpool_pad", "zero_pad_avgpool", "concat")
+ON_TARGET = ("avgpool_pad", "zero_pad_avgpool", "concat", "conv_transpose")
 
 
 class ConvNet(torch.nn.Module):
@@ -164,6 +164,23 @@ class ConcatNet(torch.nn.Module):
         return self.fc(torch.relu(self.c(y)).flatten(1))
 
 
+class ConvTransposeNet(torch.nn.Module):
+    """A small conv autoencoder: Conv stride 2 -> ReLU -> ConvTranspose
+    stride 2 with padding 1 and output_padding 1 (4x4 back to 8x8) -> ReLU
+    -> ConvTranspose kernel 3, padding 1, stride 1; plus a side branch from
+    the code, a ConvTranspose of a 2x3 kernel, stride 2, padding (0, 1) and
+    output_padding (0, 1), added in; -> Sigmoid."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = torch.nn.Conv2d(2, 4, 3, stride=2, padding=1)
+        self.up = torch.nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)
+        self.out = torch.nn.ConvTranspose2d(3, 2, 3, padding=1)
+        self.side = torch.nn.ConvTranspose2d(4, 2, (2, 3), stride=2, padding=(0, 1), output_padding=(0, 1))
+
+    def forward(self, x):
+        h = torch.relu(self.enc(x))
+        return torch.sigmoid(self.out(torch.relu(self.up(h))) + self.side(h))
 # ---- the general convolution (issue 16: groups, dilation, depth multiplier) ----
 
 class DepthMultiplierNet(torch.nn.Module):
@@ -225,7 +242,8 @@ def main():
     models = {"act_cnn": (ConvNet(), (2, 8, 8)), "act_mlp": (Mlp(), (1, 3, 4)),
               "log_softmax": (LogSoftmaxNet(), (1, 6, 6)), "zero_pad": (ZeroPadNet(), (1, 8, 8)),
               "input_norm": (InputNormNet(), (1, 6, 6)), "avgpool_pad": (AvgPoolPadNet(), (2, 8, 8)),
-              "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9)), "concat": (ConcatNet(), (2, 7, 7))}
+              "zero_pad_avgpool": (ZeroPadAvgPoolNet(), (1, 9, 9)), "concat": (ConcatNet(), (2, 7, 7)),
+              "conv_transpose": (ConvTransposeNet(), (2, 8, 8))}
     models.update(general_conv_models())
     for name, (model, shape) in models.items():
         model.eval()

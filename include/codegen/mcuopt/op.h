@@ -79,7 +79,10 @@ extern "C" {
     X(CONV2D_MAXPOOL_SPARSE_S8, conv2d_maxpool_sparse_s8)     /* mco_conv_s8_params */                        \
     /* the general convolution: groups, dilation, depth multiplier (op_conv_general.c) */                    \
     X(CONV_GENERAL_F32, conv_general_f32)               /* mco_conv_general_f32_params */                     \
-    X(CONV_GENERAL_S8, conv_general_s8)                 /* mco_conv_general_s8_params */
+    X(CONV_GENERAL_S8, conv_general_s8)                 /* mco_conv_general_s8_params */                       \
+    /* ConvTranspose2D (op_conv_transpose.c): float and int8 */                                               \
+    X(CONV_TRANSPOSE2D_F32, conv_transpose2d_f32)       /* mco_conv_f32_params, float weights */              \
+    X(CONV_TRANSPOSE2D_S8, conv_transpose2d_s8)         /* mco_conv_s8_params, int8 weights */
 
 typedef enum {
 #define MCO_OP_ENUM_(name, desc) MCO_OP_##name,

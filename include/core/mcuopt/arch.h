@@ -24,7 +24,9 @@
  * 0.01; hard_sigmoid: the slope, default 1/6), beta (hard_sigmoid: the
  * offset, default 0.5), count_pad (avgpool2d: 1 divides by the whole window,
  * padding counted as zeros, as PyTorch's AvgPool2d; default 0: by the
- * in-bounds inputs). Layer types are the names of mco_layer_type_name().
+ * in-bounds inputs), output_padding (conv_transpose2d: rows and columns
+ * added after its output, OH or OHxOW, each below the stride; default 0).
+ * Layer types are the names of mco_layer_type_name().
  * Errors name the origin and line: "my.arch:4: unknown layer type 'conv3d'".
  */
 #ifndef MCUOPT_ARCH_H

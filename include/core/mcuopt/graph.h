@@ -15,13 +15,16 @@
  *                    o / (out_c / g)
  *   DepthwiseConv2D  weights [kernel_h][kernel_w][c * m] (1HWC, TFLite's), bias [c * m]:
  *                    with depth multiplier m, output channel o reads input channel o / m
+ *   ConvTranspose2D  weights [out_c][kernel_h][kernel_w][in_c] (OHWI, as Conv2D:
+ *                    ONNX's [in_c][out_c][kh][kw] permuted, no flip), bias [out_c]
  *   Dense            weights [units][in] where `in` runs over the input's
  *                    flattened h, w, c (NHWC order), bias [units]
  *   BatchNorm        gamma [c], beta [c], moving_mean [c], moving_var [c]
  * Other layers have no parameters (LeakyReLU's and HardSigmoid's alpha /
  * beta are hyper-parameters, not trained).
  *
- * What it leaves out: dilated pools, a
+ * What it leaves out: dilated pools, groups and dilation on a ConvTranspose2D,
+ * TensorFlow "same" padding on a ConvTranspose2D, a
  * max pool counting its padding, a concat of more than two inputs (a chain
  * of two-input concats is one) or along another axis.
  */
@@ -66,6 +69,9 @@ typedef enum {
     MCO_LAYER_HARD_SWISH,     /* x * relu6(x + 3) / 6 */
     MCO_LAYER_CONCAT,         /* two inputs of one height and width side by side along the
                                  channels: inputs[0]'s channels, then inputs[1]'s */
+    MCO_LAYER_CONV_TRANSPOSE2D, /* transposed convolution (ONNX ConvTranspose, group 1,
+                                   dilation 1): units filters, kernel, stride, valid or
+                                   explicit pads, output_pad_h / output_pad_w */
     MCO_LAYER_TYPE_COUNT
 } mco_layer_type;
 
@@ -117,6 +123,14 @@ typedef struct {
      * (ONNX count_include_pad=1, PyTorch's AvgPool2d default); 0 divides by
      * the window's in-bounds inputs (TensorFlow). */
     int count_pad;
+    /* ConvTranspose2D only (0 otherwise): rows / columns added after the
+     * output (ONNX / PyTorch output_padding, each 0..stride-1). A transposed
+     * convolution's output size per axis is (in - 1) * stride + kernel -
+     * before - after + output_pad, with the explicit pads (each
+     * 0..kernel-1) cropped from the full output; output pixel (oy, ox) sums
+     * input pixel (iy, ix) times tap (ky, kx) where oy + pad_top = iy *
+     * stride_h + ky and ox + pad_left = ix * stride_w + kx. */
+    int output_pad_h, output_pad_w;
     /* The general convolution (Conv2D and DepthwiseConv2D; 1 for every other
      * layer, and 0 means 1 until mco_model_infer_shapes() sets it):
      * dilation_h/w  kernel taps dilation apart (ONNX dilations, TFLite
@@ -262,6 +276,14 @@ void mco_model_free(mco_model *model);
  * explicit padding. The padding after follows from the output size. */
 void mco_layer_pad_before(const mco_layer *layer, int *top, int *left);
 
+/* ConvTranspose2D along one axis: the first kernel tap that reaches output
+ * position o with the layer's padding before `pad` and `stride` (tap k
+ * reads input index (o + pad - k) / stride where that divides evenly and
+ * lies in [0, in)), `kernel` when none does; *i gets that tap's input
+ * index. The next taps are tap + stride, tap + 2 stride, ... reading
+ * *i - 1, *i - 2, ..., while the tap is below kernel and the index >= 0
+ * (the runtime's kernels walk the same: mco_transposed_first_tap). */
+int mco_conv_transpose_first_tap(int o, int pad, int stride, int kernel, int in, int *i);
 /* 1 if the layer is a Conv2D or DepthwiseConv2D with a dilation, groups
  * or a depth multiplier above 1 (fields set by shape inference). */
 int mco_layer_is_general_conv(const mco_layer *layer);
