@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# onnx_layers_on_target.sh - the layers issue 16 added for PyTorch's ONNX
-# exports, run on the emulated STM32F405 (Cortex-M4F): each model of
-# tests/onnx/torch_models.py's ON_TARGET list (opset 13) is imported,
-# quantized to int8 on its own data set (NAME.data, random inputs), and the
-# int8 and float models run in QEMU with every output bit-identical to the
-# host runtime, through the new layer's kernel:
+# onnx_layers_on_target.sh - every PyTorch model of tests/onnx/torch_models.py
+# (the twelve of tests/onnx_from_torch.sh, issue 16) run on the emulated
+# STM32F405 (Cortex-M4F): each (opset 13) is imported, quantized to int8 on
+# its own data set (NAME.data, random inputs), and the int8 and float models
+# run in QEMU with every output bit-identical to the host runtime, through
+# the kernel of the construct it covers:
+#   act_cnn           LeakyReLU, Hardswish, Sigmoid, view(-1, F), Tanh,
+#                     Hardsigmoid: five LUT_S8 / ACTIVATION_F32
+#   act_mlp           flatten, LeakyReLU's default slope, Hardswish on a
+#                     linear layer, Sigmoid: three LUT_S8 / ACTIVATION_F32
+#   log_softmax       log_softmax at the output: SOFTMAX_S8 / _F32
+#   zero_pad          ZeroPad2d folded into the next convs: two CONV2D_IM2COL_S8 /
+#                     CONV2D_F32
+#   input_norm        normalisation nodes folded into the recorded input
+#                     normalisation (pixel-like data in [0, 1]): CONV2D_IM2COL_S8 /
+#                     CONV2D_F32
 #   avgpool_pad       AvgPool2d(3, 2, padding=1): AVG_POOL_PAD_S8 / _F32
 #   zero_pad_avgpool  ZeroPad2d + AvgPool2d(2), AvgPool2d(4, 1, padding=2):
 #                     two AVG_POOL_PAD_S8 / _F32
@@ -33,21 +43,26 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$py" tests/onnx/torch_models.py "$tmp" 2>/dev/null
 # name, kind (without _S8 / _F32), ops of that kind, import options
-while read -r name kind count opts; do
+while read -r name s8 f32 count opts; do
     m=$tmp/${name}_13
     # shellcheck disable=SC2086  # the options are words
     "$cli" import "$m.onnx" -o "$m.mco" $opts >/dev/null
     "$cli" quantize "$m.mco" --mode int8 --data "$tmp/$name.data" -o "$m.mcq" >/dev/null
     # all of the test split (about a fifth of the 128 samples; at least 16)
-    measure_bit_exact "$cli" "$m.mcq" stm32f405 "$tmp/$name.data" 128 "${kind}_S8" "$count" "$m.mcq.json" 16
-    measure_bit_exact "$cli" "$m.mco" stm32f405 "$tmp/$name.data" 128 "${kind}_F32" "$count" "$m.mco.json" 16
+    measure_bit_exact "$cli" "$m.mcq" stm32f405 "$tmp/$name.data" 128 "$s8" "$count" "$m.mcq.json" 16
+    measure_bit_exact "$cli" "$m.mco" stm32f405 "$tmp/$name.data" 128 "$f32" "$count" "$m.mco.json" 16
 done <<'MODELS'
-avgpool_pad AVG_POOL_PAD 1
-zero_pad_avgpool AVG_POOL_PAD 2
-concat CONCAT 2
-conv_transpose CONV_TRANSPOSE2D 3 --loss mse
-dw_multiplier CONV_GENERAL 1
-dilated CONV_GENERAL 2
-grouped CONV_GENERAL 2
+act_cnn LUT_S8 ACTIVATION_F32 5
+act_mlp LUT_S8 ACTIVATION_F32 3
+log_softmax SOFTMAX_S8 SOFTMAX_F32 1
+zero_pad CONV2D_IM2COL_S8 CONV2D_F32 2
+input_norm CONV2D_IM2COL_S8 CONV2D_F32 1
+avgpool_pad AVG_POOL_PAD_S8 AVG_POOL_PAD_F32 1
+zero_pad_avgpool AVG_POOL_PAD_S8 AVG_POOL_PAD_F32 2
+concat CONCAT_S8 CONCAT_F32 2
+conv_transpose CONV_TRANSPOSE2D_S8 CONV_TRANSPOSE2D_F32 3 --loss mse
+dw_multiplier CONV_GENERAL_S8 CONV_GENERAL_F32 1
+dilated CONV_GENERAL_S8 CONV_GENERAL_F32 2
+grouped CONV_GENERAL_S8 CONV_GENERAL_F32 2
 MODELS
 echo "onnx_layers_on_target: all checks passed"

@@ -27,7 +27,8 @@ import torch
 
 SAMPLES = 8
 DATA_SAMPLES = 128
-ON_TARGET = ("avgpool_pad", "zero_pad_avgpool", "concat", "conv_transpose")
+ON_TARGET = ("act_cnn", "act_mlp", "log_softmax", "zero_pad", "input_norm", "avgpool_pad", "zero_pad_avgpool", "concat",
+             "conv_transpose")
 
 
 class ConvNet(torch.nn.Module):
@@ -261,7 +262,9 @@ def main():
         if name in ON_TARGET:
             data = os.path.join(out, name + ".data")
             os.makedirs(data, exist_ok=True)
-            xs = (torch.randn(DATA_SAMPLES, *shape) * 3.0).permute(0, 2, 3, 1)
+            # input_norm normalises inside the model: pixel-like values in [0, 1]
+            raw = torch.rand(DATA_SAMPLES, *shape) if name == "input_norm" else torch.randn(DATA_SAMPLES, *shape) * 3.0
+            xs = raw.permute(0, 2, 3, 1)
             np.save(os.path.join(data, "x.npy"), np.ascontiguousarray(xs.numpy().astype("<f4")))
             np.save(os.path.join(data, "y.npy"), (np.arange(DATA_SAMPLES) % ref.shape[1]).astype(np.uint8))
 
