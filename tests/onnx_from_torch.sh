@@ -116,6 +116,7 @@ for opset in 11 13 17; do
     expect_layer "dilated_$opset" 'depthwise_conv2d dilation=2x1 +5x5x4 '
     expect_layer "grouped_$opset" 'conv2d groups=2 +6x6x8 '
     expect_layer "grouped_$opset" 'conv2d groups=4 +6x6x8 '
+    expect_layer "input_norm_$opset" 'ReduceMean +global_avgpool +1x1x3 '   # x.mean((2, 3))
 done
 # their int8 models survive the QDQ export -> import round trip: the same outputs, byte for byte
 for name in dw_multiplier dilated grouped; do

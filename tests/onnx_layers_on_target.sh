@@ -13,8 +13,8 @@
 #   zero_pad          ZeroPad2d folded into the next convs: two CONV2D_IM2COL_S8 /
 #                     CONV2D_F32
 #   input_norm        normalisation nodes folded into the recorded input
-#                     normalisation (pixel-like data in [0, 1]): CONV2D_IM2COL_S8 /
-#                     CONV2D_F32
+#                     normalisation (pixel-like data in [0, 1]), x.mean((2, 3)) as
+#                     a global average pool: CONV2D_IM2COL_S8 / CONV2D_F32
 #   avgpool_pad       AvgPool2d(3, 2, padding=1): AVG_POOL_PAD_S8 / _F32
 #   zero_pad_avgpool  ZeroPad2d + AvgPool2d(2), AvgPool2d(4, 1, padding=2):
 #                     two AVG_POOL_PAD_S8 / _F32

@@ -98,16 +98,17 @@ class ZeroPadNet(torch.nn.Module):
 class InputNormNet(torch.nn.Module):
     """Normalisation inside the model, as (x - mean) / std and a scale at the
     start of forward(): folded into mcuopt's recorded normalisation; the
-    network input written (NAME.in.f32) is (x - 0.5) / 0.25 * 2."""
+    network input written (NAME.in.f32) is (x - 0.5) / 0.25 * 2. It ends in
+    x.mean((2, 3)) (ReduceMean over H and W: a global average pool)."""
 
     def __init__(self):
         super().__init__()
         self.conv = torch.nn.Conv2d(1, 3, 3)
-        self.fc = torch.nn.Linear(3 * 4 * 4, 4)
+        self.fc = torch.nn.Linear(3, 4)
 
     def forward(self, x):
         x = (x - 0.5) / 0.25 * 2.0
-        return self.fc(torch.relu(self.conv(x)).flatten(1))
+        return self.fc(torch.relu(self.conv(x)).mean((2, 3)))
 
 
 class AvgPoolPadNet(torch.nn.Module):
