@@ -18,23 +18,18 @@ mco_rt_status mco_conv_general_s8(const mco_conv_general_s8_params *p, const int
                                   const int8_t *weights, const int32_t *bias, int8_t *output)
 {
     const mco_window *w;
-    int32_t oy, ox, oc, ky, kx, i, group_in, group_out;
-    size_t w_out, w_tap, w_in;
+    int32_t oy, ox, oc, ky, kx, i;
+    mco_conv_general_layout l;
     if (!p || !input || !weights || !bias || !output || !mco_conv_general_valid(&p->conv) ||
         !mco_quant_valid(p->input_offset, p->output_offset, p->act_min, p->act_max, p->multiplier, p->shift))
         return MCO_RT_ARG_ERROR;
     w = &p->conv.win;
-    group_in = w->in_c / p->conv.groups;
-    group_out = w->out_c / p->conv.groups;
-    /* the weight of output oc, tap t, group input i: oc * w_out + t * w_tap + i * w_in */
-    w_out = p->conv.depthwise ? 1u : (size_t)w->kernel_h * (size_t)w->kernel_w * (size_t)group_in;
-    w_tap = p->conv.depthwise ? (size_t)w->out_c : (size_t)group_in;
-    w_in = p->conv.depthwise ? 0u : 1u;
+    mco_conv_general_layout_of(&p->conv, &l);
     for (oy = 0; oy < w->out_h; oy++) {
         for (ox = 0; ox < w->out_w; ox++) {
             for (oc = 0; oc < w->out_c; oc++) {
                 int32_t acc = bias[oc];
-                size_t first = (size_t)(oc / group_out) * (size_t)group_in;   /* the group's first input channel */
+                size_t first = (size_t)(oc / l.group_out) * (size_t)l.group_in;   /* the group's first input channel */
                 for (ky = 0; ky < w->kernel_h; ky++) {
                     int32_t iy = oy * w->stride_h - w->pad_top + ky * p->conv.dilation_h;
                     if (iy < 0 || iy >= w->in_h) continue;
@@ -43,9 +38,9 @@ mco_rt_status mco_conv_general_s8(const mco_conv_general_s8_params *p, const int
                         const int8_t *x, *wk;
                         if (ix < 0 || ix >= w->in_w) continue;
                         x = input + ((size_t)iy * (size_t)w->in_w + (size_t)ix) * (size_t)w->in_c + first;
-                        wk = weights + (size_t)oc * w_out + (size_t)(ky * w->kernel_w + kx) * w_tap;
-                        for (i = 0; i < group_in; i++)
-                            acc += ((int32_t)x[i] + p->input_offset) * (int32_t)wk[(size_t)i * w_in];
+                        wk = weights + (size_t)oc * l.w_out + (size_t)(ky * w->kernel_w + kx) * l.w_tap;
+                        for (i = 0; i < l.group_in; i++)
+                            acc += ((int32_t)x[i] + p->input_offset) * (int32_t)wk[(size_t)i * l.w_in];
                     }
                 }
                 *output++ = mco_fp_output_s8(acc, p->multiplier[oc], p->shift[oc], p->output_offset, p->act_min,

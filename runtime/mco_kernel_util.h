@@ -76,6 +76,26 @@ static inline int mco_conv_general_valid(const mco_conv_general *g)
            (int64_t)w->pad_left < (int64_t)(w->kernel_w - 1) * g->dilation_w + 1;
 }
 
+/* How a general convolution addresses its weights (both kernels): output
+ * channel oc belongs to group oc / group_out and reads that group's
+ * group_in input channels; the weight of output oc, kernel tap t (ky *
+ * kernel_w + kx) and group input i is at oc * w_out + t * w_tap + i * w_in
+ * (depthwise: [kh][kw][out_c], one input per output). `g` must be valid. */
+typedef struct {
+    int32_t group_in, group_out;
+    size_t w_out, w_tap, w_in;
+} mco_conv_general_layout;
+
+static inline void mco_conv_general_layout_of(const mco_conv_general *g, mco_conv_general_layout *l)
+{
+    const mco_window *w = &g->win;
+    l->group_in = w->in_c / g->groups;
+    l->group_out = w->out_c / g->groups;
+    l->w_out = g->depthwise ? 1u : (size_t)w->kernel_h * (size_t)w->kernel_w * (size_t)l->group_in;
+    l->w_tap = g->depthwise ? (size_t)w->out_c : (size_t)l->group_in;
+    l->w_in = g->depthwise ? 0u : 1u;
+}
+
 /* The window of a global average pool: one output pixel covering h x w.
  * (Filled here, not by mco_window_init, so the kernels never depend on a
  * same-named host symbol.) */
