@@ -51,18 +51,30 @@ args=(search "$W/m.mco" --target stm32f405 --min-accuracy 80 --budget 10m --max-
 # Worker a starts alone and is killed while it holds a running trial (its
 # trial process dies with it); then b and c start and find that trial
 # claimed, with a lease that only runs out because nobody renews it.
+# Worker a runs in a process group of its own (job control), so that it and
+# its trial process are frozen together (SIGSTOP) once it holds a running
+# trial, the trial's state is read while nothing can change it, and both
+# are killed at once: a short trial cannot finish between the look and the
+# kill.
+set -m
 "$CLI" "${args[@]}" -o "$W/out-a" > "$W/a.json" 2> "$W/a.err" &
 victim=$!
+set +m
 pids+=($victim)
 held=
 for _ in $(seq 1 1200); do
     held=$(q "select id from mcuopt_trials where study = 't1' and state = 'running' and pid = $victim" 2> /dev/null)
-    [ -n "$held" ] && break
+    if [ -n "$held" ]; then
+        kill -STOP -- -"$victim" 2> /dev/null
+        [ "$(q "select state from mcuopt_trials where study = 't1' and id = $held")" = running ] && break
+        kill -CONT -- -"$victim" 2> /dev/null
+        held=
+    fi
     kill -0 "$victim" 2> /dev/null || break
-    sleep 0.1
+    sleep 0.05
 done
 [ -n "$held" ] || { echo "FAIL: worker a never held a running trial"; cat "$W/a.err"; exit 1; }
-kill -9 "$victim"
+kill -9 -- -"$victim"
 wait "$victim" 2> /dev/null
 still=$(q "select state from mcuopt_trials where study = 't1' and id = $held")
 [ "$still" = running ] || { echo "FAIL: worker a finished trial $held before the kill landed ($still); nothing to test"; exit 1; }
